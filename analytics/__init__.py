@@ -1,0 +1,1 @@
+"""Outcome analytics for iliofemoral venous stenting: pure Python, no streamlit."""

@@ -1,0 +1,114 @@
+"""``python -m analytics``: build the demo cohort, print reports, print the data dictionary.
+
+Every failure the user can cause (a missing file, a bad filter) ends with one
+line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from analytics.build import build_demo
+from analytics.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
+from analytics.dictionary import dictionary_markdown
+from analytics.filters import FilterError, parse_pairs
+from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
+from analytics.report import build_report, render_text
+
+EXIT_ERROR = 1
+
+
+def _months(text: str) -> tuple[float, ...]:
+    try:
+        months = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected months like 6,12,24,36") from None
+    if not months or any(m < 0 for m in months):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected months >= 0 like 6,12,24,36")
+    return months
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analytics",
+        description="Outcomes of iliofemoral venous stenting: cohort files and reports.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "build-demo",
+        help="build the demo cohort file",
+        description="Build the demo cohort (reconstructed from published aggregates, not "
+        "patient data) from data/demo/*.csv into a DuckDB cohort file.",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=DEFAULT_DB, help=f"output file (default {DEFAULT_DB})"
+    )
+
+    report = commands.add_parser(
+        "report",
+        help="print the outcome report for a filter",
+        description="Patency (Kaplan-Meier), clinical change and safety for a filtered cohort.",
+    )
+    report.add_argument(
+        "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
+    )
+    report.add_argument(
+        "--population", choices=list(POPULATIONS), default=None,
+        help="technical_success (default) or all enrolled",
+    )  # fmt: skip
+    report.add_argument(
+        "--where", action="append", default=[], metavar="COL=VALUE",
+        help="filter, repeatable: lesion_side=left, thrombophilia=yes, segments=CIV,EIV, "
+        "segment_match=all, age_min=60, sex=F, center=...",
+    )  # fmt: skip
+    report.add_argument(
+        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
+    )
+    report.add_argument(
+        "--at", type=_months, default=DEFAULT_MONTHS, metavar="M1,M2,...",
+        help="months for estimates (default 6,12,24,36)",
+    )  # fmt: skip
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+
+    commands.add_parser(
+        "dictionary",
+        help="print the data dictionary (Markdown)",
+        description="Print the cohort format's data dictionary, generated from data/schema.sql.",
+    )
+    return parser
+
+
+def _report(args: argparse.Namespace) -> str:
+    pairs = list(args.where)
+    if args.population:
+        pairs.append(f"population={args.population}")
+    cohort_filter = parse_pairs(pairs)
+    with open_cohort(args.db or default_db_path()) as con:
+        report = build_report(con, cohort_filter, by=args.by, months=args.at)
+        if args.json:
+            return json.dumps(report, indent=2)
+        return render_text(report, con, cohort_filter)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; return the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "build-demo":
+            out = build_demo(args.out)
+            print(f"built the demo cohort (reconstructed, not patient data) at {out}")
+        elif args.command == "report":
+            sys.stdout.write(_report(args).rstrip("\n") + "\n")
+        elif args.command == "dictionary":
+            sys.stdout.write(dictionary_markdown())
+    except (CohortError, FilterError, duckdb.Error, OSError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0

@@ -1,0 +1,203 @@
+"""Clinical change within patients: CEAP, severity score, Villalta, PTS and reflux.
+
+Each measure is paired within patients between the assessment before the
+procedure (month 0) and the patient's last later assessment of that measure.
+DuckDB returns only counts per (before, after) pair; the tests expand those
+counts, so nothing patient-level leaves the database.
+
+Tests, as the source paper (SPSS): Wilcoxon signed-rank for scores (normal
+approximation with tie correction, zero differences dropped) and the exact
+McNemar test (binomial on discordant pairs) for yes/no outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.filters import CohortFilter, cohort_sql
+from analytics.glossary import (
+    ACTIVE_ULCER_CEAP,
+    CEAP_CLASSES,
+    PTS_SEVERITY,
+    PTS_VILLALTA_THRESHOLD,
+    SEVERITY_SCORE_OFFSET,
+)
+
+PTS_SQL = f"(villalta >= {PTS_VILLALTA_THRESHOLD} OR coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false))"
+PTS_SEVERITY_SQL = f"""CASE
+    WHEN villalta IS NULL THEN NULL
+    WHEN coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false) OR villalta >= 15 THEN 'severe'
+    WHEN villalta >= 10 THEN 'moderate'
+    WHEN villalta >= {PTS_VILLALTA_THRESHOLD} THEN 'mild'
+    ELSE 'none' END"""
+
+# One row per patient: each measure at month 0 and at the last later visit that has it.
+PAIRS_SQL = f"""
+WITH cohort AS ({{cohort}}),
+scored AS (
+    SELECT a.*, CASE WHEN villalta IS NULL THEN NULL ELSE {PTS_SQL} END AS pts,
+           {PTS_SEVERITY_SQL} AS pts_severity
+    FROM assessments AS a JOIN cohort USING (patient_id)
+)
+SELECT
+    patient_id,
+    any_value(ceap_c) FILTER (WHERE month = 0) AS ceap_before,
+    arg_max(ceap_c, month) FILTER (WHERE month > 0 AND ceap_c IS NOT NULL) AS ceap_after,
+    any_value(villalta) FILTER (WHERE month = 0) AS villalta_before,
+    arg_max(villalta, month) FILTER (WHERE month > 0 AND villalta IS NOT NULL) AS villalta_after,
+    any_value(pts) FILTER (WHERE month = 0) AS pts_before,
+    arg_max(pts, month) FILTER (WHERE month > 0 AND pts IS NOT NULL) AS pts_after,
+    any_value(pts_severity) FILTER (WHERE month = 0) AS pts_severity_before,
+    arg_max(pts_severity, month) FILTER (WHERE month > 0 AND pts_severity IS NOT NULL)
+        AS pts_severity_after,
+    any_value(reflux) FILTER (WHERE month = 0) AS reflux_before,
+    arg_max(reflux, month) FILTER (WHERE month > 0 AND reflux IS NOT NULL) AS reflux_after
+FROM scored
+GROUP BY patient_id
+"""
+MEASURES = ("ceap", "villalta", "pts", "pts_severity", "reflux")
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A paired score: mean and SD before and after, Wilcoxon p, number of pairs."""
+
+    n: int
+    mean_before: float
+    sd_before: float
+    mean_after: float
+    sd_after: float
+    p: float | None
+
+
+@dataclass(frozen=True)
+class BinaryChange:
+    """A paired yes/no outcome: counts before and after, discordant pairs, exact McNemar p."""
+
+    n: int
+    before: int
+    after: int
+    resolved: int  # yes before, no after
+    new: int  # no before, yes after
+    p: float | None
+
+
+@dataclass(frozen=True)
+class ClinicalChange:
+    """Everything the clinical-outcomes view and Table 3 show, for one filter."""
+
+    ceap_shift: pd.DataFrame  # before x after counts, C0..C6 both ways
+    severity_score: ScoreChange
+    villalta: ScoreChange
+    villalta_pairs: pd.DataFrame  # before, after, patients
+    pts: BinaryChange
+    pts_severity: pd.DataFrame  # severity, before, after
+    reflux: BinaryChange
+
+    def ceap_counts(self, when: str) -> dict[str, int]:
+        """CEAP class counts before or after, keyed C0..C6."""
+        axis = 1 if when == "before" else 0
+        totals = self.ceap_shift.sum(axis=axis)
+        return {f"C{c}": int(totals[c]) for c in CEAP_CLASSES}
+
+
+def pair_counts(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, measure: str
+) -> pd.DataFrame:
+    """Patients per (before, after) value of one measure, complete pairs only."""
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    cohort, params = cohort_sql(cohort_filter)
+    return con.execute(
+        f"""
+        WITH pairs AS ({PAIRS_SQL.format(cohort=cohort)})
+        SELECT {measure}_before AS before, {measure}_after AS after, count(*) AS patients
+        FROM pairs
+        WHERE {measure}_before IS NOT NULL AND {measure}_after IS NOT NULL
+        GROUP BY ALL ORDER BY ALL
+        """,
+        params,
+    ).df()
+
+
+def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
+    """Mean/SD (sample SD) before and after and the Wilcoxon signed-rank p of a paired score."""
+    before = np.repeat(pairs["before"].to_numpy(float) - offset, pairs["patients"])
+    after = np.repeat(pairs["after"].to_numpy(float) - offset, pairs["patients"])
+    n = len(before)
+    if n == 0:
+        return ScoreChange(0, np.nan, np.nan, np.nan, np.nan, None)
+    p = None
+    if np.any(after != before):
+        result = stats.wilcoxon(
+            after, before, zero_method="wilcox", correction=False, method="approx"
+        )
+        p = float(result.pvalue)
+    return ScoreChange(n, float(before.mean()), _sd(before), float(after.mean()), _sd(after), p)
+
+
+def _sd(values: np.ndarray) -> float:
+    """Sample standard deviation (n - 1), as SPSS and the paper report."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+
+
+def binary_change(pairs: pd.DataFrame) -> BinaryChange:
+    """Counts and the exact McNemar p (two-sided binomial test on the discordant pairs)."""
+
+    def count(before: bool, after: bool) -> int:
+        match = (pairs["before"] == before) & (pairs["after"] == after)
+        return int(pairs.loc[match, "patients"].sum())
+
+    resolved, new = count(True, False), count(False, True)
+    discordant = resolved + new
+    p = float(stats.binomtest(new, discordant, 0.5).pvalue) if discordant else None
+    return BinaryChange(
+        n=int(pairs["patients"].sum()),
+        before=count(True, True) + resolved,
+        after=count(True, True) + new,
+        resolved=resolved,
+        new=new,
+        p=p,
+    )
+
+
+def ceap_shift(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The full C0..C6 by C0..C6 shift matrix (rows before, columns after)."""
+    classes = list(CEAP_CLASSES)
+    matrix = pairs.pivot_table(
+        index="before", columns="after", values="patients", aggfunc="sum", fill_value=0
+    )
+    return matrix.reindex(index=classes, columns=classes, fill_value=0).astype(int)
+
+
+def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """PTS severity categories before and after, in clinical order."""
+    before = pairs.groupby("before")["patients"].sum()
+    after = pairs.groupby("after")["patients"].sum()
+    return pd.DataFrame(
+        {
+            "severity": PTS_SEVERITY,
+            "before": [int(before.get(s, 0)) for s in PTS_SEVERITY],
+            "after": [int(after.get(s, 0)) for s in PTS_SEVERITY],
+        }
+    )
+
+
+def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
+    """Paired before/after analysis of every clinical measure for the filtered cohort."""
+    ceap = pair_counts(con, cohort_filter, "ceap")
+    villalta = pair_counts(con, cohort_filter, "villalta")
+    return ClinicalChange(
+        ceap_shift=ceap_shift(ceap),
+        severity_score=score_change(ceap, offset=SEVERITY_SCORE_OFFSET),
+        villalta=score_change(villalta),
+        villalta_pairs=villalta,
+        pts=binary_change(pair_counts(con, cohort_filter, "pts")),
+        pts_severity=severity_table(pair_counts(con, cohort_filter, "pts_severity")),
+        reflux=binary_change(pair_counts(con, cohort_filter, "reflux")),
+    )

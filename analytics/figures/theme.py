@@ -1,0 +1,61 @@
+"""One look for every chart: a colour-blind-safe palette, fonts, export settings.
+
+Colours are the Okabe-Ito set. Each endpoint keeps its colour on every page and
+export; groups take the group palette in their display order.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "purple": "#CC79A7",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+ENDPOINT_COLOURS = {
+    "primary": OKABE_ITO["blue"],
+    "assisted_primary": OKABE_ITO["orange"],
+    "secondary": OKABE_ITO["green"],
+    "recurrent_dvt": OKABE_ITO["purple"],
+}
+GROUP_COLOURS = [
+    OKABE_ITO[name] for name in ("blue", "vermillion", "green", "purple", "orange", "sky", "black")
+]
+BEFORE_AFTER_COLOURS = {"before": "#999999", "after": OKABE_ITO["blue"]}
+UNRELIABLE_DASH = "dot"
+FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+BASE_FONT_SIZE = 14
+EXPORT_SCALE = 3  # camera button: 3x the on-screen size, sharp on a projector
+
+
+def group_colour(index: int) -> str:
+    """The colour of the index-th group in display order."""
+    return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+
+
+def apply_theme(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+    """Shared layout: white background, readable fonts, legend on top."""
+    fig.update_layout(
+        template="simple_white",
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        font={"family": FONT_FAMILY, "size": BASE_FONT_SIZE},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hoverlabel={"font_size": BASE_FONT_SIZE},
+    )
+    return fig
+
+
+def export_config(filename: str) -> dict:
+    """Plotly config: the camera button saves a high-resolution PNG named for the view."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": EXPORT_SCALE},
+    }

@@ -1,0 +1,93 @@
+"""Safety events: patients affected with exact 95% CI, rates per 100 patient-years, timing.
+
+Percentages use the filtered cohort as denominator with Clopper-Pearson (exact
+binomial) limits; rates count every event over the cohort's total follow-up.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+from scipy import stats
+
+from analytics.filters import CohortFilter, cohort_sql
+from analytics.glossary import EARLY_EVENT_MONTHS, MONTHS_PER_YEAR, SAFETY_EVENTS
+
+SAFETY_COLUMNS = [
+    "event", "label", "patients", "percent", "ci_lower", "ci_upper", "events",
+    "events_within_30_days", "events_later", "per_100_patient_years",
+]  # fmt: skip
+
+
+def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tuple[int, float]:
+    """Patients in the filter and their total follow-up in years."""
+    cohort, params = cohort_sql(cohort_filter)
+    n, months = con.execute(
+        f"SELECT count(*), coalesce(sum(follow_up_months), 0) FROM ({cohort})", params
+    ).fetchone()
+    return int(n), float(months) / MONTHS_PER_YEAR
+
+
+def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per safety event type, every type listed even with no events."""
+    n, patient_years = cohort_size(con, cohort_filter)
+    cohort, params = cohort_sql(cohort_filter)
+    counts = con.execute(
+        f"""
+        WITH cohort AS ({cohort})
+        SELECT e.event,
+               count(DISTINCT e.patient_id) AS patients,
+               count(*) AS events,
+               count(*) FILTER (WHERE e.month <= ?) AS events_within_30_days
+        FROM events AS e JOIN cohort USING (patient_id)
+        WHERE list_contains(?, e.event)
+        GROUP BY e.event
+        """,
+        [*params, EARLY_EVENT_MONTHS, list(SAFETY_EVENTS)],
+    ).df()
+    counts = counts.set_index("event").reindex(list(SAFETY_EVENTS), fill_value=0)
+    rows = []
+    for event, label in SAFETY_EVENTS.items():
+        patients, events, early = (
+            int(counts.at[event, c]) for c in ("patients", "events", "events_within_30_days")
+        )
+        low, high = _exact_interval(patients, n)
+        rows.append(
+            {
+                "event": event,
+                "label": label,
+                "patients": patients,
+                "percent": 100 * patients / n if n else float("nan"),
+                "ci_lower": 100 * low,
+                "ci_upper": 100 * high,
+                "events": events,
+                "events_within_30_days": early,
+                "events_later": events - early,
+                "per_100_patient_years": 100 * events / patient_years
+                if patient_years
+                else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows, columns=SAFETY_COLUMNS)
+
+
+def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Safety events per (event, month): when they happened, for a timeline chart."""
+    cohort, params = cohort_sql(cohort_filter)
+    return con.execute(
+        f"""
+        WITH cohort AS ({cohort})
+        SELECT e.event, e.month, count(*) AS events
+        FROM events AS e JOIN cohort USING (patient_id)
+        WHERE list_contains(?, e.event)
+        GROUP BY ALL ORDER BY e.month, e.event
+        """,
+        [*params, list(SAFETY_EVENTS)],
+    ).df()
+
+
+def _exact_interval(k: int, n: int) -> tuple[float, float]:
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    return float(ci.low), float(ci.high)

@@ -1,0 +1,70 @@
+"""Shared fixtures: the built demo cohort, and hand-made cohorts for exact cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics.build import build_demo
+from analytics.db import SCHEMA_PATH, open_cohort
+
+PATIENT_DEFAULTS = {
+    "age_years": 60,
+    "sex": "F",
+    "bmi": 25.0,
+    "lesion_side": "left",
+    "procedure_date": "2012-01-01",
+    "technical_success": True,
+    "follow_up_months": 36.0,
+    "symptom_duration_months": 6.0,
+    "malignancy": False,
+    "smoking": False,
+    "immobilization": False,
+    "thrombophilia": False,
+    "recent_surgery": False,
+    "trauma": False,
+    "diabetes": False,
+    "seg_ivc": False,
+    "seg_civ": True,
+    "seg_eiv": True,
+    "seg_cfv": False,
+}
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo cohort, built once per test session from data/demo."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "cohort.duckdb")
+
+
+@pytest.fixture
+def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only, hardened connection to the demo cohort."""
+    con = open_cohort(demo_path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def blank() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory database with the cohort schema and no rows."""
+    con = duckdb.connect()
+    con.execute(SCHEMA_PATH.read_text())
+    yield con
+    con.close()
+
+
+def add_patient(con: duckdb.DuckDBPyConnection, patient_id: str, **overrides: object) -> None:
+    """Insert one patient: sensible defaults, overridden per test."""
+    row = {"patient_id": patient_id, **PATIENT_DEFAULTS, **overrides}
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"INSERT INTO patients ({columns}) VALUES ({marks})", list(row.values()))
+
+
+def add_events(con: duckdb.DuckDBPyConnection, patient_id: str, *events: tuple[float, str]) -> None:
+    """Insert (month, event) rows for one patient."""
+    con.executemany("INSERT INTO events VALUES (?, ?, ?)", [(patient_id, m, e) for m, e in events])
