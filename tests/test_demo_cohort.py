@@ -129,7 +129,7 @@ def test_provenance_says_reconstruction(demo):
     assert "secondary patency" in meta["not_published"]
 
 
-def test_build_demo_cli_writes_a_file_that_reproduces_table1(tmp_path):
+def test_build_demo_cli_writes_a_file_that_reproduces_table1(tmp_path, demo_path):
     out = tmp_path / "x.duckdb"
     done = subprocess.run(
         [sys.executable, "-m", "analytics", "build-demo", "--out", str(out)],
@@ -150,7 +150,7 @@ def test_demo_is_deterministic(tmp_path, demo):
             assert again.execute(query).fetchall() == demo.execute(query).fetchall()
 
 
-def test_generator_reproduces_the_committed_csvs(tmp_path):
+def test_generator_reproduces_the_committed_csvs(tmp_path, demo_path):
     """The committed CSVs are exactly what the committed generator writes."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "data" / "demo" / "reconstruct.py"), "--out", str(tmp_path)],

@@ -1,0 +1,107 @@
+"""The cohort connection and every cached computation the pages ask for.
+
+One read-only connection per cohort file is cached for the process; each script
+run gets its own cursor from it (a DuckDB connection must not be shared across
+threads). Results are cached by plain, hashable arguments: the file's identity
+(path and modification time, so a replaced file is recomputed) and the filter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from analytics import clinical, safety, survival, tables
+from analytics.build import build_demo
+from analytics.db import DEFAULT_DB, CohortError, default_db_path, metadata, open_cohort
+from analytics.filters import CohortFilter
+
+CACHE_ENTRIES = 256
+CohortKey = tuple[str, float]
+
+
+def cohort_key() -> CohortKey:
+    """Which cohort file is active, and its version: the first key of every cached result."""
+    path = default_db_path()
+    if not path.exists() and path == DEFAULT_DB:
+        build_demo(DEFAULT_DB)
+    if not path.exists():
+        raise CohortError(f"cohort file {path} does not exist (COHORT_DB)")
+    return str(path), path.stat().st_mtime
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
+    return open_cohort(Path(path))
+
+
+def cursor(key: CohortKey) -> duckdb.DuckDBPyConnection:
+    """A cursor on the cached read-only connection, for this script run only."""
+    return _connection(*key).cursor()
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cohort_metadata(key: CohortKey) -> dict[str, str]:
+    return metadata(cursor(key))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cohort_size(key: CohortKey, cohort_filter: CohortFilter) -> tuple[int, float]:
+    return safety.cohort_size(cursor(key), cohort_filter)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def centers(key: CohortKey) -> list[str]:
+    rows = (
+        cursor(key)
+        .execute("SELECT DISTINCT center FROM patients WHERE center IS NOT NULL ORDER BY 1")
+        .fetchall()
+    )
+    return [row[0] for row in rows]
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def event_counts(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, by: str | None = None
+) -> pd.DataFrame:
+    return survival.event_counts(cursor(key), cohort_filter, endpoint, by)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def compare_groups(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, by: str, months: tuple[int, ...]
+) -> survival.GroupComparison:
+    return survival.compare_groups(cursor(key), cohort_filter, endpoint, by, months)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def clinical_change(key: CohortKey, cohort_filter: CohortFilter) -> clinical.ClinicalChange:
+    return clinical.clinical_change(cursor(key), cohort_filter)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def safety_table(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
+    return safety.safety_table(cursor(key), cohort_filter)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def event_timeline(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
+    return safety.event_timeline(cursor(key), cohort_filter)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.DataFrame]:
+    con = cursor(key)
+    return {
+        "Table 1": tables.table1(con, cohort_filter),
+        "Table 2": tables.table2(con, cohort_filter),
+        "Table 3": tables.table3(clinical.clinical_change(con, cohort_filter)),
+    }
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def baseline_stats(key: CohortKey, cohort_filter: CohortFilter) -> dict:
+    return tables.baseline_stats(cursor(key), cohort_filter)

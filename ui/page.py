@@ -1,0 +1,92 @@
+"""Every page starts the same way: config, cohort, navigation, filters, provenance.
+
+Pages are found by Streamlit's folder discovery (``pages/``), and every page,
+``app.py`` included, calls :func:`start_page`, so a link opened directly at any
+page (bookmark, shared URL, reload) has the same sidebar and state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from analytics.db import CohortError, is_reconstruction
+from analytics.filters import CohortFilter, to_params
+from analytics.glossary import DEMO_NOTICE
+from ui.data import CohortKey, cohort_key, cohort_metadata, cohort_size
+from ui.sidebar import sidebar_filters
+
+APP_TITLE = "Venous stent outcomes"
+PAGES = (
+    ("app.py", "Overview", ":material/dashboard:"),
+    ("pages/1_Patency.py", "Patency", ":material/show_chart:"),
+    ("pages/2_Clinical_outcomes.py", "Clinical outcomes", ":material/healing:"),
+    ("pages/3_Safety.py", "Safety", ":material/health_and_safety:"),
+    ("pages/4_Subgroups.py", "Subgroups", ":material/account_tree:"),
+    ("pages/5_Tables.py", "Tables", ":material/table_chart:"),
+    ("pages/6_Data.py", "Data", ":material/description:"),
+)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs after the shared start: the cohort, the filter, the counts."""
+
+    key: CohortKey
+    cohort_filter: CohortFilter
+    n: int
+    n_total: int
+    meta: dict[str, str]
+
+    @property
+    def is_demo(self) -> bool:
+        return is_reconstruction(self.meta)
+
+
+def start_page(title: str) -> PageContext:
+    """Set up the page and draw the shared sidebar; stop with a clear message on a bad cohort."""
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="🩺", layout="wide")
+    try:
+        key = cohort_key()
+        meta = cohort_metadata(key)
+    except CohortError as exc:
+        st.title(APP_TITLE)
+        st.error(f"The cohort cannot be opened: {exc}", icon="🚫")
+        st.stop()
+    navigation = st.sidebar.container()
+    cohort_filter = sidebar_filters(key)
+    _navigation(navigation, cohort_filter)
+    n, _ = cohort_size(key, cohort_filter)
+    n_total, _ = cohort_size(key, CohortFilter(population="all"))
+    st.sidebar.markdown(f"**n = {n} of {n_total} patients**")
+    _provenance_caption(meta)
+    st.title(title)
+    if is_reconstruction(meta):
+        st.info(DEMO_NOTICE, icon=":material/info:")
+    return PageContext(key, cohort_filter, n, n_total, meta)
+
+
+def require_patients(context: PageContext) -> None:
+    """Stop the page with a clear message when the filter leaves nobody."""
+    if context.n == 0:
+        st.warning(
+            "No patients match these filters. Widen them in the sidebar, or press Reset filters.",
+            icon="🔍",
+        )
+        st.stop()
+
+
+def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: CohortFilter) -> None:
+    """Page links at the top of the sidebar, carrying the filter to the next page."""
+    params = to_params(cohort_filter)
+    with container:
+        st.markdown(f"### {APP_TITLE}")
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon, query_params=params)
+        st.divider()
+
+
+def _provenance_caption(meta: dict[str, str]) -> None:
+    label = "Reconstructed demo cohort" if is_reconstruction(meta) else "Cohort"
+    st.sidebar.caption(f"{label}: {meta.get('name', 'unnamed')}")
