@@ -91,9 +91,7 @@ def _report(args: argparse.Namespace) -> str:
     cohort_filter = parse_pairs(pairs)
     with open_cohort(args.db or default_db_path()) as con:
         report = build_report(con, cohort_filter, by=args.by, months=args.at)
-        if args.json:
-            return json.dumps(report, indent=2)
-        return render_text(report, con, cohort_filter)
+    return json.dumps(report, indent=2) if args.json else render_text(report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from analytics.filters import CohortFilter, to_params
 from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS
 from analytics.safety import cohort_size, safety_table
 from analytics.survival import compare_groups, estimates_at, event_counts
-from analytics.tables import table3
+from analytics.tables import format_p
 
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
 
@@ -122,19 +122,18 @@ def _pct(value: float | None) -> str:
     return "  -  " if value is None else f"{100 * value:5.1f}"
 
 
-def render_text(
-    report: dict[str, Any], con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter
-) -> str:
+def render_text(report: dict[str, Any]) -> str:
     """The report for a person: aligned tables, plain words."""
     cohort = report["cohort"]
     lines = [f"Cohort: {cohort['name']}"]
     if cohort["is_reconstruction"]:
         lines.append(DEMO_NOTICE)
-    filters = (
-        ", ".join(f"{k}={v}" for k, v in cohort["filter"].items())
-        or "technical successes, no filter"
-    )
-    lines += [f"Filter: {filters}", f"Patients: {report['n_patients']}", ""]
+    filters = ", ".join(f"{k}={v}" for k, v in cohort["filter"].items())
+    lines += [
+        f"Filter: {filters or 'technical successes, no filter'}",
+        f"Patients: {report['n_patients']}",
+        "",
+    ]
     for endpoint, result in report["patency"].items():
         lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log)")
         lines += _estimate_lines("all", result["overall"])
@@ -143,19 +142,13 @@ def render_text(
         if result.get("logrank_p") is not None:
             lines.append(
                 f"  log-rank chi2 = {result['logrank_statistic']:.2f}, "
-                f"p = {result['logrank_p']:.4f}"
+                f"p = {format_p(result['logrank_p'])}"
             )
-            for hr in result["hazard_ratios"]:
-                detail = (
-                    f"HR {hr['hr']:.2f} (95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f})"
-                    if hr["estimable"] else f"HR not estimable: {hr['reason']}"
-                )  # fmt: skip
-                lines.append(f"  {hr['group']} vs {hr['reference']}: {detail}")
+            lines += [f"  {_hazard_ratio_line(hr)}" for hr in result["hazard_ratios"]]
         lines.append("")
-    lines.append("Clinical outcomes, before vs last visit")
     lines += [
-        "  " + line
-        for line in table3(clinical_change(con, cohort_filter)).to_string(index=False).splitlines()
+        "Clinical outcomes, before the procedure vs last visit",
+        *_clinical_lines(report["clinical"]),
     ]
     lines += ["", "Safety"]
     for event, row in report["safety"].items():
@@ -165,6 +158,50 @@ def render_text(
             f"{row['per_100_patient_years'] or 0:.2f} per 100 patient-years"
         )
     return "\n".join(lines) + "\n"
+
+
+def _hazard_ratio_line(hr: dict[str, Any]) -> str:
+    if not hr["estimable"]:
+        return f"{hr['group']} vs {hr['reference']}: HR not estimable ({hr['reason']})"
+    return (
+        f"{hr['group']} vs {hr['reference']}: HR {hr['hr']:.2f} "
+        f"(95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f}), p = {format_p(hr['p'])}"
+    )
+
+
+def _clinical_lines(clinical: dict[str, Any]) -> list[str]:
+    def classes(counts: dict[str, int]) -> str:
+        return ", ".join(f"{c} {n}" for c, n in counts.items() if n) or "none"
+
+    def score(name: str, label: str) -> str:
+        before, after = clinical[f"{name}_before"], clinical[f"{name}_after"]
+        if before["mean"] is None:
+            return f"  {label}: no paired assessments"
+        return (
+            f"  {label}: {before['mean']:.2f} ± {before['sd'] or 0:.2f} -> "
+            f"{after['mean']:.2f} ± {after['sd'] or 0:.2f} "
+            f"(Wilcoxon signed-rank p {_p_text(clinical[f'{name}_p'])})"
+        )
+
+    def binary(name: str, label: str) -> str:
+        return (
+            f"  {label}: {clinical[f'{name}_before']} -> {clinical[f'{name}_after']} of "
+            f"{clinical[f'{name}_pairs']} (exact McNemar p {_p_text(clinical[f'{name}_p'])})"
+        )
+
+    return [
+        f"  CEAP before: {classes(clinical['ceap_before'])}; "
+        f"after: {classes(clinical['ceap_after'])}",
+        score("severity_score", "Clinical severity score (CEAP C - 2)"),
+        score("villalta", "Villalta"),
+        binary("pts", "PTS (Villalta >= 5 or ulcer)"),
+        binary("reflux", "Reflux >= 0.5 s"),
+    ]
+
+
+def _p_text(p: float | None) -> str:
+    text = format_p(p)
+    return text if text.startswith("<") or text == "-" else f"= {text}"
 
 
 def _estimate_lines(label: str, rows: list[dict]) -> list[str]:

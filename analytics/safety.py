@@ -51,7 +51,7 @@ def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) ->
         patients, events, early = (
             int(counts.at[event, c]) for c in ("patients", "events", "events_within_30_days")
         )
-        low, high = _exact_interval(patients, n)
+        low, high = clopper_pearson(patients, n)
         rows.append(
             {
                 "event": event,
@@ -86,7 +86,8 @@ def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) 
     ).df()
 
 
-def _exact_interval(k: int, n: int) -> tuple[float, float]:
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    """Exact binomial 95% interval for k of n (scipy); NaN limits when n is 0."""
     if n == 0:
         return float("nan"), float("nan")
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")

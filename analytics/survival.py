@@ -273,3 +273,30 @@ def compare_groups(
         hazard_ratios=hazard_ratios(counts, levels),
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """One group's Kaplan-Meier result: the step curve, the risk table, estimates at months."""
+
+    curve: pd.DataFrame
+    risk: pd.DataFrame
+    estimates: pd.DataFrame
+
+
+def kaplan_meier_by_group(
+    counts: pd.DataFrame, months: Sequence[float], by: str | None = None
+) -> dict[str, KaplanMeier]:
+    """Curve, KMunicate risk table and estimates for each group of ``counts``, in display order."""
+    levels = order_levels(by, counts["group"].unique().tolist()) if by else [ALL_PATIENTS]
+    results = {}
+    for level in levels:
+        group = counts[counts["group"] == level]
+        if group.empty:
+            continue
+        results[level] = KaplanMeier(
+            curve=km_curve(group),
+            risk=risk_table(group, months),
+            estimates=estimates_at(group, months),
+        )
+    return results

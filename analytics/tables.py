@@ -13,7 +13,7 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 
-from analytics.clinical import BinaryChange, ClinicalChange, ScoreChange, clinical_change
+from analytics.clinical import BinaryChange, ClinicalChange, ScoreChange
 from analytics.filters import PATTERN_SQL, CohortFilter, cohort_sql
 from analytics.glossary import (
     CEAP_CLASSES,
@@ -26,7 +26,7 @@ from analytics.glossary import (
     SEGMENTS,
 )
 from analytics.safety import safety_table
-from analytics.survival import estimates_at, event_counts
+from analytics.survival import GroupComparison, estimates_at, event_counts
 
 ULCER_HEALING_MONTHS = 3
 
@@ -90,7 +90,8 @@ def _mean_sd(mean: float, sd: float, digits: int = 1) -> str:
     return f"{mean:.{digits}f} ± {sd:.{digits}f}" if not pd.isna(sd) else f"{mean:.{digits}f}"
 
 
-def _p(p: float | None) -> str:
+def format_p(p: float | None) -> str:
+    """A p-value as clinicians read it: three decimals, or < 0.001."""
     if p is None or pd.isna(p):
         return "-"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
@@ -135,9 +136,13 @@ def _range(stats: dict, prefix: str) -> str:
 def table2(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
+    change: ClinicalChange,
     months: tuple[int, ...] = DEFAULT_MONTHS,
 ) -> pd.DataFrame:
-    """Intervention, patency, clinical and safety outcomes (the paper's Table 2)."""
+    """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
+
+    ``change`` is the filter's clinical change, computed once and shared with Table 3.
+    """
     everyone, _ = _counts(con, replace(cohort_filter, population="all"))
     successes, stented = _counts(con, replace(cohort_filter, population="technical_success"))
     n = successes if cohort_filter.population == "technical_success" else everyone
@@ -161,7 +166,6 @@ def table2(
                 )
             )
             rows.append((f"{ENDPOINTS[endpoint]} at {r.month} months", value))
-    change = clinical_change(con, cohort_filter)
     rows += [
         ("Reflux >= 0.5 s at last visit", _pct(change.reflux.after, change.reflux.n)),
         ("PTS at last visit", _pct(change.pts.after, change.pts.n)),
@@ -224,7 +228,7 @@ def _score_row(label: str, score: ScoreChange, digits: int) -> tuple[str, str, s
         label,
         _mean_sd(score.mean_before, score.sd_before, digits),
         _mean_sd(score.mean_after, score.sd_after, digits),
-        _p(score.p),
+        format_p(score.p),
         "Wilcoxon signed-rank",
     )
 
@@ -234,6 +238,46 @@ def _binary_row(label: str, change: BinaryChange) -> tuple[str, str, str, str, s
         label,
         _pct(change.before, change.n),
         _pct(change.after, change.n),
-        _p(change.p),
+        format_p(change.p),
         "McNemar (exact)",
     )
+
+
+def estimates_table(estimates: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Estimates at months for several curves, formatted for a table and its CSV export."""
+    rows = []
+    for label, table in estimates.items():
+        for r in table.itertuples():
+            missing = pd.isna(r.estimate)
+            rows.append(
+                {
+                    "Curve": label,
+                    "Month": r.month,
+                    "Estimate (%)": None if missing else round(100 * r.estimate, 1),
+                    "95% CI (%)": "-"
+                    if missing
+                    else f"{100 * r.ci_lower:.1f}-{100 * r.ci_upper:.1f}",
+                    "SE (%)": None if missing else round(100 * r.se, 1),
+                    "At risk": r.at_risk,
+                    "Events": r.events,
+                    "Censored": r.censored,
+                    "Reliable (SE <= 10%)": "-" if missing else ("no" if r.unreliable else "yes"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def comparison_note(comparison: GroupComparison) -> str:
+    """One line for a chart: the log-rank p and each hazard ratio against the reference."""
+    if comparison.logrank_p is None:
+        return "; ".join(comparison.notes)
+    parts = [f"Log-rank p = {format_p(comparison.logrank_p)}"]
+    for row in comparison.hazard_ratios.itertuples():
+        if row.estimable:
+            parts.append(
+                f"HR {row.group} vs {row.reference}: {row.hr:.2f} "
+                f"({row.ci_lower:.2f}-{row.ci_upper:.2f})"
+            )
+        else:
+            parts.append(f"HR {row.group}: not estimable ({row.reason})")
+    return "<br>".join(parts)

@@ -70,3 +70,40 @@ def add_patient(con: duckdb.DuckDBPyConnection, patient_id: str, **overrides: ob
 def add_events(con: duckdb.DuckDBPyConnection, patient_id: str, *events: tuple[float, str]) -> None:
     """Insert (month, event) rows for one patient."""
     con.executemany("INSERT INTO events VALUES (?, ?, ?)", [(patient_id, m, e) for m, e in events])
+
+
+@pytest.fixture
+def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run a page (path relative to the repo) through AppTest on the demo cohort.
+
+    The app is loaded from app.py and switched to the page, as Streamlit's folder
+    discovery runs it.
+
+    Caches are cleared first so each test sees a fresh app; query parameters are
+    set before the first run, as a shared link would.
+    """
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.db import ROOT
+
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def run(page: str, **params: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        if page != "app.py":
+            at.switch_page(page)
+        return at.run()
+
+    return run
+
+
+def plotly_figures(at) -> list[dict]:
+    """The plotly figures an AppTest run drew, as plotly JSON dicts."""
+    import json
+
+    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]

@@ -115,9 +115,9 @@ def test_safety_counts_match_table2(report, event, patients):
 
 def test_clopper_pearson_for_no_events():
     """Textbook closed form: the exact upper limit for 0/n is 1 - 0.025**(1/n)."""
-    from analytics.safety import _exact_interval
+    from analytics.safety import clopper_pearson
 
-    low, high = _exact_interval(0, 34)
+    low, high = clopper_pearson(0, 34)
     assert low == 0
     assert high == pytest.approx(1 - 0.025 ** (1 / 34))
 

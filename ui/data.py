@@ -71,6 +71,18 @@ def event_counts(
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def kaplan_meier(
+    key: CohortKey,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    by: str | None,
+    months: tuple[int, ...],
+) -> dict[str, survival.KaplanMeier]:
+    counts = survival.event_counts(cursor(key), cohort_filter, endpoint, by)
+    return survival.kaplan_meier_by_group(counts, months, by)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def compare_groups(
     key: CohortKey, cohort_filter: CohortFilter, endpoint: str, by: str, months: tuple[int, ...]
 ) -> survival.GroupComparison:
@@ -95,10 +107,11 @@ def event_timeline(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.DataFrame]:
     con = cursor(key)
+    change = clinical.clinical_change(con, cohort_filter)
     return {
         "Table 1": tables.table1(con, cohort_filter),
-        "Table 2": tables.table2(con, cohort_filter),
-        "Table 3": tables.table3(clinical.clinical_change(con, cohort_filter)),
+        "Table 2": tables.table2(con, cohort_filter, change),
+        "Table 3": tables.table3(change),
     }
 
 

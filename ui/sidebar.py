@@ -1,8 +1,9 @@
-"""The one sidebar of filters, shared by every page and bound to the URL.
+"""The one sidebar of filters, shared by every page and kept in the URL.
 
-Each widget's key is the filter's own key (analytics.filters), and the widget is
-bound to the query parameter of that name, so a copied link reopens the same view
-on any page. Values in the URL that are not valid are dropped, with a notice.
+Each widget's key is the filter's own key (analytics.filters). The filter is read
+from the URL on a session's first run and written back on every run, so a copied
+link reopens the same view on any page; values in the URL that are not valid are
+dropped, with a notice. Widget values persist across pages within a session.
 """
 
 from __future__ import annotations
@@ -10,42 +11,61 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.filters import (
+    DEFAULT_FILTER,
+    FILTER_KEYS,
     MATCH_MODES,
     SEGMENT_LABELS,
     SEGMENT_PATTERNS,
     CohortFilter,
     parse_filter_lenient,
+    to_params,
 )
 from analytics.glossary import DEFINITIONS, POPULATIONS, RISK_FACTORS, SEXES, SIDES
 from ui.data import CohortKey, centers
+from ui.url import url_value, write
 
 ANY = "any"
 RISK_CHOICES = (ANY, "yes", "no")
-BIND = "query-params"
+PERSIST = "session"
 NOTICES_KEY = "_url_notices"
-DEFAULTS: dict[str, object] = {
-    "population": "technical_success",
-    "lesion_side": None,
-    "sex": None,
-    "segments": [],
-    "segment_match": "any",
-    "segment_pattern": None,
-    "age_min": None,
-    "age_max": None,
-    "bmi_min": None,
-    "bmi_max": None,
-    "center": None,
-    **dict.fromkeys(RISK_FACTORS, ANY),
-}
 
 
-def _url_problems() -> list[str]:
-    """Filter values in the URL that the filter specification refuses."""
-    params = {
-        key: ",".join(st.query_params.get_all(key)) for key in st.query_params if key in DEFAULTS
+def _risk_state(wanted: bool | None) -> str:
+    return ANY if wanted is None else ("yes" if wanted else "no")
+
+
+def widget_state(cohort_filter: CohortFilter) -> dict[str, object]:
+    """The sidebar widgets' values that show ``cohort_filter``; inverse of current_filter."""
+    return {
+        "population": cohort_filter.population,
+        "lesion_side": cohort_filter.lesion_side,
+        "sex": cohort_filter.sex,
+        "segments": list(cohort_filter.segments),
+        "segment_match": cohort_filter.segment_match,
+        "segment_pattern": cohort_filter.segment_pattern,
+        "age_min": cohort_filter.age_min,
+        "age_max": cohort_filter.age_max,
+        "bmi_min": cohort_filter.bmi_min,
+        "bmi_max": cohort_filter.bmi_max,
+        "center": cohort_filter.center,
+        **{column: _risk_state(cohort_filter.risk(column)) for column in RISK_FACTORS},
     }
-    params = {key: value for key, value in params.items() if value and value != ANY}
-    return parse_filter_lenient(params)[1]
+
+
+DEFAULTS = widget_state(DEFAULT_FILTER)
+
+
+def _seed_from_url() -> None:
+    """On a session's first run, take the link's filter; note what had to be dropped."""
+    if NOTICES_KEY in st.session_state:
+        return
+    texts = {key: url_value(key) for key in DEFAULTS}
+    params = {key: text for key, text in texts.items() if text not in (None, "", ANY)}
+    url_filter, problems = parse_filter_lenient(params)
+    state = widget_state(url_filter)
+    for key in params:
+        st.session_state[key] = state[key]
+    st.session_state[NOTICES_KEY] = problems
 
 
 def _reset() -> None:
@@ -60,12 +80,11 @@ def _clear_notices() -> None:
 
 def sidebar_filters(key: CohortKey) -> CohortFilter:
     """Draw the filter widgets and return the filter they describe."""
-    if NOTICES_KEY not in st.session_state:
-        st.session_state[NOTICES_KEY] = _url_problems()
+    _seed_from_url()
     sidebar = st.sidebar
     for notice in st.session_state[NOTICES_KEY]:
         sidebar.warning(f"Ignored a filter in the link: {notice}", icon="⚠️")
-    changed = {"on_change": _clear_notices, "bind": BIND}
+    changed = {"on_change": _clear_notices, "persist_state": PERSIST}
 
     sidebar.radio(
         "Population",
@@ -114,8 +133,11 @@ def sidebar_filters(key: CohortKey) -> CohortFilter:
             "Centre", options, index=None, placeholder="Any" if options else "No centres recorded",
             key="center", disabled=not options, **changed,
         )  # fmt: skip
-    sidebar.button("Reset filters", on_click=_reset, use_container_width=True)
-    return current_filter()
+    sidebar.button("Reset filters", on_click=_reset, width="stretch")
+    cohort_filter = current_filter()
+    params = to_params(cohort_filter)
+    write({key: params.get(key) for key in FILTER_KEYS})
+    return cohort_filter
 
 
 def current_filter() -> CohortFilter:

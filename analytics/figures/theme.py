@@ -43,7 +43,9 @@ def apply_theme(fig: go.Figure, title: str | None = None, height: int = 420) -> 
     """Shared layout: white background, readable fonts, legend on top."""
     fig.update_layout(
         template="simple_white",
-        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        title={"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
+        if title
+        else None,
         font={"family": FONT_FAMILY, "size": BASE_FONT_SIZE},
         height=height,
         margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 50},

@@ -1,0 +1,155 @@
+"""Real browser: Debian's chromium, headless, driven by Playwright against `streamlit run`.
+
+Every page is opened directly by its URL on a fresh session (a bookmark, a shared
+link), with and without filter parameters, and must show the shared sidebar, its
+charts, and no exception.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from analytics.db import ROOT
+from ui.page import PAGES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PAGES_WITH_CHARTS = {
+    "Overview": 0,
+    "Patency": 1,
+    "Clinical outcomes": 1,
+    "Safety": 1,
+    "Subgroups": 1,
+}
+FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _url_path(page_file: str) -> str:
+    """Streamlit's folder discovery: pages/1_Patency.py is served at /Patency."""
+    if page_file == "app.py":
+        return "/"
+    return "/" + Path(page_file).stem.split("_", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "COHORT_DB": str(demo_path)}
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+        ],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_text("match the filters").wait_for(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.parametrize("query", ["", FILTERS], ids=["no-filter", "filtered"])
+@pytest.mark.parametrize(
+    ("page_file", "title"), [(f, t) for f, t, _ in PAGES], ids=[t for _, t, _ in PAGES]
+)
+def test_page_opens_directly_by_url(server, browser, page_file, title, query):
+    url = server + _url_path(page_file) + (f"?{query}" if query else "")
+    page = _open(browser, url)
+    try:
+        page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+        charts = PAGES_WITH_CHARTS.get(title, 0)
+        if charts:
+            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() >= charts
+        assert page.locator('[data-testid="stException"]').count() == 0
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_role("button", name="Reset filters").count() == 1
+        expected_n = "n = 22 of 37" if query else "n = 34 of 37"
+        assert sidebar.get_by_text(expected_n).count() == 1
+    finally:
+        page.close()
+
+
+def test_link_keeps_filters_and_view_after_reload(server, browser):
+    page = _open(browser, f"{server}/Patency?{FILTERS}&by=sex")
+    try:
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        assert "lesion_side=left" in page.url and "by=sex" in page.url
+        page.reload()
+        page.get_by_text("match the filters").wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("n = 22 of 37").count() == 1
+        assert "by=sex" in page.url
+    finally:
+        page.close()
+
+
+def test_navigation_carries_the_filter_to_the_next_page(server, browser):
+    page = _open(browser, f"{server}/?{FILTERS}")
+    try:
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Safety").click()
+        page.get_by_role("heading", name="Safety").first.wait_for(timeout=30_000)
+        page.get_by_text("match the filters").wait_for(timeout=30_000)
+        assert "lesion_side=left" in page.url
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("n = 22 of 37").count() == 1
+    finally:
+        page.close()
+
+
+def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
+    page = _open(browser, f"{server}/Patency?lesion_side=center")
+    try:
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_text("Ignored a filter in the link").count() == 1
+        assert sidebar.get_by_text("n = 34 of 37").count() == 1
+    finally:
+        page.close()
