@@ -165,6 +165,7 @@ class GroupComparison:
     logrank_p: float | None
     logrank_df: int | None
     hazard_ratios: pd.DataFrame
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # level: (patients, events)
     notes: list[str] = field(default_factory=list)
 
 
@@ -229,10 +230,9 @@ def _cox_fit(counts: pd.DataFrame, reference: str, levels: list[str]) -> dict[st
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cph = CoxPHFitter().fit(design, "months", "observed")
-    except (ConvergenceError, np.linalg.LinAlgError) as exc:
-        return {
-            level: _not_estimable(level, f"Cox model did not converge ({exc})") for level in levels
-        }
+    except (ConvergenceError, np.linalg.LinAlgError):
+        reason = "Cox model did not converge: too few patients or events to separate the groups"
+        return {level: _not_estimable(level, reason) for level in levels}
     summary = cph.summary
     results = {}
     for i, level in enumerate(levels):
@@ -271,6 +271,10 @@ def compare_groups(
         logrank_p=test[1] if test else None,
         logrank_df=test[2] if test else None,
         hazard_ratios=hazard_ratios(counts, levels),
+        sizes={
+            level: (int(g[["events", "censored"]].to_numpy().sum()), int(g["events"].sum()))
+            for level, g in counts.groupby("group")
+        },
         notes=notes,
     )
 

@@ -175,7 +175,7 @@ def table2(
         ),
         (
             f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
-            _pct(_ulcers_healed(con, cohort_filter), n),
+            _pct(ulcers_healed(con, cohort_filter), n),
         ),
     ]
     safety = safety_table(con, cohort_filter).set_index("event")
@@ -193,7 +193,8 @@ def _counts(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tupl
     return int(n), int(stented)
 
 
-def _ulcers_healed(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> int:
+def ulcers_healed(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> int:
+    """Patients whose ulcer healed within the paper's 3 months."""
     cohort, params = cohort_sql(cohort_filter)
     return con.execute(
         f"""
@@ -281,3 +282,63 @@ def comparison_note(comparison: GroupComparison) -> str:
         else:
             parts.append(f"HR {row.group}: not estimable ({row.reason})")
     return "<br>".join(parts)
+
+
+def ceap_shift_table(shift: pd.DataFrame) -> pd.DataFrame:
+    """The shift matrix as a labelled table (rows before, columns last visit), used classes."""
+    rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
+    cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
+    table = shift.loc[rows, cols].copy()
+    table.index = [f"C{c} before" for c in rows]
+    table.columns = [f"C{c} after" for c in cols]
+    table["Total"] = table.sum(axis=1)
+    return table.astype(int)
+
+
+def safety_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The safety table with clinicians' column names and rounded figures."""
+    return pd.DataFrame(
+        {
+            "Event": table["label"],
+            "Patients": table["patients"],
+            "Percent": table["percent"].round(1),
+            "95% CI (%)": [
+                f"{lo:.1f}-{hi:.1f}"
+                for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
+            ],
+            "Events": table["events"],
+            "Within 30 days": table["events_within_30_days"],
+            "Later": table["events_later"],
+            "Per 100 patient-years": table["per_100_patient_years"].round(2),
+        }
+    )
+
+
+def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The subgroup table with clinicians' column names, for showing and CSV export."""
+
+    def ratio(row: pd.Series) -> str:
+        if row["is_reference"]:
+            return "reference"
+        if not row["estimable"]:
+            return f"not estimable: {row['reason']}"
+        return f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
+
+    return pd.DataFrame(
+        {
+            "Factor": table["factor_label"],
+            "Group": table["level"],
+            "Patients": table["patients"],
+            "Events": table["events"],
+            "Estimate (%)": (100 * table["estimate"]).round(1),
+            "95% CI (%)": [
+                "-" if pd.isna(lo) else f"{100 * lo:.1f}-{100 * hi:.1f}"
+                for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
+            ],
+            "Hazard ratio (95% CI)": table.apply(ratio, axis=1),
+            "Log-rank p": table["logrank_p"].map(format_p),
+            "Unstable (< 10 patients or < 5 events)": table["unstable"].map(
+                {True: "yes", False: ""}
+            ),
+        }
+    )

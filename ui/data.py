@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import clinical, safety, survival, tables
+from analytics import clinical, comparison, safety, subgroups, survival, tables
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, default_db_path, metadata, open_cohort
 from analytics.filters import CohortFilter
@@ -118,3 +118,15 @@ def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.Da
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def baseline_stats(key: CohortKey, cohort_filter: CohortFilter) -> dict:
     return tables.baseline_stats(cursor(key), cohort_filter)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def subgroup_table(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, month: int
+) -> pd.DataFrame:
+    return subgroups.subgroup_table(cursor(key), cohort_filter, endpoint, month)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def published_vs_reconstructed(key: CohortKey) -> pd.DataFrame:
+    return comparison.published_vs_reconstructed(cursor(key))

@@ -230,8 +230,9 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
     duration = np.array(
         [rng.integers(12, 49) if lost_primary(r) else rng.integers(4, 25) for r in roles], float
     )
-    urokinase = np.zeros(N_SUCCESS, dtype=bool)
-    urokinase[np.argsort(-duration, kind="stable")[:9]] = True
+    urokinase = np.zeros(N_SUCCESS, dtype=bool)  # tough lesions: mostly the long-standing ones
+    longest = np.argsort(-duration, kind="stable")[:18]
+    urokinase[rng.choice(longest, size=9, replace=False)] = True
 
     ceap = ceap_pairs(rng)
     patent = [i for i, r in enumerate(roles) if not lost_primary(r)]

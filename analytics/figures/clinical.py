@@ -1,0 +1,179 @@
+"""Clinical change before vs after: CEAP shift, Villalta pairs, PTS severity, reflux.
+
+Builders take the results of analytics.clinical (counts only, never patient rows)
+and state the paired test with its p-value on each chart.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.clinical import BinaryChange, ScoreChange
+from analytics.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
+from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS
+from analytics.tables import format_p
+
+CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
+    0: "#E8F1F8", 1: "#CFE3F1", 2: "#A9CDE6", 3: OKABE_ITO["sky"], 4: OKABE_ITO["blue"],
+    5: OKABE_ITO["orange"], 6: OKABE_ITO["vermillion"],
+}  # fmt: skip
+
+
+def _p_text(test: str, p: float | None) -> str:
+    text = format_p(p)
+    return f"{test}: p {text}" if text.startswith("<") else f"{test}: p = {text}"
+
+
+def ceap_sankey(shift: pd.DataFrame) -> go.Figure:
+    """CEAP class before (left) flowing to class at the last visit (right)."""
+    used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
+    used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
+    labels = [f"C{c} before ({shift.loc[c].sum()})" for c in used_before]
+    labels += [f"C{c} after ({shift[c].sum()})" for c in used_after]
+    sources, targets, values, colours = [], [], [], []
+    for i, before in enumerate(used_before):
+        for j, after in enumerate(used_after):
+            count = int(shift.loc[before, after])
+            if count:
+                sources.append(i)
+                targets.append(len(used_before) + j)
+                values.append(count)
+                colours.append(_fade(CEAP_COLOURS[before]))
+    fig = go.Figure(
+        go.Sankey(
+            node={
+                "label": labels,
+                "color": [CEAP_COLOURS[c] for c in (*used_before, *used_after)],
+                "pad": 18,
+                "thickness": 22,
+            },
+            link={"source": sources, "target": targets, "value": values, "color": colours},
+            valueformat="d",
+            valuesuffix=" patients",
+        )
+    )
+    return apply_theme(fig, title="CEAP class: before → last visit", height=420)
+
+
+def _fade(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},0.45)"
+
+
+def ceap_bars(shift: pd.DataFrame, score: ScoreChange) -> go.Figure:
+    """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
+    n = int(shift.to_numpy().sum())
+    columns = {"Before": shift.sum(axis=1), "Last visit": shift.sum(axis=0)}
+    fig = go.Figure()
+    for c in CEAP_CLASSES:
+        counts = [int(columns[name][c]) for name in columns]
+        if not any(counts):
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=list(columns), y=[100 * k / n for k in counts], name=f"C{c}",
+                marker_color=CEAP_COLOURS[c], text=[str(k) if k else "" for k in counts],
+                textposition="inside", customdata=counts,
+                hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
+    fig.add_annotation(
+        text=_p_text("Clinical severity score, Wilcoxon signed-rank", score.p),
+        xref="paper", yref="paper", x=0, y=-0.16, showarrow=False, xanchor="left",
+    )  # fmt: skip
+    return apply_theme(fig, title="CEAP class distribution", height=420)
+
+
+def shift_heatmap(shift: pd.DataFrame) -> go.Figure:
+    """The shift matrix: limbs per (class before, class at last visit)."""
+    rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
+    cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
+    values = shift.loc[rows, cols].to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=values, x=[f"C{c}" for c in cols], y=[f"C{c}" for c in rows],
+            colorscale=[[0, "#FFFFFF"], [1, OKABE_ITO["blue"]]], showscale=False,
+            text=values, texttemplate="%{text}", textfont={"size": 18},
+            hovertemplate="C%{y} → C%{x}: %{z} limbs<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title="Last visit", side="top")
+    fig.update_yaxes(title="Before", autorange="reversed")
+    return apply_theme(fig, title=None, height=320)
+
+
+def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange) -> go.Figure:
+    """Each limb's Villalta before and after joined by a line, with the means ± SD."""
+    fig = go.Figure()
+    most = max(int(pairs["patients"].max()), 1) if not pairs.empty else 1
+    for row in pairs.itertuples():
+        width = 1 + 3 * row.patients / most
+        fig.add_trace(
+            go.Scatter(
+                x=["Before", "Last visit"], y=[row.before, row.after], mode="lines+markers",
+                line={"color": BEFORE_AFTER_COLOURS["before"], "width": width},
+                marker={"size": 6}, opacity=0.55, showlegend=False,
+                hovertemplate=f"{row.before} → {row.after}: {row.patients} limb(s)<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=["Before", "Last visit"], y=[score.mean_before, score.mean_after],
+            error_y={"type": "data", "array": [score.sd_before, score.sd_after], "width": 8},
+            mode="lines+markers", name="Mean ± SD",
+            line={"color": BEFORE_AFTER_COLOURS["after"], "width": 4}, marker={"size": 14},
+        )
+    )  # fmt: skip
+    fig.add_hrect(y0=-0.5, y1=4.5, fillcolor="#EEEEEE", line_width=0, layer="below")
+    fig.add_annotation(
+        text="No PTS (Villalta 0-4)", x=1, xref="paper", y=2, xanchor="right", showarrow=False,
+        font={"color": "#666666"},
+    )  # fmt: skip
+    fig.update_yaxes(title="Villalta score (0-33)", rangemode="tozero")
+    fig.add_annotation(
+        text=_p_text("Wilcoxon signed-rank", score.p), xref="paper", yref="paper", x=0,
+        y=-0.16, showarrow=False, xanchor="left",
+    )  # fmt: skip
+    return apply_theme(fig, title="Villalta score, paired within limbs", height=460)
+
+
+def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange) -> go.Figure:
+    """PTS severity categories before and at the last visit."""
+    fig = go.Figure()
+    for when, column in (("Before", "before"), ("Last visit", "after")):
+        fig.add_trace(
+            go.Bar(
+                x=[PTS_SEVERITY_LABELS[s] for s in PTS_SEVERITY], y=severity[column], name=when,
+                marker_color=BEFORE_AFTER_COLOURS[column], text=severity[column],
+                textposition="outside",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
+    fig.add_annotation(
+        text=f"PTS {pts.before} → {pts.after} of {pts.n}; "
+        + _p_text("exact McNemar", pts.p),
+        xref="paper", yref="paper", x=0, y=-0.22, showarrow=False, xanchor="left",
+    )  # fmt: skip
+    return apply_theme(fig, title="Post-thrombotic syndrome severity", height=420)
+
+
+def yes_no_bars(change: BinaryChange, label: str) -> go.Figure:
+    """A paired yes/no outcome before and at the last visit, with the exact McNemar p."""
+    n = max(change.n, 1)
+    counts = [change.before, change.after]
+    fig = go.Figure(
+        go.Bar(
+            x=["Before", "Last visit"], y=[100 * k / n for k in counts],
+            marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
+            text=[f"{k} ({100 * k / n:.1f}%)" for k in counts], textposition="outside",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    fig.update_yaxes(title="Limbs (%)", range=[0, 110])
+    fig.add_annotation(
+        text=f"{change.resolved} resolved, {change.new} new; " + _p_text("exact McNemar", change.p),
+        xref="paper", yref="paper", x=0, y=-0.16, showarrow=False, xanchor="left",
+    )  # fmt: skip
+    return apply_theme(fig, title=label, height=380)

@@ -1,0 +1,57 @@
+"""Clinical outcomes: CEAP shift, Villalta, PTS and reflux, before vs the last visit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.figures import clinical as figures
+from analytics.glossary import DEFINITIONS
+from analytics.tables import ceap_shift_table
+from ui import data
+from ui.export import show_chart, show_table
+from ui.page import require_patients, start_page
+
+context = start_page("Clinical outcomes")
+require_patients(context)
+change = data.clinical_change(context.key, context.cohort_filter)
+
+st.caption(
+    "Each limb is compared with itself: the assessment before the procedure against its last "
+    "later assessment of the same measure."
+)
+st.subheader("CEAP clinical class", help=DEFINITIONS["CEAP"])
+if context.is_demo:
+    st.caption(
+        "CEAP is descriptive: a healed ulcer keeps a limb at C5 or above, so regression below "
+        "C5 is not expected by the definition. The source paper reports it (C5 15 → 9), and "
+        "the demo reproduces the published table."
+    )
+sankey, bars = st.columns(2)
+with sankey:
+    show_chart(figures.ceap_sankey(change.ceap_shift), "ceap-shift-sankey")
+with bars:
+    show_chart(figures.ceap_bars(change.ceap_shift, change.severity_score), "ceap-classes")
+matrix, _ = st.columns([2, 1])
+with matrix:
+    st.markdown("**Shift matrix** (limbs; rows before, columns at the last visit)")
+    show_chart(figures.shift_heatmap(change.ceap_shift), "ceap-shift-matrix")
+    show_table(ceap_shift_table(change.ceap_shift), "CEAP shift matrix", hide_index=False)
+
+st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])
+villalta, pts = st.columns(2)
+with villalta:
+    show_chart(figures.villalta_pairs(change.villalta_pairs, change.villalta), "villalta-pairs")
+with pts:
+    show_chart(figures.pts_severity_bars(change.pts_severity, change.pts), "pts-severity")
+
+st.subheader("Valvular incompetence", help=DEFINITIONS["Reflux"])
+reflux, _ = st.columns(2)
+with reflux:
+    show_chart(figures.yes_no_bars(change.reflux, "Reflux ≥ 0.5 s"), "reflux")
+
+st.subheader("Table 3: clinical outcomes before and at the last visit")
+show_table(data.paper_tables(context.key, context.cohort_filter)["Table 3"], "table 3")
+with st.expander("Definitions and tests"):
+    for term in ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
+                 "McNemar test"):  # fmt: skip
+        st.markdown(f"**{term}.** {DEFINITIONS[term]}")
