@@ -49,7 +49,7 @@ def build_demo(out: Path) -> Path:
 
 def verify_cohort(con: duckdb.DuckDBPyConnection, source: Path) -> None:
     """Checks the schema cannot express: rows exist, no event after its patient's follow-up."""
-    if con.execute("SELECT count(*) FROM patients").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 0:
         raise CohortError(f"{source / 'patients.csv'} holds no patients")
     late = con.execute(
         """
@@ -59,11 +59,12 @@ def verify_cohort(con: duckdb.DuckDBPyConnection, source: Path) -> None:
         ORDER BY e.patient_id, e.month
         LIMIT 1
         """
-    ).fetchone()
+    ).fetchall()
     if late:
+        patient, month, event, follow_up = late[0]
         raise CohortError(
-            f"{source / 'events.csv'}: patient {late[0]} has {late[2]} at month {late[1]:g}, "
-            f"after follow-up ends at {late[3]:g}"
+            f"{source / 'events.csv'}: patient {patient} has {event} at month {month:g}, "
+            f"after follow-up ends at {follow_up:g}"
         )
 
 

@@ -69,9 +69,11 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     missing = [t for t in COHORT_TABLES if t not in present]
     if missing:
         raise CohortError(f"cohort file {path} is not in the cohort format: missing {missing}")
-    row = con.execute("SELECT value FROM cohort_metadata WHERE key = 'schema_version'").fetchone()
-    if row is None or row[0] != SCHEMA_VERSION:
-        found = row[0] if row else "none"
+    versions = con.execute(
+        "SELECT value FROM cohort_metadata WHERE key = 'schema_version'"
+    ).fetchall()  # fetchall: a pending fetchone result would block the caller's next query
+    found = versions[0][0] if versions else "none"
+    if found != SCHEMA_VERSION:
         raise CohortError(
             f"cohort file {path} has schema version {found}; this version reads {SCHEMA_VERSION}"
         )

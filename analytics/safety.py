@@ -24,7 +24,7 @@ def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
     cohort, params = cohort_sql(cohort_filter)
     n, months = con.execute(
         f"SELECT count(*), coalesce(sum(follow_up_months), 0) FROM ({cohort})", params
-    ).fetchone()
+    ).fetchall()[0]
     return int(n), float(months) / MONTHS_PER_YEAR
 
 

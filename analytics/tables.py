@@ -189,7 +189,7 @@ def _counts(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tupl
         "SELECT count(*), count_if(coalesce(stents, 1) >= 1 AND technical_success) "
         f"FROM ({cohort})",
         params,
-    ).fetchone()
+    ).fetchall()[0]
     return int(n), int(stented)
 
 
@@ -203,7 +203,7 @@ def ulcers_healed(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -
         WHERE event = 'ulcer_healed' AND month <= ?
         """,
         [*params, ULCER_HEALING_MONTHS],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def table3(change: ClinicalChange) -> pd.DataFrame:

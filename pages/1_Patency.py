@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.figures.patency import CurveSpec, km_figure
-from analytics.figures.theme import ENDPOINT_COLOURS, group_colour
+from analytics.figures.patency import CurveSpec, endpoint_specs, km_figure
+from analytics.figures.theme import group_colour
 from analytics.filters import parse_boolean
 from analytics.glossary import (
     DEFAULT_MONTHS,
     DEFINITIONS,
     ENDPOINTS,
     GROUPINGS,
-    PATENCY_ENDPOINTS,
     RISK_TABLE_MONTHS,
 )
-from analytics.survival import ALL_PATIENTS
 from analytics.tables import comparison_note, estimates_table
 from ui import data
 from ui.export import show_chart, show_table
@@ -44,13 +42,8 @@ write({"by": by, "endpoint": endpoint if by else None, "ci": None if show_ci els
 
 months = RISK_TABLE_MONTHS
 if by is None:
-    results = {
-        e: data.kaplan_meier(key, cohort_filter, e, None, months)[ALL_PATIENTS]
-        for e in PATENCY_ENDPOINTS
-    }
-    specs = [
-        CurveSpec(ENDPOINTS[e], ENDPOINT_COLOURS[e], r.curve, r.risk) for e, r in results.items()
-    ]
+    results = data.patency_overall(key, cohort_filter, months)
+    specs = endpoint_specs(results)
     labels = {ENDPOINTS[e]: r for e, r in results.items()}
     title, note = "Primary, assisted primary and secondary patency", None
 else:

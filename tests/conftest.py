@@ -107,3 +107,14 @@ def plotly_figures(at) -> list[dict]:
     import json
 
     return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def plotly_array(value: object) -> list:
+    """A plotly JSON array as a list: plain lists pass through, typed arrays are decoded."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)

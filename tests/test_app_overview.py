@@ -39,7 +39,8 @@ def test_overview_on_the_demo(monkeypatch, demo_path):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Patients"] == "34"
+    assert metrics["Patients analysed"] == "34"
+    assert metrics["Technical success"] == "34 of 37 (91.9%)"
     assert metrics["Primary patency, 12 months"] == "73.5%"
     assert metrics["PTS before → after"] == "34 → 24"
     assert any("not patient data" in i.value for i in at.info)
@@ -51,7 +52,7 @@ def test_filter_in_the_url_changes_n(monkeypatch, demo_path):
     at.query_params["lesion_side"] = "left"
     at.run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Patients"] == "22"
+    assert {m.label: m.value for m in at.metric}["Patients analysed"] == "22"
 
 
 def test_invalid_url_value_is_dropped_with_a_notice(monkeypatch, demo_path):
@@ -61,4 +62,4 @@ def test_invalid_url_value_is_dropped_with_a_notice(monkeypatch, demo_path):
     at.run()
     assert not at.exception
     assert any("lesion_side" in w.value for w in at.sidebar.warning)
-    assert {m.label: m.value for m in at.metric}["Patients"] == "34"
+    assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from analytics.db import ROOT
 from ui.page import PAGES
@@ -27,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 PAGES_WITH_CHARTS = {
-    "Overview": 0,
+    "Overview": 2,
     "Patency": 1,
     "Clinical outcomes": 1,
     "Safety": 1,
@@ -91,11 +92,17 @@ def browser():
 
 
 def _open(browser, url: str):
+    """A fresh page, waited on until the shared sidebar has rendered."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
     page.goto(url)
-    page.get_by_text("match the filters").wait_for(timeout=30_000)
-    page.wait_for_load_state("networkidle")
+    expect(_sidebar(page).get_by_role("button", name="Reset filters")).to_be_visible()
     return page
+
+
+def _sidebar(page):
+    return page.locator('[data-testid="stSidebar"]')
 
 
 @pytest.mark.parametrize("query", ["", FILTERS], ids=["no-filter", "filtered"])
@@ -106,16 +113,14 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
     url = server + _url_path(page_file) + (f"?{query}" if query else "")
     page = _open(browser, url)
     try:
-        page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
         charts = PAGES_WITH_CHARTS.get(title, 0)
         if charts:
-            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
-        assert page.locator('[data-testid="stException"]').count() == 0
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        assert sidebar.get_by_role("button", name="Reset filters").count() == 1
         expected_n = "n = 22 of 37" if query else "n = 34 of 37"
-        assert sidebar.get_by_text(expected_n).count() == 1
+        expect(_sidebar(page).get_by_text(expected_n)).to_have_count(1)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         page.close()
 
@@ -123,11 +128,11 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
 def test_link_keeps_filters_and_view_after_reload(server, browser):
     page = _open(browser, f"{server}/Patency?{FILTERS}&by=sex")
     try:
-        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert "lesion_side=left" in page.url and "by=sex" in page.url
         page.reload()
-        page.get_by_text("match the filters").wait_for(timeout=30_000)
-        assert page.locator('[data-testid="stSidebar"]').get_by_text("n = 22 of 37").count() == 1
+        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(page.locator(".js-plotly-plot").get_by_text("patency by sex").first).to_be_visible()
         assert "by=sex" in page.url
     finally:
         page.close()
@@ -136,11 +141,10 @@ def test_link_keeps_filters_and_view_after_reload(server, browser):
 def test_navigation_carries_the_filter_to_the_next_page(server, browser):
     page = _open(browser, f"{server}/?{FILTERS}")
     try:
-        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Safety").click()
-        page.get_by_role("heading", name="Safety").first.wait_for(timeout=30_000)
-        page.get_by_text("match the filters").wait_for(timeout=30_000)
+        _sidebar(page).get_by_role("link", name="Safety").click()
+        expect(page.get_by_role("heading", name="Safety").first).to_be_visible()
+        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
         assert "lesion_side=left" in page.url
-        assert page.locator('[data-testid="stSidebar"]').get_by_text("n = 22 of 37").count() == 1
     finally:
         page.close()
 
@@ -148,8 +152,7 @@ def test_navigation_carries_the_filter_to_the_next_page(server, browser):
 def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
     page = _open(browser, f"{server}/Patency?lesion_side=center")
     try:
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        assert sidebar.get_by_text("Ignored a filter in the link").count() == 1
-        assert sidebar.get_by_text("n = 34 of 37").count() == 1
+        expect(_sidebar(page).get_by_text("Ignored a filter in the link")).to_have_count(1)
+        expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
     finally:
         page.close()

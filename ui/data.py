@@ -18,6 +18,7 @@ from analytics import clinical, comparison, safety, subgroups, survival, tables
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, default_db_path, metadata, open_cohort
 from analytics.filters import CohortFilter
+from analytics.glossary import PATENCY_ENDPOINTS
 
 CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]
@@ -80,6 +81,16 @@ def kaplan_meier(
 ) -> dict[str, survival.KaplanMeier]:
     counts = survival.event_counts(cursor(key), cohort_filter, endpoint, by)
     return survival.kaplan_meier_by_group(counts, months, by)
+
+
+def patency_overall(
+    key: CohortKey, cohort_filter: CohortFilter, months: tuple[int, ...]
+) -> dict[str, survival.KaplanMeier]:
+    """The three patencies of the whole filtered cohort, keyed by endpoint."""
+    return {
+        endpoint: kaplan_meier(key, cohort_filter, endpoint, None, months)[survival.ALL_PATIENTS]
+        for endpoint in PATENCY_ENDPOINTS
+    }
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)

@@ -26,7 +26,6 @@ from ui.url import url_value, write
 
 ANY = "any"
 RISK_CHOICES = (ANY, "yes", "no")
-PERSIST = "session"
 NOTICES_KEY = "_url_notices"
 
 
@@ -68,6 +67,19 @@ def _seed_from_url() -> None:
     st.session_state[NOTICES_KEY] = problems
 
 
+def _restore() -> None:
+    """Carry the filter across a page switch.
+
+    Each page's widgets are new widgets to Streamlit, which start from their
+    defaults unless session state was set by code before they are drawn
+    (``persist_state`` keeps only values a user picked, not ones seeded from
+    the URL). So every run re-sets each key to the widget's current value.
+    """
+    for key in DEFAULTS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _reset() -> None:
     for key, value in DEFAULTS.items():
         st.session_state[key] = value
@@ -81,10 +93,11 @@ def _clear_notices() -> None:
 def sidebar_filters(key: CohortKey) -> CohortFilter:
     """Draw the filter widgets and return the filter they describe."""
     _seed_from_url()
+    _restore()
     sidebar = st.sidebar
     for notice in st.session_state[NOTICES_KEY]:
         sidebar.warning(f"Ignored a filter in the link: {notice}", icon="⚠️")
-    changed = {"on_change": _clear_notices, "persist_state": PERSIST}
+    changed = {"on_change": _clear_notices}
 
     sidebar.radio(
         "Population",

@@ -7,15 +7,16 @@ table of number at risk, cumulative events and cumulative censored per curve.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.figures.theme import UNRELIABLE_DASH, apply_theme
-from analytics.glossary import SE_UNRELIABLE
+from analytics.figures.theme import ENDPOINT_COLOURS, UNRELIABLE_DASH, apply_theme
+from analytics.glossary import ENDPOINTS, SE_UNRELIABLE
+from analytics.survival import KaplanMeier
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 
@@ -28,6 +29,14 @@ class CurveSpec:
     colour: str
     curve: pd.DataFrame
     risk: pd.DataFrame
+
+
+def endpoint_specs(results: Mapping[str, KaplanMeier]) -> list[CurveSpec]:
+    """One curve per endpoint, each in its endpoint's colour on every page."""
+    return [
+        CurveSpec(ENDPOINTS[endpoint], ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
+        for endpoint, result in results.items()
+    ]
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -19,17 +19,20 @@ SERIES = (
 
 
 def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Row number and label of every line: a header per factor, then its levels."""
+    """Row number and label of every line: a header per factor, then its levels.
+
+    `table_row` is the level's index in `table`, missing on a factor's header line.
+    """
     lines, position = [], 0
     for factor_label, rows in table.groupby("factor_label", sort=False):
         logrank = rows["logrank_p"].iloc[0]
-        lines.append({"row": position, "label": f"<b>{factor_label}</b>", "index": None,
+        lines.append({"row": position, "label": f"<b>{factor_label}</b>", "table_row": pd.NA,
                       "side": f"log-rank p {format_p(logrank)}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
             lines.append({"row": position + offset, "label": f"   {table.at[index, 'level']}",
-                          "index": index, "side": ""})  # fmt: skip
+                          "table_row": index, "side": ""})  # fmt: skip
         position += len(rows) + 1
-    return pd.DataFrame(lines)
+    return pd.DataFrame(lines).astype({"table_row": "Int64"})
 
 
 def _side_text(row: pd.Series, month: float) -> str:
@@ -46,7 +49,8 @@ def _side_text(row: pd.Series, month: float) -> str:
 def forest_plot(table: pd.DataFrame, month: float, endpoint_label: str) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
     lines = layout_rows(table)
-    rows_of = dict(zip(lines["index"], lines["row"], strict=True))
+    levels = lines.dropna(subset=["table_row"])
+    rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
     fig = go.Figure()
     for unstable, colour, symbol, name in SERIES:
         shown = table[(table["unstable"] == unstable) & ~table["is_reference"] & table["estimable"]]
@@ -64,7 +68,7 @@ def forest_plot(table: pd.DataFrame, month: float, endpoint_label: str) -> go.Fi
             )
         )  # fmt: skip
     side = [
-        line.side if line.index is None else _side_text(table.loc[line.index], month)
+        line.side if pd.isna(line.table_row) else _side_text(table.loc[line.table_row], month)
         for line in lines.itertuples()
     ]
     fig.add_trace(

@@ -1,0 +1,26 @@
+"""The Tables page through AppTest: Tables 1-3 and published vs reconstructed."""
+
+from __future__ import annotations
+
+PAGE = "pages/5_Tables.py"
+
+
+def test_three_tables_and_every_published_item_reproduced(page_test):
+    at = page_test(PAGE)
+    assert not at.exception
+    assert [h.value for h in at.subheader][:3] == ["Table 1", "Table 2", "Table 3"]
+    table1 = at.dataframe[0].value.set_index("Characteristic")
+    assert table1.loc["Age, years, mean ± SD (range)", "Value"] == "66.2 ± 14.5 (37-86)"
+    comparison = next(d.value for d in at.dataframe if "Published" in d.value.columns)
+    assert len(comparison) >= 40
+    assert (comparison["Same"] == "yes").all()
+    contradictions = at.dataframe[-1].value
+    assert list(contradictions.columns) == ["What", "Contradiction", "Rule applied"]
+
+
+def test_a_filter_recomputes_and_explains_why_no_comparison(page_test):
+    at = page_test(PAGE, lesion_side="left")
+    assert not at.exception
+    table1 = at.dataframe[0].value.set_index("Characteristic")
+    assert table1.loc["Patients", "Value"] == "22"
+    assert any("Reset the filters" in c.value for c in at.caption)
