@@ -107,6 +107,8 @@ def km_curve(counts: pd.DataFrame) -> pd.DataFrame:
             "censored": table["censored"].to_numpy().astype(int),
         }
     )
+    # the log-log interval is undefined once the estimate reaches 0 (R's survfit gives NA)
+    curve.loc[curve["estimate"] <= 0, ["ci_lower", "ci_upper"]] = np.nan
     curve["unreliable"] = curve["se"] > SE_UNRELIABLE
     return curve
 
@@ -213,6 +215,9 @@ def _not_estimable(level: str, reason: str) -> dict:
     }  # fmt: skip
 
 
+DIVERGED = "no finite confidence interval: too few patients or events for a Cox model"
+
+
 def _cox_fit(counts: pd.DataFrame, reference: str, levels: list[str]) -> dict[str, dict]:
     """Cox fit with one indicator per level, on the reference and those levels.
 
@@ -237,6 +242,10 @@ def _cox_fit(counts: pd.DataFrame, reference: str, levels: list[str]) -> dict[st
     results = {}
     for i, level in enumerate(levels):
         row = summary.loc[f"g{i}"]
+        bounds = np.array([row["exp(coef) lower 95%"], row["exp(coef) upper 95%"]])
+        if not (np.isfinite(bounds).all() and bounds[0] > 0):
+            results[level] = _not_estimable(level, DIVERGED)
+            continue
         results[level] = {
             "group": level,
             "hr": float(row["exp(coef)"]),

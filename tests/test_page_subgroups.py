@@ -29,3 +29,13 @@ def test_an_unknown_month_in_the_link_falls_back_to_12(page_test):
     at = page_test(PAGE, month="7")
     assert not at.exception
     assert at.selectbox(key="month").value == "12"
+
+
+def test_a_filter_leaving_one_patient_groups_still_draws(page_test):
+    # left-sided lesions: a single trauma patient, whose hazard ratio has no finite CI
+    at = page_test(PAGE, lesion_side="left")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index(["Factor", "Group"])
+    assert table.loc[("Trauma", "yes"), "Patients"] == 1
+    assert table.loc[("Trauma", "yes"), "Hazard ratio (95% CI)"].startswith("not estimable")
+    assert len(plotly_figures(at)) == 1

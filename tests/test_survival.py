@@ -136,3 +136,29 @@ def test_reference_without_events_has_no_hazard_ratio():
     row = hazard_ratios(counts, ["no", "yes"]).iloc[0]
     assert not row["estimable"]
     assert "reference" in row["reason"]
+
+
+def test_a_one_patient_group_whose_cox_estimate_diverges_is_not_estimable():
+    # group b: a single patient, failing before anyone in a; the partial likelihood
+    # increases without bound in b's coefficient, so no finite interval exists
+    counts = pd.DataFrame(
+        {
+            "group": ["a", "a", "a", "b"],
+            "months": [3.0, 6.0, 12.0, 1.0],
+            "events": [1, 1, 0, 1],
+            "censored": [0, 0, 5, 0],
+        }
+    )
+    (row,) = hazard_ratios(counts, ["a", "b"]).to_dict("records")
+    assert not row["estimable"]
+    assert "too few patients or events" in row["reason"]
+
+
+def test_no_interval_where_the_estimate_reaches_zero():
+    # R: survfit(Surv(c(1, 2), c(1, 1)) ~ 1, conf.type = "log-log") gives NA limits at S = 0
+    counts = pd.DataFrame(
+        {"group": ["all", "all"], "months": [1.0, 2.0], "events": [1, 1], "censored": [0, 0]}
+    )
+    last = km_curve(counts).iloc[-1]
+    assert last["estimate"] == 0
+    assert pd.isna(last["ci_lower"]) and pd.isna(last["ci_upper"])
