@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analytics.figures.clinical import pts_severity_bars
+from analytics.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.figures.patency import endpoint_specs, km_figure
 from analytics.glossary import DEFINITIONS, RISK_TABLE_MONTHS
 from ui import data
@@ -27,8 +27,8 @@ succeeded, _ = data.cohort_size(key, replace(cohort_filter, population="technica
 first, second, third, fourth = st.columns(4)
 first.metric("Patients analysed", context.n, help=DEFINITIONS["Technical success"])
 second.metric(
-    "Technical success",
-    f"{succeeded} of {enrolled}" + (f" ({100 * succeeded / enrolled:.1f}%)" if enrolled else ""),
+    f"Technical success, of {enrolled} enrolled",
+    f"{succeeded} ({100 * succeeded / enrolled:.1f}%)" if enrolled else "-",
     help=DEFINITIONS["Technical success"],
 )
 for column, month in ((third, 12), (fourth, 36)):
@@ -45,10 +45,11 @@ for column, event in ((second, "recurrent_dvt"), (third, "pulmonary_embolism"), 
     row = safety.loc[event]
     column.metric(row["label"], f"{row['patients']} ({row['percent']:.1f}%)")
 
-curves, pts = st.columns(2)
-with curves:
-    figure = km_figure(endpoint_specs(patency), RISK_TABLE_MONTHS, show_ci=False, title="Patency")
-    show_chart(figure, "overview-patency")
+figure = km_figure(endpoint_specs(patency), RISK_TABLE_MONTHS, show_ci=False, title="Patency")
+show_chart(figure, "overview-patency")
+ceap, pts = st.columns(2)
+with ceap:
+    show_chart(ceap_bars(change.ceap_shift, change.severity_score), "overview-ceap")
 with pts:
     show_chart(pts_severity_bars(change.pts_severity, change.pts), "overview-pts")
 st.caption(

@@ -207,7 +207,11 @@ def _p_text(p: float | None) -> str:
 def _estimate_lines(label: str, rows: list[dict]) -> list[str]:
     lines = [f"  {label}"]
     for r in rows:
-        ci = f"{_pct(r['ci_lower'])}-{_pct(r['ci_upper']).strip()}"
+        ci = (
+            "no CI"
+            if r["ci_lower"] is None
+            else f"{_pct(r['ci_lower'])}-{_pct(r['ci_upper']).strip()}"
+        )
         flag = "  SE > 10%: unreliable" if (r["se"] or 0) > 0.10 else ""
         lines.append(
             f"    {r['month']:>4g} months: {_pct(r['estimate'])}% ({ci})  "

@@ -107,8 +107,10 @@ def km_curve(counts: pd.DataFrame) -> pd.DataFrame:
             "censored": table["censored"].to_numpy().astype(int),
         }
     )
-    # the log-log interval is undefined once the estimate reaches 0 (R's survfit gives NA)
-    curve.loc[curve["estimate"] <= 0, ["ci_lower", "ci_upper"]] = np.nan
+    # the log-log interval is undefined at an estimate of 0 or 1 (R's survfit gives NA)
+    curve.loc[~curve["estimate"].between(0, 1, inclusive="neither"), ["ci_lower", "ci_upper"]] = (
+        np.nan
+    )
     curve["unreliable"] = curve["se"] > SE_UNRELIABLE
     return curve
 

@@ -162,7 +162,7 @@ def table2(
                 if pd.isna(r.estimate)
                 else (
                     f"{100 * r.estimate:.1f}% "
-                    f"(95% CI {100 * r.ci_lower:.1f}-{100 * r.ci_upper:.1f}); at risk {r.at_risk}"
+                    f"(95% CI {format_ci(r.ci_lower, r.ci_upper)}); at risk {r.at_risk}"
                 )
             )
             rows.append((f"{ENDPOINTS[endpoint]} at {r.month} months", value))
@@ -244,6 +244,13 @@ def _binary_row(label: str, change: BinaryChange) -> tuple[str, str, str, str, s
     )
 
 
+def format_ci(lower: float, upper: float) -> str:
+    """A 95% CI of proportions as percent, or "-" where none exists (estimate 0 or 100%)."""
+    if pd.isna(lower) or pd.isna(upper):
+        return "-"
+    return f"{100 * lower:.1f}-{100 * upper:.1f}"
+
+
 def estimates_table(estimates: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Estimates at months for several curves, formatted for a table and its CSV export."""
     rows = []
@@ -255,9 +262,7 @@ def estimates_table(estimates: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                     "Curve": label,
                     "Month": r.month,
                     "Estimate (%)": None if missing else round(100 * r.estimate, 1),
-                    "95% CI (%)": "-"
-                    if missing
-                    else f"{100 * r.ci_lower:.1f}-{100 * r.ci_upper:.1f}",
+                    "95% CI (%)": format_ci(r.ci_lower, r.ci_upper),
                     "SE (%)": None if missing else round(100 * r.se, 1),
                     "At risk": r.at_risk,
                     "Events": r.events,
@@ -332,7 +337,7 @@ def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
             "Events": table["events"],
             "Estimate (%)": (100 * table["estimate"]).round(1),
             "95% CI (%)": [
-                "-" if pd.isna(lo) else f"{100 * lo:.1f}-{100 * hi:.1f}"
+                format_ci(lo, hi)
                 for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
             ],
             "Hazard ratio (95% CI)": table.apply(ratio, axis=1),

@@ -22,13 +22,10 @@ st.caption(
     "patient-years."
 )
 show_table(safety_display(table), "safety events")
-bars, timeline = st.columns(2)
-with bars:
-    show_chart(safety_bars(table), "safety-events")
-with timeline:
-    show_chart(
-        event_timeline(data.event_timeline(context.key, context.cohort_filter)), "safety-timeline"
-    )
+show_chart(safety_bars(table), "safety-events")
+show_chart(
+    event_timeline(data.event_timeline(context.key, context.cohort_filter)), "safety-timeline"
+)
 with st.expander("Definitions"):
     for term in ("Clopper-Pearson interval", "Events per 100 patient-years"):
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")

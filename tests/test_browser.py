@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 PAGES_WITH_CHARTS = {
-    "Overview": 2,
+    "Overview": 3,
     "Patency": 1,
     "Clinical outcomes": 1,
     "Safety": 1,

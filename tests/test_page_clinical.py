@@ -17,8 +17,10 @@ def figure(at, title_start: str) -> dict:
     )
 
 
-def annotations(fig: dict) -> str:
-    return " ".join(a.get("text", "") for a in fig["layout"].get("annotations", []))
+def chart_text(fig: dict) -> str:
+    """Annotations and subtitle: where a chart states its test."""
+    subtitle = fig["layout"]["title"].get("subtitle", {}).get("text", "")
+    return " ".join([subtitle, *(a.get("text", "") for a in fig["layout"].get("annotations", []))])
 
 
 def test_every_chart_and_table_3(page_test):
@@ -48,9 +50,9 @@ def test_tests_and_p_values_shown_on_the_charts(page_test):
     # exact McNemar = two-sided binomial test on the discordant pairs (scipy, independent)
     pts_p = binomtest(0, 10, 0.5).pvalue  # 10 limbs lost PTS, none gained it
     reflux_p = binomtest(1, 5, 0.5).pvalue  # 4 resolved, 1 new
-    assert f"p = {pts_p:.3f}" in annotations(figure(at, "Post-thrombotic"))
-    assert f"p = {reflux_p:.3f}" in annotations(figure(at, "Reflux"))
-    assert "Wilcoxon signed-rank" in annotations(figure(at, "Villalta"))
+    assert f"p = {pts_p:.3f}" in chart_text(figure(at, "Post-thrombotic"))
+    assert f"p = {reflux_p:.3f}" in chart_text(figure(at, "Reflux"))
+    assert "Wilcoxon signed-rank" in chart_text(figure(at, "Villalta"))
 
 
 def test_filter_reaches_the_charts(page_test):

@@ -79,11 +79,8 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange) -> go.Figure:
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
-    fig.add_annotation(
-        text=_p_text("Clinical severity score, Wilcoxon signed-rank", score.p),
-        xref="paper", yref="paper", x=0, y=-0.16, showarrow=False, xanchor="left",
-    )  # fmt: skip
-    return apply_theme(fig, title="CEAP class distribution", height=420)
+    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p)
+    return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
 
 
 def shift_heatmap(shift: pd.DataFrame) -> go.Figure:
@@ -132,11 +129,11 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange) -> go.Figure:
         font={"color": "#666666"},
     )  # fmt: skip
     fig.update_yaxes(title="Villalta score (0-33)", rangemode="tozero")
-    fig.add_annotation(
-        text=_p_text("Wilcoxon signed-rank", score.p), xref="paper", yref="paper", x=0,
-        y=-0.16, showarrow=False, xanchor="left",
-    )  # fmt: skip
-    return apply_theme(fig, title="Villalta score, paired within limbs", height=460)
+    title, subtitle = (
+        "Villalta score, paired within limbs",
+        _p_text("Wilcoxon signed-rank", score.p),
+    )
+    return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
 
 def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange) -> go.Figure:
@@ -145,18 +142,17 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange) -> go.Figure:
     for when, column in (("Before", "before"), ("Last visit", "after")):
         fig.add_trace(
             go.Bar(
-                x=[PTS_SEVERITY_LABELS[s] for s in PTS_SEVERITY], y=severity[column], name=when,
+                x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
+                y=severity[column], name=when,
                 marker_color=BEFORE_AFTER_COLOURS[column], text=severity[column],
                 textposition="outside",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    fig.add_annotation(
-        text=f"PTS {pts.before} → {pts.after} of {pts.n}; "
-        + _p_text("exact McNemar", pts.p),
-        xref="paper", yref="paper", x=0, y=-0.22, showarrow=False, xanchor="left",
-    )  # fmt: skip
-    return apply_theme(fig, title="Post-thrombotic syndrome severity", height=420)
+    subtitle = f"PTS {pts.before} → {pts.after} of {pts.n}; " + _p_text("exact McNemar", pts.p)
+    fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
+    fig.update_layout(legend={"x": 1, "xanchor": "right"})
+    return fig
 
 
 def yes_no_bars(change: BinaryChange, label: str) -> go.Figure:
@@ -172,8 +168,7 @@ def yes_no_bars(change: BinaryChange, label: str) -> go.Figure:
         )
     )  # fmt: skip
     fig.update_yaxes(title="Limbs (%)", range=[0, 110])
-    fig.add_annotation(
-        text=f"{change.resolved} resolved, {change.new} new; " + _p_text("exact McNemar", change.p),
-        xref="paper", yref="paper", x=0, y=-0.16, showarrow=False, xanchor="left",
-    )  # fmt: skip
-    return apply_theme(fig, title=label, height=380)
+    subtitle = f"{change.resolved} resolved, {change.new} new; " + _p_text(
+        "exact McNemar", change.p
+    )
+    return apply_theme(fig, title=label, height=400, subtitle=subtitle)

@@ -45,11 +45,17 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def _from_one(curve: pd.DataFrame) -> pd.DataFrame:
-    """Start every curve at 100% at month 0, so failures at month 0 show as a drop."""
+    """Start every curve at 100% at month 0, so failures at month 0 show as a drop.
+
+    The band is drawn at 100% until the first event, where no interval exists.
+    """
     start = pd.DataFrame(
         [{"months": 0.0, "estimate": 1.0, "ci_lower": 1.0, "ci_upper": 1.0, "se": 0.0}]
     )
-    return pd.concat([start, curve], ignore_index=True)
+    curve = pd.concat([start, curve], ignore_index=True)
+    whole = curve["estimate"] >= 1
+    curve.loc[whole, ["ci_lower", "ci_upper"]] = 1.0
+    return curve
 
 
 def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -175,5 +181,5 @@ def km_figure(
             font={"size": 14},
         )  # fmt: skip
     fig = apply_theme(fig, title=title, height=480 + 26 * rows_in_table)
-    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom"}, margin={"t": 110 if title else 60})
+    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom"}, margin={"t": 90 if title else 60})
     return fig

@@ -14,23 +14,32 @@ def safety_bars(table: pd.DataFrame) -> go.Figure:
     labels = [
         f"{k} ({pct:.1f}%)" for k, pct in zip(table["patients"], table["percent"], strict=True)
     ]
+    names = table["label"].str.replace(" (", "<br>(", regex=False)
     fig = go.Figure(
         go.Bar(
-            x=table["percent"], y=table["label"], orientation="h",
+            x=table["percent"], y=names, orientation="h",
             marker_color=OKABE_ITO["vermillion"],
             error_x={
                 "type": "data", "symmetric": False,
                 "array": table["ci_upper"] - table["percent"],
                 "arrayminus": table["percent"] - table["ci_lower"],
             },
-            text=labels,
-            textposition="outside", cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra>95% CI shown as whiskers</extra>",
+            customdata=labels, showlegend=False,
+            hovertemplate="%{customdata}<extra>95% CI shown as whiskers</extra>",
         )
     )  # fmt: skip
-    fig.update_xaxes(title="Patients with the event (%), 95% exact CI", rangemode="tozero")
+    fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
+        go.Scatter(
+            x=table["ci_upper"], y=names, mode="text", text=labels, textposition="middle right",
+            showlegend=False, hoverinfo="skip", cliponaxis=False,
+        )
+    )  # fmt: skip
+    fig.update_xaxes(
+        title="Patients with the event (%), exact 95% CI",
+        range=[0, max(40.0, float(table["ci_upper"].max()) + 12)],
+    )
     fig.update_yaxes(autorange="reversed")
-    return apply_theme(fig, title="Safety events", height=360)
+    return apply_theme(fig, title="Safety events", height=380)
 
 
 def event_timeline(timeline: pd.DataFrame) -> go.Figure:

@@ -94,6 +94,8 @@ def forest_plot(table: pd.DataFrame, month: float, endpoint_label: str) -> go.Fi
         y=1.0, xanchor="left", yanchor="bottom", showarrow=False,
         font={"size": 12, "color": "#555555"},
     )  # fmt: skip
-    return apply_theme(
-        fig, title=f"{endpoint_label}: subgroups", height=160 + ROW_HEIGHT * len(lines)
+    fig = apply_theme(
+        fig, title=f"{endpoint_label}: subgroups", height=190 + ROW_HEIGHT * len(lines)
     )
+    fig.update_layout(margin={"t": 100}, legend={"y": 1.01, "yanchor": "bottom"})
+    return fig

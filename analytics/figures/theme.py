@@ -39,16 +39,25 @@ def group_colour(index: int) -> str:
     return GROUP_COLOURS[index % len(GROUP_COLOURS)]
 
 
-def apply_theme(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
-    """Shared layout: white background, readable fonts, legend on top."""
+def apply_theme(
+    fig: go.Figure, title: str | None = None, height: int = 420, subtitle: str | None = None
+) -> go.Figure:
+    """Shared layout: white background, readable fonts, legend on top.
+
+    The subtitle, under the title, carries the test and p-value so it travels
+    with every export and never collides with axis labels.
+    """
+    heading = None
+    if title:
+        heading = {"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
+        if subtitle:
+            heading["subtitle"] = {"text": subtitle, "font": {"size": BASE_FONT_SIZE - 1}}
     fig.update_layout(
         template="simple_white",
-        title={"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
-        if title
-        else None,
+        title=heading,
         font={"family": FONT_FAMILY, "size": BASE_FONT_SIZE},
         height=height,
-        margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 50},
+        margin={"l": 60, "r": 20, "t": (90 if subtitle else 60) if title else 30, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hoverlabel={"font_size": BASE_FONT_SIZE},
     )
