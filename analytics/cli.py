@@ -18,7 +18,9 @@ from analytics.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
 from analytics.dictionary import dictionary_markdown
 from analytics.filters import FilterError, parse_pairs
 from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
+from analytics.importer import Problem, ValidationError, import_registry
 from analytics.report import build_report, render_text
+from analytics.template import template_workbook
 
 EXIT_ERROR = 1
 
@@ -76,6 +78,26 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
 
+    registry = commands.add_parser(
+        "import",
+        help="validate a registry and write it as a cohort file",
+        description="Validate SOURCE (a folder with patients.csv, assessments.csv and "
+        "events.csv, or an .xlsx workbook with those three sheets) against the cohort format "
+        "and write it to --out. Every problem is listed; on any problem nothing is written and "
+        "an existing --out file is left unchanged.",
+    )
+    registry.add_argument("source", type=Path, help="folder of three CSVs, or an .xlsx workbook")
+    registry.add_argument("--out", type=Path, required=True, help="cohort file to write")
+    registry.add_argument("--name", default=None, help="cohort name shown in the dashboard")
+
+    template = commands.add_parser(
+        "template",
+        help="write a blank registry workbook",
+        description="Write an .xlsx workbook with the three sheets' headers and a sheet "
+        "documenting every column, to fill in and import.",
+    )
+    template.add_argument("--out", type=Path, required=True, help="workbook to write (.xlsx)")
+
     commands.add_parser(
         "dictionary",
         help="print the data dictionary (Markdown)",
@@ -94,6 +116,17 @@ def _report(args: argparse.Namespace) -> str:
     return json.dumps(report, indent=2) if args.json else render_text(report)
 
 
+def format_problem(problem: Problem) -> str:
+    """One line a data manager can act on: where, what was found, which rule."""
+    where = problem.file
+    if problem.row is not None:
+        where += f", row {problem.row}"
+    if problem.column:
+        where += f", column {problem.column}"
+    found = "" if problem.value is None else f" (found {problem.value!r})"
+    return f"{where}: {problem.rule}{found}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; return the process exit code."""
     args = _parser().parse_args(argv)
@@ -103,8 +136,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built the demo cohort (reconstructed, not patient data) at {out}")
         elif args.command == "report":
             sys.stdout.write(_report(args).rstrip("\n") + "\n")
+        elif args.command == "import":
+            metadata = {"name": args.name} if args.name else None
+            out = import_registry(args.source, args.out, metadata=metadata)
+            print(f"imported {args.source} into {out}")
+        elif args.command == "template":
+            args.out.write_bytes(template_workbook())
+            print(f"wrote the registry template {args.out}")
         elif args.command == "dictionary":
             sys.stdout.write(dictionary_markdown())
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {format_problem(problem)}", file=sys.stderr)
+        return EXIT_ERROR
     except (CohortError, FilterError, duckdb.Error, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
