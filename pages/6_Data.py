@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from analytics.dictionary import DICTIONARY_TABLES, data_dictionary, table_descriptions
 from analytics.glossary import DEFINITIONS
+from analytics.template import template_workbook
+from ui import cohorts
 from ui.export import show_table
 from ui.page import start_page
 
@@ -21,6 +25,39 @@ PROVENANCE = {
 
 context = start_page("Data")
 
+
+def import_section() -> None:
+    """Upload a registry, see every problem, or switch to the imported cohort."""
+    st.subheader("Import your registry")
+    st.markdown(
+        "Upload one **.xlsx workbook** with the sheets `patients`, `assessments` and `events`, "
+        "or the three **CSV files** `patients.csv`, `assessments.csv`, `events.csv` (UTF-8), "
+        "with the columns of the data dictionary below. Every problem is listed at once; "
+        "nothing is imported until the file is clean."
+    )
+    st.download_button(
+        "Download the template workbook (.xlsx)", template_workbook(),
+        file_name="registry-template.xlsx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )  # fmt: skip
+    with st.form("import", clear_on_submit=False):
+        files = st.file_uploader("Registry files", type=["xlsx", "csv"], accept_multiple_files=True)
+        name = st.text_input("Cohort name", placeholder="e.g. Department registry 2026")
+        submitted = st.form_submit_button("Validate and import")
+    if not submitted:
+        return
+    if not files:
+        st.warning("Choose the workbook or the three CSV files first.")
+        return
+    imported, report = cohorts.import_upload(files, name or Path(files[0].name).stem)
+    if report is not None:
+        st.error(f"Not imported: {len(report)} problem(s). Fix them and upload again.")
+        show_table(report, "validation report")
+        return
+    cohorts.select(imported)
+    st.rerun()
+
+
 st.subheader("Provenance")
 for key, label in PROVENANCE.items():
     if key in context.meta:
@@ -31,6 +68,8 @@ if "not_published" in context.meta:
 st.caption(
     "No screen or export of this dashboard shows a patient identifier or a date of a patient."
 )
+
+import_section()
 
 st.subheader("Data dictionary")
 st.caption("The cohort file format; a department's registry is imported in this format.")

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from analytics.db import ROOT
+from analytics.db import DEMO_SOURCE, ROOT
+from analytics.importer import DATA_TABLES
 from ui.page import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,9 +54,14 @@ def _url_path(page_file: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(demo_path: Path) -> Iterator[str]:
+def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("imported")
+
+
+@pytest.fixture(scope="module")
+def server(demo_path: Path, import_dir: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "COHORT_DB": str(demo_path)}
+    env = {**os.environ, "COHORT_DB": str(demo_path), "COHORT_IMPORT_DIR": str(import_dir)}
     process = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -154,5 +160,36 @@ def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
     try:
         expect(_sidebar(page).get_by_text("Ignored a filter in the link")).to_have_count(1)
         expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
+    finally:
+        page.close()
+
+
+def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, tmp_path):
+    files = {t: (DEMO_SOURCE / f"{t}.csv").read_text() for t in DATA_TABLES}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for table, text in files.items():
+        (bad / f"{table}.csv").write_text(
+            text.replace(",F,", ",X,", 1) if table == "patients" else text
+        )
+    page = _open(browser, f"{server}/Data")
+    try:
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        upload.set_input_files([str(bad / f"{t}.csv") for t in DATA_TABLES])
+        page.get_by_label("Cohort name").fill("Browser registry")
+        page.get_by_role("button", name="Validate and import").click()
+        expect(page.get_by_text("Not imported: 1 problem(s)")).to_be_visible()
+        expect(page.get_by_text("must satisfy (sex IN ('F', 'M'))")).to_be_attached()  # grid cell
+    finally:
+        page.close()
+    page = _open(browser, f"{server}/Data")
+    try:
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        upload.set_input_files([str(DEMO_SOURCE / f"{t}.csv") for t in DATA_TABLES])
+        page.get_by_label("Cohort name").fill("Browser registry")
+        page.get_by_role("button", name="Validate and import").click()
+        expect(_sidebar(page).get_by_text("Browser registry")).to_be_visible()
+        assert "cohort=browser-registry" in page.url
+        expect(page.get_by_text("not patient data")).to_have_count(0)
     finally:
         page.close()

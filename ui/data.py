@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics import clinical, comparison, safety, subgroups, survival, tables
 from analytics.build import build_demo
-from analytics.db import DEFAULT_DB, CohortError, default_db_path, metadata, open_cohort
+from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.filters import CohortFilter
 from analytics.glossary import PATENCY_ENDPOINTS
 
@@ -24,13 +24,15 @@ CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]
 
 
-def cohort_key() -> CohortKey:
-    """Which cohort file is active, and its version: the first key of every cached result."""
-    path = default_db_path()
+def cohort_key(path: Path) -> CohortKey:
+    """The cohort file and its version: the first key of every cached result.
+
+    The demo is built on first use when it is the file asked for and is missing.
+    """
     if not path.exists() and path == DEFAULT_DB:
         build_demo(DEFAULT_DB)
     if not path.exists():
-        raise CohortError(f"cohort file {path} does not exist (COHORT_DB)")
+        raise CohortError(f"cohort file {path} does not exist")
     return str(path), path.stat().st_mtime
 
 

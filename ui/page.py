@@ -14,6 +14,7 @@ import streamlit as st
 from analytics.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import DEMO_NOTICE
+from ui import cohorts
 from ui.data import CohortKey, cohort_key, cohort_metadata, cohort_size
 from ui.sidebar import sidebar_filters
 
@@ -48,7 +49,7 @@ def start_page(title: str) -> PageContext:
     """Set up the page and draw the shared sidebar; stop with a clear message on a bad cohort."""
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="🩺", layout="wide")
     try:
-        key = cohort_key()
+        key = cohort_key(cohorts.active_path())
         meta = cohort_metadata(key)
     except CohortError as exc:
         st.title(APP_TITLE)
@@ -60,7 +61,7 @@ def start_page(title: str) -> PageContext:
     n, _ = cohort_size(key, cohort_filter)
     n_total, _ = cohort_size(key, CohortFilter(population="all"))
     count.markdown(f"**n = {n} of {n_total} patients** match the filters")
-    _provenance_caption(meta)
+    _cohort_choice(meta)
     st.title(title)
     if is_reconstruction(meta):
         st.info(DEMO_NOTICE, icon=":material/info:")
@@ -79,7 +80,7 @@ def require_patients(context: PageContext) -> None:
 
 def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: CohortFilter) -> None:
     """Page links at the top of the sidebar, carrying the filter to the next page."""
-    params = to_params(cohort_filter)
+    params = {**to_params(cohort_filter), **cohorts.cohort_param()}
     with container:
         st.markdown(f"### {APP_TITLE}")
         for path, label, icon in PAGES:
@@ -87,6 +88,14 @@ def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: Coh
         st.divider()
 
 
-def _provenance_caption(meta: dict[str, str]) -> None:
+def _cohort_choice(meta: dict[str, str]) -> None:
+    """The active cohort's name and provenance; a choice when registries were imported."""
+    choices = cohorts.available()
+    if len(choices) > 1:
+        st.sidebar.selectbox(
+            "Cohort", list(choices), key=cohorts.KEY,
+            format_func=lambda name: "Default cohort" if name == cohorts.DEFAULT else name,
+            help="Import a registry on the Data page.",
+        )  # fmt: skip
     label = "Reconstructed demo cohort" if is_reconstruction(meta) else "Cohort"
-    st.sidebar.caption(f"{label}: {meta.get('name', 'unnamed')}")
+    st.sidebar.caption(f"{label}: **{meta.get('name', 'unnamed')}**. {meta.get('source', '')}")
