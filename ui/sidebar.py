@@ -54,13 +54,17 @@ def widget_state(cohort_filter: CohortFilter) -> dict[str, object]:
 DEFAULTS = widget_state(DEFAULT_FILTER)
 
 
-def _seed_from_url() -> None:
+def _seed_from_url(known_centers: list[str]) -> None:
     """On a session's first run, take the link's filter; note what had to be dropped."""
     if NOTICES_KEY in st.session_state:
         return
     texts = {key: url_value(key) for key in DEFAULTS}
     params = {key: text for key, text in texts.items() if text not in (None, "", ANY)}
-    url_filter, problems = parse_filter_lenient(params)
+    problems = []
+    if "center" in params and params["center"] not in known_centers:
+        problems.append(f"centre {params.pop('center')!r} is not in this cohort")
+    url_filter, parse_problems = parse_filter_lenient(params)
+    problems += parse_problems
     state = widget_state(url_filter)
     for key in params:
         st.session_state[key] = state[key]
@@ -92,7 +96,7 @@ def _clear_notices() -> None:
 
 def sidebar_filters(key: CohortKey) -> CohortFilter:
     """Draw the filter widgets and return the filter they describe."""
-    _seed_from_url()
+    _seed_from_url(centers(key))
     _restore()
     sidebar = st.sidebar
     for notice in st.session_state[NOTICES_KEY]:
