@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from analytics.db import DEMO_SOURCE, ROOT
+from analytics.db import DEMO_SOURCE, ROOT, open_cohort
+from analytics.filters import parse_pairs
 from analytics.importer import DATA_TABLES
+from analytics.safety import cohort_size
 from ui.page import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,7 +61,8 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(demo_path: Path, import_dir: Path) -> Iterator[str]:
+def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run` on the demo cohort: its base URL and process."""
     port = _free_port()
     env = {**os.environ, "COHORT_DB": str(demo_path), "COHORT_IMPORT_DIR": str(import_dir)}
     process = subprocess.Popen(
@@ -81,10 +84,15 @@ def server(demo_path: Path, import_dir: Path) -> Iterator[str]:
                 time.sleep(0.5)
         else:
             pytest.fail("streamlit did not start within 60 s")
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(server_process: tuple[str, subprocess.Popen]) -> str:
+    return server_process[0]
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +201,47 @@ def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, t
         expect(page.get_by_text("not patient data")).to_have_count(0)
     finally:
         page.close()
+
+
+CONCURRENT_SESSIONS = 4
+CONCURRENT_ROUNDS = 3
+CONCURRENT_FILTERS = (
+    "lesion_side=left", "lesion_side=right", "sex=F", "sex=M", "smoking=yes", "thrombophilia=no",
+    "age_min=60", "population=all", "segments=IVC", "lesion_side=left&diabetes=yes",
+)  # fmt: skip
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser, demo_path):
+    """Several sessions change filters at once; each shows the n DuckDB gives for its filter."""
+    base, process = server_process
+    with open_cohort(demo_path) as con:
+        expected = {
+            query: cohort_size(con, parse_pairs(query.split("&")))[0]
+            for query in CONCURRENT_FILTERS
+        }
+    pages = [browser.new_page() for _ in range(CONCURRENT_SESSIONS)]
+    memory = []
+    try:
+        for round_number in range(CONCURRENT_ROUNDS):
+            shown = {}
+            for i, page in enumerate(pages):  # start every session's run before checking any
+                query = CONCURRENT_FILTERS[(round_number * CONCURRENT_SESSIONS + i) % 10]
+                shown[i] = query
+                page.goto(f"{base}/Safety?{query}", wait_until="commit")
+            for i, page in enumerate(pages):
+                text = f"n = {expected[shown[i]]} of 37"
+                expect(_sidebar(page).get_by_text(text)).to_have_count(1, timeout=60_000)
+                expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            memory.append(_rss_mib(process.pid))
+    finally:
+        for page in pages:
+            page.close()
+    print(f"server RSS by round (MiB): {[round(m) for m in memory]}")
+    assert memory[-1] - memory[0] < 200, memory
