@@ -57,7 +57,7 @@ else:
     title = f"{ENDPOINTS[endpoint]} by {GROUPINGS[by].lower()}"
     note = comparison_note(comparison)
 
-show_chart(km_figure(specs, months, show_ci=show_ci, title=title, note=note), "patency")
+show_chart(km_figure(specs, months, show_ci, title, note, k=context.privacy_k), "patency")
 st.caption(
     "Under the axis: patients at risk (still followed and free of the endpoint), and cumulative "
     "events and censored, at each month. A dotted line marks where the standard error exceeds "

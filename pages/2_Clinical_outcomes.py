@@ -14,6 +14,7 @@ from ui.page import require_patients, start_page
 context = start_page("Clinical outcomes")
 require_patients(context)
 change = data.clinical_change(context.key, context.cohort_filter)
+k = context.privacy_k
 
 st.caption(
     "Each limb is compared with itself: the assessment before the procedure against its last "
@@ -28,26 +29,26 @@ if context.is_demo:
     )
 sankey, bars = st.columns(2)
 with sankey:
-    show_chart(figures.ceap_sankey(change.ceap_shift), "ceap-shift-sankey")
+    show_chart(figures.ceap_sankey(change.ceap_shift, k), "ceap-shift-sankey")
 with bars:
-    show_chart(figures.ceap_bars(change.ceap_shift, change.severity_score), "ceap-classes")
+    show_chart(figures.ceap_bars(change.ceap_shift, change.severity_score, k), "ceap-classes")
 matrix, _ = st.columns([2, 1])
 with matrix:
     st.markdown("**Shift matrix** (limbs; rows before, columns at the last visit)")
-    show_chart(figures.shift_heatmap(change.ceap_shift), "ceap-shift-matrix")
+    show_chart(figures.shift_heatmap(change.ceap_shift, k), "ceap-shift-matrix")
     show_table(ceap_shift_table(change.ceap_shift), "CEAP shift matrix", hide_index=False)
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])
 villalta, pts = st.columns(2)
 with villalta:
-    show_chart(figures.villalta_pairs(change.villalta_pairs, change.villalta), "villalta-pairs")
+    show_chart(figures.villalta_pairs(change.villalta_pairs, change.villalta, k), "villalta-pairs")
 with pts:
-    show_chart(figures.pts_severity_bars(change.pts_severity, change.pts), "pts-severity")
+    show_chart(figures.pts_severity_bars(change.pts_severity, change.pts, k), "pts-severity")
 
 st.subheader("Valvular incompetence", help=DEFINITIONS["Reflux"])
 reflux, _ = st.columns(2)
 with reflux:
-    show_chart(figures.yes_no_bars(change.reflux, "Reflux ≥ 0.5 s"), "reflux")
+    show_chart(figures.yes_no_bars(change.reflux, "Reflux ≥ 0.5 s", k), "reflux")
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
 show_table(data.paper_tables(context.key, context.cohort_filter)["Table 3"], "table 3")

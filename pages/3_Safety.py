@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.figures.safety import event_timeline, safety_bars
 from analytics.glossary import DEFINITIONS
+from analytics.privacy import count_text
 from analytics.tables import safety_display
 from ui import data
 from ui.export import show_chart, show_table
@@ -17,14 +18,15 @@ table = data.safety_table(context.key, context.cohort_filter)
 
 _, patient_years = data.cohort_size(context.key, context.cohort_filter)
 st.caption(
-    f"{context.n} patients followed for {patient_years:.1f} patient-years. Percent of patients "
-    "with each event, exact (Clopper-Pearson) 95% confidence interval, and events per 100 "
-    "patient-years."
+    f"{count_text(context.n, context.privacy_k)} patients followed for {patient_years:.1f} "
+    "patient-years. Percent of patients with each event, exact (Clopper-Pearson) 95% "
+    "confidence interval, and events per 100 patient-years."
 )
 show_table(safety_display(table), "safety events")
-show_chart(safety_bars(table), "safety-events")
+show_chart(safety_bars(table, context.privacy_k), "safety-events")
 show_chart(
-    event_timeline(data.event_timeline(context.key, context.cohort_filter)), "safety-timeline"
+    event_timeline(data.event_timeline(context.key, context.cohort_filter), context.privacy_k),
+    "safety-timeline",
 )
 with st.expander("Definitions"):
     for term in ("Clopper-Pearson interval", "Events per 100 patient-years"):

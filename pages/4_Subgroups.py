@@ -35,7 +35,9 @@ table = data.subgroup_table(context.key, context.cohort_filter, endpoint, int(mo
 if table.empty:
     st.info("No factor has two or more groups in this cohort.")
     st.stop()
-show_chart(forest_plot(table, int(month), ENDPOINTS[endpoint]), "subgroups-forest")
+show_chart(
+    forest_plot(table, int(month), ENDPOINTS[endpoint], context.privacy_k), "subgroups-forest"
+)
 factors = len(table["factor"].unique())
 st.caption(
     f"Each factor's groups are compared with its first group (the reference; 'no' for yes/no "

@@ -84,3 +84,11 @@ def test_a_cohort_name_outside_the_folder_is_ignored(page_test, import_dir, demo
     at = page_test("app.py", cohort="../secret")
     assert not at.exception
     assert any("not patient data" in i.value for i in at.info)  # still the default demo
+
+
+def test_the_report_on_screen_shows_no_identifier(import_dir):
+    text = (DEMO_SOURCE / "patients.csv").read_text().replace("P02,", "P01,", 1)
+    key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Department A")
+    duplicates = report[report["rule"].str.startswith("duplicate")]
+    assert key is None and set(duplicates["row"]) == {2, 3}
+    assert set(report.loc[report["column"] == "patient_id", "value"]) == {"(not shown)"}

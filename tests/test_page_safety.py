@@ -31,7 +31,9 @@ def test_bar_chart_and_timeline(page_test):
     at = page_test(PAGE)
     bars, timeline = plotly_figures(at)
     assert bars["data"][0]["type"] == "bar"
-    events_on_timeline = sum(sum(plotly_array(trace["customdata"])) for trace in timeline["data"])
+    events_on_timeline = sum(
+        int(n) for t in timeline["data"] for n in plotly_array(t["customdata"])
+    )
     assert events_on_timeline == sum(PUBLISHED.values())
 
 

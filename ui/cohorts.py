@@ -24,6 +24,7 @@ from analytics.importer import (
     import_registry,
     problems_frame,
 )
+from analytics.privacy import IDENTIFYING_COLUMNS
 from ui.url import url_value, write
 
 DEFAULT = "default"
@@ -89,7 +90,7 @@ def import_upload(files: list, name: str) -> tuple[str | None, pd.DataFrame | No
         try:
             import_registry(source, import_dir() / f"{key}.duckdb", metadata={"name": name})
         except ValidationError as exc:
-            return None, problems_frame(exc.problems)
+            return None, _screened(problems_frame(exc.problems))
     return key, None
 
 
@@ -110,6 +111,12 @@ def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
     for upload in files:
         (folder / upload.name).write_bytes(upload.getvalue())
     return folder
+
+
+def _screened(report: pd.DataFrame) -> pd.DataFrame:
+    """The report without identifiers or dates: the row and column locate the cell."""
+    hidden = report["column"].str.contains("|".join(IDENTIFYING_COLUMNS), na=False)
+    return report.assign(value=report["value"].where(~hidden, "(not shown)"))
 
 
 def _report(file: str, rule: str) -> pd.DataFrame:

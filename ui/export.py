@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.figures.theme import export_config
+from analytics.privacy import mask_table
+from ui.privacy import current_k
 
 
 def _slug(name: str) -> str:
@@ -22,7 +24,8 @@ def show_chart(fig: go.Figure, name: str) -> None:
 
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
-    """A table with a CSV download button under it."""
+    """A table with a CSV download button under it; in privacy mode both hide small counts."""
+    frame = mask_table(frame, current_k())
     st.dataframe(frame, hide_index=hide_index, width="stretch")
     st.download_button(
         f"Download {name} (CSV)",

@@ -14,8 +14,10 @@ import streamlit as st
 from analytics.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import DEMO_NOTICE
+from analytics.privacy import count_text
 from ui import cohorts
 from ui.data import CohortKey, cohort_key, cohort_metadata, cohort_size
+from ui.privacy import privacy_param, sidebar_privacy
 from ui.sidebar import sidebar_filters
 
 APP_TITLE = "Venous stent outcomes"
@@ -39,6 +41,7 @@ class PageContext:
     n: int
     n_total: int
     meta: dict[str, str]
+    privacy_k: int | None  # privacy mode: counts below k shown as "<k"
 
     @property
     def is_demo(self) -> bool:
@@ -57,15 +60,17 @@ def start_page(title: str) -> PageContext:
         st.stop()
     navigation, count = st.sidebar.container(), st.sidebar.container()
     cohort_filter = sidebar_filters(key)
+    privacy_k = sidebar_privacy()
     _navigation(navigation, cohort_filter)
     n, _ = cohort_size(key, cohort_filter)
     n_total, _ = cohort_size(key, CohortFilter(population="all"))
-    count.markdown(f"**n = {n} of {n_total} patients** match the filters")
+    shown = count_text(n, privacy_k)
+    count.markdown(f"**n = {shown} of {n_total} patients** match the filters")
     _cohort_choice(meta)
     st.title(title)
     if is_reconstruction(meta):
         st.info(DEMO_NOTICE, icon=":material/info:")
-    return PageContext(key, cohort_filter, n, n_total, meta)
+    return PageContext(key, cohort_filter, n, n_total, meta, privacy_k)
 
 
 def require_patients(context: PageContext) -> None:
@@ -80,7 +85,7 @@ def require_patients(context: PageContext) -> None:
 
 def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: CohortFilter) -> None:
     """Page links at the top of the sidebar, carrying the filter to the next page."""
-    params = {**to_params(cohort_filter), **cohorts.cohort_param()}
+    params = {**to_params(cohort_filter), **cohorts.cohort_param(), **privacy_param()}
     with container:
         st.markdown(f"### {APP_TITLE}")
         for path, label, icon in PAGES:

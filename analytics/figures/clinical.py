@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from analytics.clinical import BinaryChange, ScoreChange
 from analytics.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS
+from analytics.privacy import count_text, mask_text
 from analytics.tables import format_p
 
 CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
@@ -25,12 +26,15 @@ def _p_text(test: str, p: float | None) -> str:
     return f"{test}: p {text}" if text.startswith("<") else f"{test}: p = {text}"
 
 
-def ceap_sankey(shift: pd.DataFrame) -> go.Figure:
-    """CEAP class before (left) flowing to class at the last visit (right)."""
+def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """CEAP class before (left) flowing to class at the last visit (right).
+
+    With privacy k, counts below k are written "<k" in labels and hover.
+    """
     used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
-    labels = [f"C{c} before ({shift.loc[c].sum()})" for c in used_before]
-    labels += [f"C{c} after ({shift[c].sum()})" for c in used_after]
+    labels = [f"C{c} before ({count_text(int(shift.loc[c].sum()), k)})" for c in used_before]
+    labels += [f"C{c} after ({count_text(int(shift[c].sum()), k)})" for c in used_after]
     sources, targets, values, colours = [], [], [], []
     for i, before in enumerate(used_before):
         for j, after in enumerate(used_after):
@@ -48,9 +52,15 @@ def ceap_sankey(shift: pd.DataFrame) -> go.Figure:
                 "pad": 18,
                 "thickness": 22,
             },
-            link={"source": sources, "target": targets, "value": values, "color": colours},
-            valueformat="d",
-            valuesuffix=" patients",
+            link={
+                "source": sources,
+                "target": targets,
+                "value": values,
+                "color": colours,
+                "customdata": [count_text(v, k) for v in values],
+                "hovertemplate": "%{source.label} → %{target.label}: %{customdata} limbs"
+                "<extra></extra>",
+            },
         )
     )
     return apply_theme(fig, title="CEAP class: before → last visit", height=420)
@@ -61,7 +71,7 @@ def _fade(hex_colour: str) -> str:
     return f"rgba({red},{green},{blue},0.45)"
 
 
-def ceap_bars(shift: pd.DataFrame, score: ScoreChange) -> go.Figure:
+def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
     """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
     n = int(shift.to_numpy().sum())
     columns = {"Before": shift.sum(axis=1), "Last visit": shift.sum(axis=0)}
@@ -73,8 +83,9 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=list(columns), y=[100 * k / n for k in counts], name=f"C{c}",
-                marker_color=CEAP_COLOURS[c], text=[str(k) if k else "" for k in counts],
-                textposition="inside", customdata=counts,
+                marker_color=CEAP_COLOURS[c],
+                text=[count_text(n, k) if n else "" for n in counts],
+                textposition="inside", customdata=[count_text(n, k) for n in counts],
                 hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
             )
         )  # fmt: skip
@@ -83,7 +94,7 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange) -> go.Figure:
     return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
 
 
-def shift_heatmap(shift: pd.DataFrame) -> go.Figure:
+def shift_heatmap(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     """The shift matrix: limbs per (class before, class at last visit)."""
     rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
@@ -92,8 +103,9 @@ def shift_heatmap(shift: pd.DataFrame) -> go.Figure:
         go.Heatmap(
             z=values, x=[f"C{c}" for c in cols], y=[f"C{c}" for c in rows],
             colorscale=[[0, "#FFFFFF"], [1, OKABE_ITO["blue"]]], showscale=False,
-            text=values, texttemplate="%{text}", textfont={"size": 18},
-            hovertemplate="C%{y} → C%{x}: %{z} limbs<extra></extra>",
+            text=[[count_text(int(v), k) for v in row] for row in values],
+            texttemplate="%{text}", textfont={"size": 18},
+            hovertemplate="%{y} → %{x}: %{text} limbs<extra></extra>",
         )
     )  # fmt: skip
     fig.update_xaxes(title="Last visit", side="top")
@@ -101,7 +113,7 @@ def shift_heatmap(shift: pd.DataFrame) -> go.Figure:
     return apply_theme(fig, title=None, height=320)
 
 
-def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange) -> go.Figure:
+def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
     """Each limb's Villalta before and after joined by a line, with the means ± SD."""
     fig = go.Figure()
     most = max(int(pairs["patients"].max()), 1) if not pairs.empty else 1
@@ -112,7 +124,8 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange) -> go.Figure:
                 x=["Before", "Last visit"], y=[row.before, row.after], mode="lines+markers",
                 line={"color": BEFORE_AFTER_COLOURS["before"], "width": width},
                 marker={"size": 6}, opacity=0.55, showlegend=False,
-                hovertemplate=f"{row.before} → {row.after}: {row.patients} limb(s)<extra></extra>",
+                hovertemplate=f"{row.before} → {row.after}: {count_text(row.patients, k)} "
+                "limb(s)<extra></extra>",
             )
         )  # fmt: skip
     fig.add_trace(
@@ -136,7 +149,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange) -> go.Figure:
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
 
-def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange) -> go.Figure:
+def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None = None) -> go.Figure:
     """PTS severity categories before and at the last visit."""
     fig = go.Figure()
     for when, column in (("Before", "before"), ("Last visit", "after")):
@@ -144,18 +157,22 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange) -> go.Figure:
             go.Bar(
                 x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
                 y=severity[column], name=when,
-                marker_color=BEFORE_AFTER_COLOURS[column], text=severity[column],
+                marker_color=BEFORE_AFTER_COLOURS[column],
+                text=[count_text(int(n), k) for n in severity[column]],
                 textposition="outside",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    subtitle = f"PTS {pts.before} → {pts.after} of {pts.n}; " + _p_text("exact McNemar", pts.p)
+    subtitle = (
+        f"PTS {count_text(pts.before, k)} → {count_text(pts.after, k)} of {count_text(pts.n, k)}; "
+        + _p_text("exact McNemar", pts.p)
+    )
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
     fig.update_layout(legend={"x": 1, "xanchor": "right"})
     return fig
 
 
-def yes_no_bars(change: BinaryChange, label: str) -> go.Figure:
+def yes_no_bars(change: BinaryChange, label: str, k: int | None = None) -> go.Figure:
     """A paired yes/no outcome before and at the last visit, with the exact McNemar p."""
     n = max(change.n, 1)
     counts = [change.before, change.after]
@@ -163,12 +180,14 @@ def yes_no_bars(change: BinaryChange, label: str) -> go.Figure:
         go.Bar(
             x=["Before", "Last visit"], y=[100 * k / n for k in counts],
             marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
-            text=[f"{k} ({100 * k / n:.1f}%)" for k in counts], textposition="outside",
+            text=[mask_text(f"{c} ({100 * c / n:.1f}%)", k) for c in counts],
+            textposition="outside",
             showlegend=False,
         )
     )  # fmt: skip
     fig.update_yaxes(title="Limbs (%)", range=[0, 110])
-    subtitle = f"{change.resolved} resolved, {change.new} new; " + _p_text(
-        "exact McNemar", change.p
+    subtitle = (
+        f"{count_text(change.resolved, k)} resolved, {count_text(change.new, k)} new; "
+        + _p_text("exact McNemar", change.p)
     )
     return apply_theme(fig, title=label, height=400, subtitle=subtitle)

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from analytics.figures.theme import ENDPOINT_COLOURS, UNRELIABLE_DASH, apply_theme
 from analytics.glossary import ENDPOINTS, SE_UNRELIABLE
+from analytics.privacy import count_text
 from analytics.survival import KaplanMeier
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
@@ -67,7 +68,7 @@ def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return curve.loc[: first - 1], curve.loc[first - 1 :]
 
 
-def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool) -> None:
+def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool, k: int | None) -> None:
     curve = _from_one(spec.curve)
     hover = "%{x:.1f} months: %{y:.1%}<extra>" + spec.label + "</extra>"
     if show_ci:
@@ -113,7 +114,7 @@ def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool) -> None:
                 "symbol": "line-ns-open", "size": 12, "color": spec.colour, "line": {"width": 2},
             },
             name=f"{spec.label} censored", legendgroup=spec.label, showlegend=False,
-            customdata=censored["censored"],
+            customdata=[count_text(int(n), k) for n in censored["censored"]],
             hovertemplate="%{customdata} censored at %{x:.1f} months<extra></extra>",
         ),
         row=1, col=1,
@@ -124,7 +125,7 @@ def _risk_row_label(spec: CurveSpec, name: str, several: bool) -> str:
     return f"{spec.label} · {name}" if several else name
 
 
-def _add_risk_table(fig: go.Figure, specs: Sequence[CurveSpec]) -> list[str]:
+def _add_risk_table(fig: go.Figure, specs: Sequence[CurveSpec], k: int | None) -> list[str]:
     several = len(specs) > 1
     rows: list[str] = []
     for spec in specs:
@@ -134,7 +135,7 @@ def _add_risk_table(fig: go.Figure, specs: Sequence[CurveSpec]) -> list[str]:
             fig.add_trace(
                 go.Scatter(
                     x=spec.risk["month"], y=[label] * len(spec.risk), mode="text",
-                    text=spec.risk[column].astype(int).astype(str),
+                    text=[count_text(int(n), k) for n in spec.risk[column]],
                     textfont={"color": spec.colour, "size": 14}, showlegend=False,
                     hoverinfo="skip",
                 ),
@@ -149,8 +150,12 @@ def km_figure(
     show_ci: bool = True,
     title: str | None = None,
     note: str | None = None,
+    k: int | None = None,
 ) -> go.Figure:
-    """Curves above, the KMunicate risk table below, one shared month axis."""
+    """Curves above, the KMunicate risk table below, one shared month axis.
+
+    With privacy k, counts below k in the table and the hover text read "<k".
+    """
     rows_in_table = 3 * len(specs)
     table_share = min(0.55, 0.08 + 0.045 * rows_in_table)
     fig = make_subplots(
@@ -158,8 +163,8 @@ def km_figure(
         row_heights=[1 - table_share, table_share],
     )  # fmt: skip
     for spec in specs:
-        _add_curve(fig, spec, show_ci)
-    labels = _add_risk_table(fig, specs)
+        _add_curve(fig, spec, show_ci, k)
+    labels = _add_risk_table(fig, specs, k)
     last = max([*months, *(spec.curve["months"].max() for spec in specs if not spec.curve.empty)])
     fig.update_xaxes(
         range=[-1, last + 1], tickvals=list(months), showticklabels=True,

@@ -7,12 +7,19 @@ import plotly.graph_objects as go
 
 from analytics.figures.theme import OKABE_ITO, apply_theme
 from analytics.glossary import EARLY_EVENT_MONTHS, SAFETY_EVENTS
+from analytics.privacy import count_text, is_small, mask_text
 
 
-def safety_bars(table: pd.DataFrame) -> go.Figure:
-    """Percent of patients per event type with Clopper-Pearson 95% CI whiskers."""
+def safety_bars(table: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
+
+    With privacy k, an event in fewer than k patients gets no bar, only "<k".
+    """
+    small = table["patients"].map(lambda n: is_small(n, k))
+    table = table.assign(**{c: table[c].where(~small) for c in ("percent", "ci_lower", "ci_upper")})
     labels = [
-        f"{k} ({pct:.1f}%)" for k, pct in zip(table["patients"], table["percent"], strict=True)
+        mask_text(f"{n} ({pct:.1f}%)", k) if not pd.isna(pct) else f"<{k}"
+        for n, pct in zip(table["patients"], table["percent"], strict=True)
     ]
     names = table["label"].str.replace(" (", "<br>(", regex=False)
     fig = go.Figure(
@@ -30,20 +37,24 @@ def safety_bars(table: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
     fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
         go.Scatter(
-            x=table["ci_upper"], y=names, mode="text", text=labels, textposition="middle right",
+            x=table["ci_upper"].fillna(0), y=names, mode="text", text=labels,
+            textposition="middle right",
             showlegend=False, hoverinfo="skip", cliponaxis=False,
         )
     )  # fmt: skip
     fig.update_xaxes(
         title="Patients with the event (%), exact 95% CI",
-        range=[0, max(40.0, float(table["ci_upper"].max()) + 12)],
+        range=[0, max(40.0, float(table["ci_upper"].fillna(0).max()) + 12)],
     )
     fig.update_yaxes(autorange="reversed")
     return apply_theme(fig, title="Safety events", height=380)
 
 
-def event_timeline(timeline: pd.DataFrame) -> go.Figure:
-    """When safety events happened, months after the procedure; the first 30 days shaded."""
+def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """When safety events happened, months after the procedure; the first 30 days shaded.
+
+    Bubble size shows how many events share a time, except in privacy mode.
+    """
     fig = go.Figure()
     fig.add_vrect(
         x0=0, x1=EARLY_EVENT_MONTHS, fillcolor="#EEEEEE", line_width=0, layer="below",
@@ -56,9 +67,9 @@ def event_timeline(timeline: pd.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
-                marker={"size": 10 + 6 * rows["events"], "color": OKABE_ITO["vermillion"],
-                        "line": {"width": 1, "color": "white"}},
-                customdata=rows["events"], showlegend=False,
+                marker={"size": 12 if k else 10 + 6 * rows["events"],
+                        "color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}},
+                customdata=[count_text(int(n), k) for n in rows["events"]], showlegend=False,
                 hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
             )
         )  # fmt: skip

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.figures.theme import OKABE_ITO, apply_theme
+from analytics.privacy import count_text, is_small
 from analytics.tables import format_p
 
 ROW_HEIGHT = 26
@@ -35,18 +36,22 @@ def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines).astype({"table_row": "Int64"})
 
 
-def _side_text(row: pd.Series, month: float) -> str:
-    estimate = "-" if pd.isna(row["estimate"]) else f"{100 * row['estimate']:.0f}%"
+def _side_text(row: pd.Series, month: float, k: int | None) -> str:
+    hidden = pd.isna(row["estimate"]) or is_small(row["patients"], k)
+    estimate = "-" if hidden else f"{100 * row['estimate']:.0f}%"
     if row["is_reference"]:
         hr = "reference"
     elif not row["estimable"]:
         hr = "not estimable"
     else:
         hr = f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
-    return f"{row['patients']:>4} / {row['events']:<3} {estimate:>5} at {month:g} mo  HR {hr}"
+    patients, events = count_text(row["patients"], k), count_text(row["events"], k)
+    return f"{patients:>4} / {events:<3} {estimate:>5} at {month:g} mo  HR {hr}"
 
 
-def forest_plot(table: pd.DataFrame, month: float, endpoint_label: str) -> go.Figure:
+def forest_plot(
+    table: pd.DataFrame, month: float, endpoint_label: str, k: int | None = None
+) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
     lines = layout_rows(table)
     levels = lines.dropna(subset=["table_row"])
@@ -68,7 +73,7 @@ def forest_plot(table: pd.DataFrame, month: float, endpoint_label: str) -> go.Fi
             )
         )  # fmt: skip
     side = [
-        line.side if pd.isna(line.table_row) else _side_text(table.loc[line.table_row], month)
+        line.side if pd.isna(line.table_row) else _side_text(table.loc[line.table_row], month, k)
         for line in lines.itertuples()
     ]
     fig.add_trace(
