@@ -52,3 +52,12 @@ def test_off_by_default_and_enforced_by_the_deployment(page_test, monkeypatch):
     assert at.sidebar.toggle(key="privacy").proto.disabled
     table = at.dataframe[0].value.set_index("Event")
     assert table.loc["Pulmonary embolism", "Patients"] == "<5"
+
+
+def test_timeline_does_not_plot_event_types_with_few_events(page_test):
+    at = page_test("pages/3_Safety.py", privacy="yes")
+    timeline = plotly_figures(at)[1]
+    plotted = {t["y"][0] for t in timeline["data"] if t.get("mode") == "markers"}
+    hidden = {t["y"][0] for t in timeline["data"] if t.get("mode") == "text"}
+    assert plotted == {"Recurrent DVT"}  # 7 events
+    assert hidden == {"Minor bleeding (ecchymosis or haematoma)", "Pulmonary embolism"}

@@ -53,7 +53,8 @@ def safety_bars(table: pd.DataFrame, k: int | None = None) -> go.Figure:
 def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     """When safety events happened, months after the procedure; the first 30 days shaded.
 
-    Bubble size shows how many events share a time, except in privacy mode.
+    Bubble size shows how many events share a time. In privacy mode an event type
+    with fewer than k events is not plotted (its points could be counted): "<k" only.
     """
     fig = go.Figure()
     fig.add_vrect(
@@ -63,6 +64,14 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     for event, label in SAFETY_EVENTS.items():
         rows = timeline[timeline["event"] == event]
         if rows.empty:
+            continue
+        if is_small(int(rows["events"].sum()), k):
+            fig.add_trace(
+                go.Scatter(
+                    x=[0], y=[label], mode="text", text=[f"<{k} events, times not shown"],
+                    textposition="middle right", showlegend=False, hoverinfo="skip",
+                )
+            )  # fmt: skip
             continue
         fig.add_trace(
             go.Scatter(
