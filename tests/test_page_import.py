@@ -92,3 +92,16 @@ def test_the_report_on_screen_shows_no_identifier(import_dir):
     duplicates = report[report["rule"].str.startswith("duplicate")]
     assert key is None and set(duplicates["row"]) == {2, 3}
     assert set(report.loc[report["column"] == "patient_id", "value"]) == {"(not shown)"}
+
+
+def test_a_workbook_upload_becomes_a_cohort(import_dir, tmp_path):
+    import pandas as pd
+
+    book = tmp_path / "registry.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for table in DATA_TABLES:
+            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+            frame.to_excel(writer, sheet_name=table, index=False)
+    key, report = cohorts.import_upload([Upload("Dept B.xlsx", book.read_bytes())], "Dept B")
+    assert (key, report) == ("dept-b", None)
+    assert (import_dir / "dept-b.duckdb").is_file()
