@@ -15,7 +15,9 @@ import duckdb
 
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
+from analytics.deck import View, build_deck
 from analytics.dictionary import dictionary_markdown
+from analytics.export import ExportUnavailable
 from analytics.filters import FilterError, parse_pairs
 from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
 from analytics.importer import Problem, ValidationError, import_registry
@@ -90,6 +92,28 @@ def _parser() -> argparse.ArgumentParser:
     registry.add_argument("--out", type=Path, required=True, help="cohort file to write")
     registry.add_argument("--name", default=None, help="cohort name shown in the dashboard")
 
+    deck = commands.add_parser(
+        "deck",
+        help="write a PowerPoint deck of a view",
+        description="A .pptx deck of the filtered cohort: title slide with cohort, provenance, "
+        "filter and n; patency, CEAP, Villalta and PTS, safety and subgroup slides with the chart "
+        "and key numbers; Table 1 as an editable table; estimates and tests in the speaker notes. "
+        "Needs Debian's chromium to draw the charts.",
+    )
+    deck.add_argument(
+        "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
+    )
+    deck.add_argument(
+        "--where", action="append", default=[], metavar="COL=VALUE", help="filter, repeatable"
+    )
+    deck.add_argument(
+        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
+    )
+    deck.add_argument(
+        "--privacy", type=int, default=None, metavar="K", help="show counts below K as <K"
+    )
+    deck.add_argument("--out", type=Path, required=True, help="deck to write (.pptx)")
+
     template = commands.add_parser(
         "template",
         help="write a blank registry workbook",
@@ -140,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             metadata = {"name": args.name} if args.name else None
             out = import_registry(args.source, args.out, metadata=metadata)
             print(f"imported {args.source} into {out}")
+        elif args.command == "deck":
+            view = View(parse_pairs(list(args.where)), by=args.by, k=args.privacy)
+            with open_cohort(args.db or default_db_path()) as con:
+                args.out.write_bytes(build_deck(con, view))
+            print(f"wrote the deck {args.out}")
         elif args.command == "template":
             args.out.write_bytes(template_workbook())
             print(f"wrote the registry template {args.out}")
@@ -150,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {format_problem(problem)}", file=sys.stderr)
         return EXIT_ERROR
-    except (CohortError, FilterError, duckdb.Error, OSError) as exc:
+    except (CohortError, FilterError, ExportUnavailable, duckdb.Error, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_ERROR

@@ -223,3 +223,13 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
         bind("center = ?", cohort_filter.center)
     where = " AND ".join(conditions) or "true"
     return f"SELECT * FROM patients WHERE {where}", params
+
+
+def describe(cohort_filter: CohortFilter) -> str:
+    """The filter in one line, for chart captions, slides and reports."""
+    params = to_params(cohort_filter)
+    population = (
+        "all enrolled" if params.pop("population", None) == "all" else "technical successes"
+    )
+    conditions = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f"{population}; {conditions}" if conditions else f"{population}; no filter"

@@ -19,7 +19,7 @@ from analytics.filters import CohortFilter, to_params
 from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS
 from analytics.safety import cohort_size, safety_table
 from analytics.survival import compare_groups, estimates_at, event_counts
-from analytics.tables import format_p
+from analytics.tables import p_statement
 
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
 
@@ -142,7 +142,7 @@ def render_text(report: dict[str, Any]) -> str:
         if result.get("logrank_p") is not None:
             lines.append(
                 f"  log-rank chi2 = {result['logrank_statistic']:.2f}, "
-                f"p = {format_p(result['logrank_p'])}"
+                f"{p_statement(result['logrank_p'])}"
             )
             lines += [f"  {_hazard_ratio_line(hr)}" for hr in result["hazard_ratios"]]
         lines.append("")
@@ -165,7 +165,7 @@ def _hazard_ratio_line(hr: dict[str, Any]) -> str:
         return f"{hr['group']} vs {hr['reference']}: HR not estimable ({hr['reason']})"
     return (
         f"{hr['group']} vs {hr['reference']}: HR {hr['hr']:.2f} "
-        f"(95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f}), p = {format_p(hr['p'])}"
+        f"(95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f}), {p_statement(hr['p'])}"
     )
 
 
@@ -180,13 +180,13 @@ def _clinical_lines(clinical: dict[str, Any]) -> list[str]:
         return (
             f"  {label}: {before['mean']:.2f} ± {before['sd'] or 0:.2f} -> "
             f"{after['mean']:.2f} ± {after['sd'] or 0:.2f} "
-            f"(Wilcoxon signed-rank p {_p_text(clinical[f'{name}_p'])})"
+            f"(Wilcoxon signed-rank {p_statement(clinical[f'{name}_p'])})"
         )
 
     def binary(name: str, label: str) -> str:
         return (
             f"  {label}: {clinical[f'{name}_before']} -> {clinical[f'{name}_after']} of "
-            f"{clinical[f'{name}_pairs']} (exact McNemar p {_p_text(clinical[f'{name}_p'])})"
+            f"{clinical[f'{name}_pairs']} (exact McNemar {p_statement(clinical[f'{name}_p'])})"
         )
 
     return [
@@ -197,11 +197,6 @@ def _clinical_lines(clinical: dict[str, Any]) -> list[str]:
         binary("pts", "PTS (Villalta >= 5 or ulcer)"),
         binary("reflux", "Reflux >= 0.5 s"),
     ]
-
-
-def _p_text(p: float | None) -> str:
-    text = format_p(p)
-    return text if text.startswith("<") or text == "-" else f"= {text}"
 
 
 def _estimate_lines(label: str, rows: list[dict]) -> list[str]:

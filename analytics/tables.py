@@ -97,6 +97,12 @@ def format_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_statement(p: float | None) -> str:
+    """A p-value in a sentence: "p = 0.238", "p < 0.001", or "p -" when there is none."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") or text == "-" else f"p = {text}"
+
+
 def table1(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Demographic and clinical characteristics (the paper's Table 1)."""
     s = baseline_stats(con, cohort_filter)
@@ -277,7 +283,7 @@ def comparison_note(comparison: GroupComparison) -> str:
     """One line for a chart: the log-rank p and each hazard ratio against the reference."""
     if comparison.logrank_p is None:
         return "; ".join(comparison.notes)
-    parts = [f"Log-rank p = {format_p(comparison.logrank_p)}"]
+    parts = [f"Log-rank {p_statement(comparison.logrank_p)}"]
     for row in comparison.hazard_ratios.itertuples():
         if row.estimable:
             parts.append(

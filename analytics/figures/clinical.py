@@ -13,7 +13,7 @@ from analytics.clinical import BinaryChange, ScoreChange
 from analytics.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS
 from analytics.privacy import count_text, mask_text
-from analytics.tables import format_p
+from analytics.tables import p_statement
 
 CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
     0: "#E8F1F8", 1: "#CFE3F1", 2: "#A9CDE6", 3: OKABE_ITO["sky"], 4: OKABE_ITO["blue"],
@@ -22,8 +22,7 @@ CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
 
 
 def _p_text(test: str, p: float | None) -> str:
-    text = format_p(p)
-    return f"{test}: p {text}" if text.startswith("<") else f"{test}: p = {text}"
+    return f"{test}: {p_statement(p)}"
 
 
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
