@@ -47,6 +47,7 @@ from analytics.tables import p_statement, table1
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.4)
 SUBGROUP_MONTH = 12
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 @dataclass(frozen=True)

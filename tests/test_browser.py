@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from pptx import Presentation
 
 from analytics.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.filters import parse_pairs
@@ -245,3 +246,22 @@ def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser,
             page.close()
     print(f"server RSS by round (MiB): {[round(m) for m in memory]}")
     assert memory[-1] - memory[0] < 200, memory
+
+
+def test_deck_and_chart_export_download_in_one_click(server, browser):
+    page = _open(browser, f"{server}/Safety?{FILTERS}")
+    try:
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        with page.expect_download(timeout=120_000) as download:
+            _sidebar(page).get_by_role("button", name="Download deck (.pptx)").click()
+        deck = Presentation(download.value.path())
+        assert "lesion_side=left" in deck.slides[0].placeholders[1].text
+        assert "n = 22 patients" in deck.slides[0].placeholders[1].text
+
+        page.get_by_role("button", name="Export chart").first.click()
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="SVG (16:9 slide size)").click()
+        svg = Path(download.value.path()).read_bytes()
+        assert svg.lstrip().startswith(b"<svg") and b"lesion_side=left" in svg
+    finally:
+        page.close()

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import clinical, comparison, safety, subgroups, survival, tables
+from analytics import clinical, comparison, deck, safety, subgroups, survival, tables
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.filters import CohortFilter
@@ -138,6 +138,11 @@ def subgroup_table(
     key: CohortKey, cohort_filter: CohortFilter, endpoint: str, month: int
 ) -> pd.DataFrame:
     return subgroups.subgroup_table(cursor(key), cohort_filter, endpoint, month)
+
+
+def deck_bytes(key: CohortKey, view: deck.View) -> bytes:
+    """The view's deck; run on the download's own thread, so it takes its own cursor."""
+    return deck.build_deck(cursor(key), view)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)

@@ -4,12 +4,14 @@ every chart exportable as a high-resolution PNG from its camera button."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.figures.theme import export_config
+from analytics.export import CHROMIUM, FORMATS, INSTALL_HINT, render
+from analytics.figures.theme import export_config, presentation_style
 from analytics.privacy import mask_table
 from ui.privacy import current_k
 
@@ -18,9 +20,33 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+CONTEXT_KEY = "_chart_context"
+
+
+def set_chart_context(caption: str, presenting: bool) -> None:
+    """What every chart of this run states (cohort, filter, n) and whether it presents."""
+    st.session_state[CONTEXT_KEY] = (caption, presenting)
+
+
 def show_chart(fig: go.Figure, name: str) -> None:
-    """A plotly chart whose camera button saves a PNG named for the view."""
-    st.plotly_chart(fig, config=export_config(_slug(name)), key=f"chart-{_slug(name)}")
+    """A chart, presentation-styled when presenting, with PNG, SVG and PDF exports.
+
+    The camera button saves what the screen shows; the export menu renders the
+    slide-sized version on the server, the view stated under its title.
+    """
+    caption, presenting = st.session_state.get(CONTEXT_KEY, ("", False))
+    styled = presentation_style(fig, caption)
+    key = _slug(name)
+    st.plotly_chart(styled if presenting else fig, config=export_config(key), key=f"chart-{key}")
+    with st.popover("Export chart", icon=":material/download:"):
+        if not CHROMIUM.exists():
+            st.caption(INSTALL_HINT)
+            return
+        for fmt, mime in FORMATS.items():
+            st.download_button(
+                f"{fmt.upper()} (16:9 slide size)", data=partial(render, styled, fmt),
+                file_name=f"{key}.{fmt}", mime=mime, key=f"{fmt}-{key}", on_click="ignore",
+            )  # fmt: skip
 
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
