@@ -37,7 +37,9 @@ def show_chart(fig: go.Figure, name: str) -> None:
     caption, presenting = st.session_state.get(CONTEXT_KEY, ("", False))
     styled = presentation_style(fig, caption)
     key = _slug(name)
-    st.plotly_chart(styled if presenting else fig, config=export_config(key), key=f"chart-{key}")
+    st.plotly_chart(
+        styled if presenting else fig, config=export_config(key), key=f"chart-{key}", theme=None
+    )
     with st.popover("Export chart", icon=":material/download:"):
         if not CHROMIUM.exists():
             st.caption(INSTALL_HINT)

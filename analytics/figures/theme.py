@@ -86,7 +86,13 @@ def presentation_style(
     """
     styled = go.Figure(fig)
     base = styled.layout.font.size or BASE_FONT_SIZE
-    styled.update_layout(font_size=round(base * PRESENTATION_SCALE), height=height)
+    size = round(base * PRESENTATION_SCALE)
+    tall_enough = max(height, round((styled.layout.height or 0) * PRESENTATION_SCALE))
+    styled.update_layout(
+        font_size=size, height=tall_enough, legend_font_size=size, title_font_size=round(size * 1.2)
+    )
+    styled.update_xaxes(tickfont_size=size, title_font_size=size)
+    styled.update_yaxes(tickfont_size=size, title_font_size=size)
     for trace in styled.data:
         line = getattr(trace, "line", None)
         if line is not None and line.width:
@@ -104,11 +110,11 @@ def presentation_style(
     if title and title.text:
         styled.update_layout(
             title_subtitle_text=lines, title_subtitle_font_size=round(base * 1.3),
-            margin_t=top + 40,
+            margin_t=top + 90,
         )  # fmt: skip
     else:
         styled.update_layout(
             title={"text": caption, "x": 0, "xanchor": "left", "font": {"size": round(base * 1.3)}},
-            margin_t=top + 40,
+            margin_t=top + 90,
         )  # fmt: skip
     return styled
