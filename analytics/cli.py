@@ -22,6 +22,7 @@ from analytics.filters import FilterError, parse_pairs
 from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
 from analytics.importer import Problem, ValidationError, import_registry
 from analytics.report import build_report, render_text
+from analytics.synth import synthesize
 from analytics.template import template_workbook
 
 EXIT_ERROR = 1
@@ -114,6 +115,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     deck.add_argument("--out", type=Path, required=True, help="deck to write (.pptx)")
 
+    synth = commands.add_parser(
+        "synth",
+        help="write a synthetic multi-centre registry",
+        description="Write a synthetic registry in the cohort format, with the demo's rates and "
+        "known associations (risk factors and centres change patency and recurrent DVT), "
+        "deterministic for a seed. Not patient data.",
+    )
+    synth.add_argument("--patients", type=int, required=True, help="number of patients")
+    synth.add_argument("--centers", type=int, default=20, help="number of centres (default 20)")
+    synth.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    synth.add_argument("--out", type=Path, required=True, help="cohort file to write")
+
     template = commands.add_parser(
         "template",
         help="write a blank registry workbook",
@@ -169,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
             with open_cohort(args.db or default_db_path()) as con:
                 args.out.write_bytes(build_deck(con, view))
             print(f"wrote the deck {args.out}")
+        elif args.command == "synth":
+            out = synthesize(args.out, args.patients, args.centers, args.seed)
+            print(f"wrote a synthetic registry of {args.patients} patients to {out}")
         elif args.command == "template":
             args.out.write_bytes(template_workbook())
             print(f"wrote the registry template {args.out}")
@@ -179,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {format_problem(problem)}", file=sys.stderr)
         return EXIT_ERROR
-    except (CohortError, FilterError, ExportUnavailable, duckdb.Error, OSError) as exc:
+    except (CohortError, FilterError, ExportUnavailable, ValueError, duckdb.Error, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_ERROR
