@@ -78,7 +78,7 @@ def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = N
         raise ValidationError(source, problems)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    _remove(tmp)
+    remove_partial(tmp)
     try:
         with duckdb.connect(str(tmp)) as con:
             con.execute(SCHEMA_PATH.read_text())
@@ -89,11 +89,11 @@ def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = N
                 con.execute(
                     f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
                 )
-            _write_metadata(con, {**_default_metadata(source), **(metadata or {})})
+            write_metadata(con, {**_default_metadata(source), **(metadata or {})})
         open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
         os.replace(tmp, out)
     finally:
-        _remove(tmp)
+        remove_partial(tmp)
     return out
 
 
@@ -370,7 +370,7 @@ def _default_metadata(source: Path) -> dict[str, str]:
     }
 
 
-def _write_metadata(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> None:
+def write_metadata(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> None:
     meta = {
         **meta,
         "schema_version": SCHEMA_VERSION,
@@ -379,6 +379,6 @@ def _write_metadata(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> Non
     con.executemany("INSERT INTO cohort_metadata VALUES (?, ?)", sorted(meta.items()))
 
 
-def _remove(path: Path) -> None:
+def remove_partial(path: Path) -> None:
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
