@@ -25,14 +25,14 @@ import duckdb
 import pandas as pd
 
 from analytics.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError, open_cohort
+from analytics.filters import FALSE_WORDS, TRUE_WORDS
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
 SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
-TRUE_TEXT = ("true", "yes", "1")
-FALSE_TEXT = ("false", "no", "0")
+TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
