@@ -1,7 +1,8 @@
 """Clinical change within patients: CEAP, severity score, Villalta, PTS and reflux.
 
 Each measure is paired within patients between the assessment before the
-procedure (month 0) and the patient's last later assessment of that measure.
+procedure (month 0) and the patient's last later assessment of that measure
+(the before/after columns of the patient summary, analytics.summary).
 DuckDB returns only counts per (before, after) pair; the tests expand those
 counts, so nothing patient-level leaves the database.
 
@@ -20,47 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import (
-    ACTIVE_ULCER_CEAP,
-    CEAP_CLASSES,
-    PTS_SEVERITY,
-    PTS_VILLALTA_THRESHOLD,
-    SEVERITY_SCORE_OFFSET,
-)
-
-PTS_SQL = f"(villalta >= {PTS_VILLALTA_THRESHOLD} OR coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false))"
-PTS_SEVERITY_SQL = f"""CASE
-    WHEN villalta IS NULL THEN NULL
-    WHEN coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false) OR villalta >= 15 THEN 'severe'
-    WHEN villalta >= 10 THEN 'moderate'
-    WHEN villalta >= {PTS_VILLALTA_THRESHOLD} THEN 'mild'
-    ELSE 'none' END"""
-
-# One row per patient: each measure at month 0 and at the last later visit that has it.
-PAIRS_SQL = f"""
-WITH cohort AS ({{cohort}}),
-scored AS (
-    SELECT a.*, CASE WHEN villalta IS NULL THEN NULL ELSE {PTS_SQL} END AS pts,
-           {PTS_SEVERITY_SQL} AS pts_severity
-    FROM assessments AS a JOIN cohort USING (patient_id)
-)
-SELECT
-    patient_id,
-    any_value(ceap_c) FILTER (WHERE month = 0) AS ceap_before,
-    arg_max(ceap_c, month) FILTER (WHERE month > 0 AND ceap_c IS NOT NULL) AS ceap_after,
-    any_value(villalta) FILTER (WHERE month = 0) AS villalta_before,
-    arg_max(villalta, month) FILTER (WHERE month > 0 AND villalta IS NOT NULL) AS villalta_after,
-    any_value(pts) FILTER (WHERE month = 0) AS pts_before,
-    arg_max(pts, month) FILTER (WHERE month > 0 AND pts IS NOT NULL) AS pts_after,
-    any_value(pts_severity) FILTER (WHERE month = 0) AS pts_severity_before,
-    arg_max(pts_severity, month) FILTER (WHERE month > 0 AND pts_severity IS NOT NULL)
-        AS pts_severity_after,
-    any_value(reflux) FILTER (WHERE month = 0) AS reflux_before,
-    arg_max(reflux, month) FILTER (WHERE month > 0 AND reflux IS NOT NULL) AS reflux_after
-FROM scored
-GROUP BY patient_id
-"""
-MEASURES = ("ceap", "villalta", "pts", "pts_severity", "reflux")
+from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, SEVERITY_SCORE_OFFSET
+from analytics.summary import measure_columns
 
 
 @dataclass(frozen=True)
@@ -110,15 +72,13 @@ def pair_counts(
     con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, measure: str
 ) -> pd.DataFrame:
     """Patients per (before, after) value of one measure, complete pairs only."""
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}")
+    before, after = measure_columns(measure)
     cohort, params = cohort_sql(cohort_filter)
     return con.execute(
         f"""
-        WITH pairs AS ({PAIRS_SQL.format(cohort=cohort)})
-        SELECT {measure}_before AS before, {measure}_after AS after, count(*) AS patients
-        FROM pairs
-        WHERE {measure}_before IS NOT NULL AND {measure}_after IS NOT NULL
+        SELECT {before} AS before, {after} AS after, count(*) AS patients
+        FROM ({cohort})
+        WHERE {before} IS NOT NULL AND {after} IS NOT NULL
         GROUP BY ALL ORDER BY ALL
         """,
         params,

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
 DEMO_SOURCE = ROOT / "data" / "demo"
 DEFAULT_DB = ROOT / "data" / "cohort.duckdb"
-SCHEMA_VERSION = "1"
-COHORT_TABLES = ("patients", "assessments", "events", "cohort_metadata")
+SCHEMA_VERSION = "2"  # 2: the derived patient_summary table
+COHORT_TABLES = ("patients", "assessments", "events", "cohort_metadata", "patient_summary")
 
 # Read-only, no file system access beyond the cohort file itself, no extension
 # loading, and the settings frozen, so no query can read other files or loosen this.
@@ -66,16 +66,23 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
         ).fetchall()
     }
+    if "cohort_metadata" in present:
+        _check_version(con, path)
     missing = [t for t in COHORT_TABLES if t not in present]
     if missing:
         raise CohortError(f"cohort file {path} is not in the cohort format: missing {missing}")
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     versions = con.execute(
         "SELECT value FROM cohort_metadata WHERE key = 'schema_version'"
     ).fetchall()  # fetchall: a pending fetchone result would block the caller's next query
     found = versions[0][0] if versions else "none"
     if found != SCHEMA_VERSION:
         raise CohortError(
-            f"cohort file {path} has schema version {found}; this version reads {SCHEMA_VERSION}"
+            f"cohort file {path} has schema version {found}; this version reads "
+            f"{SCHEMA_VERSION}. Write it again from its source: `python -m analytics import` "
+            "for a registry, `python -m analytics build-demo` for the demo"
         )
 
 

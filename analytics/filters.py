@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS, SEXES, SIDES
+from analytics.summary import SUMMARY_TABLE
 
 SEGMENT_LABELS = tuple(SEGMENTS.values())  # IVC, CIV, EIV, CFV: central to peripheral
 SEGMENT_COLUMNS = {label: column for column, label in SEGMENTS.items()}
@@ -186,7 +187,10 @@ def to_params(cohort_filter: CohortFilter) -> dict[str, str]:
 
 
 def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
-    """``SELECT * FROM patients WHERE ...`` for the filter, with its bound parameters."""
+    """``SELECT * FROM patient_summary WHERE ...`` for the filter, with its bound parameters.
+
+    The summary has every patients column plus the derived outcomes (analytics.summary).
+    """
     conditions: list[str] = []
     params: list[Any] = []
 
@@ -222,7 +226,7 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
     if cohort_filter.center is not None:
         bind("center = ?", cohort_filter.center)
     where = " AND ".join(conditions) or "true"
-    return f"SELECT * FROM patients WHERE {where}", params
+    return f"SELECT * FROM {SUMMARY_TABLE} WHERE {where}", params
 
 
 def describe(cohort_filter: CohortFilter) -> str:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from analytics.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError, open_cohort
 from analytics.filters import FALSE_WORDS, TRUE_WORDS
+from analytics.summary import create_summary
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
@@ -89,6 +90,7 @@ def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = N
                 con.execute(
                     f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
                 )
+            create_summary(con)
             write_metadata(con, {**_default_metadata(source), **(metadata or {})})
         open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
         os.replace(tmp, out)

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import EARLY_EVENT_MONTHS, MONTHS_PER_YEAR, SAFETY_EVENTS
+from analytics.glossary import MONTHS_PER_YEAR, SAFETY_EVENTS
 
 SAFETY_COLUMNS = [
     "event", "label", "patients", "percent", "ci_lower", "ci_upper", "events",
@@ -34,23 +34,15 @@ def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) ->
     cohort, params = cohort_sql(cohort_filter)
     counts = con.execute(
         f"""
-        WITH cohort AS ({cohort})
-        SELECT e.event,
-               count(DISTINCT e.patient_id) AS patients,
-               count(*) AS events,
-               count(*) FILTER (WHERE e.month <= ?) AS events_within_30_days
-        FROM events AS e JOIN cohort USING (patient_id)
-        WHERE list_contains(?, e.event)
-        GROUP BY e.event
+        SELECT {", ".join(_event_sums(e) for e in SAFETY_EVENTS)}
+        FROM ({cohort})
         """,
-        [*params, EARLY_EVENT_MONTHS, list(SAFETY_EVENTS)],
-    ).df()
-    counts = counts.set_index("event").reindex(list(SAFETY_EVENTS), fill_value=0)
+        params,
+    ).fetchall()[0]
+    counts = iter(int(c or 0) for c in counts)
     rows = []
     for event, label in SAFETY_EVENTS.items():
-        patients, events, early = (
-            int(counts.at[event, c]) for c in ("patients", "events", "events_within_30_days")
-        )
+        patients, events, early = next(counts), next(counts), next(counts)
         low, high = clopper_pearson(patients, n)
         rows.append(
             {
@@ -71,18 +63,22 @@ def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) ->
     return pd.DataFrame(rows, columns=SAFETY_COLUMNS)
 
 
+def _event_sums(event: str) -> str:
+    """Patients with the event, events, and events within 30 days, from the summary columns."""
+    return f"count_if(n_{event} > 0), sum(n_{event}), sum(n_{event}_early)"
+
+
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Safety events per (event, month): when they happened, for a timeline chart."""
     cohort, params = cohort_sql(cohort_filter)
     return con.execute(
         f"""
-        WITH cohort AS ({cohort})
-        SELECT e.event, e.month, count(*) AS events
-        FROM events AS e JOIN cohort USING (patient_id)
-        WHERE list_contains(?, e.event)
-        GROUP BY ALL ORDER BY e.month, e.event
+        SELECT event, month, count(*) AS events
+        FROM events
+        WHERE list_contains(?, event) AND patient_id IN (SELECT patient_id FROM ({cohort}))
+        GROUP BY ALL ORDER BY month, event
         """,
-        [*params, list(SAFETY_EVENTS)],
+        [list(SAFETY_EVENTS), *params],
     ).df()
 
 

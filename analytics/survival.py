@@ -1,9 +1,9 @@
 """Kaplan-Meier estimates, KMunicate risk tables, log-rank tests and Cox hazard ratios.
 
-DuckDB aggregates the time-to-event view to one row per (group, months) with the
-number of events and of censored patients; lifelines then fits on those rows with
-frequency weights. The work grows with distinct times, not with patients, and the
-results equal a fit on patient-level rows (tested).
+DuckDB aggregates the endpoint times of the patient summary (analytics.summary) to
+one row per (group, months) with the number of events and of censored patients;
+lifelines then fits on those rows with frequency weights. The work grows with
+distinct times, not with patients, and the results equal a fit on patient-level rows (tested).
 
 Cox is the exception: it is fitted on rows expanded back to one per patient (see
 ``_cox_fit``). Conventions: 95% CI on the log(-log) scale (lifelines' default; R's
@@ -25,8 +25,9 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import multivariate_logrank_test
 
 from analytics.filters import CohortFilter, FilterError, cohort_sql
-from analytics.glossary import ENDPOINTS, SE_UNRELIABLE
+from analytics.glossary import SE_UNRELIABLE
 from analytics.groups import group_sql, order_levels
+from analytics.summary import endpoint_columns
 
 ALL_PATIENTS = "all"
 COUNT_COLUMNS = ["group", "months", "events", "censored"]
@@ -44,22 +45,23 @@ def event_counts(
     by: str | None = None,
 ) -> pd.DataFrame:
     """Events and censorings per (group, months) for one endpoint: the input to every fit."""
-    if endpoint not in ENDPOINTS:
-        raise FilterError(f"unknown endpoint {endpoint!r}; choose one of {', '.join(ENDPOINTS)}")
+    try:
+        months, event = endpoint_columns(endpoint)
+    except ValueError as exc:
+        raise FilterError(str(exc)) from None
     cohort, params = cohort_sql(cohort_filter)
     group = group_sql(by) if by else f"'{ALL_PATIENTS}'"
     frame = con.execute(
         f"""
-        WITH cohort AS ({cohort})
-        SELECT {group} AS "group", t.months,
-               count(*) FILTER (WHERE t.event) AS events,
-               count(*) FILTER (WHERE NOT t.event) AS censored
-        FROM time_to_event AS t JOIN cohort AS c USING (patient_id)
-        WHERE t.endpoint = ? AND "group" IS NOT NULL
+        SELECT {group} AS "group", {months} AS months,
+               count(*) FILTER (WHERE {event}) AS events,
+               count(*) FILTER (WHERE NOT {event}) AS censored
+        FROM ({cohort})
+        WHERE "group" IS NOT NULL
         GROUP BY ALL
-        ORDER BY "group", t.months
+        ORDER BY "group", months
         """,
-        [*params, endpoint],
+        params,
     ).df()
     return frame.astype({"group": str, "months": float, "events": int, "censored": int})
 

@@ -24,6 +24,7 @@ import duckdb
 
 from analytics.db import SCHEMA_PATH, open_cohort
 from analytics.importer import remove_partial, write_metadata
+from analytics.summary import create_summary
 
 # The building connection's settings: memory bounded whatever the cohort size. The
 # primary-key indexes (about 400 MB for a million patients) outgrow it, so rows are
@@ -241,6 +242,7 @@ def synthesize(out: Path, patients: int, centers: int = 20, seed: int = 1) -> Pa
         with duckdb.connect(str(tmp), config=dict(CONNECT_CONFIG)) as con:
             con.execute(SCHEMA_PATH.read_text())
             _write_rows(con, patients, centers, seed)
+            create_summary(con)
             write_metadata(con, _metadata(patients, centers, seed))
         open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
         os.replace(tmp, out)

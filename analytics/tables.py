@@ -203,12 +203,8 @@ def ulcers_healed(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -
     """Patients whose ulcer healed within the paper's 3 months."""
     cohort, params = cohort_sql(cohort_filter)
     return con.execute(
-        f"""
-        WITH cohort AS ({cohort})
-        SELECT count(DISTINCT patient_id) FROM events JOIN cohort USING (patient_id)
-        WHERE event = 'ulcer_healed' AND month <= ?
-        """,
-        [*params, ULCER_HEALING_MONTHS],
+        f"SELECT count_if(ulcer_healed_months <= ?) FROM ({cohort})",
+        [ULCER_HEALING_MONTHS, *params],
     ).fetchall()[0][0]
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analytics.db import ROOT, open_cohort
+from analytics.db import ROOT, SCHEMA_VERSION, open_cohort
 
 SUCCESSES = "FROM patients WHERE technical_success"
 
@@ -125,7 +125,7 @@ def test_no_event_after_follow_up_and_no_deaths(demo):
 def test_provenance_says_reconstruction(demo):
     meta = dict(demo.execute("SELECT key, value FROM cohort_metadata").fetchall())
     assert meta["is_reconstruction"] == "true"
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == SCHEMA_VERSION
     assert "secondary patency" in meta["not_published"]
 
 

@@ -15,6 +15,7 @@ from analytics.filters import (
     to_params,
 )
 from analytics.groups import group_sql, order_levels
+from analytics.summary import create_summary
 from tests.conftest import add_patient
 
 
@@ -83,6 +84,7 @@ def test_user_values_are_bound_never_formatted():
 
 def test_hostile_value_matches_nothing(blank):
     add_patient(blank, "p1", center="Centre 1")
+    create_summary(blank)
     sql, params = cohort_sql(CohortFilter(center="Centre 1' OR '1'='1"))
     assert blank.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0] == 0
     assert blank.execute("SELECT count(*) FROM patients").fetchone()[0] == 1
@@ -92,6 +94,7 @@ def test_segment_any_and_all(blank):
     add_patient(blank, "civ_eiv", seg_civ=True, seg_eiv=True)
     add_patient(blank, "eiv_cfv", seg_civ=False, seg_eiv=True, seg_cfv=True)
     add_patient(blank, "ivc_civ", seg_ivc=True, seg_civ=True, seg_eiv=False)
+    create_summary(blank)
 
     def ids(cohort_filter: CohortFilter) -> set[str]:
         sql, params = cohort_sql(cohort_filter)

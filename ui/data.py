@@ -8,6 +8,7 @@ threads). Results are cached by plain, hashable arguments: the file's identity
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
@@ -27,13 +28,24 @@ CohortKey = tuple[str, float]
 def cohort_key(path: Path) -> CohortKey:
     """The cohort file and its version: the first key of every cached result.
 
-    The demo is built on first use when it is the file asked for and is missing.
+    The demo is built on first use when it is the file asked for and is missing, and
+    rebuilt from its committed sources when an earlier version wrote it.
     """
-    if not path.exists() and path == DEFAULT_DB:
+    if path == DEFAULT_DB and not (path.exists() and _is_current(path, path.stat().st_mtime)):
         build_demo(DEFAULT_DB)
     if not path.exists():
         raise CohortError(f"cohort file {path} does not exist")
     return str(path), path.stat().st_mtime
+
+
+@functools.lru_cache(maxsize=4)
+def _is_current(path: Path, mtime: float) -> bool:
+    """The file opens in this version's format (checked once per file version)."""
+    try:
+        open_cohort(path).close()
+    except CohortError:
+        return False
+    return True
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
