@@ -164,6 +164,21 @@ DEFINITIONS = {
     "Events per 100 patient-years": (
         "All events of that type divided by the total follow-up time in years, times 100."
     ),
+    "Funnel plot": (
+        "Each centre's estimate against its number of patients, around the pooled estimate of "
+        "the whole filtered cohort, with control limits that narrow as centres grow "
+        "(Spiegelhalter, Stat Med 2005). A centre is compared with what chance alone would give "
+        "a centre of its size, not ranked against the others."
+    ),
+    "Control limits": (
+        "Exact binomial limits around the pooled proportion for a centre of n patients, with "
+        "Spiegelhalter's interpolation: 95% (about 2 standard deviations) and 99.8% (about 3). "
+        "With no real difference between centres, about 1 centre in 20 lies outside the 95% "
+        "limits and 1 in 500 outside the 99.8% limits by chance. A Kaplan-Meier estimate is not "
+        "a simple proportion: censoring before the month makes it vary more than the binomial "
+        "limits assume, so the limits are approximate, somewhat too narrow when follow-up is "
+        "short."
+    ),
 }
 
 DEMO_NOTICE = (

@@ -31,6 +31,9 @@ DERIVED_COLUMNS = {
     "95% CI (%)": "Patients",
     "Estimate (%)": "Patients",
     "Per 100 patient-years": "Events",
+    "95% limits (%)": "Patients",  # a centre's control limits are a function of its size
+    "99.8% limits (%)": "Patients",
+    "z-score": "Patients",
 }
 # Text columns whose cells read "N", "N (p%)", "N/M (p%)" or contain "at risk N".
 TEXT_COLUMNS = frozenset({"Value", "Before", "After", "Reconstructed", "Published"})

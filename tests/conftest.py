@@ -10,6 +10,7 @@ import pytest
 
 from analytics.build import build_demo
 from analytics.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
+from analytics.synth import synthesize
 
 PATIENT_DEFAULTS = {
     "age_years": 60,
@@ -40,6 +41,12 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (DEMO_SOURCE / "patients.csv").exists():
         pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
     return build_demo(tmp_path_factory.mktemp("demo") / "cohort.duckdb")
+
+
+@pytest.fixture(scope="session")
+def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic multi-centre registry (3,000 patients, 6 centres, seed 1), built once."""
+    return synthesize(tmp_path_factory.mktemp("registry") / "registry.duckdb", 3000, 6, seed=1)
 
 
 @pytest.fixture

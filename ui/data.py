@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import clinical, comparison, deck, safety, subgroups, survival, tables
+from analytics import centres, clinical, comparison, deck, safety, subgroups, survival, tables
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.filters import CohortFilter
@@ -160,3 +160,10 @@ def deck_bytes(key: CohortKey, view: deck.View) -> bytes:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def published_vs_reconstructed(key: CohortKey) -> pd.DataFrame:
     return comparison.published_vs_reconstructed(cursor(key))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def centre_patency(
+    key: CohortKey, cohort_filter: CohortFilter, month: float
+) -> centres.CentreComparison:
+    return centres.centre_patency(cursor(key), cohort_filter, month)

@@ -33,6 +33,7 @@ PAGES = (
     ("pages/4_Subgroups.py", "Subgroups", ":material/account_tree:"),
     ("pages/5_Tables.py", "Tables", ":material/table_chart:"),
     ("pages/6_Data.py", "Data", ":material/description:"),
+    ("pages/7_Centres.py", "Centres", ":material/local_hospital:"),
 )
 
 
