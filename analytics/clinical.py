@@ -86,24 +86,43 @@ def pair_counts(
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
-    """Mean/SD (sample SD) before and after and the Wilcoxon signed-rank p of a paired score."""
-    before = np.repeat(pairs["before"].to_numpy(float) - offset, pairs["patients"])
-    after = np.repeat(pairs["after"].to_numpy(float) - offset, pairs["patients"])
-    n = len(before)
+    """Mean/SD (sample SD) before and after and the Wilcoxon signed-rank p of a paired score.
+
+    Means and SDs are weighted by the pair counts (numpy's frequency weights); only the
+    signed-rank test needs one value per patient: the non-zero differences (zero_method
+    "wilcox" drops zeros anyway), ordered by size so the ranking pass is cheap.
+    """
+    patients = pairs["patients"].to_numpy(int)
+    n = int(patients.sum())
     if n == 0:
         return ScoreChange(0, np.nan, np.nan, np.nan, np.nan, None)
+    before = pairs["before"].to_numpy(float) - offset
+    after = pairs["after"].to_numpy(float) - offset
+    difference = after - before
+    changed = np.flatnonzero(difference != 0)
     p = None
-    if np.any(after != before):
+    if len(changed):
+        order = changed[np.argsort(np.abs(difference[changed]), kind="stable")]
         result = stats.wilcoxon(
-            after, before, zero_method="wilcox", correction=False, method="approx"
+            np.repeat(difference[order], patients[order]),
+            zero_method="wilcox",
+            correction=False,
+            method="approx",
         )
         p = float(result.pvalue)
-    return ScoreChange(n, float(before.mean()), _sd(before), float(after.mean()), _sd(after), p)
+    return ScoreChange(
+        n,
+        float(np.average(before, weights=patients)),
+        _sd(before, patients),
+        float(np.average(after, weights=patients)),
+        _sd(after, patients),
+        p,
+    )
 
 
-def _sd(values: np.ndarray) -> float:
-    """Sample standard deviation (n - 1), as SPSS and the paper report."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+def _sd(values: np.ndarray, patients: np.ndarray) -> float:
+    """Sample standard deviation (n - 1) of values repeated ``patients`` times, as SPSS."""
+    return float(np.sqrt(np.cov(values, fweights=patients))) if patients.sum() > 1 else np.nan
 
 
 def binary_change(pairs: pd.DataFrame) -> BinaryChange:

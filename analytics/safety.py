@@ -73,12 +73,11 @@ def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) 
     cohort, params = cohort_sql(cohort_filter)
     return con.execute(
         f"""
-        SELECT event, month, count(*) AS events
-        FROM events
-        WHERE list_contains(?, event) AND patient_id IN (SELECT patient_id FROM ({cohort}))
+        SELECT e.event AS event, e.month AS month, count(*) AS events
+        FROM (SELECT unnest(safety_events) AS e FROM ({cohort}))
         GROUP BY ALL ORDER BY month, event
         """,
-        [list(SAFETY_EVENTS), *params],
+        params,
     ).df()
 
 

@@ -14,6 +14,8 @@ tables by the definitions below,
   reflux);
 - ``n_<event>`` / ``n_<event>_early``: how many of each safety event the patient
   had, and how many within 30 days of the procedure;
+- ``safety_events``: the patient's safety events as a list of (event, month), for the
+  timeline;
 - ``ulcer_healed_months``: when an ulcer healed, if it did.
 
 A filter then becomes one scan of one table, whatever the joins behind it.
@@ -102,7 +104,10 @@ pairs AS (
 ),
 safety AS (
     SELECT patient_id, {", ".join(_safety(e) for e in SAFETY_EVENTS)},
-           min(month) FILTER (WHERE event = 'ulcer_healed') AS ulcer_healed_months
+           min(month) FILTER (WHERE event = 'ulcer_healed') AS ulcer_healed_months,
+           list({{'event': event, 'month': month}} ORDER BY month, event)
+               FILTER (WHERE event IN ({", ".join(f"'{e}'" for e in SAFETY_EVENTS)}))
+               AS safety_events
     FROM events WHERE {IN_SLICE} GROUP BY patient_id
 )
 SELECT p.*, endpoints.* EXCLUDE (patient_id), pairs.* EXCLUDE (patient_id),
@@ -112,7 +117,7 @@ SELECT p.*, endpoints.* EXCLUDE (patient_id), pairs.* EXCLUDE (patient_id),
         for e in SAFETY_EVENTS
     )
 },
-       safety.ulcer_healed_months
+       safety.ulcer_healed_months, safety.safety_events
 FROM (SELECT * FROM patients WHERE {IN_SLICE}) AS p
 JOIN endpoints USING (patient_id)
 LEFT JOIN pairs USING (patient_id)

@@ -68,15 +68,22 @@ def event_counts(
 
 
 def _weighted_rows(counts: pd.DataFrame) -> pd.DataFrame:
-    """One row per (months, event) with a frequency weight: what lifelines fits on."""
-    events = counts.loc[counts["events"] > 0, ["group", "months", "events"]].rename(
-        columns={"events": "weight"}
+    """One row per (group, months, event) with a frequency weight: what lifelines fits on."""
+    events, censored = counts["events"].to_numpy(), counts["censored"].to_numpy()
+    has_events, has_censored = events > 0, censored > 0
+
+    def stack(column: str) -> np.ndarray:
+        values = counts[column].to_numpy()
+        return np.concatenate([values[has_events], values[has_censored]])
+
+    return pd.DataFrame(
+        {
+            "group": stack("group"),
+            "months": stack("months"),
+            "observed": np.repeat([1, 0], [has_events.sum(), has_censored.sum()]),
+            "weight": np.concatenate([events[has_events], censored[has_censored]]),
+        }
     )
-    censored = counts.loc[counts["censored"] > 0, ["group", "months", "censored"]].rename(
-        columns={"censored": "weight"}
-    )
-    rows = pd.concat([events.assign(observed=1), censored.assign(observed=0)], ignore_index=True)
-    return rows.sort_values(["group", "months", "observed"], ignore_index=True)
 
 
 def fit_kaplan_meier(counts: pd.DataFrame) -> KaplanMeierFitter:
@@ -120,19 +127,18 @@ def km_curve(counts: pd.DataFrame) -> pd.DataFrame:
 
 def risk_table(counts: pd.DataFrame, months: Sequence[float]) -> pd.DataFrame:
     """KMunicate numbers at each month: at risk (time >= m), cumulative events and censored."""
-    rows = []
-    for month in months:
-        later = counts["months"] >= month
-        upto = counts["months"] <= month
-        rows.append(
-            {
-                "month": month,
-                "at_risk": int(counts.loc[later, ["events", "censored"]].to_numpy().sum()),
-                "events": int(counts.loc[upto, "events"].sum()),
-                "censored": int(counts.loc[upto, "censored"].sum()),
-            }
-        )
-    return pd.DataFrame(rows, columns=["month", "at_risk", "events", "censored"])
+    times = counts["months"].to_numpy()
+    wanted = np.asarray(months, dtype=float)[:, None]
+    later, upto = times >= wanted, times <= wanted
+    events, censored = counts["events"].to_numpy(), counts["censored"].to_numpy()
+    return pd.DataFrame(
+        {
+            "month": list(months),
+            "at_risk": later @ (events + censored),
+            "events": upto @ events,
+            "censored": upto @ censored,
+        }
+    )
 
 
 def estimates_at(counts: pd.DataFrame, months: Sequence[float]) -> pd.DataFrame:
@@ -140,22 +146,24 @@ def estimates_at(counts: pd.DataFrame, months: Sequence[float]) -> pd.DataFrame:
 
     Beyond the last follow-up time the curve is not estimable: the estimate is NaN.
     """
-    table = risk_table(counts, months)
-    if counts.empty:
-        for column in ("estimate", "ci_lower", "ci_upper", "se"):
-            table[column] = np.nan
+    curve = km_curve(counts) if not counts.empty else None
+    return _estimates(curve, risk_table(counts, months), counts["months"].max())
+
+
+def _estimates(curve: pd.DataFrame | None, risk: pd.DataFrame, last_time: float) -> pd.DataFrame:
+    """The curve's step at each month of the risk table, beside the table's numbers."""
+    table = risk.copy()
+    columns = ["estimate", "ci_lower", "ci_upper", "se"]
+    if curve is None:
+        table[columns] = np.nan
         table["unreliable"] = False
         return table[ESTIMATE_COLUMNS]
-    curve = km_curve(counts)
-    last_time = counts["months"].max()
-    values = []
-    for month in months:
-        step = curve[curve["months"] <= month].iloc[-1]
-        beyond = month > last_time and step["estimate"] > 0
-        values.append(
-            [np.nan] * 4 if beyond else step[["estimate", "ci_lower", "ci_upper", "se"]].tolist()
-        )
-    table[["estimate", "ci_lower", "ci_upper", "se"]] = np.array(values, dtype=float)
+    months = table["month"].to_numpy(dtype=float)
+    step = np.searchsorted(curve["months"].to_numpy(), months, side="right") - 1
+    values = curve[columns].to_numpy()[step]
+    beyond = (months > last_time) & (values[:, 0] > 0)
+    values[beyond] = np.nan
+    table[columns] = values
     table["unreliable"] = table["se"] > SE_UNRELIABLE
     return table[ESTIMATE_COLUMNS]
 
@@ -321,9 +329,8 @@ def kaplan_meier_by_group(
         group = counts[counts["group"] == level]
         if group.empty:
             continue
+        curve, risk = km_curve(group), risk_table(group, months)
         results[level] = KaplanMeier(
-            curve=km_curve(group),
-            risk=risk_table(group, months),
-            estimates=estimates_at(group, months),
+            curve=curve, risk=risk, estimates=_estimates(curve, risk, group["months"].max())
         )
     return results
