@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.bench import bench
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
 from analytics.deck import View, build_deck
@@ -127,6 +128,23 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     synth.add_argument("--out", type=Path, required=True, help="cohort file to write")
 
+    bench = commands.add_parser(
+        "bench",
+        help="time every operation and page on a registry",
+        description="Median milliseconds of each operation and of everything each page "
+        "computes, on a synthetic registry of --patients (written to a temporary folder) or "
+        "on --db, for this path and for the naive one (patient rows into pandas), with their "
+        "ratio and peak memory; then the whole report process here and on the demo.",
+    )
+    bench.add_argument(
+        "--patients", type=int, default=1_000_000, help="registry size (default 1000000)"
+    )
+    bench.add_argument("--db", type=Path, default=None, help="bench this cohort file instead")
+    bench.add_argument("--runs", type=int, default=7, help="runs per operation (default 7)")
+    bench.add_argument(
+        "--naive-runs", type=int, default=3, help="runs of the naive path (default 3)"
+    )
+
     template = commands.add_parser(
         "template",
         help="write a blank registry workbook",
@@ -185,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "synth":
             out = synthesize(args.out, args.patients, args.centers, args.seed)
             print(f"wrote a synthetic registry of {args.patients} patients to {out}")
+        elif args.command == "bench":
+            bench(args.patients, args.db, args.runs, args.naive_runs)
         elif args.command == "template":
             args.out.write_bytes(template_workbook())
             print(f"wrote the registry template {args.out}")
