@@ -31,7 +31,8 @@ write(
     }
 )
 
-table = data.subgroup_table(context.key, context.cohort_filter, endpoint, int(month))
+with st.spinner("Comparing the groups of every factor (Kaplan-Meier, log-rank, Cox)..."):
+    table = data.subgroup_table(context.key, context.cohort_filter, endpoint, int(month))
 if table.empty:
     st.info("No factor has two or more groups in this cohort.")
     st.stop()
