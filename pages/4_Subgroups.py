@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.figures.subgroups import forest_plot
 from analytics.glossary import DEFAULT_MONTHS, DEFINITIONS, ENDPOINTS, GROUPINGS
+from analytics.subgroups import FACTORS, table_from
 from analytics.tables import subgroup_display
 from ui import data
 from ui.export import show_chart, show_table
@@ -31,8 +32,18 @@ write(
     }
 )
 
-with st.spinner("Comparing the groups of every factor (Kaplan-Meier, log-rank, Cox)..."):
-    table = data.subgroup_table(context.key, context.cohort_filter, endpoint, int(month))
+progress = st.progress(0.0)
+comparisons = []
+for done, factor in enumerate(FACTORS, start=1):
+    comparisons.append(
+        data.compare_groups(context.key, context.cohort_filter, endpoint, factor, (int(month),))
+    )
+    progress.progress(
+        done / len(FACTORS),
+        text=f"Compared {done} of {len(FACTORS)} factors (Kaplan-Meier, log-rank, Cox)",
+    )
+progress.empty()
+table = table_from(comparisons)
 if table.empty:
     st.info("No factor has two or more groups in this cohort.")
     st.stop()

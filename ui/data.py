@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import centres, clinical, comparison, deck, safety, subgroups, survival, tables
+from analytics import centres, clinical, comparison, deck, safety, survival, tables
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.filters import CohortFilter
@@ -143,13 +143,6 @@ def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.Da
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def baseline_stats(key: CohortKey, cohort_filter: CohortFilter) -> dict:
     return tables.baseline_stats(cursor(key), cohort_filter)
-
-
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def subgroup_table(
-    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, month: int
-) -> pd.DataFrame:
-    return subgroups.subgroup_table(cursor(key), cohort_filter, endpoint, month)
 
 
 def deck_bytes(key: CohortKey, view: deck.View) -> bytes:
