@@ -7,6 +7,7 @@ charts, and no exception.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -61,11 +62,11 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("imported")
 
 
-@pytest.fixture(scope="module")
-def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run` on the demo cohort: its base URL and process."""
+@contextlib.contextmanager
+def _serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run` on cohort file ``db``: its base URL and process."""
     port = _free_port()
-    env = {**os.environ, "COHORT_DB": str(demo_path), "COHORT_IMPORT_DIR": str(import_dir)}
+    env = {**os.environ, "COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
     process = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -89,6 +90,13 @@ def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, sub
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The dashboard on the demo cohort."""
+    with _serve(demo_path, import_dir) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +273,31 @@ def test_deck_and_chart_export_download_in_one_click(server, browser):
         assert svg.lstrip().startswith(b"<svg") and b"lesion_side=left" in svg
     finally:
         page.close()
+
+
+def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
+    """On a multi-centre registry: the funnel plots every centre; picking one filters to it."""
+    with open_cohort(registry_path) as con:
+        total = cohort_size(con, parse_pairs(["population=all"]))[0]
+        successes = cohort_size(con, parse_pairs([]))[0]
+        in_c02 = cohort_size(con, parse_pairs(["center=C02"]))[0]
+    with _serve(registry_path, import_dir) as (base, _):
+        page = _open(browser, f"{base}/Centres")
+        try:
+            expect(_sidebar(page).get_by_text(f"n = {successes} of {total}")).to_have_count(1)
+            funnel = page.locator(".js-plotly-plot").first
+            expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
+            _sidebar(page).get_by_text("Age, BMI, centre").click()
+            centre = _sidebar(page).get_by_label("Centre")
+            expect(centre).to_be_editable()
+            centre.click()
+            option = page.get_by_role("option", name="C02", exact=True)
+            if not option.count():
+                centre.press("ArrowDown")  # a click on a focused combobox may close it
+            option.click()
+            expect(_sidebar(page).get_by_text(f"n = {in_c02} of {total}")).to_have_count(1)
+            expect(page.get_by_text("The Centre filter keeps one centre")).to_be_visible()
+            assert "center=C02" in page.url
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        finally:
+            page.close()
