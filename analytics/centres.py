@@ -29,7 +29,7 @@ from scipy import stats
 
 from analytics.filters import CohortFilter
 from analytics.survival import estimates_at, event_counts
-from analytics.tables import format_ci
+from analytics.tables import estimate_columns, format_cis
 
 ENDPOINT = "primary"
 # Control limits: name -> (lower, upper) quantile of the binomial distribution.
@@ -226,22 +226,10 @@ def centres_display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Centre": table["centre"],
-            "Patients": table["patients"],
+            **estimate_columns(table),
             "At risk": table["at_risk"],
-            "Events": table["events"],
-            "Estimate (%)": (100 * table["estimate"]).round(1),
-            "95% CI (%)": [
-                format_ci(lo, hi)
-                for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
-            ],
-            "95% limits (%)": [
-                format_ci(lo, hi)
-                for lo, hi in zip(table["lower_95"], table["upper_95"], strict=True)
-            ],
-            "99.8% limits (%)": [
-                format_ci(lo, hi)
-                for lo, hi in zip(table["lower_998"], table["upper_998"], strict=True)
-            ],
+            "95% limits (%)": format_cis(table["lower_95"], table["upper_95"]),
+            "99.8% limits (%)": format_cis(table["lower_998"], table["upper_998"]),
             "z-score": table["z"].round(2),
             "Position": [
                 f"{position}: {reason}" if reason else position

@@ -253,6 +253,11 @@ def format_ci(lower: float, upper: float) -> str:
     return f"{100 * lower:.1f}-{100 * upper:.1f}"
 
 
+def format_cis(lower: pd.Series, upper: pd.Series) -> list[str]:
+    """``format_ci`` for each row of two columns of limits."""
+    return [format_ci(lo, hi) for lo, hi in zip(lower, upper, strict=True)]
+
+
 def estimates_table(estimates: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Estimates at months for several curves, formatted for a table and its CSV export."""
     rows = []
@@ -321,6 +326,16 @@ def safety_display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def estimate_columns(table: pd.DataFrame) -> dict[str, pd.Series | list[str]]:
+    """Patients, events, and the estimate with its 95% CI, as every group table shows them."""
+    return {
+        "Patients": table["patients"],
+        "Events": table["events"],
+        "Estimate (%)": (100 * table["estimate"]).round(1),
+        "95% CI (%)": format_cis(table["ci_lower"], table["ci_upper"]),
+    }
+
+
 def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export."""
 
@@ -335,13 +350,7 @@ def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
         {
             "Factor": table["factor_label"],
             "Group": table["level"],
-            "Patients": table["patients"],
-            "Events": table["events"],
-            "Estimate (%)": (100 * table["estimate"]).round(1),
-            "95% CI (%)": [
-                format_ci(lo, hi)
-                for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
-            ],
+            **estimate_columns(table),
             "Hazard ratio (95% CI)": table.apply(ratio, axis=1),
             "Log-rank p": table["logrank_p"].map(format_p),
             "Unstable (< 10 patients or < 5 events)": table["unstable"].map(
