@@ -25,6 +25,7 @@ from analytics.importer import Problem, ValidationError, import_registry
 from analytics.report import build_report, render_text
 from analytics.synth import synthesize
 from analytics.template import template_workbook
+from analytics.upgrade import upgrade
 
 EXIT_ERROR = 1
 
@@ -128,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     synth.add_argument("--out", type=Path, required=True, help="cohort file to write")
 
+    upgrade_file = commands.add_parser(
+        "upgrade",
+        help="bring a cohort file from an earlier version up to this one",
+        description="Upgrade a cohort file written by an earlier version in place (version 1 "
+        "to 2 derives the patient summary table). Done on a copy and moved into place: on "
+        "any failure the file is left as it was.",
+    )
+    upgrade_file.add_argument("path", type=Path, help="cohort file to upgrade")
+
     bench = commands.add_parser(
         "bench",
         help="time every operation and page on a registry",
@@ -203,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "synth":
             out = synthesize(args.out, args.patients, args.centers, args.seed)
             print(f"wrote a synthetic registry of {args.patients} patients to {out}")
+        elif args.command == "upgrade":
+            done = upgrade(args.path)
+            print(f"upgraded {args.path}" if done else f"{args.path} is already up to date")
         elif args.command == "bench":
             bench(args.patients, args.db, args.runs, args.naive_runs)
         elif args.command == "template":

@@ -81,8 +81,7 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if found != SCHEMA_VERSION:
         raise CohortError(
             f"cohort file {path} has schema version {found}; this version reads "
-            f"{SCHEMA_VERSION}. Write it again from its source: `python -m analytics import` "
-            "for a registry, `python -m analytics build-demo` for the demo"
+            f"{SCHEMA_VERSION}. Upgrade it in place with `python -m analytics upgrade {path}`"
         )
 
 
