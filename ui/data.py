@@ -132,7 +132,7 @@ def event_timeline(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.DataFrame]:
     con = cursor(key)
-    change = clinical.clinical_change(con, cohort_filter)
+    change = clinical_change(key, cohort_filter)  # the cached one the other pages share
     return {
         "Table 1": tables.table1(con, cohort_filter),
         "Table 2": tables.table2(con, cohort_filter, change),
