@@ -15,7 +15,10 @@ from analytics.filters import CohortFilter
 from analytics.glossary import GROUPINGS, UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.survival import GroupComparison, compare_groups
 
-SKIPPED_FACTORS = ("technical_success",)  # a population choice, not a subgroup
+# Not subgroups here: technical success is a population choice; centres have their own
+# view (the Centres page's funnel plot), and a registry's dozens of centres would swamp
+# the forest plot and its Cox model.
+SKIPPED_FACTORS = ("technical_success", "center")
 FACTORS = tuple(factor for factor in GROUPINGS if factor not in SKIPPED_FACTORS)
 COLUMNS = [
     "factor", "factor_label", "level", "is_reference", "patients", "events", "estimate",

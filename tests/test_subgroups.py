@@ -7,8 +7,9 @@ import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
+from analytics.db import open_cohort
 from analytics.figures.subgroups import forest_plot, layout_rows
-from analytics.filters import DEFAULT_FILTER
+from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.subgroups import subgroup_table
 
 
@@ -70,3 +71,10 @@ def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):
     text = next(t for t in fig.data if t.mode == "text")
     assert sum("reference" in s for s in text.text) == factors
     assert list(fig.layout.yaxis.ticktext) == list(lines["label"])
+
+
+def test_centres_are_left_to_the_centres_page(registry_path):
+    with open_cohort(registry_path) as con:
+        table = subgroup_table(con, CohortFilter(), "primary", 12)
+    assert "center" not in set(table["factor"])
+    assert {"lesion_side", "thrombophilia"} <= set(table["factor"])
