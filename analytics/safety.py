@@ -39,10 +39,9 @@ def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) ->
         """,
         params,
     ).fetchall()[0]
-    counts = iter(int(c or 0) for c in counts)
     rows = []
-    for event, label in SAFETY_EVENTS.items():
-        patients, events, early = next(counts), next(counts), next(counts)
+    for i, (event, label) in enumerate(SAFETY_EVENTS.items()):
+        patients, events, early = (int(c or 0) for c in counts[3 * i : 3 * i + 3])
         low, high = clopper_pearson(patients, n)
         rows.append(
             {

@@ -239,13 +239,12 @@ def _cox_fit(counts: pd.DataFrame, reference: str, levels: list[str]) -> dict[st
     that fit reproduces R's coxph on patient data (tested on the 6-MP data), because
     lifelines' Efron correction for tied events treats one row of weight w differently
     from w rows. Above it the aggregated rows go to lifelines with frequency weights,
-    so the cost follows distinct times, not patients; on a million synthetic patients
-    the two ways agree to 0.2% of the hazard ratio, well inside its 95% CI (tested at
-    a smaller size).
+    so the cost follows distinct times, not patients; on a 142,000-patient synthetic
+    centre the two ways differ by 0.12% of the hazard ratio, well inside its 95% CI
+    (a test checks the agreement on a 3,000-patient registry).
     """
     rows = _weighted_rows(counts[counts["group"].isin([reference, *levels])])
-    weighted = rows["weight"].sum() > EXACT_COX_PATIENTS
-    if not weighted:
+    if rows["weight"].sum() <= EXACT_COX_PATIENTS:
         rows = rows.loc[rows.index.repeat(rows["weight"])].assign(weight=1)
     design = pd.DataFrame(
         {f"g{i}": (rows["group"] == level).astype(float) for i, level in enumerate(levels)}

@@ -45,16 +45,17 @@ st.caption(
 if len(centres) < 2:
     if context.cohort_filter.center is not None:
         reason = "The Centre filter keeps one centre: clear it in the sidebar to compare centres."
-    elif len(centres) == 1:
-        name = centres["centre"].iloc[0]
-        reason = f"This cohort has one centre ({name}): a centre comparison needs two or more."
     else:
-        reason = "No patient in this cohort has a centre recorded: a comparison needs two or more."
-    st.info(
-        f"{reason} Load a multi-centre registry, e.g. `{SYNTH_COMMAND}`, then open it with "
-        "`COHORT_DB=registry.duckdb bash scripts/start.sh`, or import one on the Data page.",
-        icon=":material/info:",
-    )
+        reason = (
+            f"This cohort has one centre ({centres['centre'].iloc[0]})"
+            if len(centres) == 1
+            else "No patient in this cohort has a centre recorded"
+        ) + (
+            ": a centre comparison needs two or more. Load a multi-centre registry, e.g. "
+            f"`{SYNTH_COMMAND}`, then open it with `COHORT_DB=registry.duckdb bash "
+            "scripts/start.sh`, or import one on the Data page."
+        )
+    st.info(reason, icon=":material/info:")
 else:
     show_chart(funnel_plot(comparison, k), "centres-funnel")
     st.caption(
