@@ -22,7 +22,7 @@ from scipy import stats
 
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, SEVERITY_SCORE_OFFSET
-from analytics.summary import measure_columns
+from analytics.summary import MEASURES, measure_columns
 
 
 @dataclass(frozen=True)
@@ -69,20 +69,40 @@ class ClinicalChange:
 
 
 def pair_counts(
-    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, measure: str
-) -> pd.DataFrame:
-    """Patients per (before, after) value of one measure, complete pairs only."""
-    before, after = measure_columns(measure)
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter
+) -> dict[str, pd.DataFrame]:
+    """Patients per (before, after) value of every measure, complete pairs only.
+
+    One scan with a grouping set per measure instead of one query each: on a million
+    patients the five queries cost more scanning than counting.
+    """
+    columns = {measure: measure_columns(measure) for measure in MEASURES}
     cohort, params = cohort_sql(cohort_filter)
-    return con.execute(
+    frame = con.execute(
         f"""
-        SELECT {before} AS before, {after} AS after, count(*) AS patients
+        SELECT {", ".join(f"grouping({b}, {a}) = 0 AS in_{m}" for m, (b, a) in columns.items())},
+               {", ".join(f"{b}, {a}" for b, a in columns.values())},
+               count(*) AS patients
         FROM ({cohort})
-        WHERE {before} IS NOT NULL AND {after} IS NOT NULL
-        GROUP BY ALL ORDER BY ALL
+        GROUP BY GROUPING SETS ({", ".join(f"({b}, {a})" for b, a in columns.values())})
         """,
         params,
     ).df()
+    pairs = {}
+    for measure, (before, after) in columns.items():
+        rows = frame[frame[f"in_{measure}"] & frame[before].notna() & frame[after].notna()]
+        rows = rows[[before, after, "patients"]].set_axis(["before", "after", "patients"], axis=1)
+        pairs[measure] = (
+            rows.astype(_without_nulls(rows.dtypes))
+            .sort_values(["before", "after"])
+            .reset_index(drop=True)
+        )
+    return pairs
+
+
+def _without_nulls(dtypes: pd.Series) -> dict:
+    """Plain numpy types for columns the grouping sets made nullable (no NULL is left)."""
+    return {column: getattr(dtype, "numpy_dtype", dtype) for column, dtype in dtypes.items()}
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
@@ -169,14 +189,13 @@ def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
     """Paired before/after analysis of every clinical measure for the filtered cohort."""
-    ceap = pair_counts(con, cohort_filter, "ceap")
-    villalta = pair_counts(con, cohort_filter, "villalta")
+    pairs = pair_counts(con, cohort_filter)
     return ClinicalChange(
-        ceap_shift=ceap_shift(ceap),
-        severity_score=score_change(ceap, offset=SEVERITY_SCORE_OFFSET),
-        villalta=score_change(villalta),
-        villalta_pairs=villalta,
-        pts=binary_change(pair_counts(con, cohort_filter, "pts")),
-        pts_severity=severity_table(pair_counts(con, cohort_filter, "pts_severity")),
-        reflux=binary_change(pair_counts(con, cohort_filter, "reflux")),
+        ceap_shift=ceap_shift(pairs["ceap"]),
+        severity_score=score_change(pairs["ceap"], offset=SEVERITY_SCORE_OFFSET),
+        villalta=score_change(pairs["villalta"]),
+        villalta_pairs=pairs["villalta"],
+        pts=binary_change(pairs["pts"]),
+        pts_severity=severity_table(pairs["pts_severity"]),
+        reflux=binary_change(pairs["reflux"]),
     )

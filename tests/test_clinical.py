@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.clinical import binary_change, score_change
+from analytics.clinical import binary_change, pair_counts, score_change
+from analytics.db import open_cohort
+from analytics.filters import CohortFilter, cohort_sql
+from analytics.summary import MEASURES, measure_columns
 
 
 def _patients(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -49,3 +52,30 @@ def test_exact_mcnemar_is_the_binomial_test_on_discordant_pairs():
     change = binary_change(pairs)
     assert (change.before, change.after, change.resolved, change.new) == (14, 7, 9, 2)
     assert change.p == pytest.approx(stats.binomtest(2, 11, 0.5).pvalue)
+
+
+@pytest.mark.parametrize(
+    "cohort_filter",
+    [CohortFilter(), CohortFilter(lesion_side="left", sex="F"), CohortFilter(age_min=200)],
+    ids=["all", "left-women", "empty"],
+)
+def test_pair_counts_equal_counting_patient_rows(registry_path, cohort_filter):
+    """The one grouping-sets scan gives each measure's complete pairs, as pandas counts them."""
+    with open_cohort(registry_path) as con:
+        pairs = pair_counts(con, cohort_filter)
+        cohort, params = cohort_sql(cohort_filter)
+        rows = con.execute(f"SELECT * EXCLUDE (safety_events) FROM ({cohort})", params).df()
+    for measure in MEASURES:
+        before, after = measure_columns(measure)
+        expected = (
+            rows[[before, after]].dropna().value_counts().rename("patients").reset_index()
+            .set_axis(["before", "after", "patients"], axis=1)
+            .sort_values(["before", "after"], ignore_index=True)
+        )  # fmt: skip
+        got = pairs[measure]
+        assert (
+            got[["before", "after"]]
+            .astype(object)
+            .equals(expected[["before", "after"]].astype(object))
+        )
+        assert got["patients"].tolist() == expected["patients"].tolist()

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from analytics.db import ROOT
@@ -120,6 +121,27 @@ def test_clopper_pearson_for_no_events():
     low, high = clopper_pearson(0, 34)
     assert low == 0
     assert high == pytest.approx(1 - 0.025 ** (1 / 34))
+
+
+@pytest.mark.parametrize("n", [1, 34, 997, 1_000_000])
+def test_clopper_pearson_agrees_with_scipy_binomtest(n):
+    """The beta-quantile limits equal binomtest's root-found exact limits, k = 0 to n."""
+    from scipy.stats import binomtest
+
+    from analytics.safety import clopper_pearson
+
+    ks = sorted(k for k in {0, 1, 2, n // 3, n // 2, n - 1, n} if k <= n)
+    low, high = clopper_pearson(ks, n)
+    for k, lo, hi in zip(ks, low, high, strict=True):
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert (lo, hi) == (pytest.approx(ci.low, abs=1e-9), pytest.approx(ci.high, abs=1e-9))
+
+
+def test_clopper_pearson_without_patients_is_undefined():
+    from analytics.safety import clopper_pearson
+
+    low, high = clopper_pearson([0, 0], 0)
+    assert np.isnan(low).all() and np.isnan(high).all()
 
 
 def test_by_group_reports_logrank_and_hazard_ratio(demo_path):
