@@ -25,8 +25,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
     SEGMENTS,
 )
-from analytics.safety import safety_table
-from analytics.survival import GroupComparison, estimates_at, event_counts
+from analytics.survival import GroupComparison
 
 ULCER_HEALING_MONTHS = 3
 
@@ -52,8 +51,14 @@ def baseline_stats(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) 
         params,
     ).df()
     stats = row.iloc[0].to_dict()
+    # count the segment combinations first: the pattern's text is then built per combination
+    # (16 at most), not per patient
     patterns = con.execute(
-        f"SELECT {PATTERN_SQL} AS pattern, count(*) FROM ({cohort}) GROUP BY 1 ORDER BY 1",
+        f"""
+        SELECT {PATTERN_SQL} AS pattern, sum(n)::INT
+        FROM (SELECT {", ".join(SEGMENTS)}, count(*) AS n FROM ({cohort}) GROUP BY ALL)
+        GROUP BY 1 ORDER BY 1
+        """,
         params,
     ).fetchall()
     stats["patterns"] = dict(patterns)
@@ -143,11 +148,15 @@ def table2(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     change: ClinicalChange,
+    patency: Mapping[str, pd.DataFrame],
+    safety: pd.DataFrame,
     months: tuple[int, ...] = DEFAULT_MONTHS,
 ) -> pd.DataFrame:
     """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
 
-    ``change`` is the filter's clinical change, computed once and shared with Table 3.
+    The filter's results the other pages show come in computed: ``change`` (its clinical
+    change, shared with Table 3), ``patency`` (each patency endpoint's estimates,
+    survival.estimates_at, at ``months`` or more) and ``safety`` (safety.safety_table).
     """
     everyone, _ = _counts(con, replace(cohort_filter, population="all"))
     successes, stented = _counts(con, replace(cohort_filter, population="technical_success"))
@@ -161,8 +170,8 @@ def table2(
         ("Stent implanted (technical successes)", f"{stented}"),
     ]
     for endpoint in PATENCY_ENDPOINTS:
-        table = estimates_at(event_counts(con, cohort_filter, endpoint), months)
-        for r in table.itertuples():
+        table = patency[endpoint]
+        for r in table[table["month"].isin(months)].itertuples():
             value = (
                 "-"
                 if pd.isna(r.estimate)
@@ -184,8 +193,8 @@ def table2(
             _pct(ulcers_healed(con, cohort_filter), n),
         ),
     ]
-    safety = safety_table(con, cohort_filter).set_index("event")
-    rows += [(SAFETY_EVENTS[e], _pct(int(safety.at[e, "patients"]), n)) for e in SAFETY_EVENTS]
+    patients = safety.set_index("event")["patients"]
+    rows += [(SAFETY_EVENTS[e], _pct(int(patients[e]), n)) for e in SAFETY_EVENTS]
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 

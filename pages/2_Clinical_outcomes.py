@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics.figures import clinical as figures
 from analytics.glossary import DEFINITIONS
-from analytics.tables import ceap_shift_table
+from analytics.tables import ceap_shift_table, table3
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page
@@ -51,7 +51,7 @@ with reflux:
     show_chart(figures.yes_no_bars(change.reflux, "Reflux ≥ 0.5 s", k), "reflux")
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
-show_table(data.paper_tables(context.key, context.cohort_filter)["Table 3"], "table 3")
+show_table(table3(change), "table 3")
 with st.expander("Definitions and tests"):
     for term in ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
                  "McNemar test"):  # fmt: skip

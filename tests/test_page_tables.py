@@ -11,6 +11,12 @@ def test_three_tables_and_every_published_item_reproduced(page_test):
     assert [h.value for h in at.subheader][:3] == ["Table 1", "Table 2", "Table 3"]
     table1 = at.dataframe[0].value.set_index("Characteristic")
     assert table1.loc["Age, years, mean ± SD (range)", "Value"] == "66.2 ± 14.5 (37-86)"
+    table2 = at.dataframe[1].value.set_index("Outcome")["Value"]
+    # the paper's Table 2: primary patency 25 limbs (73.5%) at 12 months; 4 minor bleedings
+    assert table2["Primary patency at 12 months"].startswith("73.5% (95% CI")
+    assert table2["Primary patency at 12 months"].endswith("at risk 25")
+    assert "Primary patency at 0 months" not in table2.index
+    assert table2["Minor bleeding (ecchymosis or haematoma)"].startswith("4 (")
     comparison = next(d.value for d in at.dataframe if "Published" in d.value.columns)
     assert len(comparison) >= 40
     assert (comparison["Same"] == "yes").all()

@@ -19,7 +19,7 @@ from analytics import centres, clinical, comparison, deck, safety, survival, tab
 from analytics.build import build_demo
 from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.filters import CohortFilter
-from analytics.glossary import PATENCY_ENDPOINTS
+from analytics.glossary import PATENCY_ENDPOINTS, RISK_TABLE_MONTHS
 
 CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]
@@ -132,10 +132,17 @@ def event_timeline(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.DataFrame]:
     con = cursor(key)
-    change = clinical_change(key, cohort_filter)  # the cached one the other pages share
+    # the cached results the other pages share
+    change = clinical_change(key, cohort_filter)
+    patency = {
+        endpoint: result.estimates
+        for endpoint, result in patency_overall(key, cohort_filter, RISK_TABLE_MONTHS).items()
+    }
     return {
         "Table 1": tables.table1(con, cohort_filter),
-        "Table 2": tables.table2(con, cohort_filter, change),
+        "Table 2": tables.table2(
+            con, cohort_filter, change, patency, safety_table(key, cohort_filter)
+        ),
         "Table 3": tables.table3(change),
     }
 
