@@ -44,22 +44,21 @@ def safety_table(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) ->
     ).fetchall()[0]
     patients, events, early = np.array([c or 0 for c in counts], dtype=int).reshape(-1, 3).T
     low, high = clopper_pearson(patients, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table = pd.DataFrame(
-            {
-                "event": list(SAFETY_EVENTS),
-                "label": list(SAFETY_EVENTS.values()),
-                "patients": patients,
-                "percent": 100 * patients / n if n else np.nan,
-                "ci_lower": 100 * low,
-                "ci_upper": 100 * high,
-                "events": events,
-                "events_within_30_days": early,
-                "events_later": events - early,
-                "per_100_patient_years": 100 * events / patient_years if patient_years else np.nan,
-            }
-        )
-    return table[SAFETY_COLUMNS]
+    return pd.DataFrame(
+        {
+            "event": list(SAFETY_EVENTS),
+            "label": list(SAFETY_EVENTS.values()),
+            "patients": patients,
+            "percent": 100 * patients / n if n else np.nan,
+            "ci_lower": 100 * low,
+            "ci_upper": 100 * high,
+            "events": events,
+            "events_within_30_days": early,
+            "events_later": events - early,
+            "per_100_patient_years": 100 * events / patient_years if patient_years else np.nan,
+        },
+        columns=SAFETY_COLUMNS,
+    )
 
 
 def _event_sums(event: str) -> str:
