@@ -57,6 +57,7 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     with fewer than k events is not plotted (its points could be counted): "<k" only.
     """
     fig = go.Figure()
+    most = max(int(timeline["events"].max()), 1) if not timeline.empty else 1
     fig.add_vrect(
         x0=0, x1=EARLY_EVENT_MONTHS, fillcolor="#EEEEEE", line_width=0, layer="below",
         annotation_text="first 30 days", annotation_position="top left",
@@ -76,8 +77,8 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
-                marker={"size": 12 if k else 10 + 6 * rows["events"],
-                        "color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}},
+                marker={"color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}}
+                | ({"size": 12} if k else _bubbles(rows["events"], most)),
                 customdata=[count_text(int(n), k) for n in rows["events"]], showlegend=False,
                 hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
             )
@@ -85,3 +86,13 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     fig.update_xaxes(title="Months since the procedure", rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(SAFETY_EVENTS.values())))
     return apply_theme(fig, title="When events happened", height=340)
+
+
+MAX_BUBBLE_PX = 28  # diameter of the busiest time's bubble, whatever the cohort's size
+
+
+def _bubbles(events: pd.Series, most: int) -> dict:
+    """Bubble areas proportional to events, the busiest time MAX_BUBBLE_PX across (plotly's
+    area sizing): a registry's thousands of events in a month draw as large as a demo's two."""
+    return {"size": events, "sizemode": "area", "sizeref": 2 * most / MAX_BUBBLE_PX**2,
+            "sizemin": 6}  # fmt: skip
