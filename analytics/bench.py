@@ -90,7 +90,7 @@ def safety_counts(con: duckdb.DuckDBPyConnection, f: CohortFilter) -> list[int]:
 def table_one(con: duckdb.DuckDBPyConnection, f: CohortFilter) -> tuple[int, float]:
     table = tables.table1(con, f).set_index("Characteristic")["Value"]
     age = table["Age, years, mean ± SD (range)"].split(" ")[0]
-    return int(table["Patients"]), float(age) if age != "-" else float("nan")
+    return int(table["Patients"].replace(",", "")), float(age) if age != "-" else float("nan")
 
 
 # The naive path: patient rows into pandas, lifelines and scipy on raw rows.

@@ -39,8 +39,9 @@ DERIVED_COLUMNS = {
 TEXT_COLUMNS = frozenset({"Value", "Before", "After", "Reconstructed", "Published"})
 # Columns whose values point at a person or a calendar date: never shown on a screen.
 IDENTIFYING_COLUMNS = ("patient_id", "procedure_date")
-WHOLE_COUNT = re.compile(r"(\d+)(/\d+)?( \(.*\))?")
-AT_RISK = re.compile(r"at risk (\d+)")
+NUMBER = r"\d+(?:,\d{3})*"  # a count, thousands separated or not: 7, 1234, 1,234
+WHOLE_COUNT = re.compile(rf"({NUMBER})(/{NUMBER})?( \(.*\))?")
+AT_RISK = re.compile(rf"at risk ({NUMBER})")
 
 
 def is_small(count: float | None, k: int | None) -> bool:
@@ -49,8 +50,8 @@ def is_small(count: float | None, k: int | None) -> bool:
 
 
 def count_text(count: int, k: int | None) -> str:
-    """A count as shown: "<k" when small, else the number."""
-    return f"<{k}" if is_small(count, k) else str(count)
+    """A count as shown: "<k" when small, else the number with thousands separated."""
+    return f"<{k}" if is_small(count, k) else f"{count:,}"
 
 
 def mask_text(text: str, k: int | None) -> str:
@@ -59,8 +60,13 @@ def mask_text(text: str, k: int | None) -> str:
         return text
     whole = WHOLE_COUNT.fullmatch(text)
     if whole:
-        return f"<{k}" if is_small(int(whole.group(1)), k) else text
-    return AT_RISK.sub(lambda m: f"at risk {count_text(int(m.group(1)), k)}", text)
+        return f"<{k}" if is_small(_number(whole.group(1)), k) else text
+    return AT_RISK.sub(lambda m: f"at risk {count_text(_number(m.group(1)), k)}", text)
+
+
+def _number(text: str) -> int:
+    """A count as written in a cell, thousands separators included ("1,234")."""
+    return int(text.replace(",", ""))
 
 
 def mask_table(frame: pd.DataFrame, k: int | None) -> pd.DataFrame:

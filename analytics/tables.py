@@ -86,7 +86,7 @@ def segment_rows(patterns: Mapping[str, int]) -> dict[str, int]:
 
 
 def _pct(count: int, n: int) -> str:
-    return f"{count} ({100 * count / n:.1f}%)" if n else f"{count}"
+    return f"{count:,} ({100 * count / n:.1f}%)" if n else f"{count:,}"
 
 
 def _mean_sd(mean: float, sd: float, digits: int = 1) -> str:
@@ -113,7 +113,7 @@ def table1(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.Da
     s = baseline_stats(con, cohort_filter)
     n = int(s["n"])
     rows = [
-        ("Patients", f"{n}"),
+        ("Patients", f"{n:,}"),
         (
             "Age, years, mean ± SD (range)",
             f"{_mean_sd(s['age_mean'], s['age_sd'])} ({_range(s, 'age')})",
@@ -164,10 +164,10 @@ def table2(
     rows = [
         (
             "Technical success",
-            f"{successes}/{everyone}"
+            f"{successes:,}/{everyone:,}"
             + (f" ({100 * successes / everyone:.1f}%)" if everyone else ""),
         ),
-        ("Stent implanted (technical successes)", f"{stented}"),
+        ("Stent implanted (technical successes)", f"{stented:,}"),
     ]
     for endpoint in PATENCY_ENDPOINTS:
         table = patency[endpoint]
@@ -177,7 +177,7 @@ def table2(
                 if pd.isna(r.estimate)
                 else (
                     f"{100 * r.estimate:.1f}% "
-                    f"(95% CI {format_ci(r.ci_lower, r.ci_upper)}); at risk {r.at_risk}"
+                    f"(95% CI {format_ci(r.ci_lower, r.ci_upper)}); at risk {r.at_risk:,}"
                 )
             )
             rows.append((f"{ENDPOINTS[endpoint]} at {r.month} months", value))

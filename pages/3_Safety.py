@@ -18,7 +18,7 @@ table = data.safety_table(context.key, context.cohort_filter)
 
 _, patient_years = data.cohort_size(context.key, context.cohort_filter)
 st.caption(
-    f"{count_text(context.n, context.privacy_k)} patients followed for {patient_years:.1f} "
+    f"{count_text(context.n, context.privacy_k)} patients followed for {patient_years:,.1f} "
     "patient-years. Percent of patients with each event, exact (Clopper-Pearson) 95% "
     "confidence interval, and events per 100 patient-years."
 )

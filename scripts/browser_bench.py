@@ -55,7 +55,7 @@ def _settled(page: Page, n: int, total: int) -> None:
     The n is drawn by the new run, so n shown and no run in progress means that run
     has drawn the whole page.
     """
-    count = page.locator('[data-testid="stSidebar"]').get_by_text(f"n = {n} of {total}")
+    count = page.locator('[data-testid="stSidebar"]').get_by_text(f"n = {n:,} of {total:,}")
     idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     deadline = time.monotonic() + TIMEOUT_S
     while not (count.count() and idle.count()):

@@ -297,7 +297,7 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
     with _serve(registry_path, import_dir) as (base, _):
         page = _open(browser, f"{base}/Centres")
         try:
-            expect(_sidebar(page).get_by_text(f"n = {successes} of {total}")).to_have_count(1)
+            expect(_sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
             funnel = page.locator(".js-plotly-plot").first
             expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
             _sidebar(page).get_by_text("Age, BMI, centre").click()
@@ -306,7 +306,7 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
             option = page.get_by_role("option", name="C02", exact=True)
             _open_list(centre, option)
             option.click()
-            expect(_sidebar(page).get_by_text(f"n = {in_c02} of {total}")).to_have_count(1)
+            expect(_sidebar(page).get_by_text(f"n = {in_c02:,} of {total:,}")).to_have_count(1)
             expect(page.get_by_text("The Centre filter keeps one centre")).to_be_visible()
             assert "center=C02" in page.url
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)

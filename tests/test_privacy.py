@@ -11,7 +11,7 @@ from analytics.privacy import count_text, mask_table, mask_text
 @pytest.mark.parametrize(
     ("count", "k", "shown"),
     [(0, 5, "0"), (1, 5, "<5"), (4, 5, "<5"), (5, 5, "5"), (34, 5, "34"), (9, 10, "<10"),
-     (3, None, "3")],
+     (3, None, "3"), (920455, 5, "920,455"), (1000, None, "1,000")],
 )  # fmt: skip
 def test_count_text(count, k, shown):
     assert count_text(count, k) == shown
@@ -28,6 +28,12 @@ def test_count_text(count, k, shown):
         ("82.4% (95% CI 64.9-91.7); at risk 3", "82.4% (95% CI 64.9-91.7); at risk <5"),
         ("66.2 ± 14.5 (37-86)", "66.2 ± 14.5 (37-86)"),
         ("4", "<5"),
+        # a registry's counts carry thousands separators
+        ("1,234 (5.0%)", "1,234 (5.0%)"),
+        ("3/1,234 (0.2%)", "<5"),
+        ("1,234/2,000 (61.7%)", "1,234/2,000 (61.7%)"),
+        ("61.7% (95% CI 59.5-63.8); at risk 1,234", "61.7% (95% CI 59.5-63.8); at risk 1,234"),
+        ("at risk 4, then 1,234", "at risk <5, then 1,234"),
     ],
 )
 def test_mask_text(text, shown):

@@ -74,7 +74,7 @@ def start_page(title: str) -> PageContext:
     n, _ = cohort_size(key, cohort_filter)
     n_total, _ = cohort_size(key, CohortFilter(population="all"))
     shown = count_text(n, privacy_k)
-    count.markdown(f"**n = {shown} of {n_total} patients** match the filters")
+    count.markdown(f"**n = {shown} of {n_total:,} patients** match the filters")
     _cohort_choice(meta)
     view_caption = f"{meta.get('name', 'Cohort')} · {describe(cohort_filter)} · n = {shown}"
     set_chart_context(view_caption, presenting)

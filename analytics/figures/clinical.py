@@ -205,7 +205,7 @@ def yes_no_bars(change: BinaryChange, label: str, k: int | None = None) -> go.Fi
         go.Bar(
             x=["Before", "Last visit"], y=[100 * k / n for k in counts],
             marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
-            text=[mask_text(f"{c} ({100 * c / n:.1f}%)", k) for c in counts],
+            text=[mask_text(f"{c:,} ({100 * c / n:.1f}%)", k) for c in counts],
             textposition="outside",
             showlegend=False,
         )

@@ -18,7 +18,7 @@ def safety_bars(table: pd.DataFrame, k: int | None = None) -> go.Figure:
     small = table["patients"].map(lambda n: is_small(n, k))
     table = table.assign(**{c: table[c].where(~small) for c in ("percent", "ci_lower", "ci_upper")})
     labels = [
-        mask_text(f"{n} ({pct:.1f}%)", k) if not pd.isna(pct) else f"<{k}"
+        mask_text(f"{n:,} ({pct:.1f}%)", k) if not pd.isna(pct) else f"<{k}"
         for n, pct in zip(table["patients"], table["percent"], strict=True)
     ]
     names = table["label"].str.replace(" (", "<br>(", regex=False)
