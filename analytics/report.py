@@ -131,7 +131,7 @@ def render_text(report: dict[str, Any]) -> str:
     filters = ", ".join(f"{k}={v}" for k, v in cohort["filter"].items())
     lines += [
         f"Filter: {filters or 'technical successes, no filter'}",
-        f"Patients: {report['n_patients']}",
+        f"Patients: {report['n_patients']:,}",
         "",
     ]
     for endpoint, result in report["patency"].items():
@@ -153,7 +153,7 @@ def render_text(report: dict[str, Any]) -> str:
     lines += ["", "Safety"]
     for event, row in report["safety"].items():
         lines.append(
-            f"  {event:<20} {row['patients']:>4} patients  {row['percent'] or 0:5.1f}% "
+            f"  {event:<20} {row['patients']:>9,} patients  {row['percent'] or 0:5.1f}% "
             f"(95% CI {row['ci_lower'] or 0:.1f}-{row['ci_upper'] or 0:.1f})  "
             f"{row['per_100_patient_years'] or 0:.2f} per 100 patient-years"
         )
@@ -210,6 +210,7 @@ def _estimate_lines(label: str, rows: list[dict]) -> list[str]:
         flag = "  SE > 10%: unreliable" if (r["se"] or 0) > 0.10 else ""
         lines.append(
             f"    {r['month']:>4g} months: {_pct(r['estimate'])}% ({ci})  "
-            f"at risk {r['at_risk']:>4}  events {r['events']:>4}  censored {r['censored']:>4}{flag}"
+            f"at risk {r['at_risk']:>9,}  events {r['events']:>9,}  censored {r['censored']:>9,}"
+            f"{flag}"
         )
     return lines

@@ -187,3 +187,16 @@ def test_not_a_cohort_file_is_refused(tmp_path):
     bogus.write_text("this is not a database")
     done = run_cli("report", "--db", str(bogus))
     assert done.returncode == 1 and str(bogus) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_text_report_separates_thousands_on_a_registry(registry_path):
+    from analytics.db import open_cohort
+    from analytics.filters import CohortFilter
+    from analytics.report import build_report, render_text
+    from analytics.safety import cohort_size
+
+    with open_cohort(registry_path) as con:
+        n = cohort_size(con, CohortFilter())[0]
+        text = render_text(build_report(con, CohortFilter()))
+    assert n >= 1000
+    assert f"Patients: {n:,}\n" in text
