@@ -73,11 +73,16 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise CohortError(f"cohort file {path} is not in the cohort format: missing {missing}")
 
 
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def schema_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The schema version the cohort file says it has ("none" when it says none)."""
     versions = con.execute(
         "SELECT value FROM cohort_metadata WHERE key = 'schema_version'"
     ).fetchall()  # fetchall: a pending fetchone result would block the caller's next query
-    found = versions[0][0] if versions else "none"
+    return versions[0][0] if versions else "none"
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    found = schema_version(con)
     if found != SCHEMA_VERSION:
         raise CohortError(
             f"cohort file {path} has schema version {found}; this version reads "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.db import SCHEMA_VERSION, CohortError, open_cohort
+from analytics.db import SCHEMA_VERSION, CohortError, open_cohort, schema_version
 from analytics.importer import remove_partial
 from analytics.summary import create_summary
 
@@ -25,12 +25,9 @@ def file_version(path: Path) -> str:
     """The schema version a cohort file says it has; an error if it is not a cohort file."""
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            rows = con.execute(
-                "SELECT value FROM cohort_metadata WHERE key = 'schema_version'"
-            ).fetchall()
+            return schema_version(con)
     except duckdb.Error:
         raise CohortError(f"{path} is not a cohort file (no readable cohort_metadata)") from None
-    return rows[0][0] if rows else "none"
 
 
 def upgrade(path: Path) -> bool:

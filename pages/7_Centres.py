@@ -44,18 +44,19 @@ st.caption(
 
 if len(centres) < 2:
     if context.cohort_filter.center is not None:
-        reason = "The Centre filter keeps one centre: clear it in the sidebar to compare centres."
+        message = "The Centre filter keeps one centre: clear it in the sidebar to compare centres."
     else:
-        reason = (
+        found = (
             f"This cohort has one centre ({centres['centre'].iloc[0]})"
             if len(centres) == 1
             else "No patient in this cohort has a centre recorded"
-        ) + (
-            ": a centre comparison needs two or more. Load a multi-centre registry, e.g. "
-            f"`{SYNTH_COMMAND}`, then open it with `COHORT_DB=registry.duckdb bash "
+        )
+        message = (
+            f"{found}: a centre comparison needs two or more. Load a multi-centre registry, "
+            f"e.g. `{SYNTH_COMMAND}`, then open it with `COHORT_DB=registry.duckdb bash "
             "scripts/start.sh`, or import one on the Data page."
         )
-    st.info(reason, icon=":material/info:")
+    st.info(message, icon=":material/info:")
 else:
     show_chart(funnel_plot(comparison, k), "centres-funnel")
     st.caption(
