@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analytics.figures.clinical import ceap_bars, pts_severity_bars
-from analytics.figures.patency import endpoint_specs, km_figure
 from analytics.glossary import DEFINITIONS, RISK_TABLE_MONTHS
-from analytics.privacy import count_text, mask_text
+from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
+from analytics.present.figures.patency import endpoint_specs, km_figure
+from analytics.present.privacy import count_text, mask_text
 from ui import data
 from ui.export import show_chart
 from ui.page import require_patients, start_page

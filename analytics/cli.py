@@ -13,16 +13,16 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.build import build_demo
-from analytics.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
-from analytics.dictionary import dictionary_markdown
-from analytics.export import ExportUnavailable
+from analytics.cohort.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
+from analytics.cohort.demo import build_demo
+from analytics.cohort.dictionary import dictionary_markdown
+from analytics.cohort.importer import Problem, ValidationError, import_registry
+from analytics.cohort.synth import synthesize
+from analytics.cohort.upgrade import upgrade
 from analytics.filters import FilterError, parse_pairs
 from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
-from analytics.importer import Problem, ValidationError, import_registry
-from analytics.report import build_report, render_text
-from analytics.synth import synthesize
-from analytics.upgrade import upgrade
+from analytics.present.render import ExportUnavailable
+from analytics.present.report import build_report, render_text
 
 EXIT_ERROR = 1
 
@@ -181,7 +181,7 @@ def _report(args: argparse.Namespace) -> str:
 # Commands whose modules load python-pptx, openpyxl or the benchmark's naive path import
 # them when run: every other command, `report` first, starts 0.6-0.9 s sooner.
 def _deck(args: argparse.Namespace) -> None:
-    from analytics.deck import View, build_deck
+    from analytics.present.deck import View, build_deck
 
     view = View(parse_pairs(list(args.where)), by=args.by, k=args.privacy)
     with open_cohort(args.db or default_db_path()) as con:
@@ -189,13 +189,13 @@ def _deck(args: argparse.Namespace) -> None:
 
 
 def _template(args: argparse.Namespace) -> None:
-    from analytics.template import template_workbook
+    from analytics.cohort.template import template_workbook
 
     args.out.write_bytes(template_workbook())
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from analytics.bench import bench
+    from tools.bench import bench
 
     bench(args.patients, args.db, args.runs, args.naive_runs)
 

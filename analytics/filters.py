@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS, SEXES, SIDES
-from analytics.summary import SUMMARY_TABLE
 
 SEGMENT_LABELS = tuple(SEGMENTS.values())  # IVC, CIV, EIV, CFV: central to peripheral
 SEGMENT_COLUMNS = {label: column for column, label in SEGMENTS.items()}
@@ -189,7 +189,7 @@ def to_params(cohort_filter: CohortFilter) -> dict[str, str]:
 def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
     """``SELECT * FROM patient_summary WHERE ...`` for the filter, with its bound parameters.
 
-    The summary has every patients column plus the derived outcomes (analytics.summary).
+    The summary has every patients column plus the derived outcomes (analytics.cohort.summary).
     """
     conditions: list[str] = []
     params: list[Any] = []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.figures.patency import CurveSpec, endpoint_specs, km_figure
-from analytics.figures.theme import group_colour
 from analytics.filters import parse_boolean
 from analytics.glossary import (
     DEFAULT_MONTHS,
@@ -14,7 +12,9 @@ from analytics.glossary import (
     GROUPINGS,
     RISK_TABLE_MONTHS,
 )
-from analytics.tables import comparison_note, estimates_table
+from analytics.present.figures.patency import CurveSpec, endpoint_specs, km_figure
+from analytics.present.figures.theme import group_colour
+from analytics.present.tables import comparison_note, estimates_table
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page

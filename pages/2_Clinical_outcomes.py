@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.figures import clinical as figures
 from analytics.glossary import DEFINITIONS
-from analytics.tables import ceap_shift_table, table3
+from analytics.present.figures import clinical as figures
+from analytics.present.tables import ceap_shift_table, table3
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.figures.safety import event_timeline, safety_bars
 from analytics.glossary import DEFINITIONS
-from analytics.privacy import count_text
-from analytics.tables import safety_display
+from analytics.present.figures.safety import event_timeline, safety_bars
+from analytics.present.privacy import count_text
+from analytics.present.tables import safety_display
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page

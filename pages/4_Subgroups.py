@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.figures.subgroups import forest_plot
 from analytics.glossary import DEFAULT_MONTHS, DEFINITIONS, ENDPOINTS, GROUPINGS
-from analytics.subgroups import FACTORS, table_from
-from analytics.tables import subgroup_display
+from analytics.present.figures.subgroups import forest_plot
+from analytics.present.tables import subgroup_display
+from analytics.stats.subgroups import FACTORS, table_from
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page

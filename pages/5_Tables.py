@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics.cohort.published import CONTRADICTIONS, SOURCE
 from analytics.filters import DEFAULT_FILTER
-from analytics.published import CONTRADICTIONS, SOURCE
 from ui import data
 from ui.export import show_table
 from ui.page import require_patients, start_page

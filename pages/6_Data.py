@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.dictionary import DICTIONARY_TABLES, data_dictionary, table_descriptions
+from analytics.cohort.dictionary import DICTIONARY_TABLES, data_dictionary, table_descriptions
+from analytics.cohort.template import template_workbook
 from analytics.glossary import DEFINITIONS
-from analytics.template import template_workbook
 from ui import cohorts
 from ui.export import show_table
 from ui.page import start_page

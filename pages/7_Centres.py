@@ -6,10 +6,10 @@ import math
 
 import streamlit as st
 
-from analytics.centres import centres_display
-from analytics.figures.centres import funnel_plot
 from analytics.glossary import DEFAULT_MONTHS, DEFINITIONS
-from analytics.privacy import count_text
+from analytics.present.figures.centres import funnel_plot
+from analytics.present.privacy import count_text
+from analytics.stats.funnel import centres_display
 from ui import data
 from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page

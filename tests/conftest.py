@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.build import build_demo
-from analytics.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
-from analytics.synth import synthesize
+from analytics.cohort.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
+from analytics.cohort.demo import build_demo
+from analytics.cohort.synth import synthesize
 
 PATIENT_DEFAULTS = {
     "age_years": 60,
@@ -92,7 +92,7 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from analytics.db import ROOT
+    from analytics.cohort.db import ROOT
 
     monkeypatch.setenv("COHORT_DB", str(demo_path))
     st.cache_data.clear()
@@ -125,3 +125,11 @@ def plotly_array(value: object) -> list:
     if isinstance(value, dict) and "bdata" in value:
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every real-browser test is slow: `pytest -m "not slow"` runs the rest alone."""
+    browser = Path(__file__).parent / "browser"
+    for item in items:
+        if browser in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.slow)

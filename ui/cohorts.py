@@ -16,15 +16,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics.db import ROOT, default_db_path
-from analytics.importer import (
+from analytics.cohort.db import ROOT, default_db_path
+from analytics.cohort.importer import (
     DATA_TABLES,
     Problem,
     ValidationError,
     import_registry,
     problems_frame,
 )
-from analytics.privacy import IDENTIFYING_COLUMNS
+from analytics.present.privacy import IDENTIFYING_COLUMNS
 from ui.url import url_value, write
 
 DEFAULT = "default"

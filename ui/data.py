@@ -15,11 +15,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import centres, clinical, comparison, deck, safety, survival, tables
-from analytics.build import build_demo
-from analytics.db import DEFAULT_DB, CohortError, metadata, open_cohort
+from analytics.cohort.db import DEFAULT_DB, CohortError, metadata, open_cohort
+from analytics.cohort.demo import build_demo
 from analytics.filters import CohortFilter
 from analytics.glossary import PATENCY_ENDPOINTS, RISK_TABLE_MONTHS
+from analytics.present import comparison, deck, tables
+from analytics.stats import clinical, safety, survival
+from analytics.stats import funnel as centres
 
 CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]

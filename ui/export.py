@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.export import CHROMIUM, FORMATS, INSTALL_HINT, render
-from analytics.figures.theme import export_config, presentation_style
-from analytics.privacy import mask_table
+from analytics.present.figures.theme import export_config, presentation_style
+from analytics.present.privacy import mask_table
+from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
 from ui.privacy import current_k
 
 

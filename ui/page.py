@@ -12,12 +12,12 @@ from functools import partial
 
 import streamlit as st
 
-from analytics.db import CohortError, is_reconstruction
-from analytics.deck import PPTX_MIME, View
-from analytics.export import CHROMIUM, INSTALL_HINT
+from analytics.cohort.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter, describe, to_params
 from analytics.glossary import DEMO_NOTICE
-from analytics.privacy import count_text
+from analytics.present.deck import PPTX_MIME, View
+from analytics.present.privacy import count_text
+from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, presentation
 from ui.data import CohortKey, cohort_key, cohort_metadata, cohort_size, deck_bytes
 from ui.export import set_chart_context

@@ -2,7 +2,7 @@
 
 ``COHORT_PRIVACY`` sets the default: ``off`` (default), ``on``, or ``enforced``
 (on, and the toggle locked). ``COHORT_PRIVACY_K`` sets k (default 5). The rule
-itself is analytics.privacy.
+itself is analytics.present.privacy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import streamlit as st
 
 from analytics.filters import parse_boolean
-from analytics.privacy import DEFAULT_K, MAX_K, MIN_K
+from analytics.present.privacy import DEFAULT_K, MAX_K, MIN_K
 from ui.url import seed, write
 
 MODE_ENV, K_ENV = "COHORT_PRIVACY", "COHORT_PRIVACY_K"

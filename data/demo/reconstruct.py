@@ -48,7 +48,8 @@ RECURRENT_DVT = (  # role, month, pulmonary embolism, risk factors that explain 
     ("A10", 27.0, True, ("recent_surgery",)),
     ("P1", 34.0, False, ()),
 )
-RISK_COUNTS = {  # Table 1; transcribed apart from analytics.published, which tests check against
+# Table 1; transcribed apart from analytics.cohort.published, which tests check against
+RISK_COUNTS = {
     "malignancy": 7,
     "smoking": 7,
     "immobilization": 2,

@@ -1,0 +1,386 @@
+"""Import a registry into the cohort format: read, validate against the schema, write atomically.
+
+The rules are not written twice: column names, types, required columns, CHECK
+expressions, keys and foreign keys are read from ``data/schema.sql`` as DuckDB
+holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as one
+set-based query over all rows, so every problem is reported at once, however
+large the file. Only the rule the schema cannot state (no event after the
+patient's follow-up) is written here.
+
+Nothing is written to the destination until the new file is complete and
+checked: it is built beside the destination and moved into place with
+``os.replace``, so a failed import leaves an existing file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.summary import create_summary
+from analytics.filters import FALSE_WORDS, TRUE_WORDS
+
+DATA_TABLES = ("patients", "assessments", "events")
+MAY_BE_EMPTY = ("assessments", "events")
+ROW = "_row"  # spreadsheet row number: the header is row 1
+FIRST_DATA_ROW = 2
+SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
+TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
+TYPE_RULES = {
+    "BOOLEAN": "must be yes/no, true/false or 1/0",
+    "INTEGER": "must be a whole number",
+    "DOUBLE": "must be a number",
+    "DATE": "must be an ISO date (YYYY-MM-DD)",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the source, located as a data manager would look for it."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+
+class ValidationError(CohortError):
+    """The source breaks the cohort format; ``problems`` lists every breach."""
+
+    def __init__(self, source: Path, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s); nothing was written")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str
+    required: bool
+
+
+def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
+
+    Raises ValidationError listing every problem; ``out`` is then left untouched.
+    """
+    source, out = Path(source), Path(out)
+    frames, labels, problems = read_source(source)
+    if problems:
+        raise ValidationError(source, problems)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_partial(tmp)
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            con.execute(SCHEMA_PATH.read_text())
+            problems = stage_and_validate(con, frames, labels)
+            if problems:
+                raise ValidationError(source, problems)
+            for table in DATA_TABLES:
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
+                )
+            create_summary(con)
+            write_metadata(con, {**_default_metadata(source), **(metadata or {})})
+        open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
+        os.replace(tmp, out)
+    finally:
+        remove_partial(tmp)
+    return out
+
+
+def read_source(source: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    """The three tables as text, a label naming where each came from, and reading problems."""
+    if source.is_dir():
+        return _read_folder(source)
+    if source.suffix.lower() == ".xlsx" and source.is_file():
+        return _read_workbook(source)
+    problem = Problem(
+        str(source), None, None, None,
+        "not found: give a folder holding patients.csv, assessments.csv and events.csv, "
+        "or an .xlsx workbook with those three sheets",
+    )  # fmt: skip
+    return {}, {}, [problem]
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    frames, labels, problems = {}, {}, []
+    for table in DATA_TABLES:
+        path = folder / f"{table}.csv"
+        labels[table] = path.name
+        if not path.is_file():
+            problems.append(Problem(path.name, None, None, None, "file is missing"))
+            continue
+        frame, problem = _read_csv(path)
+        if problem:
+            problems.append(problem)
+        else:
+            frames[table] = frame
+    return frames, labels, problems
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        return None, Problem(path.name, None, None, None, "file is empty: no header row")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        rule = (
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save as CSV UTF-8"
+        )
+        return None, Problem(path.name, None, None, None, rule)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        return None, Problem(path.name, None, None, None, f"not a readable CSV table: {exc}")
+    return frame, None
+
+
+def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    labels = {table: f"{path.name}, sheet {table}" for table in DATA_TABLES}
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
+    frames, problems = {}, []
+    for table in DATA_TABLES:
+        if table not in sheets:
+            problems.append(Problem(labels[table], None, None, None, "sheet is missing"))
+        else:
+            frames[table] = sheets[table].map(_excel_text)
+    return frames, labels, problems
+
+
+def _excel_text(value: str) -> str:
+    """Excel date cells arrive as 'YYYY-MM-DD 00:00:00': keep the ISO date."""
+    if len(value) == 19 and value.endswith(" 00:00:00"):
+        return value[:10]
+    return value
+
+
+def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[Column]:
+    rows = con.execute(
+        "SELECT column_name, data_type, NOT is_nullable FROM duckdb_columns() "
+        "WHERE table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return [Column(*row) for row in rows]
+
+
+def stage_and_validate(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], labels: dict[str, str]
+) -> list[Problem]:
+    """Load each table as text into ``raw_<t>``, cast into ``typed_<t>``; return every problem."""
+    problems = []
+    for table in DATA_TABLES:
+        columns = schema_columns(con, table)
+        frame = frames[table].rename(columns=lambda c: str(c).strip())
+        problems += _header_problems(frame, columns, labels[table])
+        if table not in MAY_BE_EMPTY and frame.empty:
+            problems.append(Problem(labels[table], None, None, None, "holds no rows"))
+        present = [c for c in columns if c.name in frame.columns]
+        staged = frame[[c.name for c in present]].copy()
+        staged.insert(0, ROW, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(staged)))
+        con.register("staged_frame", staged)
+        con.execute(f"CREATE TEMP TABLE raw_{table} AS SELECT * FROM staged_frame")
+        con.unregister("staged_frame")
+        casts = [
+            f"{_cast(c) if c in present else 'NULL::' + c.data_type} AS {c.name}" for c in columns
+        ]
+        con.execute(
+            f"CREATE TEMP TABLE typed_{table} AS SELECT {ROW}, {', '.join(casts)} FROM raw_{table}"
+        )
+        problems += _cell_problems(con, table, present, labels[table])
+        problems += _check_problems(con, table, present, labels[table])
+        problems += _key_problems(con, table, labels[table])
+    problems += _reference_problems(con, labels)
+    problems += _follow_up_problems(con, labels)
+    return problems
+
+
+def _header_problems(frame: pd.DataFrame, columns: list[Column], label: str) -> list[Problem]:
+    known = {c.name for c in columns}
+    problems = [
+        Problem(label, 1, name, None, "unknown column (not in the cohort format)")
+        for name in frame.columns
+        if name not in known
+    ]
+    problems += [
+        Problem(label, 1, c.name, None, "required column is missing")
+        for c in columns
+        if c.required and c.name not in frame.columns
+    ]
+    return problems
+
+
+def _text(column: str) -> str:
+    return f"nullif(trim({column}), '')"
+
+
+def _cast(column: Column) -> str:
+    """The typed value of a text cell, NULL where the text is empty or does not parse."""
+    text = _text(column.name)
+    if column.data_type == "BOOLEAN":
+        true, false = (", ".join(f"'{t}'" for t in texts) for texts in (TRUE_TEXT, FALSE_TEXT))
+        return (
+            f"CASE WHEN lower({text}) IN ({true}) THEN true "
+            f"WHEN lower({text}) IN ({false}) THEN false END"
+        )
+    if column.data_type == "INTEGER":
+        number = f"TRY_CAST({text} AS DOUBLE)"
+        return f"CASE WHEN {number} = round({number}) THEN {number}::INTEGER END"
+    if column.data_type == "DOUBLE":
+        number = f"TRY_CAST({text} AS DOUBLE)"
+        return f"CASE WHEN isfinite({number}) THEN {number} END"
+    if column.data_type == "DATE":
+        iso = "'\\d{4}-\\d{2}-\\d{2}'"
+        return f"CASE WHEN regexp_full_match({text}, {iso}) THEN TRY_CAST({text} AS DATE) END"
+    return text
+
+
+def _cell_problems(
+    con: duckdb.DuckDBPyConnection, table: str, present: list[Column], label: str
+) -> list[Problem]:
+    """Empty required cells and cells whose text is not of the column's type."""
+    problems = []
+    for column in present:
+        text = _text(column.name)
+        if column.required:
+            problems += _rows(
+                con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {text} IS NULL",
+                label, column.name, "required: must not be empty",
+            )  # fmt: skip
+        if column.data_type in TYPE_RULES:
+            problems += _rows(
+                con,
+                f"SELECT r.{ROW}, r.{column.name} FROM raw_{table} AS r "
+                f"JOIN typed_{table} AS t USING ({ROW}) "
+                f"WHERE {_text('r.' + column.name)} IS NOT NULL AND t.{column.name} IS NULL",
+                label, column.name, TYPE_RULES[column.data_type],
+            )  # fmt: skip
+    return problems
+
+
+def _constraints(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> list[tuple]:
+    return con.execute(
+        "SELECT DISTINCT constraint_column_names, expression FROM duckdb_constraints() "
+        "WHERE table_name = ? AND constraint_type = ? ORDER BY 1",
+        [table, kind],
+    ).fetchall()
+
+
+def _check_problems(
+    con: duckdb.DuckDBPyConnection, table: str, present: list[Column], label: str
+) -> list[Problem]:
+    """Every CHECK constraint of the schema, run on all typed rows (NULLs reported already).
+
+    A one-column rule shows the cell as written; a rule across columns shows each value.
+    """
+    problems = []
+    written = {c.name for c in present}
+    for names, expression in _constraints(con, table, "CHECK"):
+        names = list(dict.fromkeys(names))
+        failing = f"SELECT {ROW} FROM typed_{table} WHERE NOT ({expression})"
+        if len(names) == 1 and names[0] in written:
+            sql = f"SELECT {ROW}, {names[0]} FROM raw_{table} WHERE {ROW} IN ({failing})"
+        else:
+            shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
+            sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
+        problems += _rows(con, sql, label, ", ".join(names), f"must satisfy {expression}")
+    return problems
+
+
+def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> list[Problem]:
+    """Rows sharing a primary key: each row of a duplicate set is listed."""
+    problems = []
+    for names, _ in _constraints(con, table, "PRIMARY KEY"):
+        key = ", ".join(names)
+        shown = " || ' / ' || ".join(f"coalesce({n}::VARCHAR, '')" for n in names)
+        problems += _rows(
+            con,
+            f"SELECT {ROW}, {shown} FROM (SELECT *, count(*) OVER (PARTITION BY {key}) AS copies "
+            f"FROM typed_{table}) WHERE copies > 1",
+            label, key, f"duplicate: ({key}) must be unique",
+        )  # fmt: skip
+    return problems
+
+
+def _reference_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    problems = []
+    for table in MAY_BE_EMPTY:
+        problems += _rows(
+            con,
+            f"SELECT {ROW}, patient_id FROM typed_{table} WHERE patient_id IS NOT NULL "
+            "AND patient_id NOT IN "
+            "(SELECT patient_id FROM typed_patients WHERE patient_id IS NOT NULL)",
+            labels[table], "patient_id", f"unknown patient: not in {labels['patients']}",
+        )  # fmt: skip
+    return problems
+
+
+def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """The one rule the schema cannot state: an event after the patient's last contact."""
+    return _rows(
+        con,
+        f"SELECT e.{ROW}, e.month::VARCHAR || ' (follow-up ends at ' || "
+        "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
+        "JOIN typed_patients AS p USING (patient_id) WHERE e.month > p.follow_up_months",
+        labels["events"], "month", "event after the patient's follow-up ends",
+    )  # fmt: skip
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, label: str, column: str, rule: str
+) -> list[Problem]:
+    """Problems from a query of (row, value); beyond SHOWN_PER_RULE, one line counts the rest."""
+    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1").fetchall()
+    problems = [
+        Problem(label, int(row), column, None if value is None else str(value), rule)
+        for row, value in rows[:SHOWN_PER_RULE]
+    ]
+    if len(rows) > SHOWN_PER_RULE:
+        more = len(rows) - SHOWN_PER_RULE
+        problems.append(Problem(label, None, column, None, f"{rule}: {more} more row(s)"))
+    return problems
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The validation report as a table: file, row, column, value, rule."""
+    return pd.DataFrame(
+        [vars(p) for p in problems], columns=["file", "row", "column", "value", "rule"]
+    ).astype({"row": "Int64"})
+
+
+def _default_metadata(source: Path) -> dict[str, str]:
+    return {
+        "name": source.stem,
+        "source": f"Imported from {source.name}",
+        "method": "Validated and imported with python -m analytics import",
+        "created": date.today().isoformat(),
+        "is_reconstruction": "false",
+    }
+
+
+def write_metadata(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> None:
+    meta = {
+        **meta,
+        "schema_version": SCHEMA_VERSION,
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+    con.executemany("INSERT INTO cohort_metadata VALUES (?, ?)", sorted(meta.items()))
+
+
+def remove_partial(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+"""Funnel plot of centres: primary patency at one month against patients per centre.
+
+The pooled estimate and the 95% and 99.8% control limits come from
+analytics.stats.funnel; this module only draws them. In privacy mode a centre with
+fewer than k patients is not plotted: its position on the size axis is its count.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.glossary import ENDPOINTS
+from analytics.present.figures.theme import OKABE_ITO, apply_theme
+from analytics.present.privacy import count_text, is_small
+from analytics.present.tables import format_ci
+from analytics.stats.funnel import (
+    ABOVE_95,
+    ABOVE_998,
+    BELOW_95,
+    BELOW_998,
+    WITHIN,
+    CentreComparison,
+)
+
+LIMIT_STYLES = (  # level, name, dash, colour
+    ("95", "95% control limits", "dash", "#7F7F7F"),
+    ("998", "99.8% control limits", "dot", "#404040"),
+)
+POINT_SERIES = (  # positions, name, colour, symbol
+    ((WITHIN,), "Within the 95% limits", OKABE_ITO["blue"], "circle"),
+    ((ABOVE_95, BELOW_95), "Outside the 95% limits", OKABE_ITO["orange"], "diamond"),
+    ((ABOVE_998, BELOW_998), "Outside the 99.8% limits", OKABE_ITO["vermillion"], "square"),
+)
+
+
+def _hover(row: pd.Series, k: int | None) -> str:
+    interval = format_ci(row["ci_lower"], row["ci_upper"])
+    return (
+        f"<b>{row['centre']}</b>: {100 * row['estimate']:.1f}% (95% CI {interval})<br>"
+        f"{count_text(int(row['patients']), k)} patients, "
+        f"{count_text(int(row['events']), k)} events, "
+        f"{count_text(int(row['at_risk']), k)} at risk<br>{row['position']}"
+    )
+
+
+def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure:
+    """Each centre's estimate (%) against its patients, the pooled line and the limit curves.
+
+    Centres outside the 95% limits are labelled with their name. The curves start at
+    half the smallest centre shown, so a centre hidden by privacy mode cannot be
+    read off where the axis begins.
+    """
+    month = comparison.month
+    centres = comparison.plotted
+    small = centres["patients"].map(lambda n: is_small(n, k))
+    hidden, centres = int(small.sum()), centres[~small]
+    fig = go.Figure()
+    if not centres.empty:
+        funnel = comparison.funnel[comparison.funnel["patients"] >= centres["patients"].min() / 2]
+        _add_funnel(fig, funnel, comparison.pooled)
+    for positions, name, colour, symbol in POINT_SERIES:
+        rows = centres[centres["position"].isin(positions)]
+        if rows.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=rows["patients"], y=100 * rows["estimate"], name=name,
+                mode="markers" if positions == (WITHIN,) else "markers+text",
+                text=rows["centre"], textposition="middle right",
+                marker={"color": colour, "symbol": symbol, "size": 11,
+                        "line": {"width": 1, "color": "white"}},
+                customdata=[[row["centre"], _hover(row, k)] for _, row in rows.iterrows()],
+                hovertemplate="%{customdata[1]}<extra></extra>",
+            )
+        )  # fmt: skip
+    subtitle = "Funnel plot: exact binomial control limits around the pooled estimate"
+    if hidden:
+        subtitle += f"; {hidden} centre(s) with fewer than {k} patients not plotted (privacy)"
+    fig.update_xaxes(title="Patients in the centre")
+    fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {month:g} months (%)")
+    fig = apply_theme(
+        fig,
+        title=f"{ENDPOINTS['primary']} at {month:g} months by centre",
+        subtitle=subtitle,
+        height=520,
+    )
+    # the legend beside the plot, clear of the subtitle
+    fig.update_layout(
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
+    )
+    return fig
+
+
+def _add_funnel(fig: go.Figure, funnel: pd.DataFrame, pooled: float) -> None:
+    """The 95% and 99.8% limit curves and the pooled line, over the funnel's sizes."""
+    for level, name, dash, colour in LIMIT_STYLES:
+        for side in ("lower", "upper"):
+            fig.add_trace(
+                go.Scatter(
+                    x=funnel["patients"], y=100 * funnel[f"{side}_{level}"], mode="lines",
+                    name=name, legendgroup=level, showlegend=side == "upper",
+                    line={"dash": dash, "color": colour, "width": 1.5}, hoverinfo="skip",
+                )
+            )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=funnel["patients"], y=[100 * pooled] * len(funnel), mode="lines",
+            name=f"Pooled {100 * pooled:.1f}%",
+            line={"color": OKABE_ITO["black"], "width": 1.5}, hoverinfo="skip",
+        )
+    )  # fmt: skip

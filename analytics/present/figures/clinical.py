@@ -1,0 +1,218 @@
+"""Clinical change before vs after: CEAP shift, Villalta pairs, PTS severity, reflux.
+
+Builders take the results of analytics.stats.clinical (counts only, never patient rows)
+and state the paired test with its p-value on each chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS
+from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
+from analytics.present.privacy import count_text, mask_text
+from analytics.present.tables import p_statement
+from analytics.stats.clinical import BinaryChange, ScoreChange
+
+CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
+    0: "#E8F1F8", 1: "#CFE3F1", 2: "#A9CDE6", 3: OKABE_ITO["sky"], 4: OKABE_ITO["blue"],
+    5: OKABE_ITO["orange"], 6: OKABE_ITO["vermillion"],
+}  # fmt: skip
+
+
+def _p_text(test: str, p: float | None) -> str:
+    return f"{test}: {p_statement(p)}"
+
+
+def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """CEAP class before (left) flowing to class at the last visit (right).
+
+    With privacy k, counts below k are written "<k" in labels and hover.
+    """
+    used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
+    used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
+    labels = [f"C{c} before ({count_text(int(shift.loc[c].sum()), k)})" for c in used_before]
+    labels += [f"C{c} after ({count_text(int(shift[c].sum()), k)})" for c in used_after]
+    sources, targets, values, colours = [], [], [], []
+    for i, before in enumerate(used_before):
+        for j, after in enumerate(used_after):
+            count = int(shift.loc[before, after])
+            if count:
+                sources.append(i)
+                targets.append(len(used_before) + j)
+                values.append(count)
+                colours.append(_fade(CEAP_COLOURS[before]))
+    fig = go.Figure(
+        go.Sankey(
+            node={
+                "label": labels,
+                "color": [CEAP_COLOURS[c] for c in (*used_before, *used_after)],
+                "pad": 18,
+                "thickness": 22,
+            },
+            link={
+                "source": sources,
+                "target": targets,
+                "value": values,
+                "color": colours,
+                "customdata": [count_text(v, k) for v in values],
+                "hovertemplate": "%{source.label} → %{target.label}: %{customdata} limbs"
+                "<extra></extra>",
+            },
+        )
+    )
+    return apply_theme(fig, title="CEAP class: before → last visit", height=420)
+
+
+def _fade(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},0.45)"
+
+
+def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
+    """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
+    n = int(shift.to_numpy().sum())
+    columns = {"Before": shift.sum(axis=1), "Last visit": shift.sum(axis=0)}
+    fig = go.Figure()
+    for c in CEAP_CLASSES:
+        counts = [int(columns[name][c]) for name in columns]
+        if not any(counts):
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=list(columns), y=[100 * k / n for k in counts], name=f"C{c}",
+                marker_color=CEAP_COLOURS[c],
+                text=[count_text(n, k) if n else "" for n in counts],
+                textposition="inside", customdata=[count_text(n, k) for n in counts],
+                hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
+    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p)
+    return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
+
+
+def shift_heatmap(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """The shift matrix: limbs per (class before, class at last visit)."""
+    rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
+    cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
+    values = shift.loc[rows, cols].to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=values, x=[f"C{c}" for c in cols], y=[f"C{c}" for c in rows],
+            colorscale=[[0, "#FFFFFF"], [1, OKABE_ITO["blue"]]], showscale=False,
+            text=[[count_text(int(v), k) for v in row] for row in values],
+            texttemplate="%{text}", textfont={"size": 18},
+            hovertemplate="%{y} → %{x}: %{text} limbs<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title="Last visit", side="top")
+    fig.update_yaxes(title="Before", autorange="reversed")
+    return apply_theme(fig, title=None, height=320)
+
+
+PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
+
+
+def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
+    """Each limb's Villalta before and after joined by a line, with the means ± SD."""
+    fig = go.Figure(_pair_lines(pairs, k))
+    fig.add_trace(
+        go.Scatter(
+            x=["Before", "Last visit"], y=[score.mean_before, score.mean_after],
+            error_y={"type": "data", "array": [score.sd_before, score.sd_after], "width": 8},
+            mode="lines+markers", name="Mean ± SD",
+            line={"color": BEFORE_AFTER_COLOURS["after"], "width": 4}, marker={"size": 14},
+        )
+    )  # fmt: skip
+    fig.add_hrect(y0=-0.5, y1=4.5, fillcolor="#EEEEEE", line_width=0, layer="below")
+    fig.add_annotation(
+        text="No PTS (Villalta 0-4)", x=1, xref="paper", y=2, xanchor="right", showarrow=False,
+        font={"color": "#666666"},
+    )  # fmt: skip
+    fig.update_yaxes(title="Villalta score (0-33)", rangemode="tozero")
+    title, subtitle = (
+        "Villalta score, paired within limbs",
+        _p_text("Wilcoxon signed-rank", score.p),
+    )
+    return apply_theme(fig, title=title, height=460, subtitle=subtitle)
+
+
+def _pair_lines(pairs: pd.DataFrame, k: int | None) -> list[go.Scatter]:
+    """The (before, after) lines, thicker for more limbs, in one trace per width step.
+
+    A trace per pair cost 4 ms each to build and as much to draw; a registry has
+    hundreds of distinct pairs. The hover still names each pair and its limbs.
+    """
+    most = max(int(pairs["patients"].max()), 1) if not pairs.empty else 1
+    steps = np.ceil(PAIR_WIDTH_STEPS * pairs["patients"] / most).clip(1, PAIR_WIDTH_STEPS)
+    traces = []
+    for step, group in pairs.groupby(steps):
+        hover = [
+            f"{row.before} → {row.after}: {count_text(row.patients, k)} limb(s)"
+            for row in group.itertuples()
+        ]
+        traces.append(
+            go.Scatter(
+                x=["Before", "Last visit", None] * len(group),
+                y=_with_breaks(group["before"], group["after"]),
+                text=_with_breaks(hover, hover), hovertemplate="%{text}<extra></extra>",
+                mode="lines+markers", marker={"size": 6}, opacity=0.55, showlegend=False,
+                line={"color": BEFORE_AFTER_COLOURS["before"],
+                      "width": 1 + 3 * step / PAIR_WIDTH_STEPS},
+            )
+        )  # fmt: skip
+    return traces
+
+
+def _with_breaks(starts: Sequence, ends: Sequence) -> list:
+    """start, end, None for each pair: one trace draws separate segments."""
+    return [value for pair in zip(starts, ends, strict=True) for value in (*pair, None)]
+
+
+def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None = None) -> go.Figure:
+    """PTS severity categories before and at the last visit."""
+    fig = go.Figure()
+    for when, column in (("Before", "before"), ("Last visit", "after")):
+        fig.add_trace(
+            go.Bar(
+                x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
+                y=severity[column], name=when,
+                marker_color=BEFORE_AFTER_COLOURS[column],
+                text=[count_text(int(n), k) for n in severity[column]],
+                textposition="outside",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
+    subtitle = (
+        f"PTS {count_text(pts.before, k)} → {count_text(pts.after, k)} of {count_text(pts.n, k)}; "
+        + _p_text("exact McNemar", pts.p)
+    )
+    fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
+    fig.update_layout(legend={"x": 1, "xanchor": "right"})
+    return fig
+
+
+def yes_no_bars(change: BinaryChange, label: str, k: int | None = None) -> go.Figure:
+    """A paired yes/no outcome before and at the last visit, with the exact McNemar p."""
+    n = max(change.n, 1)
+    counts = [change.before, change.after]
+    fig = go.Figure(
+        go.Bar(
+            x=["Before", "Last visit"], y=[100 * k / n for k in counts],
+            marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
+            text=[mask_text(f"{c:,} ({100 * c / n:.1f}%)", k) for c in counts],
+            textposition="outside",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    fig.update_yaxes(title="Limbs (%)", range=[0, 110])
+    subtitle = (
+        f"{count_text(change.resolved, k)} resolved, {count_text(change.new, k)} new; "
+        + _p_text("exact McNemar", change.p)
+    )
+    return apply_theme(fig, title=label, height=400, subtitle=subtitle)

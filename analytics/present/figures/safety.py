@@ -1,0 +1,98 @@
+"""Safety charts: share of patients with each event (exact 95% CI) and when events happened."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.glossary import EARLY_EVENT_MONTHS, SAFETY_EVENTS
+from analytics.present.figures.theme import OKABE_ITO, apply_theme
+from analytics.present.privacy import count_text, is_small, mask_text
+
+
+def safety_bars(table: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
+
+    With privacy k, an event in fewer than k patients gets no bar, only "<k".
+    """
+    small = table["patients"].map(lambda n: is_small(n, k))
+    table = table.assign(**{c: table[c].where(~small) for c in ("percent", "ci_lower", "ci_upper")})
+    labels = [
+        mask_text(f"{n:,} ({pct:.1f}%)", k) if not pd.isna(pct) else f"<{k}"
+        for n, pct in zip(table["patients"], table["percent"], strict=True)
+    ]
+    names = table["label"].str.replace(" (", "<br>(", regex=False)
+    fig = go.Figure(
+        go.Bar(
+            x=table["percent"], y=names, orientation="h",
+            marker_color=OKABE_ITO["vermillion"],
+            error_x={
+                "type": "data", "symmetric": False,
+                "array": table["ci_upper"] - table["percent"],
+                "arrayminus": table["percent"] - table["ci_lower"],
+            },
+            customdata=labels, showlegend=False,
+            hovertemplate="%{customdata}<extra>95% CI shown as whiskers</extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
+        go.Scatter(
+            x=table["ci_upper"].fillna(0), y=names, mode="text", text=labels,
+            textposition="middle right",
+            showlegend=False, hoverinfo="skip", cliponaxis=False,
+        )
+    )  # fmt: skip
+    fig.update_xaxes(
+        title="Patients with the event (%), exact 95% CI",
+        range=[0, max(40.0, float(table["ci_upper"].fillna(0).max()) + 12)],
+    )
+    fig.update_yaxes(autorange="reversed")
+    return apply_theme(fig, title="Safety events", height=380)
+
+
+def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
+    """When safety events happened, months after the procedure; the first 30 days shaded.
+
+    Bubble size shows how many events share a time. In privacy mode an event type
+    with fewer than k events is not plotted (its points could be counted): "<k" only.
+    """
+    fig = go.Figure()
+    most = max(int(timeline["events"].max()), 1) if not timeline.empty else 1
+    fig.add_vrect(
+        x0=0, x1=EARLY_EVENT_MONTHS, fillcolor="#EEEEEE", line_width=0, layer="below",
+        annotation_text="first 30 days", annotation_position="top left",
+    )  # fmt: skip
+    for event, label in SAFETY_EVENTS.items():
+        rows = timeline[timeline["event"] == event]
+        if rows.empty:
+            continue
+        if is_small(int(rows["events"].sum()), k):
+            fig.add_trace(
+                go.Scatter(
+                    x=[0], y=[label], mode="text", text=[f"<{k} events, times not shown"],
+                    textposition="middle right", showlegend=False, hoverinfo="skip",
+                )
+            )  # fmt: skip
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
+                marker={"color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}}
+                | ({"size": 12} if k else _bubbles(rows["events"], most)),
+                customdata=[count_text(int(n), k) for n in rows["events"]], showlegend=False,
+                hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_xaxes(title="Months since the procedure", rangemode="tozero")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(SAFETY_EVENTS.values())))
+    return apply_theme(fig, title="When events happened", height=340)
+
+
+MAX_BUBBLE_PX = 28  # diameter of the busiest time's bubble, whatever the cohort's size
+
+
+def _bubbles(events: pd.Series, most: int) -> dict:
+    """Bubble areas proportional to events, the busiest time MAX_BUBBLE_PX across (plotly's
+    area sizing): a registry's thousands of events in a month draw as large as a demo's two."""
+    return {"size": events, "sizemode": "area", "sizeref": 2 * most / MAX_BUBBLE_PX**2,
+            "sizemin": 6}  # fmt: skip

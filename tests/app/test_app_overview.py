@@ -1,0 +1,65 @@
+"""The Overview page (app.py) through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_missing_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
+    missing = tmp_path / "nowhere.duckdb"
+    monkeypatch.setenv("COHORT_DB", str(missing))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any(str(missing) in e.value and "does not exist" in e.value for e in at.error)
+
+
+def test_corrupt_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"not a database at all" * 100)
+    monkeypatch.setenv("COHORT_DB", str(corrupt))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any(str(corrupt) in e.value for e in at.error)
+
+
+def test_overview_on_the_demo(monkeypatch, demo_path):
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Patients analysed"] == "34"
+    assert metrics["Technical success, of 37 enrolled"] == "34 (91.9%)"
+    assert metrics["Primary patency, 12 months"] == "73.5%"
+    assert metrics["PTS before → after"] == "34 → 24"
+    assert any("not patient data" in i.value for i in at.info)
+
+
+def test_filter_in_the_url_changes_n(monkeypatch, demo_path):
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lesion_side"] = "left"
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Patients analysed"] == "22"
+
+
+def test_invalid_url_value_is_dropped_with_a_notice(monkeypatch, demo_path):
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lesion_side"] = "center"
+    at.run()
+    assert not at.exception
+    assert any("lesion_side" in w.value for w in at.sidebar.warning)
+    assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"

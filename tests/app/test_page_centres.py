@@ -1,0 +1,81 @@
+"""The Centres page through AppTest: one centre on the demo, a funnel on a multi-centre registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics.cohort.db import open_cohort
+from tests.conftest import plotly_array, plotly_figures
+
+PAGE = "pages/7_Centres.py"
+
+
+@pytest.fixture
+def registry_page(page_test, registry_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the page on the synthetic six-centre registry instead of the demo."""
+    monkeypatch.setenv("COHORT_DB", str(registry_path))
+    return lambda **params: page_test(PAGE, **params)
+
+
+def centre_points(figure: dict) -> list[str]:
+    """The centres a funnel figure plots, from its points' hover data."""
+    return [
+        row[0] for trace in figure["data"] if "customdata" in trace for row in trace["customdata"]
+    ]
+
+
+def test_the_one_centre_demo_says_a_comparison_needs_two(page_test):
+    at = page_test(PAGE)
+    assert not at.exception
+    assert any("This cohort has one centre (Centre 1)" in info.value for info in at.info)
+    assert any("python -m analytics synth" in info.value for info in at.info)
+    assert plotly_figures(at) == []
+    (table,) = [frame.value for frame in at.dataframe]
+    assert table["Centre"].tolist() == ["Centre 1"]
+    assert table["Patients"].tolist() == [34]  # the 34 technical successes
+
+
+def test_registry_funnel_plots_every_centre_and_lists_the_outliers(registry_page, registry_path):
+    at = registry_page()
+    assert not at.exception
+    with open_cohort(registry_path) as con:
+        centres, successes = con.execute(
+            "SELECT count(DISTINCT center), count(*) FROM patients WHERE technical_success"
+        ).fetchone()
+    (funnel,) = plotly_figures(at)
+    assert sorted(centre_points(funnel)) == [f"C0{i}" for i in range(1, centres + 1)]
+    assert "by centre" in funnel["layout"]["title"]["text"]
+    outliers, every = (frame.value for frame in at.dataframe)
+    assert outliers["Position"].iloc[0] == "above 99.8%"
+    assert set(outliers["Position"]) <= {"above 99.8%", "above 95%", "below 95%", "below 99.8%"}
+    assert set(outliers["Centre"]) < set(every["Centre"])
+    assert len(every) == centres and every["Patients"].sum() == successes
+    assert not any("one centre" in info.value for info in at.info)
+
+
+def test_month_comes_from_the_link(registry_page):
+    at = registry_page(month="24")
+    assert at.selectbox(key="month").value == "24"
+    (funnel,) = plotly_figures(at)
+    assert "at 24 months" in funnel["layout"]["title"]["text"]
+    limits = [t for t in funnel["data"] if t.get("name") == "95% control limits"]
+    assert len(plotly_array(limits[0]["x"])) > 10
+
+
+def test_privacy_mode_keeps_small_centres_off_the_funnel_and_masks_them(registry_page):
+    # immobilized patients: C05 has 14 and C06 17, the other centres 25 or more
+    at = registry_page(immobilization="yes", privacy="yes", privacy_k="20")
+    assert not at.exception
+    (funnel,) = plotly_figures(at)
+    assert sorted(centre_points(funnel)) == ["C01", "C02", "C03", "C04"]
+    assert (
+        "2 centre(s) with fewer than 20 patients" in funnel["layout"]["title"]["subtitle"]["text"]
+    )
+    every = at.dataframe[-1].value.set_index("Centre")
+    for centre in ("C05", "C06"):
+        assert every.loc[centre, ["Patients", "Estimate (%)", "95% limits (%)"]].tolist() == [
+            "<20", "<20", "<20",
+        ]  # fmt: skip
+    assert every.loc["C01", "Patients"] == "54"

@@ -1,0 +1,314 @@
+"""Real browser: Debian's chromium, headless, driven by Playwright against `streamlit run`.
+
+Every page is opened directly by its URL on a fresh session (a bookmark, a shared
+link), with and without filter parameters, and must show the shared sidebar, its
+charts, and no exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+from pptx import Presentation
+
+from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
+from analytics.cohort.importer import DATA_TABLES
+from analytics.filters import parse_pairs
+from analytics.stats.safety import cohort_size
+from ui.page import PAGES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PAGES_WITH_CHARTS = {
+    "Overview": 3,
+    "Patency": 1,
+    "Clinical outcomes": 1,
+    "Safety": 1,
+    "Subgroups": 1,
+}
+FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _url_path(page_file: str) -> str:
+    """Streamlit's folder discovery: pages/1_Patency.py is served at /Patency."""
+    if page_file == "app.py":
+        return "/"
+    return "/" + Path(page_file).stem.split("_", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("imported")
+
+
+@contextlib.contextmanager
+def _serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run` on cohort file ``db``: its base URL and process."""
+    port = _free_port()
+    env = {**os.environ, "COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+        ],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The dashboard on the demo cohort."""
+    with _serve(demo_path, import_dir) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def server(server_process: tuple[str, subprocess.Popen]) -> str:
+    return server_process[0]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, url: str):
+    """A fresh page, waited on until the shared sidebar has rendered."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    page.goto(url)
+    expect(_sidebar(page).get_by_role("button", name="Reset filters")).to_be_visible()
+    return page
+
+
+def _open_list(combobox, option, attempts: int = 3) -> None:
+    """Click a select box until its list shows `option`: a click landing mid-rerun is lost."""
+    for _ in range(attempts):
+        combobox.click()
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            combobox.press("Escape")
+    expect(option).to_be_visible()
+
+
+def _sidebar(page):
+    return page.locator('[data-testid="stSidebar"]')
+
+
+@pytest.mark.parametrize("query", ["", FILTERS], ids=["no-filter", "filtered"])
+@pytest.mark.parametrize(
+    ("page_file", "title"), [(f, t) for f, t, _ in PAGES], ids=[t for _, t, _ in PAGES]
+)
+def test_page_opens_directly_by_url(server, browser, page_file, title, query):
+    url = server + _url_path(page_file) + (f"?{query}" if query else "")
+    page = _open(browser, url)
+    try:
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
+        charts = PAGES_WITH_CHARTS.get(title, 0)
+        if charts:
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        assert page.locator(".js-plotly-plot").count() >= charts
+        expected_n = "n = 22 of 37" if query else "n = 34 of 37"
+        expect(_sidebar(page).get_by_text(expected_n)).to_have_count(1)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        page.close()
+
+
+def test_link_keeps_filters_and_view_after_reload(server, browser):
+    page = _open(browser, f"{server}/Patency?{FILTERS}&by=sex")
+    try:
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        assert "lesion_side=left" in page.url and "by=sex" in page.url
+        page.reload()
+        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(page.locator(".js-plotly-plot").get_by_text("patency by sex").first).to_be_visible()
+        assert "by=sex" in page.url
+    finally:
+        page.close()
+
+
+def test_navigation_carries_the_filter_to_the_next_page(server, browser):
+    page = _open(browser, f"{server}/?{FILTERS}")
+    try:
+        _sidebar(page).get_by_role("link", name="Safety").click()
+        expect(page.get_by_role("heading", name="Safety").first).to_be_visible()
+        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        assert "lesion_side=left" in page.url
+    finally:
+        page.close()
+
+
+def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
+    page = _open(browser, f"{server}/Patency?lesion_side=center")
+    try:
+        expect(_sidebar(page).get_by_text("Ignored a filter in the link")).to_have_count(1)
+        expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
+    finally:
+        page.close()
+
+
+def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, tmp_path):
+    files = {t: (DEMO_SOURCE / f"{t}.csv").read_text() for t in DATA_TABLES}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for table, text in files.items():
+        (bad / f"{table}.csv").write_text(
+            text.replace(",F,", ",X,", 1) if table == "patients" else text
+        )
+    page = _open(browser, f"{server}/Data")
+    try:
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        upload.set_input_files([str(bad / f"{t}.csv") for t in DATA_TABLES])
+        page.get_by_label("Cohort name").fill("Browser registry")
+        page.get_by_role("button", name="Validate and import").click()
+        expect(page.get_by_text("Not imported: 1 problem(s)")).to_be_visible()
+        expect(page.get_by_text("must satisfy (sex IN ('F', 'M'))")).to_be_attached()  # grid cell
+    finally:
+        page.close()
+    page = _open(browser, f"{server}/Data")
+    try:
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        upload.set_input_files([str(DEMO_SOURCE / f"{t}.csv") for t in DATA_TABLES])
+        page.get_by_label("Cohort name").fill("Browser registry")
+        page.get_by_role("button", name="Validate and import").click()
+        expect(_sidebar(page).get_by_text("Browser registry")).to_be_visible()
+        assert "cohort=browser-registry" in page.url
+        expect(page.get_by_text("not patient data")).to_have_count(0)
+    finally:
+        page.close()
+
+
+CONCURRENT_SESSIONS = 4
+CONCURRENT_ROUNDS = 3
+CONCURRENT_FILTERS = (
+    "lesion_side=left", "lesion_side=right", "sex=F", "sex=M", "smoking=yes", "thrombophilia=no",
+    "age_min=60", "population=all", "segments=IVC", "lesion_side=left&diabetes=yes",
+)  # fmt: skip
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser, demo_path):
+    """Several sessions change filters at once; each shows the n DuckDB gives for its filter."""
+    base, process = server_process
+    with open_cohort(demo_path) as con:
+        expected = {
+            query: cohort_size(con, parse_pairs(query.split("&")))[0]
+            for query in CONCURRENT_FILTERS
+        }
+    pages = [browser.new_page() for _ in range(CONCURRENT_SESSIONS)]
+    memory = []
+    try:
+        for round_number in range(CONCURRENT_ROUNDS):
+            shown = {}
+            for i, page in enumerate(pages):  # start every session's run before checking any
+                query = CONCURRENT_FILTERS[(round_number * CONCURRENT_SESSIONS + i) % 10]
+                shown[i] = query
+                page.goto(f"{base}/Safety?{query}", wait_until="commit")
+            for i, page in enumerate(pages):
+                text = f"n = {expected[shown[i]]} of 37"
+                expect(_sidebar(page).get_by_text(text)).to_have_count(1, timeout=60_000)
+                expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            memory.append(_rss_mib(process.pid))
+    finally:
+        for page in pages:
+            page.close()
+    print(f"server RSS by round (MiB): {[round(m) for m in memory]}")
+    assert memory[-1] - memory[0] < 200, memory
+
+
+def test_deck_and_chart_export_download_in_one_click(server, browser):
+    page = _open(browser, f"{server}/Safety?{FILTERS}")
+    try:
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        with page.expect_download(timeout=120_000) as download:
+            _sidebar(page).get_by_role("button", name="Download deck (.pptx)").click()
+        deck = Presentation(download.value.path())
+        assert "lesion_side=left" in deck.slides[0].placeholders[1].text
+        assert "n = 22 patients" in deck.slides[0].placeholders[1].text
+
+        page.get_by_role("button", name="Export chart").first.click()
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="SVG (16:9 slide size)").click()
+        svg = Path(download.value.path()).read_bytes()
+        assert svg.lstrip().startswith(b"<svg") and b"lesion_side=left" in svg
+    finally:
+        page.close()
+
+
+def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
+    """On a multi-centre registry: the funnel plots every centre; picking one filters to it."""
+    with open_cohort(registry_path) as con:
+        total = cohort_size(con, parse_pairs(["population=all"]))[0]
+        successes = cohort_size(con, parse_pairs([]))[0]
+        in_c02 = cohort_size(con, parse_pairs(["center=C02"]))[0]
+    with _serve(registry_path, import_dir) as (base, _):
+        page = _open(browser, f"{base}/Centres")
+        try:
+            expect(_sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
+            funnel = page.locator(".js-plotly-plot").first
+            expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
+            _sidebar(page).get_by_text("Age, BMI, centre").click()
+            centre = _sidebar(page).get_by_label("Centre")
+            expect(centre).to_be_editable()
+            option = page.get_by_role("option", name="C02", exact=True)
+            _open_list(centre, option)
+            option.click()
+            expect(_sidebar(page).get_by_text(f"n = {in_c02:,} of {total:,}")).to_have_count(1)
+            expect(page.get_by_text("The Centre filter keeps one centre")).to_be_visible()
+            assert "center=C02" in page.url
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        finally:
+            page.close()

@@ -1,0 +1,75 @@
+"""The KMunicate figure: curves, CI bands, censor marks, dotted unreliable stretch, risk table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analytics.present.figures.patency import CurveSpec, km_figure
+from analytics.stats.survival import km_curve, risk_table
+
+# Ten patients: events at 2 and 5 months, censored at 5, 8 and six at 12.
+COUNTS = pd.DataFrame(
+    {
+        "group": ["all"] * 4,
+        "months": [2.0, 5.0, 8.0, 12.0],
+        "events": [1, 1, 0, 0],
+        "censored": [0, 1, 1, 6],
+    }
+)
+MONTHS = (0, 6, 12)
+
+
+def figure(show_ci: bool = True, counts: pd.DataFrame = COUNTS):
+    spec = CurveSpec("Primary patency", "#0072B2", km_curve(counts), risk_table(counts, MONTHS))
+    return km_figure([spec], MONTHS, show_ci=show_ci, title="t", note="Log-rank p = 0.5")
+
+
+def traces(fig, name: str):
+    return [t for t in fig.data if t.name == name]
+
+
+def test_curve_starts_at_one_and_steps_down_to_the_km_estimate():
+    (solid,) = traces(figure(), "Primary patency")
+    (dotted,) = traces(figure(), "Primary patency: SE > 10%")
+    assert solid.line.shape == "hv"
+    assert solid.y[0] == 1.0
+    # product limit: 9/10 after month 2, then 9/10 * 8/9 = 0.8 after month 5, whose
+    # Greenwood SE 0.8 * sqrt(1/90 + 1/72) = 0.126 exceeds 10%: drawn dotted
+    assert min(solid.y) == pytest.approx(0.9)
+    assert min(dotted.y) == pytest.approx(0.8)
+
+
+def test_ci_band_can_be_switched_off():
+    assert traces(figure(show_ci=True), "Primary patency 95% CI")
+    assert not traces(figure(show_ci=False), "Primary patency 95% CI")
+
+
+def test_censor_marks_at_censored_times():
+    (marks,) = traces(figure(), "Primary patency censored")
+    assert list(marks.x) == [5.0, 8.0, 12.0]
+
+
+def test_risk_table_under_the_axis_matches_the_counts():
+    fig = figure()
+    at_risk = next(t for t in fig.data if t.mode == "text" and t.y[0] == "At risk")
+    # at risk = time >= month: 10 at 0; 7 at 6 (two events and one censored by then); 6 at 12
+    assert list(at_risk.text) == ["10", "7", "6"]
+    assert at_risk.xaxis == "x2"  # the table's row shares the month axis
+
+
+def test_stretch_with_se_over_ten_percent_is_dotted():
+    small = pd.DataFrame(
+        {
+            "group": ["all"] * 3,
+            "months": [1.0, 3.0, 6.0],
+            "events": [1, 1, 0],
+            "censored": [0, 0, 2],
+        }
+    )
+    dotted = traces(figure(counts=small), "Primary patency: SE > 10%")
+    assert dotted and dotted[0].line.dash == "dot"
+
+
+def test_note_is_shown_on_the_chart():
+    assert any("Log-rank" in a.text for a in figure().layout.annotations)

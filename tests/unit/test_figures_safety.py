@@ -1,0 +1,43 @@
+"""The safety timeline's bubbles keep their size whatever the cohort's size."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline
+
+
+def _diameters(fig) -> list[float]:
+    """Marker diameters in pixels by plotly's documented area sizing."""
+    return [
+        math.sqrt(2 * size / trace.marker.sizeref)
+        for trace in fig.data
+        if trace.mode == "markers"
+        for size in trace.marker.size
+    ]
+
+
+def _timeline(scale: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "event": ["minor_bleeding", "minor_bleeding", "recurrent_dvt"],
+            "month": [0.1, 6.0, 12.0],
+            "events": [1 * scale, 4 * scale, 2 * scale],
+        }
+    )
+
+
+@pytest.mark.parametrize("scale", [1, 1000, 100_000])
+def test_busiest_time_is_the_largest_bubble_at_any_scale(scale):
+    sizes = _diameters(event_timeline(_timeline(scale)))
+    assert max(sizes) == pytest.approx(MAX_BUBBLE_PX)
+    # areas keep the events' proportions: 1, 4 and 2 events
+    assert [round((s / max(sizes)) ** 2, 6) for s in sizes] == [0.25, 1.0, 0.5]
+
+
+def test_privacy_mode_draws_equal_markers():
+    fig = event_timeline(_timeline(10), k=5)
+    assert {trace.marker.size for trace in fig.data if trace.mode == "markers"} == {12}

@@ -1,0 +1,117 @@
+"""The filter specification: parsing, round trips, allow-lists and bound parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.cohort.summary import create_summary
+from analytics.filters import (
+    DEFAULT_FILTER,
+    CohortFilter,
+    FilterError,
+    cohort_sql,
+    parse_filter,
+    parse_filter_lenient,
+    parse_pairs,
+    to_params,
+)
+from analytics.groups import group_sql, order_levels
+from tests.conftest import add_patient
+
+
+def test_round_trip_through_text():
+    original = (
+        CohortFilter(
+            population="all",
+            lesion_side="right",
+            sex="M",
+            segments=("CIV", "EIV"),
+            segment_match="all",
+            age_min=40,
+            bmi_max=27.5,
+            center="Centre 1",
+        )
+        .with_risk("thrombophilia", True)
+        .with_risk("smoking", False)
+    )
+    assert parse_filter(to_params(original)) == original
+
+
+def test_default_filter_has_no_parameters():
+    assert to_params(DEFAULT_FILTER) == {}
+
+
+@pytest.mark.parametrize("word", ["yes", "YES", "true", "1", "Y"])
+def test_booleans_accept_common_spellings(word):
+    assert parse_filter({"malignancy": word}).risk("malignancy") is True
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"lesion_side": "center"}, "lesion_side"),
+        ({"thrombophilia": "maybe"}, "thrombophilia"),
+        ({"age_min": "old"}, "age_min"),
+        ({"age_min": "300"}, "age_min"),
+        ({"segments": "CIV,XYZ"}, "segments"),
+        ({"patient_id": "P01"}, "patient_id"),
+        ({"population": "everyone"}, "population"),
+    ],
+)
+def test_unusable_values_are_errors_naming_the_key(params, named):
+    with pytest.raises(FilterError, match=named):
+        parse_filter(params)
+
+
+def test_lenient_parse_keeps_good_values_and_reports_bad_ones():
+    parsed, problems = parse_filter_lenient({"lesion_side": "left", "sex": "Q"})
+    assert parsed.lesion_side == "left"
+    assert parsed.sex is None
+    assert len(problems) == 1 and "sex" in problems[0]
+
+
+def test_pairs_need_an_equals_sign():
+    with pytest.raises(FilterError, match="COLUMN=VALUE"):
+        parse_pairs(["lesion_side"])
+
+
+def test_user_values_are_bound_never_formatted():
+    hostile = "left' OR '1'='1"
+    sql, params = cohort_sql(CohortFilter(center=hostile))
+    assert hostile not in sql
+    assert hostile in params
+
+
+def test_hostile_value_matches_nothing(blank):
+    add_patient(blank, "p1", center="Centre 1")
+    create_summary(blank)
+    sql, params = cohort_sql(CohortFilter(center="Centre 1' OR '1'='1"))
+    assert blank.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0] == 0
+    assert blank.execute("SELECT count(*) FROM patients").fetchone()[0] == 1
+
+
+def test_segment_any_and_all(blank):
+    add_patient(blank, "civ_eiv", seg_civ=True, seg_eiv=True)
+    add_patient(blank, "eiv_cfv", seg_civ=False, seg_eiv=True, seg_cfv=True)
+    add_patient(blank, "ivc_civ", seg_ivc=True, seg_civ=True, seg_eiv=False)
+    create_summary(blank)
+
+    def ids(cohort_filter: CohortFilter) -> set[str]:
+        sql, params = cohort_sql(cohort_filter)
+        return {
+            row[0] for row in blank.execute(f"SELECT patient_id FROM ({sql})", params).fetchall()
+        }
+
+    assert ids(CohortFilter(segments=("CIV", "CFV"))) == {"civ_eiv", "eiv_cfv", "ivc_civ"}
+    assert ids(CohortFilter(segments=("CIV", "EIV"), segment_match="all")) == {"civ_eiv"}
+    assert ids(CohortFilter(segment_pattern="EIV+CFV")) == {"eiv_cfv"}
+
+
+def test_unknown_grouping_is_refused():
+    with pytest.raises(FilterError, match="cannot group by"):
+        group_sql("patient_id; DROP TABLE patients")
+
+
+def test_boolean_groups_put_no_first_as_reference():
+    assert order_levels("thrombophilia", ["yes", "no"]) == ["no", "yes"]
+    assert order_levels("age_band", [">= 75", "< 60", "60-74"]) == ["< 60", "60-74", ">= 75"]

@@ -1,0 +1,236 @@
+"""Registry import: every bad input refused with file, row, column and rule; nothing lost."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.cli import main
+from analytics.cohort.db import DEMO_SOURCE, metadata, open_cohort
+from analytics.cohort.importer import DATA_TABLES, ValidationError, import_registry
+from analytics.cohort.template import GUIDE_SHEET, template_workbook
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    """A copy of the demo's three CSVs, a valid registry to break one way per test."""
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    for table in DATA_TABLES:
+        shutil.copy(DEMO_SOURCE / f"{table}.csv", folder / f"{table}.csv")
+    return folder
+
+
+@pytest.fixture
+def existing(tmp_path: Path, registry: Path) -> Path:
+    """A cohort file already in place, which a failed import must leave untouched."""
+    return import_registry(registry, tmp_path / "cohort.duckdb")
+
+
+def edit(folder: Path, table: str, row: int, column: str, value: str) -> None:
+    """Set one cell; ``row`` counts as a spreadsheet does (header = row 1)."""
+    path = folder / f"{table}.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[row - 2][column] = value
+    write_rows(path, rows)
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def refused(folder: Path, out: Path) -> list[tuple]:
+    """Import that must fail, leaving ``out`` byte for byte unchanged; its problems as tuples."""
+    before = out.read_bytes()
+    with pytest.raises(ValidationError) as caught:
+        import_registry(folder, out)
+    assert out.read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+    return [(p.file, p.row, p.column, p.value, p.rule) for p in caught.value.problems]
+
+
+def test_valid_registry_imports_with_provenance(registry, tmp_path):
+    out = import_registry(registry, tmp_path / "new.duckdb", metadata={"name": "Registry A"})
+    with open_cohort(out) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 37
+        meta = metadata(con)
+    assert meta["name"] == "Registry A"
+    assert meta["is_reconstruction"] == "false"
+    assert "registry" in meta["source"]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "rule"),
+    [
+        ("patients", "age_years", "abc", "must be a whole number"),
+        ("patients", "age_years", "12", "age_years BETWEEN 18 AND 110"),
+        ("patients", "bmi", "90", "bmi BETWEEN 12 AND 70"),
+        ("patients", "bmi", "heavy", "must be a number"),
+        ("patients", "sex", "X", "sex IN ('F', 'M')"),
+        ("patients", "lesion_side", "center", "lesion_side IN ('left', 'right')"),
+        ("patients", "smoking", "sometimes", "must be yes/no, true/false or 1/0"),
+        ("patients", "procedure_date", "01/02/2012", "must be an ISO date"),
+        ("patients", "follow_up_months", "-1", "follow_up_months BETWEEN 0 AND 600"),
+        ("patients", "sex", "", "required: must not be empty"),
+        ("assessments", "ceap_c", "9", "ceap_c BETWEEN 0 AND 6"),
+        ("assessments", "villalta", "40", "villalta BETWEEN 0 AND 33"),
+        ("assessments", "month", "-3", "month"),
+        ("events", "event", "stroke", "event"),
+    ],
+)
+def test_each_bad_cell_is_named_by_file_row_column_value_and_rule(
+    registry, existing, table, column, value, rule
+):
+    edit(registry, table, 3, column, value)
+    problems = refused(registry, existing)
+    assert any(
+        p[:3] == (f"{table}.csv", 3, column) and (p[3] == value or value == "") and rule in p[4]
+        for p in problems
+    ), problems
+
+
+def test_every_problem_is_reported_at_once(registry, existing):
+    edit(registry, "patients", 2, "sex", "X")
+    edit(registry, "patients", 5, "age_years", "200")
+    edit(registry, "assessments", 7, "villalta", "99")
+    problems = refused(registry, existing)
+    assert {(p[0], p[1], p[2]) for p in problems} == {
+        ("patients.csv", 2, "sex"),
+        ("patients.csv", 5, "age_years"),
+        ("assessments.csv", 7, "villalta"),
+    }
+
+
+def test_duplicate_patient_ids(registry, existing):
+    edit(registry, "patients", 4, "patient_id", "P01")
+    problems = refused(registry, existing)
+    rows = sorted(p[1] for p in problems if p[4].startswith("duplicate"))
+    assert rows == [2, 4]
+
+
+@pytest.mark.parametrize("table", ["assessments", "events"])
+def test_rows_for_an_unknown_patient(registry, existing, table):
+    edit(registry, table, 2, "patient_id", "P99")
+    problems = refused(registry, existing)
+    assert (f"{table}.csv", 2, "patient_id", "P99") in [p[:4] for p in problems]
+    assert any("unknown patient" in p[4] for p in problems)
+
+
+def test_event_after_follow_up(registry, existing):
+    edit(registry, "events", 2, "month", "500")
+    problems = refused(registry, existing)
+    assert any(p[:3] == ("events.csv", 2, "month") and "after" in p[4] for p in problems)
+
+
+def test_missing_and_unknown_columns(registry, existing):
+    frame = pd.read_csv(registry / "patients.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns="sex").rename(columns={"bmi": "weight"}).to_csv(
+        registry / "patients.csv", index=False
+    )
+    problems = refused(registry, existing)
+    assert ("patients.csv", 1, "sex", None, "required column is missing") in problems
+    assert ("patients.csv", 1, "bmi", None, "required column is missing") in problems
+    assert ("patients.csv", 1, "weight", None, "unknown column (not in the cohort format)") in (
+        problems
+    )
+
+
+def test_optional_columns_may_be_absent_and_booleans_take_any_spelling(registry, tmp_path):
+    frame = pd.read_csv(registry / "patients.csv", dtype=str, keep_default_na=False)
+    frame = frame.drop(columns=["center", "urokinase", "stents", "access_vein"])
+    frame["smoking"] = frame["smoking"].map({"true": "YES", "false": "No"})
+    frame["diabetes"] = frame["diabetes"].map({"true": "1", "false": "0"})
+    frame.to_csv(registry / "patients.csv", index=False)
+    out = import_registry(registry, tmp_path / "new.duckdb")
+    with open_cohort(out) as con:
+        smokers = con.execute("SELECT count_if(smoking) FROM patients").fetchall()[0][0]
+    assert smokers == 7  # published
+
+
+def test_assessments_and_events_may_hold_no_rows(registry, tmp_path):
+    for table in ("assessments", "events"):
+        header = (registry / f"{table}.csv").read_text().splitlines()[0]
+        (registry / f"{table}.csv").write_text(header + "\n")
+    out = import_registry(registry, tmp_path / "new.duckdb")
+    with open_cohort(out) as con:
+        assert con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
+
+
+def test_patients_with_a_header_only_is_refused(registry, existing):
+    header = (registry / "patients.csv").read_text().splitlines()[0]
+    (registry / "patients.csv").write_text(header + "\n")
+    problems = refused(registry, existing)
+    assert ("patients.csv", None, None, None, "holds no rows") in problems
+
+
+def test_empty_file(registry, existing):
+    (registry / "events.csv").write_bytes(b"")
+    assert refused(registry, existing) == [
+        ("events.csv", None, None, None, "file is empty: no header row")
+    ]
+
+
+def test_file_that_is_not_utf8(registry, existing):
+    text = (registry / "patients.csv").read_text().replace("P01", "Pé01")
+    (registry / "patients.csv").write_bytes(text.encode("latin-1"))
+    (problem,) = refused(registry, existing)
+    assert problem[0] == "patients.csv" and "not UTF-8" in problem[4]
+
+
+def test_missing_file(registry, existing):
+    (registry / "assessments.csv").unlink()
+    assert refused(registry, existing) == [("assessments.csv", None, None, None, "file is missing")]
+
+
+def workbook_from(folder: Path, path: Path, skip: str | None = None) -> Path:
+    with pd.ExcelWriter(path) as writer:
+        for table in DATA_TABLES:
+            if table != skip:
+                frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+                frame.to_excel(writer, sheet_name=table, index=False)
+    return path
+
+
+def test_workbook_imports_like_the_csvs(registry, tmp_path):
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    out = import_registry(book, tmp_path / "from-book.duckdb")
+    with open_cohort(out) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 37
+        assert con.execute("SELECT count(*) FROM assessments").fetchall()[0][0] > 0
+
+
+def test_workbook_without_a_sheet(registry, existing, tmp_path):
+    book = workbook_from(registry, tmp_path / "registry.xlsx", skip="events")
+    before = existing.read_bytes()
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, existing)
+    assert existing.read_bytes() == before
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.rule) == ("registry.xlsx, sheet events", "sheet is missing")
+
+
+def test_template_has_the_three_sheets_and_a_column_guide():
+    sheets = pd.read_excel(io.BytesIO(template_workbook()), sheet_name=None, dtype=str)
+    assert list(sheets) == [*DATA_TABLES, GUIDE_SHEET]
+    assert "patient_id" in sheets["patients"].columns and sheets["patients"].empty
+    assert "ceap_c" in set(sheets[GUIDE_SHEET]["column"])
+
+
+def test_cli_lists_every_problem_and_exits_non_zero(registry, existing, capsys):
+    edit(registry, "patients", 2, "sex", "X")
+    before = existing.read_bytes()
+    assert main(["import", str(registry), "--out", str(existing)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was written" in err
+    assert "patients.csv, row 2, column sex: must satisfy (sex IN ('F', 'M')) (found 'X')" in err
+    assert "Traceback" not in err
+    assert existing.read_bytes() == before

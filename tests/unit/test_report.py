@@ -1,0 +1,202 @@
+"""The report reproduces the paper's Tables 2 and 3 from the demo cohort.
+
+References: the published tables (domain.md), with the patency swap rule; the
+exact McNemar p-values 2 * 0.5**10 = 0.00195 (PTS) and 0.375 (reflux).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from analytics.cohort.db import ROOT
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "analytics", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(demo_path) -> dict:
+    done = run_cli("report", "--db", str(demo_path), "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_patients(report):
+    assert report["n_patients"] == 34
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "published"),
+    [
+        ("primary", {6: (28, 82.4), 12: (25, 73.5), 24: (22, 64.7), 36: (20, 58.8)}),
+        ("assisted_primary", {6: (29, 85.3), 12: (27, 79.4), 24: (24, 70.6), 36: (21, 61.8)}),
+    ],
+)
+def test_patency_matches_table2(report, endpoint, published):
+    rows = {row["month"]: row for row in report["patency"][endpoint]["overall"]}
+    for month, (patent, percent) in published.items():
+        assert rows[month]["at_risk"] == patent
+        assert round(100 * rows[month]["estimate"], 1) == percent
+        assert rows[month]["ci_lower"] < rows[month]["estimate"] < rows[month]["ci_upper"]
+
+
+def test_secondary_patency_at_least_assisted(report):
+    secondary = report["patency"]["secondary"]["overall"]
+    assisted = report["patency"]["assisted_primary"]["overall"]
+    assert all(s["estimate"] >= a["estimate"] for s, a in zip(secondary, assisted, strict=True))
+
+
+def test_ceap_counts_match_table3(report):
+    clinical = report["clinical"]
+    assert {k: v for k, v in clinical["ceap_before"].items() if v} == {"C4": 11, "C5": 15, "C6": 8}
+    assert {k: v for k, v in clinical["ceap_after"].items() if v} == {"C3": 8, "C4": 17, "C5": 9}
+
+
+def test_scores_match_table3(report):
+    c = report["clinical"]
+    assert (
+        round(c["severity_score_before"]["mean"], 2),
+        round(c["severity_score_before"]["sd"], 2),
+    ) == (2.91, 0.75)
+    assert (
+        round(c["severity_score_after"]["mean"], 2),
+        round(c["severity_score_after"]["sd"], 2),
+    ) == (2.03, 0.72)
+    assert (round(c["villalta_before"]["mean"], 1), round(c["villalta_before"]["sd"], 2)) == (
+        11.9,
+        3.25,
+    )
+    assert (round(c["villalta_after"]["mean"], 2), round(c["villalta_after"]["sd"], 2)) == (
+        5.32,
+        2.03,
+    )
+    assert c["severity_score_p"] < 0.001
+    assert c["villalta_p"] < 0.001
+
+
+def test_pts_mcnemar_matches_published_p(report):
+    c = report["clinical"]
+    assert (c["pts_before"], c["pts_after"]) == (34, 24)
+    assert c["pts_p"] == pytest.approx(2 * 0.5**10)  # 0.00195, published "0.002"
+
+
+def test_reflux_mcnemar_matches_published_p(report):
+    c = report["clinical"]
+    assert (c["reflux_before"], c["reflux_after"]) == (25, 22)
+    assert c["reflux_p"] == pytest.approx(0.375)
+
+
+@pytest.mark.parametrize(
+    ("event", "patients"),
+    [
+        ("minor_bleeding", 4),
+        ("recurrent_dvt", 7),
+        ("pulmonary_embolism", 3),
+        ("death", 0),
+        ("major_bleeding", 0),
+    ],
+)
+def test_safety_counts_match_table2(report, event, patients):
+    row = report["safety"][event]
+    assert row["patients"] == patients
+    assert row["percent"] == pytest.approx(100 * patients / 34)
+
+
+def test_clopper_pearson_for_no_events():
+    """Textbook closed form: the exact upper limit for 0/n is 1 - 0.025**(1/n)."""
+    from analytics.stats.safety import clopper_pearson
+
+    low, high = clopper_pearson(0, 34)
+    assert low == 0
+    assert high == pytest.approx(1 - 0.025 ** (1 / 34))
+
+
+@pytest.mark.parametrize("n", [1, 34, 997, 1_000_000])
+def test_clopper_pearson_agrees_with_scipy_binomtest(n):
+    """The beta-quantile limits equal binomtest's root-found exact limits, k = 0 to n."""
+    from scipy.stats import binomtest
+
+    from analytics.stats.safety import clopper_pearson
+
+    ks = sorted(k for k in {0, 1, 2, n // 3, n // 2, n - 1, n} if k <= n)
+    low, high = clopper_pearson(ks, n)
+    for k, lo, hi in zip(ks, low, high, strict=True):
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert (lo, hi) == (pytest.approx(ci.low, abs=1e-9), pytest.approx(ci.high, abs=1e-9))
+
+
+def test_clopper_pearson_without_patients_is_undefined():
+    from analytics.stats.safety import clopper_pearson
+
+    low, high = clopper_pearson([0, 0], 0)
+    assert np.isnan(low).all() and np.isnan(high).all()
+
+
+def test_by_group_reports_logrank_and_hazard_ratio(demo_path):
+    done = run_cli("report", "--db", str(demo_path), "--by", "lesion_side", "--json")
+    assert done.returncode == 0, done.stderr
+    primary = json.loads(done.stdout)["patency"]["primary"]
+    assert set(primary["groups"]) == {"left", "right"}
+    assert 0 <= primary["logrank_p"] <= 1
+    assert primary["hazard_ratios"][0]["reference"] == "left"
+
+
+def test_filter_changes_the_cohort(demo_path):
+    done = run_cli("report", "--db", str(demo_path), "--where", "lesion_side=left", "--json")
+    assert json.loads(done.stdout)["n_patients"] == 22
+
+
+def test_text_report_is_readable(demo_path):
+    done = run_cli("report", "--db", str(demo_path))
+    assert done.returncode == 0, done.stderr
+    assert "Primary patency" in done.stdout and "not patient data" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--db", "/nonexistent.duckdb"], "does not exist"),
+        (["report", "--where", "lesion_side=center"], "lesion_side"),
+        (["report", "--where", "colour=blue"], "unknown filter"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(demo_path, args, message):
+    if "--db" not in args:
+        args = [*args, "--db", str(demo_path)]
+    done = run_cli(*args)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_cohort_file_is_refused(tmp_path):
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_text("this is not a database")
+    done = run_cli("report", "--db", str(bogus))
+    assert done.returncode == 1 and str(bogus) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_text_report_separates_thousands_on_a_registry(registry_path):
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import CohortFilter
+    from analytics.present.report import build_report, render_text
+    from analytics.stats.safety import cohort_size
+
+    with open_cohort(registry_path) as con:
+        n = cohort_size(con, CohortFilter())[0]
+        text = render_text(build_report(con, CohortFilter()))
+    assert n >= 1000
+    assert f"Patients: {n:,}\n" in text

@@ -1,0 +1,80 @@
+"""Every subgroup at once: checked against lifelines and scipy run directly on patient rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+
+from analytics.cohort.db import open_cohort
+from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.present.figures.subgroups import forest_plot, layout_rows
+from analytics.stats.subgroups import subgroup_table
+
+
+def patient_rows(con, endpoint: str) -> pd.DataFrame:
+    """The technical successes' primary-patency times with their lesion side, one per patient."""
+    return con.execute(
+        """
+        SELECT t.months, t.event::INTEGER AS event, (p.lesion_side = 'right')::INTEGER AS right
+        FROM time_to_event AS t JOIN patients AS p USING (patient_id)
+        WHERE t.endpoint = ? AND p.technical_success
+        """,
+        [endpoint],
+    ).df()
+
+
+@pytest.fixture
+def table(demo) -> pd.DataFrame:
+    return subgroup_table(demo, DEFAULT_FILTER, "primary", 12)
+
+
+def test_side_matches_lifelines_on_the_raw_patient_rows(demo, table):
+    rows = patient_rows(demo, "primary")
+    side = table[table["factor"] == "lesion_side"].set_index("level")
+    cox = CoxPHFitter().fit(rows, duration_col="months", event_col="event")
+    summary = cox.summary.loc["right"]
+    assert side.loc["right", "hr"] == pytest.approx(summary["exp(coef)"], rel=1e-4)
+    assert side.loc["right", "hr_lower"] == pytest.approx(summary["exp(coef) lower 95%"], rel=1e-4)
+    assert side.loc["right", "hr_upper"] == pytest.approx(summary["exp(coef) upper 95%"], rel=1e-4)
+    left, right = rows[rows["right"] == 0], rows[rows["right"] == 1]
+    logrank = logrank_test(left["months"], right["months"], left["event"], right["event"])
+    assert side.loc["left", "logrank_p"] == pytest.approx(logrank.p_value, rel=1e-6)
+    km = KaplanMeierFitter().fit(left["months"], left["event"])
+    assert side.loc["left", "estimate"] == pytest.approx(km.predict(12.0))
+    # the published side split: 22 left, 12 right
+    assert side["patients"].to_dict() == {"left": 22, "right": 12}
+    assert side.loc["left", "is_reference"] and not side.loc["right", "is_reference"]
+
+
+def test_small_groups_are_flagged_unstable(table):
+    small = (table["patients"] < 10) | (table["events"] < 5)
+    assert table["unstable"].equals(small)
+    assert table["unstable"].any() and not table["unstable"].all()
+
+
+def test_a_level_without_events_is_not_estimable_with_a_reason(demo):
+    table = subgroup_table(demo, DEFAULT_FILTER, "secondary", 12)
+    no_events = table[(table["events"] == 0) & ~table["is_reference"]]
+    assert not no_events.empty
+    assert not no_events["estimable"].any()
+    assert no_events["reason"].str.len().gt(0).all()
+
+
+def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):
+    lines = layout_rows(table)
+    factors = table["factor_label"].nunique()
+    assert len(lines) == len(table) + factors
+    assert lines["table_row"].isna().sum() == factors
+    fig = forest_plot(table, 12, "Primary patency")
+    text = next(t for t in fig.data if t.mode == "text")
+    assert sum("reference" in s for s in text.text) == factors
+    assert list(fig.layout.yaxis.ticktext) == list(lines["label"])
+
+
+def test_centres_are_left_to_the_centres_page(registry_path):
+    with open_cohort(registry_path) as con:
+        table = subgroup_table(con, CohortFilter(), "primary", 12)
+    assert "center" not in set(table["factor"])
+    assert {"lesion_side", "thrombophilia"} <= set(table["factor"])

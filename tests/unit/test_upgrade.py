@@ -1,0 +1,68 @@
+"""A version-1 cohort file is refused with a message naming the fix, and upgrades in place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics.cli import main
+from analytics.cohort.db import SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.upgrade import upgrade
+
+SUMMARY_CHECK = (
+    "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt) FROM patient_summary"
+)
+
+
+def _as_version_1(demo_path: Path, tmp_path: Path) -> Path:
+    """The demo as version 1 wrote it: no patient summary, version stamp 1."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(demo_path, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("DROP TABLE patient_summary")
+        con.execute("UPDATE cohort_metadata SET value = '1' WHERE key = 'schema_version'")
+    return old
+
+
+def test_version_1_is_refused_with_the_upgrade_command(demo_path, tmp_path):
+    old = _as_version_1(demo_path, tmp_path)
+    with pytest.raises(CohortError, match=f"python -m analytics upgrade {old}"):
+        open_cohort(old)
+
+
+def test_upgrade_derives_the_same_summary_as_a_fresh_build(demo_path, tmp_path, capsys):
+    old = _as_version_1(demo_path, tmp_path)
+    assert main(["upgrade", str(old)]) == 0
+    assert "upgraded" in capsys.readouterr().out
+    with open_cohort(old) as upgraded, open_cohort(demo_path) as fresh:
+        assert upgraded.execute(SUMMARY_CHECK).fetchall() == fresh.execute(SUMMARY_CHECK).fetchall()
+        version = upgraded.execute(
+            "SELECT value FROM cohort_metadata WHERE key = 'schema_version'"
+        ).fetchall()
+    assert version == [(SCHEMA_VERSION,)]
+    assert upgrade(old) is False  # already current: nothing to do
+    assert list(tmp_path.iterdir()) == [old]  # no copy left behind
+
+
+def test_failed_upgrade_leaves_the_file_unchanged(demo_path, tmp_path, monkeypatch):
+    old = _as_version_1(demo_path, tmp_path)
+    before = old.read_bytes()
+
+    def broken(con: duckdb.DuckDBPyConnection) -> None:
+        raise duckdb.IOException("disk full")
+
+    monkeypatch.setattr("analytics.cohort.upgrade.create_summary", broken)
+    with pytest.raises(duckdb.IOException):
+        upgrade(old)
+    assert old.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [old]
+
+
+def test_a_file_that_is_not_a_cohort_is_named(tmp_path, capsys):
+    stray = tmp_path / "notes.duckdb"
+    stray.write_bytes(b"not a database")
+    assert main(["upgrade", str(stray)]) == 1
+    assert "is not a cohort file" in capsys.readouterr().err

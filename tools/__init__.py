@@ -1,0 +1,1 @@
+"""Development tools: benchmarks that print figures; never imported by the app."""
