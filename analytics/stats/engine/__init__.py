@@ -1,0 +1,18 @@
+"""The counts engine: exact estimators computed from per-time or per-difference counts.
+
+Every estimator here takes counts (events and censorings per group and time, or
+patients per paired difference), never one row per patient, so its cost follows
+distinct times, not patients, and a call costs well under a millisecond. The
+results equal lifelines, SciPy and R's survival package on the same data expanded to
+one row per patient (tests/unit/test_engine_*.py, with the R values and their calls).
+
+- :mod:`.counts`: the (group, time) grid every survival estimator reads;
+- :mod:`.kaplan_meier`: Kaplan-Meier with Greenwood's SE and the log(-log) CI,
+  estimates at months and the KMunicate risk table;
+- :mod:`.logrank`: the k-group log-rank test, optionally stratified;
+- :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over
+  patients;
+- :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences.
+
+Everything fitted on patient rows (multivariable Cox) stays with lifelines.
+"""

@@ -1,0 +1,417 @@
+"""The counts engine against R, and against lifelines and SciPy on the same data as patient rows.
+
+R values were computed with R 4.2.2 and survival 3.5.3 (Debian's r-base-core and
+r-cran-survival) on the data sets that ship with lifelines too: ``lung`` (NCCTG lung
+cancer, 228 patients; lifelines' ``load_lung`` recodes status to 0/1, R's ``status - 1``)
+and Freireich's 6-MP trial. Each reference gives its R call. Random data sets are
+expanded to one row per patient and handed to lifelines (convergence tolerance
+tightened: its default stops early) and SciPy; the engine must agree to 1e-6.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.datasets import load_lung
+from lifelines.exceptions import ConvergenceError
+from lifelines.statistics import multivariate_logrank_test
+from scipy import stats
+
+from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.cox import NO_EVENTS, NO_REFERENCE_EVENTS, hazard_ratios
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.engine.logrank import logrank
+from analytics.stats.engine.signed_rank import EXACT, NORMAL, signed_rank
+
+RELATIVE = 1e-6
+TIGHT = {"precision": 1e-12, "r_precision": 1e-15, "max_steps": 200}
+
+
+def counts_of(rows: pd.DataFrame, levels: list | None = None) -> Counts:
+    """Patient rows (group, time, event) aggregated per (group, time), as DuckDB returns them."""
+    levels = levels or sorted(rows["group"].unique())
+    grouped = rows.groupby(["group", "time"])["event"].agg(["sum", "count"]).reset_index()
+    return Counts(
+        levels=tuple(str(level) for level in levels),
+        group=grouped["group"].map({level: i for i, level in enumerate(levels)}).to_numpy(),
+        time=grouped["time"].to_numpy(float),
+        events=grouped["sum"].to_numpy(int),
+        censored=(grouped["count"] - grouped["sum"]).to_numpy(int),
+    )
+
+
+@pytest.fixture(scope="module")
+def lung() -> pd.DataFrame:
+    d = load_lung()
+    return pd.DataFrame(
+        {
+            "time": d["time"].astype(float),
+            "event": d["status"].astype(int),
+            "sex": d["sex"].astype(int),
+            "inst": d["inst"],
+            "ecog": d["ph.ecog"],
+            "months": np.ceil(d["time"] / 30.4375),
+            "years": np.ceil(d["time"] / 365.25),
+        }
+    )
+
+
+def lung_counts(lung: pd.DataFrame, group: str, time: str = "time") -> Counts:
+    rows = lung.dropna(subset=[group]).rename(columns={group: "group", time: "t"})
+    return counts_of(rows[["group", "t", "event"]].rename(columns={"t": "time"}))
+
+
+# ---- Kaplan-Meier -------------------------------------------------------------------------
+
+# R: summary(survfit(Surv(time, status - 1) ~ 1, data = lung[lung$sex == 2, ],
+#            conf.type = "log-log"), times = c(100, 200, 365, 500, 730))
+R_LUNG_FEMALE = [
+    # time, n.risk, surv, std.err, lower, upper
+    (100, 82, 0.922088353414, 0.0282794136527, 0.8435052055954, 0.962077737666),
+    (200, 66, 0.794593489488, 0.0432473071899, 0.6937377503476, 0.865390344694),
+    (365, 30, 0.526463030186, 0.0597368539904, 0.4035798232667, 0.635316232824),
+    (500, 21, 0.411046135107, 0.0625843689164, 0.2883278750148, 0.529642663898),
+    (730, 6, 0.187232497905, 0.0620679022696, 0.0846596532273, 0.320832676867),
+]
+# The same on months, ceiling(time / 30.4375): heavy ties; times = c(3, 6, 12, 24).
+R_LUNG_FEMALE_MONTHS = [
+    (3, 88, 0.933333333333, 0.0262936879249, 0.8576200014741, 0.969484427744),
+    (6, 77, 0.831388888889, 0.0397212604023, 0.7359299149982, 0.894753218808),
+    (12, 39, 0.530505442560, 0.0594499733890, 0.4080289711158, 0.638715037757),
+    (24, 8, 0.188670150547, 0.0624542248917, 0.0853636491545, 0.322946189459),
+]
+
+
+@pytest.mark.parametrize(("time", "reference"), [("time", R_LUNG_FEMALE),
+                                                 ("months", R_LUNG_FEMALE_MONTHS)])  # fmt: skip
+def test_kaplan_meier_matches_r_survfit_log_log(lung, time, reference):
+    female = lung_counts(lung[lung["sex"] == 2], "sex", time)
+    months = [row[0] for row in reference]
+    result = at_months(kaplan_meier(female.of("2")), months)
+    expected = np.array(reference)
+    assert result.at_risk.tolist() == expected[:, 1].astype(int).tolist()
+    for column, values in zip(
+        ("estimate", "se", "ci_lower", "ci_upper"), expected[:, 2:].T, strict=True
+    ):
+        assert getattr(result, column) == pytest.approx(values, rel=1e-9)
+
+
+def patient_rows(draw: st.DrawFn, max_groups: int = 3) -> pd.DataFrame:
+    """Small random cohorts with heavy ties: integer times, some groups tiny or eventless."""
+    groups = draw(st.integers(1, max_groups))
+    n = draw(st.integers(1, 60))
+    group = draw(st.lists(st.integers(0, groups - 1), min_size=n, max_size=n))
+    time = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
+    event = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    return pd.DataFrame({"group": group, "time": np.array(time, float), "event": event}).astype(
+        {"event": int}
+    )
+
+
+cohorts = st.composite(patient_rows)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(max_groups=1))
+def test_kaplan_meier_matches_lifelines_on_patient_rows(rows):
+    curve = kaplan_meier(counts_of(rows).of("0"))
+    kmf = KaplanMeierFitter().fit(rows["time"], rows["event"])
+    times = kmf.survival_function_.index.to_numpy()
+    on_curve = np.isin(times, curve.time)
+    expected = kmf.survival_function_.iloc[:, 0].to_numpy()[on_curve]
+    assert curve.estimate == pytest.approx(expected, rel=RELATIVE, abs=1e-12)
+    assert curve.at_risk.tolist() == kmf.event_table["at_risk"].to_numpy()[on_curve].tolist()
+    ci = kmf.confidence_interval_survival_function_.to_numpy()[on_curve]
+    inside = (curve.estimate > 0) & (curve.estimate < 1)
+    assert curve.ci_lower[inside] == pytest.approx(ci[inside, 0], rel=RELATIVE)
+    assert curve.ci_upper[inside] == pytest.approx(ci[inside, 1], rel=RELATIVE)
+    assert np.isnan(curve.ci_lower[~inside]).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(cohorts(max_groups=1), st.lists(st.floats(0, 14, allow_nan=False), max_size=8))
+def test_kmunicate_table_adds_up_to_the_patients(rows, months):
+    """At every month: at risk (time >= m) + events before m + censored before m = N."""
+    result = at_months(kaplan_meier(counts_of(rows).of("0")), months)
+    totals = result.at_risk + result.events + result.censored
+    assert totals.tolist() == [len(rows)] * len(months)
+    for m, at_risk, events in zip(months, result.at_risk, result.events, strict=True):
+        assert at_risk == (rows["time"] >= m).sum()
+        assert events == rows.loc[rows["time"] < m, "event"].sum()
+
+
+def test_estimate_before_the_first_time_is_one_and_after_the_last_is_unknown():
+    curve = kaplan_meier(Counts(("a",), np.zeros(2, int), np.array([3.0, 5.0]), np.array([1, 0]),
+                                np.array([0, 1])))  # fmt: skip
+    result = at_months(curve, [0, 4, 5, 6])
+    assert result.estimate[:3].tolist() == [1.0, 0.5, 0.5]
+    assert result.se[0] == 0.0
+    assert np.isnan(result.estimate[3])  # followed to 5 months only
+
+
+# ---- log-rank -----------------------------------------------------------------------------
+
+
+def test_logrank_matches_r_survdiff_on_lung(lung):
+    # R: survdiff(Surv(time, status - 1) ~ sex, data = lung)
+    result = logrank(lung_counts(lung, "sex"))
+    assert result.statistic == pytest.approx(10.3267419549, rel=1e-9)
+    assert result.p == pytest.approx(0.00131116452036, rel=1e-8)
+    assert result.df == 1
+    # R: survdiff(Surv(ceiling(time / 30.4375), status - 1) ~ sex, data = lung)
+    assert logrank(lung_counts(lung, "sex", "months")).statistic == pytest.approx(
+        11.0015509989, rel=1e-9
+    )
+
+
+def test_logrank_of_four_groups_with_one_patient_matches_r(lung):
+    # R: survdiff(Surv(time, status - 1) ~ ph.ecog, data = lung[!is.na(lung$ph.ecog), ])
+    result = logrank(lung_counts(lung, "ecog"))
+    assert result.statistic == pytest.approx(21.9621316825, rel=1e-9)
+    assert result.df == 3
+
+
+def test_stratified_logrank_matches_r_survdiff_strata(lung):
+    # R: survdiff(Surv(time, status - 1) ~ sex + strata(inst), data = lung[!is.na(lung$inst), ])
+    # chisq 8.52446736332, p 0.00350403287006
+    rows = lung.dropna(subset=["inst"])
+    grouped = rows.groupby(["inst", "sex", "time"])["event"].agg(["sum", "count"]).reset_index()
+    counts = Counts(
+        levels=("1", "2"), group=grouped["sex"].to_numpy() - 1, time=grouped["time"].to_numpy(),
+        events=grouped["sum"].to_numpy(), censored=(grouped["count"] - grouped["sum"]).to_numpy(),
+    )  # fmt: skip
+    result = logrank(counts, strata=grouped["inst"].to_numpy())
+    assert result.statistic == pytest.approx(8.52446736332, rel=1e-9)
+    assert result.p == pytest.approx(0.00350403287006, rel=1e-8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cohorts(max_groups=4))
+def test_logrank_matches_lifelines_on_patient_rows(rows):
+    counts = counts_of(rows)
+    result = logrank(counts)
+    if len(counts.levels) < 2:
+        assert result is None
+        return
+    expected = multivariate_logrank_test(rows["time"], rows["group"], rows["event"])
+    if result is None:  # fewer than two groups expected to have an event: no test (R)
+        assert expected.test_statistic == pytest.approx(0, abs=1e-9) or rows["event"].sum() == 0
+        return
+    assert result.statistic == pytest.approx(expected.test_statistic, rel=RELATIVE, abs=1e-9)
+
+
+def test_one_group_has_no_logrank():
+    assert logrank(Counts(("a",), np.array([0]), np.array([1.0]), np.array([1]), np.array([0]))) \
+        is None  # fmt: skip
+
+
+# ---- Cox ----------------------------------------------------------------------------------
+
+R_COX = {
+    # R: coxph(Surv(time, status - 1) ~ factor(sex), data = lung, ties = "efron")
+    "lung sex": ("sex", "time", [(0.588002818564, 0.423717830354, 0.815984813171,
+                                  0.00149122920488)]),
+    # ... on months, ceiling(time / 30.4375)
+    "lung sex, months": ("sex", "months", [(0.581769259333, 0.419227513131, 0.807331247363,
+                                            0.00119456653476)]),
+    # ... on years, ceiling(time / 365.25); the weighted fit on aggregated rows gives 0.627
+    "lung sex, years": ("sex", "years", [(0.570110264355, 0.410732826496, 0.791331231778,
+                                          0.000782407640322)]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", R_COX, ids=str)
+def test_cox_matches_r_coxph_efron(lung, case):
+    group, time, expected = R_COX[case]
+    ratios = hazard_ratios(lung_counts(lung, group, time))
+    for ratio, (hr, lower, upper, p) in zip(ratios, expected, strict=True):
+        assert (ratio.hr, ratio.ci_lower, ratio.ci_upper) == pytest.approx(
+            (hr, lower, upper), rel=1e-8
+        )
+        assert ratio.p == pytest.approx(p, rel=1e-6)
+
+
+def test_cox_three_levels_matches_r(lung):
+    # R: coxph(Surv(time, status - 1) ~ factor(ph.ecog), data = subset(lung, ph.ecog < 3),
+    #          ties = "efron"): HR 1.44576775993 (0.979489558252-2.13401398518),
+    #          2.49752901707 (1.608294195987-3.87842672484)
+    ratios = hazard_ratios(lung_counts(lung[lung["ecog"] < 3], "ecog"))
+    assert [r.hr for r in ratios] == pytest.approx([1.44576775993, 2.49752901707], rel=1e-8)
+    assert [r.ci_upper for r in ratios] == pytest.approx([2.13401398518, 3.87842672484], rel=1e-8)
+    assert [r.p for r in ratios] == pytest.approx([6.35040399174e-02, 4.58179134758e-05], rel=1e-6)
+
+
+def lifelines_hazard_ratios(rows: pd.DataFrame, levels: list) -> list[float]:
+    """lifelines on one row per patient, one indicator per non-reference level."""
+    design = pd.DataFrame(
+        {f"g{level}": (rows["group"] == level).astype(float) for level in levels[1:]}
+    )
+    design[["time", "event"]] = rows[["time", "event"]].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = CoxPHFitter().fit(design, "time", "event", fit_options=TIGHT)
+    return fitted.hazard_ratios_.tolist(), fitted.standard_errors_.tolist()
+
+
+@pytest.mark.parametrize("patients", [37, 5_000, 5_001, 100_000])
+def test_cox_equals_lifelines_on_patient_rows_with_month_ties(patients):
+    """Month-rounded times (hundreds of ties per month), three groups, at every size."""
+    rng = np.random.default_rng(patients)
+    group = rng.integers(0, 3, patients)
+    time = np.minimum(np.ceil(rng.exponential(20 / (1 + 0.6 * group))), 48)
+    rows = pd.DataFrame({"group": group, "time": time, "event": (rng.random(patients) < 0.7)})
+    rows["event"] = rows["event"].astype(int)
+    ratios = hazard_ratios(counts_of(rows, [0, 1, 2]))
+    expected_hr, expected_se = lifelines_hazard_ratios(rows, [0, 1, 2])
+    assert [r.hr for r in ratios] == pytest.approx(expected_hr, rel=RELATIVE)
+    assert [r.se for r in ratios] == pytest.approx(expected_se, rel=RELATIVE)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(max_groups=3))
+def test_cox_matches_lifelines_on_random_cohorts(rows):
+    counts = counts_of(rows)
+    ratios = hazard_ratios(counts)
+    events = counts.events_per_level
+    if len(counts.levels) < 2 or events[0] == 0 or not events[1:].all():
+        return  # covered by the not-estimable tests below
+    if not all(r.estimable for r in ratios):
+        return  # no finite maximum (monotone likelihood): lifelines does not converge either
+    try:
+        expected_hr, _ = lifelines_hazard_ratios(rows, sorted(rows["group"].unique()))
+    except ConvergenceError:
+        return  # lifelines fails where R finds the maximum (test_cox_all_tied_matches_r)
+    if max(abs(np.log(expected_hr))) > 10:
+        return  # lifelines ran off to infinity on a likelihood R maximises (as above)
+    assert [r.hr for r in ratios] == pytest.approx(expected_hr, rel=1e-5)
+
+
+def test_cox_all_tied_matches_r():
+    """Everyone at one time, where lifelines diverges and R finds the maximum.
+
+    R: coxph(Surv(t, e) ~ g, data.frame(g = c(rep(0, 14), 1), t = 0.5,
+    e = c(rep(0, 13), 1, 1)), ties = "efron"): coef 2.96744709781.
+    """
+    counts = Counts(("0", "1"), np.array([0, 1]), np.array([0.5, 0.5]), np.array([1, 1]),
+                    np.array([13, 0]))  # fmt: skip
+    (ratio,) = hazard_ratios(counts)
+    assert ratio.coefficient == pytest.approx(2.96744709781, rel=1e-9)
+
+
+def test_cox_level_without_events_is_not_estimable():
+    counts = Counts(
+        ("no", "yes", "rare"),
+        np.array([0, 0, 0, 1, 1, 2]),
+        np.array([1.0, 3, 5, 2, 4, 3]),
+        np.array([1, 1, 0, 1, 0, 0]),
+        np.array([0, 0, 1, 0, 1, 1]),
+    )
+    estimable, empty = hazard_ratios(counts)
+    assert estimable.estimable
+    assert not empty.estimable and empty.reason == NO_EVENTS.format(level="rare")
+    assert np.isnan(empty.hr)
+
+
+def test_cox_reference_without_events_is_not_estimable():
+    counts = Counts(("no", "yes"), np.array([0, 1]), np.array([1.0, 2]), np.array([0, 1]),
+                    np.array([3, 0]))  # fmt: skip
+    (ratio,) = hazard_ratios(counts)
+    assert ratio.reason == NO_REFERENCE_EVENTS.format(level="no")
+
+
+def test_cox_one_patient_per_group_has_no_finite_interval():
+    counts = Counts(("a", "b"), np.array([0, 1]), np.array([1.0, 2.0]), np.array([1, 1]),
+                    np.array([0, 0]))  # fmt: skip
+    (ratio,) = hazard_ratios(counts)
+    assert not ratio.estimable
+
+
+def test_cox_6mp_matches_published_r():
+    """Freireich's 6-MP trial: coxph(Surv(time, cens) ~ drug), HR 0.2076 (0.0925-0.4659)."""
+    mp = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+    mp_event = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+    placebo = [1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
+    rows = pd.DataFrame(
+        {"group": ["placebo"] * 21 + ["6-MP"] * 21, "time": np.array(placebo + mp, float),
+         "event": [1] * 21 + mp_event}
+    )  # fmt: skip
+    (ratio,) = hazard_ratios(counts_of(rows, ["placebo", "6-MP"]))
+    assert ratio.hr == pytest.approx(0.2076, abs=5e-5)
+    assert (ratio.ci_lower, ratio.ci_upper) == pytest.approx((0.0925, 0.4659), abs=5e-5)
+
+
+# ---- Wilcoxon signed-rank -----------------------------------------------------------------
+
+
+def table_of(differences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, patients = np.unique(differences, return_counts=True)
+    return values, patients
+
+
+def test_signed_rank_exact_matches_r():
+    # R: wilcox.test(y, x, paired = TRUE) (Hollander & Wolfe's depression data): V = 5,
+    # p = 0.0390625 (exact: 9 pairs, no ties)
+    x = np.array([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30])
+    y = np.array([0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29])
+    result = signed_rank(*table_of(np.round(y - x, 6)))
+    assert result.method == EXACT
+    assert result.statistic == 5
+    assert result.p == pytest.approx(0.0390625, rel=1e-12)
+
+
+def test_signed_rank_normal_with_ties_matches_r():
+    # R: wilcox.test(a, b, paired = TRUE, exact = FALSE, correct = FALSE): V = 0,
+    # p = 0.00188616745924
+    b = np.array([12, 10, 14, 9, 11, 13, 12, 15, 10, 11, 12, 9])
+    a = np.array([6, 5, 8, 4, 6, 7, 5, 9, 6, 5, 7, 4])
+    result = signed_rank(*table_of(a - b))
+    assert result.method == NORMAL
+    assert result.statistic == 0
+    assert result.p == pytest.approx(0.00188616745924, rel=1e-9)
+
+
+def test_six_pairs_cannot_reach_below_0_031():
+    result = signed_rank(np.array([1.0, 2, 3, 4, 5, 6]), np.ones(6, int))
+    assert result.p == pytest.approx(2 / 64)
+
+
+def test_all_zero_differences_have_no_test():
+    assert signed_rank(np.array([0.0]), np.array([12])) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-6, 6), min_size=1, max_size=80))
+def test_signed_rank_matches_scipy_on_patient_rows(differences):
+    differences = np.array(differences, float)
+    result = signed_rank(*table_of(differences))
+    if not (differences != 0).any():
+        assert result is None
+        return
+    nonzero = differences[differences != 0]
+    tied = len(np.unique(np.abs(nonzero))) < len(nonzero)
+    method = "exact" if len(nonzero) <= 50 and not tied else "approx"
+    expected = stats.wilcoxon(differences, zero_method="wilcox", correction=False, method=method)
+    assert result.method == (EXACT if method == "exact" else NORMAL)
+    assert result.p == pytest.approx(expected.pvalue, rel=1e-9)
+    positive = result.statistic
+    negative = len(nonzero) * (len(nonzero) + 1) / 2 - positive
+    assert min(positive, negative) == pytest.approx(expected.statistic)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(-50, 50, allow_nan=False).filter(lambda x: abs(x) > 1e-6),
+                min_size=1, max_size=50, unique=True))  # fmt: skip
+def test_signed_rank_exact_matches_scipy_without_ties(differences):
+    differences = np.array(differences)
+    if len(np.unique(np.abs(differences))) < len(differences):
+        return
+    result = signed_rank(differences, np.ones(len(differences), int))
+    expected = stats.wilcoxon(differences, method="exact")
+    assert result.method == EXACT
+    assert result.p == pytest.approx(expected.pvalue, rel=1e-9)
