@@ -1,28 +1,25 @@
-"""``python -m analytics``: build the demo cohort, print reports, print the data dictionary.
+"""``python -m analytics``: cohort files, reports, decks and the benchmark.
 
 Every failure the user can cause (a missing file, a bad filter) ends with one
-line on stderr and a non-zero exit, never a traceback.
+line on stderr and a non-zero exit, never a traceback. Each command imports what
+it needs when it runs, so ``report`` does not pay for python-pptx, openpyxl, plotly
+or the benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 import duckdb
 
 from analytics.cohort.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
-from analytics.cohort.demo import build_demo
-from analytics.cohort.dictionary import dictionary_markdown
-from analytics.cohort.importer import Problem, ValidationError, import_registry
-from analytics.cohort.synth import synthesize
-from analytics.cohort.upgrade import upgrade
 from analytics.filters import FilterError, parse_pairs
-from analytics.glossary import DEFAULT_MONTHS, GROUPINGS, POPULATIONS
-from analytics.present.render import ExportUnavailable
-from analytics.present.report import build_report, render_text
+from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS
+from analytics.rules import DEFAULT_MONTHS
 
 EXIT_ERROR = 1
 
@@ -32,9 +29,40 @@ def _months(text: str) -> tuple[float, ...]:
         months = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected months like 6,12,24,36") from None
-    if not months or any(m < 0 for m in months):
+    if not months or not all(math.isfinite(m) and m >= 0 for m in months):
         raise argparse.ArgumentTypeError(f"{text!r}: expected months >= 0 like 6,12,24,36")
     return months
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least 1")
+    return value
+
+
+def _view_arguments() -> argparse.ArgumentParser:
+    """--db, --where and --by: the view a report or a deck shows, the same for both."""
+    view = argparse.ArgumentParser(add_help=False)
+    view.add_argument(
+        "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
+    )
+    view.add_argument(
+        "--population", choices=list(POPULATIONS), default=None,
+        help="technical_success (default) or all enrolled",
+    )  # fmt: skip
+    view.add_argument(
+        "--where", action="append", default=[], metavar="COL=VALUE",
+        help="filter, repeatable: lesion_side=left, thrombophilia=yes, segments=CIV,EIV, "
+        "segment_match=all, age_min=60, sex=F, center=...",
+    )  # fmt: skip
+    view.add_argument(
+        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
+    )
+    return view
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Outcomes of iliofemoral venous stenting: cohort files and reports.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    view = _view_arguments()
 
     demo = commands.add_parser(
         "build-demo",
@@ -56,23 +85,9 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
+        parents=[view],
         help="print the outcome report for a filter",
         description="Patency (Kaplan-Meier), clinical change and safety for a filtered cohort.",
-    )
-    report.add_argument(
-        "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
-    )
-    report.add_argument(
-        "--population", choices=list(POPULATIONS), default=None,
-        help="technical_success (default) or all enrolled",
-    )  # fmt: skip
-    report.add_argument(
-        "--where", action="append", default=[], metavar="COL=VALUE",
-        help="filter, repeatable: lesion_side=left, thrombophilia=yes, segments=CIV,EIV, "
-        "segment_match=all, age_min=60, sex=F, center=...",
-    )  # fmt: skip
-    report.add_argument(
-        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
     )
     report.add_argument(
         "--at", type=_months, default=DEFAULT_MONTHS, metavar="M1,M2,...",
@@ -94,21 +109,18 @@ def _parser() -> argparse.ArgumentParser:
 
     deck = commands.add_parser(
         "deck",
+        parents=[view],
         help="write a PowerPoint deck of a view",
         description="A .pptx deck of the filtered cohort: title slide with cohort, provenance, "
-        "filter and n; patency, CEAP, Villalta and PTS, safety and subgroup slides with the chart "
-        "and key numbers; Table 1 as an editable table; estimates and tests in the speaker notes. "
-        "Needs Debian's chromium to draw the charts.",
+        "filter and n; patency (and, with --by, the --endpoint compared by group), CEAP, "
+        "Villalta and PTS, safety and subgroup slides with the chart and key numbers; Table 1 "
+        "as an editable table; estimates and tests in the speaker notes. Needs Debian's "
+        "chromium to draw the charts.",
     )
     deck.add_argument(
-        "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
-    )
-    deck.add_argument(
-        "--where", action="append", default=[], metavar="COL=VALUE", help="filter, repeatable"
-    )
-    deck.add_argument(
-        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
-    )
+        "--endpoint", choices=list(ENDPOINTS), default="primary",
+        help="endpoint compared with --by and shown by subgroup (default primary)",
+    )  # fmt: skip
     deck.add_argument(
         "--privacy", type=int, default=None, metavar="K", help="show counts below K as <K"
     )
@@ -137,19 +149,19 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser(
         "bench",
-        help="time every operation and page on a registry",
-        description="Median milliseconds of each operation and of everything each page "
+        help="time every view and the report process on a registry (tools/bench.py)",
+        description="Median milliseconds of every view a page, the report or the deck "
         "computes, on a synthetic registry of --patients (written to a temporary folder) or "
-        "on --db, for this path and for the naive one (patient rows into pandas), with their "
-        "ratio and peak memory; then the whole report process here and on the demo.",
+        "on --db and on the demo, against the naive way (patient rows into lifelines and SciPy) "
+        "with whether they agree; peak memory; then the whole report process on both.",
     )
     bench.add_argument(
-        "--patients", type=int, default=1_000_000, help="registry size (default 1000000)"
+        "--patients", type=_positive, default=1_000_000, help="registry size (default 1000000)"
     )
     bench.add_argument("--db", type=Path, default=None, help="bench this cohort file instead")
-    bench.add_argument("--runs", type=int, default=7, help="runs per operation (default 7)")
+    bench.add_argument("--runs", type=_positive, default=7, help="runs per view (default 7)")
     bench.add_argument(
-        "--naive-runs", type=int, default=3, help="runs of the naive path (default 3)"
+        "--naive-runs", type=_positive, default=3, help="runs of the naive way (default 3)"
     )
 
     template = commands.add_parser(
@@ -168,39 +180,79 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report(args: argparse.Namespace) -> str:
+def _filter(args: argparse.Namespace):
     pairs = list(args.where)
     if args.population:
         pairs.append(f"population={args.population}")
-    cohort_filter = parse_pairs(pairs)
+    return parse_pairs(pairs)
+
+
+def _report(args: argparse.Namespace) -> str:
+    from analytics.present.report import report_json, report_text
+    from analytics.views import report_view
+
+    cohort_filter = _filter(args)
     with open_cohort(args.db or default_db_path()) as con:
-        report = build_report(con, cohort_filter, by=args.by, months=args.at)
-    return json.dumps(report, indent=2) if args.json else render_text(report)
+        view = report_view(con, cohort_filter, by=args.by, months=args.at)
+    return json.dumps(report_json(view), indent=2) if args.json else report_text(view)
 
 
-# Commands whose modules load python-pptx, openpyxl or the benchmark's naive path import
-# them when run: every other command, `report` first, starts 0.6-0.9 s sooner.
 def _deck(args: argparse.Namespace) -> None:
-    from analytics.present.deck import View, build_deck
+    from analytics.present.deck import build_deck
+    from analytics.views import deck_view
 
-    view = View(parse_pairs(list(args.where)), by=args.by, k=args.privacy)
+    cohort_filter = _filter(args)
     with open_cohort(args.db or default_db_path()) as con:
-        args.out.write_bytes(build_deck(con, view))
+        view = deck_view(con, cohort_filter, by=args.by, endpoint=args.endpoint)
+    args.out.write_bytes(build_deck(view, args.privacy))
 
 
-def _template(args: argparse.Namespace) -> None:
-    from analytics.cohort.template import template_workbook
+def _import(args: argparse.Namespace) -> Path:
+    from analytics.cohort.importer import import_registry
 
-    args.out.write_bytes(template_workbook())
-
-
-def _bench(args: argparse.Namespace) -> None:
-    from tools.bench import bench
-
-    bench(args.patients, args.db, args.runs, args.naive_runs)
+    metadata = {"name": args.name} if args.name else None
+    return import_registry(args.source, args.out, metadata=metadata)
 
 
-def format_problem(problem: Problem) -> str:
+def _run(args: argparse.Namespace) -> None:
+    """The command's work and its one line of output."""
+    if args.command == "build-demo":
+        from analytics.cohort.demo import build_demo
+
+        print(f"built the demo cohort (reconstructed, not patient data) at {build_demo(args.out)}")
+    elif args.command == "report":
+        sys.stdout.write(_report(args).rstrip("\n") + "\n")
+    elif args.command == "import":
+        print(f"imported {args.source} into {_import(args)}")
+    elif args.command == "deck":
+        _deck(args)
+        print(f"wrote the deck {args.out}")
+    elif args.command == "synth":
+        from analytics.cohort.synth import synthesize
+
+        out = synthesize(args.out, args.patients, args.centers, args.seed)
+        print(f"wrote a synthetic registry of {args.patients} patients to {out}")
+    elif args.command == "upgrade":
+        from analytics.cohort.upgrade import upgrade
+
+        done = upgrade(args.path)
+        print(f"upgraded {args.path}" if done else f"{args.path} is already up to date")
+    elif args.command == "bench":
+        from tools.bench import bench  # the one import of a development tool, when asked for
+
+        bench(args.patients, args.db, args.runs, args.naive_runs)
+    elif args.command == "template":
+        from analytics.cohort.template import template_workbook
+
+        args.out.write_bytes(template_workbook())
+        print(f"wrote the registry template {args.out}")
+    elif args.command == "dictionary":
+        from analytics.cohort.dictionary import dictionary_markdown
+
+        sys.stdout.write(dictionary_markdown())
+
+
+def format_problem(problem) -> str:
     """One line a data manager can act on: where, what was found, which rule."""
     where = problem.file
     if problem.row is not None:
@@ -213,33 +265,12 @@ def format_problem(problem: Problem) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; return the process exit code."""
+    from analytics.cohort.importer import ValidationError
+    from analytics.present.render import ExportUnavailable
+
     args = _parser().parse_args(argv)
     try:
-        if args.command == "build-demo":
-            out = build_demo(args.out)
-            print(f"built the demo cohort (reconstructed, not patient data) at {out}")
-        elif args.command == "report":
-            sys.stdout.write(_report(args).rstrip("\n") + "\n")
-        elif args.command == "import":
-            metadata = {"name": args.name} if args.name else None
-            out = import_registry(args.source, args.out, metadata=metadata)
-            print(f"imported {args.source} into {out}")
-        elif args.command == "deck":
-            _deck(args)
-            print(f"wrote the deck {args.out}")
-        elif args.command == "synth":
-            out = synthesize(args.out, args.patients, args.centers, args.seed)
-            print(f"wrote a synthetic registry of {args.patients} patients to {out}")
-        elif args.command == "upgrade":
-            done = upgrade(args.path)
-            print(f"upgraded {args.path}" if done else f"{args.path} is already up to date")
-        elif args.command == "bench":
-            _bench(args)
-        elif args.command == "template":
-            _template(args)
-            print(f"wrote the registry template {args.out}")
-        elif args.command == "dictionary":
-            sys.stdout.write(dictionary_markdown())
+        _run(args)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         for problem in exc.problems:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS, SEXES, SIDES
+from analytics.glossary import (
+    FALSE_WORDS,
+    POPULATIONS,
+    RISK_FACTORS,
+    SEGMENTS,
+    SEXES,
+    SIDES,
+    TRUE_WORDS,
+)
 
 SEGMENT_LABELS = tuple(SEGMENTS.values())  # IVC, CIV, EIV, CFV: central to peripheral
 SEGMENT_COLUMNS = {label: column for column, label in SEGMENTS.items()}
@@ -23,13 +31,12 @@ SEGMENT_PATTERNS = tuple(
     for start in range(len(SEGMENT_LABELS))
     for stop in range(start + 1, len(SEGMENT_LABELS) + 1)
 )
-PATTERN_SQL = (
-    "concat_ws('+', "
-    + ", ".join(f"CASE WHEN {column} THEN '{label}' END" for column, label in SEGMENTS.items())
-    + ")"
+# A lesion's segments as a bit mask (IVC 1, CIV 2, EIV 4, CFV 8), and each mask's pattern.
+SEGMENT_MASK_SQL = " + ".join(f"{2**i} * {column}::INT" for i, column in enumerate(SEGMENTS))
+SEGMENT_PATTERN_OF_MASK = tuple(
+    "+".join(label for i, label in enumerate(SEGMENT_LABELS) if mask >> i & 1)
+    for mask in range(2 ** len(SEGMENT_LABELS))
 )
-TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
-FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 MATCH_MODES = ("any", "all")
 
 
@@ -210,7 +217,10 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
             "(" + joiner.join(SEGMENT_COLUMNS[s] for s in cohort_filter.segments) + ")"
         )
     if cohort_filter.segment_pattern is not None:
-        bind(f"{PATTERN_SQL} = ?", cohort_filter.segment_pattern)
+        bind(
+            f"({SEGMENT_MASK_SQL}) = ?",
+            SEGMENT_PATTERN_OF_MASK.index(cohort_filter.segment_pattern),
+        )
     for column, wanted in cohort_filter.risk_factors:
         if column not in RISK_FACTORS:
             raise FilterError(f"{column}: not a risk factor")
@@ -227,13 +237,3 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
         bind("center = ?", cohort_filter.center)
     where = " AND ".join(conditions) or "true"
     return f"SELECT * FROM {SUMMARY_TABLE} WHERE {where}", params
-
-
-def describe(cohort_filter: CohortFilter) -> str:
-    """The filter in one line, for chart captions, slides and reports."""
-    params = to_params(cohort_filter)
-    population = (
-        "all enrolled" if params.pop("population", None) == "all" else "technical successes"
-    )
-    conditions = ", ".join(f"{key}={value}" for key, value in params.items())
-    return f"{population}; {conditions}" if conditions else f"{population}; no filter"

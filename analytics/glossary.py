@@ -1,22 +1,23 @@
-"""Every clinical definition, label and threshold, written once.
+"""Every clinical definition and label, written once.
 
-Pages, figures, tables, the report and the tests all take their words and
-constants from here, so a term means the same on every screen and export.
+Pages, figures, tables, the report and the tests take their words from here, so a
+term means the same on every screen and export. Numbers live in analytics.rules;
+a label that quotes one is built from it.
 """
 
 from __future__ import annotations
 
-# Thresholds with clinical meaning.
-PTS_VILLALTA_THRESHOLD = 5  # Villalta >= 5 (or an active ulcer) is post-thrombotic syndrome
-ACTIVE_ULCER_CEAP = 6  # CEAP C6: active venous ulcer
-SEVERITY_SCORE_OFFSET = 2  # the paper's clinical severity score is the CEAP class minus 2
-SE_UNRELIABLE = 0.10  # reporting standards: a KM estimate with SE above 10% is unreliable
-EARLY_EVENT_MONTHS = 30 / 30.4375  # 30 days, in months of 365.25/12 days
-MONTHS_PER_YEAR = 12
-DEFAULT_MONTHS = (6, 12, 24, 36)
-RISK_TABLE_MONTHS = (0, 6, 12, 24, 36)
-UNSTABLE_MIN_PATIENTS = 10
-UNSTABLE_MIN_EVENTS = 5
+from analytics.rules import (
+    PTS_MODERATE_VILLALTA,
+    PTS_SEVERE_VILLALTA,
+    PTS_VILLALTA_THRESHOLD,
+    REFLUX_SECONDS,
+    SE_UNRELIABLE,
+    SEVERITY_SCORE_OFFSET,
+    UNSTABLE_MIN_EVENTS,
+    UNSTABLE_MIN_PATIENTS,
+    VILLALTA_MAX,
+)
 
 ENDPOINTS = {
     "primary": "Primary patency",
@@ -51,6 +52,11 @@ POPULATIONS = {
 }
 SIDES = {"left": "Left", "right": "Right"}
 SEXES = {"F": "Female", "M": "Male"}
+YES, NO = "yes", "no"  # the raw values of a yes/no group, in SQL, JSON and links
+TRUE_WORDS = frozenset({"true", "yes", "1", "y"})  # what a yes/no field accepts, any case
+FALSE_WORDS = frozenset({"false", "no", "0", "n"})
+YES_NO = {NO: "No", YES: "Yes"}  # how they show
+ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",
@@ -59,15 +65,6 @@ SAFETY_EVENTS = {
     "pulmonary_embolism": "Pulmonary embolism",
     "death": "Death",
 }
-EVENT_LABELS = {
-    **SAFETY_EVENTS,
-    "restenosis": "Restenosis >= 50%",
-    "occlusion": "Occlusion",
-    "reintervention": "Reintervention",
-    "patency_restored": "Patency restored",
-    "ulcer_healed": "Ulcer healed",
-}
-
 CEAP_CLASSES = {
     0: "C0 no visible signs",
     1: "C1 telangiectasia or reticular veins",
@@ -79,13 +76,21 @@ CEAP_CLASSES = {
 }
 PTS_SEVERITY = ("none", "mild", "moderate", "severe")
 PTS_SEVERITY_LABELS = {
-    "none": "None (Villalta 0-4)",
-    "mild": "Mild (5-9)",
-    "moderate": "Moderate (10-14)",
-    "severe": "Severe (>= 15 or ulcer)",
+    "none": f"None (Villalta 0-{PTS_VILLALTA_THRESHOLD - 1})",
+    "mild": f"Mild ({PTS_VILLALTA_THRESHOLD}-{PTS_MODERATE_VILLALTA - 1})",
+    "moderate": f"Moderate ({PTS_MODERATE_VILLALTA}-{PTS_SEVERE_VILLALTA - 1})",
+    "severe": f"Severe (≥ {PTS_SEVERE_VILLALTA} or ulcer)",
 }
+REFLUX = f"Reflux ≥ {REFLUX_SECONDS} s"
+PTS = f"PTS (Villalta ≥ {PTS_VILLALTA_THRESHOLD} or ulcer)"
+SEVERITY_SCORE = f"Clinical severity score (CEAP C - {SEVERITY_SCORE_OFFSET})"
+VILLALTA = "Villalta score"
+CEAP = "CEAP clinical class"
+UNRELIABLE = f"SE > {round(100 * SE_UNRELIABLE)}%"
+RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
+UNSTABLE = f"< {UNSTABLE_MIN_PATIENTS} patients or < {UNSTABLE_MIN_EVENTS} events"
 
-# Columns a subgroup split may use: key -> label. Booleans show as yes/no.
+# Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
 GROUPINGS = {
     "lesion_side": "Lesion side",
     "sex": "Sex",
@@ -98,6 +103,8 @@ GROUPINGS = {
     "center": "Centre",
     "technical_success": "Technical success",
 }
+# How a group's raw value shows, where it differs from the value itself.
+LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}
 
 DEFINITIONS = {
     "CEAP": (
@@ -107,18 +114,24 @@ DEFINITIONS = {
         "C5 is not expected by the definition; the source paper reports it and we reproduce it."
     ),
     "Clinical severity score": (
-        "The source paper's score: CEAP class minus 2 (C3 = 1, C4 = 2, C5 = 3, C6 = 4)."
+        f"The source paper's score: CEAP class minus {SEVERITY_SCORE_OFFSET} (C3 = 1, C4 = 2, "
+        "C5 = 3, C6 = 4)."
     ),
     "Villalta": (
         "Villalta scale: 5 symptoms (pain, cramps, heaviness, paraesthesia, pruritus) and "
         "6 signs (pretibial oedema, induration, hyperpigmentation, redness, venous ectasia, "
-        "pain on calf compression), each 0-3; total 0-33."
+        f"pain on calf compression), each 0-3; total 0-{VILLALTA_MAX}."
     ),
     "PTS": (
-        "Post-thrombotic syndrome: Villalta 5 or more, or an active venous ulcer. Severity: "
-        "none 0-4, mild 5-9, moderate 10-14, severe 15 or more or an ulcer."
+        f"Post-thrombotic syndrome: Villalta {PTS_VILLALTA_THRESHOLD} or more, or an active "
+        f"venous ulcer. Severity: none 0-{PTS_VILLALTA_THRESHOLD - 1}, mild "
+        f"{PTS_VILLALTA_THRESHOLD}-{PTS_MODERATE_VILLALTA - 1}, moderate "
+        f"{PTS_MODERATE_VILLALTA}-{PTS_SEVERE_VILLALTA - 1}, severe {PTS_SEVERE_VILLALTA} or "
+        "more or an ulcer."
     ),
-    "Reflux": "Valvular incompetence: reflux lasting 0.5 s or longer on duplex ultrasound.",
+    "Reflux": (
+        f"Valvular incompetence: reflux lasting {REFLUX_SECONDS} s or longer on duplex ultrasound."
+    ),
     "Primary patency": (
         "Uninterrupted patency with no procedure on the treated segment; lost at the first "
         "restenosis of 50% or more, occlusion or reintervention."
@@ -139,22 +152,27 @@ DEFINITIONS = {
     "Kaplan-Meier": (
         "Kaplan-Meier estimate with a 95% confidence interval on the log(-log) scale (as R "
         "conf.type='log-log' and SAS) and Greenwood's standard error; censored at the last "
-        "follow-up, and at death for patency. An estimate whose standard error exceeds 10% "
-        "is unreliable (reporting standards) and is flagged."
+        f"follow-up, and at death for patency. An estimate whose standard error exceeds "
+        f"{round(100 * SE_UNRELIABLE)}% is unreliable (reporting standards) and is flagged."
     ),
     "Number at risk": (
-        "Patients still followed and free of the endpoint at that month (time >= month); "
-        "cumulative events and censored are counted up to and including that month."
+        "KMunicate's table: at risk at a month are the patients still followed and free of the "
+        "endpoint at that month (time ≥ month, R's n.risk); events and censored are the patients "
+        "whose event or censoring came before that month, so the three add up to the curve's "
+        "patients."
     ),
     "Log-rank test": "Compares whole survival curves between groups (chi-square, k-1 df).",
     "Hazard ratio": (
-        "Cox proportional-hazards model (Efron ties): the hazard in a group relative to the "
-        "reference group, with its 95% confidence interval. Not estimable when a group has no "
-        "events."
+        "Cox proportional-hazards model with Efron's correction for tied times, counted over "
+        "patients (as SAS PROC PHREG with FREQ; equal to R's coxph on one row per patient): "
+        "the hazard in a group relative to the reference group, with its 95% confidence "
+        "interval and Wald p. Not estimable when a group has no events."
     ),
     "Wilcoxon signed-rank test": (
-        "Paired test of scores before vs after within patients: normal approximation with tie "
-        "correction, zero differences dropped (as SPSS, used by the source paper)."
+        "Paired test of scores before vs after within patients, zero differences dropped (as "
+        "SPSS, used by the source paper): exact with at most 50 non-zero differences and no "
+        "ties, otherwise the normal approximation with tie correction and no continuity "
+        "correction."
     ),
     "McNemar test": (
         "Paired test of a yes/no outcome before vs after: exact binomial test on the discordant "
@@ -185,8 +203,3 @@ DEMO_NOTICE = (
     "Demo cohort reconstructed from the published aggregates of a 37-patient series; "
     "not patient data. Details the paper does not publish are invented."
 )
-
-
-def boolean_label(value: bool) -> str:
-    """How a boolean group shows in tables, charts and JSON."""
-    return "yes" if value else "no"

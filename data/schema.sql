@@ -1,4 +1,4 @@
--- Cohort file format, schema version 1.
+-- The cohort file format (its version: SCHEMA_VERSION in analytics/cohort/db.py).
 -- One DuckDB file per cohort: patients, their assessments, their events, and
 -- provenance. The COMMENT lines are the data dictionary (docs/data-dictionary.md
 -- is generated from them), so a column's meaning is written exactly once.

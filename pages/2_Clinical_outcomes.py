@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS
+from analytics.glossary import DEFINITIONS, REFLUX
 from analytics.present.figures import clinical as figures
 from analytics.present.tables import ceap_shift_table, table3
 from ui import data
-from ui.export import show_chart, show_table
 from ui.page import require_patients, start_page
+from ui.show import show_chart, show_table
 
 context = start_page("Clinical outcomes")
 require_patients(context)
-change = data.clinical_change(context.key, context.cohort_filter)
-k = context.privacy_k
+change = data.clinical(context.key, context.cohort_filter)
+k, chart = context.privacy_k, context.chart
 
 st.caption(
     "Each limb is compared with itself: the assessment before the procedure against its last "
@@ -29,29 +29,32 @@ if context.is_demo:
     )
 sankey, bars = st.columns(2)
 with sankey:
-    show_chart(figures.ceap_sankey(change.ceap_shift, k), "ceap-shift-sankey")
+    show_chart(figures.ceap_sankey(change.ceap_shift, k), "ceap-shift-sankey", chart)
 with bars:
-    show_chart(figures.ceap_bars(change.ceap_shift, change.severity_score, k), "ceap-classes")
+    show_chart(
+        figures.ceap_bars(change.ceap_shift, change.severity_score, k), "ceap-classes", chart
+    )
 matrix, _ = st.columns([2, 1])
 with matrix:
     st.markdown("**Shift matrix** (limbs; rows before, columns at the last visit)")
-    show_chart(figures.shift_heatmap(change.ceap_shift, k), "ceap-shift-matrix")
-    show_table(ceap_shift_table(change.ceap_shift), "CEAP shift matrix", hide_index=False)
+    show_chart(figures.shift_heatmap(change.ceap_shift, k), "ceap-shift-matrix", chart)
+    show_table(ceap_shift_table(change.ceap_shift, k), "CEAP shift matrix", hide_index=False)
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])
 villalta, pts = st.columns(2)
 with villalta:
-    show_chart(figures.villalta_pairs(change.villalta_pairs, change.villalta, k), "villalta-pairs")
+    figure = figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
+    show_chart(figure, "villalta-pairs", chart)
 with pts:
-    show_chart(figures.pts_severity_bars(change.pts_severity, change.pts, k), "pts-severity")
+    show_chart(figures.pts_severity_bars(change.pts_severity, change.pts, k), "pts-severity", chart)
 
 st.subheader("Valvular incompetence", help=DEFINITIONS["Reflux"])
 reflux, _ = st.columns(2)
 with reflux:
-    show_chart(figures.yes_no_bars(change.reflux, "Reflux ≥ 0.5 s", k), "reflux")
+    show_chart(figures.yes_no_bars(change.reflux, REFLUX, k), "reflux", chart)
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
-show_table(table3(change), "table 3")
+show_table(table3(change, k), "table 3")
 with st.expander("Definitions and tests"):
     for term in ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
                  "McNemar test"):  # fmt: skip

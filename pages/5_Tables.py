@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from analytics.cohort.published import CONTRADICTIONS, SOURCE
+from analytics.cohort.published import SOURCE
 from analytics.filters import DEFAULT_FILTER
+from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
 from ui import data
-from ui.export import show_table
 from ui.page import require_patients, start_page
+from ui.show import show_table
 
 context = start_page("Tables")
 require_patients(context)
+view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
 
 st.caption("The source paper's three tables, recomputed for the patients in the current filter.")
-for name, table in data.paper_tables(context.key, context.cohort_filter).items():
+for name, table in (
+    ("Table 1", table1(view.baseline, k)),
+    ("Table 2", table2(view, k)),
+    ("Table 3", table3(view.clinical, k)),
+):
     st.subheader(name)
     show_table(table, name.lower())
 
@@ -23,9 +28,8 @@ if context.is_demo:
     st.subheader("Published vs reconstructed")
     if context.cohort_filter == DEFAULT_FILTER:
         st.caption(f"Source: {SOURCE} Denominator: the 34 technical successes.")
-        show_table(data.published_vs_reconstructed(context.key), "published vs reconstructed")
+        show_table(paper_table(data.paper(context.key)), "published vs reconstructed")
     else:
         st.caption("Reset the filters to compare the whole demo cohort with the paper.")
     st.subheader("Where the paper contradicts itself")
-    contradictions = pd.DataFrame(CONTRADICTIONS, columns=["What", "Contradiction", "Rule applied"])
-    show_table(contradictions, "contradictions")
+    show_table(contradictions_table(), "contradictions")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.cohort.dictionary import DICTIONARY_TABLES, data_dictionary, table_descriptions
-from analytics.cohort.template import template_workbook
+from analytics.cohort.dictionary import DICTIONARY_TABLES
 from analytics.glossary import DEFINITIONS
-from ui import cohorts
-from ui.export import show_table
+from ui import cohorts, data
 from ui.page import start_page
+from ui.show import show_table
+from ui.text import plain
 
 PROVENANCE = {
     "name": "Name",
@@ -36,7 +36,7 @@ def import_section() -> None:
         "nothing is imported until the file is clean."
     )
     st.download_button(
-        "Download the template workbook (.xlsx)", template_workbook(),
+        "Download the template workbook (.xlsx)", data.template(),
         file_name="registry-template.xlsx", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )  # fmt: skip
@@ -61,10 +61,11 @@ def import_section() -> None:
 st.subheader("Provenance")
 for key, label in PROVENANCE.items():
     if key in context.meta:
-        st.markdown(f"**{label}:** {context.meta[key]}")
+        st.markdown(f"**{label}:** {plain(context.meta[key])}")
 if "not_published" in context.meta:
     st.markdown("**Invented, not published by the source paper:**")
-    st.markdown("\n".join(f"- {item.strip()}" for item in context.meta["not_published"].split(";")))
+    items = context.meta["not_published"].split(";")
+    st.markdown("\n".join(f"- {plain(item.strip())}" for item in items))
 st.caption(
     "No screen or export of this dashboard shows a patient identifier or a date of a patient."
 )
@@ -73,7 +74,7 @@ import_section()
 
 st.subheader("Data dictionary")
 st.caption("The cohort file format; a department's registry is imported in this format.")
-dictionary, descriptions = data_dictionary(), table_descriptions()
+dictionary, descriptions = data.dictionary()
 for table in DICTIONARY_TABLES:
     st.markdown(f"**`{table}`**: {descriptions.get(table, '')}")
     rows = dictionary[dictionary["table"] == table].drop(columns="table")

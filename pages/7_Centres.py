@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
-from analytics.glossary import DEFAULT_MONTHS, DEFINITIONS
+from analytics.glossary import DEFINITIONS
+from analytics.present import format as fmt
 from analytics.present.figures.centres import funnel_plot
-from analytics.present.privacy import count_text
-from analytics.stats.funnel import centres_display
-from ui import data
-from ui.export import show_chart, show_table
+from analytics.present.tables import centres_display
+from ui import data, state
 from ui.page import require_patients, start_page
-from ui.url import choice, seed, write
+from ui.show import show_chart, show_table
+from ui.text import plain
 
 SYNTH_COMMAND = "python -m analytics synth --patients 100000 --out registry.duckdb"
 
@@ -21,23 +19,20 @@ context = start_page("Centres")
 require_patients(context)
 k = context.privacy_k
 
-seed("month", choice([str(m) for m in DEFAULT_MONTHS]))
 month_column, _ = st.columns([2, 6])
-month = month_column.selectbox(
-    "Primary patency at month", [str(m) for m in DEFAULT_MONTHS], index=1, key="month"
-)
-write({"month": None if month == "12" else month})
-
-comparison = data.centre_patency(context.key, context.cohort_filter, float(month))
+month = float(state.draw("month", month_column, label="Primary patency at month"))
+comparison = data.centre_comparison(context.key, context.cohort_filter, month)
 centres = comparison.centres
-pooled = "not estimable" if math.isnan(comparison.pooled) else f"{100 * comparison.pooled:.1f}%"
+pooled = fmt.percent(comparison.pooled)
+without = comparison.patients_without_centre
 st.caption(
-    f"{count_text(comparison.patients, k)} patients in {len(centres)} centre(s); pooled primary "
-    f"patency at {month} months {pooled} (Kaplan-Meier, every patient in the filter)."
+    f"{fmt.count(comparison.patients, k)} patients in {fmt.count(len(centres))} centre(s); "
+    f"pooled primary patency at {fmt.months(month)} months {pooled} (Kaplan-Meier, every "
+    "patient in the filter)."
     + (
-        f" {count_text(comparison.patients_without_centre, k)} patients have no centre recorded: "
-        "they count in the pooled estimate, not in any centre."
-        if comparison.patients_without_centre
+        f" {fmt.count(without, k)} patients have no centre recorded: they count in the pooled "
+        "estimate, not in any centre."
+        if without
         else ""
     )
 )
@@ -47,7 +42,7 @@ if len(centres) < 2:
         message = "The Centre filter keeps one centre: clear it in the sidebar to compare centres."
     else:
         found = (
-            f"This cohort has one centre ({centres['centre'].iloc[0]})"
+            f"This cohort has one centre ({plain(centres['centre'].iloc[0])})"
             if len(centres) == 1
             else "No patient in this cohort has a centre recorded"
         )
@@ -58,34 +53,35 @@ if len(centres) < 2:
         )
     st.info(message, icon=":material/info:")
 else:
-    show_chart(funnel_plot(comparison, k), "centres-funnel")
+    show_chart(funnel_plot(comparison, k), "centres-funnel", context.chart)
     st.caption(
-        f"Each point is a centre: its Kaplan-Meier primary patency at {month} months against its "
-        "number of patients. Dashed and dotted curves are the 95% and 99.8% control limits "
-        "around the pooled estimate; about 1 centre in 20 falls outside the 95% limits by chance "
-        "alone. Censoring makes these binomial limits approximate."
+        f"Each point is a centre: its Kaplan-Meier primary patency at {fmt.months(month)} months "
+        "against its number of patients. Dashed and dotted curves are the 95% and 99.8% control "
+        "limits around the pooled estimate; about 1 centre in 20 falls outside the 95% limits by "
+        "chance alone. Censoring makes these binomial limits approximate."
     )
     st.subheader("Outlying centres")
     if comparison.outliers.empty:
         st.caption("No centre lies outside the 95% control limits.")
     else:
         st.caption("Outside the 95% limits, the farthest out first (99.8% outliers lead).")
-        show_table(centres_display(comparison.outliers), "outlying centres")
+        show_table(centres_display(comparison, comparison.outliers, k), "outlying centres")
 
 if not centres.empty:
     st.subheader("All centres")
-    show_table(centres_display(centres), "centres")
+    show_table(centres_display(comparison, centres, k), "centres")
 if not comparison.not_estimable.empty:
+    names = ", ".join(plain(c) for c in comparison.not_estimable["centre"])
     st.caption(
-        f"Not plotted: {', '.join(comparison.not_estimable['centre'])} (no estimate at {month} "
-        "months; the reason is in the Position column)."
+        f"Not plotted: {names} (no estimate at {fmt.months(month)} months; the reason is in the "
+        "Position column)."
     )
 with st.expander("Definitions"):
     for term in ("Funnel plot", "Control limits", "Primary patency", "Kaplan-Meier"):
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")
     st.markdown(
         "**Patients** are those each centre contributes to the analysis (the size axis); "
-        "**Events** are losses of primary patency up to the month; **At risk** are patients "
+        "**Events** are losses of primary patency before the month; **At risk** are patients "
         "still followed and patent at the month. The **z-score** is (estimate - pooled) / "
         "sqrt(pooled (1 - pooled) / patients)."
     )

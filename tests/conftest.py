@@ -109,6 +109,13 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
+def unescaped(markdown: str) -> str:
+    """The text a reader sees of Markdown that ui.text.plain escaped."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def plotly_figures(at) -> list[dict]:
     """The plotly figures an AppTest run drew, as plotly JSON dicts."""
     import json

@@ -25,10 +25,10 @@ from analytics.cohort.importer import (
     problems_frame,
 )
 from analytics.present.privacy import IDENTIFYING_COLUMNS
-from ui.url import url_value, write
+from ui.state import COHORT, add_notice, url_text
 
 DEFAULT = "default"
-KEY = "cohort"
+KEY = COHORT
 SEEDED_KEY = "_cohort_seeded"
 NEXT_KEY = "_cohort_next"  # a choice made after the selector was drawn, applied next run
 
@@ -48,14 +48,15 @@ def active_path() -> Path:
     choices = available()
     if SEEDED_KEY not in st.session_state:
         st.session_state[SEEDED_KEY] = True
-        named = url_value(KEY)
+        named = url_text(KEY)
         if named in choices:
             st.session_state[KEY] = named
+        elif named is not None:
+            add_notice(f"{KEY}={named!r}: no such cohort here; showing the default cohort")
     name = st.session_state.pop(NEXT_KEY, None) or st.session_state.get(KEY, DEFAULT)
     if name not in choices:
         name = DEFAULT
     st.session_state[KEY] = name  # re-set each run, so the choice survives a page switch
-    write({KEY: None if name == DEFAULT else name})
     return choices[name]
 
 

@@ -1,9 +1,11 @@
-"""The cohort connection and every cached computation the pages ask for.
+"""The cohort connection and every cached view the pages ask for.
 
-One read-only connection per cohort file is cached for the process; each script
-run gets its own cursor from it (a DuckDB connection must not be shared across
-threads). Results are cached by plain, hashable arguments: the file's identity
-(path and modification time, so a replaced file is recomputed) and the filter.
+One read-only connection per cohort file is cached for the process; each script run
+gets its own cursor from it (a DuckDB connection must not be shared across threads).
+Each view (analytics.views) is cached by plain, hashable arguments: the file's
+identity (path and modification time, so a replaced file is recomputed) and the view's
+own arguments, so a page computes its view once per filter and every other page or
+session asking for the same view gets the same result.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from analytics import views
 from analytics.cohort.db import DEFAULT_DB, CohortError, metadata, open_cohort
 from analytics.cohort.demo import build_demo
+from analytics.cohort.dictionary import data_dictionary, table_descriptions
+from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
-from analytics.glossary import PATENCY_ENDPOINTS, RISK_TABLE_MONTHS
-from analytics.present import comparison, deck, tables
-from analytics.stats import clinical, safety, survival
-from analytics.stats import funnel as centres
+from analytics.present.deck import DeckRequest, build_deck
+from analytics.stats.clinical import ClinicalChange
+from analytics.stats.funnel import CentreComparison
 
 CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]
+cached = st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 
 
 def cohort_key(path: Path) -> CohortKey:
@@ -60,112 +65,85 @@ def cursor(key: CohortKey) -> duckdb.DuckDBPyConnection:
     return _connection(*key).cursor()
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+@cached
 def cohort_metadata(key: CohortKey) -> dict[str, str]:
     return metadata(cursor(key))
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def cohort_size(key: CohortKey, cohort_filter: CohortFilter) -> tuple[int, float]:
-    return safety.cohort_size(cursor(key), cohort_filter)
-
-
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def centers(key: CohortKey) -> list[str]:
+@cached
+def centres(key: CohortKey) -> tuple[str, ...]:
     rows = (
         cursor(key)
         .execute("SELECT DISTINCT center FROM patients WHERE center IS NOT NULL ORDER BY 1")
         .fetchall()
     )
-    return [row[0] for row in rows]
+    return tuple(row[0] for row in rows)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def event_counts(
-    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, by: str | None = None
-) -> pd.DataFrame:
-    return survival.event_counts(cursor(key), cohort_filter, endpoint, by)
+@cached
+def header(key: CohortKey, cohort_filter: CohortFilter) -> views.Header:
+    return views.header_view(cursor(key), cohort_filter)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def kaplan_meier(
-    key: CohortKey,
-    cohort_filter: CohortFilter,
-    endpoint: str,
-    by: str | None,
-    months: tuple[int, ...],
-) -> dict[str, survival.KaplanMeier]:
-    counts = survival.event_counts(cursor(key), cohort_filter, endpoint, by)
-    return survival.kaplan_meier_by_group(counts, months, by)
+@cached
+def overview(key: CohortKey, cohort_filter: CohortFilter) -> views.OverviewView:
+    return views.overview_view(cursor(key), cohort_filter)
 
 
-def patency_overall(
-    key: CohortKey, cohort_filter: CohortFilter, months: tuple[int, ...]
-) -> dict[str, survival.KaplanMeier]:
-    """The three patencies of the whole filtered cohort, keyed by endpoint."""
-    return {
-        endpoint: kaplan_meier(key, cohort_filter, endpoint, None, months)[survival.ALL_PATIENTS]
-        for endpoint in PATENCY_ENDPOINTS
-    }
+@cached
+def patency(
+    key: CohortKey, cohort_filter: CohortFilter, by: str | None, endpoint: str
+) -> views.PatencyView:
+    return views.patency_view(cursor(key), cohort_filter, by, endpoint)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def compare_groups(
-    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, by: str, months: tuple[int, ...]
-) -> survival.GroupComparison:
-    return survival.compare_groups(cursor(key), cohort_filter, endpoint, by, months)
+@cached
+def clinical(key: CohortKey, cohort_filter: CohortFilter) -> ClinicalChange:
+    return views.clinical_view(cursor(key), cohort_filter)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def clinical_change(key: CohortKey, cohort_filter: CohortFilter) -> clinical.ClinicalChange:
-    return clinical.clinical_change(cursor(key), cohort_filter)
+@cached
+def safety(key: CohortKey, cohort_filter: CohortFilter) -> views.SafetyView:
+    return views.safety_view(cursor(key), cohort_filter)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def safety_table(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
-    return safety.safety_table(cursor(key), cohort_filter)
+@cached
+def subgroups(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, month: float
+) -> views.SubgroupsView:
+    return views.subgroups_view(cursor(key), cohort_filter, endpoint, month)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def event_timeline(key: CohortKey, cohort_filter: CohortFilter) -> pd.DataFrame:
-    return safety.event_timeline(cursor(key), cohort_filter)
+@cached
+def tables(key: CohortKey, cohort_filter: CohortFilter) -> views.TablesView:
+    return views.tables_view(cursor(key), cohort_filter)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def paper_tables(key: CohortKey, cohort_filter: CohortFilter) -> dict[str, pd.DataFrame]:
-    con = cursor(key)
-    # the cached results the other pages share
-    change = clinical_change(key, cohort_filter)
-    patency = {
-        endpoint: result.estimates
-        for endpoint, result in patency_overall(key, cohort_filter, RISK_TABLE_MONTHS).items()
-    }
-    return {
-        "Table 1": tables.table1(con, cohort_filter),
-        "Table 2": tables.table2(
-            con, cohort_filter, change, patency, safety_table(key, cohort_filter)
-        ),
-        "Table 3": tables.table3(change),
-    }
+@cached
+def paper(key: CohortKey) -> views.PaperView:
+    return views.paper_view(cursor(key))
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def baseline_stats(key: CohortKey, cohort_filter: CohortFilter) -> dict:
-    return tables.baseline_stats(cursor(key), cohort_filter)
-
-
-def deck_bytes(key: CohortKey, view: deck.View) -> bytes:
-    """The view's deck; run on the download's own thread, so it takes its own cursor."""
-    return deck.build_deck(cursor(key), view)
-
-
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def published_vs_reconstructed(key: CohortKey) -> pd.DataFrame:
-    return comparison.published_vs_reconstructed(cursor(key))
-
-
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def centre_patency(
+@cached
+def centre_comparison(
     key: CohortKey, cohort_filter: CohortFilter, month: float
-) -> centres.CentreComparison:
-    return centres.centre_patency(cursor(key), cohort_filter, month)
+) -> CentreComparison:
+    return views.centres_view(cursor(key), cohort_filter, month)
+
+
+def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
+    """The view's deck; run on the download's own thread, so it takes its own cursor."""
+    view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
+    return build_deck(view, request.k)
+
+
+@st.cache_data(show_spinner=False)
+def template() -> bytes:
+    """The blank registry workbook (the same bytes for every session)."""
+    return template_workbook()
+
+
+@st.cache_data(show_spinner=False)
+def dictionary() -> tuple[pd.DataFrame, dict[str, str]]:
+    """The data dictionary and each table's description, read from the schema once."""
+    return data_dictionary(), table_descriptions()

@@ -1,4 +1,4 @@
-"""Every page starts the same way: config, cohort, navigation, filters, provenance.
+"""Every page starts the same way: config, cohort, state, navigation, filters, provenance.
 
 Pages are found by Streamlit's folder discovery (``pages/``), and every page,
 ``app.py`` included, calls :func:`start_page`, so a link opened directly at any
@@ -13,16 +13,16 @@ from functools import partial
 import streamlit as st
 
 from analytics.cohort.db import CohortError, is_reconstruction
-from analytics.filters import CohortFilter, describe, to_params
+from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE
-from analytics.present.deck import PPTX_MIME, View
-from analytics.present.privacy import count_text
+from analytics.present import format as fmt
+from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.render import CHROMIUM, INSTALL_HINT
-from ui import cohorts, presentation
-from ui.data import CohortKey, cohort_key, cohort_metadata, cohort_size, deck_bytes
-from ui.export import set_chart_context
-from ui.privacy import privacy_param, sidebar_privacy
+from ui import cohorts, data, presentation, state
+from ui.privacy import current_k
+from ui.show import ChartContext
 from ui.sidebar import sidebar_filters
+from ui.text import plain
 
 APP_TITLE = "Venous stent outcomes"
 PAGES = (
@@ -41,12 +41,13 @@ PAGES = (
 class PageContext:
     """What a page needs after the shared start: the cohort, the filter, the counts."""
 
-    key: CohortKey
+    key: data.CohortKey
     cohort_filter: CohortFilter
     n: int
     n_total: int
     meta: dict[str, str]
     privacy_k: int | None  # privacy mode: counts below k shown as "<k"
+    chart: ChartContext  # what every chart states, and whether the page presents
 
     @property
     def is_demo(self) -> bool:
@@ -60,29 +61,39 @@ def start_page(title: str) -> PageContext:
         initial_sidebar_state="collapsed" if presentation.requested() else "auto",
     )  # fmt: skip
     try:
-        key = cohort_key(cohorts.active_path())
-        meta = cohort_metadata(key)
+        key = data.cohort_key(cohorts.active_path())
+        meta = data.cohort_metadata(key)
     except CohortError as exc:
         st.title(APP_TITLE)
-        st.error(f"The cohort cannot be opened: {exc}", icon="🚫")
+        st.error(plain(f"The cohort cannot be opened: {exc}"), icon="🚫")
         st.stop()
+    state.start(state.Known(centres=data.centres(key)))
     navigation, count = st.sidebar.container(), st.sidebar.container()
-    cohort_filter = sidebar_filters(key)
-    privacy_k = sidebar_privacy()
+    for notice in state.notices():
+        st.sidebar.warning(plain(f"Ignored in the link: {notice}"), icon="⚠️")
+    cohort_filter = sidebar_filters()
+    _privacy_controls()
     presenting = presentation.sidebar_toggle()
-    _navigation(navigation, cohort_filter)
-    n, _ = cohort_size(key, cohort_filter)
-    n_total, _ = cohort_size(key, CohortFilter(population="all"))
-    shown = count_text(n, privacy_k)
-    count.markdown(f"**n = {shown} of {n_total:,} patients** match the filters")
+    k = current_k()
+    state.write_url(cohorts.cohort_param())
+    _navigation(navigation)
+    header = data.header(key, cohort_filter)
+    count.markdown(
+        f"**n = {fmt.count(header.patients, k)} of {fmt.count(header.total)} patients** "
+        "match the filters"
+    )
     _cohort_choice(meta)
-    view_caption = f"{meta.get('name', 'Cohort')} · {describe(cohort_filter)} · n = {shown}"
-    set_chart_context(view_caption, presenting)
-    _deck_button(key, View(cohort_filter, by=st.session_state.get("by"), k=privacy_k))
+    name = meta.get("name", "Cohort")
+    caption = fmt.view_caption(name, cohort_filter, header.patients, k)
+    request = DeckRequest(cohort_filter, state.value("by"), state.value("endpoint"), k)
+    _deck_button(key, request)
     st.title(title)
     if is_reconstruction(meta):
         st.info(DEMO_NOTICE, icon=":material/info:")
-    return PageContext(key, cohort_filter, n, n_total, meta, privacy_k)
+    return PageContext(
+        key, cohort_filter, header.patients, header.total, meta, k,
+        ChartContext(caption, presenting),
+    )  # fmt: skip
 
 
 def require_patients(context: PageContext) -> None:
@@ -95,12 +106,15 @@ def require_patients(context: PageContext) -> None:
         st.stop()
 
 
-def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: CohortFilter) -> None:
-    """Page links at the top of the sidebar, carrying the filter to the next page."""
-    params = {
-        **to_params(cohort_filter), **cohorts.cohort_param(), **privacy_param(),
-        **presentation.presentation_param(),
-    }  # fmt: skip
+def _privacy_controls() -> None:
+    with st.sidebar.expander("Privacy", expanded=bool(state.value("privacy"))):
+        state.draw("privacy")
+        state.draw("privacy_k")
+
+
+def _navigation(container: st.delta_generator.DeltaGenerator) -> None:
+    """Page links at the top of the sidebar, carrying the whole view to the next page."""
+    params = {**state.link_params(), **cohorts.cohort_param()}
     with container:
         st.markdown(f"### {APP_TITLE}")
         for path, label, icon in PAGES:
@@ -108,17 +122,18 @@ def _navigation(container: st.delta_generator.DeltaGenerator, cohort_filter: Coh
         st.divider()
 
 
-def _deck_button(key: CohortKey, view: View) -> None:
+def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
     """The current view as a PowerPoint deck, built when clicked (it takes seconds)."""
     if not CHROMIUM.exists():
         st.sidebar.caption(f"Deck download unavailable. {INSTALL_HINT}")
         return
     st.sidebar.download_button(
-        "Download deck (.pptx)", data=partial(deck_bytes, key, view),
+        "Download deck (.pptx)", data=partial(data.deck_bytes, key, request),
         file_name="venous-stent-outcomes.pptx", mime=PPTX_MIME, on_click="ignore",
         icon=":material/slideshow:", width="stretch",
-        help="Title slide with cohort, filter and n; patency, CEAP, Villalta/PTS, safety and "
-        "subgroup slides; Table 1 as an editable table; estimates and tests in the notes.",
+        help="Title slide with cohort, filter and n; patency (and the comparison chosen on the "
+        "Patency page), CEAP, Villalta/PTS, safety and subgroup slides; Table 1 as an editable "
+        "table; estimates and tests in the notes.",
     )  # fmt: skip
 
 
@@ -132,4 +147,5 @@ def _cohort_choice(meta: dict[str, str]) -> None:
             help="Import a registry on the Data page.",
         )  # fmt: skip
     label = "Reconstructed demo cohort" if is_reconstruction(meta) else "Cohort"
-    st.sidebar.caption(f"{label}: **{meta.get('name', 'unnamed')}**. {meta.get('source', '')}")
+    name, source = plain(meta.get("name", "unnamed")), plain(meta.get("source", ""))
+    st.sidebar.caption(f"{label}: **{name}**. {source}")

@@ -1,15 +1,14 @@
-"""Presentation mode: a toggle, also the link parameter ``present=yes``.
+"""Presentation mode: the ``present`` parameter (ui.state), and the page styling it brings.
 
-Larger type and lines on every chart with the view stated under its title,
-charts 16:9-friendly, the page's type enlarged, and the sidebar collapsed.
+Larger type and lines on every chart with the view stated under its title, charts
+16:9-friendly, the page's type enlarged, and the sidebar collapsed.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analytics.filters import parse_boolean
-from ui.url import seed, url_value, write
+from ui import state
 
 KEY = "present"
 PAGE_CSS = """
@@ -21,36 +20,19 @@ PAGE_CSS = """
 """
 
 
-def _parse(text: str) -> bool:
-    return parse_boolean(KEY, text)
-
-
 def requested() -> bool:
     """Whether this run presents, readable before any element is drawn (page config)."""
     if KEY in st.session_state:
         return bool(st.session_state[KEY])
     try:
-        return _parse(url_value(KEY) or "no")
+        return bool(state.PARAMS[KEY].parse(state.url_text(KEY) or "no", state.Known()))
     except ValueError:
         return False
 
 
 def sidebar_toggle() -> bool:
-    """Draw the toggle; keep the choice in the link and across pages; style the page."""
-    st.session_state.setdefault(KEY, False)
-    seed(KEY, _parse)
-    st.session_state[KEY] = st.session_state[KEY]  # survives a page switch
-    on = st.sidebar.toggle(
-        "Presentation mode", key=KEY,
-        help="For a projector: larger type and lines, each chart states the cohort and filter, "
-        "the sidebar folds away. Also in a link as ?present=yes.",
-    )  # fmt: skip
-    write({KEY: "yes" if on else None})
+    """Draw the toggle; style the page when it is on."""
+    on = bool(state.draw(KEY, st.sidebar))
     if on:
         st.markdown(PAGE_CSS, unsafe_allow_html=True)
     return on
-
-
-def presentation_param() -> dict[str, str]:
-    """The link parameter that keeps presentation mode on the next page."""
-    return {KEY: "yes"} if st.session_state.get(KEY) else {}

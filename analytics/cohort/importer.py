@@ -8,15 +8,15 @@ large the file. Only the rule the schema cannot state (no event after the
 patient's follow-up) is written here.
 
 Nothing is written to the destination until the new file is complete and
-checked: it is built beside the destination and moved into place with
-``os.replace``, so a failed import leaves an existing file byte for byte as it was.
+checked: it is built beside the destination and moved into place
+(analytics.cohort.write), so a failed import leaves an existing file byte for byte as it
+was.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,9 +24,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.summary import create_summary
-from analytics.filters import FALSE_WORDS, TRUE_WORDS
+from analytics.cohort.write import written_beside
+from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
@@ -77,25 +78,15 @@ def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = N
     frames, labels, problems = read_source(source)
     if problems:
         raise ValidationError(source, problems)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    remove_partial(tmp)
-    try:
-        with duckdb.connect(str(tmp)) as con:
-            con.execute(SCHEMA_PATH.read_text())
-            problems = stage_and_validate(con, frames, labels)
-            if problems:
-                raise ValidationError(source, problems)
-            for table in DATA_TABLES:
-                con.execute(
-                    f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
-                )
-            create_summary(con)
-            write_metadata(con, {**_default_metadata(source), **(metadata or {})})
-        open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
-        os.replace(tmp, out)
-    finally:
-        remove_partial(tmp)
+    with written_beside(out) as tmp, duckdb.connect(str(tmp)) as con:
+        con.execute(SCHEMA_PATH.read_text())
+        problems = stage_and_validate(con, frames, labels)
+        if problems:
+            raise ValidationError(source, problems)
+        for table in DATA_TABLES:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}")
+        create_summary(con)
+        write_metadata(con, {**_default_metadata(source), **(metadata or {})})
     return out
 
 
@@ -379,8 +370,3 @@ def write_metadata(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> None
         "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
     }
     con.executemany("INSERT INTO cohort_metadata VALUES (?, ?)", sorted(meta.items()))
-
-
-def remove_partial(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)

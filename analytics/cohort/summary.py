@@ -25,22 +25,24 @@ from __future__ import annotations
 
 import duckdb
 
-from analytics.glossary import (
+from analytics.glossary import ENDPOINTS, SAFETY_EVENTS
+from analytics.rules import (
     ACTIVE_ULCER_CEAP,
     EARLY_EVENT_MONTHS,
-    ENDPOINTS,
+    PTS_MODERATE_VILLALTA,
+    PTS_SEVERE_VILLALTA,
     PTS_VILLALTA_THRESHOLD,
-    SAFETY_EVENTS,
 )
 
 SUMMARY_TABLE = "patient_summary"
 MEASURES = ("ceap", "villalta", "pts", "pts_severity", "reflux")
 
-PTS_SQL = f"(villalta >= {PTS_VILLALTA_THRESHOLD} OR coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false))"
+ULCER_SQL = f"coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false)"
+PTS_SQL = f"(villalta >= {PTS_VILLALTA_THRESHOLD} OR {ULCER_SQL})"
 PTS_SEVERITY_SQL = f"""CASE
     WHEN villalta IS NULL THEN NULL
-    WHEN coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false) OR villalta >= 15 THEN 'severe'
-    WHEN villalta >= 10 THEN 'moderate'
+    WHEN {ULCER_SQL} OR villalta >= {PTS_SEVERE_VILLALTA} THEN 'severe'
+    WHEN villalta >= {PTS_MODERATE_VILLALTA} THEN 'moderate'
     WHEN villalta >= {PTS_VILLALTA_THRESHOLD} THEN 'mild'
     ELSE 'none' END"""
 

@@ -11,20 +11,20 @@ from a hash of (patient or centre index, seed, draw name), never from ``random()
 rows depend on (patients, centers, seed) only, not on DuckDB's threads or the batches,
 and a million patients are written in well under a minute with bounded memory. Nothing
 is written to ``out`` until the file is complete and opens as a cohort (built beside it,
-moved with ``os.replace``).
+moved into place: analytics.cohort.write).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from analytics.cohort.db import SCHEMA_PATH, open_cohort
-from analytics.cohort.importer import remove_partial, write_metadata
+from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.importer import write_metadata
 from analytics.cohort.summary import create_summary
+from analytics.cohort.write import written_beside
 
 # The building connection's settings: memory bounded whatever the cohort size. The
 # primary-key indexes (about 400 MB for a million patients) outgrow it, so rows are
@@ -234,21 +234,15 @@ def synthesize(out: Path, patients: int, centers: int = 20, seed: int = 1) -> Pa
     for a cohort that cannot exist; on any failure ``out`` is left as it was.
     """
     _check_arguments(patients, centers, seed)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    remove_partial(tmp)
-    try:
-        with duckdb.connect(str(tmp), config=dict(CONNECT_CONFIG)) as con:
-            con.execute(SCHEMA_PATH.read_text())
-            _write_rows(con, patients, centers, seed)
-            create_summary(con)
-            write_metadata(con, _metadata(patients, centers, seed))
-        open_cohort(tmp).close()  # the file the dashboard will open passes its own checks
-        os.replace(tmp, out)
-    finally:
-        remove_partial(tmp)
-    return out
+    with (
+        written_beside(Path(out)) as tmp,
+        duckdb.connect(str(tmp), config=dict(CONNECT_CONFIG)) as con,
+    ):
+        con.execute(SCHEMA_PATH.read_text())
+        _write_rows(con, patients, centers, seed)
+        create_summary(con)
+        write_metadata(con, _metadata(patients, centers, seed))
+    return Path(out)
 
 
 def _check_arguments(patients: int, centers: int, seed: int) -> None:

@@ -2,21 +2,20 @@
 
 Version 2 added only the derived ``patient_summary`` table (analytics.cohort.summary): what was
 imported does not change, so an upgrade derives that table and stamps the version. The
-work is done on a copy beside the file, which is checked and then moved into place with
-``os.replace``: a failed upgrade leaves the original byte for byte as it was.
+work is done on a copy beside the file (analytics.cohort.write): a failed upgrade leaves
+the original byte for byte as it was.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
 
-from analytics.cohort.db import SCHEMA_VERSION, CohortError, open_cohort, schema_version
-from analytics.cohort.importer import remove_partial
+from analytics.cohort.db import SCHEMA_VERSION, CohortError, schema_version
 from analytics.cohort.summary import create_summary
+from analytics.cohort.write import written_beside
 
 UPGRADABLE = ("1",)
 
@@ -43,9 +42,7 @@ def upgrade(path: Path) -> bool:
             f"cohort file {path} has schema version {version}; only versions "
             f"{', '.join(UPGRADABLE)} can be upgraded to {SCHEMA_VERSION}"
         )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.upgrade")
-    remove_partial(tmp)
-    try:
+    with written_beside(path) as tmp:
         shutil.copyfile(path, tmp)
         with duckdb.connect(str(tmp)) as con:
             create_summary(con)
@@ -53,8 +50,4 @@ def upgrade(path: Path) -> bool:
                 "UPDATE cohort_metadata SET value = ? WHERE key = 'schema_version'",
                 [SCHEMA_VERSION],
             )
-        open_cohort(tmp).close()  # the upgraded file passes the dashboard's own checks
-        os.replace(tmp, path)
-    finally:
-        remove_partial(tmp)
     return True

@@ -1,11 +1,12 @@
 """A PowerPoint deck of one view: the same filter, the same numbers as the screen.
 
 Slides: title (cohort, provenance, filter, n); patency curves with the at-risk
-table; CEAP shift; Villalta and PTS; safety; subgroup forest plot; Table 1 as a
-native, editable table. Each chart slide carries the chart as a picture (rendered
-by analytics.present.render) and its key numbers as text; the speaker notes hold the
-estimates, intervals, tests and p-values, taken from the report (analytics.present.report)
-so the deck, the report and the screen agree.
+table; the compared endpoint by group when the view compares; CEAP shift; Villalta and
+PTS; safety; subgroup forest plot; Table 1 as a native, editable table. Each chart
+slide carries the chart as a picture (rendered by analytics.present.render) and its key
+numbers as text; the speaker notes hold the estimates, intervals, tests and p-values.
+Everything comes from one deck view (analytics.views.DeckView) through the formatter,
+the objects the report and the screen show, so the three agree.
 """
 
 from __future__ import annotations
@@ -14,97 +15,79 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
+import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
-from analytics.cohort.db import is_reconstruction, metadata
-from analytics.filters import CohortFilter, describe
-from analytics.glossary import (
-    DEFAULT_MONTHS,
-    DEMO_NOTICE,
-    ENDPOINTS,
-    GROUPINGS,
-    PATENCY_ENDPOINTS,
-    RISK_TABLE_MONTHS,
-    SAFETY_EVENTS,
-)
+from analytics.cohort.db import is_reconstruction
+from analytics.filters import CohortFilter
+from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS, PTS, REFLUX, SAFETY_EVENTS
+from analytics.present import format as fmt
 from analytics.present.figures import clinical as clinical_figures
-from analytics.present.figures.patency import CurveSpec, endpoint_specs, km_figure
+from analytics.present.figures.patency import comparison_note, patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import forest_plot
-from analytics.present.figures.theme import group_colour, presentation_style
-from analytics.present.privacy import count_text, mask_table
+from analytics.present.figures.theme import presentation_style
+from analytics.present.privacy import masked
 from analytics.present.render import SLIDE_SIZE, render
-from analytics.present.report import build_report
-from analytics.present.tables import p_statement, table1
-from analytics.stats.clinical import clinical_change
-from analytics.stats.safety import safety_table
-from analytics.stats.subgroups import subgroup_table
-from analytics.stats.survival import ALL_PATIENTS, event_counts, kaplan_meier_by_group
+from analytics.present.tables import curves, table1
+from analytics.stats.clinical import ClinicalChange
+from analytics.stats.safety import Safety
+from analytics.views import DeckView, PatencyView
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.4)
-SUBGROUP_MONTH = 12
+KEY_MONTHS = (12, 36)  # the estimates a chart slide states beside the chart
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 @dataclass(frozen=True)
-class View:
-    """What the deck shows: the filter, an optional comparison, privacy k."""
+class DeckRequest:
+    """What a deck shows: the filter, an optional comparison and its endpoint, privacy k."""
 
     cohort_filter: CohortFilter
     by: str | None = None
+    endpoint: str = "primary"
     k: int | None = None
 
 
-def build_deck(con: duckdb.DuckDBPyConnection, view: View) -> bytes:
-    """The .pptx bytes for ``view`` of the cohort behind ``con``."""
-    report = build_report(con, view.cohort_filter, by=view.by, months=DEFAULT_MONTHS)
-    meta = metadata(con)
-    caption = _caption(meta, view, report["n_patients"])
+def build_deck(view: DeckView, k: int | None = None) -> bytes:
+    """The .pptx bytes of ``view``; with privacy ``k``, small counts masked throughout."""
+    report = view.report
+    n = report.safety.patients
+    caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, n, k)
+    if report.by:
+        caption += f" · by {GROUPINGS[report.by].lower()}"
     deck = Presentation()
     deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
-    _title_slide(deck, meta, view, report)
-    if report["n_patients"] == 0:
+    _title_slide(deck, view, k)
+    if n == 0:
         return _save(deck)
-    change = clinical_change(con, view.cohort_filter)
-    for title, figure, text, notes in (
-        _patency(con, view, report),
+    change, safety = report.clinical, report.safety
+    slides = [_patency_slide(view.patency, k)]
+    if view.compared is not None:
+        slides.append(_patency_slide(view.compared, k))
+    slides += [
         (
             "CEAP clinical class before and at the last visit",
-            clinical_figures.ceap_sankey(change.ceap_shift, view.k),
-            _ceap_text(report["clinical"]),
-            _ceap_text(report["clinical"]),
+            clinical_figures.ceap_sankey(change.ceap_shift, k),
+            _ceap_text(change, k),
+            _ceap_text(change, k),
         ),
         (
             "Villalta score and post-thrombotic syndrome",
-            clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, view.k),
-            _pts_text(report["clinical"], view.k),
-            _clinical_notes(report["clinical"], view.k),
+            clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k),
+            _pts_text(change, k),
+            _clinical_notes(change, k),
         ),
-        (
-            "Safety",
-            safety_bars(safety_table(con, view.cohort_filter), view.k),
-            _safety_text(report["safety"], view.k),
-            _safety_text(report["safety"], view.k),
-        ),
-        _subgroups(con, view),
-    ):
+        ("Safety", safety_bars(safety, k), _safety_text(safety, k), _safety_text(safety, k)),
+        _subgroups_slide(view, k),
+    ]
+    for title, figure, text, notes in slides:
         _chart_slide(deck, title, presentation_style(figure, caption), text, notes)
-    _table_slide(
-        deck,
-        "Table 1: baseline characteristics",
-        mask_table(table1(con, view.cohort_filter), view.k),
-    )
+    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k))
     return _save(deck)
-
-
-def _caption(meta: dict[str, str], view: View, n: int) -> str:
-    name = meta.get("name", "Cohort")
-    by = f" · by {GROUPINGS[view.by].lower()}" if view.by else ""
-    return f"{name} · {describe(view.cohort_filter)}{by} · n = {count_text(n, view.k)}"
 
 
 def _save(deck: Any) -> bytes:
@@ -113,18 +96,23 @@ def _save(deck: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _title_slide(deck: Any, meta: dict[str, str], view: View, report: dict) -> None:
+def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
+    report, meta = view.report, view.meta
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     slide.shapes.title.text = f"Venous stent outcomes: {meta.get('name', 'cohort')}"
     provenance = DEMO_NOTICE if is_reconstruction(meta) else meta.get("source", "")
+    compared = (
+        f"; {ENDPOINTS[view.endpoint].lower()} compared by {GROUPINGS[report.by].lower()}"
+        if report.by
+        else ""
+    )
     lines = [
         provenance,
-        f"Filter: {describe(view.cohort_filter)}"
-        + (f"; compared by {GROUPINGS[view.by].lower()}" if view.by else ""),
-        f"n = {count_text(report['n_patients'], view.k)} patients",
+        f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
+        f"n = {fmt.count(report.safety.patients, k)} patients",
     ]
-    if view.k:
-        lines.append(f"Privacy mode: counts below {view.k} shown as <{view.k}")
+    if k:
+        lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
     slide.placeholders[1].text = "\n".join(lines)
     slide.notes_slide.notes_text_frame.text = "\n".join(lines)
 
@@ -150,7 +138,7 @@ def _chart_slide(deck: Any, title: str, figure: go.Figure, text: str, notes: str
     slide.notes_slide.notes_text_frame.text = notes
 
 
-def _table_slide(deck: Any, title: str, table: Any) -> None:
+def _table_slide(deck: Any, title: str, table: pd.DataFrame) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     slide.shapes.title.text = title
     rows, cols = len(table) + 1, len(table.columns)
@@ -169,133 +157,92 @@ def _table_slide(deck: Any, title: str, table: Any) -> None:
     slide.notes_slide.notes_text_frame.text = table.to_csv(index=False)
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _estimate_line(label: str, row: dict, k: int | None) -> str:
-    if row["estimate"] is None:
-        return f"{label} at {row['month']:g} months: not estimable (no one followed)"
-    ci = (
-        "no CI"
-        if row["ci_lower"] is None
-        else f"95% CI {_pct(row['ci_lower'])}-{_pct(row['ci_upper'])}"
-    )
-    return (
-        f"{label} at {row['month']:g} months: {_pct(row['estimate'])} ({ci}); "
-        f"at risk {count_text(row['at_risk'], k)}"
-    )
-
-
-def _patency(con: duckdb.DuckDBPyConnection, view: View, report: dict) -> tuple:
-    patency = report["patency"]
-    if view.by is None:
-        results = {
-            e: kaplan_meier_by_group(event_counts(con, view.cohort_filter, e), RISK_TABLE_MONTHS)[
-                ALL_PATIENTS
-            ]
-            for e in PATENCY_ENDPOINTS
-        }
-        figure = km_figure(endpoint_specs(results), RISK_TABLE_MONTHS, title="Patency", k=view.k)
-        rows = {ENDPOINTS[e]: patency[e]["overall"] for e in PATENCY_ENDPOINTS}
-        text = "\n".join(
-            _estimate_line(label, r, view.k)
-            for label, rs in rows.items()
-            for r in rs
-            if r["month"] in (12, 36)
-        )
-        notes = "\n".join(
-            _estimate_line(label, r, view.k) for label, rs in rows.items() for r in rs
-        )
-        return "Primary, assisted primary and secondary patency", figure, text, notes
-    endpoint = "primary"
-    counts = event_counts(con, view.cohort_filter, endpoint, view.by)
-    results = kaplan_meier_by_group(counts, RISK_TABLE_MONTHS, view.by)
-    specs = [
-        CurveSpec(f"{GROUPINGS[view.by]}: {level}", group_colour(i), r.curve, r.risk)
-        for i, (level, r) in enumerate(results.items())
-    ]
-    comparison = _comparison_lines(patency[endpoint])
-    figure = km_figure(
-        specs, RISK_TABLE_MONTHS, title=f"Primary patency by {GROUPINGS[view.by].lower()}",
-        note=comparison[0], k=view.k,
-    )  # fmt: skip
-    groups = patency[endpoint]["groups"]
-    lines = [_estimate_line(str(level), r, view.k) for level, rs in groups.items() for r in rs]
-    text = "\n".join(comparison + [line for line in lines if " 12 months" in line])
-    return (
-        f"Primary patency by {GROUPINGS[view.by].lower()}",
-        figure,
-        text,
-        "\n".join(comparison + lines),
-    )
-
-
-def _comparison_lines(endpoint_report: dict) -> list[str]:
-    lines = [f"Log-rank {p_statement(endpoint_report['logrank_p'])}"]
-    for hr in endpoint_report["hazard_ratios"]:
-        if hr["estimable"]:
-            lines.append(
-                f"HR {hr['group']} vs {hr['reference']}: {hr['hr']:.2f} "
-                f"(95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f}), {p_statement(hr['p'])}"
-            )
-        else:
-            lines.append(f"HR {hr['group']} vs {hr['reference']}: not estimable ({hr['reason']})")
+def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] | None) -> list[str]:
+    """One line per curve and month: "Primary patency at 12 months: 73.5% (95% CI ...)"."""
+    lines = []
+    for label, curve in curves(view):
+        e = curve.estimates
+        for i, month in enumerate(e.month):
+            if months is not None and month not in months:
+                continue
+            at = f"{label} at {fmt.months(month)} months"
+            if pd.isna(e.estimate[i]):
+                lines.append(f"{at}: not estimable (no one followed)")
+            elif curve.patients and curve.patients < (k or 0):
+                lines.append(f"{at}: {masked(k)} patients")
+            else:
+                estimate = fmt.estimate_ci(e.estimate[i], e.ci_lower[i], e.ci_upper[i])
+                lines.append(f"{at}: {estimate}; at risk {fmt.count(e.at_risk[i], k)}")
     return lines
 
 
-def _ceap_text(clinical: dict) -> str:
-    before = ", ".join(f"{c} {n}" for c, n in clinical["ceap_before"].items() if n)
-    after = ", ".join(f"{c} {n}" for c, n in clinical["ceap_after"].items() if n)
-    sb, sa = clinical["severity_score_before"], clinical["severity_score_after"]
+def _patency_slide(view: PatencyView, k: int | None) -> tuple:
+    figure = patency_figure(view, show_ci=True, k=k)
+    title = figure.layout.title.text
+    comparison = comparison_note(view).split("<br>") if view.by else []
+    text = "\n".join(comparison + estimate_lines(view, k, KEY_MONTHS))
+    notes = "\n".join(comparison + estimate_lines(view, k, None))
+    return title, figure, text, notes
+
+
+def _ceap_text(change: ClinicalChange, k: int | None) -> str:
+    def classes(counts: dict[str, int]) -> str:
+        return ", ".join(f"{c} {fmt.count(n, k)}" for c, n in counts.items() if n)
+
+    score = change.severity_score
     return (
-        f"Before: {before}\nLast visit: {after}\n"
-        f"Clinical severity score (C - 2): {sb['mean']:.2f} ± {sb['sd']:.2f} → "
-        f"{sa['mean']:.2f} ± {sa['sd']:.2f}; "
-        f"Wilcoxon signed-rank {p_statement(clinical['severity_score_p'])}"
+        f"Before: {classes(change.ceap_counts('before'))}\n"
+        f"Last visit: {classes(change.ceap_counts('after'))}\n"
+        f"Clinical severity score (C - 2): {fmt.mean_sd(score.mean_before, score.sd_before, 2)}"
+        f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2)}; "
+        f"Wilcoxon signed-rank {fmt.p_statement(score.p)}"
     )
 
 
-def _pts_text(clinical: dict, k: int | None) -> str:
-    vb, va = clinical["villalta_before"], clinical["villalta_after"]
+def _pts_text(change: ClinicalChange, k: int | None) -> str:
+    villalta, pts = change.villalta, change.pts
     return (
-        f"Villalta {vb['mean']:.2f} ± {vb['sd']:.2f} → {va['mean']:.2f} ± {va['sd']:.2f}; "
-        f"Wilcoxon signed-rank {p_statement(clinical['villalta_p'])}\n"
-        f"PTS {count_text(clinical['pts_before'], k)} → {count_text(clinical['pts_after'], k)}; "
-        f"exact McNemar {p_statement(clinical['pts_p'])}"
+        f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2)} → "
+        f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2)}; "
+        f"Wilcoxon signed-rank {fmt.p_statement(villalta.p)}\n"
+        f"{PTS} {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)}; "
+        f"exact McNemar {fmt.p_statement(pts.p)}"
     )
 
 
-def _clinical_notes(clinical: dict, k: int | None) -> str:
-    return _pts_text(clinical, k) + (
-        f"\nReflux ≥ 0.5 s {count_text(clinical['reflux_before'], k)} → "
-        f"{count_text(clinical['reflux_after'], k)}; "
-        f"exact McNemar {p_statement(clinical['reflux_p'])}"
+def _clinical_notes(change: ClinicalChange, k: int | None) -> str:
+    reflux = change.reflux
+    return _pts_text(change, k) + (
+        f"\n{REFLUX} {fmt.count(reflux.before, k)} → {fmt.count(reflux.after, k)}; "
+        f"exact McNemar {fmt.p_statement(reflux.p)}"
     )
 
 
-def _safety_text(safety: dict, k: int | None) -> str:
+def _safety_text(safety: Safety, k: int | None) -> str:
     lines = []
-    for event, row in safety.items():
-        if row["patients"] and k and row["patients"] < k:
-            lines.append(f"{SAFETY_EVENTS[event]}: <{k} patients")
+    for row in safety.table.itertuples():
+        label = SAFETY_EVENTS[row.event]
+        if row.patients and k and row.patients < k:
+            lines.append(f"{label}: {masked(k)} patients")
             continue
         lines.append(
-            f"{SAFETY_EVENTS[event]}: {row['patients']} patients, {row['percent']:.1f}% "
-            f"(95% CI {row['ci_lower']:.1f}-{row['ci_upper']:.1f}), "
-            f"{row['per_100_patient_years']:.2f} per 100 patient-years"
+            f"{label}: {fmt.count(row.patients)} patients, "
+            f"{fmt.estimate_ci(row.proportion, row.ci_lower, row.ci_upper)}, "
+            f"{fmt.rate(row.per_100_patient_years)} per 100 patient-years"
         )
     return "\n".join(lines)
 
 
-def _subgroups(con: duckdb.DuckDBPyConnection, view: View) -> tuple:
-    table = subgroup_table(con, view.cohort_filter, "primary", SUBGROUP_MONTH)
-    figure = forest_plot(table, SUBGROUP_MONTH, ENDPOINTS["primary"], view.k)
+def _subgroups_slide(view: DeckView, k: int | None) -> tuple:
+    subgroups = view.subgroups
+    table = subgroups.table
     estimable = table[table["estimable"] & ~table["is_reference"]]
     lines = [
-        f"{row.factor_label} {row.level}: HR {row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f}), "
-        f"log-rank {p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
+        f"{fmt.group(row.factor, row.level)}: HR {fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)}"
+        f", log-rank {fmt.p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
         for row in estimable.itertuples()
     ]
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
-    return "Subgroups: primary patency", figure, note, "\n".join([note, *lines])
+    endpoint, month = ENDPOINTS[subgroups.endpoint].lower(), fmt.months(subgroups.month)
+    title = f"Subgroups: {endpoint} at {month} months"
+    return title, forest_plot(subgroups, k), note, "\n".join([note, *lines])

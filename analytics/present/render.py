@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import plotly
-import plotly.graph_objects as go
+if TYPE_CHECKING:  # plotly loads when a figure is rendered, not when the CLI starts
+    import plotly.graph_objects as go
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 RENDER_TIMEOUT_S = 60
@@ -34,6 +35,8 @@ class ExportUnavailable(RuntimeError):
 
 
 def plotly_js() -> Path:
+    import plotly
+
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 

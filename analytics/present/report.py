@@ -1,27 +1,37 @@
-"""The scriptable report: every headline result for one filter, as JSON or text.
+"""The scriptable report: a report view (analytics.views) as JSON, or as text for a person.
 
 ``python -m analytics report`` prints it; researchers script against the JSON keys
-(documented in the README), so they are stable.
+(documented in the README), so they keep their names and types; ``report_version``
+says which conventions the numbers follow. Version 2: in each row of ``overall`` and
+``groups``, ``events`` and ``censored`` count patients whose event or censoring came
+before the month (KMunicate), so at_risk + events + censored is the curve's patients.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
-import duckdb
-import pandas as pd
+from analytics.filters import to_params
+from analytics.glossary import (
+    DEMO_NOTICE,
+    ENDPOINTS,
+    PTS,
+    REFLUX,
+    SAFETY_EVENTS,
+    SEVERITY_SCORE,
+    UNRELIABLE,
+)
+from analytics.present import format as fmt
+from analytics.rules import SE_UNRELIABLE
+from analytics.stats.clinical import BinaryChange, ScoreChange
+from analytics.stats.engine.kaplan_meier import AtMonths
+from analytics.stats.survival import EndpointSurvival
+from analytics.views import ReportView
 
-from analytics.cohort.db import is_reconstruction, metadata
-from analytics.filters import CohortFilter, to_params
-from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS
-from analytics.present.tables import p_statement
-from analytics.stats.clinical import BinaryChange, ScoreChange, clinical_change
-from analytics.stats.safety import cohort_size, safety_table
-from analytics.stats.survival import compare_groups, estimates_at, event_counts
-
+REPORT_VERSION = 2
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
+SAFETY_KEYS = ("patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years")
 
 
 def _clean(value: Any) -> Any:
@@ -37,8 +47,31 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _rows(table: pd.DataFrame) -> list[dict]:
-    return [{key: row[key] for key in ROW_KEYS} for row in table.to_dict("records")]
+def _rows(estimates: AtMonths) -> list[dict[str, Any]]:
+    columns = [getattr(estimates, key).tolist() for key in ROW_KEYS]
+    return [dict(zip(ROW_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _endpoint(result: EndpointSurvival) -> dict[str, Any]:
+    entry: dict[str, Any] = {"overall": _rows(result.overall.estimates)}
+    comparison = result.comparison
+    if comparison is None:
+        return entry
+    test = comparison.logrank
+    return entry | {
+        "groups": {group.level: _rows(group.estimates) for group in result.groups},
+        "logrank_statistic": test.statistic if test else None,
+        "logrank_p": test.p if test else None,
+        "hazard_ratios": [
+            {
+                "group": ratio.level, "reference": ratio.reference, "hr": ratio.hr,
+                "ci_lower": ratio.ci_lower, "ci_upper": ratio.ci_upper, "p": ratio.p,
+                "estimable": ratio.estimable, "reason": ratio.reason,
+            }
+            for ratio in comparison.hazard_ratios
+        ],
+        "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
+    }  # fmt: skip
 
 
 def _score(score: ScoreChange, when: str) -> dict[str, float]:
@@ -54,163 +87,123 @@ def _binary(name: str, change: BinaryChange) -> dict[str, Any]:
     }
 
 
-def build_report(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    by: str | None = None,
-    months: Sequence[float] = (6, 12, 24, 36),
-) -> dict[str, Any]:
-    """Everything the report prints, as one JSON-ready dict."""
-    n, patient_years = cohort_size(con, cohort_filter)
-    meta = metadata(con)
+def report_json(view: ReportView) -> dict[str, Any]:
+    """Everything the report prints, as one JSON-ready dict (keys in the README)."""
+    change, safety = view.clinical, view.safety
     report: dict[str, Any] = {
+        "report_version": REPORT_VERSION,
         "cohort": {
-            "name": meta.get("name", ""),
-            "is_reconstruction": is_reconstruction(meta),
-            "filter": to_params(cohort_filter),
-            "by": by,
+            "name": view.name,
+            "is_reconstruction": view.is_reconstruction,
+            "filter": to_params(view.cohort_filter),
+            "by": view.by,
         },
-        "n_patients": n,
-        "patient_years": patient_years,
-        "patency": {},
-    }
-    for endpoint in ENDPOINTS:
-        result: dict[str, Any] = {
-            "overall": _rows(estimates_at(event_counts(con, cohort_filter, endpoint), months))
-        }
-        if by:
-            comparison = compare_groups(con, cohort_filter, endpoint, by, months)
-            result |= {
-                "groups": {level: _rows(t) for level, t in comparison.estimates.items()},
-                "logrank_statistic": comparison.logrank_statistic,
-                "logrank_p": comparison.logrank_p,
-                "hazard_ratios": comparison.hazard_ratios.to_dict("records"),
-                "notes": comparison.notes,
+        "n_patients": safety.patients,
+        "patient_years": safety.patient_years,
+        "patency": {endpoint: _endpoint(result) for endpoint, result in view.survival.items()},
+        "clinical": {
+            "ceap_before": change.ceap_counts("before"),
+            "ceap_after": change.ceap_counts("after"),
+            "severity_score_before": _score(change.severity_score, "before"),
+            "severity_score_after": _score(change.severity_score, "after"),
+            "severity_score_p": change.severity_score.p,
+            "villalta_before": _score(change.villalta, "before"),
+            "villalta_after": _score(change.villalta, "after"),
+            "villalta_p": change.villalta.p,
+            **_binary("pts", change.pts),
+            **_binary("reflux", change.reflux),
+        },
+        "safety": {
+            row["event"]: {
+                "patients": row["patients"],
+                "percent": 100 * row["proportion"],
+                "ci_lower": 100 * row["ci_lower"],
+                "ci_upper": 100 * row["ci_upper"],
+                "events": row["events"],
+                "per_100_patient_years": row["per_100_patient_years"],
             }
-        report["patency"][endpoint] = result
-    change = clinical_change(con, cohort_filter)
-    report["clinical"] = {
-        "ceap_before": change.ceap_counts("before"),
-        "ceap_after": change.ceap_counts("after"),
-        "severity_score_before": _score(change.severity_score, "before"),
-        "severity_score_after": _score(change.severity_score, "after"),
-        "severity_score_p": change.severity_score.p,
-        "villalta_before": _score(change.villalta, "before"),
-        "villalta_after": _score(change.villalta, "after"),
-        "villalta_p": change.villalta.p,
-        **_binary("pts", change.pts),
-        **_binary("reflux", change.reflux),
-    }
-    report["safety"] = {
-        row["event"]: {
-            key: row[key]
-            for key in (
-                "patients",
-                "percent",
-                "ci_lower",
-                "ci_upper",
-                "events",
-                "per_100_patient_years",
-            )
-        }
-        for row in safety_table(con, cohort_filter).to_dict("records")
+            for row in safety.table.to_dict("records")
+        },
     }
     return _clean(report)
 
 
-def _pct(value: float | None) -> str:
-    return "  -  " if value is None else f"{100 * value:5.1f}"
-
-
-def render_text(report: dict[str, Any]) -> str:
+def report_text(view: ReportView) -> str:
     """The report for a person: aligned tables, plain words."""
-    cohort = report["cohort"]
-    lines = [f"Cohort: {cohort['name']}"]
-    if cohort["is_reconstruction"]:
+    lines = [f"Cohort: {view.name}"]
+    if view.is_reconstruction:
         lines.append(DEMO_NOTICE)
-    filters = ", ".join(f"{k}={v}" for k, v in cohort["filter"].items())
     lines += [
-        f"Filter: {filters or 'technical successes, no filter'}",
-        f"Patients: {report['n_patients']:,}",
+        f"Filter: {fmt.filter_words(view.cohort_filter)}",
+        f"Patients: {fmt.count(view.safety.patients)}",
         "",
     ]
-    for endpoint, result in report["patency"].items():
+    for endpoint, result in view.survival.items():
         lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log)")
-        lines += _estimate_lines("all", result["overall"])
-        for level, rows in result.get("groups", {}).items():
-            lines += _estimate_lines(f"{GROUPINGS[cohort['by']]}={level}", rows)
-        if result.get("logrank_p") is not None:
+        lines += _estimate_lines("all", result.overall.estimates)
+        for group in result.groups:
+            lines += _estimate_lines(fmt.group(view.by, group.level), group.estimates)
+        comparison = result.comparison
+        if comparison is not None and comparison.logrank is not None:
             lines.append(
-                f"  log-rank chi2 = {result['logrank_statistic']:.2f}, "
-                f"{p_statement(result['logrank_p'])}"
+                f"  log-rank chi2 = {fmt.statistic(comparison.logrank.statistic)}, "
+                f"{fmt.p_statement(comparison.logrank.p)}"
             )
-            lines += [f"  {_hazard_ratio_line(hr)}" for hr in result["hazard_ratios"]]
+            lines += [f"  {fmt.hazard_ratio_line(r, view.by)}" for r in comparison.hazard_ratios]
         lines.append("")
-    lines += [
-        "Clinical outcomes, before the procedure vs last visit",
-        *_clinical_lines(report["clinical"]),
-    ]
+    lines += ["Clinical outcomes, before the procedure vs last visit", *_clinical_lines(view)]
     lines += ["", "Safety"]
-    for event, row in report["safety"].items():
+    width = max(len(label) for label in SAFETY_EVENTS.values())
+    for row in view.safety.table.itertuples():
         lines.append(
-            f"  {event:<20} {row['patients']:>9,} patients  {row['percent'] or 0:5.1f}% "
-            f"(95% CI {row['ci_lower'] or 0:.1f}-{row['ci_upper'] or 0:.1f})  "
-            f"{row['per_100_patient_years'] or 0:.2f} per 100 patient-years"
+            f"  {SAFETY_EVENTS[row.event]:<{width}} {fmt.count(row.patients):>9} patients  "
+            f"{fmt.percent(row.proportion):>6} (95% CI {fmt.ci(row.ci_lower, row.ci_upper)})  "
+            f"{fmt.rate(row.per_100_patient_years)} per 100 patient-years"
         )
     return "\n".join(lines) + "\n"
 
 
-def _hazard_ratio_line(hr: dict[str, Any]) -> str:
-    if not hr["estimable"]:
-        return f"{hr['group']} vs {hr['reference']}: HR not estimable ({hr['reason']})"
-    return (
-        f"{hr['group']} vs {hr['reference']}: HR {hr['hr']:.2f} "
-        f"(95% CI {hr['ci_lower']:.2f}-{hr['ci_upper']:.2f}), {p_statement(hr['p'])}"
-    )
+def _clinical_lines(view: ReportView) -> list[str]:
+    change = view.clinical
 
-
-def _clinical_lines(clinical: dict[str, Any]) -> list[str]:
     def classes(counts: dict[str, int]) -> str:
-        return ", ".join(f"{c} {n}" for c, n in counts.items() if n) or "none"
+        return ", ".join(f"{c} {fmt.count(n)}" for c, n in counts.items() if n) or "none"
 
-    def score(name: str, label: str) -> str:
-        before, after = clinical[f"{name}_before"], clinical[f"{name}_after"]
-        if before["mean"] is None:
+    def score(score: ScoreChange, label: str) -> str:
+        if not score.n:
             return f"  {label}: no paired assessments"
         return (
-            f"  {label}: {before['mean']:.2f} ± {before['sd'] or 0:.2f} -> "
-            f"{after['mean']:.2f} ± {after['sd'] or 0:.2f} "
-            f"(Wilcoxon signed-rank {p_statement(clinical[f'{name}_p'])})"
+            f"  {label}: {fmt.mean_sd(score.mean_before, score.sd_before, 2)} -> "
+            f"{fmt.mean_sd(score.mean_after, score.sd_after, 2)} "
+            f"(Wilcoxon signed-rank {fmt.p_statement(score.p)})"
         )
 
-    def binary(name: str, label: str) -> str:
+    def binary(change: BinaryChange, label: str) -> str:
         return (
-            f"  {label}: {clinical[f'{name}_before']} -> {clinical[f'{name}_after']} of "
-            f"{clinical[f'{name}_pairs']} (exact McNemar {p_statement(clinical[f'{name}_p'])})"
+            f"  {label}: {fmt.count(change.before)} -> {fmt.count(change.after)} of "
+            f"{fmt.count(change.n)} (exact McNemar {fmt.p_statement(change.p)})"
         )
 
     return [
-        f"  CEAP before: {classes(clinical['ceap_before'])}; "
-        f"after: {classes(clinical['ceap_after'])}",
-        score("severity_score", "Clinical severity score (CEAP C - 2)"),
-        score("villalta", "Villalta"),
-        binary("pts", "PTS (Villalta >= 5 or ulcer)"),
-        binary("reflux", "Reflux >= 0.5 s"),
+        f"  CEAP before: {classes(change.ceap_counts('before'))}; "
+        f"after: {classes(change.ceap_counts('after'))}",
+        score(change.severity_score, SEVERITY_SCORE),
+        score(change.villalta, "Villalta"),
+        binary(change.pts, PTS),
+        binary(change.reflux, REFLUX),
     ]
 
 
-def _estimate_lines(label: str, rows: list[dict]) -> list[str]:
+def _estimate_lines(label: str, estimates: AtMonths) -> list[str]:
     lines = [f"  {label}"]
-    for r in rows:
-        ci = (
-            "no CI"
-            if r["ci_lower"] is None
-            else f"{_pct(r['ci_lower'])}-{_pct(r['ci_upper']).strip()}"
-        )
-        flag = "  SE > 10%: unreliable" if (r["se"] or 0) > 0.10 else ""
+    for i, month in enumerate(estimates.month):
+        interval = fmt.ci(estimates.ci_lower[i], estimates.ci_upper[i])
+        flag = f"  {UNRELIABLE}: unreliable" if estimates.se[i] > SE_UNRELIABLE else ""
         lines.append(
-            f"    {r['month']:>4g} months: {_pct(r['estimate'])}% ({ci})  "
-            f"at risk {r['at_risk']:>9,}  events {r['events']:>9,}  censored {r['censored']:>9,}"
-            f"{flag}"
+            f"    {fmt.months(month):>4} months: {fmt.percent(estimates.estimate[i]):>6} "
+            f"({'no CI' if interval == fmt.MISSING else interval})  "
+            f"at risk {fmt.count(estimates.at_risk[i]):>9}  "
+            f"events before {fmt.count(estimates.events[i]):>9}  "
+            f"censored before {fmt.count(estimates.censored[i]):>9}{flag}"
         )
     return lines

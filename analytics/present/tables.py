@@ -1,369 +1,469 @@
-"""The source paper's Tables 1-3, recomputed for any filter, ready to show and export.
+"""Every table a clinician reads or downloads, built from a view through the formatter.
 
-Each table is a data frame of formatted text (what a clinician reads and pastes),
-built from the numeric results of the other modules; nothing is computed here
-that another module already computes.
+Each function takes a view (analytics.views) or one of its parts and the privacy k,
+and returns a data frame of display values: numbers where a column holds numbers,
+text where the formatter wrote it. In privacy mode count columns become text, since a
+masked cell ("<5") is text (one type per column, as Arrow and CSV readers want).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
 
-import duckdb
 import pandas as pd
 
-from analytics.filters import PATTERN_SQL, CohortFilter, cohort_sql
+from analytics.cohort import published
 from analytics.glossary import (
     CEAP_CLASSES,
-    DEFAULT_MONTHS,
     ENDPOINTS,
-    PAPER_SEGMENT_ROWS,
+    GROUPINGS,
     PATENCY_ENDPOINTS,
+    PTS,
+    REFLUX,
+    RELIABLE,
     RISK_FACTORS,
     SAFETY_EVENTS,
     SEGMENTS,
+    SEVERITY_SCORE,
+    UNSTABLE,
+    VILLALTA,
 )
+from analytics.present import format as fmt
+from analytics.present.privacy import is_small, masked
+from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, ULCER_HEALING_MONTHS
+from analytics.stats.baseline import OTHER_PATTERN, Baseline
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
-from analytics.stats.survival import GroupComparison
+from analytics.stats.engine.signed_rank import EXACT
+from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
+from analytics.stats.safety import Safety
+from analytics.stats.survival import GroupSurvival
+from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView
 
-ULCER_HEALING_MONTHS = 3
-
-
-def baseline_stats(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> dict:
-    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up."""
-    cohort, params = cohort_sql(cohort_filter)
-    risk = ", ".join(f"count_if({c}) AS {c}" for c in RISK_FACTORS)
-    segments = ", ".join(f"count_if({c}) AS {c}" for c in SEGMENTS)
-    row = con.execute(
-        f"""
-        SELECT count(*) AS n,
-               avg(age_years) AS age_mean, stddev_samp(age_years) AS age_sd,
-               min(age_years) AS age_min, max(age_years) AS age_max,
-               count_if(sex = 'F') AS female,
-               avg(bmi) AS bmi_mean, stddev_samp(bmi) AS bmi_sd,
-               count_if(lesion_side = 'left') AS left,
-               {risk}, {segments},
-               avg(follow_up_months) AS follow_up_mean,
-               min(follow_up_months) AS follow_up_min, max(follow_up_months) AS follow_up_max
-        FROM ({cohort})
-        """,
-        params,
-    ).df()
-    stats = row.iloc[0].to_dict()
-    # count the segment combinations first: the pattern's text is then built per combination
-    # (16 at most), not per patient
-    patterns = con.execute(
-        f"""
-        SELECT {PATTERN_SQL} AS pattern, sum(n)::INT
-        FROM (SELECT {", ".join(SEGMENTS)}, count(*) AS n FROM ({cohort}) GROUP BY ALL)
-        GROUP BY 1 ORDER BY 1
-        """,
-        params,
-    ).fetchall()
-    stats["patterns"] = dict(patterns)
-    stats["segment_rows"] = segment_rows(stats["patterns"])
-    return stats
+WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
 
 
-def segment_rows(patterns: Mapping[str, int]) -> dict[str, int]:
-    """Count each lesion in every widest published pattern it contains (the paper's rows).
-
-    A lesion's published rows are the rows contained in it that no other contained
-    row extends: IVC+CIV+EIV+CFV counts as IVC+CIV and as CIV+EIV+CFV, which is how
-    the paper's rows add up to 36 for 34 patients. Lesions matching no row are 'other'.
-    """
-    rows = {row: 0 for row in PAPER_SEGMENT_ROWS} | {"other": 0}
-    for pattern, count in patterns.items():
-        lesion = set(pattern.split("+"))
-        inside = [row for row in PAPER_SEGMENT_ROWS if set(row.split("+")) <= lesion]
-        widest = [
-            r for r in inside if not any(set(r.split("+")) < set(o.split("+")) for o in inside)
-        ]
-        for row in widest or ["other"]:
-            rows[row] += count
-    return rows
+def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
+    """A column of counts: numbers, or text with small ones masked in privacy mode."""
+    values = [int(v) for v in values]
+    return values if k is None else [fmt.count(v, k) for v in values]
 
 
-def _pct(count: int, n: int) -> str:
-    return f"{count:,} ({100 * count / n:.1f}%)" if n else f"{count:,}"
-
-
-def _mean_sd(mean: float, sd: float, digits: int = 1) -> str:
-    if pd.isna(mean):
-        return "-"
-    return f"{mean:.{digits}f} ± {sd:.{digits}f}" if not pd.isna(sd) else f"{mean:.{digits}f}"
-
-
-def format_p(p: float | None) -> str:
-    """A p-value as clinicians read it: three decimals, or < 0.001."""
-    if p is None or pd.isna(p):
-        return "-"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def p_statement(p: float | None) -> str:
-    """A p-value in a sentence: "p = 0.238", "p < 0.001", or "p -" when there is none."""
-    text = format_p(p)
-    return f"p {text}" if text.startswith("<") or text == "-" else f"p = {text}"
-
-
-def table1(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
+def table1(baseline: Baseline, k: int | None = None) -> pd.DataFrame:
     """Demographic and clinical characteristics (the paper's Table 1)."""
-    s = baseline_stats(con, cohort_filter)
-    n = int(s["n"])
+    n = baseline.patients
+    age, bmi, follow_up = baseline.age, baseline.bmi, baseline.follow_up
+
+    def share(count: int) -> str:
+        return fmt.count_percent(count, n, k)
+
     rows = [
-        ("Patients", f"{n:,}"),
+        ("Patients", fmt.count(n, k)),
         (
             "Age, years, mean ± SD (range)",
-            f"{_mean_sd(s['age_mean'], s['age_sd'])} ({_range(s, 'age')})",
+            f"{fmt.mean_sd(age.mean, age.sd)} ({fmt.number_range(age.minimum, age.maximum)})",
         ),
-        ("Female", _pct(int(s["female"]), n)),
-        ("Body mass index, mean ± SD", _mean_sd(s["bmi_mean"], s["bmi_sd"], 2)),
-        ("Lesion side: left", _pct(int(s["left"]), n)),
-        *((label, _pct(int(s[column]), n)) for column, label in RISK_FACTORS.items()),
+        ("Female", share(baseline.female)),
+        ("Body mass index, mean ± SD", fmt.mean_sd(bmi.mean, bmi.sd, 2)),
+        ("Lesion side: left", share(baseline.left)),
+        *((label, share(baseline.risk_factors[column])) for column, label in RISK_FACTORS.items()),
         *(
-            (f"Segments (paper's rows): {row}", _pct(count, n))
-            for row, count in s["segment_rows"].items()
-            if row != "other" or count
+            (f"Segments (paper's rows): {row}", share(count))
+            for row, count in baseline.segment_rows.items()
+            if row != OTHER_PATTERN or count
         ),
         *(
-            (f"Segment involved: {label}", _pct(int(s[column]), n))
-            for column, label in SEGMENTS.items()
+            (f"Segment involved: {label}", share(baseline.segments[c]))
+            for c, label in SEGMENTS.items()
         ),
         (
             "Follow-up, months, mean (range)",
-            f"{s['follow_up_mean']:.1f} ({_range(s, 'follow_up')})" if n else "-",
+            fmt.mean_and_range(follow_up.mean, follow_up.minimum, follow_up.maximum)
+            if n
+            else fmt.MISSING,
         ),
     ]
     return pd.DataFrame(rows, columns=["Characteristic", "Value"])
 
 
-def _range(stats: dict, prefix: str) -> str:
-    low, high = stats[f"{prefix}_min"], stats[f"{prefix}_max"]
-    return "-" if pd.isna(low) else f"{low:g}-{high:g}"
-
-
 def table2(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    change: ClinicalChange,
-    patency: Mapping[str, pd.DataFrame],
-    safety: pd.DataFrame,
-    months: tuple[int, ...] = DEFAULT_MONTHS,
+    view: TablesView, k: int | None = None, months: Sequence[int] = DEFAULT_MONTHS
 ) -> pd.DataFrame:
-    """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
-
-    The filter's results the other pages show come in computed: ``change`` (its clinical
-    change, shared with Table 3), ``patency`` (each patency endpoint's estimates,
-    survival.estimates_at, at ``months`` or more) and ``safety`` (safety.safety_table).
-    """
-    everyone, _ = _counts(con, replace(cohort_filter, population="all"))
-    successes, stented = _counts(con, replace(cohort_filter, population="technical_success"))
-    n = successes if cohort_filter.population == "technical_success" else everyone
+    """Intervention, patency, clinical and safety outcomes (the paper's Table 2)."""
+    population, change = view.population, view.clinical
+    n = population.enrolled if view.analysed_all else population.successes
     rows = [
-        (
-            "Technical success",
-            f"{successes:,}/{everyone:,}"
-            + (f" ({100 * successes / everyone:.1f}%)" if everyone else ""),
-        ),
-        ("Stent implanted (technical successes)", f"{stented:,}"),
+        ("Technical success", fmt.count_of(population.successes, population.enrolled, k)),
+        ("Stent implanted (technical successes)", fmt.count(population.stented, k)),
     ]
     for endpoint in PATENCY_ENDPOINTS:
-        table = patency[endpoint]
-        for r in table[table["month"].isin(months)].itertuples():
-            value = (
-                "-"
-                if pd.isna(r.estimate)
-                else (
-                    f"{100 * r.estimate:.1f}% "
-                    f"(95% CI {format_ci(r.ci_lower, r.ci_upper)}); at risk {r.at_risk:,}"
-                )
+        estimates = view.patency.survival[endpoint].overall.estimates
+        for i, month in enumerate(estimates.month):
+            if month not in months:
+                continue
+            value = fmt.estimate_ci(
+                estimates.estimate[i], estimates.ci_lower[i], estimates.ci_upper[i]
             )
-            rows.append((f"{ENDPOINTS[endpoint]} at {r.month} months", value))
+            if value != fmt.MISSING:
+                value += f"; at risk {fmt.count(estimates.at_risk[i], k)}"
+            rows.append((f"{ENDPOINTS[endpoint]} at {fmt.months(month)} months", value))
     rows += [
-        ("Reflux >= 0.5 s at last visit", _pct(change.reflux.after, change.reflux.n)),
-        ("PTS at last visit", _pct(change.pts.after, change.pts.n)),
+        (f"{REFLUX} at last visit", fmt.count_percent(change.reflux.after, change.reflux.n, k)),
+        ("PTS at last visit", fmt.count_percent(change.pts.after, change.pts.n, k)),
         (
             "Villalta at last visit, mean ± SD",
-            _mean_sd(change.villalta.mean_after, change.villalta.sd_after, 2),
+            fmt.mean_sd(change.villalta.mean_after, change.villalta.sd_after, 2),
         ),
         (
             f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
-            _pct(ulcers_healed(con, cohort_filter), n),
+            fmt.count_percent(population.ulcers_healed, n, k),
         ),
     ]
-    patients = safety.set_index("event")["patients"]
-    rows += [(SAFETY_EVENTS[e], _pct(int(patients[e]), n)) for e in SAFETY_EVENTS]
+    patients = view.safety.table.set_index("event")["patients"]
+    rows += [(SAFETY_EVENTS[e], fmt.count_percent(int(patients[e]), n, k)) for e in SAFETY_EVENTS]
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
-def _counts(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tuple[int, int]:
-    cohort, params = cohort_sql(cohort_filter)
-    n, stented = con.execute(
-        "SELECT count(*), count_if(coalesce(stents, 1) >= 1 AND technical_success) "
-        f"FROM ({cohort})",
-        params,
-    ).fetchall()[0]
-    return int(n), int(stented)
-
-
-def ulcers_healed(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> int:
-    """Patients whose ulcer healed within the paper's 3 months."""
-    cohort, params = cohort_sql(cohort_filter)
-    return con.execute(
-        f"SELECT count_if(ulcer_healed_months <= ?) FROM ({cohort})",
-        [ULCER_HEALING_MONTHS, *params],
-    ).fetchall()[0][0]
-
-
-def table3(change: ClinicalChange) -> pd.DataFrame:
+def table3(change: ClinicalChange, k: int | None = None) -> pd.DataFrame:
     """Clinical outcomes before the procedure and at the last visit (the paper's Table 3)."""
     before, after = change.ceap_counts("before"), change.ceap_counts("after")
-    n = change.ceap_shift.to_numpy().sum()
-    rows = [_score_row("Clinical severity score (CEAP C - 2), mean ± SD", change.severity_score, 2)]
+    n = int(change.ceap_shift.to_numpy().sum())
+    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2)]
     rows += [
-        (CEAP_CLASSES[c], _pct(before[f"C{c}"], n), _pct(after[f"C{c}"], n), "", "")
+        (
+            CEAP_CLASSES[c],
+            fmt.count_percent(before[f"C{c}"], n, k),
+            fmt.count_percent(after[f"C{c}"], n, k),
+            "",
+            "",
+        )
         for c in CEAP_CLASSES
         if before[f"C{c}"] or after[f"C{c}"]
     ]
     rows += [
-        _binary_row("Reflux >= 0.5 s", change.reflux),
-        _binary_row("PTS (Villalta >= 5 or ulcer)", change.pts),
-        _score_row("Villalta score, mean ± SD", change.villalta, 2),
+        _binary_row(REFLUX, change.reflux, k),
+        _binary_row(PTS, change.pts, k),
+        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2),
     ]
     return pd.DataFrame(rows, columns=["Measure", "Before", "After", "P value", "Test"])
+
+
+def wilcoxon_name(score: ScoreChange) -> str:
+    """Which signed-rank test gave the p: exact for few untied pairs, else normal."""
+    if score.test is None:
+        return WILCOXON
+    return f"{WILCOXON} ({'exact' if score.test.method == EXACT else 'normal approximation'})"
 
 
 def _score_row(label: str, score: ScoreChange, digits: int) -> tuple[str, str, str, str, str]:
     return (
         label,
-        _mean_sd(score.mean_before, score.sd_before, digits),
-        _mean_sd(score.mean_after, score.sd_after, digits),
-        format_p(score.p),
-        "Wilcoxon signed-rank",
+        fmt.mean_sd(score.mean_before, score.sd_before, digits),
+        fmt.mean_sd(score.mean_after, score.sd_after, digits),
+        fmt.p_value(score.p),
+        wilcoxon_name(score),
     )
 
 
-def _binary_row(label: str, change: BinaryChange) -> tuple[str, str, str, str, str]:
+def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, str, str, str, str]:
     return (
         label,
-        _pct(change.before, change.n),
-        _pct(change.after, change.n),
-        format_p(change.p),
-        "McNemar (exact)",
+        fmt.count_percent(change.before, change.n, k),
+        fmt.count_percent(change.after, change.n, k),
+        fmt.p_value(change.p),
+        MCNEMAR,
     )
 
 
-def format_ci(lower: float, upper: float) -> str:
-    """A 95% CI of proportions as percent, or "-" where none exists (estimate 0 or 100%)."""
-    if pd.isna(lower) or pd.isna(upper):
-        return "-"
-    return f"{100 * lower:.1f}-{100 * upper:.1f}"
+def curve_label(view: PatencyView, curve: GroupSurvival, endpoint: str) -> str:
+    """A curve's name in legends and tables: its endpoint, or its group in words."""
+    return fmt.group(view.by, curve.level) if view.by else ENDPOINTS[endpoint]
 
 
-def format_cis(lower: pd.Series, upper: pd.Series) -> list[str]:
-    """``format_ci`` for each row of two columns of limits."""
-    return [format_ci(lo, hi) for lo, hi in zip(lower, upper, strict=True)]
+def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
+    """The view's curves with their names, in display order."""
+    if view.compared is not None:
+        return [(curve_label(view, g, view.endpoint), g) for g in view.compared.groups]
+    return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def estimates_table(estimates: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Estimates at months for several curves, formatted for a table and its CSV export."""
-    rows = []
-    for label, table in estimates.items():
-        for r in table.itertuples():
-            missing = pd.isna(r.estimate)
-            rows.append(
-                {
-                    "Curve": label,
-                    "Month": r.month,
-                    "Estimate (%)": None if missing else round(100 * r.estimate, 1),
-                    "95% CI (%)": format_ci(r.ci_lower, r.ci_upper),
-                    "SE (%)": None if missing else round(100 * r.se, 1),
-                    "At risk": r.at_risk,
-                    "Events": r.events,
-                    "Censored": r.censored,
-                    "Reliable (SE <= 10%)": "-" if missing else ("no" if r.unreliable else "yes"),
-                }
-            )
-    return pd.DataFrame(rows)
+def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+    """Estimates at the view's months for every curve, for a table and its CSV export.
+
+    A curve of fewer than k patients shows no estimate in privacy mode: its steps are
+    single patients.
+    """
+    columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
+    for label, curve in curves(view):
+        e = curve.estimates
+        hidden = [is_small(curve.patients, k)] * len(e.month)
+        columns["Curve"] += [label] * len(e.month)
+        columns["Month"] += [fmt.months(m) for m in e.month]
+        columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, k)
+        columns["95% CI (%)"] += [
+            masked(k) if h else fmt.ci(lo, hi)
+            for lo, hi, h in zip(e.ci_lower, e.ci_upper, hidden, strict=True)
+        ]
+        columns["SE (%)"] += fmt.percent_cells(e.se, hidden, k)
+        columns["At risk"] += counts(e.at_risk, k)
+        columns["Events"] += counts(e.events, k)
+        columns["Censored"] += counts(e.censored, k)
+        columns[RELIABLE] += [
+            fmt.MISSING if pd.isna(estimate) or h else ("no" if se > SE_UNRELIABLE else "yes")
+            for estimate, se, h in zip(e.estimate, e.se, hidden, strict=True)
+        ]
+    return pd.DataFrame(columns)
 
 
-def comparison_note(comparison: GroupComparison) -> str:
-    """One line for a chart: the log-rank p and each hazard ratio against the reference."""
-    if comparison.logrank_p is None:
-        return "; ".join(comparison.notes)
-    parts = [f"Log-rank {p_statement(comparison.logrank_p)}"]
-    for row in comparison.hazard_ratios.itertuples():
-        if row.estimable:
-            parts.append(
-                f"HR {row.group} vs {row.reference}: {row.hr:.2f} "
-                f"({row.ci_lower:.2f}-{row.ci_upper:.2f})"
-            )
-        else:
-            parts.append(f"HR {row.group}: not estimable ({row.reason})")
-    return "<br>".join(parts)
+ESTIMATE_HEADERS = (
+    "Curve", "Month", "Estimate (%)", "95% CI (%)", "SE (%)", "At risk", "Events", "Censored",
+    RELIABLE,
+)  # fmt: skip
 
 
-def ceap_shift_table(shift: pd.DataFrame) -> pd.DataFrame:
+def ceap_shift_table(shift: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
     """The shift matrix as a labelled table (rows before, columns last visit), used classes."""
     rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
     table = shift.loc[rows, cols].copy()
-    table.index = [f"C{c} before" for c in rows]
-    table.columns = [f"C{c} after" for c in cols]
     table["Total"] = table.sum(axis=1)
-    return table.astype(int)
+    display = pd.DataFrame(
+        {
+            **{f"C{c} after": counts(table[c], k) for c in cols},
+            "Total": counts(table["Total"], k),
+        },
+        index=[f"C{c} before" for c in rows],
+    )
+    return display
 
 
-def safety_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The safety table with clinicians' column names and rounded figures."""
+def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
+    """The safety table with clinicians' column names and formatted figures."""
+    table = safety.table
+    small = [is_small(n, k) for n in table["patients"]]
+    few_events = [is_small(n, k) for n in table["events"]]
     return pd.DataFrame(
         {
-            "Event": table["label"],
-            "Patients": table["patients"],
-            "Percent": table["percent"].round(1),
+            "Event": [SAFETY_EVENTS[e] for e in table["event"]],
+            "Patients": counts(table["patients"], k),
+            "Percent": fmt.percent_cells(table["proportion"], small, k),
             "95% CI (%)": [
-                f"{lo:.1f}-{hi:.1f}"
-                for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
+                masked(k) if hidden else fmt.ci(lo, hi)
+                for lo, hi, hidden in zip(table["ci_lower"], table["ci_upper"], small, strict=True)
             ],
-            "Events": table["events"],
-            "Within 30 days": table["events_within_30_days"],
-            "Later": table["events_later"],
-            "Per 100 patient-years": table["per_100_patient_years"].round(2),
+            "Events": counts(table["events"], k),
+            "Within 30 days": counts(table["events_within_30_days"], k),
+            "Later": counts(table["events_later"], k),
+            "Per 100 patient-years": fmt.number_cells(
+                table["per_100_patient_years"], 1, few_events, k
+            ),
         }
     )
 
 
-def estimate_columns(table: pd.DataFrame) -> dict[str, pd.Series | list[str]]:
+def _estimate_columns(table: pd.DataFrame, k: int | None) -> dict[str, list]:
     """Patients, events, and the estimate with its 95% CI, as every group table shows them."""
+    small = [is_small(n, k) for n in table["patients"]]
     return {
-        "Patients": table["patients"],
-        "Events": table["events"],
-        "Estimate (%)": (100 * table["estimate"]).round(1),
-        "95% CI (%)": format_cis(table["ci_lower"], table["ci_upper"]),
+        "Patients": counts(table["patients"], k),
+        "Events": counts(table["events"], k),
+        "Estimate (%)": fmt.percent_cells(table["estimate"], small, k),
+        "95% CI (%)": [
+            masked(k) if hidden else fmt.ci(lo, hi)
+            for lo, hi, hidden in zip(table["ci_lower"], table["ci_upper"], small, strict=True)
+        ],
     }
 
 
-def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
+def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export."""
+    table = view.table
 
     def ratio(row: pd.Series) -> str:
         if row["is_reference"]:
             return "reference"
         if not row["estimable"]:
             return f"not estimable: {row['reason']}"
-        return f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
+        return fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
 
     return pd.DataFrame(
         {
-            "Factor": table["factor_label"],
-            "Group": table["level"],
-            **estimate_columns(table),
-            "Hazard ratio (95% CI)": table.apply(ratio, axis=1),
-            "Log-rank p": table["logrank_p"].map(format_p),
-            "Unstable (< 10 patients or < 5 events)": table["unstable"].map(
-                {True: "yes", False: ""}
-            ),
+            "Factor": [GROUPINGS[f] for f in table["factor"]],
+            "Group": [
+                fmt.level(f, v) for f, v in zip(table["factor"], table["level"], strict=True)
+            ],
+            **_estimate_columns(table, k),
+            "Hazard ratio (95% CI)": table.apply(ratio, axis=1).tolist(),
+            "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
+            f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
         }
     )
+
+
+def centres_display(
+    comparison: CentreComparison, table: pd.DataFrame, k: int | None = None
+) -> pd.DataFrame:
+    """A centre table with clinicians' column names, for showing and CSV export."""
+    small = [is_small(n, k) for n in table["patients"]]
+    return pd.DataFrame(
+        {
+            "Centre": table["centre"].tolist(),
+            **_estimate_columns(table, k),
+            "At risk": counts(table["at_risk"], k),
+            "95% limits (%)": [
+                masked(k) if hidden else fmt.ci(lo, hi)
+                for lo, hi, hidden in zip(table["lower_95"], table["upper_95"], small, strict=True)
+            ],
+            "99.8% limits (%)": [
+                masked(k) if hidden else fmt.ci(lo, hi)
+                for lo, hi, hidden in zip(
+                    table["lower_998"], table["upper_998"], small, strict=True
+                )
+            ],
+            "z-score": fmt.number_cells(table["z"], 2, small, k),
+            "Position": [
+                centre_position(comparison, position, last)
+                for position, last in zip(table["position"], table["last_follow_up"], strict=True)
+            ],
+        }
+    )
+
+
+def centre_position(comparison: CentreComparison, position: str, last_follow_up: float) -> str:
+    """Where a centre lies, and why a centre has no place on the funnel."""
+    if position != NOT_ESTIMABLE:
+        return position
+    month = fmt.months(comparison.month)
+    if pd.isna(comparison.pooled):
+        return f"{position}: the cohort's follow-up ends before {month} months: no pooled estimate"
+    return f"{position}: followed up to {fmt.months(last_follow_up)} months only, not to {month}"
+
+
+def _paper_row(item: str, published_value: str, recomputed: str) -> dict[str, str]:
+    return {
+        "Item": item,
+        "Published": published_value,
+        "Reconstructed": recomputed,
+        "Same": "yes" if published_value == recomputed else "no",
+    }
+
+
+def paper_table(view: PaperView) -> pd.DataFrame:
+    """Every published number of the paper's Tables 1-3 next to the demo cohort's value.
+
+    Recomputed values come from the same views every page shows, so this table is also a
+    live check that the demo reproduces the paper (the tests assert it too).
+    """
+    t1, s, tables = published.TABLE1, view.tables.baseline, view.tables
+    rows = [
+        _paper_row(
+            "Enrolled / technical success",
+            f"{published.ENROLLED} / {published.TECHNICAL_SUCCESS}",
+            f"{view.everyone.patients} / {s.patients}",
+        ),
+        _paper_row(
+            "Age, mean ± SD",
+            f"{t1['age_mean']} ± {t1['age_sd']}",
+            f"{fmt.number(s.age.mean)} ± {fmt.number(s.age.sd)}",
+        ),
+        _paper_row(
+            "Age range",
+            f"{t1['age_min']}-{t1['age_max']}",
+            fmt.number_range(s.age.minimum, s.age.maximum),
+        ),
+        _paper_row("Female", str(t1["female"]), str(s.female)),
+        _paper_row(
+            "BMI, mean ± SD",
+            f"{t1['bmi_mean']} ± {t1['bmi_sd']}",
+            f"{fmt.number(s.bmi.mean)} ± {fmt.number(s.bmi.sd, 2)}",
+        ),
+        _paper_row("Left-sided lesion", str(t1["left"]), str(s.left)),
+        *(
+            _paper_row(label, str(t1[c]), str(s.risk_factors[c]))
+            for c, label in RISK_FACTORS.items()
+        ),
+        *(
+            _paper_row(f"Segments {row}", str(n), str(s.segment_rows[row]))
+            for row, n in t1["segments"].items()
+        ),
+        _paper_row(
+            "Follow-up, mean (range), months",
+            f"{t1['follow_up_mean']} ({t1['follow_up_min']}-{t1['follow_up_max']})",
+            fmt.mean_and_range(s.follow_up.mean, s.follow_up.minimum, s.follow_up.maximum),
+        ),
+    ]
+    for endpoint, patent in published.PATENCY.items():
+        estimates = tables.patency.survival[endpoint].overall.estimates
+        at_risk = dict(zip(estimates.month.tolist(), estimates.at_risk.tolist(), strict=True))
+        rows += [
+            _paper_row(
+                f"{ENDPOINTS[endpoint]} at {month} months, patients patent",
+                str(count),
+                str(at_risk[month]),
+            )
+            for month, count in patent.items()
+        ]
+    rows += _paper_clinical_rows(tables.clinical)
+    patients = tables.safety.table.set_index("event")["patients"]
+    rows += [
+        _paper_row(f"Safety: {SAFETY_EVENTS[event]}", str(n), str(int(patients[event])))
+        for event, n in published.SAFETY.items()
+    ]
+    rows.append(
+        _paper_row(
+            "Ulcers healed by 3 months",
+            str(published.ULCERS_HEALED_BY_3_MONTHS),
+            str(tables.population.ulcers_healed),
+        )
+    )
+    return pd.DataFrame(rows)
+
+
+def _paper_score(
+    item: str, published_value: tuple[float, float], score: ScoreChange, when: str
+) -> dict:
+    digits = len(str(published_value[0]).split(".")[1])
+    mean, sd = getattr(score, f"mean_{when}"), getattr(score, f"sd_{when}")
+    return _paper_row(
+        item,
+        f"{published_value[0]} ± {published_value[1]}",
+        f"{fmt.number(mean, digits)} ± {fmt.number(sd, 2)}",
+    )
+
+
+def _paper_clinical_rows(change: ClinicalChange) -> list[dict[str, str]]:
+    t3 = published.TABLE3
+    before, after = change.ceap_counts("before"), change.ceap_counts("after")
+    score, villalta, pts, reflux = change.severity_score, change.villalta, change.pts, change.reflux
+    return [
+        *(
+            _paper_row(f"CEAP before {c}", str(n), str(before[c]))
+            for c, n in t3["ceap_before"].items()
+        ),
+        *(
+            _paper_row(f"CEAP at 36 months {c}", str(n), str(after[c]))
+            for c, n in t3["ceap_after"].items()
+        ),
+        _paper_score("Severity score before", t3["severity_before"], score, "before"),
+        _paper_score("Severity score after", t3["severity_after"], score, "after"),
+        _paper_score("Villalta before", t3["villalta_before"], villalta, "before"),
+        _paper_score("Villalta after", t3["villalta_after"], villalta, "after"),
+        _paper_row(
+            "PTS before → after",
+            f"{t3['pts_before']} → {t3['pts_after']}",
+            f"{pts.before} → {pts.after}",
+        ),
+        _paper_row("PTS p (exact McNemar)", fmt.number(t3["pts_p"], 3), fmt.number(pts.p, 3)),
+        _paper_row(
+            "Reflux before → after",
+            f"{t3['reflux_before']} → {t3['reflux_after']}",
+            f"{reflux.before} → {reflux.after}",
+        ),
+        _paper_row(
+            "Reflux p (exact McNemar)", fmt.number(t3["reflux_p"], 3), fmt.number(reflux.p, 3)
+        ),
+    ]
+
+
+def contradictions_table() -> pd.DataFrame:
+    """Where the source paper contradicts itself, and the rule the demo follows."""
+    return pd.DataFrame(published.CONTRADICTIONS, columns=["What", "Contradiction", "Rule applied"])

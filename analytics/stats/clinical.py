@@ -6,9 +6,10 @@ procedure (month 0) and the patient's last later assessment of that measure
 DuckDB returns only counts per (before, after) pair; the tests expand those
 counts, so nothing patient-level leaves the database.
 
-Tests, as the source paper (SPSS): Wilcoxon signed-rank for scores (normal
-approximation with tie correction, zero differences dropped) and the exact
-McNemar test (binomial on discordant pairs) for yes/no outcomes.
+Tests, as the source paper (SPSS): the Wilcoxon signed-rank test for scores (the
+counts engine, analytics.stats.engine.signed_rank: zero differences dropped, exact for
+few untied pairs, else normal with tie correction) and the exact McNemar test (binomial
+on the discordant pairs) for yes/no outcomes.
 """
 
 from __future__ import annotations
@@ -18,23 +19,32 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import bdtr
 
 from analytics.cohort.summary import MEASURES, measure_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, SEVERITY_SCORE_OFFSET
+from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY
+from analytics.rules import SEVERITY_SCORE_OFFSET
+from analytics.stats.engine.signed_rank import SignedRank, signed_rank
 
 
 @dataclass(frozen=True)
 class ScoreChange:
-    """A paired score: mean and SD before and after, Wilcoxon p, number of pairs."""
+    """A paired score: mean and SD before and after, the signed-rank test, number of pairs.
+
+    ``test`` is None when no pair changed (nothing to test).
+    """
 
     n: int
     mean_before: float
     sd_before: float
     mean_after: float
     sd_after: float
-    p: float | None
+    test: SignedRank | None
+
+    @property
+    def p(self) -> float | None:
+        return self.test.p if self.test else None
 
 
 @dataclass(frozen=True)
@@ -106,11 +116,10 @@ def _without_nulls(dtypes: pd.Series) -> dict:
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
-    """Mean/SD (sample SD) before and after and the Wilcoxon signed-rank p of a paired score.
+    """Mean/SD (sample SD) before and after and the signed-rank test of a paired score.
 
-    Means and SDs are weighted by the pair counts (numpy's frequency weights); only the
-    signed-rank test needs one value per patient: the non-zero differences (zero_method
-    "wilcox" drops zeros anyway), ordered by size so the ranking pass is cheap.
+    Means and SDs are weighted by the pair counts (numpy's frequency weights); the test
+    takes the table of differences and their counts.
     """
     patients = pairs["patients"].to_numpy(int)
     n = int(patients.sum())
@@ -118,25 +127,13 @@ def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
         return ScoreChange(0, np.nan, np.nan, np.nan, np.nan, None)
     before = pairs["before"].to_numpy(float) - offset
     after = pairs["after"].to_numpy(float) - offset
-    difference = after - before
-    changed = np.flatnonzero(difference != 0)
-    p = None
-    if len(changed):
-        order = changed[np.argsort(np.abs(difference[changed]), kind="stable")]
-        result = stats.wilcoxon(
-            np.repeat(difference[order], patients[order]),
-            zero_method="wilcox",
-            correction=False,
-            method="approx",
-        )
-        p = float(result.pvalue)
     return ScoreChange(
         n,
         float(np.average(before, weights=patients)),
         _sd(before, patients),
         float(np.average(after, weights=patients)),
         _sd(after, patients),
-        p,
+        signed_rank(after - before, patients),
     )
 
 
@@ -153,16 +150,27 @@ def binary_change(pairs: pd.DataFrame) -> BinaryChange:
         return int(pairs.loc[match, "patients"].sum())
 
     resolved, new = count(True, False), count(False, True)
-    discordant = resolved + new
-    p = float(stats.binomtest(new, discordant, 0.5).pvalue) if discordant else None
     return BinaryChange(
         n=int(pairs["patients"].sum()),
         before=count(True, True) + resolved,
         after=count(True, True) + new,
         resolved=resolved,
         new=new,
-        p=p,
+        p=exact_mcnemar(resolved, new),
     )
+
+
+def exact_mcnemar(resolved: int, new: int) -> float | None:
+    """Two-sided exact McNemar p: binomial test of ``new`` of the discordant pairs at 1/2.
+
+    The binomial at 1/2 is symmetric, so the two-sided p (the outcomes no likelier than
+    the one seen, as SciPy's binomtest sums them) is twice the smaller tail, at most 1.
+    None without discordant pairs.
+    """
+    discordant = resolved + new
+    if not discordant:
+        return None
+    return float(min(1.0, 2 * bdtr(min(resolved, new), discordant, 0.5)))
 
 
 def ceap_shift(pairs: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Centre comparison: each centre's primary patency at one month on a funnel plot.
 
-Each centre's Kaplan-Meier estimate of primary patency at the month (survival.estimates_at
-on the centre's aggregated event counts) is set against the pooled estimate of the whole
+Each centre's Kaplan-Meier estimate of primary patency at the month (the counts engine on
+the centre's events and censorings per time) is set against the pooled estimate of the whole
 filtered cohort at that month, patients without a recorded centre included. Control
 limits follow Spiegelhalter's funnel plot for a proportion (Stat Med 2005;24:1185-1202):
 exact binomial quantiles around the pooled proportion p0 for a centre of n patients,
@@ -14,8 +14,8 @@ The limits treat the estimate as a proportion of n; a Kaplan-Meier estimate with
 patients censored before the month varies more than that, so the limits are approximate
 and somewhat too narrow where follow-up is short. How far out a centre lies is its
 z-score, (estimate - p0) / sqrt(p0 (1 - p0) / n). A centre followed for less than the
-month has no estimate there: it is listed with the reason and not plotted. Patients with
-no centre recorded have no group (event_counts drops them) and are counted apart.
+month has no estimate there: it is listed as not estimable and not plotted. Patients with
+no centre recorded have no group and are counted apart.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import bdtr, bdtrik
 
 from analytics.filters import CohortFilter
-from analytics.present.tables import estimate_columns, format_cis
-from analytics.stats.survival import estimates_at, event_counts
+from analytics.glossary import ALL_PATIENTS
+from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.survival import endpoint_counts
 
 ENDPOINT = "primary"
 # Control limits: name -> (lower, upper) quantile of the binomial distribution.
@@ -42,7 +44,7 @@ OUTSIDE_95 = (ABOVE_998, ABOVE_95, BELOW_95, BELOW_998)
 OUTSIDE_998 = (ABOVE_998, BELOW_998)
 CENTRE_COLUMNS = [
     "centre", "patients", "at_risk", "events", "estimate", "ci_lower", "ci_upper",
-    *LIMIT_COLUMNS, "z", "position", "reason",
+    "last_follow_up", *LIMIT_COLUMNS, "z", "position",
 ]  # fmt: skip
 CURVE_POINTS = 200
 
@@ -51,7 +53,9 @@ CURVE_POINTS = 200
 class CentreComparison:
     """Every centre's estimate at ``month`` with its control limits, and the pooled estimate.
 
-    ``centres`` has one row per centre (CENTRE_COLUMNS), in centre order; ``funnel``
+    ``centres`` has one row per centre (CENTRE_COLUMNS), in centre order: patients,
+    at risk at the month and events before it, the estimate with its 95% CI, the last
+    follow-up, the control limits at its size, its z-score and its position; ``funnel``
     holds the limit curves over a grid of sizes spanning the estimable centres.
     """
 
@@ -69,7 +73,7 @@ class CentreComparison:
 
     @property
     def not_estimable(self) -> pd.DataFrame:
-        """Centres without an estimate at the month, with the reason."""
+        """Centres without an estimate at the month (followed for less than the month)."""
         return self.centres[self.centres["position"] == NOT_ESTIMABLE]
 
     @property
@@ -87,13 +91,20 @@ def control_limit(quantile: float, sizes: np.ndarray | int, pooled: float) -> np
 
     Spiegelhalter (2005), appendix: r is the smallest count with P(R <= r) >= quantile,
     alpha = (P(R <= r) - quantile) / P(R = r), limit = (r - alpha) / n; clipped to [0, 1]
-    (it leaves that range only when p0 is 0 or 1). A NaN p0 gives NaN limits.
+    (it leaves that range only when p0 is 0 or 1). A NaN p0 gives NaN limits. The binomial
+    quantile is scipy.stats.binom.ppf's own method (the continuous root bdtrik, rounded up
+    and stepped back where the count below already reaches the quantile), on
+    scipy.special so that the report's process need not import scipy.stats.
     """
-    n = np.asarray(sizes, dtype=float)
-    r = stats.binom.ppf(quantile, n, pooled)
-    at_r = stats.binom.cdf(r, n, pooled)
-    alpha = (at_r - quantile) / (at_r - stats.binom.cdf(r - 1, n, pooled))
-    return np.clip((r - alpha) / n, 0.0, 1.0)
+    n = np.asarray(sizes, dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        guess = np.nan_to_num(np.ceil(bdtrik(quantile, n, pooled)), nan=0.0).astype(np.int64)
+        r = np.clip(np.where(bdtr(guess - 1, n, pooled) >= quantile, guess - 1, guess), 0, n)
+        at_r = bdtr(r, n, pooled)
+        below = np.where(r > 0, bdtr(r - 1, n, pooled), 0.0)
+        alpha = (at_r - quantile) / (at_r - below)
+        limit = np.clip((r - alpha) / n, 0.0, 1.0)
+    return np.where(np.isnan(pooled) | (n == 0), np.nan, limit)
 
 
 def funnel_limits(pooled: float, sizes: np.ndarray | list[int]) -> pd.DataFrame:
@@ -144,61 +155,47 @@ def centre_patency(
     Example: a synthetic registry of 3,000 patients in 6 centres (seed 1) pools 72.7% at
     12 months; centre C05, 83.4% of 285 patients, lies above the 99.8% limit (z = 4.1).
     """
-    return compare_centres(
-        event_counts(con, cohort_filter, ENDPOINT, by="center"),
-        event_counts(con, cohort_filter, ENDPOINT),
-        month,
-    )
+    overall, by_centre = endpoint_counts(con, cohort_filter, [ENDPOINT], by="center")[ENDPOINT]
+    return compare_centres(by_centre, overall, month)
 
 
-def compare_centres(
-    by_centre: pd.DataFrame, overall: pd.DataFrame, month: float
-) -> CentreComparison:
-    """The comparison from aggregated counts (survival.event_counts): per centre and pooled.
+def compare_centres(by_centre: Counts, overall: Counts, month: float) -> CentreComparison:
+    """The comparison from the counts per centre and of the whole filter (pooled).
 
     ``overall`` holds every patient of the filter, so the patients it has beyond the
     centres' are those without a centre.
     """
-    pooled = float(estimates_at(overall, [month])["estimate"].iloc[0])
-    patients = _patients(overall)
+    pooled = float(at_months(kaplan_meier(overall.of(ALL_PATIENTS)), [month]).estimate[0])
     rows = []
-    for centre, group in by_centre.groupby("group", sort=True):
-        estimate = estimates_at(group, [month]).iloc[0]
+    for centre in sorted(by_centre.levels):
+        curve = kaplan_meier(by_centre.of(centre))
+        estimate = at_months(curve, [month])
         rows.append(
             {
                 "centre": centre,
-                "patients": _patients(group),
-                "at_risk": int(estimate["at_risk"]),
-                "events": int(estimate["events"]),
-                "estimate": estimate["estimate"],
-                "ci_lower": estimate["ci_lower"],
-                "ci_upper": estimate["ci_upper"],
-                "last_follow_up": float(group["months"].max()),
+                "patients": curve.patients,
+                "at_risk": int(estimate.at_risk[0]),
+                "events": int(estimate.events[0]),
+                "estimate": float(estimate.estimate[0]),
+                "ci_lower": float(estimate.ci_lower[0]),
+                "ci_upper": float(estimate.ci_upper[0]),
+                "last_follow_up": curve.last_time,
             }
         )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "centre", "patients", "at_risk", "events", "estimate", "ci_lower", "ci_upper",
-            "last_follow_up",
-        ],
-    )  # fmt: skip
+    table = pd.DataFrame(rows, columns=CENTRE_COLUMNS[:8])
     table[LIMIT_COLUMNS] = funnel_limits(pooled, table["patients"])[LIMIT_COLUMNS].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         table["z"] = (table["estimate"] - pooled) / np.sqrt(
             pooled * (1 - pooled) / table["patients"]
         )
     table["position"] = classify(table["estimate"], table)
-    table["reason"] = [
-        _reason(last, month, pooled) if position == NOT_ESTIMABLE else ""
-        for last, position in zip(table["last_follow_up"], table["position"], strict=True)
-    ]
     estimable = table[table["position"] != NOT_ESTIMABLE]
     funnel = (
         funnel_curves(pooled, int(estimable["patients"].min()), int(estimable["patients"].max()))
         if len(estimable)
         else funnel_limits(pooled, [])
     )
+    patients = int(overall.patients.sum())
     return CentreComparison(
         month=month,
         pooled=pooled,
@@ -206,34 +203,4 @@ def compare_centres(
         patients_without_centre=patients - int(table["patients"].sum()),
         centres=table[CENTRE_COLUMNS],
         funnel=funnel,
-    )
-
-
-def _patients(counts: pd.DataFrame) -> int:
-    """Patients behind aggregated counts: each is one event or one censoring."""
-    return int(counts[["events", "censored"]].to_numpy().sum())
-
-
-def _reason(last_follow_up: float, month: float, pooled: float) -> str:
-    """Why a centre has no place on the funnel at ``month``."""
-    if np.isnan(pooled):
-        return f"the cohort's follow-up ends before {month:g} months: no pooled estimate"
-    return f"followed up to {last_follow_up:g} months only, not to {month:g}"
-
-
-def centres_display(table: pd.DataFrame) -> pd.DataFrame:
-    """A centre table with clinicians' column names, for showing and CSV export."""
-    return pd.DataFrame(
-        {
-            "Centre": table["centre"],
-            **estimate_columns(table),
-            "At risk": table["at_risk"],
-            "95% limits (%)": format_cis(table["lower_95"], table["upper_95"]),
-            "99.8% limits (%)": format_cis(table["lower_998"], table["upper_998"]),
-            "z-score": table["z"].round(2),
-            "Position": [
-                f"{position}: {reason}" if reason else position
-                for position, reason in zip(table["position"], table["reason"], strict=True)
-            ],
-        }
     )

@@ -8,6 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import unescaped
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -22,7 +24,8 @@ def test_missing_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("COHORT_DB", str(missing))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert any(str(missing) in e.value and "does not exist" in e.value for e in at.error)
+    errors = [unescaped(e.value) for e in at.error]
+    assert any(str(missing) in e and "does not exist" in e for e in errors)
 
 
 def test_corrupt_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
@@ -31,7 +34,7 @@ def test_corrupt_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("COHORT_DB", str(corrupt))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert any(str(corrupt) in e.value for e in at.error)
+    assert any(str(corrupt) in unescaped(e.value) for e in at.error)
 
 
 def test_overview_on_the_demo(monkeypatch, demo_path):
@@ -61,5 +64,5 @@ def test_invalid_url_value_is_dropped_with_a_notice(monkeypatch, demo_path):
     at.query_params["lesion_side"] = "center"
     at.run()
     assert not at.exception
-    assert any("lesion_side" in w.value for w in at.sidebar.warning)
+    assert any("lesion_side='center'" in unescaped(w.value) for w in at.sidebar.warning)
     assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"

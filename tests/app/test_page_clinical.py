@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scipy.stats import binomtest
 
+from analytics.glossary import PTS
 from tests.conftest import plotly_figures
 
 PAGE = "pages/2_Clinical_outcomes.py"
@@ -28,7 +29,7 @@ def test_every_chart_and_table_3(page_test):
     assert not at.exception
     assert len(plotly_figures(at)) == 6
     table3 = at.dataframe[-1].value.set_index("Measure")
-    pts = table3.loc["PTS (Villalta >= 5 or ulcer)"]
+    pts = table3.loc[PTS]
     assert (pts["Before"], pts["After"]) == ("34 (100.0%)", "24 (70.6%)")  # published
     assert table3.loc["C6 active venous ulcer", "After"] == "0 (0.0%)"
 

@@ -34,7 +34,7 @@ def test_estimates_table_matches_published_primary_patency(page_test):
 def test_compare_by_from_the_url_draws_one_curve_per_group(page_test):
     at = page_test(PAGE, by="lesion_side")
     assert not at.exception
-    assert {"Lesion side: left", "Lesion side: right"} <= curve_names(at)
+    assert {"Lesion side: Left", "Lesion side: Right"} <= curve_names(at)
     (fig,) = plotly_figures(at)
     assert any("Log-rank p" in a["text"] for a in fig["layout"]["annotations"])
 

@@ -16,7 +16,7 @@ def test_presentation_mode_enlarges_and_captions_every_chart(page_test):
         assert fig["layout"]["font"]["size"] >= 20
         title = fig["layout"]["title"]
         stated = title.get("subtitle", {}).get("text", "") + title.get("text", "")
-        assert "lesion_side=left" in stated and "n = 22" in stated
+        assert "Left · technical successes" in stated and "n = 22" in stated
 
 
 def test_off_by_default_charts_keep_screen_size(page_test):

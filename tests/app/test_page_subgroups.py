@@ -36,6 +36,6 @@ def test_a_filter_leaving_one_patient_groups_still_draws(page_test):
     at = page_test(PAGE, lesion_side="left")
     assert not at.exception
     table = at.dataframe[0].value.set_index(["Factor", "Group"])
-    assert table.loc[("Trauma", "yes"), "Patients"] == 1
-    assert table.loc[("Trauma", "yes"), "Hazard ratio (95% CI)"].startswith("not estimable")
+    assert table.loc[("Trauma", "Yes"), "Patients"] == 1
+    assert table.loc[("Trauma", "Yes"), "Hazard ratio (95% CI)"].startswith("not estimable")
     assert len(plotly_figures(at)) == 1

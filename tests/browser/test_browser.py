@@ -188,7 +188,7 @@ def test_navigation_carries_the_filter_to_the_next_page(server, browser):
 def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
     page = _open(browser, f"{server}/Patency?lesion_side=center")
     try:
-        expect(_sidebar(page).get_by_text("Ignored a filter in the link")).to_have_count(1)
+        expect(_sidebar(page).get_by_text("Ignored in the link: lesion_side=")).to_have_count(1)
         expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
     finally:
         page.close()
@@ -270,20 +270,24 @@ def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser,
 
 
 def test_deck_and_chart_export_download_in_one_click(server, browser):
-    page = _open(browser, f"{server}/Safety?{FILTERS}")
+    """A page opened by a link with ?by=: the deck keeps the comparison the link names."""
+    page = _open(browser, f"{server}/Safety?{FILTERS}&by=thrombophilia")
     try:
         expect(page.locator(".js-plotly-plot").first).to_be_visible()
         with page.expect_download(timeout=120_000) as download:
             _sidebar(page).get_by_role("button", name="Download deck (.pptx)").click()
         deck = Presentation(download.value.path())
-        assert "lesion_side=left" in deck.slides[0].placeholders[1].text
-        assert "n = 22 patients" in deck.slides[0].placeholders[1].text
+        title = deck.slides[0].placeholders[1].text
+        assert "Left" in title and "compared by thrombophilia" in title
+        assert "n = 22 patients" in title
+        titles = [slide.shapes.title.text for slide in deck.slides]
+        assert "Primary patency by thrombophilia" in titles
 
         page.get_by_role("button", name="Export chart").first.click()
         with page.expect_download(timeout=60_000) as download:
             page.get_by_role("button", name="SVG (16:9 slide size)").click()
         svg = Path(download.value.path()).read_bytes()
-        assert svg.lstrip().startswith(b"<svg") and b"lesion_side=left" in svg
+        assert svg.lstrip().startswith(b"<svg") and "Left · ".encode() in svg
     finally:
         page.close()
 

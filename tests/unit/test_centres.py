@@ -15,7 +15,8 @@ from scipy import stats
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.present.figures.centres import funnel_plot
-from analytics.present.privacy import mask_table
+from analytics.present.tables import centres_display
+from analytics.stats.engine.counts import Counts
 from analytics.stats.funnel import (
     ABOVE_95,
     ABOVE_998,
@@ -23,7 +24,6 @@ from analytics.stats.funnel import (
     NOT_ESTIMABLE,
     WITHIN,
     centre_patency,
-    centres_display,
     classify,
     compare_centres,
     control_limit,
@@ -31,10 +31,12 @@ from analytics.stats.funnel import (
 )
 
 
-def counts(group: str, *rows: tuple[float, int, int]) -> pd.DataFrame:
-    """Aggregated (months, events, censored) rows of one group, as event_counts returns them."""
-    frame = pd.DataFrame(rows, columns=["months", "events", "censored"])
-    return frame.assign(group=group)[["group", "months", "events", "censored"]]
+def counts(groups: dict[str, list[tuple[float, int, int]]]) -> Counts:
+    """(months, events, censored) rows per group, as the engine takes them."""
+    levels = tuple(groups)
+    rows = [(i, *row) for i, level in enumerate(levels) for row in groups[level]]
+    group, months, events, censored = (np.array(column) for column in zip(*rows, strict=True))
+    return Counts(levels, group.astype(int), months.astype(float), events, censored)
 
 
 def interpolated_limit(quantile: float, n: int, p0: float) -> float:
@@ -109,11 +111,8 @@ def three_centres():
 
     Two more patients have no centre. Pooled at 12 months: 27/47 (20 events among 47 at 3).
     """
-    by_centre = pd.concat(
-        [counts("A", (36.0, 0, 20)), counts("B", (3.0, 20, 0)), counts("C", (6.0, 0, 5))],
-        ignore_index=True,
-    )
-    overall = counts("all", (3.0, 20, 0), (6.0, 0, 5), (36.0, 0, 22))
+    by_centre = counts({"A": [(36.0, 0, 20)], "B": [(3.0, 20, 0)], "C": [(6.0, 0, 5)]})
+    overall = counts({"all": [(3.0, 20, 0), (6.0, 0, 5), (36.0, 0, 22)]})
     return compare_centres(by_centre, overall, 12.0)
 
 
@@ -138,15 +137,15 @@ def test_a_centre_followed_too_short_is_listed_with_its_reason_not_plotted(three
     row = three_centres.centres.set_index("centre").loc["C"]
     assert row["position"] == NOT_ESTIMABLE
     assert np.isnan(row["estimate"])
-    assert "followed up to 6 months only" in row["reason"]
+    assert row["last_follow_up"] == 6.0
     assert three_centres.plotted["centre"].tolist() == ["A", "B"]
     assert three_centres.funnel["patients"].between(10, 22).all()  # half the smallest to 1.1x
-    display = centres_display(three_centres.centres).set_index("Centre")
-    assert display.loc["C", "Position"].startswith("not estimable: followed up to 6")
+    display = centres_display(three_centres, three_centres.centres).set_index("Centre")
+    assert display.loc["C", "Position"] == "not estimable: followed up to 6 months only, not to 12"
 
 
 def test_limit_columns_are_hidden_with_a_small_centre_in_privacy_mode(three_centres):
-    shown = mask_table(centres_display(three_centres.centres), 10).set_index("Centre")
+    shown = centres_display(three_centres, three_centres.centres, 10).set_index("Centre")
     assert shown.loc["C", "Patients"] == "<10"
     assert shown.loc["C", "95% limits (%)"] == "<10"
     assert shown.loc["C", "z-score"] == "<10"
@@ -166,15 +165,8 @@ def test_funnel_plot_draws_each_centre_and_the_limits(three_centres):
 def test_funnel_plot_in_privacy_mode_leaves_out_small_centres_and_their_size():
     # a centre of 3 patients beside centres of 20: not plotted, nor read off the axis
     small = compare_centres(
-        pd.concat(
-            [
-                counts("A", (36.0, 0, 20)),
-                counts("B", (3.0, 20, 0)),
-                counts("D", (3.0, 3, 0)),
-            ],
-            ignore_index=True,
-        ),
-        counts("all", (3.0, 23, 0), (36.0, 0, 20)),
+        counts({"A": [(36.0, 0, 20)], "B": [(3.0, 20, 0)], "D": [(3.0, 3, 0)]}),
+        counts({"all": [(3.0, 23, 0), (36.0, 0, 20)]}),
         12.0,
     )
     assert "D" in small.plotted["centre"].tolist()

@@ -13,8 +13,9 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from analytics.cli import main
 from analytics.filters import parse_pairs
 from analytics.present import render as export
-from analytics.present.deck import View, build_deck
-from analytics.present.report import build_report
+from analytics.present.deck import build_deck
+from analytics.present.report import report_json
+from analytics.views import deck_view
 
 pytestmark = pytest.mark.skipif(not export.CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -42,11 +43,10 @@ def test_missing_chromium_is_a_clear_message(monkeypatch, tmp_path):
 def left_deck(demo_path):
     from analytics.cohort.db import open_cohort
 
-    view = View(parse_pairs(["lesion_side=left"]), by="sex")
     with open_cohort(demo_path) as con:
-        deck = Presentation(io.BytesIO(build_deck(con, view)))
-        report = build_report(con, view.cohort_filter, by="sex")
-    return deck, report
+        view = deck_view(con, parse_pairs(["lesion_side=left"]), by="sex")
+    deck = Presentation(io.BytesIO(build_deck(view)))
+    return deck, report_json(view.report)
 
 
 def notes(slide) -> str:
@@ -56,38 +56,42 @@ def notes(slide) -> str:
 def test_deck_has_a_slide_per_view_with_a_picture_on_each_chart(left_deck):
     deck, _ = left_deck
     titles = [slide.shapes.title.text for slide in deck.slides]
-    assert len(titles) == 7
     assert titles[1:] == [
-        "Primary patency by sex", "CEAP clinical class before and at the last visit",
-        "Villalta score and post-thrombotic syndrome", "Safety", "Subgroups: primary patency",
-        "Table 1: baseline characteristics",
+        "Primary, assisted primary and secondary patency", "Primary patency by sex",
+        "CEAP clinical class before and at the last visit",
+        "Villalta score and post-thrombotic syndrome", "Safety",
+        "Subgroups: primary patency at 12 months", "Table 1: baseline characteristics",
     ]  # fmt: skip
-    for slide in list(deck.slides)[1:6]:
+    for slide in list(deck.slides)[1:7]:
         assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
-    table = next(s for s in deck.slides[6].shapes if s.has_table).table
+    table = next(s for s in deck.slides[7].shapes if s.has_table).table
     assert table.cell(1, 0).text == "Patients" and table.cell(1, 1).text == "22"
 
 
-def test_title_slide_states_the_filter_and_n(left_deck):
+def test_title_slide_states_the_filter_the_comparison_and_n(left_deck):
     deck, _ = left_deck
     text = deck.slides[0].placeholders[1].text
-    assert "lesion_side=left" in text and "compared by sex" in text
+    assert "Left · technical successes" in text
+    assert "primary patency compared by sex" in text
     assert "n = 22 patients" in text
     assert "not patient data" in text  # the demo's provenance
 
 
 def test_notes_carry_the_reports_numbers(left_deck):
     deck, report = left_deck
-    patency = notes(deck.slides[1])
+    patency = notes(deck.slides[2])
     female_12 = next(r for r in report["patency"]["primary"]["groups"]["F"] if r["month"] == 12)
-    assert f"F at 12 months: {100 * female_12['estimate']:.1f}%" in patency
+    assert f"Sex: Female at 12 months: {100 * female_12['estimate']:.1f}%" in patency
     hr = report["patency"]["primary"]["hazard_ratios"][0]
-    assert f"HR {hr['group']} vs {hr['reference']}: {hr['hr']:.2f}" in patency
+    assert f"HR Male vs Female: {hr['hr']:.2f} (95% CI {hr['ci_lower']:.2f}" in patency
+    overall = notes(deck.slides[1])
+    primary_36 = report["patency"]["primary"]["overall"][-1]
+    assert f"Primary patency at 36 months: {100 * primary_36['estimate']:.1f}%" in overall
     clinical = report["clinical"]
-    villalta = notes(deck.slides[3])
-    assert f"PTS {clinical['pts_before']} → {clinical['pts_after']}" in villalta
+    villalta = notes(deck.slides[4])
+    assert f"{clinical['pts_before']} → {clinical['pts_after']}" in villalta
     assert f"Villalta {clinical['villalta_before']['mean']:.2f}" in villalta
-    safety = notes(deck.slides[4])
+    safety = notes(deck.slides[5])
     dvt = report["safety"]["recurrent_dvt"]
     assert f"Recurrent DVT: {dvt['patients']} patients, {dvt['percent']:.1f}%" in safety
 
@@ -95,7 +99,9 @@ def test_notes_carry_the_reports_numbers(left_deck):
 def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
     out = tmp_path / "view.pptx"
     args = ["deck", "--db", str(demo_path), "--where", "smoking=no", "--privacy", "5"]
-    assert main([*args, "--out", str(out)]) == 0
+    assert main([*args, "--by", "thrombophilia", "--out", str(out)]) == 0
     deck = Presentation(str(out))
-    assert "smoking=no" in deck.slides[0].placeholders[1].text
-    assert "<5" in notes(deck.slides[4])  # pulmonary embolism in fewer than five
+    assert "Smoking: no" in deck.slides[0].placeholders[1].text
+    assert "Primary patency by thrombophilia" in [s.shapes.title.text for s in deck.slides]
+    safety = next(s for s in deck.slides if s.shapes.title.text == "Safety")
+    assert "<5" in notes(safety)  # pulmonary embolism in fewer than five

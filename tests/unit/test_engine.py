@@ -194,16 +194,34 @@ def test_stratified_logrank_matches_r_survdiff_strata(lung):
 @settings(max_examples=150, deadline=None)
 @given(cohorts(max_groups=4))
 def test_logrank_matches_lifelines_on_patient_rows(rows):
-    counts = counts_of(rows)
-    result = logrank(counts)
-    if len(counts.levels) < 2:
+    """R's rule first: a group never at risk at an event time (expected 0) is left out."""
+    result = logrank(counts_of(rows))
+    event_times = rows.loc[rows["event"] == 1, "time"]
+    if event_times.empty:
         assert result is None
         return
-    expected = multivariate_logrank_test(rows["time"], rows["group"], rows["event"])
-    if result is None:  # fewer than two groups expected to have an event: no test (R)
-        assert expected.test_statistic == pytest.approx(0, abs=1e-9) or rows["event"].sum() == 0
+    last = rows.groupby("group")["time"].max()
+    kept = rows[rows["group"].isin(last[last >= event_times.min()].index)]
+    if kept["group"].nunique() < 2:
+        assert result is None
         return
+    expected = multivariate_logrank_test(kept["time"], kept["group"], kept["event"])
     assert result.statistic == pytest.approx(expected.test_statistic, rel=RELATIVE, abs=1e-9)
+    assert result.df == kept["group"].nunique() - 1
+
+
+def test_logrank_leaves_out_a_group_never_at_risk_at_an_event_as_r_does():
+    # R: d <- data.frame(g = c(rep(0, 20), 0, 0, rep(0, 18), 0, 1, 2),
+    #   t = c(rep(0.5, 20), 1, 1, rep(2, 18), 2, 2, 0.5), e = c(rep(0, 20), 0, 1, rep(0, 18),
+    #   1, 1, 0)); survdiff(Surv(t, e) ~ g, d)$chisq = 5.47459727385 (lifelines: 5.5545)
+    rows = pd.DataFrame(
+        {"group": [0] * 41 + [1, 2],
+         "time": [0.5] * 20 + [1.0, 1.0] + [2.0] * 19 + [2.0, 0.5],
+         "event": [0] * 21 + [1] + [0] * 18 + [1] + [1, 0]}
+    )  # fmt: skip
+    result = logrank(counts_of(rows))
+    assert result.statistic == pytest.approx(5.47459727385, rel=1e-9)
+    assert result.df == 1
 
 
 def test_one_group_has_no_logrank():
@@ -283,8 +301,11 @@ def test_cox_matches_lifelines_on_random_cohorts(rows):
         return  # covered by the not-estimable tests below
     if not all(r.estimable for r in ratios):
         return  # no finite maximum (monotone likelihood): lifelines does not converge either
+    # the partial likelihood depends on the order of the times only; lifelines mishandles
+    # events at time 0 (test_cox_with_events_at_time_zero_matches_r), so it gets time + 1
+    shifted = rows.assign(time=rows["time"] + 1)
     try:
-        expected_hr, _ = lifelines_hazard_ratios(rows, sorted(rows["group"].unique()))
+        expected_hr, _ = lifelines_hazard_ratios(shifted, sorted(rows["group"].unique()))
     except ConvergenceError:
         return  # lifelines fails where R finds the maximum (test_cox_all_tied_matches_r)
     if max(abs(np.log(expected_hr))) > 10:
@@ -302,6 +323,20 @@ def test_cox_all_tied_matches_r():
                     np.array([13, 0]))  # fmt: skip
     (ratio,) = hazard_ratios(counts)
     assert ratio.coefficient == pytest.approx(2.96744709781, rel=1e-9)
+
+
+def test_cox_with_events_at_time_zero_matches_r():
+    """Failures at month 0 (technical failures, all enrolled), where lifelines goes astray.
+
+    R: g <- c(rep(0, 42), rep(1, 6), 2); t <- c(rep(0.5, 6), rep(2, 35), 3, rep(1, 6), 2);
+    e <- c(rep(0, 3), rep(1, 3), rep(0, 36), rep(0, 4), rep(1, 2), 1);
+    coxph(Surv(t, e) ~ factor(g), ties = "efron"): HR 5.94966504882, 12.7097749647
+    (lifelines on the same rows with t = 0 for 0.5: 0.032 and 2.40).
+    """
+    counts = Counts(("0", "1", "2"), np.array([0, 0, 0, 1, 2]), np.array([0.0, 2, 3, 1, 2]),
+                    np.array([3, 0, 0, 2, 1]), np.array([3, 35, 1, 4, 0]))  # fmt: skip
+    ratios = hazard_ratios(counts)
+    assert [r.hr for r in ratios] == pytest.approx([5.94966504882, 12.7097749647], rel=1e-9)
 
 
 def test_cox_level_without_events_is_not_estimable():

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 import pytest
 
 from analytics.present.figures.patency import CurveSpec, km_figure
-from analytics.stats.survival import km_curve, risk_table
+from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+
+
+def one_group(months, events, censored) -> Counts:
+    return Counts(("all",), np.zeros(len(months), int), np.array(months, float),
+                  np.array(events), np.array(censored))  # fmt: skip
+
 
 # Ten patients: events at 2 and 5 months, censored at 5, 8 and six at 12.
-COUNTS = pd.DataFrame(
-    {
-        "group": ["all"] * 4,
-        "months": [2.0, 5.0, 8.0, 12.0],
-        "events": [1, 1, 0, 0],
-        "censored": [0, 1, 1, 6],
-    }
-)
+COUNTS = one_group([2.0, 5.0, 8.0, 12.0], [1, 1, 0, 0], [0, 1, 1, 6])
 MONTHS = (0, 6, 12)
 
 
-def figure(show_ci: bool = True, counts: pd.DataFrame = COUNTS):
-    spec = CurveSpec("Primary patency", "#0072B2", km_curve(counts), risk_table(counts, MONTHS))
+def figure(show_ci: bool = True, counts: Counts = COUNTS):
+    curve = kaplan_meier(counts)
+    spec = CurveSpec("Primary patency", "#0072B2", curve, at_months(curve, MONTHS))
     return km_figure([spec], MONTHS, show_ci=show_ci, title="t", note="Log-rank p = 0.5")
 
 
@@ -55,18 +56,15 @@ def test_risk_table_under_the_axis_matches_the_counts():
     at_risk = next(t for t in fig.data if t.mode == "text" and t.y[0] == "At risk")
     # at risk = time >= month: 10 at 0; 7 at 6 (two events and one censored by then); 6 at 12
     assert list(at_risk.text) == ["10", "7", "6"]
+    events = next(t for t in fig.data if t.mode == "text" and t.y[0] == "Events")
+    censored = next(t for t in fig.data if t.mode == "text" and t.y[0] == "Censored")
+    # KMunicate: events and censored before the month, so the three add up to 10
+    assert list(events.text) == ["0", "2", "2"] and list(censored.text) == ["0", "1", "2"]
     assert at_risk.xaxis == "x2"  # the table's row shares the month axis
 
 
 def test_stretch_with_se_over_ten_percent_is_dotted():
-    small = pd.DataFrame(
-        {
-            "group": ["all"] * 3,
-            "months": [1.0, 3.0, 6.0],
-            "events": [1, 1, 0],
-            "censored": [0, 0, 2],
-        }
-    )
+    small = one_group([1.0, 3.0, 6.0], [1, 1, 0], [0, 0, 2])
     dotted = traces(figure(counts=small), "Primary patency: SE > 10%")
     assert dotted and dotted[0].line.dash == "dot"
 

@@ -15,7 +15,7 @@ from analytics.filters import (
     parse_pairs,
     to_params,
 )
-from analytics.groups import group_sql, order_levels
+from analytics.groups import grouping, order_levels
 from tests.conftest import add_patient
 
 
@@ -109,7 +109,7 @@ def test_segment_any_and_all(blank):
 
 def test_unknown_grouping_is_refused():
     with pytest.raises(FilterError, match="cannot group by"):
-        group_sql("patient_id; DROP TABLE patients")
+        grouping("patient_id; DROP TABLE patients")
 
 
 def test_boolean_groups_put_no_first_as_reference():

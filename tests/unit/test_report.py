@@ -192,11 +192,46 @@ def test_not_a_cohort_file_is_refused(tmp_path):
 def test_text_report_separates_thousands_on_a_registry(registry_path):
     from analytics.cohort.db import open_cohort
     from analytics.filters import CohortFilter
-    from analytics.present.report import build_report, render_text
+    from analytics.present.report import report_text
     from analytics.stats.safety import cohort_size
+    from analytics.views import report_view
 
     with open_cohort(registry_path) as con:
         n = cohort_size(con, CohortFilter())[0]
-        text = render_text(build_report(con, CohortFilter()))
+        text = report_text(report_view(con, CohortFilter()))
     assert n >= 1000
     assert f"Patients: {n:,}\n" in text
+
+
+def test_json_keeps_its_contract_and_says_its_version(report):
+    assert report["report_version"] == 2
+    assert set(report) == {
+        "report_version", "cohort", "n_patients", "patient_years", "patency", "clinical", "safety",
+    }  # fmt: skip
+    assert set(report["patency"]) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
+    row = report["patency"]["primary"]["overall"][0]
+    assert list(row) == [
+        "month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored",
+    ]  # fmt: skip
+    assert set(report["safety"]["death"]) == {
+        "patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years",
+    }  # fmt: skip
+
+
+def test_every_row_adds_up_to_the_curves_patients_kmunicate(demo_path):
+    """at risk (time >= m) + events before m + censored before m = the curve's patients.
+
+    The demo's 17 patients censored at exactly 36 months are at risk at 36, not censored
+    before it: 20 + 14 + 0 = 34 (they were counted twice before, 20 + 14 + 17 = 51).
+    """
+    done = run_cli("report", "--db", str(demo_path), "--by", "thrombophilia", "--json")
+    report = json.loads(done.stdout)
+    sizes = {"no": 25, "yes": 9}
+    for endpoint, result in report["patency"].items():
+        for row in result["overall"]:
+            assert row["at_risk"] + row["events"] + row["censored"] == 34, endpoint
+        for level, rows in result["groups"].items():
+            for row in rows:
+                assert row["at_risk"] + row["events"] + row["censored"] == sizes[level]
+    at_36 = report["patency"]["primary"]["overall"][-1]
+    assert (at_36["at_risk"], at_36["events"], at_36["censored"]) == (20, 14, 0)

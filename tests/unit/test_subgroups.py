@@ -10,7 +10,10 @@ from lifelines.statistics import logrank_test
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.present.figures.subgroups import forest_plot, layout_rows
-from analytics.stats.subgroups import subgroup_table
+from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
+from analytics.views import SubgroupsView
+
+TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
 
 
 def patient_rows(con, endpoint: str) -> pd.DataFrame:
@@ -33,11 +36,11 @@ def table(demo) -> pd.DataFrame:
 def test_side_matches_lifelines_on_the_raw_patient_rows(demo, table):
     rows = patient_rows(demo, "primary")
     side = table[table["factor"] == "lesion_side"].set_index("level")
-    cox = CoxPHFitter().fit(rows, duration_col="months", event_col="event")
+    cox = CoxPHFitter().fit(rows, duration_col="months", event_col="event", fit_options=TIGHT)
     summary = cox.summary.loc["right"]
-    assert side.loc["right", "hr"] == pytest.approx(summary["exp(coef)"], rel=1e-4)
-    assert side.loc["right", "hr_lower"] == pytest.approx(summary["exp(coef) lower 95%"], rel=1e-4)
-    assert side.loc["right", "hr_upper"] == pytest.approx(summary["exp(coef) upper 95%"], rel=1e-4)
+    assert side.loc["right", "hr"] == pytest.approx(summary["exp(coef)"], rel=1e-6)
+    assert side.loc["right", "hr_lower"] == pytest.approx(summary["exp(coef) lower 95%"], rel=1e-6)
+    assert side.loc["right", "hr_upper"] == pytest.approx(summary["exp(coef) upper 95%"], rel=1e-6)
     left, right = rows[rows["right"] == 0], rows[rows["right"] == 1]
     logrank = logrank_test(left["months"], right["months"], left["event"], right["event"])
     assert side.loc["left", "logrank_p"] == pytest.approx(logrank.p_value, rel=1e-6)
@@ -64,10 +67,10 @@ def test_a_level_without_events_is_not_estimable_with_a_reason(demo):
 
 def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):
     lines = layout_rows(table)
-    factors = table["factor_label"].nunique()
+    factors = table["factor"].nunique()
     assert len(lines) == len(table) + factors
     assert lines["table_row"].isna().sum() == factors
-    fig = forest_plot(table, 12, "Primary patency")
+    fig = forest_plot(SubgroupsView("primary", 12, table))
     text = next(t for t in fig.data if t.mode == "text")
     assert sum("reference" in s for s in text.text) == factors
     assert list(fig.layout.yaxis.ticktext) == list(lines["label"])
@@ -78,3 +81,33 @@ def test_centres_are_left_to_the_centres_page(registry_path):
         table = subgroup_table(con, CohortFilter(), "primary", 12)
     assert "center" not in set(table["factor"])
     assert {"lesion_side", "thrombophilia"} <= set(table["factor"])
+
+
+def test_one_scan_counts_every_factor_as_patient_rows_do(registry_path):
+    """The grouping sets give each factor's (level, months) counts: compared with pandas."""
+    with open_cohort(registry_path) as con:
+        counts = factor_counts(con, CohortFilter(lesion_side="left"), "primary")
+        rows = con.execute(
+            """SELECT p.*, t.months, t.event FROM time_to_event AS t
+            JOIN patients AS p USING (patient_id)
+            WHERE t.endpoint = 'primary' AND p.technical_success AND p.lesion_side = 'left'"""
+        ).df()
+    assert set(counts) == set(FACTORS)
+    for factor, column, levels in (
+        ("thrombophilia", "thrombophilia", {False: "no", True: "yes"}),
+        ("sex", "sex", {"F": "F", "M": "M"}),
+    ):
+        expected = rows.groupby(column)["event"].agg(["sum", "count"])
+        got = counts[factor]
+        for raw, level in levels.items():
+            i = got.levels.index(level)
+            assert got.events_per_level[i] == expected.loc[raw, "sum"]
+            assert got.patients[i] == expected.loc[raw, "count"]
+    age = counts["age_band"]
+    assert age.levels == ("< 60", "60-74", ">= 75")
+    assert age.patients.tolist() == [
+        (rows["age_years"] < 60).sum(),
+        rows["age_years"].between(60, 74).sum(),
+        (rows["age_years"] >= 75).sum(),
+    ]
+    assert counts["lesion_side"].levels == ("left",)  # one level: no comparison drawn

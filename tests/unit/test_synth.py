@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 
-from analytics.cohort import synth
+from analytics.cohort import synth, write
 from analytics.cohort.db import CohortError, metadata, open_cohort
 from analytics.cohort.synth import synthesize
 
@@ -293,7 +293,7 @@ def test_a_failed_build_leaves_the_destination_as_it_was(
     def refuse(path: Path) -> None:
         raise CohortError(f"cohort file {path} refused")
 
-    monkeypatch.setattr(synth, "open_cohort", refuse)
+    monkeypatch.setattr(write, "open_cohort", refuse)
     with pytest.raises(CohortError):
         synthesize(out, 100, 2, SEED)
     assert out.read_bytes() == b"the previous cohort"

@@ -11,9 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS
+from analytics.present import format as fmt
 from analytics.present.figures.theme import OKABE_ITO, apply_theme
-from analytics.present.privacy import count_text, is_small
-from analytics.present.tables import format_ci
+from analytics.present.privacy import is_small
 from analytics.stats.funnel import (
     ABOVE_95,
     ABOVE_998,
@@ -35,12 +35,12 @@ POINT_SERIES = (  # positions, name, colour, symbol
 
 
 def _hover(row: pd.Series, k: int | None) -> str:
-    interval = format_ci(row["ci_lower"], row["ci_upper"])
+    estimate = fmt.estimate_ci(row["estimate"], row["ci_lower"], row["ci_upper"])
     return (
-        f"<b>{row['centre']}</b>: {100 * row['estimate']:.1f}% (95% CI {interval})<br>"
-        f"{count_text(int(row['patients']), k)} patients, "
-        f"{count_text(int(row['events']), k)} events, "
-        f"{count_text(int(row['at_risk']), k)} at risk<br>{row['position']}"
+        f"<b>{row['centre']}</b>: {estimate}<br>"
+        f"{fmt.count(int(row['patients']), k)} patients, "
+        f"{fmt.count(int(row['events']), k)} events, "
+        f"{fmt.count(int(row['at_risk']), k)} at risk<br>{row['position']}"
     )
 
 
@@ -78,10 +78,10 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
     if hidden:
         subtitle += f"; {hidden} centre(s) with fewer than {k} patients not plotted (privacy)"
     fig.update_xaxes(title="Patients in the centre")
-    fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {month:g} months (%)")
+    fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months (%)")
     fig = apply_theme(
         fig,
-        title=f"{ENDPOINTS['primary']} at {month:g} months by centre",
+        title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months by centre",
         subtitle=subtitle,
         height=520,
     )
@@ -106,7 +106,7 @@ def _add_funnel(fig: go.Figure, funnel: pd.DataFrame, pooled: float) -> None:
     fig.add_trace(
         go.Scatter(
             x=funnel["patients"], y=[100 * pooled] * len(funnel), mode="lines",
-            name=f"Pooled {100 * pooled:.1f}%",
+            name=f"Pooled {fmt.percent(pooled)}",
             line={"color": OKABE_ITO["black"], "width": 1.5}, hoverinfo="skip",
         )
     )  # fmt: skip

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS
+from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS, VILLALTA
+from analytics.present import format as fmt
 from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
-from analytics.present.privacy import count_text, mask_text
-from analytics.present.tables import p_statement
+from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
 
 CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
@@ -25,7 +25,7 @@ CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
 
 
 def _p_text(test: str, p: float | None) -> str:
-    return f"{test}: {p_statement(p)}"
+    return f"{test}: {fmt.p_statement(p)}"
 
 
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
@@ -35,8 +35,8 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     """
     used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
-    labels = [f"C{c} before ({count_text(int(shift.loc[c].sum()), k)})" for c in used_before]
-    labels += [f"C{c} after ({count_text(int(shift[c].sum()), k)})" for c in used_after]
+    labels = [f"C{c} before ({fmt.count(int(shift.loc[c].sum()), k)})" for c in used_before]
+    labels += [f"C{c} after ({fmt.count(int(shift[c].sum()), k)})" for c in used_after]
     sources, targets, values, colours = [], [], [], []
     for i, before in enumerate(used_before):
         for j, after in enumerate(used_after):
@@ -59,7 +59,7 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
                 "target": targets,
                 "value": values,
                 "color": colours,
-                "customdata": [count_text(v, k) for v in values],
+                "customdata": [fmt.count(v, k) for v in values],
                 "hovertemplate": "%{source.label} → %{target.label}: %{customdata} limbs"
                 "<extra></extra>",
             },
@@ -86,8 +86,8 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
             go.Bar(
                 x=list(columns), y=[100 * k / n for k in counts], name=f"C{c}",
                 marker_color=CEAP_COLOURS[c],
-                text=[count_text(n, k) if n else "" for n in counts],
-                textposition="inside", customdata=[count_text(n, k) for n in counts],
+                text=[fmt.count(n, k) if n else "" for n in counts],
+                textposition="inside", customdata=[fmt.count(n, k) for n in counts],
                 hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
             )
         )  # fmt: skip
@@ -105,7 +105,7 @@ def shift_heatmap(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
         go.Heatmap(
             z=values, x=[f"C{c}" for c in cols], y=[f"C{c}" for c in rows],
             colorscale=[[0, "#FFFFFF"], [1, OKABE_ITO["blue"]]], showscale=False,
-            text=[[count_text(int(v), k) for v in row] for row in values],
+            text=[[fmt.count(int(v), k) for v in row] for row in values],
             texttemplate="%{text}", textfont={"size": 18},
             hovertemplate="%{y} → %{x}: %{text} limbs<extra></extra>",
         )
@@ -129,12 +129,13 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
             line={"color": BEFORE_AFTER_COLOURS["after"], "width": 4}, marker={"size": 14},
         )
     )  # fmt: skip
-    fig.add_hrect(y0=-0.5, y1=4.5, fillcolor="#EEEEEE", line_width=0, layer="below")
+    below = PTS_VILLALTA_THRESHOLD - 0.5  # the band of whole scores without PTS
+    fig.add_hrect(y0=-0.5, y1=below, fillcolor="#EEEEEE", line_width=0, layer="below")
     fig.add_annotation(
-        text="No PTS (Villalta 0-4)", x=1, xref="paper", y=2, xanchor="right", showarrow=False,
-        font={"color": "#666666"},
+        text=f"No PTS (Villalta 0-{PTS_VILLALTA_THRESHOLD - 1})", x=1, xref="paper",
+        y=below / 2, xanchor="right", showarrow=False, font={"color": "#666666"},
     )  # fmt: skip
-    fig.update_yaxes(title="Villalta score (0-33)", rangemode="tozero")
+    fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
     title, subtitle = (
         "Villalta score, paired within limbs",
         _p_text("Wilcoxon signed-rank", score.p),
@@ -153,7 +154,7 @@ def _pair_lines(pairs: pd.DataFrame, k: int | None) -> list[go.Scatter]:
     traces = []
     for step, group in pairs.groupby(steps):
         hover = [
-            f"{row.before} → {row.after}: {count_text(row.patients, k)} limb(s)"
+            f"{row.before} → {row.after}: {fmt.count(row.patients, k)} limb(s)"
             for row in group.itertuples()
         ]
         traces.append(
@@ -183,13 +184,13 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
                 x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
                 y=severity[column], name=when,
                 marker_color=BEFORE_AFTER_COLOURS[column],
-                text=[count_text(int(n), k) for n in severity[column]],
+                text=[fmt.count(int(n), k) for n in severity[column]],
                 textposition="outside",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
     subtitle = (
-        f"PTS {count_text(pts.before, k)} → {count_text(pts.after, k)} of {count_text(pts.n, k)}; "
+        f"PTS {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)} of {fmt.count(pts.n, k)}; "
         + _p_text("exact McNemar", pts.p)
     )
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
@@ -205,14 +206,14 @@ def yes_no_bars(change: BinaryChange, label: str, k: int | None = None) -> go.Fi
         go.Bar(
             x=["Before", "Last visit"], y=[100 * k / n for k in counts],
             marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
-            text=[mask_text(f"{c:,} ({100 * c / n:.1f}%)", k) for c in counts],
+            text=[fmt.count_percent(c, n, k) for c in counts],
             textposition="outside",
             showlegend=False,
         )
     )  # fmt: skip
     fig.update_yaxes(title="Limbs (%)", range=[0, 110])
     subtitle = (
-        f"{count_text(change.resolved, k)} resolved, {count_text(change.new, k)} new; "
+        f"{fmt.count(change.resolved, k)} resolved, {fmt.count(change.new, k)} new; "
         + _p_text("exact McNemar", change.p)
     )
     return apply_theme(fig, title=label, height=400, subtitle=subtitle)

@@ -7,37 +7,86 @@ table of number at risk, cumulative events and cumulative censored per curve.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.glossary import ENDPOINTS, SE_UNRELIABLE
-from analytics.present.figures.theme import ENDPOINT_COLOURS, UNRELIABLE_DASH, apply_theme
-from analytics.present.privacy import count_text
-from analytics.stats.survival import KaplanMeier
+from analytics.glossary import ENDPOINTS, GROUPINGS, UNRELIABLE
+from analytics.present import format as fmt
+from analytics.present.figures.theme import (
+    ENDPOINT_COLOURS,
+    UNRELIABLE_DASH,
+    apply_theme,
+    group_colour,
+)
+from analytics.present.tables import curves
+from analytics.rules import RISK_TABLE_MONTHS, SE_UNRELIABLE
+from analytics.stats.engine.kaplan_meier import AtMonths, Curve
+from analytics.views import PatencyView
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CurveSpec:
-    """One curve to draw: its label, colour, step curve (survival.km_curve) and risk table."""
+    """One curve to draw: its label, colour, step curve and KMunicate table (the engine's)."""
 
     label: str
     colour: str
-    curve: pd.DataFrame
-    risk: pd.DataFrame
+    curve: Curve
+    risk: AtMonths
 
 
-def endpoint_specs(results: Mapping[str, KaplanMeier]) -> list[CurveSpec]:
-    """One curve per endpoint, each in its endpoint's colour on every page."""
+def curve_specs(view: PatencyView) -> list[CurveSpec]:
+    """The view's curves: each endpoint in its own colour on every page, or each group."""
+    if view.by is None:
+        return [
+            CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
+            for (label, result), endpoint in zip(curves(view), view.survival, strict=True)
+        ]
     return [
-        CurveSpec(ENDPOINTS[endpoint], ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
-        for endpoint, result in results.items()
+        CurveSpec(label, group_colour(i), result.curve, result.risk)
+        for i, (label, result) in enumerate(curves(view))
     ]
+
+
+def patency_figure(
+    view: PatencyView, show_ci: bool = True, k: int | None = None, title: str | None = None
+) -> go.Figure:
+    """The view's curves with their KMunicate table, titled and noted with its comparison."""
+    if view.by is None:
+        heading = title or "Primary, assisted primary and secondary patency"
+        note = None
+    else:
+        heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
+        note = comparison_note(view)
+    return km_figure(curve_specs(view), RISK_TABLE_MONTHS, show_ci, heading, note, k)
+
+
+def comparison_note(view: PatencyView) -> str:
+    """One line per test for a chart: the log-rank p and each hazard ratio."""
+    comparison = view.compared.comparison if view.compared else None
+    if comparison is None or comparison.logrank is None:
+        return "fewer than two groups in this cohort: nothing to compare"
+    lines = [f"Log-rank {fmt.p_statement(comparison.logrank.p)}"]
+    lines += [fmt.hazard_ratio_line(ratio, view.by) for ratio in comparison.hazard_ratios]
+    return "<br>".join(lines)
+
+
+def _frame(curve: Curve) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "months": curve.time,
+            "estimate": curve.estimate,
+            "ci_lower": curve.ci_lower,
+            "ci_upper": curve.ci_upper,
+            "se": curve.se,
+            "censored": curve.censored,
+        }
+    )
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -69,7 +118,8 @@ def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool, k: int | None) -> None:
-    curve = _from_one(spec.curve)
+    steps = _frame(spec.curve)
+    curve = _from_one(steps)
     hover = "%{x:.1f} months: %{y:.1%}<extra>" + spec.label + "</extra>"
     if show_ci:
         fig.add_trace(
@@ -102,11 +152,11 @@ def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool, k: int | None) ->
             go.Scatter(
                 x=unreliable["months"], y=unreliable["estimate"], mode="lines", line_shape="hv",
                 line={"color": spec.colour, "width": 3, "dash": UNRELIABLE_DASH},
-                name=f"{spec.label}: SE > 10%", legendgroup=spec.label, hovertemplate=hover,
+                name=f"{spec.label}: {UNRELIABLE}", legendgroup=spec.label, hovertemplate=hover,
             ),
             row=1, col=1,
         )  # fmt: skip
-    censored = spec.curve[spec.curve["censored"] > 0]
+    censored = steps[steps["censored"] > 0]
     fig.add_trace(
         go.Scatter(
             x=censored["months"], y=censored["estimate"], mode="markers",
@@ -114,7 +164,7 @@ def _add_curve(fig: go.Figure, spec: CurveSpec, show_ci: bool, k: int | None) ->
                 "symbol": "line-ns-open", "size": 12, "color": spec.colour, "line": {"width": 2},
             },
             name=f"{spec.label} censored", legendgroup=spec.label, showlegend=False,
-            customdata=[count_text(int(n), k) for n in censored["censored"]],
+            customdata=[fmt.count(int(n), k) for n in censored["censored"]],
             hovertemplate="%{customdata} censored at %{x:.1f} months<extra></extra>",
         ),
         row=1, col=1,
@@ -134,8 +184,8 @@ def _add_risk_table(fig: go.Figure, specs: Sequence[CurveSpec], k: int | None) -
             rows.append(label)
             fig.add_trace(
                 go.Scatter(
-                    x=spec.risk["month"], y=[label] * len(spec.risk), mode="text",
-                    text=[count_text(int(n), k) for n in spec.risk[column]],
+                    x=spec.risk.month, y=[label] * len(spec.risk.month), mode="text",
+                    text=[fmt.count(int(n), k) for n in getattr(spec.risk, column)],
                     textfont={"color": spec.colour, "size": 14}, showlegend=False,
                     hoverinfo="skip",
                 ),
@@ -165,7 +215,7 @@ def km_figure(
     for spec in specs:
         _add_curve(fig, spec, show_ci, k)
     labels = _add_risk_table(fig, specs, k)
-    last = max([*months, *(spec.curve["months"].max() for spec in specs if not spec.curve.empty)])
+    last = max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
     fig.update_xaxes(
         range=[-1, last + 1], tickvals=list(months), showticklabels=True,
         title_text="Months since the procedure", row=1, col=1,

@@ -5,23 +5,29 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import EARLY_EVENT_MONTHS, SAFETY_EVENTS
+from analytics.glossary import SAFETY_EVENTS
+from analytics.present import format as fmt
 from analytics.present.figures.theme import OKABE_ITO, apply_theme
-from analytics.present.privacy import count_text, is_small, mask_text
+from analytics.present.privacy import is_small, masked
+from analytics.rules import EARLY_EVENT_MONTHS
+from analytics.stats.safety import Safety
 
 
-def safety_bars(table: pd.DataFrame, k: int | None = None) -> go.Figure:
+def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
     """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
 
     With privacy k, an event in fewer than k patients gets no bar, only "<k".
     """
+    table = safety.table
     small = table["patients"].map(lambda n: is_small(n, k))
-    table = table.assign(**{c: table[c].where(~small) for c in ("percent", "ci_lower", "ci_upper")})
+    table = table.assign(
+        **{c: (100 * table[c]).where(~small) for c in ("proportion", "ci_lower", "ci_upper")}
+    ).rename(columns={"proportion": "percent"})
     labels = [
-        mask_text(f"{n:,} ({pct:.1f}%)", k) if not pd.isna(pct) else f"<{k}"
-        for n, pct in zip(table["patients"], table["percent"], strict=True)
+        masked(k) if hidden else fmt.count_percent(n, safety.patients)
+        for n, hidden in zip(table["patients"], small, strict=True)
     ]
-    names = table["label"].str.replace(" (", "<br>(", regex=False)
+    names = pd.Series([SAFETY_EVENTS[e] for e in table["event"]]).str.replace(" (", "<br>(")
     fig = go.Figure(
         go.Bar(
             x=table["percent"], y=names, orientation="h",
@@ -69,7 +75,7 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
         if is_small(int(rows["events"].sum()), k):
             fig.add_trace(
                 go.Scatter(
-                    x=[0], y=[label], mode="text", text=[f"<{k} events, times not shown"],
+                    x=[0], y=[label], mode="text", text=[f"{masked(k)} events, times not shown"],
                     textposition="middle right", showlegend=False, hoverinfo="skip",
                 )
             )  # fmt: skip
@@ -79,7 +85,7 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
                 x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
                 marker={"color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}}
                 | ({"size": 12} if k else _bubbles(rows["events"], most)),
-                customdata=[count_text(int(n), k) for n in rows["events"]], showlegend=False,
+                customdata=[fmt.count(int(n), k) for n in rows["events"]], showlegend=False,
                 hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
             )
         )  # fmt: skip

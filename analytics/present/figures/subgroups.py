@@ -7,15 +7,17 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.glossary import ENDPOINTS, GROUPINGS, UNSTABLE
+from analytics.present import format as fmt
 from analytics.present.figures.theme import OKABE_ITO, apply_theme
-from analytics.present.privacy import count_text, is_small
-from analytics.present.tables import format_p
+from analytics.present.privacy import is_small
+from analytics.views import SubgroupsView
 
 ROW_HEIGHT = 26
-STABLE, UNSTABLE = OKABE_ITO["blue"], "#9A9A9A"
+STABLE, UNSTABLE_COLOUR = OKABE_ITO["blue"], "#9A9A9A"
 SERIES = (
     (False, STABLE, "square", "Hazard ratio (95% CI)"),
-    (True, UNSTABLE, "circle-open", "Unstable: < 10 patients or < 5 events"),
+    (True, UNSTABLE_COLOUR, "circle-open", f"Unstable: {UNSTABLE}"),
 )
 
 
@@ -25,34 +27,34 @@ def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
     `table_row` is the level's index in `table`, missing on a factor's header line.
     """
     lines, position = [], 0
-    for factor_label, rows in table.groupby("factor_label", sort=False):
+    for factor, rows in table.groupby("factor", sort=False):
         logrank = rows["logrank_p"].iloc[0]
-        lines.append({"row": position, "label": f"<b>{factor_label}</b>", "table_row": pd.NA,
-                      "side": f"log-rank p {format_p(logrank)}"})  # fmt: skip
+        lines.append({"row": position, "label": f"<b>{GROUPINGS[factor]}</b>", "table_row": pd.NA,
+                      "side": f"log-rank {fmt.p_statement(logrank)}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
-            lines.append({"row": position + offset, "label": f"   {table.at[index, 'level']}",
-                          "table_row": index, "side": ""})  # fmt: skip
+            label = fmt.level(factor, table.at[index, "level"])
+            lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
+                          "side": ""})  # fmt: skip
         position += len(rows) + 1
     return pd.DataFrame(lines).astype({"table_row": "Int64"})
 
 
 def _side_text(row: pd.Series, month: float, k: int | None) -> str:
     hidden = pd.isna(row["estimate"]) or is_small(row["patients"], k)
-    estimate = "-" if hidden else f"{100 * row['estimate']:.0f}%"
+    estimate = fmt.MISSING if hidden else fmt.percent(row["estimate"], 0)
     if row["is_reference"]:
         hr = "reference"
     elif not row["estimable"]:
         hr = "not estimable"
     else:
-        hr = f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
-    patients, events = count_text(row["patients"], k), count_text(row["events"], k)
-    return f"{patients:>4} / {events:<3} {estimate:>5} at {month:g} mo  HR {hr}"
+        hr = fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
+    patients, events = fmt.count(row["patients"], k), fmt.count(row["events"], k)
+    return f"{patients:>4} / {events:<3} {estimate:>5} at {fmt.months(month)} mo  HR {hr}"
 
 
-def forest_plot(
-    table: pd.DataFrame, month: float, endpoint_label: str, k: int | None = None
-) -> go.Figure:
+def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
+    table, month, endpoint_label = view.table, view.month, ENDPOINTS[view.endpoint]
     lines = layout_rows(table)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
@@ -68,7 +70,8 @@ def forest_plot(
                 },
                 marker={"symbol": symbol, "size": 11, "color": colour,
                         "line": {"width": 2, "color": colour}},
-                customdata=shown["factor_label"] + ": " + shown["level"],
+                customdata=[fmt.group(f, v) for f, v in zip(shown["factor"], shown["level"],
+                                                            strict=True)],
                 hovertemplate="%{customdata}: HR %{x:.2f}<extra></extra>",
             )
         )  # fmt: skip

@@ -11,7 +11,7 @@ and lifelines fitted on one row per patient, at every cohort size; R's and lifel
 At an event time with D tied events, Efron's term sums over l = 0..D-1 the log of
 R - (l/D) A (R: risk-set total of exp(beta), A: the same over the D events). With
 c = R D / A those sums are sums of 1 / (c - l)^k: written out for up to EXPLICIT_TIES
-ties, and in closed form through the digamma and trigamma functions above, so a
+ties, and beyond that in closed form (digamma and trigamma, scipy.special), so a
 registry's thousands of ties at one month cost no more than one.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, polygamma, psi
+from scipy.special import gammaln, psi, zeta
 
 from analytics.stats.engine.counts import Counts, grid
 from analytics.stats.engine.normal import Z_95, two_sided_p
@@ -167,7 +167,7 @@ class _EventSums:
             top, bottom = c[m] + 1, c[m] - d[m] + 1
             log_sum[m] = gammaln(top) - gammaln(bottom)
             h0[m] = psi(top) - psi(bottom)
-            q0[m] = polygamma(1, bottom) - polygamma(1, top)
+            q0[m] = zeta(2, bottom) - zeta(2, top)  # trigamma: the Hurwitz zeta at 2
         return log_sum, h0, q0
 
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

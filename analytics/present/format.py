@@ -1,0 +1,227 @@
+"""Numbers and labels become text here, and only here: tables, report, deck and figures.
+
+Every function takes values, never formatted text, and the privacy k where a count is
+involved: a count from 1 to k-1, and every value derived from it in the same cell
+(its percentage, an estimate over so few), shows as "<k" (analytics.present.privacy
+holds the rule). Missing values show as MISSING.
+
+Conventions: percentages with one decimal; standard errors in percentage points;
+hazard ratios with two decimals; p with three decimals or "< 0.001"; rates per 100
+patient-years with one decimal; counts with thousands separators.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from analytics.filters import CohortFilter, to_params
+from analytics.glossary import (
+    GROUPINGS,
+    LEVEL_LABELS,
+    POPULATIONS,
+    RISK_FACTORS,
+    SEXES,
+    SIDES,
+    YES_NO,
+)
+from analytics.present.privacy import is_small, masked
+from analytics.stats.engine.cox import HazardRatio
+
+MISSING = "-"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def count(n: int | None, k: int | None = None) -> str:
+    """A count: "1,234", or "<k" when small in privacy mode."""
+    if _missing(n):
+        return MISSING
+    return masked(k) if is_small(n, k) else f"{int(n):,}"
+
+
+def percent(proportion: float | None, digits: int = 1) -> str:
+    """A proportion (0-1) as a percentage: "73.5%"."""
+    return MISSING if _missing(proportion) else f"{100 * proportion:.{digits}f}%"
+
+
+def percent_number(proportion: float | None, digits: int = 1) -> str:
+    """A proportion as a bare percentage number, for a column headed (%): "73.5"."""
+    return MISSING if _missing(proportion) else f"{100 * proportion:.{digits}f}"
+
+
+def number_cells(
+    values: Iterable[float],
+    digits: int = 1,
+    hidden: Iterable[bool] | None = None,
+    k: int | None = None,
+) -> list[float] | list[str]:
+    """A table column of numbers with fixed decimals: numbers for a spreadsheet, or, in
+    privacy mode, text with the ``hidden`` cells masked (one type per column)."""
+    values = list(values)
+    if k is None:
+        return [math.nan if _missing(v) else round(float(v), digits) for v in values]
+    hidden = list(hidden) if hidden is not None else [False] * len(values)
+    return [masked(k) if h else number(v, digits) for v, h in zip(values, hidden, strict=True)]
+
+
+def percent_cells(
+    proportions: Iterable[float], hidden: Iterable[bool] | None = None, k: int | None = None
+) -> list[float] | list[str]:
+    """A table column of proportions as percentages, one decimal (see number_cells)."""
+    return number_cells((100 * p for p in proportions), 1, hidden, k)
+
+
+def percent_points(se: float | None) -> str:
+    """A standard error of a proportion in percentage points: "7.6"."""
+    return percent_number(se)
+
+
+def ci(lower: float | None, upper: float | None) -> str:
+    """A 95% CI of proportions in percent, "60.2-95.2", or MISSING where none exists."""
+    if _missing(lower) or _missing(upper):
+        return MISSING
+    return f"{100 * lower:.1f}-{100 * upper:.1f}"
+
+
+def estimate_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:
+    """An estimate with its 95% CI: "73.5% (95% CI 55.3-85.6)"."""
+    if _missing(estimate):
+        return MISSING
+    interval = ci(lower, upper)
+    return percent(estimate) + ("" if interval == MISSING else f" (95% CI {interval})")
+
+
+def count_percent(n: int, total: int, k: int | None = None) -> str:
+    """A count with its share of ``total``: "25 (73.5%)"; the whole cell "<k" when small."""
+    if is_small(n, k):
+        return masked(k)
+    return f"{n:,} ({percent(n / total)})" if total else f"{n:,}"
+
+
+def count_of(n: int, total: int, k: int | None = None) -> str:
+    """A count out of a total with its share: "34/37 (91.9%)"; "<k" when either is small."""
+    if is_small(n, k) or is_small(total, k):
+        return masked(k)
+    return f"{n:,}/{total:,}" + (f" ({percent(n / total)})" if total else "")
+
+
+def mean_sd(mean: float | None, sd: float | None, digits: int = 1) -> str:
+    """A mean ± SD: "66.2 ± 14.5"; the mean alone without an SD."""
+    if _missing(mean):
+        return MISSING
+    return f"{mean:.{digits}f}" + ("" if _missing(sd) else f" ± {sd:.{digits}f}")
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A number with fixed decimals: "2.91"."""
+    return MISSING if _missing(value) else f"{value:.{digits}f}"
+
+
+def number_range(low: float | None, high: float | None) -> str:
+    """A range of values as recorded: "37-86"."""
+    return MISSING if _missing(low) or _missing(high) else f"{low:g}-{high:g}"
+
+
+def mean_and_range(mean: float | None, low: float | None, high: float | None) -> str:
+    """A mean and the range of values: "36.5 (36-45.5)"."""
+    return f"{number(mean)} ({number_range(low, high)})"
+
+
+def rate(value: float | None) -> str:
+    """Events per 100 patient-years, one decimal."""
+    return number(value, 1)
+
+
+def months(value: float) -> str:
+    """A month on the time axis: "36", "4.5"."""
+    return f"{value:g}"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as clinicians read it: three decimals, or < 0.001."""
+    if _missing(p):
+        return MISSING
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_statement(p: float | None) -> str:
+    """A p-value in a sentence: "p = 0.238", "p < 0.001", or "p -" when there is none."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") or text == MISSING else f"p = {text}"
+
+
+def statistic(value: float | None) -> str:
+    """A test statistic (chi-square, z), two decimals."""
+    return number(value, 2)
+
+
+def ratio_ci(ratio: float, lower: float, upper: float) -> str:
+    """A ratio with its 95% CI: "0.59 (0.42-0.82)"."""
+    return f"{ratio:.2f} ({lower:.2f}-{upper:.2f})"
+
+
+def hazard_ratio(ratio: HazardRatio) -> str:
+    """A hazard ratio with its 95% CI, "0.59 (0.42-0.82)", or why it is not estimable."""
+    if not ratio.estimable:
+        return f"not estimable: {ratio.reason}"
+    return ratio_ci(ratio.hr, ratio.ci_lower, ratio.ci_upper)
+
+
+def hazard_ratio_line(ratio: HazardRatio, by: str) -> str:
+    """One line for a chart, slide or report: "HR Yes vs No: 2.66 (95% CI 0.92-7.70), p = 0.072"."""
+    versus = f"{level(by, ratio.level)} vs {level(by, ratio.reference)}"
+    if not ratio.estimable:
+        return f"HR {versus}: not estimable ({ratio.reason})"
+    return (
+        f"HR {versus}: {ratio.hr:.2f} (95% CI {ratio.ci_lower:.2f}-{ratio.ci_upper:.2f}), "
+        f"{p_statement(ratio.p)}"
+    )
+
+
+def level(by: str | None, value: str) -> str:
+    """A group's raw value in words: "Female", "Left", "Yes"; others as they are."""
+    labels: Mapping[str, str] = LEVEL_LABELS.get(by or "", YES_NO)
+    return labels.get(value, value)
+
+
+def group(by: str, value: str) -> str:
+    """A group with its factor: "Thrombophilia: Yes"."""
+    return f"{GROUPINGS[by]}: {level(by, value)}"
+
+
+def filter_words(cohort_filter: CohortFilter) -> str:
+    """The filter in plain words: "Left · Thrombophilia: yes · technical successes"."""
+    params = to_params(cohort_filter)
+    population = params.pop("population", "technical_success")
+    words = []
+    for key, value in params.items():
+        if key == "lesion_side":
+            words.append(SIDES[value])
+        elif key == "sex":
+            words.append(SEXES[value])
+        elif key in RISK_FACTORS:
+            words.append(f"{RISK_FACTORS[key]}: {value}")
+        else:
+            words.append(f"{FILTER_WORDS.get(key, key)}: {value}")
+    words.append(POPULATIONS[population].split(" (")[0].lower())
+    return " · ".join(words)
+
+
+FILTER_WORDS = {
+    "segments": "Segments",
+    "segment_match": "matching",
+    "segment_pattern": "Pattern",
+    "age_min": "Age from",
+    "age_max": "Age to",
+    "bmi_min": "BMI from",
+    "bmi_max": "BMI to",
+    "center": "Centre",
+}
+
+
+def view_caption(name: str, cohort_filter: CohortFilter, n: int, k: int | None) -> str:
+    """What every chart and slide states under its title: cohort, filter, n."""
+    return f"{name} · {filter_words(cohort_filter)} · n = {count(n, k)}"

@@ -1,0 +1,40 @@
+"""Every number with clinical or reporting meaning, written once.
+
+The glossary (analytics.glossary) holds the words; labels that quote a threshold
+build it from here, so "Reflux >= 0.5 s" and the SQL behind it cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# Post-thrombotic syndrome and its severity on the Villalta scale (0-33).
+PTS_VILLALTA_THRESHOLD = 5  # Villalta >= 5 (or an active ulcer) is PTS
+PTS_MODERATE_VILLALTA = 10
+PTS_SEVERE_VILLALTA = 15  # or an active ulcer
+VILLALTA_MAX = 33
+ACTIVE_ULCER_CEAP = 6  # CEAP C6: active venous ulcer
+SEVERITY_SCORE_OFFSET = 2  # the paper's clinical severity score is the CEAP class minus 2
+REFLUX_SECONDS = 0.5  # valvular incompetence: reflux lasting this long or longer
+
+# Reporting standards and conventions.
+SE_UNRELIABLE = 0.10  # a Kaplan-Meier estimate with SE above 10% is unreliable
+CONFIDENCE = 0.95
+DAYS_PER_MONTH = 365.25 / 12
+EARLY_EVENT_DAYS = 30
+EARLY_EVENT_MONTHS = EARLY_EVENT_DAYS / DAYS_PER_MONTH
+MONTHS_PER_YEAR = 12
+PER_PATIENT_YEARS = 100  # event rates per 100 patient-years
+ULCER_HEALING_MONTHS = 3  # the paper's "ulcers healed by 3 months"
+
+# Months shown by default: estimates, the KMunicate table, subgroups and centres.
+DEFAULT_MONTHS = (6, 12, 24, 36)
+RISK_TABLE_MONTHS = (0, 6, 12, 24, 36)
+SUBGROUP_MONTH = 12
+CENTRE_MONTH = 12
+
+# A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
+UNSTABLE_MIN_PATIENTS = 10
+UNSTABLE_MIN_EVENTS = 5
+
+# Grouping bands.
+AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75
+DURATION_BAND_CUT = 12  # months of DVT symptoms: <= 12, > 12

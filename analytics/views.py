@@ -1,0 +1,252 @@
+"""One computation per page and export: a function each, returning a typed, frozen result.
+
+A page lays its view out, the dashboard caches it (ui/data.py), ``bench`` times it, and
+the report and the deck serialise it; nothing else computes what a view holds, so a
+number shown twice is the same number. Each view reads the cohort in as few scans as
+its content allows (one for all survival curves of a view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import duckdb
+import pandas as pd
+
+from analytics.cohort.db import is_reconstruction, metadata
+from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
+from analytics.rules import CENTRE_MONTH, DEFAULT_MONTHS, SUBGROUP_MONTH
+from analytics.stats.baseline import Baseline, Population, baseline, population
+from analytics.stats.clinical import ClinicalChange, clinical_change
+from analytics.stats.funnel import CentreComparison, centre_patency
+from analytics.stats.safety import Safety, cohort_size, event_timeline, safety
+from analytics.stats.subgroups import subgroup_table
+from analytics.stats.survival import EndpointSurvival, survival
+
+PRIMARY = "primary"
+
+
+@dataclass(frozen=True)
+class Header:
+    """What every page's sidebar states: patients in the filter, and in the whole file."""
+
+    patients: int
+    total: int
+
+
+def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
+    patients, _ = cohort_size(con, cohort_filter)
+    total, _ = cohort_size(con, CohortFilter(population="all"))
+    return Header(patients, total)
+
+
+@dataclass(frozen=True, eq=False)
+class PatencyView:
+    """Curves of one view: the three patencies, or one endpoint by the groups of ``by``.
+
+    ``survival`` maps each endpoint drawn to its curves (with ``by``: one endpoint,
+    with its groups and their comparison); estimates are at ``months``.
+    """
+
+    by: str | None
+    endpoint: str
+    months: tuple[float, ...]
+    survival: Mapping[str, EndpointSurvival]
+
+    @property
+    def compared(self) -> EndpointSurvival | None:
+        """The endpoint compared across groups, when the view has a ``by``."""
+        return self.survival[self.endpoint] if self.by else None
+
+
+def patency_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    by: str | None = None,
+    endpoint: str = PRIMARY,
+    months: Sequence[float] = DEFAULT_MONTHS,
+) -> PatencyView:
+    """The Patency page: the three patencies, or ``endpoint`` compared by ``by``."""
+    endpoints = PATENCY_ENDPOINTS if by is None else (endpoint,)
+    return PatencyView(
+        by, endpoint, tuple(months), survival(con, cohort_filter, endpoints, months, by)
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class OverviewView:
+    """The Overview page: who was treated, the three patencies, clinical change, safety."""
+
+    population: Population
+    patency: PatencyView
+    clinical: ClinicalChange
+    safety: Safety
+
+
+def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
+    return OverviewView(
+        population=population(con, cohort_filter),
+        patency=patency_view(con, cohort_filter),
+        clinical=clinical_change(con, cohort_filter),
+        safety=safety(con, cohort_filter),
+    )
+
+
+def clinical_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
+    """The Clinical outcomes page: every paired measure before and at the last visit."""
+    return clinical_change(con, cohort_filter)
+
+
+@dataclass(frozen=True, eq=False)
+class SafetyView:
+    """The Safety page: the event table, and when events happened (TIMELINE_COLUMNS)."""
+
+    safety: Safety
+    timeline: pd.DataFrame
+
+
+def safety_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> SafetyView:
+    return SafetyView(safety(con, cohort_filter), event_timeline(con, cohort_filter))
+
+
+@dataclass(frozen=True, eq=False)
+class SubgroupsView:
+    """The Subgroups page: every factor's levels at ``month`` (subgroups.COLUMNS)."""
+
+    endpoint: str
+    month: float
+    table: pd.DataFrame
+
+
+def subgroups_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str = PRIMARY,
+    month: float = SUBGROUP_MONTH,
+) -> SubgroupsView:
+    return SubgroupsView(endpoint, month, subgroup_table(con, cohort_filter, endpoint, month))
+
+
+@dataclass(frozen=True, eq=False)
+class TablesView:
+    """The paper's Tables 1-3 for the filter: their numbers, formatted by present.tables."""
+
+    baseline: Baseline
+    population: Population
+    patency: PatencyView
+    clinical: ClinicalChange
+    safety: Safety
+    analysed_all: bool  # all enrolled analysed, not the technical successes only
+
+
+def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
+    return TablesView(
+        baseline=baseline(con, cohort_filter),
+        population=population(con, cohort_filter),
+        patency=patency_view(con, cohort_filter),
+        clinical=clinical_change(con, cohort_filter),
+        safety=safety(con, cohort_filter),
+        analysed_all=cohort_filter.population == "all",
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class PaperView:
+    """The demo beside the source paper: its Tables' numbers, unfiltered, and everyone's."""
+
+    tables: TablesView
+    everyone: Baseline
+
+
+def paper_view(con: duckdb.DuckDBPyConnection) -> PaperView:
+    return PaperView(
+        tables_view(con, DEFAULT_FILTER), baseline(con, replace(DEFAULT_FILTER, population="all"))
+    )
+
+
+def centres_view(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, month: float = CENTRE_MONTH
+) -> CentreComparison:
+    """The Centres page: each centre's primary patency at ``month`` on a funnel plot."""
+    return centre_patency(con, cohort_filter, month)
+
+
+@dataclass(frozen=True, eq=False)
+class ReportView:
+    """Everything ``report`` prints for a filter: every endpoint, clinical change, safety."""
+
+    name: str
+    is_reconstruction: bool
+    cohort_filter: CohortFilter
+    by: str | None
+    months: tuple[float, ...]
+    survival: Mapping[str, EndpointSurvival]
+    clinical: ClinicalChange
+    safety: Safety
+
+
+def report_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    by: str | None = None,
+    months: Sequence[float] = DEFAULT_MONTHS,
+) -> ReportView:
+    meta = metadata(con)
+    return ReportView(
+        name=meta.get("name", ""),
+        is_reconstruction=is_reconstruction(meta),
+        cohort_filter=cohort_filter,
+        by=by,
+        months=tuple(months),
+        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by),
+        clinical=clinical_change(con, cohort_filter),
+        safety=safety(con, cohort_filter),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DeckView:
+    """A meeting deck of a view: the report's numbers, the subgroups and Table 1.
+
+    ``endpoint`` is the endpoint compared across the groups of ``report.by``.
+    """
+
+    meta: Mapping[str, str]
+    report: ReportView
+    endpoint: str
+    subgroups: SubgroupsView
+    baseline: Baseline
+
+    @property
+    def patency(self) -> PatencyView:
+        """The three patencies, overall: the report's own curves."""
+        return PatencyView(
+            None, self.endpoint, self.report.months,
+            {e: self.report.survival[e] for e in PATENCY_ENDPOINTS},
+        )  # fmt: skip
+
+    @property
+    def compared(self) -> PatencyView | None:
+        """The compared endpoint by the groups of the view's ``by``, if it has one."""
+        by = self.report.by
+        if by is None:
+            return None
+        compared = {self.endpoint: self.report.survival[self.endpoint]}
+        return PatencyView(by, self.endpoint, self.report.months, compared)
+
+
+def deck_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    by: str | None = None,
+    endpoint: str = PRIMARY,
+) -> DeckView:
+    return DeckView(
+        meta=metadata(con),
+        report=report_view(con, cohort_filter, by),
+        endpoint=endpoint,
+        subgroups=subgroups_view(con, cohort_filter, endpoint),
+        baseline=baseline(con, cohort_filter),
+    )

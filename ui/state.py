@@ -1,0 +1,426 @@
+"""Everything a link can carry, specified once: key, parser, default and widget.
+
+The view lives in session state under each parameter's key, which is also its
+widget's key. On a session's first run every parameter is read from the URL through
+its parser (an unusable value is dropped with a notice naming it); on every run each
+value is set again, so it survives pages that do not draw its widget, and written
+back to the URL, so a copied link reopens the same view. Filters use the one filter
+parser (analytics.filters), so the URL holds exactly the text ``--where`` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from analytics.filters import (
+    DEFAULT_FILTER,
+    MATCH_MODES,
+    SEGMENT_LABELS,
+    SEGMENT_PATTERNS,
+    CohortFilter,
+    FilterError,
+    parse_boolean,
+    parse_filter_lenient,
+    to_params,
+)
+from analytics.glossary import (
+    DEFINITIONS,
+    ENDPOINTS,
+    GROUPINGS,
+    POPULATIONS,
+    RISK_FACTORS,
+    SEGMENT_NAMES,
+)
+from analytics.present import format as fmt
+from analytics.present.privacy import MAX_K, MIN_K
+from analytics.rules import DEFAULT_MONTHS, SUBGROUP_MONTH
+from ui.privacy import setting
+
+ANY, YES, NO = "any", "yes", "no"
+RISK_CHOICES = (ANY, YES, NO)
+SEEDED = "_seeded_from_url"
+NOTICES = "_url_notices"
+Widget = Callable[..., Any]  # (param, container, **options) -> the widget's value
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a link's values are checked against beyond their form: this cohort's centres."""
+
+    centres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One piece of state a link can carry.
+
+    ``parse`` turns the URL text into the state's value (raising ValueError with a
+    reason); ``text`` turns a value back (None: leave it out of the URL); ``draw``
+    draws its widget (key = ``key``) in a container and returns its value. A callable
+    ``default`` is read each run (the deployment's privacy setting).
+    """
+
+    key: str
+    default: Any
+    parse: Callable[[str, Known], Any]
+    text: Callable[[Any], str | None]
+    draw: Widget
+
+    def initial(self) -> Any:
+        return self.default() if callable(self.default) else self.default
+
+
+# ---- parsers and texts ---------------------------------------------------------------------
+
+
+def _filter_value(key: str) -> Callable[[str, Known], Any]:
+    """A filter key's widget value from URL text, through the one filter parser."""
+
+    def parse(text: str, known: Known) -> Any:
+        cohort_filter, problems = parse_filter_lenient({key: text})
+        if problems:
+            raise ValueError(problems[0])
+        if key == "center" and text not in known.centres:
+            raise ValueError(f"center={text!r}: no such centre in this cohort")
+        return widget_values(cohort_filter)[key]
+
+    return parse
+
+
+def _filter_text(key: str) -> Callable[[Any], str | None]:
+    def text(value: Any) -> str | None:
+        return to_params(current_filter({key: value})).get(key)
+
+    return text
+
+
+def _choice(options: Sequence[str]) -> Callable[[str, Known], str]:
+    def parse(text: str, known: Known) -> str:
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def _yes_no(key: str) -> Callable[[str, Known], bool]:
+    def parse(text: str, known: Known) -> bool:
+        try:
+            return parse_boolean(key, text)
+        except FilterError:
+            raise ValueError("expected yes or no") from None
+
+    return parse
+
+
+def _k(text: str, known: Known) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}") from None
+    if not MIN_K <= k <= MAX_K:
+        raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}")
+    return k
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _flag(value: bool) -> str:
+    return YES if value else NO
+
+
+# ---- widgets ------------------------------------------------------------------------------
+
+
+def _clear_notices() -> None:
+    st.session_state[NOTICES] = []
+
+
+CHANGED = {"on_change": _clear_notices}
+
+
+def _population(param: Param, where: Any) -> Any:
+    return where.radio(
+        "Population", list(POPULATIONS), format_func=POPULATIONS.get, key=param.key,
+        help=DEFINITIONS["Technical success"], **CHANGED,
+    )  # fmt: skip
+
+
+def _select(label: str, options: Sequence[str], by: str | None = None) -> Widget:
+    def draw(param: Param, where: Any) -> Any:
+        return where.selectbox(
+            label, list(options), index=None, placeholder="Any", key=param.key,
+            format_func=lambda value: fmt.level(by, value), **CHANGED,
+        )  # fmt: skip
+
+    return draw
+
+
+def _segments(param: Param, where: Any) -> Any:
+    return where.multiselect(
+        "Segments involved", list(SEGMENT_LABELS), key=param.key, placeholder="Any",
+        help=", ".join(f"{label} {name}" for label, name in SEGMENT_NAMES.items()),
+        **CHANGED,
+    )  # fmt: skip
+
+
+def _segment_match(param: Param, where: Any) -> Any:
+    return where.radio(
+        "Match", list(MATCH_MODES), horizontal=True, key=param.key,
+        format_func={"any": "any of them", "all": "all of them"}.get, **CHANGED,
+    )  # fmt: skip
+
+
+def _risk(label: str) -> Widget:
+    def draw(param: Param, where: Any) -> Any:
+        return where.radio(
+            label, RISK_CHOICES, horizontal=True, key=param.key,
+            format_func=lambda value: value.capitalize(), **CHANGED,
+        )  # fmt: skip
+
+    return draw
+
+
+def _number(label: str, low: float, high: float, step: float) -> Widget:
+    def draw(param: Param, where: Any) -> Any:
+        return where.number_input(label, low, high, value=None, step=step, key=param.key, **CHANGED)
+
+    return draw
+
+
+def _centre(param: Param, where: Any) -> Any:
+    options = list(st.session_state.get(CENTRES, ()))  # this cohort's, set by start()
+    return where.selectbox(
+        "Centre", options, index=None, placeholder="Any" if options else "No centres recorded",
+        key=param.key, disabled=not options, **CHANGED,
+    )  # fmt: skip
+
+
+CENTRES = "_centres"
+
+
+def _privacy(param: Param, where: Any) -> Any:
+    enforced = setting().enforced
+    return where.toggle(
+        "Hide small counts", key=param.key, disabled=enforced,
+        help="Counts from 1 to k-1 (and the percentages that would reveal them) show as "
+        "'<k' in every table, chart label and export, so a small subgroup cannot be "
+        "singled out." + (" Enforced by this deployment." if enforced else ""),
+        **CHANGED,
+    )  # fmt: skip
+
+
+def _privacy_k(param: Param, where: Any) -> Any:
+    locked = setting().enforced or not st.session_state.get("privacy")
+    return where.number_input("k", MIN_K, MAX_K, step=1, key=param.key, disabled=locked)
+
+
+def _present(param: Param, where: Any) -> Any:
+    return where.toggle(
+        "Presentation mode", key=param.key,
+        help="For a projector: larger type and lines, each chart states the cohort and filter, "
+        "the sidebar folds away. Also in a link as ?present=yes.", **CHANGED,
+    )  # fmt: skip
+
+
+def _by(param: Param, where: Any) -> Any:
+    return where.selectbox(
+        "Compare by", list(GROUPINGS), index=None, format_func=GROUPINGS.get,
+        placeholder="No comparison: the three patencies", key=param.key, **CHANGED,
+    )  # fmt: skip
+
+
+def _endpoint(param: Param, where: Any, label: str = "Endpoint", **options: Any) -> Any:
+    return where.selectbox(
+        label, list(ENDPOINTS), format_func=ENDPOINTS.get, key=param.key, **CHANGED, **options
+    )
+
+
+def _ci(param: Param, where: Any) -> Any:
+    return where.toggle("95% CI bands", key=param.key, **CHANGED)
+
+
+def _month(param: Param, where: Any, label: str = "Month") -> Any:
+    return where.selectbox(label, MONTH_CHOICES, key=param.key, **CHANGED)
+
+
+MONTH_CHOICES = [fmt.months(m) for m in DEFAULT_MONTHS]
+
+
+# ---- the spec -----------------------------------------------------------------------------
+
+
+def widget_values(cohort_filter: CohortFilter) -> dict[str, Any]:
+    """The filter widgets' values that show ``cohort_filter``; inverse of current_filter."""
+    return {
+        "population": cohort_filter.population,
+        "lesion_side": cohort_filter.lesion_side,
+        "sex": cohort_filter.sex,
+        "segments": list(cohort_filter.segments),
+        "segment_match": cohort_filter.segment_match,
+        "segment_pattern": cohort_filter.segment_pattern,
+        "age_min": cohort_filter.age_min,
+        "age_max": cohort_filter.age_max,
+        "bmi_min": cohort_filter.bmi_min,
+        "bmi_max": cohort_filter.bmi_max,
+        "center": cohort_filter.center,
+        **{c: _risk_value(cohort_filter.risk(c)) for c in RISK_FACTORS},
+    }
+
+
+def _risk_value(wanted: bool | None) -> str:
+    return ANY if wanted is None else _flag(wanted)
+
+
+FILTER_DEFAULTS = widget_values(DEFAULT_FILTER)
+FILTER_WIDGETS: dict[str, Widget] = {
+    "population": _population,
+    "lesion_side": _select("Lesion side", ("left", "right"), "lesion_side"),
+    "sex": _select("Sex", ("F", "M"), "sex"),
+    "segments": _segments,
+    "segment_match": _segment_match,
+    "segment_pattern": _select("Exact pattern", SEGMENT_PATTERNS),
+    **{column: _risk(label) for column, label in RISK_FACTORS.items()},
+    "age_min": _number("Age from", 18, 110, 1),
+    "age_max": _number("Age to", 18, 110, 1),
+    "bmi_min": _number("BMI from", 12.0, 70.0, 0.5),
+    "bmi_max": _number("BMI to", 12.0, 70.0, 0.5),
+    "center": _centre,
+}
+FILTER_PARAMS = tuple(
+    Param(key, FILTER_DEFAULTS[key], _filter_value(key), _filter_text(key), draw)
+    for key, draw in FILTER_WIDGETS.items()
+)
+VIEW_PARAMS = (
+    Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _flag, _privacy),
+    Param("privacy_k", lambda: setting().k, _k, _as_text, _privacy_k),
+    Param("present", False, _yes_no("present"), _flag, _present),
+    Param("by", None, _choice(list(GROUPINGS)), _as_text, _by),
+    Param("endpoint", "primary", _choice(list(ENDPOINTS)), _as_text, _endpoint),
+    Param("ci", True, _yes_no("ci"), _flag, _ci),
+    Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _as_text, _month),
+)
+PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}
+COHORT = "cohort"  # the cohort's name; ui.cohorts owns it (it is resolved before the rest)
+
+
+def start(known: Known) -> None:
+    """Every run's first step: the link read (first run only), every value set again."""
+    st.session_state[CENTRES] = known.centres
+    seed_from_url(known)
+    keep()
+
+
+def seed_from_url(known: Known) -> None:
+    """On a session's first run, every parameter the link carries, or a notice for it."""
+    if SEEDED in st.session_state:
+        return
+    st.session_state[SEEDED] = True
+    notices = st.session_state.setdefault(NOTICES, [])
+    for key in st.query_params:
+        if key not in PARAMS and key != COHORT:
+            notices.append(f"{key}: not a setting a link can carry; ignored")
+    for param in PARAMS.values():
+        text = url_text(param.key)
+        if text is None or text == "":
+            continue
+        try:
+            st.session_state[param.key] = param.parse(text, known)
+        except ValueError as exc:
+            reason = str(exc).removeprefix(f"{param.key}={text!r}: ")
+            notices.append(f"{param.key}={text!r}: {reason}; ignored")
+
+
+def keep() -> None:
+    """Set every parameter again: Streamlit forgets the value of a widget a page did not draw.
+
+    An enforced privacy mode is switched back on, whatever the link or the state say.
+    """
+    for param in PARAMS.values():
+        st.session_state[param.key] = st.session_state.get(param.key, param.initial())
+    if setting().enforced:
+        st.session_state["privacy"] = True
+
+
+def value(key: str) -> Any:
+    """The current value of a parameter."""
+    return st.session_state.get(key, PARAMS[key].initial())
+
+
+def draw(key: str, where: Any = st, **options: Any) -> Any:
+    """Draw the parameter's widget in ``where`` and return its value.
+
+    ``options`` (a page's own label, ``disabled``) go to widgets that take them.
+    """
+    param = PARAMS[key]
+    return param.draw(param, where, **options)
+
+
+def url_text(key: str) -> str | None:
+    """The URL's value for ``key`` (repeated values joined by commas), or None."""
+    values = st.query_params.get_all(key)
+    return ",".join(values) if values else None
+
+
+def link_params() -> dict[str, str]:
+    """Every parameter that differs from its default, as URL text: the view as a link."""
+    params = to_params(current_filter())
+    for param in VIEW_PARAMS:
+        current = value(param.key)
+        if current != param.initial() and (text := param.text(current)) is not None:
+            params[param.key] = text
+    return params
+
+
+def write_url(extra: dict[str, str] | None = None) -> None:
+    """Put the view in the URL: every parameter that differs from its default."""
+    wanted = {**link_params(), **(extra or {})}
+    for key in list(st.query_params):
+        if key not in wanted:
+            del st.query_params[key]
+    for key, text in wanted.items():
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
+
+
+def add_notice(text: str) -> None:
+    """Tell the user a value of their link was dropped (shown until they change a setting)."""
+    st.session_state.setdefault(NOTICES, []).append(text)
+
+
+def notices() -> list[str]:
+    """The link values this session had to drop, each naming the parameter and value."""
+    return list(st.session_state.get(NOTICES, []))
+
+
+def reset_filters() -> None:
+    """Every filter back to its default (a button's callback)."""
+    for param in FILTER_PARAMS:
+        st.session_state[param.key] = param.default
+    _clear_notices()
+
+
+def current_filter(override: dict[str, Any] | None = None) -> CohortFilter:
+    """The filter the widgets hold now (``override``: some widget values replaced)."""
+    state = {param.key: value(param.key) for param in FILTER_PARAMS} | (override or {})
+    risks = tuple(sorted((c, state[c] == YES) for c in RISK_FACTORS if state[c] != ANY))
+    return CohortFilter(
+        population=state["population"] or DEFAULT_FILTER.population,
+        lesion_side=state["lesion_side"],
+        sex=state["sex"],
+        segments=tuple(s for s in SEGMENT_LABELS if s in (state["segments"] or [])),
+        segment_match=state["segment_match"] or DEFAULT_FILTER.segment_match,
+        segment_pattern=state["segment_pattern"],
+        risk_factors=risks,
+        age_min=None if state["age_min"] is None else int(state["age_min"]),
+        age_max=None if state["age_max"] is None else int(state["age_max"]),
+        bmi_min=None if state["bmi_min"] is None else float(state["bmi_min"]),
+        bmi_max=None if state["bmi_max"] is None else float(state["bmi_max"]),
+        center=state["center"],
+    )
