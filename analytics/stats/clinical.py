@@ -88,7 +88,7 @@ def pair_counts(
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
     cohort, params = cohort_sql(cohort_filter)
-    frame = con.execute(
+    rows = con.execute(
         f"""
         SELECT {", ".join(f"grouping({b}, {a}) = 0 AS in_{m}" for m, (b, a) in columns.items())},
                {", ".join(f"{b}, {a}" for b, a in columns.values())},
@@ -97,22 +97,22 @@ def pair_counts(
         GROUP BY GROUPING SETS ({", ".join(f"({b}, {a})" for b, a in columns.values())})
         """,
         params,
-    ).df()
+    ).fetchnumpy()
     pairs = {}
     for measure, (before, after) in columns.items():
-        rows = frame[frame[f"in_{measure}"] & frame[before].notna() & frame[after].notna()]
-        rows = rows[[before, after, "patients"]].set_axis(["before", "after", "patients"], axis=1)
-        pairs[measure] = (
-            rows.astype(_without_nulls(rows.dtypes))
-            .sort_values(["before", "after"])
-            .reset_index(drop=True)
+        chosen = (
+            np.asarray(rows[f"in_{measure}"], dtype=bool)
+            & ~np.ma.getmaskarray(rows[before])
+            & ~np.ma.getmaskarray(rows[after])
         )
+        values = {
+            "before": np.asarray(rows[before])[chosen],
+            "after": np.asarray(rows[after])[chosen],
+            "patients": np.asarray(rows["patients"])[chosen].astype(np.int64),
+        }
+        order = np.lexsort((values["after"], values["before"]))
+        pairs[measure] = pd.DataFrame({name: v[order] for name, v in values.items()})
     return pairs
-
-
-def _without_nulls(dtypes: pd.Series) -> dict:
-    """Plain numpy types for columns the grouping sets made nullable (no NULL is left)."""
-    return {column: getattr(dtype, "numpy_dtype", dtype) for column, dtype in dtypes.items()}
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
@@ -144,16 +144,16 @@ def _sd(values: np.ndarray, patients: np.ndarray) -> float:
 
 def binary_change(pairs: pd.DataFrame) -> BinaryChange:
     """Counts and the exact McNemar p (two-sided binomial test on the discordant pairs)."""
-
-    def count(before: bool, after: bool) -> int:
-        match = (pairs["before"] == before) & (pairs["after"] == after)
-        return int(pairs.loc[match, "patients"].sum())
-
-    resolved, new = count(True, False), count(False, True)
+    before = pairs["before"].to_numpy(dtype=bool)
+    after = pairs["after"].to_numpy(dtype=bool)
+    patients = pairs["patients"].to_numpy(dtype=np.int64)
+    both, resolved, new = (
+        int(patients[mask].sum()) for mask in (before & after, before & ~after, ~before & after)
+    )
     return BinaryChange(
-        n=int(pairs["patients"].sum()),
-        before=count(True, True) + resolved,
-        after=count(True, True) + new,
+        n=int(patients.sum()),
+        before=both + resolved,
+        after=both + new,
         resolved=resolved,
         new=new,
         p=exact_mcnemar(resolved, new),
@@ -176,22 +176,25 @@ def exact_mcnemar(resolved: int, new: int) -> float | None:
 def ceap_shift(pairs: pd.DataFrame) -> pd.DataFrame:
     """The full C0..C6 by C0..C6 shift matrix (rows before, columns after)."""
     classes = list(CEAP_CLASSES)
-    matrix = pairs.pivot_table(
-        index="before", columns="after", values="patients", aggfunc="sum", fill_value=0
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(
+        matrix,
+        (pairs["before"].to_numpy(dtype=int), pairs["after"].to_numpy(dtype=int)),
+        pairs["patients"].to_numpy(dtype=np.int64),
     )
-    return matrix.reindex(index=classes, columns=classes, fill_value=0).astype(int)
+    return pd.DataFrame(matrix, index=classes, columns=classes)
 
 
 def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
     """PTS severity categories before and after, in clinical order."""
-    before = pairs.groupby("before")["patients"].sum()
-    after = pairs.groupby("after")["patients"].sum()
+    patients = pairs["patients"].to_numpy(dtype=np.int64)
+
+    def counts(column: str) -> list[int]:
+        values = pairs[column].to_numpy(dtype=object)
+        return [int(patients[values == severity].sum()) for severity in PTS_SEVERITY]
+
     return pd.DataFrame(
-        {
-            "severity": PTS_SEVERITY,
-            "before": [int(before.get(s, 0)) for s in PTS_SEVERITY],
-            "after": [int(after.get(s, 0)) for s in PTS_SEVERITY],
-        }
+        {"severity": PTS_SEVERITY, "before": counts("before"), "after": counts("after")}
     )
 
 

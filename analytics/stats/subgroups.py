@@ -1,6 +1,7 @@
 """Every subgroup at once: one row per level of every factor, for a forest plot.
 
-The counts of every factor come from one scan (a grouping set per factor); each
+The counts of every factor come from one scan (a grouping set per factor, or on a small
+cohort one cross-classification of them all); each
 factor's split is then the comparison the Patency view draws (analytics.stats.survival):
 Kaplan-Meier estimate at the chosen month, log-rank p across the factor's levels, Cox
 hazard ratio of each level against the factor's reference level. Small groups are
@@ -33,6 +34,13 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+# Up to this many patients one cross-classification of every factor is cheaper than a
+# grouping set per factor (DuckDB sets each up apart: 10 ms for 15 sets on the demo, 3 ms
+# for one GROUP BY); beyond it the cross-classification has as many rows as patients
+# (660,000 of a million) and the grouping sets win (120 ms against 160 ms and more).
+CROSS_CLASSIFIED_PATIENTS = 5_000
+
+
 def factor_counts(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
@@ -43,13 +51,18 @@ def factor_counts(
     months, event = endpoint_columns(endpoint)
     cohort, params = cohort_sql(cohort_filter)
     names = {factor: f"f{i}" for i, factor in enumerate(factors)}
+    patients = con.execute(f"SELECT count(*) FROM ({cohort})", params).fetchall()[0][0]
+    crossed = patients <= CROSS_CLASSIFIED_PATIENTS
+    sets = ", ".join(f"({n}, months, event)" for n in names.values())
+    flags = ", ".join(
+        ("true" if crossed else f"grouping({n}) = 0") + f" AS in_{n}" for n in names.values()
+    )
     rows = con.execute(
         f"""
-        SELECT {", ".join(f"grouping({n}) = 0 AS in_{n}, {n}" for n in names.values())},
-               months, event, count(*) AS n
+        SELECT {flags}, {", ".join(names.values())}, months, event, count(*) AS n
         FROM (SELECT {", ".join(f"{grouping(f).sql} AS {n}" for f, n in names.items())},
                      {months} AS months, {event} AS event FROM ({cohort}))
-        GROUP BY GROUPING SETS ({", ".join(f"({n}, months, event)" for n in names.values())})
+        GROUP BY {"ALL" if crossed else f"GROUPING SETS ({sets})"}
         """,
         params,
     ).fetchnumpy()

@@ -111,3 +111,21 @@ def test_one_scan_counts_every_factor_as_patient_rows_do(registry_path):
         (rows["age_years"] >= 75).sum(),
     ]
     assert counts["lesion_side"].levels == ("left",)  # one level: no comparison drawn
+
+
+def test_grouping_sets_and_the_cross_classification_count_the_same(registry_path, monkeypatch):
+    """Small cohorts are cross-classified, large ones take a grouping set per factor."""
+    from analytics.stats import subgroups
+
+    with open_cohort(registry_path) as con:
+        crossed = factor_counts(con, CohortFilter(), "primary")
+        monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_PATIENTS", 0)
+        grouped = factor_counts(con, CohortFilter(), "primary")
+    for factor in FACTORS:
+        a, b = crossed[factor], grouped[factor]
+        assert a.levels == b.levels, factor
+        for level in a.levels:
+            one, other = a.of(level), b.of(level)
+            assert one.time.tolist() == other.time.tolist()
+            assert one.events.tolist() == other.events.tolist()
+            assert one.censored.tolist() == other.censored.tolist()
