@@ -37,7 +37,6 @@ with bars:
 matrix, _ = st.columns([2, 1])
 with matrix:
     st.markdown("**Shift matrix** (limbs; rows before, columns at the last visit)")
-    show_chart(figures.shift_heatmap(change.ceap_shift, k), "ceap-shift-matrix", chart)
     show_table(ceap_shift_table(change.ceap_shift, k), "CEAP shift matrix", hide_index=False)
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])

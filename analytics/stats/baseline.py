@@ -69,9 +69,10 @@ def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Bas
     counted = [*RISK_FACTORS, *SEGMENTS]
     row = con.execute(
         f"""
-        SELECT count(*), count_if(sex = 'F'), count_if(lesion_side = 'left'),
+        SELECT count(*), count(*) FILTER (WHERE sex = 'F'),
+               count(*) FILTER (WHERE lesion_side = 'left'),
                {", ".join(_spread(c) for c in ("age_years", "bmi", "follow_up_months"))},
-               {", ".join(f"count_if({c})" for c in counted)}
+               {", ".join(f"count(*) FILTER (WHERE {c})" for c in counted)}
         FROM ({cohort})
         """,
         params,
@@ -125,9 +126,9 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     enrolled, successes, stented, healed = con.execute(
         f"""
-        SELECT count(*), count_if(technical_success),
-               count_if(technical_success AND coalesce(stents, 1) >= 1),
-               count_if({analysed} AND ulcer_healed_months <= ?)
+        SELECT count(*), count(*) FILTER (WHERE technical_success),
+               count(*) FILTER (WHERE technical_success AND coalesce(stents, 1) >= 1),
+               count(*) FILTER (WHERE {analysed} AND ulcer_healed_months <= ?)
         FROM ({cohort})
         """,
         [ULCER_HEALING_MONTHS, *params],

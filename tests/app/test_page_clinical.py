@@ -27,7 +27,7 @@ def chart_text(fig: dict) -> str:
 def test_every_chart_and_table_3(page_test):
     at = page_test(PAGE)
     assert not at.exception
-    assert len(plotly_figures(at)) == 6
+    assert len(plotly_figures(at)) == 5  # Sankey, classes, Villalta, PTS, reflux
     table3 = at.dataframe[-1].value.set_index("Measure")
     pts = table3.loc[PTS]
     assert (pts["Before"], pts["After"]) == ("34 (100.0%)", "24 (70.6%)")  # published

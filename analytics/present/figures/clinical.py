@@ -96,25 +96,6 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
     return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
 
 
-def shift_heatmap(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
-    """The shift matrix: limbs per (class before, class at last visit)."""
-    rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
-    cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
-    values = shift.loc[rows, cols].to_numpy()
-    fig = go.Figure(
-        go.Heatmap(
-            z=values, x=[f"C{c}" for c in cols], y=[f"C{c}" for c in rows],
-            colorscale=[[0, "#FFFFFF"], [1, OKABE_ITO["blue"]]], showscale=False,
-            text=[[fmt.count(int(v), k) for v in row] for row in values],
-            texttemplate="%{text}", textfont={"size": 18},
-            hovertemplate="%{y} → %{x}: %{text} limbs<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_xaxes(title="Last visit", side="top")
-    fig.update_yaxes(title="Before", autorange="reversed")
-    return apply_theme(fig, title=None, height=320)
-
-
 PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
 
 
