@@ -15,7 +15,6 @@ Prints the medians; asserts nothing (a benchmark, not a test).
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-logging.getLogger("streamlit").setLevel(logging.ERROR)  # no "No runtime found" per cache
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" per cache
 
 from analytics.cohort.db import open_cohort  # noqa: E402
 from analytics.filters import CohortFilter  # noqa: E402

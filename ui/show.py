@@ -14,6 +14,7 @@ import streamlit as st
 
 from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
+from analytics.present.tables import DECIMALS
 
 
 def slug(name: str) -> str:
@@ -56,7 +57,13 @@ def _slide(fig: go.Figure, caption: str, fmt: str) -> bytes:
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
     """A table, formatted by analytics.present.tables, with a CSV download button under it."""
-    st.dataframe(frame, hide_index=hide_index, width="stretch")
+    decimals = frame.attrs.get(DECIMALS, {})
+    number_columns = {
+        column: st.column_config.NumberColumn(format=f"%.{digits}f")
+        for column, digits in decimals.items()
+        if column in frame and pd.api.types.is_numeric_dtype(frame[column])
+    }
+    st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=number_columns)
     st.download_button(
         f"Download {name} (CSV)",
         frame.to_csv(index=not hide_index).encode("utf-8"),

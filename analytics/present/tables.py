@@ -42,6 +42,15 @@ from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
 
 
+DECIMALS = "decimals"  # frame.attrs key: decimals of each number column, for the screen
+
+
+def with_decimals(frame: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
+    """Say how many decimals each number column shows (a screen drops trailing zeros)."""
+    frame.attrs[DECIMALS] = decimals
+    return frame
+
+
 def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
     """A column of counts: numbers, or text with small ones masked in privacy mode."""
     values = [int(v) for v in values]
@@ -211,7 +220,7 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
             fmt.MISSING if pd.isna(estimate) or h else ("no" if se > SE_UNRELIABLE else "yes")
             for estimate, se, h in zip(e.estimate, e.se, hidden, strict=True)
         ]
-    return pd.DataFrame(columns)
+    return with_decimals(pd.DataFrame(columns), {"Estimate (%)": 1, "SE (%)": 1})
 
 
 ESTIMATE_HEADERS = (
@@ -241,22 +250,27 @@ def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
     table = safety.table
     small = [is_small(n, k) for n in table["patients"]]
     few_events = [is_small(n, k) for n in table["events"]]
-    return pd.DataFrame(
-        {
-            "Event": [SAFETY_EVENTS[e] for e in table["event"]],
-            "Patients": counts(table["patients"], k),
-            "Percent": fmt.percent_cells(table["proportion"], small, k),
-            "95% CI (%)": [
-                masked(k) if hidden else fmt.ci(lo, hi)
-                for lo, hi, hidden in zip(table["ci_lower"], table["ci_upper"], small, strict=True)
-            ],
-            "Events": counts(table["events"], k),
-            "Within 30 days": counts(table["events_within_30_days"], k),
-            "Later": counts(table["events_later"], k),
-            "Per 100 patient-years": fmt.number_cells(
-                table["per_100_patient_years"], 1, few_events, k
-            ),
-        }
+    return with_decimals(
+        pd.DataFrame(
+            {
+                "Event": [SAFETY_EVENTS[e] for e in table["event"]],
+                "Patients": counts(table["patients"], k),
+                "Percent": fmt.percent_cells(table["proportion"], small, k),
+                "95% CI (%)": [
+                    masked(k) if hidden else fmt.ci(lo, hi)
+                    for lo, hi, hidden in zip(
+                        table["ci_lower"], table["ci_upper"], small, strict=True
+                    )
+                ],
+                "Events": counts(table["events"], k),
+                "Within 30 days": counts(table["events_within_30_days"], k),
+                "Later": counts(table["events_later"], k),
+                "Per 100 patient-years": fmt.number_cells(
+                    table["per_100_patient_years"], 1, few_events, k
+                ),
+            }
+        ),
+        {"Percent": 1, "Per 100 patient-years": 1},
     )
 
 
@@ -285,17 +299,20 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
             return f"not estimable: {row['reason']}"
         return fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
 
-    return pd.DataFrame(
-        {
-            "Factor": [GROUPINGS[f] for f in table["factor"]],
-            "Group": [
-                fmt.level(f, v) for f, v in zip(table["factor"], table["level"], strict=True)
-            ],
-            **_estimate_columns(table, k),
-            "Hazard ratio (95% CI)": table.apply(ratio, axis=1).tolist(),
-            "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
-            f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
-        }
+    return with_decimals(
+        pd.DataFrame(
+            {
+                "Factor": [GROUPINGS[f] for f in table["factor"]],
+                "Group": [
+                    fmt.level(f, v) for f, v in zip(table["factor"], table["level"], strict=True)
+                ],
+                **_estimate_columns(table, k),
+                "Hazard ratio (95% CI)": table.apply(ratio, axis=1).tolist(),
+                "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
+                f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
+            }
+        ),
+        {"Estimate (%)": 1},
     )
 
 
@@ -304,27 +321,34 @@ def centres_display(
 ) -> pd.DataFrame:
     """A centre table with clinicians' column names, for showing and CSV export."""
     small = [is_small(n, k) for n in table["patients"]]
-    return pd.DataFrame(
-        {
-            "Centre": table["centre"].tolist(),
-            **_estimate_columns(table, k),
-            "At risk": counts(table["at_risk"], k),
-            "95% limits (%)": [
-                masked(k) if hidden else fmt.ci(lo, hi)
-                for lo, hi, hidden in zip(table["lower_95"], table["upper_95"], small, strict=True)
-            ],
-            "99.8% limits (%)": [
-                masked(k) if hidden else fmt.ci(lo, hi)
-                for lo, hi, hidden in zip(
-                    table["lower_998"], table["upper_998"], small, strict=True
-                )
-            ],
-            "z-score": fmt.number_cells(table["z"], 2, small, k),
-            "Position": [
-                centre_position(comparison, position, last)
-                for position, last in zip(table["position"], table["last_follow_up"], strict=True)
-            ],
-        }
+    return with_decimals(
+        pd.DataFrame(
+            {
+                "Centre": table["centre"].tolist(),
+                **_estimate_columns(table, k),
+                "At risk": counts(table["at_risk"], k),
+                "95% limits (%)": [
+                    masked(k) if hidden else fmt.ci(lo, hi)
+                    for lo, hi, hidden in zip(
+                        table["lower_95"], table["upper_95"], small, strict=True
+                    )
+                ],
+                "99.8% limits (%)": [
+                    masked(k) if hidden else fmt.ci(lo, hi)
+                    for lo, hi, hidden in zip(
+                        table["lower_998"], table["upper_998"], small, strict=True
+                    )
+                ],
+                "z-score": fmt.number_cells(table["z"], 2, small, k),
+                "Position": [
+                    centre_position(comparison, position, last)
+                    for position, last in zip(
+                        table["position"], table["last_follow_up"], strict=True
+                    )
+                ],
+            }
+        ),
+        {"Estimate (%)": 1, "z-score": 2},
     )
 
 

@@ -71,3 +71,32 @@ def test_stretch_with_se_over_ten_percent_is_dotted():
 
 def test_note_is_shown_on_the_chart():
     assert any("Log-rank" in a.text for a in figure().layout.annotations)
+
+
+def step_value(x: list[float], y: list[float], at: float) -> float:
+    """The value an "hv" step line drawn through (x, y) shows at ``at``."""
+    return y[int(np.searchsorted(np.asarray(x), at, side="right")) - 1]
+
+
+def test_dotted_stretch_starts_at_the_first_time_whose_se_exceeds_ten_percent():
+    fig = figure()
+    (solid,) = traces(fig, "Primary patency")
+    (dotted,) = traces(fig, "Primary patency: SE > 10%")
+    # SE is 0.095 after month 2 (reliable) and 0.126 after month 5: dotted from month 5,
+    # drawn from the level just before (0.9) down to 0.8; the run from 2 to 5 stays solid
+    assert dotted.x[0] == 5.0 and dotted.y[0] == pytest.approx(0.9)
+    assert solid.x[-1] == 5.0 and step_value(list(solid.x), list(solid.y), 4.9) == 0.9
+
+
+def test_a_registrys_many_small_steps_are_merged_within_a_tenth_of_a_point():
+    rng = np.random.default_rng(3)
+    months = np.round(np.sort(rng.uniform(0.1, 60, 600)), 3)
+    # 600 times, about 10 events among tens of thousands each: steps of 0.02-0.05 points
+    counts = one_group(months, rng.integers(5, 15, 600), rng.integers(20, 120, 600))
+    fig = figure(counts=counts)
+    (solid,) = traces(fig, "Primary patency")
+    curve = kaplan_meier(counts)
+    assert len(solid.x) < 300  # from 601 steps
+    drawn = [step_value(list(solid.x), list(solid.y), t) for t in curve.time]
+    assert np.max(np.abs(np.array(drawn) - curve.estimate)) < 0.001
+    assert not traces(fig, "Primary patency censored")  # 600 censoring times: no tick band

@@ -41,3 +41,14 @@ def test_busiest_time_is_the_largest_bubble_at_any_scale(scale):
 def test_privacy_mode_draws_equal_markers():
     fig = event_timeline(_timeline(10), k=5)
     assert {trace.marker.size for trace in fig.data if trace.mode == "markers"} == {12}
+
+
+def test_a_registrys_events_are_counted_per_month_after_the_first_30_days():
+    months = [0.2, 0.5, *(m / 10 for m in range(11, 611))]
+    timeline = pd.DataFrame(
+        {"event": ["recurrent_dvt"] * len(months), "month": months, "events": 3}
+    )
+    (bubbles,) = [t for t in event_timeline(timeline).data if t.mode == "markers"]
+    assert len(bubbles.x) < 70  # from 602 times: the two early ones and ~61 months
+    assert {0.2, 0.5} <= set(bubbles.x)
+    assert sum(int(n.replace(",", "")) for n in bubbles.customdata) == 3 * len(months)

@@ -59,9 +59,12 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
 def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     """When safety events happened, months after the procedure; the first 30 days shaded.
 
-    Bubble size shows how many events share a time. In privacy mode an event type
-    with fewer than k events is not plotted (its points could be counted): "<k" only.
+    Bubble size shows how many events share a time. A registry's events, at hundreds of
+    distinct times, are counted per whole month after the first 30 days (more bubbles
+    than a chart can separate). In privacy mode an event type with fewer than k events is
+    not plotted (its points could be counted): "<k" only.
     """
+    timeline = _by_month(timeline) if len(timeline) > MAX_BUBBLES else timeline
     fig = go.Figure()
     most = max(int(timeline["events"].max()), 1) if not timeline.empty else 1
     fig.add_vrect(
@@ -95,6 +98,18 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
 
 
 MAX_BUBBLE_PX = 28  # diameter of the busiest time's bubble, whatever the cohort's size
+MAX_BUBBLES = 200  # distinct (event, time) points beyond which events are counted per month
+
+
+def _by_month(timeline: pd.DataFrame) -> pd.DataFrame:
+    """Events per (event, month): later times rounded to the month, the first 30 days kept."""
+    early = timeline["month"] <= EARLY_EVENT_MONTHS
+    month = timeline["month"].where(early, timeline["month"].round())
+    return (
+        timeline.assign(month=month)
+        .groupby(["event", "month"], as_index=False, sort=True)["events"]
+        .sum()
+    )
 
 
 def _bubbles(events: pd.Series, most: int) -> dict:
