@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.glossary import DEFINITIONS, REFLUX
+from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
 from analytics.present.tables import ceap_shift_table, table3
 from ui import data
@@ -48,9 +49,15 @@ with pts:
     show_chart(figures.pts_severity_bars(change.pts_severity, change.pts, k), "pts-severity", chart)
 
 st.subheader("Valvular incompetence", help=DEFINITIONS["Reflux"])
-reflux, _ = st.columns(2)
-with reflux:
-    show_chart(figures.yes_no_bars(change.reflux, REFLUX, k), "reflux", chart)
+reflux = change.reflux
+before, after, test = st.columns(3)
+before.metric(f"{REFLUX}, before", fmt.count_percent(reflux.before, reflux.n, k))
+after.metric(f"{REFLUX}, last visit", fmt.count_percent(reflux.after, reflux.n, k))
+test.metric(
+    "Exact McNemar", fmt.p_statement(reflux.p), help=DEFINITIONS["McNemar test"],
+    delta=f"{fmt.count(reflux.resolved, k)} resolved, {fmt.count(reflux.new, k)} new",
+    delta_color="off",
+)  # fmt: skip
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
 show_table(table3(change, k), "table 3")

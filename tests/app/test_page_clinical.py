@@ -27,7 +27,7 @@ def chart_text(fig: dict) -> str:
 def test_every_chart_and_table_3(page_test):
     at = page_test(PAGE)
     assert not at.exception
-    assert len(plotly_figures(at)) == 5  # Sankey, classes, Villalta, PTS, reflux
+    assert len(plotly_figures(at)) == 4  # Sankey, classes, Villalta, PTS
     table3 = at.dataframe[-1].value.set_index("Measure")
     pts = table3.loc[PTS]
     assert (pts["Before"], pts["After"]) == ("34 (100.0%)", "24 (70.6%)")  # published
@@ -52,7 +52,10 @@ def test_tests_and_p_values_shown_on_the_charts(page_test):
     pts_p = binomtest(0, 10, 0.5).pvalue  # 10 limbs lost PTS, none gained it
     reflux_p = binomtest(1, 5, 0.5).pvalue  # 4 resolved, 1 new
     assert f"p = {pts_p:.3f}" in chart_text(figure(at, "Post-thrombotic"))
-    assert f"p = {reflux_p:.3f}" in chart_text(figure(at, "Reflux"))
+    reflux = {m.label: m for m in at.metric}
+    assert reflux["Exact McNemar"].value == f"p = {reflux_p:.3f}"
+    assert reflux["Reflux ≥ 0.5 s, before"].value == "25 (73.5%)"  # published
+    assert reflux["Reflux ≥ 0.5 s, last visit"].value == "22 (64.7%)"
     assert "Wilcoxon signed-rank" in chart_text(figure(at, "Villalta"))
 
 

@@ -11,7 +11,7 @@ def test_presentation_mode_enlarges_and_captions_every_chart(page_test):
     assert not at.exception
     assert at.sidebar.toggle(key="present").value is True
     figures = plotly_figures(at)
-    assert len(figures) == 5
+    assert len(figures) == 4
     for fig in figures:
         assert fig["layout"]["font"]["size"] >= 20
         title = fig["layout"]["title"]

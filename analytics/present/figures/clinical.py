@@ -177,24 +177,3 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
     fig.update_layout(legend={"x": 1, "xanchor": "right"})
     return fig
-
-
-def yes_no_bars(change: BinaryChange, label: str, k: int | None = None) -> go.Figure:
-    """A paired yes/no outcome before and at the last visit, with the exact McNemar p."""
-    n = max(change.n, 1)
-    counts = [change.before, change.after]
-    fig = go.Figure(
-        go.Bar(
-            x=["Before", "Last visit"], y=[100 * k / n for k in counts],
-            marker_color=[BEFORE_AFTER_COLOURS["before"], BEFORE_AFTER_COLOURS["after"]],
-            text=[fmt.count_percent(c, n, k) for c in counts],
-            textposition="outside",
-            showlegend=False,
-        )
-    )  # fmt: skip
-    fig.update_yaxes(title="Limbs (%)", range=[0, 110])
-    subtitle = (
-        f"{fmt.count(change.resolved, k)} resolved, {fmt.count(change.new, k)} new; "
-        + _p_text("exact McNemar", change.p)
-    )
-    return apply_theme(fig, title=label, height=400, subtitle=subtitle)
