@@ -1,17 +1,22 @@
-"""Load: many browser sessions against one dashboard server, and a heavy view beside a light one.
+"""Load: many sessions against one dashboard server, and a heavy view beside a light one.
 
-Starts `streamlit run` on --db and drives Debian's chromium headless with Playwright:
+Starts `streamlit run` on --db and talks to it as browsers do, over Streamlit's own
+websocket protocol (the protobuf messages of streamlit.proto), without drawing: on one
+2-core machine, ten chromium tabs drawing their charts take the processor the server
+needs, which a deployment's server does not share with its users' browsers. Each
+"change" is a run of a page for a filter, in a session of its own (the app reads a link's
+filter on a session's first run), timed from the request to Streamlit's message that the
+run finished; a page that ran into an error counts as an error.
 
-1. fairness: one session's filter change on the Patency page, timed alone (--fair-runs
-   times) and again while another session opens the Subgroups page on a filter nothing
-   has computed, so its every factor is being counted and fitted at that moment;
-2. soak: --sessions sessions, each on its own page, each changing the lesion side or the
-   sex in the sidebar every --every seconds for --minutes; each change is timed from the
-   click to the redrawn page (Streamlit's script run over, the new n in the sidebar).
+1. fairness: Patency for a new filter, alone (--fair-runs times) and again while another
+   session runs Subgroups for a filter nothing has computed, so its every factor is
+   being counted and fitted at that moment;
+2. soak: --sessions users, each on its own page, each changing the filter every --every
+   seconds for --minutes.
 
-Prints the median and 95th percentile of the changes, any error a page showed, and the
-server's resident memory after the warm-up round and at the end. A benchmark prints
-figures; it asserts nothing and is not a test.
+Prints the medians, the soak's 95th percentile, errors, and the server's resident memory
+after a warm-up round and at the end. A benchmark prints figures; it asserts nothing and
+is not a test.
 
     .venv/bin/python tools/soak.py --db /tmp/registry.duckdb
 """
@@ -28,29 +33,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, async_playwright
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from analytics.cohort.db import open_cohort  # noqa: E402
-from analytics.filters import CohortFilter  # noqa: E402
-from analytics.stats.safety import cohort_size  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PORT = 8613
 TIMEOUT_S = 120
-VIEWPORT = {"width": 1400, "height": 1000}
-PAGE_PATHS = ("/", "/Patency", "/Clinical_outcomes", "/Safety", "/Subgroups", "/Tables",
-              "/Data", "/Centres")  # fmt: skip
-# The changes each session cycles through: (widget, option label, filter after the change).
-CYCLE = (
-    ("Lesion side", "Left", {"lesion_side": "left"}),
-    ("Sex", "Female", {"lesion_side": "left", "sex": "F"}),
-    ("Lesion side", "Right", {"lesion_side": "right", "sex": "F"}),
-    ("Sex", "Male", {"lesion_side": "right", "sex": "M"}),
-)
+# page name (as in its URL), and the filters a user on it cycles through
+PAGES = ("", "Patency", "Clinical_outcomes", "Safety", "Subgroups", "Tables", "Data", "Centres")
+FILTERS = (
+    "lesion_side=left", "lesion_side=left&sex=F", "lesion_side=right&sex=F",
+    "lesion_side=right&sex=M", "sex=M", "thrombophilia=yes", "thrombophilia=no&sex=F",
+    "segments=CIV,EIV&segment_match=all",
+)  # fmt: skip
+FINISHED_SUCCESSFULLY = 0  # ScriptFinishedStatus
 
 
 def rss_mib(pid: int) -> float:
@@ -71,131 +68,80 @@ def wait_for_server(base: str) -> None:
     raise SystemExit("streamlit did not start within 60 s")
 
 
-async def settled(page: Page, n: int, total: int) -> None:
-    """Until the sidebar shows n and Streamlit's run is over (polled every 20 ms)."""
-    count = page.locator('[data-testid="stSidebar"]').get_by_text(f"n = {n:,} of {total:,}")
-    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    deadline = time.monotonic() + TIMEOUT_S
-    while not (await count.count() and await idle.count()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{page.url}: n = {n} not shown within {TIMEOUT_S} s")
-        await asyncio.sleep(0.02)
+async def page_run(port: int, page: str, query: str) -> float:
+    """Seconds for one run of ``page`` with the link's ``query``, in a new session.
+
+    Raises RuntimeError when the run did not finish well or the page shows an exception.
+    """
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
+        request = BackMsg()
+        request.rerun_script.query_string = query
+        request.rerun_script.page_name = page
+        start = time.perf_counter()
+        await ws.send(request.SerializeToString())
+        failed = False
+        while True:
+            message = ForwardMsg()
+            message.ParseFromString(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
+                failed = True
+            if kind == "script_finished":
+                spent = time.perf_counter() - start
+                if failed or message.script_finished != FINISHED_SUCCESSFULLY:
+                    raise RuntimeError(f"/{page}?{query}: the run failed")
+                return spent
 
 
-async def change(page: Page, widget: str, option: str, n: int, total: int) -> float:
-    """Pick ``option`` in a sidebar select box; seconds from the click to the redrawn page."""
-    await page.locator('[data-testid="stSidebar"]').get_by_label(widget).click()
-    choice = page.get_by_role("option", name=option, exact=True)
-    await choice.wait_for()
-    start = time.perf_counter()
-    await choice.click()
-    await settled(page, n, total)
-    return time.perf_counter() - start
+async def fairness(port: int, runs: int) -> tuple[list[float], list[float]]:
+    """Patency runs alone, then each while another session's Subgroups run is under way."""
+    alone, beside = [], []
+    for run in range(runs):
+        alone.append(await page_run(port, "Patency", f"age_min={50 + run}"))
+        heavy = asyncio.create_task(page_run(port, "Subgroups", f"age_min={60 + run}"))
+        await asyncio.sleep(0.05)  # its request in and its run started
+        beside.append(await page_run(port, "Patency", f"age_min={70 + run}"))
+        await heavy
+    return alone, beside
 
 
-async def fresh_page(browser: Browser, url: str) -> Page:
-    context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
-    await page.goto(url)
-    return page
+async def user(port: int, i: int, every: float, until: float, errors: list[str]) -> list[float]:
+    """One user on page i: a filter change every ``every`` seconds until ``until``."""
+    await asyncio.sleep(every * i / 10)  # spread the users over the interval
+    times, step = [], i
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            times.append(await page_run(port, PAGES[i % len(PAGES)], FILTERS[step % len(FILTERS)]))
+        except (RuntimeError, TimeoutError, websockets.WebSocketException) as exc:
+            errors.append(str(exc))
+        step += 1
+        await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+    return times
 
 
-class Soak:
-    def __init__(self, db: Path, base: str) -> None:
-        self.base = base
-        with open_cohort(db) as con:
-            self.total = cohort_size(con, CohortFilter(population="all"))[0]
-            self.everyone = cohort_size(con, CohortFilter())[0]
-            self.sizes = {str(f): cohort_size(con, CohortFilter(**f))[0] for _, _, f in CYCLE} | {
-                f"age{age}": cohort_size(con, CohortFilter(age_min=age))[0] for age in range(40, 50)
-            }
-        self.errors: list[str] = []
-
-    async def fairness(self, browser: Browser, runs: int) -> tuple[list[float], list[float]]:
-        """Patency filter changes alone, then each while Subgroups computes elsewhere."""
-        light = await fresh_page(browser, f"{self.base}/Patency")
-        await settled(light, self.everyone, self.total)
-        alone, beside = [], []
-        for run in range(runs):
-            for timed in (alone, beside):
-                heavy = None
-                if timed is beside:  # a filter nothing has computed: every factor is fitted
-                    age = 40 + run % 10
-                    heavy = asyncio.create_task(
-                        fresh_page(browser, f"{self.base}/Subgroups?age_min={age}")
-                    )
-                    await asyncio.sleep(0.5)  # its run under way on the server
-                widget, option, f = CYCLE[(2 * run + (timed is beside)) % len(CYCLE)]
-                timed.append(await change(light, widget, option, self.sizes[str(f)], self.total))
-                if heavy is not None:
-                    page = await heavy
-                    await page.context.close()
-        await light.context.close()
-        return alone, beside
-
-    async def session(self, browser: Browser, i: int, every: float, until: float) -> list[float]:
-        """One user: a page, and a filter change every ``every`` seconds until ``until``."""
-        page = await fresh_page(browser, self.base + PAGE_PATHS[i % len(PAGE_PATHS)])
-        await settled(page, self.everyone, self.total)
-        await asyncio.sleep(every * i / 10)  # spread the sessions over the interval
-        times = []
-        step = i
-        while time.monotonic() < until:
-            started = time.monotonic()
-            widget, option, f = CYCLE[step % len(CYCLE)]
-            try:
-                times.append(await change(page, widget, option, self.sizes[str(f)], self.total))
-            except TimeoutError as exc:
-                self.errors.append(str(exc))
-            if await page.locator('[data-testid="stException"]').count():
-                self.errors.append(f"{page.url}: exception shown")
-            step += 1
-            await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
-        await page.context.close()
-        return times
-
-
-async def run(args: argparse.Namespace) -> None:
-    base = f"http://127.0.0.1:{PORT}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "COHORT_DB": str(args.db)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_server(base)
-        soak = Soak(args.db, base)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            alone, beside = await soak.fairness(browser, args.fair_runs)
-            ratio = statistics.median(beside) / statistics.median(alone)
-            print(f"cohort {args.db}: {soak.total:,} patients")
-            print(f"Patency filter change alone: median {statistics.median(alone):.2f} s; "
-                  f"while Subgroups computes in another session: median "
-                  f"{statistics.median(beside):.2f} s (ratio {ratio:.2f})")  # fmt: skip
-            warm = await asyncio.gather(  # warm-up: every session's page and filters once
-                *(soak.session(browser, i, 1.0, time.monotonic() + 8) for i in
-                  range(args.sessions))
-            )  # fmt: skip
-            warmed = rss_mib(server.pid)
-            until = time.monotonic() + 60 * args.minutes
-            times = await asyncio.gather(
-                *(soak.session(browser, i, args.every, until) for i in range(args.sessions))
-            )
-            await browser.close()
-        changes = sorted(t for session in times for t in session)
-        p95 = changes[int(0.95 * (len(changes) - 1))]
-        print(f"{args.sessions} sessions, a filter change every {args.every:g} s for "
-              f"{args.minutes:g} min: {len(changes)} changes, median "
-              f"{statistics.median(changes):.2f} s, 95th percentile {p95:.2f} s, "
-              f"max {changes[-1]:.2f} s")  # fmt: skip
-        print(f"warm-up changes: {sum(map(len, warm))}; errors: {soak.errors or 'none'}")
-        print(f"server memory: {warmed:.0f} MiB after warm-up, {rss_mib(server.pid):.0f} MiB "
-              "at the end")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+async def soak(args: argparse.Namespace, pid: int) -> None:
+    alone, beside = await fairness(PORT, args.fair_runs)
+    ratio = statistics.median(beside) / statistics.median(alone)
+    print(f"Patency run alone: median {statistics.median(alone):.2f} s; while Subgroups runs "
+          f"for another session: median {statistics.median(beside):.2f} s (ratio {ratio:.2f})",
+          flush=True)  # fmt: skip
+    errors: list[str] = []
+    warm = time.monotonic() + 2 * args.every  # every user's page and filters once
+    await asyncio.gather(*(user(PORT, i, args.every, warm, errors) for i in range(args.sessions)))
+    warmed = rss_mib(pid)
+    until = time.monotonic() + 60 * args.minutes
+    times = await asyncio.gather(
+        *(user(PORT, i, args.every, until, errors) for i in range(args.sessions))
+    )
+    changes = sorted(t for each in times for t in each)
+    p95 = changes[int(0.95 * (len(changes) - 1))]
+    print(f"{args.sessions} sessions, a filter change every {args.every:g} s for "
+          f"{args.minutes:g} min: {len(changes)} changes, median {statistics.median(changes):.2f} "
+          f"s, 95th percentile {p95:.2f} s, max {changes[-1]:.2f} s")  # fmt: skip
+    print(f"errors: {errors or 'none'}")
+    print(f"server memory: {warmed:.0f} MiB after warm-up, {rss_mib(pid):.0f} MiB at the end")
 
 
 def main() -> None:
@@ -204,8 +150,22 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between changes")
     parser.add_argument("--minutes", type=float, default=2.0)
-    parser.add_argument("--fair-runs", type=int, default=5)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--fair-runs", type=int, default=7)
+    args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "COHORT_DB": str(args.db)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_server(f"http://127.0.0.1:{PORT}")
+        asyncio.run(page_run(PORT, "", ""))  # the first run imports and opens the cohort
+        print(f"cohort {args.db}; {os.cpu_count()} cores")
+        asyncio.run(soak(args, server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
