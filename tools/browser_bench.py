@@ -9,7 +9,7 @@ with the new n in the sidebar ("run"), and until every chart of the page has bee
 by plotly ("drawn"); their difference is the browser's drawing. Polled every 20 ms.
 Prints the medians; asserts nothing (a benchmark, not a test).
 
-    .venv/bin/python tools/browser_bench.py --db /tmp/demo.duckdb --db /tmp/registry.duckdb
+    .venv/bin/python -m tools.browser_bench --db /tmp/demo.duckdb --db /tmp/registry.duckdb
 """
 
 from __future__ import annotations
@@ -17,23 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" per cache
 
-from analytics.cohort.db import open_cohort  # noqa: E402
-from analytics.filters import CohortFilter  # noqa: E402
-from analytics.stats.safety import cohort_size  # noqa: E402
-from ui.page import PAGES  # noqa: E402
+from analytics.cohort.db import open_cohort
+from analytics.filters import CohortFilter
+from analytics.stats.safety import cohort_size
+from tools.server import serve
+from ui.page import PAGES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -52,17 +48,6 @@ CHANGES = (
 CHARTS_DRAWN = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
     () => done([...document.querySelectorAll('.js-plotly-plot')]
         .every(c => c._fullLayout && c.querySelector('.main-svg'))))))"""
-
-
-def wait_for_server(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("streamlit did not start within 60 s")
 
 
 def poll(done: Callable[[], bool], what: str) -> float:
@@ -109,15 +94,8 @@ def bench_cohort(
         }
         everyone = cohort_size(con, CohortFilter())[0]
     base = f"http://127.0.0.1:{PORT}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "COHORT_DB": str(db)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     changes: list[float] = []
-    try:
-        wait_for_server(base)
+    with serve(db, PORT):
         warm_up(browser, base)
         print(f"\ncohort {db}: {total:,} patients; seconds, median")
         print(f"{'page':<20}{'open run':>10}{'open drawn':>12}{'change run':>12}"
@@ -149,9 +127,6 @@ def bench_cohort(
                   f"{median(changed, 0):>12.2f}{median(changed, 1):>14.2f}")  # fmt: skip
         print(f"median filter change, all pages: {statistics.median(changes):.2f} s drawn "
               f"(max {max(changes):.2f} s)")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return changes
 
 

@@ -6,25 +6,22 @@ the screen) and one of the whole page (1280 wide, --tall high) into --out, waiti
 until Streamlit's run is over, the sidebar states n, no placeholder is left and every
 chart is drawn.
 
-    .venv/bin/python tools/screenshots.py --db /tmp/demo.duckdb --out /tmp/shots
+    .venv/bin/python -m tools.screenshots --db /tmp/demo.duckdb --out /tmp/shots
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 
-from tools.browser_bench import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, wait_for_server  # noqa: E402
-from ui.page import PAGES  # noqa: E402
+from tools.browser_bench import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS
+from tools.server import serve
+from ui.page import PAGES
 
 PORT = 8614
 MODES = {
@@ -52,39 +49,32 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{PORT}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "COHORT_DB": str(args.db)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_server(base)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for path, label, _ in PAGES:
-                if args.page and label not in args.page:
-                    continue
-                slug = "overview" if path == "app.py" else Path(path).stem.split("_", 1)[1]
-                for mode, query in MODES.items():
-                    if args.mode and mode not in args.mode:
-                        continue
-                    for width, height in (*SIZES, (1280, args.tall)):
-                        page = browser.new_page(viewport={"width": width, "height": height})
-                        url_path = "/" if path == "app.py" else "/" + slug
-                        params = "&".join(q for q in (query, args.query) if q)
-                        page.goto(f"{base}{url_path}?{params}")
-                        page.wait_for_function(READY, timeout=120_000, polling=100)
-                        page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
-                        size = "page" if height == args.tall else f"{width}x{height}"
-                        name = f"{slug.lower()}-{mode}-{size}.png"
-                        page.screenshot(path=str(args.out / name))
-                        page.close()
-                        print(args.out / name)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serve(args.db, PORT), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path, label, _ in PAGES:
+            if not args.page or label in args.page:
+                shoot(browser, base, path, args)
+        browser.close()
+
+
+def shoot(browser: Browser, base: str, path: str, args: argparse.Namespace) -> None:
+    """Every mode and size of one page."""
+    slug = "overview" if path == "app.py" else Path(path).stem.split("_", 1)[1]
+    for mode, query in MODES.items():
+        if args.mode and mode not in args.mode:
+            continue
+        for width, height in (*SIZES, (1280, args.tall)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            url_path = "/" if path == "app.py" else "/" + slug
+            params = "&".join(q for q in (query, args.query) if q)
+            page.goto(f"{base}{url_path}?{params}")
+            page.wait_for_function(READY, timeout=120_000, polling=100)
+            page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+            size = "page" if height == args.tall else f"{width}x{height}"
+            name = f"{slug.lower()}-{mode}-{size}.png"
+            page.screenshot(path=str(args.out / name))
+            page.close()
+            print(args.out / name)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ Prints the medians, the soak's 95th percentile, errors, and the server's residen
 after a warm-up round and at the end. A benchmark prints figures; it asserts nothing and
 is not a test.
 
-    .venv/bin/python tools/soak.py --db /tmp/registry.duckdb
+    .venv/bin/python -m tools.soak --db /tmp/registry.duckdb
 """
 
 from __future__ import annotations
@@ -27,17 +27,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.server import serve
+
 PORT = 8613
 TIMEOUT_S = 120
 # page name (as in its URL), and the filters a user on it cycles through
@@ -55,17 +53,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def wait_for_server(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("streamlit did not start within 60 s")
 
 
 async def page_run(port: int, page: str, query: str) -> float:
@@ -152,20 +139,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--fair-runs", type=int, default=7)
     args = parser.parse_args()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "COHORT_DB": str(args.db)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_server(f"http://127.0.0.1:{PORT}")
+    with serve(args.db, PORT) as server:
         asyncio.run(page_run(PORT, "", ""))  # the first run imports and opens the cohort
         print(f"cohort {args.db}; {os.cpu_count()} cores")
         asyncio.run(soak(args, server.pid))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,43 @@
+"""A dashboard server for the development tools: `streamlit run app.py` on one cohort file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 60
+
+
+@contextlib.contextmanager
+def serve(db: Path, port: int) -> Iterator[subprocess.Popen]:
+    """The server on 127.0.0.1:``port`` over cohort ``db``, up and healthy, stopped after."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "COHORT_DB": str(db)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}")
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_healthy(base: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"streamlit did not start within {START_TIMEOUT_S} s")
