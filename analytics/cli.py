@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.cohort.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
-from analytics.filters import FilterError, parse_pairs
+from analytics.filters import CohortFilter, FilterError, parse_pairs
 from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS
 from analytics.rules import DEFAULT_MONTHS
 
@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _filter(args: argparse.Namespace):
+def _filter(args: argparse.Namespace) -> CohortFilter:
     pairs = list(args.where)
     if args.population:
         pairs.append(f"population={args.population}")

@@ -59,16 +59,17 @@ class Param:
     """One piece of state a link can carry.
 
     ``parse`` turns the URL text into the state's value (raising ValueError with a
-    reason); ``text`` turns a value back (None: leave it out of the URL); ``draw``
-    draws its widget (key = ``key``) in a container and returns its value. A callable
-    ``default`` is read each run (the deployment's privacy setting).
+    reason); ``draw`` draws its widget (key = ``key``) in a container and returns its
+    value; ``text`` turns a value back (None: leave it out of the URL), and a filter has
+    none of its own: its text is the whole filter's (analytics.filters.to_params). A
+    callable ``default`` is read each run (the deployment's privacy setting).
     """
 
     key: str
     default: Any
     parse: Callable[[str, Known], Any]
-    text: Callable[[Any], str | None]
     draw: Widget
+    text: Callable[[Any], str | None] | None = None
 
     def initial(self) -> Any:
         return self.default() if callable(self.default) else self.default
@@ -89,13 +90,6 @@ def _filter_value(key: str) -> Callable[[str, Known], Any]:
         return widget_values(cohort_filter)[key]
 
     return parse
-
-
-def _filter_text(key: str) -> Callable[[Any], str | None]:
-    def text(value: Any) -> str | None:
-        return to_params(current_filter({key: value})).get(key)
-
-    return text
 
 
 def _choice(options: Sequence[str]) -> Callable[[str, Known], str]:
@@ -294,17 +288,17 @@ FILTER_WIDGETS: dict[str, Widget] = {
     "center": _centre,
 }
 FILTER_PARAMS = tuple(
-    Param(key, FILTER_DEFAULTS[key], _filter_value(key), _filter_text(key), draw)
+    Param(key, FILTER_DEFAULTS[key], _filter_value(key), draw)
     for key, draw in FILTER_WIDGETS.items()
 )
 VIEW_PARAMS = (
-    Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _flag, _privacy),
-    Param("privacy_k", lambda: setting().k, _k, _as_text, _privacy_k),
-    Param("present", False, _yes_no("present"), _flag, _present),
-    Param("by", None, _choice(list(GROUPINGS)), _as_text, _by),
-    Param("endpoint", "primary", _choice(list(ENDPOINTS)), _as_text, _endpoint),
-    Param("ci", True, _yes_no("ci"), _flag, _ci),
-    Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _as_text, _month),
+    Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
+    Param("privacy_k", lambda: setting().k, _k, _privacy_k, _as_text),
+    Param("present", False, _yes_no("present"), _present, _flag),
+    Param("by", None, _choice(list(GROUPINGS)), _by, _as_text),
+    Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
+    Param("ci", True, _yes_no("ci"), _ci, _flag),
+    Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _month, _as_text),
 )
 PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}
 COHORT = "cohort"  # the cohort's name; ui.cohorts owns it (it is resolved before the rest)
@@ -373,7 +367,8 @@ def link_params() -> dict[str, str]:
     params = to_params(current_filter())
     for param in VIEW_PARAMS:
         current = value(param.key)
-        if current != param.initial() and (text := param.text(current)) is not None:
+        text = param.text(current) if param.text else None
+        if current != param.initial() and text is not None:
             params[param.key] = text
     return params
 

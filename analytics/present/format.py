@@ -192,6 +192,18 @@ def group(by: str, value: str) -> str:
     return f"{GROUPINGS[by]}: {level(by, value)}"
 
 
+FILTER_WORDS = {
+    "segments": "Segments",
+    "segment_match": "matching",
+    "segment_pattern": "Pattern",
+    "age_min": "Age from",
+    "age_max": "Age to",
+    "bmi_min": "BMI from",
+    "bmi_max": "BMI to",
+    "center": "Centre",
+}
+
+
 def filter_words(cohort_filter: CohortFilter) -> str:
     """The filter in plain words: "Left · Thrombophilia: yes · technical successes"."""
     params = to_params(cohort_filter)
@@ -208,18 +220,6 @@ def filter_words(cohort_filter: CohortFilter) -> str:
             words.append(f"{FILTER_WORDS.get(key, key)}: {value}")
     words.append(POPULATIONS[population].split(" (")[0].lower())
     return " · ".join(words)
-
-
-FILTER_WORDS = {
-    "segments": "Segments",
-    "segment_match": "matching",
-    "segment_pattern": "Pattern",
-    "age_min": "Age from",
-    "age_max": "Age to",
-    "bmi_min": "BMI from",
-    "bmi_max": "BMI to",
-    "center": "Centre",
-}
 
 
 def view_caption(name: str, cohort_filter: CohortFilter, n: int, k: int | None) -> str:
