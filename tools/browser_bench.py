@@ -7,7 +7,10 @@ computed yet. Each time is taken from the action (the click on the option, the l
 already open) until Streamlit's script run is over
 with the new n in the sidebar ("run"), and until every chart of the page has been drawn
 by plotly ("drawn"); their difference is the browser's drawing. Polled every 20 ms.
-Prints the medians; asserts nothing (a benchmark, not a test).
+First it times the same change on a one-widget Streamlit app, the floor of this machine
+at this moment (0.12 s on a quiet spell here, 0.19 s on a busy one), so that figures
+from different runs can be compared. Prints the medians; asserts nothing (a benchmark,
+not a test).
 
     .venv/bin/python -m tools.browser_bench --db /tmp/demo.duckdb --db /tmp/registry.duckdb
 """
@@ -15,21 +18,19 @@ Prints the medians; asserts nothing (a benchmark, not a test).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" per cache
-
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.stats.safety import cohort_size
-from tools.server import serve
-from ui.page import PAGES
+from tools.server import serve, serve_app
+from ui.navigation import PAGES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -130,6 +131,33 @@ def bench_cohort(
     return changes
 
 
+FLOOR_APP = """import streamlit as st
+side = st.sidebar.selectbox("Lesion side", ["left", "right"], index=None,
+                            format_func=str.capitalize)
+st.sidebar.write(f"n = {len(str(side))} of 37")
+"""
+
+
+def floor(browser: Browser, changes: int = 8) -> float:
+    """Median seconds of a select box change on a one-widget app: Streamlit's own floor."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = Path(folder) / "floor.py"
+        app.write_text(FLOOR_APP)
+        with serve_app(app, PORT + 1):
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(f"http://127.0.0.1:{PORT + 1}/")
+            page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+            times = []
+            for i in range(changes):
+                option = ("Left", "Right")[i % 2]
+                choice = open_list(page, "Lesion side", option)
+                start = time.perf_counter()
+                choice.click()
+                times.append(settled(page, len(option.lower()), 37, start)[0])
+            page.close()
+    return statistics.median(times)
+
+
 def warm_up(browser: Browser, base: str) -> None:
     """Every page once, with filters the measured runs do not use: imports, first queries."""
     page = browser.new_page(viewport=VIEWPORT)
@@ -153,6 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        print(f"floor: a one-widget Streamlit app redraws in {floor(browser):.2f} s (median)")
         for db in args.db:
             bench_cohort(browser, db, args.opens, args.page)
         browser.close()

@@ -12,16 +12,13 @@ chart is drawn.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
-
 from tools.browser_bench import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS
 from tools.server import serve
-from ui.page import PAGES
+from ui.navigation import PAGES
 
 PORT = 8614
 MODES = {

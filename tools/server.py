@@ -15,13 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
 
 
+def serve(db: Path, port: int) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """The dashboard on 127.0.0.1:``port`` over cohort ``db``, up and healthy, stopped after."""
+    return serve_app(ROOT / "app.py", port, {"COHORT_DB": str(db)})
+
+
 @contextlib.contextmanager
-def serve(db: Path, port: int) -> Iterator[subprocess.Popen]:
-    """The server on 127.0.0.1:``port`` over cohort ``db``, up and healthy, stopped after."""
+def serve_app(
+    app: Path, port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """`streamlit run app` on 127.0.0.1:``port`` with the project's settings."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "COHORT_DB": str(db)},
+        cwd=ROOT, env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

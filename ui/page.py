@@ -19,22 +19,13 @@ from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, data, presentation, state
+from ui.navigation import PAGES
 from ui.privacy import current_k
 from ui.show import ChartContext
 from ui.sidebar import sidebar_filters
 from ui.text import plain
 
 APP_TITLE = "Venous stent outcomes"
-PAGES = (
-    ("app.py", "Overview", ":material/dashboard:"),
-    ("pages/1_Patency.py", "Patency", ":material/show_chart:"),
-    ("pages/2_Clinical_outcomes.py", "Clinical outcomes", ":material/healing:"),
-    ("pages/3_Safety.py", "Safety", ":material/health_and_safety:"),
-    ("pages/4_Subgroups.py", "Subgroups", ":material/account_tree:"),
-    ("pages/5_Tables.py", "Tables", ":material/table_chart:"),
-    ("pages/6_Data.py", "Data", ":material/description:"),
-    ("pages/7_Centres.py", "Centres", ":material/local_hospital:"),
-)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.cohort.importer import DATA_TABLES
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
-from ui.page import PAGES
+from ui.navigation import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
