@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, SAFETY_EVENTS
+from analytics.glossary import DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
 from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.privacy import is_small, masked
+from analytics.rules import SE_UNRELIABLE
 from ui import data
 from ui.page import require_patients, start_page
 from ui.show import show_chart
@@ -29,13 +30,16 @@ second.metric(
     help=DEFINITIONS["Technical success"],
 )
 for column, month in ((third, 12), (fourth, 36)):
-    estimates = primary.estimates
-    at = list(estimates.month).index(month)
+    e = primary.estimates
+    at = list(e.month).index(month)
+    hidden = is_small(primary.patients, k)
+    unreliable = f" · {UNRELIABLE}" if e.se[at] > SE_UNRELIABLE else ""
     column.metric(
         f"Primary patency, {month} months",
-        masked(k) if is_small(primary.patients, k) else fmt.percent(estimates.estimate[at]),
-        help=DEFINITIONS["Primary patency"],
-    )
+        masked(k) if hidden else fmt.percent(e.estimate[at]),
+        delta=None if hidden else f"95% CI {fmt.ci(e.ci_lower[at], e.ci_upper[at])}{unreliable}",
+        delta_color="off", delta_arrow="off", help=DEFINITIONS["Primary patency"],
+    )  # fmt: skip
 first, second, third, fourth = st.columns(4)
 pts = f"{fmt.count(change.pts.before, k)} → {fmt.count(change.pts.after, k)}"
 first.metric("PTS before → after", pts, help=DEFINITIONS["PTS"])

@@ -14,6 +14,7 @@ from analytics.rules import (
     REFLUX_SECONDS,
     SE_UNRELIABLE,
     SEVERITY_SCORE_OFFSET,
+    SMALL_SAMPLE,
     UNSTABLE_MIN_EVENTS,
     UNSTABLE_MIN_PATIENTS,
     VILLALTA_MAX,
@@ -89,6 +90,8 @@ CEAP = "CEAP clinical class"
 UNRELIABLE = f"SE > {round(100 * SE_UNRELIABLE)}%"
 RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
 UNSTABLE = f"< {UNSTABLE_MIN_PATIENTS} patients or < {UNSTABLE_MIN_EVENTS} events"
+SMALL_GROUPS = f"caution: a group of fewer than {SMALL_SAMPLE} patients"
+FEW_PAIRS = f"caution: fewer than {SMALL_SAMPLE} pairs"
 
 # Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
 GROUPINGS = {

@@ -31,6 +31,9 @@ RISK_TABLE_MONTHS = (0, 6, 12, 24, 36)
 SUBGROUP_MONTH = 12
 CENTRE_MONTH = 12
 
+# A test of fewer pairs, or of groups of fewer patients, carries a caution.
+SMALL_SAMPLE = 10
+
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10
 UNSTABLE_MIN_EVENTS = 5

@@ -6,33 +6,45 @@ import streamlit as st
 
 from analytics.glossary import DEFINITIONS
 from analytics.present.figures.patency import patency_figure
-from analytics.present.tables import estimates_table
+from analytics.present.figures.theme import STYLED_GROUPS
+from analytics.present.tables import comparison_table, estimates_table, unreliable_note
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
 
 context = start_page("Patency")
 require_patients(context)
+k = context.privacy_k
 
-by_column, endpoint_column, ci_column = st.columns([3, 3, 2])
+by_column, endpoint_column, ci_column, unreliable_column = st.columns([3, 3, 2, 3])
 by = state.draw("by", by_column)
 endpoint = state.draw(
     "endpoint", endpoint_column, label="Endpoint compared", disabled=by is None,
     help="With 'Compare by', one curve per group for this endpoint.",
 )  # fmt: skip
 show_ci = state.draw("ci", ci_column)
+unreliable = state.draw("unreliable", unreliable_column)
 
 view = data.patency(context.key, context.cohort_filter, by, endpoint)
-figure = patency_figure(view, show_ci, context.privacy_k)
-show_chart(figure, "patency", context.chart)
+if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
+    st.warning(
+        f"{len(view.compared.groups)} groups: beyond {STYLED_GROUPS} the colours and dashes "
+        "repeat. A factor with fewer groups reads better.",
+        icon="⚠️",
+    )
+show_chart(patency_figure(view, show_ci, k, unreliable=unreliable), "patency", context.chart)
 st.caption(
-    "Under the axis: patients at risk (still followed and free of the endpoint) at each month, "
-    "and the patients whose event or censoring came before it; the three add up to the "
-    "curve's patients. A dotted line marks where the standard error exceeds 10%: reporting "
-    "standards treat the estimate as unreliable from there on. Ticks on the curves are "
-    "censored patients."
+    "Under the axis, for each curve: the patients at risk (still followed and free of the "
+    "endpoint) at each month, and the patients whose event or censoring came before it; the "
+    "three add up to the curve's patients. A dotted line, or the curve's end when cut, marks "
+    "where the standard error first exceeds 10%: reporting standards treat the estimate as "
+    "unreliable from there on. Ticks on the curves are censored patients (left out on a "
+    "curve with more than 100 censoring times). " + unreliable_note(view)
 )
-show_table(estimates_table(view, context.privacy_k), "patency estimates")
+if view.compared is not None and view.compared.comparison.logrank is not None:
+    st.markdown("**Comparison** (Cox hazard ratio of each group against the first)")
+    show_table(comparison_table(view, k), "patency comparison")
+show_table(estimates_table(view, k), "patency estimates")
 
 with st.expander("Definitions"):
     for term in ("Primary patency", "Assisted primary patency", "Secondary patency", "Kaplan-Meier",

@@ -34,8 +34,10 @@ from analytics.glossary import (
     POPULATIONS,
     RISK_FACTORS,
     SEGMENT_NAMES,
+    UNRELIABLE,
 )
 from analytics.present import format as fmt
+from analytics.present.figures.patency import CUT, DOTTED
 from analytics.present.privacy import MAX_K, MIN_K
 from analytics.rules import DEFAULT_MONTHS, SUBGROUP_MONTH
 from ui.privacy import setting
@@ -240,6 +242,18 @@ def _ci(param: Param, where: Any) -> Any:
     return where.toggle("95% CI bands", key=param.key, **CHANGED)
 
 
+def _unreliable(param: Param, where: Any) -> Any:
+    return where.radio(
+        f"Where {UNRELIABLE}", UNRELIABLE_CHOICES, horizontal=True, key=param.key,
+        format_func={DOTTED: "dotted", CUT: "cut the curve"}.get, **CHANGED,
+        help="Reporting standards treat an estimate whose standard error exceeds 10% as "
+        "unreliable: draw the curve on, dotted, or stop it there.",
+    )  # fmt: skip
+
+
+UNRELIABLE_CHOICES = (DOTTED, CUT)
+
+
 def _month(param: Param, where: Any, label: str = "Month") -> Any:
     return where.selectbox(label, MONTH_CHOICES, key=param.key, **CHANGED)
 
@@ -298,6 +312,7 @@ VIEW_PARAMS = (
     Param("by", None, _choice(list(GROUPINGS)), _by, _as_text),
     Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
     Param("ci", True, _yes_no("ci"), _ci, _flag),
+    Param("unreliable", DOTTED, _choice(UNRELIABLE_CHOICES), _unreliable, _as_text),
     Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _month, _as_text),
 )
 PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}

@@ -25,13 +25,13 @@ from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS, PTS, REFLUX, SAFETY_EVENTS
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as clinical_figures
-from analytics.present.figures.patency import comparison_note, patency_figure
+from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.figures.theme import presentation_style
 from analytics.present.privacy import masked
 from analytics.present.render import SLIDE_SIZE, render
-from analytics.present.tables import curves, table1
+from analytics.present.tables import comparison_lines, curves, table1
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.safety import Safety
 from analytics.views import DeckView, PatencyView
@@ -179,7 +179,7 @@ def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] |
 def _patency_slide(view: PatencyView, k: int | None) -> tuple:
     figure = patency_figure(view, show_ci=True, k=k)
     title = figure.layout.title.text
-    comparison = comparison_note(view).split("<br>") if view.by else []
+    comparison = comparison_lines(view) if view.by else []
     text = "\n".join(comparison + estimate_lines(view, k, KEY_MONTHS))
     notes = "\n".join(comparison + estimate_lines(view, k, None))
     return title, figure, text, notes

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import (
+    FEW_PAIRS,
     GROUPINGS,
     LEVEL_LABELS,
     POPULATIONS,
@@ -26,6 +27,7 @@ from analytics.glossary import (
     YES_NO,
 )
 from analytics.present.privacy import is_small, masked
+from analytics.rules import SMALL_SAMPLE
 from analytics.stats.engine.cox import HazardRatio
 
 MISSING = "-"
@@ -135,6 +137,11 @@ def rate(value: float | None) -> str:
     return number(value, 1)
 
 
+def compact(value: float) -> str:
+    """A number as short as it can be written: "0.5", "2", "10" (axis ticks)."""
+    return f"{value:g}"
+
+
 def months(value: float) -> str:
     """A month on the time axis: "36", "4.5"."""
     return f"{value:g}"
@@ -151,6 +158,12 @@ def p_statement(p: float | None) -> str:
     """A p-value in a sentence: "p = 0.238", "p < 0.001", or "p -" when there is none."""
     text = p_value(p)
     return f"p {text}" if text.startswith("<") or text == MISSING else f"p = {text}"
+
+
+def test_p(p: float | None, pairs: int) -> str:
+    """A paired test's p in a sentence, with a caution below SMALL_SAMPLE pairs."""
+    caution = f" ({FEW_PAIRS})" if 0 < pairs < SMALL_SAMPLE else ""
+    return p_statement(p) + caution
 
 
 def statistic(value: float | None) -> str:
@@ -171,20 +184,18 @@ def hazard_ratio(ratio: HazardRatio) -> str:
 
 
 def hazard_ratio_line(ratio: HazardRatio, by: str) -> str:
-    """One line for a chart, slide or report: "HR Yes vs No: 2.66 (95% CI 0.92-7.70), p = 0.072"."""
+    """One line for a chart, slide or report: "Cox HR (95% CI) Yes vs No: 2.66 (0.92-7.70),
+    p = 0.072"."""
     versus = f"{level(by, ratio.level)} vs {level(by, ratio.reference)}"
     if not ratio.estimable:
-        return f"HR {versus}: not estimable ({ratio.reason})"
-    return (
-        f"HR {versus}: {ratio.hr:.2f} (95% CI {ratio.ci_lower:.2f}-{ratio.ci_upper:.2f}), "
-        f"{p_statement(ratio.p)}"
-    )
+        return f"Cox HR {versus}: not estimable ({ratio.reason})"
+    return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"
 
 
 def level(by: str | None, value: str) -> str:
-    """A group's raw value in words: "Female", "Left", "Yes"; others as they are."""
+    """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are."""
     labels: Mapping[str, str] = LEVEL_LABELS.get(by or "", YES_NO)
-    return labels.get(value, value)
+    return labels.get(value, value).replace(">=", "≥").replace("<=", "≤")
 
 
 def group(by: str, value: str) -> str:

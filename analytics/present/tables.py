@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from analytics.cohort import published
 from analytics.glossary import (
     CEAP_CLASSES,
     ENDPOINTS,
+    FEW_PAIRS,
     GROUPINGS,
     PATENCY_ENDPOINTS,
     PTS,
@@ -25,12 +27,14 @@ from analytics.glossary import (
     SAFETY_EVENTS,
     SEGMENTS,
     SEVERITY_SCORE,
+    SMALL_GROUPS,
+    UNRELIABLE,
     UNSTABLE,
     VILLALTA,
 )
 from analytics.present import format as fmt
 from analytics.present.privacy import is_small, masked
-from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, ULCER_HEALING_MONTHS
+from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
 from analytics.stats.engine.signed_rank import EXACT
@@ -114,6 +118,8 @@ def table2(
             )
             if value != fmt.MISSING:
                 value += f"; at risk {fmt.count(estimates.at_risk[i], k)}"
+                if estimates.se[i] > SE_UNRELIABLE:
+                    value += f"; {UNRELIABLE}"
             rows.append((f"{ENDPOINTS[endpoint]} at {fmt.months(month)} months", value))
     rows += [
         (f"{REFLUX} at last visit", fmt.count_percent(change.reflux.after, change.reflux.n, k)),
@@ -160,7 +166,12 @@ def wilcoxon_name(score: ScoreChange) -> str:
     """Which signed-rank test gave the p: exact for few untied pairs, else normal."""
     if score.test is None:
         return WILCOXON
-    return f"{WILCOXON} ({'exact' if score.test.method == EXACT else 'normal approximation'})"
+    method = "exact" if score.test.method == EXACT else "normal approximation"
+    return f"{WILCOXON} ({method})" + _caution(score.n)
+
+
+def _caution(pairs: int) -> str:
+    return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
 
 
 def _score_row(label: str, score: ScoreChange, digits: int) -> tuple[str, str, str, str, str]:
@@ -179,7 +190,7 @@ def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, s
         fmt.count_percent(change.before, change.n, k),
         fmt.count_percent(change.after, change.n, k),
         fmt.p_value(change.p),
-        MCNEMAR,
+        MCNEMAR + _caution(change.n),
     )
 
 
@@ -193,6 +204,52 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     if view.compared is not None:
         return [(curve_label(view, g, view.endpoint), g) for g in view.compared.groups]
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
+
+
+def comparison_lines(view: PatencyView) -> list[str]:
+    """The view's comparison as lines: the log-rank test, then each group's Cox HR.
+
+    A caution follows a test of groups of fewer than SMALL_SAMPLE patients.
+    """
+    comparison = view.compared.comparison if view.compared else None
+    if comparison is None or comparison.logrank is None:
+        return ["fewer than two groups in this cohort: nothing to compare"]
+    smallest = min(group.patients for group in view.compared.groups)
+    caution = f" ({SMALL_GROUPS})" if smallest < SMALL_SAMPLE else ""
+    return [
+        f"Log-rank {fmt.p_statement(comparison.logrank.p)}{caution}",
+        *(fmt.hazard_ratio_line(ratio, view.by) for ratio in comparison.hazard_ratios),
+    ]
+
+
+def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+    """Each group of a comparison: patients, events, Cox HR against the first, Wald p."""
+    result = view.compared
+    ratios = {ratio.level: ratio for ratio in result.comparison.hazard_ratios}
+    picked = [ratios.get(group.level) for group in result.groups]
+    return pd.DataFrame(
+        {
+            "Group": [fmt.group(view.by, group.level) for group in result.groups],
+            "Patients": counts((group.patients for group in result.groups), k),
+            "Events": counts((group.events for group in result.groups), k),
+            "Cox HR (95% CI)": [
+                "reference" if ratio is None else fmt.hazard_ratio(ratio) for ratio in picked
+            ],
+            "Wald p": ["" if ratio is None else fmt.p_value(ratio.p) for ratio in picked],
+        }
+    )
+
+
+def unreliable_note(view: PatencyView) -> str:
+    """Where each curve's SE first exceeds 10%: the last month shown reliably is before it."""
+    times = []
+    for label, curve in curves(view):
+        flagged = np.flatnonzero(curve.curve.se > SE_UNRELIABLE)
+        if flagged.size:
+            times.append(f"{label} from {fmt.months(curve.curve.time[flagged[0]])} months")
+    if not times:
+        return f"No curve reaches {UNRELIABLE}."
+    return f"{UNRELIABLE}: " + "; ".join(times) + "."
 
 
 def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:

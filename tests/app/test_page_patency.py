@@ -18,14 +18,16 @@ def test_three_patency_curves_with_risk_table(page_test):
     names = curve_names(at)
     assert {"Primary patency", "Assisted primary patency", "Secondary patency"} <= names
     (fig,) = plotly_figures(at)
-    at_risk = [t for t in fig["data"] if t.get("mode") == "text" and t["y"][0].endswith("At risk")]
+    labels = dict(zip(fig["layout"]["yaxis2"]["tickvals"], fig["layout"]["yaxis2"]["ticktext"],
+                      strict=True))  # fmt: skip
+    at_risk = [t for t in fig["data"] if t.get("mode") == "text" and labels[t["y"][0]] == "At risk"]
     assert len(at_risk) == 3
     assert at_risk[0]["text"][0] == "34"  # 34 technical successes at risk at month 0
 
 
 def test_estimates_table_matches_published_primary_patency(page_test):
     at = page_test(PAGE)
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     primary = table[table["Curve"] == "Primary patency"].set_index("Month")
     # Table 2 after the swap rule: 28, 25, 22, 20 of 34 patent at 6, 12, 24, 36 months
     assert primary["Estimate (%)"].tolist() == [82.4, 73.5, 64.7, 58.8]
@@ -34,9 +36,12 @@ def test_estimates_table_matches_published_primary_patency(page_test):
 def test_compare_by_from_the_url_draws_one_curve_per_group(page_test):
     at = page_test(PAGE, by="lesion_side")
     assert not at.exception
-    assert {"Lesion side: Left", "Lesion side: Right"} <= curve_names(at)
+    assert {"Lesion side: Left (n = 22)", "Lesion side: Right (n = 12)"} <= curve_names(at)
     (fig,) = plotly_figures(at)
-    assert any("Log-rank p" in a["text"] for a in fig["layout"]["annotations"])
+    assert "Log-rank p" in fig["layout"]["title"]["subtitle"]["text"]
+    comparison = at.dataframe[0].value.set_index("Group")
+    assert comparison.loc["Lesion side: Left", "Cox HR (95% CI)"] == "reference"
+    assert comparison.loc["Lesion side: Right", "Patients"] == 12
 
 
 def test_filter_changes_the_curves(page_test):

@@ -83,7 +83,7 @@ def test_notes_carry_the_reports_numbers(left_deck):
     female_12 = next(r for r in report["patency"]["primary"]["groups"]["F"] if r["month"] == 12)
     assert f"Sex: Female at 12 months: {100 * female_12['estimate']:.1f}%" in patency
     hr = report["patency"]["primary"]["hazard_ratios"][0]
-    assert f"HR Male vs Female: {hr['hr']:.2f} (95% CI {hr['ci_lower']:.2f}" in patency
+    assert f"Cox HR (95% CI) Male vs Female: {hr['hr']:.2f} ({hr['ci_lower']:.2f}" in patency
     overall = notes(deck.slides[1])
     primary_36 = report["patency"]["primary"]["overall"][-1]
     assert f"Primary patency at 36 months: {100 * primary_36['estimate']:.1f}%" in overall

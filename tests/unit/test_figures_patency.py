@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from analytics.present.figures.patency import CurveSpec, km_figure
+from analytics.present.figures.theme import contrast, group_style
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 
@@ -23,7 +24,7 @@ MONTHS = (0, 6, 12)
 def figure(show_ci: bool = True, counts: Counts = COUNTS):
     curve = kaplan_meier(counts)
     spec = CurveSpec("Primary patency", "#0072B2", curve, at_months(curve, MONTHS))
-    return km_figure([spec], MONTHS, show_ci=show_ci, title="t", note="Log-rank p = 0.5")
+    return km_figure([spec], MONTHS, show_ci=show_ci, title="t", subtitle="Log-rank p = 0.5")
 
 
 def traces(fig, name: str):
@@ -51,16 +52,70 @@ def test_censor_marks_at_censored_times():
     assert list(marks.x) == [5.0, 8.0, 12.0]
 
 
+def table_rows(fig) -> dict[str, list[str]]:
+    """The KMunicate table's text rows by their label, block by block ("Block: At risk")."""
+    axis = fig.layout.yaxis2
+    labels = dict(zip(axis.tickvals, axis.ticktext, strict=True))
+    rows, block = {}, ""
+    for y in sorted(labels, reverse=True):
+        label = labels[y]
+        if "<b>" in label:
+            block = label.split("<b>")[1].split("</b>")[0]
+            continue
+        (trace,) = [t for t in fig.data if t.mode == "text" and t.y[0] == y]
+        rows[f"{block}: {label}"] = list(trace.text)
+    return rows
+
+
 def test_risk_table_under_the_axis_matches_the_counts():
     fig = figure()
-    at_risk = next(t for t in fig.data if t.mode == "text" and t.y[0] == "At risk")
+    rows = table_rows(fig)
     # at risk = time >= month: 10 at 0; 7 at 6 (two events and one censored by then); 6 at 12
-    assert list(at_risk.text) == ["10", "7", "6"]
-    events = next(t for t in fig.data if t.mode == "text" and t.y[0] == "Events")
-    censored = next(t for t in fig.data if t.mode == "text" and t.y[0] == "Censored")
+    assert rows["Primary patency: At risk"] == ["10", "7", "6"]
     # KMunicate: events and censored before the month, so the three add up to 10
-    assert list(events.text) == ["0", "2", "2"] and list(censored.text) == ["0", "1", "2"]
-    assert at_risk.xaxis == "x2"  # the table's row shares the month axis
+    assert rows["Primary patency: Events"] == ["0", "2", "2"]
+    assert rows["Primary patency: Censored"] == ["0", "1", "2"]
+    assert all(t.xaxis == "x2" for t in fig.data if t.mode == "text")  # shares the month axis
+
+
+def test_each_curve_has_a_block_with_its_swatch_and_dark_text():
+    first, second = kaplan_meier(COUNTS), kaplan_meier(one_group([3.0, 9.0], [1, 0], [0, 4]))
+    specs = [
+        CurveSpec("Primary patency", "#0072B2", first, at_months(first, MONTHS)),
+        CurveSpec("Assisted primary patency", "#E69F00", second, at_months(second, MONTHS)),
+    ]
+    fig = km_figure(specs, MONTHS)
+    headers = [label for label in fig.layout.yaxis2.ticktext if "<b>" in label]
+    assert headers == [
+        '<span style="color:#0072B2">■</span> <b>Primary patency</b>',
+        '<span style="color:#E69F00">■</span> <b>Assisted primary patency</b>',
+    ]
+    for trace in (t for t in fig.data if t.mode == "text"):
+        assert contrast(trace.textfont.color) >= 4.5  # Okabe-Ito orange on white: 2.1
+    assert contrast(fig.layout.yaxis2.tickfont.color) >= 4.5
+    rows = table_rows(fig)
+    for name, patients in (("Primary patency", 10), ("Assisted primary patency", 5)):
+        columns = zip(
+            *(rows[f"{name}: {r}"] for r in ("At risk", "Events", "Censored")), strict=True
+        )
+        assert [sum(map(int, cell)) for cell in columns] == [patients] * len(MONTHS)
+
+
+def test_kmunicate_blocks_of_the_demo_add_up_for_every_group_and_month(demo):
+    from analytics.filters import CohortFilter
+    from analytics.present.figures.patency import patency_figure
+    from analytics.views import patency_view
+
+    for by in (None, "thrombophilia", "age_band"):
+        view = patency_view(demo, CohortFilter(), by)
+        rows = table_rows(patency_figure(view))
+        blocks = {name.split(": ")[0] if by is None else name.rsplit(": ", 1)[0]
+                  for name in rows}  # fmt: skip
+        for block in blocks:
+            kinds = ("At risk", "Events", "Censored")
+            cells = zip(*(rows[f"{block}: {kind}"] for kind in kinds), strict=True)
+            totals = {sum(int(c) for c in cell) for cell in cells}
+            assert len(totals) == 1, block  # the same total, the curve's patients, every month
 
 
 def test_stretch_with_se_over_ten_percent_is_dotted():
@@ -69,8 +124,59 @@ def test_stretch_with_se_over_ten_percent_is_dotted():
     assert dotted and dotted[0].line.dash == "dot"
 
 
-def test_note_is_shown_on_the_chart():
-    assert any("Log-rank" in a.text for a in figure().layout.annotations)
+def test_the_comparison_stands_under_the_title_not_over_the_curves():
+    fig = figure()
+    assert "Log-rank" in fig.layout.title.subtitle.text
+    assert not fig.layout.annotations
+
+
+def test_cut_stops_the_curve_where_the_se_first_exceeds_ten_percent():
+    fig = km_figure(
+        [CurveSpec("Primary patency", "#0072B2", kaplan_meier(COUNTS),
+                   at_months(kaplan_meier(COUNTS), MONTHS))],
+        MONTHS, unreliable="cut",
+    )  # fmt: skip
+    assert not traces(fig, "Primary patency: SE > 10%")
+    (solid,) = traces(fig, "Primary patency")
+    assert max(solid.x) == 5.0  # from the first SE > 10% on, nothing is drawn
+    (band,) = traces(fig, "Primary patency 95% CI")
+    assert max(band.x) == 5.0
+
+
+def test_a_curve_without_a_reliable_stretch_names_itself_on_its_dotted_line():
+    # 3 patients, one failing at month 0: the curve's first step already has SE > 10%
+    counts = one_group([0.0, 4.0], [1, 0], [0, 2])
+    fig = figure(counts=counts)
+    named = [t for t in fig.data if t.showlegend is not False and t.name == "Primary patency"]
+    assert len(named) == 1 and named[0].line.dash == "dot"
+    assert any(t.name == "Dotted: SE > 10%" for t in fig.data)
+
+
+def test_many_groups_take_eight_colours_then_dashes_and_a_legend_beside_the_chart():
+    curve = kaplan_meier(COUNTS)
+    styles = [group_style(i) for i in range(12)]
+    specs = [CurveSpec(f"Centre {i}", colour, curve, at_months(curve, MONTHS), dash)
+             for i, (colour, dash) in enumerate(styles)]  # fmt: skip
+    assert len({colour for colour, _ in styles[:8]}) == 8
+    assert [dash for _, dash in styles[:8]] == ["solid"] * 8
+    assert len({(c, d) for c, d in styles}) == 12 and "solid" not in {d for _, d in styles[8:]}
+    fig = km_figure(specs, MONTHS, title="t", subtitle="Log-rank p = 0.5")
+    # the legend's rows stand between the subtitle and the plot: the margin holds them
+    assert fig.layout.legend.entrywidthmode == "fraction" and fig.layout.legend.yanchor == "bottom"
+    rows = -(-12 // round(1 / fig.layout.legend.entrywidth))
+    assert fig.layout.margin.t >= 44 + 24 + 24 * rows
+    assert fig.layout.height >= 140 + 24 * 4 * 12  # the table has room for every block
+
+
+def test_groups_are_named_with_their_size(demo):
+    from analytics.filters import CohortFilter
+    from analytics.present.figures.patency import curve_specs
+    from analytics.views import patency_view
+
+    specs = curve_specs(patency_view(demo, CohortFilter(), "lesion_side"))
+    assert [s.label for s in specs] == ["Lesion side: Left (n = 22)", "Lesion side: Right (n = 12)"]
+    masked = curve_specs(patency_view(demo, CohortFilter(lesion_side="left"), "trauma"), k=5)
+    assert masked[1].label == "Trauma: Yes (n = <5)"
 
 
 def step_value(x: list[float], y: list[float], at: float) -> float:

@@ -9,7 +9,7 @@ from lifelines.statistics import logrank_test
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
-from analytics.present.figures.subgroups import forest_plot, layout_rows
+from analytics.present.figures.subgroups import forest_pages, forest_plot, layout_rows
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
 from analytics.views import SubgroupsView
 
@@ -71,9 +71,37 @@ def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):
     assert len(lines) == len(table) + factors
     assert lines["table_row"].isna().sum() == factors
     fig = forest_plot(SubgroupsView("primary", 12, table))
-    text = next(t for t in fig.data if t.mode == "text")
-    assert sum("reference" in s for s in text.text) == factors
+    patients, estimate, ratio = (t for t in fig.data if t.mode == "text" and t.name != "headers")
+    assert sum(s == "reference" for s in ratio.text) == factors
     assert list(fig.layout.yaxis.ticktext) == list(lines["label"])
+    # a table in aligned columns: each column one trace at one x, never one padded string
+    assert len(set(patients.x)) == len(set(estimate.x)) == len(set(ratio.x)) == 1
+    assert patients.x[0] < estimate.x[0] < ratio.x[0]
+    assert patients.textposition == "middle left" and ratio.textposition == "middle right"
+
+
+def test_forest_plot_has_a_visible_line_at_one_and_plain_log_ticks(table):
+    fig = forest_plot(SubgroupsView("primary", 12, table))
+    (line,) = [t for t in fig.data if t.name == "HR = 1"]
+    assert list(line.x) == [1, 1] and line.line.width > 0 and line.mode == "lines"
+    assert not fig.layout.shapes  # a shape would take the template's zero line width
+    axis = fig.layout.xaxis
+    assert axis.type == "log" and list(axis.ticktext) == [f"{v:g}" for v in axis.tickvals]
+    assert {0.5, 1, 2} <= set(axis.tickvals)
+    texts = [a.text for a in fig.layout.annotations]
+    assert "← less loss of patency in the group" in texts
+    assert "less loss of patency in the reference →" in texts
+
+
+def test_a_long_forest_plot_is_split_for_slides_keeping_factors_whole(table):
+    view = SubgroupsView("primary", 12, table)
+    pages = forest_pages(view, rows=12)
+    assert len(pages) > 1
+    assert sum(len(page.table) for page in pages) == len(table)
+    for page in pages:
+        assert len(layout_rows(page.table)) <= 12
+        for factor in page.table["factor"].unique():  # every level of a factor on one page
+            assert (page.table["factor"] == factor).sum() == (table["factor"] == factor).sum()
 
 
 def test_centres_are_left_to_the_centres_page(registry_path):

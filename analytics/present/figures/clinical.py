@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS, VILLALTA
 from analytics.present import format as fmt
-from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme
+from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme, rgba
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
 
@@ -24,8 +24,8 @@ CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
 }  # fmt: skip
 
 
-def _p_text(test: str, p: float | None) -> str:
-    return f"{test}: {fmt.p_statement(p)}"
+def _p_text(test: str, p: float | None, pairs: int) -> str:
+    return f"{test}: {fmt.test_p(p, pairs)}"
 
 
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
@@ -45,7 +45,7 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
                 sources.append(i)
                 targets.append(len(used_before) + j)
                 values.append(count)
-                colours.append(_fade(CEAP_COLOURS[before]))
+                colours.append(rgba(CEAP_COLOURS[before], 0.45))
     fig = go.Figure(
         go.Sankey(
             node={
@@ -68,11 +68,6 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     return apply_theme(fig, title="CEAP class: before → last visit", height=420)
 
 
-def _fade(hex_colour: str) -> str:
-    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},0.45)"
-
-
 def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
     """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
     n = int(shift.to_numpy().sum())
@@ -92,7 +87,7 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
-    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p)
+    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p, score.n)
     return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
 
 
@@ -119,7 +114,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
     fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
     title, subtitle = (
         "Villalta score, paired within limbs",
-        _p_text("Wilcoxon signed-rank", score.p),
+        _p_text("Wilcoxon signed-rank", score.p, score.n),
     )
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
@@ -172,7 +167,7 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
     subtitle = (
         f"PTS {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)} of {fmt.count(pts.n, k)}; "
-        + _p_text("exact McNemar", pts.p)
+        + _p_text("exact McNemar", pts.p, pts.n)
     )
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
     fig.update_layout(legend={"x": 1, "xanchor": "right"})

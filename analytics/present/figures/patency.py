@@ -1,8 +1,11 @@
 """Kaplan-Meier curves in the KMunicate style.
 
-One figure holds the curves (step lines, 95% CI bands, censor marks, the stretch
-whose standard error exceeds 10% dotted) and, under the x axis and sharing it, the
-table of number at risk, cumulative events and cumulative censored per curve.
+One figure holds the curves (step lines, 95% CI bands with their edges, censor marks,
+the stretch from the first time whose standard error exceeds 10% dotted or cut) and,
+under the x axis and sharing it, the KMunicate table: one block per curve, a header with
+the curve's name beside a swatch of its colour, then the patients at risk at each month
+and those whose event or censoring came before it. Table text is dark on white (4.5:1
+contrast or more); colour only marks the swatches and the curves.
 """
 
 from __future__ import annotations
@@ -18,65 +21,82 @@ from analytics.glossary import ENDPOINTS, GROUPINGS, UNRELIABLE
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
+    LEGEND_ROW_PX,
+    TEXT_COLOUR,
     UNRELIABLE_DASH,
     apply_theme,
-    group_colour,
+    group_style,
+    legend_above,
+    rgba,
 )
-from analytics.present.tables import curves
+from analytics.present.tables import comparison_lines, curves
 from analytics.rules import RISK_TABLE_MONTHS, SE_UNRELIABLE
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.views import PatencyView
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 TABLE_GAP = 0.14  # between the curves' axes and the table's, as a share of the height
+ROW_PX = 24  # one row of the table
 DRAWN_RESOLUTION = 0.001  # a tenth of a percentage point: under a pixel on any screen
 MAX_CENSOR_MARKS = 100  # censoring times on a curve beyond which no ticks are drawn
+DOTTED, CUT = "dotted", "cut"  # how a curve goes on where its SE exceeds 10%
 
 
 @dataclass(frozen=True, eq=False)
 class CurveSpec:
-    """One curve to draw: its label, colour, step curve and KMunicate table (the engine's)."""
+    """One curve to draw: its label, colour and dash, step curve and KMunicate table."""
 
     label: str
     colour: str
     curve: Curve
     risk: AtMonths
+    dash: str = "solid"
 
 
-def curve_specs(view: PatencyView) -> list[CurveSpec]:
-    """The view's curves: each endpoint in its own colour on every page, or each group."""
+def curve_specs(view: PatencyView, k: int | None = None) -> list[CurveSpec]:
+    """The view's curves: each endpoint in its own colour on every page, or each group.
+
+    A group's label carries its size, "Thrombophilia: Yes (n = 9)".
+    """
     if view.by is None:
         return [
             CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
             for (label, result), endpoint in zip(curves(view), view.survival, strict=True)
         ]
-    return [
-        CurveSpec(label, group_colour(i), result.curve, result.risk)
-        for i, (label, result) in enumerate(curves(view))
-    ]
+    specs = []
+    for i, (label, result) in enumerate(curves(view)):
+        colour, dash = group_style(i)
+        n = f"{label} (n = {fmt.count(result.patients, k)})"
+        specs.append(CurveSpec(n, colour, result.curve, result.risk, dash))
+    return specs
 
 
 def patency_figure(
-    view: PatencyView, show_ci: bool = True, k: int | None = None, title: str | None = None
+    view: PatencyView,
+    show_ci: bool = True,
+    k: int | None = None,
+    title: str | None = None,
+    unreliable: str = DOTTED,
 ) -> go.Figure:
-    """The view's curves with their KMunicate table, titled and noted with its comparison."""
+    """The view's curves with their KMunicate table, titled and subtitled with its test."""
     if view.by is None:
         heading = title or "Primary, assisted primary and secondary patency"
-        note = None
+        subtitle = None
     else:
         heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
-        note = comparison_note(view)
-    return km_figure(curve_specs(view), RISK_TABLE_MONTHS, show_ci, heading, note, k)
+        subtitle = comparison_note(view)
+    return km_figure(
+        curve_specs(view, k), RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable
+    )
 
 
 def comparison_note(view: PatencyView) -> str:
-    """One line per test for a chart: the log-rank p and each hazard ratio."""
-    comparison = view.compared.comparison if view.compared else None
-    if comparison is None or comparison.logrank is None:
-        return "fewer than two groups in this cohort: nothing to compare"
-    lines = [f"Log-rank {fmt.p_statement(comparison.logrank.p)}"]
-    lines += [fmt.hazard_ratio_line(ratio, view.by) for ratio in comparison.hazard_ratios]
-    return "<br>".join(lines)
+    """The comparison in one line under the title: the log-rank p and, for two groups, the
+    Cox HR; with more, the HRs are in the comparison table (present.tables)."""
+    lines = comparison_lines(view)
+    if len(lines) <= 2:
+        return " · ".join(lines)
+    return f"{lines[0]} · Cox HRs against the first group in the table"
 
 
 def _frame(curve: Curve) -> pd.DataFrame:
@@ -92,11 +112,6 @@ def _frame(curve: Curve) -> pd.DataFrame:
     )
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},{alpha})"
-
-
 def _from_one(curve: pd.DataFrame) -> pd.DataFrame:
     """Start every curve at 100% at month 0, so failures at month 0 show as a drop.
 
@@ -109,6 +124,12 @@ def _from_one(curve: pd.DataFrame) -> pd.DataFrame:
     whole = curve["estimate"] >= 1
     curve.loc[whole, ["ci_lower", "ci_upper"]] = 1.0
     return curve
+
+
+def unreliable_from(curve: Curve) -> float | None:
+    """The first time whose SE exceeds 10%, where the curve turns dotted or is cut."""
+    flagged = np.flatnonzero(curve.se > SE_UNRELIABLE)
+    return float(curve.time[flagged[0]]) if flagged.size else None
 
 
 def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -147,43 +168,55 @@ def _thin(curve: pd.DataFrame) -> pd.DataFrame:
     return curve[keep].reset_index(drop=True)
 
 
-def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None) -> list[dict]:
+def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str) -> list[dict]:
     """One curve's traces as plotly dicts: CI band, solid and dotted steps, censor ticks.
 
     Built as plain dicts and validated once with the whole figure: plotly's objects
-    validate every property as it is set, which cost 70 ms of an 80 ms curve chart.
+    validate every property as it is set, which cost 70 ms of an 80 ms curve chart. The
+    legend names the curve once, on its solid stretch, or on its dotted one when it has
+    no solid stretch. With ``unreliable`` "cut", the curve and its band stop where the SE
+    first exceeds 10%.
     """
     steps = _frame(spec.curve)
     curve = _thin(_from_one(steps))
+    reliable, beyond = _split_unreliable(curve)
+    if unreliable == CUT:
+        curve, beyond = reliable, beyond.iloc[0:0]
     hover = "%{x:.1f} months: %{y:.1%}<extra>" + spec.label + "</extra>"
     common = {"type": "scatter", "xaxis": "x", "yaxis": "y", "legendgroup": spec.label}
     lines = {**common, "mode": "lines", "line_shape": "hv"}
     traces = []
     if show_ci:
+        edge = {"color": rgba(spec.colour, 0.45), "width": 1}
         traces += [
-            {**lines, "x": curve["months"], "y": curve["ci_upper"], "line": {"width": 0},
+            {**lines, "x": curve["months"], "y": curve["ci_upper"], "line": edge,
              "showlegend": False, "hoverinfo": "skip"},
-            {**lines, "x": curve["months"], "y": curve["ci_lower"], "line": {"width": 0},
-             "fill": "tonexty", "fillcolor": _rgba(spec.colour, 0.15),
+            {**lines, "x": curve["months"], "y": curve["ci_lower"], "line": edge,
+             "fill": "tonexty", "fillcolor": rgba(spec.colour, 0.10),
              "name": f"{spec.label} 95% CI", "showlegend": False, "hoverinfo": "skip"},
         ]  # fmt: skip
-    reliable, unreliable = _split_unreliable(curve)
-    traces.append(
-        {**lines, "x": reliable["months"], "y": reliable["estimate"], "name": spec.label,
-         "line": {"color": spec.colour, "width": 3}, "hovertemplate": hover}
-    )  # fmt: skip
-    if not unreliable.empty:
+    solid = unreliable == CUT or reliable["months"].iloc[-1] > reliable["months"].iloc[0]
+    if solid:
         traces.append(
-            {**lines, "x": unreliable["months"], "y": unreliable["estimate"],
+            {**lines, "x": reliable["months"], "y": reliable["estimate"], "name": spec.label,
+             "line": {"color": spec.colour, "width": 3, "dash": spec.dash},
+             "hovertemplate": hover}
+        )  # fmt: skip
+    if not beyond.empty:
+        traces.append(
+            {**lines, "x": beyond["months"], "y": beyond["estimate"],
              "line": {"color": spec.colour, "width": 3, "dash": UNRELIABLE_DASH},
-             "name": f"{spec.label}: {UNRELIABLE}", "hovertemplate": hover}
+             "name": spec.label if not solid else f"{spec.label}: {UNRELIABLE}",
+             "showlegend": not solid, "hovertemplate": hover}
         )  # fmt: skip
     censored = steps[steps["censored"] > 0]
+    if unreliable == CUT:
+        censored = censored[censored["months"] <= curve["months"].max()]
     if len(censored) <= MAX_CENSOR_MARKS:  # beyond, ticks would draw a band
         traces.append(
             {**common, "x": censored["months"], "y": censored["estimate"], "mode": "markers",
-             "marker": {"symbol": "line-ns-open", "size": 12, "color": spec.colour,
-                        "line": {"width": 2}},
+             "marker": {"symbol": "line-ns-open", "size": 10, "color": spec.colour,
+                        "line": {"width": 1.5}},
              "name": f"{spec.label} censored", "showlegend": False,
              "customdata": [fmt.count(int(n), k) for n in censored["censored"]],
              "hovertemplate": "%{customdata} censored at %{x:.1f} months<extra></extra>"}
@@ -191,26 +224,44 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None) -> list[dict]:
     return traces
 
 
-def _risk_row_label(spec: CurveSpec, name: str, several: bool) -> str:
-    return f"{spec.label} · {name}" if several else name
+def _unreliable_key(specs: Sequence[CurveSpec], unreliable: str) -> list[dict]:
+    """One legend entry that says what a dotted line means, when any curve has one."""
+    if unreliable == CUT or not any(unreliable_from(s.curve) is not None for s in specs):
+        return []
+    return [
+        {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "xaxis": "x",
+         "yaxis": "y", "name": f"Dotted: {UNRELIABLE}",
+         "line": {"color": TEXT_COLOUR, "width": 2, "dash": UNRELIABLE_DASH}}
+    ]  # fmt: skip
 
 
-def _risk_traces(specs: Sequence[CurveSpec], k: int | None) -> tuple[list[dict], list[str]]:
-    """The KMunicate table as text traces on the lower axes, and its row labels."""
-    several = len(specs) > 1
-    traces, rows = [], []
-    for spec in specs:
-        for column, name in RISK_ROWS:
-            label = _risk_row_label(spec, name, several)
-            rows.append(label)
+def _risk_table(specs: Sequence[CurveSpec], k: int | None) -> tuple[list[dict], dict]:
+    """The KMunicate table as text traces on the lower axes, and that axis's layout.
+
+    Each curve is a block: a header row with a swatch of its colour and its name, then
+    At risk, Events and Censored. Rows are numbered from the top (y = 0, -1, ...).
+    """
+    traces, tickvals, ticktext = [], [], []
+    for i, spec in enumerate(specs):
+        top = -4 * i
+        tickvals.append(top)
+        ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
+        for j, (column, name) in enumerate(RISK_ROWS, start=1):
+            tickvals.append(top - j)
+            ticktext.append(name)
             traces.append(
                 {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
-                 "x": spec.risk.month, "y": [label] * len(spec.risk.month),
+                 "x": spec.risk.month, "y": [top - j] * len(spec.risk.month),
                  "text": [fmt.count(int(n), k) for n in getattr(spec.risk, column)],
-                 "textfont": {"color": spec.colour, "size": 14}, "showlegend": False,
-                 "hoverinfo": "skip"}
+                 "textfont": {"color": TEXT_COLOUR, "size": 14}, "showlegend": False,
+                 "hoverinfo": "skip", "cliponaxis": False}
             )  # fmt: skip
-    return traces, rows
+    axis = {
+        "tickmode": "array", "tickvals": tickvals, "ticktext": ticktext,
+        "range": [-4 * len(specs) + 0.5, 0.5], "showline": False, "ticks": "",
+        "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR},
+    }  # fmt: skip
+    return traces, axis
 
 
 def km_figure(
@@ -218,35 +269,34 @@ def km_figure(
     months: Sequence[float],
     show_ci: bool = True,
     title: str | None = None,
-    note: str | None = None,
+    subtitle: str | None = None,
     k: int | None = None,
+    unreliable: str = DOTTED,
 ) -> go.Figure:
-    """Curves above, the KMunicate risk table below, one shared month axis.
+    """Curves above, the KMunicate table below, one shared month axis.
 
-    With privacy k, counts below k in the table and the hover text read "<k".
+    With privacy k, counts below k in the table and the hover text read "<k". The legend
+    stands in rows between the title and the plot, clear of both, however many curves.
     """
-    rows_in_table = 3 * len(specs)
-    table_share = min(0.55, 0.08 + 0.045 * rows_in_table)
-    risk, labels = _risk_traces(specs, k)
-    curves = [trace for spec in specs for trace in _curve_traces(spec, show_ci, k)]
+    rows = 4 * len(specs)
+    curves_px = 360
+    table_px = ROW_PX * rows
+    height = curves_px + table_px + 140 + LEGEND_ROW_PX * (len(specs) // 3)
+    table_share = table_px / (curves_px + table_px)
+    risk, table_axis = _risk_table(specs, k)
+    lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable)]
     last = max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
     layout = {
         "xaxis": {"domain": [0, 1], "anchor": "y", "range": [-1, last + 1],
                   "tickvals": list(months), "title": {"text": "Months since the procedure"}},
-        "yaxis": {"domain": [table_share + TABLE_GAP, 1], "anchor": "x", "range": [0, 1.03],
-                  "tickformat": ".0%", "title": {"text": "Patients free of the endpoint"}},
+        "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
+                  "range": [0, 1.03], "tickformat": ".0%",
+                  "title": {"text": "Patients free of the endpoint"}},
         "xaxis2": {"domain": [0, 1], "anchor": "y2", "matches": "x", "showline": False,
                    "ticks": "", "showticklabels": False},
-        "yaxis2": {"domain": [0, table_share], "anchor": "x2", "categoryorder": "array",
-                   "categoryarray": list(reversed(labels)), "showline": False, "ticks": "",
-                   "showgrid": False},
-        "annotations": [] if not note else [
-            {"text": note, "xref": "x domain", "yref": "y domain", "x": 0.02, "y": 0.04,
-             "showarrow": False, "align": "left", "xanchor": "left", "yanchor": "bottom",
-             "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 14}}
-        ],
+        "yaxis2": {"domain": [0, table_share - TABLE_GAP / 2], "anchor": "x2", **table_axis},
     }  # fmt: skip
-    fig = go.Figure(data=curves + risk, layout=layout)
-    fig = apply_theme(fig, title=title, height=480 + 26 * rows_in_table)
-    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom"}, margin={"t": 90 if title else 60})
-    return fig
+    key = _unreliable_key(specs, unreliable)
+    fig = go.Figure(data=lines + key + risk, layout=layout)
+    fig = apply_theme(fig, title=title, height=height, subtitle=subtitle)
+    return legend_above(fig, [spec.label for spec in specs] + [k["name"] for k in key])

@@ -92,7 +92,9 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
                 hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
             )
         )  # fmt: skip
-    fig.update_xaxes(title="Months since the procedure", rangemode="tozero")
+    last = float(timeline["month"].max()) if not timeline.empty else 36.0
+    # from before month 0, so a bubble at month 0 is drawn whole
+    fig.update_xaxes(title="Months since the procedure", range=[-0.04 * last - 1, last * 1.04 + 1])
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(SAFETY_EVENTS.values())))
     return apply_theme(fig, title="When events happened", height=340)
 

@@ -1,4 +1,12 @@
-"""Forest plot of every subgroup: hazard ratio with 95% CI, one row per factor level."""
+"""Forest plot of every subgroup: hazard ratio with 95% CI, one row per factor level.
+
+Left, the factors and their levels; in the middle, each level's Cox hazard ratio against
+its factor's reference on a log axis with a line at HR = 1 and, under the axis, which side
+has less of the endpoint's event; right, a table in aligned columns: patients / events,
+the estimate at the month, the HR with its CI. Unstable groups (few patients or events)
+are grey open circles. Sized by its rows; :func:`forest_pages` splits a long plot for
+16:9 slides, keeping each factor whole.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +15,30 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, GROUPINGS, UNSTABLE
+from analytics.glossary import ENDPOINTS, GROUPINGS, PATENCY_ENDPOINTS, UNSTABLE
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, apply_theme
+from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, apply_theme, legend_above
 from analytics.present.privacy import is_small
 from analytics.views import SubgroupsView
 
 ROW_HEIGHT = 26
-STABLE, UNSTABLE_COLOUR = OKABE_ITO["blue"], "#9A9A9A"
+STABLE, UNSTABLE_COLOUR = OKABE_ITO["blue"], "#767676"  # grey: 4.5:1 on white
 SERIES = (
     (False, STABLE, "square", "Hazard ratio (95% CI)"),
     (True, UNSTABLE_COLOUR, "circle-open", f"Unstable: {UNSTABLE}"),
 )
+# 1-2-5 steps from 0.1 to 10, whole decades beyond: labelled once, never crowded
+LOG_TICKS = (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000)
+PLOT_DOMAIN, TABLE_DOMAIN = (0.0, 0.5), (0.53, 1.0)
+# The right-hand table's columns on its own axis (0-1): (x, alignment, header).
+COLUMNS = (
+    (0.24, "middle left", "Patients<br>/ events"),
+    (0.46, "middle left", "Estimate"),
+    (0.55, "middle right", "HR (95% CI)"),
+)
+SLIDE_ROWS = 16  # lines of a forest plot that fit a 16:9 slide
+HR_AXIS = "Hazard ratio vs reference (log scale)"
+HEADER_ROW = -1.5  # the table's headers (two lines) stand above the first line
 
 
 def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +59,8 @@ def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines).astype({"table_row": "Int64"})
 
 
-def _side_text(row: pd.Series, month: float, k: int | None) -> str:
+def _cells(row: pd.Series, k: int | None) -> tuple[str, str, str]:
+    """A level's three table cells: patients / events, estimate at the month, HR (95% CI)."""
     hidden = pd.isna(row["estimate"]) or is_small(row["patients"], k)
     estimate = fmt.MISSING if hidden else fmt.percent(row["estimate"], 0)
     if row["is_reference"]:
@@ -48,13 +69,25 @@ def _side_text(row: pd.Series, month: float, k: int | None) -> str:
         hr = "not estimable"
     else:
         hr = fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
-    patients, events = fmt.count(row["patients"], k), fmt.count(row["events"], k)
-    return f"{patients:>4} / {events:<3} {estimate:>5} at {fmt.months(month)} mo  HR {hr}"
+    return f"{fmt.count(row['patients'], k)} / {fmt.count(row['events'], k)}", estimate, hr
+
+
+def _headers(month: float) -> list[tuple[float, str, str]]:
+    """The table's column headers, the estimate's naming its month."""
+    estimate = f"At {fmt.months(month)}<br>months"
+    return [(x, position, estimate if header == "Estimate" else header)
+            for x, position, header in COLUMNS]  # fmt: skip
+
+
+def favours(endpoint: str) -> tuple[str, str]:
+    """What lies left and right of HR = 1: which side has less of the endpoint's event."""
+    event = "loss of patency" if endpoint in PATENCY_ENDPOINTS else "recurrent DVT"
+    return f"← less {event} in the group", f"less {event} in the reference →"
 
 
 def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
-    table, month, endpoint_label = view.table, view.month, ENDPOINTS[view.endpoint]
+    table, month = view.table, view.month
     lines = layout_rows(table)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
@@ -75,35 +108,77 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                 hovertemplate="%{customdata}: HR %{x:.2f}<extra></extra>",
             )
         )  # fmt: skip
-    side = [
-        line.side if pd.isna(line.table_row) else _side_text(table.loc[line.table_row], month, k)
-        for line in lines.itertuples()
-    ]
-    fig.add_trace(
+    fig.add_trace(  # the reference line at HR = 1: a trace, which no template can hide
         go.Scatter(
-            x=[0] * len(lines), y=lines["row"], mode="text", text=side, xaxis="x2",
-            textposition="middle right", showlegend=False, hoverinfo="skip",
-            textfont={"family": "DejaVu Sans Mono, monospace", "size": 12},
+            x=[1, 1], y=[-0.5, len(lines) - 0.5], mode="lines", showlegend=False,
+            line={"color": "#555555", "width": 1.5, "dash": "dash"}, hoverinfo="skip",
+            name="HR = 1",
+        )
+    )  # fmt: skip
+    cells = [
+        ("", "", line.side) if pd.isna(line.table_row)
+        else _cells(table.loc[line.table_row], k)
+        for line in lines.itertuples()
+    ]  # fmt: skip
+    headers = _headers(month)
+    for i, (x, position, _) in enumerate(COLUMNS):
+        fig.add_trace(
+            go.Scatter(
+                x=[x] * len(lines), y=lines["row"], mode="text", xaxis="x2",
+                text=[cell[i] for cell in cells], textposition=position, showlegend=False,
+                hoverinfo="skip", textfont={"size": 13, "color": TEXT_COLOUR},
+            )
+        )  # fmt: skip
+    fig.add_trace(  # the table's header row, above the first factor
+        go.Scatter(
+            x=[x for x, _, _ in headers], y=[HEADER_ROW] * len(headers), mode="text",
+            xaxis="x2", text=[f"<b>{h}</b>" for _, _, h in headers],
+            textposition=[p for _, p, _ in headers], showlegend=False,
+            hoverinfo="skip", textfont={"size": 13, "color": TEXT_COLOUR}, name="headers",
         )
     )  # fmt: skip
     estimable = table[table["estimable"] & ~table["is_reference"]]
-    low = min([0.1, *estimable["hr_lower"].dropna()])
-    high = max([10.0, *estimable["hr_upper"].dropna()])
-    fig.add_vline(x=1, line_dash="dash", line_color="#666666")
+    low = min([0.2, *estimable["hr_lower"].dropna()])
+    high = max([5.0, *estimable["hr_upper"].dropna()])
+    ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
+    left, right = favours(view.endpoint)
     fig.update_layout(
-        xaxis={"type": "log", "domain": [0, 0.52], "title": "Hazard ratio vs reference (log scale)",
-               "range": [math.log10(low) - 0.1, math.log10(high) + 0.1]},
-        xaxis2={"domain": [0.54, 1], "range": [0, 1], "visible": False},
-        yaxis={"tickvals": lines["row"], "ticktext": lines["label"], "autorange": "reversed",
-               "showgrid": False, "zeroline": False},
+        xaxis={"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
+               "range": [math.log10(low) - 0.1, math.log10(high) + 0.1],
+               "tickmode": "array", "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
+        xaxis2={"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
+        yaxis={"tickvals": lines["row"], "ticktext": lines["label"],
+               "range": [len(lines) - 0.5, HEADER_ROW - 1],
+               "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
+        annotations=[
+            # either side of HR = 1 (x is log10 on a log axis), under the axis title
+            {"text": left, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": -8,
+             "yshift": -78, "xanchor": "right", "showarrow": False,
+             "font": {"size": 12, "color": TEXT_COLOUR}},
+            {"text": right, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": 8,
+             "yshift": -78, "xanchor": "left", "showarrow": False,
+             "font": {"size": 12, "color": TEXT_COLOUR}},
+        ],
     )  # fmt: skip
-    fig.add_annotation(
-        text="patients / events, estimate, HR (95% CI)", xref="paper", yref="paper", x=0.54,
-        y=1.0, xanchor="left", yanchor="bottom", showarrow=False,
-        font={"size": 12, "color": "#555555"},
-    )  # fmt: skip
-    fig = apply_theme(
-        fig, title=f"{endpoint_label}: subgroups", height=190 + ROW_HEIGHT * len(lines)
-    )
-    fig.update_layout(margin={"t": 100}, legend={"y": 1.01, "yanchor": "bottom"})
+    title = f"{ENDPOINTS[view.endpoint]}: subgroups"
+    fig = apply_theme(fig, title=title, height=200 + ROW_HEIGHT * len(lines))
+    fig = legend_above(fig, [name for _, _, _, name in SERIES])
+    fig.update_layout(margin_b=110)  # room for the favours labels under the axis title
     return fig
+
+
+def forest_pages(view: SubgroupsView, rows: int = SLIDE_ROWS) -> list[SubgroupsView]:
+    """The view split into parts of at most ``rows`` lines, each factor kept whole."""
+    pages: list[list[str]] = [[]]
+    used = 0
+    for factor, levels in view.table.groupby("factor", sort=False):
+        need = len(levels) + 1
+        if used and used + need > rows:
+            pages.append([])
+            used = 0
+        pages[-1].append(factor)
+        used += need
+    return [
+        SubgroupsView(view.endpoint, view.month, view.table[view.table["factor"].isin(factors)])
+        for factors in pages
+    ]

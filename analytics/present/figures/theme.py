@@ -6,6 +6,9 @@ export; groups take the group palette in their display order.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -25,9 +28,15 @@ ENDPOINT_COLOURS = {
     "secondary": OKABE_ITO["green"],
     "recurrent_dvt": OKABE_ITO["purple"],
 }
+# Groups take the eight Okabe-Ito colours in display order; groups 9-12 take them again
+# with a dashed line; beyond 12 the styles repeat (the Patency page says so).
 GROUP_COLOURS = [
-    OKABE_ITO[name] for name in ("blue", "vermillion", "green", "purple", "orange", "sky", "black")
+    OKABE_ITO[name]
+    for name in ("blue", "vermillion", "green", "purple", "orange", "sky", "black", "yellow")
 ]
+GROUP_DASHES = ("dash", "longdash", "dashdot", "longdashdot")
+STYLED_GROUPS = len(GROUP_COLOURS) + len(GROUP_DASHES)
+TEXT_COLOUR = "#1A1A1A"  # table text and labels: 17:1 on white (WCAG asks 4.5:1)
 BEFORE_AFTER_COLOURS = {"before": "#999999", "after": OKABE_ITO["blue"]}
 UNRELIABLE_DASH = "dot"
 FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
@@ -40,9 +49,30 @@ EXPORT_SCALE = 3  # camera button: 3x the on-screen size, sharp on a projector
 pio.templates.default = "simple_white"
 
 
-def group_colour(index: int) -> str:
-    """The colour of the index-th group in display order."""
-    return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+def group_style(index: int) -> tuple[str, str]:
+    """The (colour, dash) of the index-th group: solid for the first eight, then dashed."""
+    within = index % STYLED_GROUPS
+    if within < len(GROUP_COLOURS):
+        return GROUP_COLOURS[within], "solid"
+    return GROUP_COLOURS[within - len(GROUP_COLOURS)], GROUP_DASHES[within - len(GROUP_COLOURS)]
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """A colour "#RRGGBB" with transparency, as plotly takes it."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def contrast(foreground: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2 contrast ratio of two colours "#RRGGBB" (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def apply_theme(
@@ -66,6 +96,29 @@ def apply_theme(
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hoverlabel={"font_size": BASE_FONT_SIZE},
     )
+    return fig
+
+
+TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 24
+
+
+def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
+    """The legend in rows between the title (and subtitle) and the plot.
+
+    Entries take a fixed share of the width (three to a row for short names, two or one
+    for longer ones), so the rows are known here and the top margin holds them: the
+    legend never runs into the title, however many groups.
+    """
+    longest = max((len(name) for name in names), default=0)
+    columns = 3 if longest <= 24 else 2 if longest <= 44 else 1
+    rows = max(1, math.ceil(len(names) / columns))
+    subtitle = fig.layout.title.subtitle.text if fig.layout.title.subtitle else None
+    top = TITLE_PX + (SUBTITLE_PX if subtitle else 0) + LEGEND_ROW_PX * rows + 8
+    fig.update_layout(
+        margin_t=top,
+        legend={"orientation": "h", "entrywidth": 1 / columns, "entrywidthmode": "fraction",
+                "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
+    )  # fmt: skip
     return fig
 
 
@@ -111,15 +164,14 @@ def presentation_style(
     title = styled.layout.title
     subtitle = title.subtitle.text if title and title.subtitle and title.subtitle.text else ""
     lines = "<br>".join(part for part in (subtitle, caption) if part)
-    top = styled.layout.margin.t or 60
+    top = round((styled.layout.margin.t or 60) * PRESENTATION_SCALE) + SUBTITLE_PX * 2
     if title and title.text:
         styled.update_layout(
-            title_subtitle_text=lines, title_subtitle_font_size=round(base * 1.3),
-            margin_t=top + 90,
-        )  # fmt: skip
+            title_subtitle_text=lines, title_subtitle_font_size=round(base * 1.3), margin_t=top
+        )
     else:
         styled.update_layout(
             title={"text": caption, "x": 0, "xanchor": "left", "font": {"size": round(base * 1.3)}},
-            margin_t=top + 90,
+            margin_t=top,
         )  # fmt: skip
     return styled
