@@ -12,6 +12,7 @@ chart is drawn.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
@@ -28,6 +29,10 @@ MODES = {
     "presenting": "present=yes&lesion_side=left",
 }
 SIZES = ((1280, 720), (1920, 1080))
+PRESENTING_READY = """() => document.querySelector('[data-testid="stApp"]')
+    ?.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && document.body.innerText.includes('Left and Right keys')"""
 READY = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
@@ -55,10 +60,13 @@ def main() -> None:
 
 
 def shoot(browser: Browser, base: str, path: str, args: argparse.Namespace) -> None:
-    """Every mode and size of one page."""
+    """Every mode and size of one page (every screen, when presenting)."""
     slug = "overview" if path == "app.py" else Path(path).stem.split("_", 1)[1]
     for mode, query in MODES.items():
         if args.mode and mode not in args.mode:
+            continue
+        if mode == "presenting":
+            present(browser, base, slug, query, args)
             continue
         for width, height in (*SIZES, (1280, args.tall)):
             page = browser.new_page(viewport={"width": width, "height": height})
@@ -72,6 +80,25 @@ def shoot(browser: Browser, base: str, path: str, args: argparse.Namespace) -> N
             page.screenshot(path=str(args.out / name))
             page.close()
             print(args.out / name)
+
+
+def present(browser: Browser, base: str, slug: str, query: str, args: argparse.Namespace) -> None:
+    """Every screen of the presenting view at both screen sizes, as it fits the window."""
+    screen, screens = 1, 1
+    while screen <= screens:
+        for width, height in SIZES:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            params = "&".join(q for q in (query, args.query, f"screen={screen}") if q)
+            page.goto(f"{base}/{'' if slug == 'overview' else slug}?{params}")
+            page.wait_for_function(PRESENTING_READY, timeout=120_000, polling=100)
+            page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+            found = re.search(r"Screen \d+ of (\d+)", page.inner_text("body"))
+            screens = int(found.group(1)) if found else screens
+            name = f"{slug.lower()}-presenting-{screen}-{width}x{height}.png"
+            page.screenshot(path=str(args.out / name))
+            page.close()
+            print(args.out / name)
+        screen += 1
 
 
 if __name__ == "__main__":

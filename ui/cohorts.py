@@ -25,6 +25,7 @@ from analytics.cohort.importer import (
     problems_frame,
 )
 from analytics.present.privacy import IDENTIFYING_COLUMNS
+from analytics.present.tables import validation_report
 from ui.state import COHORT, add_notice, url_text
 
 DEFAULT = "default"
@@ -117,8 +118,8 @@ def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
 def _screened(report: pd.DataFrame) -> pd.DataFrame:
     """The report without identifiers or dates: the row and column locate the cell."""
     hidden = report["column"].str.contains("|".join(IDENTIFYING_COLUMNS), na=False)
-    return report.assign(value=report["value"].where(~hidden, "(not shown)"))
+    return validation_report(report.assign(value=report["value"].where(~hidden, "(not shown)")))
 
 
 def _report(file: str, rule: str) -> pd.DataFrame:
-    return problems_frame([Problem(file, None, None, None, rule)])
+    return validation_report(problems_frame([Problem(file, None, None, None, rule)]))

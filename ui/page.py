@@ -19,6 +19,7 @@ from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, data, presentation, state
+from ui import presenting as presenting_view
 from ui.navigation import PAGES
 from ui.privacy import current_k
 from ui.show import ChartContext
@@ -78,13 +79,20 @@ def start_page(title: str) -> PageContext:
     caption = fmt.view_caption(name, cohort_filter, header.patients, k)
     request = DeckRequest(cohort_filter, state.value("by"), state.value("endpoint"), k)
     _deck_button(key, request)
-    st.title(title)
     if is_reconstruction(meta):
-        st.info(DEMO_NOTICE, icon=":material/info:")
-    return PageContext(
+        caption += " · a reconstruction, not patient data"
+    context = PageContext(
         key, cohort_filter, header.patients, header.total, meta, k,
         ChartContext(caption, presenting),
     )  # fmt: skip
+    if presenting:  # every page presents the same screens
+        require_patients(context)
+        presenting_view.show(context)
+        st.stop()
+    st.title(title)
+    if is_reconstruction(meta):
+        st.info(DEMO_NOTICE, icon=":material/info:")
+    return context
 
 
 def require_patients(context: PageContext) -> None:

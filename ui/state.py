@@ -70,7 +70,7 @@ class Param:
     key: str
     default: Any
     parse: Callable[[str, Known], Any]
-    draw: Widget
+    draw: Widget | None
     text: Callable[[Any], str | None] | None = None
 
     def initial(self) -> Any:
@@ -121,6 +121,15 @@ def _k(text: str, known: Known) -> int:
     if not MIN_K <= k <= MAX_K:
         raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}")
     return k
+
+
+def _screen(text: str, known: Known) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SCREENS:
+        raise ValueError(f"expected a screen number from 1 to {MAX_SCREENS}")
+    return int(text)
+
+
+MAX_SCREENS = 30
 
 
 def _as_text(value: Any) -> str | None:
@@ -309,6 +318,7 @@ VIEW_PARAMS = (
     Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
     Param("privacy_k", lambda: setting().k, _k, _privacy_k, _as_text),
     Param("present", False, _yes_no("present"), _present, _flag),
+    Param("screen", 1, _screen, None, _as_text),  # the presenting view's (ui.presenting)
     Param("by", None, _choice(list(GROUPINGS)), _by, _as_text),
     Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
     Param("ci", True, _yes_no("ci"), _ci, _flag),
@@ -368,6 +378,7 @@ def draw(key: str, where: Any = st, **options: Any) -> Any:
     ``options`` (a page's own label, ``disabled``) go to widgets that take them.
     """
     param = PARAMS[key]
+    assert param.draw is not None, f"{key} has no widget"
     return param.draw(param, where, **options)
 
 

@@ -1,45 +1,78 @@
 """A PowerPoint deck of one view: the same filter, the same numbers as the screen.
 
-Slides: title (cohort, provenance, filter, n); patency curves with the at-risk
-table; the compared endpoint by group when the view compares; CEAP shift; Villalta and
-PTS; safety; subgroup forest plot; Table 1 as a native, editable table. Each chart
-slide carries the chart as a picture (rendered by analytics.present.render) and its key
-numbers as text; the speaker notes hold the estimates, intervals, tests and p-values.
-Everything comes from one deck view (analytics.views.DeckView) through the formatter,
-the objects the report and the screen show, so the three agree.
+Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editable XY
+chart of the step curves and their 95% CI with the KMunicate table as a native table;
+the compared endpoint by group likewise when the view compares; the CEAP classes and the
+safety events as native charts; Villalta and PTS and the subgroup forest plot (over as
+many slides as its rows need) as pictures rendered by analytics.present.render; Table 1
+as native tables. Each chart slide states its key numbers beside the chart; the speaker
+notes hold the estimates, intervals, tests and p-values. Everything comes from one deck
+view (analytics.views.DeckView) through the formatter, the objects the report and the
+screen show, so the three agree. A surgeon can restyle every native chart in PowerPoint;
+in privacy mode their embedded workbooks hold only what the slide may show.
 """
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
-from pptx.util import Inches, Pt
+from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.enum.text import PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.oxml.xmlchemy import OxmlElement
+from pptx.util import Emu, Inches, Pt
 
 from analytics.cohort.db import is_reconstruction
 from analytics.filters import CohortFilter
-from analytics.glossary import DEMO_NOTICE, ENDPOINTS, GROUPINGS, PTS, REFLUX, SAFETY_EVENTS
+from analytics.glossary import (
+    CEAP_CLASSES,
+    DEMO_NOTICE,
+    ENDPOINTS,
+    GROUPINGS,
+    PTS,
+    REFLUX,
+    SAFETY_EVENTS,
+    UNRELIABLE,
+)
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as clinical_figures
-from analytics.present.figures.patency import patency_figure
-from analytics.present.figures.safety import safety_bars
-from analytics.present.figures.subgroups import forest_plot
-from analytics.present.figures.theme import presentation_style
-from analytics.present.privacy import masked
-from analytics.present.render import SLIDE_SIZE, render
+from analytics.present.figures.clinical import CEAP_COLOURS
+from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
+from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
+from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
+from analytics.present.privacy import is_small, masked
+from analytics.present.render import render
 from analytics.present.tables import comparison_lines, curves, table1
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.safety import Safety
 from analytics.views import DeckView, PatencyView
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
+DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
 MARGIN = Inches(0.4)
+TITLE_TOP, TITLE_HEIGHT = Inches(0.25), Inches(0.75)
+CAPTION_TOP, CAPTION_HEIGHT = Inches(0.95), Inches(0.35)
+TOP = Inches(1.4)  # charts, pictures and tables start under the title and caption
+BOTTOM = SLIDE_HEIGHT - Inches(0.3)
+SIDE_WIDTH = Inches(3.4)  # the key numbers beside a chart
+CHART_WIDTH = SLIDE_WIDTH - 3 * MARGIN - SIDE_WIDTH
+FULL_WIDTH = SLIDE_WIDTH - 2 * MARGIN
 KEY_MONTHS = (12, 36)  # the estimates a chart slide states beside the chart
+PIXELS_PER_INCH = 96  # a picture is drawn at the size it has on a 1280-pixel-wide slide
+SLIDE_SCALE = 1.3  # type in a picture: 14 px x 1.3 is 14 pt on the slide
+TEXT_GREY = "#4D4D4D"  # captions: 8:1 on white
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+TITLE_ONLY = 5
 
 
 @dataclass(frozen=True)
@@ -57,37 +90,37 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, n, k)
-    if report.by:
-        caption += f" · by {GROUPINGS[report.by].lower()}"
     deck = Presentation()
-    deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    _widescreen(deck)
     _title_slide(deck, view, k)
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
-    slides = [_patency_slide(view.patency, k)]
+    _patency_slide(deck, view.patency, caption, k)
     if view.compared is not None:
-        slides.append(_patency_slide(view.compared, k))
-    slides += [
-        (
-            "CEAP clinical class before and at the last visit",
-            clinical_figures.ceap_sankey(change.ceap_shift, k),
-            _ceap_text(change, k),
-            _ceap_text(change, k),
-        ),
-        (
-            "Villalta score and post-thrombotic syndrome",
-            clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k),
-            _pts_text(change, k),
-            _clinical_notes(change, k),
-        ),
-        ("Safety", safety_bars(safety, k), _safety_text(safety, k), _safety_text(safety, k)),
-        _subgroups_slide(view, k),
-    ]
-    for title, figure, text, notes in slides:
-        _chart_slide(deck, title, presentation_style(figure, caption), text, notes)
-    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k))
+        _patency_slide(deck, view.compared, caption, k)
+    _ceap_slide(deck, change, caption, k)
+    villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
+    slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
+                   _clinical_notes(change, k))  # fmt: skip
+    _picture(slide, villalta, MARGIN, CHART_WIDTH)
+    _side_text(slide, _pts_text(change, k))
+    _safety_slide(deck, safety, caption, k)
+    _subgroup_slides(deck, view, caption, k)
+    _table1_slide(deck, table1(view.baseline, k), caption)
     return _save(deck)
+
+
+def _widescreen(deck: Any) -> None:
+    """A 16:9 deck: the slide 13.33 in wide, every placeholder that has its own position
+    widened to match (the others inherit theirs from the master, widened once)."""
+    deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    ratio = SLIDE_WIDTH / DEFAULT_WIDTH
+    for holder in (deck.slide_master, *deck.slide_layouts):
+        for shape in holder.placeholders:
+            if shape._element.spPr.xfrm is not None:
+                shape.left = Emu(round(shape.left * ratio))
+                shape.width = Emu(round(shape.width * ratio))
 
 
 def _save(deck: Any) -> bytes:
@@ -96,10 +129,69 @@ def _save(deck: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _slide(deck: Any, title: str, caption: str, notes: str) -> Any:
+    """A slide with its title and, under it, the view's caption (cohort, filter, n)."""
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+    heading = slide.shapes.title
+    heading.left, heading.top, heading.width, heading.height = (
+        MARGIN,
+        TITLE_TOP,
+        FULL_WIDTH,
+        TITLE_HEIGHT,
+    )
+    heading.text = title
+    paragraph = heading.text_frame.paragraphs[0]
+    paragraph.font.size, paragraph.alignment = Pt(26), PP_ALIGN.LEFT
+    _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT, size=14,
+              colour=TEXT_GREY)  # fmt: skip
+    slide.notes_slide.notes_text_frame.text = notes
+    return slide
+
+
+def _text_box(
+    slide: Any, text: str, left: int, top: int, width: int, height: int,
+    size: int = 14, colour: str = TEXT_COLOUR,
+) -> None:  # fmt: skip
+    frame = slide.shapes.add_textbox(left, top, width, height).text_frame
+    frame.word_wrap = True
+    for i, line in enumerate(text.splitlines()):
+        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        paragraph.text = line
+        paragraph.font.size = Pt(size)
+        paragraph.font.color.rgb = _rgb(colour)
+        paragraph.space_after = Pt(4)
+
+
+def _side_text(slide: Any, text: str) -> None:
+    """The key numbers in a column on the right of the slide."""
+    left = SLIDE_WIDTH - MARGIN - SIDE_WIDTH
+    _text_box(slide, text, left, TOP, SIDE_WIDTH, BOTTOM - TOP)
+
+
+def _picture(slide: Any, figure: go.Figure, left: int, width: int, height: int | None = None
+             ) -> None:  # fmt: skip
+    """A chart as a picture drawn at the size it takes on the slide, so its type reads
+    at about 14 pt; the slide carries the title and caption, the picture neither."""
+    height = height or BOTTOM - TOP
+    pixels = (_pixels(width), _pixels(height))
+    styled = presentation_style(figure, "", height=pixels[1], scale=SLIDE_SCALE, in_title=False)
+    styled.update_layout(width=pixels[0], height=pixels[1])
+    picture = io.BytesIO(render(styled, "png", pixels))
+    slide.shapes.add_picture(picture, left, TOP, width=width, height=height)
+
+
+def _pixels(length: int) -> int:
+    return round(length / Inches(1) * PIXELS_PER_INCH)
+
+
 def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     report, meta = view.report, view.meta
     slide = deck.slides.add_slide(deck.slide_layouts[0])
-    slide.shapes.title.text = f"Venous stent outcomes: {meta.get('name', 'cohort')}"
+    title, body = slide.shapes.title, slide.placeholders[1]
+    title.left, title.top, title.width, title.height = MARGIN, Inches(1.3), FULL_WIDTH, Inches(1.6)
+    body.left, body.top, body.width, body.height = MARGIN, Inches(3.1), FULL_WIDTH, Inches(3.6)
+    title.text = f"Venous stent outcomes: {meta.get('name', 'cohort')}"
+    title.text_frame.paragraphs[0].font.size = Pt(36)
     provenance = DEMO_NOTICE if is_reconstruction(meta) else meta.get("source", "")
     compared = (
         f"; {ENDPOINTS[view.endpoint].lower()} compared by {GROUPINGS[report.by].lower()}"
@@ -107,54 +199,187 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
         else ""
     )
     lines = [
-        provenance,
         f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
         f"n = {fmt.count(report.safety.patients, k)} patients",
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
-    slide.placeholders[1].text = "\n".join(lines)
+    lines.append(provenance)
+    body.text = "\n".join(lines)
+    for paragraph in body.text_frame.paragraphs:
+        paragraph.font.size = Pt(20)
+        paragraph.font.color.rgb = _rgb(TEXT_GREY)
+        paragraph.space_after = Pt(8)
     slide.notes_slide.notes_text_frame.text = "\n".join(lines)
 
 
-def _chart_slide(deck: Any, title: str, figure: go.Figure, text: str, notes: str) -> None:
-    slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
-    slide.shapes.title.text = title
-    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(30)
-    top = Inches(1.3)
-    picture_width = Inches(9.2)
-    picture = io.BytesIO(render(figure, "png", SLIDE_SIZE))
-    slide.shapes.add_picture(picture, MARGIN, top, width=picture_width)
-    box = slide.shapes.add_textbox(
-        MARGIN + picture_width + Inches(0.2), top, SLIDE_WIDTH - picture_width - 2.6 * MARGIN,
-        SLIDE_HEIGHT - top - MARGIN,
-    )  # fmt: skip
-    frame = box.text_frame
-    frame.word_wrap = True
-    for i, line in enumerate(text.splitlines()):
-        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.text = line
-        paragraph.font.size = Pt(14)
-    slide.notes_slide.notes_text_frame.text = notes
+def _rgb(colour: str) -> RGBColor:
+    return RGBColor.from_string(colour.lstrip("#"))
 
 
-def _table_slide(deck: Any, title: str, table: pd.DataFrame) -> None:
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = title
-    rows, cols = len(table) + 1, len(table.columns)
-    shape = slide.shapes.add_table(
-        rows, cols, MARGIN, Inches(1.3), SLIDE_WIDTH - 2 * MARGIN, Inches(0.3) * rows
+def _tint(colour: str, share: float) -> RGBColor:
+    """``colour`` mixed with white: a CI line lighter than its curve."""
+    channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return RGBColor(*(round(c + (255 - c) * share) for c in channels))
+
+
+def _step_points(frame: pd.DataFrame, column: str) -> list[tuple[float, float]]:
+    """A step function as XY points: flat to each time, then down (plotly's "hv")."""
+    points: list[tuple[float, float]] = []
+    for months, value in zip(frame["months"], frame[column], strict=True):
+        if points:
+            points.append((float(months), points[-1][1]))
+        points.append((float(months), float(value)))
+    return points
+
+
+@dataclass(frozen=True)
+class StepSeries:
+    """One line of the native patency chart: a curve's estimate, its dotted stretch
+    (SE > 10%), or one of its 95% CI limits, as XY points."""
+
+    name: str
+    colour: str
+    kind: str  # "estimate", "unreliable" or "ci"
+    points: list[tuple[float, float]]
+
+
+def patency_series(specs: Sequence[CurveSpec], k: int | None) -> list[StepSeries]:
+    """The native patency chart's lines: each curve's steps (solid where SE <= 10%, then
+    dotted) and its 95% CI limits; a curve of fewer than k patients in privacy mode is
+    left out (its steps would be single patients)."""
+    lines = []
+    for spec in specs:
+        if is_small(spec.curve.patients, k):
+            continue
+        frame = steps(spec.curve)
+        reliable, beyond = split_unreliable(frame)
+        for name, kind, part, column in (
+            (spec.label, "estimate", reliable, "estimate"),
+            (f"{spec.label}: {UNRELIABLE}", "unreliable", beyond, "estimate"),
+            (f"{spec.label}: 95% CI lower", "ci", frame, "ci_lower"),
+            (f"{spec.label}: 95% CI upper", "ci", frame, "ci_upper"),
+        ):
+            if not part.empty:
+                points = _step_points(part.dropna(subset=[column]), column)
+                lines.append(StepSeries(name, spec.colour, kind, points))
+    return lines
+
+
+def _chart_data(lines: Sequence[StepSeries]) -> XyChartData:
+    """The lines as XY series, each padded to the longest by repeating its last point:
+    LibreOffice draws no line for an XY series shorter than a later one (PowerPoint
+    does), and a repeated end point draws nothing."""
+    longest = max((len(line.points) for line in lines), default=0)
+    data = XyChartData()
+    for line in lines:
+        series = data.add_series(line.name)
+        padded = [*line.points, *[line.points[-1]] * (longest - len(line.points))]
+        for x, y in padded:
+            series.add_data_point(x, y)
+    return data
+
+
+def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) -> None:
+    """The curves as a native XY chart, the KMunicate table as a native table under it."""
+    specs = curve_specs(view, k)
+    title = (
+        "Primary, assisted primary and secondary patency"
+        if view.by is None
+        else f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
     )
-    grid = shape.table
-    for j, column in enumerate(table.columns):
-        grid.cell(0, j).text = str(column)
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        for j, value in enumerate(row):
-            grid.cell(i, j).text = str(value)
-    for cell in (grid.cell(i, j) for i in range(rows) for j in range(cols)):
-        for paragraph in cell.text_frame.paragraphs:
-            paragraph.font.size = Pt(12)
-    slide.notes_slide.notes_text_frame.text = table.to_csv(index=False)
+    comparison = comparison_lines(view) if view.by else []
+    slide = _slide(deck, title, caption, "\n".join(comparison + estimate_lines(view, k, None)))
+    lines = patency_series(specs, k)
+    table_height = ROW * (len(specs) + 1)
+    chart_height = BOTTOM - TOP - table_height - Inches(0.1)
+    shape = slide.shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, MARGIN, TOP, CHART_WIDTH, chart_height,
+        _chart_data(lines),
+    )  # fmt: skip
+    _style_patency(shape.chart, lines)
+    _risk_table(slide, specs, k, TOP + chart_height + Inches(0.1))
+    key = [*comparison, *estimate_lines(view, k, KEY_MONTHS), CURVE_KEY]
+    _side_text(slide, "\n".join(key))
+
+
+ROW = Inches(0.3)  # a row of a native table
+CURVE_KEY = f"Thin lines: 95% CI. Dotted: {UNRELIABLE}."
+
+
+def _style_patency(chart: Any, lines: Sequence[StepSeries]) -> None:
+    """Curves in the screen's colours, CIs as thin tinted lines, the SE > 10% stretch
+    dotted; the legend names each curve once (its CI and dotted lines are unnamed)."""
+    for series, step in zip(chart.plots[0].series, lines, strict=True):
+        line = series.format.line
+        series.smooth = False
+        if step.kind == "ci":
+            line.color.rgb, line.width = _tint(step.colour, 0.45), Pt(1)
+        else:
+            line.color.rgb, line.width = _rgb(step.colour), Pt(2.75)
+            if step.kind == "unreliable":
+                line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.TOP
+    chart.legend.include_in_layout = False
+    chart.legend.font.size = Pt(14)
+    _hide_legend_entries(chart, [i for i, step in enumerate(lines) if step.kind != "estimate"])
+    value_axis, category_axis = chart.value_axis, chart.category_axis
+    value_axis.minimum_scale, value_axis.maximum_scale = 0.0, 1.0
+    value_axis.tick_labels.number_format = "0%"
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.has_major_gridlines = False
+    category_axis.minimum_scale = 0.0
+    category_axis.has_title = True
+    category_axis.axis_title.text_frame.text = "Months since the procedure"
+    category_axis.axis_title.text_frame.paragraphs[0].font.size = Pt(14)
+    for axis in (value_axis, category_axis):
+        axis.tick_labels.font.size = Pt(14)
+
+
+def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
+    """Drop series from the legend (python-pptx has no API for it: c:legendEntry)."""
+    legend = chart.legend._element
+    anchor = legend.find(qn("c:legendPos"))
+    for index in reversed(indices):
+        entry = OxmlElement("c:legendEntry")
+        idx, delete = OxmlElement("c:idx"), OxmlElement("c:delete")
+        idx.set("val", str(index))
+        delete.set("val", "1")
+        entry.extend([idx, delete])
+        anchor.addnext(entry)
+
+
+def _risk_table(slide: Any, specs: Sequence[CurveSpec], k: int | None, top: int) -> None:
+    """The KMunicate table: per curve, each month's "at risk (events, censored before)"."""
+    months = list(specs[0].risk.month) if specs else []
+    label_width = Inches(3.4)
+    grid = slide.shapes.add_table(len(specs) + 1, len(months) + 1, MARGIN, top, CHART_WIDTH,
+                                  ROW * (len(specs) + 1)).table  # fmt: skip
+    grid.cell(0, 0).text = "At risk (events, censored before) at month"
+    for j, month in enumerate(months, start=1):
+        grid.cell(0, j).text = fmt.months(month)
+    for i, spec in enumerate(specs, start=1):
+        grid.cell(i, 0).text = spec.label
+        risk = spec.risk
+        for j in range(len(months)):
+            grid.cell(i, j + 1).text = (
+                f"{fmt.count(int(risk.at_risk[j]), k)} "
+                f"({fmt.count(int(risk.events[j]), k)}, {fmt.count(int(risk.censored[j]), k)})"
+            )
+    grid.columns[0].width = label_width
+    for j in range(1, len(months) + 1):
+        grid.columns[j].width = (CHART_WIDTH - label_width) // max(len(months), 1)
+    _table_text(grid, size=12)
+
+
+def _table_text(grid: Any, size: int) -> None:
+    for row in grid.rows:
+        row.height = ROW
+        for cell in row.cells:
+            cell.margin_top = cell.margin_bottom = Inches(0.02)
+            for paragraph in cell.text_frame.paragraphs:
+                paragraph.font.size = Pt(size)
 
 
 def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] | None) -> list[str]:
@@ -168,21 +393,188 @@ def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] |
             at = f"{label} at {fmt.months(month)} months"
             if pd.isna(e.estimate[i]):
                 lines.append(f"{at}: not estimable (no one followed)")
-            elif curve.patients and curve.patients < (k or 0):
-                lines.append(f"{at}: {masked(k)} patients")
+            elif is_small(curve.patients, k):
+                lines.append(f"{at}: {fmt.patients(curve.patients, k)}")
             else:
                 estimate = fmt.estimate_ci(e.estimate[i], e.ci_lower[i], e.ci_upper[i])
                 lines.append(f"{at}: {estimate}; at risk {fmt.count(e.at_risk[i], k)}")
     return lines
 
 
-def _patency_slide(view: PatencyView, k: int | None) -> tuple:
-    figure = patency_figure(view, show_ci=True, k=k)
-    title = figure.layout.title.text
-    comparison = comparison_lines(view) if view.by else []
-    text = "\n".join(comparison + estimate_lines(view, k, KEY_MONTHS))
-    notes = "\n".join(comparison + estimate_lines(view, k, None))
-    return title, figure, text, notes
+def ceap_chart_data(change: ClinicalChange, k: int | None) -> CategoryChartData:
+    """Percent of limbs per CEAP class before and at the last visit; in privacy mode a
+    class of fewer than k limbs is blank (its bar would give its count away), so the bar
+    falls short of 100% by the hidden share."""
+    before, after = change.ceap_counts("before"), change.ceap_counts("after")
+    limbs = sum(before.values())
+    data = CategoryChartData(number_format="0.0")
+    data.categories = ["Before", "Last visit"]
+    for c in CEAP_CLASSES:
+        counts = (before[f"C{c}"], after[f"C{c}"])
+        if any(counts):
+            shares = [None if n == 0 or is_small(n, k) else round(100 * n / limbs, 1)
+                      for n in counts]  # fmt: skip
+            data.add_series(f"C{c}", shares)
+    return data
+
+
+def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None) -> None:
+    """Stacked columns of the share of limbs per class, each labelled with its limbs."""
+    text = _ceap_text(change, k)
+    slide = _slide(deck, "CEAP clinical class before and at the last visit", caption, text)
+    data = ceap_chart_data(change, k)
+    shape = slide.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_STACKED, MARGIN, TOP, CHART_WIDTH, BOTTOM - TOP, data
+    )
+    chart = shape.chart
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.RIGHT
+    chart.legend.include_in_layout = False
+    chart.legend.font.size = Pt(14)
+    chart.plots[0].gap_width = 60
+    before, after = change.ceap_counts("before"), change.ceap_counts("after")
+    for series in chart.plots[0].series:
+        colour = CEAP_COLOURS[int(series.name[1:])]
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = _rgb(colour)
+        label_colour = TEXT_COLOUR if contrast(TEXT_COLOUR, colour) >= 4.5 else "#FFFFFF"
+        for point, counts in zip(series.points, (before, after), strict=True):
+            n = counts[series.name]
+            if n and not is_small(n, k):
+                label = point.data_label
+                label.position = XL_LABEL_POSITION.CENTER
+                label.text_frame.text = fmt.count(n, k)
+                label.font.size, label.font.color.rgb = Pt(14), _rgb(label_colour)
+    axis = chart.value_axis
+    axis.minimum_scale, axis.maximum_scale = 0, 100
+    axis.has_major_gridlines = False
+    axis.has_title = True
+    axis.axis_title.text_frame.text = "Limbs (%)"
+    for each in (axis, chart.category_axis):
+        each.tick_labels.font.size = Pt(14)
+    _side_text(slide, text)
+
+
+def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
+    """Patients with each event (%), the count in the category's name; in privacy mode an
+    event of fewer than k patients is blank and named "<k", as on the screen. Listed
+    bottom up, so the chart reads top down in the screen's order."""
+    table = safety.table.iloc[::-1]
+    data = CategoryChartData(number_format="0.0")
+    data.categories = [
+        f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}"
+        for e, n in zip(table["event"], table["patients"], strict=True)
+    ]
+    data.add_series(
+        "Patients with the event (%)",
+        [None if is_small(n, k) else round(100 * p, 1)
+         for n, p in zip(table["patients"], table["proportion"], strict=True)],
+    )  # fmt: skip
+    return data
+
+
+def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> None:
+    """Horizontal bars with their exact 95% CI as whiskers; the counts in the labels."""
+    text = _safety_text(safety, k)
+    slide = _slide(deck, "Safety events", caption, text)
+    shape = slide.shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, TOP, CHART_WIDTH, BOTTOM - TOP,
+        safety_chart_data(safety, k),
+    )  # fmt: skip
+    chart = shape.chart
+    chart.has_legend = False
+    chart.has_title = False
+    series = chart.plots[0].series[0]
+    series.format.fill.solid()
+    series.format.fill.fore_color.rgb = _rgb(OKABE_ITO["vermillion"])
+    chart.plots[0].gap_width = 80
+    table = safety.table.iloc[::-1]
+    small = [is_small(n, k) for n in table["patients"]]
+    _error_bars(
+        series,
+        [0.0 if hide else 100 * (u - p) for hide, u, p in
+         zip(small, table["ci_upper"], table["proportion"], strict=True)],
+        [0.0 if hide else 100 * (p - lo) for hide, lo, p in
+         zip(small, table["ci_lower"], table["proportion"], strict=True)],
+    )  # fmt: skip
+    axis = chart.value_axis
+    shown = [u for hide, u in zip(small, table["ci_upper"], strict=True) if not hide]
+    axis.minimum_scale, axis.maximum_scale = 0, 10 * math.ceil(10 * max(shown, default=0.1) + 1e-9)
+    axis.has_title = True
+    axis.axis_title.text_frame.text = "Patients with the event (%), exact 95% CI"
+    axis.axis_title.text_frame.paragraphs[0].font.size = Pt(14)
+    axis.has_major_gridlines = False
+    for each in (axis, chart.category_axis):
+        each.tick_labels.font.size = Pt(14)
+    _side_text(slide, text)
+
+
+def _error_bars(series: Any, plus: Sequence[float], minus: Sequence[float]) -> None:
+    """Custom error bars on a bar series (python-pptx has no API for c:errBars)."""
+
+    def values(tag: str, numbers: Sequence[float]) -> Any:
+        holder, literal = OxmlElement(f"c:{tag}"), OxmlElement("c:numLit")
+        count = OxmlElement("c:ptCount")
+        count.set("val", str(len(numbers)))
+        literal.append(count)
+        for i, number in enumerate(numbers):
+            point, value = OxmlElement("c:pt"), OxmlElement("c:v")
+            point.set("idx", str(i))
+            value.text = str(float(number))  # XML, not display text
+            point.append(value)
+            literal.append(point)
+        holder.append(literal)
+        return holder
+
+    bars = OxmlElement("c:errBars")
+    for tag, val in (("c:errBarType", "both"), ("c:errValType", "cust"), ("c:noEndCap", "0")):
+        element = OxmlElement(tag)
+        element.set("val", val)
+        bars.append(element)
+    bars.extend([values("plus", plus), values("minus", minus)])
+    ser = series._element
+    ser.find(qn("c:cat")).addprevious(bars)
+
+
+def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> None:
+    """The forest plot over as many slides as its rows need, each factor on one slide."""
+    table = view.subgroups.table
+    if table.empty:
+        return
+    estimable = table[table["estimable"] & ~table["is_reference"]]
+    lines = [
+        f"{fmt.group(row.factor, row.level)}: HR {fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)}"
+        f", log-rank {fmt.p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
+        for row in estimable.itertuples()
+    ]
+    note = "Unadjusted, one factor at a time: hypotheses, not findings."
+    endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
+    pages = forest_pages(view.subgroups, SLIDE_ROWS)
+    for i, page in enumerate(pages, start=1):
+        part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
+        title = f"Subgroups, unadjusted: {endpoint} at {fmt.months(page.month)} months{part}"
+        slide = _slide(deck, title, caption, "\n".join([note, *lines]))
+        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH)
+
+
+def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
+    """Table 1 as two native tables side by side, so all of it fits the slide."""
+    slide = _slide(deck, "Table 1: baseline characteristics", caption,
+                   table.to_csv(index=False))  # fmt: skip
+    half = (len(table) + 1) // 2
+    width = (FULL_WIDTH - MARGIN) // 2
+    for column, part in enumerate((table.iloc[:half], table.iloc[half:])):
+        left = MARGIN + column * (width + MARGIN)
+        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, width,
+                                      ROW * (len(part) + 1)).table  # fmt: skip
+        for j, name in enumerate(table.columns):
+            grid.cell(0, j).text = str(name)
+        for i, row in enumerate(part.itertuples(index=False), start=1):
+            for j, value in enumerate(row):
+                grid.cell(i, j).text = str(value)
+        grid.columns[0].width = round(width * 0.6)
+        grid.columns[1].width = width - round(width * 0.6)
+        _table_text(grid, size=13)
 
 
 def _ceap_text(change: ClinicalChange, k: int | None) -> str:
@@ -195,7 +587,7 @@ def _ceap_text(change: ClinicalChange, k: int | None) -> str:
         f"Last visit: {classes(change.ceap_counts('after'))}\n"
         f"Clinical severity score (C - 2): {fmt.mean_sd(score.mean_before, score.sd_before, 2)}"
         f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2)}; "
-        f"Wilcoxon signed-rank {fmt.p_statement(score.p)}"
+        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}"
     )
 
 
@@ -204,9 +596,9 @@ def _pts_text(change: ClinicalChange, k: int | None) -> str:
     return (
         f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2)} → "
         f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2)}; "
-        f"Wilcoxon signed-rank {fmt.p_statement(villalta.p)}\n"
+        f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n)}\n"
         f"{PTS} {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)}; "
-        f"exact McNemar {fmt.p_statement(pts.p)}"
+        f"exact McNemar {fmt.test_p(pts.p, pts.n)}"
     )
 
 
@@ -214,7 +606,7 @@ def _clinical_notes(change: ClinicalChange, k: int | None) -> str:
     reflux = change.reflux
     return _pts_text(change, k) + (
         f"\n{REFLUX} {fmt.count(reflux.before, k)} → {fmt.count(reflux.after, k)}; "
-        f"exact McNemar {fmt.p_statement(reflux.p)}"
+        f"exact McNemar {fmt.test_p(reflux.p, reflux.n)}"
     )
 
 
@@ -222,27 +614,12 @@ def _safety_text(safety: Safety, k: int | None) -> str:
     lines = []
     for row in safety.table.itertuples():
         label = SAFETY_EVENTS[row.event]
-        if row.patients and k and row.patients < k:
-            lines.append(f"{label}: {masked(k)} patients")
+        if is_small(row.patients, k):
+            lines.append(f"{label}: {fmt.patients(row.patients, k)}")
             continue
         lines.append(
-            f"{label}: {fmt.count(row.patients)} patients, "
+            f"{label}: {fmt.patients(row.patients)}, "
             f"{fmt.estimate_ci(row.proportion, row.ci_lower, row.ci_upper)}, "
             f"{fmt.rate(row.per_100_patient_years)} per 100 patient-years"
         )
     return "\n".join(lines)
-
-
-def _subgroups_slide(view: DeckView, k: int | None) -> tuple:
-    subgroups = view.subgroups
-    table = subgroups.table
-    estimable = table[table["estimable"] & ~table["is_reference"]]
-    lines = [
-        f"{fmt.group(row.factor, row.level)}: HR {fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)}"
-        f", log-rank {fmt.p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
-        for row in estimable.itertuples()
-    ]
-    note = "Unadjusted, one factor at a time: hypotheses, not findings."
-    endpoint, month = ENDPOINTS[subgroups.endpoint].lower(), fmt.months(subgroups.month)
-    title = f"Subgroups: {endpoint} at {month} months"
-    return title, forest_plot(subgroups, k), note, "\n".join([note, *lines])

@@ -96,6 +96,11 @@ def estimate_ci(estimate: float | None, lower: float | None, upper: float | None
     return percent(estimate) + ("" if interval == MISSING else f" (95% CI {interval})")
 
 
+def patients(n: int, k: int | None = None) -> str:
+    """A count of patients in words: "1 patient", "4 patients", "<5 patients"."""
+    return f"{count(n, k)} patient" + ("" if n == 1 and not is_small(n, k) else "s")
+
+
 def count_percent(n: int, total: int, k: int | None = None) -> str:
     """A count with its share of ``total``: "25 (73.5%)"; the whole cell "<k" when small."""
     if is_small(n, k):

@@ -548,3 +548,10 @@ def _paper_clinical_rows(change: ClinicalChange) -> list[dict[str, str]]:
 def contradictions_table() -> pd.DataFrame:
     """Where the source paper contradicts itself, and the rule the demo follows."""
     return pd.DataFrame(published.CONTRADICTIONS, columns=["What", "Contradiction", "Rule applied"])
+
+
+def validation_report(report: pd.DataFrame) -> pd.DataFrame:
+    """The import's validation report as shown and downloaded: every cell text, a cell
+    with nothing to say (a problem with the whole file has no row or column) "-"."""
+    shown = report.astype(object).astype(str)
+    return shown.where(report.notna(), fmt.MISSING)

@@ -56,7 +56,7 @@ def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
     row = report.iloc[0]
     assert (row["file"], row["row"], row["column"], row["value"]) == (
         "assessments.csv",
-        2,
+        "2",
         "villalta",
         "40",
     )
@@ -90,7 +90,7 @@ def test_the_report_on_screen_shows_no_identifier(import_dir):
     text = (DEMO_SOURCE / "patients.csv").read_text().replace("P02,", "P01,", 1)
     key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Department A")
     duplicates = report[report["rule"].str.startswith("duplicate")]
-    assert key is None and set(duplicates["row"]) == {2, 3}
+    assert key is None and set(duplicates["row"]) == {"2", "3"}
     assert set(report.loc[report["column"] == "patient_id", "value"]) == {"(not shown)"}
 
 

@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 from analytics.present.render import CHROMIUM
-from tests.conftest import plotly_figures
+from tests.conftest import plotly_figures, unescaped
 
 
-def test_presentation_mode_enlarges_and_captions_every_chart(page_test):
-    at = page_test("pages/2_Clinical_outcomes.py", present="yes", lesion_side="left")
+def test_presenting_opens_on_the_screen_the_link_names_whatever_the_page(page_test):
+    at = page_test("pages/2_Clinical_outcomes.py", present="yes", screen="2", lesion_side="left")
     assert not at.exception
     assert at.sidebar.toggle(key="present").value is True
-    figures = plotly_figures(at)
-    assert len(figures) == 4
-    for fig in figures:
-        assert fig["layout"]["font"]["size"] >= 20
-        title = fig["layout"]["title"]
-        stated = title.get("subtitle", {}).get("text", "") + title.get("text", "")
-        assert "Left · technical successes" in stated and "n = 22" in stated
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Patency"]
+    (figure,) = plotly_figures(at)
+    assert figure["layout"]["font"]["size"] >= 18  # type for a room
+    assert "height" not in figure["layout"]  # it takes the window's height (CSS)
+    caption = " ".join(unescaped(c.value) for c in at.caption)
+    assert "Left · technical successes · n = 22" in caption
+    assert "Screen 2 of" in " ".join(m.value for m in at.markdown)
+
+
+def test_next_and_previous_step_through_the_screens_with_the_arrow_keys(page_test):
+    at = page_test("app.py", present="yes")
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Headline figures"]
+    assert at.button(key="previous").disabled
+    assert at.button(key="next").proto.shortcut.lower() == "right"
+    at.button(key="next").click().run()
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Patency"]
+    assert at.query_params["screen"] in ("2", ["2"])  # the link keeps the screen
+    at.button(key="previous").click().run()
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Headline figures"]
+
+
+def test_headline_tiles_are_the_first_screen_with_their_intervals(page_test):
+    at = page_test("app.py", present="yes")
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["Patients analysed"].value == "34"
+    assert tiles["Primary patency, 12 months"].proto.delta.startswith("95% CI ")
+
+
+def test_a_screen_number_beyond_the_last_shows_the_last(page_test):
+    at = page_test("app.py", present="yes", screen="30")
+    assert not at.exception
+    assert at.button(key="next").disabled
 
 
 def test_off_by_default_charts_keep_screen_size(page_test):

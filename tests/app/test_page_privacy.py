@@ -15,7 +15,7 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     assert table.loc["Recurrent DVT", "Patients"] == "7"
     assert table.loc["Death", "Patients"] == "0"
     bars = plotly_figures(at)[0]
-    labels = bars["data"][1]["text"]
+    labels = [label.strip() for label in bars["data"][1]["text"]]
     assert labels.count("<5") == 2 and "7 (20.6%)" in labels
 
 

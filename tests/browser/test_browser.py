@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -316,3 +317,37 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             page.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+def test_every_presenting_screen_fits_the_window(server, browser, size):
+    """Each screen's chart and its context caption inside the window, nothing to scroll."""
+    width, height = size
+    screen, screens = 1, None
+    while screens is None or screen <= screens:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        try:
+            page.goto(f"{server}/?present=yes&{FILTERS}&screen={screen}")
+            where = page.get_by_text(re.compile(r"Screen \d+ of \d+"))
+            expect(where).to_be_visible(timeout=60_000)
+            screens = int(re.search(r"of (\d+)", where.inner_text()).group(1))
+            caption = page.get_by_text("Left · technical successes · n = 22").last
+            expect(caption).to_be_visible()
+            charts = page.locator(".js-plotly-plot")
+            for i in range(charts.count()):
+                box = charts.nth(i).bounding_box()
+                assert box["y"] >= 0 and box["y"] + box["height"] <= height, (screen, box)
+            bottom = caption.bounding_box()
+            assert bottom["y"] + bottom["height"] <= height, (screen, bottom)
+            nav = page.get_by_role("button", name="End presenting").bounding_box()
+            assert nav["y"] + nav["height"] <= height, (screen, nav)
+            scroller = '[data-testid="stMain"]'
+            overflow = page.evaluate(
+                f"() => {{ const m = document.querySelector('{scroller}');"
+                " return m.scrollHeight - m.clientHeight; }"
+            )
+            assert overflow <= 4, (screen, overflow)
+        finally:
+            page.close()
+        screen += 1
+    assert screens >= 6

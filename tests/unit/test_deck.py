@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 
+import numpy as np
+import openpyxl
 import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Inches
 
 from analytics.cli import main
 from analytics.filters import parse_pairs
+from analytics.glossary import SAFETY_EVENTS, UNRELIABLE
 from analytics.present import render as export
-from analytics.present.deck import build_deck
+from analytics.present.deck import SLIDE_HEIGHT, SLIDE_WIDTH, build_deck
+from analytics.present.figures.patency import curve_specs, unreliable_from
 from analytics.present.report import report_json
 from analytics.views import deck_view
 
@@ -40,32 +46,187 @@ def test_missing_chromium_is_a_clear_message(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def left_deck(demo_path):
+def left_view(demo_path):
     from analytics.cohort.db import open_cohort
 
     with open_cohort(demo_path) as con:
-        view = deck_view(con, parse_pairs(["lesion_side=left"]), by="sex")
-    deck = Presentation(io.BytesIO(build_deck(view)))
-    return deck, report_json(view.report)
+        return deck_view(con, parse_pairs(["lesion_side=left"]), by="sex")
+
+
+@pytest.fixture(scope="module")
+def left_deck(left_view):
+    deck = Presentation(io.BytesIO(build_deck(left_view)))
+    return deck, report_json(left_view.report)
+
+
+K = 10
+
+
+@pytest.fixture(scope="module")
+def private(demo_path):
+    """The whole demo in privacy mode k = 10: minor bleeding, pulmonary embolism and
+    recurrent DVT (1, 3 and 7 patients) and the CEAP classes of 8 and 9 limbs are below k."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(demo_path) as con:
+        view = deck_view(con, parse_pairs([]))
+    return view, Presentation(io.BytesIO(build_deck(view, k=K)))
 
 
 def notes(slide) -> str:
     return slide.notes_slide.notes_text_frame.text
 
 
-def test_deck_has_a_slide_per_view_with_a_picture_on_each_chart(left_deck):
+def titled(deck, title: str):
+    return next(slide for slide in deck.slides if slide.shapes.title.text == title)
+
+
+def chart(slide):
+    return next(shape for shape in slide.shapes if shape.has_chart).chart
+
+
+def xy(series) -> list[tuple[float, float]]:
+    """A native XY series' points, the padding (its last point repeated) dropped."""
+    xs = [float(v.text) for v in series._element.xpath("./c:xVal//c:v")]
+    ys = [float(v.text) for v in series._element.xpath("./c:yVal//c:v")]
+    points = list(zip(xs, ys, strict=True))
+    while len(points) > 1 and points[-1] == points[-2]:
+        points.pop()
+    return points
+
+
+def workbook_values(chart) -> list:
+    sheet = openpyxl.load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob)).active
+    return [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
+
+
+def test_deck_has_a_slide_per_view_native_charts_and_pictures(left_deck):
     deck, _ = left_deck
     titles = [slide.shapes.title.text for slide in deck.slides]
+    subgroups = [t for t in titles if t.startswith("Subgroups")]
     assert titles[1:] == [
         "Primary, assisted primary and secondary patency", "Primary patency by sex",
         "CEAP clinical class before and at the last visit",
-        "Villalta score and post-thrombotic syndrome", "Safety",
-        "Subgroups: primary patency at 12 months", "Table 1: baseline characteristics",
+        "Villalta score and post-thrombotic syndrome", "Safety events",
+        *subgroups, "Table 1: baseline characteristics",
     ]  # fmt: skip
-    for slide in list(deck.slides)[1:7]:
-        assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
-    table = next(s for s in deck.slides[7].shapes if s.has_table).table
-    assert table.cell(1, 0).text == "Patients" and table.cell(1, 1).text == "22"
+    assert subgroups == [
+        f"Subgroups, unadjusted: primary patency at 12 months ({i} of {len(subgroups)})"
+        for i in range(1, len(subgroups) + 1)
+    ]
+    slides = {slide.shapes.title.text: slide for slide in deck.slides}
+    for title in [*titles[1:4], "Safety events"]:
+        assert any(shape.has_chart for shape in slides[title].shapes), title
+    for title in ["Villalta score and post-thrombotic syndrome", *subgroups]:
+        assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slides[title].shapes), title
+    grid = next(s for s in slides["Table 1: baseline characteristics"].shapes if s.has_table)
+    assert grid.table.cell(1, 0).text == "Patients" and grid.table.cell(1, 1).text == "22"
+
+
+def test_every_shape_lies_inside_the_16_9_slide_and_titles_span_it(left_deck, private):
+    for deck in (left_deck[0], private[1]):
+        assert (deck.slide_width, deck.slide_height) == (SLIDE_WIDTH, SLIDE_HEIGHT)
+        for number, slide in enumerate(deck.slides, start=1):
+            for shape in slide.shapes:
+                box = (shape.left, shape.top, shape.left + shape.width, shape.top + shape.height)
+                assert box[0] >= 0 and box[1] >= 0, (number, shape.name, box)
+                assert box[2] <= SLIDE_WIDTH and box[3] <= SLIDE_HEIGHT, (number, shape.name, box)
+            title = slide.shapes.title
+            assert title.width >= SLIDE_WIDTH - 2 * Inches(0.5), (number, title.width)
+        for layout in (deck.slide_master, *deck.slide_layouts):
+            for holder in layout.placeholders:
+                assert holder.left + holder.width <= SLIDE_WIDTH, (layout.name, holder.name)
+
+
+def test_native_patency_chart_draws_the_views_curves(left_view, left_deck):
+    deck, _ = left_deck
+    native = chart(titled(deck, "Primary patency by sex"))
+    series = {s.name: xy(s) for s in native.plots[0].series}
+    for spec in curve_specs(left_view.compared, None):
+        curve = spec.curve
+        drawn = series[spec.label] + series.get(f"{spec.label}: {UNRELIABLE}", [])
+        # each step: flat to the event time, then down to the estimate the view gives
+        drops = np.flatnonzero(np.diff(np.concatenate([[1.0], curve.estimate])) != 0)
+        assert drops.size and max(x for x, _ in drawn) == pytest.approx(curve.time[-1])
+        for time, estimate in zip(curve.time[drops], curve.estimate[drops], strict=True):
+            assert any(abs(x - time) < 1e-9 and abs(y - estimate) < 1e-9 for x, y in drawn), (
+                spec.label, time, estimate,
+            )  # fmt: skip
+        first = unreliable_from(curve)
+        if first is not None:  # the dotted stretch starts where the SE first exceeds 10%
+            assert series[f"{spec.label}: {UNRELIABLE}"][0][0] == pytest.approx(first)
+            assert max(x for x, _ in series[spec.label]) == pytest.approx(first)
+        lower = series[f"{spec.label}: 95% CI lower"]
+        for time, low in zip(curve.time[drops], curve.ci_lower[drops], strict=True):
+            if not np.isnan(low):
+                assert any(abs(x - time) < 1e-9 and abs(y - low) < 1e-9 for x, y in lower)
+    legend = native.legend._element.xpath("./c:legendEntry/c:idx/@val")
+    names = [s.name for s in native.plots[0].series]
+    shown = [name for i, name in enumerate(names) if str(i) not in legend]
+    assert shown == [spec.label for spec in curve_specs(left_view.compared, None)]
+
+
+def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
+    deck, _ = left_deck
+    slide = titled(deck, "Primary patency by sex")
+    grid = next(shape for shape in slide.shapes if shape.has_table).table
+    specs = curve_specs(left_view.compared, None)
+    assert grid.cell(0, 0).text == "At risk (events, censored before) at month"
+    for i, spec in enumerate(specs, start=1):
+        assert grid.cell(i, 0).text == spec.label
+        risk = spec.risk
+        for j in range(len(risk.month)):
+            expected = f"{risk.at_risk[j]} ({risk.events[j]}, {risk.censored[j]})"
+            assert grid.cell(i, j + 1).text == expected
+
+
+def test_native_ceap_and_safety_charts_hold_the_views_numbers(left_view, left_deck):
+    deck, _ = left_deck
+    change, safety = left_view.report.clinical, left_view.report.safety
+    before, after = change.ceap_counts("before"), change.ceap_counts("after")
+    limbs = sum(before.values())
+    ceap = chart(titled(deck, "CEAP clinical class before and at the last visit"))
+    for series in ceap.plots[0].series:
+        expected = [100 * n / limbs if n else None for n in (before[series.name],
+                                                            after[series.name])]  # fmt: skip
+        assert list(series.values) == pytest.approx(expected, abs=0.05)
+    bars = chart(titled(deck, "Safety events")).plots[0]
+    shown = dict(zip(bars.categories, bars.series[0].values, strict=True))
+    for row in safety.table.itertuples():
+        label = next(c for c in shown if c.startswith(SAFETY_EVENTS[row.event] + ":"))
+        assert label.endswith(f": {row.patients} ({100 * row.patients / safety.patients:.1f}%)")
+        assert shown[label] == pytest.approx(100 * row.proportion, abs=0.05)
+
+
+def test_privacy_keeps_small_counts_out_of_charts_and_their_workbooks(private):
+    view, deck = private
+    safety = view.report.safety.table
+    small = safety[(safety["patients"] > 0) & (safety["patients"] < K)]
+    assert len(small) == 3
+    bars = chart(titled(deck, "Safety events"))
+    shown = dict(zip(bars.plots[0].categories, bars.plots[0].series[0].values, strict=True))
+    for event in small["event"]:
+        label = next(c for c in shown if c.startswith(SAFETY_EVENTS[event] + ":"))
+        assert label == f"{SAFETY_EVENTS[event]}: <{K}" and shown[label] is None
+    change = view.report.clinical
+    counts = {"Before": change.ceap_counts("before"), "Last visit": change.ceap_counts("after")}
+    ceap = chart(titled(deck, "CEAP clinical class before and at the last visit"))
+    masked = 0
+    for series in ceap.plots[0].series:
+        for moment, value in zip(ceap.plots[0].categories, series.values, strict=True):
+            n = counts[moment][series.name]
+            if 0 < n < K:
+                assert value is None, (series.name, moment)
+                masked += 1
+    assert masked == 3  # C6 and C3 (8 limbs), C5 at the last visit (9)
+    for slide in deck.slides:
+        for shape in (s for s in slide.shapes if s.has_chart):
+            for value in workbook_values(shape.chart):
+                if isinstance(value, str):  # names and categories: never a small count
+                    assert not re.search(r"(?<![\d.<])[1-9] \(", value), value
+            for series in shape.chart.plots[0].series:
+                labels = series._element.xpath(".//c:dLbl//a:t/text()")
+                assert not any(re.fullmatch(r"[1-9]", text) for text in labels), labels
 
 
 def test_title_slide_states_the_filter_the_comparison_and_n(left_deck):
@@ -103,5 +264,5 @@ def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
     deck = Presentation(str(out))
     assert "Smoking: no" in deck.slides[0].placeholders[1].text
     assert "Primary patency by thrombophilia" in [s.shapes.title.text for s in deck.slides]
-    safety = next(s for s in deck.slides if s.shapes.title.text == "Safety")
+    safety = next(s for s in deck.slides if s.shapes.title.text == "Safety events")
     assert "<5" in notes(safety)  # pulmonary embolism in fewer than five

@@ -271,10 +271,29 @@ def lifelines_hazard_ratios(rows: pd.DataFrame, levels: list) -> list[float]:
         {f"g{level}": (rows["group"] == level).astype(float) for level in levels[1:]}
     )
     design[["time", "event"]] = rows[["time", "event"]].to_numpy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fitted = CoxPHFitter().fit(design, "time", "event", fit_options=TIGHT)
+    if any("failed to converge" in str(w.message) for w in caught):
+        raise ConvergenceError("lifelines' Newton-Raphson stopped short")
     return fitted.hazard_ratios_.tolist(), fitted.standard_errors_.tolist()
+
+
+def test_cox_where_lifelines_stops_short_matches_r():
+    """Found by Hypothesis: lifelines stops at HR 0.374 with a convergence warning.
+
+    R 4.2.2, survival 3.5.3: d <- data.frame(g = c(0, 1, rep(0, 17)),
+    t = c(1, 1, rep(1, 8), 0, rep(1, 8)), e = c(0, 1, rep(0, 8), 1, rep(0, 8)));
+    f <- coxph(Surv(t, e) ~ g, d, ties = "efron"); exp(coef(f)) 17.4928556845,
+    sqrt(diag(vcov(f))) 1.41435795092 (analytically, HR = sqrt(306)).
+    """
+    rows = pd.DataFrame({"group": [0, 1] + [0] * 17, "time": [1.0] * 10 + [0.0] + [1.0] * 8,
+                         "event": [0, 1] + [0] * 8 + [1] + [0] * 8})  # fmt: skip
+    (ratio,) = hazard_ratios(counts_of(rows, [0, 1]))
+    assert ratio.hr == pytest.approx(17.4928556845, rel=1e-8)
+    assert ratio.se == pytest.approx(1.41435795092, rel=1e-6)
+    with pytest.raises(ConvergenceError):
+        lifelines_hazard_ratios(rows.assign(time=rows["time"] + 1), [0, 1])
 
 
 # R: d <- read.csv(...) of the rows below; exp(coef(coxph(Surv(t, e) ~ factor(g), d,

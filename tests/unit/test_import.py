@@ -12,8 +12,10 @@ import pytest
 
 from analytics.cli import main
 from analytics.cohort.db import DEMO_SOURCE, metadata, open_cohort
-from analytics.cohort.importer import DATA_TABLES, ValidationError, import_registry
+from analytics.cohort.importer import DATA_TABLES, ValidationError, import_registry, problems_frame
 from analytics.cohort.template import GUIDE_SHEET, template_workbook
+from analytics.present.format import MISSING
+from analytics.present.tables import validation_report
 
 
 @pytest.fixture
@@ -234,3 +236,20 @@ def test_cli_lists_every_problem_and_exits_non_zero(registry, existing, capsys):
     assert "patients.csv, row 2, column sex: must satisfy (sex IN ('F', 'M')) (found 'X')" in err
     assert "Traceback" not in err
     assert existing.read_bytes() == before
+
+
+def test_the_validation_report_shows_no_raw_none(registry, existing):
+    """A problem with a whole file has no row, column or value: the report says "-"."""
+    edit(registry, "patients", 2, "sex", "X")
+    with pytest.raises(ValidationError) as bad_cell:
+        import_registry(registry, existing)
+    (registry / "events.csv").unlink()
+    with pytest.raises(ValidationError) as no_file:
+        import_registry(registry, existing)
+    problems = [*bad_cell.value.problems, *no_file.value.problems]
+    report = validation_report(problems_frame(problems))
+    cells = report.to_numpy().ravel().tolist()
+    assert all(isinstance(cell, str) for cell in cells)
+    assert not {"None", "nan", "<NA>", ""} & set(cells)
+    assert report["row"].tolist() == ["2", MISSING]
+    assert "None" not in report.to_csv(index=False)

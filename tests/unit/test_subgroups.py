@@ -102,6 +102,11 @@ def test_a_long_forest_plot_is_split_for_slides_keeping_factors_whole(table):
         assert len(layout_rows(page.table)) <= 12
         for factor in page.table["factor"].unique():  # every level of a factor on one page
             assert (page.table["factor"] == factor).sum() == (table["factor"] == factor).sum()
+    # as few pages as a greedy fill needs, but even: no last page of one small factor
+    lines = [len(layout_rows(page.table)) for page in pages]
+    total, largest = sum(lines), max(table.groupby("factor").size()) + 1
+    assert len(pages) == -(-total // 12) or max(lines) + largest > 12
+    assert max(lines) - min(lines) <= largest, lines
 
 
 def test_centres_are_left_to_the_centres_page(registry_path):

@@ -35,11 +35,12 @@ from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.views import PatencyView
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
-TABLE_GAP = 0.14  # between the curves' axes and the table's, as a share of the height
+TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the height
 ROW_PX = 24  # one row of the table
 DRAWN_RESOLUTION = 0.001  # a tenth of a percentage point: under a pixel on any screen
 MAX_CENSOR_MARKS = 100  # censoring times on a curve beyond which no ticks are drawn
 DOTTED, CUT = "dotted", "cut"  # how a curve goes on where its SE exceeds 10%
+COMPACT_ROWS = "At risk (events, censored before)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,17 +78,20 @@ def patency_figure(
     k: int | None = None,
     title: str | None = None,
     unreliable: str = DOTTED,
+    compact: bool = False,
 ) -> go.Figure:
-    """The view's curves with their KMunicate table, titled and subtitled with its test."""
+    """The view's curves with their KMunicate table, titled and subtitled with its test.
+
+    ``compact`` gives the table one row per curve, for a projector's screen.
+    """
     if view.by is None:
         heading = title or "Primary, assisted primary and secondary patency"
         subtitle = None
     else:
         heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
         subtitle = comparison_note(view)
-    return km_figure(
-        curve_specs(view, k), RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable
-    )
+    specs = curve_specs(view, k)
+    return km_figure(specs, RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable, compact)
 
 
 def comparison_note(view: PatencyView) -> str:
@@ -132,7 +136,7 @@ def unreliable_from(curve: Curve) -> float | None:
     return float(curve.time[flagged[0]]) if flagged.size else None
 
 
-def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The reliable stretch, and the stretch from the first time whose SE exceeds 10%.
 
     Steps are drawn "hv" (flat, then down), so the dotted stretch starts at that time at
@@ -145,6 +149,11 @@ def _split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     joint = curve.iloc[[first]].assign(estimate=curve["estimate"].iloc[first - 1])
     solid = pd.concat([curve.iloc[:first], joint], ignore_index=True)
     return solid, pd.concat([joint, curve.iloc[first:]], ignore_index=True)
+
+
+def steps(curve: Curve) -> pd.DataFrame:
+    """The steps a chart draws: from 100% at month 0, thinned to what a chart can show."""
+    return _thin(_from_one(_frame(curve)))
 
 
 def _thin(curve: pd.DataFrame) -> pd.DataFrame:
@@ -177,9 +186,8 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str
     no solid stretch. With ``unreliable`` "cut", the curve and its band stop where the SE
     first exceeds 10%.
     """
-    steps = _frame(spec.curve)
-    curve = _thin(_from_one(steps))
-    reliable, beyond = _split_unreliable(curve)
+    curve = steps(spec.curve)
+    reliable, beyond = split_unreliable(curve)
     if unreliable == CUT:
         curve, beyond = reliable, beyond.iloc[0:0]
     hover = "%{x:.1f} months: %{y:.1%}<extra>" + spec.label + "</extra>"
@@ -209,7 +217,8 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str
              "name": spec.label if not solid else f"{spec.label}: {UNRELIABLE}",
              "showlegend": not solid, "hovertemplate": hover}
         )  # fmt: skip
-    censored = steps[steps["censored"] > 0]
+    every = _frame(spec.curve)  # censoring times, also those the thinning merged
+    censored = every[every["censored"] > 0]
     if unreliable == CUT:
         censored = censored[censored["months"] <= curve["months"].max()]
     if len(censored) <= MAX_CENSOR_MARKS:  # beyond, ticks would draw a band
@@ -235,31 +244,47 @@ def _unreliable_key(specs: Sequence[CurveSpec], unreliable: str) -> list[dict]:
     ]  # fmt: skip
 
 
-def _risk_table(specs: Sequence[CurveSpec], k: int | None) -> tuple[list[dict], dict]:
+def _risk_table(
+    specs: Sequence[CurveSpec], k: int | None, compact: bool = False
+) -> tuple[list[dict], dict]:
     """The KMunicate table as text traces on the lower axes, and that axis's layout.
 
     Each curve is a block: a header row with a swatch of its colour and its name, then
-    At risk, Events and Censored. Rows are numbered from the top (y = 0, -1, ...).
+    At risk, Events and Censored. Compact (a projector's screen), each curve is one row,
+    its swatch and name, and each cell "at risk (events, censored)". Rows are numbered
+    from the top (y = 0, -1, ...).
     """
     traces, tickvals, ticktext = [], [], []
+    per_curve = 1 if compact else 4
     for i, spec in enumerate(specs):
-        top = -4 * i
+        top = -per_curve * i
         tickvals.append(top)
         ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
-        for j, (column, name) in enumerate(RISK_ROWS, start=1):
+        cells = (
+            [(top, [f"{fmt.count(int(a), k)} ({fmt.count(int(e), k)}, {fmt.count(int(c), k)})"
+                    for a, e, c in zip(spec.risk.at_risk, spec.risk.events,
+                                       spec.risk.censored, strict=True)])]
+            if compact
+            else []
+        )  # fmt: skip
+        for j, (column, name) in enumerate(() if compact else RISK_ROWS, start=1):
             tickvals.append(top - j)
             ticktext.append(name)
-            traces.append(
-                {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
-                 "x": spec.risk.month, "y": [top - j] * len(spec.risk.month),
-                 "text": [fmt.count(int(n), k) for n in getattr(spec.risk, column)],
-                 "textfont": {"color": TEXT_COLOUR, "size": 14}, "showlegend": False,
-                 "hoverinfo": "skip", "cliponaxis": False}
-            )  # fmt: skip
+            cells.append((top - j, [fmt.count(int(n), k) for n in getattr(spec.risk, column)]))
+        traces += [
+            {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
+             "x": spec.risk.month, "y": [y] * len(spec.risk.month), "text": text,
+             "textfont": {"color": TEXT_COLOUR, "size": 14}, "showlegend": False,
+             "hoverinfo": "skip", "cliponaxis": False}
+            for y, text in cells
+        ]  # fmt: skip
+    if compact:  # what the cells hold, as the table's first line
+        tickvals.insert(0, 1)
+        ticktext.insert(0, f"<i>{COMPACT_ROWS}</i>")
     axis = {
         "tickmode": "array", "tickvals": tickvals, "ticktext": ticktext,
-        "range": [-4 * len(specs) + 0.5, 0.5], "showline": False, "ticks": "",
-        "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR},
+        "range": [-per_curve * len(specs) + 0.5, 1.5 if compact else 0.5], "showline": False,
+        "ticks": "", "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR},
     }  # fmt: skip
     return traces, axis
 
@@ -272,28 +297,33 @@ def km_figure(
     subtitle: str | None = None,
     k: int | None = None,
     unreliable: str = DOTTED,
+    compact: bool = False,
 ) -> go.Figure:
     """Curves above, the KMunicate table below, one shared month axis.
 
     With privacy k, counts below k in the table and the hover text read "<k". The legend
     stands in rows between the title and the plot, clear of both, however many curves.
     """
-    rows = 4 * len(specs)
+    rows = (1 if compact else 4) * len(specs) + compact
     curves_px = 360
     table_px = ROW_PX * rows
     height = curves_px + table_px + 140 + LEGEND_ROW_PX * (len(specs) // 3)
-    table_share = table_px / (curves_px + table_px)
-    risk, table_axis = _risk_table(specs, k)
+    # a share, not pixels, so a chart that fills a window (presenting) keeps its rows apart
+    table_share = min(0.6, max(table_px / (curves_px + table_px), 0.09 * rows))
+    risk, table_axis = _risk_table(specs, k, compact)
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable)]
     last = max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
     layout = {
-        "xaxis": {"domain": [0, 1], "anchor": "y", "range": [-1, last + 1],
-                  "tickvals": list(months), "title": {"text": "Months since the procedure"}},
+        # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels
+        "xaxis": {"domain": [0, 1], "anchor": "y", "range": [-0.06 * last - 1, last + 1],
+                  "tickvals": list(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
                   "title": {"text": "Patients free of the endpoint"}},
+        # the month axis's title under the table, clear of both
         "xaxis2": {"domain": [0, 1], "anchor": "y2", "matches": "x", "showline": False,
-                   "ticks": "", "showticklabels": False},
+                   "ticks": "", "showticklabels": False,
+                   "title": {"text": "Months since the procedure", "standoff": 4}},
         "yaxis2": {"domain": [0, table_share - TABLE_GAP / 2], "anchor": "x2", **table_axis},
     }  # fmt: skip
     key = _unreliable_key(specs, unreliable)

@@ -12,6 +12,8 @@ from analytics.present.privacy import is_small, masked
 from analytics.rules import EARLY_EVENT_MONTHS
 from analytics.stats.safety import Safety
 
+LABEL_GAP = "\u2002"  # an en space between the whisker's end cap and the count
+
 
 def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
     """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
@@ -43,7 +45,8 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
     )  # fmt: skip
     fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
         go.Scatter(
-            x=table["ci_upper"].fillna(0), y=names, mode="text", text=labels,
+            x=table["ci_upper"].fillna(0), y=names, mode="text",
+            text=[f"{LABEL_GAP}{label}" for label in labels],
             textposition="middle right",
             showlegend=False, hoverinfo="skip", cliponaxis=False,
         )

@@ -32,13 +32,14 @@ LOG_TICKS = (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000)
 PLOT_DOMAIN, TABLE_DOMAIN = (0.0, 0.5), (0.53, 1.0)
 # The right-hand table's columns on its own axis (0-1): (x, alignment, header).
 COLUMNS = (
-    (0.24, "middle left", "Patients<br>/ events"),
+    (0.24, "middle left", "n / events"),
     (0.46, "middle left", "Estimate"),
     (0.55, "middle right", "HR (95% CI)"),
 )
 SLIDE_ROWS = 16  # lines of a forest plot that fit a 16:9 slide
+SCREEN_ROWS = 10  # and a 1280x720 screen, with the presenting view's controls
 HR_AXIS = "Hazard ratio vs reference (log scale)"
-HEADER_ROW = -1.5  # the table's headers (two lines) stand above the first line
+HEADER_ROW = -1.2  # the table's headers stand above the first line
 
 
 def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def _cells(row: pd.Series, k: int | None) -> tuple[str, str, str]:
 
 def _headers(month: float) -> list[tuple[float, str, str]]:
     """The table's column headers, the estimate's naming its month."""
-    estimate = f"At {fmt.months(month)}<br>months"
+    estimate = f"At {fmt.months(month)} mo"
     return [(x, position, estimate if header == "Estimate" else header)
             for x, position, header in COLUMNS]  # fmt: skip
 
@@ -148,7 +149,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                "tickmode": "array", "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
         xaxis2={"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
         yaxis={"tickvals": lines["row"], "ticktext": lines["label"],
-               "range": [len(lines) - 0.5, HEADER_ROW - 1],
+               "range": [len(lines) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
         annotations=[
             # either side of HR = 1 (x is log10 on a log axis), under the axis title
@@ -168,17 +169,33 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
 
 
 def forest_pages(view: SubgroupsView, rows: int = SLIDE_ROWS) -> list[SubgroupsView]:
-    """The view split into parts of at most ``rows`` lines, each factor kept whole."""
+    """The view split into as few parts of at most ``rows`` lines as it needs, each factor
+    kept whole and the parts as even as the factors allow (no slide of one factor after
+    three full ones)."""
+    sizes = [
+        (factor, len(levels) + 1) for factor, levels in view.table.groupby("factor", sort=False)
+    ]
+    fewest = len(_fill(sizes, rows))
+    total = sum(size for _, size in sizes)
+    even = next(
+        part
+        for limit in range(min(rows, -(-total // max(fewest, 1))), rows + 1)
+        if len(part := _fill(sizes, limit)) == fewest
+    )
+    return [
+        SubgroupsView(view.endpoint, view.month, view.table[view.table["factor"].isin(factors)])
+        for factors in even
+    ]
+
+
+def _fill(sizes: list[tuple[str, int]], rows: int) -> list[list[str]]:
+    """Factors in order onto pages of at most ``rows`` lines (a larger factor alone)."""
     pages: list[list[str]] = [[]]
     used = 0
-    for factor, levels in view.table.groupby("factor", sort=False):
-        need = len(levels) + 1
+    for factor, need in sizes:
         if used and used + need > rows:
             pages.append([])
             used = 0
         pages[-1].append(factor)
         used += need
-    return [
-        SubgroupsView(view.endpoint, view.month, view.table[view.table["factor"].isin(factors)])
-        for factors in pages
-    ]
+    return pages

@@ -135,17 +135,22 @@ PRESENTATION_HEIGHT = 720  # on screen; exports are drawn at the 16:9 slide size
 
 
 def presentation_style(
-    fig: go.Figure, caption: str, height: int = PRESENTATION_HEIGHT
+    fig: go.Figure,
+    caption: str,
+    height: int = PRESENTATION_HEIGHT,
+    scale: float = PRESENTATION_SCALE,
+    in_title: bool = True,
 ) -> go.Figure:
     """A copy for a projector or a slide: larger type and lines, the view stated under the title.
 
     The caption (cohort and filter) travels with the chart, so a slide is never
-    out of context.
+    out of context. With ``in_title`` False the slide carries the title, so the picture
+    drops its own and opens with its subtitle and the caption.
     """
     styled = go.Figure(fig)
     base = styled.layout.font.size or BASE_FONT_SIZE
-    size = round(base * PRESENTATION_SCALE)
-    tall_enough = max(height, round((styled.layout.height or 0) * PRESENTATION_SCALE))
+    size = round(base * scale)
+    tall_enough = max(height, round((styled.layout.height or 0) * scale))
     styled.update_layout(
         font_size=size, height=tall_enough, legend_font_size=size, title_font_size=round(size * 1.2)
     )
@@ -154,21 +159,36 @@ def presentation_style(
     for trace in styled.data:
         line = getattr(trace, "line", None)
         if line is not None and line.width:
-            line.width = line.width * PRESENTATION_SCALE
+            line.width = line.width * scale
         textfont = getattr(trace, "textfont", None)
         if textfont is not None and textfont.size:
-            textfont.size = round(textfont.size * PRESENTATION_SCALE)
+            textfont.size = round(textfont.size * scale)
     for annotation in styled.layout.annotations:
         if annotation.font.size:
-            annotation.font.size = round(annotation.font.size * PRESENTATION_SCALE)
+            annotation.font.size = round(annotation.font.size * scale)
+        if annotation.yshift:  # text placed under an axis moves with the axis's larger type
+            annotation.yshift = annotation.yshift * scale
+    if styled.layout.margin.b:
+        styled.update_layout(margin_b=round(styled.layout.margin.b * scale))
     title = styled.layout.title
     subtitle = title.subtitle.text if title and title.subtitle and title.subtitle.text else ""
     lines = "<br>".join(part for part in (subtitle, caption) if part)
-    top = round((styled.layout.margin.t or 60) * PRESENTATION_SCALE) + SUBTITLE_PX * 2
-    if title and title.text:
+    top = round((styled.layout.margin.t or 60) * scale) + (SUBTITLE_PX * 2 if caption else 0)
+    if not in_title:  # the slide carries the title: its room goes to the chart
+        room = max((styled.layout.margin.t or 60) - TITLE_PX, SUBTITLE_PX) + SUBTITLE_PX / 2
+        top = round(room * scale)
+        styled.update_layout(
+            title={"text": lines, "subtitle_text": "", "x": 0, "xanchor": "left", "y": 1,
+                   "yref": "container", "yanchor": "top", "pad_t": 4,
+                   "font": {"size": round(base * scale)}},
+            margin_t=top,
+        )  # fmt: skip
+    elif title and title.text:
         styled.update_layout(
             title_subtitle_text=lines, title_subtitle_font_size=round(base * 1.3), margin_t=top
         )
+    elif not caption:
+        styled.update_layout(margin_t=top)
     else:
         styled.update_layout(
             title={"text": caption, "x": 0, "xanchor": "left", "font": {"size": round(base * 1.3)}},

@@ -1,0 +1,161 @@
+"""The presenting view: one view per 16:9 screen, stepped through with the arrow keys.
+
+With ``?present=yes`` any page shows this instead of itself; ``screen`` in the link says
+which screen (``?present=yes&screen=3``), so a shared link opens on the slide being
+discussed. Each screen holds one view that fits the window without scrolling at
+1280x720 and 1920x1080: the chart takes the height the window leaves (CSS below), its
+context caption stands under it in wrapped text, and Previous / Next (the Left and
+Right keys) change the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics.glossary import DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
+from analytics.present import format as fmt
+from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
+from analytics.present.figures.patency import patency_figure
+from analytics.present.figures.safety import safety_bars
+from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
+from analytics.present.figures.theme import presentation_style
+from analytics.present.privacy import is_small, masked
+from analytics.rules import SE_UNRELIABLE
+from ui import data, state
+from ui.text import plain
+
+KEY = "screen"
+PRESENTING_SCALE = 1.3  # type on a screen: large, with room for a KMunicate table at 720p
+# The chart takes the window's height less the title, the caption and the controls.
+CSS = """
+<style>
+  .stMainBlockContainer { max-width: 100%; padding: 1.2rem 2.5rem 0 2.5rem; }
+  header[data-testid="stHeader"] { height: 2rem; }
+  [data-testid="stPlotlyChart"] { height: calc(100vh - 13rem) !important; }
+  .stMainBlockContainer h2 { padding: 0 0 0.2rem 0; font-size: 2rem; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
+    font-size: 3.2rem !important; line-height: 1.15 !important; }
+  [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+    font-size: 1.3rem !important; }
+  [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.1rem !important; }
+  [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {
+    font-size: 1.05rem !important; }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One screen: its title, and what draws it."""
+
+    title: str
+    draw: Callable[[], None]
+
+
+def screens(context) -> list[Screen]:
+    """The screens of the current view, in order (subgroups over as many as they need)."""
+    key, cohort_filter, k = context.key, context.cohort_filter, context.privacy_k
+    overview = data.overview(key, cohort_filter)
+    change = overview.clinical
+    by, endpoint = state.value("by"), state.value("endpoint")
+    patency = data.patency(key, cohort_filter, by, endpoint)
+    subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
+    pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
+    caption = context.chart.caption
+
+    def chart(*figures: go.Figure) -> Callable[[], None]:
+        def draw() -> None:
+            for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+                styled = presentation_style(figure, "", scale=PRESENTING_SCALE)
+                styled.update_layout(height=None, autosize=True)
+                column.plotly_chart(styled, height="stretch", theme=None,
+                                    config={"displaylogo": False})  # fmt: skip
+            st.caption(plain(caption))
+
+        return draw
+
+    parts = [
+        Screen("Headline figures", lambda: _tiles(context, overview)),
+        Screen("Patency", chart(patency_figure(patency, state.value("ci"), k, compact=True))),
+        Screen("CEAP clinical class", chart(ceap_sankey(change.ceap_shift, k))),
+        Screen(
+            "Villalta score and post-thrombotic syndrome",
+            chart(
+                villalta_pairs(change.villalta_pairs, change.villalta, k),
+                pts_severity_bars(change.pts_severity, change.pts, k),
+            ),
+        ),
+        Screen("Safety", chart(safety_bars(overview.safety, k))),
+    ]
+    parts += [
+        Screen(f"Subgroups ({i} of {len(pages)})" if len(pages) > 1 else "Subgroups",
+               chart(forest_plot(page, k)))
+        for i, page in enumerate(pages, start=1)
+    ]  # fmt: skip
+    return parts
+
+
+def _tiles(context, overview) -> None:
+    """The headline figures, large: patients, technical success, patency, PTS, safety."""
+    k, population = context.privacy_k, overview.population
+    primary = overview.patency.survival["primary"].overall
+    first = st.columns(4)
+    first[0].metric("Patients analysed", fmt.count(context.n, k),
+                    help=DEFINITIONS["Technical success"])  # fmt: skip
+    first[1].metric(
+        f"Technical success, of {fmt.count(population.enrolled, k)} enrolled",
+        fmt.count_percent(population.successes, population.enrolled, k),
+    )
+    e = primary.estimates
+    for column, month in zip(first[2:], (12, 36), strict=True):
+        at = list(e.month).index(month)
+        hidden = is_small(primary.patients, k)
+        unreliable = f" · {UNRELIABLE}" if e.se[at] > SE_UNRELIABLE else ""
+        column.metric(
+            f"Primary patency, {month} months",
+            masked(k) if hidden else fmt.percent(e.estimate[at]),
+            delta=None if hidden else f"95% CI {fmt.ci(e.ci_lower[at], e.ci_upper[at])}"
+            f"{unreliable}", delta_color="off", delta_arrow="off",
+        )  # fmt: skip
+    change, safety = overview.clinical, overview.safety.table.set_index("event")
+    second = st.columns(4)
+    second[0].metric(
+        "PTS before → after",
+        f"{fmt.count(change.pts.before, k)} → {fmt.count(change.pts.after, k)}",
+    )
+    for column, event in zip(second[1:], ("recurrent_dvt", "pulmonary_embolism", "death"),
+                             strict=True):  # fmt: skip
+        count = int(safety.loc[event, "patients"])
+        column.metric(SAFETY_EVENTS[event], fmt.count_percent(count, context.n, k))
+    st.caption(plain(context.chart.caption))
+
+
+def show(context) -> None:
+    """Draw the presenting view's current screen and its controls."""
+    st.markdown(CSS, unsafe_allow_html=True)
+    parts = screens(context)
+    current = min(max(int(state.value(KEY)), 1), len(parts))
+    st.markdown(f"## {parts[current - 1].title}")
+    parts[current - 1].draw()
+    back, where, forward, leave = st.columns([2, 6, 2, 2], vertical_alignment="center")
+    back.button(
+        "Previous", shortcut="Left", key="previous",
+        disabled=current == 1, on_click=_go, args=(current - 1,), width="stretch",
+    )  # fmt: skip
+    where.markdown(f"Screen {current} of {len(parts)} · Left and Right keys step through")
+    forward.button("Next", shortcut="Right", key="next",
+                   disabled=current == len(parts), on_click=_go, args=(current + 1,),
+                   width="stretch")  # fmt: skip
+    leave.button("End presenting", key="end-presenting", on_click=_end, width="stretch")
+
+
+def _go(screen: int) -> None:
+    st.session_state[KEY] = screen
+
+
+def _end() -> None:
+    st.session_state["present"] = False
