@@ -229,8 +229,9 @@ def _privacy_k(param: Param, where: Any) -> Any:
 def _present(param: Param, where: Any) -> Any:
     return where.toggle(
         "Presentation mode", key=param.key,
-        help="For a projector: larger type and lines, each chart states the cohort and filter, "
-        "the sidebar folds away. Also in a link as ?present=yes.", **CHANGED,
+        help="For a projector: one view per 16:9 screen in large type, each stating the "
+        "cohort, filter and n; Previous and Next (or the Left and Right keys) step through. "
+        "Also in a link as ?present=yes&screen=N.", **CHANGED,
     )  # fmt: skip
 
 
