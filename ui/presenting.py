@@ -16,16 +16,14 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
-from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
 from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
-from analytics.present.privacy import is_small, masked
-from analytics.rules import SE_UNRELIABLE
+from analytics.present.tiles import headline_tiles
 from ui import data, state
+from ui.show import show_tiles
 from ui.text import plain
 
 KEY = "screen"
@@ -100,37 +98,8 @@ def screens(context) -> list[Screen]:
 
 
 def _tiles(context, overview) -> None:
-    """The headline figures, large: patients, technical success, patency, PTS, safety."""
-    k, population = context.privacy_k, overview.population
-    primary = overview.patency.survival["primary"].overall
-    first = st.columns(4)
-    first[0].metric("Patients analysed", fmt.count(context.n, k),
-                    help=DEFINITIONS["Technical success"])  # fmt: skip
-    first[1].metric(
-        f"Technical success, of {fmt.count(population.enrolled, k)} enrolled",
-        fmt.count_percent(population.successes, population.enrolled, k),
-    )
-    e = primary.estimates
-    for column, month in zip(first[2:], (12, 36), strict=True):
-        at = list(e.month).index(month)
-        hidden = is_small(primary.patients, k)
-        unreliable = f" · {UNRELIABLE}" if e.se[at] > SE_UNRELIABLE else ""
-        column.metric(
-            f"Primary patency, {month} months",
-            masked(k) if hidden else fmt.percent(e.estimate[at]),
-            delta=None if hidden else f"95% CI {fmt.ci(e.ci_lower[at], e.ci_upper[at])}"
-            f"{unreliable}", delta_color="off", delta_arrow="off",
-        )  # fmt: skip
-    change, safety = overview.clinical, overview.safety.table.set_index("event")
-    second = st.columns(4)
-    second[0].metric(
-        "PTS before → after",
-        f"{fmt.count(change.pts.before, k)} → {fmt.count(change.pts.after, k)}",
-    )
-    for column, event in zip(second[1:], ("recurrent_dvt", "pulmonary_embolism", "death"),
-                             strict=True):  # fmt: skip
-        count = int(safety.loc[event, "patients"])
-        column.metric(SAFETY_EVENTS[event], fmt.count_percent(count, context.n, k))
+    """The headline figures, large: the Overview page's tiles."""
+    show_tiles(headline_tiles(overview, context.n, context.privacy_k))
     st.caption(plain(context.chart.caption))
 
 

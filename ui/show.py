@@ -5,6 +5,7 @@ size as PNG, SVG or PDF rendered on the server."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -15,6 +16,7 @@ import streamlit as st
 from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
 from analytics.present.tables import DECIMALS
+from analytics.present.tiles import Tile
 
 
 def slug(name: str) -> str:
@@ -72,3 +74,11 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
         key=f"csv-{slug(name)}",
         on_click="ignore",
     )
+
+
+def show_tiles(rows: Sequence[Sequence[Tile]]) -> None:
+    """Headline figures as rows of metrics, the note (the CI) in a grey chip under each."""
+    for tiles in rows:
+        for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
+            column.metric(tile.label, tile.value, delta=tile.note, delta_color="off",
+                          delta_arrow="off", help=tile.definition)  # fmt: skip
