@@ -7,7 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline
+from analytics.filters import CohortFilter
+from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline, safety_bars
+from analytics.stats.safety import event_timeline as timeline_of
+from analytics.stats.safety import safety
 
 
 def _diameters(fig) -> list[float]:
@@ -52,3 +55,14 @@ def test_a_registrys_events_are_counted_per_month_after_the_first_30_days():
     assert len(bubbles.x) < 70  # from 602 times: the two early ones and ~61 months
     assert {0.2, 0.5} <= set(bubbles.x)
     assert sum(int(n.replace(",", "")) for n in bubbles.customdata) == 3 * len(months)
+
+
+def test_counts_stand_clear_of_the_whisker_and_the_30_day_note_above_the_bubbles(demo):
+    bars = safety_bars(safety(demo, CohortFilter()))
+    whisker, labels = bars.data
+    ends = whisker.x + whisker.error_x.array
+    gap = 0.01 * bars.layout.xaxis.range[1]
+    assert all(x > end + gap for x, end in zip(labels.x, pd.Series(ends).fillna(0), strict=True))
+    assert not any(text.startswith((" ", "\u2002")) for text in labels.text)
+    (note,) = event_timeline(timeline_of(demo, CohortFilter())).layout.annotations
+    assert note.text == "first 30 days" and note.yanchor == "bottom" and note.y == 1

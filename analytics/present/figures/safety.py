@@ -12,7 +12,7 @@ from analytics.present.privacy import is_small, masked
 from analytics.rules import EARLY_EVENT_MONTHS
 from analytics.stats.safety import Safety
 
-LABEL_GAP = "\u2002"  # an en space between the whisker's end cap and the count
+LABEL_GAP = 0.015  # of the axis range, between the whisker's end cap and the count
 
 
 def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
@@ -43,17 +43,17 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
             hovertemplate="%{customdata}<extra>95% CI shown as whiskers</extra>",
         )
     )  # fmt: skip
+    top = max(40.0, float(table["ci_upper"].fillna(0).max()) + 12)
     fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
         go.Scatter(
-            x=table["ci_upper"].fillna(0), y=names, mode="text",
-            text=[f"{LABEL_GAP}{label}" for label in labels],
+            x=table["ci_upper"].fillna(0) + LABEL_GAP * top, y=names, mode="text", text=labels,
             textposition="middle right",
             showlegend=False, hoverinfo="skip", cliponaxis=False,
         )
     )  # fmt: skip
     fig.update_xaxes(
         title="Patients with the event (%), exact 95% CI",
-        range=[0, max(40.0, float(table["ci_upper"].fillna(0).max()) + 12)],
+        range=[0, top],
     )
     fig.update_yaxes(autorange="reversed")
     return apply_theme(fig, title="Safety events", height=380)
@@ -73,6 +73,7 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     fig.add_vrect(
         x0=0, x1=EARLY_EVENT_MONTHS, fillcolor="#EEEEEE", line_width=0, layer="below",
         annotation_text="first 30 days", annotation_position="top left",
+        annotation_yanchor="bottom",  # above the plot area, clear of a bubble in the top row
     )  # fmt: skip
     for event, label in SAFETY_EVENTS.items():
         rows = timeline[timeline["event"] == event]
