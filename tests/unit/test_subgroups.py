@@ -9,6 +9,7 @@ from lifelines.statistics import logrank_test
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.groups import grouping
 from analytics.present.figures.subgroups import forest_pages, forest_plot, layout_rows
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
 from analytics.views import SubgroupsView
@@ -146,19 +147,30 @@ def test_one_scan_counts_every_factor_as_patient_rows_do(registry_path):
     assert counts["lesion_side"].levels == ("left",)  # one level: no comparison drawn
 
 
-def test_grouping_sets_and_the_cross_classification_count_the_same(registry_path, monkeypatch):
-    """Small cohorts are cross-classified, large ones take a grouping set per factor."""
+@pytest.mark.parametrize("crossed_up_to", [5_000, 0])
+def test_the_one_scan_counts_what_a_group_by_per_factor_counts(
+    registry_path, monkeypatch, crossed_up_to
+):
+    """Every factor's (level, months) events and censorings, against a plain GROUP BY, by
+    the small cohort's cross-classification and by the large one's count per level."""
     from analytics.stats import subgroups
 
+    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_PATIENTS", crossed_up_to)
     with open_cohort(registry_path) as con:
-        crossed = factor_counts(con, CohortFilter(), "primary")
-        monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_PATIENTS", 0)
-        grouped = factor_counts(con, CohortFilter(), "primary")
-    for factor in FACTORS:
-        a, b = crossed[factor], grouped[factor]
-        assert a.levels == b.levels, factor
-        for level in a.levels:
-            one, other = a.of(level), b.of(level)
-            assert one.time.tolist() == other.time.tolist()
-            assert one.events.tolist() == other.events.tolist()
-            assert one.censored.tolist() == other.censored.tolist()
+        counts = factor_counts(con, CohortFilter(), "primary")
+        for factor in FACTORS:
+            plain = con.execute(
+                f"""SELECT ({grouping(factor).sql})::INT AS code, tte_primary_months AS months,
+                       sum(tte_primary_event::INT) AS events,
+                       sum((NOT tte_primary_event)::INT) AS censored
+                FROM patient_summary WHERE technical_success AND code IS NOT NULL
+                GROUP BY ALL ORDER BY code, months"""
+            ).df()
+            got = counts[factor]
+            levels = [grouping(factor).values[code] for code in plain["code"]]
+            assert set(got.levels) == set(levels), factor
+            for level in got.levels:
+                mine, theirs = got.of(level), plain[[v == level for v in levels]]
+                assert mine.time.tolist() == theirs["months"].tolist(), factor
+                assert mine.events.tolist() == theirs["events"].tolist(), factor
+                assert mine.censored.tolist() == theirs["censored"].tolist(), factor
