@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 import duckdb
 import numpy as np
 
-from analytics.filters import SEGMENT_MASK_SQL, SEGMENT_PATTERN_OF_MASK, CohortFilter, cohort_sql
+from analytics.filters import (
+    SEGMENT_MASK_SQL,
+    SEGMENT_PATTERN_OF_MASK,
+    CohortFilter,
+    cohort_sql,
+    count_where,
+)
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.rules import ULCER_HEALING_MONTHS
 
@@ -64,17 +70,14 @@ class Population:
 
 
 def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Baseline:
-    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up.
-
-    count_if, not count(*) FILTER (WHERE ...): a quarter of the time in DuckDB 2.0.
-    """
+    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up."""
     cohort, params = cohort_sql(cohort_filter)
     counted = [*RISK_FACTORS, *SEGMENTS]
     row = con.execute(
         f"""
-        SELECT count(*), count_if(sex = 'F'), count_if(lesion_side = 'left'),
+        SELECT count(*), {count_where("sex = 'F'")}, {count_where("lesion_side = 'left'")},
                {", ".join(_spread(c) for c in ("age_years", "bmi", "follow_up_months"))},
-               {", ".join(f"count_if({c})" for c in counted)}
+               {", ".join(count_where(c) for c in counted)}
         FROM ({cohort})
         """,
         params,
@@ -128,9 +131,9 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     enrolled, successes, stented, healed = con.execute(
         f"""
-        SELECT count(*), count_if(technical_success),
-               count_if(technical_success AND coalesce(stents, 1) >= 1),
-               count_if({analysed} AND ulcer_healed_months <= ?)
+        SELECT count(*), {count_where("technical_success")},
+               {count_where("technical_success AND coalesce(stents, 1) >= 1")},
+               {count_where(f"{analysed} AND ulcer_healed_months <= ?")}
         FROM ({cohort})
         """,
         [ULCER_HEALING_MONTHS, *params],

@@ -14,7 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
-from analytics.filters import CohortFilter, cohort_sql
+from analytics.filters import CohortFilter, cohort_sql, count_where
 from analytics.glossary import SAFETY_EVENTS
 from analytics.rules import CONFIDENCE, MONTHS_PER_YEAR, PER_PATIENT_YEARS
 
@@ -92,7 +92,7 @@ def safety_table(
 
 def _event_sums(event: str) -> str:
     """Patients with the event, events, and events within 30 days, from the summary columns."""
-    return f"count_if(n_{event} > 0), sum(n_{event}), sum(n_{event}_early)"
+    return f"{count_where(f'n_{event} > 0')}, sum(n_{event}), sum(n_{event}_early)"
 
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:

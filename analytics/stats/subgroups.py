@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql
+from analytics.filters import CohortFilter, cohort_sql, count_where
 from analytics.glossary import GROUPINGS
 from analytics.groups import grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
@@ -92,13 +92,13 @@ def _per_level(
     endpoint: str,
     factors: tuple[str, ...],
 ) -> dict[str, Counts]:
-    """One row per (months, event) with a count_if per (factor, code): DuckDB builds one
+    """One row per (months, event) with a count per (factor, code): DuckDB builds one
     small hash table, not one per factor as grouping sets do."""
     months, event = endpoint_columns(endpoint)
     cohort, params = cohort_sql(cohort_filter)
     codes = {factor: range(len(_values(factor))) for factor in factors}
     counted = ", ".join(
-        f"count_if(({grouping(factor).sql})::INT = {code})"
+        count_where(f"({grouping(factor).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
     )
