@@ -12,7 +12,6 @@ import duckdb
 import numpy as np
 
 from analytics.filters import (
-    SEGMENT_MASK_SQL,
     SEGMENT_PATTERN_OF_MASK,
     CohortFilter,
     cohort_sql,
@@ -85,10 +84,11 @@ def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Bas
     n, female, left = (int(v) for v in row[:3])
     spreads = [Spread(*(_number(v) for v in row[3 + 4 * i : 7 + 4 * i])) for i in range(3)]
     counts = dict(zip(counted, (int(v) for v in row[15:]), strict=True))
-    masks = con.execute(
-        f"SELECT {SEGMENT_MASK_SQL} AS mask, count(*) FROM ({cohort}) GROUP BY 1 ORDER BY 1",
-        params,
+    combinations = con.execute(  # grouping the flags takes 2/3 of the time of their mask
+        f"SELECT {', '.join(SEGMENTS)}, count(*) FROM ({cohort}) GROUP BY ALL", params
     ).fetchall()
+    masks = sorted((sum(2**i for i, flag in enumerate(row[:-1]) if flag), row[-1])
+                   for row in combinations)  # fmt: skip
     patterns = {SEGMENT_PATTERN_OF_MASK[mask]: int(n) for mask, n in masks}
     return Baseline(
         patients=n, age=spreads[0], bmi=spreads[1], follow_up=spreads[2], female=female,
