@@ -38,9 +38,8 @@ from analytics.glossary import (
 )
 from analytics.present import format as fmt
 from analytics.present.figures.patency import CUT, DOTTED
-from analytics.present.privacy import MAX_K, MIN_K
+from analytics.present.privacy import MAX_K, MIN_K, checked_k, setting
 from analytics.rules import DEFAULT_MONTHS, SUBGROUP_MONTH
-from ui.privacy import setting
 
 ANY, YES, NO = "any", "yes", "no"
 RISK_CHOICES = (ANY, YES, NO)
@@ -118,9 +117,7 @@ def _k(text: str, known: Known) -> int:
         k = int(text)
     except ValueError:
         raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}") from None
-    if not MIN_K <= k <= MAX_K:
-        raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}")
-    return k
+    return checked_k(k, setting())
 
 
 def _screen(text: str, known: Known) -> int:
@@ -222,8 +219,10 @@ def _privacy(param: Param, where: Any) -> Any:
 
 
 def _privacy_k(param: Param, where: Any) -> Any:
-    locked = setting().enforced or not st.session_state.get("privacy")
-    return where.number_input("k", MIN_K, MAX_K, step=1, key=param.key, disabled=locked)
+    deployment = setting()
+    locked = deployment.enforced or not st.session_state.get("privacy")
+    low = deployment.k if deployment.enforced else MIN_K
+    return where.number_input("k", low, MAX_K, step=1, key=param.key, disabled=locked)
 
 
 def _present(param: Param, where: Any) -> Any:
@@ -360,12 +359,15 @@ def seed_from_url(known: Known) -> None:
 def keep() -> None:
     """Set every parameter again: Streamlit forgets the value of a widget a page did not draw.
 
-    An enforced privacy mode is switched back on, whatever the link or the state say.
+    An enforced privacy mode is switched back on, and k raised to the enforced floor,
+    whatever the link or the state say.
     """
     for param in PARAMS.values():
         st.session_state[param.key] = st.session_state.get(param.key, param.initial())
-    if setting().enforced:
+    deployment = setting()
+    if deployment.enforced:
         st.session_state["privacy"] = True
+        st.session_state["privacy_k"] = max(int(st.session_state["privacy_k"]), deployment.k)
 
 
 def value(key: str) -> Any:

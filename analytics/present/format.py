@@ -1,9 +1,9 @@
 """Numbers and labels become text here, and only here: tables, report, deck and figures.
 
 Every function takes values, never formatted text, and the privacy k where a count is
-involved: a count from 1 to k-1, and every value derived from it in the same cell
-(its percentage, an estimate over so few), shows as "<k" (analytics.present.privacy
-holds the rule). Missing values show as MISSING.
+involved: a count from 1 to k-1 shows as "<k", a value withheld so that it cannot be
+worked out (its complement, a derived percentage or estimate) as SUPPRESSED
+(analytics.present.privacy holds the rules). Missing values show as MISSING.
 
 Conventions: percentages with one decimal; standard errors in percentage points;
 hazard ratios with two decimals; p with three decimals or "< 0.001"; rates per 100
@@ -13,7 +13,7 @@ patient-years with one decimal; counts with thousands separators.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import (
@@ -26,7 +26,7 @@ from analytics.glossary import (
     SIDES,
     YES_NO,
 )
-from analytics.present.privacy import is_small, masked
+from analytics.present.privacy import SUPPRESSED, hidden_columns, hidden_split, is_small, masked
 from analytics.rules import SMALL_SAMPLE
 from analytics.stats.engine.cox import HazardRatio
 
@@ -37,11 +37,26 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def count(n: int | None, k: int | None = None) -> str:
-    """A count: "1,234", or "<k" when small in privacy mode."""
+def count(n: int | None, k: int | None = None, hidden: bool = False) -> str:
+    """A count: "1,234"; "<k" when small in privacy mode, SUPPRESSED when ``hidden``."""
     if _missing(n):
         return MISSING
-    return masked(k) if is_small(n, k) else f"{int(n):,}"
+    if is_small(n, k):
+        return masked(k)
+    return SUPPRESSED if hidden and k is not None else f"{int(n):,}"
+
+
+def count_columns(
+    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
+) -> list[list[str]]:
+    """Parallel count columns whose rows add up to a shown total (KMunicate's at risk,
+    events, censored), with each row's small counts and their complements hidden;
+    ``everything`` hides them all (a group of fewer than k)."""
+    hidden = hidden_columns(columns, k, everything) if k is not None else None
+    return [
+        [count(n, k, bool(hidden is not None and hidden[c, r])) for r, n in enumerate(column)]
+        for c, column in enumerate(columns)
+    ]
 
 
 def percent(proportion: float | None, digits: int = 1) -> str:
@@ -66,7 +81,7 @@ def number_cells(
     if k is None:
         return [math.nan if _missing(v) else round(float(v), digits) for v in values]
     hidden = list(hidden) if hidden is not None else [False] * len(values)
-    return [masked(k) if h else number(v, digits) for v, h in zip(values, hidden, strict=True)]
+    return [SUPPRESSED if h else number(v, digits) for v, h in zip(values, hidden, strict=True)]
 
 
 def percent_cells(
@@ -81,8 +96,11 @@ def percent_points(se: float | None) -> str:
     return percent_number(se)
 
 
-def ci(lower: float | None, upper: float | None) -> str:
-    """A 95% CI of proportions in percent, "60.2-95.2", or MISSING where none exists."""
+def ci(lower: float | None, upper: float | None, hidden: bool = False) -> str:
+    """A 95% CI of proportions in percent, "60.2-95.2", MISSING where none exists, or
+    SUPPRESSED when ``hidden`` (a CI over few gives the count away)."""
+    if hidden:
+        return SUPPRESSED
     if _missing(lower) or _missing(upper):
         return MISSING
     return f"{100 * lower:.1f}-{100 * upper:.1f}"
@@ -102,16 +120,22 @@ def patients(n: int, k: int | None = None) -> str:
 
 
 def count_percent(n: int, total: int, k: int | None = None) -> str:
-    """A count with its share of ``total``: "25 (73.5%)"; the whole cell "<k" when small."""
+    """A count with its share of ``total``: "25 (73.5%)"; the whole cell "<k" when small,
+    SUPPRESSED when the rest of the total is small (33 of 34 would show the 1)."""
     if is_small(n, k):
         return masked(k)
+    if hidden_split(n, total, k):
+        return SUPPRESSED
     return f"{n:,} ({percent(n / total)})" if total else f"{n:,}"
 
 
 def count_of(n: int, total: int, k: int | None = None) -> str:
-    """A count out of a total with its share: "34/37 (91.9%)"; "<k" when either is small."""
+    """A count out of a total with its share: "34/37 (91.9%)"; "<k" when either is small,
+    SUPPRESSED when the rest of the total is small."""
     if is_small(n, k) or is_small(total, k):
         return masked(k)
+    if hidden_split(n, total, k):
+        return SUPPRESSED
     return f"{n:,}/{total:,}" + (f" ({percent(n / total)})" if total else "")
 
 

@@ -1,22 +1,82 @@
 """Small-count suppression, so that a small subgroup cannot be singled out.
 
 In privacy mode a count of 1 to k-1 patients, limbs or events is shown as "<k"
-(k = 5 by default), and so is every value derived from it in the same place (its
-percentage, an interval or an estimate over so few), which would give the count away.
-Zero stays zero: it singles nobody out. The rule lives here once; the formatting
-module (analytics.present.format) applies it to values as they become text, so every
-table, CSV export, chart label, hover text, slide and the sidebar's n follow it.
+(k = 5 by default). Zero stays zero: it singles nobody out. So that a hidden count
+cannot be worked out by arithmetic, a second value is withheld (SUPPRESSED) beside it:
+
+- a count whose complement in its total is small (33 of 34: the other 1 would show);
+- in counts that add up to a shown total (a CEAP row, a KMunicate column: at risk +
+  events + censored = the curve's patients), the smallest other count when only one is
+  hidden;
+- every value derived from a hidden count or computed over fewer than k (a percentage,
+  an interval, a rate, a Kaplan-Meier estimate at that month, a mean and SD).
+
+The rules live here once; the formatting module (analytics.present.format) applies them
+to values as they become text, so every table, CSV export, chart label, hover text,
+slide and JSON key follows them.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 DEFAULT_K = 5
 MIN_K = 2
 MAX_K = 20
 # Columns whose values point at a person or a calendar date: never shown on a screen.
 IDENTIFYING_COLUMNS = ("patient_id", "procedure_date")
+MODE_ENV, K_ENV = "COHORT_PRIVACY", "COHORT_PRIVACY_K"
+MODES = ("off", "on", "enforced")
+
+
+class PrivacyError(ValueError):
+    """A k outside MIN_K..MAX_K, or below the k a deployment enforces."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The deployment's privacy mode (``COHORT_PRIVACY``: off, on, or enforced: on, and k
+    a floor no user can lower) and k (``COHORT_PRIVACY_K``)."""
+
+    mode: str
+    k: int
+
+    @property
+    def enforced(self) -> bool:
+        return self.mode == "enforced"
+
+
+def setting() -> Setting:
+    """The deployment's mode and k; an unusable value falls back to off and DEFAULT_K."""
+    mode = os.environ.get(MODE_ENV, "off").strip().lower()
+    try:
+        k = int(os.environ.get(K_ENV, DEFAULT_K))
+    except ValueError:
+        k = DEFAULT_K
+    return Setting(mode if mode in MODES else "off", min(max(k, MIN_K), MAX_K))
+
+
+def checked_k(k: int, deployment: Setting) -> int:
+    """``k`` when it is one a user may choose: MIN_K..MAX_K and, under enforcement, at
+    least the deployment's."""
+    if not MIN_K <= k <= MAX_K:
+        raise PrivacyError(f"expected a whole number from {MIN_K} to {MAX_K}")
+    if deployment.enforced and k < deployment.k:
+        raise PrivacyError(f"below the k = {deployment.k} this deployment enforces")
+    return k
+
+
+def requested_k(k: int | None, deployment: Setting) -> int | None:
+    """The k an export uses: the one asked for (checked), else the deployment's when its
+    privacy mode is on or enforced, else None (no suppression)."""
+    if k is not None:
+        return checked_k(k, deployment)
+    return deployment.k if deployment.mode != "off" else None
 
 
 def is_small(count: float | None, k: int | None) -> bool:
@@ -27,5 +87,45 @@ def is_small(count: float | None, k: int | None) -> bool:
 
 
 def masked(k: int | None) -> str:
-    """What a suppressed value shows instead."""
+    """What a small count shows instead."""
     return f"<{k}"
+
+
+SUPPRESSED = "hidden"  # withheld so that a small count cannot be worked out from it
+
+
+def hidden_split(part: float, whole: float, k: int | None) -> bool:
+    """True when ``part`` of ``whole`` is small or leaves a small remainder."""
+    return is_small(part, k) or is_small(whole - part, k)
+
+
+def hidden_cells(counts: Sequence[float], k: int | None) -> list[bool]:
+    """Which of counts that add up to a shown total to hide: the small ones and, while the
+    hidden ones could be worked out from the total (one alone, or all of them 1), the
+    smallest other non-zero one (complementary suppression)."""
+    hidden = [is_small(n, k) for n in counts]
+
+    def exposed() -> bool:
+        values = [n for n, h in zip(counts, hidden, strict=True) if h]
+        return len(values) == 1 or (len(values) > 1 and sum(values) == len(values))
+
+    while exposed():
+        others = [(n, i) for i, n in enumerate(counts) if not hidden[i] and n > 0]
+        if not others:
+            break
+        hidden[min(others)[1]] = True
+    return hidden
+
+
+def hidden_columns(
+    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
+) -> np.ndarray:
+    """Row by row, which cells of parallel count columns (each row adding up to a shown
+    total) to hide, as a (columns, rows) array; ``everything`` hides every cell (a group
+    of fewer than k)."""
+    rows = np.asarray(columns, dtype=float).T
+    if everything:
+        return np.ones(rows.T.shape, dtype=bool)
+    return np.array([hidden_cells(row.tolist(), k) for row in rows], dtype=bool).T.reshape(
+        rows.T.shape
+    )

@@ -33,7 +33,7 @@ from analytics.glossary import (
     VILLALTA,
 )
 from analytics.present import format as fmt
-from analytics.present.privacy import is_small, masked
+from analytics.present.privacy import hidden_cells, hidden_split, is_small
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
@@ -59,6 +59,24 @@ def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
     """A column of counts: numbers, or text with small ones masked in privacy mode."""
     values = [int(v) for v in values]
     return values if k is None else [fmt.count(v, k) for v in values]
+
+
+def split_counts(values: Iterable[int], total: int, k: int | None) -> list[int] | list[str]:
+    """Counts, each a part of ``total`` (patients with an event of all patients): numbers,
+    or in privacy mode text with a small count, or one leaving a small rest, hidden."""
+    values = [int(v) for v in values]
+    if k is None:
+        return values
+    return [fmt.count(v, k, hidden_split(v, total, k)) for v in values]
+
+
+def added_counts(
+    columns: Sequence[Iterable[int]], k: int | None, everything: bool = False
+) -> list[list[int]] | list[list[str]]:
+    """Count columns whose rows add up to a total shown beside them: numbers, or in privacy
+    mode text with each row's small counts and their complements hidden."""
+    values = [[int(v) for v in column] for column in columns]
+    return values if k is None else fmt.count_columns(values, k, everything)
 
 
 def table1(baseline: Baseline, k: int | None = None) -> pd.DataFrame:
@@ -255,24 +273,27 @@ def unreliable_note(view: PatencyView) -> str:
 def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     """Estimates at the view's months for every curve, for a table and its CSV export.
 
-    A curve of fewer than k patients shows no estimate in privacy mode: its steps are
-    single patients.
+    In privacy mode a curve of fewer than k patients shows no estimate (its steps are
+    single patients), and a month whose KMunicate counts hide one hides its estimate.
     """
     columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
     for label, curve in curves(view):
         e = curve.estimates
-        hidden = [is_small(curve.patients, k)] * len(e.month)
+        cells = (e.at_risk, e.events, e.censored)
+        few = is_small(curve.patients, k)
+        at_risk, events, censored = added_counts(cells, k, few)
+        hidden = [few or (k is not None and hidden_cells(list(row), k) != [False] * 3)
+                  for row in zip(*cells, strict=True)]  # fmt: skip
         columns["Curve"] += [label] * len(e.month)
         columns["Month"] += [fmt.months(m) for m in e.month]
         columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, k)
         columns["95% CI (%)"] += [
-            masked(k) if h else fmt.ci(lo, hi)
-            for lo, hi, h in zip(e.ci_lower, e.ci_upper, hidden, strict=True)
+            fmt.ci(lo, hi, h) for lo, hi, h in zip(e.ci_lower, e.ci_upper, hidden, strict=True)
         ]
         columns["SE (%)"] += fmt.percent_cells(e.se, hidden, k)
-        columns["At risk"] += counts(e.at_risk, k)
-        columns["Events"] += counts(e.events, k)
-        columns["Censored"] += counts(e.censored, k)
+        columns["At risk"] += at_risk
+        columns["Events"] += events
+        columns["Censored"] += censored
         columns[RELIABLE] += [
             fmt.MISSING if pd.isna(estimate) or h else ("no" if se > SE_UNRELIABLE else "yes")
             for estimate, se, h in zip(e.estimate, e.se, hidden, strict=True)
@@ -305,23 +326,22 @@ def ceap_shift_table(shift: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
 def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
     """The safety table with clinicians' column names and formatted figures."""
     table = safety.table
-    small = [is_small(n, k) for n in table["patients"]]
+    hidden = [hidden_split(n, safety.patients, k) for n in table["patients"]]  # and derived
     few_events = [is_small(n, k) for n in table["events"]]
+    within, later = added_counts([table["events_within_30_days"], table["events_later"]], k)
     return with_decimals(
         pd.DataFrame(
             {
                 "Event": [SAFETY_EVENTS[e] for e in table["event"]],
-                "Patients": counts(table["patients"], k),
-                "Percent": fmt.percent_cells(table["proportion"], small, k),
+                "Patients": split_counts(table["patients"], safety.patients, k),
+                "Percent": fmt.percent_cells(table["proportion"], hidden, k),
                 "95% CI (%)": [
-                    masked(k) if hidden else fmt.ci(lo, hi)
-                    for lo, hi, hidden in zip(
-                        table["ci_lower"], table["ci_upper"], small, strict=True
-                    )
+                    fmt.ci(lo, hi, h)
+                    for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
                 ],
                 "Events": counts(table["events"], k),
-                "Within 30 days": counts(table["events_within_30_days"], k),
-                "Later": counts(table["events_later"], k),
+                "Within 30 days": within,
+                "Later": later,
                 "Per 100 patient-years": fmt.number_cells(
                     table["per_100_patient_years"], 1, few_events, k
                 ),
@@ -332,17 +352,24 @@ def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
 
 
 def _estimate_columns(table: pd.DataFrame, k: int | None) -> dict[str, list]:
-    """Patients, events, and the estimate with its 95% CI, as every group table shows them."""
-    small = [is_small(n, k) for n in table["patients"]]
+    """Patients, events, and the estimate with its 95% CI, as every group table shows them.
+
+    In privacy mode a group's events are hidden when they or the rest of its patients are
+    few, and its estimate when the group or its events are.
+    """
+    patients, events = table["patients"].tolist(), table["events"].tolist()
+    hidden = [is_small(n, k) or is_small(e, k) for n, e in zip(patients, events, strict=True)]
     return {
-        "Patients": counts(table["patients"], k),
-        "Events": counts(table["events"], k),
-        "Estimate (%)": fmt.percent_cells(table["estimate"], small, k),
-        "95% CI (%)": [
-            masked(k) if hidden else fmt.ci(lo, hi)
-            for lo, hi, hidden in zip(table["ci_lower"], table["ci_upper"], small, strict=True)
+        "Patients": counts(patients, k),
+        "Events": events if k is None else [
+            fmt.count(e, k, hidden_split(e, n, k)) for n, e in zip(patients, events, strict=True)
         ],
-    }
+        "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, k),
+        "95% CI (%)": [
+            fmt.ci(lo, hi, h)
+            for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
+        ],
+    }  # fmt: skip
 
 
 def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
@@ -385,13 +412,13 @@ def centres_display(
                 **_estimate_columns(table, k),
                 "At risk": counts(table["at_risk"], k),
                 "95% limits (%)": [
-                    masked(k) if hidden else fmt.ci(lo, hi)
+                    fmt.ci(lo, hi, hidden)
                     for lo, hi, hidden in zip(
                         table["lower_95"], table["upper_95"], small, strict=True
                     )
                 ],
                 "99.8% limits (%)": [
-                    masked(k) if hidden else fmt.ci(lo, hi)
+                    fmt.ci(lo, hi, hidden)
                     for lo, hi, hidden in zip(
                         table["lower_998"], table["upper_998"], small, strict=True
                     )

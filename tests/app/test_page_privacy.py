@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import plotly_figures
+import pytest
+
+from tests.conftest import plotly_figures, unescaped
 
 
 def test_safety_hides_events_in_fewer_than_five_patients(page_test):
@@ -10,7 +12,9 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     assert not at.exception
     table = at.dataframe[0].value.set_index("Event")
     # published: minor bleeding 4, pulmonary embolism 3, recurrent DVT 7 of 34
-    assert table.loc["Pulmonary embolism"].drop("Within 30 days").tolist() == ["<5"] * 6
+    embolism = table.loc["Pulmonary embolism"]  # 3 patients, 3 events, all later
+    assert embolism[["Patients", "Events", "Later"]].tolist() == ["<5"] * 3
+    assert embolism[["Percent", "95% CI (%)", "Per 100 patient-years"]].tolist() == ["hidden"] * 3
     assert table.loc["Minor bleeding (ecchymosis or haematoma)", "Patients"] == "<5"
     assert table.loc["Recurrent DVT", "Patients"] == "7"
     assert table.loc["Death", "Patients"] == "0"
@@ -25,7 +29,7 @@ def test_a_small_subgroup_is_not_counted_anywhere_on_the_patency_page(page_test)
     assert any("n = <5 of 37" in m.value for m in at.sidebar.markdown)
     (fig,) = plotly_figures(at)
     risk = [t for t in fig["data"] if t.get("mode") == "text"]
-    assert risk and all(cell in ("0", "<5") for t in risk for cell in t["text"])
+    assert risk and all(cell in ("0", "<5", "hidden") for t in risk for cell in t["text"])
     table = at.dataframe[0].value
     assert set(table["At risk"]) == {"<5"}
 
@@ -61,3 +65,24 @@ def test_timeline_does_not_plot_event_types_with_few_events(page_test):
     hidden = {t["y"][0] for t in timeline["data"] if t.get("mode") == "text"}
     assert plotted == {"Recurrent DVT"}  # 7 events
     assert hidden == {"Minor bleeding (ecchymosis or haematoma)", "Pulmonary embolism"}
+
+
+def test_an_enforced_k_is_a_floor_a_link_cannot_lower(page_test, monkeypatch):
+    monkeypatch.setenv("COHORT_PRIVACY", "enforced")
+    monkeypatch.setenv("COHORT_PRIVACY_K", "10")
+    at = page_test("pages/3_Safety.py", privacy="no", privacy_k="2")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("Event")
+    assert table.loc["Recurrent DVT", "Patients"] == "<10"  # 7 patients
+    assert at.sidebar.number_input(key="privacy_k").value == 10
+    notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
+    assert "privacy_k='2': below the k = 10 this deployment enforces; ignored" in notices
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "1e9", "1000000000", "ten", "21"])
+def test_an_unusable_k_in_a_link_is_named_in_a_notice(page_test, text):
+    at = page_test("pages/3_Safety.py", privacy="yes", privacy_k=text)
+    assert not at.exception
+    notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
+    assert f"privacy_k={text!r}: expected a whole number from 2 to 20; ignored" in notices
+    assert at.dataframe[0].value.set_index("Event").loc["Pulmonary embolism", "Patients"] == "<5"

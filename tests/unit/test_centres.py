@@ -147,8 +147,8 @@ def test_a_centre_followed_too_short_is_listed_with_its_reason_not_plotted(three
 def test_limit_columns_are_hidden_with_a_small_centre_in_privacy_mode(three_centres):
     shown = centres_display(three_centres, three_centres.centres, 10).set_index("Centre")
     assert shown.loc["C", "Patients"] == "<10"
-    assert shown.loc["C", "95% limits (%)"] == "<10"
-    assert shown.loc["C", "z-score"] == "<10"
+    assert shown.loc["C", "95% limits (%)"] == "hidden"
+    assert shown.loc["C", "z-score"] == "hidden"
     assert shown.loc["A", "Patients"] == "20"
 
 

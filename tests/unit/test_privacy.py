@@ -41,15 +41,25 @@ def test_a_count_and_its_share_are_hidden_together(n, total, k, shown):
 
 def test_a_count_of_a_small_total_is_hidden():
     assert fmt.count_of(2, 3, 5) == "<5"
-    assert fmt.count_of(34, 37, 5) == "34/37 (91.9%)"
+    assert fmt.count_of(30, 37, 5) == "30/37 (81.1%)"
+
+
+@pytest.mark.parametrize(
+    ("n", "total", "shown"),
+    [(33, 34, "hidden"), (34, 37, "hidden"), (34, 34, "34 (100.0%)"), (29, 34, "29 (85.3%)")],
+)
+def test_a_count_that_leaves_a_small_rest_is_hidden(n, total, shown):
+    """97.1% = 33/34 would show the one patient without the event."""
+    assert fmt.count_percent(n, total, 5) == shown
 
 
 def test_safety_table_hides_small_counts_and_the_rates_that_reveal_them(demo):
     view = safety_view(demo, CohortFilter())
     shown = safety_display(view.safety, 5).set_index("Event")
     minor = shown.loc["Minor bleeding (ecchymosis or haematoma)"]  # 4 patients, 4 events
-    hidden = ["Patients", "Percent", "95% CI (%)", "Events", "Per 100 patient-years"]
-    assert minor[hidden].tolist() == ["<5"] * 5
+    assert minor[["Patients", "Events"]].tolist() == ["<5"] * 2
+    derived = ["Percent", "95% CI (%)", "Per 100 patient-years"]
+    assert minor[derived].tolist() == ["hidden"] * 3  # 11.8% of 34 would give the 4 away
     dvt = shown.loc["Recurrent DVT"]  # 7 patients
     assert dvt["Patients"] == "7" and dvt["Percent"] == "20.6"
     assert shown.loc["Death", "Patients"] == "0"
@@ -64,9 +74,15 @@ def test_estimates_hide_the_numbers_at_risk_below_k(demo):
     yes = shown[shown["Curve"] == "Thrombophilia: Yes"]
     assert set(yes["At risk"]) == {"<5"}  # 4, 3, 2, 1 at risk
     no = shown[shown["Curve"] == "Thrombophilia: No"]
-    assert no["At risk"].tolist() == ["14", "13", "11", "10"]
     plain = estimates_table(view)
     assert plain["At risk"].tolist()[:4] == [14, 13, 11, 10]
+    counted = ["At risk", "Events", "Censored"]
+    for cells, numbers in zip(no[counted].values, plain[:4][counted].values, strict=True):
+        hidden = [cell in ("<5", "hidden") for cell in cells]
+        assert all(cell == "<5" for cell, n in zip(cells, numbers, strict=True) if 0 < n < 5)
+        assert sum(hidden) != 1  # one hidden cell alone is the total minus the others
+        shown_cells = [int(cell) for cell in cells if cell not in ("<5", "hidden")]
+        assert shown_cells == [n for n, h in zip(numbers, hidden, strict=True) if not h]
     assert not any(isinstance(v, float) and math.isnan(v) for v in plain["Estimate (%)"])
 
 
@@ -74,7 +90,8 @@ def test_a_curve_of_fewer_than_k_patients_shows_no_estimate(demo):
     view = patency_view(demo, CohortFilter(lesion_side="left"), "immobilization")
     shown = estimates_table(view, 5)
     few = shown[shown["Curve"] == "Immobilization: Yes"]
-    assert set(few["Estimate (%)"]) == {"<5"} and set(few["95% CI (%)"]) == {"<5"}
+    assert set(few["Estimate (%)"]) == {"hidden"} and set(few["95% CI (%)"]) == {"hidden"}
+    assert set(few["At risk"]) <= {"<5", "hidden", "0"}
 
 
 def shown_counts(values) -> list[int]:
@@ -100,3 +117,20 @@ def test_paper_tables_show_no_count_from_1_to_k_minus_1(demo):
     assert not [n for n in shown_counts(cells) if 0 < n < 5]
     unmasked = [*table1(view.baseline)["Value"], *table2(view)["Value"]]
     assert [n for n in shown_counts(unmasked) if 0 < n < 5]  # the same tables show them
+
+
+def test_no_kmunicate_count_below_k_can_be_worked_out_from_the_chart(demo):
+    """At risk + events + censored is the curve's n: one hidden cell alone would be that
+    sum minus the others, so a second one is hidden beside it."""
+    from analytics.present.figures.patency import patency_figure
+
+    view = patency_view(demo, CohortFilter(), "thrombophilia")
+    figure = patency_figure(view, False, 5, "Demo")
+    table = [t for t in figure.data if t.mode == "text" and t.xaxis == "x2"]
+    rows = [list(t.text) for t in table]
+    assert len(rows) % 3 == 0 and rows
+    for block in range(0, len(rows), 3):
+        for cells in zip(*rows[block : block + 3], strict=True):
+            hidden = [cell in ("<5", "hidden") for cell in cells]
+            assert sum(hidden) != 1, cells
+            assert not any(cell.isdigit() and 0 < int(cell) < 5 for cell in cells), cells

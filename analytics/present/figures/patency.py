@@ -29,6 +29,7 @@ from analytics.present.figures.theme import (
     legend_above,
     rgba,
 )
+from analytics.present.privacy import is_small
 from analytics.present.tables import comparison_lines, curves
 from analytics.rules import RISK_TABLE_MONTHS, SE_UNRELIABLE
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
@@ -260,17 +261,18 @@ def _risk_table(
         top = -per_curve * i
         tickvals.append(top)
         ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
+        columns = [getattr(spec.risk, column) for column, _ in RISK_ROWS]
+        counted = fmt.count_columns(columns, k, is_small(spec.curve.patients, k))
         cells = (
-            [(top, [f"{fmt.count(int(a), k)} ({fmt.count(int(e), k)}, {fmt.count(int(c), k)})"
-                    for a, e, c in zip(spec.risk.at_risk, spec.risk.events,
-                                       spec.risk.censored, strict=True)])]
+            [(top, [f"{a} ({e}, {c})" for a, e, c in zip(*counted, strict=True)])]
             if compact
             else []
-        )  # fmt: skip
-        for j, (column, name) in enumerate(() if compact else RISK_ROWS, start=1):
+        )
+        rows = [] if compact else zip(RISK_ROWS, counted, strict=True)
+        for j, ((_, name), texts) in enumerate(rows, start=1):
             tickvals.append(top - j)
             ticktext.append(name)
-            cells.append((top - j, [fmt.count(int(n), k) for n in getattr(spec.risk, column)]))
+            cells.append((top - j, texts))
         traces += [
             {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
              "x": spec.risk.month, "y": [y] * len(spec.risk.month), "text": text,
