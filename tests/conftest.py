@@ -49,6 +49,41 @@ def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthesize(tmp_path_factory.mktemp("registry") / "registry.duckdb", 3000, 6, seed=1)
 
 
+# Names a hostile or careless user could give a centre or a cohort: spreadsheet formulas,
+# Markdown and HTML links, an image, a Streamlit colour directive and math, a bare URL.
+HOSTILE_CENTRES = (
+    '=HYPERLINK("https://evil.example/x","Re-login")',
+    "+1+1",
+    "@SUM(A1)",
+    "\t=1",
+    "-2+3",
+    "[Re-login](https://evil.example/login)",
+    "![p](https://evil.example/p.png)",
+    '<a href="https://evil.example">x</a>',
+    ":red[alarm] $x^2$ https://evil.example",
+)
+HOSTILE_NAME = "[Re-login](https://evil.example/c) <img src=x> =1+1"
+
+
+@pytest.fixture(scope="session")
+def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's patients spread over centres with hostile names, in a cohort so named."""
+    import pandas as pd
+
+    from analytics.cohort.importer import DATA_TABLES, import_registry
+
+    if not (DEMO_SOURCE / "patients.csv").exists():
+        pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
+    source = tmp_path_factory.mktemp("hostile-source")
+    for table in DATA_TABLES:
+        frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        if table == "patients":
+            frame["center"] = [HOSTILE_CENTRES[i % len(HOSTILE_CENTRES)] for i in frame.index]
+        frame.to_csv(source / f"{table}.csv", index=False)
+    out = tmp_path_factory.mktemp("hostile") / "cohort.duckdb"
+    return import_registry(source, out, metadata={"name": HOSTILE_NAME, "source": HOSTILE_NAME})
+
+
 @pytest.fixture
 def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only, hardened connection to the demo cohort."""
