@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,11 +145,25 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def unescaped(markdown: str) -> str:
-    """The text a reader sees of Markdown that ui.text.plain escaped."""
-    import re
+# What Streamlit's Markdown still makes a link of after escapes are resolved (its GFM
+# autolink-literal step, as in its bundle), and what parses as a link, image, HTML,
+# directive or math when not escaped.
+AUTOLINK = re.compile(r"(?i)(https?://|www\.)[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+")
+UNESCAPED = re.compile(r"(?<!\\)(\]\(|!\[|<[a-zA-Z/!]|:[a-z-]+\[|\$)")
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+
+def live_markup(markdown: str) -> list[str]:
+    """The links, images, HTML, directives and math Streamlit would render from ``markdown``."""
+    escaped_away = re.sub(r"\\.", "", markdown)
+    seen = re.sub(r"\\(.)", r"\1", markdown)  # the text after escapes, as remark sees it
+    return [m.group() for m in UNESCAPED.finditer(escaped_away)] + [
+        m.group() for m in AUTOLINK.finditer(seen)
+    ]
+
+
+def unescaped(markdown: str) -> str:
+    """The text a reader sees of Markdown that ui.text.plain escaped (its joiners unseen)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def plotly_figures(at) -> list[dict]:
