@@ -11,6 +11,7 @@ from analytics.present.tables import comparison_table, estimates_table, unreliab
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
+from ui.text import plain
 
 context = start_page("Patency")
 require_patients(context)
@@ -39,7 +40,7 @@ st.caption(
     "three add up to the curve's patients. A dotted line, or the curve's end when cut, marks "
     "where the standard error first exceeds 10%: reporting standards treat the estimate as "
     "unreliable from there on. Ticks on the curves are censored patients (left out on a "
-    "curve with more than 100 censoring times). " + unreliable_note(view)
+    "curve with more than 100 censoring times). " + plain(unreliable_note(view))
 )
 if view.compared is not None and view.compared.comparison.logrank is not None:
     st.markdown("**Comparison** (Cox hazard ratio of each group against the first)")

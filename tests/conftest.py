@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,41 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic multi-centre registry (3,000 patients, 6 centres, seed 1), built once."""
     return synthesize(tmp_path_factory.mktemp("registry") / "registry.duckdb", 3000, 6, seed=1)
+
+
+# Names a hostile or careless user could give a centre or a cohort: spreadsheet formulas,
+# Markdown and HTML links, an image, a Streamlit colour directive and math, a bare URL.
+HOSTILE_CENTRES = (
+    '=HYPERLINK("https://evil.example/x","Re-login")',
+    "+1+1",
+    "@SUM(A1)",
+    "\t=1",
+    "-2+3",
+    "[Re-login](https://evil.example/login)",
+    "![p](https://evil.example/p.png)",
+    '<a href="https://evil.example">x</a>',
+    ":red[alarm] $x^2$ https://evil.example",
+)
+HOSTILE_NAME = "[Re-login](https://evil.example/c) <img src=x> =1+1"
+
+
+@pytest.fixture(scope="session")
+def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's patients spread over centres with hostile names, in a cohort so named."""
+    import pandas as pd
+
+    from analytics.cohort.importer import DATA_TABLES, import_registry
+
+    if not (DEMO_SOURCE / "patients.csv").exists():
+        pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
+    source = tmp_path_factory.mktemp("hostile-source")
+    for table in DATA_TABLES:
+        frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        if table == "patients":
+            frame["center"] = [HOSTILE_CENTRES[i % len(HOSTILE_CENTRES)] for i in frame.index]
+        frame.to_csv(source / f"{table}.csv", index=False)
+    out = tmp_path_factory.mktemp("hostile") / "cohort.duckdb"
+    return import_registry(source, out, metadata={"name": HOSTILE_NAME, "source": HOSTILE_NAME})
 
 
 @pytest.fixture
@@ -109,11 +145,25 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def unescaped(markdown: str) -> str:
-    """The text a reader sees of Markdown that ui.text.plain escaped."""
-    import re
+# What Streamlit's Markdown still makes a link of after escapes are resolved (its GFM
+# autolink-literal step, as in its bundle), and what parses as a link, image, HTML,
+# directive or math when not escaped.
+AUTOLINK = re.compile(r"(?i)(https?://|www\.)[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+")
+UNESCAPED = re.compile(r"(?<!\\)(\]\(|!\[|<[a-zA-Z/!]|:[a-z-]+\[|\$)")
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+
+def live_markup(markdown: str) -> list[str]:
+    """The links, images, HTML, directives and math Streamlit would render from ``markdown``."""
+    escaped_away = re.sub(r"\\.", "", markdown)
+    seen = re.sub(r"\\(.)", r"\1", markdown)  # the text after escapes, as remark sees it
+    return [m.group() for m in UNESCAPED.finditer(escaped_away)] + [
+        m.group() for m in AUTOLINK.finditer(seen)
+    ]
+
+
+def unescaped(markdown: str) -> str:
+    """The text a reader sees of Markdown that ui.text.plain escaped (its joiners unseen)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def plotly_figures(at) -> list[dict]:

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.present.export import csv_text
 from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
 from analytics.present.tables import DECIMALS
@@ -58,7 +59,8 @@ def _slide(fig: go.Figure, caption: str, fmt: str) -> bytes:
 
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
-    """A table, formatted by analytics.present.tables, with a CSV download button under it."""
+    """A table, formatted by analytics.present.tables, with a CSV download button under it
+    (text that would start a spreadsheet formula quoted: analytics.present.export)."""
     decimals = frame.attrs.get(DECIMALS, {})
     number_columns = {
         column: st.column_config.NumberColumn(format=f"%.{digits}f")
@@ -68,7 +70,7 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
     st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=number_columns)
     st.download_button(
         f"Download {name} (CSV)",
-        frame.to_csv(index=not hide_index).encode("utf-8"),
+        csv_text(frame, index=not hide_index).encode("utf-8"),
         file_name=f"{slug(name)}.csv",
         mime="text/csv",
         key=f"csv-{slug(name)}",

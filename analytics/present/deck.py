@@ -45,6 +45,7 @@ from analytics.glossary import (
     UNRELIABLE,
 )
 from analytics.present import format as fmt
+from analytics.present.export import csv_text, neutralise_text
 from analytics.present.figures import clinical as clinical_figures
 from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
@@ -266,14 +267,15 @@ def patency_series(specs: Sequence[CurveSpec], k: int | None) -> list[StepSeries
     return lines
 
 
-def _chart_data(lines: Sequence[StepSeries]) -> XyChartData:
+def patency_chart_data(lines: Sequence[StepSeries]) -> XyChartData:
     """The lines as XY series, each padded to the longest by repeating its last point:
     LibreOffice draws no line for an XY series shorter than a later one (PowerPoint
-    does), and a repeated end point draws nothing."""
+    does), and a repeated end point draws nothing. A series name is a cell of the chart's
+    workbook, so a group's name is neutralised (analytics.present.export)."""
     longest = max((len(line.points) for line in lines), default=0)
     data = XyChartData()
     for line in lines:
-        series = data.add_series(line.name)
+        series = data.add_series(neutralise_text(line.name))
         padded = [*line.points, *[line.points[-1]] * (longest - len(line.points))]
         for x, y in padded:
             series.add_data_point(x, y)
@@ -295,7 +297,7 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) ->
     chart_height = BOTTOM - TOP - table_height - Inches(0.1)
     shape = slide.shapes.add_chart(
         XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, MARGIN, TOP, CHART_WIDTH, chart_height,
-        _chart_data(lines),
+        patency_chart_data(lines),
     )  # fmt: skip
     _style_patency(shape.chart, lines)
     _risk_table(slide, specs, k, TOP + chart_height + Inches(0.1))
@@ -462,7 +464,7 @@ def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
     table = safety.table.iloc[::-1]
     data = CategoryChartData(number_format="0.0")
     data.categories = [
-        f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}"
+        neutralise_text(f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}")
         for e, n in zip(table["event"], table["patients"], strict=True)
     ]
     data.add_series(
@@ -560,7 +562,7 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> 
 def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
     """Table 1 as two native tables side by side, so all of it fits the slide."""
     slide = _slide(deck, "Table 1: baseline characteristics", caption,
-                   table.to_csv(index=False))  # fmt: skip
+                   csv_text(table))  # fmt: skip
     half = (len(table) + 1) // 2
     width = (FULL_WIDTH - MARGIN) // 2
     for column, part in enumerate((table.iloc[:half], table.iloc[half:])):

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, apply_theme
+from analytics.present.figures.theme import OKABE_ITO, apply_theme, figure_text
 from analytics.present.privacy import is_small
 from analytics.stats.funnel import (
     ABOVE_95,
@@ -37,7 +37,7 @@ POINT_SERIES = (  # positions, name, colour, symbol
 def _hover(row: pd.Series, k: int | None) -> str:
     estimate = fmt.estimate_ci(row["estimate"], row["ci_lower"], row["ci_upper"])
     return (
-        f"<b>{row['centre']}</b>: {estimate}<br>"
+        f"<b>{figure_text(row['centre'])}</b>: {estimate}<br>"
         f"{fmt.count(int(row['patients']), k)} patients, "
         f"{fmt.count(int(row['events']), k)} events, "
         f"{fmt.count(int(row['at_risk']), k)} at risk<br>{row['position']}"
@@ -67,10 +67,11 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
             go.Scatter(
                 x=rows["patients"], y=100 * rows["estimate"], name=name,
                 mode="markers" if positions == (WITHIN,) else "markers+text",
-                text=rows["centre"], textposition="middle right",
+                text=rows["centre"].map(figure_text), textposition="middle right",
                 marker={"color": colour, "symbol": symbol, "size": 11,
                         "line": {"width": 1, "color": "white"}},
-                customdata=[[row["centre"], _hover(row, k)] for _, row in rows.iterrows()],
+                customdata=[[figure_text(row["centre"]), _hover(row, k)]
+                            for _, row in rows.iterrows()],
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )  # fmt: skip

@@ -11,7 +11,7 @@ contrast or more); colour only marks the swatches and the curves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from analytics.present.figures.theme import (
     TEXT_COLOUR,
     UNRELIABLE_DASH,
     apply_theme,
+    figure_text,
     group_style,
     legend_above,
     rgba,
@@ -305,7 +306,9 @@ def km_figure(
 
     With privacy k, counts below k in the table and the hover text read "<k". The legend
     stands in rows between the title and the plot, clear of both, however many curves.
+    A curve's name (a centre's, say) is data, shown literally (theme.figure_text).
     """
+    specs = [replace(spec, label=figure_text(spec.label)) for spec in specs]
     rows = (1 if compact else 4) * len(specs) + compact
     curves_px = 360
     table_px = ROW_PX * rows

@@ -17,7 +17,13 @@ import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS, GROUPINGS, PATENCY_ENDPOINTS, UNSTABLE
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, apply_theme, legend_above
+from analytics.present.figures.theme import (
+    OKABE_ITO,
+    TEXT_COLOUR,
+    apply_theme,
+    figure_text,
+    legend_above,
+)
 from analytics.present.privacy import is_small
 from analytics.views import SubgroupsView
 
@@ -53,7 +59,7 @@ def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
         lines.append({"row": position, "label": f"<b>{GROUPINGS[factor]}</b>", "table_row": pd.NA,
                       "side": f"log-rank {fmt.p_statement(logrank)}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
-            label = fmt.level(factor, table.at[index, "level"])
+            label = figure_text(fmt.level(factor, table.at[index, "level"]))
             lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
                           "side": ""})  # fmt: skip
         position += len(rows) + 1
@@ -104,8 +110,8 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                 },
                 marker={"symbol": symbol, "size": 11, "color": colour,
                         "line": {"width": 2, "color": colour}},
-                customdata=[fmt.group(f, v) for f, v in zip(shown["factor"], shown["level"],
-                                                            strict=True)],
+                customdata=[figure_text(fmt.group(f, v))
+                            for f, v in zip(shown["factor"], shown["level"], strict=True)],
                 hovertemplate="%{customdata}: HR %{x:.2f}<extra></extra>",
             )
         )  # fmt: skip

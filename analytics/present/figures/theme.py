@@ -6,6 +6,7 @@ export; groups take the group palette in their display order.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -102,6 +103,16 @@ def apply_theme(
 TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 24
 
 
+def figure_text(text: str) -> str:
+    """Text from data (a centre, a group, a cohort name) as a chart shows it, literally.
+
+    Plotly renders a subset of HTML in titles, legends, tick labels, text and hover
+    labels (``<a href>`` is a working link, ``<b>``, ``<br>``, ``<span style>``) and
+    decodes ``&lt;``, ``&gt;`` and ``&amp;``: escaping those three shows any name as typed.
+    """
+    return html.escape(str(text), quote=False)
+
+
 def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     """The legend in rows between the title (and subtitle) and the plot.
 
@@ -170,6 +181,7 @@ def presentation_style(
             annotation.yshift = annotation.yshift * scale
     if styled.layout.margin.b:
         styled.update_layout(margin_b=round(styled.layout.margin.b * scale))
+    caption = figure_text(caption)  # the cohort's name is data
     title = styled.layout.title
     subtitle = title.subtitle.text if title and title.subtitle and title.subtitle.text else ""
     lines = "<br>".join(part for part in (subtitle, caption) if part)
