@@ -76,18 +76,23 @@ class Column:
 
 
 def import_registry(
-    source: Path, out: Path, metadata: dict[str, str] | None = None, max_rows: int | None = None
+    source: Path,
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    max_rows: int | None = None,
+    replace: bool = True,
 ) -> Path:
     """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
 
     ``max_rows`` bounds every table (the dashboard's uploads); a workbook is always bounded.
+    With ``replace=False`` an existing ``out`` is kept (DestinationExists).
     Raises ValidationError listing every problem; ``out`` is then left untouched.
     """
     source, out = Path(source), Path(out)
     frames, labels, problems = read_source(source, max_rows)
     if problems:
         raise ValidationError(source, problems)
-    with written_beside(out) as tmp, duckdb.connect(str(tmp)) as con:
+    with written_beside(out, replace) as tmp, duckdb.connect(str(tmp)) as con:
         con.execute(SCHEMA_PATH.read_text())
         problems = stage_and_validate(con, frames, labels)
         if problems:
