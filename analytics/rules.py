@@ -41,3 +41,11 @@ UNSTABLE_MIN_EVENTS = 5
 # Grouping bands.
 AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75
 DURATION_BAND_CUT = 12  # months of DVT symptoms: <= 12, > 12
+
+# A registry import: dates a registry of venous stenting can plausibly hold.
+EARLIEST_DATE_YEAR = 1950  # no date before 1 January of this year; none after today
+
+# What one import may cost the server: an upload, a sheet, a workbook once unpacked.
+MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the same (a test checks)
+MAX_ROWS_PER_SHEET = 100_000  # rows per sheet of a workbook, per CSV of an upload
+MAX_XLSX_INFLATED_MB = 100  # an .xlsx's members, uncompressed, before any is parsed

@@ -8,6 +8,8 @@ import streamlit as st
 
 from analytics.cohort.dictionary import DICTIONARY_TABLES
 from analytics.glossary import DEFINITIONS
+from analytics.present import format as fmt
+from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
 from ui import cohorts, data
 from ui.page import start_page
 from ui.show import show_table
@@ -34,6 +36,16 @@ def import_section() -> None:
         "or the three **CSV files** `patients.csv`, `assessments.csv`, `events.csv` (UTF-8), "
         "with the columns of the data dictionary below. Every problem is listed at once; "
         "nothing is imported until the file is clean."
+    )
+    audience = (
+        "An imported cohort is shared with every user of this dashboard; a name already taken "
+        "is refused."
+        if cohorts.shared()
+        else "An imported cohort is visible only in this browser session."
+    )
+    st.caption(
+        f"Up to {fmt.count(MAX_UPLOAD_MB)} MB a file and {fmt.count(MAX_ROWS_PER_SHEET)} rows "
+        f"a sheet or CSV. {audience}"
     )
     st.download_button(
         "Download the template workbook (.xlsx)", data.template(),

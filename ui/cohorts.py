@@ -1,22 +1,28 @@
 """Which cohort file a session looks at: the default (COHORT_DB or the demo) or an import.
 
-Imported registries live as cohort files in one folder (``COHORT_IMPORT_DIR``,
-default ``data/imported/``). A session picks one by name; the name is also in
-the URL (``?cohort=...``) so a shared link opens the same cohort. A name is only
-ever looked up among the files in that folder, never used as a path.
+Published cohorts are the cohort files in one folder (``COHORT_IMPORT_DIR``, default
+``data/imported/``), put there by whoever may write to it (``python -m analytics import
+... --out``), and every user sees them. An import from the browser is private to the
+browser session that made it (a folder of that session, named by a random token the
+session holds), unless the deployment sets ``COHORT_IMPORTS_SHARED=yes``: then it is
+published, and a name already taken is refused, never replaced. The default cohort is
+never replaced from the browser. A session picks a cohort by name; the name is also in
+the URL (``?cohort=...``), and a name is only ever looked up among the files this session
+may see, never used as a path.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from analytics.cohort.db import ROOT, default_db_path
+from analytics.cohort.db import ROOT, CohortError, default_db_path
 from analytics.cohort.importer import (
     DATA_TABLES,
     Problem,
@@ -24,8 +30,11 @@ from analytics.cohort.importer import (
     import_registry,
     problems_frame,
 )
+from analytics.cohort.write import DestinationExists
+from analytics.glossary import TRUE_WORDS
 from analytics.present.privacy import IDENTIFYING_COLUMNS
 from analytics.present.tables import validation_report
+from analytics.rules import MAX_ROWS_PER_SHEET
 from ui.state import COHORT, add_notice, url_text
 
 DEFAULT = "default"
@@ -34,14 +43,51 @@ SEEDED_KEY = "_cohort_seeded"
 NEXT_KEY = "_cohort_next"  # a choice made after the selector was drawn, applied next run
 
 
+SHARED_ENV = "COHORT_IMPORTS_SHARED"  # yes: browser imports are published to every user
+PRIVATE = ".private"  # inside the import folder: one folder per importing browser session
+OWNER_KEY = "_cohort_owner"  # the session's random token naming its private folder
+
+
 def import_dir() -> Path:
+    """The published cohorts' folder."""
     return Path(os.environ.get("COHORT_IMPORT_DIR") or ROOT / "data" / "imported")
 
 
+def shared() -> bool:
+    """Whether this deployment publishes browser imports (``COHORT_IMPORTS_SHARED=yes``)."""
+    return os.environ.get(SHARED_ENV, "").strip().lower() in TRUE_WORDS
+
+
+def session_dir() -> Path:
+    """This browser session's private imports; the token is never read from a link."""
+    owner = st.session_state.setdefault(OWNER_KEY, secrets.token_hex(16))
+    return import_dir() / PRIVATE / owner
+
+
 def available() -> dict[str, Path]:
-    """Every cohort a session may open, by name: the default first, then the imports."""
-    imported = sorted(import_dir().glob("*.duckdb")) if import_dir().is_dir() else []
-    return {DEFAULT: default_db_path(), **{path.stem: path for path in imported}}
+    """Every cohort this session may open, by name: the default first, then the imports.
+
+    A published cohort wins over a private one of the same name, and no import can stand
+    in for the default (a file named ``default``, or the default's own file).
+    """
+    default = default_db_path()
+    imports = {**_cohort_files(session_dir()), **_cohort_files(import_dir())}
+    return {
+        DEFAULT: default,
+        **{
+            key: path
+            for key, path in imports.items()
+            if key != DEFAULT and not _same(path, default)
+        },
+    }
+
+
+def _cohort_files(folder: Path) -> dict[str, Path]:
+    return {path.stem: path for path in sorted(folder.glob("*.duckdb"))} if folder.is_dir() else {}
+
+
+def _same(path: Path, other: Path) -> bool:
+    return path.resolve() == other.resolve()
 
 
 def active_path() -> Path:
@@ -53,7 +99,10 @@ def active_path() -> Path:
         if named in choices:
             st.session_state[KEY] = named
         elif named is not None:
-            add_notice(f"{KEY}={named!r}: no such cohort here; showing the default cohort")
+            add_notice(
+                f"{KEY}={named!r}: no such cohort here, or it is not shared with you; "
+                "showing the default cohort"
+            )
     name = st.session_state.pop(NEXT_KEY, None) or st.session_state.get(KEY, DEFAULT)
     if name not in choices:
         name = DEFAULT
@@ -80,20 +129,39 @@ def slug(name: str) -> str:
 def import_upload(files: list, name: str) -> tuple[str | None, pd.DataFrame | None]:
     """Import uploaded files (one .xlsx, or the three CSVs) as cohort ``name``.
 
+    Private to this session unless the deployment shares imports; a name this session
+    can already see (or the default cohort's file) is refused, never replaced.
     Returns the new cohort's key, or None and the validation report.
     """
     key = slug(name)
     if not key or key == DEFAULT:
         return None, _report("cohort name", "give a name with letters or digits, not 'default'")
+    out = (import_dir() if shared() else session_dir()) / f"{key}.duckdb"
+    if key in available() or _same(out, default_db_path()):
+        return None, _taken(name, key)
     with tempfile.TemporaryDirectory() as folder:
         source = _write_upload(files, Path(folder))
         if isinstance(source, pd.DataFrame):
             return None, source
         try:
-            import_registry(source, import_dir() / f"{key}.duckdb", metadata={"name": name})
+            import_registry(
+                source, out, metadata={"name": name}, max_rows=MAX_ROWS_PER_SHEET, replace=False
+            )
         except ValidationError as exc:
             return None, _screened(problems_frame(exc.problems))
+        except DestinationExists:  # another session took the name a moment ago
+            return None, _taken(name, key)
+        except (CohortError, OSError) as exc:  # disk full, folder not writable
+            return None, _report(name, f"not imported, nothing was replaced: {exc}")
     return key, None
+
+
+def _taken(name: str, key: str) -> pd.DataFrame:
+    return _report(
+        "cohort name",
+        f"a cohort named {key!r} exists already ({name!r} gives the same file name): "
+        "choose another name; nothing was replaced",
+    )
 
 
 def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:

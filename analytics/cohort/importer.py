@@ -4,8 +4,9 @@ The rules are not written twice: column names, types, required columns, CHECK
 expressions, keys and foreign keys are read from ``data/schema.sql`` as DuckDB
 holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as one
 set-based query over all rows, so every problem is reported at once, however
-large the file. Only the rule the schema cannot state (no event after the
-patient's follow-up) is written here.
+large the file. Only the rules the schema cannot state are written here: no
+event after the patient's follow-up or death, no date before 1950 or after today,
+no NUL byte in a cell, and header names that differ only by spaces or case.
 
 Nothing is written to the destination until the new file is complete and
 checked: it is built beside the destination and moved into place
@@ -17,24 +18,29 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
+from analytics.rules import EARLIEST_DATE_YEAR, MAX_ROWS_PER_SHEET, MAX_XLSX_INFLATED_MB
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
+MB = 1024 * 1024
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
 SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
+OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
@@ -69,16 +75,24 @@ class Column:
     required: bool
 
 
-def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = None) -> Path:
+def import_registry(
+    source: Path,
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    max_rows: int | None = None,
+    replace: bool = True,
+) -> Path:
     """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
 
+    ``max_rows`` bounds every table (the dashboard's uploads); a workbook is always bounded.
+    With ``replace=False`` an existing ``out`` is kept (DestinationExists).
     Raises ValidationError listing every problem; ``out`` is then left untouched.
     """
     source, out = Path(source), Path(out)
-    frames, labels, problems = read_source(source)
+    frames, labels, problems = read_source(source, max_rows)
     if problems:
         raise ValidationError(source, problems)
-    with written_beside(out) as tmp, duckdb.connect(str(tmp)) as con:
+    with written_beside(out, replace) as tmp, duckdb.connect(str(tmp)) as con:
         con.execute(SCHEMA_PATH.read_text())
         problems = stage_and_validate(con, frames, labels)
         if problems:
@@ -90,12 +104,18 @@ def import_registry(source: Path, out: Path, metadata: dict[str, str] | None = N
     return out
 
 
-def read_source(source: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
-    """The three tables as text, a label naming where each came from, and reading problems."""
+def read_source(
+    source: Path, max_rows: int | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    """The three tables as text, a label naming where each came from, and reading problems.
+
+    A workbook never holds more than MAX_ROWS_PER_SHEET rows a sheet (or ``max_rows``);
+    CSVs are limited only when ``max_rows`` is given (an upload).
+    """
     if source.is_dir():
-        return _read_folder(source)
+        return _read_folder(source, max_rows)
     if source.suffix.lower() == ".xlsx" and source.is_file():
-        return _read_workbook(source)
+        return _read_workbook(source, max_rows or MAX_ROWS_PER_SHEET)
     problem = Problem(
         str(source), None, None, None,
         "not found: give a folder holding patients.csv, assessments.csv and events.csv, "
@@ -104,7 +124,9 @@ def read_source(source: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], 
     return {}, {}, [problem]
 
 
-def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+def _read_folder(
+    folder: Path, max_rows: int | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
     frames, labels, problems = {}, {}, []
     for table in DATA_TABLES:
         path = folder / f"{table}.csv"
@@ -113,6 +135,9 @@ def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str],
             problems.append(Problem(path.name, None, None, None, "file is missing"))
             continue
         frame, problem = _read_csv(path)
+        if frame is not None and max_rows is not None and len(frame) > max_rows:
+            rule = f"more than {max_rows:,} rows: the limit for one file of an upload"
+            frame, problem = None, Problem(path.name, None, None, None, rule)
         if problem:
             problems.append(problem)
         else:
@@ -131,33 +156,118 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save as CSV UTF-8"
         )
         return None, Problem(path.name, None, None, None, rule)
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) == 1 and (other := _other_delimiter(header[0])):
+        rule = (
+            f"the header has no commas but {other}: the file seems separated by {other}; "
+            "save it as CSV with commas (in Excel: CSV UTF-8 (Comma delimited))"
+        )
+        return None, Problem(path.name, 1, None, None, rule)
+    engine = "python" if "\0" in text else "c"  # the C parser cuts a cell at a NUL byte
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine=engine)
     except (pd.errors.ParserError, csv.Error) as exc:
         return None, Problem(path.name, None, None, None, f"not a readable CSV table: {exc}")
-    return frame, None
+    return frame.set_axis(header, axis=1), None  # pandas renames a repeated header 'sex.1'
 
 
-def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+def _other_delimiter(header: str) -> str | None:
+    """The delimiter a one-column header seems to use instead of commas, named for a person."""
+    for delimiter, name in OTHER_DELIMITERS.items():
+        if delimiter in header:
+            return name
+    return None
+
+
+def _read_workbook(
+    path: Path, max_rows: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    """The three sheets as text, refused before parsing when the file could cost minutes.
+
+    An .xlsx is a zip of XML: 150 KiB can inflate to a million rows. The members' declared
+    sizes bound what is read (zipfile reads no more than a member declares), so they are
+    summed first; then each sheet is streamed and reading stops at ``max_rows``.
+    """
     labels = {table: f"{path.name}, sheet {table}" for table in DATA_TABLES}
+    refused = _workbook_refusal(path)
+    if refused:
+        return {}, labels, [Problem(path.name, None, None, None, refused)]
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
     frames, problems = {}, []
-    for table in DATA_TABLES:
-        if table not in sheets:
-            problems.append(Problem(labels[table], None, None, None, "sheet is missing"))
-        else:
-            frames[table] = sheets[table].map(_excel_text)
+    try:
+        for table in DATA_TABLES:
+            if table not in book.sheetnames:
+                problems.append(Problem(labels[table], None, None, None, "sheet is missing"))
+                continue
+            frame, problem = _read_sheet(book[table], labels[table], max_rows)
+            if problem:
+                problems.append(problem)
+            else:
+                frames[table] = frame
+    except Exception as exc:  # a damaged sheet is found only while it is read
+        return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
+    finally:
+        book.close()
     return frames, labels, problems
 
 
-def _excel_text(value: str) -> str:
-    """Excel date cells arrive as 'YYYY-MM-DD 00:00:00': keep the ISO date."""
-    if len(value) == 19 and value.endswith(" 00:00:00"):
-        return value[:10]
-    return value
+def _workbook_refusal(path: Path) -> str | None:
+    """Why a file named .xlsx is not read at all: not a zip, or too large once unpacked."""
+    if not zipfile.is_zipfile(path):
+        return (
+            "not an Excel workbook (.xlsx): its content is text or another format, perhaps a "
+            "CSV renamed to .xlsx; save it from Excel as 'Excel Workbook (.xlsx)', or give the "
+            "three CSV files"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        return f"not a readable workbook: {exc}"
+    if inflated > MAX_XLSX_INFLATED_MB * MB:
+        return (
+            f"the workbook unpacks to {inflated / MB:,.0f} MB, more than the "
+            f"{MAX_XLSX_INFLATED_MB} MB a workbook may hold; import a registry this large "
+            "as CSV files with python -m analytics import"
+        )
+    return None
+
+
+def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, Problem | None]:
+    """One sheet as text cells, header first; None and a problem beyond ``max_rows`` rows."""
+    sheet.reset_dimensions()  # a sheet's stated size may be wrong: read what is there
+    rows = sheet.iter_rows(values_only=True)
+    header = [_excel_text(value) for value in next(rows, ())]
+    while header and not header[-1]:
+        header.pop()
+    cells = []
+    for number, values in enumerate(rows, FIRST_DATA_ROW):
+        if len(cells) == max_rows:
+            rule = f"more than {max_rows:,} rows: the limit for one sheet of an import"
+            return None, Problem(label, None, None, None, rule)
+        if beyond := next((v for v in values[len(header) :] if v is not None), None):
+            rule = "a value right of the last column with a header: name its column or delete it"
+            return None, Problem(label, number, None, _excel_text(beyond), rule)
+        cells.append([_excel_text(value) for value in values[: len(header)]])
+    while cells and not any(cells[-1]):  # formatted but empty rows at the end
+        cells.pop()
+    return pd.DataFrame(cells, columns=header, dtype=str).fillna(""), None
+
+
+def _excel_text(value: object) -> str:
+    """A cell as the text a CSV of it would hold: dates ISO, booleans and numbers plain."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[Column]:
@@ -176,8 +286,8 @@ def stage_and_validate(
     problems = []
     for table in DATA_TABLES:
         columns = schema_columns(con, table)
-        frame = frames[table].rename(columns=lambda c: str(c).strip())
-        problems += _header_problems(frame, columns, labels[table])
+        frame, collisions = _named_columns(frames[table], labels[table])
+        problems += collisions + _header_problems(frame, columns, labels[table])
         if table not in MAY_BE_EMPTY and frame.empty:
             problems.append(Problem(labels[table], None, None, None, "holds no rows"))
         present = [c for c in columns if c.name in frame.columns]
@@ -198,6 +308,24 @@ def stage_and_validate(
     problems += _reference_problems(con, labels)
     problems += _follow_up_problems(con, labels)
     return problems
+
+
+def _named_columns(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Headers matched as a person reads them (spaces and case ignored); a second copy refused.
+
+    The first of two headers that fold to one name is kept, so its cells are still checked.
+    """
+    headers = [str(c) for c in frame.columns]
+    folded = pd.Index([h.strip().casefold() for h in headers])
+    first = dict(zip(reversed(folded), reversed(headers), strict=True))
+    problems = [
+        Problem(label, 1, header, None,
+                f"same column as {first[name]!r} once spaces and case are ignored: keep one")
+        for header, name, repeated in zip(headers, folded, folded.duplicated(), strict=True)
+        if repeated
+    ]  # fmt: skip
+    kept = frame.loc[:, ~folded.duplicated()]
+    return kept.set_axis(folded[~folded.duplicated()], axis=1), problems
 
 
 def _header_problems(frame: pd.DataFrame, columns: list[Column], label: str) -> list[Problem]:
@@ -228,9 +356,9 @@ def _cast(column: Column) -> str:
             f"CASE WHEN lower({text}) IN ({true}) THEN true "
             f"WHEN lower({text}) IN ({false}) THEN false END"
         )
-    if column.data_type == "INTEGER":
+    if column.data_type == "INTEGER":  # NaN, inf and 3e9 are whole to DuckDB but no INTEGER
         number = f"TRY_CAST({text} AS DOUBLE)"
-        return f"CASE WHEN {number} = round({number}) THEN {number}::INTEGER END"
+        return f"CASE WHEN {number} = round({number}) THEN TRY_CAST({number} AS INTEGER) END"
     if column.data_type == "DOUBLE":
         number = f"TRY_CAST({text} AS DOUBLE)"
         return f"CASE WHEN isfinite({number}) THEN {number} END"
@@ -252,6 +380,14 @@ def _cell_problems(
                 con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {text} IS NULL",
                 label, column.name, "required: must not be empty",
             )  # fmt: skip
+        problems += _rows(
+            con,
+            f"SELECT {ROW}, replace({column.name}, chr(0), '\\0') FROM raw_{table} "
+            f"WHERE contains({column.name}, chr(0))",
+            label, column.name, "holds a NUL byte (shown as \\0): remove it",
+        )  # fmt: skip
+        if column.data_type == "DATE":
+            problems += _date_problems(con, table, column.name, label)
         if column.data_type in TYPE_RULES:
             problems += _rows(
                 con,
@@ -260,6 +396,25 @@ def _cell_problems(
                 f"WHERE {_text('r.' + column.name)} IS NOT NULL AND t.{column.name} IS NULL",
                 label, column.name, TYPE_RULES[column.data_type],
             )  # fmt: skip
+    return problems
+
+
+def _date_problems(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, label: str
+) -> list[Problem]:
+    """A valid date that no registry of this treatment can hold: a typing slip."""
+    earliest, today = date(EARLIEST_DATE_YEAR, 1, 1), date.today()
+    problems = []
+    for condition, bound, rule in (
+        ("<", earliest, f"implausible date: before {earliest.isoformat()}"),
+        (">", today, "implausible date: after today"),
+    ):
+        problems += _rows(
+            con,
+            f"SELECT r.{ROW}, r.{column} FROM raw_{table} AS r JOIN typed_{table} AS t "
+            f"USING ({ROW}) WHERE t.{column} {condition} ?",
+            label, column, rule, [bound],
+        )  # fmt: skip
     return problems
 
 
@@ -321,8 +476,20 @@ def _reference_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
 
 
 def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
-    """The one rule the schema cannot state: an event after the patient's last contact."""
-    return _rows(
+    """An event after the patient's last contact, or strictly after their death.
+
+    An event in the month of death (the same month value) is allowed: both are recorded
+    to the month, and a fatal bleed or embolism is dated with the death.
+    """
+    after_death = _rows(
+        con,
+        f"SELECT e.{ROW}, e.month::VARCHAR || ' (death at ' || d.month::VARCHAR || ')' "
+        "FROM typed_events AS e JOIN (SELECT patient_id, min(month) AS month FROM typed_events "
+        "WHERE event = 'death' GROUP BY patient_id) AS d USING (patient_id) "
+        "WHERE e.month > d.month",
+        labels["events"], "month", "event after the patient's death",
+    )  # fmt: skip
+    return after_death + _rows(
         con,
         f"SELECT e.{ROW}, e.month::VARCHAR || ' (follow-up ends at ' || "
         "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
@@ -332,10 +499,15 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
 
 
 def _rows(
-    con: duckdb.DuckDBPyConnection, sql: str, label: str, column: str, rule: str
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    label: str,
+    column: str,
+    rule: str,
+    parameters: list[object] | None = None,
 ) -> list[Problem]:
     """Problems from a query of (row, value); beyond SHOWN_PER_RULE, one line counts the rest."""
-    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1").fetchall()
+    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1", parameters).fetchall()
     problems = [
         Problem(label, int(row), column, None if value is None else str(value), rule)
         for row, value in rows[:SHOWN_PER_RULE]

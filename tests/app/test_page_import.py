@@ -10,6 +10,7 @@ import pytest
 
 from analytics.cohort.db import DEMO_SOURCE
 from analytics.cohort.importer import DATA_TABLES, import_registry
+from tests.conftest import unescaped
 from ui import cohorts
 
 
@@ -28,7 +29,15 @@ class Upload:
 def import_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "imported"
     monkeypatch.setenv("COHORT_IMPORT_DIR", str(folder))
+    monkeypatch.delenv(cohorts.SHARED_ENV, raising=False)
     return folder
+
+
+@pytest.fixture
+def shared(import_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A deployment that publishes browser imports to every user."""
+    monkeypatch.setenv(cohorts.SHARED_ENV, "yes")
+    return import_dir
 
 
 def demo_uploads(**replace: bytes) -> list[Upload]:
@@ -38,10 +47,10 @@ def demo_uploads(**replace: bytes) -> list[Upload]:
     ]
 
 
-def test_three_csvs_become_a_named_cohort(import_dir):
+def test_three_csvs_become_a_named_cohort(shared):
     key, report = cohorts.import_upload(demo_uploads(), "Department A")
     assert (key, report) == ("department-a", None)
-    assert (import_dir / "department-a.duckdb").is_file()
+    assert (shared / "department-a.duckdb").is_file()
 
 
 def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
@@ -60,7 +69,7 @@ def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
         "villalta",
         "40",
     )
-    assert not import_dir.exists() or not list(import_dir.iterdir())
+    assert not [path for path in import_dir.rglob("*") if path.is_file()]
 
 
 def test_a_wrong_set_of_files_is_named(import_dir):
@@ -94,7 +103,7 @@ def test_the_report_on_screen_shows_no_identifier(import_dir):
     assert set(report.loc[report["column"] == "patient_id", "value"]) == {"(not shown)"}
 
 
-def test_a_workbook_upload_becomes_a_cohort(import_dir, tmp_path):
+def test_a_workbook_upload_becomes_a_cohort(shared, tmp_path):
     import pandas as pd
 
     book = tmp_path / "registry.xlsx"
@@ -104,4 +113,117 @@ def test_a_workbook_upload_becomes_a_cohort(import_dir, tmp_path):
             frame.to_excel(writer, sheet_name=table, index=False)
     key, report = cohorts.import_upload([Upload("Dept B.xlsx", book.read_bytes())], "Dept B")
     assert (key, report) == ("dept-b", None)
-    assert (import_dir / "dept-b.duckdb").is_file()
+    assert (shared / "dept-b.duckdb").is_file()
+
+
+def sidebar_notices(at) -> list[str]:
+    return [unescaped(w.value) for w in at.sidebar.warning]
+
+
+def test_a_browser_import_is_private_to_its_session_by_default(import_dir):
+    key, report = cohorts.import_upload(demo_uploads(), "Department A")
+    assert (key, report) == ("department-a", None)
+    assert not (import_dir / "department-a.duckdb").exists()  # not published
+    assert key in cohorts.available()  # this session sees it
+
+
+def test_a_link_to_another_sessions_import_shows_a_notice_and_the_default(page_test, import_dir):
+    owner = import_dir / cohorts.PRIVATE / "another-session"
+    import_registry(DEMO_SOURCE, owner / "dept-a.duckdb", metadata={"name": "Dept A"})
+    at = page_test("app.py", cohort="dept-a")
+    assert not at.exception
+    assert any("not patient data" in i.value for i in at.info)  # the default demo
+    assert not any("Dept A" in c.value for c in at.sidebar.caption)
+    assert any("cohort='dept-a'" in n and "not shared" in n for n in sidebar_notices(at))
+
+
+def test_a_sessions_own_import_opens_in_that_session(page_test, import_dir):
+    """``page_test`` sets the environment; the session is built here to hold its token."""
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.cohort.db import ROOT
+
+    owner = import_dir / cohorts.PRIVATE / "0123abcd"
+    import_registry(DEMO_SOURCE, owner / "dept-a.duckdb", metadata={"name": "Dept A"})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[cohorts.OWNER_KEY] = "0123abcd"
+    at.query_params["cohort"] = "dept-a"
+    at.run()
+    assert not at.exception
+    assert any("Dept A" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("second", ["DEPT-A!", "dept a", "Dept  A"])
+def test_a_shared_name_collision_never_replaces_another_cohort(shared, second):
+    assert cohorts.import_upload(demo_uploads(), "Dept A") == ("dept-a", None)
+    before = (shared / "dept-a.duckdb").read_bytes()
+    key, report = cohorts.import_upload(demo_uploads(), second)
+    assert key is None
+    assert "exists already" in report.iloc[0]["rule"]
+    assert (shared / "dept-a.duckdb").read_bytes() == before
+
+
+def test_a_private_import_cannot_take_a_published_cohorts_name(import_dir):
+    import_registry(DEMO_SOURCE, import_dir / "dept-a.duckdb", metadata={"name": "Dept A"})
+    key, report = cohorts.import_upload(demo_uploads(), "Dept-A")
+    assert key is None and "exists already" in report.iloc[0]["rule"]
+
+
+@pytest.mark.parametrize("name", ["Cohort", "COHORT!", "default", "Default"])
+def test_the_default_cohort_is_never_replaced_from_the_browser(
+    shared, monkeypatch, demo_path, name
+):
+    """A deployment whose default cohort file lives in the import folder."""
+    default = shared / "cohort.duckdb"
+    shared.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_path, default)
+    monkeypatch.setenv("COHORT_DB", str(default))
+    before = default.read_bytes()
+    key, report = cohorts.import_upload(demo_uploads(), name)
+    assert key is None and report is not None
+    assert default.read_bytes() == before
+    assert list(cohorts.available()) == [cohorts.DEFAULT]  # the default is listed once
+
+
+def test_a_file_named_default_in_the_import_folder_does_not_shadow_the_default(
+    page_test, import_dir
+):
+    import_registry(DEMO_SOURCE, import_dir / "default.duckdb", metadata={"name": "Planted"})
+    at = page_test("app.py")
+    assert not at.exception
+    assert not any("Planted" in c.value for c in at.sidebar.caption)
+
+
+def test_an_upload_bigger_than_a_sheet_may_be_is_refused(shared, monkeypatch):
+    from analytics.cohort import importer
+
+    monkeypatch.setattr(cohorts, "MAX_ROWS_PER_SHEET", 36)  # the demo has 37 patients
+    key, report = cohorts.import_upload(demo_uploads(), "Dept A")
+    assert key is None
+    assert "more than 36 rows" in report.iloc[0]["rule"]
+    assert importer.MAX_ROWS_PER_SHEET == 100_000
+
+
+def test_a_whole_number_too_large_is_reported_not_raised(shared):
+    text = (DEMO_SOURCE / "patients.csv").read_text().replace("P01,85,", "P01,3000000000,", 1)
+    key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Dept A")
+    assert key is None
+    row = report.iloc[0]
+    assert (row["file"], row["row"], row["column"], row["value"]) == (
+        "patients.csv",
+        "2",
+        "age_years",
+        "3000000000",
+    )
+
+
+@pytest.mark.parametrize(("setting", "said"), [("", "only in this browser session"),
+                                               ("yes", "shared with every user")])  # fmt: skip
+def test_the_data_page_says_who_sees_an_import_and_the_limits(
+    page_test, import_dir, monkeypatch, setting, said
+):
+    monkeypatch.setenv(cohorts.SHARED_ENV, setting)
+    at = page_test("pages/6_Data.py")
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any(said in c and "50 MB" in c and "100,000 rows" in c for c in captions), captions

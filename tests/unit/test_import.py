@@ -253,3 +253,185 @@ def test_the_validation_report_shows_no_raw_none(registry, existing):
     assert not {"None", "nan", "<NA>", ""} & set(cells)
     assert report["row"].tolist() == ["2", MISSING]
     assert "None" not in report.to_csv(index=False)
+
+
+@pytest.mark.parametrize("value", ["nan", "1e309", "3000000000", "-3000000000", "inf"])
+@pytest.mark.parametrize(("table", "column"), [("patients", "age_years"), ("patients", "stents")])
+def test_a_whole_number_out_of_range_is_named_like_any_bad_cell(
+    registry, existing, table, column, value
+):
+    """DuckDB's INTEGER cast raised a bare 'Conversion Error ... INT32' with no cell."""
+    edit(registry, table, 3, column, value)
+    problems = refused(registry, existing)
+    assert (f"{table}.csv", 3, column, value, "must be a whole number") in problems, problems
+
+
+@pytest.mark.parametrize("value", ["nan", "1e309", "-inf"])
+def test_a_number_that_is_not_finite_is_named(registry, existing, value):
+    edit(registry, "patients", 4, "bmi", value)
+    assert ("patients.csv", 4, "bmi", value, "must be a number") in refused(registry, existing)
+
+
+@pytest.mark.parametrize("second", [" sex", "sex", "SEX ", "Sex"])
+def test_headers_that_collide_after_trimming_or_case_are_refused(registry, existing, second):
+    path = registry / "patients.csv"
+    lines = path.read_text().splitlines()
+    lines = [f"{line},{second if i == 0 else 'F'}" for i, line in enumerate(lines)]
+    path.write_text("\n".join(lines) + "\n")
+    problems = refused(registry, existing)
+    assert any(p[:3] == ("patients.csv", 1, second) and "same column" in p[4] for p in problems), (
+        problems
+    )
+
+
+def test_headers_match_whatever_their_case_and_spaces(registry, tmp_path):
+    path = registry / "patients.csv"
+    lines = path.read_text().splitlines()
+    lines[0] = ",".join(f" {name.upper()}" for name in lines[0].split(","))
+    path.write_text("\n".join(lines) + "\n")
+    with open_cohort(import_registry(registry, tmp_path / "new.duckdb")) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 37
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_file_with_another_delimiter_gets_a_hint(registry, existing, delimiter):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace(",", delimiter))
+    (problem,) = refused(registry, existing)
+    assert problem[:3] == ("patients.csv", 1, None)
+    assert "separated by" in problem[4] and "commas" in problem[4]
+
+
+def test_a_csv_renamed_to_xlsx_gets_a_plain_message(registry, tmp_path):
+    book = tmp_path / "registry.xlsx"
+    book.write_bytes((registry / "patients.csv").read_bytes())
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, tmp_path / "new.duckdb")
+    (problem,) = caught.value.problems
+    assert problem.file == "registry.xlsx"
+    assert "not an Excel workbook" in problem.rule and "CSV" in problem.rule
+    assert "zip" not in problem.rule.lower()
+
+
+@pytest.mark.parametrize("value", ["1949-12-31", "1066-10-14", "2999-01-01"])
+def test_implausible_dates_are_refused(registry, existing, value):
+    edit(registry, "patients", 3, "procedure_date", value)
+    problems = refused(registry, existing)
+    assert any(p[:4] == ("patients.csv", 3, "procedure_date", value) for p in problems), problems
+
+
+def test_a_date_after_today_is_refused_and_today_is_not(registry, existing, tmp_path):
+    from datetime import date, timedelta
+
+    edit(registry, "patients", 2, "procedure_date", date.today().isoformat())
+    edit(registry, "patients", 3, "procedure_date", (date.today() + timedelta(1)).isoformat())
+    problems = refused(registry, existing)
+    assert [p[1] for p in problems] == [3], problems
+    assert "after today" in problems[0][4]
+
+
+def test_nul_bytes_in_text_are_refused(registry, existing):
+    edit(registry, "patients", 3, "center", "Centre\x001")
+    problems = refused(registry, existing)
+    assert any(p[:3] == ("patients.csv", 3, "center") and "NUL" in p[4] for p in problems)
+
+
+def quiet_patient(folder: Path) -> str:
+    """A patient with no events and a long follow-up, to give a death and events."""
+    patients = pd.read_csv(folder / "patients.csv", dtype=str)
+    events = pd.read_csv(folder / "events.csv", dtype=str)
+    quiet = patients[~patients["patient_id"].isin(events["patient_id"])]
+    return quiet[quiet["follow_up_months"].astype(float) >= 24]["patient_id"].iloc[0]
+
+
+def test_an_event_after_death_is_refused_and_one_in_the_month_of_death_is_not(registry, existing):
+    patient = quiet_patient(registry)
+    with (registry / "events.csv").open("a") as handle:
+        handle.write(f"{patient},12,death\n{patient},12,major_bleeding\n{patient},13,occlusion\n")
+    rows = len(pd.read_csv(registry / "events.csv"))
+    problems = refused(registry, existing)
+    assert [(p[0], p[1], p[2]) for p in problems] == [("events.csv", rows + 1, "month")], problems
+    assert "after the patient's death" in problems[0][4]
+
+
+def test_the_upload_limit_is_the_servers(tmp_path):
+    """Streamlit refuses a larger upload itself; the README and rules state the same number."""
+    import tomllib
+
+    from analytics.cohort.db import ROOT
+    from analytics.rules import MAX_UPLOAD_MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+
+
+def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_before_parsing(
+    registry, tmp_path, monkeypatch
+):
+    import zipfile
+
+    from analytics.cohort import importer
+
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    with zipfile.ZipFile(book, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/padding.xml", b" " * (importer.MAX_XLSX_INFLATED_MB * importer.MB))
+    monkeypatch.setattr(importer.openpyxl, "load_workbook", pytest.fail)  # never parsed
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, tmp_path / "new.duckdb")
+    (problem,) = caught.value.problems
+    assert problem.file == "registry.xlsx"
+    assert f"more than the {importer.MAX_XLSX_INFLATED_MB} MB" in problem.rule
+
+
+def test_a_sheet_beyond_the_row_limit_is_refused(registry, tmp_path, monkeypatch):
+    from analytics.cohort import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS_PER_SHEET", 36)  # the demo has 37 patients
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, tmp_path / "new.duckdb")
+    assert (
+        "registry.xlsx, sheet patients",
+        "more than 36 rows: the limit for one sheet of an import",
+    ) in [(p.file, p.rule) for p in caught.value.problems]
+
+
+def test_a_value_right_of_the_headers_is_refused(registry, tmp_path):
+    import openpyxl
+
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    workbook = openpyxl.load_workbook(book)
+    workbook["patients"].cell(row=5, column=40, value="stray")
+    workbook.save(book)
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, tmp_path / "new.duckdb")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.value) == (
+        "registry.xlsx, sheet patients",
+        5,
+        "stray",
+    )
+
+
+def test_a_workbook_that_inflates_to_a_million_rows_costs_seconds_not_minutes(registry, tmp_path):
+    """A few MB that unpack to a million rows: reading stops at the row limit."""
+    import time
+    import zipfile
+
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    with zipfile.ZipFile(book) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    sheet = next(n for n in members if n.startswith("xl/worksheets/"))  # patients, the first
+    rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>P</t></is></c></row>'
+                   for i in range(1, 1_000_001))  # fmt: skip
+    head, _, rest = members[sheet].decode().partition("<sheetData>")
+    members[sheet] = (head + "<sheetData>" + rows + rest.partition("</sheetData>")[2]).encode()
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    started = time.perf_counter()
+    with pytest.raises(ValidationError) as caught:
+        import_registry(bomb, tmp_path / "new.duckdb")
+    assert time.perf_counter() - started < 10
+    assert any("more than 100,000 rows" in p.rule for p in caught.value.problems)
