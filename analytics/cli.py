@@ -19,6 +19,15 @@ import duckdb
 from analytics.cohort.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
 from analytics.filters import CohortFilter, FilterError, parse_pairs
 from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS
+from analytics.present.privacy import (
+    K_ENV,
+    MAX_K,
+    MIN_K,
+    MODE_ENV,
+    PrivacyError,
+    requested_k,
+    setting,
+)
 from analytics.rules import DEFAULT_MONTHS
 
 EXIT_ERROR = 1
@@ -65,6 +74,14 @@ def _view_arguments() -> argparse.ArgumentParser:
     return view
 
 
+PRIVACY_OPTION = {
+    "type": int, "default": None, "metavar": "K",
+    "help": f"privacy mode: counts below K ({MIN_K} to {MAX_K}) shown as <K and what would "
+    f"give them away hidden (default: the deployment's {MODE_ENV}/{K_ENV}; under "
+    "enforcement K cannot be lower than its k)",
+}  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analytics",
@@ -94,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="months for estimates (default 6,12,24,36)",
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.add_argument("--privacy", **PRIVACY_OPTION)
 
     registry = commands.add_parser(
         "import",
@@ -121,9 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint", choices=list(ENDPOINTS), default="primary",
         help="endpoint compared with --by and shown by subgroup (default primary)",
     )  # fmt: skip
-    deck.add_argument(
-        "--privacy", type=int, default=None, metavar="K", help="show counts below K as <K"
-    )
+    deck.add_argument("--privacy", **PRIVACY_OPTION)
     deck.add_argument("--out", type=Path, required=True, help="deck to write (.pptx)")
 
     synth = commands.add_parser(
@@ -187,14 +203,23 @@ def _filter(args: argparse.Namespace) -> CohortFilter:
     return parse_pairs(pairs)
 
 
+def _privacy_k(args: argparse.Namespace) -> int | None:
+    """--privacy K checked against the deployment's setting, named in the error."""
+    try:
+        return requested_k(args.privacy, setting())
+    except PrivacyError as exc:
+        raise PrivacyError(f"--privacy {args.privacy}: {exc}") from None
+
+
 def _report(args: argparse.Namespace) -> str:
     from analytics.present.report import report_json, report_text
     from analytics.views import report_view
 
     cohort_filter = _filter(args)
+    k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
         view = report_view(con, cohort_filter, by=args.by, months=args.at)
-    return json.dumps(report_json(view), indent=2) if args.json else report_text(view)
+    return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
 
 def _deck(args: argparse.Namespace) -> None:
@@ -204,7 +229,7 @@ def _deck(args: argparse.Namespace) -> None:
     cohort_filter = _filter(args)
     with open_cohort(args.db or default_db_path()) as con:
         view = deck_view(con, cohort_filter, by=args.by, endpoint=args.endpoint)
-    args.out.write_bytes(build_deck(view, args.privacy))
+    args.out.write_bytes(build_deck(view, _privacy_k(args)))
 
 
 def _import(args: argparse.Namespace) -> Path:

@@ -212,10 +212,12 @@ def hazard_ratio(ratio: HazardRatio) -> str:
     return ratio_ci(ratio.hr, ratio.ci_lower, ratio.ci_upper)
 
 
-def hazard_ratio_line(ratio: HazardRatio, by: str) -> str:
+def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
     """One line for a chart, slide or report: "Cox HR (95% CI) Yes vs No: 2.66 (0.92-7.70),
-    p = 0.072"."""
+    p = 0.072"; SUPPRESSED for a group of fewer than k (``hidden``)."""
     versus = f"{level(by, ratio.level)} vs {level(by, ratio.reference)}"
+    if hidden:
+        return f"Cox HR {versus}: {SUPPRESSED}"
     if not ratio.estimable:
         return f"Cox HR {versus}: not estimable ({ratio.reason})"
     return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"

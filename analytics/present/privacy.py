@@ -92,6 +92,7 @@ def masked(k: int | None) -> str:
 
 
 SUPPRESSED = "hidden"  # withheld so that a small count cannot be worked out from it
+SUPPRESSED_NOTE = f"'{SUPPRESSED}': withheld so that a count below k cannot be worked out from it"
 
 
 def hidden_split(part: float, whole: float, k: int | None) -> bool:

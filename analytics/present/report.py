@@ -5,11 +5,16 @@
 says which conventions the numbers follow. Version 2: in each row of ``overall`` and
 ``groups``, ``events`` and ``censored`` count patients whose event or censoring came
 before the month (KMunicate), so at_risk + events + censored is the curve's patients.
+
+With a privacy k (analytics.present.privacy's rules) a small count is the string "<k",
+a count withheld beside it or a value derived from hidden counts is null, and the
+top-level ``privacy = {k, suppressed}`` lists the paths of every value so hidden.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.filters import to_params
@@ -23,6 +28,15 @@ from analytics.glossary import (
     UNRELIABLE,
 )
 from analytics.present import format as fmt
+from analytics.present.privacy import (
+    SUPPRESSED,
+    SUPPRESSED_NOTE,
+    hidden_cells,
+    hidden_columns,
+    hidden_split,
+    is_small,
+    masked,
+)
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
@@ -47,49 +61,151 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _rows(estimates: AtMonths) -> list[dict[str, Any]]:
-    columns = [getattr(estimates, key).tolist() for key in ROW_KEYS]
-    return [dict(zip(ROW_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
+@dataclass
+class _Suppression:
+    """Applies privacy k to the report's values and records the path of each one hidden."""
+
+    k: int | None
+    paths: list[str] = field(default_factory=list)
+
+    def count(self, path: str, n: Any, hidden: bool = False) -> Any:
+        """A count: itself, "<k" when small, None when withheld beside a small one."""
+        if self.k is None or n is None:
+            return n
+        if is_small(n, self.k):
+            self.paths.append(path)
+            return masked(self.k)
+        return self.derived(path, n, hidden)
+
+    def derived(self, path: str, value: Any, hidden: bool) -> Any:
+        """A value computed from counts: None when they are hidden."""
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        if self.k is not None and hidden and not missing:
+            self.paths.append(path)
+            return None
+        return value
 
 
-def _endpoint(result: EndpointSurvival) -> dict[str, Any]:
-    entry: dict[str, Any] = {"overall": _rows(result.overall.estimates)}
+def _rows(estimates: AtMonths, path: str, patients: int, privacy: _Suppression) -> list[dict]:
+    """One row per month; in privacy mode each month's KMunicate counts follow the
+    complementary rule and its estimate is hidden with them (or with a small curve)."""
+    counts = ("at_risk", "events", "censored")
+    few = is_small(patients, privacy.k)
+    columns = [getattr(estimates, key).tolist() for key in counts]
+    hidden = hidden_columns(columns, privacy.k, few) if privacy.k is not None else None
+    rows = []
+    for i in range(len(estimates.month)):
+        where = f"{path}[{i}]"
+        cells = hidden[:, i].tolist() if hidden is not None else [False] * 3
+        row: dict[str, Any] = {"month": float(estimates.month[i])}
+        for key in ("estimate", "ci_lower", "ci_upper", "se"):
+            value = float(getattr(estimates, key)[i])
+            row[key] = privacy.derived(f"{where}.{key}", value, few or any(cells))
+        for key, values, cell in zip(counts, columns, cells, strict=True):
+            row[key] = privacy.count(f"{where}.{key}", int(values[i]), cell)
+        rows.append(row)
+    return rows
+
+
+def _endpoint(result: EndpointSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
+    overall = result.overall
+    entry: dict[str, Any] = {
+        "overall": _rows(overall.estimates, f"{path}.overall", overall.patients, privacy)
+    }
     comparison = result.comparison
     if comparison is None:
         return entry
     test = comparison.logrank
+    small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+    ratios = []
+    for i, ratio in enumerate(comparison.hazard_ratios):
+        hidden = ratio.level in small or ratio.reference in small
+        where = f"{path}.hazard_ratios[{i}]"
+        ratios.append(
+            {"group": ratio.level, "reference": ratio.reference}
+            | {key: privacy.derived(f"{where}.{key}", getattr(ratio, key), hidden)
+               for key in ("hr", "ci_lower", "ci_upper", "p")}
+            | {"estimable": ratio.estimable, "reason": ratio.reason}
+        )  # fmt: skip
     return entry | {
-        "groups": {group.level: _rows(group.estimates) for group in result.groups},
+        "groups": {
+            group.level: _rows(
+                group.estimates, f"{path}.groups.{group.level}", group.patients, privacy
+            )
+            for group in result.groups
+        },
         "logrank_statistic": test.statistic if test else None,
         "logrank_p": test.p if test else None,
-        "hazard_ratios": [
-            {
-                "group": ratio.level, "reference": ratio.reference, "hr": ratio.hr,
-                "ci_lower": ratio.ci_lower, "ci_upper": ratio.ci_upper, "p": ratio.p,
-                "estimable": ratio.estimable, "reason": ratio.reason,
-            }
-            for ratio in comparison.hazard_ratios
-        ],
+        "hazard_ratios": ratios,
         "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
-    }  # fmt: skip
-
-
-def _score(score: ScoreChange, when: str) -> dict[str, float]:
-    return {"mean": getattr(score, f"mean_{when}"), "sd": getattr(score, f"sd_{when}")}
-
-
-def _binary(name: str, change: BinaryChange) -> dict[str, Any]:
-    return {
-        f"{name}_before": change.before,
-        f"{name}_after": change.after,
-        f"{name}_p": change.p,
-        f"{name}_pairs": change.n,
     }
 
 
-def report_json(view: ReportView) -> dict[str, Any]:
-    """Everything the report prints, as one JSON-ready dict (keys in the README)."""
+def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
+    """A paired score's means and SDs before and after, and its test's p: hidden below k."""
+    few = is_small(score.n, privacy.k)
+    entry: dict[str, Any] = {
+        f"{name}_{when}": {
+            key: privacy.derived(
+                f"clinical.{name}_{when}.{key}", getattr(score, f"{key}_{when}"), few
+            )
+            for key in ("mean", "sd")
+        }
+        for when in ("before", "after")
+    }
+    return entry | {f"{name}_p": privacy.derived(f"clinical.{name}_p", score.p, few)}
+
+
+def _binary(name: str, change: BinaryChange, privacy: _Suppression) -> dict[str, Any]:
+    path = f"clinical.{name}"
+    before = hidden_split(change.before, change.n, privacy.k)
+    after = hidden_split(change.after, change.n, privacy.k)
+    return {
+        f"{name}_before": privacy.count(f"{path}_before", change.before, before),
+        f"{name}_after": privacy.count(f"{path}_after", change.after, after),
+        f"{name}_p": privacy.derived(f"{path}_p", change.p, is_small(change.n, privacy.k)),
+        f"{name}_pairs": privacy.count(f"{path}_pairs", change.n),
+    }
+
+
+def _classes(counts: dict[str, int], path: str, privacy: _Suppression) -> dict[str, Any]:
+    """CEAP class counts, which add up to the limbs assessed: the complementary rule."""
+    hidden = hidden_cells(list(counts.values()), privacy.k)
+    return {
+        c: privacy.count(f"{path}.{c}", n, h)
+        for (c, n), h in zip(counts.items(), hidden, strict=True)
+    }
+
+
+def _safety(view: ReportView, privacy: _Suppression) -> dict[str, Any]:
+    safety = view.safety
+    entries = {}
+    for row in safety.table.to_dict("records"):
+        path = f"safety.{row['event']}"
+        hidden = hidden_split(row["patients"], safety.patients, privacy.k)
+        few_events = is_small(row["events"], privacy.k)
+        entries[row["event"]] = {
+            "patients": privacy.count(f"{path}.patients", row["patients"], hidden),
+            **{
+                key: privacy.derived(f"{path}.{key}", 100 * row[column], hidden)
+                for key, column in (
+                    ("percent", "proportion"), ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")
+                )
+            },
+            "events": privacy.count(f"{path}.events", row["events"]),
+            "per_100_patient_years": privacy.derived(
+                f"{path}.per_100_patient_years", row["per_100_patient_years"], few_events
+            ),
+        }  # fmt: skip
+    return entries
+
+
+def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
+    """Everything the report prints, as one JSON-ready dict (keys in the README); with a
+    privacy ``k``, small counts hidden and listed under ``privacy``."""
     change, safety = view.clinical, view.safety
+    privacy = _Suppression(k)
+    few = is_small(safety.patients, k)
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cohort": {
@@ -98,112 +214,161 @@ def report_json(view: ReportView) -> dict[str, Any]:
             "filter": to_params(view.cohort_filter),
             "by": view.by,
         },
-        "n_patients": safety.patients,
-        "patient_years": safety.patient_years,
-        "patency": {endpoint: _endpoint(result) for endpoint, result in view.survival.items()},
+        "n_patients": privacy.count("n_patients", safety.patients),
+        "patient_years": privacy.derived("patient_years", safety.patient_years, few),
+        "patency": {
+            endpoint: _endpoint(result, f"patency.{endpoint}", privacy)
+            for endpoint, result in view.survival.items()
+        },
         "clinical": {
-            "ceap_before": change.ceap_counts("before"),
-            "ceap_after": change.ceap_counts("after"),
-            "severity_score_before": _score(change.severity_score, "before"),
-            "severity_score_after": _score(change.severity_score, "after"),
-            "severity_score_p": change.severity_score.p,
-            "villalta_before": _score(change.villalta, "before"),
-            "villalta_after": _score(change.villalta, "after"),
-            "villalta_p": change.villalta.p,
-            **_binary("pts", change.pts),
-            **_binary("reflux", change.reflux),
+            "ceap_before": _classes(change.ceap_counts("before"), "clinical.ceap_before", privacy),
+            "ceap_after": _classes(change.ceap_counts("after"), "clinical.ceap_after", privacy),
+            **_score("severity_score", change.severity_score, privacy),
+            **_score("villalta", change.villalta, privacy),
+            **_binary("pts", change.pts, privacy),
+            **_binary("reflux", change.reflux, privacy),
         },
-        "safety": {
-            row["event"]: {
-                "patients": row["patients"],
-                "percent": 100 * row["proportion"],
-                "ci_lower": 100 * row["ci_lower"],
-                "ci_upper": 100 * row["ci_upper"],
-                "events": row["events"],
-                "per_100_patient_years": row["per_100_patient_years"],
-            }
-            for row in safety.table.to_dict("records")
-        },
-    }
+        "safety": _safety(view, privacy),
+    }  # fmt: skip
+    if k is not None:
+        report["privacy"] = {"k": k, "suppressed": privacy.paths}
     return _clean(report)
 
 
-def report_text(view: ReportView) -> str:
-    """The report for a person: aligned tables, plain words."""
+def report_text(view: ReportView, k: int | None = None) -> str:
+    """The report for a person: aligned tables, plain words; written from report_json's
+    values, so privacy hides the same numbers here as in the JSON."""
+    data = report_json(view, k)
+    text = _Text(set(data.get("privacy", {}).get("suppressed", ())))
     lines = [f"Cohort: {view.name}"]
     if view.is_reconstruction:
         lines.append(DEMO_NOTICE)
     lines += [
         f"Filter: {fmt.filter_words(view.cohort_filter)}",
-        f"Patients: {fmt.count(view.safety.patients)}",
-        "",
+        f"Patients: {text.count('n_patients', data['n_patients'])}",
     ]
+    if k is not None:
+        lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}; {SUPPRESSED_NOTE}")
+    lines.append("")
     for endpoint, result in view.survival.items():
+        entry, path = data["patency"][endpoint], f"patency.{endpoint}"
         lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log)")
-        lines += _estimate_lines("all", result.overall.estimates)
+        lines += _estimate_lines("all", entry["overall"], f"{path}.overall", text)
         for group in result.groups:
-            lines += _estimate_lines(fmt.group(view.by, group.level), group.estimates)
+            rows, where = entry["groups"][group.level], f"{path}.groups.{group.level}"
+            lines += _estimate_lines(fmt.group(view.by, group.level), rows, where, text)
         comparison = result.comparison
         if comparison is not None and comparison.logrank is not None:
             lines.append(
                 f"  log-rank chi2 = {fmt.statistic(comparison.logrank.statistic)}, "
                 f"{fmt.p_statement(comparison.logrank.p)}"
             )
-            lines += [f"  {fmt.hazard_ratio_line(r, view.by)}" for r in comparison.hazard_ratios]
+            for i, ratio in enumerate(comparison.hazard_ratios):
+                hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
+                lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
         lines.append("")
-    lines += ["Clinical outcomes, before the procedure vs last visit", *_clinical_lines(view)]
+    lines += ["Clinical outcomes, before the procedure vs last visit"]
+    lines += _clinical_lines(view, data["clinical"], text)
     lines += ["", "Safety"]
     width = max(len(label) for label in SAFETY_EVENTS.values())
-    for row in view.safety.table.itertuples():
+    for event, row in data["safety"].items():
+        path = f"safety.{event}"
+        patients = text.count(f"{path}.patients", row["patients"])
+        percent = text.number(f"{path}.percent", row["percent"], "%")
+        interval = text.interval(f"{path}.ci_lower", row["ci_lower"], row["ci_upper"], True)
+        rate = text.number(f"{path}.per_100_patient_years", row["per_100_patient_years"])
         lines.append(
-            f"  {SAFETY_EVENTS[row.event]:<{width}} {fmt.count(row.patients):>9} patients  "
-            f"{fmt.percent(row.proportion):>6} (95% CI {fmt.ci(row.ci_lower, row.ci_upper)})  "
-            f"{fmt.rate(row.per_100_patient_years)} per 100 patient-years"
+            f"  {SAFETY_EVENTS[event]:<{width}} {patients:>9} patients  {percent:>6} "
+            f"(95% CI {interval})  {rate} per 100 patient-years"
         )
     return "\n".join(lines) + "\n"
 
 
-def _clinical_lines(view: ReportView) -> list[str]:
-    change = view.clinical
+@dataclass(frozen=True)
+class _Text:
+    """Report values as text: "<k" as it is, a hidden value SUPPRESSED, a missing one
+    MISSING."""
 
-    def classes(counts: dict[str, int]) -> str:
-        return ", ".join(f"{c} {fmt.count(n)}" for c, n in counts.items() if n) or "none"
+    suppressed: set[str]
 
-    def score(score: ScoreChange, label: str) -> str:
+    def _absent(self, path: str, value: Any) -> str | None:
+        if isinstance(value, str):
+            return value
+        if value is None:
+            return SUPPRESSED if path in self.suppressed else fmt.MISSING
+        return None
+
+    def count(self, path: str, value: Any) -> str:
+        return self._absent(path, value) or fmt.count(value)
+
+    def number(self, path: str, value: Any, unit: str = "") -> str:
+        return self._absent(path, value) or f"{fmt.number(value)}{unit}"
+
+    def proportion(self, path: str, value: Any) -> str:
+        return self._absent(path, value) or fmt.percent(value)
+
+    def interval(self, path: str, lower: Any, upper: Any, percent: bool = False) -> str:
+        """A CI of proportions, or of percentages (``percent``)."""
+        if path in self.suppressed:
+            return SUPPRESSED
+        if lower is None or upper is None:
+            return "no CI"
+        scale = 100 if percent else 1
+        return fmt.ci(lower / scale, upper / scale)
+
+
+def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> list[str]:
+    def classes(when: str) -> str:
+        counts = clinical[f"ceap_{when}"]
+        shown = [
+            f"{c} {text.count(f'clinical.ceap_{when}.{c}', n)}" for c, n in counts.items() if n != 0
+        ]
+        return ", ".join(shown) or "none"
+
+    def score(name: str, score: ScoreChange, label: str) -> str:
         if not score.n:
             return f"  {label}: no paired assessments"
+        before, after = clinical[f"{name}_before"], clinical[f"{name}_after"]
+        if before["mean"] is None:
+            return f"  {label}: {SUPPRESSED} (fewer than k pairs)"
         return (
-            f"  {label}: {fmt.mean_sd(score.mean_before, score.sd_before, 2)} -> "
-            f"{fmt.mean_sd(score.mean_after, score.sd_after, 2)} "
-            f"(Wilcoxon signed-rank {fmt.p_statement(score.p)})"
+            f"  {label}: {fmt.mean_sd(before['mean'], before['sd'], 2)} -> "
+            f"{fmt.mean_sd(after['mean'], after['sd'], 2)} "
+            f"(Wilcoxon signed-rank {fmt.p_statement(clinical[f'{name}_p'])})"
         )
 
-    def binary(change: BinaryChange, label: str) -> str:
+    def binary(name: str, label: str) -> str:
+        path = f"clinical.{name}"
+        p = clinical[f"{name}_p"]
         return (
-            f"  {label}: {fmt.count(change.before)} -> {fmt.count(change.after)} of "
-            f"{fmt.count(change.n)} (exact McNemar {fmt.p_statement(change.p)})"
+            f"  {label}: {text.count(f'{path}_before', clinical[f'{name}_before'])} -> "
+            f"{text.count(f'{path}_after', clinical[f'{name}_after'])} of "
+            f"{text.count(f'{path}_pairs', clinical[f'{name}_pairs'])} (exact McNemar "
+            f"{SUPPRESSED if f'{path}_p' in text.suppressed else fmt.p_statement(p)})"
         )
 
+    change = view.clinical
     return [
-        f"  CEAP before: {classes(change.ceap_counts('before'))}; "
-        f"after: {classes(change.ceap_counts('after'))}",
-        score(change.severity_score, SEVERITY_SCORE),
-        score(change.villalta, "Villalta"),
-        binary(change.pts, PTS),
-        binary(change.reflux, REFLUX),
+        f"  CEAP before: {classes('before')}; after: {classes('after')}",
+        score("severity_score", change.severity_score, SEVERITY_SCORE),
+        score("villalta", change.villalta, "Villalta"),
+        binary("pts", PTS),
+        binary("reflux", REFLUX),
     ]
 
 
-def _estimate_lines(label: str, estimates: AtMonths) -> list[str]:
+def _estimate_lines(label: str, rows: list[dict], path: str, text: _Text) -> list[str]:
     lines = [f"  {label}"]
-    for i, month in enumerate(estimates.month):
-        interval = fmt.ci(estimates.ci_lower[i], estimates.ci_upper[i])
-        flag = f"  {UNRELIABLE}: unreliable" if estimates.se[i] > SE_UNRELIABLE else ""
+    for i, row in enumerate(rows):
+        where = f"{path}[{i}]"
+        se = row["se"]
+        flag = f"  {UNRELIABLE}: unreliable" if se is not None and se > SE_UNRELIABLE else ""
         lines.append(
-            f"    {fmt.months(month):>4} months: {fmt.percent(estimates.estimate[i]):>6} "
-            f"({'no CI' if interval == fmt.MISSING else interval})  "
-            f"at risk {fmt.count(estimates.at_risk[i]):>9}  "
-            f"events before {fmt.count(estimates.events[i]):>9}  "
-            f"censored before {fmt.count(estimates.censored[i]):>9}{flag}"
+            f"    {fmt.months(row['month']):>4} months: "
+            f"{text.proportion(f'{where}.estimate', row['estimate']):>6} "
+            f"({text.interval(f'{where}.ci_lower', row['ci_lower'], row['ci_upper'])})  "
+            f"at risk {text.count(f'{where}.at_risk', row['at_risk']):>9}  "
+            f"events before {text.count(f'{where}.events', row['events']):>9}  "
+            f"censored before {text.count(f'{where}.censored', row['censored']):>9}{flag}"
         )
     return lines
