@@ -50,18 +50,25 @@ def open_cohort(path: Path | str) -> duckdb.DuckDBPyConnection:
         raise CohortError(f"cohort file {path} does not exist")
     if path.stat().st_size == 0:
         raise CohortError(f"cohort file {path} is empty")
-    try:
-        con = duckdb.connect(str(path), read_only=True, config=HARDENED_CONFIG)
-    except duckdb.Error as exc:
-        raise CohortError(
-            f"cohort file {path} is not a readable DuckDB file ({_first_line(exc)})"
-        ) from None
+    con = connect_hardened(path)
     try:
         check_cohort_format(con, path)
     except CohortError:
         con.close()
         raise
     return con
+
+
+def connect_hardened(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that can reach nothing but ``path``: the one way the product
+    opens a database file it did not write (the dashboard, the CLI, an upgrade's source),
+    so no view or macro planted in the file can read, write or fetch anything else."""
+    try:
+        return duckdb.connect(str(path), read_only=True, config=HARDENED_CONFIG)
+    except duckdb.Error as exc:
+        raise CohortError(
+            f"cohort file {path} is not a readable DuckDB file ({_first_line(exc)})"
+        ) from None
 
 
 def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
