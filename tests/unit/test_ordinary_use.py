@@ -95,3 +95,20 @@ def test_a_deck_of_one_patient_from_the_command_line(demo_path, tmp_path, monkey
     assert main(["deck", "--db", str(demo_path), *where, "--by", "sex", "--out", str(out)]) == 0
     assert "n = 1 patients" in Presentation(str(out)).slides[0].placeholders[1].text
     assert capsys.readouterr().err == ""
+
+
+def test_a_sidebar_deck_that_cannot_be_drawn_arrives_saying_why(demo_path, monkeypatch):
+    from analytics.present.deck import DeckRequest
+    from analytics.present.render import ExportUnavailable
+    from ui import data
+
+    def broken(*_: object, **__: object) -> bytes:
+        raise ExportUnavailable("the figure could not be rendered (chromium crashed)")
+
+    monkeypatch.setattr("analytics.present.deck.render", broken)
+    key = data.cohort_key(demo_path)
+    deck = Presentation(io.BytesIO(data.deck_bytes(key, DeckRequest(CohortFilter()))))
+    text = " ".join(
+        shape.text_frame.text for shape in deck.slides[0].shapes if shape.has_text_frame
+    )
+    assert "could not be built" in text and "chromium crashed" in text
