@@ -25,7 +25,17 @@ from pptx import Presentation
 from analytics import views
 from analytics.cohort.db import SCHEMA_PATH
 from analytics.cohort.summary import create_summary
-from analytics.filters import MATCH_MODES, SEGMENT_LABELS, SEGMENT_PATTERNS, CohortFilter
+from analytics.filters import (
+    FILTER_KEYS,
+    MATCH_MODES,
+    SEGMENT_LABELS,
+    SEGMENT_PATTERNS,
+    CohortFilter,
+    cohort_sql,
+    parse_filter,
+    parse_filter_lenient,
+    to_params,
+)
 from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS, RISK_FACTORS, SEGMENTS
 from analytics.present import tables
 from analytics.present.figures import clinical, safety
@@ -92,17 +102,37 @@ def filters(draw: st.DrawFn) -> CohortFilter:
     age = st.none() | st.integers(18, 110)
     bmi = st.none() | st.sampled_from([12.0, 24.5, 30.0, 70.0])
     risks = draw(st.dictionaries(st.sampled_from(list(RISK_FACTORS)), st.booleans(), max_size=3))
+    segments = draw(st.sets(st.sampled_from(SEGMENT_LABELS), max_size=2))  # in the parser's order
     return CohortFilter(
         population=draw(st.sampled_from(list(POPULATIONS))),
         lesion_side=draw(st.sampled_from([None, "left", "right"])),
         sex=draw(st.sampled_from([None, "F", "M"])),
-        segments=tuple(draw(st.lists(st.sampled_from(SEGMENT_LABELS), unique=True, max_size=2))),
+        segments=tuple(label for label in SEGMENT_LABELS if label in segments),
         segment_match=draw(st.sampled_from(MATCH_MODES)),
         segment_pattern=draw(st.none() | st.sampled_from(SEGMENT_PATTERNS)),
         risk_factors=tuple(sorted(risks.items())),
         age_min=draw(age), age_max=draw(age), bmi_min=draw(bmi), bmi_max=draw(bmi),
         center=draw(st.sampled_from([None, *CENTRES, "elsewhere"])),
     )  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(cohort_filter=filters())
+def test_a_filter_survives_its_link(cohort_filter):
+    """The link (and --where) a filter writes reads back as the same filter."""
+    assert parse_filter(to_params(cohort_filter)) == cohort_filter
+
+
+LINK_TEXT = st.text(max_size=12) | st.sampled_from(["nan", "inf", "-1", "1e309", "yes", "IVC,"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(params=st.dictionaries(st.sampled_from([*FILTER_KEYS, "patient_id"]), LINK_TEXT))
+def test_any_link_text_gives_a_filter_or_a_notice_per_bad_item(params):
+    cohort_filter, problems = parse_filter_lenient(params)
+    assert isinstance(cohort_filter, CohortFilter) and len(problems) <= len(params)
+    assert all(problem.split("=")[0].split(":")[0] in params for problem in problems)
+    cohort_sql(cohort_filter)  # and every accepted value becomes a bound parameter
 
 
 def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
