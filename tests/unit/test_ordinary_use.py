@@ -112,3 +112,35 @@ def test_a_sidebar_deck_that_cannot_be_drawn_arrives_saying_why(demo_path, monke
         shape.text_frame.text for shape in deck.slides[0].shapes if shape.has_text_frame
     )
     assert "could not be built" in text and "chromium crashed" in text
+
+
+@pytest.mark.parametrize("by", ["urokinase", "center"])
+def test_comparing_by_a_factor_nobody_has_recorded_draws_and_says_so(blank, by):
+    from analytics.present.figures.patency import patency_figure
+    from analytics.views import patency_view
+
+    add_patient(blank, "p1")  # urokinase and centre are optional: not recorded
+    create_summary(blank)
+    view = patency_view(blank, CohortFilter(), by)
+    assert view.compared.groups == ()
+    figure = patency_figure(view)
+    assert "nothing to compare" in figure.layout.title.subtitle.text
+
+
+def test_the_patency_page_compares_by_a_factor_nobody_has_recorded(
+    page_test, monkeypatch, tmp_path
+):
+    import duckdb
+
+    from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION
+
+    path = tmp_path / "few.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(SCHEMA_PATH.read_text())
+        add_patient(con, "p1")
+        add_patient(con, "p2", sex="M")
+        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        create_summary(con)
+    monkeypatch.setenv("COHORT_DB", str(path))
+    at = page_test("pages/1_Patency.py", by="urokinase")
+    assert not at.exception
