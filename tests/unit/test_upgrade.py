@@ -116,3 +116,12 @@ def test_reading_the_version_is_hardened_too(demo_path, tmp_path, capsys):
     assert main(["upgrade", str(old)]) == 1
     err = capsys.readouterr().err
     assert SECRET not in err and err.count("\n") == 1 and str(old) in err
+
+
+def test_a_version_1_file_missing_a_column_is_named_and_left_unchanged(demo_path, tmp_path, capsys):
+    old = _crafted(demo_path, tmp_path, ["ALTER TABLE assessments DROP COLUMN reflux"])
+    before = old.read_bytes()
+    assert main(["upgrade", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "assessments lacks a column" in err and "reflux" in err
+    assert old.read_bytes() == before and list(tmp_path.iterdir()) == [old]
