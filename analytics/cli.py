@@ -13,6 +13,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
@@ -53,9 +54,17 @@ def _positive(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused argument is one line and exit 1, like every other error
+    (argparse prints its usage first and exits 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message}\n")
+
+
 def _view_arguments() -> argparse.ArgumentParser:
     """--db, --where and --by: the view a report or a deck shows, the same for both."""
-    view = argparse.ArgumentParser(add_help=False)
+    view = _Parser(add_help=False)
     view.add_argument(
         "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
     )
@@ -83,7 +92,7 @@ PRIVACY_OPTION = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m analytics",
         description="Outcomes of iliofemoral venous stenting: cohort files and reports.",
     )

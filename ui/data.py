@@ -23,7 +23,8 @@ from analytics.cohort.demo import build_demo
 from analytics.cohort.dictionary import data_dictionary, table_descriptions
 from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
-from analytics.present.deck import DeckRequest, build_deck
+from analytics.present.deck import DeckRequest, build_deck, notice_deck
+from analytics.present.render import ExportUnavailable
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.funnel import CentreComparison
 
@@ -132,9 +133,16 @@ def centre_comparison(
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck; run on the download's own thread, so it takes its own cursor."""
-    view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
-    return build_deck(view, request.k)
+    """The view's deck; run on the download's own thread, so it takes its own cursor.
+
+    A failure becomes a deck saying why: Streamlit drops a download whose data raises
+    without a word to the user.
+    """
+    try:
+        view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
+        return build_deck(view, request.k)
+    except (ExportUnavailable, CohortError, duckdb.Error) as exc:
+        return notice_deck(str(exc).strip().splitlines()[0])
 
 
 @st.cache_data(show_spinner=False)

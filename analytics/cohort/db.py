@@ -6,10 +6,13 @@ a missing, corrupt or foreign file fails in one place with one clear message.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import duckdb
+
+from analytics.cohort.summary import SUMMARY_TABLE, create_summary, summary_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
@@ -26,6 +29,9 @@ HARDENED_CONFIG = {
     "autoinstall_known_extensions": False,
     "lock_configuration": True,
 }
+# DuckDB's file header and its two database headers, before the first block.
+FILE_HEADERS_BYTES = 3 * 4096
+NUMBER_TYPES = ("DOUBLE", "FLOAT")  # the types that can hold NaN or infinity
 
 
 class CohortError(Exception):
@@ -44,12 +50,7 @@ def open_cohort(path: Path | str) -> duckdb.DuckDBPyConnection:
         raise CohortError(f"cohort file {path} does not exist")
     if path.stat().st_size == 0:
         raise CohortError(f"cohort file {path} is empty")
-    try:
-        con = duckdb.connect(str(path), read_only=True, config=HARDENED_CONFIG)
-    except duckdb.Error as exc:
-        raise CohortError(
-            f"cohort file {path} is not a readable DuckDB file ({_first_line(exc)})"
-        ) from None
+    con = connect_hardened(path)
     try:
         check_cohort_format(con, path)
     except CohortError:
@@ -58,8 +59,43 @@ def open_cohort(path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def connect_hardened(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that can reach nothing but ``path``: the one way the product
+    opens a database file it did not write (the dashboard, the CLI, an upgrade's source),
+    so no view or macro planted in the file can read, write or fetch anything else."""
+    try:
+        return duckdb.connect(str(path), read_only=True, config=HARDENED_CONFIG)
+    except duckdb.Error as exc:
+        raise CohortError(
+            f"cohort file {path} is not a readable DuckDB file ({_first_line(exc)})"
+        ) from None
+
+
 def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Refuse a database that lacks the cohort tables or has another schema version."""
+    """Refuse a file that is not a whole cohort of this version, consistent with itself.
+
+    The checks are cheap, so a million patients still open in well under a second: the
+    cohort tables with this version's columns and types, the file as long as its blocks
+    need, ``patient_summary`` holding the same patients as ``patients`` (row counts and
+    an order-free checksum of the ids) and only finite numbers. They catch corruption
+    and careless edits, not a forger, who can rewrite the summary consistently.
+    """
+    try:
+        _check_tables(con, path)
+        _check_length(con, path)
+        _check_columns(con, path)
+        numbers = [c for c, kind in expected_columns()[SUMMARY_TABLE] if kind in NUMBER_TYPES]
+        problem = summary_problem(con, numbers)
+    except duckdb.Error as exc:
+        raise CohortError(f"cohort file {path} is damaged ({_first_line(exc)})") from None
+    if problem:
+        raise CohortError(
+            f"cohort file {path} is damaged or was edited: {problem}; write it again from "
+            "its source (import, build-demo or synth)"
+        )
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     present = {
         row[0]
         for row in con.execute(
@@ -71,6 +107,55 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     missing = [t for t in COHORT_TABLES if t not in present]
     if missing:
         raise CohortError(f"cohort file {path} is not in the cohort format: missing {missing}")
+
+
+def _check_length(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A file cut short (an interrupted copy) may still open: its blocks say how long it is."""
+    block_size, blocks = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchall()[0]
+    needed, size = FILE_HEADERS_BYTES + block_size * blocks, path.stat().st_size
+    if size < needed:
+        raise CohortError(
+            f"cohort file {path} is truncated: {size:,} bytes of the {needed:,} its blocks need"
+        )
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    found = {
+        (table, column): kind
+        for table, column, kind in con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    for table, columns in expected_columns().items():
+        for column, kind in columns:
+            if (table, column) not in found:
+                raise CohortError(f"cohort file {path}: {table} lacks column {column} ({kind})")
+            if found[table, column] != kind:
+                raise CohortError(
+                    f"cohort file {path}: {table}.{column} is {found[table, column]}, not {kind}"
+                )
+
+
+@functools.cache
+def expected_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each cohort table's (column, type) pairs, as this version's schema and summary make
+    them: read from an empty cohort built in memory, so they are never written twice."""
+    with duckdb.connect() as con:
+        con.execute(SCHEMA_PATH.read_text())
+        create_summary(con)
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+        ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        if table in COHORT_TABLES:
+            columns.setdefault(table, []).append((column, kind))
+    return {table: tuple(pairs) for table, pairs in columns.items()}
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> str:

@@ -23,6 +23,9 @@ A filter then becomes one scan of one table, whatever the joins behind it.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import duckdb
 
 from analytics.glossary import ENDPOINTS, SAFETY_EVENTS
@@ -147,3 +150,39 @@ def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200
         "the patients columns, endpoint times, clinical measures before and after, and safety "
         "event counts (see analytics/summary.py).'"
     )
+
+
+def summary_problem(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> str | None:
+    """Why ``patient_summary`` is not the derived table of this file's patients, or None.
+
+    Its rows must be the patients' own: as many, with the same ids (compared by the
+    exclusive or of the ids' hashes, which no order changes and which a lost, added or
+    renamed patient leaves equal one time in 2^64), and the ``numbers`` columns finite
+    (NULL where unknown; no writer stores NaN or infinity). DuckDB answers each column's
+    minimum and maximum from its statistics, without a scan, and NaN sorts above every
+    number, so the two bounds being finite means every value is.
+    """
+    key_sets = "SELECT count(*), bit_xor(hash(patient_id)) FROM {}"
+    patients, patient_ids = con.execute(key_sets.format("patients")).fetchall()[0]
+    rows, row_ids = con.execute(key_sets.format(SUMMARY_TABLE)).fetchall()[0]
+    if rows != patients:
+        return f"{SUMMARY_TABLE} holds {rows:,} patients but patients holds {patients:,}"
+    if row_ids != patient_ids:
+        return f"{SUMMARY_TABLE}'s patients are not those of patients"
+    bounds = con.execute(
+        f"SELECT {', '.join(f'min({c}), max({c})' for c in numbers)} FROM {SUMMARY_TABLE}"
+    ).fetchall()[0]
+    suspect = [
+        c for i, c in enumerate(numbers)
+        if any(v is not None and not math.isfinite(v) for v in bounds[2 * i : 2 * i + 2])
+    ]  # fmt: skip
+    if not suspect:
+        return None
+    bad = con.execute(
+        f"SELECT {', '.join(f'count(*) FILTER (WHERE NOT isfinite({c}))' for c in suspect)} "
+        f"FROM {SUMMARY_TABLE}"
+    ).fetchall()[0]
+    listed = ", ".join(
+        f"{SUMMARY_TABLE}.{c} ({n:,} row{'s' * (n > 1)})" for c, n in zip(suspect, bad, strict=True)
+    )
+    return f"NaN or infinite values in {listed}"

@@ -112,6 +112,17 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     return _save(deck)
 
 
+def notice_deck(reason: str) -> bytes:
+    """A one-slide deck saying why the view's deck could not be built: what the dashboard
+    hands out instead, since a download that fails shows the user nothing."""
+    deck = Presentation()
+    _widescreen(deck)
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+    slide.shapes.title.text = "The deck could not be built"
+    _text_box(slide, f"{reason}.", MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP, size=20)
+    return _save(deck)
+
+
 def _widescreen(deck: Any) -> None:
     """A 16:9 deck: the slide 13.33 in wide, every placeholder that has its own position
     widened to match (the others inherit theirs from the master, widened once)."""

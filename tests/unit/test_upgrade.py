@@ -66,3 +66,62 @@ def test_a_file_that_is_not_a_cohort_is_named(tmp_path, capsys):
     stray.write_bytes(b"not a database")
     assert main(["upgrade", str(stray)]) == 1
     assert "is not a cohort file" in capsys.readouterr().err
+
+
+SECRET = "the contents of a local file"
+
+
+def _crafted(demo_path: Path, tmp_path: Path, statements: list[str]) -> Path:
+    """A version-1 file whose own SQL objects try to read a local file through the upgrade."""
+    old = _as_version_1(demo_path, tmp_path)
+    with duckdb.connect(str(old)) as con:
+        for statement in statements:
+            con.execute(statement)
+    return old
+
+
+def test_upgrade_derives_from_the_products_sql_not_the_files_views(demo_path, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    old = _crafted(demo_path, tmp_path, [
+        "DROP VIEW time_to_event",
+        "CREATE VIEW time_to_event AS SELECT patient_id, e.endpoint, "
+        f"(SELECT length(content) FROM read_text('{secret}'))::DOUBLE AS months, true AS event "
+        "FROM patients, (VALUES ('primary'), ('assisted_primary'), ('secondary'), "
+        "('recurrent_dvt')) AS e(endpoint)",
+        f"CREATE MACRO leak() AS (SELECT content FROM read_text('{secret}'))",
+        f"CREATE VIEW planted AS SELECT content FROM read_text('{secret}')",
+    ])  # fmt: skip
+    assert upgrade(old) is True
+    with open_cohort(old) as upgraded, open_cohort(demo_path) as fresh:
+        assert upgraded.execute(SUMMARY_CHECK).fetchall() == fresh.execute(SUMMARY_CHECK).fetchall()
+        objects = upgraded.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal "
+            "UNION ALL SELECT function_name FROM duckdb_functions() WHERE NOT internal"
+        ).fetchall()
+    assert objects == [("time_to_event",)]  # the product's own view, nothing planted
+    assert SECRET.encode() not in old.read_bytes()
+
+
+def test_reading_the_version_is_hardened_too(demo_path, tmp_path, capsys):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    old = _as_version_1(demo_path, tmp_path)
+    with duckdb.connect(str(old)) as con:
+        con.execute("ALTER TABLE cohort_metadata RENAME TO stored_metadata")
+        con.execute(
+            "CREATE VIEW cohort_metadata AS SELECT 'schema_version' AS key, "
+            f"content AS value FROM read_text('{secret}')"
+        )
+    assert main(["upgrade", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert SECRET not in err and err.count("\n") == 1 and str(old) in err
+
+
+def test_a_version_1_file_missing_a_column_is_named_and_left_unchanged(demo_path, tmp_path, capsys):
+    old = _crafted(demo_path, tmp_path, ["ALTER TABLE assessments DROP COLUMN reflux"])
+    before = old.read_bytes()
+    assert main(["upgrade", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "assessments lacks a column" in err and "reflux" in err
+    assert old.read_bytes() == before and list(tmp_path.iterdir()) == [old]

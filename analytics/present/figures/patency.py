@@ -313,8 +313,11 @@ def km_figure(
     curves_px = 360
     table_px = ROW_PX * rows
     height = curves_px + table_px + 140 + LEGEND_ROW_PX * (len(specs) // 3)
-    # a share, not pixels, so a chart that fills a window (presenting) keeps its rows apart
-    table_share = min(0.6, max(table_px / (curves_px + table_px), 0.09 * rows))
+    # a share, not pixels, so a chart that fills a window (presenting) keeps its rows apart;
+    # no curve (a factor nobody has recorded) leaves an empty table its gap, so both axes fit
+    table_share = (
+        min(0.6, max(table_px / (curves_px + table_px), 0.09 * rows)) if rows else TABLE_GAP
+    )
     risk, table_axis = _risk_table(specs, k, compact)
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable)]
     last = max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
