@@ -7,7 +7,7 @@ import streamlit as st
 from analytics.glossary import DEFINITIONS, REFLUX
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
-from analytics.present.tables import ceap_shift_table, table3
+from analytics.present.tables import ceap_shift_table, ceap_shift_title, table3
 from ui import data
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
@@ -37,7 +37,7 @@ with bars:
     )
 matrix, _ = st.columns([2, 1])
 with matrix:
-    st.markdown("**Shift matrix** (limbs; rows before, columns at the last visit)")
+    st.markdown(ceap_shift_title(k))
     show_table(ceap_shift_table(change.ceap_shift, k), "CEAP shift matrix", hide_index=False)
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])

@@ -51,7 +51,7 @@ from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.privacy import is_small, masked
+from analytics.present.privacy import hidden_classes, hidden_split, is_small, masked
 from analytics.present.render import render
 from analytics.present.tables import comparison_lines, curves, table1
 from analytics.stats.clinical import ClinicalChange
@@ -416,18 +416,20 @@ def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] |
 
 def ceap_chart_data(change: ClinicalChange, k: int | None) -> CategoryChartData:
     """Percent of limbs per CEAP class before and at the last visit; in privacy mode a
-    class of fewer than k limbs is blank (its bar would give its count away), so the bar
-    falls short of 100% by the hidden share."""
+    hidden class (fewer than k limbs, or the one beside it that would give it away) is
+    blank, so the bar falls short of 100% by the hidden share."""
     before, after = change.ceap_counts("before"), change.ceap_counts("after")
+    hidden = (hidden_classes(before, k), hidden_classes(after, k))
     limbs = sum(before.values())
     data = CategoryChartData(number_format="0.0")
     data.categories = ["Before", "Last visit"]
     for c in CEAP_CLASSES:
-        counts = (before[f"C{c}"], after[f"C{c}"])
+        name = f"C{c}"
+        counts = (before[name], after[name])
         if any(counts):
-            shares = [None if n == 0 or is_small(n, k) else round(100 * n / limbs, 1)
-                      for n in counts]  # fmt: skip
-            data.add_series(f"C{c}", shares)
+            shares = [None if n == 0 or h[name] else round(100 * n / limbs, 1)
+                      for n, h in zip(counts, hidden, strict=True)]  # fmt: skip
+            data.add_series(name, shares)
     return data
 
 
@@ -453,7 +455,7 @@ def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None) 
         label_colour = TEXT_COLOUR if contrast(TEXT_COLOUR, colour) >= 4.5 else "#FFFFFF"
         for point, counts in zip(series.points, (before, after), strict=True):
             n = counts[series.name]
-            if n and not is_small(n, k):
+            if n and not hidden_classes(counts, k)[series.name]:
                 label = point.data_label
                 label.position = XL_LABEL_POSITION.CENTER
                 label.text_frame.text = fmt.count(n, k)
@@ -592,25 +594,31 @@ def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
 
 def _ceap_text(change: ClinicalChange, k: int | None) -> str:
     def classes(counts: dict[str, int]) -> str:
-        return ", ".join(f"{c} {fmt.count(n, k)}" for c, n in counts.items() if n)
+        shown = fmt.distribution(counts, k)
+        return ", ".join(f"{c} {shown[c]}" for c, n in counts.items() if n)
 
     score = change.severity_score
+    few = is_small(score.n, k)
     return (
         f"Before: {classes(change.ceap_counts('before'))}\n"
         f"Last visit: {classes(change.ceap_counts('after'))}\n"
-        f"Clinical severity score (C - 2): {fmt.mean_sd(score.mean_before, score.sd_before, 2)}"
-        f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2)}; "
+        "Clinical severity score (C - 2): "
+        f"{fmt.mean_sd(score.mean_before, score.sd_before, 2, few)}"
+        f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2, few)}; "
         f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}"
     )
 
 
 def _pts_text(change: ClinicalChange, k: int | None) -> str:
     villalta, pts = change.villalta, change.pts
+    few = is_small(villalta.n, k)
+    before = fmt.count(pts.before, k, hidden_split(pts.before, pts.n, k))
+    after = fmt.count(pts.after, k, hidden_split(pts.after, pts.n, k))
     return (
-        f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2)} → "
-        f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2)}; "
+        f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
+        f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "
         f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n)}\n"
-        f"{PTS} {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)}; "
+        f"{PTS} {before} → {after}; "
         f"exact McNemar {fmt.test_p(pts.p, pts.n)}"
     )
 

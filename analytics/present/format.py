@@ -26,7 +26,14 @@ from analytics.glossary import (
     SIDES,
     YES_NO,
 )
-from analytics.present.privacy import SUPPRESSED, hidden_columns, hidden_split, is_small, masked
+from analytics.present.privacy import (
+    SUPPRESSED,
+    hidden_classes,
+    hidden_columns,
+    hidden_split,
+    is_small,
+    masked,
+)
 from analytics.rules import SMALL_SAMPLE
 from analytics.stats.engine.cox import HazardRatio
 
@@ -139,8 +146,28 @@ def count_of(n: int, total: int, k: int | None = None) -> str:
     return f"{n:,}/{total:,}" + (f" ({percent(n / total)})" if total else "")
 
 
-def mean_sd(mean: float | None, sd: float | None, digits: int = 1) -> str:
-    """A mean ± SD: "66.2 ± 14.5"; the mean alone without an SD."""
+def distribution(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:
+    """Each class's count of a distribution that adds up to its total, with small classes
+    and their complements hidden in privacy mode."""
+    hidden = hidden_classes(counts, k)
+    return {c: count(n, k, hidden[c]) for c, n in counts.items()}
+
+
+def distribution_percent(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:
+    """Each class's count with its share of the distribution's total, "5 (41.7%)", small
+    classes and their complements hidden in privacy mode (see distribution)."""
+    total, hidden = sum(counts.values()), hidden_classes(counts, k)
+    return {
+        c: count(n, k, True) if hidden[c] else f"{n:,} ({percent(n / total)})" if total else "0"
+        for c, n in counts.items()
+    }
+
+
+def mean_sd(mean: float | None, sd: float | None, digits: int = 1, hidden: bool = False) -> str:
+    """A mean ± SD: "66.2 ± 14.5"; the mean alone without an SD; SUPPRESSED when
+    ``hidden`` (a mean of fewer than k)."""
+    if hidden:
+        return SUPPRESSED
     if _missing(mean):
         return MISSING
     return f"{mean:.{digits}f}" + ("" if _missing(sd) else f" ± {sd:.{digits}f}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,11 +100,14 @@ def hidden_split(part: float, whole: float, k: int | None) -> bool:
     return is_small(part, k) or is_small(whole - part, k)
 
 
-def hidden_cells(counts: Sequence[float], k: int | None) -> list[bool]:
-    """Which of counts that add up to a shown total to hide: the small ones and, while the
-    hidden ones could be worked out from the total (one alone, or all of them 1), the
-    smallest other non-zero one (complementary suppression)."""
-    hidden = [is_small(n, k) for n in counts]
+def hidden_cells(
+    counts: Sequence[float], k: int | None, already: Sequence[bool] | None = None
+) -> list[bool]:
+    """Which of counts that add up to a shown total to hide: the small ones (and those
+    ``already`` hidden) and, while the hidden ones could be worked out from the total (one
+    alone, or all of them 1), the smallest other non-zero one (complementary
+    suppression)."""
+    hidden = [is_small(n, k) or bool(already and already[i]) for i, n in enumerate(counts)]
 
     def exposed() -> bool:
         values = [n for n, h in zip(counts, hidden, strict=True) if h]
@@ -116,6 +119,12 @@ def hidden_cells(counts: Sequence[float], k: int | None) -> list[bool]:
             break
         hidden[min(others)[1]] = True
     return hidden
+
+
+def hidden_classes(counts: Mapping[str, int], k: int | None) -> dict[str, bool]:
+    """Which classes of a distribution (CEAP classes, PTS severity: they add up to the
+    limbs assessed) to hide, by hidden_cells."""
+    return dict(zip(counts, hidden_cells(list(counts.values()), k), strict=True))
 
 
 def hidden_columns(

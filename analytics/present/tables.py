@@ -35,7 +35,7 @@ from analytics.glossary import (
 from analytics.present import format as fmt
 from analytics.present.privacy import hidden_cells, hidden_split, is_small
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
-from analytics.stats.baseline import OTHER_PATTERN, Baseline
+from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
 from analytics.stats.engine.signed_rank import EXACT
 from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
@@ -80,40 +80,53 @@ def added_counts(
 
 
 def table1(baseline: Baseline, k: int | None = None) -> pd.DataFrame:
-    """Demographic and clinical characteristics (the paper's Table 1)."""
+    """Demographic and clinical characteristics (the paper's Table 1).
+
+    In privacy mode no range is shown (its ends are two patients' values), means and SDs
+    of fewer than k patients are hidden, and shares follow the complementary rule.
+    """
     n = baseline.patients
     age, bmi, follow_up = baseline.age, baseline.bmi, baseline.follow_up
+    few = is_small(n, k)
 
     def share(count: int) -> str:
         return fmt.count_percent(count, n, k)
 
+    def spread(values: Spread, digits: int = 1) -> str:
+        shown = fmt.mean_sd(values.mean, values.sd, digits, few)
+        if k is not None or shown == fmt.MISSING:
+            return shown
+        return f"{shown} ({fmt.number_range(values.minimum, values.maximum)})"
+
+    segment_rows = {row: c for row, c in baseline.segment_rows.items() if row != OTHER_PATTERN or c}
     rows = [
         ("Patients", fmt.count(n, k)),
-        (
-            "Age, years, mean ± SD (range)",
-            f"{fmt.mean_sd(age.mean, age.sd)} ({fmt.number_range(age.minimum, age.maximum)})",
-        ),
+        ("Age, years, mean ± SD" + ("" if k is not None else " (range)"), spread(age)),
         ("Female", share(baseline.female)),
-        ("Body mass index, mean ± SD", fmt.mean_sd(bmi.mean, bmi.sd, 2)),
+        ("Body mass index, mean ± SD", fmt.mean_sd(bmi.mean, bmi.sd, 2, few)),
         ("Lesion side: left", share(baseline.left)),
         *((label, share(baseline.risk_factors[column])) for column, label in RISK_FACTORS.items()),
-        *(
-            (f"Segments (paper's rows): {row}", share(count))
-            for row, count in baseline.segment_rows.items()
-            if row != OTHER_PATTERN or count
-        ),
+        *((f"Segments (paper's rows): {row}", share(count)) for row, count in segment_rows.items()),
         *(
             (f"Segment involved: {label}", share(baseline.segments[c]))
             for c, label in SEGMENTS.items()
         ),
         (
-            "Follow-up, months, mean (range)",
-            fmt.mean_and_range(follow_up.mean, follow_up.minimum, follow_up.maximum)
-            if n
-            else fmt.MISSING,
+            "Follow-up, months, mean" + ("" if k is not None else " (range)"),
+            _follow_up(follow_up, n, k),
         ),
     ]
     return pd.DataFrame(rows, columns=["Characteristic", "Value"])
+
+
+def _follow_up(follow_up: Spread, n: int, k: int | None) -> str:
+    if not n:
+        return fmt.MISSING
+    if is_small(n, k):
+        return fmt.SUPPRESSED
+    if k is not None:
+        return fmt.number(follow_up.mean)
+    return fmt.mean_and_range(follow_up.mean, follow_up.minimum, follow_up.maximum)
 
 
 def table2(
@@ -159,23 +172,20 @@ def table2(
 def table3(change: ClinicalChange, k: int | None = None) -> pd.DataFrame:
     """Clinical outcomes before the procedure and at the last visit (the paper's Table 3)."""
     before, after = change.ceap_counts("before"), change.ceap_counts("after")
-    n = int(change.ceap_shift.to_numpy().sum())
-    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2)]
+    shown_before, shown_after = (
+        fmt.distribution_percent(before, k),
+        fmt.distribution_percent(after, k),
+    )
+    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k)]
     rows += [
-        (
-            CEAP_CLASSES[c],
-            fmt.count_percent(before[f"C{c}"], n, k),
-            fmt.count_percent(after[f"C{c}"], n, k),
-            "",
-            "",
-        )
+        (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "")
         for c in CEAP_CLASSES
         if before[f"C{c}"] or after[f"C{c}"]
     ]
     rows += [
         _binary_row(REFLUX, change.reflux, k),
         _binary_row(PTS, change.pts, k),
-        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2),
+        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k),
     ]
     return pd.DataFrame(rows, columns=["Measure", "Before", "After", "P value", "Test"])
 
@@ -192,11 +202,14 @@ def _caution(pairs: int) -> str:
     return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
 
 
-def _score_row(label: str, score: ScoreChange, digits: int) -> tuple[str, str, str, str, str]:
+def _score_row(
+    label: str, score: ScoreChange, digits: int, k: int | None
+) -> tuple[str, str, str, str, str]:
+    few = is_small(score.n, k)
     return (
         label,
-        fmt.mean_sd(score.mean_before, score.sd_before, digits),
-        fmt.mean_sd(score.mean_after, score.sd_after, digits),
+        fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
+        fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
         fmt.p_value(score.p),
         wilcoxon_name(score),
     )
@@ -308,19 +321,40 @@ ESTIMATE_HEADERS = (
 
 
 def ceap_shift_table(shift: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
-    """The shift matrix as a labelled table (rows before, columns last visit), used classes."""
+    """The shift matrix as a labelled table (rows before, columns last visit), used classes.
+
+    In privacy mode the classes before and at the last visit instead: in a table counted
+    both ways, hidden cells can be worked out from the row and column totals.
+    """
+    if k is not None:
+        margins = {when: shift.sum(axis=axis) for when, axis in (("Before", 1), ("Last visit", 0))}
+        used = [c for c in CEAP_CLASSES if any(margins[when][c] for when in margins)]
+        shown = {
+            when: fmt.distribution({f"C{c}": int(column[c]) for c in used}, k)
+            for when, column in margins.items()
+        }
+        return pd.DataFrame(
+            {when: list(values.values()) for when, values in shown.items()},
+            index=[f"C{c}" for c in used],
+        )
     rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     cols = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
     table = shift.loc[rows, cols].copy()
     table["Total"] = table.sum(axis=1)
-    display = pd.DataFrame(
+    return pd.DataFrame(
         {
             **{f"C{c} after": counts(table[c], k) for c in cols},
             "Total": counts(table["Total"], k),
         },
         index=[f"C{c} before" for c in rows],
     )
-    return display
+
+
+def ceap_shift_title(k: int | None) -> str:
+    """What the shift table shows, in or out of privacy mode."""
+    if k is not None:
+        return "**CEAP classes** (limbs; the shift between classes is not shown in privacy mode)"
+    return "**Shift matrix** (limbs; rows before, columns at the last visit)"
 
 
 def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:

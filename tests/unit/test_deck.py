@@ -266,3 +266,16 @@ def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
     assert "Primary patency by thrombophilia" in [s.shapes.title.text for s in deck.slides]
     safety = next(s for s in deck.slides if s.shapes.title.text == "Safety events")
     assert "<5" in notes(safety)  # pulmonary embolism in fewer than five
+
+
+def test_privacy_keeps_small_counts_out_of_every_slides_text_and_notes(private):
+    """'Before: C4 2' in the notes gave a class's limbs away; every text now follows the
+    same rules as the screens (a small count "<k", what would reveal it "hidden")."""
+    _, deck = private
+    small = re.compile(rf"\b(C[0-6]|PTS|{'|'.join(SAFETY_EVENTS.values())}):? ([1-9])\b")
+    for slide in deck.slides:
+        texts = [notes(slide)] + [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        for text in texts:
+            assert not small.search(text), small.search(text).group(0)
+    ceap = notes(titled(deck, "CEAP clinical class before and at the last visit"))
+    assert "<10" in ceap and "hidden" in ceap

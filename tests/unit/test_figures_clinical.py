@@ -1,12 +1,20 @@
-"""The Villalta pair chart: every pair drawn and named, in a few traces whatever the cohort."""
+"""Clinical charts: every Villalta pair drawn in a few traces; privacy mode hides what
+would single a limb out."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from analytics.present.figures.clinical import PAIR_WIDTH_STEPS, villalta_pairs
-from analytics.stats.clinical import score_change
+from analytics.filters import CohortFilter
+from analytics.present.figures.clinical import (
+    PAIR_WIDTH_STEPS,
+    ceap_bars,
+    ceap_sankey,
+    pts_severity_bars,
+    villalta_pairs,
+)
+from analytics.stats.clinical import clinical_change, score_change
 
 
 def _pairs(n: int, seed: int = 1) -> pd.DataFrame:
@@ -39,9 +47,30 @@ def test_hundreds_of_pairs_take_one_trace_per_width_step():
     assert f"{top.before} → {top.after}: {top.patients} limb(s)" in widest.text
 
 
-def test_hover_hides_small_counts_in_privacy_mode():
+def test_privacy_mode_draws_no_limb_s_pair_of_scores():
+    """A pair line is one limb's two scores: privacy mode keeps the means ± SD only."""
     pairs = pd.DataFrame({"before": [10, 12], "after": [3, 12], "patients": [2, 40]})
     fig = villalta_pairs(pairs, score_change(pairs), k=5)
-    texts = [t for trace in _pair_traces(fig) for t in trace.text if t]
-    assert "10 → 3: <5 limb(s)" in texts
-    assert "12 → 12: 40 limb(s)" in texts
+    assert not _pair_traces(fig)
+    assert "means ± SD are" in fig.layout.title.subtitle.text
+    few = pd.DataFrame({"before": [10], "after": [3], "patients": [3]})
+    assert not villalta_pairs(few, score_change(few), k=5).data  # a mean of 3 limbs
+
+
+def test_privacy_mode_sends_no_small_count_to_the_browser(demo):
+    """Bars of a hidden class are not drawn and their hover says "<k" or "hidden"; the
+    Sankey's flows (a table counted both ways) are not drawn at all."""
+    change = clinical_change(demo, CohortFilter(lesion_side="right"))  # 12 limbs
+    ceap = ceap_bars(change.ceap_shift, change.severity_score, 5)  # a trace per class
+    pts = pts_severity_bars(change.pts_severity, change.pts, 5)  # a trace per time
+    for fig in (ceap, pts):
+        for trace in fig.data:
+            for y, text in zip(trace.y, trace.customdata, strict=True):
+                assert (y is None) == (text in ("<5", "hidden")), (trace.name, y, text)
+                assert not (text.isdigit() and 0 < int(text) < 5)
+    per_time = [[t.y[i] is None for t in ceap.data] for i in range(2)]
+    per_time += [[y is None for y in t.y] for t in pts.data]
+    assert all(sum(hidden) != 1 for hidden in per_time)  # the total would give one away
+    assert any(any(hidden) for hidden in per_time)
+    sankey = ceap_sankey(change.ceap_shift, 5)
+    assert not sankey.data and "not shown in privacy mode" in sankey.layout.annotations[0].text

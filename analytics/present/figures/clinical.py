@@ -6,6 +6,7 @@ and state the paired test with its p-value on each chart.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS, VILLALTA
 from analytics.present import format as fmt
 from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme, rgba
+from analytics.present.privacy import hidden_classes, hidden_split, is_small
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
 
@@ -28,11 +30,22 @@ def _p_text(test: str, p: float | None, pairs: int) -> str:
     return f"{test}: {fmt.test_p(p, pairs)}"
 
 
+PRIVATE_FLOWS = (
+    "Flows between classes are not shown in privacy mode: in a table counted both ways, "
+    "hidden flows can be worked out from the row and column totals. The class "
+    "distributions before and at the last visit are shown instead."
+)
+PRIVATE_PAIRS = "Each limb's pair of scores is not shown in privacy mode; the means ± SD are."
+
+
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     """CEAP class before (left) flowing to class at the last visit (right).
 
-    With privacy k, counts below k are written "<k" in labels and hover.
+    In privacy mode no flow is drawn (PRIVATE_FLOWS): the figure says why.
     """
+    title = "CEAP class: before → last visit"
+    if k is not None:
+        return _withheld(title, PRIVATE_FLOWS, 420)
     used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
     labels = [f"C{c} before ({fmt.count(int(shift.loc[c].sum()), k)})" for c in used_before]
@@ -59,30 +72,46 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
                 "target": targets,
                 "value": values,
                 "color": colours,
-                "customdata": [fmt.count(v, k) for v in values],
+                "customdata": [fmt.count(v) for v in values],
                 "hovertemplate": "%{source.label} → %{target.label}: %{customdata} limbs"
                 "<extra></extra>",
             },
         )
     )
-    return apply_theme(fig, title="CEAP class: before → last visit", height=420)
+    return apply_theme(fig, title=title, height=420)
+
+
+def _withheld(title: str, reason: str, height: int) -> go.Figure:
+    """A chart's frame saying what privacy mode keeps from it, and why."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text="<br>".join(textwrap.wrap(reason, 60)), x=0.5, y=0.5, xref="paper", yref="paper",
+        showarrow=False, font={"size": 15},
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return apply_theme(fig, title=title, height=height)
 
 
 def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
     """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
     n = int(shift.to_numpy().sum())
     columns = {"Before": shift.sum(axis=1), "Last visit": shift.sum(axis=0)}
+    classes = {name: {c: int(column[c]) for c in CEAP_CLASSES} for name, column in columns.items()}
+    shown = {name: fmt.distribution(counts, k) for name, counts in classes.items()}
+    hidden = {name: hidden_classes(counts, k) for name, counts in classes.items()}
     fig = go.Figure()
     for c in CEAP_CLASSES:
         counts = [int(columns[name][c]) for name in columns]
         if not any(counts):
             continue
+        texts = [shown[name][c] for name in columns]
         fig.add_trace(
             go.Bar(
-                x=list(columns), y=[100 * k / n for k in counts], name=f"C{c}",
-                marker_color=CEAP_COLOURS[c],
-                text=[fmt.count(n, k) if n else "" for n in counts],
-                textposition="inside", customdata=[fmt.count(n, k) for n in counts],
+                x=list(columns), name=f"C{c}", marker_color=CEAP_COLOURS[c],
+                y=[None if hidden[name][c] else 100 * classes[name][c] / n for name in columns],
+                text=[t if m else "" for t, m in zip(texts, counts, strict=True)],
+                textposition="inside", customdata=texts,
                 hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
             )
         )  # fmt: skip
@@ -95,8 +124,12 @@ PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
 
 
 def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
-    """Each limb's Villalta before and after joined by a line, with the means ± SD."""
-    fig = go.Figure(_pair_lines(pairs, k))
+    """Each limb's Villalta before and after joined by a line, with the means ± SD; in
+    privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing below k limbs."""
+    title = "Villalta score, paired within limbs"
+    if k is not None and is_small(score.n, k):
+        return _withheld(title, f"Fewer than {k} paired limbs: {PRIVATE_PAIRS}", 460)
+    fig = go.Figure(_pair_lines(pairs) if k is None else [])
     fig.add_trace(
         go.Scatter(
             x=["Before", "Last visit"], y=[score.mean_before, score.mean_after],
@@ -112,14 +145,13 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
         y=below / 2, xanchor="right", showarrow=False, font={"color": "#666666"},
     )  # fmt: skip
     fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
-    title, subtitle = (
-        "Villalta score, paired within limbs",
-        _p_text("Wilcoxon signed-rank", score.p, score.n),
-    )
+    subtitle = _p_text("Wilcoxon signed-rank", score.p, score.n)
+    if k is not None:
+        subtitle += f" · {PRIVATE_PAIRS}"
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
 
-def _pair_lines(pairs: pd.DataFrame, k: int | None) -> list[go.Scatter]:
+def _pair_lines(pairs: pd.DataFrame) -> list[go.Scatter]:
     """The (before, after) lines, thicker for more limbs, in one trace per width step.
 
     A trace per pair cost 4 ms each to build and as much to draw; a registry has
@@ -130,7 +162,7 @@ def _pair_lines(pairs: pd.DataFrame, k: int | None) -> list[go.Scatter]:
     traces = []
     for step, group in pairs.groupby(steps):
         hover = [
-            f"{row.before} → {row.after}: {fmt.count(row.patients, k)} limb(s)"
+            f"{row.before} → {row.after}: {fmt.count(row.patients)} limb(s)"
             for row in group.itertuples()
         ]
         traces.append(
@@ -155,19 +187,22 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
     """PTS severity categories before and at the last visit."""
     fig = go.Figure()
     for when, column in (("Before", "before"), ("Last visit", "after")):
+        counts = dict(zip(PTS_SEVERITY, (int(n) for n in severity[column]), strict=True))
+        hidden, texts = hidden_classes(counts, k), list(fmt.distribution(counts, k).values())
         fig.add_trace(
             go.Bar(
                 x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
-                y=severity[column], name=when,
-                marker_color=BEFORE_AFTER_COLOURS[column],
-                text=[fmt.count(int(n), k) for n in severity[column]],
-                textposition="outside",
+                y=[None if hidden[s] else n for s, n in counts.items()], name=when,
+                marker_color=BEFORE_AFTER_COLOURS[column], text=texts, textposition="outside",
+                customdata=texts,
+                hovertemplate="%{customdata} limbs<extra>%{fullData.name}</extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    subtitle = (
-        f"PTS {fmt.count(pts.before, k)} → {fmt.count(pts.after, k)} of {fmt.count(pts.n, k)}; "
-        + _p_text("exact McNemar", pts.p, pts.n)
+    before = fmt.count(pts.before, k, hidden_split(pts.before, pts.n, k))
+    after = fmt.count(pts.after, k, hidden_split(pts.after, pts.n, k))
+    subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; " + _p_text(
+        "exact McNemar", pts.p, pts.n
     )
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
     fig.update_layout(legend={"x": 1, "xanchor": "right"})
