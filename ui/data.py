@@ -26,8 +26,10 @@ from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.funnel import CentreComparison
+from ui import heavy
 
 CACHE_ENTRIES = 256
+DECK_ENTRIES = 16  # a deck is a few MB
 CohortKey = tuple[str, float]
 cached = st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 
@@ -131,10 +133,19 @@ def centre_comparison(
     return views.centres_view(cursor(key), cohort_filter, month)
 
 
+@st.cache_data(max_entries=DECK_ENTRIES, show_spinner=False)
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck; run on the download's own thread, so it takes its own cursor."""
-    view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
-    return build_deck(view, request.k)
+    """The view's deck, built once per file version and request, shared by every session.
+
+    The request holds everything the deck shows (filter, comparison, endpoint, privacy
+    k), so a privacy-mode deck is never served to a view without it, nor the reverse.
+    Run on the download's own thread (so it takes its own cursor), in a slot of
+    ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
+    decks are built one after another; the download button spins meanwhile.
+    """
+    with heavy.DECKS.turn():
+        view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
+        return build_deck(view, request.k)
 
 
 @st.cache_data(show_spinner=False)
