@@ -180,9 +180,9 @@ async def deck_download(port: int, query: str) -> float:
         if answer.error_msg:
             raise RuntimeError(f"deck for ?{query}: {answer.error_msg}")
         url = f"http://127.0.0.1:{port}{answer.deferred_file.url}"
-        deck = await asyncio.to_thread(lambda: requests.get(url, timeout=TIMEOUT_S).content)
-        if not deck.startswith(b"PK"):
-            raise RuntimeError(f"deck for ?{query}: not a .pptx")
+        got = await asyncio.to_thread(lambda: requests.get(url, timeout=TIMEOUT_S))
+        if not got.content.startswith(b"PK"):
+            raise RuntimeError(f"deck for ?{query}: HTTP {got.status_code}, not a .pptx")
         return time.perf_counter() - start
 
 
