@@ -49,3 +49,10 @@ EARLIEST_DATE_YEAR = 1950  # no date before 1 January of this year; none after t
 MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the same (a test checks)
 MAX_ROWS_PER_SHEET = 100_000  # rows per sheet of a workbook, per CSV of an upload
 MAX_XLSX_INFLATED_MB = 100  # an .xlsx's members, uncompressed, before any is parsed
+
+# Heavy work at a time per dashboard server process, for all sessions together (ui.heavy):
+# the others wait their turn, at most HEAVY_WAIT_S (under the 180 s a browser keeps a
+# download request open), so one user's decks or imports never take every processor.
+DECK_BUILDS_AT_ONCE = 1  # a deck computes its views and draws pictures in chromium
+IMPORTS_AT_ONCE = 1  # an upload parsed, checked and written as a cohort file
+HEAVY_WAIT_S = 150

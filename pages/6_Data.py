@@ -10,7 +10,7 @@ from analytics.cohort.dictionary import DICTIONARY_TABLES
 from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
-from ui import cohorts, data
+from ui import cohorts, data, heavy
 from ui.page import start_page
 from ui.show import show_table
 from ui.text import plain
@@ -61,7 +61,13 @@ def import_section() -> None:
     if not files:
         st.warning("Choose the workbook or the three CSV files first.")
         return
-    imported, report = cohorts.import_upload(files, name or Path(files[0].name).stem)
+    outcome = heavy.in_turn(
+        heavy.IMPORTS, "Validating and importing",
+        lambda: cohorts.import_upload(files, name or Path(files[0].name).stem),
+    )  # fmt: skip
+    if outcome is None:
+        return
+    imported, report = outcome
     if report is not None:
         st.error(f"Not imported: {len(report)} problem(s). Fix them and upload again.")
         show_table(report, "validation report")

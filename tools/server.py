@@ -15,9 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
 
 
-def serve(db: Path, port: int) -> contextlib.AbstractContextManager[subprocess.Popen]:
+def serve(
+    db: Path, port: int, env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """The dashboard on 127.0.0.1:``port`` over cohort ``db``, up and healthy, stopped after."""
-    return serve_app(ROOT / "app.py", port, {"COHORT_DB": str(db)})
+    return serve_app(ROOT / "app.py", port, {"COHORT_DB": str(db), **(env or {})})
 
 
 @contextlib.contextmanager

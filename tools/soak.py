@@ -1,4 +1,4 @@
-"""Load: many sessions against one dashboard server, and a heavy view beside a light one.
+"""Load: many sessions against one dashboard server, and heavy work beside light work.
 
 Starts `streamlit run` on --db and talks to it as browsers do, over Streamlit's own
 websocket protocol (the protobuf messages of streamlit.proto), without drawing: on one
@@ -12,13 +12,20 @@ run finished; a page that ran into an error counts as an error.
    session runs Subgroups for a filter nothing has computed, so its every factor is
    being counted and fitted at that moment;
 2. soak: --sessions users, each on its own page, each changing the filter every --every
-   seconds for --minutes.
+   seconds for --minutes (the idle figures);
+3. with --heavy, the same users for another --minutes while one more session downloads
+   the deck again and again (the sidebar's deferred download: a new view each time, with
+   and without privacy, until every view's deck is cached) and one more uploads a
+   registry on the Data page and imports it (the three CSVs of --upload, or of a
+   synthetic registry of --upload-patients patients), each as soon as the last is done
+   plus --every seconds. The users' median change against their idle median is the
+   fairness target (at most 1.5).
 
-Prints the medians, the soak's 95th percentile, errors, and the server's resident memory
-after a warm-up round and at the end. A benchmark prints figures; it asserts nothing and
-is not a test.
+Prints the medians, 95th percentiles, errors, and the server's resident memory (and with
+its child processes, kaleido's chromium among them) after a warm-up round and after each
+phase. A benchmark prints figures; it asserts nothing and is not a test.
 
-    .venv/bin/python -m tools.soak --db /tmp/registry.duckdb
+    .venv/bin/python -m tools.soak --db /tmp/registry.duckdb --heavy
 """
 
 from __future__ import annotations
@@ -27,14 +34,22 @@ import argparse
 import asyncio
 import os
 import statistics
+import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
 
-from tools.server import serve
+from analytics.cohort.importer import DATA_TABLES
+from tools.server import ROOT, serve
 
 PORT = 8613
 TIMEOUT_S = 120
@@ -45,7 +60,11 @@ FILTERS = (
     "lesion_side=right&sex=M", "sex=M", "thrombophilia=yes", "thrombophilia=no&sex=F",
     "segments=CIV,EIV&segment_match=all",
 )  # fmt: skip
-FINISHED_SUCCESSFULLY = 0  # ScriptFinishedStatus
+FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+DECK_LABEL = "Download deck (.pptx)"
+NAME_LABEL = "Cohort name"
+FAILURES = (RuntimeError, TimeoutError, OSError, websockets.WebSocketException)
 
 
 def rss_mib(pid: int) -> float:
@@ -55,30 +74,181 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def page_run(port: int, page: str, query: str) -> float:
-    """Seconds for one run of ``page`` with the link's ``query``, in a new session.
+def tree_rss_mib(pid: int) -> float:
+    """The resident memory of ``pid`` and all its descendants (chromium's processes)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += rss_mib(current)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended meanwhile
+    return total
+
+
+@dataclass(frozen=True)
+class Run:
+    """One page run as a client sees it: how long, what it drew, and its session's id."""
+
+    seconds: float
+    elements: tuple[Element, ...]
+    session_id: str
+
+    def widget(self, kind: str, label: str | None = None) -> Element:
+        """The first element of ``kind`` (with ``label``); RuntimeError if there is none."""
+        for element in self.elements:
+            if element.WhichOneof("type") == kind and label in (None, getattr(element, kind).label):
+                return element
+        raise RuntimeError(f"no {kind} {label or ''} on the page")
+
+    def texts(self) -> str:
+        """Every Markdown, caption and alert body (st.status lines among the alerts)."""
+        return "\n".join(element.markdown.body or element.alert.body for element in self.elements)
+
+
+def connect(port: int) -> websockets.connect:
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    return websockets.connect(url, subprotocols=["streamlit"], max_size=None)
+
+
+def rerun(page: str, query: str) -> BackMsg:
+    request = BackMsg()
+    request.rerun_script.query_string = query
+    request.rerun_script.page_name = page
+    return request
+
+
+async def receive(ws: websockets.ClientConnection) -> ForwardMsg:
+    message = ForwardMsg()
+    message.ParseFromString(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
+    return message
+
+
+async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str) -> Run:
+    """Send ``request`` and read until the run (and a rerun it asked for) has finished.
 
     Raises RuntimeError when the run did not finish well or the page shows an exception.
     """
-    url = f"ws://127.0.0.1:{port}/_stcore/stream"
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
-        request = BackMsg()
-        request.rerun_script.query_string = query
-        request.rerun_script.page_name = page
+    start = time.perf_counter()
+    await ws.send(request.SerializeToString())
+    failed, elements, session_id, labels = False, [], "", []
+    while True:
+        message = await receive(ws)
+        kind = message.WhichOneof("type")
+        if kind == "new_session":
+            session_id = message.new_session.initialize.session_id
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            failed |= element.WhichOneof("type") == "exception"
+            elements.append(element)
+        elif kind == "delta" and message.delta.WhichOneof("type") == "add_block":
+            labels.append(message.delta.add_block.expandable.label)
+        elif kind == "script_finished":
+            if message.script_finished == FINISHED_EARLY_FOR_RERUN:
+                elements, labels = [], []  # st.rerun: the next run draws the page again
+                continue
+            if failed or message.script_finished != FINISHED_SUCCESSFULLY:
+                raise RuntimeError(f"{what}: the run failed")
+            for label in filter(None, labels):  # st.status lines, as alerts
+                elements.append(Element())
+                elements[-1].alert.body = label
+            return Run(time.perf_counter() - start, tuple(elements), session_id)
+
+
+async def page_run(port: int, page: str, query: str) -> float:
+    """Seconds for one run of ``page`` with the link's ``query``, in a new session."""
+    async with connect(port) as ws:
+        return (await run_page(ws, rerun(page, query), f"/{page}?{query}")).seconds
+
+
+async def deck_download(port: int, query: str) -> float:
+    """Seconds from a click on the sidebar's deck button to the whole .pptx received."""
+    async with connect(port) as ws:
+        page = await run_page(ws, rerun("", query), f"/?{query}")
+        button = page.widget("download_button", DECK_LABEL).download_button
+        click = BackMsg()
+        click.backend_operation_request.request_id = "deck"
+        click.backend_operation_request.session_id = page.session_id
+        click.backend_operation_request.deferred_file.file_id = button.deferred_file_id
         start = time.perf_counter()
-        await ws.send(request.SerializeToString())
-        failed = False
-        while True:
-            message = ForwardMsg()
-            message.ParseFromString(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
-            kind = message.WhichOneof("type")
-            if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
-                failed = True
-            if kind == "script_finished":
-                spent = time.perf_counter() - start
-                if failed or message.script_finished != FINISHED_SUCCESSFULLY:
-                    raise RuntimeError(f"/{page}?{query}: the run failed")
-                return spent
+        await ws.send(click.SerializeToString())
+        while (message := await receive(ws)).WhichOneof("type") != "backend_operation_response":
+            pass
+        answer = message.backend_operation_response
+        if answer.error_msg:
+            raise RuntimeError(f"deck for ?{query}: {answer.error_msg}")
+        url = f"http://127.0.0.1:{port}{answer.deferred_file.url}"
+        got = await asyncio.to_thread(lambda: requests.get(url, timeout=TIMEOUT_S))
+        if not got.content.startswith(b"PK"):
+            raise RuntimeError(f"deck for ?{query}: HTTP {got.status_code}, not a .pptx")
+        return time.perf_counter() - start
+
+
+async def upload(port: int, files: dict[str, bytes], name: str) -> float:
+    """Seconds from sending the files of the Data page's import form to the imported page."""
+    async with connect(port) as ws:
+        page = await run_page(ws, rerun("Data", ""), "/Data")
+        uploader = page.widget("file_uploader").file_uploader
+        name_box = page.widget("text_input", NAME_LABEL).text_input
+        submit = next(
+            e.button for e in page.elements if e.WhichOneof("type") == "button"
+            and e.button.is_form_submitter
+        )  # fmt: skip
+        start = time.perf_counter()
+        ask = BackMsg()
+        ask.file_urls_request.request_id = "upload"
+        ask.file_urls_request.session_id = page.session_id
+        ask.file_urls_request.file_names.extend(files)
+        await ws.send(ask.SerializeToString())
+        while (message := await receive(ws)).WhichOneof("type") != "file_urls_response":
+            pass
+        urls = message.file_urls_response.file_urls
+        await asyncio.to_thread(put_files, port, dict(zip(files, urls, strict=True)), files)
+        submitted = rerun("Data", "")
+        states = submitted.rerun_script.widget_states.widgets
+        chosen = states.add(id=uploader.id)
+        for (file_name, data), file_urls in zip(files.items(), urls, strict=True):
+            chosen.file_uploader_state_value.uploaded_file_info.add(
+                name=file_name, size=len(data), file_id=file_urls.file_id, file_urls=file_urls
+            )
+        states.add(id=name_box.id, string_value=name)
+        states.add(id=submit.id, trigger_value=True)
+        done = await run_page(ws, submitted, f"import {name}")
+        if f"**{name}**" not in done.texts():  # the sidebar names the session's cohort
+            said = done.texts().splitlines()
+            raise RuntimeError(f"import {name}: not imported ({said[-1] if said else 'silent'})")
+        return time.perf_counter() - start
+
+
+def put_files(port: int, urls: dict, files: dict[str, bytes]) -> None:
+    """Upload each file as the browser does: a multipart PUT with the XSRF token."""
+    token = generate_xsrf_token_string()
+    for file_name, data in files.items():
+        response = requests.put(
+            f"http://127.0.0.1:{port}{urls[file_name].upload_url}",
+            files={"file": (file_name, data, "text/csv")},
+            headers={"X-Xsrftoken": token}, cookies={XSRF_COOKIE_NAME: token},
+            timeout=TIMEOUT_S,
+        )  # fmt: skip
+        response.raise_for_status()
+
+
+def registry_csvs(folder: Path | None, patients: int) -> dict[str, bytes]:
+    """The three CSVs to upload: from ``folder``, or of a synthetic registry of ``patients``."""
+    if patients:
+        import duckdb
+
+        from analytics.cohort.synth import synthesize
+
+        with tempfile.TemporaryDirectory() as scratch:
+            db = synthesize(Path(scratch) / "upload.duckdb", patients, 4, seed=2)
+            with duckdb.connect(str(db), read_only=True) as con:
+                for table in DATA_TABLES:
+                    con.execute(f"COPY {table} TO '{scratch}/{table}.csv' (HEADER)")
+            return {f"{t}.csv": (Path(scratch) / f"{t}.csv").read_bytes() for t in DATA_TABLES}
+    return {f"{t}.csv": (folder / f"{t}.csv").read_bytes() for t in DATA_TABLES}
 
 
 async def fairness(port: int, runs: int) -> tuple[list[float], list[float]]:
@@ -93,42 +263,91 @@ async def fairness(port: int, runs: int) -> tuple[list[float], list[float]]:
     return alone, beside
 
 
-async def user(port: int, i: int, every: float, until: float, errors: list[str]) -> list[float]:
-    """One user on page i: a filter change every ``every`` seconds until ``until``."""
-    await asyncio.sleep(every * i / 10)  # spread the users over the interval
-    times, step = [], i
+async def repeat(
+    action: Callable[[int], Awaitable[float]], every: float, until: float, errors: list[str]
+) -> list[float]:
+    """``action(step)`` for step 0, 1, ... every ``every`` seconds (or when the last ends)."""
+    times, step = [], 0
     while time.monotonic() < until:
         started = time.monotonic()
         try:
-            times.append(await page_run(port, PAGES[i % len(PAGES)], FILTERS[step % len(FILTERS)]))
-        except (RuntimeError, TimeoutError, websockets.WebSocketException) as exc:
+            times.append(await action(step))
+        except FAILURES as exc:
             errors.append(str(exc))
         step += 1
         await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
     return times
 
 
-async def soak(args: argparse.Namespace, pid: int) -> None:
-    alone, beside = await fairness(PORT, args.fair_runs)
-    ratio = statistics.median(beside) / statistics.median(alone)
-    print(f"Patency run alone: median {statistics.median(alone):.2f} s; while Subgroups runs "
-          f"for another session: median {statistics.median(beside):.2f} s (ratio {ratio:.2f})",
-          flush=True)  # fmt: skip
-    errors: list[str] = []
-    warm = time.monotonic() + 2 * args.every  # every user's page and filters once
-    await asyncio.gather(*(user(PORT, i, args.every, warm, errors) for i in range(args.sessions)))
-    warmed = rss_mib(pid)
-    until = time.monotonic() + 60 * args.minutes
+async def user(port: int, i: int, every: float, until: float, errors: list[str]) -> list[float]:
+    """One user on page i: a filter change every ``every`` seconds until ``until``."""
+    await asyncio.sleep(every * i / 10)  # spread the users over the interval
+    page = PAGES[i % len(PAGES)]
+    return await repeat(
+        lambda step: page_run(port, page, FILTERS[(i + step) % len(FILTERS)]), every, until, errors
+    )
+
+
+async def users(args: argparse.Namespace, until: float, errors: list[str]) -> list[float]:
     times = await asyncio.gather(
         *(user(PORT, i, args.every, until, errors) for i in range(args.sessions))
     )
-    changes = sorted(t for each in times for t in each)
-    p95 = changes[int(0.95 * (len(changes) - 1))]
+    return sorted(t for each in times for t in each)
+
+
+def deck_query(step: int) -> str:
+    """Every filter, then every filter in privacy mode: a deck nothing has built yet."""
+    privacy = "&privacy=yes" if (step // len(FILTERS)) % 2 else ""
+    return FILTERS[step % len(FILTERS)] + privacy
+
+
+def summary(times: list[float]) -> str:
+    if not times:
+        return "none finished"
+    p95 = times[int(0.95 * (len(times) - 1))]
+    return (f"{len(times)} runs, median {statistics.median(times):.2f} s, 95th percentile "
+            f"{p95:.2f} s, max {times[-1]:.2f} s")  # fmt: skip
+
+
+def memory(pid: int) -> str:
+    return f"{rss_mib(pid):.0f} MiB (with its child processes {tree_rss_mib(pid):.0f} MiB)"
+
+
+async def soak(args: argparse.Namespace, pid: int) -> None:
+    if args.fair_runs:
+        alone, beside = await fairness(PORT, args.fair_runs)
+        ratio = statistics.median(beside) / statistics.median(alone)
+        print(f"Patency run alone: median {statistics.median(alone):.2f} s; while Subgroups runs "
+              f"for another session: median {statistics.median(beside):.2f} s (ratio {ratio:.2f})",
+              flush=True)  # fmt: skip
+    errors: list[str] = []
+    await users(args, time.monotonic() + 2 * args.every, errors)  # every page and filter once
+    print(f"server memory after warm-up: {memory(pid)}", flush=True)
+    idle = await users(args, time.monotonic() + 60 * args.minutes, errors)
     print(f"{args.sessions} sessions, a filter change every {args.every:g} s for "
-          f"{args.minutes:g} min: {len(changes)} changes, median {statistics.median(changes):.2f} "
-          f"s, 95th percentile {p95:.2f} s, max {changes[-1]:.2f} s")  # fmt: skip
+          f"{args.minutes:g} min: {summary(idle)}")  # fmt: skip
     print(f"errors: {errors or 'none'}")
-    print(f"server memory: {warmed:.0f} MiB after warm-up, {rss_mib(pid):.0f} MiB at the end")
+    print(f"server memory: {memory(pid)}", flush=True)
+    if not args.heavy:
+        return
+    files = registry_csvs(args.upload, args.upload_patients)
+    until = time.monotonic() + 60 * args.minutes
+    heavy_errors: list[str] = []
+    loaded, decks, uploads = await asyncio.gather(
+        users(args, until, heavy_errors),
+        repeat(lambda step: deck_download(PORT, deck_query(step)), args.every, until, heavy_errors),
+        repeat(lambda step: upload(PORT, files, f"Soak {step}"), args.every, until, heavy_errors),
+    )
+    rows = sum(data.count(b"\n") - 1 for data in files.values())
+    ratio = statistics.median(loaded) / statistics.median(idle) if loaded and idle else float("nan")
+    print(
+        f"the same sessions while one more downloads decks and one more imports uploads of "
+        f"{rows} rows: {summary(loaded)}; median against idle {ratio:.2f} (target at most 1.5)"
+    )
+    print(f"decks (click to file): {summary(sorted(decks))}")
+    print(f"uploads (files sent to the imported page): {summary(sorted(uploads))}")
+    print(f"errors: {heavy_errors or 'none'}")
+    print(f"server memory at the end: {memory(pid)}")
 
 
 def main() -> None:
@@ -136,10 +355,26 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between changes")
-    parser.add_argument("--minutes", type=float, default=2.0)
-    parser.add_argument("--fair-runs", type=int, default=7)
-    args = parser.parse_args()
-    with serve(args.db, PORT) as server:
+    parser.add_argument("--minutes", type=float, default=2.0, help="of each phase")
+    parser.add_argument("--fair-runs", type=int, default=7, help="0 skips the Subgroups check")
+    parser.add_argument("--heavy", action="store_true", help="add the deck and upload sessions")
+    parser.add_argument(
+        "--upload",
+        type=Path,
+        default=ROOT / "data" / "demo",
+        help="folder of the three CSVs to upload (default: the demo's)",
+    )
+    parser.add_argument(
+        "--upload-patients",
+        type=int,
+        default=0,
+        help="upload a synthetic registry of this many patients instead",
+    )
+    args = parser.parse_args()  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as imports,
+        serve(args.db, PORT, {"COHORT_IMPORT_DIR": imports}) as server,
+    ):
         asyncio.run(page_run(PORT, "", ""))  # the first run imports and opens the cohort
         print(f"cohort {args.db}; {os.cpu_count()} cores")
         asyncio.run(soak(args, server.pid))

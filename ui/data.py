@@ -27,8 +27,10 @@ from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.funnel import CentreComparison
+from ui import heavy
 
 CACHE_ENTRIES = 256
+DECK_ENTRIES = 16  # a deck is a few MB
 CohortKey = tuple[str, float]
 cached = st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 
@@ -133,16 +135,27 @@ def centre_comparison(
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck; run on the download's own thread, so it takes its own cursor.
-
-    A failure becomes a deck saying why: Streamlit drops a download whose data raises
-    without a word to the user.
-    """
+    """The view's deck; a failure becomes a deck saying why (Streamlit drops a download
+    whose data raises without a word to the user), and is not cached."""
     try:
-        view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
-        return build_deck(view, request.k)
+        return _deck(key, request)
     except (ExportUnavailable, CohortError, duckdb.Error) as exc:
         return notice_deck(str(exc).strip().splitlines()[0])
+
+
+@st.cache_data(max_entries=DECK_ENTRIES, show_spinner=False)
+def _deck(key: CohortKey, request: DeckRequest) -> bytes:
+    """The view's deck, built once per file version and request, shared by every session.
+
+    The request holds everything the deck shows (filter, comparison, endpoint, privacy
+    k), so a privacy-mode deck is never served to a view without it, nor the reverse.
+    Run on the download's own thread (so it takes its own cursor), in a slot of
+    ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
+    decks are built one after another; the download button spins meanwhile.
+    """
+    with heavy.DECKS.turn():
+        view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
+        return build_deck(view, request.k)
 
 
 @st.cache_data(show_spinner=False)

@@ -18,7 +18,7 @@ from analytics.glossary import DEMO_NOTICE
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.render import CHROMIUM, INSTALL_HINT
-from ui import cohorts, data, presentation, state
+from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
 from ui.privacy import current_k
@@ -122,7 +122,11 @@ def _navigation(container: st.delta_generator.DeltaGenerator) -> None:
 
 
 def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
-    """The current view as a PowerPoint deck, built when clicked (it takes seconds)."""
+    """The current view as a PowerPoint deck, built when clicked (it takes seconds).
+
+    The button hands Streamlit a deferred call: nothing is built on a rerun, only on a
+    click, and ui.data caches the deck by view for every session.
+    """
     if not CHROMIUM.exists():
         st.sidebar.caption(f"Deck download unavailable. {INSTALL_HINT}")
         return
@@ -132,8 +136,12 @@ def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
         icon=":material/slideshow:", width="stretch",
         help="Title slide with cohort, filter and n; patency (and the comparison chosen on the "
         "Patency page), CEAP, Villalta/PTS, safety and subgroup slides; Table 1 as an editable "
-        "table; estimates and tests in the notes.",
+        "table; estimates and tests in the notes. Decks are built one at a time on this server "
+        "(the button spins until yours is ready); a deck already built for this view comes at "
+        "once.",
     )  # fmt: skip
+    if heavy.DECKS.busy:
+        st.sidebar.caption(heavy.DECKS.wait_text)
 
 
 def _cohort_choice(meta: dict[str, str]) -> None:
