@@ -72,7 +72,7 @@ def cumulative_incidence(counts: Counts) -> Incidence:
     free_before = np.concatenate([[1.0], free[:-1]])
     estimate = np.cumsum(free_before * events / at_risk)
     variance = _variance(estimate, free_before, events, removed, at_risk)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_f = np.log(estimate)
         spread = Z_95 * np.sqrt(variance) / (estimate * np.abs(log_f))
         lower = np.exp(-np.exp(np.log(-log_f) + spread))
