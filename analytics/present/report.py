@@ -26,7 +26,7 @@ from analytics.present import format as fmt
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
-from analytics.stats.survival import EndpointSurvival
+from analytics.stats.survival import EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
 REPORT_VERSION = 2
@@ -125,7 +125,7 @@ def report_json(view: ReportView) -> dict[str, Any]:
             for row in safety.table.to_dict("records")
         },
     }
-    return _clean(report)
+    return _clean(_with_time_summaries(report, view))
 
 
 def report_text(view: ReportView) -> str:
@@ -151,6 +151,7 @@ def report_text(view: ReportView) -> str:
             )
             lines += [f"  {fmt.hazard_ratio_line(r, view.by)}" for r in comparison.hazard_ratios]
         lines.append("")
+    lines += _time_summary_lines(view)
     lines += ["Clinical outcomes, before the procedure vs last visit", *_clinical_lines(view)]
     lines += ["", "Safety"]
     width = max(len(label) for label in SAFETY_EVENTS.values())
@@ -207,3 +208,109 @@ def _estimate_lines(label: str, estimates: AtMonths) -> list[str]:
             f"censored before {fmt.count(estimates.censored[i]):>9}{flag}"
         )
     return lines
+
+
+# ---- medians, restricted means, cumulative incidence with death competing, follow-up --------
+# (issue 14, parts 1 and 2: keys added to the report; nothing above changes)
+
+INCIDENCE_KEYS = ("month", "estimate", "ci_lower", "ci_upper")
+
+
+def _median(group: GroupSurvival) -> dict[str, float]:
+    median = group.median
+    return {"estimate": median.estimate, "ci_lower": median.ci_lower, "ci_upper": median.ci_upper}
+
+
+def _rmst(group: GroupSurvival) -> dict[str, float]:
+    rmst = group.rmst
+    return {"horizon": rmst.horizon, "estimate": rmst.estimate, "se": rmst.se}
+
+
+def _incidence(group: GroupSurvival) -> list[dict[str, float]]:
+    columns = [getattr(group.incidence_at, key).tolist() for key in INCIDENCE_KEYS]
+    return [dict(zip(INCIDENCE_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _rmst_notes(result: EndpointSurvival) -> list[str]:
+    return [
+        fmt.rmst_beyond(group.level, group.rmst.horizon, group.curve.last_time)
+        for group in (result.overall, *result.groups)
+        if group.rmst.beyond_follow_up and group.patients
+    ]
+
+
+def _with_time_summaries(report: dict[str, Any], view: ReportView) -> dict[str, Any]:
+    """The report with each endpoint's ``median``, ``rmst``, ``cumulative_incidence`` (and,
+    compared, ``group_summary`` and ``rmst_differences``), its notes, and ``follow_up``."""
+    for endpoint, result in view.survival.items():
+        entry = report["patency"][endpoint]
+        entry |= {
+            "median": _median(result.overall),
+            "rmst": _rmst(result.overall),
+            "cumulative_incidence": _incidence(result.overall),
+            "notes": [*entry.get("notes", []), *_rmst_notes(result)],
+        }
+        if result.comparison is not None:
+            entry["group_summary"] = {
+                group.level: {
+                    "patients": group.patients, "events": group.events,
+                    "median": _median(group), "rmst": _rmst(group),
+                    "cumulative_incidence": _incidence(group),
+                }
+                for group in result.groups
+            }  # fmt: skip
+            entry["rmst_differences"] = [
+                {
+                    "group": d.level, "reference": d.reference, "difference": d.difference,
+                    "ci_lower": d.ci_lower, "ci_upper": d.ci_upper,
+                }
+                for d in result.comparison.rmst_differences
+            ]  # fmt: skip
+    median = view.follow_up.median
+    report["follow_up"] = {
+        "median_months": median.estimate,
+        "ci_lower": median.ci_lower,
+        "ci_upper": median.ci_upper,
+        "completeness": view.follow_up.completeness,
+    }
+    return report
+
+
+def _time_summary_lines(view: ReportView) -> list[str]:
+    """The text report's section for the same numbers."""
+    median = view.follow_up.median
+    lines = [
+        f"Median time, restricted mean to {fmt.months(view.horizon)} months, cumulative "
+        "incidence with death competing (Aalen-Johansen %, 95% CI log-log)",
+        f"  median follow-up (reverse Kaplan-Meier): "
+        f"{fmt.months_ci(median.estimate, median.ci_lower, median.ci_upper)} months; "
+        f"completeness (Clark's C) {fmt.percent(view.follow_up.completeness)}",
+    ]
+    for endpoint, result in view.survival.items():
+        lines.append(f"  {ENDPOINTS[endpoint]}")
+        for group in (result.overall, *result.groups):
+            label = "all" if group is result.overall else fmt.group(view.by, group.level)
+            m = group.median
+            incidence = group.incidence_at
+            lines += [
+                f"    {label}: median {fmt.months_ci(m.estimate, m.ci_lower, m.ci_upper)} "
+                f"months; restricted mean {fmt.mean_se(group.rmst.estimate, group.rmst.se)} "
+                "months",
+                "      cumulative incidence: " + "; ".join(
+                    f"{fmt.months(month)} months "
+                    f"{fmt.estimate_ci(estimate, lower, upper)}"
+                    for month, estimate, lower, upper in zip(
+                        incidence.month, incidence.estimate, incidence.ci_lower,
+                        incidence.ci_upper, strict=True,
+                    )
+                ),
+            ]  # fmt: skip
+        comparison = result.comparison
+        for d in comparison.rmst_differences if comparison is not None else ():
+            lines.append(
+                f"    restricted mean {fmt.group(view.by, d.level)} minus "
+                f"{fmt.group(view.by, d.reference)}: "
+                f"{fmt.difference_ci(d.difference, d.ci_lower, d.ci_upper)} months"
+            )
+        lines += [f"    {note}" for note in _rmst_notes(result)]
+    return [*lines, ""]
