@@ -29,7 +29,7 @@ from analytics.present.privacy import (
     requested_k,
     setting,
 )
-from analytics.rules import DEFAULT_MONTHS
+from analytics.rules import DEFAULT_MONTHS, RMST_HORIZON
 
 EXIT_ERROR = 1
 
@@ -42,6 +42,16 @@ def _months(text: str) -> tuple[float, ...]:
     if not months or not all(math.isfinite(m) and m >= 0 for m in months):
         raise argparse.ArgumentTypeError(f"{text!r}: expected months >= 0 like 6,12,24,36")
     return months
+
+
+def _horizon(text: str) -> float:
+    try:
+        horizon = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected months like 36") from None
+    if not (math.isfinite(horizon) and horizon > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected months > 0 like 36")
+    return horizon
 
 
 def _positive(text: str) -> int:
@@ -118,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--at", type=_months, default=DEFAULT_MONTHS, metavar="M1,M2,...",
         help="months for estimates (default 6,12,24,36)",
+    )  # fmt: skip
+    report.add_argument(
+        "--rmst-horizon", type=_horizon, default=RMST_HORIZON, metavar="M",
+        help=f"horizon of the restricted mean time, months (default {RMST_HORIZON})",
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.add_argument("--privacy", **PRIVACY_OPTION)
@@ -227,7 +241,9 @@ def _report(args: argparse.Namespace) -> str:
     cohort_filter = _filter(args)
     k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
-        view = report_view(con, cohort_filter, by=args.by, months=args.at)
+        view = report_view(
+            con, cohort_filter, by=args.by, months=args.at, horizon=args.rmst_horizon
+        )
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
 

@@ -185,6 +185,34 @@ DEFINITIONS = {
     "Events per 100 patient-years": (
         "All events of that type divided by the total follow-up time in years, times 100."
     ),
+    "Median time": (
+        "The first time the Kaplan-Meier curve is at or below 50% (the midpoint of the interval "
+        "where it sits exactly at 50%, as R's survfit); its 95% confidence interval is where the "
+        "log(-log) band reaches 50%. Not reached when the curve stays above 50%."
+    ),
+    "Restricted mean": (
+        "Mean time free of the endpoint up to a horizon: the area under the Kaplan-Meier curve "
+        "from 0 to the horizon, with its standard error as R's print(survfit, rmean = horizon). "
+        "Not estimable for a group followed for less than the horizon. A difference between "
+        "groups has the 95% CI difference ± 1.96 √(SE² + SE²)."
+    ),
+    "Cumulative incidence, death competing": (
+        "Aalen-Johansen estimate of the share of patients who reached the endpoint, treating "
+        "death as a competing event instead of censoring it (1 - Kaplan-Meier overstates the "
+        "endpoint where deaths are common). An endpoint and a death in the same month count as "
+        "the endpoint. The estimate equals R's multi-state survfit; its 95% confidence interval "
+        "is on the log(-log) scale with the delta-method (Greenwood-type) variance of Collett "
+        "and SAS PROC LIFETEST, so it stays within 0-100%."
+    ),
+    "Median follow-up": (
+        "Reverse Kaplan-Meier on the follow-up time: being alive at the last contact is the "
+        "event and death the censoring, so that early deaths do not shorten the follow-up."
+    ),
+    "Follow-up completeness": (
+        "Clark's C: observed over potential person-time up to the data-lock date; a patient who "
+        "died is complete up to death. The data lock is the cohort's data_lock_date, else the "
+        "latest last contact in the cohort."
+    ),
     "Funnel plot": (
         "Each centre's estimate against its number of patients, around the pooled estimate of "
         "the whole filtered cohort, with control limits that narrow as centres grow "
@@ -201,6 +229,11 @@ DEFINITIONS = {
         "short."
     ),
 }
+
+NOT_REACHED = "not reached"
+RMST_BEYOND = (
+    "restricted mean to {horizon} months not estimable for {group}: followed to {last} months"
+)
 
 DEMO_NOTICE = (
     "Demo cohort reconstructed from the published aggregates of a 37-patient series; "

@@ -30,6 +30,7 @@ DEFAULT_MONTHS = (6, 12, 24, 36)
 RISK_TABLE_MONTHS = (0, 6, 12, 24, 36)
 SUBGROUP_MONTH = 12
 CENTRE_MONTH = 12
+RMST_HORIZON = 36  # restricted mean time free of the endpoint, up to this month
 
 # A test of fewer pairs, or of groups of fewer patients, carries a caution.
 SMALL_SAMPLE = 10

@@ -17,9 +17,10 @@ import pandas as pd
 from analytics.cohort.db import is_reconstruction, metadata
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
-from analytics.rules import CENTRE_MONTH, DEFAULT_MONTHS, SUBGROUP_MONTH
+from analytics.rules import CENTRE_MONTH, DEFAULT_MONTHS, RMST_HORIZON, SUBGROUP_MONTH
 from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
+from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.safety import Safety, cohort_size, event_timeline, safety
 from analytics.stats.subgroups import subgroup_table
@@ -47,13 +48,15 @@ class PatencyView:
     """Curves of one view: the three patencies, or one endpoint by the groups of ``by``.
 
     ``survival`` maps each endpoint drawn to its curves (with ``by``: one endpoint,
-    with its groups and their comparison); estimates are at ``months``.
+    with its groups and their comparison); estimates and cumulative incidences are at
+    ``months``, restricted means up to ``horizon``.
     """
 
     by: str | None
     endpoint: str
     months: tuple[float, ...]
     survival: Mapping[str, EndpointSurvival]
+    horizon: float = RMST_HORIZON
 
     @property
     def compared(self) -> EndpointSurvival | None:
@@ -67,12 +70,12 @@ def patency_view(
     by: str | None = None,
     endpoint: str = PRIMARY,
     months: Sequence[float] = DEFAULT_MONTHS,
+    horizon: float = RMST_HORIZON,
 ) -> PatencyView:
     """The Patency page: the three patencies, or ``endpoint`` compared by ``by``."""
     endpoints = PATENCY_ENDPOINTS if by is None else (endpoint,)
-    return PatencyView(
-        by, endpoint, tuple(months), survival(con, cohort_filter, endpoints, months, by)
-    )
+    fits = survival(con, cohort_filter, endpoints, months, by, horizon)
+    return PatencyView(by, endpoint, tuple(months), fits, horizon)
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,7 +178,8 @@ def centres_view(
 
 @dataclass(frozen=True, eq=False)
 class ReportView:
-    """Everything ``report`` prints for a filter: every endpoint, clinical change, safety."""
+    """Everything ``report`` prints for a filter: every endpoint, clinical change, safety,
+    follow-up; restricted means up to ``horizon`` months."""
 
     name: str
     is_reconstruction: bool
@@ -185,6 +189,8 @@ class ReportView:
     survival: Mapping[str, EndpointSurvival]
     clinical: ClinicalChange
     safety: Safety
+    follow_up: FollowUp
+    horizon: float = RMST_HORIZON
 
 
 def report_view(
@@ -192,6 +198,7 @@ def report_view(
     cohort_filter: CohortFilter,
     by: str | None = None,
     months: Sequence[float] = DEFAULT_MONTHS,
+    horizon: float = RMST_HORIZON,
 ) -> ReportView:
     meta = metadata(con)
     return ReportView(
@@ -200,9 +207,11 @@ def report_view(
         cohort_filter=cohort_filter,
         by=by,
         months=tuple(months),
-        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by),
+        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by, horizon),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
+        follow_up=follow_up(con, cohort_filter, meta.get(DATA_LOCK_KEY)),
+        horizon=horizon,
     )
 
 
@@ -224,7 +233,7 @@ class DeckView:
         """The three patencies, overall: the report's own curves."""
         return PatencyView(
             None, self.endpoint, self.report.months,
-            {e: self.report.survival[e] for e in PATENCY_ENDPOINTS},
+            {e: self.report.survival[e] for e in PATENCY_ENDPOINTS}, self.report.horizon,
         )  # fmt: skip
 
     @property
@@ -234,7 +243,7 @@ class DeckView:
         if by is None:
             return None
         compared = {self.endpoint: self.report.survival[self.endpoint]}
-        return PatencyView(by, self.endpoint, self.report.months, compared)
+        return PatencyView(by, self.endpoint, self.report.months, compared, self.report.horizon)
 
 
 def deck_view(

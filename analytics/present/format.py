@@ -20,8 +20,10 @@ from analytics.glossary import (
     FEW_PAIRS,
     GROUPINGS,
     LEVEL_LABELS,
+    NOT_REACHED,
     POPULATIONS,
     RISK_FACTORS,
+    RMST_BEYOND,
     SEXES,
     SIDES,
     YES_NO,
@@ -294,3 +296,30 @@ def filter_words(cohort_filter: CohortFilter) -> str:
 def view_caption(name: str, cohort_filter: CohortFilter, n: int, k: int | None) -> str:
     """What every chart and slide states under its title: cohort, filter, n."""
     return f"{name} · {filter_words(cohort_filter)} · n = {count(n, k)}"
+
+
+def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:
+    """A time in months with its 95% CI, a bound not reached in words:
+    "31.0 (95% CI 13.0 to not reached)"."""
+
+    def one(value: float | None) -> str:
+        return NOT_REACHED if _missing(value) else f"{value:.1f}"
+
+    return f"{one(estimate)} (95% CI {one(lower)} to {one(upper)})"
+
+
+def mean_se(mean: float | None, se: float | None) -> str:
+    """A mean time with its standard error, two decimals: "25.96 (SE 2.33)"."""
+    return MISSING if _missing(mean) else f"{mean:.2f} (SE {number(se, 2)})"
+
+
+def difference_ci(difference: float | None, lower: float | None, upper: float | None) -> str:
+    """A difference with its 95% CI, two decimals: "-6.27 (95% CI -15.36 to 2.82)"."""
+    if _missing(difference):
+        return MISSING
+    return f"{difference:.2f} (95% CI {lower:.2f} to {upper:.2f})"
+
+
+def rmst_beyond(group: str, horizon: float, last: float) -> str:
+    """Why a group has no restricted mean: followed for less than the horizon."""
+    return RMST_BEYOND.format(horizon=months(horizon), group=group, last=months(last))

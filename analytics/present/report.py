@@ -40,7 +40,7 @@ from analytics.present.privacy import (
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
-from analytics.stats.survival import EndpointSurvival
+from analytics.stats.survival import EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
 REPORT_VERSION = 2
@@ -230,6 +230,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
         },
         "safety": _safety(view, privacy),
     }  # fmt: skip
+    report = _with_time_summaries(report, view, privacy)
     if k is not None:
         report["privacy"] = {"k": k, "suppressed": privacy.paths}
     return _clean(report)
@@ -267,6 +268,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
         lines.append("")
+    lines += _time_summary_lines(view, data, text)
     lines += ["Clinical outcomes, before the procedure vs last visit"]
     lines += _clinical_lines(view, data["clinical"], text)
     lines += ["", "Safety"]
@@ -372,3 +374,177 @@ def _estimate_lines(label: str, rows: list[dict], path: str, text: _Text) -> lis
             f"censored before {text.count(f'{where}.censored', row['censored']):>9}{flag}"
         )
     return lines
+
+
+# ---- medians, restricted means, cumulative incidence with death competing, follow-up --------
+# (issue 14, parts 1 and 2: keys added to the report; nothing above changes)
+
+INCIDENCE_KEYS = ("month", "estimate", "ci_lower", "ci_upper")
+
+
+def _median(group: GroupSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
+    """The median and its CI; hidden for a group of fewer than k (it is one patient's time)."""
+    few, median = is_small(group.patients, privacy.k), group.median
+    return {
+        key: privacy.derived(f"{path}.median.{key}", getattr(median, key), few)
+        for key in ("estimate", "ci_lower", "ci_upper")
+    }
+
+
+def _rmst(group: GroupSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
+    few, rmst = is_small(group.patients, privacy.k), group.rmst
+    return {"horizon": rmst.horizon} | {
+        key: privacy.derived(f"{path}.rmst.{key}", getattr(rmst, key), few)
+        for key in ("estimate", "se")
+    }
+
+
+def _incidence(
+    group: GroupSurvival, path: str, km_rows: list[dict], privacy: _Suppression
+) -> list[dict[str, Any]]:
+    """The cumulative incidence at the report's months; in privacy mode hidden where the
+    Kaplan-Meier estimate of the same month is (its counts would give one away)."""
+    incidence = group.incidence_at
+    rows = []
+    for i, month in enumerate(incidence.month.tolist()):
+        hidden = km_rows[i]["estimate"] is None and km_rows[i]["month"] == month
+        hidden = hidden and privacy.k is not None
+        rows.append(
+            {"month": month}
+            | {
+                key: privacy.derived(
+                    f"{path}.cumulative_incidence[{i}].{key}",
+                    float(getattr(incidence, key)[i]),
+                    hidden or is_small(group.patients, privacy.k),
+                )
+                for key in INCIDENCE_KEYS
+                if key != "month"
+            }
+        )
+    return rows
+
+
+def _rmst_notes(result: EndpointSurvival) -> list[str]:
+    return [
+        fmt.rmst_beyond(group.level, group.rmst.horizon, group.curve.last_time)
+        for group in (result.overall, *result.groups)
+        if group.rmst.beyond_follow_up and group.patients
+    ]
+
+
+def _with_time_summaries(
+    report: dict[str, Any], view: ReportView, privacy: _Suppression
+) -> dict[str, Any]:
+    """The report with each endpoint's ``median``, ``rmst``, ``cumulative_incidence`` (and,
+    compared, ``group_summary`` and ``rmst_differences``), its notes, and ``follow_up``."""
+    for endpoint, result in view.survival.items():
+        path = f"patency.{endpoint}"
+        entry = report["patency"][endpoint]
+        overall = result.overall
+        entry |= {
+            "median": _median(overall, path, privacy),
+            "rmst": _rmst(overall, path, privacy),
+            "cumulative_incidence": _incidence(overall, path, entry["overall"], privacy),
+            "notes": [*entry.get("notes", []), *_rmst_notes(result)],
+        }
+        if result.comparison is None:
+            continue
+        summary = {}
+        for group in result.groups:
+            where = f"{path}.group_summary.{group.level}"
+            hidden = hidden_split(group.events, group.patients, privacy.k)
+            summary[group.level] = {
+                "patients": privacy.count(f"{where}.patients", group.patients),
+                "events": privacy.count(f"{where}.events", group.events, hidden),
+                "median": _median(group, where, privacy),
+                "rmst": _rmst(group, where, privacy),
+                "cumulative_incidence": _incidence(
+                    group, where, entry["groups"][group.level], privacy
+                ),
+            }
+        entry["group_summary"] = summary
+        small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+        entry["rmst_differences"] = [
+            {"group": d.level, "reference": d.reference}
+            | {
+                key: privacy.derived(
+                    f"{path}.rmst_differences[{i}].{key}", getattr(d, key),
+                    d.level in small or d.reference in small,
+                )
+                for key in ("difference", "ci_lower", "ci_upper")
+            }
+            for i, d in enumerate(result.comparison.rmst_differences)
+        ]  # fmt: skip
+    median, few = view.follow_up.median, is_small(view.safety.patients, privacy.k)
+    report["follow_up"] = {
+        "median_months": privacy.derived("follow_up.median_months", median.estimate, few),
+        "ci_lower": privacy.derived("follow_up.ci_lower", median.ci_lower, few),
+        "ci_upper": privacy.derived("follow_up.ci_upper", median.ci_upper, few),
+        "completeness": view.follow_up.completeness,
+    }
+    return report
+
+
+def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> list[str]:
+    """The text report's section for the same numbers, from report_json's values."""
+
+    def months_ci(values: dict[str, Any], estimate_path: str) -> str:
+        if estimate_path in text.suppressed:
+            return SUPPRESSED
+        return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"]) + (
+            " months"
+        )
+
+    follow_up = data["follow_up"]
+    median_follow_up = {
+        "estimate": follow_up["median_months"], "ci_lower": follow_up["ci_lower"],
+        "ci_upper": follow_up["ci_upper"],
+    }  # fmt: skip
+    lines = [
+        f"Median time, restricted mean to {fmt.months(view.horizon)} months, cumulative "
+        "incidence with death competing (Aalen-Johansen %, 95% CI log-log)",
+        f"  median follow-up (reverse Kaplan-Meier): "
+        f"{months_ci(median_follow_up, 'follow_up.median_months')}; "
+        f"completeness (Clark's C) {fmt.percent(follow_up['completeness'])}",
+    ]
+    for endpoint, result in view.survival.items():
+        entry, path = data["patency"][endpoint], f"patency.{endpoint}"
+        lines.append(f"  {ENDPOINTS[endpoint]}")
+        groups = [("all", entry, path)] + [
+            (fmt.group(view.by, group.level), entry["group_summary"][group.level],
+             f"{path}.group_summary.{group.level}")
+            for group in result.groups
+        ]  # fmt: skip
+        for label, values, where in groups:
+            rmst = values["rmst"]
+            mean = (
+                SUPPRESSED
+                if f"{where}.rmst.estimate" in text.suppressed
+                else fmt.mean_se(rmst["estimate"], rmst["se"])
+            )
+            incidence = "; ".join(
+                f"{fmt.months(row['month'])} months "
+                + (
+                    SUPPRESSED
+                    if f"{where}.cumulative_incidence[{i}].estimate" in text.suppressed
+                    else fmt.estimate_ci(row["estimate"], row["ci_lower"], row["ci_upper"])
+                )
+                for i, row in enumerate(values["cumulative_incidence"])
+            )
+            lines += [
+                f"    {label}: median {months_ci(values['median'], f'{where}.median.estimate')}; "
+                f"restricted mean {mean} months",
+                f"      cumulative incidence: {incidence}",
+            ]
+        for i, d in enumerate(entry.get("rmst_differences", [])):
+            difference = (
+                SUPPRESSED
+                if f"{path}.rmst_differences[{i}].difference" in text.suppressed
+                else fmt.difference_ci(d["difference"], d["ci_lower"], d["ci_upper"])
+            )
+            lines.append(
+                f"    restricted mean {fmt.group(view.by, d['group'])} minus "
+                f"{fmt.group(view.by, d['reference'])}: {difference} months"
+            )
+        lines += [f"    {note}" for note in _rmst_notes(result)]
+    return [*lines, ""]

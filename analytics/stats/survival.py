@@ -8,13 +8,17 @@ work follows distinct times, not patients, and no patient row leaves the databas
 Conventions are the engine's: Kaplan-Meier with Greenwood's SE and the log(-log) 95% CI
 (R's ``conf.type = "log-log"``), the KMunicate table (at risk at month m: time >= m;
 events and censored: before m), log-rank across groups, Cox hazard ratios against the
-first level in display order with Efron ties counted over patients.
+first level in display order with Efron ties counted over patients; the median and
+restricted mean by R's ``survfit`` rules; the cumulative incidence with death competing
+(Aalen-Johansen). A censored patient who died (``n_death > 0``: death ends follow-up,
+and an endpoint in the month of death is an event, data/schema.sql) is the competing
+event; the counts carry them as ``Counts.competing``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -23,11 +27,24 @@ from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import ALL_PATIENTS
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import RISK_TABLE_MONTHS
+from analytics.rules import RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.stats.engine.aalen_johansen import (
+    Incidence,
+    IncidenceAtMonths,
+    cumulative_incidence,
+    incidence_at,
+)
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
 from analytics.stats.engine.logrank import LogRank, logrank
+from analytics.stats.engine.median import Median, median_time
+from analytics.stats.engine.restricted_mean import (
+    RestrictedMean,
+    RestrictedMeanDifference,
+    restricted_mean,
+    restricted_mean_difference,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,13 +52,19 @@ class GroupSurvival:
     """One curve: the whole cohort (level ``all``) or one group of a split.
 
     ``risk`` is the KMunicate table at the risk-table months; ``estimates`` the curve
-    and the same numbers at the months asked for.
+    and the same numbers at the months asked for; ``median`` and ``rmst`` (up to the
+    view's horizon) summarise the curve; ``incidence`` is the cumulative incidence of
+    the endpoint with death competing, read at the same months in ``incidence_at``.
     """
 
     level: str
     curve: Curve
     risk: AtMonths
     estimates: AtMonths
+    median: Median
+    rmst: RestrictedMean
+    incidence: Incidence
+    incidence_at: IncidenceAtMonths
 
     @property
     def patients(self) -> int:
@@ -56,13 +79,15 @@ class GroupSurvival:
 class Comparison:
     """The groups of one split compared: log-rank across them, each HR against the first.
 
-    ``logrank`` is None when fewer than two groups could be compared.
+    ``logrank`` is None when fewer than two groups could be compared;
+    ``rmst_differences`` are each group's restricted mean minus the first group's.
     """
 
     by: str
     levels: tuple[str, ...]
     logrank: LogRank | None
     hazard_ratios: tuple[HazardRatio, ...]
+    rmst_differences: tuple[RestrictedMeanDifference, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +107,15 @@ def survival(
     endpoints: Sequence[str],
     months: Sequence[float],
     by: str | None = None,
+    horizon: float = RMST_HORIZON,
 ) -> dict[str, EndpointSurvival]:
-    """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison."""
+    """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
+
+    ``horizon`` (months) bounds each curve's restricted mean.
+    """
     counts = endpoint_counts(con, cohort_filter, endpoints, by)
     return {
-        endpoint: endpoint_survival(endpoint, overall, split, months, by)
+        endpoint: endpoint_survival(endpoint, overall, split, months, by, horizon)
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -97,23 +126,32 @@ def endpoint_survival(
     split: Counts | None,
     months: Sequence[float],
     by: str | None = None,
+    horizon: float = RMST_HORIZON,
 ) -> EndpointSurvival:
     """The estimates of one endpoint from its counts (``split``: by the groups of ``by``)."""
-    whole = group_survival(overall.of(ALL_PATIENTS), months)
+    whole = group_survival(overall.of(ALL_PATIENTS), months, horizon)
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
-    groups = tuple(group_survival(split.of(level), months) for level in split.levels)
-    return EndpointSurvival(endpoint, whole, by, groups, compare(split, by))
+    groups = tuple(group_survival(split.of(level), months, horizon) for level in split.levels)
+    comparison = replace(compare(split, by), rmst_differences=rmst_differences(groups))
+    return EndpointSurvival(endpoint, whole, by, groups, comparison)
 
 
-def group_survival(counts: Counts, months: Sequence[float]) -> GroupSurvival:
-    """Curve, KMunicate table and estimates of a one-level ``counts``."""
+def group_survival(
+    counts: Counts, months: Sequence[float], horizon: float = RMST_HORIZON
+) -> GroupSurvival:
+    """Curve, KMunicate table, estimates and summaries of a one-level ``counts``."""
     curve = kaplan_meier(counts)
+    incidence = cumulative_incidence(counts)
     return GroupSurvival(
         level=counts.levels[0],
         curve=curve,
         risk=at_months(curve, RISK_TABLE_MONTHS),
         estimates=at_months(curve, months),
+        median=median_time(curve),
+        rmst=restricted_mean(curve, horizon),
+        incidence=incidence,
+        incidence_at=incidence_at(incidence, months),
     )
 
 
@@ -124,6 +162,14 @@ def compare(counts: Counts, by: str) -> Comparison:
         levels=counts.levels,
         logrank=logrank(counts),
         hazard_ratios=hazard_ratios(counts) if len(counts.levels) > 1 else (),
+    )
+
+
+def rmst_differences(groups: Sequence[GroupSurvival]) -> tuple[RestrictedMeanDifference, ...]:
+    """Each group's restricted mean minus the first group's (the reference)."""
+    return tuple(
+        restricted_mean_difference(group.level, group.rmst, groups[0].level, groups[0].rmst)
+        for group in groups[1:]
     )
 
 
@@ -139,9 +185,9 @@ def endpoint_counts(
     group is unknown (a centre not recorded), so its levels can hold fewer.
     """
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in endpoints}
-    sets = [f"({m}, {e})" for m, e in columns.values()]
+    sets = [f"({m}, {e}, died)" for m, e in columns.values()]
     if by:
-        sets += [f"(g, {m}, {e})" for m, e in columns.values()]
+        sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
     group, split = (grouping(by).sql, "grouping(g) = 0") if by else ("NULL", "false")
     cohort, params = cohort_sql(cohort_filter)
     rows = con.execute(
@@ -149,8 +195,8 @@ def endpoint_counts(
         SELECT {split} AS split, {"g" if by else "NULL"} AS g,
                {", ".join(f"grouping({m}) = 0 AS in_{i}, {m} AS months_{i}, {e} AS event_{i}"
                           for i, (m, e) in enumerate(columns.values()))},
-               count(*) AS n
-        FROM (SELECT {group} AS g, * FROM ({cohort}))
+               died, count(*) AS n
+        FROM (SELECT {group} AS g, n_death > 0 AS died, * FROM ({cohort}))
         GROUP BY GROUPING SETS ({", ".join(sets)})
         """,
         params,
@@ -185,6 +231,7 @@ def _select(
         np.asarray(rows[f"months_{endpoint}"], dtype=float)[chosen],
         np.asarray(rows[f"event_{endpoint}"], dtype=bool)[chosen],
         np.asarray(rows["n"], dtype=np.int64)[chosen],
+        np.asarray(rows["died"], dtype=bool)[chosen],
     )
 
 
@@ -202,8 +249,13 @@ def counts_from_rows(
     months: np.ndarray,
     event: np.ndarray,
     patients: np.ndarray,
+    died: np.ndarray | None = None,
 ) -> Counts:
-    """Engine counts from rows of (group, months, event, patients): one per (group, months)."""
+    """Engine counts from rows of (group, months, event, patients): one per (group, months).
+
+    With ``died`` (per row: the patients died), the censored who died are counted as
+    ``competing``.
+    """
     order = np.lexsort((months, group))
     group, months, event, patients = group[order], months[order], event[order], patients[order]
     new = np.ones(order.size, dtype=bool)
@@ -211,11 +263,15 @@ def counts_from_rows(
     starts = np.flatnonzero(new)
     if not starts.size:
         empty = np.zeros(0, dtype=int)
-        return Counts(levels, empty, np.zeros(0), empty, empty)
+        return Counts(levels, empty, np.zeros(0), empty, empty, None if died is None else empty)
+    competing = None
+    if died is not None:
+        competing = np.add.reduceat(np.where(~event & died[order], patients, 0), starts)
     return Counts(
         levels=levels,
         group=group[starts],
         time=months[starts],
         events=np.add.reduceat(np.where(event, patients, 0), starts),
         censored=np.add.reduceat(np.where(event, 0, patients), starts),
+        competing=competing,
     )

@@ -207,6 +207,7 @@ def test_json_keeps_its_contract_and_says_its_version(report):
     assert report["report_version"] == 2
     assert set(report) == {
         "report_version", "cohort", "n_patients", "patient_years", "patency", "clinical", "safety",
+        "follow_up",
     }  # fmt: skip
     assert set(report["patency"]) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
     row = report["patency"]["primary"]["overall"][0]
@@ -235,3 +236,62 @@ def test_every_row_adds_up_to_the_curves_patients_kmunicate(demo_path):
                 assert row["at_risk"] + row["events"] + row["censored"] == sizes[level]
     at_36 = report["patency"]["primary"]["overall"][-1]
     assert (at_36["at_risk"], at_36["events"], at_36["censored"]) == (20, 14, 0)
+
+
+def test_json_medians_restricted_means_and_follow_up_match_r(report):
+    """R 4.2.2, survival 3.5.3 on the demo's technical successes: summary(survfit(Surv(
+    tte_primary_months, tte_primary_event) ~ 1, conf.type = "log-log"), rmean = 36)$table:
+    median NA (20, NA), rmean 25.96323529412, se 2.32980658866; reverse Kaplan-Meier
+    survfit(Surv(follow_up_months, 1 - died) ~ 1, conf.type = "log-log"): 36 (36, 36)."""
+    primary = report["patency"]["primary"]
+    assert primary["median"] == {"estimate": None, "ci_lower": 20.0, "ci_upper": None}
+    assert primary["rmst"]["horizon"] == 36
+    assert primary["rmst"]["estimate"] == pytest.approx(25.96323529412, rel=1e-9)
+    assert primary["rmst"]["se"] == pytest.approx(2.32980658866, rel=1e-9)
+    assert primary["notes"] == []
+    # no deaths in the demo: the cumulative incidence is 1 - Kaplan-Meier at every month
+    for incidence, row in zip(primary["cumulative_incidence"], primary["overall"], strict=True):
+        assert list(incidence) == ["month", "estimate", "ci_lower", "ci_upper"]
+        assert incidence["month"] == row["month"]
+        assert incidence["estimate"] == pytest.approx(1 - row["estimate"])
+    follow_up = report["follow_up"]
+    assert list(follow_up) == ["median_months", "ci_lower", "ci_upper", "completeness"]
+    assert [follow_up[key] for key in ("median_months", "ci_lower", "ci_upper")] == [36] * 3
+    assert 0 < follow_up["completeness"] <= 1
+
+
+def test_json_group_summaries_and_restricted_mean_differences(demo_path):
+    """R 4.2.2, survival 3.5.3: summary(survfit(Surv(t, e) ~ thrombophilia, conf.type =
+    "log-log"), rmean = 24)$table on the demo's primary patency: no: rmean 19.91 (se
+    1.53524460592), median NA (28, NA); yes: 14.6666666667 (se 3.04999494029), median 15
+    (1.5, NA). The difference yes minus no has the CI 1.96 sqrt(se^2 + se^2)."""
+    done = run_cli("report", "--db", str(demo_path), "--by", "thrombophilia", "--json",
+                   "--rmst-horizon", "24")  # fmt: skip
+    primary = json.loads(done.stdout)["patency"]["primary"]
+    summary = primary["group_summary"]
+    assert set(summary) == {"no", "yes"}
+    assert set(summary["yes"]) == {"patients", "events", "median", "rmst", "cumulative_incidence"}
+    assert (summary["no"]["patients"], summary["yes"]["patients"]) == (25, 9)
+    assert summary["no"]["median"] == {"estimate": None, "ci_lower": 28.0, "ci_upper": None}
+    assert summary["yes"]["median"] == {"estimate": 15.0, "ci_lower": 1.5, "ci_upper": None}
+    assert summary["no"]["rmst"]["estimate"] == pytest.approx(19.91, rel=1e-9)
+    assert summary["no"]["rmst"]["se"] == pytest.approx(1.53524460592, rel=1e-9)
+    assert summary["yes"]["rmst"]["estimate"] == pytest.approx(14.6666666667, rel=1e-9)
+    assert summary["yes"]["rmst"]["se"] == pytest.approx(3.04999494029, rel=1e-9)
+    (difference,) = primary["rmst_differences"]
+    assert (difference["group"], difference["reference"]) == ("yes", "no")
+    yes, no = summary["yes"]["rmst"], summary["no"]["rmst"]
+    assert difference["difference"] == pytest.approx(yes["estimate"] - no["estimate"])
+    spread = 1.959963984540054 * (yes["se"] ** 2 + no["se"] ** 2) ** 0.5
+    assert difference["ci_lower"] == pytest.approx(difference["difference"] - spread)
+
+
+def test_a_horizon_beyond_follow_up_gives_null_with_a_note(demo_path):
+    done = run_cli("report", "--db", str(demo_path), "--json", "--rmst-horizon", "60")
+    primary = json.loads(done.stdout)["patency"]["primary"]
+    assert primary["rmst"] == {"horizon": 60, "estimate": None, "se": None}
+    assert primary["notes"] == [
+        "restricted mean to 60 months not estimable for all: followed to 38.5 months"
+    ]
+    done = run_cli("report", "--db", str(demo_path), "--rmst-horizon", "-1")
+    assert done.returncode != 0 and "--rmst-horizon" in done.stderr

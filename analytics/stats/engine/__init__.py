@@ -12,7 +12,11 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 - :mod:`.logrank`: the k-group log-rank test, optionally stratified;
 - :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over
   patients;
-- :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences.
+- :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences;
+- :mod:`.median`: the median time of a curve and its CI (R's ``survfit`` rule);
+- :mod:`.restricted_mean`: the restricted mean time to a horizon, its SE (R's
+  ``rmean``) and the difference between groups;
+- :mod:`.aalen_johansen`: the cumulative incidence with death competing.
 
 Everything fitted on patient rows (multivariable Cox) stays with lifelines.
 """

@@ -18,7 +18,10 @@ class Counts:
 
     ``group`` indexes ``levels`` (display order: the first level is the reference);
     ``time`` is in months; ``events`` and ``censored`` count patients. Rows may come
-    in any order; a (group, time) pair appears at most once.
+    in any order; a (group, time) pair appears at most once. ``competing``, where it was
+    counted, is the part of ``censored`` whose follow-up ended with a competing event
+    (death) rather than at the last contact: Kaplan-Meier censors them, the cumulative
+    incidence (:mod:`.aalen_johansen`) does not.
     """
 
     levels: tuple[str, ...]
@@ -26,6 +29,7 @@ class Counts:
     time: np.ndarray
     events: np.ndarray
     censored: np.ndarray
+    competing: np.ndarray | None = None
 
     def of(self, level: str) -> Counts:
         """The rows of one level, as a one-level Counts sorted by time."""
@@ -37,6 +41,7 @@ class Counts:
             time=self.time[rows][order],
             events=self.events[rows][order],
             censored=self.censored[rows][order],
+            competing=None if self.competing is None else self.competing[rows][order],
         )
 
     @property

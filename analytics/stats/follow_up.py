@@ -1,0 +1,91 @@
+"""Follow-up of a filtered cohort: median follow-up by reverse Kaplan-Meier, and completeness.
+
+- **Median follow-up** (Schemper and Smith, 1996): the Kaplan-Meier median of
+  ``follow_up_months`` with the roles reversed, being alive at the last contact the
+  event and death the censoring, so that deaths do not shorten it; its 95% CI from the
+  same log(-log) band (the counts engine's :mod:`median <analytics.stats.engine.median>`).
+- **Completeness** (Clark's C, Lancet 2002): observed over potential person-time up to
+  the data-lock date. A patient's potential time runs from the procedure to the data
+  lock (days / 30.4375) or, for a patient who died, to death (complete up to death); the
+  observed time is the follow-up, both cut at the data lock. The data lock is the
+  metadata key ``data_lock_date`` (ISO) or else the latest last contact in the cohort
+  file (procedure date plus follow-up). A fraction from 0 to 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.filters import CohortFilter, cohort_sql
+from analytics.glossary import ALL_PATIENTS
+from analytics.rules import DAYS_PER_MONTH
+from analytics.stats.engine.kaplan_meier import kaplan_meier
+from analytics.stats.engine.median import Median, median_time
+from analytics.stats.survival import counts_from_rows
+
+DATA_LOCK_KEY = "data_lock_date"
+DAY = "epoch(procedure_date) / 86400"  # the procedure date in days since 1970-01-01
+EPOCH = date(1970, 1, 1).toordinal()
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Median follow-up (months, reverse Kaplan-Meier) with its 95% CI, and Clark's C.
+
+    ``completeness`` is NaN when the cohort has no potential follow-up (no patients).
+    """
+
+    median: Median
+    completeness: float
+
+
+def follow_up(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, data_lock: str | None = None
+) -> FollowUp:
+    """Follow-up of the filtered cohort; ``data_lock`` (ISO date) overrides the default.
+
+    One scan: the reverse Kaplan-Meier counts per (months, alive) and, in the grouping
+    set (), the observed and potential person-time.
+    """
+    cohort, params = cohort_sql(cohort_filter)
+    if data_lock is None:
+        lock = f"(SELECT max({DAY} + follow_up_months * {DAYS_PER_MONTH!r}) FROM {SUMMARY_TABLE})"
+    else:
+        lock, params = "?", [date.fromisoformat(data_lock).toordinal() - EPOCH, *params]
+    rows = con.execute(
+        f"""
+        WITH lock AS (SELECT {lock}::DOUBLE AS day),
+        timed AS (
+            SELECT follow_up_months, n_death = 0 AS alive,
+                   greatest((lock.day - {DAY}) / {DAYS_PER_MONTH!r}, 0) AS to_lock
+            FROM ({cohort}), lock
+        )
+        SELECT grouping(follow_up_months) = 0 AS per_time, follow_up_months, alive,
+               count(*) AS n,
+               sum(least(follow_up_months, to_lock)) AS observed,
+               sum(CASE WHEN alive THEN to_lock ELSE least(follow_up_months, to_lock) END)
+                   AS potential
+        FROM timed
+        GROUP BY GROUPING SETS ((follow_up_months, alive), ())
+        """,
+        params,
+    ).fetchnumpy()  # fmt: skip
+    per_time = np.asarray(rows["per_time"], dtype=bool)
+    counts = counts_from_rows(
+        (ALL_PATIENTS,),
+        np.zeros(per_time.sum(), dtype=int),
+        np.asarray(rows["follow_up_months"])[per_time].astype(float),
+        np.asarray(rows["alive"])[per_time].astype(bool),
+        np.asarray(rows["n"], dtype=np.int64)[per_time],
+    )
+    observed, potential = (float(np.ma.filled(rows[c][~per_time], np.nan)[0]) for c in
+                           ("observed", "potential"))  # fmt: skip
+    return FollowUp(
+        median=median_time(kaplan_meier(counts)),
+        completeness=observed / potential if potential > 0 else float("nan"),
+    )

@@ -1,0 +1,134 @@
+"""Follow-up (reverse Kaplan-Meier, Clark's C) and the counts behind the competing risk.
+
+The engine's estimators are tested against R in test_engine_summaries.py; here the
+question is whether the scans count the right patients: death competing with the
+tie rule of data/schema.sql, the reverse Kaplan-Meier's roles, the completeness sums.
+R references: R 4.2.2, survival 3.5.3, each with its call.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from lifelines.datasets import load_lung
+
+from analytics.cohort.summary import create_summary
+from analytics.filters import CohortFilter
+from analytics.glossary import ALL_PATIENTS
+from analytics.rules import DAYS_PER_MONTH
+from analytics.stats.engine.kaplan_meier import kaplan_meier
+from analytics.stats.engine.median import median_time
+from analytics.stats.follow_up import follow_up
+from analytics.stats.survival import counts_from_rows, survival
+from tests.conftest import add_events, add_patient
+
+
+def test_reverse_kaplan_meier_median_follow_up_matches_r_on_lung():
+    """R: survfit(Surv(time, status == 1) ~ 1, lung, conf.type = "log-log"): median 588
+    (511, 821): being alive at the last contact is the event."""
+    lung = load_lung()
+    alive = lung["status"].to_numpy() == 0
+    ones = np.ones(len(lung), int)
+    counts = counts_from_rows((ALL_PATIENTS,), 0 * ones, lung["time"].to_numpy(float), alive, ones)
+    result = median_time(kaplan_meier(counts.of(ALL_PATIENTS)))
+    assert (result.estimate, result.ci_lower, result.ci_upper) == (588, 511, 821)
+
+
+def test_death_competes_only_before_the_endpoint(blank):
+    """An endpoint and a death in the same month count as the endpoint; a death after the
+    endpoint changes nothing; a death before it is the competing event."""
+    add_patient(blank, "same-month", follow_up_months=6.0)
+    add_events(blank, "same-month", (6.0, "occlusion"), (6.0, "death"))
+    add_patient(blank, "died-first", follow_up_months=4.0)
+    add_events(blank, "died-first", (4.0, "death"))
+    add_patient(blank, "died-later", follow_up_months=10.0)
+    add_events(blank, "died-later", (3.0, "restenosis"), (10.0, "death"))
+    for i in range(3):
+        add_patient(blank, f"alive-{i}", follow_up_months=36.0)
+    create_summary(blank)
+    primary = survival(blank, CohortFilter(), ["primary"], [3, 4, 6, 36])["primary"].overall
+    curve = primary.curve
+    assert curve.time.tolist() == [3, 4, 6, 36]
+    assert curve.events.tolist() == [1, 0, 1, 0]
+    assert curve.censored.tolist() == [0, 1, 0, 3]
+    # by hand: F(3) = 1/6; the death at 4 leaves 4 at risk; F(6) = 1/6 + (5/6 * 4/5) / 4
+    assert primary.incidence_at.estimate == pytest.approx([1 / 6, 1 / 6, 1 / 3, 1 / 3])
+    assert 1 - primary.estimates.estimate[2] == pytest.approx(1 - 5 / 6 * 3 / 4)
+
+
+def test_competing_counts_match_the_patient_rows_of_a_registry(registry_path):
+    """Every endpoint of the synthetic registry, against time_to_event and the deaths read
+    patient by patient (pandas) and fed to the same estimator."""
+    import duckdb
+
+    from analytics.stats.engine.aalen_johansen import cumulative_incidence
+
+    con = duckdb.connect(str(registry_path), read_only=True)
+    rows = con.execute(
+        "SELECT endpoint, months, event, patient_id IN (SELECT patient_id FROM events "
+        "WHERE event = 'death') AS died FROM time_to_event JOIN patients USING (patient_id) "
+        "WHERE technical_success"
+    ).df()
+    result = survival(con, CohortFilter(), ["primary", "recurrent_dvt"], [12])
+    for endpoint, fitted in result.items():
+        mine = rows[rows["endpoint"] == endpoint]
+        competing = ~mine["event"] & mine["died"]
+        assert competing.any()  # the registry has deaths
+        grouped = (mine.assign(competing=competing).groupby("months")
+                   .agg(events=("event", "sum"), n=("event", "size"),
+                        competing=("competing", "sum")))  # fmt: skip
+        assert fitted.overall.curve.time.tolist() == grouped.index.tolist()
+        expected = cumulative_incidence(
+            counts_from_rows(
+                (ALL_PATIENTS,), np.zeros(len(mine), int), mine["months"].to_numpy(float),
+                mine["event"].to_numpy(bool), np.ones(len(mine), int), mine["died"].to_numpy(bool),
+            ).of(ALL_PATIENTS)
+        )  # fmt: skip
+        assert fitted.overall.incidence.estimate == pytest.approx(expected.estimate, rel=1e-12)
+    con.close()
+
+
+def test_demo_median_restricted_mean_and_follow_up_match_r(demo):
+    """R on the demo's technical successes (tte_primary_months, tte_primary_event,
+    follow_up_months exported from patient_summary): summary(survfit(Surv(t, e) ~ 1,
+    conf.type = "log-log"), rmean = 36)$table: median NA, 0.95LCL 20, UCL NA, rmean
+    25.96323529412, se 2.32980658866; survfit(Surv(f, 1 - died) ~ 1, conf.type =
+    "log-log"): median follow-up 36 (36, 36). No deaths: the incidence is 1 - KM."""
+    primary = survival(demo, CohortFilter(), ["primary"], [6, 12, 24, 36])["primary"].overall
+    assert np.isnan(primary.median.estimate) and np.isnan(primary.median.ci_upper)
+    assert primary.median.ci_lower == 20
+    assert (primary.rmst.estimate, primary.rmst.se) == pytest.approx(
+        (25.96323529412, 2.32980658866), rel=1e-9
+    )
+    assert primary.incidence_at.estimate == pytest.approx(1 - primary.estimates.estimate)
+    median = follow_up(demo, CohortFilter()).median
+    assert (median.estimate, median.ci_lower, median.ci_upper) == (36, 36, 36)
+
+
+def test_completeness_is_observed_over_potential_person_time(blank):
+    """Clark's C: the living are followed to the data lock, the dead to their death."""
+    add_patient(blank, "short", procedure_date="2012-01-01", follow_up_months=12.0)
+    add_patient(blank, "died", procedure_date="2012-01-01", follow_up_months=6.0)
+    add_events(blank, "died", (6.0, "death"))
+    add_patient(blank, "late", procedure_date="2013-01-01", follow_up_months=24.0)
+    create_summary(blank)
+    # the data lock is the latest last contact: 2013-01-01 plus 24 months of 30.4375 days
+    to_lock = ((date(2013, 1, 1) - date(2012, 1, 1)).days + 24 * DAYS_PER_MONTH) / DAYS_PER_MONTH
+    result = follow_up(blank, CohortFilter())
+    assert result.completeness == pytest.approx((12 + 6 + 24) / (to_lock + 6 + 24), rel=1e-12)
+    # a metadata lock a year later: everyone alive is a year less complete
+    later = follow_up(blank, CohortFilter(), "2016-01-01")
+    months = [(date(2016, 1, 1) - date(y, 1, 1)).days / DAYS_PER_MONTH for y in (2012, 2013)]
+    assert later.completeness == pytest.approx((12 + 6 + 24) / (months[0] + 6 + months[1]))
+    # a lock before some follow-up ends cuts the observed time there too
+    early = follow_up(blank, CohortFilter(), "2013-01-01")
+    assert early.completeness == pytest.approx((12 + 6) / (366 / DAYS_PER_MONTH + 6))
+
+
+def test_no_patients_no_follow_up(blank):
+    add_patient(blank, "a")
+    create_summary(blank)
+    result = follow_up(blank, CohortFilter(age_min=110, age_max=18))
+    assert np.isnan([result.median.estimate, result.completeness]).all()
