@@ -44,6 +44,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    """COL[,COL...]: the covariates of --adjust, checked against the allow-list when fitted."""
+    columns = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not columns:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected covariates like age_years,sex")
+    return columns
+
+
 def _view_arguments() -> argparse.ArgumentParser:
     """--db, --where and --by: the view a report or a deck shows, the same for both."""
     view = argparse.ArgumentParser(add_help=False)
@@ -92,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--at", type=_months, default=DEFAULT_MONTHS, metavar="M1,M2,...",
         help="months for estimates (default 6,12,24,36)",
+    )  # fmt: skip
+    report.add_argument(
+        "--adjust", type=_columns, default=(), metavar="COL[,COL...]",
+        help="adjusted Cox model of every endpoint on these covariates: risk factors, seg_*, "
+        "lesion_side, sex, center, urokinase, age_years, bmi, symptom_duration_months, and "
+        "recurrent_dvt (time-varying)",
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -193,7 +207,7 @@ def _report(args: argparse.Namespace) -> str:
 
     cohort_filter = _filter(args)
     with open_cohort(args.db or default_db_path()) as con:
-        view = report_view(con, cohort_filter, by=args.by, months=args.at)
+        view = report_view(con, cohort_filter, by=args.by, months=args.at, adjust=args.adjust)
     return json.dumps(report_json(view), indent=2) if args.json else report_text(view)
 
 

@@ -9,7 +9,7 @@ its content allows (one for all survival curves of a view).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import pandas as pd
@@ -21,6 +21,7 @@ from analytics.rules import CENTRE_MONTH, DEFAULT_MONTHS, SUBGROUP_MONTH
 from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
 from analytics.stats.funnel import CentreComparison, centre_patency
+from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, cohort_size, event_timeline, safety
 from analytics.stats.subgroups import subgroup_table
 from analytics.stats.survival import EndpointSurvival, survival
@@ -173,9 +174,22 @@ def centres_view(
     return centre_patency(con, cohort_filter, month)
 
 
+def models_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    covariates: Sequence[str],
+) -> AdjustedModel:
+    """The Models page: adjusted and crude Cox hazard ratios of ``endpoint`` on patient rows."""
+    return adjusted_model(con, cohort_filter, endpoint, covariates)
+
+
 @dataclass(frozen=True, eq=False)
 class ReportView:
-    """Everything ``report`` prints for a filter: every endpoint, clinical change, safety."""
+    """Everything ``report`` prints for a filter: every endpoint, clinical change, safety.
+
+    With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates.
+    """
 
     name: str
     is_reconstruction: bool
@@ -185,6 +199,8 @@ class ReportView:
     survival: Mapping[str, EndpointSurvival]
     clinical: ClinicalChange
     safety: Safety
+    adjust: tuple[str, ...] = ()
+    adjusted: Mapping[str, AdjustedModel] = field(default_factory=dict)
 
 
 def report_view(
@@ -192,6 +208,7 @@ def report_view(
     cohort_filter: CohortFilter,
     by: str | None = None,
     months: Sequence[float] = DEFAULT_MONTHS,
+    adjust: Sequence[str] = (),
 ) -> ReportView:
     meta = metadata(con)
     return ReportView(
@@ -203,6 +220,8 @@ def report_view(
         survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
+        adjust=tuple(adjust),
+        adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
     )
 
 

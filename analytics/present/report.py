@@ -26,6 +26,7 @@ from analytics.present import format as fmt
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
+from analytics.stats.models import AdjustedModel
 from analytics.stats.survival import EndpointSurvival
 from analytics.views import ReportView
 
@@ -125,6 +126,8 @@ def report_json(view: ReportView) -> dict[str, Any]:
             for row in safety.table.to_dict("records")
         },
     }
+    for endpoint, model in view.adjusted.items():
+        report["patency"][endpoint] |= _adjusted(model)
     return _clean(report)
 
 
@@ -151,6 +154,7 @@ def report_text(view: ReportView) -> str:
             )
             lines += [f"  {fmt.hazard_ratio_line(r, view.by)}" for r in comparison.hazard_ratios]
         lines.append("")
+    lines += _adjusted_lines(view)
     lines += ["Clinical outcomes, before the procedure vs last visit", *_clinical_lines(view)]
     lines += ["", "Safety"]
     width = max(len(label) for label in SAFETY_EVENTS.values())
@@ -206,4 +210,41 @@ def _estimate_lines(label: str, estimates: AtMonths) -> list[str]:
             f"events before {fmt.count(estimates.events[i]):>9}  "
             f"censored before {fmt.count(estimates.censored[i]):>9}{flag}"
         )
+    return lines
+
+
+TERM_KEYS = ("term", "hr", "ci_lower", "ci_upper", "p")
+
+
+def _adjusted(model: AdjustedModel) -> dict[str, Any]:
+    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys."""
+    return {
+        "adjusted": [{key: getattr(t, key) for key in TERM_KEYS} for t in model.terms],
+        "crude": [{key: getattr(t, key) for key in TERM_KEYS} for t in model.crude],
+        "adjusted_patients": model.patients,
+        "adjusted_events": model.events,
+        "adjusted_excluded": model.excluded,
+        "events_per_variable": model.events_per_variable,
+        "ph_test": [{"term": t.term, "statistic": t.statistic, "p": t.p} for t in model.ph_test],
+        "adjusted_notes": list(model.notes),
+    }
+
+
+def _adjusted_lines(view: ReportView) -> list[str]:
+    """Each endpoint's adjusted model: crude and adjusted HR per term, EPV, the PH test."""
+    lines = []
+    for endpoint, model in view.adjusted.items():
+        lines.append(f"{ENDPOINTS[endpoint]}: Cox model (Efron ties), crude | adjusted HR (95% CI)")
+        lines.append(
+            f"  {fmt.count(model.patients)} patients, {fmt.count(model.excluded)} left out for a "
+            f"missing covariate; {fmt.events_per_variable(model)}"
+        )
+        crude = {t.term: t for t in model.crude}
+        for term in model.terms:
+            lines.append(
+                f"  {fmt.term(term)}: {fmt.term_ratio(crude[term.term])} | {fmt.term_ratio(term)}"
+            )
+        lines += [f"  PH test, {fmt.term(t)}: {fmt.ph_reading(t)}" for t in model.ph_test]
+        lines += [f"  note: {note}" for note in model.notes]
+        lines.append("")
     return lines

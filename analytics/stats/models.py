@@ -178,10 +178,10 @@ def adjusted_model(
         events=int(complete["event"].sum()),
         excluded=excluded,
     )
-    problem = _not_estimable(design, complete["event"].to_numpy(bool), columns)
+    data = _model_data(complete, design, time_varying)
+    problem = _not_estimable(data, columns)
     if problem:
         return replace(model, notes=(*notes, problem))
-    data = _model_data(complete, design, time_varying)
     every = [term for terms in columns.values() for term in terms]
     try:
         fitter = _fit(data, every, time_varying)
@@ -264,18 +264,25 @@ def design_matrix(
     return design, columns, references, notes
 
 
-def _not_estimable(
-    design: pd.DataFrame, event: np.ndarray, columns: dict[str, list[str]]
-) -> str | None:
-    """Why no finite model exists, or None: no events, no terms, or a level without events
-    (its hazard ratio would be 0: the likelihood has no maximum)."""
+def _not_estimable(data: pd.DataFrame, columns: dict[str, list[str]]) -> str | None:
+    """Why no finite model exists, or None: no events, no terms, or a level (or its
+    reference, or the time with or without recurrent DVT) without events: its hazard
+    ratio would be 0 or infinite, the likelihood has no maximum."""
+    event = data[EVENT].to_numpy(bool)
     if not event.any():
         return "not estimable: no events in these patients"
     if not columns:
         return "not estimable: no covariate left to adjust for"
-    for name in design.columns:
-        if name not in CONTINUOUS_COVARIATES and not event[design[name].to_numpy() == 1].any():
-            return f"not estimable: no events among {name}; leave the covariate out"
+    for covariate, names in columns.items():
+        if covariate in CONTINUOUS_COVARIATES:
+            continue
+        levels = data[names].to_numpy() == 1
+        for name, rows in (*zip(names, levels.T, strict=True), (None, ~levels.any(axis=1))):
+            if not event[rows].any():
+                which = name or f"the reference of {covariate}"
+                if covariate == RECURRENT_DVT:
+                    which = f"time {'with' if name else 'without'} recurrent DVT"
+                return f"not estimable: no events in {which}; leave the covariate out"
     return None
 
 
@@ -314,8 +321,9 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
     """lifelines' Efron fit of ``terms`` (CoxTimeVaryingFitter on counting-process rows).
 
     lifelines takes full Newton steps without halving them when the likelihood falls, so
-    a fit that overshoots into a flat region diverges (the demo's recurrent DVT does at
-    0.95); R's coxph halves such steps. A diverged fit is run again with shorter steps.
+    a fit that overshoots into a flat region diverges or stops far from the maximum (the
+    demo's recurrent DVT does at 0.95); R's coxph halves such steps. Such a fit is run
+    again with shorter steps.
     """
     from lifelines import CoxPHFitter, CoxTimeVaryingFitter
     from lifelines.exceptions import ConvergenceError
@@ -335,10 +343,24 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
                     fitter = CoxPHFitter()
                     columns = ["months", EVENT, *terms]
                     fitter.fit(data[columns], "months", EVENT, fit_options=options)
-            return fitter
         except ConvergenceError as exc:
-            failure = exc
-    raise NotConverged(str(failure).split("\n")[0])
+            failure = str(exc).split("\n")[0]
+            continue
+        if _converged(fitter):
+            return fitter
+        failure = "Newton-Raphson ended away from the maximum of the likelihood"
+    raise NotConverged(failure)
+
+
+def _converged(fitter) -> bool:
+    """The fit ended at a maximum: finite coefficients and standard errors, and a partial
+    likelihood at least that of the null model (lifelines can report 'completed' after
+    an overshoot, with a NaN standard error and a far lower likelihood)."""
+    finite = np.isfinite(fitter.params_).all() and np.isfinite(fitter.standard_errors_).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gain = fitter.log_likelihood_ratio_test().test_statistic
+    return bool(finite and gain >= -1e-9)
 
 
 def _terms(fitter, references: dict[str, str]) -> tuple[Term, ...]:

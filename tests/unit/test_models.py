@@ -190,6 +190,16 @@ def test_recurrent_dvt_time_varying_matches_r_on_tmerge_rows(demo):
     assert any("no proportional-hazards test" in note for note in model.notes)
 
 
+def test_a_fit_lifelines_ends_after_an_overshoot_is_run_again_with_shorter_steps(demo):
+    # assisted primary ~ recurrent DVT: lifelines' first step of 0.95 overshoots and it
+    # stops at -6e15 with a NaN SE, reporting convergence; R on the same counting-process
+    # rows: coxph(Surv(start, stop, event) ~ recurrent_dvt) coef 3.132263, se 1.000788
+    model = adjusted_model(demo, DEFAULT_FILTER, "assisted_primary", ["recurrent_dvt"])
+    (term,) = model.terms
+    assert term.coef == pytest.approx(3.132263, abs=1e-6)
+    assert term.se == pytest.approx(1.000788, abs=1e-6)
+
+
 def test_registry_time_varying_matches_r(registry_path):
     from analytics.cohort.db import open_cohort
 
@@ -228,7 +238,14 @@ def test_a_level_without_events_is_not_estimable_and_says_which(demo):
     # the demo's four IVC lesions keep primary patency
     model = adjusted_model(demo, DEFAULT_FILTER, "primary", ["seg_ivc"])
     assert model.terms == ()
-    assert model.notes == ("not estimable: no events among seg_ivc=yes; leave the covariate out",)
+    assert model.notes == ("not estimable: no events in seg_ivc=yes; leave the covariate out",)
+
+
+def test_recurrent_dvt_without_events_after_it_is_not_estimable(demo):
+    # no demo patient loses secondary patency after a recurrent DVT
+    model = adjusted_model(demo, DEFAULT_FILTER, "secondary", ["recurrent_dvt"])
+    assert model.terms == ()
+    assert "no events in time with recurrent DVT" in model.notes[0]
 
 
 def test_a_covariate_with_one_level_is_left_out_with_a_note(demo):
