@@ -26,6 +26,7 @@ from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.funnel import CentreComparison
+from analytics.stats.models import AdjustedModel
 
 CACHE_ENTRIES = 256
 CohortKey = tuple[str, float]
@@ -129,6 +130,14 @@ def centre_comparison(
     key: CohortKey, cohort_filter: CohortFilter, month: float
 ) -> CentreComparison:
     return views.centres_view(cursor(key), cohort_filter, month)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Fitting the Cox model on patient rows…")
+def model(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, covariates: tuple[str, ...]
+) -> AdjustedModel:
+    """An adjusted model, cached by filter and covariates (a fit takes seconds on a registry)."""
+    return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
