@@ -36,6 +36,9 @@ Those values are pinned below (PH_OLD_R) and agree with ours to 1e-6.
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from analytics.filters import DEFAULT_FILTER, CohortFilter
@@ -267,3 +270,59 @@ def test_recurrent_dvt_cannot_predict_its_own_endpoint(demo):
 def test_only_allow_listed_columns_reach_sql(column):
     with pytest.raises(ModelError, match="cannot adjust for"):
         check_covariates([column])
+
+
+def test_report_adjust_json_keys(demo_path):
+    from tests.unit.test_report import run_cli
+
+    adjust = "symptom_duration_months,thrombophilia"
+    done = run_cli("report", "--db", str(demo_path), "--json", "--adjust", adjust)
+    assert done.returncode == 0, done.stderr
+    patency = json.loads(done.stdout)["patency"]
+    assert set(patency) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
+    primary = patency["primary"]
+    assert [row["term"] for row in primary["adjusted"]] == list(DEMO_R)
+    assert set(primary["adjusted"][0]) == {"term", "hr", "ci_lower", "ci_upper", "p"}
+    for row in primary["adjusted"]:
+        coef, _se, p = DEMO_R[row["term"]]
+        assert row["hr"] == pytest.approx(math.exp(coef), rel=1e-6)
+        assert row["p"] == pytest.approx(p, rel=1e-5)
+    assert primary["adjusted_excluded"] == 0
+    assert [row["term"] for row in primary["ph_test"]] == [*DEMO_R, GLOBAL]
+    assert primary["ph_test"][-1]["statistic"] == pytest.approx(DEMO_PH_OLD_R[GLOBAL][0], rel=1e-6)
+    assert set(primary["ph_test"][0]) == {"term", "statistic", "p"}
+
+
+def test_report_adjust_time_varying_has_no_ph_test_and_a_note(demo_path):
+    from tests.unit.test_report import run_cli
+
+    done = run_cli("report", "--db", str(demo_path), "--json", "--adjust", "recurrent_dvt")
+    patency = json.loads(done.stdout)["patency"]
+    assert [row["term"] for row in patency["primary"]["adjusted"]] == ["recurrent_dvt"]
+    assert patency["primary"]["ph_test"] == []
+    assert any("proportional-hazards" in note for note in patency["primary"]["adjusted_notes"])
+    assert patency["recurrent_dvt"]["adjusted"] == []
+    assert any("cannot predict itself" in n for n in patency["recurrent_dvt"]["adjusted_notes"])
+
+
+def test_report_adjust_refuses_a_column_off_the_allow_list(demo_path):
+    from tests.unit.test_report import run_cli
+
+    done = run_cli("report", "--db", str(demo_path), "--adjust", "patient_id")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot adjust for 'patient_id'")
+
+
+def test_a_report_without_adjust_never_imports_lifelines(demo_path):
+    import subprocess
+    import sys
+
+    from analytics.cohort.db import ROOT
+
+    code = (
+        "import sys; from analytics.cli import main; "
+        f"main(['report', '--db', {str(demo_path)!r}, '--json']); "
+        "sys.exit('lifelines' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=False)
+    assert done.returncode == 0
