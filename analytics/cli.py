@@ -72,6 +72,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"error: {self.prog}: {message}\n")
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    """COL[,COL...]: the covariates of --adjust, checked against the allow-list when fitted."""
+    columns = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not columns:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected covariates like age_years,sex")
+    return columns
+
+
 def _view_arguments() -> argparse.ArgumentParser:
     """--db, --where and --by: the view a report or a deck shows, the same for both."""
     view = _Parser(add_help=False)
@@ -132,6 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--rmst-horizon", type=_horizon, default=RMST_HORIZON, metavar="M",
         help=f"horizon of the restricted mean time, months (default {RMST_HORIZON})",
+    )  # fmt: skip
+    report.add_argument(
+        "--adjust", type=_columns, default=(), metavar="COL[,COL...]",
+        help="adjusted Cox model of every endpoint on these covariates: risk factors, seg_*, "
+        "lesion_side, sex, center, urokinase, age_years, bmi, symptom_duration_months, and "
+        "recurrent_dvt (time-varying)",
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.add_argument("--privacy", **PRIVACY_OPTION)
@@ -242,7 +256,12 @@ def _report(args: argparse.Namespace) -> str:
     k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
         view = report_view(
-            con, cohort_filter, by=args.by, months=args.at, horizon=args.rmst_horizon
+            con,
+            cohort_filter,
+            by=args.by,
+            months=args.at,
+            horizon=args.rmst_horizon,
+            adjust=args.adjust,
         )
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 

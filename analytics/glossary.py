@@ -8,6 +8,7 @@ a label that quotes one is built from it.
 from __future__ import annotations
 
 from analytics.rules import (
+    MIN_EVENTS_PER_VARIABLE,
     PTS_MODERATE_VILLALTA,
     PTS_SEVERE_VILLALTA,
     PTS_VILLALTA_THRESHOLD,
@@ -106,6 +107,38 @@ GROUPINGS = {
     "center": "Centre",
     "technical_success": "Technical success",
 }
+# Covariates an adjusted model may take beyond the groupings' yes/no and category columns:
+# the continuous ones (per unit), and recurrent DVT, which changes over time.
+CONTINUOUS_COVARIATES = {
+    "age_years": "Age (per year)",
+    "bmi": "BMI (per kg/m²)",
+    "symptom_duration_months": "DVT duration (per month)",
+}
+TIME_VARYING_COVARIATES = {"recurrent_dvt": "Recurrent DVT (time-varying)"}
+# Every covariate an adjusted model may take (``--adjust``, the Models page): key -> label.
+MODEL_COVARIATES = {
+    **RISK_FACTORS,
+    **SEGMENTS,
+    "lesion_side": "Lesion side",
+    "sex": "Sex",
+    "center": "Centre",
+    "urokinase": "Urokinase",
+    **CONTINUOUS_COVARIATES,
+    **TIME_VARYING_COVARIATES,
+}
+IMMORTAL_TIME_BIAS = (
+    "Recurrent DVT cannot be a baseline yes/no covariate: a patient can only be counted as "
+    "'recurrent DVT: yes' by staying in follow-up until it happens, so the time before it "
+    "would be credited to the 'yes' group as event-free time that group could not have lost "
+    "(immortal-time bias), and its hazard ratio would look protective. It enters the model as "
+    "a time-varying covariate instead: 'no recurrent DVT' until the event, 'recurrent DVT' after."
+)
+FEW_EVENTS_PER_VARIABLE = (
+    f"fewer than {MIN_EVENTS_PER_VARIABLE} events per estimated coefficient: the adjusted "
+    "hazard ratios are unreliable (biased away from 1, too narrow intervals); use fewer "
+    "covariates"
+)
+
 # How a group's raw value shows, where it differs from the value itself.
 LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}
 
@@ -170,6 +203,33 @@ DEFINITIONS = {
         "patients (as SAS PROC PHREG with FREQ; equal to R's coxph on one row per patient): "
         "the hazard in a group relative to the reference group, with its 95% confidence "
         "interval and Wald p. Not estimable when a group has no events."
+    ),
+    "Adjusted hazard ratio": (
+        "Multivariable Cox proportional-hazards model fitted on one row per patient, Efron's "
+        "correction for tied times (as R's coxph, ties = 'efron'): each term's hazard ratio "
+        "holding the other covariates fixed, with its 95% Wald confidence interval and Wald p. "
+        "A yes/no or category covariate gives one term per level against its reference (the "
+        "first level in display order: 'No', Left, Female); a continuous one, the hazard ratio "
+        "per unit. Patients missing a covariate are left out (complete cases), and the crude "
+        "hazard ratios (one covariate at a time) are fitted on the same patients."
+    ),
+    "Time-varying covariate": (
+        "Recurrent DVT enters the model from the month it happened: each patient's follow-up "
+        "is split there (counting-process rows start, stop], so time before it counts as 'no "
+        "recurrent DVT' and time after it as 'recurrent DVT' (as R's coxph(Surv(start, stop, "
+        "event) ~ ...)). A recurrent DVT in the same month as the endpoint counts as after it."
+    ),
+    "Events per variable": (
+        "Events of the endpoint divided by the coefficients the model estimates (one per "
+        f"continuous covariate, one per non-reference level). Under {MIN_EVENTS_PER_VARIABLE} "
+        "the estimates are unreliable (Peduzzi et al., J Clin Epidemiol 1996)."
+    ),
+    "Proportional-hazards test": (
+        "Grambsch and Therneau's test on the scaled Schoenfeld residuals against the "
+        "Kaplan-Meier transform of time (lifelines' proportional_hazard_test, time_transform "
+        "= 'km', the approximation R's cox.zph used before survival 3.0): per term on 1 df, "
+        "and globally on as many df as terms. A small p says the hazard ratio changes over "
+        "follow-up, so one number misdescribes it. Not computed for a time-varying model."
     ),
     "Wilcoxon signed-rank test": (
         "Paired test of scores before vs after within patients, zero differences dropped (as "

@@ -35,6 +35,11 @@ RMST_HORIZON = 36  # restricted mean time free of the endpoint, up to this month
 # A test of fewer pairs, or of groups of fewer patients, carries a caution.
 SMALL_SAMPLE = 10
 
+# An adjusted Cox model with fewer events per estimated coefficient is unreliable
+# (Peduzzi et al., J Clin Epidemiol 1996); a proportional-hazards test below this p is a flag.
+MIN_EVENTS_PER_VARIABLE = 10
+PH_TEST_ALPHA = 0.05
+
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10
 UNSTABLE_MIN_EVENTS = 5

@@ -9,7 +9,7 @@ its content allows (one for all survival curves of a view).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import pandas as pd
@@ -22,6 +22,7 @@ from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
+from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, cohort_size, event_timeline, safety
 from analytics.stats.subgroups import subgroup_table
 from analytics.stats.survival import EndpointSurvival, survival
@@ -176,10 +177,23 @@ def centres_view(
     return centre_patency(con, cohort_filter, month)
 
 
+def models_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    covariates: Sequence[str],
+) -> AdjustedModel:
+    """The Models page: adjusted and crude Cox hazard ratios of ``endpoint`` on patient rows."""
+    return adjusted_model(con, cohort_filter, endpoint, covariates)
+
+
 @dataclass(frozen=True, eq=False)
 class ReportView:
     """Everything ``report`` prints for a filter: every endpoint, clinical change, safety,
-    follow-up; restricted means up to ``horizon`` months."""
+    follow-up; restricted means up to ``horizon`` months.
+
+    With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates.
+    """
 
     name: str
     is_reconstruction: bool
@@ -191,6 +205,8 @@ class ReportView:
     safety: Safety
     follow_up: FollowUp
     horizon: float = RMST_HORIZON
+    adjust: tuple[str, ...] = ()
+    adjusted: Mapping[str, AdjustedModel] = field(default_factory=dict)
 
 
 def report_view(
@@ -199,6 +215,7 @@ def report_view(
     by: str | None = None,
     months: Sequence[float] = DEFAULT_MONTHS,
     horizon: float = RMST_HORIZON,
+    adjust: Sequence[str] = (),
 ) -> ReportView:
     meta = metadata(con)
     return ReportView(
@@ -212,6 +229,8 @@ def report_view(
         safety=safety(con, cohort_filter),
         follow_up=follow_up(con, cohort_filter, meta.get(DATA_LOCK_KEY)),
         horizon=horizon,
+        adjust=tuple(adjust),
+        adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
     )
 
 

@@ -27,6 +27,7 @@ from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.funnel import CentreComparison
+from analytics.stats.models import AdjustedModel
 from ui import heavy
 
 CACHE_ENTRIES = 256
@@ -132,6 +133,14 @@ def centre_comparison(
     key: CohortKey, cohort_filter: CohortFilter, month: float
 ) -> CentreComparison:
     return views.centres_view(cursor(key), cohort_filter, month)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Fitting the Cox model on patient rows…")
+def model(
+    key: CohortKey, cohort_filter: CohortFilter, endpoint: str, covariates: tuple[str, ...]
+) -> AdjustedModel:
+    """An adjusted model, cached by filter and covariates (a fit takes seconds on a registry)."""
+    return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:

@@ -12,4 +12,5 @@ PAGES = (
     ("pages/5_Tables.py", "Tables", ":material/table_chart:"),
     ("pages/6_Data.py", "Data", ":material/description:"),
     ("pages/7_Centres.py", "Centres", ":material/local_hospital:"),
+    ("pages/8_Models.py", "Models", ":material/functions:"),
 )

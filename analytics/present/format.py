@@ -20,6 +20,7 @@ from analytics.glossary import (
     FEW_PAIRS,
     GROUPINGS,
     LEVEL_LABELS,
+    MODEL_COVARIATES,
     NOT_REACHED,
     POPULATIONS,
     RISK_FACTORS,
@@ -36,8 +37,9 @@ from analytics.present.privacy import (
     is_small,
     masked,
 )
-from analytics.rules import SMALL_SAMPLE
+from analytics.rules import PH_TEST_ALPHA, SMALL_SAMPLE
 from analytics.stats.engine.cox import HazardRatio
+from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
 
 MISSING = "-"
 
@@ -250,6 +252,50 @@ def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
     if not ratio.estimable:
         return f"Cox HR {versus}: not estimable ({ratio.reason})"
     return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"
+
+
+def term(term: Term | PHTest) -> str:
+    """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per month)",
+    "All terms" for the global test."""
+    if term.term == GLOBAL:
+        return "All terms (global)"
+    covariate, _, value = term.term.partition("=")
+    label = MODEL_COVARIATES[covariate]
+    if not value:
+        return label
+    reference = term.reference if isinstance(term, Term) else None
+    versus = f" vs {level(covariate, reference)}" if reference else ""
+    return f"{label}: {level(covariate, value)}{versus}"
+
+
+def term_ratio(term: Term) -> str:
+    """A model term's hazard ratio, 95% CI and Wald p: "1.09 (1.04-1.14), p < 0.001"."""
+    return f"{ratio_ci(term.hr, term.ci_lower, term.ci_upper)}, {p_statement(term.p)}"
+
+
+def events_per_variable(model: AdjustedModel, k: int | None = None) -> str:
+    """Events per coefficient in words: "7.0 events per coefficient (14 events, 2
+    coefficients)"; hidden with the events when they are few in privacy mode."""
+    per = SUPPRESSED if is_small(model.events, k) else number(model.events_per_variable)
+    return (
+        f"{per} events per coefficient ({count(model.events, k)} events, "
+        f"{count(len(model.terms))} coefficient{'' if len(model.terms) == 1 else 's'})"
+    )
+
+
+def ph_reading(test: PHTest) -> str:
+    """The proportional-hazards test in plain words, with its p."""
+    if _missing(test.p):
+        return "not computed"
+    if test.p < PH_TEST_ALPHA:
+        return (
+            f"{p_statement(test.p)}: the hazard ratio appears to change over follow-up, so a "
+            "single hazard ratio misdescribes it; look at the curves, or split follow-up"
+        )
+    return (
+        f"{p_statement(test.p)}: no evidence that the hazard ratio changes over follow-up "
+        "(proportional hazards is plausible; with few events a change can go undetected)"
+    )
 
 
 def level(by: str | None, value: str) -> str:

@@ -14,6 +14,7 @@ top-level ``privacy = {k, suppressed}`` lists the paths of every value so hidden
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from analytics.present.privacy import (
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
+from analytics.stats.models import AdjustedModel
 from analytics.stats.survival import EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
@@ -231,6 +233,8 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
         "safety": _safety(view, privacy),
     }  # fmt: skip
     report = _with_time_summaries(report, view, privacy)
+    for endpoint, model in view.adjusted.items():
+        report["patency"][endpoint] |= _adjusted(model, f"patency.{endpoint}", privacy)
     if k is not None:
         report["privacy"] = {"k": k, "suppressed": privacy.paths}
     return _clean(report)
@@ -269,6 +273,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
         lines.append("")
     lines += _time_summary_lines(view, data, text)
+    lines += _adjusted_lines(view, k)
     lines += ["Clinical outcomes, before the procedure vs last visit"]
     lines += _clinical_lines(view, data["clinical"], text)
     lines += ["", "Safety"]
@@ -548,3 +553,58 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
             )
         lines += [f"    {note}" for note in _rmst_notes(result)]
     return [*lines, ""]
+
+
+TERM_KEYS = ("term", "hr", "ci_lower", "ci_upper", "p")
+
+
+def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[str, Any]:
+    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys; its
+    counts by the privacy rules, its ratios hidden for a model of fewer than k patients."""
+    few = is_small(model.patients, privacy.k) or is_small(model.events, privacy.k)
+
+    def terms(name: str, fitted: Sequence[Any]) -> list[dict[str, Any]]:
+        return [
+            {"term": t.term}
+            | {key: privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key), few)
+               for key in TERM_KEYS[1:]}
+            for i, t in enumerate(fitted)
+        ]  # fmt: skip
+
+    return {
+        "adjusted": terms("adjusted", model.terms),
+        "crude": terms("crude", model.crude),
+        "adjusted_patients": privacy.count(f"{path}.adjusted_patients", model.patients),
+        "adjusted_events": privacy.count(
+            f"{path}.adjusted_events",
+            model.events,
+            hidden_split(model.events, model.patients, privacy.k),
+        ),
+        "adjusted_excluded": privacy.count(f"{path}.adjusted_excluded", model.excluded),
+        "events_per_variable": model.events_per_variable,
+        "ph_test": [{"term": t.term, "statistic": t.statistic, "p": t.p} for t in model.ph_test],
+        "adjusted_notes": list(model.notes),
+    }
+
+
+def _adjusted_lines(view: ReportView, k: int | None) -> list[str]:
+    """Each endpoint's adjusted model: crude and adjusted HR per term, EPV, the PH test."""
+    lines = []
+    for endpoint, model in view.adjusted.items():
+        lines.append(f"{ENDPOINTS[endpoint]}: Cox model (Efron ties), crude | adjusted HR (95% CI)")
+        lines.append(
+            f"  {fmt.count(model.patients, k)} patients, {fmt.count(model.excluded, k)} left "
+            f"out for a missing covariate; {fmt.events_per_variable(model)}"
+        )
+        if is_small(model.patients, k) or is_small(model.events, k):
+            lines += [f"  {SUPPRESSED}: fewer than {k} patients or events", ""]
+            continue
+        crude = {t.term: t for t in model.crude}
+        for term in model.terms:
+            lines.append(
+                f"  {fmt.term(term)}: {fmt.term_ratio(crude[term.term])} | {fmt.term_ratio(term)}"
+            )
+        lines += [f"  PH test, {fmt.term(t)}: {fmt.ph_reading(t)}" for t in model.ph_test]
+        lines += [f"  note: {note}" for note in model.notes]
+        lines.append("")
+    return lines

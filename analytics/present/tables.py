@@ -39,6 +39,7 @@ from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
 from analytics.stats.engine.signed_rank import EXACT
 from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
+from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
 from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView
@@ -616,3 +617,38 @@ def validation_report(report: pd.DataFrame) -> pd.DataFrame:
     with nothing to say (a problem with the whole file has no row or column) "-"."""
     shown = report.astype(object).astype(str)
     return shown.where(report.notna(), fmt.MISSING)
+
+
+def model_table(model: AdjustedModel) -> pd.DataFrame:
+    """An adjusted Cox model's terms: crude and adjusted HR (95% CI) and Wald p side by side."""
+    crude = {t.term: t for t in model.crude}
+    return pd.DataFrame(
+        [
+            {
+                "Term": fmt.term(term),
+                "Crude HR (95% CI)": fmt.ratio_ci(c.hr, c.ci_lower, c.ci_upper),
+                "Crude p": fmt.p_value(c.p),
+                "Adjusted HR (95% CI)": fmt.ratio_ci(term.hr, term.ci_lower, term.ci_upper),
+                "Adjusted p": fmt.p_value(term.p),
+            }
+            for term, c in ((t, crude[t.term]) for t in model.terms)
+        ],
+        columns=["Term", "Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)", "Adjusted p"],
+    )
+
+
+def ph_table(model: AdjustedModel) -> pd.DataFrame:
+    """The proportional-hazards test per term and globally, with a plain reading of each."""
+    return pd.DataFrame(
+        [
+            {
+                "Term": fmt.term(test),
+                "Chi-square": fmt.statistic(test.statistic),
+                "df": test.df,
+                "p": fmt.p_value(test.p),
+                "Reading": fmt.ph_reading(test),
+            }
+            for test in model.ph_test
+        ],
+        columns=["Term", "Chi-square", "df", "p", "Reading"],
+    )

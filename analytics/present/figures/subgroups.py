@@ -92,6 +92,28 @@ def favours(endpoint: str) -> tuple[str, str]:
     return f"← less {event} in the group", f"less {event} in the reference →"
 
 
+def reference_line(rows: int) -> go.Scatter:
+    """The dashed line at HR = 1 over ``rows`` lines: a trace, which no template can hide."""
+    return go.Scatter(
+        x=[1, 1], y=[-0.5, rows - 0.5], mode="lines", showlegend=False,
+        line={"color": "#555555", "width": 1.5, "dash": "dash"}, hoverinfo="skip",
+        name="HR = 1",
+    )  # fmt: skip
+
+
+def favours_labels(endpoint: str) -> list[dict]:
+    """What lies either side of HR = 1 (x is log10 on a log axis), under the axis title."""
+    left, right = favours(endpoint)
+    return [
+        {"text": left, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": -8,
+         "yshift": -78, "xanchor": "right", "showarrow": False,
+         "font": {"size": 12, "color": TEXT_COLOUR}},
+        {"text": right, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": 8,
+         "yshift": -78, "xanchor": "left", "showarrow": False,
+         "font": {"size": 12, "color": TEXT_COLOUR}},
+    ]  # fmt: skip
+
+
 def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
     table, month = view.table, view.month
@@ -115,13 +137,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                 hovertemplate="%{customdata}: HR %{x:.2f}<extra></extra>",
             )
         )  # fmt: skip
-    fig.add_trace(  # the reference line at HR = 1: a trace, which no template can hide
-        go.Scatter(
-            x=[1, 1], y=[-0.5, len(lines) - 0.5], mode="lines", showlegend=False,
-            line={"color": "#555555", "width": 1.5, "dash": "dash"}, hoverinfo="skip",
-            name="HR = 1",
-        )
-    )  # fmt: skip
+    fig.add_trace(reference_line(len(lines)))
     cells = [
         ("", "", line.side) if pd.isna(line.table_row)
         else _cells(table.loc[line.table_row], k)
@@ -148,7 +164,6 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     low = min([0.2, *estimable["hr_lower"].dropna()])
     high = max([5.0, *estimable["hr_upper"].dropna()])
     ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
-    left, right = favours(view.endpoint)
     fig.update_layout(
         xaxis={"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
                "range": [math.log10(low) - 0.1, math.log10(high) + 0.1],
@@ -157,15 +172,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
         yaxis={"tickvals": lines["row"], "ticktext": lines["label"],
                "range": [len(lines) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
-        annotations=[
-            # either side of HR = 1 (x is log10 on a log axis), under the axis title
-            {"text": left, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": -8,
-             "yshift": -78, "xanchor": "right", "showarrow": False,
-             "font": {"size": 12, "color": TEXT_COLOUR}},
-            {"text": right, "xref": "x", "yref": "paper", "x": 0, "y": 0, "xshift": 8,
-             "yshift": -78, "xanchor": "left", "showarrow": False,
-             "font": {"size": 12, "color": TEXT_COLOUR}},
-        ],
+        annotations=favours_labels(view.endpoint),
     )  # fmt: skip
     title = f"{ENDPOINTS[view.endpoint]}: subgroups"
     fig = apply_theme(fig, title=title, height=200 + ROW_HEIGHT * len(lines))

@@ -1,0 +1,95 @@
+"""Forest plot of an adjusted Cox model: crude beside adjusted hazard ratio, one line per term.
+
+The Subgroups forest plot's look (analytics.present.figures.subgroups): terms on the left,
+hazard ratios on a log axis with a dashed line at HR = 1 and, under the axis, which side
+has less of the endpoint's event; on the right the two hazard ratios with their CIs in
+aligned columns. Each term has two markers: crude (one covariate at a time, grey open
+circle) just above, adjusted (blue square) just below.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from analytics.glossary import ENDPOINTS
+from analytics.present import format as fmt
+from analytics.present.figures.subgroups import (
+    HR_AXIS,
+    LOG_TICKS,
+    PLOT_DOMAIN,
+    ROW_HEIGHT,
+    STABLE,
+    TABLE_DOMAIN,
+    UNSTABLE_COLOUR,
+    favours_labels,
+    reference_line,
+)
+from analytics.present.figures.theme import TEXT_COLOUR, apply_theme, figure_text, legend_above
+from analytics.stats.models import AdjustedModel
+
+CRUDE, ADJUSTED = "Crude HR (95% CI)", "Adjusted HR (95% CI)"
+# (name, colour, marker, offset of its line from the term's row)
+SERIES = ((CRUDE, UNSTABLE_COLOUR, "circle-open", -0.18), (ADJUSTED, STABLE, "square", 0.18))
+COLUMNS = ((0.05, CRUDE), (0.55, ADJUSTED))  # the right-hand table: x on its axis, header
+HEADER_ROW = -1.0
+
+
+def model_forest_plot(model: AdjustedModel) -> go.Figure:
+    """Crude and adjusted hazard ratios of every term of ``model`` on one log axis."""
+    terms = list(model.terms)
+    crude = {t.term: t for t in model.crude}
+    rows = list(range(len(terms)))
+    fig = go.Figure()
+    for name, colour, symbol, offset in SERIES:
+        shown = [crude[t.term] if name == CRUDE else t for t in terms]
+        fig.add_trace(
+            go.Scatter(
+                x=[t.hr for t in shown], y=[row + offset for row in rows], mode="markers",
+                name=name,
+                error_x={
+                    "type": "data", "symmetric": False,
+                    "array": [t.ci_upper - t.hr for t in shown],
+                    "arrayminus": [t.hr - t.ci_lower for t in shown],
+                    "color": colour, "thickness": 2,
+                },
+                marker={"symbol": symbol, "size": 11, "color": colour,
+                        "line": {"width": 2, "color": colour}},
+                customdata=[figure_text(fmt.term(t)) for t in shown],
+                hovertemplate=f"%{{customdata}}: {name.split(' ')[0].lower()} HR %{{x:.2f}}"
+                "<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(reference_line(len(terms)))
+    for x, header in COLUMNS:
+        shown = [crude[t.term] if header == CRUDE else t for t in terms]
+        fig.add_trace(
+            go.Scatter(
+                x=[x] * (len(terms) + 1), y=[HEADER_ROW, *rows], mode="text", xaxis="x2",
+                text=[f"<b>{header}</b>",
+                      *(fmt.ratio_ci(t.hr, t.ci_lower, t.ci_upper) for t in shown)],
+                textposition="middle right", showlegend=False, hoverinfo="skip",
+                textfont={"size": 13, "color": TEXT_COLOUR},
+            )
+        )  # fmt: skip
+    every = [*terms, *model.crude]
+    finite = [t for t in every if math.isfinite(t.ci_lower) and math.isfinite(t.ci_upper)]
+    low = min([0.2, *(t.ci_lower for t in finite if t.ci_lower > 0)])
+    high = max([5.0, *(t.ci_upper for t in finite)])
+    ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
+    fig.update_layout(
+        xaxis={"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
+               "range": [math.log10(low) - 0.1, math.log10(high) + 0.1],
+               "tickmode": "array", "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
+        xaxis2={"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
+        yaxis={"tickvals": rows, "ticktext": [figure_text(fmt.term(t)) for t in terms],
+               "range": [len(terms) - 0.5, HEADER_ROW - 0.8],
+               "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
+        annotations=favours_labels(model.endpoint),
+    )  # fmt: skip
+    title = f"{ENDPOINTS[model.endpoint]}: crude and adjusted hazard ratios (Cox)"
+    fig = apply_theme(fig, title=title, height=240 + 2 * ROW_HEIGHT * len(terms))
+    fig = legend_above(fig, [name for name, _, _, _ in SERIES])
+    fig.update_layout(margin_b=110)  # room for the favours labels under the axis title
+    return fig

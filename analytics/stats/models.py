@@ -1,0 +1,410 @@
+"""Adjusted hazard ratios: a multivariable Cox model fitted on one row per patient.
+
+Unlike every other survival result (analytics.stats.survival), a model of several
+covariates cannot be fitted from per-time counts: DuckDB hands over one row per patient
+of the filtered cohort with the endpoint's time and event and each covariate, and
+lifelines fits it. Conventions:
+
+- Cox proportional hazards with Efron's ties (lifelines' CoxPHFitter, as R's
+  ``coxph(..., ties = "efron")``), Newton-Raphson run to a tight tolerance so the
+  coefficients agree with R's to many digits; hazard ratio exp(coef) with the 95% Wald
+  CI exp(coef ± 1.96 se) and the two-sided Wald p.
+- Terms: a continuous covariate is one term named by its column (per unit); a yes/no or
+  category covariate one term per level against its reference, the first level in
+  display order (analytics.groups.order_levels), named ``column=level``
+  (``thrombophilia=yes``, ``sex=M``, ``center=C02``).
+- Complete cases: a patient missing any covariate is left out and counted in
+  ``excluded``; the crude hazard ratios (one covariate at a time) are fitted on the same
+  patients, so crude and adjusted differ by adjustment only.
+- Recurrent DVT is time-dependent: each patient's follow-up is split at the first
+  recurrent DVT (from the events table) into counting-process rows (start, stop], with
+  the covariate 0 before and 1 after; a recurrent DVT at or after the endpoint's time
+  leaves one row at 0. That model is fitted by lifelines' CoxTimeVaryingFitter (Efron),
+  as R's ``coxph(Surv(start, stop, event) ~ ...)``. Modelled as a baseline yes/no it
+  would give immortal-time bias (glossary.IMMORTAL_TIME_BIAS): only this time-varying
+  form is offered.
+- The proportional-hazards check is lifelines' ``proportional_hazard_test`` with the
+  Kaplan-Meier time transform, per term, plus the global Grambsch-Therneau statistic on
+  the same residuals and times (R's cox.zph before survival 3.0; from 3.0 R uses an exact
+  variance and its numbers differ). It is not computed for a time-varying model.
+
+lifelines is imported where a model is fitted, so processes that fit none stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.cohort.summary import endpoint_columns
+from analytics.filters import CohortFilter, FilterError, cohort_sql
+from analytics.glossary import CONTINUOUS_COVARIATES, MODEL_COVARIATES, TIME_VARYING_COVARIATES
+from analytics.groups import decode, grouping, order_levels
+from analytics.rules import MIN_EVENTS_PER_VARIABLE
+
+RECURRENT_DVT = "recurrent_dvt"
+GLOBAL = "global"
+# Newton-Raphson until the step or the Newton decrement is below 1e-14, never on a small
+# relative change in log-likelihood (lifelines' default, 1e-9, as R's, or 1e-7 for the
+# step, leaves the sixth digit of a coefficient: 0.0767472 for R's 0.0767470 on the demo).
+TIGHT = {"precision": 1e-14, "r_precision": 0.0, "max_steps": 200}
+STEP_SIZES = (0.95, 0.3, 0.1)  # lifelines' first step, then shorter ones (see _fit)
+# Counting-process columns of a time-varying fit.
+START, STOP, EVENT, PATIENT = "start", "stop", "event", "patient"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One coefficient of a fitted model.
+
+    ``term`` is its name in JSON: the column for a continuous or time-varying covariate,
+    ``column=level`` for a level against ``reference``; ``hr`` = exp(coef) with its 95%
+    Wald CI and two-sided Wald ``p``.
+    """
+
+    term: str
+    covariate: str
+    level: str | None
+    reference: str | None
+    coef: float
+    se: float
+    hr: float
+    ci_lower: float
+    ci_upper: float
+    p: float
+
+
+@dataclass(frozen=True)
+class PHTest:
+    """The scaled Schoenfeld residual test of one term (1 df) or of all (``term`` global)."""
+
+    term: str
+    statistic: float
+    df: int
+    p: float
+
+
+@dataclass(frozen=True)
+class AdjustedModel:
+    """A multivariable Cox model of one endpoint and its crude counterparts.
+
+    ``terms`` are the adjusted hazard ratios and ``crude`` each covariate's alone, on the
+    same ``patients`` (``excluded``: left out for a missing covariate); ``ph_test`` the
+    proportional-hazards test per term and ``global`` (empty for a time-varying model).
+    ``notes`` say why something is missing: a covariate left out, a model not estimable.
+    """
+
+    endpoint: str
+    covariates: tuple[str, ...]
+    time_varying: bool
+    patients: int
+    events: int
+    excluded: int
+    terms: tuple[Term, ...] = ()
+    crude: tuple[Term, ...] = ()
+    ph_test: tuple[PHTest, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def events_per_variable(self) -> float:
+        """Events per estimated coefficient (NaN with none)."""
+        return self.events / len(self.terms) if self.terms else math.nan
+
+    @property
+    def few_events_per_variable(self) -> bool:
+        """Fewer than MIN_EVENTS_PER_VARIABLE events per coefficient: unreliable."""
+        return bool(self.terms) and self.events_per_variable < MIN_EVENTS_PER_VARIABLE
+
+
+class ModelError(FilterError):
+    """A model asked for that cannot be fitted as asked (an unknown covariate)."""
+
+
+class NotConverged(ArithmeticError):
+    """lifelines' Newton-Raphson diverged at every step size (collinear covariates)."""
+
+
+def check_covariates(covariates: Sequence[str]) -> tuple[str, ...]:
+    """The covariates, each from the allow-list, in the order given, without repeats."""
+    unknown = [c for c in covariates if c not in MODEL_COVARIATES]
+    if unknown:
+        raise ModelError(
+            f"cannot adjust for {unknown[0]!r}; choose from {', '.join(MODEL_COVARIATES)}"
+        )
+    return tuple(dict.fromkeys(covariates))
+
+
+def adjusted_model(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    covariates: Sequence[str],
+) -> AdjustedModel:
+    """Adjusted and crude Cox hazard ratios of ``endpoint`` on ``covariates``.
+
+    ``recurrent_dvt`` is the time-varying covariate; for the recurrent-DVT endpoint
+    itself it is left out with a note (an event cannot predict itself).
+    """
+    covariates = check_covariates(covariates)
+    notes = []
+    if endpoint == RECURRENT_DVT and RECURRENT_DVT in covariates:
+        covariates = tuple(c for c in covariates if c != RECURRENT_DVT)
+        notes.append("recurrent_dvt left out: the recurrent-DVT endpoint cannot predict itself")
+    time_varying = RECURRENT_DVT in covariates
+    baseline = tuple(c for c in covariates if c not in TIME_VARYING_COVARIATES)
+    rows = patient_rows(con, cohort_filter, endpoint, baseline, time_varying)
+    complete = rows.dropna(subset=list(baseline))
+    excluded = len(rows) - len(complete)
+    if time_varying and (complete["months"] <= 0).any():
+        # a counting-process row needs stop > start: no time at risk, nothing to add
+        notes.append("patients with no follow-up time (month 0) left out of the time-varying fit")
+        excluded += int((complete["months"] <= 0).sum())
+        complete = complete[complete["months"] > 0]
+    design, columns, references, dropped = design_matrix(complete, baseline)
+    notes += dropped
+    if time_varying:
+        columns[RECURRENT_DVT] = [RECURRENT_DVT]
+    model = AdjustedModel(
+        endpoint=endpoint,
+        covariates=covariates,
+        time_varying=time_varying,
+        patients=len(complete),
+        events=int(complete["event"].sum()),
+        excluded=excluded,
+    )
+    data = _model_data(complete, design, time_varying)
+    problem = _not_estimable(data, columns)
+    if problem:
+        return replace(model, notes=(*notes, problem))
+    every = [term for terms in columns.values() for term in terms]
+    try:
+        fitter = _fit(data, every, time_varying)
+        crude = [
+            term
+            for terms in columns.values()
+            for term in _terms(_fit(data, terms, time_varying), references)
+        ]
+    except NotConverged as exc:
+        return replace(model, notes=(*notes, f"the model did not converge: {exc}"))
+    terms = _terms(fitter, references)
+    ph = () if time_varying else ph_test(fitter, data)
+    if time_varying:
+        notes.append("no proportional-hazards test for a model with a time-varying covariate")
+    return replace(model, terms=terms, crude=tuple(crude), ph_test=ph, notes=tuple(notes))
+
+
+def patient_rows(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    baseline: Sequence[str],
+    time_varying: bool = False,
+) -> pd.DataFrame:
+    """One row per filtered patient: ``months``, ``event``, each baseline covariate (a
+    category as its code, see analytics.groups) and, when ``time_varying``,
+    ``first_recurrent_dvt`` (the month of the first recurrent DVT in the events table,
+    missing without one). Column expressions come from the allow-lists only."""
+    months, event = endpoint_columns(endpoint)
+    cohort, params = cohort_sql(cohort_filter)
+    select = [f"{months} AS months", f"{event} AS event"]
+    select += [f"{covariate_sql(c)} AS {c}" for c in check_covariates(baseline)]
+    source = f"({cohort}) AS cohort"
+    if time_varying:
+        select.append("first.month AS first_recurrent_dvt")
+        source += (
+            " LEFT JOIN (SELECT patient_id, min(month) AS month FROM events WHERE event = ? "
+            "GROUP BY patient_id) AS first USING (patient_id)"
+        )
+        params = [*params, RECURRENT_DVT]
+    return con.execute(f"SELECT {', '.join(select)} FROM {source}", params).df()
+
+
+def covariate_sql(covariate: str) -> str:
+    """The SQL of a baseline covariate: a continuous column itself, else its grouping's."""
+    if covariate in CONTINUOUS_COVARIATES:
+        return covariate
+    return grouping(covariate).sql
+
+
+def design_matrix(
+    rows: pd.DataFrame, baseline: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str], list[str]]:
+    """The model's columns: each continuous covariate as it is, each other covariate one
+    0/1 column per non-reference level. Also each covariate's term names, each category's
+    reference level, and a note for each covariate left out (one level, or one value)."""
+    design = pd.DataFrame(index=rows.index)
+    columns: dict[str, list[str]] = {}
+    references: dict[str, str] = {}
+    notes: list[str] = []
+    for covariate in baseline:
+        if covariate in CONTINUOUS_COVARIATES:
+            values = rows[covariate].astype(float)
+            if values.nunique() < 2:
+                notes.append(f"{covariate} left out: the same value for every patient")
+                continue
+            design[covariate] = values
+            columns[covariate] = [covariate]
+            continue
+        values = decode(covariate, rows[covariate].to_numpy())
+        levels = order_levels(covariate, sorted(set(values.tolist())))
+        if len(levels) < 2:
+            notes.append(f"{covariate} left out: one level only in these patients")
+            continue
+        names = [f"{covariate}={level}" for level in levels[1:]]
+        for name, level in zip(names, levels[1:], strict=True):
+            design[name] = (values == level).astype(float)
+        columns[covariate] = names
+        references[covariate] = levels[0]
+    return design, columns, references, notes
+
+
+def _not_estimable(data: pd.DataFrame, columns: dict[str, list[str]]) -> str | None:
+    """Why no finite model exists, or None: no events, no terms, or a level (or its
+    reference, or the time with or without recurrent DVT) without events: its hazard
+    ratio would be 0 or infinite, the likelihood has no maximum."""
+    event = data[EVENT].to_numpy(bool)
+    if not event.any():
+        return "not estimable: no events in these patients"
+    if not columns:
+        return "not estimable: no covariate left to adjust for"
+    for covariate, names in columns.items():
+        if covariate in CONTINUOUS_COVARIATES:
+            continue
+        levels = data[names].to_numpy() == 1
+        for name, rows in (*zip(names, levels.T, strict=True), (None, ~levels.any(axis=1))):
+            if not event[rows].any():
+                which = name or f"the reference of {covariate}"
+                if covariate == RECURRENT_DVT:
+                    which = f"time {'with' if name else 'without'} recurrent DVT"
+                return f"not estimable: no events in {which}; leave the covariate out"
+    return None
+
+
+def _model_data(rows: pd.DataFrame, design: pd.DataFrame, time_varying: bool) -> pd.DataFrame:
+    """The rows a fitter takes: patient rows (months, event, terms), or counting-process
+    rows (patient, start, stop, event, terms, recurrent_dvt) split at the first recurrent
+    DVT."""
+    months = rows["months"].to_numpy(float)
+    event = rows["event"].to_numpy(bool)
+    if not time_varying:
+        return pd.concat(
+            [pd.DataFrame({"months": months, EVENT: event}, index=rows.index), design], axis=1
+        ).reset_index(drop=True)
+    onset = rows["first_recurrent_dvt"].to_numpy(float)  # NaN without one: never split
+    split = onset < months  # a recurrent DVT before the endpoint's time
+    stop = np.where(split, onset, months)
+    kept = stop > 0  # a recurrent DVT at month 0: the patient's one row is after it
+    patient = np.arange(len(rows))
+    covariates = design.reset_index(drop=True)
+    before = pd.DataFrame({
+        PATIENT: patient[kept], START: 0.0, STOP: stop[kept],
+        EVENT: (event & ~split)[kept], RECURRENT_DVT: 0.0,
+    })  # fmt: skip
+    after = pd.DataFrame({
+        PATIENT: patient[split], START: onset[split], STOP: months[split],
+        EVENT: event[split], RECURRENT_DVT: 1.0,
+    })  # fmt: skip
+    return pd.concat(
+        [pd.concat([part, covariates.iloc[part[PATIENT]].reset_index(drop=True)], axis=1)
+         for part in (before, after)],
+        ignore_index=True,
+    )  # fmt: skip
+
+
+def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
+    """lifelines' Efron fit of ``terms`` (CoxTimeVaryingFitter on counting-process rows).
+
+    lifelines takes full Newton steps without halving them when the likelihood falls, so
+    a fit that overshoots into a flat region diverges or stops far from the maximum (the
+    demo's recurrent DVT does at 0.95); R's coxph halves such steps. Such a fit is run
+    again with shorter steps.
+    """
+    from lifelines import CoxPHFitter, CoxTimeVaryingFitter
+    from lifelines.exceptions import ConvergenceError
+
+    for step_size in STEP_SIZES:
+        options = {**TIGHT, "step_size": step_size}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # overflow and conditioning on the way
+                if time_varying:
+                    fitter = CoxTimeVaryingFitter()
+                    fitter.fit(
+                        data[[PATIENT, START, STOP, EVENT, *terms]], event_col=EVENT,
+                        start_col=START, stop_col=STOP, id_col=PATIENT, fit_options=options,
+                    )  # fmt: skip
+                else:
+                    fitter = CoxPHFitter()
+                    columns = ["months", EVENT, *terms]
+                    fitter.fit(data[columns], "months", EVENT, fit_options=options)
+        except ConvergenceError as exc:
+            failure = str(exc).split("\n")[0]
+            continue
+        if _converged(fitter):
+            return fitter
+        failure = "Newton-Raphson ended away from the maximum of the likelihood"
+    raise NotConverged(failure)
+
+
+def _converged(fitter) -> bool:
+    """The fit ended at a maximum: finite coefficients and standard errors, and a partial
+    likelihood at least that of the null model (lifelines can report 'completed' after
+    an overshoot, with a NaN standard error and a far lower likelihood)."""
+    finite = np.isfinite(fitter.params_).all() and np.isfinite(fitter.standard_errors_).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gain = fitter.log_likelihood_ratio_test().test_statistic
+    return bool(finite and gain >= -1e-9)
+
+
+def _terms(fitter, references: dict[str, str]) -> tuple[Term, ...]:
+    """Each fitted coefficient as a Term (hazard ratio, 95% Wald CI, Wald p)."""
+    terms = []
+    for name, row in fitter.summary.iterrows():
+        covariate, _, level = str(name).partition("=")
+        terms.append(
+            Term(
+                term=str(name), covariate=covariate, level=level or None,
+                reference=references.get(covariate) if level else None,
+                coef=float(row["coef"]), se=float(row["se(coef)"]), hr=float(row["exp(coef)"]),
+                ci_lower=float(row["exp(coef) lower 95%"]),
+                ci_upper=float(row["exp(coef) upper 95%"]), p=float(row["p"]),
+            )
+        )  # fmt: skip
+    return tuple(terms)
+
+
+def ph_test(fitter, data: pd.DataFrame) -> tuple[PHTest, ...]:
+    """lifelines' proportional-hazards test (Kaplan-Meier time transform) per term, and
+    the global statistic on the same scaled Schoenfeld residuals s_k and times g_k:
+    u' V^-1 u / (d sum (g_k - mean g)^2) with u = sum (g_k - mean g) s_k, V the
+    coefficients' covariance and d the events, on as many df as terms (Grambsch and
+    Therneau 1994; R's cox.zph global test before survival 3.0)."""
+    from lifelines.statistics import TimeTransformers, proportional_hazard_test
+    from scipy.stats import chi2
+
+    residuals = fitter.compute_residuals(data, kind="scaled_schoenfeld")
+    result = proportional_hazard_test(
+        fitter, data, time_transform="km", precomputed_residuals=residuals
+    )
+    events = fitter.event_observed
+    times = TimeTransformers().get("km")(fitter.durations, events, fitter.weights)[events.values]
+    centred = times.to_numpy() - times.to_numpy().mean()
+    u = centred @ residuals.to_numpy()
+    variance = fitter.variance_matrix_.to_numpy()
+    statistic = float(u @ np.linalg.solve(variance, u) / (events.sum() * (centred**2).sum()))
+    summary = result.summary  # sorted by name: put back in the model's order
+    per_term = tuple(
+        PHTest(
+            str(name), float(summary.at[name, "test_statistic"]), 1, float(summary.at[name, "p"])
+        )
+        for name in fitter.params_.index
+    )
+    df = len(per_term)
+    return (*per_term, PHTest(GLOBAL, statistic, df, float(chi2.sf(statistic, df))))
