@@ -16,7 +16,7 @@ require_patients(context)
 k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
 change = view.clinical
-show_tiles(headline_tiles(view, context.n, k))
+show_tiles(headline_tiles(view, context.n, k, context.n_hidden))
 
 show_chart(patency_figure(view.patency, False, k, "Patency"), "overview-patency", context.chart)
 ceap, pts_column = st.columns(2)

@@ -32,16 +32,19 @@ PRIMARY = "primary"
 
 @dataclass(frozen=True)
 class Header:
-    """What every page's sidebar states: patients in the filter, and in the whole file."""
+    """What every page's sidebar states: patients in the filter, in the population it
+    analyses without the other filters (privacy's complement rule), and in the file."""
 
     patients: int
+    analysed: int
     total: int
 
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
     patients, _ = cohort_size(con, cohort_filter)
+    analysed, _ = cohort_size(con, CohortFilter(population=cohort_filter.population))
     total, _ = cohort_size(con, CohortFilter(population="all"))
-    return Header(patients, total)
+    return Header(patients, analysed, total)
 
 
 @dataclass(frozen=True, eq=False)

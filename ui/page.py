@@ -17,6 +17,7 @@ from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
+from analytics.present.privacy import hidden_split, is_small
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
@@ -40,6 +41,7 @@ class PageContext:
     meta: dict[str, str]
     privacy_k: int | None  # privacy mode: counts below k shown as "<k"
     chart: ChartContext  # what every chart states, and whether the page presents
+    n_hidden: bool = False  # privacy: the filters leave out fewer than k patients
 
     @property
     def is_demo(self) -> bool:
@@ -70,20 +72,26 @@ def start_page(title: str) -> PageContext:
     state.write_url(cohorts.cohort_param())
     _navigation(navigation)
     header = data.header(key, cohort_filter)
+    n_hidden = hidden_split(header.patients, header.analysed, k)  # n = analysed - the few out
     count.markdown(
-        f"**n = {fmt.count(header.patients, k)} of {fmt.count(header.total)} patients** "
-        "match the filters"
+        f"**n = {fmt.count(header.patients, k, n_hidden)} of {fmt.count(header.total)} "
+        "patients** match the filters"
     )
+    if n_hidden and not is_small(header.patients, k):
+        count.caption(
+            f"n is hidden: the filters leave out fewer than {k} patients, whose number "
+            "would be the difference."
+        )
     _cohort_choice(meta)
     name = meta.get("name", "Cohort")
-    caption = fmt.view_caption(name, cohort_filter, header.patients, k)
+    caption = fmt.view_caption(name, cohort_filter, header.patients, k, n_hidden)
     request = DeckRequest(cohort_filter, state.value("by"), state.value("endpoint"), k)
     _deck_button(key, request)
     if is_reconstruction(meta):
         caption += " · a reconstruction, not patient data"
     context = PageContext(
         key, cohort_filter, header.patients, header.total, meta, k,
-        ChartContext(caption, presenting),
+        ChartContext(caption, presenting), n_hidden,
     )  # fmt: skip
     if presenting:  # every page presents the same screens
         require_patients(context)

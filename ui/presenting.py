@@ -99,7 +99,7 @@ def screens(context) -> list[Screen]:
 
 def _tiles(context, overview) -> None:
     """The headline figures, large: the Overview page's tiles."""
-    show_tiles(headline_tiles(overview, context.n, context.privacy_k))
+    show_tiles(headline_tiles(overview, context.n, context.privacy_k, context.n_hidden))
     st.caption(plain(context.chart.caption))
 
 

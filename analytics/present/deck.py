@@ -301,7 +301,7 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) ->
         if view.by is None
         else f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
     )
-    comparison = comparison_lines(view) if view.by else []
+    comparison = comparison_lines(view, k) if view.by else []
     slide = _slide(deck, title, caption, "\n".join(comparison + estimate_lines(view, k, None)))
     lines = patency_series(specs, k)
     table_height = ROW * (len(specs) + 1)

@@ -339,9 +339,12 @@ def filter_words(cohort_filter: CohortFilter) -> str:
     return " · ".join(words)
 
 
-def view_caption(name: str, cohort_filter: CohortFilter, n: int, k: int | None) -> str:
-    """What every chart and slide states under its title: cohort, filter, n."""
-    return f"{name} · {filter_words(cohort_filter)} · n = {count(n, k)}"
+def view_caption(
+    name: str, cohort_filter: CohortFilter, n: int, k: int | None, hidden: bool = False
+) -> str:
+    """What every chart and slide states under its title: cohort, filter, n (``hidden``
+    when the filter leaves out fewer than k of the population it analyses)."""
+    return f"{name} · {filter_words(cohort_filter)} · n = {count(n, k, hidden)}"
 
 
 def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:

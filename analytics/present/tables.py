@@ -238,38 +238,58 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def comparison_lines(view: PatencyView) -> list[str]:
+def comparison_lines(view: PatencyView, k: int | None = None) -> list[str]:
     """The view's comparison as lines: the log-rank test, then each group's Cox HR.
 
-    A caution follows a test of groups of fewer than SMALL_SAMPLE patients.
+    A caution follows a test of groups of fewer than SMALL_SAMPLE patients; in privacy
+    mode the HR of a group of fewer than k (or against one) is hidden.
     """
     comparison = view.compared.comparison if view.compared else None
     if comparison is None or comparison.logrank is None:
         return ["fewer than two groups in this cohort: nothing to compare"]
     smallest = min(group.patients for group in view.compared.groups)
     caution = f" ({SMALL_GROUPS})" if smallest < SMALL_SAMPLE else ""
+    small = {g.level for g in view.compared.groups if is_small(g.patients, k)}
     return [
         f"Log-rank {fmt.p_statement(comparison.logrank.p)}{caution}",
-        *(fmt.hazard_ratio_line(ratio, view.by) for ratio in comparison.hazard_ratios),
+        *(
+            fmt.hazard_ratio_line(ratio, view.by, ratio.level in small or ratio.reference in small)
+            for ratio in comparison.hazard_ratios
+        ),
     ]
 
 
 def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
-    """Each group of a comparison: patients, events, Cox HR against the first, Wald p."""
+    """Each group of a comparison: patients, events, Cox HR against the first, Wald p; in
+    privacy mode events by the complement rule and the HR of a group of fewer than k (or
+    against one) hidden."""
     result = view.compared
     ratios = {ratio.level: ratio for ratio in result.comparison.hazard_ratios}
     picked = [ratios.get(group.level) for group in result.groups]
+    small = {g.level for g in result.groups if is_small(g.patients, k)}
+    hidden = [
+        ratio is not None and (ratio.level in small or ratio.reference in small) for ratio in picked
+    ]
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, group.level) for group in result.groups],
-            "Patients": counts((group.patients for group in result.groups), k),
-            "Events": counts((group.events for group in result.groups), k),
-            "Cox HR (95% CI)": [
-                "reference" if ratio is None else fmt.hazard_ratio(ratio) for ratio in picked
+            "Patients": [g.patients for g in result.groups] if k is None else list(
+                fmt.distribution({g.level: g.patients for g in result.groups}, k).values()
+            ),
+            "Events": [g.events for g in result.groups] if k is None else [
+                fmt.count(g.events, k, hidden_split(g.events, g.patients, k))
+                for g in result.groups
             ],
-            "Wald p": ["" if ratio is None else fmt.p_value(ratio.p) for ratio in picked],
+            "Cox HR (95% CI)": [
+                "reference" if ratio is None else fmt.SUPPRESSED if h else fmt.hazard_ratio(ratio)
+                for ratio, h in zip(picked, hidden, strict=True)
+            ],
+            "Wald p": [
+                "" if ratio is None else fmt.SUPPRESSED if h else fmt.p_value(ratio.p)
+                for ratio, h in zip(picked, hidden, strict=True)
+            ],
         }
-    )
+    )  # fmt: skip
 
 
 def unreliable_note(view: PatencyView) -> str:

@@ -25,13 +25,19 @@ class Tile:
     definition: str | None = None
 
 
-def headline_tiles(view: OverviewView, n: int, k: int | None) -> tuple[list[Tile], list[Tile]]:
+def headline_tiles(
+    view: OverviewView, n: int, k: int | None, n_hidden: bool = False
+) -> tuple[list[Tile], list[Tile]]:
     """Two rows of four: patients, technical success, primary patency at 12 and 36 months
     (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
-    events."""
+    events. ``n_hidden``: privacy hides n (the filters leave out fewer than k)."""
     population, change = view.population, view.clinical
     first = [
-        Tile("Patients analysed", fmt.count(n, k), definition=DEFINITIONS["Technical success"]),
+        Tile(
+            "Patients analysed",
+            fmt.count(n, k, n_hidden),
+            definition=DEFINITIONS["Technical success"],
+        ),
         Tile(
             f"Technical success, of {fmt.count(population.enrolled, k)} enrolled",
             fmt.count_percent(population.successes, population.enrolled, k),

@@ -86,3 +86,14 @@ def test_an_unusable_k_in_a_link_is_named_in_a_notice(page_test, text):
     notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
     assert f"privacy_k={text!r}: expected a whole number from 2 to 20; ignored" in notices
     assert at.dataframe[0].value.set_index("Event").loc["Pulmonary embolism", "Patients"] == "<5"
+
+
+def test_the_sidebar_n_is_hidden_when_the_filters_leave_out_fewer_than_k(page_test):
+    """age_max=84 vs no filter: 34 - n would be the patients over 84 (the issue's probe)."""
+    at = page_test("pages/3_Safety.py", privacy="yes", age_max="84")
+    assert not at.exception
+    shown = " ".join(unescaped(m.value) for m in at.sidebar.markdown)
+    assert "n = hidden of 37" in shown
+    assert any("leave out fewer than 5" in c.value for c in at.sidebar.caption)
+    older = page_test("pages/3_Safety.py", privacy="yes", age_min="85")
+    assert "n = <5 of 37" in " ".join(unescaped(m.value) for m in older.sidebar.markdown)

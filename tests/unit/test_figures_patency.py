@@ -170,13 +170,17 @@ def test_many_groups_take_eight_colours_then_dashes_and_a_legend_beside_the_char
 
 def test_groups_are_named_with_their_size(demo):
     from analytics.filters import CohortFilter
-    from analytics.present.figures.patency import curve_specs
+    from analytics.present.figures.patency import curve_specs, patency_figure
     from analytics.views import patency_view
 
     specs = curve_specs(patency_view(demo, CohortFilter(), "lesion_side"))
     assert [s.label for s in specs] == ["Lesion side: Left (n = 22)", "Lesion side: Right (n = 12)"]
-    masked = curve_specs(patency_view(demo, CohortFilter(lesion_side="left"), "trauma"), k=5)
-    assert masked[1].label == "Trauma: Yes (n = <5)"
+    view = patency_view(demo, CohortFilter(lesion_side="left"), "trauma")
+    masked = curve_specs(view, k=5)  # a group of fewer than k is not drawn: its steps are people
+    assert [s.label for s in masked] == ["Trauma: No (n = hidden)"]  # 21 = 22 - the 1
+    figure = patency_figure(view, False, 5, "Demo")
+    assert "not drawn, fewer than 5 patients: Trauma: Yes" in figure.layout.title.subtitle.text
+    assert "Cox HR Yes vs No: hidden" in figure.layout.title.subtitle.text
 
 
 def step_value(x: list[float], y: list[float], at: float) -> float:

@@ -59,17 +59,23 @@ class CurveSpec:
 def curve_specs(view: PatencyView, k: int | None = None) -> list[CurveSpec]:
     """The view's curves: each endpoint in its own colour on every page, or each group.
 
-    A group's label carries its size, "Thrombophilia: Yes (n = 9)".
+    A group's label carries its size, "Thrombophilia: Yes (n = 9)" (the sizes add up to
+    the n shown: privacy's complementary rule applies). In privacy mode a
+    group of fewer than k patients is not drawn (its steps would be single patients; see
+    withheld_groups).
     """
     if view.by is None:
         return [
             CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
             for (label, result), endpoint in zip(curves(view), view.survival, strict=True)
         ]
-    specs = []
-    for i, (label, result) in enumerate(curves(view)):
+    specs, drawn = [], curves(view)
+    sizes = fmt.distribution({label: result.patients for label, result in drawn}, k)
+    for i, (label, result) in enumerate(drawn):
+        if is_small(result.patients, k):
+            continue
         colour, dash = group_style(i)
-        n = f"{label} (n = {fmt.count(result.patients, k)})"
+        n = f"{label} (n = {sizes[label]})"
         specs.append(CurveSpec(n, colour, result.curve, result.risk, dash))
     return specs
 
@@ -91,15 +97,26 @@ def patency_figure(
         subtitle = None
     else:
         heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
-        subtitle = comparison_note(view)
+        subtitle = comparison_note(view, k)
     specs = curve_specs(view, k)
+    withheld = withheld_groups(view, k)
+    if withheld:
+        note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
+        subtitle = f"{subtitle} · {note}" if subtitle else note.capitalize()
     return km_figure(specs, RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable, compact)
 
 
-def comparison_note(view: PatencyView) -> str:
+def withheld_groups(view: PatencyView, k: int | None) -> list[str]:
+    """The groups privacy mode does not draw: fewer than k patients."""
+    if view.by is None:
+        return []
+    return [label for label, result in curves(view) if is_small(result.patients, k)]
+
+
+def comparison_note(view: PatencyView, k: int | None = None) -> str:
     """The comparison in one line under the title: the log-rank p and, for two groups, the
     Cox HR; with more, the HRs are in the comparison table (present.tables)."""
-    lines = comparison_lines(view)
+    lines = comparison_lines(view, k)
     if len(lines) <= 2:
         return " · ".join(lines)
     return f"{lines[0]} · Cox HRs against the first group in the table"
