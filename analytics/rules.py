@@ -39,6 +39,9 @@ SMALL_SAMPLE = 10
 # (Peduzzi et al., J Clin Epidemiol 1996); a proportional-hazards test below this p is a flag.
 MIN_EVENTS_PER_VARIABLE = 10
 PH_TEST_ALPHA = 0.05
+# Above this many patients the Models page fits only when asked: a Cox fit on patient rows
+# takes about a second per 3,000 patients with a time-varying covariate.
+MODEL_ASK_PATIENTS = 50_000
 
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10

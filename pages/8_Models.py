@@ -14,6 +14,7 @@ from analytics.glossary import (
 from analytics.present import format as fmt
 from analytics.present.figures.models import model_forest_plot
 from analytics.present.tables import model_table, ph_table
+from analytics.rules import MODEL_ASK_PATIENTS
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
@@ -48,6 +49,12 @@ if not covariates:
     st.info("Pick one or more covariates to fit the model.", icon=":material/info:")
     st.stop()
 
+if context.n > MODEL_ASK_PATIENTS and not st.button(
+    f"Fit the model on {fmt.patients(context.n, k, context.n_hidden)}",
+    help="A Cox model is fitted on one row per patient: on a registry this large it takes "
+    "a while, so it runs when asked (and is kept for everyone after that).",
+):
+    st.stop()
 model = data.model(context.key, context.cohort_filter, endpoint, tuple(covariates))
 st.caption(
     f"Cox model (Efron ties) on {fmt.patients(model.patients, k)} with "

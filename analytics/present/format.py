@@ -125,9 +125,10 @@ def estimate_ci(estimate: float | None, lower: float | None, upper: float | None
     return percent(estimate) + ("" if interval == MISSING else f" (95% CI {interval})")
 
 
-def patients(n: int, k: int | None = None) -> str:
+def patients(n: int, k: int | None = None, hidden: bool = False) -> str:
     """A count of patients in words: "1 patient", "4 patients", "<5 patients"."""
-    return f"{count(n, k)} patient" + ("" if n == 1 and not is_small(n, k) else "s")
+    shown = count(n, k, hidden)
+    return f"{shown} patient" + ("" if shown == "1" else "s")
 
 
 def count_percent(n: int, total: int, k: int | None = None) -> str:

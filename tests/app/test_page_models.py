@@ -72,3 +72,16 @@ def test_no_covariate_asks_for_one(page_test):
     assert not at.exception
     assert any("Pick one or more covariates" in info.value for info in at.info)
     assert plotly_figures(at) == []
+
+
+def test_a_large_registry_fits_only_when_asked(page_test, monkeypatch):
+    """Opening the page on a million patients must not start a minute-long fit."""
+    from analytics import rules
+
+    monkeypatch.setattr(rules, "MODEL_ASK_PATIENTS", 10)
+    at = page_test("pages/8_Models.py")
+    assert not at.exception
+    assert [b.label for b in at.button if b.label.startswith("Fit the model")] == [
+        "Fit the model on 34 patients"
+    ]
+    assert not at.dataframe  # nothing fitted yet
