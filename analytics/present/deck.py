@@ -51,7 +51,13 @@ from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.privacy import hidden_classes, hidden_split, is_small, masked
+from analytics.present.privacy import (
+    hidden_classes,
+    hidden_months,
+    hidden_split,
+    is_small,
+    masked,
+)
 from analytics.present.render import render
 from analytics.present.tables import comparison_lines, curves, table1
 from analytics.stats.clinical import ClinicalChange
@@ -375,11 +381,11 @@ def _risk_table(slide: Any, specs: Sequence[CurveSpec], k: int | None, top: int)
     for i, spec in enumerate(specs, start=1):
         grid.cell(i, 0).text = spec.label
         risk = spec.risk
+        at_risk, events, censored = fmt.count_columns(
+            (risk.at_risk, risk.events, risk.censored), k, is_small(spec.curve.patients, k)
+        )
         for j in range(len(months)):
-            grid.cell(i, j + 1).text = (
-                f"{fmt.count(int(risk.at_risk[j]), k)} "
-                f"({fmt.count(int(risk.events[j]), k)}, {fmt.count(int(risk.censored[j]), k)})"
-            )
+            grid.cell(i, j + 1).text = f"{at_risk[j]} ({events[j]}, {censored[j]})"
     grid.columns[0].width = label_width
     for j in range(1, len(months) + 1):
         grid.columns[j].width = (CHART_WIDTH - label_width) // max(len(months), 1)
@@ -400,17 +406,23 @@ def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] |
     lines = []
     for label, curve in curves(view):
         e = curve.estimates
+        few = is_small(curve.patients, k)
+        cells = (e.at_risk, e.events, e.censored)
+        at_risk, _, _ = fmt.count_columns(cells, k, few)
+        hidden = hidden_months(cells, k, few)
         for i, month in enumerate(e.month):
             if months is not None and month not in months:
                 continue
             at = f"{label} at {fmt.months(month)} months"
             if pd.isna(e.estimate[i]):
                 lines.append(f"{at}: not estimable (no one followed)")
-            elif is_small(curve.patients, k):
+            elif few:
                 lines.append(f"{at}: {fmt.patients(curve.patients, k)}")
+            elif hidden[i]:
+                lines.append(f"{at}: {fmt.SUPPRESSED}")
             else:
                 estimate = fmt.estimate_ci(e.estimate[i], e.ci_lower[i], e.ci_upper[i])
-                lines.append(f"{at}: {estimate}; at risk {fmt.count(e.at_risk[i], k)}")
+                lines.append(f"{at}: {estimate}; at risk {at_risk[i]}")
     return lines
 
 

@@ -139,3 +139,13 @@ def hidden_columns(
     return np.array([hidden_cells(row.tolist(), k) for row in rows], dtype=bool).T.reshape(
         rows.T.shape
     )
+
+
+def hidden_months(
+    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
+) -> list[bool]:
+    """Per month of a KMunicate table (at risk, events, censored), whether any of its
+    counts is hidden, and so the Kaplan-Meier estimate there (it would give them away)."""
+    if k is None:
+        return [False] * (len(columns[0]) if columns else 0)
+    return hidden_columns(columns, k, everything).any(axis=0).tolist()

@@ -33,7 +33,7 @@ from analytics.glossary import (
     VILLALTA,
 )
 from analytics.present import format as fmt
-from analytics.present.privacy import hidden_cells, hidden_split, is_small
+from analytics.present.privacy import hidden_months, hidden_split, is_small
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
@@ -316,8 +316,7 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
         cells = (e.at_risk, e.events, e.censored)
         few = is_small(curve.patients, k)
         at_risk, events, censored = added_counts(cells, k, few)
-        hidden = [few or (k is not None and hidden_cells(list(row), k) != [False] * 3)
-                  for row in zip(*cells, strict=True)]  # fmt: skip
+        hidden = hidden_months(cells, k, few)
         columns["Curve"] += [label] * len(e.month)
         columns["Month"] += [fmt.months(m) for m in e.month]
         columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, k)

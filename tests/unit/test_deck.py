@@ -279,3 +279,20 @@ def test_privacy_keeps_small_counts_out_of_every_slides_text_and_notes(private):
             assert not small.search(text), small.search(text).group(0)
     ceap = notes(titled(deck, "CEAP clinical class before and at the last visit"))
     assert "<10" in ceap and "hidden" in ceap
+
+
+def test_privacy_hides_a_kmunicate_count_the_others_would_give_away(demo_path):
+    """Deck table '33 (<5, 0)' of 34 showed 1 event: the table and the notes now follow the
+    complementary rule (and the estimate at such a month is hidden)."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(demo_path) as con:
+        view = deck_view(con, parse_pairs([]))
+    deck = Presentation(io.BytesIO(build_deck(view, k=5)))
+    slide = titled(deck, "Primary, assisted primary and secondary patency")
+    (table,) = [s.table for s in slide.shapes if s.has_table]
+    for row in list(table.rows)[1:]:
+        for cell in list(row.cells)[1:]:
+            parts = re.findall(r"<5|hidden|\d+", cell.text)
+            assert sum(part in ("<5", "hidden") for part in parts) != 1, cell.text
+    assert "Secondary patency at 12 months: hidden" in notes(slide)  # 32 of 34: 2 events

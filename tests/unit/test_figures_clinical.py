@@ -52,7 +52,7 @@ def test_privacy_mode_draws_no_limb_s_pair_of_scores():
     pairs = pd.DataFrame({"before": [10, 12], "after": [3, 12], "patients": [2, 40]})
     fig = villalta_pairs(pairs, score_change(pairs), k=5)
     assert not _pair_traces(fig)
-    assert "means ± SD are" in fig.layout.title.subtitle.text
+    assert "means ± SD only, no limb's pair" in fig.layout.title.subtitle.text
     few = pd.DataFrame({"before": [10], "after": [3], "patients": [3]})
     assert not villalta_pairs(few, score_change(few), k=5).data  # a mean of 3 limbs
 

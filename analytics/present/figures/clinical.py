@@ -35,7 +35,7 @@ PRIVATE_FLOWS = (
     "hidden flows can be worked out from the row and column totals. The class "
     "distributions before and at the last visit are shown instead."
 )
-PRIVATE_PAIRS = "Each limb's pair of scores is not shown in privacy mode; the means ± SD are."
+PRIVATE_PAIRS = "privacy mode: means ± SD only, no limb's pair"
 
 
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
@@ -128,7 +128,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
     privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing below k limbs."""
     title = "Villalta score, paired within limbs"
     if k is not None and is_small(score.n, k):
-        return _withheld(title, f"Fewer than {k} paired limbs: {PRIVATE_PAIRS}", 460)
+        return _withheld(title, f"Fewer than {k} paired limbs; {PRIVATE_PAIRS}.", 460)
     fig = go.Figure(_pair_lines(pairs) if k is None else [])
     fig.add_trace(
         go.Scatter(
