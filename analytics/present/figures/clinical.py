@@ -35,7 +35,7 @@ PRIVATE_FLOWS = (
     "hidden flows can be worked out from the row and column totals. The class "
     "distributions before and at the last visit are shown instead."
 )
-PRIVATE_PAIRS = "privacy mode: means ± SD only, no limb's pair"
+PRIVATE_PAIRS = "Privacy mode: means ± SD only, no limb's pair"
 
 
 def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
@@ -85,8 +85,8 @@ def _withheld(title: str, reason: str, height: int) -> go.Figure:
     """A chart's frame saying what privacy mode keeps from it, and why."""
     fig = go.Figure()
     fig.add_annotation(
-        text="<br>".join(textwrap.wrap(reason, 60)), x=0.5, y=0.5, xref="paper", yref="paper",
-        showarrow=False, font={"size": 15},
+        text="<br>".join(textwrap.wrap(reason, 42)), x=0.5, y=0.5, xref="paper", yref="paper",
+        showarrow=False, font={"size": 14},
     )  # fmt: skip
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -117,6 +117,8 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
         )  # fmt: skip
     fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
     subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p, score.n)
+    if any(any(classes.values()) for classes in hidden.values()):
+        subtitle += "<br>Classes hidden by privacy mode are not drawn"
     return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
 
 
@@ -128,7 +130,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
     privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing below k limbs."""
     title = "Villalta score, paired within limbs"
     if k is not None and is_small(score.n, k):
-        return _withheld(title, f"Fewer than {k} paired limbs; {PRIVATE_PAIRS}.", 460)
+        return _withheld(title, f"Fewer than {k} paired limbs. {PRIVATE_PAIRS}.", 460)
     fig = go.Figure(_pair_lines(pairs) if k is None else [])
     fig.add_trace(
         go.Scatter(
@@ -147,7 +149,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
     fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
     subtitle = _p_text("Wilcoxon signed-rank", score.p, score.n)
     if k is not None:
-        subtitle += f" · {PRIVATE_PAIRS}"
+        subtitle += f"<br>{PRIVATE_PAIRS}"
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
 
