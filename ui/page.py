@@ -17,7 +17,7 @@ from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
-from analytics.present.privacy import hidden_split, is_small
+from analytics.present.privacy import SUPPRESSED_NOTE, hidden_split, is_small
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
@@ -117,6 +117,8 @@ def _privacy_controls() -> None:
     with st.sidebar.expander("Privacy", expanded=bool(state.value("privacy"))):
         state.draw("privacy")
         state.draw("privacy_k")
+        if state.value("privacy"):
+            st.caption(f"'<k': a count from 1 to k-1. {SUPPRESSED_NOTE}.")
 
 
 def _navigation(container: st.delta_generator.DeltaGenerator) -> None:
