@@ -9,6 +9,7 @@ masked cell ("<5") is text (one type per column, as Arrow and CSV readers want).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -426,17 +427,73 @@ def _estimate_columns(table: pd.DataFrame, k: int | None) -> dict[str, list]:
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SubgroupCells:
+    """What privacy mode shows of each subgroup row (in the table's order): patients and
+    events as text, and whether its estimate and its hazard ratio are hidden."""
+
+    patients: list[str]
+    events: list[str]
+    estimate_hidden: list[bool]
+    ratio_hidden: list[bool]
+
+
+def subgroup_cells(table: pd.DataFrame, k: int | None) -> SubgroupCells:
+    """Each factor's group sizes add up to the n shown, so they follow the complementary
+    rule within the factor; events follow it within the group; an estimate is hidden for
+    a group of few patients or events, a hazard ratio for a group (or reference) of few."""
+    patients, small = {}, {}
+    for _, rows in table.groupby("factor", sort=False):
+        sizes = {i: int(n) for i, n in rows["patients"].items()}
+        patients |= fmt.distribution(sizes, k)
+        small |= {i: is_small(n, k) for i, n in sizes.items()}
+    reference_small = {
+        factor: any(small[i] for i in rows.index[rows["is_reference"]])
+        for factor, rows in table.groupby("factor", sort=False)
+    }
+    return SubgroupCells(
+        patients=[patients[i] for i in table.index],
+        events=[
+            fmt.count(int(e), k, hidden_split(int(e), int(n), k))
+            for e, n in zip(table["events"], table["patients"], strict=True)
+        ],
+        estimate_hidden=[
+            small[i] or is_small(int(e), k)
+            for i, e in zip(table.index, table["events"], strict=True)
+        ],
+        ratio_hidden=[
+            small[i] or reference_small[f]
+            for i, f in zip(table.index, table["factor"], strict=True)
+        ],
+    )
+
+
 def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export."""
     table = view.table
+    cells = subgroup_cells(table, k)
 
-    def ratio(row: pd.Series) -> str:
+    def ratio(row: pd.Series, hidden: bool) -> str:
         if row["is_reference"]:
             return "reference"
         if not row["estimable"]:
             return f"not estimable: {row['reason']}"
-        return fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
+        return (
+            fmt.SUPPRESSED if hidden else fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
+        )
 
+    shown = _estimate_columns(table, k)
+    if k is not None:
+        shown |= {
+            "Patients": cells.patients,
+            "Events": cells.events,
+            "Estimate (%)": fmt.percent_cells(table["estimate"], cells.estimate_hidden, k),
+            "95% CI (%)": [
+                fmt.ci(lo, hi, h)
+                for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], cells.estimate_hidden,
+                                     strict=True)
+            ],
+        }  # fmt: skip
     return with_decimals(
         pd.DataFrame(
             {
@@ -444,8 +501,11 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
                 "Group": [
                     fmt.level(f, v) for f, v in zip(table["factor"], table["level"], strict=True)
                 ],
-                **_estimate_columns(table, k),
-                "Hazard ratio (95% CI)": table.apply(ratio, axis=1).tolist(),
+                **shown,
+                "Hazard ratio (95% CI)": [
+                    ratio(row, h)
+                    for (_, row), h in zip(table.iterrows(), cells.ratio_hidden, strict=True)
+                ],
                 "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
                 f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
             }

@@ -134,3 +134,33 @@ def test_no_kmunicate_count_below_k_can_be_worked_out_from_the_chart(demo):
             hidden = [cell in ("<5", "hidden") for cell in cells]
             assert sum(hidden) != 1, cells
             assert not any(cell.isdigit() and 0 < int(cell) < 5 for cell in cells), cells
+
+
+def test_subgroup_plot_and_table_hide_the_same_and_no_size_is_left_to_subtract(demo):
+    """Right-sided lesions (12): IVC 9 / <5 showed the 3 as 12 - 9; a <5 group's HR and a
+    group with <5 events' estimate were drawn on the plot while the table hid them."""
+    from analytics.present.figures.subgroups import forest_plot
+    from analytics.present.tables import subgroup_display
+    from analytics.views import subgroups_view
+
+    view = subgroups_view(demo, CohortFilter(lesion_side="right"))
+    table = subgroup_display(view, 5)
+    for _, rows in table.groupby("Factor", sort=False):
+        hidden = [cell in ("<5", "hidden") for cell in rows["Patients"]]
+        assert sum(hidden) != 1, rows[["Group", "Patients"]].values.tolist()
+    plot = forest_plot(view, 5)
+    columns = [t for t in plot.data if t.mode == "text" and t.name != "headers"]
+    sizes, estimates, ratios = (list(t.text) for t in columns)
+    shown = [s for s in sizes if s]
+    assert [s.split(" / ")[0] for s in shown] == table["Patients"].tolist()
+    assert [e for e in estimates if e] == [
+        "-" if e == "-" else "hidden" if e == "hidden" else f"{float(e):.0f}%"
+        for e in table["Estimate (%)"]
+    ]
+    ratios = [r for r in ratios if r and not r.startswith("log-rank")]
+    hazard_ratios = table["Hazard ratio (95% CI)"]
+    assert [r == "hidden" for r in ratios] == [t == "hidden" for t in hazard_ratios]
+    small = table[table["Patients"] == "<5"]
+    assert not small["Hazard ratio (95% CI)"].str.match(r"\d").any()  # no ratio of few
+    markers = [x for t in plot.data if t.mode == "markers" for x in t.x]
+    assert len(markers) == (table["Hazard ratio (95% CI)"].str.match(r"\d")).sum()

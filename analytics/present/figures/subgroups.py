@@ -24,7 +24,7 @@ from analytics.present.figures.theme import (
     figure_text,
     legend_above,
 )
-from analytics.present.privacy import is_small
+from analytics.present.tables import SubgroupCells, subgroup_cells
 from analytics.views import SubgroupsView
 
 ROW_HEIGHT = 26
@@ -66,17 +66,23 @@ def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines).astype({"table_row": "Int64"})
 
 
-def _cells(row: pd.Series, k: int | None) -> tuple[str, str, str]:
-    """A level's three table cells: patients / events, estimate at the month, HR (95% CI)."""
-    hidden = pd.isna(row["estimate"]) or is_small(row["patients"], k)
-    estimate = fmt.MISSING if hidden else fmt.percent(row["estimate"], 0)
+def _cells(row: pd.Series, cells: SubgroupCells, at: int) -> tuple[str, str, str]:
+    """A level's three table cells: patients / events, estimate at the month, HR (95% CI),
+    with what privacy mode hides (``cells``, row ``at``) hidden."""
+    if pd.isna(row["estimate"]):
+        estimate = fmt.MISSING
+    else:
+        hidden = cells.estimate_hidden[at]
+        estimate = fmt.SUPPRESSED if hidden else fmt.percent(row["estimate"], 0)
     if row["is_reference"]:
         hr = "reference"
     elif not row["estimable"]:
         hr = "not estimable"
+    elif cells.ratio_hidden[at]:
+        hr = fmt.SUPPRESSED
     else:
         hr = fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
-    return f"{fmt.count(row['patients'], k)} / {fmt.count(row['events'], k)}", estimate, hr
+    return f"{cells.patients[at]} / {cells.events[at]}", estimate, hr
 
 
 def _headers(month: float) -> list[tuple[float, str, str]]:
@@ -120,9 +126,12 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     lines = layout_rows(table)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
+    privacy = subgroup_cells(table, k)
+    position = {index: at for at, index in enumerate(table.index)}
+    drawn = table[~pd.Series(privacy.ratio_hidden, index=table.index)]  # no HR of few
     fig = go.Figure()
     for unstable, colour, symbol, name in SERIES:
-        shown = table[(table["unstable"] == unstable) & ~table["is_reference"] & table["estimable"]]
+        shown = drawn[(drawn["unstable"] == unstable) & ~drawn["is_reference"] & drawn["estimable"]]
         fig.add_trace(
             go.Scatter(
                 x=shown["hr"], y=[rows_of[i] for i in shown.index], mode="markers", name=name,
@@ -140,7 +149,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     fig.add_trace(reference_line(len(lines)))
     cells = [
         ("", "", line.side) if pd.isna(line.table_row)
-        else _cells(table.loc[line.table_row], k)
+        else _cells(table.loc[line.table_row], privacy, position[line.table_row])
         for line in lines.itertuples()
     ]  # fmt: skip
     headers = _headers(month)
@@ -160,7 +169,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
             hoverinfo="skip", textfont={"size": 13, "color": TEXT_COLOUR}, name="headers",
         )
     )  # fmt: skip
-    estimable = table[table["estimable"] & ~table["is_reference"]]
+    estimable = drawn[drawn["estimable"] & ~drawn["is_reference"]]
     low = min([0.2, *estimable["hr_lower"].dropna()])
     high = max([5.0, *estimable["hr_upper"].dropna()])
     ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
