@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.tiles import headline_tiles
@@ -17,6 +18,7 @@ k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
 change = view.clinical
 show_tiles(headline_tiles(view, context.n, k, context.n_hidden))
+st.caption(fmt.follow_up(view.follow_up, context.n, k) + ". Definitions on the Data page.")
 
 show_chart(patency_figure(view.patency, False, k, "Patency"), "overview-patency", context.chart)
 ceap, pts_column = st.columns(2)

@@ -82,14 +82,21 @@ def patency_view(
     return PatencyView(by, endpoint, tuple(months), fits, horizon)
 
 
+def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
+    """Median follow-up and completeness, to the cohort's data-lock date if it has one."""
+    return follow_up(con, cohort_filter, metadata(con).get(DATA_LOCK_KEY))
+
+
 @dataclass(frozen=True, eq=False)
 class OverviewView:
-    """The Overview page: who was treated, the three patencies, clinical change, safety."""
+    """The Overview page: who was treated, the three patencies, clinical change, safety,
+    follow-up."""
 
     population: Population
     patency: PatencyView
     clinical: ClinicalChange
     safety: Safety
+    follow_up: FollowUp
 
 
 def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
@@ -98,6 +105,7 @@ def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -
         patency=patency_view(con, cohort_filter),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
+        follow_up=follow_up_view(con, cohort_filter),
     )
 
 
@@ -230,7 +238,7 @@ def report_view(
         survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by, horizon),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
-        follow_up=follow_up(con, cohort_filter, meta.get(DATA_LOCK_KEY)),
+        follow_up=follow_up_view(con, cohort_filter),
         horizon=horizon,
         adjust=tuple(adjust),
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},

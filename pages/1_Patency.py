@@ -5,9 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.glossary import DEFINITIONS
-from analytics.present.figures.patency import patency_figure
+from analytics.present import format as fmt
+from analytics.present.figures.patency import incidence_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
-from analytics.present.tables import comparison_table, estimates_table, unreliable_note
+from analytics.present.tables import (
+    comparison_table,
+    estimates_table,
+    rmst_notes,
+    time_summary_table,
+    unreliable_note,
+)
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
@@ -25,6 +32,7 @@ endpoint = state.draw(
 )  # fmt: skip
 show_ci = state.draw("ci", ci_column)
 unreliable = state.draw("unreliable", unreliable_column)
+incidence = state.draw("cuminc", st)
 
 view = data.patency(context.key, context.cohort_filter, by, endpoint)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
@@ -42,12 +50,24 @@ st.caption(
     "unreliable from there on. Ticks on the curves are censored patients (left out on a "
     "curve with more than 100 censoring times). " + plain(unreliable_note(view))
 )
+if incidence:
+    show_chart(incidence_figure(view, k), "patency cumulative incidence", context.chart)
+    st.caption(
+        "Solid: 1 - Kaplan-Meier, which censors deaths as if the dead could still reach the "
+        "endpoint. Dashed: Aalen-Johansen, death a competing event. Where patients die before "
+        "the endpoint, the solid line lies above the dashed one by what it overstates."
+    )
 if view.compared is not None and view.compared.comparison.logrank is not None:
     st.markdown("**Comparison** (Cox hazard ratio of each group against the first)")
     show_table(comparison_table(view, k), "patency comparison")
 show_table(estimates_table(view, k), "patency estimates")
+st.markdown(f"**Median time and restricted mean** (to {fmt.months(view.horizon)} months)")
+show_table(time_summary_table(view, k), "patency medians")
+for note in rmst_notes(view):
+    st.caption(plain(note.capitalize()))
 
 with st.expander("Definitions"):
     for term in ("Primary patency", "Assisted primary patency", "Secondary patency", "Kaplan-Meier",
-                 "Number at risk", "Log-rank test", "Hazard ratio"):  # fmt: skip
+                 "Number at risk", "Log-rank test", "Hazard ratio", "Median time",
+                 "Restricted mean", "Cumulative incidence, death competing"):  # fmt: skip
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")

@@ -88,6 +88,14 @@ st.caption(
     "No screen or export of this dashboard shows a patient identifier or a date of a patient."
 )
 
+st.subheader("Follow-up")
+st.markdown(plain(fmt.follow_up(data.follow_up(context.key, context.cohort_filter), context.n,
+                                context.privacy_k)) + ".")  # fmt: skip
+st.caption(
+    f"Of the {fmt.patients(context.n, context.privacy_k, context.n_hidden)} in the filter; "
+    f"{plain(fmt.data_lock(context.meta))}. Definitions below."
+)
+
 import_section()
 
 st.subheader("Data dictionary")

@@ -26,6 +26,7 @@ from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
 from analytics.stats.clinical import ClinicalChange
+from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
 from analytics.stats.models import AdjustedModel
 from ui import heavy
@@ -92,6 +93,11 @@ def header(key: CohortKey, cohort_filter: CohortFilter) -> views.Header:
 @cached
 def overview(key: CohortKey, cohort_filter: CohortFilter) -> views.OverviewView:
     return views.overview_view(cursor(key), cohort_filter)
+
+
+@cached
+def follow_up(key: CohortKey, cohort_filter: CohortFilter) -> FollowUp:
+    return views.follow_up_view(cursor(key), cohort_filter)
 
 
 @cached

@@ -251,6 +251,15 @@ def _ci(param: Param, where: Any) -> Any:
     return where.toggle("95% CI bands", key=param.key, **CHANGED)
 
 
+def _cuminc(param: Param, where: Any) -> Any:
+    return where.toggle(
+        "Cumulative incidence, death competing", key=param.key, **CHANGED,
+        help="A second chart: the endpoint's cumulative incidence as 1 - Kaplan-Meier (death "
+        "censors) and by Aalen-Johansen (death competes), to see how much 1 - Kaplan-Meier "
+        "overstates the endpoint where patients die.",
+    )  # fmt: skip
+
+
 def _unreliable(param: Param, where: Any) -> Any:
     return where.radio(
         f"Where {UNRELIABLE}", UNRELIABLE_CHOICES, horizontal=True, key=param.key,
@@ -322,6 +331,7 @@ VIEW_PARAMS = (
     Param("by", None, _choice(list(GROUPINGS)), _by, _as_text),
     Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
     Param("ci", True, _yes_no("ci"), _ci, _flag),
+    Param("cuminc", False, _yes_no("cuminc"), _cuminc, _flag),
     Param("unreliable", DOTTED, _choice(UNRELIABLE_CHOICES), _unreliable, _as_text),
     Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _month, _as_text),
 )

@@ -335,6 +335,56 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     return with_decimals(pd.DataFrame(columns), {"Estimate (%)": 1, "SE (%)": 1})
 
 
+def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+    """Each curve's median time (95% CI) and restricted mean to the view's horizon (SE);
+    compared, each group's restricted mean minus the first group's (95% CI).
+
+    In privacy mode patients and events follow the complement rules, and a curve of fewer
+    than k patients (or a difference with one) shows no summary.
+    """
+    listed = curves(view)
+    few = [is_small(curve.patients, k) for _, curve in listed]
+    horizon = fmt.months(view.horizon)
+    if view.compared is not None:
+        patients = list(fmt.distribution({label: c.patients for label, c in listed}, k).values())
+    else:
+        patients = [fmt.count(c.patients, k) for _, c in listed]
+    columns = {
+        "Curve": [label for label, _ in listed],
+        "Patients": patients,
+        "Events": [
+            fmt.count(c.events, k, hidden_split(c.events, c.patients, k)) for _, c in listed
+        ],
+        "Median, months (95% CI)": [
+            fmt.SUPPRESSED if hidden else
+            fmt.months_ci(c.median.estimate, c.median.ci_lower, c.median.ci_upper)
+            for (_, c), hidden in zip(listed, few, strict=True)
+        ],
+        f"Restricted mean to {horizon} months (SE)": [
+            fmt.SUPPRESSED if hidden else fmt.mean_se(c.rmst.estimate, c.rmst.se)
+            for (_, c), hidden in zip(listed, few, strict=True)
+        ],
+    }  # fmt: skip
+    if view.compared is not None:
+        differences = {d.level: d for d in view.compared.comparison.rmst_differences}
+        columns["Difference from the first group (95% CI)"] = [
+            "reference" if i == 0
+            else fmt.SUPPRESSED if few[i] or few[0]
+            else fmt.difference_ci(d.difference, d.ci_lower, d.ci_upper)
+            for i, d in enumerate([None, *(differences[c.level] for _, c in listed[1:])])
+        ]  # fmt: skip
+    return pd.DataFrame(columns)
+
+
+def rmst_notes(view: PatencyView) -> list[str]:
+    """Why a curve shows no restricted mean: followed for less than the horizon."""
+    return [
+        fmt.rmst_beyond(label, curve.rmst.horizon, curve.curve.last_time)
+        for label, curve in curves(view)
+        if curve.rmst.beyond_follow_up and curve.patients
+    ]
+
+
 ESTIMATE_HEADERS = (
     "Curve", "Month", "Estimate (%)", "95% CI (%)", "SE (%)", "At risk", "Events", "Censored",
     RELIABLE,

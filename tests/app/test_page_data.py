@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from analytics.cohort.db import open_cohort
+from analytics.filters import CohortFilter
+from analytics.views import follow_up_view
+from tests.conftest import unescaped
 
 PAGE = "pages/6_Data.py"
 
@@ -26,3 +29,23 @@ def test_no_patient_identifier_on_the_page(page_test, demo_path):
         d.value.to_csv() for d in at.dataframe
     )
     assert not [i for i in ids if i in shown]
+
+
+def test_follow_up_section_states_the_median_and_completeness(page_test, demo):
+    at = page_test(PAGE)
+    result = follow_up_view(demo, CohortFilter())
+    line = next(
+        m.value for m in at.markdown if unescaped(m.value).startswith("Median follow-up (reverse")
+    )
+    # R (tests/unit/test_follow_up_and_competing.py): median follow-up 36 (36, 36)
+    assert "36.0 (95% CI 36.0 to 36.0) months" in unescaped(line)
+    assert f"completeness (Clark's C) {100 * result.completeness:.1f}%" in unescaped(line)
+    assert any("latest last contact" in c.value for c in at.caption)
+
+
+def test_follow_up_is_hidden_over_fewer_than_k(page_test):
+    at = page_test(PAGE, privacy="yes", segments="IVC")  # 4 IVC lesions
+    line = next(
+        m.value for m in at.markdown if unescaped(m.value).startswith("Median follow-up (reverse")
+    )
+    assert unescaped(line).count("hidden") == 2 and "36.0" not in line

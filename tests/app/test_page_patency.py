@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.conftest import plotly_figures
+import pytest
+
+from analytics.filters import CohortFilter
+from analytics.glossary import ENDPOINTS
+from analytics.views import patency_view
+from tests.conftest import plotly_array, plotly_figures
 
 PAGE = "pages/1_Patency.py"
 
@@ -27,7 +32,7 @@ def test_three_patency_curves_with_risk_table(page_test):
 
 def test_estimates_table_matches_published_primary_patency(page_test):
     at = page_test(PAGE)
-    table = at.dataframe[-1].value
+    table = table_with(at, "Estimate (%)")
     primary = table[table["Curve"] == "Primary patency"].set_index("Month")
     # Table 2 after the swap rule: 28, 25, 22, 20 of 34 patent at 6, 12, 24, 36 months
     assert primary["Estimate (%)"].tolist() == [82.4, 73.5, 64.7, 58.8]
@@ -58,3 +63,66 @@ def test_empty_filter_shows_a_message_not_an_error(page_test):
     at = page_test(PAGE, age_min="100")
     assert not at.exception
     assert any("No patients match" in w.value for w in at.warning)
+
+
+def table_with(at, column: str):
+    """The page's table that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_cumulative_incidence_toggle_draws_both_estimates_per_curve(page_test):
+    at = page_test(PAGE, cuminc="yes")
+    assert not at.exception
+    _, incidence = plotly_figures(at)
+    lines = [t for t in incidence["data"] if t.get("mode") == "lines"]
+    aj = [t for t in lines if t["line"].get("dash") == "dash" and "legendgroup" in t]
+    assert [t["name"] for t in aj] == [
+        f"{e}: Aalen-Johansen (death competes)"
+        for e in ("Primary patency", "Assisted primary patency", "Secondary patency")
+    ]
+    legend = {t["name"] for t in incidence["data"] if t.get("showlegend", True)}
+    assert {"Primary patency", "1 - Kaplan-Meier (death censors)",
+            "Aalen-Johansen (death competes)"} <= legend  # fmt: skip
+    # the demo has no deaths: the two coincide, and the chart says so
+    assert "coincide" in incidence["layout"]["title"]["subtitle"]["text"]
+    assert all(t["showlegend"] is False for t in aj)  # the key names the style once
+    assert plotly_array(aj[0]["y"])[-1] == pytest.approx(
+        1 - 0.5882352941, abs=1e-6
+    )  # 20 of 34 patent
+
+
+def test_without_the_toggle_no_incidence_chart(page_test):
+    at = page_test(PAGE)
+    assert len(plotly_figures(at)) == 1
+    assert page_test(PAGE, cuminc="no").toggle(key="cuminc").value is False
+
+
+def test_median_and_restricted_mean_table_on_the_demo(page_test, demo):
+    at = page_test(PAGE)
+    table = table_with(at, "Median, months (95% CI)").set_index("Curve")
+    # R (tests/unit/test_follow_up_and_competing.py): primary patency median not reached,
+    # lower limit 20; restricted mean to 36 months 25.96 (SE 2.33)
+    primary = table.loc["Primary patency"]
+    assert primary["Median, months (95% CI)"] == "not reached (95% CI 20.0 to not reached)"
+    assert primary["Restricted mean to 36 months (SE)"] == "25.96 (SE 2.33)"
+    view = patency_view(demo, CohortFilter())
+    for endpoint, label in ENDPOINTS.items():
+        if endpoint in view.survival:
+            rmst = view.survival[endpoint].overall.rmst
+            shown = table.loc[label, "Restricted mean to 36 months (SE)"]
+            assert shown == f"{rmst.estimate:.2f} (SE {rmst.se:.2f})"
+
+
+def test_compared_groups_get_their_restricted_mean_difference(page_test, demo):
+    at = page_test(PAGE, by="lesion_side")
+    table = table_with(at, "Median, months (95% CI)").set_index("Curve")
+    view = patency_view(demo, CohortFilter(), "lesion_side")
+    (difference,) = view.compared.comparison.rmst_differences
+    assert table.loc["Lesion side: Left", "Difference from the first group (95% CI)"] == (
+        "reference"
+    )
+    assert table.loc["Lesion side: Right", "Difference from the first group (95% CI)"] == (
+        f"{difference.difference:.2f} (95% CI {difference.ci_lower:.2f} to "
+        f"{difference.ci_upper:.2f})"
+    )
+    assert table.loc["Lesion side: Right", "Patients"] == "12"

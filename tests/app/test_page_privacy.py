@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.present import format as fmt
 from tests.conftest import plotly_figures, unescaped
 
 
@@ -97,3 +98,27 @@ def test_the_sidebar_n_is_hidden_when_the_filters_leave_out_fewer_than_k(page_te
     assert any("leave out fewer than 5" in c.value for c in at.sidebar.caption)
     older = page_test("pages/3_Safety.py", privacy="yes", age_min="85")
     assert "n = <5 of 37" in " ".join(unescaped(m.value) for m in older.sidebar.markdown)
+
+
+def test_patency_summaries_and_incidence_leave_out_a_group_of_fewer_than_k(page_test):
+    at = page_test("pages/1_Patency.py", privacy="yes", by="seg_ivc", cuminc="yes")  # 4 IVC
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Median, months (95% CI)" in d.value.columns)
+    yes, no = fmt.group("seg_ivc", "yes"), fmt.group("seg_ivc", "no")
+    small = table.set_index("Curve").loc[yes]
+    assert small["Patients"] == "<5"
+    assert set(small[["Median, months (95% CI)", "Restricted mean to 36 months (SE)",
+                      "Difference from the first group (95% CI)"]]) == {"hidden"}  # fmt: skip
+    assert table.set_index("Curve").loc[no, "Restricted mean to 36 months (SE)"] != "hidden"
+    _, incidence = plotly_figures(at)
+    names = {t.get("name", "") for t in incidence["data"]}
+    assert not any(name.startswith(yes) for name in names)
+    assert any(name.startswith(no) for name in names)
+    assert "not drawn, fewer than 5 patients" in incidence["layout"]["title"]["subtitle"]["text"]
+
+
+def test_overview_follow_up_is_hidden_over_fewer_than_k(page_test):
+    at = page_test("app.py", privacy="yes", segments="IVC")  # 4 IVC lesions
+    assert not at.exception
+    line = next(c.value for c in at.caption if "Median follow-up" in c.value)
+    assert line.count("hidden") == 2 and "36.0" not in line

@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.present.figures.patency import CurveSpec, km_figure
+from analytics.present.figures.patency import (
+    AALEN_JOHANSEN,
+    ONE_MINUS_KM,
+    CurveSpec,
+    incidence_figure,
+    km_figure,
+)
 from analytics.present.figures.theme import contrast, group_style
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.survival import endpoint_survival
+from analytics.views import PatencyView
 
 
 def one_group(months, events, censored) -> Counts:
@@ -210,3 +218,25 @@ def test_a_registrys_many_small_steps_are_merged_within_a_tenth_of_a_point():
     drawn = [step_value(list(solid.x), list(solid.y), t) for t in curve.time]
     assert np.max(np.abs(np.array(drawn) - curve.estimate)) < 0.001
     assert not traces(fig, "Primary patency censored")  # 600 censoring times: no tick band
+
+
+def test_incidence_figure_shows_how_far_one_minus_km_overstates_with_deaths():
+    """Ten patients: endpoints at 2 and 5 months, deaths at 3 and 4, censored at 8 and
+    12. 1 - KM = 1 - 9/10 * 6/7 = 0.2286; Aalen-Johansen 1/10 + 7/10 * 1/7 = 0.2."""
+    counts = Counts(("all",), np.zeros(6, int), np.array([2.0, 3.0, 4.0, 5.0, 8.0, 12.0]),
+                    np.array([1, 0, 0, 1, 0, 0]), np.array([0, 1, 1, 0, 1, 5]),
+                    np.array([0, 1, 1, 0, 0, 0]))  # fmt: skip
+    view = PatencyView(None, "primary", MONTHS, {"primary": endpoint_survival("primary", counts,
+                       None, MONTHS)})  # fmt: skip
+    fig = incidence_figure(view)
+    (km,) = traces(fig, "Primary patency")
+    (aj,) = traces(fig, f"Primary patency: {AALEN_JOHANSEN}")
+    assert km.y[-1] == pytest.approx(1 - 0.9 * 6 / 7)
+    assert aj.y[-1] == pytest.approx(0.2)
+    assert aj.line.dash == "dash" and km.line.dash is None
+    assert fig.layout.title.subtitle.text is None  # deaths competed: no "coincide" note
+    assert {t.name for t in fig.data if t.showlegend is not False} == {
+        "Primary patency",
+        ONE_MINUS_KM,
+        AALEN_JOHANSEN,
+    }

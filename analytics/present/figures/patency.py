@@ -6,6 +6,9 @@ under the x axis and sharing it, the KMunicate table: one block per curve, a hea
 the curve's name beside a swatch of its colour, then the patients at risk at each month
 and those whose event or censoring came before it. Table text is dark on white (4.5:1
 contrast or more); colour only marks the swatches and the curves.
+
+A second figure (incidence_figure) draws each curve's cumulative incidence of the
+endpoint as 1 - Kaplan-Meier and with death competing (Aalen-Johansen).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from analytics.present.figures.theme import (
 from analytics.present.privacy import is_small
 from analytics.present.tables import comparison_lines, curves
 from analytics.rules import RISK_TABLE_MONTHS, SE_UNRELIABLE
+from analytics.stats.engine.aalen_johansen import Incidence
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
+from analytics.stats.survival import GroupSurvival
 from analytics.views import PatencyView
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
@@ -64,20 +69,25 @@ def curve_specs(view: PatencyView, k: int | None = None) -> list[CurveSpec]:
     group of fewer than k patients is not drawn (its steps would be single patients; see
     withheld_groups).
     """
+    return [spec for spec, _ in drawn_curves(view, k)]
+
+
+def drawn_curves(view: PatencyView, k: int | None = None) -> list[tuple[CurveSpec, GroupSurvival]]:
+    """Each curve drawn (curve_specs) with the estimates it is drawn from."""
     if view.by is None:
         return [
-            CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk)
+            (CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk), result)
             for (label, result), endpoint in zip(curves(view), view.survival, strict=True)
         ]
-    specs, drawn = [], curves(view)
-    sizes = fmt.distribution({label: result.patients for label, result in drawn}, k)
-    for i, (label, result) in enumerate(drawn):
+    drawn, listed = [], curves(view)
+    sizes = fmt.distribution({label: result.patients for label, result in listed}, k)
+    for i, (label, result) in enumerate(listed):
         if is_small(result.patients, k):
             continue
         colour, dash = group_style(i)
         n = f"{label} (n = {sizes[label]})"
-        specs.append(CurveSpec(n, colour, result.curve, result.risk, dash))
-    return specs
+        drawn.append((CurveSpec(n, colour, result.curve, result.risk, dash), result))
+    return drawn
 
 
 def patency_figure(
@@ -99,11 +109,17 @@ def patency_figure(
         heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
         subtitle = comparison_note(view, k)
     specs = curve_specs(view, k)
-    withheld = withheld_groups(view, k)
-    if withheld:
-        note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
-        subtitle = f"{subtitle} · {note}" if subtitle else note.capitalize()
+    subtitle = _with_withheld(subtitle, view, k)
     return km_figure(specs, RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable, compact)
+
+
+def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
+    """The subtitle, with the groups privacy mode does not draw named after it."""
+    withheld = withheld_groups(view, k)
+    if not withheld:
+        return subtitle
+    note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
+    return f"{subtitle} · {note}" if subtitle else note.capitalize()
 
 
 def withheld_groups(view: PatencyView, k: int | None) -> list[str]:
@@ -355,3 +371,72 @@ def km_figure(
     fig = go.Figure(data=lines + key + risk, layout=layout)
     fig = apply_theme(fig, title=title, height=height, subtitle=subtitle)
     return legend_above(fig, [spec.label for spec in specs] + [k["name"] for k in key])
+
+
+ONE_MINUS_KM = "1 - Kaplan-Meier (death censors)"
+AALEN_JOHANSEN = "Aalen-Johansen (death competes)"
+AJ_DASH = "dash"
+NO_COMPETING_DEATHS = "No patient in this view died before the endpoint: the two estimates coincide"
+
+
+def incidence_figure(view: PatencyView, k: int | None = None) -> go.Figure:
+    """The endpoint's cumulative incidence of each drawn curve, two ways, in its colour:
+    1 - Kaplan-Meier (death censors; solid) and Aalen-Johansen (death competes; dashed).
+
+    Where patients die before the endpoint, 1 - Kaplan-Meier lies above the Aalen-Johansen
+    curve: it counts the dead as if they could still reach the endpoint. The legend names
+    each curve once and says which line style is which.
+    """
+    drawn = drawn_curves(view, k)
+    traces, names = [], []
+    for spec, result in drawn:
+        label = figure_text(spec.label)
+        names.append(label)
+        km = steps(spec.curve)
+        aj = _incidence_steps(result.incidence)
+        common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
+        traces += [
+            {**common, "x": km["months"], "y": 1 - km["estimate"], "name": label,
+             "line": {"color": spec.colour, "width": 2},
+             "hovertemplate": "%{x:.1f} months: %{y:.1%}<extra>" + label + ": "
+             + ONE_MINUS_KM + "</extra>"},
+            {**common, "x": aj["months"], "y": aj["estimate"],
+             "name": f"{label}: {AALEN_JOHANSEN}", "showlegend": False,
+             "line": {"color": spec.colour, "width": 3, "dash": AJ_DASH},
+             "hovertemplate": "%{x:.1f} months: %{y:.1%}<extra>" + label + ": "
+             + AALEN_JOHANSEN + "</extra>"},
+        ]  # fmt: skip
+    key = [
+        {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
+         "line": {"color": TEXT_COLOUR, "width": width, "dash": dash}}
+        for name, width, dash in ((ONE_MINUS_KM, 2, "solid"), (AALEN_JOHANSEN, 3, AJ_DASH))
+    ]  # fmt: skip
+    competing = any(not np.allclose(r.incidence.estimate, 1 - r.incidence.free) for _, r in drawn)
+    subtitle = _with_withheld(None if competing else NO_COMPETING_DEATHS, view, k)
+    last = max([*RISK_TABLE_MONTHS, *(s.curve.last_time for s, _ in drawn if s.curve.time.size)])
+    layout = {
+        "xaxis": {"range": [0, last + 1], "tickvals": list(RISK_TABLE_MONTHS),
+                  "title": {"text": "Months since the procedure"}},
+        "yaxis": {"rangemode": "tozero", "tickformat": ".0%",
+                  "title": {"text": "Patients who reached the endpoint"}},
+    }  # fmt: skip
+    heading = "Cumulative incidence of the endpoint"
+    if view.by is not None:
+        heading = f"{heading}: {ENDPOINTS[view.endpoint].lower()} by {GROUPINGS[view.by].lower()}"
+    fig = go.Figure(data=traces + key, layout=layout)
+    fig = apply_theme(fig, title=heading, subtitle=subtitle)
+    return legend_above(fig, [*names, ONE_MINUS_KM, AALEN_JOHANSEN])
+
+
+def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
+    """The Aalen-Johansen steps a chart draws: from 0 at month 0, thinned as steps()."""
+    frame = pd.DataFrame(
+        {
+            "months": np.concatenate([[0.0], incidence.time]),
+            "estimate": np.concatenate([[0.0], incidence.estimate]),
+            "ci_lower": np.concatenate([[0.0], incidence.ci_lower]),
+            "ci_upper": np.concatenate([[0.0], incidence.ci_upper]),
+            "se": np.concatenate([[0.0], incidence.se]),
+        }
+    )
+    return _thin(frame)
