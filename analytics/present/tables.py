@@ -365,7 +365,7 @@ def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
             for (_, c), hidden in zip(listed, few, strict=True)
         ],
     }  # fmt: skip
-    if view.compared is not None:
+    if view.compared is not None and listed:
         differences = {d.level: d for d in view.compared.comparison.rmst_differences}
         columns["Difference from the first group (95% CI)"] = [
             "reference" if i == 0
