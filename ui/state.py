@@ -354,7 +354,7 @@ def seed_from_url(known: Known) -> None:
     notices = st.session_state.setdefault(NOTICES, [])
     for key in st.query_params:
         if key not in PARAMS and key != COHORT:
-            notices.append(f"{key}: not a setting a link can carry; ignored")
+            notices.append(f"{key}={url_text(key)!r}: not a setting a link can carry; ignored")
     for param in PARAMS.values():
         text = url_text(param.key)
         if text is None or text == "":

@@ -16,11 +16,13 @@ was.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from itertools import chain, islice
 from pathlib import Path
 
 import duckdb
@@ -39,6 +41,8 @@ MB = 1024 * 1024
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
 SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
+CSV_CHUNK_ROWS = 5_000  # a CSV is read and staged this many rows at a time
+SCAN_BYTES = MB  # and checked for its encoding this many bytes at a time
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
 OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 TYPE_RULES = {
@@ -69,6 +73,18 @@ class ValidationError(CohortError):
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table of the source as text: its header as written and its rows, read in chunks.
+
+    ``chunks`` reads the rows afresh on each call (a CSV chunk by chunk, so memory is
+    bounded however large the file; a sheet at once, as it is bounded by its rows).
+    """
+
+    header: list[str]
+    chunks: Callable[[], Iterator[pd.DataFrame]]
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     data_type: str
@@ -89,12 +105,17 @@ def import_registry(
     Raises ValidationError listing every problem; ``out`` is then left untouched.
     """
     source, out = Path(source), Path(out)
-    frames, labels, problems = read_source(source, max_rows)
+    tables, labels, problems = read_source(source, max_rows)
     if problems:
+        for name, table in tables.items():  # the readable files' own reading problems, too
+            problems += _each_chunk(table, labels[name], max_rows, lambda chunk, first: None)
         raise ValidationError(source, problems)
     with written_beside(out, replace) as tmp, duckdb.connect(str(tmp)) as con:
         con.execute(SCHEMA_PATH.read_text())
-        problems = stage_and_validate(con, frames, labels)
+        problems = stage(con, tables, labels, max_rows)
+        if problems:
+            raise ValidationError(source, problems)
+        problems = validate(con, tables, labels)
         if problems:
             raise ValidationError(source, problems)
         for table in DATA_TABLES:
@@ -106,11 +127,12 @@ def import_registry(
 
 def read_source(
     source: Path, max_rows: int | None = None
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
     """The three tables as text, a label naming where each came from, and reading problems.
 
     A workbook never holds more than MAX_ROWS_PER_SHEET rows a sheet (or ``max_rows``);
-    CSVs are limited only when ``max_rows`` is given (an upload).
+    CSVs are limited only when ``max_rows`` is given (an upload), found as they are read
+    (:func:`stage`), as is a row the CSV parser cannot read.
     """
     if source.is_dir():
         return _read_folder(source, max_rows)
@@ -126,49 +148,70 @@ def read_source(
 
 def _read_folder(
     folder: Path, max_rows: int | None
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
-    frames, labels, problems = {}, {}, []
-    for table in DATA_TABLES:
-        path = folder / f"{table}.csv"
-        labels[table] = path.name
+) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
+    tables, labels, problems = {}, {}, []
+    for name in DATA_TABLES:
+        path = folder / f"{name}.csv"
+        labels[name] = path.name
         if not path.is_file():
             problems.append(Problem(path.name, None, None, None, "file is missing"))
             continue
-        frame, problem = _read_csv(path)
-        if frame is not None and max_rows is not None and len(frame) > max_rows:
-            rule = f"more than {max_rows:,} rows: the limit for one file of an upload"
-            frame, problem = None, Problem(path.name, None, None, None, rule)
+        table, problem = _read_csv(path)
         if problem:
             problems.append(problem)
         else:
-            frames[table] = frame
-    return frames, labels, problems
+            tables[name] = table
+    return tables, labels, problems
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
-    raw = path.read_bytes()
-    if not raw.strip():
+def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
+    """The CSV's header and a chunked reader of its rows, once its bytes are checked.
+
+    The file is checked a block at a time, never held whole: blank, not UTF-8, another
+    delimiter than commas. Its rows are read with the csv module (which keeps a NUL byte
+    in its cell), a row with more cells than the header refused: pandas' chunked reader
+    drops them unsaid.
+    """
+    blank, decoder, offset = True, codecs.getincrementaldecoder("utf-8")(), 0
+    with path.open("rb") as stream:
+        for block in chain(iter(lambda: stream.read(SCAN_BYTES), b""), [None]):  # None: the end
+            data = block or b""
+            blank = blank and not data.strip()
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(data, final=block is None)
+            except UnicodeDecodeError as exc:
+                at, byte = offset - len(pending) + exc.start, exc.object[exc.start]
+                rule = f"not UTF-8 text (byte 0x{byte:02x} at offset {at}); save as CSV UTF-8"
+                return None, Problem(path.name, None, None, None, rule)
+            offset += len(data)
+    if blank:
         return None, Problem(path.name, None, None, None, "file is empty: no header row")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        rule = (
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save as CSV UTF-8"
-        )
-        return None, Problem(path.name, None, None, None, rule)
-    header = next(csv.reader(io.StringIO(text)), [])
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        header = next(csv.reader(text), [])
     if len(header) == 1 and (other := _other_delimiter(header[0])):
         rule = (
             f"the header has no commas but {other}: the file seems separated by {other}; "
             "save it as CSV with commas (in Excel: CSV UTF-8 (Comma delimited))"
         )
         return None, Problem(path.name, 1, None, None, rule)
-    engine = "python" if "\0" in text else "c"  # the C parser cuts a cell at a NUL byte
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine=engine)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        return None, Problem(path.name, None, None, None, f"not a readable CSV table: {exc}")
-    return frame.set_axis(header, axis=1), None  # pandas renames a repeated header 'sex.1'
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        with path.open(encoding="utf-8-sig", newline="") as text:
+            lines = csv.reader(text)
+            next(lines, None)  # the header
+            rows = (_cells(row, len(header), lines.line_num) for row in lines if row)
+            while batch := list(islice(rows, CSV_CHUNK_ROWS)):  # a blank line is no row
+                yield pd.DataFrame(batch, columns=header)
+
+    return Table(header, chunks), None
+
+
+def _cells(row: list[str], width: int, line: int) -> list[str]:
+    """A row's cells under a header ``width`` wide: missing ones empty, extra ones refused."""
+    if len(row) > width:
+        raise csv.Error(f"line {line} has {len(row)} cells but the header has {width}")
+    return row + [""] * (width - len(row))
 
 
 def _other_delimiter(header: str) -> str | None:
@@ -181,7 +224,7 @@ def _other_delimiter(header: str) -> str | None:
 
 def _read_workbook(
     path: Path, max_rows: int
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
     """The three sheets as text, refused before parsing when the file could cost minutes.
 
     An .xlsx is a zip of XML: 150 KiB can inflate to a million rows. The members' declared
@@ -206,7 +249,7 @@ def _read_workbook(
             if problem:
                 problems.append(problem)
             else:
-                frames[table] = frame
+                frames[table] = Table(list(frame.columns), lambda frame=frame: iter([frame]))
     except Exception as exc:  # a damaged sheet is found only while it is read
         return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
     finally:
@@ -279,23 +322,73 @@ def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[Column]:
     return [Column(*row) for row in rows]
 
 
-def stage_and_validate(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], labels: dict[str, str]
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, Table],
+    labels: dict[str, str],
+    max_rows: int | None = None,
 ) -> list[Problem]:
-    """Load each table as text into ``raw_<t>``, cast into ``typed_<t>``; return every problem."""
+    """Load each table's rows as text into ``raw_<t>``, a chunk at a time, each row numbered
+    as a spreadsheet numbers it; return what stopped a file being read."""
+    return [
+        problem
+        for name in DATA_TABLES
+        for problem in _stage_table(con, name, tables[name], labels[name], max_rows)
+    ]
+
+
+def _stage_table(
+    con: duckdb.DuckDBPyConnection, name: str, table: Table, label: str, max_rows: int | None
+) -> list[Problem]:
+    positions, names, _ = _named_columns(table.header, label)
+    present = [c.name for c in schema_columns(con, name) if c.name in names]
+    columns = ", ".join([f"{ROW} BIGINT", *(f"{c} VARCHAR" for c in present)])
+    con.execute(f"CREATE TEMP TABLE raw_{name} ({columns})")
+
+    def append(chunk: pd.DataFrame, first: int) -> None:
+        staged = chunk.iloc[:, positions].set_axis(names, axis=1)[present]
+        staged.insert(0, ROW, range(first, first + len(staged)))
+        con.register("staged_frame", staged)
+        con.execute(f"INSERT INTO raw_{name} SELECT * FROM staged_frame")
+        con.unregister("staged_frame")
+
+    return _each_chunk(table, label, max_rows, append)
+
+
+def _each_chunk(
+    table: Table,
+    label: str,
+    max_rows: int | None,
+    use: Callable[[pd.DataFrame, int], None],
+) -> list[Problem]:
+    """Give each chunk of rows to ``use`` with its first row's number; or the problem that
+    stops the reading: a row the CSV parser cannot read, or more than ``max_rows`` rows."""
+    first = FIRST_DATA_ROW
+    try:
+        for chunk in table.chunks():
+            if max_rows is not None and first - FIRST_DATA_ROW + len(chunk) > max_rows:
+                rule = f"more than {max_rows:,} rows: the limit for one file of an upload"
+                return [Problem(label, None, None, None, rule)]
+            use(chunk, first)
+            first += len(chunk)
+    except csv.Error as exc:
+        return [Problem(label, None, None, None, f"not a readable CSV table: {exc}")]
+    return []
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, Table], labels: dict[str, str]
+) -> list[Problem]:
+    """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem."""
     problems = []
     for table in DATA_TABLES:
         columns = schema_columns(con, table)
-        frame, collisions = _named_columns(frames[table], labels[table])
-        problems += collisions + _header_problems(frame, columns, labels[table])
-        if table not in MAY_BE_EMPTY and frame.empty:
+        _, names, collisions = _named_columns(tables[table].header, labels[table])
+        problems += collisions + _header_problems(names, columns, labels[table])
+        (rows,) = con.execute(f"SELECT count(*) FROM raw_{table}").fetchone()
+        if table not in MAY_BE_EMPTY and not (names and rows):
             problems.append(Problem(labels[table], None, None, None, "holds no rows"))
-        present = [c for c in columns if c.name in frame.columns]
-        staged = frame[[c.name for c in present]].copy()
-        staged.insert(0, ROW, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(staged)))
-        con.register("staged_frame", staged)
-        con.execute(f"CREATE TEMP TABLE raw_{table} AS SELECT * FROM staged_frame")
-        con.unregister("staged_frame")
+        present = [c for c in columns if c.name in names]
         casts = [
             f"{_cast(c) if c in present else 'NULL::' + c.data_type} AS {c.name}" for c in columns
         ]
@@ -310,12 +403,13 @@ def stage_and_validate(
     return problems
 
 
-def _named_columns(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _named_columns(header: list[str], label: str) -> tuple[list[int], list[str], list[Problem]]:
     """Headers matched as a person reads them (spaces and case ignored); a second copy refused.
 
-    The first of two headers that fold to one name is kept, so its cells are still checked.
+    The positions and names of the columns kept: the first of two headers that fold to one
+    name is kept, so its cells are still checked.
     """
-    headers = [str(c) for c in frame.columns]
+    headers = [str(c) for c in header]
     folded = pd.Index([h.strip().casefold() for h in headers])
     first = dict(zip(reversed(folded), reversed(headers), strict=True))
     problems = [
@@ -324,21 +418,21 @@ def _named_columns(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[
         for header, name, repeated in zip(headers, folded, folded.duplicated(), strict=True)
         if repeated
     ]  # fmt: skip
-    kept = frame.loc[:, ~folded.duplicated()]
-    return kept.set_axis(folded[~folded.duplicated()], axis=1), problems
+    kept = ~folded.duplicated()
+    return [i for i, keep in enumerate(kept) if keep], list(folded[kept]), problems
 
 
-def _header_problems(frame: pd.DataFrame, columns: list[Column], label: str) -> list[Problem]:
+def _header_problems(names: list[str], columns: list[Column], label: str) -> list[Problem]:
     known = {c.name for c in columns}
     problems = [
         Problem(label, 1, name, None, "unknown column (not in the cohort format)")
-        for name in frame.columns
+        for name in names
         if name not in known
     ]
     problems += [
         Problem(label, 1, c.name, None, "required column is missing")
         for c in columns
-        if c.required and c.name not in frame.columns
+        if c.required and c.name not in names
     ]
     return problems
 

@@ -72,3 +72,24 @@ def test_invalid_url_value_is_dropped_with_a_notice(monkeypatch, demo_path):
     assert not at.exception
     assert any("lesion_side='center'" in unescaped(w.value) for w in at.sidebar.warning)
     assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("foo", "bar"),  # not a parameter at all
+        ("present", "maybe"),
+        ("by", "patient_id"),
+        ("month", "7"),
+        ("cohort", "no-such-cohort"),
+    ],
+)
+def test_every_dropped_link_value_is_named_with_its_parameter(monkeypatch, demo_path, key, text):
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params[key] = text
+    at.run()
+    assert not at.exception
+    notices = [unescaped(w.value) for w in at.sidebar.warning]
+    assert any(f"{key}={text!r}" in notice for notice in notices), notices
+    assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"

@@ -19,7 +19,7 @@ HOSTILE_LINK = {
     "age_min": "![p](https://evil.example/p.png)",
     "by": '<img src="https://evil.example/i.png">',
     "month": ":red[alarm] $x^2$ www.evil.example",
-    "see": "[here](https://evil.example)",  # not a parameter: its notice names it
+    "see": "[here](https://evil.example)",  # not a parameter: its notice names it, and its value
 }
 
 
@@ -68,8 +68,7 @@ def test_hostile_link_values_are_named_as_text_in_the_notices(page_test):
     assert_nothing_rendered_from_data(at)
     notices = [unescaped(w.value) for w in at.sidebar.warning]
     for key, text in HOSTILE_LINK.items():
-        named = text if key != "see" else ""  # an unknown key is named without its value
-        assert any(key in notice and named in notice for notice in notices), key
+        assert any(f"{key}={text!r}" in notice for notice in notices), key
 
 
 @pytest.fixture

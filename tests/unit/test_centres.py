@@ -217,3 +217,19 @@ def test_registry_has_a_centre_beyond_the_998_limit(registry):
     assert outside.all()
     within = comparison.centres[comparison.centres["position"] == WITHIN]
     assert within["estimate"].between(within["lower_95"], within["upper_95"]).all()
+
+
+@pytest.mark.parametrize(
+    "by_centre",
+    [
+        Counts((), *(np.array([], dtype=dtype) for dtype in (int, float, int, int))),  # none
+        counts({"C": [(6.0, 0, 5)]}),  # one centre, followed too short for the month
+    ],
+    ids=["no centre", "no centre estimable"],
+)
+def test_a_funnel_plot_without_a_centre_to_plot_says_there_is_nothing_to_show(by_centre):
+    comparison = compare_centres(by_centre, counts({"all": [(6.0, 0, 5)]}), 12.0)
+    fig = funnel_plot(comparison)
+    assert fig.layout.title.text == "Primary patency at 12 months by centre"
+    assert not fig.data
+    assert any("Nothing to show" in a.text for a in fig.layout.annotations)

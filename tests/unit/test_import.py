@@ -435,3 +435,69 @@ def test_a_workbook_that_inflates_to_a_million_rows_costs_seconds_not_minutes(re
         import_registry(bomb, tmp_path / "new.duckdb")
     assert time.perf_counter() - started < 10
     assert any("more than 100,000 rows" in p.rule for p in caught.value.problems)
+
+
+def test_rows_read_in_chunks_keep_their_spreadsheet_numbers(
+    registry: Path, existing: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("analytics.cohort.importer.CSV_CHUNK_ROWS", 7)
+    edit(registry, "patients", 30, "age_years", "old")
+    edit(registry, "events", 9, "month", "soon")
+    problems = refused(registry, existing)
+    assert ("patients.csv", 30, "age_years", "old", "must be a whole number") in problems
+    assert ("events.csv", 9, "month", "soon", "must be a number") in problems
+
+
+def test_a_large_csv_is_imported_without_holding_it_whole(tmp_path: Path):
+    """200,000 patients: the import's peak Python memory is well under one whole read's."""
+    import tracemalloc
+
+    folder = tmp_path / "large"
+    folder.mkdir()
+    with (DEMO_SOURCE / "patients.csv").open(newline="") as handle:
+        header, *demo = list(csv.reader(handle))
+    with (folder / "patients.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i in range(200_000):
+            writer.writerow([f"P{i:06d}", *demo[i % len(demo)][1:]])
+    for table in ("assessments", "events"):  # headers only: these may be empty
+        header_line = (DEMO_SOURCE / f"{table}.csv").read_text().splitlines()[0]
+        (folder / f"{table}.csv").write_text(header_line + "\n")
+    tracemalloc.start()
+    try:
+        pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
+        whole = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        out = import_registry(folder, tmp_path / "large.duckdb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    with open_cohort(out) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchone()[0] == 200_000
+    assert peak < whole / 2, (peak, whole)  # the import that read it whole peaked at 3x one read
+
+
+@pytest.mark.parametrize("block", [3, 4, 1024])  # the bad byte inside a block or across two
+def test_a_byte_not_utf8_is_found_at_its_offset_a_block_at_a_time(
+    registry: Path, existing: Path, monkeypatch: pytest.MonkeyPatch, block: int
+):
+    monkeypatch.setattr("analytics.cohort.importer.SCAN_BYTES", block)
+    raw = (registry / "patients.csv").read_bytes()
+    at = raw.index(b"P02")
+    (registry / "patients.csv").write_bytes(raw[:at] + "é".encode() + b"\xe9" + raw[at:])
+    (problem,) = refused(registry, existing)
+    expected = f"not UTF-8 text (byte 0xe9 at offset {at + 2}); save as CSV UTF-8"
+    assert problem == ("patients.csv", None, None, None, expected)
+
+
+def test_a_row_the_parser_cannot_read_after_the_first_chunk_is_refused(
+    registry: Path, existing: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("analytics.cohort.importer.CSV_CHUNK_ROWS", 7)
+    lines = (registry / "assessments.csv").read_text().splitlines(keepends=True)
+    lines[29] = lines[29].rstrip("\n") + ",1,2,3\n"
+    (registry / "assessments.csv").write_text("".join(lines))
+    (problem,) = refused(registry, existing)
+    rule = "not a readable CSV table: line 30 has 8 cells but the header has 5"
+    assert problem == ("assessments.csv", None, None, None, rule)

@@ -174,3 +174,12 @@ def test_the_one_scan_counts_what_a_group_by_per_factor_counts(
                 assert mine.time.tolist() == theirs["months"].tolist(), factor
                 assert mine.events.tolist() == theirs["events"].tolist(), factor
                 assert mine.censored.tolist() == theirs["censored"].tolist(), factor
+
+
+def test_a_forest_plot_without_subgroups_says_there_is_nothing_to_show(table):
+    empty = SubgroupsView("primary", 12, table.iloc[0:0])
+    for view in (empty, *forest_pages(empty)):
+        fig = forest_plot(view)
+        assert fig.layout.title.text == "Primary patency: subgroups"
+        assert not fig.data
+        assert any("Nothing to show" in a.text for a in fig.layout.annotations)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, apply_theme, figure_text
+from analytics.present.figures.theme import OKABE_ITO, apply_theme, figure_text, message_figure
 from analytics.present.privacy import is_small
 from analytics.stats.funnel import (
     ABOVE_95,
@@ -49,10 +49,18 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
 
     Centres outside the 95% limits are labelled with their name. The curves start at
     half the smallest centre shown, so a centre hidden by privacy mode cannot be
-    read off where the axis begins.
+    read off where the axis begins. Without a centre to plot, a figure says so.
     """
     month = comparison.month
+    title = f"{ENDPOINTS['primary']} at {fmt.months(month)} months by centre"
     centres = comparison.plotted
+    if centres.empty:
+        return message_figure(
+            title,
+            f"Nothing to show: no centre has an estimate at {fmt.months(month)} months "
+            "among these patients.",
+            height=520,
+        )
     small = centres["patients"].map(lambda n: is_small(n, k))
     hidden, centres = int(small.sum()), centres[~small]
     fig = go.Figure()
@@ -82,7 +90,7 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
     fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months (%)")
     fig = apply_theme(
         fig,
-        title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months by centre",
+        title=title,
         subtitle=subtitle,
         height=520,
     )

@@ -6,7 +6,6 @@ and state the paired test with its p-value on each chart.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,7 +14,13 @@ import plotly.graph_objects as go
 
 from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY, PTS_SEVERITY_LABELS, VILLALTA
 from analytics.present import format as fmt
-from analytics.present.figures.theme import BEFORE_AFTER_COLOURS, OKABE_ITO, apply_theme, rgba
+from analytics.present.figures.theme import (
+    BEFORE_AFTER_COLOURS,
+    OKABE_ITO,
+    apply_theme,
+    message_figure,
+    rgba,
+)
 from analytics.present.privacy import hidden_classes, hidden_split, is_small
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
@@ -45,7 +50,7 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     """
     title = "CEAP class: before → last visit"
     if k is not None:
-        return _withheld(title, PRIVATE_FLOWS, 420)
+        return message_figure(title, PRIVATE_FLOWS, 420)
     used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
     labels = [f"C{c} before ({fmt.count(int(shift.loc[c].sum()), k)})" for c in used_before]
@@ -79,18 +84,6 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
         )
     )
     return apply_theme(fig, title=title, height=420)
-
-
-def _withheld(title: str, reason: str, height: int) -> go.Figure:
-    """A chart's frame saying what privacy mode keeps from it, and why."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text="<br>".join(textwrap.wrap(reason, 42)), x=0.5, y=0.5, xref="paper", yref="paper",
-        showarrow=False, font={"size": 14},
-    )  # fmt: skip
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return apply_theme(fig, title=title, height=height)
 
 
 def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
@@ -130,7 +123,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
     privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing below k limbs."""
     title = "Villalta score, paired within limbs"
     if k is not None and is_small(score.n, k):
-        return _withheld(title, f"Fewer than {k} paired limbs. {PRIVATE_PAIRS}.", 460)
+        return message_figure(title, f"Fewer than {k} paired limbs. {PRIVATE_PAIRS}.", 460)
     fig = go.Figure(_pair_lines(pairs) if k is None else [])
     fig.add_trace(
         go.Scatter(

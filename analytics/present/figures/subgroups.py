@@ -23,6 +23,7 @@ from analytics.present.figures.theme import (
     apply_theme,
     figure_text,
     legend_above,
+    message_figure,
 )
 from analytics.present.tables import SubgroupCells, subgroup_cells
 from analytics.views import SubgroupsView
@@ -46,6 +47,7 @@ SLIDE_ROWS = 16  # lines of a forest plot that fit a 16:9 slide
 SCREEN_ROWS = 10  # and a 1280x720 screen, with the presenting view's controls
 HR_AXIS = "Hazard ratio vs reference (log scale)"
 HEADER_ROW = -1.2  # the table's headers stand above the first line
+NO_SUBGROUPS = "Nothing to show: no factor has two or more groups among these patients."
 
 
 def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -121,8 +123,14 @@ def favours_labels(endpoint: str) -> list[dict]:
 
 
 def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
-    """Hazard ratios against each factor's reference on a log axis; unstable groups muted."""
+    """Hazard ratios against each factor's reference on a log axis; unstable groups muted.
+
+    A view without subgroups (no factor with two groups) gives a figure saying so.
+    """
     table, month = view.table, view.month
+    title = f"{ENDPOINTS[view.endpoint]}: subgroups"
+    if table.empty:
+        return message_figure(title, NO_SUBGROUPS)
     lines = layout_rows(table)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
@@ -183,7 +191,6 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
         annotations=favours_labels(view.endpoint),
     )  # fmt: skip
-    title = f"{ENDPOINTS[view.endpoint]}: subgroups"
     fig = apply_theme(fig, title=title, height=200 + ROW_HEIGHT * len(lines))
     fig = legend_above(fig, [name for _, _, _, name in SERIES])
     fig.update_layout(margin_b=110)  # room for the favours labels under the axis title

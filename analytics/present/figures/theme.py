@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -101,6 +102,19 @@ def apply_theme(
 
 
 TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 24
+
+
+def message_figure(title: str, message: str, height: int = 420) -> go.Figure:
+    """A chart's frame, its title kept, saying in place of the plot why nothing is drawn
+    (wrapped to fit a half-width chart)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text="<br>".join(textwrap.wrap(message, 42)), x=0.5, y=0.5, xref="paper", yref="paper",
+        showarrow=False, font={"size": 14},
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return apply_theme(fig, title=title, height=height)
 
 
 def figure_text(text: str) -> str:
