@@ -16,14 +16,11 @@ import plotly.graph_objects as go
 from analytics.glossary import ENDPOINTS
 from analytics.present import format as fmt
 from analytics.present.figures.subgroups import (
-    HR_AXIS,
-    LOG_TICKS,
-    PLOT_DOMAIN,
     ROW_HEIGHT,
     STABLE,
-    TABLE_DOMAIN,
     UNSTABLE_COLOUR,
     favours_labels,
+    hr_axes,
     reference_line,
 )
 from analytics.present.figures.theme import TEXT_COLOUR, apply_theme, figure_text, legend_above
@@ -75,14 +72,8 @@ def model_forest_plot(model: AdjustedModel) -> go.Figure:
         )  # fmt: skip
     every = [*terms, *model.crude]
     finite = [t for t in every if math.isfinite(t.ci_lower) and math.isfinite(t.ci_upper)]
-    low = min([0.2, *(t.ci_lower for t in finite if t.ci_lower > 0)])
-    high = max([5.0, *(t.ci_upper for t in finite)])
-    ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
     fig.update_layout(
-        xaxis={"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
-               "range": [math.log10(low) - 0.1, math.log10(high) + 0.1],
-               "tickmode": "array", "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
-        xaxis2={"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
+        **hr_axes((t.ci_lower for t in finite if t.ci_lower > 0), (t.ci_upper for t in finite)),
         yaxis={"tickvals": rows, "ticktext": [figure_text(fmt.term(t)) for t in terms],
                "range": [len(terms) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},

@@ -11,6 +11,7 @@ are grey open circles. Sized by its rows; :func:`forest_pages` splits a long plo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -100,6 +101,19 @@ def favours(endpoint: str) -> tuple[str, str]:
     return f"← less {event} in the group", f"less {event} in the reference →"
 
 
+def hr_axes(lower: Iterable[float], upper: Iterable[float]) -> dict[str, dict]:
+    """The log hazard-ratio axis, spanning every interval and at least 0.2-5 with 1-2-5
+    ticks labelled once, and the invisible axis of the table beside it."""
+    low, high = min([0.2, *lower]), max([5.0, *upper])
+    ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
+    return {
+        "xaxis": {"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
+                  "range": [math.log10(low) - 0.1, math.log10(high) + 0.1], "tickmode": "array",
+                  "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
+        "xaxis2": {"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
+    }  # fmt: skip
+
+
 def reference_line(rows: int) -> go.Scatter:
     """The dashed line at HR = 1 over ``rows`` lines: a trace, which no template can hide."""
     return go.Scatter(
@@ -178,14 +192,8 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
         )
     )  # fmt: skip
     estimable = drawn[drawn["estimable"] & ~drawn["is_reference"]]
-    low = min([0.2, *estimable["hr_lower"].dropna()])
-    high = max([5.0, *estimable["hr_upper"].dropna()])
-    ticks = [t for t in LOG_TICKS if low / 1.5 <= t <= high * 1.5]
     fig.update_layout(
-        xaxis={"type": "log", "domain": PLOT_DOMAIN, "title": HR_AXIS,
-               "range": [math.log10(low) - 0.1, math.log10(high) + 0.1],
-               "tickmode": "array", "tickvals": ticks, "ticktext": [fmt.compact(t) for t in ticks]},
-        xaxis2={"domain": TABLE_DOMAIN, "range": [0, 1], "visible": False},
+        **hr_axes(estimable["hr_lower"].dropna(), estimable["hr_upper"].dropna()),
         yaxis={"tickvals": lines["row"], "ticktext": lines["label"],
                "range": [len(lines) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
