@@ -10,9 +10,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
+SERVER_LOG = "DASHBOARD_SERVER_LOG"
 
 
 def serve(
@@ -31,7 +33,7 @@ def serve_app(
         [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=_log(),
     )  # fmt: skip
     try:
         _wait_until_healthy(f"http://127.0.0.1:{port}")
@@ -39,6 +41,13 @@ def serve_app(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _log() -> int | IO[bytes]:
+    """Where the server's log goes: the file SERVER_LOG names (to read a redacted error in
+    a browser test), else nowhere."""
+    path = os.environ.get(SERVER_LOG)
+    return open(path, "ab") if path else subprocess.DEVNULL
 
 
 def _wait_until_healthy(base: str) -> None:

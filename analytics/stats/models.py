@@ -323,7 +323,8 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
     lifelines takes full Newton steps without halving them when the likelihood falls, so
     a fit that overshoots into a flat region diverges or stops far from the maximum (the
     demo's recurrent DVT does at 0.95); R's coxph halves such steps. Such a fit is run
-    again with shorter steps.
+    again with shorter steps, and so is one whose Hessian a step made singular (scipy's
+    LinAlgError; seen on the demo's left-sided lesions under load).
     """
     from lifelines import CoxPHFitter, CoxTimeVaryingFitter
     from lifelines.exceptions import ConvergenceError
@@ -343,7 +344,7 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
                     fitter = CoxPHFitter()
                     columns = ["months", EVENT, *terms]
                     fitter.fit(data[columns], "months", EVENT, fit_options=options)
-        except ConvergenceError as exc:
+        except (ConvergenceError, np.linalg.LinAlgError) as exc:  # scipy's is numpy's
             failure = str(exc).split("\n")[0]
             continue
         if _converged(fitter):

@@ -8,13 +8,9 @@ charts, and no exception.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +23,7 @@ from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.cohort.importer import DATA_TABLES
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
+from tools.server import serve_app
 from ui.navigation import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,32 +63,12 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextlib.contextmanager
 def _serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run` on cohort file ``db``: its base URL and process."""
+    """`streamlit run` on cohort file ``db``: its base URL and process (its log goes to
+    the file DASHBOARD_SERVER_LOG names, to read an error the browser shows redacted)."""
     port = _free_port()
-    env = {**os.environ, "COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--server.headless", "true",
-        ],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    env = {"COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
+    with serve_app(ROOT / "app.py", port, env) as process:
+        yield f"http://127.0.0.1:{port}", process
 
 
 @pytest.fixture(scope="module")

@@ -326,3 +326,25 @@ def test_a_report_without_adjust_never_imports_lifelines(demo_path):
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=False)
     assert done.returncode == 0
+
+
+def test_a_step_that_makes_the_hessian_singular_is_run_again_with_shorter_steps(demo, monkeypatch):
+    """The Models page on left-sided lesions once raised scipy's LinAlgError from inside
+    lifelines' Newton step: the fit is retried with a shorter step, as for an overshoot,
+    and gives the same coefficient as the fit that needed no retry."""
+    import numpy as np
+    from lifelines import CoxPHFitter
+
+    plain = adjusted_model(demo, CohortFilter(lesion_side="left"), "primary", ["bmi"])
+    real_fit, calls = CoxPHFitter.fit, []
+
+    def singular_first(self, *args, **kwargs):
+        calls.append(kwargs["fit_options"]["step_size"])
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("A singular matrix detected")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(CoxPHFitter, "fit", singular_first)
+    retried = adjusted_model(demo, CohortFilter(lesion_side="left"), "primary", ["bmi"])
+    assert calls[:2] == [0.95, 0.3]  # the adjusted fit retried; the crude one after it
+    assert retried.terms[0].coef == pytest.approx(plain.terms[0].coef, rel=1e-6)
