@@ -485,7 +485,7 @@ def _with_time_summaries(
         "median_months": privacy.derived("follow_up.median_months", median.estimate, few),
         "ci_lower": privacy.derived("follow_up.ci_lower", median.ci_lower, few),
         "ci_upper": privacy.derived("follow_up.ci_upper", median.ci_upper, few),
-        "completeness": view.follow_up.completeness,
+        "completeness": privacy.derived("follow_up.completeness", view.follow_up.completeness, few),
     }
     return report
 
@@ -505,12 +505,13 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
         "estimate": follow_up["median_months"], "ci_lower": follow_up["ci_lower"],
         "ci_upper": follow_up["ci_upper"],
     }  # fmt: skip
+    completeness = text.proportion("follow_up.completeness", follow_up["completeness"])
     lines = [
         f"Median time, restricted mean to {fmt.months(view.horizon)} months, cumulative "
         "incidence with death competing (Aalen-Johansen %, 95% CI log-log)",
         f"  median follow-up (reverse Kaplan-Meier): "
         f"{months_ci(median_follow_up, 'follow_up.median_months')}; "
-        f"completeness (Clark's C) {fmt.percent(follow_up['completeness'])}",
+        f"completeness (Clark's C) {completeness}",
     ]
     for endpoint, result in view.survival.items():
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"

@@ -105,3 +105,11 @@ def test_an_enforced_deployment_sets_the_default_and_the_floor(demo_path, monkey
     assert lower.returncode != 0 and "below the k = 10 this deployment enforces" in lower.stderr
     deck = run_cli("deck", "--db", str(demo_path), "--privacy", "5", "--out", "/dev/null")
     assert deck.returncode != 0 and "below the k = 10" in deck.stderr
+
+
+def test_follow_up_of_fewer_than_k_is_hidden_like_the_pages(demo):
+    data = report_json(report_view(demo, CohortFilter(segments=("IVC",))), 5)  # 4 patients
+    assert data["n_patients"] == "<5"
+    assert data["follow_up"]["median_months"] is None
+    assert data["follow_up"]["completeness"] is None
+    assert "follow_up.completeness" in data["privacy"]["suppressed"]
