@@ -54,7 +54,6 @@ from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, pr
 from analytics.present.privacy import (
     hidden_classes,
     hidden_months,
-    hidden_split,
     is_small,
     masked,
 )
@@ -624,8 +623,8 @@ def _ceap_text(change: ClinicalChange, k: int | None) -> str:
 def _pts_text(change: ClinicalChange, k: int | None) -> str:
     villalta, pts = change.villalta, change.pts
     few = is_small(villalta.n, k)
-    before = fmt.count(pts.before, k, hidden_split(pts.before, pts.n, k))
-    after = fmt.count(pts.after, k, hidden_split(pts.after, pts.n, k))
+    before = fmt.part(pts.before, pts.n, k)
+    after = fmt.part(pts.after, pts.n, k)
     return (
         f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
         f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "

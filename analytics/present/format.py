@@ -58,6 +58,12 @@ def count(n: int | None, k: int | None = None, hidden: bool = False) -> str:
     return SUPPRESSED if hidden and k is not None else f"{int(n):,}"
 
 
+def part(n: int, total: int, k: int | None = None) -> str:
+    """A count that is part of a total shown beside it (patients with an event, events of
+    a group): "<k" when small, SUPPRESSED when it leaves a small rest of the total."""
+    return count(n, k, hidden_split(n, total, k))
+
+
 def count_columns(
     columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
 ) -> list[list[str]]:

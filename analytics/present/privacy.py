@@ -133,12 +133,13 @@ def hidden_columns(
     """Row by row, which cells of parallel count columns (each row adding up to a shown
     total) to hide, as a (columns, rows) array; ``everything`` hides every cell (a group
     of fewer than k)."""
-    rows = np.asarray(columns, dtype=float).T
+    table = np.asarray(columns, dtype=float)
     if everything:
-        return np.ones(rows.T.shape, dtype=bool)
-    return np.array([hidden_cells(row.tolist(), k) for row in rows], dtype=bool).T.reshape(
-        rows.T.shape
-    )
+        return np.ones(table.shape, dtype=bool)
+    hidden = np.zeros(table.shape, dtype=bool)
+    for i, row in enumerate(table.T):
+        hidden[:, i] = hidden_cells(row.tolist(), k)
+    return hidden
 
 
 def hidden_months(

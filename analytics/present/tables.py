@@ -69,7 +69,7 @@ def split_counts(values: Iterable[int], total: int, k: int | None) -> list[int] 
     values = [int(v) for v in values]
     if k is None:
         return values
-    return [fmt.count(v, k, hidden_split(v, total, k)) for v in values]
+    return [fmt.part(v, total, k) for v in values]
 
 
 def added_counts(
@@ -278,7 +278,7 @@ def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
                 fmt.distribution({g.level: g.patients for g in result.groups}, k).values()
             ),
             "Events": [g.events for g in result.groups] if k is None else [
-                fmt.count(g.events, k, hidden_split(g.events, g.patients, k))
+                fmt.part(g.events, g.patients, k)
                 for g in result.groups
             ],
             "Cox HR (95% CI)": [
@@ -353,7 +353,7 @@ def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
         "Curve": [label for label, _ in listed],
         "Patients": patients,
         "Events": [
-            fmt.count(c.events, k, hidden_split(c.events, c.patients, k)) for _, c in listed
+            fmt.part(c.events, c.patients, k) for _, c in listed
         ],
         "Median, months (95% CI)": [
             fmt.SUPPRESSED if hidden else
@@ -467,7 +467,7 @@ def _estimate_columns(table: pd.DataFrame, k: int | None) -> dict[str, list]:
     return {
         "Patients": counts(patients, k),
         "Events": events if k is None else [
-            fmt.count(e, k, hidden_split(e, n, k)) for n, e in zip(patients, events, strict=True)
+            fmt.part(e, n, k) for n, e in zip(patients, events, strict=True)
         ],
         "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, k),
         "95% CI (%)": [
@@ -504,7 +504,7 @@ def subgroup_cells(table: pd.DataFrame, k: int | None) -> SubgroupCells:
     return SubgroupCells(
         patients=[patients[i] for i in table.index],
         events=[
-            fmt.count(int(e), k, hidden_split(int(e), int(n), k))
+            fmt.part(int(e), int(n), k)
             for e, n in zip(table["events"], table["patients"], strict=True)
         ],
         estimate_hidden=[

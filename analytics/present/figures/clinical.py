@@ -21,7 +21,7 @@ from analytics.present.figures.theme import (
     message_figure,
     rgba,
 )
-from analytics.present.privacy import hidden_classes, hidden_split, is_small
+from analytics.present.privacy import hidden_classes, is_small
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
 
@@ -194,8 +194,8 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    before = fmt.count(pts.before, k, hidden_split(pts.before, pts.n, k))
-    after = fmt.count(pts.after, k, hidden_split(pts.after, pts.n, k))
+    before = fmt.part(pts.before, pts.n, k)
+    after = fmt.part(pts.after, pts.n, k)
     subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; " + _p_text(
         "exact McNemar", pts.p, pts.n
     )
