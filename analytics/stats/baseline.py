@@ -5,7 +5,8 @@ Counts and summaries only; analytics.present.tables turns them into the table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -82,8 +83,8 @@ def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Bas
         params,
     ).fetchall()[0]
     n, female, left = (int(v) for v in row[:3])
-    spreads = [Spread(*(_number(v) for v in row[3 + 4 * i : 7 + 4 * i])) for i in range(3)]
-    counts = dict(zip(counted, (int(v) for v in row[15:]), strict=True))
+    spreads = [_spread_of(row[3 + 5 * i : 8 + 5 * i]) for i in range(3)]
+    counts = dict(zip(counted, (int(v) for v in row[18:]), strict=True))
     combinations = con.execute(  # grouping the flags takes 2/3 of the time of their mask
         f"SELECT {', '.join(SEGMENTS)}, count(*) FROM ({cohort}) GROUP BY ALL", params
     ).fetchall()
@@ -99,11 +100,25 @@ def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Bas
 
 
 def _spread(column: str) -> str:
-    return f"avg({column}), stddev_samp({column}), min({column}), max({column})"
+    """Count, sum, sum of squares, minimum and maximum of a column, for :func:`_spread_of`.
+
+    Sums, not DuckDB's stddev_samp, whose update per row took 40% of Table 1's time on a
+    million patients. The SD from the sums loses about n·eps·mean²/variance of its
+    relative precision (below 1e-8 for ages, BMIs and months of a million patients),
+    far below the one decimal shown.
+    """
+    return f"count({column}), sum({column}), sum({column} * {column}), min({column}), max({column})"
 
 
-def _number(value: object) -> float:
-    return np.nan if value is None else float(value)
+def _spread_of(values: Sequence[object]) -> Spread:
+    """Mean and sample SD (NaN for fewer than two values) from :func:`_spread`'s sums."""
+    known, total, squares, low, high = values
+    n = int(known or 0)
+    if n == 0:
+        return Spread(np.nan, np.nan, np.nan, np.nan)
+    mean = float(total) / n
+    variance = (float(squares) - n * mean * mean) / (n - 1) if n > 1 else np.nan
+    return Spread(mean, math.sqrt(max(variance, 0.0)) if n > 1 else np.nan, float(low), float(high))
 
 
 def segment_rows(patterns: Mapping[str, int]) -> dict[str, int]:
