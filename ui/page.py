@@ -7,6 +7,7 @@ page (bookmark, shared URL, reload) has the same sidebar and state.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from functools import partial
 
@@ -28,6 +29,10 @@ from ui.sidebar import sidebar_filters
 from ui.text import plain
 
 APP_TITLE = "Venous stent outcomes"
+
+# The modules imported by now (streamlit, pandas, plotly, DuckDB, the analytics) live as
+# long as the process: frozen, Python's full collections no longer walk them on reruns.
+gc.freeze()
 
 
 @dataclass(frozen=True)
