@@ -23,7 +23,7 @@ from analytics.stats.clinical import ClinicalChange, clinical_change
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
-from analytics.stats.safety import Safety, cohort_size, event_timeline, safety
+from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
 from analytics.stats.subgroups import subgroup_table
 from analytics.stats.survival import EndpointSurvival, survival
 
@@ -41,10 +41,8 @@ class Header:
 
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
-    patients, _ = cohort_size(con, cohort_filter)
-    analysed, _ = cohort_size(con, CohortFilter(population=cohort_filter.population))
-    total, _ = cohort_size(con, CohortFilter(population="all"))
-    return Header(patients, analysed, total)
+    analysed = CohortFilter(population=cohort_filter.population)
+    return Header(*patient_counts(con, (cohort_filter, analysed, CohortFilter(population="all"))))
 
 
 @dataclass(frozen=True, eq=False)

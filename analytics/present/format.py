@@ -394,10 +394,9 @@ def follow_up(follow_up: FollowUp, n: int, k: int | None = None) -> str:
 
 def data_lock(meta: Mapping[str, str]) -> str:
     """Where follow-up completeness is counted to: the metadata's data-lock date, else
-    the latest last contact (a patient's date, never shown)."""
-    lock = meta.get(DATA_LOCK_KEY)
-    if lock:
-        return f"data lock {lock} (the cohort's metadata)"
+    the latest last contact. Neither date is shown: no calendar date reaches a screen."""
+    if meta.get(DATA_LOCK_KEY):
+        return "data lock: the data-lock date in the cohort's metadata"
     return "data lock: the latest last contact in the cohort (no data-lock date in its metadata)"
 
 

@@ -17,6 +17,8 @@ from lifelines.datasets import load_lung
 from analytics.cohort.summary import create_summary
 from analytics.filters import CohortFilter
 from analytics.glossary import ALL_PATIENTS
+from analytics.present import format as fmt
+from analytics.present.privacy import SUPPRESSED
 from analytics.rules import DAYS_PER_MONTH
 from analytics.stats.engine.kaplan_meier import kaplan_meier
 from analytics.stats.engine.median import median_time
@@ -132,3 +134,24 @@ def test_no_patients_no_follow_up(blank):
     create_summary(blank)
     result = follow_up(blank, CohortFilter(age_min=110, age_max=18))
     assert np.isnan([result.median.estimate, result.completeness]).all()
+
+
+def test_follow_up_line_states_median_ci_and_completeness_or_hides_them(demo):
+    """The demo's median follow-up by reverse KM is 36 (36, 36), R above; Clark's C shown as
+    a percent; fewer than k patients hide both, no patients show the missing marker."""
+    result = follow_up(demo, CohortFilter())
+    line = fmt.follow_up(result, 34)
+    assert line.startswith("Median follow-up (reverse Kaplan-Meier) 36.0 (95% CI 36.0")
+    assert line.endswith(f"completeness (Clark's C) {fmt.percent(result.completeness)}")
+    assert f"{SUPPRESSED} · completeness (Clark's C) {SUPPRESSED}" in fmt.follow_up(result, 4, 5)
+    assert "36.0" in fmt.follow_up(result, 5, 5)
+    assert fmt.follow_up(result, 0) == (
+        f"Median follow-up (reverse Kaplan-Meier) {fmt.MISSING} · completeness (Clark's C) "
+        f"{fmt.MISSING}"
+    )
+
+
+def test_data_lock_line_names_the_source_and_no_date():
+    with_lock = fmt.data_lock({"data_lock_date": "2019-06-30"})
+    assert "metadata" in with_lock and "2019" not in with_lock
+    assert "latest last contact" in fmt.data_lock({})
