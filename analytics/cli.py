@@ -29,7 +29,7 @@ from analytics.present.privacy import (
     requested_k,
     setting,
 )
-from analytics.rules import DEFAULT_MONTHS, RMST_HORIZON
+from analytics.rules import DEFAULT_MONTHS, RISK_TABLE_MONTHS, RMST_HORIZON
 
 EXIT_ERROR = 1
 
@@ -176,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint", choices=list(ENDPOINTS), default="primary",
         help="endpoint compared with --by and shown by subgroup (default primary)",
     )  # fmt: skip
+    deck.add_argument(
+        "--risk-months", type=_months, default=RISK_TABLE_MONTHS, metavar="M1,M2,...",
+        help="months of the KMunicate tables under the curves (default "
+        f"{','.join(map(str, RISK_TABLE_MONTHS))}, as the Patency page)",
+    )  # fmt: skip
     deck.add_argument("--privacy", **PRIVACY_OPTION)
     deck.add_argument("--out", type=Path, required=True, help="deck to write (.pptx)")
 
@@ -272,7 +277,9 @@ def _deck(args: argparse.Namespace) -> None:
 
     cohort_filter = _filter(args)
     with open_cohort(args.db or default_db_path()) as con:
-        view = deck_view(con, cohort_filter, by=args.by, endpoint=args.endpoint)
+        view = deck_view(
+            con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months
+        )
     args.out.write_bytes(build_deck(view, _privacy_k(args)))
 
 

@@ -17,7 +17,13 @@ import pandas as pd
 from analytics.cohort.db import is_reconstruction, metadata
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
-from analytics.rules import CENTRE_MONTH, DEFAULT_MONTHS, RMST_HORIZON, SUBGROUP_MONTH
+from analytics.rules import (
+    CENTRE_MONTH,
+    DEFAULT_MONTHS,
+    RISK_TABLE_MONTHS,
+    RMST_HORIZON,
+    SUBGROUP_MONTH,
+)
 from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up
@@ -51,7 +57,7 @@ class PatencyView:
 
     ``survival`` maps each endpoint drawn to its curves (with ``by``: one endpoint,
     with its groups and their comparison); estimates and cumulative incidences are at
-    ``months``, restricted means up to ``horizon``.
+    ``months``, restricted means up to ``horizon``, the KMunicate tables at ``risk_months``.
     """
 
     by: str | None
@@ -59,6 +65,7 @@ class PatencyView:
     months: tuple[float, ...]
     survival: Mapping[str, EndpointSurvival]
     horizon: float = RMST_HORIZON
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
 
     @property
     def compared(self) -> EndpointSurvival | None:
@@ -73,11 +80,12 @@ def patency_view(
     endpoint: str = PRIMARY,
     months: Sequence[float] = DEFAULT_MONTHS,
     horizon: float = RMST_HORIZON,
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> PatencyView:
     """The Patency page: the three patencies, or ``endpoint`` compared by ``by``."""
     endpoints = PATENCY_ENDPOINTS if by is None else (endpoint,)
-    fits = survival(con, cohort_filter, endpoints, months, by, horizon)
-    return PatencyView(by, endpoint, tuple(months), fits, horizon)
+    fits = survival(con, cohort_filter, endpoints, months, by, horizon, risk_months)
+    return PatencyView(by, endpoint, tuple(months), fits, horizon, tuple(risk_months))
 
 
 def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
@@ -201,7 +209,8 @@ class ReportView:
     """Everything ``report`` prints for a filter: every endpoint, clinical change, safety,
     follow-up; restricted means up to ``horizon`` months.
 
-    With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates.
+    With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates; the
+    KMunicate tables (the deck's) are at ``risk_months``.
     """
 
     name: str
@@ -216,6 +225,7 @@ class ReportView:
     horizon: float = RMST_HORIZON
     adjust: tuple[str, ...] = ()
     adjusted: Mapping[str, AdjustedModel] = field(default_factory=dict)
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
 
 
 def report_view(
@@ -225,6 +235,7 @@ def report_view(
     months: Sequence[float] = DEFAULT_MONTHS,
     horizon: float = RMST_HORIZON,
     adjust: Sequence[str] = (),
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> ReportView:
     meta = metadata(con)
     return ReportView(
@@ -233,13 +244,14 @@ def report_view(
         cohort_filter=cohort_filter,
         by=by,
         months=tuple(months),
-        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by, horizon),
+        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by, horizon, risk_months),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
         follow_up=follow_up_view(con, cohort_filter),
         horizon=horizon,
         adjust=tuple(adjust),
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
+        risk_months=tuple(risk_months),
     )
 
 
@@ -262,6 +274,7 @@ class DeckView:
         return PatencyView(
             None, self.endpoint, self.report.months,
             {e: self.report.survival[e] for e in PATENCY_ENDPOINTS}, self.report.horizon,
+            self.report.risk_months,
         )  # fmt: skip
 
     @property
@@ -271,7 +284,10 @@ class DeckView:
         if by is None:
             return None
         compared = {self.endpoint: self.report.survival[self.endpoint]}
-        return PatencyView(by, self.endpoint, self.report.months, compared, self.report.horizon)
+        report = self.report
+        return PatencyView(
+            by, self.endpoint, report.months, compared, report.horizon, report.risk_months
+        )
 
 
 def deck_view(
@@ -279,10 +295,12 @@ def deck_view(
     cohort_filter: CohortFilter,
     by: str | None = None,
     endpoint: str = PRIMARY,
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> DeckView:
+    """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's)."""
     return DeckView(
         meta=metadata(con),
-        report=report_view(con, cohort_filter, by),
+        report=report_view(con, cohort_filter, by, risk_months=risk_months),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
         baseline=baseline(con, cohort_filter),

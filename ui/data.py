@@ -25,6 +25,7 @@ from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
+from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -102,9 +103,14 @@ def follow_up(key: CohortKey, cohort_filter: CohortFilter) -> FollowUp:
 
 @cached
 def patency(
-    key: CohortKey, cohort_filter: CohortFilter, by: str | None, endpoint: str
+    key: CohortKey,
+    cohort_filter: CohortFilter,
+    by: str | None,
+    endpoint: str,
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS,
 ) -> views.PatencyView:
-    return views.patency_view(cursor(key), cohort_filter, by, endpoint)
+    """The Patency page's view; its KMunicate tables at ``risk_months``."""
+    return views.patency_view(cursor(key), cohort_filter, by, endpoint, risk_months=risk_months)
 
 
 @cached
@@ -169,7 +175,9 @@ def _deck(key: CohortKey, request: DeckRequest) -> bytes:
     decks are built one after another; the download button spins meanwhile.
     """
     with heavy.DECKS.turn():
-        view = views.deck_view(cursor(key), request.cohort_filter, request.by, request.endpoint)
+        view = views.deck_view(
+            cursor(key), request.cohort_filter, request.by, request.endpoint, request.risk_months
+        )
         return build_deck(view, request.k)
 
 

@@ -59,6 +59,7 @@ from analytics.present.privacy import (
 )
 from analytics.present.render import render
 from analytics.present.tables import comparison_lines, curves, table1
+from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.safety import Safety
 from analytics.views import DeckView, PatencyView
@@ -83,12 +84,14 @@ TITLE_ONLY = 5
 
 @dataclass(frozen=True)
 class DeckRequest:
-    """What a deck shows: the filter, an optional comparison and its endpoint, privacy k."""
+    """What a deck shows: the filter, an optional comparison and its endpoint, privacy k,
+    the months of its KMunicate tables."""
 
     cohort_filter: CohortFilter
     by: str | None = None
     endpoint: str = "primary"
     k: int | None = None
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
 
 
 def build_deck(view: DeckView, k: int | None = None) -> bytes:

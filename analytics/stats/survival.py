@@ -108,14 +108,16 @@ def survival(
     months: Sequence[float],
     by: str | None = None,
     horizon: float = RMST_HORIZON,
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> dict[str, EndpointSurvival]:
     """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
 
-    ``horizon`` (months) bounds each curve's restricted mean.
+    ``horizon`` (months) bounds each curve's restricted mean; the KMunicate tables are at
+    ``risk_months``.
     """
     counts = endpoint_counts(con, cohort_filter, endpoints, by)
     return {
-        endpoint: endpoint_survival(endpoint, overall, split, months, by, horizon)
+        endpoint: endpoint_survival(endpoint, overall, split, months, by, horizon, risk_months)
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -127,26 +129,33 @@ def endpoint_survival(
     months: Sequence[float],
     by: str | None = None,
     horizon: float = RMST_HORIZON,
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> EndpointSurvival:
     """The estimates of one endpoint from its counts (``split``: by the groups of ``by``)."""
-    whole = group_survival(overall.of(ALL_PATIENTS), months, horizon)
+    whole = group_survival(overall.of(ALL_PATIENTS), months, horizon, risk_months)
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
-    groups = tuple(group_survival(split.of(level), months, horizon) for level in split.levels)
+    groups = tuple(
+        group_survival(split.of(level), months, horizon, risk_months) for level in split.levels
+    )
     comparison = replace(compare(split, by), rmst_differences=rmst_differences(groups))
     return EndpointSurvival(endpoint, whole, by, groups, comparison)
 
 
 def group_survival(
-    counts: Counts, months: Sequence[float], horizon: float = RMST_HORIZON
+    counts: Counts,
+    months: Sequence[float],
+    horizon: float = RMST_HORIZON,
+    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
 ) -> GroupSurvival:
-    """Curve, KMunicate table, estimates and summaries of a one-level ``counts``."""
+    """Curve, KMunicate table (at ``risk_months``), estimates and summaries of a one-level
+    ``counts``."""
     curve = kaplan_meier(counts)
     incidence = cumulative_incidence(counts)
     return GroupSurvival(
         level=counts.levels[0],
         curve=curve,
-        risk=at_months(curve, RISK_TABLE_MONTHS),
+        risk=at_months(curve, risk_months),
         estimates=at_months(curve, months),
         median=median_time(curve),
         rmst=restricted_mean(curve, horizon),
