@@ -90,6 +90,15 @@ VILLALTA = "Villalta score"
 CEAP = "CEAP clinical class"
 UNRELIABLE = f"SE > {round(100 * SE_UNRELIABLE)}%"
 RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
+
+
+def few_at_risk(patients: int) -> str:
+    """The at-risk rule of a curve, in words: "fewer than 10 at risk"."""
+    return f"fewer than {patients} at risk"
+
+
+# The Patency chart's time axis: its unit -> the word its labels use.
+TIME_UNITS = {"months": "Months", "years": "Years"}
 UNSTABLE = f"< {UNSTABLE_MIN_PATIENTS} patients or < {UNSTABLE_MIN_EVENTS} events"
 SMALL_GROUPS = f"caution: a group of fewer than {SMALL_SAMPLE} patients"
 FEW_PAIRS = f"caution: fewer than {SMALL_SAMPLE} pairs"

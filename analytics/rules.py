@@ -28,6 +28,11 @@ ULCER_HEALING_MONTHS = 3  # the paper's "ulcers healed by 3 months"
 # Months shown by default: estimates, the KMunicate table, subgroups and centres.
 DEFAULT_MONTHS = (6, 12, 24, 36)
 RISK_TABLE_MONTHS = (0, 6, 12, 24, 36)
+# What the Patency page's time axis offers: the KMunicate table's months, the axis's end
+# (months), and where a curve stops (or turns dotted) for too few patients at risk.
+RISK_TABLE_CHOICES = (0, 3, 6, 12, 18, 24, 30, 36, 48, 60, 72, 84, 96, 120)
+MAX_AXIS_MONTHS = 240
+MIN_AT_RISK_CHOICES = (5, 10, 20, 50)
 SUBGROUP_MONTH = 12
 CENTRE_MONTH = 12
 RMST_HORIZON = 36  # restricted mean time free of the endpoint, up to this month

@@ -37,7 +37,7 @@ from analytics.present.privacy import (
     is_small,
     masked,
 )
-from analytics.rules import PH_TEST_ALPHA, SMALL_SAMPLE
+from analytics.rules import MONTHS_PER_YEAR, PH_TEST_ALPHA, SMALL_SAMPLE
 from analytics.stats.engine.cox import HazardRatio
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
@@ -213,6 +213,11 @@ def compact(value: float) -> str:
 def months(value: float) -> str:
     """A month on the time axis: "36", "4.5"."""
     return f"{value:g}"
+
+
+def years(months: float) -> str:
+    """A month on a time axis in years: 18 months is "1.5", 3 months "0.25"."""
+    return f"{months / MONTHS_PER_YEAR:g}"
 
 
 def p_value(p: float | None) -> str:

@@ -32,12 +32,14 @@ from analytics.glossary import (
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
+    few_at_risk,
 )
 from analytics.present import format as fmt
 from analytics.present.privacy import hidden_months, hidden_split, is_small
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
+from analytics.stats.engine.kaplan_meier import Curve
 from analytics.stats.engine.signed_rank import EXACT
 from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
@@ -293,16 +295,65 @@ def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def unreliable_note(view: PatencyView) -> str:
-    """Where each curve's SE first exceeds 10%: the last month shown reliably is before it."""
-    times = []
-    for label, curve in curves(view):
-        flagged = np.flatnonzero(curve.curve.se > SE_UNRELIABLE)
-        if flagged.size:
-            times.append(f"{label} from {fmt.months(curve.curve.time[flagged[0]])} months")
-    if not times:
-        return f"No curve reaches {UNRELIABLE}."
-    return f"{UNRELIABLE}: " + "; ".join(times) + "."
+@dataclass(frozen=True)
+class Unreliable:
+    """Where a curve turns unreliable: from ``time`` (months), by ``rule`` (its words:
+    UNRELIABLE, or glossary.few_at_risk)."""
+
+    time: float
+    rule: str
+
+
+def unreliable_row(
+    se: np.ndarray, remaining: np.ndarray, min_at_risk: int | None = None
+) -> tuple[int, str] | None:
+    """The row of a step curve from which it is unreliable, and the rule's words.
+
+    Rows are a curve's steps from a first row at month 0 (SE 0, every patient remaining).
+    By the SE rule, from the step of the first row whose SE exceeds 10%: that step is
+    already unreliable. With ``min_at_risk``, after the step of the first row that leaves
+    fewer patients remaining at risk (the step itself stood on enough). The earlier wins;
+    None when neither applies before the last row.
+    """
+    flagged = np.flatnonzero(se > SE_UNRELIABLE)
+    if min_at_risk is None:
+        return (int(flagged[0]), UNRELIABLE) if flagged.size else None
+    few = np.flatnonzero(remaining[:-1] < min_at_risk)
+    if flagged.size and (not few.size or flagged[0] <= few[0]):
+        return int(flagged[0]), UNRELIABLE
+    return (int(few[0]), few_at_risk(min_at_risk)) if few.size else None
+
+
+def unreliable_start(curve: Curve, min_at_risk: int | None = None) -> Unreliable | None:
+    """Where a curve is drawn dotted (or cut) from, and by which rule (unreliable_row).
+
+    With ``min_at_risk``, the time after which fewer patients are at risk than that (the
+    KMunicate table would show fewer at any later month), month 0 for a curve of fewer.
+    """
+    time = np.concatenate([[0.0], curve.time])
+    se = np.concatenate([[0.0], curve.se])
+    remaining = np.concatenate([[curve.patients], curve.at_risk - curve.events - curve.censored])
+    found = unreliable_row(se, remaining, min_at_risk)
+    return None if found is None else Unreliable(float(time[found[0]]), found[1])
+
+
+def unreliable_note(view: PatencyView, min_at_risk: int | None = None) -> str:
+    """Where each curve turns unreliable and by which rule (unreliable_start): the last
+    month shown reliably is before it."""
+    starts = [(label, unreliable_start(c.curve, min_at_risk)) for label, c in curves(view)]
+    rules = [UNRELIABLE] + ([few_at_risk(min_at_risk)] if min_at_risk is not None else [])
+    by_rule = {
+        rule: [f"{label} from {fmt.months(s.time)} months" for label, s in starts
+               if s is not None and s.rule == rule]
+        for rule in rules
+    }  # fmt: skip
+    if not any(by_rule.values()):
+        return f"No curve reaches {' or has '.join(rules)}."
+    return " ".join(
+        f"{rule[0].upper()}{rule[1:]}: " + "; ".join(times) + "."
+        for rule, times in by_rule.items()
+        if times
+    )
 
 
 def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:

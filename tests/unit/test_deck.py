@@ -19,8 +19,9 @@ from analytics.filters import parse_pairs
 from analytics.glossary import SAFETY_EVENTS, UNRELIABLE
 from analytics.present import render as export
 from analytics.present.deck import SLIDE_HEIGHT, SLIDE_WIDTH, build_deck
-from analytics.present.figures.patency import curve_specs, unreliable_from
+from analytics.present.figures.patency import curve_specs
 from analytics.present.report import report_json
+from analytics.present.tables import unreliable_start
 from analytics.views import deck_view
 
 pytestmark = pytest.mark.skipif(not export.CHROMIUM.exists(), reason="needs Debian's chromium")
@@ -152,10 +153,10 @@ def test_native_patency_chart_draws_the_views_curves(left_view, left_deck):
             assert any(abs(x - time) < 1e-9 and abs(y - estimate) < 1e-9 for x, y in drawn), (
                 spec.label, time, estimate,
             )  # fmt: skip
-        first = unreliable_from(curve)
+        first = unreliable_start(curve)
         if first is not None:  # the dotted stretch starts where the SE first exceeds 10%
-            assert series[f"{spec.label}: {UNRELIABLE}"][0][0] == pytest.approx(first)
-            assert max(x for x, _ in series[spec.label]) == pytest.approx(first)
+            assert series[f"{spec.label}: {UNRELIABLE}"][0][0] == pytest.approx(first.time)
+            assert max(x for x, _ in series[spec.label]) == pytest.approx(first.time)
         lower = series[f"{spec.label}: 95% CI lower"]
         for time, low in zip(curve.time[drops], curve.ci_lower[drops], strict=True):
             if not np.isnan(low):

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from dataclasses import replace
 
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import AalenJohansenFitter
+
+from analytics.cohort.summary import endpoint_columns
+from analytics.filters import CohortFilter
+from analytics.glossary import ENDPOINTS
 from analytics.present.figures.patency import (
     AALEN_JOHANSEN,
+    AALEN_JOHANSEN_CI,
     ONE_MINUS_KM,
     CurveSpec,
+    TimeAxis,
     incidence_figure,
     km_figure,
+    patency_figure,
 )
 from analytics.present.figures.theme import contrast, group_style
+from analytics.present.tables import unreliable_note, unreliable_start
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import endpoint_survival
-from analytics.views import PatencyView
+from analytics.views import PatencyView, patency_view
 
 
 def one_group(months, events, censored) -> Counts:
@@ -239,4 +250,175 @@ def test_incidence_figure_shows_how_far_one_minus_km_overstates_with_deaths():
         "Primary patency",
         ONE_MINUS_KM,
         AALEN_JOHANSEN,
+        AALEN_JOHANSEN_CI,
     }
+
+
+# ---- the time axis: risk-table months, axis end, years, the at-risk rule -------------------
+
+
+def km_traces(fig, name: str) -> list[float]:
+    (trace,) = traces(fig, name)
+    return list(trace.x)
+
+
+def patient_rows(con, endpoint: str) -> pd.DataFrame:
+    """One row per technical success (the default population): the endpoint's time and event."""
+    months, event = endpoint_columns(endpoint)
+    return con.execute(
+        f"SELECT {months} AS months, {event} AS event FROM patient_summary WHERE technical_success"
+    ).df()
+
+
+def test_risk_table_stands_at_the_chosen_months_and_matches_the_patient_rows(demo):
+    months = (0, 3, 18, 30, 48)
+    view = patency_view(demo, CohortFilter(), risk_months=months)
+    fig = patency_figure(view)
+    assert list(fig.layout.xaxis.tickvals) == list(months)
+    assert list(fig.layout.xaxis.ticktext) == ["0", "3", "18", "30", "48"]
+    rows = table_rows(fig)
+    for endpoint in ("primary", "assisted_primary", "secondary"):
+        patients = patient_rows(demo, endpoint)
+        label = ENDPOINTS[endpoint]
+        # KMunicate, from the rows: at risk = time >= m; events, censored: before m
+        assert rows[f"{label}: At risk"] == [str((patients.months >= m).sum()) for m in months]
+        before = [patients[patients.months < m] for m in months]
+        assert rows[f"{label}: Events"] == [str(b.event.sum()) for b in before]
+        assert rows[f"{label}: Censored"] == [str((~b.event).sum()) for b in before]
+    cells = [t for t in fig.data if t.mode == "text"]
+    assert all(list(t.x) == list(months) for t in cells)
+
+
+def test_years_label_the_ticks_the_axis_and_the_hover_and_place_everything_in_years():
+    fig = figure_with(TimeAxis(unit="years"))
+    assert list(fig.layout.xaxis.ticktext) == ["0", "0.5", "1"]  # months 0, 6, 12
+    assert list(fig.layout.xaxis.tickvals) == pytest.approx([0, 0.5, 1])
+    assert fig.layout.xaxis2.title.text == "Years since the procedure"
+    assert all(list(t.x) == pytest.approx([0, 0.5, 1]) for t in fig.data if t.mode == "text")
+    (marks,) = traces(fig, "Primary patency censored")
+    assert list(marks.x) == pytest.approx([5 / 12, 8 / 12, 1])  # censored at 5, 8, 12 months
+    (solid,) = traces(fig, "Primary patency")
+    assert "years" in solid.hovertemplate and "months" not in solid.hovertemplate
+    assert figure().layout.xaxis2.title.text == "Months since the procedure"
+
+
+def test_an_axis_limit_ends_the_axis_and_leaves_later_risk_table_months_out():
+    fig = figure_with(TimeAxis(xmax=6))
+    assert fig.layout.xaxis.range[1] == 7  # a month of room, as at the last follow-up
+    assert list(fig.layout.xaxis.tickvals) == [0, 6]
+    rows = table_rows(fig)
+    assert rows["Primary patency: At risk"] == ["10", "7"]
+    assert figure().layout.xaxis.range[1] == 13  # without a limit: to the last follow-up
+
+
+def figure_with(axis: TimeAxis, counts: Counts = COUNTS, unreliable: str = "dotted"):
+    curve = kaplan_meier(counts)
+    spec = CurveSpec("Primary patency", "#0072B2", curve, at_months(curve, MONTHS))
+    return km_figure([spec], MONTHS, unreliable=unreliable, axis=axis)
+
+
+def test_the_earlier_of_the_se_and_at_risk_rules_makes_the_curve_dotted():
+    """COUNTS: 10 patients; 9 remain after month 2, 7 after month 5 (whose SE is 0.126)."""
+    # fewer than 8 remain only after month 5, whose own step is already SE > 10%: SE rule
+    fig = figure_with(TimeAxis(min_at_risk=8))
+    (dotted,) = traces(fig, "Primary patency: SE > 10%")
+    assert (dotted.x[0], dotted.y[0]) == (5.0, pytest.approx(0.9))
+    # fewer than 10 remain after month 2: dotted from there, its step (on 10) still solid
+    fig = figure_with(TimeAxis(min_at_risk=10))
+    (dotted,) = traces(fig, "Primary patency: fewer than 10 at risk")
+    assert (dotted.x[0], dotted.y[0]) == (2.0, pytest.approx(0.9))
+    assert km_traces(fig, "Primary patency")[-1] == 2.0
+    assert any(t.name == "Dotted: SE > 10% or fewer than 10 at risk" for t in fig.data)
+    # fewer than 11 patients in all: no solid stretch, the dotted line carries the name
+    named = [t for t in figure_with(TimeAxis(min_at_risk=11)).data if t.name == "Primary patency"]
+    assert len(named) == 1 and named[0].line.dash == "dot" and named[0].x[0] == 0
+
+
+def view_of(counts: Counts) -> PatencyView:
+    """The primary patency view of one group's counts (nobody died)."""
+    counts = replace(counts, competing=np.zeros(counts.time.size, int))
+    return PatencyView(None, "primary", MONTHS, {"primary": endpoint_survival("primary", counts,
+                       None, MONTHS)}, risk_months=MONTHS)  # fmt: skip
+
+
+def test_the_note_says_which_rule_made_each_curve_unreliable():
+    view = view_of(COUNTS)
+    assert unreliable_note(view) == "SE > 10%: Primary patency from 5 months."
+    assert unreliable_note(view, 10) == "Fewer than 10 at risk: Primary patency from 2 months."
+    assert unreliable_note(view, 5) == "SE > 10%: Primary patency from 5 months."
+
+
+@pytest.mark.parametrize("at_least", [10, 20, 30])
+def test_curves_turn_dotted_where_fewer_than_n_remain_at_risk_in_the_patient_rows(demo, at_least):
+    view = patency_view(demo, CohortFilter())
+    fig = patency_figure(view, axis=TimeAxis(min_at_risk=at_least))
+    cut = patency_figure(view, axis=TimeAxis(min_at_risk=at_least), unreliable="cut")
+    for endpoint in ("primary", "assisted_primary", "secondary"):
+        label, times = ENDPOINTS[endpoint], patient_rows(demo, endpoint).months
+        assert unreliable_start(view.survival[endpoint].overall.curve) is None  # no SE > 10%
+        # the first time after which fewer than N patients remain (time > t)
+        after = [t for t in sorted(times.unique()) if (times > t).sum() < at_least]
+        last = after[0]
+        assert (times >= last).sum() >= at_least  # its own step still stood on N or more
+        assert last < times.max()  # some follow-up after it, drawn dotted
+        dotted = km_traces(fig, f"{label}: fewer than {at_least} at risk")
+        assert km_traces(fig, label)[-1] == dotted[0] == last and dotted[-1] == times.max()
+        # cut: the curve and its band stop there
+        assert km_traces(cut, label)[-1] == last
+        assert max(km_traces(cut, f"{label} 95% CI")) == last
+
+
+def test_risk_table_cells_at_new_months_keep_complementary_suppression(demo):
+    """At risk + events + censored is the curve's n at every month, also at months the
+    default table does not show: one hidden cell alone would be that sum minus the others."""
+    months = (0, 3, 18, 30, 48, 60)
+    view = patency_view(demo, CohortFilter(), "thrombophilia", risk_months=months)
+    fig = patency_figure(view, False, 5, "Demo")
+    rows = [list(t.text) for t in fig.data if t.mode == "text" and t.xaxis == "x2"]
+    assert len(rows) == 6 and all(len(row) == len(months) for row in rows)
+    plain = [list(t.text) for t in patency_figure(view).data if t.mode == "text"]
+    assert any(cell.isdigit() and 0 < int(cell) < 5 for row in plain for cell in row)
+    for block in range(0, len(rows), 3):
+        for cells in zip(*rows[block : block + 3], strict=True):
+            hidden = [cell in ("<5", "hidden") for cell in cells]
+            assert sum(hidden) != 1, cells
+            assert not any(cell.isdigit() and 0 < int(cell) < 5 for cell in cells), cells
+
+
+# Eight patients, no tied times: endpoints at 1, 4 and 6 months, deaths at 2 and 5,
+# censored at 3, 7 and 8.
+DEATHS = pd.DataFrame({"months": [1.0, 2, 3, 4, 5, 6, 7, 8], "state": [1, 2, 0, 1, 2, 1, 0, 0]})
+
+
+def test_incidence_figure_draws_the_aalen_johansen_ci_as_a_band():
+    counts = Counts(("all",), np.zeros(8, int), DEATHS["months"].to_numpy(),
+                    (DEATHS["state"] == 1).to_numpy(int), (DEATHS["state"] != 1).to_numpy(int),
+                    (DEATHS["state"] == 2).to_numpy(int))  # fmt: skip
+    view = PatencyView(None, "primary", MONTHS,
+                       {"primary": endpoint_survival("primary", counts, None, MONTHS)})  # fmt: skip
+    fig = incidence_figure(view)
+    upper, lower = [t for t in fig.data if t.legendgroup and t.hoverinfo == "skip"]
+    assert lower.fill == "tonexty" and lower.name == f"Primary patency: {AALEN_JOHANSEN_CI}"
+    assert any(t.name == AALEN_JOHANSEN_CI and t.showlegend is not False for t in fig.data)
+    ajf = AalenJohansenFitter().fit(DEATHS["months"], DEATHS["state"], event_of_interest=1)
+    bounds = np.sort(ajf.confidence_interval_.to_numpy(), axis=1)
+    (estimate,) = traces(fig, f"Primary patency: {AALEN_JOHANSEN}")
+    for time, (low, high) in zip(ajf.confidence_interval_.index, bounds, strict=True):
+        drawn = step_value(list(estimate.x), list(estimate.y), time)
+        if 0 < drawn < 1 and time < 8:  # no interval at 0; lifelines' is NaN once all leave
+            assert step_value(list(lower.x), list(lower.y), time) == pytest.approx(low, rel=1e-6)
+            assert step_value(list(upper.x), list(upper.y), time) == pytest.approx(high, rel=1e-6)
+    assert (
+        step_value(list(lower.x), list(lower.y), 0.5)
+        == 0
+        == step_value(list(upper.x), list(upper.y), 0.5)
+    )  # before the first endpoint the band is the estimate, 0
+    assert not [t for t in incidence_figure(view, show_ci=False).data if t.fill]
+
+
+def test_incidence_figure_follows_the_time_axis():
+    view = view_of(COUNTS)
+    fig = incidence_figure(view, axis=TimeAxis(xmax=6, unit="years"))
+    assert list(fig.layout.xaxis.ticktext) == ["0", "0.5"]
+    assert fig.layout.xaxis.range[1] == pytest.approx(7 / 12)
+    assert fig.layout.xaxis.title.text == "Years since the procedure"

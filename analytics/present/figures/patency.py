@@ -1,14 +1,16 @@
 """Kaplan-Meier curves in the KMunicate style.
 
 One figure holds the curves (step lines, 95% CI bands with their edges, censor marks,
-the stretch from the first time whose standard error exceeds 10% dotted or cut) and,
+the stretch from the first time whose standard error exceeds 10%, or after which fewer
+than a chosen number remain at risk, dotted or cut) and,
 under the x axis and sharing it, the KMunicate table: one block per curve, a header with
 the curve's name beside a swatch of its colour, then the patients at risk at each month
 and those whose event or censoring came before it. Table text is dark on white (4.5:1
 contrast or more); colour only marks the swatches and the curves.
 
 A second figure (incidence_figure) draws each curve's cumulative incidence of the
-endpoint as 1 - Kaplan-Meier and with death competing (Aalen-Johansen).
+endpoint as 1 - Kaplan-Meier and with death competing (Aalen-Johansen, with its 95% CI
+band). Both draw their time axis as a TimeAxis says: its end, months or years.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, GROUPINGS, UNRELIABLE
+from analytics.glossary import ENDPOINTS, GROUPINGS, TIME_UNITS, UNRELIABLE, few_at_risk
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
@@ -34,8 +36,13 @@ from analytics.present.figures.theme import (
     rgba,
 )
 from analytics.present.privacy import is_small
-from analytics.present.tables import comparison_lines, curves
-from analytics.rules import RISK_TABLE_MONTHS, SE_UNRELIABLE
+from analytics.present.tables import (
+    comparison_lines,
+    curves,
+    unreliable_row,
+    unreliable_start,
+)
+from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.stats.survival import GroupSurvival
@@ -46,8 +53,51 @@ TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the 
 ROW_PX = 24  # one row of the table
 DRAWN_RESOLUTION = 0.001  # a tenth of a percentage point: under a pixel on any screen
 MAX_CENSOR_MARKS = 100  # censoring times on a curve beyond which no ticks are drawn
-DOTTED, CUT = "dotted", "cut"  # how a curve goes on where its SE exceeds 10%
+DOTTED, CUT = "dotted", "cut"  # how a curve goes on where it turns unreliable
 COMPACT_ROWS = "At risk (events, censored before)"
+MONTHS, YEARS = "months", "years"
+HOVER_TIME = {MONTHS: "%{x:.1f} months", YEARS: "%{x:.2f} years"}
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """How a chart's time axis is drawn; the KMunicate table's months are the view's.
+
+    ``xmax`` ends the axis (months; None: at the last follow-up or risk-table month, and
+    a risk-table month beyond it is not shown); ``unit`` labels ticks, the axis and the
+    hover in months or years (the views and the JSON stay in months); with
+    ``min_at_risk`` a curve also turns dotted, or stops, after fewer than that many
+    patients remain at risk (tables.unreliable_row).
+    """
+
+    xmax: float | None = None
+    unit: str = MONTHS
+    min_at_risk: int | None = None
+
+    def scaled(self, months: Sequence[float] | pd.Series) -> np.ndarray:
+        """Months as positions on the axis, in its unit."""
+        per_unit = MONTHS_PER_YEAR if self.unit == YEARS else 1
+        return np.asarray(months, dtype=float) / per_unit
+
+    def shown(self, months: Sequence[float]) -> list[float]:
+        """The months on the axis: up to its end."""
+        return [m for m in months if self.xmax is None or m <= self.xmax]
+
+    def end(self, months: Sequence[float], specs: Sequence[CurveSpec]) -> float:
+        """The axis's last month: ``xmax``, else the last month shown or followed."""
+        if self.xmax is not None:
+            return float(self.xmax)
+        return max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
+
+    def ticks(self, months: Sequence[float]) -> dict:
+        """A plotly axis's ticks at ``months`` (up to its end), labelled in its unit."""
+        shown = self.shown(months)
+        label = fmt.years if self.unit == YEARS else fmt.months
+        return {"tickvals": list(self.scaled(shown)), "ticktext": [label(m) for m in shown]}
+
+    @property
+    def title(self) -> str:
+        return f"{TIME_UNITS[self.unit]} since the procedure"
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +147,10 @@ def patency_figure(
     title: str | None = None,
     unreliable: str = DOTTED,
     compact: bool = False,
+    axis: TimeAxis = TimeAxis(),
 ) -> go.Figure:
-    """The view's curves with their KMunicate table, titled and subtitled with its test.
+    """The view's curves with their KMunicate table (at the view's risk-table months),
+    titled and subtitled with its test.
 
     ``compact`` gives the table one row per curve, for a projector's screen.
     """
@@ -110,7 +162,9 @@ def patency_figure(
         subtitle = comparison_note(view, k)
     specs = curve_specs(view, k)
     subtitle = _with_withheld(subtitle, view, k)
-    return km_figure(specs, RISK_TABLE_MONTHS, show_ci, heading, subtitle, k, unreliable, compact)
+    return km_figure(
+        specs, view.risk_months, show_ci, heading, subtitle, k, unreliable, compact, axis
+    )
 
 
 def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
@@ -139,6 +193,7 @@ def comparison_note(view: PatencyView, k: int | None = None) -> str:
 
 
 def _frame(curve: Curve) -> pd.DataFrame:
+    """The curve's steps; ``remaining``: the patients still at risk after each."""
     return pd.DataFrame(
         {
             "months": curve.time,
@@ -147,56 +202,61 @@ def _frame(curve: Curve) -> pd.DataFrame:
             "ci_upper": curve.ci_upper,
             "se": curve.se,
             "censored": curve.censored,
+            "remaining": curve.at_risk - curve.events - curve.censored,
         }
     )
 
 
-def _from_one(curve: pd.DataFrame) -> pd.DataFrame:
+def _from_one(curve: pd.DataFrame, patients: int) -> pd.DataFrame:
     """Start every curve at 100% at month 0, so failures at month 0 show as a drop.
 
     The band is drawn at 100% until the first event, where no interval exists.
     """
     start = pd.DataFrame(
-        [{"months": 0.0, "estimate": 1.0, "ci_lower": 1.0, "ci_upper": 1.0, "se": 0.0}]
-    )
+        [{"months": 0.0, "estimate": 1.0, "ci_lower": 1.0, "ci_upper": 1.0, "se": 0.0,
+          "remaining": patients}]
+    )  # fmt: skip
     curve = pd.concat([start, curve], ignore_index=True)
     whole = curve["estimate"] >= 1
     curve.loc[whole, ["ci_lower", "ci_upper"]] = 1.0
     return curve
 
 
-def unreliable_from(curve: Curve) -> float | None:
-    """The first time whose SE exceeds 10%, where the curve turns dotted or is cut."""
-    flagged = np.flatnonzero(curve.se > SE_UNRELIABLE)
-    return float(curve.time[flagged[0]]) if flagged.size else None
+def split_unreliable(
+    curve: pd.DataFrame, min_at_risk: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reliable stretch of steps(), and the stretch from where it turns unreliable.
 
-
-def split_unreliable(curve: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The reliable stretch, and the stretch from the first time whose SE exceeds 10%.
-
-    Steps are drawn "hv" (flat, then down), so the dotted stretch starts at that time at
-    the level the curve had just before it, and the solid stretch ends there.
+    Steps are drawn "hv" (flat, then down). By the SE rule the dotted stretch starts at
+    the first time whose SE exceeds 10%, at the level the curve had just before it, and
+    the solid stretch ends there; by the at-risk rule (``min_at_risk``) both meet after
+    the step that leaves fewer at risk (tables.unreliable_row).
     """
-    flagged = np.flatnonzero(curve["se"].to_numpy() > SE_UNRELIABLE)
-    if not flagged.size:
+    found = unreliable_row(curve["se"].to_numpy(), curve["remaining"].to_numpy(), min_at_risk)
+    if found is None:
         return curve, curve.iloc[0:0]
-    first = int(flagged[0])
+    first, rule = found
+    if rule != UNRELIABLE:
+        return curve.iloc[: first + 1], curve.iloc[first:]
     joint = curve.iloc[[first]].assign(estimate=curve["estimate"].iloc[first - 1])
     solid = pd.concat([curve.iloc[:first], joint], ignore_index=True)
     return solid, pd.concat([joint, curve.iloc[first:]], ignore_index=True)
 
 
-def steps(curve: Curve) -> pd.DataFrame:
-    """The steps a chart draws: from 100% at month 0, thinned to what a chart can show."""
-    return _thin(_from_one(_frame(curve)))
+def steps(curve: Curve, min_at_risk: int | None = None) -> pd.DataFrame:
+    """The steps a chart draws: from 100% at month 0, thinned to what a chart can show
+    (keeping the row where the curve turns unreliable, with ``min_at_risk`` by that
+    rule too)."""
+    return _thin(_from_one(_frame(curve), curve.patients), min_at_risk)
 
 
-def _thin(curve: pd.DataFrame) -> pd.DataFrame:
+def _thin(curve: pd.DataFrame, min_at_risk: int | None = None) -> pd.DataFrame:
     """The steps a chart can show: a registry's hundreds of tiny steps merged.
 
     A row is kept where its estimate or interval moves by DRAWN_RESOLUTION (a tenth of a
     percentage point, under a pixel on any screen) from the last row kept, where the SE
-    first exceeds 10%, and at the end of follow-up.
+    first exceeds 10%, where fewer than ``min_at_risk`` first remain, and at the end of
+    follow-up.
     """
     columns = curve[["estimate", "ci_lower", "ci_upper"]].to_numpy()
     keep = np.zeros(len(curve), dtype=bool)
@@ -204,6 +264,9 @@ def _thin(curve: pd.DataFrame) -> pd.DataFrame:
     flagged = np.flatnonzero(curve["se"].to_numpy() > SE_UNRELIABLE)
     if flagged.size:
         keep[flagged[0]] = True
+    if min_at_risk is not None:
+        few = np.flatnonzero(curve["remaining"].to_numpy() < min_at_risk)
+        keep[few[:1]] = True
     last = columns[0]
     for i in range(1, len(curve)):
         if keep[i] or np.nanmax(np.abs(columns[i] - last), initial=0) >= DRAWN_RESOLUTION:
@@ -212,44 +275,48 @@ def _thin(curve: pd.DataFrame) -> pd.DataFrame:
     return curve[keep].reset_index(drop=True)
 
 
-def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str) -> list[dict]:
+def _curve_traces(
+    spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str, axis: TimeAxis
+) -> list[dict]:
     """One curve's traces as plotly dicts: CI band, solid and dotted steps, censor ticks.
 
     Built as plain dicts and validated once with the whole figure: plotly's objects
     validate every property as it is set, which cost 70 ms of an 80 ms curve chart. The
-    legend names the curve once, on its solid stretch, or on its dotted one when it has
-    no solid stretch. With ``unreliable`` "cut", the curve and its band stop where the SE
-    first exceeds 10%.
+    legend names the curve once, on its solid stretch, or on its dotted one (named for
+    the rule that made it dotted) when it has no solid stretch. With ``unreliable``
+    "cut", the curve and its band stop where it turns unreliable.
     """
-    curve = steps(spec.curve)
-    reliable, beyond = split_unreliable(curve)
+    curve = steps(spec.curve, axis.min_at_risk)
+    reliable, beyond = split_unreliable(curve, axis.min_at_risk)
     if unreliable == CUT:
         curve, beyond = reliable, beyond.iloc[0:0]
-    hover = "%{x:.1f} months: %{y:.1%}<extra>" + spec.label + "</extra>"
+    start = unreliable_start(spec.curve, axis.min_at_risk)
+    hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>" + spec.label + "</extra>"
     common = {"type": "scatter", "xaxis": "x", "yaxis": "y", "legendgroup": spec.label}
     lines = {**common, "mode": "lines", "line_shape": "hv"}
     traces = []
     if show_ci:
         edge = {"color": rgba(spec.colour, 0.45), "width": 1}
         traces += [
-            {**lines, "x": curve["months"], "y": curve["ci_upper"], "line": edge,
+            {**lines, "x": axis.scaled(curve["months"]), "y": curve["ci_upper"], "line": edge,
              "showlegend": False, "hoverinfo": "skip"},
-            {**lines, "x": curve["months"], "y": curve["ci_lower"], "line": edge,
+            {**lines, "x": axis.scaled(curve["months"]), "y": curve["ci_lower"], "line": edge,
              "fill": "tonexty", "fillcolor": rgba(spec.colour, 0.10),
              "name": f"{spec.label} 95% CI", "showlegend": False, "hoverinfo": "skip"},
         ]  # fmt: skip
     solid = unreliable == CUT or reliable["months"].iloc[-1] > reliable["months"].iloc[0]
     if solid:
         traces.append(
-            {**lines, "x": reliable["months"], "y": reliable["estimate"], "name": spec.label,
+            {**lines, "x": axis.scaled(reliable["months"]), "y": reliable["estimate"],
+             "name": spec.label,
              "line": {"color": spec.colour, "width": 3, "dash": spec.dash},
              "hovertemplate": hover}
         )  # fmt: skip
     if not beyond.empty:
         traces.append(
-            {**lines, "x": beyond["months"], "y": beyond["estimate"],
+            {**lines, "x": axis.scaled(beyond["months"]), "y": beyond["estimate"],
              "line": {"color": spec.colour, "width": 3, "dash": UNRELIABLE_DASH},
-             "name": spec.label if not solid else f"{spec.label}: {UNRELIABLE}",
+             "name": spec.label if not solid or start is None else f"{spec.label}: {start.rule}",
              "showlegend": not solid, "hovertemplate": hover}
         )  # fmt: skip
     every = _frame(spec.curve)  # censoring times, also those the thinning merged
@@ -258,36 +325,42 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str
         censored = censored[censored["months"] <= curve["months"].max()]
     if len(censored) <= MAX_CENSOR_MARKS:  # beyond, ticks would draw a band
         traces.append(
-            {**common, "x": censored["months"], "y": censored["estimate"], "mode": "markers",
+            {**common, "x": axis.scaled(censored["months"]), "y": censored["estimate"],
+             "mode": "markers",
              "marker": {"symbol": "line-ns-open", "size": 10, "color": spec.colour,
                         "line": {"width": 1.5}},
              "name": f"{spec.label} censored", "showlegend": False,
              "customdata": [fmt.count(int(n), k) for n in censored["censored"]],
-             "hovertemplate": "%{customdata} censored at %{x:.1f} months<extra></extra>"}
+             "hovertemplate": "%{customdata} censored at " + HOVER_TIME[axis.unit]
+             + "<extra></extra>"}
         )  # fmt: skip
     return traces
 
 
-def _unreliable_key(specs: Sequence[CurveSpec], unreliable: str) -> list[dict]:
+def _unreliable_key(
+    specs: Sequence[CurveSpec], unreliable: str, min_at_risk: int | None
+) -> list[dict]:
     """One legend entry that says what a dotted line means, when any curve has one."""
-    if unreliable == CUT or not any(unreliable_from(s.curve) is not None for s in specs):
+    starts = [unreliable_start(s.curve, min_at_risk) for s in specs]
+    if unreliable == CUT or all(start is None for start in starts):
         return []
+    rules = UNRELIABLE if min_at_risk is None else f"{UNRELIABLE} or {few_at_risk(min_at_risk)}"
     return [
         {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "xaxis": "x",
-         "yaxis": "y", "name": f"Dotted: {UNRELIABLE}",
+         "yaxis": "y", "name": f"Dotted: {rules}",
          "line": {"color": TEXT_COLOUR, "width": 2, "dash": UNRELIABLE_DASH}}
     ]  # fmt: skip
 
 
 def _risk_table(
-    specs: Sequence[CurveSpec], k: int | None, compact: bool = False
+    specs: Sequence[CurveSpec], k: int | None, compact: bool, axis: TimeAxis
 ) -> tuple[list[dict], dict]:
     """The KMunicate table as text traces on the lower axes, and that axis's layout.
 
     Each curve is a block: a header row with a swatch of its colour and its name, then
     At risk, Events and Censored. Compact (a projector's screen), each curve is one row,
     its swatch and name, and each cell "at risk (events, censored)". Rows are numbered
-    from the top (y = 0, -1, ...).
+    from the top (y = 0, -1, ...). Only the months up to the axis's end are shown.
     """
     traces, tickvals, ticktext = [], [], []
     per_curve = 1 if compact else 4
@@ -295,8 +368,10 @@ def _risk_table(
         top = -per_curve * i
         tickvals.append(top)
         ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
-        columns = [getattr(spec.risk, column) for column, _ in RISK_ROWS]
+        shown = spec.risk.month <= (np.inf if axis.xmax is None else axis.xmax)
+        columns = [getattr(spec.risk, column)[shown] for column, _ in RISK_ROWS]
         counted = fmt.count_columns(columns, k, is_small(spec.curve.patients, k))
+        at = axis.scaled(spec.risk.month[shown])
         cells = (
             [(top, [f"{a} ({e}, {c})" for a, e, c in zip(*counted, strict=True)])]
             if compact
@@ -309,7 +384,7 @@ def _risk_table(
             cells.append((top - j, texts))
         traces += [
             {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
-             "x": spec.risk.month, "y": [y] * len(spec.risk.month), "text": text,
+             "x": at, "y": [y] * len(at), "text": text,
              "textfont": {"color": TEXT_COLOUR, "size": 14}, "showlegend": False,
              "hoverinfo": "skip", "cliponaxis": False}
             for y, text in cells
@@ -334,8 +409,9 @@ def km_figure(
     k: int | None = None,
     unreliable: str = DOTTED,
     compact: bool = False,
+    axis: TimeAxis = TimeAxis(),
 ) -> go.Figure:
-    """Curves above, the KMunicate table below, one shared month axis.
+    """Curves above, the KMunicate table below, one shared time axis ticked at ``months``.
 
     With privacy k, counts below k in the table and the hover text read "<k". The legend
     stands in rows between the title and the plot, clear of both, however many curves.
@@ -351,23 +427,24 @@ def km_figure(
     table_share = (
         min(0.6, max(table_px / (curves_px + table_px), 0.09 * rows)) if rows else TABLE_GAP
     )
-    risk, table_axis = _risk_table(specs, k, compact)
-    lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable)]
-    last = max([*months, *(spec.curve.last_time for spec in specs if spec.curve.time.size)])
+    risk, table_axis = _risk_table(specs, k, compact, axis)
+    lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
+    last = axis.end(months, specs)
     layout = {
         # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels
-        "xaxis": {"domain": [0, 1], "anchor": "y", "range": [-0.06 * last - 1, last + 1],
-                  "tickvals": list(months)},
+        "xaxis": {"domain": [0, 1], "anchor": "y",
+                  "range": list(axis.scaled([-0.06 * last - 1, last + 1])),
+                  **axis.ticks(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
                   "title": {"text": "Patients free of the endpoint"}},
         # the month axis's title under the table, clear of both
         "xaxis2": {"domain": [0, 1], "anchor": "y2", "matches": "x", "showline": False,
                    "ticks": "", "showticklabels": False,
-                   "title": {"text": "Months since the procedure", "standoff": 4}},
+                   "title": {"text": axis.title, "standoff": 4}},
         "yaxis2": {"domain": [0, table_share - TABLE_GAP / 2], "anchor": "x2", **table_axis},
     }  # fmt: skip
-    key = _unreliable_key(specs, unreliable)
+    key = _unreliable_key(specs, unreliable, axis.min_at_risk)
     fig = go.Figure(data=lines + key + risk, layout=layout)
     fig = apply_theme(fig, title=title, height=height, subtitle=subtitle)
     return legend_above(fig, [spec.label for spec in specs] + [k["name"] for k in key])
@@ -375,19 +452,26 @@ def km_figure(
 
 ONE_MINUS_KM = "1 - Kaplan-Meier (death censors)"
 AALEN_JOHANSEN = "Aalen-Johansen (death competes)"
+AALEN_JOHANSEN_CI = "Aalen-Johansen 95% CI (log(-log))"
 AJ_DASH = "dash"
 NO_COMPETING_DEATHS = "No patient in this view died before the endpoint: the two estimates coincide"
 
 
-def incidence_figure(view: PatencyView, k: int | None = None) -> go.Figure:
+def incidence_figure(
+    view: PatencyView, k: int | None = None, show_ci: bool = True, axis: TimeAxis = TimeAxis()
+) -> go.Figure:
     """The endpoint's cumulative incidence of each drawn curve, two ways, in its colour:
-    1 - Kaplan-Meier (death censors; solid) and Aalen-Johansen (death competes; dashed).
+    1 - Kaplan-Meier (death censors; solid) and Aalen-Johansen (death competes; dashed),
+    with ``show_ci`` the Aalen-Johansen 95% CI as a band (the engine's: log(-log) scale,
+    delta-method variance), drawn like the Kaplan-Meier bands.
 
     Where patients die before the endpoint, 1 - Kaplan-Meier lies above the Aalen-Johansen
     curve: it counts the dead as if they could still reach the endpoint. The legend names
-    each curve once and says which line style is which.
+    each curve once and says which line style, and the shading, is which. Ticks stand at
+    the view's risk-table months.
     """
     drawn = drawn_curves(view, k)
+    hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>"
     traces, names = [], []
     for spec, result in drawn:
         label = figure_text(spec.label)
@@ -395,28 +479,43 @@ def incidence_figure(view: PatencyView, k: int | None = None) -> go.Figure:
         km = steps(spec.curve)
         aj = _incidence_steps(result.incidence)
         common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
+        if show_ci:
+            edge = {"color": rgba(spec.colour, 0.45), "width": 1}
+            traces += [
+                {**common, "x": axis.scaled(aj["months"]), "y": aj["ci_upper"], "line": edge,
+                 "showlegend": False, "hoverinfo": "skip"},
+                {**common, "x": axis.scaled(aj["months"]), "y": aj["ci_lower"], "line": edge,
+                 "fill": "tonexty", "fillcolor": rgba(spec.colour, 0.10),
+                 "name": f"{label}: {AALEN_JOHANSEN_CI}", "showlegend": False,
+                 "hoverinfo": "skip"},
+            ]  # fmt: skip
         traces += [
-            {**common, "x": km["months"], "y": 1 - km["estimate"], "name": label,
+            {**common, "x": axis.scaled(km["months"]), "y": 1 - km["estimate"], "name": label,
              "line": {"color": spec.colour, "width": 2},
-             "hovertemplate": "%{x:.1f} months: %{y:.1%}<extra>" + label + ": "
-             + ONE_MINUS_KM + "</extra>"},
-            {**common, "x": aj["months"], "y": aj["estimate"],
+             "hovertemplate": hover + label + ": " + ONE_MINUS_KM + "</extra>"},
+            {**common, "x": axis.scaled(aj["months"]), "y": aj["estimate"],
              "name": f"{label}: {AALEN_JOHANSEN}", "showlegend": False,
              "line": {"color": spec.colour, "width": 3, "dash": AJ_DASH},
-             "hovertemplate": "%{x:.1f} months: %{y:.1%}<extra>" + label + ": "
-             + AALEN_JOHANSEN + "</extra>"},
+             "hovertemplate": hover + label + ": " + AALEN_JOHANSEN + "</extra>"},
         ]  # fmt: skip
+    styles = [(ONE_MINUS_KM, 2, "solid"), (AALEN_JOHANSEN, 3, AJ_DASH)]
     key = [
         {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
          "line": {"color": TEXT_COLOUR, "width": width, "dash": dash}}
-        for name, width, dash in ((ONE_MINUS_KM, 2, "solid"), (AALEN_JOHANSEN, 3, AJ_DASH))
+        for name, width, dash in styles
     ]  # fmt: skip
+    if show_ci and drawn:
+        key.append(
+            {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "fill": "toself",
+             "name": AALEN_JOHANSEN_CI, "fillcolor": rgba(TEXT_COLOUR, 0.10),
+             "line": {"color": rgba(TEXT_COLOUR, 0.45), "width": 1}}
+        )  # fmt: skip
     competing = any(not np.allclose(r.incidence.estimate, 1 - r.incidence.free) for _, r in drawn)
     subtitle = _with_withheld(None if competing else NO_COMPETING_DEATHS, view, k)
-    last = max([*RISK_TABLE_MONTHS, *(s.curve.last_time for s, _ in drawn if s.curve.time.size)])
+    last = axis.end(view.risk_months, [spec for spec, _ in drawn])
     layout = {
-        "xaxis": {"range": [0, last + 1], "tickvals": list(RISK_TABLE_MONTHS),
-                  "title": {"text": "Months since the procedure"}},
+        "xaxis": {"range": list(axis.scaled([0, last + 1])), **axis.ticks(view.risk_months),
+                  "title": {"text": axis.title}},
         "yaxis": {"rangemode": "tozero", "tickformat": ".0%",
                   "title": {"text": "Patients who reached the endpoint"}},
     }  # fmt: skip
@@ -425,11 +524,15 @@ def incidence_figure(view: PatencyView, k: int | None = None) -> go.Figure:
         heading = f"{heading}: {ENDPOINTS[view.endpoint].lower()} by {GROUPINGS[view.by].lower()}"
     fig = go.Figure(data=traces + key, layout=layout)
     fig = apply_theme(fig, title=heading, subtitle=subtitle)
-    return legend_above(fig, [*names, ONE_MINUS_KM, AALEN_JOHANSEN])
+    return legend_above(fig, [*names, *(trace["name"] for trace in key)])
 
 
 def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
-    """The Aalen-Johansen steps a chart draws: from 0 at month 0, thinned as steps()."""
+    """The Aalen-Johansen steps a chart draws: from 0 at month 0, thinned as steps().
+
+    The band is drawn at 0 until the first event and at 1 once everyone has reached the
+    endpoint, where no interval exists (as the Kaplan-Meier band at 100%).
+    """
     frame = pd.DataFrame(
         {
             "months": np.concatenate([[0.0], incidence.time]),
@@ -439,4 +542,6 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
             "se": np.concatenate([[0.0], incidence.se]),
         }
     )
+    frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
+    frame.loc[frame["estimate"] >= 1, ["ci_lower", "ci_upper"]] = 1.0
     return _thin(frame)
