@@ -33,29 +33,53 @@ endpoint = state.draw(
 show_ci = state.draw("ci", ci_column)
 unreliable = state.draw("unreliable", unreliable_column)
 incidence = state.draw("cuminc", st)
+with st.expander("Time axis"):
+    months_column, xmax_column, unit_column, at_risk_column = st.columns([4, 2, 2, 2])
+    chosen = state.draw("months", months_column)
+    state.draw("xmax", xmax_column)
+    state.draw("unit", unit_column)
+    state.draw("min_at_risk", at_risk_column)
+    if not chosen:
+        st.caption("No month chosen: the table shows the default months.")
+axis = state.time_axis()
 
-view = data.patency(context.key, context.cohort_filter, by, endpoint)
+view = data.patency(context.key, context.cohort_filter, by, endpoint, state.risk_months())
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
     st.warning(
         f"{len(view.compared.groups)} groups: beyond {STYLED_GROUPS} the colours and dashes "
         "repeat. A factor with fewer groups reads better.",
         icon="⚠️",
     )
-show_chart(patency_figure(view, show_ci, k, unreliable=unreliable), "patency", context.chart)
+figure = patency_figure(view, show_ci, k, unreliable=unreliable, axis=axis)
+show_chart(figure, "patency", context.chart)
+at_risk_rule = (
+    ""
+    if axis.min_at_risk is None
+    else f", or after which fewer than {fmt.count(axis.min_at_risk)} patients remain at risk"
+)
 st.caption(
     "Under the axis, for each curve: the patients at risk (still followed and free of the "
     "endpoint) at each month, and the patients whose event or censoring came before it; the "
     "three add up to the curve's patients. A dotted line, or the curve's end when cut, marks "
-    "where the standard error first exceeds 10%: reporting standards treat the estimate as "
-    "unreliable from there on. Ticks on the curves are censored patients (left out on a "
-    "curve with more than 100 censoring times). " + plain(unreliable_note(view))
+    f"where the standard error first exceeds 10%{at_risk_rule}: reporting standards treat the "
+    "estimate as unreliable from there on. Ticks on the curves are censored patients (left "
+    "out on a curve with more than 100 censoring times). "
+    + plain(unreliable_note(view, axis.min_at_risk))
 )
 if incidence:
-    show_chart(incidence_figure(view, k), "patency cumulative incidence", context.chart)
+    show_chart(
+        incidence_figure(view, k, show_ci, axis), "patency cumulative incidence", context.chart
+    )
     st.caption(
         "Solid: 1 - Kaplan-Meier, which censors deaths as if the dead could still reach the "
         "endpoint. Dashed: Aalen-Johansen, death a competing event. Where patients die before "
         "the endpoint, the solid line lies above the dashed one by what it overstates."
+        + (
+            " Shaded: the Aalen-Johansen 95% CI, on the log(-log) scale with the delta-method "
+            "variance (see Definitions)."
+            if show_ci
+            else ""
+        )
     )
 if view.compared is not None and view.compared.comparison.logrank is not None:
     st.markdown("**Comparison** (Cox hazard ratio of each group against the first)")

@@ -90,7 +90,9 @@ def start_page(title: str) -> PageContext:
     _cohort_choice(meta)
     name = meta.get("name", "Cohort")
     caption = fmt.view_caption(name, cohort_filter, header.patients, k, n_hidden)
-    request = DeckRequest(cohort_filter, state.value("by"), state.value("endpoint"), k)
+    request = DeckRequest(
+        cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months()
+    )
     _deck_button(key, request)
     if is_reconstruction(meta):
         caption += " · a reconstruction, not patient data"

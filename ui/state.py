@@ -10,6 +10,7 @@ parser (analytics.filters), so the URL holds exactly the text ``--where`` takes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +35,20 @@ from analytics.glossary import (
     POPULATIONS,
     RISK_FACTORS,
     SEGMENT_NAMES,
+    TIME_UNITS,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
-from analytics.present.figures.patency import CUT, DOTTED
+from analytics.present.figures.patency import CUT, DOTTED, MONTHS, YEARS, TimeAxis
 from analytics.present.privacy import MAX_K, MIN_K, checked_k, setting
-from analytics.rules import DEFAULT_MONTHS, SUBGROUP_MONTH
+from analytics.rules import (
+    DEFAULT_MONTHS,
+    MAX_AXIS_MONTHS,
+    MIN_AT_RISK_CHOICES,
+    RISK_TABLE_CHOICES,
+    RISK_TABLE_MONTHS,
+    SUBGROUP_MONTH,
+)
 
 ANY, YES, NO = "any", "yes", "no"
 RISK_CHOICES = (ANY, YES, NO)
@@ -127,6 +136,46 @@ def _screen(text: str, known: Known) -> int:
 
 
 MAX_SCREENS = 30
+
+
+def _whole(text: str) -> int | None:
+    """A whole number written in digits only (no sign, point or exponent), else None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None
+
+
+def parse_risk_months(text: str) -> list[int]:
+    """The risk-table months a link asks for, "0,12,24,36": each one of RISK_TABLE_CHOICES,
+    given once or more in any order; returned once each, in order."""
+    months = [_whole(part.strip()) for part in text.split(",")]
+    if not all(m in RISK_TABLE_CHOICES for m in months):
+        choices = ",".join(fmt.months(m) for m in RISK_TABLE_CHOICES)
+        raise ValueError(f"expected months from {choices}, separated by commas")
+    return sorted(set(months))
+
+
+def parse_axis_months(text: str) -> int:
+    """The time axis's end, a whole number of months from 1 to MAX_AXIS_MONTHS."""
+    months = _whole(text)
+    if months is None or not 1 <= months <= MAX_AXIS_MONTHS:
+        raise ValueError(f"expected a whole number of months from 1 to {MAX_AXIS_MONTHS}")
+    return months
+
+
+def parse_min_at_risk(text: str) -> int:
+    """Where curves turn unreliable for too few at risk: one of MIN_AT_RISK_CHOICES."""
+    patients = _whole(text)
+    if patients not in MIN_AT_RISK_CHOICES:
+        choices = ", ".join(fmt.count(n) for n in MIN_AT_RISK_CHOICES)
+        raise ValueError(f"expected one of {choices} (patients at risk)")
+    return patients
+
+
+def risk_months_text(months: Sequence[int]) -> str | None:
+    """Risk-table months as a link writes them, None for the default or none chosen."""
+    chosen = sorted(set(months))
+    if not chosen or chosen == list(RISK_TABLE_MONTHS):
+        return None
+    return ",".join(fmt.months(m) for m in chosen)
 
 
 def _as_text(value: Any) -> str | None:
@@ -272,6 +321,47 @@ def _unreliable(param: Param, where: Any) -> Any:
 UNRELIABLE_CHOICES = (DOTTED, CUT)
 
 
+def _risk_months(param: Param, where: Any) -> Any:
+    return where.multiselect(
+        "Risk-table months", list(RISK_TABLE_CHOICES), key=param.key, format_func=fmt.months,
+        placeholder=f"Default: {', '.join(fmt.months(m) for m in RISK_TABLE_MONTHS)}",
+        help="The months of the KMunicate table under the curves, also the axis's ticks "
+        "(and the deck's table). Also in a link as ?months=0,12,24,36.", **CHANGED,
+    )  # fmt: skip
+
+
+def _axis_months(param: Param, where: Any) -> Any:
+    return where.number_input(
+        "Axis to (months)", 1, MAX_AXIS_MONTHS, value=None, step=6, key=param.key,
+        placeholder="last follow-up", help="Where the time axis ends; risk-table months "
+        "beyond it are left out. Empty: the last follow-up. Also ?xmax=48.", **CHANGED,
+    )  # fmt: skip
+
+
+def _unit(param: Param, where: Any) -> Any:
+    return where.radio(
+        "Time in", TIME_UNIT_CHOICES, horizontal=True, key=param.key, format_func=_unit_word,
+        help="Axis ticks, the axis's title and the hover in months or years; tables, the "
+        "report and its JSON stay in months. Also ?unit=years.", **CHANGED,
+    )  # fmt: skip
+
+
+TIME_UNIT_CHOICES = (MONTHS, YEARS)
+
+
+def _unit_word(unit: str) -> str:
+    return TIME_UNITS[unit].lower()
+
+
+def _min_at_risk(param: Param, where: Any) -> Any:
+    return where.selectbox(
+        "Fewer at risk than", [None, *MIN_AT_RISK_CHOICES], key=param.key,
+        format_func=lambda n: "no limit" if n is None else fmt.count(n), **CHANGED,
+        help="A curve also turns dotted, or stops (as chosen for the SE rule), once fewer "
+        "than this many patients remain at risk. Also ?min_at_risk=10.",
+    )  # fmt: skip
+
+
 def _month(param: Param, where: Any, label: str = "Month") -> Any:
     return where.selectbox(label, MONTH_CHOICES, key=param.key, **CHANGED)
 
@@ -334,7 +424,13 @@ VIEW_PARAMS = (
     Param("cuminc", False, _yes_no("cuminc"), _cuminc, _flag),
     Param("unreliable", DOTTED, _choice(UNRELIABLE_CHOICES), _unreliable, _as_text),
     Param("month", fmt.months(SUBGROUP_MONTH), _choice(MONTH_CHOICES), _month, _as_text),
-)
+    Param("months", lambda: list(RISK_TABLE_MONTHS), lambda text, known: parse_risk_months(text),
+          _risk_months, risk_months_text),
+    Param("xmax", None, lambda text, known: parse_axis_months(text), _axis_months, _as_text),
+    Param("unit", MONTHS, _choice(TIME_UNIT_CHOICES), _unit, _as_text),
+    Param("min_at_risk", None, lambda text, known: parse_min_at_risk(text), _min_at_risk,
+          _as_text),
+)  # fmt: skip
 PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}
 COHORT = "cohort"  # the cohort's name; ui.cohorts owns it (it is resolved before the rest)
 
@@ -383,6 +479,16 @@ def keep() -> None:
 def value(key: str) -> Any:
     """The current value of a parameter."""
     return st.session_state.get(key, PARAMS[key].initial())
+
+
+def risk_months() -> tuple[int, ...]:
+    """The risk-table months chosen, in order; the default ones when none is."""
+    return tuple(sorted(set(value("months")))) or RISK_TABLE_MONTHS
+
+
+def time_axis() -> TimeAxis:
+    """The Patency chart's time axis as its controls hold it."""
+    return TimeAxis(value("xmax"), value("unit"), value("min_at_risk"))
 
 
 def draw(key: str, where: Any = st, **options: Any) -> Any:

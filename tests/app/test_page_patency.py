@@ -7,7 +7,7 @@ import pytest
 from analytics.filters import CohortFilter
 from analytics.glossary import ENDPOINTS
 from analytics.views import patency_view
-from tests.conftest import plotly_array, plotly_figures
+from tests.conftest import plotly_array, plotly_figures, unescaped
 
 PAGE = "pages/1_Patency.py"
 
@@ -126,3 +126,90 @@ def test_compared_groups_get_their_restricted_mean_difference(page_test, demo):
         f"{difference.ci_upper:.2f})"
     )
     assert table.loc["Lesion side: Right", "Patients"] == "12"
+
+
+# ---- the time axis --------------------------------------------------------------------------
+
+
+def at_risk_cells(fig: dict) -> list[list[str]]:
+    """The KMunicate table's "At risk" rows of a figure's JSON, curve by curve."""
+    labels = dict(zip(fig["layout"]["yaxis2"]["tickvals"], fig["layout"]["yaxis2"]["ticktext"],
+                      strict=True))  # fmt: skip
+    return [t["text"] for t in fig["data"]
+            if t.get("mode") == "text" and labels[t["y"][0]] == "At risk"]  # fmt: skip
+
+
+def test_time_axis_controls_default_to_the_usual_chart(page_test):
+    at = page_test(PAGE)
+    assert at.expander[0].label == "Time axis"
+    assert at.multiselect(key="months").value == [0, 6, 12, 24, 36]
+    assert at.number_input(key="xmax").value is None
+    assert at.radio(key="unit").value == "months"
+    assert at.selectbox(key="min_at_risk").value is None
+    (fig,) = plotly_figures(at)
+    assert plotly_array(fig["layout"]["xaxis"]["tickvals"]) == [0, 6, 12, 24, 36]
+    assert fig["layout"]["xaxis2"]["title"]["text"] == "Months since the procedure"
+    assert at_risk_cells(fig)[0] == ["34", "28", "25", "22", "20"]  # primary, Table 2
+    assert not any("at risk" in (t.get("name") or "") for t in fig["data"])
+    assert "months" not in at.query_params and "unit" not in at.query_params
+
+
+def test_a_link_seeds_the_time_axis_and_the_chart_follows(page_test):
+    at = page_test(PAGE, months="0,12,24,36,48", xmax="40", unit="years", min_at_risk="20")
+    assert not at.exception and not at.sidebar.warning
+    assert at.multiselect(key="months").value == [0, 12, 24, 36, 48]
+    assert at.number_input(key="xmax").value == 40
+    assert (at.radio(key="unit").value, at.selectbox(key="min_at_risk").value) == ("years", 20)
+    (fig,) = plotly_figures(at)
+    assert fig["layout"]["xaxis"]["ticktext"] == ["0", "1", "2", "3"]  # 48 months is beyond 40
+    assert fig["layout"]["xaxis2"]["title"]["text"] == "Years since the procedure"
+    assert at_risk_cells(fig)[0] == ["34", "25", "22", "20"]
+    # 20 primary patent at 36 months, fewer after: dotted from 3 years, the rule named
+    (dotted,) = [
+        t for t in fig["data"] if t.get("name") == "Primary patency: fewer than 20 at risk"
+    ]
+    assert plotly_array(dotted["x"])[0] == 3
+    caption = " ".join(unescaped(c.value) for c in at.caption)
+    assert "Fewer than 20 at risk: Primary patency from 36 months" in caption
+
+
+def test_changing_the_controls_redraws_the_chart_and_the_link(page_test):
+    at = page_test(PAGE)
+    at.multiselect(key="months").set_value([30, 0, 18]).run()
+    at.radio(key="unit").set_value("years").run()
+    at.selectbox(key="min_at_risk").set_value(10).run()
+    at.number_input(key="xmax").set_value(24).run()
+    assert not at.exception
+    (fig,) = plotly_figures(at)
+    assert fig["layout"]["xaxis"]["ticktext"] == ["0", "1.5"]  # 30 months is beyond 24
+    assert at_risk_cells(fig)[0] == ["34", "24"]
+    assert fig["layout"]["xaxis"]["range"][1] == pytest.approx(25 / 12)
+    assert dict(at.query_params) == {
+        "months": "0,18,30", "unit": "years", "min_at_risk": "10", "xmax": "24",
+    }  # fmt: skip
+    at.multiselect(key="months").set_value([]).run()  # none chosen: the default months
+    assert at_risk_cells(plotly_figures(at)[0])[0] == ["34", "28", "25", "22"]  # up to 24
+    assert any("default months" in c.value for c in at.caption)
+
+
+def test_unusable_time_axis_values_in_a_link_are_named_and_ignored(page_test):
+    at = page_test(PAGE, months="0,7", xmax="1e9", unit="weeks", min_at_risk="3")
+    assert not at.exception
+    notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
+    for dropped in ("months='0,7'", "xmax='1e9'", "unit='weeks'", "min_at_risk='3'"):
+        assert dropped in notices
+    assert at.multiselect(key="months").value == [0, 6, 12, 24, 36]
+    assert at.radio(key="unit").value == "months"
+
+
+def test_the_cumulative_incidence_chart_draws_its_ci_band_and_names_it(page_test):
+    at = page_test(PAGE, cuminc="yes")
+    _, incidence = plotly_figures(at)
+    bands = [t for t in incidence["data"] if t.get("fill") == "tonexty"]
+    assert [t["name"] for t in bands] == [
+        f"{e}: Aalen-Johansen 95% CI (log(-log))"
+        for e in ("Primary patency", "Assisted primary patency", "Secondary patency")
+    ]
+    assert "Aalen-Johansen 95% CI" in " ".join(c.value for c in at.caption)
+    _, without = plotly_figures(page_test(PAGE, cuminc="yes", ci="no"))
+    assert not [t for t in without["data"] if t.get("fill")]

@@ -261,10 +261,17 @@ def test_notes_carry_the_reports_numbers(left_deck):
 def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
     out = tmp_path / "view.pptx"
     args = ["deck", "--db", str(demo_path), "--where", "smoking=no", "--privacy", "5"]
-    assert main([*args, "--by", "thrombophilia", "--out", str(out)]) == 0
+    months = ["--risk-months", "0,18,30"]  # the Patency page's choice, as the sidebar passes it
+    assert main([*args, *months, "--by", "thrombophilia", "--out", str(out)]) == 0
     deck = Presentation(str(out))
     assert "Smoking: no" in deck.slides[0].placeholders[1].text
     assert "Primary patency by thrombophilia" in [s.shapes.title.text for s in deck.slides]
+    for title in (
+        "Primary, assisted primary and secondary patency",
+        "Primary patency by thrombophilia",
+    ):
+        grid = next(shape for shape in titled(deck, title).shapes if shape.has_table).table
+        assert [cell.text for cell in grid.rows[0].cells][1:] == ["0", "18", "30"]
     safety = next(s for s in deck.slides if s.shapes.title.text == "Safety events")
     assert "<5" in notes(safety)  # pulmonary embolism in fewer than five
 
