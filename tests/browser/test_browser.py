@@ -175,6 +175,21 @@ def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
         page.close()
 
 
+def test_a_time_axis_link_draws_years_and_the_at_risk_rule_and_survives_a_reload(server, browser):
+    page = _open(browser, f"{server}/Patency?months=0,12,24&unit=years&min_at_risk=20")
+    try:
+        chart = page.locator(".js-plotly-plot").first
+        expect(chart.get_by_text("Years since the procedure")).to_be_visible()
+        expect(chart.get_by_text("Dotted: SE > 10% or fewer than 20 at risk")).to_be_visible()
+        page.get_by_text("Time axis").click()
+        expect(page.get_by_text("Fewer at risk than")).to_be_visible()
+        page.reload()
+        expect(page.locator(".js-plotly-plot").first.get_by_text("Years since")).to_be_visible()
+        assert "unit=years" in page.url and "min_at_risk=20" in page.url
+    finally:
+        page.close()
+
+
 def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, tmp_path):
     files = {t: (DEMO_SOURCE / f"{t}.csv").read_text() for t in DATA_TABLES}
     bad = tmp_path / "bad"
