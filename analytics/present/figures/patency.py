@@ -79,9 +79,10 @@ class TimeAxis:
         per_unit = MONTHS_PER_YEAR if self.unit == YEARS else 1
         return np.asarray(months, dtype=float) / per_unit
 
-    def shown(self, months: Sequence[float]) -> list[float]:
-        """The months on the axis: up to its end."""
-        return [m for m in months if self.xmax is None or m <= self.xmax]
+    def within(self, months: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Which of ``months`` the axis shows: those up to its end."""
+        months = np.asarray(months, dtype=float)
+        return months <= self.xmax if self.xmax is not None else np.ones(months.size, bool)
 
     def end(self, months: Sequence[float], specs: Sequence[CurveSpec]) -> float:
         """The axis's last month: ``xmax``, else the last month shown or followed."""
@@ -91,7 +92,7 @@ class TimeAxis:
 
     def ticks(self, months: Sequence[float]) -> dict:
         """A plotly axis's ticks at ``months`` (up to its end), labelled in its unit."""
-        shown = self.shown(months)
+        shown = np.asarray(months, dtype=float)[self.within(months)]
         label = fmt.years if self.unit == YEARS else fmt.months
         return {"tickvals": list(self.scaled(shown)), "ticktext": [label(m) for m in shown]}
 
@@ -368,7 +369,7 @@ def _risk_table(
         top = -per_curve * i
         tickvals.append(top)
         ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
-        shown = spec.risk.month <= (np.inf if axis.xmax is None else axis.xmax)
+        shown = axis.within(spec.risk.month)
         columns = [getattr(spec.risk, column)[shown] for column, _ in RISK_ROWS]
         counted = fmt.count_columns(columns, k, is_small(spec.curve.patients, k))
         at = axis.scaled(spec.risk.month[shown])
