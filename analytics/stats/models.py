@@ -47,6 +47,7 @@ from analytics.filters import CohortFilter, FilterError, cohort_sql
 from analytics.glossary import CONTINUOUS_COVARIATES, MODEL_COVARIATES, TIME_VARYING_COVARIATES
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_PER_VARIABLE
+from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 
 RECURRENT_DVT = "recurrent_dvt"
 GLOBAL = "global"
@@ -343,7 +344,8 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
                 else:
                     fitter = CoxPHFitter()
                     columns = ["months", EVENT, *terms]
-                    fitter.fit(data[columns], "months", EVENT, fit_options=options)
+                    fitter.fit(data[columns], "months", EVENT, fit_options=options,
+                               batch_mode=_batch(data["months"]))  # fmt: skip
         except (ConvergenceError, np.linalg.LinAlgError) as exc:  # scipy's is numpy's
             failure = str(exc).split("\n")[0]
             continue
@@ -351,6 +353,16 @@ def _fit(data: pd.DataFrame, terms: list[str], time_varying: bool):
             return fitter
         failure = "Newton-Raphson ended away from the maximum of the likelihood"
     raise NotConverged(failure)
+
+
+def _batch(times: pd.Series) -> bool:
+    """lifelines' Efron sums per distinct time ("batch") when times repeat, else per row.
+
+    lifelines' own choice extrapolates a regression fitted on small data sets and picks
+    the per-row Python loop for a million month-rounded patients: 27 s a fit, 1.7 s in
+    batch. Both are the exact Efron likelihood; only their speed differs.
+    """
+    return bool(times.nunique() <= len(times) / 2)
 
 
 def _converged(fitter) -> bool:
@@ -382,15 +394,16 @@ def _terms(fitter, references: dict[str, str]) -> tuple[Term, ...]:
 
 
 def ph_test(fitter, data: pd.DataFrame) -> tuple[PHTest, ...]:
-    """lifelines' proportional-hazards test (Kaplan-Meier time transform) per term, and
-    the global statistic on the same scaled Schoenfeld residuals s_k and times g_k:
+    """lifelines' proportional-hazards test (Kaplan-Meier time transform) per term, on
+    the scaled Schoenfeld residuals of analytics.stats.schoenfeld (lifelines' own, computed
+    without its quadratic loop), and the global statistic on the same scaled Schoenfeld residuals s_k and times g_k:
     u' V^-1 u / (d sum (g_k - mean g)^2) with u = sum (g_k - mean g) s_k, V the
     coefficients' covariance and d the events, on as many df as terms (Grambsch and
     Therneau 1994; R's cox.zph global test before survival 3.0)."""
     from lifelines.statistics import TimeTransformers, proportional_hazard_test
     from scipy.stats import chi2
 
-    residuals = fitter.compute_residuals(data, kind="scaled_schoenfeld")
+    residuals = scaled_schoenfeld_frame(fitter, data, "months", EVENT)
     result = proportional_hazard_test(
         fitter, data, time_transform="km", precomputed_residuals=residuals
     )
