@@ -109,6 +109,15 @@ PRIVACY_OPTION = {
 }  # fmt: skip
 
 
+ADJUST_OPTION = {
+    "type": _columns, "default": (), "metavar": "COL[,COL...]",
+    "help": "adjusted Cox model (report: of every endpoint; deck: of --endpoint, on a slide "
+    "of crude and adjusted hazard ratios) on these covariates: risk factors, seg_*, "
+    "lesion_side, sex, center, urokinase, age_years, bmi, symptom_duration_months, and "
+    "recurrent_dvt (time-varying)",
+}  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m analytics",
@@ -141,12 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         "--rmst-horizon", type=_horizon, default=RMST_HORIZON, metavar="M",
         help=f"horizon of the restricted mean time, months (default {RMST_HORIZON})",
     )  # fmt: skip
-    report.add_argument(
-        "--adjust", type=_columns, default=(), metavar="COL[,COL...]",
-        help="adjusted Cox model of every endpoint on these covariates: risk factors, seg_*, "
-        "lesion_side, sex, center, urokinase, age_years, bmi, symptom_duration_months, and "
-        "recurrent_dvt (time-varying)",
-    )  # fmt: skip
+    report.add_argument("--adjust", **ADJUST_OPTION)
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.add_argument("--privacy", **PRIVACY_OPTION)
 
@@ -168,19 +172,22 @@ def _parser() -> argparse.ArgumentParser:
         help="write a PowerPoint deck of a view",
         description="A .pptx deck of the filtered cohort: title slide with cohort, provenance, "
         "filter and n; patency (and, with --by, the --endpoint compared by group), CEAP, "
-        "Villalta and PTS, safety and subgroup slides with the chart and key numbers; Table 1 "
-        "as an editable table; estimates and tests in the speaker notes. Needs Debian's "
-        "chromium to draw the charts.",
+        "Villalta and PTS, safety and subgroup slides with the chart and key numbers; with "
+        "--adjust, crude and adjusted hazard ratios of an adjusted Cox model; Table 1 as an "
+        "editable table; estimates and tests in the speaker notes. Needs Debian's chromium to "
+        "draw the charts.",
     )
     deck.add_argument(
         "--endpoint", choices=list(ENDPOINTS), default="primary",
-        help="endpoint compared with --by and shown by subgroup (default primary)",
+        help="endpoint compared with --by, shown by subgroup and modelled with --adjust "
+        "(default primary)",
     )  # fmt: skip
     deck.add_argument(
         "--risk-months", type=_months, default=RISK_TABLE_MONTHS, metavar="M1,M2,...",
         help="months of the KMunicate tables under the curves (default "
         f"{','.join(map(str, RISK_TABLE_MONTHS))}, as the Patency page)",
     )  # fmt: skip
+    deck.add_argument("--adjust", **ADJUST_OPTION)
     deck.add_argument("--privacy", **PRIVACY_OPTION)
     deck.add_argument("--out", type=Path, required=True, help="deck to write (.pptx)")
 
@@ -273,14 +280,17 @@ def _report(args: argparse.Namespace) -> str:
 
 def _deck(args: argparse.Namespace) -> None:
     from analytics.present.deck import build_deck
-    from analytics.views import deck_view
+    from analytics.views import deck_view, models_view
 
     cohort_filter = _filter(args)
+    k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
+        model = models_view(con, cohort_filter, args.endpoint, args.adjust) if args.adjust else None
         view = deck_view(
-            con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months
-        )
-    args.out.write_bytes(build_deck(view, _privacy_k(args)))
+            con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months,
+            model=model,
+        )  # fmt: skip
+    args.out.write_bytes(build_deck(view, k))
 
 
 def _import(args: argparse.Namespace) -> Path:

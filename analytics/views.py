@@ -259,7 +259,8 @@ def report_view(
 class DeckView:
     """A meeting deck of a view: the report's numbers, the subgroups and Table 1.
 
-    ``endpoint`` is the endpoint compared across the groups of ``report.by``.
+    ``endpoint`` is the endpoint compared across the groups of ``report.by``; ``model``
+    the Models page's adjusted model (models_view), when one was chosen.
     """
 
     meta: Mapping[str, str]
@@ -267,6 +268,7 @@ class DeckView:
     endpoint: str
     subgroups: SubgroupsView
     baseline: Baseline
+    model: AdjustedModel | None = None
 
     @property
     def patency(self) -> PatencyView:
@@ -296,12 +298,16 @@ def deck_view(
     by: str | None = None,
     endpoint: str = PRIMARY,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    model: AdjustedModel | None = None,
 ) -> DeckView:
-    """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's)."""
+    """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's);
+    ``model`` is models_view's result for the same filter, passed in as the page (or the
+    CLI) has it, so the deck never fits it again."""
     return DeckView(
         meta=metadata(con),
         report=report_view(con, cohort_filter, by, risk_months=risk_months),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
         baseline=baseline(con, cohort_filter),
+        model=model,
     )

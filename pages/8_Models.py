@@ -1,4 +1,9 @@
-"""Models: adjusted hazard ratios of one endpoint, crude beside adjusted, with the PH check."""
+"""Models: adjusted hazard ratios of one endpoint, crude beside adjusted, with the PH check.
+
+The model shown is the link's (``adjust``, ``model_endpoint``: ui.state): the covariate
+widgets start from it, and once a model is fitted it is written back, so the link and the
+sidebar's deck carry it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ import streamlit as st
 
 from analytics.glossary import (
     DEFINITIONS,
-    FEW_EVENTS_PER_VARIABLE,
     IMMORTAL_TIME_BIAS,
     MODEL_COVARIATES,
     TIME_VARYING_COVARIATES,
 )
 from analytics.present import format as fmt
 from analytics.present.figures.models import model_forest_plot
+from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS
 from ui import data, state
@@ -21,56 +26,83 @@ from ui.show import show_chart, show_table
 from ui.text import plain
 
 BASELINE = [c for c in MODEL_COVARIATES if c not in TIME_VARYING_COVARIATES]
+RECURRENT_DVT = "recurrent_dvt"
 TIME_VARYING, LEFT_OUT, AS_BASELINE = "time-varying", "not in the model", "baseline yes/no"
 RECURRENT_DVT_CHOICES = (TIME_VARYING, LEFT_OUT, AS_BASELINE)
 # The source paper's claim: primary patency worse with longer DVT and with recurrent DVT.
 PAPER_COVARIATES = ["symptom_duration_months"]
+COVARIATES, RECURRENT = "model_covariates", "model_recurrent_dvt"  # the widgets' keys
+FITTED = "_model_fit_asked"  # the fit a click asked for, on a registry above the ask size
+
+
+def _widgets_from_link() -> None:
+    """Start the covariate widgets from the chosen model (the paper's when none is)."""
+    chosen = state.value("adjust")
+    if COVARIATES not in st.session_state:
+        baseline = [c for c in chosen if c in BASELINE]
+        st.session_state[COVARIATES] = baseline if chosen else PAPER_COVARIATES
+    if RECURRENT not in st.session_state:
+        st.session_state[RECURRENT] = (
+            TIME_VARYING if not chosen or RECURRENT_DVT in chosen else LEFT_OUT
+        )
+
+
+def _choose(covariates: tuple[str, ...]) -> None:
+    """Make ``covariates`` the chosen model: run again so that the link and the sidebar's
+    deck, drawn before this page, carry it."""
+    if state.value("adjust") != covariates:
+        st.session_state["adjust"] = covariates
+        st.rerun()
+
 
 context = start_page("Models")
 require_patients(context)
 k = context.privacy_k
 
+_widgets_from_link()
 endpoint_column, covariate_column = st.columns([2, 5])
-endpoint = state.draw("endpoint", endpoint_column)
+endpoint = state.draw("model_endpoint", endpoint_column)
 chosen = covariate_column.multiselect(
-    "Covariates", BASELINE, default=PAPER_COVARIATES, format_func=MODEL_COVARIATES.get,
-    key="model_covariates", placeholder="Pick the covariates to adjust for",
+    "Covariates", BASELINE, format_func=MODEL_COVARIATES.get, key=COVARIATES,
+    placeholder="Pick the covariates to adjust for", **state.CHANGED,
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
     "Female, the first centre); continuous ones give the hazard ratio per unit.",
 )  # fmt: skip
 recurrent = st.radio(
-    "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key="model_recurrent_dvt",
-    help=DEFINITIONS["Time-varying covariate"],
+    "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
+    help=DEFINITIONS["Time-varying covariate"], **state.CHANGED,
 )  # fmt: skip
 if recurrent == AS_BASELINE:
     st.error(IMMORTAL_TIME_BIAS, icon=":material/block:")
-covariates = (*chosen, *(["recurrent_dvt"] if recurrent == TIME_VARYING else []))
+covariates = (*chosen, *([RECURRENT_DVT] if recurrent == TIME_VARYING else []))
 if not covariates:
+    _choose(())
     st.info("Pick one or more covariates to fit the model.", icon=":material/info:")
     st.stop()
 
-if context.n > MODEL_ASK_PATIENTS and not st.button(
-    f"Fit the model on {fmt.patients(context.n, k, context.n_hidden)}",
-    help="A Cox model is fitted on one row per patient: on a registry this large it takes "
-    "a while, so it runs when asked (and is kept for everyone after that).",
-):
+asked = (context.key, context.cohort_filter, endpoint, covariates)
+if context.n > MODEL_ASK_PATIENTS and st.session_state.get(FITTED) != asked:
+    st.button(
+        f"Fit the model on {fmt.patients(context.n, k, context.n_hidden)}",
+        on_click=lambda: st.session_state.update({FITTED: asked}),
+        help="A Cox model is fitted on one row per patient: on a registry this large it takes "
+        "a while, so it runs when asked (and is kept for everyone after that).",
+    )  # fmt: skip
     st.stop()
-model = data.model(context.key, context.cohort_filter, endpoint, tuple(covariates))
-st.caption(
-    f"Cox model (Efron ties) on {fmt.patients(model.patients, k)} with "
-    f"{fmt.count(model.events, k)} events; {fmt.patients(model.excluded, k)} left out for a "
-    "missing covariate (complete cases)."
-)
+_choose(covariates)
+with st.spinner("Fitting the Cox model on patient rows…"):
+    model = data.model(context.key, context.cohort_filter, endpoint, covariates)
+mask = model_mask(model, k, context.n_hidden)
+st.caption(f"{fmt.model_counts(model, k, mask)}.")
 for note in model.notes:
     st.caption(f"Note: {plain(note)}.")
 if not model.terms:
     st.stop()
 if model.few_events_per_variable:
-    epv = fmt.events_per_variable(model, k)
-    st.warning(f"{epv}: {FEW_EVENTS_PER_VARIABLE}.", icon=":material/warning:")
+    st.warning(fmt.events_per_variable_sentence(model, k, mask), icon=":material/warning:")
 else:
-    st.caption(fmt.events_per_variable(model, k) + ".")
-show_chart(model_forest_plot(model), "models-forest", context.chart)
+    st.caption(fmt.events_per_variable_sentence(model, k, mask))
+show_chart(model_forest_plot(model, k), "models-forest", context.chart)
 if context.is_demo:
     st.caption(
         "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
@@ -78,12 +110,16 @@ if context.is_demo:
         "reconstruction), and 34 patients with 14 losses of primary patency support very few "
         "covariates."
     )
-show_table(model_table(model), "adjusted hazard ratios")
+show_table(model_table(model, k, context.n_hidden), "adjusted hazard ratios")
+hidden = fmt.hidden_ratios_note(model, k, mask)
+if hidden:
+    st.caption(plain(f"{hidden}. {SUPPRESSED_NOTE}."))
 
 st.subheader("Proportional hazards")
-if model.ph_test:
+if model.ph_test and not mask.everything:
     st.markdown(f"**All terms together:** {fmt.ph_reading(model.ph_test[-1])}.")
-    show_table(ph_table(model), "proportional-hazards test")
+if model.ph_test:
+    show_table(ph_table(model, k), "proportional-hazards test")
 with st.expander("Definitions"):
     for term in (
         "Adjusted hazard ratio", "Time-varying covariate", "Events per variable",

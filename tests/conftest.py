@@ -85,6 +85,31 @@ def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return import_registry(source, out, metadata={"name": HOSTILE_NAME, "source": HOSTILE_NAME})
 
 
+SMALL_CENTRE = "C07"
+SMALL_CENTRE_PATIENTS = ("P03", "P04", "P05")  # technical successes: 1 censored, 2 losses
+
+
+@pytest.fixture(scope="session")
+def small_centre_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's patients in two centres: C07 with three of them (fewer than the default
+    k), C01 with the rest. An adjusted model on ``center`` has a level of 3 patients."""
+    import pandas as pd
+
+    from analytics.cohort.importer import DATA_TABLES, import_registry
+
+    if not (DEMO_SOURCE / "patients.csv").exists():
+        pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
+    source = tmp_path_factory.mktemp("small-centre-source")
+    for table in DATA_TABLES:
+        frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        if table == "patients":
+            small = frame["patient_id"].isin(SMALL_CENTRE_PATIENTS)
+            frame["center"] = small.map({True: SMALL_CENTRE, False: "C01"})
+        frame.to_csv(source / f"{table}.csv", index=False)
+    out = tmp_path_factory.mktemp("small-centre") / "cohort.duckdb"
+    return import_registry(source, out, metadata={"name": "Two centres"})
+
+
 @pytest.fixture
 def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only, hardened connection to the demo cohort."""

@@ -147,11 +147,13 @@ def centre_comparison(
     return views.centres_view(cursor(key), cohort_filter, month)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Fitting the Cox model on patient rows…")
+@cached
 def model(
     key: CohortKey, cohort_filter: CohortFilter, endpoint: str, covariates: tuple[str, ...]
 ) -> AdjustedModel:
-    """An adjusted model, cached by filter and covariates (a fit takes seconds on a registry)."""
+    """An adjusted model, cached by filter and covariates (a fit takes seconds on a
+    registry); the Models page and the deck of the same view share it. No spinner of its
+    own: the deck asks for it outside a page run, and the page shows one."""
     return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
 
 
@@ -169,14 +171,25 @@ def _deck(key: CohortKey, request: DeckRequest) -> bytes:
     """The view's deck, built once per file version and request, shared by every session.
 
     The request holds everything the deck shows (filter, comparison, endpoint, privacy
-    k), so a privacy-mode deck is never served to a view without it, nor the reverse.
+    k, the Models page's model: the page's cached fit, not a second one), so a
+    privacy-mode deck is never served to a view without it, nor the reverse.
     Run on the download's own thread (so it takes its own cursor), in a slot of
     ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
     decks are built one after another; the download button spins meanwhile.
     """
     with heavy.DECKS.turn():
+        fitted = (
+            model(key, request.cohort_filter, request.model_endpoint, request.adjust)
+            if request.adjust
+            else None
+        )
         view = views.deck_view(
-            cursor(key), request.cohort_filter, request.by, request.endpoint, request.risk_months
+            cursor(key),
+            request.cohort_filter,
+            request.by,
+            request.endpoint,
+            request.risk_months,
+            fitted,
         )
         return build_deck(view, request.k)
 

@@ -91,8 +91,9 @@ def start_page(title: str) -> PageContext:
     name = meta.get("name", "Cohort")
     caption = fmt.view_caption(name, cohort_filter, header.patients, k, n_hidden)
     request = DeckRequest(
-        cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months()
-    )
+        cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months(),
+        state.value("adjust"), state.value("model_endpoint"),  # the Models page's, once fitted
+    )  # fmt: skip
     _deck_button(key, request)
     if is_reconstruction(meta):
         caption += " · a reconstruction, not patient data"
@@ -152,8 +153,9 @@ def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
         file_name="venous-stent-outcomes.pptx", mime=PPTX_MIME, on_click="ignore",
         icon=":material/slideshow:", width="stretch",
         help="Title slide with cohort, filter and n; patency (and the comparison chosen on the "
-        "Patency page), CEAP, Villalta/PTS, safety and subgroup slides; Table 1 as an editable "
-        "table; estimates and tests in the notes. Decks are built one at a time on this server "
+        "Patency page), CEAP, Villalta/PTS, safety and subgroup slides; the crude and adjusted "
+        "hazard ratios of the model fitted on the Models page; Table 1 as an editable table; "
+        "estimates and tests in the notes. Decks are built one at a time on this server "
         "(the button spins until yours is ready); a deck already built for this view comes at "
         "once.",
     )  # fmt: skip

@@ -49,6 +49,7 @@ from analytics.rules import (
     RISK_TABLE_MONTHS,
     SUBGROUP_MONTH,
 )
+from analytics.stats.models import check_covariates
 
 ANY, YES, NO = "any", "yes", "no"
 RISK_CHOICES = (ANY, YES, NO)
@@ -369,6 +370,27 @@ def _month(param: Param, where: Any, label: str = "Month") -> Any:
 MONTH_CHOICES = [fmt.months(m) for m in DEFAULT_MONTHS]
 
 
+# ---- the Models page's model: its covariates (drawn by the page's own widgets) ------------
+
+
+def _covariates(text: str, known: Known) -> tuple[str, ...]:
+    """``adjust`` from URL text: the covariates `report --adjust` takes, in order."""
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    if not wanted:
+        raise ValueError("expected covariates like symptom_duration_months,recurrent_dvt")
+    return check_covariates(wanted)  # a ModelError is a ValueError naming the covariate
+
+
+def _joined(values: Sequence[str]) -> str | None:
+    return ",".join(values) or None
+
+
+MODEL_PARAMS = (
+    Param("adjust", (), _covariates, None, _joined),  # set by the Models page once fitted
+    Param("model_endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
+)
+
+
 # ---- the spec -----------------------------------------------------------------------------
 
 
@@ -431,6 +453,7 @@ VIEW_PARAMS = (
     Param("min_at_risk", None, lambda text, known: parse_min_at_risk(text), _min_at_risk,
           _as_text),
 )  # fmt: skip
+VIEW_PARAMS += MODEL_PARAMS
 PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}
 COHORT = "cohort"  # the cohort's name; ui.cohorts owns it (it is resolved before the rest)
 

@@ -4,9 +4,11 @@ Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editab
 chart of the step curves and their 95% CI with the KMunicate table as a native table;
 the compared endpoint by group likewise when the view compares; the CEAP classes and the
 safety events as native charts; Villalta and PTS and the subgroup forest plot (over as
-many slides as its rows need) as pictures rendered by analytics.present.render; Table 1
-as native tables. Each chart slide states its key numbers beside the chart; the speaker
-notes hold the estimates, intervals, tests and p-values. Everything comes from one deck
+many slides as its rows need) as pictures rendered by analytics.present.render; when the
+view has an adjusted model (the Models page's, or ``deck --adjust``), its crude and
+adjusted hazard ratios as the Models page's forest plot; Table 1 as native tables. Each
+chart slide states its key numbers beside the chart; the speaker notes hold the
+estimates, intervals, tests and p-values. Everything comes from one deck
 view (analytics.views.DeckView) through the formatter, the objects the report and the
 screen show, so the three agree. A surgeon can restyle every native chart in PowerPoint;
 in privacy mode their embedded workbooks hold only what the slide may show.
@@ -48,6 +50,7 @@ from analytics.present import format as fmt
 from analytics.present.export import csv_text, neutralise_text
 from analytics.present.figures import clinical as clinical_figures
 from analytics.present.figures.clinical import CEAP_COLOURS
+from analytics.present.figures.models import model_forest_plot
 from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
@@ -56,11 +59,13 @@ from analytics.present.privacy import (
     hidden_months,
     is_small,
     masked,
+    model_mask,
 )
 from analytics.present.render import render
 from analytics.present.tables import comparison_lines, curves, table1
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
+from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import DeckView, PatencyView
 
@@ -85,13 +90,16 @@ TITLE_ONLY = 5
 @dataclass(frozen=True)
 class DeckRequest:
     """What a deck shows: the filter, an optional comparison and its endpoint, privacy k,
-    the months of its KMunicate tables."""
+    the months of its KMunicate tables, and the Models page's model (its covariates
+    ``adjust``, none when no model was chosen, and its endpoint)."""
 
     cohort_filter: CohortFilter
     by: str | None = None
     endpoint: str = "primary"
     k: int | None = None
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    adjust: tuple[str, ...] = ()
+    model_endpoint: str = "primary"
 
 
 def build_deck(view: DeckView, k: int | None = None) -> bytes:
@@ -116,6 +124,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _side_text(slide, _pts_text(change, k))
     _safety_slide(deck, safety, caption, k)
     _subgroup_slides(deck, view, caption, k)
+    if view.model is not None:
+        _model_slide(deck, view.model, caption, k)
     _table1_slide(deck, table1(view.baseline, k), caption)
     return _save(deck)
 
@@ -584,6 +594,32 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> 
         title = f"Subgroups, unadjusted: {endpoint} at {fmt.months(page.month)} months{part}"
         slide = _slide(deck, title, caption, "\n".join([note, *lines]))
         _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH)
+
+
+MODEL_KEY_HEIGHT = Inches(1.3)  # the key numbers under the model's forest plot
+
+
+def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None) -> None:
+    """The adjusted model: its forest plot (crude beside adjusted, the Models page's) over
+    the slide's width, and under it whom it was fitted on, the events per variable and the
+    PH test; the notes read the whole model (format.model_reading). Privacy as on the page."""
+    mask = model_mask(model, k)
+    title = f"Adjusted hazard ratios: {ENDPOINTS[model.endpoint].lower()} (Cox)"
+    reading = fmt.model_reading(model, k, mask)
+    slide = _slide(deck, title, caption, "\n".join(reading))
+    if not model.terms:
+        _text_box(slide, "\n".join(reading), MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP, size=18)
+        return
+    plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
+    _picture(slide, model_forest_plot(model, k), MARGIN, FULL_WIDTH, plot_height)
+    key = [
+        fmt.model_counts(model, k, mask) + ". " + fmt.events_per_variable_sentence(model, k, mask)
+    ]
+    if model.ph_test and not mask.everything:
+        key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
+    key += [f"Note: {note}." for note in model.notes]
+    _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
+              size=12, colour=TEXT_GREY)  # fmt: skip
 
 
 def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import (
+    ENDPOINTS,
+    FEW_EVENTS_PER_VARIABLE,
     FEW_PAIRS,
     GROUPINGS,
     LEVEL_LABELS,
@@ -31,6 +33,7 @@ from analytics.glossary import (
 )
 from analytics.present.privacy import (
     SUPPRESSED,
+    ModelMask,
     hidden_classes,
     hidden_columns,
     hidden_split,
@@ -281,19 +284,125 @@ def term(term: Term | PHTest) -> str:
     return f"{label}: {level(covariate, value)}{versus}"
 
 
-def term_ratio(term: Term) -> str:
-    """A model term's hazard ratio, 95% CI and Wald p: "1.09 (1.04-1.14), p < 0.001"."""
+def term_ratio(term: Term, hidden: bool = False) -> str:
+    """A model term's hazard ratio, 95% CI and Wald p: "1.09 (1.04-1.14), p < 0.001";
+    SUPPRESSED when ``hidden`` (privacy.model_mask)."""
+    if hidden:
+        return SUPPRESSED
     return f"{ratio_ci(term.hr, term.ci_lower, term.ci_upper)}, {p_statement(term.p)}"
 
 
-def events_per_variable(model: AdjustedModel, k: int | None = None) -> str:
+def term_ci(term: Term, hidden: bool = False) -> str:
+    """A model term's hazard ratio with its 95% CI, "1.09 (1.04-1.14)", or SUPPRESSED."""
+    return SUPPRESSED if hidden else ratio_ci(term.hr, term.ci_lower, term.ci_upper)
+
+
+def term_p(term: Term | PHTest, hidden: bool = False) -> str:
+    """A model term's p (Wald, or of its PH test) for a table cell, or SUPPRESSED."""
+    return SUPPRESSED if hidden else p_value(term.p)
+
+
+def level_patients(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:
+    """The patients at a term's level ("<k", SUPPRESSED by the mask), MISSING for a
+    continuous covariate."""
+    if term.at_level is None:
+        return MISSING
+    return count(term.at_level.patients, k, mask is not None and term.term in mask.level_patients)
+
+
+def level_events(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:
+    """The endpoint events at a term's level, as level_patients."""
+    if term.at_level is None:
+        return MISSING
+    return count(term.at_level.events, k, mask is not None and term.term in mask.level_events)
+
+
+def events_per_variable(
+    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
+) -> str:
     """Events per coefficient in words: "7.0 events per coefficient (14 events, 2
-    coefficients)"; hidden with the events when they are few in privacy mode."""
-    per = SUPPRESSED if is_small(model.events, k) else number(model.events_per_variable)
+    coefficients)"; hidden with the events when they are few or withheld (``mask``) in
+    privacy mode."""
+    hidden = mask is not None and mask.events
+    per = SUPPRESSED if is_small(model.events, k) or hidden else number(model.events_per_variable)
     return (
-        f"{per} events per coefficient ({count(model.events, k)} events, "
+        f"{per} events per coefficient ({count(model.events, k, hidden)} events, "
         f"{count(len(model.terms))} coefficient{'' if len(model.terms) == 1 else 's'})"
     )
+
+
+def events_per_variable_sentence(
+    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
+) -> str:
+    """The events per variable as a sentence, with the warning under
+    MIN_EVENTS_PER_VARIABLE: "7.0 events per coefficient (...): fewer than 10 ..."."""
+    epv = events_per_variable(model, k, mask)
+    return f"{epv}: {FEW_EVENTS_PER_VARIABLE}." if model.few_events_per_variable else f"{epv}."
+
+
+def model_counts(model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None) -> str:
+    """Whom a model was fitted on: "Cox model (Efron ties) on 34 patients with 14 events;
+    0 patients left out for a missing covariate (complete cases)", counts masked by
+    privacy (``mask``: privacy.model_mask)."""
+    mask = mask or ModelMask()
+    return (
+        f"Cox model (Efron ties) on {patients(model.patients, k, mask.patients)} with "
+        f"{count(model.events, k, mask.events)} events; "
+        f"{patients(model.excluded, k, mask.excluded)} left out for a missing covariate "
+        "(complete cases)"
+    )
+
+
+def hidden_ratios_note(model: AdjustedModel, k: int | None, mask: ModelMask) -> str | None:
+    """Which of a model's hazard ratios privacy mode withholds, and why; None if none."""
+    if mask.everything:
+        return f"Hazard ratios {SUPPRESSED}: the model has fewer than {k} patients or events"
+    if not mask.ratios:
+        return None
+    names = "; ".join(term(t) for t in model.terms if t.term in mask.ratios)
+    return (
+        f"Hazard ratios {SUPPRESSED} for {names}: the level, its reference or the rest of "
+        f"the model's patients has fewer than {k} patients, so the ratio would describe "
+        "those few"
+    )
+
+
+def hidden_terms_mark(k: int | None) -> str:
+    """Under a forest plot, what a term's SUPPRESSED ratios mean (one short line)."""
+    return f"{SUPPRESSED}: not drawn, as a level, its reference or the rest has under {k} patients"
+
+
+def model_reading(
+    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
+) -> list[str]:
+    """An adjusted model in lines of text (the deck's notes): whom it was fitted on, each
+    term's crude and adjusted HR (95% CI) with p, the events per variable (and the warning
+    under MIN_EVENTS_PER_VARIABLE), the PH test read, the notes; privacy by ``mask``."""
+    mask = mask or ModelMask()
+    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(model, k, mask)}."]
+    if not model.terms:
+        return [*lines, *(f"Note: {note}." for note in model.notes)]
+    lines.append(events_per_variable_sentence(model, k, mask))
+    crude = {t.term: t for t in model.crude}
+    for t in model.terms:
+        hidden = mask.ratio_hidden(t.term)
+        level = (
+            ""
+            if t.at_level is None
+            else f" ({level_patients(t, k, mask)} patients, {level_events(t, k, mask)} events)"
+        )
+        lines.append(
+            f"{term(t)}{level}: crude HR (95% CI) {term_ratio(crude[t.term], hidden)}; adjusted "
+            f"HR (95% CI) {term_ratio(t, hidden)}"
+        )
+    lines += [
+        f"Proportional hazards, {term(test)}: "
+        + (SUPPRESSED if mask.ratio_hidden(test.term) else ph_reading(test))
+        for test in model.ph_test
+    ]
+    note = hidden_ratios_note(model, k, mask)
+    lines += [f"{note}."] if note else []
+    return [*lines, *(f"Note: {note}." for note in model.notes)]
 
 
 def ph_reading(test: PHTest) -> str:

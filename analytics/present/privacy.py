@@ -9,7 +9,8 @@ cannot be worked out by arithmetic, a second value is withheld (SUPPRESSED) besi
   events + censored = the curve's patients), the smallest other count when only one is
   hidden;
 - every value derived from a hidden count or computed over fewer than k (a percentage,
-  an interval, a rate, a Kaplan-Meier estimate at that month, a mean and SD).
+  an interval, a rate, a Kaplan-Meier estimate at that month, a mean and SD, the hazard
+  ratio of a model's level of fewer than k patients: model_mask).
 
 The rules live here once; the formatting module (analytics.present.format) applies them
 to values as they become text, so every table, CSV export, chart label, hover text,
@@ -24,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from analytics.stats.models import AdjustedModel, Term
 
 DEFAULT_K = 5
 MIN_K = 2
@@ -150,3 +153,74 @@ def hidden_months(
     if k is None:
         return [False] * (len(columns[0]) if columns else 0)
     return hidden_columns(columns, k, everything).any(axis=0).tolist()
+
+
+@dataclass(frozen=True)
+class ModelMask:
+    """What privacy mode withholds of an adjusted model (analytics.stats.models).
+
+    ``everything``: a model of fewer than k patients or events, all its ratios hidden;
+    ``patients``, ``excluded``, ``events``: the model's counts withheld beside a small
+    one; ``ratios``: the terms whose crude and adjusted HR, CI, p (and PH test) are
+    hidden; ``level_patients``, ``level_events``: the terms whose level counts are.
+    """
+
+    everything: bool = False
+    patients: bool = False
+    excluded: bool = False
+    events: bool = False
+    ratios: frozenset[str] = frozenset()
+    level_patients: frozenset[str] = frozenset()
+    level_events: frozenset[str] = frozenset()
+
+    def ratio_hidden(self, term: str) -> bool:
+        return self.everything or term in self.ratios
+
+
+def model_mask(model: AdjustedModel, k: int | None, total_hidden: bool = False) -> ModelMask:
+    """Which of ``model``'s values to withhold with privacy ``k``.
+
+    The model's patients and those left out add up to the view's n (``total_hidden``: n
+    itself is withheld, so neither may show it); its events are part of its patients. A
+    covariate's levels add up to the model's patients with the reference level (their
+    rest, shown by subtraction), so their counts follow the complementary rule
+    (hidden_cells), and so do their events, which add up to the model's events; a level's
+    events are also part of its patients. A level's ratios are hidden when it, its rest
+    within the model's patients, or its reference has fewer than k patients: its hazard
+    ratio would be a statistic of those few.
+    """
+    if k is None:
+        return ModelMask()
+    whole = model.patients + model.excluded
+    ratios, patients, events = set(), set(), set()
+    for covariate in dict.fromkeys(t.covariate for t in model.terms if t.at_level):
+        levels = [t for t in model.terms if t.covariate == covariate and t.at_level]
+        hidden = _hidden_levels(levels, model.patients, model.events, k)
+        ratios |= {t.term for t, (ratio, _, _) in zip(levels, hidden, strict=True) if ratio}
+        patients |= {t.term for t, (_, count, _) in zip(levels, hidden, strict=True) if count}
+        events |= {t.term for t, (_, _, event) in zip(levels, hidden, strict=True) if event}
+    return ModelMask(
+        everything=is_small(model.patients, k) or is_small(model.events, k),
+        patients=total_hidden or hidden_split(model.patients, whole, k),
+        excluded=total_hidden or hidden_split(model.excluded, whole, k),
+        events=hidden_split(model.events, model.patients, k),
+        ratios=frozenset(ratios),
+        level_patients=frozenset(patients),
+        level_events=frozenset(events),
+    )
+
+
+def _hidden_levels(
+    levels: Sequence[Term], patients: int, events: int, k: int
+) -> list[tuple[bool, bool, bool]]:
+    """Per level of one covariate, whether its ratios, its patients and its events are
+    hidden (model_mask's rules); the reference is the rest of ``patients`` and ``events``."""
+    counts = [t.at_level.patients for t in levels]
+    rest = patients - sum(counts)
+    ratios = [is_small(n, k) or is_small(patients - n, k) or is_small(rest, k) for n in counts]
+    counted = hidden_cells([rest, *counts], k)[1:]
+    split = [hidden_split(t.at_level.events, t.at_level.patients, k) for t in levels]
+    already = [False, *(c or s for c, s in zip(counted, split, strict=True))]
+    level_events = [t.at_level.events for t in levels]
+    events_hidden = hidden_cells([events - sum(level_events), *level_events], k, already)[1:]
+    return list(zip(ratios, counted, events_hidden, strict=True))

@@ -37,6 +37,7 @@ from analytics.present.privacy import (
     hidden_split,
     is_small,
     masked,
+    model_mask,
 )
 from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
@@ -560,52 +561,66 @@ TERM_KEYS = ("term", "hr", "ci_lower", "ci_upper", "p")
 
 
 def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[str, Any]:
-    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys; its
-    counts by the privacy rules, its ratios hidden for a model of fewer than k patients."""
-    few = is_small(model.patients, privacy.k) or is_small(model.events, privacy.k)
+    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys, with
+    privacy.model_mask's rules: its counts and each level's hidden as on the page, the
+    ratios (and PH test) of a level of fewer than k patients, or of a model of fewer than
+    k patients or events, null."""
+    mask = model_mask(model, privacy.k)
 
     def terms(name: str, fitted: Sequence[Any]) -> list[dict[str, Any]]:
         return [
             {"term": t.term}
-            | {key: privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key), few)
+            | {key: privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key),
+                                    mask.ratio_hidden(t.term))
                for key in TERM_KEYS[1:]}
             for i, t in enumerate(fitted)
         ]  # fmt: skip
 
+    def level(i: int, t: Any) -> dict[str, Any]:
+        where, counts = f"{path}.adjusted_levels[{i}]", t.at_level
+        return {
+            "term": t.term,
+            "patients": privacy.count(
+                f"{where}.patients", counts.patients, t.term in mask.level_patients
+            ),
+            "events": privacy.count(f"{where}.events", counts.events, t.term in mask.level_events),
+        }
+
+    few_events = mask.events or is_small(model.events, privacy.k)
     return {
         "adjusted": terms("adjusted", model.terms),
         "crude": terms("crude", model.crude),
-        "adjusted_patients": privacy.count(f"{path}.adjusted_patients", model.patients),
-        "adjusted_events": privacy.count(
-            f"{path}.adjusted_events",
-            model.events,
-            hidden_split(model.events, model.patients, privacy.k),
+        "adjusted_levels": [
+            level(i, t) for i, t in enumerate(t for t in model.terms if t.at_level is not None)
+        ],
+        "adjusted_patients": privacy.count(
+            f"{path}.adjusted_patients", model.patients, mask.patients
         ),
-        "adjusted_excluded": privacy.count(f"{path}.adjusted_excluded", model.excluded),
-        "events_per_variable": model.events_per_variable,
-        "ph_test": [{"term": t.term, "statistic": t.statistic, "p": t.p} for t in model.ph_test],
+        "adjusted_events": privacy.count(f"{path}.adjusted_events", model.events, mask.events),
+        "adjusted_excluded": privacy.count(
+            f"{path}.adjusted_excluded", model.excluded, mask.excluded
+        ),
+        "events_per_variable": privacy.derived(
+            f"{path}.events_per_variable", model.events_per_variable, few_events
+        ),
+        "ph_test": [
+            {"term": t.term}
+            | {
+                key: privacy.derived(
+                    f"{path}.ph_test[{i}].{key}", getattr(t, key), mask.ratio_hidden(t.term)
+                )
+                for key in ("statistic", "p")
+            }
+            for i, t in enumerate(model.ph_test)
+        ],
         "adjusted_notes": list(model.notes),
     }
 
 
 def _adjusted_lines(view: ReportView, k: int | None) -> list[str]:
-    """Each endpoint's adjusted model: crude and adjusted HR per term, EPV, the PH test."""
+    """Each endpoint's adjusted model as the deck's notes read it (format.model_reading)."""
     lines = []
-    for endpoint, model in view.adjusted.items():
-        lines.append(f"{ENDPOINTS[endpoint]}: Cox model (Efron ties), crude | adjusted HR (95% CI)")
-        lines.append(
-            f"  {fmt.count(model.patients, k)} patients, {fmt.count(model.excluded, k)} left "
-            f"out for a missing covariate; {fmt.events_per_variable(model)}"
-        )
-        if is_small(model.patients, k) or is_small(model.events, k):
-            lines += [f"  {SUPPRESSED}: fewer than {k} patients or events", ""]
-            continue
-        crude = {t.term: t for t in model.crude}
-        for term in model.terms:
-            lines.append(
-                f"  {fmt.term(term)}: {fmt.term_ratio(crude[term.term])} | {fmt.term_ratio(term)}"
-            )
-        lines += [f"  PH test, {fmt.term(t)}: {fmt.ph_reading(t)}" for t in model.ph_test]
-        lines += [f"  note: {note}" for note in model.notes]
-        lines.append("")
+    for model in view.adjusted.values():
+        reading = fmt.model_reading(model, k, model_mask(model, k))
+        lines += [reading[0], *(f"  {line}" for line in reading[1:]), ""]
     return lines

@@ -35,7 +35,7 @@ from analytics.glossary import (
     few_at_risk,
 )
 from analytics.present import format as fmt
-from analytics.present.privacy import hidden_months, hidden_split, is_small
+from analytics.present.privacy import hidden_months, hidden_split, is_small, model_mask
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
@@ -799,36 +799,55 @@ def validation_report(report: pd.DataFrame) -> pd.DataFrame:
     return shown.where(report.notna(), fmt.MISSING)
 
 
-def model_table(model: AdjustedModel) -> pd.DataFrame:
-    """An adjusted Cox model's terms: crude and adjusted HR (95% CI) and Wald p side by side."""
+MODEL_COLUMNS = (
+    "Term", "Patients", "Events", "Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)",
+    "Adjusted p",
+)  # fmt: skip
+
+
+def model_table(
+    model: AdjustedModel, k: int | None = None, total_hidden: bool = False
+) -> pd.DataFrame:
+    """An adjusted Cox model's terms: the patients and events at each level (none for a
+    continuous covariate), crude and adjusted HR (95% CI) and Wald p side by side; in
+    privacy mode counts as text and a small level's ratios SUPPRESSED (privacy.model_mask;
+    ``total_hidden``: the view's n is withheld)."""
+    mask = model_mask(model, k, total_hidden)
     crude = {t.term: t for t in model.crude}
-    return pd.DataFrame(
-        [
-            {
-                "Term": fmt.term(term),
-                "Crude HR (95% CI)": fmt.ratio_ci(c.hr, c.ci_lower, c.ci_upper),
-                "Crude p": fmt.p_value(c.p),
-                "Adjusted HR (95% CI)": fmt.ratio_ci(term.hr, term.ci_lower, term.ci_upper),
-                "Adjusted p": fmt.p_value(term.p),
-            }
-            for term, c in ((t, crude[t.term]) for t in model.terms)
-        ],
-        columns=["Term", "Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)", "Adjusted p"],
-    )
+    rows = []
+    for term in model.terms:
+        hidden, level = mask.ratio_hidden(term.term), term.at_level
+        if k is not None:
+            patients, events = fmt.level_patients(term, k, mask), fmt.level_events(term, k, mask)
+        else:
+            patients, events = (level.patients, level.events) if level else (None, None)
+        rows.append({
+            "Term": fmt.term(term), "Patients": patients, "Events": events,
+            "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
+            "Crude p": fmt.term_p(crude[term.term], hidden),
+            "Adjusted HR (95% CI)": fmt.term_ci(term, hidden),
+            "Adjusted p": fmt.term_p(term, hidden),
+        })  # fmt: skip
+    table = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+    if k is None:
+        table[["Patients", "Events"]] = table[["Patients", "Events"]].astype("Int64")
+    return table
 
 
-def ph_table(model: AdjustedModel) -> pd.DataFrame:
-    """The proportional-hazards test per term and globally, with a plain reading of each."""
+def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:
+    """The proportional-hazards test per term and globally, with a plain reading of each;
+    a term whose ratios privacy hides has its test hidden too."""
+    mask = model_mask(model, k)
     return pd.DataFrame(
         [
             {
                 "Term": fmt.term(test),
-                "Chi-square": fmt.statistic(test.statistic),
+                "Chi-square": fmt.SUPPRESSED if hide else fmt.statistic(test.statistic),
                 "df": test.df,
-                "p": fmt.p_value(test.p),
-                "Reading": fmt.ph_reading(test),
+                "p": fmt.term_p(test, hide),
+                "Reading": fmt.SUPPRESSED if hide else fmt.ph_reading(test),
             }
-            for test in model.ph_test
+            for test, hide in ((t, mask.ratio_hidden(t.term)) for t in model.ph_test)
         ],
         columns=["Term", "Chi-square", "df", "p", "Reading"],
     )

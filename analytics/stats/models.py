@@ -16,6 +16,9 @@ lifelines fits it. Conventions:
 - Complete cases: a patient missing any covariate is left out and counted in
   ``excluded``; the crude hazard ratios (one covariate at a time) are fitted on the same
   patients, so crude and adjusted differ by adjustment only.
+- Each level's term carries its patients and events (``at_level``): a level of a few
+  patients makes its hazard ratio a statistic of those few, which privacy mode hides
+  (analytics.present.privacy.model_mask). A continuous covariate has none.
 - Recurrent DVT is time-dependent: each patient's follow-up is split at the first
   recurrent DVT (from the events table) into counting-process rows (start, stop], with
   the covariate 0 before and 1 after; a recurrent DVT at or after the endpoint's time
@@ -61,12 +64,23 @@ START, STOP, EVENT, PATIENT = "start", "stop", "event", "patient"
 
 
 @dataclass(frozen=True)
+class LevelCounts:
+    """The patients at a level of a covariate and their endpoint events; for the
+    time-varying recurrent DVT, the patients with follow-up after their first recurrent
+    DVT and the events in that time."""
+
+    patients: int
+    events: int
+
+
+@dataclass(frozen=True)
 class Term:
     """One coefficient of a fitted model.
 
     ``term`` is its name in JSON: the column for a continuous or time-varying covariate,
     ``column=level`` for a level against ``reference``; ``hr`` = exp(coef) with its 95%
-    Wald CI and two-sided Wald ``p``.
+    Wald CI and two-sided Wald ``p``; ``at_level`` the level's patients and events (None
+    for a continuous covariate).
     """
 
     term: str
@@ -79,6 +93,7 @@ class Term:
     ci_lower: float
     ci_upper: float
     p: float
+    at_level: LevelCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -184,16 +199,17 @@ def adjusted_model(
     if problem:
         return replace(model, notes=(*notes, problem))
     every = [term for terms in columns.values() for term in terms]
+    counts = level_counts(data, columns, time_varying)
     try:
         fitter = _fit(data, every, time_varying)
         crude = [
             term
             for terms in columns.values()
-            for term in _terms(_fit(data, terms, time_varying), references)
+            for term in _terms(_fit(data, terms, time_varying), references, counts)
         ]
     except NotConverged as exc:
         return replace(model, notes=(*notes, f"the model did not converge: {exc}"))
-    terms = _terms(fitter, references)
+    terms = _terms(fitter, references, counts)
     ph = () if time_varying else ph_test(fitter, data)
     if time_varying:
         notes.append("no proportional-hazards test for a model with a time-varying covariate")
@@ -376,8 +392,26 @@ def _converged(fitter) -> bool:
     return bool(finite and gain >= -1e-9)
 
 
-def _terms(fitter, references: dict[str, str]) -> tuple[Term, ...]:
-    """Each fitted coefficient as a Term (hazard ratio, 95% Wald CI, Wald p)."""
+def level_counts(
+    data: pd.DataFrame, columns: dict[str, list[str]], time_varying: bool
+) -> dict[str, LevelCounts]:
+    """Each 0/1 term's patients (rows with the term at 1; in counting-process rows, the
+    patients with any such row) and the events in those rows. A patient has at most one
+    event row, so events are summed over rows."""
+    counts = {}
+    for covariate, names in columns.items():
+        if covariate in CONTINUOUS_COVARIATES:
+            continue
+        for name in names:
+            rows = data[data[name] == 1]
+            patients = rows[PATIENT].nunique() if time_varying else len(rows)
+            counts[name] = LevelCounts(int(patients), int(rows[EVENT].sum()))
+    return counts
+
+
+def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -> tuple[Term, ...]:
+    """Each fitted coefficient as a Term (hazard ratio, 95% Wald CI, Wald p, its level's
+    counts)."""
     terms = []
     for name, row in fitter.summary.iterrows():
         covariate, _, level = str(name).partition("=")
@@ -388,6 +422,7 @@ def _terms(fitter, references: dict[str, str]) -> tuple[Term, ...]:
                 coef=float(row["coef"]), se=float(row["se(coef)"]), hr=float(row["exp(coef)"]),
                 ci_lower=float(row["exp(coef) lower 95%"]),
                 ci_upper=float(row["exp(coef) upper 95%"]), p=float(row["p"]),
+                at_level=counts.get(str(name)),
             )
         )  # fmt: skip
     return tuple(terms)

@@ -24,6 +24,7 @@ VALUES = (
     "left", "right", "F", "M", "IVC", "IVC,CIV", "CIV+EIV", "C01", "patient_id", "primary",
     "recurrent_dvt", "thrombophilia", "dotted", "cut", "technical_success", "months", "years",
     "0,12,24,36,48", "36,0,0", "0,,12", "240", "241", "20", "50",
+    "symptom_duration_months,recurrent_dvt", "center,age_years", "assisted_primary",
     "[link](https://example.org)", "![i](https://example.org/x.png)", "=1+1", "<b>x</b>",
 )  # fmt: skip
 KEYS = (*PARAMS, COHORT, "unknown_key")

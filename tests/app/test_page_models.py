@@ -7,7 +7,7 @@ from __future__ import annotations
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER
 from analytics.stats.models import adjusted_model
-from tests.conftest import plotly_figures, unescaped
+from tests.conftest import live_markup, plotly_figures, unescaped
 
 PAGE = "pages/8_Models.py"
 
@@ -85,3 +85,159 @@ def test_a_large_registry_fits_only_when_asked(page_test, monkeypatch):
         "Fit the model on 34 patients"
     ]
     assert not at.dataframe  # nothing fitted yet
+
+
+def test_privacy_hides_the_ratios_of_a_centre_of_three_patients(
+    page_test, small_centre_path, monkeypatch
+):
+    """center=C07 holds 3 patients: its crude and adjusted HR, CI and p are "hidden" in the
+    table and its CSV, not drawn (nor in the figure's data), and a caption says why."""
+    import json
+
+    from analytics.present.privacy import SUPPRESSED, SUPPRESSED_NOTE
+
+    monkeypatch.setenv("COHORT_DB", str(small_centre_path))
+    at = page_test(PAGE, privacy="yes", adjust="center,symptom_duration_months")
+    assert not at.exception
+    with open_cohort(small_centre_path) as con:
+        model = adjusted_model(
+            con, DEFAULT_FILTER, "primary", ["center", "symptom_duration_months"]
+        )
+    table = at.dataframe[0].value.set_index("Term")
+    centre = table.loc["Centre: C07 vs C01"]
+    assert centre[["Patients", "Events"]].tolist() == ["<5", "<5"]
+    ratios = ["Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)", "Adjusted p"]
+    assert centre[ratios].tolist() == [SUPPRESSED] * 4
+    assert table.loc["DVT duration (per month)", "Patients"] == "-"  # continuous: no level
+    assert table.loc["DVT duration (per month)", "Adjusted p"] == "< 0.001"
+    captions = " ".join(unescaped(c.value) for c in at.caption)
+    assert SUPPRESSED_NOTE in captions and "Hazard ratios hidden for Centre: C07 vs C01" in captions
+    (forest,) = plotly_figures(at)
+    sent = json.dumps(forest)
+    for term in (model.terms[0], model.crude[0]):
+        assert f"{term.hr:.2f} (" not in sent and repr(term.hr) not in sent
+    ph = at.dataframe[1].value.set_index("Term")
+    assert ph.loc["Centre: C07", "p"] == SUPPRESSED
+
+
+def test_a_link_opens_the_page_with_its_model_and_the_page_writes_its_model_back(page_test):
+    link = {"adjust": "symptom_duration_months,thrombophilia", "model_endpoint": "assisted_primary"}
+    at = page_test(PAGE, **link)
+    assert not at.exception
+    assert at.multiselect(key="model_covariates").value == [
+        "symptom_duration_months",
+        "thrombophilia",
+    ]
+    assert at.radio(key="model_recurrent_dvt").value == "not in the model"
+    assert at.selectbox(key="model_endpoint").value == "assisted_primary"
+    (forest,) = plotly_figures(at)
+    assert forest["layout"]["title"]["text"].startswith("Assisted primary patency: crude")
+    assert at.dataframe[0].value["Term"].tolist() == [
+        "DVT duration (per month)", "Thrombophilia: Yes vs No",
+    ]  # fmt: skip
+    at.multiselect(key="model_covariates").set_value(["age_years"]).run()
+    assert at.session_state["adjust"] == ("age_years",)
+    assert at.query_params["adjust"] == "age_years"
+    assert at.query_params["model_endpoint"] == "assisted_primary"
+
+
+def test_opening_the_page_chooses_the_papers_model_for_the_link_and_the_deck(page_test):
+    at = page_test(PAGE)
+    assert at.session_state["adjust"] == ("symptom_duration_months", "recurrent_dvt")
+    assert at.query_params["adjust"] == "symptom_duration_months,recurrent_dvt"
+    at.multiselect(key="model_covariates").set_value([])
+    at.radio(key="model_recurrent_dvt").set_value("not in the model").run()
+    assert at.session_state["adjust"] == ()  # no model: no slide in the deck
+    assert "adjust" not in at.query_params
+
+
+def test_an_unknown_covariate_in_the_link_is_named_in_a_plain_notice(page_test):
+    at = page_test(PAGE, adjust="symptom_duration_months,[x](https://evil.example)")
+    assert not at.exception
+    (notice,) = [w for w in at.sidebar.warning if "adjust=" in unescaped(w.value)]
+    assert "cannot adjust for '[x](https://evil.example)'" in unescaped(notice.value)
+    assert not live_markup(notice.value)
+    assert at.multiselect(key="model_covariates").value == [
+        "symptom_duration_months"
+    ]  # the default
+
+
+def test_a_linked_model_on_a_large_registry_still_waits_for_a_click(page_test, monkeypatch):
+    from analytics import rules
+
+    monkeypatch.setattr(rules, "MODEL_ASK_PATIENTS", 10)
+    at = page_test(PAGE, adjust="age_years,sex")
+    assert not at.exception
+    assert at.multiselect(key="model_covariates").value == ["age_years", "sex"]
+    assert not at.dataframe
+    (fit,) = [b for b in at.button if b.label.startswith("Fit the model")]
+    fit.click().run()
+    assert not at.exception
+    assert at.dataframe[0].value["Term"].tolist() == ["Age (per year)", "Sex: Male vs Female"]
+
+
+def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test):
+    from analytics.present.render import CHROMIUM
+
+    at = page_test(PAGE)
+    labels = [button.label for button in at.get("download_button")]
+    assert "Download adjusted hazard ratios (CSV)" in labels
+    (chart,) = at.get("plotly_chart")
+    assert '"filename": "models-forest"' in chart.proto.config
+    if CHROMIUM.exists():
+        assert {"PNG (16:9 slide size)", "SVG (16:9 slide size)", "PDF (16:9 slide size)"} <= set(
+            labels
+        )
+
+
+def test_the_sidebar_deck_of_every_page_carries_the_model_once_chosen(page_test, monkeypatch):
+    from analytics.present.deck import DeckRequest
+    from ui import page
+
+    requests = []
+
+    def recorded(*args) -> DeckRequest:
+        requests.append(DeckRequest(*args))
+        return requests[-1]
+
+    monkeypatch.setattr(page, "DeckRequest", recorded)
+    at = page_test("pages/3_Safety.py")
+    assert requests[-1].adjust == ()  # no model chosen yet: no model slide
+    at.switch_page(PAGE).run()
+    at.selectbox(key="model_endpoint").set_value("secondary").run()
+    at.switch_page("pages/3_Safety.py").run()
+    assert not at.exception
+    assert (requests[-1].adjust, requests[-1].model_endpoint) == (
+        ("symptom_duration_months", "recurrent_dvt"), "secondary",
+    )  # fmt: skip
+
+
+def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo_path, monkeypatch):
+    """The deck's model slide shows the model the Models page has in the cache: the deck
+    asks ui.data for it, which fits it once for both."""
+    import io
+
+    import pytest
+    from pptx import Presentation
+
+    from analytics import views
+    from analytics.present.deck import DeckRequest
+    from analytics.present.render import CHROMIUM
+    from ui import data
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium")
+    fits = []
+    fit = views.models_view
+    monkeypatch.setattr(views, "models_view", lambda *args: fits.append(args) or fit(*args))
+    key = data.cohort_key(demo_path)
+    covariates = ("symptom_duration_months", "thrombophilia")
+    model = data.model(key, DEFAULT_FILTER, "primary", covariates)
+    deck = data.deck_bytes(key, DeckRequest(DEFAULT_FILTER, k=5, adjust=covariates))
+    assert len(fits) == 1
+    slides = {s.shapes.title.text: s for s in Presentation(io.BytesIO(deck)).slides}
+    notes = slides["Adjusted hazard ratios: primary patency (Cox)"].notes_slide
+    duration = model.terms[0]
+    assert f"adjusted HR (95% CI) {duration.hr:.2f} ({duration.ci_lower:.2f}-" in (
+        notes.notes_text_frame.text
+    )

@@ -304,3 +304,76 @@ def test_privacy_hides_a_kmunicate_count_the_others_would_give_away(demo_path):
             parts = re.findall(r"<5|hidden|\d+", cell.text)
             assert sum(part in ("<5", "hidden") for part in parts) != 1, cell.text
     assert "Secondary patency at 12 months: hidden" in notes(slide)  # 32 of 34: 2 events
+
+
+MODEL_SLIDE = "Adjusted hazard ratios: primary patency (Cox)"
+
+
+def _ratio(term) -> str:
+    return f"{term.hr:.2f} ({term.ci_lower:.2f}-{term.ci_upper:.2f})"
+
+
+def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the_notes(
+    demo, demo_path, tmp_path
+):
+    from analytics.filters import DEFAULT_FILTER
+    from analytics.glossary import FEW_EVENTS_PER_VARIABLE
+    from analytics.stats.models import adjusted_model
+
+    out = tmp_path / "adjusted.pptx"
+    adjust = "symptom_duration_months,recurrent_dvt"
+    assert main(["deck", "--db", str(demo_path), "--adjust", adjust, "--out", str(out)]) == 0
+    deck = Presentation(str(out))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    assert titles[-2:] == [MODEL_SLIDE, "Table 1: baseline characteristics"]
+    slide = titled(deck, MODEL_SLIDE)
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
+    model = adjusted_model(demo, DEFAULT_FILTER, "primary", adjust.split(","))
+    text = notes(slide)
+    crude = {t.term: t for t in model.crude}
+    duration, recurrent = model.terms
+    assert (
+        f"DVT duration (per month): crude HR (95% CI) {_ratio(crude[duration.term])}, "
+        f"p < 0.001; adjusted HR (95% CI) {_ratio(duration)}, p < 0.001"
+    ) in text
+    assert f"adjusted HR (95% CI) {_ratio(recurrent)}, p = {recurrent.p:.3f}" in text
+    assert (
+        f"7.0 events per coefficient (14 events, 2 coefficients): {FEW_EVENTS_PER_VARIABLE}" in text
+    )
+    assert "0 patients left out for a missing covariate" in text
+    assert "no proportional-hazards test for a model with a time-varying covariate" in text
+
+
+def test_deck_adjust_refuses_what_report_adjust_refuses(demo_path, tmp_path, capsys):
+    out = tmp_path / "refused.pptx"
+    assert main(["deck", "--db", str(demo_path), "--adjust", "patient_id", "--out", str(out)]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot adjust for 'patient_id'")
+    assert not out.exists()
+
+
+def test_privacy_hides_a_small_centres_ratios_on_the_models_slide(small_centre_path, tmp_path):
+    """center=C07 holds 3 patients: its hazard ratios are not on the slide, in its notes
+    nor in its picture's figure (tests/unit/test_figures_models.py reads that one)."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import DEFAULT_FILTER
+    from analytics.stats.models import adjusted_model
+
+    out = tmp_path / "private.pptx"
+    args = ["deck", "--db", str(small_centre_path), "--privacy", "5", "--out", str(out)]
+    assert main([*args, "--adjust", "center,symptom_duration_months"]) == 0
+    slide = titled(Presentation(str(out)), MODEL_SLIDE)
+    with open_cohort(small_centre_path) as con:
+        model = adjusted_model(
+            con, DEFAULT_FILTER, "primary", ["center", "symptom_duration_months"]
+        )
+    centre, duration = model.terms
+    texts = [notes(slide)] + [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    for text in texts:
+        for term in (centre, {t.term: t for t in model.crude}[centre.term]):
+            assert _ratio(term) not in text and f"{term.hr:.2f}" not in text
+    assert (
+        "Centre: C07 vs C01 (<5 patients, <5 events): crude HR (95% CI) hidden; adjusted HR "
+        "(95% CI) hidden"
+    ) in notes(slide)
+    assert f"adjusted HR (95% CI) {_ratio(duration)}" in notes(slide)
+    assert "fewer than 5 patients" in notes(slide)

@@ -36,3 +36,37 @@ def test_the_reference_line_and_favours_labels_as_on_subgroups(model):
     ]  # fmt: skip
     cells = [text for trace in fig.data if trace.mode == "text" for text in trace.text]
     assert "8.55 (0.53-136.94)" in cells and f"<b>{CRUDE}</b>" in cells
+
+
+def test_privacy_leaves_a_small_levels_ratios_out_of_the_figure_data(small_centre_path):
+    """center=C07 holds 3 patients: no marker, whisker, hover or table cell of its crude or
+    adjusted HR is in the figure sent to the browser; its row says hidden, a note why."""
+    import json
+
+    from analytics.cohort.db import open_cohort
+    from analytics.present.privacy import SUPPRESSED
+
+    with open_cohort(small_centre_path) as con:
+        model = adjusted_model(
+            con, DEFAULT_FILTER, "primary", ["center", "symptom_duration_months"]
+        )
+    centre = model.terms[0]
+    crude = model.crude[0]
+    assert centre.term == crude.term == "center=C07"
+    shown = model_forest_plot(model)
+    fig = model_forest_plot(model, k=5)
+    data = json.dumps(fig.to_plotly_json(), default=str)
+    for term in (centre, crude):
+        assert f"{term.hr:.2f} ({term.ci_lower:.2f}" in json.dumps(
+            shown.to_plotly_json(), default=str
+        )
+        for value in (term.hr, term.ci_lower, term.ci_upper, term.ci_upper - term.hr):
+            assert repr(value) not in data and f"{value:.2f} (" not in data
+    series = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
+    assert list(series[ADJUSTED].x) == pytest.approx([model.terms[1].hr])
+    assert list(series[CRUDE].x) == pytest.approx([model.crude[1].hr])
+    assert list(series[ADJUSTED].y) == [1 + 0.18]  # the duration's row; C07's row stays
+    assert fig.layout.yaxis.ticktext[0] == "Centre: C07 vs C01"
+    cells = [text for trace in fig.data if trace.mode == "text" for text in trace.text]
+    assert cells.count(SUPPRESSED) == 2
+    assert any(a.text.startswith(f"{SUPPRESSED}: not drawn") for a in fig.layout.annotations)

@@ -113,3 +113,98 @@ def test_follow_up_of_fewer_than_k_is_hidden_like_the_pages(demo):
     assert data["follow_up"]["median_months"] is None
     assert data["follow_up"]["completeness"] is None
     assert "follow_up.completeness" in data["privacy"]["suppressed"]
+
+
+# ---- adjusted models (`report --adjust`): a level's ratios are a statistic of its patients --
+
+
+def _level(data, endpoint: str, key: str, term: str):
+    """The row of ``term`` in ``patency.<endpoint>.<key>``, and its index."""
+    rows = data["patency"][endpoint][key]
+    (i,) = [i for i, row in enumerate(rows) if row["term"] == term]
+    return i, rows[i]
+
+
+def test_a_centre_of_fewer_than_k_patients_has_its_hazard_ratios_hidden(small_centre_path):
+    """center=C07 holds 3 patients (2 lose primary patency): its crude and adjusted HR,
+    CI and p are one small group's statistics, null and listed; its counts are "<5"."""
+    args = ("--db", str(small_centre_path), "--json", "--adjust", "center,symptom_duration_months")
+    shown = json.loads(run_cli("report", *args).stdout)
+    done = run_cli("report", *args, "--privacy", "5")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    suppressed = set(data["privacy"]["suppressed"])
+    for key in ("adjusted", "crude"):
+        i, row = _level(data, "primary", key, "center=C07")
+        assert _level(shown, "primary", key, "center=C07")[1]["hr"] is not None
+        assert [row[k] for k in ("hr", "ci_lower", "ci_upper", "p")] == [None] * 4
+        assert {f"patency.primary.{key}[{i}].{k}" for k in ("hr", "p")} <= suppressed
+        _, duration = _level(data, "primary", key, "symptom_duration_months")
+        assert duration == _level(shown, "primary", key, "symptom_duration_months")[1]
+    i, level = _level(data, "primary", "adjusted_levels", "center=C07")
+    assert level == {"term": "center=C07", "patients": "<5", "events": "<5"}
+    assert f"patency.primary.adjusted_levels[{i}].patients" in suppressed
+    assert _level(shown, "primary", "adjusted_levels", "center=C07")[1] == {
+        "term": "center=C07", "patients": 3, "events": 2,
+    }  # fmt: skip
+    assert [row["term"] for row in shown["patency"]["primary"]["adjusted_levels"]] == [
+        "center=C07"
+    ]  # a continuous covariate has no level counts
+    leaves = dict(_leaves({k: v for k, v in data.items() if k != "privacy"}))
+    assert {path for path, value in leaves.items() if value == "<5"} <= suppressed
+
+
+def test_a_level_whose_reference_is_fewer_than_k_is_hidden_with_its_count(demo):
+    """27 of 34 have a common iliac lesion: with k = 8 its 7 without are few, so the
+    hazard ratio of 27 against 7 is hidden, and so is 27 (34 - 27 would give the 7)."""
+    view = report_view(demo, CohortFilter(), adjust=["seg_civ", "age_years"])
+    data = report_json(view, 8)
+    _, ratio = _level(data, "primary", "adjusted", "seg_civ=yes")
+    assert ratio["hr"] is None and ratio["p"] is None
+    i, level = _level(data, "primary", "adjusted_levels", "seg_civ=yes")
+    assert level["patients"] is None
+    assert f"patency.primary.adjusted_levels[{i}].patients" in data["privacy"]["suppressed"]
+    assert _level(data, "primary", "adjusted", "age_years")[1]["hr"] is not None
+
+
+def _model(patients: int, events: int, levels: dict[str, tuple[int, int]], excluded: int = 0):
+    """A fitted-looking model of ``center`` levels against C01 (numbers irrelevant here)."""
+    from analytics.stats.models import AdjustedModel, LevelCounts, Term
+
+    terms = tuple(
+        Term(f"center={level}", "center", level, "C01", 0.1, 0.2, 1.1, 0.8, 1.6, 0.5,
+             LevelCounts(n, e))
+        for level, (n, e) in levels.items()
+    )  # fmt: skip
+    return AdjustedModel("primary", ("center",), False, patients, events, excluded, terms, terms)
+
+
+def test_counts_of_a_models_levels_follow_the_complementary_rule():
+    """C03's 3 patients are "<5"; shown beside C02's 20 and the model's 53, the reference's
+    30 would give C03 away by subtraction only if C02 showed: C02 is withheld too, but
+    its hazard ratio (20 patients against 30) still shows."""
+    from analytics.present.privacy import model_mask
+
+    mask = model_mask(_model(53, 20, {"C02": (20, 8), "C03": (3, 2)}), 5)
+    assert mask.ratios == {"center=C03"}
+    assert mask.level_patients == {"center=C02", "center=C03"}
+    assert mask.level_events == {"center=C02", "center=C03"}
+    assert not (mask.everything or mask.patients or mask.events or mask.excluded)
+
+
+def test_model_counts_and_events_per_variable_hide_what_would_give_one_away():
+    """32 events of 34 patients leave 2 without: the events, and the events per variable
+    (their quotient by the terms shown), are hidden; 2 of 36 left out are "<5", so the 34
+    modelled are hidden too (36 is the view's n)."""
+    from analytics.present import format as fmt
+    from analytics.present.privacy import model_mask
+
+    model = _model(34, 32, {"C02": (17, 16)}, excluded=2)
+    mask = model_mask(model, 5)
+    assert mask.events and mask.patients and mask.excluded and not mask.everything
+    assert fmt.model_counts(model, 5, mask) == (
+        "Cox model (Efron ties) on hidden patients with hidden events; <5 patients left out "
+        "for a missing covariate (complete cases)"
+    )
+    assert fmt.events_per_variable(model, 5, mask).startswith("hidden events per coefficient")
+    assert fmt.events_per_variable(model).startswith("32.0 events per coefficient")

@@ -24,6 +24,7 @@ from analytics.present.figures.subgroups import (
     reference_line,
 )
 from analytics.present.figures.theme import TEXT_COLOUR, apply_theme, figure_text, legend_above
+from analytics.present.privacy import model_mask
 from analytics.stats.models import AdjustedModel
 
 CRUDE, ADJUSTED = "Crude HR (95% CI)", "Adjusted HR (95% CI)"
@@ -33,17 +34,24 @@ COLUMNS = ((0.05, CRUDE), (0.55, ADJUSTED))  # the right-hand table: x on its ax
 HEADER_ROW = -1.0
 
 
-def model_forest_plot(model: AdjustedModel) -> go.Figure:
-    """Crude and adjusted hazard ratios of every term of ``model`` on one log axis."""
+def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
+    """Crude and adjusted hazard ratios of every term of ``model`` on one log axis.
+
+    In privacy mode a term whose ratios are hidden (analytics.present.privacy.model_mask)
+    keeps its row, with SUPPRESSED in the table and no marker, and a note under the plot
+    says why: its numbers are not in the figure's data.
+    """
+    mask = model_mask(model, k)
     terms = list(model.terms)
     crude = {t.term: t for t in model.crude}
     rows = list(range(len(terms)))
+    drawn = [(row, t) for row, t in zip(rows, terms, strict=True) if not mask.ratio_hidden(t.term)]
     fig = go.Figure()
     for name, colour, symbol, offset in SERIES:
-        shown = [crude[t.term] if name == CRUDE else t for t in terms]
+        shown = [crude[t.term] if name == CRUDE else t for _, t in drawn]
         fig.add_trace(
             go.Scatter(
-                x=[t.hr for t in shown], y=[row + offset for row in rows], mode="markers",
+                x=[t.hr for t in shown], y=[row + offset for row, _ in drawn], mode="markers",
                 name=name,
                 error_x={
                     "type": "data", "symmetric": False,
@@ -65,22 +73,30 @@ def model_forest_plot(model: AdjustedModel) -> go.Figure:
             go.Scatter(
                 x=[x] * (len(terms) + 1), y=[HEADER_ROW, *rows], mode="text", xaxis="x2",
                 text=[f"<b>{header}</b>",
-                      *(fmt.ratio_ci(t.hr, t.ci_lower, t.ci_upper) for t in shown)],
+                      *(fmt.term_ci(t, mask.ratio_hidden(t.term)) for t in shown)],
                 textposition="middle right", showlegend=False, hoverinfo="skip",
                 textfont={"size": 13, "color": TEXT_COLOUR},
             )
         )  # fmt: skip
-    every = [*terms, *model.crude]
+    every = [t for _, t in drawn] + [crude[t.term] for _, t in drawn]
     finite = [t for t in every if math.isfinite(t.ci_lower) and math.isfinite(t.ci_upper)]
+    annotations = favours_labels(model.endpoint)
+    if len(drawn) < len(terms):
+        annotations.append(
+            {"text": figure_text(fmt.hidden_terms_mark(k)), "xref": "paper", "yref": "paper",
+             "x": 0, "y": 0, "yshift": -104, "xanchor": "left", "showarrow": False,
+             "font": {"size": 12, "color": TEXT_COLOUR}}
+        )  # fmt: skip
     fig.update_layout(
         **hr_axes((t.ci_lower for t in finite if t.ci_lower > 0), (t.ci_upper for t in finite)),
         yaxis={"tickvals": rows, "ticktext": [figure_text(fmt.term(t)) for t in terms],
                "range": [len(terms) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
-        annotations=favours_labels(model.endpoint),
+        annotations=annotations,
     )  # fmt: skip
     title = f"{ENDPOINTS[model.endpoint]}: crude and adjusted hazard ratios (Cox)"
     fig = apply_theme(fig, title=title, height=240 + 2 * ROW_HEIGHT * len(terms))
     fig = legend_above(fig, [name for name, _, _, _ in SERIES])
-    fig.update_layout(margin_b=110)  # room for the favours labels under the axis title
+    # room for the favours labels under the axis title, and the privacy note under them
+    fig.update_layout(margin_b=110 if len(drawn) == len(terms) else 135)
     return fig
