@@ -203,6 +203,8 @@ def _estimates(
     risk_months: Sequence[float],
     reference: str | None,
 ) -> EndpointSurvival:
+    if split is not None and by is not None:
+        _reference(split.levels, by, reference)  # before any fit: an unknown one is an error
     whole = group_survival(overall.of(ALL_PATIENTS), months, horizon, risk_months)
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
@@ -253,12 +255,16 @@ def compare(counts: Counts, by: str, reference: str | None = None) -> Comparison
     )
 
 
+class UnknownReference(ValueError):
+    """A reference group asked for that is not a group of the split in this cohort."""
+
+
 def _reference(levels: tuple[str, ...], by: str, reference: str | None) -> str | None:
     """The reference level: the one asked for, which must be a level, or the first."""
     if reference is None:
         return levels[0] if levels else None
     if reference not in levels:
-        raise ValueError(
+        raise UnknownReference(
             f"reference {reference!r} is not a group of {by} in this cohort; "
             f"choose one of {', '.join(levels) or 'none: no patient has a value'}"
         )
