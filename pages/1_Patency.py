@@ -99,7 +99,7 @@ comparison = view.compared.comparison if view.compared is not None else None
 if comparison is not None and comparison.pairwise:
     st.markdown("**Pairwise log-rank tests** (each pair of groups alone; Holm-adjusted p)")
     show_table(pairwise_table(view, k), "patency pairwise")
-if comparison is not None and comparison.ordered:
+if comparison is not None and comparison.ordered and len(comparison.levels) > 1:
     st.markdown(plain(trend_line(view, k)))
 show_table(estimates_table(view, k), "patency estimates")
 st.markdown(f"**Median time and restricted mean** (to {fmt.months(view.horizon)} months)")

@@ -396,7 +396,7 @@ def _reference(param: Param, where: Any, levels: Sequence[str] = (), by: str | N
         st.session_state[param.key] = None
     return where.selectbox(
         "Reference group", list(levels), index=None, key=param.key,
-        placeholder=f"{fmt.level(by, levels[0])} (the first)" if levels else "No groups",
+        placeholder=f"{fmt.level(by, levels[0])} (the first)" if levels else "With 'Compare by'",
         format_func=lambda value: fmt.level(by, value), disabled=not levels,
         help=DEFINITIONS["Reference group"], **CHANGED,
     )  # fmt: skip

@@ -677,7 +677,7 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
     lines = []
     for endpoint in view.survival:
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"
-        heading = [f"{ENDPOINTS[endpoint]}: comparisons"]
+        heading = [ENDPOINTS[endpoint]]
         for i, pair in enumerate(entry.get("pairwise", [])):
             where = f"{path}.pairwise[{i}]"
             heading.append(

@@ -884,7 +884,7 @@ def trend_line(view: PatencyView, k: int | None = None) -> str:
     if any(is_small(g.patients, k) for g in result.groups):
         reading = f"{fmt.SUPPRESSED} (a group of fewer than {k} patients)"
     elif test is None:
-        reading = "not computable (fewer than two groups with events)"
+        reading = "not computable (no event while two groups were at risk)"
     else:
         reading = f"chi-square {fmt.statistic(test.statistic)} on 1 df, {fmt.p_statement(test.p)}"
     return f"Log-rank test for trend, scores 1 to {len(levels)} in the order {order}: {reading}"
