@@ -151,6 +151,16 @@ def _parser() -> argparse.ArgumentParser:
         help=f"horizon of the restricted mean time, months (default {RMST_HORIZON})",
     )  # fmt: skip
     report.add_argument("--adjust", **ADJUST_OPTION)
+    report.add_argument(
+        "--reference", default=None, metavar="LEVEL",
+        help="with --by: the group hazard ratios and restricted-mean differences are against "
+        "(a raw level as in the JSON's groups; default the first in display order)",
+    )  # fmt: skip
+    report.add_argument(
+        "--landmark", type=_horizon, default=None, metavar="L",
+        help="also each endpoint from month L on, among the patients whose time is greater "
+        "than L, time restarting at L",
+    )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.add_argument("--privacy", **PRIVACY_OPTION)
 
@@ -266,6 +276,8 @@ def _report(args: argparse.Namespace) -> str:
 
     cohort_filter = _filter(args)
     k = _privacy_k(args)
+    if args.reference is not None and args.by is None:
+        raise ValueError("--reference needs --by: the groups it picks the reference among")
     with open_cohort(args.db or default_db_path()) as con:
         view = report_view(
             con,
@@ -274,6 +286,8 @@ def _report(args: argparse.Namespace) -> str:
             months=args.at,
             horizon=args.rmst_horizon,
             adjust=args.adjust,
+            reference=args.reference,
+            landmark=args.landmark,
         )
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 

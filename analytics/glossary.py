@@ -116,6 +116,9 @@ GROUPINGS = {
     "center": "Centre",
     "technical_success": "Technical success",
 }
+# Splits whose levels have an order (analytics.groups gives it): the log-rank test for
+# trend applies to them, with scores 1..k in that order.
+ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
 # Covariates an adjusted model may take beyond the groupings' yes/no and category columns:
 # the continuous ones (per unit), and recurrent DVT, which changes over time.
 CONTINUOUS_COVARIATES = {
@@ -207,6 +210,30 @@ DEFINITIONS = {
         "patients."
     ),
     "Log-rank test": "Compares whole survival curves between groups (chi-square, k-1 df).",
+    "Pairwise log-rank tests": (
+        "With more than two groups, each pair of groups compared on its own by the log-rank "
+        "test (the two groups' patients only, 1 df). The Holm p corrects for making many "
+        "comparisons (Holm's step-down method): a pair is significant at 5% when its Holm p "
+        "is below 0.05, whatever the number of pairs."
+    ),
+    "Log-rank test for trend": (
+        f"For groups with an order ({', '.join(GROUPINGS[g] for g in ORDERED_GROUPINGS)}): "
+        "asks whether the hazard rises or falls steadily from the first group to the last, "
+        "with scores 1, 2, ..., k in that order (chi-square on 1 df: the squared sum of the "
+        "scored observed minus expected events over its log-rank variance, as R's survdiff "
+        "gives them). More powerful than the log-rank test when the change is monotone; with "
+        "two groups it is the log-rank test."
+    ),
+    "Reference group": (
+        "The group the hazard ratios and restricted-mean differences are against: the first "
+        "group in display order unless another is chosen."
+    ),
+    "Landmark": (
+        "Patency from month L on, among the patients still followed and free of the endpoint "
+        "after month L (time greater than L), with time restarting at L: what a patient who is "
+        "still patent at L can expect. Patients who lost patency or left follow-up by L are "
+        "not in it, so its curves do not start from the whole cohort."
+    ),
     "Hazard ratio": (
         "Cox proportional-hazards model with Efron's correction for tied times, counted over "
         "patients (as SAS PROC PHREG with FREQ; equal to R's coxph on one row per patient): "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.filters import SEGMENT_MASK_SQL, SEGMENT_PATTERN_OF_MASK, FilterError
-from analytics.glossary import GROUPINGS, NO, RISK_FACTORS, SEGMENTS, YES
+from analytics.glossary import GROUPINGS, NO, ORDERED_GROUPINGS, RISK_FACTORS, SEGMENTS, YES
 from analytics.rules import AGE_BAND_CUTS, DURATION_BAND_CUT
 
 YOUNG, OLD = AGE_BAND_CUTS
@@ -60,6 +60,7 @@ LEVEL_ORDER = {
     "sex": ("F", "M"),
 }
 assert GROUPS.keys() == GROUPINGS.keys(), "every grouping needs a label and an expression"
+assert set(ORDERED_GROUPINGS) <= LEVEL_ORDER.keys(), "an ordered split needs its order"
 
 
 def grouping(key: str) -> Grouping:

@@ -36,6 +36,7 @@ MIN_AT_RISK_CHOICES = (5, 10, 20, 50)
 SUBGROUP_MONTH = 12
 CENTRE_MONTH = 12
 RMST_HORIZON = 36  # restricted mean time free of the endpoint, up to this month
+LANDMARK_MONTHS = (6, 12, 24)  # the Patency page's landmarks: curves from month L on
 
 # A test of fewer pairs, or of groups of fewer patients, carries a caution.
 SMALL_SAMPLE = 10

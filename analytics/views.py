@@ -72,6 +72,21 @@ class PatencyView:
         """The endpoint compared across groups, when the view has a ``by``."""
         return self.survival[self.endpoint] if self.by else None
 
+    @property
+    def landmark(self) -> PatencyView | None:
+        """The same curves from the landmark month on, when the view has one: months
+        count from the landmark."""
+        marks = {e: s.landmark for e, s in self.survival.items() if s.landmark is not None}
+        if not marks:
+            return None
+        later = {e: mark.survival for e, mark in marks.items()}
+        return replace(self, survival=later)
+
+    @property
+    def landmark_month(self) -> float | None:
+        """The landmark month, when the view has one."""
+        return next((s.landmark.month for s in self.survival.values() if s.landmark), None)
+
 
 def patency_view(
     con: duckdb.DuckDBPyConnection,
@@ -81,10 +96,15 @@ def patency_view(
     months: Sequence[float] = DEFAULT_MONTHS,
     horizon: float = RMST_HORIZON,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    reference: str | None = None,
+    landmark: float | None = None,
 ) -> PatencyView:
-    """The Patency page: the three patencies, or ``endpoint`` compared by ``by``."""
+    """The Patency page: the three patencies, or ``endpoint`` compared by ``by`` against
+    ``reference``; with ``landmark``, also their curves from that month on."""
     endpoints = PATENCY_ENDPOINTS if by is None else (endpoint,)
-    fits = survival(con, cohort_filter, endpoints, months, by, horizon, risk_months)
+    fits = survival(
+        con, cohort_filter, endpoints, months, by, horizon, risk_months, reference, landmark
+    )
     return PatencyView(by, endpoint, tuple(months), fits, horizon, tuple(risk_months))
 
 
@@ -210,7 +230,9 @@ class ReportView:
     follow-up; restricted means up to ``horizon`` months.
 
     With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates; the
-    KMunicate tables (the deck's) are at ``risk_months``.
+    KMunicate tables (the deck's) are at ``risk_months``; ``reference`` is the group
+    compared against, ``landmark`` the landmark month (the survival results carry their
+    landmark estimates).
     """
 
     name: str
@@ -226,6 +248,8 @@ class ReportView:
     adjust: tuple[str, ...] = ()
     adjusted: Mapping[str, AdjustedModel] = field(default_factory=dict)
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    reference: str | None = None
+    landmark: float | None = None
 
 
 def report_view(
@@ -236,6 +260,8 @@ def report_view(
     horizon: float = RMST_HORIZON,
     adjust: Sequence[str] = (),
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    reference: str | None = None,
+    landmark: float | None = None,
 ) -> ReportView:
     meta = metadata(con)
     return ReportView(
@@ -244,7 +270,17 @@ def report_view(
         cohort_filter=cohort_filter,
         by=by,
         months=tuple(months),
-        survival=survival(con, cohort_filter, tuple(ENDPOINTS), months, by, horizon, risk_months),
+        survival=survival(
+            con,
+            cohort_filter,
+            tuple(ENDPOINTS),
+            months,
+            by,
+            horizon,
+            risk_months,
+            reference,
+            landmark,
+        ),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
         follow_up=follow_up_view(con, cohort_filter),
@@ -252,6 +288,8 @@ def report_view(
         adjust=tuple(adjust),
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
         risk_months=tuple(risk_months),
+        reference=reference,
+        landmark=landmark,
     )
 
 

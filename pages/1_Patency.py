@@ -6,13 +6,16 @@ import streamlit as st
 
 from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
-from analytics.present.figures.patency import incidence_figure, patency_figure
+from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
 from analytics.present.tables import (
+    against,
     comparison_table,
     estimates_table,
+    pairwise_table,
     rmst_notes,
     time_summary_table,
+    trend_line,
     unreliable_note,
 )
 from ui import data, state
@@ -43,7 +46,15 @@ with st.expander("Time axis"):
         st.caption("No month chosen: the table shows the default months.")
 axis = state.time_axis()
 
-view = data.patency(context.key, context.cohort_filter, by, endpoint, state.risk_months())
+# comparisons: the landmark, and with 'Compare by' the reference group among the view's groups
+reference_column, landmark_column = st.columns([3, 5])
+landmark = state.draw("landmark", landmark_column)
+view = data.patency(
+    context.key, context.cohort_filter, by, endpoint, state.risk_months(), state.value("ref"),
+    landmark,
+)  # fmt: skip
+levels = view.compared.comparison.levels if view.compared is not None else ()
+state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
     st.warning(
         f"{len(view.compared.groups)} groups: beyond {STYLED_GROUPS} the colours and dashes "
@@ -82,16 +93,31 @@ if incidence:
         )
     )
 if view.compared is not None and view.compared.comparison.logrank is not None:
-    st.markdown("**Comparison** (Cox hazard ratio of each group against the first)")
+    st.markdown(f"**Comparison** (Cox hazard ratio of each group against {against(view)})")
     show_table(comparison_table(view, k), "patency comparison")
+comparison = view.compared.comparison if view.compared is not None else None
+if comparison is not None and comparison.pairwise:
+    st.markdown("**Pairwise log-rank tests** (each pair of groups alone; Holm-adjusted p)")
+    show_table(pairwise_table(view, k), "patency pairwise")
+if comparison is not None and comparison.ordered and len(comparison.levels) > 1:
+    st.markdown(plain(trend_line(view, k)))
 show_table(estimates_table(view, k), "patency estimates")
 st.markdown(f"**Median time and restricted mean** (to {fmt.months(view.horizon)} months)")
 show_table(time_summary_table(view, k), "patency medians")
 for note in rmst_notes(view):
     st.caption(plain(note.capitalize()))
+if view.landmark is not None:
+    figure = landmark_figure(view, show_ci, k, unreliable, axis)
+    show_chart(figure, "patency landmark", context.chart)
+    st.caption(
+        f"Landmark at month {fmt.months(view.landmark_month)}: {DEFINITIONS['Landmark']} "
+        "The months below count from the landmark."
+    )
+    show_table(estimates_table(view.landmark, k), "patency landmark estimates")
 
 with st.expander("Definitions"):
     for term in ("Primary patency", "Assisted primary patency", "Secondary patency", "Kaplan-Meier",
                  "Number at risk", "Log-rank test", "Hazard ratio", "Median time",
-                 "Restricted mean", "Cumulative incidence, death competing"):  # fmt: skip
+                 "Restricted mean", "Cumulative incidence, death competing", "Reference group",
+                 "Pairwise log-rank tests", "Log-rank test for trend", "Landmark"):  # fmt: skip
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")

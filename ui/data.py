@@ -30,6 +30,7 @@ from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
 from analytics.stats.models import AdjustedModel
+from analytics.stats.survival import UnknownReference
 from ui import heavy
 
 CACHE_ENTRIES = 256
@@ -108,9 +109,21 @@ def patency(
     by: str | None,
     endpoint: str,
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS,
+    reference: str | None = None,
+    landmark: float | None = None,
 ) -> views.PatencyView:
-    """The Patency page's view; its KMunicate tables at ``risk_months``."""
-    return views.patency_view(cursor(key), cohort_filter, by, endpoint, risk_months=risk_months)
+    """The Patency page's view, its KMunicate tables at ``risk_months``; a ``reference``
+    that is not a group of ``by`` in this filter (another split's, one the filter left
+    out) gives the first group's."""
+    try:
+        return views.patency_view(
+            cursor(key), cohort_filter, by, endpoint, risk_months=risk_months,
+            reference=reference, landmark=landmark,
+        )  # fmt: skip
+    except UnknownReference:
+        return views.patency_view(
+            cursor(key), cohort_filter, by, endpoint, risk_months=risk_months, landmark=landmark
+        )
 
 
 @cached

@@ -60,7 +60,7 @@ def screens(context) -> list[Screen]:
     overview = data.overview(key, cohort_filter)
     change = overview.clinical
     by, endpoint = state.value("by"), state.value("endpoint")
-    patency = data.patency(key, cohort_filter, by, endpoint)
+    patency = data.patency(key, cohort_filter, by, endpoint, reference=state.value("ref"))
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption

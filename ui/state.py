@@ -38,11 +38,13 @@ from analytics.glossary import (
     TIME_UNITS,
     UNRELIABLE,
 )
+from analytics.groups import grouping
 from analytics.present import format as fmt
 from analytics.present.figures.patency import CUT, DOTTED, MONTHS, YEARS, TimeAxis
 from analytics.present.privacy import MAX_K, MIN_K, checked_k, setting
 from analytics.rules import (
     DEFAULT_MONTHS,
+    LANDMARK_MONTHS,
     MAX_AXIS_MONTHS,
     MIN_AT_RISK_CHOICES,
     RISK_TABLE_CHOICES,
@@ -391,6 +393,51 @@ MODEL_PARAMS = (
 )
 
 
+# ---- comparisons: the reference group, the landmark (issue 14) --------------------------------
+
+
+def _reference_level(text: str, known: Known) -> str:
+    """A reference group from a link: a level of the link's ``by``, which is parsed before
+    it (seed_from_url reads PARAMS in order)."""
+    by = st.session_state.get("by")
+    if by is None:
+        raise ValueError("a reference group needs a comparison (by=...)")
+    levels = grouping(by).values or known.centres
+    if text not in levels:
+        raise ValueError(
+            f"not a group of {GROUPINGS[by]}; expected one of {', '.join(levels) or 'none'}"
+        )
+    return text
+
+
+def _reference(param: Param, where: Any, levels: Sequence[str] = (), by: str | None = None) -> Any:
+    """The reference group among the view's ``levels``; none chosen means the first. A
+    choice that is not among them (another split's group, or one the filter left out) is
+    dropped."""
+    if st.session_state.get(param.key) not in (None, *levels):
+        st.session_state[param.key] = None
+    return where.selectbox(
+        "Reference group", list(levels), index=None, key=param.key,
+        placeholder=f"{fmt.level(by, levels[0])} (the first)" if levels else "With 'Compare by'",
+        format_func=lambda value: fmt.level(by, value), disabled=not levels,
+        help=DEFINITIONS["Reference group"], **CHANGED,
+    )  # fmt: skip
+
+
+LANDMARK_OFF = "off"
+LANDMARK_CHOICES = (LANDMARK_OFF, *(fmt.months(m) for m in LANDMARK_MONTHS))
+
+
+def _landmark(param: Param, where: Any) -> float | None:
+    """The landmark month, or None when off (the widget holds its text)."""
+    choice = where.radio(
+        "Landmark", LANDMARK_CHOICES, horizontal=True, key=param.key,
+        format_func=lambda value: "Off" if value == LANDMARK_OFF else f"month {value}",
+        help=DEFINITIONS["Landmark"], **CHANGED,
+    )  # fmt: skip
+    return None if choice == LANDMARK_OFF else float(choice)
+
+
 # ---- the spec -----------------------------------------------------------------------------
 
 
@@ -452,6 +499,8 @@ VIEW_PARAMS = (
     Param("unit", MONTHS, _choice(TIME_UNIT_CHOICES), _unit, _as_text),
     Param("min_at_risk", None, lambda text, known: parse_min_at_risk(text), _min_at_risk,
           _as_text),
+    Param("ref", None, _reference_level, _reference, _as_text),
+    Param("landmark", LANDMARK_OFF, _choice(LANDMARK_CHOICES), _landmark, _as_text),
 )  # fmt: skip
 VIEW_PARAMS += MODEL_PARAMS
 PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}

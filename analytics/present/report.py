@@ -43,7 +43,7 @@ from analytics.rules import SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ScoreChange
 from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel
-from analytics.stats.survival import EndpointSurvival, GroupSurvival
+from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
 REPORT_VERSION = 2
@@ -234,6 +234,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
         "safety": _safety(view, privacy),
     }  # fmt: skip
     report = _with_time_summaries(report, view, privacy)
+    report = _with_comparisons(report, view, privacy)
     for endpoint, model in view.adjusted.items():
         report["patency"][endpoint] |= _adjusted(model, f"patency.{endpoint}", privacy)
     if k is not None:
@@ -274,6 +275,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
         lines.append("")
     lines += _time_summary_lines(view, data, text)
+    lines += _comparison_lines(view, data, text)
     lines += _adjusted_lines(view, k)
     lines += ["Clinical outcomes, before the procedure vs last visit"]
     lines += _clinical_lines(view, data["clinical"], text)
@@ -623,4 +625,97 @@ def _adjusted_lines(view: ReportView, k: int | None) -> list[str]:
     for model in view.adjusted.values():
         reading = fmt.model_reading(model, k, model_mask(model, k))
         lines += [reading[0], *(f"  {line}" for line in reading[1:]), ""]
+    return lines
+
+
+# ---- pairwise log-rank, the test for trend, the landmark ------------------------------------
+# (issue 14, part 5: keys added to the report; nothing above changes)
+
+
+def _pairwise(
+    comparison: Comparison, path: str, small: set[str], privacy: _Suppression
+) -> list[dict[str, Any]]:
+    """Each pair's log-rank p and Holm p; in privacy mode hidden for a pair with a group of
+    fewer than k."""
+    return [
+        {"group": pair.group, "other": pair.other}
+        | {key: privacy.derived(f"{path}.pairwise[{i}].{key}", getattr(pair, key),
+                                pair.group in small or pair.other in small)
+           for key in ("p", "p_holm")}
+        for i, pair in enumerate(comparison.pairwise)
+    ]  # fmt: skip
+
+
+def _trend(
+    comparison: Comparison, path: str, small: set[str], privacy: _Suppression
+) -> dict[str, Any]:
+    """The test for trend; in privacy mode hidden when any group has fewer than k."""
+    test = comparison.trend
+    return {
+        key: privacy.derived(f"{path}.trend.{key}", getattr(test, key) if test else None,
+                             bool(small))
+        for key in ("statistic", "p")
+    }  # fmt: skip
+
+
+def _with_comparisons(
+    report: dict[str, Any], view: ReportView, privacy: _Suppression
+) -> dict[str, Any]:
+    """The report with, compared, each endpoint's ``pairwise`` (more than two groups) and
+    ``trend`` (an ordered split), and with ``--landmark`` each endpoint's ``landmark``."""
+    for endpoint, result in view.survival.items():
+        path, entry = f"patency.{endpoint}", report["patency"][endpoint]
+        comparison = result.comparison
+        if comparison is not None:
+            small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+            if len(comparison.levels) > 2:
+                entry["pairwise"] = _pairwise(comparison, path, small, privacy)
+            if comparison.ordered:
+                entry["trend"] = _trend(comparison, path, small, privacy)
+        if result.landmark is not None:
+            overall = result.landmark.survival.overall
+            where = f"{path}.landmark.overall"
+            entry["landmark"] = {
+                "month": result.landmark.month,
+                "overall": _rows(overall.estimates, where, overall.patients, privacy),
+            }
+    return report
+
+
+def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> list[str]:
+    """The text report's pairwise tests, tests for trend and landmark estimates, from
+    report_json's values."""
+
+    def p(path: str, value: Any) -> str:
+        return SUPPRESSED if path in text.suppressed else fmt.p_statement(value)
+
+    lines = []
+    for endpoint in view.survival:
+        entry, path = data["patency"][endpoint], f"patency.{endpoint}"
+        heading = [ENDPOINTS[endpoint]]
+        for i, pair in enumerate(entry.get("pairwise", [])):
+            where = f"{path}.pairwise[{i}]"
+            heading.append(
+                f"  log-rank {fmt.group(view.by, pair['group'])} vs "
+                f"{fmt.level(view.by, pair['other'])}: {p(f'{where}.p', pair['p'])}, "
+                f"Holm-adjusted {p(f'{where}.p_holm', pair['p_holm'])}"
+            )
+        if "trend" in entry:
+            trend = entry["trend"]
+            hidden = f"{path}.trend.statistic" in text.suppressed
+            statistic = SUPPRESSED if hidden else fmt.statistic(trend["statistic"])
+            heading.append(
+                f"  log-rank test for trend (scores 1..k in display order): chi2 = "
+                f"{statistic}, {p(f'{path}.trend.p', trend['p'])}"
+            )
+        if "landmark" in entry:
+            month = fmt.months(entry["landmark"]["month"])
+            heading.append(
+                f"  landmark at {month} months (patients with time > {month}; months since it)"
+            )
+            heading += _estimate_lines(
+                "all", entry["landmark"]["overall"], f"{path}.landmark.overall", text
+            )[1:]
+        if len(heading) > 1:
+            lines += [*heading, ""]
     return lines

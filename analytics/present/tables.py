@@ -417,14 +417,30 @@ def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
         ],
     }  # fmt: skip
     if view.compared is not None and listed:
-        differences = {d.level: d for d in view.compared.comparison.rmst_differences}
-        columns["Difference from the first group (95% CI)"] = [
-            "reference" if i == 0
-            else fmt.SUPPRESSED if few[i] or few[0]
+        comparison = view.compared.comparison
+        differences = {d.level: d for d in comparison.rmst_differences}
+        base = next(i for i, (_, c) in enumerate(listed) if c.level == comparison.reference)
+        columns[difference_header(view)] = [
+            "reference" if i == base
+            else fmt.SUPPRESSED if few[i] or few[base]
             else fmt.difference_ci(d.difference, d.ci_lower, d.ci_upper)
-            for i, d in enumerate([None, *(differences[c.level] for _, c in listed[1:])])
+            for i, d in enumerate(differences.get(c.level) for _, c in listed)
         ]  # fmt: skip
     return pd.DataFrame(columns)
+
+
+def against(view: PatencyView) -> str:
+    """What the comparison's ratios and differences are against: "the first group", or
+    the reference group chosen in words."""
+    comparison = view.compared.comparison
+    if comparison.reference in (None, *comparison.levels[:1]):
+        return "the first group"
+    return fmt.group(view.by, comparison.reference)
+
+
+def difference_header(view: PatencyView) -> str:
+    """The restricted-mean difference column's name."""
+    return f"Difference from {against(view)} (95% CI)"
 
 
 def rmst_notes(view: PatencyView) -> list[str]:
@@ -851,3 +867,43 @@ def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:
         ],
         columns=["Term", "Chi-square", "df", "p", "Reading"],
     )
+
+
+def pairwise_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+    """Each pair of groups' log-rank p and Holm-adjusted p (more than two groups); in
+    privacy mode hidden for a pair with a group of fewer than k, as that group's curve and
+    hazard ratio are."""
+    result = view.compared
+    small = {g.level for g in result.groups if is_small(g.patients, k)}
+    pairs = result.comparison.pairwise
+    hidden = [pair.group in small or pair.other in small for pair in pairs]
+    return pd.DataFrame(
+        {
+            "Group": [fmt.group(view.by, pair.group) for pair in pairs],
+            "Other group": [fmt.level(view.by, pair.other) for pair in pairs],
+            "Log-rank p": [
+                fmt.SUPPRESSED if h else fmt.p_value(pair.p)
+                for pair, h in zip(pairs, hidden, strict=True)
+            ],
+            "Holm p": [
+                fmt.SUPPRESSED if h else fmt.p_value(pair.p_holm)
+                for pair, h in zip(pairs, hidden, strict=True)
+            ],
+        }
+    )
+
+
+def trend_line(view: PatencyView, k: int | None = None) -> str:
+    """The log-rank test for trend across the view's ordered groups, in a sentence; hidden
+    in privacy mode when any group has fewer than k patients."""
+    result = view.compared
+    levels = result.comparison.levels
+    order = ", ".join(fmt.level(view.by, level) for level in levels)
+    test = result.comparison.trend
+    if any(is_small(g.patients, k) for g in result.groups):
+        reading = f"{fmt.SUPPRESSED} (a group of fewer than {k} patients)"
+    elif test is None:
+        reading = "not computable (no event while two groups were at risk)"
+    else:
+        reading = f"chi-square {fmt.statistic(test.statistic)} on 1 df, {fmt.p_statement(test.p)}"
+    return f"Log-rank test for trend, scores 1 to {len(levels)} in the order {order}: {reading}"

@@ -431,7 +431,8 @@ def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -
 def ph_test(fitter, data: pd.DataFrame) -> tuple[PHTest, ...]:
     """lifelines' proportional-hazards test (Kaplan-Meier time transform) per term, on
     the scaled Schoenfeld residuals of analytics.stats.schoenfeld (lifelines' own, computed
-    without its quadratic loop), and the global statistic on the same scaled Schoenfeld residuals s_k and times g_k:
+    without its quadratic loop), and the global statistic on the same residuals s_k and
+    times g_k:
     u' V^-1 u / (d sum (g_k - mean g)^2) with u = sum (g_k - mean g) s_k, V the
     coefficients' covariance and d the events, on as many df as terms (Grambsch and
     Therneau 1994; R's cox.zph global test before survival 3.0)."""

@@ -13,6 +13,12 @@ restricted mean by R's ``survfit`` rules; the cumulative incidence with death co
 (Aalen-Johansen). A censored patient who died (``n_death > 0``: death ends follow-up,
 and an endpoint in the month of death is an event, data/schema.sql) is the competing
 event; the counts carry them as ``Counts.competing``.
+
+With more than two groups each pair is tested on its own (Holm-adjusted p, statsmodels);
+an ordered split (glossary.ORDERED_GROUPINGS) gets the log-rank test for trend. The
+hazard ratios and restricted-mean differences are against a reference group, the first
+level unless another is asked for. A landmark at month L is the same estimates from the
+same counts, kept where time > L and shifted by L.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import numpy as np
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import ALL_PATIENTS
+from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
@@ -37,7 +43,7 @@ from analytics.stats.engine.aalen_johansen import (
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
-from analytics.stats.engine.logrank import LogRank, logrank
+from analytics.stats.engine.logrank import LogRank, PairTest, Trend, logrank, pairwise, trend
 from analytics.stats.engine.median import Median, median_time
 from analytics.stats.engine.restricted_mean import (
     RestrictedMean,
@@ -76,11 +82,25 @@ class GroupSurvival:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """The groups of one split compared: log-rank across them, each HR against the first.
+class Pair:
+    """The log-rank test of ``group`` against ``other`` alone, its p and Holm-adjusted p
+    (NaN where the pair cannot be compared)."""
 
-    ``logrank`` is None when fewer than two groups could be compared;
-    ``rmst_differences`` are each group's restricted mean minus the first group's.
+    group: str
+    other: str
+    p: float
+    p_holm: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The groups of one split compared: log-rank across them, each HR against the reference.
+
+    ``logrank`` is None when fewer than two groups could be compared; ``reference`` is
+    the level the hazard ratios and ``rmst_differences`` (each other group's restricted
+    mean minus the reference's) are against, the first level unless chosen. With more
+    than two levels, ``pairwise`` tests every pair; for an ordered split ``trend`` is the
+    log-rank test for trend (None when it cannot be computed).
     """
 
     by: str
@@ -88,17 +108,36 @@ class Comparison:
     logrank: LogRank | None
     hazard_ratios: tuple[HazardRatio, ...]
     rmst_differences: tuple[RestrictedMeanDifference, ...] = ()
+    reference: str | None = None
+    pairwise: tuple[Pair, ...] = ()
+    trend: Trend | None = None
+
+    @property
+    def ordered(self) -> bool:
+        """The split's levels have an order, so the test for trend applies."""
+        return self.by in ORDERED_GROUPINGS
 
 
 @dataclass(frozen=True, eq=False)
 class EndpointSurvival:
-    """One endpoint of the filtered cohort: overall, and by the groups of ``by`` if given."""
+    """One endpoint of the filtered cohort: overall, and by the groups of ``by`` if given;
+    ``landmark``, when asked for, the same from a landmark month on."""
 
     endpoint: str
     overall: GroupSurvival
     by: str | None = None
     groups: tuple[GroupSurvival, ...] = ()
     comparison: Comparison | None = None
+    landmark: Landmark | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Landmark:
+    """The endpoint from ``month`` on: ``survival`` is estimated over the patients whose
+    time exceeds ``month``, time counted from ``month``."""
+
+    month: float
+    survival: EndpointSurvival
 
 
 def survival(
@@ -109,15 +148,21 @@ def survival(
     by: str | None = None,
     horizon: float = RMST_HORIZON,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    reference: str | None = None,
+    landmark: float | None = None,
 ) -> dict[str, EndpointSurvival]:
     """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
 
     ``horizon`` (months) bounds each curve's restricted mean; the KMunicate tables are at
-    ``risk_months``.
+    ``risk_months``; ``reference`` is the level the comparison is against (default: the
+    first); ``landmark`` (months) adds each endpoint's landmark estimates, from the same
+    counts.
     """
     counts = endpoint_counts(con, cohort_filter, endpoints, by)
     return {
-        endpoint: endpoint_survival(endpoint, overall, split, months, by, horizon, risk_months)
+        endpoint: endpoint_survival(
+            endpoint, overall, split, months, by, horizon, risk_months, reference, landmark
+        )
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -130,15 +175,48 @@ def endpoint_survival(
     by: str | None = None,
     horizon: float = RMST_HORIZON,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    reference: str | None = None,
+    landmark: float | None = None,
 ) -> EndpointSurvival:
-    """The estimates of one endpoint from its counts (``split``: by the groups of ``by``)."""
+    """The estimates of one endpoint from its counts (``split``: by the groups of ``by``).
+
+    A ``reference`` that is not a level of ``split`` is an error naming the levels.
+    """
+    result = _estimates(endpoint, overall, split, months, by, horizon, risk_months, reference)
+    if landmark is None:
+        return result
+    shifted = None if split is None else landmark_counts(split, landmark)
+    later = _estimates(
+        endpoint, landmark_counts(overall, landmark), shifted, months, by, horizon, risk_months,
+        reference,
+    )  # fmt: skip
+    return replace(result, landmark=Landmark(float(landmark), later))
+
+
+def _estimates(
+    endpoint: str,
+    overall: Counts,
+    split: Counts | None,
+    months: Sequence[float],
+    by: str | None,
+    horizon: float,
+    risk_months: Sequence[float],
+    reference: str | None,
+) -> EndpointSurvival:
+    if split is not None and by is not None:
+        _reference(split.levels, by, reference)  # before any fit: an unknown one is an error
     whole = group_survival(overall.of(ALL_PATIENTS), months, horizon, risk_months)
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
     groups = tuple(
         group_survival(split.of(level), months, horizon, risk_months) for level in split.levels
     )
-    comparison = replace(compare(split, by), rmst_differences=rmst_differences(groups))
+    comparison = replace(
+        compare(split, by, reference),
+        rmst_differences=rmst_differences(groups, reference),
+        pairwise=pairwise_tests(split),
+        trend=trend(split) if by in ORDERED_GROUPINGS else None,
+    )
     return EndpointSurvival(endpoint, whole, by, groups, comparison)
 
 
@@ -164,21 +242,93 @@ def group_survival(
     )
 
 
-def compare(counts: Counts, by: str) -> Comparison:
-    """Log-rank across the levels of ``counts`` and each level's HR against the first."""
+def compare(counts: Counts, by: str, reference: str | None = None) -> Comparison:
+    """Log-rank across the levels of ``counts`` and each other level's HR against
+    ``reference`` (default: the first level)."""
+    reference = _reference(counts.levels, by, reference)
     return Comparison(
         by=by,
         levels=counts.levels,
         logrank=logrank(counts),
-        hazard_ratios=hazard_ratios(counts) if len(counts.levels) > 1 else (),
+        hazard_ratios=hazard_ratios(_first(counts, reference)) if len(counts.levels) > 1 else (),
+        reference=reference,
     )
 
 
-def rmst_differences(groups: Sequence[GroupSurvival]) -> tuple[RestrictedMeanDifference, ...]:
-    """Each group's restricted mean minus the first group's (the reference)."""
+class UnknownReference(ValueError):
+    """A reference group asked for that is not a group of the split in this cohort."""
+
+
+def _reference(levels: tuple[str, ...], by: str, reference: str | None) -> str | None:
+    """The reference level: the one asked for, which must be a level, or the first."""
+    if reference is None:
+        return levels[0] if levels else None
+    if reference not in levels:
+        raise UnknownReference(
+            f"reference {reference!r} is not a group of {by} in this cohort; "
+            f"choose one of {', '.join(levels) or 'none: no patient has a value'}"
+        )
+    return reference
+
+
+def _first(counts: Counts, level: str | None) -> Counts:
+    """``counts`` with ``level`` moved to the front (the Cox model's reference), the other
+    levels in their order."""
+    if level is None or level == counts.levels[0]:
+        return counts
+    old = counts.levels.index(level)
+    order = (old, *(i for i in range(len(counts.levels)) if i != old))
+    position = np.empty(len(order), dtype=int)
+    position[list(order)] = np.arange(len(order))
+    return replace(
+        counts, levels=tuple(counts.levels[i] for i in order), group=position[counts.group]
+    )
+
+
+def rmst_differences(
+    groups: Sequence[GroupSurvival], reference: str | None = None
+) -> tuple[RestrictedMeanDifference, ...]:
+    """Each other group's restricted mean minus the reference group's (default: the first)."""
+    if not groups:
+        return ()
+    base = next((g for g in groups if g.level == reference), groups[0])
     return tuple(
-        restricted_mean_difference(group.level, group.rmst, groups[0].level, groups[0].rmst)
-        for group in groups[1:]
+        restricted_mean_difference(group.level, group.rmst, base.level, base.rmst)
+        for group in groups
+        if group is not base
+    )
+
+
+def pairwise_tests(counts: Counts) -> tuple[Pair, ...]:
+    """Every pair of levels tested alone, with more than two levels; the Holm adjustment
+    (statsmodels' ``multipletests``) over the pairs that could be compared."""
+    if len(counts.levels) <= 2:
+        return ()
+    tests: tuple[PairTest, ...] = pairwise(counts)
+    p = np.array([test.p for test in tests])
+    holm = np.full(p.size, np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        from statsmodels.stats.multitest import multipletests  # 1 s to import: only when used
+
+        holm[finite] = multipletests(p[finite], method="holm")[1]
+    return tuple(
+        Pair(test.level, test.other, test.p, float(adjusted))
+        for test, adjusted in zip(tests, holm, strict=True)
+    )
+
+
+def landmark_counts(counts: Counts, month: float) -> Counts:
+    """The patients whose time is greater than ``month``, time restarting at ``month``
+    (R's ``survfit(Surv(t - L, e) ~ 1, subset = t > L)``)."""
+    later = counts.time > month
+    return Counts(
+        levels=counts.levels,
+        group=counts.group[later],
+        time=counts.time[later] - month,
+        events=counts.events[later],
+        censored=counts.censored[later],
+        competing=None if counts.competing is None else counts.competing[later],
     )
 
 

@@ -30,6 +30,8 @@ def curves(monkeypatch) -> Counter:
     [
         ("pages/1_Patency.py", {}, 3),  # the three patencies
         ("pages/1_Patency.py", {"by": "sex"}, 3),  # the whole cohort and each sex
+        # a reference chosen, and the landmark: the same three, and the three from month 12
+        ("pages/1_Patency.py", {"by": "sex", "ref": "M", "landmark": "12"}, 6),
         ("app.py", {}, 3),
     ],
 )

@@ -213,3 +213,95 @@ def test_the_cumulative_incidence_chart_draws_its_ci_band_and_names_it(page_test
     assert "Aalen-Johansen 95% CI" in " ".join(c.value for c in at.caption)
     _, without = plotly_figures(page_test(PAGE, cuminc="yes", ci="no"))
     assert not [t for t in without["data"] if t.get("fill")]
+
+
+# ---- pairwise log-rank, trend, reference group, landmark (issue 14, part 5) ---------------
+
+
+def test_more_than_two_ordered_groups_get_pairwise_tests_and_the_trend(page_test):
+    """R 4.2.2, survival 3.5.3 on the demo's primary patency by age band (the references and
+    calls are in tests/unit/test_report.py): pairs p 0.751, 0.701, 0.448, Holm 1; trend
+    chi-square 0.195, p 0.659."""
+    at = page_test(PAGE, by="age_band")
+    assert not at.exception
+    pairs = table_with(at, "Holm p")
+    assert pairs.to_dict("records") == [
+        {"Group": "Age band: < 60", "Other group": "60-74", "Log-rank p": "0.751",
+         "Holm p": "1.000"},
+        {"Group": "Age band: < 60", "Other group": "≥ 75", "Log-rank p": "0.701",
+         "Holm p": "1.000"},
+        {"Group": "Age band: 60-74", "Other group": "≥ 75", "Log-rank p": "0.448",
+         "Holm p": "1.000"},
+    ]  # fmt: skip
+    shown = " ".join(unescaped(m.value) for m in at.markdown)
+    assert "Log-rank test for trend, scores 1 to 3 in the order < 60, 60-74, ≥ 75: " in shown
+    assert "chi-square 0.20 on 1 df, p = 0.659" in shown
+    assert "**Log-rank test for trend.**" in shown and "**Pairwise log-rank tests.**" in shown
+
+
+def test_two_unordered_groups_get_neither(page_test):
+    at = page_test(PAGE, by="lesion_side")
+    assert not any("Holm p" in d.value.columns for d in at.dataframe)
+    assert not any("test for trend, scores" in unescaped(m.value) for m in at.markdown)
+
+
+def test_reference_from_the_link_moves_the_ratios_and_differences(page_test, demo):
+    at = page_test(PAGE, by="age_band", ref="60-74")
+    assert not at.exception
+    assert at.selectbox(key="ref").value == "60-74"
+    comparison = table_with(at, "Cox HR (95% CI)").set_index("Group")
+    assert comparison.loc["Age band: 60-74", "Cox HR (95% CI)"] == "reference"
+    view = patency_view(demo, CohortFilter(), "age_band", reference="60-74")
+    ratios = {r.level: r for r in view.compared.comparison.hazard_ratios}
+    assert comparison.loc["Age band: < 60", "Wald p"] == f"{ratios['< 60'].p:.3f}"
+    summary = table_with(at, "Median, months (95% CI)").set_index("Curve")
+    column = "Difference from Age band: 60-74 (95% CI)"
+    assert summary.loc["Age band: 60-74", column] == "reference"
+    assert summary.loc["Age band: < 60", column].startswith("-1.50 (95% CI")
+    assert any("against Age band: 60-74" in m.value for m in at.markdown)
+
+
+def test_choosing_a_reference_group_and_a_link_carries_it(page_test):
+    at = page_test(PAGE, by="sex")
+    assert at.selectbox(key="ref").value is None  # the first group, Female
+    at = at.selectbox(key="ref").select("M").run()
+    comparison = table_with(at, "Cox HR (95% CI)").set_index("Group")
+    assert comparison.loc["Sex: Male", "Cox HR (95% CI)"] == "reference"
+    assert at.query_params["ref"] == "M"
+
+
+def test_a_reference_not_of_the_split_is_named_in_a_notice(page_test):
+    at = page_test(PAGE, by="sex", ref="60-74")
+    assert not at.exception
+    notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
+    assert "ref='60-74': not a group of Sex" in notices
+    comparison = table_with(at, "Cox HR (95% CI)").set_index("Group")
+    assert comparison.loc["Sex: Female", "Cox HR (95% CI)"] == "reference"
+
+
+def test_landmark_draws_the_curves_from_month_l_with_their_estimates(page_test):
+    """R 4.2.2, survival 3.5.3: survfit(Surv(t - 12, e) ~ 1, subset = t > 12) on the demo's
+    primary patency gives 96.0% at 6 months after the landmark, 88.0% at 12, 80.0% at 24
+    (tests/unit/test_report.py)."""
+    assert page_test(PAGE).radio(key="landmark").value == "off"
+    at = page_test(PAGE, landmark="12")
+    assert not at.exception
+    _, landmark = plotly_figures(at)
+    assert landmark["layout"]["title"]["text"].endswith(": landmark at month 12")
+    assert landmark["layout"]["xaxis2"]["title"]["text"].startswith("Months since month 12")
+    estimates = [d.value for d in at.dataframe if "Estimate (%)" in d.value.columns]
+    primary = estimates[1][estimates[1]["Curve"] == "Primary patency"]
+    assert primary["Estimate (%)"].tolist()[:3] == [96.0, 88.0, 80.0]
+    assert any(c.value.startswith("Landmark at month 12: Patency from month L on") for c in
+               at.caption)  # fmt: skip
+
+
+def test_privacy_hides_the_comparisons_of_a_group_below_k(page_test):
+    at = page_test(PAGE, by="age_band", privacy="yes", privacy_k="10")  # < 60: 8 patients
+    pairs = table_with(at, "Holm p").set_index(["Group", "Other group"])
+    assert set(pairs.loc["Age band: < 60", "Log-rank p"]) == {"hidden"}
+    assert set(pairs.loc["Age band: < 60", "Holm p"]) == {"hidden"}
+    assert pairs.loc[("Age band: 60-74", "≥ 75"), "Log-rank p"] == "0.448"
+    shown = [unescaped(m.value) for m in at.markdown]
+    trend = next(text for text in shown if "test for trend, scores" in text)
+    assert trend.endswith("hidden (a group of fewer than 10 patients)")

@@ -153,6 +153,21 @@ def test_link_keeps_filters_and_view_after_reload(server, browser):
         page.close()
 
 
+def test_reference_group_and_landmark_in_a_link_draw_and_survive_a_reload(server, browser):
+    page = _open(browser, f"{server}/Patency?by=age_band&ref=60-74&landmark=12")
+    try:
+        landmark = page.locator(".js-plotly-plot").get_by_text("landmark at month 12")
+        expect(landmark.first).to_be_visible()
+        expect(page.get_by_text("Pairwise log-rank tests").first).to_be_visible()
+        page.reload()
+        expect(landmark.first).to_be_visible()
+        assert "ref=60-74" in page.url and "landmark=12" in page.url
+        errors = page.locator('[data-testid="stException"]')
+        assert errors.count() == 0, errors.all_inner_texts()
+    finally:
+        page.close()
+
+
 def test_navigation_carries_the_filter_to_the_next_page(server, browser):
     page = _open(browser, f"{server}/?{FILTERS}")
     try:

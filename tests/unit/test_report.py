@@ -151,6 +151,8 @@ def test_by_group_reports_logrank_and_hazard_ratio(demo_path):
     assert set(primary["groups"]) == {"left", "right"}
     assert 0 <= primary["logrank_p"] <= 1
     assert primary["hazard_ratios"][0]["reference"] == "left"
+    # two groups, no order: no pairwise tests, no test for trend, no landmark unless asked
+    assert not {"pairwise", "trend", "landmark"} & set(primary)
 
 
 def test_filter_changes_the_cohort(demo_path):
@@ -170,6 +172,9 @@ def test_text_report_is_readable(demo_path):
         (["report", "--db", "/nonexistent.duckdb"], "does not exist"),
         (["report", "--where", "lesion_side=center"], "lesion_side"),
         (["report", "--where", "colour=blue"], "unknown filter"),
+        (["report", "--by", "age_band", "--reference", "old"], "choose one of < 60, 60-74, >= 75"),
+        (["report", "--reference", "M"], "--reference needs --by"),
+        (["report", "--landmark", "soon"], "--landmark"),
     ],
 )
 def test_errors_are_one_line_without_traceback(demo_path, args, message):
@@ -295,3 +300,115 @@ def test_a_horizon_beyond_follow_up_gives_null_with_a_note(demo_path):
     ]
     done = run_cli("report", "--db", str(demo_path), "--rmst-horizon", "-1")
     assert done.returncode != 0 and "--rmst-horizon" in done.stderr
+
+
+# ---- pairwise log-rank, trend, reference group, landmark (issue 14, part 5) ---------------
+
+
+@pytest.fixture(scope="module")
+def by_age(demo_path) -> dict:
+    done = run_cli("report", "--db", str(demo_path), "--by", "age_band", "--landmark", "12",
+                   "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_json_pairwise_and_trend_match_r_on_the_demo(by_age):
+    """R 4.2.2, survival 3.5.3 on the demo's technical successes, primary patency, age band
+    < 60 (8), 60-74 (14), >= 75 (12): survdiff(Surv(t, e) ~ band) on each pair's subset,
+    pchisq(chisq, 1, lower.tail = FALSE), p.adjust(p, "holm") (all 1); the trend statistic
+    (sum(w * (obs - exp)))^2 / (t(w) %*% var %*% w) with w = 1:3 on the three groups."""
+    primary = by_age["patency"]["primary"]
+    pairs = [(0.750520135066, 1.0), (0.700842744995, 1.0), (0.447684737904, 1.0)]
+    assert [(p["group"], p["other"]) for p in primary["pairwise"]] == [
+        ("< 60", "60-74"), ("< 60", ">= 75"), ("60-74", ">= 75"),
+    ]  # fmt: skip
+    for pair, (p, holm) in zip(primary["pairwise"], pairs, strict=True):
+        assert list(pair) == ["group", "other", "p", "p_holm"]
+        assert pair["p"] == pytest.approx(p, rel=1e-9)
+        assert pair["p_holm"] == pytest.approx(holm, rel=1e-9)
+    assert list(primary["trend"]) == ["statistic", "p"]
+    assert primary["trend"]["statistic"] == pytest.approx(0.195041155506, rel=1e-9)
+    assert primary["trend"]["p"] == pytest.approx(0.658753612968, rel=1e-9)
+    assert set(by_age["patency"]) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
+    assert all("pairwise" in entry and "trend" in entry for entry in by_age["patency"].values())
+
+
+def test_json_landmark_matches_r_survfit_subset(by_age):
+    """R 4.2.2, survival 3.5.3: summary(survfit(Surv(t - 12, e) ~ 1, subset = t > 12,
+    conf.type = "log-log"), times = c(6, 12, 24)) on the demo's primary patency: n.risk 24,
+    22, 20; surv 0.96, 0.88, 0.80; std.err 0.039191836, 0.064992307, 0.08; lower
+    0.74838502, 0.67256145, 0.58444909; upper 0.99426695, 0.95963983, 0.91145806."""
+    landmark = by_age["patency"]["primary"]["landmark"]
+    assert list(landmark) == ["month", "overall"]
+    assert landmark["month"] == 12
+    rows = landmark["overall"]
+    assert [row["month"] for row in rows] == [6, 12, 24, 36]  # the --at months, from month 12
+    assert list(rows[0]) == list(by_age["patency"]["primary"]["overall"][0])
+    expected = [
+        (24, 0.96, 0.039191836, 0.74838502, 0.99426695),
+        (22, 0.88, 0.064992307, 0.67256145, 0.95963983),
+        (20, 0.80, 0.08, 0.58444909, 0.91145806),
+    ]
+    for row, (at_risk, estimate, se, lower, upper) in zip(rows, expected, strict=False):
+        assert row["at_risk"] == at_risk
+        assert (row["estimate"], row["se"], row["ci_lower"], row["ci_upper"]) == pytest.approx(
+            (estimate, se, lower, upper), rel=1e-7
+        )
+    # KMunicate: the landmark's 25 patients (time > 12) at every month; none followed 36 more
+    assert {row["at_risk"] + row["events"] + row["censored"] for row in rows} == {25}
+    assert rows[-1]["estimate"] is None
+
+
+def test_reference_choice_moves_the_ratios_and_differences_and_the_default_is_unchanged(
+    demo_path, by_age
+):
+    done = run_cli("report", "--db", str(demo_path), "--by", "age_band", "--reference", "60-74",
+                   "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    primary = json.loads(done.stdout)["patency"]["primary"]
+    assert [(r["group"], r["reference"]) for r in primary["hazard_ratios"]] == [
+        ("< 60", "60-74"), (">= 75", "60-74"),
+    ]  # fmt: skip
+    summary = primary["group_summary"]
+    for d in primary["rmst_differences"]:
+        assert d["reference"] == "60-74"
+        expected = summary[d["group"]]["rmst"]["estimate"] - summary["60-74"]["rmst"]["estimate"]
+        assert d["difference"] == pytest.approx(expected)
+    assert primary["pairwise"] == by_age["patency"]["primary"]["pairwise"]  # pairs ignore it
+    first = run_cli("report", "--db", str(demo_path), "--by", "age_band", "--reference", "< 60",
+                    "--json")  # fmt: skip
+    default = json.loads(first.stdout)["patency"]
+    for endpoint, entry in by_age["patency"].items():
+        assert default[endpoint] == {key: v for key, v in entry.items() if key != "landmark"}
+
+
+def test_privacy_hides_comparisons_with_a_group_below_k(demo_path):
+    """k = 10: the < 60 band has 8 patients, so its pairs and the trend are hidden."""
+    done = run_cli("report", "--db", str(demo_path), "--by", "age_band", "--privacy", "10",
+                   "--json")  # fmt: skip
+    data = json.loads(done.stdout)
+    primary, suppressed = data["patency"]["primary"], data["privacy"]["suppressed"]
+    hidden = [(p["group"], p["other"]) for p in primary["pairwise"] if p["p"] is None]
+    assert hidden == [("< 60", "60-74"), ("< 60", ">= 75")]
+    assert primary["pairwise"][2]["p"] == pytest.approx(0.447684737904, rel=1e-9)
+    assert primary["trend"] == {"statistic": None, "p": None}
+    assert {"patency.primary.pairwise[0].p", "patency.primary.pairwise[1].p_holm",
+            "patency.primary.trend.p"} <= set(suppressed)  # fmt: skip
+
+
+def test_a_two_level_ordered_split_gets_the_trend_test_equal_to_its_logrank(demo_path):
+    done = run_cli("report", "--db", str(demo_path), "--by", "symptom_duration_band", "--json")
+    primary = json.loads(done.stdout)["patency"]["primary"]
+    assert "pairwise" not in primary
+    assert primary["trend"]["statistic"] == pytest.approx(primary["logrank_statistic"], rel=1e-9)
+
+
+def test_text_report_states_the_comparisons_and_the_landmark(demo_path):
+    done = run_cli("report", "--db", str(demo_path), "--by", "age_band", "--landmark", "12")
+    assert done.returncode == 0, done.stderr
+    assert "log-rank Age band: < 60 vs ≥ 75: p = 0.701, Holm-adjusted p = 1.000" in done.stdout
+    assert "log-rank test for trend (scores 1..k in display order): chi2 = 0.20, p = 0.659" in (
+        done.stdout
+    )
+    assert "landmark at 12 months (patients with time > 12; months since it)" in done.stdout

@@ -37,6 +37,7 @@ from analytics.present.figures.theme import (
 )
 from analytics.present.privacy import is_small
 from analytics.present.tables import (
+    against,
     comparison_lines,
     curves,
     unreliable_row,
@@ -190,7 +191,7 @@ def comparison_note(view: PatencyView, k: int | None = None) -> str:
     lines = comparison_lines(view, k)
     if len(lines) <= 2:
         return " · ".join(lines)
-    return f"{lines[0]} · Cox HRs against the first group in the table"
+    return f"{lines[0]} · Cox HRs against {against(view)} in the table"
 
 
 def _frame(curve: Curve) -> pd.DataFrame:
@@ -546,3 +547,26 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
     frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
     frame.loc[frame["estimate"] >= 1, ["ci_lower", "ci_upper"]] = 1.0
     return _thin(frame)
+
+
+# ---- the landmark view (issue 14) -------------------------------------------------------------
+
+
+def landmark_figure(
+    view: PatencyView,
+    show_ci: bool = True,
+    k: int | None = None,
+    unreliable: str = DOTTED,
+    axis: TimeAxis = TimeAxis(),
+) -> go.Figure:
+    """The view's curves from its landmark month on (``view.landmark``), drawn as
+    patency_figure draws them, time counted from the landmark: in the axis's unit and with
+    its at-risk rule, the axis to the landmark curves' own end."""
+    month = fmt.months(view.landmark_month)
+    fig = patency_figure(view.landmark, show_ci, k, unreliable=unreliable,
+                         axis=replace(axis, xmax=None))  # fmt: skip
+    return fig.update_layout(
+        title_text=f"{fig.layout.title.text}: landmark at month {month}",
+        xaxis2_title_text=f"{TIME_UNITS[axis.unit]} since month {month}, among the patients "
+        "free of the endpoint and followed beyond it",
+    )

@@ -9,7 +9,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 - :mod:`.counts`: the (group, time) grid every survival estimator reads;
 - :mod:`.kaplan_meier`: Kaplan-Meier with Greenwood's SE and the log(-log) CI,
   estimates at months and the KMunicate risk table;
-- :mod:`.logrank`: the k-group log-rank test, optionally stratified;
+- :mod:`.logrank`: the k-group log-rank test, optionally stratified, the test of each
+  pair of groups and the test for trend across ordered groups;
 - :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over
   patients;
 - :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences;
