@@ -105,8 +105,8 @@ FEW_PAIRS = f"caution: fewer than {SMALL_SAMPLE} pairs"
 # How a Wilcoxon signed-rank p or Hodges-Lehmann interval was computed, by engine method.
 WILCOXON_METHODS = {"exact": "exact", "normal": "normal approximation, tie-corrected"}
 MEDIAN_CHANGE = "Median change (Hodges-Lehmann, 95% CI)"
-MARGINAL_HOMOGENEITY = "Marginal homogeneity (Stuart-Maxwell)"
-SYMMETRY = "Symmetry (Bowker)"
+MARGINAL_HOMOGENEITY = "CEAP marginal homogeneity (Stuart-Maxwell)"
+SYMMETRY = "CEAP symmetry (Bowker)"
 NOT_COMPUTABLE = "not computable"
 CEAP_NO_PAIRS = "no paired CEAP assessments"
 CEAP_NO_SHIFT = "no limb changed CEAP class"
@@ -115,7 +115,7 @@ CEAP_SEPARATE_SHIFTS = (
     "group to another, so the margins' covariance is singular"
 )
 NO_SPREAD = "every non-zero change is the same"
-LEVEL_NOT_REACHED = "too few pairs to reach 95%"
+LEVEL_NOT_REACHED = "too few pairs"
 
 # Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
 GROUPINGS = {

@@ -35,7 +35,7 @@ from analytics.glossary import (
     CEAP_SEPARATE_SHIFTS,
     PTS_SEVERITY,
 )
-from analytics.rules import SEVERITY_SCORE_OFFSET
+from analytics.rules import CONFIDENCE, SEVERITY_SCORE_OFFSET
 from analytics.stats.engine.hodges_lehmann import HodgesLehmann, hodges_lehmann
 from analytics.stats.engine.signed_rank import SignedRank, signed_rank
 
@@ -97,6 +97,11 @@ class ClinicalChange:
     pts: BinaryChange
     pts_severity: pd.DataFrame  # severity, before, after
     reflux: BinaryChange
+
+    @property
+    def ceap_pairs(self) -> int:
+        """Limbs with a CEAP class before and after: the shift tests' sample."""
+        return int(self.ceap_shift.to_numpy().sum())
 
     def ceap_counts(self, when: str) -> dict[str, int]:
         """CEAP class counts before or after, keyed C0..C6."""
@@ -164,7 +169,7 @@ def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
         float(np.average(after, weights=patients)),
         _sd(after, patients),
         signed_rank(after - before, patients),
-        hodges_lehmann(after - before, patients),
+        hodges_lehmann(after - before, patients, CONFIDENCE),
     )
 
 
