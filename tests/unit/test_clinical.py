@@ -27,7 +27,14 @@ from statsmodels.stats.contingency_tables import SquareTable
 from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import MEASURES, measure_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import CEAP_NO_PAIRS, CEAP_NO_SHIFT, CEAP_SEPARATE_SHIFTS
+from analytics.glossary import (
+    CEAP_NO_PAIRS,
+    CEAP_NO_SHIFT,
+    CEAP_SEPARATE_SHIFTS,
+    LEVEL_NOT_REACHED,
+    NO_SPREAD,
+)
+from analytics.present import format as fmt
 from analytics.stats.clinical import (
     binary_change,
     clinical_change,
@@ -230,3 +237,16 @@ def test_any_shift_matrix_gives_a_test_or_a_reason_never_an_error(matrix):
             assert result.statistic is None and result.p is None
         else:
             assert np.isfinite(result.statistic) and 0 <= result.p <= 1 and result.df >= 1
+
+
+def test_a_median_change_reads_as_its_estimate_and_interval_or_says_why():
+    # R 4.2.2, wilcox.test(d, conf.int = TRUE): d = c(1.5, -0.5, 2, 3): 1.625, an 88%
+    # interval only; d = rep(c(-3, -2, -1, 0, 1, 2), c(10, 15, 12, 8, 9, 6)): -1.00002
+    # (-1.50004 to -0.49995); the demo's severity score: -1 and no interval
+    four = hodges_lehmann(np.array([1.5, -0.5, 2, 3]), np.ones(4, int))
+    assert fmt.median_change(four) == f"1.62 (no 95% CI: {LEVEL_NOT_REACHED})"
+    same = hodges_lehmann(np.array([-1.0, 0.0]), np.array([30, 4]))
+    assert fmt.median_change(same) == f"-1.00 (no CI: {NO_SPREAD})"
+    tied = hodges_lehmann(np.array([-3.0, -2, -1, 0, 1, 2]), np.array([10, 15, 12, 8, 9, 6]))
+    assert fmt.median_change(tied) == "-1.00 (95% CI -1.50 to -0.50)"
+    assert fmt.median_change(tied, hidden=True) == fmt.SUPPRESSED
