@@ -102,6 +102,20 @@ TIME_UNITS = {"months": "Months", "years": "Years"}
 UNSTABLE = f"< {UNSTABLE_MIN_PATIENTS} patients or < {UNSTABLE_MIN_EVENTS} events"
 SMALL_GROUPS = f"caution: a group of fewer than {SMALL_SAMPLE} patients"
 FEW_PAIRS = f"caution: fewer than {SMALL_SAMPLE} pairs"
+# How a Wilcoxon signed-rank p or Hodges-Lehmann interval was computed, by engine method.
+WILCOXON_METHODS = {"exact": "exact", "normal": "normal approximation, tie-corrected"}
+MEDIAN_CHANGE = "Median change (Hodges-Lehmann, 95% CI)"
+MARGINAL_HOMOGENEITY = "CEAP marginal homogeneity (Stuart-Maxwell)"
+SYMMETRY = "CEAP symmetry (Bowker)"
+NOT_COMPUTABLE = "not computable"
+CEAP_NO_PAIRS = "no paired CEAP assessments"
+CEAP_NO_SHIFT = "no limb changed CEAP class"
+CEAP_SEPARATE_SHIFTS = (
+    "the classes limbs moved between form separate groups with no limb moving from one "
+    "group to another, so the margins' covariance is singular"
+)
+NO_SPREAD = "every non-zero change is the same"
+LEVEL_NOT_REACHED = "too few pairs"
 
 # Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
 GROUPINGS = {
@@ -272,6 +286,25 @@ DEFINITIONS = {
         "SPSS, used by the source paper): exact with at most 50 non-zero differences and no "
         "ties, otherwise the normal approximation with tie correction and no continuity "
         "correction."
+    ),
+    "Hodges-Lehmann": (
+        "The median paired change (after minus before): the median of the averages of every "
+        "two non-zero differences (Walsh averages), with the 95% confidence interval of the "
+        "Wilcoxon signed-rank test, as R's wilcox.test(after, before, paired = TRUE, conf.int "
+        "= TRUE): exact with fewer than 50 non-zero differences, none tied and none zero; "
+        "otherwise the normal approximation with tie and continuity corrections. Not "
+        "computable when every non-zero change is the same."
+    ),
+    "Stuart-Maxwell test": (
+        "Marginal homogeneity of the CEAP shift matrix: do the classes at the last visit have "
+        "the same distribution as before? Chi-square on k - 1 degrees of freedom over the k "
+        "classes some limb moved into or out of (statsmodels' SquareTable, as Stuart 1955). "
+        "Not computable when those classes form separate groups no limb moved between."
+    ),
+    "Bowker test": (
+        "Symmetry of the CEAP shift matrix: for every two classes, did as many limbs move one "
+        "way as the other? Chi-square on k(k - 1)/2 degrees of freedom over the k classes some "
+        "limb moved into or out of; McNemar's test for two classes (as R's mcnemar.test)."
     ),
     "McNemar test": (
         "Paired test of a yes/no outcome before vs after: exact binomial test on the discordant "

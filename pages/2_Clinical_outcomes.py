@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, REFLUX
+from analytics.glossary import DEFINITIONS, REFLUX, SEVERITY_SCORE, VILLALTA
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
-from analytics.present.tables import ceap_shift_table, ceap_shift_title, table3
+from analytics.present.tables import (
+    ceap_shift_table,
+    ceap_shift_title,
+    ceap_test_metrics,
+    score_change_line,
+    table3,
+)
 from ui import data
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
@@ -35,16 +41,21 @@ with bars:
     show_chart(
         figures.ceap_bars(change.ceap_shift, change.severity_score, k), "ceap-classes", chart
     )
-matrix, _ = st.columns([2, 1])
+matrix, tests = st.columns([2, 1])
 with matrix:
     st.markdown(ceap_shift_title(k))
     show_table(ceap_shift_table(change.ceap_shift, k), "CEAP shift matrix", hide_index=False)
+with tests:
+    for label, p, statistic, term in ceap_test_metrics(change, k):
+        st.metric(label, p, delta=statistic, delta_color="off", help=DEFINITIONS[term])
+    st.caption(score_change_line(SEVERITY_SCORE, change.severity_score, k))
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])
 villalta, pts = st.columns(2)
 with villalta:
     figure = figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
     show_chart(figure, "villalta-pairs", chart)
+    st.caption(score_change_line(VILLALTA, change.villalta, k))
 with pts:
     show_chart(figures.pts_severity_bars(change.pts_severity, change.pts, k), "pts-severity", chart)
 
@@ -63,5 +74,6 @@ st.subheader("Table 3: clinical outcomes before and at the last visit")
 show_table(table3(change, k), "table 3")
 with st.expander("Definitions and tests"):
     for term in ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
+                 "Hodges-Lehmann", "Stuart-Maxwell test", "Bowker test",
                  "McNemar test"):  # fmt: skip
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")

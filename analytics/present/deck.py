@@ -655,7 +655,8 @@ def _ceap_text(change: ClinicalChange, k: int | None) -> str:
         "Clinical severity score (C - 2): "
         f"{fmt.mean_sd(score.mean_before, score.sd_before, 2, few)}"
         f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2, few)}; "
-        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}"
+        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}\n"
+        f"Median change {fmt.median_change(score.median_change, few)}"
     )
 
 
@@ -668,6 +669,7 @@ def _pts_text(change: ClinicalChange, k: int | None) -> str:
         f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
         f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "
         f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n)}\n"
+        f"Villalta median change {fmt.median_change(villalta.median_change, few)}\n"
         f"{PTS} {before} → {after}; "
         f"exact McNemar {fmt.test_p(pts.p, pts.n)}"
     )

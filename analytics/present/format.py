@@ -22,7 +22,10 @@ from analytics.glossary import (
     FEW_PAIRS,
     GROUPINGS,
     LEVEL_LABELS,
+    LEVEL_NOT_REACHED,
     MODEL_COVARIATES,
+    NO_SPREAD,
+    NOT_COMPUTABLE,
     NOT_REACHED,
     POPULATIONS,
     RISK_FACTORS,
@@ -40,8 +43,10 @@ from analytics.present.privacy import (
     is_small,
     masked,
 )
-from analytics.rules import MONTHS_PER_YEAR, PH_TEST_ALPHA, SMALL_SAMPLE
+from analytics.rules import CONFIDENCE, MONTHS_PER_YEAR, PH_TEST_ALPHA, SMALL_SAMPLE
+from analytics.stats.clinical import TableTest
 from analytics.stats.engine.cox import HazardRatio
+from analytics.stats.engine.hodges_lehmann import HodgesLehmann
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
 
@@ -240,6 +245,31 @@ def test_p(p: float | None, pairs: int) -> str:
     """A paired test's p in a sentence, with a caution below SMALL_SAMPLE pairs."""
     caution = f" ({FEW_PAIRS})" if 0 < pairs < SMALL_SAMPLE else ""
     return p_statement(p) + caution
+
+
+def median_change(change: HodgesLehmann | None, hidden: bool = False) -> str:
+    """A median paired change with its 95% CI, two decimals: "-6.50 (95% CI -7.50 to
+    -5.50)"; the estimate alone, saying why, where no 95% interval exists; SUPPRESSED
+    when ``hidden`` (fewer than k pairs)."""
+    if hidden:
+        return SUPPRESSED
+    if change is None:
+        return MISSING
+    if _missing(change.ci_lower):
+        return f"{change.estimate:.2f} (no CI: {NO_SPREAD})"
+    if change.level < CONFIDENCE:
+        return f"{change.estimate:.2f} (no 95% CI: {LEVEL_NOT_REACHED})"
+    return difference_ci(change.estimate, change.ci_lower, change.ci_upper)
+
+
+def chi_square(test: TableTest, hidden: bool = False) -> str:
+    """A chi-square statistic and its df: "χ² = 30.00 on 3 df"; NOT_COMPUTABLE and why;
+    SUPPRESSED when ``hidden``."""
+    if hidden:
+        return SUPPRESSED
+    if test.reason:
+        return f"{NOT_COMPUTABLE}: {test.reason}"
+    return f"χ² = {statistic(test.statistic)} on {test.df} df"
 
 
 def statistic(value: float | None) -> str:

@@ -22,10 +22,12 @@ from analytics.filters import to_params
 from analytics.glossary import (
     DEMO_NOTICE,
     ENDPOINTS,
+    MARGINAL_HOMOGENEITY,
     PTS,
     REFLUX,
     SAFETY_EVENTS,
     SEVERITY_SCORE,
+    SYMMETRY,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
@@ -39,8 +41,8 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
-from analytics.rules import SE_UNRELIABLE
-from analytics.stats.clinical import BinaryChange, ScoreChange
+from analytics.rules import CONFIDENCE, SE_UNRELIABLE
+from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
@@ -156,7 +158,37 @@ def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, An
         }
         for when in ("before", "after")
     }
-    return entry | {f"{name}_p": privacy.derived(f"clinical.{name}_p", score.p, few)}
+    return entry | {
+        f"{name}_p": privacy.derived(f"clinical.{name}_p", score.p, few),
+        f"{name}_change": _median_change(f"clinical.{name}_change", score, privacy),
+    }
+
+
+def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
+    """The Hodges-Lehmann change and its 95% CI (null where there is none, or where few
+    pairs reach only a lower level), hidden below k pairs."""
+    change = score.median_change
+    values: dict[str, Any] = dict.fromkeys(("hodges_lehmann", "ci_lower", "ci_upper", "test"))
+    if change is not None:
+        interval = change.level >= CONFIDENCE
+        values = {
+            "hodges_lehmann": change.estimate,
+            "ci_lower": change.ci_lower if interval else None,
+            "ci_upper": change.ci_upper if interval else None,
+            "test": change.method,
+        }
+    few = is_small(score.n, privacy.k)
+    return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
+
+
+def _table_test(
+    path: str, test: TableTest, change: ClinicalChange, privacy: _Suppression
+) -> dict[str, Any]:
+    """A CEAP shift test's statistic, df and p: null when not computable, hidden below k
+    limbs."""
+    few = is_small(change.ceap_pairs, privacy.k)
+    values = {"statistic": test.statistic, "df": test.df, "p": test.p}
+    return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
 
 def _binary(name: str, change: BinaryChange, privacy: _Suppression) -> dict[str, Any]:
@@ -226,6 +258,12 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
         "clinical": {
             "ceap_before": _classes(change.ceap_counts("before"), "clinical.ceap_before", privacy),
             "ceap_after": _classes(change.ceap_counts("after"), "clinical.ceap_after", privacy),
+            "ceap_marginal_homogeneity": _table_test(
+                "clinical.ceap_marginal_homogeneity", change.ceap_homogeneity, change, privacy
+            ),
+            "ceap_symmetry": _table_test(
+                "clinical.ceap_symmetry", change.ceap_symmetry, change, privacy
+            ),
             **_score("severity_score", change.severity_score, privacy),
             **_score("villalta", change.villalta, privacy),
             **_binary("pts", change.pts, privacy),
@@ -344,8 +382,18 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
         return (
             f"  {label}: {fmt.mean_sd(before['mean'], before['sd'], 2)} -> "
             f"{fmt.mean_sd(after['mean'], after['sd'], 2)} "
-            f"(Wilcoxon signed-rank {fmt.p_statement(clinical[f'{name}_p'])})"
+            f"(Wilcoxon signed-rank {fmt.p_statement(clinical[f'{name}_p'])}); median change "
+            + fmt.median_change(score.median_change)
         )
+
+    def shift_test(name: str, test: TableTest, label: str) -> str:
+        path = f"clinical.{name}"
+        if f"{path}.p" in text.suppressed:
+            return f"  {label}: {SUPPRESSED} (fewer than k limbs)"
+        result = fmt.chi_square(test)
+        if not test.reason:
+            result += f", {fmt.p_statement(clinical[name]['p'])}"
+        return f"  {label}: {result}"
 
     def binary(name: str, label: str) -> str:
         path = f"clinical.{name}"
@@ -360,6 +408,8 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
     change = view.clinical
     return [
         f"  CEAP before: {classes('before')}; after: {classes('after')}",
+        shift_test("ceap_marginal_homogeneity", change.ceap_homogeneity, MARGINAL_HOMOGENEITY),
+        shift_test("ceap_symmetry", change.ceap_symmetry, SYMMETRY),
         score("severity_score", change.severity_score, SEVERITY_SCORE),
         score("villalta", change.villalta, "Villalta"),
         binary("pts", PTS),

@@ -20,6 +20,9 @@ from analytics.glossary import (
     ENDPOINTS,
     FEW_PAIRS,
     GROUPINGS,
+    MARGINAL_HOMOGENEITY,
+    MEDIAN_CHANGE,
+    NOT_COMPUTABLE,
     PATENCY_ENDPOINTS,
     PTS,
     REFLUX,
@@ -29,18 +32,25 @@ from analytics.glossary import (
     SEGMENTS,
     SEVERITY_SCORE,
     SMALL_GROUPS,
+    SYMMETRY,
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
+    WILCOXON_METHODS,
     few_at_risk,
 )
 from analytics.present import format as fmt
-from analytics.present.privacy import hidden_months, hidden_split, is_small, model_mask
+from analytics.present.privacy import (
+    SUPPRESSED,
+    hidden_months,
+    hidden_split,
+    is_small,
+    model_mask,
+)
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
-from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange
+from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import Curve
-from analytics.stats.engine.signed_rank import EXACT
 from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
@@ -182,48 +192,105 @@ def table3(change: ClinicalChange, k: int | None = None) -> pd.DataFrame:
     )
     rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k)]
     rows += [
-        (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "")
+        (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "", "")
         for c in CEAP_CLASSES
         if before[f"C{c}"] or after[f"C{c}"]
     ]
+    rows += _ceap_test_rows(change, k)
     rows += [
         _binary_row(REFLUX, change.reflux, k),
         _binary_row(PTS, change.pts, k),
         _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k),
     ]
-    return pd.DataFrame(rows, columns=["Measure", "Before", "After", "P value", "Test"])
+    return pd.DataFrame(
+        rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
+    )
+
+
+def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...]:
+    """Each CEAP shift test with its label and the glossary term defining it."""
+    return (
+        (MARGINAL_HOMOGENEITY, change.ceap_homogeneity, "Stuart-Maxwell test"),
+        (SYMMETRY, change.ceap_symmetry, "Bowker test"),
+    )
+
+
+def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ...]]:
+    """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
+    computable), hidden with fewer than k limbs, with a caution for few."""
+    few, caution = is_small(change.ceap_pairs, k), _caution(change.ceap_pairs)
+    return [
+        (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
+         fmt.chi_square(test, few) + caution)
+        for label, test, _ in _ceap_tests(change)
+    ]  # fmt: skip
+
+
+def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, str, str, str]]:
+    """The CEAP shift tests as metrics: label, p in a sentence (or NOT_COMPUTABLE), the
+    statistic (or why), glossary term; hidden with fewer than k limbs."""
+    few = is_small(change.ceap_pairs, k)
+    metrics = []
+    for label, test, term in _ceap_tests(change):
+        if few:
+            value, detail = SUPPRESSED, SUPPRESSED
+        elif test.reason:
+            value, detail = NOT_COMPUTABLE, test.reason
+        else:
+            value, detail = fmt.p_statement(test.p), fmt.chi_square(test)
+        metrics.append((label, value, detail, term))
+    return metrics
 
 
 def wilcoxon_name(score: ScoreChange) -> str:
-    """Which signed-rank test gave the p: exact for few untied pairs, else normal."""
+    """The signed-rank test and how it was computed, with a caution for few pairs."""
+    return _wilcoxon(score) + _caution(score.n)
+
+
+def _wilcoxon(score: ScoreChange) -> str:
+    """Which signed-rank test gave the p (exact for few untied pairs, else normal), and
+    the median change's interval where R's rule chose the other method."""
     if score.test is None:
         return WILCOXON
-    method = "exact" if score.test.method == EXACT else "normal approximation"
-    return f"{WILCOXON} ({method})" + _caution(score.n)
+    method = WILCOXON_METHODS[score.test.method]
+    change = score.median_change
+    if change is not None and change.method != score.test.method:
+        method += f"; median change {WILCOXON_METHODS[change.method]}"
+    return f"{WILCOXON} ({method})"
+
+
+def score_change_line(label: str, score: ScoreChange, k: int | None = None) -> str:
+    """A score's median change and its test in a sentence, for a caption or the notes:
+    "Villalta score: median change -6.50 (95% CI -7.50 to -5.50); Wilcoxon signed-rank
+    (normal approximation, tie-corrected) p < 0.001"."""
+    return (
+        f"{label}: median change {fmt.median_change(score.median_change, is_small(score.n, k))}"
+        f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n)}"
+    )
 
 
 def _caution(pairs: int) -> str:
     return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
 
 
-def _score_row(
-    label: str, score: ScoreChange, digits: int, k: int | None
-) -> tuple[str, str, str, str, str]:
+def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tuple[str, ...]:
     few = is_small(score.n, k)
     return (
         label,
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
+        fmt.median_change(score.median_change, few),
         fmt.p_value(score.p),
         wilcoxon_name(score),
     )
 
 
-def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, str, str, str, str]:
+def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, ...]:
     return (
         label,
         fmt.count_percent(change.before, change.n, k),
         fmt.count_percent(change.after, change.n, k),
+        "",
         fmt.p_value(change.p),
         MCNEMAR + _caution(change.n),
     )

@@ -9,7 +9,10 @@ counts, so nothing patient-level leaves the database.
 Tests, as the source paper (SPSS): the Wilcoxon signed-rank test for scores (the
 counts engine, analytics.stats.engine.signed_rank: zero differences dropped, exact for
 few untied pairs, else normal with tie correction) and the exact McNemar test (binomial
-on the discordant pairs) for yes/no outcomes.
+on the discordant pairs) for yes/no outcomes. Beside them, the median paired change of
+a score (Hodges-Lehmann, analytics.stats.engine.hodges_lehmann, as R's wilcox.test) and,
+on the CEAP shift matrix, Stuart-Maxwell's test of marginal homogeneity and Bowker's
+test of symmetry (statsmodels' SquareTable).
 """
 
 from __future__ import annotations
@@ -19,20 +22,30 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import connected_components
 from scipy.special import bdtr
+from statsmodels.stats.contingency_tables import SquareTable
 
 from analytics.cohort.summary import MEASURES, measure_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import CEAP_CLASSES, PTS_SEVERITY
-from analytics.rules import SEVERITY_SCORE_OFFSET
+from analytics.glossary import (
+    CEAP_CLASSES,
+    CEAP_NO_PAIRS,
+    CEAP_NO_SHIFT,
+    CEAP_SEPARATE_SHIFTS,
+    PTS_SEVERITY,
+)
+from analytics.rules import CONFIDENCE, SEVERITY_SCORE_OFFSET
+from analytics.stats.engine.hodges_lehmann import HodgesLehmann, hodges_lehmann
 from analytics.stats.engine.signed_rank import SignedRank, signed_rank
 
 
 @dataclass(frozen=True)
 class ScoreChange:
-    """A paired score: mean and SD before and after, the signed-rank test, number of pairs.
+    """A paired score: mean and SD before and after, the signed-rank test, the median
+    change (Hodges-Lehmann, after - before), number of pairs.
 
-    ``test`` is None when no pair changed (nothing to test).
+    ``test`` and ``median_change`` are None when no pair changed (nothing to test).
     """
 
     n: int
@@ -41,6 +54,7 @@ class ScoreChange:
     mean_after: float
     sd_after: float
     test: SignedRank | None
+    median_change: HodgesLehmann | None
 
     @property
     def p(self) -> float | None:
@@ -60,16 +74,34 @@ class BinaryChange:
 
 
 @dataclass(frozen=True)
+class TableTest:
+    """A chi-square test on the CEAP shift matrix; when it cannot be computed the numbers
+    are None and ``reason`` says why."""
+
+    statistic: float | None
+    df: int | None
+    p: float | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ClinicalChange:
     """Everything the clinical-outcomes view and Table 3 show, for one filter."""
 
     ceap_shift: pd.DataFrame  # before x after counts, C0..C6 both ways
+    ceap_homogeneity: TableTest  # Stuart-Maxwell: are the classes before and after alike?
+    ceap_symmetry: TableTest  # Bowker: as many limbs moved from i to j as from j to i?
     severity_score: ScoreChange
     villalta: ScoreChange
     villalta_pairs: pd.DataFrame  # before, after, patients
     pts: BinaryChange
     pts_severity: pd.DataFrame  # severity, before, after
     reflux: BinaryChange
+
+    @property
+    def ceap_pairs(self) -> int:
+        """Limbs with a CEAP class before and after: the shift tests' sample."""
+        return int(self.ceap_shift.to_numpy().sum())
 
     def ceap_counts(self, when: str) -> dict[str, int]:
         """CEAP class counts before or after, keyed C0..C6."""
@@ -118,15 +150,16 @@ def _pairs(before: np.ndarray, after: np.ndarray, patients: np.ndarray) -> pd.Da
 
 
 def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
-    """Mean/SD (sample SD) before and after and the signed-rank test of a paired score.
+    """Mean/SD (sample SD) before and after, the signed-rank test and the median change
+    of a paired score.
 
     Means and SDs are weighted by the pair counts (numpy's frequency weights); the test
-    takes the table of differences and their counts.
+    and the median change take the table of differences and their counts.
     """
     patients = pairs["patients"].to_numpy(int)
     n = int(patients.sum())
     if n == 0:
-        return ScoreChange(0, np.nan, np.nan, np.nan, np.nan, None)
+        return ScoreChange(0, np.nan, np.nan, np.nan, np.nan, None, None)
     before = pairs["before"].to_numpy(float) - offset
     after = pairs["after"].to_numpy(float) - offset
     return ScoreChange(
@@ -136,6 +169,7 @@ def score_change(pairs: pd.DataFrame, offset: int = 0) -> ScoreChange:
         float(np.average(after, weights=patients)),
         _sd(after, patients),
         signed_rank(after - before, patients),
+        hodges_lehmann(after - before, patients, CONFIDENCE),
     )
 
 
@@ -187,6 +221,59 @@ def ceap_shift(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(matrix, index=classes, columns=classes)
 
 
+def _moved(shift: pd.DataFrame) -> np.ndarray:
+    """The shift matrix over the classes some limb entered or left.
+
+    A class whose limbs all stayed has equal margins by construction and no discordant
+    pair: it says nothing about change, and would make Stuart-Maxwell's covariance
+    singular.
+    """
+    matrix = shift.to_numpy()
+    moved = np.flatnonzero((matrix.sum(axis=0) + matrix.sum(axis=1) - 2 * np.diag(matrix)) > 0)
+    return matrix[np.ix_(moved, moved)]
+
+
+def _not_computable(shift: pd.DataFrame, moved: np.ndarray) -> str:
+    """Why neither test can be computed, or "" when they can."""
+    if not shift.to_numpy().sum():
+        return CEAP_NO_PAIRS
+    return "" if moved.size else CEAP_NO_SHIFT
+
+
+def marginal_homogeneity(shift: pd.DataFrame) -> TableTest:
+    """Stuart-Maxwell's test that the classes before and after have the same distribution
+    (chi-square on k - 1 df over the k classes limbs moved between).
+
+    Its covariance is singular when those classes fall into groups no limb moved between
+    (say C4 to C3 and C6 to C5 only): then it is not computed.
+    """
+    moved = _moved(shift)
+    reason = _not_computable(shift, moved)
+    if reason:
+        return TableTest(None, None, None, reason)
+    discordant = (moved + moved.T) > 0
+    if connected_components(discordant, directed=False)[0] > 1:
+        return TableTest(None, None, None, CEAP_SEPARATE_SHIFTS)
+    result = SquareTable(moved, shift_zeros=False).homogeneity("stuart_maxwell")
+    return TableTest(float(result.statistic), int(result.df), float(result.pvalue))
+
+
+def symmetry(shift: pd.DataFrame) -> TableTest:
+    """Bowker's test that as many limbs moved from class i to j as from j to i, for every
+    pair of the classes limbs moved between (chi-square on k (k - 1) / 2 df).
+
+    A pair of classes no limb moved between adds nothing to the statistic and keeps its
+    degree of freedom (statsmodels, and Fagerland, Lydersen and Laake 2017); R's
+    mcnemar.test gives NaN there.
+    """
+    moved = _moved(shift)
+    reason = _not_computable(shift, moved)
+    if reason:
+        return TableTest(None, None, None, reason)
+    result = SquareTable(moved, shift_zeros=False).symmetry("bowker")
+    return TableTest(float(result.statistic), int(result.df), float(result.pvalue))
+
+
 def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
     """PTS severity categories before and after, in clinical order."""
     patients = pairs["patients"].to_numpy(dtype=np.int64)
@@ -203,8 +290,11 @@ def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
 def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
     """Paired before/after analysis of every clinical measure for the filtered cohort."""
     pairs = pair_counts(con, cohort_filter)
+    shift = ceap_shift(pairs["ceap"])
     return ClinicalChange(
-        ceap_shift=ceap_shift(pairs["ceap"]),
+        ceap_shift=shift,
+        ceap_homogeneity=marginal_homogeneity(shift),
+        ceap_symmetry=symmetry(shift),
         severity_score=score_change(pairs["ceap"], offset=SEVERITY_SCORE_OFFSET),
         villalta=score_change(pairs["villalta"]),
         villalta_pairs=pairs["villalta"],

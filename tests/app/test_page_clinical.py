@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from scipy.stats import binomtest
 
-from analytics.glossary import PTS
+from analytics.glossary import (
+    CEAP_SEPARATE_SHIFTS,
+    MARGINAL_HOMOGENEITY,
+    MEDIAN_CHANGE,
+    NOT_COMPUTABLE,
+    PTS,
+    SEVERITY_SCORE,
+    SYMMETRY,
+    VILLALTA,
+)
 from tests.conftest import plotly_figures
 
 PAGE = "pages/2_Clinical_outcomes.py"
@@ -70,3 +79,49 @@ def test_empty_filter_shows_a_message_not_an_error(page_test):
     at = page_test(PAGE, age_min="100")
     assert not at.exception
     assert any("No patients match" in w.value for w in at.warning)
+
+
+# R 4.2.2 on the demo (tests/unit/test_engine_hodges_lehmann.py, test_clinical.py):
+# wilcox.test(after, before, paired = TRUE, conf.int = TRUE) gives Villalta -6.499985
+# (-7.499963 to -5.499943) by the normal approximation (ties); Stuart-Maxwell 30 on 3 df and
+# Bowker 30 on 6 df, both p < 0.001.
+VILLALTA_CHANGE = "-6.50 (95% CI -7.50 to -5.50)"
+NORMAL = "normal approximation, tie-corrected"
+
+
+def test_ceap_shift_tests_beside_the_matrix(page_test):
+    at = page_test(PAGE)
+    metrics = {m.label: m for m in at.metric}
+    homogeneity, symmetry = metrics[MARGINAL_HOMOGENEITY], metrics[SYMMETRY]
+    assert (homogeneity.value, symmetry.value) == ("p < 0.001", "p < 0.001")
+    assert homogeneity.proto.delta == "χ² = 30.00 on 3 df"
+    assert symmetry.proto.delta == "χ² = 30.00 on 6 df"
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{SEVERITY_SCORE}: median change -1.00 (no CI" in captions  # every change is -1
+
+
+def test_median_changes_beside_the_wilcoxon_p_with_the_method(page_test):
+    at = page_test(PAGE)
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        f"{VILLALTA}: median change {VILLALTA_CHANGE}; Wilcoxon signed-rank ({NORMAL}) p < 0.001"
+        in captions
+    )
+    table3 = at.dataframe[-1].value.set_index("Measure")
+    villalta = table3.loc[f"{VILLALTA}, mean ± SD"]
+    assert villalta[MEDIAN_CHANGE] == VILLALTA_CHANGE
+    assert (villalta["P value"], villalta["Test"]) == (
+        "< 0.001",
+        f"Wilcoxon signed-rank ({NORMAL})",
+    )
+    assert table3.loc[MARGINAL_HOMOGENEITY, "Test"] == "χ² = 30.00 on 3 df"
+    assert table3.loc[SYMMETRY, "P value"] == "< 0.001"
+
+
+def test_classes_in_separate_groups_say_why_marginal_homogeneity_is_not_computable(page_test):
+    at = page_test(PAGE, lesion_side="right", sex="M")  # 7 limbs: C4 -> C3 and C6 -> C5 only
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    assert metrics[MARGINAL_HOMOGENEITY].value == NOT_COMPUTABLE
+    assert metrics[MARGINAL_HOMOGENEITY].proto.delta == CEAP_SEPARATE_SHIFTS
+    assert metrics[SYMMETRY].proto.delta.endswith("on 6 df")  # Bowker is still defined

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.glossary import MARGINAL_HOMOGENEITY, MEDIAN_CHANGE, SYMMETRY, VILLALTA
 from analytics.present import format as fmt
 from tests.conftest import plotly_figures, unescaped
 
@@ -122,3 +123,21 @@ def test_overview_follow_up_is_hidden_over_fewer_than_k(page_test):
     assert not at.exception
     line = next(c.value for c in at.caption if "Median follow-up" in c.value)
     assert line.count("hidden") == 2 and "36.0" not in line
+
+
+def test_clinical_page_hides_the_median_change_of_fewer_than_k_pairs(page_test):
+    at = page_test("pages/2_Clinical_outcomes.py", privacy="yes", segments="IVC")  # 4 limbs
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert f"median change {fmt.SUPPRESSED}" in captions
+    assert "95% CI" not in captions
+    table3 = at.dataframe[-1].value.set_index("Measure")
+    assert set(table3[MEDIAN_CHANGE].loc[lambda cells: cells != ""]) == {fmt.SUPPRESSED}
+    shift_tests = [m for m in at.metric if m.label in (MARGINAL_HOMOGENEITY, SYMMETRY)]
+    assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
+
+
+def test_clinical_page_shows_the_median_change_of_k_or_more_pairs(page_test):
+    at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")  # 34 limbs
+    table3 = at.dataframe[-1].value.set_index("Measure")
+    assert table3.loc[f"{VILLALTA}, mean ± SD", MEDIAN_CHANGE] == "-6.50 (95% CI -7.50 to -5.50)"

@@ -253,6 +253,8 @@ def test_notes_carry_the_reports_numbers(left_deck):
     villalta = notes(deck.slides[4])
     assert f"{clinical['pts_before']} → {clinical['pts_after']}" in villalta
     assert f"Villalta {clinical['villalta_before']['mean']:.2f}" in villalta
+    change = clinical["villalta_change"]
+    assert f"Villalta median change {change['hodges_lehmann']:.2f} (95% CI" in villalta
     safety = notes(deck.slides[5])
     dvt = report["safety"]["recurrent_dvt"]
     assert f"Recurrent DVT: {dvt['patients']} patients, {dvt['percent']:.1f}%" in safety

@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 
 from analytics.cohort.db import ROOT
+from analytics.filters import CohortFilter
+from analytics.present.report import report_json
+from analytics.views import report_view
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -84,6 +87,43 @@ def test_scores_match_table3(report):
     )
     assert c["severity_score_p"] < 0.001
     assert c["villalta_p"] < 0.001
+
+
+def test_json_median_changes_match_r_and_keep_their_names(report):
+    c = report["clinical"]
+    # R 4.2.2: wilcox.test(after, before, paired = TRUE, conf.int = TRUE) on the demo's
+    # pairs: Villalta (pseudo)median -6.499985, 95% CI -7.499963 to -5.499943 (ties: normal);
+    # the severity score's non-zero changes are all -1: midrange -1, no interval
+    villalta = c["villalta_change"]
+    assert list(villalta) == ["hodges_lehmann", "ci_lower", "ci_upper", "test"]
+    assert [villalta[key] for key in ("hodges_lehmann", "ci_lower", "ci_upper")] == pytest.approx(
+        [-6.5, -7.5, -5.5], abs=1e-3
+    )
+    assert villalta["test"] == "normal"
+    assert c["severity_score_change"] == {
+        "hodges_lehmann": -1.0, "ci_lower": None, "ci_upper": None, "test": "normal",
+    }  # fmt: skip
+
+
+def test_json_ceap_shift_tests_match_r(report):
+    c = report["clinical"]
+    # R 4.2.2 on the demo's C3..C6 matrix (rows before): Stuart-Maxwell by its formula
+    # (tests/unit/test_clinical.py) 30 on 3 df, pchisq(30, 3, lower.tail = FALSE); Bowker
+    # over the pairs with a move, pchisq(30, 6, lower.tail = FALSE)
+    for key, expected in (("ceap_marginal_homogeneity", (30.0, 3, 1.38005703129e-06)),
+                          ("ceap_symmetry", (30.0, 6, 3.93084481845e-05))):  # fmt: skip
+        test = c[key]
+        assert list(test) == ["statistic", "df", "p"]
+        assert test["df"] == expected[1]
+        assert (test["statistic"], test["p"]) == pytest.approx((expected[0], expected[2]))
+
+
+def test_json_clinical_tests_are_null_without_pairs(demo):
+    c = report_json(report_view(demo, CohortFilter(age_min=200)))["clinical"]
+    for key in ("ceap_marginal_homogeneity", "ceap_symmetry"):
+        assert set(c[key].values()) == {None}
+    for key in ("villalta_change", "severity_score_change"):
+        assert set(c[key].values()) == {None}
 
 
 def test_pts_mcnemar_matches_published_p(report):

@@ -208,3 +208,23 @@ def test_model_counts_and_events_per_variable_hide_what_would_give_one_away():
     )
     assert fmt.events_per_variable(model, 5, mask).startswith("hidden events per coefficient")
     assert fmt.events_per_variable(model).startswith("32.0 events per coefficient")
+
+
+def test_paired_changes_and_shift_tests_of_fewer_than_k_pairs_are_hidden(demo):
+    data = report_json(report_view(demo, CohortFilter(segments=("IVC",))), 5)  # 4 limbs
+    clinical, suppressed = data["clinical"], data["privacy"]["suppressed"]
+    for key in ("villalta_change", "severity_score_change"):
+        assert clinical[key]["hodges_lehmann"] is None
+        assert f"clinical.{key}.hodges_lehmann" in suppressed
+        assert f"clinical.{key}.ci_lower" in suppressed or clinical[key]["ci_lower"] is None
+    for key in ("ceap_marginal_homogeneity", "ceap_symmetry"):
+        assert set(clinical[key].values()) == {None}
+        assert f"clinical.{key}.p" in suppressed
+    text = report_text(report_view(demo, CohortFilter(segments=("IVC",))), 5)
+    assert "median change" not in text and "χ²" not in text
+
+
+def test_paired_changes_of_k_or_more_pairs_are_shown(demo):
+    data = report_json(report_view(demo, CohortFilter()), 5)
+    assert data["clinical"]["villalta_change"]["hodges_lehmann"] == -6.5
+    assert data["clinical"]["ceap_symmetry"]["df"] == 6

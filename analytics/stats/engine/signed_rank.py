@@ -63,7 +63,14 @@ def signed_rank(differences: np.ndarray, patients: np.ndarray) -> SignedRank | N
 
 
 def _exact_p(n: int, statistic: int) -> float:
-    """Two-sided exact p: twice the smaller tail of the positive rank sum, at most 1.
+    """Two-sided exact p: twice the smaller tail of the positive rank sum, at most 1."""
+    probability = null_distribution(n)
+    lower, upper = probability[: statistic + 1].sum(), probability[statistic:].sum()
+    return float(min(1.0, 2 * min(lower, upper)))
+
+
+def null_distribution(n: int) -> np.ndarray:
+    """P(V = v) for v = 0..n(n+1)/2, V the positive rank sum of n untied differences.
 
     The null distribution counts the subsets of ranks 1..n by their sum (each subset
     equally likely), built one rank at a time.
@@ -72,6 +79,4 @@ def _exact_p(n: int, statistic: int) -> float:
     ways[0] = 1.0
     for rank in range(1, n + 1):
         ways[rank:] = ways[rank:] + ways[:-rank]
-    probability = ways / 2.0**n
-    lower, upper = probability[: statistic + 1].sum(), probability[statistic:].sum()
-    return float(min(1.0, 2 * min(lower, upper)))
+    return ways / 2.0**n
