@@ -43,7 +43,15 @@ from analytics.stats.engine.aalen_johansen import (
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
-from analytics.stats.engine.logrank import LogRank, PairTest, Trend, logrank, pairwise, trend
+from analytics.stats.engine.logrank import (
+    LogRank,
+    PairTest,
+    Trend,
+    holm,
+    logrank,
+    pairwise,
+    trend,
+)
 from analytics.stats.engine.median import Median, median_time
 from analytics.stats.engine.restricted_mean import (
     RestrictedMean,
@@ -301,20 +309,14 @@ def rmst_differences(
 
 def pairwise_tests(counts: Counts) -> tuple[Pair, ...]:
     """Every pair of levels tested alone, with more than two levels; the Holm adjustment
-    (statsmodels' ``multipletests``) over the pairs that could be compared."""
+    over the pairs that could be compared."""
     if len(counts.levels) <= 2:
         return ()
     tests: tuple[PairTest, ...] = pairwise(counts)
-    p = np.array([test.p for test in tests])
-    holm = np.full(p.size, np.nan)
-    finite = np.isfinite(p)
-    if finite.any():
-        from statsmodels.stats.multitest import multipletests  # 1 s to import: only when used
-
-        holm[finite] = multipletests(p[finite], method="holm")[1]
+    adjusted = holm(np.array([test.p for test in tests]))
     return tuple(
-        Pair(test.level, test.other, test.p, float(adjusted))
-        for test, adjusted in zip(tests, holm, strict=True)
+        Pair(test.level, test.other, test.p, float(p_holm))
+        for test, p_holm in zip(tests, adjusted, strict=True)
     )
 
 

@@ -26,7 +26,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[DeckRequest]:
     """Every deck actually built, in order; a build returns its request's text, not slides."""
     built: list[DeckRequest] = []
 
-    def deck_view(cursor: object, cohort_filter: CohortFilter, by: str | None, endpoint: str):
+    def deck_view(
+        cursor: object, cohort_filter: CohortFilter, by: str | None, endpoint: str, *_: object
+    ):  # the risk-table months and the model do not matter here
         return DeckRequest(cohort_filter, by, endpoint)
 
     def build_deck(view: DeckRequest, k: int | None) -> bytes:
