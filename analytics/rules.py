@@ -48,6 +48,10 @@ PH_TEST_ALPHA = 0.05
 # Above this many patients the Models page fits only when asked: a Cox fit on patient rows
 # takes about a second per 3,000 patients with a time-varying covariate.
 MODEL_ASK_PATIENTS = 50_000
+# Above this many patients a model with the time-varying recurrent DVT is refused:
+# lifelines' time-varying fit costs patients x distinct times (29 s on 46,000 patients of
+# the million-patient registry, 8 minutes on all of them; docs/benchmarks.md).
+TIME_VARYING_MAX_PATIENTS = 50_000
 
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10

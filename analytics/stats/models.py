@@ -49,10 +49,15 @@ from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, FilterError, cohort_sql
 from analytics.glossary import CONTINUOUS_COVARIATES, MODEL_COVARIATES, TIME_VARYING_COVARIATES
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import MIN_EVENTS_PER_VARIABLE
+from analytics.rules import MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 
 RECURRENT_DVT = "recurrent_dvt"
+TIME_VARYING_TOO_LARGE = (
+    f"a model with the time-varying recurrent DVT is fitted for at most "
+    f"{TIME_VARYING_MAX_PATIENTS} patients (lifelines' time-varying fit would take minutes "
+    "here): filter to fewer patients, e.g. one centre, or leave recurrent_dvt out"
+)
 GLOBAL = "global"
 # Newton-Raphson until the step or the Newton decrement is below 1e-14, never on a small
 # relative change in log-likelihood (lifelines' default, 1e-9, as R's, or 1e-7 for the
@@ -182,6 +187,10 @@ def adjusted_model(
         notes.append("patients with no follow-up time (month 0) left out of the time-varying fit")
         excluded += int((complete["months"] <= 0).sum())
         complete = complete[complete["months"] > 0]
+    if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
+        return AdjustedModel(endpoint, covariates, time_varying, len(complete),
+                             int(complete["event"].sum()), excluded,
+                             notes=(*notes, TIME_VARYING_TOO_LARGE))  # fmt: skip
     design, columns, references, dropped = design_matrix(complete, baseline)
     notes += dropped
     if time_varying:

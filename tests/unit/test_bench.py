@@ -18,4 +18,7 @@ def test_bench_prints_every_view_and_check_with_matching_results(registry_path):
     for name in PAGES:
         assert re.search(rf"^{re.escape(name)}\s+\d+\.\d", text, re.MULTILINE), name
     assert re.search(r"peak memory: \d+ MiB", text)
+    # both models fitted on the 3,000-patient registry (its last filter is one centre)
+    assert re.search(r"^5 baseline covariates.*\s[\d,]+\s+\d+\.\d\s+(met|NOT met)$", text, re.M)
+    assert re.search(r"^recurrent DVT \(time-varying\).*\s+\d+\.\d\s+(met|NOT met)$", text, re.M)
     assert re.search(r"ratio \d+\.\d\d$", lines[-1])

@@ -41,7 +41,9 @@ import math
 
 import pytest
 
+from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.stats import models
 from analytics.stats.models import GLOBAL, ModelError, adjusted_model, check_covariates
 from tests.conftest import add_events, add_patient
 
@@ -348,3 +350,17 @@ def test_a_step_that_makes_the_hessian_singular_is_run_again_with_shorter_steps(
     retried = adjusted_model(demo, CohortFilter(lesion_side="left"), "primary", ["bmi"])
     assert calls[:2] == [0.95, 0.3]  # the adjusted fit retried; the crude one after it
     assert retried.terms[0].coef == pytest.approx(plain.terms[0].coef, rel=1e-6)
+
+
+def test_a_time_varying_model_above_the_stated_size_is_refused_with_a_reason(
+    registry_path, monkeypatch
+):
+    """Above TIME_VARYING_MAX_PATIENTS the recurrent-DVT model says why it is not fitted
+    (here the limit lowered below the 3,000-patient registry); baseline models still fit."""
+    monkeypatch.setattr(models, "TIME_VARYING_MAX_PATIENTS", 1000)
+    con = open_cohort(registry_path)
+    refused = models.adjusted_model(con, CohortFilter(), "primary", ["age_years", "recurrent_dvt"])
+    assert refused.terms == () and refused.patients > 1000
+    assert any("at most" in note and "recurrent_dvt out" in note for note in refused.notes)
+    fitted = models.adjusted_model(con, CohortFilter(), "primary", ["age_years"])
+    assert fitted.terms
