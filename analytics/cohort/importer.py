@@ -26,7 +26,6 @@ from itertools import chain, islice
 from pathlib import Path
 
 import duckdb
-import openpyxl
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
@@ -235,6 +234,8 @@ def _read_workbook(
     refused = _workbook_refusal(path)
     if refused:
         return {}, labels, [Problem(path.name, None, None, None, refused)]
+    import openpyxl  # 0.1 s: imported when a workbook is read, not by every CLI command
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook

@@ -12,7 +12,8 @@ few untied pairs, else normal with tie correction) and the exact McNemar test (b
 on the discordant pairs) for yes/no outcomes. Beside them, the median paired change of
 a score (Hodges-Lehmann, analytics.stats.engine.hodges_lehmann, as R's wilcox.test) and,
 on the CEAP shift matrix, Stuart-Maxwell's test of marginal homogeneity and Bowker's
-test of symmetry (statsmodels' SquareTable).
+test of symmetry (statsmodels' SquareTable, computed by the counts engine:
+analytics.stats.engine.square_table).
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import connected_components
 from scipy.special import bdtr
-from statsmodels.stats.contingency_tables import SquareTable
 
 from analytics.cohort.summary import MEASURES, measure_columns
 from analytics.filters import CohortFilter, cohort_sql
@@ -38,6 +37,7 @@ from analytics.glossary import (
 from analytics.rules import CONFIDENCE, SEVERITY_SCORE_OFFSET
 from analytics.stats.engine.hodges_lehmann import HodgesLehmann, hodges_lehmann
 from analytics.stats.engine.signed_rank import SignedRank, signed_rank
+from analytics.stats.engine.square_table import bowker, stuart_maxwell
 
 
 @dataclass(frozen=True)
@@ -251,11 +251,10 @@ def marginal_homogeneity(shift: pd.DataFrame) -> TableTest:
     reason = _not_computable(shift, moved)
     if reason:
         return TableTest(None, None, None, reason)
-    discordant = (moved + moved.T) > 0
-    if connected_components(discordant, directed=False)[0] > 1:
+    result = stuart_maxwell(moved)
+    if result is None:
         return TableTest(None, None, None, CEAP_SEPARATE_SHIFTS)
-    result = SquareTable(moved, shift_zeros=False).homogeneity("stuart_maxwell")
-    return TableTest(float(result.statistic), int(result.df), float(result.pvalue))
+    return TableTest(result.statistic, result.df, result.p)
 
 
 def symmetry(shift: pd.DataFrame) -> TableTest:
@@ -270,8 +269,8 @@ def symmetry(shift: pd.DataFrame) -> TableTest:
     reason = _not_computable(shift, moved)
     if reason:
         return TableTest(None, None, None, reason)
-    result = SquareTable(moved, shift_zeros=False).symmetry("bowker")
-    return TableTest(float(result.statistic), int(result.df), float(result.pvalue))
+    result = bowker(moved)
+    return TableTest(result.statistic, result.df, result.p)
 
 
 def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:

@@ -375,7 +375,9 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_before_parsing(
     book = workbook_from(registry, tmp_path / "registry.xlsx")
     with zipfile.ZipFile(book, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/padding.xml", b" " * (importer.MAX_XLSX_INFLATED_MB * importer.MB))
-    monkeypatch.setattr(importer.openpyxl, "load_workbook", pytest.fail)  # never parsed
+    import openpyxl
+
+    monkeypatch.setattr(openpyxl, "load_workbook", pytest.fail)  # never parsed
     with pytest.raises(ValidationError) as caught:
         import_registry(book, tmp_path / "new.duckdb")
     (problem,) = caught.value.problems

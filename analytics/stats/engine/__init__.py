@@ -16,6 +16,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 - :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences;
 - :mod:`.hodges_lehmann`: the median paired change and its CI from the same table (R's
   ``wilcox.test(conf.int = TRUE)``);
+- :mod:`.square_table`: Bowker's symmetry and Stuart-Maxwell's marginal homogeneity on
+  a before/after table of counts (statsmodels' ``SquareTable``);
 - :mod:`.median`: the median time of a curve and its CI (R's ``survfit`` rule);
 - :mod:`.restricted_mean`: the restricted mean time to a horizon, its SE (R's
   ``rmean``) and the difference between groups;
