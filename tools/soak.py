@@ -10,7 +10,9 @@ run finished; a page that ran into an error counts as an error.
 
 1. fairness: Patency for a new filter, alone (--fair-runs times) and again while another
    session runs Subgroups for a filter nothing has computed, so its every factor is
-   being counted and fitted at that moment;
+   being counted and fitted at that moment; with --model-runs, likewise beside an
+   adjusted model of 5 covariates that another session fits on the Models page (its Fit
+   button clicked on a registry above MODEL_ASK_PATIENTS);
 2. soak: --sessions users, each on its own page, each changing the filter every --every
    seconds for --minutes (the idle figures);
 3. with --heavy, the same users for another --minutes while one more session downloads
@@ -263,6 +265,38 @@ async def fairness(port: int, runs: int) -> tuple[list[float], list[float]]:
     return alone, beside
 
 
+FIT_LABEL = "Fit the model"
+MODEL_QUERY = "adjust=age_years,bmi,symptom_duration_months,thrombophilia,lesion_side"
+
+
+async def model_fit(port: int, query: str) -> float:
+    """Seconds for the Models page to fit its linked model: a click on its Fit button on a
+    registry above MODEL_ASK_PATIENTS (a fit at once on a smaller cohort)."""
+    async with connect(port) as ws:
+        page = await run_page(ws, rerun("Models", query), f"/Models?{query}")
+        buttons = [e.button for e in page.elements if e.WhichOneof("type") == "button"]
+        fit = [button for button in buttons if button.label.startswith(FIT_LABEL)]
+        if not fit:
+            return page.seconds  # fitted without asking
+        click = rerun("Models", query)
+        state = click.rerun_script.widget_states.widgets.add()
+        state.id, state.trigger_value = fit[0].id, True
+        return (await run_page(ws, click, f"/Models?{query} fit")).seconds
+
+
+async def model_fairness(port: int, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """Patency runs alone, then each while another session fits an adjusted model (a new
+    filter each time, so no fit comes from the cache); also the fits' seconds."""
+    alone, beside, fits = [], [], []
+    for run in range(runs):
+        alone.append(await page_run(port, "Patency", f"age_min={50 + run}"))
+        heavy = asyncio.create_task(model_fit(port, f"{MODEL_QUERY}&age_min={20 + run}"))
+        await asyncio.sleep(1.0)  # its page drawn and its fit under way
+        beside.append(await page_run(port, "Patency", f"age_min={70 + run}"))
+        fits.append(await heavy)
+    return alone, beside, fits
+
+
 async def repeat(
     action: Callable[[int], Awaitable[float]], every: float, until: float, errors: list[str]
 ) -> list[float]:
@@ -320,6 +354,13 @@ async def soak(args: argparse.Namespace, pid: int) -> None:
         print(f"Patency run alone: median {statistics.median(alone):.2f} s; while Subgroups runs "
               f"for another session: median {statistics.median(beside):.2f} s (ratio {ratio:.2f})",
               flush=True)  # fmt: skip
+    if args.model_runs:
+        alone, beside, fits = await model_fairness(PORT, args.model_runs)
+        ratio = statistics.median(beside) / statistics.median(alone)
+        print(f"Patency run alone: median {statistics.median(alone):.2f} s; while an adjusted "
+              f"model (5 covariates) is fitted for another session: median "
+              f"{statistics.median(beside):.2f} s (ratio {ratio:.2f}); the fits: median "
+              f"{statistics.median(fits):.1f} s", flush=True)  # fmt: skip
     errors: list[str] = []
     await users(args, time.monotonic() + 2 * args.every, errors)  # every page and filter once
     print(f"server memory after warm-up: {memory(pid)}", flush=True)
@@ -357,6 +398,9 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between changes")
     parser.add_argument("--minutes", type=float, default=2.0, help="of each phase")
     parser.add_argument("--fair-runs", type=int, default=7, help="0 skips the Subgroups check")
+    parser.add_argument(
+        "--model-runs", type=int, default=0, help="Patency beside an adjusted-model fit (0: skip)"
+    )
     parser.add_argument("--heavy", action="store_true", help="add the deck and upload sessions")
     parser.add_argument(
         "--upload",
