@@ -49,7 +49,7 @@ PH_TEST_ALPHA = 0.05
 # takes about a second per 3,000 patients with a time-varying covariate.
 MODEL_ASK_PATIENTS = 50_000
 # Above this many patients a model with the time-varying recurrent DVT is refused:
-# lifelines' time-varying fit costs patients x distinct times (29 s on 46,000 patients of
+# lifelines' time-varying fit costs patients x distinct times (9 s on 46,000 patients of
 # the million-patient registry, 8 minutes on all of them; docs/benchmarks.md).
 TIME_VARYING_MAX_PATIENTS = 50_000
 

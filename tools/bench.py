@@ -22,7 +22,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -210,14 +210,15 @@ def bench_models(
     con: duckdb.DuckDBPyConnection, filters: Sequence[CohortFilter], out: Callable[[str], None]
 ) -> None:
     """One fit of each adjusted model (seconds: a fit is too long to repeat), against its
-    target: the baseline model on the whole registry, the time-varying one on one centre
-    (the last filter) or refused above rules.TIME_VARYING_MAX_PATIENTS."""
+    target: the baseline model on the whole registry, the time-varying one on the women of
+    one centre (the last filter; on the million, 46,000 patients, near the limit of
+    rules.TIME_VARYING_MAX_PATIENTS above which it is refused)."""
     out(f"{'adjusted models, one fit on patient rows':<58}{'patients':>10}{'s':>7}{'target':>8}")
     for name, covariates, chosen, target in (
         ("5 baseline covariates, crude fits and the PH test", BASELINE_MODEL, filters[0],
          MODEL_TARGET_S),
-        ("recurrent DVT (time-varying) + DVT duration", TIME_VARYING_MODEL, filters[-1],
-         TIME_VARYING_TARGET_S),
+        ("recurrent DVT (time-varying) + DVT duration", TIME_VARYING_MODEL,
+         replace(filters[-1], sex="F"), TIME_VARYING_TARGET_S),
     ):  # fmt: skip
         start = time.perf_counter()
         model = views.models_view(con, chosen, "primary", covariates)
