@@ -947,7 +947,7 @@ def pairwise_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, pair.group) for pair in pairs],
-            "Other group": [fmt.level(view.by, pair.other) for pair in pairs],
+            "Other group": [fmt.group(view.by, pair.other) for pair in pairs],
             "Log-rank p": [
                 fmt.SUPPRESSED if h else fmt.p_value(pair.p)
                 for pair, h in zip(pairs, hidden, strict=True)

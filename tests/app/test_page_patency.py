@@ -226,11 +226,11 @@ def test_more_than_two_ordered_groups_get_pairwise_tests_and_the_trend(page_test
     assert not at.exception
     pairs = table_with(at, "Holm p")
     assert pairs.to_dict("records") == [
-        {"Group": "Age band: < 60", "Other group": "60-74", "Log-rank p": "0.751",
+        {"Group": "Age band: < 60", "Other group": "Age band: 60-74", "Log-rank p": "0.751",
          "Holm p": "1.000"},
-        {"Group": "Age band: < 60", "Other group": "≥ 75", "Log-rank p": "0.701",
+        {"Group": "Age band: < 60", "Other group": "Age band: ≥ 75", "Log-rank p": "0.701",
          "Holm p": "1.000"},
-        {"Group": "Age band: 60-74", "Other group": "≥ 75", "Log-rank p": "0.448",
+        {"Group": "Age band: 60-74", "Other group": "Age band: ≥ 75", "Log-rank p": "0.448",
          "Holm p": "1.000"},
     ]  # fmt: skip
     shown = " ".join(unescaped(m.value) for m in at.markdown)
@@ -301,7 +301,7 @@ def test_privacy_hides_the_comparisons_of_a_group_below_k(page_test):
     pairs = table_with(at, "Holm p").set_index(["Group", "Other group"])
     assert set(pairs.loc["Age band: < 60", "Log-rank p"]) == {"hidden"}
     assert set(pairs.loc["Age band: < 60", "Holm p"]) == {"hidden"}
-    assert pairs.loc[("Age band: 60-74", "≥ 75"), "Log-rank p"] == "0.448"
+    assert pairs.loc[("Age band: 60-74", "Age band: ≥ 75"), "Log-rank p"] == "0.448"
     shown = [unescaped(m.value) for m in at.markdown]
     trend = next(text for text in shown if "test for trend, scores" in text)
     assert trend.endswith("hidden (a group of fewer than 10 patients)")

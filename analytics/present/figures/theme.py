@@ -101,7 +101,10 @@ def apply_theme(
     return fig
 
 
-TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 24
+TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 31  # a legend row of 14 px type: 31 px
+# A legend entry's width at 14 px type: its line swatch and gap, and about 7.5 px a
+# character; a full-width chart's plot is at least 600 px wide on a 1280-px screen.
+LEGEND_SWATCH_PX, LEGEND_CHAR_PX, NARROWEST_PLOT_PX = 45, 7.5, 600
 
 
 def message_figure(title: str, message: str, height: int = 420) -> go.Figure:
@@ -130,18 +133,21 @@ def figure_text(text: str) -> str:
 def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     """The legend in rows between the title (and subtitle) and the plot.
 
-    Entries take a fixed share of the width (three to a row for short names, two or one
-    for longer ones), so the rows are known here and the top margin holds them: the
-    legend never runs into the title, however many groups.
+    Entries take a fixed share of the width, as many to a row (up to three) as the
+    longest name leaves room for on the narrowest plot (plotly puts an entry wider than
+    its share on a row of its own), so the rows are known here and the top margin holds
+    them: the legend never runs into the title, however many groups.
     """
     longest = max((len(name) for name in names), default=0)
-    columns = 3 if longest <= 24 else 2 if longest <= 44 else 1
+    entry = LEGEND_SWATCH_PX + LEGEND_CHAR_PX * longest
+    columns = max(1, min(3, int(NARROWEST_PLOT_PX // entry)))
+    share = 1 / columns - LEGEND_SWATCH_PX / NARROWEST_PLOT_PX  # plotly's share omits the swatch
     rows = max(1, math.ceil(len(names) / columns))
     subtitle = fig.layout.title.subtitle.text if fig.layout.title.subtitle else None
     top = TITLE_PX + (SUBTITLE_PX if subtitle else 0) + LEGEND_ROW_PX * rows + 8
     fig.update_layout(
         margin_t=top,
-        legend={"orientation": "h", "entrywidth": 1 / columns, "entrywidthmode": "fraction",
+        legend={"orientation": "h", "entrywidth": share, "entrywidthmode": "fraction",
                 "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
     )  # fmt: skip
     return fig
