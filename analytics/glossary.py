@@ -152,6 +152,7 @@ MODEL_COVARIATES = {
     **CONTINUOUS_COVARIATES,
     **TIME_VARYING_COVARIATES,
 }
+NO_PH_TEST = "no proportional-hazards test for a model with a time-varying covariate"
 IMMORTAL_TIME_BIAS = (
     "Recurrent DVT cannot be a baseline yes/no covariate: a patient can only be counted as "
     "'recurrent DVT: yes' by staying in follow-up until it happens, so the time before it "

@@ -13,6 +13,7 @@ from analytics.glossary import (
     DEFINITIONS,
     IMMORTAL_TIME_BIAS,
     MODEL_COVARIATES,
+    NO_PH_TEST,
     TIME_VARYING_COVARIATES,
 )
 from analytics.present import format as fmt
@@ -95,7 +96,8 @@ with st.spinner("Fitting the Cox model on patient rows…"):
 mask = model_mask(model, k, context.n_hidden)
 st.caption(f"{fmt.model_counts(model, k, mask)}.")
 for note in model.notes:
-    st.caption(f"Note: {plain(note)}.")
+    if note != NO_PH_TEST:  # said under its heading
+        st.caption(f"Note: {plain(note)}.")
 if not model.terms:
     st.stop()
 if model.few_events_per_variable:
@@ -116,6 +118,8 @@ if hidden:
     st.caption(plain(f"{hidden}. {SUPPRESSED_NOTE}."))
 
 st.subheader("Proportional hazards")
+if not model.ph_test:
+    st.caption(f"{NO_PH_TEST.capitalize()}.")
 if model.ph_test and not mask.everything:
     st.markdown(f"**All terms together:** {fmt.ph_reading(model.ph_test[-1])}.")
 if model.ph_test:

@@ -892,29 +892,23 @@ def model_table(
     model: AdjustedModel, k: int | None = None, total_hidden: bool = False
 ) -> pd.DataFrame:
     """An adjusted Cox model's terms: the patients and events at each level (none for a
-    continuous covariate), crude and adjusted HR (95% CI) and Wald p side by side; in
-    privacy mode counts as text and a small level's ratios SUPPRESSED (privacy.model_mask;
+    continuous covariate: MISSING), crude and adjusted HR (95% CI) and Wald p side by side;
+    in privacy mode a small level's ratios SUPPRESSED (privacy.model_mask;
     ``total_hidden``: the view's n is withheld)."""
     mask = model_mask(model, k, total_hidden)
     crude = {t.term: t for t in model.crude}
     rows = []
     for term in model.terms:
-        hidden, level = mask.ratio_hidden(term.term), term.at_level
-        if k is not None:
-            patients, events = fmt.level_patients(term, k, mask), fmt.level_events(term, k, mask)
-        else:
-            patients, events = (level.patients, level.events) if level else (None, None)
+        hidden = mask.ratio_hidden(term.term)
         rows.append({
-            "Term": fmt.term(term), "Patients": patients, "Events": events,
+            "Term": fmt.term(term), "Patients": fmt.level_patients(term, k, mask),
+            "Events": fmt.level_events(term, k, mask),
             "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
             "Crude p": fmt.term_p(crude[term.term], hidden),
             "Adjusted HR (95% CI)": fmt.term_ci(term, hidden),
             "Adjusted p": fmt.term_p(term, hidden),
         })  # fmt: skip
-    table = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
-    if k is None:
-        table[["Patients", "Events"]] = table[["Patients", "Events"]].astype("Int64")
-    return table
+    return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
 
 
 def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:

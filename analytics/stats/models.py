@@ -47,7 +47,12 @@ import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, FilterError, cohort_sql
-from analytics.glossary import CONTINUOUS_COVARIATES, MODEL_COVARIATES, TIME_VARYING_COVARIATES
+from analytics.glossary import (
+    CONTINUOUS_COVARIATES,
+    MODEL_COVARIATES,
+    NO_PH_TEST,
+    TIME_VARYING_COVARIATES,
+)
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
@@ -221,7 +226,7 @@ def adjusted_model(
     terms = _terms(fitter, references, counts)
     ph = () if time_varying else ph_test(fitter, data)
     if time_varying:
-        notes.append("no proportional-hazards test for a model with a time-varying covariate")
+        notes.append(NO_PH_TEST)
     return replace(model, terms=terms, crude=tuple(crude), ph_test=ph, notes=tuple(notes))
 
 

@@ -25,7 +25,7 @@ def test_the_paper_claim_by_default_with_few_events_per_variable(page_test):
     (warning,) = at.warning
     assert warning.value.startswith("7.0 events per coefficient (14 events, 2 coefficients)")
     assert any("a reconstruction cannot confirm the paper" in c.value for c in at.caption)
-    assert any("no proportional-hazards test" in unescaped(c.value) for c in at.caption)
+    assert any("no proportional-hazards test" in unescaped(c.value).lower() for c in at.caption)
 
 
 def test_picked_covariates_give_the_fitted_model_and_its_ph_test(page_test, demo_path):
