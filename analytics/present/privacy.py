@@ -145,6 +145,18 @@ def hidden_columns(
     return hidden
 
 
+def hidden_table(cells: Sequence[float] | np.ndarray, k: int | None) -> bool:
+    """Whether tests on a table of counts (the CEAP shift matrix) are withheld: its total
+    or any of its cells is small.
+
+    Privacy mode does not show such a table (its hidden cells follow from its margins), and
+    a statistic on it gives cells away: Bowker's chi-square over limbs that all moved one
+    way is their number, so with the margins it gives the limbs that stayed.
+    """
+    values = np.asarray(cells, dtype=float).ravel().tolist()
+    return k is not None and (is_small(sum(values), k) or any(is_small(n, k) for n in values))
+
+
 def hidden_months(
     columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
 ) -> list[bool]:

@@ -37,6 +37,7 @@ from analytics.present.privacy import (
     hidden_cells,
     hidden_columns,
     hidden_split,
+    hidden_table,
     is_small,
     masked,
     model_mask,
@@ -184,9 +185,9 @@ def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict
 def _table_test(
     path: str, test: TableTest, change: ClinicalChange, privacy: _Suppression
 ) -> dict[str, Any]:
-    """A CEAP shift test's statistic, df and p: null when not computable, hidden below k
-    limbs."""
-    few = is_small(change.ceap_pairs, privacy.k)
+    """A CEAP shift test's statistic, df and p: null when not computable, hidden when the
+    shift matrix has a cell (or a total) below k (privacy.hidden_table)."""
+    few = hidden_table(change.ceap_shift.to_numpy(), privacy.k)
     values = {"statistic": test.statistic, "df": test.df, "p": test.p}
     return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
@@ -389,7 +390,7 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
     def shift_test(name: str, test: TableTest, label: str) -> str:
         path = f"clinical.{name}"
         if f"{path}.p" in text.suppressed:
-            return f"  {label}: {SUPPRESSED} (fewer than k limbs)"
+            return f"  {label}: {SUPPRESSED} (a CEAP class shift of fewer than k limbs)"
         result = fmt.chi_square(test)
         if not test.reason:
             result += f", {fmt.p_statement(clinical[name]['p'])}"

@@ -44,6 +44,7 @@ from analytics.present.privacy import (
     SUPPRESSED,
     hidden_months,
     hidden_split,
+    hidden_table,
     is_small,
     model_mask,
 )
@@ -217,8 +218,10 @@ def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...
 
 def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ...]]:
     """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
-    computable), hidden with fewer than k limbs, with a caution for few."""
-    few, caution = is_small(change.ceap_pairs, k), _caution(change.ceap_pairs)
+    computable), hidden when the shift matrix has a cell below k (privacy.hidden_table),
+    with a caution for few."""
+    few = hidden_table(change.ceap_shift.to_numpy(), k)
+    caution = _caution(change.ceap_pairs)
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
          fmt.chi_square(test, few) + caution)
@@ -228,8 +231,9 @@ def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ..
 
 def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, str, str, str]]:
     """The CEAP shift tests as metrics: label, p in a sentence (or NOT_COMPUTABLE), the
-    statistic (or why), glossary term; hidden with fewer than k limbs."""
-    few = is_small(change.ceap_pairs, k)
+    statistic (or why), glossary term; hidden when the shift matrix has a cell below k
+    (privacy.hidden_table)."""
+    few = hidden_table(change.ceap_shift.to_numpy(), k)
     metrics = []
     for label, test, term in _ceap_tests(change):
         if few:

@@ -164,3 +164,18 @@ def test_subgroup_plot_and_table_hide_the_same_and_no_size_is_left_to_subtract(d
     assert not small["Hazard ratio (95% CI)"].str.match(r"\d").any()  # no ratio of few
     markers = [x for t in plot.data if t.mode == "markers" for x in t.x]
     assert len(markers) == (table["Hazard ratio (95% CI)"].str.match(r"\d")).sum()
+
+
+@pytest.mark.parametrize(
+    ("cells", "k", "hidden"),
+    [
+        ([[8, 0], [0, 3]], 5, True),  # a cell below k: the statistic with the margins shows it
+        ([[8, 5], [0, 6]], 5, False),  # every cell empty or at least k
+        ([[2, 1], [0, 0]], 5, True),  # a table of fewer than k
+        ([[8, 0], [0, 3]], None, False),  # privacy off
+    ],
+)
+def test_tests_on_a_table_are_hidden_when_a_cell_is_small(cells, k, hidden):
+    from analytics.present.privacy import hidden_table
+
+    assert hidden_table(cells, k) is hidden
