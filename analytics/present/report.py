@@ -35,6 +35,7 @@ from analytics.present.privacy import (
     SUPPRESSED,
     SUPPRESSED_NOTE,
     hidden_cells,
+    hidden_change,
     hidden_columns,
     hidden_split,
     hidden_table,
@@ -167,7 +168,8 @@ def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, An
 
 def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
     """The Hodges-Lehmann change and its 95% CI (null where there is none, or where few
-    pairs reach only a lower level), hidden below k pairs."""
+    pairs reach only a lower level), hidden below k pairs or k changed pairs
+    (privacy.hidden_change)."""
     change = score.median_change
     values: dict[str, Any] = dict.fromkeys(("hodges_lehmann", "ci_lower", "ci_upper", "test"))
     if change is not None:
@@ -178,7 +180,7 @@ def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict
             "ci_upper": change.ci_upper if interval else None,
             "test": change.method,
         }
-    few = is_small(score.n, privacy.k)
+    few = hidden_change(score, privacy.k)
     return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
 

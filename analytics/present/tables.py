@@ -42,6 +42,7 @@ from analytics.glossary import (
 from analytics.present import format as fmt
 from analytics.present.privacy import (
     SUPPRESSED,
+    hidden_change,
     hidden_months,
     hidden_split,
     hidden_table,
@@ -268,7 +269,7 @@ def score_change_line(label: str, score: ScoreChange, k: int | None = None) -> s
     "Villalta score: median change -6.50 (95% CI -7.50 to -5.50); Wilcoxon signed-rank
     (normal approximation, tie-corrected) p < 0.001"."""
     return (
-        f"{label}: median change {fmt.median_change(score.median_change, is_small(score.n, k))}"
+        f"{label}: median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
         f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n)}"
     )
 
@@ -283,7 +284,7 @@ def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tu
         label,
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
-        fmt.median_change(score.median_change, few),
+        fmt.median_change(score.median_change, hidden_change(score, k)),
         fmt.p_value(score.p),
         wilcoxon_name(score),
     )

@@ -179,3 +179,21 @@ def test_tests_on_a_table_are_hidden_when_a_cell_is_small(cells, k, hidden):
     from analytics.present.privacy import hidden_table
 
     assert hidden_table(cells, k) is hidden
+
+
+def test_a_median_change_of_fewer_than_k_changed_pairs_is_hidden():
+    """10 pairs, 2 of them changed (-3 and -5): the Hodges-Lehmann estimate, -4, is their
+    mean, a statistic of 2 patients; the mean change over all 10 stays shown."""
+    import pandas as pd
+
+    from analytics.present.privacy import hidden_change
+    from analytics.present.tables import score_change_line
+    from analytics.stats.clinical import score_change
+
+    pairs = pd.DataFrame({"before": [6, 6, 6], "after": [6, 3, 1], "patients": [8, 1, 1]})
+    score = score_change(pairs)
+    assert score.median_change.estimate == -4
+    assert hidden_change(score, 5) and not hidden_change(score, None)
+    assert "median change -4.00" in score_change_line("Villalta", score)
+    assert f"median change {fmt.SUPPRESSED}" in score_change_line("Villalta", score, 5)
+    assert not hidden_change(score_change(pairs.assign(patients=[5, 5, 5])), 5)
