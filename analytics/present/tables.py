@@ -22,6 +22,7 @@ from analytics.glossary import (
     GROUPINGS,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
+    MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
     PATENCY_ENDPOINTS,
     PTS,
@@ -260,7 +261,7 @@ def _wilcoxon(score: ScoreChange) -> str:
     method = WILCOXON_METHODS[score.test.method]
     change = score.median_change
     if change is not None and change.method != score.test.method:
-        method += f"; median change {WILCOXON_METHODS[change.method]}"
+        method += f"; median change {MEDIAN_CHANGE_METHODS[change.method]}"
     return f"{WILCOXON} ({method})"
 
 
