@@ -461,7 +461,7 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
 
 def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     """Each curve's median time (95% CI) and restricted mean to the view's horizon (SE);
-    compared, each group's restricted mean minus the first group's (95% CI).
+    compared, each group's restricted mean minus the reference group's (95% CI).
 
     In privacy mode patients and events follow the complement rules, and a curve of fewer
     than k patients (or a difference with one) shows no summary.
