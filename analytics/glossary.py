@@ -104,6 +104,11 @@ SMALL_GROUPS = f"caution: a group of fewer than {SMALL_SAMPLE} patients"
 FEW_PAIRS = f"caution: fewer than {SMALL_SAMPLE} pairs"
 # How a Wilcoxon signed-rank p or Hodges-Lehmann interval was computed, by engine method.
 WILCOXON_METHODS = {"exact": "exact", "normal": "normal approximation, tie-corrected"}
+# ... and the Hodges-Lehmann interval's (R's wilcox.test also corrects for continuity).
+MEDIAN_CHANGE_METHODS = {
+    "exact": "exact",
+    "normal": "normal approximation, tie- and continuity-corrected",
+}
 MEDIAN_CHANGE = "Median change (Hodges-Lehmann, 95% CI)"
 MARGINAL_HOMOGENEITY = "CEAP marginal homogeneity (Stuart-Maxwell)"
 SYMMETRY = "CEAP symmetry (Bowker)"

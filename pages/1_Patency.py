@@ -93,7 +93,7 @@ if incidence:
         )
     )
 if view.compared is not None and view.compared.comparison.logrank is not None:
-    st.markdown(f"**Comparison** (Cox hazard ratio of each group against {against(view)})")
+    st.markdown(f"**Comparison** (Cox hazard ratio of each group against {plain(against(view))})")
     show_table(comparison_table(view, k), "patency comparison")
 comparison = view.compared.comparison if view.compared is not None else None
 if comparison is not None and comparison.pairwise:

@@ -47,7 +47,9 @@ with matrix:
     show_table(ceap_shift_table(change.ceap_shift, k), "CEAP shift matrix", hide_index=False)
 with tests:
     for label, p, statistic, term in ceap_test_metrics(change, k):
-        st.metric(label, p, delta=statistic, delta_color="off", help=DEFINITIONS[term])
+        st.metric(
+            label, p, delta=statistic, delta_color="off", delta_arrow="off", help=DEFINITIONS[term]
+        )
     st.caption(score_change_line(SEVERITY_SCORE, change.severity_score, k))
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])
@@ -67,7 +69,7 @@ after.metric(f"{REFLUX}, last visit", fmt.count_percent(reflux.after, reflux.n, 
 test.metric(
     "Exact McNemar", fmt.p_statement(reflux.p), help=DEFINITIONS["McNemar test"],
     delta=f"{fmt.count(reflux.resolved, k)} resolved, {fmt.count(reflux.new, k)} new",
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )  # fmt: skip
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")

@@ -55,6 +55,7 @@ from analytics.present.figures.patency import CurveSpec, curve_specs, split_unre
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
 from analytics.present.privacy import (
+    hidden_change,
     hidden_classes,
     hidden_months,
     is_small,
@@ -656,7 +657,7 @@ def _ceap_text(change: ClinicalChange, k: int | None) -> str:
         f"{fmt.mean_sd(score.mean_before, score.sd_before, 2, few)}"
         f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2, few)}; "
         f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}\n"
-        f"Median change {fmt.median_change(score.median_change, few)}"
+        f"Median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
     )
 
 
@@ -669,7 +670,8 @@ def _pts_text(change: ClinicalChange, k: int | None) -> str:
         f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
         f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "
         f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n)}\n"
-        f"Villalta median change {fmt.median_change(villalta.median_change, few)}\n"
+        f"Villalta median change "
+        f"{fmt.median_change(villalta.median_change, hidden_change(villalta, k))}\n"
         f"{PTS} {before} → {after}; "
         f"exact McNemar {fmt.test_p(pts.p, pts.n)}"
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.stats.clinical import ScoreChange
 from analytics.stats.models import AdjustedModel, Term
 
 DEFAULT_K = 5
@@ -143,6 +144,27 @@ def hidden_columns(
     for i, row in enumerate(table.T):
         hidden[:, i] = hidden_cells(row.tolist(), k)
     return hidden
+
+
+def hidden_change(score: ScoreChange, k: int | None) -> bool:
+    """Whether a paired score's median change (Hodges-Lehmann) is withheld: fewer than k
+    pairs, or fewer than k pairs that changed, since zero changes are dropped (as R) and
+    the estimate and its limits are averages of the changed pairs alone (2 of 10 pairs
+    changed: the estimate is their mean change)."""
+    changed = score.test.pairs if score.test is not None else 0
+    return is_small(score.n, k) or is_small(changed, k)
+
+
+def hidden_table(cells: Sequence[float] | np.ndarray, k: int | None) -> bool:
+    """Whether tests on a table of counts (the CEAP shift matrix) are withheld: its total
+    or any of its cells is small.
+
+    Privacy mode does not show such a table (its hidden cells follow from its margins), and
+    a statistic on it gives cells away: Bowker's chi-square over limbs that all moved one
+    way is their number, so with the margins it gives the limbs that stayed.
+    """
+    values = np.asarray(cells, dtype=float).ravel().tolist()
+    return k is not None and (is_small(sum(values), k) or any(is_small(n, k) for n in values))
 
 
 def hidden_months(

@@ -35,8 +35,10 @@ from analytics.present.privacy import (
     SUPPRESSED,
     SUPPRESSED_NOTE,
     hidden_cells,
+    hidden_change,
     hidden_columns,
     hidden_split,
+    hidden_table,
     is_small,
     masked,
     model_mask,
@@ -166,7 +168,8 @@ def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, An
 
 def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
     """The Hodges-Lehmann change and its 95% CI (null where there is none, or where few
-    pairs reach only a lower level), hidden below k pairs."""
+    pairs reach only a lower level), hidden below k pairs or k changed pairs
+    (privacy.hidden_change)."""
     change = score.median_change
     values: dict[str, Any] = dict.fromkeys(("hodges_lehmann", "ci_lower", "ci_upper", "test"))
     if change is not None:
@@ -177,16 +180,16 @@ def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict
             "ci_upper": change.ci_upper if interval else None,
             "test": change.method,
         }
-    few = is_small(score.n, privacy.k)
+    few = hidden_change(score, privacy.k)
     return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
 
 def _table_test(
     path: str, test: TableTest, change: ClinicalChange, privacy: _Suppression
 ) -> dict[str, Any]:
-    """A CEAP shift test's statistic, df and p: null when not computable, hidden below k
-    limbs."""
-    few = is_small(change.ceap_pairs, privacy.k)
+    """A CEAP shift test's statistic, df and p: null when not computable, hidden when the
+    shift matrix has a cell (or a total) below k (privacy.hidden_table)."""
+    few = hidden_table(change.ceap_shift.to_numpy(), privacy.k)
     values = {"statistic": test.statistic, "df": test.df, "p": test.p}
     return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
@@ -389,7 +392,7 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
     def shift_test(name: str, test: TableTest, label: str) -> str:
         path = f"clinical.{name}"
         if f"{path}.p" in text.suppressed:
-            return f"  {label}: {SUPPRESSED} (fewer than k limbs)"
+            return f"  {label}: {SUPPRESSED} (a CEAP class shift of fewer than k limbs)"
         result = fmt.chi_square(test)
         if not test.reason:
             result += f", {fmt.p_statement(clinical[name]['p'])}"

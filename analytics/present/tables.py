@@ -22,6 +22,7 @@ from analytics.glossary import (
     GROUPINGS,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
+    MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
     PATENCY_ENDPOINTS,
     PTS,
@@ -42,8 +43,10 @@ from analytics.glossary import (
 from analytics.present import format as fmt
 from analytics.present.privacy import (
     SUPPRESSED,
+    hidden_change,
     hidden_months,
     hidden_split,
+    hidden_table,
     is_small,
     model_mask,
 )
@@ -217,8 +220,10 @@ def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...
 
 def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ...]]:
     """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
-    computable), hidden with fewer than k limbs, with a caution for few."""
-    few, caution = is_small(change.ceap_pairs, k), _caution(change.ceap_pairs)
+    computable), hidden when the shift matrix has a cell below k (privacy.hidden_table),
+    with a caution for few."""
+    few = hidden_table(change.ceap_shift.to_numpy(), k)
+    caution = _caution(change.ceap_pairs)
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
          fmt.chi_square(test, few) + caution)
@@ -228,8 +233,9 @@ def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ..
 
 def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, str, str, str]]:
     """The CEAP shift tests as metrics: label, p in a sentence (or NOT_COMPUTABLE), the
-    statistic (or why), glossary term; hidden with fewer than k limbs."""
-    few = is_small(change.ceap_pairs, k)
+    statistic (or why), glossary term; hidden when the shift matrix has a cell below k
+    (privacy.hidden_table)."""
+    few = hidden_table(change.ceap_shift.to_numpy(), k)
     metrics = []
     for label, test, term in _ceap_tests(change):
         if few:
@@ -255,7 +261,7 @@ def _wilcoxon(score: ScoreChange) -> str:
     method = WILCOXON_METHODS[score.test.method]
     change = score.median_change
     if change is not None and change.method != score.test.method:
-        method += f"; median change {WILCOXON_METHODS[change.method]}"
+        method += f"; median change {MEDIAN_CHANGE_METHODS[change.method]}"
     return f"{WILCOXON} ({method})"
 
 
@@ -264,7 +270,7 @@ def score_change_line(label: str, score: ScoreChange, k: int | None = None) -> s
     "Villalta score: median change -6.50 (95% CI -7.50 to -5.50); Wilcoxon signed-rank
     (normal approximation, tie-corrected) p < 0.001"."""
     return (
-        f"{label}: median change {fmt.median_change(score.median_change, is_small(score.n, k))}"
+        f"{label}: median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
         f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n)}"
     )
 
@@ -279,7 +285,7 @@ def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tu
         label,
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
-        fmt.median_change(score.median_change, few),
+        fmt.median_change(score.median_change, hidden_change(score, k)),
         fmt.p_value(score.p),
         wilcoxon_name(score),
     )
@@ -455,7 +461,7 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
 
 def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     """Each curve's median time (95% CI) and restricted mean to the view's horizon (SE);
-    compared, each group's restricted mean minus the first group's (95% CI).
+    compared, each group's restricted mean minus the reference group's (95% CI).
 
     In privacy mode patients and events follow the complement rules, and a curve of fewer
     than k patients (or a difference with one) shows no summary.

@@ -14,7 +14,7 @@ restricted mean by R's ``survfit`` rules; the cumulative incidence with death co
 and an endpoint in the month of death is an event, data/schema.sql) is the competing
 event; the counts carry them as ``Counts.competing``.
 
-With more than two groups each pair is tested on its own (Holm-adjusted p, statsmodels);
+With more than two groups each pair is tested on its own (Holm-adjusted p, the engine's);
 an ordered split (glossary.ORDERED_GROUPINGS) gets the log-rank test for trend. The
 hazard ratios and restricted-mean differences are against a reference group, the first
 level unless another is asked for. A landmark at month L is the same estimates from the

@@ -85,6 +85,9 @@ def hostile_page(page_test, hostile_path, monkeypatch: pytest.MonkeyPatch):
         ("pages/7_Centres.py", {}),
         ("pages/6_Data.py", {}),
         ("pages/1_Patency.py", {"by": "center"}),
+        # the reference group's name: in the comparison's heading and the chart's subtitle
+        ("pages/1_Patency.py", {"by": "center", "ref": HOSTILE_CENTRES[5]}),
+        ("pages/1_Patency.py", {"by": "center", "ref": HOSTILE_CENTRES[7]}),
         ("pages/4_Subgroups.py", {}),
         ("app.py", {"present": "yes", "center": HOSTILE_CENTRES[5]}),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scipy.stats import binomtest
+from streamlit.proto.Metric_pb2 import Metric
 
 from analytics.glossary import (
     CEAP_SEPARATE_SHIFTS,
@@ -96,6 +97,9 @@ def test_ceap_shift_tests_beside_the_matrix(page_test):
     assert (homogeneity.value, symmetry.value) == ("p < 0.001", "p < 0.001")
     assert homogeneity.proto.delta == "χ² = 30.00 on 3 df"
     assert symmetry.proto.delta == "χ² = 30.00 on 6 df"
+    # a statistic, not a change: no arrow beside it (nor beside the McNemar counts)
+    none = Metric.MetricDirection.NONE
+    assert {m.proto.direction for m in (homogeneity, symmetry, metrics["Exact McNemar"])} == {none}
     captions = " ".join(c.value for c in at.caption)
     assert f"{SEVERITY_SCORE}: median change -1.00 (no CI" in captions  # every change is -1
 

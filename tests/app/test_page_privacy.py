@@ -141,3 +141,12 @@ def test_clinical_page_shows_the_median_change_of_k_or_more_pairs(page_test):
     at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")  # 34 limbs
     table3 = at.dataframe[-1].value.set_index("Measure")
     assert table3.loc[f"{VILLALTA}, mean ± SD", MEDIAN_CHANGE] == "-6.50 (95% CI -7.50 to -5.50)"
+
+
+def test_clinical_page_hides_shift_tests_that_would_give_a_small_cell_away(page_test):
+    """34 limbs, but 4 stayed in their class: Bowker's chi-square of 30 would say so."""
+    at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")
+    shift_tests = [m for m in at.metric if m.label in (MARGINAL_HOMOGENEITY, SYMMETRY)]
+    assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
+    table3 = at.dataframe[-1].value.set_index("Measure")
+    assert set(table3.loc[[MARGINAL_HOMOGENEITY, SYMMETRY], "P value"]) == {fmt.SUPPRESSED}

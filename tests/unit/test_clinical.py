@@ -250,3 +250,20 @@ def test_a_median_change_reads_as_its_estimate_and_interval_or_says_why():
     tied = hodges_lehmann(np.array([-3.0, -2, -1, 0, 1, 2]), np.array([10, 15, 12, 8, 9, 6]))
     assert fmt.median_change(tied) == "-1.00 (95% CI -1.50 to -0.50)"
     assert fmt.median_change(tied, hidden=True) == fmt.SUPPRESSED
+
+
+def test_a_median_change_by_the_normal_approximation_names_its_continuity_correction():
+    """6 untied non-zero changes and 4 zero ones: the Wilcoxon p is exact (zeros dropped),
+    R's interval the normal approximation with tie and continuity corrections."""
+    import pandas as pd
+
+    from analytics.present.tables import wilcoxon_name
+    from analytics.stats.clinical import score_change
+
+    pairs = pd.DataFrame({"before": [9] * 7, "after": [9, 8, 6, 5, 3, 2, 1],
+                          "patients": [4, 1, 1, 1, 1, 1, 1]})  # fmt: skip
+    score = score_change(pairs)
+    assert (score.test.method, score.median_change.method) == ("exact", "normal")
+    assert "exact; median change normal approximation, tie- and continuity-corrected" in (
+        wilcoxon_name(score)
+    )

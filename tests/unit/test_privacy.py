@@ -164,3 +164,36 @@ def test_subgroup_plot_and_table_hide_the_same_and_no_size_is_left_to_subtract(d
     assert not small["Hazard ratio (95% CI)"].str.match(r"\d").any()  # no ratio of few
     markers = [x for t in plot.data if t.mode == "markers" for x in t.x]
     assert len(markers) == (table["Hazard ratio (95% CI)"].str.match(r"\d")).sum()
+
+
+@pytest.mark.parametrize(
+    ("cells", "k", "hidden"),
+    [
+        ([[8, 0], [0, 3]], 5, True),  # a cell below k: the statistic with the margins shows it
+        ([[8, 5], [0, 6]], 5, False),  # every cell empty or at least k
+        ([[2, 1], [0, 0]], 5, True),  # a table of fewer than k
+        ([[8, 0], [0, 3]], None, False),  # privacy off
+    ],
+)
+def test_tests_on_a_table_are_hidden_when_a_cell_is_small(cells, k, hidden):
+    from analytics.present.privacy import hidden_table
+
+    assert hidden_table(cells, k) is hidden
+
+
+def test_a_median_change_of_fewer_than_k_changed_pairs_is_hidden():
+    """10 pairs, 2 of them changed (-3 and -5): the Hodges-Lehmann estimate, -4, is their
+    mean, a statistic of 2 patients; the mean change over all 10 stays shown."""
+    import pandas as pd
+
+    from analytics.present.privacy import hidden_change
+    from analytics.present.tables import score_change_line
+    from analytics.stats.clinical import score_change
+
+    pairs = pd.DataFrame({"before": [6, 6, 6], "after": [6, 3, 1], "patients": [8, 1, 1]})
+    score = score_change(pairs)
+    assert score.median_change.estimate == -4
+    assert hidden_change(score, 5) and not hidden_change(score, None)
+    assert "median change -4.00" in score_change_line("Villalta", score)
+    assert f"median change {fmt.SUPPRESSED}" in score_change_line("Villalta", score, 5)
+    assert not hidden_change(score_change(pairs.assign(patients=[5, 5, 5])), 5)

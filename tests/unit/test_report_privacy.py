@@ -227,4 +227,15 @@ def test_paired_changes_and_shift_tests_of_fewer_than_k_pairs_are_hidden(demo):
 def test_paired_changes_of_k_or_more_pairs_are_shown(demo):
     data = report_json(report_view(demo, CohortFilter()), 5)
     assert data["clinical"]["villalta_change"]["hodges_lehmann"] == -6.5
-    assert data["clinical"]["ceap_symmetry"]["df"] == 6
+
+
+def test_shift_tests_that_would_give_a_small_cell_away_are_hidden(demo):
+    """The demo's 34 limbs: 30 moved down a class, all one way, so Bowker's chi-square is
+    30 and, with the 34 shown, gives away the 4 limbs (3 in C4, 1 in C5) that stayed."""
+    view = report_view(demo, CohortFilter())
+    assert report_json(view)["clinical"]["ceap_symmetry"]["statistic"] == pytest.approx(30)
+    data = report_json(view, 5)
+    for key in ("ceap_marginal_homogeneity", "ceap_symmetry"):
+        assert set(data["clinical"][key].values()) == {None}
+        assert f"clinical.{key}.statistic" in data["privacy"]["suppressed"]
+    assert "χ²" not in report_text(view, 5)

@@ -170,12 +170,13 @@ def patency_figure(
 
 
 def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
-    """The subtitle, with the groups privacy mode does not draw named after it."""
+    """The subtitle, with the groups privacy mode does not draw named after it, as figure
+    text: the group names in it (a centre's, the reference group's) are data."""
     withheld = withheld_groups(view, k)
-    if not withheld:
-        return subtitle
-    note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
-    return f"{subtitle} · {note}" if subtitle else note.capitalize()
+    if withheld:
+        note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
+        subtitle = f"{subtitle} · {note}" if subtitle else note.capitalize()
+    return None if subtitle is None else figure_text(subtitle)
 
 
 def withheld_groups(view: PatencyView, k: int | None) -> list[str]:
