@@ -656,7 +656,7 @@ def _ceap_text(change: ClinicalChange, k: int | None) -> str:
         "Clinical severity score (C - 2): "
         f"{fmt.mean_sd(score.mean_before, score.sd_before, 2, few)}"
         f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2, few)}; "
-        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n)}\n"
+        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n, hidden_change(score, k))}\n"
         f"Median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
     )
 
@@ -669,7 +669,7 @@ def _pts_text(change: ClinicalChange, k: int | None) -> str:
     return (
         f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
         f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "
-        f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n)}\n"
+        f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n, hidden_change(villalta, k))}\n"
         f"Villalta median change "
         f"{fmt.median_change(villalta.median_change, hidden_change(villalta, k))}\n"
         f"{PTS} {before} → {after}; "

@@ -241,8 +241,11 @@ def p_statement(p: float | None) -> str:
     return f"p {text}" if text.startswith("<") or text == MISSING else f"p = {text}"
 
 
-def test_p(p: float | None, pairs: int) -> str:
-    """A paired test's p in a sentence, with a caution below SMALL_SAMPLE pairs."""
+def test_p(p: float | None, pairs: int, hidden: bool = False) -> str:
+    """A paired test's p in a sentence, with a caution below SMALL_SAMPLE pairs; "p
+    hidden" when ``hidden`` (privacy: an exact p of few changed pairs gives their number)."""
+    if hidden:
+        return f"p {SUPPRESSED}"
     caution = f" ({FEW_PAIRS})" if 0 < pairs < SMALL_SAMPLE else ""
     return p_statement(p) + caution
 

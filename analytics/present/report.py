@@ -161,7 +161,9 @@ def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, An
         for when in ("before", "after")
     }
     return entry | {
-        f"{name}_p": privacy.derived(f"clinical.{name}_p", score.p, few),
+        f"{name}_p": privacy.derived(
+            f"clinical.{name}_p", score.p, few or hidden_change(score, privacy.k)
+        ),
         f"{name}_change": _median_change(f"clinical.{name}_change", score, privacy),
     }
 
@@ -382,11 +384,14 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
         before, after = clinical[f"{name}_before"], clinical[f"{name}_after"]
         if before["mean"] is None:
             return f"  {label}: {SUPPRESSED} (fewer than k pairs)"
+        hidden_p = f"clinical.{name}_p" in text.suppressed
+        p = f"p {SUPPRESSED}" if hidden_p else fmt.p_statement(clinical[f"{name}_p"])
+        change_hidden = f"clinical.{name}_change.hodges_lehmann" in text.suppressed
         return (
             f"  {label}: {fmt.mean_sd(before['mean'], before['sd'], 2)} -> "
             f"{fmt.mean_sd(after['mean'], after['sd'], 2)} "
-            f"(Wilcoxon signed-rank {fmt.p_statement(clinical[f'{name}_p'])}); median change "
-            + fmt.median_change(score.median_change)
+            f"(Wilcoxon signed-rank {p}); median change "
+            + fmt.median_change(score.median_change, change_hidden)
         )
 
     def shift_test(name: str, test: TableTest, label: str) -> str:

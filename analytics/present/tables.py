@@ -271,7 +271,7 @@ def score_change_line(label: str, score: ScoreChange, k: int | None = None) -> s
     (normal approximation, tie-corrected) p < 0.001"."""
     return (
         f"{label}: median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
-        f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n)}"
+        f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n, hidden_change(score, k))}"
     )
 
 
@@ -286,7 +286,7 @@ def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tu
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
         fmt.median_change(score.median_change, hidden_change(score, k)),
-        fmt.p_value(score.p),
+        fmt.SUPPRESSED if hidden_change(score, k) else fmt.p_value(score.p),
         wilcoxon_name(score),
     )
 

@@ -197,3 +197,22 @@ def test_a_median_change_of_fewer_than_k_changed_pairs_is_hidden():
     assert "median change -4.00" in score_change_line("Villalta", score)
     assert f"median change {fmt.SUPPRESSED}" in score_change_line("Villalta", score, 5)
     assert not hidden_change(score_change(pairs.assign(patients=[5, 5, 5])), 5)
+
+
+def test_the_signed_rank_p_of_fewer_than_k_changed_pairs_is_hidden():
+    """10 pairs, 2 changed: the exact p, 0.5 = 2/2^2, gives away that 2 pairs changed, so it
+    is withheld wherever the median change is (sentence, Table 3 row, chart subtitle)."""
+    import pandas as pd
+
+    from analytics.present.figures.clinical import villalta_pairs
+    from analytics.present.tables import score_change_line
+    from analytics.stats.clinical import score_change
+
+    pairs = pd.DataFrame({"before": [6, 6, 6], "after": [6, 3, 1], "patients": [8, 1, 1]})
+    score = score_change(pairs)
+    assert score.p == 0.5
+    assert "p = 0.500" in score_change_line("Villalta", score)
+    assert score_change_line("Villalta", score, 5).endswith(f"p {fmt.SUPPRESSED}")
+    figure = villalta_pairs(pairs, score, 5)
+    assert f"p {fmt.SUPPRESSED}" in figure.layout.title.subtitle.text
+    assert "0.500" not in figure.layout.title.subtitle.text

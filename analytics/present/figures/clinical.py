@@ -21,7 +21,7 @@ from analytics.present.figures.theme import (
     message_figure,
     rgba,
 )
-from analytics.present.privacy import hidden_classes, is_small
+from analytics.present.privacy import hidden_change, hidden_classes, is_small
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
 
@@ -31,8 +31,8 @@ CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
 }  # fmt: skip
 
 
-def _p_text(test: str, p: float | None, pairs: int) -> str:
-    return f"{test}: {fmt.test_p(p, pairs)}"
+def _p_text(test: str, score: ScoreChange, k: int | None) -> str:
+    return f"{test}: {fmt.test_p(score.p, score.n, hidden_change(score, k))}"
 
 
 PRIVATE_FLOWS = (
@@ -109,7 +109,7 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
-    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score.p, score.n)
+    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score, k)
     if any(any(classes.values()) for classes in hidden.values()):
         subtitle += "<br>Classes hidden by privacy mode are not drawn"
     return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
@@ -140,7 +140,7 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
         y=below / 2, xanchor="right", showarrow=False, font={"color": "#666666"},
     )  # fmt: skip
     fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
-    subtitle = _p_text("Wilcoxon signed-rank", score.p, score.n)
+    subtitle = _p_text("Wilcoxon signed-rank", score, k)
     if k is not None:
         subtitle += f"<br>{PRIVATE_PAIRS}"
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
@@ -196,8 +196,8 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
     before = fmt.part(pts.before, pts.n, k)
     after = fmt.part(pts.after, pts.n, k)
-    subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; " + _p_text(
-        "exact McNemar", pts.p, pts.n
+    subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; exact McNemar: " + fmt.test_p(
+        pts.p, pts.n
     )
     fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
     fig.update_layout(legend={"x": 1, "xanchor": "right"})
