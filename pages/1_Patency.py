@@ -8,6 +8,7 @@ from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
+from analytics.present.privacy import LANDMARK_WITHHELD, landmark_withheld
 from analytics.present.tables import (
     against,
     comparison_table,
@@ -106,7 +107,9 @@ st.markdown(f"**Median time and restricted mean** (to {fmt.months(view.horizon)}
 show_table(time_summary_table(view, k), "patency medians")
 for note in rmst_notes(view):
     st.caption(plain(note.capitalize()))
-if view.landmark is not None:
+if view.landmark is not None and any(landmark_withheld(s, k) for s in view.survival.values()):
+    st.caption(plain(f"Landmark not shown in privacy mode: {LANDMARK_WITHHELD}."))
+elif view.landmark is not None:
     figure = landmark_figure(view, show_ci, k, unreliable, axis)
     show_chart(figure, "patency landmark", context.chart)
     st.caption(

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.stats.clinical import ScoreChange
+from analytics.stats.engine.kaplan_meier import Curve
 from analytics.stats.models import AdjustedModel, Term
+from analytics.stats.survival import EndpointSurvival
 
 DEFAULT_K = 5
 MIN_K = 2
@@ -153,6 +155,29 @@ def hidden_change(score: ScoreChange, k: int | None) -> bool:
     changed: the estimate is their mean change)."""
     changed = score.test.pairs if score.test is not None else 0
     return is_small(score.n, k) or is_small(changed, k)
+
+
+LANDMARK_WITHHELD = (
+    "fewer than k patients reached the endpoint or were censored exactly at the landmark "
+    "month, which the landmark's patients and the risk table's would give by subtraction"
+)
+
+
+def landmark_withheld(result: EndpointSurvival, k: int | None) -> bool:
+    """Whether an endpoint's landmark view is withheld: some curve has fewer than k (but
+    some) patients whose event or censoring fell exactly at the landmark month, the number
+    the landmark's patients (time > L) and the risk table's at risk at L (time >= L) would
+    give by subtraction."""
+    if k is None or result.landmark is None:
+        return False
+    month = result.landmark.month
+    curves = [result.overall.curve, *(group.curve for group in result.groups)]
+    return any(is_small(_ended_at(curve, month), k) for curve in curves)
+
+
+def _ended_at(curve: Curve, month: float) -> int:
+    at = curve.time == month
+    return int(curve.events[at].sum() + curve.censored[at].sum())
 
 
 def hidden_table(cells: Sequence[float] | np.ndarray, k: int | None) -> bool:

@@ -32,6 +32,7 @@ from analytics.glossary import (
 )
 from analytics.present import format as fmt
 from analytics.present.privacy import (
+    LANDMARK_WITHHELD,
     SUPPRESSED,
     SUPPRESSED_NOTE,
     hidden_cells,
@@ -40,6 +41,7 @@ from analytics.present.privacy import (
     hidden_split,
     hidden_table,
     is_small,
+    landmark_withheld,
     masked,
     model_mask,
 )
@@ -733,9 +735,14 @@ def _with_comparisons(
         if result.landmark is not None:
             overall = result.landmark.survival.overall
             where = f"{path}.landmark.overall"
+            withheld = landmark_withheld(result, privacy.k)
+            if withheld:
+                privacy.paths.append(where)
             entry["landmark"] = {
                 "month": result.landmark.month,
-                "overall": _rows(overall.estimates, where, overall.patients, privacy),
+                "overall": None
+                if withheld
+                else _rows(overall.estimates, where, overall.patients, privacy),
             }
     return report
 
@@ -771,9 +778,12 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
             heading.append(
                 f"  landmark at {month} months (patients with time > {month}; months since it)"
             )
-            heading += _estimate_lines(
-                "all", entry["landmark"]["overall"], f"{path}.landmark.overall", text
-            )[1:]
+            if entry["landmark"]["overall"] is None:
+                heading.append(f"    {SUPPRESSED}: {LANDMARK_WITHHELD}")
+            else:
+                heading += _estimate_lines(
+                    "all", entry["landmark"]["overall"], f"{path}.landmark.overall", text
+                )[1:]
         if len(heading) > 1:
             lines += [*heading, ""]
     return lines

@@ -239,3 +239,26 @@ def test_shift_tests_that_would_give_a_small_cell_away_are_hidden(demo):
         assert set(data["clinical"][key].values()) == {None}
         assert f"clinical.{key}.statistic" in data["privacy"]["suppressed"]
     assert "χ²" not in report_text(view, 5)
+
+
+def test_a_landmark_whose_month_holds_fewer_than_k_exits_is_withheld(blank):
+    """12 patients: 2 occluded at exactly month 12, the rest followed to 24 or 30 without
+    an event. At risk at 12 (time >= 12) is 12 and the landmark's patients (time > 12) 10:
+    their difference is the 2 at month 12, so in privacy mode (k = 5) the landmark is
+    withheld and listed; without privacy it shows."""
+    from analytics.cohort.summary import create_summary
+    from tests.conftest import add_events, add_patient
+
+    for i in range(12):
+        add_patient(blank, f"P{i:02}", follow_up_months=24.0 if i % 2 else 30.0)
+    for i in range(2):
+        add_events(blank, f"P{i:02}", (12.0, "occlusion"))
+    create_summary(blank)
+    view = report_view(blank, CohortFilter(), landmark=12)
+    shown = report_json(view)["patency"]["primary"]["landmark"]
+    assert shown["month"] == 12 and shown["overall"]
+    data = report_json(view, 5)
+    assert data["patency"]["primary"]["landmark"]["overall"] is None
+    assert "patency.primary.landmark.overall" in data["privacy"]["suppressed"]
+    assert "landmark's patients" in report_text(view, 5)
+    assert "landmark's patients" not in report_text(view)
