@@ -145,7 +145,8 @@ CONTINUOUS_COVARIATES = {
     "bmi": "BMI (per kg/m²)",
     "symptom_duration_months": "DVT duration (per month)",
 }
-TIME_VARYING_COVARIATES = {"recurrent_dvt": "Recurrent DVT (time-varying)"}
+RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
+TIME_VARYING_COVARIATES = {RECURRENT_DVT: "Recurrent DVT (time-varying)"}
 # Every covariate an adjusted model may take (``--adjust``, the Models page): key -> label.
 MODEL_COVARIATES = {
     **RISK_FACTORS,

@@ -14,20 +14,20 @@ from analytics.glossary import (
     IMMORTAL_TIME_BIAS,
     MODEL_COVARIATES,
     NO_PH_TEST,
+    RECURRENT_DVT,
     TIME_VARYING_COVARIATES,
 )
 from analytics.present import format as fmt
 from analytics.present.figures.models import model_forest_plot
 from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
-from analytics.rules import MODEL_ASK_PATIENTS
+from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
 BASELINE = [c for c in MODEL_COVARIATES if c not in TIME_VARYING_COVARIATES]
-RECURRENT_DVT = "recurrent_dvt"
 TIME_VARYING, LEFT_OUT, AS_BASELINE = "time-varying", "not in the model", "baseline yes/no"
 RECURRENT_DVT_CHOICES = (TIME_VARYING, LEFT_OUT, AS_BASELINE)
 # The source paper's claim: primary patency worse with longer DVT and with recurrent DVT.
@@ -82,7 +82,8 @@ if not covariates:
     st.stop()
 
 asked = (context.key, context.cohort_filter, endpoint, covariates)
-if context.n > MODEL_ASK_PATIENTS and st.session_state.get(FITTED) != asked:
+refused = RECURRENT_DVT in covariates and context.n > TIME_VARYING_MAX_PATIENTS  # at once
+if context.n > MODEL_ASK_PATIENTS and not refused and st.session_state.get(FITTED) != asked:
     st.button(
         f"Fit the model on {fmt.patients(context.n, k, context.n_hidden)}",
         on_click=lambda: st.session_state.update({FITTED: asked}),

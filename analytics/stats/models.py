@@ -51,13 +51,13 @@ from analytics.glossary import (
     CONTINUOUS_COVARIATES,
     MODEL_COVARIATES,
     NO_PH_TEST,
+    RECURRENT_DVT,
     TIME_VARYING_COVARIATES,
 )
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 
-RECURRENT_DVT = "recurrent_dvt"
 TIME_VARYING_TOO_LARGE = (
     f"a model with the time-varying recurrent DVT is fitted for at most "
     f"{TIME_VARYING_MAX_PATIENTS} patients (lifelines' time-varying fit would take minutes "
@@ -192,14 +192,6 @@ def adjusted_model(
         notes.append("patients with no follow-up time (month 0) left out of the time-varying fit")
         excluded += int((complete["months"] <= 0).sum())
         complete = complete[complete["months"] > 0]
-    if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
-        return AdjustedModel(endpoint, covariates, time_varying, len(complete),
-                             int(complete["event"].sum()), excluded,
-                             notes=(*notes, TIME_VARYING_TOO_LARGE))  # fmt: skip
-    design, columns, references, dropped = design_matrix(complete, baseline)
-    notes += dropped
-    if time_varying:
-        columns[RECURRENT_DVT] = [RECURRENT_DVT]
     model = AdjustedModel(
         endpoint=endpoint,
         covariates=covariates,
@@ -208,6 +200,12 @@ def adjusted_model(
         events=int(complete["event"].sum()),
         excluded=excluded,
     )
+    if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
+        return replace(model, notes=(*notes, TIME_VARYING_TOO_LARGE))
+    design, columns, references, dropped = design_matrix(complete, baseline)
+    notes += dropped
+    if time_varying:
+        columns[RECURRENT_DVT] = [RECURRENT_DVT]
     data = _model_data(complete, design, time_varying)
     problem = _not_estimable(data, columns)
     if problem:

@@ -358,9 +358,11 @@ def test_a_time_varying_model_above_the_stated_size_is_refused_with_a_reason(
     """Above TIME_VARYING_MAX_PATIENTS the recurrent-DVT model says why it is not fitted
     (here the limit lowered below the 3,000-patient registry); baseline models still fit."""
     monkeypatch.setattr(models, "TIME_VARYING_MAX_PATIENTS", 1000)
-    con = open_cohort(registry_path)
-    refused = models.adjusted_model(con, CohortFilter(), "primary", ["age_years", "recurrent_dvt"])
+    with open_cohort(registry_path) as con:
+        refused = models.adjusted_model(
+            con, CohortFilter(), "primary", ["age_years", "recurrent_dvt"]
+        )
+        fitted = models.adjusted_model(con, CohortFilter(), "primary", ["age_years"])
     assert refused.terms == () and refused.patients > 1000
     assert any("at most" in note and "recurrent_dvt out" in note for note in refused.notes)
-    fitted = models.adjusted_model(con, CohortFilter(), "primary", ["age_years"])
     assert fitted.terms
