@@ -19,24 +19,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtrc
+
+from analytics.stats.engine.normal import chi_square_p
 
 
 @dataclass(frozen=True)
 class ChiSquare:
+    """A chi-square test: its statistic, degrees of freedom and upper-tail p."""
+
     statistic: float
     df: int
     p: float
 
 
 def bowker(table: np.ndarray) -> ChiSquare:
+    """Symmetry: as many moved from class i to j as from j to i, for every pair."""
     table = np.asarray(table, dtype=float)
     upper = np.triu_indices(table.shape[0], 1)
     above, below = table[upper], table.T[upper]
     moved = above + below
     statistic = float(np.sum((above - below) ** 2 / np.where(moved > 0, moved, 1.0)))
     df = table.shape[0] * (table.shape[0] - 1) // 2
-    return ChiSquare(statistic, df, float(chdtrc(df, statistic)))
+    return ChiSquare(statistic, df, chi_square_p(statistic, df))
 
 
 def stuart_maxwell(table: np.ndarray) -> ChiSquare | None:
@@ -50,7 +54,7 @@ def stuart_maxwell(table: np.ndarray) -> ChiSquare | None:
     np.fill_diagonal(covariance, rows + columns - 2 * np.diag(table)[:-1])
     difference = columns - rows
     statistic = float(difference @ np.linalg.solve(covariance, difference))
-    return ChiSquare(statistic, k - 1, float(chdtrc(k - 1, statistic)))
+    return ChiSquare(statistic, k - 1, chi_square_p(statistic, k - 1))
 
 
 def _connected(linked: np.ndarray) -> bool:
