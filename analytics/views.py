@@ -337,13 +337,14 @@ def deck_view(
     endpoint: str = PRIMARY,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
     model: AdjustedModel | None = None,
+    reference: str | None = None,
 ) -> DeckView:
     """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's);
     ``model`` is models_view's result for the same filter, passed in as the page (or the
     CLI) has it, so the deck never fits it again."""
     return DeckView(
         meta=metadata(con),
-        report=report_view(con, cohort_filter, by, risk_months=risk_months),
+        report=report_view(con, cohort_filter, by, risk_months=risk_months, reference=reference),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
         baseline=baseline(con, cohort_filter),

@@ -196,14 +196,12 @@ def _deck(key: CohortKey, request: DeckRequest) -> bytes:
             if request.adjust
             else None
         )
-        view = views.deck_view(
-            cursor(key),
-            request.cohort_filter,
-            request.by,
-            request.endpoint,
-            request.risk_months,
-            fitted,
-        )
+        arguments = (request.cohort_filter, request.by, request.endpoint, request.risk_months,
+                     fitted)  # fmt: skip
+        try:
+            view = views.deck_view(cursor(key), *arguments, request.reference)
+        except UnknownReference:  # not a group in this view: the first, as on the page
+            view = views.deck_view(cursor(key), *arguments)
         return build_deck(view, request.k)
 
 

@@ -93,6 +93,7 @@ def start_page(title: str) -> PageContext:
     request = DeckRequest(
         cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months(),
         state.value("adjust"), state.value("model_endpoint"),  # the Models page's, once fitted
+        state.value("ref"),
     )  # fmt: skip
     _deck_button(key, request)
     if is_reconstruction(meta):

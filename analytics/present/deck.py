@@ -91,8 +91,9 @@ TITLE_ONLY = 5
 @dataclass(frozen=True)
 class DeckRequest:
     """What a deck shows: the filter, an optional comparison and its endpoint, privacy k,
-    the months of its KMunicate tables, and the Models page's model (its covariates
-    ``adjust``, none when no model was chosen, and its endpoint)."""
+    the months of its KMunicate tables, the Models page's model (its covariates
+    ``adjust``, none when no model was chosen, and its endpoint), and the comparison's
+    reference group (None: the first)."""
 
     cohort_filter: CohortFilter
     by: str | None = None
@@ -101,6 +102,7 @@ class DeckRequest:
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
     adjust: tuple[str, ...] = ()
     model_endpoint: str = "primary"
+    reference: str | None = None
 
 
 def build_deck(view: DeckView, k: int | None = None) -> bytes:

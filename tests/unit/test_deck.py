@@ -379,3 +379,14 @@ def test_privacy_hides_a_small_centres_ratios_on_the_models_slide(small_centre_p
     ) in notes(slide)
     assert f"adjusted HR (95% CI) {_ratio(duration)}" in notes(slide)
     assert "fewer than 5 patients" in notes(slide)
+
+
+def test_the_deck_compares_against_the_reference_group_the_page_chose(demo):
+    """Thrombophilia with 'yes' as the reference: the deck's hazard ratio is of 'no'
+    against 'yes', the inverse of the default's 'yes' against 'no'."""
+    default = deck_view(demo, parse_pairs([]), "thrombophilia")
+    chosen = deck_view(demo, parse_pairs([]), "thrombophilia", reference="yes")
+    (against_no,) = default.report.survival["primary"].comparison.hazard_ratios
+    (against_yes,) = chosen.report.survival["primary"].comparison.hazard_ratios
+    assert (against_no.level, against_yes.level) == ("yes", "no")
+    assert against_yes.hr == pytest.approx(1 / against_no.hr, rel=1e-9)
