@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import duckdb
 import pandas as pd
 
-from analytics.cohort.db import is_reconstruction, metadata
+from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
 from analytics.rules import (
@@ -212,6 +212,15 @@ def centres_view(
 ) -> CentreComparison:
     """The Centres page: each centre's primary patency at ``month`` on a funnel plot."""
     return centre_patency(con, cohort_filter, month)
+
+
+def models_view_of_file(
+    path: str, cohort_filter: CohortFilter, endpoint: str, covariates: Sequence[str]
+) -> AdjustedModel:
+    """models_view on the cohort file ``path``, opened (read-only, checked) for this fit
+    alone: what a process of its own runs (ui.heavy.apart)."""
+    with open_cohort(path) as con:
+        return models_view(con, cohort_filter, endpoint, covariates)
 
 
 def models_view(

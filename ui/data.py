@@ -25,7 +25,7 @@ from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
-from analytics.rules import RISK_TABLE_MONTHS
+from analytics.rules import MODEL_ASK_PATIENTS, RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -166,8 +166,17 @@ def model(
 ) -> AdjustedModel:
     """An adjusted model, cached by filter and covariates (a fit takes seconds on a
     registry); the Models page and the deck of the same view share it. No spinner of its
-    own: the deck asks for it outside a page run, and the page shows one."""
-    return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
+    own: the deck asks for it outside a page run, and the page shows one. Above
+    MODEL_ASK_PATIENTS it is fitted in the fitting process (ui.heavy.FITS), so the other
+    sessions' pages keep the server's processor; a failure there is the model's note."""
+    patients = header(key, cohort_filter).patients
+    if patients <= MODEL_ASK_PATIENTS:
+        return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
+    try:
+        return heavy.FITS.fit(key[0], cohort_filter, endpoint, covariates)
+    except heavy.FitFailed as exc:
+        return AdjustedModel(endpoint, covariates, False, patients, 0, 0,
+                             notes=(f"the model could not be fitted: {exc}",))  # fmt: skip
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:

@@ -1,4 +1,5 @@
-"""Heavy work shared fairly by every session of one server process: decks and imports.
+"""Heavy work shared fairly by every session of one server process: decks, imports and
+large model fits.
 
 A deck draws pictures in chromium and an import parses, checks and writes a whole
 registry: each takes seconds of a processor the server shares with every session's page
@@ -8,18 +9,29 @@ so a user who asks for many decks, or several users at once, queue behind each o
 instead of taking the processor from everyone's pages. Page computations never pass a
 gate: only the heavy work waits. A wait is bounded (``HEAVY_WAIT_S``), so nobody waits
 longer than the browser keeps a download request open, and is said on screen.
+
+An adjusted model on a large registry is fitted in a process of its own (:data:`FITS`):
+lifelines' Newton steps hold Python's lock for seconds, which in the server's process
+slowed every other session's page run 2.3 times; in their own process they take one core
+and leave the server the other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import streamlit as st
 
+from analytics.cohort.db import ROOT
+from analytics.filters import CohortFilter
 from analytics.rules import DECK_BUILDS_AT_ONCE, HEAVY_WAIT_S, IMPORTS_AT_ONCE
+from analytics.stats.models import AdjustedModel
 
 T = TypeVar("T")
 
@@ -101,3 +113,38 @@ def in_turn(gate: Gate, doing: str, work: Callable[[], T]) -> T | None:
             return None
         status.update(label=f"{doing}: done", state="complete")
     return result
+
+
+class FitFailed(RuntimeError):
+    """The fitting process could not fit the model (the message says why)."""
+
+
+class FittingProcess:
+    """analytics.fit_worker, started on first use and again if it ended: it fits one model
+    at a time, the others queue on its lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+
+    def fit(self, path: str, cohort_filter: CohortFilter, endpoint: str,
+            covariates: tuple[str, ...]) -> AdjustedModel:  # fmt: skip
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "analytics.fit_worker"], cwd=ROOT,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                )  # fmt: skip
+            try:
+                pickle.dump((path, cohort_filter, endpoint, covariates), self._process.stdin)
+                self._process.stdin.flush()
+                kind, value = pickle.load(self._process.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                self._process.kill()
+                raise FitFailed(f"the fitting process ended ({type(exc).__name__})") from None
+        if kind == "error":
+            raise FitFailed(str(value))
+        return value
+
+
+FITS = FittingProcess()

@@ -162,3 +162,25 @@ def test_the_gates_are_configured_in_the_rules_module():
     assert heavy.DECKS.slots == rules.DECK_BUILDS_AT_ONCE
     assert heavy.IMPORTS.slots == rules.IMPORTS_AT_ONCE
     assert heavy.DECKS.wait_s == rules.HEAVY_WAIT_S < 180  # the browser's download timeout
+
+
+def test_a_large_registrys_model_is_fitted_in_a_process_of_its_own(demo_path, monkeypatch):
+    """Above MODEL_ASK_PATIENTS (lowered here below the demo's 34) the fit runs in the
+    fitting process: the same model as in the server's process; a failure there becomes
+    the model's note, not an exception on the page."""
+    from analytics.views import models_view
+
+    st.cache_data.clear()
+    monkeypatch.setattr(data, "MODEL_ASK_PATIENTS", 10)
+    asked: list[tuple] = []
+    real = heavy.FITS.fit
+    monkeypatch.setattr(heavy.FITS, "fit", lambda *request: asked.append(request) or real(*request))
+    key = data.cohort_key(demo_path)
+    fitted = data.model(key, CohortFilter(), "primary", ("symptom_duration_months",))
+    assert asked and asked[0][0] == str(demo_path)
+    with data.cursor(key) as con:
+        here = models_view(con, CohortFilter(), "primary", ("symptom_duration_months",))
+    assert fitted.terms == here.terms and fitted.patients == here.patients == 34
+    failed = data.model(key, CohortFilter(), "primary", ("not_a_covariate",))
+    assert failed.terms == () and "could not be fitted" in failed.notes[0]
+    assert "not_a_covariate" in failed.notes[0]

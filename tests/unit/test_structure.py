@@ -20,6 +20,7 @@ LAYERS = {
     "analytics.glossary": 0, "analytics.rules": 0, "analytics.cohort": 1,
     "analytics.filters": 2, "analytics.groups": 2, "analytics.stats": 3, "analytics.views": 4,
     "analytics.present": 5, "analytics.cli": 6, "analytics.__main__": 6,
+    "analytics.fit_worker": 6,
 }  # fmt: skip
 # the one upward import: `python -m analytics bench` loads the development tool when asked
 ALLOWED = {("analytics.cli", "tools.bench")}
