@@ -19,6 +19,7 @@ and leave the server the other.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import subprocess
 import sys
@@ -134,6 +135,7 @@ class FittingProcess:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "analytics.fit_worker"], cwd=ROOT,
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    env={**os.environ, **ONE_THREAD},  # numpy's BLAS on one core
                 )  # fmt: skip
             try:
                 pickle.dump((path, cohort_filter, endpoint, covariates), self._process.stdin)
@@ -147,4 +149,5 @@ class FittingProcess:
         return value
 
 
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 FITS = FittingProcess()
