@@ -112,6 +112,11 @@ MEDIAN_CHANGE_METHODS = {
 MEDIAN_CHANGE = "Median change (Hodges-Lehmann, 95% CI)"
 MARGINAL_HOMOGENEITY = "CEAP marginal homogeneity (Stuart-Maxwell)"
 SYMMETRY = "CEAP symmetry (Bowker)"
+# The same under the page's CEAP heading, short enough for a metric's label.
+SHORT_TEST_LABELS = {
+    MARGINAL_HOMOGENEITY: "Homogeneity (Stuart-Maxwell)",
+    SYMMETRY: "Symmetry (Bowker)",
+}
 NOT_COMPUTABLE = "not computable"
 CEAP_NO_PAIRS = "no paired CEAP assessments"
 CEAP_NO_SHIFT = "no limb changed CEAP class"

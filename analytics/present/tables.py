@@ -32,6 +32,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
     SEGMENTS,
     SEVERITY_SCORE,
+    SHORT_TEST_LABELS,
     SMALL_GROUPS,
     SYMMETRY,
     UNRELIABLE,
@@ -232,7 +233,7 @@ def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ..
 
 
 def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, str, str, str]]:
-    """The CEAP shift tests as metrics: label, p in a sentence (or NOT_COMPUTABLE), the
+    """The CEAP shift tests as metrics: short label, p in a sentence (or NOT_COMPUTABLE), the
     statistic (or why), glossary term; hidden when the shift matrix has a cell below k
     (privacy.hidden_table)."""
     few = hidden_table(change.ceap_shift.to_numpy(), k)
@@ -244,7 +245,7 @@ def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, 
             value, detail = NOT_COMPUTABLE, test.reason
         else:
             value, detail = fmt.p_statement(test.p), fmt.chi_square(test)
-        metrics.append((label, value, detail, term))
+        metrics.append((SHORT_TEST_LABELS[label], value, detail, term))
     return metrics
 
 

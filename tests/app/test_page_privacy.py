@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.glossary import MARGINAL_HOMOGENEITY, MEDIAN_CHANGE, SYMMETRY, VILLALTA
+from analytics.glossary import (
+    MARGINAL_HOMOGENEITY,
+    MEDIAN_CHANGE,
+    SHORT_TEST_LABELS,
+    SYMMETRY,
+    VILLALTA,
+)
 from analytics.present import format as fmt
 from tests.conftest import plotly_figures, unescaped
 
@@ -133,7 +139,7 @@ def test_clinical_page_hides_the_median_change_of_fewer_than_k_pairs(page_test):
     assert "95% CI" not in captions
     table3 = at.dataframe[-1].value.set_index("Measure")
     assert set(table3[MEDIAN_CHANGE].loc[lambda cells: cells != ""]) == {fmt.SUPPRESSED}
-    shift_tests = [m for m in at.metric if m.label in (MARGINAL_HOMOGENEITY, SYMMETRY)]
+    shift_tests = [m for m in at.metric if m.label in SHORT_TEST_LABELS.values()]
     assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
 
 
@@ -146,7 +152,7 @@ def test_clinical_page_shows_the_median_change_of_k_or_more_pairs(page_test):
 def test_clinical_page_hides_shift_tests_that_would_give_a_small_cell_away(page_test):
     """34 limbs, but 4 stayed in their class: Bowker's chi-square of 30 would say so."""
     at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")
-    shift_tests = [m for m in at.metric if m.label in (MARGINAL_HOMOGENEITY, SYMMETRY)]
+    shift_tests = [m for m in at.metric if m.label in SHORT_TEST_LABELS.values()]
     assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
     table3 = at.dataframe[-1].value.set_index("Measure")
     assert set(table3.loc[[MARGINAL_HOMOGENEITY, SYMMETRY], "P value"]) == {fmt.SUPPRESSED}
