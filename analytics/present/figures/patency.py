@@ -299,14 +299,8 @@ def _curve_traces(
     lines = {**common, "mode": "lines", "line_shape": "hv"}
     traces = []
     if show_ci:
-        edge = {"color": rgba(spec.colour, 0.45), "width": 1}
-        traces += [
-            {**lines, "x": axis.scaled(curve["months"]), "y": curve["ci_upper"], "line": edge,
-             "showlegend": False, "hoverinfo": "skip"},
-            {**lines, "x": axis.scaled(curve["months"]), "y": curve["ci_lower"], "line": edge,
-             "fill": "tonexty", "fillcolor": rgba(spec.colour, 0.10),
-             "name": f"{spec.label} 95% CI", "showlegend": False, "hoverinfo": "skip"},
-        ]  # fmt: skip
+        traces += _band(lines, axis.scaled(curve["months"]), curve, spec.colour,
+                        f"{spec.label} 95% CI")  # fmt: skip
     solid = unreliable == CUT or reliable["months"].iloc[-1] > reliable["months"].iloc[0]
     if solid:
         traces.append(
@@ -352,6 +346,21 @@ def _unreliable_key(
         {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "xaxis": "x",
          "yaxis": "y", "name": f"Dotted: {rules}",
          "line": {"color": TEXT_COLOUR, "width": 2, "dash": UNRELIABLE_DASH}}
+    ]  # fmt: skip
+
+
+def _band(
+    line: dict, x: Sequence[float], steps: pd.DataFrame, colour: str, name: str
+) -> list[dict]:
+    """A 95% CI as a shaded band between its limits (``steps``' ci_upper and ci_lower),
+    drawn like its curve (``line``), out of the legend and the hover."""
+    edge = {"color": rgba(colour, 0.45), "width": 1}
+    return [
+        {**line, "x": x, "y": steps["ci_upper"], "line": edge, "showlegend": False,
+         "hoverinfo": "skip"},
+        {**line, "x": x, "y": steps["ci_lower"], "line": edge, "fill": "tonexty",
+         "fillcolor": rgba(colour, 0.10), "name": name, "showlegend": False,
+         "hoverinfo": "skip"},
     ]  # fmt: skip
 
 
@@ -483,15 +492,8 @@ def incidence_figure(
         aj = _incidence_steps(result.incidence)
         common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
         if show_ci:
-            edge = {"color": rgba(spec.colour, 0.45), "width": 1}
-            traces += [
-                {**common, "x": axis.scaled(aj["months"]), "y": aj["ci_upper"], "line": edge,
-                 "showlegend": False, "hoverinfo": "skip"},
-                {**common, "x": axis.scaled(aj["months"]), "y": aj["ci_lower"], "line": edge,
-                 "fill": "tonexty", "fillcolor": rgba(spec.colour, 0.10),
-                 "name": f"{label}: {AALEN_JOHANSEN_CI}", "showlegend": False,
-                 "hoverinfo": "skip"},
-            ]  # fmt: skip
+            traces += _band(common, axis.scaled(aj["months"]), aj, spec.colour,
+                            f"{label}: {AALEN_JOHANSEN_CI}")  # fmt: skip
         traces += [
             {**common, "x": axis.scaled(km["months"]), "y": 1 - km["estimate"], "name": label,
              "line": {"color": spec.colour, "width": 2},
