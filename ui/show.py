@@ -62,7 +62,12 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
     """A table, formatted by analytics.present.tables, with a CSV download button under it
     (text that would start a spreadsheet formula quoted: analytics.present.export)."""
     decimals = frame.attrs.get(DECIMALS, {})
-    number_columns = {
+    counts = {  # whole numbers with the reader's thousands separator, as the charts have
+        column: st.column_config.NumberColumn(format="localized")
+        for column in frame.columns
+        if pd.api.types.is_integer_dtype(frame[column])
+    }
+    number_columns = counts | {
         column: st.column_config.NumberColumn(format=f"%.{digits}f")
         for column, digits in decimals.items()
         if column in frame and pd.api.types.is_numeric_dtype(frame[column])
