@@ -218,7 +218,7 @@ def models_view_of_file(
     path: str, cohort_filter: CohortFilter, endpoint: str, covariates: Sequence[str]
 ) -> AdjustedModel:
     """models_view on the cohort file ``path``, opened (read-only, checked) for this fit
-    alone: what a process of its own runs (ui.heavy.apart)."""
+    alone: what the fitting process runs (analytics.fit_worker)."""
     with open_cohort(path) as con:
         return models_view(con, cohort_filter, endpoint, covariates)
 

@@ -11,7 +11,9 @@ session asking for the same view gets the same result.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -34,6 +36,7 @@ from analytics.stats.survival import UnknownReference
 from ui import heavy
 
 CACHE_ENTRIES = 256
+T = TypeVar("T")
 DECK_ENTRIES = 16  # a deck is a few MB
 CohortKey = tuple[str, float]
 cached = st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -112,18 +115,25 @@ def patency(
     reference: str | None = None,
     landmark: float | None = None,
 ) -> views.PatencyView:
-    """The Patency page's view, its KMunicate tables at ``risk_months``; a ``reference``
-    that is not a group of ``by`` in this filter (another split's, one the filter left
-    out) gives the first group's."""
-    try:
-        return views.patency_view(
+    """The Patency page's view, its KMunicate tables at ``risk_months``, compared against
+    ``reference`` (or the first group: _or_first)."""
+    return _or_first(
+        lambda chosen: views.patency_view(
             cursor(key), cohort_filter, by, endpoint, risk_months=risk_months,
-            reference=reference, landmark=landmark,
-        )  # fmt: skip
+            reference=chosen, landmark=landmark,
+        ),
+        reference,
+    )  # fmt: skip
+
+
+def _or_first(build: Callable[[str | None], T], reference: str | None) -> T:
+    """``build(reference)``, or ``build(None)`` (the first group) when ``reference`` is not a
+    group of the view: another split's, or one the filter left out. A link or the session
+    can carry such a reference; the command line refuses it instead."""
+    try:
+        return build(reference)
     except UnknownReference:
-        return views.patency_view(
-            cursor(key), cohort_filter, by, endpoint, risk_months=risk_months, landmark=landmark
-        )
+        return build(None)
 
 
 @cached
@@ -205,12 +215,13 @@ def _deck(key: CohortKey, request: DeckRequest) -> bytes:
             if request.adjust
             else None
         )
-        arguments = (request.cohort_filter, request.by, request.endpoint, request.risk_months,
-                     fitted)  # fmt: skip
-        try:
-            view = views.deck_view(cursor(key), *arguments, request.reference)
-        except UnknownReference:  # not a group in this view: the first, as on the page
-            view = views.deck_view(cursor(key), *arguments)
+        view = _or_first(
+            lambda chosen: views.deck_view(
+                cursor(key), request.cohort_filter, request.by, request.endpoint,
+                request.risk_months, fitted, chosen,
+            ),
+            request.reference,
+        )  # fmt: skip
         return build_deck(view, request.k)
 
 
