@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from analytics.cohort.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
@@ -66,23 +67,35 @@ HOSTILE_CENTRES = (
 HOSTILE_NAME = "[Re-login](https://evil.example/c) <img src=x> =1+1"
 
 
-@pytest.fixture(scope="session")
-def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's patients spread over centres with hostile names, in a cohort so named."""
-    import pandas as pd
-
+def demo_with_centres(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    centres: Callable[[pd.DataFrame], Sequence[str]],
+    metadata: dict[str, str],
+) -> Path:
+    """The demo's patients imported afresh, each in the centre ``centres(patients)`` gives."""
     from analytics.cohort.importer import DATA_TABLES, import_registry
 
     if not (DEMO_SOURCE / "patients.csv").exists():
         pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
-    source = tmp_path_factory.mktemp("hostile-source")
+    source = tmp_path_factory.mktemp(f"{name}-source")
     for table in DATA_TABLES:
         frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
         if table == "patients":
-            frame["center"] = [HOSTILE_CENTRES[i % len(HOSTILE_CENTRES)] for i in frame.index]
+            frame["center"] = list(centres(frame))
         frame.to_csv(source / f"{table}.csv", index=False)
-    out = tmp_path_factory.mktemp("hostile") / "cohort.duckdb"
-    return import_registry(source, out, metadata={"name": HOSTILE_NAME, "source": HOSTILE_NAME})
+    return import_registry(source, tmp_path_factory.mktemp(name) / "cohort.duckdb",
+                           metadata=metadata)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's patients spread over centres with hostile names, in a cohort so named."""
+    return demo_with_centres(
+        tmp_path_factory, "hostile",
+        lambda patients: [HOSTILE_CENTRES[i % len(HOSTILE_CENTRES)] for i in patients.index],
+        {"name": HOSTILE_NAME, "source": HOSTILE_NAME},
+    )  # fmt: skip
 
 
 SMALL_CENTRE = "C07"
@@ -93,21 +106,12 @@ SMALL_CENTRE_PATIENTS = ("P03", "P04", "P05")  # technical successes: 1 censored
 def small_centre_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's patients in two centres: C07 with three of them (fewer than the default
     k), C01 with the rest. An adjusted model on ``center`` has a level of 3 patients."""
-    import pandas as pd
-
-    from analytics.cohort.importer import DATA_TABLES, import_registry
-
-    if not (DEMO_SOURCE / "patients.csv").exists():
-        pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
-    source = tmp_path_factory.mktemp("small-centre-source")
-    for table in DATA_TABLES:
-        frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
-        if table == "patients":
-            small = frame["patient_id"].isin(SMALL_CENTRE_PATIENTS)
-            frame["center"] = small.map({True: SMALL_CENTRE, False: "C01"})
-        frame.to_csv(source / f"{table}.csv", index=False)
-    out = tmp_path_factory.mktemp("small-centre") / "cohort.duckdb"
-    return import_registry(source, out, metadata={"name": "Two centres"})
+    return demo_with_centres(
+        tmp_path_factory, "small-centre",
+        lambda patients: patients["patient_id"].isin(SMALL_CENTRE_PATIENTS).map(
+            {True: SMALL_CENTRE, False: "C01"}),
+        {"name": "Two centres"},
+    )  # fmt: skip
 
 
 @pytest.fixture
