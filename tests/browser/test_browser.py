@@ -39,6 +39,16 @@ PAGES_WITH_CHARTS = {
     "Subgroups": 1,
 }
 FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
+# Every chart the page shows, drawn; then each margin plotly's automargin had to grow:
+# [title, side, margin set, margin drawn]. A grown margin means the chart was laid out and
+# drawn twice (theme.MARGIN_LEFT_PX says why that matters).
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(chart => { const plot = chart.querySelector('.js-plotly-plot');
+                      return plot && plot._fullLayout && plot.querySelector('.main-svg') })"""
+GROWN_MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+    const set = plot._fullLayout.margin, drawn = plot._fullLayout._size;
+    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > set[side])
+        .map(side => [plot._fullLayout.title.text, side, set[side], Math.round(drawn[side])]) })"""
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -132,6 +142,8 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
         if charts:
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
+        page.wait_for_function(CHARTS_DRAWN)
+        assert page.evaluate(GROWN_MARGINS) == []  # each chart drawn once
         expected_n = "n = 22 of 37" if query else "n = 34 of 37"
         expect(_sidebar(page).get_by_text(expected_n)).to_have_count(1)
         errors = page.locator('[data-testid="stException"]')
@@ -357,6 +369,8 @@ def test_every_presenting_screen_fits_the_window(server, browser, size):
                 " return m.scrollHeight - m.clientHeight; }"
             )
             assert overflow <= 4, (screen, overflow)
+            page.wait_for_function(CHARTS_DRAWN)
+            assert page.evaluate(GROWN_MARGINS) == []  # each chart drawn once
         finally:
             page.close()
         screen += 1

@@ -12,7 +12,13 @@ import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, apply_theme, figure_text, message_figure
+from analytics.present.figures.theme import (
+    OKABE_ITO,
+    apply_theme,
+    figure_text,
+    legend_margin,
+    message_figure,
+)
 from analytics.present.privacy import is_small
 from analytics.stats.funnel import (
     ABOVE_95,
@@ -96,7 +102,8 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
     )
     # the legend beside the plot, clear of the subtitle
     fig.update_layout(
-        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+        margin_r=legend_margin(trace.name for trace in fig.data if trace.showlegend is not False),
     )
     return fig
 

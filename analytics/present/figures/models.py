@@ -87,15 +87,16 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
              "x": 0, "y": 0, "yshift": -104, "xanchor": "left", "showarrow": False,
              "font": {"size": 12, "color": TEXT_COLOUR}}
         )  # fmt: skip
+    labels = [figure_text(fmt.term(t)) for t in terms]
     fig.update_layout(
         **hr_axes((t.ci_lower for t in finite if t.ci_lower > 0), (t.ci_upper for t in finite)),
-        yaxis={"tickvals": rows, "ticktext": [figure_text(fmt.term(t)) for t in terms],
+        yaxis={"tickvals": rows, "ticktext": labels,
                "range": [len(terms) - 0.5, HEADER_ROW - 0.8],
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
         annotations=annotations,
     )  # fmt: skip
     title = f"{ENDPOINTS[model.endpoint]}: crude and adjusted hazard ratios (Cox)"
-    fig = apply_theme(fig, title=title, height=240 + 2 * ROW_HEIGHT * len(terms))
+    fig = apply_theme(fig, title, 240 + 2 * ROW_HEIGHT * len(terms), labels=labels)
     fig = legend_above(fig, [name for name, _, _, _ in SERIES])
     # room for the favours labels under the axis title, and the privacy note under them
     fig.update_layout(margin_b=110 if len(drawn) == len(terms) else 135)

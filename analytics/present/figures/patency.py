@@ -458,7 +458,7 @@ def km_figure(
     }  # fmt: skip
     key = _unreliable_key(specs, unreliable, axis.min_at_risk)
     fig = go.Figure(data=lines + key + risk, layout=layout)
-    fig = apply_theme(fig, title=title, height=height, subtitle=subtitle)
+    fig = apply_theme(fig, title, height, subtitle, labels=table_axis["ticktext"])
     return legend_above(fig, [spec.label for spec in specs] + [k["name"] for k in key])
 
 

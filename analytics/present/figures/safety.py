@@ -56,7 +56,7 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
         range=[0, top],
     )
     fig.update_yaxes(autorange="reversed")
-    return apply_theme(fig, title="Safety events", height=380)
+    return apply_theme(fig, title="Safety events", height=380, labels=names)
 
 
 def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
@@ -100,7 +100,7 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
     # from before month 0, so a bubble at month 0 is drawn whole
     fig.update_xaxes(title="Months since the procedure", range=[-0.04 * last - 1, last * 1.04 + 1])
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(SAFETY_EVENTS.values())))
-    return apply_theme(fig, title="When events happened", height=340)
+    return apply_theme(fig, title="When events happened", height=340, labels=SAFETY_EVENTS.values())
 
 
 MAX_BUBBLE_PX = 28  # diameter of the busiest time's bubble, whatever the cohort's size

@@ -199,7 +199,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                "showgrid": False, "zeroline": False, "tickfont": {"color": TEXT_COLOUR}},
         annotations=favours_labels(view.endpoint),
     )  # fmt: skip
-    fig = apply_theme(fig, title=title, height=200 + ROW_HEIGHT * len(lines))
+    fig = apply_theme(fig, title, 200 + ROW_HEIGHT * len(lines), labels=lines["label"])
     fig = legend_above(fig, [name for _, _, _, name in SERIES])
     fig.update_layout(margin_b=110)  # room for the favours labels under the axis title
     return fig
