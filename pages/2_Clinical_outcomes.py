@@ -16,7 +16,7 @@ from analytics.present.tables import (
 )
 from ui import data
 from ui.page import require_patients, start_page
-from ui.show import show_chart, show_table
+from ui.show import show_chart, show_definitions, show_table
 
 context = start_page("Clinical outcomes")
 require_patients(context)
@@ -75,7 +75,7 @@ test.metric(
 st.subheader("Table 3: clinical outcomes before and at the last visit")
 show_table(table3(change, k), "table 3")
 with st.expander("Definitions and tests"):
-    for term in ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
-                 "Hodges-Lehmann", "Stuart-Maxwell test", "Bowker test",
-                 "McNemar test"):  # fmt: skip
-        st.markdown(f"**{term}.** {DEFINITIONS[term]}")
+    show_definitions(
+        ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",
+         "Hodges-Lehmann", "Stuart-Maxwell test", "Bowker test", "McNemar test")
+    )  # fmt: skip

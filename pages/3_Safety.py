@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.present.figures.safety import event_timeline, safety_bars
 from analytics.present.tables import safety_display
 from ui import data
 from ui.page import require_patients, start_page
-from ui.show import show_chart, show_table
+from ui.show import show_chart, show_definitions, show_table
 
 context = start_page("Safety")
 require_patients(context)
@@ -26,9 +25,8 @@ show_table(safety_display(view.safety, k), "safety events")
 show_chart(safety_bars(view.safety, k), "safety-events", context.chart)
 show_chart(event_timeline(view.timeline, k), "safety-timeline", context.chart)
 with st.expander("Definitions"):
-    for term in ("Clopper-Pearson interval", "Events per 100 patient-years"):
-        st.markdown(f"**{term}.** {DEFINITIONS[term]}")
-    st.markdown(
+    show_definitions(
+        ("Clopper-Pearson interval", "Events per 100 patient-years"),
         "**Minor bleeding** is puncture-site ecchymosis or haematoma. Events within 30 days of "
-        "the procedure are counted apart from later ones."
+        "the procedure are counted apart from later ones.",
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, GROUPINGS, UNSTABLE
+from analytics.glossary import GROUPINGS, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.tables import subgroup_display
 from ui import data, state
 from ui.page import require_patients, start_page
-from ui.show import show_chart, show_table
+from ui.show import show_chart, show_definitions, show_table
 
 context = start_page("Subgroups")
 require_patients(context)
@@ -35,6 +35,7 @@ st.caption(
 )
 show_table(subgroup_display(view, context.privacy_k), "subgroups")
 with st.expander("Definitions"):
-    for term in ("Hazard ratio", "Log-rank test", "Kaplan-Meier"):
-        st.markdown(f"**{term}.** {DEFINITIONS[term]}")
-    st.markdown("Factors: " + ", ".join(GROUPINGS[f] for f in factors) + ".")
+    show_definitions(
+        ("Hazard ratio", "Log-rank test", "Kaplan-Meier"),
+        "Factors: " + ", ".join(GROUPINGS[f] for f in factors) + ".",
+    )

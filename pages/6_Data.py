@@ -12,7 +12,7 @@ from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
 from ui import cohorts, data, heavy
 from ui.page import start_page
-from ui.show import show_table
+from ui.show import show_definitions, show_table
 from ui.text import plain
 
 PROVENANCE = {
@@ -107,5 +107,4 @@ for table in DICTIONARY_TABLES:
     show_table(rows, f"dictionary {table}")
 
 st.subheader("Definitions")
-for term, text in DEFINITIONS.items():
-    st.markdown(f"**{term}.** {text}")
+show_definitions(list(DEFINITIONS))

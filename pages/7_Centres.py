@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.present.figures.centres import funnel_plot
 from analytics.present.tables import centres_display
 from ui import data, state
 from ui.page import require_patients, start_page
-from ui.show import show_chart, show_table
+from ui.show import show_chart, show_definitions, show_table
 from ui.text import plain
 
 SYNTH_COMMAND = "python -m analytics synth --patients 100000 --out registry.duckdb"
@@ -77,11 +76,10 @@ if not comparison.not_estimable.empty:
         "Position column)."
     )
 with st.expander("Definitions"):
-    for term in ("Funnel plot", "Control limits", "Primary patency", "Kaplan-Meier"):
-        st.markdown(f"**{term}.** {DEFINITIONS[term]}")
-    st.markdown(
+    show_definitions(
+        ("Funnel plot", "Control limits", "Primary patency", "Kaplan-Meier"),
         "**Patients** are those each centre contributes to the analysis (the size axis); "
         "**Events** are losses of primary patency before the month; **At risk** are patients "
         "still followed and patent at the month. The **z-score** is (estimate - pooled) / "
-        "sqrt(pooled (1 - pooled) / patients)."
+        "sqrt(pooled (1 - pooled) / patients).",
     )

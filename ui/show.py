@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.glossary import DEFINITIONS
 from analytics.present.export import csv_text
 from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
@@ -30,6 +31,12 @@ class ChartContext:
 
     caption: str
     presenting: bool
+
+
+def show_definitions(terms: Sequence[str], *notes: str) -> None:
+    """The glossary's definitions of ``terms``, then a page's own notes, as one element:
+    its paragraphs draw at once, where an element each cost the browser a render each."""
+    st.markdown("\n\n".join([*(f"**{term}.** {DEFINITIONS[term]}" for term in terms), *notes]))
 
 
 def show_chart(fig: go.Figure, name: str, context: ChartContext) -> None:
