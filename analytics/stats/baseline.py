@@ -89,12 +89,10 @@ def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Bas
         params,
     ).fetchall()
     flags = len(SEGMENTS)
-    patterns: dict[str, int] = {}
-    for mask, patients in sorted(
-        (sum(2**i for i, flag in enumerate(row[:flags]) if flag), int(row[flags])) for row in groups
-    ):
-        pattern = SEGMENT_PATTERN_OF_MASK[mask]
-        patterns[pattern] = patterns.get(pattern, 0) + patients
+    # the flags are NOT NULL (schema.sql): one group per mask
+    masks = sorted((sum(2**i for i, flag in enumerate(row[:flags]) if flag), int(row[flags]))
+                   for row in groups)  # fmt: skip
+    patterns = {SEGMENT_PATTERN_OF_MASK[mask]: patients for mask, patients in masks}
     n, female, left = (sum(int(row[flags + i]) for row in groups) for i in range(3))
     first = flags + 3  # each spread's five sums, then the risk factors' counts
     spreads = [
@@ -135,7 +133,7 @@ def _spread_of(groups: Sequence[Sequence[object]]) -> Spread:
     total, squares = (sum(float(values[i]) for values in known) for i in (1, 2))
     low, high = min(values[3] for values in known), max(values[4] for values in known)
     mean = total / n
-    variance = (float(squares) - n * mean * mean) / (n - 1) if n > 1 else np.nan
+    variance = (squares - n * mean * mean) / (n - 1) if n > 1 else np.nan
     return Spread(mean, math.sqrt(max(variance, 0.0)) if n > 1 else np.nan, float(low), float(high))
 
 

@@ -327,6 +327,8 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
             expect(_sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
             funnel = page.locator(".js-plotly-plot").first
             expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
+            page.wait_for_function(CHARTS_DRAWN)
+            assert page.evaluate(GROWN_MARGINS) == []  # its legend beside it, drawn once
             _sidebar(page).get_by_text("Age, BMI, centre").click()
             centre = _sidebar(page).get_by_label("Centre")
             expect(centre).to_be_editable()

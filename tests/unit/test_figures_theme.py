@@ -12,6 +12,7 @@ from analytics.present.figures.theme import (
     CAPITAL_PX,
     CHAR_PX,
     LABEL_PAD_PX,
+    LEGEND_OFFSET_PX,
     LEGEND_SWATCH_PX,
     MARGIN_LEFT_PX,
     label_margin,
@@ -39,4 +40,5 @@ def test_short_labels_keep_the_base_margins_and_long_ones_widen_them():
     assert label_margin([]) == label_margin(["Yes", "No"]) == MARGIN_LEFT_PX
     long = "Assisted primary patency"
     assert label_margin([long, "At risk"]) == math.ceil(text_px(long)) + LABEL_PAD_PX
-    assert legend_margin([long]) == math.ceil(LEGEND_SWATCH_PX + text_px(long)) + LABEL_PAD_PX
+    beside = LEGEND_OFFSET_PX + LEGEND_SWATCH_PX + text_px(long) + LABEL_PAD_PX
+    assert legend_margin([long]) == math.ceil(beside)

@@ -84,12 +84,14 @@ def contrast(foreground: str, background: str = "#FFFFFF") -> float:
 # against 19 ms, a bar chart 18 against 9). Left: percent ticks and an axis title, or the
 # longest text label (label_margin); bottom: tick labels and an axis title.
 MARGIN_LEFT_PX, MARGIN_RIGHT_PX, MARGIN_BOTTOM_PX = 80, 20, 65
-# Characters of 14 px type are narrower than these on average (lower case, digits and signs
-# 6-7.5 px in Source Sans or Arial, bold included; capitals 9.3-9.9): a margin from them
-# holds the label, a few pixels to spare.
+# Latin characters of 14 px type are narrower than these on average (lower case, digits and
+# signs 6-7.8 px in Source Sans or Arial, bold included; capitals 9.3-9.9): a margin from
+# them holds a label of words. Wider text (CJK, "mmm") is held by automargin, drawn twice.
 CHAR_PX, CAPITAL_PX = 7.5, 10.0
 LABEL_PAD_PX = 12  # between a tick label and the plot
 LEGEND_SWATCH_PX = 45  # a legend entry's line swatch and the gap after it
+# A legend beside the plot stands 2% of the plot's width right of it: up to 30 px wide.
+LEGEND_OFFSET_PX = 30
 TAG = re.compile(r"<[^>]+>")
 
 
@@ -109,7 +111,8 @@ def label_margin(labels: Iterable[str]) -> int:
 def legend_margin(names: Iterable[str]) -> int:
     """The right margin (px) that holds a legend standing beside the plot."""
     widest = max((text_px(name) for name in names), default=0)
-    return max(MARGIN_RIGHT_PX, math.ceil(LEGEND_SWATCH_PX + widest) + LABEL_PAD_PX)
+    needed = LEGEND_OFFSET_PX + LEGEND_SWATCH_PX + widest + LABEL_PAD_PX
+    return max(MARGIN_RIGHT_PX, math.ceil(needed))
 
 
 def apply_theme(
@@ -130,8 +133,8 @@ def apply_theme(
         heading = {"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
         if subtitle:
             heading["subtitle"] = {"text": subtitle, "font": {"size": BASE_FONT_SIZE - 1}}
-    # assigned, not update_layout: its path parsing took 4 ms a chart; each of these is set
-    # whole here (the legend, title and margins only placed later by legend_above)
+    # assigned, not update_layout: its path parsing took 4 ms a chart. No figure sets these
+    # before; legend_above and some figures adjust the legend and margins after.
     layout = fig.layout
     layout.title = heading
     layout.font = {"family": FONT_FAMILY, "size": BASE_FONT_SIZE}
@@ -184,7 +187,7 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     them: the legend never runs into the title, however many groups.
     """
     longest = max((len(name) for name in names), default=0)
-    entry = LEGEND_SWATCH_PX + CHAR_PX * longest  # CHAR_PX a character
+    entry = LEGEND_SWATCH_PX + CHAR_PX * longest
     columns = max(1, min(3, int(NARROWEST_PLOT_PX // entry)))
     share = 1 / columns - LEGEND_SWATCH_PX / NARROWEST_PLOT_PX  # plotly's share omits the swatch
     rows = max(1, math.ceil(len(names) / columns))
@@ -242,7 +245,7 @@ def presentation_style(
             annotation.font.size = round(annotation.font.size * scale)
         if annotation.yshift:  # text placed under an axis moves with the axis's larger type
             annotation.yshift = annotation.yshift * scale
-    for side in ("l", "b"):  # the labels they hold grow with the type
+    for side in ("l", "r", "b"):  # the labels and legends they hold grow with the type
         if styled.layout.margin[side]:
             styled.update_layout(margin={side: round(styled.layout.margin[side] * scale)})
     caption = figure_text(caption)  # the cohort's name is data
