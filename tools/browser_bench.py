@@ -44,11 +44,13 @@ CHANGES = (
     ("Sex", "Female", {"lesion_side": "right", "sex": "F"}),
     ("Sex", "Male", {"lesion_side": "right", "sex": "M"}),
 )
-# Every chart drawn: each has its plot, and the browser has painted twice since, so the
-# drawing work queued by the run's last messages has run (rendering blocks the frames).
+# Every chart drawn: each chart element has its plot, and the browser has painted twice
+# since, so the drawing work queued by the run's last messages has run (rendering blocks
+# the frames). The browser tests wait on it too.
 CHARTS_DRAWN = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
-    () => done([...document.querySelectorAll('.js-plotly-plot')]
-        .every(c => c._fullLayout && c.querySelector('.main-svg'))))))"""
+    () => done([...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(chart => {
+        const plot = chart.querySelector('.js-plotly-plot');
+        return plot && plot._fullLayout && plot.querySelector('.main-svg') })))))"""
 
 
 def poll(done: Callable[[], bool], what: str) -> float:

@@ -23,6 +23,7 @@ from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.cohort.importer import DATA_TABLES
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
+from tools.browser_bench import CHARTS_DRAWN
 from tools.server import serve_app
 from ui.navigation import PAGES
 
@@ -39,12 +40,8 @@ PAGES_WITH_CHARTS = {
     "Subgroups": 1,
 }
 FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
-# Every chart the page shows, drawn; then each margin plotly's automargin had to grow:
-# [title, side, margin set, margin drawn]. A grown margin means the chart was laid out and
-# drawn twice (theme.MARGIN_LEFT_PX says why that matters).
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(chart => { const plot = chart.querySelector('.js-plotly-plot');
-                      return plot && plot._fullLayout && plot.querySelector('.main-svg') })"""
+# Each margin plotly's automargin had to grow: [title, side, margin set, margin drawn]. A
+# grown margin means the chart was laid out and drawn twice (theme.MARGIN_LEFT_PX).
 GROWN_MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
     const set = plot._fullLayout.margin, drawn = plot._fullLayout._size;
     return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > set[side])
@@ -125,6 +122,12 @@ def _open_list(combobox, option, attempts: int = 3) -> None:
     expect(option).to_be_visible()
 
 
+def _assert_each_chart_drawn_once(page) -> None:
+    """Every chart drawn, none with a margin plotly had to grow (and so draw it again)."""
+    page.wait_for_function(CHARTS_DRAWN)
+    assert page.evaluate(GROWN_MARGINS) == []
+
+
 def _sidebar(page):
     return page.locator('[data-testid="stSidebar"]')
 
@@ -142,8 +145,7 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
         if charts:
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
-        page.wait_for_function(CHARTS_DRAWN)
-        assert page.evaluate(GROWN_MARGINS) == []  # each chart drawn once
+        _assert_each_chart_drawn_once(page)
         expected_n = "n = 22 of 37" if query else "n = 34 of 37"
         expect(_sidebar(page).get_by_text(expected_n)).to_have_count(1)
         errors = page.locator('[data-testid="stException"]')
@@ -327,8 +329,7 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
             expect(_sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
             funnel = page.locator(".js-plotly-plot").first
             expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
-            page.wait_for_function(CHARTS_DRAWN)
-            assert page.evaluate(GROWN_MARGINS) == []  # its legend beside it, drawn once
+            _assert_each_chart_drawn_once(page)  # its legend beside it
             _sidebar(page).get_by_text("Age, BMI, centre").click()
             centre = _sidebar(page).get_by_label("Centre")
             expect(centre).to_be_editable()
@@ -371,8 +372,7 @@ def test_every_presenting_screen_fits_the_window(server, browser, size):
                 " return m.scrollHeight - m.clientHeight; }"
             )
             assert overflow <= 4, (screen, overflow)
-            page.wait_for_function(CHARTS_DRAWN)
-            assert page.evaluate(GROWN_MARGINS) == []  # each chart drawn once
+            _assert_each_chart_drawn_once(page)
         finally:
             page.close()
         screen += 1

@@ -102,16 +102,19 @@ def text_px(text: str) -> float:
     return max(sum(CAPITAL_PX if c.isupper() else CHAR_PX for c in line) for line in lines)
 
 
+def widest_px(texts: Iterable[str]) -> float:
+    """The width (px) that holds the widest of these texts (0 for none)."""
+    return max(map(text_px, texts), default=0.0)
+
+
 def label_margin(labels: Iterable[str]) -> int:
     """The left margin (px) that holds the widest of these tick labels."""
-    widest = max((text_px(label) for label in labels), default=0)
-    return max(MARGIN_LEFT_PX, math.ceil(widest) + LABEL_PAD_PX)
+    return max(MARGIN_LEFT_PX, math.ceil(widest_px(labels)) + LABEL_PAD_PX)
 
 
 def legend_margin(names: Iterable[str]) -> int:
     """The right margin (px) that holds a legend standing beside the plot."""
-    widest = max((text_px(name) for name in names), default=0)
-    needed = LEGEND_OFFSET_PX + LEGEND_SWATCH_PX + widest + LABEL_PAD_PX
+    needed = LEGEND_OFFSET_PX + LEGEND_SWATCH_PX + widest_px(names) + LABEL_PAD_PX
     return max(MARGIN_RIGHT_PX, math.ceil(needed))
 
 
@@ -186,6 +189,8 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     its share on a row of its own), so the rows are known here and the top margin holds
     them: the legend never runs into the title, however many groups.
     """
+    # the average character, not text_px's bound: a bound would pack fewer entries to a
+    # row than fit (the incidence legend one to a row)
     longest = max((len(name) for name in names), default=0)
     entry = LEGEND_SWATCH_PX + CHAR_PX * longest
     columns = max(1, min(3, int(NARROWEST_PLOT_PX // entry)))
