@@ -380,3 +380,15 @@ DEMO_NOTICE = (
     "Demo cohort reconstructed from the published aggregates of a 37-patient series; "
     "not patient data. Details the paper does not publish are invented."
 )
+
+# Where the demo shows a number beside (or instead of) the paper's, one line says how the
+# paper was read (../shared/domain.md, "Where the paper contradicts itself").
+PATENCY_ROWS_SWAPPED = (
+    "The paper prints primary patency 29/27/24/21 and assisted primary 28/25/22/20 patients "
+    "at 6/12/24/36 months; assisted below primary is impossible by definition, so the demo "
+    "reads the two rows as swapped."
+)
+CEAP_REGRESSION = (
+    "Healed-ulcer (C5) limbs falling below C5 are forced by the paper's own CEAP table "
+    "(C5 15 -> 9); CEAP does not allow it, and the demo reproduces the table."
+)
