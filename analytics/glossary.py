@@ -295,9 +295,10 @@ DEFINITIONS = {
     ),
     "Wilcoxon signed-rank test": (
         "Paired test of scores before vs after within patients, zero differences dropped (as "
-        "SPSS, used by the source paper): exact with at most 50 non-zero differences and no "
-        "ties, otherwise the normal approximation with tie correction and no continuity "
-        "correction."
+        "SPSS, used by the source paper), tied changes sharing their mean rank: exact with "
+        "fewer than 50 non-zero differences (every way the signs could fall, the tied ranks as "
+        "observed: R's coin::wilcoxsign_test with its exact distribution), otherwise the normal "
+        "approximation with tie correction and no continuity correction."
     ),
     "Hodges-Lehmann": (
         "The median paired change (after minus before): the median of the averages of every "
