@@ -353,7 +353,10 @@ DEFINITIONS = {
     "Follow-up completeness": (
         "Clark's C: observed over potential person-time up to the data-lock date; a patient who "
         "died is complete up to death. The data lock is the cohort's data_lock_date, else the "
-        "latest last contact in the cohort."
+        "latest last contact in the cohort. When the cohort states its protocol's planned "
+        "follow-up (planned_follow_up_months), potential follow-up ends at the earlier of the "
+        "data lock and that many months after the procedure, so a protocol followed in full "
+        "is complete."
     ),
     "Funnel plot": (
         "Each centre's estimate against its number of patients, around the pooled estimate of "
@@ -373,6 +376,13 @@ DEFINITIONS = {
 }
 
 NOT_REACHED = "not reached"
+# Where follow-up completeness (Clark's C) is measured to: the data lock (the metadata's
+# data-lock date, else the latest contact), or the earlier of it and the planned follow-up.
+COMPLETENESS_ENDS = {True: "the data lock", False: "the latest contact"}
+COMPLETENESS_TO_PLANNED = "to the earlier of {end} and the protocol's planned {months} months"
+PLANNED_UNREADABLE = (
+    "the cohort's planned_follow_up_months is not a positive number of months, so it is not used"
+)
 RMST_BEYOND = (
     "restricted mean to {horizon} months not estimable for {group}: followed to {last} months"
 )
