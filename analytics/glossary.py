@@ -295,9 +295,10 @@ DEFINITIONS = {
     ),
     "Wilcoxon signed-rank test": (
         "Paired test of scores before vs after within patients, zero differences dropped (as "
-        "SPSS, used by the source paper): exact with at most 50 non-zero differences and no "
-        "ties, otherwise the normal approximation with tie correction and no continuity "
-        "correction."
+        "SPSS, used by the source paper), tied changes sharing their mean rank: exact with "
+        "fewer than 50 non-zero differences (every way the signs could fall, the tied ranks as "
+        "observed: R's coin::wilcoxsign_test with its exact distribution), otherwise the normal "
+        "approximation with tie correction and no continuity correction."
     ),
     "Hodges-Lehmann": (
         "The median paired change (after minus before): the median of the averages of every "
@@ -352,7 +353,10 @@ DEFINITIONS = {
     "Follow-up completeness": (
         "Clark's C: observed over potential person-time up to the data-lock date; a patient who "
         "died is complete up to death. The data lock is the cohort's data_lock_date, else the "
-        "latest last contact in the cohort."
+        "latest last contact in the cohort. When the cohort states its protocol's planned "
+        "follow-up (planned_follow_up_months), potential follow-up ends at the earlier of the "
+        "data lock and that many months after the procedure, so a protocol followed in full "
+        "is complete."
     ),
     "Funnel plot": (
         "Each centre's estimate against its number of patients, around the pooled estimate of "
@@ -372,6 +376,13 @@ DEFINITIONS = {
 }
 
 NOT_REACHED = "not reached"
+# Where follow-up completeness (Clark's C) is measured to: the data lock (the metadata's
+# data-lock date, else the latest contact), or the earlier of it and the planned follow-up.
+COMPLETENESS_ENDS = {True: "the data lock", False: "the latest contact"}
+COMPLETENESS_TO_PLANNED = "to the earlier of {end} and the protocol's planned {months} months"
+PLANNED_UNREADABLE = (
+    "the cohort's planned_follow_up_months is not a positive number of months, so it is not used"
+)
 RMST_BEYOND = (
     "restricted mean to {horizon} months not estimable for {group}: followed to {last} months"
 )

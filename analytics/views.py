@@ -26,7 +26,7 @@ from analytics.rules import (
 )
 from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
-from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up
+from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up, planned_follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
@@ -109,8 +109,10 @@ def patency_view(
 
 
 def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
-    """Median follow-up and completeness, to the cohort's data-lock date if it has one."""
-    return follow_up(con, cohort_filter, metadata(con).get(DATA_LOCK_KEY))
+    """Median follow-up and completeness, to the cohort's data-lock date if it has one,
+    and no further than its protocol's planned follow-up if it states one."""
+    meta = metadata(con)
+    return follow_up(con, cohort_filter, meta.get(DATA_LOCK_KEY), planned_follow_up(meta))
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from analytics.filters import CohortFilter, to_params
 from analytics.glossary import (
+    COMPLETENESS_ENDS,
+    COMPLETENESS_TO_PLANNED,
     ENDPOINTS,
     FEW_EVENTS_PER_VARIABLE,
     FEW_PAIRS,
@@ -27,6 +29,7 @@ from analytics.glossary import (
     NO_SPREAD,
     NOT_COMPUTABLE,
     NOT_REACHED,
+    PLANNED_UNREADABLE,
     POPULATIONS,
     RISK_FACTORS,
     RMST_BEYOND,
@@ -525,9 +528,11 @@ def difference_ci(difference: float | None, lower: float | None, upper: float | 
 
 
 def follow_up(follow_up: FollowUp, n: int, k: int | None = None) -> str:
-    """Median follow-up and completeness in one line: "Median follow-up (reverse
-    Kaplan-Meier) 36.0 (95% CI 36.0 to 36.0) months · completeness (Clark's C) 97.3%";
-    both SUPPRESSED over fewer than k patients (``n``), MISSING over none."""
+    """Median follow-up and completeness in one line, saying what completeness is
+    measured to: "Median follow-up (reverse Kaplan-Meier) 36.0 (95% CI 36.0 to 36.0)
+    months · completeness (Clark's C) 100.0%, to the earlier of the latest contact and
+    the protocol's planned 36 months"; both SUPPRESSED over fewer than k patients
+    (``n``), MISSING over none (and nothing measured to)."""
     median = follow_up.median
     if not n:
         length, complete = MISSING, MISSING
@@ -536,7 +541,21 @@ def follow_up(follow_up: FollowUp, n: int, k: int | None = None) -> str:
     else:
         length = months_ci(median.estimate, median.ci_lower, median.ci_upper) + " months"
         complete = percent(follow_up.completeness)
-    return f"Median follow-up (reverse Kaplan-Meier) {length} · completeness (Clark's C) {complete}"
+    line = f"Median follow-up (reverse Kaplan-Meier) {length} · completeness (Clark's C) {complete}"
+    return f"{line}, {completeness_to(follow_up)}" if n else line
+
+
+def completeness_to(follow_up: FollowUp) -> str:
+    """What Clark's C is measured to: "to the data lock", "to the latest contact", or "to
+    the earlier of the data lock and the protocol's planned 36 months"; and why a planned
+    follow-up in the metadata was not used."""
+    end = COMPLETENESS_ENDS[follow_up.data_lock_date]
+    planned = follow_up.planned
+    if planned.months is None:
+        text = f"to {end}"
+    else:
+        text = COMPLETENESS_TO_PLANNED.format(end=end, months=months(planned.months))
+    return f"{text} ({PLANNED_UNREADABLE})" if planned.unreadable else text
 
 
 def data_lock(meta: Mapping[str, str]) -> str:

@@ -55,6 +55,8 @@ from analytics.views import ReportView
 REPORT_VERSION = 2
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
 SAFETY_KEYS = ("patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years")
+# follow_up.data_lock: whether the data lock is the metadata's date or the latest contact.
+DATA_LOCKS = {True: "data_lock_date", False: "latest_contact"}
 
 
 def _clean(value: Any) -> Any:
@@ -549,6 +551,8 @@ def _with_time_summaries(
         "ci_lower": privacy.derived("follow_up.ci_lower", median.ci_lower, few),
         "ci_upper": privacy.derived("follow_up.ci_upper", median.ci_upper, few),
         "completeness": privacy.derived("follow_up.completeness", view.follow_up.completeness, few),
+        "planned_follow_up_months": view.follow_up.planned.months,
+        "data_lock": DATA_LOCKS[view.follow_up.data_lock_date],
     }
     return report
 
@@ -574,7 +578,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
         "incidence with death competing (Aalen-Johansen %, 95% CI log-log)",
         f"  median follow-up (reverse Kaplan-Meier): "
         f"{months_ci(median_follow_up, 'follow_up.median_months')}; "
-        f"completeness (Clark's C) {completeness}",
+        f"completeness (Clark's C) {completeness}, {fmt.completeness_to(view.follow_up)}",
     ]
     for endpoint, result in view.survival.items():
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"

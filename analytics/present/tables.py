@@ -255,7 +255,7 @@ def wilcoxon_name(score: ScoreChange) -> str:
 
 
 def _wilcoxon(score: ScoreChange) -> str:
-    """Which signed-rank test gave the p (exact for few untied pairs, else normal), and
+    """Which signed-rank test gave the p (exact below 50 non-zero pairs, else normal), and
     the median change's interval where R's rule chose the other method."""
     if score.test is None:
         return WILCOXON

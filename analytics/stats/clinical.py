@@ -7,12 +7,13 @@ DuckDB returns only counts per (before, after) pair; the tests expand those
 counts, so nothing patient-level leaves the database.
 
 Tests, as the source paper (SPSS): the Wilcoxon signed-rank test for scores (the
-counts engine, analytics.stats.engine.signed_rank: zero differences dropped, exact for
-few untied pairs, else normal with tie correction) and the exact McNemar test (binomial
-on the discordant pairs) for yes/no outcomes. Beside them, the median paired change of
-a score (Hodges-Lehmann, analytics.stats.engine.hodges_lehmann, as R's wilcox.test) and,
-on the CEAP shift matrix, Stuart-Maxwell's test of marginal homogeneity and Bowker's
-test of symmetry (statsmodels' SquareTable, computed by the counts engine:
+counts engine, analytics.stats.engine.signed_rank: zero differences dropped, exact
+conditional on ties below 50 non-zero differences, else normal with tie correction) and
+the exact McNemar test (binomial on the discordant pairs) for yes/no outcomes. Beside
+them, the median paired change of a score (Hodges-Lehmann,
+analytics.stats.engine.hodges_lehmann, as R's wilcox.test) and, on the CEAP shift
+matrix, Stuart-Maxwell's test of marginal homogeneity and Bowker's test of symmetry
+(statsmodels' SquareTable, computed by the counts engine:
 analytics.stats.engine.square_table).
 """
 

@@ -4,16 +4,21 @@
   ``follow_up_months`` with the roles reversed, being alive at the last contact the
   event and death the censoring, so that deaths do not shorten it; its 95% CI from the
   same log(-log) band (the counts engine's :mod:`median <analytics.stats.engine.median>`).
-- **Completeness** (Clark's C, Lancet 2002): observed over potential person-time up to
-  the data-lock date. A patient's potential time runs from the procedure to the data
-  lock (days / 30.4375) or, for a patient who died, to death (complete up to death); the
-  observed time is the follow-up, both cut at the data lock. The data lock is the
-  metadata key ``data_lock_date`` (ISO) or else the latest last contact in the cohort
-  file (procedure date plus follow-up). A fraction from 0 to 1.
+- **Completeness** (Clark's C, Lancet 2002): observed over potential person-time. A
+  patient's potential time runs from the procedure to the end of potential follow-up
+  or, for a patient who died, to death (complete up to death); the observed time is
+  the follow-up, both cut at that end. The end is the data lock (days / 30.4375 after
+  the procedure) or, when the cohort states a protocol's planned follow-up (metadata
+  key ``planned_follow_up_months``), the earlier of the data lock and that many
+  months: a protocol followed in full is complete, not lost after its last visit. The
+  data lock is the metadata key ``data_lock_date`` (ISO) or else the latest last
+  contact in the cohort file (procedure date plus follow-up). A fraction from 0 to 1.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,8 +34,21 @@ from analytics.stats.engine.median import Median, median_time
 from analytics.stats.survival import counts_from_rows
 
 DATA_LOCK_KEY = "data_lock_date"
+PLANNED_KEY = "planned_follow_up_months"
 DAY = "epoch(procedure_date) / 86400"  # the procedure date in days since 1970-01-01
 EPOCH = date(1970, 1, 1).toordinal()
+
+
+@dataclass(frozen=True)
+class PlannedFollowUp:
+    """The protocol's planned follow-up as the cohort's metadata states it.
+
+    ``months`` is None when the metadata has no such key, or its value is not a positive
+    number of months (``unreadable``: said beside the completeness, and not used).
+    """
+
+    months: float | None = None
+    unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,21 +56,46 @@ class FollowUp:
     """Median follow-up (months, reverse Kaplan-Meier) with its 95% CI, and Clark's C.
 
     ``completeness`` is NaN when the cohort has no potential follow-up (no patients).
+    It is measured to the earlier of the data lock and ``planned.months`` (the
+    protocol's planned follow-up), or to the data lock alone when that is None;
+    ``data_lock_date`` says whether the data lock is the metadata's date (True) or the
+    latest last contact in the cohort (False).
     """
 
     median: Median
     completeness: float
+    planned: PlannedFollowUp
+    data_lock_date: bool
+
+
+def planned_follow_up(meta: Mapping[str, str]) -> PlannedFollowUp:
+    """Read ``planned_follow_up_months`` from the cohort's metadata."""
+    text = (meta.get(PLANNED_KEY) or "").strip()
+    if not text:
+        return PlannedFollowUp()
+    try:
+        months = float(text)
+    except ValueError:
+        return PlannedFollowUp(unreadable=True)
+    if not (math.isfinite(months) and months > 0):
+        return PlannedFollowUp(unreadable=True)
+    return PlannedFollowUp(months)
 
 
 def follow_up(
-    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, data_lock: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    data_lock: str | None = None,
+    planned: PlannedFollowUp = PlannedFollowUp(),
 ) -> FollowUp:
-    """Follow-up of the filtered cohort; ``data_lock`` (ISO date) overrides the default.
+    """Follow-up of the filtered cohort; ``data_lock`` (ISO date) overrides the default,
+    ``planned`` (the protocol's planned follow-up) caps the potential follow-up.
 
     One scan: the reverse Kaplan-Meier counts per (months, alive) and, in the grouping
     set (), the observed and potential person-time.
     """
     cohort, params = cohort_sql(cohort_filter)
+    params = [math.inf if planned.months is None else planned.months, *params]
     if data_lock is None:
         lock = f"(SELECT max({DAY} + follow_up_months * {DAYS_PER_MONTH!r}) FROM {SUMMARY_TABLE})"
     else:
@@ -62,13 +105,14 @@ def follow_up(
         WITH lock AS (SELECT {lock}::DOUBLE AS day),
         timed AS (
             SELECT follow_up_months, n_death = 0 AS alive,
-                   greatest((lock.day - {DAY}) / {DAYS_PER_MONTH!r}, 0) AS to_lock
+                   least(greatest((lock.day - {DAY}) / {DAYS_PER_MONTH!r}, 0), ?::DOUBLE)
+                       AS to_end
             FROM ({cohort}), lock
         )
         SELECT grouping(follow_up_months) = 0 AS per_time, follow_up_months, alive,
                count(*) AS n,
-               sum(least(follow_up_months, to_lock)) AS observed,
-               sum(CASE WHEN alive THEN to_lock ELSE least(follow_up_months, to_lock) END)
+               sum(least(follow_up_months, to_end)) AS observed,
+               sum(CASE WHEN alive THEN to_end ELSE least(follow_up_months, to_end) END)
                    AS potential
         FROM timed
         GROUP BY GROUPING SETS ((follow_up_months, alive), ())
@@ -88,4 +132,6 @@ def follow_up(
     return FollowUp(
         median=median_time(kaplan_meier(counts)),
         completeness=observed / potential if potential > 0 else float("nan"),
+        planned=planned,
+        data_lock_date=data_lock is not None,
     )

@@ -377,6 +377,8 @@ def main() -> None:
         "is_reconstruction": "true",
         "not_published": NOT_PUBLISHED,
         "seed": str(SEED),
+        # the protocol's follow-up (visits to 36 months): follow-up completeness ends there
+        "planned_follow_up_months": "36",
     }
     write_csv(
         out / "metadata.csv",

@@ -40,6 +40,8 @@ def test_follow_up_section_states_the_median_and_completeness(page_test, demo):
     # R (tests/unit/test_follow_up_and_competing.py): median follow-up 36 (36, 36)
     assert "36.0 (95% CI 36.0 to 36.0) months" in unescaped(line)
     assert f"completeness (Clark's C) {100 * result.completeness:.1f}%" in unescaped(line)
+    assert unescaped(line).endswith("to the earlier of the latest contact and the protocol's "
+                                    "planned 36 months.")  # fmt: skip
     assert any("latest last contact" in c.value for c in at.caption)
 
 

@@ -128,6 +128,14 @@ def test_demo_median_changes_and_the_published_p(demo):
     change = clinical_change(demo, CohortFilter())
     villalta, score = change.villalta, change.severity_score
     assert villalta.p < 0.001 and score.p < 0.001  # Table 3: p < 0.001 for both
+    # R 4.2.2, coin 1.4.2: wilcoxsign_test(after ~ before, distribution = "exact",
+    # zero.method = "Wilcoxon") on the demo's pairs: Villalta (34 pairs, all fell, tied)
+    # 1.16415321826935e-10 (the demo's Villalta before and after vectors); severity score,
+    # before <- rep(c(2, 2, 3, 3, 4), c(8, 3, 14, 1, 8)), after <- rep(c(1, 2, 2, 3, 3),
+    # c(8, 3, 14, 1, 8)) (CEAP class minus 2; 30 fell by one, 4 unchanged): 1.86264514923096e-09
+    assert (villalta.test.method, score.test.method) == ("exact", "exact")
+    assert villalta.p == pytest.approx(1.16415321826935e-10, rel=1e-12)
+    assert score.p == pytest.approx(1.86264514923096e-09, rel=1e-12)
     # R 4.2.2: wilcox.test(after, before, paired = TRUE, conf.int = TRUE) on the demo's
     # Villalta pairs: (pseudo)median -6.499985, 95% CI -7.499963 to -5.499943
     hl = villalta.median_change

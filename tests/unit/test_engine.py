@@ -430,15 +430,72 @@ def test_signed_rank_exact_matches_r():
     assert result.p == pytest.approx(0.0390625, rel=1e-12)
 
 
-def test_signed_rank_normal_with_ties_matches_r():
-    # R: wilcox.test(a, b, paired = TRUE, exact = FALSE, correct = FALSE): V = 0,
-    # p = 0.00188616745924
+# R 4.2.2 with coin 1.4.2 (Debian's r-cran-coin), on the differences d of each data set:
+# wilcoxsign_test(d ~ numeric(length(d)), distribution = "exact", zero.method = "Wilcoxon")
+# -> statistic(t, "linear") (the positive mid-rank sum, R's V) and pvalue(t). Zeros dropped,
+# tied absolute differences at their mid-rank, the exact distribution conditional on them.
+COIN_EXACT = {
+    "six equal changes": ([-1.0] * 6, 0, 0.03125),
+    "ties and zeros": ([1.0, 1, 2, 2, -3, 0, 0], 10, 0.6875),
+    "mixed ties and a zero": ([1.0, 2, 2, 3, -1, 0, 4, 4, -4, 5], 36.5, 0.1171875),
+    "half-unit ties": ([-0.5, 0.5, 1.5, -1.5, 2, 2, 2, 3.25, 0, 0, -2], 33.5, 0.23046875),
+    # rep(c(-3, -2, -1, 0, 1, 2), c(8, 12, 10, 5, 7, 4)): 41 non-zero
+    "41 pairs as counts": (
+        np.repeat([-3.0, -2, -1, 0, 1, 2], [8, 12, 10, 5, 7, 4]),
+        165,
+        0.000286422797216801,
+    ),
+    # rep(c(-3, -2, -1, 0, 1, 2, 3), c(9, 12, 10, 5, 8, 6, 4)): 49 non-zero, the last exact
+    "49 pairs as counts": (
+        np.repeat([-3.0, -2, -1, 0, 1, 2, 3], [9, 12, 10, 5, 8, 6, 4]),
+        413,
+        0.0443983061740845,
+    ),
+    "at the mean": ([-1.0, 1, -2, 2, 0], 5, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", COIN_EXACT)
+def test_signed_rank_exact_with_ties_and_zeros_matches_r_coin(name):
+    differences, statistic, p = COIN_EXACT[name]
+    result = signed_rank(*table_of(np.asarray(differences, float)))
+    assert result.method == EXACT
+    assert result.statistic == statistic
+    assert result.p == pytest.approx(p, rel=1e-12)
+
+
+def test_signed_rank_exact_for_twelve_tied_pairs_matches_r_coin():
+    # R: wilcoxsign_test(a ~ b, distribution = "exact", zero.method = "Wilcoxon"): V = 0,
+    # p = 0.00048828125 (= 2 / 2^12: all 12 changes negative). The normal approximation
+    # gave 0.00188616745924 here (wilcox.test(a, b, paired = TRUE, exact = FALSE,
+    # correct = FALSE)).
     b = np.array([12, 10, 14, 9, 11, 13, 12, 15, 10, 11, 12, 9])
     a = np.array([6, 5, 8, 4, 6, 7, 5, 9, 6, 5, 7, 4])
     result = signed_rank(*table_of(a - b))
-    assert result.method == NORMAL
+    assert result.method == EXACT
     assert result.statistic == 0
-    assert result.p == pytest.approx(0.00188616745924, rel=1e-9)
+    assert result.p == pytest.approx(0.00048828125, rel=1e-12)
+
+
+def test_signed_rank_normal_from_50_pairs_matches_r():
+    # R: d <- rep(c(-3, -2, -1, 0, 1, 2), c(10, 15, 12, 8, 9, 6)); 52 non-zero, tied:
+    # wilcox.test(d, exact = FALSE, correct = FALSE): V = 291, p = 0.000226822369467377
+    result = signed_rank(np.array([-3.0, -2, -1, 0, 1, 2]), np.array([10, 15, 12, 8, 9, 6]))
+    assert result.method == NORMAL
+    assert result.statistic == 291
+    assert result.p == pytest.approx(0.000226822369467377, rel=1e-9)
+
+
+def test_signed_rank_is_exact_below_50_pairs_and_normal_from_50():
+    # R: d <- ((37 * (1:50)) %% 101) - 40.3 (50 distinct values)
+    # wilcox.test(d[1:49]): exact, V = 841, p = 0.0223913856349434
+    # wilcox.test(d, exact = FALSE, correct = FALSE): V = 867, p = 0.0267307385473927
+    d = ((37 * np.arange(1, 51)) % 101) - 40.3
+    below, at = signed_rank(d[:49], np.ones(49, int)), signed_rank(d, np.ones(50, int))
+    assert (below.method, below.statistic) == (EXACT, 841)
+    assert below.p == pytest.approx(0.0223913856349434, rel=1e-12)
+    assert (at.method, at.statistic) == (NORMAL, 867)
+    assert at.p == pytest.approx(0.0267307385473927, rel=1e-9)
 
 
 def test_six_pairs_cannot_reach_below_0_031():
@@ -460,18 +517,59 @@ def test_signed_rank_matches_scipy_on_patient_rows(differences):
         return
     nonzero = differences[differences != 0]
     tied = len(np.unique(np.abs(nonzero))) < len(nonzero)
-    method = "exact" if len(nonzero) <= 50 and not tied else "approx"
-    expected = stats.wilcoxon(differences, zero_method="wilcox", correction=False, method=method)
-    assert result.method == (EXACT if method == "exact" else NORMAL)
-    assert result.p == pytest.approx(expected.pvalue, rel=1e-9)
     positive = result.statistic
     negative = len(nonzero) * (len(nonzero) + 1) / 2 - positive
+    if len(nonzero) < 50:
+        assert result.method == EXACT
+        if tied:
+            return  # SciPy's exact p assumes no ties; the next two tests check these
+        expected = stats.wilcoxon(differences, method="exact")
+    else:
+        assert result.method == NORMAL
+        expected = stats.wilcoxon(
+            differences, zero_method="wilcox", correction=False, method="approx"
+        )
+    assert result.p == pytest.approx(expected.pvalue, rel=1e-9)
     assert min(positive, negative) == pytest.approx(expected.statistic)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-4, 4), min_size=1, max_size=11))
+def test_signed_rank_exact_with_ties_matches_scipy_sign_flips(differences):
+    """Independent of the engine: SciPy's permutation test over every sign flip of the
+    non-zero differences, their mid-ranks fixed, the positive mid-rank sum as statistic."""
+    differences = np.array(differences, float)
+    nonzero = differences[differences != 0]
+    result = signed_rank(*table_of(differences))
+    if not nonzero.size:
+        assert result is None
+        return
+    if nonzero.size == 1:  # SciPy needs two; one sign flip of one pair: both sums as likely
+        assert (result.method, result.p) == (EXACT, 1.0)
+        return
+    ranks = stats.rankdata(np.abs(nonzero))
+    expected = stats.permutation_test(
+        (nonzero,),
+        lambda signed: (ranks * (signed > 0)).sum(),
+        permutation_type="samples",
+        n_resamples=np.inf,
+    )
+    assert result.method == EXACT
+    assert result.statistic == pytest.approx(float((ranks * (nonzero > 0)).sum()))
+    assert result.p == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_six_tied_pairs_are_exact_not_normal():
+    """The issue's case: 6 equal changes. The normal approximation gave p = 0.014, below
+    the smallest p 6 pairs can give, 2/64 = 0.031."""
+    result = signed_rank(np.array([-1.0]), np.array([6]))
+    assert result.method == EXACT
+    assert result.p == pytest.approx(2 / 2**6)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(-50, 50, allow_nan=False).filter(lambda x: abs(x) > 1e-6),
-                min_size=1, max_size=50, unique=True))  # fmt: skip
+                min_size=1, max_size=49, unique=True))  # fmt: skip
 def test_signed_rank_exact_matches_scipy_without_ties(differences):
     differences = np.array(differences)
     if len(np.unique(np.abs(differences))) < len(differences):

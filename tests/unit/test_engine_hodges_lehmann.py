@@ -133,12 +133,16 @@ def test_the_table_may_repeat_a_difference_and_zero_counts_drop_out():
 
 
 def test_exact_is_r_rule_not_the_signed_rank_p_rule():
-    """R's interval is exact below 50 untied differences and without zeros; the p (as
-    SPSS and SciPy) is exact up to 50 and ignores the zeros."""
+    """Both are exact below 50 non-zero differences; R's interval only without ties and
+    zeros, the p (coin's exact conditional test) with them too."""
     fifty = table_of(DISTINCT)
-    assert (signed_rank(*fifty).method, hodges_lehmann(*fifty).method) == (EXACT, NORMAL)
+    assert (signed_rank(*fifty).method, hodges_lehmann(*fifty).method) == (NORMAL, NORMAL)
+    forty_nine = table_of(DISTINCT[:49])
+    assert (signed_rank(*forty_nine).method, hodges_lehmann(*forty_nine).method) == (EXACT, EXACT)
     with_zero = table_of([0.0, 1.5, -0.5, 2, 3, 4.25])
     assert (signed_rank(*with_zero).method, hodges_lehmann(*with_zero).method) == (EXACT, NORMAL)
+    tied = table_of([1.5, -1.5, 2, 3, 4.25])
+    assert (signed_rank(*tied).method, hodges_lehmann(*tied).method) == (EXACT, NORMAL)
 
 
 # ---- against SciPy and numpy on one row per patient ---------------------------------------

@@ -22,8 +22,9 @@ from analytics.present.privacy import SUPPRESSED
 from analytics.rules import DAYS_PER_MONTH
 from analytics.stats.engine.kaplan_meier import kaplan_meier
 from analytics.stats.engine.median import median_time
-from analytics.stats.follow_up import follow_up
+from analytics.stats.follow_up import PlannedFollowUp, follow_up, planned_follow_up
 from analytics.stats.survival import counts_from_rows, survival
+from analytics.views import follow_up_view
 from tests.conftest import add_events, add_patient
 
 
@@ -142,7 +143,9 @@ def test_follow_up_line_states_median_ci_and_completeness_or_hides_them(demo):
     result = follow_up(demo, CohortFilter())
     line = fmt.follow_up(result, 34)
     assert line.startswith("Median follow-up (reverse Kaplan-Meier) 36.0 (95% CI 36.0")
-    assert line.endswith(f"completeness (Clark's C) {fmt.percent(result.completeness)}")
+    assert line.endswith(
+        f"completeness (Clark's C) {fmt.percent(result.completeness)}, to the latest contact"
+    )
     assert f"{SUPPRESSED} · completeness (Clark's C) {SUPPRESSED}" in fmt.follow_up(result, 4, 5)
     assert "36.0" in fmt.follow_up(result, 5, 5)
     assert fmt.follow_up(result, 0) == (
@@ -155,3 +158,135 @@ def test_data_lock_line_names_the_source_and_no_date():
     with_lock = fmt.data_lock({"data_lock_date": "2019-06-30"})
     assert "metadata" in with_lock and "2019" not in with_lock
     assert "latest last contact" in fmt.data_lock({})
+
+
+# ---- completeness against the protocol's planned follow-up --------------------------------
+
+# A hand-made cohort: (id, procedure date, follow-up months, died). Followed in full to a
+# 36-month protocol and beyond; lost at 20 months; died at 10; operated so late that the
+# lock comes before 36 months; and died at 40 months, after the protocol's end.
+HAND_MADE = (
+    ("full", date(2012, 1, 1), 44.0, False),
+    ("lost", date(2012, 1, 1), 20.0, False),
+    ("died", date(2012, 6, 1), 10.0, True),
+    ("late", date(2015, 6, 1), 12.0, False),
+    ("died_late", date(2012, 1, 1), 40.0, True),
+)
+
+
+def clark_c(lock: float, planned: float | None) -> float:
+    """Clark et al. (Lancet 2002), written out per patient: observed over potential
+    person-time, each ending at the lock (a day number, date.toordinal) or ``planned``
+    months if earlier; a patient who died is complete up to death."""
+    observed = potential = 0.0
+    for _, procedure, months, died in HAND_MADE:
+        end = max((lock - procedure.toordinal()) / DAYS_PER_MONTH, 0.0)
+        if planned is not None:
+            end = min(end, planned)
+        observed += min(months, end)
+        potential += min(months, end) if died else end
+    return observed / potential
+
+
+@pytest.fixture
+def hand_made(blank):
+    for patient, procedure, months, died in HAND_MADE:
+        add_patient(blank, patient, procedure_date=procedure.isoformat(), follow_up_months=months)
+        if died:
+            add_events(blank, patient, (months, "death"))
+    create_summary(blank)
+    return blank
+
+
+# the latest last contact: "late", 2015-06-01 plus 12 months of 30.4375 days
+LATEST = date(2015, 6, 1).toordinal() + 12 * DAYS_PER_MONTH
+LOCK_2016 = date(2016, 1, 1).toordinal()
+
+
+@pytest.mark.parametrize("planned", [None, 36.0, 24.0, 60.0])
+@pytest.mark.parametrize("data_lock", [None, "2016-01-01", "2014-01-01"])
+def test_completeness_to_the_planned_follow_up_equals_clarks_c_by_hand(
+    hand_made, data_lock, planned
+):
+    lock = date.fromisoformat(data_lock).toordinal() if data_lock else LATEST
+    result = follow_up(hand_made, CohortFilter(), data_lock, PlannedFollowUp(planned))
+    assert result.completeness == pytest.approx(clark_c(lock, planned), rel=1e-12)
+    assert (result.planned.months, result.data_lock_date) == (planned, data_lock is not None)
+
+
+def test_a_protocol_followed_in_full_is_complete(blank):
+    """The issue's case: a patient followed the protocol's 36 months in full, beside one
+    operated a year later and seen to 45.5 months, the latest contact. To that contact
+    the first reads about 21 months lost; to the protocol's 36 months both are complete."""
+    add_patient(blank, "protocol", procedure_date="2012-01-01", follow_up_months=36.0)
+    add_patient(blank, "later", procedure_date="2013-01-01", follow_up_months=45.5)
+    create_summary(blank)
+    to_contact = (date(2013, 1, 1) - date(2012, 1, 1)).days / DAYS_PER_MONTH + 45.5
+    assert follow_up(blank, CohortFilter()).completeness == pytest.approx(
+        (36 + 45.5) / (to_contact + 45.5), rel=1e-12
+    )
+    assert follow_up(blank, CohortFilter(), None, PlannedFollowUp(36.0)).completeness == 1.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, PlannedFollowUp(None, False)),
+        ("36", PlannedFollowUp(36.0, False)),
+        (" 36.5 ", PlannedFollowUp(36.5, False)),
+        ("", PlannedFollowUp(None, False)),
+        ("three years", PlannedFollowUp(None, True)),
+        ("0", PlannedFollowUp(None, True)),
+        ("-12", PlannedFollowUp(None, True)),
+        ("inf", PlannedFollowUp(None, True)),
+        ("nan", PlannedFollowUp(None, True)),
+    ],
+)
+def test_planned_follow_up_is_read_from_the_metadata(value, expected):
+    meta = {} if value is None else {"planned_follow_up_months": value}
+    assert planned_follow_up(meta) == expected
+
+
+def test_the_view_reads_the_planned_follow_up_and_the_line_says_which(hand_made):
+    """An older file without the key measures to the latest contact, as before; with it,
+    to the earlier of the lock and the protocol; an unreadable value is said, not used."""
+    before = follow_up_view(hand_made, CohortFilter())
+    assert before.completeness == pytest.approx(clark_c(LATEST, None), rel=1e-12)
+    assert fmt.follow_up(before, 5).endswith(", to the latest contact")
+    hand_made.execute("INSERT INTO cohort_metadata VALUES ('planned_follow_up_months', '36')")
+    planned = follow_up_view(hand_made, CohortFilter())
+    assert planned.completeness == pytest.approx(clark_c(LATEST, 36.0), rel=1e-12)
+    assert fmt.follow_up(planned, 5).endswith(
+        ", to the earlier of the latest contact and the protocol's planned 36 months"
+    )
+    hand_made.execute("INSERT INTO cohort_metadata VALUES ('data_lock_date', '2016-01-01')")
+    locked = follow_up_view(hand_made, CohortFilter())
+    assert locked.completeness == pytest.approx(clark_c(LOCK_2016, 36.0), rel=1e-12)
+    assert "to the earlier of the data lock and the protocol's planned 36 months" in (
+        fmt.follow_up(locked, 5)
+    )
+    hand_made.execute(
+        "UPDATE cohort_metadata SET value = 'three years' WHERE key = 'planned_follow_up_months'"
+    )
+    unreadable = follow_up_view(hand_made, CohortFilter())
+    assert unreadable.completeness == pytest.approx(clark_c(LOCK_2016, None), rel=1e-12)
+    line = fmt.follow_up(unreadable, 5)
+    assert "to the data lock (" in line and "not a positive number of months" in line
+
+
+def test_the_demo_followed_to_its_36_month_protocol_is_complete(demo):
+    """Every technical success was followed 36 months or more and none died (the paper:
+    36 months of follow-up, range 36-45.5), so Clark's C to the protocol's 36 months is
+    1; measured to the latest contact it read 52.4%, half the cohort as if lost."""
+    follow_ups = demo.execute(
+        "SELECT follow_up_months, n_death FROM patient_summary WHERE technical_success"
+    ).fetchall()
+    assert len(follow_ups) == 34
+    assert all(months >= 36 and deaths == 0 for months, deaths in follow_ups)
+    result = follow_up_view(demo, CohortFilter())
+    assert result.planned == PlannedFollowUp(36.0)
+    assert result.completeness == 1.0
+    assert fmt.follow_up(result, 34).endswith(
+        "completeness (Clark's C) 100.0%, to the earlier of the latest contact and the "
+        "protocol's planned 36 months"
+    )

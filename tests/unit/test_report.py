@@ -300,9 +300,27 @@ def test_json_medians_restricted_means_and_follow_up_match_r(report):
         assert incidence["month"] == row["month"]
         assert incidence["estimate"] == pytest.approx(1 - row["estimate"])
     follow_up = report["follow_up"]
-    assert list(follow_up) == ["median_months", "ci_lower", "ci_upper", "completeness"]
+    assert list(follow_up) == [
+        "median_months", "ci_lower", "ci_upper", "completeness", "planned_follow_up_months",
+        "data_lock",
+    ]  # fmt: skip
     assert [follow_up[key] for key in ("median_months", "ci_lower", "ci_upper")] == [36] * 3
-    assert 0 < follow_up["completeness"] <= 1
+
+
+def test_json_follow_up_is_complete_to_the_demos_36_month_protocol(report, demo_path):
+    """Every technical success was followed 36 months or more and none died, so Clark's C
+    to the earlier of the latest contact and the protocol's 36 months is 1 (it read 0.524
+    to the latest contact); the text report says what it was measured to."""
+    follow_up = report["follow_up"]
+    assert follow_up["completeness"] == 1.0
+    assert follow_up["planned_follow_up_months"] == 36
+    assert follow_up["data_lock"] == "latest_contact"
+    done = run_cli("report", "--db", str(demo_path))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "completeness (Clark's C) 100.0%, to the earlier of the latest contact and the "
+        "protocol's planned 36 months" in done.stdout
+    )
 
 
 def test_json_group_summaries_and_restricted_mean_differences(demo_path):

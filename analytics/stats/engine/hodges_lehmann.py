@@ -6,9 +6,10 @@ interval are those of the non-zero differences. The estimate is the median of th
 averages (d_i + d_j) / 2 over the pairs i <= j. The interval is
 
 - exact when fewer than R_EXACT_BELOW non-zero differences remain, none tied in absolute
-  value and none was zero (R's rule, a little narrower than the signed-rank test's in
-  :mod:`.signed_rank`): the Walsh averages at the ranks the exact null distribution of
-  the signed-rank statistic gives (R's ``qsignrank``);
+  value and none was zero (R's rule, narrower than the signed-rank p's in
+  :mod:`.signed_rank`, which is exact below 50 with ties and zeros too): the Walsh
+  averages at the ranks the exact null distribution of the signed-rank statistic gives
+  (R's ``qsignrank``);
 - otherwise the normal approximation: the shifts at which the tie-corrected signed-rank
   statistic with the continuity correction (R's default ``correct = TRUE``) reaches the
   normal quantiles. These shifts are Walsh averages, read here from the table; R finds
