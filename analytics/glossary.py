@@ -392,3 +392,6 @@ CEAP_REGRESSION = (
     "Healed-ulcer (C5) limbs falling below C5 are forced by the paper's own CEAP table "
     "(C5 15 -> 9); CEAP does not allow it, and the demo reproduces the table."
 )
+# The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
+READ_AS_PRINTED = "as printed"
+READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.cohort.published import SOURCE
 from analytics.filters import DEFAULT_FILTER
+from analytics.glossary import PATENCY_ROWS_SWAPPED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
 from ui import data
 from ui.page import require_patients, start_page
@@ -27,8 +28,12 @@ for name, table in (
 if context.is_demo:
     st.subheader("Published vs reconstructed")
     if context.cohort_filter == DEFAULT_FILTER:
-        st.caption(f"Source: {SOURCE} Denominator: the 34 technical successes.")
+        st.caption(
+            f"Source: {SOURCE} Denominator: the 34 technical successes. Published: the paper's "
+            "numbers and row labels as printed; Read as: how the demo reads the row."
+        )
         show_table(paper_table(data.paper(context.key)), "published vs reconstructed")
+        st.caption(PATENCY_ROWS_SWAPPED)
     else:
         st.caption("Reset the filters to compare the whole demo cohort with the paper.")
     st.subheader("Where the paper contradicts itself")

@@ -26,6 +26,8 @@ from analytics.glossary import (
     NOT_COMPUTABLE,
     PATENCY_ENDPOINTS,
     PTS,
+    READ_AS_PRINTED,
+    READ_AS_SWAPPED,
     REFLUX,
     RELIABLE,
     RISK_FACTORS,
@@ -751,10 +753,13 @@ def centre_position(comparison: CentreComparison, position: str, last_follow_up:
     return f"{position}: followed up to {fmt.months(last_follow_up)} months only, not to {month}"
 
 
-def _paper_row(item: str, published_value: str, recomputed: str) -> dict[str, str]:
+def _paper_row(
+    item: str, published_value: str, recomputed: str, read_as: str = READ_AS_PRINTED
+) -> dict[str, str]:
     return {
         "Item": item,
         "Published": published_value,
+        "Read as": read_as,
         "Reconstructed": recomputed,
         "Same": "yes" if published_value == recomputed else "no",
     }
@@ -763,6 +768,10 @@ def _paper_row(item: str, published_value: str, recomputed: str) -> dict[str, st
 def paper_table(view: PaperView) -> pd.DataFrame:
     """Every published number of the paper's Tables 1-3 next to the demo cohort's value.
 
+    Columns: ``Item`` (the paper's row label as printed), ``Published`` (the number as
+    printed), ``Read as`` (how the demo reads the row: as printed, or, for Table 2's
+    patency rows, as the other endpoint by the swap rule, published.PATENCY_READ_AS),
+    ``Reconstructed`` (the demo's value of the row so read) and ``Same``.
     Recomputed values come from the same views every page shows, so this table is also a
     live check that the demo reproduces the paper (the tests assert it too).
     """
@@ -804,14 +813,17 @@ def paper_table(view: PaperView) -> pd.DataFrame:
             fmt.mean_and_range(s.follow_up.mean, s.follow_up.minimum, s.follow_up.maximum),
         ),
     ]
-    for endpoint, patent in published.PATENCY.items():
+    for row, patent in published.PATENCY_PRINTED.items():
+        endpoint = published.PATENCY_READ_AS[row]
         estimates = tables.patency.survival[endpoint].overall.estimates
         at_risk = dict(zip(estimates.month.tolist(), estimates.at_risk.tolist(), strict=True))
+        read_as = READ_AS_SWAPPED.format(endpoint=ENDPOINTS[endpoint].lower())
         rows += [
             _paper_row(
-                f"{ENDPOINTS[endpoint]} at {month} months, patients patent",
+                f"{published.PATENCY_PRINTED_LABELS[row]} at {month} months, patients patent",
                 str(count),
                 str(at_risk[month]),
+                read_as,
             )
             for month, count in patent.items()
         ]
