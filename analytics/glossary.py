@@ -395,3 +395,5 @@ CEAP_REGRESSION = (
 # The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
 READ_AS_PRINTED = "as printed"
 READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
+# On the demo, Table 3's results the paper does not publish: computed on invented limbs.
+NOT_PUBLISHED_COMPUTED = "not published (computed on reconstructed per-limb changes)"

@@ -73,7 +73,7 @@ test.metric(
 )  # fmt: skip
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
-show_table(table3(change, k), "table 3")
+show_table(table3(change, k, context.is_demo), "table 3")
 with st.expander("Definitions and tests"):
     show_definitions(
         ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",

@@ -20,7 +20,7 @@ st.caption("The source paper's three tables, recomputed for the patients in the 
 for name, table in (
     ("Table 1", table1(view.baseline, k)),
     ("Table 2", table2(view, k)),
-    ("Table 3", table3(view.clinical, k)),
+    ("Table 3", table3(view.clinical, k, context.is_demo)),
 ):
     st.subheader(name)
     show_table(table, name.lower())

@@ -24,6 +24,7 @@ from analytics.glossary import (
     MEDIAN_CHANGE,
     MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
+    NOT_PUBLISHED_COMPUTED,
     PATENCY_ENDPOINTS,
     PTS,
     READ_AS_PRINTED,
@@ -189,28 +190,42 @@ def table2(
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
-def table3(change: ClinicalChange, k: int | None = None) -> pd.DataFrame:
-    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3)."""
+def table3(
+    change: ClinicalChange, k: int | None = None, reconstruction: bool = False
+) -> pd.DataFrame:
+    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3).
+
+    ``reconstruction``: the demo cohort, whose per-limb changes are invented around the
+    paper's margins; the results the paper does not publish and that rest on them (the
+    median changes, the Stuart-Maxwell and Bowker tests) say so (NOT_PUBLISHED_COMPUTED).
+    """
     before, after = change.ceap_counts("before"), change.ceap_counts("after")
     shown_before, shown_after = (
         fmt.distribution_percent(before, k),
         fmt.distribution_percent(after, k),
     )
-    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k)]
+    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k, reconstruction)]
     rows += [
         (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "", "")
         for c in CEAP_CLASSES
         if before[f"C{c}"] or after[f"C{c}"]
     ]
-    rows += _ceap_test_rows(change, k)
+    rows += _ceap_test_rows(change, k, reconstruction)
     rows += [
         _binary_row(REFLUX, change.reflux, k),
         _binary_row(PTS, change.pts, k),
-        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k),
+        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k, reconstruction),
     ]
     return pd.DataFrame(
         rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
     )
+
+
+def _not_published(cell: str, reconstruction: bool) -> str:
+    """A Table 3 cell the paper does not publish, labelled so on the demo; one that shows
+    no value (MISSING, SUPPRESSED) is left as it is."""
+    shows_value = cell not in (fmt.MISSING, SUPPRESSED)
+    return f"{cell}; {NOT_PUBLISHED_COMPUTED}" if reconstruction and shows_value else cell
 
 
 def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...]:
@@ -221,15 +236,17 @@ def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...
     )
 
 
-def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ...]]:
+def _ceap_test_rows(
+    change: ClinicalChange, k: int | None, reconstruction: bool
+) -> list[tuple[str, ...]]:
     """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
     computable), hidden when the shift matrix has a cell below k (privacy.hidden_table),
-    with a caution for few."""
+    with a caution for few, and labelled not published on the demo."""
     few = hidden_table(change.ceap_shift.to_numpy(), k)
     caution = _caution(change.ceap_pairs)
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
-         fmt.chi_square(test, few) + caution)
+         _not_published(fmt.chi_square(test, few) + caution, reconstruction))
         for label, test, _ in _ceap_tests(change)
     ]  # fmt: skip
 
@@ -282,13 +299,17 @@ def _caution(pairs: int) -> str:
     return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
 
 
-def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tuple[str, ...]:
+def _score_row(
+    label: str, score: ScoreChange, digits: int, k: int | None, reconstruction: bool
+) -> tuple[str, ...]:
     few = is_small(score.n, k)
     return (
         label,
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
-        fmt.median_change(score.median_change, hidden_change(score, k)),
+        _not_published(
+            fmt.median_change(score.median_change, hidden_change(score, k)), reconstruction
+        ),
         fmt.SUPPRESSED if hidden_change(score, k) else fmt.p_value(score.p),
         wilcoxon_name(score),
     )

@@ -3,7 +3,8 @@
 Reference: the paper's Table 2 as printed (seeds/000_8ceb255e11c379cd.txt): "Primary
 patency" six-month 29, one-year 27, two-year 24, three-year 21; "Assisted patency" 28, 25,
 22, 20. By definition assisted primary >= primary at every time (domain.md), so the demo
-reads the two rows as swapped.
+reads the two rows as swapped; its Table 3 transitions per limb are invented, so the
+results computed on them are not published.
 """
 
 from __future__ import annotations
@@ -11,8 +12,20 @@ from __future__ import annotations
 import pytest
 
 from analytics.cohort import published
-from analytics.present.tables import paper_table
-from analytics.views import paper_view
+from analytics.filters import CohortFilter
+from analytics.glossary import (
+    MARGINAL_HOMOGENEITY,
+    MEDIAN_CHANGE,
+    NOT_PUBLISHED_COMPUTED,
+    PTS,
+    REFLUX,
+    SEVERITY_SCORE,
+    SYMMETRY,
+    VILLALTA,
+)
+from analytics.present import format as fmt
+from analytics.present.tables import paper_table, table3
+from analytics.views import clinical_view, paper_view
 
 PRINTED_PRIMARY = {6: 29, 12: 27, 24: 24, 36: 21}
 PRINTED_ASSISTED = {6: 28, 12: 25, 24: 22, 36: 20}
@@ -69,3 +82,31 @@ def test_reconciliation_reads_every_other_row_as_printed(reconciliation):
     assert len(others) >= 30
     assert set(others["Read as"]) == {"as printed"}
     assert list(reconciliation.columns) == ["Published", "Read as", "Reconstructed", "Same"]
+
+
+def test_table3_labels_the_results_computed_on_invented_transitions_on_the_demo(demo):
+    table = table3(clinical_view(demo, CohortFilter()), reconstruction=True).set_index("Measure")
+    for test in (MARGINAL_HOMOGENEITY, SYMMETRY):  # Stuart-Maxwell, Bowker
+        assert table.loc[test, "Test"].endswith(f"; {NOT_PUBLISHED_COMPUTED}")
+    for score in (f"{SEVERITY_SCORE}, mean ± SD", f"{VILLALTA}, mean ± SD"):  # Hodges-Lehmann
+        assert table.loc[score, MEDIAN_CHANGE].endswith(f"; {NOT_PUBLISHED_COMPUTED}")
+    # what the paper's Table 3 prints carries no such label
+    published_cells = table.loc[[PTS, REFLUX], ["Before", "After", "P value", "Test"]]
+    assert not published_cells.map(lambda cell: NOT_PUBLISHED_COMPUTED in cell).any().any()
+    assert (
+        not table[["Before", "After", "P value"]]
+        .map(lambda cell: NOT_PUBLISHED_COMPUTED in cell)
+        .any()
+        .any()
+    )
+
+
+def test_table3_of_a_real_cohort_has_no_not_published_label(demo):
+    table = table3(clinical_view(demo, CohortFilter()))
+    assert not table.map(lambda cell: NOT_PUBLISHED_COMPUTED in str(cell)).any().any()
+
+
+def test_table3_leaves_a_hidden_cell_hidden_without_a_label(demo):
+    few = CohortFilter(segments=("IVC",))  # 4 limbs: every median change hidden at k = 5
+    table = table3(clinical_view(demo, few), 5, reconstruction=True)
+    assert set(table[MEDIAN_CHANGE].loc[lambda cells: cells != ""]) == {fmt.SUPPRESSED}
