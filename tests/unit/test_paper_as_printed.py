@@ -14,9 +14,11 @@ import pytest
 from analytics.cohort import published
 from analytics.filters import CohortFilter
 from analytics.glossary import (
+    CEAP_REGRESSION,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
     NOT_PUBLISHED_COMPUTED,
+    PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
     SEVERITY_SCORE,
@@ -24,8 +26,9 @@ from analytics.glossary import (
     VILLALTA,
 )
 from analytics.present import format as fmt
+from analytics.present.report import report_json, report_text
 from analytics.present.tables import paper_table, table3
-from analytics.views import clinical_view, paper_view
+from analytics.views import clinical_view, paper_view, report_view
 
 PRINTED_PRIMARY = {6: 29, 12: 27, 24: 24, 36: 21}
 PRINTED_ASSISTED = {6: 28, 12: 25, 24: 22, 36: 20}
@@ -110,3 +113,25 @@ def test_table3_leaves_a_hidden_cell_hidden_without_a_label(demo):
     few = CohortFilter(segments=("IVC",))  # 4 limbs: every median change hidden at k = 5
     table = table3(clinical_view(demo, few), 5, reconstruction=True)
     assert set(table[MEDIAN_CHANGE].loc[lambda cells: cells != ""]) == {fmt.SUPPRESSED}
+
+
+def test_report_json_cohort_notes_say_how_the_demo_reads_the_paper(demo):
+    report = report_json(report_view(demo, CohortFilter()))
+    assert report["cohort"]["notes"] == [PATENCY_ROWS_SWAPPED, CEAP_REGRESSION]
+    assert report["cohort"]["is_reconstruction"] is True
+
+
+def test_report_text_carries_the_notes_on_the_demo(demo):
+    text = report_text(report_view(demo, CohortFilter()), 5)
+    assert f"Note: {PATENCY_ROWS_SWAPPED}\n" in text
+    assert f"Note: {CEAP_REGRESSION}\n" in text
+
+
+def test_report_of_a_registry_has_no_notes_on_the_paper(registry_path):
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(registry_path) as con:
+        view = report_view(con, CohortFilter(center="C01"))
+        report, text = report_json(view), report_text(view)
+    assert report["cohort"]["notes"] == []
+    assert PATENCY_ROWS_SWAPPED not in text and CEAP_REGRESSION not in text
