@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import CEAP_REGRESSION, DEFINITIONS, REFLUX, SEVERITY_SCORE, VILLALTA
+from analytics.glossary import (
+    CEAP_REGRESSION,
+    DEFINITIONS,
+    REFLUX,
+    SEVERITY_SCORE,
+    TABLE3_NOT_PUBLISHED,
+    VILLALTA,
+)
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
 from analytics.present.tables import (
@@ -70,6 +77,8 @@ test.metric(
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
 show_table(table3(change, k, context.is_demo), "table 3")
+if context.is_demo:
+    st.caption(TABLE3_NOT_PUBLISHED)
 with st.expander("Definitions and tests"):
     show_definitions(
         ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",

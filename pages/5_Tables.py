@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics.cohort.published import SOURCE
 from analytics.filters import DEFAULT_FILTER
-from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
+from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED, TABLE3_NOT_PUBLISHED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
 from ui import data
 from ui.page import require_patients, start_page
@@ -15,8 +15,15 @@ from ui.show import show_table
 context = start_page("Tables")
 require_patients(context)
 view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
-# on the demo, how it reads the paper, under each table that shows the reading
-notes = {"Table 2": PATENCY_ROWS_SWAPPED, "Table 3": CEAP_REGRESSION} if context.is_demo else {}
+# on the demo, under a table: how the demo reads the paper there, and what it does not publish
+notes = (
+    {
+        "Table 2": (PATENCY_ROWS_SWAPPED,),
+        "Table 3": (TABLE3_NOT_PUBLISHED, CEAP_REGRESSION),
+    }
+    if context.is_demo
+    else {}
+)
 
 st.caption("The source paper's three tables, recomputed for the patients in the current filter.")
 for name, table in (
@@ -26,8 +33,8 @@ for name, table in (
 ):
     st.subheader(name)
     show_table(table, name.lower())
-    if name in notes:
-        st.caption(notes[name])
+    for note in notes.get(name, ()):
+        st.caption(note)
 
 if context.is_demo:
     st.subheader("Published vs reconstructed")
