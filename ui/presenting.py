@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.glossary import CEAP_REGRESSION
+from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
 from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
 from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
@@ -45,10 +45,10 @@ CSS = """
     font-size: 1.05rem !important; }
 </style>
 """
-# A screen with a note under its caption (the demo's reading of the paper): one line more.
+# A screen with a note under its caption (the demo's reading of the paper): up to two lines more.
 NOTE_CSS = """
 <style>
-  [data-testid="stPlotlyChart"] { height: calc(100vh - 15rem) !important; }
+  [data-testid="stPlotlyChart"] { height: calc(100vh - 17.5rem) !important; }
 </style>
 """
 
@@ -87,7 +87,13 @@ def screens(context) -> list[Screen]:
 
     parts = [
         Screen("Headline figures", lambda: _tiles(context, overview)),
-        Screen("Patency", chart(patency_figure(patency, state.value("ci"), k, compact=True))),
+        Screen(
+            "Patency",
+            chart(
+                patency_figure(patency, state.value("ci"), k, compact=True),
+                note=PATENCY_ROWS_SWAPPED if context.is_demo else "",
+            ),
+        ),
         Screen(
             "CEAP clinical class",
             chart(
@@ -112,9 +118,12 @@ def screens(context) -> list[Screen]:
 
 
 def _tiles(context, overview) -> None:
-    """The headline figures, large: the Overview page's tiles."""
+    """The headline figures, large: the Overview page's tiles (on the demo, with the
+    Overview's note on how it reads the paper's patency)."""
     show_tiles(headline_tiles(overview, context.n, context.privacy_k, context.n_hidden))
     st.caption(plain(context.chart.caption))
+    if context.is_demo:
+        st.caption(PATENCY_ROWS_SWAPPED)
 
 
 def show(context) -> None:

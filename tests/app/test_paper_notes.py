@@ -68,11 +68,21 @@ def test_clinical_page_table3_labels_its_unpublished_rows(page_test):
     assert table3.loc[SYMMETRY, "Test"].endswith(NOT_PUBLISHED_COMPUTED)
 
 
-def test_the_presenting_ceap_screen_says_the_regression_is_the_papers(page_test):
-    at = page_test("app.py", present="yes", screen="3")
+PRESENTING_NOTES = {  # screen: its title, and the note it carries on the demo
+    "1": ("Headline figures", PATENCY_ROWS_SWAPPED),
+    "2": ("Patency", PATENCY_ROWS_SWAPPED),
+    "3": ("CEAP clinical class", CEAP_REGRESSION),
+}
+
+
+@pytest.mark.parametrize(
+    ("screen", "title", "note"), [(s, *n) for s, n in PRESENTING_NOTES.items()]
+)
+def test_presenting_screens_say_how_the_demo_reads_the_paper(page_test, screen, title, note):
+    at = page_test("app.py", present="yes", screen=screen)
     assert not at.exception
-    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## CEAP clinical class"]
-    assert any(CEAP_REGRESSION in c for c in captions(at))
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == [f"## {title}"]
+    assert any(note in c for c in captions(at))
 
 
 @pytest.fixture
@@ -96,7 +106,9 @@ def test_a_registry_carries_no_note_on_the_paper(registry_page, page):
         assert not any(NOT_PUBLISHED_COMPUTED in cell for cell in cells)
 
 
-def test_a_registrys_presenting_ceap_screen_has_no_note(registry_page):
-    at = registry_page("app.py", present="yes", screen="3")
+@pytest.mark.parametrize("screen", PRESENTING_NOTES)
+def test_a_registrys_presenting_screens_have_no_note(registry_page, screen):
+    at = registry_page("app.py", present="yes", screen=screen)
     assert not at.exception
-    assert not any(CEAP_REGRESSION in c for c in captions(at))
+    shown = " ".join(captions(at))
+    assert PATENCY_ROWS_SWAPPED not in shown and CEAP_REGRESSION not in shown
