@@ -399,5 +399,6 @@ READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
 NOT_PUBLISHED_COMPUTED = "not published (computed on reconstructed per-limb changes)"
 # ... said under Table 3, where a cell's label may be cut off on a narrow screen.
 TABLE3_NOT_PUBLISHED = (
-    f"{MEDIAN_CHANGE}, {MARGINAL_HOMOGENEITY} and {SYMMETRY}: {NOT_PUBLISHED_COMPUTED}."
+    f"Median changes (Hodges-Lehmann), {MARGINAL_HOMOGENEITY} and {SYMMETRY}: "
+    f"{NOT_PUBLISHED_COMPUTED}."
 )
