@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
 from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
@@ -18,6 +19,8 @@ k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
 change = view.clinical
 show_tiles(headline_tiles(view, context.n, k, context.n_hidden))
+if context.is_demo:
+    st.caption(PATENCY_ROWS_SWAPPED)
 st.caption(fmt.follow_up(view.follow_up, context.n, k) + ". Definitions on the Data page.")
 
 show_chart(patency_figure(view.patency, False, k, "Patency"), "overview-patency", context.chart)
@@ -26,6 +29,8 @@ with ceap:
     show_chart(
         ceap_bars(change.ceap_shift, change.severity_score, k), "overview-ceap", context.chart
     )
+    if context.is_demo:
+        st.caption(CEAP_REGRESSION)
 with pts_column:
     show_chart(pts_severity_bars(change.pts_severity, change.pts, k), "overview-pts", context.chart)
 st.caption(

@@ -403,3 +403,13 @@ CEAP_REGRESSION = (
     "Healed-ulcer (C5) limbs falling below C5 are forced by the paper's own CEAP table "
     "(C5 15 -> 9); CEAP does not allow it, and the demo reproduces the table."
 )
+# The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
+READ_AS_PRINTED = "as printed"
+READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
+# On the demo, Table 3's results the paper does not publish: computed on invented limbs.
+NOT_PUBLISHED_COMPUTED = "not published (computed on reconstructed per-limb changes)"
+# ... said under Table 3, where a cell's label may be cut off on a narrow screen.
+TABLE3_NOT_PUBLISHED = (
+    f"Median changes (Hodges-Lehmann), {MARGINAL_HOMOGENEITY} and {SYMMETRY}: "
+    f"{NOT_PUBLISHED_COMPUTED}."
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS
+from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED
 from analytics.present import format as fmt
 from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
@@ -64,6 +64,8 @@ if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
     )
 figure = patency_figure(view, show_ci, k, unreliable=unreliable, axis=axis)
 show_chart(figure, "patency", context.chart)
+if context.is_demo:
+    st.caption(PATENCY_ROWS_SWAPPED)
 at_risk_rule = (
     ""
     if axis.min_at_risk is None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, REFLUX, SEVERITY_SCORE, VILLALTA
+from analytics.glossary import (
+    CEAP_REGRESSION,
+    DEFINITIONS,
+    REFLUX,
+    SEVERITY_SCORE,
+    TABLE3_NOT_PUBLISHED,
+    VILLALTA,
+)
 from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
 from analytics.present.tables import (
@@ -29,11 +36,7 @@ st.caption(
 )
 st.subheader("CEAP clinical class", help=DEFINITIONS["CEAP"])
 if context.is_demo:
-    st.caption(
-        "CEAP is descriptive: a healed ulcer keeps a limb at C5 or above, so regression below "
-        "C5 is not expected by the definition. The source paper reports it (C5 15 → 9), and "
-        "the demo reproduces the published table."
-    )
+    st.caption(CEAP_REGRESSION)
 sankey, bars = st.columns(2)
 with sankey:
     show_chart(figures.ceap_sankey(change.ceap_shift, k), "ceap-shift-sankey", chart)
@@ -73,7 +76,9 @@ test.metric(
 )  # fmt: skip
 
 st.subheader("Table 3: clinical outcomes before and at the last visit")
-show_table(table3(change, k), "table 3")
+show_table(table3(change, k, context.is_demo), "table 3")
+if context.is_demo:
+    st.caption(TABLE3_NOT_PUBLISHED)
 with st.expander("Definitions and tests"):
     show_definitions(
         ("Clinical severity score", "Villalta", "PTS", "Wilcoxon signed-rank test",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.cohort.published import SOURCE
 from analytics.filters import DEFAULT_FILTER
+from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED, TABLE3_NOT_PUBLISHED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
 from ui import data
 from ui.page import require_patients, start_page
@@ -14,21 +15,36 @@ from ui.show import show_table
 context = start_page("Tables")
 require_patients(context)
 view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
+# on the demo, under a table: how the demo reads the paper there, and what it does not publish
+notes = (
+    {
+        "Table 2": (PATENCY_ROWS_SWAPPED,),
+        "Table 3": (TABLE3_NOT_PUBLISHED, CEAP_REGRESSION),
+    }
+    if context.is_demo
+    else {}
+)
 
 st.caption("The source paper's three tables, recomputed for the patients in the current filter.")
 for name, table in (
     ("Table 1", table1(view.baseline, k)),
     ("Table 2", table2(view, k)),
-    ("Table 3", table3(view.clinical, k)),
+    ("Table 3", table3(view.clinical, k, context.is_demo)),
 ):
     st.subheader(name)
     show_table(table, name.lower())
+    for note in notes.get(name, ()):
+        st.caption(note)
 
 if context.is_demo:
     st.subheader("Published vs reconstructed")
     if context.cohort_filter == DEFAULT_FILTER:
-        st.caption(f"Source: {SOURCE} Denominator: the 34 technical successes.")
+        st.caption(
+            f"Source: {SOURCE} Denominator: the 34 technical successes. Published: the paper's "
+            "numbers and row labels as printed; Read as: how the demo reads the row."
+        )
         show_table(paper_table(data.paper(context.key)), "published vs reconstructed")
+        st.caption(PATENCY_ROWS_SWAPPED)
     else:
         st.caption("Reset the filters to compare the whole demo cohort with the paper.")
     st.subheader("Where the paper contradicts itself")

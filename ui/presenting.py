@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
 from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
 from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
@@ -44,6 +45,12 @@ CSS = """
     font-size: 1.05rem !important; }
 </style>
 """
+# A screen with a note under its caption (the demo's reading of the paper): up to two lines more.
+NOTE_CSS = """
+<style>
+  [data-testid="stPlotlyChart"] { height: calc(100vh - 17.5rem) !important; }
+</style>
+"""
 
 
 @dataclass(frozen=True)
@@ -65,21 +72,34 @@ def screens(context) -> list[Screen]:
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption
 
-    def chart(*figures: go.Figure) -> Callable[[], None]:
+    def chart(*figures: go.Figure, note: str = "") -> Callable[[], None]:
         def draw() -> None:
             for column, figure in zip(st.columns(len(figures)), figures, strict=True):
                 styled = presentation_style(figure, "", scale=PRESENTING_SCALE)
                 styled.update_layout(height=None, autosize=True)
                 column.plotly_chart(styled, height="stretch", theme=None,
                                     config={"displaylogo": False})  # fmt: skip
-            st.caption(plain(caption))
+            st.caption(plain(caption) + (f" · {note}" if note else ""))
+            if note:
+                st.markdown(NOTE_CSS, unsafe_allow_html=True)
 
         return draw
 
     parts = [
         Screen("Headline figures", lambda: _tiles(context, overview)),
-        Screen("Patency", chart(patency_figure(patency, state.value("ci"), k, compact=True))),
-        Screen("CEAP clinical class", chart(ceap_sankey(change.ceap_shift, k))),
+        Screen(
+            "Patency",
+            chart(
+                patency_figure(patency, state.value("ci"), k, compact=True),
+                note=PATENCY_ROWS_SWAPPED if context.is_demo else "",
+            ),
+        ),
+        Screen(
+            "CEAP clinical class",
+            chart(
+                ceap_sankey(change.ceap_shift, k), note=CEAP_REGRESSION if context.is_demo else ""
+            ),
+        ),
         Screen(
             "Villalta score and post-thrombotic syndrome",
             chart(
@@ -98,9 +118,12 @@ def screens(context) -> list[Screen]:
 
 
 def _tiles(context, overview) -> None:
-    """The headline figures, large: the Overview page's tiles."""
+    """The headline figures, large: the Overview page's tiles (on the demo, with the
+    Overview's note on how it reads the paper's patency)."""
     show_tiles(headline_tiles(overview, context.n, context.privacy_k, context.n_hidden))
     st.caption(plain(context.chart.caption))
+    if context.is_demo:
+        st.caption(PATENCY_ROWS_SWAPPED)
 
 
 def show(context) -> None:

@@ -20,9 +20,11 @@ from typing import Any
 
 from analytics.filters import to_params
 from analytics.glossary import (
+    CEAP_REGRESSION,
     DEMO_NOTICE,
     ENDPOINTS,
     MARGINAL_HOMOGENEITY,
+    PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
     SAFETY_EVENTS,
@@ -257,6 +259,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
             "is_reconstruction": view.is_reconstruction,
             "filter": to_params(view.cohort_filter),
             "by": view.by,
+            "notes": _paper_readings(view),
         },
         "n_patients": privacy.count("n_patients", safety.patients),
         "patient_years": privacy.derived("patient_years", safety.patient_years, few),
@@ -289,6 +292,12 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
     return _clean(report)
 
 
+def _paper_readings(view: ReportView) -> list[str]:
+    """On the demo, how it reads the paper where the paper contradicts itself: the
+    patency rows read as swapped, the CEAP regression reproduced (both shown here)."""
+    return [PATENCY_ROWS_SWAPPED, CEAP_REGRESSION] if view.is_reconstruction else []
+
+
 def report_text(view: ReportView, k: int | None = None) -> str:
     """The report for a person: aligned tables, plain words; written from report_json's
     values, so privacy hides the same numbers here as in the JSON."""
@@ -297,6 +306,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
     lines = [f"Cohort: {view.name}"]
     if view.is_reconstruction:
         lines.append(DEMO_NOTICE)
+    lines += [f"Note: {note}" for note in data["cohort"]["notes"]]
     lines += [
         f"Filter: {fmt.filter_words(view.cohort_filter)}",
         f"Patients: {text.count('n_patients', data['n_patients'])}",

@@ -24,8 +24,11 @@ from analytics.glossary import (
     MEDIAN_CHANGE,
     MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
+    NOT_PUBLISHED_COMPUTED,
     PATENCY_ENDPOINTS,
     PTS,
+    READ_AS_PRINTED,
+    READ_AS_SWAPPED,
     REFLUX,
     RELIABLE,
     RISK_FACTORS,
@@ -187,28 +190,42 @@ def table2(
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
-def table3(change: ClinicalChange, k: int | None = None) -> pd.DataFrame:
-    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3)."""
+def table3(
+    change: ClinicalChange, k: int | None = None, reconstruction: bool = False
+) -> pd.DataFrame:
+    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3).
+
+    ``reconstruction``: the demo cohort, whose per-limb changes are invented around the
+    paper's margins; the results the paper does not publish and that rest on them (the
+    median changes, the Stuart-Maxwell and Bowker tests) say so (NOT_PUBLISHED_COMPUTED).
+    """
     before, after = change.ceap_counts("before"), change.ceap_counts("after")
     shown_before, shown_after = (
         fmt.distribution_percent(before, k),
         fmt.distribution_percent(after, k),
     )
-    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k)]
+    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k, reconstruction)]
     rows += [
         (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "", "")
         for c in CEAP_CLASSES
         if before[f"C{c}"] or after[f"C{c}"]
     ]
-    rows += _ceap_test_rows(change, k)
+    rows += _ceap_test_rows(change, k, reconstruction)
     rows += [
         _binary_row(REFLUX, change.reflux, k),
         _binary_row(PTS, change.pts, k),
-        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k),
+        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k, reconstruction),
     ]
     return pd.DataFrame(
         rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
     )
+
+
+def _not_published(cell: str, reconstruction: bool) -> str:
+    """A Table 3 cell the paper does not publish, labelled so on the demo; one that shows
+    no value (MISSING, SUPPRESSED) is left as it is."""
+    shows_value = cell not in (fmt.MISSING, SUPPRESSED)
+    return f"{cell}; {NOT_PUBLISHED_COMPUTED}" if reconstruction and shows_value else cell
 
 
 def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...]:
@@ -219,15 +236,17 @@ def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...
     )
 
 
-def _ceap_test_rows(change: ClinicalChange, k: int | None) -> list[tuple[str, ...]]:
+def _ceap_test_rows(
+    change: ClinicalChange, k: int | None, reconstruction: bool
+) -> list[tuple[str, ...]]:
     """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
     computable), hidden when the shift matrix has a cell below k (privacy.hidden_table),
-    with a caution for few."""
+    with a caution for few, and labelled not published on the demo."""
     few = hidden_table(change.ceap_shift.to_numpy(), k)
     caution = _caution(change.ceap_pairs)
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
-         fmt.chi_square(test, few) + caution)
+         _not_published(fmt.chi_square(test, few) + caution, reconstruction))
         for label, test, _ in _ceap_tests(change)
     ]  # fmt: skip
 
@@ -280,13 +299,17 @@ def _caution(pairs: int) -> str:
     return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
 
 
-def _score_row(label: str, score: ScoreChange, digits: int, k: int | None) -> tuple[str, ...]:
+def _score_row(
+    label: str, score: ScoreChange, digits: int, k: int | None, reconstruction: bool
+) -> tuple[str, ...]:
     few = is_small(score.n, k)
     return (
         label,
         fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
         fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
-        fmt.median_change(score.median_change, hidden_change(score, k)),
+        _not_published(
+            fmt.median_change(score.median_change, hidden_change(score, k)), reconstruction
+        ),
         fmt.SUPPRESSED if hidden_change(score, k) else fmt.p_value(score.p),
         wilcoxon_name(score),
     )
@@ -751,10 +774,13 @@ def centre_position(comparison: CentreComparison, position: str, last_follow_up:
     return f"{position}: followed up to {fmt.months(last_follow_up)} months only, not to {month}"
 
 
-def _paper_row(item: str, published_value: str, recomputed: str) -> dict[str, str]:
+def _paper_row(
+    item: str, published_value: str, recomputed: str, read_as: str = READ_AS_PRINTED
+) -> dict[str, str]:
     return {
         "Item": item,
         "Published": published_value,
+        "Read as": read_as,
         "Reconstructed": recomputed,
         "Same": "yes" if published_value == recomputed else "no",
     }
@@ -763,6 +789,10 @@ def _paper_row(item: str, published_value: str, recomputed: str) -> dict[str, st
 def paper_table(view: PaperView) -> pd.DataFrame:
     """Every published number of the paper's Tables 1-3 next to the demo cohort's value.
 
+    Columns: ``Item`` (the paper's row label as printed), ``Published`` (the number as
+    printed), ``Read as`` (how the demo reads the row: as printed, or, for Table 2's
+    patency rows, as the other endpoint by the swap rule, published.PATENCY_READ_AS),
+    ``Reconstructed`` (the demo's value of the row so read) and ``Same``.
     Recomputed values come from the same views every page shows, so this table is also a
     live check that the demo reproduces the paper (the tests assert it too).
     """
@@ -804,14 +834,17 @@ def paper_table(view: PaperView) -> pd.DataFrame:
             fmt.mean_and_range(s.follow_up.mean, s.follow_up.minimum, s.follow_up.maximum),
         ),
     ]
-    for endpoint, patent in published.PATENCY.items():
+    for row, patent in published.PATENCY_PRINTED.items():
+        endpoint = published.PATENCY_READ_AS[row]
         estimates = tables.patency.survival[endpoint].overall.estimates
         at_risk = dict(zip(estimates.month.tolist(), estimates.at_risk.tolist(), strict=True))
+        read_as = READ_AS_SWAPPED.format(endpoint=ENDPOINTS[endpoint].lower())
         rows += [
             _paper_row(
-                f"{ENDPOINTS[endpoint]} at {month} months, patients patent",
+                f"{published.PATENCY_PRINTED_LABELS[row]} at {month} months, patients patent",
                 str(count),
                 str(at_risk[month]),
+                read_as,
             )
             for month, count in patent.items()
         ]
