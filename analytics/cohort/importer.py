@@ -32,7 +32,12 @@ from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
-from analytics.rules import EARLIEST_DATE_YEAR, MAX_ROWS_PER_SHEET, MAX_XLSX_INFLATED_MB
+from analytics.rules import (
+    EARLIEST_DATE_YEAR,
+    MAX_HEADER_COLUMNS,
+    MAX_ROWS_PER_SHEET,
+    MAX_XLSX_INFLATED_MB,
+)
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
@@ -194,6 +199,8 @@ def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
             "save it as CSV with commas (in Excel: CSV UTF-8 (Comma delimited))"
         )
         return None, Problem(path.name, 1, None, None, rule)
+    if too_wide := _width_refusal(header):
+        return None, Problem(path.name, 1, None, None, too_wide)
 
     def chunks() -> Iterator[pd.DataFrame]:
         with path.open(encoding="utf-8-sig", newline="") as text:
@@ -211,6 +218,20 @@ def _cells(row: list[str], width: int, line: int) -> list[str]:
     if len(row) > width:
         raise csv.Error(f"line {line} has {len(row)} cells but the header has {width}")
     return row + [""] * (width - len(row))
+
+
+def _width_refusal(header: list[str]) -> str | None:
+    """Why a header is read no further: wider than any table of the cohort format can be.
+
+    Rows are padded to the header, so a wide header with short rows would cost memory in
+    proportion to its width times the rows; it is refused before any row is read.
+    """
+    if len(header) <= MAX_HEADER_COLUMNS:
+        return None
+    return (
+        f"the header has {len(header):,} columns, more than the {MAX_HEADER_COLUMNS} any table "
+        "of the cohort format could have: keep only the columns of the data dictionary"
+    )
 
 
 def _other_delimiter(header: str) -> str | None:
@@ -281,12 +302,18 @@ def _workbook_refusal(path: Path) -> str | None:
 
 
 def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, Problem | None]:
-    """One sheet as text cells, header first; None and a problem beyond ``max_rows`` rows."""
+    """One sheet as text cells, header first; None and a problem beyond ``max_rows`` rows.
+
+    A row ends at its last filled cell (optional columns left empty at the end of every
+    row are no cells at all in the file): it is padded with empty cells to the header.
+    """
     sheet.reset_dimensions()  # a sheet's stated size may be wrong: read what is there
     rows = sheet.iter_rows(values_only=True)
     header = [_excel_text(value) for value in next(rows, ())]
     while header and not header[-1]:
         header.pop()
+    if too_wide := _width_refusal(header):
+        return None, Problem(label, 1, None, None, too_wide)
     cells = []
     for number, values in enumerate(rows, FIRST_DATA_ROW):
         if len(cells) == max_rows:
@@ -295,7 +322,8 @@ def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, 
         if beyond := next((v for v in values[len(header) :] if v is not None), None):
             rule = "a value right of the last column with a header: name its column or delete it"
             return None, Problem(label, number, None, _excel_text(beyond), rule)
-        cells.append([_excel_text(value) for value in values[: len(header)]])
+        row = [_excel_text(value) for value in values[: len(header)]]
+        cells.append(row + [""] * (len(header) - len(row)))
     while cells and not any(cells[-1]):  # formatted but empty rows at the end
         cells.pop()
     return pd.DataFrame(cells, columns=header, dtype=str).fillna(""), None

@@ -503,3 +503,77 @@ def test_a_row_the_parser_cannot_read_after_the_first_chunk_is_refused(
     (problem,) = refused(registry, existing)
     rule = "not a readable CSV table: line 30 has 8 cells but the header has 5"
     assert problem == ("assessments.csv", None, None, None, rule)
+
+
+def filled_template(path: Path, left_empty: dict[str, set[str]]) -> Path:
+    """The product's template filled in with the demo's rows, ``left_empty`` columns untouched
+    (Excel saves no cell for them: each row ends at its last filled cell)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    for table in DATA_TABLES:
+        sheet = book[table]
+        header = [cell.value for cell in sheet[1]]
+        empty = left_empty.get(table, set())
+        with (DEMO_SOURCE / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                sheet.append([None if c in empty else row[c] for c in header])
+    book.save(path)
+    return path
+
+
+def test_the_template_with_its_optional_end_columns_left_empty_imports(tmp_path):
+    empty = {"patients": {"stents", "access_vein"}, "assessments": {"reflux"}}
+    book = filled_template(tmp_path / "registry.xlsx", empty)
+    with open_cohort(import_registry(book, tmp_path / "new.duckdb")) as con:
+        patients, stents, access = con.execute(
+            "SELECT count(*), count(stents), count(access_vein) FROM patients"
+        ).fetchone()
+        assessments, reflux = con.execute(
+            "SELECT count(*), count(reflux) FROM assessments"
+        ).fetchone()
+    demo = pd.read_csv(DEMO_SOURCE / "assessments.csv", dtype=str)
+    assert (patients, stents, access) == (37, 0, 0)
+    assert (assessments, reflux) == (len(demo), 0)
+
+
+WIDE_HEADER_COLUMNS = 20_000
+
+
+def test_a_csv_with_a_header_of_thousands_of_columns_is_refused_before_its_rows(
+    registry: Path, existing: Path
+):
+    """232 KiB: a 20,000-column header over 40,000 one-cell rows. Padding each row to the
+    header would hold 800 million cells; refused at the header, in a few MB."""
+    import tracemalloc
+
+    header = ",".join(["patient_id", *(f"c{i}" for i in range(WIDE_HEADER_COLUMNS - 1))])
+    (registry / "patients.csv").write_text(header + "\n" + "P\n" * 40_000)
+    assert (registry / "patients.csv").stat().st_size < 300 * 1024
+    tracemalloc.start()
+    try:
+        (problem,) = refused(registry, existing)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    rule = (
+        "the header has 20,000 columns, more than the 100 any table of the cohort format "
+        "could have: keep only the columns of the data dictionary"
+    )
+    assert problem == ("patients.csv", 1, None, None, rule)
+    assert peak < 32 * 1024 * 1024, peak
+
+
+def test_a_sheet_with_a_header_of_thousands_of_columns_is_refused_before_its_rows(
+    registry: Path, tmp_path: Path
+):
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook_from(registry, tmp_path / "registry.xlsx"))
+    book["events"].cell(row=1, column=16_000, value="late")  # Excel's limit is 16,384
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        import_registry(tmp_path / "wide.xlsx", tmp_path / "new.duckdb")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row) == ("wide.xlsx, sheet events", 1)
+    assert problem.rule.startswith("the header has 16,000 columns, more than the 100")
