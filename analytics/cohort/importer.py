@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import chain, islice
@@ -192,7 +192,10 @@ def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
     if blank:
         return None, Problem(path.name, None, None, None, "file is empty: no header row")
     with path.open(encoding="utf-8-sig", newline="") as text:
-        header = next(csv.reader(text), [])
+        try:
+            _, header = next(_records(text), (1, []))
+        except csv.Error as exc:
+            return None, Problem(path.name, 1, None, None, f"not a readable CSV table: {exc}")
     if len(header) == 1 and (other := _other_delimiter(header[0])):
         rule = (
             f"the header has no commas but {other}: the file seems separated by {other}; "
@@ -204,13 +207,46 @@ def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
 
     def chunks() -> Iterator[pd.DataFrame]:
         with path.open(encoding="utf-8-sig", newline="") as text:
-            lines = csv.reader(text)
-            next(lines, None)  # the header
-            rows = (_cells(row, len(header), lines.line_num) for row in lines if row)
+            records = _records(text)
+            next(records, None)  # the header
+            rows = (_cells(row, len(header), line) for line, row in records if row)
             while batch := list(islice(rows, CSV_CHUNK_ROWS)):  # a blank line is no row
                 yield pd.DataFrame(batch, columns=header)
 
     return Table(header, chunks), None
+
+
+def _records(text: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; a broken quote named in a person's words.
+
+    Strict: a quote left open is an error at the end of the file, not a cell swallowing
+    the rest of it (or, past the csv module's field limit, its message about that limit).
+    """
+    reader = csv.reader(text, strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise csv.Error(_quote_problem(str(exc), line)) from None
+        yield line, record
+
+
+def _quote_problem(message: str, line: int) -> str:
+    """What the csv module's ``message`` means for the record starting on ``line``."""
+    if message == "unexpected end of data" or message.startswith("field larger than field limit"):
+        return (
+            f'a quote (") opens a cell on line {line} and is never closed, so the rest of '
+            "the file would be one cell: close the quote or remove it"
+        )
+    if "expected after" in message:
+        return (
+            f'a cell on line {line} goes on after its closing quote ("): write a quote '
+            'inside a quoted cell twice ("")'
+        )
+    return f"line {line}: {message}"
 
 
 def _cells(row: list[str], width: int, line: int) -> list[str]:

@@ -227,3 +227,13 @@ def test_the_data_page_says_who_sees_an_import_and_the_limits(
     assert not at.exception
     captions = [c.value for c in at.caption]
     assert any(said in c and "50 MB" in c and "100,000 rows" in c for c in captions), captions
+
+
+def test_an_upload_whose_header_never_closes_a_quote_gets_one_message(import_dir):
+    text = (DEMO_SOURCE / "patients.csv").read_text().replace("bmi,", '"bmi,', 1)
+    text += "P99,70,F\n" * 20_000  # the open cell grows past the csv module's limit
+    key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Dept A")
+    assert key is None and len(report) == 1
+    row = report.iloc[0]
+    assert (row["file"], row["row"]) == ("patients.csv", "1")
+    assert 'a quote (") opens a cell on line 1 and is never closed' in row["rule"]

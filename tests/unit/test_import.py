@@ -577,3 +577,36 @@ def test_a_sheet_with_a_header_of_thousands_of_columns_is_refused_before_its_row
     (problem,) = caught.value.problems
     assert (problem.file, problem.row) == ("wide.xlsx, sheet events", 1)
     assert problem.rule.startswith("the header has 16,000 columns, more than the 100")
+
+
+UNCLOSED_QUOTE = (
+    'not a readable CSV table: a quote (") opens a cell on line {} and is never closed, '
+    "so the rest of the file would be one cell: close the quote or remove it"
+)
+
+
+@pytest.mark.parametrize("rows_after", [0, 20_000])  # within the csv module's cell limit, beyond
+def test_a_header_that_opens_a_quote_and_never_closes_it_gets_one_message(
+    registry: Path, existing: Path, rows_after: int
+):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace("bmi,", '"bmi,', 1) + "P99,70,F\n" * rows_after)
+    (problem,) = refused(registry, existing)
+    assert problem == ("patients.csv", 1, None, None, UNCLOSED_QUOTE.format(1))
+
+
+def test_a_row_that_opens_a_quote_and_never_closes_it_names_its_line(registry, existing):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace("P05,", '"P05,', 1))
+    (problem,) = refused(registry, existing)
+    assert problem == ("patients.csv", None, None, None, UNCLOSED_QUOTE.format(6))
+
+
+def test_the_cli_reports_an_unclosed_quote_in_one_line_and_exits_1(registry, existing, capsys):
+    path = registry / "events.csv"
+    path.write_text(path.read_text().replace("patient_id", '"patient_id', 1) + "x," * 70_000)
+    assert main(["import", str(registry), "--out", str(existing)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "field limit" not in err
+    assert f"  events.csv, row 1: {UNCLOSED_QUOTE.format(1)}\n" in err
+    assert len(err.splitlines()) == 2  # the summary, and the one problem
