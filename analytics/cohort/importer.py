@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
+from analytics.cohort.dictionary import CodedColumn, coded_columns
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
@@ -49,6 +51,8 @@ CSV_CHUNK_ROWS = 5_000  # a CSV is read and staged this many rows at a time
 SCAN_BYTES = MB  # and checked for its encoding this many bytes at a time
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
 OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+RANGE = re.compile(r'\("?(\w+)"? BETWEEN (-?[\d.]+) AND (-?[\d.]+)\)')  # DuckDB's CHECK text
+LENGTH = re.compile(r'\(length\("?(\w+)"?\) BETWEEN (\d+) AND (\d+)\)')
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
@@ -445,7 +449,7 @@ def validate(
     con: duckdb.DuckDBPyConnection, tables: dict[str, Table], labels: dict[str, str]
 ) -> list[Problem]:
     """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem."""
-    problems = []
+    problems, coded = [], coded_columns()
     for table in DATA_TABLES:
         columns = schema_columns(con, table)
         _, names, collisions = _named_columns(tables[table].header, labels[table])
@@ -455,13 +459,15 @@ def validate(
             problems.append(Problem(labels[table], None, None, None, "holds no rows"))
         present = [c for c in columns if c.name in names]
         casts = [
-            f"{_cast(c) if c in present else 'NULL::' + c.data_type} AS {c.name}" for c in columns
+            f"{_cast(c, coded.get((table, c.name))) if c in present else 'NULL::' + c.data_type}"
+            f" AS {c.name}"
+            for c in columns
         ]
         con.execute(
             f"CREATE TEMP TABLE typed_{table} AS SELECT {ROW}, {', '.join(casts)} FROM raw_{table}"
         )
         problems += _cell_problems(con, table, present, labels[table])
-        problems += _check_problems(con, table, present, labels[table])
+        problems += _check_problems(con, table, present, labels[table], coded)
         problems += _key_problems(con, table, labels[table])
     problems += _reference_problems(con, labels)
     problems += _follow_up_problems(con, labels)
@@ -506,9 +512,16 @@ def _text(column: str) -> str:
     return f"nullif(trim({column}), '')"
 
 
-def _cast(column: Column) -> str:
-    """The typed value of a text cell, NULL where the text is empty or does not parse."""
+def _cast(column: Column, coded: CodedColumn | None = None) -> str:
+    """The typed value of a text cell, NULL where the text is empty or does not parse; a
+    coded column's accepted spellings (any case, synonyms) as its code, others as written."""
     text = _text(column.name)
+    if coded:
+        spellings = " ".join(
+            f"WHEN {_literal(spelling)} THEN {_literal(code)}"
+            for spelling, code in coded.spellings.items()
+        )
+        return f"CASE lower({text}) {spellings} ELSE {text} END"
     if column.data_type == "BOOLEAN":
         true, false = (", ".join(f"'{t}'" for t in texts) for texts in (TRUE_TEXT, FALSE_TEXT))
         return (
@@ -525,6 +538,11 @@ def _cast(column: Column) -> str:
         iso = "'\\d{4}-\\d{2}-\\d{2}'"
         return f"CASE WHEN regexp_full_match({text}, {iso}) THEN TRY_CAST({text} AS DATE) END"
     return text
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal of one of the schema's own codes or spellings (never user data)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _cell_problems(
@@ -586,11 +604,16 @@ def _constraints(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> list[
 
 
 def _check_problems(
-    con: duckdb.DuckDBPyConnection, table: str, present: list[Column], label: str
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    present: list[Column],
+    label: str,
+    coded: dict[tuple[str, str], CodedColumn],
 ) -> list[Problem]:
     """Every CHECK constraint of the schema, run on all typed rows (NULLs reported already).
 
-    A one-column rule shows the cell as written; a rule across columns shows each value.
+    A one-column rule shows the cell as written, and is worded as the data dictionary
+    words it (:func:`_check_rule`); a rule across columns shows each value.
     """
     problems = []
     written = {c.name for c in present}
@@ -602,8 +625,21 @@ def _check_problems(
         else:
             shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
             sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
-        problems += _rows(con, sql, label, ", ".join(names), f"must satisfy {expression}")
+        rule = _check_rule(expression, coded.get((table, names[0])))
+        problems += _rows(con, sql, label, ", ".join(names), rule)
     return problems
+
+
+def _check_rule(expression: str, coded: CodedColumn | None) -> str:
+    """A CHECK in words: a coded column's codes and spellings, a range, a length; the
+    expression itself for a rule across columns."""
+    if coded:
+        return coded.rule()
+    if match := RANGE.fullmatch(expression):
+        return f"{match[1]} must be from {match[2]} to {match[3]}"
+    if match := LENGTH.fullmatch(expression):
+        return f"{match[1]} must be {match[2]} to {match[3]} characters long"
+    return f"must satisfy {expression}"
 
 
 def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> list[Problem]:

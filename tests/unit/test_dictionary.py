@@ -32,3 +32,30 @@ def test_no_direct_identifier_columns():
         "phone",
         "birth_date",
     }
+
+
+def test_every_synonym_is_for_a_code_of_the_schema_and_is_documented():
+    from analytics.cohort.dictionary import SYNONYMS, coded_columns
+
+    coded = coded_columns()
+    committed = (ROOT / "docs" / "data-dictionary.md").read_text()
+    frame = data_dictionary().set_index(["table", "column"])
+    for (table, column), synonyms in SYNONYMS.items():
+        assert set(synonyms) <= set(coded[table, column].codes), (table, column)
+        meaning = frame.loc[(table, column), "meaning"]
+        for code, spellings in synonyms.items():
+            for spelling in spellings:
+                assert f"{spelling} for {code}" in meaning
+                assert f"{spelling} for {code}" in committed
+
+
+def test_the_coded_columns_are_the_schemas_in_lists():
+    from analytics.cohort.dictionary import coded_columns
+
+    coded = coded_columns()
+    assert set(coded) == {
+        ("patients", "sex"), ("patients", "lesion_side"), ("patients", "access_vein"),
+        ("events", "event"),
+    }  # fmt: skip
+    assert coded["patients", "lesion_side"].codes == ("left", "right")
+    assert coded["patients", "sex"].spellings == {"f": "F", "female": "F", "m": "M", "male": "M"}

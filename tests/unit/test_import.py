@@ -74,17 +74,17 @@ def test_valid_registry_imports_with_provenance(registry, tmp_path):
     ("table", "column", "value", "rule"),
     [
         ("patients", "age_years", "abc", "must be a whole number"),
-        ("patients", "age_years", "12", "age_years BETWEEN 18 AND 110"),
-        ("patients", "bmi", "90", "bmi BETWEEN 12 AND 70"),
+        ("patients", "age_years", "12", "age_years must be from 18 to 110"),
+        ("patients", "bmi", "90", "bmi must be from 12 to 70"),
         ("patients", "bmi", "heavy", "must be a number"),
-        ("patients", "sex", "X", "sex IN ('F', 'M')"),
-        ("patients", "lesion_side", "center", "lesion_side IN ('left', 'right')"),
+        ("patients", "sex", "X", "sex must be F or M"),
+        ("patients", "lesion_side", "center", "lesion_side must be left or right"),
         ("patients", "smoking", "sometimes", "must be yes/no, true/false or 1/0"),
         ("patients", "procedure_date", "01/02/2012", "must be an ISO date"),
-        ("patients", "follow_up_months", "-1", "follow_up_months BETWEEN 0 AND 600"),
+        ("patients", "follow_up_months", "-1", "follow_up_months must be from 0 to 600"),
         ("patients", "sex", "", "required: must not be empty"),
-        ("assessments", "ceap_c", "9", "ceap_c BETWEEN 0 AND 6"),
-        ("assessments", "villalta", "40", "villalta BETWEEN 0 AND 33"),
+        ("assessments", "ceap_c", "9", "ceap_c must be from 0 to 6"),
+        ("assessments", "villalta", "40", "villalta must be from 0 to 33"),
         ("assessments", "month", "-3", "month"),
         ("events", "event", "stroke", "event"),
     ],
@@ -233,7 +233,10 @@ def test_cli_lists_every_problem_and_exits_non_zero(registry, existing, capsys):
     assert main(["import", str(registry), "--out", str(existing)]) == 1
     err = capsys.readouterr().err
     assert "nothing was written" in err
-    assert "patients.csv, row 2, column sex: must satisfy (sex IN ('F', 'M')) (found 'X')" in err
+    assert (
+        "patients.csv, row 2, column sex: sex must be F or M "
+        "(also accepted: any case; female for F; male for M) (found 'X')\n"
+    ) in err
     assert "Traceback" not in err
     assert existing.read_bytes() == before
 
@@ -610,3 +613,78 @@ def test_the_cli_reports_an_unclosed_quote_in_one_line_and_exits_1(registry, exi
     assert "Traceback" not in err and "field limit" not in err
     assert f"  events.csv, row 1: {UNCLOSED_QUOTE.format(1)}\n" in err
     assert len(err.splitlines()) == 2  # the summary, and the one problem
+
+
+CLINICIANS_SPELLINGS = [
+    ("patients", "lesion_side", "left", "Left"),
+    ("patients", "lesion_side", "left", "L"),
+    ("patients", "lesion_side", "right", " r "),
+    ("patients", "sex", "F", "female"),
+    ("patients", "sex", "F", "F "),
+    ("patients", "sex", "M", "MALE"),
+    ("patients", "access_vein", "small_saphenous", "Small Saphenous"),
+    ("patients", "access_vein", "small_saphenous", "SSV"),
+    ("events", "event", "pulmonary_embolism", "PE"),
+    ("events", "event", "pulmonary_embolism", "Pulmonary embolism"),
+    ("events", "event", "recurrent_dvt", "DVT"),
+    ("events", "event", "ulcer_healed", " ULCER_HEALED"),
+]
+
+
+def rows_of(out: Path) -> dict[str, list[tuple]]:
+    with open_cohort(out) as con:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in DATA_TABLES}
+
+
+def test_a_file_spelled_as_clinicians_type_imports_to_the_canonical_cohort(registry, tmp_path):
+    canonical = rows_of(import_registry(registry, tmp_path / "canonical.duckdb"))
+    for table, column, code, typed in CLINICIANS_SPELLINGS:
+        path = registry / f"{table}.csv"
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            if row[column] == code:
+                row[column] = typed
+        write_rows(path, rows)
+    typed = rows_of(import_registry(registry, tmp_path / "typed.duckdb"))
+    assert typed == canonical
+    spelled = pd.read_csv(registry / "events.csv", dtype=str)["event"]
+    assert {"PE", "DVT", " ULCER_HEALED"} <= set(spelled)  # the edits were made
+
+
+@pytest.mark.parametrize(("table", "column", "code", "typed"), CLINICIANS_SPELLINGS)
+def test_each_accepted_spelling_is_stored_as_its_code(
+    registry, tmp_path, table, column, code, typed
+):
+    from collections import Counter
+
+    expected = pd.read_csv(registry / f"{table}.csv", dtype=str)[column].tolist()
+    expected[0] = code  # row 2 of the sheet
+    edit(registry, table, 2, column, typed)
+    with open_cohort(import_registry(registry, tmp_path / "new.duckdb")) as con:
+        stored = [value for (value,) in con.execute(f"SELECT {column} FROM {table}").fetchall()]
+    assert Counter(stored) == Counter(expected)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "typed", "rule"),
+    [
+        ("patients", "lesion_side", "middle",
+         "lesion_side must be left or right (also accepted: any case; L for left; R for right)"),
+        ("patients", "sex", "W",
+         "sex must be F or M (also accepted: any case; female for F; male for M)"),
+        ("patients", "access_vein", "radial",
+         "access_vein must be popliteal, small_saphenous, femoral, jugular or other (also "
+         "accepted: any case; a space for an underscore; SSV for small_saphenous)"),
+        ("events", "event", "stroke",
+         "event must be restenosis, occlusion, reintervention, patency_restored, recurrent_dvt, "
+         "pulmonary_embolism, minor_bleeding, major_bleeding, death or ulcer_healed (also "
+         "accepted: any case; a space for an underscore; DVT for recurrent_dvt; PE for "
+         "pulmonary_embolism)"),
+    ],
+)  # fmt: skip
+def test_a_code_refused_is_named_in_the_data_dictionarys_words(
+    registry, existing, table, column, typed, rule
+):
+    edit(registry, table, 4, column, typed)
+    assert refused(registry, existing) == [(f"{table}.csv", 4, column, typed, rule)]
