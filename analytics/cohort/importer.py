@@ -53,6 +53,10 @@ TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' 
 OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 RANGE = re.compile(r'\("?(\w+)"? BETWEEN (-?[\d.]+) AND (-?[\d.]+)\)')  # DuckDB's CHECK text
 LENGTH = re.compile(r'\(length\("?(\w+)"?\) BETWEEN (\d+) AND (\d+)\)')
+CEAP_BELOW_ULCER = (
+    "data-quality warning (imported as written): the limb falls below C5 after C5 or C6 at "
+    "an earlier visit, and CEAP keeps a healed ulcer at C5 or above: check the record"
+)
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
@@ -99,6 +103,19 @@ class Column:
     required: bool
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A finished import: the cohort file, its patients, and its data-quality warnings.
+
+    A warning is a row imported as written that breaks no rule of the format but that a
+    reader should check (a limb falling below C5 after an ulcer): real series report them.
+    """
+
+    path: Path
+    patients: int
+    warnings: tuple[Problem, ...]
+
+
 def import_registry(
     source: Path,
     out: Path,
@@ -106,6 +123,17 @@ def import_registry(
     max_rows: int | None = None,
     replace: bool = True,
 ) -> Path:
+    """Validate ``source`` into cohort file ``out`` (:func:`import_with_report`); its path."""
+    return import_with_report(source, out, metadata, max_rows, replace).path
+
+
+def import_with_report(
+    source: Path,
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    max_rows: int | None = None,
+    replace: bool = True,
+) -> Imported:
     """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
 
     ``max_rows`` bounds every table (the dashboard's uploads); a workbook is always bounded.
@@ -126,11 +154,13 @@ def import_registry(
         problems = validate(con, tables, labels)
         if problems:
             raise ValidationError(source, problems)
+        warnings = _ceap_warnings(con, labels)
+        (patients,) = con.execute("SELECT count(*) FROM typed_patients").fetchone()
         for table in DATA_TABLES:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}")
         create_summary(con)
         write_metadata(con, {**_default_metadata(source), **(metadata or {})})
-    return out
+    return Imported(out, patients, tuple(warnings))
 
 
 def read_source(
@@ -690,6 +720,23 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
         "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
         "JOIN typed_patients AS p USING (patient_id) WHERE e.month > p.follow_up_months",
         labels["events"], "month", "event after the patient's follow-up ends",
+    )  # fmt: skip
+
+
+def _ceap_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """Each limb's first assessment below C5 after it was C5 or C6 (a healed or active
+    ulcer) at an earlier visit. CEAP is descriptive: a healed ulcer's scar keeps the limb
+    at C5 or above. A warning, not a refusal: real series report such rows (so does the
+    demo's paper)."""
+    return _rows(
+        con,
+        f"SELECT a.{ROW}, 'C' || a.ceap_c || ' at month ' || printf('%g', a.month) || "
+        "' (C' || u.ceap_c || ' at month ' || printf('%g', u.month) || ')' "
+        "FROM typed_assessments AS a JOIN (SELECT patient_id, min(month) AS month, "
+        "arg_min(ceap_c, month) AS ceap_c FROM typed_assessments WHERE ceap_c >= 5 "
+        "GROUP BY patient_id) AS u USING (patient_id) WHERE a.ceap_c < 5 AND a.month > u.month "
+        "QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY a.month) = 1",
+        labels["assessments"], "ceap_c", CEAP_BELOW_ULCER,
     )  # fmt: skip
 
 

@@ -688,3 +688,46 @@ def test_a_code_refused_is_named_in_the_data_dictionarys_words(
 ):
     edit(registry, table, 4, column, typed)
     assert refused(registry, existing) == [(f"{table}.csv", 4, column, typed, rule)]
+
+
+def ceap_regressions(folder: Path) -> set[tuple[int, str]]:
+    """Each limb's first visit below C5 after C5 or C6 earlier, read from the CSV with
+    pandas: (sheet row, 'C<later> at month <m> (C<ulcer> at month <m0>)')."""
+    frame = pd.read_csv(folder / "assessments.csv")
+    frame["row"] = frame.index + 2
+    found = set()
+    for _, visits in frame.dropna(subset=["ceap_c"]).groupby("patient_id"):
+        visits = visits.sort_values("month")
+        ulcer = visits[visits["ceap_c"] >= 5].head(1)
+        if ulcer.empty:
+            continue
+        after = visits[(visits["month"] > ulcer["month"].iloc[0]) & (visits["ceap_c"] < 5)]
+        if not after.empty:
+            first, u = after.iloc[0], ulcer.iloc[0]
+            later = f"C{first['ceap_c']:.0f} at month {first['month']:g}"
+            found.add((int(first["row"]), f"{later} (C{u['ceap_c']:.0f} at month {u['month']:g})"))
+    return found
+
+
+def test_limbs_falling_below_c5_after_an_ulcer_are_imported_with_a_warning(registry, tmp_path):
+    from analytics.cohort.importer import import_with_report
+
+    imported = import_with_report(registry, tmp_path / "new.duckdb")
+    with open_cohort(imported.path) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchone()[0] == imported.patients == 37
+    expected = ceap_regressions(registry)
+    assert len(expected) >= 6  # the paper's C5 15 -> 9 forces at least six
+    assert {(w.row, w.value) for w in imported.warnings} == expected
+    assert {(w.file, w.column) for w in imported.warnings} == {("assessments.csv", "ceap_c")}
+    assert all(w.rule.startswith("data-quality warning (imported as written)")
+               for w in imported.warnings)  # fmt: skip
+
+
+def test_the_cli_imports_and_lists_the_warnings(registry, tmp_path, capsys):
+    out = tmp_path / "new.duckdb"
+    assert main(["import", str(registry), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"imported {registry} into {out}\n"
+    lines = captured.err.splitlines()
+    assert lines[0] == f"warning: {len(ceap_regressions(registry))} row(s) to check"
+    assert lines[1].startswith("  assessments.csv, row ") and "falls below C5" in lines[1]
