@@ -25,6 +25,21 @@ SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("patients", "access_vein"): {"small_saphenous": ("SSV",)},
     ("events", "event"): {"recurrent_dvt": ("DVT",), "pulmonary_embolism": ("PE",)},
 }
+# The schema's CHECKs across columns in words, by (table, expression as DuckDB holds it);
+# a test checks every one has words. The data dictionary lists them under their table and
+# the import words a refusal with them.
+CROSS_COLUMN_RULES: dict[tuple[str, str], str] = {
+    ("patients", "(seg_ivc OR seg_civ OR seg_eiv OR seg_cfv)"):
+        "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true",
+    ("patients", "(NOT (seg_ivc AND (NOT seg_civ) AND (seg_eiv OR seg_cfv)))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_ivc and seg_eiv or seg_cfv, seg_civ is true",
+    ("patients", "(NOT (seg_civ AND (NOT seg_eiv) AND seg_cfv))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_civ and seg_cfv, seg_eiv is true",
+    ("patients", "((stents IS NULL) OR (NOT technical_success) OR (stents >= 1))"):
+        "stents is at least 1 when technical_success is true (no success without a stent)",
+}  # fmt: skip
 CODES = re.compile(r"""^\("?(\w+)"? IN \((.*)\)\)$""")  # DuckDB's text of a CHECK (c IN (...))
 QUOTED = re.compile(r"'((?:[^']|'')*)'")
 
@@ -106,7 +121,8 @@ def data_dictionary() -> pd.DataFrame:
 
 
 def table_descriptions() -> dict[str, str]:
-    """Each table's (or view's) purpose, from its COMMENT ON TABLE."""
+    """Each table's (or view's) purpose, from its COMMENT ON TABLE, and its rules across
+    columns (CROSS_COLUMN_RULES)."""
     with _schema_connection() as con:
         rows = con.execute(
             """
@@ -115,7 +131,12 @@ def table_descriptions() -> dict[str, str]:
             SELECT view_name, coalesce(comment, '') FROM duckdb_views() WHERE schema_name = 'main'
             """
         ).fetchall()
-    return dict(rows)
+    descriptions = dict(rows)
+    for table in descriptions:
+        rules = [words for (t, _), words in CROSS_COLUMN_RULES.items() if t == table]
+        if rules:
+            descriptions[table] += f" Rules across columns: {'; '.join(rules)}."
+    return descriptions
 
 
 def dictionary_markdown() -> str:

@@ -6,7 +6,11 @@ holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as on
 set-based query over all rows, so every problem is reported at once, however
 large the file. Only the rules the schema cannot state are written here: no
 event after the patient's follow-up or death, no date before 1950 or after today,
-no NUL byte in a cell, and header names that differ only by spaces or case.
+no NUL byte in a cell, and header names that differ only by spaces or case. A refusal
+is worded as the data dictionary words the rule (analytics.cohort.dictionary), and a
+coded value is read in any case or as a synonym the dictionary lists. A row that breaks
+no rule but should be checked (a limb falling below C5 after an ulcer) is imported and
+listed as a data-quality warning.
 
 Nothing is written to the destination until the new file is complete and
 checked: it is built beside the destination and moved into place
@@ -30,7 +34,7 @@ import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
-from analytics.cohort.dictionary import CodedColumn, coded_columns
+from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
@@ -655,16 +659,19 @@ def _check_problems(
         else:
             shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
             sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
-        rule = _check_rule(expression, coded.get((table, names[0])))
+        rule = _check_rule(table, expression, coded.get((table, names[0])))
         problems += _rows(con, sql, label, ", ".join(names), rule)
     return problems
 
 
-def _check_rule(expression: str, coded: CodedColumn | None) -> str:
-    """A CHECK in words: a coded column's codes and spellings, a range, a length; the
-    expression itself for a rule across columns."""
+def _check_rule(table: str, expression: str, coded: CodedColumn | None) -> str:
+    """A CHECK in the data dictionary's words: a coded column's codes and spellings, a
+    range, a length, a rule across columns (the expression itself only for a CHECK the
+    dictionary does not word, which a test rules out)."""
     if coded:
         return coded.rule()
+    if words := CROSS_COLUMN_RULES.get((table, expression)):
+        return words
     if match := RANGE.fullmatch(expression):
         return f"{match[1]} must be from {match[2]} to {match[3]}"
     if match := LENGTH.fullmatch(expression):

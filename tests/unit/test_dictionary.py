@@ -59,3 +59,24 @@ def test_the_coded_columns_are_the_schemas_in_lists():
     }  # fmt: skip
     assert coded["patients", "lesion_side"].codes == ("left", "right")
     assert coded["patients", "sex"].spellings == {"f": "F", "female": "F", "m": "M", "male": "M"}
+
+
+def test_every_check_across_columns_has_words_in_the_dictionary():
+    import duckdb
+
+    from analytics.cohort.db import SCHEMA_PATH
+    from analytics.cohort.dictionary import CROSS_COLUMN_RULES, table_descriptions
+
+    with duckdb.connect() as con:
+        con.execute(SCHEMA_PATH.read_text())
+        checks = {
+            (table, expression)
+            for table, names, expression in con.execute(
+                "SELECT table_name, constraint_column_names, expression FROM duckdb_constraints() "
+                "WHERE constraint_type = 'CHECK'"
+            ).fetchall()
+            if len(set(names)) > 1
+        }
+    assert set(CROSS_COLUMN_RULES) == checks
+    descriptions = table_descriptions()
+    assert all(words in descriptions[t] for (t, _), words in CROSS_COLUMN_RULES.items())

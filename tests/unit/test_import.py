@@ -731,3 +731,26 @@ def test_the_cli_imports_and_lists_the_warnings(registry, tmp_path, capsys):
     lines = captured.err.splitlines()
     assert lines[0] == f"warning: {len(ceap_regressions(registry))} row(s) to check"
     assert lines[1].startswith("  assessments.csv, row ") and "falls below C5" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("cells", "columns", "rule"),
+    [
+        ({"seg_ivc": "true", "seg_civ": "false", "seg_eiv": "true", "seg_cfv": "false"},
+         "seg_ivc, seg_civ, seg_eiv, seg_cfv",
+         "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+         "with seg_ivc and seg_eiv or seg_cfv, seg_civ is true"),
+        ({"seg_ivc": "no", "seg_civ": "no", "seg_eiv": "no", "seg_cfv": "no"},
+         "seg_ivc, seg_civ, seg_eiv, seg_cfv",
+         "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true"),
+        ({"technical_success": "yes", "stents": "0"}, "stents, technical_success",
+         "stents is at least 1 when technical_success is true (no success without a stent)"),
+    ],
+)  # fmt: skip
+def test_a_rule_across_columns_is_refused_in_the_dictionarys_words(
+    registry, existing, cells, columns, rule
+):
+    for column, value in cells.items():
+        edit(registry, "patients", 5, column, value)
+    (problem,) = refused(registry, existing)
+    assert (problem[0], problem[1], problem[2], problem[4]) == ("patients.csv", 5, columns, rule)
