@@ -193,18 +193,15 @@ def chosen(files: list) -> list:
 
     The uploader keeps every file chosen, in the order chosen, so a corrected copy follows
     the refused one: the last workbook if it was the last file chosen, else the last copy
-    of each CSV (a workbook chosen before them is dropped).
+    of each CSV (a workbook chosen before them is dropped), in the tables' order.
     """
     if not files:
         return []
     if _is_workbook(files[-1].name):
         return [files[-1]]
-    latest: dict[str, object] = {}
-    for upload in files:
-        if not _is_workbook(upload.name):
-            latest.pop(upload.name, None)
-            latest[upload.name] = upload
-    return list(latest.values())
+    latest = {upload.name: upload for upload in files if not _is_workbook(upload.name)}
+    order = [f"{table}.csv" for table in DATA_TABLES]  # named in the tables' order
+    return sorted(latest.values(), key=lambda f: order.index(f.name) if f.name in order else 3)
 
 
 def _is_workbook(name: str) -> bool:

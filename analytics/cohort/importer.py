@@ -58,8 +58,8 @@ OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)
 RANGE = re.compile(r'\("?(\w+)"? BETWEEN (-?[\d.]+) AND (-?[\d.]+)\)')  # DuckDB's CHECK text
 LENGTH = re.compile(r'\(length\("?(\w+)"?\) BETWEEN (\d+) AND (\d+)\)')
 CEAP_BELOW_ULCER = (
-    "data-quality warning (imported as written): the limb falls below C5 after C5 or C6 at "
-    "an earlier visit, and CEAP keeps a healed ulcer at C5 or above: check the record"
+    "data-quality warning: below C5 after C5 or C6 at an earlier visit, but CEAP keeps a "
+    "healed ulcer at C5 or above: check the record (imported as written)"
 )
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",

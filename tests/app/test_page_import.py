@@ -272,7 +272,7 @@ def test_a_corrected_csv_chosen_after_the_refused_one_replaces_it(import_dir):
     files = [*demo_uploads(patients=bad), Upload("patients.csv", demo_uploads()[0].data)]
     outcome = cohorts.import_upload(files, "Dept A")
     assert (outcome.key, outcome.report, outcome.patients) == ("dept-a", None, 37)
-    assert outcome.files == "assessments.csv, events.csv, patients.csv"
+    assert outcome.files == "patients.csv, assessments.csv, events.csv"
 
 
 def test_a_corrected_workbook_chosen_after_the_refused_one_replaces_it(import_dir, tmp_path):

@@ -719,7 +719,7 @@ def test_limbs_falling_below_c5_after_an_ulcer_are_imported_with_a_warning(regis
     assert len(expected) >= 6  # the paper's C5 15 -> 9 forces at least six
     assert {(w.row, w.value) for w in imported.warnings} == expected
     assert {(w.file, w.column) for w in imported.warnings} == {("assessments.csv", "ceap_c")}
-    assert all(w.rule.startswith("data-quality warning (imported as written)")
+    assert all(w.rule.startswith("data-quality warning: below C5 after C5 or C6")
                for w in imported.warnings)  # fmt: skip
 
 
@@ -730,7 +730,7 @@ def test_the_cli_imports_and_lists_the_warnings(registry, tmp_path, capsys):
     assert captured.out == f"imported {registry} into {out}\n"
     lines = captured.err.splitlines()
     assert lines[0] == f"warning: {len(ceap_regressions(registry))} row(s) to check"
-    assert lines[1].startswith("  assessments.csv, row ") and "falls below C5" in lines[1]
+    assert lines[1].startswith("  assessments.csv, row ") and "below C5 after C5" in lines[1]
 
 
 @pytest.mark.parametrize(
