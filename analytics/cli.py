@@ -308,10 +308,16 @@ def _deck(args: argparse.Namespace) -> None:
 
 
 def _import(args: argparse.Namespace) -> Path:
-    from analytics.cohort.importer import import_registry
+    """Import, and list the data-quality warnings of a finished import on stderr."""
+    from analytics.cohort.importer import import_with_report
 
     metadata = {"name": args.name} if args.name else None
-    return import_registry(args.source, args.out, metadata=metadata)
+    imported = import_with_report(args.source, args.out, metadata=metadata)
+    if imported.warnings:
+        print(f"warning: {len(imported.warnings)} row(s) to check", file=sys.stderr)
+        for warning in imported.warnings:
+            print(f"  {format_problem(warning)}", file=sys.stderr)
+    return imported.path
 
 
 def _run(args: argparse.Namespace) -> None:

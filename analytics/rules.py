@@ -68,6 +68,7 @@ EARLIEST_DATE_YEAR = 1950  # no date before 1 January of this year; none after t
 MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the same (a test checks)
 MAX_ROWS_PER_SHEET = 100_000  # rows per sheet of a workbook, per CSV of an upload
 MAX_XLSX_INFLATED_MB = 100  # an .xlsx's members, uncompressed, before any is parsed
+MAX_HEADER_COLUMNS = 100  # a header wider is no table of the cohort format (24 at most)
 
 # Heavy work at a time per dashboard server process, for all sessions together (ui.heavy):
 # the others wait their turn, at most HEAVY_WAIT_S (under the 180 s a browser keeps a

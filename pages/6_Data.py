@@ -29,7 +29,7 @@ context = start_page("Data")
 
 
 def import_section() -> None:
-    """Upload a registry, see every problem, or switch to the imported cohort."""
+    """Upload a registry, see every problem, or switch to the imported cohort and say so."""
     st.subheader("Import your registry")
     st.markdown(
         "Upload one **.xlsx workbook** with the sheets `patients`, `assessments` and `events`, "
@@ -57,23 +57,44 @@ def import_section() -> None:
         name = st.text_input("Cohort name", placeholder="e.g. Department registry 2026")
         submitted = st.form_submit_button("Validate and import")
     if not submitted:
+        show_imported(cohorts.last_import())
         return
     if not files:
         st.warning("Choose the workbook or the three CSV files first.")
         return
     outcome = heavy.in_turn(
         heavy.IMPORTS, "Validating and importing",
-        lambda: cohorts.import_upload(files, name or Path(files[0].name).stem),
+        lambda: cohorts.import_upload(files, name or Path(files[-1].name).stem),
     )  # fmt: skip
     if outcome is None:
         return
-    imported, report = outcome
-    if report is not None:
-        st.error(f"Not imported: {len(report)} problem(s). Fix them and upload again.")
-        show_table(report, "validation report")
+    if outcome.report is not None:
+        st.error(
+            f"Not imported: {len(outcome.report)} problem(s). Fix them and choose the "
+            "corrected file: it replaces the one of the same name."
+        )
+        show_table(outcome.report, "validation report")
         return
-    cohorts.select(imported)
+    cohorts.remember(outcome)
+    cohorts.select(outcome.key)
     st.rerun()
+
+
+def show_imported(outcome: cohorts.UploadOutcome | None) -> None:
+    """The import finished in the run before: which file, how many patients, what to check."""
+    if outcome is None:
+        return
+    st.success(
+        f"Imported {plain(outcome.name)} from {plain(outcome.files)}: "
+        f"{fmt.patients(outcome.patients, context.privacy_k)}. It is now the cohort shown on "
+        "every page."
+    )
+    if outcome.warnings is not None:
+        st.warning(
+            f"{fmt.count(len(outcome.warnings))} data-quality warning(s): rows imported as "
+            "written that you should check in your registry."
+        )
+        show_table(outcome.warnings, "data-quality warnings")
 
 
 st.subheader("Provenance")

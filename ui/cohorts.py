@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ from analytics.cohort.importer import (
     DATA_TABLES,
     Problem,
     ValidationError,
-    import_registry,
+    import_with_report,
     problems_frame,
 )
 from analytics.cohort.write import DestinationExists
@@ -41,6 +42,7 @@ DEFAULT = "default"
 KEY = COHORT
 SEEDED_KEY = "_cohort_seeded"
 NEXT_KEY = "_cohort_next"  # a choice made after the selector was drawn, applied next run
+IMPORTED_KEY = "_cohort_imported"  # a finished browser import, said beside the form once
 
 
 SHARED_ENV = "COHORT_IMPORTS_SHARED"  # yes: browser imports are published to every user
@@ -126,34 +128,84 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
 
 
-def import_upload(files: list, name: str) -> tuple[str | None, pd.DataFrame | None]:
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What an upload came to: the new cohort, or None and the validation report.
+
+    ``files`` names the files imported as the user chose them; ``warnings`` is an imported
+    cohort's data-quality report (rows imported as written to check), None when clean.
+    """
+
+    key: str | None
+    report: pd.DataFrame | None = None
+    name: str = ""
+    files: str = ""
+    patients: int = 0
+    warnings: pd.DataFrame | None = None
+
+
+def import_upload(files: list, name: str) -> UploadOutcome:
     """Import uploaded files (one .xlsx, or the three CSVs) as cohort ``name``.
 
+    A file chosen again (a corrected copy) replaces the earlier one (:func:`chosen`).
     Private to this session unless the deployment shares imports; a name this session
     can already see (or the default cohort's file) is refused, never replaced.
-    Returns the new cohort's key, or None and the validation report.
     """
     key = slug(name)
     if not key or key == DEFAULT:
-        return None, _report("cohort name", "give a name with letters or digits, not 'default'")
+        return _refused("cohort name", "give a name with letters or digits, not 'default'")
     out = (import_dir() if shared() else session_dir()) / f"{key}.duckdb"
     if key in available() or _same(out, default_db_path()):
-        return None, _taken(name, key)
+        return UploadOutcome(None, _taken(name, key))
+    files = chosen(files)
     with tempfile.TemporaryDirectory() as folder:
         source = _write_upload(files, Path(folder))
         if isinstance(source, pd.DataFrame):
-            return None, source
+            return UploadOutcome(None, source)
+        names = ", ".join(f.name for f in files)
         try:
-            import_registry(
-                source, out, metadata={"name": name}, max_rows=MAX_ROWS_PER_SHEET, replace=False
-            )
+            imported = import_with_report(
+                source, out, metadata={"name": name, "source": f"Imported from {names}"},
+                max_rows=MAX_ROWS_PER_SHEET, replace=False,
+            )  # fmt: skip
         except ValidationError as exc:
-            return None, _screened(problems_frame(exc.problems))
+            return UploadOutcome(None, _screened(problems_frame(exc.problems)))
         except DestinationExists:  # another session took the name a moment ago
-            return None, _taken(name, key)
+            return UploadOutcome(None, _taken(name, key))
         except (CohortError, OSError) as exc:  # disk full, folder not writable
-            return None, _report(name, f"not imported, nothing was replaced: {exc}")
-    return key, None
+            return _refused(name, f"not imported, nothing was replaced: {exc}")
+    warnings = _screened(problems_frame(list(imported.warnings))) if imported.warnings else None
+    return UploadOutcome(key, None, name, names, imported.patients, warnings)
+
+
+def remember(outcome: UploadOutcome) -> None:
+    """Keep a finished import for the next run, which draws the page with its cohort."""
+    st.session_state[IMPORTED_KEY] = outcome
+
+
+def last_import() -> UploadOutcome | None:
+    """The import finished in the run before this one, if any (said once, then forgotten)."""
+    return st.session_state.pop(IMPORTED_KEY, None)
+
+
+def chosen(files: list) -> list:
+    """The files an upload stands for: one chosen after an earlier one of its kind replaces it.
+
+    The uploader keeps every file chosen, in the order chosen, so a corrected copy follows
+    the refused one: the last workbook if it was the last file chosen, else the last copy
+    of each CSV (a workbook chosen before them is dropped), in the tables' order.
+    """
+    if not files:
+        return []
+    if _is_workbook(files[-1].name):
+        return [files[-1]]
+    latest = {upload.name: upload for upload in files if not _is_workbook(upload.name)}
+    order = [f"{table}.csv" for table in DATA_TABLES]  # named in the tables' order
+    return sorted(latest.values(), key=lambda f: order.index(f.name) if f.name in order else 3)
+
+
+def _is_workbook(name: str) -> bool:
+    return name.lower().endswith(".xlsx")
 
 
 def _taken(name: str, key: str) -> pd.DataFrame:
@@ -167,9 +219,10 @@ def _taken(name: str, key: str) -> pd.DataFrame:
 def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
     """Save the upload where the importer can read it; a report if the set of files is wrong."""
     names = [f.name for f in files]
-    workbooks = [f for f in files if f.name.lower().endswith(".xlsx")]
+    workbooks = [f for f in files if _is_workbook(f.name)]
     if len(files) == 1 and workbooks:
-        path = folder / "registry.xlsx"
+        own = Path(workbooks[0].name).name  # the user's file name, never a path
+        path = folder / (own if Path(own).stem and _is_workbook(own) else "registry.xlsx")
         path.write_bytes(workbooks[0].getvalue())
         return path
     wanted = {f"{table}.csv" for table in DATA_TABLES}
@@ -187,6 +240,10 @@ def _screened(report: pd.DataFrame) -> pd.DataFrame:
     """The report without identifiers or dates: the row and column locate the cell."""
     hidden = report["column"].str.contains("|".join(IDENTIFYING_COLUMNS), na=False)
     return validation_report(report.assign(value=report["value"].where(~hidden, "(not shown)")))
+
+
+def _refused(file: str, rule: str) -> UploadOutcome:
+    return UploadOutcome(None, _report(file, rule))
 
 
 def _report(file: str, rule: str) -> pd.DataFrame:

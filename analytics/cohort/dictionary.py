@@ -6,12 +6,92 @@ dictionary (docs/data-dictionary.md) and the dashboard's Data page both render i
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH
 
 DICTIONARY_TABLES = ("patients", "assessments", "events", "cohort_metadata", "time_to_event")
+
+# What a clinician types for a code of data/schema.sql, beside the code itself. The codes
+# come from the schema's CHECK (column IN (...)); these synonyms are declared here only.
+# Any case and surrounding spaces are accepted for both, and a space for an underscore.
+SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("patients", "sex"): {"F": ("female",), "M": ("male",)},
+    ("patients", "lesion_side"): {"left": ("L",), "right": ("R",)},
+    ("patients", "access_vein"): {"small_saphenous": ("SSV",)},
+    ("events", "event"): {"recurrent_dvt": ("DVT",), "pulmonary_embolism": ("PE",)},
+}
+# The schema's CHECKs across columns in words, by (table, expression as DuckDB holds it);
+# a test checks every one has words. The data dictionary lists them under their table and
+# the import words a refusal with them.
+CROSS_COLUMN_RULES: dict[tuple[str, str], str] = {
+    ("patients", "(seg_ivc OR seg_civ OR seg_eiv OR seg_cfv)"):
+        "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true",
+    ("patients", "(NOT (seg_ivc AND (NOT seg_civ) AND (seg_eiv OR seg_cfv)))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_ivc and seg_eiv or seg_cfv, seg_civ is true",
+    ("patients", "(NOT (seg_civ AND (NOT seg_eiv) AND seg_cfv))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_civ and seg_cfv, seg_eiv is true",
+    ("patients", "((stents IS NULL) OR (NOT technical_success) OR (stents >= 1))"):
+        "stents is at least 1 when technical_success is true (no success without a stent)",
+}  # fmt: skip
+CODES = re.compile(r"""^\("?(\w+)"? IN \((.*)\)\)$""")  # DuckDB's text of a CHECK (c IN (...))
+QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """A column whose values are codes: the schema's codes, and every spelling accepted.
+
+    ``spellings`` maps each accepted spelling, folded (trimmed, lower case), to its code.
+    """
+
+    table: str
+    column: str
+    codes: tuple[str, ...]
+    spellings: dict[str, str]
+
+    def accepted(self) -> str:
+        """The spellings accepted beside the codes, in words: "any case; female for F"."""
+        synonyms = SYNONYMS.get((self.table, self.column), {})
+        words = ["any case"]
+        if any("_" in code for code in self.codes):
+            words.append("a space for an underscore")
+        words += [f"{', '.join(s)} for {code}" for code, s in synonyms.items()]
+        return "; ".join(words)
+
+    def rule(self) -> str:
+        """The refusal of a value that is none of them: "lesion_side must be left or right"."""
+        *first, last = self.codes
+        codes = f"{', '.join(first)} or {last}" if first else last
+        return f"{self.column} must be {codes} (also accepted: {self.accepted()})"
+
+
+def coded_columns() -> dict[tuple[str, str], CodedColumn]:
+    """Every coded column of the schema by (table, column), its codes in the schema's order."""
+    with _schema_connection() as con:
+        checks = con.execute(
+            "SELECT table_name, expression FROM duckdb_constraints() "
+            "WHERE constraint_type = 'CHECK' ORDER BY table_name, constraint_index"
+        ).fetchall()
+    coded = {}
+    for table, expression in checks:
+        if match := CODES.fullmatch(expression):
+            column = match[1]
+            codes = tuple(code.replace("''", "'") for code in QUOTED.findall(match[2]))
+            synonyms = SYNONYMS.get((table, column), {})
+            spellings = {
+                folded.lower(): code
+                for code in codes
+                for folded in (code, code.replace("_", " "), *synonyms.get(code, ()))
+            }
+            coded[table, column] = CodedColumn(table, column, codes, spellings)
+    return coded
 
 
 def _schema_connection() -> duckdb.DuckDBPyConnection:
@@ -21,7 +101,8 @@ def _schema_connection() -> duckdb.DuckDBPyConnection:
 
 
 def data_dictionary() -> pd.DataFrame:
-    """One row per column: table, column, type, required, meaning."""
+    """One row per column: table, column, type, required, meaning (a coded column's
+    meaning ends with the spellings accepted beside its codes)."""
     with _schema_connection() as con:
         frame = con.execute(
             """
@@ -33,11 +114,15 @@ def data_dictionary() -> pd.DataFrame:
             """,
             [list(DICTIONARY_TABLES), list(DICTIONARY_TABLES)],
         ).df()
+    for (table, column), coded in coded_columns().items():
+        at = (frame["table"] == table) & (frame["column"] == column)
+        frame.loc[at, "meaning"] += f" Also accepted: {coded.accepted()}."
     return frame
 
 
 def table_descriptions() -> dict[str, str]:
-    """Each table's (or view's) purpose, from its COMMENT ON TABLE."""
+    """Each table's (or view's) purpose, from its COMMENT ON TABLE, and its rules across
+    columns (CROSS_COLUMN_RULES)."""
     with _schema_connection() as con:
         rows = con.execute(
             """
@@ -46,7 +131,12 @@ def table_descriptions() -> dict[str, str]:
             SELECT view_name, coalesce(comment, '') FROM duckdb_views() WHERE schema_name = 'main'
             """
         ).fetchall()
-    return dict(rows)
+    descriptions = dict(rows)
+    for table in descriptions:
+        rules = [words for (t, _), words in CROSS_COLUMN_RULES.items() if t == table]
+        if rules:
+            descriptions[table] += f" Rules across columns: {'; '.join(rules)}."
+    return descriptions
 
 
 def dictionary_markdown() -> str:

@@ -6,7 +6,11 @@ holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as on
 set-based query over all rows, so every problem is reported at once, however
 large the file. Only the rules the schema cannot state are written here: no
 event after the patient's follow-up or death, no date before 1950 or after today,
-no NUL byte in a cell, and header names that differ only by spaces or case.
+no NUL byte in a cell, and header names that differ only by spaces or case. A refusal
+is worded as the data dictionary words the rule (analytics.cohort.dictionary), and a
+coded value is read in any case or as a synonym the dictionary lists. A row that breaks
+no rule but should be checked (a limb falling below C5 after an ulcer) is imported and
+listed as a data-quality warning.
 
 Nothing is written to the destination until the new file is complete and
 checked: it is built beside the destination and moved into place
@@ -18,8 +22,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import chain, islice
@@ -29,10 +34,16 @@ import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
+from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
-from analytics.rules import EARLIEST_DATE_YEAR, MAX_ROWS_PER_SHEET, MAX_XLSX_INFLATED_MB
+from analytics.rules import (
+    EARLIEST_DATE_YEAR,
+    MAX_HEADER_COLUMNS,
+    MAX_ROWS_PER_SHEET,
+    MAX_XLSX_INFLATED_MB,
+)
 
 DATA_TABLES = ("patients", "assessments", "events")
 MAY_BE_EMPTY = ("assessments", "events")
@@ -44,6 +55,12 @@ CSV_CHUNK_ROWS = 5_000  # a CSV is read and staged this many rows at a time
 SCAN_BYTES = MB  # and checked for its encoding this many bytes at a time
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
 OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+RANGE = re.compile(r'\("?(\w+)"? BETWEEN (-?[\d.]+) AND (-?[\d.]+)\)')  # DuckDB's CHECK text
+LENGTH = re.compile(r'\(length\("?(\w+)"?\) BETWEEN (\d+) AND (\d+)\)')
+CEAP_BELOW_ULCER = (
+    "data-quality warning: below C5 after C5 or C6 at an earlier visit, but CEAP keeps a "
+    "healed ulcer at C5 or above: check the record (imported as written)"
+)
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
@@ -90,6 +107,19 @@ class Column:
     required: bool
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A finished import: the cohort file, its patients, and its data-quality warnings.
+
+    A warning is a row imported as written that breaks no rule of the format but that a
+    reader should check (a limb falling below C5 after an ulcer): real series report them.
+    """
+
+    path: Path
+    patients: int
+    warnings: tuple[Problem, ...]
+
+
 def import_registry(
     source: Path,
     out: Path,
@@ -97,6 +127,17 @@ def import_registry(
     max_rows: int | None = None,
     replace: bool = True,
 ) -> Path:
+    """Validate ``source`` into cohort file ``out`` (:func:`import_with_report`); its path."""
+    return import_with_report(source, out, metadata, max_rows, replace).path
+
+
+def import_with_report(
+    source: Path,
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    max_rows: int | None = None,
+    replace: bool = True,
+) -> Imported:
     """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
 
     ``max_rows`` bounds every table (the dashboard's uploads); a workbook is always bounded.
@@ -117,11 +158,13 @@ def import_registry(
         problems = validate(con, tables, labels)
         if problems:
             raise ValidationError(source, problems)
+        warnings = _ceap_warnings(con, labels)
+        (patients,) = con.execute("SELECT count(*) FROM typed_patients").fetchone()
         for table in DATA_TABLES:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}")
         create_summary(con)
         write_metadata(con, {**_default_metadata(source), **(metadata or {})})
-    return out
+    return Imported(out, patients, tuple(warnings))
 
 
 def read_source(
@@ -187,23 +230,61 @@ def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
     if blank:
         return None, Problem(path.name, None, None, None, "file is empty: no header row")
     with path.open(encoding="utf-8-sig", newline="") as text:
-        header = next(csv.reader(text), [])
+        try:
+            _, header = next(_records(text), (1, []))
+        except csv.Error as exc:
+            return None, Problem(path.name, 1, None, None, f"not a readable CSV table: {exc}")
     if len(header) == 1 and (other := _other_delimiter(header[0])):
         rule = (
             f"the header has no commas but {other}: the file seems separated by {other}; "
             "save it as CSV with commas (in Excel: CSV UTF-8 (Comma delimited))"
         )
         return None, Problem(path.name, 1, None, None, rule)
+    if too_wide := _width_refusal(header):
+        return None, Problem(path.name, 1, None, None, too_wide)
 
     def chunks() -> Iterator[pd.DataFrame]:
         with path.open(encoding="utf-8-sig", newline="") as text:
-            lines = csv.reader(text)
-            next(lines, None)  # the header
-            rows = (_cells(row, len(header), lines.line_num) for row in lines if row)
+            records = _records(text)
+            next(records, None)  # the header
+            rows = (_cells(row, len(header), line) for line, row in records if row)
             while batch := list(islice(rows, CSV_CHUNK_ROWS)):  # a blank line is no row
                 yield pd.DataFrame(batch, columns=header)
 
     return Table(header, chunks), None
+
+
+def _records(text: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; a broken quote named in a person's words.
+
+    Strict: a quote left open is an error at the end of the file, not a cell swallowing
+    the rest of it (or, past the csv module's field limit, its message about that limit).
+    """
+    reader = csv.reader(text, strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise csv.Error(_quote_problem(str(exc), line)) from None
+        yield line, record
+
+
+def _quote_problem(message: str, line: int) -> str:
+    """What the csv module's ``message`` means for the record starting on ``line``."""
+    if message == "unexpected end of data" or message.startswith("field larger than field limit"):
+        return (
+            f'a quote (") opens a cell on line {line} and is never closed, so the rest of '
+            "the file would be one cell: close the quote or remove it"
+        )
+    if "expected after" in message:
+        return (
+            f'a cell on line {line} goes on after its closing quote ("): write a quote '
+            'inside a quoted cell twice ("")'
+        )
+    return f"line {line}: {message}"
 
 
 def _cells(row: list[str], width: int, line: int) -> list[str]:
@@ -211,6 +292,20 @@ def _cells(row: list[str], width: int, line: int) -> list[str]:
     if len(row) > width:
         raise csv.Error(f"line {line} has {len(row)} cells but the header has {width}")
     return row + [""] * (width - len(row))
+
+
+def _width_refusal(header: list[str]) -> str | None:
+    """Why a header is read no further: wider than any table of the cohort format can be.
+
+    Rows are padded to the header, so a wide header with short rows would cost memory in
+    proportion to its width times the rows; it is refused before any row is read.
+    """
+    if len(header) <= MAX_HEADER_COLUMNS:
+        return None
+    return (
+        f"the header has {len(header):,} columns, more than the {MAX_HEADER_COLUMNS} any table "
+        "of the cohort format could have: keep only the columns of the data dictionary"
+    )
 
 
 def _other_delimiter(header: str) -> str | None:
@@ -281,12 +376,18 @@ def _workbook_refusal(path: Path) -> str | None:
 
 
 def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, Problem | None]:
-    """One sheet as text cells, header first; None and a problem beyond ``max_rows`` rows."""
+    """One sheet as text cells, header first; None and a problem beyond ``max_rows`` rows.
+
+    A row ends at its last filled cell (optional columns left empty at the end of every
+    row are no cells at all in the file): it is padded with empty cells to the header.
+    """
     sheet.reset_dimensions()  # a sheet's stated size may be wrong: read what is there
     rows = sheet.iter_rows(values_only=True)
     header = [_excel_text(value) for value in next(rows, ())]
     while header and not header[-1]:
         header.pop()
+    if too_wide := _width_refusal(header):
+        return None, Problem(label, 1, None, None, too_wide)
     cells = []
     for number, values in enumerate(rows, FIRST_DATA_ROW):
         if len(cells) == max_rows:
@@ -295,7 +396,8 @@ def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, 
         if beyond := next((v for v in values[len(header) :] if v is not None), None):
             rule = "a value right of the last column with a header: name its column or delete it"
             return None, Problem(label, number, None, _excel_text(beyond), rule)
-        cells.append([_excel_text(value) for value in values[: len(header)]])
+        row = [_excel_text(value) for value in values[: len(header)]]
+        cells.append(row + [""] * (len(header) - len(row)))
     while cells and not any(cells[-1]):  # formatted but empty rows at the end
         cells.pop()
     return pd.DataFrame(cells, columns=header, dtype=str).fillna(""), None
@@ -381,7 +483,7 @@ def validate(
     con: duckdb.DuckDBPyConnection, tables: dict[str, Table], labels: dict[str, str]
 ) -> list[Problem]:
     """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem."""
-    problems = []
+    problems, coded = [], coded_columns()
     for table in DATA_TABLES:
         columns = schema_columns(con, table)
         _, names, collisions = _named_columns(tables[table].header, labels[table])
@@ -391,13 +493,15 @@ def validate(
             problems.append(Problem(labels[table], None, None, None, "holds no rows"))
         present = [c for c in columns if c.name in names]
         casts = [
-            f"{_cast(c) if c in present else 'NULL::' + c.data_type} AS {c.name}" for c in columns
+            f"{_cast(c, coded.get((table, c.name))) if c in present else 'NULL::' + c.data_type}"
+            f" AS {c.name}"
+            for c in columns
         ]
         con.execute(
             f"CREATE TEMP TABLE typed_{table} AS SELECT {ROW}, {', '.join(casts)} FROM raw_{table}"
         )
         problems += _cell_problems(con, table, present, labels[table])
-        problems += _check_problems(con, table, present, labels[table])
+        problems += _check_problems(con, table, present, labels[table], coded)
         problems += _key_problems(con, table, labels[table])
     problems += _reference_problems(con, labels)
     problems += _follow_up_problems(con, labels)
@@ -442,9 +546,16 @@ def _text(column: str) -> str:
     return f"nullif(trim({column}), '')"
 
 
-def _cast(column: Column) -> str:
-    """The typed value of a text cell, NULL where the text is empty or does not parse."""
+def _cast(column: Column, coded: CodedColumn | None = None) -> str:
+    """The typed value of a text cell, NULL where the text is empty or does not parse; a
+    coded column's accepted spellings (any case, synonyms) as its code, others as written."""
     text = _text(column.name)
+    if coded:
+        spellings = " ".join(
+            f"WHEN {_literal(spelling)} THEN {_literal(code)}"
+            for spelling, code in coded.spellings.items()
+        )
+        return f"CASE lower({text}) {spellings} ELSE {text} END"
     if column.data_type == "BOOLEAN":
         true, false = (", ".join(f"'{t}'" for t in texts) for texts in (TRUE_TEXT, FALSE_TEXT))
         return (
@@ -461,6 +572,11 @@ def _cast(column: Column) -> str:
         iso = "'\\d{4}-\\d{2}-\\d{2}'"
         return f"CASE WHEN regexp_full_match({text}, {iso}) THEN TRY_CAST({text} AS DATE) END"
     return text
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal of one of the schema's own codes or spellings (never user data)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _cell_problems(
@@ -522,11 +638,16 @@ def _constraints(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> list[
 
 
 def _check_problems(
-    con: duckdb.DuckDBPyConnection, table: str, present: list[Column], label: str
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    present: list[Column],
+    label: str,
+    coded: dict[tuple[str, str], CodedColumn],
 ) -> list[Problem]:
     """Every CHECK constraint of the schema, run on all typed rows (NULLs reported already).
 
-    A one-column rule shows the cell as written; a rule across columns shows each value.
+    A one-column rule shows the cell as written, and is worded as the data dictionary
+    words it (:func:`_check_rule`); a rule across columns shows each value.
     """
     problems = []
     written = {c.name for c in present}
@@ -538,8 +659,24 @@ def _check_problems(
         else:
             shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
             sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
-        problems += _rows(con, sql, label, ", ".join(names), f"must satisfy {expression}")
+        rule = _check_rule(table, expression, coded.get((table, names[0])))
+        problems += _rows(con, sql, label, ", ".join(names), rule)
     return problems
+
+
+def _check_rule(table: str, expression: str, coded: CodedColumn | None) -> str:
+    """A CHECK in the data dictionary's words: a coded column's codes and spellings, a
+    range, a length, a rule across columns (the expression itself only for a CHECK the
+    dictionary does not word, which a test rules out)."""
+    if coded:
+        return coded.rule()
+    if words := CROSS_COLUMN_RULES.get((table, expression)):
+        return words
+    if match := RANGE.fullmatch(expression):
+        return f"{match[1]} must be from {match[2]} to {match[3]}"
+    if match := LENGTH.fullmatch(expression):
+        return f"{match[1]} must be {match[2]} to {match[3]} characters long"
+    return f"must satisfy {expression}"
 
 
 def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> list[Problem]:
@@ -590,6 +727,23 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
         "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
         "JOIN typed_patients AS p USING (patient_id) WHERE e.month > p.follow_up_months",
         labels["events"], "month", "event after the patient's follow-up ends",
+    )  # fmt: skip
+
+
+def _ceap_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """Each limb's first assessment below C5 after it was C5 or C6 (a healed or active
+    ulcer) at an earlier visit. CEAP is descriptive: a healed ulcer's scar keeps the limb
+    at C5 or above. A warning, not a refusal: real series report such rows (so does the
+    demo's paper)."""
+    return _rows(
+        con,
+        f"SELECT a.{ROW}, 'C' || a.ceap_c || ' at month ' || printf('%g', a.month) || "
+        "' (C' || u.ceap_c || ' at month ' || printf('%g', u.month) || ')' "
+        "FROM typed_assessments AS a JOIN (SELECT patient_id, min(month) AS month, "
+        "arg_min(ceap_c, month) AS ceap_c FROM typed_assessments WHERE ceap_c >= 5 "
+        "GROUP BY patient_id) AS u USING (patient_id) WHERE a.ceap_c < 5 AND a.month > u.month "
+        "QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY a.month) = 1",
+        labels["assessments"], "ceap_c", CEAP_BELOW_ULCER,
     )  # fmt: skip
 
 

@@ -153,15 +153,15 @@ SELECT
     CASE WHEN ceap_before = 6 AND ulcer_healed_draw <= follow_up_months
         THEN ulcer_healed_draw END AS ulcer_healed,
     round(least(follow_up_months, 36), 1) AS last_visit,
-    -- after a stent the limb improves (the demo's before/after tables); after a technical
-    -- failure (no stent, conservative care) it keeps its class, unless its ulcer healed
+    -- after a stent a C4 limb may improve (8 of the demo's 11 reach C3) and an active
+    -- ulcer heals (C6 to C5); a healed ulcer's scar keeps a limb at C5, as CEAP defines it
+    -- (unlike the demo, whose paper's table forces C5 limbs below C5). After a technical
+    -- failure (no stent, conservative care) the limb keeps its class, unless its ulcer healed
     CASE
         WHEN NOT technical_success THEN
             CASE WHEN ulcer_healed IS NOT NULL THEN 5 ELSE ceap_before END
         WHEN ceap_before = 4 THEN
             CASE WHEN synth_u(i, s, 'ceap_after') < 8 / 11 THEN 3 ELSE 4 END
-        WHEN ceap_before = 5 THEN
-            CASE WHEN synth_u(i, s, 'ceap_after') < 14 / 15 THEN 4 ELSE 5 END
         ELSE 5
     END AS ceap_after,
     synth_clamp(round(villalta_before - CASE

@@ -35,7 +35,7 @@ def template_workbook() -> bytes:
     guide.append([])
     guide.append(
         ["", "", "", "", f"Booleans: {'/'.join(TRUE_TEXT)} or {'/'.join(FALSE_TEXT)}, any case. "
-         "Dates: YYYY-MM-DD. Optional columns may be left out."]
+         "Dates: YYYY-MM-DD. Optional columns may be left out or left empty."]
     )  # fmt: skip
     _bold_header(guide)
     guide.column_dimensions["E"].width = 100

@@ -47,8 +47,14 @@ def demo_uploads(**replace: bytes) -> list[Upload]:
     ]
 
 
+def upload(files: list[Upload], name: str) -> tuple[str | None, object]:
+    """The new cohort's key, or None and the validation report."""
+    outcome = cohorts.import_upload(files, name)
+    return outcome.key, outcome.report
+
+
 def test_three_csvs_become_a_named_cohort(shared):
-    key, report = cohorts.import_upload(demo_uploads(), "Department A")
+    key, report = upload(demo_uploads(), "Department A")
     assert (key, report) == ("department-a", None)
     assert (shared / "department-a.duckdb").is_file()
 
@@ -60,7 +66,7 @@ def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
     cells[columns.index("villalta")] = "40"
     text[1] = ",".join(cells)
     uploads = demo_uploads(assessments=("\n".join(text) + "\n").encode())
-    key, report = cohorts.import_upload(uploads, "Department A")
+    key, report = upload(uploads, "Department A")
     assert key is None
     row = report.iloc[0]
     assert (row["file"], row["row"], row["column"], row["value"]) == (
@@ -73,7 +79,7 @@ def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
 
 
 def test_a_wrong_set_of_files_is_named(import_dir):
-    key, report = cohorts.import_upload(demo_uploads()[:2], "Department A")
+    key, report = upload(demo_uploads()[:2], "Department A")
     assert key is None
     assert "patients.csv, assessments.csv" in report.iloc[0]["file"]
     assert "exactly patients.csv, assessments.csv and events.csv" in report.iloc[0]["rule"]
@@ -97,7 +103,7 @@ def test_a_cohort_name_outside_the_folder_is_ignored(page_test, import_dir, demo
 
 def test_the_report_on_screen_shows_no_identifier(import_dir):
     text = (DEMO_SOURCE / "patients.csv").read_text().replace("P02,", "P01,", 1)
-    key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Department A")
+    key, report = upload(demo_uploads(patients=text.encode()), "Department A")
     duplicates = report[report["rule"].str.startswith("duplicate")]
     assert key is None and set(duplicates["row"]) == {"2", "3"}
     assert set(report.loc[report["column"] == "patient_id", "value"]) == {"(not shown)"}
@@ -111,7 +117,7 @@ def test_a_workbook_upload_becomes_a_cohort(shared, tmp_path):
         for table in DATA_TABLES:
             frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
             frame.to_excel(writer, sheet_name=table, index=False)
-    key, report = cohorts.import_upload([Upload("Dept B.xlsx", book.read_bytes())], "Dept B")
+    key, report = upload([Upload("Dept B.xlsx", book.read_bytes())], "Dept B")
     assert (key, report) == ("dept-b", None)
     assert (shared / "dept-b.duckdb").is_file()
 
@@ -121,7 +127,7 @@ def sidebar_notices(at) -> list[str]:
 
 
 def test_a_browser_import_is_private_to_its_session_by_default(import_dir):
-    key, report = cohorts.import_upload(demo_uploads(), "Department A")
+    key, report = upload(demo_uploads(), "Department A")
     assert (key, report) == ("department-a", None)
     assert not (import_dir / "department-a.duckdb").exists()  # not published
     assert key in cohorts.available()  # this session sees it
@@ -155,9 +161,9 @@ def test_a_sessions_own_import_opens_in_that_session(page_test, import_dir):
 
 @pytest.mark.parametrize("second", ["DEPT-A!", "dept a", "Dept  A"])
 def test_a_shared_name_collision_never_replaces_another_cohort(shared, second):
-    assert cohorts.import_upload(demo_uploads(), "Dept A") == ("dept-a", None)
+    assert upload(demo_uploads(), "Dept A") == ("dept-a", None)
     before = (shared / "dept-a.duckdb").read_bytes()
-    key, report = cohorts.import_upload(demo_uploads(), second)
+    key, report = upload(demo_uploads(), second)
     assert key is None
     assert "exists already" in report.iloc[0]["rule"]
     assert (shared / "dept-a.duckdb").read_bytes() == before
@@ -165,7 +171,7 @@ def test_a_shared_name_collision_never_replaces_another_cohort(shared, second):
 
 def test_a_private_import_cannot_take_a_published_cohorts_name(import_dir):
     import_registry(DEMO_SOURCE, import_dir / "dept-a.duckdb", metadata={"name": "Dept A"})
-    key, report = cohorts.import_upload(demo_uploads(), "Dept-A")
+    key, report = upload(demo_uploads(), "Dept-A")
     assert key is None and "exists already" in report.iloc[0]["rule"]
 
 
@@ -179,7 +185,7 @@ def test_the_default_cohort_is_never_replaced_from_the_browser(
     shutil.copy(demo_path, default)
     monkeypatch.setenv("COHORT_DB", str(default))
     before = default.read_bytes()
-    key, report = cohorts.import_upload(demo_uploads(), name)
+    key, report = upload(demo_uploads(), name)
     assert key is None and report is not None
     assert default.read_bytes() == before
     assert list(cohorts.available()) == [cohorts.DEFAULT]  # the default is listed once
@@ -198,7 +204,7 @@ def test_an_upload_bigger_than_a_sheet_may_be_is_refused(shared, monkeypatch):
     from analytics.cohort import importer
 
     monkeypatch.setattr(cohorts, "MAX_ROWS_PER_SHEET", 36)  # the demo has 37 patients
-    key, report = cohorts.import_upload(demo_uploads(), "Dept A")
+    key, report = upload(demo_uploads(), "Dept A")
     assert key is None
     assert "more than 36 rows" in report.iloc[0]["rule"]
     assert importer.MAX_ROWS_PER_SHEET == 100_000
@@ -206,7 +212,7 @@ def test_an_upload_bigger_than_a_sheet_may_be_is_refused(shared, monkeypatch):
 
 def test_a_whole_number_too_large_is_reported_not_raised(shared):
     text = (DEMO_SOURCE / "patients.csv").read_text().replace("P01,85,", "P01,3000000000,", 1)
-    key, report = cohorts.import_upload(demo_uploads(patients=text.encode()), "Dept A")
+    key, report = upload(demo_uploads(patients=text.encode()), "Dept A")
     assert key is None
     row = report.iloc[0]
     assert (row["file"], row["row"], row["column"], row["value"]) == (
@@ -227,3 +233,106 @@ def test_the_data_page_says_who_sees_an_import_and_the_limits(
     assert not at.exception
     captions = [c.value for c in at.caption]
     assert any(said in c and "50 MB" in c and "100,000 rows" in c for c in captions), captions
+
+
+def test_an_upload_whose_header_never_closes_a_quote_gets_one_message(import_dir):
+    text = (DEMO_SOURCE / "patients.csv").read_text().replace("bmi,", '"bmi,', 1)
+    text += "P99,70,F\n" * 20_000  # the open cell grows past the csv module's limit
+    key, report = upload(demo_uploads(patients=text.encode()), "Dept A")
+    assert key is None and len(report) == 1
+    row = report.iloc[0]
+    assert (row["file"], row["row"]) == ("patients.csv", "1")
+    assert 'a quote (") opens a cell on line 1 and is never closed' in row["rule"]
+
+
+def demo_workbook(path: Path, **replace: tuple[str, int, str]) -> bytes:
+    """The demo's three tables as a workbook; ``replace``: table -> (column, row, value)."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path) as writer:
+        for table in DATA_TABLES:
+            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+            if table in replace:
+                column, row, value = replace[table]
+                frame.loc[row - 2, column] = value
+            frame.to_excel(writer, sheet_name=table, index=False)
+    return path.read_bytes()
+
+
+def test_the_report_names_the_uploaded_workbook(import_dir, tmp_path):
+    bad = demo_workbook(tmp_path / "bad.xlsx", patients=("sex", 3, "X"))
+    key, report = upload([Upload("Dept B 2026.xlsx", bad)], "Dept B")
+    assert key is None
+    assert report.iloc[0]["file"] == "Dept B 2026.xlsx, sheet patients"
+    assert report.iloc[0]["row"] == "3"
+
+
+def test_a_corrected_csv_chosen_after_the_refused_one_replaces_it(import_dir):
+    bad = (DEMO_SOURCE / "patients.csv").read_text().replace(",F,", ",X,", 1).encode()
+    files = [*demo_uploads(patients=bad), Upload("patients.csv", demo_uploads()[0].data)]
+    outcome = cohorts.import_upload(files, "Dept A")
+    assert (outcome.key, outcome.report, outcome.patients) == ("dept-a", None, 37)
+    assert outcome.files == "patients.csv, assessments.csv, events.csv"
+
+
+def test_a_corrected_workbook_chosen_after_the_refused_one_replaces_it(import_dir, tmp_path):
+    bad = demo_workbook(tmp_path / "bad.xlsx", patients=("sex", 3, "X"))
+    good = demo_workbook(tmp_path / "good.xlsx")
+    outcome = cohorts.import_upload(
+        [Upload("registry.xlsx", bad), Upload("registry (fixed).xlsx", good)], "Dept B"
+    )
+    assert (outcome.key, outcome.report, outcome.files) == ("dept-b", None, "registry (fixed).xlsx")
+    from analytics.cohort.db import metadata, open_cohort
+
+    with open_cohort(cohorts.available()["dept-b"]) as con:
+        assert metadata(con)["source"] == "Imported from registry (fixed).xlsx"
+
+
+def import_form(at, files: list[tuple[str, bytes, str]], name: str):
+    """Choose ``files`` (every file the uploader holds, in the order chosen), name, submit."""
+    at.file_uploader[0].set_value(files)
+    next(t for t in at.text_input if t.label == "Cohort name").input(name)
+    next(b for b in at.button if b.label == "Validate and import").click()
+    return at.run()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_browser_import_says_it_succeeded_beside_the_form(page_test, import_dir, tmp_path):
+    bad = demo_workbook(tmp_path / "bad.xlsx", patients=("lesion_side", 4, "middle"))
+    good = demo_workbook(tmp_path / "good.xlsx", patients=("lesion_side", 4, "Left"))
+    at = page_test("pages/6_Data.py")
+    at = import_form(at, [("Dept B.xlsx", bad, XLSX)], "Dept B")
+    assert not at.exception
+    assert any(e.value.startswith("Not imported: 1 problem(s)") for e in at.error)
+    report = at.dataframe[0].value
+    assert (report.iloc[0]["file"], report.iloc[0]["row"]) == ("Dept B.xlsx, sheet patients", "4")
+    assert report.iloc[0]["rule"].startswith("lesion_side must be left or right")
+
+    at = import_form(at, [("Dept B.xlsx", bad, XLSX), ("Dept B.xlsx", good, XLSX)], "Dept B")
+    assert not at.exception and not at.error
+    said = [unescaped(s.value) for s in at.success]
+    assert said == [
+        "Imported Dept B from Dept B.xlsx: 37 patients. It is now the cohort shown on every page."
+    ]
+    assert any("Dept B" in c.value for c in at.sidebar.caption)
+    assert any("data-quality warning(s)" in w.value for w in at.warning)
+    warnings = at.dataframe[0].value
+    assert set(warnings["column"]) == {"ceap_c"}
+    assert warnings["rule"].str.startswith("data-quality warning").all()
+
+
+def test_in_privacy_mode_the_success_message_hides_a_small_count(page_test, import_dir, tmp_path):
+    import pandas as pd
+
+    kept = ("P01", "P02", "P03")
+    with pd.ExcelWriter(tmp_path / "small.xlsx") as writer:
+        for table in DATA_TABLES:
+            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+            frame[frame["patient_id"].isin(kept)].to_excel(writer, sheet_name=table, index=False)
+    at = page_test("pages/6_Data.py", privacy="yes")
+    at = import_form(at, [("small.xlsx", (tmp_path / "small.xlsx").read_bytes(), XLSX)], "Small")
+    assert not at.exception
+    (said,) = [unescaped(s.value) for s in at.success]
+    assert said.startswith("Imported Small from small.xlsx: <5 patients.") and "3" not in said

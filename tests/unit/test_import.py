@@ -74,17 +74,17 @@ def test_valid_registry_imports_with_provenance(registry, tmp_path):
     ("table", "column", "value", "rule"),
     [
         ("patients", "age_years", "abc", "must be a whole number"),
-        ("patients", "age_years", "12", "age_years BETWEEN 18 AND 110"),
-        ("patients", "bmi", "90", "bmi BETWEEN 12 AND 70"),
+        ("patients", "age_years", "12", "age_years must be from 18 to 110"),
+        ("patients", "bmi", "90", "bmi must be from 12 to 70"),
         ("patients", "bmi", "heavy", "must be a number"),
-        ("patients", "sex", "X", "sex IN ('F', 'M')"),
-        ("patients", "lesion_side", "center", "lesion_side IN ('left', 'right')"),
+        ("patients", "sex", "X", "sex must be F or M"),
+        ("patients", "lesion_side", "center", "lesion_side must be left or right"),
         ("patients", "smoking", "sometimes", "must be yes/no, true/false or 1/0"),
         ("patients", "procedure_date", "01/02/2012", "must be an ISO date"),
-        ("patients", "follow_up_months", "-1", "follow_up_months BETWEEN 0 AND 600"),
+        ("patients", "follow_up_months", "-1", "follow_up_months must be from 0 to 600"),
         ("patients", "sex", "", "required: must not be empty"),
-        ("assessments", "ceap_c", "9", "ceap_c BETWEEN 0 AND 6"),
-        ("assessments", "villalta", "40", "villalta BETWEEN 0 AND 33"),
+        ("assessments", "ceap_c", "9", "ceap_c must be from 0 to 6"),
+        ("assessments", "villalta", "40", "villalta must be from 0 to 33"),
         ("assessments", "month", "-3", "month"),
         ("events", "event", "stroke", "event"),
     ],
@@ -233,7 +233,10 @@ def test_cli_lists_every_problem_and_exits_non_zero(registry, existing, capsys):
     assert main(["import", str(registry), "--out", str(existing)]) == 1
     err = capsys.readouterr().err
     assert "nothing was written" in err
-    assert "patients.csv, row 2, column sex: must satisfy (sex IN ('F', 'M')) (found 'X')" in err
+    assert (
+        "patients.csv, row 2, column sex: sex must be F or M "
+        "(also accepted: any case; female for F; male for M) (found 'X')\n"
+    ) in err
     assert "Traceback" not in err
     assert existing.read_bytes() == before
 
@@ -503,3 +506,251 @@ def test_a_row_the_parser_cannot_read_after_the_first_chunk_is_refused(
     (problem,) = refused(registry, existing)
     rule = "not a readable CSV table: line 30 has 8 cells but the header has 5"
     assert problem == ("assessments.csv", None, None, None, rule)
+
+
+def filled_template(path: Path, left_empty: dict[str, set[str]]) -> Path:
+    """The product's template filled in with the demo's rows, ``left_empty`` columns untouched
+    (Excel saves no cell for them: each row ends at its last filled cell)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    for table in DATA_TABLES:
+        sheet = book[table]
+        header = [cell.value for cell in sheet[1]]
+        empty = left_empty.get(table, set())
+        with (DEMO_SOURCE / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                sheet.append([None if c in empty else row[c] for c in header])
+    book.save(path)
+    return path
+
+
+def test_the_template_with_its_optional_end_columns_left_empty_imports(tmp_path):
+    empty = {"patients": {"stents", "access_vein"}, "assessments": {"reflux"}}
+    book = filled_template(tmp_path / "registry.xlsx", empty)
+    with open_cohort(import_registry(book, tmp_path / "new.duckdb")) as con:
+        patients, stents, access = con.execute(
+            "SELECT count(*), count(stents), count(access_vein) FROM patients"
+        ).fetchone()
+        assessments, reflux = con.execute(
+            "SELECT count(*), count(reflux) FROM assessments"
+        ).fetchone()
+    demo = pd.read_csv(DEMO_SOURCE / "assessments.csv", dtype=str)
+    assert (patients, stents, access) == (37, 0, 0)
+    assert (assessments, reflux) == (len(demo), 0)
+
+
+WIDE_HEADER_COLUMNS = 20_000
+
+
+def test_a_csv_with_a_header_of_thousands_of_columns_is_refused_before_its_rows(
+    registry: Path, existing: Path
+):
+    """232 KiB: a 20,000-column header over 40,000 one-cell rows. Padding each row to the
+    header would hold 800 million cells; refused at the header, in a few MB."""
+    import tracemalloc
+
+    header = ",".join(["patient_id", *(f"c{i}" for i in range(WIDE_HEADER_COLUMNS - 1))])
+    (registry / "patients.csv").write_text(header + "\n" + "P\n" * 40_000)
+    assert (registry / "patients.csv").stat().st_size < 300 * 1024
+    tracemalloc.start()
+    try:
+        (problem,) = refused(registry, existing)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    rule = (
+        "the header has 20,000 columns, more than the 100 any table of the cohort format "
+        "could have: keep only the columns of the data dictionary"
+    )
+    assert problem == ("patients.csv", 1, None, None, rule)
+    assert peak < 32 * 1024 * 1024, peak
+
+
+def test_a_sheet_with_a_header_of_thousands_of_columns_is_refused_before_its_rows(
+    registry: Path, tmp_path: Path
+):
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook_from(registry, tmp_path / "registry.xlsx"))
+    book["events"].cell(row=1, column=16_000, value="late")  # Excel's limit is 16,384
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        import_registry(tmp_path / "wide.xlsx", tmp_path / "new.duckdb")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row) == ("wide.xlsx, sheet events", 1)
+    assert problem.rule.startswith("the header has 16,000 columns, more than the 100")
+
+
+UNCLOSED_QUOTE = (
+    'not a readable CSV table: a quote (") opens a cell on line {} and is never closed, '
+    "so the rest of the file would be one cell: close the quote or remove it"
+)
+
+
+@pytest.mark.parametrize("rows_after", [0, 20_000])  # within the csv module's cell limit, beyond
+def test_a_header_that_opens_a_quote_and_never_closes_it_gets_one_message(
+    registry: Path, existing: Path, rows_after: int
+):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace("bmi,", '"bmi,', 1) + "P99,70,F\n" * rows_after)
+    (problem,) = refused(registry, existing)
+    assert problem == ("patients.csv", 1, None, None, UNCLOSED_QUOTE.format(1))
+
+
+def test_a_row_that_opens_a_quote_and_never_closes_it_names_its_line(registry, existing):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace("P05,", '"P05,', 1))
+    (problem,) = refused(registry, existing)
+    assert problem == ("patients.csv", None, None, None, UNCLOSED_QUOTE.format(6))
+
+
+def test_the_cli_reports_an_unclosed_quote_in_one_line_and_exits_1(registry, existing, capsys):
+    path = registry / "events.csv"
+    path.write_text(path.read_text().replace("patient_id", '"patient_id', 1) + "x," * 70_000)
+    assert main(["import", str(registry), "--out", str(existing)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "field limit" not in err
+    assert f"  events.csv, row 1: {UNCLOSED_QUOTE.format(1)}\n" in err
+    assert len(err.splitlines()) == 2  # the summary, and the one problem
+
+
+CLINICIANS_SPELLINGS = [
+    ("patients", "lesion_side", "left", "Left"),
+    ("patients", "lesion_side", "left", "L"),
+    ("patients", "lesion_side", "right", " r "),
+    ("patients", "sex", "F", "female"),
+    ("patients", "sex", "F", "F "),
+    ("patients", "sex", "M", "MALE"),
+    ("patients", "access_vein", "small_saphenous", "Small Saphenous"),
+    ("patients", "access_vein", "small_saphenous", "SSV"),
+    ("events", "event", "pulmonary_embolism", "PE"),
+    ("events", "event", "pulmonary_embolism", "Pulmonary embolism"),
+    ("events", "event", "recurrent_dvt", "DVT"),
+    ("events", "event", "ulcer_healed", " ULCER_HEALED"),
+]
+
+
+def rows_of(out: Path) -> dict[str, list[tuple]]:
+    with open_cohort(out) as con:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in DATA_TABLES}
+
+
+def test_a_file_spelled_as_clinicians_type_imports_to_the_canonical_cohort(registry, tmp_path):
+    canonical = rows_of(import_registry(registry, tmp_path / "canonical.duckdb"))
+    for table, column, code, typed in CLINICIANS_SPELLINGS:
+        path = registry / f"{table}.csv"
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            if row[column] == code:
+                row[column] = typed
+        write_rows(path, rows)
+    typed = rows_of(import_registry(registry, tmp_path / "typed.duckdb"))
+    assert typed == canonical
+    spelled = pd.read_csv(registry / "events.csv", dtype=str)["event"]
+    assert {"PE", "DVT", " ULCER_HEALED"} <= set(spelled)  # the edits were made
+
+
+@pytest.mark.parametrize(("table", "column", "code", "typed"), CLINICIANS_SPELLINGS)
+def test_each_accepted_spelling_is_stored_as_its_code(
+    registry, tmp_path, table, column, code, typed
+):
+    from collections import Counter
+
+    expected = pd.read_csv(registry / f"{table}.csv", dtype=str)[column].tolist()
+    expected[0] = code  # row 2 of the sheet
+    edit(registry, table, 2, column, typed)
+    with open_cohort(import_registry(registry, tmp_path / "new.duckdb")) as con:
+        stored = [value for (value,) in con.execute(f"SELECT {column} FROM {table}").fetchall()]
+    assert Counter(stored) == Counter(expected)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "typed", "rule"),
+    [
+        ("patients", "lesion_side", "middle",
+         "lesion_side must be left or right (also accepted: any case; L for left; R for right)"),
+        ("patients", "sex", "W",
+         "sex must be F or M (also accepted: any case; female for F; male for M)"),
+        ("patients", "access_vein", "radial",
+         "access_vein must be popliteal, small_saphenous, femoral, jugular or other (also "
+         "accepted: any case; a space for an underscore; SSV for small_saphenous)"),
+        ("events", "event", "stroke",
+         "event must be restenosis, occlusion, reintervention, patency_restored, recurrent_dvt, "
+         "pulmonary_embolism, minor_bleeding, major_bleeding, death or ulcer_healed (also "
+         "accepted: any case; a space for an underscore; DVT for recurrent_dvt; PE for "
+         "pulmonary_embolism)"),
+    ],
+)  # fmt: skip
+def test_a_code_refused_is_named_in_the_data_dictionarys_words(
+    registry, existing, table, column, typed, rule
+):
+    edit(registry, table, 4, column, typed)
+    assert refused(registry, existing) == [(f"{table}.csv", 4, column, typed, rule)]
+
+
+def ceap_regressions(folder: Path) -> set[tuple[int, str]]:
+    """Each limb's first visit below C5 after C5 or C6 earlier, read from the CSV with
+    pandas: (sheet row, 'C<later> at month <m> (C<ulcer> at month <m0>)')."""
+    frame = pd.read_csv(folder / "assessments.csv")
+    frame["row"] = frame.index + 2
+    found = set()
+    for _, visits in frame.dropna(subset=["ceap_c"]).groupby("patient_id"):
+        visits = visits.sort_values("month")
+        ulcer = visits[visits["ceap_c"] >= 5].head(1)
+        if ulcer.empty:
+            continue
+        after = visits[(visits["month"] > ulcer["month"].iloc[0]) & (visits["ceap_c"] < 5)]
+        if not after.empty:
+            first, u = after.iloc[0], ulcer.iloc[0]
+            later = f"C{first['ceap_c']:.0f} at month {first['month']:g}"
+            found.add((int(first["row"]), f"{later} (C{u['ceap_c']:.0f} at month {u['month']:g})"))
+    return found
+
+
+def test_limbs_falling_below_c5_after_an_ulcer_are_imported_with_a_warning(registry, tmp_path):
+    from analytics.cohort.importer import import_with_report
+
+    imported = import_with_report(registry, tmp_path / "new.duckdb")
+    with open_cohort(imported.path) as con:
+        assert con.execute("SELECT count(*) FROM patients").fetchone()[0] == imported.patients == 37
+    expected = ceap_regressions(registry)
+    assert len(expected) >= 6  # the paper's C5 15 -> 9 forces at least six
+    assert {(w.row, w.value) for w in imported.warnings} == expected
+    assert {(w.file, w.column) for w in imported.warnings} == {("assessments.csv", "ceap_c")}
+    assert all(w.rule.startswith("data-quality warning: below C5 after C5 or C6")
+               for w in imported.warnings)  # fmt: skip
+
+
+def test_the_cli_imports_and_lists_the_warnings(registry, tmp_path, capsys):
+    out = tmp_path / "new.duckdb"
+    assert main(["import", str(registry), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"imported {registry} into {out}\n"
+    lines = captured.err.splitlines()
+    assert lines[0] == f"warning: {len(ceap_regressions(registry))} row(s) to check"
+    assert lines[1].startswith("  assessments.csv, row ") and "below C5 after C5" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("cells", "columns", "rule"),
+    [
+        ({"seg_ivc": "true", "seg_civ": "false", "seg_eiv": "true", "seg_cfv": "false"},
+         "seg_ivc, seg_civ, seg_eiv, seg_cfv",
+         "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+         "with seg_ivc and seg_eiv or seg_cfv, seg_civ is true"),
+        ({"seg_ivc": "no", "seg_civ": "no", "seg_eiv": "no", "seg_cfv": "no"},
+         "seg_ivc, seg_civ, seg_eiv, seg_cfv",
+         "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true"),
+        ({"technical_success": "yes", "stents": "0"}, "stents, technical_success",
+         "stents is at least 1 when technical_success is true (no success without a stent)"),
+    ],
+)  # fmt: skip
+def test_a_rule_across_columns_is_refused_in_the_dictionarys_words(
+    registry, existing, cells, columns, rule
+):
+    for column, value in cells.items():
+        edit(registry, "patients", 5, column, value)
+    (problem,) = refused(registry, existing)
+    assert (problem[0], problem[1], problem[2], problem[4]) == ("patients.csv", 5, columns, rule)

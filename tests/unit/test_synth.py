@@ -318,3 +318,32 @@ def test_synth_from_the_command_line(tmp_path, capsys):
         assert con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 300
     assert main(["synth", "--patients", "0", "--out", str(out)]) == 1
     assert capsys.readouterr().err.startswith("error: patients must be at least 1")
+
+
+def test_no_limb_falls_below_c5_after_an_ulcer(cohort: duckdb.DuckDBPyConnection) -> None:
+    """CEAP keeps a healed ulcer's limb at C5 or above: synth invents no such move (the demo's
+    forced regression is the paper's, not synth's)."""
+    moves = scalar(
+        cohort,
+        "SELECT count(*) FROM assessments AS later JOIN assessments AS earlier "
+        "USING (patient_id) WHERE earlier.month < later.month AND earlier.ceap_c >= 5 "
+        "AND later.ceap_c < 5",
+    )
+    ulcer_limbs = scalar(cohort, "SELECT count(*) FROM assessments WHERE month = 0 AND ceap_c >= 5")
+    assert ulcer_limbs > PATIENTS / 2 and moves == 0
+
+
+def test_an_exported_synthetic_registry_imports_without_a_ceap_warning(
+    synth_path: Path, tmp_path: Path
+) -> None:
+    from analytics.cohort.importer import import_with_report
+
+    source = tmp_path / "csv"
+    source.mkdir()
+    kept = "SELECT patient_id FROM patients ORDER BY patient_id LIMIT 1000"
+    with open_cohort(synth_path) as con:
+        for table in DATA_TABLES:
+            rows = con.execute(f"SELECT * FROM {table} WHERE patient_id IN ({kept})").df()
+            rows.to_csv(source / f"{table}.csv", index=False)
+    imported = import_with_report(source, tmp_path / "again.duckdb")
+    assert imported.patients == 1000 and imported.warnings == ()
