@@ -151,7 +151,8 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     The app is loaded from app.py and switched to the page, as Streamlit's folder
     discovery runs it.
 
-    Caches are cleared first so each test sees a fresh app; query parameters are
+    Caches are cleared first so each test sees a fresh app, and after, so no cached
+    connection keeps a cohort file open in another configuration; query parameters are
     set before the first run, as a shared link would.
     """
     import streamlit as st
@@ -171,7 +172,9 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
             at.switch_page(page)
         return at.run()
 
-    return run
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()  # no cached connection outlives the test and holds its file
 
 
 # What Streamlit's Markdown still makes a link of after escapes are resolved (its GFM
