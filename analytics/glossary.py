@@ -8,6 +8,7 @@ a label that quotes one is built from it.
 from __future__ import annotations
 
 from analytics.rules import (
+    MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     PTS_MODERATE_VILLALTA,
     PTS_SEVERE_VILLALTA,
@@ -175,6 +176,16 @@ FEW_EVENTS_PER_VARIABLE = (
     f"fewer than {MIN_EVENTS_PER_VARIABLE} events per estimated coefficient: the adjusted "
     "hazard ratios are unreliable (biased away from 1, too narrow intervals); use fewer "
     "covariates"
+)
+# A hazard ratio of two groups with fewer than MIN_EVENTS_FOR_HR events in either: no number.
+TOO_FEW_EVENTS = "too few events"
+TOO_FEW_EVENTS_REASON = (
+    f"{TOO_FEW_EVENTS}: a hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group "
+    "compared"
+)
+TOO_FEW_EVENTS_NOTE = (
+    f"A hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group compared; below "
+    f"that it shows '{TOO_FEW_EVENTS}', not a number."
 )
 
 # How a group's raw value shows, where it differs from the value itself.

@@ -56,6 +56,9 @@ TIME_VARYING_MAX_PATIENTS = 50_000
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10
 UNSTABLE_MIN_EVENTS = 5
+# A hazard ratio between two groups needs at least this many events in each of them: below
+# it, it is "too few events", not a number (2 patients gave an HR of 51 (4.5-579)).
+MIN_EVENTS_FOR_HR = 5
 
 # Grouping bands.
 AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75

@@ -32,6 +32,7 @@ from analytics.glossary import (
     RMST_BEYOND,
     SEXES,
     SIDES,
+    TOO_FEW_EVENTS,
     YES_NO,
 )
 from analytics.present.privacy import (
@@ -285,10 +286,22 @@ def ratio_ci(ratio: float, lower: float, upper: float) -> str:
     return f"{ratio:.2f} ({lower:.2f}-{upper:.2f})"
 
 
+def not_estimable(reason: str) -> str:
+    """Why a hazard ratio has no number: "too few events: ..." as it stands (analytics.rules.
+    MIN_EVENTS_FOR_HR), any other reason after "not estimable: "."""
+    return reason if reason.startswith(TOO_FEW_EVENTS) else f"not estimable: {reason}"
+
+
+def not_estimable_short(reason: str) -> str:
+    """A table cell's word for a hazard ratio without a number: TOO_FEW_EVENTS or "not
+    estimable"."""
+    return TOO_FEW_EVENTS if reason.startswith(TOO_FEW_EVENTS) else "not estimable"
+
+
 def hazard_ratio(ratio: HazardRatio) -> str:
     """A hazard ratio with its 95% CI, "0.59 (0.42-0.82)", or why it is not estimable."""
     if not ratio.estimable:
-        return f"not estimable: {ratio.reason}"
+        return not_estimable(ratio.reason)
     return ratio_ci(ratio.hr, ratio.ci_lower, ratio.ci_upper)
 
 
@@ -299,7 +312,7 @@ def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
     if hidden:
         return f"Cox HR {versus}: {SUPPRESSED}"
     if not ratio.estimable:
-        return f"Cox HR {versus}: not estimable ({ratio.reason})"
+        return f"Cox HR {versus}: {not_estimable(ratio.reason)}"
     return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"
 
 

@@ -668,7 +668,7 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
         if row["is_reference"]:
             return "reference"
         if not row["estimable"]:
-            return f"not estimable: {row['reason']}"
+            return fmt.not_estimable(row["reason"])
         return (
             fmt.SUPPRESSED if hidden else fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
         )

@@ -8,8 +8,9 @@ work follows distinct times, not patients, and no patient row leaves the databas
 Conventions are the engine's: Kaplan-Meier with Greenwood's SE and the log(-log) 95% CI
 (R's ``conf.type = "log-log"``), the KMunicate table (at risk at month m: time >= m;
 events and censored: before m), log-rank across groups, Cox hazard ratios against the
-first level in display order with Efron ties counted over patients; the median and
-restricted mean by R's ``survfit`` rules; the cumulative incidence with death competing
+first level in display order with Efron ties counted over patients (none, "too few
+events", where the group or its reference has fewer than rules.MIN_EVENTS_FOR_HR); the
+median and restricted mean by R's ``survfit`` rules; the cumulative incidence with death competing
 (Aalen-Johansen). A censored patient who died (``n_death > 0``: death ends follow-up,
 and an endpoint in the month of death is an event, data/schema.sql) is the competing
 event; the counts carry them as ``Counts.competing``.
@@ -31,9 +32,9 @@ import numpy as np
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS
+from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.rules import MIN_EVENTS_FOR_HR, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
     Incidence,
     IncidenceAtMonths,
@@ -258,9 +259,26 @@ def compare(counts: Counts, by: str, reference: str | None = None) -> Comparison
         by=by,
         levels=counts.levels,
         logrank=logrank(counts),
-        hazard_ratios=hazard_ratios(_first(counts, reference)) if len(counts.levels) > 1 else (),
+        hazard_ratios=enough_events(hazard_ratios(_first(counts, reference)), counts)
+        if len(counts.levels) > 1
+        else (),
         reference=reference,
     )
+
+
+def enough_events(ratios: Sequence[HazardRatio], counts: Counts) -> tuple[HazardRatio, ...]:
+    """``ratios`` with each one whose group or reference has fewer than MIN_EVENTS_FOR_HR
+    events made not estimable (TOO_FEW_EVENTS_REASON, no number): a ratio of a handful of
+    events is a statistic of those few patients, not a finding, however narrow its CI."""
+    events = dict(zip(counts.levels, counts.events_per_level.tolist(), strict=True))
+    nan = float("nan")
+    return tuple(
+        replace(ratio, hr=nan, ci_lower=nan, ci_upper=nan, p=nan, coefficient=nan, se=nan,
+                reason=TOO_FEW_EVENTS_REASON)
+        if min(events[ratio.level], events[ratio.reference]) < MIN_EVENTS_FOR_HR
+        else ratio
+        for ratio in ratios
+    )  # fmt: skip
 
 
 class UnknownReference(ValueError):
