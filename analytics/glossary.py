@@ -8,6 +8,7 @@ a label that quotes one is built from it.
 from __future__ import annotations
 
 from analytics.rules import (
+    COVARIATE_UNITS,
     MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     PTS_MODERATE_VILLALTA,
@@ -145,11 +146,13 @@ GROUPINGS = {
 # trend applies to them, with scores 1..k in that order.
 ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
 # Covariates an adjusted model may take beyond the groupings' yes/no and category columns:
-# the continuous ones (per unit), and recurrent DVT, which changes over time.
+# the continuous ones (per the clinical unit of rules.COVARIATE_UNITS, said in the label),
+# and recurrent DVT, which changes over time.
 CONTINUOUS_COVARIATES = {
-    "age_years": "Age (per year)",
-    "bmi": "BMI (per kg/m²)",
-    "symptom_duration_months": "DVT duration (per month)",
+    "age_years": f"Age (per {COVARIATE_UNITS['age_years']} years)",
+    "bmi": f"BMI (per {COVARIATE_UNITS['bmi']} kg/m²)",
+    "symptom_duration_months": f"DVT duration (per {COVARIATE_UNITS['symptom_duration_months']} "
+    "months)",
 }
 RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
 TIME_VARYING_COVARIATES = {RECURRENT_DVT: "Recurrent DVT (time-varying)"}
@@ -283,7 +286,8 @@ DEFINITIONS = {
         "holding the other covariates fixed, with its 95% Wald confidence interval and Wald p. "
         "A yes/no or category covariate gives one term per level against its reference (the "
         "first level in display order: 'No', Left, Female); a continuous one, the hazard ratio "
-        "per unit. Patients missing a covariate are left out (complete cases), and the crude "
+        f"per the clinical unit its label says ({'; '.join(CONTINUOUS_COVARIATES.values())}). "
+        "Patients missing a covariate are left out (complete cases), and the crude "
         "hazard ratios (one covariate at a time) are fitted on the same patients."
     ),
     "Time-varying covariate": (

@@ -60,6 +60,11 @@ UNSTABLE_MIN_EVENTS = 5
 # it, it is "too few events", not a number (2 patients gave an HR of 51 (4.5-579)).
 MIN_EVENTS_FOR_HR = 5
 
+# The clinical unit each continuous covariate's hazard ratio is per (Models page, report,
+# deck): the covariate is divided by it before the fit, so an HR of a year of age does not
+# show as "1.00 (1.00-1.00)". Its unit's word is glossary.CONTINUOUS_COVARIATES'.
+COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
+
 # Grouping bands.
 AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75
 DURATION_BAND_CUT = 12  # months of DVT symptoms: <= 12, > 12

@@ -67,7 +67,7 @@ chosen = covariate_column.multiselect(
     "Covariates", BASELINE, format_func=MODEL_COVARIATES.get, key=COVARIATES,
     placeholder="Pick the covariates to adjust for", **state.CHANGED,
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
-    "Female, the first centre); continuous ones give the hazard ratio per unit.",
+    "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",
 )  # fmt: skip
 recurrent = st.radio(
     "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,

@@ -6,8 +6,9 @@ worked out (its complement, a derived percentage or estimate) as SUPPRESSED
 (analytics.present.privacy holds the rules). Missing values show as MISSING.
 
 Conventions: percentages with one decimal; standard errors in percentage points;
-hazard ratios with two decimals; p with three decimals or "< 0.001"; rates per 100
-patient-years with one decimal; counts with thousands separators.
+hazard ratios with two decimals (more where two would show a CI of one value); p with
+three decimals or "< 0.001"; rates per 100 patient-years with one decimal; counts with
+thousands separators.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
 
 MISSING = "-"
+RATIO_DIGITS, RATIO_MAX_DIGITS = 2, 6  # a hazard ratio's decimals, and as many as it may need
 
 
 def _missing(value: float | None) -> bool:
@@ -282,8 +284,13 @@ def statistic(value: float | None) -> str:
 
 
 def ratio_ci(ratio: float, lower: float, upper: float) -> str:
-    """A ratio with its 95% CI: "0.59 (0.42-0.82)"."""
-    return f"{ratio:.2f} ({lower:.2f}-{upper:.2f})"
+    """A ratio with its 95% CI: "0.59 (0.42-0.82)"; with more decimals, up to
+    RATIO_MAX_DIGITS, where two would show a CI of one value ("1.00 (1.00-1.00)" for
+    1.0012 (1.0003-1.0021)): "1.001 (1.000-1.002)"."""
+    digits = RATIO_DIGITS
+    while digits < RATIO_MAX_DIGITS and f"{lower:.{digits}f}" == f"{upper:.{digits}f}":
+        digits += 1
+    return f"{ratio:.{digits}f} ({lower:.{digits}f}-{upper:.{digits}f})"
 
 
 def not_estimable(reason: str) -> str:
@@ -317,7 +324,7 @@ def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
 
 
 def term(term: Term | PHTest) -> str:
-    """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per month)",
+    """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per 12 months)",
     "All terms" for the global test."""
     if term.term == GLOBAL:
         return "All terms (global)"

@@ -9,7 +9,10 @@ lifelines fits it. Conventions:
   ``coxph(..., ties = "efron")``), Newton-Raphson run to a tight tolerance so the
   coefficients agree with R's to many digits; hazard ratio exp(coef) with the 95% Wald
   CI exp(coef ± 1.96 se) and the two-sided Wald p.
-- Terms: a continuous covariate is one term named by its column (per unit); a yes/no or
+- Terms: a continuous covariate is one term named by its column, divided by its clinical
+  unit (rules.COVARIATE_UNITS: age per 10 years, BMI per 5 kg/m², DVT duration per 12
+  months) before the fit, so its coefficient, HR, CI and PH test are per that unit (the
+  Wald p and the PH test are the same per any unit); a yes/no or
   category covariate one term per level against its reference, the first level in
   display order (analytics.groups.order_levels), named ``column=level``
   (``thrombophilia=yes``, ``sex=M``, ``center=C02``).
@@ -55,7 +58,7 @@ from analytics.glossary import (
     TIME_VARYING_COVARIATES,
 )
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
+from analytics.rules import COVARIATE_UNITS, MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 
 TIME_VARYING_TOO_LARGE = (
@@ -264,7 +267,8 @@ def covariate_sql(covariate: str) -> str:
 def design_matrix(
     rows: pd.DataFrame, baseline: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str], list[str]]:
-    """The model's columns: each continuous covariate as it is, each other covariate one
+    """The model's columns: each continuous covariate in its clinical unit
+    (COVARIATE_UNITS), each other covariate one
     0/1 column per non-reference level. Also each covariate's term names, each category's
     reference level, and a note for each covariate left out (one level, or one value)."""
     design = pd.DataFrame(index=rows.index)
@@ -277,7 +281,7 @@ def design_matrix(
             if values.nunique() < 2:
                 notes.append(f"{covariate} left out: the same value for every patient")
                 continue
-            design[covariate] = values
+            design[covariate] = values / COVARIATE_UNITS[covariate]
             columns[covariate] = [covariate]
             continue
         values = decode(covariate, rows[covariate].to_numpy())

@@ -336,7 +336,7 @@ def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the
     crude = {t.term: t for t in model.crude}
     duration, recurrent = model.terms
     assert (
-        f"DVT duration (per month): crude HR (95% CI) {_ratio(crude[duration.term])}, "
+        f"DVT duration (per 12 months): crude HR (95% CI) {_ratio(crude[duration.term])}, "
         f"p < 0.001; adjusted HR (95% CI) {_ratio(duration)}, p < 0.001"
     ) in text
     assert f"adjusted HR (95% CI) {_ratio(recurrent)}, p = {recurrent.p:.3f}" in text

@@ -22,7 +22,7 @@ def test_crude_and_adjusted_markers_for_every_term(model):
     assert list(series[ADJUSTED].x) == pytest.approx([t.hr for t in model.terms])
     assert list(series[CRUDE].x) == pytest.approx([t.hr for t in model.crude])
     assert list(fig.layout.yaxis.ticktext) == [
-        "DVT duration (per month)", "Recurrent DVT (time-varying)",
+        "DVT duration (per 12 months)", "Recurrent DVT (time-varying)",
     ]  # fmt: skip
 
 
