@@ -24,7 +24,7 @@ same counts, kept where time > L and shifted by L.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -34,7 +34,7 @@ from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import MIN_EVENTS_FOR_HR, RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.rules import MIN_EVENTS_FOR_HR, MONTHS_PER_YEAR, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
     Incidence,
     IncidenceAtMonths,
@@ -163,17 +163,46 @@ def survival(
     """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
 
     ``horizon`` (months) bounds each curve's restricted mean; the KMunicate tables are at
-    ``risk_months``; ``reference`` is the level the comparison is against (default: the
+    ``risk_months``, extended to the curves' end (covering_months; read them back with
+    table_months); ``reference`` is the level the comparison is against (default: the
     first); ``landmark`` (months) adds each endpoint's landmark estimates, from the same
     counts.
     """
     counts = endpoint_counts(con, cohort_filter, endpoints, by)
+    last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
+    risk_months = covering_months(risk_months, last)
     return {
         endpoint: endpoint_survival(
             endpoint, overall, split, months, by, horizon, risk_months, reference, landmark
         )
         for endpoint, (overall, split) in counts.items()
     }
+
+
+def covering_months(risk_months: Sequence[float], last: float) -> tuple[float, ...]:
+    """The risk-table months, sorted, then each whole year after the last one asked for up
+    to the last follow-up ``last``: the KMunicate table and the time axis's ticks (drawn at
+    these months) then reach as far as the curves do (a registry followed to 60 months
+    gets 48 and 60 after 0-36, not a curve running 24 months past its last column). A
+    month after ``last`` would have nobody at risk and is not added.
+
+    Example: (0, 6, 12, 24, 36) with follow-up to 60 gives (0, 6, 12, 24, 36, 48, 60);
+    (0, 18, 30) with follow-up to 45.5 gives (0, 18, 30, 36).
+    """
+    months = sorted({float(m) for m in risk_months})
+    if not months:
+        return ()
+    year = (months[-1] // MONTHS_PER_YEAR + 1) * MONTHS_PER_YEAR
+    while year <= last:
+        months.append(year)
+        year += MONTHS_PER_YEAR
+    return tuple(months)
+
+
+def table_months(fits: Mapping[str, EndpointSurvival]) -> tuple[float, ...]:
+    """The months of the KMunicate tables of ``fits`` (survival's), one set for all."""
+    first = next(iter(fits.values()), None)
+    return () if first is None else tuple(float(m) for m in first.overall.risk.month)
 
 
 def endpoint_survival(
