@@ -62,6 +62,9 @@ FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 YES_NO = {NO: "No", YES: "Yes"}  # how they show
 ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 
+# The Safety table's crude share of patients, and the cumulative incidence beside it.
+CRUDE_PERCENT = "Percent (crude, over unequal follow-up)"
+SAFETY_INCIDENCE_TITLE = "Cumulative incidence with death competing (Aalen-Johansen, 95% CI)"
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",
     "major_bleeding": "Major bleeding",
@@ -338,6 +341,11 @@ DEFINITIONS = {
         "pairs (as SPSS for small counts)."
     ),
     "Clopper-Pearson interval": "Exact binomial 95% confidence interval for a proportion.",
+    "Crude percentage": (
+        "Patients with the event among all patients, whatever their follow-up: over unequal "
+        "follow-up a patient seen for 6 months and one seen for 60 count alike, so it is not "
+        "a risk by any time. The cumulative incidence at 12, 24 and 36 months is."
+    ),
     "Events per 100 patient-years": (
         "All events of that type divided by the total follow-up time in years, times 100."
     ),

@@ -24,6 +24,9 @@ EARLY_EVENT_MONTHS = EARLY_EVENT_DAYS / DAYS_PER_MONTH
 MONTHS_PER_YEAR = 12
 PER_PATIENT_YEARS = 100  # event rates per 100 patient-years
 ULCER_HEALING_MONTHS = 3  # the paper's "ulcers healed by 3 months"
+# The Safety page's cumulative incidence (death competing) of these events, at these months.
+SAFETY_INCIDENCE_EVENTS = ("recurrent_dvt", "pulmonary_embolism", "major_bleeding")
+SAFETY_INCIDENCE_MONTHS = (12, 24, 36)
 
 # Months shown by default: estimates, the KMunicate table, subgroups and centres.
 DEFAULT_MONTHS = (6, 12, 24, 36)

@@ -143,6 +143,17 @@ def estimate_ci(estimate: float | None, lower: float | None, upper: float | None
     return percent(estimate) + ("" if interval == MISSING else f" (95% CI {interval})")
 
 
+def incidence_ci(estimate: float, lower: float, upper: float, hidden: bool = False) -> str:
+    """A cumulative incidence with its 95% CI in a table cell, "14.7% (5.4-28.5)";
+    MISSING beyond follow-up, SUPPRESSED when ``hidden`` (privacy.hidden_incidence)."""
+    if hidden:
+        return SUPPRESSED
+    if _missing(estimate):
+        return MISSING
+    interval = ci(lower, upper)
+    return percent(estimate) + ("" if interval == MISSING else f" ({interval})")
+
+
 def patients(n: int, k: int | None = None, hidden: bool = False) -> str:
     """A count of patients in words: "1 patient", "4 patients", "<5 patients"."""
     shown = count(n, k, hidden)

@@ -26,6 +26,7 @@ from analytics.glossary import (
     PTS,
     REFLUX,
     SAFETY_EVENTS,
+    SAFETY_INCIDENCE_TITLE,
     SEVERITY_SCORE,
     SYMMETRY,
     UNRELIABLE,
@@ -38,6 +39,7 @@ from analytics.present.privacy import (
     hidden_cells,
     hidden_change,
     hidden_columns,
+    hidden_incidence,
     hidden_split,
     hidden_table,
     is_small,
@@ -49,6 +51,7 @@ from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel
+from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
@@ -239,7 +242,30 @@ def _safety(view: ReportView, privacy: _Suppression) -> dict[str, Any]:
                 f"{path}.per_100_patient_years", row["per_100_patient_years"], few_events
             ),
         }  # fmt: skip
+    for result in safety.incidence:
+        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy)
     return entries
+
+
+def _safety_incidence(result: SafetyIncidence, privacy: _Suppression) -> list[dict[str, Any]]:
+    """A safety event's cumulative incidence with death competing, a row per month (0-100);
+    in privacy mode hidden at a month whose events, or the patients left, are few."""
+    path = f"safety.{result.event}.cumulative_incidence"
+    rows = []
+    for i, month in enumerate(result.at.month.tolist()):
+        hidden = hidden_incidence(int(result.events_by[i]), result.patients, privacy.k)
+        rows.append(
+            {"month": month}
+            | {
+                key: privacy.derived(
+                    f"{path}[{i}].{key}", 100 * float(getattr(result.at, field)[i]), hidden
+                )
+                for key, field in (
+                    ("percent", "estimate"), ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")
+                )
+            }
+        )  # fmt: skip
+    return rows
 
 
 def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
@@ -336,7 +362,30 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             f"  {SAFETY_EVENTS[event]:<{width}} {patients:>9} patients  {percent:>6} "
             f"(95% CI {interval})  {rate} per 100 patient-years"
         )
+    lines += _safety_incidence_lines(data["safety"], text)
     return "\n".join(lines) + "\n"
+
+
+def _safety_incidence_lines(safety: dict[str, Any], text: _Text) -> list[str]:
+    """The cumulative incidence with death competing under the crude percentages above."""
+    lines = []
+    for event, row in safety.items():
+        if "cumulative_incidence" not in row:
+            continue
+        path = f"safety.{event}.cumulative_incidence"
+        cells = []
+        for i, r in enumerate(row["cumulative_incidence"]):
+            where = f"{path}[{i}]"
+            percent = text.number(f"{where}.percent", r["percent"], "%")
+            cell = f"{fmt.months(r['month'])} months {percent}"
+            if r["ci_lower"] is not None or f"{where}.ci_lower" in text.suppressed:
+                interval = text.interval(f"{where}.ci_lower", r["ci_lower"], r["ci_upper"], True)
+                cell += f" (95% CI {interval})"
+            cells.append(cell)
+        lines.append(f"  {SAFETY_EVENTS[event]}: {'; '.join(cells)}")
+    if lines:
+        lines.insert(0, f"  {SAFETY_INCIDENCE_TITLE}; the percentages above are crude:")
+    return lines
 
 
 @dataclass(frozen=True)
