@@ -62,8 +62,10 @@ FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 YES_NO = {NO: "No", YES: "Yes"}  # how they show
 ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 
-# The Safety table's crude share of patients, and the cumulative incidence beside it.
-CRUDE_PERCENT = "Percent (crude, over unequal follow-up)"
+# The Safety table's crude share of patients (its caption: "crude, over unequal
+# follow-up"; a longer header pushes the rates out of the table's width), and the
+# cumulative incidence beside it.
+CRUDE_PERCENT = "Crude %"
 SAFETY_INCIDENCE_TITLE = "Cumulative incidence with death competing (Aalen-Johansen, 95% CI)"
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",

@@ -353,17 +353,27 @@ def term_ratio(term: Term, hidden: bool = False) -> str:
     SUPPRESSED when ``hidden`` (privacy.model_mask)."""
     if hidden:
         return SUPPRESSED
+    if not term.estimable:
+        return TOO_FEW_EVENTS
     return f"{ratio_ci(term.hr, term.ci_lower, term.ci_upper)}, {p_statement(term.p)}"
 
 
 def term_ci(term: Term, hidden: bool = False) -> str:
-    """A model term's hazard ratio with its 95% CI, "1.09 (1.04-1.14)", or SUPPRESSED."""
-    return SUPPRESSED if hidden else ratio_ci(term.hr, term.ci_lower, term.ci_upper)
+    """A model term's hazard ratio with its 95% CI, "1.09 (1.04-1.14)", SUPPRESSED, or
+    TOO_FEW_EVENTS for a level (or reference) of fewer than rules.MIN_EVENTS_FOR_HR."""
+    if hidden:
+        return SUPPRESSED
+    if not term.estimable:
+        return TOO_FEW_EVENTS
+    return ratio_ci(term.hr, term.ci_lower, term.ci_upper)
 
 
 def term_p(term: Term | PHTest, hidden: bool = False) -> str:
-    """A model term's p (Wald, or of its PH test) for a table cell, or SUPPRESSED."""
-    return SUPPRESSED if hidden else p_value(term.p)
+    """A model term's p (Wald, or of its PH test) for a table cell, SUPPRESSED, or MISSING
+    for a term of too few events (its Wald p is a statistic of those few)."""
+    if hidden:
+        return SUPPRESSED
+    return MISSING if isinstance(term, Term) and not term.estimable else p_value(term.p)
 
 
 def level_patients(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:

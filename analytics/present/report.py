@@ -50,7 +50,7 @@ from analytics.present.privacy import (
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import AtMonths
-from analytics.stats.models import AdjustedModel
+from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
@@ -671,6 +671,11 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
 TERM_KEYS = ("term", "hr", "ci_lower", "ci_upper", "p")
 
 
+def _estimable(term: Term, value: Any) -> Any:
+    """A model term's value, or None for a term of too few events (models.Term.reason)."""
+    return value if term.estimable else None
+
+
 def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[str, Any]:
     """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys, with
     privacy.model_mask's rules: its counts and each level's hidden as on the page, the
@@ -681,9 +686,10 @@ def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[st
     def terms(name: str, fitted: Sequence[Any]) -> list[dict[str, Any]]:
         return [
             {"term": t.term}
-            | {key: privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key),
-                                    mask.ratio_hidden(t.term))
+            | {key: _estimable(t, privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key),
+                                                  mask.ratio_hidden(t.term)))
                for key in TERM_KEYS[1:]}
+            | {"estimable": t.estimable, "reason": t.reason}
             for i, t in enumerate(fitted)
         ]  # fmt: skip
 

@@ -45,6 +45,7 @@ import pytest
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.glossary import TOO_FEW_EVENTS_REASON
 from analytics.stats import models
 from analytics.stats.models import GLOBAL, ModelError, adjusted_model, check_covariates
 from tests.conftest import add_events, add_patient
@@ -190,7 +191,12 @@ def test_recurrent_dvt_time_varying_matches_r_on_tmerge_rows(demo):
         demo, DEFAULT_FILTER, "primary", ["symptom_duration_months", "recurrent_dvt"]
     )
     assert model.time_varying
-    assert_terms(model.terms, DEMO_TV_R)
+    assert_terms(model.terms, DEMO_TV_R)  # the fit is R's; what is shown of it is not all
+    duration, recurrent = model.terms
+    assert duration.estimable and recurrent.at_level.events == 2  # after a recurrent DVT
+    assert recurrent.reason == TOO_FEW_EVENTS_REASON
+    crude_recurrent = {t.term: t for t in model.crude}["recurrent_dvt"]
+    assert crude_recurrent.reason == TOO_FEW_EVENTS_REASON
     crude = {t.term: t for t in model.crude}
     coef, se, p = DEMO_TV_CRUDE_R["recurrent_dvt"]
     assert crude["recurrent_dvt"].coef == pytest.approx(coef, rel=1e-6)
@@ -289,7 +295,9 @@ def test_report_adjust_json_keys(demo_path):
     assert set(patency) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
     primary = patency["primary"]
     assert [row["term"] for row in primary["adjusted"]] == list(DEMO_R)
-    assert set(primary["adjusted"][0]) == {"term", "hr", "ci_lower", "ci_upper", "p"}
+    assert set(primary["adjusted"][0]) == {
+        "term", "hr", "ci_lower", "ci_upper", "p", "estimable", "reason",
+    }  # fmt: skip
     for row in primary["adjusted"]:
         coef, _se, p = DEMO_R[row["term"]]
         assert row["hr"] == pytest.approx(math.exp(coef), rel=1e-6)
