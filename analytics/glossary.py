@@ -8,6 +8,8 @@ a label that quotes one is built from it.
 from __future__ import annotations
 
 from analytics.rules import (
+    COVARIATE_UNITS,
+    MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     PTS_MODERATE_VILLALTA,
     PTS_SEVERE_VILLALTA,
@@ -60,6 +62,11 @@ FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 YES_NO = {NO: "No", YES: "Yes"}  # how they show
 ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 
+# The Safety table's crude share of patients (its caption: "crude, over unequal
+# follow-up"; a longer header pushes the rates out of the table's width), and the
+# cumulative incidence beside it.
+CRUDE_PERCENT = "Crude %"
+SAFETY_INCIDENCE_TITLE = "Cumulative incidence with death competing (Aalen-Johansen, 95% CI)"
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",
     "major_bleeding": "Major bleeding",
@@ -144,11 +151,13 @@ GROUPINGS = {
 # trend applies to them, with scores 1..k in that order.
 ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
 # Covariates an adjusted model may take beyond the groupings' yes/no and category columns:
-# the continuous ones (per unit), and recurrent DVT, which changes over time.
+# the continuous ones (per the clinical unit of rules.COVARIATE_UNITS, said in the label),
+# and recurrent DVT, which changes over time.
 CONTINUOUS_COVARIATES = {
-    "age_years": "Age (per year)",
-    "bmi": "BMI (per kg/m²)",
-    "symptom_duration_months": "DVT duration (per month)",
+    "age_years": f"Age (per {COVARIATE_UNITS['age_years']} years)",
+    "bmi": f"BMI (per {COVARIATE_UNITS['bmi']} kg/m²)",
+    "symptom_duration_months": f"DVT duration (per {COVARIATE_UNITS['symptom_duration_months']} "
+    "months)",
 }
 RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
 TIME_VARYING_COVARIATES = {RECURRENT_DVT: "Recurrent DVT (time-varying)"}
@@ -175,6 +184,16 @@ FEW_EVENTS_PER_VARIABLE = (
     f"fewer than {MIN_EVENTS_PER_VARIABLE} events per estimated coefficient: the adjusted "
     "hazard ratios are unreliable (biased away from 1, too narrow intervals); use fewer "
     "covariates"
+)
+# A hazard ratio of two groups with fewer than MIN_EVENTS_FOR_HR events in either: no number.
+TOO_FEW_EVENTS = "too few events"
+TOO_FEW_EVENTS_REASON = (
+    f"{TOO_FEW_EVENTS}: a hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group "
+    "compared"
+)
+TOO_FEW_EVENTS_NOTE = (
+    f"A hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group compared; below "
+    f"that it shows '{TOO_FEW_EVENTS}', not a number."
 )
 
 # How a group's raw value shows, where it differs from the value itself.
@@ -272,7 +291,8 @@ DEFINITIONS = {
         "holding the other covariates fixed, with its 95% Wald confidence interval and Wald p. "
         "A yes/no or category covariate gives one term per level against its reference (the "
         "first level in display order: 'No', Left, Female); a continuous one, the hazard ratio "
-        "per unit. Patients missing a covariate are left out (complete cases), and the crude "
+        f"per the clinical unit its label says ({'; '.join(CONTINUOUS_COVARIATES.values())}). "
+        "Patients missing a covariate are left out (complete cases), and the crude "
         "hazard ratios (one covariate at a time) are fitted on the same patients."
     ),
     "Time-varying covariate": (
@@ -324,6 +344,11 @@ DEFINITIONS = {
         "pairs (as SPSS for small counts)."
     ),
     "Clopper-Pearson interval": "Exact binomial 95% confidence interval for a proportion.",
+    "Crude percentage": (
+        "Patients with the event among all patients, whatever their follow-up: over unequal "
+        "follow-up a patient seen for 6 months and one seen for 60 count alike, so it is not "
+        "a risk by any time. The cumulative incidence at 12, 24 and 36 months is."
+    ),
     "Events per 100 patient-years": (
         "All events of that type divided by the total follow-up time in years, times 100."
     ),

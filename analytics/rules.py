@@ -24,6 +24,9 @@ EARLY_EVENT_MONTHS = EARLY_EVENT_DAYS / DAYS_PER_MONTH
 MONTHS_PER_YEAR = 12
 PER_PATIENT_YEARS = 100  # event rates per 100 patient-years
 ULCER_HEALING_MONTHS = 3  # the paper's "ulcers healed by 3 months"
+# The Safety page's cumulative incidence (death competing) of these events, at these months.
+SAFETY_INCIDENCE_EVENTS = ("recurrent_dvt", "pulmonary_embolism", "major_bleeding")
+SAFETY_INCIDENCE_MONTHS = (12, 24, 36)
 
 # Months shown by default: estimates, the KMunicate table, subgroups and centres.
 DEFAULT_MONTHS = (6, 12, 24, 36)
@@ -56,6 +59,14 @@ TIME_VARYING_MAX_PATIENTS = 50_000
 # A subgroup this small is flagged unstable (its estimate and hazard ratio vary widely).
 UNSTABLE_MIN_PATIENTS = 10
 UNSTABLE_MIN_EVENTS = 5
+# A hazard ratio between two groups needs at least this many events in each of them: below
+# it, it is "too few events", not a number (2 patients gave an HR of 51 (4.5-579)).
+MIN_EVENTS_FOR_HR = 5
+
+# The clinical unit each continuous covariate's hazard ratio is per (Models page, report,
+# deck): the covariate is divided by it before the fit, so an HR of a year of age does not
+# show as "1.00 (1.00-1.00)". Its unit's word is glossary.CONTINUOUS_COVARIATES'.
+COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
 
 # Grouping bands.
 AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75

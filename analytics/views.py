@@ -31,7 +31,7 @@ from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
 from analytics.stats.subgroups import subgroup_table
-from analytics.stats.survival import EndpointSurvival, survival
+from analytics.stats.survival import EndpointSurvival, survival, table_months
 
 PRIMARY = "primary"
 
@@ -57,7 +57,9 @@ class PatencyView:
 
     ``survival`` maps each endpoint drawn to its curves (with ``by``: one endpoint,
     with its groups and their comparison); estimates and cumulative incidences are at
-    ``months``, restricted means up to ``horizon``, the KMunicate tables at ``risk_months``.
+    ``months``, restricted means up to ``horizon``, the KMunicate tables at ``risk_months``:
+    the months asked for and, where the curves run past the last, a year apart up to their
+    end (analytics.stats.survival.covering_months).
     """
 
     by: str | None
@@ -105,7 +107,7 @@ def patency_view(
     fits = survival(
         con, cohort_filter, endpoints, months, by, horizon, risk_months, reference, landmark
     )
-    return PatencyView(by, endpoint, tuple(months), fits, horizon, tuple(risk_months))
+    return PatencyView(by, endpoint, tuple(months), fits, horizon, table_months(fits))
 
 
 def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
@@ -241,7 +243,8 @@ class ReportView:
     follow-up; restricted means up to ``horizon`` months.
 
     With ``adjust``, ``adjusted`` holds each endpoint's Cox model on those covariates; the
-    KMunicate tables (the deck's) are at ``risk_months``; ``reference`` is the group
+    KMunicate tables (the deck's) are at ``risk_months``, extended to the curves' end as
+    PatencyView's; ``reference`` is the group
     compared against, ``landmark`` the landmark month (the survival results carry their
     landmark estimates).
     """
@@ -275,30 +278,23 @@ def report_view(
     landmark: float | None = None,
 ) -> ReportView:
     meta = metadata(con)
+    fits = survival(
+        con, cohort_filter, tuple(ENDPOINTS), months, by, horizon, risk_months, reference, landmark
+    )
     return ReportView(
         name=meta.get("name", ""),
         is_reconstruction=is_reconstruction(meta),
         cohort_filter=cohort_filter,
         by=by,
         months=tuple(months),
-        survival=survival(
-            con,
-            cohort_filter,
-            tuple(ENDPOINTS),
-            months,
-            by,
-            horizon,
-            risk_months,
-            reference,
-            landmark,
-        ),
+        survival=fits,
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
         follow_up=follow_up_view(con, cohort_filter),
         horizon=horizon,
         adjust=tuple(adjust),
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
-        risk_months=tuple(risk_months),
+        risk_months=table_months(fits),
         reference=reference,
         landmark=landmark,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import GROUPINGS, UNSTABLE
+from analytics.glossary import GROUPINGS, TOO_FEW_EVENTS_NOTE, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.tables import subgroup_display
@@ -28,7 +28,8 @@ factors = view.table["factor"].unique()
 st.caption(
     f"Each factor's groups are compared with its first group (the reference; 'No' for yes/no "
     f"factors): Cox hazard ratio with 95% CI and the log-rank p across groups. Grey open "
-    f"circles are unstable groups ({UNSTABLE}). **Multiple comparisons:** {len(factors)} "
+    f"circles are unstable groups ({UNSTABLE}). {TOO_FEW_EVENTS_NOTE} "
+    f"**Multiple comparisons:** {len(factors)} "
     f"factors are tested here without adjustment; at p < 0.05 about "
     f"{fmt.number(0.05 * len(factors))} would look significant by chance alone, so treat these "
     "as hypotheses to test, not findings."

@@ -16,6 +16,7 @@ from analytics.glossary import (
     NO_PH_TEST,
     RECURRENT_DVT,
     TIME_VARYING_COVARIATES,
+    TOO_FEW_EVENTS_NOTE,
 )
 from analytics.present import format as fmt
 from analytics.present.figures.models import model_forest_plot
@@ -67,7 +68,7 @@ chosen = covariate_column.multiselect(
     "Covariates", BASELINE, format_func=MODEL_COVARIATES.get, key=COVARIATES,
     placeholder="Pick the covariates to adjust for", **state.CHANGED,
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
-    "Female, the first centre); continuous ones give the hazard ratio per unit.",
+    "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",
 )  # fmt: skip
 recurrent = st.radio(
     "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
@@ -114,6 +115,8 @@ if context.is_demo:
         "covariates."
     )
 show_table(model_table(model, k, context.n_hidden), "adjusted hazard ratios")
+if not all(t.estimable for t in model.terms):
+    st.caption(f"{TOO_FEW_EVENTS_NOTE} The model is fitted with the covariate all the same.")
 hidden = fmt.hidden_ratios_note(model, k, mask)
 if hidden:
     st.caption(plain(f"{hidden}. {SUPPRESSED_NOTE}."))

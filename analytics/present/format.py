@@ -6,8 +6,9 @@ worked out (its complement, a derived percentage or estimate) as SUPPRESSED
 (analytics.present.privacy holds the rules). Missing values show as MISSING.
 
 Conventions: percentages with one decimal; standard errors in percentage points;
-hazard ratios with two decimals; p with three decimals or "< 0.001"; rates per 100
-patient-years with one decimal; counts with thousands separators.
+hazard ratios with two decimals (more where two would show a CI of one value); p with
+three decimals or "< 0.001"; rates per 100 patient-years with one decimal; counts with
+thousands separators.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from analytics.glossary import (
     RMST_BEYOND,
     SEXES,
     SIDES,
+    TOO_FEW_EVENTS,
     YES_NO,
 )
 from analytics.present.privacy import (
@@ -54,6 +56,7 @@ from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
 
 MISSING = "-"
+RATIO_DIGITS, RATIO_MAX_DIGITS = 2, 6  # a hazard ratio's decimals, and as many as it may need
 
 
 def _missing(value: float | None) -> bool:
@@ -141,6 +144,17 @@ def estimate_ci(estimate: float | None, lower: float | None, upper: float | None
         return MISSING
     interval = ci(lower, upper)
     return percent(estimate) + ("" if interval == MISSING else f" (95% CI {interval})")
+
+
+def incidence_ci(estimate: float, lower: float, upper: float, hidden: bool = False) -> str:
+    """A cumulative incidence with its 95% CI in a table cell, "14.7% (5.4-28.5)";
+    MISSING beyond follow-up, SUPPRESSED when ``hidden`` (privacy.hidden_incidence)."""
+    if hidden:
+        return SUPPRESSED
+    if _missing(estimate):
+        return MISSING
+    interval = ci(lower, upper)
+    return percent(estimate) + ("" if interval == MISSING else f" ({interval})")
 
 
 def patients(n: int, k: int | None = None, hidden: bool = False) -> str:
@@ -284,14 +298,31 @@ def statistic(value: float | None) -> str:
 
 
 def ratio_ci(ratio: float, lower: float, upper: float) -> str:
-    """A ratio with its 95% CI: "0.59 (0.42-0.82)"."""
-    return f"{ratio:.2f} ({lower:.2f}-{upper:.2f})"
+    """A ratio with its 95% CI: "0.59 (0.42-0.82)"; with more decimals, up to
+    RATIO_MAX_DIGITS, where two would show a CI of one value ("1.00 (1.00-1.00)" for
+    1.0012 (1.0003-1.0021)): "1.001 (1.000-1.002)"."""
+    digits = RATIO_DIGITS
+    while digits < RATIO_MAX_DIGITS and f"{lower:.{digits}f}" == f"{upper:.{digits}f}":
+        digits += 1
+    return f"{ratio:.{digits}f} ({lower:.{digits}f}-{upper:.{digits}f})"
+
+
+def not_estimable(reason: str) -> str:
+    """Why a hazard ratio has no number: "too few events: ..." as it stands (analytics.rules.
+    MIN_EVENTS_FOR_HR), any other reason after "not estimable: "."""
+    return reason if reason.startswith(TOO_FEW_EVENTS) else f"not estimable: {reason}"
+
+
+def not_estimable_short(reason: str) -> str:
+    """A table cell's word for a hazard ratio without a number: TOO_FEW_EVENTS or "not
+    estimable"."""
+    return TOO_FEW_EVENTS if reason.startswith(TOO_FEW_EVENTS) else "not estimable"
 
 
 def hazard_ratio(ratio: HazardRatio) -> str:
     """A hazard ratio with its 95% CI, "0.59 (0.42-0.82)", or why it is not estimable."""
     if not ratio.estimable:
-        return f"not estimable: {ratio.reason}"
+        return not_estimable(ratio.reason)
     return ratio_ci(ratio.hr, ratio.ci_lower, ratio.ci_upper)
 
 
@@ -302,12 +333,12 @@ def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
     if hidden:
         return f"Cox HR {versus}: {SUPPRESSED}"
     if not ratio.estimable:
-        return f"Cox HR {versus}: not estimable ({ratio.reason})"
+        return f"Cox HR {versus}: {not_estimable(ratio.reason)}"
     return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"
 
 
 def term(term: Term | PHTest) -> str:
-    """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per month)",
+    """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per 12 months)",
     "All terms" for the global test."""
     if term.term == GLOBAL:
         return "All terms (global)"
@@ -325,17 +356,27 @@ def term_ratio(term: Term, hidden: bool = False) -> str:
     SUPPRESSED when ``hidden`` (privacy.model_mask)."""
     if hidden:
         return SUPPRESSED
+    if not term.estimable:
+        return TOO_FEW_EVENTS
     return f"{ratio_ci(term.hr, term.ci_lower, term.ci_upper)}, {p_statement(term.p)}"
 
 
 def term_ci(term: Term, hidden: bool = False) -> str:
-    """A model term's hazard ratio with its 95% CI, "1.09 (1.04-1.14)", or SUPPRESSED."""
-    return SUPPRESSED if hidden else ratio_ci(term.hr, term.ci_lower, term.ci_upper)
+    """A model term's hazard ratio with its 95% CI, "1.09 (1.04-1.14)", SUPPRESSED, or
+    TOO_FEW_EVENTS for a level (or reference) of fewer than rules.MIN_EVENTS_FOR_HR."""
+    if hidden:
+        return SUPPRESSED
+    if not term.estimable:
+        return TOO_FEW_EVENTS
+    return ratio_ci(term.hr, term.ci_lower, term.ci_upper)
 
 
 def term_p(term: Term | PHTest, hidden: bool = False) -> str:
-    """A model term's p (Wald, or of its PH test) for a table cell, or SUPPRESSED."""
-    return SUPPRESSED if hidden else p_value(term.p)
+    """A model term's p (Wald, or of its PH test) for a table cell, SUPPRESSED, or MISSING
+    for a term of too few events (its Wald p is a statistic of those few)."""
+    if hidden:
+        return SUPPRESSED
+    return MISSING if isinstance(term, Term) and not term.estimable else p_value(term.p)
 
 
 def level_patients(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:

@@ -106,6 +106,13 @@ def hidden_split(part: float, whole: float, k: int | None) -> bool:
     return is_small(part, k) or is_small(whole - part, k)
 
 
+def hidden_incidence(events_by: int, patients: int, k: int | None) -> bool:
+    """True when a cumulative incidence estimate at a month gives a count away: the events
+    by that month are few or leave few of the patients, or the patients are few (as a
+    Kaplan-Meier estimate is hidden with its month's KMunicate counts)."""
+    return is_small(patients, k) or hidden_split(events_by, patients, k)
+
+
 def hidden_cells(
     counts: Sequence[float], k: int | None, already: Sequence[bool] | None = None
 ) -> list[bool]:

@@ -28,6 +28,7 @@ from analytics.glossary import (
     PTS,
     REFLUX,
     SAFETY_EVENTS,
+    SAFETY_INCIDENCE_TITLE,
     SEVERITY_SCORE,
     SYMMETRY,
     UNRELIABLE,
@@ -40,6 +41,7 @@ from analytics.present.privacy import (
     hidden_cells,
     hidden_change,
     hidden_columns,
+    hidden_incidence,
     hidden_split,
     hidden_table,
     is_small,
@@ -50,7 +52,8 @@ from analytics.present.privacy import (
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import AtMonths
-from analytics.stats.models import AdjustedModel
+from analytics.stats.models import AdjustedModel, Term
+from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import ReportView
 
@@ -243,7 +246,30 @@ def _safety(view: ReportView, privacy: _Suppression) -> dict[str, Any]:
                 f"{path}.per_100_patient_years", row["per_100_patient_years"], few_events
             ),
         }  # fmt: skip
+    for result in safety.incidence:
+        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy)
     return entries
+
+
+def _safety_incidence(result: SafetyIncidence, privacy: _Suppression) -> list[dict[str, Any]]:
+    """A safety event's cumulative incidence with death competing, a row per month (0-100);
+    in privacy mode hidden at a month whose events, or the patients left, are few."""
+    path = f"safety.{result.event}.cumulative_incidence"
+    rows = []
+    for i, month in enumerate(result.at.month.tolist()):
+        hidden = hidden_incidence(int(result.events_by[i]), result.patients, privacy.k)
+        rows.append(
+            {"month": month}
+            | {
+                key: privacy.derived(
+                    f"{path}[{i}].{key}", 100 * float(getattr(result.at, field)[i]), hidden
+                )
+                for key, field in (
+                    ("percent", "estimate"), ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")
+                )
+            }
+        )  # fmt: skip
+    return rows
 
 
 def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
@@ -348,7 +374,30 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             f"  {SAFETY_EVENTS[event]:<{width}} {patients:>9} patients  {percent:>6} "
             f"(95% CI {interval})  {rate} per 100 patient-years"
         )
+    lines += _safety_incidence_lines(data["safety"], text)
     return "\n".join(lines) + "\n"
+
+
+def _safety_incidence_lines(safety: dict[str, Any], text: _Text) -> list[str]:
+    """The cumulative incidence with death competing under the crude percentages above."""
+    lines = []
+    for event, row in safety.items():
+        if "cumulative_incidence" not in row:
+            continue
+        path = f"safety.{event}.cumulative_incidence"
+        cells = []
+        for i, r in enumerate(row["cumulative_incidence"]):
+            where = f"{path}[{i}]"
+            percent = text.number(f"{where}.percent", r["percent"], "%")
+            cell = f"{fmt.months(r['month'])} months {percent}"
+            if r["ci_lower"] is not None or f"{where}.ci_lower" in text.suppressed:
+                interval = text.interval(f"{where}.ci_lower", r["ci_lower"], r["ci_upper"], True)
+                cell += f" (95% CI {interval})"
+            cells.append(cell)
+        lines.append(f"  {SAFETY_EVENTS[event]}: {'; '.join(cells)}")
+    if lines:
+        lines.insert(0, f"  {SAFETY_INCIDENCE_TITLE}; the percentages above are crude:")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -636,6 +685,11 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
 TERM_KEYS = ("term", "hr", "ci_lower", "ci_upper", "p")
 
 
+def _estimable(term: Term, value: Any) -> Any:
+    """A model term's value, or None for a term of too few events (models.Term.reason)."""
+    return value if term.estimable else None
+
+
 def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[str, Any]:
     """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys, with
     privacy.model_mask's rules: its counts and each level's hidden as on the page, the
@@ -646,9 +700,10 @@ def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[st
     def terms(name: str, fitted: Sequence[Any]) -> list[dict[str, Any]]:
         return [
             {"term": t.term}
-            | {key: privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key),
-                                    mask.ratio_hidden(t.term))
+            | {key: _estimable(t, privacy.derived(f"{path}.{name}[{i}].{key}", getattr(t, key),
+                                                  mask.ratio_hidden(t.term)))
                for key in TERM_KEYS[1:]}
+            | {"estimable": t.estimable, "reason": t.reason}
             for i, t in enumerate(fitted)
         ]  # fmt: skip
 

@@ -9,7 +9,10 @@ lifelines fits it. Conventions:
   ``coxph(..., ties = "efron")``), Newton-Raphson run to a tight tolerance so the
   coefficients agree with R's to many digits; hazard ratio exp(coef) with the 95% Wald
   CI exp(coef ± 1.96 se) and the two-sided Wald p.
-- Terms: a continuous covariate is one term named by its column (per unit); a yes/no or
+- Terms: a continuous covariate is one term named by its column, divided by its clinical
+  unit (rules.COVARIATE_UNITS: age per 10 years, BMI per 5 kg/m², DVT duration per 12
+  months) before the fit, so its coefficient, HR, CI and PH test are per that unit (the
+  Wald p and the PH test are the same per any unit); a yes/no or
   category covariate one term per level against its reference, the first level in
   display order (analytics.groups.order_levels), named ``column=level``
   (``thrombophilia=yes``, ``sex=M``, ``center=C02``).
@@ -53,9 +56,15 @@ from analytics.glossary import (
     NO_PH_TEST,
     RECURRENT_DVT,
     TIME_VARYING_COVARIATES,
+    TOO_FEW_EVENTS_REASON,
 )
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import MIN_EVENTS_PER_VARIABLE, TIME_VARYING_MAX_PATIENTS
+from analytics.rules import (
+    COVARIATE_UNITS,
+    MIN_EVENTS_FOR_HR,
+    MIN_EVENTS_PER_VARIABLE,
+    TIME_VARYING_MAX_PATIENTS,
+)
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 
 TIME_VARYING_TOO_LARGE = (
@@ -90,7 +99,9 @@ class Term:
     ``term`` is its name in JSON: the column for a continuous or time-varying covariate,
     ``column=level`` for a level against ``reference``; ``hr`` = exp(coef) with its 95%
     Wald CI and two-sided Wald ``p``; ``at_level`` the level's patients and events (None
-    for a continuous covariate).
+    for a continuous covariate). ``reason`` (TOO_FEW_EVENTS_REASON) marks a level, or its
+    reference, of fewer than MIN_EVENTS_FOR_HR events: the fit keeps its coefficient, but
+    its hazard ratio is a statistic of those few and no surface shows it as a number.
     """
 
     term: str
@@ -104,6 +115,11 @@ class Term:
     ci_upper: float
     p: float
     at_level: LevelCounts | None = None
+    reason: str = ""
+
+    @property
+    def estimable(self) -> bool:
+        return not self.reason
 
 
 @dataclass(frozen=True)
@@ -221,7 +237,9 @@ def adjusted_model(
         ]
     except NotConverged as exc:
         return replace(model, notes=(*notes, f"the model did not converge: {exc}"))
-    terms = _terms(fitter, references, counts)
+    short = too_few_events(columns, counts, model.events)
+    terms = _marked(_terms(fitter, references, counts), short)
+    crude = _marked(crude, short)
     ph = () if time_varying else ph_test(fitter, data)
     if time_varying:
         notes.append(NO_PH_TEST)
@@ -264,7 +282,8 @@ def covariate_sql(covariate: str) -> str:
 def design_matrix(
     rows: pd.DataFrame, baseline: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str], list[str]]:
-    """The model's columns: each continuous covariate as it is, each other covariate one
+    """The model's columns: each continuous covariate in its clinical unit
+    (COVARIATE_UNITS), each other covariate one
     0/1 column per non-reference level. Also each covariate's term names, each category's
     reference level, and a note for each covariate left out (one level, or one value)."""
     design = pd.DataFrame(index=rows.index)
@@ -277,7 +296,7 @@ def design_matrix(
             if values.nunique() < 2:
                 notes.append(f"{covariate} left out: the same value for every patient")
                 continue
-            design[covariate] = values
+            design[covariate] = values / COVARIATE_UNITS[covariate]
             columns[covariate] = [covariate]
             continue
         values = decode(covariate, rows[covariate].to_numpy())
@@ -438,6 +457,25 @@ def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -
             )
         )  # fmt: skip
     return tuple(terms)
+
+
+def too_few_events(
+    columns: dict[str, list[str]], counts: dict[str, LevelCounts], events: int
+) -> set[str]:
+    """The 0/1 terms whose level, or whose reference (the covariate's other patients; for
+    recurrent DVT the time before it), has fewer than MIN_EVENTS_FOR_HR events."""
+    short = set()
+    for names in columns.values():
+        if any(name not in counts for name in names):
+            continue  # a continuous covariate: no levels
+        reference = events - sum(counts[name].events for name in names)
+        short |= {name for name in names if min(counts[name].events, reference) < MIN_EVENTS_FOR_HR}
+    return short
+
+
+def _marked(terms: Sequence[Term], short: set[str]) -> tuple[Term, ...]:
+    """``terms`` with those in ``short`` marked TOO_FEW_EVENTS_REASON."""
+    return tuple(replace(t, reason=TOO_FEW_EVENTS_REASON) if t.term in short else t for t in terms)
 
 
 def ph_test(fitter, data: pd.DataFrame) -> tuple[PHTest, ...]:

@@ -1,7 +1,13 @@
-"""Safety events: patients affected with exact 95% CI, rates per 100 patient-years, timing.
+"""Safety events: patients affected with exact 95% CI, rates per 100 patient-years, timing,
+and the cumulative incidence of recurrent DVT, PE and major bleeding with death competing.
 
 Proportions use the filtered cohort as denominator with Clopper-Pearson (exact
-binomial) limits; rates count every event over the cohort's total follow-up.
+binomial) limits: crude, over unequal follow-up (a patient followed 6 months and one
+followed 60 count alike). Rates count every event over the cohort's total follow-up. The
+cumulative incidence at fixed months is the Aalen-Johansen estimate (the counts engine's,
+with its log(-log) 95% CI), each patient's time the first such event, else the earlier of
+death (the competing event) and the last contact (censored), as R's multi-state
+``survfit(Surv(time, factor(status)) ~ 1)`` ``pstate``.
 """
 
 from __future__ import annotations
@@ -16,8 +22,20 @@ from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
 from analytics.filters import CohortFilter, cohort_sql, count_where
-from analytics.glossary import SAFETY_EVENTS
-from analytics.rules import CONFIDENCE, MONTHS_PER_YEAR, PER_PATIENT_YEARS
+from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
+from analytics.rules import (
+    CONFIDENCE,
+    MONTHS_PER_YEAR,
+    PER_PATIENT_YEARS,
+    SAFETY_INCIDENCE_EVENTS,
+    SAFETY_INCIDENCE_MONTHS,
+)
+from analytics.stats.engine.aalen_johansen import (
+    IncidenceAtMonths,
+    cumulative_incidence,
+    incidence_at,
+)
+from analytics.stats.survival import counts_from_rows
 
 ALPHA = 1 - CONFIDENCE
 SAFETY_COLUMNS = [
@@ -28,18 +46,36 @@ TIMELINE_COLUMNS = ["event", "month", "events"]
 
 
 @dataclass(frozen=True, eq=False)
+class SafetyIncidence:
+    """The cumulative incidence of one safety event with death competing, at ``at.month``.
+
+    ``at`` holds the Aalen-Johansen estimate and its log(-log) 95% CI (proportions, 0-1;
+    NaN after the last follow-up); ``events_by`` the patients whose first such event came
+    by each month (what privacy mode reads: an estimate of few events gives their number),
+    of ``patients``.
+    """
+
+    event: str
+    patients: int
+    at: IncidenceAtMonths
+    events_by: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class Safety:
     """The safety events of a filtered cohort.
 
     ``table`` has one row per event type (SAFETY_COLUMNS), every type even without
     events: patients with the event, their proportion of ``patients`` with its exact
     95% limits (proportions, 0-1), all events, those within 30 days and later, and
-    events per 100 patient-years.
+    events per 100 patient-years. ``incidence`` is the cumulative incidence of each of
+    SAFETY_INCIDENCE_EVENTS with death competing, at SAFETY_INCIDENCE_MONTHS.
     """
 
     patients: int
     patient_years: float
     table: pd.DataFrame
+    incidence: tuple[SafetyIncidence, ...] = ()
 
 
 def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tuple[int, float]:
@@ -76,7 +112,8 @@ def safety(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Safet
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
-    return Safety(n, patient_years, safety_table(n, patient_years, *counts))
+    incidence = safety_incidence(con, cohort_filter)
+    return Safety(n, patient_years, safety_table(n, patient_years, *counts), incidence)
 
 
 def safety_table(
@@ -135,3 +172,66 @@ def clopper_pearson(k: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
     low = np.where(k > 0, betaincinv(np.maximum(k, 1), n - k + 1, ALPHA / 2), 0.0)
     high = np.where(k < n, betaincinv(k + 1, np.maximum(n - k, 1), 1 - ALPHA / 2), 1.0)
     return low, high
+
+
+def safety_incidence(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    events: Sequence[str] = SAFETY_INCIDENCE_EVENTS,
+    months: Sequence[float] = SAFETY_INCIDENCE_MONTHS,
+) -> tuple[SafetyIncidence, ...]:
+    """Each of ``events``' cumulative incidence at ``months``, death competing, in one scan.
+
+    A patient's time is the month of the first such event; without one, the month of death
+    (the competing event) or else the last contact (follow_up_months, censored).
+    """
+    unknown = [e for e in events if e not in SAFETY_EVENTS or e == "death"]
+    if unknown:
+        raise ValueError(f"no cumulative incidence of {unknown[0]!r} with death competing")
+    cohort, params = cohort_sql(cohort_filter)
+    firsts = ", ".join(f"{_first_month(e)} AS first_{i}" for i, e in enumerate(events))
+    parts = " UNION ALL ".join(
+        f"SELECT {i} AS kind, coalesce(first_{i}, death, follow_up_months) AS months, "
+        f"first_{i} IS NOT NULL AS event, death IS NOT NULL AS died FROM firsts"
+        for i in range(len(events))
+    )
+    rows = con.execute(
+        f"""
+        WITH firsts AS (
+            SELECT follow_up_months, {_first_month("death")} AS death, {firsts}
+            FROM ({cohort})
+        )
+        SELECT kind, months, event, died, count(*) AS n FROM ({parts}) GROUP BY ALL
+        """,
+        params,
+    ).fetchnumpy()
+    kind = np.asarray(rows["kind"], dtype=int)
+    result = []
+    for i, event in enumerate(events):
+        mine = kind == i
+        counts = counts_from_rows(
+            (ALL_PATIENTS,), np.zeros(int(mine.sum()), dtype=int),
+            np.asarray(rows["months"], dtype=float)[mine],
+            np.asarray(rows["event"], dtype=bool)[mine],
+            np.asarray(rows["n"], dtype=np.int64)[mine],
+            np.asarray(rows["died"], dtype=bool)[mine],
+        )  # fmt: skip
+        result.append(_incidence(event, counts, months))
+    return tuple(result)
+
+
+def _first_month(event: str) -> str:
+    """The SQL of a patient's first month of ``event`` (NULL without one), from the summary's
+    list of safety events; ``event`` is a SAFETY_EVENTS key, never user text."""
+    return (
+        f"list_min(list_transform(list_filter(safety_events, lambda e: e.event = '{event}'), "
+        "lambda e: e.month))"
+    )
+
+
+def _incidence(event: str, counts, months: Sequence[float]) -> SafetyIncidence:
+    """The incidence of one event's counts at ``months``, with the events by each month."""
+    at = incidence_at(cumulative_incidence(counts), months)
+    month = np.asarray(months, dtype=float)
+    events_by = np.array([int(counts.events[counts.time <= m].sum()) for m in month], dtype=int)
+    return SafetyIncidence(event, int(counts.patients.sum()), at, events_by)

@@ -8,8 +8,9 @@ work follows distinct times, not patients, and no patient row leaves the databas
 Conventions are the engine's: Kaplan-Meier with Greenwood's SE and the log(-log) 95% CI
 (R's ``conf.type = "log-log"``), the KMunicate table (at risk at month m: time >= m;
 events and censored: before m), log-rank across groups, Cox hazard ratios against the
-first level in display order with Efron ties counted over patients; the median and
-restricted mean by R's ``survfit`` rules; the cumulative incidence with death competing
+first level in display order with Efron ties counted over patients (none, "too few
+events", where the group or its reference has fewer than rules.MIN_EVENTS_FOR_HR); the
+median and restricted mean by R's ``survfit`` rules; the cumulative incidence with death competing
 (Aalen-Johansen). A censored patient who died (``n_death > 0``: death ends follow-up,
 and an endpoint in the month of death is an event, data/schema.sql) is the competing
 event; the counts carry them as ``Counts.competing``.
@@ -23,7 +24,7 @@ same counts, kept where time > L and shifted by L.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -31,9 +32,9 @@ import numpy as np
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS
+from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
-from analytics.rules import RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.rules import MIN_EVENTS_FOR_HR, MONTHS_PER_YEAR, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
     Incidence,
     IncidenceAtMonths,
@@ -162,17 +163,46 @@ def survival(
     """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
 
     ``horizon`` (months) bounds each curve's restricted mean; the KMunicate tables are at
-    ``risk_months``; ``reference`` is the level the comparison is against (default: the
+    ``risk_months``, extended to the curves' end (covering_months; read them back with
+    table_months); ``reference`` is the level the comparison is against (default: the
     first); ``landmark`` (months) adds each endpoint's landmark estimates, from the same
     counts.
     """
     counts = endpoint_counts(con, cohort_filter, endpoints, by)
+    last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
+    risk_months = covering_months(risk_months, last)
     return {
         endpoint: endpoint_survival(
             endpoint, overall, split, months, by, horizon, risk_months, reference, landmark
         )
         for endpoint, (overall, split) in counts.items()
     }
+
+
+def covering_months(risk_months: Sequence[float], last: float) -> tuple[float, ...]:
+    """The risk-table months, sorted, then each whole year after the last one asked for up
+    to the last follow-up ``last``: the KMunicate table and the time axis's ticks (drawn at
+    these months) then reach as far as the curves do (a registry followed to 60 months
+    gets 48 and 60 after 0-36, not a curve running 24 months past its last column). A
+    month after ``last`` would have nobody at risk and is not added.
+
+    Example: (0, 6, 12, 24, 36) with follow-up to 60 gives (0, 6, 12, 24, 36, 48, 60);
+    (0, 18, 30) with follow-up to 45.5 gives (0, 18, 30, 36).
+    """
+    months = sorted({float(m) for m in risk_months})
+    if not months:
+        return ()
+    year = (months[-1] // MONTHS_PER_YEAR + 1) * MONTHS_PER_YEAR
+    while year <= last:
+        months.append(year)
+        year += MONTHS_PER_YEAR
+    return tuple(months)
+
+
+def table_months(fits: Mapping[str, EndpointSurvival]) -> tuple[float, ...]:
+    """The months of the KMunicate tables of ``fits`` (survival's), one set for all."""
+    first = next(iter(fits.values()), None)
+    return () if first is None else tuple(float(m) for m in first.overall.risk.month)
 
 
 def endpoint_survival(
@@ -258,9 +288,26 @@ def compare(counts: Counts, by: str, reference: str | None = None) -> Comparison
         by=by,
         levels=counts.levels,
         logrank=logrank(counts),
-        hazard_ratios=hazard_ratios(_first(counts, reference)) if len(counts.levels) > 1 else (),
+        hazard_ratios=enough_events(hazard_ratios(_first(counts, reference)), counts)
+        if len(counts.levels) > 1
+        else (),
         reference=reference,
     )
+
+
+def enough_events(ratios: Sequence[HazardRatio], counts: Counts) -> tuple[HazardRatio, ...]:
+    """``ratios`` with each one whose group or reference has fewer than MIN_EVENTS_FOR_HR
+    events made not estimable (TOO_FEW_EVENTS_REASON, no number): a ratio of a handful of
+    events is a statistic of those few patients, not a finding, however narrow its CI."""
+    events = dict(zip(counts.levels, counts.events_per_level.tolist(), strict=True))
+    nan = float("nan")
+    return tuple(
+        replace(ratio, hr=nan, ci_lower=nan, ci_upper=nan, p=nan, coefficient=nan, se=nan,
+                reason=TOO_FEW_EVENTS_REASON)
+        if min(events[ratio.level], events[ratio.reference]) < MIN_EVENTS_FOR_HR
+        else ratio
+        for ratio in ratios
+    )  # fmt: skip
 
 
 class UnknownReference(ValueError):

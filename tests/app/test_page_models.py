@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER
+from analytics.glossary import TOO_FEW_EVENTS
 from analytics.stats.models import adjusted_model
 from tests.conftest import live_markup, plotly_figures, unescaped
 
@@ -20,8 +21,13 @@ def test_the_paper_claim_by_default_with_few_events_per_variable(page_test):
     (forest,) = plotly_figures(at)
     assert forest["layout"]["title"]["text"].startswith("Primary patency: crude and adjusted")
     table = at.dataframe[0].value
-    assert table["Term"].tolist() == ["DVT duration (per month)", "Recurrent DVT (time-varying)"]
-    assert table["Adjusted HR (95% CI)"].tolist() == ["1.08 (1.03-1.12)", "8.55 (0.53-136.94)"]
+    assert table["Term"].tolist() == [
+        "DVT duration (per 12 months)", "Recurrent DVT (time-varying)",
+    ]  # fmt: skip
+    # R: exp(coef ± 1.96 se) of DEMO_TV_R (tests/unit/test_models.py), duration per 12 months;
+    # recurrent DVT: 2 events after it, too few for a hazard ratio
+    assert table["Adjusted HR (95% CI)"].tolist() == ["2.43 (1.47-4.02)", TOO_FEW_EVENTS]
+    assert table["Adjusted p"].tolist()[1] == "-"
     (warning,) = at.warning
     assert warning.value.startswith("7.0 events per coefficient (14 events, 2 coefficients)")
     assert any("a reconstruction cannot confirm the paper" in c.value for c in at.caption)
@@ -38,7 +44,7 @@ def test_picked_covariates_give_the_fitted_model_and_its_ph_test(page_test, demo
             con, DEFAULT_FILTER, "primary", ["symptom_duration_months", "thrombophilia"]
         )
     terms, ph = (frame.value for frame in at.dataframe)
-    assert terms["Term"].tolist() == ["DVT duration (per month)", "Thrombophilia: Yes vs No"]
+    assert terms["Term"].tolist() == ["DVT duration (per 12 months)", "Thrombophilia: Yes vs No"]
     assert terms["Adjusted p"].tolist() == ["< 0.001", f"{model.terms[1].p:.3f}"]
     assert ph["Term"].tolist()[-1] == "All terms (global)"
     assert ph["p"].tolist()[-1] == f"{model.ph_test[-1].p:.3f}"
@@ -54,7 +60,7 @@ def test_baseline_recurrent_dvt_is_refused_saying_why(page_test):
     assert "immortal-time bias" in error.value
     assert "time-varying covariate" in error.value
     table = at.dataframe[0].value
-    assert table["Term"].tolist() == ["DVT duration (per month)"]  # fitted without it
+    assert table["Term"].tolist() == ["DVT duration (per 12 months)"]  # fitted without it
 
 
 def test_enough_events_per_variable_shows_no_warning(page_test):
@@ -108,8 +114,8 @@ def test_privacy_hides_the_ratios_of_a_centre_of_three_patients(
     assert centre[["Patients", "Events"]].tolist() == ["<5", "<5"]
     ratios = ["Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)", "Adjusted p"]
     assert centre[ratios].tolist() == [SUPPRESSED] * 4
-    assert table.loc["DVT duration (per month)", "Patients"] == "-"  # continuous: no level
-    assert table.loc["DVT duration (per month)", "Adjusted p"] == "< 0.001"
+    assert table.loc["DVT duration (per 12 months)", "Patients"] == "-"  # continuous: no level
+    assert table.loc["DVT duration (per 12 months)", "Adjusted p"] == "< 0.001"
     captions = " ".join(unescaped(c.value) for c in at.caption)
     assert SUPPRESSED_NOTE in captions and "Hazard ratios hidden for Centre: C07 vs C01" in captions
     (forest,) = plotly_figures(at)
@@ -133,7 +139,7 @@ def test_a_link_opens_the_page_with_its_model_and_the_page_writes_its_model_back
     (forest,) = plotly_figures(at)
     assert forest["layout"]["title"]["text"].startswith("Assisted primary patency: crude")
     assert at.dataframe[0].value["Term"].tolist() == [
-        "DVT duration (per month)", "Thrombophilia: Yes vs No",
+        "DVT duration (per 12 months)", "Thrombophilia: Yes vs No",
     ]  # fmt: skip
     at.multiselect(key="model_covariates").set_value(["age_years"]).run()
     assert at.session_state["adjust"] == ("age_years",)
@@ -173,7 +179,7 @@ def test_a_linked_model_on_a_large_registry_still_waits_for_a_click(page_test, m
     (fit,) = [b for b in at.button if b.label.startswith("Fit the model")]
     fit.click().run()
     assert not at.exception
-    assert at.dataframe[0].value["Term"].tolist() == ["Age (per year)", "Sex: Male vs Female"]
+    assert at.dataframe[0].value["Term"].tolist() == ["Age (per 10 years)", "Sex: Male vs Female"]
 
 
 def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test):

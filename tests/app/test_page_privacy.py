@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.glossary import (
+    CRUDE_PERCENT,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
     SHORT_TEST_LABELS,
@@ -22,7 +23,14 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     # published: minor bleeding 4, pulmonary embolism 3, recurrent DVT 7 of 34
     embolism = table.loc["Pulmonary embolism"]  # 3 patients, 3 events, all later
     assert embolism[["Patients", "Events", "Later"]].tolist() == ["<5"] * 3
-    assert embolism[["Percent", "95% CI (%)", "Per 100 patient-years"]].tolist() == ["hidden"] * 3
+    derived = [CRUDE_PERCENT, "95% CI (%)", "Per 100 patient-years"]
+    assert embolism[derived].tolist() == ["hidden"] * 3
+    # its cumulative incidence too (1, 2, 3 events by 12, 24, 36 months); recurrent DVT's
+    # from 24 months (5 and 7 events), not at 12 (2 events)
+    incidence = at.dataframe[1].value.set_index("Event")
+    assert incidence.loc["Pulmonary embolism"].tolist() == ["hidden"] * 3
+    assert incidence.loc["Recurrent DVT", "12 months"] == "hidden"
+    assert incidence.loc["Recurrent DVT", "36 months"].startswith("20.6% (")
     assert table.loc["Minor bleeding (ecchymosis or haematoma)", "Patients"] == "<5"
     assert table.loc["Recurrent DVT", "Patients"] == "7"
     assert table.loc["Death", "Patients"] == "0"

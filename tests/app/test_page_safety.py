@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scipy.stats import binomtest
 
+from analytics.glossary import CRUDE_PERCENT
 from tests.conftest import plotly_array, plotly_figures
 
 PAGE = "pages/3_Safety.py"
@@ -42,3 +43,30 @@ def test_filter_reaches_the_table(page_test):
     table = at.dataframe[0].value.set_index("Event")
     assert table["Patients"].sum() <= sum(PUBLISHED.values())
     assert any("12 patients followed" in c.value for c in at.caption)
+
+
+def test_cumulative_incidence_sits_beside_the_crude_percentages(page_test, demo):
+    """The demo has no deaths and follows everyone at least 36 months, so the cumulative
+    incidence at m is the share of the 34 with a first event by m, counted here from the
+    events table; the crude table says it is crude."""
+    at = page_test(PAGE)
+    assert not at.exception
+    crude, incidence = (d.value for d in at.dataframe[:2])
+    assert CRUDE_PERCENT in crude.columns
+    incidence = incidence.set_index("Event")
+    assert list(incidence.columns) == ["12 months", "24 months", "36 months"]
+    assert list(incidence.index) == ["Recurrent DVT", "Pulmonary embolism", "Major bleeding"]
+    firsts = demo.execute(
+        """SELECT e.patient_id, e.event, min(e.month) AS month FROM events AS e
+        JOIN patients AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
+    ).df()
+    for event, label in (
+        ("recurrent_dvt", "Recurrent DVT"),
+        ("pulmonary_embolism", "Pulmonary embolism"),
+    ):
+        months = firsts.loc[firsts["event"] == event, "month"]
+        for m in (12, 24, 36):
+            share = (months <= m).sum() / 34
+            assert incidence.loc[label, f"{m} months"].startswith(f"{100 * share:.1f}% ("), m
+    assert incidence.loc["Major bleeding"].tolist() == ["0.0%"] * 3
+    assert any("crude" in c.value for c in at.caption)

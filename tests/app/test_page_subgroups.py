@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analytics.glossary import TOO_FEW_EVENTS_REASON
 from tests.conftest import plotly_figures
 
 PAGE = "pages/4_Subgroups.py"
@@ -32,10 +33,10 @@ def test_an_unknown_month_in_the_link_falls_back_to_12(page_test):
 
 
 def test_a_filter_leaving_one_patient_groups_still_draws(page_test):
-    # left-sided lesions: a single trauma patient, whose hazard ratio has no finite CI
+    # left-sided lesions: a single trauma patient, too few events for a hazard ratio
     at = page_test(PAGE, lesion_side="left")
     assert not at.exception
     table = at.dataframe[0].value.set_index(["Factor", "Group"])
     assert table.loc[("Trauma", "Yes"), "Patients"] == 1
-    assert table.loc[("Trauma", "Yes"), "Hazard ratio (95% CI)"].startswith("not estimable")
+    assert table.loc[("Trauma", "Yes"), "Hazard ratio (95% CI)"] == TOO_FEW_EVENTS_REASON
     assert len(plotly_figures(at)) == 1

@@ -16,11 +16,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lifelines import KaplanMeierFitter
+from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.datasets import load_lung
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from statsmodels.stats.multitest import multipletests
 
+from analytics.glossary import TOO_FEW_EVENTS_REASON
+from analytics.rules import MIN_EVENTS_FOR_HR
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.engine.logrank import holm, pairwise, trend
 from analytics.stats.survival import (
@@ -257,7 +259,39 @@ def test_an_unknown_reference_names_the_groups(lung):
 
 def test_the_default_reference_is_the_first_level(lung):
     counts = counts_of(on(lung))
-    assert compare(counts, "ph.ecog", reference="0") == compare(counts, "ph.ecog")
+    # repr: a not-estimable ratio's NaN is not equal to itself
+    assert repr(compare(counts, "ph.ecog", reference="0")) == repr(compare(counts, "ph.ecog"))
+
+
+@pytest.mark.parametrize("events", [MIN_EVENTS_FOR_HR - 1, MIN_EVENTS_FOR_HR])
+def test_a_hazard_ratio_needs_the_minimum_of_events_in_each_group(lung, events):
+    """ECOG 0 against the censored ECOG 2 patients and its first ``events`` deaths: one
+    short of the minimum is "too few events" and no number; at the minimum, lifelines'
+    Efron fit on the same patient rows."""
+    ecog2 = lung[lung["group"] == 2].sort_values("time")
+    kept = (ecog2["event"] == 0) | (ecog2["event"].cumsum() <= events)
+    rows = pd.concat([lung[lung["group"] == 0], ecog2[kept]])
+    (ratio,) = compare(counts_of(on(rows)), "ph.ecog").hazard_ratios
+    if events < MIN_EVENTS_FOR_HR:
+        assert not ratio.estimable and ratio.reason == TOO_FEW_EVENTS_REASON
+        assert np.isnan([ratio.hr, ratio.ci_lower, ratio.ci_upper, ratio.p]).all()
+        return
+    fit = CoxPHFitter().fit(
+        rows.assign(ecog2=(rows["group"] == 2).astype(int))[["time", "event", "ecog2"]],
+        "time", "event", fit_options={"precision": 1e-12, "r_precision": 1e-15},
+    )  # fmt: skip
+    row = fit.summary.loc["ecog2"]
+    assert ratio.estimable
+    assert (ratio.hr, ratio.ci_lower, ratio.ci_upper, ratio.p) == pytest.approx(
+        (row["exp(coef)"], row["exp(coef) lower 95%"], row["exp(coef) upper 95%"], row["p"]),
+        rel=RELATIVE,
+    )
+
+
+def test_the_one_patient_at_ecog_3_gives_too_few_events(lung):
+    ratios = {r.level: r for r in compare(counts_of(on(lung)), "ph.ecog").hazard_ratios}
+    assert ratios["1"].estimable and ratios["2"].estimable
+    assert ratios["3"].reason == TOO_FEW_EVENTS_REASON
 
 
 # ---- the landmark --------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analytics.filters import DEFAULT_FILTER
+from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
 from analytics.present.figures.models import ADJUSTED, CRUDE, model_forest_plot
 from analytics.stats.models import adjusted_model
 
@@ -19,10 +22,13 @@ def test_crude_and_adjusted_markers_for_every_term(model):
     fig = model_forest_plot(model)
     series = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
     assert set(series) == {CRUDE, ADJUSTED}
-    assert list(series[ADJUSTED].x) == pytest.approx([t.hr for t in model.terms])
-    assert list(series[CRUDE].x) == pytest.approx([t.hr for t in model.crude])
+    # recurrent DVT: 2 events after it, too few for a hazard ratio: no point, no number
+    duration, recurrent = model.terms
+    assert not recurrent.estimable and recurrent.reason == TOO_FEW_EVENTS_REASON
+    assert list(series[ADJUSTED].x) == pytest.approx([duration.hr])
+    assert list(series[CRUDE].x) == pytest.approx([model.crude[0].hr])
     assert list(fig.layout.yaxis.ticktext) == [
-        "DVT duration (per month)", "Recurrent DVT (time-varying)",
+        "DVT duration (per 12 months)", "Recurrent DVT (time-varying)",
     ]  # fmt: skip
 
 
@@ -35,14 +41,15 @@ def test_the_reference_line_and_favours_labels_as_on_subgroups(model):
         "← less loss of patency in the group", "less loss of patency in the reference →",
     ]  # fmt: skip
     cells = [text for trace in fig.data if trace.mode == "text" for text in trace.text]
-    assert "8.55 (0.53-136.94)" in cells and f"<b>{CRUDE}</b>" in cells
+    assert "2.43 (1.47-4.02)" in cells and f"<b>{CRUDE}</b>" in cells
+    assert cells.count(TOO_FEW_EVENTS) == 2  # recurrent DVT's crude and adjusted
+    data = json.dumps(fig.to_plotly_json(), default=str)
+    assert "8.55" not in data and "43.2" not in data
 
 
 def test_privacy_leaves_a_small_levels_ratios_out_of_the_figure_data(small_centre_path):
     """center=C07 holds 3 patients: no marker, whisker, hover or table cell of its crude or
     adjusted HR is in the figure sent to the browser; its row says hidden, a note why."""
-    import json
-
     from analytics.cohort.db import open_cohort
     from analytics.present.privacy import SUPPRESSED
 
@@ -56,10 +63,10 @@ def test_privacy_leaves_a_small_levels_ratios_out_of_the_figure_data(small_centr
     shown = model_forest_plot(model)
     fig = model_forest_plot(model, k=5)
     data = json.dumps(fig.to_plotly_json(), default=str)
+    # without privacy its 3 patients' events are too few for a hazard ratio anyway
+    assert not centre.estimable and not crude.estimable
+    assert TOO_FEW_EVENTS in json.dumps(shown.to_plotly_json(), default=str)
     for term in (centre, crude):
-        assert f"{term.hr:.2f} ({term.ci_lower:.2f}" in json.dumps(
-            shown.to_plotly_json(), default=str
-        )
         for value in (term.hr, term.ci_lower, term.ci_upper, term.ci_upper - term.hr):
             assert repr(value) not in data and f"{value:.2f} (" not in data
     series = {trace.name: trace for trace in fig.data if trace.mode == "markers"}

@@ -26,7 +26,7 @@ from analytics.present.figures.theme import contrast, group_style
 from analytics.present.tables import unreliable_note, unreliable_start
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
-from analytics.stats.survival import endpoint_survival
+from analytics.stats.survival import covering_months, endpoint_survival
 from analytics.views import PatencyView, patency_view
 
 
@@ -422,3 +422,37 @@ def test_incidence_figure_follows_the_time_axis():
     assert list(fig.layout.xaxis.ticktext) == ["0", "0.5"]
     assert fig.layout.xaxis.range[1] == pytest.approx(7 / 12)
     assert fig.layout.xaxis.title.text == "Years since the procedure"
+
+
+def test_the_table_and_the_ticks_reach_a_registrys_60_months_of_follow_up(registry_path):
+    """The registry follows patients to 60 months: the default table (0-36) gains 48 and
+    60, each cell counted from the patient rows, and the axis's ticks stand at them all."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(registry_path) as con:
+        view = patency_view(con, CohortFilter())
+        rows = {e: patient_rows(con, e) for e in ("primary", "assisted_primary", "secondary")}
+    assert max(r.months.max() for r in rows.values()) == 60
+    months = [0, 6, 12, 24, 36, 48, 60]
+    assert list(view.risk_months) == months
+    fig = patency_figure(view)
+    assert list(fig.layout.xaxis.tickvals) == months
+    assert fig.layout.xaxis.range[1] <= 61  # the axis ends with the table
+    table = table_rows(fig)
+    for endpoint, patients in rows.items():
+        at_risk = [f"{(patients.months >= m).sum():,}" for m in months]
+        assert table[f"{ENDPOINTS[endpoint]}: At risk"] == at_risk
+
+
+@pytest.mark.parametrize(
+    ("asked", "last", "months"),
+    [
+        ((0, 6, 12, 24, 36), 60.0, (0, 6, 12, 24, 36, 48, 60)),
+        ((0, 6, 12, 24, 36), 59.5, (0, 6, 12, 24, 36, 48)),  # no column with nobody at risk
+        ((0, 6, 12, 24, 36), 45.5, (0, 6, 12, 24, 36)),  # the demo: 36-45.5 months
+        ((36, 0, 12), 12.0, (0, 12, 36)),  # sorted; a month asked for beyond is kept
+        ((0, 18, 30), 45.5, (0, 18, 30, 36)),  # whole years after the months asked for
+    ],
+)
+def test_risk_table_months_cover_the_follow_up_a_year_at_a_time(asked, last, months):
+    assert covering_months(asked, last) == months

@@ -31,7 +31,9 @@ with lifelines' Kaplan-Meier transform (1 - S(t) at each event time, S right-con
     per <- colSums(xx * (d * sres %*% V))^2 / (d * diag(V) * sum(xx^2))
     u <- colSums(xx * sres); global <- c(u %*% V %*% u) * d / sum(xx^2)
 
-Those values are pinned below (PH_OLD_R) and agree with ours to 1e-6.
+Those values are pinned below (PH_OLD_R) and agree with ours to 1e-6. Run on the fit with
+the covariates in their clinical units (I(symptom_duration_months / 12)) R gives the same
+statistics to 13 digits: rescaling a covariate leaves its PH test unchanged.
 """
 
 from __future__ import annotations
@@ -43,14 +45,17 @@ import pytest
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.glossary import TOO_FEW_EVENTS_REASON
 from analytics.stats import models
 from analytics.stats.models import GLOBAL, ModelError, adjusted_model, check_covariates
 from tests.conftest import add_events, add_patient
 
-# coxph(Surv(time, status) ~ symptom_duration_months + thrombophilia, data = demo,
+# Continuous covariates enter per their clinical unit (rules.COVARIATE_UNITS), in R as
+# I(x / unit): age per 10 years, BMI per 5 kg/m², DVT duration per 12 months.
+# coxph(Surv(time, status) ~ I(symptom_duration_months / 12) + thrombophilia, data = demo,
 #       ties = "efron"): coef, se, Wald p
 DEMO_R = {
-    "symptom_duration_months": (0.08407916874, 0.02317757273, 0.0002860581518),
+    "symptom_duration_months": (1.00895002489943, 0.2781308727428, 0.0002860581518404),
     "thrombophilia=yes": (0.07674699024, 0.63842732798, 0.9043147600918),
 }
 DEMO_PH_OLD_R = {
@@ -58,10 +63,10 @@ DEMO_PH_OLD_R = {
     "thrombophilia=yes": (0.03110596927, 0.8600041795),
     GLOBAL: (0.06353601356, 0.9687312951),
 }
-# coxph(Surv(time, status) ~ age_years + center + thrombophilia + sex + bmi, data = reg,
-#       ties = "efron"), center a factor (reference C01), n = 2778, 1082 events
+# coxph(Surv(time, status) ~ I(age_years / 10) + center + thrombophilia + sex + I(bmi / 5),
+#       data = reg, ties = "efron"), center a factor (reference C01), n = 2778, 1082 events
 REGISTRY_R = {
-    "age_years": (0.0009488217921, 0.002124666396, 6.551823247e-01),
+    "age_years": (0.009488217921071, 0.02124666395954, 6.551823246857e-01),
     "center=C02": (-0.2198029788597, 0.091930459455, 1.680392179e-02),
     "center=C03": (-0.0770579735510, 0.092575914331, 4.051967184e-01),
     "center=C04": (-0.0189393780744, 0.097880315447, 8.465711100e-01),
@@ -69,7 +74,7 @@ REGISTRY_R = {
     "center=C06": (0.2002065712941, 0.100029169907, 4.534048431e-02),
     "thrombophilia=yes": (0.6100177299410, 0.063704925247, 1.011930300e-21),
     "sex=M": (0.0186272533866, 0.060924250378, 7.597992021e-01),
-    "bmi": (0.0190325136466, 0.019315378966, 3.244495118e-01),
+    "bmi": (0.095162568233161, 0.09657689483099, 3.244495117640e-01),
 }
 REGISTRY_PH_OLD_R = {
     "age_years": (1.172738848809, 0.2788391947),
@@ -83,18 +88,18 @@ REGISTRY_PH_OLD_R = {
     "bmi": (1.524691072135, 0.2169109722),
     GLOBAL: (6.286959218904, 0.7108900431),
 }
-# coxph(Surv(tstart, tstop, event) ~ rdvt + symptom_duration_months, data = cp,
+# coxph(Surv(tstart, tstop, event) ~ rdvt + I(symptom_duration_months / 12), data = cp,
 #       ties = "efron") on the demo (37 rows), and ~ rdvt alone
 DEMO_TV_R = {
     "recurrent_dvt": (2.14633742214, 1.41491251751, 0.1292818283648),
-    "symptom_duration_months": (0.07410869102, 0.02136351662, 0.0005225221718),
+    "symptom_duration_months": (0.8893042922278, 0.256362199444, 0.0005225221718262),
 }
 DEMO_TV_CRUDE_R = {"recurrent_dvt": (3.766893752, 1.22556302, 0.002114909106)}
-# ~ rdvt + thrombophilia + age_years on the registry (3110 rows)
+# ~ rdvt + thrombophilia + I(age_years / 10) on the registry (3110 rows)
 REGISTRY_TV_R = {
     "recurrent_dvt": (-0.2176690910374, 0.140976480983, 1.225859193e-01),
     "thrombophilia=yes": (0.6199465184107, 0.063844974723, 2.728413430e-22),
-    "age_years": (0.0002304508632, 0.002106235128, 9.128744113e-01),
+    "age_years": (0.002304508632387, 0.02106235127987, 9.128744113305e-01),
 }
 
 
@@ -141,7 +146,8 @@ def test_ph_test_per_term_is_lifelines_own(demo):
     from lifelines.statistics import proportional_hazard_test
 
     frame = demo.execute(
-        "SELECT tte_primary_months AS t, tte_primary_event AS e, symptom_duration_months AS d, "
+        "SELECT tte_primary_months AS t, tte_primary_event AS e, "
+        "symptom_duration_months / 12 AS d, "
         "thrombophilia::DOUBLE AS th FROM patient_summary WHERE technical_success"
     ).df()
     fitter = CoxPHFitter().fit(frame, "t", "e")
@@ -185,7 +191,12 @@ def test_recurrent_dvt_time_varying_matches_r_on_tmerge_rows(demo):
         demo, DEFAULT_FILTER, "primary", ["symptom_duration_months", "recurrent_dvt"]
     )
     assert model.time_varying
-    assert_terms(model.terms, DEMO_TV_R)
+    assert_terms(model.terms, DEMO_TV_R)  # the fit is R's; what is shown of it is not all
+    duration, recurrent = model.terms
+    assert duration.estimable and recurrent.at_level.events == 2  # after a recurrent DVT
+    assert recurrent.reason == TOO_FEW_EVENTS_REASON
+    crude_recurrent = {t.term: t for t in model.crude}["recurrent_dvt"]
+    assert crude_recurrent.reason == TOO_FEW_EVENTS_REASON
     crude = {t.term: t for t in model.crude}
     coef, se, p = DEMO_TV_CRUDE_R["recurrent_dvt"]
     assert crude["recurrent_dvt"].coef == pytest.approx(coef, rel=1e-6)
@@ -284,7 +295,9 @@ def test_report_adjust_json_keys(demo_path):
     assert set(patency) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
     primary = patency["primary"]
     assert [row["term"] for row in primary["adjusted"]] == list(DEMO_R)
-    assert set(primary["adjusted"][0]) == {"term", "hr", "ci_lower", "ci_upper", "p"}
+    assert set(primary["adjusted"][0]) == {
+        "term", "hr", "ci_lower", "ci_upper", "p", "estimable", "reason",
+    }  # fmt: skip
     for row in primary["adjusted"]:
         coef, _se, p = DEMO_R[row["term"]]
         assert row["hr"] == pytest.approx(math.exp(coef), rel=1e-6)
@@ -366,3 +379,32 @@ def test_a_time_varying_model_above_the_stated_size_is_refused_with_a_reason(
     assert refused.terms == () and refused.patients > 1000
     assert any("at most" in note and "recurrent_dvt out" in note for note in refused.notes)
     assert fitted.terms
+
+
+def test_continuous_covariates_are_per_their_clinical_unit_and_say_it(demo):
+    """DVT duration per 12 months: R's coxph on I(symptom_duration_months / 12) (DEMO_R),
+    labelled so on every surface (the one label source), and never "1.00 (1.00-1.00)"."""
+    from analytics.present import format as fmt
+
+    model = adjusted_model(
+        demo, DEFAULT_FILTER, "primary", ["symptom_duration_months", "age_years"]
+    )
+    duration, age = model.terms
+    assert fmt.term(duration) == "DVT duration (per 12 months)"
+    assert fmt.term(age) == "Age (per 10 years)"
+    assert fmt.term_ci(duration).split(" ")[0] not in {"1.00", "1.000"}
+
+
+@pytest.mark.parametrize(
+    ("ratio", "lower", "upper", "text"),
+    [
+        (0.5932, 0.4211, 0.8205, "0.59 (0.42-0.82)"),
+        (1.0012, 1.0003, 1.0021, "1.001 (1.000-1.002)"),  # two decimals: one value
+        (1.00012, 1.00004, 1.00021, "1.0001 (1.0000-1.0002)"),
+        (1.0, 0.996, 1.004, "1.000 (0.996-1.004)"),
+    ],
+)
+def test_a_ratio_gets_the_decimals_its_interval_needs(ratio, lower, upper, text):
+    from analytics.present import format as fmt
+
+    assert fmt.ratio_ci(ratio, lower, upper) == text

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from analytics.filters import CohortFilter
+from analytics.glossary import CRUDE_PERCENT
 from analytics.present import format as fmt
 from analytics.present.tables import (
     ceap_shift_table,
@@ -58,13 +59,13 @@ def test_safety_table_hides_small_counts_and_the_rates_that_reveal_them(demo):
     shown = safety_display(view.safety, 5).set_index("Event")
     minor = shown.loc["Minor bleeding (ecchymosis or haematoma)"]  # 4 patients, 4 events
     assert minor[["Patients", "Events"]].tolist() == ["<5"] * 2
-    derived = ["Percent", "95% CI (%)", "Per 100 patient-years"]
+    derived = [CRUDE_PERCENT, "95% CI (%)", "Per 100 patient-years"]
     assert minor[derived].tolist() == ["hidden"] * 3  # 11.8% of 34 would give the 4 away
     dvt = shown.loc["Recurrent DVT"]  # 7 patients
-    assert dvt["Patients"] == "7" and dvt["Percent"] == "20.6"
+    assert dvt["Patients"] == "7" and dvt[CRUDE_PERCENT] == "20.6"
     assert shown.loc["Death", "Patients"] == "0"
     plain = safety_display(view.safety).set_index("Event")
-    assert plain.loc["Recurrent DVT", "Percent"] == 20.6  # a number for the spreadsheet
+    assert plain.loc["Recurrent DVT", CRUDE_PERCENT] == 20.6  # a number for the spreadsheet
     assert plain.loc["Minor bleeding (ecchymosis or haematoma)", "Patients"] == 4
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from analytics.cohort.db import ROOT
 from analytics.filters import CohortFilter
+from analytics.glossary import TOO_FEW_EVENTS_REASON
 from analytics.present.report import report_json
 from analytics.views import report_view
 
@@ -193,6 +194,17 @@ def test_by_group_reports_logrank_and_hazard_ratio(demo_path):
     assert primary["hazard_ratios"][0]["reference"] == "left"
     # two groups, no order: no pairwise tests, no test for trend, no landmark unless asked
     assert not {"pairwise", "trend", "landmark"} & set(primary)
+
+
+def test_a_hazard_ratio_of_too_few_events_is_null_with_its_reason(demo_path):
+    """The demo's right side has 3 primary-patency events: no number in the JSON or text."""
+    done = run_cli("report", "--db", str(demo_path), "--by", "lesion_side", "--json")
+    (ratio,) = json.loads(done.stdout)["patency"]["primary"]["hazard_ratios"]
+    assert ratio == {"group": "right", "reference": "left", "hr": None, "ci_lower": None,
+                     "ci_upper": None, "p": None, "estimable": False,
+                     "reason": TOO_FEW_EVENTS_REASON}  # fmt: skip
+    text = run_cli("report", "--db", str(demo_path), "--by", "lesion_side").stdout
+    assert f"Cox HR Right vs Left: {TOO_FEW_EVENTS_REASON}" in text
 
 
 def test_filter_changes_the_cohort(demo_path):

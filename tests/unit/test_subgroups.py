@@ -9,8 +9,11 @@ from lifelines.statistics import logrank_test
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import grouping
 from analytics.present.figures.subgroups import forest_pages, forest_plot, layout_rows
+from analytics.present.tables import subgroup_display
+from analytics.rules import MIN_EVENTS_FOR_HR
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
 from analytics.views import SubgroupsView
 
@@ -18,10 +21,12 @@ TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
 
 
 def patient_rows(con, endpoint: str) -> pd.DataFrame:
-    """The technical successes' primary-patency times with their lesion side, one per patient."""
+    """The technical successes' primary-patency times with their lesion side and sex, one
+    per patient."""
     return con.execute(
         """
-        SELECT t.months, t.event::INTEGER AS event, (p.lesion_side = 'right')::INTEGER AS right
+        SELECT t.months, t.event::INTEGER AS event, (p.lesion_side = 'right')::INTEGER AS right,
+               (p.sex = 'M')::INTEGER AS male
         FROM time_to_event AS t JOIN patients AS p USING (patient_id)
         WHERE t.endpoint = ? AND p.technical_success
         """,
@@ -34,14 +39,19 @@ def table(demo) -> pd.DataFrame:
     return subgroup_table(demo, DEFAULT_FILTER, "primary", 12)
 
 
-def test_side_matches_lifelines_on_the_raw_patient_rows(demo, table):
+def test_side_and_sex_match_lifelines_on_the_raw_patient_rows(demo, table):
     rows = patient_rows(demo, "primary")
     side = table[table["factor"] == "lesion_side"].set_index("level")
-    cox = CoxPHFitter().fit(rows, duration_col="months", event_col="event", fit_options=TIGHT)
-    summary = cox.summary.loc["right"]
-    assert side.loc["right", "hr"] == pytest.approx(summary["exp(coef)"], rel=1e-6)
-    assert side.loc["right", "hr_lower"] == pytest.approx(summary["exp(coef) lower 95%"], rel=1e-6)
-    assert side.loc["right", "hr_upper"] == pytest.approx(summary["exp(coef) upper 95%"], rel=1e-6)
+    sex = table[table["factor"] == "sex"].set_index("level")
+    assert sex["events"].min() >= MIN_EVENTS_FOR_HR  # (the right side has too few for an HR)
+    cox = CoxPHFitter().fit(
+        rows[["months", "event", "male"]], duration_col="months", event_col="event",
+        fit_options=TIGHT,
+    )  # fmt: skip
+    summary = cox.summary.loc["male"]
+    assert sex.loc["M", "hr"] == pytest.approx(summary["exp(coef)"], rel=1e-6)
+    assert sex.loc["M", "hr_lower"] == pytest.approx(summary["exp(coef) lower 95%"], rel=1e-6)
+    assert sex.loc["M", "hr_upper"] == pytest.approx(summary["exp(coef) upper 95%"], rel=1e-6)
     left, right = rows[rows["right"] == 0], rows[rows["right"] == 1]
     logrank = logrank_test(left["months"], right["months"], left["event"], right["event"])
     assert side.loc["left", "logrank_p"] == pytest.approx(logrank.p_value, rel=1e-6)
@@ -64,6 +74,27 @@ def test_a_level_without_events_is_not_estimable_with_a_reason(demo):
     assert not no_events.empty
     assert not no_events["estimable"].any()
     assert no_events["reason"].str.len().gt(0).all()
+
+
+def test_a_hazard_ratio_of_too_few_events_is_no_number_anywhere(table):
+    """The right side's handful of events: no HR in the table, its CSV, the figure's
+    cells or its drawn points (a ratio of 2 patients' events is not a finding)."""
+    side = table[table["factor"] == "lesion_side"].set_index("level")
+    assert 0 < side.loc["right", "events"] < MIN_EVENTS_FOR_HR
+    right = side.loc["right"]
+    assert not right["estimable"] and right["reason"] == TOO_FEW_EVENTS_REASON
+    assert pd.isna(right[["hr", "hr_lower", "hr_upper"]]).all()
+    view = SubgroupsView("primary", 12, table)
+    shown = subgroup_display(view).set_index("Group")
+    assert shown.loc["Right", "Hazard ratio (95% CI)"] == TOO_FEW_EVENTS_REASON
+    fig = forest_plot(view)
+    lines = layout_rows(table)
+    at = table.index[(table["factor"] == "lesion_side") & (table["level"] == "right")].item()
+    row = lines.loc[lines["table_row"] == at, "row"].item()
+    ratio = [t for t in fig.data if t.mode == "text" and t.name != "headers"][2]
+    assert ratio.text[list(lines["row"]).index(row)] == TOO_FEW_EVENTS
+    points = [t for t in fig.data if t.mode == "markers"]
+    assert all(row not in list(t.y) for t in points)
 
 
 def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):

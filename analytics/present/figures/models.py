@@ -45,7 +45,11 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
     terms = list(model.terms)
     crude = {t.term: t for t in model.crude}
     rows = list(range(len(terms)))
-    drawn = [(row, t) for row, t in zip(rows, terms, strict=True) if not mask.ratio_hidden(t.term)]
+    drawn = [
+        (row, t)
+        for row, t in zip(rows, terms, strict=True)
+        if not mask.ratio_hidden(t.term) and t.estimable  # no point of too few events
+    ]
     fig = go.Figure()
     for name, colour, symbol, offset in SERIES:
         shown = [crude[t.term] if name == CRUDE else t for _, t in drawn]

@@ -80,7 +80,7 @@ def _cells(row: pd.Series, cells: SubgroupCells, at: int) -> tuple[str, str, str
     if row["is_reference"]:
         hr = "reference"
     elif not row["estimable"]:
-        hr = "not estimable"
+        hr = fmt.not_estimable_short(row["reason"])
     elif cells.ratio_hidden[at]:
         hr = fmt.SUPPRESSED
     else:
