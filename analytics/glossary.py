@@ -176,6 +176,12 @@ FEW_EVENTS_PER_VARIABLE = (
     "hazard ratios are unreliable (biased away from 1, too narrow intervals); use fewer "
     "covariates"
 )
+MODEL_DEMO_CAVEAT = (
+    "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
+    "paper (its association of DVT duration with loss of patency is built into the "
+    "reconstruction), and 34 patients with 14 losses of primary patency support very few "
+    "covariates."
+)
 
 # How a group's raw value shows, where it differs from the value itself.
 LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}

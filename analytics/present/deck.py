@@ -6,7 +6,9 @@ the compared endpoint by group likewise when the view compares; the CEAP classes
 safety events as native charts; Villalta and PTS and the subgroup forest plot (over as
 many slides as its rows need) as pictures rendered by analytics.present.render; when the
 view has an adjusted model (the Models page's, or ``deck --adjust``), its crude and
-adjusted hazard ratios as the Models page's forest plot; Table 1 as native tables. Each
+adjusted hazard ratios as the Models page's forest plot with the page's warnings; the
+Tables page's Tables 1-3 as native tables; the definitions of the deck's terms. On the
+demo every slide carries the reconstruction caveat. Each
 chart slide states its key numbers beside the chart; the speaker notes hold the
 estimates, intervals, tests and p-values. Everything comes from one deck
 view (analytics.views.DeckView) through the formatter, the objects the report and the
@@ -38,16 +40,20 @@ from analytics.cohort.db import is_reconstruction
 from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_CLASSES,
+    CEAP_REGRESSION,
+    DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
     GROUPINGS,
+    MODEL_DEMO_CAVEAT,
+    PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
     SAFETY_EVENTS,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
-from analytics.present.export import csv_text, neutralise_text
+from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
 from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.models import model_forest_plot
@@ -55,6 +61,7 @@ from analytics.present.figures.patency import CurveSpec, curve_specs, split_unre
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
 from analytics.present.privacy import (
+    SUPPRESSED_NOTE,
     hidden_change,
     hidden_classes,
     hidden_months,
@@ -63,7 +70,7 @@ from analytics.present.privacy import (
     model_mask,
 )
 from analytics.present.render import render
-from analytics.present.tables import comparison_lines, curves, table1
+from analytics.present.tables import comparison_lines, curves, table1, table2, table3
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
@@ -109,6 +116,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     """The .pptx bytes of ``view``; with privacy ``k``, small counts masked throughout."""
     report = view.report
     n = report.safety.patients
+    demo = is_reconstruction(view.meta)
     caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, n, k)
     deck = Presentation()
     _widescreen(deck)
@@ -116,10 +124,10 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
-    _patency_slide(deck, view.patency, caption, k)
+    _patency_slide(deck, view.patency, caption, k, demo)
     if view.compared is not None:
-        _patency_slide(deck, view.compared, caption, k)
-    _ceap_slide(deck, change, caption, k)
+        _patency_slide(deck, view.compared, caption, k, demo)
+    _ceap_slide(deck, change, caption, k, demo)
     villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
     slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
                    _clinical_notes(change, k))  # fmt: skip
@@ -128,8 +136,15 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _safety_slide(deck, safety, caption, k)
     _subgroup_slides(deck, view, caption, k)
     if view.model is not None:
-        _model_slide(deck, view.model, caption, k)
-    _table1_slide(deck, table1(view.baseline, k), caption)
+        _model_slide(deck, view.model, caption, k, demo)
+    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
+    notes = [PATENCY_ROWS_SWAPPED] if demo else []
+    _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
+    notes = [CEAP_REGRESSION] if demo else []
+    _table3_slide(deck, table3(change, k), caption, notes)
+    _definition_slides(deck, caption, view.model is not None)
+    if demo:
+        _demo_footers(deck)
     return _save(deck)
 
 
@@ -177,8 +192,25 @@ def _slide(deck: Any, title: str, caption: str, notes: str) -> Any:
     paragraph.font.size, paragraph.alignment = Pt(26), PP_ALIGN.LEFT
     _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT, size=14,
               colour=TEXT_GREY)  # fmt: skip
-    slide.notes_slide.notes_text_frame.text = notes
+    _notes(slide, notes)
     return slide
+
+
+def _notes(slide: Any, text: str) -> None:
+    """The speaker notes, one paragraph per line whatever its line ending: a carriage
+    return set into the XML shows as a literal "_x000D_" in PowerPoint."""
+    slide.notes_slide.notes_text_frame.text = "\n".join(text.splitlines())
+
+
+FOOTER_TOP = BOTTOM + Inches(0.02)
+
+
+def _demo_footers(deck: Any) -> None:
+    """The reconstruction caveat at the foot of every slide after the title slide (which
+    states it as its provenance)."""
+    for slide in list(deck.slides)[1:]:
+        _text_box(slide, DEMO_NOTICE, MARGIN, FOOTER_TOP, FULL_WIDTH, SLIDE_HEIGHT - FOOTER_TOP,
+                  size=10, colour=TEXT_GREY)  # fmt: skip
 
 
 def _text_box(
@@ -243,7 +275,7 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
         paragraph.font.size = Pt(20)
         paragraph.font.color.rgb = _rgb(TEXT_GREY)
         paragraph.space_after = Pt(8)
-    slide.notes_slide.notes_text_frame.text = "\n".join(lines)
+    _notes(slide, "\n".join([*lines, *([PATENCY_ROWS_SWAPPED] if is_reconstruction(meta) else [])]))
 
 
 def _rgb(colour: str) -> RGBColor:
@@ -314,8 +346,9 @@ def patency_chart_data(lines: Sequence[StepSeries]) -> XyChartData:
     return data
 
 
-def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) -> None:
-    """The curves as a native XY chart, the KMunicate table as a native table under it."""
+def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, demo: bool) -> None:
+    """The curves as a native XY chart, the KMunicate table as a native table under it; on
+    the demo the notes say how it reads the paper's patency rows."""
     specs = curve_specs(view, k)
     title = (
         "Primary, assisted primary and secondary patency"
@@ -323,7 +356,8 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) ->
         else f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
     )
     comparison = comparison_lines(view, k) if view.by else []
-    slide = _slide(deck, title, caption, "\n".join(comparison + estimate_lines(view, k, None)))
+    notes = [*comparison, *estimate_lines(view, k, None), *([PATENCY_ROWS_SWAPPED] if demo else [])]
+    slide = _slide(deck, title, caption, "\n".join(notes))
     lines = patency_series(specs, k)
     table_height = ROW * (len(specs) + 1)
     chart_height = BOTTOM - TOP - table_height - Inches(0.1)
@@ -460,9 +494,10 @@ def ceap_chart_data(change: ClinicalChange, k: int | None) -> CategoryChartData:
     return data
 
 
-def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None) -> None:
-    """Stacked columns of the share of limbs per class, each labelled with its limbs."""
-    text = _ceap_text(change, k)
+def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, demo: bool) -> None:
+    """Stacked columns of the share of limbs per class, each labelled with its limbs; on
+    the demo, beside them and in the notes, that its regression below C5 is the paper's."""
+    text = _ceap_text(change, k) + (f"\n{CEAP_REGRESSION}" if demo else "")
     slide = _slide(deck, "CEAP clinical class before and at the last visit", caption, text)
     data = ceap_chart_data(change, k)
     shape = slide.shapes.add_chart(
@@ -591,44 +626,92 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> 
     ]
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
     endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
+    key = forest_key(view.subgroups.month)
     pages = forest_pages(view.subgroups, SLIDE_ROWS)
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
-        title = f"Subgroups, unadjusted: {endpoint} at {fmt.months(page.month)} months{part}"
-        slide = _slide(deck, title, caption, "\n".join([note, *lines]))
-        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH)
+        title = f"Subgroups, unadjusted: {endpoint}{part}"
+        slide = _slide(deck, title, caption, "\n".join([key, note, *lines]))
+        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH, BOTTOM - TOP - FOREST_KEY_HEIGHT)
+        _text_box(slide, key, MARGIN, BOTTOM - FOREST_KEY_HEIGHT, FULL_WIDTH, FOREST_KEY_HEIGHT,
+                  size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-MODEL_KEY_HEIGHT = Inches(1.3)  # the key numbers under the model's forest plot
+FOREST_KEY_HEIGHT = Inches(0.5)  # what each column covers, under the forest plot
 
 
-def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None) -> None:
+def forest_key(month: float) -> str:
+    """What each column of the forest plot covers: the hazard ratio, the log-rank p and the
+    events the whole follow-up, the estimate one month."""
+    return (
+        "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
+        f"At {fmt.months(month)} mo: the Kaplan-Meier estimate at {fmt.months(month)} months."
+    )
+
+
+MODEL_KEY_HEIGHT = Inches(1.9)  # the key numbers under the model's forest plot
+
+
+def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None, demo: bool) -> None:
     """The adjusted model: its forest plot (crude beside adjusted, the Models page's) over
-    the slide's width, and under it whom it was fitted on, the events per variable and the
-    PH test; the notes read the whole model (format.model_reading). Privacy as on the page."""
+    the slide's width, and under it the page's warnings (model_warnings); the notes read
+    the whole model (format.model_reading, which has those warnings too) and, on the demo,
+    why it cannot confirm the paper. Privacy as on the page."""
     mask = model_mask(model, k)
     title = f"Adjusted hazard ratios: {ENDPOINTS[model.endpoint].lower()} (Cox)"
-    reading = fmt.model_reading(model, k, mask)
+    reading = [*fmt.model_reading(model, k, mask), *([MODEL_DEMO_CAVEAT] if demo else [])]
     slide = _slide(deck, title, caption, "\n".join(reading))
     if not model.terms:
         _text_box(slide, "\n".join(reading), MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP, size=18)
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, k), MARGIN, FULL_WIDTH, plot_height)
-    key = [
-        fmt.model_counts(model, k, mask) + ". " + fmt.events_per_variable_sentence(model, k, mask)
-    ]
+    key = [fmt.model_counts(model, k, mask) + ".", *model_warnings(model, k, demo)]
     if model.ph_test and not mask.everything:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
-    key += [f"Note: {note}." for note in model.notes]
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
               size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
-    """Table 1 as two native tables side by side, so all of it fits the slide."""
-    slide = _slide(deck, "Table 1: baseline characteristics", caption,
-                   csv_text(table))  # fmt: skip
+def model_warnings(model: AdjustedModel, k: int | None, demo: bool) -> list[str]:
+    """What the Models page warns of beside the model, in its words: the events per
+    variable, the model's notes, the hazard ratios privacy withholds and, on the demo,
+    that a reconstruction cannot confirm the paper."""
+    mask = model_mask(model, k)
+    hidden = fmt.hidden_ratios_note(model, k, mask)
+    return [
+        fmt.events_per_variable_sentence(model, k, mask),
+        *(f"Note: {note}." for note in model.notes),
+        *([f"{hidden}. {SUPPRESSED_NOTE}."] if hidden else []),
+        *([MODEL_DEMO_CAVEAT] if demo else []),
+    ]
+
+
+def table_lines(table: pd.DataFrame) -> list[str]:
+    """A table as lines for the notes, a row each: "Female: 17 (50.0%)", or with more
+    columns "PTS: Before 34 (100%); After 24 (70.6%); P value 0.002" (empty cells left
+    out)."""
+    lines = []
+    for row in table.itertuples(index=False):
+        name, *values = (str(value) for value in row)
+        cells = [(column, value) for column, value in zip(table.columns[1:], values, strict=True)
+                 if value]  # fmt: skip
+        if len(table.columns) == 2:
+            lines.append(f"{name}: {values[0]}")
+        else:
+            lines.append(f"{name}: " + "; ".join(f"{column} {value}" for column, value in cells))
+    return lines
+
+
+def _table_slide(
+    deck: Any, title: str, table: pd.DataFrame, caption: str, notes: Sequence[str] = ()
+) -> None:
+    """A two-column table (Table 1, Table 2) as two native tables side by side, so all of
+    it fits the slide; the notes hold its rows and ``notes``."""
+    slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
+    labels = max(len(name) for name in table.iloc[:, 0])
+    values = max(len(str(value)) for value in table.iloc[:, 1])
+    share = min(0.6, max(0.4, labels / (labels + values)))  # the label column's part
     half = (len(table) + 1) // 2
     width = (FULL_WIDTH - MARGIN) // 2
     for column, part in enumerate((table.iloc[:half], table.iloc[half:])):
@@ -640,9 +723,87 @@ def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
         for i, row in enumerate(part.itertuples(index=False), start=1):
             for j, value in enumerate(row):
                 grid.cell(i, j).text = str(value)
-        grid.columns[0].width = round(width * 0.6)
-        grid.columns[1].width = width - round(width * 0.6)
-        _table_text(grid, size=13)
+        grid.columns[0].width = round(width * share)
+        grid.columns[1].width = width - round(width * share)
+        _table_text(grid, size=13 if labels + values <= TABLE_LINE_CHARACTERS else 11)
+
+
+TABLE_LINE_CHARACTERS = 60  # a row of label and value that fits half the slide at 13 pt
+TABLE3_WIDTHS = (3.3, 1.6, 1.6, 2.5, 1.0)  # inches; the test column takes the rest
+
+
+def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[str]) -> None:
+    """Table 3 as one native table over the slide's width; ``notes`` (on the demo, that
+    its CEAP regression is the paper's) under it and in the notes."""
+    slide = _slide(deck, "Table 3: clinical change", caption,
+                   "\n".join([*table_lines(table), *notes]))  # fmt: skip
+    grid = slide.shapes.add_table(len(table) + 1, len(table.columns), MARGIN, TOP, FULL_WIDTH,
+                                  ROW * (len(table) + 1)).table  # fmt: skip
+    for j, name in enumerate(table.columns):
+        grid.cell(0, j).text = str(name)
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            grid.cell(i, j).text = str(value)
+    widths = [Inches(w) for w in TABLE3_WIDTHS]
+    for column, width in zip(grid.columns, [*widths, FULL_WIDTH - sum(widths)], strict=True):
+        column.width = width
+    _table_text(grid, size=12)
+    if notes:
+        top = BOTTOM - Inches(0.5)
+        _text_box(slide, "\n".join(notes), MARGIN, top, FULL_WIDTH, BOTTOM - top, size=12,
+                  colour=TEXT_GREY)  # fmt: skip
+
+
+# The terms the deck's slides use, in the order they appear; the model's when it has one.
+DECK_TERMS = (
+    "Technical success", "Primary patency", "Assisted primary patency", "Secondary patency",
+    "Kaplan-Meier", "Number at risk", "Log-rank test", "Hazard ratio", "CEAP",
+    "Clinical severity score", "Stuart-Maxwell test", "Bowker test", "Villalta", "PTS", "Reflux",
+    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Clopper-Pearson interval",
+    "Events per 100 patient-years",
+)  # fmt: skip
+MODEL_TERMS = (
+    "Adjusted hazard ratio", "Time-varying covariate", "Events per variable",
+    "Proportional-hazards test",
+)  # fmt: skip
+DEFINITION_SIZE = 13  # pt
+DEFINITION_LINES = 24  # lines of DEFINITION_SIZE type a slide holds under its caption
+DEFINITION_LINE_CHARACTERS = 160  # characters of a full-width line at that size
+
+
+def definition_pages(model: bool) -> list[list[str]]:
+    """The deck's terms (and the model's, with a model) split over slides, each holding
+    what fits, a term never split."""
+    pages: list[list[str]] = [[]]
+    used = 0.0
+    for term in (*DECK_TERMS, *(MODEL_TERMS if model else ())):
+        lines = math.ceil((len(term) + len(DEFINITIONS[term]) + 2) / DEFINITION_LINE_CHARACTERS)
+        lines += 0.4  # the space after a paragraph
+        if pages[-1] and used + lines > DEFINITION_LINES:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(term)
+        used += lines
+    return pages
+
+
+def _definition_slides(deck: Any, caption: str, model: bool) -> None:
+    """The definitions of the deck's terms (analytics.glossary.DEFINITIONS), each term in
+    bold, over as many slides as they need."""
+    pages = definition_pages(model)
+    for i, terms in enumerate(pages, start=1):
+        part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
+        text = "\n".join(f"{term}. {DEFINITIONS[term]}" for term in terms)
+        slide = _slide(deck, f"Definitions{part}", caption, text)
+        frame = slide.shapes.add_textbox(MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP).text_frame
+        frame.word_wrap = True
+        for j, term in enumerate(terms):
+            paragraph = frame.paragraphs[0] if j == 0 else frame.add_paragraph()
+            paragraph.space_after = Pt(5)
+            for words, bold in ((f"{term}. ", True), (DEFINITIONS[term], False)):
+                run = paragraph.add_run()
+                run.text, run.font.bold = words, bold
+                run.font.size, run.font.color.rgb = Pt(DEFINITION_SIZE), _rgb(TEXT_COLOUR)
 
 
 def _ceap_text(change: ClinicalChange, k: int | None) -> str:

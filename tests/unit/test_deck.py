@@ -109,10 +109,11 @@ def test_deck_has_a_slide_per_view_native_charts_and_pictures(left_deck):
         "Primary, assisted primary and secondary patency", "Primary patency by sex",
         "CEAP clinical class before and at the last visit",
         "Villalta score and post-thrombotic syndrome", "Safety events",
-        *subgroups, "Table 1: baseline characteristics",
+        *subgroups, "Table 1: baseline characteristics", "Table 2: outcomes",
+        "Table 3: clinical change", *[t for t in titles if t.startswith("Definitions")],
     ]  # fmt: skip
     assert subgroups == [
-        f"Subgroups, unadjusted: primary patency at 12 months ({i} of {len(subgroups)})"
+        f"Subgroups, unadjusted: primary patency ({i} of {len(subgroups)})"
         for i in range(1, len(subgroups) + 1)
     ]
     slides = {slide.shapes.title.text: slide for slide in deck.slides}
@@ -327,7 +328,7 @@ def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the
     assert main(["deck", "--db", str(demo_path), "--adjust", adjust, "--out", str(out)]) == 0
     deck = Presentation(str(out))
     titles = [slide.shapes.title.text for slide in deck.slides]
-    assert titles[-2:] == [MODEL_SLIDE, "Table 1: baseline characteristics"]
+    assert titles[titles.index(MODEL_SLIDE) + 1] == "Table 1: baseline characteristics"
     slide = titled(deck, MODEL_SLIDE)
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
     model = adjusted_model(demo, DEFAULT_FILTER, "primary", adjust.split(","))
@@ -344,6 +345,12 @@ def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the
     )
     assert "0 patients left out for a missing covariate" in text
     assert "no proportional-hazards test for a model with a time-varying covariate" in text
+    # the Models page's warnings, on the slide itself and in the page's words
+    from analytics.glossary import MODEL_DEMO_CAVEAT
+
+    shown = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert MODEL_DEMO_CAVEAT in shown and MODEL_DEMO_CAVEAT in text
+    assert f"14 events, 2 coefficients): {FEW_EVENTS_PER_VARIABLE}." in shown
 
 
 def test_deck_adjust_refuses_what_report_adjust_refuses(demo_path, tmp_path, capsys):
@@ -379,6 +386,13 @@ def test_privacy_hides_a_small_centres_ratios_on_the_models_slide(small_centre_p
     ) in notes(slide)
     assert f"adjusted HR (95% CI) {_ratio(duration)}" in notes(slide)
     assert "fewer than 5 patients" in notes(slide)
+    # the page's note of what privacy withholds is on the slide; this cohort is no demo
+    from analytics.glossary import DEMO_NOTICE, MODEL_DEMO_CAVEAT
+    from analytics.present.privacy import SUPPRESSED_NOTE
+
+    shown = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert "Hazard ratios hidden for Centre: C07" in shown and SUPPRESSED_NOTE in shown
+    assert MODEL_DEMO_CAVEAT not in shown + notes(slide) and DEMO_NOTICE not in shown
 
 
 def test_the_deck_compares_against_the_reference_group_the_page_chose(demo):
@@ -390,3 +404,93 @@ def test_the_deck_compares_against_the_reference_group_the_page_chose(demo):
     (against_yes,) = chosen.report.survival["primary"].comparison.hazard_ratios
     assert (against_no.level, against_yes.level) == ("yes", "no")
     assert against_yes.hr == pytest.approx(1 / against_no.hr, rel=1e-9)
+
+
+def every_text(slide) -> str:
+    """A slide's notes and the text of its text boxes and tables."""
+    texts = [notes(slide)] + [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    for shape in (s for s in slide.shapes if s.has_table):
+        texts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return "\n".join(texts)
+
+
+def test_no_carriage_return_reaches_the_decks_xml(left_deck, private):
+    """Table 1's notes were its CSV, whose CRLF line ends PowerPoint shows as a literal
+    '_x000D_' (22 of them); no part of the deck holds one now."""
+    for deck in (left_deck[0], private[1]):
+        for part in deck.part.package.iter_parts():
+            assert b"_x000D_" not in part.blob, part.partname
+        table1 = notes(titled(deck, "Table 1: baseline characteristics"))
+        assert "Female: " in table1 and "," not in table1.splitlines()[0]
+
+
+def test_every_demo_slide_carries_the_reconstruction_caveat(left_deck):
+    from analytics.glossary import CEAP_REGRESSION, DEMO_NOTICE, PATENCY_ROWS_SWAPPED
+
+    deck, _ = left_deck
+    for number, slide in enumerate(deck.slides, start=1):
+        shown = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert any(DEMO_NOTICE in text for text in shown), number
+    assert PATENCY_ROWS_SWAPPED in notes(deck.slides[0])
+    for title in ("Primary, assisted primary and secondary patency", "Table 2: outcomes"):
+        assert PATENCY_ROWS_SWAPPED in notes(titled(deck, title)), title
+    for title in ("CEAP clinical class before and at the last visit", "Table 3: clinical change"):
+        slide = titled(deck, title)
+        assert CEAP_REGRESSION in notes(slide), title
+        assert any(CEAP_REGRESSION in s.text_frame.text for s in slide.shapes if s.has_text_frame)
+
+
+def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck, private):
+    """The slides hold every cell of Tables 2 and 3 as the Tables page builds them (also
+    in privacy mode), and the notes read each row."""
+    from analytics.present.tables import table2, table3
+
+    for view, deck, k in ((left_view, left_deck[0], None), (*private, K)):
+        for title, table in (
+            ("Table 2: outcomes", table2(view.tables, k)),
+            ("Table 3: clinical change", table3(view.report.clinical, k)),
+        ):
+            slide = titled(deck, title)
+            cells = [
+                cell.text for s in slide.shapes if s.has_table
+                for row in list(s.table.rows)[1:] for cell in row.cells
+            ]  # fmt: skip
+            expected = [str(v) for row in table.itertuples(index=False) for v in row]
+            assert sorted(cells) == sorted(expected), title
+            for row in table.itertuples(index=False):
+                assert any(line.startswith(f"{row[0]}: ") for line in notes(slide).splitlines())
+    table2_notes = notes(titled(private[1], "Table 2: outcomes"))
+    assert "Pulmonary embolism: <10" in table2_notes and "Recurrent DVT: <10" in table2_notes
+
+
+def test_the_definitions_slides_define_every_term_of_the_deck_from_the_glossary(left_deck):
+    from analytics.glossary import DEFINITIONS
+    from analytics.present.deck import DECK_TERMS, MODEL_TERMS
+
+    deck, _ = left_deck
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Definitions")]
+    shown = "\n".join(s.text_frame.text for slide in slides for s in slide.shapes
+                      if s.has_text_frame)  # fmt: skip
+    for term in DECK_TERMS:
+        assert f"{term}. {DEFINITIONS[term]}" in shown, term
+    assert not any(DEFINITIONS[term] in shown for term in MODEL_TERMS)  # no model in this deck
+    for slide in slides:  # a surgeon reads them: no more than 24 full lines at 13 pt
+        body = max((s.text_frame.text for s in slide.shapes if s.has_text_frame), key=len)
+        assert len(body) < 24 * 160, slide.shapes.title.text
+
+
+def test_subgroup_slides_say_what_each_column_covers(left_deck):
+    """The title said "at 12 months" over hazard ratios and log-rank tests of the whole
+    follow-up; the title names the endpoint, and a line under the plot and the notes say
+    which column covers what."""
+    deck, _ = left_deck
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Subgroups")]
+    assert slides
+    for slide in slides:
+        assert "months" not in slide.shapes.title.text
+        key = (
+            "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
+            "At 12 mo: the Kaplan-Meier estimate at 12 months."
+        )
+        assert any(key == s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        assert notes(slide).startswith(key)
