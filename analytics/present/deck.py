@@ -1,7 +1,8 @@
 """A PowerPoint deck of one view: the same filter, the same numbers as the screen.
 
-Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editable XY
-chart of the step curves and their 95% CI with the KMunicate table as a native table;
+Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editable
+chart of the step curves, their 95% CI bands and censor marks, with the KMunicate table
+as a native table whose months are the axis's labels and stand under them;
 the compared endpoint by group likewise when the view compares; the CEAP classes and the
 safety events as native charts; Villalta and PTS and the subgroup forest plot (over as
 many slides as its rows need) as pictures rendered by analytics.present.render; when the
@@ -22,14 +23,22 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LABEL_POSITION,
+    XL_LEGEND_POSITION,
+    XL_MARKER_STYLE,
+    XL_TICK_MARK,
+)
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
@@ -57,7 +66,14 @@ from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
 from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.models import model_forest_plot
-from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
+from analytics.present.figures.patency import (
+    COMPACT_ROWS,
+    MAX_CENSOR_MARKS,
+    CurveSpec,
+    curve_specs,
+    split_unreliable,
+    steps,
+)
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
 from analytics.present.privacy import (
@@ -283,72 +299,130 @@ def _rgb(colour: str) -> RGBColor:
 
 
 def _tint(colour: str, share: float) -> RGBColor:
-    """``colour`` mixed with white: a CI line lighter than its curve."""
+    """``colour`` mixed with white: a CI band lighter than its curve."""
     channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     return RGBColor(*(round(c + (255 - c) * share) for c in channels))
 
 
-def _step_points(frame: pd.DataFrame, column: str) -> list[tuple[float, float]]:
-    """A step function as XY points: flat to each time, then down (plotly's "hv")."""
-    points: list[tuple[float, float]] = []
-    for months, value in zip(frame["months"], frame[column], strict=True):
-        if points:
-            points.append((float(months), points[-1][1]))
-        points.append((float(months), float(value)))
-    return points
+GRID_PER_MONTH = 8  # points a month of the native patency chart: a drop spans 1/8 month
 
 
 @dataclass(frozen=True)
-class StepSeries:
-    """One line of the native patency chart: a curve's estimate, its dotted stretch
-    (SE > 10%), or one of its 95% CI limits, as XY points."""
+class GridSeries:
+    """One series of the native patency chart, a value (or None: nothing drawn) at each
+    point of its grid. ``kind``: "under" (the unfilled part a curve's CI band is stacked
+    on), "band" (the 95% CI, filled), "estimate", "unreliable" (from the first time the
+    SE exceeds 10%, dotted) or "censored" (a mark at each censoring time)."""
 
     name: str
     colour: str
-    kind: str  # "estimate", "unreliable" or "ci"
-    points: list[tuple[float, float]]
+    kind: str
+    values: list[float | None]
 
 
-def patency_series(specs: Sequence[CurveSpec], k: int | None) -> list[StepSeries]:
-    """The native patency chart's lines: each curve's steps (solid where SE <= 10%, then
-    dotted) and its 95% CI limits; a curve of fewer than k patients in privacy mode is
-    left out (its steps would be single patients)."""
-    lines = []
-    for spec in specs:
-        if is_small(spec.curve.patients, k):
-            continue
+@dataclass(frozen=True)
+class PatencyChart:
+    """The native patency chart: a category axis of GRID_PER_MONTH points a month from 0 to
+    ``end``, labelled only at the KMunicate table's ``ticks``; the CI bands a stacked area
+    chart (each curve's band stacked on the unfilled gap from the band below), the curves
+    and censor marks a line chart over it. A category chart, because PowerPoint fills
+    areas only on one, and an XY chart only draws lines."""
+
+    end: float
+    ticks: tuple[float, ...]
+    series: list[GridSeries]
+
+    @property
+    def grid(self) -> np.ndarray:
+        return np.arange(round(self.end * GRID_PER_MONTH) + 1) / GRID_PER_MONTH
+
+    @property
+    def labels(self) -> list[str]:
+        """The category names: a tick month's number at its point, else empty."""
+        at = {round(month * GRID_PER_MONTH): fmt.months(month) for month in self.ticks}
+        return [at.get(i, "") for i in range(len(self.grid))]
+
+    def position(self, month: float) -> float:
+        """Where ``month`` lies along the plot, 0 at its left edge, 1 at its right."""
+        return month / self.end
+
+
+def _sampled(frame: pd.DataFrame, column: str, grid: np.ndarray) -> np.ndarray:
+    """A step function (steps()'s rows) read at each grid point: the value of the last
+    step at or before it; NaN after the curve's last time."""
+    index = np.searchsorted(frame["months"].to_numpy(), grid, side="right") - 1
+    values = frame[column].to_numpy()[index]
+    return np.where(grid <= frame["months"].iloc[-1], values, np.nan)
+
+
+def _values(array: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 6) for v in array]
+
+
+def patency_chart(
+    specs: Sequence[CurveSpec], k: int | None, ticks: Sequence[float]
+) -> PatencyChart:
+    """The native patency chart of ``specs``, its axis labelled at the table's ``ticks``;
+    a curve of fewer than k patients in privacy mode is left out (its steps would be
+    single patients)."""
+    shown = [spec for spec in specs if not is_small(spec.curve.patients, k)]
+    last = max((spec.curve.last_time for spec in shown), default=0.0)
+    end = float(math.ceil(max(last, *ticks, 1.0)))
+    grid = np.arange(round(end * GRID_PER_MONTH) + 1) / GRID_PER_MONTH
+    bands: list[GridSeries] = []
+    lines: list[GridSeries] = []
+    top = np.zeros(grid.size)  # the stacked bands' top so far
+    for spec in shown:
         frame = steps(spec.curve)
-        reliable, beyond = split_unreliable(frame)
-        for name, kind, part, column in (
-            (spec.label, "estimate", reliable, "estimate"),
-            (f"{spec.label}: {UNRELIABLE}", "unreliable", beyond, "estimate"),
-            (f"{spec.label}: 95% CI lower", "ci", frame, "ci_lower"),
-            (f"{spec.label}: 95% CI upper", "ci", frame, "ci_upper"),
-        ):
-            if not part.empty:
-                points = _step_points(part.dropna(subset=[column]), column)
-                lines.append(StepSeries(name, spec.colour, kind, points))
-    return lines
+        estimate = _sampled(frame, "estimate", grid)
+        followed = ~np.isnan(estimate)
+        lower, upper = (
+            np.where(np.isnan(bound), estimate, bound)
+            for bound in (_sampled(frame, "ci_lower", grid), _sampled(frame, "ci_upper", grid))
+        )
+        # after the curve's end its band is flat and empty at its last lower limit
+        lower = np.where(followed, lower, lower[followed][-1])
+        upper = np.where(followed, upper, lower)
+        bands += [
+            GridSeries(f"{spec.label}: under 95% CI", spec.colour, "under",
+                       _values(np.round(lower - top, 6))),
+            GridSeries(f"{spec.label}: 95% CI", spec.colour, "band",
+                       _values(np.round(upper - lower, 6))),
+        ]  # fmt: skip
+        top = upper
+        _, beyond = split_unreliable(frame)
+        turn = grid.size if beyond.empty else int(np.searchsorted(grid, beyond["months"].iloc[0]))
+        solid = np.where(np.arange(grid.size) < turn, estimate, np.nan)
+        lines.append(GridSeries(spec.label, spec.colour, "estimate", _values(solid)))
+        if not beyond.empty:
+            dotted = np.where(np.arange(grid.size) >= turn - 1, estimate, np.nan)
+            lines.append(GridSeries(f"{spec.label}: {UNRELIABLE}", spec.colour, "unreliable",
+                                    _values(dotted)))  # fmt: skip
+        curve = spec.curve
+        times = curve.time[curve.censored > 0]
+        if 0 < times.size <= MAX_CENSOR_MARKS:  # beyond, marks would draw a band
+            marks = np.full(grid.size, np.nan)
+            points = np.minimum(np.round(times * GRID_PER_MONTH).astype(int), grid.size - 1)
+            marks[points] = curve.estimate[curve.censored > 0]
+            lines.append(GridSeries(f"{spec.label}: censored", spec.colour, "censored",
+                                    _values(marks)))  # fmt: skip
+    return PatencyChart(end, tuple(float(m) for m in ticks), [*bands, *lines])
 
 
-def patency_chart_data(lines: Sequence[StepSeries]) -> XyChartData:
-    """The lines as XY series, each padded to the longest by repeating its last point:
-    LibreOffice draws no line for an XY series shorter than a later one (PowerPoint
-    does), and a repeated end point draws nothing. A series name is a cell of the chart's
+def patency_chart_data(chart: PatencyChart) -> CategoryChartData:
+    """The chart's series over its labelled grid. A series name is a cell of the chart's
     workbook, so a group's name is neutralised (analytics.present.export)."""
-    longest = max((len(line.points) for line in lines), default=0)
-    data = XyChartData()
-    for line in lines:
-        series = data.add_series(neutralise_text(line.name))
-        padded = [*line.points, *[line.points[-1]] * (longest - len(line.points))]
-        for x, y in padded:
-            series.add_data_point(x, y)
+    data = CategoryChartData(number_format="0.0%")
+    data.categories = chart.labels
+    for series in chart.series:
+        data.add_series(neutralise_text(series.name), series.values)
     return data
 
 
 def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, demo: bool) -> None:
-    """The curves as a native XY chart, the KMunicate table as a native table under it; on
-    the demo the notes say how it reads the paper's patency rows."""
+    """The curves as a native chart (patency_chart), the KMunicate table as a native
+    table under it, each month's column under that month on the axis; on the demo the
+    notes say how it reads the paper's patency rows."""
     specs = curve_specs(view, k)
     title = (
         "Primary, assisted primary and secondary patency"
@@ -358,51 +432,142 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, de
     comparison = comparison_lines(view, k) if view.by else []
     notes = [*comparison, *estimate_lines(view, k, None), *([PATENCY_ROWS_SWAPPED] if demo else [])]
     slide = _slide(deck, title, caption, "\n".join(notes))
-    lines = patency_series(specs, k)
-    table_height = ROW * (len(specs) + 1)
-    chart_height = BOTTOM - TOP - table_height - Inches(0.1)
+    months = [float(m) for m in specs[0].risk.month] if specs else []
+    chart = patency_chart(specs, k, months)
+    label_width = _label_width([spec.label for spec in specs])
+    plot = _plot_box(label_width)
+    centres = [MARGIN + plot[0] + round(chart.position(m) * plot[1]) for m in months]
+    table = risk_layout(risk_cells(specs, k), centres, label_width)
+    chart_height = BOTTOM - TOP - sum(table.heights) - Inches(0.1)
     shape = slide.shapes.add_chart(
-        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, MARGIN, TOP, CHART_WIDTH, chart_height,
-        patency_chart_data(lines),
+        XL_CHART_TYPE.AREA_STACKED, MARGIN, TOP, CHART_WIDTH, chart_height,
+        patency_chart_data(chart),
     )  # fmt: skip
-    _style_patency(shape.chart, lines)
-    _risk_table(slide, specs, k, TOP + chart_height + Inches(0.1))
+    _style_patency(shape.chart, chart, plot)
+    _risk_table(slide, table, TOP + chart_height + Inches(0.1))
     key = [*comparison, *estimate_lines(view, k, KEY_MONTHS), CURVE_KEY]
     _side_text(slide, "\n".join(key))
 
 
 ROW = Inches(0.3)  # a row of a native table
-CURVE_KEY = f"Thin lines: 95% CI. Dotted: {UNRELIABLE}."
+CURVE_KEY = f"Shaded: 95% CI. +: censored. Dotted: {UNRELIABLE}."
+PLOT_TOP, PLOT_BOTTOM = 0.17, 0.2  # shares of the chart's height over and under its plot
+PLOT_RIGHT = Inches(0.3)  # room right of the plot for the last month's column
+COLUMN_HALF = Inches(0.5)  # the widest half-column of the KMunicate table
 
 
-def _style_patency(chart: Any, lines: Sequence[StepSeries]) -> None:
-    """Curves in the screen's colours, CIs as thin tinted lines, the SE > 10% stretch
-    dotted; the legend names each curve once (its CI and dotted lines are unnamed)."""
-    for series, step in zip(chart.plots[0].series, lines, strict=True):
-        line = series.format.line
-        series.smooth = False
-        if step.kind == "ci":
-            line.color.rgb, line.width = _tint(step.colour, 0.45), Pt(1)
+def _label_width(labels: Sequence[str]) -> int:
+    """The KMunicate table's label column: its longest label at 12 pt, within limits."""
+    longest = max((len(label) for label in labels), default=0)
+    return min(max(Inches(0.09) * longest + Inches(0.2), Inches(1.2)), Inches(2.8))
+
+
+def _plot_box(label_width: int) -> tuple[int, int]:
+    """Where the plot lies in the chart frame: its left edge (the table's labels and the
+    first month's half-column left of it) and its width."""
+    left = label_width + COLUMN_HALF
+    return left, CHART_WIDTH - left - PLOT_RIGHT
+
+
+def _style_patency(chart: Any, drawn: PatencyChart, plot: tuple[int, int]) -> None:
+    """The bands filled in a tint of their curve (the gap under each unfilled), the curves
+    in the screen's colours, dotted where the SE exceeds 10%, censor marks as "+"; the
+    legend names each curve once; the x axis labelled at the table's months only; the plot
+    placed where the table's columns expect it."""
+    area = chart.plots[0]._element
+    line_chart = OxmlElement("c:lineChart")
+    grouping, vary = OxmlElement("c:grouping"), OxmlElement("c:varyColors")
+    grouping.set("val", "standard")
+    vary.set("val", "0")
+    line_chart.extend([grouping, vary])
+    kinds = [series.kind for series in drawn.series]
+    for ser, kind in zip(list(area.iterchildren(qn("c:ser"))), kinds, strict=True):
+        if kind not in ("under", "band"):
+            line_chart.append(ser)
+    marker = OxmlElement("c:marker")
+    marker.set("val", "1")
+    line_chart.append(marker)
+    for ax_id in area.iterchildren(qn("c:axId")):
+        copy = OxmlElement("c:axId")
+        copy.set("val", ax_id.get("val"))
+        line_chart.append(copy)
+    area.addnext(line_chart)
+    bands, lines = chart.plots[0].series, chart.plots[1].series
+    for series, step in zip(bands, [s for s in drawn.series if s.kind in ("under", "band")],
+                            strict=True):  # fmt: skip
+        if step.kind == "band":
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = _tint(step.colour, 0.7)
+            _alpha(series.format.fill, 45)
         else:
-            line.color.rgb, line.width = _rgb(step.colour), Pt(2.75)
-            if step.kind == "unreliable":
-                line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
+            series.format.fill.background()
+        series.format.line.fill.background()
+    for series, step in zip(lines, [s for s in drawn.series if s.kind not in ("under", "band")],
+                            strict=True):  # fmt: skip
+        series.smooth = False
+        if step.kind == "censored":
+            series.format.line.fill.background()
+            series.marker.style = XL_MARKER_STYLE.PLUS
+            series.marker.size = 7
+            series.marker.format.line.color.rgb = _rgb(step.colour)
+            series.marker.format.fill.background()
+            continue
+        series.marker.style = XL_MARKER_STYLE.NONE
+        line = series.format.line
+        line.color.rgb, line.width = _rgb(step.colour), Pt(2.75)
+        if step.kind == "unreliable":
+            line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.TOP
     chart.legend.include_in_layout = False
     chart.legend.font.size = Pt(14)
-    _hide_legend_entries(chart, [i for i, step in enumerate(lines) if step.kind != "estimate"])
+    order = [s for s in drawn.series if s.kind in ("under", "band")] + [
+        s for s in drawn.series if s.kind not in ("under", "band")
+    ]
+    _hide_legend_entries(chart, [i for i, s in enumerate(order) if s.kind != "estimate"])
     value_axis, category_axis = chart.value_axis, chart.category_axis
     value_axis.minimum_scale, value_axis.maximum_scale = 0.0, 1.0
+    value_axis.major_unit = 0.1
     value_axis.tick_labels.number_format = "0%"
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_major_gridlines = False
-    category_axis.minimum_scale = 0.0
+    category_axis.major_tick_mark = XL_TICK_MARK.NONE
     category_axis.has_title = True
     category_axis.axis_title.text_frame.text = "Months since the procedure"
     category_axis.axis_title.text_frame.paragraphs[0].font.size = Pt(14)
+    skip = category_axis._element.find(qn("c:noMultiLvlLbl"))
+    every = OxmlElement("c:tickLblSkip")
+    every.set("val", "1")
+    skip.addprevious(every)
     for axis in (value_axis, category_axis):
         axis.tick_labels.font.size = Pt(14)
+    chart._chartSpace.chart.find(qn("c:dispBlanksAs")).set("val", "gap")
+    _plot_layout(chart, plot)
+
+
+def _alpha(fill: Any, percent: int) -> None:
+    """A solid fill's opacity (python-pptx has no API for a:alpha)."""
+    colour = fill._xPr.find(qn("a:solidFill"))[0]
+    alpha = OxmlElement("a:alpha")
+    alpha.set("val", str(percent * 1000))
+    colour.append(alpha)
+
+
+def _plot_layout(chart: Any, plot: tuple[int, int]) -> None:
+    """The plot (inside its axes) placed at ``plot`` (left, width in the chart's frame),
+    PLOT_TOP and PLOT_BOTTOM of the height left over and under it (c:manualLayout)."""
+    layout = chart._chartSpace.chart.plotArea.find(qn("c:layout"))
+    manual = OxmlElement("c:manualLayout")
+    values = (
+        ("c:layoutTarget", "inner"), ("c:xMode", "edge"), ("c:yMode", "edge"),
+        ("c:x", f"{plot[0] / CHART_WIDTH:.4f}"), ("c:y", f"{PLOT_TOP:.4f}"),
+        ("c:w", f"{plot[1] / CHART_WIDTH:.4f}"), ("c:h", f"{1 - PLOT_TOP - PLOT_BOTTOM:.4f}"),
+    )  # fmt: skip
+    for tag, value in values:
+        element = OxmlElement(tag)
+        element.set("val", value)
+        manual.append(element)
+    layout.append(manual)
 
 
 def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
@@ -418,27 +583,95 @@ def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
         anchor.addnext(entry)
 
 
-def _risk_table(slide: Any, specs: Sequence[CurveSpec], k: int | None, top: int) -> None:
-    """The KMunicate table: per curve, each month's "at risk (events, censored before)"."""
+def risk_cells(specs: Sequence[CurveSpec], k: int | None) -> list[list[str]]:
+    """The KMunicate table's text: a header of the months, then per curve its label and
+    each month's "at risk (events, censored before)", privacy's complementary rule applied."""
     months = list(specs[0].risk.month) if specs else []
-    label_width = Inches(3.4)
-    grid = slide.shapes.add_table(len(specs) + 1, len(months) + 1, MARGIN, top, CHART_WIDTH,
-                                  ROW * (len(specs) + 1)).table  # fmt: skip
-    grid.cell(0, 0).text = "At risk (events, censored before) at month"
-    for j, month in enumerate(months, start=1):
-        grid.cell(0, j).text = fmt.months(month)
-    for i, spec in enumerate(specs, start=1):
-        grid.cell(i, 0).text = spec.label
+    rows = [[COMPACT_ROWS, *(fmt.months(month) for month in months)]]
+    for spec in specs:
         risk = spec.risk
         at_risk, events, censored = fmt.count_columns(
             (risk.at_risk, risk.events, risk.censored), k, is_small(spec.curve.patients, k)
         )
-        for j in range(len(months)):
-            grid.cell(i, j + 1).text = f"{at_risk[j]} ({events[j]}, {censored[j]})"
-    grid.columns[0].width = label_width
-    for j in range(1, len(months) + 1):
-        grid.columns[j].width = (CHART_WIDTH - label_width) // max(len(months), 1)
-    _table_text(grid, size=12)
+        rows.append(
+            [
+                spec.label,
+                *(f"{a} ({e}, {c})" for a, e, c in zip(at_risk, events, censored, strict=True)),
+            ]
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RiskLayout:
+    """The KMunicate table laid out: ``bounds`` the columns' edges (the first the labels'
+    right edge, each month's column around its ``centres`` point on the axis), the type
+    ``size`` and each row's height, so that every cell's text fits its column."""
+
+    cells: list[list[str]]
+    bounds: list[int]
+    centres: list[int]
+    size: int
+    heights: list[int]
+
+
+CHARACTER = 0.55  # a character's average width, in ems: room for the widest fallback font
+CELL_MARGIN = Inches(0.02)
+
+
+def risk_layout(cells: list[list[str]], centres: Sequence[int], label_width: int) -> RiskLayout:
+    """Each month's column from halfway to the month before to halfway to the one after,
+    its text centred on the month; the largest type (12 or 10 pt) at which every cell
+    fits on one line, else 10 pt with the rows as tall as their longest cell needs."""
+    edges = [(a + b) // 2 for a, b in pairwise(centres)]
+    halves = (edges[0] - centres[0], centres[-1] - edges[-1]) if edges else (COLUMN_HALF,) * 2
+    left = max(MARGIN + label_width, centres[0] - halves[0]) if centres else MARGIN + label_width
+    right = min(centres[-1] + halves[1], SLIDE_WIDTH - MARGIN - SIDE_WIDTH) if centres else left
+    bounds = [MARGIN, left, *edges, right]
+
+    def lines(size: int) -> list[int]:
+        """Each row's lines at ``size``: its cell of the most lines."""
+        em = Pt(size) * CHARACTER
+        room = [b - a - 2 * CELL_MARGIN - abs(_shift(bounds, centres, j))
+                for j, (a, b) in enumerate(pairwise(bounds))]  # fmt: skip
+        return [max(math.ceil(len(text) * em / max(width, em)) for text, width in
+                    zip(row, room, strict=True)) for row in cells]  # fmt: skip
+
+    size = 12 if max(lines(12)[1:], default=1) == 1 else 10
+    line = Pt(size) * 1.25
+    heights = [max(ROW, round(n * line + 2 * CELL_MARGIN)) for n in lines(size)]
+    return RiskLayout(cells, bounds, list(centres), size, heights)
+
+
+def _shift(bounds: Sequence[int], centres: Sequence[int], column: int) -> int:
+    """How far a column's text moves right of its cell's middle to centre on its month
+    (the label column, 0, does not move)."""
+    if column == 0:
+        return 0
+    centre, (a, b) = centres[column - 1], (bounds[column], bounds[column + 1])
+    return (centre - a) - (b - centre)
+
+
+def _risk_table(slide: Any, layout: RiskLayout, top: int) -> None:
+    """The KMunicate table as a native table under the chart."""
+    cells, bounds = layout.cells, layout.bounds
+    grid = slide.shapes.add_table(len(cells), len(cells[0]), MARGIN, top, bounds[-1] - MARGIN,
+                                  sum(layout.heights)).table  # fmt: skip
+    for j, width in enumerate(b - a for a, b in pairwise(bounds)):
+        grid.columns[j].width = width
+    _table_text(grid, size=layout.size)
+    for i, (row, height) in enumerate(zip(cells, layout.heights, strict=True)):
+        grid.rows[i].height = height
+        for j, text in enumerate(row):
+            cell = grid.cell(i, j)
+            cell.text = text
+            paragraph = cell.text_frame.paragraphs[0]
+            paragraph.font.size = Pt(layout.size)
+            if j:  # text centred on its month, not its cell
+                paragraph.alignment = PP_ALIGN.CENTER
+                shift = _shift(bounds, layout.centres, j)
+                cell.margin_left = CELL_MARGIN + max(shift, 0)
+                cell.margin_right = CELL_MARGIN + max(-shift, 0)
 
 
 def _table_text(grid: Any, size: int) -> None:
@@ -703,32 +936,66 @@ def table_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def table_split(table: pd.DataFrame) -> tuple[int, int]:
+    """Where a two-column table splits into two side by side (each at most TABLE_ROWS
+    rows), and its type size: each side as wide as its longest label and value, the
+    split at which they fit the slide on one line a row at the largest size (13, 12, 11,
+    else 10 pt, rows wrapping), of those the most even."""
+    labels = [len(str(value)) for value in table.iloc[:, 0]]
+    values = [len(str(value)) for value in table.iloc[:, 1]]
+    header = [len(str(name)) for name in table.columns]
+
+    def need(rows: slice) -> int:
+        return max(header[0], *labels[rows]) + max(header[1], *values[rows])
+
+    def size(split: int) -> int:
+        characters = need(slice(0, split)) + need(slice(split, None))
+        room = FULL_WIDTH - TABLE_GAP - 4 * CELL_MARGIN_WIDE
+        fits = [size for size in (13, 12, 11) if characters * Pt(size) * CHARACTER <= room]
+        return max(fits, default=10)
+
+    half = (len(table) + 1) // 2
+    splits = [r for r in range(1, len(table)) if max(r, len(table) - r) <= TABLE_ROWS] or [half]
+    split = max(splits, key=lambda r: (size(r), -abs(2 * r - len(table))))
+    return split, size(split)
+
+
+TABLE_ROWS = 17  # rows of a table under the caption, besides its header
+TABLE_GAP = Inches(0.3)  # between two tables side by side
+CELL_MARGIN_WIDE = Inches(0.1)  # python-pptx's default left and right cell margin
+
+
 def _table_slide(
     deck: Any, title: str, table: pd.DataFrame, caption: str, notes: Sequence[str] = ()
 ) -> None:
     """A two-column table (Table 1, Table 2) as two native tables side by side, so all of
-    it fits the slide; the notes hold its rows and ``notes``."""
+    it fits the slide (table_split); the notes hold its rows and ``notes``."""
     slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
-    labels = max(len(name) for name in table.iloc[:, 0])
-    values = max(len(str(value)) for value in table.iloc[:, 1])
-    share = min(0.6, max(0.4, labels / (labels + values)))  # the label column's part
-    half = (len(table) + 1) // 2
-    width = (FULL_WIDTH - MARGIN) // 2
-    for column, part in enumerate((table.iloc[:half], table.iloc[half:])):
-        left = MARGIN + column * (width + MARGIN)
-        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, width,
+    split, size = table_split(table)
+    parts = (table.iloc[:split], table.iloc[split:])
+    em = Pt(size) * CHARACTER
+    needs = [
+        [max(len(str(v)) for v in (name, *part.iloc[:, j])) * em + 2 * CELL_MARGIN_WIDE
+         for j, name in enumerate(table.columns)]
+        for part in parts
+    ]  # fmt: skip
+    scale = (FULL_WIDTH - TABLE_GAP) / sum(sum(widths) for widths in needs)
+    left = MARGIN
+    for part, widths in zip(parts, needs, strict=True):
+        columns = [round(width * scale) for width in widths]
+        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, sum(columns),
                                       ROW * (len(part) + 1)).table  # fmt: skip
         for j, name in enumerate(table.columns):
             grid.cell(0, j).text = str(name)
         for i, row in enumerate(part.itertuples(index=False), start=1):
             for j, value in enumerate(row):
                 grid.cell(i, j).text = str(value)
-        grid.columns[0].width = round(width * share)
-        grid.columns[1].width = width - round(width * share)
-        _table_text(grid, size=13 if labels + values <= TABLE_LINE_CHARACTERS else 11)
+        for column, width in zip(grid.columns, columns, strict=True):
+            column.width = width
+        _table_text(grid, size=size)
+        left += sum(columns) + TABLE_GAP
 
 
-TABLE_LINE_CHARACTERS = 60  # a row of label and value that fits half the slide at 13 pt
 TABLE3_WIDTHS = (3.3, 1.6, 1.6, 2.5, 1.0)  # inches; the test column takes the rest
 
 

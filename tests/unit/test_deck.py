@@ -11,6 +11,7 @@ import openpyxl
 import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 
@@ -140,32 +141,100 @@ def test_every_shape_lies_inside_the_16_9_slide_and_titles_span_it(left_deck, pr
                 assert holder.left + holder.width <= SLIDE_WIDTH, (layout.name, holder.name)
 
 
-def test_native_patency_chart_draws_the_views_curves(left_view, left_deck):
+def step_at(times, values, grid):
+    """A Kaplan-Meier step function at each grid point: the value after the last time at
+    or before it (1 before the first), NaN after the last time."""
+    index = np.searchsorted(times, grid, side="right") - 1
+    read = np.where(index >= 0, values[np.maximum(index, 0)], 1.0)
+    return np.where(grid <= times[-1], read, np.nan)
+
+
+def plotted(series) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in series.values], dtype=float)
+
+
+def test_native_patency_chart_draws_the_views_curves_with_ci_bands_and_censor_marks(
+    left_view, left_deck
+):
+    """Each curve is one line of its steps (dotted from where the SE exceeds 10%) over a
+    grid of eighths of a month, its 95% CI a filled band of a stacked area chart (before:
+    two more lines of the same colour per curve), its censoring times marked "+"."""
+    from pptx.enum.chart import XL_MARKER_STYLE
+
     deck, _ = left_deck
     native = chart(titled(deck, "Primary patency by sex"))
-    series = {s.name: xy(s) for s in native.plots[0].series}
-    for spec in curve_specs(left_view.compared, None):
+    area, lines = native.plots
+    assert native.chart_type == XL_CHART_TYPE.AREA_STACKED and len(native.plots) == 2
+    grid = np.arange(len(area.categories)) / 8
+    specs = curve_specs(left_view.compared, None)
+    bands = list(area.series)
+    assert len(bands) == 2 * len(specs)
+    named = {s.name: s for s in lines.series}
+    assert not [name for name in named if "CI" in name]  # no CI drawn as lines
+    stacked = np.zeros(grid.size)
+    for i, spec in enumerate(specs):
         curve = spec.curve
-        drawn = series[spec.label] + series.get(f"{spec.label}: {UNRELIABLE}", [])
-        # each step: flat to the event time, then down to the estimate the view gives
-        drops = np.flatnonzero(np.diff(np.concatenate([[1.0], curve.estimate])) != 0)
-        assert drops.size and max(x for x, _ in drawn) == pytest.approx(curve.time[-1])
-        for time, estimate in zip(curve.time[drops], curve.estimate[drops], strict=True):
-            assert any(abs(x - time) < 1e-9 and abs(y - estimate) < 1e-9 for x, y in drawn), (
-                spec.label, time, estimate,
-            )  # fmt: skip
-        first = unreliable_start(curve)
-        if first is not None:  # the dotted stretch starts where the SE first exceeds 10%
-            assert series[f"{spec.label}: {UNRELIABLE}"][0][0] == pytest.approx(first.time)
-            assert max(x for x, _ in series[spec.label]) == pytest.approx(first.time)
-        lower = series[f"{spec.label}: 95% CI lower"]
-        for time, low in zip(curve.time[drops], curve.ci_lower[drops], strict=True):
-            if not np.isnan(low):
-                assert any(abs(x - time) < 1e-9 and abs(y - low) < 1e-9 for x, y in lower)
+        expected = step_at(curve.time, curve.estimate, grid)
+        drawn = plotted(named[spec.label])
+        dotted = named.get(f"{spec.label}: {UNRELIABLE}")
+        if dotted is not None:
+            drawn = np.where(np.isnan(drawn), plotted(dotted), drawn)
+            first = unreliable_start(curve)  # the dotted stretch starts where SE > 10%
+            start = np.flatnonzero(~np.isnan(plotted(dotted)))[0]
+            assert grid[start] < first.time <= grid[start + 1]
+        followed = ~np.isnan(expected)
+        assert np.allclose(drawn[followed], expected[followed], atol=1e-6), spec.label
+        assert np.isnan(drawn[~followed]).all()
+        under, band = bands[2 * i], bands[2 * i + 1]
+        assert band.name == f"{spec.label}: 95% CI"
+        assert band.format.fill.type == 1 and under.format.fill.type == 5  # solid, none
+        lower = stacked + plotted(under)
+        upper = lower + plotted(band)
+        stacked = upper
+        for bound, drawn_bound in ((curve.ci_lower, lower), (curve.ci_upper, upper)):
+            reference = step_at(curve.time, np.where(np.isnan(bound), curve.estimate, bound),
+                                grid)  # fmt: skip
+            reference = np.where(expected >= 1, 1.0, reference)  # 100% until the first event
+            assert np.allclose(drawn_bound[followed], reference[followed], atol=1e-6)
+        marks = named[f"{spec.label}: censored"]
+        assert marks.marker.style == XL_MARKER_STYLE.PLUS
+        at = np.flatnonzero(~np.isnan(plotted(marks)))
+        times = curve.time[curve.censored > 0]
+        assert list(at) == sorted({min(round(t * 8), grid.size - 1) for t in times})
     legend = native.legend._element.xpath("./c:legendEntry/c:idx/@val")
-    names = [s.name for s in native.plots[0].series]
+    names = [s.name for s in (*bands, *lines.series)]
     shown = [name for i, name in enumerate(names) if str(i) not in legend]
-    assert shown == [spec.label for spec in curve_specs(left_view.compared, None)]
+    assert shown == [spec.label for spec in specs]
+
+
+def test_each_months_column_stands_under_that_month_on_the_axis(left_deck, private):
+    """The KMunicate table's text of each month is centred where the chart's plot puts
+    that month (its manual layout, and the axis from 0 to its last category)."""
+    for deck in (left_deck[0], private[1]):
+        for title in ("Primary, assisted primary and secondary patency", "Primary patency by sex"):
+            if title not in [s.shapes.title.text for s in deck.slides]:
+                continue
+            slide = titled(deck, title)
+            frame = next(shape for shape in slide.shapes if shape.has_chart)
+            table_shape = next(shape for shape in slide.shapes if shape.has_table)
+            layout = frame.chart._chartSpace.xpath(".//c:plotArea/c:layout/c:manualLayout")[0]
+            x, w = (float(layout.xpath(f"./c:{tag}/@val")[0]) for tag in ("x", "w"))
+            end = (len(frame.chart.plots[0].categories) - 1) / 8
+            table = table_shape.table
+            left = table_shape.left + table.columns[0].width
+            for j in range(1, len(table.columns)):
+                cell, right = table.cell(0, j), left + table.columns[j].width
+                centre = (left + cell.margin_left + right - cell.margin_right) / 2
+                month = float(cell.text)
+                expected = frame.left + frame.width * (x + w * month / end)
+                assert abs(centre - expected) < Inches(0.02), (title, month)
+                left = right
+
+
+def ticks(native) -> list[str]:
+    """The month labels along a patency chart's axis."""
+    points = native.plots[0].series[0]._element.xpath("./c:cat//c:pt/c:v")
+    return [point.text for point in points if point.text]
 
 
 def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
@@ -173,7 +242,9 @@ def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
     slide = titled(deck, "Primary patency by sex")
     grid = next(shape for shape in slide.shapes if shape.has_table).table
     specs = curve_specs(left_view.compared, None)
-    assert grid.cell(0, 0).text == "At risk (events, censored before) at month"
+    assert grid.cell(0, 0).text == "At risk (events, censored before)"
+    months = [grid.cell(0, j).text for j in range(1, len(grid.columns))]
+    assert ticks(chart(slide)) == months == ["0", "6", "12", "24", "36"]
     for i, spec in enumerate(specs, start=1):
         assert grid.cell(i, 0).text == spec.label
         risk = spec.risk
@@ -275,6 +346,7 @@ def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
     ):
         grid = next(shape for shape in titled(deck, title).shapes if shape.has_table).table
         assert [cell.text for cell in grid.rows[0].cells][1:] == ["0", "18", "30"]
+        assert ticks(chart(titled(deck, title))) == ["0", "18", "30"]  # the axis: the same
     safety = next(s for s in deck.slides if s.shapes.title.text == "Safety events")
     assert "<5" in notes(safety)  # pulmonary embolism in fewer than five
 
