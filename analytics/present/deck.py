@@ -107,6 +107,7 @@ KEY_MONTHS = (12, 36)  # the estimates a chart slide states beside the chart
 PIXELS_PER_INCH = 96  # a picture is drawn at the size it has on a 1280-pixel-wide slide
 SLIDE_SCALE = 1.3  # type in a picture: 14 px x 1.3 is 14 pt on the slide
 TEXT_GREY = "#4D4D4D"  # captions: 8:1 on white
+CHARACTER = 0.55  # a character's average width, in ems: room for the widest fallback font
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TITLE_ONLY = 5
 
@@ -244,9 +245,26 @@ def _text_box(
 
 
 def _side_text(slide: Any, text: str) -> None:
-    """The key numbers in a column on the right of the slide."""
+    """The key numbers in a column on the right of the slide, in the largest type at
+    which they fit it."""
     left = SLIDE_WIDTH - MARGIN - SIDE_WIDTH
-    _text_box(slide, text, left, TOP, SIDE_WIDTH, BOTTOM - TOP)
+    size = side_size(text) or SIDE_SIZES[-1]
+    _text_box(slide, text, left, TOP, SIDE_WIDTH, BOTTOM - TOP, size=size)
+
+
+SIDE_SIZES = (14, 12, 11, 10)  # pt, the side column's type from the largest
+
+
+def side_size(text: str) -> int | None:
+    """The largest of SIDE_SIZES at which ``text`` fits the side column (each line
+    wrapped at CHARACTER ems a character, 1.2 lines high, 4 pt after), None if none."""
+    for size in SIDE_SIZES:
+        per_line = max(1, int(SIDE_WIDTH / (Pt(size) * CHARACTER)))
+        lines = sum(math.ceil(max(len(line), 1) / per_line) for line in text.splitlines())
+        height = lines * Pt(size) * 1.2 + len(text.splitlines()) * Pt(4)
+        if height <= BOTTOM - TOP:
+            return size
+    return None
 
 
 def _picture(slide: Any, figure: go.Figure, left: int, width: int, height: int | None = None
@@ -443,15 +461,32 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, de
         XL_CHART_TYPE.AREA_STACKED, MARGIN, TOP, CHART_WIDTH, chart_height,
         patency_chart_data(chart),
     )  # fmt: skip
-    _style_patency(shape.chart, chart, plot)
+    legend = _legend_height([spec.label for spec in specs], plot[1])
+    _style_patency(shape.chart, chart, plot, legend / chart_height)
     _risk_table(slide, table, TOP + chart_height + Inches(0.1))
     key = [*comparison, *estimate_lines(view, k, KEY_MONTHS), CURVE_KEY]
+    if side_size("\n".join(key)) is None:  # many groups: their last key month only
+        key = [*comparison, *estimate_lines(view, k, KEY_MONTHS[-1:]), CURVE_KEY]
     _side_text(slide, "\n".join(key))
 
 
 ROW = Inches(0.3)  # a row of a native table
 CURVE_KEY = f"Shaded: 95% CI. +: censored. Dotted: {UNRELIABLE}."
-PLOT_TOP, PLOT_BOTTOM = 0.17, 0.2  # shares of the chart's height over and under its plot
+PLOT_BOTTOM = 0.2  # the share of the chart's height under its plot: tick labels, axis title
+LEGEND_ROW, LEGEND_SWATCH = Inches(0.3), Inches(0.7)  # a 14-pt legend's row and line key
+
+
+def _legend_height(labels: Sequence[str], width: int) -> int:
+    """The height over the plot that the legend takes: its entries packed in rows."""
+    em, rows, used = Pt(14) * CHARACTER, 1, 0
+    for label in labels:
+        entry = LEGEND_SWATCH + len(label) * em
+        if used and used + entry > width:
+            rows, used = rows + 1, 0
+        used += entry
+    return rows * LEGEND_ROW + Inches(0.15)
+
+
 PLOT_RIGHT = Inches(0.3)  # room right of the plot for the last month's column
 COLUMN_HALF = Inches(0.5)  # the widest half-column of the KMunicate table
 
@@ -469,7 +504,9 @@ def _plot_box(label_width: int) -> tuple[int, int]:
     return left, CHART_WIDTH - left - PLOT_RIGHT
 
 
-def _style_patency(chart: Any, drawn: PatencyChart, plot: tuple[int, int]) -> None:
+def _style_patency(
+    chart: Any, drawn: PatencyChart, plot: tuple[int, int], legend_share: float
+) -> None:
     """The bands filled in a tint of their curve (the gap under each unfilled), the curves
     in the screen's colours, dotted where the SE exceeds 10%, censor marks as "+"; the
     legend names each curve once; the x axis labelled at the table's months only; the plot
@@ -542,7 +579,7 @@ def _style_patency(chart: Any, drawn: PatencyChart, plot: tuple[int, int]) -> No
     for axis in (value_axis, category_axis):
         axis.tick_labels.font.size = Pt(14)
     chart._chartSpace.chart.find(qn("c:dispBlanksAs")).set("val", "gap")
-    _plot_layout(chart, plot)
+    _plot_layout(chart, plot, legend_share)
 
 
 def _alpha(fill: Any, percent: int) -> None:
@@ -553,15 +590,16 @@ def _alpha(fill: Any, percent: int) -> None:
     colour.append(alpha)
 
 
-def _plot_layout(chart: Any, plot: tuple[int, int]) -> None:
+def _plot_layout(chart: Any, plot: tuple[int, int], top: float) -> None:
     """The plot (inside its axes) placed at ``plot`` (left, width in the chart's frame),
-    PLOT_TOP and PLOT_BOTTOM of the height left over and under it (c:manualLayout)."""
+    ``top`` (the legend's share) of the height over it and PLOT_BOTTOM under it
+    (c:manualLayout)."""
     layout = chart._chartSpace.chart.plotArea.find(qn("c:layout"))
     manual = OxmlElement("c:manualLayout")
     values = (
         ("c:layoutTarget", "inner"), ("c:xMode", "edge"), ("c:yMode", "edge"),
-        ("c:x", f"{plot[0] / CHART_WIDTH:.4f}"), ("c:y", f"{PLOT_TOP:.4f}"),
-        ("c:w", f"{plot[1] / CHART_WIDTH:.4f}"), ("c:h", f"{1 - PLOT_TOP - PLOT_BOTTOM:.4f}"),
+        ("c:x", f"{plot[0] / CHART_WIDTH:.4f}"), ("c:y", f"{top:.4f}"),
+        ("c:w", f"{plot[1] / CHART_WIDTH:.4f}"), ("c:h", f"{1 - top - PLOT_BOTTOM:.4f}"),
     )  # fmt: skip
     for tag, value in values:
         element = OxmlElement(tag)
@@ -615,7 +653,6 @@ class RiskLayout:
     heights: list[int]
 
 
-CHARACTER = 0.55  # a character's average width, in ems: room for the widest fallback font
 CELL_MARGIN = Inches(0.02)
 
 

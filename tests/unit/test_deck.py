@@ -566,3 +566,18 @@ def test_subgroup_slides_say_what_each_column_covers(left_deck):
         )
         assert any(key == s.text_frame.text for s in slide.shapes if s.has_text_frame)
         assert notes(slide).startswith(key)
+
+
+def test_a_pictures_two_line_subtitle_is_not_cut_at_its_top(private):
+    """In privacy mode the Villalta picture's subtitle has two lines; plotly set the first
+    above the picture's top edge, half cut off. Its top rows are now blank."""
+    from PIL import Image
+
+    _, deck = private
+    slide = titled(deck, "Villalta score and post-thrombotic syndrome")
+    picture = next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+    image = Image.open(io.BytesIO(picture.image.blob)).convert("L")
+    top = image.crop((0, 0, image.width, 6))
+    assert top.getextrema()[0] > 200  # nothing dark in the first rows: no text cut there
+    rows = image.crop((0, 0, image.width // 2, image.height // 6))
+    assert rows.getextrema()[0] < 100  # the subtitle is drawn, below the edge
