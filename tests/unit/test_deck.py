@@ -13,7 +13,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
-from pptx.util import Inches
+from pptx.util import Inches, Pt
 
 from analytics.cli import main
 from analytics.filters import parse_pairs
@@ -581,3 +581,30 @@ def test_a_pictures_two_line_subtitle_is_not_cut_at_its_top(private):
     assert top.getextrema()[0] > 200  # nothing dark in the first rows: no text cut there
     rows = image.crop((0, 0, image.width // 2, image.height // 6))
     assert rows.getextrema()[0] < 100  # the subtitle is drawn, below the edge
+
+
+def test_a_registrys_compared_patency_slide_keeps_its_text_on_the_slide(registry_path):
+    """Six centres' estimates at 14 pt ran off the slide's bottom, and a legend of two
+    rows overlapped the plot's top. The side column now fits (measured here at half an em
+    a character, PowerPoint's Calibri) and the plot starts under the legend's rows."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import CohortFilter
+    from analytics.present.deck import BOTTOM, SIDE_WIDTH, TOP, _patency_slide, _widescreen
+    from analytics.views import patency_view
+
+    with open_cohort(registry_path) as con:
+        view = patency_view(con, CohortFilter(), by="center")
+    deck = Presentation()
+    _widescreen(deck)
+    _patency_slide(deck, view, "caption", None, False)
+    slide = deck.slides[0]
+    side = next(s for s in slide.shapes if s.has_text_frame and s.left > SLIDE_WIDTH / 2)
+    paragraphs = side.text_frame.paragraphs
+    size = paragraphs[0].font.size
+    per_line = int(SIDE_WIDTH / (size * 0.5))
+    lines = sum(-(-len(p.text) // per_line) for p in paragraphs)
+    assert lines * size * 1.2 + len(paragraphs) * Pt(4) <= BOTTOM - TOP
+    assert sum(text.startswith("Centre: ") for text in side.text_frame.text.splitlines()) >= 6
+    frame = next(s for s in slide.shapes if s.has_chart)
+    top = float(frame.chart._chartSpace.xpath(".//c:manualLayout/c:y/@val")[0])
+    assert top * frame.height >= 2 * Inches(0.3)  # six entries take two rows at least
