@@ -107,7 +107,7 @@ KEY_MONTHS = (12, 36)  # the estimates a chart slide states beside the chart
 PIXELS_PER_INCH = 96  # a picture is drawn at the size it has on a 1280-pixel-wide slide
 SLIDE_SCALE = 1.3  # type in a picture: 14 px x 1.3 is 14 pt on the slide
 TEXT_GREY = "#4D4D4D"  # captions: 8:1 on white
-CHARACTER = 0.55  # a character's average width, in ems: room for the widest fallback font
+CHARACTER = 0.6  # a character's average width, in ems: room for the widest fallback font
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TITLE_ONLY = 5
 
@@ -255,12 +255,28 @@ def _side_text(slide: Any, text: str) -> None:
 SIDE_SIZES = (14, 12, 11, 10)  # pt, the side column's type from the largest
 
 
+def wrapped_lines(text: str, characters: int) -> int:
+    """The lines ``text`` takes wrapped at spaces into lines of ``characters`` (a word
+    longer than a line breaks where it must), as PowerPoint and LibreOffice wrap it."""
+    characters = max(characters, 1)
+    lines, used = 1, 0
+    for word in text.split(" "):
+        length = len(word)
+        if used and used + 1 + length > characters:
+            lines, used = lines + 1, 0
+        if used:
+            used += 1
+        lines += (used + length - 1) // characters if used + length > characters else 0
+        used = (used + length) % characters if used + length > characters else used + length
+    return lines
+
+
 def side_size(text: str) -> int | None:
     """The largest of SIDE_SIZES at which ``text`` fits the side column (each line
     wrapped at CHARACTER ems a character, 1.2 lines high, 4 pt after), None if none."""
     for size in SIDE_SIZES:
         per_line = max(1, int(SIDE_WIDTH / (Pt(size) * CHARACTER)))
-        lines = sum(math.ceil(max(len(line), 1) / per_line) for line in text.splitlines())
+        lines = sum(wrapped_lines(line, per_line) for line in text.splitlines())
         height = lines * Pt(size) * 1.2 + len(text.splitlines()) * Pt(4)
         if height <= BOTTOM - TOP:
             return size
@@ -455,6 +471,11 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, de
     label_width = _label_width([spec.label for spec in specs])
     plot = _plot_box(label_width)
     centres = [MARGIN + plot[0] + round(chart.position(m) * plot[1]) for m in months]
+    if k is not None and not chart.series:  # privacy draws no curve of fewer than k patients
+        message = f"No curve drawn: each has fewer than {k} patients (privacy mode)."
+        _text_box(slide, message, MARGIN, TOP, CHART_WIDTH, Inches(1), size=18)
+        _side_text(slide, "\n".join([*comparison, *estimate_lines(view, k, KEY_MONTHS)]))
+        return
     table = risk_layout(risk_cells(specs, k), centres, label_width)
     chart_height = BOTTOM - TOP - sum(table.heights) - Inches(0.1)
     shape = slide.shapes.add_chart(
@@ -658,26 +679,45 @@ CELL_MARGIN = Inches(0.02)
 
 def risk_layout(cells: list[list[str]], centres: Sequence[int], label_width: int) -> RiskLayout:
     """Each month's column from halfway to the month before to halfway to the one after,
-    its text centred on the month; the largest type (12 or 10 pt) at which every cell
-    fits on one line, else 10 pt with the rows as tall as their longest cell needs."""
+    its text centred on the month; where months lie too close for their text (a cell of
+    more than MAX_CELL_LINES lines), columns of equal width instead. The largest type (12
+    or 10 pt) at which every cell fits on one line, else 10 pt with the rows as tall as
+    their longest cell needs."""
+    if not centres:  # no curve drawn: the header's label alone
+        return RiskLayout(cells, [MARGIN, MARGIN + label_width], [], 12, [ROW] * len(cells))
     edges = [(a + b) // 2 for a, b in pairwise(centres)]
     halves = (edges[0] - centres[0], centres[-1] - edges[-1]) if edges else (COLUMN_HALF,) * 2
-    left = max(MARGIN + label_width, centres[0] - halves[0]) if centres else MARGIN + label_width
-    right = min(centres[-1] + halves[1], SLIDE_WIDTH - MARGIN - SIDE_WIDTH) if centres else left
-    bounds = [MARGIN, left, *edges, right]
+    left = max(MARGIN + label_width, centres[0] - halves[0])
+    right = min(centres[-1] + halves[1], SLIDE_WIDTH - MARGIN - SIDE_WIDTH)
+    aligned = _fitted(cells, [MARGIN, left, *edges, right], list(centres))
+    if max(aligned.heights) <= _row_height(MAX_CELL_LINES, aligned.size):
+        return aligned
+    left, right, n = MARGIN + label_width, SLIDE_WIDTH - MARGIN - SIDE_WIDTH, len(centres)
+    bounds = [MARGIN, *(left + (right - left) * i // n for i in range(n + 1))]
+    return _fitted(cells, bounds, [(a + b) // 2 for a, b in pairwise(bounds[1:])])
+
+
+MAX_CELL_LINES = 2  # lines of a cell of the KMunicate table, its columns under the months
+
+
+def _row_height(lines: int, size: int) -> int:
+    return max(ROW, round(lines * Pt(size) * 1.25 + 2 * CELL_MARGIN))
+
+
+def _fitted(cells: list[list[str]], bounds: list[int], centres: list[int]) -> RiskLayout:
+    """The table in columns ``bounds`` with each month's text centred on ``centres``: at
+    12 pt if every cell fits one line, else at 10 pt, each row as tall as it needs."""
 
     def lines(size: int) -> list[int]:
         """Each row's lines at ``size``: its cell of the most lines."""
         em = Pt(size) * CHARACTER
         room = [b - a - 2 * CELL_MARGIN - abs(_shift(bounds, centres, j))
                 for j, (a, b) in enumerate(pairwise(bounds))]  # fmt: skip
-        return [max(math.ceil(len(text) * em / max(width, em)) for text, width in
+        return [max(wrapped_lines(text, int(width // em)) for text, width in
                     zip(row, room, strict=True)) for row in cells]  # fmt: skip
 
     size = 12 if max(lines(12)[1:], default=1) == 1 else 10
-    line = Pt(size) * 1.25
-    heights = [max(ROW, round(n * line + 2 * CELL_MARGIN)) for n in lines(size)]
-    return RiskLayout(cells, bounds, list(centres), size, heights)
+    return RiskLayout(cells, bounds, centres, size, [_row_height(n, size) for n in lines(size)])
 
 
 def _shift(bounds: Sequence[int], centres: Sequence[int], column: int) -> int:

@@ -608,3 +608,58 @@ def test_a_registrys_compared_patency_slide_keeps_its_text_on_the_slide(registry
     frame = next(s for s in slide.shapes if s.has_chart)
     top = float(frame.chart._chartSpace.xpath(".//c:manualLayout/c:y/@val")[0])
     assert top * frame.height >= 2 * Inches(0.3)  # six entries take two rows at least
+
+
+WRAPPED = [
+    "520 (163, 4)",
+    "hidden (<10, 0)",
+    "1,858 (0, 0)",
+    "Sex: Female (n = 17)",
+    "Assisted primary patency at 36 months: 61.8% (95% CI 43.4-75.7); at risk 21",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "characters"),
+    [(text, width) for text in WRAPPED for width in (6, 9, 12, 30)
+     if max(map(len, text.split()), default=0) <= width],
+)  # fmt: skip
+def test_the_layouts_line_count_is_textwraps(text, characters):
+    """The deck sizes its tables and side column by how text wraps at spaces, as
+    Python's textwrap wraps it, not by its length alone: '520 (163, 4)' in 6 characters
+    is three lines, not two."""
+    import textwrap
+
+    from analytics.present.deck import wrapped_lines
+
+    expected = max(1, len(textwrap.wrap(text, characters, break_on_hyphens=False)))
+    assert wrapped_lines(text, characters) == expected
+
+
+def test_a_word_longer_than_a_line_starts_a_line_and_breaks_there():
+    from analytics.present.deck import wrapped_lines
+
+    assert wrapped_lines("abcdefghij", 4) == 3  # abcd / efgh / ij
+    assert wrapped_lines("ab abcdefghij", 4) == 4  # ab / abcd / efgh / ij
+
+
+def test_a_slide_whose_every_curve_privacy_hides_says_so(demo, monkeypatch):
+    """The 12 right-sided patients at k = 20: no curve may be drawn. The slide said nothing
+    over an empty chart, its table's header cut at the slide's foot."""
+    from analytics.present import deck as deck_module
+
+    monkeypatch.setattr(deck_module, "render", lambda *_: _WHITE_PNG)
+    view = deck_view(demo, parse_pairs(["lesion_side=right"]), by="sex")
+    deck = Presentation(io.BytesIO(build_deck(view, k=20)))
+    for title in ("Primary, assisted primary and secondary patency", "Primary patency by sex"):
+        slide = titled(deck, title)
+        assert not any(shape.has_chart or shape.has_table for shape in slide.shapes)
+        shown = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert "No curve drawn: each has fewer than 20 patients (privacy mode)." in shown
+
+
+_WHITE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a5d00000000049454e44ae426082"
+)
