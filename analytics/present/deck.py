@@ -86,12 +86,19 @@ from analytics.present.privacy import (
     model_mask,
 )
 from analytics.present.render import render
-from analytics.present.tables import comparison_lines, curves, table1, table2, table3
+from analytics.present.tables import (
+    comparison_lines,
+    curves,
+    subgroup_cells,
+    table1,
+    table2,
+    table3,
+)
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
-from analytics.views import DeckView, PatencyView
+from analytics.views import DeckView, PatencyView, SubgroupsView
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
@@ -924,16 +931,10 @@ def _error_bars(series: Any, plus: Sequence[float], minus: Sequence[float]) -> N
 
 
 def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> None:
-    """The forest plot over as many slides as its rows need, each factor on one slide."""
-    table = view.subgroups.table
-    if table.empty:
+    """The forest plot over as many slides as its rows need, each factor on one slide; the
+    notes read that slide's hazard ratios, privacy's as on the plot (subgroup_cells)."""
+    if view.subgroups.table.empty:
         return
-    estimable = table[table["estimable"] & ~table["is_reference"]]
-    lines = [
-        f"{fmt.group(row.factor, row.level)}: HR {fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)}"
-        f", log-rank {fmt.p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
-        for row in estimable.itertuples()
-    ]
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
     endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
     key = forest_key(view.subgroups.month)
@@ -941,10 +942,30 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> 
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
         title = f"Subgroups, unadjusted: {endpoint}{part}"
-        slide = _slide(deck, title, caption, "\n".join([key, note, *lines]))
+        slide = _slide(deck, title, caption, "\n".join([key, note, *subgroup_lines(page, k)]))
         _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH, BOTTOM - TOP - FOREST_KEY_HEIGHT)
         _text_box(slide, key, MARGIN, BOTTOM - FOREST_KEY_HEIGHT, FULL_WIDTH, FOREST_KEY_HEIGHT,
                   size=12, colour=TEXT_GREY)  # fmt: skip
+
+
+def subgroup_lines(view: SubgroupsView, k: int | None) -> list[str]:
+    """Each estimable group's hazard ratio against its reference and its factor's log-rank
+    p; in privacy mode the ratio of a group (or against a reference) of fewer than k
+    patients hidden, as the forest plot hides it."""
+    table = view.table
+    hidden = dict(zip(table.index, subgroup_cells(table, k).ratio_hidden, strict=True))
+    lines = []
+    for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
+        ratio = (
+            fmt.SUPPRESSED if hidden[row.Index]
+            else fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)
+        )  # fmt: skip
+        unstable = " (unstable)" if row.unstable else ""
+        lines.append(
+            f"{fmt.group(row.factor, row.level)}: HR {ratio}, log-rank "
+            f"{fmt.p_statement(row.logrank_p)}{unstable}"
+        )
+    return lines
 
 
 FOREST_KEY_HEIGHT = Inches(0.5)  # what each column covers, under the forest plot

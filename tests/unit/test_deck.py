@@ -663,3 +663,27 @@ _WHITE_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a5d00000000049454e44ae426082"
 )
+
+
+def test_subgroup_notes_hide_what_the_forest_plot_hides_and_read_their_own_slide(private):
+    """In privacy mode the notes gave 'Immobilization: Yes: HR 0.96 (...)' of a group of
+    2 patients the plot hides, and every slide's notes repeated every factor's lines."""
+    from analytics.present.format import group
+
+    view, deck = private
+    table = view.subgroups.table
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Subgroups")]
+    said = {}
+    for slide in slides:
+        for line in notes(slide).splitlines()[2:]:
+            assert line not in said, line  # each group on one slide only
+            said[line] = slide
+    for factor, rows in table.groupby("factor", sort=False):
+        reference_small = (rows.loc[rows["is_reference"], "patients"] < K).any()
+        for row in rows[rows["estimable"] & ~rows["is_reference"]].itertuples():
+            line = next(text for text in said if text.startswith(f"{group(factor, row.level)}: HR"))
+            if row.patients < K or reference_small:
+                assert line.startswith(f"{group(factor, row.level)}: HR hidden,"), line
+                assert f"{row.hr:.2f} (" not in line
+            else:
+                assert f"HR {row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})" in line
