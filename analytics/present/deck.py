@@ -624,10 +624,11 @@ def _plot_layout(chart: Any, plot: tuple[int, int], top: float) -> None:
     (c:manualLayout)."""
     layout = chart._chartSpace.chart.plotArea.find(qn("c:layout"))
     manual = OxmlElement("c:manualLayout")
+    shares = {"c:x": plot[0] / CHART_WIDTH, "c:y": top, "c:w": plot[1] / CHART_WIDTH,
+              "c:h": 1 - top - PLOT_BOTTOM}  # fmt: skip
     values = (
         ("c:layoutTarget", "inner"), ("c:xMode", "edge"), ("c:yMode", "edge"),
-        ("c:x", f"{plot[0] / CHART_WIDTH:.4f}"), ("c:y", f"{top:.4f}"),
-        ("c:w", f"{plot[1] / CHART_WIDTH:.4f}"), ("c:h", f"{1 - top - PLOT_BOTTOM:.4f}"),
+        *((tag, str(round(share, 4))) for tag, share in shares.items()),  # XML, not display text
     )  # fmt: skip
     for tag, value in values:
         element = OxmlElement(tag)
