@@ -183,9 +183,9 @@ def _parser() -> argparse.ArgumentParser:
         description="A .pptx deck of the filtered cohort: title slide with cohort, provenance, "
         "filter and n; patency (and, with --by, the --endpoint compared by group), CEAP, "
         "Villalta and PTS, safety and subgroup slides with the chart and key numbers; with "
-        "--adjust, crude and adjusted hazard ratios of an adjusted Cox model; Table 1 as an "
-        "editable table; estimates and tests in the speaker notes. Needs Debian's chromium to "
-        "draw the charts.",
+        "--adjust, crude and adjusted hazard ratios of an adjusted Cox model; Tables 1-3 as "
+        "editable tables; the definitions; estimates and tests in the speaker notes. Needs "
+        "Debian's chromium to draw the charts.",
     )
     deck.add_argument(
         "--endpoint", choices=list(ENDPOINTS), default="primary",

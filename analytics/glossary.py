@@ -195,6 +195,12 @@ TOO_FEW_EVENTS_NOTE = (
     f"A hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group compared; below "
     f"that it shows '{TOO_FEW_EVENTS}', not a number."
 )
+MODEL_DEMO_CAVEAT = (
+    "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
+    "paper (its association of DVT duration with loss of patency is built into the "
+    "reconstruction), and 34 patients with 14 losses of primary patency support very few "
+    "covariates."
+)
 
 # How a group's raw value shows, where it differs from the value itself.
 LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}

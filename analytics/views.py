@@ -302,7 +302,7 @@ def report_view(
 
 @dataclass(frozen=True, eq=False)
 class DeckView:
-    """A meeting deck of a view: the report's numbers, the subgroups and Table 1.
+    """A meeting deck of a view: the report's numbers, the subgroups and Tables 1-3.
 
     ``endpoint`` is the endpoint compared across the groups of ``report.by``; ``model``
     the Models page's adjusted model (models_view), when one was chosen.
@@ -313,7 +313,17 @@ class DeckView:
     endpoint: str
     subgroups: SubgroupsView
     baseline: Baseline
+    population: Population
     model: AdjustedModel | None = None
+
+    @property
+    def tables(self) -> TablesView:
+        """The paper's Tables 1-3 of the view, from the report's own results."""
+        report = self.report
+        return TablesView(
+            self.baseline, self.population, self.patency, report.clinical, report.safety,
+            report.cohort_filter.population == "all",
+        )  # fmt: skip
 
     @property
     def patency(self) -> PatencyView:
@@ -355,5 +365,6 @@ def deck_view(
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
         baseline=baseline(con, cohort_filter),
+        population=population(con, cohort_filter),
         model=model,
     )

@@ -13,6 +13,7 @@ from analytics.glossary import (
     DEFINITIONS,
     IMMORTAL_TIME_BIAS,
     MODEL_COVARIATES,
+    MODEL_DEMO_CAVEAT,
     NO_PH_TEST,
     RECURRENT_DVT,
     TIME_VARYING_COVARIATES,
@@ -108,12 +109,7 @@ else:
     st.caption(fmt.events_per_variable_sentence(model, k, mask))
 show_chart(model_forest_plot(model, k), "models-forest", context.chart)
 if context.is_demo:
-    st.caption(
-        "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
-        "paper (its association of DVT duration with loss of patency is built into the "
-        "reconstruction), and 34 patients with 14 losses of primary patency support very few "
-        "covariates."
-    )
+    st.caption(MODEL_DEMO_CAVEAT)
 show_table(model_table(model, k, context.n_hidden), "adjusted hazard ratios")
 if not all(t.estimable for t in model.terms):
     st.caption(f"{TOO_FEW_EVENTS_NOTE} The model is fitted with the covariate all the same.")

@@ -1,12 +1,15 @@
 """A PowerPoint deck of one view: the same filter, the same numbers as the screen.
 
-Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editable XY
-chart of the step curves and their 95% CI with the KMunicate table as a native table;
+Slides, 16:9: title (cohort, provenance, filter, n); patency as a native, editable
+chart of the step curves, their 95% CI bands and censor marks, with the KMunicate table
+as a native table whose months are the axis's labels and stand under them;
 the compared endpoint by group likewise when the view compares; the CEAP classes and the
 safety events as native charts; Villalta and PTS and the subgroup forest plot (over as
 many slides as its rows need) as pictures rendered by analytics.present.render; when the
 view has an adjusted model (the Models page's, or ``deck --adjust``), its crude and
-adjusted hazard ratios as the Models page's forest plot; Table 1 as native tables. Each
+adjusted hazard ratios as the Models page's forest plot with the page's warnings; the
+Tables page's Tables 1-3 as native tables; the definitions of the deck's terms. On the
+demo every slide carries the reconstruction caveat. Each
 chart slide states its key numbers beside the chart; the speaker notes hold the
 estimates, intervals, tests and p-values. Everything comes from one deck
 view (analytics.views.DeckView) through the formatter, the objects the report and the
@@ -20,14 +23,22 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LABEL_POSITION,
+    XL_LEGEND_POSITION,
+    XL_MARKER_STYLE,
+    XL_TICK_MARK,
+)
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
@@ -38,23 +49,35 @@ from analytics.cohort.db import is_reconstruction
 from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_CLASSES,
+    CEAP_REGRESSION,
+    DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
     GROUPINGS,
+    MODEL_DEMO_CAVEAT,
+    PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
     SAFETY_EVENTS,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
-from analytics.present.export import csv_text, neutralise_text
+from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
 from analytics.present.figures.clinical import CEAP_COLOURS
 from analytics.present.figures.models import model_forest_plot
-from analytics.present.figures.patency import CurveSpec, curve_specs, split_unreliable, steps
+from analytics.present.figures.patency import (
+    COMPACT_ROWS,
+    MAX_CENSOR_MARKS,
+    CurveSpec,
+    curve_specs,
+    split_unreliable,
+    steps,
+)
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
 from analytics.present.privacy import (
+    SUPPRESSED_NOTE,
     hidden_change,
     hidden_classes,
     hidden_months,
@@ -63,12 +86,19 @@ from analytics.present.privacy import (
     model_mask,
 )
 from analytics.present.render import render
-from analytics.present.tables import comparison_lines, curves, table1
+from analytics.present.tables import (
+    comparison_lines,
+    curves,
+    subgroup_cells,
+    table1,
+    table2,
+    table3,
+)
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
-from analytics.views import DeckView, PatencyView
+from analytics.views import DeckView, PatencyView, SubgroupsView
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
@@ -84,6 +114,7 @@ KEY_MONTHS = (12, 36)  # the estimates a chart slide states beside the chart
 PIXELS_PER_INCH = 96  # a picture is drawn at the size it has on a 1280-pixel-wide slide
 SLIDE_SCALE = 1.3  # type in a picture: 14 px x 1.3 is 14 pt on the slide
 TEXT_GREY = "#4D4D4D"  # captions: 8:1 on white
+CHARACTER = 0.6  # a character's average width, in ems: room for the widest fallback font
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TITLE_ONLY = 5
 
@@ -109,6 +140,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     """The .pptx bytes of ``view``; with privacy ``k``, small counts masked throughout."""
     report = view.report
     n = report.safety.patients
+    demo = is_reconstruction(view.meta)
     caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, n, k)
     deck = Presentation()
     _widescreen(deck)
@@ -116,10 +148,10 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
-    _patency_slide(deck, view.patency, caption, k)
+    _patency_slide(deck, view.patency, caption, k, demo)
     if view.compared is not None:
-        _patency_slide(deck, view.compared, caption, k)
-    _ceap_slide(deck, change, caption, k)
+        _patency_slide(deck, view.compared, caption, k, demo)
+    _ceap_slide(deck, change, caption, k, demo)
     villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
     slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
                    _clinical_notes(change, k))  # fmt: skip
@@ -128,8 +160,15 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _safety_slide(deck, safety, caption, k)
     _subgroup_slides(deck, view, caption, k)
     if view.model is not None:
-        _model_slide(deck, view.model, caption, k)
-    _table1_slide(deck, table1(view.baseline, k), caption)
+        _model_slide(deck, view.model, caption, k, demo)
+    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
+    notes = [PATENCY_ROWS_SWAPPED] if demo else []
+    _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
+    notes = [CEAP_REGRESSION] if demo else []
+    _table3_slide(deck, table3(change, k), caption, notes)
+    _definition_slides(deck, caption, view.model is not None)
+    if demo:
+        _demo_footers(deck)
     return _save(deck)
 
 
@@ -177,8 +216,25 @@ def _slide(deck: Any, title: str, caption: str, notes: str) -> Any:
     paragraph.font.size, paragraph.alignment = Pt(26), PP_ALIGN.LEFT
     _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT, size=14,
               colour=TEXT_GREY)  # fmt: skip
-    slide.notes_slide.notes_text_frame.text = notes
+    _notes(slide, notes)
     return slide
+
+
+def _notes(slide: Any, text: str) -> None:
+    """The speaker notes, one paragraph per line whatever its line ending: a carriage
+    return set into the XML shows as a literal "_x000D_" in PowerPoint."""
+    slide.notes_slide.notes_text_frame.text = "\n".join(text.splitlines())
+
+
+FOOTER_TOP = BOTTOM + Inches(0.02)
+
+
+def _demo_footers(deck: Any) -> None:
+    """The reconstruction caveat at the foot of every slide after the title slide (which
+    states it as its provenance)."""
+    for slide in list(deck.slides)[1:]:
+        _text_box(slide, DEMO_NOTICE, MARGIN, FOOTER_TOP, FULL_WIDTH, SLIDE_HEIGHT - FOOTER_TOP,
+                  size=10, colour=TEXT_GREY)  # fmt: skip
 
 
 def _text_box(
@@ -196,9 +252,42 @@ def _text_box(
 
 
 def _side_text(slide: Any, text: str) -> None:
-    """The key numbers in a column on the right of the slide."""
+    """The key numbers in a column on the right of the slide, in the largest type at
+    which they fit it."""
     left = SLIDE_WIDTH - MARGIN - SIDE_WIDTH
-    _text_box(slide, text, left, TOP, SIDE_WIDTH, BOTTOM - TOP)
+    size = side_size(text) or SIDE_SIZES[-1]
+    _text_box(slide, text, left, TOP, SIDE_WIDTH, BOTTOM - TOP, size=size)
+
+
+SIDE_SIZES = (14, 12, 11, 10)  # pt, the side column's type from the largest
+
+
+def wrapped_lines(text: str, characters: int) -> int:
+    """The lines ``text`` takes wrapped at spaces into lines of ``characters`` (a word
+    longer than a line breaks where it must), as PowerPoint and LibreOffice wrap it."""
+    characters = max(characters, 1)
+    lines, used = 1, 0
+    for word in text.split(" "):
+        length = len(word)
+        if used and used + 1 + length > characters:
+            lines, used = lines + 1, 0
+        if used:
+            used += 1
+        lines += (used + length - 1) // characters if used + length > characters else 0
+        used = (used + length) % characters if used + length > characters else used + length
+    return lines
+
+
+def side_size(text: str) -> int | None:
+    """The largest of SIDE_SIZES at which ``text`` fits the side column (each line
+    wrapped at CHARACTER ems a character, 1.2 lines high, 4 pt after), None if none."""
+    for size in SIDE_SIZES:
+        per_line = max(1, int(SIDE_WIDTH / (Pt(size) * CHARACTER)))
+        lines = sum(wrapped_lines(line, per_line) for line in text.splitlines())
+        height = lines * Pt(size) * 1.2 + len(text.splitlines()) * Pt(4)
+        if height <= BOTTOM - TOP:
+            return size
+    return None
 
 
 def _picture(slide: Any, figure: go.Figure, left: int, width: int, height: int | None = None
@@ -243,7 +332,7 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
         paragraph.font.size = Pt(20)
         paragraph.font.color.rgb = _rgb(TEXT_GREY)
         paragraph.space_after = Pt(8)
-    slide.notes_slide.notes_text_frame.text = "\n".join(lines)
+    _notes(slide, "\n".join([*lines, *([PATENCY_ROWS_SWAPPED] if is_reconstruction(meta) else [])]))
 
 
 def _rgb(colour: str) -> RGBColor:
@@ -251,71 +340,130 @@ def _rgb(colour: str) -> RGBColor:
 
 
 def _tint(colour: str, share: float) -> RGBColor:
-    """``colour`` mixed with white: a CI line lighter than its curve."""
+    """``colour`` mixed with white: a CI band lighter than its curve."""
     channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     return RGBColor(*(round(c + (255 - c) * share) for c in channels))
 
 
-def _step_points(frame: pd.DataFrame, column: str) -> list[tuple[float, float]]:
-    """A step function as XY points: flat to each time, then down (plotly's "hv")."""
-    points: list[tuple[float, float]] = []
-    for months, value in zip(frame["months"], frame[column], strict=True):
-        if points:
-            points.append((float(months), points[-1][1]))
-        points.append((float(months), float(value)))
-    return points
+GRID_PER_MONTH = 8  # points a month of the native patency chart: a drop spans 1/8 month
 
 
 @dataclass(frozen=True)
-class StepSeries:
-    """One line of the native patency chart: a curve's estimate, its dotted stretch
-    (SE > 10%), or one of its 95% CI limits, as XY points."""
+class GridSeries:
+    """One series of the native patency chart, a value (or None: nothing drawn) at each
+    point of its grid. ``kind``: "under" (the unfilled part a curve's CI band is stacked
+    on), "band" (the 95% CI, filled), "estimate", "unreliable" (from the first time the
+    SE exceeds 10%, dotted) or "censored" (a mark at each censoring time)."""
 
     name: str
     colour: str
-    kind: str  # "estimate", "unreliable" or "ci"
-    points: list[tuple[float, float]]
+    kind: str
+    values: list[float | None]
 
 
-def patency_series(specs: Sequence[CurveSpec], k: int | None) -> list[StepSeries]:
-    """The native patency chart's lines: each curve's steps (solid where SE <= 10%, then
-    dotted) and its 95% CI limits; a curve of fewer than k patients in privacy mode is
-    left out (its steps would be single patients)."""
-    lines = []
-    for spec in specs:
-        if is_small(spec.curve.patients, k):
-            continue
+@dataclass(frozen=True)
+class PatencyChart:
+    """The native patency chart: a category axis of GRID_PER_MONTH points a month from 0 to
+    ``end``, labelled only at the KMunicate table's ``ticks``; the CI bands a stacked area
+    chart (each curve's band stacked on the unfilled gap from the band below), the curves
+    and censor marks a line chart over it. A category chart, because PowerPoint fills
+    areas only on one, and an XY chart only draws lines."""
+
+    end: float
+    ticks: tuple[float, ...]
+    series: list[GridSeries]
+
+    @property
+    def grid(self) -> np.ndarray:
+        return np.arange(round(self.end * GRID_PER_MONTH) + 1) / GRID_PER_MONTH
+
+    @property
+    def labels(self) -> list[str]:
+        """The category names: a tick month's number at its point, else empty."""
+        at = {round(month * GRID_PER_MONTH): fmt.months(month) for month in self.ticks}
+        return [at.get(i, "") for i in range(len(self.grid))]
+
+    def position(self, month: float) -> float:
+        """Where ``month`` lies along the plot, 0 at its left edge, 1 at its right."""
+        return month / self.end
+
+
+def _sampled(frame: pd.DataFrame, column: str, grid: np.ndarray) -> np.ndarray:
+    """A step function (steps()'s rows) read at each grid point: the value of the last
+    step at or before it; NaN after the curve's last time."""
+    index = np.searchsorted(frame["months"].to_numpy(), grid, side="right") - 1
+    values = frame[column].to_numpy()[index]
+    return np.where(grid <= frame["months"].iloc[-1], values, np.nan)
+
+
+def _values(array: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 6) for v in array]
+
+
+def patency_chart(
+    specs: Sequence[CurveSpec], k: int | None, ticks: Sequence[float]
+) -> PatencyChart:
+    """The native patency chart of ``specs``, its axis labelled at the table's ``ticks``;
+    a curve of fewer than k patients in privacy mode is left out (its steps would be
+    single patients)."""
+    shown = [spec for spec in specs if not is_small(spec.curve.patients, k)]
+    last = max((spec.curve.last_time for spec in shown), default=0.0)
+    end = float(math.ceil(max(last, *ticks, 1.0)))
+    grid = np.arange(round(end * GRID_PER_MONTH) + 1) / GRID_PER_MONTH
+    bands: list[GridSeries] = []
+    lines: list[GridSeries] = []
+    top = np.zeros(grid.size)  # the stacked bands' top so far
+    for spec in shown:
         frame = steps(spec.curve)
-        reliable, beyond = split_unreliable(frame)
-        for name, kind, part, column in (
-            (spec.label, "estimate", reliable, "estimate"),
-            (f"{spec.label}: {UNRELIABLE}", "unreliable", beyond, "estimate"),
-            (f"{spec.label}: 95% CI lower", "ci", frame, "ci_lower"),
-            (f"{spec.label}: 95% CI upper", "ci", frame, "ci_upper"),
-        ):
-            if not part.empty:
-                points = _step_points(part.dropna(subset=[column]), column)
-                lines.append(StepSeries(name, spec.colour, kind, points))
-    return lines
+        estimate = _sampled(frame, "estimate", grid)
+        followed = ~np.isnan(estimate)
+        lower, upper = (
+            np.where(np.isnan(bound), estimate, bound)
+            for bound in (_sampled(frame, "ci_lower", grid), _sampled(frame, "ci_upper", grid))
+        )
+        # after the curve's end its band is flat and empty at its last lower limit
+        lower = np.where(followed, lower, lower[followed][-1])
+        upper = np.where(followed, upper, lower)
+        bands += [
+            GridSeries(f"{spec.label}: under 95% CI", spec.colour, "under",
+                       _values(np.round(lower - top, 6))),
+            GridSeries(f"{spec.label}: 95% CI", spec.colour, "band",
+                       _values(np.round(upper - lower, 6))),
+        ]  # fmt: skip
+        top = upper
+        _, beyond = split_unreliable(frame)
+        turn = grid.size if beyond.empty else int(np.searchsorted(grid, beyond["months"].iloc[0]))
+        solid = np.where(np.arange(grid.size) < turn, estimate, np.nan)
+        lines.append(GridSeries(spec.label, spec.colour, "estimate", _values(solid)))
+        if not beyond.empty:
+            dotted = np.where(np.arange(grid.size) >= turn - 1, estimate, np.nan)
+            lines.append(GridSeries(f"{spec.label}: {UNRELIABLE}", spec.colour, "unreliable",
+                                    _values(dotted)))  # fmt: skip
+        curve = spec.curve
+        times = curve.time[curve.censored > 0]
+        if 0 < times.size <= MAX_CENSOR_MARKS:  # beyond, marks would draw a band
+            marks = np.full(grid.size, np.nan)
+            points = np.minimum(np.round(times * GRID_PER_MONTH).astype(int), grid.size - 1)
+            marks[points] = curve.estimate[curve.censored > 0]
+            lines.append(GridSeries(f"{spec.label}: censored", spec.colour, "censored",
+                                    _values(marks)))  # fmt: skip
+    return PatencyChart(end, tuple(float(m) for m in ticks), [*bands, *lines])
 
 
-def patency_chart_data(lines: Sequence[StepSeries]) -> XyChartData:
-    """The lines as XY series, each padded to the longest by repeating its last point:
-    LibreOffice draws no line for an XY series shorter than a later one (PowerPoint
-    does), and a repeated end point draws nothing. A series name is a cell of the chart's
+def patency_chart_data(chart: PatencyChart) -> CategoryChartData:
+    """The chart's series over its labelled grid. A series name is a cell of the chart's
     workbook, so a group's name is neutralised (analytics.present.export)."""
-    longest = max((len(line.points) for line in lines), default=0)
-    data = XyChartData()
-    for line in lines:
-        series = data.add_series(neutralise_text(line.name))
-        padded = [*line.points, *[line.points[-1]] * (longest - len(line.points))]
-        for x, y in padded:
-            series.add_data_point(x, y)
+    data = CategoryChartData(number_format="0.0%")
+    data.categories = chart.labels
+    for series in chart.series:
+        data.add_series(neutralise_text(series.name), series.values)
     return data
 
 
-def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) -> None:
-    """The curves as a native XY chart, the KMunicate table as a native table under it."""
+def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, demo: bool) -> None:
+    """The curves as a native chart (patency_chart), the KMunicate table as a native
+    table under it, each month's column under that month on the axis; on the demo the
+    notes say how it reads the paper's patency rows."""
     specs = curve_specs(view, k)
     title = (
         "Primary, assisted primary and secondary patency"
@@ -323,52 +471,170 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None) ->
         else f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
     )
     comparison = comparison_lines(view, k) if view.by else []
-    slide = _slide(deck, title, caption, "\n".join(comparison + estimate_lines(view, k, None)))
-    lines = patency_series(specs, k)
-    table_height = ROW * (len(specs) + 1)
-    chart_height = BOTTOM - TOP - table_height - Inches(0.1)
+    notes = [*comparison, *estimate_lines(view, k, None), *([PATENCY_ROWS_SWAPPED] if demo else [])]
+    slide = _slide(deck, title, caption, "\n".join(notes))
+    months = [float(m) for m in specs[0].risk.month] if specs else []
+    chart = patency_chart(specs, k, months)
+    label_width = _label_width([spec.label for spec in specs])
+    plot = _plot_box(label_width)
+    centres = [MARGIN + plot[0] + round(chart.position(m) * plot[1]) for m in months]
+    if k is not None and not chart.series:  # privacy draws no curve of fewer than k patients
+        message = f"No curve drawn: each has fewer than {k} patients (privacy mode)."
+        _text_box(slide, message, MARGIN, TOP, CHART_WIDTH, Inches(1), size=18)
+        _side_text(slide, "\n".join([*comparison, *estimate_lines(view, k, KEY_MONTHS)]))
+        return
+    table = risk_layout(risk_cells(specs, k), centres, label_width)
+    chart_height = BOTTOM - TOP - sum(table.heights) - Inches(0.1)
     shape = slide.shapes.add_chart(
-        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, MARGIN, TOP, CHART_WIDTH, chart_height,
-        patency_chart_data(lines),
+        XL_CHART_TYPE.AREA_STACKED, MARGIN, TOP, CHART_WIDTH, chart_height,
+        patency_chart_data(chart),
     )  # fmt: skip
-    _style_patency(shape.chart, lines)
-    _risk_table(slide, specs, k, TOP + chart_height + Inches(0.1))
+    legend = _legend_height([spec.label for spec in specs], plot[1])
+    _style_patency(shape.chart, chart, plot, legend / chart_height)
+    _risk_table(slide, table, TOP + chart_height + Inches(0.1))
     key = [*comparison, *estimate_lines(view, k, KEY_MONTHS), CURVE_KEY]
+    if side_size("\n".join(key)) is None:  # many groups: their last key month only
+        key = [*comparison, *estimate_lines(view, k, KEY_MONTHS[-1:]), CURVE_KEY]
     _side_text(slide, "\n".join(key))
 
 
 ROW = Inches(0.3)  # a row of a native table
-CURVE_KEY = f"Thin lines: 95% CI. Dotted: {UNRELIABLE}."
+CURVE_KEY = f"Shaded: 95% CI. +: censored. Dotted: {UNRELIABLE}."
+PLOT_BOTTOM = 0.2  # the share of the chart's height under its plot: tick labels, axis title
+LEGEND_ROW, LEGEND_SWATCH = Inches(0.3), Inches(0.7)  # a 14-pt legend's row and line key
 
 
-def _style_patency(chart: Any, lines: Sequence[StepSeries]) -> None:
-    """Curves in the screen's colours, CIs as thin tinted lines, the SE > 10% stretch
-    dotted; the legend names each curve once (its CI and dotted lines are unnamed)."""
-    for series, step in zip(chart.plots[0].series, lines, strict=True):
-        line = series.format.line
-        series.smooth = False
-        if step.kind == "ci":
-            line.color.rgb, line.width = _tint(step.colour, 0.45), Pt(1)
+def _legend_height(labels: Sequence[str], width: int) -> int:
+    """The height over the plot that the legend takes: its entries packed in rows."""
+    em, rows, used = Pt(14) * CHARACTER, 1, 0
+    for label in labels:
+        entry = LEGEND_SWATCH + len(label) * em
+        if used and used + entry > width:
+            rows, used = rows + 1, 0
+        used += entry
+    return rows * LEGEND_ROW + Inches(0.15)
+
+
+PLOT_RIGHT = Inches(0.3)  # room right of the plot for the last month's column
+COLUMN_HALF = Inches(0.5)  # the widest half-column of the KMunicate table
+
+
+def _label_width(labels: Sequence[str]) -> int:
+    """The KMunicate table's label column: its longest label at 12 pt, within limits."""
+    longest = max((len(label) for label in labels), default=0)
+    return min(max(Inches(0.09) * longest + Inches(0.2), Inches(1.2)), Inches(2.8))
+
+
+def _plot_box(label_width: int) -> tuple[int, int]:
+    """Where the plot lies in the chart frame: its left edge (the table's labels and the
+    first month's half-column left of it) and its width."""
+    left = label_width + COLUMN_HALF
+    return left, CHART_WIDTH - left - PLOT_RIGHT
+
+
+def _style_patency(
+    chart: Any, drawn: PatencyChart, plot: tuple[int, int], legend_share: float
+) -> None:
+    """The bands filled in a tint of their curve (the gap under each unfilled), the curves
+    in the screen's colours, dotted where the SE exceeds 10%, censor marks as "+"; the
+    legend names each curve once; the x axis labelled at the table's months only; the plot
+    placed where the table's columns expect it."""
+    area = chart.plots[0]._element
+    line_chart = OxmlElement("c:lineChart")
+    grouping, vary = OxmlElement("c:grouping"), OxmlElement("c:varyColors")
+    grouping.set("val", "standard")
+    vary.set("val", "0")
+    line_chart.extend([grouping, vary])
+    kinds = [series.kind for series in drawn.series]
+    for ser, kind in zip(list(area.iterchildren(qn("c:ser"))), kinds, strict=True):
+        if kind not in ("under", "band"):
+            line_chart.append(ser)
+    marker = OxmlElement("c:marker")
+    marker.set("val", "1")
+    line_chart.append(marker)
+    for ax_id in area.iterchildren(qn("c:axId")):
+        copy = OxmlElement("c:axId")
+        copy.set("val", ax_id.get("val"))
+        line_chart.append(copy)
+    area.addnext(line_chart)
+    bands, lines = chart.plots[0].series, chart.plots[1].series
+    for series, step in zip(bands, [s for s in drawn.series if s.kind in ("under", "band")],
+                            strict=True):  # fmt: skip
+        if step.kind == "band":
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = _tint(step.colour, 0.7)
+            _alpha(series.format.fill, 45)
         else:
-            line.color.rgb, line.width = _rgb(step.colour), Pt(2.75)
-            if step.kind == "unreliable":
-                line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
+            series.format.fill.background()
+        series.format.line.fill.background()
+    for series, step in zip(lines, [s for s in drawn.series if s.kind not in ("under", "band")],
+                            strict=True):  # fmt: skip
+        series.smooth = False
+        if step.kind == "censored":
+            series.format.line.fill.background()
+            series.marker.style = XL_MARKER_STYLE.PLUS
+            series.marker.size = 7
+            series.marker.format.line.color.rgb = _rgb(step.colour)
+            series.marker.format.fill.background()
+            continue
+        series.marker.style = XL_MARKER_STYLE.NONE
+        line = series.format.line
+        line.color.rgb, line.width = _rgb(step.colour), Pt(2.75)
+        if step.kind == "unreliable":
+            line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.TOP
     chart.legend.include_in_layout = False
     chart.legend.font.size = Pt(14)
-    _hide_legend_entries(chart, [i for i, step in enumerate(lines) if step.kind != "estimate"])
+    order = [s for s in drawn.series if s.kind in ("under", "band")] + [
+        s for s in drawn.series if s.kind not in ("under", "band")
+    ]
+    _hide_legend_entries(chart, [i for i, s in enumerate(order) if s.kind != "estimate"])
     value_axis, category_axis = chart.value_axis, chart.category_axis
     value_axis.minimum_scale, value_axis.maximum_scale = 0.0, 1.0
+    value_axis.major_unit = 0.1
     value_axis.tick_labels.number_format = "0%"
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_major_gridlines = False
-    category_axis.minimum_scale = 0.0
+    category_axis.major_tick_mark = XL_TICK_MARK.NONE
     category_axis.has_title = True
     category_axis.axis_title.text_frame.text = "Months since the procedure"
     category_axis.axis_title.text_frame.paragraphs[0].font.size = Pt(14)
+    skip = category_axis._element.find(qn("c:noMultiLvlLbl"))
+    every = OxmlElement("c:tickLblSkip")
+    every.set("val", "1")
+    skip.addprevious(every)
     for axis in (value_axis, category_axis):
         axis.tick_labels.font.size = Pt(14)
+    chart._chartSpace.chart.find(qn("c:dispBlanksAs")).set("val", "gap")
+    _plot_layout(chart, plot, legend_share)
+
+
+def _alpha(fill: Any, percent: int) -> None:
+    """A solid fill's opacity (python-pptx has no API for a:alpha)."""
+    colour = fill._xPr.find(qn("a:solidFill"))[0]
+    alpha = OxmlElement("a:alpha")
+    alpha.set("val", str(percent * 1000))
+    colour.append(alpha)
+
+
+def _plot_layout(chart: Any, plot: tuple[int, int], top: float) -> None:
+    """The plot (inside its axes) placed at ``plot`` (left, width in the chart's frame),
+    ``top`` (the legend's share) of the height over it and PLOT_BOTTOM under it
+    (c:manualLayout)."""
+    layout = chart._chartSpace.chart.plotArea.find(qn("c:layout"))
+    manual = OxmlElement("c:manualLayout")
+    shares = {"c:x": plot[0] / CHART_WIDTH, "c:y": top, "c:w": plot[1] / CHART_WIDTH,
+              "c:h": 1 - top - PLOT_BOTTOM}  # fmt: skip
+    values = (
+        ("c:layoutTarget", "inner"), ("c:xMode", "edge"), ("c:yMode", "edge"),
+        *((tag, str(round(share, 4))) for tag, share in shares.items()),  # XML, not display text
+    )  # fmt: skip
+    for tag, value in values:
+        element = OxmlElement(tag)
+        element.set("val", value)
+        manual.append(element)
+    layout.append(manual)
 
 
 def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
@@ -384,27 +650,113 @@ def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
         anchor.addnext(entry)
 
 
-def _risk_table(slide: Any, specs: Sequence[CurveSpec], k: int | None, top: int) -> None:
-    """The KMunicate table: per curve, each month's "at risk (events, censored before)"."""
+def risk_cells(specs: Sequence[CurveSpec], k: int | None) -> list[list[str]]:
+    """The KMunicate table's text: a header of the months, then per curve its label and
+    each month's "at risk (events, censored before)", privacy's complementary rule applied."""
     months = list(specs[0].risk.month) if specs else []
-    label_width = Inches(3.4)
-    grid = slide.shapes.add_table(len(specs) + 1, len(months) + 1, MARGIN, top, CHART_WIDTH,
-                                  ROW * (len(specs) + 1)).table  # fmt: skip
-    grid.cell(0, 0).text = "At risk (events, censored before) at month"
-    for j, month in enumerate(months, start=1):
-        grid.cell(0, j).text = fmt.months(month)
-    for i, spec in enumerate(specs, start=1):
-        grid.cell(i, 0).text = spec.label
+    rows = [[COMPACT_ROWS, *(fmt.months(month) for month in months)]]
+    for spec in specs:
         risk = spec.risk
         at_risk, events, censored = fmt.count_columns(
             (risk.at_risk, risk.events, risk.censored), k, is_small(spec.curve.patients, k)
         )
-        for j in range(len(months)):
-            grid.cell(i, j + 1).text = f"{at_risk[j]} ({events[j]}, {censored[j]})"
-    grid.columns[0].width = label_width
-    for j in range(1, len(months) + 1):
-        grid.columns[j].width = (CHART_WIDTH - label_width) // max(len(months), 1)
-    _table_text(grid, size=12)
+        rows.append(
+            [
+                spec.label,
+                *(f"{a} ({e}, {c})" for a, e, c in zip(at_risk, events, censored, strict=True)),
+            ]
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RiskLayout:
+    """The KMunicate table laid out: ``bounds`` the columns' edges (the first the labels'
+    right edge, each month's column around its ``centres`` point on the axis), the type
+    ``size`` and each row's height, so that every cell's text fits its column."""
+
+    cells: list[list[str]]
+    bounds: list[int]
+    centres: list[int]
+    size: int
+    heights: list[int]
+
+
+CELL_MARGIN = Inches(0.02)
+
+
+def risk_layout(cells: list[list[str]], centres: Sequence[int], label_width: int) -> RiskLayout:
+    """Each month's column from halfway to the month before to halfway to the one after,
+    its text centred on the month; where months lie too close for their text (a cell of
+    more than MAX_CELL_LINES lines), columns of equal width instead. The largest type (12
+    or 10 pt) at which every cell fits on one line, else 10 pt with the rows as tall as
+    their longest cell needs."""
+    if not centres:  # no curve drawn: the header's label alone
+        return RiskLayout(cells, [MARGIN, MARGIN + label_width], [], 12, [ROW] * len(cells))
+    edges = [(a + b) // 2 for a, b in pairwise(centres)]
+    halves = (edges[0] - centres[0], centres[-1] - edges[-1]) if edges else (COLUMN_HALF,) * 2
+    left = max(MARGIN + label_width, centres[0] - halves[0])
+    right = min(centres[-1] + halves[1], SLIDE_WIDTH - MARGIN - SIDE_WIDTH)
+    aligned = _fitted(cells, [MARGIN, left, *edges, right], list(centres))
+    if max(aligned.heights) <= _row_height(MAX_CELL_LINES, aligned.size):
+        return aligned
+    left, right, n = MARGIN + label_width, SLIDE_WIDTH - MARGIN - SIDE_WIDTH, len(centres)
+    bounds = [MARGIN, *(left + (right - left) * i // n for i in range(n + 1))]
+    return _fitted(cells, bounds, [(a + b) // 2 for a, b in pairwise(bounds[1:])])
+
+
+MAX_CELL_LINES = 2  # lines of a cell of the KMunicate table, its columns under the months
+
+
+def _row_height(lines: int, size: int) -> int:
+    return max(ROW, round(lines * Pt(size) * 1.25 + 2 * CELL_MARGIN))
+
+
+def _fitted(cells: list[list[str]], bounds: list[int], centres: list[int]) -> RiskLayout:
+    """The table in columns ``bounds`` with each month's text centred on ``centres``: at
+    12 pt if every cell fits one line, else at 10 pt, each row as tall as it needs."""
+
+    def lines(size: int) -> list[int]:
+        """Each row's lines at ``size``: its cell of the most lines."""
+        em = Pt(size) * CHARACTER
+        room = [b - a - 2 * CELL_MARGIN - abs(_shift(bounds, centres, j))
+                for j, (a, b) in enumerate(pairwise(bounds))]  # fmt: skip
+        return [max(wrapped_lines(text, int(width // em)) for text, width in
+                    zip(row, room, strict=True)) for row in cells]  # fmt: skip
+
+    size = 12 if max(lines(12)[1:], default=1) == 1 else 10
+    return RiskLayout(cells, bounds, centres, size, [_row_height(n, size) for n in lines(size)])
+
+
+def _shift(bounds: Sequence[int], centres: Sequence[int], column: int) -> int:
+    """How far a column's text moves right of its cell's middle to centre on its month
+    (the label column, 0, does not move)."""
+    if column == 0:
+        return 0
+    centre, (a, b) = centres[column - 1], (bounds[column], bounds[column + 1])
+    return (centre - a) - (b - centre)
+
+
+def _risk_table(slide: Any, layout: RiskLayout, top: int) -> None:
+    """The KMunicate table as a native table under the chart."""
+    cells, bounds = layout.cells, layout.bounds
+    grid = slide.shapes.add_table(len(cells), len(cells[0]), MARGIN, top, bounds[-1] - MARGIN,
+                                  sum(layout.heights)).table  # fmt: skip
+    for j, width in enumerate(b - a for a, b in pairwise(bounds)):
+        grid.columns[j].width = width
+    _table_text(grid, size=layout.size)
+    for i, (row, height) in enumerate(zip(cells, layout.heights, strict=True)):
+        grid.rows[i].height = height
+        for j, text in enumerate(row):
+            cell = grid.cell(i, j)
+            cell.text = text
+            paragraph = cell.text_frame.paragraphs[0]
+            paragraph.font.size = Pt(layout.size)
+            if j:  # text centred on its month, not its cell
+                paragraph.alignment = PP_ALIGN.CENTER
+                shift = _shift(bounds, layout.centres, j)
+                cell.margin_left = CELL_MARGIN + max(shift, 0)
+                cell.margin_right = CELL_MARGIN + max(-shift, 0)
 
 
 def _table_text(grid: Any, size: int) -> None:
@@ -460,9 +812,10 @@ def ceap_chart_data(change: ClinicalChange, k: int | None) -> CategoryChartData:
     return data
 
 
-def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None) -> None:
-    """Stacked columns of the share of limbs per class, each labelled with its limbs."""
-    text = _ceap_text(change, k)
+def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, demo: bool) -> None:
+    """Stacked columns of the share of limbs per class, each labelled with its limbs; on
+    the demo, beside them and in the notes, that its regression below C5 is the paper's."""
+    text = _ceap_text(change, k) + (f"\n{CEAP_REGRESSION}" if demo else "")
     slide = _slide(deck, "CEAP clinical class before and at the last visit", caption, text)
     data = ceap_chart_data(change, k)
     shape = slide.shapes.add_chart(
@@ -579,70 +932,244 @@ def _error_bars(series: Any, plus: Sequence[float], minus: Sequence[float]) -> N
 
 
 def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> None:
-    """The forest plot over as many slides as its rows need, each factor on one slide."""
-    table = view.subgroups.table
-    if table.empty:
+    """The forest plot over as many slides as its rows need, each factor on one slide; the
+    notes read that slide's hazard ratios, privacy's as on the plot (subgroup_cells)."""
+    if view.subgroups.table.empty:
         return
-    estimable = table[table["estimable"] & ~table["is_reference"]]
-    lines = [
-        f"{fmt.group(row.factor, row.level)}: HR {fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)}"
-        f", log-rank {fmt.p_statement(row.logrank_p)}" + (" (unstable)" if row.unstable else "")
-        for row in estimable.itertuples()
-    ]
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
     endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
+    key = forest_key(view.subgroups.month)
     pages = forest_pages(view.subgroups, SLIDE_ROWS)
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
-        title = f"Subgroups, unadjusted: {endpoint} at {fmt.months(page.month)} months{part}"
-        slide = _slide(deck, title, caption, "\n".join([note, *lines]))
-        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH)
+        title = f"Subgroups, unadjusted: {endpoint}{part}"
+        slide = _slide(deck, title, caption, "\n".join([key, note, *subgroup_lines(page, k)]))
+        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH, BOTTOM - TOP - FOREST_KEY_HEIGHT)
+        _text_box(slide, key, MARGIN, BOTTOM - FOREST_KEY_HEIGHT, FULL_WIDTH, FOREST_KEY_HEIGHT,
+                  size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-MODEL_KEY_HEIGHT = Inches(1.3)  # the key numbers under the model's forest plot
+def subgroup_lines(view: SubgroupsView, k: int | None) -> list[str]:
+    """Each estimable group's hazard ratio against its reference and its factor's log-rank
+    p; in privacy mode the ratio of a group (or against a reference) of fewer than k
+    patients hidden, as the forest plot hides it."""
+    table = view.table
+    hidden = dict(zip(table.index, subgroup_cells(table, k).ratio_hidden, strict=True))
+    lines = []
+    for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
+        ratio = (
+            fmt.SUPPRESSED if hidden[row.Index]
+            else fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)
+        )  # fmt: skip
+        unstable = " (unstable)" if row.unstable else ""
+        lines.append(
+            f"{fmt.group(row.factor, row.level)}: HR {ratio}, log-rank "
+            f"{fmt.p_statement(row.logrank_p)}{unstable}"
+        )
+    return lines
 
 
-def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None) -> None:
+FOREST_KEY_HEIGHT = Inches(0.5)  # what each column covers, under the forest plot
+
+
+def forest_key(month: float) -> str:
+    """What each column of the forest plot covers: the hazard ratio, the log-rank p and the
+    events the whole follow-up, the estimate one month."""
+    return (
+        "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
+        f"At {fmt.months(month)} mo: the Kaplan-Meier estimate at {fmt.months(month)} months."
+    )
+
+
+MODEL_KEY_HEIGHT = Inches(1.9)  # the key numbers under the model's forest plot
+
+
+def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None, demo: bool) -> None:
     """The adjusted model: its forest plot (crude beside adjusted, the Models page's) over
-    the slide's width, and under it whom it was fitted on, the events per variable and the
-    PH test; the notes read the whole model (format.model_reading). Privacy as on the page."""
+    the slide's width, and under it the page's warnings (model_warnings); the notes read
+    the whole model (format.model_reading, which has those warnings too) and, on the demo,
+    why it cannot confirm the paper. Privacy as on the page."""
     mask = model_mask(model, k)
     title = f"Adjusted hazard ratios: {ENDPOINTS[model.endpoint].lower()} (Cox)"
-    reading = fmt.model_reading(model, k, mask)
+    reading = [*fmt.model_reading(model, k, mask), *([MODEL_DEMO_CAVEAT] if demo else [])]
     slide = _slide(deck, title, caption, "\n".join(reading))
     if not model.terms:
         _text_box(slide, "\n".join(reading), MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP, size=18)
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, k), MARGIN, FULL_WIDTH, plot_height)
-    key = [
-        fmt.model_counts(model, k, mask) + ". " + fmt.events_per_variable_sentence(model, k, mask)
-    ]
+    key = [fmt.model_counts(model, k, mask) + ".", *model_warnings(model, k, demo)]
     if model.ph_test and not mask.everything:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
-    key += [f"Note: {note}." for note in model.notes]
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
               size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-def _table1_slide(deck: Any, table: pd.DataFrame, caption: str) -> None:
-    """Table 1 as two native tables side by side, so all of it fits the slide."""
-    slide = _slide(deck, "Table 1: baseline characteristics", caption,
-                   csv_text(table))  # fmt: skip
+def model_warnings(model: AdjustedModel, k: int | None, demo: bool) -> list[str]:
+    """What the Models page warns of beside the model, in its words: the events per
+    variable, the model's notes, the hazard ratios privacy withholds and, on the demo,
+    that a reconstruction cannot confirm the paper."""
+    mask = model_mask(model, k)
+    hidden = fmt.hidden_ratios_note(model, k, mask)
+    return [
+        fmt.events_per_variable_sentence(model, k, mask),
+        *(f"Note: {note}." for note in model.notes),
+        *([f"{hidden}. {SUPPRESSED_NOTE}."] if hidden else []),
+        *([MODEL_DEMO_CAVEAT] if demo else []),
+    ]
+
+
+def table_lines(table: pd.DataFrame) -> list[str]:
+    """A table as lines for the notes, a row each: "Female: 17 (50.0%)", or with more
+    columns "PTS: Before 34 (100%); After 24 (70.6%); P value 0.002" (empty cells left
+    out)."""
+    lines = []
+    for row in table.itertuples(index=False):
+        name, *values = (str(value) for value in row)
+        cells = [(column, value) for column, value in zip(table.columns[1:], values, strict=True)
+                 if value]  # fmt: skip
+        if len(table.columns) == 2:
+            lines.append(f"{name}: {values[0]}")
+        else:
+            lines.append(f"{name}: " + "; ".join(f"{column} {value}" for column, value in cells))
+    return lines
+
+
+def table_split(table: pd.DataFrame) -> tuple[int, int]:
+    """Where a two-column table splits into two side by side (each at most TABLE_ROWS
+    rows), and its type size: each side as wide as its longest label and value, the
+    split at which they fit the slide on one line a row at the largest size (13, 12, 11,
+    else 10 pt, rows wrapping), of those the most even."""
+    labels = [len(str(value)) for value in table.iloc[:, 0]]
+    values = [len(str(value)) for value in table.iloc[:, 1]]
+    header = [len(str(name)) for name in table.columns]
+
+    def need(rows: slice) -> int:
+        return max(header[0], *labels[rows]) + max(header[1], *values[rows])
+
+    def size(split: int) -> int:
+        characters = need(slice(0, split)) + need(slice(split, None))
+        room = FULL_WIDTH - TABLE_GAP - 4 * CELL_MARGIN_WIDE
+        fits = [size for size in (13, 12, 11) if characters * Pt(size) * CHARACTER <= room]
+        return max(fits, default=10)
+
     half = (len(table) + 1) // 2
-    width = (FULL_WIDTH - MARGIN) // 2
-    for column, part in enumerate((table.iloc[:half], table.iloc[half:])):
-        left = MARGIN + column * (width + MARGIN)
-        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, width,
+    splits = [r for r in range(1, len(table)) if max(r, len(table) - r) <= TABLE_ROWS] or [half]
+    split = max(splits, key=lambda r: (size(r), -abs(2 * r - len(table))))
+    return split, size(split)
+
+
+TABLE_ROWS = 17  # rows of a table under the caption, besides its header
+TABLE_GAP = Inches(0.3)  # between two tables side by side
+CELL_MARGIN_WIDE = Inches(0.1)  # python-pptx's default left and right cell margin
+
+
+def _table_slide(
+    deck: Any, title: str, table: pd.DataFrame, caption: str, notes: Sequence[str] = ()
+) -> None:
+    """A two-column table (Table 1, Table 2) as two native tables side by side, so all of
+    it fits the slide (table_split); the notes hold its rows and ``notes``."""
+    slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
+    split, size = table_split(table)
+    parts = (table.iloc[:split], table.iloc[split:])
+    em = Pt(size) * CHARACTER
+    needs = [
+        [max(len(str(v)) for v in (name, *part.iloc[:, j])) * em + 2 * CELL_MARGIN_WIDE
+         for j, name in enumerate(table.columns)]
+        for part in parts
+    ]  # fmt: skip
+    scale = (FULL_WIDTH - TABLE_GAP) / sum(sum(widths) for widths in needs)
+    left = MARGIN
+    for part, widths in zip(parts, needs, strict=True):
+        columns = [round(width * scale) for width in widths]
+        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, sum(columns),
                                       ROW * (len(part) + 1)).table  # fmt: skip
         for j, name in enumerate(table.columns):
             grid.cell(0, j).text = str(name)
         for i, row in enumerate(part.itertuples(index=False), start=1):
             for j, value in enumerate(row):
                 grid.cell(i, j).text = str(value)
-        grid.columns[0].width = round(width * 0.6)
-        grid.columns[1].width = width - round(width * 0.6)
-        _table_text(grid, size=13)
+        for column, width in zip(grid.columns, columns, strict=True):
+            column.width = width
+        _table_text(grid, size=size)
+        left += sum(columns) + TABLE_GAP
+
+
+TABLE3_WIDTHS = (3.3, 1.6, 1.6, 2.5, 1.0)  # inches; the test column takes the rest
+
+
+def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[str]) -> None:
+    """Table 3 as one native table over the slide's width; ``notes`` (on the demo, that
+    its CEAP regression is the paper's) under it and in the notes."""
+    slide = _slide(deck, "Table 3: clinical change", caption,
+                   "\n".join([*table_lines(table), *notes]))  # fmt: skip
+    grid = slide.shapes.add_table(len(table) + 1, len(table.columns), MARGIN, TOP, FULL_WIDTH,
+                                  ROW * (len(table) + 1)).table  # fmt: skip
+    for j, name in enumerate(table.columns):
+        grid.cell(0, j).text = str(name)
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            grid.cell(i, j).text = str(value)
+    widths = [Inches(w) for w in TABLE3_WIDTHS]
+    for column, width in zip(grid.columns, [*widths, FULL_WIDTH - sum(widths)], strict=True):
+        column.width = width
+    _table_text(grid, size=12)
+    if notes:
+        top = BOTTOM - Inches(0.5)
+        _text_box(slide, "\n".join(notes), MARGIN, top, FULL_WIDTH, BOTTOM - top, size=12,
+                  colour=TEXT_GREY)  # fmt: skip
+
+
+# The terms the deck's slides use, in the order they appear; the model's when it has one.
+DECK_TERMS = (
+    "Technical success", "Primary patency", "Assisted primary patency", "Secondary patency",
+    "Kaplan-Meier", "Number at risk", "Log-rank test", "Hazard ratio", "CEAP",
+    "Clinical severity score", "Stuart-Maxwell test", "Bowker test", "Villalta", "PTS", "Reflux",
+    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Clopper-Pearson interval",
+    "Events per 100 patient-years",
+)  # fmt: skip
+MODEL_TERMS = (
+    "Adjusted hazard ratio", "Time-varying covariate", "Events per variable",
+    "Proportional-hazards test",
+)  # fmt: skip
+DEFINITION_SIZE = 13  # pt
+DEFINITION_LINES = 24  # lines of DEFINITION_SIZE type a slide holds under its caption
+DEFINITION_LINE_CHARACTERS = 160  # characters of a full-width line at that size
+
+
+def definition_pages(model: bool) -> list[list[str]]:
+    """The deck's terms (and the model's, with a model) split over slides, each holding
+    what fits, a term never split."""
+    pages: list[list[str]] = [[]]
+    used = 0.0
+    for term in (*DECK_TERMS, *(MODEL_TERMS if model else ())):
+        lines = math.ceil((len(term) + len(DEFINITIONS[term]) + 2) / DEFINITION_LINE_CHARACTERS)
+        lines += 0.4  # the space after a paragraph
+        if pages[-1] and used + lines > DEFINITION_LINES:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(term)
+        used += lines
+    return pages
+
+
+def _definition_slides(deck: Any, caption: str, model: bool) -> None:
+    """The definitions of the deck's terms (analytics.glossary.DEFINITIONS), each term in
+    bold, over as many slides as they need."""
+    pages = definition_pages(model)
+    for i, terms in enumerate(pages, start=1):
+        part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
+        text = "\n".join(f"{term}. {DEFINITIONS[term]}" for term in terms)
+        slide = _slide(deck, f"Definitions{part}", caption, text)
+        frame = slide.shapes.add_textbox(MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP).text_frame
+        frame.word_wrap = True
+        for j, term in enumerate(terms):
+            paragraph = frame.paragraphs[0] if j == 0 else frame.add_paragraph()
+            paragraph.space_after = Pt(5)
+            for words, bold in ((f"{term}. ", True), (DEFINITIONS[term], False)):
+                run = paragraph.add_run()
+                run.text, run.font.bold = words, bold
+                run.font.size, run.font.color.rgb = Pt(DEFINITION_SIZE), _rgb(TEXT_COLOUR)
 
 
 def _ceap_text(change: ClinicalChange, k: int | None) -> str:

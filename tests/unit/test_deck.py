@@ -11,8 +11,9 @@ import openpyxl
 import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
-from pptx.util import Inches
+from pptx.util import Inches, Pt
 
 from analytics.cli import main
 from analytics.filters import parse_pairs
@@ -109,10 +110,11 @@ def test_deck_has_a_slide_per_view_native_charts_and_pictures(left_deck):
         "Primary, assisted primary and secondary patency", "Primary patency by sex",
         "CEAP clinical class before and at the last visit",
         "Villalta score and post-thrombotic syndrome", "Safety events",
-        *subgroups, "Table 1: baseline characteristics",
+        *subgroups, "Table 1: baseline characteristics", "Table 2: outcomes",
+        "Table 3: clinical change", *[t for t in titles if t.startswith("Definitions")],
     ]  # fmt: skip
     assert subgroups == [
-        f"Subgroups, unadjusted: primary patency at 12 months ({i} of {len(subgroups)})"
+        f"Subgroups, unadjusted: primary patency ({i} of {len(subgroups)})"
         for i in range(1, len(subgroups) + 1)
     ]
     slides = {slide.shapes.title.text: slide for slide in deck.slides}
@@ -139,32 +141,100 @@ def test_every_shape_lies_inside_the_16_9_slide_and_titles_span_it(left_deck, pr
                 assert holder.left + holder.width <= SLIDE_WIDTH, (layout.name, holder.name)
 
 
-def test_native_patency_chart_draws_the_views_curves(left_view, left_deck):
+def step_at(times, values, grid):
+    """A Kaplan-Meier step function at each grid point: the value after the last time at
+    or before it (1 before the first), NaN after the last time."""
+    index = np.searchsorted(times, grid, side="right") - 1
+    read = np.where(index >= 0, values[np.maximum(index, 0)], 1.0)
+    return np.where(grid <= times[-1], read, np.nan)
+
+
+def plotted(series) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in series.values], dtype=float)
+
+
+def test_native_patency_chart_draws_the_views_curves_with_ci_bands_and_censor_marks(
+    left_view, left_deck
+):
+    """Each curve is one line of its steps (dotted from where the SE exceeds 10%) over a
+    grid of eighths of a month, its 95% CI a filled band of a stacked area chart (before:
+    two more lines of the same colour per curve), its censoring times marked "+"."""
+    from pptx.enum.chart import XL_MARKER_STYLE
+
     deck, _ = left_deck
     native = chart(titled(deck, "Primary patency by sex"))
-    series = {s.name: xy(s) for s in native.plots[0].series}
-    for spec in curve_specs(left_view.compared, None):
+    area, lines = native.plots
+    assert native.chart_type == XL_CHART_TYPE.AREA_STACKED and len(native.plots) == 2
+    grid = np.arange(len(area.categories)) / 8
+    specs = curve_specs(left_view.compared, None)
+    bands = list(area.series)
+    assert len(bands) == 2 * len(specs)
+    named = {s.name: s for s in lines.series}
+    assert not [name for name in named if "CI" in name]  # no CI drawn as lines
+    stacked = np.zeros(grid.size)
+    for i, spec in enumerate(specs):
         curve = spec.curve
-        drawn = series[spec.label] + series.get(f"{spec.label}: {UNRELIABLE}", [])
-        # each step: flat to the event time, then down to the estimate the view gives
-        drops = np.flatnonzero(np.diff(np.concatenate([[1.0], curve.estimate])) != 0)
-        assert drops.size and max(x for x, _ in drawn) == pytest.approx(curve.time[-1])
-        for time, estimate in zip(curve.time[drops], curve.estimate[drops], strict=True):
-            assert any(abs(x - time) < 1e-9 and abs(y - estimate) < 1e-9 for x, y in drawn), (
-                spec.label, time, estimate,
-            )  # fmt: skip
-        first = unreliable_start(curve)
-        if first is not None:  # the dotted stretch starts where the SE first exceeds 10%
-            assert series[f"{spec.label}: {UNRELIABLE}"][0][0] == pytest.approx(first.time)
-            assert max(x for x, _ in series[spec.label]) == pytest.approx(first.time)
-        lower = series[f"{spec.label}: 95% CI lower"]
-        for time, low in zip(curve.time[drops], curve.ci_lower[drops], strict=True):
-            if not np.isnan(low):
-                assert any(abs(x - time) < 1e-9 and abs(y - low) < 1e-9 for x, y in lower)
+        expected = step_at(curve.time, curve.estimate, grid)
+        drawn = plotted(named[spec.label])
+        dotted = named.get(f"{spec.label}: {UNRELIABLE}")
+        if dotted is not None:
+            drawn = np.where(np.isnan(drawn), plotted(dotted), drawn)
+            first = unreliable_start(curve)  # the dotted stretch starts where SE > 10%
+            start = np.flatnonzero(~np.isnan(plotted(dotted)))[0]
+            assert grid[start] < first.time <= grid[start + 1]
+        followed = ~np.isnan(expected)
+        assert np.allclose(drawn[followed], expected[followed], atol=1e-6), spec.label
+        assert np.isnan(drawn[~followed]).all()
+        under, band = bands[2 * i], bands[2 * i + 1]
+        assert band.name == f"{spec.label}: 95% CI"
+        assert band.format.fill.type == 1 and under.format.fill.type == 5  # solid, none
+        lower = stacked + plotted(under)
+        upper = lower + plotted(band)
+        stacked = upper
+        for bound, drawn_bound in ((curve.ci_lower, lower), (curve.ci_upper, upper)):
+            reference = step_at(curve.time, np.where(np.isnan(bound), curve.estimate, bound),
+                                grid)  # fmt: skip
+            reference = np.where(expected >= 1, 1.0, reference)  # 100% until the first event
+            assert np.allclose(drawn_bound[followed], reference[followed], atol=1e-6)
+        marks = named[f"{spec.label}: censored"]
+        assert marks.marker.style == XL_MARKER_STYLE.PLUS
+        at = np.flatnonzero(~np.isnan(plotted(marks)))
+        times = curve.time[curve.censored > 0]
+        assert list(at) == sorted({min(round(t * 8), grid.size - 1) for t in times})
     legend = native.legend._element.xpath("./c:legendEntry/c:idx/@val")
-    names = [s.name for s in native.plots[0].series]
+    names = [s.name for s in (*bands, *lines.series)]
     shown = [name for i, name in enumerate(names) if str(i) not in legend]
-    assert shown == [spec.label for spec in curve_specs(left_view.compared, None)]
+    assert shown == [spec.label for spec in specs]
+
+
+def test_each_months_column_stands_under_that_month_on_the_axis(left_deck, private):
+    """The KMunicate table's text of each month is centred where the chart's plot puts
+    that month (its manual layout, and the axis from 0 to its last category)."""
+    for deck in (left_deck[0], private[1]):
+        for title in ("Primary, assisted primary and secondary patency", "Primary patency by sex"):
+            if title not in [s.shapes.title.text for s in deck.slides]:
+                continue
+            slide = titled(deck, title)
+            frame = next(shape for shape in slide.shapes if shape.has_chart)
+            table_shape = next(shape for shape in slide.shapes if shape.has_table)
+            layout = frame.chart._chartSpace.xpath(".//c:plotArea/c:layout/c:manualLayout")[0]
+            x, w = (float(layout.xpath(f"./c:{tag}/@val")[0]) for tag in ("x", "w"))
+            end = (len(frame.chart.plots[0].categories) - 1) / 8
+            table = table_shape.table
+            left = table_shape.left + table.columns[0].width
+            for j in range(1, len(table.columns)):
+                cell, right = table.cell(0, j), left + table.columns[j].width
+                centre = (left + cell.margin_left + right - cell.margin_right) / 2
+                month = float(cell.text)
+                expected = frame.left + frame.width * (x + w * month / end)
+                assert abs(centre - expected) < Inches(0.02), (title, month)
+                left = right
+
+
+def ticks(native) -> list[str]:
+    """The month labels along a patency chart's axis."""
+    points = native.plots[0].series[0]._element.xpath("./c:cat//c:pt/c:v")
+    return [point.text for point in points if point.text]
 
 
 def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
@@ -172,7 +242,9 @@ def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
     slide = titled(deck, "Primary patency by sex")
     grid = next(shape for shape in slide.shapes if shape.has_table).table
     specs = curve_specs(left_view.compared, None)
-    assert grid.cell(0, 0).text == "At risk (events, censored before) at month"
+    assert grid.cell(0, 0).text == "At risk (events, censored before)"
+    months = [grid.cell(0, j).text for j in range(1, len(grid.columns))]
+    assert ticks(chart(slide)) == months == ["0", "6", "12", "24", "36"]
     for i, spec in enumerate(specs, start=1):
         assert grid.cell(i, 0).text == spec.label
         risk = spec.risk
@@ -276,6 +348,7 @@ def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
         grid = next(shape for shape in titled(deck, title).shapes if shape.has_table).table
         # and 36: the demo's curves run to 45.5 months (stats.survival.covering_months)
         assert [cell.text for cell in grid.rows[0].cells][1:] == ["0", "18", "30", "36"]
+        assert ticks(chart(titled(deck, title))) == ["0", "18", "30", "36"]  # the axis: the same
     safety = next(s for s in deck.slides if s.shapes.title.text == "Safety events")
     assert "<5" in notes(safety)  # pulmonary embolism in fewer than five
 
@@ -329,7 +402,7 @@ def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the
     assert main(["deck", "--db", str(demo_path), "--adjust", adjust, "--out", str(out)]) == 0
     deck = Presentation(str(out))
     titles = [slide.shapes.title.text for slide in deck.slides]
-    assert titles[-2:] == [MODEL_SLIDE, "Table 1: baseline characteristics"]
+    assert titles[titles.index(MODEL_SLIDE) + 1] == "Table 1: baseline characteristics"
     slide = titled(deck, MODEL_SLIDE)
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
     model = adjusted_model(demo, DEFAULT_FILTER, "primary", adjust.split(","))
@@ -347,6 +420,12 @@ def test_deck_adjust_adds_crude_and_adjusted_hazard_ratios_with_the_model_in_the
     )
     assert "0 patients left out for a missing covariate" in text
     assert "no proportional-hazards test for a model with a time-varying covariate" in text
+    # the Models page's warnings, on the slide itself and in the page's words
+    from analytics.glossary import MODEL_DEMO_CAVEAT
+
+    shown = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert MODEL_DEMO_CAVEAT in shown and MODEL_DEMO_CAVEAT in text
+    assert f"14 events, 2 coefficients): {FEW_EVENTS_PER_VARIABLE}." in shown
 
 
 def test_deck_adjust_refuses_what_report_adjust_refuses(demo_path, tmp_path, capsys):
@@ -382,6 +461,13 @@ def test_privacy_hides_a_small_centres_ratios_on_the_models_slide(small_centre_p
     ) in notes(slide)
     assert f"adjusted HR (95% CI) {_ratio(duration)}" in notes(slide)
     assert "fewer than 5 patients" in notes(slide)
+    # the page's note of what privacy withholds is on the slide; this cohort is no demo
+    from analytics.glossary import DEMO_NOTICE, MODEL_DEMO_CAVEAT
+    from analytics.present.privacy import SUPPRESSED_NOTE
+
+    shown = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert "Hazard ratios hidden for Centre: C07" in shown and SUPPRESSED_NOTE in shown
+    assert MODEL_DEMO_CAVEAT not in shown + notes(slide) and DEMO_NOTICE not in shown
 
 
 def test_the_deck_compares_against_the_reference_group_the_page_chose(demo):
@@ -393,3 +479,214 @@ def test_the_deck_compares_against_the_reference_group_the_page_chose(demo):
     (against_yes,) = chosen.report.survival["primary"].comparison.hazard_ratios
     assert (against_no.level, against_yes.level) == ("yes", "no")
     assert against_yes.hr == pytest.approx(1 / against_no.hr, rel=1e-9)
+
+
+def every_text(slide) -> str:
+    """A slide's notes and the text of its text boxes and tables."""
+    texts = [notes(slide)] + [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    for shape in (s for s in slide.shapes if s.has_table):
+        texts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return "\n".join(texts)
+
+
+def test_no_carriage_return_reaches_the_decks_xml(left_deck, private):
+    """Table 1's notes were its CSV, whose CRLF line ends PowerPoint shows as a literal
+    '_x000D_' (22 of them); no part of the deck holds one now."""
+    for deck in (left_deck[0], private[1]):
+        for part in deck.part.package.iter_parts():
+            assert b"_x000D_" not in part.blob, part.partname
+        table1 = notes(titled(deck, "Table 1: baseline characteristics"))
+        assert "Female: " in table1 and "," not in table1.splitlines()[0]
+
+
+def test_every_demo_slide_carries_the_reconstruction_caveat(left_deck):
+    from analytics.glossary import CEAP_REGRESSION, DEMO_NOTICE, PATENCY_ROWS_SWAPPED
+
+    deck, _ = left_deck
+    for number, slide in enumerate(deck.slides, start=1):
+        shown = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert any(DEMO_NOTICE in text for text in shown), number
+    assert PATENCY_ROWS_SWAPPED in notes(deck.slides[0])
+    for title in ("Primary, assisted primary and secondary patency", "Table 2: outcomes"):
+        assert PATENCY_ROWS_SWAPPED in notes(titled(deck, title)), title
+    for title in ("CEAP clinical class before and at the last visit", "Table 3: clinical change"):
+        slide = titled(deck, title)
+        assert CEAP_REGRESSION in notes(slide), title
+        assert any(CEAP_REGRESSION in s.text_frame.text for s in slide.shapes if s.has_text_frame)
+
+
+def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck, private):
+    """The slides hold every cell of Tables 2 and 3 as the Tables page builds them (also
+    in privacy mode), and the notes read each row."""
+    from analytics.present.tables import table2, table3
+
+    for view, deck, k in ((left_view, left_deck[0], None), (*private, K)):
+        for title, table in (
+            ("Table 2: outcomes", table2(view.tables, k)),
+            ("Table 3: clinical change", table3(view.report.clinical, k)),
+        ):
+            slide = titled(deck, title)
+            cells = [
+                cell.text for s in slide.shapes if s.has_table
+                for row in list(s.table.rows)[1:] for cell in row.cells
+            ]  # fmt: skip
+            expected = [str(v) for row in table.itertuples(index=False) for v in row]
+            assert sorted(cells) == sorted(expected), title
+            for row in table.itertuples(index=False):
+                assert any(line.startswith(f"{row[0]}: ") for line in notes(slide).splitlines())
+    table2_notes = notes(titled(private[1], "Table 2: outcomes"))
+    assert "Pulmonary embolism: <10" in table2_notes and "Recurrent DVT: <10" in table2_notes
+
+
+def test_the_definitions_slides_define_every_term_of_the_deck_from_the_glossary(left_deck):
+    from analytics.glossary import DEFINITIONS
+    from analytics.present.deck import DECK_TERMS, MODEL_TERMS
+
+    deck, _ = left_deck
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Definitions")]
+    shown = "\n".join(s.text_frame.text for slide in slides for s in slide.shapes
+                      if s.has_text_frame)  # fmt: skip
+    for term in DECK_TERMS:
+        assert f"{term}. {DEFINITIONS[term]}" in shown, term
+    assert not any(DEFINITIONS[term] in shown for term in MODEL_TERMS)  # no model in this deck
+    for slide in slides:  # a surgeon reads them: no more than 24 full lines at 13 pt
+        body = max((s.text_frame.text for s in slide.shapes if s.has_text_frame), key=len)
+        assert len(body) < 24 * 160, slide.shapes.title.text
+
+
+def test_subgroup_slides_say_what_each_column_covers(left_deck):
+    """The title said "at 12 months" over hazard ratios and log-rank tests of the whole
+    follow-up; the title names the endpoint, and a line under the plot and the notes say
+    which column covers what."""
+    deck, _ = left_deck
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Subgroups")]
+    assert slides
+    for slide in slides:
+        assert "months" not in slide.shapes.title.text
+        key = (
+            "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
+            "At 12 mo: the Kaplan-Meier estimate at 12 months."
+        )
+        assert any(key == s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        assert notes(slide).startswith(key)
+
+
+def test_a_pictures_two_line_subtitle_is_not_cut_at_its_top(private):
+    """In privacy mode the Villalta picture's subtitle has two lines; plotly set the first
+    above the picture's top edge, half cut off. Its top rows are now blank."""
+    from PIL import Image
+
+    _, deck = private
+    slide = titled(deck, "Villalta score and post-thrombotic syndrome")
+    picture = next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+    image = Image.open(io.BytesIO(picture.image.blob)).convert("L")
+    top = image.crop((0, 0, image.width, 6))
+    assert top.getextrema()[0] > 200  # nothing dark in the first rows: no text cut there
+    rows = image.crop((0, 0, image.width // 2, image.height // 6))
+    assert rows.getextrema()[0] < 100  # the subtitle is drawn, below the edge
+
+
+def test_a_registrys_compared_patency_slide_keeps_its_text_on_the_slide(registry_path):
+    """Six centres' estimates at 14 pt ran off the slide's bottom, and a legend of two
+    rows overlapped the plot's top. The side column now fits (measured here at half an em
+    a character, PowerPoint's Calibri) and the plot starts under the legend's rows."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import CohortFilter
+    from analytics.present.deck import BOTTOM, SIDE_WIDTH, TOP, _patency_slide, _widescreen
+    from analytics.views import patency_view
+
+    with open_cohort(registry_path) as con:
+        view = patency_view(con, CohortFilter(), by="center")
+    deck = Presentation()
+    _widescreen(deck)
+    _patency_slide(deck, view, "caption", None, False)
+    slide = deck.slides[0]
+    side = next(s for s in slide.shapes if s.has_text_frame and s.left > SLIDE_WIDTH / 2)
+    paragraphs = side.text_frame.paragraphs
+    size = paragraphs[0].font.size
+    per_line = int(SIDE_WIDTH / (size * 0.5))
+    lines = sum(-(-len(p.text) // per_line) for p in paragraphs)
+    assert lines * size * 1.2 + len(paragraphs) * Pt(4) <= BOTTOM - TOP
+    assert sum(text.startswith("Centre: ") for text in side.text_frame.text.splitlines()) >= 6
+    frame = next(s for s in slide.shapes if s.has_chart)
+    top = float(frame.chart._chartSpace.xpath(".//c:manualLayout/c:y/@val")[0])
+    assert top * frame.height >= 2 * Inches(0.3)  # six entries take two rows at least
+
+
+WRAPPED = [
+    "520 (163, 4)",
+    "hidden (<10, 0)",
+    "1,858 (0, 0)",
+    "Sex: Female (n = 17)",
+    "Assisted primary patency at 36 months: 61.8% (95% CI 43.4-75.7); at risk 21",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "characters"),
+    [(text, width) for text in WRAPPED for width in (6, 9, 12, 30)
+     if max(map(len, text.split()), default=0) <= width],
+)  # fmt: skip
+def test_the_layouts_line_count_is_textwraps(text, characters):
+    """The deck sizes its tables and side column by how text wraps at spaces, as
+    Python's textwrap wraps it, not by its length alone: '520 (163, 4)' in 6 characters
+    is three lines, not two."""
+    import textwrap
+
+    from analytics.present.deck import wrapped_lines
+
+    expected = max(1, len(textwrap.wrap(text, characters, break_on_hyphens=False)))
+    assert wrapped_lines(text, characters) == expected
+
+
+def test_a_word_longer_than_a_line_starts_a_line_and_breaks_there():
+    from analytics.present.deck import wrapped_lines
+
+    assert wrapped_lines("abcdefghij", 4) == 3  # abcd / efgh / ij
+    assert wrapped_lines("ab abcdefghij", 4) == 4  # ab / abcd / efgh / ij
+
+
+def test_a_slide_whose_every_curve_privacy_hides_says_so(demo, monkeypatch):
+    """The 12 right-sided patients at k = 20: no curve may be drawn. The slide said nothing
+    over an empty chart, its table's header cut at the slide's foot."""
+    from analytics.present import deck as deck_module
+
+    monkeypatch.setattr(deck_module, "render", lambda *_: _WHITE_PNG)
+    view = deck_view(demo, parse_pairs(["lesion_side=right"]), by="sex")
+    deck = Presentation(io.BytesIO(build_deck(view, k=20)))
+    for title in ("Primary, assisted primary and secondary patency", "Primary patency by sex"):
+        slide = titled(deck, title)
+        assert not any(shape.has_chart or shape.has_table for shape in slide.shapes)
+        shown = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert "No curve drawn: each has fewer than 20 patients (privacy mode)." in shown
+
+
+_WHITE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a5d00000000049454e44ae426082"
+)
+
+
+def test_subgroup_notes_hide_what_the_forest_plot_hides_and_read_their_own_slide(private):
+    """In privacy mode the notes gave 'Immobilization: Yes: HR 0.96 (...)' of a group of
+    2 patients the plot hides, and every slide's notes repeated every factor's lines."""
+    from analytics.present.format import group
+
+    view, deck = private
+    table = view.subgroups.table
+    slides = [s for s in deck.slides if s.shapes.title.text.startswith("Subgroups")]
+    said = {}
+    for slide in slides:
+        for line in notes(slide).splitlines()[2:]:
+            assert line not in said, line  # each group on one slide only
+            said[line] = slide
+    for factor, rows in table.groupby("factor", sort=False):
+        reference_small = (rows.loc[rows["is_reference"], "patients"] < K).any()
+        for row in rows[rows["estimable"] & ~rows["is_reference"]].itertuples():
+            line = next(text for text in said if text.startswith(f"{group(factor, row.level)}: HR"))
+            if row.patients < K or reference_small:
+                assert line.startswith(f"{group(factor, row.level)}: HR hidden,"), line
+                assert f"{row.hr:.2f} (" not in line
+            else:
+                assert f"HR {row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})" in line

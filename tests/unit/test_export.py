@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from analytics.cohort.db import ROOT, open_cohort
 from analytics.cohort.importer import Problem, problems_frame
 from analytics.filters import CohortFilter
-from analytics.present.deck import StepSeries, patency_chart_data, patency_series
+from analytics.present.deck import GridSeries, PatencyChart, patency_chart, patency_chart_data
 from analytics.present.export import QUOTE, csv_text, neutralise_text
 from analytics.present.figures.patency import curve_specs
 from analytics.present.format import MISSING
@@ -103,17 +103,18 @@ def workbook_text(data) -> list[str]:
 
 
 def test_a_series_named_as_a_formula_is_text_in_the_deck_chart_workbook():
-    lines = [StepSeries(name, "#000000", "estimate", [(0.0, 1.0), (6.0, 0.9)])
-             for name in FORMULAS]  # fmt: skip
-    assert workbook_text(patency_chart_data(lines)) == [QUOTE + name for name in FORMULAS]
+    lines = [GridSeries(name, "#000000", "estimate", [1.0] * 9) for name in FORMULAS]
+    names = workbook_text(patency_chart_data(PatencyChart(1.0, (), lines)))
+    assert names == [QUOTE + name for name in FORMULAS]
 
 
 def test_the_deck_chart_workbook_by_hostile_centres_holds_no_formula(hostile_path):
     with open_cohort(hostile_path) as con:
         view = deck_view(con, CohortFilter(), by="center")
-    lines = patency_series(curve_specs(view.compared, None), None)
-    names = workbook_text(patency_chart_data(lines))
-    assert names == [line.name for line in lines]  # "Centre: =HYPERLINK(...) (n = 5)"
+    drawn = patency_chart(curve_specs(view.compared, None), None, (0, 12))
+    names = workbook_text(patency_chart_data(drawn))
+    assert names == [line.name for line in drawn.series] + ["0", "12"]  # months: the ticks
+    assert "Centre: =HYPERLINK(" in "".join(names)
     assert not any(is_formula(name) for name in names)
 
 

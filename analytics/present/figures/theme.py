@@ -259,11 +259,13 @@ def presentation_style(
     lines = "<br>".join(part for part in (subtitle, caption) if part)
     top = round((styled.layout.margin.t or 60) * scale) + (SUBTITLE_PX * 2 if caption else 0)
     if not in_title:  # the slide carries the title: its room goes to the chart
+        more = lines.count("<br>")  # lines after the first: plotly sets them above the top
         room = max((styled.layout.margin.t or 60) - TITLE_PX, SUBTITLE_PX) + SUBTITLE_PX / 2
-        top = round(room * scale)
+        top = round((room + more * SUBTITLE_PX) * scale)
         styled.update_layout(
             title={"text": lines, "subtitle_text": "", "x": 0, "xanchor": "left", "y": 1,
-                   "yref": "container", "yanchor": "top", "pad_t": 4,
+                   "yref": "container", "yanchor": "top",
+                   "pad_t": 4 + round(more * SUBTITLE_PX * scale),
                    "font": {"size": round(base * scale)}},
             margin_t=top,
         )  # fmt: skip
