@@ -26,7 +26,7 @@ from analytics.rules import (
 )
 from analytics.stats.baseline import Baseline, Population, baseline, population
 from analytics.stats.clinical import ClinicalChange, clinical_change
-from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, follow_up, planned_follow_up
+from analytics.stats.follow_up import FollowUp, data_lock_date, follow_up, planned_follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
@@ -114,7 +114,7 @@ def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) 
     """Median follow-up and completeness, to the cohort's data-lock date if it has one,
     and no further than its protocol's planned follow-up if it states one."""
     meta = metadata(con)
-    return follow_up(con, cohort_filter, meta.get(DATA_LOCK_KEY), planned_follow_up(meta))
+    return follow_up(con, cohort_filter, data_lock_date(meta), planned_follow_up(meta))
 
 
 @dataclass(frozen=True, eq=False)

@@ -52,7 +52,7 @@ from analytics.rules import CONFIDENCE, MONTHS_PER_YEAR, PH_TEST_ALPHA, SMALL_SA
 from analytics.stats.clinical import TableTest
 from analytics.stats.engine.cox import HazardRatio
 from analytics.stats.engine.hodges_lehmann import HodgesLehmann
-from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp
+from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, data_lock_date
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
 
 MISSING = "-"
@@ -602,8 +602,13 @@ def completeness_to(follow_up: FollowUp) -> str:
 def data_lock(meta: Mapping[str, str]) -> str:
     """Where follow-up completeness is counted to: the metadata's data-lock date, else
     the latest last contact. Neither date is shown: no calendar date reaches a screen."""
-    if meta.get(DATA_LOCK_KEY):
+    if data_lock_date(meta):
         return "data lock: the data-lock date in the cohort's metadata"
+    if meta.get(DATA_LOCK_KEY):
+        return (
+            "data lock: the latest last contact in the cohort (its metadata's data_lock_date "
+            "is not a date written YYYY-MM-DD, so it is not used)"
+        )
     return "data lock: the latest last contact in the cohort (no data-lock date in its metadata)"
 
 

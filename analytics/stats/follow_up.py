@@ -68,6 +68,17 @@ class FollowUp:
     data_lock_date: bool
 
 
+def data_lock_date(meta: Mapping[str, str]) -> str | None:
+    """The cohort's ``data_lock_date`` when it is an ISO date (YYYY-MM-DD), else None: a
+    file edited by hand may hold anything there, and completeness then counts to the
+    latest contact (format.data_lock says so)."""
+    text = (meta.get(DATA_LOCK_KEY) or "").strip()
+    try:
+        return date.fromisoformat(text).isoformat() if text else None
+    except ValueError:
+        return None
+
+
 def planned_follow_up(meta: Mapping[str, str]) -> PlannedFollowUp:
     """Read ``planned_follow_up_months`` from the cohort's metadata."""
     text = (meta.get(PLANNED_KEY) or "").strip()

@@ -274,6 +274,17 @@ def test_the_view_reads_the_planned_follow_up_and_the_line_says_which(hand_made)
     assert "to the data lock (" in line and "not a positive number of months" in line
 
 
+
+def test_a_data_lock_that_is_not_a_date_is_said_and_not_used(hand_made):
+    """A hand-edited file may hold anything as its data_lock_date: completeness then counts
+    to the latest contact and the Data page's line says why, instead of a traceback."""
+    hand_made.execute("INSERT INTO cohort_metadata VALUES ('data_lock_date', '30/06/2019')")
+    result = follow_up_view(hand_made, CohortFilter())
+    assert result.completeness == pytest.approx(clark_c(LATEST, None), rel=1e-12)
+    assert fmt.follow_up(result, 5).endswith(", to the latest contact")
+    line = fmt.data_lock({"data_lock_date": "30/06/2019"})
+    assert "latest last contact" in line and "not a date" in line and "2019" not in line
+
 def test_the_demo_followed_to_its_36_month_protocol_is_complete(demo):
     """Every technical success was followed 36 months or more and none died (the paper:
     36 months of follow-up, range 36-45.5), so Clark's C to the protocol's 36 months is
