@@ -180,20 +180,21 @@ def survival(
 
 
 def covering_months(risk_months: Sequence[float], last: float) -> tuple[float, ...]:
-    """The risk-table months, sorted, then each whole year after the last one asked for up
-    to the last follow-up ``last``: the KMunicate table and the time axis's ticks (drawn at
-    these months) then reach as far as the curves do (a registry followed to 60 months
-    gets 48 and 60 after 0-36, not a curve running 24 months past its last column). A
-    month after ``last`` would have nobody at risk and is not added.
+    """The risk-table months, sorted, then each whole year after the last one asked for
+    until one reaches the last follow-up ``last``: the KMunicate table and the time axis's
+    ticks (drawn at these months) then reach as far as the curves do (a registry followed
+    to 60 months gets 48 and 60 after 0-36, not a curve running 24 months past its last
+    column). The year that first passes ``last`` shows nobody at risk, as a KMunicate
+    table does where the curves end.
 
     Example: (0, 6, 12, 24, 36) with follow-up to 60 gives (0, 6, 12, 24, 36, 48, 60);
-    (0, 18, 30) with follow-up to 45.5 gives (0, 18, 30, 36).
+    (0, 18, 30) with follow-up to 45.5 gives (0, 18, 30, 36, 48).
     """
     months = sorted({float(m) for m in risk_months})
     if not months:
         return ()
     year = (months[-1] // MONTHS_PER_YEAR + 1) * MONTHS_PER_YEAR
-    while year <= last:
+    while months[-1] < last:
         months.append(year)
         year += MONTHS_PER_YEAR
     return tuple(months)

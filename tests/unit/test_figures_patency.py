@@ -448,10 +448,12 @@ def test_the_table_and_the_ticks_reach_a_registrys_60_months_of_follow_up(regist
     ("asked", "last", "months"),
     [
         ((0, 6, 12, 24, 36), 60.0, (0, 6, 12, 24, 36, 48, 60)),
-        ((0, 6, 12, 24, 36), 59.5, (0, 6, 12, 24, 36, 48)),  # no column with nobody at risk
-        ((0, 6, 12, 24, 36), 45.5, (0, 6, 12, 24, 36)),  # the demo: 36-45.5 months
+        # the curve's end covered: the year past it, with nobody at risk
+        ((0, 6, 12, 24, 36), 59.5, (0, 6, 12, 24, 36, 48, 60)),
+        ((0, 6, 12, 24, 36), 45.5, (0, 6, 12, 24, 36, 48)),  # the demo: 36-45.5 months
+        ((0, 6, 12, 24, 36), 36.0, (0, 6, 12, 24, 36)),  # the last column at the end
         ((36, 0, 12), 12.0, (0, 12, 36)),  # sorted; a month asked for beyond is kept
-        ((0, 18, 30), 45.5, (0, 18, 30, 36)),  # whole years after the months asked for
+        ((0, 18, 30), 45.5, (0, 18, 30, 36, 48)),  # whole years after the months asked for
     ],
 )
 def test_risk_table_months_cover_the_follow_up_a_year_at_a_time(asked, last, months):
