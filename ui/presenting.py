@@ -16,7 +16,12 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
+from analytics.present.figures.clinical import (
+    ceap_bars,
+    ceap_sankey,
+    pts_severity_bars,
+    villalta_pairs,
+)
 from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
@@ -79,7 +84,7 @@ def screens(context) -> list[Screen]:
     parts = [
         Screen("Headline figures", lambda: _tiles(context, overview)),
         Screen("Patency", chart(patency_figure(patency, state.value("ci"), k, compact=True))),
-        Screen("CEAP clinical class", chart(ceap_sankey(change.ceap_shift, k))),
+        Screen("CEAP clinical class", chart(*_ceap_figures(change, k))),
         Screen(
             "Villalta score and post-thrombotic syndrome",
             chart(
@@ -95,6 +100,15 @@ def screens(context) -> list[Screen]:
         for i, page in enumerate(pages, start=1)
     ]  # fmt: skip
     return parts
+
+
+def _ceap_figures(change, k: int | None) -> tuple[go.Figure, ...]:
+    """The CEAP flows; in privacy mode, where the flows are hidden, their note beside the
+    class distributions before and at the last visit that the note promises."""
+    flows = ceap_sankey(change.ceap_shift, k)
+    if k is None:
+        return (flows,)
+    return flows, ceap_bars(change.ceap_shift, change.severity_score, k)
 
 
 def _tiles(context, overview) -> None:
