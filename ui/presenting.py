@@ -72,10 +72,11 @@ def screens(context) -> list[Screen]:
 
     def chart(*figures: go.Figure) -> Callable[[], None]:
         def draw() -> None:
-            for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+            columns = st.columns(len(figures))
+            for i, (column, figure) in enumerate(zip(columns, figures, strict=True)):
                 styled = presentation_style(figure, "", scale=PRESENTING_SCALE)
                 styled.update_layout(height=None, autosize=True)
-                column.plotly_chart(styled, height="stretch", theme=None,
+                column.plotly_chart(styled, height="stretch", theme=None, key=f"chart-{i}",
                                     config={"displaylogo": False})  # fmt: skip
             st.caption(plain(caption))
 
