@@ -47,7 +47,8 @@ CHANGES = (
     ("Sex", "Female", {"lesion_side": "right", "sex": "F"}),
     ("Sex", "Male", {"lesion_side": "right", "sex": "M"}),
 )
-# Every chart drawn: the run is over, so every chart slot it sent is on the page (each
+# Every chart drawn: the run is over and has drawn the page (its title: before the first
+# run the state is briefly "notRunning" too), so every chart slot it sent is on the page (each
 # chart is sent with a "chart-..." key, and its slot stands before plotly's code has
 # loaded); each slot has its plot drawn; and the browser has painted twice since, so the
 # drawing work queued by the run's last messages has run (rendering blocks the frames).
@@ -56,6 +57,7 @@ CHART_SLOTS = '[data-testid="stElementContainer"][class*="st-key-chart-"]'
 CHARTS_DRAWN = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
     () => done(document.querySelector('[data-testid="stApp"]')
         ?.getAttribute('data-test-script-state') === 'notRunning'
+      && document.querySelector('[data-testid="stMain"] :is(h1, h2)') !== null
       && [...document.querySelectorAll('SLOTS')].every(slot => {
           const plot = slot.querySelector('.js-plotly-plot');
           return plot && plot._fullLayout && plot.querySelector('.main-svg') })))))""".replace(
@@ -75,6 +77,15 @@ def poll(done: Callable[[], bool], what: str) -> float:
     return time.perf_counter()
 
 
+def wait_charts_drawn(page: Page) -> float:
+    """Wait until every chart the page's run sent is drawn (CHARTS_DRAWN); the clock then.
+
+    Polled with ``page.evaluate``, which awaits the check's promise: Playwright's
+    ``wait_for_function`` takes the promise itself for a true answer and returns at once.
+    """
+    return poll(lambda: page.evaluate(CHARTS_DRAWN), f"{page.url} charts")
+
+
 def settled(page: Page, n: int, total: int, start: float) -> tuple[float, float]:
     """(run over, charts drawn) in seconds after ``start``.
 
@@ -84,7 +95,7 @@ def settled(page: Page, n: int, total: int, start: float) -> tuple[float, float]
     count = page.locator('[data-testid="stSidebar"]').get_by_text(f"n = {n:,} of {total:,}")
     idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     ran = poll(lambda: bool(count.count() and idle.count()), f"{page.url} n = {n}")
-    drawn = poll(lambda: page.evaluate(CHARTS_DRAWN), f"{page.url} charts")
+    drawn = wait_charts_drawn(page)
     if page.locator('[data-testid="stException"]').count():
         raise SystemExit(f"{page.url}: the page shows an exception")
     return ran - start, drawn - start

@@ -23,7 +23,7 @@ from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.cohort.importer import DATA_TABLES
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
-from tools.browser_bench import CHARTS_DRAWN
+from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
 from tools.layout import CUT_TEXT
 from tools.server import serve_app
 from ui.navigation import PAGES
@@ -125,7 +125,7 @@ def _open_list(combobox, option, attempts: int = 3) -> None:
 
 def _assert_each_chart_drawn_once(page) -> None:
     """Every chart drawn, none with a margin plotly had to grow (and so draw it again)."""
-    page.wait_for_function(CHARTS_DRAWN)
+    wait_charts_drawn(page)
     assert page.evaluate(GROWN_MARGINS) == []
 
 
@@ -403,7 +403,7 @@ def _cut_text(page, url: str) -> list[str]:
     """What the screen at ``url`` cuts (tools.layout), once its charts are drawn."""
     page.goto(url)
     page.wait_for_function(PAGE_READY, polling=100)
-    page.wait_for_function(CHARTS_DRAWN)
+    wait_charts_drawn(page)
     return page.evaluate(CUT_TEXT)
 
 
@@ -441,3 +441,19 @@ def test_no_label_header_or_count_is_cut_on_a_large_registry(large_registry, imp
     with _serve(large_registry, import_dir) as (base, _):
         cut = _cut_text_on_every_screen(browser, base, REGISTRY_MODEL)
     assert not cut, "\n".join(cut)
+
+
+def test_charts_drawn_only_once_every_chart_the_page_sent_is_drawn(server, browser):
+    """The bench's and these tests' check: false while nothing is sent, then true only
+    with as many charts drawn as the run sent (no chart sent is not every chart drawn)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{server}/", wait_until="commit")
+        assert page.evaluate(CHARTS_DRAWN) is False
+        wait_charts_drawn(page)
+        sent = page.evaluate(CHARTS_SENT)
+        assert sent == PAGES_WITH_CHARTS["Overview"]
+        assert page.locator(".js-plotly-plot .main-svg").first.is_visible()
+        assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == sent
+    finally:
+        page.close()
