@@ -169,6 +169,7 @@ def open_page(context: BrowserContext, url: str, n: int, total: int) -> tuple[fl
 
 
 FLOOR_APP = """import streamlit as st
+st.title("Floor")
 side = st.sidebar.selectbox("Lesion side", ["left", "right"], index=None,
                             format_func=str.capitalize)
 st.sidebar.write(f"n = {len(str(side))} of 37")
