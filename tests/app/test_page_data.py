@@ -25,9 +25,7 @@ def test_no_patient_identifier_on_the_page(page_test, demo_path):
     at = page_test(PAGE)
     with open_cohort(demo_path) as con:
         ids = [row[0] for row in con.execute("SELECT patient_id FROM patients").fetchall()]
-    shown = " ".join(m.value for m in at.markdown) + " ".join(
-        d.value.to_csv() for d in at.table
-    )
+    shown = " ".join(m.value for m in at.markdown) + " ".join(d.value.to_csv() for d in at.table)
     assert not [i for i in ids if i in shown]
 
 
