@@ -27,6 +27,7 @@ from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
 from analytics.present.tiles import headline_tiles
+from analytics.stats.clinical import ClinicalChange
 from ui import data, state
 from ui.show import show_tiles
 from ui.text import plain
@@ -103,7 +104,7 @@ def screens(context) -> list[Screen]:
     return parts
 
 
-def _ceap_figures(change, k: int | None) -> tuple[go.Figure, ...]:
+def _ceap_figures(change: ClinicalChange, k: int | None) -> tuple[go.Figure, ...]:
     """The CEAP flows; in privacy mode, where the flows are hidden, their note beside the
     class distributions before and at the last visit that the note promises."""
     flows = ceap_sankey(change.ceap_shift, k)
