@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-from tools.browser_bench import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS
+from tools.browser_bench import CHROMIUM, CHROMIUM_ARGS, wait_charts_drawn
 from tools.server import serve
 from ui.navigation import PAGES
 
@@ -74,7 +74,7 @@ def shoot(browser: Browser, base: str, path: str, args: argparse.Namespace) -> N
             params = "&".join(q for q in (query, args.query) if q)
             page.goto(f"{base}{url_path}?{params}")
             page.wait_for_function(READY, timeout=120_000, polling=100)
-            page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+            wait_charts_drawn(page)
             size = "page" if height == args.tall else f"{width}x{height}"
             name = f"{slug.lower()}-{mode}-{size}.png"
             page.screenshot(path=str(args.out / name))
@@ -91,7 +91,7 @@ def present(browser: Browser, base: str, slug: str, query: str, args: argparse.N
             params = "&".join(q for q in (query, args.query, f"screen={screen}") if q)
             page.goto(f"{base}/{'' if slug == 'overview' else slug}?{params}")
             page.wait_for_function(PRESENTING_READY, timeout=120_000, polling=100)
-            page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+            wait_charts_drawn(page)
             found = re.search(r"Screen \d+ of (\d+)", page.inner_text("body"))
             screens = int(found.group(1)) if found else screens
             name = f"{slug.lower()}-presenting-{screen}-{width}x{height}.png"

@@ -29,6 +29,14 @@ from ui.sidebar import sidebar_filters
 from ui.text import plain
 
 APP_TITLE = "Venous stent outcomes"
+# A metric's label and value wrap at their spaces, as Streamlit's own print styles have
+# them, instead of ending in an ellipsis in a narrow column ("18,385 (91.9%)" at 1280 px).
+WRAPPED_METRICS_CSS = """
+<style>
+  [data-testid="stMetric"] div, [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] * {
+    overflow: visible !important; text-overflow: clip !important; white-space: normal !important; }
+</style>
+"""
 
 # The modules imported by now (streamlit, pandas, plotly, DuckDB, the analytics) live as
 # long as the process: frozen, Python's full collections no longer walk them on reruns.
@@ -59,6 +67,7 @@ def start_page(title: str) -> PageContext:
         page_title=f"{title} · {APP_TITLE}", page_icon="🩺", layout="wide",
         initial_sidebar_state="collapsed" if presentation.requested() else "auto",
     )  # fmt: skip
+    st.html(WRAPPED_METRICS_CSS)
     try:
         key = data.cohort_key(cohorts.active_path())
         meta = data.cohort_metadata(key)

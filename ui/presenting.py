@@ -17,12 +17,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
-from analytics.present.figures.clinical import ceap_sankey, pts_severity_bars, villalta_pairs
+from analytics.present.figures.clinical import (
+    ceap_bars,
+    ceap_sankey,
+    pts_severity_bars,
+    villalta_pairs,
+)
 from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
 from analytics.present.tiles import headline_tiles
+from analytics.stats.clinical import ClinicalChange
 from ui import data, state
 from ui.show import show_tiles
 from ui.text import plain
@@ -74,10 +80,11 @@ def screens(context) -> list[Screen]:
 
     def chart(*figures: go.Figure, note: str = "") -> Callable[[], None]:
         def draw() -> None:
-            for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+            columns = st.columns(len(figures))
+            for i, (column, figure) in enumerate(zip(columns, figures, strict=True)):
                 styled = presentation_style(figure, "", scale=PRESENTING_SCALE)
                 styled.update_layout(height=None, autosize=True)
-                column.plotly_chart(styled, height="stretch", theme=None,
+                column.plotly_chart(styled, height="stretch", theme=None, key=f"chart-{i}",
                                     config={"displaylogo": False})  # fmt: skip
             st.caption(plain(caption) + (f" · {note}" if note else ""))
             if note:
@@ -96,9 +103,7 @@ def screens(context) -> list[Screen]:
         ),
         Screen(
             "CEAP clinical class",
-            chart(
-                ceap_sankey(change.ceap_shift, k), note=CEAP_REGRESSION if context.is_demo else ""
-            ),
+            chart(*_ceap_figures(change, k), note=CEAP_REGRESSION if context.is_demo else ""),
         ),
         Screen(
             "Villalta score and post-thrombotic syndrome",
@@ -115,6 +120,15 @@ def screens(context) -> list[Screen]:
         for i, page in enumerate(pages, start=1)
     ]  # fmt: skip
     return parts
+
+
+def _ceap_figures(change: ClinicalChange, k: int | None) -> tuple[go.Figure, ...]:
+    """The CEAP flows; in privacy mode, where the flows are hidden, their note beside the
+    class distributions before and at the last visit that the note promises."""
+    flows = ceap_sankey(change.ceap_shift, k)
+    if k is None:
+        return (flows,)
+    return flows, ceap_bars(change.ceap_shift, change.severity_score, k)
 
 
 def _tiles(context, overview) -> None:

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.glossary import DEFINITIONS
+from analytics.present import format as fmt
 from analytics.present.export import csv_text
 from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
@@ -67,19 +68,24 @@ def _slide(fig: go.Figure, caption: str, fmt: str) -> bytes:
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
     """A table, formatted by analytics.present.tables, with a CSV download button under it
-    (text that would start a spreadsheet formula quoted: analytics.present.export)."""
+    (text that would start a spreadsheet formula quoted: analytics.present.export).
+
+    A static table: every row and column stands on the page, headers and cells wrap, so
+    nothing hides behind an inner scroll bar or an ellipsis on screen, in a screenshot or
+    in print. Cells are drawn as text, never as Markdown or HTML.
+    """
     decimals = frame.attrs.get(DECIMALS, {})
-    counts = {  # whole numbers with the reader's thousands separator, as the charts have
-        column: st.column_config.NumberColumn(format="localized")
+    counts = {  # whole numbers with thousands separators, as the charts have
+        column: fmt.count
         for column in frame.columns
         if pd.api.types.is_integer_dtype(frame[column])
     }
-    number_columns = counts | {
-        column: st.column_config.NumberColumn(format=f"%.{digits}f")
+    numbers = counts | {
+        column: partial(fmt.number, digits=digits)
         for column, digits in decimals.items()
         if column in frame and pd.api.types.is_numeric_dtype(frame[column])
     }
-    st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=number_columns)
+    st.table(frame.style.format(numbers), hide_index=hide_index)
     st.download_button(
         f"Download {name} (CSV)",
         csv_text(frame, index=not hide_index).encode("utf-8"),

@@ -39,9 +39,10 @@ def headline_tiles(
             definition=DEFINITIONS["Technical success"],
         ),
         Tile(
-            f"Technical success, of {fmt.count(population.enrolled, k)} enrolled",
+            "Technical success",
             fmt.count_percent(population.successes, population.enrolled, k),
-            definition=DEFINITIONS["Technical success"],
+            f"of {fmt.count(population.enrolled, k)} enrolled",
+            DEFINITIONS["Technical success"],
         ),
         *(_patency_tile(view, month, k) for month in HEADLINE_MONTHS),
     ]

@@ -45,5 +45,5 @@ def test_a_page_fits_each_curve_once(page_test, curves, page, params, expected):
 def test_subgroups_fit_each_level_of_each_factor_once(page_test, curves):
     at = page_test("pages/4_Subgroups.py")
     assert not at.exception
-    rows = len(at.dataframe[0].value)
+    rows = len(at.table[0].value)
     assert sum(curves.values()) == rows  # one fit per level shown, none repeated

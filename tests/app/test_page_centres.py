@@ -32,7 +32,7 @@ def test_the_one_centre_demo_says_a_comparison_needs_two(page_test):
     assert any("This cohort has one centre (Centre 1)" in info.value for info in at.info)
     assert any("python -m analytics synth" in info.value for info in at.info)
     assert plotly_figures(at) == []
-    (table,) = [frame.value for frame in at.dataframe]
+    (table,) = [frame.value for frame in at.table]
     assert table["Centre"].tolist() == ["Centre 1"]
     assert table["Patients"].tolist() == [34]  # the 34 technical successes
 
@@ -47,7 +47,7 @@ def test_registry_funnel_plots_every_centre_and_lists_the_outliers(registry_page
     (funnel,) = plotly_figures(at)
     assert sorted(centre_points(funnel)) == [f"C0{i}" for i in range(1, centres + 1)]
     assert "by centre" in funnel["layout"]["title"]["text"]
-    outliers, every = (frame.value for frame in at.dataframe)
+    outliers, every = (frame.value for frame in at.table)
     assert outliers["Position"].iloc[0] == "above 99.8%"
     assert set(outliers["Position"]) <= {"above 99.8%", "above 95%", "below 95%", "below 99.8%"}
     assert set(outliers["Centre"]) < set(every["Centre"])
@@ -73,7 +73,7 @@ def test_privacy_mode_keeps_small_centres_off_the_funnel_and_masks_them(registry
     assert (
         "2 centre(s) with fewer than 20 patients" in funnel["layout"]["title"]["subtitle"]["text"]
     )
-    every = at.dataframe[-1].value.set_index("Centre")
+    every = at.table[-1].value.set_index("Centre")
     for centre in ("C05", "C06"):
         assert every.loc[centre, ["Patients", "Estimate (%)", "95% limits (%)"]].tolist() == [
             "<20", "hidden", "hidden",

@@ -40,7 +40,7 @@ def test_every_chart_and_table_3(page_test):
     at = page_test(PAGE)
     assert not at.exception
     assert len(plotly_figures(at)) == 4  # Sankey, classes, Villalta, PTS
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     pts = table3.loc[PTS]
     assert (pts["Before"], pts["After"]) == ("34 (100.0%)", "24 (70.6%)")  # published
     assert table3.loc["C6 active venous ulcer", "After"] == "0 (0.0%)"
@@ -116,7 +116,7 @@ def test_median_changes_beside_the_wilcoxon_p_with_the_method(page_test):
         f"{VILLALTA}: median change {VILLALTA_CHANGE}; Wilcoxon signed-rank ({METHODS}) p < 0.001"
         in captions
     )
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     villalta = table3.loc[f"{VILLALTA}, mean ± SD"]
     # the demo's per-limb changes are invented: Table 3 says the paper has no such number
     assert villalta[MEDIAN_CHANGE] == f"{VILLALTA_CHANGE}; {NOT_PUBLISHED_COMPUTED}"

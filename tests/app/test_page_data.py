@@ -15,7 +15,7 @@ def test_provenance_dictionary_and_definitions(page_test):
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "reconstructed" in text.lower()
-    dictionary_tables = [d.value for d in at.dataframe]
+    dictionary_tables = [d.value for d in at.table]
     columns = {c for table in dictionary_tables for c in table["column"]}
     assert {"patient_id", "ceap_c", "villalta", "event", "follow_up_months"} <= columns
     assert "**Secondary patency.**" in text
@@ -25,9 +25,7 @@ def test_no_patient_identifier_on_the_page(page_test, demo_path):
     at = page_test(PAGE)
     with open_cohort(demo_path) as con:
         ids = [row[0] for row in con.execute("SELECT patient_id FROM patients").fetchall()]
-    shown = " ".join(m.value for m in at.markdown) + " ".join(
-        d.value.to_csv() for d in at.dataframe
-    )
+    shown = " ".join(m.value for m in at.markdown) + " ".join(d.value.to_csv() for d in at.table)
     assert not [i for i in ids if i in shown]
 
 

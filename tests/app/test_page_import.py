@@ -306,7 +306,7 @@ def test_a_browser_import_says_it_succeeded_beside_the_form(page_test, import_di
     at = import_form(at, [("Dept B.xlsx", bad, XLSX)], "Dept B")
     assert not at.exception
     assert any(e.value.startswith("Not imported: 1 problem(s)") for e in at.error)
-    report = at.dataframe[0].value
+    report = at.table[0].value
     assert (report.iloc[0]["file"], report.iloc[0]["row"]) == ("Dept B.xlsx, sheet patients", "4")
     assert report.iloc[0]["rule"].startswith("lesion_side must be left or right")
 
@@ -318,7 +318,7 @@ def test_a_browser_import_says_it_succeeded_beside_the_form(page_test, import_di
     ]
     assert any("Dept B" in c.value for c in at.sidebar.caption)
     assert any("data-quality warning(s)" in w.value for w in at.warning)
-    warnings = at.dataframe[0].value
+    warnings = at.table[0].value
     assert set(warnings["column"]) == {"ceap_c"}
     assert warnings["rule"].str.startswith("data-quality warning").all()
 

@@ -20,7 +20,7 @@ def test_the_paper_claim_by_default_with_few_events_per_variable(page_test):
     assert at.radio(key="model_recurrent_dvt").value == "time-varying"
     (forest,) = plotly_figures(at)
     assert forest["layout"]["title"]["text"].startswith("Primary patency: crude and adjusted")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table["Term"].tolist() == [
         "DVT duration (per 12 months)", "Recurrent DVT (time-varying)",
     ]  # fmt: skip
@@ -43,7 +43,7 @@ def test_picked_covariates_give_the_fitted_model_and_its_ph_test(page_test, demo
         model = adjusted_model(
             con, DEFAULT_FILTER, "primary", ["symptom_duration_months", "thrombophilia"]
         )
-    terms, ph = (frame.value for frame in at.dataframe)
+    terms, ph = (frame.value for frame in at.table)
     assert terms["Term"].tolist() == ["DVT duration (per 12 months)", "Thrombophilia: Yes vs No"]
     assert terms["Adjusted p"].tolist() == ["< 0.001", f"{model.terms[1].p:.3f}"]
     assert ph["Term"].tolist()[-1] == "All terms (global)"
@@ -59,7 +59,7 @@ def test_baseline_recurrent_dvt_is_refused_saying_why(page_test):
     (error,) = at.error
     assert "immortal-time bias" in error.value
     assert "time-varying covariate" in error.value
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table["Term"].tolist() == ["DVT duration (per 12 months)"]  # fitted without it
 
 
@@ -90,7 +90,7 @@ def test_a_large_registry_fits_only_when_asked(page_test, monkeypatch):
     assert [b.label for b in at.button if b.label.startswith("Fit the model")] == [
         "Fit the model on 34 patients"
     ]
-    assert not at.dataframe  # nothing fitted yet
+    assert not at.table  # nothing fitted yet
 
 
 def test_privacy_hides_the_ratios_of_a_centre_of_three_patients(
@@ -109,7 +109,7 @@ def test_privacy_hides_the_ratios_of_a_centre_of_three_patients(
         model = adjusted_model(
             con, DEFAULT_FILTER, "primary", ["center", "symptom_duration_months"]
         )
-    table = at.dataframe[0].value.set_index("Term")
+    table = at.table[0].value.set_index("Term")
     centre = table.loc["Centre: C07 vs C01"]
     assert centre[["Patients", "Events"]].tolist() == ["<5", "<5"]
     ratios = ["Crude HR (95% CI)", "Crude p", "Adjusted HR (95% CI)", "Adjusted p"]
@@ -122,7 +122,7 @@ def test_privacy_hides_the_ratios_of_a_centre_of_three_patients(
     sent = json.dumps(forest)
     for term in (model.terms[0], model.crude[0]):
         assert f"{term.hr:.2f} (" not in sent and repr(term.hr) not in sent
-    ph = at.dataframe[1].value.set_index("Term")
+    ph = at.table[1].value.set_index("Term")
     assert ph.loc["Centre: C07", "p"] == SUPPRESSED
 
 
@@ -138,7 +138,7 @@ def test_a_link_opens_the_page_with_its_model_and_the_page_writes_its_model_back
     assert at.selectbox(key="model_endpoint").value == "assisted_primary"
     (forest,) = plotly_figures(at)
     assert forest["layout"]["title"]["text"].startswith("Assisted primary patency: crude")
-    assert at.dataframe[0].value["Term"].tolist() == [
+    assert at.table[0].value["Term"].tolist() == [
         "DVT duration (per 12 months)", "Thrombophilia: Yes vs No",
     ]  # fmt: skip
     at.multiselect(key="model_covariates").set_value(["age_years"]).run()
@@ -175,11 +175,11 @@ def test_a_linked_model_on_a_large_registry_still_waits_for_a_click(page_test, m
     at = page_test(PAGE, adjust="age_years,sex")
     assert not at.exception
     assert at.multiselect(key="model_covariates").value == ["age_years", "sex"]
-    assert not at.dataframe
+    assert not at.table
     (fit,) = [b for b in at.button if b.label.startswith("Fit the model")]
     fit.click().run()
     assert not at.exception
-    assert at.dataframe[0].value["Term"].tolist() == ["Age (per 10 years)", "Sex: Male vs Female"]
+    assert at.table[0].value["Term"].tolist() == ["Age (per 10 years)", "Sex: Male vs Female"]
 
 
 def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test):

@@ -44,7 +44,7 @@ def test_compare_by_from_the_url_draws_one_curve_per_group(page_test):
     assert {"Lesion side: Left (n = 22)", "Lesion side: Right (n = 12)"} <= curve_names(at)
     (fig,) = plotly_figures(at)
     assert "Log-rank p" in fig["layout"]["title"]["subtitle"]["text"]
-    comparison = at.dataframe[0].value.set_index("Group")
+    comparison = at.table[0].value.set_index("Group")
     assert comparison.loc["Lesion side: Left", "Cox HR (95% CI)"] == "reference"
     assert comparison.loc["Lesion side: Right", "Patients"] == 12
 
@@ -67,7 +67,7 @@ def test_empty_filter_shows_a_message_not_an_error(page_test):
 
 def table_with(at, column: str):
     """The page's table that has ``column``."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(d.value for d in at.table if column in d.value.columns)
 
 
 def test_cumulative_incidence_toggle_draws_both_estimates_per_curve(page_test):
@@ -242,7 +242,7 @@ def test_more_than_two_ordered_groups_get_pairwise_tests_and_the_trend(page_test
 
 def test_two_unordered_groups_get_neither(page_test):
     at = page_test(PAGE, by="lesion_side")
-    assert not any("Holm p" in d.value.columns for d in at.dataframe)
+    assert not any("Holm p" in d.value.columns for d in at.table)
     assert not any("test for trend, scores" in unescaped(m.value) for m in at.markdown)
 
 
@@ -294,7 +294,7 @@ def test_landmark_draws_the_curves_from_month_l_with_their_estimates(page_test):
     _, landmark = plotly_figures(at)
     assert landmark["layout"]["title"]["text"].endswith(": landmark at month 12")
     assert landmark["layout"]["xaxis2"]["title"]["text"].startswith("Months since month 12")
-    estimates = [d.value for d in at.dataframe if "Estimate (%)" in d.value.columns]
+    estimates = [d.value for d in at.table if "Estimate (%)" in d.value.columns]
     primary = estimates[1][estimates[1]["Curve"] == "Primary patency"]
     assert primary["Estimate (%)"].tolist()[:3] == [96.0, 88.0, 80.0]
     assert any(c.value.startswith("Landmark at month 12: Patency from month L on") for c in

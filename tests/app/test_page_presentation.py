@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analytics.present.figures.clinical import PRIVATE_FLOWS
 from analytics.present.render import CHROMIUM
 from tests.conftest import plotly_figures, unescaped
 
@@ -59,3 +60,15 @@ def test_every_chart_offers_png_svg_pdf_and_every_page_a_deck(page_test):
         assert "Download deck (.pptx)" in labels
     else:
         assert any("apt-get install chromium" in c.value for c in at.caption)
+
+
+def test_ceap_screen_under_privacy_shows_the_class_distributions_it_promises(page_test):
+    at = page_test("app.py", present="yes", privacy="yes", screen="3")
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## CEAP clinical class"]
+    figures = plotly_figures(at)
+    notes = [a["text"] for f in figures for a in f["layout"].get("annotations", [])]
+    assert PRIVATE_FLOWS in [note.replace("<br>", " ") for note in notes]  # what it promises
+    bars = [t for f in figures for t in f["data"] if t["type"] == "bar"]
+    assert {t["name"] for t in bars} >= {"C3", "C4", "C5", "C6"}  # the paper's classes
+    assert all(list(t["x"]) == ["Before", "Last visit"] for t in bars)
+    assert not [t for f in figures for t in f["data"] if t["type"] == "sankey"]  # no flows

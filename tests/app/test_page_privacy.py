@@ -19,7 +19,7 @@ from tests.conftest import plotly_figures, unescaped
 def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     at = page_test("pages/3_Safety.py", privacy="yes")
     assert not at.exception
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     # published: minor bleeding 4, pulmonary embolism 3, recurrent DVT 7 of 34
     embolism = table.loc["Pulmonary embolism"]  # 3 patients, 3 events, all later
     assert embolism[["Patients", "Events", "Later"]].tolist() == ["<5"] * 3
@@ -27,7 +27,7 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     assert embolism[derived].tolist() == ["hidden"] * 3
     # its cumulative incidence too (1, 2, 3 events by 12, 24, 36 months); recurrent DVT's
     # from 24 months (5 and 7 events), not at 12 (2 events)
-    incidence = at.dataframe[1].value.set_index("Event")
+    incidence = at.table[1].value.set_index("Event")
     assert incidence.loc["Pulmonary embolism"].tolist() == ["hidden"] * 3
     assert incidence.loc["Recurrent DVT", "12 months"] == "hidden"
     assert incidence.loc["Recurrent DVT", "36 months"].startswith("20.6% (")
@@ -46,31 +46,31 @@ def test_a_small_subgroup_is_not_counted_anywhere_on_the_patency_page(page_test)
     (fig,) = plotly_figures(at)
     risk = [t for t in fig["data"] if t.get("mode") == "text"]
     assert risk and all(cell in ("0", "<5", "hidden") for t in risk for cell in t["text"])
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert set(table["At risk"]) == {"<5"}
 
 
 def test_k_is_configurable_from_the_link(page_test):
     at = page_test("pages/3_Safety.py", privacy="yes", privacy_k="10")
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     assert table.loc["Recurrent DVT", "Patients"] == "<10"
 
 
 def test_tables_hide_small_counts_in_formatted_cells(page_test):
     at = page_test("pages/5_Tables.py", privacy="yes")
-    table2 = at.dataframe[1].value.set_index("Outcome")
+    table2 = at.table[1].value.set_index("Outcome")
     assert table2.loc["Ulcers healed by 3 months", "Value"] == "<5"  # published 3 (8.8%)
     assert table2.loc["PTS at last visit", "Value"] == "24 (70.6%)"
 
 
 def test_off_by_default_and_enforced_by_the_deployment(page_test, monkeypatch):
-    table = page_test("pages/3_Safety.py").dataframe[0].value.set_index("Event")
+    table = page_test("pages/3_Safety.py").table[0].value.set_index("Event")
     assert table.loc["Pulmonary embolism", "Patients"] == 3
     monkeypatch.setenv("COHORT_PRIVACY", "enforced")
     at = page_test("pages/3_Safety.py", privacy="no")
     assert at.sidebar.toggle(key="privacy").value is True
     assert at.sidebar.toggle(key="privacy").proto.disabled
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     assert table.loc["Pulmonary embolism", "Patients"] == "<5"
 
 
@@ -88,7 +88,7 @@ def test_an_enforced_k_is_a_floor_a_link_cannot_lower(page_test, monkeypatch):
     monkeypatch.setenv("COHORT_PRIVACY_K", "10")
     at = page_test("pages/3_Safety.py", privacy="no", privacy_k="2")
     assert not at.exception
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     assert table.loc["Recurrent DVT", "Patients"] == "<10"  # 7 patients
     assert at.sidebar.number_input(key="privacy_k").value == 10
     notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
@@ -101,7 +101,7 @@ def test_an_unusable_k_in_a_link_is_named_in_a_notice(page_test, text):
     assert not at.exception
     notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
     assert f"privacy_k={text!r}: expected a whole number from 2 to 20; ignored" in notices
-    assert at.dataframe[0].value.set_index("Event").loc["Pulmonary embolism", "Patients"] == "<5"
+    assert at.table[0].value.set_index("Event").loc["Pulmonary embolism", "Patients"] == "<5"
 
 
 def test_the_sidebar_n_is_hidden_when_the_filters_leave_out_fewer_than_k(page_test):
@@ -118,7 +118,7 @@ def test_the_sidebar_n_is_hidden_when_the_filters_leave_out_fewer_than_k(page_te
 def test_patency_summaries_and_incidence_leave_out_a_group_of_fewer_than_k(page_test):
     at = page_test("pages/1_Patency.py", privacy="yes", by="seg_ivc", cuminc="yes")  # 4 IVC
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "Median, months (95% CI)" in d.value.columns)
+    table = next(d.value for d in at.table if "Median, months (95% CI)" in d.value.columns)
     yes, no = fmt.group("seg_ivc", "yes"), fmt.group("seg_ivc", "no")
     small = table.set_index("Curve").loc[yes]
     assert small["Patients"] == "<5"
@@ -145,7 +145,7 @@ def test_clinical_page_hides_the_median_change_of_fewer_than_k_pairs(page_test):
     captions = " ".join(c.value for c in at.caption)
     assert f"median change {fmt.SUPPRESSED}" in captions
     assert "95% CI" not in captions
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     assert set(table3[MEDIAN_CHANGE].loc[lambda cells: cells != ""]) == {fmt.SUPPRESSED}
     shift_tests = [m for m in at.metric if m.label in SHORT_TEST_LABELS.values()]
     assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
@@ -153,7 +153,7 @@ def test_clinical_page_hides_the_median_change_of_fewer_than_k_pairs(page_test):
 
 def test_clinical_page_shows_the_median_change_of_k_or_more_pairs(page_test):
     at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")  # 34 limbs
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     assert table3.loc[f"{VILLALTA}, mean ± SD", MEDIAN_CHANGE].startswith(
         "-6.50 (95% CI -7.50 to -5.50)"
     )
@@ -164,5 +164,5 @@ def test_clinical_page_hides_shift_tests_that_would_give_a_small_cell_away(page_
     at = page_test("pages/2_Clinical_outcomes.py", privacy="yes")
     shift_tests = [m for m in at.metric if m.label in SHORT_TEST_LABELS.values()]
     assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     assert set(table3.loc[[MARGINAL_HOMOGENEITY, SYMMETRY], "P value"]) == {fmt.SUPPRESSED}

@@ -20,7 +20,7 @@ PUBLISHED = {  # patients with the event among the 34 technical successes
 def test_table_counts_and_exact_intervals(page_test):
     at = page_test(PAGE)
     assert not at.exception
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     assert table["Patients"].to_dict() == PUBLISHED
     for event, patients in PUBLISHED.items():
         ci = binomtest(patients, 34).proportion_ci(method="exact")
@@ -40,7 +40,7 @@ def test_bar_chart_and_timeline(page_test):
 
 def test_filter_reaches_the_table(page_test):
     at = page_test(PAGE, lesion_side="right")
-    table = at.dataframe[0].value.set_index("Event")
+    table = at.table[0].value.set_index("Event")
     assert table["Patients"].sum() <= sum(PUBLISHED.values())
     assert any("12 patients followed" in c.value for c in at.caption)
 
@@ -51,7 +51,7 @@ def test_cumulative_incidence_sits_beside_the_crude_percentages(page_test, demo)
     events table; the crude table says it is crude."""
     at = page_test(PAGE)
     assert not at.exception
-    crude, incidence = (d.value for d in at.dataframe[:2])
+    crude, incidence = (d.value for d in at.table[:2])
     assert CRUDE_PERCENT in crude.columns
     incidence = incidence.set_index("Event")
     assert list(incidence.columns) == ["12 months", "24 months", "36 months"]

@@ -13,7 +13,7 @@ def test_forest_plot_and_table_for_every_factor(page_test):
     assert not at.exception
     (forest,) = plotly_figures(at)
     assert forest["layout"]["title"]["text"].startswith("Primary patency")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) >= 2 * 10  # side, sex, age band, four segments, seven risk factors
     assert any("Multiple comparisons" in c.value for c in at.caption)
 
@@ -36,7 +36,7 @@ def test_a_filter_leaving_one_patient_groups_still_draws(page_test):
     # left-sided lesions: a single trauma patient, too few events for a hazard ratio
     at = page_test(PAGE, lesion_side="left")
     assert not at.exception
-    table = at.dataframe[0].value.set_index(["Factor", "Group"])
+    table = at.table[0].value.set_index(["Factor", "Group"])
     assert table.loc[("Trauma", "Yes"), "Patients"] == 1
     assert table.loc[("Trauma", "Yes"), "Hazard ratio (95% CI)"] == TOO_FEW_EVENTS_REASON
     assert len(plotly_figures(at)) == 1

@@ -50,10 +50,10 @@ def test_the_overview_says_the_patency_reading_right_under_its_tiles(page_test):
 def test_tables_page_labels_table3s_unpublished_rows_and_shows_the_printed_patency(page_test):
     at = page_test("pages/5_Tables.py")
     assert not at.exception
-    table3 = at.dataframe[2].value.set_index("Measure")
+    table3 = at.table[2].value.set_index("Measure")
     for test in (MARGINAL_HOMOGENEITY, SYMMETRY):
         assert table3.loc[test, "Test"].endswith(NOT_PUBLISHED_COMPUTED)
-    comparison = next(d.value for d in at.dataframe if "Published" in d.value.columns)
+    comparison = next(d.value for d in at.table if "Published" in d.value.columns)
     row = comparison.set_index("Item").loc["Primary patency at 6 months, patients patent"]
     assert (row["Published"], row["Reconstructed"]) == ("29", "29")  # printed; demo's assisted
     assert "swapped" in row["Read as"]
@@ -64,7 +64,7 @@ def test_tables_page_labels_table3s_unpublished_rows_and_shows_the_printed_paten
 
 def test_clinical_page_table3_labels_its_unpublished_rows(page_test):
     at = page_test("pages/2_Clinical_outcomes.py")
-    table3 = at.dataframe[-1].value.set_index("Measure")
+    table3 = at.table[-1].value.set_index("Measure")
     assert table3.loc[SYMMETRY, "Test"].endswith(NOT_PUBLISHED_COMPUTED)
 
 
@@ -97,11 +97,11 @@ def test_a_registry_carries_no_note_on_the_paper(registry_page, page):
     at = registry_page(page)
     assert not at.exception
     assert not any("No patients" in w.value for w in at.warning)
-    assert len(at.metric) + len(at.dataframe) > 0  # the page drew its results
+    assert len(at.metric) + len(at.table) > 0  # the page drew its results
     shown = " ".join(captions(at))
     for note in (PATENCY_ROWS_SWAPPED, CEAP_REGRESSION, TABLE3_NOT_PUBLISHED):
         assert note not in shown
-    for table in at.dataframe:
+    for table in at.table:
         cells = table.value.astype(str).to_numpy().ravel()
         assert not any(NOT_PUBLISHED_COMPUTED in cell for cell in cells)
 

@@ -23,7 +23,8 @@ from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
 from analytics.cohort.importer import DATA_TABLES
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
-from tools.browser_bench import CHARTS_DRAWN
+from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
+from tools.layout import CUT_TEXT
 from tools.server import serve_app
 from ui.navigation import PAGES
 
@@ -124,7 +125,7 @@ def _open_list(combobox, option, attempts: int = 3) -> None:
 
 def _assert_each_chart_drawn_once(page) -> None:
     """Every chart drawn, none with a margin plotly had to grow (and so draw it again)."""
-    page.wait_for_function(CHARTS_DRAWN)
+    wait_charts_drawn(page)
     assert page.evaluate(GROWN_MARGINS) == []
 
 
@@ -373,3 +374,82 @@ def test_every_presenting_screen_fits_the_window(server, browser, size):
             page.close()
         screen += 1
     assert screens >= 6
+
+
+SIZES = [(1280, 720), (1920, 1080)]
+# A registry whose counts run to five digits ("12,024 / 5,128"), its model fitted on
+# baseline covariates when the Models page opens (a time-varying fit takes minutes here).
+REGISTRY_PATIENTS = 20_000
+REGISTRY_MODEL = "adjust=age_years,sex,center,smoking,symptom_duration_months"
+PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
+    ?.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && document.querySelector('h1, h2')"""
+
+
+@pytest.fixture(scope="module")
+def large_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from analytics.cohort.synth import synthesize
+
+    path = tmp_path_factory.mktemp("large") / "registry.duckdb"
+    return synthesize(path, REGISTRY_PATIENTS, 6, seed=1)
+
+
+def _cut_text(page, url: str) -> list[str]:
+    """What the screen at ``url`` cuts (tools.layout), once its charts are drawn."""
+    page.goto(url)
+    page.wait_for_function(PAGE_READY, polling=100)
+    wait_charts_drawn(page)
+    return page.evaluate(CUT_TEXT)
+
+
+def _cut_text_on_every_screen(browser, base: str, query: str) -> list[str]:
+    """Every page, then every presenting screen, at both sizes: what each one cuts."""
+    found = []
+    for width, height in SIZES:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(120_000)
+        try:
+            urls = [_url_path(page_file) + f"?{query}" for page_file, _, _ in PAGES]
+            for url in urls:
+                found += [f"{width}x{height} {url}: {cut}" for cut in _cut_text(page, base + url)]
+            screens, screen = 1, 1
+            while screen <= screens:
+                url = f"/?present=yes&{query}&screen={screen}"
+                found += [f"{width}x{height} {url}: {cut}" for cut in _cut_text(page, base + url)]
+                where = page.get_by_text(re.compile(r"Screen \d+ of \d+")).inner_text()
+                screens, screen = int(re.search(r"of (\d+)", where).group(1)), screen + 1
+        finally:
+            page.close()
+    return found
+
+
+@pytest.mark.slow
+def test_no_label_header_or_count_is_cut_on_the_demo(server, browser):
+    """Metric labels and values, table headers and cells, chart legends, titles, ticks and
+    table text each inside its box, no inner scroll box, on every page and screen."""
+    cut = _cut_text_on_every_screen(browser, server, "")
+    assert not cut, "\n".join(cut)
+
+
+@pytest.mark.slow
+def test_no_label_header_or_count_is_cut_on_a_large_registry(large_registry, import_dir, browser):
+    with _serve(large_registry, import_dir) as (base, _):
+        cut = _cut_text_on_every_screen(browser, base, REGISTRY_MODEL)
+    assert not cut, "\n".join(cut)
+
+
+def test_charts_drawn_only_once_every_chart_the_page_sent_is_drawn(server, browser):
+    """The bench's and these tests' check: false while nothing is sent, then true only
+    with as many charts drawn as the run sent (no chart sent is not every chart drawn)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{server}/", wait_until="commit")
+        assert page.evaluate(CHARTS_DRAWN) is False
+        wait_charts_drawn(page)
+        sent = page.evaluate(CHARTS_SENT)
+        assert sent == PAGES_WITH_CHARTS["Overview"]
+        assert page.locator(".js-plotly-plot .main-svg").first.is_visible()
+        assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == sent
+    finally:
+        page.close()

@@ -274,7 +274,6 @@ def test_the_view_reads_the_planned_follow_up_and_the_line_says_which(hand_made)
     assert "to the data lock (" in line and "not a positive number of months" in line
 
 
-
 def test_a_data_lock_that_is_not_a_date_is_said_and_not_used(hand_made):
     """A hand-edited file may hold anything as its data_lock_date: completeness then counts
     to the latest contact and the Data page's line says why, instead of a traceback."""
@@ -284,6 +283,7 @@ def test_a_data_lock_that_is_not_a_date_is_said_and_not_used(hand_made):
     assert fmt.follow_up(result, 5).endswith(", to the latest contact")
     line = fmt.data_lock({"data_lock_date": "30/06/2019"})
     assert "latest last contact" in line and "not a date" in line and "2019" not in line
+
 
 def test_the_demo_followed_to_its_36_month_protocol_is_complete(demo):
     """Every technical success was followed 36 months or more and none died (the paper:

@@ -30,7 +30,8 @@ from analytics.stats.models import AdjustedModel
 CRUDE, ADJUSTED = "Crude HR (95% CI)", "Adjusted HR (95% CI)"
 # (name, colour, marker, offset of its line from the term's row)
 SERIES = ((CRUDE, UNSTABLE_COLOUR, "circle-open", -0.18), (ADJUSTED, STABLE, "square", 0.18))
-COLUMNS = ((0.05, CRUDE), (0.55, ADJUSTED))  # the right-hand table: x on its axis, header
+# the right-hand table: x on its axis, header; each column as wide as its bold header
+COLUMNS = ((0.0, CRUDE), (0.5, ADJUSTED))
 HEADER_ROW = -1.0
 
 

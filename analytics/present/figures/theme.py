@@ -118,6 +118,16 @@ def legend_margin(names: Iterable[str]) -> int:
     return max(MARGIN_RIGHT_PX, math.ceil(needed))
 
 
+TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 31  # a legend row of 14 px type: 31 px
+
+
+def _legend_shown(fig: go.Figure) -> bool:
+    """Whether plotly draws a legend: asked for, or (its default) more than one trace, one
+    of which keeps its entry."""
+    entries = any(trace.showlegend is not False for trace in fig.data)
+    return bool(fig.layout.showlegend) or (len(fig.data) > 1 and entries)
+
+
 def apply_theme(
     fig: go.Figure,
     title: str | None = None,
@@ -149,11 +159,14 @@ def apply_theme(
         "b": MARGIN_BOTTOM_PX,
     }
     layout.legend = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+    if subtitle and _legend_shown(fig):  # one legend row under every line of the subtitle
+        lines = subtitle.count("<br>") + 1
+        layout.margin.t = TITLE_PX + SUBTITLE_PX * lines + LEGEND_ROW_PX + 8
+        layout.legend.y = 1
     layout.hoverlabel = {"font": {"size": BASE_FONT_SIZE}}
     return fig
 
 
-TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 31  # a legend row of 14 px type: 31 px
 # A full-width chart's plot is at least 600 px wide on a 1280-px screen.
 NARROWEST_PLOT_PX = 600
 
@@ -199,8 +212,9 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     subtitle = fig.layout.title.subtitle.text if fig.layout.title.subtitle else None
     top = TITLE_PX + (SUBTITLE_PX if subtitle else 0) + LEGEND_ROW_PX * rows + 8
     fig.layout.margin.t = top  # assigned: see apply_theme
-    fig.layout.legend = {"orientation": "h", "entrywidth": share, "entrywidthmode": "fraction",
-                         "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"}  # fmt: skip
+    fig.layout.legend = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"}
+    if rows > 1:  # one row: each entry as wide as its name (a fixed share cut a long one)
+        fig.layout.legend.entrywidth, fig.layout.legend.entrywidthmode = share, "fraction"
     return fig
 
 
