@@ -195,11 +195,12 @@ TOO_FEW_EVENTS_NOTE = (
     f"A hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group compared; below "
     f"that it shows '{TOO_FEW_EVENTS}', not a number."
 )
+# No counts in it: the model's own patients and events stand beside it, masked, under any filter.
 MODEL_DEMO_CAVEAT = (
     "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
     "paper (its association of DVT duration with loss of patency is built into the "
-    "reconstruction), and 34 patients with 14 losses of primary patency support very few "
-    "covariates."
+    "reconstruction), and a cohort this small supports very few covariates: see the events "
+    "per coefficient."
 )
 
 # How a group's raw value shows, where it differs from the value itself.
