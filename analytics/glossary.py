@@ -67,6 +67,14 @@ ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 # cumulative incidence beside it.
 CRUDE_PERCENT = "Crude %"
 SAFETY_INCIDENCE_TITLE = "Cumulative incidence with death competing (Aalen-Johansen, 95% CI)"
+# Wherever a crude share of patients with a safety event shows (table, chart, tile, deck).
+CRUDE_OVER_FOLLOW_UP = "crude, over unequal follow-up"
+CRUDE_NOT_A_RISK = f"{CRUDE_OVER_FOLLOW_UP}: not a risk by any time"
+SAFETY_CRUDE_AXIS = "Patients with the event (crude %), exact 95% CI"
+SAFETY_INCIDENCE_NOTE = (
+    "The share of patients with a first such event by each month, death a competing event "
+    "(not censored); '-' after the last follow-up."
+)
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",
     "major_bleeding": "Major bleeding",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import SAFETY_EVENTS
+from analytics.glossary import SAFETY_CRUDE_AXIS, SAFETY_EVENTS
 from analytics.present import format as fmt
 from analytics.present.figures.theme import OKABE_ITO, apply_theme
 from analytics.present.privacy import is_small, masked
@@ -52,7 +52,7 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
         )
     )  # fmt: skip
     fig.update_xaxes(
-        title="Patients with the event (%), exact 95% CI",
+        title=SAFETY_CRUDE_AXIS,
         range=[0, top],
     )
     fig.update_yaxes(autorange="reversed")
