@@ -59,3 +59,17 @@ def test_every_chart_offers_png_svg_pdf_and_every_page_a_deck(page_test):
         assert "Download deck (.pptx)" in labels
     else:
         assert any("apt-get install chromium" in c.value for c in at.caption)
+
+
+def test_the_safety_screen_says_its_percentages_are_crude(page_test):
+    """The screen shows only the bars, the crude share of patients over unequal follow-up:
+    its axis and the line under it say so."""
+    from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_CRUDE_AXIS
+
+    at = page_test("app.py", present="yes", screen="5")
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Safety"]
+    (figure,) = plotly_figures(at)
+    assert figure["layout"]["xaxis"]["title"]["text"] == SAFETY_CRUDE_AXIS
+    caption = " ".join(unescaped(c.value) for c in at.caption)
+    assert CRUDE_NOT_A_RISK.capitalize() in caption
