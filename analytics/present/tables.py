@@ -201,7 +201,10 @@ def table2(
         ),
     ]
     patients = view.safety.table.set_index("event")["patients"]
-    rows += [(SAFETY_EVENTS[e], fmt.count_percent(int(patients[e]), n, k)) for e in SAFETY_EVENTS]
+    rows += [
+        (f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}", fmt.count_percent(int(patients[e]), n, k))
+        for e in SAFETY_EVENTS
+    ]  # the share of all patients over unequal follow-up: said to be crude
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
