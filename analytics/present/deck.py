@@ -1178,7 +1178,8 @@ DECK_TERMS = (
     "Technical success", "Primary patency", "Assisted primary patency", "Secondary patency",
     "Kaplan-Meier", "Number at risk", "Log-rank test", "Hazard ratio", "CEAP",
     "Clinical severity score", "Stuart-Maxwell test", "Bowker test", "Villalta", "PTS", "Reflux",
-    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Clopper-Pearson interval",
+    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Crude percentage",
+    "Clopper-Pearson interval", "Cumulative incidence, death competing",
     "Events per 100 patient-years",
 )  # fmt: skip
 MODEL_TERMS = (

@@ -727,6 +727,10 @@ def test_the_safety_slide_shows_the_cumulative_incidence_beside_the_crude_percen
     assert "Recurrent DVT: 12 months 5.9% (" in notes(slide)
     bars = chart(slide)
     assert bars.value_axis.axis_title.text_frame.text == SAFETY_CRUDE_AXIS
+    assert SAFETY_CRUDE_AXIS in workbook_values(bars)  # the series, restyled in PowerPoint
+    from analytics.present.deck import DECK_TERMS
+
+    assert {"Crude percentage", "Cumulative incidence, death competing"} <= set(DECK_TERMS)
 
 
 def test_privacy_hides_the_safety_slides_cells_the_safety_page_hides(private):
