@@ -67,6 +67,14 @@ ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 # cumulative incidence beside it.
 CRUDE_PERCENT = "Crude %"
 SAFETY_INCIDENCE_TITLE = "Cumulative incidence with death competing (Aalen-Johansen, 95% CI)"
+# Wherever a crude share of patients with a safety event shows (table, chart, tile, deck).
+CRUDE_OVER_FOLLOW_UP = "crude, over unequal follow-up"
+CRUDE_NOT_A_RISK = f"{CRUDE_OVER_FOLLOW_UP}: not a risk by any time"
+SAFETY_CRUDE_AXIS = "Patients with the event (crude %), exact 95% CI"
+SAFETY_INCIDENCE_NOTE = (
+    "The share of patients with a first such event by each month, death a competing event "
+    "(not censored); '-' after the last follow-up."
+)
 SAFETY_EVENTS = {
     "minor_bleeding": "Minor bleeding (ecchymosis or haematoma)",
     "major_bleeding": "Major bleeding",
@@ -195,11 +203,12 @@ TOO_FEW_EVENTS_NOTE = (
     f"A hazard ratio needs at least {MIN_EVENTS_FOR_HR} events in each group compared; below "
     f"that it shows '{TOO_FEW_EVENTS}', not a number."
 )
+# No counts in it: the model's own patients and events stand beside it, masked, under any filter.
 MODEL_DEMO_CAVEAT = (
     "On the demo cohort this illustrates the analysis; a reconstruction cannot confirm the "
     "paper (its association of DVT duration with loss of patency is built into the "
-    "reconstruction), and 34 patients with 14 losses of primary patency support very few "
-    "covariates."
+    "reconstruction), and a cohort this small supports very few covariates: see the events "
+    "per coefficient."
 )
 
 # How a group's raw value shows, where it differs from the value itself.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import SAFETY_INCIDENCE_TITLE
+from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_INCIDENCE_NOTE, SAFETY_INCIDENCE_TITLE
 from analytics.present import format as fmt
 from analytics.present.figures.safety import event_timeline, safety_bars
 from analytics.present.tables import safety_display, safety_incidence_display
@@ -19,16 +19,12 @@ k = context.privacy_k
 
 st.caption(
     f"{fmt.count(context.n, k)} patients followed for {fmt.number(view.safety.patient_years)} "
-    "patient-years. Percent of patients with each event (crude: over unequal follow-up, "
-    "not a risk by any time), exact (Clopper-Pearson) 95% confidence interval, and events "
-    "per 100 patient-years."
+    f"patient-years. Percent of patients with each event ({CRUDE_NOT_A_RISK}), exact "
+    "(Clopper-Pearson) 95% confidence interval, and events per 100 patient-years."
 )
 show_table(safety_display(view.safety, k), "safety events")
 st.markdown(f"**{SAFETY_INCIDENCE_TITLE}**")
-st.caption(
-    "The share of patients with a first such event by each month, death a competing event "
-    "(not censored); '-' after the last follow-up."
-)
+st.caption(SAFETY_INCIDENCE_NOTE)
 show_table(safety_incidence_display(view.safety, k), "safety cumulative incidence")
 show_chart(safety_bars(view.safety, k), "safety-events", context.chart)
 show_chart(event_timeline(view.timeline, k), "safety-timeline", context.chart)

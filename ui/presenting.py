@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED
+from analytics.glossary import CEAP_REGRESSION, CRUDE_NOT_A_RISK, PATENCY_ROWS_SWAPPED
 from analytics.present.figures.clinical import (
     ceap_bars,
     ceap_sankey,
@@ -112,7 +112,9 @@ def screens(context) -> list[Screen]:
                 pts_severity_bars(change.pts_severity, change.pts, k),
             ),
         ),
-        Screen("Safety", chart(safety_bars(overview.safety, k))),
+        Screen(
+            "Safety", chart(safety_bars(overview.safety, k), note=CRUDE_NOT_A_RISK.capitalize())
+        ),
     ]
     parts += [
         Screen(f"Subgroups ({i} of {len(pages)})" if len(pages) > 1 else "Subgroups",

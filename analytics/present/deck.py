@@ -50,6 +50,8 @@ from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
+    CRUDE_NOT_A_RISK,
+    CRUDE_PERCENT,
     DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
@@ -58,7 +60,10 @@ from analytics.glossary import (
     PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
+    SAFETY_CRUDE_AXIS,
     SAFETY_EVENTS,
+    SAFETY_INCIDENCE_NOTE,
+    SAFETY_INCIDENCE_TITLE,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
@@ -87,8 +92,11 @@ from analytics.present.privacy import (
 )
 from analytics.present.render import render
 from analytics.present.tables import (
+    cells_text,
     comparison_lines,
     curves,
+    safety_display,
+    safety_incidence_display,
     subgroup_cells,
     table1,
     table2,
@@ -851,29 +859,44 @@ def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, 
 
 
 def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
-    """Patients with each event (%), the count in the category's name; in privacy mode an
-    event of fewer than k patients is blank and named "<k", as on the screen. Listed
-    bottom up, so the chart reads top down in the screen's order."""
+    """Patients with each event (crude %), the count in the category's name; in privacy
+    mode an event the Safety table hides (few patients with it, or few without) has no
+    bar, its name "<k" or SUPPRESSED, as on the screen. Listed bottom up, so the chart
+    reads top down in the screen's order."""
     table = safety.table.iloc[::-1]
+    hidden = _safety_hidden(safety, k)[::-1]
     data = CategoryChartData(number_format="0.0")
     data.categories = [
         neutralise_text(f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}")
         for e, n in zip(table["event"], table["patients"], strict=True)
     ]
     data.add_series(
-        "Patients with the event (%)",
-        [None if is_small(n, k) else round(100 * p, 1)
-         for n, p in zip(table["patients"], table["proportion"], strict=True)],
+        SAFETY_CRUDE_AXIS,
+        [None if hide else round(100 * p, 1)
+         for hide, p in zip(hidden, table["proportion"], strict=True)],
     )  # fmt: skip
     return data
 
 
+def _safety_hidden(safety: Safety, k: int | None) -> list[bool]:
+    """Which events' crude percentages the Safety table hides (its "Crude %" cells)."""
+    return [cell == fmt.SUPPRESSED for cell in cells_text(safety_display(safety, k))[CRUDE_PERCENT]]
+
+
+SAFETY_CHART_HEIGHT = Inches(3.4)  # the crude bars; the cumulative incidence under them
+SAFETY_HEADING = Inches(0.9)  # the incidence table's title and what it shows
+
+
 def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> None:
-    """Horizontal bars with their exact 95% CI as whiskers; the counts in the labels."""
-    text = _safety_text(safety, k)
-    slide = _slide(deck, "Safety events", caption, text)
+    """The Safety page's two views of the events: horizontal bars of the crude percentage
+    with its exact 95% CI as whiskers (the counts in the labels) and, beside them, the
+    Safety table's crude figures; under the bars the page's cumulative incidence with
+    death competing at 12/24/36 months (safety_incidence_display). Privacy as on the page."""
+    crude, incidence = safety_crude_text(safety, k), safety_incidence_display(safety, k)
+    notes = [crude, SAFETY_INCIDENCE_TITLE, *table_lines(incidence)]
+    slide = _slide(deck, "Safety events", caption, "\n".join(notes))
     shape = slide.shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, TOP, CHART_WIDTH, BOTTOM - TOP,
+        XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, TOP, CHART_WIDTH, SAFETY_CHART_HEIGHT,
         safety_chart_data(safety, k),
     )  # fmt: skip
     chart = shape.chart
@@ -882,26 +905,56 @@ def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> Non
     series = chart.plots[0].series[0]
     series.format.fill.solid()
     series.format.fill.fore_color.rgb = _rgb(OKABE_ITO["vermillion"])
-    chart.plots[0].gap_width = 80
+    chart.plots[0].gap_width = 60
     table = safety.table.iloc[::-1]
-    small = [is_small(n, k) for n in table["patients"]]
+    hidden = _safety_hidden(safety, k)[::-1]
     _error_bars(
         series,
         [0.0 if hide else 100 * (u - p) for hide, u, p in
-         zip(small, table["ci_upper"], table["proportion"], strict=True)],
+         zip(hidden, table["ci_upper"], table["proportion"], strict=True)],
         [0.0 if hide else 100 * (p - lo) for hide, lo, p in
-         zip(small, table["ci_lower"], table["proportion"], strict=True)],
+         zip(hidden, table["ci_lower"], table["proportion"], strict=True)],
     )  # fmt: skip
     axis = chart.value_axis
-    shown = [u for hide, u in zip(small, table["ci_upper"], strict=True) if not hide]
+    shown = [u for hide, u in zip(hidden, table["ci_upper"], strict=True) if not hide]
     axis.minimum_scale, axis.maximum_scale = 0, 10 * math.ceil(10 * max(shown, default=0.1) + 1e-9)
     axis.has_title = True
-    axis.axis_title.text_frame.text = "Patients with the event (%), exact 95% CI"
-    axis.axis_title.text_frame.paragraphs[0].font.size = Pt(14)
+    axis.axis_title.text_frame.text = SAFETY_CRUDE_AXIS
+    axis.axis_title.text_frame.paragraphs[0].font.size = Pt(12)
     axis.has_major_gridlines = False
     for each in (axis, chart.category_axis):
-        each.tick_labels.font.size = Pt(14)
-    _side_text(slide, text)
+        each.tick_labels.font.size = Pt(12)
+    _side_text(slide, crude)
+    top = TOP + SAFETY_CHART_HEIGHT
+    _text_box(slide, f"{SAFETY_INCIDENCE_TITLE}\n{SAFETY_INCIDENCE_NOTE}", MARGIN, top,
+              CHART_WIDTH, SAFETY_HEADING, size=12, colour=TEXT_GREY)  # fmt: skip
+    _incidence_table(slide, incidence, top + SAFETY_HEADING)
+
+
+def _incidence_table(slide: Any, table: pd.DataFrame, top: int) -> None:
+    """The cumulative incidence table under the bars: the event, then a column a month."""
+    rows, columns = len(table) + 1, len(table.columns)
+    event = Inches(2.4)
+    grid = slide.shapes.add_table(rows, columns, MARGIN, top, CHART_WIDTH, ROW * rows).table
+    grid.columns[0].width = event
+    for column in list(grid.columns)[1:]:
+        column.width = (CHART_WIDTH - event) // (columns - 1)
+    for j, name in enumerate(table.columns):
+        grid.cell(0, j).text = str(name)
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            grid.cell(i, j).text = str(value)
+    _table_text(grid, size=12)
+
+
+def safety_crude_text(safety: Safety, k: int | None) -> str:
+    """The Safety table's crude figures, a line an event, its cells as the page shows them
+    (in privacy mode masked alike): under a heading that says they are crude."""
+    table = cells_text(safety_display(safety, k))[list(SAFETY_CRUDE_COLUMNS)]
+    return "\n".join([CRUDE_NOT_A_RISK.capitalize(), *table_lines(table)])
+
+
+SAFETY_CRUDE_COLUMNS = ("Event", "Patients", CRUDE_PERCENT, "95% CI (%)", "Per 100 patient-years")
 
 
 def _error_bars(series: Any, plus: Sequence[float], minus: Sequence[float]) -> None:
@@ -1125,7 +1178,8 @@ DECK_TERMS = (
     "Technical success", "Primary patency", "Assisted primary patency", "Secondary patency",
     "Kaplan-Meier", "Number at risk", "Log-rank test", "Hazard ratio", "CEAP",
     "Clinical severity score", "Stuart-Maxwell test", "Bowker test", "Villalta", "PTS", "Reflux",
-    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Clopper-Pearson interval",
+    "Wilcoxon signed-rank test", "Hodges-Lehmann", "McNemar test", "Crude percentage",
+    "Clopper-Pearson interval", "Cumulative incidence, death competing",
     "Events per 100 patient-years",
 )  # fmt: skip
 MODEL_TERMS = (
@@ -1212,18 +1266,3 @@ def _clinical_notes(change: ClinicalChange, k: int | None) -> str:
         f"\n{REFLUX} {fmt.count(reflux.before, k)} → {fmt.count(reflux.after, k)}; "
         f"exact McNemar {fmt.test_p(reflux.p, reflux.n)}"
     )
-
-
-def _safety_text(safety: Safety, k: int | None) -> str:
-    lines = []
-    for row in safety.table.itertuples():
-        label = SAFETY_EVENTS[row.event]
-        if is_small(row.patients, k):
-            lines.append(f"{label}: {fmt.patients(row.patients, k)}")
-            continue
-        lines.append(
-            f"{label}: {fmt.patients(row.patients)}, "
-            f"{fmt.estimate_ci(row.proportion, row.ci_lower, row.ci_upper)}, "
-            f"{fmt.rate(row.per_100_patient_years)} per 100 patient-years"
-        )
-    return "\n".join(lines)

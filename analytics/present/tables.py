@@ -78,6 +78,19 @@ def with_decimals(frame: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame
     return frame
 
 
+def cells_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table's cells as the screen shows them, for text (the deck): each number column
+    with its decimals (with_decimals), counts with separators; text cells as they are."""
+    decimals = frame.attrs.get(DECIMALS, {})
+    text = frame.copy()
+    for column in frame.columns:
+        if column in decimals and pd.api.types.is_numeric_dtype(frame[column]):
+            text[column] = [fmt.number(v, decimals[column]) for v in frame[column]]
+        elif pd.api.types.is_integer_dtype(frame[column]):
+            text[column] = [fmt.count(v) for v in frame[column]]
+    return text.astype(str)
+
+
 def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
     """A column of counts: numbers, or text with small ones masked in privacy mode."""
     values = [int(v) for v in values]
@@ -188,7 +201,10 @@ def table2(
         ),
     ]
     patients = view.safety.table.set_index("event")["patients"]
-    rows += [(SAFETY_EVENTS[e], fmt.count_percent(int(patients[e]), n, k)) for e in SAFETY_EVENTS]
+    rows += [
+        (f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}", fmt.count_percent(int(patients[e]), n, k))
+        for e in SAFETY_EVENTS
+    ]  # the share of all patients over unequal follow-up: said to be crude
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 

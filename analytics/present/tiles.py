@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analytics.glossary import DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
+from analytics.glossary import CRUDE_OVER_FOLLOW_UP, DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
 from analytics.present import format as fmt
 from analytics.present.privacy import is_small, masked
 from analytics.rules import SE_UNRELIABLE
@@ -30,7 +30,8 @@ def headline_tiles(
 ) -> tuple[list[Tile], list[Tile]]:
     """Two rows of four: patients, technical success, primary patency at 12 and 36 months
     (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
-    events. ``n_hidden``: privacy hides n (the filters leave out fewer than k)."""
+    events (crude percentages, said so under each). ``n_hidden``: privacy hides n (the
+    filters leave out fewer than k)."""
     population, change = view.population, view.clinical
     first = [
         Tile(
@@ -54,7 +55,12 @@ def headline_tiles(
             definition=DEFINITIONS["PTS"],
         ),
         *(
-            Tile(SAFETY_EVENTS[event], fmt.count_percent(int(safety.loc[event, "patients"]), n, k))
+            Tile(
+                SAFETY_EVENTS[event],
+                fmt.count_percent(int(safety.loc[event, "patients"]), n, k),
+                CRUDE_OVER_FOLLOW_UP,
+                DEFINITIONS["Crude percentage"],
+            )
             for event in HEADLINE_EVENTS
         ),
     ]

@@ -98,3 +98,18 @@ def test_every_dropped_link_value_is_named_with_its_parameter(monkeypatch, demo_
     notices = [unescaped(w.value) for w in at.sidebar.warning]
     assert any(f"{key}={text!r}" in notice for notice in notices), notices
     assert {m.label: m.value for m in at.metric}["Patients analysed"] == "34"
+
+
+def test_the_safety_tiles_say_their_percentages_are_crude(monkeypatch, demo_path):
+    """7 of 34 patients had a recurrent DVT over follow-up of unequal length: a crude share,
+    not a risk by any time, and the tile says so under it."""
+    from analytics.glossary import CRUDE_OVER_FOLLOW_UP, DEFINITIONS
+
+    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    tiles = {m.label: m for m in at.metric}
+    for label in ("Recurrent DVT", "Pulmonary embolism", "Death"):
+        assert tiles[label].proto.delta == CRUDE_OVER_FOLLOW_UP, label
+        assert tiles[label].proto.help == DEFINITIONS["Crude percentage"], label
+    assert tiles["Recurrent DVT"].value == "7 (20.6%)"

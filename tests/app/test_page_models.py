@@ -247,3 +247,19 @@ def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo
     assert f"adjusted HR (95% CI) {duration.hr:.2f} ({duration.ci_lower:.2f}-" in (
         notes.notes_text_frame.text
     )
+
+
+def test_the_demo_caveat_under_a_filter_states_no_count_but_the_models_own(page_test):
+    """Women only: the model's own patients and events, not the whole demo's 34 and 14, and
+    the caveat beside it claims no other count."""
+    import re
+
+    at = page_test(PAGE, sex="F")
+    assert not at.exception
+    captions = [unescaped(c.value) for c in at.caption]
+    (counts,) = [c for c in captions if c.startswith("Cox model (Efron ties) on ")]
+    patients, events = re.search(r"on (\d+) patients with (\d+) events", counts).groups()
+    assert patients != "34"  # the filter changed whom the model was fitted on
+    (caveat,) = [c for c in captions if "a reconstruction cannot confirm the paper" in c]
+    assert {n for n in re.findall(r"(\d+) patients", caveat)} <= {patients}
+    assert {n for n in re.findall(r"(\d+) (?:losses|events)", caveat)} <= {events}

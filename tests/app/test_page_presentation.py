@@ -72,3 +72,17 @@ def test_ceap_screen_under_privacy_shows_the_class_distributions_it_promises(pag
     assert {t["name"] for t in bars} >= {"C3", "C4", "C5", "C6"}  # the paper's classes
     assert all(list(t["x"]) == ["Before", "Last visit"] for t in bars)
     assert not [t for f in figures for t in f["data"] if t["type"] == "sankey"]  # no flows
+
+
+def test_the_safety_screen_says_its_percentages_are_crude(page_test):
+    """The screen shows only the bars, the crude share of patients over unequal follow-up:
+    its axis and the line under it say so."""
+    from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_CRUDE_AXIS
+
+    at = page_test("app.py", present="yes", screen="5")
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("## ")] == ["## Safety"]
+    (figure,) = plotly_figures(at)
+    assert figure["layout"]["xaxis"]["title"]["text"] == SAFETY_CRUDE_AXIS
+    caption = " ".join(unescaped(c.value) for c in at.caption)
+    assert CRUDE_NOT_A_RISK.capitalize() in caption

@@ -344,7 +344,7 @@ def test_notes_carry_the_reports_numbers(left_deck):
     assert f"Villalta median change {change['hodges_lehmann']:.2f} (95% CI" in villalta
     safety = notes(deck.slides[5])
     dvt = report["safety"]["recurrent_dvt"]
-    assert f"Recurrent DVT: {dvt['patients']} patients, {dvt['percent']:.1f}%" in safety
+    assert f"Recurrent DVT: Patients {dvt['patients']}; Crude % {dvt['percent']:.1f}; " in safety
 
 
 def test_deck_from_the_command_line(demo_path, tmp_path, capsys):
@@ -550,7 +550,8 @@ def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck,
             for row in table.itertuples(index=False):
                 assert any(line.startswith(f"{row[0]}: ") for line in notes(slide).splitlines())
     table2_notes = notes(titled(private[1], "Table 2: outcomes"))
-    assert "Pulmonary embolism: <10" in table2_notes and "Recurrent DVT: <10" in table2_notes
+    assert "Pulmonary embolism, crude %: <10" in table2_notes
+    assert "Recurrent DVT, crude %: <10" in table2_notes  # the share over unequal follow-up
 
 
 def test_the_definitions_slides_define_every_term_of_the_deck_from_the_glossary(left_deck):
@@ -705,3 +706,82 @@ def test_subgroup_notes_hide_what_the_forest_plot_hides_and_read_their_own_slide
                 assert f"{row.hr:.2f} (" not in line
             else:
                 assert f"HR {row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})" in line
+
+
+def shown_table(slide) -> list[list[str]]:
+    grid = next(shape for shape in slide.shapes if shape.has_table).table
+    return [[cell.text for cell in row.cells] for row in grid.rows]
+
+
+def test_the_safety_slide_shows_the_cumulative_incidence_beside_the_crude_percentages(demo):
+    """The demo has no deaths and follows everyone at least 36 months, so the cumulative
+    incidence with death competing at m is the share of the 34 with a first event by m,
+    counted here from the events table (as tests/app/test_page_safety.py); the bars and
+    the figures beside them say they are crude."""
+    from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_CRUDE_AXIS, SAFETY_INCIDENCE_TITLE
+
+    view = deck_view(demo, parse_pairs([]))
+    slide = titled(Presentation(io.BytesIO(build_deck(view))), "Safety events")
+    header, *rows = shown_table(slide)
+    assert header == ["Event", "12 months", "24 months", "36 months"]
+    table = {row[0]: row[1:] for row in rows}
+    assert list(table) == ["Recurrent DVT", "Pulmonary embolism", "Major bleeding"]
+    firsts = demo.execute(
+        """SELECT e.patient_id, e.event, min(e.month) AS month FROM events AS e
+        JOIN patients AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
+    ).df()
+    for event in ("recurrent_dvt", "pulmonary_embolism"):
+        months = firsts.loc[firsts["event"] == event, "month"]
+        for cell, m in zip(table[SAFETY_EVENTS[event]], (12, 24, 36), strict=True):
+            assert cell.startswith(f"{100 * (months <= m).sum() / 34:.1f}% ("), (event, m)
+    assert table["Major bleeding"] == ["0.0%"] * 3
+    shown = every_text(slide)
+    assert SAFETY_INCIDENCE_TITLE in shown and SAFETY_INCIDENCE_TITLE in notes(slide)
+    assert CRUDE_NOT_A_RISK.capitalize() in shown and CRUDE_NOT_A_RISK.capitalize() in notes(slide)
+    assert "Recurrent DVT: Patients 7; Crude % 20.6; 95% CI (%) 8.7-37.9" in shown
+    assert "Recurrent DVT: 12 months 5.9% (" in notes(slide)
+    bars = chart(slide)
+    assert bars.value_axis.axis_title.text_frame.text == SAFETY_CRUDE_AXIS
+    assert SAFETY_CRUDE_AXIS in workbook_values(bars)  # the series, restyled in PowerPoint
+    from analytics.present.deck import DECK_TERMS
+
+    assert {"Crude percentage", "Cumulative incidence, death competing"} <= set(DECK_TERMS)
+
+
+def test_privacy_hides_the_safety_slides_cells_the_safety_page_hides(private):
+    """k = 10 on the whole demo: by 12, 24 and 36 months 2, 5 and 7 patients had a first
+    recurrent DVT and 1, 2 and 3 a pulmonary embolism, all fewer than 10, so every such
+    cumulative incidence is hidden, as are the crude figures of the three events in fewer
+    than 10 patients; the cells are the Safety page's (safety_incidence_display)."""
+    from analytics.present.tables import safety_incidence_display
+
+    view, deck = private
+    slide = titled(deck, "Safety events")
+    header, *rows = shown_table(slide)
+    page = safety_incidence_display(view.report.safety, K)
+    assert [header, *rows] == [list(page.columns), *page.astype(str).values.tolist()]
+    table = {row[0]: row[1:] for row in rows}
+    assert table["Pulmonary embolism"] == table["Recurrent DVT"] == ["hidden"] * 3
+    assert table["Major bleeding"] == ["0.0%"] * 3
+    shown = every_text(slide)
+    assert (
+        "Recurrent DVT: Patients <10; Crude % hidden; 95% CI (%) hidden; "
+        "Per 100 patient-years hidden"
+    ) in shown
+    assert "20.6" not in shown  # 7 of 34, neither crude nor by 36 months
+
+
+def test_privacy_draws_no_bar_whose_rest_of_patients_is_few():
+    """Minor bleeding in 38 of 40 patients: the 2 without it are fewer than k = 5, so the
+    Safety table hides its percentage (hidden_split) and the chart draws no bar for it,
+    where 38/40 = 95.0% would give the 2 away."""
+    from analytics.present.deck import safety_chart_data
+    from analytics.stats.safety import Safety, safety_table
+
+    patients = np.array([38, 0, 10, 6, 0])
+    safety = Safety(40, 80.0, safety_table(40, 80.0, patients, patients, np.zeros(5, int)))
+    data = safety_chart_data(safety, 5)
+    bars = dict(zip((c.label for c in data.categories), data._series[0].values, strict=True))
+    assert bars[f"{SAFETY_EVENTS['minor_bleeding']}: hidden"] is None
+    assert bars[f"{SAFETY_EVENTS['recurrent_dvt']}: 10 (25.0%)"] == 25.0
+    assert 95.0 not in bars.values()

@@ -77,3 +77,13 @@ def test_privacy_leaves_a_small_levels_ratios_out_of_the_figure_data(small_centr
     cells = [text for trace in fig.data if trace.mode == "text" for text in trace.text]
     assert cells.count(SUPPRESSED) == 2
     assert any(a.text.startswith(f"{SUPPRESSED}: not drawn") for a in fig.layout.annotations)
+
+
+def test_a_term_of_too_few_events_is_not_called_hidden_by_privacy(model):
+    """Recurrent DVT has 2 events after it: no point, 'too few events' in its cells, and no
+    privacy note under the plot ("... has under None patients"), privacy being off."""
+    from analytics.present.privacy import SUPPRESSED
+
+    fig = model_forest_plot(model)
+    notes = [a.text for a in fig.layout.annotations]
+    assert not any(text.startswith(SUPPRESSED) or "None" in text for text in notes), notes

@@ -86,7 +86,7 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
     every = [t for _, t in drawn] + [crude[t.term] for _, t in drawn]
     finite = [t for t in every if math.isfinite(t.ci_lower) and math.isfinite(t.ci_upper)]
     annotations = favours_labels(model.endpoint)
-    if len(drawn) < len(terms):
+    if any(mask.ratio_hidden(t.term) for t in terms):  # not a term of too few events
         annotations.append(
             {"text": figure_text(fmt.hidden_terms_mark(k)), "xref": "paper", "yref": "paper",
              "x": 0, "y": 0, "yshift": -104, "xanchor": "left", "showarrow": False,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import SAFETY_EVENTS
+from analytics.glossary import SAFETY_CRUDE_AXIS, SAFETY_EVENTS
 from analytics.present import format as fmt
 from analytics.present.figures.theme import OKABE_ITO, apply_theme
-from analytics.present.privacy import is_small, masked
+from analytics.present.privacy import hidden_split, is_small, masked
 from analytics.rules import EARLY_EVENT_MONTHS
 from analytics.stats.safety import Safety
 
@@ -18,17 +18,15 @@ LABEL_GAP = 0.015  # of the axis range, between the whisker's end cap and the co
 def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
     """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
 
-    With privacy k, an event in fewer than k patients gets no bar, only "<k".
+    With privacy k, an event the Safety table hides gets no bar: in fewer than k patients
+    ("<k"), or leaving fewer than k without it (SUPPRESSED, hidden_split).
     """
     table = safety.table
-    small = table["patients"].map(lambda n: is_small(n, k))
+    hidden = table["patients"].map(lambda n: hidden_split(n, safety.patients, k))
     table = table.assign(
-        **{c: (100 * table[c]).where(~small) for c in ("proportion", "ci_lower", "ci_upper")}
+        **{c: (100 * table[c]).where(~hidden) for c in ("proportion", "ci_lower", "ci_upper")}
     ).rename(columns={"proportion": "percent"})
-    labels = [
-        masked(k) if hidden else fmt.count_percent(n, safety.patients)
-        for n, hidden in zip(table["patients"], small, strict=True)
-    ]
+    labels = [fmt.count_percent(n, safety.patients, k) for n in table["patients"]]
     names = pd.Series([SAFETY_EVENTS[e] for e in table["event"]]).str.replace(" (", "<br>(")
     fig = go.Figure(
         go.Bar(
@@ -52,7 +50,7 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
         )
     )  # fmt: skip
     fig.update_xaxes(
-        title="Patients with the event (%), exact 95% CI",
+        title=SAFETY_CRUDE_AXIS,
         range=[0, top],
     )
     fig.update_yaxes(autorange="reversed")
