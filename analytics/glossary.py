@@ -447,9 +447,10 @@ CEAP_REGRESSION = (
 READ_AS_PRINTED = "as printed"
 READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
 # On the demo, Table 3's results the paper does not publish: computed on invented limbs.
-NOT_PUBLISHED_COMPUTED = "not published (computed on reconstructed per-limb changes)"
-# ... said under Table 3, where a cell's label may be cut off on a narrow screen.
+NOT_PUBLISHED_COMPUTED = "not published †"
+# ... the footnote under Table 3 that the cells' dagger points to.
 TABLE3_NOT_PUBLISHED = (
-    f"Median changes (Hodges-Lehmann), {MARGINAL_HOMOGENEITY} and {SYMMETRY}: "
-    f"{NOT_PUBLISHED_COMPUTED}."
+    f"† Not published: the median changes (Hodges-Lehmann), {MARGINAL_HOMOGENEITY} and "
+    f"{SYMMETRY} are computed on the reconstruction's per-limb changes, which the paper "
+    "does not give."
 )

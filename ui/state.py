@@ -289,7 +289,9 @@ def _present(param: Param, where: Any) -> Any:
 def _by(param: Param, where: Any) -> Any:
     return where.selectbox(
         "Compare by", list(GROUPINGS), index=None, format_func=GROUPINGS.get,
-        placeholder="No comparison: the three patencies", key=param.key, **CHANGED,
+        placeholder="No comparison", key=param.key, **CHANGED,
+        help="With no comparison the chart shows the three patencies; pick a factor to "
+        "compare one endpoint across its groups.",
     )  # fmt: skip
 
 

@@ -64,6 +64,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_NOTE,
     SAFETY_INCIDENCE_TITLE,
+    TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
 )
 from analytics.present import format as fmt
@@ -172,8 +173,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
     _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
-    notes = [CEAP_REGRESSION] if demo else []
-    _table3_slide(deck, table3(change, k), caption, notes)
+    notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
+    _table3_slide(deck, table3(change, k, demo), caption, notes)
     _definition_slides(deck, caption, view.model is not None)
     if demo:
         _demo_footers(deck)
@@ -1152,8 +1153,9 @@ TABLE3_WIDTHS = (3.3, 1.6, 1.6, 2.5, 1.0)  # inches; the test column takes the r
 
 
 def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[str]) -> None:
-    """Table 3 as one native table over the slide's width; ``notes`` (on the demo, that
-    its CEAP regression is the paper's) under it and in the notes."""
+    """Table 3 as one native table over the slide's width; ``notes`` (on the demo, which
+    results the paper does not publish, and that its CEAP regression is the paper's) under
+    it and in the notes."""
     slide = _slide(deck, "Table 3: clinical change", caption,
                    "\n".join([*table_lines(table), *notes]))  # fmt: skip
     grid = slide.shapes.add_table(len(table) + 1, len(table.columns), MARGIN, TOP, FULL_WIDTH,
@@ -1168,7 +1170,8 @@ def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[
         column.width = width
     _table_text(grid, size=12)
     if notes:
-        top = BOTTOM - Inches(0.5)
+        per_line = int(FULL_WIDTH // (Pt(12) * CHARACTER))
+        top = BOTTOM - Inches(0.25) * sum(wrapped_lines(note, per_line) for note in notes)
         _text_box(slide, "\n".join(notes), MARGIN, top, FULL_WIDTH, BOTTOM - top, size=12,
                   colour=TEXT_GREY)  # fmt: skip
 
