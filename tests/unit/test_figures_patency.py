@@ -458,3 +458,17 @@ def test_the_table_and_the_ticks_reach_a_registrys_60_months_of_follow_up(regist
 )
 def test_risk_table_months_cover_the_follow_up_a_year_at_a_time(asked, last, months):
     assert covering_months(asked, last) == months
+
+
+def test_a_projectors_compact_table_keeps_its_last_months_cells_and_the_title_off_it(demo):
+    """Compact (presenting): one-line cells ("0 (11, 11)") stand centred on the last month,
+    so the axis runs past it as far as it starts before 0, and the short plot carries no
+    y title to run down into the table's row labels."""
+    view = patency_view(demo, CohortFilter())
+    last = view.risk_months[-1]
+    assert last == 48  # the demo's curves end at 45.5 months
+    compact = patency_figure(view, compact=True).layout
+    left, right = compact.xaxis.range
+    assert right - last >= -left > 1
+    assert not compact.yaxis.title.text
+    assert patency_figure(view).layout.yaxis.title.text == "Patients free of the endpoint"

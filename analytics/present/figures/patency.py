@@ -443,13 +443,16 @@ def km_figure(
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
     last = axis.end(months, specs)
     layout = {
-        # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels
+        # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels, and
+        # in one-line cells (compact) past the last month as far, so its cells are not cut
         "xaxis": {"domain": [0, 1], "anchor": "y",
-                  "range": list(axis.scaled([-0.06 * last - 1, last + 1])),
+                  "range": list(axis.scaled([-0.06 * last - 1,
+                                             last + 1 + (0.06 * last if compact else 0)])),
                   **axis.ticks(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
-                  "title": {"text": "Patients free of the endpoint"}},
+                  # compact (a projector's short plot): the title would run into the table
+                  "title": {"text": "" if compact else "Patients free of the endpoint"}},
         # the month axis's title under the table, clear of both
         "xaxis2": {"domain": [0, 1], "anchor": "y2", "matches": "x", "showline": False,
                    "ticks": "", "showticklabels": False,
