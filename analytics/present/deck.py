@@ -1136,17 +1136,23 @@ def _table_slide(
     left = MARGIN
     for part, widths in zip(parts, needs, strict=True):
         columns = [round(width * scale) for width in widths]
-        grid = slide.shapes.add_table(len(part) + 1, 2, left, TOP, sum(columns),
-                                      ROW * (len(part) + 1)).table  # fmt: skip
-        for j, name in enumerate(table.columns):
-            grid.cell(0, j).text = str(name)
-        for i, row in enumerate(part.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                grid.cell(i, j).text = str(value)
+        grid = _frame_table(slide, part, left, sum(columns))
         for column, width in zip(grid.columns, columns, strict=True):
             column.width = width
         _table_text(grid, size=size)
         left += sum(columns) + TABLE_GAP
+
+
+def _frame_table(slide: Any, table: pd.DataFrame, left: int, width: int) -> Any:
+    """A native table under the caption holding ``table``'s header and cells as text."""
+    grid = slide.shapes.add_table(len(table) + 1, len(table.columns), left, TOP, width,
+                                  ROW * (len(table) + 1)).table  # fmt: skip
+    for j, name in enumerate(table.columns):
+        grid.cell(0, j).text = str(name)
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            grid.cell(i, j).text = str(value)
+    return grid
 
 
 TABLE3_WIDTHS = (3.3, 1.6, 1.6, 2.5, 1.0)  # inches; the test column takes the rest
@@ -1158,13 +1164,7 @@ def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[
     it and in the notes."""
     slide = _slide(deck, "Table 3: clinical change", caption,
                    "\n".join([*table_lines(table), *notes]))  # fmt: skip
-    grid = slide.shapes.add_table(len(table) + 1, len(table.columns), MARGIN, TOP, FULL_WIDTH,
-                                  ROW * (len(table) + 1)).table  # fmt: skip
-    for j, name in enumerate(table.columns):
-        grid.cell(0, j).text = str(name)
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        for j, value in enumerate(row):
-            grid.cell(i, j).text = str(value)
+    grid = _frame_table(slide, table, MARGIN, FULL_WIDTH)
     widths = [Inches(w) for w in TABLE3_WIDTHS]
     for column, width in zip(grid.columns, [*widths, FULL_WIDTH - sum(widths)], strict=True):
         column.width = width
