@@ -442,12 +442,13 @@ def km_figure(
     risk, table_axis = _risk_table(specs, k, compact, axis)
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
     last = axis.end(months, specs)
+    pad = 0.06 * last + 1
+    ticked = [0.0, *np.asarray(months, dtype=float)[axis.within(months)]]
     layout = {
         # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels, and
-        # in one-line cells (compact) past the last month as far, so its cells are not cut
+        # past the last month ticked as far, so its cells ("16,544") are not cut either
         "xaxis": {"domain": [0, 1], "anchor": "y",
-                  "range": list(axis.scaled([-0.06 * last - 1,
-                                             last + 1 + (0.06 * last if compact else 0)])),
+                  "range": list(axis.scaled([-pad, max(last + 1, ticked[-1] + pad)])),
                   **axis.ticks(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
