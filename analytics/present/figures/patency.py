@@ -443,12 +443,15 @@ def km_figure(
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
     last = axis.end(months, specs)
     pad = 0.06 * last + 1
+    end_pad = pad * (2 if compact else 1)
     ticked = [0.0, *np.asarray(months, dtype=float)[axis.within(months)]]
     layout = {
         # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels, and
-        # past the last month ticked as far, so its cells ("16,544") are not cut either
+        # past the last month ticked as far, so its cells ("16,544") are not cut either; a
+        # compact cell holds all three counts ("16 (1,825, 16,544)": at risk is small there,
+        # the cumulative counts large), so twice as far
         "xaxis": {"domain": [0, 1], "anchor": "y",
-                  "range": list(axis.scaled([-pad, max(last + 1, ticked[-1] + pad)])),
+                  "range": list(axis.scaled([-pad, max(last + 1, ticked[-1] + end_pad)])),
                   **axis.ticks(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
