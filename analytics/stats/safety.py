@@ -35,6 +35,7 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
+from analytics.stats.engine.counts import Counts
 from analytics.stats.survival import counts_from_rows
 
 ALPHA = 1 - CONFIDENCE
@@ -222,8 +223,18 @@ def safety_incidence(
             np.concatenate([free["n"], moved["n"][mine]]).astype(np.int64),
             np.concatenate([free["died"], moved["died"][mine]]).astype(bool),
         )
-        result.append(_incidence(event, counts, months))
+        result.append(_incidence(event, _without_empty_times(counts), months))
     return tuple(result)
+
+
+def _without_empty_times(counts: Counts) -> Counts:
+    """``counts`` less the times whose patients all moved away (no event, none censored):
+    the estimator reads each time as some patients' end."""
+    kept = (counts.events + counts.censored) > 0
+    return Counts(
+        counts.levels, counts.group[kept], counts.time[kept], counts.events[kept],
+        counts.censored[kept], None if counts.competing is None else counts.competing[kept],
+    )  # fmt: skip
 
 
 def _first_month(event: str) -> str:
