@@ -153,7 +153,9 @@ class SafetyView:
 
 
 def safety_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> SafetyView:
-    return SafetyView(safety(con, cohort_filter), event_timeline(con, cohort_filter))
+    return SafetyView(
+        safety(con, cohort_filter, incidence=True), event_timeline(con, cohort_filter)
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,7 +291,7 @@ def report_view(
         months=tuple(months),
         survival=fits,
         clinical=clinical_change(con, cohort_filter),
-        safety=safety(con, cohort_filter),
+        safety=safety(con, cohort_filter, incidence=True),
         follow_up=follow_up_view(con, cohort_filter),
         horizon=horizon,
         adjust=tuple(adjust),

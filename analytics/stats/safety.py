@@ -100,8 +100,12 @@ def patient_counts(
     return tuple(int(n) for n in row)
 
 
-def safety(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Safety:
-    """Every safety event type of the filtered cohort."""
+def safety(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, incidence: bool = False
+) -> Safety:
+    """Every safety event type of the filtered cohort; with ``incidence``, the cumulative
+    incidence too (the Safety page, the report and the deck show it; the Overview and
+    Tables do not, and a million patients' incidence costs them about 100 ms)."""
     cohort, params = cohort_sql(cohort_filter)
     row = con.execute(
         f"""
@@ -113,8 +117,9 @@ def safety(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Safet
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
-    incidence = safety_incidence(con, cohort_filter)
-    return Safety(n, patient_years, safety_table(n, patient_years, *counts), incidence)
+    table = safety_table(n, patient_years, *counts)
+    found = safety_incidence(con, cohort_filter) if incidence else ()
+    return Safety(n, patient_years, table, found)
 
 
 def safety_table(
