@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
 DEMO_SOURCE = ROOT / "data" / "demo"
 DEFAULT_DB = ROOT / "data" / "cohort.duckdb"
-SCHEMA_VERSION = "2"  # 2: the derived patient_summary table
+SCHEMA_VERSION = "3"  # 2: the derived patient_summary table; 3: its first event months
 COHORT_TABLES = ("patients", "assessments", "events", "cohort_metadata", "patient_summary")
 
 # Read-only, no file system access beyond the cohort file itself, no extension

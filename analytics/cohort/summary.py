@@ -14,6 +14,8 @@ tables by the definitions below,
   reflux);
 - ``n_<event>`` / ``n_<event>_early``: how many of each safety event the patient
   had, and how many within 30 days of the procedure;
+- ``first_<event>_months``: the month of the patient's first such event (NULL without
+  one), the time of its cumulative incidence;
 - ``safety_events``: the patient's safety events as a list of (event, month), for the
   timeline;
 - ``ulcer_healed_months``: when an ulcer healed, if it did.
@@ -80,11 +82,19 @@ def _endpoint(endpoint: str) -> str:
     )
 
 
+def first_event_column(event: str) -> str:
+    """The column of a patient's first month of one safety event; only known events have one."""
+    if event not in SAFETY_EVENTS:
+        raise ValueError(f"unknown safety event {event!r}")
+    return f"first_{event}_months"
+
+
 def _safety(event: str) -> str:
     return (
         f"count(*) FILTER (WHERE event = '{event}') AS n_{event},\n"
         f"count(*) FILTER (WHERE event = '{event}' AND month <= {EARLY_EVENT_MONTHS!r}) "
-        f"AS n_{event}_early"
+        f"AS n_{event}_early,\n"
+        f"min(month) FILTER (WHERE event = '{event}') AS {first_event_column(event)}"
     )
 
 
@@ -122,6 +132,7 @@ SELECT p.*, endpoints.* EXCLUDE (patient_id), pairs.* EXCLUDE (patient_id),
         for e in SAFETY_EVENTS
     )
 },
+       {", ".join(f"safety.{first_event_column(e)}" for e in SAFETY_EVENTS)},
        safety.ulcer_healed_months, safety.safety_events
 FROM (SELECT * FROM patients WHERE {IN_SLICE}) AS p
 JOIN endpoints USING (patient_id)

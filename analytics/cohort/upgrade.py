@@ -1,12 +1,14 @@
 """Bring a cohort file written by an earlier version up to this schema version, in place.
 
-Version 2 added only the derived ``patient_summary`` table (analytics.cohort.summary): what was
-imported does not change. The file is one the product did not write, so it is only read,
-through a hardened connection (analytics.cohort.db.connect_hardened), and its imported tables
-are copied, column by column of this version's schema, into a new file built from
-``data/schema.sql``: the derivation runs on the product's own ``time_to_event`` view, never
-the file's, and no view or macro planted in the old file comes along. The new file is built
-beside the old one (analytics.cohort.write): a failed upgrade leaves it byte for byte as it was.
+Version 2 added only the derived ``patient_summary`` table (analytics.cohort.summary), and
+version 3 only the first month of each safety event to it: what was imported does not change,
+so an upgrade copies it and derives the summary anew. The file is one the product did not
+write, so it is only read, through a hardened connection (analytics.cohort.db.connect_hardened),
+and its imported tables are copied, column by column of this version's schema, into a new file
+built from ``data/schema.sql``: the derivation runs on the product's own ``time_to_event`` view,
+never the file's, and no view or macro planted in the old file comes along. The new file is
+built beside the old one (analytics.cohort.write): a failed upgrade leaves it byte for byte as
+it was.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from analytics.cohort.db import (
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 
-UPGRADABLE = ("1",)
+UPGRADABLE = ("1", "2")
 IMPORTED_TABLES = ("cohort_metadata", "patients", "assessments", "events")  # keys before references
 ROWS_PER_BATCH = 100_000  # rows held in memory at a time while copying
 

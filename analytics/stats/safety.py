@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
+from analytics.cohort.summary import first_event_column
 from analytics.filters import CohortFilter, cohort_sql, count_where
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.rules import (
@@ -35,7 +36,6 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
-from analytics.stats.engine.counts import Counts
 from analytics.stats.survival import counts_from_rows
 
 ALPHA = 1 - CONFIDENCE
@@ -186,7 +186,7 @@ def safety_incidence(
     events: Sequence[str] = SAFETY_INCIDENCE_EVENTS,
     months: Sequence[float] = SAFETY_INCIDENCE_MONTHS,
 ) -> tuple[SafetyIncidence, ...]:
-    """Each of ``events``' cumulative incidence at ``months``, death competing.
+    """Each of ``events``' cumulative incidence at ``months``, death competing, in one scan.
 
     A patient's time is the month of the first such event; without one, the month of death
     (the competing event) or else the last contact (follow_up_months, censored).
@@ -195,62 +195,35 @@ def safety_incidence(
     if unknown:
         raise ValueError(f"no cumulative incidence of {unknown[0]!r} with death competing")
     cohort, params = cohort_sql(cohort_filter)
-    firsts = ", ".join(f"{_first_month(e)} AS first_{i}" for i, e in enumerate(events))
-    some = " OR ".join(f"n_{event} > 0" for event in events)  # the counts: no list read
-    ends = f"coalesce({_first_month('death')}, follow_up_months) AS ends, n_death > 0 AS died"
-    # Every patient as if event-free (ends at death or last contact), grouped once; then
-    # the few with an event, grouped per kind: each kind moves them from there (n < 0) to
-    # their first such event (n > 0).
-    free = con.execute(
-        f"SELECT {ends}, count(*) AS n FROM ({cohort}) GROUP BY ALL", params
-    ).fetchnumpy()
-    moves = " UNION ALL ".join(
-        f"SELECT {i} AS kind, {when} AS months, {moved} AS event, died, {sign}count(*) AS n "
-        f"FROM eventful WHERE first_{i} IS NOT NULL GROUP BY ALL"
-        for i in range(len(events))
-        for when, moved, sign in ((f"first_{i}", "true", ""), ("ends", "false", "-"))
+    ends = f"coalesce({first_event_column('death')}, follow_up_months)"
+    timed = ", ".join(
+        f"coalesce({first_event_column(e)}, {ends}) AS t_{i}, "
+        f"{first_event_column(e)} IS NOT NULL AS e_{i}"
+        for i, e in enumerate(events)
     )
-    moved = con.execute(
-        f"WITH eventful AS MATERIALIZED (SELECT {ends}, {firsts} FROM ({cohort}) WHERE {some}) "
-        f"{moves}",
+    rows = con.execute(
+        f"""
+        SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"
+                          for i in range(len(events)))},
+               died, count(*) AS n
+        FROM (SELECT n_death > 0 AS died, {timed} FROM ({cohort}))
+        GROUP BY GROUPING SETS ({", ".join(f"(t_{i}, e_{i}, died)" for i in range(len(events)))})
+        """,
         params,
-    ).fetchnumpy()
-    kind = np.asarray(moved["kind"], dtype=int)
+    ).fetchnumpy()  # fmt: skip
     result = []
     for i, event in enumerate(events):
-        mine = kind == i
-        times = np.concatenate([free["ends"], moved["months"][mine]]).astype(float)
+        mine = np.asarray(rows[f"in_{i}"], dtype=bool)
         counts = counts_from_rows(
             (ALL_PATIENTS,),
-            np.zeros(times.size, dtype=int),
-            times,
-            np.concatenate([np.zeros(free["n"].size, dtype=bool), moved["event"][mine]]),
-            np.concatenate([free["n"], moved["n"][mine]]).astype(np.int64),
-            np.concatenate([free["died"], moved["died"][mine]]).astype(bool),
+            np.zeros(mine.sum(), dtype=int),
+            np.asarray(rows[f"t_{i}"], dtype=float)[mine],
+            np.asarray(rows[f"e_{i}"], dtype=bool)[mine],
+            np.asarray(rows["n"], dtype=np.int64)[mine],
+            np.asarray(rows["died"], dtype=bool)[mine],
         )
-        result.append(_incidence(event, _without_empty_times(counts), months))
+        result.append(_incidence(event, counts, months))
     return tuple(result)
-
-
-def _without_empty_times(counts: Counts) -> Counts:
-    """``counts`` less the times whose patients all moved away (no event, none censored):
-    the estimator reads each time as some patients' end."""
-    kept = (counts.events + counts.censored) > 0
-    return Counts(
-        counts.levels, counts.group[kept], counts.time[kept], counts.events[kept],
-        counts.censored[kept], None if counts.competing is None else counts.competing[kept],
-    )  # fmt: skip
-
-
-def _first_month(event: str) -> str:
-    """The SQL of a patient's first month of ``event`` (NULL without one), from the summary's
-    list of safety events, read only where its count ``n_<event>`` says there is one (the
-    list functions on every patient cost 5 times the rest of the Safety page on a million);
-    ``event`` is a SAFETY_EVENTS key, never user text."""
-    return (
-        f"CASE WHEN n_{event} > 0 THEN list_min(list_transform(list_filter(safety_events, "
-        f"lambda e: e.event = '{event}'), lambda e: e.month)) END"
-    )
 
 
 def _incidence(event: str, counts, months: Sequence[float]) -> SafetyIncidence:

@@ -1,4 +1,5 @@
-"""A version-1 cohort file is refused with a message naming the fix, and upgrades in place."""
+"""A version-1 or version-2 cohort file is refused with a message naming the fix, and upgrades
+in place."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from analytics.cohort.db import SCHEMA_VERSION, CohortError, open_cohort
 from analytics.cohort.upgrade import upgrade
 
 SUMMARY_CHECK = (
-    "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt) FROM patient_summary"
+    "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt), "
+    "sum(first_recurrent_dvt_months), count(first_death_months) FROM patient_summary"
 )
 
 
@@ -27,14 +29,33 @@ def _as_version_1(demo_path: Path, tmp_path: Path) -> Path:
     return old
 
 
-def test_version_1_is_refused_with_the_upgrade_command(demo_path, tmp_path):
-    old = _as_version_1(demo_path, tmp_path)
+def _as_version_2(demo_path: Path, tmp_path: Path) -> Path:
+    """The demo as version 2 wrote it: a patient summary without the first event months."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(demo_path, old)
+    with duckdb.connect(str(old)) as con:
+        for (column,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'patient_summary' "
+            "AND column_name LIKE 'first%months'"
+        ).fetchall():
+            con.execute(f"ALTER TABLE patient_summary DROP COLUMN {column}")
+        con.execute("UPDATE cohort_metadata SET value = '2' WHERE key = 'schema_version'")
+    return old
+
+
+EARLIER = pytest.mark.parametrize("earlier", [_as_version_1, _as_version_2], ids=["v1", "v2"])
+
+
+@EARLIER
+def test_an_earlier_version_is_refused_with_the_upgrade_command(demo_path, tmp_path, earlier):
+    old = earlier(demo_path, tmp_path)
     with pytest.raises(CohortError, match=f"python -m analytics upgrade {old}"):
         open_cohort(old)
 
 
-def test_upgrade_derives_the_same_summary_as_a_fresh_build(demo_path, tmp_path, capsys):
-    old = _as_version_1(demo_path, tmp_path)
+@EARLIER
+def test_upgrade_derives_the_same_summary_as_a_fresh_build(demo_path, tmp_path, capsys, earlier):
+    old = earlier(demo_path, tmp_path)
     assert main(["upgrade", str(old)]) == 0
     assert "upgraded" in capsys.readouterr().out
     with open_cohort(old) as upgraded, open_cohort(demo_path) as fresh:
