@@ -68,6 +68,10 @@ MIN_EVENTS_FOR_HR = 5
 # show as "1.00 (1.00-1.00)". Its unit's word is glossary.CONTINUOUS_COVARIATES'.
 COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
 
+# What the age and BMI filters accept, from and to (data/schema.sql checks the same bounds).
+AGE_YEARS_RANGE = (18, 110)
+BMI_RANGE = (12, 70)
+
 # Grouping bands.
 AGE_BAND_CUTS = (60, 75)  # years: < 60, 60-74, >= 75
 DURATION_BAND_CUT = 12  # months of DVT symptoms: <= 12, > 12

@@ -1,0 +1,314 @@
+"""The variable declarations: what they derive equals what each place wrote by hand.
+
+The expected values are literal copies of the hand-written lists of earlier releases
+(glossary, groups, filters, ui/sidebar, present/tables), so they keep their meaning once
+those lists derive from the declarations.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from analytics import filters, glossary
+from analytics.filters import FilterError, parse_filter
+from analytics.variables import (
+    BUILTIN,
+    MEASURE_SECTION,
+    RESERVED,
+    RISK_SECTION,
+    SEGMENT_SECTION,
+    TOP,
+    Bands,
+    DeclarationError,
+    Kind,
+    Range,
+    Registry,
+    Role,
+    Table1Row,
+    Variable,
+)
+
+RISK_FACTORS = {
+    "malignancy": "Malignancy",
+    "smoking": "Smoking",
+    "immobilization": "Immobilization",
+    "thrombophilia": "Thrombophilia",
+    "recent_surgery": "Recent surgery",
+    "trauma": "Trauma",
+    "diabetes": "Diabetes",
+}
+SEGMENTS = {"seg_ivc": "IVC", "seg_civ": "CIV", "seg_eiv": "EIV", "seg_cfv": "CFV"}
+SEGMENT_NAMES = {
+    "IVC": "inferior vena cava",
+    "CIV": "common iliac vein",
+    "EIV": "external iliac vein",
+    "CFV": "common femoral vein",
+}
+PAPER_SEGMENT_ROWS = ("CIV+EIV+CFV", "IVC+CIV", "CIV+EIV", "EIV+CFV")
+POPULATIONS = {
+    "technical_success": "Technical successes",
+    "all": "All enrolled (technical failures fail patency at month 0)",
+}
+SIDES = {"left": "Left", "right": "Right"}
+SEXES = {"F": "Female", "M": "Male"}
+GROUPINGS = {
+    "lesion_side": "Lesion side",
+    "sex": "Sex",
+    "age_band": "Age band",
+    **SEGMENTS,
+    "segment_pattern": "Segment pattern",
+    **RISK_FACTORS,
+    "urokinase": "Urokinase",
+    "symptom_duration_band": "DVT duration",
+    "center": "Centre",
+    "technical_success": "Technical success",
+}
+ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
+CONTINUOUS_COVARIATES = {
+    "age_years": "Age (per 10 years)",
+    "bmi": "BMI (per 5 kg/m²)",
+    "symptom_duration_months": "DVT duration (per 12 months)",
+}
+TIME_VARYING_COVARIATES = {"recurrent_dvt": "Recurrent DVT (time-varying)"}
+MODEL_COVARIATES = {
+    **RISK_FACTORS,
+    **SEGMENTS,
+    "lesion_side": "Lesion side",
+    "sex": "Sex",
+    "center": "Centre",
+    "urokinase": "Urokinase",
+    **CONTINUOUS_COVARIATES,
+    **TIME_VARYING_COVARIATES,
+}
+LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}
+COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
+AGE_BANDS = ("< 60", "60-74", ">= 75")
+DURATION_BANDS = ("<= 12 months", "> 12 months")
+FILTER_KEYS = (
+    "population", "lesion_side", "sex", "segments", "segment_match", "segment_pattern",
+    "age_min", "age_max", "bmi_min", "bmi_max", "center", *RISK_FACTORS,
+)  # fmt: skip
+# Table 1's rows after "Patients", as labelled under privacy (present/tables.table1).
+TABLE1_ROWS = (
+    "Age, years, mean ± SD",
+    "Female",
+    "Body mass index, mean ± SD",
+    "Lesion side: left",
+    *RISK_FACTORS.values(),
+    *(f"Segments (paper's rows): {row}" for row in PAPER_SEGMENT_ROWS),
+    *(f"Segment involved: {label}" for label in SEGMENTS.values()),
+    "Follow-up, months, mean",
+)
+# ui/sidebar.py: the top, then one expander per section.
+SIDEBAR = {
+    TOP: ("technical_success", "lesion_side", "sex"),
+    SEGMENT_SECTION: ("segment_pattern",),
+    RISK_SECTION: tuple(RISK_FACTORS),
+    MEASURE_SECTION: ("age_years", "bmi", "center"),
+}
+
+
+G = Role.GROUPING
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("RISK_FACTORS", RISK_FACTORS),
+        ("SEGMENTS", SEGMENTS),
+        ("SEGMENT_NAMES", SEGMENT_NAMES),
+        ("PAPER_SEGMENT_ROWS", PAPER_SEGMENT_ROWS),
+        ("POPULATIONS", POPULATIONS),
+        ("SIDES", SIDES),
+        ("SEXES", SEXES),
+        ("GROUPINGS", GROUPINGS),
+        ("ORDERED_GROUPINGS", ORDERED_GROUPINGS),
+        ("CONTINUOUS_COVARIATES", CONTINUOUS_COVARIATES),
+        ("TIME_VARYING_COVARIATES", TIME_VARYING_COVARIATES),
+        ("MODEL_COVARIATES", MODEL_COVARIATES),
+        ("LEVEL_LABELS", LEVEL_LABELS),
+    ],
+)
+def test_glossary_names_keep_their_values_and_order(name, expected):
+    value = getattr(glossary, name)
+    assert value == expected
+    assert list(value) == list(expected)  # the order too: it is the order things show in
+
+
+def test_groupings_in_the_forests_order_with_their_labels():
+    assert BUILTIN.groupings() == GROUPINGS
+    assert list(BUILTIN.groupings()) == list(GROUPINGS)
+    assert [v.grouping_key for v in BUILTIN.with_role(Role.FOREST)] == [
+        key for key in GROUPINGS if key not in ("center", "technical_success")
+    ]
+    assert BUILTIN.ordered_groupings() == ORDERED_GROUPINGS
+    assert BUILTIN.level_labels() == LEVEL_LABELS
+
+
+def test_bands_are_the_raw_group_values_of_earlier_releases():
+    assert BUILTIN.grouped("age_band").bands.levels == AGE_BANDS
+    assert BUILTIN.grouped("symptom_duration_band").bands.levels == DURATION_BANDS
+    assert BUILTIN.grouped("age_band").level_order == AGE_BANDS
+    assert BUILTIN.grouped("lesion_side").level_order == ("left", "right")
+    assert BUILTIN.grouped("sex").level_order == ("F", "M")
+    assert BUILTIN.grouped("thrombophilia").level_order == ("no", "yes")
+    assert BUILTIN.grouped("center").level_order == ()
+
+
+def test_covariates_in_the_models_pages_order_each_per_its_unit():
+    assert BUILTIN.covariates() == MODEL_COVARIATES
+    assert list(BUILTIN.covariates()) == list(MODEL_COVARIATES)
+    numbers = [v for v in BUILTIN.with_role(Role.COVARIATE) if v.kind is Kind.NUMBER]
+    assert {v.key: v.per for v in numbers} == COVARIATE_UNITS
+
+
+def test_filter_keys_in_the_order_links_and_captions_write_them():
+    assert BUILTIN.filter_keys() == FILTER_KEYS
+    assert filters.FILTER_KEYS == FILTER_KEYS
+
+
+def test_table1_rows_in_order():
+    assert BUILTIN.table1_rows() == TABLE1_ROWS
+
+
+def test_each_filter_sits_in_its_sidebar_section_in_order():
+    sections = {
+        section: tuple(v.key for v in BUILTIN.with_role(Role.FILTER) if v.section == section)
+        for section in SIDEBAR
+    }
+    assert sections == SIDEBAR
+
+
+@pytest.mark.parametrize("variable", [v for v in BUILTIN.variables if v.range], ids=str)
+def test_a_declared_range_is_what_the_filter_accepts(variable):
+    """From low to high inclusive, in the declared kind of number, nothing beyond."""
+    declared = variable.range
+    for key in declared.keys:
+        assert getattr(parse_filter({key: f"{declared.low:g}"}), key) == declared.low
+        assert getattr(parse_filter({key: f"{declared.high:g}"}), key) == declared.high
+        for outside in (declared.low - declared.step, declared.high + declared.step):
+            with pytest.raises(FilterError, match=key):
+                parse_filter({key: f"{outside:g}"})
+        kind = int if declared.integer else float
+        assert type(getattr(parse_filter({key: f"{declared.low + 1:g}"}), key)) is kind
+
+
+def test_reserved_keys_cover_every_link_parameter_and_widget_key():
+    from ui import state
+
+    pages_own = {"model_covariates", "model_recurrent_dvt"}  # pages/8_Models.py's widgets
+    assert {p.key for p in state.VIEW_PARAMS} | {state.COHORT} | pages_own <= RESERVED
+
+
+# ---- the registry refuses what it cannot use ------------------------------------------------
+
+ACCESS_VEIN = Variable(
+    "access_vein", "access_vein", Kind.CATEGORY, "Access vein",
+    levels=(("popliteal", "Popliteal"), ("small_saphenous", "Small saphenous"),
+            ("femoral", "Femoral"), ("jugular", "Jugular"), ("other", "Other")),
+    table1=Table1Row("Access vein: femoral", level="femoral"),
+    roles=tuple(Role),
+)  # fmt: skip
+
+
+def flag(key: str, column: str = "", label: str = "A flag") -> Variable:
+    return Variable(key, column or key, Kind.YES_NO, label)
+
+
+def stents(**changes) -> Variable:
+    return Variable("stents", "stents", Kind.NUMBER, "Stents", **changes)
+
+
+@pytest.mark.parametrize(
+    ("variable", "reason"),
+    [
+        (flag("Access Vein"), "a key is lower-case"),
+        (flag("access_vein; DROP TABLE patients"), "a key is lower-case"),
+        (flag("access", column='access_vein"; DROP'), "not a plain lower-case identifier"),
+        (flag("stented", column="patient_id"), "cannot be a variable"),
+        (flag("access", label="[Re-login](https://evil.example)"), "not plain words"),
+        (flag("access", label="<img src=x>"), "not plain words"),
+        (
+            Variable("access", "access_vein", Kind.CATEGORY, "Access", levels=(("x' OR '1", "X"),)),
+            "has characters a level cannot have",
+        ),
+        (
+            Variable("access", "access_vein", Kind.CATEGORY, "Access", roles=(G, Role.FOREST)),
+            "a forest row is a grouping with declared levels",
+        ),
+        (
+            stents(roles=(G,)),
+            "needs bands",
+        ),
+        (
+            stents(bands=Bands("stent_band", "Stents", (3, 1))),
+            "increasing",
+        ),
+        (
+            stents(range=Range("stents", 10, 0, 1, True)),
+            "a range runs from low",
+        ),
+        (Variable("later", "", Kind.TIME_VARYING, "Later", roles=(Role.FILTER,)), "covariate only"),
+    ],
+    ids=lambda value: value.key if isinstance(value, Variable) else "",
+)  # fmt: skip
+def test_a_declaration_it_cannot_use_is_refused_naming_it(variable, reason):
+    with pytest.raises(DeclarationError, match=reason) as refused:
+        BUILTIN.extended([variable])
+    assert repr(variable.key) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "clash"),
+    [
+        (flag("sex", column="sex_at_birth"), "'sex' is already 'sex''s"),  # a key twice
+        (flag("sex_code", column="sex"), "column 'sex' is already 'sex''s"),
+        (flag("age_min"), "'age_min' is already 'age_years''s"),  # the age filter's key
+        (flag("age_band"), "'age_band' is already 'age_years''s"),  # the age grouping's
+        (flag("segments"), "'segments' is already 'segment_pattern''s"),
+        (flag("population"), "'population' is already 'technical_success''s"),
+        (flag("by"), "reserved"),
+        (flag("ref"), "reserved"),
+        (flag("model_covariates"), "reserved"),
+        (flag("cohort"), "reserved"),
+    ],
+    ids=lambda value: value.key if isinstance(value, Variable) else "",
+)
+def test_a_key_already_claimed_or_reserved_is_refused(variable, clash):
+    with pytest.raises(DeclarationError, match=clash):
+        BUILTIN.extended([variable])
+
+
+def test_a_range_stem_that_claims_another_filters_keys_is_refused():
+    weight = Variable(
+        "weight", "weight", Kind.NUMBER, "Weight", range=Range("bmi", 30, 250, 1, True),
+        roles=(Role.FILTER,),
+    )  # fmt: skip
+    with pytest.raises(DeclarationError, match="'bmi_m(in|ax)' is already 'bmi''s"):
+        BUILTIN.extended([weight])
+
+
+def test_extended_appends_after_the_builtins_without_changing_them():
+    before = BUILTIN.variables
+    mine = BUILTIN.extended([ACCESS_VEIN])
+    assert BUILTIN.variables == before
+    assert mine.variables == (*before, ACCESS_VEIN)
+    assert mine.get("access_vein") is ACCESS_VEIN
+    with pytest.raises(KeyError):
+        BUILTIN.get("access_vein")
+    for role in Role:
+        assert mine.with_role(role)[-1] is ACCESS_VEIN, role
+        assert mine.with_role(role)[:-1] == BUILTIN.with_role(role), role
+    assert mine.filter_keys() == (*FILTER_KEYS[: -len(RISK_FACTORS)], "access_vein",
+                                  *RISK_FACTORS)  # fmt: skip
+    assert mine.table1_rows()[-1] == "Access vein: femoral"
+    assert mine != BUILTIN
+
+
+def test_registries_compare_and_hash_by_their_declarations_and_pickle():
+    again = Registry(BUILTIN.variables)
+    assert again == BUILTIN and hash(again) == hash(BUILTIN)
+    assert pickle.loads(pickle.dumps(BUILTIN)) == BUILTIN
+    assert hash(BUILTIN.extended([ACCESS_VEIN])) != hash(BUILTIN)
