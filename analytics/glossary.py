@@ -8,7 +8,6 @@ a label that quotes one is built from it.
 from __future__ import annotations
 
 from analytics.rules import (
-    COVARIATE_UNITS,
     MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     PTS_MODERATE_VILLALTA,
@@ -22,6 +21,12 @@ from analytics.rules import (
     UNSTABLE_MIN_PATIENTS,
     VILLALTA_MAX,
 )
+from analytics.variables import BUILTIN, Kind, Role
+from analytics.variables import FALSE_WORDS as FALSE_WORDS
+from analytics.variables import NO as NO
+from analytics.variables import TRUE_WORDS as TRUE_WORDS
+from analytics.variables import YES as YES
+from analytics.variables import YES_NO as YES_NO
 
 ENDPOINTS = {
     "primary": "Primary patency",
@@ -31,35 +36,17 @@ ENDPOINTS = {
 }
 PATENCY_ENDPOINTS = ("primary", "assisted_primary", "secondary")
 
-RISK_FACTORS = {
-    "malignancy": "Malignancy",
-    "smoking": "Smoking",
-    "immobilization": "Immobilization",
-    "thrombophilia": "Thrombophilia",
-    "recent_surgery": "Recent surgery",
-    "trauma": "Trauma",
-    "diabetes": "Diabetes",
-}
-SEGMENTS = {"seg_ivc": "IVC", "seg_civ": "CIV", "seg_eiv": "EIV", "seg_cfv": "CFV"}
-SEGMENT_NAMES = {
-    "IVC": "inferior vena cava",
-    "CIV": "common iliac vein",
-    "EIV": "external iliac vein",
-    "CFV": "common femoral vein",
-}
-# Table 1's published rows; see tables.segment_rows for how a lesion is counted.
-PAPER_SEGMENT_ROWS = ("CIV+EIV+CFV", "IVC+CIV", "CIV+EIV", "EIV+CFV")
-
-POPULATIONS = {
-    "technical_success": "Technical successes",
-    "all": "All enrolled (technical failures fail patency at month 0)",
-}
-SIDES = {"left": "Left", "right": "Right"}
-SEXES = {"F": "Female", "M": "Male"}
-YES, NO = "yes", "no"  # the raw values of a yes/no group, in SQL, JSON and links
-TRUE_WORDS = frozenset({"true", "yes", "1", "y"})  # what a yes/no field accepts, any case
-FALSE_WORDS = frozenset({"false", "no", "0", "n"})
-YES_NO = {NO: "No", YES: "Yes"}  # how they show
+# The built-in variables' words under the names code and tests import. Their one source is
+# the declarations (analytics.variables); a cohort's own variables reach a screen through
+# its registry, never through these.
+_SEGMENT_SET = BUILTIN.get("segment_pattern")
+RISK_FACTORS = {v.key: v.label for v in BUILTIN.with_role(Role.FILTER) if v.is_flag}
+SEGMENTS = {member: BUILTIN.get(member).label for member in _SEGMENT_SET.members}
+SEGMENT_NAMES = {BUILTIN.get(m).label: BUILTIN.get(m).long_label for m in _SEGMENT_SET.members}
+PAPER_SEGMENT_ROWS = _SEGMENT_SET.rows
+POPULATIONS = dict(BUILTIN.get("technical_success").population)
+SIDES = dict(BUILTIN.get("lesion_side").levels)
+SEXES = dict(BUILTIN.get("sex").levels)
 ALL_PATIENTS = "all"  # the one group of an unsplit cohort
 
 # The Safety table's crude share of patients (its caption: "crude, over unequal
@@ -143,43 +130,20 @@ NO_SPREAD = "every non-zero change is the same"
 LEVEL_NOT_REACHED = "too few pairs"
 
 # Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
-GROUPINGS = {
-    "lesion_side": "Lesion side",
-    "sex": "Sex",
-    "age_band": "Age band",
-    **SEGMENTS,
-    "segment_pattern": "Segment pattern",
-    **RISK_FACTORS,
-    "urokinase": "Urokinase",
-    "symptom_duration_band": "DVT duration",
-    "center": "Centre",
-    "technical_success": "Technical success",
-}
+GROUPINGS = BUILTIN.groupings()
 # Splits whose levels have an order (analytics.groups gives it): the log-rank test for
 # trend applies to them, with scores 1..k in that order.
-ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
-# Covariates an adjusted model may take beyond the groupings' yes/no and category columns:
-# the continuous ones (per the clinical unit of rules.COVARIATE_UNITS, said in the label),
-# and recurrent DVT, which changes over time.
-CONTINUOUS_COVARIATES = {
-    "age_years": f"Age (per {COVARIATE_UNITS['age_years']} years)",
-    "bmi": f"BMI (per {COVARIATE_UNITS['bmi']} kg/m²)",
-    "symptom_duration_months": f"DVT duration (per {COVARIATE_UNITS['symptom_duration_months']} "
-    "months)",
+ORDERED_GROUPINGS = BUILTIN.ordered_groupings()
+# Every covariate an adjusted model may take (``--adjust``, the Models page): key -> label,
+# a continuous one's per its clinical unit (rules.COVARIATE_UNITS, said in the label), and
+# recurrent DVT, which changes over time.
+MODEL_COVARIATES = BUILTIN.covariates()
+_COVARIATES = BUILTIN.with_role(Role.COVARIATE)
+CONTINUOUS_COVARIATES = {v.key: v.covariate_label for v in _COVARIATES if v.kind is Kind.NUMBER}
+TIME_VARYING_COVARIATES = {
+    v.key: v.covariate_label for v in _COVARIATES if v.kind is Kind.TIME_VARYING
 }
 RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
-TIME_VARYING_COVARIATES = {RECURRENT_DVT: "Recurrent DVT (time-varying)"}
-# Every covariate an adjusted model may take (``--adjust``, the Models page): key -> label.
-MODEL_COVARIATES = {
-    **RISK_FACTORS,
-    **SEGMENTS,
-    "lesion_side": "Lesion side",
-    "sex": "Sex",
-    "center": "Centre",
-    "urokinase": "Urokinase",
-    **CONTINUOUS_COVARIATES,
-    **TIME_VARYING_COVARIATES,
-}
 NO_PH_TEST = "no proportional-hazards test for a model with a time-varying covariate"
 IMMORTAL_TIME_BIAS = (
     "Recurrent DVT cannot be a baseline yes/no covariate: a patient can only be counted as "
@@ -212,7 +176,7 @@ MODEL_DEMO_CAVEAT = (
 )
 
 # How a group's raw value shows, where it differs from the value itself.
-LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}
+LEVEL_LABELS = BUILTIN.level_labels()
 
 DEFINITIONS = {
     "CEAP": (

@@ -65,7 +65,7 @@ MIN_EVENTS_FOR_HR = 5
 
 # The clinical unit each continuous covariate's hazard ratio is per (Models page, report,
 # deck): the covariate is divided by it before the fit, so an HR of a year of age does not
-# show as "1.00 (1.00-1.00)". Its unit's word is glossary.CONTINUOUS_COVARIATES'.
+# show as "1.00 (1.00-1.00)". Its unit's word is its declaration's (analytics.variables).
 COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
 
 # What the age and BMI filters accept, from and to (data/schema.sql checks the same bounds).
