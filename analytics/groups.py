@@ -1,10 +1,11 @@
-"""Subgroup splits: an allow-list of SQL expressions, one per grouping key.
+"""Subgroup splits: an SQL expression per grouping key, built from its declaration.
 
 A user names a grouping by key (``--by thrombophilia``, a dashboard select box); the
-expression comes from this table, never from the user's text. Most expressions give a
-small code (a boolean, a band number), which groups fastest; :func:`decode` turns the
-codes DuckDB returns into the group's raw value (``yes``, ``F``, ``< 60``), which JSON
-and links keep and analytics.present.format shows in words.
+expression is built from the variable's declaration (analytics.variables): its quoted,
+validated column and the literals of its declared levels or cuts, never the user's text.
+Most expressions give a small code (a boolean, a band number), which groups fastest;
+:func:`decode` turns the codes DuckDB returns into the group's raw value (``yes``, ``F``,
+``< 60``), which JSON and links keep and analytics.present.format shows in words.
 """
 
 from __future__ import annotations
@@ -13,13 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.filters import SEGMENT_MASK_SQL, SEGMENT_PATTERN_OF_MASK, FilterError
-from analytics.glossary import GROUPINGS, NO, ORDERED_GROUPINGS, RISK_FACTORS, SEGMENTS, YES
-from analytics.rules import AGE_BAND_CUTS, DURATION_BAND_CUT
-
-YOUNG, OLD = AGE_BAND_CUTS
-AGE_BANDS = (f"< {YOUNG}", f"{YOUNG}-{OLD - 1}", f">= {OLD}")
-DURATION_BANDS = (f"<= {DURATION_BAND_CUT} months", f"> {DURATION_BAND_CUT} months")
+from analytics.filters import FilterError
+from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, Kind, Registry, Variable
 
 
 @dataclass(frozen=True)
@@ -34,60 +30,87 @@ class Grouping:
     values: tuple[str, ...] | None = None
 
 
-YES_NO = (NO, YES)
-GROUPS = {
-    "lesion_side": Grouping("lesion_side = 'right'", ("left", "right")),
-    "sex": Grouping("sex = 'M'", ("F", "M")),
-    "age_band": Grouping(
-        f"CASE WHEN age_years < {YOUNG} THEN 0 WHEN age_years < {OLD} THEN 1 "
-        "WHEN age_years IS NOT NULL THEN 2 END",
-        AGE_BANDS,
-    ),
-    **{column: Grouping(column, YES_NO) for column in (*SEGMENTS, *RISK_FACTORS)},
-    "segment_pattern": Grouping(SEGMENT_MASK_SQL, SEGMENT_PATTERN_OF_MASK),
-    "urokinase": Grouping("urokinase", YES_NO),
-    "symptom_duration_band": Grouping(
-        f"symptom_duration_months > {DURATION_BAND_CUT}", DURATION_BANDS
-    ),
-    "center": Grouping("center"),
-    "technical_success": Grouping("technical_success", YES_NO),
-}
-# Levels in display order where order has meaning; others sort alphabetically.
-LEVEL_ORDER = {
-    "age_band": AGE_BANDS,
-    "symptom_duration_band": DURATION_BANDS,
-    "lesion_side": ("left", "right"),
-    "sex": ("F", "M"),
-}
-assert GROUPS.keys() == GROUPINGS.keys(), "every grouping needs a label and an expression"
-assert set(ORDERED_GROUPINGS) <= LEVEL_ORDER.keys(), "an ordered split needs its order"
+def quoted(column: str) -> str:
+    """A declared column as an SQL identifier; anything but a plain identifier is refused."""
+    if not IDENTIFIER.fullmatch(column):
+        raise FilterError(f"{column!r} is not a column name")
+    return f'"{column}"'
 
 
-def grouping(key: str) -> Grouping:
+def literal(text: str) -> str:
+    """A declared level as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def grouping(key: str, variables: Registry = BUILTIN) -> Grouping:
     """The split for a grouping key; an unknown key is an error naming it."""
     try:
-        return GROUPS[key]
+        variable = variables.grouped(key)
     except KeyError:
-        raise FilterError(f"cannot group by {key!r}; choose one of {', '.join(GROUPS)}") from None
+        known = ", ".join(variables.groupings())
+        raise FilterError(f"cannot group by {key!r}; choose one of {known}") from None
+    return _split(variable, variables)
 
 
-def decode(key: str, codes: np.ndarray) -> np.ndarray:
+def _split(variable: Variable, variables: Registry) -> Grouping:
+    """By kind: a yes/no column as it is; two declared levels as a comparison (true: the
+    second), more as a CASE (a value outside them: no group); a centre's raw value; bands
+    as a CASE, or one right-closed cut as a comparison; a segment set as the bit mask of
+    its members (the first 1, the next 2, ...), each mask's pattern its members' labels."""
+    if variable.kind is Kind.SEGMENT_SET:
+        members = [variables.get(member) for member in variable.members]
+        mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
+        patterns = tuple(
+            "+".join(m.label for i, m in enumerate(members) if code >> i & 1)
+            for code in range(2 ** len(members))
+        )
+        return Grouping(mask, patterns)
+    column = quoted(variable.column)
+    if variable.kind is Kind.YES_NO:
+        return Grouping(column, (NO, YES))
+    if variable.bands:
+        cuts = variable.bands.cuts
+        if variable.bands.closed == "right":
+            return Grouping(f"{column} > {cuts[0]}", variable.bands.levels)
+        return Grouping(_case(column, [f"< {cut}" for cut in cuts]), variable.bands.levels)
+    levels = variable.level_order
+    if not levels:
+        return Grouping(column)
+    if len(levels) == 2:
+        return Grouping(f"{column} = {literal(levels[1])}", levels)
+    return Grouping(_case(column, [f"= {literal(level)}" for level in levels], last=False), levels)
+
+
+def _case(column: str, tests: list[str], last: bool = True) -> str:
+    """Code i where the i-th test first holds; with ``last``, code len(tests) for any other
+    value that is not NULL (the band above the last cut)."""
+    whens = [f"WHEN {column} {test} THEN {code}" for code, test in enumerate(tests)]
+    if last:
+        whens.append(f"WHEN {column} IS NOT NULL THEN {len(tests)}")
+    return f"CASE {' '.join(whens)} END"
+
+
+def decode(key: str, codes: np.ndarray, variables: Registry = BUILTIN) -> np.ndarray:
     """The raw group values (text) of the codes DuckDB returned for ``key``."""
-    values = grouping(key).values
+    values = grouping(key, variables).values
     codes = np.asarray(codes)
     if values is None:
         return codes.astype(str)
     return np.asarray(values)[codes.astype(int)]
 
 
-def order_levels(key: str | None, levels: list[str]) -> list[str]:
+def order_levels(key: str | None, levels: list[str], variables: Registry = BUILTIN) -> list[str]:
     """Levels in display order; the first is the reference for hazard ratios.
 
-    Booleans put 'no' first, so a hazard ratio reads as 'with the factor vs without'.
+    Booleans put 'no' first, so a hazard ratio reads as 'with the factor vs without';
+    a declared order comes next (bands, a category's levels); the rest sort alphabetically.
     """
     if set(levels) <= {NO, YES}:
         wanted: tuple[str, ...] = (NO, YES)
     else:
-        wanted = LEVEL_ORDER.get(key or "", ())
+        try:
+            wanted = variables.grouped(key or "").level_order
+        except KeyError:
+            wanted = ()
     known = [level for level in wanted if level in levels]
     return known + sorted(level for level in levels if level not in known)

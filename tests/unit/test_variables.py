@@ -12,7 +12,9 @@ import pickle
 import pytest
 
 from analytics import filters, glossary
+from analytics.cohort.db import open_cohort
 from analytics.filters import FilterError, parse_filter
+from analytics.groups import decode, grouping, order_levels, quoted
 from analytics.variables import (
     BUILTIN,
     MEASURE_SECTION,
@@ -29,6 +31,7 @@ from analytics.variables import (
     Table1Row,
     Variable,
 )
+from tests.conftest import add_patient
 
 RISK_FACTORS = {
     "malignancy": "Malignancy",
@@ -286,7 +289,7 @@ def test_a_range_stem_that_claims_another_filters_keys_is_refused():
         "weight", "weight", Kind.NUMBER, "Weight", range=Range("bmi", 30, 250, 1, True),
         roles=(Role.FILTER,),
     )  # fmt: skip
-    with pytest.raises(DeclarationError, match="'bmi_m(in|ax)' is already 'bmi''s"):
+    with pytest.raises(DeclarationError, match=r"'bmi_m(in|ax)' is already 'bmi''s"):
         BUILTIN.extended([weight])
 
 
@@ -312,3 +315,117 @@ def test_registries_compare_and_hash_by_their_declarations_and_pickle():
     assert again == BUILTIN and hash(again) == hash(BUILTIN)
     assert pickle.loads(pickle.dumps(BUILTIN)) == BUILTIN
     assert hash(BUILTIN.extended([ACCESS_VEIN])) != hash(BUILTIN)
+
+
+# ---- groupings built from the declarations (analytics.groups) -------------------------------
+
+# Each grouping's SQL and values as analytics/groups.py wrote them by hand before they were
+# built from the declarations.
+MASK = "1 * seg_ivc::INT + 2 * seg_civ::INT + 4 * seg_eiv::INT + 8 * seg_cfv::INT"
+EARLIER_GROUPS = {
+    "lesion_side": ("lesion_side = 'right'", ("left", "right")),
+    "sex": ("sex = 'M'", ("F", "M")),
+    "age_band": (
+        "CASE WHEN age_years < 60 THEN 0 WHEN age_years < 75 THEN 1 "
+        "WHEN age_years IS NOT NULL THEN 2 END",
+        AGE_BANDS,
+    ),
+    **{column: (column, ("no", "yes")) for column in (*SEGMENTS, *RISK_FACTORS)},
+    "segment_pattern": (
+        MASK,
+        (
+            "",
+            "IVC",
+            "CIV",
+            "IVC+CIV",
+            "EIV",
+            "IVC+EIV",
+            "CIV+EIV",
+            "IVC+CIV+EIV",
+            "CFV",
+            "IVC+CFV",
+            "CIV+CFV",
+            "IVC+CIV+CFV",
+            "EIV+CFV",
+            "IVC+EIV+CFV",
+            "CIV+EIV+CFV",
+            "IVC+CIV+EIV+CFV",
+        ),
+    ),
+    "urokinase": ("urokinase", ("no", "yes")),
+    "symptom_duration_band": ("symptom_duration_months > 12", DURATION_BANDS),
+    "center": ("center", None),
+    "technical_success": ("technical_success", ("no", "yes")),
+}
+
+
+@pytest.fixture
+def edges(blank):
+    """Patients at every band's edges, with and without urokinase recorded, in 3 centres."""
+    for i, (age, months, urokinase) in enumerate(
+        [(18, 0.0, None), (59, 11.9, True), (60, 12.0, False), (74, 12.1, None),
+         (75, 24.0, True), (110, 600.0, False)]
+    ):  # fmt: skip
+        add_patient(
+            blank, f"p{i}", age_years=age, symptom_duration_months=months, urokinase=urokinase,
+            center=f"C0{i % 3}", sex="MF"[i % 2], lesion_side=("left", "right")[i % 2],
+            seg_ivc=i == 0, seg_cfv=i > 3, thrombophilia=i % 2 == 1,
+        )  # fmt: skip
+    return blank
+
+
+@pytest.mark.parametrize("key", list(EARLIER_GROUPS))
+def test_each_grouping_splits_as_the_hand_written_sql_did(key, edges, registry_path):
+    earlier_sql, earlier_values = EARLIER_GROUPS[key]
+    built = grouping(key)
+    assert built.values == earlier_values
+    synthetic = open_cohort(registry_path)
+    try:
+        for con, table in ((edges, "patients"), (synthetic, "patient_summary")):
+            rows = con.execute(
+                f"SELECT ({earlier_sql}) AS earlier, ({built.sql}) AS built FROM {table}"
+            ).fetchall()
+            assert all(earlier == now for earlier, now in rows if earlier is not None), key
+            assert [e is None for e, _ in rows] == [b is None for _, b in rows], key
+    finally:
+        synthetic.close()
+
+
+def test_order_levels_follow_the_declared_order():
+    assert order_levels("symptom_duration_band", ["> 12 months", "<= 12 months"]) == list(
+        DURATION_BANDS
+    )
+    assert order_levels("sex", ["M", "F"]) == ["F", "M"]
+    assert order_levels("center", ["C02", "C01"]) == ["C01", "C02"]
+    assert order_levels(None, ["b", "a"]) == ["a", "b"]
+
+
+def test_a_cohorts_own_category_groups_by_its_declared_levels(edges):
+    mine = BUILTIN.extended([ACCESS_VEIN])
+    for i, vein in enumerate(("jugular", "femoral", "other", None)):
+        edges.execute("UPDATE patients SET access_vein = ? WHERE patient_id = ?", [vein, f"p{i}"])
+    split = grouping("access_vein", mine)
+    query = f"SELECT {split.sql} FROM patients WHERE patient_id = ?"
+    codes = [edges.execute(query, [f"p{i}"]).fetchone()[0] for i in range(4)]
+    assert decode("access_vein", codes[:3], mine).tolist() == ["jugular", "femoral", "other"]
+    assert codes[3] is None  # not recorded: in no group
+    assert order_levels("access_vein", ["other", "femoral", "popliteal"], mine) == [
+        "popliteal", "femoral", "other",
+    ]  # fmt: skip
+    with pytest.raises(FilterError, match="cannot group by 'access_vein'"):
+        grouping("access_vein")
+
+
+def test_a_registry_without_a_variable_cannot_group_by_it():
+    """The groupings come from the registry they are given, not from the built-ins."""
+    without = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
+    with pytest.raises(FilterError, match="cannot group by 'smoking'") as refused:
+        grouping("smoking", without)
+    assert "thrombophilia" in str(refused.value)
+    assert grouping("thrombophilia", without) == grouping("thrombophilia")
+
+
+@pytest.mark.parametrize("column", ['age_years"; DROP TABLE patients; --', "Age", "1st", ""])
+def test_only_a_plain_identifier_is_quoted_as_a_column(column):
+    with pytest.raises(FilterError, match="not a column name"):
+        quoted(column)
