@@ -479,6 +479,7 @@ def _check_together(variables: tuple[Variable, ...]) -> None:
 
 # ---- the built-in variables ---------------------------------------------------------------
 
+# Short names for the roles in the declarations below.
 F, G, T, C, P = Role.FILTER, Role.GROUPING, Role.TABLE1, Role.COVARIATE, Role.FOREST
 EVERY_ROLE = (F, G, T, C, P)
 # Central to peripheral: column, short label, the vein's name.

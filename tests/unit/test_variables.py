@@ -7,7 +7,12 @@ those lists derive from the declarations.
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -308,6 +313,26 @@ def test_extended_appends_after_the_builtins_without_changing_them():
                                   *RISK_FACTORS)  # fmt: skip
     assert mine.table1_rows()[-1] == "Access vein: femoral"
     assert mine != BUILTIN
+
+
+def test_an_ordered_category_of_a_cohort_is_an_ordered_grouping():
+    ordered = BUILTIN.extended([replace(ACCESS_VEIN, kind=Kind.ORDERED)])
+    assert ordered.ordered_groupings() == (*ORDERED_GROUPINGS, "access_vein")
+    assert BUILTIN.extended([ACCESS_VEIN]).ordered_groupings() == ORDERED_GROUPINGS
+
+
+def test_the_fingerprint_is_the_same_in_every_process():
+    """Cache keys and the fit worker's pickled filter compare registries across processes,
+    whose string hashing differs."""
+    script = "from analytics.variables import BUILTIN; print(BUILTIN.fingerprint)"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed}, cwd=Path(__file__).parents[2],
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert seen == {BUILTIN.fingerprint}
 
 
 def test_registries_compare_and_hash_by_their_declarations_and_pickle():
