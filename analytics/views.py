@@ -4,6 +4,9 @@ A page lays its view out, the dashboard caches it (ui/data.py), ``bench`` times 
 the report and the deck serialise it; nothing else computes what a view holds, so a
 number shown twice is the same number. Each view reads the cohort in as few scans as
 its content allows (one for all survival curves of a view).
+
+A view with several options takes them as one frozen request (PatencyRequest,
+ReportRequest); the dashboard caches the Patency view by its request.
 """
 
 from __future__ import annotations
@@ -331,6 +334,7 @@ class ReportRequest:
 def report_of(
     con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, request: ReportRequest
 ) -> ReportView:
+    """The report (``python -m analytics report``) and the deck's numbers: ReportView."""
     meta = metadata(con)
     fits = survival_of(con, cohort_filter, request.survival())
     adjust = request.adjust
