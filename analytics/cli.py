@@ -272,23 +272,22 @@ def _privacy_k(args: argparse.Namespace) -> int | None:
 
 def _report(args: argparse.Namespace) -> str:
     from analytics.present.report import report_json, report_text
-    from analytics.views import report_view
+    from analytics.views import ReportRequest, report_of
 
     cohort_filter = _filter(args)
     k = _privacy_k(args)
     if args.reference is not None and args.by is None:
         raise ValueError("--reference needs --by: the groups it picks the reference among")
+    request = ReportRequest(
+        by=args.by,
+        months=args.at,
+        horizon=args.rmst_horizon,
+        adjust=args.adjust,
+        reference=args.reference,
+        landmark=args.landmark,
+    )
     with open_cohort(args.db or default_db_path()) as con:
-        view = report_view(
-            con,
-            cohort_filter,
-            by=args.by,
-            months=args.at,
-            horizon=args.rmst_horizon,
-            adjust=args.adjust,
-            reference=args.reference,
-            landmark=args.landmark,
-        )
+        view = report_of(con, cohort_filter, request)
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
 

@@ -4,6 +4,9 @@ A page lays its view out, the dashboard caches it (ui/data.py), ``bench`` times 
 the report and the deck serialise it; nothing else computes what a view holds, so a
 number shown twice is the same number. Each view reads the cohort in as few scans as
 its content allows (one for all survival curves of a view).
+
+A view with several options takes them as one frozen request (PatencyRequest,
+ReportRequest); the dashboard caches the Patency view by its request.
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
 from analytics.stats.subgroups import subgroup_table
-from analytics.stats.survival import EndpointSurvival, survival, table_months
+from analytics.stats.survival import (
+    EndpointSurvival,
+    SurvivalRequest,
+    survival_of,
+    table_months,
+)
 
 PRIMARY = "primary"
 
@@ -90,24 +98,56 @@ class PatencyView:
         return next((s.landmark.month for s in self.survival.values() if s.landmark), None)
 
 
+@dataclass(frozen=True)
+class PatencyRequest:
+    """What the Patency page asks for, hashable (ui.data caches the view by it).
+
+    With no ``by``, the three patencies; with ``by``, ``endpoint`` compared across its
+    groups against ``reference`` (None: the first). Estimates at ``months``, restricted
+    means up to ``horizon``, KMunicate tables at ``risk_months``; ``landmark`` adds the
+    curves from that month on.
+    """
+
+    by: str | None = None
+    endpoint: str = PRIMARY
+    months: tuple[float, ...] = DEFAULT_MONTHS
+    horizon: float = RMST_HORIZON
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    reference: str | None = None
+    landmark: float | None = None
+
+    def survival(self) -> SurvivalRequest:
+        """The survival computation: one scan for every endpoint drawn."""
+        endpoints = PATENCY_ENDPOINTS if self.by is None else (self.endpoint,)
+        return SurvivalRequest(
+            endpoints, self.months, self.by, self.horizon, self.risk_months, self.reference,
+            self.landmark,
+        )  # fmt: skip
+
+
+def patency_of(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, request: PatencyRequest
+) -> PatencyView:
+    """The Patency page: the three patencies, or the endpoint compared by the groups of
+    ``request.by``; with a landmark, also their curves from that month on."""
+    fits = survival_of(con, cohort_filter, request.survival())
+    return PatencyView(
+        request.by, request.endpoint, request.months, fits, request.horizon, table_months(fits)
+    )
+
+
 def patency_view(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     by: str | None = None,
     endpoint: str = PRIMARY,
-    months: Sequence[float] = DEFAULT_MONTHS,
-    horizon: float = RMST_HORIZON,
+    *,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
     reference: str | None = None,
-    landmark: float | None = None,
 ) -> PatencyView:
-    """The Patency page: the three patencies, or ``endpoint`` compared by ``by`` against
-    ``reference``; with ``landmark``, also their curves from that month on."""
-    endpoints = PATENCY_ENDPOINTS if by is None else (endpoint,)
-    fits = survival(
-        con, cohort_filter, endpoints, months, by, horizon, risk_months, reference, landmark
-    )
-    return PatencyView(by, endpoint, tuple(months), fits, horizon, table_months(fits))
+    """patency_of with the options tests and tools/bench pass."""
+    request = PatencyRequest(by, endpoint, risk_months=tuple(risk_months), reference=reference)
+    return patency_of(con, cohort_filter, request)
 
 
 def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
@@ -132,7 +172,7 @@ class OverviewView:
 def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
     return OverviewView(
         population=population(con, cohort_filter),
-        patency=patency_view(con, cohort_filter),
+        patency=patency_of(con, cohort_filter, PatencyRequest()),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
         follow_up=follow_up_view(con, cohort_filter),
@@ -192,7 +232,7 @@ def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
     return TablesView(
         baseline=baseline(con, cohort_filter),
         population=population(con, cohort_filter),
-        patency=patency_view(con, cohort_filter),
+        patency=patency_of(con, cohort_filter, PatencyRequest()),
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter),
         analysed_all=cohort_filter.population == "all",
@@ -268,38 +308,66 @@ class ReportView:
     landmark: float | None = None
 
 
-def report_view(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    by: str | None = None,
-    months: Sequence[float] = DEFAULT_MONTHS,
-    horizon: float = RMST_HORIZON,
-    adjust: Sequence[str] = (),
-    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
-    reference: str | None = None,
-    landmark: float | None = None,
+@dataclass(frozen=True)
+class ReportRequest:
+    """What ``report`` (and the deck's report) asks for: every endpoint at ``months``,
+    compared by the groups of ``by`` against ``reference`` (None: the first), restricted
+    means up to ``horizon``, the Cox model on ``adjust`` when any is given, KMunicate
+    tables at ``risk_months``, landmark estimates from ``landmark`` on."""
+
+    by: str | None = None
+    months: tuple[float, ...] = DEFAULT_MONTHS
+    horizon: float = RMST_HORIZON
+    adjust: tuple[str, ...] = ()
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    reference: str | None = None
+    landmark: float | None = None
+
+    def survival(self) -> SurvivalRequest:
+        """The survival computation: every endpoint in one scan."""
+        return SurvivalRequest(
+            tuple(ENDPOINTS), self.months, self.by, self.horizon, self.risk_months,
+            self.reference, self.landmark,
+        )  # fmt: skip
+
+
+def report_of(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, request: ReportRequest
 ) -> ReportView:
+    """The report (``python -m analytics report``) and the deck's numbers: ReportView."""
     meta = metadata(con)
-    fits = survival(
-        con, cohort_filter, tuple(ENDPOINTS), months, by, horizon, risk_months, reference, landmark
-    )
+    fits = survival_of(con, cohort_filter, request.survival())
+    adjust = request.adjust
     return ReportView(
         name=meta.get("name", ""),
         is_reconstruction=is_reconstruction(meta),
         cohort_filter=cohort_filter,
-        by=by,
-        months=tuple(months),
+        by=request.by,
+        months=request.months,
         survival=fits,
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter, incidence=True),
         follow_up=follow_up_view(con, cohort_filter),
-        horizon=horizon,
-        adjust=tuple(adjust),
+        horizon=request.horizon,
+        adjust=adjust,
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},
         risk_months=table_months(fits),
-        reference=reference,
-        landmark=landmark,
+        reference=request.reference,
+        landmark=request.landmark,
     )
+
+
+def report_view(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    by: str | None = None,
+    *,
+    adjust: Sequence[str] = (),
+    landmark: float | None = None,
+) -> ReportView:
+    """report_of with the options tests and tools/bench pass."""
+    request = ReportRequest(by, adjust=tuple(adjust), landmark=landmark)
+    return report_of(con, cohort_filter, request)
 
 
 @dataclass(frozen=True, eq=False)
@@ -361,9 +429,10 @@ def deck_view(
     """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's);
     ``model`` is models_view's result for the same filter, passed in as the page (or the
     CLI) has it, so the deck never fits it again."""
+    request = ReportRequest(by, risk_months=tuple(risk_months), reference=reference)
     return DeckView(
         meta=metadata(con),
-        report=report_view(con, cohort_filter, by, risk_months=risk_months, reference=reference),
+        report=report_of(con, cohort_filter, request),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
         baseline=baseline(con, cohort_filter),

@@ -30,7 +30,7 @@ k = context.privacy_k
 
 by_column, endpoint_column, ci_column, unreliable_column = st.columns([3, 3, 2, 3])
 by = state.draw("by", by_column)
-endpoint = state.draw(
+state.draw(
     "endpoint", endpoint_column, label="Endpoint compared", disabled=by is None,
     help="With 'Compare by', one curve per group for this endpoint.",
 )  # fmt: skip
@@ -49,11 +49,8 @@ axis = state.time_axis()
 
 # comparisons: the landmark, and with 'Compare by' the reference group among the view's groups
 reference_column, landmark_column = st.columns([3, 5])
-landmark = state.draw("landmark", landmark_column)
-view = data.patency(
-    context.key, context.cohort_filter, by, endpoint, state.risk_months(), state.value("ref"),
-    landmark,
-)  # fmt: skip
+state.draw("landmark", landmark_column)
+view = data.patency(context.key, context.cohort_filter, state.patency_request())
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,7 +28,7 @@ from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
-from analytics.rules import MODEL_ASK_PATIENTS, RISK_TABLE_MONTHS
+from analytics.rules import MODEL_ASK_PATIENTS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -107,23 +108,16 @@ def follow_up(key: CohortKey, cohort_filter: CohortFilter) -> FollowUp:
 
 @cached
 def patency(
-    key: CohortKey,
-    cohort_filter: CohortFilter,
-    by: str | None,
-    endpoint: str,
-    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS,
-    reference: str | None = None,
-    landmark: float | None = None,
+    key: CohortKey, cohort_filter: CohortFilter, request: views.PatencyRequest
 ) -> views.PatencyView:
-    """The Patency page's view, its KMunicate tables at ``risk_months``, compared against
-    ``reference`` (or the first group: _or_first)."""
+    """The Patency page's view, cached by its request; compared against the request's
+    reference, or the first group (_or_first)."""
     return _or_first(
-        lambda chosen: views.patency_view(
-            cursor(key), cohort_filter, by, endpoint, risk_months=risk_months,
-            reference=chosen, landmark=landmark,
+        lambda chosen: views.patency_of(
+            cursor(key), cohort_filter, replace(request, reference=chosen)
         ),
-        reference,
-    )  # fmt: skip
+        request.reference,
+    )
 
 
 def _or_first(build: Callable[[str | None], T], reference: str | None) -> T:

@@ -72,8 +72,8 @@ def screens(context) -> list[Screen]:
     key, cohort_filter, k = context.key, context.cohort_filter, context.privacy_k
     overview = data.overview(key, cohort_filter)
     change = overview.clinical
-    by, endpoint = state.value("by"), state.value("endpoint")
-    patency = data.patency(key, cohort_filter, by, endpoint, reference=state.value("ref"))
+    endpoint = state.value("endpoint")
+    patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -52,6 +52,7 @@ from analytics.rules import (
     SUBGROUP_MONTH,
 )
 from analytics.stats.models import check_covariates
+from analytics.views import PatencyRequest
 
 ANY, YES, NO = "any", "yes", "no"
 RISK_CHOICES = (ANY, YES, NO)
@@ -558,6 +559,21 @@ def value(key: str) -> Any:
 def risk_months() -> tuple[int, ...]:
     """The risk-table months chosen, in order; the default ones when none is."""
     return tuple(sorted(set(value("months")))) or RISK_TABLE_MONTHS
+
+
+def patency_request(time_controls: bool = True) -> PatencyRequest:
+    """The Patency view the session asks for: the comparison, its endpoint and reference
+    group and, with ``time_controls``, the risk-table months and the landmark the Patency
+    page draws (the presenting view has neither control: it keeps the defaults)."""
+    request = PatencyRequest(value("by"), value("endpoint"), reference=value("ref"))
+    if not time_controls:
+        return request
+    landmark = value("landmark")
+    return replace(
+        request,
+        risk_months=risk_months(),
+        landmark=None if landmark == LANDMARK_OFF else float(landmark),
+    )
 
 
 def time_axis() -> TimeAxis:

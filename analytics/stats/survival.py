@@ -149,32 +149,48 @@ class Landmark:
     survival: EndpointSurvival
 
 
+@dataclass(frozen=True)
+class SurvivalRequest:
+    """The options of one survival computation, as tuples so that it hashes (a cache key).
+
+    ``endpoints`` are estimated at ``months``; with ``by``, compared across its groups
+    against ``reference`` (None: the first level); each curve's restricted mean runs to
+    ``horizon`` months; the KMunicate tables are at ``risk_months``, extended to the
+    curves' end (covering_months); ``landmark`` (months) adds each endpoint's estimates
+    from that month on, from the same counts.
+    """
+
+    endpoints: tuple[str, ...]
+    months: tuple[float, ...]
+    by: str | None = None
+    horizon: float = RMST_HORIZON
+    risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    reference: str | None = None
+    landmark: float | None = None
+
+
 def survival(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoints: Sequence[str],
     months: Sequence[float],
     by: str | None = None,
-    horizon: float = RMST_HORIZON,
-    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
-    reference: str | None = None,
-    landmark: float | None = None,
 ) -> dict[str, EndpointSurvival]:
-    """Each endpoint's curves, estimates at ``months`` and, with ``by``, the comparison.
+    """survival_of with the default options beyond ``by`` (the form tests call)."""
+    return survival_of(con, cohort_filter, SurvivalRequest(tuple(endpoints), tuple(months), by))
 
-    ``horizon`` (months) bounds each curve's restricted mean; the KMunicate tables are at
-    ``risk_months``, extended to the curves' end (covering_months; read them back with
-    table_months); ``reference`` is the level the comparison is against (default: the
-    first); ``landmark`` (months) adds each endpoint's landmark estimates, from the same
-    counts.
-    """
-    counts = endpoint_counts(con, cohort_filter, endpoints, by)
+
+def survival_of(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, request: SurvivalRequest
+) -> dict[str, EndpointSurvival]:
+    """Each endpoint's curves, estimates at the months asked for and, with ``by``, the
+    comparison (SurvivalRequest); the KMunicate tables' months can be read back with
+    table_months."""
+    counts = endpoint_counts(con, cohort_filter, request.endpoints, request.by)
     last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
-    risk_months = covering_months(risk_months, last)
+    request = replace(request, risk_months=covering_months(request.risk_months, last))
     return {
-        endpoint: endpoint_survival(
-            endpoint, overall, split, months, by, horizon, risk_months, reference, landmark
-        )
+        endpoint: endpoint_estimates(endpoint, overall, split, request)
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -207,48 +223,42 @@ def table_months(fits: Mapping[str, EndpointSurvival]) -> tuple[float, ...]:
 
 
 def endpoint_survival(
-    endpoint: str,
-    overall: Counts,
-    split: Counts | None,
-    months: Sequence[float],
-    by: str | None = None,
-    horizon: float = RMST_HORIZON,
-    risk_months: Sequence[float] = RISK_TABLE_MONTHS,
-    reference: str | None = None,
-    landmark: float | None = None,
+    endpoint: str, overall: Counts, split: Counts | None, months: Sequence[float]
 ) -> EndpointSurvival:
-    """The estimates of one endpoint from its counts (``split``: by the groups of ``by``).
+    """endpoint_estimates of ``endpoint`` alone at ``months``, overall (the form tests call)."""
+    return endpoint_estimates(endpoint, overall, split, SurvivalRequest((endpoint,), tuple(months)))
+
+
+def endpoint_estimates(
+    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest
+) -> EndpointSurvival:
+    """The estimates of one endpoint from its counts (``split``: by the groups of
+    ``request.by``), with its landmark estimates when the request has a landmark.
 
     A ``reference`` that is not a level of ``split`` is an error naming the levels.
     """
-    result = _estimates(endpoint, overall, split, months, by, horizon, risk_months, reference)
+    result = _estimates(endpoint, overall, split, request)
+    landmark = request.landmark
     if landmark is None:
         return result
     shifted = None if split is None else landmark_counts(split, landmark)
-    later = _estimates(
-        endpoint, landmark_counts(overall, landmark), shifted, months, by, horizon, risk_months,
-        reference,
-    )  # fmt: skip
+    later = _estimates(endpoint, landmark_counts(overall, landmark), shifted, request)
     return replace(result, landmark=Landmark(float(landmark), later))
 
 
 def _estimates(
-    endpoint: str,
-    overall: Counts,
-    split: Counts | None,
-    months: Sequence[float],
-    by: str | None,
-    horizon: float,
-    risk_months: Sequence[float],
-    reference: str | None,
+    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest
 ) -> EndpointSurvival:
+    by, reference = request.by, request.reference
     if split is not None and by is not None:
         _reference(split.levels, by, reference)  # before any fit: an unknown one is an error
-    whole = group_survival(overall.of(ALL_PATIENTS), months, horizon, risk_months)
+    whole = group_survival(overall.of(ALL_PATIENTS), request.months, request.horizon,
+                           request.risk_months)  # fmt: skip
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
     groups = tuple(
-        group_survival(split.of(level), months, horizon, risk_months) for level in split.levels
+        group_survival(split.of(level), request.months, request.horizon, request.risk_months)
+        for level in split.levels
     )
     comparison = replace(
         compare(split, by, reference),

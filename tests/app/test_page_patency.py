@@ -310,3 +310,39 @@ def test_privacy_hides_the_comparisons_of_a_group_below_k(page_test):
     shown = [unescaped(m.value) for m in at.markdown]
     trend = next(text for text in shown if "test for trend, scores" in text)
     assert trend.endswith("hidden (a group of fewer than 10 patients)")
+
+
+@pytest.fixture
+def patency_requests(monkeypatch) -> list:
+    """Every request the pages ask ui.data.patency for, in order (the view still built)."""
+    from ui import data
+
+    asked, patency = [], data.patency
+    monkeypatch.setattr(
+        data, "patency", lambda key, f, request: asked.append(request) or patency(key, f, request)
+    )
+    return asked
+
+
+def test_the_view_is_asked_for_with_every_control_the_link_sets(page_test, patency_requests):
+    from analytics.views import PatencyRequest
+
+    at = page_test(PAGE, by="sex", endpoint="secondary", ref="M", landmark="12", months="0,12")
+    assert not at.exception
+    assert patency_requests[-1] == PatencyRequest(
+        "sex", "secondary", risk_months=(0, 12), reference="M", landmark=12.0
+    )
+    assert at.selectbox(key="ref").value == "M" and at.radio(key="landmark").value == "12"
+
+
+def test_presenting_asks_for_the_comparison_without_the_pages_time_controls(
+    page_test, patency_requests
+):
+    """The presenting view draws no risk-table months or landmark control: its chart
+    keeps the default months and no landmark, whatever the link holds."""
+    from analytics.views import PatencyRequest
+
+    at = page_test(PAGE, present="yes", screen="2", by="sex", ref="M", landmark="12",
+                   months="0,12")  # fmt: skip
+    assert not at.exception
+    assert patency_requests[-1] == PatencyRequest("sex", reference="M")

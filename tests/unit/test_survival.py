@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.utils import restricted_mean_survival_time
 
 from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import create_summary
 from analytics.filters import CohortFilter
 from analytics.glossary import ALL_PATIENTS, ENDPOINTS
-from analytics.stats.survival import endpoint_counts, survival
+from analytics.stats.survival import SurvivalRequest, endpoint_counts, survival, survival_of
 from tests.conftest import add_patient
 
 TIGHT = {"precision": 1e-12, "r_precision": 1e-15, "max_steps": 200}
@@ -78,6 +79,43 @@ def test_hazard_ratio_equals_lifelines_on_patient_rows(registry):
     assert ratio.ci_lower == pytest.approx(reference["exp(coef) lower 95%"], rel=1e-6)
     assert ratio.p == pytest.approx(reference["p"], rel=1e-5)
     assert ratio.hr > 1  # thrombophilia worsens patency in the synthetic registry
+
+
+def test_one_request_carries_every_option_to_the_curves_it_asks_for(registry):
+    """A SurvivalRequest's horizon, risk-table months, reference and landmark each reach
+    the estimates, each checked against lifelines on one row per patient; the request
+    hashes, as a cache key must."""
+    request = SurvivalRequest(
+        ("primary",), (12.0,), "thrombophilia", horizon=24.0, risk_months=(0.0, 18.0),
+        reference="yes", landmark=6.0,
+    )  # fmt: skip
+    assert {request: 1}[SurvivalRequest(**vars(request))] == 1
+    result = survival_of(registry, CohortFilter(), request)["primary"]
+    rows = patient_rows(registry, "primary")
+    yes = rows[rows["thrombophilia"] == 1]
+    fitted = KaplanMeierFitter().fit(yes["months"], yes["event"])
+    assert result.groups[1].level == "yes"
+    assert result.groups[1].rmst.horizon == 24
+    assert result.groups[1].rmst.estimate == pytest.approx(
+        restricted_mean_survival_time(fitted, t=24), rel=1e-9
+    )
+    risk = result.overall.risk
+    assert tuple(risk.month[:2]) == (0, 18)
+    assert risk.at_risk[1] == (rows["months"] >= 18).sum()
+    (ratio,) = result.comparison.hazard_ratios
+    assert (ratio.level, ratio.reference) == ("no", "yes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cox = CoxPHFitter().fit(rows[["months", "event", "thrombophilia"]], "months", "event",
+                                fit_options=TIGHT)  # fmt: skip
+    assert ratio.hr == pytest.approx(1 / cox.summary.loc["thrombophilia", "exp(coef)"], rel=1e-6)
+    later = rows[rows["months"] > 6]
+    shifted = KaplanMeierFitter().fit(later["months"] - 6, later["event"])
+    landmark = result.landmark
+    assert landmark.month == 6
+    assert landmark.survival.overall.estimates.estimate == pytest.approx(
+        shifted.survival_function_at_times([12]).to_numpy(), rel=1e-9
+    )
 
 
 def test_patients_without_a_centre_count_overall_not_in_any_centre(blank):
