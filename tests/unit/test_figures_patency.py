@@ -462,7 +462,7 @@ def test_risk_table_months_cover_the_follow_up_a_year_at_a_time(asked, last, mon
 
 
 def test_a_projectors_compact_table_keeps_its_last_months_cells_and_the_title_off_it(demo):
-    """Compact (presenting): one-line cells ("0 (11, 11)") stand centred on the last month,
+    """Compact (presenting): cells ("0" over "(14, 20)") stand centred on the last month,
     so the axis runs past it as far as it starts before 0, and the short plot carries no
     y title to run down into the table's row labels."""
     view = patency_view(demo, CohortFilter())
@@ -473,3 +473,38 @@ def test_a_projectors_compact_table_keeps_its_last_months_cells_and_the_title_of
     assert right - last >= -left > 1
     assert not compact.yaxis.title.text
     assert patency_figure(view).layout.yaxis.title.text == "Patients free of the endpoint"
+
+
+def compact_cells(fig) -> list[tuple[str, ...]]:
+    """A compact KMunicate table's cells, curve by curve (its text traces, top row first)."""
+    rows = sorted((t for t in fig.data if t.mode == "text"), key=lambda t: -t.y[0])
+    return [tuple(t.text) for t in rows]
+
+
+def test_a_projectors_compact_cells_stand_at_risk_over_events_and_censored(demo):
+    """A compact cell in one line, "hidden (<5, 0)" or a registry's "14,798 (3,501, 86)",
+    ran into its neighbours six months away at 1280x720: at risk stands over "(events,
+    censored)", the same counts (Table 2 after the swap rule, 28 of 34 patent at 6 months,
+    and privacy's masks), in two lines no wider than the widest count pair."""
+    view = patency_view(demo, CohortFilter())
+    primary, _, secondary = compact_cells(patency_figure(view, compact=True))
+    assert primary[:2] == ("34<br>(0, 0)", "28<br>(6, 0)")
+    *_, masked = compact_cells(patency_figure(view, k=5, compact=True))
+    assert masked[:2] == ("34<br>(0, 0)", "hidden<br>(<5, 0)")
+    assert secondary[0] == "34<br>(0, 0)"
+
+
+def test_a_projectors_legend_leaves_the_curves_to_the_tables_swatches(demo):
+    """Compact, each table row names its curve beside a swatch of its colour: the legend's
+    two rows at 1280x720 (the three patencies) would only repeat them, and took the height
+    the two-line cells need; the full chart keeps its legend."""
+    view = patency_view(demo, CohortFilter())
+    compact = patency_figure(view, compact=True)
+    assert compact.layout.showlegend is False
+    assert not [t.name for t in compact.data if t.showlegend is not False and t.mode == "lines"]
+    full = patency_figure(view)
+    assert {t.name for t in full.data if t.showlegend is not False and t.mode == "lines"} == {
+        "Primary patency",
+        "Assisted primary patency",
+        "Secondary patency",
+    }
