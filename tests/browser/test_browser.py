@@ -382,8 +382,12 @@ SIZES = [(1280, 720), (1920, 1080)]
 REGISTRY_PATIENTS = 20_000
 REGISTRY_MODEL = "adjust=age_years,sex,center,smoking,symptom_duration_months"
 PRIVACY = "privacy=yes"  # counts below k masked: "<5", "hidden"
-# Select boxes showing long values: the longest endpoint, a comparison, a reference group.
-LONG_VALUES = "/Patency?by=segment_pattern&endpoint=recurrent_dvt&ref=CIV%2BEIV&min_at_risk=10"
+# Views with long texts: select boxes holding the longest endpoint, a comparison and a
+# reference group; a comparison's subtitle naming the groups privacy mode does not draw.
+LONG_TEXTS = (
+    "/Patency?by=segment_pattern&endpoint=recurrent_dvt&ref=CIV%2BEIV&min_at_risk=10",
+    f"/Patency?by=age_band&lesion_side=right&{PRIVACY}",
+)
 PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
@@ -438,15 +442,17 @@ def _cut_text_on_every_screen(
 def test_no_label_header_or_count_is_cut_on_the_demo(server, browser):
     """Metric labels and values, table headers and cells, select box values, chart legends,
     titles, ticks and table text each inside its box and clear of the others, no inner
-    scroll box, on every page and screen, with and without privacy mode, and the Patency
-    page's select boxes holding long values."""
+    scroll box, on every page and screen, with and without privacy mode, and on views
+    with long texts (LONG_TEXTS)."""
     cut = _cut_text_on_every_screen(browser, server, "")
     cut += _cut_text_on_every_screen(browser, server, PRIVACY)
     for width, height in SIZES:
         page = browser.new_page(viewport={"width": width, "height": height})
         try:
-            long_values = _cut_text(page, server + LONG_VALUES, 1)
-            cut += [f"{width}x{height} {LONG_VALUES}: {line}" for line in long_values]
+            for url in LONG_TEXTS:
+                cut += [
+                    f"{width}x{height} {url}: {line}" for line in _cut_text(page, server + url, 1)
+                ]
         finally:
             page.close()
     assert not cut, "\n".join(cut)

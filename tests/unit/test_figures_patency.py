@@ -22,7 +22,13 @@ from analytics.present.figures.patency import (
     km_figure,
     patency_figure,
 )
-from analytics.present.figures.theme import contrast, group_style
+from analytics.present.figures.theme import (
+    LEGEND_ROW_PX,
+    SUBTITLE_PX,
+    TITLE_PX,
+    contrast,
+    group_style,
+)
 from analytics.present.tables import unreliable_note, unreliable_start
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
@@ -198,8 +204,11 @@ def test_groups_are_named_with_their_size(demo):
     masked = curve_specs(view, k=5)  # a group of fewer than k is not drawn: its steps are people
     assert [s.label for s in masked] == ["Trauma: No (n = hidden)"]  # 21 = 22 - the 1
     figure = patency_figure(view, False, 5, "Demo")
-    assert "not drawn, fewer than 5 patients: Trauma: Yes" in figure.layout.title.subtitle.text
-    assert "Cox HR Yes vs No: hidden" in figure.layout.title.subtitle.text
+    comparison, withheld = figure.layout.title.subtitle.text.split("<br>")
+    assert withheld == "Not drawn, fewer than 5 patients: Trauma: Yes"  # a line of its own
+    assert "Cox HR Yes vs No: hidden" in comparison
+    # the top margin holds the title, both subtitle lines and the legend's row
+    assert figure.layout.margin.t == TITLE_PX + 2 * SUBTITLE_PX + LEGEND_ROW_PX + 8
 
 
 def step_value(x: list[float], y: list[float], at: float) -> float:

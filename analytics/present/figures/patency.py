@@ -179,13 +179,14 @@ def patency_figure(
 
 
 def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
-    """The subtitle, with the groups privacy mode does not draw named after it, as figure
-    text: the group names in it (a centre's, the reference group's) are data."""
+    """The subtitle, with the groups privacy mode does not draw named on a line of their
+    own (after the comparison's line it ran out of a 1280-wide chart), as figure text: the
+    group names in it (a centre's, the reference group's) are data."""
     withheld = withheld_groups(view, k)
-    if withheld:
-        note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
-        subtitle = f"{subtitle} · {note}" if subtitle else note.capitalize()
-    return None if subtitle is None else figure_text(subtitle)
+    if not withheld:
+        return None if subtitle is None else figure_text(subtitle)
+    note = figure_text(f"Not drawn, fewer than {k} patients: {', '.join(withheld)}")
+    return note if subtitle is None else f"{figure_text(subtitle)}<br>{note}"
 
 
 def withheld_groups(view: PatencyView, k: int | None) -> list[str]:

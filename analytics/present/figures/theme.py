@@ -211,7 +211,8 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     share = 1 / columns - LEGEND_SWATCH_PX / NARROWEST_PLOT_PX  # plotly's share omits the swatch
     rows = math.ceil(len(names) / columns)
     subtitle = fig.layout.title.subtitle.text if fig.layout.title.subtitle else None
-    top = TITLE_PX + (SUBTITLE_PX if subtitle else 0) + LEGEND_ROW_PX * rows + 8
+    lines = subtitle.count("<br>") + 1 if subtitle else 0
+    top = TITLE_PX + SUBTITLE_PX * lines + LEGEND_ROW_PX * rows + 8
     fig.layout.margin.t = top  # assigned: see apply_theme
     if not rows:
         fig.layout.showlegend = False
