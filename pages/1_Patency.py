@@ -28,7 +28,8 @@ context = start_page("Patency")
 require_patients(context)
 k = context.privacy_k
 
-by_column, endpoint_column, ci_column, unreliable_column = st.columns([3, 3, 2, 3])
+# the endpoint's column holds its longest, "Freedom from recurrent DVT", at 1280 wide
+by_column, endpoint_column, ci_column, unreliable_column = st.columns([3, 3.5, 2, 3])
 by = state.draw("by", by_column)
 state.draw(
     "endpoint", endpoint_column, label="Endpoint compared", disabled=by is None,

@@ -4,7 +4,8 @@ Starts `streamlit run` on --db and saves, for every page, a PNG in each mode (no
 filtered, privacy, presenting) at each screen size (1280x720 and 1920x1080: what fits on
 the screen) and one of the whole page (1280 wide, --tall high) into --out, waiting
 until Streamlit's run is over, the sidebar states n, no placeholder is left and every
-chart is drawn.
+chart is drawn. Under each PNG's name it prints what the screen cuts or overlaps
+(tools.layout, as the browser tests check it), one line per defect.
 
     .venv/bin/python -m tools.screenshots --db /tmp/demo.duckdb --out /tmp/shots
 """
@@ -15,9 +16,10 @@ import argparse
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tools.browser_bench import CHROMIUM, CHROMIUM_ARGS, wait_charts_drawn
+from tools.layout import CUT_TEXT
 from tools.server import serve
 from ui.navigation import PAGES
 
@@ -78,8 +80,7 @@ def shoot(browser: Browser, base: str, path: str, args: argparse.Namespace) -> N
             size = "page" if height == args.tall else f"{width}x{height}"
             name = f"{slug.lower()}-{mode}-{size}.png"
             page.screenshot(path=str(args.out / name))
-            page.close()
-            print(args.out / name)
+            report(page, args.out / name)
 
 
 def present(browser: Browser, base: str, slug: str, query: str, args: argparse.Namespace) -> None:
@@ -96,9 +97,17 @@ def present(browser: Browser, base: str, slug: str, query: str, args: argparse.N
             screens = int(found.group(1)) if found else screens
             name = f"{slug.lower()}-presenting-{screen}-{width}x{height}.png"
             page.screenshot(path=str(args.out / name))
-            page.close()
-            print(args.out / name)
+            report(page, args.out / name)
         screen += 1
+
+
+def report(page: Page, shot: Path) -> None:
+    """The shot's name, then what its screen cuts (tools.layout); the page closed."""
+    found = page.evaluate(CUT_TEXT)
+    page.close()
+    print(shot)
+    for line in found["cut"]:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

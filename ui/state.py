@@ -359,10 +359,14 @@ def _unit_word(unit: str) -> str:
     return TIME_UNITS[unit].lower()
 
 
+NO_LIMIT = "no limit"
+
+
 def _min_at_risk(param: Param, where: Any) -> Any:
     return where.selectbox(
         "Fewer at risk than", [None, *MIN_AT_RISK_CHOICES], key=param.key,
-        format_func=lambda n: "no limit" if n is None else fmt.count(n), **CHANGED,
+        format_func=lambda n: NO_LIMIT if n is None else fmt.count(n), **CHANGED,
+        placeholder=NO_LIMIT,  # what the box shows while the state holds None: no limit
         help="A curve also turns dotted, or stops (as chosen for the SE rule), once fewer "
         "than this many patients remain at risk. Also ?min_at_risk=10.",
     )  # fmt: skip

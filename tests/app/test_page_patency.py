@@ -146,6 +146,9 @@ def test_time_axis_controls_default_to_the_usual_chart(page_test):
     assert at.number_input(key="xmax").value is None
     assert at.radio(key="unit").value == "months"
     assert at.selectbox(key="min_at_risk").value is None
+    # what the box shows then says it (Streamlit shows the placeholder for a None value);
+    # "Choose an option" was cut in its box at 1280 wide, and said nothing
+    assert at.selectbox(key="min_at_risk").proto.placeholder == "no limit"
     (fig,) = plotly_figures(at)
     # and 48, where the curves (followed to 45.5 months) end with nobody at risk
     assert plotly_array(fig["layout"]["xaxis"]["tickvals"]) == [0, 6, 12, 24, 36, 48]

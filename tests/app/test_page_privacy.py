@@ -129,7 +129,9 @@ def test_patency_summaries_and_incidence_leave_out_a_group_of_fewer_than_k(page_
     names = {t.get("name", "") for t in incidence["data"]}
     assert not any(name.startswith(yes) for name in names)
     assert any(name.startswith(no) for name in names)
-    assert "not drawn, fewer than 5 patients" in incidence["layout"]["title"]["subtitle"]["text"]
+    assert (
+        "<br>Not drawn, fewer than 5 patients" in incidence["layout"]["title"]["subtitle"]["text"]
+    )
 
 
 def test_overview_follow_up_is_hidden_over_fewer_than_k(page_test):

@@ -22,7 +22,13 @@ from analytics.present.figures.patency import (
     km_figure,
     patency_figure,
 )
-from analytics.present.figures.theme import contrast, group_style
+from analytics.present.figures.theme import (
+    LEGEND_ROW_PX,
+    SUBTITLE_PX,
+    TITLE_PX,
+    contrast,
+    group_style,
+)
 from analytics.present.tables import unreliable_note, unreliable_start
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
@@ -198,8 +204,11 @@ def test_groups_are_named_with_their_size(demo):
     masked = curve_specs(view, k=5)  # a group of fewer than k is not drawn: its steps are people
     assert [s.label for s in masked] == ["Trauma: No (n = hidden)"]  # 21 = 22 - the 1
     figure = patency_figure(view, False, 5, "Demo")
-    assert "not drawn, fewer than 5 patients: Trauma: Yes" in figure.layout.title.subtitle.text
-    assert "Cox HR Yes vs No: hidden" in figure.layout.title.subtitle.text
+    comparison, withheld = figure.layout.title.subtitle.text.split("<br>")
+    assert withheld == "Not drawn, fewer than 5 patients: Trauma: Yes"  # a line of its own
+    assert "Cox HR Yes vs No: hidden" in comparison
+    # the top margin holds the title, both subtitle lines and the legend's row
+    assert figure.layout.margin.t == TITLE_PX + 2 * SUBTITLE_PX + LEGEND_ROW_PX + 8
 
 
 def step_value(x: list[float], y: list[float], at: float) -> float:
@@ -462,7 +471,7 @@ def test_risk_table_months_cover_the_follow_up_a_year_at_a_time(asked, last, mon
 
 
 def test_a_projectors_compact_table_keeps_its_last_months_cells_and_the_title_off_it(demo):
-    """Compact (presenting): one-line cells ("0 (11, 11)") stand centred on the last month,
+    """Compact (presenting): cells ("0" over "(14, 20)") stand centred on the last month,
     so the axis runs past it as far as it starts before 0, and the short plot carries no
     y title to run down into the table's row labels."""
     view = patency_view(demo, CohortFilter())
@@ -473,3 +482,38 @@ def test_a_projectors_compact_table_keeps_its_last_months_cells_and_the_title_of
     assert right - last >= -left > 1
     assert not compact.yaxis.title.text
     assert patency_figure(view).layout.yaxis.title.text == "Patients free of the endpoint"
+
+
+def compact_cells(fig) -> list[tuple[str, ...]]:
+    """A compact KMunicate table's cells, curve by curve (its text traces, top row first)."""
+    rows = sorted((t for t in fig.data if t.mode == "text"), key=lambda t: -t.y[0])
+    return [tuple(t.text) for t in rows]
+
+
+def test_a_projectors_compact_cells_stand_at_risk_over_events_and_censored(demo):
+    """A compact cell in one line, "hidden (<5, 0)" or a registry's "14,798 (3,501, 86)",
+    ran into its neighbours six months away at 1280x720: at risk stands over "(events,
+    censored)", the same counts (Table 2 after the swap rule, 28 of 34 patent at 6 months,
+    and privacy's masks), in two lines no wider than the widest count pair."""
+    view = patency_view(demo, CohortFilter())
+    primary, _, secondary = compact_cells(patency_figure(view, compact=True))
+    assert primary[:2] == ("34<br>(0, 0)", "28<br>(6, 0)")
+    *_, masked = compact_cells(patency_figure(view, k=5, compact=True))
+    assert masked[:2] == ("34<br>(0, 0)", "hidden<br>(<5, 0)")
+    assert secondary[0] == "34<br>(0, 0)"
+
+
+def test_a_projectors_legend_leaves_the_curves_to_the_tables_swatches(demo):
+    """Compact, each table row names its curve beside a swatch of its colour: the legend's
+    two rows at 1280x720 (the three patencies) would only repeat them, and took the height
+    the two-line cells need; the full chart keeps its legend."""
+    view = patency_view(demo, CohortFilter())
+    compact = patency_figure(view, compact=True)
+    assert compact.layout.showlegend is False
+    assert not [t.name for t in compact.data if t.showlegend is not False and t.mode == "lines"]
+    full = patency_figure(view)
+    assert {t.name for t in full.data if t.showlegend is not False and t.mode == "lines"} == {
+        "Primary patency",
+        "Assisted primary patency",
+        "Secondary patency",
+    }

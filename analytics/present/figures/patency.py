@@ -52,6 +52,15 @@ from analytics.views import PatencyView
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the height
 ROW_PX = 24  # one row of the table
+# Compact (a projector's screen at 1280x720): each cell on two lines, at risk over
+# "(events, censored)", in smaller type, so a registry's "14,798 (3,501, 86)" or a masked
+# "hidden (<5, 0)" stays within its six months of axis; a curve's row holds both lines.
+COMPACT_TEXT_PX = 11
+COMPACT_LINES = 2
+# A line of a compact table: its share of the plot, so two curves' rows stay apart on the
+# shortest plot (1280x720 under a comparison's subtitle, the demo's note under the chart).
+COMPACT_ROW_SHARE = 0.12
+COMPACT_BOTTOM_PX = 36  # holds the month axis's title under the table, and no more
 DRAWN_RESOLUTION = 0.001  # a tenth of a percentage point: under a pixel on any screen
 MAX_CENSOR_MARKS = 100  # censoring times on a curve beyond which no ticks are drawn
 DOTTED, CUT = "dotted", "cut"  # how a curve goes on where it turns unreliable
@@ -170,13 +179,14 @@ def patency_figure(
 
 
 def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
-    """The subtitle, with the groups privacy mode does not draw named after it, as figure
-    text: the group names in it (a centre's, the reference group's) are data."""
+    """The subtitle, with the groups privacy mode does not draw named on a line of their
+    own (after the comparison's line it ran out of a 1280-wide chart), as figure text: the
+    group names in it (a centre's, the reference group's) are data."""
     withheld = withheld_groups(view, k)
-    if withheld:
-        note = f"not drawn, fewer than {k} patients: {', '.join(withheld)}"
-        subtitle = f"{subtitle} · {note}" if subtitle else note.capitalize()
-    return None if subtitle is None else figure_text(subtitle)
+    if not withheld:
+        return None if subtitle is None else figure_text(subtitle)
+    note = figure_text(f"Not drawn, fewer than {k} patients: {', '.join(withheld)}")
+    return note if subtitle is None else f"{figure_text(subtitle)}<br>{note}"
 
 
 def withheld_groups(view: PatencyView, k: int | None) -> list[str]:
@@ -371,8 +381,8 @@ def _risk_table(
 
     Each curve is a block: a header row with a swatch of its colour and its name, then
     At risk, Events and Censored. Compact (a projector's screen), each curve is one row,
-    its swatch and name, and each cell "at risk (events, censored)". Rows are numbered
-    from the top (y = 0, -1, ...). Only the months up to the axis's end are shown.
+    its swatch and name, and each cell at risk over "(events, censored)". Rows are
+    numbered from the top (y = 0, -1, ...). Only the months up to the axis's end are shown.
     """
     traces, tickvals, ticktext = [], [], []
     per_curve = 1 if compact else 4
@@ -385,7 +395,7 @@ def _risk_table(
         counted = fmt.count_columns(columns, k, is_small(spec.curve.patients, k))
         at = axis.scaled(spec.risk.month[shown])
         cells = (
-            [(top, [f"{a} ({e}, {c})" for a, e, c in zip(*counted, strict=True)])]
+            [(top, [f"{a}<br>({e}, {c})" for a, e, c in zip(*counted, strict=True)])]
             if compact
             else []
         )
@@ -397,13 +407,14 @@ def _risk_table(
         traces += [
             {"type": "scatter", "xaxis": "x2", "yaxis": "y2", "mode": "text",
              "x": at, "y": [y] * len(at), "text": text,
-             "textfont": {"color": TEXT_COLOUR, "size": 14}, "showlegend": False,
+             "textfont": {"color": TEXT_COLOUR, "size": COMPACT_TEXT_PX if compact else 14},
+             "showlegend": False,
              "hoverinfo": "skip", "cliponaxis": False}
             for y, text in cells
         ]  # fmt: skip
-    if compact:  # what the cells hold, as the table's first line
+    if compact:  # what the cells hold, as the table's first row, in two lines like them
         tickvals.insert(0, 1)
-        ticktext.insert(0, f"<i>{COMPACT_ROWS}</i>")
+        ticktext.insert(0, "<i>{}</i>".format("<br>(".join(COMPACT_ROWS.split(" (", 1))))
     axis = {
         "tickmode": "array", "tickvals": tickvals, "ticktext": ticktext,
         "range": [-per_curve * len(specs) + 0.5, 1.5 if compact else 0.5], "showline": False,
@@ -426,32 +437,33 @@ def km_figure(
     """Curves above, the KMunicate table below, one shared time axis ticked at ``months``.
 
     With privacy k, counts below k in the table and the hover text read "<k". The legend
-    stands in rows between the title and the plot, clear of both, however many curves.
+    stands in rows between the title and the plot, clear of both, however many curves;
+    compact, the table's rows name each curve beside its colour, so the legend keeps only
+    the curves it must tell apart by their dash, and the dotted key.
     A curve's name (a centre's, say) is data, shown literally (theme.figure_text).
     """
     specs = [replace(spec, label=figure_text(spec.label)) for spec in specs]
-    rows = (1 if compact else 4) * len(specs) + compact
+    rows = (COMPACT_LINES if compact else 4) * len(specs) + compact
     curves_px = 360
     table_px = ROW_PX * rows
     height = curves_px + table_px + 140 + LEGEND_ROW_PX * (len(specs) // 3)
     # a share, not pixels, so a chart that fills a window (presenting) keeps its rows apart;
     # no curve (a factor nobody has recorded) leaves an empty table its gap, so both axes fit
+    per_row = COMPACT_ROW_SHARE if compact else 0.09
     table_share = (
-        min(0.6, max(table_px / (curves_px + table_px), 0.09 * rows)) if rows else TABLE_GAP
+        min(0.6, max(table_px / (curves_px + table_px), per_row * rows)) if rows else TABLE_GAP
     )
     risk, table_axis = _risk_table(specs, k, compact, axis)
     lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
     last = axis.end(months, specs)
     pad = 0.06 * last + 1
-    end_pad = pad * (2 if compact else 1)
     ticked = [0.0, *np.asarray(months, dtype=float)[axis.within(months)]]
     layout = {
         # from before 0, so month 0's cells ("22 (0, 0)") stand clear of the row labels, and
-        # past the last month ticked as far, so its cells ("16,544") are not cut either; a
-        # compact cell holds all three counts ("16 (1,825, 16,544)": at risk is small there,
-        # the cumulative counts large), so twice as far
+        # past the last month ticked as far, so its cells ("16,544", compact "(1,825,
+        # 16,544)") are not cut either
         "xaxis": {"domain": [0, 1], "anchor": "y",
-                  "range": list(axis.scaled([-pad, max(last + 1, ticked[-1] + end_pad)])),
+                  "range": list(axis.scaled([-pad, max(last + 1, ticked[-1] + pad)])),
                   **axis.ticks(months)},
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
@@ -464,9 +476,17 @@ def km_figure(
         "yaxis2": {"domain": [0, table_share - TABLE_GAP / 2], "anchor": "x2", **table_axis},
     }  # fmt: skip
     key = _unreliable_key(specs, unreliable, axis.min_at_risk)
+    named = [spec for spec in specs if not compact or spec.dash != "solid"]
+    if compact:
+        unnamed = {spec.label for spec in specs} - {spec.label for spec in named}
+        lines = [
+            {**t, "showlegend": False} if t.get("legendgroup") in unnamed else t for t in lines
+        ]
     fig = go.Figure(data=lines + key + risk, layout=layout)
     fig = apply_theme(fig, title, height, subtitle, labels=table_axis["ticktext"])
-    return legend_above(fig, [spec.label for spec in specs] + [k["name"] for k in key])
+    if compact:
+        fig.layout.margin.b = COMPACT_BOTTOM_PX
+    return legend_above(fig, [spec.label for spec in named] + [k["name"] for k in key])
 
 
 ONE_MINUS_KM = "1 - Kaplan-Meier (death censors)"

@@ -200,7 +200,8 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     Entries take a fixed share of the width, as many to a row (up to three) as the
     longest name leaves room for on the narrowest plot (plotly puts an entry wider than
     its share on a row of its own), so the rows are known here and the top margin holds
-    them: the legend never runs into the title, however many groups.
+    them: the legend never runs into the title, however many groups. With no names
+    there is no legend, and no row kept for one.
     """
     # the average character, not text_px's bound: a bound would pack fewer entries to a
     # row than fit (the incidence legend one to a row)
@@ -208,10 +209,14 @@ def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
     entry = LEGEND_SWATCH_PX + CHAR_PX * longest
     columns = max(1, min(3, int(NARROWEST_PLOT_PX // entry)))
     share = 1 / columns - LEGEND_SWATCH_PX / NARROWEST_PLOT_PX  # plotly's share omits the swatch
-    rows = max(1, math.ceil(len(names) / columns))
+    rows = math.ceil(len(names) / columns)
     subtitle = fig.layout.title.subtitle.text if fig.layout.title.subtitle else None
-    top = TITLE_PX + (SUBTITLE_PX if subtitle else 0) + LEGEND_ROW_PX * rows + 8
+    lines = subtitle.count("<br>") + 1 if subtitle else 0
+    top = TITLE_PX + SUBTITLE_PX * lines + LEGEND_ROW_PX * rows + 8
     fig.layout.margin.t = top  # assigned: see apply_theme
+    if not rows:
+        fig.layout.showlegend = False
+        return fig
     fig.layout.legend = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"}
     if rows > 1:  # one row: each entry as wide as its name (a fixed share cut a long one)
         fig.layout.legend.entrywidth, fig.layout.legend.entrywidthmode = share, "fraction"
