@@ -325,7 +325,8 @@ def _filter(args: argparse.Namespace) -> CohortFilter:
 
 def _check_choices(args: argparse.Namespace, variables: Registry) -> None:
     """--by and --adjust against the opened cohort's variables, its own declarations
-    included, refused in the words of the groupings' and the models' own checks."""
+    included: --by refused by the groupings' own check, --adjust in the words of
+    stats.models.check_covariates, which checks against the built-ins only."""
     if args.by is not None:
         grouping(args.by, variables)
     covariates = variables.covariates()
