@@ -17,9 +17,16 @@ from typing import NoReturn
 
 import duckdb
 
-from analytics.cohort.db import DEFAULT_DB, CohortError, default_db_path, open_cohort
-from analytics.filters import CohortFilter, FilterError, parse_pairs
-from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS
+from analytics.cohort.db import (
+    DEFAULT_DB,
+    CohortError,
+    cohort_variables,
+    default_db_path,
+    open_cohort,
+)
+from analytics.filters import MATCH_MODES, CohortFilter, FilterError, parse_pairs
+from analytics.glossary import ENDPOINTS
+from analytics.groups import grouping
 from analytics.present.privacy import (
     K_ENV,
     MAX_K,
@@ -30,6 +37,7 @@ from analytics.present.privacy import (
     setting,
 )
 from analytics.rules import DEFAULT_MONTHS, RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.variables import BUILTIN, NO, YES, Kind, Registry, Role, Variable
 
 EXIT_ERROR = 1
 
@@ -80,24 +88,78 @@ def _columns(text: str) -> tuple[str, ...]:
     return columns
 
 
+def _filter_example(variable: Variable, variables: Registry) -> str:
+    """What ``--where`` takes for one filter variable, by its kind."""
+    if variable.population:
+        return f"population={'|'.join(raw for raw, _ in variable.population)}"
+    if variable.kind is Kind.SEGMENT_SET:
+        labels = [variables.get(member).label for member in variable.members]
+        segments, match, pattern = variable.filter_keys
+        return (
+            f"{segments}=some of {','.join(labels)} with {match}={'|'.join(MATCH_MODES)}; "
+            f"{pattern}={'+'.join(labels[:2])} (an exact pattern)"
+        )
+    if variable.range:
+        low, high = variable.range.keys
+        return f"{low}=N, {high}=N ({variable.range.low:g} to {variable.range.high:g})"
+    if variable.level_order:
+        return f"{variable.key}={'|'.join(variable.level_order)}"
+    return f"{variable.key}=..."
+
+
+def filter_help(variables: Registry) -> str:
+    """``--where``'s help: every filter of ``variables`` in filter order, the yes/no flags
+    together last."""
+    filters = variables.with_role(Role.FILTER)
+    flags = [v.key for v in filters if v.is_flag]
+    examples = [_filter_example(v, variables) for v in filters if not v.is_flag]
+    if flags:
+        examples.append(f"{', '.join(flags)}={YES}|{NO}")
+    return "filter, repeatable: " + "; ".join(examples)
+
+
+def grouping_help(variables: Registry) -> str:
+    """``--by``'s help: the grouping keys of ``variables`` in the forest's order."""
+    return f"compare the groups of one of: {', '.join(variables.groupings())}"
+
+
+def covariate_help(variables: Registry) -> str:
+    """``--adjust``'s help: the covariate keys of ``variables`` in the Models page's order."""
+    keys = [
+        f"{v.key} (time-varying)" if v.kind is Kind.TIME_VARYING else v.key
+        for v in variables.with_role(Role.COVARIATE)
+    ]
+    return (
+        "adjusted Cox model (report: of every endpoint; deck: of --endpoint, on a slide of "
+        f"crude and adjusted hazard ratios) on these covariates: {', '.join(keys)}"
+    )
+
+
+# The help lists the built-in variables; the choices are the opened cohort's (_check_choices).
+OWN_VARIABLES = (
+    "The lists above are the built-in variables. A cohort file may declare variables of its "
+    "own: --by and --adjust are checked against the file's variables once it is open."
+)
+
+
 def _view_arguments() -> argparse.ArgumentParser:
-    """--db, --where and --by: the view a report or a deck shows, the same for both."""
+    """--db, --population, --where and --by: the view a report or a deck shows, the same
+    for both."""
+    population = next(v for v in BUILTIN.with_role(Role.FILTER) if v.population)
     view = _Parser(add_help=False)
     view.add_argument(
         "--db", type=Path, default=None, help="cohort file (default $COHORT_DB or the demo)"
     )
     view.add_argument(
-        "--population", choices=list(POPULATIONS), default=None,
-        help="technical_success (default) or all enrolled",
+        "--population", choices=[raw for raw, _ in population.population], default=None,
+        help=f"whom to analyse (default {population.population[0][0]}): "
+        + "; ".join(f"{raw} = {shown.lower()}" for raw, shown in population.population),
     )  # fmt: skip
     view.add_argument(
         "--where", action="append", default=[], metavar="COL=VALUE",
-        help="filter, repeatable: lesion_side=left, thrombophilia=yes, segments=CIV,EIV, "
-        "segment_match=all, age_min=60, sex=F, center=...",
+        help=filter_help(BUILTIN),
     )  # fmt: skip
-    view.add_argument(
-        "--by", choices=list(GROUPINGS), default=None, help="compare groups of this column"
-    )
+    view.add_argument("--by", default=None, metavar="GROUPING", help=grouping_help(BUILTIN))
     return view
 
 
@@ -111,10 +173,7 @@ PRIVACY_OPTION = {
 
 ADJUST_OPTION = {
     "type": _columns, "default": (), "metavar": "COL[,COL...]",
-    "help": "adjusted Cox model (report: of every endpoint; deck: of --endpoint, on a slide "
-    "of crude and adjusted hazard ratios) on these covariates: risk factors, seg_*, "
-    "lesion_side, sex, center, urokinase, age_years, bmi, symptom_duration_months, and "
-    "recurrent_dvt (time-varying)",
+    "help": covariate_help(BUILTIN),
 }  # fmt: skip
 
 
@@ -141,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[view],
         help="print the outcome report for a filter",
         description="Patency (Kaplan-Meier), clinical change and safety for a filtered cohort.",
+        epilog=OWN_VARIABLES,
     )
     report.add_argument(
         "--at", type=_months, default=DEFAULT_MONTHS, metavar="M1,M2,...",
@@ -186,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
         "--adjust, crude and adjusted hazard ratios of an adjusted Cox model; Tables 1-3 as "
         "editable tables; the definitions; estimates and tests in the speaker notes. Needs "
         "Debian's chromium to draw the charts.",
+        epilog=OWN_VARIABLES,
     )
     deck.add_argument(
         "--endpoint", choices=list(ENDPOINTS), default="primary",
@@ -262,6 +323,18 @@ def _filter(args: argparse.Namespace) -> CohortFilter:
     return parse_pairs(pairs)
 
 
+def _check_choices(args: argparse.Namespace, variables: Registry) -> None:
+    """--by and --adjust against the opened cohort's variables, its own declarations
+    included: --by refused by the groupings' own check, --adjust in the words of
+    stats.models.check_covariates, which checks against the built-ins only."""
+    if args.by is not None:
+        grouping(args.by, variables)
+    covariates = variables.covariates()
+    unknown = [c for c in args.adjust if c not in covariates]
+    if unknown:
+        raise FilterError(f"cannot adjust for {unknown[0]!r}; choose from {', '.join(covariates)}")
+
+
 def _privacy_k(args: argparse.Namespace) -> int | None:
     """--privacy K checked against the deployment's setting, named in the error."""
     try:
@@ -287,6 +360,7 @@ def _report(args: argparse.Namespace) -> str:
         landmark=args.landmark,
     )
     with open_cohort(args.db or default_db_path()) as con:
+        _check_choices(args, cohort_variables(con))
         view = report_of(con, cohort_filter, request)
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
@@ -298,6 +372,7 @@ def _deck(args: argparse.Namespace) -> None:
     cohort_filter = _filter(args)
     k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
+        _check_choices(args, cohort_variables(con))
         model = models_view(con, cohort_filter, args.endpoint, args.adjust) if args.adjust else None
         view = deck_view(
             con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months,

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.cohort.summary import SUMMARY_TABLE, create_summary, summary_problem
+from analytics.variables import BUILTIN, Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
@@ -57,6 +58,17 @@ def open_cohort(path: Path | str) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def cohort_variables(con: duckdb.DuckDBPyConnection) -> Registry:
+    """The variables an open cohort can be filtered, grouped and adjusted by: the built-ins
+    extended by the file's own declarations.
+
+    No cohort file declares variables yet (a later issue reads them from a registry's data
+    dictionary), so this is the built-ins for every file; readers of a cohort take its
+    variables from here, so that a file's own declarations reach them without a change.
+    """
+    return BUILTIN.extended(())
 
 
 def connect_hardened(path: Path) -> duckdb.DuckDBPyConnection:
