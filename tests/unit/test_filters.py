@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+from dataclasses import replace
+
 import pytest
 
 from analytics.cohort.summary import create_summary
@@ -10,12 +14,14 @@ from analytics.filters import (
     CohortFilter,
     FilterError,
     cohort_sql,
+    filter_keys,
     parse_filter,
     parse_filter_lenient,
     parse_pairs,
     to_params,
 )
 from analytics.groups import grouping, order_levels
+from analytics.variables import BUILTIN, Kind, Registry, Role, Variable
 from tests.conftest import add_patient
 
 
@@ -145,3 +151,86 @@ def test_count_where_gives_zero_over_no_rows_and_over_unknown_values():
     assert empty.fetchall() == [(0,)]
     unknown = con.execute(f"SELECT {count_where('x = 1')} FROM (SELECT NULL::INT AS x)")
     assert unknown.fetchall() == [(0,)]
+
+
+# ---- a registry's own variable: one declaration, and the filter derives the rest ------------
+
+ACCESS_VEIN = Variable(
+    "access_vein", "access_vein", Kind.CATEGORY, "Access vein",
+    levels=(("popliteal", "Popliteal"), ("small_saphenous", "Small saphenous"),
+            ("femoral", "Femoral"), ("jugular", "Jugular"), ("other", "Other")),
+    roles=(Role.FILTER, Role.GROUPING),
+)  # fmt: skip
+WITH_ACCESS = BUILTIN.extended([ACCESS_VEIN])
+
+
+def test_a_declared_variable_is_a_filter_key_with_a_parser_naming_its_levels():
+    assert "access_vein" in filter_keys(WITH_ACCESS)
+    assert "access_vein" not in filter_keys()
+    assert parse_filter({"access_vein": "femoral"}, WITH_ACCESS).access_vein == "femoral"
+    with pytest.raises(FilterError) as refused:
+        parse_filter({"access_vein": "radial"}, WITH_ACCESS)
+    assert str(refused.value) == (
+        "access_vein='radial': expected one of popliteal, small_saphenous, femoral, jugular, other"
+    )
+    with pytest.raises(FilterError, match="access_vein: unknown filter"):
+        parse_filter({"access_vein": "femoral"})  # the built-in variables have no such filter
+
+
+def test_a_declared_variables_filter_is_bound_sql_that_picks_its_patients(blank):
+    for patient, vein in (("p1", "femoral"), ("p2", "jugular"), ("p3", None)):
+        add_patient(blank, patient, access_vein=vein)
+    create_summary(blank)
+    hostile = "femoral' OR '1'='1"
+    sql, params = cohort_sql(CohortFilter(access_vein=hostile, variables=WITH_ACCESS))
+    assert hostile not in sql and hostile in params
+    cohort_filter = parse_filter({"access_vein": "femoral", "sex": "F"}, WITH_ACCESS)
+    sql, params = cohort_sql(cohort_filter)
+    assert '"access_vein" = ?' in sql and "femoral" in params
+    rows = blank.execute(f"SELECT patient_id FROM ({sql})", params).fetchall()
+    assert rows == [("p1",)]
+
+
+def test_a_declared_variables_filter_round_trips_through_its_link_and_pickle():
+    original = CohortFilter(
+        population="all", access_vein="jugular", age_min=60, variables=WITH_ACCESS
+    ).with_risk("thrombophilia", True)
+    params = to_params(original)
+    # its own filters in filter order after the built-ins', the yes/no flags last
+    assert params == {
+        "population": "all", "age_min": "60", "access_vein": "jugular", "thrombophilia": "yes",
+    }  # fmt: skip
+    assert parse_filter(params, WITH_ACCESS) == original
+    assert parse_filter(params, WITH_ACCESS).variables == WITH_ACCESS
+    assert pickle.loads(pickle.dumps(original)) == original  # as the fit worker receives it
+    assert replace(original, sex="F").variables == WITH_ACCESS
+    assert replace(original, sex="F").access_vein == "jugular"
+
+
+def test_the_same_values_under_other_declarations_are_another_filter():
+    """A cached result of one cohort's declarations is never served for another's."""
+    mine = CohortFilter(lesion_side="left", variables=WITH_ACCESS)
+    builtin = CohortFilter(lesion_side="left")
+    assert mine != builtin and hash(mine) != hash(builtin)
+    assert to_params(mine) == to_params(builtin)
+
+
+def test_a_cache_key_holds_no_declarations():
+    """Streamlit hashes a dataclass field by field (dataclasses.asdict): a filter carries its
+    registry's fingerprint, not the registry, so that hashing stays cheap."""
+    fields_of = dataclasses.asdict(CohortFilter(access_vein="femoral", variables=WITH_ACCESS))
+    assert fields_of == {
+        "population": "technical_success",
+        "values": (("access_vein", "femoral"),),
+        "fingerprint": WITH_ACCESS.fingerprint,
+    }
+
+
+def test_a_registry_without_a_variable_has_no_filter_for_it():
+    without = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
+    assert "smoking" not in filter_keys(without)
+    with pytest.raises(FilterError, match="smoking: unknown filter"):
+        parse_filter({"smoking": "yes"}, without)
+    with pytest.raises(TypeError, match="smoking"):
+        CohortFilter(smoking=True, variables=without)
+    assert parse_filter({"thrombophilia": "no"}, without).risk("thrombophilia") is False
