@@ -21,6 +21,8 @@ from analytics.filters import (
     to_params,
 )
 from analytics.groups import grouping, order_levels
+from analytics.present import format as fmt
+from analytics.stats.models import Term
 from analytics.variables import BUILTIN, Kind, Registry, Role, Variable
 from tests.conftest import add_patient
 
@@ -159,7 +161,7 @@ ACCESS_VEIN = Variable(
     "access_vein", "access_vein", Kind.CATEGORY, "Access vein",
     levels=(("popliteal", "Popliteal"), ("small_saphenous", "Small saphenous"),
             ("femoral", "Femoral"), ("jugular", "Jugular"), ("other", "Other")),
-    roles=(Role.FILTER, Role.GROUPING),
+    roles=(Role.FILTER, Role.GROUPING, Role.COVARIATE),
 )  # fmt: skip
 WITH_ACCESS = BUILTIN.extended([ACCESS_VEIN])
 
@@ -234,3 +236,48 @@ def test_a_registry_without_a_variable_has_no_filter_for_it():
     with pytest.raises(TypeError, match="smoking"):
         CohortFilter(smoking=True, variables=without)
     assert parse_filter({"thrombophilia": "no"}, without).risk("thrombophilia") is False
+
+
+# ---- caption words (analytics.present.format.filter_words) ---------------------------------
+
+
+def test_caption_words_keep_each_style_in_the_links_order():
+    """As the hand-written caption words of earlier releases read this filter: the side and
+    sex as their level alone, a flag's raw yes/no after its label, "Age from", "Centre: C01",
+    the flags last by key, the population last of all."""
+    every_kind = (
+        CohortFilter(
+            population="all", lesion_side="right", sex="M", segments=("CIV", "EIV"),
+            segment_match="all", segment_pattern="CIV+EIV", age_min=40, age_max=80,
+            bmi_min=20.5, bmi_max=27.5, center="C01",
+        )
+        .with_risk("thrombophilia", True)
+        .with_risk("diabetes", False)
+    )  # fmt: skip
+    assert fmt.filter_words(every_kind) == (
+        "Right · Male · Segments: CIV,EIV · matching: all · Pattern: CIV+EIV · Age from: 40 · "
+        "Age to: 80 · BMI from: 20.5 · BMI to: 27.5 · Centre: C01 · Diabetes: no · "
+        "Thrombophilia: yes · all enrolled"
+    )
+    assert fmt.filter_words(DEFAULT_FILTER) == "technical successes"
+
+
+def test_a_declared_variables_caption_words_follow_its_kind():
+    femoral = CohortFilter(access_vein="femoral", age_min=60, variables=WITH_ACCESS)
+    assert fmt.filter_words(femoral) == "Age from: 60 · Femoral · technical successes"
+    ordered = BUILTIN.extended([replace(ACCESS_VEIN, kind=Kind.ORDERED)])
+    graded = CohortFilter(access_vein="small_saphenous", variables=ordered)
+    assert fmt.filter_words(graded) == "Access vein: Small saphenous · technical successes"
+    by_data = BUILTIN.extended([replace(ACCESS_VEIN, levels=())])
+    assert fmt.filter_words(parse_filter({"access_vein": "radial"}, by_data)) == (
+        "Access vein: radial · technical successes"
+    )
+
+
+def test_a_declared_variables_levels_groups_and_terms_in_words():
+    assert fmt.level("access_vein", "small_saphenous", WITH_ACCESS) == "Small saphenous"
+    assert fmt.level("access_vein", "small_saphenous") == "small_saphenous"  # not declared
+    assert fmt.group("access_vein", "femoral", WITH_ACCESS) == "Access vein: Femoral"
+    versus = Term("access_vein=jugular", "access_vein", "jugular", "femoral", *[0.0] * 6)
+    assert fmt.term(versus, WITH_ACCESS) == "Access vein: Jugular vs Femoral"
+    assert fmt.group("sex", "F") == "Sex: Female"  # the built-ins' by default
