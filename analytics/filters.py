@@ -145,16 +145,16 @@ class CohortFilter:
         _REGISTRIES.setdefault(variables.fingerprint, variables)
         params = _parameters(variables)
         chosen = dict(values) | named
-        if risk_factors is not None:
-            chosen = {k: v for k, v in chosen.items() if params[k].part is not Part.FLAG}
-            chosen |= dict(risk_factors)
-        for key in chosen:
+        flags = dict(risk_factors) if risk_factors is not None else {}
+        for key in (*chosen, *flags):
             if key not in params or params[key].part is Part.POPULATION:
                 raise TypeError(f"CohortFilter has no filter {key!r}")
-        if risk_factors is not None:
-            for key, _ in risk_factors:
-                if params[key].part is not Part.FLAG:
-                    raise TypeError(f"CohortFilter: {key!r} is not a yes/no filter")
+        for key in flags:
+            if params[key].part is not Part.FLAG:
+                raise TypeError(f"CohortFilter: {key!r} is not a yes/no filter")
+        if risk_factors is not None:  # the flags are these, whatever values held
+            chosen = {k: v for k, v in chosen.items() if params[k].part is not Part.FLAG}
+            chosen |= flags
         kept = tuple(
             (key, tuple(value) if isinstance(value, list) else value)
             for key, value in sorted(chosen.items())

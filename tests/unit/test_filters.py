@@ -281,3 +281,23 @@ def test_a_declared_variables_levels_groups_and_terms_in_words():
     versus = Term("access_vein=jugular", "access_vein", "jugular", "femoral", *[0.0] * 6)
     assert fmt.term(versus, WITH_ACCESS) == "Access vein: Jugular vs Femoral"
     assert fmt.group("sex", "F") == "Sex: Female"  # the built-ins' by default
+
+
+def test_a_filter_is_default_under_its_own_declarations():
+    """The Tables page compares the whole demo cohort with the paper only when nothing is
+    filtered; a cohort's own declarations do not make its unfiltered filter another."""
+    assert CohortFilter(variables=WITH_ACCESS).is_default
+    assert CohortFilter(variables=WITH_ACCESS) != DEFAULT_FILTER
+    assert not CohortFilter(access_vein="femoral", variables=WITH_ACCESS).is_default
+    assert not CohortFilter(population="all").is_default
+    assert CohortFilter(segment_match="any", lesion_side=None).is_default
+
+
+def test_keywords_that_are_no_filter_are_refused():
+    with pytest.raises(TypeError, match="patient_id"):
+        CohortFilter(patient_id="P01")
+    with pytest.raises(TypeError, match="not a yes/no filter"):
+        CohortFilter(risk_factors=(("lesion_side", True),))
+    assert CohortFilter(risk_factors=(("smoking", True),)).with_risk("smoking", None) == (
+        DEFAULT_FILTER
+    )
