@@ -33,6 +33,7 @@ from analytics.variables import (
 )
 
 MATCH_MODES = ("any", "all")  # a segment set's filter: any of the chosen members, or all
+EVERYONE = "all"  # the population of a registry that declares none
 LABEL_LENGTH = (1, 64)  # a level the data holds (a centre's label), in characters
 
 
@@ -162,7 +163,7 @@ class CohortFilter:
         )
         default = _population(variables)
         if population is None:
-            population = default.default if default else "all"
+            population = default.default if default else EVERYONE
         object.__setattr__(self, "population", population)
         object.__setattr__(self, "values", kept)
         object.__setattr__(self, "fingerprint", variables.fingerprint)
@@ -183,25 +184,24 @@ class CohortFilter:
         """A filter key as an attribute (``f.lesion_side``), for the registry's every key."""
         if name.startswith("_") or "fingerprint" not in self.__dict__:
             raise AttributeError(name)
-        if name == "risk_factors":
-            return self.risk_factors_of()
         try:
             return self.value(name)
         except KeyError:
             raise AttributeError(f"CohortFilter has no filter {name!r}") from None
 
-    def risk_factors_of(self) -> tuple[tuple[str, bool], ...]:
+    @property
+    def risk_factors(self) -> tuple[tuple[str, bool], ...]:
         """The yes/no flags set (today the risk factors), as (key, wanted) sorted by key."""
         params = _parameters(self.variables)
         return tuple((k, v) for k, v in self.values if params[k].part is Part.FLAG)
 
     def risk(self, column: str) -> bool | None:
         """The required value of one yes/no flag, None when it is not filtered."""
-        return dict(self.risk_factors_of()).get(column)
+        return dict(self.risk_factors).get(column)
 
     def with_risk(self, column: str, value: bool | None) -> CohortFilter:
         """A copy with one yes/no flag required to be ``value`` (None: any)."""
-        kept = {k: v for k, v in self.risk_factors_of() if k != column}
+        kept = {k: v for k, v in self.risk_factors if k != column}
         if value is not None:
             kept[column] = value
         return CohortFilter(
