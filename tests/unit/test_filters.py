@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -301,3 +304,24 @@ def test_keywords_that_are_no_filter_are_refused():
     assert CohortFilter(risk_factors=(("smoking", True),)).with_risk("smoking", None) == (
         DEFAULT_FILTER
     )
+
+
+def test_a_pickled_filter_brings_its_declarations_to_a_fresh_process():
+    """The fit worker's process has never seen a cohort's own declarations."""
+    mine = CohortFilter(access_vein="jugular", variables=WITH_ACCESS)
+    script = (
+        "import pickle, sys; f = pickle.loads(sys.stdin.buffer.read()); "
+        "print(f.access_vein, f.variables.get('access_vein').label, f.variables.fingerprint)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(mine), capture_output=True,
+        check=True, cwd=Path(__file__).parents[2],
+    ).stdout.decode().split()  # fmt: skip
+    assert shown == ["jugular", "Access", "vein", WITH_ACCESS.fingerprint]
+
+
+def test_a_builtin_filter_pickles_without_the_declarations():
+    """A cached view result holding a filter is unpickled on every read of the cache."""
+    builtin = CohortFilter(lesion_side="left")
+    assert b"Lesion side" not in pickle.dumps(builtin)
+    assert pickle.loads(pickle.dumps(builtin)) == builtin
