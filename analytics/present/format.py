@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 from analytics.filters import CohortFilter, FilterParam, Part, set_parameters, value_text
 from analytics.glossary import (
@@ -338,7 +340,7 @@ def term(term: Term | PHTest, variables: Registry = BUILTIN) -> str:
     if term.term == GLOBAL:
         return "All terms (global)"
     covariate, _, value = term.term.partition("=")
-    label = variables.covariates()[covariate]
+    label = _words(variables).covariates[covariate]
     if not value:
         return label
     reference = term.reference if isinstance(term, Term) else None
@@ -492,16 +494,30 @@ def ph_reading(test: PHTest) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Words:
+    """A registry's labels as level, grouping and term words read them."""
+
+    levels: Mapping[str, Mapping[str, str]]
+    groupings: Mapping[str, str]
+    covariates: Mapping[str, str]
+
+
+@lru_cache(maxsize=16)  # per registry, hashed by its fingerprint: a table asks per cell
+def _words(variables: Registry) -> _Words:
+    return _Words(variables.level_labels(), variables.groupings(), variables.covariates())
+
+
 def level(by: str | None, value: str, variables: Registry = BUILTIN) -> str:
     """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are.
     A category's words are its declared levels' in ``variables``; any other's yes/no."""
-    labels: Mapping[str, str] = variables.level_labels().get(by or "", YES_NO)
+    labels: Mapping[str, str] = _words(variables).levels.get(by or "", YES_NO)
     return labels.get(value, value).replace(">=", "≥").replace("<=", "≤")
 
 
 def group(by: str, value: str, variables: Registry = BUILTIN) -> str:
     """A group with its factor: "Thrombophilia: Yes"."""
-    return f"{variables.groupings()[by]}: {level(by, value, variables)}"
+    return f"{_words(variables).groupings[by]}: {level(by, value, variables)}"
 
 
 def filter_word(param: FilterParam, value: object) -> str:
