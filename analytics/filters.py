@@ -2,42 +2,39 @@
 
 A :class:`CohortFilter` is built from ``key=value`` text (URL query parameters,
 ``--where`` on the command line) by :func:`parse_filter`, written back by
-:func:`to_params`, and becomes SQL by :func:`cohort_sql`. Column names come only
-from the allow-lists below; every user value is a bound parameter.
+:func:`to_params`, and becomes SQL by :func:`cohort_sql`. Which keys exist, how each is
+read, written and turned into a condition all derive from the variables' declarations
+(analytics.variables): each filtering variable adds the parameters of its kind
+(:func:`filter_parameters`). Column names are the declarations' quoted, validated
+identifiers; every user value is a bound parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.glossary import (
+from analytics.groups import quoted, segment_mask
+from analytics.variables import (
+    BUILTIN,
     FALSE_WORDS,
-    POPULATIONS,
-    RISK_FACTORS,
-    SEGMENTS,
-    SEXES,
-    SIDES,
+    NO,
     TRUE_WORDS,
+    YES,
+    FilterError,
+    Kind,
+    Registry,
+    Role,
+    Variable,
 )
 
-SEGMENT_LABELS = tuple(SEGMENTS.values())  # IVC, CIV, EIV, CFV: central to peripheral
-SEGMENT_COLUMNS = {label: column for column, label in SEGMENTS.items()}
-# Every contiguous run of segments is a possible lesion pattern.
-SEGMENT_PATTERNS = tuple(
-    "+".join(SEGMENT_LABELS[start:stop])
-    for start in range(len(SEGMENT_LABELS))
-    for stop in range(start + 1, len(SEGMENT_LABELS) + 1)
-)
-# A lesion's segments as a bit mask (IVC 1, CIV 2, EIV 4, CFV 8), and each mask's pattern.
-SEGMENT_MASK_SQL = " + ".join(f"{2**i} * {column}::INT" for i, column in enumerate(SEGMENTS))
-SEGMENT_PATTERN_OF_MASK = tuple(
-    "+".join(label for i, label in enumerate(SEGMENT_LABELS) if mask >> i & 1)
-    for mask in range(2 ** len(SEGMENT_LABELS))
-)
-MATCH_MODES = ("any", "all")
+MATCH_MODES = ("any", "all")  # a segment set's filter: any of the chosen members, or all
+EVERYONE = "all"  # the population of a registry that declares none
+LABEL_LENGTH = (1, 64)  # a level the data holds (a centre's label), in characters
 
 
 def count_where(predicate: str) -> str:
@@ -47,44 +44,231 @@ def count_where(predicate: str) -> str:
     return f"coalesce(count_if({predicate}), 0)"
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; the message names the key and the value."""
+class Part(StrEnum):
+    """What one filter parameter holds; it fixes the parameter's parser, text, SQL and words."""
+
+    POPULATION = "population"  # the population's raw value (a yes/no variable's)
+    LEVEL = "level"  # one declared level of a category
+    DATA_LEVEL = "data_level"  # one level of a category the data levels (a centre's label)
+    FLAG = "flag"  # a yes/no variable required true or false
+    MINIMUM = "minimum"  # a measure's lower bound, inclusive
+    MAXIMUM = "maximum"  # its upper bound, inclusive
+    SEGMENTS = "segments"  # a segment set's chosen members, by label, central first
+    MATCH = "match"  # whether a lesion has any or all of them (MATCH_MODES)
+    PATTERN = "pattern"  # exactly one contiguous run of members ("CIV+EIV")
 
 
 @dataclass(frozen=True)
-class CohortFilter:
-    """Which patients to analyse. Hashable, so results can be cached by it."""
+class FilterParam:
+    """One filter parameter: its key (in links, ``--where`` and JSON), what it holds, and
+    the variable it filters."""
 
-    population: str = "technical_success"
-    lesion_side: str | None = None
-    sex: str | None = None
-    segments: tuple[str, ...] = ()
-    segment_match: str = "any"
-    segment_pattern: str | None = None
-    risk_factors: tuple[tuple[str, bool], ...] = field(default=())
-    age_min: int | None = None
-    age_max: int | None = None
-    bmi_min: float | None = None
-    bmi_max: float | None = None
-    center: str | None = None
+    key: str
+    part: Part
+    variable: Variable
+
+    @property
+    def default(self) -> Any:
+        """The value that filters nothing (the population: only where it holds)."""
+        if self.part is Part.POPULATION:
+            return self.variable.population[0][0]
+        return {Part.SEGMENTS: (), Part.MATCH: MATCH_MODES[0]}.get(self.part)
+
+
+def _parts(variable: Variable) -> tuple[Part, ...]:
+    """The parts of a filtering variable's keys (Variable.filter_keys), by its kind."""
+    if variable.population:
+        return (Part.POPULATION,)
+    if variable.kind is Kind.NUMBER:
+        return (Part.MINIMUM, Part.MAXIMUM)
+    if variable.kind is Kind.SEGMENT_SET:
+        return (Part.SEGMENTS, Part.MATCH, Part.PATTERN)
+    if variable.kind is Kind.YES_NO:
+        return (Part.FLAG,)
+    return (Part.LEVEL,) if variable.levels else (Part.DATA_LEVEL,)
+
+
+@lru_cache(maxsize=64)  # per registry (hashed by its fingerprint): filters are built per run
+def filter_parameters(variables: Registry = BUILTIN) -> tuple[FilterParam, ...]:
+    """Every filter parameter of ``variables`` in the order of Registry.filter_keys: each
+    variable's in filter order, then the yes/no flags."""
+    params = {
+        key: FilterParam(key, part, variable)
+        for variable in variables.with_role(Role.FILTER)
+        for key, part in zip(variable.filter_keys, _parts(variable), strict=True)
+    }
+    return tuple(params[key] for key in variables.filter_keys())
+
+
+@lru_cache(maxsize=64)
+def _parameters(variables: Registry) -> Mapping[str, FilterParam]:
+    return {param.key: param for param in filter_parameters(variables)}
+
+
+def _population(variables: Registry) -> FilterParam | None:
+    return next((p for p in filter_parameters(variables) if p.part is Part.POPULATION), None)
+
+
+# Every registry a filter was built with, by fingerprint: a filter keeps only the
+# fingerprint among its fields, so that hashing it as a cache key (Streamlit hashes a
+# dataclass field by field) never walks the declarations; registries are few and immutable.
+_REGISTRIES: dict[str, Registry] = {BUILTIN.fingerprint: BUILTIN}
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class CohortFilter:
+    """Which patients to analyse: the population and the filter values set away from their
+    defaults, for the variables of one registry. Hashable and compared by value (the
+    registry by its fingerprint), so results can be cached by it.
+
+    Built by keyword, one per filter key (``CohortFilter(lesion_side="left", age_min=60)``)
+    or as ``values=`` pairs; the yes/no flags also as ``risk_factors=((key, wanted), ...)``.
+    Each filter key reads as an attribute (``f.lesion_side``, ``f.segment_match``: its
+    default when not set), and ``dataclasses.replace(f, sex="F")`` sets one.
+    """
+
+    population: str
+    values: tuple[tuple[str, Any], ...] = ()  # sorted by key; no None, no default
+    fingerprint: str = field(default=BUILTIN.fingerprint)  # of its registry's declarations
+
+    def __init__(
+        self,
+        population: str | None = None,
+        *,
+        values: Iterable[tuple[str, Any]] = (),
+        variables: Registry | None = None,
+        fingerprint: str | None = None,
+        risk_factors: Iterable[tuple[str, bool]] | None = None,
+        **named: Any,
+    ) -> None:
+        if variables is None:
+            variables = _REGISTRIES[fingerprint or BUILTIN.fingerprint]
+        _REGISTRIES.setdefault(variables.fingerprint, variables)
+        params = _parameters(variables)
+        chosen = dict(values) | named
+        flags = dict(risk_factors) if risk_factors is not None else {}
+        for key in (*chosen, *flags):
+            if key not in params or params[key].part is Part.POPULATION:
+                raise TypeError(f"CohortFilter has no filter {key!r}")
+        for key in flags:
+            if params[key].part is not Part.FLAG:
+                raise TypeError(f"CohortFilter: {key!r} is not a yes/no filter")
+        if risk_factors is not None:  # the flags are these, whatever values held
+            chosen = {k: v for k, v in chosen.items() if params[k].part is not Part.FLAG}
+            chosen |= flags
+        kept = tuple(
+            (key, tuple(value) if isinstance(value, list) else value)
+            for key, value in sorted(chosen.items())
+            if value is not None and value != params[key].default
+        )
+        default = _population(variables)
+        if population is None:
+            population = default.default if default else EVERYONE
+        object.__setattr__(self, "population", population)
+        object.__setattr__(self, "values", kept)
+        object.__setattr__(self, "fingerprint", variables.fingerprint)
+
+    @property
+    def variables(self) -> Registry:
+        """The registry whose variables it filters."""
+        return _REGISTRIES[self.fingerprint]
+
+    def value(self, key: str) -> Any:
+        """One filter parameter's value, its default when not set; KeyError if none is ``key``."""
+        if key == "population":
+            return self.population
+        found = dict(self.values)
+        return found[key] if key in found else _parameters(self.variables)[key].default
+
+    def __getattr__(self, name: str) -> Any:
+        """A filter key as an attribute (``f.lesion_side``), for the registry's every key."""
+        if name.startswith("_") or "fingerprint" not in self.__dict__:
+            raise AttributeError(name)
+        try:
+            return self.value(name)
+        except KeyError:
+            raise AttributeError(f"CohortFilter has no filter {name!r}") from None
+
+    @property
+    def risk_factors(self) -> tuple[tuple[str, bool], ...]:
+        """The yes/no flags set (today the risk factors), as (key, wanted) sorted by key."""
+        params = _parameters(self.variables)
+        return tuple((k, v) for k, v in self.values if params[k].part is Part.FLAG)
 
     def risk(self, column: str) -> bool | None:
-        """The required value of one risk factor, None when it is not filtered."""
+        """The required value of one yes/no flag, None when it is not filtered."""
         return dict(self.risk_factors).get(column)
 
     def with_risk(self, column: str, value: bool | None) -> CohortFilter:
-        """A copy with one risk factor required to be ``value`` (None: any)."""
+        """A copy with one yes/no flag required to be ``value`` (None: any)."""
         kept = {k: v for k, v in self.risk_factors if k != column}
         if value is not None:
             kept[column] = value
-        return replace(self, risk_factors=tuple(sorted(kept.items())))
+        return CohortFilter(
+            self.population, values=self.values, variables=self.variables,
+            risk_factors=tuple(sorted(kept.items())),
+        )  # fmt: skip
+
+    @property
+    def is_default(self) -> bool:
+        """Whether it filters nothing but the default population."""
+        return self == CohortFilter(variables=self.variables)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its declarations, which a process that has not seen them (the fit
+        worker's) builds its registry from once; the built-ins' every process has. A cached
+        result that holds a filter is unpickled on every read: it stays microseconds."""
+        declared = () if self.fingerprint == BUILTIN.fingerprint else self.variables.variables
+        return _restore, (self.population, self.values, self.fingerprint, declared)
+
+    def __repr__(self) -> str:
+        shown = [f"population={self.population!r}"]
+        shown += [f"{key}={value!r}" for key, value in self.values]
+        if self.fingerprint != BUILTIN.fingerprint:
+            shown.append(f"variables=<{self.fingerprint[:12]}>")
+        return f"CohortFilter({', '.join(shown)})"
+
+
+def _restore(
+    population: str, values: tuple, fingerprint: str, declared: tuple[Variable, ...]
+) -> CohortFilter:
+    known = _REGISTRIES.get(fingerprint)
+    return CohortFilter(population, values=values, variables=known or Registry(declared))
 
 
 DEFAULT_FILTER = CohortFilter()
-FILTER_KEYS = (
-    *(f.name for f in fields(CohortFilter) if f.name != "risk_factors"),
-    *RISK_FACTORS,
-)
+
+
+def filter_keys(variables: Registry = BUILTIN) -> tuple[str, ...]:
+    """Every key a filter of ``variables`` takes, in the order links write them."""
+    return tuple(param.key for param in filter_parameters(variables))
+
+
+# ---- the built-in filter's names, as views of BUILTIN for the tests and the sidebar --------
+_BUILTIN_SEGMENTS = BUILTIN.get("segment_pattern")
+
+
+def _member_labels(variable: Variable, variables: Registry) -> tuple[str, ...]:
+    return tuple(variables.get(member).label for member in variable.members)
+
+
+def _contiguous(variable: Variable, variables: Registry) -> tuple[str, ...]:
+    """Every contiguous run of a segment set's members: each a possible lesion pattern."""
+    labels = _member_labels(variable, variables)
+    return tuple(
+        "+".join(labels[start:stop])
+        for start in range(len(labels))
+        for stop in range(start + 1, len(labels) + 1)
+    )
+
+
+FILTER_KEYS = filter_keys(BUILTIN)
+SEGMENT_LABELS = _member_labels(_BUILTIN_SEGMENTS, BUILTIN)  # IVC, CIV, EIV, CFV
+SEGMENT_PATTERNS = _contiguous(_BUILTIN_SEGMENTS, BUILTIN)
+SEGMENT_PATTERN_OF_MASK = segment_mask(_BUILTIN_SEGMENTS, BUILTIN).values
+
+
+# ---- parsing ------------------------------------------------------------------------------
 
 
 def parse_boolean(key: str, text: str) -> bool:
@@ -97,80 +281,102 @@ def parse_boolean(key: str, text: str) -> bool:
     raise FilterError(f"{key}={text!r}: expected yes or no")
 
 
-def _choice(key: str, text: str, allowed: Mapping[str, str] | tuple[str, ...]) -> str:
+def _choice(key: str, text: str, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
     if text not in allowed:
         raise FilterError(f"{key}={text!r}: expected one of {', '.join(allowed)}")
     return text
 
 
-def _number(key: str, text: str, kind: type, low: float, high: float) -> Any:
+def _number(key: str, text: str, variable: Variable) -> Any:
+    declared = variable.range
+    assert declared is not None  # a filtering number declares its range (Variable checks)
     try:
-        value = kind(text)
+        value = (int if declared.integer else float)(text)
     except ValueError:
         raise FilterError(f"{key}={text!r}: expected a number") from None
-    if not low <= value <= high:
-        raise FilterError(f"{key}={text!r}: expected a number from {low:g} to {high:g}")
+    if not declared.low <= value <= declared.high:
+        raise FilterError(
+            f"{key}={text!r}: expected a number from {declared.low:g} to {declared.high:g}"
+        )
     return value
 
 
-def _segments(key: str, text: str) -> tuple[str, ...]:
+def _members(key: str, text: str, variable: Variable, variables: Registry) -> tuple[str, ...]:
+    labels = _member_labels(variable, variables)
+    known = {label.upper(): label for label in labels}
     chosen = [part.strip().upper() for part in text.split(",") if part.strip()]
-    unknown = [part for part in chosen if part not in SEGMENT_COLUMNS]
+    unknown = [part for part in chosen if part not in known]
     if unknown:
-        raise FilterError(f"{key}={text!r}: unknown segment {unknown[0]}; use {SEGMENT_LABELS}")
-    return tuple(label for label in SEGMENT_LABELS if label in chosen)
+        raise FilterError(f"{key}={text!r}: unknown segment {unknown[0]}; use {labels}")
+    return tuple(label for label in labels if label.upper() in chosen)
 
 
-def _center(key: str, text: str) -> str:
-    if not 1 <= len(text) <= 64:
-        raise FilterError(f"{key}: a centre label has 1 to 64 characters")
+def _pattern(key: str, text: str, variable: Variable, variables: Registry) -> str:
+    known = {pattern.upper(): pattern for pattern in _contiguous(variable, variables)}
+    return known[_choice(key, text.upper(), known)]
+
+
+def _data_level(key: str, text: str, variable: Variable) -> str:
+    low, high = LABEL_LENGTH
+    if not low <= len(text) <= high:
+        raise FilterError(f"{key}: a {variable.label.lower()} label has {low} to {high} characters")
     return text
 
 
-PARSERS = {
-    "population": lambda k, v: _choice(k, v, POPULATIONS),
-    "lesion_side": lambda k, v: _choice(k, v, SIDES),
-    "sex": lambda k, v: _choice(k, v, SEXES),
-    "segments": _segments,
-    "segment_match": lambda k, v: _choice(k, v, MATCH_MODES),
-    "segment_pattern": lambda k, v: _choice(k, v.upper(), SEGMENT_PATTERNS),
-    "age_min": lambda k, v: _number(k, v, int, 18, 110),
-    "age_max": lambda k, v: _number(k, v, int, 18, 110),
-    "bmi_min": lambda k, v: _number(k, v, float, 12, 70),
-    "bmi_max": lambda k, v: _number(k, v, float, 12, 70),
-    "center": _center,
-}
+def parse_value(param: FilterParam, text: str, variables: Registry) -> Any:
+    """One parameter's value from text, by what it holds; FilterError naming the key."""
+    key, variable = param.key, param.variable
+    match param.part:
+        case Part.POPULATION:
+            return _choice(key, text, (raw for raw, _ in variable.population))
+        case Part.LEVEL:
+            return _choice(key, text, variable.level_order)
+        case Part.DATA_LEVEL:
+            return _data_level(key, text, variable)
+        case Part.FLAG:
+            return parse_boolean(key, text)
+        case Part.MINIMUM | Part.MAXIMUM:
+            return _number(key, text, variable)
+        case Part.SEGMENTS:
+            return _members(key, text, variable, variables)
+        case Part.MATCH:
+            return _choice(key, text, MATCH_MODES)
+        case Part.PATTERN:
+            return _pattern(key, text, variable, variables)
 
 
-def parse_filter_lenient(params: Mapping[str, str]) -> tuple[CohortFilter, list[str]]:
+def parse_filter_lenient(
+    params: Mapping[str, str], variables: Registry = BUILTIN
+) -> tuple[CohortFilter, list[str]]:
     """Build a filter from text, dropping each unusable item with a message saying why."""
+    known = _parameters(variables)
+    population: str | None = None
     values: dict[str, Any] = {}
-    risks: dict[str, bool] = {}
     problems: list[str] = []
     for key, text in params.items():
         try:
-            if key in RISK_FACTORS:
-                risks[key] = parse_boolean(key, text)
-            elif key in PARSERS:
-                values[key] = PARSERS[key](key, text)
+            if key not in known:
+                raise FilterError(f"{key}: unknown filter; known filters are {', '.join(known)}")
+            value = parse_value(known[key], text, variables)
+            if known[key].part is Part.POPULATION:
+                population = value
             else:
-                raise FilterError(
-                    f"{key}: unknown filter; known filters are {', '.join(FILTER_KEYS)}"
-                )
+                values[key] = value
         except FilterError as exc:
             problems.append(str(exc))
-    return CohortFilter(**values, risk_factors=tuple(sorted(risks.items()))), problems
+    return CohortFilter(population, values=values.items(), variables=variables), problems
 
 
-def parse_filter(params: Mapping[str, str]) -> CohortFilter:
+def parse_filter(params: Mapping[str, str], variables: Registry = BUILTIN) -> CohortFilter:
     """Build a filter from text; any unusable item is an error naming it."""
-    cohort_filter, problems = parse_filter_lenient(params)
+    cohort_filter, problems = parse_filter_lenient(params, variables)
     if problems:
         raise FilterError("; ".join(problems))
     return cohort_filter
 
 
-def parse_pairs(pairs: list[str]) -> CohortFilter:
+def parse_pairs(pairs: list[str], variables: Registry = BUILTIN) -> CohortFilter:
     """``COL=VALUE`` strings (the CLI's --where) to a filter."""
     params: dict[str, str] = {}
     for pair in pairs:
@@ -178,26 +384,75 @@ def parse_pairs(pairs: list[str]) -> CohortFilter:
         if not sep:
             raise FilterError(f"{pair!r}: expected COLUMN=VALUE")
         params[key.strip()] = value.strip()
-    return parse_filter(params)
+    return parse_filter(params, variables)
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def value_text(value: Any) -> str:
+    """A parameter's value as a link writes it: members joined by commas, yes/no, a float
+    without trailing zeros."""
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def set_parameters(cohort_filter: CohortFilter) -> tuple[tuple[FilterParam, Any], ...]:
+    """The parameters set away from their defaults, in the order links and captions write
+    them: each variable's in filter order, then the yes/no flags sorted by key."""
+    chosen = dict(cohort_filter.values)
+    params = filter_parameters(cohort_filter.variables)
+    population = [
+        (p, cohort_filter.population)
+        for p in params
+        if p.part is Part.POPULATION and cohort_filter.population != p.default
+    ]
+    others = [(p, chosen[p.key]) for p in params if p.part is not Part.FLAG and p.key in chosen]
+    flags = sorted(
+        ((p, chosen[p.key]) for p in params if p.part is Part.FLAG and p.key in chosen),
+        key=lambda item: item[0].key,
+    )
+    return (*population, *others, *flags)
 
 
 def to_params(cohort_filter: CohortFilter) -> dict[str, str]:
     """The filter as text, only where it differs from the default; inverse of parse_filter."""
-    params: dict[str, str] = {}
-    for item in fields(CohortFilter):
-        value = getattr(cohort_filter, item.name)
-        if item.name == "risk_factors" or value == getattr(DEFAULT_FILTER, item.name):
-            continue
-        params[item.name] = (
-            ",".join(value)
-            if isinstance(value, tuple)
-            else f"{value:g}"
-            if isinstance(value, float)
-            else str(value)
-        )
-    for column, wanted in cohort_filter.risk_factors:
-        params[column] = "yes" if wanted else "no"
-    return params
+    return {param.key: value_text(value) for param, value in set_parameters(cohort_filter)}
+
+
+# ---- SQL ----------------------------------------------------------------------------------
+
+
+def _condition(
+    param: FilterParam, value: Any, cohort_filter: CohortFilter
+) -> tuple[str, list[Any]] | None:
+    """The condition one set parameter adds and its bound values (None: it adds none)."""
+    variable = param.variable
+    match param.part:
+        case Part.POPULATION:
+            wanted = value == param.default
+            return (quoted(variable.column), []) if wanted else None
+        case Part.LEVEL | Part.DATA_LEVEL | Part.FLAG:
+            return f"{quoted(variable.column)} = ?", [value]
+        case Part.MINIMUM:
+            return f"{quoted(variable.column)} >= ?", [value]
+        case Part.MAXIMUM:
+            return f"{quoted(variable.column)} <= ?", [value]
+        case Part.SEGMENTS:
+            registry = cohort_filter.variables
+            columns = {registry.get(m).label: registry.get(m).column for m in variable.members}
+            all_of = cohort_filter.value(variable.filter_keys[1]) == "all"
+            joiner = " AND " if all_of else " OR "
+            return "(" + joiner.join(quoted(columns[label]) for label in value) + ")", []
+        case Part.PATTERN:
+            mask = segment_mask(variable, cohort_filter.variables)
+            return f"({mask.sql}) = ?", [mask.values.index(value)]
+    return None  # Part.MATCH: read by its segments' condition
 
 
 def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
@@ -205,42 +460,15 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
 
     The summary has every patients column plus the derived outcomes (analytics.cohort.summary).
     """
+    population = _population(cohort_filter.variables)
+    chosen = [(population, cohort_filter.population)] if population else []
+    chosen += [(p, v) for p, v in set_parameters(cohort_filter) if p.part is not Part.POPULATION]
     conditions: list[str] = []
     params: list[Any] = []
-
-    def bind(condition: str, *values: Any) -> None:
-        conditions.append(condition)
-        params.extend(values)
-
-    if cohort_filter.population == "technical_success":
-        conditions.append("technical_success")
-    if cohort_filter.lesion_side is not None:
-        bind("lesion_side = ?", cohort_filter.lesion_side)
-    if cohort_filter.sex is not None:
-        bind("sex = ?", cohort_filter.sex)
-    if cohort_filter.segments:
-        joiner = " AND " if cohort_filter.segment_match == "all" else " OR "
-        conditions.append(
-            "(" + joiner.join(SEGMENT_COLUMNS[s] for s in cohort_filter.segments) + ")"
-        )
-    if cohort_filter.segment_pattern is not None:
-        bind(
-            f"({SEGMENT_MASK_SQL}) = ?",
-            SEGMENT_PATTERN_OF_MASK.index(cohort_filter.segment_pattern),
-        )
-    for column, wanted in cohort_filter.risk_factors:
-        if column not in RISK_FACTORS:
-            raise FilterError(f"{column}: not a risk factor")
-        bind(f"{column} = ?", wanted)
-    for column, low, high in (
-        ("age_years", cohort_filter.age_min, cohort_filter.age_max),
-        ("bmi", cohort_filter.bmi_min, cohort_filter.bmi_max),
-    ):
-        if low is not None:
-            bind(f"{column} >= ?", low)
-        if high is not None:
-            bind(f"{column} <= ?", high)
-    if cohort_filter.center is not None:
-        bind("center = ?", cohort_filter.center)
+    for param, value in chosen:
+        condition = _condition(param, value, cohort_filter)
+        if condition is not None:
+            conditions.append(condition[0])
+            params.extend(condition[1])
     where = " AND ".join(conditions) or "true"
     return f"SELECT * FROM {SUMMARY_TABLE} WHERE {where}", params

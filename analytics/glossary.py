@@ -48,6 +48,15 @@ POPULATIONS = dict(BUILTIN.get("technical_success").population)
 SIDES = dict(BUILTIN.get("lesion_side").levels)
 SEXES = dict(BUILTIN.get("sex").levels)
 ALL_PATIENTS = "all"  # the one group of an unsplit cohort
+# How a filter's parts (analytics.filters.Part) read in a caption, a measure's bounds after
+# its label: "Segments: CIV,EIV · matching: all · Pattern: CIV+EIV · Age from: 60 · Age to: 80".
+FILTER_PART_WORDS = {
+    "segments": "Segments",
+    "match": "matching",
+    "pattern": "Pattern",
+    "minimum": "from",
+    "maximum": "to",
+}
 
 # The Safety table's crude share of patients (its caption: "crude, over unequal
 # follow-up"; a longer header pushes the rates out of the table's width), and the

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.filters import FilterError
-from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, Kind, Registry, Variable
+from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, FilterError, Kind, Registry, Variable
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,7 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
     as a CASE, or one right-closed cut as a comparison; a segment set as the bit mask of
     its members (the first 1, the next 2, ...), each mask's pattern its members' labels."""
     if variable.kind is Kind.SEGMENT_SET:
-        members = [variables.get(member) for member in variable.members]
-        mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
-        patterns = tuple(
-            "+".join(m.label for i, m in enumerate(members) if code >> i & 1)
-            for code in range(2 ** len(members))
-        )
-        return Grouping(mask, patterns)
+        return segment_mask(variable, variables)
     column = quoted(variable.column)
     if variable.kind is Kind.YES_NO:
         return Grouping(column, (NO, YES))
@@ -79,6 +72,19 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
     if len(levels) == 2:
         return Grouping(f"{column} = {literal(levels[1])}", levels)
     return Grouping(_case(column, [f"= {literal(level)}" for level in levels], last=False), levels)
+
+
+def segment_mask(variable: Variable, variables: Registry = BUILTIN) -> Grouping:
+    """A segment set as the bit mask of its yes/no members (the first 1, the next 2, ...),
+    each mask's pattern the labels of its members joined by "+" (0: ""). The one mask the
+    segment-pattern grouping, its filter (analytics.filters) and Table 1 read."""
+    members = [variables.get(member) for member in variable.members]
+    mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
+    patterns = tuple(
+        "+".join(m.label for i, m in enumerate(members) if code >> i & 1)
+        for code in range(2 ** len(members))
+    )
+    return Grouping(mask, patterns)
 
 
 def _case(column: str, tests: list[str], last: bool = True) -> str:

@@ -70,6 +70,12 @@ class DeclarationError(ValueError):
     """A declaration that cannot be used; the message names the variable and why."""
 
 
+class FilterError(ValueError):
+    """A filter or grouping asked for in text (a link, ``--where``, ``--by``) that cannot be
+    used; the message names the key and the value. Here, below the filter (analytics.filters)
+    and the groupings (analytics.groups), so that either may build on the other."""
+
+
 class Kind(StrEnum):
     """What a variable's values are, which fixes how every role treats it."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.cohort.published import SOURCE
-from analytics.filters import DEFAULT_FILTER
 from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED, TABLE3_NOT_PUBLISHED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
 from ui import data
@@ -38,7 +37,7 @@ for name, table in (
 
 if context.is_demo:
     st.subheader("Published vs reconstructed")
-    if context.cohort_filter == DEFAULT_FILTER:
+    if context.cohort_filter.is_default:
         st.caption(
             f"Source: {SOURCE} Denominator: the 34 technical successes. Published: the paper's "
             "numbers and row labels as printed; Read as: how the demo reads the row."

@@ -15,27 +15,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
-from analytics.filters import CohortFilter, to_params
+from analytics.filters import CohortFilter, FilterParam, Part, set_parameters, value_text
 from analytics.glossary import (
     COMPLETENESS_ENDS,
     COMPLETENESS_TO_PLANNED,
     ENDPOINTS,
     FEW_EVENTS_PER_VARIABLE,
     FEW_PAIRS,
-    GROUPINGS,
-    LEVEL_LABELS,
+    FILTER_PART_WORDS,
     LEVEL_NOT_REACHED,
-    MODEL_COVARIATES,
     NO_SPREAD,
     NOT_COMPUTABLE,
     NOT_REACHED,
     PLANNED_UNREADABLE,
-    POPULATIONS,
-    RISK_FACTORS,
     RMST_BEYOND,
-    SEXES,
-    SIDES,
     TOO_FEW_EVENTS,
     YES_NO,
 )
@@ -54,6 +50,7 @@ from analytics.stats.engine.cox import HazardRatio
 from analytics.stats.engine.hodges_lehmann import HodgesLehmann
 from analytics.stats.follow_up import DATA_LOCK_KEY, FollowUp, data_lock_date
 from analytics.stats.models import GLOBAL, AdjustedModel, PHTest, Term
+from analytics.variables import BUILTIN, Kind, Registry, Role
 
 MISSING = "-"
 RATIO_DIGITS, RATIO_MAX_DIGITS = 2, 6  # a hazard ratio's decimals, and as many as it may need
@@ -337,18 +334,18 @@ def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
     return f"Cox HR (95% CI) {versus}: {hazard_ratio(ratio)}, {p_statement(ratio.p)}"
 
 
-def term(term: Term | PHTest) -> str:
+def term(term: Term | PHTest, variables: Registry = BUILTIN) -> str:
     """A model term in words: "Thrombophilia: Yes vs No", "DVT duration (per 12 months)",
-    "All terms" for the global test."""
+    "All terms" for the global test; labels from the covariates of ``variables``."""
     if term.term == GLOBAL:
         return "All terms (global)"
     covariate, _, value = term.term.partition("=")
-    label = MODEL_COVARIATES[covariate]
+    label = _words(variables).covariates[covariate]
     if not value:
         return label
     reference = term.reference if isinstance(term, Term) else None
-    versus = f" vs {level(covariate, reference)}" if reference else ""
-    return f"{label}: {level(covariate, value)}{versus}"
+    versus = f" vs {level(covariate, reference, variables)}" if reference else ""
+    return f"{label}: {level(covariate, value, variables)}{versus}"
 
 
 def term_ratio(term: Term, hidden: bool = False) -> str:
@@ -497,44 +494,63 @@ def ph_reading(test: PHTest) -> str:
     )
 
 
-def level(by: str | None, value: str) -> str:
-    """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are."""
-    labels: Mapping[str, str] = LEVEL_LABELS.get(by or "", YES_NO)
+@dataclass(frozen=True)
+class _Words:
+    """A registry's labels as level, grouping and term words read them."""
+
+    levels: Mapping[str, Mapping[str, str]]
+    groupings: Mapping[str, str]
+    covariates: Mapping[str, str]
+
+
+@lru_cache(maxsize=16)  # per registry, hashed by its fingerprint: a table asks per cell
+def _words(variables: Registry) -> _Words:
+    return _Words(variables.level_labels(), variables.groupings(), variables.covariates())
+
+
+def level(by: str | None, value: str, variables: Registry = BUILTIN) -> str:
+    """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are.
+    A category's words are its declared levels' in ``variables``; any other's yes/no."""
+    labels: Mapping[str, str] = _words(variables).levels.get(by or "", YES_NO)
     return labels.get(value, value).replace(">=", "≥").replace("<=", "≤")
 
 
-def group(by: str, value: str) -> str:
+def group(by: str, value: str, variables: Registry = BUILTIN) -> str:
     """A group with its factor: "Thrombophilia: Yes"."""
-    return f"{GROUPINGS[by]}: {level(by, value)}"
+    return f"{_words(variables).groupings[by]}: {level(by, value, variables)}"
 
 
-FILTER_WORDS = {
-    "segments": "Segments",
-    "segment_match": "matching",
-    "segment_pattern": "Pattern",
-    "age_min": "Age from",
-    "age_max": "Age to",
-    "bmi_min": "BMI from",
-    "bmi_max": "BMI to",
-    "center": "Centre",
-}
+def filter_word(param: FilterParam, value: object) -> str:
+    """One filter setting in a caption, in the style of its part.
+
+    A category's declared level shows alone ("Left", "Female"), an ordered category's
+    after its label; a yes/no flag and a level from the data show their raw text after
+    the label ("Thrombophilia: yes", "Centre: C01"); a measure's bounds read "Age from:
+    60"; a segment set's parts their own words ("Segments: CIV,EIV · matching: all").
+    """
+    variable, text = param.variable, value_text(value)
+    if param.part is Part.LEVEL:
+        shown = dict(variable.levels)[str(value)]
+        return shown if variable.kind is Kind.CATEGORY else f"{variable.label}: {shown}"
+    if param.part in (Part.MINIMUM, Part.MAXIMUM):
+        return f"{variable.label} {FILTER_PART_WORDS[param.part]}: {text}"
+    if param.part in (Part.SEGMENTS, Part.MATCH, Part.PATTERN):
+        return f"{FILTER_PART_WORDS[param.part]}: {text}"
+    return f"{variable.label}: {text}"
 
 
 def filter_words(cohort_filter: CohortFilter) -> str:
-    """The filter in plain words: "Left · Thrombophilia: yes · technical successes"."""
-    params = to_params(cohort_filter)
-    population = params.pop("population", "technical_success")
-    words = []
-    for key, value in params.items():
-        if key == "lesion_side":
-            words.append(SIDES[value])
-        elif key == "sex":
-            words.append(SEXES[value])
-        elif key in RISK_FACTORS:
-            words.append(f"{RISK_FACTORS[key]}: {value}")
-        else:
-            words.append(f"{FILTER_WORDS.get(key, key)}: {value}")
-    words.append(POPULATIONS[population].split(" (")[0].lower())
+    """The filter in plain words, in the order its link writes them, the population last:
+    "Left · Thrombophilia: yes · technical successes"."""
+    words = [
+        filter_word(param, value)
+        for param, value in set_parameters(cohort_filter)
+        if param.part is not Part.POPULATION
+    ]
+    for variable in cohort_filter.variables.with_role(Role.FILTER):
+        if variable.population:
+            shown = dict(variable.population)[cohort_filter.population]
+            words.append(shown.split(" (")[0].lower())
     return " · ".join(words)
 
 
