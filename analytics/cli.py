@@ -316,11 +316,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _filter(args: argparse.Namespace) -> CohortFilter:
+def _filter(args: argparse.Namespace, variables: Registry) -> CohortFilter:
+    """--where and --population as a filter over the opened cohort's variables."""
     pairs = list(args.where)
     if args.population:
         pairs.append(f"population={args.population}")
-    return parse_pairs(pairs)
+    return parse_pairs(pairs, variables)
 
 
 def _check_choices(args: argparse.Namespace, variables: Registry) -> None:
@@ -347,7 +348,6 @@ def _report(args: argparse.Namespace) -> str:
     from analytics.present.report import report_json, report_text
     from analytics.views import ReportRequest, report_of
 
-    cohort_filter = _filter(args)
     k = _privacy_k(args)
     if args.reference is not None and args.by is None:
         raise ValueError("--reference needs --by: the groups it picks the reference among")
@@ -360,7 +360,9 @@ def _report(args: argparse.Namespace) -> str:
         landmark=args.landmark,
     )
     with open_cohort(args.db or default_db_path()) as con:
-        _check_choices(args, cohort_variables(con))
+        variables = cohort_variables(con)
+        cohort_filter = _filter(args, variables)
+        _check_choices(args, variables)
         view = report_of(con, cohort_filter, request)
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
@@ -369,10 +371,11 @@ def _deck(args: argparse.Namespace) -> None:
     from analytics.present.deck import build_deck
     from analytics.views import deck_view, models_view
 
-    cohort_filter = _filter(args)
     k = _privacy_k(args)
     with open_cohort(args.db or default_db_path()) as con:
-        _check_choices(args, cohort_variables(con))
+        variables = cohort_variables(con)
+        cohort_filter = _filter(args, variables)
+        _check_choices(args, variables)
         model = models_view(con, cohort_filter, args.endpoint, args.adjust) if args.adjust else None
         view = deck_view(
             con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months,

@@ -25,7 +25,7 @@ ACCESS_VEIN = Variable(
         (raw, raw.replace("_", " ").capitalize())
         for raw in ("popliteal", "small_saphenous", "femoral", "jugular", "other")
     ),
-    roles=(Role.GROUPING, Role.COVARIATE),
+    roles=(Role.FILTER, Role.GROUPING, Role.COVARIATE),
 )
 
 
@@ -78,6 +78,7 @@ def reached(monkeypatch) -> dict:
     def record(name):
         def view(con, cohort_filter, *args, **kwargs):
             asked[name] = (args, kwargs)
+            asked[f"{name} filter"] = cohort_filter
             return name
 
         return view
@@ -94,10 +95,12 @@ def test_by_and_adjust_take_a_variable_the_cohort_declares(
     demo_path, tmp_path, monkeypatch, reached, capsys
 ):
     monkeypatch.setattr(cli, "cohort_variables", lambda con: BUILTIN.extended((ACCESS_VEIN,)))
-    asked = ["--db", str(demo_path), "--by", "access_vein", "--adjust", "access_vein,age_years"]
+    asked = ["--db", str(demo_path), "--where", "access_vein=femoral", "--by", "access_vein",
+             "--adjust", "access_vein,age_years"]  # fmt: skip
     assert cli.main(["report", *asked]) == 0, capsys.readouterr().err
     (request,), _ = reached["report"]
     assert request.by == "access_vein" and request.adjust == ("access_vein", "age_years")
+    assert reached["report filter"].values == (("access_vein", "femoral"),)
     assert cli.main(["deck", *asked, "--out", str(tmp_path / "view.pptx")]) == 0
     assert reached["model"][0][1] == ("access_vein", "age_years")
     assert reached["deck"][1]["by"] == "access_vein"
