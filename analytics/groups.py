@@ -60,11 +60,7 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
     if variable.kind is Kind.SEGMENT_SET:
         members = [variables.get(member) for member in variable.members]
         mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
-        patterns = tuple(
-            "+".join(m.label for i, m in enumerate(members) if code >> i & 1)
-            for code in range(2 ** len(members))
-        )
-        return Grouping(mask, patterns)
+        return Grouping(mask, segment_patterns(variable, variables))
     column = quoted(variable.column)
     if variable.kind is Kind.YES_NO:
         return Grouping(column, (NO, YES))
@@ -79,6 +75,16 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
     if len(levels) == 2:
         return Grouping(f"{column} = {literal(levels[1])}", levels)
     return Grouping(_case(column, [f"= {literal(level)}" for level in levels], last=False), levels)
+
+
+def segment_patterns(variable: Variable, variables: Registry = BUILTIN) -> tuple[str, ...]:
+    """A segment set's pattern of each bit mask of its members (the first 1, the next 2,
+    ...): the labels of the members it holds, joined by "+" ("CIV+EIV")."""
+    labels = [variables.get(member).label for member in variable.members]
+    return tuple(
+        "+".join(label for i, label in enumerate(labels) if code >> i & 1)
+        for code in range(2 ** len(labels))
+    )
 
 
 def _case(column: str, tests: list[str], last: bool = True) -> str:
