@@ -1,6 +1,6 @@
-"""A variable declared once, and nothing else changed, is a Table 1 row and a subgroup
-forest factor: Table 1 and the forest derive from the registry they are given, not from
-a list written beside it (issue 21).
+"""A variable declared once, and nothing else changed, is a Table 1 row, a subgroup
+forest factor and an adjustable covariate: Table 1, the forest and the models derive
+from the registry they are given, not from a list written beside it (issue 21).
 
 The declared variable is the access vein, a column of every cohort (data/schema.sql)
 that no built-in declares. The references are computed on the registry's patient rows
@@ -16,6 +16,7 @@ and fitted with R 4.2.2 Patched (2022-11-10 r83330), survival 3.5.3:
     p <- read.csv("patients.csv")
     p$access_vein <- factor(p$access_vein, levels = c("popliteal", "small_saphenous", "femoral"))
     coxph(Surv(time, status) ~ access_vein, data = p, ties = "efron")
+    coxph(Surv(time, status) ~ access_vein + I(age_years / 10), data = p, ties = "efron")
 
 (``summary(fit)$coefficients``, printed with ``digits = 15``: coef, se(coef), Pr(>|z|).)
 """
@@ -23,6 +24,7 @@ and fitted with R 4.2.2 Patched (2022-11-10 r83330), survival 3.5.3:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from lifelines.statistics import multivariate_logrank_test
@@ -34,10 +36,13 @@ from analytics.present.tables import table1
 from analytics.stats import subgroups
 from analytics.stats.baseline import baseline
 from analytics.stats.engine.normal import Z_95
+from analytics.stats.models import ModelError, adjusted_model, check_covariates
 from analytics.stats.subgroups import FACTORS, factors, subgroup_table
 from analytics.variables import (
     BUILTIN,
+    DeclarationError,
     Kind,
+    Registry,
     Role,
     Table1Row,
     Variable,
@@ -55,6 +60,12 @@ WITH_ACCESS = BUILTIN.extended([ACCESS_VEIN])
 R_FOREST = {
     "small_saphenous": (-0.00311046467528014, 0.0862894253316879, 0.971244977325919),
     "femoral": (0.12502067020725752, 0.1356420342011965, 0.356687360499898),
+}
+# coxph(Surv(time, status) ~ access_vein + I(age_years / 10))
+R_ADJUSTED = {
+    "access_vein=small_saphenous": (-0.00322917200898956, 0.0862959080203828, 0.970150318962594),
+    "access_vein=femoral": (0.12519445682940028, 0.1356507195651490, 0.356050070015652),
+    "age_years": (0.00236923137394844, 0.0209989371115578, 0.910168305004992),
 }
 
 
@@ -99,6 +110,18 @@ def test_a_declared_variable_is_a_table1_row_after_the_builtins(registry):
         ]
 
 
+def test_a_registry_without_a_variable_has_no_row_factor_or_covariate_for_it(registry):
+    without = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
+    rows = table1(baseline(registry, CohortFilter(), without))
+    assert "Smoking" not in set(rows["Characteristic"])
+    assert set(table1(baseline(registry, CohortFilter()))["Characteristic"]) - set(
+        rows["Characteristic"]
+    ) == {"Smoking"}
+    assert factors(without) == tuple(f for f in FACTORS if f != "smoking")
+    with pytest.raises(ModelError, match="cannot adjust for 'smoking'"):
+        check_covariates(["smoking"], without)
+
+
 @pytest.mark.parametrize("crossed_up_to", [5_000, 0], ids=["crossed", "per_level"])
 def test_a_declared_variable_is_a_forest_factor_with_its_levels(
     registry, monkeypatch, crossed_up_to
@@ -121,3 +144,32 @@ def test_a_declared_variable_is_a_forest_factor_with_its_levels(
             assert access.loc[level, bound] == pytest.approx(wald, rel=1e-6)
     others = table[table["factor"] != "access_vein"].reset_index(drop=True)
     assert others.equals(builtin)
+
+
+def test_a_declared_variable_is_an_adjustable_covariate_fitted_as_r(registry):
+    with pytest.raises(ModelError, match="cannot adjust for 'access_vein'; choose from"):
+        check_covariates(["access_vein"])
+    assert check_covariates(["access_vein"], WITH_ACCESS) == ("access_vein",)
+    assert list(WITH_ACCESS.covariates())[-1] == "access_vein"
+    model = adjusted_model(
+        registry, CohortFilter(), "primary", ["access_vein", "age_years"], WITH_ACCESS
+    )
+    terms = {t.term: t for t in model.terms}
+    assert list(terms) == list(R_ADJUSTED)
+    assert terms["access_vein=femoral"].reference == "popliteal"
+    assert terms["access_vein=femoral"].at_level.patients == 135
+    for name, (coef, se, p) in R_ADJUSTED.items():
+        assert terms[name].coef == pytest.approx(coef, rel=1e-6, abs=1e-9), name
+        assert terms[name].se == pytest.approx(se, rel=1e-6), name
+        assert terms[name].p == pytest.approx(p, rel=1e-6), name
+    crude = {t.term: t for t in model.crude}
+    for level, (coef, se, _) in R_FOREST.items():
+        assert crude[f"access_vein={level}"].coef == pytest.approx(coef, rel=1e-6)
+        assert crude[f"access_vein={level}"].se == pytest.approx(se, rel=1e-6)
+
+
+def test_a_category_covariate_is_declared_as_a_grouping_too():
+    """Its terms are its levels against the first, split as its grouping splits."""
+    alone = replace(ACCESS_VEIN, table1=None, roles=(Role.COVARIATE,))
+    with pytest.raises(DeclarationError, match="a yes/no or category covariate is a grouping"):
+        BUILTIN.extended([alone])
