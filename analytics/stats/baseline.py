@@ -38,10 +38,11 @@ class Baseline:
     entry per Table 1 row that ``variables`` declares.
 
     ``spreads`` summarise each number by its key; ``shares`` count the patients at each
-    share row's level (Table1Row.level) by its key; ``patterns`` count patients per lesion
-    pattern ("CIV+EIV") and ``pattern_rows`` per published row (see :func:`segment_rows`),
-    each keyed by its segment set. ``age``, ``female``, ``risk_factors``, ``segments``,
-    ``patterns`` and ``segment_rows`` read the built-ins' entries, for the paper's table.
+    share row's level (Table1Row.level) by its key; ``patterns_of`` count patients per
+    lesion pattern ("CIV+EIV") and ``pattern_rows`` per published row (see
+    :func:`segment_rows`), each keyed by its segment set. ``age``, ``female``,
+    ``risk_factors``, ``segments``, ``patterns`` and ``segment_rows`` read the built-ins'
+    entries, for the paper's table and the tests.
     """
 
     patients: int
