@@ -76,15 +76,21 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
 
 def segment_mask(variable: Variable, variables: Registry = BUILTIN) -> Grouping:
     """A segment set as the bit mask of its yes/no members (the first 1, the next 2, ...),
-    each mask's pattern the labels of its members joined by "+" (0: ""). The one mask the
-    segment-pattern grouping, its filter (analytics.filters) and Table 1 read."""
+    each mask's pattern (segment_patterns). The one mask the segment-pattern grouping, its
+    filter (analytics.filters) and Table 1 read."""
     members = [variables.get(member) for member in variable.members]
     mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
-    patterns = tuple(
-        "+".join(m.label for i, m in enumerate(members) if code >> i & 1)
-        for code in range(2 ** len(members))
+    return Grouping(mask, segment_patterns(variable, variables))
+
+
+def segment_patterns(variable: Variable, variables: Registry = BUILTIN) -> tuple[str, ...]:
+    """A segment set's pattern of each bit mask of its members (the first 1, the next 2,
+    ...): the labels of the members it holds, joined by "+" ("CIV+EIV")."""
+    labels = [variables.get(member).label for member in variable.members]
+    return tuple(
+        "+".join(label for i, label in enumerate(labels) if code >> i & 1)
+        for code in range(2 ** len(labels))
     )
-    return Grouping(mask, patterns)
 
 
 def _case(column: str, tests: list[str], last: bool = True) -> str:

@@ -447,6 +447,9 @@ def _check_roles(v: Variable) -> None:
         ):
             if v.has(role) and not needs:
                 _fail(v, f"a number as a {role} needs {what}")
+    split = v.kind not in (Kind.NUMBER, Kind.TIME_VARYING)
+    if v.has(Role.COVARIATE) and split and not v.has(Role.GROUPING):
+        _fail(v, "a yes/no or category covariate is a grouping (its levels are its terms)")
     if v.has(Role.TABLE1) != bool(v.table1):
         _fail(v, "a Table 1 row and the table1 role go together")
     counted = v.table1 and v.table1.summary == "share" and v.kind is not Kind.SEGMENT_SET

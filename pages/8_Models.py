@@ -12,11 +12,9 @@ import streamlit as st
 from analytics.glossary import (
     DEFINITIONS,
     IMMORTAL_TIME_BIAS,
-    MODEL_COVARIATES,
     MODEL_DEMO_CAVEAT,
     NO_PH_TEST,
     RECURRENT_DVT,
-    TIME_VARYING_COVARIATES,
     TOO_FEW_EVENTS_NOTE,
 )
 from analytics.present import format as fmt
@@ -24,12 +22,19 @@ from analytics.present.figures.models import model_forest_plot
 from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
+from analytics.variables import BUILTIN, Kind, Role
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
-BASELINE = [c for c in MODEL_COVARIATES if c not in TIME_VARYING_COVARIATES]
+# The declared covariates in their order, each labelled with its unit; the time-varying
+# one (recurrent DVT) has its own choice below.
+BASELINE = {
+    v.key: v.covariate_label
+    for v in BUILTIN.with_role(Role.COVARIATE)
+    if v.kind is not Kind.TIME_VARYING
+}
 TIME_VARYING, LEFT_OUT, AS_BASELINE = "time-varying", "not in the model", "baseline yes/no"
 RECURRENT_DVT_CHOICES = (TIME_VARYING, LEFT_OUT, AS_BASELINE)
 # The source paper's claim: primary patency worse with longer DVT and with recurrent DVT.
@@ -66,7 +71,7 @@ _widgets_from_link()
 endpoint_column, covariate_column = st.columns([2, 5])
 endpoint = state.draw("model_endpoint", endpoint_column)
 chosen = covariate_column.multiselect(
-    "Covariates", BASELINE, format_func=MODEL_COVARIATES.get, key=COVARIATES,
+    "Covariates", list(BASELINE), format_func=BASELINE.get, key=COVARIATES,
     placeholder="Pick the covariates to adjust for", **state.CHANGED,
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
     "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",

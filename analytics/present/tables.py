@@ -34,7 +34,6 @@ from analytics.glossary import (
     RELIABLE,
     RISK_FACTORS,
     SAFETY_EVENTS,
-    SEGMENTS,
     SEVERITY_SCORE,
     SHORT_TEST_LABELS,
     SMALL_GROUPS,
@@ -64,6 +63,7 @@ from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
+from analytics.variables import Kind, Role, Variable
 from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
@@ -116,53 +116,53 @@ def added_counts(
 
 
 def table1(baseline: Baseline, k: int | None = None) -> pd.DataFrame:
-    """Demographic and clinical characteristics (the paper's Table 1).
+    """Demographic and clinical characteristics (the paper's Table 1): the patients, then
+    each Table 1 row its registry declares, in the declared order, labelled and summarised
+    as declared (Table1Row).
 
     In privacy mode no range is shown (its ends are two patients' values), means and SDs
     of fewer than k patients are hidden, and shares follow the complementary rule.
     """
-    n = baseline.patients
-    age, bmi, follow_up = baseline.age, baseline.bmi, baseline.follow_up
-    few = is_small(n, k)
-
-    def share(count: int) -> str:
-        return fmt.count_percent(count, n, k)
-
-    def spread(values: Spread, digits: int = 1) -> str:
-        shown = fmt.mean_sd(values.mean, values.sd, digits, few)
-        if k is not None or shown == fmt.MISSING:
-            return shown
-        return f"{shown} ({fmt.number_range(values.minimum, values.maximum)})"
-
-    segment_rows = {row: c for row, c in baseline.segment_rows.items() if row != OTHER_PATTERN or c}
-    rows = [
-        ("Patients", fmt.count(n, k)),
-        ("Age, years, mean ± SD" + ("" if k is not None else " (range)"), spread(age)),
-        ("Female", share(baseline.female)),
-        ("Body mass index, mean ± SD", fmt.mean_sd(bmi.mean, bmi.sd, 2, few)),
-        ("Lesion side: left", share(baseline.left)),
-        *((label, share(baseline.risk_factors[column])) for column, label in RISK_FACTORS.items()),
-        *((f"Segments (paper's rows): {row}", share(count)) for row, count in segment_rows.items()),
-        *(
-            (f"Segment involved: {label}", share(baseline.segments[c]))
-            for c, label in SEGMENTS.items()
-        ),
-        (
-            "Follow-up, months, mean" + ("" if k is not None else " (range)"),
-            _follow_up(follow_up, n, k),
-        ),
-    ]
+    rows = [("Patients", fmt.count(baseline.patients, k))]
+    for variable in baseline.variables.with_role(Role.TABLE1):
+        rows += _table1_rows(variable, baseline, k)
     return pd.DataFrame(rows, columns=["Characteristic", "Value"])
 
 
-def _follow_up(follow_up: Spread, n: int, k: int | None) -> str:
+def _table1_rows(variable: Variable, baseline: Baseline, k: int | None) -> list[tuple[str, str]]:
+    """A variable's Table 1 rows: a segment set's one per published pattern (and 'other'
+    where a lesion matches none), a share's count and percent, a number's summary (" (range)"
+    added to the label where the range shows)."""
+    row, n = variable.table1, baseline.patients
+    if variable.kind is Kind.SEGMENT_SET:
+        counts = baseline.pattern_rows[variable.key]
+        return [
+            (f"{row.row}: {pattern}", fmt.count_percent(count, n, k))
+            for pattern, count in counts.items()
+            if pattern != OTHER_PATTERN or count
+        ]
+    if row.summary == "share":
+        return [(row.row, fmt.count_percent(baseline.shares[variable.key], n, k))]
+    values = baseline.spreads[variable.key]
+    ranged = k is None and row.summary != "mean_sd"
+    label = row.row + (" (range)" if ranged else "")
+    if row.summary == "mean_range":
+        return [(label, _mean_range(values, n, k))]
+    shown = fmt.mean_sd(values.mean, values.sd, row.digits, is_small(n, k))
+    if ranged and shown != fmt.MISSING:
+        shown += f" ({fmt.number_range(values.minimum, values.maximum)})"
+    return [(label, shown)]
+
+
+def _mean_range(values: Spread, n: int, k: int | None) -> str:
+    """A mean with its range (follow-up); the mean alone in privacy mode."""
     if not n:
         return fmt.MISSING
     if is_small(n, k):
         return fmt.SUPPRESSED
     if k is not None:
-        return fmt.number(follow_up.mean)
-    return fmt.mean_and_range(follow_up.mean, follow_up.minimum, follow_up.maximum)
+        return fmt.number(values.mean)
+    return fmt.mean_and_range(values.mean, values.minimum, values.maximum)
 
 
 def table2(

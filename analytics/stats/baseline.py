@@ -12,17 +12,14 @@ from dataclasses import dataclass, replace
 import duckdb
 import numpy as np
 
-from analytics.filters import (
-    SEGMENT_PATTERN_OF_MASK,
-    CohortFilter,
-    cohort_sql,
-    count_where,
-)
+from analytics.filters import CohortFilter, cohort_sql, count_where
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
+from analytics.groups import literal, quoted, segment_patterns
 from analytics.rules import ULCER_HEALING_MONTHS
+from analytics.variables import BUILTIN, YES, Kind, Registry, Role, Variable
 
 OTHER_PATTERN = "other"
-SPREAD_COLUMNS = ("age_years", "bmi", "follow_up_months")
+SEGMENT_SET = "segment_pattern"  # the built-in segment set, which the compat names read
 
 
 @dataclass(frozen=True)
@@ -37,23 +34,61 @@ class Spread:
 
 @dataclass(frozen=True)
 class Baseline:
-    """Table 1: demographic and clinical characteristics of the filtered patients.
+    """Table 1: demographic and clinical characteristics of the filtered patients, one
+    entry per Table 1 row that ``variables`` declares.
 
-    ``risk_factors`` and ``segments`` count patients per column (RISK_FACTORS,
-    SEGMENTS); ``patterns`` per lesion pattern ("CIV+EIV"); ``segment_rows`` per row
-    of the paper's Table 1 (see :func:`segment_rows`).
+    ``spreads`` summarise each number by its key; ``shares`` count the patients at each
+    share row's level (Table1Row.level) by its key; ``patterns_of`` count patients per
+    lesion pattern ("CIV+EIV") and ``pattern_rows`` per published row (see
+    :func:`segment_rows`), each keyed by its segment set. ``age``, ``female``,
+    ``risk_factors``, ``segments``, ``patterns`` and ``segment_rows`` read the built-ins'
+    entries, for the paper's table and the tests.
     """
 
     patients: int
-    age: Spread
-    bmi: Spread
-    follow_up: Spread
-    female: int
-    left: int
-    risk_factors: Mapping[str, int]
-    segments: Mapping[str, int]
-    patterns: Mapping[str, int]
-    segment_rows: Mapping[str, int]
+    spreads: Mapping[str, Spread]
+    shares: Mapping[str, int]
+    patterns_of: Mapping[str, Mapping[str, int]]
+    pattern_rows: Mapping[str, Mapping[str, int]]
+    variables: Registry = BUILTIN
+
+    @property
+    def age(self) -> Spread:
+        return self.spreads["age_years"]
+
+    @property
+    def bmi(self) -> Spread:
+        return self.spreads["bmi"]
+
+    @property
+    def follow_up(self) -> Spread:
+        return self.spreads["follow_up_months"]
+
+    @property
+    def female(self) -> int:
+        return self.shares["sex"]
+
+    @property
+    def left(self) -> int:
+        return self.shares["lesion_side"]
+
+    @property
+    def risk_factors(self) -> dict[str, int]:
+        """The built-in risk factors' counts (RISK_FACTORS) that this registry declares."""
+        return {c: self.shares[c] for c in RISK_FACTORS if c in self.shares}
+
+    @property
+    def segments(self) -> dict[str, int]:
+        """The built-in segments' counts (SEGMENTS) that this registry declares."""
+        return {c: self.shares[c] for c in SEGMENTS if c in self.shares}
+
+    @property
+    def patterns(self) -> Mapping[str, int]:
+        return self.patterns_of[SEGMENT_SET]
+
+    @property
+    def segment_rows(self) -> Mapping[str, int]:
+        return self.pattern_rows[SEGMENT_SET]
 
 
 @dataclass(frozen=True)
@@ -70,46 +105,84 @@ class Population:
     ulcers_healed: int
 
 
-def baseline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Baseline:
-    """Table 1's numbers: n, age, sex, BMI, side, risk factors, segments, follow-up.
+def baseline(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, variables: Registry = BUILTIN
+) -> Baseline:
+    """Table 1's numbers: n, then each Table 1 row's spread, share or lesion patterns.
 
-    One scan, grouped by the segment flags (a lesion pattern per group: grouping the flags
-    takes 2/3 of the time of their mask), the groups' counts and sums then added up.
+    One scan, grouped by the segment sets' member flags (a lesion pattern per group:
+    grouping the flags takes 2/3 of the time of their mask), the groups' counts and sums
+    then added up; a member's share is its groups' patients, any other share a count.
     """
+    rows = variables.with_role(Role.TABLE1)
+    sets = [v for v in rows if v.kind is Kind.SEGMENT_SET]
+    flags = list(dict.fromkeys(member for s in sets for member in s.members))
+    grouped = {
+        v.key: flags.index(v.key)
+        for v in rows
+        if v.key in flags and v.table1 and v.table1.summary == "share" and v.table1.level == YES
+    }
+    numbers = [v for v in rows if v.kind is Kind.NUMBER]
+    counted = [
+        v for v in rows if v.kind not in (Kind.SEGMENT_SET, Kind.NUMBER) and v.key not in grouped
+    ]
+    columns = [
+        *(quoted(variables.get(flag).column) for flag in flags),
+        "count(*)",
+        *(_spread(quoted(v.column)) for v in numbers),
+        *(count_where(_holds(v)) for v in counted),
+    ]
     cohort, params = cohort_sql(cohort_filter)
     groups = con.execute(
-        f"""
-        SELECT {", ".join(SEGMENTS)}, count(*), {count_where("sex = 'F'")},
-               {count_where("lesion_side = 'left'")},
-               {", ".join(_spread(c) for c in SPREAD_COLUMNS)},
-               {", ".join(count_where(c) for c in RISK_FACTORS)}
-        FROM ({cohort})
-        GROUP BY ALL
-        """,
-        params,
+        f"SELECT {', '.join(columns)} FROM ({cohort}) GROUP BY ALL", params
     ).fetchall()
-    flags = len(SEGMENTS)
-    # the flags are NOT NULL (schema.sql): one group per mask
-    masks = sorted((sum(2**i for i, flag in enumerate(row[:flags]) if flag), int(row[flags]))
-                   for row in groups)  # fmt: skip
-    patterns = {SEGMENT_PATTERN_OF_MASK[mask]: patients for mask, patients in masks}
-    n, female, left = (sum(int(row[flags + i]) for row in groups) for i in range(3))
-    first = flags + 3  # each spread's five sums, then the risk factors' counts
-    spreads = [
-        _spread_of([row[first + 5 * i : first + 5 * i + 5] for row in groups])
-        for i in range(len(SPREAD_COLUMNS))
-    ]
-    risks = first + 5 * len(SPREAD_COLUMNS)
+    size = len(flags)  # then each group's patients, the spreads' five sums, the counts
+    patients = [int(row[size]) for row in groups]
+    first = size + 1
+    spreads = {
+        v.key: _spread_of([row[first + 5 * i : first + 5 * i + 5] for row in groups])
+        for i, v in enumerate(numbers)
+    }
+    first += 5 * len(numbers)
+    shares = {v.key: sum(int(row[first + i]) for row in groups) for i, v in enumerate(counted)}
+    for key, i in grouped.items():
+        shares[key] = sum(n for row, n in zip(groups, patients, strict=True) if row[i])
+    patterns = {s.key: _patterns(s, flags, groups, patients, variables) for s in sets}
     return Baseline(
-        patients=n, age=spreads[0], bmi=spreads[1], follow_up=spreads[2], female=female,
-        left=left,
-        risk_factors={c: sum(int(row[risks + i]) for row in groups)
-                      for i, c in enumerate(RISK_FACTORS)},
-        segments={c: sum(int(row[flags]) for row in groups if row[i])
-                  for i, c in enumerate(SEGMENTS)},
-        patterns=patterns,
-        segment_rows=segment_rows(patterns),
-    )  # fmt: skip
+        patients=sum(patients),
+        spreads=spreads,
+        shares=shares,
+        patterns_of=patterns,
+        pattern_rows={s.key: segment_rows(patterns[s.key], s.rows) for s in sets},
+        variables=variables,
+    )
+
+
+def _holds(variable: Variable) -> str:
+    """Where a patient is at the level its Table 1 row counts: a yes/no column true (or
+    false, for a row counting 'no'), a category column equal to it."""
+    column, level = quoted(variable.column), variable.table1.level
+    if variable.kind is Kind.YES_NO:
+        return column if level == YES else f"NOT {column}"
+    return f"{column} = {literal(level)}"
+
+
+def _patterns(
+    segment_set: Variable,
+    flags: list[str],
+    groups: Sequence[Sequence[object]],
+    patients: Sequence[int],
+    variables: Registry,
+) -> dict[str, int]:
+    """Patients per lesion pattern of a segment set, in the order of its members' masks
+    (the flags are NOT NULL, schema.sql: each group has one mask)."""
+    names = segment_patterns(segment_set, variables)
+    index = [flags.index(member) for member in segment_set.members]
+    masks: dict[int, int] = {}
+    for row, n in zip(groups, patients, strict=True):
+        mask = sum(2**bit for bit, i in enumerate(index) if row[i])
+        masks[mask] = masks.get(mask, 0) + n
+    return {names[mask]: masks[mask] for mask in sorted(masks)}
 
 
 def _spread(column: str) -> str:
@@ -137,17 +210,19 @@ def _spread_of(groups: Sequence[Sequence[object]]) -> Spread:
     return Spread(mean, math.sqrt(max(variance, 0.0)) if n > 1 else np.nan, float(low), float(high))
 
 
-def segment_rows(patterns: Mapping[str, int]) -> dict[str, int]:
+def segment_rows(
+    patterns: Mapping[str, int], published: Sequence[str] = PAPER_SEGMENT_ROWS
+) -> dict[str, int]:
     """Count each lesion in every widest published pattern it contains (the paper's rows).
 
     A lesion's published rows are the rows contained in it that no other contained
     row extends: IVC+CIV+EIV+CFV counts as IVC+CIV and as CIV+EIV+CFV, which is how
     the paper's rows add up to 36 for 34 patients. Lesions matching no row are 'other'.
     """
-    rows = {row: 0 for row in PAPER_SEGMENT_ROWS} | {OTHER_PATTERN: 0}
+    rows = {row: 0 for row in published} | {OTHER_PATTERN: 0}
     for pattern, count in patterns.items():
         lesion = set(pattern.split("+"))
-        inside = [row for row in PAPER_SEGMENT_ROWS if set(row.split("+")) <= lesion]
+        inside = [row for row in published if set(row.split("+")) <= lesion]
         widest = [
             r for r in inside if not any(set(r.split("+")) < set(o.split("+")) for o in inside)
         ]

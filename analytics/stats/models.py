@@ -9,12 +9,13 @@ lifelines fits it. Conventions:
   ``coxph(..., ties = "efron")``), Newton-Raphson run to a tight tolerance so the
   coefficients agree with R's to many digits; hazard ratio exp(coef) with the 95% Wald
   CI exp(coef ± 1.96 se) and the two-sided Wald p.
-- Terms: a continuous covariate is one term named by its column, divided by its clinical
-  unit (rules.COVARIATE_UNITS: age per 10 years, BMI per 5 kg/m², DVT duration per 12
-  months) before the fit, so its coefficient, HR, CI and PH test are per that unit (the
-  Wald p and the PH test are the same per any unit); a yes/no or
-  category covariate one term per level against its reference, the first level in
-  display order (analytics.groups.order_levels), named ``column=level``
+- Covariates are those a registry declares (analytics.variables), each treated by its
+  kind. Terms: a number is one term named by its key, divided by its declared clinical
+  unit (``per``, from rules.COVARIATE_UNITS for the built-ins: age per 10 years, BMI per
+  5 kg/m², DVT duration per 12 months) before the fit, so its coefficient, HR, CI and PH
+  test are per that unit (the Wald p and the PH test are the same per any unit); a yes/no
+  or category covariate one term per level against its reference, the first level in
+  display order (analytics.groups.order_levels), named ``key=level``
   (``thrombophilia=yes``, ``sex=M``, ``center=C02``).
 - Complete cases: a patient missing any covariate is left out and counted in
   ``excluded``; the crude hazard ratios (one covariate at a time) are fitted on the same
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -50,22 +51,15 @@ import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, FilterError, cohort_sql
-from analytics.glossary import (
-    CONTINUOUS_COVARIATES,
-    MODEL_COVARIATES,
-    NO_PH_TEST,
-    RECURRENT_DVT,
-    TIME_VARYING_COVARIATES,
-    TOO_FEW_EVENTS_REASON,
-)
-from analytics.groups import decode, grouping, order_levels
+from analytics.glossary import NO_PH_TEST, RECURRENT_DVT, TOO_FEW_EVENTS_REASON
+from analytics.groups import decode, grouping, order_levels, quoted
 from analytics.rules import (
-    COVARIATE_UNITS,
     MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     TIME_VARYING_MAX_PATIENTS,
 )
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
+from analytics.variables import BUILTIN, Kind, Registry
 
 TIME_VARYING_TOO_LARGE = (
     f"a model with the time-varying recurrent DVT is fitted for at most "
@@ -172,13 +166,13 @@ class NotConverged(ArithmeticError):
     """lifelines' Newton-Raphson diverged at every step size (collinear covariates)."""
 
 
-def check_covariates(covariates: Sequence[str]) -> tuple[str, ...]:
-    """The covariates, each from the allow-list, in the order given, without repeats."""
-    unknown = [c for c in covariates if c not in MODEL_COVARIATES]
+def check_covariates(covariates: Sequence[str], variables: Registry = BUILTIN) -> tuple[str, ...]:
+    """The covariates, each one ``variables`` declares as a covariate, in the order given,
+    without repeats."""
+    allowed = variables.covariates()
+    unknown = [c for c in covariates if c not in allowed]
     if unknown:
-        raise ModelError(
-            f"cannot adjust for {unknown[0]!r}; choose from {', '.join(MODEL_COVARIATES)}"
-        )
+        raise ModelError(f"cannot adjust for {unknown[0]!r}; choose from {', '.join(allowed)}")
     return tuple(dict.fromkeys(covariates))
 
 
@@ -187,20 +181,23 @@ def adjusted_model(
     cohort_filter: CohortFilter,
     endpoint: str,
     covariates: Sequence[str],
+    variables: Registry = BUILTIN,
 ) -> AdjustedModel:
-    """Adjusted and crude Cox hazard ratios of ``endpoint`` on ``covariates``.
+    """Adjusted and crude Cox hazard ratios of ``endpoint`` on ``covariates`` (keys of
+    ``variables``' covariates).
 
     ``recurrent_dvt`` is the time-varying covariate; for the recurrent-DVT endpoint
     itself it is left out with a note (an event cannot predict itself).
     """
-    covariates = check_covariates(covariates)
+    covariates = check_covariates(covariates, variables)
     notes = []
     if endpoint == RECURRENT_DVT and RECURRENT_DVT in covariates:
         covariates = tuple(c for c in covariates if c != RECURRENT_DVT)
         notes.append("recurrent_dvt left out: the recurrent-DVT endpoint cannot predict itself")
     time_varying = RECURRENT_DVT in covariates
-    baseline = tuple(c for c in covariates if c not in TIME_VARYING_COVARIATES)
-    rows = patient_rows(con, cohort_filter, endpoint, baseline, time_varying)
+    baseline = tuple(c for c in covariates if variables.get(c).kind is not Kind.TIME_VARYING)
+    continuous = {c for c in baseline if variables.get(c).kind is Kind.NUMBER}
+    rows = patient_rows(con, cohort_filter, endpoint, baseline, time_varying, variables)
     complete = rows.dropna(subset=list(baseline))
     excluded = len(rows) - len(complete)
     if time_varying and (complete["months"] <= 0).any():
@@ -218,16 +215,16 @@ def adjusted_model(
     )
     if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
         return replace(model, notes=(*notes, TIME_VARYING_TOO_LARGE))
-    design, columns, references, dropped = design_matrix(complete, baseline)
+    design, columns, references, dropped = design_matrix(complete, baseline, variables)
     notes += dropped
     if time_varying:
         columns[RECURRENT_DVT] = [RECURRENT_DVT]
     data = _model_data(complete, design, time_varying)
-    problem = _not_estimable(data, columns)
+    problem = _not_estimable(data, columns, continuous)
     if problem:
         return replace(model, notes=(*notes, problem))
     every = [term for terms in columns.values() for term in terms]
-    counts = level_counts(data, columns, time_varying)
+    counts = level_counts(data, columns, time_varying, continuous)
     try:
         fitter = _fit(data, every, time_varying)
         crude = [
@@ -252,15 +249,19 @@ def patient_rows(
     endpoint: str,
     baseline: Sequence[str],
     time_varying: bool = False,
+    variables: Registry = BUILTIN,
 ) -> pd.DataFrame:
     """One row per filtered patient: ``months``, ``event``, each baseline covariate (a
     category as its code, see analytics.groups) and, when ``time_varying``,
     ``first_recurrent_dvt`` (the month of the first recurrent DVT in the events table,
-    missing without one). Column expressions come from the allow-lists only."""
+    missing without one). Column expressions come from the declarations only."""
     months, event = endpoint_columns(endpoint)
     cohort, params = cohort_sql(cohort_filter)
     select = [f"{months} AS months", f"{event} AS event"]
-    select += [f"{covariate_sql(c)} AS {c}" for c in check_covariates(baseline)]
+    select += [
+        f"{covariate_sql(c, variables)} AS {quoted(c)}"
+        for c in check_covariates(baseline, variables)
+    ]
     source = f"({cohort}) AS cohort"
     if time_varying:
         select.append("first.month AS first_recurrent_dvt")
@@ -272,35 +273,39 @@ def patient_rows(
     return con.execute(f"SELECT {', '.join(select)} FROM {source}", params).df()
 
 
-def covariate_sql(covariate: str) -> str:
-    """The SQL of a baseline covariate: a continuous column itself, else its grouping's."""
-    if covariate in CONTINUOUS_COVARIATES:
-        return covariate
-    return grouping(covariate).sql
+def covariate_sql(covariate: str, variables: Registry = BUILTIN) -> str:
+    """The SQL of a baseline covariate: a number's column itself, else its grouping's
+    (a yes/no or category split by its declared levels)."""
+    variable = variables.get(covariate)
+    if variable.kind is Kind.NUMBER:
+        return quoted(variable.column)
+    return grouping(variable.grouping_key, variables).sql
 
 
 def design_matrix(
-    rows: pd.DataFrame, baseline: Sequence[str]
+    rows: pd.DataFrame, baseline: Sequence[str], variables: Registry = BUILTIN
 ) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str], list[str]]:
-    """The model's columns: each continuous covariate in its clinical unit
-    (COVARIATE_UNITS), each other covariate one
-    0/1 column per non-reference level. Also each covariate's term names, each category's
-    reference level, and a note for each covariate left out (one level, or one value)."""
+    """The model's columns: each number in its declared clinical unit (``per``), each other
+    covariate one 0/1 column per non-reference level. Also each covariate's term names,
+    each category's reference level, and a note for each covariate left out (one level,
+    or one value)."""
     design = pd.DataFrame(index=rows.index)
     columns: dict[str, list[str]] = {}
     references: dict[str, str] = {}
     notes: list[str] = []
     for covariate in baseline:
-        if covariate in CONTINUOUS_COVARIATES:
+        variable = variables.get(covariate)
+        if variable.kind is Kind.NUMBER:
             values = rows[covariate].astype(float)
             if values.nunique() < 2:
                 notes.append(f"{covariate} left out: the same value for every patient")
                 continue
-            design[covariate] = values / COVARIATE_UNITS[covariate]
+            design[covariate] = values / variable.per
             columns[covariate] = [covariate]
             continue
-        values = decode(covariate, rows[covariate].to_numpy())
-        levels = order_levels(covariate, sorted(set(values.tolist())))
+        key = variable.grouping_key
+        values = decode(key, rows[covariate].to_numpy(), variables)
+        levels = order_levels(key, sorted(set(values.tolist())), variables)
         if len(levels) < 2:
             notes.append(f"{covariate} left out: one level only in these patients")
             continue
@@ -312,7 +317,9 @@ def design_matrix(
     return design, columns, references, notes
 
 
-def _not_estimable(data: pd.DataFrame, columns: dict[str, list[str]]) -> str | None:
+def _not_estimable(
+    data: pd.DataFrame, columns: dict[str, list[str]], continuous: Collection[str]
+) -> str | None:
     """Why no finite model exists, or None: no events, no terms, or a level (or its
     reference, or the time with or without recurrent DVT) without events: its hazard
     ratio would be 0 or infinite, the likelihood has no maximum."""
@@ -322,7 +329,7 @@ def _not_estimable(data: pd.DataFrame, columns: dict[str, list[str]]) -> str | N
     if not columns:
         return "not estimable: no covariate left to adjust for"
     for covariate, names in columns.items():
-        if covariate in CONTINUOUS_COVARIATES:
+        if covariate in continuous:
             continue
         levels = data[names].to_numpy() == 1
         for name, rows in (*zip(names, levels.T, strict=True), (None, ~levels.any(axis=1))):
@@ -424,14 +431,17 @@ def _converged(fitter) -> bool:
 
 
 def level_counts(
-    data: pd.DataFrame, columns: dict[str, list[str]], time_varying: bool
+    data: pd.DataFrame,
+    columns: dict[str, list[str]],
+    time_varying: bool,
+    continuous: Collection[str],
 ) -> dict[str, LevelCounts]:
     """Each 0/1 term's patients (rows with the term at 1; in counting-process rows, the
-    patients with any such row) and the events in those rows. A patient has at most one
-    event row, so events are summed over rows."""
+    patients with any such row) and the events in those rows; a ``continuous`` covariate
+    has none. A patient has at most one event row, so events are summed over rows."""
     counts = {}
     for covariate, names in columns.items():
-        if covariate in CONTINUOUS_COVARIATES:
+        if covariate in continuous:
             continue
         for name in names:
             rows = data[data[name] == 1]

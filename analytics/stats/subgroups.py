@@ -15,18 +15,24 @@ import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql, count_where
-from analytics.glossary import GROUPINGS
 from analytics.groups import grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
+from analytics.variables import BUILTIN, Registry, Role
 
-# Not subgroups here: technical success is a population choice; centres have their own
-# view (the Centres page's funnel plot), and a registry's dozens of centres would swamp
-# the forest plot and its Cox model.
-SKIPPED_FACTORS = ("technical_success", "center")
-FACTORS = tuple(factor for factor in GROUPINGS if factor not in SKIPPED_FACTORS)
+
+def factors(variables: Registry = BUILTIN) -> tuple[str, ...]:
+    """The grouping keys of the variables declared as forest rows, in the forest's order.
+
+    Technical success (a population choice) and the centre (the Centres page compares
+    them; a registry's dozens would swamp the forest) are not declared as forest rows.
+    """
+    return tuple(v.grouping_key for v in variables.with_role(Role.FOREST))
+
+
+FACTORS = factors(BUILTIN)  # the built-ins' forest rows
 COLUMNS = [
     "factor", "level", "is_reference", "patients", "events", "estimate", "ci_lower",
     "ci_upper", "hr", "hr_lower", "hr_upper", "estimable", "reason", "logrank_p", "unstable",
@@ -44,32 +50,33 @@ def factor_counts(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoint: str,
-    factors: tuple[str, ...] = FACTORS,
+    variables: Registry = BUILTIN,
 ) -> dict[str, Counts]:
-    """Events and censorings per (level, months) of every factor, in one scan.
+    """Events and censorings per (level, months) of every factor of ``variables``
+    (:func:`factors`), in one scan.
 
     A level without patients in the filter is left out.
     """
     cohort, params = cohort_sql(cohort_filter)
     patients = con.execute(f"SELECT count(*) FROM ({cohort})", params).fetchall()[0][0]
     scan = _cross_classified if patients <= CROSS_CLASSIFIED_PATIENTS else _per_level
-    return scan(con, cohort_filter, endpoint, factors)
+    return scan(con, cohort_filter, endpoint, variables)
 
 
 def _cross_classified(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoint: str,
-    factors: tuple[str, ...],
+    variables: Registry,
 ) -> dict[str, Counts]:
     """One row per combination of every factor's code, months and event."""
     months, event = endpoint_columns(endpoint)
     cohort, params = cohort_sql(cohort_filter)
-    names = {factor: f"f{i}" for i, factor in enumerate(factors)}
+    names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
     rows = con.execute(
         f"""
         SELECT {", ".join(names.values())}, months, event, count(*) AS n
-        FROM (SELECT {", ".join(f"{grouping(f).sql} AS {n}" for f, n in names.items())},
+        FROM (SELECT {", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())},
                      {months} AS months, {event} AS event FROM ({cohort}))
         WHERE months IS NOT NULL GROUP BY ALL
         """,
@@ -81,7 +88,7 @@ def _cross_classified(
     result = {}
     for factor, name in names.items():
         known = ~np.ma.getmaskarray(rows[name])
-        levels, group = level_codes(factor, np.asarray(rows[name])[known])
+        levels, group = level_codes(factor, np.asarray(rows[name])[known], variables)
         result[factor] = counts_from_rows(levels, group, time[known], is_event[known], n[known])
     return result
 
@@ -90,15 +97,15 @@ def _per_level(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoint: str,
-    factors: tuple[str, ...],
+    variables: Registry,
 ) -> dict[str, Counts]:
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
     small hash table, not one per factor as grouping sets do."""
     months, event = endpoint_columns(endpoint)
     cohort, params = cohort_sql(cohort_filter)
-    codes = {factor: range(len(_values(factor))) for factor in factors}
+    codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
     counted = ", ".join(
-        count_where(f"({grouping(factor).sql})::INT = {code}")
+        count_where(f"({grouping(factor, variables).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
     )
@@ -117,24 +124,29 @@ def _per_level(
     for factor, levels in codes.items():
         patients = np.stack([next(columns) for _ in levels])  # one row per code
         code, row = np.nonzero(patients)
-        names, group = level_codes(factor, code)
+        names, group = level_codes(factor, code, variables)
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
     return result
 
 
-def _values(factor: str) -> tuple[str, ...]:
+def _values(factor: str, variables: Registry) -> tuple[str, ...]:
     """The coded values of a factor's levels; every subgroup factor is coded."""
-    values = grouping(factor).values
+    values = grouping(factor, variables).values
     if values is None:
         raise ValueError(f"{factor} has no coded levels to count as a subgroup")
     return values
 
 
 def subgroup_table(
-    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, endpoint: str, month: float
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    month: float,
+    variables: Registry = BUILTIN,
 ) -> pd.DataFrame:
-    """One row per (factor, level) of every factor with two or more levels (COLUMNS).
+    """One row per (factor, level) of every factor of ``variables`` with two or more
+    levels (COLUMNS).
 
     Each level: patients, events, the Kaplan-Meier estimate at ``month`` with its CI,
     the hazard ratio against the factor's reference (1 for the reference) with its CI,
@@ -142,7 +154,7 @@ def subgroup_table(
     is too small to trust (under UNSTABLE_MIN_PATIENTS or UNSTABLE_MIN_EVENTS).
     """
     rows = []
-    for factor, counts in factor_counts(con, cohort_filter, endpoint).items():
+    for factor, counts in factor_counts(con, cohort_filter, endpoint, variables).items():
         if len(counts.levels) >= 2:
             rows += _factor_rows(counts, compare(counts, factor), month)
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -60,6 +60,7 @@ from analytics.stats.engine.restricted_mean import (
     restricted_mean,
     restricted_mean_difference,
 )
+from analytics.variables import BUILTIN, Registry
 
 
 @dataclass(frozen=True, eq=False)
@@ -454,10 +455,12 @@ def _select(
     )
 
 
-def level_codes(by: str, raw: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+def level_codes(
+    by: str, raw: np.ndarray, variables: Registry = BUILTIN
+) -> tuple[tuple[str, ...], np.ndarray]:
     """The levels of ``by`` in display order, and each row's index into them."""
-    values, inverse = np.unique(decode(by, raw), return_inverse=True)
-    levels = tuple(order_levels(by, values.tolist()))
+    values, inverse = np.unique(decode(by, raw, variables), return_inverse=True)
+    levels = tuple(order_levels(by, values.tolist(), variables))
     position = np.array([levels.index(value) for value in values.tolist()], dtype=int)
     return levels, position[inverse] if values.size else np.zeros(0, dtype=int)
 
