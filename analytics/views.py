@@ -213,7 +213,11 @@ def subgroups_view(
     endpoint: str = PRIMARY,
     month: float = SUBGROUP_MONTH,
 ) -> SubgroupsView:
-    return SubgroupsView(endpoint, month, subgroup_table(con, cohort_filter, endpoint, month))
+    return SubgroupsView(
+        endpoint,
+        month,
+        subgroup_table(con, cohort_filter, endpoint, month, cohort_filter.variables),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,7 +234,7 @@ class TablesView:
 
 def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
     return TablesView(
-        baseline=baseline(con, cohort_filter),
+        baseline=baseline(con, cohort_filter, cohort_filter.variables),
         population=population(con, cohort_filter),
         patency=patency_of(con, cohort_filter, PatencyRequest()),
         clinical=clinical_change(con, cohort_filter),
@@ -276,7 +280,7 @@ def models_view(
     covariates: Sequence[str],
 ) -> AdjustedModel:
     """The Models page: adjusted and crude Cox hazard ratios of ``endpoint`` on patient rows."""
-    return adjusted_model(con, cohort_filter, endpoint, covariates)
+    return adjusted_model(con, cohort_filter, endpoint, covariates, cohort_filter.variables)
 
 
 @dataclass(frozen=True, eq=False)
@@ -435,7 +439,7 @@ def deck_view(
         report=report_of(con, cohort_filter, request),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
-        baseline=baseline(con, cohort_filter),
+        baseline=baseline(con, cohort_filter, cohort_filter.variables),
         population=population(con, cohort_filter),
         model=model,
     )
