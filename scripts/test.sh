@@ -12,4 +12,6 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/python -m pytest "$@"
+# Two workers, a test file to each in turn: the real-browser tests (one file) run beside
+# the rest, on a 2-core machine about 40% less wall time than one after the other.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
