@@ -37,6 +37,7 @@ from analytics.present.privacy import (
     setting,
 )
 from analytics.rules import DEFAULT_MONTHS, RISK_TABLE_MONTHS, RMST_HORIZON
+from analytics.stats.models import check_covariates
 from analytics.variables import BUILTIN, NO, YES, Kind, Registry, Role, Variable
 
 EXIT_ERROR = 1
@@ -326,14 +327,10 @@ def _filter(args: argparse.Namespace, variables: Registry) -> CohortFilter:
 
 def _check_choices(args: argparse.Namespace, variables: Registry) -> None:
     """--by and --adjust against the opened cohort's variables, its own declarations
-    included: --by refused by the groupings' own check, --adjust in the words of
-    stats.models.check_covariates, which checks against the built-ins only."""
+    included, by the groupings' and the models' own checks, before any view runs."""
     if args.by is not None:
         grouping(args.by, variables)
-    covariates = variables.covariates()
-    unknown = [c for c in args.adjust if c not in covariates]
-    if unknown:
-        raise FilterError(f"cannot adjust for {unknown[0]!r}; choose from {', '.join(covariates)}")
+    check_covariates(args.adjust, variables)
 
 
 def _privacy_k(args: argparse.Namespace) -> int | None:
