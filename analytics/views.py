@@ -216,7 +216,7 @@ def subgroups_view(
     return SubgroupsView(
         endpoint,
         month,
-        subgroup_table(con, cohort_filter, endpoint, month, cohort_filter.variables),
+        subgroup_table(con, cohort_filter, endpoint, month),
     )
 
 
@@ -234,7 +234,7 @@ class TablesView:
 
 def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
     return TablesView(
-        baseline=baseline(con, cohort_filter, cohort_filter.variables),
+        baseline=baseline(con, cohort_filter),
         population=population(con, cohort_filter),
         patency=patency_of(con, cohort_filter, PatencyRequest()),
         clinical=clinical_change(con, cohort_filter),
@@ -280,7 +280,7 @@ def models_view(
     covariates: Sequence[str],
 ) -> AdjustedModel:
     """The Models page: adjusted and crude Cox hazard ratios of ``endpoint`` on patient rows."""
-    return adjusted_model(con, cohort_filter, endpoint, covariates, cohort_filter.variables)
+    return adjusted_model(con, cohort_filter, endpoint, covariates)
 
 
 @dataclass(frozen=True, eq=False)
@@ -439,7 +439,7 @@ def deck_view(
         report=report_of(con, cohort_filter, request),
         endpoint=endpoint,
         subgroups=subgroups_view(con, cohort_filter, endpoint),
-        baseline=baseline(con, cohort_filter, cohort_filter.variables),
+        baseline=baseline(con, cohort_filter),
         population=population(con, cohort_filter),
         model=model,
     )

@@ -106,14 +106,18 @@ class Population:
 
 
 def baseline(
-    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, variables: Registry = BUILTIN
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    variables: Registry | None = None,
 ) -> Baseline:
-    """Table 1's numbers: n, then each Table 1 row's spread, share or lesion patterns.
+    """Table 1's numbers: n, then each Table 1 row's spread, share or lesion patterns, of
+    ``variables`` (the filter's own when None).
 
     One scan, grouped by the segment sets' member flags (a lesion pattern per group:
     grouping the flags takes 2/3 of the time of their mask), the groups' counts and sums
     then added up; a member's share is its groups' patients, any other share a count.
     """
+    variables = cohort_filter.variables if variables is None else variables
     rows = variables.with_role(Role.TABLE1)
     sets = [v for v in rows if v.kind is Kind.SEGMENT_SET]
     flags = list(dict.fromkeys(member for s in sets for member in s.members))

@@ -181,14 +181,15 @@ def adjusted_model(
     cohort_filter: CohortFilter,
     endpoint: str,
     covariates: Sequence[str],
-    variables: Registry = BUILTIN,
+    variables: Registry | None = None,
 ) -> AdjustedModel:
     """Adjusted and crude Cox hazard ratios of ``endpoint`` on ``covariates`` (keys of
-    ``variables``' covariates).
+    ``variables``' covariates: the filter's own when None).
 
     ``recurrent_dvt`` is the time-varying covariate; for the recurrent-DVT endpoint
     itself it is left out with a note (an event cannot predict itself).
     """
+    variables = cohort_filter.variables if variables is None else variables
     covariates = check_covariates(covariates, variables)
     notes = []
     if endpoint == RECURRENT_DVT and RECURRENT_DVT in covariates:

@@ -143,16 +143,17 @@ def subgroup_table(
     cohort_filter: CohortFilter,
     endpoint: str,
     month: float,
-    variables: Registry = BUILTIN,
+    variables: Registry | None = None,
 ) -> pd.DataFrame:
-    """One row per (factor, level) of every factor of ``variables`` with two or more
-    levels (COLUMNS).
+    """One row per (factor, level) of every factor of ``variables`` (the filter's own when
+    None) with two or more levels (COLUMNS).
 
     Each level: patients, events, the Kaplan-Meier estimate at ``month`` with its CI,
     the hazard ratio against the factor's reference (1 for the reference) with its CI,
     whether it is estimable and why not, the factor's log-rank p, and whether the group
     is too small to trust (under UNSTABLE_MIN_PATIENTS or UNSTABLE_MIN_EVENTS).
     """
+    variables = cohort_filter.variables if variables is None else variables
     rows = []
     for factor, counts in factor_counts(con, cohort_filter, endpoint, variables).items():
         if len(counts.levels) >= 2:
