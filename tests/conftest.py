@@ -198,11 +198,22 @@ def unescaped(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+def plotly_charts(at) -> list[dict]:
+    """The charts an AppTest run drew (ui.plot's component): each the data it sends the
+    browser, {"figure": plotly JSON text, "config": plotly config}."""
+    import json
+
+    from ui.plot import COMPONENT
+
+    elements = [e.proto for e in at.get("bidi_component") if e.proto.component_name == COMPONENT]
+    return [json.loads(proto.json) for proto in elements]
+
+
 def plotly_figures(at) -> list[dict]:
     """The plotly figures an AppTest run drew, as plotly JSON dicts."""
     import json
 
-    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+    return [json.loads(chart["figure"]) for chart in plotly_charts(at)]
 
 
 def plotly_array(value: object) -> list:

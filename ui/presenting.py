@@ -30,6 +30,7 @@ from analytics.present.figures.theme import presentation_style
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
 from ui import data, state
+from ui.plot import plotly_chart
 from ui.show import show_tiles
 from ui.text import plain
 
@@ -40,7 +41,7 @@ CSS = """
 <style>
   .stMainBlockContainer { max-width: 100%; padding: 1.2rem 2.5rem 0 2.5rem; }
   header[data-testid="stHeader"] { height: 2rem; }
-  [data-testid="stPlotlyChart"] { height: calc(100vh - 13rem) !important; }
+  .dashboard-chart { height: calc(100vh - 13rem) !important; }
   .stMainBlockContainer h2 { padding: 0 0 0.2rem 0; font-size: 2rem; }
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
     font-size: 3.2rem !important; line-height: 1.15 !important; }
@@ -54,7 +55,7 @@ CSS = """
 # A screen with a note under its caption (the demo's reading of the paper): up to two lines more.
 NOTE_CSS = """
 <style>
-  [data-testid="stPlotlyChart"] { height: calc(100vh - 17.5rem) !important; }
+  .dashboard-chart { height: calc(100vh - 17.5rem) !important; }
 </style>
 """
 
@@ -84,8 +85,8 @@ def screens(context) -> list[Screen]:
             for i, (column, figure) in enumerate(zip(columns, figures, strict=True)):
                 styled = presentation_style(figure, "", scale=PRESENTING_SCALE)
                 styled.update_layout(height=None, autosize=True)
-                column.plotly_chart(styled, height="stretch", theme=None, key=f"chart-{i}",
-                                    config={"displaylogo": False})  # fmt: skip
+                with column:
+                    plotly_chart(styled, key=f"chart-{i}", config={"displaylogo": False})
             st.caption(plain(caption) + (f" · {note}" if note else ""))
             if note:
                 st.markdown(NOTE_CSS, unsafe_allow_html=True)

@@ -20,6 +20,7 @@ from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
 from analytics.present.tables import DECIMALS
 from analytics.present.tiles import Tile
+from ui.plot import plotly_chart
 
 
 def slug(name: str) -> str:
@@ -48,7 +49,7 @@ def show_chart(fig: go.Figure, name: str, context: ChartContext) -> None:
     """
     key = slug(name)
     shown = presentation_style(fig, context.caption) if context.presenting else fig
-    st.plotly_chart(shown, config=export_config(key), key=f"chart-{key}", theme=None)
+    plotly_chart(shown, key=f"chart-{key}", config=export_config(key))
     with st.popover("Export chart", icon=":material/download:"):
         if not CHROMIUM.exists():
             st.caption(INSTALL_HINT)

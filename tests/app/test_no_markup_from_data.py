@@ -7,12 +7,11 @@ string of every chart, is read as Streamlit and plotly would read it.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from tests.conftest import HOSTILE_CENTRES, HOSTILE_NAME, live_markup, unescaped
+from tests.conftest import HOSTILE_CENTRES, HOSTILE_NAME, live_markup, plotly_figures, unescaped
 
 HOSTILE_LINK = {
     "center": "[Re-login](https://evil.example/login)",
@@ -49,8 +48,8 @@ def chart_strings(at) -> list[str]:
             for value in node:
                 walk(value)
 
-    for chart in at.get("plotly_chart"):
-        walk(json.loads(chart.proto.spec))
+    for figure in plotly_figures(at):
+        walk(figure)
     return found
 
 

@@ -8,7 +8,7 @@ from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER
 from analytics.glossary import TOO_FEW_EVENTS
 from analytics.stats.models import adjusted_model
-from tests.conftest import live_markup, plotly_figures, unescaped
+from tests.conftest import live_markup, plotly_charts, plotly_figures, unescaped
 
 PAGE = "pages/8_Models.py"
 
@@ -188,8 +188,8 @@ def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test):
     at = page_test(PAGE)
     labels = [button.label for button in at.get("download_button")]
     assert "Download adjusted hazard ratios (CSV)" in labels
-    (chart,) = at.get("plotly_chart")
-    assert '"filename": "models-forest"' in chart.proto.config
+    (chart,) = plotly_charts(at)
+    assert chart["config"]["toImageButtonOptions"]["filename"] == "models-forest"
     if CHROMIUM.exists():
         assert {"PNG (16:9 slide size)", "SVG (16:9 slide size)", "PDF (16:9 slide size)"} <= set(
             labels

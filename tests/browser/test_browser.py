@@ -27,6 +27,7 @@ from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
 from tools.layout import CUT_TEXT
 from tools.server import serve_app
 from ui.navigation import PAGES
+from ui.plot import BUNDLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -529,6 +530,27 @@ def test_charts_drawn_only_once_every_chart_the_page_sent_is_drawn(server, brows
         sent = page.evaluate(CHARTS_SENT)
         assert sent == PAGES_WITH_CHARTS["Overview"]
         assert page.locator(".js-plotly-plot .main-svg").first.is_visible()
-        assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == sent
+        assert page.locator(".dashboard-chart.js-plotly-plot").count() == sent
+    finally:
+        page.close()
+
+
+def test_charts_are_drawn_by_the_dashboards_bundle_not_the_whole_of_plotly(server, browser):
+    """Every page's charts come from static/plotly-dashboard.min.js, fetched once per page;
+    Streamlit's own plotly chunk (the whole of plotly.js, 4.7 MB) is never fetched."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    try:
+        for page_file, label, _ in PAGES:
+            if label not in PAGES_WITH_CHARTS:
+                continue
+            fetched.clear()
+            page.goto(server + _url_path(page_file))
+            wait_charts_drawn(page)
+            assert page.evaluate(CHARTS_SENT) >= PAGES_WITH_CHARTS[label]  # at least
+            bundles = [url for url in fetched if url.endswith(f"/app/static/{BUNDLE.name}")]
+            assert len(bundles) == 1, (label, bundles)
+            assert not [url for url in fetched if "PlotlyChart" in url], label
     finally:
         page.close()
