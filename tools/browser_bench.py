@@ -2,8 +2,8 @@
 
 Starts `streamlit run` on each --db, drives Debian's chromium headless with Playwright,
 and for every page on a warm server: opens it in a new browser profile ("first visit":
-nothing cached, plotly's 4.6 MB bundle fetched and compiled) and in a new tab of one
-profile that has opened the dashboard before ("fresh tab": the browser's cache holds
+nothing cached, the dashboard's plotly bundle (ui.plot) fetched and compiled) and in a
+new tab of one profile that has opened the dashboard before ("fresh tab": the browser's cache holds
 Streamlit's and plotly's code), median of --opens each; then changes the lesion side
 and the sex in the sidebar, each change a filter nothing has computed yet. Each time is
 taken from the action (the address entered; the click on the option, the list already
