@@ -388,6 +388,9 @@ PRIVACY = "privacy=yes"  # counts below k masked: "<5", "hidden"
 LONG_TEXTS = (
     "/Patency?by=segment_pattern&endpoint=recurrent_dvt&ref=CIV%2BEIV&min_at_risk=10",
     f"/Patency?by=age_band&lesion_side=right&{PRIVACY}",
+    "/?lesion_side=left&thrombophilia=yes",  # 6 patients: the tests' cautions in subtitles
+    "/Clinical_outcomes?lesion_side=left&thrombophilia=yes",
+    "/Safety?lesion_side=left&thrombophilia=yes",
 )
 PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state') === 'notRunning'

@@ -76,3 +76,24 @@ def test_privacy_mode_sends_no_small_count_to_the_browser(demo):
     assert not sankey.data and "not shown in privacy mode" in sankey.layout.annotations[
         0
     ].text.replace("<br>", " ")
+
+
+def test_half_width_charts_break_a_subtitle_that_would_run_past_them(demo):
+    """Six patients: both tests' subtitles carry the few-pairs caution, which ran past
+    the half-width charts of the Overview ("... p = 0.031 (caution: fewer than 10 pa");
+    the browser's layout check measures the drawn lines (tests/browser LONG_TEXTS)."""
+    from analytics.present.figures.theme import SUBTITLE_CHARS
+
+    change = clinical_change(
+        demo, CohortFilter(lesion_side="left").with_risk("thrombophilia", True)
+    )
+    charts = (
+        ceap_bars(change.ceap_shift, change.severity_score),
+        pts_severity_bars(change.pts_severity, change.pts),
+    )
+    for fig in charts:
+        lines = fig.layout.title.subtitle.text.split("<br>")
+        assert "caution" in fig.layout.title.subtitle.text and len(lines) > 1
+        assert max(len(line) for line in lines) <= SUBTITLE_CHARS
+        shown = 44 + 24 * len(lines)  # the title and each subtitle line (theme's TITLE_PX...)
+        assert fig.layout.margin.t >= shown

@@ -85,3 +85,17 @@ def test_privacy_draws_no_bar_whose_rest_of_patients_is_few():
     assert bars.x[2] == pytest.approx(25.0) and labels[2] == "10 (25.0%)"
     data = json.dumps([trace.to_plotly_json() for trace in fig.data], default=str)
     assert "38" not in data and "95.0" not in data
+
+
+def test_every_count_beyond_its_whisker_stays_inside_the_narrowest_plot(demo):
+    """Six patients: "4 (66.7%)" beyond a whisker ending at 95.7% ran out of the axis."""
+    from analytics.present.figures.safety import LABEL_GAP
+    from analytics.present.figures.theme import NARROWEST_PLOT_PX, text_px
+
+    events = safety(demo, CohortFilter(lesion_side="left").with_risk("thrombophilia", True))
+    fig = safety_bars(events)
+    (counts,) = [trace for trace in fig.data if trace.type == "scatter"]
+    top = fig.layout.xaxis.range[1]
+    for x, label in zip(counts.x, counts.text, strict=True):
+        assert x + text_px(label) * top / NARROWEST_PLOT_PX <= top, label
+    assert min(counts.x) >= LABEL_GAP * top

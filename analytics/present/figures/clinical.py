@@ -19,6 +19,7 @@ from analytics.present.figures.theme import (
     OKABE_ITO,
     apply_theme,
     message_figure,
+    narrow_subtitle,
     rgba,
 )
 from analytics.present.privacy import hidden_change, hidden_classes, is_small
@@ -112,7 +113,9 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
     subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score, k)
     if any(any(classes.values()) for classes in hidden.values()):
         subtitle += "<br>Classes hidden by privacy mode are not drawn"
-    return apply_theme(fig, title="CEAP class distribution", height=440, subtitle=subtitle)
+    return apply_theme(
+        fig, title="CEAP class distribution", height=440, subtitle=narrow_subtitle(subtitle)
+    )
 
 
 PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
@@ -199,6 +202,9 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None =
     subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; exact McNemar: " + fmt.test_p(
         pts.p, pts.n
     )
-    fig = apply_theme(fig, title="Post-thrombotic syndrome severity", height=440, subtitle=subtitle)
+    fig = apply_theme(
+        fig, title="Post-thrombotic syndrome severity", height=440,
+        subtitle=narrow_subtitle(subtitle),
+    )  # fmt: skip
     fig.update_layout(legend={"x": 1, "xanchor": "right"})
     return fig

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from analytics.glossary import SAFETY_CRUDE_AXIS, SAFETY_EVENTS
 from analytics.present import format as fmt
-from analytics.present.figures.theme import OKABE_ITO, apply_theme
+from analytics.present.figures.theme import NARROWEST_PLOT_PX, OKABE_ITO, apply_theme, text_px
 from analytics.present.privacy import hidden_split, is_small, masked
 from analytics.rules import EARLY_EVENT_MONTHS
 from analytics.stats.safety import Safety
@@ -41,10 +41,17 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
             hovertemplate="%{customdata}<extra>95% CI shown as whiskers</extra>",
         )
     )  # fmt: skip
-    top = max(40.0, float(table["ci_upper"].fillna(0).max()) + 12)
+    uppers = table["ci_upper"].fillna(0)
+    # The axis reaches past each count, at the narrowest plot a screen draws: "4 (66.7%)"
+    # beyond a whisker ending at 95.7% ran out of a 0-108 axis.
+    fits = [
+        upper / (1 - LABEL_GAP - text_px(label) / NARROWEST_PLOT_PX)
+        for upper, label in zip(uppers, labels, strict=True)
+    ]
+    top = max(40.0, float(uppers.max()) + 12, *fits)
     fig.add_trace(  # counts beyond the whisker, where they cannot collide with it
         go.Scatter(
-            x=table["ci_upper"].fillna(0) + LABEL_GAP * top, y=names, mode="text", text=labels,
+            x=uppers + LABEL_GAP * top, y=names, mode="text", text=labels,
             textposition="middle right",
             showlegend=False, hoverinfo="skip", cliponaxis=False,
         )

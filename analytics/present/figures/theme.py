@@ -119,6 +119,19 @@ def legend_margin(names: Iterable[str]) -> int:
 
 
 TITLE_PX, SUBTITLE_PX, LEGEND_ROW_PX = 44, 24, 31  # a legend row of 14 px type: 31 px
+# A subtitle line that fits a half-width chart (two side by side at 1280 px): plotly does
+# not wrap it, and a longer one ran past the chart ("... p = 0.031 (caution: fewer than
+# 10 pairs)" on a filtered Overview).
+SUBTITLE_CHARS = 56
+
+
+def narrow_subtitle(text: str) -> str:
+    """A half-width chart's subtitle: every line longer than SUBTITLE_CHARS broken at its
+    spaces (<br>)."""
+    return "<br>".join(
+        "<br>".join(textwrap.wrap(line, SUBTITLE_CHARS, break_long_words=False)) or line
+        for line in text.split("<br>")
+    )
 
 
 def _legend_shown(fig: go.Figure) -> bool:
@@ -159,10 +172,12 @@ def apply_theme(
         "b": MARGIN_BOTTOM_PX,
     }
     layout.legend = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
-    if subtitle and _legend_shown(fig):  # one legend row under every line of the subtitle
-        lines = subtitle.count("<br>") + 1
+    lines = subtitle.count("<br>") + 1 if title and subtitle else 0
+    if lines and _legend_shown(fig):  # one legend row under every line of the subtitle
         layout.margin.t = TITLE_PX + SUBTITLE_PX * lines + LEGEND_ROW_PX + 8
         layout.legend.y = 1
+    elif lines > 1:  # no legend: room for every line of the subtitle
+        layout.margin.t = TITLE_PX + SUBTITLE_PX * lines + 8
     layout.hoverlabel = {"font": {"size": BASE_FONT_SIZE}}
     return fig
 
