@@ -11,8 +11,10 @@ ReportRequest); the dashboard caches the Patency view by its request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -42,6 +44,27 @@ from analytics.stats.survival import (
 )
 
 PRIMARY = "primary"
+
+# A view made of several scans runs them two at a time, each on its own cursor: while one
+# waits on DuckDB (which releases the GIL), the other turns its counts into estimates.
+# Two, the cores of the machines this is measured on; shared by every session, so heavy
+# use queues rather than multiplies threads. Only the Overview and Tables views use it,
+# and no call it runs uses it again (a call waiting on the pool from inside it could
+# wait for ever).
+_SCANS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="view-scan")
+
+
+def _scans(con: duckdb.DuckDBPyConnection, *calls: Callable[[Any], Any]) -> list[Any]:
+    """Each ``call(cursor)`` on a cursor of its own, two at a time; their results in order."""
+
+    def run(call: Callable[[Any], Any]) -> Any:
+        cursor = con.cursor()
+        try:
+            return call(cursor)
+        finally:
+            cursor.close()
+
+    return [future.result() for future in [_SCANS.submit(run, call) for call in calls]]
 
 
 @dataclass(frozen=True)
@@ -170,13 +193,16 @@ class OverviewView:
 
 
 def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
-    return OverviewView(
-        population=population(con, cohort_filter),
-        patency=patency_of(con, cohort_filter, PatencyRequest()),
-        clinical=clinical_change(con, cohort_filter),
-        safety=safety(con, cohort_filter),
-        follow_up=follow_up_view(con, cohort_filter),
+    f = cohort_filter
+    patency, clinical, follow, events, counts = _scans(
+        con,
+        lambda c: patency_of(c, f, PatencyRequest()),
+        lambda c: clinical_change(c, f),
+        lambda c: follow_up_view(c, f),
+        lambda c: safety(c, f),
+        lambda c: population(c, f),
     )
+    return OverviewView(counts, patency, clinical, events, follow)
 
 
 def clinical_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
@@ -233,14 +259,16 @@ class TablesView:
 
 
 def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
-    return TablesView(
-        baseline=baseline(con, cohort_filter),
-        population=population(con, cohort_filter),
-        patency=patency_of(con, cohort_filter, PatencyRequest()),
-        clinical=clinical_change(con, cohort_filter),
-        safety=safety(con, cohort_filter),
-        analysed_all=cohort_filter.population == "all",
+    f = cohort_filter
+    patency, clinical, table1, events, counts = _scans(
+        con,
+        lambda c: patency_of(c, f, PatencyRequest()),
+        lambda c: clinical_change(c, f),
+        lambda c: baseline(c, f),
+        lambda c: safety(c, f),
+        lambda c: population(c, f),
     )
+    return TablesView(table1, counts, patency, clinical, events, f.population == "all")
 
 
 @dataclass(frozen=True, eq=False)
