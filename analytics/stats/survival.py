@@ -408,7 +408,8 @@ def endpoint_counts(
     sets = [f"({m}, {e}, died)" for m, e in columns.values()]
     if by:
         sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
-    group, split = (grouping(by).sql, "grouping(g) = 0") if by else ("NULL", "false")
+    variables = cohort_filter.variables
+    group, split = (grouping(by, variables).sql, "grouping(g) = 0") if by else ("NULL", "false")
     cohort, params = cohort_sql(cohort_filter)
     rows = con.execute(
         f"""
@@ -423,7 +424,7 @@ def endpoint_counts(
     ).fetchnumpy()  # fmt: skip
     split_rows = np.asarray(rows["split"], dtype=bool)
     known = split_rows & ~np.ma.getmaskarray(rows["g"])
-    levels, codes = level_codes(by, np.asarray(rows["g"])[known]) if by else ((), None)
+    levels, codes = level_codes(by, np.asarray(rows["g"])[known], variables) if by else ((), None)
     result = {}
     for i, endpoint in enumerate(columns):
         mine = np.asarray(rows[f"in_{i}"], dtype=bool) & ~np.ma.getmaskarray(rows[f"months_{i}"])

@@ -4,7 +4,7 @@ A cohort's registry (analytics.cohort.db.cohort_variables, read once per file by
 is swapped here for the built-ins extended by one throwaway declaration over the schema's
 unused ``access_vein`` column, or for the built-ins without smoking. The declared
 variable must show wherever its roles put it (a sidebar filter, a link parameter with its
-notices, a comparison); the missing one nowhere.
+notices, a comparison, a subgroup factor, a model covariate); the missing one nowhere.
 The expected counts come from plain SQL on the demo cohort, not from the code under test.
 """
 
@@ -115,6 +115,34 @@ def test_a_declared_variable_gives_the_usual_notice_on_a_bad_link_value(
     assert analysed(at) == str(analysed_by_access[None])
 
 
+def test_a_declared_grouping_is_a_comparison_and_a_subgroup_factor(
+    analysed_by_access, page_test, declare
+):
+    declare(WITH_ACCESS)
+    at = page_test("pages/1_Patency.py", by="access_vein")
+    assert not at.exception
+    assert at.selectbox(key="by").value == "access_vein"
+    assert "Access vein" in at.selectbox(key="by").options
+    assert not sidebar_notices(at)
+    groups = [group for table in at.table for group in table.value.get("Group", [])]
+    assert {"Access vein: Popliteal", "Access vein: Small saphenous"} <= set(groups)
+    at = page_test("pages/4_Subgroups.py")
+    assert not at.exception
+    table = at.table[0].value.set_index(["Factor", "Group"])
+    for level, shown in (("popliteal", "Popliteal"), ("small_saphenous", "Small saphenous")):
+        assert table.loc[("Access vein", shown), "Patients"] == analysed_by_access[level]
+
+
+def test_a_declared_covariate_is_a_models_choice_a_link_sets(page_test, declare):
+    declare(WITH_ACCESS)
+    at = page_test("pages/8_Models.py", adjust="access_vein")
+    assert not at.exception
+    covariates = at.multiselect(key="model_covariates")
+    assert "Access vein" in covariates.options
+    assert covariates.value == ["access_vein"]
+    assert not sidebar_notices(at)
+
+
 def test_a_variable_the_registry_lacks_is_in_no_widget_and_no_link(page_test, declare):
     declare(WITHOUT_SMOKING)
     at = page_test("app.py", smoking="yes", access_vein="popliteal")
@@ -124,6 +152,10 @@ def test_a_variable_the_registry_lacks_is_in_no_widget_and_no_link(page_test, de
     notices = sidebar_notices(at)
     assert "Ignored in the link: smoking='yes': not a setting a link can carry; ignored" in notices
     assert any(n.startswith("Ignored in the link: access_vein=") for n in notices)
+    at = page_test("pages/8_Models.py", adjust="smoking")
+    assert not at.exception
+    assert "Smoking" not in at.multiselect(key="model_covariates").options
+    assert any(n.startswith("Ignored in the link: adjust='smoking'") for n in sidebar_notices(at))
     at = page_test("pages/1_Patency.py", by="smoking")
     assert "Smoking" not in at.selectbox(key="by").options
     assert any(n.startswith("Ignored in the link: by='smoking'") for n in sidebar_notices(at))
