@@ -82,10 +82,12 @@ chosen = covariate_column.multiselect(
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
     "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",
 )  # fmt: skip
-recurrent = st.radio(
-    "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
-    help=DEFINITIONS["Time-varying covariate"], **state.CHANGED,
-)  # fmt: skip
+recurrent = LEFT_OUT  # a cohort without the time-varying covariate is not offered it
+if RECURRENT_DVT in context.cohort_filter.variables.covariates():
+    recurrent = st.radio(
+        "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
+        help=DEFINITIONS["Time-varying covariate"], **state.CHANGED,
+    )  # fmt: skip
 if recurrent == AS_BASELINE:
     st.error(IMMORTAL_TIME_BIAS, icon=":material/block:")
 covariates = (*chosen, *([RECURRENT_DVT] if recurrent == TIME_VARYING else []))

@@ -26,6 +26,7 @@ ACCESS_VEIN = Variable(
 )  # fmt: skip
 WITH_ACCESS = BUILTIN.extended([ACCESS_VEIN])
 WITHOUT_SMOKING = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
+WITHOUT_RECURRENT_DVT = Registry(tuple(v for v in BUILTIN.variables if v.key != "recurrent_dvt"))
 
 # The sidebar of earlier releases, written out: (section, filter keys) in order.
 BUILTIN_SIDEBAR = (
@@ -159,3 +160,13 @@ def test_a_variable_the_registry_lacks_is_in_no_widget_and_no_link(page_test, de
     at = page_test("pages/1_Patency.py", by="smoking")
     assert "Smoking" not in at.selectbox(key="by").options
     assert any(n.startswith("Ignored in the link: by='smoking'") for n in sidebar_notices(at))
+
+
+def test_a_cohort_without_the_time_varying_covariate_fits_without_offering_it(page_test, declare):
+    declare(WITHOUT_RECURRENT_DVT)
+    at = page_test("pages/8_Models.py")
+    assert not at.exception
+    assert "Recurrent DVT" not in [radio.label for radio in at.radio]
+    (model,) = [t.value for t in at.table if "Adjusted HR (95% CI)" in t.value.columns]
+    assert model["Term"].tolist() == ["DVT duration (per 12 months)"]  # the paper's alone
+    assert at.query_params["adjust"] == "symptom_duration_months"
