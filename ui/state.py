@@ -585,7 +585,9 @@ def params_of(variables: Registry) -> Mapping[str, Param]:
     return {param.key: param for param in (*filter_params(variables), *VIEW_PARAMS)}
 
 
-PARAMS = params_of(BUILTIN)  # the built-ins' parameters: a view of BUILTIN for the link tests
+# The built-ins' parameters, a view of BUILTIN: the link tests' keys, and ui.presentation's
+# `present`, read before a session has its cohort (a view parameter, the same in every one).
+PARAMS = params_of(BUILTIN)
 
 
 def session_variables() -> Registry:
