@@ -244,17 +244,15 @@ def filter_keys(variables: Registry = BUILTIN) -> tuple[str, ...]:
     return tuple(param.key for param in filter_parameters(variables))
 
 
-# ---- the built-in filter's names, as views of BUILTIN for the tests and the sidebar --------
-_BUILTIN_SEGMENTS = BUILTIN.get("segment_pattern")
-
-
-def _member_labels(variable: Variable, variables: Registry) -> tuple[str, ...]:
+def member_labels(variable: Variable, variables: Registry) -> tuple[str, ...]:
+    """A segment set's members by label, central first: the choices of its ``segments``."""
     return tuple(variables.get(member).label for member in variable.members)
 
 
-def _contiguous(variable: Variable, variables: Registry) -> tuple[str, ...]:
-    """Every contiguous run of a segment set's members: each a possible lesion pattern."""
-    labels = _member_labels(variable, variables)
+def contiguous_patterns(variable: Variable, variables: Registry) -> tuple[str, ...]:
+    """Every contiguous run of a segment set's members: each a possible lesion pattern, the
+    choices of its exact-pattern filter."""
+    labels = member_labels(variable, variables)
     return tuple(
         "+".join(labels[start:stop])
         for start in range(len(labels))
@@ -262,10 +260,11 @@ def _contiguous(variable: Variable, variables: Registry) -> tuple[str, ...]:
     )
 
 
+# ---- the built-in filter's names, as views of BUILTIN for the tests ------------------------
+_BUILTIN_SEGMENTS = BUILTIN.get("segment_pattern")
 FILTER_KEYS = filter_keys(BUILTIN)
-SEGMENT_LABELS = _member_labels(_BUILTIN_SEGMENTS, BUILTIN)  # IVC, CIV, EIV, CFV
-SEGMENT_PATTERNS = _contiguous(_BUILTIN_SEGMENTS, BUILTIN)
-SEGMENT_PATTERN_OF_MASK = segment_mask(_BUILTIN_SEGMENTS, BUILTIN).values
+SEGMENT_LABELS = member_labels(_BUILTIN_SEGMENTS, BUILTIN)  # IVC, CIV, EIV, CFV
+SEGMENT_PATTERNS = contiguous_patterns(_BUILTIN_SEGMENTS, BUILTIN)
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -303,7 +302,7 @@ def _number(key: str, text: str, variable: Variable) -> Any:
 
 
 def _members(key: str, text: str, variable: Variable, variables: Registry) -> tuple[str, ...]:
-    labels = _member_labels(variable, variables)
+    labels = member_labels(variable, variables)
     known = {label.upper(): label for label in labels}
     chosen = [part.strip().upper() for part in text.split(",") if part.strip()]
     unknown = [part for part in chosen if part not in known]
@@ -313,7 +312,7 @@ def _members(key: str, text: str, variable: Variable, variables: Registry) -> tu
 
 
 def _pattern(key: str, text: str, variable: Variable, variables: Registry) -> str:
-    known = {pattern.upper(): pattern for pattern in _contiguous(variable, variables)}
+    known = {pattern.upper(): pattern for pattern in contiguous_patterns(variable, variables)}
     return known[_choice(key, text.upper(), known)]
 
 

@@ -138,7 +138,8 @@ CEAP_SEPARATE_SHIFTS = (
 NO_SPREAD = "every non-zero change is the same"
 LEVEL_NOT_REACHED = "too few pairs"
 
-# Columns a subgroup split may use: key -> label. Booleans show as Yes/No.
+# Columns a subgroup split may use: key -> label. Booleans show as Yes/No. A view of
+# BUILTIN, as the names below: a cohort's own groupings are its registry's.
 GROUPINGS = BUILTIN.groupings()
 # Splits whose levels have an order (analytics.groups gives it): the log-rank test for
 # trend applies to them, with scores 1..k in that order.
@@ -184,7 +185,7 @@ MODEL_DEMO_CAVEAT = (
     "per coefficient."
 )
 
-# How a group's raw value shows, where it differs from the value itself.
+# How a group's raw value shows, where it differs from the value itself (a view of BUILTIN).
 LEVEL_LABELS = BUILTIN.level_labels()
 
 DEFINITIONS = {

@@ -42,6 +42,7 @@ from analytics.stats.survival import (
     survival_of,
     table_months,
 )
+from analytics.variables import BUILTIN, Registry
 
 PRIMARY = "primary"
 
@@ -99,6 +100,7 @@ class PatencyView:
     survival: Mapping[str, EndpointSurvival]
     horizon: float = RMST_HORIZON
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
+    variables: Registry = BUILTIN  # the cohort's, whose words its groups show in
 
     @property
     def compared(self) -> EndpointSurvival | None:
@@ -155,8 +157,9 @@ def patency_of(
     ``request.by``; with a landmark, also their curves from that month on."""
     fits = survival_of(con, cohort_filter, request.survival())
     return PatencyView(
-        request.by, request.endpoint, request.months, fits, request.horizon, table_months(fits)
-    )
+        request.by, request.endpoint, request.months, fits, request.horizon, table_months(fits),
+        cohort_filter.variables,
+    )  # fmt: skip
 
 
 def patency_view(
@@ -231,6 +234,7 @@ class SubgroupsView:
     endpoint: str
     month: float
     table: pd.DataFrame
+    variables: Registry = BUILTIN  # the cohort's, whose words its factors show in
 
 
 def subgroups_view(
@@ -243,6 +247,7 @@ def subgroups_view(
         endpoint,
         month,
         subgroup_table(con, cohort_filter, endpoint, month),
+        cohort_filter.variables,
     )
 
 
@@ -433,7 +438,7 @@ class DeckView:
         return PatencyView(
             None, self.endpoint, self.report.months,
             {e: self.report.survival[e] for e in PATENCY_ENDPOINTS}, self.report.horizon,
-            self.report.risk_months,
+            self.report.risk_months, self.report.cohort_filter.variables,
         )  # fmt: skip
 
     @property
@@ -445,8 +450,9 @@ class DeckView:
         compared = {self.endpoint: self.report.survival[self.endpoint]}
         report = self.report
         return PatencyView(
-            by, self.endpoint, report.months, compared, report.horizon, report.risk_months
-        )
+            by, self.endpoint, report.months, compared, report.horizon, report.risk_months,
+            report.cohort_filter.variables,
+        )  # fmt: skip
 
 
 def deck_view(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import GROUPINGS, TOO_FEW_EVENTS_NOTE, UNSTABLE
+from analytics.glossary import TOO_FEW_EVENTS_NOTE, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.tables import subgroup_display
@@ -35,8 +35,9 @@ st.caption(
     "as hypotheses to test, not findings."
 )
 show_table(subgroup_display(view, context.privacy_k), "subgroups")
+groupings = context.cohort_filter.variables.groupings()
 with st.expander("Definitions"):
     show_definitions(
         ("Hazard ratio", "Log-rank test", "Kaplan-Meier"),
-        "Factors: " + ", ".join(GROUPINGS[f] for f in factors) + ".",
+        "Factors: " + ", ".join(groupings[f] for f in factors) + ".",
     )

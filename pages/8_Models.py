@@ -22,19 +22,12 @@ from analytics.present.figures.models import model_forest_plot
 from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
-from analytics.variables import BUILTIN, Kind, Role
+from analytics.variables import Kind, Registry, Role
 from ui import data, state
 from ui.page import require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
-# The declared covariates in their order, each labelled with its unit; the time-varying
-# one (recurrent DVT) has its own choice below.
-BASELINE = {
-    v.key: v.covariate_label
-    for v in BUILTIN.with_role(Role.COVARIATE)
-    if v.kind is not Kind.TIME_VARYING
-}
 TIME_VARYING, LEFT_OUT, AS_BASELINE = "time-varying", "not in the model", "baseline yes/no"
 RECURRENT_DVT_CHOICES = (TIME_VARYING, LEFT_OUT, AS_BASELINE)
 # The source paper's claim: primary patency worse with longer DVT and with recurrent DVT.
@@ -43,12 +36,24 @@ COVARIATES, RECURRENT = "model_covariates", "model_recurrent_dvt"  # the widgets
 FITTED = "_model_fit_asked"  # the fit a click asked for, on a registry above the ask size
 
 
-def _widgets_from_link() -> None:
-    """Start the covariate widgets from the chosen model (the paper's when none is)."""
+def _baseline(variables: Registry) -> dict[str, str]:
+    """The cohort's covariates in their order, each labelled with its unit; the time-varying
+    one (recurrent DVT) has its own choice."""
+    return {
+        v.key: v.covariate_label
+        for v in variables.with_role(Role.COVARIATE)
+        if v.kind is not Kind.TIME_VARYING
+    }
+
+
+def _widgets_from_link(baseline: dict[str, str]) -> None:
+    """Start the covariate widgets from the chosen model (the paper's when none is), among
+    the cohort's covariates."""
     chosen = state.value("adjust")
     if COVARIATES not in st.session_state:
-        baseline = [c for c in chosen if c in BASELINE]
-        st.session_state[COVARIATES] = baseline if chosen else PAPER_COVARIATES
+        st.session_state[COVARIATES] = [
+            c for c in (chosen if chosen else PAPER_COVARIATES) if c in baseline
+        ]
     if RECURRENT not in st.session_state:
         st.session_state[RECURRENT] = (
             TIME_VARYING if not chosen or RECURRENT_DVT in chosen else LEFT_OUT
@@ -67,19 +72,22 @@ context = start_page("Models")
 require_patients(context)
 k = context.privacy_k
 
-_widgets_from_link()
+baseline = _baseline(context.cohort_filter.variables)
+_widgets_from_link(baseline)
 endpoint_column, covariate_column = st.columns([2, 5])
 endpoint = state.draw("model_endpoint", endpoint_column)
 chosen = covariate_column.multiselect(
-    "Covariates", list(BASELINE), format_func=BASELINE.get, key=COVARIATES,
+    "Covariates", list(baseline), format_func=baseline.get, key=COVARIATES,
     placeholder="Pick the covariates to adjust for", **state.CHANGED,
     help="Yes/no and category covariates are compared with their first level ('No', Left, "
     "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",
 )  # fmt: skip
-recurrent = st.radio(
-    "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
-    help=DEFINITIONS["Time-varying covariate"], **state.CHANGED,
-)  # fmt: skip
+recurrent = LEFT_OUT  # a cohort without the time-varying covariate is not offered it
+if RECURRENT_DVT in context.cohort_filter.variables.covariates():
+    recurrent = st.radio(
+        "Recurrent DVT", RECURRENT_DVT_CHOICES, horizontal=True, key=RECURRENT,
+        help=DEFINITIONS["Time-varying covariate"], **state.CHANGED,
+    )  # fmt: skip
 if recurrent == AS_BASELINE:
     st.error(IMMORTAL_TIME_BIAS, icon=":material/block:")
 covariates = (*chosen, *([RECURRENT_DVT] if recurrent == TIME_VARYING else []))

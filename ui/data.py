@@ -21,11 +21,18 @@ import pandas as pd
 import streamlit as st
 
 from analytics import views
-from analytics.cohort.db import DEFAULT_DB, CohortError, metadata, open_cohort
+from analytics.cohort.db import (
+    DEFAULT_DB,
+    CohortError,
+    cohort_variables,
+    metadata,
+    open_cohort,
+)
 from analytics.cohort.demo import build_demo
 from analytics.cohort.dictionary import data_dictionary, table_descriptions
 from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
+from analytics.groups import quoted
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
 from analytics.rules import MODEL_ASK_PATIENTS
@@ -34,6 +41,7 @@ from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.survival import UnknownReference
+from analytics.variables import Kind, Registry
 from ui import heavy
 
 CACHE_ENTRIES = 256
@@ -81,14 +89,27 @@ def cohort_metadata(key: CohortKey) -> dict[str, str]:
     return metadata(cursor(key))
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def variables(key: CohortKey) -> Registry:
+    """The cohort's variables (built-in and its own), read once per file version. Kept as the
+    one object, not a copy per read as cache_data would unpickle: a registry is immutable."""
+    return cohort_variables(cursor(key))
+
+
 @cached
-def centres(key: CohortKey) -> tuple[str, ...]:
-    rows = (
-        cursor(key)
-        .execute("SELECT DISTINCT center FROM patients WHERE center IS NOT NULL ORDER BY 1")
-        .fetchall()
-    )
-    return tuple(row[0] for row in rows)
+def data_levels(key: CohortKey) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The levels the data holds of each category that declares none (the centres), as
+    ``(key, levels)`` pairs, each sorted: what the sidebar offers and a link may name."""
+    con = cursor(key)
+    found = []
+    for variable in variables(key).variables:
+        if variable.kind is Kind.CATEGORY and not variable.levels and variable.column:
+            column = quoted(variable.column)
+            rows = con.execute(
+                f"SELECT DISTINCT {column} FROM patients WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+            found.append((variable.key, tuple(row[0] for row in rows)))
+    return tuple(found)
 
 
 @cached

@@ -75,7 +75,7 @@ def start_page(title: str) -> PageContext:
         st.title(APP_TITLE)
         st.error(plain(f"The cohort cannot be opened: {exc}"), icon="🚫")
         st.stop()
-    state.start(state.Known(centres=data.centres(key)))
+    state.start(state.Known(data.data_levels(key), data.variables(key)))
     navigation, count = st.sidebar.container(), st.sidebar.container()
     for notice in state.notices():
         st.sidebar.warning(plain(f"Ignored in the link: {notice}"), icon="⚠️")

@@ -1,36 +1,59 @@
 """The one sidebar of filters, shared by every page and kept in the URL (ui.state).
 
 Each widget's key is the filter's own key (analytics.filters), so the state, the
-widget and the link agree; a link's unusable values are dropped with a notice.
+widget and the link agree; a link's unusable values are dropped with a notice. The
+widgets are the open cohort's filters (ui.state.filter_sections): the top ones unfolded,
+the population first and the choices two to a row, then one folded section each, a
+measure's bounds side by side.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from analytics.filters import CohortFilter
-from analytics.glossary import RISK_FACTORS
+from analytics.filters import CohortFilter, FilterParam, Part
+from analytics.variables import TOP
 from ui import state
+
+CHOICES = (Part.LEVEL, Part.DATA_LEVEL, Part.FLAG)  # two to a row at the top
 
 
 def sidebar_filters() -> CohortFilter:
     """Draw the filter widgets and return the filter they describe."""
     sidebar = st.sidebar
-    state.draw("population", sidebar)
-    side, sex = sidebar.columns(2)
-    state.draw("lesion_side", side)
-    state.draw("sex", sex)
-    with sidebar.expander("Venous segments", expanded=False):
-        for key in ("segments", "segment_match", "segment_pattern"):
-            state.draw(key)
-    with sidebar.expander("Risk factors", expanded=False):
-        for column in RISK_FACTORS:
-            state.draw(column)
-    with sidebar.expander("Age, BMI, centre", expanded=False):
-        for low, high in (("age_min", "age_max"), ("bmi_min", "bmi_max")):
-            left, right = st.columns(2)
-            state.draw(low, left)
-            state.draw(high, right)
-        state.draw("center")
+    for section, params in state.filter_sections(state.session_variables()):
+        if section == TOP:
+            _draw(sidebar, params, pair_choices=True)
+            continue
+        with sidebar.expander(section, expanded=False):
+            _draw(st, params, pair_choices=False)
     sidebar.button("Reset filters", on_click=state.reset_filters, width="stretch")
     return state.current_filter()
+
+
+def _draw(where: Any, params: tuple[FilterParam, ...], pair_choices: bool) -> None:
+    """Each filter's widget, a row at a time."""
+    for row in _rows(params, pair_choices):
+        if len(row) == 1:
+            state.draw(row[0].key, where)
+            continue
+        for param, column in zip(row, where.columns(len(row)), strict=True):
+            state.draw(param.key, column)
+
+
+def _rows(params: tuple[FilterParam, ...], pair_choices: bool) -> list[list[FilterParam]]:
+    """The filters a row at a time: a measure's upper bound beside its lower one and, with
+    ``pair_choices``, a choice beside the choice before it; anything else alone."""
+    rows: list[list[FilterParam]] = []
+    for param in params:
+        last = rows[-1] if rows else []
+        beside = param.part is Part.MAXIMUM or (
+            pair_choices and param.part in CHOICES and len(last) == 1 and last[0].part in CHOICES
+        )
+        if beside:
+            last.append(param)
+        else:
+            rows.append([param])
+    return rows

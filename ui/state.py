@@ -6,24 +6,32 @@ its parser (an unusable value is dropped with a notice naming it); on every run 
 value is set again, so it survives pages that do not draw its widget, and written
 back to the URL, so a copied link reopens the same view. Filters use the one filter
 parser (analytics.filters), so the URL holds exactly the text ``--where`` takes.
+
+The filter parameters derive from the open cohort's variables (analytics.variables), which
+:func:`start` keeps in the session: each filter key gets the widget of what it holds (a
+yes/no, a level, a level from the data, a measure's bound, a segment set's parts, the
+population), labelled from its declaration. ``PARAMS`` is the built-ins' set.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import streamlit as st
 
 from analytics.filters import (
-    DEFAULT_FILTER,
     MATCH_MODES,
-    SEGMENT_LABELS,
-    SEGMENT_PATTERNS,
     CohortFilter,
     FilterError,
+    FilterParam,
+    Part,
+    contiguous_patterns,
+    filter_parameters,
+    member_labels,
     parse_boolean,
     parse_filter_lenient,
     to_params,
@@ -31,10 +39,7 @@ from analytics.filters import (
 from analytics.glossary import (
     DEFINITIONS,
     ENDPOINTS,
-    GROUPINGS,
-    POPULATIONS,
-    RISK_FACTORS,
-    SEGMENT_NAMES,
+    FILTER_PART_WORDS,
     TIME_UNITS,
     UNRELIABLE,
 )
@@ -52,20 +57,29 @@ from analytics.rules import (
     SUBGROUP_MONTH,
 )
 from analytics.stats.models import check_covariates
+from analytics.variables import BUILTIN, SECTIONS, Registry, Variable
 from analytics.views import PatencyRequest
 
 ANY, YES, NO = "any", "yes", "no"
-RISK_CHOICES = (ANY, YES, NO)
+FLAG_CHOICES = (ANY, YES, NO)  # a yes/no filter's radio: any, or required yes or no
 SEEDED = "_seeded_from_url"
 NOTICES = "_url_notices"
+VARIABLES, LEVELS = "_variables", "_data_levels"  # the session's cohort, as start() keeps it
 Widget = Callable[..., Any]  # (param, container, **options) -> the widget's value
 
 
 @dataclass(frozen=True)
 class Known:
-    """What a link's values are checked against beyond their form: this cohort's centres."""
+    """What a link's values are checked against beyond their form: this cohort's variables,
+    and the levels its data holds of each variable that takes them from the data (the
+    centres), as ``(key, levels)`` pairs."""
 
-    centres: tuple[str, ...] = ()
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    variables: Registry = BUILTIN
+
+    def levels_of(self, key: str) -> tuple[str, ...]:
+        """The levels the data holds of variable ``key``; () when it has none from the data."""
+        return dict(self.levels).get(key, ())
 
 
 @dataclass(frozen=True)
@@ -92,15 +106,18 @@ class Param:
 # ---- parsers and texts ---------------------------------------------------------------------
 
 
-def _filter_value(key: str) -> Callable[[str, Known], Any]:
-    """A filter key's widget value from URL text, through the one filter parser."""
+def _filter_value(param: FilterParam) -> Callable[[str, Known], Any]:
+    """A filter key's widget value from URL text, through the one filter parser; a level
+    from the data must be one this cohort holds."""
+    key = param.key
 
     def parse(text: str, known: Known) -> Any:
-        cohort_filter, problems = parse_filter_lenient({key: text})
+        cohort_filter, problems = parse_filter_lenient({key: text}, known.variables)
         if problems:
             raise ValueError(problems[0])
-        if key == "center" and text not in known.centres:
-            raise ValueError(f"center={text!r}: no such centre in this cohort")
+        if param.part is Part.DATA_LEVEL and text not in known.levels_of(param.variable.key):
+            label = param.variable.label.lower()
+            raise ValueError(f"{key}={text!r}: no such {label} in this cohort")
         return widget_values(cohort_filter)[key]
 
     return parse
@@ -200,29 +217,43 @@ def _clear_notices() -> None:
 CHANGED = {"on_change": _clear_notices}
 
 
-def _population(param: Param, where: Any) -> Any:
-    return where.radio(
-        "Population", list(POPULATIONS), format_func=POPULATIONS.get, key=param.key,
-        help=DEFINITIONS["Technical success"], **CHANGED,
-    )  # fmt: skip
+# A filter's widget by what its parameter holds (analytics.filters.Part), labelled from its
+# variable's declaration.
 
 
-def _select(label: str, options: Sequence[str], by: str | None = None) -> Widget:
+def _population(variable: Variable) -> Widget:
+    shown = dict(variable.population)  # only where it holds, everyone
+
     def draw(param: Param, where: Any) -> Any:
-        return where.selectbox(
-            label, list(options), index=None, placeholder="Any", key=param.key,
-            format_func=lambda value: fmt.level(by, value), **CHANGED,
+        return where.radio(
+            "Population", list(shown), format_func=shown.get, key=param.key,
+            help=DEFINITIONS.get(variable.label), **CHANGED,
         )  # fmt: skip
 
     return draw
 
 
-def _segments(param: Param, where: Any) -> Any:
-    return where.multiselect(
-        "Segments involved", list(SEGMENT_LABELS), key=param.key, placeholder="Any",
-        help=", ".join(f"{label} {name}" for label, name in SEGMENT_NAMES.items()),
-        **CHANGED,
-    )  # fmt: skip
+def _select(label: str, options: Sequence[str], words: Mapping[str, str]) -> Widget:
+    def draw(param: Param, where: Any) -> Any:
+        return where.selectbox(
+            label, list(options), index=None, placeholder="Any", key=param.key,
+            format_func=lambda value: words.get(value, value), **CHANGED,
+        )  # fmt: skip
+
+    return draw
+
+
+def _segments(variable: Variable, variables: Registry) -> Widget:
+    members = [variables.get(member) for member in variable.members]
+    names = ", ".join(f"{member.label} {member.long_label}" for member in members)
+
+    def draw(param: Param, where: Any) -> Any:
+        return where.multiselect(
+            "Segments involved", list(member_labels(variable, variables)), key=param.key,
+            placeholder="Any", help=names, **CHANGED,
+        )  # fmt: skip
+
+    return draw
 
 
 def _segment_match(param: Param, where: Any) -> Any:
@@ -232,32 +263,62 @@ def _segment_match(param: Param, where: Any) -> Any:
     )  # fmt: skip
 
 
-def _risk(label: str) -> Widget:
+def _flag_radio(label: str) -> Widget:
     def draw(param: Param, where: Any) -> Any:
         return where.radio(
-            label, RISK_CHOICES, horizontal=True, key=param.key,
+            label, FLAG_CHOICES, horizontal=True, key=param.key,
             format_func=lambda value: value.capitalize(), **CHANGED,
         )  # fmt: skip
 
     return draw
 
 
-def _number(label: str, low: float, high: float, step: float) -> Widget:
+def _bound(variable: Variable, part: Part) -> Widget:
+    """A measure's lower or upper bound: "Age from", whole numbers where it has them."""
+    declared = variable.range
+    assert declared is not None  # a filtering number declares its range (Variable checks)
+    number = int if declared.integer else float
+    low, high, step = number(declared.low), number(declared.high), number(declared.step)
+    label = f"{variable.label} {FILTER_PART_WORDS[part]}"
+
     def draw(param: Param, where: Any) -> Any:
         return where.number_input(label, low, high, value=None, step=step, key=param.key, **CHANGED)
 
     return draw
 
 
-def _centre(param: Param, where: Any) -> Any:
-    options = list(st.session_state.get(CENTRES, ()))  # this cohort's, set by start()
-    return where.selectbox(
-        "Centre", options, index=None, placeholder="Any" if options else "No centres recorded",
-        key=param.key, disabled=not options, **CHANGED,
-    )  # fmt: skip
+def _data_level(variable: Variable) -> Widget:
+    """A level the data holds (a centre): this cohort's, as start() keeps them."""
+
+    def draw(param: Param, where: Any) -> Any:
+        options = list(dict(st.session_state.get(LEVELS, ())).get(variable.key, ()))
+        return where.selectbox(
+            variable.label, options, index=None, key=param.key, disabled=not options,
+            placeholder="Any" if options else f"No {variable.label.lower()}s recorded",
+            **CHANGED,
+        )  # fmt: skip
+
+    return draw
 
 
-CENTRES = "_centres"
+def _filter_widget(param: FilterParam, variables: Registry) -> Widget:
+    variable = param.variable
+    match param.part:
+        case Part.POPULATION:
+            return _population(variable)
+        case Part.LEVEL:
+            return _select(variable.label, variable.level_order, dict(variable.levels))
+        case Part.DATA_LEVEL:
+            return _data_level(variable)
+        case Part.FLAG:
+            return _flag_radio(variable.label)
+        case Part.MINIMUM | Part.MAXIMUM:
+            return _bound(variable, param.part)
+        case Part.SEGMENTS:
+            return _segments(variable, variables)
+        case Part.MATCH:
+            return _segment_match
+    return _select("Exact pattern", contiguous_patterns(variable, variables), {})
 
 
 def _privacy(param: Param, where: Any) -> Any:
@@ -287,9 +348,15 @@ def _present(param: Param, where: Any) -> Any:
     )  # fmt: skip
 
 
+def _grouping(text: str, known: Known) -> str:
+    """``by`` from URL text: one of the cohort's groupings."""
+    return _choice(list(known.variables.groupings()))(text, known)
+
+
 def _by(param: Param, where: Any) -> Any:
+    groupings = session_variables().groupings()
     return where.selectbox(
-        "Compare by", list(GROUPINGS), index=None, format_func=GROUPINGS.get,
+        "Compare by", list(groupings), index=None, format_func=groupings.get,
         placeholder="No comparison", key=param.key, **CHANGED,
         help="With no comparison the chart shows the three patencies; pick a factor to "
         "compare one endpoint across its groups.",
@@ -387,7 +454,7 @@ def _covariates(text: str, known: Known) -> tuple[str, ...]:
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted:
         raise ValueError("expected covariates like symptom_duration_months,recurrent_dvt")
-    return check_covariates(wanted)  # a ModelError is a ValueError naming the covariate
+    return check_covariates(wanted, known.variables)  # a ModelError is a ValueError naming it
 
 
 def _joined(values: Sequence[str]) -> str | None:
@@ -405,15 +472,14 @@ MODEL_PARAMS = (
 
 def _reference_level(text: str, known: Known) -> str:
     """A reference group from a link: a level of the link's ``by``, which is parsed before
-    it (seed_from_url reads PARAMS in order)."""
+    it (seed_from_url reads the parameters in order)."""
     by = st.session_state.get("by")
     if by is None:
         raise ValueError("a reference group needs a comparison (by=...)")
-    levels = grouping(by).values or known.centres
+    levels = grouping(by, known.variables).values or known.levels_of(by)
     if text not in levels:
-        raise ValueError(
-            f"not a group of {GROUPINGS[by]}; expected one of {', '.join(levels) or 'none'}"
-        )
+        label = known.variables.groupings()[by]
+        raise ValueError(f"not a group of {label}; expected one of {', '.join(levels) or 'none'}")
     return text
 
 
@@ -423,10 +489,12 @@ def _reference(param: Param, where: Any, levels: Sequence[str] = (), by: str | N
     dropped."""
     if st.session_state.get(param.key) not in (None, *levels):
         st.session_state[param.key] = None
+    variables = session_variables()
+    first = f"{fmt.level(by, levels[0], variables)} (the first)" if levels else None
     return where.selectbox(
         "Reference group", list(levels), index=None, key=param.key,
-        placeholder=f"{fmt.level(by, levels[0])} (the first)" if levels else "With 'Compare by'",
-        format_func=lambda value: fmt.level(by, value), disabled=not levels,
+        placeholder=first or "With 'Compare by'", disabled=not levels,
+        format_func=lambda value: fmt.level(by, value, variables),
         help=DEFINITIONS["Reference group"], **CHANGED,
     )  # fmt: skip
 
@@ -450,51 +518,48 @@ def _landmark(param: Param, where: Any) -> float | None:
 
 def widget_values(cohort_filter: CohortFilter) -> dict[str, Any]:
     """The filter widgets' values that show ``cohort_filter``; inverse of current_filter."""
-    return {
-        "population": cohort_filter.population,
-        "lesion_side": cohort_filter.lesion_side,
-        "sex": cohort_filter.sex,
-        "segments": list(cohort_filter.segments),
-        "segment_match": cohort_filter.segment_match,
-        "segment_pattern": cohort_filter.segment_pattern,
-        "age_min": cohort_filter.age_min,
-        "age_max": cohort_filter.age_max,
-        "bmi_min": cohort_filter.bmi_min,
-        "bmi_max": cohort_filter.bmi_max,
-        "center": cohort_filter.center,
-        **{c: _risk_value(cohort_filter.risk(c)) for c in RISK_FACTORS},
-    }
+    values: dict[str, Any] = {}
+    for param in filter_parameters(cohort_filter.variables):
+        chosen = cohort_filter.value(param.key)
+        if param.part is Part.SEGMENTS:
+            chosen = list(chosen)
+        elif param.part is Part.FLAG:
+            chosen = ANY if chosen is None else _flag(chosen)
+        values[param.key] = chosen
+    return values
 
 
-def _risk_value(wanted: bool | None) -> str:
-    return ANY if wanted is None else _flag(wanted)
+@lru_cache(maxsize=16)  # per registry, hashed by its fingerprint: read on every run
+def filter_sections(variables: Registry) -> tuple[tuple[str, tuple[FilterParam, ...]], ...]:
+    """The filter parameters of ``variables`` by the sidebar section their variable names,
+    the sections in the sidebar's order (analytics.variables.SECTIONS, then any other in
+    the order declared), each in filter order; empty sections left out."""
+    sections: dict[str, list[FilterParam]] = {section: [] for section in SECTIONS}
+    for param in filter_parameters(variables):
+        sections.setdefault(param.variable.section, []).append(param)
+    return tuple((section, tuple(found)) for section, found in sections.items() if found)
 
 
-FILTER_DEFAULTS = widget_values(DEFAULT_FILTER)
-FILTER_WIDGETS: dict[str, Widget] = {
-    "population": _population,
-    "lesion_side": _select("Lesion side", ("left", "right"), "lesion_side"),
-    "sex": _select("Sex", ("F", "M"), "sex"),
-    "segments": _segments,
-    "segment_match": _segment_match,
-    "segment_pattern": _select("Exact pattern", SEGMENT_PATTERNS),
-    **{column: _risk(label) for column, label in RISK_FACTORS.items()},
-    "age_min": _number("Age from", 18, 110, 1),
-    "age_max": _number("Age to", 18, 110, 1),
-    "bmi_min": _number("BMI from", 12.0, 70.0, 0.5),
-    "bmi_max": _number("BMI to", 12.0, 70.0, 0.5),
-    "center": _centre,
-}
-FILTER_PARAMS = tuple(
-    Param(key, FILTER_DEFAULTS[key], _filter_value(key), draw)
-    for key, draw in FILTER_WIDGETS.items()
-)
+@lru_cache(maxsize=16)
+def filter_params(variables: Registry) -> tuple[Param, ...]:
+    """The link's filter parameters for ``variables``, in the sidebar's order (so a link's
+    notices follow it): each with the widget of what it holds and the filter parser."""
+    defaults = widget_values(CohortFilter(variables=variables))
+    return tuple(
+        Param(
+            param.key, defaults[param.key], _filter_value(param), _filter_widget(param, variables)
+        )
+        for _, section in filter_sections(variables)
+        for param in section
+    )
+
+
 VIEW_PARAMS = (
     Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
     Param("privacy_k", lambda: setting().k, _k, _privacy_k, _as_text),
     Param("present", False, _yes_no("present"), _present, _flag),
     Param("screen", 1, _screen, None, _as_text),  # the presenting view's (ui.presenting)
-    Param("by", None, _choice(list(GROUPINGS)), _by, _as_text),
+    Param("by", None, _grouping, _by, _as_text),
     Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
     Param("ci", True, _yes_no("ci"), _ci, _flag),
     Param("cuminc", False, _yes_no("cuminc"), _cuminc, _flag),
@@ -510,13 +575,36 @@ VIEW_PARAMS = (
     Param("landmark", LANDMARK_OFF, _choice(LANDMARK_CHOICES), _landmark, _as_text),
 )  # fmt: skip
 VIEW_PARAMS += MODEL_PARAMS
-PARAMS = {param.key: param for param in (*FILTER_PARAMS, *VIEW_PARAMS)}
 COHORT = "cohort"  # the cohort's name; ui.cohorts owns it (it is resolved before the rest)
 
 
+@lru_cache(maxsize=16)
+def params_of(variables: Registry) -> Mapping[str, Param]:
+    """Every parameter a link can carry for a cohort of ``variables``: its filters, then the
+    view's."""
+    return {param.key: param for param in (*filter_params(variables), *VIEW_PARAMS)}
+
+
+# The built-ins' parameters, a view of BUILTIN: the link tests' keys, and ui.presentation's
+# `present`, read before a session has its cohort (a view parameter, the same in every one).
+PARAMS = params_of(BUILTIN)
+
+
+def session_variables() -> Registry:
+    """The variables of the session's cohort, as start() keeps them (the built-ins before)."""
+    return st.session_state.get(VARIABLES, BUILTIN)
+
+
+def params() -> Mapping[str, Param]:
+    """Every parameter a link can carry in this session: its cohort's filters and the view's."""
+    return params_of(session_variables())
+
+
 def start(known: Known) -> None:
-    """Every run's first step: the link read (first run only), every value set again."""
-    st.session_state[CENTRES] = known.centres
+    """Every run's first step: the cohort's variables and data levels kept, the link read
+    (first run only), every value set again."""
+    st.session_state[VARIABLES] = known.variables
+    st.session_state[LEVELS] = known.levels
     seed_from_url(known)
     keep()
 
@@ -527,10 +615,11 @@ def seed_from_url(known: Known) -> None:
         return
     st.session_state[SEEDED] = True
     notices = st.session_state.setdefault(NOTICES, [])
+    known_params = params_of(known.variables)
     for key in st.query_params:
-        if key not in PARAMS and key != COHORT:
+        if key not in known_params and key != COHORT:
             notices.append(f"{key}={url_text(key)!r}: not a setting a link can carry; ignored")
-    for param in PARAMS.values():
+    for param in known_params.values():
         text = url_text(param.key)
         if text is None or text == "":
             continue
@@ -547,7 +636,7 @@ def keep() -> None:
     An enforced privacy mode is switched back on, and k raised to the enforced floor,
     whatever the link or the state say.
     """
-    for param in PARAMS.values():
+    for param in params().values():
         st.session_state[param.key] = st.session_state.get(param.key, param.initial())
     deployment = setting()
     if deployment.enforced:
@@ -557,7 +646,7 @@ def keep() -> None:
 
 def value(key: str) -> Any:
     """The current value of a parameter."""
-    return st.session_state.get(key, PARAMS[key].initial())
+    return st.session_state.get(key, params()[key].initial())
 
 
 def risk_months() -> tuple[int, ...]:
@@ -590,7 +679,7 @@ def draw(key: str, where: Any = st, **options: Any) -> Any:
 
     ``options`` (a page's own label, ``disabled``) go to widgets that take them.
     """
-    param = PARAMS[key]
+    param = params()[key]
     assert param.draw is not None, f"{key} has no widget"
     return param.draw(param, where, **options)
 
@@ -635,26 +724,33 @@ def notices() -> list[str]:
 
 def reset_filters() -> None:
     """Every filter back to its default (a button's callback)."""
-    for param in FILTER_PARAMS:
+    for param in filter_params(session_variables()):
         st.session_state[param.key] = param.default
     _clear_notices()
 
 
-def current_filter(override: dict[str, Any] | None = None) -> CohortFilter:
-    """The filter the widgets hold now (``override``: some widget values replaced)."""
-    state = {param.key: value(param.key) for param in FILTER_PARAMS} | (override or {})
-    risks = tuple(sorted((c, state[c] == YES) for c in RISK_FACTORS if state[c] != ANY))
-    return CohortFilter(
-        population=state["population"] or DEFAULT_FILTER.population,
-        lesion_side=state["lesion_side"],
-        sex=state["sex"],
-        segments=tuple(s for s in SEGMENT_LABELS if s in (state["segments"] or [])),
-        segment_match=state["segment_match"] or DEFAULT_FILTER.segment_match,
-        segment_pattern=state["segment_pattern"],
-        risk_factors=risks,
-        age_min=None if state["age_min"] is None else int(state["age_min"]),
-        age_max=None if state["age_max"] is None else int(state["age_max"]),
-        bmi_min=None if state["bmi_min"] is None else float(state["bmi_min"]),
-        bmi_max=None if state["bmi_max"] is None else float(state["bmi_max"]),
-        center=state["center"],
-    )
+def current_filter() -> CohortFilter:
+    """The filter the widgets hold now, over the session's cohort's variables: each widget's
+    value as its parameter holds it (a measure's bound a whole number where it is one, the
+    segments in their members' order, a yes/no none when "any")."""
+    variables = session_variables()
+    population: str | None = None
+    values: dict[str, Any] = {}
+    for param in filter_parameters(variables):
+        chosen = value(param.key)
+        match param.part:
+            case Part.POPULATION:
+                population = chosen or param.default
+                continue
+            case Part.SEGMENTS:
+                labels = member_labels(param.variable, variables)
+                chosen = tuple(label for label in labels if label in (chosen or []))
+            case Part.MATCH:
+                chosen = chosen or param.default
+            case Part.FLAG:
+                chosen = None if chosen == ANY else chosen == YES
+            case Part.MINIMUM | Part.MAXIMUM if chosen is not None:
+                assert param.variable.range is not None  # a filtering number declares it
+                chosen = int(chosen) if param.variable.range.integer else float(chosen)
+        values[param.key] = chosen
+    return CohortFilter(population, values=values.items(), variables=variables)

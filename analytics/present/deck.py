@@ -55,7 +55,6 @@ from analytics.glossary import (
     DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
-    GROUPINGS,
     MODEL_DEMO_CAVEAT,
     PATENCY_ROWS_SWAPPED,
     PTS,
@@ -324,8 +323,9 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     title.text = f"Venous stent outcomes: {meta.get('name', 'cohort')}"
     title.text_frame.paragraphs[0].font.size = Pt(36)
     provenance = DEMO_NOTICE if is_reconstruction(meta) else meta.get("source", "")
+    groupings = report.cohort_filter.variables.groupings()
     compared = (
-        f"; {ENDPOINTS[view.endpoint].lower()} compared by {GROUPINGS[report.by].lower()}"
+        f"; {ENDPOINTS[view.endpoint].lower()} compared by {groupings[report.by].lower()}"
         if report.by
         else ""
     )
@@ -477,7 +477,7 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, de
     title = (
         "Primary, assisted primary and secondary patency"
         if view.by is None
-        else f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
+        else f"{ENDPOINTS[view.endpoint]} by {view.variables.groupings()[view.by].lower()}"
     )
     comparison = comparison_lines(view, k) if view.by else []
     notes = [*comparison, *estimate_lines(view, k, None), *([PATENCY_ROWS_SWAPPED] if demo else [])]
@@ -1017,7 +1017,7 @@ def subgroup_lines(view: SubgroupsView, k: int | None) -> list[str]:
         )  # fmt: skip
         unstable = " (unstable)" if row.unstable else ""
         lines.append(
-            f"{fmt.group(row.factor, row.level)}: HR {ratio}, log-rank "
+            f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, log-rank "
             f"{fmt.p_statement(row.logrank_p)}{unstable}"
         )
     return lines

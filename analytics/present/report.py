@@ -329,6 +329,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
     values, so privacy hides the same numbers here as in the JSON."""
     data = report_json(view, k)
     text = _Text(set(data.get("privacy", {}).get("suppressed", ())))
+    variables = view.cohort_filter.variables
     lines = [f"Cohort: {view.name}"]
     if view.is_reconstruction:
         lines.append(DEMO_NOTICE)
@@ -346,7 +347,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         lines += _estimate_lines("all", entry["overall"], f"{path}.overall", text)
         for group in result.groups:
             rows, where = entry["groups"][group.level], f"{path}.groups.{group.level}"
-            lines += _estimate_lines(fmt.group(view.by, group.level), rows, where, text)
+            lines += _estimate_lines(fmt.group(view.by, group.level, variables), rows, where, text)
         comparison = result.comparison
         if comparison is not None and comparison.logrank is not None:
             lines.append(
@@ -618,6 +619,7 @@ def _with_time_summaries(
 
 def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> list[str]:
     """The text report's section for the same numbers, from report_json's values."""
+    variables = view.cohort_filter.variables
 
     def months_ci(values: dict[str, Any], estimate_path: str) -> str:
         if estimate_path in text.suppressed:
@@ -643,7 +645,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"
         lines.append(f"  {ENDPOINTS[endpoint]}")
         groups = [("all", entry, path)] + [
-            (fmt.group(view.by, group.level), entry["group_summary"][group.level],
+            (fmt.group(view.by, group.level, variables), entry["group_summary"][group.level],
              f"{path}.group_summary.{group.level}")
             for group in result.groups
         ]  # fmt: skip
@@ -675,8 +677,8 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
                 else fmt.difference_ci(d["difference"], d["ci_lower"], d["ci_upper"])
             )
             lines.append(
-                f"    restricted mean {fmt.group(view.by, d['group'])} minus "
-                f"{fmt.group(view.by, d['reference'])}: {difference} months"
+                f"    restricted mean {fmt.group(view.by, d['group'], variables)} minus "
+                f"{fmt.group(view.by, d['reference'], variables)}: {difference} months"
             )
         lines += [f"    {note}" for note in _rmst_notes(result)]
     return [*lines, ""]
@@ -819,6 +821,7 @@ def _with_comparisons(
 def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> list[str]:
     """The text report's pairwise tests, tests for trend and landmark estimates, from
     report_json's values."""
+    variables = view.cohort_filter.variables
 
     def p(path: str, value: Any) -> str:
         return SUPPRESSED if path in text.suppressed else fmt.p_statement(value)
@@ -830,8 +833,8 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
         for i, pair in enumerate(entry.get("pairwise", [])):
             where = f"{path}.pairwise[{i}]"
             heading.append(
-                f"  log-rank {fmt.group(view.by, pair['group'])} vs "
-                f"{fmt.level(view.by, pair['other'])}: {p(f'{where}.p', pair['p'])}, "
+                f"  log-rank {fmt.group(view.by, pair['group'], variables)} vs "
+                f"{fmt.level(view.by, pair['other'], variables)}: {p(f'{where}.p', pair['p'])}, "
                 f"Holm-adjusted {p(f'{where}.p_holm', pair['p_holm'])}"
             )
         if "trend" in entry:

@@ -20,7 +20,6 @@ from analytics.glossary import (
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
-    GROUPINGS,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
     MEDIAN_CHANGE_METHODS,
@@ -346,7 +345,7 @@ def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, .
 
 def curve_label(view: PatencyView, curve: GroupSurvival, endpoint: str) -> str:
     """A curve's name in legends and tables: its endpoint, or its group in words."""
-    return fmt.group(view.by, curve.level) if view.by else ENDPOINTS[endpoint]
+    return fmt.group(view.by, curve.level, view.variables) if view.by else ENDPOINTS[endpoint]
 
 
 def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
@@ -390,7 +389,7 @@ def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     ]
     return pd.DataFrame(
         {
-            "Group": [fmt.group(view.by, group.level) for group in result.groups],
+            "Group": [fmt.group(view.by, group.level, view.variables) for group in result.groups],
             "Patients": [g.patients for g in result.groups] if k is None else list(
                 fmt.distribution({g.level: g.patients for g in result.groups}, k).values()
             ),
@@ -550,7 +549,7 @@ def against(view: PatencyView) -> str:
     comparison = view.compared.comparison
     if comparison.reference in (None, *comparison.levels[:1]):
         return "the first group"
-    return fmt.group(view.by, comparison.reference)
+    return fmt.group(view.by, comparison.reference, view.variables)
 
 
 def difference_header(view: PatencyView) -> str:
@@ -725,7 +724,7 @@ def subgroup_cells(table: pd.DataFrame, k: int | None) -> SubgroupCells:
 
 def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export."""
-    table = view.table
+    table, groupings = view.table, view.variables.groupings()
     cells = subgroup_cells(table, k)
 
     def ratio(row: pd.Series, hidden: bool) -> str:
@@ -752,9 +751,10 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
     return with_decimals(
         pd.DataFrame(
             {
-                "Factor": [GROUPINGS[f] for f in table["factor"]],
+                "Factor": [groupings[f] for f in table["factor"]],
                 "Group": [
-                    fmt.level(f, v) for f, v in zip(table["factor"], table["level"], strict=True)
+                    fmt.level(f, v, view.variables)
+                    for f, v in zip(table["factor"], table["level"], strict=True)
                 ],
                 **shown,
                 "Hazard ratio (95% CI)": [
@@ -982,7 +982,7 @@ def model_table(
     for term in model.terms:
         hidden = mask.ratio_hidden(term.term)
         rows.append({
-            "Term": fmt.term(term), "Patients": fmt.level_patients(term, k, mask),
+            "Term": fmt.term(term, model.variables), "Patients": fmt.level_patients(term, k, mask),
             "Events": fmt.level_events(term, k, mask),
             "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
             "Crude p": fmt.term_p(crude[term.term], hidden),
@@ -999,7 +999,7 @@ def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Term": fmt.term(test),
+                "Term": fmt.term(test, model.variables),
                 "Chi-square": fmt.SUPPRESSED if hide else fmt.statistic(test.statistic),
                 "df": test.df,
                 "p": fmt.term_p(test, hide),
@@ -1021,8 +1021,8 @@ def pairwise_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     hidden = [pair.group in small or pair.other in small for pair in pairs]
     return pd.DataFrame(
         {
-            "Group": [fmt.group(view.by, pair.group) for pair in pairs],
-            "Other group": [fmt.group(view.by, pair.other) for pair in pairs],
+            "Group": [fmt.group(view.by, pair.group, view.variables) for pair in pairs],
+            "Other group": [fmt.group(view.by, pair.other, view.variables) for pair in pairs],
             "Log-rank p": [
                 fmt.SUPPRESSED if h else fmt.p_value(pair.p)
                 for pair, h in zip(pairs, hidden, strict=True)
@@ -1040,7 +1040,7 @@ def trend_line(view: PatencyView, k: int | None = None) -> str:
     in privacy mode when any group has fewer than k patients."""
     result = view.compared
     levels = result.comparison.levels
-    order = ", ".join(fmt.level(view.by, level) for level in levels)
+    order = ", ".join(fmt.level(view.by, level, view.variables) for level in levels)
     test = result.comparison.trend
     if any(is_small(g.patients, k) for g in result.groups):
         reading = f"{fmt.SUPPRESSED} (a group of fewer than {k} patients)"

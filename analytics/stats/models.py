@@ -146,6 +146,7 @@ class AdjustedModel:
     crude: tuple[Term, ...] = ()
     ph_test: tuple[PHTest, ...] = ()
     notes: tuple[str, ...] = ()
+    variables: Registry = BUILTIN  # the cohort's, whose words its terms show in
 
     @property
     def events_per_variable(self) -> float:
@@ -213,6 +214,7 @@ def adjusted_model(
         patients=len(complete),
         events=int(complete["event"].sum()),
         excluded=excluded,
+        variables=variables,
     )
     if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
         return replace(model, notes=(*notes, TIME_VARYING_TOO_LARGE))

@@ -16,7 +16,8 @@ and an endpoint in the month of death is an event, data/schema.sql) is the compe
 event; the counts carry them as ``Counts.competing``.
 
 With more than two groups each pair is tested on its own (Holm-adjusted p, the engine's);
-an ordered split (glossary.ORDERED_GROUPINGS) gets the log-rank test for trend. The
+an ordered split (an ordered grouping of the filter's variables) gets the log-rank test
+for trend. The
 hazard ratios and restricted-mean differences are against a reference group, the first
 level unless another is asked for. A landmark at month L is the same estimates from the
 same counts, kept where time > L and shifted by L.
@@ -32,7 +33,7 @@ import numpy as np
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import ALL_PATIENTS, ORDERED_GROUPINGS, TOO_FEW_EVENTS_REASON
+from analytics.glossary import ALL_PATIENTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_FOR_HR, MONTHS_PER_YEAR, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
@@ -121,11 +122,7 @@ class Comparison:
     reference: str | None = None
     pairwise: tuple[Pair, ...] = ()
     trend: Trend | None = None
-
-    @property
-    def ordered(self) -> bool:
-        """The split's levels have an order, so the test for trend applies."""
-        return self.by in ORDERED_GROUPINGS
+    ordered: bool = False  # the split's levels have an order, so the test for trend applies
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,7 +188,7 @@ def survival_of(
     last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
     request = replace(request, risk_months=covering_months(request.risk_months, last))
     return {
-        endpoint: endpoint_estimates(endpoint, overall, split, request)
+        endpoint: endpoint_estimates(endpoint, overall, split, request, cohort_filter.variables)
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -231,24 +228,30 @@ def endpoint_survival(
 
 
 def endpoint_estimates(
-    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest
+    endpoint: str,
+    overall: Counts,
+    split: Counts | None,
+    request: SurvivalRequest,
+    variables: Registry = BUILTIN,
 ) -> EndpointSurvival:
     """The estimates of one endpoint from its counts (``split``: by the groups of
-    ``request.by``), with its landmark estimates when the request has a landmark.
+    ``request.by``, a grouping of ``variables``), with its landmark estimates when the
+    request has a landmark.
 
     A ``reference`` that is not a level of ``split`` is an error naming the levels.
     """
-    result = _estimates(endpoint, overall, split, request)
+    ordered = request.by in variables.ordered_groupings()
+    result = _estimates(endpoint, overall, split, request, ordered)
     landmark = request.landmark
     if landmark is None:
         return result
     shifted = None if split is None else landmark_counts(split, landmark)
-    later = _estimates(endpoint, landmark_counts(overall, landmark), shifted, request)
+    later = _estimates(endpoint, landmark_counts(overall, landmark), shifted, request, ordered)
     return replace(result, landmark=Landmark(float(landmark), later))
 
 
 def _estimates(
-    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest
+    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest, ordered: bool
 ) -> EndpointSurvival:
     by, reference = request.by, request.reference
     if split is not None and by is not None:
@@ -265,7 +268,8 @@ def _estimates(
         compare(split, by, reference),
         rmst_differences=rmst_differences(groups, reference),
         pairwise=pairwise_tests(split),
-        trend=trend(split) if by in ORDERED_GROUPINGS else None,
+        trend=trend(split) if ordered else None,
+        ordered=ordered,
     )
     return EndpointSurvival(endpoint, whole, by, groups, comparison)
 
@@ -408,7 +412,8 @@ def endpoint_counts(
     sets = [f"({m}, {e}, died)" for m, e in columns.values()]
     if by:
         sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
-    group, split = (grouping(by).sql, "grouping(g) = 0") if by else ("NULL", "false")
+    variables = cohort_filter.variables
+    group, split = (grouping(by, variables).sql, "grouping(g) = 0") if by else ("NULL", "false")
     cohort, params = cohort_sql(cohort_filter)
     rows = con.execute(
         f"""
@@ -423,7 +428,7 @@ def endpoint_counts(
     ).fetchnumpy()  # fmt: skip
     split_rows = np.asarray(rows["split"], dtype=bool)
     known = split_rows & ~np.ma.getmaskarray(rows["g"])
-    levels, codes = level_codes(by, np.asarray(rows["g"])[known]) if by else ((), None)
+    levels, codes = level_codes(by, np.asarray(rows["g"])[known], variables) if by else ((), None)
     result = {}
     for i, endpoint in enumerate(columns):
         mine = np.asarray(rows[f"in_{i}"], dtype=bool) & ~np.ma.getmaskarray(rows[f"months_{i}"])

@@ -66,7 +66,7 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
                 },
                 marker={"symbol": symbol, "size": 11, "color": colour,
                         "line": {"width": 2, "color": colour}},
-                customdata=[figure_text(fmt.term(t)) for t in shown],
+                customdata=[figure_text(fmt.term(t, model.variables)) for t in shown],
                 hovertemplate=f"%{{customdata}}: {name.split(' ')[0].lower()} HR %{{x:.2f}}"
                 "<extra></extra>",
             )
@@ -92,7 +92,7 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
              "x": 0, "y": 0, "yshift": -104, "xanchor": "left", "showarrow": False,
              "font": {"size": 12, "color": TEXT_COLOUR}}
         )  # fmt: skip
-    labels = [figure_text(fmt.term(t)) for t in terms]
+    labels = [figure_text(fmt.term(t, model.variables)) for t in terms]
     fig.update_layout(
         **hr_axes((t.ci_lower for t in finite if t.ci_lower > 0), (t.ci_upper for t in finite)),
         yaxis={"tickvals": rows, "ticktext": labels,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, GROUPINGS, TIME_UNITS, UNRELIABLE, few_at_risk
+from analytics.glossary import ENDPOINTS, TIME_UNITS, UNRELIABLE, few_at_risk
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
@@ -169,7 +169,9 @@ def patency_figure(
         heading = title or "Primary, assisted primary and secondary patency"
         subtitle = None
     else:
-        heading = title or f"{ENDPOINTS[view.endpoint]} by {GROUPINGS[view.by].lower()}"
+        heading = (
+            title or f"{ENDPOINTS[view.endpoint]} by {view.variables.groupings()[view.by].lower()}"
+        )
         subtitle = comparison_note(view, k)
     specs = curve_specs(view, k)
     subtitle = _with_withheld(subtitle, view, k)
@@ -553,7 +555,8 @@ def incidence_figure(
     }  # fmt: skip
     heading = "Cumulative incidence of the endpoint"
     if view.by is not None:
-        heading = f"{heading}: {ENDPOINTS[view.endpoint].lower()} by {GROUPINGS[view.by].lower()}"
+        by = view.variables.groupings()[view.by].lower()
+        heading = f"{heading}: {ENDPOINTS[view.endpoint].lower()} by {by}"
     fig = go.Figure(data=traces + key, layout=layout)
     fig = apply_theme(fig, title=heading, subtitle=subtitle)
     return legend_above(fig, [*names, *(trace["name"] for trace in key)])

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, GROUPINGS, PATENCY_ENDPOINTS, UNSTABLE
+from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     OKABE_ITO,
@@ -27,6 +27,7 @@ from analytics.present.figures.theme import (
     message_figure,
 )
 from analytics.present.tables import SubgroupCells, subgroup_cells
+from analytics.variables import BUILTIN, Registry
 from analytics.views import SubgroupsView
 
 ROW_HEIGHT = 26
@@ -54,18 +55,19 @@ HEADER_ROW = -1.2  # the table's headers stand above the first line
 NO_SUBGROUPS = "Nothing to show: no factor has two or more groups among these patients."
 
 
-def layout_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Row number and label of every line: a header per factor, then its levels.
+def layout_rows(table: pd.DataFrame, variables: Registry = BUILTIN) -> pd.DataFrame:
+    """Row number and label of every line: a header per factor, then its levels, in the
+    words of ``variables`` (the cohort's).
 
     `table_row` is the level's index in `table`, missing on a factor's header line.
     """
-    lines, position = [], 0
+    lines, position, groupings = [], 0, variables.groupings()
     for factor, rows in table.groupby("factor", sort=False):
         logrank = rows["logrank_p"].iloc[0]
-        lines.append({"row": position, "label": f"<b>{GROUPINGS[factor]}</b>", "table_row": pd.NA,
+        lines.append({"row": position, "label": f"<b>{groupings[factor]}</b>", "table_row": pd.NA,
                       "side": f"log-rank {fmt.p_statement(logrank)}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
-            label = figure_text(fmt.level(factor, table.at[index, "level"]))
+            label = figure_text(fmt.level(factor, table.at[index, "level"], variables))
             lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
                           "side": ""})  # fmt: skip
         position += len(rows) + 1
@@ -148,7 +150,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     title = f"{ENDPOINTS[view.endpoint]}: subgroups"
     if table.empty:
         return message_figure(title, NO_SUBGROUPS)
-    lines = layout_rows(table)
+    lines = layout_rows(table, view.variables)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
     privacy = subgroup_cells(table, k)
@@ -166,7 +168,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
                 },
                 marker={"symbol": symbol, "size": 11, "color": colour,
                         "line": {"width": 2, "color": colour}},
-                customdata=[figure_text(fmt.group(f, v))
+                customdata=[figure_text(fmt.group(f, v, view.variables))
                             for f, v in zip(shown["factor"], shown["level"], strict=True)],
                 hovertemplate="%{customdata}: HR %{x:.2f}<extra></extra>",
             )
@@ -223,7 +225,12 @@ def forest_pages(view: SubgroupsView, rows: int = SLIDE_ROWS) -> list[SubgroupsV
         if len(part := _fill(sizes, limit)) == fewest
     )
     return [
-        SubgroupsView(view.endpoint, view.month, view.table[view.table["factor"].isin(factors)])
+        SubgroupsView(
+            view.endpoint,
+            view.month,
+            view.table[view.table["factor"].isin(factors)],
+            view.variables,
+        )
         for factors in even
     ]
 
