@@ -79,8 +79,9 @@ endpoint = state.draw("model_endpoint", endpoint_column)
 chosen = covariate_column.multiselect(
     "Covariates", list(baseline), format_func=baseline.get, key=COVARIATES,
     placeholder="Pick the covariates to adjust for", **state.CHANGED,
-    help="Yes/no and category covariates are compared with their first level ('No', Left, "
-    "Female, the first centre); continuous ones give the hazard ratio per the unit in their label.",
+    help="Yes/no and category covariates are compared with their first level ("
+    f"{fmt.reference_levels(context.cohort_filter.variables)}); continuous ones give the "
+    "hazard ratio per the unit in their label.",
 )  # fmt: skip
 recurrent = LEFT_OUT  # a cohort without the time-varying covariate is not offered it
 if RECURRENT_DVT in context.cohort_filter.variables.covariates():

@@ -515,6 +515,19 @@ def level(by: str | None, value: str, variables: Registry = BUILTIN) -> str:
     return labels.get(value, value).replace(">=", "≥").replace("<=", "≤")
 
 
+def reference_levels(variables: Registry = BUILTIN) -> str:
+    """What each yes/no and category covariate of ``variables`` is compared with, its first
+    level in display order: "'No'; Lesion side: Left; Sex: Female; Centre: the first"."""
+    covariates = variables.with_role(Role.COVARIATE)
+    flags = ["'No'"] if any(v.kind is Kind.YES_NO for v in covariates) else []
+    categories = [
+        f"{v.label}: {v.levels[0][1] if v.levels else 'the first'}"
+        for v in covariates
+        if v.kind in (Kind.CATEGORY, Kind.ORDERED)
+    ]
+    return "; ".join(flags + categories)
+
+
 def group(by: str, value: str, variables: Registry = BUILTIN) -> str:
     """A group with its factor: "Thrombophilia: Yes"."""
     return f"{_words(variables).groupings[by]}: {level(by, value, variables)}"

@@ -74,3 +74,16 @@ def test_a_declared_ordered_category_gets_the_test_for_trend(con):
     assert comparison.trend.statistic == pytest.approx(comparison.logrank.statistic, rel=1e-9)
     unordered = report_view(con, CohortFilter(variables=WITH_ACCESS), "access_vein")
     assert unordered.survival["primary"].comparison.trend is None
+
+
+def test_the_models_help_names_each_covariates_reference_from_the_registry():
+    """The reference levels the Models page names follow the cohort's covariates: its own
+    covariate's first level is there, a built-in it lacks is not."""
+    from analytics.present.format import reference_levels
+    from analytics.variables import Registry
+
+    first = ACCESS_VEIN.levels[0][1]
+    assert f"Access vein: {first}" in reference_levels(WITH_ACCESS)
+    assert reference_levels(BUILTIN) == "'No'; Lesion side: Left; Sex: Female; Centre: the first"
+    without_sex = Registry(tuple(v for v in BUILTIN.variables if v.key != "sex"))
+    assert "Sex" not in reference_levels(without_sex)
