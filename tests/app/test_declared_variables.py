@@ -4,7 +4,8 @@ A cohort's registry (analytics.cohort.db.cohort_variables, read once per file by
 is swapped here for the built-ins extended by one throwaway declaration over the schema's
 unused ``access_vein`` column, or for the built-ins without smoking. The declared
 variable must show wherever its roles put it (a sidebar filter, a link parameter with its
-notices, a comparison, a subgroup factor, a model covariate); the missing one nowhere.
+notices, a comparison, a subgroup factor, a Table 1 row, a model covariate); the missing
+one nowhere.
 The expected counts come from plain SQL on the demo cohort, not from the code under test.
 """
 
@@ -14,7 +15,7 @@ import pytest
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import Part
-from analytics.variables import BUILTIN, Kind, Registry, Role, Variable
+from analytics.variables import BUILTIN, Kind, Registry, Role, Table1Row, Variable
 from tests.conftest import unescaped
 from ui import state
 
@@ -22,7 +23,8 @@ ACCESS_VEIN = Variable(
     "access_vein", "access_vein", Kind.CATEGORY, "Access vein",
     levels=(("popliteal", "Popliteal"), ("small_saphenous", "Small saphenous"),
             ("femoral", "Femoral"), ("jugular", "Jugular"), ("other", "Other")),
-    roles=(Role.FILTER, Role.GROUPING, Role.COVARIATE, Role.FOREST),
+    table1=Table1Row("Access vein: popliteal", level="popliteal"),
+    roles=(Role.FILTER, Role.GROUPING, Role.TABLE1, Role.COVARIATE, Role.FOREST),
 )  # fmt: skip
 WITH_ACCESS = BUILTIN.extended([ACCESS_VEIN])
 WITHOUT_SMOKING = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
@@ -142,6 +144,19 @@ def test_a_declared_covariate_is_a_models_choice_a_link_sets(page_test, declare)
     assert "Access vein" in covariates.options
     assert covariates.value == ["access_vein"]
     assert not sidebar_notices(at)
+
+
+def test_a_declared_table1_row_is_on_the_tables_page_with_its_count(
+    page_test, declare, analysed_by_access
+):
+    declare(WITH_ACCESS)
+    at = page_test("pages/5_Tables.py")
+    assert not at.exception
+    table1 = at.table[0].value.set_index("Characteristic")["Value"]
+    n, analysed = analysed_by_access["popliteal"], analysed_by_access[None]
+    assert table1["Access vein: popliteal"].startswith(f"{n} (")
+    assert table1.index[-1] == "Access vein: popliteal"  # after the built-ins' rows
+    assert 0 < n < analysed
 
 
 def test_a_variable_the_registry_lacks_is_in_no_widget_and_no_link(page_test, declare):
