@@ -12,6 +12,7 @@ stylesheet, and a page's CSS reaches them (``.dashboard-chart``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ TRACES = frozenset({"scatter", "bar", "sankey"})  # those of tools/plotly_bundle
 BUNDLE = Path(__file__).resolve().parents[1] / "static" / "plotly-dashboard.min.js"
 CHART_CLASS = "dashboard-chart"
 COMPONENT = "dashboard_chart"
+UNLOADED = "This chart could not be drawn: its plotting code did not load. Reload the page."
 
 # One module for the page, imported by the first chart; each chart keeps its element and
 # is redrawn in place (Plotly.react) when a run sends it new data; a change in the width
@@ -67,13 +69,13 @@ export default function ({ parentElement, data }) {
   load().then(Plotly => {
     Plotly.react(chart, figure.data, figure.layout, data.config);
     if (!observers.has(chart)) followWidth(Plotly, chart);
-  }, error => { chart.textContent = `The chart could not be drawn: ${error.message}`; });
+  }, () => { chart.textContent = UNLOADED; });
   return () => {
     observers.get(chart)?.disconnect();
     observers.delete(chart);
   };
 }
-""".replace("CHART_CLASS", CHART_CLASS)
+""".replace("CHART_CLASS", CHART_CLASS).replace("UNLOADED", json.dumps(UNLOADED))
 
 _mount = st.components.v2.component(COMPONENT, js=JS, isolate_styles=False)
 

@@ -27,7 +27,7 @@ from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
 from tools.layout import CUT_TEXT
 from tools.server import serve_app
 from ui.navigation import PAGES
-from ui.plot import BUNDLE
+from ui.plot import BUNDLE, UNLOADED
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -555,5 +555,19 @@ def test_charts_are_drawn_by_the_dashboards_bundle_not_the_whole_of_plotly(serve
             bundles = [url for url in fetched if url.endswith(f"/app/static/{BUNDLE.name}")]
             assert len(bundles) == 1, (label, bundles)
             assert not [url for url in fetched if "PlotlyChart" in url], label
+    finally:
+        page.close()
+
+
+def test_a_chart_whose_plotting_code_cannot_load_says_so_in_its_place(server, browser):
+    """The bundle refused (a proxy, a network drop): each chart's place says what happened
+    and what to do, in words, and the rest of the page stands."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.route(f"**/app/static/{BUNDLE.name}", lambda route: route.abort())
+        page.goto(f"{server}/Patency")
+        expect(page.get_by_text(UNLOADED)).to_have_count(PAGES_WITH_CHARTS["Patency"])
+        expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
+        assert page.locator(".js-plotly-plot").count() == 0
     finally:
         page.close()
