@@ -55,17 +55,22 @@ PRIMARY = "primary"
 _SCANS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="view-scan")
 
 
-def _scans(con: duckdb.DuckDBPyConnection, *calls: Callable[[Any], Any]) -> list[Any]:
-    """Each ``call(cursor)`` on a cursor of its own, two at a time; their results in order."""
+def _scans(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    *reads: Callable[[Any, CohortFilter], Any],
+) -> list[Any]:
+    """Each ``read(cursor, cohort_filter)`` on a cursor of its own, two at a time; their
+    results in order."""
 
-    def run(call: Callable[[Any], Any]) -> Any:
+    def run(read: Callable[[Any, CohortFilter], Any]) -> Any:
         cursor = con.cursor()
         try:
-            return call(cursor)
+            return read(cursor, cohort_filter)
         finally:
             cursor.close()
 
-    return [future.result() for future in [_SCANS.submit(run, call) for call in calls]]
+    return [future.result() for future in [_SCANS.submit(run, read) for read in reads]]
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,11 @@ def patency_view(
     return patency_of(con, cohort_filter, request)
 
 
+def _three_patencies(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> PatencyView:
+    """The Patency view's default: the three patencies, as the Overview and Tables show them."""
+    return patency_of(con, cohort_filter, PatencyRequest())
+
+
 def follow_up_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> FollowUp:
     """Median follow-up and completeness, to the cohort's data-lock date if it has one,
     and no further than its protocol's planned follow-up if it states one."""
@@ -196,14 +206,8 @@ class OverviewView:
 
 
 def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
-    f = cohort_filter
     patency, clinical, follow, events, counts = _scans(
-        con,
-        lambda c: patency_of(c, f, PatencyRequest()),
-        lambda c: clinical_change(c, f),
-        lambda c: follow_up_view(c, f),
-        lambda c: safety(c, f),
-        lambda c: population(c, f),
+        con, cohort_filter, _three_patencies, clinical_change, follow_up_view, safety, population
     )
     return OverviewView(counts, patency, clinical, events, follow)
 
@@ -264,16 +268,11 @@ class TablesView:
 
 
 def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
-    f = cohort_filter
     patency, clinical, table1, events, counts = _scans(
-        con,
-        lambda c: patency_of(c, f, PatencyRequest()),
-        lambda c: clinical_change(c, f),
-        lambda c: baseline(c, f),
-        lambda c: safety(c, f),
-        lambda c: population(c, f),
+        con, cohort_filter, _three_patencies, clinical_change, baseline, safety, population
     )
-    return TablesView(table1, counts, patency, clinical, events, f.population == "all")
+    all_enrolled = cohort_filter.population == "all"
+    return TablesView(table1, counts, patency, clinical, events, all_enrolled)
 
 
 @dataclass(frozen=True, eq=False)
