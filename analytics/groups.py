@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 
 from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, FilterError, Kind, Registry, Variable
@@ -126,3 +127,20 @@ def order_levels(key: str | None, levels: list[str], variables: Registry = BUILT
             wanted = ()
     known = [level for level in wanted if level in levels]
     return known + sorted(level for level in levels if level not in known)
+
+
+def data_levels(
+    con: duckdb.DuckDBPyConnection, variables: Registry
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The levels the data holds of each category of ``variables`` that declares none (the
+    centres), as ``(key, levels)`` pairs, each sorted: what the sidebar offers and a link
+    may name."""
+    found = []
+    for variable in variables.variables:
+        if variable.kind is Kind.CATEGORY and not variable.levels and variable.column:
+            column = quoted(variable.column)
+            rows = con.execute(
+                f"SELECT DISTINCT {column} FROM patients WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+            found.append((variable.key, tuple(row[0] for row in rows)))
+    return tuple(found)

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import views
+from analytics import groups, views
 from analytics.cohort.db import (
     DEFAULT_DB,
     CohortError,
@@ -32,7 +32,6 @@ from analytics.cohort.demo import build_demo
 from analytics.cohort.dictionary import data_dictionary, table_descriptions
 from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
-from analytics.groups import quoted
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
 from analytics.rules import MODEL_ASK_PATIENTS
@@ -41,7 +40,7 @@ from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.survival import UnknownReference
-from analytics.variables import Kind, Registry
+from analytics.variables import Registry
 from ui import heavy
 
 CACHE_ENTRIES = 256
@@ -98,18 +97,8 @@ def variables(key: CohortKey) -> Registry:
 
 @cached
 def data_levels(key: CohortKey) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The levels the data holds of each category that declares none (the centres), as
-    ``(key, levels)`` pairs, each sorted: what the sidebar offers and a link may name."""
-    con = cursor(key)
-    found = []
-    for variable in variables(key).variables:
-        if variable.kind is Kind.CATEGORY and not variable.levels and variable.column:
-            column = quoted(variable.column)
-            rows = con.execute(
-                f"SELECT DISTINCT {column} FROM patients WHERE {column} IS NOT NULL ORDER BY 1"
-            ).fetchall()
-            found.append((variable.key, tuple(row[0] for row in rows)))
-    return tuple(found)
+    """The levels the data holds of each category that declares none (the centres)."""
+    return groups.data_levels(cursor(key), variables(key))
 
 
 @cached
