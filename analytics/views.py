@@ -22,6 +22,7 @@ import pandas as pd
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
+from analytics.partitions import Key, Ledger, Sum, ledger
 from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
@@ -86,6 +87,46 @@ class Header:
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
     analysed = CohortFilter(population=cohort_filter.population)
     return Header(*patient_counts(con, (cohort_filter, analysed, CohortFilter(population="all"))))
+
+
+N: Key = ("n",)  # the sidebar's n, which every view states
+ANALYSED: Key = ("analysed",)
+LEFT_OUT: Key = ("left out by the filters",)
+NO_CENTRE: Key = ("no centre recorded",)
+
+
+def header_ledger(header: Header) -> Ledger:
+    """n, part of the population analysed (the unfiltered view's n): the patients the
+    filters leave out are the difference, a count of patients too."""
+    counts = {N: header.patients, ANALYSED: header.analysed}
+    counts[LEFT_OUT] = header.analysed - header.patients
+    return ledger(counts, [Sum(ANALYSED, (N, LEFT_OUT))])
+
+
+def centre_key(centre: str, count: str) -> Key:
+    """A centre's count: "patients", "at risk" at the month, "events" before it, or
+    "censored" before it (not shown: the rest of its patients)."""
+    return ("centre", centre, count)
+
+
+def centres_ledger(comparison: CentreComparison) -> Ledger:
+    """The centres' patients (and those without a centre) add up to n; each centre's
+    patients are at risk at the month, had the event before it, or were censored."""
+    counts: dict[Key, int] = {N: comparison.patients, NO_CENTRE: comparison.patients_without_centre}
+    sums, unseen = [], []
+    rows = comparison.centres.itertuples(index=False)
+    for name, patients, at_risk, events in (
+        (r.centre, r.patients, r.at_risk, r.events) for r in rows
+    ):
+        keys = [centre_key(name, count) for count in ("patients", "at risk", "events", "censored")]
+        counts.update(
+            zip(keys, (patients, at_risk, events, patients - at_risk - events), strict=True)
+        )
+        sums.append(Sum(keys[0], tuple(keys[1:])))
+        unseen.append(keys[3])
+    centres = tuple(centre_key(name, "patients") for name in comparison.centres["centre"])
+    sums.append(Sum(N, (*centres, NO_CENTRE)))
+    return ledger(counts, sums, unseen)
 
 
 @dataclass(frozen=True, eq=False)

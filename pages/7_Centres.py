@@ -7,8 +7,9 @@ import streamlit as st
 from analytics.present import format as fmt
 from analytics.present.figures.centres import funnel_plot
 from analytics.present.tables import centres_display
+from analytics.views import NO_CENTRE, N, centres_ledger
 from ui import data, state
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_definitions, show_table
 from ui.text import plain
 
@@ -16,21 +17,21 @@ SYNTH_COMMAND = "python -m analytics synth --patients 100000 --out registry.duck
 
 context = start_page("Centres")
 require_patients(context)
-k = context.privacy_k
 
 month_column, _ = st.columns([2, 6])
 month = float(state.draw("month", month_column, label="Primary patency at month"))
 comparison = data.centre_comparison(context.key, context.cohort_filter, month)
+context, mask = masked(context, centres_ledger(comparison))
 centres = comparison.centres
 pooled = fmt.percent(comparison.pooled)
 without = comparison.patients_without_centre
 st.caption(
-    f"{fmt.count(comparison.patients, k)} patients in {fmt.count(len(centres))} centre(s); "
+    f"{fmt.cell(mask.cell(N))} patients in {fmt.count(len(centres))} centre(s); "
     f"pooled primary patency at {fmt.months(month)} months {pooled} (Kaplan-Meier, every "
     "patient in the filter)."
     + (
-        f" {fmt.count(without, k)} patients have no centre recorded: they count in the pooled "
-        "estimate, not in any centre."
+        f" {fmt.cell(mask.cell(NO_CENTRE))} patients have no centre recorded: they count in "
+        "the pooled estimate, not in any centre."
         if without
         else ""
     )
@@ -52,7 +53,7 @@ if len(centres) < 2:
         )
     st.info(message, icon=":material/info:")
 else:
-    show_chart(funnel_plot(comparison, k), "centres-funnel", context.chart)
+    show_chart(funnel_plot(comparison, mask), "centres-funnel", context.chart)
     st.caption(
         f"Each point is a centre: its Kaplan-Meier primary patency at {fmt.months(month)} months "
         "against its number of patients. Dashed and dotted curves are the 95% and 99.8% control "
@@ -64,11 +65,11 @@ else:
         st.caption("No centre lies outside the 95% control limits.")
     else:
         st.caption("Outside the 95% limits, the farthest out first (99.8% outliers lead).")
-        show_table(centres_display(comparison, comparison.outliers, k), "outlying centres")
+        show_table(centres_display(comparison, comparison.outliers, mask), "outlying centres")
 
 if not centres.empty:
     st.subheader("All centres")
-    show_table(centres_display(comparison, centres, k), "centres")
+    show_table(centres_display(comparison, centres, mask), "centres")
 if not comparison.not_estimable.empty:
     names = ", ".join(plain(c) for c in comparison.not_estimable["centre"])
     st.caption(

@@ -8,7 +8,7 @@ page (bookmark, shared URL, reload) has the same sidebar and state.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import streamlit as st
@@ -16,10 +16,13 @@ import streamlit as st
 from analytics.cohort.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE
+from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
-from analytics.present.privacy import SUPPRESSED_NOTE, hidden_split, is_small
+from analytics.present.masking import Mask, mask
+from analytics.present.privacy import SUPPRESSED_NOTE
 from analytics.present.render import CHROMIUM, INSTALL_HINT
+from analytics.views import LEFT_OUT, Header, N, header_ledger
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
@@ -55,10 +58,25 @@ class PageContext:
     privacy_k: int | None  # privacy mode: counts below k shown as "<k"
     chart: ChartContext  # what every chart states, and whether the page presents
     n_hidden: bool = False  # privacy: the filters leave out fewer than k patients
+    header: Header | None = None
+    mask: Mask | None = None  # the sidebar's counts, and the page's once it declares them
+    count_slot: st.delta_generator.DeltaGenerator | None = None  # where the sidebar's n is
 
     @property
     def is_demo(self) -> bool:
         return is_reconstruction(self.meta)
+
+
+def masked(context: PageContext, view: Ledger) -> tuple[PageContext, Mask]:
+    """The page's view masked with the sidebar's counts, as one view: privacy decides over
+    both at once (a centre's patients and the n they add up to), and the sidebar's n and
+    every chart's caption show what that decision left of n."""
+    decided = mask(header_ledger(context.header) | view, context.privacy_k)
+    n_hidden = decided.hidden(N)
+    if n_hidden != context.n_hidden:
+        _show_n(context.count_slot, decided, context.n_total)
+    chart = replace(context.chart, caption=_caption(context.meta, context.cohort_filter, decided))
+    return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
 
 
 def start_page(title: str) -> PageContext:
@@ -86,30 +104,20 @@ def start_page(title: str) -> PageContext:
     state.write_url(cohorts.cohort_param())
     _navigation(navigation)
     header = data.header(key, cohort_filter)
-    n_hidden = hidden_split(header.patients, header.analysed, k)  # n = analysed - the few out
-    count.markdown(
-        f"**n = {fmt.count(header.patients, k, n_hidden)} of {fmt.count(header.total)} "
-        "patients** match the filters"
-    )
-    if n_hidden and not is_small(header.patients, k):
-        count.caption(
-            f"n is hidden: the filters leave out fewer than {k} patients, whose number "
-            "would be the difference."
-        )
+    sidebar = mask(header_ledger(header), k)
+    count_slot = count.empty()
+    _show_n(count_slot, sidebar, header.total)
     _cohort_choice(meta)
-    name = meta.get("name", "Cohort")
-    caption = fmt.view_caption(name, cohort_filter, header.patients, k, n_hidden)
+    caption = _caption(meta, cohort_filter, sidebar)
     request = DeckRequest(
         cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months(),
         state.value("adjust"), state.value("model_endpoint"),  # the Models page's, once fitted
         state.value("ref"),
     )  # fmt: skip
     _deck_button(key, request)
-    if is_reconstruction(meta):
-        caption += " · a reconstruction, not patient data"
     context = PageContext(
         key, cohort_filter, header.patients, header.total, meta, k,
-        ChartContext(caption, presenting), n_hidden,
+        ChartContext(caption, presenting), sidebar.hidden(N), header, sidebar, count_slot,
     )  # fmt: skip
     if presenting:  # every page presents the same screens
         require_patients(context)
@@ -119,6 +127,29 @@ def start_page(title: str) -> PageContext:
     if is_reconstruction(meta):
         st.info(DEMO_NOTICE, icon=":material/info:")
     return context
+
+
+def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, total: int) -> None:
+    """The sidebar's n of the total, as privacy lets it show."""
+    n = decided.cell(N)
+    with slot.container():
+        st.markdown(f"**n = {fmt.cell(n)} of {fmt.count(total)} patients** match the filters")
+        if n.shown == "withheld" and decided.hidden(LEFT_OUT):
+            st.caption(
+                f"n is hidden: the filters leave out fewer than {n.k} patients, whose number "
+                "would be the difference."
+            )
+        elif n.shown == "withheld":
+            st.caption(
+                "n is hidden: with the other counts this page shows, it would give away a "
+                f"count of fewer than {n.k} patients."
+            )
+
+
+def _caption(meta: dict[str, str], cohort_filter: CohortFilter, decided: Mask) -> str:
+    """What every chart of the page states under its title (fmt.view_caption)."""
+    caption = fmt.view_caption(meta.get("name", "Cohort"), cohort_filter, decided.cell(N))
+    return caption + (" · a reconstruction, not patient data" if is_reconstruction(meta) else "")
 
 
 def require_patients(context: PageContext) -> None:

@@ -66,6 +66,7 @@ from analytics.glossary import (
     TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
 )
+from analytics.partitions import ledger
 from analytics.present import format as fmt
 from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
@@ -81,6 +82,7 @@ from analytics.present.figures.patency import (
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
+from analytics.present.masking import mask
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     hidden_change,
@@ -106,7 +108,7 @@ from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
-from analytics.views import DeckView, PatencyView, SubgroupsView
+from analytics.views import DeckView, N, PatencyView, SubgroupsView
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
@@ -149,7 +151,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
-    caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, n, k)
+    shown_n = mask(ledger({N: n}), k).cell(N)
+    caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, shown_n)
     deck = Presentation()
     _widescreen(deck)
     _title_slide(deck, view, k)

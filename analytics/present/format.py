@@ -35,6 +35,7 @@ from analytics.glossary import (
     TOO_FEW_EVENTS,
     YES_NO,
 )
+from analytics.present.masking import Cell
 from analytics.present.privacy import (
     SUPPRESSED,
     ModelMask,
@@ -67,6 +68,14 @@ def count(n: int | None, k: int | None = None, hidden: bool = False) -> str:
     if is_small(n, k):
         return masked(k)
     return SUPPRESSED if hidden and k is not None else f"{int(n):,}"
+
+
+def cell(shown: Cell) -> str:
+    """A count of a masked view (analytics.present.masking): "1,234"; "<k" when small,
+    SUPPRESSED when withheld."""
+    if shown.shown == "small":
+        return masked(shown.k)
+    return SUPPRESSED if shown.shown == "withheld" else f"{int(shown.value):,}"
 
 
 def part(n: int, total: int, k: int | None = None) -> str:
@@ -567,12 +576,10 @@ def filter_words(cohort_filter: CohortFilter) -> str:
     return " · ".join(words)
 
 
-def view_caption(
-    name: str, cohort_filter: CohortFilter, n: int, k: int | None, hidden: bool = False
-) -> str:
-    """What every chart and slide states under its title: cohort, filter, n (``hidden``
-    when the filter leaves out fewer than k of the population it analyses)."""
-    return f"{name} · {filter_words(cohort_filter)} · n = {count(n, k, hidden)}"
+def view_caption(name: str, cohort_filter: CohortFilter, n: Cell) -> str:
+    """What every chart and slide states under its title: cohort, filter, n (as the view's
+    mask shows it)."""
+    return f"{name} · {filter_words(cohort_filter)} · n = {cell(n)}"
 
 
 def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:

@@ -32,7 +32,7 @@ from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.survival import EndpointSurvival
 
 DEFAULT_K = 5
-MIN_K = 2
+MIN_K = 3  # "<2" would say the count is 1
 MAX_K = 20
 # Columns whose values point at a person or a calendar date: never shown on a screen.
 IDENTIFYING_COLUMNS = ("patient_id", "procedure_date")

@@ -43,7 +43,9 @@ from analytics.glossary import (
     WILCOXON_METHODS,
     few_at_risk,
 )
+from analytics.partitions import Key
 from analytics.present import format as fmt
+from analytics.present.masking import Mask
 from analytics.present.privacy import (
     SUPPRESSED,
     hidden_change,
@@ -63,7 +65,7 @@ from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
-from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView
+from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView, centre_key
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
 
@@ -94,6 +96,13 @@ def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
     """A column of counts: numbers, or text with small ones masked in privacy mode."""
     values = [int(v) for v in values]
     return values if k is None else [fmt.count(v, k) for v in values]
+
+
+def count_cells(mask: Mask, keys: Iterable[Key]) -> list[int] | list[str]:
+    """A column of a masked view's counts: numbers with privacy off (a spreadsheet's), else
+    text with the small ones "<k" and the withheld ones hidden."""
+    cells = [mask.cell(key) for key in keys]
+    return [c.value for c in cells] if mask.k is None else [fmt.cell(c) for c in cells]
 
 
 def split_counts(values: Iterable[int], total: int, k: int | None) -> list[int] | list[str]:
@@ -769,30 +778,35 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
     )
 
 
-def centres_display(
-    comparison: CentreComparison, table: pd.DataFrame, k: int | None = None
-) -> pd.DataFrame:
-    """A centre table with clinicians' column names, for showing and CSV export."""
-    small = [is_small(n, k) for n in table["patients"]]
+def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mask) -> pd.DataFrame:
+    """A centre table with clinicians' column names, for showing and CSV export.
+
+    A centre's estimate, limits and z-score are withheld with its patients or events
+    (each is a statistic of those counts: the limits at a size give the size away).
+    """
+    names = table["centre"].tolist()
+    hidden = [mask.hidden(centre_key(c, "patients"), centre_key(c, "events")) for c in names]
+    limits = {
+        f"{level}% limits (%)": [
+            fmt.ci(lo, hi, h)
+            for lo, hi, h in zip(table[f"lower_{key}"], table[f"upper_{key}"], hidden, strict=True)
+        ]
+        for level, key in (("95", "95"), ("99.8", "998"))
+    }
     return with_decimals(
         pd.DataFrame(
             {
-                "Centre": table["centre"].tolist(),
-                **_estimate_columns(table, k),
-                "At risk": counts(table["at_risk"], k),
-                "95% limits (%)": [
-                    fmt.ci(lo, hi, hidden)
-                    for lo, hi, hidden in zip(
-                        table["lower_95"], table["upper_95"], small, strict=True
-                    )
+                "Centre": names,
+                "Patients": count_cells(mask, [centre_key(c, "patients") for c in names]),
+                "Events": count_cells(mask, [centre_key(c, "events") for c in names]),
+                "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k),
+                "95% CI (%)": [
+                    fmt.ci(lo, hi, h)
+                    for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
                 ],
-                "99.8% limits (%)": [
-                    fmt.ci(lo, hi, hidden)
-                    for lo, hi, hidden in zip(
-                        table["lower_998"], table["upper_998"], small, strict=True
-                    )
-                ],
-                "z-score": fmt.number_cells(table["z"], 2, small, k),
+                "At risk": count_cells(mask, [centre_key(c, "at risk") for c in names]),
+                **limits,
+                "z-score": fmt.number_cells(table["z"], 2, hidden, mask.k),
                 "Position": [
                     centre_position(comparison, position, last)
                     for position, last in zip(

@@ -86,13 +86,13 @@ def test_timeline_does_not_plot_event_types_with_few_events(page_test):
 def test_an_enforced_k_is_a_floor_a_link_cannot_lower(page_test, monkeypatch):
     monkeypatch.setenv("COHORT_PRIVACY", "enforced")
     monkeypatch.setenv("COHORT_PRIVACY_K", "10")
-    at = page_test("pages/3_Safety.py", privacy="no", privacy_k="2")
+    at = page_test("pages/3_Safety.py", privacy="no", privacy_k="3")
     assert not at.exception
     table = at.table[0].value.set_index("Event")
     assert table.loc["Recurrent DVT", "Patients"] == "<10"  # 7 patients
     assert at.sidebar.number_input(key="privacy_k").value == 10
     notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
-    assert "privacy_k='2': below the k = 10 this deployment enforces; ignored" in notices
+    assert "privacy_k='3': below the k = 10 this deployment enforces; ignored" in notices
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "1e9", "1000000000", "ten", "21"])
@@ -100,7 +100,7 @@ def test_an_unusable_k_in_a_link_is_named_in_a_notice(page_test, text):
     at = page_test("pages/3_Safety.py", privacy="yes", privacy_k=text)
     assert not at.exception
     notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
-    assert f"privacy_k={text!r}: expected a whole number from 2 to 20; ignored" in notices
+    assert f"privacy_k={text!r}: expected a whole number from 3 to 20; ignored" in notices
     assert at.table[0].value.set_index("Event").loc["Pulmonary embolism", "Patients"] == "<5"
 
 

@@ -15,6 +15,7 @@ from scipy import stats
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.present.figures.centres import funnel_plot
+from analytics.present.masking import mask
 from analytics.present.tables import centres_display
 from analytics.stats.engine.counts import Counts
 from analytics.stats.funnel import (
@@ -29,6 +30,12 @@ from analytics.stats.funnel import (
     control_limit,
     funnel_limits,
 )
+from analytics.views import centres_ledger
+
+
+def masked(comparison, k=None):
+    """The comparison's counts as privacy ``k`` lets them show (the Centres page's view)."""
+    return mask(centres_ledger(comparison), k)
 
 
 def counts(groups: dict[str, list[tuple[float, int, int]]]) -> Counts:
@@ -140,12 +147,16 @@ def test_a_centre_followed_too_short_is_listed_with_its_reason_not_plotted(three
     assert row["last_follow_up"] == 6.0
     assert three_centres.plotted["centre"].tolist() == ["A", "B"]
     assert three_centres.funnel["patients"].between(10, 22).all()  # half the smallest to 1.1x
-    display = centres_display(three_centres, three_centres.centres).set_index("Centre")
+    display = centres_display(
+        three_centres, three_centres.centres, masked(three_centres)
+    ).set_index("Centre")
     assert display.loc["C", "Position"] == "not estimable: followed up to 6 months only, not to 12"
 
 
 def test_limit_columns_are_hidden_with_a_small_centre_in_privacy_mode(three_centres):
-    shown = centres_display(three_centres, three_centres.centres, 10).set_index("Centre")
+    shown = centres_display(
+        three_centres, three_centres.centres, masked(three_centres, 10)
+    ).set_index("Centre")
     assert shown.loc["C", "Patients"] == "<10"
     assert shown.loc["C", "95% limits (%)"] == "hidden"
     assert shown.loc["C", "z-score"] == "hidden"
@@ -153,7 +164,7 @@ def test_limit_columns_are_hidden_with_a_small_centre_in_privacy_mode(three_cent
 
 
 def test_funnel_plot_draws_each_centre_and_the_limits(three_centres):
-    fig = funnel_plot(three_centres)
+    fig = funnel_plot(three_centres, masked(three_centres))
     points = [t for t in fig.data if t.customdata is not None]
     assert sorted(row[0] for t in points for row in t.customdata) == ["A", "B"]
     names = {t.name for t in fig.data}
@@ -170,11 +181,12 @@ def test_funnel_plot_in_privacy_mode_leaves_out_small_centres_and_their_size():
         12.0,
     )
     assert "D" in small.plotted["centre"].tolist()
-    fig = funnel_plot(small, k=5)
+    fig = funnel_plot(small, masked(small, 5))
     plotted = [row[0] for t in fig.data if t.customdata is not None for row in t.customdata]
-    assert sorted(plotted) == ["A", "B"]
+    # A is withheld beside it: n (43) minus A's and B's 20 would give D's 3
+    assert sorted(plotted) == ["B"]
     assert min(min(t.x) for t in fig.data) >= 10
-    assert "1 centre(s) with fewer than 5 patients not plotted" in fig.layout.title.subtitle.text
+    assert "2 centre(s) not plotted" in fig.layout.title.subtitle.text
 
 
 @pytest.fixture
@@ -229,7 +241,7 @@ def test_registry_has_a_centre_beyond_the_998_limit(registry):
 )
 def test_a_funnel_plot_without_a_centre_to_plot_says_there_is_nothing_to_show(by_centre):
     comparison = compare_centres(by_centre, counts({"all": [(6.0, 0, 5)]}), 12.0)
-    fig = funnel_plot(comparison)
+    fig = funnel_plot(comparison, masked(comparison))
     assert fig.layout.title.text == "Primary patency at 12 months by centre"
     assert not fig.data
     assert any("Nothing to show" in a.text for a in fig.layout.annotations)

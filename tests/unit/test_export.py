@@ -19,8 +19,9 @@ from analytics.present.deck import GridSeries, PatencyChart, patency_chart, pate
 from analytics.present.export import QUOTE, csv_text, neutralise_text
 from analytics.present.figures.patency import curve_specs
 from analytics.present.format import MISSING
+from analytics.present.masking import mask
 from analytics.present.tables import centres_display, validation_report
-from analytics.views import centres_view, deck_view
+from analytics.views import centres_ledger, centres_view, deck_view
 from tests.conftest import HOSTILE_CENTRES
 
 FORMULAS = ('=HYPERLINK("https://evil.example","x")', "+1+1", "@SUM(A1)", "\t=1", "\r=1",
@@ -79,7 +80,11 @@ def test_the_index_is_neutralised_when_it_is_written():
 def test_hostile_centre_names_are_quoted_in_the_centres_csv(hostile_path):
     with open_cohort(hostile_path) as con:
         comparison = centres_view(con, CohortFilter(), 12.0)
-    header, *rows = read_csv_cells(csv_text(centres_display(comparison, comparison.centres)))
+    header, *rows = read_csv_cells(
+        csv_text(
+            centres_display(comparison, comparison.centres, mask(centres_ledger(comparison), None))
+        )
+    )
     centres = [row[header.index("Centre")] for row in rows]
     assert sorted(centres) == sorted(neutralise_text(c) for c in HOSTILE_CENTRES)
     assert "'-2+3" in centres and "'\t=1" in centres

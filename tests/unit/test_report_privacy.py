@@ -92,7 +92,7 @@ def test_the_text_report_hides_the_same_values(demo):
 def test_a_k_outside_2_to_20_is_a_clear_error(demo_path, k):
     done = run_cli("report", "--db", str(demo_path), "--json", "--privacy", k)
     assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert f"--privacy {k}: expected a whole number from 2 to 20" in done.stderr
+    assert f"--privacy {k}: expected a whole number from 3 to 20" in done.stderr
 
 
 def test_an_enforced_deployment_sets_the_default_and_the_floor(demo_path, monkeypatch):

@@ -19,7 +19,7 @@ from analytics.present.figures.theme import (
     legend_margin,
     message_figure,
 )
-from analytics.present.privacy import is_small
+from analytics.present.masking import Mask
 from analytics.stats.funnel import (
     ABOVE_95,
     ABOVE_998,
@@ -28,6 +28,7 @@ from analytics.stats.funnel import (
     WITHIN,
     CentreComparison,
 )
+from analytics.views import centre_key
 
 LIMIT_STYLES = (  # level, name, dash, colour
     ("95", "95% control limits", "dash", "#7F7F7F"),
@@ -40,21 +41,24 @@ POINT_SERIES = (  # positions, name, colour, symbol
 )
 
 
-def _hover(row: pd.Series, k: int | None) -> str:
+def _hover(row: pd.Series, mask: Mask) -> str:
     estimate = fmt.estimate_ci(row["estimate"], row["ci_lower"], row["ci_upper"])
+    patients, events, at_risk = (
+        fmt.cell(mask.cell(centre_key(row["centre"], count)))
+        for count in ("patients", "events", "at risk")
+    )
     return (
         f"<b>{figure_text(row['centre'])}</b>: {estimate}<br>"
-        f"{fmt.count(int(row['patients']), k)} patients, "
-        f"{fmt.count(int(row['events']), k)} events, "
-        f"{fmt.count(int(row['at_risk']), k)} at risk<br>{row['position']}"
+        f"{patients} patients, {events} events, {at_risk} at risk<br>{row['position']}"
     )
 
 
-def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure:
+def funnel_plot(comparison: CentreComparison, mask: Mask) -> go.Figure:
     """Each centre's estimate (%) against its patients, the pooled line and the limit curves.
 
-    Centres outside the 95% limits are labelled with their name. The curves start at
-    half the smallest centre shown, so a centre hidden by privacy mode cannot be
+    Centres outside the 95% limits are labelled with their name. A centre whose patients
+    or events privacy withholds is not plotted (its place on the size axis is its size).
+    The curves start at half the smallest centre shown, so a centre not plotted cannot be
     read off where the axis begins. Without a centre to plot, a figure says so.
     """
     month = comparison.month
@@ -67,8 +71,10 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
             "among these patients.",
             height=520,
         )
-    small = centres["patients"].map(lambda n: is_small(n, k))
-    hidden, centres = int(small.sum()), centres[~small]
+    withheld = centres["centre"].map(
+        lambda c: mask.hidden(centre_key(c, "patients"), centre_key(c, "events"))
+    )
+    hidden, centres = int(withheld.sum()), centres[~withheld]
     fig = go.Figure()
     if not centres.empty:
         funnel = comparison.funnel[comparison.funnel["patients"] >= centres["patients"].min() / 2]
@@ -84,14 +90,14 @@ def funnel_plot(comparison: CentreComparison, k: int | None = None) -> go.Figure
                 text=rows["centre"].map(figure_text), textposition="middle right",
                 marker={"color": colour, "symbol": symbol, "size": 11,
                         "line": {"width": 1, "color": "white"}},
-                customdata=[[figure_text(row["centre"]), _hover(row, k)]
+                customdata=[[figure_text(row["centre"]), _hover(row, mask)]
                             for _, row in rows.iterrows()],
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )  # fmt: skip
     subtitle = "Funnel plot: exact binomial control limits around the pooled estimate"
     if hidden:
-        subtitle += f"; {hidden} centre(s) with fewer than {k} patients not plotted (privacy)"
+        subtitle += f"; {hidden} centre(s) not plotted: privacy withholds their counts"
     fig.update_xaxes(title="Patients in the centre")
     fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months (%)")
     fig = apply_theme(

@@ -1,0 +1,33 @@
+"""Privacy over a whole page: no count below k can be worked out from what one page shows,
+the sidebar's n included (issue 22's probes, each on the page that gave a count away)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SMALL_CENTRE, plotly_figures
+
+
+def sidebar_n(at) -> str:
+    """The sidebar's n as shown: "34", "<5" or "hidden"."""
+    (text,) = [m.value for m in at.sidebar.markdown if m.value.startswith("**n = ")]
+    return re.match(r"\*\*n = (\S+) of", text).group(1)
+
+
+def test_a_small_centre_is_not_n_minus_the_other_centres(
+    page_test, small_centre_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # C07 has 3 of the 37 patients, C01 the rest: "<5" beside n and C01's 34 gave 3 away
+    monkeypatch.setenv("COHORT_DB", str(small_centre_path))
+    at = page_test("pages/7_Centres.py", privacy="yes")
+    assert not at.exception
+    table = at.table[-1].value.set_index("Centre")
+    assert table.loc[SMALL_CENTRE, "Patients"] == "<5"
+    shown = [sidebar_n(at), table.loc["C01", "Patients"]]
+    assert "hidden" in shown, shown
+    assert not any(SMALL_CENTRE in str(trace.get("customdata")) for trace in
+                   plotly_figures(at)[0]["data"])  # fmt: skip
+    assert at.caption[0].value.startswith(f"{sidebar_n(at)} patients in 2 centre(s)")
