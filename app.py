@@ -9,21 +9,23 @@ from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.tiles import headline_tiles
+from analytics.views import patency_ledger
 from ui import data
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_tiles
 
 context = start_page("Overview")
 require_patients(context)
 k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
+context, mask = masked(context, patency_ledger(view.patency, context.n))
 change = view.clinical
 show_tiles(headline_tiles(view, context.n, k, context.n_hidden))
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
 st.caption(fmt.follow_up(view.follow_up, context.n, k) + ". Definitions on the Data page.")
 
-show_chart(patency_figure(view.patency, False, k, "Patency"), "overview-patency", context.chart)
+show_chart(patency_figure(view.patency, False, mask, "Patency"), "overview-patency", context.chart)
 ceap, pts_column = st.columns(2)
 with ceap:
     show_chart(

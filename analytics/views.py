@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -39,6 +40,7 @@ from analytics.stats.safety import Safety, event_timeline, patient_counts, safet
 from analytics.stats.subgroups import subgroup_table
 from analytics.stats.survival import (
     EndpointSurvival,
+    GroupSurvival,
     SurvivalRequest,
     survival_of,
     table_months,
@@ -105,7 +107,7 @@ def header_ledger(header: Header) -> Ledger:
 
 def centre_key(centre: str, count: str) -> Key:
     """A centre's count: "patients", "at risk" at the month, "events" before it, or
-    "censored" before it (not shown: the rest of its patients)."""
+    "censored" before it (not printed, but the rest of its patients: a count shown)."""
     return ("centre", centre, count)
 
 
@@ -113,7 +115,7 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
     """The centres' patients (and those without a centre) add up to n; each centre's
     patients are at risk at the month, had the event before it, or were censored."""
     counts: dict[Key, int] = {N: comparison.patients, NO_CENTRE: comparison.patients_without_centre}
-    sums, unseen = [], []
+    sums = []
     rows = comparison.centres.itertuples(index=False)
     for name, patients, at_risk, events in (
         (r.centre, r.patients, r.at_risk, r.events) for r in rows
@@ -123,10 +125,9 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
             zip(keys, (patients, at_risk, events, patients - at_risk - events), strict=True)
         )
         sums.append(Sum(keys[0], tuple(keys[1:])))
-        unseen.append(keys[3])
     centres = tuple(centre_key(name, "patients") for name in comparison.centres["centre"])
     sums.append(Sum(N, (*centres, NO_CENTRE)))
-    return ledger(counts, sums, unseen)
+    return ledger(counts, sums)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +148,7 @@ class PatencyView:
     horizon: float = RMST_HORIZON
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
     variables: Registry = BUILTIN  # the cohort's, whose words its groups show in
+    since: float | None = None  # a landmark view's month: its times count from it
 
     @property
     def compared(self) -> EndpointSurvival | None:
@@ -161,12 +163,119 @@ class PatencyView:
         if not marks:
             return None
         later = {e: mark.survival for e, mark in marks.items()}
-        return replace(self, survival=later)
+        return replace(self, survival=later, since=self.landmark_month)
 
     @property
     def landmark_month(self) -> float | None:
         """The landmark month, when the view has one."""
         return next((s.landmark.month for s in self.survival.values() if s.landmark), None)
+
+
+UNRECORDED = "not recorded"  # a grouping's patients with no recorded value: the rest of n
+CURVE_COUNTS = ("at risk", "events", "censored")  # a KMunicate column: they add up to patients
+
+
+def curve_key(
+    endpoint: str, level: str, count: str, month: float | None = None, since: float | None = None
+) -> Key:  # fmt: skip
+    """A curve's count: its "patients", "events" and "censored" in all, or at ``month``
+    its "at risk", "events" and "censored" before it (KMunicate's); ``since`` names the
+    curves of a landmark view (time counted from that month)."""
+    at = () if month is None else (float(month),)
+    if since is not None:
+        return ("landmark", float(since), endpoint, level, count, *at)
+    return ("curve", endpoint, level, count, *at)
+
+
+def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
+    """Every curve's patients, events and censored, and its KMunicate columns at the
+    risk-table and estimate months: each adds up to the curve's patients. An endpoint's
+    curve covers the n patients of the view (or part of them); a comparison's groups and
+    the patients with no recorded value add up to it, count by count (its overall curve
+    is the same filter's Patency view without the comparison: public). With a landmark,
+    its curves too, whose patients are those at risk at the landmark month less those
+    whose event or censoring fell exactly at it. ``n``: the view's (None: its largest
+    curve's patients)."""
+    if n is None:
+        n = max((s.overall.patients for s in view.survival.values()), default=0)
+    counts: dict[Key, int] = {N: n}
+    sums: list[Sum] = []
+    unseen: set[Key] = set()
+    for endpoint, result in view.survival.items():
+        everyone = curve_key(endpoint, result.overall.level, "patients")
+        _curve_counts(counts, sums, endpoint, result.overall, None)
+        counts[("not in the curve", endpoint)] = n - result.overall.patients
+        sums.append(Sum(N, (everyone, ("not in the curve", endpoint))))
+        if view.by is not None:
+            for group in result.groups:
+                _curve_counts(counts, sums, endpoint, group, None)
+            _groups_counts(counts, sums, endpoint, result.overall, result.groups)
+    landmark = view.landmark
+    if landmark is not None:
+        since = landmark.since
+        for endpoint, result in landmark.survival.items():
+            main = view.survival[endpoint]
+            pairs = [(main.overall, result.overall), *zip(main.groups, result.groups, strict=True)]
+            for before, after in pairs:
+                _curve_counts(counts, sums, endpoint, after, since)
+                at = curve_key(endpoint, before.level, "at risk", since)
+                if at not in counts:
+                    counts[at] = _at_risk(before, since)
+                    unseen.add(at)
+                ended = curve_key(endpoint, before.level, "ended at", since)
+                counts[ended] = counts[at] - after.patients
+                if at in unseen:
+                    unseen.add(ended)
+                sums.append(
+                    Sum(at, (curve_key(endpoint, after.level, "patients", since=since), ended))
+                )
+            if landmark.by is not None:
+                _groups_counts(counts, sums, endpoint, result.overall, result.groups, since)
+    return ledger(counts, sums, unseen)
+
+
+def _curve_counts(
+    counts: dict[Key, int], sums: list[Sum], endpoint: str, curve: GroupSurvival,
+    since: float | None,
+) -> None:  # fmt: skip
+    """One curve's counts and sums, added to ``counts`` and ``sums``."""
+    key = partial(curve_key, endpoint, curve.level, since=since)
+    counts[key("patients")], counts[key("events")] = curve.patients, curve.events
+    counts[key("censored")] = curve.patients - curve.events
+    sums.append(Sum(key("patients"), (key("events"), key("censored"))))
+    for table in (curve.risk, curve.estimates):
+        for i, month in enumerate(table.month):
+            column = tuple(key(count, month) for count in CURVE_COUNTS)
+            values = (table.at_risk[i], table.events[i], table.censored[i])
+            counts.update(zip(column, map(int, values), strict=True))
+            sums.append(Sum(key("patients"), column))
+
+
+def _groups_counts(
+    counts: dict[Key, int], sums: list[Sum], endpoint: str, overall: GroupSurvival,
+    groups: Sequence[GroupSurvival], since: float | None = None,
+) -> None:  # fmt: skip
+    """A comparison's groups and the patients with no recorded value (the rest) add up
+    to the endpoint's curve, count by count: patients, events, censored, and each
+    KMunicate count at each month."""
+    names = [(count, None) for count in ("patients", "events", "censored")]
+    names += [
+        (count, month)
+        for table in (overall.risk, overall.estimates)
+        for month in table.month
+        for count in CURVE_COUNTS
+    ]
+    for count, month in dict.fromkeys(names):
+        key = partial(curve_key, endpoint, count=count, month=month, since=since)
+        parts = [key(group.level) for group in groups]
+        counts[key(UNRECORDED)] = counts[key(overall.level)] - sum(counts[p] for p in parts)
+        sums.append(Sum(key(overall.level), (*parts, key(UNRECORDED))))
+
+
+def _at_risk(curve: GroupSurvival, month: float) -> int:
+    """Patients with time >= ``month`` (KMunicate's at risk)."""
+    ended = curve.curve.time < month
+    return int(curve.patients - curve.curve.events[ended].sum() - curve.curve.censored[ended].sum())
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED
 from analytics.present import format as fmt
 from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
-from analytics.present.privacy import LANDMARK_WITHHELD, landmark_withheld
 from analytics.present.tables import (
     against,
     comparison_table,
@@ -19,14 +18,14 @@ from analytics.present.tables import (
     trend_line,
     unreliable_note,
 )
+from analytics.views import patency_ledger
 from ui import data, state
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
 context = start_page("Patency")
 require_patients(context)
-k = context.privacy_k
 
 # the endpoint's column holds its longest, "Freedom from recurrent DVT", at 1280 wide
 by_column, endpoint_column, ci_column, unreliable_column = st.columns([3, 3.5, 2, 3])
@@ -52,6 +51,7 @@ axis = state.time_axis()
 reference_column, landmark_column = st.columns([3, 5])
 state.draw("landmark", landmark_column)
 view = data.patency(context.key, context.cohort_filter, state.patency_request())
+context, mask = masked(context, patency_ledger(view, context.n))
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
@@ -60,7 +60,7 @@ if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
         "repeat. A factor with fewer groups reads better.",
         icon="⚠️",
     )
-figure = patency_figure(view, show_ci, k, unreliable=unreliable, axis=axis)
+figure = patency_figure(view, show_ci, mask, unreliable=unreliable, axis=axis)
 show_chart(figure, "patency", context.chart)
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
@@ -80,7 +80,7 @@ st.caption(
 )
 if incidence:
     show_chart(
-        incidence_figure(view, k, show_ci, axis), "patency cumulative incidence", context.chart
+        incidence_figure(view, mask, show_ci, axis), "patency cumulative incidence", context.chart
     )
     st.caption(
         "Solid: 1 - Kaplan-Meier, which censors deaths as if the dead could still reach the "
@@ -95,28 +95,26 @@ if incidence:
     )
 if view.compared is not None and view.compared.comparison.logrank is not None:
     st.markdown(f"**Comparison** (Cox hazard ratio of each group against {plain(against(view))})")
-    show_table(comparison_table(view, k), "patency comparison")
+    show_table(comparison_table(view, mask), "patency comparison")
 comparison = view.compared.comparison if view.compared is not None else None
 if comparison is not None and comparison.pairwise:
     st.markdown("**Pairwise log-rank tests** (each pair of groups alone; Holm-adjusted p)")
-    show_table(pairwise_table(view, k), "patency pairwise")
+    show_table(pairwise_table(view, mask), "patency pairwise")
 if comparison is not None and comparison.ordered and len(comparison.levels) > 1:
-    st.markdown(plain(trend_line(view, k)))
-show_table(estimates_table(view, k), "patency estimates")
+    st.markdown(plain(trend_line(view, mask)))
+show_table(estimates_table(view, mask), "patency estimates")
 st.markdown(f"**Median time and restricted mean** (to {fmt.months(view.horizon)} months)")
-show_table(time_summary_table(view, k), "patency medians")
+show_table(time_summary_table(view, mask), "patency medians")
 for note in rmst_notes(view):
     st.caption(plain(note.capitalize()))
-if view.landmark is not None and any(landmark_withheld(s, k) for s in view.survival.values()):
-    st.caption(plain(f"Landmark not shown in privacy mode: {LANDMARK_WITHHELD}."))
-elif view.landmark is not None:
-    figure = landmark_figure(view, show_ci, k, unreliable, axis)
+if view.landmark is not None:
+    figure = landmark_figure(view, show_ci, mask, unreliable, axis)
     show_chart(figure, "patency landmark", context.chart)
     st.caption(
         f"Landmark at month {fmt.months(view.landmark_month)}: {DEFINITIONS['Landmark']} "
         "The months below count from the landmark."
     )
-    show_table(estimates_table(view.landmark, k), "patency landmark estimates")
+    show_table(estimates_table(view.landmark, mask), "patency landmark estimates")
 
 with st.expander("Definitions"):
     for term in ("Primary patency", "Assisted primary patency", "Secondary patency", "Kaplan-Meier",

@@ -27,8 +27,10 @@ from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
+from analytics.present.masking import mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
+from analytics.views import header_ledger, patency_ledger
 from ui import data, state
 from ui.plot import plotly_chart
 from ui.show import show_tiles
@@ -75,6 +77,8 @@ def screens(context) -> list[Screen]:
     change = overview.clinical
     endpoint = state.value("endpoint")
     patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
+    sidebar = header_ledger(context.header)
+    patency_mask = mask(sidebar | patency_ledger(patency, context.n), context.privacy_k)
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption
@@ -98,7 +102,7 @@ def screens(context) -> list[Screen]:
         Screen(
             "Patency",
             chart(
-                patency_figure(patency, state.value("ci"), k, compact=True),
+                patency_figure(patency, state.value("ci"), patency_mask, compact=True),
                 note=PATENCY_ROWS_SWAPPED if context.is_demo else "",
             ),
         ),

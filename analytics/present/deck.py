@@ -23,6 +23,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -82,12 +83,11 @@ from analytics.present.figures.patency import (
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.masking import mask
+from analytics.present.masking import Mask, exact, mask
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     hidden_change,
     hidden_classes,
-    hidden_months,
     is_small,
     masked,
     model_mask,
@@ -96,7 +96,7 @@ from analytics.present.render import render
 from analytics.present.tables import (
     cells_text,
     comparison_lines,
-    curves,
+    curves_of_endpoints,
     safety_display,
     safety_incidence_display,
     subgroup_cells,
@@ -108,7 +108,15 @@ from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
-from analytics.views import DeckView, N, PatencyView, SubgroupsView
+from analytics.views import (
+    CURVE_COUNTS,
+    DeckView,
+    N,
+    PatencyView,
+    SubgroupsView,
+    curve_key,
+    patency_ledger,
+)
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
@@ -151,17 +159,22 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
-    shown_n = mask(ledger({N: n}), k).cell(N)
-    caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, shown_n)
+    patency = ledger({N: n}) | patency_ledger(view.patency, n)
+    if view.compared is not None:
+        patency |= patency_ledger(view.compared, n)
+    decided = mask(patency, k)
+    caption = fmt.view_caption(
+        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
+    )
     deck = Presentation()
     _widescreen(deck)
     _title_slide(deck, view, k)
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
-    _patency_slide(deck, view.patency, caption, k, demo)
+    _patency_slide(deck, view.patency, caption, decided, demo)
     if view.compared is not None:
-        _patency_slide(deck, view.compared, caption, k, demo)
+        _patency_slide(deck, view.compared, caption, decided, demo)
     _ceap_slide(deck, change, caption, k, demo)
     villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
     slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
@@ -412,13 +425,10 @@ def _values(array: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else round(float(v), 6) for v in array]
 
 
-def patency_chart(
-    specs: Sequence[CurveSpec], k: int | None, ticks: Sequence[float]
-) -> PatencyChart:
-    """The native patency chart of ``specs``, its axis labelled at the table's ``ticks``;
-    a curve of fewer than k patients in privacy mode is left out (its steps would be
-    single patients)."""
-    shown = [spec for spec in specs if not is_small(spec.curve.patients, k)]
+def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> PatencyChart:
+    """The native patency chart of ``specs`` (those privacy lets it draw: curve_specs),
+    its axis labelled at the table's ``ticks``."""
+    shown = list(specs)
     last = max((spec.curve.last_time for spec in shown), default=0.0)
     end = float(math.ceil(max(last, *ticks, 1.0)))
     grid = np.arange(round(end * GRID_PER_MONTH) + 1) / GRID_PER_MONTH
@@ -472,30 +482,32 @@ def patency_chart_data(chart: PatencyChart) -> CategoryChartData:
     return data
 
 
-def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, demo: bool) -> None:
+def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, demo: bool) -> None:
     """The curves as a native chart (patency_chart), the KMunicate table as a native
     table under it, each month's column under that month on the axis; on the demo the
     notes say how it reads the paper's patency rows."""
-    specs = curve_specs(view, k)
+    specs = curve_specs(view, decided)
     title = (
         "Primary, assisted primary and secondary patency"
         if view.by is None
         else f"{ENDPOINTS[view.endpoint]} by {view.variables.groupings()[view.by].lower()}"
     )
-    comparison = comparison_lines(view, k) if view.by else []
-    notes = [*comparison, *estimate_lines(view, k, None), *([PATENCY_ROWS_SWAPPED] if demo else [])]
+    comparison = comparison_lines(view, decided) if view.by else []
+    notes = [
+        *comparison, *estimate_lines(view, decided, None), *([PATENCY_ROWS_SWAPPED] if demo else [])
+    ]  # fmt: skip
     slide = _slide(deck, title, caption, "\n".join(notes))
     months = [float(m) for m in specs[0].risk.month] if specs else []
-    chart = patency_chart(specs, k, months)
+    chart = patency_chart(specs, months)
     label_width = _label_width([spec.label for spec in specs])
     plot = _plot_box(label_width)
     centres = [MARGIN + plot[0] + round(chart.position(m) * plot[1]) for m in months]
-    if k is not None and not chart.series:  # privacy draws no curve of fewer than k patients
-        message = f"No curve drawn: each has fewer than {k} patients (privacy mode)."
+    if decided.k is not None and not chart.series:  # privacy draws no curve of fewer than k
+        message = f"No curve drawn: each has fewer than {decided.k} patients (privacy mode)."
         _text_box(slide, message, MARGIN, TOP, CHART_WIDTH, Inches(1), size=18)
-        _side_text(slide, "\n".join([*comparison, *estimate_lines(view, k, KEY_MONTHS)]))
+        _side_text(slide, "\n".join([*comparison, *estimate_lines(view, decided, KEY_MONTHS)]))
         return
-    table = risk_layout(risk_cells(specs, k), centres, label_width)
+    table = risk_layout(risk_cells(specs), centres, label_width)
     chart_height = BOTTOM - TOP - sum(table.heights) - Inches(0.1)
     shape = slide.shapes.add_chart(
         XL_CHART_TYPE.AREA_STACKED, MARGIN, TOP, CHART_WIDTH, chart_height,
@@ -504,9 +516,9 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, k: int | None, de
     legend = _legend_height([spec.label for spec in specs], plot[1])
     _style_patency(shape.chart, chart, plot, legend / chart_height)
     _risk_table(slide, table, TOP + chart_height + Inches(0.1))
-    key = [*comparison, *estimate_lines(view, k, KEY_MONTHS), CURVE_KEY]
+    key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS), CURVE_KEY]
     if side_size("\n".join(key)) is None:  # many groups: their last key month only
-        key = [*comparison, *estimate_lines(view, k, KEY_MONTHS[-1:]), CURVE_KEY]
+        key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS[-1:]), CURVE_KEY]
     _side_text(slide, "\n".join(key))
 
 
@@ -662,16 +674,13 @@ def _hide_legend_entries(chart: Any, indices: Sequence[int]) -> None:
         anchor.addnext(entry)
 
 
-def risk_cells(specs: Sequence[CurveSpec], k: int | None) -> list[list[str]]:
+def risk_cells(specs: Sequence[CurveSpec]) -> list[list[str]]:
     """The KMunicate table's text: a header of the months, then per curve its label and
-    each month's "at risk (events, censored before)", privacy's complementary rule applied."""
+    each month's "at risk (events, censored before)", as the view's mask shows them."""
     months = list(specs[0].risk.month) if specs else []
     rows = [[COMPACT_ROWS, *(fmt.months(month) for month in months)]]
     for spec in specs:
-        risk = spec.risk
-        at_risk, events, censored = fmt.count_columns(
-            (risk.at_risk, risk.events, risk.censored), k, is_small(spec.curve.patients, k)
-        )
+        at_risk, events, censored = ([fmt.cell(c) for c in row] for row in spec.table)
         rows.append(
             [
                 spec.label,
@@ -780,28 +789,30 @@ def _table_text(grid: Any, size: int) -> None:
                 paragraph.font.size = Pt(size)
 
 
-def estimate_lines(view: PatencyView, k: int | None, months: tuple[float, ...] | None) -> list[str]:
+def estimate_lines(
+    view: PatencyView, decided: Mask | None, months: tuple[float, ...] | None
+) -> list[str]:
     """One line per curve and month: "Primary patency at 12 months: 73.5% (95% CI ...)"."""
+    decided = decided or exact(patency_ledger(view))
     lines = []
-    for label, curve in curves(view):
+    for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        few = is_small(curve.patients, k)
-        cells = (e.at_risk, e.events, e.censored)
-        at_risk, _, _ = fmt.count_columns(cells, k, few)
-        hidden = hidden_months(cells, k, few)
+        key = partial(curve_key, endpoint, curve.level, since=view.since)
+        few = decided.few(key("patients"))
         for i, month in enumerate(e.month):
             if months is not None and month not in months:
                 continue
             at = f"{label} at {fmt.months(month)} months"
+            column = [key(count, month) for count in CURVE_COUNTS]
             if pd.isna(e.estimate[i]):
                 lines.append(f"{at}: not estimable (no one followed)")
             elif few:
-                lines.append(f"{at}: {fmt.patients(curve.patients, k)}")
-            elif hidden[i]:
+                lines.append(f"{at}: {fmt.cell(decided.cell(key('patients')))} patients")
+            elif decided.hidden(*column):
                 lines.append(f"{at}: {fmt.SUPPRESSED}")
             else:
                 estimate = fmt.estimate_ci(e.estimate[i], e.ci_lower[i], e.ci_upper[i])
-                lines.append(f"{at}: {estimate}; at risk {at_risk[i]}")
+                lines.append(f"{at}: {estimate}; at risk {fmt.cell(decided.cell(column[0]))}")
     return lines
 
 

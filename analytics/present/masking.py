@@ -20,6 +20,7 @@ shows the same everywhere in it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -27,10 +28,13 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analytics.partitions import Key, Ledger
+from analytics.partitions import Key, Ledger, Sum
 from analytics.present.privacy import is_small
 
 Shown = Literal["exact", "small", "withheld"]
+# Bounds creep a unit a pass round a loop of sums with no upper bound: stopping early only
+# leaves them wider (what the integer program then settles), never wrong.
+PROPAGATION_PASSES = 8
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,20 @@ class Mask:
             return Cell(self.counts[key], "withheld", self.k)
         return Cell(self.counts[key], "exact", self.k)
 
+    def few(self, key: Key) -> bool:
+        """Whether ``key`` counts fewer than k (shown "<k", or left out as part of such a
+        count): a statistic of so few (a curve, a hazard ratio, a median) is withheld."""
+        return key in self.small or (key in self.omitted and is_small(self.counts[key], self.k))
+
     def hidden(self, *keys: Key) -> bool:
         """Whether any of ``keys`` is not shown exactly: a statistic computed over them (a
         percentage, an interval, a mean) is withheld with them, or it gives them away."""
         return any(key in self.small or key in self.withheld for key in keys)
+
+
+def exact(view: Ledger) -> Mask:
+    """Every count of ``view`` shown exactly: privacy off."""
+    return Mask(None, view.counts)
 
 
 def mask(view: Ledger, k: int | None) -> Mask:
@@ -77,11 +91,11 @@ def mask(view: Ledger, k: int | None) -> Mask:
 
     Small counts (1 to k-1) show "<k", and the parts of a small count are left out (shown
     withheld: two "<3" making a "<3" would be 1 and 1). Then, while some small count could
-    be worked out exactly from the view (:func:`exposed`), the smallest shown non-zero
-    count of a sum it is in is withheld (the sum's total only when no part is left):
-    complementary suppression, over every sum of the view at once. Should a count still
-    follow with nothing left to withhold (never in a view of k patients or more), the mask
-    withholds ``everything``.
+    be worked out exactly from the view (:class:`_Attacker`), the smallest shown non-zero
+    count of a sum it is in is withheld, a count that totals no other sum first (the
+    sum's total only when no part is left): complementary suppression, over every sum of
+    the view at once. Should a count still follow with nothing left to withhold (never in
+    a view of k patients or more), the mask withholds ``everything``.
     """
     if k is None:
         return Mask(None, view.counts)
@@ -89,7 +103,8 @@ def mask(view: Ledger, k: int | None) -> Mask:
     omitted = _parts_of(view, sensitive)
     small = sensitive - omitted
     withheld: set[Key] = set(omitted)
-    while exposing := exposed(view, k, sensitive, small, frozenset(withheld), omitted):
+    attacker = _Attacker(view, k, sensitive, small, omitted)
+    while (exposing := attacker.exposed(frozenset(withheld))) is not None:
         pick = _complement(view, exposing, small | withheld)
         if pick is None:
             shown = view.shown_keys() - small
@@ -110,77 +125,165 @@ def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
 
 
 def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Key | None:
-    """The count to withhold beside ``key``: the smallest shown non-zero part of a sum it
-    is in, else such a sum's total; when its sums have none, those of the sums reached
-    through their hidden counts (the chain that pins it down)."""
+    """The count to withhold beside ``key``: a shown non-zero count of the sums that pin
+    it down (those holding it or a hidden count linked to it through them), a part before
+    a total, one that totals the fewest other sums (withholding a total leaves its own
+    sums to protect), the smallest."""
     shown = view.shown_keys() - hidden
-    reached, frontier = set(), {key}
-    while frontier:
-        reached |= frontier
-        sums = [s for s in view.sums if frontier & {s.total, *s.parts}]
-        parts = [p for s in sums for p in s.parts if p in shown and view.counts[p] > 0]
-        totals = [s.total for s in sums if s.total in shown and view.counts[s.total] > 0]
-        if candidates := parts or totals:
-            return min(candidates, key=lambda p: (view.counts[p], str(p)))
-        frontier = {m for s in sums for m in (s.total, *s.parts) if m in hidden} - reached
-    return None
-
-
-def exposed(
-    view: Ledger,
-    k: int,
-    sensitive: frozenset[Key],
-    small: frozenset[Key],
-    withheld: frozenset[Key],
-    omitted: frozenset[Key] = frozenset(),
-) -> Key | None:
-    """A count of 1 to k-1 (``sensitive``) that the shown counts, the sums and what the
-    marks say pin down to one whole number, or None: is there a whole-number solution of
-    the sums, within the marks' bounds, where it takes another value? A "<k" is 1 to k-1, a
-    count withheld beside one is k or more (a smaller one would show "<k"), a part left
-    out of a small count and a count the view does not show are 0 or more."""
-    if not sensitive:
-        return None
-    unknown = sorted(small | withheld | (view.unseen & view.counts.keys()), key=str)
-    index = {key: i for i, key in enumerate(unknown)}
-    rows, rhs = [], []
+    linked = _linked(key, list(view.sums), frozenset(hidden) | {key})
+    sums = [s for s in view.sums if linked & {s.total, *s.parts}]
+    totals_of: dict[Key, int] = {}
     for s in view.sums:
-        members = [(s.total, -1.0), *((p, 1.0) for p in s.parts)]
-        if not any(key in index for key, _ in members):
-            continue
-        row = np.zeros(len(unknown))
-        known = 0.0
-        for key, sign in members:
-            if key in index:
-                row[index[key]] += sign
-            else:
-                known += sign * view.counts[key]
-        rows.append(row)
-        rhs.append(-known)
-    lower = np.array(
-        [1.0 if key in small else 0.0 if key in omitted else k if key in withheld else 0.0
-         for key in unknown]
-    )  # fmt: skip
-    upper = np.array([k - 1.0 if key in small else np.inf for key in unknown])
-    constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
-    for key in sorted(sensitive, key=str):
-        if not _other_value(index[key], view.counts[key], lower, upper, constraints):
-            return key
-    return None
+        totals_of[s.total] = totals_of.get(s.total, 0) + 1
+    parts = {p for s in sums for p in s.parts if p in shown and view.counts[p] > 0}
+    totals = {s.total for s in sums if s.total in shown and view.counts[s.total] > 0}
+    candidates = parts or totals
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: (totals_of.get(p, 0), view.counts[p], str(p)))
 
 
-def _other_value(
-    j: int, value: int, lower: np.ndarray, upper: np.ndarray, constraints: list
-) -> bool:
-    """Whether the unknowns have a whole-number solution with unknown ``j`` not ``value``."""
-    integral = np.ones(len(lower))
-    cost = np.zeros(len(lower))
-    for low, high in ((lower[j], value - 1.0), (value + 1.0, upper[j])):
-        if low > high:
-            continue
-        lo, hi = lower.copy(), upper.copy()
-        lo[j], hi[j] = low, high
-        result = milp(cost, constraints=constraints, integrality=integral, bounds=Bounds(lo, hi))
-        if result.status == 0:
-            return True
-    return False
+class _Attacker:
+    """Works out what it can of a view's hidden counts from what it shows: the shown
+    counts, the sums, and what the marks say: a "<k" is 1 to k-1, a count withheld beside
+    one is k or more (a smaller one would show "<k"), a part left out of a small count
+    and a count the view does not show are 0 or more.
+
+    First by propagating bounds through the sums (cheap, and a count it pins down is
+    pinned down); then, for each small count it leaves open, by an integer program: is
+    there a whole-number solution of the sums, within the marks' bounds, where the count
+    takes another value? A count once shown to stay open stays open as more is withheld
+    (withholding only loosens what is known), so each is proved once.
+    """
+
+    def __init__(self, view: Ledger, k: int, sensitive: frozenset[Key], small: frozenset[Key],
+                 omitted: frozenset[Key]) -> None:  # fmt: skip
+        self.view, self.k = view, k
+        self.sensitive, self.small, self.omitted = sensitive, small, omitted
+        self.unseen = view.unseen & view.counts.keys()
+        self.proved: set[Key] = set()
+
+    def exposed(self, withheld: frozenset[Key]) -> Key | None:
+        """A sensitive count the view pins down to one whole number, or None."""
+        unknown = self.small | withheld | self.unseen
+        sums = [s for s in self.view.sums if unknown & {s.total, *s.parts}]
+        lower, upper = self._bounds(unknown)
+        _propagate(self.view, sums, unknown, lower, upper)
+        open_ = sorted(self.sensitive - self.proved, key=str)
+        for key in open_:
+            if lower[key] >= upper[key]:
+                return key
+        if not open_:
+            return None
+        system = _System(self.view, sums, sorted(unknown, key=str), *self._bounds(unknown))
+        self.proved |= system.moved(open_)  # two solves settle most at once
+        for key in sorted(self.sensitive - self.proved, key=str):
+            if not system.other_value(key):
+                return key
+            self.proved.add(key)
+        return None
+
+    def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
+        lower = {key: 1.0 if key in self.small else 0.0 if key in self.omitted | self.unseen
+                 else float(self.k) for key in unknown}  # fmt: skip
+        upper = {key: self.k - 1.0 if key in self.small else math.inf for key in unknown}
+        return lower, upper
+
+
+class _System:
+    """The sums over a view's unknown counts as an integer program (HiGHS via SciPy)."""
+
+    def __init__(self, view: Ledger, sums: list[Sum], unknown: list[Key], lower: dict,
+                 upper: dict) -> None:  # fmt: skip
+        self.view, self.unknown = view, unknown
+        self.index = {key: i for i, key in enumerate(unknown)}
+        rows, rhs = [], []
+        for s in sums:
+            row = np.zeros(len(unknown))
+            known = 0.0
+            for member, sign in [(s.total, -1.0), *((p, 1.0) for p in s.parts)]:
+                if member in self.index:
+                    row[self.index[member]] += sign
+                else:
+                    known += sign * view.counts[member]
+            rows.append(row)
+            rhs.append(-known)
+        self.constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
+        self.lower = np.array([lower[key] for key in unknown])
+        self.upper = np.array([upper[key] for key in unknown])
+
+    def _solve(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+        result = milp(cost, constraints=self.constraints, integrality=np.ones(len(cost)),
+                      bounds=Bounds(lower, upper))  # fmt: skip
+        return result.x if result.status == 0 else None
+
+    def moved(self, keys: list[Key]) -> set[Key]:
+        """Those of ``keys`` that a whole-number solution with all of them as low, or all
+        as high, as the sums allow sets to another value than their own."""
+        cost = np.zeros(len(self.unknown))
+        for key in keys:
+            cost[self.index[key]] = 1.0
+        moved: set[Key] = set()
+        for sign in (1.0, -1.0):
+            x = self._solve(sign * cost, self.lower, self.upper)
+            if x is not None:
+                moved |= {k for k in keys if round(x[self.index[k]]) != self.view.counts[k]}
+        return moved
+
+    def other_value(self, key: Key) -> bool:
+        """Whether a whole-number solution sets ``key`` to another value than its own."""
+        j, value = self.index[key], self.view.counts[key]
+        for low, high in ((self.lower[j], value - 1.0), (value + 1.0, self.upper[j])):
+            if low > high:
+                continue
+            lower, upper = self.lower.copy(), self.upper.copy()
+            lower[j], upper[j] = low, high
+            if self._solve(np.zeros(len(self.unknown)), lower, upper) is not None:
+                return True
+        return False
+
+
+def _linked(key: Key, sums: list[Sum], unknown: frozenset[Key]) -> set[Key]:
+    """The unknowns reached from ``key`` through sums that hold unknowns."""
+    linked, frontier = {key}, {key}
+    while frontier:
+        reached = {m for s in sums if frontier & {s.total, *s.parts}
+                   for m in (s.total, *s.parts) if m in unknown}  # fmt: skip
+        frontier = reached - linked
+        linked |= frontier
+    return linked
+
+
+def _propagate(view: Ledger, sums: list[Sum], unknown: frozenset[Key], lower: dict,
+               upper: dict) -> None:  # fmt: skip
+    """Narrow the unknowns' bounds through the sums until nothing changes: each member
+    of ``total = sum(parts)`` lies between what the others leave it."""
+
+    def low(key: Key) -> float:
+        return lower[key] if key in unknown else view.counts[key]
+
+    def high(key: Key) -> float:
+        return upper[key] if key in unknown else view.counts[key]
+
+    changed, passes = True, 0
+    while changed and passes < PROPAGATION_PASSES:
+        changed, passes = False, passes + 1
+        for s in sums:
+            parts_low = sum(low(p) for p in s.parts)
+            parts_high = sum(high(p) for p in s.parts)
+            if s.total in unknown:
+                changed |= _narrow(s.total, parts_low, parts_high, lower, upper)
+            for p in s.parts:
+                if p in unknown:
+                    rest_low, rest_high = parts_low - low(p), parts_high - high(p)
+                    changed |= _narrow(p, low(s.total) - rest_high, high(s.total) - rest_low,
+                                       lower, upper)  # fmt: skip
+
+
+def _narrow(key: Key, low: float, high: float, lower: dict, upper: dict) -> bool:
+    """Tighten ``key``'s bounds to [low, high]; whether they changed."""
+    new_low, new_high = max(lower[key], low), min(upper[key], high)
+    if new_low == lower[key] and new_high == upper[key]:
+        return False
+    lower[key], upper[key] = new_low, new_high
+    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -45,12 +46,11 @@ from analytics.glossary import (
 )
 from analytics.partitions import Key
 from analytics.present import format as fmt
-from analytics.present.masking import Mask
+from analytics.present.masking import Mask, exact
 from analytics.present.privacy import (
     SUPPRESSED,
     hidden_change,
     hidden_incidence,
-    hidden_months,
     hidden_split,
     hidden_table,
     is_small,
@@ -65,7 +65,16 @@ from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
-from analytics.views import PaperView, PatencyView, SubgroupsView, TablesView, centre_key
+from analytics.views import (
+    CURVE_COUNTS,
+    PaperView,
+    PatencyView,
+    SubgroupsView,
+    TablesView,
+    centre_key,
+    curve_key,
+    patency_ledger,
+)
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
 
@@ -364,18 +373,28 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def comparison_lines(view: PatencyView, k: int | None = None) -> list[str]:
+def _patients(view: PatencyView, endpoint: str, curve: GroupSurvival) -> Key:
+    return curve_key(endpoint, curve.level, "patients", since=view.since)
+
+
+def _few_groups(view: PatencyView, mask: Mask) -> set[str]:
+    """The compared groups of fewer than k patients."""
+    return {g.level for g in view.compared.groups if mask.few(_patients(view, view.endpoint, g))}
+
+
+def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     """The view's comparison as lines: the log-rank test, then each group's Cox HR.
 
     A caution follows a test of groups of fewer than SMALL_SAMPLE patients; in privacy
     mode the HR of a group of fewer than k (or against one) is hidden.
     """
+    mask = mask or exact(patency_ledger(view))
     comparison = view.compared.comparison if view.compared else None
     if comparison is None or comparison.logrank is None:
         return ["fewer than two groups in this cohort: nothing to compare"]
     smallest = min(group.patients for group in view.compared.groups)
     caution = f" ({SMALL_GROUPS})" if smallest < SMALL_SAMPLE else ""
-    small = {g.level for g in view.compared.groups if is_small(g.patients, k)}
+    small = _few_groups(view, mask)
     return [
         f"Log-rank {fmt.p_statement(comparison.logrank.p)}{caution}",
         *(
@@ -385,27 +404,24 @@ def comparison_lines(view: PatencyView, k: int | None = None) -> list[str]:
     ]
 
 
-def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each group of a comparison: patients, events, Cox HR against the first, Wald p; in
-    privacy mode events by the complement rule and the HR of a group of fewer than k (or
-    against one) hidden."""
+    privacy mode the counts as the view's mask shows them and the HR of a group of fewer
+    than k (or against one) hidden."""
+    mask = mask or exact(patency_ledger(view))
     result = view.compared
     ratios = {ratio.level: ratio for ratio in result.comparison.hazard_ratios}
     picked = [ratios.get(group.level) for group in result.groups]
-    small = {g.level for g in result.groups if is_small(g.patients, k)}
+    small = _few_groups(view, mask)
     hidden = [
         ratio is not None and (ratio.level in small or ratio.reference in small) for ratio in picked
     ]
+    key = partial(curve_key, view.endpoint, since=view.since)
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, group.level, view.variables) for group in result.groups],
-            "Patients": [g.patients for g in result.groups] if k is None else list(
-                fmt.distribution({g.level: g.patients for g in result.groups}, k).values()
-            ),
-            "Events": [g.events for g in result.groups] if k is None else [
-                fmt.part(g.events, g.patients, k)
-                for g in result.groups
-            ],
+            "Patients": count_cells(mask, [key(g.level, "patients") for g in result.groups]),
+            "Events": count_cells(mask, [key(g.level, "events") for g in result.groups]),
             "Cox HR (95% CI)": [
                 "reference" if ratio is None else fmt.SUPPRESSED if h else fmt.hazard_ratio(ratio)
                 for ratio, h in zip(picked, hidden, strict=True)
@@ -415,7 +431,7 @@ def comparison_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
                 for ratio, h in zip(picked, hidden, strict=True)
             ],
         }
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -479,29 +495,31 @@ def unreliable_note(view: PatencyView, min_at_risk: int | None = None) -> str:
     )
 
 
-def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Estimates at the view's months for every curve, for a table and its CSV export.
 
-    In privacy mode a curve of fewer than k patients shows no estimate (its steps are
-    single patients), and a month whose KMunicate counts hide one hides its estimate.
+    The counts as the view's mask shows them; a curve of fewer than k patients shows no
+    estimate (its steps are single patients), and a month with a hidden count hides its
+    estimate (it would give the count away).
     """
+    mask = mask or exact(patency_ledger(view))
     columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
-    for label, curve in curves(view):
+    for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        cells = (e.at_risk, e.events, e.censored)
-        few = is_small(curve.patients, k)
-        at_risk, events, censored = added_counts(cells, k, few)
-        hidden = hidden_months(cells, k, few)
+        key = partial(curve_key, endpoint, curve.level, since=view.since)
+        few = mask.few(key("patients"))
+        cells = [[key(count, m) for m in e.month] for count in CURVE_COUNTS]
+        hidden = [few or mask.hidden(*column) for column in zip(*cells, strict=True)]
         columns["Curve"] += [label] * len(e.month)
         columns["Month"] += [fmt.months(m) for m in e.month]
-        columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, k)
+        columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, mask.k)
         columns["95% CI (%)"] += [
             fmt.ci(lo, hi, h) for lo, hi, h in zip(e.ci_lower, e.ci_upper, hidden, strict=True)
         ]
-        columns["SE (%)"] += fmt.percent_cells(e.se, hidden, k)
-        columns["At risk"] += at_risk
-        columns["Events"] += events
-        columns["Censored"] += censored
+        columns["SE (%)"] += fmt.percent_cells(e.se, hidden, mask.k)
+        columns["At risk"] += count_cells(mask, cells[0])
+        columns["Events"] += count_cells(mask, cells[1])
+        columns["Censored"] += count_cells(mask, cells[2])
         columns[RELIABLE] += [
             fmt.MISSING if pd.isna(estimate) or h else ("no" if se > SE_UNRELIABLE else "yes")
             for estimate, se, h in zip(e.estimate, e.se, hidden, strict=True)
@@ -509,45 +527,49 @@ def estimates_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     return with_decimals(pd.DataFrame(columns), {"Estimate (%)": 1, "SE (%)": 1})
 
 
-def time_summary_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+def curves_of_endpoints(view: PatencyView) -> list[tuple[tuple[str, GroupSurvival], str]]:
+    """The view's curves (curves) with the endpoint each belongs to."""
+    listed = curves(view)
+    if view.by is None:
+        return list(zip(listed, view.survival, strict=True))
+    return [(curve, view.endpoint) for curve in listed]
+
+
+def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each curve's median time (95% CI) and restricted mean to the view's horizon (SE);
     compared, each group's restricted mean minus the reference group's (95% CI).
 
-    In privacy mode patients and events follow the complement rules, and a curve of fewer
-    than k patients (or a difference with one) shows no summary.
+    Patients and events as the view's mask shows them; a curve of fewer than k patients
+    (or a difference with one) shows no summary.
     """
-    listed = curves(view)
-    few = [is_small(curve.patients, k) for _, curve in listed]
+    mask = mask or exact(patency_ledger(view))
+    listed = curves_of_endpoints(view)
+    keys = [partial(curve_key, e, c.level, since=view.since) for (_, c), e in listed]
+    few = [mask.few(key("patients")) for key in keys]
     horizon = fmt.months(view.horizon)
-    if view.compared is not None:
-        patients = list(fmt.distribution({label: c.patients for label, c in listed}, k).values())
-    else:
-        patients = [fmt.count(c.patients, k) for _, c in listed]
     columns = {
-        "Curve": [label for label, _ in listed],
-        "Patients": patients,
-        "Events": [
-            fmt.part(c.events, c.patients, k) for _, c in listed
-        ],
+        "Curve": [label for (label, _), _ in listed],
+        "Patients": [fmt.cell(mask.cell(key("patients"))) for key in keys],
+        "Events": [fmt.cell(mask.cell(key("events"))) for key in keys],
         "Median, months (95% CI)": [
             fmt.SUPPRESSED if hidden else
             fmt.months_ci(c.median.estimate, c.median.ci_lower, c.median.ci_upper)
-            for (_, c), hidden in zip(listed, few, strict=True)
+            for ((_, c), _), hidden in zip(listed, few, strict=True)
         ],
         f"Restricted mean to {horizon} months (SE)": [
             fmt.SUPPRESSED if hidden else fmt.mean_se(c.rmst.estimate, c.rmst.se)
-            for (_, c), hidden in zip(listed, few, strict=True)
+            for ((_, c), _), hidden in zip(listed, few, strict=True)
         ],
     }  # fmt: skip
     if view.compared is not None and listed:
         comparison = view.compared.comparison
         differences = {d.level: d for d in comparison.rmst_differences}
-        base = next(i for i, (_, c) in enumerate(listed) if c.level == comparison.reference)
+        base = next(i for i, ((_, c), _) in enumerate(listed) if c.level == comparison.reference)
         columns[difference_header(view)] = [
             "reference" if i == base
             else fmt.SUPPRESSED if few[i] or few[base]
             else fmt.difference_ci(d.difference, d.ci_lower, d.ci_upper)
-            for i, d in enumerate(differences.get(c.level) for _, c in listed)
+            for i, d in enumerate(differences.get(c.level) for (_, c), _ in listed)
         ]  # fmt: skip
     return pd.DataFrame(columns)
 
@@ -1025,12 +1047,13 @@ def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:
     )
 
 
-def pairwise_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
+def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each pair of groups' log-rank p and Holm-adjusted p (more than two groups); in
     privacy mode hidden for a pair with a group of fewer than k, as that group's curve and
     hazard ratio are."""
+    mask = mask or exact(patency_ledger(view))
     result = view.compared
-    small = {g.level for g in result.groups if is_small(g.patients, k)}
+    small = _few_groups(view, mask)
     pairs = result.comparison.pairwise
     hidden = [pair.group in small or pair.other in small for pair in pairs]
     return pd.DataFrame(
@@ -1049,15 +1072,16 @@ def pairwise_table(view: PatencyView, k: int | None = None) -> pd.DataFrame:
     )
 
 
-def trend_line(view: PatencyView, k: int | None = None) -> str:
+def trend_line(view: PatencyView, mask: Mask | None = None) -> str:
     """The log-rank test for trend across the view's ordered groups, in a sentence; hidden
     in privacy mode when any group has fewer than k patients."""
+    mask = mask or exact(patency_ledger(view))
     result = view.compared
     levels = result.comparison.levels
     order = ", ".join(fmt.level(view.by, level, view.variables) for level in levels)
     test = result.comparison.trend
-    if any(is_small(g.patients, k) for g in result.groups):
-        reading = f"{fmt.SUPPRESSED} (a group of fewer than {k} patients)"
+    if _few_groups(view, mask):
+        reading = f"{fmt.SUPPRESSED} (a group of fewer than {mask.k} patients)"
     elif test is None:
         reading = "not computable (no event while two groups were at risk)"
     else:

@@ -21,9 +21,10 @@ from analytics.glossary import SAFETY_EVENTS, TOO_FEW_EVENTS, TOO_FEW_EVENTS_REA
 from analytics.present import render as export
 from analytics.present.deck import SLIDE_HEIGHT, SLIDE_WIDTH, build_deck
 from analytics.present.figures.patency import curve_specs
+from analytics.present.masking import exact
 from analytics.present.report import report_json
 from analytics.present.tables import unreliable_start
-from analytics.views import deck_view
+from analytics.views import deck_view, patency_ledger
 
 pytestmark = pytest.mark.skipif(not export.CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -166,7 +167,7 @@ def test_native_patency_chart_draws_the_views_curves_with_ci_bands_and_censor_ma
     area, lines = native.plots
     assert native.chart_type == XL_CHART_TYPE.AREA_STACKED and len(native.plots) == 2
     grid = np.arange(len(area.categories)) / 8
-    specs = curve_specs(left_view.compared, None)
+    specs = curve_specs(left_view.compared)
     bands = list(area.series)
     assert len(bands) == 2 * len(specs)
     named = {s.name: s for s in lines.series}
@@ -254,7 +255,7 @@ def test_native_risk_table_is_the_kmunicate_table(left_view, left_deck):
     deck, _ = left_deck
     slide = titled(deck, "Primary patency by sex")
     grid = next(shape for shape in slide.shapes if shape.has_table).table
-    specs = curve_specs(left_view.compared, None)
+    specs = curve_specs(left_view.compared)
     assert grid.cell(0, 0).text == "At risk (events, censored before)"
     months = [grid.cell(0, j).text for j in range(1, len(grid.columns))]
     # and 48: the curves run to 45.5 months (stats.survival.covering_months)
@@ -618,7 +619,7 @@ def test_a_registrys_compared_patency_slide_keeps_its_text_on_the_slide(registry
         view = patency_view(con, CohortFilter(), by="center")
     deck = Presentation()
     _widescreen(deck)
-    _patency_slide(deck, view, "caption", None, False)
+    _patency_slide(deck, view, "caption", exact(patency_ledger(view)), False)
     slide = deck.slides[0]
     side = next(s for s in slide.shapes if s.has_text_frame and s.left > SLIDE_WIDTH / 2)
     paragraphs = side.text_frame.paragraphs

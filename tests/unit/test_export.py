@@ -116,7 +116,7 @@ def test_a_series_named_as_a_formula_is_text_in_the_deck_chart_workbook():
 def test_the_deck_chart_workbook_by_hostile_centres_holds_no_formula(hostile_path):
     with open_cohort(hostile_path) as con:
         view = deck_view(con, CohortFilter(), by="center")
-    drawn = patency_chart(curve_specs(view.compared, None), None, (0, 12))
+    drawn = patency_chart(curve_specs(view.compared), (0, 12))
     names = workbook_text(patency_chart_data(drawn))
     assert names == [line.name for line in drawn.series] + ["0", "12"]  # months: the ticks
     assert "Centre: =HYPERLINK(" in "".join(names)

@@ -29,11 +29,12 @@ from analytics.present.figures.theme import (
     contrast,
     group_style,
 )
+from analytics.present.masking import mask as masked_by
 from analytics.present.tables import unreliable_note, unreliable_start
 from analytics.stats.engine.counts import Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import covering_months, endpoint_survival
-from analytics.views import PatencyView, patency_view
+from analytics.views import PatencyView, patency_ledger, patency_view
 
 
 def one_group(months, events, censored) -> Counts:
@@ -201,9 +202,11 @@ def test_groups_are_named_with_their_size(demo):
     specs = curve_specs(patency_view(demo, CohortFilter(), "lesion_side"))
     assert [s.label for s in specs] == ["Lesion side: Left (n = 22)", "Lesion side: Right (n = 12)"]
     view = patency_view(demo, CohortFilter(lesion_side="left"), "trauma")
-    masked = curve_specs(view, k=5)  # a group of fewer than k is not drawn: its steps are people
+    masked = curve_specs(
+        view, masked_by(patency_ledger(view), 5)
+    )  # a group of fewer than k is not drawn: its steps are people
     assert [s.label for s in masked] == ["Trauma: No (n = hidden)"]  # 21 = 22 - the 1
-    figure = patency_figure(view, False, 5, "Demo")
+    figure = patency_figure(view, False, masked_by(patency_ledger(view), 5), "Demo")
     comparison, withheld = figure.layout.title.subtitle.text.split("<br>")
     assert withheld == "Not drawn, fewer than 5 patients: Trauma: Yes"  # a line of its own
     assert "Cox HR Yes vs No: hidden" in comparison
@@ -383,7 +386,7 @@ def test_risk_table_cells_at_new_months_keep_complementary_suppression(demo):
     default table does not show: one hidden cell alone would be that sum minus the others."""
     months = (0, 3, 18, 30, 48, 60)
     view = patency_view(demo, CohortFilter(), "thrombophilia", risk_months=months)
-    fig = patency_figure(view, False, 5, "Demo")
+    fig = patency_figure(view, False, masked_by(patency_ledger(view), 5), "Demo")
     rows = [list(t.text) for t in fig.data if t.mode == "text" and t.xaxis == "x2"]
     assert len(rows) == 6 and all(len(row) == len(months) for row in rows)
     plain = [list(t.text) for t in patency_figure(view).data if t.mode == "text"]
@@ -498,7 +501,9 @@ def test_a_projectors_compact_cells_stand_at_risk_over_events_and_censored(demo)
     view = patency_view(demo, CohortFilter())
     primary, _, secondary = compact_cells(patency_figure(view, compact=True))
     assert primary[:2] == ("34<br>(0, 0)", "28<br>(6, 0)")
-    *_, masked = compact_cells(patency_figure(view, k=5, compact=True))
+    *_, masked = compact_cells(
+        patency_figure(view, mask=masked_by(patency_ledger(view), 5), compact=True)
+    )
     assert masked[:2] == ("34<br>(0, 0)", "hidden<br>(<5, 0)")
     assert secondary[0] == "34<br>(0, 0)"
 

@@ -174,12 +174,12 @@ def test_every_view_and_table_gives_numbers_for_any_filter(cohort, cohort_filter
         overview = views.overview_view(con, cohort_filter)
         headline_tiles(overview, header.patients, k)
         patency = views.patency_view(con, cohort_filter, by, endpoint)
-        tables.estimates_table(patency, k)
+        tables.estimates_table(patency, mask(views.patency_ledger(patency), k))
         tables.unreliable_note(patency)
         if patency.compared is not None:
             tables.comparison_lines(patency)
             if patency.compared.comparison is not None:
-                tables.comparison_table(patency, k)
+                tables.comparison_table(patency, mask(views.patency_ledger(patency), k))
         change = views.clinical_view(con, cohort_filter)
         tables.table3(change, k)
         tables.ceap_shift_table(change.ceap_shift, k)
@@ -211,7 +211,10 @@ def test_every_pages_figures_are_drawn_for_any_filter(cohort, cohort_filter, by,
         if views.header_view(con, cohort_filter).patients == 0:
             return
         for unreliable in ("dotted", "cut"):
-            patency_figure(views.patency_view(con, cohort_filter, by), k=k, unreliable=unreliable)
+            patency = views.patency_view(con, cohort_filter, by)
+            patency_figure(
+                patency, mask=mask(views.patency_ledger(patency), k), unreliable=unreliable
+            )
         change = views.clinical_view(con, cohort_filter)
         clinical.ceap_sankey(change.ceap_shift, k)
         clinical.ceap_bars(change.ceap_shift, change.severity_score, k)

@@ -23,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS, TIME_UNITS, UNRELIABLE, few_at_risk
+from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
@@ -35,11 +36,11 @@ from analytics.present.figures.theme import (
     legend_above,
     rgba,
 )
-from analytics.present.privacy import is_small
+from analytics.present.masking import Cell, Mask, exact
 from analytics.present.tables import (
     against,
     comparison_lines,
-    curves,
+    curves_of_endpoints,
     unreliable_row,
     unreliable_start,
 )
@@ -47,7 +48,7 @@ from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.stats.survival import GroupSurvival
-from analytics.views import PatencyView
+from analytics.views import CURVE_COUNTS, PatencyView, curve_key, patency_ledger
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the height
@@ -120,41 +121,63 @@ class CurveSpec:
     curve: Curve
     risk: AtMonths
     dash: str = "solid"
+    # its KMunicate table as privacy shows it: at risk, events, censored at each month
+    counts: tuple[tuple[Cell, ...], ...] = ()
+    censor_counts: bool = True  # a censoring tick says how many (privacy off)
+
+    @property
+    def table(self) -> tuple[tuple[Cell, ...], ...]:
+        """Its KMunicate counts as shown: ``counts``, else the table's own (privacy off)."""
+        if self.counts:
+            return self.counts
+        rows = (self.risk.at_risk, self.risk.events, self.risk.censored)
+        return tuple(tuple(Cell(int(n), "exact") for n in row) for row in rows)
 
 
-def curve_specs(view: PatencyView, k: int | None = None) -> list[CurveSpec]:
+def curve_specs(view: PatencyView, mask: Mask | None = None) -> list[CurveSpec]:
     """The view's curves: each endpoint in its own colour on every page, or each group.
 
-    A group's label carries its size, "Thrombophilia: Yes (n = 9)" (the sizes add up to
-    the n shown: privacy's complementary rule applies). In privacy mode a
-    group of fewer than k patients is not drawn (its steps would be single patients; see
-    withheld_groups).
+    A group's label carries its size, "Thrombophilia: Yes (n = 9)", as the view's mask
+    shows it. In privacy mode a curve of fewer than k patients is not drawn (its steps
+    would be single patients; see withheld_groups).
     """
-    return [spec for spec, _ in drawn_curves(view, k)]
+    return [spec for spec, _ in drawn_curves(view, mask)]
 
 
-def drawn_curves(view: PatencyView, k: int | None = None) -> list[tuple[CurveSpec, GroupSurvival]]:
-    """Each curve drawn (curve_specs) with the estimates it is drawn from."""
-    if view.by is None:
-        return [
-            (CurveSpec(label, ENDPOINT_COLOURS[endpoint], result.curve, result.risk), result)
-            for (label, result), endpoint in zip(curves(view), view.survival, strict=True)
-        ]
-    drawn, listed = [], curves(view)
-    sizes = fmt.distribution({label: result.patients for label, result in listed}, k)
-    for i, (label, result) in enumerate(listed):
-        if is_small(result.patients, k):
+def drawn_curves(
+    view: PatencyView, mask: Mask | None = None
+) -> list[tuple[CurveSpec, GroupSurvival]]:
+    """Each curve drawn (curve_specs) with the estimates it is drawn from (``mask``: the
+    view's, None with privacy off)."""
+    mask = mask or exact(patency_ledger(view))
+    drawn = []
+    for i, ((label, result), endpoint) in enumerate(curves_of_endpoints(view)):
+        if mask.few(_key(view, endpoint, result, "patients")):
             continue
-        colour, dash = group_style(i)
-        n = f"{label} (n = {sizes[label]})"
-        drawn.append((CurveSpec(n, colour, result.curve, result.risk, dash), result))
+        counts = tuple(
+            tuple(mask.cell(_key(view, endpoint, result, count, m)) for m in result.risk.month)
+            for count in CURVE_COUNTS
+        )
+        if view.by is None:
+            colour, dash = ENDPOINT_COLOURS[endpoint], "solid"
+        else:
+            colour, dash = group_style(i)
+            label = f"{label} (n = {fmt.cell(mask.cell(_key(view, endpoint, result, 'patients')))})"
+        spec = CurveSpec(label, colour, result.curve, result.risk, dash, counts, mask.k is None)
+        drawn.append((spec, result))
     return drawn
+
+
+def _key(
+    view: PatencyView, endpoint: str, curve: GroupSurvival, count: str, month: float | None = None
+) -> Key:
+    return curve_key(endpoint, curve.level, count, month, view.since)
 
 
 def patency_figure(
     view: PatencyView,
     show_ci: bool = True,
-    k: int | None = None,
+    mask: Mask | None = None,
     title: str | None = None,
     unreliable: str = DOTTED,
     compact: bool = False,
@@ -172,36 +195,39 @@ def patency_figure(
         heading = (
             title or f"{ENDPOINTS[view.endpoint]} by {view.variables.groupings()[view.by].lower()}"
         )
-        subtitle = comparison_note(view, k)
-    specs = curve_specs(view, k)
-    subtitle = _with_withheld(subtitle, view, k)
-    return km_figure(
-        specs, view.risk_months, show_ci, heading, subtitle, k, unreliable, compact, axis
-    )
+        subtitle = comparison_note(view, mask)
+    mask = mask or exact(patency_ledger(view))
+    specs = curve_specs(view, mask)
+    subtitle = _with_withheld(subtitle, view, mask)
+    return km_figure(specs, view.risk_months, show_ci, heading, subtitle, unreliable, compact, axis)
 
 
-def _with_withheld(subtitle: str | None, view: PatencyView, k: int | None) -> str | None:
+def _with_withheld(subtitle: str | None, view: PatencyView, mask: Mask | None) -> str | None:
     """The subtitle, with the groups privacy mode does not draw named on a line of their
     own (after the comparison's line it ran out of a 1280-wide chart), as figure text: the
     group names in it (a centre's, the reference group's) are data."""
-    withheld = withheld_groups(view, k)
+    withheld = withheld_groups(view, mask)
     if not withheld:
         return None if subtitle is None else figure_text(subtitle)
-    note = figure_text(f"Not drawn, fewer than {k} patients: {', '.join(withheld)}")
+    note = figure_text(f"Not drawn, fewer than {mask.k} patients: {', '.join(withheld)}")
     return note if subtitle is None else f"{figure_text(subtitle)}<br>{note}"
 
 
-def withheld_groups(view: PatencyView, k: int | None) -> list[str]:
-    """The groups privacy mode does not draw: fewer than k patients."""
-    if view.by is None:
+def withheld_groups(view: PatencyView, mask: Mask | None) -> list[str]:
+    """The curves privacy mode does not draw: fewer than k patients."""
+    if mask is None:
         return []
-    return [label for label, result in curves(view) if is_small(result.patients, k)]
+    return [
+        label
+        for (label, result), endpoint in curves_of_endpoints(view)
+        if mask.few(_key(view, endpoint, result, "patients"))
+    ]
 
 
-def comparison_note(view: PatencyView, k: int | None = None) -> str:
+def comparison_note(view: PatencyView, mask: Mask | None = None) -> str:
     """The comparison in one line under the title: the log-rank p and, for two groups, the
     Cox HR; with more, the HRs are in the comparison table (present.tables)."""
-    lines = comparison_lines(view, k)
+    lines = comparison_lines(view, mask)
     if len(lines) <= 2:
         return " · ".join(lines)
     return f"{lines[0]} · Cox HRs against {against(view)} in the table"
@@ -290,9 +316,7 @@ def _thin(curve: pd.DataFrame, min_at_risk: int | None = None) -> pd.DataFrame:
     return curve[keep].reset_index(drop=True)
 
 
-def _curve_traces(
-    spec: CurveSpec, show_ci: bool, k: int | None, unreliable: str, axis: TimeAxis
-) -> list[dict]:
+def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxis) -> list[dict]:
     """One curve's traces as plotly dicts: CI band, solid and dotted steps, censor ticks.
 
     Built as plain dicts and validated once with the whole figure: plotly's objects
@@ -339,8 +363,9 @@ def _curve_traces(
              "marker": {"symbol": "line-ns-open", "size": 10, "color": spec.colour,
                         "line": {"width": 1.5}},
              "name": f"{spec.label} censored", "showlegend": False,
-             "customdata": [fmt.count(int(n), k) for n in censored["censored"]],
-             "hovertemplate": "%{customdata} censored at " + HOVER_TIME[axis.unit]
+             "customdata": [f"{int(n):,} " if spec.censor_counts else ""
+                            for n in censored["censored"]],
+             "hovertemplate": "%{customdata}censored at " + HOVER_TIME[axis.unit]
              + "<extra></extra>"}
         )  # fmt: skip
     return traces
@@ -377,7 +402,7 @@ def _band(
 
 
 def _risk_table(
-    specs: Sequence[CurveSpec], k: int | None, compact: bool, axis: TimeAxis
+    specs: Sequence[CurveSpec], compact: bool, axis: TimeAxis
 ) -> tuple[list[dict], dict]:
     """The KMunicate table as text traces on the lower axes, and that axis's layout.
 
@@ -393,8 +418,10 @@ def _risk_table(
         tickvals.append(top)
         ticktext.append(f'<span style="color:{spec.colour}">■</span> <b>{spec.label}</b>')
         shown = axis.within(spec.risk.month)
-        columns = [getattr(spec.risk, column)[shown] for column, _ in RISK_ROWS]
-        counted = fmt.count_columns(columns, k, is_small(spec.curve.patients, k))
+        counted = [
+            [fmt.cell(c) for c, within in zip(row, shown, strict=True) if within]
+            for row in spec.table
+        ]
         at = axis.scaled(spec.risk.month[shown])
         cells = (
             [(top, [f"{a}<br>({e}, {c})" for a, e, c in zip(*counted, strict=True)])]
@@ -431,14 +458,13 @@ def km_figure(
     show_ci: bool = True,
     title: str | None = None,
     subtitle: str | None = None,
-    k: int | None = None,
     unreliable: str = DOTTED,
     compact: bool = False,
     axis: TimeAxis = TimeAxis(),
 ) -> go.Figure:
     """Curves above, the KMunicate table below, one shared time axis ticked at ``months``.
 
-    With privacy k, counts below k in the table and the hover text read "<k". The legend
+    The table's counts are the specs' (as the view's mask shows them). The legend
     stands in rows between the title and the plot, clear of both, however many curves;
     compact, the table's rows name each curve beside its colour, so the legend keeps only
     the curves it must tell apart by their dash, and the dotted key.
@@ -455,8 +481,8 @@ def km_figure(
     table_share = (
         min(0.6, max(table_px / (curves_px + table_px), per_row * rows)) if rows else TABLE_GAP
     )
-    risk, table_axis = _risk_table(specs, k, compact, axis)
-    lines = [t for spec in specs for t in _curve_traces(spec, show_ci, k, unreliable, axis)]
+    risk, table_axis = _risk_table(specs, compact, axis)
+    lines = [t for spec in specs for t in _curve_traces(spec, show_ci, unreliable, axis)]
     last = axis.end(months, specs)
     pad = 0.06 * last + 1
     ticked = [0.0, *np.asarray(months, dtype=float)[axis.within(months)]]
@@ -499,7 +525,7 @@ NO_COMPETING_DEATHS = "No patient in this view died before the endpoint: the two
 
 
 def incidence_figure(
-    view: PatencyView, k: int | None = None, show_ci: bool = True, axis: TimeAxis = TimeAxis()
+    view: PatencyView, mask: Mask | None = None, show_ci: bool = True, axis: TimeAxis = TimeAxis()
 ) -> go.Figure:
     """The endpoint's cumulative incidence of each drawn curve, two ways, in its colour:
     1 - Kaplan-Meier (death censors; solid) and Aalen-Johansen (death competes; dashed),
@@ -511,7 +537,7 @@ def incidence_figure(
     each curve once and says which line style, and the shading, is which. Ticks stand at
     the view's risk-table months.
     """
-    drawn = drawn_curves(view, k)
+    drawn = drawn_curves(view, mask)
     hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>"
     traces, names = [], []
     for spec, result in drawn:
@@ -545,7 +571,7 @@ def incidence_figure(
              "line": {"color": rgba(TEXT_COLOUR, 0.45), "width": 1}}
         )  # fmt: skip
     competing = any(not np.allclose(r.incidence.estimate, 1 - r.incidence.free) for _, r in drawn)
-    subtitle = _with_withheld(None if competing else NO_COMPETING_DEATHS, view, k)
+    subtitle = _with_withheld(None if competing else NO_COMPETING_DEATHS, view, mask)
     last = axis.end(view.risk_months, [spec for spec, _ in drawn])
     layout = {
         "xaxis": {"range": list(axis.scaled([0, last + 1])), **axis.ticks(view.risk_months),
@@ -588,7 +614,7 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
 def landmark_figure(
     view: PatencyView,
     show_ci: bool = True,
-    k: int | None = None,
+    mask: Mask | None = None,
     unreliable: str = DOTTED,
     axis: TimeAxis = TimeAxis(),
 ) -> go.Figure:
@@ -596,7 +622,7 @@ def landmark_figure(
     patency_figure draws them, time counted from the landmark: in the axis's unit and with
     its at-risk rule, the axis to the landmark curves' own end."""
     month = fmt.months(view.landmark_month)
-    fig = patency_figure(view.landmark, show_ci, k, unreliable=unreliable,
+    fig = patency_figure(view.landmark, show_ci, mask, unreliable=unreliable,
                          axis=replace(axis, xmax=None))  # fmt: skip
     return fig.update_layout(
         title_text=f"{fig.layout.title.text}: landmark at month {month}",
