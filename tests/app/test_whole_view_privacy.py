@@ -31,3 +31,19 @@ def test_a_small_centre_is_not_n_minus_the_other_centres(
     assert not any(SMALL_CENTRE in str(trace.get("customdata")) for trace in
                    plotly_figures(at)[0]["data"])  # fmt: skip
     assert at.caption[0].value.startswith(f"{sidebar_n(at)} patients in 2 centre(s)")
+
+
+def test_a_small_group_is_not_n_minus_the_other_curves_column(page_test):
+    # left-sided: 22 patients, 1 with trauma; "<5" beside n = 22 and the other curve's
+    # 21 at risk at month 0 gave the 1 away
+    at = page_test("pages/1_Patency.py", privacy="yes", lesion_side="left", by="trauma")
+    assert not at.exception
+    assert sidebar_n(at) == "22"
+    (figure,) = plotly_figures(at)
+    cells = [c for t in figure["data"] if t.get("mode") == "text" for c in t.get("text") or ()]
+    assert cells and "21" not in cells
+    for table in at.table:
+        frame = table.value
+        for column in ("Patients", "At risk"):
+            if column in frame:
+                assert "21" not in frame[column].astype(str).tolist(), column
