@@ -18,7 +18,13 @@ from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
-from analytics.present.privacy import SUPPRESSED_NOTE, hidden_split, is_small
+from analytics.present.privacy import (
+    SUPPRESSED_NOTE,
+    PrivacyError,
+    hidden_split,
+    is_small,
+    setting,
+)
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
@@ -61,6 +67,22 @@ class PageContext:
         return is_reconstruction(self.meta)
 
 
+def _stop_on_bad_setting() -> None:
+    """Serve no page while a deployment setting is none of the values it may take (fail
+    closed: a mistyped privacy mode never means off), and say which one in its place."""
+    try:
+        setting()
+        cohorts.shared()
+    except (PrivacyError, cohorts.SharingError) as exc:
+        st.title(APP_TITLE)
+        st.error(
+            plain(f"The dashboard is not set up correctly: {exc}. Whoever runs it can "
+                  "correct the setting and start it again."),
+            icon="🚫",
+        )  # fmt: skip
+        st.stop()
+
+
 def start_page(title: str) -> PageContext:
     """Set up the page and draw the shared sidebar; stop with a clear message on a bad cohort."""
     st.set_page_config(
@@ -68,6 +90,7 @@ def start_page(title: str) -> PageContext:
         initial_sidebar_state="collapsed" if presentation.requested() else "auto",
     )  # fmt: skip
     st.html(WRAPPED_METRICS_CSS)
+    _stop_on_bad_setting()
     try:
         key = data.cohort_key(cohorts.active_path())
         meta = data.cohort_metadata(key)
