@@ -440,7 +440,7 @@ def format_problem(problem) -> str:
         where += f", row {problem.row}"
     if problem.column:
         where += f", column {problem.column}"
-    found = "" if problem.value is None else f" (found {problem.value!r})"
+    found = "" if problem.value is None else f" (found '{problem.value}')"  # shown visible
     return f"{where}: {problem.rule}{found}"
 
 

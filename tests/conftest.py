@@ -57,7 +57,7 @@ HOSTILE_CENTRES = (
     '=HYPERLINK("https://evil.example/x","Re-login")',
     "+1+1",
     "@SUM(A1)",
-    "\t=1",
+    "{=1+1}",  # an array formula (a tab first, "\t=1", is a control character import refuses)
     "-2+3",
     "[Re-login](https://evil.example/login)",
     "![p](https://evil.example/p.png)",
