@@ -777,7 +777,7 @@ def centres_display(
     return with_decimals(
         pd.DataFrame(
             {
-                "Centre": table["centre"].tolist(),
+                "Centre": table["centre"].map(fmt.data_text).tolist(),
                 **_estimate_columns(table, k),
                 "At risk": counts(table["at_risk"], k),
                 "95% limits (%)": [
