@@ -335,8 +335,9 @@ def _check_choices(args: argparse.Namespace, variables: Registry) -> None:
 
 def _privacy_k(args: argparse.Namespace) -> int | None:
     """--privacy K checked against the deployment's setting, named in the error."""
+    deployment = setting()  # checked before any command runs (main)
     try:
-        return requested_k(args.privacy, setting())
+        return requested_k(args.privacy, deployment)
     except PrivacyError as exc:
         raise PrivacyError(f"--privacy {args.privacy}: {exc}") from None
 
@@ -439,7 +440,7 @@ def format_problem(problem) -> str:
         where += f", row {problem.row}"
     if problem.column:
         where += f", column {problem.column}"
-    found = "" if problem.value is None else f" (found {problem.value!r})"
+    found = "" if problem.value is None else f" (found '{problem.value}')"  # shown visible
     return f"{where}: {problem.rule}{found}"
 
 
@@ -450,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
+        setting()  # a privacy setting that is none stops every command (fail closed)
         _run(args)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -84,6 +84,10 @@ MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the sam
 MAX_ROWS_PER_SHEET = 100_000  # rows per sheet of a workbook, per CSV of an upload
 MAX_XLSX_INFLATED_MB = 100  # an .xlsx's members, uncompressed, before any is parsed
 MAX_HEADER_COLUMNS = 100  # a header wider is no table of the cohort format (24 at most)
+# Control characters (Unicode Cc: C0, DEL and C1) as a pattern both Python's re and
+# DuckDB's regexp read: no cell of a cohort may hold one (the format has no free text), and
+# none that a file already holds reaches an output (analytics.present.format.data_text).
+CONTROL_CHARACTER = r"[\x00-\x1f\x7f-\x9f]"
 
 # Heavy work at a time per dashboard server process, for all sessions together (ui.heavy):
 # the others wait their turn, at most HEAVY_WAIT_S (under the 180 s a browser keeps a

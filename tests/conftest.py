@@ -57,7 +57,7 @@ HOSTILE_CENTRES = (
     '=HYPERLINK("https://evil.example/x","Re-login")',
     "+1+1",
     "@SUM(A1)",
-    "\t=1",
+    "{=1+1}",  # an array formula (a tab first, "\t=1", is a control character import refuses)
     "-2+3",
     "[Re-login](https://evil.example/login)",
     "![p](https://evil.example/p.png)",
@@ -96,6 +96,29 @@ def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         lambda patients: [HOSTILE_CENTRES[i % len(HOSTILE_CENTRES)] for i in patients.index],
         {"name": HOSTILE_NAME, "source": HOSTILE_NAME},
     )  # fmt: skip
+
+
+# Names with control characters, as a file written by an earlier version or by hand may
+# hold them (import refuses them): a vertical tab, which XML (the deck) cannot hold, and
+# terminal escapes (a colour, a window title ended by a bell).
+CONTROL_CENTRES = ("Centre\x0b2", "\x1b[31mRed\x1b[0m centre")
+CONTROL_NAME = "Cohort\x1b]0;owned\x07 name\x0b"
+
+
+@pytest.fixture(scope="session")
+def control_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's patients in two centres named with control characters, in a cohort so
+    named: imported with plain names, then renamed in the file as an editor could."""
+    path = demo_with_centres(
+        tmp_path_factory, "control",
+        lambda patients: [f"C{i % 2}" for i in patients.index], {"name": "placeholder"},
+    )  # fmt: skip
+    with duckdb.connect(str(path)) as con:
+        for i, name in enumerate(CONTROL_CENTRES):
+            for table in ("patients", "patient_summary"):
+                con.execute(f"UPDATE {table} SET center = ? WHERE center = ?", [name, f"C{i}"])
+        con.execute("UPDATE cohort_metadata SET value = ? WHERE key = 'name'", [CONTROL_NAME])
+    return path
 
 
 SMALL_CENTRE = "C07"

@@ -32,7 +32,7 @@ from analytics.cohort.importer import (
     problems_frame,
 )
 from analytics.cohort.write import DestinationExists
-from analytics.glossary import TRUE_WORDS
+from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 from analytics.present.privacy import IDENTIFYING_COLUMNS
 from analytics.present.tables import validation_report
 from analytics.rules import MAX_ROWS_PER_SHEET
@@ -55,9 +55,25 @@ def import_dir() -> Path:
     return Path(os.environ.get("COHORT_IMPORT_DIR") or ROOT / "data" / "imported")
 
 
+class SharingError(ValueError):
+    """``COHORT_IMPORTS_SHARED`` set to a word that is neither yes nor no."""
+
+
 def shared() -> bool:
-    """Whether this deployment publishes browser imports (``COHORT_IMPORTS_SHARED=yes``)."""
-    return os.environ.get(SHARED_ENV, "").strip().lower() in TRUE_WORDS
+    """Whether this deployment publishes browser imports (``COHORT_IMPORTS_SHARED=yes``).
+
+    Unset or empty is no. A word that is neither a yes nor a no raises SharingError naming
+    the setting and the words allowed, so a mistyped setting stops the dashboard
+    (ui.page) instead of being read as either."""
+    text = os.environ.get(SHARED_ENV, "")
+    word = text.strip().lower()
+    if word and word not in TRUE_WORDS | FALSE_WORDS:
+        raise SharingError(
+            f"{SHARED_ENV}={text!r} is neither yes nor no: use {', '.join(sorted(TRUE_WORDS))} "
+            f"to publish browser imports to every user, or {', '.join(sorted(FALSE_WORDS))} "
+            "(or leave it unset) to keep each private to its browser session"
+        )
+    return word in TRUE_WORDS
 
 
 def session_dir() -> Path:

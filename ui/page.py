@@ -20,7 +20,7 @@ from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.masking import Mask, mask
-from analytics.present.privacy import SUPPRESSED_NOTE
+from analytics.present.privacy import SUPPRESSED_NOTE, PrivacyError, setting
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from analytics.views import LEFT_OUT, Header, N, header_ledger
 from ui import cohorts, data, heavy, presentation, state
@@ -79,6 +79,22 @@ def masked(context: PageContext, view: Ledger) -> tuple[PageContext, Mask]:
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
 
 
+def _stop_on_bad_setting() -> None:
+    """Serve no page while a deployment setting is none of the values it may take (fail
+    closed: a mistyped privacy mode never means off), and say which one in its place."""
+    try:
+        setting()
+        cohorts.shared()
+    except (PrivacyError, cohorts.SharingError) as exc:
+        st.title(APP_TITLE)
+        st.error(
+            plain(f"The dashboard is not set up correctly: {exc}. Whoever runs it can "
+                  "correct the setting and start it again."),
+            icon="🚫",
+        )  # fmt: skip
+        st.stop()
+
+
 def start_page(title: str) -> PageContext:
     """Set up the page and draw the shared sidebar; stop with a clear message on a bad cohort."""
     st.set_page_config(
@@ -86,6 +102,7 @@ def start_page(title: str) -> PageContext:
         initial_sidebar_state="collapsed" if presentation.requested() else "auto",
     )  # fmt: skip
     st.html(WRAPPED_METRICS_CSS)
+    _stop_on_bad_setting()
     try:
         key = data.cohort_key(cohorts.active_path())
         meta = data.cohort_metadata(key)

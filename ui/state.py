@@ -295,6 +295,7 @@ def _data_level(variable: Variable) -> Widget:
         return where.selectbox(
             variable.label, options, index=None, key=param.key, disabled=not options,
             placeholder="Any" if options else f"No {variable.label.lower()}s recorded",
+            format_func=fmt.data_text,
             **CHANGED,
         )  # fmt: skip
 

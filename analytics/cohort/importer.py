@@ -6,7 +6,8 @@ holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as on
 set-based query over all rows, so every problem is reported at once, however
 large the file. Only the rules the schema cannot state are written here: no
 event after the patient's follow-up or death, no date before 1950 or after today,
-no NUL byte in a cell, and header names that differ only by spaces or case. A refusal
+no control character in a cell (a NUL byte, a tab, a line break, a terminal escape: the
+format has no free text), and header names that differ only by spaces or case. A refusal
 is worded as the data dictionary words the rule (analytics.cohort.dictionary), and a
 coded value is read in any case or as a synonym the dictionary lists. A row that breaks
 no rule but should be checked (a limb falling below C5 after an ulcer) is imported and
@@ -39,6 +40,7 @@ from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 from analytics.rules import (
+    CONTROL_CHARACTER,
     EARLIEST_DATE_YEAR,
     MAX_HEADER_COLUMNS,
     MAX_ROWS_PER_SHEET,
@@ -61,6 +63,13 @@ CEAP_BELOW_ULCER = (
     "data-quality warning: below C5 after C5 or C6 at an earlier visit, but CEAP keeps a "
     "healed ulcer at C5 or above: check the record (imported as written)"
 )
+CONTROL_RULE = (
+    "holds a control character, such as a NUL byte, tab, line break or terminal escape "
+    "(shown as \\x00, \\t, \\n, \\x1b): remove it"
+)
+# How a workbook writes a control character, which XML cannot hold: OOXML's escape
+# "_x000B_" (a vertical tab), which openpyxl leaves as written.
+EXCEL_CONTROL_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff]|00[89][0-9A-Fa-f])_")
 TYPE_RULES = {
     "BOOLEAN": "must be yes/no, true/false or 1/0",
     "INTEGER": "must be a whole number",
@@ -71,13 +80,29 @@ TYPE_RULES = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the source, located as a data manager would look for it."""
+    """One thing wrong with the source, located as a data manager would look for it.
+
+    Text read from the source (a file or sheet, a header, a cell) shows each character
+    that does not print as its escape (:func:`visible`): a reader sees where it is, and no
+    report, screen or terminal receives a control character.
+    """
 
     file: str
     row: int | None
     column: str | None
     value: str | None
     rule: str
+
+    def __post_init__(self) -> None:
+        for name in ("file", "column", "value"):
+            if (text := getattr(self, name)) is not None:
+                object.__setattr__(self, name, visible(text))
+
+
+def visible(text: str) -> str:
+    """``text`` with each character that does not print (a control character, a no-break
+    space, a direction mark) written as Python writes its escape: "Centre\\x0b2"."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ValidationError(CohortError):
@@ -404,7 +429,8 @@ def _read_sheet(sheet, label: str, max_rows: int) -> tuple[pd.DataFrame | None, 
 
 
 def _excel_text(value: object) -> str:
-    """A cell as the text a CSV of it would hold: dates ISO, booleans and numbers plain."""
+    """A cell as the text a CSV of it would hold: dates ISO, booleans and numbers plain, a
+    control character as itself (refused then as in a CSV), not as its escape "_x000B_"."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -413,7 +439,7 @@ def _excel_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return EXCEL_CONTROL_ESCAPE.sub(lambda escape: chr(int(escape.group(1), 16)), str(value))
 
 
 def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[Column]:
@@ -593,9 +619,9 @@ def _cell_problems(
             )  # fmt: skip
         problems += _rows(
             con,
-            f"SELECT {ROW}, replace({column.name}, chr(0), '\\0') FROM raw_{table} "
-            f"WHERE contains({column.name}, chr(0))",
-            label, column.name, "holds a NUL byte (shown as \\0): remove it",
+            f"SELECT {ROW}, {column.name} FROM raw_{table} "
+            f"WHERE regexp_matches({column.name}, ?)",
+            label, column.name, CONTROL_RULE, [CONTROL_CHARACTER],
         )  # fmt: skip
         if column.data_type == "DATE":
             problems += _date_problems(con, table, column.name, label)

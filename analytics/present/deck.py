@@ -336,9 +336,9 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     title, body = slide.shapes.title, slide.placeholders[1]
     title.left, title.top, title.width, title.height = MARGIN, Inches(1.3), FULL_WIDTH, Inches(1.6)
     body.left, body.top, body.width, body.height = MARGIN, Inches(3.1), FULL_WIDTH, Inches(3.6)
-    title.text = f"Venous stent outcomes: {meta.get('name', 'cohort')}"
+    title.text = f"Venous stent outcomes: {fmt.data_text(meta.get('name', 'cohort'))}"
     title.text_frame.paragraphs[0].font.size = Pt(36)
-    provenance = DEMO_NOTICE if is_reconstruction(meta) else meta.get("source", "")
+    provenance = DEMO_NOTICE if is_reconstruction(meta) else fmt.data_text(meta.get("source", ""))
     groupings = report.cohort_filter.variables.groupings()
     compared = (
         f"; {ENDPOINTS[view.endpoint].lower()} compared by {groupings[report.by].lower()}"

@@ -14,6 +14,7 @@ thousands separators.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +46,13 @@ from analytics.present.privacy import (
     is_small,
     masked,
 )
-from analytics.rules import CONFIDENCE, MONTHS_PER_YEAR, PH_TEST_ALPHA, SMALL_SAMPLE
+from analytics.rules import (
+    CONFIDENCE,
+    CONTROL_CHARACTER,
+    MONTHS_PER_YEAR,
+    PH_TEST_ALPHA,
+    SMALL_SAMPLE,
+)
 from analytics.stats.clinical import TableTest
 from analytics.stats.engine.cox import HazardRatio
 from analytics.stats.engine.hodges_lehmann import HodgesLehmann
@@ -517,11 +524,31 @@ def _words(variables: Registry) -> _Words:
     return _Words(variables.level_labels(), variables.groupings(), variables.covariates())
 
 
+# What no output shows of text from data: control characters (analytics.rules) and what
+# XML 1.0 cannot hold beside them (U+FFFE, U+FFFF, a lone surrogate), each run at once.
+UNSHOWABLE = re.compile(f"(?:{CONTROL_CHARACTER}|[\ufffe\uffff\ud800-\udfff])+")
+
+
+def data_text(text: object) -> str:
+    """Text from data (a centre, a level, a cohort's name) as every output shows it.
+
+    Import refuses control characters, but a file written by an earlier version or by
+    hand may hold them: the deck's XML cannot (a vertical tab fails the whole deck), a
+    terminal runs an escape (``\\x1b[31m``), a line break starts a row or a block. Each run
+    of them goes; a run holding a space-like one (a tab, a line break, a vertical tab)
+    becomes one space, so words stay apart: "Centre\\x0b2" reads "Centre 2".
+    """
+    return UNSHOWABLE.sub(
+        lambda run: " " if any(c.isspace() for c in run.group()) else "", str(text)
+    )
+
+
 def level(by: str | None, value: str, variables: Registry = BUILTIN) -> str:
-    """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are.
-    A category's words are its declared levels' in ``variables``; any other's yes/no."""
+    """A group's raw value in words: "Female", "Left", "Yes", "≥ 75"; others as they are,
+    shown as data_text. A category's words are its declared levels' in ``variables``; any
+    other's yes/no."""
     labels: Mapping[str, str] = _words(variables).levels.get(by or "", YES_NO)
-    return labels.get(value, value).replace(">=", "≥").replace("<=", "≤")
+    return data_text(labels.get(value, value)).replace(">=", "≥").replace("<=", "≤")
 
 
 def reference_levels(variables: Registry = BUILTIN) -> str:
@@ -550,7 +577,7 @@ def filter_word(param: FilterParam, value: object) -> str:
     the label ("Thrombophilia: yes", "Centre: C01"); a measure's bounds read "Age from:
     60"; a segment set's parts their own words ("Segments: CIV,EIV · matching: all").
     """
-    variable, text = param.variable, value_text(value)
+    variable, text = param.variable, data_text(value_text(value))
     if param.part is Part.LEVEL:
         shown = dict(variable.levels)[str(value)]
         return shown if variable.kind is Kind.CATEGORY else f"{variable.label}: {shown}"
@@ -579,7 +606,7 @@ def filter_words(cohort_filter: CohortFilter) -> str:
 def view_caption(name: str, cohort_filter: CohortFilter, n: Cell) -> str:
     """What every chart and slide states under its title: cohort, filter, n (as the view's
     mask shows it)."""
-    return f"{name} · {filter_words(cohort_filter)} · n = {cell(n)}"
+    return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {cell(n)}"
 
 
 def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:

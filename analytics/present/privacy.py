@@ -41,7 +41,8 @@ MODES = ("off", "on", "enforced")
 
 
 class PrivacyError(ValueError):
-    """A k outside MIN_K..MAX_K, or below the k a deployment enforces."""
+    """A k outside MIN_K..MAX_K, below the k a deployment enforces, or a deployment
+    setting (COHORT_PRIVACY, COHORT_PRIVACY_K) that is none of the values it may take."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,23 @@ class Setting:
 
 
 def setting() -> Setting:
-    """The deployment's mode and k; an unusable value falls back to off and DEFAULT_K."""
-    mode = os.environ.get(MODE_ENV, "off").strip().lower()
-    try:
-        k = int(os.environ.get(K_ENV, DEFAULT_K))
-    except ValueError:
-        k = DEFAULT_K
-    return Setting(mode if mode in MODES else "off", min(max(k, MIN_K), MAX_K))
+    """The deployment's mode and k, failing closed: a value that is none of those a setting
+    may take raises PrivacyError naming the setting, the value and the values allowed, so a
+    mistyped mode ("enforce", "yes") never serves exact counts and a k outside MIN_K..MAX_K
+    ("50", "1", "5.5") never runs as another. Case and surrounding spaces are ignored; an
+    empty value is read as unset (mode off, k DEFAULT_K), as a shell's ``VAR=`` means."""
+    mode_text, k_text = (os.environ.get(name, "") for name in (MODE_ENV, K_ENV))
+    mode, k = mode_text.strip().lower() or "off", k_text.strip() or str(DEFAULT_K)
+    if mode not in MODES:
+        raise PrivacyError(
+            f"{MODE_ENV}={mode_text!r} is not a privacy mode: use {', '.join(MODES[:-1])} "
+            f"or {MODES[-1]}"
+        )
+    if k not in {str(n) for n in range(MIN_K, MAX_K + 1)}:  # int() also reads "1_0", "+5"
+        raise PrivacyError(
+            f"{K_ENV}={k_text!r} is not a privacy k: use a whole number from {MIN_K} to {MAX_K}"
+        )
+    return Setting(mode, int(k))
 
 
 def checked_k(k: int, deployment: Setting) -> int:

@@ -274,7 +274,22 @@ def _safety_incidence(result: SafetyIncidence, privacy: _Suppression) -> list[di
 
 def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
     """Everything the report prints, as one JSON-ready dict (keys in the README); with a
-    privacy ``k``, small counts hidden and listed under ``privacy``."""
+    privacy ``k``, small counts hidden and listed under ``privacy``; every text in it (a
+    key or a value: a centre, a level, the cohort's name) shown as format.data_text."""
+    return _shown(_report_values(view, k))
+
+
+def _shown(value: Any) -> Any:
+    """``value`` with every key and text as format.data_text shows it: no control character."""
+    if isinstance(value, dict):
+        return {fmt.data_text(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return fmt.data_text(value) if isinstance(value, str) else value
+
+
+def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
+    """report_json's values keyed by the data's own levels, as the text report reads them."""
     change, safety = view.clinical, view.safety
     privacy = _Suppression(k)
     few = is_small(safety.patients, k)
@@ -327,10 +342,10 @@ def _paper_readings(view: ReportView) -> list[str]:
 def report_text(view: ReportView, k: int | None = None) -> str:
     """The report for a person: aligned tables, plain words; written from report_json's
     values, so privacy hides the same numbers here as in the JSON."""
-    data = report_json(view, k)
+    data = _report_values(view, k)
     text = _Text(set(data.get("privacy", {}).get("suppressed", ())))
     variables = view.cohort_filter.variables
-    lines = [f"Cohort: {view.name}"]
+    lines = [f"Cohort: {fmt.data_text(view.name)}"]
     if view.is_reconstruction:
         lines.append(DEMO_NOTICE)
     lines += [f"Note: {note}" for note in data["cohort"]["notes"]]

@@ -818,7 +818,7 @@ def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mas
     return with_decimals(
         pd.DataFrame(
             {
-                "Centre": names,
+                "Centre": [fmt.data_text(c) for c in names],
                 "Patients": count_cells(mask, [centre_key(c, "patients") for c in names]),
                 "Events": count_cells(mask, [centre_key(c, "events") for c in names]),
                 "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k),

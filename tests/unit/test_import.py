@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,13 @@ import pytest
 
 from analytics.cli import main
 from analytics.cohort.db import DEMO_SOURCE, metadata, open_cohort
-from analytics.cohort.importer import DATA_TABLES, ValidationError, import_registry, problems_frame
+from analytics.cohort.importer import (
+    CONTROL_RULE,
+    DATA_TABLES,
+    ValidationError,
+    import_registry,
+    problems_frame,
+)
 from analytics.cohort.template import GUIDE_SHEET, template_workbook
 from analytics.present.format import MISSING
 from analytics.present.tables import validation_report
@@ -333,10 +341,64 @@ def test_a_date_after_today_is_refused_and_today_is_not(registry, existing, tmp_
     assert "after today" in problems[0][4]
 
 
-def test_nul_bytes_in_text_are_refused(registry, existing):
-    edit(registry, "patients", 3, "center", "Centre\x001")
+def controls(text: str, allowed: str = "") -> list[str]:
+    """The control characters (Unicode Cc) in ``text`` beside those ``allowed``."""
+    return [c for c in re.findall("[\x00-\x1f\x7f-\x9f]", text) if c not in allowed]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("Centre\x0b2", "Centre\\x0b2"), ("\x1b[31mRed", "\\x1b[31mRed"),
+     ("Centre\t2", "Centre\\t2"), ("Centre\n2", "Centre\\n2"), ("C\x85", "C\\x85"),
+     ("Centre\x001", "Centre\\x001")],
+)  # fmt: skip
+def test_a_csv_cell_with_a_control_character_is_refused_naming_the_cell(
+    registry, existing, value, shown
+):
+    edit(registry, "patients", 3, "center", value)
     problems = refused(registry, existing)
-    assert any(p[:3] == ("patients.csv", 3, "center") and "NUL" in p[4] for p in problems)
+    assert ("patients.csv", 3, "center", shown, CONTROL_RULE) in problems, problems
+
+
+def test_a_workbook_cell_with_a_control_character_is_refused_naming_sheet_row_and_column(
+    registry, existing, tmp_path, capsys
+):
+    """Excel writes an escape in a cell as "_x001B_" (XML cannot hold the character)."""
+    edit(registry, "patients", 4, "center", "\x1b[31mRed")
+    book = tmp_path / "registry.xlsx"
+    with pd.ExcelWriter(book, engine="xlsxwriter") as writer:
+        for table in DATA_TABLES:
+            frame = pd.read_csv(registry / f"{table}.csv", dtype=str, keep_default_na=False)
+            frame.to_excel(writer, sheet_name=table, index=False)
+    assert b"_x001B_[31mRed" in zipfile.ZipFile(book).read("xl/sharedStrings.xml")
+    before = existing.read_bytes()
+    assert main(["import", str(book), "--out", str(existing)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "registry.xlsx, sheet patients, row 4, column center: " + CONTROL_RULE
+        + " (found '\\x1b[31mRed')\n"
+    ) in err  # fmt: skip
+    assert controls(err, "\n") == []
+    assert existing.read_bytes() == before
+
+
+def test_a_plain_workbook_still_imports(registry, tmp_path):
+    """Text that only looks like an escape of a printable character is kept as written."""
+    edit(registry, "patients", 3, "center", "C_x0041_1")
+    book = workbook_from(registry, tmp_path / "registry.xlsx")
+    assert main(["import", str(book), "--out", str(tmp_path / "new.duckdb")]) == 0
+    with open_cohort(tmp_path / "new.duckdb") as con:
+        centres = {c for (c,) in con.execute("SELECT DISTINCT center FROM patients").fetchall()}
+    assert "C_x0041_1" in centres
+
+
+def test_a_header_with_an_escape_reaches_no_terminal_raw(registry, capsys, tmp_path):
+    path = registry / "patients.csv"
+    path.write_text(path.read_text().replace("center", "cen\x1b[0mter", 1))
+    assert main(["import", str(registry), "--out", str(tmp_path / "new.duckdb")]) == 1
+    err = capsys.readouterr().err
+    assert "column cen\\x1b[0mter: unknown column" in err
+    assert controls(err, "\n") == []
 
 
 def quiet_patient(folder: Path) -> str:

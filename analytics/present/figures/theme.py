@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from analytics.present import format as fmt
+
 OKABE_ITO = {
     "blue": "#0072B2",
     "orange": "#E69F00",
@@ -204,9 +206,10 @@ def figure_text(text: str) -> str:
 
     Plotly renders a subset of HTML in titles, legends, tick labels, text and hover
     labels (``<a href>`` is a working link, ``<b>``, ``<br>``, ``<span style>``) and
-    decodes ``&lt;``, ``&gt;`` and ``&amp;``: escaping those three shows any name as typed.
+    decodes ``&lt;``, ``&gt;`` and ``&amp;``: escaping those three shows any name as typed,
+    once its control characters are gone (format.data_text).
     """
-    return html.escape(str(text), quote=False)
+    return html.escape(fmt.data_text(text), quote=False)
 
 
 def legend_above(fig: go.Figure, names: Sequence[str]) -> go.Figure:
