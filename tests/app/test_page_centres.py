@@ -66,13 +66,15 @@ def test_month_comes_from_the_link(registry_page):
 
 def test_privacy_mode_keeps_small_centres_off_the_funnel_and_masks_them(registry_page):
     # immobilized patients: C05 has 14 and C06 17, the other centres 25 or more; events
-    # before 12 months: C01 18, C02 10, C03 6, C04 4, C05 2, C06 4
+    # before 12 months: C01 18, C02 10, C03 6, C04 4, C05 2, C06 4; C01's 54 patients
+    # are 35 at risk, 18 with the event and 1 censored before 12 months
     at = registry_page(immobilization="yes", privacy="yes", privacy_k="10")
     assert not at.exception
     (funnel,) = plotly_figures(at)
-    # a centre's estimate over fewer than k events is hidden in the table: so is its point
-    assert sorted(centre_points(funnel)) == ["C01", "C02"]
-    assert "4 centre(s) not plotted" in funnel["layout"]["title"]["subtitle"]["text"]
+    # a centre's estimate over fewer than k events is hidden in the table: so is its point;
+    # C01's events are withheld beside its 1 censored (54 - 35 - 18)
+    assert sorted(centre_points(funnel)) == ["C02"]
+    assert "5 centre(s) not plotted" in funnel["layout"]["title"]["subtitle"]["text"]
     at = registry_page(immobilization="yes", privacy="yes", privacy_k="20")
     (funnel,) = plotly_figures(at)
     assert centre_points(funnel) == []

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 
@@ -23,13 +23,14 @@ from analytics.present.deck import notice_deck
 from analytics.present.export import csv_text
 from analytics.present.figures.theme import figure_text
 from analytics.present.format import data_text
+from analytics.present.masking import exact
 from analytics.present.tables import (
     centres_display,
     estimates_table,
     subgroup_display,
     validation_report,
 )
-from analytics.views import centres_view, patency_view, subgroups_view
+from analytics.views import centres_ledger, centres_view, patency_view, subgroups_view
 from tests.conftest import CONTROL_CENTRES, CONTROL_NAME, unescaped
 from ui.text import plain
 
@@ -143,7 +144,7 @@ def test_the_csv_exports_by_centre_hold_no_control_character(control_path):
         comparison = centres_view(con, CohortFilter(), 12.0)
         by_centre = patency_view(con, CohortFilter(), "center")
         subgroups = subgroups_view(con, CohortFilter())
-    centres = centres_display(comparison, comparison.centres)
+    centres = centres_display(comparison, comparison.centres, exact(centres_ledger(comparison)))
     assert sorted(centres["Centre"]) == sorted(SHOWN_CENTRES)
     tables = (centres, estimates_table(by_centre), subgroup_display(subgroups))
     for table in tables:
@@ -173,6 +174,9 @@ def test_no_name_shows_a_control_character_on_any_surface(name):
     assert shown.replace(" ", "") == kept.replace(" ", "")  # nothing else changes
 
 
+@settings(
+    deadline=None, max_examples=40
+)  # a deck takes tens of milliseconds, more on a busy machine
 @given(st.text(min_size=1))
 def test_any_name_goes_into_a_deck_that_opens(name):
     """The deck's text boxes take any name once shown as data_text (python-pptx refuses

@@ -49,7 +49,7 @@ def test_a_setting_that_is_none_of_its_values_is_an_error_naming_it(
     ("mode", "k", "read"),
     [("", "", Setting("off", 5)), (" On ", "", Setting("on", 5)),
      ("ENFORCED", " 10 ", Setting("enforced", 10)), ("off", "20", Setting("off", 20)),
-     ("on", "2", Setting("on", 2))],
+     ("on", "3", Setting("on", 3))],
 )  # fmt: skip
 def test_case_spaces_and_empty_values_are_read_as_meant(deployment, mode, k, read):
     """Empty is unset (off, k 5), as a shell's ``VAR=``; case and spaces are ignored."""

@@ -363,7 +363,7 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
              "marker": {"symbol": "line-ns-open", "size": 10, "color": spec.colour,
                         "line": {"width": 1.5}},
              "name": f"{spec.label} censored", "showlegend": False,
-             "customdata": [f"{int(n):,} " if spec.censor_counts else ""
+             "customdata": [f"{fmt.count(int(n))} " if spec.censor_counts else ""
                             for n in censored["censored"]],
              "hovertemplate": "%{customdata}censored at " + HOVER_TIME[axis.unit]
              + "<extra></extra>"}
