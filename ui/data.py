@@ -34,7 +34,6 @@ from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
-from analytics.rules import MODEL_ASK_PATIENTS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -174,23 +173,26 @@ def centre_comparison(
     return views.centres_view(cursor(key), cohort_filter, month)
 
 
-@cached
 def model(
     key: CohortKey, cohort_filter: CohortFilter, endpoint: str, covariates: tuple[str, ...]
-) -> AdjustedModel:
-    """An adjusted model, cached by filter and covariates (a fit takes seconds on a
-    registry); the Models page and the deck of the same view share it. No spinner of its
-    own: the deck asks for it outside a page run, and the page shows one. Above
-    MODEL_ASK_PATIENTS it is fitted in the fitting process (ui.heavy.FITS), so the other
-    sessions' pages keep the server's processor; a failure there is the model's note."""
-    patients = header(key, cohort_filter).patients
-    if patients <= MODEL_ASK_PATIENTS:
-        return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
-    try:
-        return heavy.FITS.fit(key[0], cohort_filter, endpoint, covariates)
-    except heavy.FitFailed as exc:
-        return AdjustedModel(endpoint, covariates, False, patients, 0, 0,
-                             notes=(f"the model could not be fitted: {exc}",))  # fmt: skip
+) -> AdjustedModel | None:
+    """The Models page's adjusted model, fitted in the fitting process in its turn (a fit
+    takes seconds on a registry, and never runs in the server's process) and kept for
+    everyone after that: ui.heavy.fitted shows its place in line while it waits. None
+    when the line is full or the wait ran out (the page has said so); a failure in the
+    fitting process is the model's note."""
+    request = heavy.FitRequest(key, cohort_filter, endpoint, covariates)
+    outcome = heavy.fitted(request)
+    return None if outcome is None else _as_model(request, outcome)
+
+
+def _as_model(request: heavy.FitRequest, outcome: heavy.Fitted) -> AdjustedModel:
+    """The fitted model, or one whose note says why it could not be fitted."""
+    if isinstance(outcome, AdjustedModel):
+        return outcome
+    patients = header(request.key, request.cohort_filter).patients
+    return AdjustedModel(request.endpoint, request.covariates, False, patients, 0, 0,
+                         notes=(f"the model could not be fitted: {outcome}",))  # fmt: skip
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
