@@ -186,6 +186,17 @@ def model(
     return None if outcome is None else _as_model(request, outcome)
 
 
+def fitted_model(key: CohortKey, request: DeckRequest) -> AdjustedModel | None:
+    """The deck's model: the Models page's, when it is fitted already (the same cohort
+    version, filter, endpoint and covariates); None otherwise. Never asks for a fit: a
+    deck must not start the work the page only does on its own run or on a click."""
+    if not request.adjust:
+        return None
+    asked = heavy.FitRequest(key, request.cohort_filter, request.model_endpoint, request.adjust)
+    outcome = heavy.FITS.result(asked)
+    return None if outcome is None else _as_model(asked, outcome)
+
+
 def _as_model(request: heavy.FitRequest, outcome: heavy.Fitted) -> AdjustedModel:
     """The fitted model, or one whose note says why it could not be fitted."""
     if isinstance(outcome, AdjustedModel):
@@ -199,32 +210,33 @@ def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
     """The view's deck; a failure becomes a deck saying why (Streamlit drops a download
     whose data raises without a word to the user), and is not cached."""
     try:
-        return _deck(key, request)
+        fitted = fitted_model(key, request)
+        return _deck(key, request, fitted is not None, fitted)
     except (ExportUnavailable, CohortError, duckdb.Error) as exc:
         return notice_deck(str(exc).strip().splitlines()[0])
 
 
 @st.cache_data(max_entries=DECK_ENTRIES, show_spinner=False)
-def _deck(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck, built once per file version and request, shared by every session.
+def _deck(
+    key: CohortKey, request: DeckRequest, model_fitted: bool, _model: AdjustedModel | None
+) -> bytes:
+    """The view's deck, built once per file version, request and whether its model was
+    fitted, shared by every session.
 
     The request holds everything the deck shows (filter, comparison, endpoint, privacy
-    k, the Models page's model: the page's cached fit, not a second one), so a
-    privacy-mode deck is never served to a view without it, nor the reverse.
+    k, the Models page's model: ``_model``, its fit kept by the fitting line, never a fit
+    of its own), so a privacy-mode deck is never served to a view without it, nor the
+    reverse; a deck built before its model was fitted (the slide left out, with a note)
+    is not served once it is.
     Run on the download's own thread (so it takes its own cursor), in a slot of
     ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
     decks are built one after another; the download button spins meanwhile.
     """
     with heavy.DECKS.turn():
-        fitted = (
-            model(key, request.cohort_filter, request.model_endpoint, request.adjust)
-            if request.adjust
-            else None
-        )
         view = _or_first(
             lambda chosen: views.deck_view(
                 cursor(key), request.cohort_filter, request.by, request.endpoint,
-                request.risk_months, fitted, chosen,
+                request.risk_months, _model, chosen, bool(request.adjust) and not model_fitted,
             ),
             request.reference,
         )  # fmt: skip

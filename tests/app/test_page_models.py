@@ -218,14 +218,16 @@ def test_the_sidebar_deck_of_every_page_carries_the_model_once_chosen(page_test,
     )  # fmt: skip
 
 
-def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo_path, monkeypatch):
-    """The deck's model slide shows the model the Models page has fitted: the deck asks
-    ui.data for it, which has it fitted once for both."""
+def test_the_sidebar_deck_never_fits_and_takes_the_pages_fitted_model(demo_path, monkeypatch):
+    """Before the Models page has fitted the chosen model, the deck leaves its slide out
+    and its title slide says where to fit it (no fit started); once the page has fitted
+    it, the deck shows that model, the one fit of both."""
     import io
 
     import pytest
     from pptx import Presentation
 
+    from analytics.glossary import MODEL_NOT_IN_DECK
     from analytics.present.deck import DeckRequest
     from analytics.present.render import CHROMIUM
     from analytics.views import models_view_of_file
@@ -244,8 +246,17 @@ def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo
     monkeypatch.setattr(heavy, "FITS", heavy.FitQueue(fit))
     key = data.cohort_key(demo_path)
     covariates = ("symptom_duration_months", "thrombophilia")
+    request = DeckRequest(DEFAULT_FILTER, k=5, adjust=covariates)
+    before = Presentation(io.BytesIO(data.deck_bytes(key, request)))
+    assert fits == []
+    titles = [s.shapes.title.text for s in before.slides]
+    assert not any(title.startswith("Adjusted hazard ratios") for title in titles)
+    title_slide = before.slides[0]
+    assert MODEL_NOT_IN_DECK in title_slide.placeholders[1].text_frame.text
+    assert MODEL_NOT_IN_DECK in title_slide.notes_slide.notes_text_frame.text
+
     model = data.model(key, DEFAULT_FILTER, "primary", covariates)
-    deck = data.deck_bytes(key, DeckRequest(DEFAULT_FILTER, k=5, adjust=covariates))
+    deck = data.deck_bytes(key, request)
     assert len(fits) == 1
     slides = {s.shapes.title.text: s for s in Presentation(io.BytesIO(deck)).slides}
     notes = slides["Adjusted hazard ratios: primary patency (Cox)"].notes_slide
@@ -253,6 +264,7 @@ def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo
     assert f"adjusted HR (95% CI) {duration.hr:.2f} ({duration.ci_lower:.2f}-" in (
         notes.notes_text_frame.text
     )
+    assert MODEL_NOT_IN_DECK not in slides[titles[0]].notes_slide.notes_text_frame.text
 
 
 def test_the_demo_caveat_under_a_filter_states_no_count_but_the_models_own(page_test):
