@@ -285,7 +285,7 @@ class FittingProcess:
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "analytics.fit_worker"], cwd=ROOT,
+                    [sys.executable, "-m", "analytics.fit_worker", str(os.getpid())], cwd=ROOT,
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     env={**os.environ, **ONE_THREAD},  # numpy's BLAS on one core
                 )  # fmt: skip

@@ -232,3 +232,47 @@ def test_a_place_reads_as_the_page_shows_it():
 
     assert fmt.fit_place(1) == f"{FITTING}…"
     assert fmt.fit_place(3) == f"Your model is 3rd in line: {FITS_ONE_AT_A_TIME}."
+
+
+def test_the_fitting_process_ends_itself_when_the_server_is_killed():
+    """A server killed outright (SIGKILL: no exit handler runs) leaves no fitting process,
+    even one busy with a fit (its input left open here, as a fit does not read it) and one
+    killed while the process was still starting."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from analytics.cohort.db import ROOT
+
+    requests, held_open = os.pipe()  # the test keeps the writing end: no end of input
+    server = (
+        "import os, subprocess, sys, time\n"
+        "worker = subprocess.Popen([sys.executable, '-m', 'analytics.fit_worker',"
+        f" str(os.getpid())], stdin={requests}, stdout=subprocess.PIPE)\n"
+        "print(worker.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", server], cwd=ROOT, stdout=subprocess.PIPE, pass_fds=(requests,)
+    )
+    os.close(requests)
+    worker = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+
+    def alive() -> bool:
+        try:
+            return "\nState:\tZ" not in Path(f"/proc/{worker}/status").read_text()
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 60  # its imports, then half a second
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert not alive()
+    finally:
+        os.close(held_open)
