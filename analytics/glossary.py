@@ -195,9 +195,10 @@ FIT_QUEUE_FULL = (
     "The server already has as many models waiting to be fitted as it takes, for other "
     "users: nothing was fitted. Try again in a few minutes."
 )
+CHECK_AGAIN = "Check again"  # the Models page's button that runs it again
 FIT_STILL_IN_LINE = (
     "It is not fitted yet: it keeps its place, and once fitted it is kept for everyone. "
-    "Press Check again, or open this page again in a few minutes, to see it."
+    f"Press {CHECK_AGAIN}, or open this page again in a few minutes, to see it."
 )
 MODEL_NOT_IN_DECK = (
     "No model slide: the adjusted model chosen on the Models page is not fitted yet. Fit it "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.glossary import (
+    CHECK_AGAIN,
     DEFINITIONS,
     IMMORTAL_TIME_BIAS,
     MODEL_DEMO_CAVEAT,
@@ -111,7 +112,7 @@ if context.n > MODEL_ASK_PATIENTS and not refused and st.session_state.get(FITTE
 _choose(covariates)
 model = data.model(context.key, context.cohort_filter, endpoint, covariates)
 if model is None:  # the line of fits is full, or the wait ran out: said above
-    st.button("Check again", icon=":material/refresh:")
+    st.button(CHECK_AGAIN, icon=":material/refresh:")
     st.stop()
 mask = model_mask(model, k, context.n_hidden)
 st.caption(f"{fmt.model_counts(model, k, mask)}.")

@@ -319,7 +319,7 @@ def busy_fits(monkeypatch, length: int = 8):
 def test_a_model_waiting_its_turn_shows_its_place_and_a_later_run_shows_it(
     page_test, demo_path, monkeypatch
 ):
-    from analytics.glossary import FIT_STILL_IN_LINE, FITS_ONE_AT_A_TIME
+    from analytics.glossary import CHECK_AGAIN, FIT_STILL_IN_LINE, FITS_ONE_AT_A_TIME
     from ui import data, heavy
 
     line, release, fitted = busy_fits(monkeypatch)
@@ -331,7 +331,7 @@ def test_a_model_waiting_its_turn_shows_its_place_and_a_later_run_shows_it(
             f"Your model is 2nd in line: {FITS_ONE_AT_A_TIME}. {FIT_STILL_IN_LINE}"
         )
         assert not at.table and not plotly_figures(at)
-        (check,) = [b for b in at.button if b.label == "Check again"]
+        (check,) = [b for b in at.button if b.label == CHECK_AGAIN]
     finally:
         release.set()
     ours = heavy.FitRequest(data.cohort_key(demo_path), DEFAULT_FILTER, "primary", PAPER_MODEL)
@@ -363,7 +363,7 @@ def test_a_sessions_new_model_replaces_the_one_it_had_waiting(page_test, demo_pa
 
 
 def test_a_full_line_is_said_in_plain_words_and_nothing_is_fitted(page_test, monkeypatch):
-    from analytics.glossary import FIT_QUEUE_FULL
+    from analytics.glossary import CHECK_AGAIN, FIT_QUEUE_FULL
     from ui import heavy
 
     line, release, fitted = busy_fits(monkeypatch, length=1)
@@ -373,7 +373,7 @@ def test_a_full_line_is_said_in_plain_words_and_nothing_is_fitted(page_test, mon
         assert not at.exception
         assert [w.value for w in at.warning] == [FIT_QUEUE_FULL]
         assert not at.status and not at.table
-        assert [b.label for b in at.button if b.label == "Check again"] == ["Check again"]
+        assert [b.label for b in at.button if b.label == CHECK_AGAIN] == [CHECK_AGAIN]
         assert line.waiting == 1
     finally:
         release.set()
