@@ -5,7 +5,9 @@ gets its own cursor from it (a DuckDB connection must not be shared across threa
 Each view (analytics.views) is cached by plain, hashable arguments: the file's
 identity (path and modification time, so a replaced file is recomputed) and the view's
 own arguments, so a page computes its view once per filter and every other page or
-session asking for the same view gets the same result.
+session asking for the same view gets the same result. Adjusted models are the
+exception: the fitting line (ui.heavy.FITS) fits and keeps them, outside this process's
+page runs.
 """
 
 from __future__ import annotations
