@@ -184,6 +184,26 @@ MODEL_DEMO_CAVEAT = (
     "reconstruction), and a cohort this small supports very few covariates: see the events "
     "per coefficient."
 )
+# The Models page while its model waits for the fitting process (ui.heavy.FITS), and the
+# deck whose model is not fitted yet (the sidebar's deck never starts a fit).
+FITTING = "Fitting the Cox model on patient rows"
+FITS_ONE_AT_A_TIME = (
+    "the server fits one model at a time for all its users, and yours starts when those "
+    "before it are done"
+)
+FIT_QUEUE_FULL = (
+    "The server already has as many models waiting to be fitted as it takes, for other "
+    "users: nothing was fitted. Try again in a few minutes."
+)
+CHECK_AGAIN = "Check again"  # the Models page's button that runs it again
+FIT_STILL_IN_LINE = (
+    "It is not fitted yet: it keeps its place, and once fitted it is kept for everyone. "
+    f"Press {CHECK_AGAIN}, or open this page again in a few minutes, to see it."
+)
+MODEL_NOT_IN_DECK = (
+    "No model slide: the adjusted model chosen on the Models page is not fitted yet. Fit it "
+    "there, then download the deck again."
+)
 
 # How a group's raw value shows, where it differs from the value itself (a view of BUILTIN).
 LEVEL_LABELS = BUILTIN.level_labels()

@@ -561,7 +561,9 @@ class DeckView:
     """A meeting deck of a view: the report's numbers, the subgroups and Tables 1-3.
 
     ``endpoint`` is the endpoint compared across the groups of ``report.by``; ``model``
-    the Models page's adjusted model (models_view), when one was chosen.
+    the Models page's adjusted model (models_view), when one was chosen and fitted;
+    ``model_left_out`` when one was chosen but not fitted yet (the dashboard's deck fits
+    none): the deck has no model slide and says where to fit it.
     """
 
     meta: Mapping[str, str]
@@ -571,6 +573,7 @@ class DeckView:
     baseline: Baseline
     population: Population
     model: AdjustedModel | None = None
+    model_left_out: bool = False
 
     @property
     def tables(self) -> TablesView:
@@ -612,10 +615,12 @@ def deck_view(
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
     model: AdjustedModel | None = None,
     reference: str | None = None,
+    model_left_out: bool = False,
 ) -> DeckView:
     """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's);
     ``model`` is models_view's result for the same filter, passed in as the page (or the
-    CLI) has it, so the deck never fits it again."""
+    CLI) has it, so the deck never fits it again; ``model_left_out`` when a model was
+    chosen but is not fitted (the dashboard's deck starts no fit): the deck says so."""
     request = ReportRequest(by, risk_months=tuple(risk_months), reference=reference)
     return DeckView(
         meta=metadata(con),
@@ -625,4 +630,5 @@ def deck_view(
         baseline=baseline(con, cohort_filter),
         population=population(con, cohort_filter),
         model=model,
+        model_left_out=model_left_out and model is None,
     )

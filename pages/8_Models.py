@@ -2,7 +2,8 @@
 
 The model shown is the link's (``adjust``, ``model_endpoint``: ui.state): the covariate
 widgets start from it, and once a model is fitted it is written back, so the link and the
-sidebar's deck carry it.
+sidebar's deck carry it. Models are fitted by the server's fitting process, one at a
+time for every user (ui.heavy): while this one waits, the page shows its place in line.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.glossary import (
+    CHECK_AGAIN,
     DEFINITIONS,
     IMMORTAL_TIME_BIAS,
     MODEL_DEMO_CAVEAT,
@@ -108,8 +110,10 @@ if context.n > MODEL_ASK_PATIENTS and not refused and st.session_state.get(FITTE
     )  # fmt: skip
     st.stop()
 _choose(covariates)
-with st.spinner("Fitting the Cox model on patient rows…"):
-    model = data.model(context.key, context.cohort_filter, endpoint, covariates)
+model = data.model(context.key, context.cohort_filter, endpoint, covariates)
+if model is None:  # the line of fits is full, or the wait ran out: said above
+    st.button(CHECK_AGAIN, icon=":material/refresh:")
+    st.stop()
 mask = model_mask(model, k, context.n_hidden)
 st.caption(f"{fmt.model_counts(model, k, mask)}.")
 for note in model.notes:

@@ -51,6 +51,7 @@ from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_tok
 from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
 
 from analytics.cohort.importer import DATA_TABLES
+from analytics.glossary import FIT_QUEUE_FULL, FIT_STILL_IN_LINE
 from tools.server import ROOT, serve
 
 PORT = 8613
@@ -271,17 +272,22 @@ MODEL_QUERY = "adjust=age_years,bmi,symptom_duration_months,thrombophilia,lesion
 
 async def model_fit(port: int, query: str) -> float:
     """Seconds for the Models page to fit its linked model: a click on its Fit button on a
-    registry above MODEL_ASK_PATIENTS (a fit at once on a smaller cohort)."""
+    registry above MODEL_ASK_PATIENTS (a fit at once on a smaller cohort), the run waiting
+    in the server's line of fits. RuntimeError when the page shows no model: the line was
+    full, or the wait ran out."""
     async with connect(port) as ws:
         page = await run_page(ws, rerun("Models", query), f"/Models?{query}")
         buttons = [e.button for e in page.elements if e.WhichOneof("type") == "button"]
         fit = [button for button in buttons if button.label.startswith(FIT_LABEL)]
-        if not fit:
-            return page.seconds  # fitted without asking
-        click = rerun("Models", query)
-        state = click.rerun_script.widget_states.widgets.add()
-        state.id, state.trigger_value = fit[0].id, True
-        return (await run_page(ws, click, f"/Models?{query} fit")).seconds
+        if fit:
+            click = rerun("Models", query)
+            state = click.rerun_script.widget_states.widgets.add()
+            state.id, state.trigger_value = fit[0].id, True
+            page = await run_page(ws, click, f"/Models?{query} fit")
+        said = page.texts()
+        if FIT_QUEUE_FULL in said or FIT_STILL_IN_LINE in said:
+            raise RuntimeError(f"/Models?{query}: no model ({said.splitlines()[-1]})")
+        return page.seconds
 
 
 async def model_fairness(port: int, runs: int) -> tuple[list[float], list[float], list[float]]:

@@ -5,7 +5,9 @@ gets its own cursor from it (a DuckDB connection must not be shared across threa
 Each view (analytics.views) is cached by plain, hashable arguments: the file's
 identity (path and modification time, so a replaced file is recomputed) and the view's
 own arguments, so a page computes its view once per filter and every other page or
-session asking for the same view gets the same result.
+session asking for the same view gets the same result. Adjusted models are the
+exception: the fitting line (ui.heavy.FITS) fits and keeps them, outside this process's
+page runs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
 from analytics.present.render import ExportUnavailable
-from analytics.rules import MODEL_ASK_PATIENTS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -174,55 +175,70 @@ def centre_comparison(
     return views.centres_view(cursor(key), cohort_filter, month)
 
 
-@cached
 def model(
     key: CohortKey, cohort_filter: CohortFilter, endpoint: str, covariates: tuple[str, ...]
-) -> AdjustedModel:
-    """An adjusted model, cached by filter and covariates (a fit takes seconds on a
-    registry); the Models page and the deck of the same view share it. No spinner of its
-    own: the deck asks for it outside a page run, and the page shows one. Above
-    MODEL_ASK_PATIENTS it is fitted in the fitting process (ui.heavy.FITS), so the other
-    sessions' pages keep the server's processor; a failure there is the model's note."""
-    patients = header(key, cohort_filter).patients
-    if patients <= MODEL_ASK_PATIENTS:
-        return views.models_view(cursor(key), cohort_filter, endpoint, covariates)
-    try:
-        return heavy.FITS.fit(key[0], cohort_filter, endpoint, covariates)
-    except heavy.FitFailed as exc:
-        return AdjustedModel(endpoint, covariates, False, patients, 0, 0,
-                             notes=(f"the model could not be fitted: {exc}",))  # fmt: skip
+) -> AdjustedModel | None:
+    """The Models page's adjusted model, fitted in the fitting process in its turn (a fit
+    takes seconds on a registry, and never runs in the server's process) and kept for
+    everyone after that: ui.heavy.fitted shows its place in line while it waits. None
+    when the line is full or the wait ran out (the page has said so); a failure in the
+    fitting process is the model's note."""
+    request = heavy.FitRequest(key, cohort_filter, endpoint, covariates)
+    outcome = heavy.fitted(request)
+    return None if outcome is None else _as_model(request, outcome)
+
+
+def fitted_model(key: CohortKey, request: DeckRequest) -> AdjustedModel | None:
+    """The deck's model: the Models page's, when it is fitted already (the same cohort
+    version, filter, endpoint and covariates); None otherwise. Never asks for a fit: a
+    deck must not start the work the page only does on its own run or on a click."""
+    if not request.adjust:
+        return None
+    asked = heavy.FitRequest(key, request.cohort_filter, request.model_endpoint, request.adjust)
+    outcome = heavy.FITS.result(asked)
+    return None if outcome is None else _as_model(asked, outcome)
+
+
+def _as_model(request: heavy.FitRequest, outcome: heavy.Fitted) -> AdjustedModel:
+    """The fitted model, or one whose note says why it could not be fitted."""
+    if isinstance(outcome, AdjustedModel):
+        return outcome
+    patients = header(request.key, request.cohort_filter).patients
+    return AdjustedModel(request.endpoint, request.covariates, False, patients, 0, 0,
+                         notes=(f"the model could not be fitted: {outcome}",))  # fmt: skip
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
     """The view's deck; a failure becomes a deck saying why (Streamlit drops a download
     whose data raises without a word to the user), and is not cached."""
     try:
-        return _deck(key, request)
+        fitted = fitted_model(key, request)
+        return _deck(key, request, fitted is not None, fitted)
     except (ExportUnavailable, CohortError, duckdb.Error) as exc:
         return notice_deck(str(exc).strip().splitlines()[0])
 
 
 @st.cache_data(max_entries=DECK_ENTRIES, show_spinner=False)
-def _deck(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck, built once per file version and request, shared by every session.
+def _deck(
+    key: CohortKey, request: DeckRequest, model_fitted: bool, _model: AdjustedModel | None
+) -> bytes:
+    """The view's deck, built once per file version, request and whether its model was
+    fitted, shared by every session.
 
     The request holds everything the deck shows (filter, comparison, endpoint, privacy
-    k, the Models page's model: the page's cached fit, not a second one), so a
-    privacy-mode deck is never served to a view without it, nor the reverse.
+    k, the Models page's model: ``_model``, its fit kept by the fitting line, never a fit
+    of its own), so a privacy-mode deck is never served to a view without it, nor the
+    reverse; a deck built before its model was fitted (the slide left out, with a note)
+    is not served once it is.
     Run on the download's own thread (so it takes its own cursor), in a slot of
     ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
     decks are built one after another; the download button spins meanwhile.
     """
     with heavy.DECKS.turn():
-        fitted = (
-            model(key, request.cohort_filter, request.model_endpoint, request.adjust)
-            if request.adjust
-            else None
-        )
         view = _or_first(
             lambda chosen: views.deck_view(
                 cursor(key), request.cohort_filter, request.by, request.endpoint,
-                request.risk_months, fitted, chosen,
+                request.risk_months, _model, chosen, bool(request.adjust) and not model_fitted,
             ),
             request.reference,
         )  # fmt: skip

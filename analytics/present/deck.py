@@ -57,6 +57,7 @@ from analytics.glossary import (
     DEMO_NOTICE,
     ENDPOINTS,
     MODEL_DEMO_CAVEAT,
+    MODEL_NOT_IN_DECK,
     PATENCY_ROWS_SWAPPED,
     PTS,
     REFLUX,
@@ -351,6 +352,8 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
+    if view.model_left_out:
+        lines.append(MODEL_NOT_IN_DECK)
     lines.append(provenance)
     body.text = "\n".join(lines)
     for paragraph in body.text_frame.paragraphs:

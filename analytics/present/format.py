@@ -27,6 +27,8 @@ from analytics.glossary import (
     FEW_EVENTS_PER_VARIABLE,
     FEW_PAIRS,
     FILTER_PART_WORDS,
+    FITS_ONE_AT_A_TIME,
+    FITTING,
     LEVEL_NOT_REACHED,
     NO_SPREAD,
     NOT_COMPUTABLE,
@@ -508,6 +510,20 @@ def ph_reading(test: PHTest) -> str:
         f"{p_statement(test.p)}: no evidence that the hazard ratio changes over follow-up "
         "(proportional hazards is plausible; with few events a change can go undetected)"
     )
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def fit_place(place: int) -> str:
+    """Where a model stands in the server's line of fits (ui.heavy.FitQueue.place): 1 is
+    being fitted (or about to be), 2 is next."""
+    if place <= 1:
+        return f"{FITTING}…"
+    return f"Your model is {ordinal(place)} in line: {FITS_ONE_AT_A_TIME}."
 
 
 @dataclass(frozen=True)

@@ -164,23 +164,31 @@ def test_the_gates_are_configured_in_the_rules_module():
     assert heavy.DECKS.wait_s == rules.HEAVY_WAIT_S < 180  # the browser's download timeout
 
 
-def test_a_large_registrys_model_is_fitted_in_a_process_of_its_own(demo_path, monkeypatch):
-    """Above MODEL_ASK_PATIENTS (lowered here below the demo's 34) the fit runs in the
-    fitting process: the same model as in the server's process; a failure there becomes
-    the model's note, not an exception on the page."""
-    from analytics.views import models_view
+def test_every_model_is_fitted_in_the_fitting_process_whatever_the_size(demo_path, monkeypatch):
+    """The demo's 34 patients are far below MODEL_ASK_PATIENTS, and still the fit runs in
+    the fitting process (never in the server's: models_view here refuses to run), giving
+    the model fitted directly; a failure there becomes the model's note, not an exception
+    on the page."""
+    from analytics import views
 
-    st.cache_data.clear()
-    monkeypatch.setattr(data, "MODEL_ASK_PATIENTS", 10)
-    asked: list[tuple] = []
-    real = heavy.FITS.fit
-    monkeypatch.setattr(heavy.FITS, "fit", lambda *request: asked.append(request) or real(*request))
+    direct = views.models_view
+    with data.cursor(data.cohort_key(demo_path)) as con:
+        here = direct(con, CohortFilter(), "primary", ("symptom_duration_months",))
+
+    def refused(*_: object) -> None:
+        raise AssertionError("a model was fitted in the server's process")
+
+    monkeypatch.setattr(views, "models_view", refused)
+    asked: list[heavy.FitRequest] = []
+    process = heavy.FittingProcess()
+    monkeypatch.setattr(heavy, "FITS", heavy.FitQueue(lambda r: asked.append(r) or process.fit(r)))
     key = data.cohort_key(demo_path)
-    fitted = data.model(key, CohortFilter(), "primary", ("symptom_duration_months",))
-    assert asked and asked[0][0] == str(demo_path)
-    with data.cursor(key) as con:
-        here = models_view(con, CohortFilter(), "primary", ("symptom_duration_months",))
+    try:
+        fitted = data.model(key, CohortFilter(), "primary", ("symptom_duration_months",))
+        failed = data.model(key, CohortFilter(), "primary", ("not_a_covariate",))
+    finally:
+        process.close()
+    assert [r.key for r in asked] == [key, key]
     assert fitted.terms == here.terms and fitted.patients == here.patients == 34
-    failed = data.model(key, CohortFilter(), "primary", ("not_a_covariate",))
     assert failed.terms == () and "could not be fitted" in failed.notes[0]
     assert "not_a_covariate" in failed.notes[0]

@@ -218,28 +218,45 @@ def test_the_sidebar_deck_of_every_page_carries_the_model_once_chosen(page_test,
     )  # fmt: skip
 
 
-def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo_path, monkeypatch):
-    """The deck's model slide shows the model the Models page has in the cache: the deck
-    asks ui.data for it, which fits it once for both."""
+def test_the_sidebar_deck_never_fits_and_takes_the_pages_fitted_model(demo_path, monkeypatch):
+    """Before the Models page has fitted the chosen model, the deck leaves its slide out
+    and its title slide says where to fit it (no fit started); once the page has fitted
+    it, the deck shows that model, the one fit of both."""
     import io
 
     import pytest
     from pptx import Presentation
 
-    from analytics import views
+    from analytics.glossary import MODEL_NOT_IN_DECK
     from analytics.present.deck import DeckRequest
     from analytics.present.render import CHROMIUM
-    from ui import data
+    from analytics.views import models_view_of_file
+    from ui import data, heavy
 
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium")
     fits = []
-    fit = views.models_view
-    monkeypatch.setattr(views, "models_view", lambda *args: fits.append(args) or fit(*args))
+
+    def fit(request: heavy.FitRequest):
+        fits.append(request)
+        return models_view_of_file(
+            request.key[0], request.cohort_filter, request.endpoint, request.covariates
+        )
+
+    monkeypatch.setattr(heavy, "FITS", heavy.FitQueue(fit))
     key = data.cohort_key(demo_path)
     covariates = ("symptom_duration_months", "thrombophilia")
+    request = DeckRequest(DEFAULT_FILTER, k=5, adjust=covariates)
+    before = Presentation(io.BytesIO(data.deck_bytes(key, request)))
+    assert fits == []
+    titles = [s.shapes.title.text for s in before.slides]
+    assert not any(title.startswith("Adjusted hazard ratios") for title in titles)
+    title_slide = before.slides[0]
+    assert MODEL_NOT_IN_DECK in title_slide.placeholders[1].text_frame.text
+    assert MODEL_NOT_IN_DECK in title_slide.notes_slide.notes_text_frame.text
+
     model = data.model(key, DEFAULT_FILTER, "primary", covariates)
-    deck = data.deck_bytes(key, DeckRequest(DEFAULT_FILTER, k=5, adjust=covariates))
+    deck = data.deck_bytes(key, request)
     assert len(fits) == 1
     slides = {s.shapes.title.text: s for s in Presentation(io.BytesIO(deck)).slides}
     notes = slides["Adjusted hazard ratios: primary patency (Cox)"].notes_slide
@@ -247,6 +264,7 @@ def test_the_sidebar_deck_takes_the_pages_fitted_model_and_fits_none_itself(demo
     assert f"adjusted HR (95% CI) {duration.hr:.2f} ({duration.ci_lower:.2f}-" in (
         notes.notes_text_frame.text
     )
+    assert MODEL_NOT_IN_DECK not in slides[titles[0]].notes_slide.notes_text_frame.text
 
 
 def test_the_demo_caveat_under_a_filter_states_no_count_but_the_models_own(page_test):
@@ -263,3 +281,100 @@ def test_the_demo_caveat_under_a_filter_states_no_count_but_the_models_own(page_
     (caveat,) = [c for c in captions if "a reconstruction cannot confirm the paper" in c]
     assert {n for n in re.findall(r"(\d+) patients", caveat)} <= {patients}
     assert {n for n in re.findall(r"(\d+) (?:losses|events)", caveat)} <= {events}
+
+
+PAPER_MODEL = ("symptom_duration_months", "recurrent_dvt")  # the page's model on opening
+OTHER = "/another-registry.duckdb"  # another session's fit, which holds the fitting process
+
+
+def busy_fits(monkeypatch, length: int = 8):
+    """The server's line of fits with another session's model being fitted until the test
+    lets it end (``release``), and no wait in a page run: what the page says in line, at
+    once. The page's own models are fitted directly (this is the test's process)."""
+    import threading
+
+    from analytics.views import models_view_of_file
+    from ui import heavy
+
+    release, started = threading.Event(), threading.Event()
+    fitted: list = []
+
+    def fit(request: heavy.FitRequest):
+        if request.key[0] == OTHER:
+            started.set()
+            release.wait(60)
+            return None
+        fitted.append(request)
+        return models_view_of_file(
+            request.key[0], request.cohort_filter, request.endpoint, request.covariates
+        )
+
+    line = heavy.FitQueue(fit, length=length, wait_s=0)
+    monkeypatch.setattr(heavy, "FITS", line)
+    line.ask("another session", heavy.FitRequest((OTHER, 1.0), DEFAULT_FILTER, "primary", ()))
+    assert started.wait(60)
+    return line, release, fitted
+
+
+def test_a_model_waiting_its_turn_shows_its_place_and_a_later_run_shows_it(
+    page_test, demo_path, monkeypatch
+):
+    from analytics.glossary import CHECK_AGAIN, FIT_STILL_IN_LINE, FITS_ONE_AT_A_TIME
+    from ui import data, heavy
+
+    line, release, fitted = busy_fits(monkeypatch)
+    try:
+        at = page_test(PAGE)
+        assert not at.exception
+        (status,) = at.status
+        assert status.label == (
+            f"Your model is 2nd in line: {FITS_ONE_AT_A_TIME}. {FIT_STILL_IN_LINE}"
+        )
+        assert not at.table and not plotly_figures(at)
+        (check,) = [b for b in at.button if b.label == CHECK_AGAIN]
+    finally:
+        release.set()
+    ours = heavy.FitRequest(data.cohort_key(demo_path), DEFAULT_FILTER, "primary", PAPER_MODEL)
+    assert line.wait(ours, 60)
+    check.click().run()
+    assert not at.exception
+    assert at.table[0].value["Term"].tolist()[0] == "DVT duration (per 12 months)"
+    assert fitted == [ours]  # fitted once, in its turn
+
+
+def test_a_sessions_new_model_replaces_the_one_it_had_waiting(page_test, demo_path, monkeypatch):
+    from ui import data, heavy
+
+    line, release, fitted = busy_fits(monkeypatch)
+    key = data.cohort_key(demo_path)
+    try:
+        at = page_test(PAGE)
+        at.radio(key="model_recurrent_dvt").set_value("not in the model").run()
+        assert not at.exception
+        first = heavy.FitRequest(key, DEFAULT_FILTER, "primary", PAPER_MODEL)
+        newest = heavy.FitRequest(key, DEFAULT_FILTER, "primary", PAPER_MODEL[:1])
+        assert line.place(first) is None
+        assert line.place(newest) == 2
+        assert line.waiting == 1
+    finally:
+        release.set()
+    assert line.wait(newest, 60)
+    assert fitted == [newest]
+
+
+def test_a_full_line_is_said_in_plain_words_and_nothing_is_fitted(page_test, monkeypatch):
+    from analytics.glossary import CHECK_AGAIN, FIT_QUEUE_FULL
+    from ui import heavy
+
+    line, release, fitted = busy_fits(monkeypatch, length=1)
+    try:
+        line.ask("a third session", heavy.FitRequest((OTHER, 2.0), DEFAULT_FILTER, "primary", ()))
+        at = page_test(PAGE)
+        assert not at.exception
+        assert [w.value for w in at.warning] == [FIT_QUEUE_FULL]
+        assert not at.status and not at.table
+        assert [b.label for b in at.button if b.label == CHECK_AGAIN] == [CHECK_AGAIN]
+        assert line.waiting == 1
+    finally:
+        release.set()
+    assert fitted == []
