@@ -17,11 +17,17 @@ run finished; a page that ran into an error counts as an error.
    seconds for --minutes (the idle figures);
 3. with --heavy, the same users for another --minutes while one more session downloads
    the deck again and again (the sidebar's deferred download: a new view each time, with
-   and without privacy, until every view's deck is cached) and one more uploads a
-   registry on the Data page and imports it (the three CSVs of --upload, or of a
-   synthetic registry of --upload-patients patients), each as soon as the last is done
+   and without privacy, until every view's deck is cached), one more exports a chart
+   (a page with charts, a filter and a format in turn: PNG, SVG, PDF) and one more
+   uploads a registry on the Data page and imports it (the three CSVs of --upload, or of
+   a synthetic registry of --upload-patients patients), each as soon as the last is done
    plus --every seconds. The users' median change against their idle median is the
    fairness target (at most 1.5).
+
+Every deck and export click fetches the file as the browser does (the /media/ URL the
+server answers with) and is counted: "downloads: N asked, M lost", a download lost
+being any click that did not bring the whole file (an HTTP 404 on /media/ when the
+server deleted it first, or any other failure), counted apart from the page errors.
 
 Prints the medians, 95th percentiles, errors, and the server's resident memory (and with
 its child processes, kaleido's chromium among them) after a warm-up round and after each
@@ -34,12 +40,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -67,6 +74,35 @@ FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY
 DECK_LABEL = "Download deck (.pptx)"
 NAME_LABEL = "Cohort name"
 FAILURES = (RuntimeError, TimeoutError, OSError, websockets.WebSocketException)
+# what an exported file starts with, by the format's button label
+EXPORTS = {"PNG": b"\x89PNG", "SVG": b"<svg", "PDF": b"%PDF"}
+PPTX_START = b"PK"
+CHART_PAGES = ("", "Patency", "Clinical_outcomes", "Safety", "Subgroups")
+
+
+class Lost(RuntimeError):
+    """A download clicked that did not bring its whole file (counted by Downloads)."""
+
+
+@dataclass
+class Downloads:
+    """Every deck and export click, and those lost: what a user clicked and never got."""
+
+    asked: int = 0
+    lost: list[str] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def click(self, what: str) -> Iterator[None]:
+        """One click, from the button to the file: counted, and counted lost on any failure."""
+        self.asked += 1
+        try:
+            yield
+        except FAILURES as exc:
+            self.lost.append(f"{what}: {exc}")
+            raise Lost(what) from None
+
+    def __str__(self) -> str:
+        return f"downloads: {self.asked} asked, {len(self.lost)} lost"
 
 
 def rss_mib(pid: int) -> float:
@@ -165,26 +201,56 @@ async def page_run(port: int, page: str, query: str) -> float:
         return (await run_page(ws, rerun(page, query), f"/{page}?{query}")).seconds
 
 
-async def deck_download(port: int, query: str) -> float:
+async def deferred_url(ws: websockets.ClientConnection, session_id: str, file_id: str) -> str:
+    """Click a deferred download button as the browser does: ask the server to build the
+    file, and read the /media/ URL it answers with."""
+    click = BackMsg()
+    click.backend_operation_request.request_id = file_id
+    click.backend_operation_request.session_id = session_id
+    click.backend_operation_request.deferred_file.file_id = file_id
+    await ws.send(click.SerializeToString())
+    while (message := await receive(ws)).WhichOneof("type") != "backend_operation_response":
+        pass
+    answer = message.backend_operation_response
+    if answer.error_msg:
+        raise RuntimeError(answer.error_msg)
+    return answer.deferred_file.url
+
+
+async def fetch(port: int, url: str, start: bytes) -> None:
+    """GET the file at ``url`` as the browser's download does; RuntimeError unless the
+    whole file came (a 404 when the server no longer has it)."""
+    got = await asyncio.to_thread(
+        lambda: requests.get(f"http://127.0.0.1:{port}{url}", timeout=TIMEOUT_S)
+    )
+    if got.status_code != 200 or not got.content.lstrip().startswith(start):
+        raise RuntimeError(f"HTTP {got.status_code} for {url}, {len(got.content)} bytes")
+
+
+async def deck_download(port: int, query: str, tally: Downloads) -> float:
     """Seconds from a click on the sidebar's deck button to the whole .pptx received."""
     async with connect(port) as ws:
         page = await run_page(ws, rerun("", query), f"/?{query}")
         button = page.widget("download_button", DECK_LABEL).download_button
-        click = BackMsg()
-        click.backend_operation_request.request_id = "deck"
-        click.backend_operation_request.session_id = page.session_id
-        click.backend_operation_request.deferred_file.file_id = button.deferred_file_id
         start = time.perf_counter()
-        await ws.send(click.SerializeToString())
-        while (message := await receive(ws)).WhichOneof("type") != "backend_operation_response":
-            pass
-        answer = message.backend_operation_response
-        if answer.error_msg:
-            raise RuntimeError(f"deck for ?{query}: {answer.error_msg}")
-        url = f"http://127.0.0.1:{port}{answer.deferred_file.url}"
-        got = await asyncio.to_thread(lambda: requests.get(url, timeout=TIMEOUT_S))
-        if not got.content.startswith(b"PK"):
-            raise RuntimeError(f"deck for ?{query}: HTTP {got.status_code}, not a .pptx")
+        with tally.click(f"deck for ?{query}"):
+            url = await deferred_url(ws, page.session_id, button.deferred_file_id)
+            await fetch(port, url, PPTX_START)
+        return time.perf_counter() - start
+
+
+async def export_download(port: int, step: int, tally: Downloads) -> float:
+    """Seconds from a click on a chart's export button (a page, filter and format in turn)
+    to the whole file received."""
+    page_name, query = CHART_PAGES[step % len(CHART_PAGES)], FILTERS[step % len(FILTERS)]
+    label = list(EXPORTS)[step % len(EXPORTS)]
+    async with connect(port) as ws:
+        page = await run_page(ws, rerun(page_name, query), f"/{page_name}?{query}")
+        button = page.widget("download_button", f"{label} (16:9 slide size)").download_button
+        start = time.perf_counter()
+        with tally.click(f"{label} of /{page_name}?{query}"):
+            url = await deferred_url(ws, page.session_id, button.deferred_file_id)
+            await fetch(port, url, EXPORTS[label])
         return time.perf_counter() - start
 
 
@@ -306,6 +372,8 @@ async def repeat(
         started = time.monotonic()
         try:
             times.append(await action(step))
+        except Lost:
+            pass  # counted by its Downloads, apart from the errors
         except FAILURES as exc:
             errors.append(str(exc))
         step += 1
@@ -374,18 +442,26 @@ async def soak(args: argparse.Namespace, pid: int) -> None:
     files = registry_csvs(args.upload, args.upload_patients)
     until = time.monotonic() + 60 * args.minutes
     heavy_errors: list[str] = []
-    loaded, decks, uploads = await asyncio.gather(
+    tally = Downloads()
+    loaded, decks, exports, uploads = await asyncio.gather(
         users(args, until, heavy_errors),
-        repeat(lambda step: deck_download(PORT, deck_query(step)), args.every, until, heavy_errors),
+        repeat(lambda step: deck_download(PORT, deck_query(step), tally), args.every, until,
+               heavy_errors),
+        repeat(lambda step: export_download(PORT, step, tally), args.every, until, heavy_errors),
         repeat(lambda step: upload(PORT, files, f"Soak {step}"), args.every, until, heavy_errors),
-    )
+    )  # fmt: skip
     rows = sum(data.count(b"\n") - 1 for data in files.values())
     ratio = statistics.median(loaded) / statistics.median(idle) if loaded and idle else float("nan")
     print(
-        f"the same sessions while one more downloads decks and one more imports uploads of "
-        f"{rows} rows: {summary(loaded)}; median against idle {ratio:.2f} (target at most 1.5)"
+        f"the same sessions while one more downloads decks, one more exports charts and one "
+        f"more imports uploads of {rows} rows: {summary(loaded)}; median against idle "
+        f"{ratio:.2f} (target at most 1.5)"
     )
     print(f"decks (click to file): {summary(sorted(decks))}")
+    print(f"chart exports (click to file): {summary(sorted(exports))}")
+    print(tally)
+    for what in tally.lost:
+        print(f"  lost: {what}")
     print(f"uploads (files sent to the imported page): {summary(sorted(uploads))}")
     print(f"errors: {heavy_errors or 'none'}")
     print(f"server memory at the end: {memory(pid)}")
