@@ -29,6 +29,7 @@ from tools.server import serve_app
 from ui.navigation import PAGES
 from ui.page import DECK_LABEL, MAKE_DECK_LABEL
 from ui.plot import BUNDLE, UNLOADED
+from ui.show import EXPORT_LABEL
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -319,10 +320,14 @@ def _other_sessions_run(browser, server: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_deck_made_then_downloaded_survives_other_sessions_runs(server, browser):
+def test_a_deck_made_then_downloaded_and_a_chart_export_survive_other_sessions_runs(
+    server, browser
+):
     """The deck is made on a click, then its button holds the file: downloaded after other
     sessions' runs, it opens in python-pptx. A page opened by a link with ?by=: the deck
-    keeps the comparison the link names, and the next page keeps the view and the deck."""
+    keeps the comparison the link names, and the next page keeps the view and the deck.
+    A chart's export menu renders its files when it opens; they too outlast other
+    sessions' runs."""
     page = _open(browser, f"{server}/Safety?{FILTERS}&by=thrombophilia")
     try:
         wait_charts_drawn(page)
@@ -344,9 +349,12 @@ def test_a_deck_made_then_downloaded_survives_other_sessions_runs(server, browse
         wait_charts_drawn(page)
         expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
         expect(download_deck).to_be_visible()
-        page.get_by_role("button", name="Export chart").first.click()
+        page.get_by_role("button", name=EXPORT_LABEL).first.click()
+        svg_button = page.get_by_role("button", name="SVG (16:9 slide size)")
+        expect(svg_button).to_be_visible(timeout=60_000)
+        _other_sessions_run(browser, server)
         with page.expect_download(timeout=60_000) as download:
-            page.get_by_role("button", name="SVG (16:9 slide size)").click()
+            svg_button.click()
         svg = Path(download.value.path()).read_bytes()
         assert svg.lstrip().startswith(b"<svg") and "Left · ".encode() in svg
     finally:
