@@ -15,19 +15,22 @@ run finished; a page that ran into an error counts as an error.
    button clicked on a registry above MODEL_ASK_PATIENTS);
 2. soak: --sessions users, each on its own page, each changing the filter every --every
    seconds for --minutes (the idle figures);
-3. with --heavy, the same users for another --minutes while one more session downloads
-   the deck again and again (the sidebar's deferred download: a new view each time, with
-   and without privacy, until every view's deck is cached), one more exports a chart
-   (a page with charts, a filter and a format in turn: PNG, SVG, PDF) and one more
+3. with --heavy, the same users for another --minutes while one more session makes and
+   downloads the deck again and again (the sidebar's Make deck, then its download button:
+   a new view each time, with and without privacy, until every view's deck is cached),
+   one more opens a chart's export menu and downloads one file (a page with charts, a
+   filter and a format in turn: PNG, SVG, PDF) and one more
    uploads a registry on the Data page and imports it (the three CSVs of --upload, or of
    a synthetic registry of --upload-patients patients), each as soon as the last is done
    plus --every seconds. The users' median change against their idle median is the
    fairness target (at most 1.5).
 
-Every deck and export click fetches the file as the browser does (the /media/ URL the
-server answers with) and is counted: "downloads: N asked, M lost", a download lost
-being any click that did not bring the whole file (an HTTP 404 on /media/ when the
-server deleted it first, or any other failure), counted apart from the page errors.
+Every deck and export download fetches the file as the browser does (the /media/ URL of
+the download button), --think seconds after the button arrived (a user reading the
+screen, while the other sessions' runs end), and is counted: "downloads: N asked, M
+lost", a download lost being any that did not bring the whole file (an HTTP 404 on
+/media/ when the server deleted it first, or any other failure), counted apart from the
+page errors.
 
 Prints the medians, 95th percentiles, errors, and the server's resident memory (and with
 its child processes, kaleido's chromium among them) after a warm-up round and after each
@@ -52,6 +55,7 @@ from pathlib import Path
 import requests
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Block_pb2 import Block
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
@@ -59,6 +63,8 @@ from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_N
 
 from analytics.cohort.importer import DATA_TABLES
 from tools.server import ROOT, serve
+from ui.page import DECK_LABEL, MAKE_DECK_LABEL
+from ui.show import EXPORT_LABEL
 
 PORT = 8613
 TIMEOUT_S = 120
@@ -71,7 +77,7 @@ FILTERS = (
 )  # fmt: skip
 FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
-DECK_LABEL = "Download deck (.pptx)"
+FINISHED_FRAGMENT = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 NAME_LABEL = "Cohort name"
 FAILURES = (RuntimeError, TimeoutError, OSError, websockets.WebSocketException)
 # what an exported file starts with, by the format's button label
@@ -128,11 +134,14 @@ def tree_rss_mib(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Run:
-    """One page run as a client sees it: how long, what it drew, and its session's id."""
+    """One page run as a client sees it: how long, what it drew, its session's id, its
+    popovers, and the fragment each widget or popover was drawn in (by its id)."""
 
     seconds: float
     elements: tuple[Element, ...]
     session_id: str
+    popovers: tuple[Block.Popover, ...] = ()
+    fragments: dict[str, str] = field(default_factory=dict)
 
     def widget(self, kind: str, label: str | None = None) -> Element:
         """The first element of ``kind`` (with ``label``); RuntimeError if there is none."""
@@ -140,6 +149,13 @@ class Run:
             if element.WhichOneof("type") == kind and label in (None, getattr(element, kind).label):
                 return element
         raise RuntimeError(f"no {kind} {label or ''} on the page")
+
+    def popover(self, label: str) -> Block.Popover:
+        """The first popover labelled ``label``; RuntimeError if there is none."""
+        for popover in self.popovers:
+            if popover.label == label:
+                return popover
+        raise RuntimeError(f"no popover {label} on the page")
 
     def texts(self) -> str:
         """Every Markdown, caption and alert body (st.status lines among the alerts)."""
@@ -171,7 +187,7 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
     """
     start = time.perf_counter()
     await ws.send(request.SerializeToString())
-    failed, elements, session_id, labels = False, [], "", []
+    failed, elements, session_id, labels, popovers, fragments = False, [], "", [], [], {}
     while True:
         message = await receive(ws)
         kind = message.WhichOneof("type")
@@ -181,18 +197,25 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
             element = message.delta.new_element
             failed |= element.WhichOneof("type") == "exception"
             elements.append(element)
+            widget_id = getattr(getattr(element, element.WhichOneof("type")), "id", "")
+            fragments[widget_id] = message.delta.fragment_id
         elif kind == "delta" and message.delta.WhichOneof("type") == "add_block":
-            labels.append(message.delta.add_block.expandable.label)
+            block = message.delta.add_block
+            labels.append(block.expandable.label)
+            if block.WhichOneof("type") == "popover":
+                popovers.append(block.popover)
+                fragments[block.popover.id] = message.delta.fragment_id
         elif kind == "script_finished":
             if message.script_finished == FINISHED_EARLY_FOR_RERUN:
                 elements, labels = [], []  # st.rerun: the next run draws the page again
                 continue
-            if failed or message.script_finished != FINISHED_SUCCESSFULLY:
+            if failed or message.script_finished not in (FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT):
                 raise RuntimeError(f"{what}: the run failed")
             for label in filter(None, labels):  # st.status lines, as alerts
                 elements.append(Element())
                 elements[-1].alert.body = label
-            return Run(time.perf_counter() - start, tuple(elements), session_id)
+            seconds = time.perf_counter() - start
+            return Run(seconds, tuple(elements), session_id, tuple(popovers), fragments)
 
 
 async def page_run(port: int, page: str, query: str) -> float:
@@ -201,20 +224,14 @@ async def page_run(port: int, page: str, query: str) -> float:
         return (await run_page(ws, rerun(page, query), f"/{page}?{query}")).seconds
 
 
-async def deferred_url(ws: websockets.ClientConnection, session_id: str, file_id: str) -> str:
-    """Click a deferred download button as the browser does: ask the server to build the
-    file, and read the /media/ URL it answers with."""
-    click = BackMsg()
-    click.backend_operation_request.request_id = file_id
-    click.backend_operation_request.session_id = session_id
-    click.backend_operation_request.deferred_file.file_id = file_id
-    await ws.send(click.SerializeToString())
-    while (message := await receive(ws)).WhichOneof("type") != "backend_operation_response":
-        pass
-    answer = message.backend_operation_response
-    if answer.error_msg:
-        raise RuntimeError(answer.error_msg)
-    return answer.deferred_file.url
+def widget_rerun(page: str, query: str, run: Run, widget_id: str, **value: bool) -> BackMsg:
+    """A click (``trigger_value=True``) or a popover opened (``bool_value=True``) on the
+    widget ``widget_id`` of ``run``, as the browser sends it: a rerun of the fragment the
+    widget was drawn in (of the whole page when it was drawn in none)."""
+    request = rerun(page, query)
+    request.rerun_script.fragment_id = run.fragments.get(widget_id, "")
+    request.rerun_script.widget_states.widgets.add(id=widget_id, **value)
+    return request
 
 
 async def fetch(port: int, url: str, start: bytes) -> None:
@@ -227,31 +244,41 @@ async def fetch(port: int, url: str, start: bytes) -> None:
         raise RuntimeError(f"HTTP {got.status_code} for {url}, {len(got.content)} bytes")
 
 
-async def deck_download(port: int, query: str, tally: Downloads) -> float:
-    """Seconds from a click on the sidebar's deck button to the whole .pptx received."""
+async def deck_download(port: int, query: str, tally: Downloads, think: float) -> float:
+    """Seconds from a click on the sidebar's Make deck to the whole .pptx received, less
+    the ``think`` seconds between the download button's arrival and its click."""
     async with connect(port) as ws:
         page = await run_page(ws, rerun("", query), f"/?{query}")
-        button = page.widget("download_button", DECK_LABEL).download_button
+        make = page.widget("button", MAKE_DECK_LABEL).button
         start = time.perf_counter()
         with tally.click(f"deck for ?{query}"):
-            url = await deferred_url(ws, page.session_id, button.deferred_file_id)
+            made = await run_page(
+                ws, widget_rerun("", query, page, make.id, trigger_value=True), f"deck ?{query}"
+            )
+            url = made.widget("download_button", DECK_LABEL).download_button.url
+            await asyncio.sleep(think)
             await fetch(port, url, PPTX_START)
-        return time.perf_counter() - start
+        return time.perf_counter() - start - think
 
 
-async def export_download(port: int, step: int, tally: Downloads) -> float:
-    """Seconds from a click on a chart's export button (a page, filter and format in turn)
-    to the whole file received."""
+async def export_download(port: int, step: int, tally: Downloads, think: float) -> float:
+    """Seconds from opening a chart's export menu (a page, filter and format in turn) to the
+    whole file received, less the ``think`` seconds before the format's button is clicked."""
     page_name, query = CHART_PAGES[step % len(CHART_PAGES)], FILTERS[step % len(FILTERS)]
     label = list(EXPORTS)[step % len(EXPORTS)]
     async with connect(port) as ws:
         page = await run_page(ws, rerun(page_name, query), f"/{page_name}?{query}")
-        button = page.widget("download_button", f"{label} (16:9 slide size)").download_button
+        menu = page.popover(EXPORT_LABEL)
         start = time.perf_counter()
         with tally.click(f"{label} of /{page_name}?{query}"):
-            url = await deferred_url(ws, page.session_id, button.deferred_file_id)
-            await fetch(port, url, EXPORTS[label])
-        return time.perf_counter() - start
+            opened = await run_page(
+                ws, widget_rerun(page_name, query, page, menu.id, bool_value=True),
+                f"export menu of /{page_name}?{query}",
+            )  # fmt: skip
+            button = opened.widget("download_button", f"{label} (16:9 slide size)")
+            await asyncio.sleep(think)
+            await fetch(port, button.download_button.url, EXPORTS[label])
+        return time.perf_counter() - start - think
 
 
 async def upload(port: int, files: dict[str, bytes], name: str) -> float:
@@ -445,9 +472,10 @@ async def soak(args: argparse.Namespace, pid: int) -> None:
     tally = Downloads()
     loaded, decks, exports, uploads = await asyncio.gather(
         users(args, until, heavy_errors),
-        repeat(lambda step: deck_download(PORT, deck_query(step), tally), args.every, until,
+        repeat(lambda step: deck_download(PORT, deck_query(step), tally, args.think), args.every,
+               until, heavy_errors),
+        repeat(lambda step: export_download(PORT, step, tally, args.think), args.every, until,
                heavy_errors),
-        repeat(lambda step: export_download(PORT, step, tally), args.every, until, heavy_errors),
         repeat(lambda step: upload(PORT, files, f"Soak {step}"), args.every, until, heavy_errors),
     )  # fmt: skip
     rows = sum(data.count(b"\n") - 1 for data in files.values())
@@ -457,8 +485,9 @@ async def soak(args: argparse.Namespace, pid: int) -> None:
         f"more imports uploads of {rows} rows: {summary(loaded)}; median against idle "
         f"{ratio:.2f} (target at most 1.5)"
     )
-    print(f"decks (click to file): {summary(sorted(decks))}")
-    print(f"chart exports (click to file): {summary(sorted(exports))}")
+    print(f"decks (Make deck to file, less {args.think:g} s): {summary(sorted(decks))}")
+    print(f"chart exports (menu opened to file, less {args.think:g} s): "
+          f"{summary(sorted(exports))}")  # fmt: skip
     print(tally)
     for what in tally.lost:
         print(f"  lost: {what}")
@@ -477,7 +506,13 @@ def main() -> None:
     parser.add_argument(
         "--model-runs", type=int, default=0, help="Patency beside an adjusted-model fit (0: skip)"
     )
-    parser.add_argument("--heavy", action="store_true", help="add the deck and upload sessions")
+    parser.add_argument(
+        "--heavy", action="store_true", help="add the deck, export and upload sessions"
+    )
+    parser.add_argument(
+        "--think", type=float, default=2.0,
+        help="seconds from a download button's arrival to its click (2)",
+    )  # fmt: skip
     parser.add_argument(
         "--upload",
         type=Path,
