@@ -63,8 +63,6 @@ from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_N
 
 from analytics.cohort.importer import DATA_TABLES
 from tools.server import ROOT, serve
-from ui.page import DECK_LABEL, MAKE_DECK_LABEL
-from ui.show import EXPORT_LABEL
 
 PORT = 8613
 TIMEOUT_S = 120
@@ -77,8 +75,11 @@ FILTERS = (
 )  # fmt: skip
 FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
-FINISHED_FRAGMENT = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 NAME_LABEL = "Cohort name"
+# the buttons' labels as ui.page and ui.show write them (importing those would start
+# Streamlit's caches outside a server, and warn)
+MAKE_DECK_LABEL, DECK_LABEL = "Make deck (.pptx)", "Download deck (.pptx)"
+EXPORT_LABEL = "Export chart"
 FAILURES = (RuntimeError, TimeoutError, OSError, websockets.WebSocketException)
 # what an exported file starts with, by the format's button label
 EXPORTS = {"PNG": b"\x89PNG", "SVG": b"<svg", "PDF": b"%PDF"}
@@ -134,14 +135,13 @@ def tree_rss_mib(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Run:
-    """One page run as a client sees it: how long, what it drew, its session's id, its
-    popovers, and the fragment each widget or popover was drawn in (by its id)."""
+    """One page run as a client sees it: how long, what it drew (its popovers apart), and
+    its session's id."""
 
     seconds: float
     elements: tuple[Element, ...]
     session_id: str
     popovers: tuple[Block.Popover, ...] = ()
-    fragments: dict[str, str] = field(default_factory=dict)
 
     def widget(self, kind: str, label: str | None = None) -> Element:
         """The first element of ``kind`` (with ``label``); RuntimeError if there is none."""
@@ -187,7 +187,7 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
     """
     start = time.perf_counter()
     await ws.send(request.SerializeToString())
-    failed, elements, session_id, labels, popovers, fragments = False, [], "", [], [], {}
+    failed, elements, session_id, labels, popovers = False, [], "", [], []
     while True:
         message = await receive(ws)
         kind = message.WhichOneof("type")
@@ -197,25 +197,22 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
             element = message.delta.new_element
             failed |= element.WhichOneof("type") == "exception"
             elements.append(element)
-            widget_id = getattr(getattr(element, element.WhichOneof("type")), "id", "")
-            fragments[widget_id] = message.delta.fragment_id
         elif kind == "delta" and message.delta.WhichOneof("type") == "add_block":
             block = message.delta.add_block
             labels.append(block.expandable.label)
             if block.WhichOneof("type") == "popover":
                 popovers.append(block.popover)
-                fragments[block.popover.id] = message.delta.fragment_id
         elif kind == "script_finished":
             if message.script_finished == FINISHED_EARLY_FOR_RERUN:
                 elements, labels = [], []  # st.rerun: the next run draws the page again
                 continue
-            if failed or message.script_finished not in (FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT):
+            if failed or message.script_finished != FINISHED_SUCCESSFULLY:
                 raise RuntimeError(f"{what}: the run failed")
             for label in filter(None, labels):  # st.status lines, as alerts
                 elements.append(Element())
                 elements[-1].alert.body = label
             seconds = time.perf_counter() - start
-            return Run(seconds, tuple(elements), session_id, tuple(popovers), fragments)
+            return Run(seconds, tuple(elements), session_id, tuple(popovers))
 
 
 async def page_run(port: int, page: str, query: str) -> float:
@@ -224,12 +221,10 @@ async def page_run(port: int, page: str, query: str) -> float:
         return (await run_page(ws, rerun(page, query), f"/{page}?{query}")).seconds
 
 
-def widget_rerun(page: str, query: str, run: Run, widget_id: str, **value: bool) -> BackMsg:
+def widget_rerun(page: str, query: str, widget_id: str, **value: bool) -> BackMsg:
     """A click (``trigger_value=True``) or a popover opened (``bool_value=True``) on the
-    widget ``widget_id`` of ``run``, as the browser sends it: a rerun of the fragment the
-    widget was drawn in (of the whole page when it was drawn in none)."""
+    widget ``widget_id``, as the browser sends it: a rerun of the page with its state."""
     request = rerun(page, query)
-    request.rerun_script.fragment_id = run.fragments.get(widget_id, "")
     request.rerun_script.widget_states.widgets.add(id=widget_id, **value)
     return request
 
@@ -253,7 +248,7 @@ async def deck_download(port: int, query: str, tally: Downloads, think: float) -
         start = time.perf_counter()
         with tally.click(f"deck for ?{query}"):
             made = await run_page(
-                ws, widget_rerun("", query, page, make.id, trigger_value=True), f"deck ?{query}"
+                ws, widget_rerun("", query, make.id, trigger_value=True), f"deck ?{query}"
             )
             url = made.widget("download_button", DECK_LABEL).download_button.url
             await asyncio.sleep(think)
@@ -272,7 +267,7 @@ async def export_download(port: int, step: int, tally: Downloads, think: float) 
         start = time.perf_counter()
         with tally.click(f"{label} of /{page_name}?{query}"):
             opened = await run_page(
-                ws, widget_rerun(page_name, query, page, menu.id, bool_value=True),
+                ws, widget_rerun(page_name, query, menu.id, bool_value=True),
                 f"export menu of /{page_name}?{query}",
             )  # fmt: skip
             button = opened.widget("download_button", f"{label} (16:9 slide size)")
