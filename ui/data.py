@@ -194,8 +194,8 @@ def model(
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck; a failure becomes a deck saying why (Streamlit drops a download
-    whose data raises without a word to the user), and is not cached."""
+    """The view's deck; a failure becomes a one-slide deck saying why, downloaded like any
+    deck, and is not cached."""
     try:
         return _deck(key, request)
     except (ExportUnavailable, CohortError, duckdb.Error) as exc:
@@ -209,9 +209,9 @@ def _deck(key: CohortKey, request: DeckRequest) -> bytes:
     The request holds everything the deck shows (filter, comparison, endpoint, privacy
     k, the Models page's model: the page's cached fit, not a second one), so a
     privacy-mode deck is never served to a view without it, nor the reverse.
-    Run on the download's own thread (so it takes its own cursor), in a slot of
+    Run in the script run of a click on Make deck (ui.page), in a slot of
     ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
-    decks are built one after another; the download button spins meanwhile.
+    decks are built one after another; the sidebar's status line says so meanwhile.
     """
     with heavy.DECKS.turn():
         fitted = (
