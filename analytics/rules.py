@@ -90,8 +90,8 @@ MAX_HEADER_COLUMNS = 100  # a header wider is no table of the cohort format (24 
 CONTROL_CHARACTER = r"[\x00-\x1f\x7f-\x9f]"
 
 # Heavy work at a time per dashboard server process, for all sessions together (ui.heavy):
-# the others wait their turn, at most HEAVY_WAIT_S (under the 180 s a browser keeps a
-# download request open), so one user's decks or imports never take every processor.
+# the others wait their turn, at most HEAVY_WAIT_S (then told to try again), so one
+# user's decks or imports never take every processor.
 DECK_BUILDS_AT_ONCE = 1  # a deck computes its views and draws pictures in chromium
 IMPORTS_AT_ONCE = 1  # an upload parsed, checked and written as a cohort file
 HEAVY_WAIT_S = 150

@@ -15,13 +15,22 @@ run finished; a page that ran into an error counts as an error.
    button clicked on a registry above MODEL_ASK_PATIENTS);
 2. soak: --sessions users, each on its own page, each changing the filter every --every
    seconds for --minutes (the idle figures);
-3. with --heavy, the same users for another --minutes while one more session downloads
-   the deck again and again (the sidebar's deferred download: a new view each time, with
-   and without privacy, until every view's deck is cached) and one more uploads a
-   registry on the Data page and imports it (the three CSVs of --upload, or of a
-   synthetic registry of --upload-patients patients), each as soon as the last is done
+3. with --heavy, the same users for another --minutes while one more session makes and
+   downloads the deck again and again (the sidebar's Make deck, then its download button:
+   a new view each time, with and without privacy, until every view's deck is cached),
+   one more opens a chart's export menu and downloads one file (a page with charts, a
+   filter and a format in turn: PNG, SVG, PDF) and one more
+   uploads a registry on the Data page and imports it (the three CSVs of --upload, or of
+   a synthetic registry of --upload-patients patients), each as soon as the last is done
    plus --every seconds. The users' median change against their idle median is the
    fairness target (at most 1.5).
+
+Every deck and export download fetches the file as the browser does (the /media/ URL of
+the download button), --think seconds after the button arrived (a user reading the
+screen, while the other sessions' runs end), and is counted: "downloads: N asked, M
+lost", a download lost being any that did not bring the whole file (an HTTP 404 on
+/media/ when the server deleted it first, or any other failure), counted apart from the
+page errors.
 
 Prints the medians, 95th percentiles, errors, and the server's resident memory (and with
 its child processes, kaleido's chromium among them) after a warm-up round and after each
@@ -34,17 +43,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Block_pb2 import Block
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
@@ -65,9 +76,41 @@ FILTERS = (
 )  # fmt: skip
 FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
-DECK_LABEL = "Download deck (.pptx)"
 NAME_LABEL = "Cohort name"
+# the buttons' labels as ui.page and ui.show write them (importing those would start
+# Streamlit's caches outside a server, and warn)
+MAKE_DECK_LABEL, DECK_LABEL = "Make deck (.pptx)", "Download deck (.pptx)"
+EXPORT_LABEL = "Export chart"
 FAILURES = (RuntimeError, TimeoutError, OSError, websockets.WebSocketException)
+# what an exported file starts with, by the format's button label
+EXPORTS = {"PNG": b"\x89PNG", "SVG": b"<svg", "PDF": b"%PDF"}
+PPTX_START = b"PK"
+CHART_PAGES = ("", "Patency", "Clinical_outcomes", "Safety", "Subgroups")
+
+
+class Lost(RuntimeError):
+    """A download clicked that did not bring its whole file (counted by Downloads)."""
+
+
+@dataclass
+class Downloads:
+    """Every deck and export click, and those lost: what a user clicked and never got."""
+
+    asked: int = 0
+    lost: list[str] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def click(self, what: str) -> Iterator[None]:
+        """One click, from the button to the file: counted, and counted lost on any failure."""
+        self.asked += 1
+        try:
+            yield
+        except FAILURES as exc:
+            self.lost.append(f"{what}: {exc}")
+            raise Lost(what) from None
+
+    def __str__(self) -> str:
+        return f"downloads: {self.asked} asked, {len(self.lost)} lost"
 
 
 def rss_mib(pid: int) -> float:
@@ -93,11 +136,13 @@ def tree_rss_mib(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Run:
-    """One page run as a client sees it: how long, what it drew, and its session's id."""
+    """One page run as a client sees it: how long, what it drew (its popovers apart), and
+    its session's id."""
 
     seconds: float
     elements: tuple[Element, ...]
     session_id: str
+    popovers: tuple[Block.Popover, ...] = ()
 
     def widget(self, kind: str, label: str | None = None) -> Element:
         """The first element of ``kind`` (with ``label``); RuntimeError if there is none."""
@@ -105,6 +150,13 @@ class Run:
             if element.WhichOneof("type") == kind and label in (None, getattr(element, kind).label):
                 return element
         raise RuntimeError(f"no {kind} {label or ''} on the page")
+
+    def popover(self, label: str) -> Block.Popover:
+        """The first popover labelled ``label``; RuntimeError if there is none."""
+        for popover in self.popovers:
+            if popover.label == label:
+                return popover
+        raise RuntimeError(f"no popover {label} on the page")
 
     def texts(self) -> str:
         """Every Markdown, caption and alert body (st.status lines among the alerts)."""
@@ -136,7 +188,7 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
     """
     start = time.perf_counter()
     await ws.send(request.SerializeToString())
-    failed, elements, session_id, labels = False, [], "", []
+    failed, elements, session_id, labels, popovers = False, [], "", [], []
     while True:
         message = await receive(ws)
         kind = message.WhichOneof("type")
@@ -147,7 +199,10 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
             failed |= element.WhichOneof("type") == "exception"
             elements.append(element)
         elif kind == "delta" and message.delta.WhichOneof("type") == "add_block":
-            labels.append(message.delta.add_block.expandable.label)
+            block = message.delta.add_block
+            labels.append(block.expandable.label)
+            if block.WhichOneof("type") == "popover":
+                popovers.append(block.popover)
         elif kind == "script_finished":
             if message.script_finished == FINISHED_EARLY_FOR_RERUN:
                 elements, labels = [], []  # st.rerun: the next run draws the page again
@@ -157,7 +212,8 @@ async def run_page(ws: websockets.ClientConnection, request: BackMsg, what: str)
             for label in filter(None, labels):  # st.status lines, as alerts
                 elements.append(Element())
                 elements[-1].alert.body = label
-            return Run(time.perf_counter() - start, tuple(elements), session_id)
+            seconds = time.perf_counter() - start
+            return Run(seconds, tuple(elements), session_id, tuple(popovers))
 
 
 async def page_run(port: int, page: str, query: str) -> float:
@@ -166,27 +222,59 @@ async def page_run(port: int, page: str, query: str) -> float:
         return (await run_page(ws, rerun(page, query), f"/{page}?{query}")).seconds
 
 
-async def deck_download(port: int, query: str) -> float:
-    """Seconds from a click on the sidebar's deck button to the whole .pptx received."""
+def widget_rerun(page: str, query: str, widget_id: str, **value: bool) -> BackMsg:
+    """A click (``trigger_value=True``) or a popover opened (``bool_value=True``) on the
+    widget ``widget_id``, as the browser sends it: a rerun of the page with its state."""
+    request = rerun(page, query)
+    request.rerun_script.widget_states.widgets.add(id=widget_id, **value)
+    return request
+
+
+async def fetch(port: int, url: str, start: bytes) -> None:
+    """GET the file at ``url`` as the browser's download does; RuntimeError unless the
+    whole file came (a 404 when the server no longer has it)."""
+    got = await asyncio.to_thread(
+        lambda: requests.get(f"http://127.0.0.1:{port}{url}", timeout=TIMEOUT_S)
+    )
+    if got.status_code != 200 or not got.content.lstrip().startswith(start):
+        raise RuntimeError(f"HTTP {got.status_code} for {url}, {len(got.content)} bytes")
+
+
+async def deck_download(port: int, query: str, tally: Downloads, think: float) -> float:
+    """Seconds from a click on the sidebar's Make deck to the whole .pptx received, less
+    the ``think`` seconds between the download button's arrival and its click."""
     async with connect(port) as ws:
         page = await run_page(ws, rerun("", query), f"/?{query}")
-        button = page.widget("download_button", DECK_LABEL).download_button
-        click = BackMsg()
-        click.backend_operation_request.request_id = "deck"
-        click.backend_operation_request.session_id = page.session_id
-        click.backend_operation_request.deferred_file.file_id = button.deferred_file_id
+        make = page.widget("button", MAKE_DECK_LABEL).button
         start = time.perf_counter()
-        await ws.send(click.SerializeToString())
-        while (message := await receive(ws)).WhichOneof("type") != "backend_operation_response":
-            pass
-        answer = message.backend_operation_response
-        if answer.error_msg:
-            raise RuntimeError(f"deck for ?{query}: {answer.error_msg}")
-        url = f"http://127.0.0.1:{port}{answer.deferred_file.url}"
-        got = await asyncio.to_thread(lambda: requests.get(url, timeout=TIMEOUT_S))
-        if not got.content.startswith(b"PK"):
-            raise RuntimeError(f"deck for ?{query}: HTTP {got.status_code}, not a .pptx")
-        return time.perf_counter() - start
+        with tally.click(f"deck for ?{query}"):
+            made = await run_page(
+                ws, widget_rerun("", query, make.id, trigger_value=True), f"deck ?{query}"
+            )
+            url = made.widget("download_button", DECK_LABEL).download_button.url
+            await asyncio.sleep(think)
+            await fetch(port, url, PPTX_START)
+        return time.perf_counter() - start - think
+
+
+async def export_download(port: int, step: int, tally: Downloads, think: float) -> float:
+    """Seconds from opening a chart's export menu (a page, filter and format in turn) to the
+    whole file received, less the ``think`` seconds before the format's button is clicked."""
+    page_name, query = CHART_PAGES[step % len(CHART_PAGES)], FILTERS[step % len(FILTERS)]
+    label = list(EXPORTS)[step % len(EXPORTS)]
+    async with connect(port) as ws:
+        page = await run_page(ws, rerun(page_name, query), f"/{page_name}?{query}")
+        menu = page.popover(EXPORT_LABEL)
+        start = time.perf_counter()
+        with tally.click(f"{label} of /{page_name}?{query}"):
+            opened = await run_page(
+                ws, widget_rerun(page_name, query, menu.id, bool_value=True),
+                f"export menu of /{page_name}?{query}",
+            )  # fmt: skip
+            button = opened.widget("download_button", f"{label} (16:9 slide size)")
+            await asyncio.sleep(think)
+            await fetch(port, button.download_button.url, EXPORTS[label])
+        return time.perf_counter() - start - think
 
 
 async def upload(port: int, files: dict[str, bytes], name: str) -> float:
@@ -312,6 +400,8 @@ async def repeat(
         started = time.monotonic()
         try:
             times.append(await action(step))
+        except Lost:
+            pass  # counted by its Downloads, apart from the errors
         except FAILURES as exc:
             errors.append(str(exc))
         step += 1
@@ -380,18 +470,28 @@ async def soak(args: argparse.Namespace, pid: int) -> None:
     files = registry_csvs(args.upload, args.upload_patients)
     until = time.monotonic() + 60 * args.minutes
     heavy_errors: list[str] = []
-    loaded, decks, uploads = await asyncio.gather(
+    tally = Downloads()
+    loaded, decks, exports, uploads = await asyncio.gather(
         users(args, until, heavy_errors),
-        repeat(lambda step: deck_download(PORT, deck_query(step)), args.every, until, heavy_errors),
+        repeat(lambda step: deck_download(PORT, deck_query(step), tally, args.think), args.every,
+               until, heavy_errors),
+        repeat(lambda step: export_download(PORT, step, tally, args.think), args.every, until,
+               heavy_errors),
         repeat(lambda step: upload(PORT, files, f"Soak {step}"), args.every, until, heavy_errors),
-    )
+    )  # fmt: skip
     rows = sum(data.count(b"\n") - 1 for data in files.values())
     ratio = statistics.median(loaded) / statistics.median(idle) if loaded and idle else float("nan")
     print(
-        f"the same sessions while one more downloads decks and one more imports uploads of "
-        f"{rows} rows: {summary(loaded)}; median against idle {ratio:.2f} (target at most 1.5)"
+        f"the same sessions while one more downloads decks, one more exports charts and one "
+        f"more imports uploads of {rows} rows: {summary(loaded)}; median against idle "
+        f"{ratio:.2f} (target at most 1.5)"
     )
-    print(f"decks (click to file): {summary(sorted(decks))}")
+    print(f"decks (Make deck to file, less {args.think:g} s): {summary(sorted(decks))}")
+    print(f"chart exports (menu opened to file, less {args.think:g} s): "
+          f"{summary(sorted(exports))}")  # fmt: skip
+    print(tally)
+    for what in tally.lost:
+        print(f"  lost: {what}")
     print(f"uploads (files sent to the imported page): {summary(sorted(uploads))}")
     print(f"errors: {heavy_errors or 'none'}")
     print(f"server memory at the end: {memory(pid)}")
@@ -407,7 +507,13 @@ def main() -> None:
     parser.add_argument(
         "--model-runs", type=int, default=0, help="Patency beside an adjusted-model fit (0: skip)"
     )
-    parser.add_argument("--heavy", action="store_true", help="add the deck and upload sessions")
+    parser.add_argument(
+        "--heavy", action="store_true", help="add the deck, export and upload sessions"
+    )
+    parser.add_argument(
+        "--think", type=float, default=2.0,
+        help="seconds from a download button's arrival to its click (2)",
+    )  # fmt: skip
     parser.add_argument(
         "--upload",
         type=Path,

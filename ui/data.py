@@ -209,8 +209,8 @@ def _as_model(request: heavy.FitRequest, outcome: heavy.Fitted) -> AdjustedModel
 
 
 def deck_bytes(key: CohortKey, request: DeckRequest) -> bytes:
-    """The view's deck; a failure becomes a deck saying why (Streamlit drops a download
-    whose data raises without a word to the user), and is not cached."""
+    """The view's deck; a failure becomes a one-slide deck saying why, downloaded like any
+    deck, and is not cached."""
     try:
         fitted = fitted_model(key, request)
         return _deck(key, request, fitted is not None, fitted)
@@ -230,9 +230,9 @@ def _deck(
     of its own), so a privacy-mode deck is never served to a view without it, nor the
     reverse; a deck built before its model was fitted (the slide left out, with a note)
     is not served once it is.
-    Run on the download's own thread (so it takes its own cursor), in a slot of
+    Run in the script run of a click on Make deck (ui.page), in a slot of
     ui.heavy.DECKS: two sessions asking for the same deck get one build, and different
-    decks are built one after another; the download button spins meanwhile.
+    decks are built one after another; the sidebar's status line says so meanwhile.
     """
     with heavy.DECKS.turn():
         view = _or_first(

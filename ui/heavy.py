@@ -7,8 +7,8 @@ runs. Each kind runs under one gate for the whole process (at most
 ``analytics.rules.DECK_BUILDS_AT_ONCE`` decks and ``IMPORTS_AT_ONCE`` imports at a time),
 so a user who asks for many decks, or several users at once, queue behind each other
 instead of taking the processor from everyone's pages. Page computations never pass a
-gate: only the heavy work waits. A wait is bounded (``HEAVY_WAIT_S``), so nobody waits
-longer than the browser keeps a download request open, and is said on screen.
+gate: only the heavy work waits. A wait is bounded (``HEAVY_WAIT_S``, then the user
+is told to try again), and is said on screen.
 
 Every adjusted model is fitted in a process of its own (:class:`FittingProcess`), never
 in the server's: lifelines' Newton steps hold Python's lock for seconds, which in the

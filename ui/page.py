@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, replace
-from functools import partial
 
 import streamlit as st
 
@@ -32,6 +31,9 @@ from ui.sidebar import sidebar_filters
 from ui.text import plain
 
 APP_TITLE = "Venous stent outcomes"
+MAKE_DECK_LABEL = "Make deck (.pptx)"
+DECK_LABEL = "Download deck (.pptx)"
+MADE_DECK = "made_deck"  # session state: the deck this session made for the view shown
 # A metric's label and value wrap at their spaces, as Streamlit's own print styles have
 # them, instead of ending in an ellipsis in a narrow column ("18,385 (91.9%)" at 1280 px).
 WRAPPED_METRICS_CSS = """
@@ -197,28 +199,79 @@ def _navigation(container: st.delta_generator.DeltaGenerator) -> None:
         st.divider()
 
 
-def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
-    """The current view as a PowerPoint deck, built when clicked (it takes seconds).
+@dataclass(frozen=True)
+class MadeDeck:
+    """A deck this session made: for which cohort file version and view, and its file."""
 
-    The button hands Streamlit a deferred call: nothing is built on a rerun, only on a
-    click, and ui.data caches the deck by view for every session.
+    key: data.CohortKey
+    request: DeckRequest
+    pptx: bytes
+
+
+def _deck_button(key: data.CohortKey, request: DeckRequest) -> None:
+    """The current view as a PowerPoint deck: made on a click, then downloaded.
+
+    A deck takes seconds, so it is not built on every run: **Make deck** builds it (in a
+    slot of ui.heavy.DECKS, cached by view for every session in ui.data) under a status
+    line, and a download button then holds the file's bytes. Held by the button, the file
+    stays on the server as long as the button is shown, so a busy server cannot delete it
+    between the click and the browser's fetch, as Streamlit's sweep does with a deferred
+    download's file (the download never arrived). The session keeps the deck of the view
+    shown, across pages, until the view changes.
     """
     if not CHROMIUM.exists():
         st.sidebar.caption(f"Deck download unavailable. {INSTALL_HINT}")
         return
-    st.sidebar.download_button(
-        "Download deck (.pptx)", data=partial(data.deck_bytes, key, request),
-        file_name="venous-stent-outcomes.pptx", mime=PPTX_MIME, on_click="ignore",
-        icon=":material/slideshow:", width="stretch",
-        help="Title slide with cohort, filter and n; patency (and the comparison chosen on the "
-        "Patency page), CEAP, Villalta/PTS, safety and subgroup slides; the crude and adjusted "
-        "hazard ratios of the model fitted on the Models page; Table 1 as an editable table; "
-        "estimates and tests in the notes. Decks are built one at a time on this server "
-        "(the button spins until yours is ready); a deck already built for this view comes at "
-        "once.",
+    with st.sidebar:
+        _deck(key, request)
+
+
+def _deck(key: data.CohortKey, request: DeckRequest) -> None:
+    """Make deck, or the download of the deck made for this view.
+
+    Not a fragment: after a fragment's run, Streamlit 1.67 drops the filter widgets' values
+    at the next page switch, and the next page would lose the view.
+    """
+    made = st.session_state.get(MADE_DECK)
+    if made is None or (made.key, made.request) != (key, request):
+        st.session_state.pop(MADE_DECK, None)  # another view's deck: not this view's
+        make = st.empty()
+        if not make.button(
+            MAKE_DECK_LABEL, icon=":material/slideshow:", width="stretch",
+            help="Makes the current view a PowerPoint deck in a few seconds, then a button "
+            "downloads it: title slide with cohort, filter and n; patency (and the comparison "
+            "chosen on the Patency page), CEAP, Villalta/PTS, safety and subgroup slides; the "
+            "crude and adjusted hazard ratios of the model fitted on the Models page; Table 1 "
+            "as an editable table; estimates and tests in the notes. Decks are made one at a "
+            "time on this server; a deck already made for this view comes at once.",
+        ):  # fmt: skip
+            if heavy.DECKS.busy:
+                st.caption(heavy.DECKS.wait_text)
+            return
+        made = _make_deck(key, request)
+        if made is None:
+            return  # the button stays, to try again
+        make.empty()  # the download button takes its place
+        st.session_state[MADE_DECK] = made
+    st.download_button(
+        DECK_LABEL, made.pptx, file_name="venous-stent-outcomes.pptx", mime=PPTX_MIME,
+        on_click="ignore", icon=":material/download:", width="stretch", type="primary",
+        help="The deck of the view shown. Change the view and make it again for another.",
     )  # fmt: skip
-    if heavy.DECKS.busy:
-        st.sidebar.caption(heavy.DECKS.wait_text)
+
+
+def _make_deck(key: data.CohortKey, request: DeckRequest) -> MadeDeck | None:
+    """The view's deck, built under a status line that says it is being made, or that it
+    waits for another user's; None, with the message on screen, when the wait ran out."""
+    label = heavy.DECKS.wait_text if heavy.DECKS.busy else "Making the deck…"
+    with st.status(label, expanded=False) as status:
+        try:
+            pptx = data.deck_bytes(key, request)
+        except heavy.Busy:
+            status.update(label=heavy.DECKS.busy_text, state="error")
+            return None
+        status.update(label="Deck made: download it below.", state="complete")
+    return MadeDeck(key, request, pptx)
 
 
 def _cohort_choice(meta: dict[str, str]) -> None:

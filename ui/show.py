@@ -1,6 +1,12 @@
 """Show tables and charts the same way everywhere: every table downloadable as CSV,
 every chart exportable as a high-resolution PNG from its camera button, or at slide
-size as PNG, SVG or PDF rendered on the server."""
+size as PNG, SVG or PDF rendered on the server.
+
+Every download button holds its file's bytes, never a function that makes them on the
+click: a file made on the click is kept by Streamlit unreferenced, and on a busy server
+the sweep at the end of other sessions' runs deletes it before the browser fetches it.
+Bytes held by a button stay on the server as long as the button is shown.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,13 @@ from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.present.export import csv_text
 from analytics.present.figures.theme import export_config, presentation_style
-from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, render
+from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, ExportUnavailable, render
 from analytics.present.tables import DECIMALS
 from analytics.present.tiles import Tile
 from ui.plot import plotly_chart
+from ui.text import plain
+
+EXPORT_LABEL = "Export chart"
 
 
 def slug(name: str) -> str:
@@ -50,21 +59,45 @@ def show_chart(fig: go.Figure, name: str, context: ChartContext) -> None:
     key = slug(name)
     shown = presentation_style(fig, context.caption) if context.presenting else fig
     plotly_chart(shown, key=f"chart-{key}", config=export_config(key))
-    with st.popover("Export chart", icon=":material/download:"):
+    _exports(fig, context.caption, key)
+
+
+def export_key(key: str) -> str:
+    """The session-state key of a chart's export menu: True while it is open."""
+    return f"export-{key}"
+
+
+def _exports(fig: go.Figure, caption: str, key: str) -> None:
+    """The export menu, rendered when it is opened (a rerun, under a spinner), so a page
+    run with every menu closed renders no export; its buttons then hold the three files
+    until the menu is closed. Not a fragment, for the reason ui.page._deck gives."""
+    menu = st.popover(
+        EXPORT_LABEL, icon=":material/download:", key=export_key(key), on_change="rerun"
+    )
+    with menu:
         if not CHROMIUM.exists():
             st.caption(INSTALL_HINT)
             return
+        if not menu.open:
+            return
+        try:
+            with st.spinner("Rendering the chart at slide size…"):
+                files = _slides(fig, caption)
+        except ExportUnavailable as exc:
+            st.caption(plain(f"The chart could not be exported: {exc}"))
+            return
         for fmt, mime in FORMATS.items():
             st.download_button(
-                f"{fmt.upper()} (16:9 slide size)", data=partial(_slide, fig, context.caption, fmt),
-                file_name=f"{key}.{fmt}", mime=mime, key=f"{fmt}-{key}", on_click="ignore",
+                f"{fmt.upper()} (16:9 slide size)", files[fmt], file_name=f"{key}.{fmt}",
+                mime=mime, key=f"{fmt}-{key}", on_click="ignore",
             )  # fmt: skip
 
 
-def _slide(fig: go.Figure, caption: str, fmt: str) -> bytes:
-    """The slide-sized export, styled when it is asked for: styling a copy of every chart
-    on every run cost 0.2 s per chart (plotly validates the whole copy)."""
-    return render(presentation_style(fig, caption), fmt)
+def _slides(fig: go.Figure, caption: str) -> dict[str, bytes]:
+    """The slide-sized exports by format, styled when they are asked for: styling a copy
+    of every chart on every run cost 0.2 s per chart (plotly validates the whole copy)."""
+    styled = presentation_style(fig, caption)
+    return {fmt: render(styled, fmt) for fmt in FORMATS}
 
 
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:

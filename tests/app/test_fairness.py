@@ -161,7 +161,7 @@ def test_the_gates_are_configured_in_the_rules_module():
 
     assert heavy.DECKS.slots == rules.DECK_BUILDS_AT_ONCE
     assert heavy.IMPORTS.slots == rules.IMPORTS_AT_ONCE
-    assert heavy.DECKS.wait_s == rules.HEAVY_WAIT_S < 180  # the browser's download timeout
+    assert heavy.DECKS.wait_s == rules.HEAVY_WAIT_S < 180  # a wait told on screen, bounded
 
 
 def test_every_model_is_fitted_in_the_fitting_process_whatever_the_size(demo_path, monkeypatch):

@@ -182,10 +182,14 @@ def test_a_linked_model_on_a_large_registry_still_waits_for_a_click(page_test, m
     assert at.table[0].value["Term"].tolist() == ["Age (per 10 years)", "Sex: Male vs Female"]
 
 
-def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test):
+def test_the_table_downloads_as_csv_and_the_forest_plot_exports(page_test, monkeypatch):
     from analytics.present.render import CHROMIUM
+    from ui import show
 
+    monkeypatch.setattr(show, "render", lambda fig, fmt: fmt.encode())  # the files: no matter
     at = page_test(PAGE)
+    at.session_state[show.export_key("models-forest")] = True  # its export menu opened
+    at.run()
     labels = [button.label for button in at.get("download_button")]
     assert "Download adjusted hazard ratios (CSV)" in labels
     (chart,) = plotly_charts(at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analytics.present.figures.clinical import PRIVATE_FLOWS
 from analytics.present.render import CHROMIUM
-from tests.conftest import plotly_figures, unescaped
+from tests.conftest import plotly_charts, plotly_figures, unescaped
 
 
 def test_presenting_opens_on_the_screen_the_link_names_whatever_the_page(page_test):
@@ -50,14 +50,22 @@ def test_off_by_default_charts_keep_screen_size(page_test):
     assert all(fig["layout"]["font"]["size"] == 14 for fig in figures)
 
 
-def test_every_chart_offers_png_svg_pdf_and_every_page_a_deck(page_test):
+def test_every_chart_offers_png_svg_pdf_and_every_page_a_deck(page_test, monkeypatch):
+    from ui import show
+    from ui.page import MAKE_DECK_LABEL
+
+    monkeypatch.setattr(show, "render", lambda fig, fmt: fmt.encode())  # the files: no matter
     at = page_test("pages/3_Safety.py")
+    for chart in plotly_charts(at):  # every export menu opened
+        name = chart["config"]["toImageButtonOptions"]["filename"]
+        at.session_state[show.export_key(name)] = True
+    at.run()
     labels = [button.label for button in at.get("download_button")]
     charts = len(plotly_figures(at))
     if CHROMIUM.exists():
         for fmt in ("PNG", "SVG", "PDF"):
             assert sum(label.startswith(fmt) for label in labels) == charts
-        assert "Download deck (.pptx)" in labels
+        assert MAKE_DECK_LABEL in [button.label for button in at.sidebar.button]
     else:
         assert any("apt-get install chromium" in c.value for c in at.caption)
 

@@ -27,7 +27,9 @@ from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
 from tools.layout import CUT_TEXT
 from tools.server import serve_app
 from ui.navigation import PAGES
+from ui.page import DECK_LABEL, MAKE_DECK_LABEL
 from ui.plot import BUNDLE, UNLOADED
+from ui.show import EXPORT_LABEL
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -305,13 +307,36 @@ def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser,
     assert memory[-1] - memory[0] < 200, memory
 
 
-def test_deck_and_chart_export_download_in_one_click(server, browser):
-    """A page opened by a link with ?by=: the deck keeps the comparison the link names."""
+def _other_sessions_run(browser, server: str) -> None:
+    """Other sessions' page runs: each run's end, and each session's, sweeps Streamlit's
+    unreferenced files (the second sweep deletes a download's file nobody holds)."""
+    other = browser.new_page()
+    try:
+        for query in ("sex=M", "sex=F", "lesion_side=right"):
+            other.goto(f"{server}/Safety?{query}")
+            wait_charts_drawn(other)
+    finally:
+        other.close()
+
+
+@pytest.mark.slow
+def test_a_deck_made_then_downloaded_and_a_chart_export_survive_other_sessions_runs(
+    server, browser
+):
+    """The deck is made on a click, then its button holds the file: downloaded after other
+    sessions' runs, it opens in python-pptx. A page opened by a link with ?by=: the deck
+    keeps the comparison the link names, and the next page keeps the view and the deck.
+    A chart's export menu renders its files when it opens; they too outlast other
+    sessions' runs."""
     page = _open(browser, f"{server}/Safety?{FILTERS}&by=thrombophilia")
     try:
-        expect(page.locator(".js-plotly-plot").first).to_be_visible()
-        with page.expect_download(timeout=120_000) as download:
-            _sidebar(page).get_by_role("button", name="Download deck (.pptx)").click()
+        wait_charts_drawn(page)
+        _sidebar(page).get_by_role("button", name=MAKE_DECK_LABEL).click()
+        download_deck = _sidebar(page).get_by_role("button", name=DECK_LABEL)
+        expect(download_deck).to_be_visible(timeout=120_000)
+        _other_sessions_run(browser, server)
+        with page.expect_download(timeout=60_000) as download:
+            download_deck.click()
         deck = Presentation(download.value.path())
         title = deck.slides[0].placeholders[1].text
         assert "Left" in title and "compared by thrombophilia" in title
@@ -319,9 +344,17 @@ def test_deck_and_chart_export_download_in_one_click(server, browser):
         titles = [slide.shapes.title.text for slide in deck.slides]
         assert "Primary patency by thrombophilia" in titles
 
-        page.get_by_role("button", name="Export chart").first.click()
+        _sidebar(page).get_by_role("link", name="Patency").click()  # the same view, and deck
+        page.wait_for_url(f"**/Patency?{FILTERS}&by=thrombophilia")
+        wait_charts_drawn(page)
+        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(download_deck).to_be_visible()
+        page.get_by_role("button", name=EXPORT_LABEL).first.click()
+        svg_button = page.get_by_role("button", name="SVG (16:9 slide size)")
+        expect(svg_button).to_be_visible(timeout=60_000)
+        _other_sessions_run(browser, server)
         with page.expect_download(timeout=60_000) as download:
-            page.get_by_role("button", name="SVG (16:9 slide size)").click()
+            svg_button.click()
         svg = Path(download.value.path()).read_bytes()
         assert svg.lstrip().startswith(b"<svg") and "Left · ".encode() in svg
     finally:
