@@ -22,7 +22,7 @@ import pandas as pd
 
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
-from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS
+from analytics.glossary import ALL_PATIENTS, ENDPOINTS, PATENCY_ENDPOINTS
 from analytics.partitions import Key, Ledger, Sum, ledger
 from analytics.rules import (
     CENTRE_MONTH,
@@ -176,15 +176,23 @@ CURVE_COUNTS = ("at risk", "events", "censored")  # a KMunicate column: they add
 
 
 def curve_key(
-    endpoint: str, level: str, count: str, month: float | None = None, since: float | None = None
-) -> Key:  # fmt: skip
+    endpoint: str,
+    level: str,
+    count: str,
+    month: float | None = None,
+    since: float | None = None,
+    by: str | None = None,
+) -> Key:
     """A curve's count: its "patients", "events" and "censored" in all, or at ``month``
-    its "at risk", "events" and "censored" before it (KMunicate's); ``since`` names the
-    curves of a landmark view (time counted from that month)."""
+    its "at risk", "events" and "censored" before it (KMunicate's); ``level`` of the
+    grouping ``by`` (the same count on the Patency page and in the Subgroups table), or
+    ALL_PATIENTS; ``since`` names the curves of a landmark view (time counted from that
+    month)."""
+    group = (None, ALL_PATIENTS) if level == ALL_PATIENTS else (by, level)
     at = () if month is None else (float(month),)
     if since is not None:
-        return ("landmark", float(since), endpoint, level, count, *at)
-    return ("curve", endpoint, level, count, *at)
+        return ("landmark", float(since), endpoint, *group, count, *at)
+    return ("curve", endpoint, *group, count, *at)
 
 
 def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
@@ -202,14 +210,14 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
     sums: list[Sum] = []
     unseen: set[Key] = set()
     for endpoint, result in view.survival.items():
-        everyone = curve_key(endpoint, result.overall.level, "patients")
-        _curve_counts(counts, sums, endpoint, result.overall, None)
+        everyone = curve_key(endpoint, ALL_PATIENTS, "patients")
+        _curve_counts(counts, sums, endpoint, result.overall, None, view.by)
         counts[("not in the curve", endpoint)] = n - result.overall.patients
         sums.append(Sum(N, (everyone, ("not in the curve", endpoint))))
         if view.by is not None:
             for group in result.groups:
-                _curve_counts(counts, sums, endpoint, group, None)
-            _groups_counts(counts, sums, endpoint, result.overall, result.groups)
+                _curve_counts(counts, sums, endpoint, group, None, view.by)
+            _groups_counts(counts, sums, endpoint, result.overall, result.groups, view.by)
     landmark = view.landmark
     if landmark is not None:
         since = landmark.since
@@ -217,29 +225,37 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
             main = view.survival[endpoint]
             pairs = [(main.overall, result.overall), *zip(main.groups, result.groups, strict=True)]
             for before, after in pairs:
-                _curve_counts(counts, sums, endpoint, after, since)
-                at = curve_key(endpoint, before.level, "at risk", since)
+                _curve_counts(counts, sums, endpoint, after, since, view.by)
+                at = curve_key(endpoint, before.level, "at risk", since, by=view.by)
                 if at not in counts:
                     counts[at] = _at_risk(before, since)
                     unseen.add(at)
-                ended = curve_key(endpoint, before.level, "ended at", since)
+                ended = curve_key(endpoint, before.level, "ended at", since, by=view.by)
                 counts[ended] = counts[at] - after.patients
                 if at in unseen:
                     unseen.add(ended)
                 sums.append(
-                    Sum(at, (curve_key(endpoint, after.level, "patients", since=since), ended))
+                    Sum(
+                        at,
+                        (
+                            curve_key(endpoint, after.level, "patients", since=since, by=view.by),
+                            ended,
+                        ),
+                    )
                 )
             if landmark.by is not None:
-                _groups_counts(counts, sums, endpoint, result.overall, result.groups, since)
+                _groups_counts(
+                    counts, sums, endpoint, result.overall, result.groups, view.by, since
+                )
     return ledger(counts, sums, unseen)
 
 
 def _curve_counts(
     counts: dict[Key, int], sums: list[Sum], endpoint: str, curve: GroupSurvival,
-    since: float | None,
+    since: float | None, by: str | None,
 ) -> None:  # fmt: skip
     """One curve's counts and sums, added to ``counts`` and ``sums``."""
-    key = partial(curve_key, endpoint, curve.level, since=since)
+    key = partial(curve_key, endpoint, curve.level, since=since, by=by)
     counts[key("patients")], counts[key("events")] = curve.patients, curve.events
     counts[key("censored")] = curve.patients - curve.events
     sums.append(Sum(key("patients"), (key("events"), key("censored"))))
@@ -253,7 +269,7 @@ def _curve_counts(
 
 def _groups_counts(
     counts: dict[Key, int], sums: list[Sum], endpoint: str, overall: GroupSurvival,
-    groups: Sequence[GroupSurvival], since: float | None = None,
+    groups: Sequence[GroupSurvival], by: str | None, since: float | None = None,
 ) -> None:  # fmt: skip
     """A comparison's groups and the patients with no recorded value (the rest) add up
     to the endpoint's curve, count by count: patients, events, censored, and each
@@ -266,7 +282,7 @@ def _groups_counts(
         for count in CURVE_COUNTS
     ]
     for count, month in dict.fromkeys(names):
-        key = partial(curve_key, endpoint, count=count, month=month, since=since)
+        key = partial(curve_key, endpoint, count=count, month=month, since=since, by=by)
         parts = [key(group.level) for group in groups]
         counts[key(UNRECORDED)] = counts[key(overall.level)] - sum(counts[p] for p in parts)
         sums.append(Sum(key(overall.level), (*parts, key(UNRECORDED))))

@@ -800,7 +800,7 @@ def estimate_lines(
     lines = []
     for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        key = partial(curve_key, endpoint, curve.level, since=view.since)
+        key = partial(curve_key, endpoint, curve.level, since=view.since, by=view.by)
         few = decided.few(key("patients"))
         for i, month in enumerate(e.month):
             if months is not None and month not in months:

@@ -374,7 +374,7 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
 
 
 def _patients(view: PatencyView, endpoint: str, curve: GroupSurvival) -> Key:
-    return curve_key(endpoint, curve.level, "patients", since=view.since)
+    return curve_key(endpoint, curve.level, "patients", since=view.since, by=view.by)
 
 
 def _few_groups(view: PatencyView, mask: Mask) -> set[str]:
@@ -416,7 +416,7 @@ def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFram
     hidden = [
         ratio is not None and (ratio.level in small or ratio.reference in small) for ratio in picked
     ]
-    key = partial(curve_key, view.endpoint, since=view.since)
+    key = partial(curve_key, view.endpoint, since=view.since, by=view.by)
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, group.level, view.variables) for group in result.groups],
@@ -506,7 +506,7 @@ def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame
     columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
     for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        key = partial(curve_key, endpoint, curve.level, since=view.since)
+        key = partial(curve_key, endpoint, curve.level, since=view.since, by=view.by)
         few = mask.few(key("patients"))
         cells = [[key(count, m) for m in e.month] for count in CURVE_COUNTS]
         hidden = [few or mask.hidden(*column) for column in zip(*cells, strict=True)]
@@ -544,7 +544,7 @@ def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFr
     """
     mask = mask or exact(patency_ledger(view))
     listed = curves_of_endpoints(view)
-    keys = [partial(curve_key, e, c.level, since=view.since) for (_, c), e in listed]
+    keys = [partial(curve_key, e, c.level, since=view.since, by=view.by) for (_, c), e in listed]
     few = [mask.few(key("patients")) for key in keys]
     horizon = fmt.months(view.horizon)
     columns = {

@@ -171,7 +171,7 @@ def drawn_curves(
 def _key(
     view: PatencyView, endpoint: str, curve: GroupSurvival, count: str, month: float | None = None
 ) -> Key:
-    return curve_key(endpoint, curve.level, count, month, view.since)
+    return curve_key(endpoint, curve.level, count, month, view.since, view.by)
 
 
 def patency_figure(
