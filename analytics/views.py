@@ -37,7 +37,7 @@ from analytics.stats.follow_up import FollowUp, data_lock_date, follow_up, plann
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
-from analytics.stats.subgroups import subgroup_table
+from analytics.stats.subgroups import subgroups
 from analytics.stats.survival import (
     EndpointSurvival,
     GroupSurvival,
@@ -288,6 +288,40 @@ def _groups_counts(
         sums.append(Sum(key(overall.level), (*parts, key(UNRECORDED))))
 
 
+def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
+    """Each factor's groups: their patients add up to the endpoint's curve's (with those
+    whose value is not recorded), and so do their events and the censored rest; the curve
+    covers the view's n (or part of it), its events public on the Patency page. Named as
+    the Patency page names the same counts (curve_key). ``n``: the view's (None: the
+    endpoint's patients)."""
+    n = view.patients if n is None else n
+    endpoint = view.endpoint
+    whole = partial(curve_key, endpoint, ALL_PATIENTS)
+    table, patients, events = view.table, view.patients, view.events
+    counts: dict[Key, int] = {
+        N: n, ("not in the curve", endpoint): n - patients,
+        whole("patients"): patients, whole("events"): events,
+        whole("censored"): patients - events,
+    }  # fmt: skip
+    sums = [
+        Sum(N, (whole("patients"), ("not in the curve", endpoint))),
+        Sum(whole("patients"), (whole("events"), whole("censored"))),
+    ]
+    for factor, rows in table.groupby("factor", sort=False):
+        key = partial(curve_key, endpoint, by=factor)
+        for row in rows.itertuples():
+            level = partial(key, row.level)
+            counts[level("patients")], counts[level("events")] = row.patients, row.events
+            counts[level("censored")] = row.patients - row.events
+            sums.append(Sum(level("patients"), (level("events"), level("censored"))))
+        for count in ("patients", "events", "censored"):
+            parts = [key(level, count) for level in rows["level"]]
+            rest = key(UNRECORDED, count)
+            counts[rest] = counts[whole(count)] - sum(counts[p] for p in parts)
+            sums.append(Sum(whole(count), (*parts, rest)))
+    return ledger(counts, sums)
+
+
 def _at_risk(curve: GroupSurvival, month: float) -> int:
     """Patients with time >= ``month`` (KMunicate's at risk)."""
     ended = curve.curve.time < month
@@ -405,6 +439,8 @@ class SubgroupsView:
     month: float
     table: pd.DataFrame
     variables: Registry = BUILTIN  # the cohort's, whose words its factors show in
+    patients: int = 0  # the endpoint's patients and events in all (the factors' levels
+    events: int = 0  # add up to them with those whose value is not recorded)
 
 
 def subgroups_view(
@@ -413,11 +449,9 @@ def subgroups_view(
     endpoint: str = PRIMARY,
     month: float = SUBGROUP_MONTH,
 ) -> SubgroupsView:
+    counted = subgroups(con, cohort_filter, endpoint, month)
     return SubgroupsView(
-        endpoint,
-        month,
-        subgroup_table(con, cohort_filter, endpoint, month),
-        cohort_filter.variables,
+        endpoint, month, counted.table, cohort_filter.variables, counted.patients, counted.events
     )
 
 

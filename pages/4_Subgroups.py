@@ -8,8 +8,9 @@ from analytics.glossary import TOO_FEW_EVENTS_NOTE, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.tables import subgroup_display
+from analytics.views import subgroups_ledger
 from ui import data, state
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_definitions, show_table
 
 context = start_page("Subgroups")
@@ -23,7 +24,8 @@ view = data.subgroups(context.key, context.cohort_filter, endpoint, month)
 if view.table.empty:
     st.info("No factor has two or more groups in this cohort.")
     st.stop()
-show_chart(forest_plot(view, context.privacy_k), "subgroups-forest", context.chart)
+context, mask = masked(context, subgroups_ledger(view, context.n))
+show_chart(forest_plot(view, mask), "subgroups-forest", context.chart)
 factors = view.table["factor"].unique()
 st.caption(
     f"Each factor's groups are compared with its first group (the reference; 'No' for yes/no "
@@ -34,7 +36,7 @@ st.caption(
     f"{fmt.number(0.05 * len(factors))} would look significant by chance alone, so treat these "
     "as hypotheses to test, not findings."
 )
-show_table(subgroup_display(view, context.privacy_k), "subgroups")
+show_table(subgroup_display(view, mask), "subgroups")
 groupings = context.cohort_filter.variables.groupings()
 with st.expander("Definitions"):
     show_definitions(

@@ -30,7 +30,7 @@ from analytics.present.figures.theme import presentation_style
 from analytics.present.masking import mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
-from analytics.views import header_ledger, patency_ledger
+from analytics.views import header_ledger, patency_ledger, subgroups_ledger
 from ui import data, state
 from ui.plot import plotly_chart
 from ui.show import show_tiles
@@ -77,9 +77,9 @@ def screens(context) -> list[Screen]:
     change = overview.clinical
     endpoint = state.value("endpoint")
     patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
-    sidebar = header_ledger(context.header)
-    patency_mask = mask(sidebar | patency_ledger(patency, context.n), context.privacy_k)
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
+    shown = header_ledger(context.header) | patency_ledger(patency, context.n)
+    decided = mask(shown | subgroups_ledger(subgroups, context.n), context.privacy_k)
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption
 
@@ -102,7 +102,7 @@ def screens(context) -> list[Screen]:
         Screen(
             "Patency",
             chart(
-                patency_figure(patency, state.value("ci"), patency_mask, compact=True),
+                patency_figure(patency, state.value("ci"), decided, compact=True),
                 note=PATENCY_ROWS_SWAPPED if context.is_demo else "",
             ),
         ),
@@ -123,7 +123,7 @@ def screens(context) -> list[Screen]:
     ]
     parts += [
         Screen(f"Subgroups ({i} of {len(pages)})" if len(pages) > 1 else "Subgroups",
-               chart(forest_plot(page, k)))
+               chart(forest_plot(page, decided)))
         for i, page in enumerate(pages, start=1)
     ]  # fmt: skip
     return parts

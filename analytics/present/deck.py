@@ -117,6 +117,7 @@ from analytics.views import (
     SubgroupsView,
     curve_key,
     patency_ledger,
+    subgroups_ledger,
 )
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
@@ -160,10 +161,10 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
-    patency = ledger({N: n}) | patency_ledger(view.patency, n)
+    shown = ledger({N: n}) | patency_ledger(view.patency, n) | subgroups_ledger(view.subgroups, n)
     if view.compared is not None:
-        patency |= patency_ledger(view.compared, n)
-    decided = mask(patency, k)
+        shown |= patency_ledger(view.compared, n)
+    decided = mask(shown, k)
     caption = fmt.view_caption(
         view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
     )
@@ -183,7 +184,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _picture(slide, villalta, MARGIN, CHART_WIDTH)
     _side_text(slide, _pts_text(change, k))
     _safety_slide(deck, safety, caption, k)
-    _subgroup_slides(deck, view, caption, k)
+    _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
         _model_slide(deck, view.model, caption, k, demo)
     _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
@@ -1002,7 +1003,7 @@ def _error_bars(series: Any, plus: Sequence[float], minus: Sequence[float]) -> N
     ser.find(qn("c:cat")).addprevious(bars)
 
 
-def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> None:
+def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> None:
     """The forest plot over as many slides as its rows need, each factor on one slide; the
     notes read that slide's hazard ratios, privacy's as on the plot (subgroup_cells)."""
     if view.subgroups.table.empty:
@@ -1014,18 +1015,21 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, k: int | None) -> 
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
         title = f"Subgroups, unadjusted: {endpoint}{part}"
-        slide = _slide(deck, title, caption, "\n".join([key, note, *subgroup_lines(page, k)]))
-        _picture(slide, forest_plot(page, k), MARGIN, FULL_WIDTH, BOTTOM - TOP - FOREST_KEY_HEIGHT)
+        lines = subgroup_lines(page, decided)
+        slide = _slide(deck, title, caption, "\n".join([key, note, *lines]))
+        _picture(
+            slide, forest_plot(page, decided), MARGIN, FULL_WIDTH, BOTTOM - TOP - FOREST_KEY_HEIGHT
+        )
         _text_box(slide, key, MARGIN, BOTTOM - FOREST_KEY_HEIGHT, FULL_WIDTH, FOREST_KEY_HEIGHT,
                   size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-def subgroup_lines(view: SubgroupsView, k: int | None) -> list[str]:
+def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str]:
     """Each estimable group's hazard ratio against its reference and its factor's log-rank
     p; in privacy mode the ratio of a group (or against a reference) of fewer than k
     patients hidden, as the forest plot hides it."""
     table = view.table
-    hidden = dict(zip(table.index, subgroup_cells(table, k).ratio_hidden, strict=True))
+    hidden = dict(zip(table.index, subgroup_cells(view, decided).ratio_hidden, strict=True))
     lines = []
     for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
         ratio = (

@@ -104,12 +104,20 @@ def mask(view: Ledger, k: int | None) -> Mask:
     small = sensitive - omitted
     withheld: set[Key] = set(omitted)
     attacker = _Attacker(view, k, sensitive, small, omitted)
-    while (exposing := attacker.exposed(frozenset(withheld))) is not None:
-        pick = _complement(view, exposing, small | withheld)
-        if pick is None:
-            shown = view.shown_keys() - small
-            return Mask(k, view.counts, small, frozenset(shown), omitted, everything=True)
-        withheld.add(pick)
+    while exposing := attacker.exposed(frozenset(withheld)):
+        touched: set[Key] = set()  # the sums' members a complement of this round reached
+        for key in exposing:
+            if key in touched:
+                continue  # a complement beside another may already cover it: seen next round
+            pick = _complement(view, key, small | withheld)
+            if pick is None and touched:
+                continue  # this round's complements may have covered it: seen next round
+            if pick is None:
+                shown = view.shown_keys() - small
+                return Mask(k, view.counts, small, frozenset(shown), omitted, everything=True)
+            withheld.add(pick)
+            touched |= {m for s in view.sums if pick in (s.total, *s.parts)
+                        for m in (s.total, *s.parts)}  # fmt: skip
     return Mask(k, view.counts, small, frozenset(withheld), omitted)
 
 
@@ -163,25 +171,24 @@ class _Attacker:
         self.unseen = view.unseen & view.counts.keys()
         self.proved: set[Key] = set()
 
-    def exposed(self, withheld: frozenset[Key]) -> Key | None:
-        """A sensitive count the view pins down to one whole number, or None."""
+    def exposed(self, withheld: frozenset[Key]) -> list[Key]:
+        """The sensitive counts the view pins down to one whole number: all those that
+        propagation pins, else the first the integer program does; none when safe."""
         unknown = self.small | withheld | self.unseen
         sums = [s for s in self.view.sums if unknown & {s.total, *s.parts}]
         lower, upper = self._bounds(unknown)
         _propagate(self.view, sums, unknown, lower, upper)
         open_ = sorted(self.sensitive - self.proved, key=str)
-        for key in open_:
-            if lower[key] >= upper[key]:
-                return key
-        if not open_:
-            return None
+        pinned = [key for key in open_ if lower[key] >= upper[key]]
+        if pinned or not open_:
+            return pinned
         system = _System(self.view, sums, sorted(unknown, key=str), *self._bounds(unknown))
         self.proved |= system.moved(open_)  # two solves settle most at once
         for key in sorted(self.sensitive - self.proved, key=str):
             if not system.other_value(key):
-                return key
+                return [key]
             self.proved.add(key)
-        return None
+        return []
 
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
         lower = {key: 1.0 if key in self.small else 0.0 if key in self.omitted | self.unseen

@@ -74,6 +74,7 @@ from analytics.views import (
     centre_key,
     curve_key,
     patency_ledger,
+    subgroups_ledger,
 )
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
@@ -691,27 +692,6 @@ def safety_incidence_display(safety: Safety, k: int | None = None) -> pd.DataFra
     )  # fmt: skip
 
 
-def _estimate_columns(table: pd.DataFrame, k: int | None) -> dict[str, list]:
-    """Patients, events, and the estimate with its 95% CI, as every group table shows them.
-
-    In privacy mode a group's events are hidden when they or the rest of its patients are
-    few, and its estimate when the group or its events are.
-    """
-    patients, events = table["patients"].tolist(), table["events"].tolist()
-    hidden = [is_small(n, k) or is_small(e, k) for n, e in zip(patients, events, strict=True)]
-    return {
-        "Patients": counts(patients, k),
-        "Events": events if k is None else [
-            fmt.part(e, n, k) for n, e in zip(patients, events, strict=True)
-        ],
-        "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, k),
-        "95% CI (%)": [
-            fmt.ci(lo, hi, h)
-            for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
-        ],
-    }  # fmt: skip
-
-
 @dataclass(frozen=True)
 class SubgroupCells:
     """What privacy mode shows of each subgroup row (in the table's order): patients and
@@ -723,40 +703,36 @@ class SubgroupCells:
     ratio_hidden: list[bool]
 
 
-def subgroup_cells(table: pd.DataFrame, k: int | None) -> SubgroupCells:
-    """Each factor's group sizes add up to the n shown, so they follow the complementary
-    rule within the factor; events follow it within the group; an estimate is hidden for
-    a group of few patients or events, a hazard ratio for a group (or reference) of few."""
-    patients, small = {}, {}
-    for _, rows in table.groupby("factor", sort=False):
-        sizes = {i: int(n) for i, n in rows["patients"].items()}
-        patients |= fmt.distribution(sizes, k)
-        small |= {i: is_small(n, k) for i, n in sizes.items()}
-    reference_small = {
-        factor: any(small[i] for i in rows.index[rows["is_reference"]])
-        for factor, rows in table.groupby("factor", sort=False)
-    }
+def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCells:
+    """Each level's patients and events as the view's mask shows them (a factor's levels
+    add up to the endpoint's patients and events: subgroups_ledger); an estimate is hidden
+    for a group of few patients or events, a hazard ratio for a group (or reference) of
+    few (``mask`` None: privacy off)."""
+    table = view.table
+    mask = mask or exact(subgroups_ledger(view))
+    key = [partial(curve_key, view.endpoint, row.level, by=row.factor)
+           for row in table.itertuples()]  # fmt: skip
+    few = [mask.few(k("patients")) for k in key]
+    few_reference = {
+        row.factor for row, small in zip(table.itertuples(), few, strict=True)
+        if row.is_reference and small
+    }  # fmt: skip
     return SubgroupCells(
-        patients=[patients[i] for i in table.index],
-        events=[
-            fmt.part(int(e), int(n), k)
-            for e, n in zip(table["events"], table["patients"], strict=True)
-        ],
-        estimate_hidden=[
-            small[i] or is_small(int(e), k)
-            for i, e in zip(table.index, table["events"], strict=True)
-        ],
+        patients=[fmt.cell(mask.cell(k("patients"))) for k in key],
+        events=[fmt.cell(mask.cell(k("events"))) for k in key],
+        estimate_hidden=[small or mask.few(k("events")) for k, small in zip(key, few, strict=True)],
         ratio_hidden=[
-            small[i] or reference_small[f]
-            for i, f in zip(table.index, table["factor"], strict=True)
+            small or factor in few_reference
+            for small, factor in zip(few, table["factor"], strict=True)
         ],
     )
 
 
-def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
-    """The subgroup table with clinicians' column names, for showing and CSV export."""
+def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFrame:
+    """The subgroup table with clinicians' column names, for showing and CSV export (the
+    counts as the view's ``mask`` shows them; None: privacy off)."""
     table, groupings = view.table, view.variables.groupings()
-    cells = subgroup_cells(table, k)
+    cells = subgroup_cells(view, mask)
 
     def ratio(row: pd.Series, hidden: bool) -> str:
         if row["is_reference"]:
@@ -767,18 +743,19 @@ def subgroup_display(view: SubgroupsView, k: int | None = None) -> pd.DataFrame:
             fmt.SUPPRESSED if hidden else fmt.ratio_ci(row["hr"], row["hr_lower"], row["hr_upper"])
         )
 
-    shown = _estimate_columns(table, k)
-    if k is not None:
-        shown |= {
-            "Patients": cells.patients,
-            "Events": cells.events,
-            "Estimate (%)": fmt.percent_cells(table["estimate"], cells.estimate_hidden, k),
-            "95% CI (%)": [
-                fmt.ci(lo, hi, h)
-                for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], cells.estimate_hidden,
-                                     strict=True)
-            ],
-        }  # fmt: skip
+    privacy = mask is not None and mask.k is not None
+    shown = {
+        "Patients": cells.patients if privacy else table["patients"].tolist(),
+        "Events": cells.events if privacy else table["events"].tolist(),
+        "Estimate (%)": fmt.percent_cells(
+            table["estimate"], cells.estimate_hidden, mask.k if privacy else None
+        ),
+        "95% CI (%)": [
+            fmt.ci(lo, hi, h)
+            for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], cells.estimate_hidden,
+                                 strict=True)
+        ],
+    }  # fmt: skip
     return with_decimals(
         pd.DataFrame(
             {

@@ -9,6 +9,9 @@ flagged, not hidden.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -46,12 +49,31 @@ COLUMNS = [
 CROSS_CLASSIFIED_PATIENTS = 5_000
 
 
+@dataclass(frozen=True)
+class FactorCounts(Mapping[str, Counts]):
+    """Each factor's counts (a mapping by factor), and the endpoint's patients and events
+    in all: those of every level, and of those whose value is not recorded."""
+
+    by: Mapping[str, Counts]
+    patients: int
+    events: int
+
+    def __getitem__(self, factor: str) -> Counts:
+        return self.by[factor]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by)
+
+    def __len__(self) -> int:
+        return len(self.by)
+
+
 def factor_counts(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoint: str,
     variables: Registry = BUILTIN,
-) -> dict[str, Counts]:
+) -> FactorCounts:
     """Events and censorings per (level, months) of every factor of ``variables``
     (:func:`factors`), in one scan.
 
@@ -90,7 +112,7 @@ def _cross_classified(
         known = ~np.ma.getmaskarray(rows[name])
         levels, group = level_codes(factor, np.asarray(rows[name])[known], variables)
         result[factor] = counts_from_rows(levels, group, time[known], is_event[known], n[known])
-    return result
+    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()))
 
 
 def _per_level(
@@ -111,7 +133,7 @@ def _per_level(
     )
     rows = con.execute(
         f"""
-        SELECT months, event, {counted}
+        SELECT months, event, count(*) AS n, {counted}
         FROM (SELECT *, {months} AS months, {event} AS event FROM ({cohort}))
         WHERE months IS NOT NULL GROUP BY ALL
         """,
@@ -119,6 +141,7 @@ def _per_level(
     ).fetchnumpy()
     time = np.asarray(rows.pop("months"), dtype=float)
     is_event = np.asarray(rows.pop("event"), dtype=bool)
+    n_all = np.asarray(rows.pop("n"), dtype=np.int64)
     columns = iter(np.asarray(column, dtype=np.int64) for column in rows.values())
     result = {}
     for factor, levels in codes.items():
@@ -127,7 +150,7 @@ def _per_level(
         names, group = level_codes(factor, code, variables)
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
-    return result
+    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()))
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:
@@ -138,6 +161,16 @@ def _values(factor: str, variables: Registry) -> tuple[str, ...]:
     return values
 
 
+@dataclass(frozen=True, eq=False)
+class Subgroups:
+    """The subgroup table (COLUMNS) and the endpoint's patients and events in all, which
+    each factor's levels add up to with those whose value is not recorded."""
+
+    table: pd.DataFrame
+    patients: int
+    events: int
+
+
 def subgroup_table(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
@@ -145,6 +178,17 @@ def subgroup_table(
     month: float,
     variables: Registry | None = None,
 ) -> pd.DataFrame:
+    """The subgroup table alone (subgroups)."""
+    return subgroups(con, cohort_filter, endpoint, month, variables).table
+
+
+def subgroups(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    month: float,
+    variables: Registry | None = None,
+) -> Subgroups:
     """One row per (factor, level) of every factor of ``variables`` (the filter's own when
     None) with two or more levels (COLUMNS).
 
@@ -155,10 +199,11 @@ def subgroup_table(
     """
     variables = cohort_filter.variables if variables is None else variables
     rows = []
-    for factor, counts in factor_counts(con, cohort_filter, endpoint, variables).items():
+    counted = factor_counts(con, cohort_filter, endpoint, variables)
+    for factor, counts in counted.items():
         if len(counts.levels) >= 2:
             rows += _factor_rows(counts, compare(counts, factor), month)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return Subgroups(pd.DataFrame(rows, columns=COLUMNS), counted.patients, counted.events)
 
 
 def _factor_rows(counts: Counts, comparison: Comparison, month: float) -> list[dict]:

@@ -47,3 +47,16 @@ def test_a_small_group_is_not_n_minus_the_other_curves_column(page_test):
         for column in ("Patients", "At risk"):
             if column in frame:
                 assert "21" not in frame[column].astype(str).tolist(), column
+
+
+def test_a_small_subgroup_is_not_n_minus_its_factors_other_groups(page_test):
+    # left-sided: 22 patients, 1 with trauma: "<5" beside n = 22 and "No" 21 gave it away
+    at = page_test("pages/4_Subgroups.py", privacy="yes", lesion_side="left")
+    assert not at.exception
+    assert sidebar_n(at) == "22"
+    table = at.table[0].value
+    trauma = table[table["Factor"] == "Trauma"].set_index("Group")["Patients"]
+    assert "<5" in trauma.tolist() and "21" not in trauma.tolist()
+    (forest,) = plotly_figures(at)
+    cells = [c for t in forest["data"] if t.get("mode") == "text" for c in t.get("text") or ()]
+    assert not any(str(c).startswith("21 /") for c in cells)

@@ -53,9 +53,7 @@ def test_it_is_a_named_subgroup_factor_in_the_table_the_forest_and_the_deck(con,
     assert {f"{f}: {g}" for f, g in zip(table["Factor"], table["Group"], strict=True)} >= GROUPS
     labels = [str(text) for trace in forest_plot(view).data for text in trace.customdata or ()]
     assert "Access vein: Small saphenous" in labels  # the reference has no ratio to mark
-    assert any(
-        line.startswith("Access vein: Small saphenous: HR") for line in subgroup_lines(view, None)
-    )
+    assert any(line.startswith("Access vein: Small saphenous: HR") for line in subgroup_lines(view))
 
 
 def test_its_model_term_is_named_against_its_reference(con, declared):

@@ -20,7 +20,7 @@ from analytics.present.tables import (
     table2,
     table3,
 )
-from analytics.views import patency_ledger, patency_view, safety_view, tables_view
+from analytics.views import patency_ledger, patency_view, safety_view, subgroups_ledger, tables_view
 
 
 @pytest.mark.parametrize(
@@ -148,11 +148,11 @@ def test_subgroup_plot_and_table_hide_the_same_and_no_size_is_left_to_subtract(d
     from analytics.views import subgroups_view
 
     view = subgroups_view(demo, CohortFilter(lesion_side="right"))
-    table = subgroup_display(view, 5)
+    table = subgroup_display(view, masked_by(subgroups_ledger(view), 5))
     for _, rows in table.groupby("Factor", sort=False):
         hidden = [cell in ("<5", "hidden") for cell in rows["Patients"]]
         assert sum(hidden) != 1, rows[["Group", "Patients"]].values.tolist()
-    plot = forest_plot(view, 5)
+    plot = forest_plot(view, masked_by(subgroups_ledger(view), 5))
     columns = [t for t in plot.data if t.mode == "text" and t.name != "headers"]
     sizes, estimates, ratios = (list(t.text) for t in columns)
     shown = [s for s in sizes if s]

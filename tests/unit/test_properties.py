@@ -184,7 +184,8 @@ def test_every_view_and_table_gives_numbers_for_any_filter(cohort, cohort_filter
         tables.table3(change, k)
         tables.ceap_shift_table(change.ceap_shift, k)
         tables.safety_display(views.safety_view(con, cohort_filter).safety, k)
-        tables.subgroup_display(views.subgroups_view(con, cohort_filter, endpoint), k)
+        subgroups = views.subgroups_view(con, cohort_filter, endpoint)
+        tables.subgroup_display(subgroups, mask(views.subgroups_ledger(subgroups), k))
         tables_view = views.tables_view(con, cohort_filter)
         tables.table1(tables_view.baseline, k)
         tables.table2(tables_view, k)
@@ -225,7 +226,7 @@ def test_every_pages_figures_are_drawn_for_any_filter(cohort, cohort_filter, by,
         safety.event_timeline(safety_view.timeline, k)
         subgroups = views.subgroups_view(con, cohort_filter)
         if not subgroups.table.empty:
-            forest_plot(subgroups, k)
+            forest_plot(subgroups, mask(views.subgroups_ledger(subgroups), k))
         comparison = views.centres_view(con, cohort_filter)
         if len(comparison.centres) >= 2:
             funnel_plot(comparison, mask(views.centres_ledger(comparison), k))

@@ -26,6 +26,7 @@ from analytics.present.figures.theme import (
     legend_above,
     message_figure,
 )
+from analytics.present.masking import Mask
 from analytics.present.tables import SubgroupCells, subgroup_cells
 from analytics.variables import BUILTIN, Registry
 from analytics.views import SubgroupsView
@@ -141,7 +142,7 @@ def favours_labels(endpoint: str) -> list[dict]:
     ]  # fmt: skip
 
 
-def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
+def forest_plot(view: SubgroupsView, mask: Mask | None = None) -> go.Figure:
     """Hazard ratios against each factor's reference on a log axis; unstable groups muted.
 
     A view without subgroups (no factor with two groups) gives a figure saying so.
@@ -153,7 +154,7 @@ def forest_plot(view: SubgroupsView, k: int | None = None) -> go.Figure:
     lines = layout_rows(table, view.variables)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
-    privacy = subgroup_cells(table, k)
+    privacy = subgroup_cells(view, mask)
     position = {index: at for at, index in enumerate(table.index)}
     drawn = table[~pd.Series(privacy.ratio_hidden, index=table.index)]  # no HR of few
     fig = go.Figure()
@@ -230,6 +231,8 @@ def forest_pages(view: SubgroupsView, rows: int = SLIDE_ROWS) -> list[SubgroupsV
             view.month,
             view.table[view.table["factor"].isin(factors)],
             view.variables,
+            view.patients,
+            view.events,
         )
         for factors in even
     ]
