@@ -115,23 +115,23 @@ if model is None:  # the line of fits is full, or the wait ran out: said above
     st.button(CHECK_AGAIN, icon=":material/refresh:")
     st.stop()
 mask = model_mask(model, k, context.n_hidden)
-st.caption(f"{fmt.model_counts(model, k, mask)}.")
+st.caption(f"{fmt.model_counts(model, mask)}.")
 for note in model.notes:
     if note != NO_PH_TEST:  # said under its heading
         st.caption(f"Note: {plain(note)}.")
 if not model.terms:
     st.stop()
 if model.few_events_per_variable:
-    st.warning(fmt.events_per_variable_sentence(model, k, mask), icon=":material/warning:")
+    st.warning(fmt.events_per_variable_sentence(model, mask), icon=":material/warning:")
 else:
-    st.caption(fmt.events_per_variable_sentence(model, k, mask))
-show_chart(model_forest_plot(model, k), "models-forest", context.chart)
+    st.caption(fmt.events_per_variable_sentence(model, mask))
+show_chart(model_forest_plot(model, mask), "models-forest", context.chart)
 if context.is_demo:
     st.caption(MODEL_DEMO_CAVEAT)
-show_table(model_table(model, k, context.n_hidden), "adjusted hazard ratios")
+show_table(model_table(model, mask), "adjusted hazard ratios")
 if not all(t.estimable for t in model.terms):
     st.caption(f"{TOO_FEW_EVENTS_NOTE} The model is fitted with the covariate all the same.")
-hidden = fmt.hidden_ratios_note(model, k, mask)
+hidden = fmt.hidden_ratios_note(model, mask)
 if hidden:
     st.caption(plain(f"{hidden}. {SUPPRESSED_NOTE}."))
 
@@ -141,7 +141,7 @@ if not model.ph_test:
 if model.ph_test and not mask.everything:
     st.markdown(f"**All terms together:** {fmt.ph_reading(model.ph_test[-1])}.")
 if model.ph_test:
-    show_table(ph_table(model, k), "proportional-hazards test")
+    show_table(ph_table(model, mask), "proportional-hazards test")
 with st.expander("Definitions"):
     for term in (
         "Adjusted hazard ratio", "Time-varying covariate", "Events per variable",

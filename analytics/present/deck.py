@@ -87,6 +87,7 @@ from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, pr
 from analytics.present.masking import Mask, exact, mask
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
+    ModelMask,
     hidden_change,
     hidden_classes,
     is_small,
@@ -186,7 +187,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _safety_slide(deck, safety, caption, k)
     _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
-        _model_slide(deck, view.model, caption, k, demo)
+        _model_slide(deck, view.model, caption, model_mask(view.model, k), demo)
     _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
     _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
@@ -1059,35 +1060,35 @@ def forest_key(month: float) -> str:
 MODEL_KEY_HEIGHT = Inches(1.9)  # the key numbers under the model's forest plot
 
 
-def _model_slide(deck: Any, model: AdjustedModel, caption: str, k: int | None, demo: bool) -> None:
+def _model_slide(
+    deck: Any, model: AdjustedModel, caption: str, mask: ModelMask, demo: bool
+) -> None:
     """The adjusted model: its forest plot (crude beside adjusted, the Models page's) over
     the slide's width, and under it the page's warnings (model_warnings); the notes read
     the whole model (format.model_reading, which has those warnings too) and, on the demo,
     why it cannot confirm the paper. Privacy as on the page."""
-    mask = model_mask(model, k)
     title = f"Adjusted hazard ratios: {ENDPOINTS[model.endpoint].lower()} (Cox)"
-    reading = [*fmt.model_reading(model, k, mask), *([MODEL_DEMO_CAVEAT] if demo else [])]
+    reading = [*fmt.model_reading(model, mask), *([MODEL_DEMO_CAVEAT] if demo else [])]
     slide = _slide(deck, title, caption, "\n".join(reading))
     if not model.terms:
         _text_box(slide, "\n".join(reading), MARGIN, TOP, FULL_WIDTH, BOTTOM - TOP, size=18)
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
-    _picture(slide, model_forest_plot(model, k), MARGIN, FULL_WIDTH, plot_height)
-    key = [fmt.model_counts(model, k, mask) + ".", *model_warnings(model, k, demo)]
+    _picture(slide, model_forest_plot(model, mask), MARGIN, FULL_WIDTH, plot_height)
+    key = [fmt.model_counts(model, mask) + ".", *model_warnings(model, mask, demo)]
     if model.ph_test and not mask.everything:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
               size=12, colour=TEXT_GREY)  # fmt: skip
 
 
-def model_warnings(model: AdjustedModel, k: int | None, demo: bool) -> list[str]:
+def model_warnings(model: AdjustedModel, mask: ModelMask, demo: bool) -> list[str]:
     """What the Models page warns of beside the model, in its words: the events per
     variable, the model's notes, the hazard ratios privacy withholds and, on the demo,
     that a reconstruction cannot confirm the paper."""
-    mask = model_mask(model, k)
-    hidden = fmt.hidden_ratios_note(model, k, mask)
+    hidden = fmt.hidden_ratios_note(model, mask)
     return [
-        fmt.events_per_variable_sentence(model, k, mask),
+        fmt.events_per_variable_sentence(model, mask),
         *(f"Note: {note}." for note in model.notes),
         *([f"{hidden}. {SUPPRESSED_NOTE}."] if hidden else []),
         *([MODEL_DEMO_CAVEAT] if demo else []),

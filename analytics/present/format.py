@@ -394,28 +394,29 @@ def term_p(term: Term | PHTest, hidden: bool = False) -> str:
     return MISSING if isinstance(term, Term) and not term.estimable else p_value(term.p)
 
 
-def level_patients(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:
+def level_patients(term: Term, mask: ModelMask | None = None) -> str:
     """The patients at a term's level ("<k", SUPPRESSED by the mask), MISSING for a
     continuous covariate."""
     if term.at_level is None:
         return MISSING
-    return count(term.at_level.patients, k, mask is not None and term.term in mask.level_patients)
+    mask = mask or ModelMask()
+    return count(term.at_level.patients, mask.k, term.term in mask.level_patients)
 
 
-def level_events(term: Term, k: int | None = None, mask: ModelMask | None = None) -> str:
+def level_events(term: Term, mask: ModelMask | None = None) -> str:
     """The endpoint events at a term's level, as level_patients."""
     if term.at_level is None:
         return MISSING
-    return count(term.at_level.events, k, mask is not None and term.term in mask.level_events)
+    mask = mask or ModelMask()
+    return count(term.at_level.events, mask.k, term.term in mask.level_events)
 
 
-def events_per_variable(
-    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
-) -> str:
+def events_per_variable(model: AdjustedModel, mask: ModelMask | None = None) -> str:
     """Events per coefficient in words: "7.0 events per coefficient (14 events, 2
     coefficients)"; hidden with the events when they are few or withheld (``mask``) in
     privacy mode."""
-    hidden = mask is not None and mask.events
+    mask = mask or ModelMask()
+    k, hidden = mask.k, mask.events
     per = SUPPRESSED if is_small(model.events, k) or hidden else number(model.events_per_variable)
     return (
         f"{per} events per coefficient ({count(model.events, k, hidden)} events, "
@@ -423,20 +424,19 @@ def events_per_variable(
     )
 
 
-def events_per_variable_sentence(
-    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
-) -> str:
+def events_per_variable_sentence(model: AdjustedModel, mask: ModelMask | None = None) -> str:
     """The events per variable as a sentence, with the warning under
     MIN_EVENTS_PER_VARIABLE: "7.0 events per coefficient (...): fewer than 10 ..."."""
-    epv = events_per_variable(model, k, mask)
+    epv = events_per_variable(model, mask)
     return f"{epv}: {FEW_EVENTS_PER_VARIABLE}." if model.few_events_per_variable else f"{epv}."
 
 
-def model_counts(model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None) -> str:
+def model_counts(model: AdjustedModel, mask: ModelMask | None = None) -> str:
     """Whom a model was fitted on: "Cox model (Efron ties) on 34 patients with 14 events;
     0 patients left out for a missing covariate (complete cases)", counts masked by
     privacy (``mask``: privacy.model_mask)."""
     mask = mask or ModelMask()
+    k = mask.k
     return (
         f"Cox model (Efron ties) on {patients(model.patients, k, mask.patients)} with "
         f"{count(model.events, k, mask.events)} events; "
@@ -445,8 +445,9 @@ def model_counts(model: AdjustedModel, k: int | None = None, mask: ModelMask | N
     )
 
 
-def hidden_ratios_note(model: AdjustedModel, k: int | None, mask: ModelMask) -> str | None:
+def hidden_ratios_note(model: AdjustedModel, mask: ModelMask) -> str | None:
     """Which of a model's hazard ratios privacy mode withholds, and why; None if none."""
+    k = mask.k
     if mask.everything:
         return f"Hazard ratios {SUPPRESSED}: the model has fewer than {k} patients or events"
     if not mask.ratios:
@@ -459,29 +460,30 @@ def hidden_ratios_note(model: AdjustedModel, k: int | None, mask: ModelMask) -> 
     )
 
 
-def hidden_terms_mark(k: int | None) -> str:
+def hidden_terms_mark(mask: ModelMask) -> str:
     """Under a forest plot, what a term's SUPPRESSED ratios mean (one short line)."""
-    return f"{SUPPRESSED}: not drawn, as a level, its reference or the rest has under {k} patients"
+    return (
+        f"{SUPPRESSED}: not drawn, as a level, its reference or the rest has under {mask.k} "
+        "patients"
+    )
 
 
-def model_reading(
-    model: AdjustedModel, k: int | None = None, mask: ModelMask | None = None
-) -> list[str]:
+def model_reading(model: AdjustedModel, mask: ModelMask | None = None) -> list[str]:
     """An adjusted model in lines of text (the deck's notes): whom it was fitted on, each
     term's crude and adjusted HR (95% CI) with p, the events per variable (and the warning
     under MIN_EVENTS_PER_VARIABLE), the PH test read, the notes; privacy by ``mask``."""
     mask = mask or ModelMask()
-    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(model, k, mask)}."]
+    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(model, mask)}."]
     if not model.terms:
         return [*lines, *(f"Note: {note}." for note in model.notes)]
-    lines.append(events_per_variable_sentence(model, k, mask))
+    lines.append(events_per_variable_sentence(model, mask))
     crude = {t.term: t for t in model.crude}
     for t in model.terms:
         hidden = mask.ratio_hidden(t.term)
         level = (
             ""
             if t.at_level is None
-            else f" ({level_patients(t, k, mask)} patients, {level_events(t, k, mask)} events)"
+            else f" ({level_patients(t, mask)} patients, {level_events(t, mask)} events)"
         )
         lines.append(
             f"{term(t)}{level}: crude HR (95% CI) {term_ratio(crude[t.term], hidden)}; adjusted "
@@ -492,7 +494,7 @@ def model_reading(
         + (SUPPRESSED if mask.ratio_hidden(test.term) else ph_reading(test))
         for test in model.ph_test
     ]
-    note = hidden_ratios_note(model, k, mask)
+    note = hidden_ratios_note(model, mask)
     lines += [f"{note}."] if note else []
     return [*lines, *(f"Note: {note}." for note in model.notes)]
 

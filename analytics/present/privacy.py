@@ -224,12 +224,14 @@ def hidden_months(
 class ModelMask:
     """What privacy mode withholds of an adjusted model (analytics.stats.models).
 
-    ``everything``: a model of fewer than k patients or events, all its ratios hidden;
+    ``k``: privacy's (None: off); ``everything``: a model of fewer than k patients or
+    events, all its ratios hidden;
     ``patients``, ``excluded``, ``events``: the model's counts withheld beside a small
     one; ``ratios``: the terms whose crude and adjusted HR, CI, p (and PH test) are
     hidden; ``level_patients``, ``level_events``: the terms whose level counts are.
     """
 
+    k: int | None = None
     everything: bool = False
     patients: bool = False
     excluded: bool = False
@@ -265,6 +267,7 @@ def model_mask(model: AdjustedModel, k: int | None, total_hidden: bool = False) 
         patients |= {t.term for t, (_, count, _) in zip(levels, hidden, strict=True) if count}
         events |= {t.term for t, (_, _, event) in zip(levels, hidden, strict=True) if event}
     return ModelMask(
+        k=k,
         everything=is_small(model.patients, k) or is_small(model.events, k),
         patients=total_hidden or hidden_split(model.patients, whole, k),
         excluded=total_hidden or hidden_split(model.excluded, whole, k),

@@ -769,7 +769,7 @@ def _adjusted_lines(view: ReportView, k: int | None) -> list[str]:
     """Each endpoint's adjusted model as the deck's notes read it (format.model_reading)."""
     lines = []
     for model in view.adjusted.values():
-        reading = fmt.model_reading(model, k, model_mask(model, k))
+        reading = fmt.model_reading(model, model_mask(model, k))
         lines += [reading[0], *(f"  {line}" for line in reading[1:]), ""]
     return lines
 

@@ -49,12 +49,12 @@ from analytics.present import format as fmt
 from analytics.present.masking import Mask, exact
 from analytics.present.privacy import (
     SUPPRESSED,
+    ModelMask,
     hidden_change,
     hidden_incidence,
     hidden_split,
     hidden_table,
     is_small,
-    model_mask,
 )
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
@@ -982,21 +982,18 @@ MODEL_COLUMNS = (
 )  # fmt: skip
 
 
-def model_table(
-    model: AdjustedModel, k: int | None = None, total_hidden: bool = False
-) -> pd.DataFrame:
+def model_table(model: AdjustedModel, mask: ModelMask | None = None) -> pd.DataFrame:
     """An adjusted Cox model's terms: the patients and events at each level (none for a
     continuous covariate: MISSING), crude and adjusted HR (95% CI) and Wald p side by side;
-    in privacy mode a small level's ratios SUPPRESSED (privacy.model_mask;
-    ``total_hidden``: the view's n is withheld)."""
-    mask = model_mask(model, k, total_hidden)
+    in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask)."""
+    mask = mask or ModelMask()
     crude = {t.term: t for t in model.crude}
     rows = []
     for term in model.terms:
         hidden = mask.ratio_hidden(term.term)
         rows.append({
-            "Term": fmt.term(term, model.variables), "Patients": fmt.level_patients(term, k, mask),
-            "Events": fmt.level_events(term, k, mask),
+            "Term": fmt.term(term, model.variables), "Patients": fmt.level_patients(term, mask),
+            "Events": fmt.level_events(term, mask),
             "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
             "Crude p": fmt.term_p(crude[term.term], hidden),
             "Adjusted HR (95% CI)": fmt.term_ci(term, hidden),
@@ -1005,10 +1002,10 @@ def model_table(
     return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
 
 
-def ph_table(model: AdjustedModel, k: int | None = None) -> pd.DataFrame:
+def ph_table(model: AdjustedModel, mask: ModelMask | None = None) -> pd.DataFrame:
     """The proportional-hazards test per term and globally, with a plain reading of each;
     a term whose ratios privacy hides has its test hidden too."""
-    mask = model_mask(model, k)
+    mask = mask or ModelMask()
     return pd.DataFrame(
         [
             {

@@ -204,11 +204,11 @@ def test_model_counts_and_events_per_variable_hide_what_would_give_one_away():
     model = _model(34, 32, {"C02": (17, 16)}, excluded=2)
     mask = model_mask(model, 5)
     assert mask.events and mask.patients and mask.excluded and not mask.everything
-    assert fmt.model_counts(model, 5, mask) == (
+    assert fmt.model_counts(model, mask) == (
         "Cox model (Efron ties) on hidden patients with hidden events; <5 patients left out "
         "for a missing covariate (complete cases)"
     )
-    assert fmt.events_per_variable(model, 5, mask).startswith("hidden events per coefficient")
+    assert fmt.events_per_variable(model, mask).startswith("hidden events per coefficient")
     assert fmt.events_per_variable(model).startswith("32.0 events per coefficient")
 
 

@@ -24,7 +24,7 @@ from analytics.present.figures.subgroups import (
     reference_line,
 )
 from analytics.present.figures.theme import TEXT_COLOUR, apply_theme, figure_text, legend_above
-from analytics.present.privacy import model_mask
+from analytics.present.privacy import ModelMask
 from analytics.stats.models import AdjustedModel
 
 CRUDE, ADJUSTED = "Crude HR (95% CI)", "Adjusted HR (95% CI)"
@@ -35,14 +35,14 @@ COLUMNS = ((0.0, CRUDE), (0.5, ADJUSTED))
 HEADER_ROW = -1.0
 
 
-def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
+def model_forest_plot(model: AdjustedModel, mask: ModelMask | None = None) -> go.Figure:
     """Crude and adjusted hazard ratios of every term of ``model`` on one log axis.
 
     In privacy mode a term whose ratios are hidden (analytics.present.privacy.model_mask)
     keeps its row, with SUPPRESSED in the table and no marker, and a note under the plot
     says why: its numbers are not in the figure's data.
     """
-    mask = model_mask(model, k)
+    mask = mask or ModelMask()
     terms = list(model.terms)
     crude = {t.term: t for t in model.crude}
     rows = list(range(len(terms)))
@@ -88,7 +88,7 @@ def model_forest_plot(model: AdjustedModel, k: int | None = None) -> go.Figure:
     annotations = favours_labels(model.endpoint)
     if any(mask.ratio_hidden(t.term) for t in terms):  # not a term of too few events
         annotations.append(
-            {"text": figure_text(fmt.hidden_terms_mark(k)), "xref": "paper", "yref": "paper",
+            {"text": figure_text(fmt.hidden_terms_mark(mask)), "xref": "paper", "yref": "paper",
              "x": 0, "y": 0, "yshift": -104, "xanchor": "left", "showarrow": False,
              "font": {"size": 12, "color": TEXT_COLOUR}}
         )  # fmt: skip
