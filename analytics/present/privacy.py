@@ -199,8 +199,10 @@ def hidden_means(measure: str, when: str, mask: Mask) -> bool:
 
 def hidden_mcnemar(measure: str, mask: Mask) -> bool:
     """Whether a paired yes/no outcome's exact McNemar p is withheld: a statistic of its
-    discordant pairs (resolved, new), which an exact p of few gives away."""
-    return hidden_statistic(mask, binary_key(measure, "resolved"), binary_key(measure, "new"))
+    discordant pairs (resolved, new), which an exact p of few gives away, stated with a
+    caution on few pairs (fmt.test_p) that would bound them when hidden."""
+    keys = (pairs_key(measure), binary_key(measure, "resolved"), binary_key(measure, "new"))
+    return hidden_statistic(mask, *keys)
 
 
 LANDMARK_WITHHELD = (

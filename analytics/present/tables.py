@@ -46,7 +46,7 @@ from analytics.glossary import (
 from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present import masking
-from analytics.present.masking import Mask
+from analytics.present.masking import Cell, Mask
 from analytics.present.privacy import (
     SUPPRESSED,
     hidden_change,
@@ -290,7 +290,7 @@ def _ceap_test_rows(
     computable), hidden with the shift matrix (hidden_shift_tests), with a caution for few,
     and labelled not published on the demo."""
     few = hidden_shift_tests(change.ceap_shift, mask)
-    caution = _caution(change.ceap_pairs)
+    caution = _caution(mask.cell(pairs_key("ceap")))
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
          _not_published(fmt.chi_square(test, few) + caution, reconstruction))
@@ -314,9 +314,9 @@ def ceap_test_metrics(change: ClinicalChange, mask: Mask) -> list[tuple[str, str
     return metrics
 
 
-def wilcoxon_name(score: ScoreChange) -> str:
-    """The signed-rank test and how it was computed, with a caution for few pairs."""
-    return _wilcoxon(score) + _caution(score.n)
+def wilcoxon_name(score: ScoreChange, pairs: Cell) -> str:
+    """The signed-rank test and how it was computed, with a caution for few ``pairs``."""
+    return _wilcoxon(score) + _caution(pairs)
 
 
 def _wilcoxon(score: ScoreChange) -> str:
@@ -342,8 +342,10 @@ def score_change_line(label: str, score: ScoreChange, measure: str, mask: Mask) 
     )
 
 
-def _caution(pairs: int) -> str:
-    return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
+def _caution(pairs: Cell) -> str:
+    """The caution on a test of few pairs, none when privacy hides how many (it would
+    say that they are fewer than SMALL_SAMPLE)."""
+    return f"; {FEW_PAIRS}" if not pairs.hidden and 0 < pairs.value < SMALL_SAMPLE else ""
 
 
 def _score_row(
@@ -359,7 +361,7 @@ def _score_row(
         ),
         _not_published(fmt.median_change(score.median_change, hidden), reconstruction),
         fmt.SUPPRESSED if hidden else fmt.p_value(score.p),
-        wilcoxon_name(score),
+        wilcoxon_name(score, mask.cell(pairs_key(measure))),
     )  # fmt: skip
 
 
@@ -370,7 +372,7 @@ def _binary_row(label: str, change: BinaryChange, measure: str, mask: Mask) -> t
         *(fmt.cell_percent(mask.cell(binary_key(measure, when)), pairs) for when in WHEN),
         "",
         fmt.SUPPRESSED if hidden_mcnemar(measure, mask) else fmt.p_value(change.p),
-        MCNEMAR + _caution(change.n),
+        MCNEMAR + _caution(pairs),
     )
 
 
