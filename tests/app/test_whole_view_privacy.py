@@ -31,3 +31,36 @@ def test_a_small_centre_is_not_n_minus_the_other_centres(
     assert not any(SMALL_CENTRE in str(trace.get("customdata")) for trace in
                    plotly_figures(at)[0]["data"])  # fmt: skip
     assert at.caption[0].value.startswith(f"{sidebar_n(at)} patients in 2 centre(s)")
+
+
+def subtitles(at) -> list[str]:
+    """The subtitles of the charts an AppTest run drew, on one line."""
+    titles = [f["layout"].get("title", {}) for f in plotly_figures(at)]
+    return [t["subtitle"]["text"].replace("<br>", " ") for t in titles if "subtitle" in t]
+
+
+def test_the_overview_s_pts_tile_shows_what_its_pts_chart_shows(page_test):
+    # right-sided lesions: PTS 12 -> 10 of 12 with 2 limbs without PTS at the last visit
+    # (the chart's "none", "<5"); the tile printed "12 -> 10" where the chart said hidden
+    at = page_test("app.py", privacy="yes", lesion_side="right")
+    assert not at.exception
+    tile = {m.label: m.value for m in at.metric}["PTS before → after"]
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert subtitle.startswith(f"PTS {tile} of ")
+    after, pairs = tile.split(" → ")[1], subtitle.split(" of ")[1].split(";")[0]
+    assert "hidden" in (after, pairs), subtitle  # else pairs - after gives the 2
+
+
+def test_the_clinical_page_shows_no_count_below_k_by_arithmetic(page_test):
+    # right-sided lesions: the severity score's mean beside C5 and C6 "<5" solved for them,
+    # and the PTS McNemar p of 2 discordant pairs (0.5) gave them away
+    at = page_test("pages/2_Clinical_outcomes.py", privacy="yes", lesion_side="right")
+    assert not at.exception
+    table3 = at.table[-1].value.set_index("Measure")
+    assert "<5" in set(table3["Before"])
+    assert table3.iloc[0]["Before"] == "hidden"  # the severity score's mean ± SD
+    assert table3.loc[table3.index.str.startswith("PTS"), "P value"].item() == "hidden"
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert "McNemar: p hidden" in subtitle
+    shown = [sidebar_n(at), *(m.value for m in at.metric)]
+    assert not [v for v in shown if v.isdigit() and 0 < int(v) < 5], shown
