@@ -27,11 +27,11 @@ from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
-from analytics.present.masking import Mask, mask
+from analytics.present.masking import Mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
-from analytics.views import N, clinical_ledger, header_ledger
-from ui import data, state
+from analytics.views import clinical_ledger
+from ui import data, page, state  # page imports this module: page.masked is read when run
 from ui.plot import plotly_chart
 from ui.show import show_tiles
 from ui.text import plain
@@ -75,7 +75,7 @@ def screens(context) -> list[Screen]:
     key, cohort_filter, k = context.key, context.cohort_filter, context.privacy_k
     overview = data.overview(key, cohort_filter)
     change = overview.clinical
-    clinical = mask(header_ledger(context.header) | clinical_ledger(change), k)
+    context, clinical = page.masked(context, clinical_ledger(change))  # n and captions follow
     endpoint = state.value("endpoint")
     patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
@@ -142,9 +142,7 @@ def _ceap_figures(change: ClinicalChange, clinical: Mask) -> tuple[go.Figure, ..
 def _tiles(context, overview, clinical: Mask) -> None:
     """The headline figures, large: the Overview page's tiles (on the demo, with the
     Overview's note on how it reads the paper's patency)."""
-    tiles = headline_tiles(
-        overview, context.n, context.privacy_k, clinical.hidden(N), mask=clinical
-    )
+    tiles = headline_tiles(overview, context.n, context.privacy_k, context.n_hidden, mask=clinical)
     show_tiles(tiles)
     st.caption(plain(context.chart.caption))
     if context.is_demo:

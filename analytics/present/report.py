@@ -34,6 +34,7 @@ from analytics.glossary import (
     SYMMETRY,
     UNRELIABLE,
 )
+from analytics.partitions import ledger
 from analytics.present import format as fmt
 from analytics.present.masking import Cell, Mask, mask
 from analytics.present.privacy import (
@@ -58,7 +59,15 @@ from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
-from analytics.views import WHEN, ReportView, binary_key, ceap_class_key, clinical_ledger, pairs_key
+from analytics.views import (
+    WHEN,
+    N,
+    ReportView,
+    binary_key,
+    ceap_class_key,
+    clinical_ledger,
+    pairs_key,
+)
 
 REPORT_VERSION = 2
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
@@ -288,7 +297,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
     privacy ``k``, small counts hidden and listed under ``privacy``."""
     change, safety = view.clinical, view.safety
     privacy = _Suppression(k)
-    clinical = mask(clinical_ledger(change), k)
+    clinical = mask(ledger({N: safety.patients}) | clinical_ledger(change), k)  # n follows
     few = is_small(safety.patients, k)
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
@@ -299,7 +308,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
             "by": view.by,
             "notes": _paper_readings(view),
         },
-        "n_patients": privacy.count("n_patients", safety.patients),
+        "n_patients": privacy.cell("n_patients", clinical.cell(N)),
         "patient_years": privacy.derived("patient_years", safety.patient_years, few),
         "patency": {
             endpoint: _endpoint(result, f"patency.{endpoint}", privacy)

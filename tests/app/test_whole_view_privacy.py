@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_CENTRE, plotly_figures
+from tests.conftest import SMALL_CENTRE, plotly_figures, unescaped
 
 
 def sidebar_n(at) -> str:
@@ -64,3 +64,18 @@ def test_the_clinical_page_shows_no_count_below_k_by_arithmetic(page_test):
     assert "McNemar: p hidden" in subtitle
     shown = [sidebar_n(at), *(m.value for m in at.metric)]
     assert not [v for v in shown if v.isdigit() and 0 < int(v) < 5], shown
+
+
+def test_the_presenting_view_s_n_follows_the_clinical_view(page_test):
+    # left-sided lesions with thrombophilia, 6 patients: 1 of 6 limbs has no PTS at the last
+    # visit ("<5"); with the others hidden (k or more), n = 6 beside them would give the 1
+    at = page_test(
+        "app.py", present="yes", screen="4", privacy="yes", lesion_side="left",
+        thrombophilia="yes",
+    )  # fmt: skip
+    assert not at.exception
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert subtitle.startswith("PTS hidden → hidden of hidden")
+    assert sidebar_n(at) == "hidden"
+    captions = [unescaped(c.value) for c in at.caption if " · n = " in unescaped(c.value)]
+    assert captions and all(" · n = hidden" in c for c in captions), captions

@@ -28,6 +28,7 @@ from analytics.present import format as fmt
 from analytics.present.figures import clinical as figures
 from analytics.present.masking import Mask, mask
 from analytics.present.privacy import MIN_K
+from analytics.present.report import report_json, report_text
 from analytics.present.tiles import headline_tiles
 from analytics.views import (
     WHEN,
@@ -160,6 +161,15 @@ def test_a_caution_on_few_pairs_does_not_bound_hidden_pairs(demo):
         assert FEW_PAIRS not in table.loc[row, "Test"]
     exact = tables.table3(change, mask(clinical_ledger(change), None)).set_index("Measure")
     assert FEW_PAIRS in exact.loc[f"{VILLALTA}, mean ± SD", "Test"]  # 6 pairs, shown
+
+
+def test_the_report_s_n_follows_its_clinical_counts(demo):
+    """Left-sided lesions with thrombophilia, 6 patients: 1 without PTS at the last visit
+    ("<5"), the other 5 hidden (k or more); n_patients 6 beside them gave the 1."""
+    report = report_json(views.report_view(demo, FEW), K)
+    assert report["clinical"]["pts_after"] is None and report["n_patients"] is None
+    assert "n_patients" in report["privacy"]["suppressed"]
+    assert "Patients: hidden" in report_text(views.report_view(demo, FEW), K)
 
 
 def test_privacy_off_shows_every_clinical_count_as_before(demo):
