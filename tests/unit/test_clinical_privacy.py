@@ -161,6 +161,9 @@ def test_a_caution_on_few_pairs_does_not_bound_hidden_pairs(demo):
         assert FEW_PAIRS not in table.loc[row, "Test"]
     exact = tables.table3(change, mask(clinical_ledger(change), None)).set_index("Measure")
     assert FEW_PAIRS in exact.loc[f"{VILLALTA}, mean ± SD", "Test"]  # 6 pairs, shown
+    chart = figures.villalta_pairs(change.villalta_pairs, change.villalta, clinical)
+    assert not chart.data  # no mean of the hidden pairs either, and the chart says why
+    assert "paired limbs is hidden" in chart.layout.annotations[0].text.replace("<br>", " ")
 
 
 def test_the_report_s_n_follows_its_clinical_counts(demo):

@@ -45,7 +45,7 @@ PRIVATE_FLOWS = (
     "distributions before and at the last visit are shown instead."
 )
 PRIVATE_PAIRS = "Privacy mode: means ± SD only, no limb's pair"
-PRIVATE_PAIRS_HIDDEN = "The number of paired limbs is hidden: it would give a count below k away"
+PRIVATE_PAIRS_HIDDEN = "The number of paired limbs is hidden: it would give a count below {k} away"
 
 
 def ceap_sankey(shift: pd.DataFrame, mask: Mask) -> go.Figure:
@@ -138,7 +138,8 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, mask: Mask) -> go.Fi
     if shown.shown == "small":
         return message_figure(title, f"Fewer than {mask.k} paired limbs. {PRIVATE_PAIRS}.", 460)
     if shown.hidden:
-        return message_figure(title, f"{PRIVATE_PAIRS_HIDDEN}. {PRIVATE_PAIRS}.", 460)
+        hidden = PRIVATE_PAIRS_HIDDEN.format(k=mask.k)
+        return message_figure(title, f"{hidden}. {PRIVATE_PAIRS}.", 460)
     fig = go.Figure(_pair_lines(pairs) if mask.k is None else [])
     fig.add_trace(
         go.Scatter(
