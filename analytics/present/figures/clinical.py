@@ -27,7 +27,14 @@ from analytics.present.privacy import hidden_change, hidden_mcnemar
 from analytics.present.tables import ceap_classes_shown
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
-from analytics.views import binary_key, ceap_class_key, clinical_key, pairs_key, severity_key
+from analytics.views import (
+    WHEN,
+    binary_key,
+    ceap_class_key,
+    clinical_key,
+    pairs_key,
+    severity_key,
+)
 
 CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
     0: "#E8F1F8", 1: "#CFE3F1", 2: "#A9CDE6", 3: OKABE_ITO["sky"], 4: OKABE_ITO["blue"],
@@ -212,7 +219,7 @@ def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, mask: Mask) -> 
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    before, after = (fmt.cell(mask.cell(binary_key("pts", when))) for when in ("before", "after"))
+    before, after = (fmt.cell(mask.cell(binary_key("pts", when))) for when in WHEN)
     p = fmt.test_p(pts.p, pts.n, hidden_mcnemar("pts", mask))
     subtitle = (
         f"PTS {before} → {after} of {fmt.cell(mask.cell(pairs_key('pts')))}; exact McNemar: {p}"
