@@ -9,7 +9,7 @@ from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.tiles import headline_tiles
-from analytics.views import patency_ledger
+from analytics.views import clinical_ledger, patency_ledger
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_tiles
@@ -18,9 +18,9 @@ context = start_page("Overview")
 require_patients(context)
 k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
-context, mask = masked(context, patency_ledger(view.patency, context.n))
 change = view.clinical
-show_tiles(headline_tiles(view, context.n, k, context.n_hidden))
+context, mask = masked(context, patency_ledger(view.patency, context.n) | clinical_ledger(change))
+show_tiles(headline_tiles(view, context.n, k, context.n_hidden, mask=mask))
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
 st.caption(fmt.follow_up(view.follow_up, context.n, k) + ". Definitions on the Data page.")
@@ -29,12 +29,13 @@ show_chart(patency_figure(view.patency, False, mask, "Patency"), "overview-paten
 ceap, pts_column = st.columns(2)
 with ceap:
     show_chart(
-        ceap_bars(change.ceap_shift, change.severity_score, k), "overview-ceap", context.chart
+        ceap_bars(change.ceap_shift, change.severity_score, mask), "overview-ceap", context.chart
     )
     if context.is_demo:
         st.caption(CEAP_REGRESSION)
 with pts_column:
-    show_chart(pts_severity_bars(change.pts_severity, change.pts, k), "overview-pts", context.chart)
+    figure = pts_severity_bars(change.pts_severity, change.pts, mask)
+    show_chart(figure, "overview-pts", context.chart)
 st.caption(
     "Details, confidence intervals and comparisons on the Patency and Clinical outcomes pages."
 )

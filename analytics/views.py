@@ -22,7 +22,7 @@ import pandas as pd
 
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
-from analytics.glossary import ALL_PATIENTS, ENDPOINTS, PATENCY_ENDPOINTS
+from analytics.glossary import ALL_PATIENTS, ENDPOINTS, PATENCY_ENDPOINTS, PTS_SEVERITY
 from analytics.partitions import Key, Ledger, Sum, ledger
 from analytics.rules import (
     CENTRE_MONTH,
@@ -32,7 +32,7 @@ from analytics.rules import (
     SUBGROUP_MONTH,
 )
 from analytics.stats.baseline import Baseline, Population, baseline, population
-from analytics.stats.clinical import ClinicalChange, clinical_change
+from analytics.stats.clinical import BinaryChange, ClinicalChange, clinical_change
 from analytics.stats.follow_up import FollowUp, data_lock_date, follow_up, planned_follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
@@ -127,6 +127,162 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
         sums.append(Sum(keys[0], tuple(keys[1:])))
     centres = tuple(centre_key(name, "patients") for name in comparison.centres["centre"])
     sums.append(Sum(N, (*centres, NO_CENTRE)))
+    return ledger(counts, sums)
+
+
+def clinical_key(measure: str, *count: object) -> Key:
+    """A count of the clinical view: a ``measure`` ("ceap", "villalta", "pts",
+    "pts severity", "reflux") and which of its counts ("pairs"; "before", "C4"; "shift",
+    "C4", "C3"; "changed"; "resolved" ...)."""
+    return ("clinical", measure, *count)
+
+
+def ceap_class_key(when: str, c: int) -> Key:
+    """Patients of CEAP class ``c`` ``when`` ("before", "after")."""
+    return clinical_key("ceap", when, f"C{c}")
+
+
+def severity_key(when: str, severity: str) -> Key:
+    """Patients of a PTS severity class ``when`` ("before", "after")."""
+    return clinical_key("pts severity", when, severity)
+
+
+def pairs_key(measure: str) -> Key:
+    """The patients with a pair of ``measure``: PTS and its severity are read from the
+    Villalta of the same visits (and the CEAP class there), so theirs are Villalta's."""
+    return clinical_key("villalta" if measure in ("pts", "pts severity") else measure, "pairs")
+
+
+def change_keys(measure: str) -> tuple[Key, Key]:
+    """The pairs of a score (``measure``: "ceap" for the severity score, "villalta") whose
+    value changed, and those whose value stayed: not shown, but its signed-rank test and
+    median change are statistics of the changed pairs alone (zero differences are
+    dropped; an exact p of few changed pairs gives their number)."""
+    return clinical_key(measure, "changed"), clinical_key(measure, "unchanged")
+
+
+WHEN = ("before", "after")  # a paired measure's two assessments, as the clinical keys name them
+NO_PTS = PTS_SEVERITY[0]  # the severity class of no PTS (Villalta below the threshold)
+
+
+def binary_key(measure: str, count: str) -> Key:
+    """A count of a paired yes/no outcome ("pts", "reflux"): "before", "after" (yes),
+    "no before", "no after", or a cell of its 2x2: "both", "resolved", "new", "neither".
+    No PTS is the PTS severity class none (severity_key): one count, one key."""
+    if measure == "pts" and count.startswith("no "):
+        return severity_key(count.removeprefix("no "), NO_PTS)
+    return clinical_key(measure, count)
+
+
+def clinical_ledger(change: ClinicalChange) -> Ledger:
+    """The counts of the clinical view, of patients, and the sums they make.
+
+    Each measure's pairs are part of n (with the patients without one, not shown). The
+    CEAP classes before and after each add up to the CEAP pairs (ceap_ledger). A
+    score's pairs are those whose value changed and those whose value stayed (not
+    shown). PTS and reflux: yes and no before and after add up to the pairs, and are the
+    margins of the 2x2 of both, resolved, new and neither (printed: reflux's resolved and
+    new). PTS severity classes add up to the Villalta pairs, PTS yes
+    being mild, moderate or severe and PTS no the class none.
+    """
+    parts = [
+        ceap_ledger(change.ceap_shift),
+        score_ledger("villalta", change.villalta_pairs),
+        _binary_ledger("pts", change.pts, ()),
+        _binary_ledger("reflux", change.reflux, ("resolved", "new")),
+        _severity_ledger(change.pts_severity),
+    ]
+    whole = ledger({N: change.patients})
+    for part in parts:
+        whole = whole | part
+    for measure in ("ceap", "villalta", "reflux"):
+        pairs, rest = pairs_key(measure), clinical_key(measure, "no pair")
+        counts = {N: change.patients, pairs: whole.counts[pairs]}
+        counts[rest] = change.patients - counts[pairs]
+        whole = whole | ledger(counts, [Sum(N, (pairs, rest))], [rest])
+    return whole
+
+
+def ceap_ledger(shift: pd.DataFrame) -> Ledger:
+    """CEAP classes before and after, each adding up to the pairs; the shift matrix's
+    cells, the pairs that changed class and those that stayed, none of them shown.
+
+    The cells are the counts the shift tests are over (analytics.present.privacy
+    .hidden_statistic). Their sums (rows and columns to the classes, the diagonal to the
+    pairs that stayed) are left out: over counts none of which is shown they say nothing
+    that the classes' own sums do not (any margins of one total have a table), and they
+    made deciding the mask ten times slower.
+    """
+    classes = list(shift.index)
+    cell = {
+        (b, a): clinical_key("ceap", "shift", f"C{b}", f"C{a}") for b in classes for a in classes
+    }
+    counts: dict[Key, int] = {key: int(shift.loc[b, a]) for (b, a), key in cell.items()}
+    pairs = pairs_key("ceap")
+    counts[pairs] = int(shift.to_numpy().sum())
+    sums = []
+    for when, axis in zip(WHEN, (1, 0), strict=True):  # rows before, columns after
+        margin = shift.sum(axis=axis)
+        keys = tuple(ceap_class_key(when, c) for c in classes)
+        counts.update((key, int(margin[c])) for key, c in zip(keys, classes, strict=True))
+        sums.append(Sum(pairs, keys))
+    changed, stayed = change_keys("ceap")
+    counts[changed] = sum(counts[key] for (b, a), key in cell.items() if b != a)
+    counts[stayed] = counts[pairs] - counts[changed]
+    sums.append(Sum(pairs, (changed, stayed)))
+    return ledger(counts, sums, [*cell.values(), changed, stayed])
+
+
+def score_ledger(measure: str, pairs: pd.DataFrame) -> Ledger:
+    """A score's pairs (before, after, patients), those whose value changed and those
+    whose value stayed."""
+    changed, stayed = change_keys(measure)
+    moved = pairs["before"] != pairs["after"]
+    counts = {
+        pairs_key(measure): int(pairs["patients"].sum()),
+        changed: int(pairs["patients"][moved].sum()),
+        stayed: int(pairs["patients"][~moved].sum()),
+    }
+    return ledger(counts, [Sum(pairs_key(measure), (changed, stayed))], [changed, stayed])
+
+
+def _binary_ledger(measure: str, change: BinaryChange, shown: tuple[str, ...]) -> Ledger:
+    """A paired yes/no outcome: yes and no before and after (shown: the yes with their
+    share of the pairs, which gives the no) and its 2x2, of which only the cells
+    ``shown`` are printed (reflux's resolved and new)."""
+    key = partial(binary_key, measure)
+    both = change.before - change.resolved
+    values = {
+        "before": change.before, "after": change.after, "no before": change.n - change.before,
+        "no after": change.n - change.after, "both": both, "resolved": change.resolved,
+        "new": change.new, "neither": change.n - both - change.resolved - change.new,
+    }  # fmt: skip
+    counts = {pairs_key(measure): change.n} | {key(name): n for name, n in values.items()}
+    sums = [
+        Sum(pairs_key(measure), (key("before"), key("no before"))),
+        Sum(pairs_key(measure), (key("after"), key("no after"))),
+        Sum(key("before"), (key("both"), key("resolved"))),
+        Sum(key("no before"), (key("new"), key("neither"))),
+        Sum(key("after"), (key("both"), key("new"))),
+        Sum(key("no after"), (key("resolved"), key("neither"))),
+    ]
+    unseen = [key(cell) for cell in ("both", "resolved", "new", "neither") if cell not in shown]
+    return ledger(counts, sums, unseen)
+
+
+def _severity_ledger(severity: pd.DataFrame) -> Ledger:
+    """PTS severity classes before and after: they add up to the Villalta pairs, and PTS yes
+    is mild, moderate or severe (none is PTS no: binary_key)."""
+    counts: dict[Key, int] = {}
+    sums = []
+    for when in WHEN:
+        keys = {s: severity_key(when, s) for s in severity["severity"]}
+        counts.update(zip(keys.values(), map(int, severity[when]), strict=True))
+        counts[pairs_key("pts severity")] = int(severity[when].sum())
+        sums.append(Sum(pairs_key("pts severity"), tuple(keys.values())))
+        yes = binary_key("pts", when)
+        counts[yes] = sum(counts[k] for s, k in keys.items() if s != NO_PTS)
+        sums.append(Sum(yes, tuple(k for s, k in keys.items() if s != NO_PTS)))
     return ledger(counts, sums)
 
 

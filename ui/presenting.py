@@ -27,11 +27,11 @@ from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
-from analytics.present.masking import mask
+from analytics.present.masking import Mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
-from analytics.views import header_ledger, patency_ledger, subgroups_ledger
-from ui import data, state
+from analytics.views import clinical_ledger, patency_ledger, subgroups_ledger
+from ui import data, page, state  # page imports this module: page.masked is read when run
 from ui.plot import plotly_chart
 from ui.show import show_tiles
 from ui.text import plain
@@ -78,8 +78,10 @@ def screens(context) -> list[Screen]:
     endpoint = state.value("endpoint")
     patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
-    shown = header_ledger(context.header) | patency_ledger(patency, context.n)
-    decided = mask(shown | subgroups_ledger(subgroups, context.n), context.privacy_k)
+    shown = patency_ledger(patency, context.n) | subgroups_ledger(subgroups, context.n)
+    # one decision for every screen, the sidebar's n with it: n and captions follow
+    context, decided = page.masked(context, shown | clinical_ledger(change))
+    clinical = decided
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption
 
@@ -98,7 +100,7 @@ def screens(context) -> list[Screen]:
         return draw
 
     parts = [
-        Screen("Headline figures", lambda: _tiles(context, overview)),
+        Screen("Headline figures", lambda: _tiles(context, overview, clinical)),
         Screen(
             "Patency",
             chart(
@@ -108,13 +110,15 @@ def screens(context) -> list[Screen]:
         ),
         Screen(
             "CEAP clinical class",
-            chart(*_ceap_figures(change, k), note=CEAP_REGRESSION if context.is_demo else ""),
+            chart(
+                *_ceap_figures(change, clinical), note=CEAP_REGRESSION if context.is_demo else ""
+            ),
         ),
         Screen(
             "Villalta score and post-thrombotic syndrome",
             chart(
-                villalta_pairs(change.villalta_pairs, change.villalta, k),
-                pts_severity_bars(change.pts_severity, change.pts, k),
+                villalta_pairs(change.villalta_pairs, change.villalta, clinical),
+                pts_severity_bars(change.pts_severity, change.pts, clinical),
             ),
         ),
         Screen(
@@ -129,19 +133,20 @@ def screens(context) -> list[Screen]:
     return parts
 
 
-def _ceap_figures(change: ClinicalChange, k: int | None) -> tuple[go.Figure, ...]:
+def _ceap_figures(change: ClinicalChange, clinical: Mask) -> tuple[go.Figure, ...]:
     """The CEAP flows; in privacy mode, where the flows are hidden, their note beside the
     class distributions before and at the last visit that the note promises."""
-    flows = ceap_sankey(change.ceap_shift, k)
-    if k is None:
+    flows = ceap_sankey(change.ceap_shift, clinical)
+    if clinical.k is None:
         return (flows,)
-    return flows, ceap_bars(change.ceap_shift, change.severity_score, k)
+    return flows, ceap_bars(change.ceap_shift, change.severity_score, clinical)
 
 
-def _tiles(context, overview) -> None:
+def _tiles(context, overview, clinical: Mask) -> None:
     """The headline figures, large: the Overview page's tiles (on the demo, with the
     Overview's note on how it reads the paper's patency)."""
-    show_tiles(headline_tiles(overview, context.n, context.privacy_k, context.n_hidden))
+    tiles = headline_tiles(overview, context.n, context.privacy_k, context.n_hidden, mask=clinical)
+    show_tiles(tiles)
     st.caption(plain(context.chart.caption))
     if context.is_demo:
         st.caption(PATENCY_ROWS_SWAPPED)

@@ -89,13 +89,14 @@ from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     ModelMask,
     hidden_change,
-    hidden_classes,
-    is_small,
+    hidden_mcnemar,
+    hidden_means,
     masked,
     model_mask,
 )
 from analytics.present.render import render
 from analytics.present.tables import (
+    ceap_classes_shown,
     cells_text,
     comparison_lines,
     curves_of_endpoints,
@@ -112,11 +113,16 @@ from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
     CURVE_COUNTS,
+    WHEN,
     DeckView,
     N,
     PatencyView,
     SubgroupsView,
+    binary_key,
+    ceap_class_key,
+    clinical_ledger,
     curve_key,
+    pairs_key,
     patency_ledger,
     subgroups_ledger,
 )
@@ -165,10 +171,11 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     shown = ledger({N: n}) | patency_ledger(view.patency, n) | subgroups_ledger(view.subgroups, n)
     if view.compared is not None:
         shown |= patency_ledger(view.compared, n)
-    decided = mask(shown, k)
+    decided = mask(shown | clinical_ledger(report.clinical), k)
     caption = fmt.view_caption(
         view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
     )
+    clinical = decided  # the clinical slides' counts, decided with the rest of the deck
     deck = Presentation()
     _widescreen(deck)
     _title_slide(deck, view, k)
@@ -178,12 +185,12 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _patency_slide(deck, view.patency, caption, decided, demo)
     if view.compared is not None:
         _patency_slide(deck, view.compared, caption, decided, demo)
-    _ceap_slide(deck, change, caption, k, demo)
-    villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, k)
+    _ceap_slide(deck, change, caption, clinical, demo)
+    villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, clinical)
     slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
-                   _clinical_notes(change, k))  # fmt: skip
+                   _clinical_notes(change, clinical))  # fmt: skip
     _picture(slide, villalta, MARGIN, CHART_WIDTH)
-    _side_text(slide, _pts_text(change, k))
+    _side_text(slide, _pts_text(change, clinical))
     _safety_slide(deck, safety, caption, k)
     _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
@@ -192,7 +199,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
     _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
     notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
-    _table3_slide(deck, table3(change, k, demo), caption, notes)
+    _table3_slide(deck, table3(change, clinical, demo), caption, notes)
     _definition_slides(deck, caption, view.model is not None)
     if demo:
         _demo_footers(deck)
@@ -821,31 +828,29 @@ def estimate_lines(
     return lines
 
 
-def ceap_chart_data(change: ClinicalChange, k: int | None) -> CategoryChartData:
+def ceap_chart_data(change: ClinicalChange, clinical: Mask) -> CategoryChartData:
     """Percent of limbs per CEAP class before and at the last visit; in privacy mode a
-    hidden class (fewer than k limbs, or the one beside it that would give it away) is
-    blank, so the bar falls short of 100% by the hidden share."""
-    before, after = change.ceap_counts("before"), change.ceap_counts("after")
-    hidden = (hidden_classes(before, k), hidden_classes(after, k))
-    limbs = sum(before.values())
+    class the clinical view's mask hides is blank, so the bar falls short of 100% by the
+    hidden share."""
+    pairs = clinical.cell(pairs_key("ceap"))
     data = CategoryChartData(number_format="0.0")
     data.categories = ["Before", "Last visit"]
-    for c in CEAP_CLASSES:
-        name = f"C{c}"
-        counts = (before[name], after[name])
-        if any(counts):
-            shares = [None if n == 0 or h[name] else round(100 * n / limbs, 1)
-                      for n, h in zip(counts, hidden, strict=True)]  # fmt: skip
-            data.add_series(name, shares)
+    for c in ceap_classes_shown(clinical):
+        cells = [clinical.cell(ceap_class_key(when, c)) for when in WHEN]
+        shares = [None if not cell.value or cell.hidden or pairs.hidden
+                  else round(100 * cell.value / pairs.value, 1) for cell in cells]  # fmt: skip
+        data.add_series(f"C{c}", shares)
     return data
 
 
-def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, demo: bool) -> None:
+def _ceap_slide(
+    deck: Any, change: ClinicalChange, caption: str, clinical: Mask, demo: bool
+) -> None:
     """Stacked columns of the share of limbs per class, each labelled with its limbs; on
     the demo, beside them and in the notes, that its regression below C5 is the paper's."""
-    text = _ceap_text(change, k) + (f"\n{CEAP_REGRESSION}" if demo else "")
+    text = _ceap_text(change, clinical) + (f"\n{CEAP_REGRESSION}" if demo else "")
     slide = _slide(deck, "CEAP clinical class before and at the last visit", caption, text)
-    data = ceap_chart_data(change, k)
+    data = ceap_chart_data(change, clinical)
     shape = slide.shapes.add_chart(
         XL_CHART_TYPE.COLUMN_STACKED, MARGIN, TOP, CHART_WIDTH, BOTTOM - TOP, data
     )
@@ -855,18 +860,18 @@ def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, 
     chart.legend.include_in_layout = False
     chart.legend.font.size = Pt(14)
     chart.plots[0].gap_width = 60
-    before, after = change.ceap_counts("before"), change.ceap_counts("after")
     for series in chart.plots[0].series:
-        colour = CEAP_COLOURS[int(series.name[1:])]
+        c = int(series.name[1:])
+        colour = CEAP_COLOURS[c]
         series.format.fill.solid()
         series.format.fill.fore_color.rgb = _rgb(colour)
         label_colour = TEXT_COLOUR if contrast(TEXT_COLOUR, colour) >= 4.5 else "#FFFFFF"
-        for point, counts in zip(series.points, (before, after), strict=True):
-            n = counts[series.name]
-            if n and not hidden_classes(counts, k)[series.name]:
+        for point, when in zip(series.points, WHEN, strict=True):
+            cell = clinical.cell(ceap_class_key(when, c))
+            if cell.value and not cell.hidden:
                 label = point.data_label
                 label.position = XL_LABEL_POSITION.CENTER
-                label.text_frame.text = fmt.count(n, k)
+                label.text_frame.text = fmt.cell(cell)
                 label.font.size, label.font.color.rgb = Pt(14), _rgb(label_colour)
     axis = chart.value_axis
     axis.minimum_scale, axis.maximum_scale = 0, 100
@@ -1251,43 +1256,51 @@ def _definition_slides(deck: Any, caption: str, model: bool) -> None:
                 run.font.size, run.font.color.rgb = Pt(DEFINITION_SIZE), _rgb(TEXT_COLOUR)
 
 
-def _ceap_text(change: ClinicalChange, k: int | None) -> str:
-    def classes(counts: dict[str, int]) -> str:
-        shown = fmt.distribution(counts, k)
-        return ", ".join(f"{c} {shown[c]}" for c, n in counts.items() if n)
+def _ceap_text(change: ClinicalChange, clinical: Mask) -> str:
+    def classes(when: str) -> str:
+        cells = {c: clinical.cell(ceap_class_key(when, c)) for c in CEAP_CLASSES}
+        return ", ".join(
+            f"C{c} {fmt.cell(cell)}" for c, cell in cells.items() if cell.value or cell.hidden
+        )
 
     score = change.severity_score
-    few = is_small(score.n, k)
+    means = [
+        fmt.mean_sd(getattr(score, f"mean_{when}"), getattr(score, f"sd_{when}"), 2,
+                    hidden_means("ceap", when, clinical))
+        for when in WHEN
+    ]  # fmt: skip
+    hidden = hidden_change("ceap", clinical)
     return (
-        f"Before: {classes(change.ceap_counts('before'))}\n"
-        f"Last visit: {classes(change.ceap_counts('after'))}\n"
-        "Clinical severity score (C - 2): "
-        f"{fmt.mean_sd(score.mean_before, score.sd_before, 2, few)}"
-        f" → {fmt.mean_sd(score.mean_after, score.sd_after, 2, few)}; "
-        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n, hidden_change(score, k))}\n"
-        f"Median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
+        f"Before: {classes('before')}\n"
+        f"Last visit: {classes('after')}\n"
+        f"Clinical severity score (C - 2): {means[0]} → {means[1]}; "
+        f"Wilcoxon signed-rank {fmt.test_p(score.p, score.n, hidden)}\n"
+        f"Median change {fmt.median_change(score.median_change, hidden)}"
     )
 
 
-def _pts_text(change: ClinicalChange, k: int | None) -> str:
+def _pts_text(change: ClinicalChange, clinical: Mask) -> str:
     villalta, pts = change.villalta, change.pts
-    few = is_small(villalta.n, k)
-    before = fmt.part(pts.before, pts.n, k)
-    after = fmt.part(pts.after, pts.n, k)
+    means = [
+        fmt.mean_sd(getattr(villalta, f"mean_{when}"), getattr(villalta, f"sd_{when}"), 2,
+                    hidden_means("villalta", when, clinical))
+        for when in WHEN
+    ]  # fmt: skip
+    hidden = hidden_change("villalta", clinical)
+    before, after = (fmt.cell(clinical.cell(binary_key("pts", when))) for when in WHEN)
     return (
-        f"Villalta {fmt.mean_sd(villalta.mean_before, villalta.sd_before, 2, few)} → "
-        f"{fmt.mean_sd(villalta.mean_after, villalta.sd_after, 2, few)}; "
-        f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n, hidden_change(villalta, k))}\n"
-        f"Villalta median change "
-        f"{fmt.median_change(villalta.median_change, hidden_change(villalta, k))}\n"
+        f"Villalta {means[0]} → {means[1]}; "
+        f"Wilcoxon signed-rank {fmt.test_p(villalta.p, villalta.n, hidden)}\n"
+        f"Villalta median change {fmt.median_change(villalta.median_change, hidden)}\n"
         f"{PTS} {before} → {after}; "
-        f"exact McNemar {fmt.test_p(pts.p, pts.n)}"
+        f"exact McNemar {fmt.test_p(pts.p, pts.n, hidden_mcnemar('pts', clinical))}"
     )
 
 
-def _clinical_notes(change: ClinicalChange, k: int | None) -> str:
+def _clinical_notes(change: ClinicalChange, clinical: Mask) -> str:
     reflux = change.reflux
-    return _pts_text(change, k) + (
-        f"\n{REFLUX} {fmt.count(reflux.before, k)} → {fmt.count(reflux.after, k)}; "
-        f"exact McNemar {fmt.test_p(reflux.p, reflux.n)}"
+    before, after = (fmt.cell(clinical.cell(binary_key("reflux", when))) for when in WHEN)
+    return _pts_text(change, clinical) + (
+        f"\n{REFLUX} {before} → {after}; "
+        f"exact McNemar {fmt.test_p(reflux.p, reflux.n, hidden_mcnemar('reflux', clinical))}"
     )

@@ -87,6 +87,15 @@ def cell(shown: Cell) -> str:
     return SUPPRESSED if shown.shown == "withheld" else f"{int(shown.value):,}"
 
 
+def cell_percent(shown: Cell, total: Cell) -> str:
+    """A masked count with its share of a masked total: "25 (73.5%)"; the count alone when
+    the total is not shown exactly (the share and the count would give it), "<k" or
+    SUPPRESSED when the count is not."""
+    if shown.hidden or total.hidden or not total.value:
+        return cell(shown)
+    return f"{cell(shown)} ({percent(shown.value / total.value)})"
+
+
 def part(n: int, total: int, k: int | None = None) -> str:
     """A count that is part of a total shown beside it (patients with an event, events of
     a group): "<k" when small, SUPPRESSED when it leaves a small rest of the total."""
@@ -203,16 +212,6 @@ def distribution(counts: Mapping[str, int], k: int | None = None) -> dict[str, s
     and their complements hidden in privacy mode."""
     hidden = hidden_classes(counts, k)
     return {c: count(n, k, hidden[c]) for c, n in counts.items()}
-
-
-def distribution_percent(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:
-    """Each class's count with its share of the distribution's total, "5 (41.7%)", small
-    classes and their complements hidden in privacy mode (see distribution)."""
-    total, hidden = sum(counts.values()), hidden_classes(counts, k)
-    return {
-        c: count(n, k, True) if hidden[c] else f"{n:,} ({percent(n / total)})" if total else "0"
-        for c, n in counts.items()
-    }
 
 
 def mean_sd(mean: float | None, sd: float | None, digits: int = 1, hidden: bool = False) -> str:

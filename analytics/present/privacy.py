@@ -23,13 +23,20 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
-from analytics.stats.clinical import ScoreChange
+from analytics.glossary import CEAP_CLASSES
 from analytics.stats.engine.kaplan_meier import Curve
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.survival import EndpointSurvival
+from analytics.views import WHEN, binary_key, ceap_class_key, change_keys, clinical_key, pairs_key
+
+if TYPE_CHECKING:  # masking decides with is_small: a type here, not an import
+    from analytics.partitions import Key
+    from analytics.present.masking import Mask
 
 DEFAULT_K = 5
 MIN_K = 3  # "<2" would say the count is 1
@@ -166,13 +173,47 @@ def hidden_columns(
     return hidden
 
 
-def hidden_change(score: ScoreChange, k: int | None) -> bool:
-    """Whether a paired score's median change (Hodges-Lehmann) is withheld: fewer than k
-    pairs, or fewer than k pairs that changed, since zero changes are dropped (as R) and
-    the estimate and its limits are averages of the changed pairs alone (2 of 10 pairs
-    changed: the estimate is their mean change)."""
-    changed = score.test.pairs if score.test is not None else 0
-    return is_small(score.n, k) or is_small(changed, k)
+def hidden_statistic(mask: Mask, *keys: Key) -> bool:
+    """Whether a statistic over the counts ``keys`` of a masked view is withheld: any of
+    them is not shown exactly (it would give them away), or is one the view does not
+    show that is small: a test or estimate on few gives their number (an exact
+    signed-rank p of 2 changed pairs, a median change that is their mean change,
+    Bowker's chi-square over limbs that all moved one way is their number)."""
+    return mask.hidden(*keys) or any(is_small(mask.counts[key], mask.k) for key in keys)
+
+
+def hidden_shift_tests(shift: pd.DataFrame, mask: Mask) -> bool:
+    """Whether the CEAP shift tests are withheld: they are statistics of the shift matrix
+    (its cells, and the classes before and after that are its margins), so with any of
+    those hidden or, not shown, small (hidden_statistic)."""
+    classes = list(shift.index)
+    keys = [clinical_key("ceap", "shift", f"C{b}", f"C{a}") for b in classes for a in classes]
+    keys += [ceap_class_key(when, c) for when in WHEN for c in classes]
+    return hidden_statistic(mask, pairs_key("ceap"), *keys)
+
+
+def hidden_change(measure: str, mask: Mask) -> bool:
+    """Whether a score's signed-rank p and median change are withheld: statistics of its
+    pairs and, zero differences dropped (as R), of the pairs that changed alone (2 of 10
+    pairs changed: the median change is their mean change). ``measure``: "ceap" (the
+    severity score) or "villalta"."""
+    return hidden_statistic(mask, pairs_key(measure), change_keys(measure)[0])
+
+
+def hidden_means(measure: str, when: str, mask: Mask) -> bool:
+    """Whether a score's mean and SD ``when`` ("before", "after") are withheld: statistics
+    of its pairs and, for the severity score, of the CEAP classes they are a mean of (a
+    mean class beside a distribution with hidden classes solves for them)."""
+    classes = [ceap_class_key(when, c) for c in CEAP_CLASSES] if measure == "ceap" else []
+    return hidden_statistic(mask, pairs_key(measure), *classes)
+
+
+def hidden_mcnemar(measure: str, mask: Mask) -> bool:
+    """Whether a paired yes/no outcome's exact McNemar p is withheld: a statistic of its
+    discordant pairs (resolved, new), which an exact p of few gives away, stated with a
+    caution on few pairs (fmt.test_p) that would bound them when hidden."""
+    keys = (pairs_key(measure), binary_key(measure, "resolved"), binary_key(measure, "new"))
+    return hidden_statistic(mask, *keys)
 
 
 LANDMARK_WITHHELD = (
@@ -196,18 +237,6 @@ def landmark_withheld(result: EndpointSurvival, k: int | None) -> bool:
 def _ended_at(curve: Curve, month: float) -> int:
     at = curve.time == month
     return int(curve.events[at].sum() + curve.censored[at].sum())
-
-
-def hidden_table(cells: Sequence[float] | np.ndarray, k: int | None) -> bool:
-    """Whether tests on a table of counts (the CEAP shift matrix) are withheld: its total
-    or any of its cells is small.
-
-    Privacy mode does not show such a table (its hidden cells follow from its margins), and
-    a statistic on it gives cells away: Bowker's chi-square over limbs that all moved one
-    way is their number, so with the margins it gives the limbs that stayed.
-    """
-    values = np.asarray(cells, dtype=float).ravel().tolist()
-    return k is not None and (is_small(sum(values), k) or any(is_small(n, k) for n in values))
 
 
 def hidden_months(

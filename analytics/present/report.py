@@ -20,6 +20,7 @@ from typing import Any
 
 from analytics.filters import to_params
 from analytics.glossary import (
+    CEAP_CLASSES,
     CEAP_REGRESSION,
     DEMO_NOTICE,
     ENDPOINTS,
@@ -33,17 +34,20 @@ from analytics.glossary import (
     SYMMETRY,
     UNRELIABLE,
 )
+from analytics.partitions import ledger
 from analytics.present import format as fmt
+from analytics.present.masking import Cell, Mask, mask
 from analytics.present.privacy import (
     LANDMARK_WITHHELD,
     SUPPRESSED,
     SUPPRESSED_NOTE,
-    hidden_cells,
     hidden_change,
     hidden_columns,
     hidden_incidence,
+    hidden_mcnemar,
+    hidden_means,
+    hidden_shift_tests,
     hidden_split,
-    hidden_table,
     is_small,
     landmark_withheld,
     masked,
@@ -55,7 +59,15 @@ from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
-from analytics.views import ReportView
+from analytics.views import (
+    WHEN,
+    N,
+    ReportView,
+    binary_key,
+    ceap_class_key,
+    clinical_ledger,
+    pairs_key,
+)
 
 REPORT_VERSION = 2
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
@@ -92,6 +104,13 @@ class _Suppression:
             self.paths.append(path)
             return masked(self.k)
         return self.derived(path, n, hidden)
+
+    def cell(self, path: str, shown: Cell) -> Any:
+        """A count of a masked view: itself, "<k" when small, None when withheld."""
+        if shown.shown == "small":
+            self.paths.append(path)
+            return masked(self.k)
+        return self.derived(path, shown.value, shown.shown == "withheld")
 
     def derived(self, path: str, value: Any, hidden: bool) -> Any:
         """A value computed from counts: None when they are hidden."""
@@ -157,30 +176,31 @@ def _endpoint(result: EndpointSurvival, path: str, privacy: _Suppression) -> dic
     }
 
 
-def _score(name: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
-    """A paired score's means and SDs before and after, and its test's p: hidden below k."""
-    few = is_small(score.n, privacy.k)
+def _score(
+    name: str, measure: str, score: ScoreChange, clinical: Mask, privacy: _Suppression
+) -> dict[str, Any]:
+    """A paired score's means and SDs before and after (privacy.hidden_means), and its
+    test's p (privacy.hidden_change)."""
     entry: dict[str, Any] = {
         f"{name}_{when}": {
-            key: privacy.derived(
-                f"clinical.{name}_{when}.{key}", getattr(score, f"{key}_{when}"), few
-            )
+            key: privacy.derived(f"clinical.{name}_{when}.{key}", getattr(score, f"{key}_{when}"),
+                                 hidden_means(measure, when, clinical))
             for key in ("mean", "sd")
         }
-        for when in ("before", "after")
-    }
+        for when in WHEN
+    }  # fmt: skip
+    hidden = hidden_change(measure, clinical)
     return entry | {
-        f"{name}_p": privacy.derived(
-            f"clinical.{name}_p", score.p, few or hidden_change(score, privacy.k)
-        ),
-        f"{name}_change": _median_change(f"clinical.{name}_change", score, privacy),
+        f"{name}_p": privacy.derived(f"clinical.{name}_p", score.p, hidden),
+        f"{name}_change": _median_change(f"clinical.{name}_change", score, hidden, privacy),
     }
 
 
-def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict[str, Any]:
+def _median_change(
+    path: str, score: ScoreChange, hidden: bool, privacy: _Suppression
+) -> dict[str, Any]:
     """The Hodges-Lehmann change and its 95% CI (null where there is none, or where few
-    pairs reach only a lower level), hidden below k pairs or k changed pairs
-    (privacy.hidden_change)."""
+    pairs reach only a lower level), ``hidden`` with the score's p (privacy.hidden_change)."""
     change = score.median_change
     values: dict[str, Any] = dict.fromkeys(("hodges_lehmann", "ci_lower", "ci_upper", "test"))
     if change is not None:
@@ -191,38 +211,38 @@ def _median_change(path: str, score: ScoreChange, privacy: _Suppression) -> dict
             "ci_upper": change.ci_upper if interval else None,
             "test": change.method,
         }
-    few = hidden_change(score, privacy.k)
-    return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
+    return {key: privacy.derived(f"{path}.{key}", value, hidden) for key, value in values.items()}
 
 
 def _table_test(
-    path: str, test: TableTest, change: ClinicalChange, privacy: _Suppression
+    path: str, test: TableTest, change: ClinicalChange, clinical: Mask, privacy: _Suppression
 ) -> dict[str, Any]:
-    """A CEAP shift test's statistic, df and p: null when not computable, hidden when the
-    shift matrix has a cell (or a total) below k (privacy.hidden_table)."""
-    few = hidden_table(change.ceap_shift.to_numpy(), privacy.k)
+    """A CEAP shift test's statistic, df and p: null when not computable, hidden with the
+    shift matrix (privacy.hidden_shift_tests)."""
+    few = hidden_shift_tests(change.ceap_shift, clinical)
     values = {"statistic": test.statistic, "df": test.df, "p": test.p}
     return {key: privacy.derived(f"{path}.{key}", value, few) for key, value in values.items()}
 
 
-def _binary(name: str, change: BinaryChange, privacy: _Suppression) -> dict[str, Any]:
+def _binary(
+    name: str, change: BinaryChange, clinical: Mask, privacy: _Suppression
+) -> dict[str, Any]:
     path = f"clinical.{name}"
-    before = hidden_split(change.before, change.n, privacy.k)
-    after = hidden_split(change.after, change.n, privacy.k)
     return {
-        f"{name}_before": privacy.count(f"{path}_before", change.before, before),
-        f"{name}_after": privacy.count(f"{path}_after", change.after, after),
-        f"{name}_p": privacy.derived(f"{path}_p", change.p, is_small(change.n, privacy.k)),
-        f"{name}_pairs": privacy.count(f"{path}_pairs", change.n),
+        **{
+            f"{name}_{when}": privacy.cell(f"{path}_{when}", clinical.cell(binary_key(name, when)))
+            for when in WHEN
+        },
+        f"{name}_p": privacy.derived(f"{path}_p", change.p, hidden_mcnemar(name, clinical)),
+        f"{name}_pairs": privacy.cell(f"{path}_pairs", clinical.cell(pairs_key(name))),
     }
 
 
-def _classes(counts: dict[str, int], path: str, privacy: _Suppression) -> dict[str, Any]:
-    """CEAP class counts, which add up to the limbs assessed: the complementary rule."""
-    hidden = hidden_cells(list(counts.values()), privacy.k)
+def _classes(when: str, clinical: Mask, privacy: _Suppression) -> dict[str, Any]:
+    """CEAP class counts ``when``, as the clinical view's mask shows them."""
     return {
-        c: privacy.count(f"{path}.{c}", n, h)
-        for (c, n), h in zip(counts.items(), hidden, strict=True)
+        f"C{c}": privacy.cell(f"clinical.ceap_{when}.C{c}", clinical.cell(ceap_class_key(when, c)))
+        for c in CEAP_CLASSES
     }
 
 
@@ -292,6 +312,7 @@ def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
     """report_json's values keyed by the data's own levels, as the text report reads them."""
     change, safety = view.clinical, view.safety
     privacy = _Suppression(k)
+    clinical = mask(ledger({N: safety.patients}) | clinical_ledger(change), k)  # n follows
     few = is_small(safety.patients, k)
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
@@ -302,25 +323,25 @@ def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
             "by": view.by,
             "notes": _paper_readings(view),
         },
-        "n_patients": privacy.count("n_patients", safety.patients),
+        "n_patients": privacy.cell("n_patients", clinical.cell(N)),
         "patient_years": privacy.derived("patient_years", safety.patient_years, few),
         "patency": {
             endpoint: _endpoint(result, f"patency.{endpoint}", privacy)
             for endpoint, result in view.survival.items()
         },
         "clinical": {
-            "ceap_before": _classes(change.ceap_counts("before"), "clinical.ceap_before", privacy),
-            "ceap_after": _classes(change.ceap_counts("after"), "clinical.ceap_after", privacy),
+            **{f"ceap_{when}": _classes(when, clinical, privacy) for when in WHEN},
             "ceap_marginal_homogeneity": _table_test(
-                "clinical.ceap_marginal_homogeneity", change.ceap_homogeneity, change, privacy
+                "clinical.ceap_marginal_homogeneity", change.ceap_homogeneity, change, clinical,
+                privacy,
             ),
             "ceap_symmetry": _table_test(
-                "clinical.ceap_symmetry", change.ceap_symmetry, change, privacy
+                "clinical.ceap_symmetry", change.ceap_symmetry, change, clinical, privacy
             ),
-            **_score("severity_score", change.severity_score, privacy),
-            **_score("villalta", change.villalta, privacy),
-            **_binary("pts", change.pts, privacy),
-            **_binary("reflux", change.reflux, privacy),
+            **_score("severity_score", "ceap", change.severity_score, clinical, privacy),
+            **_score("villalta", "villalta", change.villalta, clinical, privacy),
+            **_binary("pts", change.pts, clinical, privacy),
+            **_binary("reflux", change.reflux, clinical, privacy),
         },
         "safety": _safety(view, privacy),
     }  # fmt: skip
@@ -460,15 +481,19 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
     def score(name: str, score: ScoreChange, label: str) -> str:
         if not score.n:
             return f"  {label}: no paired assessments"
-        before, after = clinical[f"{name}_before"], clinical[f"{name}_after"]
-        if before["mean"] is None:
-            return f"  {label}: {SUPPRESSED} (fewer than k pairs)"
+        means = {when: clinical[f"{name}_{when}"] for when in WHEN}
+        before, after = (
+            SUPPRESSED if f"clinical.{name}_{when}.mean" in text.suppressed
+            else fmt.mean_sd(means[when]["mean"], means[when]["sd"], 2)
+            for when in WHEN
+        )  # fmt: skip
         hidden_p = f"clinical.{name}_p" in text.suppressed
         p = f"p {SUPPRESSED}" if hidden_p else fmt.p_statement(clinical[f"{name}_p"])
         change_hidden = f"clinical.{name}_change.hodges_lehmann" in text.suppressed
+        if before == after == SUPPRESSED and hidden_p and change_hidden:
+            return f"  {label}: {SUPPRESSED} (fewer than k pairs, or counts privacy hides)"
         return (
-            f"  {label}: {fmt.mean_sd(before['mean'], before['sd'], 2)} -> "
-            f"{fmt.mean_sd(after['mean'], after['sd'], 2)} "
+            f"  {label}: {before} -> {after} "
             f"(Wilcoxon signed-rank {p}); median change "
             + fmt.median_change(score.median_change, change_hidden)
         )
@@ -476,7 +501,7 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
     def shift_test(name: str, test: TableTest, label: str) -> str:
         path = f"clinical.{name}"
         if f"{path}.p" in text.suppressed:
-            return f"  {label}: {SUPPRESSED} (a CEAP class shift of fewer than k limbs)"
+            return f"  {label}: {SUPPRESSED} (it would give a count below k away)"
         result = fmt.chi_square(test)
         if not test.reason:
             result += f", {fmt.p_statement(clinical[name]['p'])}"

@@ -46,14 +46,17 @@ from analytics.glossary import (
 )
 from analytics.partitions import Key
 from analytics.present import format as fmt
-from analytics.present.masking import Mask, exact
+from analytics.present import masking
+from analytics.present.masking import Cell, Mask, exact
 from analytics.present.privacy import (
     SUPPRESSED,
     ModelMask,
     hidden_change,
     hidden_incidence,
+    hidden_mcnemar,
+    hidden_means,
+    hidden_shift_tests,
     hidden_split,
-    hidden_table,
     is_small,
 )
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
@@ -67,12 +70,17 @@ from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
 from analytics.views import (
     CURVE_COUNTS,
+    WHEN,
     PaperView,
     PatencyView,
     SubgroupsView,
     TablesView,
+    binary_key,
+    ceap_class_key,
     centre_key,
+    clinical_ledger,
     curve_key,
+    pairs_key,
     patency_ledger,
     subgroups_ledger,
 )
@@ -206,12 +214,18 @@ def table2(
                 if estimates.se[i] > SE_UNRELIABLE:
                     value += f"; {UNRELIABLE}"
             rows.append((f"{ENDPOINTS[endpoint]} at {fmt.months(month)} months", value))
+    clinical = masking.mask(clinical_ledger(change), k)  # as Table 3 beside it shows them
     rows += [
-        (f"{REFLUX} at last visit", fmt.count_percent(change.reflux.after, change.reflux.n, k)),
-        ("PTS at last visit", fmt.count_percent(change.pts.after, change.pts.n, k)),
+        (f"{REFLUX} at last visit", binary_metrics(change.reflux, "reflux", clinical).after),
+        ("PTS at last visit", binary_metrics(change.pts, "pts", clinical).after),
         (
             "Villalta at last visit, mean ± SD",
-            fmt.mean_sd(change.villalta.mean_after, change.villalta.sd_after, 2),
+            fmt.mean_sd(
+                change.villalta.mean_after,
+                change.villalta.sd_after,
+                2,
+                hidden_means("villalta", "after", clinical),
+            ),
         ),
         (
             f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
@@ -226,31 +240,32 @@ def table2(
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
-def table3(
-    change: ClinicalChange, k: int | None = None, reconstruction: bool = False
-) -> pd.DataFrame:
-    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3).
+def table3(change: ClinicalChange, mask: Mask, reconstruction: bool = False) -> pd.DataFrame:
+    """Clinical outcomes before the procedure and at the last visit (the paper's Table 3),
+    as the clinical view's ``mask`` (views.clinical_ledger) shows its counts.
 
     ``reconstruction``: the demo cohort, whose per-limb changes are invented around the
     paper's margins; the results the paper does not publish and that rest on them (the
     median changes, the Stuart-Maxwell and Bowker tests) say so (NOT_PUBLISHED_COMPUTED).
     """
-    before, after = change.ceap_counts("before"), change.ceap_counts("after")
-    shown_before, shown_after = (
-        fmt.distribution_percent(before, k),
-        fmt.distribution_percent(after, k),
-    )
-    rows = [_score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, 2, k, reconstruction)]
+    pairs = mask.cell(pairs_key("ceap"))
+    rows = [
+        _score_row(f"{SEVERITY_SCORE}, mean ± SD", change.severity_score, "ceap", mask,
+                   reconstruction)
+    ]  # fmt: skip
     rows += [
-        (CEAP_CLASSES[c], shown_before[f"C{c}"], shown_after[f"C{c}"], "", "", "")
-        for c in CEAP_CLASSES
-        if before[f"C{c}"] or after[f"C{c}"]
-    ]
-    rows += _ceap_test_rows(change, k, reconstruction)
+        (
+            CEAP_CLASSES[c],
+            *(fmt.cell_percent(mask.cell(ceap_class_key(when, c)), pairs) for when in WHEN),
+            "", "", "",
+        )
+        for c in ceap_classes_shown(mask)
+    ]  # fmt: skip
+    rows += _ceap_test_rows(change, mask, reconstruction)
     rows += [
-        _binary_row(REFLUX, change.reflux, k),
-        _binary_row(PTS, change.pts, k),
-        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, 2, k, reconstruction),
+        _binary_row(REFLUX, change.reflux, "reflux", mask),
+        _binary_row(PTS, change.pts, "pts", mask),
+        _score_row(f"{VILLALTA}, mean ± SD", change.villalta, "villalta", mask, reconstruction),
     ]
     return pd.DataFrame(
         rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
@@ -273,13 +288,13 @@ def _ceap_tests(change: ClinicalChange) -> tuple[tuple[str, TableTest, str], ...
 
 
 def _ceap_test_rows(
-    change: ClinicalChange, k: int | None, reconstruction: bool
+    change: ClinicalChange, mask: Mask, reconstruction: bool
 ) -> list[tuple[str, ...]]:
     """Table 3's rows of the CEAP shift tests: p and statistic (or why it is not
-    computable), hidden when the shift matrix has a cell below k (privacy.hidden_table),
-    with a caution for few, and labelled not published on the demo."""
-    few = hidden_table(change.ceap_shift.to_numpy(), k)
-    caution = _caution(change.ceap_pairs)
+    computable), hidden with the shift matrix (hidden_shift_tests), with a caution for few,
+    and labelled not published on the demo."""
+    few = hidden_shift_tests(change.ceap_shift, mask)
+    caution = _caution(mask.cell(pairs_key("ceap")))
     return [
         (label, "", "", "", SUPPRESSED if few else fmt.p_value(test.p),
          _not_published(fmt.chi_square(test, few) + caution, reconstruction))
@@ -287,11 +302,10 @@ def _ceap_test_rows(
     ]  # fmt: skip
 
 
-def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, str, str, str]]:
+def ceap_test_metrics(change: ClinicalChange, mask: Mask) -> list[tuple[str, str, str, str]]:
     """The CEAP shift tests as metrics: short label, p in a sentence (or NOT_COMPUTABLE), the
-    statistic (or why), glossary term; hidden when the shift matrix has a cell below k
-    (privacy.hidden_table)."""
-    few = hidden_table(change.ceap_shift.to_numpy(), k)
+    statistic (or why), glossary term; hidden with the shift matrix (hidden_shift_tests)."""
+    few = hidden_shift_tests(change.ceap_shift, mask)
     metrics = []
     for label, test, term in _ceap_tests(change):
         if few:
@@ -304,9 +318,9 @@ def ceap_test_metrics(change: ClinicalChange, k: int | None) -> list[tuple[str, 
     return metrics
 
 
-def wilcoxon_name(score: ScoreChange) -> str:
-    """The signed-rank test and how it was computed, with a caution for few pairs."""
-    return _wilcoxon(score) + _caution(score.n)
+def wilcoxon_name(score: ScoreChange, pairs: Cell) -> str:
+    """The signed-rank test and how it was computed, with a caution for few ``pairs``."""
+    return _wilcoxon(score) + _caution(pairs)
 
 
 def _wilcoxon(score: ScoreChange) -> str:
@@ -321,45 +335,69 @@ def _wilcoxon(score: ScoreChange) -> str:
     return f"{WILCOXON} ({method})"
 
 
-def score_change_line(label: str, score: ScoreChange, k: int | None = None) -> str:
+def score_change_line(label: str, score: ScoreChange, measure: str, mask: Mask) -> str:
     """A score's median change and its test in a sentence, for a caption or the notes:
     "Villalta score: median change -6.50 (95% CI -7.50 to -5.50); Wilcoxon signed-rank
-    (normal approximation, tie-corrected) p < 0.001"."""
+    (normal approximation, tie-corrected) p < 0.001" (``measure``: its clinical keys)."""
+    hidden = hidden_change(measure, mask)
     return (
-        f"{label}: median change {fmt.median_change(score.median_change, hidden_change(score, k))}"
-        f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n, hidden_change(score, k))}"
+        f"{label}: median change {fmt.median_change(score.median_change, hidden)}"
+        f"; {_wilcoxon(score)} {fmt.test_p(score.p, score.n, hidden)}"
     )
 
 
-def _caution(pairs: int) -> str:
-    return f"; {FEW_PAIRS}" if 0 < pairs < SMALL_SAMPLE else ""
+def _caution(pairs: Cell) -> str:
+    """The caution on a test of few pairs, none when privacy hides how many (it would
+    say that they are fewer than SMALL_SAMPLE)."""
+    return f"; {FEW_PAIRS}" if not pairs.hidden and 0 < pairs.value < SMALL_SAMPLE else ""
 
 
 def _score_row(
-    label: str, score: ScoreChange, digits: int, k: int | None, reconstruction: bool
+    label: str, score: ScoreChange, measure: str, mask: Mask, reconstruction: bool
 ) -> tuple[str, ...]:
-    few = is_small(score.n, k)
+    hidden = hidden_change(measure, mask)
     return (
         label,
-        fmt.mean_sd(score.mean_before, score.sd_before, digits, few),
-        fmt.mean_sd(score.mean_after, score.sd_after, digits, few),
-        _not_published(
-            fmt.median_change(score.median_change, hidden_change(score, k)), reconstruction
+        *(
+            fmt.mean_sd(getattr(score, f"mean_{when}"), getattr(score, f"sd_{when}"), 2,
+                        hidden_means(measure, when, mask))
+            for when in WHEN
         ),
-        fmt.SUPPRESSED if hidden_change(score, k) else fmt.p_value(score.p),
-        wilcoxon_name(score),
-    )
+        _not_published(fmt.median_change(score.median_change, hidden), reconstruction),
+        fmt.SUPPRESSED if hidden else fmt.p_value(score.p),
+        wilcoxon_name(score, mask.cell(pairs_key(measure))),
+    )  # fmt: skip
 
 
-def _binary_row(label: str, change: BinaryChange, k: int | None) -> tuple[str, ...]:
+def _binary_row(label: str, change: BinaryChange, measure: str, mask: Mask) -> tuple[str, ...]:
+    pairs = mask.cell(pairs_key(measure))
     return (
         label,
-        fmt.count_percent(change.before, change.n, k),
-        fmt.count_percent(change.after, change.n, k),
+        *(fmt.cell_percent(mask.cell(binary_key(measure, when)), pairs) for when in WHEN),
         "",
-        fmt.p_value(change.p),
-        MCNEMAR + _caution(change.n),
+        fmt.SUPPRESSED if hidden_mcnemar(measure, mask) else fmt.p_value(change.p),
+        MCNEMAR + _caution(pairs),
     )
+
+
+@dataclass(frozen=True)
+class BinaryMetrics:
+    """A paired yes/no outcome as metrics: before and after with their share of the pairs,
+    the exact McNemar p in a sentence, the discordant pairs ("4 resolved, 1 new")."""
+
+    before: str
+    after: str
+    p: str
+    discordant: str
+
+
+def binary_metrics(change: BinaryChange, measure: str, mask: Mask) -> BinaryMetrics:
+    """``change`` as the clinical view's ``mask`` shows it (``measure``: "pts", "reflux")."""
+    pairs = mask.cell(pairs_key(measure))
+    before, after = (fmt.cell_percent(mask.cell(binary_key(measure, w)), pairs) for w in WHEN)
+    resolved, new = (fmt.cell(mask.cell(binary_key(measure, c))) for c in ("resolved", "new"))
+    p = f"p {SUPPRESSED}" if hidden_mcnemar(measure, mask) else fmt.p_statement(change.p)
+    return BinaryMetrics(before, after, p, f"{resolved} resolved, {new} new")
 
 
 def curve_label(view: PatencyView, curve: GroupSurvival, endpoint: str) -> str:
@@ -604,21 +642,28 @@ ESTIMATE_HEADERS = (
 )  # fmt: skip
 
 
-def ceap_shift_table(shift: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
+def ceap_classes_shown(mask: Mask) -> list[int]:
+    """The CEAP classes a clinical surface lists: those with limbs before or at the last
+    visit, and those the clinical view's ``mask`` hides (leaving a hidden class out would
+    say that it is empty)."""
+    cells = {c: [mask.cell(ceap_class_key(when, c)) for when in WHEN] for c in CEAP_CLASSES}
+    return [c for c, shown in cells.items() if any(cell.value or cell.hidden for cell in shown)]
+
+
+def ceap_shift_table(shift: pd.DataFrame, mask: Mask) -> pd.DataFrame:
     """The shift matrix as a labelled table (rows before, columns last visit), used classes.
 
-    In privacy mode the classes before and at the last visit instead: in a table counted
-    both ways, hidden cells can be worked out from the row and column totals.
+    In privacy mode the classes before and at the last visit instead, as the clinical
+    view's ``mask`` shows them: in a table counted both ways, hidden cells can be worked
+    out from the row and column totals.
     """
-    if k is not None:
-        margins = {when: shift.sum(axis=axis) for when, axis in (("Before", 1), ("Last visit", 0))}
-        used = [c for c in CEAP_CLASSES if any(margins[when][c] for when in margins)]
-        shown = {
-            when: fmt.distribution({f"C{c}": int(column[c]) for c in used}, k)
-            for when, column in margins.items()
-        }
+    if mask.k is not None:
+        used = ceap_classes_shown(mask)
         return pd.DataFrame(
-            {when: list(values.values()) for when, values in shown.items()},
+            {
+                title: count_cells(mask, [ceap_class_key(when, c) for c in used])
+                for title, when in (("Before", "before"), ("Last visit", "after"))
+            },
             index=[f"C{c}" for c in used],
         )
     rows = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
@@ -626,17 +671,14 @@ def ceap_shift_table(shift: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
     table = shift.loc[rows, cols].copy()
     table["Total"] = table.sum(axis=1)
     return pd.DataFrame(
-        {
-            **{f"C{c} after": counts(table[c], k) for c in cols},
-            "Total": counts(table["Total"], k),
-        },
+        {**{f"C{c} after": table[c].tolist() for c in cols}, "Total": table["Total"].tolist()},
         index=[f"C{c} before" for c in rows],
     )
 
 
-def ceap_shift_title(k: int | None) -> str:
+def ceap_shift_title(mask: Mask) -> str:
     """What the shift table shows, in or out of privacy mode."""
-    if k is not None:
+    if mask.k is not None:
         return "**CEAP classes** (limbs; the shift between classes is not shown in privacy mode)"
     return "**Shift matrix** (limbs; rows before, columns at the last visit)"
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from analytics.glossary import CRUDE_OVER_FOLLOW_UP, DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
 from analytics.present import format as fmt
+from analytics.present.masking import Mask
 from analytics.present.privacy import is_small, masked
 from analytics.rules import SE_UNRELIABLE
-from analytics.views import OverviewView
+from analytics.views import WHEN, OverviewView, binary_key
 
 HEADLINE_MONTHS = (12, 36)
 HEADLINE_EVENTS = ("recurrent_dvt", "pulmonary_embolism", "death")
@@ -26,13 +27,14 @@ class Tile:
 
 
 def headline_tiles(
-    view: OverviewView, n: int, k: int | None, n_hidden: bool = False
+    view: OverviewView, n: int, k: int | None, n_hidden: bool = False, *, mask: Mask
 ) -> tuple[list[Tile], list[Tile]]:
     """Two rows of four: patients, technical success, primary patency at 12 and 36 months
     (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
     events (crude percentages, said so under each). ``n_hidden``: privacy hides n (the
-    filters leave out fewer than k)."""
-    population, change = view.population, view.clinical
+    filters leave out fewer than k). ``mask``: the clinical view's
+    (views.clinical_ledger), whose PTS cells the PTS chart shows too."""
+    population = view.population
     first = [
         Tile(
             "Patients analysed",
@@ -51,7 +53,7 @@ def headline_tiles(
     second = [
         Tile(
             "PTS before → after",
-            f"{fmt.count(change.pts.before, k)} → {fmt.count(change.pts.after, k)}",
+            " → ".join(fmt.cell(mask.cell(binary_key("pts", when))) for when in WHEN),
             definition=DEFINITIONS["PTS"],
         ),
         *(

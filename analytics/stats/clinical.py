@@ -98,6 +98,7 @@ class ClinicalChange:
     pts: BinaryChange
     pts_severity: pd.DataFrame  # severity, before, after
     reflux: BinaryChange
+    patients: int  # in the filter, with a pair of some measure or none (the view's n)
 
     @property
     def ceap_pairs(self) -> int:
@@ -114,7 +115,14 @@ class ClinicalChange:
 def pair_counts(
     con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter
 ) -> dict[str, pd.DataFrame]:
-    """Patients per (before, after) value of every measure, complete pairs only.
+    """Patients per (before, after) value of every measure, complete pairs only."""
+    return _pair_scan(con, cohort_filter)[0]
+
+
+def _pair_scan(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter
+) -> tuple[dict[str, pd.DataFrame], int]:
+    """Every measure's pairs (pair_counts) and the patients in the filter.
 
     One scan, cross-classifying every measure's pair: the values are few (classes,
     scores, yes/no), so even a million patients fall into a few thousand combinations,
@@ -130,10 +138,11 @@ def pair_counts(
         params,
     ).fetchnumpy()
     patients = np.asarray(rows["patients"], dtype=np.int64)
-    return {
+    pairs = {
         measure: _pairs(rows[before], rows[after], patients)
         for measure, (before, after) in columns.items()
     }
+    return pairs, int(patients.sum())
 
 
 def _pairs(before: np.ndarray, after: np.ndarray, patients: np.ndarray) -> pd.DataFrame:
@@ -289,7 +298,7 @@ def severity_table(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> ClinicalChange:
     """Paired before/after analysis of every clinical measure for the filtered cohort."""
-    pairs = pair_counts(con, cohort_filter)
+    pairs, patients = _pair_scan(con, cohort_filter)
     shift = ceap_shift(pairs["ceap"])
     return ClinicalChange(
         ceap_shift=shift,
@@ -301,4 +310,5 @@ def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter)
         pts=binary_change(pairs["pts"]),
         pts_severity=severity_table(pairs["pts_severity"]),
         reflux=binary_change(pairs["reflux"]),
+        patients=patients,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_CENTRE, plotly_figures
+from tests.conftest import SMALL_CENTRE, plotly_figures, unescaped
 
 
 def sidebar_n(at) -> str:
@@ -60,3 +60,51 @@ def test_a_small_subgroup_is_not_n_minus_its_factors_other_groups(page_test):
     (forest,) = plotly_figures(at)
     cells = [c for t in forest["data"] if t.get("mode") == "text" for c in t.get("text") or ()]
     assert not any(str(c).startswith("21 /") for c in cells)
+
+
+def subtitles(at) -> list[str]:
+    """The subtitles of the charts an AppTest run drew, on one line."""
+    titles = [f["layout"].get("title", {}) for f in plotly_figures(at)]
+    return [t["subtitle"]["text"].replace("<br>", " ") for t in titles if "subtitle" in t]
+
+
+def test_the_overview_s_pts_tile_shows_what_its_pts_chart_shows(page_test):
+    # right-sided lesions: PTS 12 -> 10 of 12 with 2 limbs without PTS at the last visit
+    # (the chart's "none", "<5"); the tile printed "12 -> 10" where the chart said hidden
+    at = page_test("app.py", privacy="yes", lesion_side="right")
+    assert not at.exception
+    tile = {m.label: m.value for m in at.metric}["PTS before → after"]
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert subtitle.startswith(f"PTS {tile} of ")
+    after, pairs = tile.split(" → ")[1], subtitle.split(" of ")[1].split(";")[0]
+    assert "hidden" in (after, pairs), subtitle  # else pairs - after gives the 2
+
+
+def test_the_clinical_page_shows_no_count_below_k_by_arithmetic(page_test):
+    # right-sided lesions: the severity score's mean beside C5 and C6 "<5" solved for them,
+    # and the PTS McNemar p of 2 discordant pairs (0.5) gave them away
+    at = page_test("pages/2_Clinical_outcomes.py", privacy="yes", lesion_side="right")
+    assert not at.exception
+    table3 = at.table[-1].value.set_index("Measure")
+    assert "<5" in set(table3["Before"])
+    assert table3.iloc[0]["Before"] == "hidden"  # the severity score's mean ± SD
+    assert table3.loc[table3.index.str.startswith("PTS"), "P value"].item() == "hidden"
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert "McNemar: p hidden" in subtitle
+    shown = [sidebar_n(at), *(m.value for m in at.metric)]
+    assert not [v for v in shown if v.isdigit() and 0 < int(v) < 5], shown
+
+
+def test_the_presenting_view_s_n_follows_the_clinical_view(page_test):
+    # left-sided lesions with thrombophilia, 6 patients: 1 of 6 limbs has no PTS at the last
+    # visit ("<5"); with the others hidden (k or more), n = 6 beside them would give the 1
+    at = page_test(
+        "app.py", present="yes", screen="4", privacy="yes", lesion_side="left",
+        thrombophilia="yes",
+    )  # fmt: skip
+    assert not at.exception
+    (subtitle,) = [s for s in subtitles(at) if s.startswith("PTS ")]
+    assert subtitle.startswith("PTS hidden → hidden of hidden")
+    assert sidebar_n(at) == "hidden"
+    captions = [unescaped(c.value) for c in at.caption if " · n = " in unescaped(c.value)]
+    assert captions and all(" · n = hidden" in c for c in captions), captions

@@ -265,6 +265,7 @@ def test_a_median_change_by_the_normal_approximation_names_its_continuity_correc
     R's interval the normal approximation with tie and continuity corrections."""
     import pandas as pd
 
+    from analytics.present.masking import Cell
     from analytics.present.tables import wilcoxon_name
     from analytics.stats.clinical import score_change
 
@@ -273,5 +274,5 @@ def test_a_median_change_by_the_normal_approximation_names_its_continuity_correc
     score = score_change(pairs)
     assert (score.test.method, score.median_change.method) == ("exact", "normal")
     assert "exact; median change normal approximation, tie- and continuity-corrected" in (
-        wilcoxon_name(score)
+        wilcoxon_name(score, Cell(score.n, "exact"))
     )

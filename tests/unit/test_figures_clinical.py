@@ -14,7 +14,14 @@ from analytics.present.figures.clinical import (
     pts_severity_bars,
     villalta_pairs,
 )
+from analytics.present.masking import mask
 from analytics.stats.clinical import clinical_change, score_change
+from analytics.views import clinical_ledger, score_ledger
+
+
+def _villalta(pairs: pd.DataFrame, k: int | None):
+    """The Villalta chart of ``pairs`` as a view of those pairs alone, masked with ``k``."""
+    return villalta_pairs(pairs, score_change(pairs), mask(score_ledger("villalta", pairs), k))
 
 
 def _pairs(n: int, seed: int = 1) -> pd.DataFrame:
@@ -30,7 +37,7 @@ def _pair_traces(fig) -> list:
 
 def test_hundreds_of_pairs_take_one_trace_per_width_step():
     pairs = _pairs(400)
-    fig = villalta_pairs(pairs, score_change(pairs))
+    fig = _villalta(pairs, None)
     traces = _pair_traces(fig)
     assert len(traces) <= PAIR_WIDTH_STEPS
     segments = {
@@ -50,19 +57,20 @@ def test_hundreds_of_pairs_take_one_trace_per_width_step():
 def test_privacy_mode_draws_no_limb_s_pair_of_scores():
     """A pair line is one limb's two scores: privacy mode keeps the means ± SD only."""
     pairs = pd.DataFrame({"before": [10, 12], "after": [3, 12], "patients": [2, 40]})
-    fig = villalta_pairs(pairs, score_change(pairs), k=5)
+    fig = _villalta(pairs, 5)
     assert not _pair_traces(fig)
     assert "means ± SD only, no limb's pair" in fig.layout.title.subtitle.text
     few = pd.DataFrame({"before": [10], "after": [3], "patients": [3]})
-    assert not villalta_pairs(few, score_change(few), k=5).data  # a mean of 3 limbs
+    assert not _villalta(few, 5).data  # a mean of 3 limbs
 
 
 def test_privacy_mode_sends_no_small_count_to_the_browser(demo):
     """Bars of a hidden class are not drawn and their hover says "<k" or "hidden"; the
     Sankey's flows (a table counted both ways) are not drawn at all."""
     change = clinical_change(demo, CohortFilter(lesion_side="right"))  # 12 limbs
-    ceap = ceap_bars(change.ceap_shift, change.severity_score, 5)  # a trace per class
-    pts = pts_severity_bars(change.pts_severity, change.pts, 5)  # a trace per time
+    shown = mask(clinical_ledger(change), 5)
+    ceap = ceap_bars(change.ceap_shift, change.severity_score, shown)  # a trace per class
+    pts = pts_severity_bars(change.pts_severity, change.pts, shown)  # a trace per time
     for fig in (ceap, pts):
         for trace in fig.data:
             for y, text in zip(trace.y, trace.customdata, strict=True):
@@ -72,7 +80,7 @@ def test_privacy_mode_sends_no_small_count_to_the_browser(demo):
     per_time += [[y is None for y in t.y] for t in pts.data]
     assert all(sum(hidden) != 1 for hidden in per_time)  # the total would give one away
     assert any(any(hidden) for hidden in per_time)
-    sankey = ceap_sankey(change.ceap_shift, 5)
+    sankey = ceap_sankey(change.ceap_shift, shown)
     assert not sankey.data and "not shown in privacy mode" in sankey.layout.annotations[
         0
     ].text.replace("<br>", " ")
@@ -87,9 +95,10 @@ def test_half_width_charts_break_a_subtitle_that_would_run_past_them(demo):
     change = clinical_change(
         demo, CohortFilter(lesion_side="left").with_risk("thrombophilia", True)
     )
+    exact = mask(clinical_ledger(change), None)
     charts = (
-        ceap_bars(change.ceap_shift, change.severity_score),
-        pts_severity_bars(change.pts_severity, change.pts),
+        ceap_bars(change.ceap_shift, change.severity_score, exact),
+        pts_severity_bars(change.pts_severity, change.pts, exact),
     )
     for fig in charts:
         lines = fig.layout.title.subtitle.text.split("<br>")

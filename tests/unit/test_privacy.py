@@ -11,6 +11,7 @@ import pytest
 from analytics.filters import CohortFilter
 from analytics.glossary import CRUDE_PERCENT
 from analytics.present import format as fmt
+from analytics.present.masking import mask
 from analytics.present.masking import mask as masked_by
 from analytics.present.tables import (
     ceap_shift_table,
@@ -20,7 +21,14 @@ from analytics.present.tables import (
     table2,
     table3,
 )
-from analytics.views import patency_ledger, patency_view, safety_view, subgroups_ledger, tables_view
+from analytics.views import (
+    clinical_ledger,
+    patency_ledger,
+    patency_view,
+    safety_view,
+    subgroups_ledger,
+    tables_view,
+)
 
 
 @pytest.mark.parametrize(
@@ -111,11 +119,12 @@ def shown_counts(values) -> list[int]:
 def test_paper_tables_show_no_count_from_1_to_k_minus_1(demo):
     """Right-sided lesions (12 patients): many of their counts are under 5."""
     view = tables_view(demo, CohortFilter(lesion_side="right"))
+    clinical = mask(clinical_ledger(view.clinical), 5)
     cells = [
         *table1(view.baseline, 5)["Value"],
         *table2(view, 5)["Value"],
-        *table3(view.clinical, 5)[["Before", "After"]].to_numpy().ravel(),
-        *ceap_shift_table(view.clinical.ceap_shift, 5).to_numpy().ravel(),
+        *table3(view.clinical, clinical)[["Before", "After"]].to_numpy().ravel(),
+        *ceap_shift_table(view.clinical.ceap_shift, clinical).to_numpy().ravel(),
     ]
     assert "<5" in cells
     assert not [n for n in shown_counts(cells) if 0 < n < 5]
@@ -180,9 +189,15 @@ def test_subgroup_plot_and_table_hide_the_same_and_no_size_is_left_to_subtract(d
     ],
 )
 def test_tests_on_a_table_are_hidden_when_a_cell_is_small(cells, k, hidden):
-    from analytics.present.privacy import hidden_table
+    import pandas as pd
 
-    assert hidden_table(cells, k) is hidden
+    from analytics.glossary import CEAP_CLASSES
+    from analytics.present.privacy import hidden_shift_tests
+    from analytics.views import ceap_ledger
+
+    shift = pd.DataFrame(0, index=list(CEAP_CLASSES), columns=list(CEAP_CLASSES))
+    shift.loc[[4, 5], [4, 5]] = cells  # C4 and C5, before (rows) by after
+    assert hidden_shift_tests(shift, mask(ceap_ledger(shift), k)) is hidden
 
 
 def test_a_median_change_of_fewer_than_k_changed_pairs_is_hidden():
@@ -193,14 +208,21 @@ def test_a_median_change_of_fewer_than_k_changed_pairs_is_hidden():
     from analytics.present.privacy import hidden_change
     from analytics.present.tables import score_change_line
     from analytics.stats.clinical import score_change
+    from analytics.views import score_ledger
+
+    def masked(pairs, k):
+        return mask(score_ledger("villalta", pairs), k)
 
     pairs = pd.DataFrame({"before": [6, 6, 6], "after": [6, 3, 1], "patients": [8, 1, 1]})
     score = score_change(pairs)
     assert score.median_change.estimate == -4
-    assert hidden_change(score, 5) and not hidden_change(score, None)
-    assert "median change -4.00" in score_change_line("Villalta", score)
-    assert f"median change {fmt.SUPPRESSED}" in score_change_line("Villalta", score, 5)
-    assert not hidden_change(score_change(pairs.assign(patients=[5, 5, 5])), 5)
+    assert hidden_change("villalta", masked(pairs, 5))
+    assert not hidden_change("villalta", masked(pairs, None))
+    line = score_change_line("Villalta", score, "villalta", masked(pairs, None))
+    assert "median change -4.00" in line
+    line = score_change_line("Villalta", score, "villalta", masked(pairs, 5))
+    assert f"median change {fmt.SUPPRESSED}" in line
+    assert not hidden_change("villalta", masked(pairs.assign(patients=[5, 5, 5]), 5))
 
 
 def test_the_signed_rank_p_of_fewer_than_k_changed_pairs_is_hidden():
@@ -211,12 +233,15 @@ def test_the_signed_rank_p_of_fewer_than_k_changed_pairs_is_hidden():
     from analytics.present.figures.clinical import villalta_pairs
     from analytics.present.tables import score_change_line
     from analytics.stats.clinical import score_change
+    from analytics.views import score_ledger
 
     pairs = pd.DataFrame({"before": [6, 6, 6], "after": [6, 3, 1], "patients": [8, 1, 1]})
     score = score_change(pairs)
+    exact, private = (mask(score_ledger("villalta", pairs), k) for k in (None, 5))
     assert score.p == 0.5
-    assert "p = 0.500" in score_change_line("Villalta", score)
-    assert score_change_line("Villalta", score, 5).endswith(f"p {fmt.SUPPRESSED}")
-    figure = villalta_pairs(pairs, score, 5)
+    assert "p = 0.500" in score_change_line("Villalta", score, "villalta", exact)
+    line = score_change_line("Villalta", score, "villalta", private)
+    assert line.endswith(f"p {fmt.SUPPRESSED}")
+    figure = villalta_pairs(pairs, score, private)
     assert f"p {fmt.SUPPRESSED}" in figure.layout.title.subtitle.text
     assert "0.500" not in figure.layout.title.subtitle.text

@@ -8,8 +8,9 @@ from analytics.filters import CohortFilter
 from analytics.glossary import FEW_PAIRS, SMALL_GROUPS
 from analytics.present.figures.clinical import villalta_pairs
 from analytics.present.figures.safety import event_timeline
+from analytics.present.masking import mask
 from analytics.present.tables import comparison_lines, table2, table3
-from analytics.views import clinical_view, patency_view, tables_view
+from analytics.views import clinical_ledger, clinical_view, patency_view, tables_view
 
 FEW = CohortFilter(lesion_side="left").with_risk("thrombophilia", True)  # 6 patients
 
@@ -23,12 +24,15 @@ def test_table2_marks_estimates_whose_se_exceeds_ten_percent(demo):
 
 
 def test_tests_of_fewer_than_ten_pairs_carry_a_caution(demo):
-    few = table3(clinical_view(demo, FEW)).set_index("Measure")
-    assert all(FEW_PAIRS in test for test in few["Test"] if test)
-    everyone = table3(clinical_view(demo, CohortFilter())).set_index("Measure")
-    assert not any(FEW_PAIRS in test for test in everyone["Test"])
     change = clinical_view(demo, FEW)
-    subtitle = villalta_pairs(change.villalta_pairs, change.villalta).layout.title.subtitle.text
+    exact = mask(clinical_ledger(change), None)
+    few = table3(change, exact).set_index("Measure")
+    assert all(FEW_PAIRS in test for test in few["Test"] if test)
+    everyone = clinical_view(demo, CohortFilter())
+    table = table3(everyone, mask(clinical_ledger(everyone), None)).set_index("Measure")
+    assert not any(FEW_PAIRS in test for test in table["Test"])
+    figure = villalta_pairs(change.villalta_pairs, change.villalta, exact)
+    subtitle = figure.layout.title.subtitle.text
     assert FEW_PAIRS in subtitle
 
 

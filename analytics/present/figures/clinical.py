@@ -22,9 +22,19 @@ from analytics.present.figures.theme import (
     narrow_subtitle,
     rgba,
 )
-from analytics.present.privacy import hidden_change, hidden_classes, is_small
+from analytics.present.masking import Mask
+from analytics.present.privacy import hidden_change, hidden_mcnemar
+from analytics.present.tables import ceap_classes_shown
 from analytics.rules import PTS_VILLALTA_THRESHOLD, VILLALTA_MAX
 from analytics.stats.clinical import BinaryChange, ScoreChange
+from analytics.views import (
+    WHEN,
+    binary_key,
+    ceap_class_key,
+    clinical_key,
+    pairs_key,
+    severity_key,
+)
 
 CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
     0: "#E8F1F8", 1: "#CFE3F1", 2: "#A9CDE6", 3: OKABE_ITO["sky"], 4: OKABE_ITO["blue"],
@@ -32,8 +42,8 @@ CEAP_COLOURS = {  # light to dark with severity, colour-blind safe
 }  # fmt: skip
 
 
-def _p_text(test: str, score: ScoreChange, k: int | None) -> str:
-    return f"{test}: {fmt.test_p(score.p, score.n, hidden_change(score, k))}"
+def _p_text(test: str, score: ScoreChange, measure: str, mask: Mask) -> str:
+    return f"{test}: {fmt.test_p(score.p, score.n, hidden_change(measure, mask))}"
 
 
 PRIVATE_FLOWS = (
@@ -42,28 +52,33 @@ PRIVATE_FLOWS = (
     "distributions before and at the last visit are shown instead."
 )
 PRIVATE_PAIRS = "Privacy mode: means ± SD only, no limb's pair"
+PRIVATE_PAIRS_HIDDEN = "The number of paired limbs is hidden: it would give a count below {k} away"
 
 
-def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
-    """CEAP class before (left) flowing to class at the last visit (right).
+def ceap_sankey(shift: pd.DataFrame, mask: Mask) -> go.Figure:
+    """CEAP class before (left) flowing to class at the last visit (right), the counts as
+    the clinical view's ``mask`` shows them.
 
     In privacy mode no flow is drawn (PRIVATE_FLOWS): the figure says why.
     """
     title = "CEAP class: before → last visit"
-    if k is not None:
+    if mask.k is not None:
         return message_figure(title, PRIVATE_FLOWS, 420)
     used_before = [c for c in CEAP_CLASSES if shift.loc[c].sum() > 0]
     used_after = [c for c in CEAP_CLASSES if shift[c].sum() > 0]
-    labels = [f"C{c} before ({fmt.count(int(shift.loc[c].sum()), k)})" for c in used_before]
-    labels += [f"C{c} after ({fmt.count(int(shift[c].sum()), k)})" for c in used_after]
+    labels = [
+        f"C{c} {when} ({fmt.cell(mask.cell(ceap_class_key(when, c)))})"
+        for when, used in (("before", used_before), ("after", used_after))
+        for c in used
+    ]
     sources, targets, values, colours = [], [], [], []
     for i, before in enumerate(used_before):
         for j, after in enumerate(used_after):
-            count = int(shift.loc[before, after])
-            if count:
+            flow = mask.cell(clinical_key("ceap", "shift", f"C{before}", f"C{after}"))
+            if flow.value:
                 sources.append(i)
                 targets.append(len(used_before) + j)
-                values.append(count)
+                values.append(flow)
                 colours.append(rgba(CEAP_COLOURS[before], 0.45))
     fig = go.Figure(
         go.Sankey(
@@ -76,9 +91,9 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
             link={
                 "source": sources,
                 "target": targets,
-                "value": values,
+                "value": [v.value for v in values],
                 "color": colours,
-                "customdata": [fmt.count(v) for v in values],
+                "customdata": [fmt.cell(v) for v in values],
                 "hovertemplate": "%{source.label} → %{target.label}: %{customdata} limbs"
                 "<extra></extra>",
             },
@@ -87,31 +102,31 @@ def ceap_sankey(shift: pd.DataFrame, k: int | None = None) -> go.Figure:
     return apply_theme(fig, title=title, height=420)
 
 
-def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
-    """Stacked bars: share of limbs in each CEAP class before and at the last visit."""
-    n = int(shift.to_numpy().sum())
-    columns = {"Before": shift.sum(axis=1), "Last visit": shift.sum(axis=0)}
-    classes = {name: {c: int(column[c]) for c in CEAP_CLASSES} for name, column in columns.items()}
-    shown = {name: fmt.distribution(counts, k) for name, counts in classes.items()}
-    hidden = {name: hidden_classes(counts, k) for name, counts in classes.items()}
+def ceap_bars(shift: pd.DataFrame, score: ScoreChange, mask: Mask) -> go.Figure:
+    """Stacked bars: share of limbs in each CEAP class before and at the last visit, as
+    the clinical view's ``mask`` shows the classes (a hidden one is not drawn)."""
+    pairs = mask.cell(pairs_key("ceap"))
+    columns = {"Before": "before", "Last visit": "after"}
+    classes = {name: {c: mask.cell(ceap_class_key(when, c)) for c in CEAP_CLASSES}
+               for name, when in columns.items()}  # fmt: skip
     fig = go.Figure()
-    for c in CEAP_CLASSES:
-        counts = [int(columns[name][c]) for name in columns]
-        if not any(counts):
-            continue
-        texts = [shown[name][c] for name in columns]
+    for c in ceap_classes_shown(mask):
+        cells = [classes[name][c] for name in columns]
+        texts = [fmt.cell(cell) for cell in cells]
         fig.add_trace(
             go.Bar(
                 x=list(columns), name=f"C{c}", marker_color=CEAP_COLOURS[c],
-                y=[None if hidden[name][c] else 100 * classes[name][c] / n for name in columns],
-                text=[t if m else "" for t, m in zip(texts, counts, strict=True)],
+                y=[None if cell.hidden or pairs.hidden else 100 * cell.value / pairs.value
+                   for cell in cells],
+                text=[t if cell.value or cell.hidden else ""
+                      for t, cell in zip(texts, cells, strict=True)],
                 textposition="inside", customdata=texts,
                 hovertemplate="%{fullData.name}: %{customdata} limbs (%{y:.1f}%)<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", yaxis={"title": "Limbs (%)", "range": [0, 100]})
-    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score, k)
-    if any(any(classes.values()) for classes in hidden.values()):
+    subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score, "ceap", mask)
+    if pairs.hidden or any(cell.hidden for shown in classes.values() for cell in shown.values()):
         subtitle += "<br>Classes hidden by privacy mode are not drawn"
     return apply_theme(
         fig, title="CEAP class distribution", height=440, subtitle=narrow_subtitle(subtitle)
@@ -121,13 +136,18 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, k: int | None = None) -> 
 PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
 
 
-def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None) -> go.Figure:
+def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, mask: Mask) -> go.Figure:
     """Each limb's Villalta before and after joined by a line, with the means ± SD; in
-    privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing below k limbs."""
+    privacy mode the means ± SD only (PRIVATE_PAIRS), and nothing when the clinical
+    view's ``mask`` hides the pairs (fewer than k limbs, or withheld beside a small count)."""
     title = "Villalta score, paired within limbs"
-    if k is not None and is_small(score.n, k):
-        return message_figure(title, f"Fewer than {k} paired limbs. {PRIVATE_PAIRS}.", 460)
-    fig = go.Figure(_pair_lines(pairs) if k is None else [])
+    shown = mask.cell(pairs_key("villalta"))
+    if shown.shown == "small":
+        return message_figure(title, f"Fewer than {mask.k} paired limbs. {PRIVATE_PAIRS}.", 460)
+    if shown.hidden:
+        hidden = PRIVATE_PAIRS_HIDDEN.format(k=mask.k)
+        return message_figure(title, f"{hidden}. {PRIVATE_PAIRS}.", 460)
+    fig = go.Figure(_pair_lines(pairs) if mask.k is None else [])
     fig.add_trace(
         go.Scatter(
             x=["Before", "Last visit"], y=[score.mean_before, score.mean_after],
@@ -143,8 +163,8 @@ def villalta_pairs(pairs: pd.DataFrame, score: ScoreChange, k: int | None = None
         y=below / 2, xanchor="right", showarrow=False, font={"color": "#666666"},
     )  # fmt: skip
     fig.update_yaxes(title=f"{VILLALTA} (0-{VILLALTA_MAX})", rangemode="tozero")
-    subtitle = _p_text("Wilcoxon signed-rank", score, k)
-    if k is not None:
+    subtitle = _p_text("Wilcoxon signed-rank", score, "villalta", mask)
+    if mask.k is not None:
         subtitle += f"<br>{PRIVATE_PAIRS}"
     return apply_theme(fig, title=title, height=460, subtitle=subtitle)
 
@@ -181,26 +201,28 @@ def _with_breaks(starts: Sequence, ends: Sequence) -> list:
     return [value for pair in zip(starts, ends, strict=True) for value in (*pair, None)]
 
 
-def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, k: int | None = None) -> go.Figure:
-    """PTS severity categories before and at the last visit."""
+def pts_severity_bars(severity: pd.DataFrame, pts: BinaryChange, mask: Mask) -> go.Figure:
+    """PTS severity categories before and at the last visit, and PTS before and after in
+    the subtitle, as the clinical view's ``mask`` shows them (the Overview's PTS tile
+    shows the same cells)."""
     fig = go.Figure()
     for when, column in (("Before", "before"), ("Last visit", "after")):
-        counts = dict(zip(PTS_SEVERITY, (int(n) for n in severity[column]), strict=True))
-        hidden, texts = hidden_classes(counts, k), list(fmt.distribution(counts, k).values())
+        cells = [mask.cell(severity_key(column, s)) for s in severity["severity"]]
+        texts = [fmt.cell(cell) for cell in cells]
         fig.add_trace(
             go.Bar(
                 x=[PTS_SEVERITY_LABELS[s].replace(" (", "<br>(") for s in PTS_SEVERITY],
-                y=[None if hidden[s] else n for s, n in counts.items()], name=when,
+                y=[None if cell.hidden else cell.value for cell in cells], name=when,
                 marker_color=BEFORE_AFTER_COLOURS[column], text=texts, textposition="outside",
                 customdata=texts,
                 hovertemplate="%{customdata} limbs<extra>%{fullData.name}</extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group", yaxis={"title": "Limbs"})
-    before = fmt.part(pts.before, pts.n, k)
-    after = fmt.part(pts.after, pts.n, k)
-    subtitle = f"PTS {before} → {after} of {fmt.count(pts.n, k)}; exact McNemar: " + fmt.test_p(
-        pts.p, pts.n
+    before, after = (fmt.cell(mask.cell(binary_key("pts", when))) for when in WHEN)
+    p = fmt.test_p(pts.p, pts.n, hidden_mcnemar("pts", mask))
+    subtitle = (
+        f"PTS {before} → {after} of {fmt.cell(mask.cell(pairs_key('pts')))}; exact McNemar: {p}"
     )
     fig = apply_theme(
         fig, title="Post-thrombotic syndrome severity", height=440,
