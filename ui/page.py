@@ -153,7 +153,7 @@ def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, total: int) 
     n = decided.cell(N)
     with slot.container():
         st.markdown(f"**n = {fmt.cell(n)} of {fmt.count(total)} patients** match the filters")
-        if n.shown == "withheld" and decided.hidden(LEFT_OUT):
+        if n.shown == "withheld" and decided.few(LEFT_OUT):
             st.caption(
                 f"n is hidden: the filters leave out fewer than {n.k} patients, whose number "
                 "would be the difference."
