@@ -7,13 +7,20 @@ import streamlit as st
 from analytics.cohort.published import SOURCE
 from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED, TABLE3_NOT_PUBLISHED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
+from analytics.views import baseline_ledger, population_ledger, safety_ledger
 from ui import data
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_table
 
 context = start_page("Tables")
 require_patients(context)
 view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
+context, mask = masked(
+    context,
+    baseline_ledger(view.baseline)
+    | population_ledger(view.population, view.analysed_all)
+    | safety_ledger(view.safety),
+)
 # on the demo, under a table: how the demo reads the paper there, and what it does not publish
 notes = (
     {
@@ -26,8 +33,8 @@ notes = (
 
 st.caption("The source paper's three tables, recomputed for the patients in the current filter.")
 for name, table in (
-    ("Table 1", table1(view.baseline, k)),
-    ("Table 2", table2(view, k)),
+    ("Table 1", table1(view.baseline, mask)),
+    ("Table 2", table2(view, mask)),
     ("Table 3", table3(view.clinical, k, context.is_demo)),
 ):
     st.subheader(name)

@@ -27,8 +27,10 @@ from analytics.present.figures.patency import patency_figure
 from analytics.present.figures.safety import safety_bars
 from analytics.present.figures.subgroups import SCREEN_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import presentation_style
+from analytics.present.masking import Mask, mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
+from analytics.views import header_ledger, population_ledger, safety_ledger
 from ui import data, state
 from ui.plot import plotly_chart
 from ui.show import show_tiles
@@ -114,7 +116,11 @@ def screens(context) -> list[Screen]:
             ),
         ),
         Screen(
-            "Safety", chart(safety_bars(overview.safety, k), note=CRUDE_NOT_A_RISK.capitalize())
+            "Safety",
+            chart(
+                safety_bars(overview.safety, _overview_mask(context, overview)),
+                note=CRUDE_NOT_A_RISK.capitalize(),
+            ),
         ),
     ]
     parts += [
@@ -134,10 +140,18 @@ def _ceap_figures(change: ClinicalChange, k: int | None) -> tuple[go.Figure, ...
     return flows, ceap_bars(change.ceap_shift, change.severity_score, k)
 
 
+def _overview_mask(context, overview) -> Mask:
+    """The Overview's mask (its population and safety counts with the sidebar's), so its
+    screens show what the Overview page shows."""
+    analysed_all = context.cohort_filter.population == "all"
+    ledger = population_ledger(overview.population, analysed_all) | safety_ledger(overview.safety)
+    return mask(header_ledger(context.header) | ledger, context.privacy_k)
+
+
 def _tiles(context, overview) -> None:
     """The headline figures, large: the Overview page's tiles (on the demo, with the
     Overview's note on how it reads the paper's patency)."""
-    show_tiles(headline_tiles(overview, context.n, context.privacy_k, context.n_hidden))
+    show_tiles(headline_tiles(overview, _overview_mask(context, overview)))
     st.caption(plain(context.chart.caption))
     if context.is_demo:
         st.caption(PATENCY_ROWS_SWAPPED)

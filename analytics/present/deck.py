@@ -66,7 +66,6 @@ from analytics.glossary import (
     TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
 )
-from analytics.partitions import ledger
 from analytics.present import format as fmt
 from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
@@ -82,7 +81,7 @@ from analytics.present.figures.patency import (
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.masking import mask
+from analytics.present.masking import Mask, mask
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     hidden_change,
@@ -108,7 +107,16 @@ from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
-from analytics.views import DeckView, N, PatencyView, SubgroupsView
+from analytics.views import (
+    DeckView,
+    N,
+    PatencyView,
+    SubgroupsView,
+    baseline_ledger,
+    population_ledger,
+    safety_key,
+    safety_ledger,
+)
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 DEFAULT_WIDTH = Inches(10)  # python-pptx's template is 4:3; its layouts are widened
@@ -151,11 +159,13 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
-    shown_n = mask(ledger({N: n}), k).cell(N)
-    caption = fmt.view_caption(view.meta.get("name", "Cohort"), report.cohort_filter, shown_n)
+    decided = deck_mask(view, k)
+    caption = fmt.view_caption(
+        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
+    )
     deck = Presentation()
     _widescreen(deck)
-    _title_slide(deck, view, k)
+    _title_slide(deck, view, decided)
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
@@ -168,19 +178,33 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
                    _clinical_notes(change, k))  # fmt: skip
     _picture(slide, villalta, MARGIN, CHART_WIDTH)
     _side_text(slide, _pts_text(change, k))
-    _safety_slide(deck, safety, caption, k)
+    _safety_slide(deck, safety, caption, decided)
     _subgroup_slides(deck, view, caption, k)
     if view.model is not None:
         _model_slide(deck, view.model, caption, k, demo)
-    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
+    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, decided), caption)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
-    _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
+    _table_slide(
+        deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes
+    )
     notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
     _table3_slide(deck, table3(change, k, demo), caption, notes)
     _definition_slides(deck, caption, view.model is not None)
     if demo:
         _demo_footers(deck)
     return _save(deck)
+
+
+def deck_mask(view: DeckView, k: int | None) -> Mask:
+    """The deck's counts that its slides declare (n, the safety events, Tables 1 and 2's
+    population and baseline), masked once with privacy ``k``."""
+    report = view.report
+    return mask(
+        safety_ledger(report.safety)
+        | baseline_ledger(view.baseline)
+        | population_ledger(view.population, report.cohort_filter.population == "all"),
+        k,
+    )
 
 
 def notice_deck(reason: str) -> bytes:
@@ -317,8 +341,8 @@ def _pixels(length: int) -> int:
     return round(length / Inches(1) * PIXELS_PER_INCH)
 
 
-def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
-    report, meta = view.report, view.meta
+def _title_slide(deck: Any, view: DeckView, decided: Mask) -> None:
+    report, meta, k = view.report, view.meta, decided.k
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     title, body = slide.shapes.title, slide.placeholders[1]
     title.left, title.top, title.width, title.height = MARGIN, Inches(1.3), FULL_WIDTH, Inches(1.6)
@@ -334,7 +358,7 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     )
     lines = [
         f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
-        f"n = {fmt.count(report.safety.patients, k)} patients",
+        f"n = {fmt.cell(decided.cell(N))} patients",
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
@@ -862,17 +886,21 @@ def _ceap_slide(deck: Any, change: ClinicalChange, caption: str, k: int | None, 
     _side_text(slide, text)
 
 
-def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
-    """Patients with each event (crude %), the count in the category's name; in privacy
-    mode an event the Safety table hides (few patients with it, or few without) has no
-    bar, its name "<k" or SUPPRESSED, as on the screen. Listed bottom up, so the chart
+def safety_chart_data(safety: Safety, decided: Mask) -> CategoryChartData:
+    """Patients with each event (crude %), the count in the category's name; an event
+    whose percentage the mask withholds (views.safety_ledger) has no bar, its name its
+    patients as the mask shows them, as on the screen. Listed bottom up, so the chart
     reads top down in the screen's order."""
     table = safety.table.iloc[::-1]
-    hidden = _safety_hidden(safety, k)[::-1]
+    hidden = _safety_hidden(safety, decided)[::-1]
+    n = safety.patients
     data = CategoryChartData(number_format="0.0")
     data.categories = [
-        neutralise_text(f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}")
-        for e, n in zip(table["event"], table["patients"], strict=True)
+        neutralise_text(
+            f"{SAFETY_EVENTS[e]}: "
+            + fmt.cell_share(decided.cell(safety_key(e, "patients")), p if n else None, hide)
+        )
+        for e, p, hide in zip(table["event"], table["proportion"], hidden, strict=True)
     ]
     data.add_series(
         SAFETY_CRUDE_AXIS,
@@ -882,26 +910,27 @@ def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
     return data
 
 
-def _safety_hidden(safety: Safety, k: int | None) -> list[bool]:
-    """Which events' crude percentages the Safety table hides (its "Crude %" cells)."""
-    return [cell == fmt.SUPPRESSED for cell in cells_text(safety_display(safety, k))[CRUDE_PERCENT]]
+def _safety_hidden(safety: Safety, decided: Mask) -> list[bool]:
+    """Which events' crude percentages the Safety table withholds (its patients or n)."""
+    return [decided.hidden(safety_key(e, "patients"), N) for e in safety.table["event"]]
 
 
 SAFETY_CHART_HEIGHT = Inches(3.4)  # the crude bars; the cumulative incidence under them
 SAFETY_HEADING = Inches(0.9)  # the incidence table's title and what it shows
 
 
-def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> None:
+def _safety_slide(deck: Any, safety: Safety, caption: str, decided: Mask) -> None:
     """The Safety page's two views of the events: horizontal bars of the crude percentage
     with its exact 95% CI as whiskers (the counts in the labels) and, beside them, the
     Safety table's crude figures; under the bars the page's cumulative incidence with
     death competing at 12/24/36 months (safety_incidence_display). Privacy as on the page."""
-    crude, incidence = safety_crude_text(safety, k), safety_incidence_display(safety, k)
+    crude = safety_crude_text(safety, decided)
+    incidence = safety_incidence_display(safety, decided)
     notes = [crude, SAFETY_INCIDENCE_TITLE, *table_lines(incidence)]
     slide = _slide(deck, "Safety events", caption, "\n".join(notes))
     shape = slide.shapes.add_chart(
         XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, TOP, CHART_WIDTH, SAFETY_CHART_HEIGHT,
-        safety_chart_data(safety, k),
+        safety_chart_data(safety, decided),
     )  # fmt: skip
     chart = shape.chart
     chart.has_legend = False
@@ -911,7 +940,7 @@ def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> Non
     series.format.fill.fore_color.rgb = _rgb(OKABE_ITO["vermillion"])
     chart.plots[0].gap_width = 60
     table = safety.table.iloc[::-1]
-    hidden = _safety_hidden(safety, k)[::-1]
+    hidden = _safety_hidden(safety, decided)[::-1]
     _error_bars(
         series,
         [0.0 if hide else 100 * (u - p) for hide, u, p in
@@ -951,10 +980,10 @@ def _incidence_table(slide: Any, table: pd.DataFrame, top: int) -> None:
     _table_text(grid, size=12)
 
 
-def safety_crude_text(safety: Safety, k: int | None) -> str:
+def safety_crude_text(safety: Safety, decided: Mask) -> str:
     """The Safety table's crude figures, a line an event, its cells as the page shows them
     (in privacy mode masked alike): under a heading that says they are crude."""
-    table = cells_text(safety_display(safety, k))[list(SAFETY_CRUDE_COLUMNS)]
+    table = cells_text(safety_display(safety, decided))[list(SAFETY_CRUDE_COLUMNS)]
     return "\n".join([CRUDE_NOT_A_RISK.capitalize(), *table_lines(table)])
 
 

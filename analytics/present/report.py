@@ -34,6 +34,7 @@ from analytics.glossary import (
     UNRELIABLE,
 )
 from analytics.present import format as fmt
+from analytics.present.masking import Cell, Mask, mask
 from analytics.present.privacy import (
     LANDMARK_WITHHELD,
     SUPPRESSED,
@@ -41,7 +42,6 @@ from analytics.present.privacy import (
     hidden_cells,
     hidden_change,
     hidden_columns,
-    hidden_incidence,
     hidden_split,
     hidden_table,
     is_small,
@@ -55,7 +55,7 @@ from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
-from analytics.views import ReportView
+from analytics.views import N, ReportView, incidence_key, safety_key, safety_ledger
 
 REPORT_VERSION = 2
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
@@ -92,6 +92,13 @@ class _Suppression:
             self.paths.append(path)
             return masked(self.k)
         return self.derived(path, n, hidden)
+
+    def cell(self, path: str, shown: Cell) -> Any:
+        """A count of a masked view: itself, "<k" when small, None when withheld."""
+        if shown.shown == "small":
+            self.paths.append(path)
+            return masked(shown.k)
+        return self.derived(path, shown.value, shown.hidden)
 
     def derived(self, path: str, value: Any, hidden: bool) -> Any:
         """A value computed from counts: None when they are hidden."""
@@ -226,38 +233,44 @@ def _classes(counts: dict[str, int], path: str, privacy: _Suppression) -> dict[s
     }
 
 
-def _safety(view: ReportView, privacy: _Suppression) -> dict[str, Any]:
+def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str, Any]:
+    """Each safety event's counts as ``decided`` (views.safety_ledger) shows them, its
+    percentage and interval withheld with its patients or n, its rate with its events."""
     safety = view.safety
     entries = {}
     for row in safety.table.to_dict("records"):
-        path = f"safety.{row['event']}"
-        hidden = hidden_split(row["patients"], safety.patients, privacy.k)
-        few_events = is_small(row["events"], privacy.k)
-        entries[row["event"]] = {
-            "patients": privacy.count(f"{path}.patients", row["patients"], hidden),
+        event = row["event"]
+        path, patients = f"safety.{event}", safety_key(event, "patients")
+        hidden = decided.hidden(patients, N)
+        entries[event] = {
+            "patients": privacy.cell(f"{path}.patients", decided.cell(patients)),
             **{
                 key: privacy.derived(f"{path}.{key}", 100 * row[column], hidden)
                 for key, column in (
                     ("percent", "proportion"), ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")
                 )
             },
-            "events": privacy.count(f"{path}.events", row["events"]),
+            "events": privacy.cell(f"{path}.events", decided.cell(safety_key(event, "events"))),
             "per_100_patient_years": privacy.derived(
-                f"{path}.per_100_patient_years", row["per_100_patient_years"], few_events
+                f"{path}.per_100_patient_years", row["per_100_patient_years"],
+                decided.hidden(safety_key(event, "events")),
             ),
         }  # fmt: skip
     for result in safety.incidence:
-        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy)
+        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy, decided)
     return entries
 
 
-def _safety_incidence(result: SafetyIncidence, privacy: _Suppression) -> list[dict[str, Any]]:
+def _safety_incidence(
+    result: SafetyIncidence, privacy: _Suppression, decided: Mask
+) -> list[dict[str, Any]]:
     """A safety event's cumulative incidence with death competing, a row per month (0-100);
-    in privacy mode hidden at a month whose events, or the patients left, are few."""
+    withheld at a month where ``decided`` hides its patients with a first event by then
+    (also when those without one are few) or n."""
     path = f"safety.{result.event}.cumulative_incidence"
     rows = []
     for i, month in enumerate(result.at.month.tolist()):
-        hidden = hidden_incidence(int(result.events_by[i]), result.patients, privacy.k)
+        hidden = decided.hidden(incidence_key(result.event, month, "by"), N)
         rows.append(
             {"month": month}
             | {
@@ -277,7 +290,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
     privacy ``k``, small counts hidden and listed under ``privacy``."""
     change, safety = view.clinical, view.safety
     privacy = _Suppression(k)
-    few = is_small(safety.patients, k)
+    decided = mask(safety_ledger(safety), k)  # n and the safety events, decided together
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cohort": {
@@ -287,8 +300,8 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
             "by": view.by,
             "notes": _paper_readings(view),
         },
-        "n_patients": privacy.count("n_patients", safety.patients),
-        "patient_years": privacy.derived("patient_years", safety.patient_years, few),
+        "n_patients": privacy.cell("n_patients", decided.cell(N)),
+        "patient_years": privacy.derived("patient_years", safety.patient_years, decided.hidden(N)),
         "patency": {
             endpoint: _endpoint(result, f"patency.{endpoint}", privacy)
             for endpoint, result in view.survival.items()
@@ -307,7 +320,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
             **_binary("pts", change.pts, privacy),
             **_binary("reflux", change.reflux, privacy),
         },
-        "safety": _safety(view, privacy),
+        "safety": _safety(view, privacy, decided),
     }  # fmt: skip
     report = _with_time_summaries(report, view, privacy)
     report = _with_comparisons(report, view, privacy)

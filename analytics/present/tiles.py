@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from analytics.glossary import CRUDE_OVER_FOLLOW_UP, DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
 from analytics.present import format as fmt
+from analytics.present.masking import Mask
 from analytics.present.privacy import is_small, masked
 from analytics.rules import SE_UNRELIABLE
-from analytics.views import OverviewView
+from analytics.views import N, OverviewView, population_key, safety_key
 
 HEADLINE_MONTHS = (12, 36)
 HEADLINE_EVENTS = ("recurrent_dvt", "pulmonary_embolism", "death")
@@ -25,24 +26,26 @@ class Tile:
     definition: str | None = None
 
 
-def headline_tiles(
-    view: OverviewView, n: int, k: int | None, n_hidden: bool = False
-) -> tuple[list[Tile], list[Tile]]:
+def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Tile]]:
     """Two rows of four: patients, technical success, primary patency at 12 and 36 months
     (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
-    events (crude percentages, said so under each). ``n_hidden``: privacy hides n (the
-    filters leave out fewer than k)."""
-    population, change = view.population, view.clinical
+    events (crude percentages, said so under each). ``mask`` is the Overview's: n, the
+    population (views.population_ledger) and the safety events (views.safety_ledger) as it
+    decides them; the other tiles apply its k."""
+    change, k = view.clinical, mask.k
+    n = view.safety.patients
     first = [
         Tile(
             "Patients analysed",
-            fmt.count(n, k, n_hidden),
+            fmt.cell(mask.cell(N)),
             definition=DEFINITIONS["Technical success"],
         ),
         Tile(
             "Technical success",
-            fmt.count_percent(population.successes, population.enrolled, k),
-            f"of {fmt.count(population.enrolled, k)} enrolled",
+            fmt.cell_of(
+                mask.cell(population_key("successes")), mask.cell(population_key("enrolled"))
+            ),
+            f"of {fmt.cell(mask.cell(population_key('enrolled')))} enrolled",
             DEFINITIONS["Technical success"],
         ),
         *(_patency_tile(view, month, k) for month in HEADLINE_MONTHS),
@@ -57,7 +60,11 @@ def headline_tiles(
         *(
             Tile(
                 SAFETY_EVENTS[event],
-                fmt.count_percent(int(safety.loc[event, "patients"]), n, k),
+                fmt.cell_share(
+                    mask.cell(safety_key(event, "patients")),
+                    int(safety.loc[event, "patients"]) / n if n else None,
+                    mask.hidden(safety_key(event, "patients"), N),
+                ),
                 CRUDE_OVER_FOLLOW_UP,
                 DEFINITIONS["Crude percentage"],
             )

@@ -13,6 +13,7 @@ from analytics.filters import CohortFilter, parse_pairs
 from analytics.present.tables import table1, table2, table3
 from analytics.views import deck_view, tables_view
 from tests.conftest import add_patient
+from tests.masks import tables_mask
 from tests.unit.test_properties import blank_png
 
 EMPTYING = [
@@ -25,7 +26,8 @@ EMPTYING = [
 @pytest.mark.parametrize("pairs", EMPTYING, ids=lambda p: "&".join(p))
 def test_tables_for_filters_that_keep_few_or_none(demo, pairs):
     view = tables_view(demo, parse_pairs(pairs))
-    for table in (table1(view.baseline), table2(view), table3(view.clinical)):
+    off = tables_mask(view, None)
+    for table in (table1(view.baseline, off), table2(view, off), table3(view.clinical)):
         assert not table.empty
 
 
