@@ -22,21 +22,41 @@ import pandas as pd
 
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
-from analytics.glossary import ALL_PATIENTS, ENDPOINTS, PATENCY_ENDPOINTS, PTS_SEVERITY
+from analytics.glossary import (
+    ALL_PATIENTS,
+    ENDPOINTS,
+    PATENCY_ENDPOINTS,
+    PTS_SEVERITY,
+    SAFETY_EVENTS,
+)
+from analytics.groups import segment_patterns
 from analytics.partitions import Key, Ledger, Sum, ledger
 from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
+    EARLY_EVENT_MONTHS,
     RISK_TABLE_MONTHS,
     RMST_HORIZON,
     SUBGROUP_MONTH,
 )
-from analytics.stats.baseline import Baseline, Population, baseline, population
+from analytics.stats.baseline import (
+    Baseline,
+    Population,
+    baseline,
+    population,
+    rows_of_pattern,
+)
 from analytics.stats.clinical import BinaryChange, ClinicalChange, clinical_change
 from analytics.stats.follow_up import FollowUp, data_lock_date, follow_up, planned_follow_up
 from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
-from analytics.stats.safety import Safety, event_timeline, patient_counts, safety
+from analytics.stats.safety import (
+    Safety,
+    event_timeline,
+    patient_counts,
+    safety,
+    timeline_points,
+)
 from analytics.stats.subgroups import subgroups
 from analytics.stats.survival import (
     EndpointSurvival,
@@ -45,7 +65,7 @@ from analytics.stats.survival import (
     survival_of,
     table_months,
 )
-from analytics.variables import BUILTIN, Registry
+from analytics.variables import BUILTIN, YES, Kind, Registry, Role, Variable
 
 PRIMARY = "primary"
 
@@ -284,6 +304,196 @@ def _severity_ledger(severity: pd.DataFrame) -> Ledger:
         counts[yes] = sum(counts[k] for s, k in keys.items() if s != NO_PTS)
         sums.append(Sum(yes, tuple(k for s, k in keys.items() if s != NO_PTS)))
     return ledger(counts, sums)
+
+
+def safety_key(event: str, count: str) -> Key:
+    """A safety event's count: "patients" with it, "without" it (n minus those: a count
+    the percentage gives away), "events", "early" (within 30 days) and "later"."""
+    return ("safety", event, count)
+
+
+def incidence_key(event: str, month: float, count: str) -> Key:
+    """A safety event's cumulative incidence at ``month``: the patients whose first event
+    came "by" then (an estimate gives them away), those "without" one by then, and, not
+    shown, those whose first came "since" the month before (or "after" the last month)."""
+    return ("incidence", event, float(month), count)
+
+
+def timeline_key(event: str, month: float) -> Key:
+    """The events of one point of the safety timeline (stats.safety.timeline_points)."""
+    return ("timeline", event, float(month))
+
+
+def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledger:
+    """Each event's patients and those without it add up to n, its events are those within
+    30 days and later; the incidence's patients with a first event by a month are n less
+    those without, more by each later month, and at most the event's patients;
+    ``timeline``'s points (the Safety page's) are its events within 30 days and later,
+    where the chart puts them. (That a patient with the event has one or more is not a
+    sum: the ledger leaves it out.)"""
+    counts: dict[Key, int] = {N: safety.patients}
+    sums, unseen = [], []
+    for row in safety.table.itertuples(index=False):
+        patients, without, events, early, later = (
+            safety_key(row.event, c) for c in ("patients", "without", "events", "early", "later")
+        )
+        counts |= {
+            patients: int(row.patients), without: safety.patients - int(row.patients),
+            events: int(row.events), early: int(row.events_within_30_days),
+            later: int(row.events_later),
+        }  # fmt: skip
+        sums += [Sum(N, (patients, without)), Sum(events, (early, later))]
+    for result in safety.incidence:
+        earlier: Key | None = None
+        for month, by in zip(result.at.month.tolist(), result.events_by.tolist(), strict=True):
+            first, without = (
+                incidence_key(result.event, month, "by"),
+                incidence_key(result.event, month, "without"),
+            )
+            counts |= {first: int(by), without: safety.patients - int(by)}
+            sums.append(Sum(N, (first, without)))
+            if earlier is not None:
+                since = incidence_key(result.event, month, "since")
+                counts[since] = int(by) - counts[earlier]
+                sums.append(Sum(first, (earlier, since)))
+                unseen.append(since)
+            earlier = first
+        if earlier is not None:
+            after = incidence_key(result.event, earlier[2], "after")
+            counts[after] = counts[safety_key(result.event, "patients")] - counts[earlier]
+            sums.append(Sum(safety_key(result.event, "patients"), (earlier, after)))
+            unseen.append(after)
+    if timeline is not None:
+        points = timeline_points(timeline)
+        for event in SAFETY_EVENTS:
+            rows = points[points["event"] == event]
+            keys = {timeline_key(event, m): int(n) for m, n in zip(rows["month"], rows["events"],
+                                                                    strict=True)}  # fmt: skip
+            counts |= keys
+            for when, part in (("early", lambda m: m <= EARLY_EVENT_MONTHS),
+                               ("later", lambda m: m > EARLY_EVENT_MONTHS)):  # fmt: skip
+                sums.append(Sum(safety_key(event, when), tuple(k for k in keys if part(k[2]))))
+    return ledger(counts, sums, unseen)
+
+
+POPULATION_KEYS = ("enrolled", "successes", "failures", "stented", "not stented", "ulcers healed")
+
+
+def population_key(count: str) -> Key:
+    """A count of who was treated (POPULATION_KEYS; "ulcers not healed": n less the
+    healed), as Table 2 and the Overview's tile show them."""
+    return ("population", count)
+
+
+def population_ledger(population: Population, analysed_all: bool) -> Ledger:
+    """Enrolled are the technical successes and failures, the successes stented or not; n
+    is the enrolled (``analysed_all``) or the successes, and the patients whose ulcer
+    healed are part of n."""
+    enrolled, successes, failures, stented, not_stented, healed = map(
+        population_key, POPULATION_KEYS
+    )
+    not_healed = population_key("ulcers not healed")
+    n = population.enrolled if analysed_all else population.successes
+    counts = {
+        N: n, enrolled: population.enrolled, successes: population.successes,
+        failures: population.enrolled - population.successes,
+        stented: population.stented, not_stented: population.successes - population.stented,
+        healed: population.ulcers_healed, not_healed: n - population.ulcers_healed,
+    }  # fmt: skip
+    sums = [
+        Sum(enrolled, (successes, failures)), Sum(successes, (stented, not_stented)),
+        Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (healed, not_healed)),
+    ]  # fmt: skip
+    return ledger(counts, sums)
+
+
+def table1_key(variable: str, *count: str) -> Key:
+    """A Table 1 count: a share's patients (no ``count``), the "rest" of n, a number's
+    patients with a "values" known (and "unknown", not shown), a segment set's published
+    row ("row", name) or, not shown, its lesion patterns ("pattern", name)."""
+    return ("table1", variable, *count)
+
+
+def baseline_ledger(baseline: Baseline) -> Ledger:
+    """Table 1's counts: each share and the rest of n add up to n; a number's known values
+    are part of n (a mean of few is withheld with them); a segment set's lesion patterns
+    add up to n, each published row is the sum of its patterns, and a member's share
+    (IVC, CIV...) the sum of the patterns that hold it."""
+    n = baseline.patients
+    counts: dict[Key, int] = {N: n}
+    sums, unseen = [], []
+    variables = baseline.variables
+    for variable in variables.with_role(Role.TABLE1):
+        key = variable.key
+        if variable.kind is Kind.SEGMENT_SET:
+            patterns = _every_pattern(baseline, variable)
+            rows = {table1_key(key, "row", r): c for r, c in baseline.pattern_rows[key].items()}
+            held = {table1_key(key, "pattern", p): c for p, c in patterns.items()}
+            counts |= rows | held
+            unseen += list(held)
+            sums.append(Sum(N, tuple(held)))
+            for row in baseline.pattern_rows[key]:
+                parts = tuple(table1_key(key, "pattern", p) for p in patterns
+                              if row in rows_of_pattern(p, variable.rows))  # fmt: skip
+                sums.append(Sum(table1_key(key, "row", row), parts))
+        elif variable.kind is Kind.NUMBER:
+            known, unknown = table1_key(key, "values"), table1_key(key, "unknown")
+            counts |= {known: baseline.spreads[key].n, unknown: n - baseline.spreads[key].n}
+            sums.append(Sum(N, (known, unknown)))
+            unseen.append(unknown)
+        else:
+            share, rest = table1_key(key), table1_key(key, "rest")
+            counts |= {share: baseline.shares[key], rest: n - baseline.shares[key]}
+            sums.append(Sum(N, (share, rest)))
+    for variable in variables.with_role(Role.TABLE1):
+        if variable.kind is not Kind.SEGMENT_SET:
+            continue
+        patterns = _every_pattern(baseline, variable)
+        for member in variable.members:
+            if table1_key(member) not in counts or variables.get(member).table1.level != YES:
+                continue
+            label = variables.get(member).label
+            holding = [p for p in patterns if label in p.split("+")]
+            sums.append(Sum(table1_key(member), tuple(table1_key(variable.key, "pattern", p)
+                                                      for p in holding)))  # fmt: skip
+            sums += _rows_beside_rest(baseline, variable, member, label, holding, counts, unseen)
+    return ledger(counts, sums, unseen)
+
+
+def _every_pattern(baseline: Baseline, segment_set: Variable) -> dict[str, int]:
+    """Patients per lesion pattern of a segment set, every pattern its members can make
+    (0 where none): what the view does not print, an attacker cannot tell absent."""
+    found = baseline.patterns_of[segment_set.key]
+    return {p: found.get(p, 0) for p in segment_patterns(segment_set, baseline.variables)}
+
+
+def _rows_beside_rest(
+    baseline: Baseline,
+    segment_set: Variable,
+    member: str,
+    label: str,
+    holding: list[str],
+    counts: dict[Key, int],
+    unseen: list[Key],
+) -> list[Sum]:
+    """n as the patients without ``member`` plus the published rows that hold it (and,
+    not shown, its lesions in no such row), and its share as those rows, when no lesion
+    counts in two of them: the rows that give the share and its rest away, declared
+    beside them, so that privacy withholds a row rather than n (EIV in 32 of 34 is 34
+    minus three rows)."""
+    rows = [r for r in baseline.pattern_rows[segment_set.key] if label in r.split("+")]
+    if any(len(set(rows_of_pattern(p, segment_set.rows)) & set(rows)) > 1 for p in holding):
+        return []
+    elsewhere = table1_key(member, "in no row holding it")
+    counts[elsewhere] = baseline.shares[member] - sum(
+        baseline.pattern_rows[segment_set.key][r] for r in rows
+    )
+    unseen.append(elsewhere)
+    row_keys = tuple(table1_key(segment_set.key, "row", r) for r in rows)
+    return [
+        Sum(N, (table1_key(member, "rest"), *row_keys, elsewhere)),
+        Sum(table1_key(member), (*row_keys, elsewhere)),
+    ]
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,26 +8,28 @@ from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_INCIDENCE_NOTE, SAFETY_I
 from analytics.present import format as fmt
 from analytics.present.figures.safety import event_timeline, safety_bars
 from analytics.present.tables import safety_display, safety_incidence_display
+from analytics.views import N, safety_ledger
 from ui import data
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_definitions, show_table
 
 context = start_page("Safety")
 require_patients(context)
 view = data.safety(context.key, context.cohort_filter)
-k = context.privacy_k
+context, mask = masked(context, safety_ledger(view.safety, view.timeline))
+years = fmt.SUPPRESSED if mask.hidden(N) else fmt.number(view.safety.patient_years)
 
 st.caption(
-    f"{fmt.count(context.n, k)} patients followed for {fmt.number(view.safety.patient_years)} "
-    f"patient-years. Percent of patients with each event ({CRUDE_NOT_A_RISK}), exact "
+    f"{fmt.cell(mask.cell(N))} patients followed for {years} patient-years. Percent of "
+    f"patients with each event ({CRUDE_NOT_A_RISK}), exact "
     "(Clopper-Pearson) 95% confidence interval, and events per 100 patient-years."
 )
-show_table(safety_display(view.safety, k), "safety events")
+show_table(safety_display(view.safety, mask), "safety events")
 st.markdown(f"**{SAFETY_INCIDENCE_TITLE}**")
 st.caption(SAFETY_INCIDENCE_NOTE)
-show_table(safety_incidence_display(view.safety, k), "safety cumulative incidence")
-show_chart(safety_bars(view.safety, k), "safety-events", context.chart)
-show_chart(event_timeline(view.timeline, k), "safety-timeline", context.chart)
+show_table(safety_incidence_display(view.safety, mask), "safety cumulative incidence")
+show_chart(safety_bars(view.safety, mask), "safety-events", context.chart)
+show_chart(event_timeline(view.timeline, mask), "safety-timeline", context.chart)
 with st.expander("Definitions"):
     show_definitions(
         (

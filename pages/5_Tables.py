@@ -7,7 +7,13 @@ import streamlit as st
 from analytics.cohort.published import SOURCE
 from analytics.glossary import CEAP_REGRESSION, PATENCY_ROWS_SWAPPED, TABLE3_NOT_PUBLISHED
 from analytics.present.tables import contradictions_table, paper_table, table1, table2, table3
-from analytics.views import clinical_ledger
+from analytics.views import (
+    baseline_ledger,
+    clinical_ledger,
+    patency_ledger,
+    population_ledger,
+    safety_ledger,
+)
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_table
@@ -15,7 +21,14 @@ from ui.show import show_table
 context = start_page("Tables")
 require_patients(context)
 view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
-context, clinical = masked(context, clinical_ledger(view.clinical))
+context, mask = masked(
+    context,
+    baseline_ledger(view.baseline)
+    | population_ledger(view.population, view.analysed_all)
+    | safety_ledger(view.safety)
+    | clinical_ledger(view.clinical)
+    | patency_ledger(view.patency, context.n),
+)
 # on the demo, under a table: how the demo reads the paper there, and what it does not publish
 notes = (
     {
@@ -28,9 +41,9 @@ notes = (
 
 st.caption("The source paper's three tables, recomputed for the patients in the current filter.")
 for name, table in (
-    ("Table 1", table1(view.baseline, k)),
-    ("Table 2", table2(view, k)),
-    ("Table 3", table3(view.clinical, clinical, context.is_demo)),
+    ("Table 1", table1(view.baseline, mask)),
+    ("Table 2", table2(view, mask)),
+    ("Table 3", table3(view.clinical, mask, context.is_demo)),
 ):
     st.subheader(name)
     show_table(table, name.lower())

@@ -30,7 +30,13 @@ from analytics.present.figures.theme import presentation_style
 from analytics.present.masking import Mask
 from analytics.present.tiles import headline_tiles
 from analytics.stats.clinical import ClinicalChange
-from analytics.views import clinical_ledger, patency_ledger, subgroups_ledger
+from analytics.views import (
+    clinical_ledger,
+    patency_ledger,
+    population_ledger,
+    safety_ledger,
+    subgroups_ledger,
+)
 from ui import data, page, state  # page imports this module: page.masked is read when run
 from ui.plot import plotly_chart
 from ui.show import show_tiles
@@ -72,7 +78,7 @@ class Screen:
 
 def screens(context) -> list[Screen]:
     """The screens of the current view, in order (subgroups over as many as they need)."""
-    key, cohort_filter, k = context.key, context.cohort_filter, context.privacy_k
+    key, cohort_filter = context.key, context.cohort_filter
     overview = data.overview(key, cohort_filter)
     change = overview.clinical
     endpoint = state.value("endpoint")
@@ -80,6 +86,8 @@ def screens(context) -> list[Screen]:
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
     shown = patency_ledger(patency, context.n) | subgroups_ledger(subgroups, context.n)
     # one decision for every screen, the sidebar's n with it: n and captions follow
+    analysed_all = cohort_filter.population == "all"
+    shown |= population_ledger(overview.population, analysed_all) | safety_ledger(overview.safety)
     context, decided = page.masked(context, shown | clinical_ledger(change))
     clinical = decided
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
@@ -122,7 +130,11 @@ def screens(context) -> list[Screen]:
             ),
         ),
         Screen(
-            "Safety", chart(safety_bars(overview.safety, k), note=CRUDE_NOT_A_RISK.capitalize())
+            "Safety",
+            chart(
+                safety_bars(overview.safety, decided),
+                note=CRUDE_NOT_A_RISK.capitalize(),
+            ),
         ),
     ]
     parts += [
@@ -142,11 +154,10 @@ def _ceap_figures(change: ClinicalChange, clinical: Mask) -> tuple[go.Figure, ..
     return flows, ceap_bars(change.ceap_shift, change.severity_score, clinical)
 
 
-def _tiles(context, overview, clinical: Mask) -> None:
+def _tiles(context, overview, decided: Mask) -> None:
     """The headline figures, large: the Overview page's tiles (on the demo, with the
     Overview's note on how it reads the paper's patency)."""
-    tiles = headline_tiles(overview, context.n, context.privacy_k, context.n_hidden, mask=clinical)
-    show_tiles(tiles)
+    show_tiles(headline_tiles(overview, decided))
     st.caption(plain(context.chart.caption))
     if context.is_demo:
         st.caption(PATENCY_ROWS_SWAPPED)

@@ -118,12 +118,16 @@ from analytics.views import (
     N,
     PatencyView,
     SubgroupsView,
+    baseline_ledger,
     binary_key,
     ceap_class_key,
     clinical_ledger,
     curve_key,
     pairs_key,
     patency_ledger,
+    population_ledger,
+    safety_key,
+    safety_ledger,
     subgroups_ledger,
 )
 
@@ -168,17 +172,14 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     report = view.report
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
-    shown = ledger({N: n}) | patency_ledger(view.patency, n) | subgroups_ledger(view.subgroups, n)
-    if view.compared is not None:
-        shown |= patency_ledger(view.compared, n)
-    decided = mask(shown | clinical_ledger(report.clinical), k)
+    decided = deck_mask(view, k)
     caption = fmt.view_caption(
         view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
     )
     clinical = decided  # the clinical slides' counts, decided with the rest of the deck
     deck = Presentation()
     _widescreen(deck)
-    _title_slide(deck, view, k)
+    _title_slide(deck, view, decided)
     if n == 0:
         return _save(deck)
     change, safety = report.clinical, report.safety
@@ -191,19 +192,41 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
                    _clinical_notes(change, clinical))  # fmt: skip
     _picture(slide, villalta, MARGIN, CHART_WIDTH)
     _side_text(slide, _pts_text(change, clinical))
-    _safety_slide(deck, safety, caption, k)
+    _safety_slide(deck, safety, caption, decided)
     _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
         _model_slide(deck, view.model, caption, model_mask(view.model, k), demo)
-    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, k), caption)
+    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, decided), caption)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
-    _table_slide(deck, "Table 2: outcomes", table2(view.tables, k, report.months), caption, notes)
+    _table_slide(
+        deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes
+    )
     notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
     _table3_slide(deck, table3(change, clinical, demo), caption, notes)
     _definition_slides(deck, caption, view.model is not None)
     if demo:
         _demo_footers(deck)
     return _save(deck)
+
+
+def deck_mask(view: DeckView, k: int | None) -> Mask:
+    """The deck's counts that its slides declare (n, the curves, subgroups, clinical
+    outcomes, safety events, Tables 1 and 2's population and baseline), masked once with
+    privacy ``k``: every slide renders the one decision."""
+    report = view.report
+    n = report.safety.patients
+    shown = (
+        ledger({N: n})
+        | patency_ledger(view.patency, n)
+        | subgroups_ledger(view.subgroups, n)
+        | clinical_ledger(report.clinical)
+        | safety_ledger(report.safety)
+        | baseline_ledger(view.baseline)
+        | population_ledger(view.population, report.cohort_filter.population == "all")
+    )
+    if view.compared is not None:
+        shown |= patency_ledger(view.compared, n)
+    return mask(shown, k)
 
 
 def notice_deck(reason: str) -> bytes:
@@ -340,8 +363,8 @@ def _pixels(length: int) -> int:
     return round(length / Inches(1) * PIXELS_PER_INCH)
 
 
-def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
-    report, meta = view.report, view.meta
+def _title_slide(deck: Any, view: DeckView, decided: Mask) -> None:
+    report, meta, k = view.report, view.meta, decided.k
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     title, body = slide.shapes.title, slide.placeholders[1]
     title.left, title.top, title.width, title.height = MARGIN, Inches(1.3), FULL_WIDTH, Inches(1.6)
@@ -357,7 +380,7 @@ def _title_slide(deck: Any, view: DeckView, k: int | None) -> None:
     )
     lines = [
         f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
-        f"n = {fmt.count(report.safety.patients, k)} patients",
+        f"n = {fmt.cell(decided.cell(N))} patients",
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
@@ -883,17 +906,21 @@ def _ceap_slide(
     _side_text(slide, text)
 
 
-def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
-    """Patients with each event (crude %), the count in the category's name; in privacy
-    mode an event the Safety table hides (few patients with it, or few without) has no
-    bar, its name "<k" or SUPPRESSED, as on the screen. Listed bottom up, so the chart
+def safety_chart_data(safety: Safety, decided: Mask) -> CategoryChartData:
+    """Patients with each event (crude %), the count in the category's name; an event
+    whose percentage the mask withholds (views.safety_ledger) has no bar, its name its
+    patients as the mask shows them, as on the screen. Listed bottom up, so the chart
     reads top down in the screen's order."""
     table = safety.table.iloc[::-1]
-    hidden = _safety_hidden(safety, k)[::-1]
+    hidden = _safety_hidden(safety, decided)[::-1]
+    n = safety.patients
     data = CategoryChartData(number_format="0.0")
     data.categories = [
-        neutralise_text(f"{SAFETY_EVENTS[e]}: {fmt.count_percent(n, safety.patients, k)}")
-        for e, n in zip(table["event"], table["patients"], strict=True)
+        neutralise_text(
+            f"{SAFETY_EVENTS[e]}: "
+            + fmt.cell_share(decided.cell(safety_key(e, "patients")), p if n else None, hide)
+        )
+        for e, p, hide in zip(table["event"], table["proportion"], hidden, strict=True)
     ]
     data.add_series(
         SAFETY_CRUDE_AXIS,
@@ -903,26 +930,27 @@ def safety_chart_data(safety: Safety, k: int | None) -> CategoryChartData:
     return data
 
 
-def _safety_hidden(safety: Safety, k: int | None) -> list[bool]:
-    """Which events' crude percentages the Safety table hides (its "Crude %" cells)."""
-    return [cell == fmt.SUPPRESSED for cell in cells_text(safety_display(safety, k))[CRUDE_PERCENT]]
+def _safety_hidden(safety: Safety, decided: Mask) -> list[bool]:
+    """Which events' crude percentages the Safety table withholds (its patients or n)."""
+    return [decided.hidden(safety_key(e, "patients"), N) for e in safety.table["event"]]
 
 
 SAFETY_CHART_HEIGHT = Inches(3.4)  # the crude bars; the cumulative incidence under them
 SAFETY_HEADING = Inches(0.9)  # the incidence table's title and what it shows
 
 
-def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> None:
+def _safety_slide(deck: Any, safety: Safety, caption: str, decided: Mask) -> None:
     """The Safety page's two views of the events: horizontal bars of the crude percentage
     with its exact 95% CI as whiskers (the counts in the labels) and, beside them, the
     Safety table's crude figures; under the bars the page's cumulative incidence with
     death competing at 12/24/36 months (safety_incidence_display). Privacy as on the page."""
-    crude, incidence = safety_crude_text(safety, k), safety_incidence_display(safety, k)
+    crude = safety_crude_text(safety, decided)
+    incidence = safety_incidence_display(safety, decided)
     notes = [crude, SAFETY_INCIDENCE_TITLE, *table_lines(incidence)]
     slide = _slide(deck, "Safety events", caption, "\n".join(notes))
     shape = slide.shapes.add_chart(
         XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, TOP, CHART_WIDTH, SAFETY_CHART_HEIGHT,
-        safety_chart_data(safety, k),
+        safety_chart_data(safety, decided),
     )  # fmt: skip
     chart = shape.chart
     chart.has_legend = False
@@ -932,7 +960,7 @@ def _safety_slide(deck: Any, safety: Safety, caption: str, k: int | None) -> Non
     series.format.fill.fore_color.rgb = _rgb(OKABE_ITO["vermillion"])
     chart.plots[0].gap_width = 60
     table = safety.table.iloc[::-1]
-    hidden = _safety_hidden(safety, k)[::-1]
+    hidden = _safety_hidden(safety, decided)[::-1]
     _error_bars(
         series,
         [0.0 if hide else 100 * (u - p) for hide, u, p in
@@ -972,10 +1000,10 @@ def _incidence_table(slide: Any, table: pd.DataFrame, top: int) -> None:
     _table_text(grid, size=12)
 
 
-def safety_crude_text(safety: Safety, k: int | None) -> str:
+def safety_crude_text(safety: Safety, decided: Mask) -> str:
     """The Safety table's crude figures, a line an event, its cells as the page shows them
     (in privacy mode masked alike): under a heading that says they are crude."""
-    table = cells_text(safety_display(safety, k))[list(SAFETY_CRUDE_COLUMNS)]
+    table = cells_text(safety_display(safety, decided))[list(SAFETY_CRUDE_COLUMNS)]
     return "\n".join([CRUDE_NOT_A_RISK.capitalize(), *table_lines(table)])
 
 

@@ -96,6 +96,24 @@ def cell_percent(shown: Cell, total: Cell) -> str:
     return f"{cell(shown)} ({percent(shown.value / total.value)})"
 
 
+def cell_share(shown: Cell, share: float | None, hidden: bool) -> str:
+    """A masked count with its share of a total: "25 (73.5%)"; the count alone, as the
+    mask shows it, where the share is withheld (``hidden``: it is a statistic over a
+    hidden count: 0 of a hidden n gives n by its interval) or there is no total."""
+    if shown.hidden or hidden or _missing(share):
+        return cell(shown)
+    return f"{cell(shown)} ({percent(share)})"
+
+
+def cell_of(shown: Cell, total: Cell) -> str:
+    """A masked count out of a masked total with its share: "34/37 (91.9%)"; the count
+    alone, as the mask shows it, when either is not shown exactly."""
+    if shown.hidden or total.hidden:
+        return cell(shown)
+    share = f" ({percent(shown.value / total.value)})" if total.value else ""
+    return f"{cell(shown)}/{cell(total)}{share}"
+
+
 def part(n: int, total: int, k: int | None = None) -> str:
     """A count that is part of a total shown beside it (patients with an event, events of
     a group): "<k" when small, SUPPRESSED when it leaves a small rest of the total."""
@@ -195,16 +213,6 @@ def count_percent(n: int, total: int, k: int | None = None) -> str:
     if hidden_split(n, total, k):
         return SUPPRESSED
     return f"{n:,} ({percent(n / total)})" if total else f"{n:,}"
-
-
-def count_of(n: int, total: int, k: int | None = None) -> str:
-    """A count out of a total with its share: "34/37 (91.9%)"; "<k" when either is small,
-    SUPPRESSED when the rest of the total is small."""
-    if is_small(n, k) or is_small(total, k):
-        return masked(k)
-    if hidden_split(n, total, k):
-        return SUPPRESSED
-    return f"{n:,}/{total:,}" + (f" ({percent(n / total)})" if total else "")
 
 
 def distribution(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:

@@ -105,19 +105,11 @@ def mask(view: Ledger, k: int | None) -> Mask:
     withheld: set[Key] = set(omitted)
     attacker = _Attacker(view, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):
-        touched: set[Key] = set()  # the sums' members a complement of this round reached
-        for key in exposing:
-            if key in touched:
-                continue  # a complement beside another may already cover it: seen next round
-            pick = _complement(view, key, small | withheld)
-            if pick is None and touched:
-                continue  # this round's complements may have covered it: seen next round
-            if pick is None:
-                shown = view.shown_keys() - small
-                return Mask(k, view.counts, small, frozenset(shown), omitted, everything=True)
-            withheld.add(pick)
-            touched |= {m for s in view.sums if pick in (s.total, *s.parts)
-                        for m in (s.total, *s.parts)}  # fmt: skip
+        pick = _complement(view, exposing[0], small | withheld)
+        if pick is None:
+            shown = view.shown_keys() - small
+            return Mask(k, view.counts, small, frozenset(shown), omitted, everything=True)
+        withheld.add(pick)
     return Mask(k, view.counts, small, frozenset(withheld), omitted)
 
 

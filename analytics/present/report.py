@@ -14,8 +14,9 @@ top-level ``privacy = {k, suppressed}`` lists the paths of every value so hidden
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from analytics.filters import to_params
@@ -34,7 +35,7 @@ from analytics.glossary import (
     SYMMETRY,
     UNRELIABLE,
 )
-from analytics.partitions import ledger
+from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present.masking import Cell, Mask, mask
 from analytics.present.privacy import (
@@ -42,14 +43,10 @@ from analytics.present.privacy import (
     SUPPRESSED,
     SUPPRESSED_NOTE,
     hidden_change,
-    hidden_columns,
-    hidden_incidence,
     hidden_mcnemar,
     hidden_means,
     hidden_shift_tests,
-    hidden_split,
     is_small,
-    landmark_withheld,
     masked,
     model_mask,
 )
@@ -60,13 +57,21 @@ from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import (
+    CURVE_COUNTS,
+    PRIMARY,
     WHEN,
     N,
+    PatencyView,
     ReportView,
     binary_key,
     ceap_class_key,
     clinical_ledger,
+    curve_key,
+    incidence_key,
     pairs_key,
+    patency_ledger,
+    safety_key,
+    safety_ledger,
 )
 
 REPORT_VERSION = 2
@@ -89,11 +94,22 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def report_mask(view: ReportView, k: int | None) -> Mask:
+    """The report's counts (n, every curve, the clinical outcomes, the safety events) as
+    one view, masked once with privacy ``k``."""
+    n = view.safety.patients
+    curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
+                         view.risk_months, view.cohort_filter.variables)  # fmt: skip
+    shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
+    return mask(shown | patency_ledger(curves, n), k)
+
+
 @dataclass
 class _Suppression:
-    """Applies privacy k to the report's values and records the path of each one hidden."""
+    """Applies the report's mask to its values and records the path of each one hidden."""
 
     k: int | None
+    mask: Mask
     paths: list[str] = field(default_factory=list)
 
     def count(self, path: str, n: Any, hidden: bool = False) -> Any:
@@ -109,8 +125,8 @@ class _Suppression:
         """A count of a masked view: itself, "<k" when small, None when withheld."""
         if shown.shown == "small":
             self.paths.append(path)
-            return masked(self.k)
-        return self.derived(path, shown.value, shown.shown == "withheld")
+            return masked(shown.k)
+        return self.derived(path, shown.value, shown.hidden)
 
     def derived(self, path: str, value: Any, hidden: bool) -> Any:
         """A value computed from counts: None when they are hidden."""
@@ -121,37 +137,55 @@ class _Suppression:
         return value
 
 
-def _rows(estimates: AtMonths, path: str, patients: int, privacy: _Suppression) -> list[dict]:
-    """One row per month; in privacy mode each month's KMunicate counts follow the
-    complementary rule and its estimate is hidden with them (or with a small curve)."""
-    counts = ("at_risk", "events", "censored")
-    few = is_small(patients, privacy.k)
-    columns = [getattr(estimates, key).tolist() for key in counts]
-    hidden = hidden_columns(columns, privacy.k, few) if privacy.k is not None else None
+def _rows(
+    estimates: AtMonths, path: str, key: Callable[..., Key], privacy: _Suppression
+) -> list[dict]:
+    """One row per month: its KMunicate counts as the report's mask shows them
+    (``key(count, month)``: the curve's names, views.curve_key), its estimate hidden with
+    a hidden count of its month or a curve of fewer than k."""
+    decided = privacy.mask
+    few = decided.few(key("patients"))
     rows = []
-    for i in range(len(estimates.month)):
+    for i, month in enumerate(estimates.month.tolist()):
         where = f"{path}[{i}]"
-        cells = hidden[:, i].tolist() if hidden is not None else [False] * 3
-        row: dict[str, Any] = {"month": float(estimates.month[i])}
-        for key in ("estimate", "ci_lower", "ci_upper", "se"):
-            value = float(getattr(estimates, key)[i])
-            row[key] = privacy.derived(f"{where}.{key}", value, few or any(cells))
-        for key, values, cell in zip(counts, columns, cells, strict=True):
-            row[key] = privacy.count(f"{where}.{key}", int(values[i]), cell)
+        column = [key(count, month) for count in CURVE_COUNTS]
+        hidden = few or decided.hidden(*column)
+        row: dict[str, Any] = {"month": float(month)}
+        for name in ("estimate", "ci_lower", "ci_upper", "se"):
+            row[name] = privacy.derived(
+                f"{where}.{name}", float(getattr(estimates, name)[i]), hidden
+            )
+        for name, count in zip(("at_risk", "events", "censored"), column, strict=True):
+            row[name] = privacy.cell(f"{where}.{name}", decided.cell(count))
         rows.append(row)
     return rows
 
 
-def _endpoint(result: EndpointSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
+def _curve(view: ReportView, endpoint: str, group: GroupSurvival, since: float | None = None):
+    """The names of a curve's counts in the report's mask (views.curve_key)."""
+    return partial(curve_key, endpoint, group.level, since=since, by=view.by)
+
+
+def _few_groups(view: ReportView, endpoint: str, result: EndpointSurvival, decided: Mask) -> set:
+    """The compared groups of fewer than k patients."""
+    return {g.level for g in result.groups if decided.few(_curve(view, endpoint, g)("patients"))}
+
+
+def _endpoint(
+    view: ReportView, endpoint: str, result: EndpointSurvival, privacy: _Suppression
+) -> dict[str, Any]:
+    path = f"patency.{endpoint}"
     overall = result.overall
     entry: dict[str, Any] = {
-        "overall": _rows(overall.estimates, f"{path}.overall", overall.patients, privacy)
+        "overall": _rows(
+            overall.estimates, f"{path}.overall", _curve(view, endpoint, overall), privacy
+        )
     }
     comparison = result.comparison
     if comparison is None:
         return entry
     test = comparison.logrank
-    small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+    small = _few_groups(view, endpoint, result, privacy.mask)
     ratios = []
     for i, ratio in enumerate(comparison.hazard_ratios):
         hidden = ratio.level in small or ratio.reference in small
@@ -165,7 +199,8 @@ def _endpoint(result: EndpointSurvival, path: str, privacy: _Suppression) -> dic
     return entry | {
         "groups": {
             group.level: _rows(
-                group.estimates, f"{path}.groups.{group.level}", group.patients, privacy
+                group.estimates, f"{path}.groups.{group.level}",
+                _curve(view, endpoint, group), privacy,
             )
             for group in result.groups
         },
@@ -173,7 +208,7 @@ def _endpoint(result: EndpointSurvival, path: str, privacy: _Suppression) -> dic
         "logrank_p": test.p if test else None,
         "hazard_ratios": ratios,
         "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
-    }
+    }  # fmt: skip
 
 
 def _score(
@@ -246,38 +281,44 @@ def _classes(when: str, clinical: Mask, privacy: _Suppression) -> dict[str, Any]
     }
 
 
-def _safety(view: ReportView, privacy: _Suppression) -> dict[str, Any]:
+def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str, Any]:
+    """Each safety event's counts as ``decided`` (views.safety_ledger) shows them, its
+    percentage and interval withheld with its patients or n, its rate with its events."""
     safety = view.safety
     entries = {}
     for row in safety.table.to_dict("records"):
-        path = f"safety.{row['event']}"
-        hidden = hidden_split(row["patients"], safety.patients, privacy.k)
-        few_events = is_small(row["events"], privacy.k)
-        entries[row["event"]] = {
-            "patients": privacy.count(f"{path}.patients", row["patients"], hidden),
+        event = row["event"]
+        path, patients = f"safety.{event}", safety_key(event, "patients")
+        hidden = decided.hidden(patients, N)
+        entries[event] = {
+            "patients": privacy.cell(f"{path}.patients", decided.cell(patients)),
             **{
                 key: privacy.derived(f"{path}.{key}", 100 * row[column], hidden)
                 for key, column in (
                     ("percent", "proportion"), ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")
                 )
             },
-            "events": privacy.count(f"{path}.events", row["events"]),
+            "events": privacy.cell(f"{path}.events", decided.cell(safety_key(event, "events"))),
             "per_100_patient_years": privacy.derived(
-                f"{path}.per_100_patient_years", row["per_100_patient_years"], few_events
+                f"{path}.per_100_patient_years", row["per_100_patient_years"],
+                decided.hidden(safety_key(event, "events")),
             ),
         }  # fmt: skip
     for result in safety.incidence:
-        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy)
+        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy, decided)
     return entries
 
 
-def _safety_incidence(result: SafetyIncidence, privacy: _Suppression) -> list[dict[str, Any]]:
+def _safety_incidence(
+    result: SafetyIncidence, privacy: _Suppression, decided: Mask
+) -> list[dict[str, Any]]:
     """A safety event's cumulative incidence with death competing, a row per month (0-100);
-    in privacy mode hidden at a month whose events, or the patients left, are few."""
+    withheld at a month where ``decided`` hides its patients with a first event by then
+    (also when those without one are few) or n."""
     path = f"safety.{result.event}.cumulative_incidence"
     rows = []
     for i, month in enumerate(result.at.month.tolist()):
-        hidden = hidden_incidence(int(result.events_by[i]), result.patients, privacy.k)
+        hidden = decided.hidden(incidence_key(result.event, month, "by"), N)
         rows.append(
             {"month": month}
             | {
@@ -311,9 +352,10 @@ def _shown(value: Any) -> Any:
 def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
     """report_json's values keyed by the data's own levels, as the text report reads them."""
     change, safety = view.clinical, view.safety
-    privacy = _Suppression(k)
-    clinical = mask(ledger({N: safety.patients}) | clinical_ledger(change), k)  # n follows
-    few = is_small(safety.patients, k)
+    # n, the curves, the clinical outcomes and the safety events, decided together
+    decided = report_mask(view, k)
+    privacy = _Suppression(k, decided)
+    clinical = decided
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cohort": {
@@ -323,10 +365,10 @@ def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
             "by": view.by,
             "notes": _paper_readings(view),
         },
-        "n_patients": privacy.cell("n_patients", clinical.cell(N)),
-        "patient_years": privacy.derived("patient_years", safety.patient_years, few),
+        "n_patients": privacy.cell("n_patients", decided.cell(N)),
+        "patient_years": privacy.derived("patient_years", safety.patient_years, decided.hidden(N)),
         "patency": {
-            endpoint: _endpoint(result, f"patency.{endpoint}", privacy)
+            endpoint: _endpoint(view, endpoint, result, privacy)
             for endpoint, result in view.survival.items()
         },
         "clinical": {
@@ -343,7 +385,7 @@ def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
             **_binary("pts", change.pts, clinical, privacy),
             **_binary("reflux", change.reflux, clinical, privacy),
         },
-        "safety": _safety(view, privacy),
+        "safety": _safety(view, privacy, decided),
     }  # fmt: skip
     report = _with_time_summaries(report, view, privacy)
     report = _with_comparisons(report, view, privacy)
@@ -552,17 +594,18 @@ def _estimate_lines(label: str, rows: list[dict], path: str, text: _Text) -> lis
 INCIDENCE_KEYS = ("month", "estimate", "ci_lower", "ci_upper")
 
 
-def _median(group: GroupSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
-    """The median and its CI; hidden for a group of fewer than k (it is one patient's time)."""
-    few, median = is_small(group.patients, privacy.k), group.median
+def _median(group: GroupSurvival, path: str, few: bool, privacy: _Suppression) -> dict[str, Any]:
+    """The median and its CI; hidden for a group of fewer than k (``few``: it is one
+    patient's time)."""
+    median = group.median
     return {
         key: privacy.derived(f"{path}.median.{key}", getattr(median, key), few)
         for key in ("estimate", "ci_lower", "ci_upper")
     }
 
 
-def _rmst(group: GroupSurvival, path: str, privacy: _Suppression) -> dict[str, Any]:
-    few, rmst = is_small(group.patients, privacy.k), group.rmst
+def _rmst(group: GroupSurvival, path: str, few: bool, privacy: _Suppression) -> dict[str, Any]:
+    rmst = group.rmst
     return {"horizon": rmst.horizon} | {
         key: privacy.derived(f"{path}.rmst.{key}", getattr(rmst, key), few)
         for key in ("estimate", "se")
@@ -570,7 +613,7 @@ def _rmst(group: GroupSurvival, path: str, privacy: _Suppression) -> dict[str, A
 
 
 def _incidence(
-    group: GroupSurvival, path: str, km_rows: list[dict], privacy: _Suppression
+    group: GroupSurvival, path: str, km_rows: list[dict], few: bool, privacy: _Suppression
 ) -> list[dict[str, Any]]:
     """The cumulative incidence at the report's months; in privacy mode hidden where the
     Kaplan-Meier estimate of the same month is (its counts would give one away)."""
@@ -585,7 +628,7 @@ def _incidence(
                 key: privacy.derived(
                     f"{path}.cumulative_incidence[{i}].{key}",
                     float(getattr(incidence, key)[i]),
-                    hidden or is_small(group.patients, privacy.k),
+                    hidden or few,
                 )
                 for key in INCIDENCE_KEYS
                 if key != "month"
@@ -611,10 +654,11 @@ def _with_time_summaries(
         path = f"patency.{endpoint}"
         entry = report["patency"][endpoint]
         overall = result.overall
+        few = privacy.mask.few(_curve(view, endpoint, overall)("patients"))
         entry |= {
-            "median": _median(overall, path, privacy),
-            "rmst": _rmst(overall, path, privacy),
-            "cumulative_incidence": _incidence(overall, path, entry["overall"], privacy),
+            "median": _median(overall, path, few, privacy),
+            "rmst": _rmst(overall, path, few, privacy),
+            "cumulative_incidence": _incidence(overall, path, entry["overall"], few, privacy),
             "notes": [*entry.get("notes", []), *_rmst_notes(result)],
         }
         if result.comparison is None:
@@ -622,18 +666,19 @@ def _with_time_summaries(
         summary = {}
         for group in result.groups:
             where = f"{path}.group_summary.{group.level}"
-            hidden = hidden_split(group.events, group.patients, privacy.k)
+            key = _curve(view, endpoint, group)
+            few = privacy.mask.few(key("patients"))
             summary[group.level] = {
-                "patients": privacy.count(f"{where}.patients", group.patients),
-                "events": privacy.count(f"{where}.events", group.events, hidden),
-                "median": _median(group, where, privacy),
-                "rmst": _rmst(group, where, privacy),
+                "patients": privacy.cell(f"{where}.patients", privacy.mask.cell(key("patients"))),
+                "events": privacy.cell(f"{where}.events", privacy.mask.cell(key("events"))),
+                "median": _median(group, where, few, privacy),
+                "rmst": _rmst(group, where, few, privacy),
                 "cumulative_incidence": _incidence(
-                    group, where, entry["groups"][group.level], privacy
+                    group, where, entry["groups"][group.level], few, privacy
                 ),
             }
         entry["group_summary"] = summary
-        small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+        small = _few_groups(view, endpoint, result, privacy.mask)
         entry["rmst_differences"] = [
             {"group": d.level, "reference": d.reference}
             | {
@@ -645,7 +690,7 @@ def _with_time_summaries(
             }
             for i, d in enumerate(result.comparison.rmst_differences)
         ]  # fmt: skip
-    median, few = view.follow_up.median, is_small(view.safety.patients, privacy.k)
+    median, few = view.follow_up.median, privacy.mask.few(N)
     report["follow_up"] = {
         "median_months": privacy.derived("follow_up.median_months", median.estimate, few),
         "ci_lower": privacy.derived("follow_up.ci_lower", median.ci_lower, few),
@@ -838,7 +883,7 @@ def _with_comparisons(
         path, entry = f"patency.{endpoint}", report["patency"][endpoint]
         comparison = result.comparison
         if comparison is not None:
-            small = {g.level for g in result.groups if is_small(g.patients, privacy.k)}
+            small = _few_groups(view, endpoint, result, privacy.mask)
             if len(comparison.levels) > 2:
                 entry["pairwise"] = _pairwise(comparison, path, small, privacy)
             if comparison.ordered:
@@ -846,14 +891,10 @@ def _with_comparisons(
         if result.landmark is not None:
             overall = result.landmark.survival.overall
             where = f"{path}.landmark.overall"
-            withheld = landmark_withheld(result, privacy.k)
-            if withheld:
-                privacy.paths.append(where)
+            since = _curve(view, endpoint, overall, result.landmark.month)
             entry["landmark"] = {
                 "month": result.landmark.month,
-                "overall": None
-                if withheld
-                else _rows(overall.estimates, where, overall.patients, privacy),
+                "overall": _rows(overall.estimates, where, since, privacy),
             }
     return report
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analytics.cohort import published
 from analytics.glossary import (
+    ALL_PATIENTS,
     CEAP_CLASSES,
     CRUDE_PERCENT,
     ENDPOINTS,
@@ -46,18 +47,14 @@ from analytics.glossary import (
 )
 from analytics.partitions import Key
 from analytics.present import format as fmt
-from analytics.present import masking
 from analytics.present.masking import Cell, Mask, exact
 from analytics.present.privacy import (
     SUPPRESSED,
     ModelMask,
     hidden_change,
-    hidden_incidence,
     hidden_mcnemar,
     hidden_means,
     hidden_shift_tests,
-    hidden_split,
-    is_small,
 )
 from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
@@ -71,6 +68,7 @@ from analytics.variables import Kind, Role, Variable
 from analytics.views import (
     CURVE_COUNTS,
     WHEN,
+    N,
     PaperView,
     PatencyView,
     SubgroupsView,
@@ -78,11 +76,14 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     centre_key,
-    clinical_ledger,
     curve_key,
+    incidence_key,
     pairs_key,
     patency_ledger,
+    population_key,
+    safety_key,
     subgroups_ledger,
+    table1_key,
 )
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
@@ -123,15 +124,6 @@ def count_cells(mask: Mask, keys: Iterable[Key]) -> list[int] | list[str]:
     return [c.value for c in cells] if mask.k is None else [fmt.cell(c) for c in cells]
 
 
-def split_counts(values: Iterable[int], total: int, k: int | None) -> list[int] | list[str]:
-    """Counts, each a part of ``total`` (patients with an event of all patients): numbers,
-    or in privacy mode text with a small count, or one leaving a small rest, hidden."""
-    values = [int(v) for v in values]
-    if k is None:
-        return values
-    return [fmt.part(v, total, k) for v in values]
-
-
 def added_counts(
     columns: Sequence[Iterable[int]], k: int | None, everything: bool = False
 ) -> list[list[int]] | list[list[str]]:
@@ -141,80 +133,97 @@ def added_counts(
     return values if k is None else fmt.count_columns(values, k, everything)
 
 
-def table1(baseline: Baseline, k: int | None = None) -> pd.DataFrame:
+def table1(baseline: Baseline, mask: Mask) -> pd.DataFrame:
     """Demographic and clinical characteristics (the paper's Table 1): the patients, then
     each Table 1 row its registry declares, in the declared order, labelled and summarised
     as declared (Table1Row).
 
-    In privacy mode no range is shown (its ends are two patients' values), means and SDs
-    of fewer than k patients are hidden, and shares follow the complementary rule.
+    ``mask`` is the view's (views.baseline_ledger): a share shows as it decides, with its
+    percentage withheld with it or with n; in privacy mode no range is shown (its ends are
+    two patients' values), and a mean and SD is withheld with its known values or n.
     """
-    rows = [("Patients", fmt.count(baseline.patients, k))]
+    rows = [("Patients", fmt.cell(mask.cell(N)))]
     for variable in baseline.variables.with_role(Role.TABLE1):
-        rows += _table1_rows(variable, baseline, k)
+        rows += _table1_rows(variable, baseline, mask)
     return pd.DataFrame(rows, columns=["Characteristic", "Value"])
 
 
-def _table1_rows(variable: Variable, baseline: Baseline, k: int | None) -> list[tuple[str, str]]:
+def _table1_rows(variable: Variable, baseline: Baseline, mask: Mask) -> list[tuple[str, str]]:
     """A variable's Table 1 rows: a segment set's one per published pattern (and 'other'
     where a lesion matches none), a share's count and percent, a number's summary (" (range)"
     added to the label where the range shows)."""
     row, n = variable.table1, baseline.patients
+
+    def share(key: Key, count: int) -> str:
+        return fmt.cell_share(mask.cell(key), count / n if n else None, mask.hidden(key, N))
+
     if variable.kind is Kind.SEGMENT_SET:
         counts = baseline.pattern_rows[variable.key]
         return [
-            (f"{row.row}: {pattern}", fmt.count_percent(count, n, k))
+            (f"{row.row}: {pattern}", share(table1_key(variable.key, "row", pattern), count))
             for pattern, count in counts.items()
             if pattern != OTHER_PATTERN or count
         ]
     if row.summary == "share":
-        return [(row.row, fmt.count_percent(baseline.shares[variable.key], n, k))]
+        return [(row.row, share(table1_key(variable.key), baseline.shares[variable.key]))]
     values = baseline.spreads[variable.key]
-    ranged = k is None and row.summary != "mean_sd"
+    few = mask.hidden(N, table1_key(variable.key, "values"))
+    ranged = mask.k is None and row.summary != "mean_sd"
     label = row.row + (" (range)" if ranged else "")
     if row.summary == "mean_range":
-        return [(label, _mean_range(values, n, k))]
-    shown = fmt.mean_sd(values.mean, values.sd, row.digits, is_small(n, k))
+        return [(label, _mean_range(values, few, ranged))]
+    shown = fmt.mean_sd(values.mean, values.sd, row.digits, few)
     if ranged and shown != fmt.MISSING:
         shown += f" ({fmt.number_range(values.minimum, values.maximum)})"
     return [(label, shown)]
 
 
-def _mean_range(values: Spread, n: int, k: int | None) -> str:
-    """A mean with its range (follow-up); the mean alone in privacy mode."""
-    if not n:
+def _mean_range(values: Spread, hidden: bool, ranged: bool) -> str:
+    """A mean with its range (follow-up); the mean alone without the range (privacy mode),
+    SUPPRESSED when ``hidden`` (over few values, or a hidden n)."""
+    if not values.n:
         return fmt.MISSING
-    if is_small(n, k):
+    if hidden:
         return fmt.SUPPRESSED
-    if k is not None:
+    if not ranged:
         return fmt.number(values.mean)
     return fmt.mean_and_range(values.mean, values.minimum, values.maximum)
 
 
-def table2(
-    view: TablesView, k: int | None = None, months: Sequence[int] = DEFAULT_MONTHS
-) -> pd.DataFrame:
-    """Intervention, patency, clinical and safety outcomes (the paper's Table 2)."""
+def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS) -> pd.DataFrame:
+    """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
+
+    ``mask`` is the Tables page's: the population, the curves (views.patency_ledger), the
+    clinical outcomes and the safety events, decided as one view, so a count shows here
+    as on every other surface of the filter (an at risk the Overview hides is hidden)."""
     population, change = view.population, view.clinical
     n = population.enrolled if view.analysed_all else population.successes
+    successes, enrolled, stented, healed = (
+        mask.cell(population_key(c)) for c in ("successes", "enrolled", "stented", "ulcers healed")
+    )
     rows = [
-        ("Technical success", fmt.count_of(population.successes, population.enrolled, k)),
-        ("Stent implanted (technical successes)", fmt.count(population.stented, k)),
+        ("Technical success", fmt.cell_of(successes, enrolled)),
+        ("Stent implanted (technical successes)", fmt.cell(stented)),
     ]
     for endpoint in PATENCY_ENDPOINTS:
         estimates = view.patency.survival[endpoint].overall.estimates
         for i, month in enumerate(estimates.month):
             if month not in months:
                 continue
+            key = partial(curve_key, endpoint, ALL_PATIENTS, month=month)
+            column = [key(count) for count in CURVE_COUNTS]
+            hidden = mask.few(curve_key(endpoint, ALL_PATIENTS, "patients")) or mask.hidden(*column)
             value = fmt.estimate_ci(
                 estimates.estimate[i], estimates.ci_lower[i], estimates.ci_upper[i]
             )
-            if value != fmt.MISSING:
-                value += f"; at risk {fmt.count(estimates.at_risk[i], k)}"
+            if value != fmt.MISSING and hidden:
+                value = f"{fmt.SUPPRESSED}; at risk {fmt.cell(mask.cell(column[0]))}"
+            elif value != fmt.MISSING:
+                value += f"; at risk {fmt.cell(mask.cell(column[0]))}"
                 if estimates.se[i] > SE_UNRELIABLE:
                     value += f"; {UNRELIABLE}"
             rows.append((f"{ENDPOINTS[endpoint]} at {fmt.months(month)} months", value))
-    clinical = masking.mask(clinical_ledger(change), k)  # as Table 3 beside it shows them
+    clinical = mask  # the clinical rows' counts, as Table 3 beside them shows them
     rows += [
         (f"{REFLUX} at last visit", binary_metrics(change.reflux, "reflux", clinical).after),
         ("PTS at last visit", binary_metrics(change.pts, "pts", clinical).after),
@@ -229,14 +238,24 @@ def table2(
         ),
         (
             f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
-            fmt.count_percent(population.ulcers_healed, n, k),
+            fmt.cell_share(
+                healed, population.ulcers_healed / n if n else None,
+                mask.hidden(population_key("ulcers healed"), N),
+            ),
         ),
-    ]
+    ]  # fmt: skip
     patients = view.safety.table.set_index("event")["patients"]
     rows += [
-        (f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}", fmt.count_percent(int(patients[e]), n, k))
+        (
+            f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}",
+            fmt.cell_share(
+                mask.cell(safety_key(e, "patients")),
+                int(patients[e]) / n if n else None,
+                mask.hidden(safety_key(e, "patients"), N),
+            ),
+        )
         for e in SAFETY_EVENTS
-    ]  # the share of all patients over unequal follow-up: said to be crude
+    ]  # the share of all patients over unequal follow-up: said to be crude; fmt: skip
     return pd.DataFrame(rows, columns=["Outcome", "Value"])
 
 
@@ -683,27 +702,35 @@ def ceap_shift_title(mask: Mask) -> str:
     return "**Shift matrix** (limbs; rows before, columns at the last visit)"
 
 
-def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
-    """The safety table with clinicians' column names and formatted figures."""
+def safety_display(safety: Safety, mask: Mask) -> pd.DataFrame:
+    """The safety table with clinicians' column names and formatted figures.
+
+    ``mask`` is the view's (views.safety_ledger): an event's percentage and interval are
+    withheld with its patients or n (0 of a hidden n gives n by its interval), its rate
+    with its events (the patient-years are shown)."""
     table = safety.table
-    hidden = [hidden_split(n, safety.patients, k) for n in table["patients"]]  # and derived
-    few_events = [is_small(n, k) for n in table["events"]]
-    within, later = added_counts([table["events_within_30_days"], table["events_later"]], k)
+    events = table["event"].tolist()
+
+    def keys(count: str) -> list[Key]:
+        return [safety_key(e, count) for e in events]
+
+    hidden = [mask.hidden(key, N) for key in keys("patients")]
+    few_events = [mask.hidden(key) for key in keys("events")]
     return with_decimals(
         pd.DataFrame(
             {
-                "Event": [SAFETY_EVENTS[e] for e in table["event"]],
-                "Patients": split_counts(table["patients"], safety.patients, k),
-                CRUDE_PERCENT: fmt.percent_cells(table["proportion"], hidden, k),
+                "Event": [SAFETY_EVENTS[e] for e in events],
+                "Patients": count_cells(mask, keys("patients")),
+                CRUDE_PERCENT: fmt.percent_cells(table["proportion"], hidden, mask.k),
                 "95% CI (%)": [
                     fmt.ci(lo, hi, h)
                     for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
                 ],
-                "Events": counts(table["events"], k),
-                "Within 30 days": within,
-                "Later": later,
+                "Events": count_cells(mask, keys("events")),
+                "Within 30 days": count_cells(mask, keys("early")),
+                "Later": count_cells(mask, keys("later")),
                 "Per 100 patient-years": fmt.number_cells(
-                    table["per_100_patient_years"], 1, few_events, k
+                    table["per_100_patient_years"], 1, few_events, mask.k
                 ),
             }
         ),
@@ -711,11 +738,11 @@ def safety_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
     )
 
 
-def safety_incidence_display(safety: Safety, k: int | None = None) -> pd.DataFrame:
+def safety_incidence_display(safety: Safety, mask: Mask) -> pd.DataFrame:
     """The cumulative incidence with death competing of each of SAFETY_INCIDENCE_EVENTS:
     one column per month, each cell "14.7% (5.4-28.5)" (estimate, 95% CI), MISSING after
-    the last follow-up; in privacy mode hidden where the events by that month, or the
-    patients left without one, are few (privacy.hidden_incidence)."""
+    the last follow-up; withheld where ``mask`` hides the patients with a first event by
+    that month or n (views.safety_ledger: also when those without one are few)."""
     months = safety.incidence[0].at.month if safety.incidence else []
     return pd.DataFrame(
         {
@@ -724,7 +751,7 @@ def safety_incidence_display(safety: Safety, k: int | None = None) -> pd.DataFra
                 f"{fmt.months(month)} months": [
                     fmt.incidence_ci(
                         result.at.estimate[i], result.at.ci_lower[i], result.at.ci_upper[i],
-                        hidden_incidence(int(result.events_by[i]), result.patients, k),
+                        mask.hidden(incidence_key(result.event, month, "by"), N),
                     )
                     for result in safety.incidence
                 ]

@@ -4,13 +4,28 @@ view's first screen both show, worded and masked once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
-from analytics.glossary import CRUDE_OVER_FOLLOW_UP, DEFINITIONS, SAFETY_EVENTS, UNRELIABLE
+from analytics.glossary import (
+    ALL_PATIENTS,
+    CRUDE_OVER_FOLLOW_UP,
+    DEFINITIONS,
+    SAFETY_EVENTS,
+    UNRELIABLE,
+)
 from analytics.present import format as fmt
 from analytics.present.masking import Mask
-from analytics.present.privacy import is_small, masked
 from analytics.rules import SE_UNRELIABLE
-from analytics.views import WHEN, OverviewView, binary_key
+from analytics.views import (
+    CURVE_COUNTS,
+    WHEN,
+    N,
+    OverviewView,
+    binary_key,
+    curve_key,
+    population_key,
+    safety_key,
+)
 
 HEADLINE_MONTHS = (12, 36)
 HEADLINE_EVENTS = ("recurrent_dvt", "pulmonary_embolism", "death")
@@ -26,28 +41,28 @@ class Tile:
     definition: str | None = None
 
 
-def headline_tiles(
-    view: OverviewView, n: int, k: int | None, n_hidden: bool = False, *, mask: Mask
-) -> tuple[list[Tile], list[Tile]]:
+def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Tile]]:
     """Two rows of four: patients, technical success, primary patency at 12 and 36 months
     (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
-    events (crude percentages, said so under each). ``n_hidden``: privacy hides n (the
-    filters leave out fewer than k). ``mask``: the clinical view's
-    (views.clinical_ledger), whose PTS cells the PTS chart shows too."""
-    population = view.population
+    events (crude percentages, said so under each). ``mask`` is the Overview's: n, the
+    population (views.population_ledger) and the safety events (views.safety_ledger) as it
+    decides them, with the curves and the clinical outcomes (the Overview's whole view)."""
+    n = view.safety.patients
     first = [
         Tile(
             "Patients analysed",
-            fmt.count(n, k, n_hidden),
+            fmt.cell(mask.cell(N)),
             definition=DEFINITIONS["Technical success"],
         ),
         Tile(
             "Technical success",
-            fmt.count_percent(population.successes, population.enrolled, k),
-            f"of {fmt.count(population.enrolled, k)} enrolled",
+            fmt.cell_of(
+                mask.cell(population_key("successes")), mask.cell(population_key("enrolled"))
+            ),
+            f"of {fmt.cell(mask.cell(population_key('enrolled')))} enrolled",
             DEFINITIONS["Technical success"],
         ),
-        *(_patency_tile(view, month, k) for month in HEADLINE_MONTHS),
+        *(_patency_tile(view, month, mask) for month in HEADLINE_MONTHS),
     ]
     safety = view.safety.table.set_index("event")
     second = [
@@ -59,7 +74,11 @@ def headline_tiles(
         *(
             Tile(
                 SAFETY_EVENTS[event],
-                fmt.count_percent(int(safety.loc[event, "patients"]), n, k),
+                fmt.cell_share(
+                    mask.cell(safety_key(event, "patients")),
+                    int(safety.loc[event, "patients"]) / n if n else None,
+                    mask.hidden(safety_key(event, "patients"), N),
+                ),
                 CRUDE_OVER_FOLLOW_UP,
                 DEFINITIONS["Crude percentage"],
             )
@@ -69,13 +88,20 @@ def headline_tiles(
     return first, second
 
 
-def _patency_tile(view: OverviewView, month: int, k: int | None) -> Tile:
+def _patency_tile(view: OverviewView, month: int, mask: Mask) -> Tile:
+    """Primary patency at ``month``: withheld, as on the Patency page, for a curve of
+    fewer than k patients or a month whose KMunicate counts the mask hides."""
     primary = view.patency.survival["primary"].overall
     e = primary.estimates
     at = list(e.month).index(month)
     label = f"Primary patency, {month} months"
-    if is_small(primary.patients, k):
-        return Tile(label, masked(k), definition=DEFINITIONS["Primary patency"])
+    key = partial(curve_key, "primary", ALL_PATIENTS)
+    if mask.few(key("patients")):
+        return Tile(
+            label, fmt.cell(mask.cell(key("patients"))), definition=DEFINITIONS["Primary patency"]
+        )
+    if mask.hidden(*(key(count, month) for count in CURVE_COUNTS)):
+        return Tile(label, fmt.SUPPRESSED, definition=DEFINITIONS["Primary patency"])
     unreliable = f" · {UNRELIABLE}" if e.se[at] > SE_UNRELIABLE else ""
     return Tile(
         label,

@@ -24,12 +24,14 @@ SEGMENT_SET = "segment_pattern"  # the built-in segment set, which the compat na
 
 @dataclass(frozen=True)
 class Spread:
-    """Mean, sample SD, minimum and maximum of a number (NaN where undefined)."""
+    """Mean, sample SD, minimum and maximum of a number (NaN where undefined), over the
+    ``n`` patients whose value is known (privacy withholds a summary of few)."""
 
     mean: float
     sd: float
     minimum: float
     maximum: float
+    n: int
 
 
 @dataclass(frozen=True)
@@ -205,13 +207,14 @@ def _spread_of(groups: Sequence[Sequence[object]]) -> Spread:
     each group, added up (a group without the value has NULL sums)."""
     n = sum(int(known) for known, *_ in groups)
     if n == 0:
-        return Spread(np.nan, np.nan, np.nan, np.nan)
+        return Spread(np.nan, np.nan, np.nan, np.nan, 0)
     known = [values for values in groups if values[0]]
     total, squares = (sum(float(values[i]) for values in known) for i in (1, 2))
     low, high = min(values[3] for values in known), max(values[4] for values in known)
     mean = total / n
     variance = (squares - n * mean * mean) / (n - 1) if n > 1 else np.nan
-    return Spread(mean, math.sqrt(max(variance, 0.0)) if n > 1 else np.nan, float(low), float(high))
+    sd = math.sqrt(max(variance, 0.0)) if n > 1 else np.nan
+    return Spread(mean, sd, float(low), float(high), n)
 
 
 def segment_rows(
@@ -225,14 +228,18 @@ def segment_rows(
     """
     rows = {row: 0 for row in published} | {OTHER_PATTERN: 0}
     for pattern, count in patterns.items():
-        lesion = set(pattern.split("+"))
-        inside = [row for row in published if set(row.split("+")) <= lesion]
-        widest = [
-            r for r in inside if not any(set(r.split("+")) < set(o.split("+")) for o in inside)
-        ]
-        for row in widest or [OTHER_PATTERN]:
+        for row in rows_of_pattern(pattern, published):
             rows[row] += count
     return rows
+
+
+def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS) -> list[str]:
+    """The published rows a lesion pattern counts in (segment_rows): the widest rows it
+    contains, else 'other'. Privacy reads it too: each row is the sum of its patterns."""
+    lesion = set(pattern.split("+"))
+    inside = [row for row in published if set(row.split("+")) <= lesion]
+    widest = [r for r in inside if not any(set(r.split("+")) < set(o.split("+")) for o in inside)]
+    return widest or [OTHER_PATTERN]
 
 
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:

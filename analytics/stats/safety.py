@@ -26,6 +26,7 @@ from analytics.filters import CohortFilter, cohort_sql, count_where
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.rules import (
     CONFIDENCE,
+    EARLY_EVENT_MONTHS,
     MONTHS_PER_YEAR,
     PER_PATIENT_YEARS,
     SAFETY_INCIDENCE_EVENTS,
@@ -44,6 +45,7 @@ SAFETY_COLUMNS = [
     "events_within_30_days", "events_later", "per_100_patient_years",
 ]  # fmt: skip
 TIMELINE_COLUMNS = ["event", "month", "events"]
+MAX_BUBBLES = 200  # distinct (event, time) points beyond which events are counted per month
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +164,21 @@ def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) 
         """,
         params,
     ).df()[TIMELINE_COLUMNS]
+
+
+def timeline_points(timeline: pd.DataFrame) -> pd.DataFrame:
+    """The timeline's points as a chart draws them (TIMELINE_COLUMNS): each (event, time),
+    or, past MAX_BUBBLES points (a registry's hundreds of times), later times rounded to
+    the month and the first 30 days kept, so every point stays early or later."""
+    if len(timeline) <= MAX_BUBBLES:
+        return timeline
+    early = timeline["month"] <= EARLY_EVENT_MONTHS
+    month = timeline["month"].where(early, timeline["month"].round())
+    return (
+        timeline.assign(month=month)
+        .groupby(["event", "month"], as_index=False, sort=True)["events"]
+        .sum()
+    )
 
 
 def clopper_pearson(k: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:

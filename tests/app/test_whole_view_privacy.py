@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics.glossary import CRUDE_PERCENT
 from tests.conftest import SMALL_CENTRE, plotly_figures, unescaped
 
 
@@ -108,3 +109,33 @@ def test_the_presenting_view_s_n_follows_the_clinical_view(page_test):
     assert sidebar_n(at) == "hidden"
     captions = [unescaped(c.value) for c in at.caption if " · n = " in unescaped(c.value)]
     assert captions and all(" · n = hidden" in c for c in captions), captions
+
+
+def test_the_safety_page_gives_no_interval_or_count_over_a_hidden_n(page_test):
+    # 4 patients, 2 with a recurrent DVT, k = 3: the 2 with it and the 2 without are both
+    # "<3", so n is hidden, and 0 of n with its exact interval (0.0-60.2) gave n = 4
+    at = page_test("pages/3_Safety.py", privacy="yes", privacy_k="3",
+                   lesion_side="left", recent_surgery="yes")  # fmt: skip
+    assert not at.exception
+    assert sidebar_n(at) == "hidden"
+    crude, incidence = (t.value for t in at.table[:2])
+    crude = crude.set_index("Event")
+    assert crude.loc["Recurrent DVT", "Patients"] == "<3"
+    assert set(crude["95% CI (%)"]) == {"hidden"} and set(crude[CRUDE_PERCENT]) == {"hidden"}
+    assert set(incidence.drop(columns="Event").to_numpy().ravel()) <= {"hidden", "-"}
+    assert at.caption[0].value.startswith("hidden patients followed for hidden patient-years")
+    shown = str([trace for figure in plotly_figures(at) for trace in figure["data"]])
+    assert "60.2" not in shown and "'4'" not in shown
+
+
+def test_table1_rows_that_hold_a_segment_do_not_give_the_patients_without_it(page_test):
+    # EIV in 32 of the 34: its share hidden, n minus the three rows that hold EIV
+    # (CIV+EIV+CFV 19, CIV+EIV 6, EIV+CFV 7) still gave the 2 without it
+    at = page_test("pages/5_Tables.py", privacy="yes")
+    assert not at.exception
+    rows = at.table[0].value.set_index("Characteristic")["Value"]
+    holding = [rows[f"Segments (paper's rows): {r}"] for r in ("CIV+EIV+CFV", "CIV+EIV", "EIV+CFV")]
+    shown = [sidebar_n(at), rows["Patients"], *holding]
+    assert rows["Segment involved: EIV"] == "hidden"
+    assert "hidden" in shown, shown
+    assert rows["Patients"] == sidebar_n(at) == "34"  # n itself stays

@@ -19,12 +19,13 @@ from analytics.cli import main
 from analytics.filters import parse_pairs
 from analytics.glossary import SAFETY_EVENTS, TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON, UNRELIABLE
 from analytics.present import render as export
-from analytics.present.deck import SLIDE_HEIGHT, SLIDE_WIDTH, build_deck
+from analytics.present.deck import SLIDE_HEIGHT, SLIDE_WIDTH, build_deck, deck_mask
 from analytics.present.figures.patency import curve_specs
 from analytics.present.masking import exact
 from analytics.present.report import report_json
 from analytics.present.tables import unreliable_start
 from analytics.views import deck_view, patency_ledger
+from tests.masks import safety_mask
 
 pytestmark = pytest.mark.skipif(not export.CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -535,20 +536,14 @@ def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck,
     """The slides hold every cell of Tables 2 and 3 as the Tables page builds them (also
     in privacy mode), and the notes read each row."""
     from analytics.glossary import TABLE3_NOT_PUBLISHED
-    from analytics.present.masking import mask
     from analytics.present.tables import table2, table3
-    from analytics.views import clinical_ledger
 
     for view, deck, k in ((left_view, left_deck[0], None), (*private, K)):
         for title, table in (
-            ("Table 2: outcomes", table2(view.tables, k)),
+            ("Table 2: outcomes", table2(view.tables, deck_mask(view, k))),
             (
                 "Table 3: clinical change",
-                table3(
-                    view.report.clinical,
-                    mask(clinical_ledger(view.report.clinical), k),
-                    reconstruction=True,
-                ),
+                table3(view.report.clinical, deck_mask(view, k), reconstruction=True),
             ),
         ):
             slide = titled(deck, title)
@@ -771,7 +766,7 @@ def test_privacy_hides_the_safety_slides_cells_the_safety_page_hides(private):
     view, deck = private
     slide = titled(deck, "Safety events")
     header, *rows = shown_table(slide)
-    page = safety_incidence_display(view.report.safety, K)
+    page = safety_incidence_display(view.report.safety, deck_mask(view, K))
     assert [header, *rows] == [list(page.columns), *page.astype(str).values.tolist()]
     table = {row[0]: row[1:] for row in rows}
     assert table["Pulmonary embolism"] == table["Recurrent DVT"] == ["hidden"] * 3
@@ -793,7 +788,7 @@ def test_privacy_draws_no_bar_whose_rest_of_patients_is_few():
 
     patients = np.array([38, 0, 10, 6, 0])
     safety = Safety(40, 80.0, safety_table(40, 80.0, patients, patients, np.zeros(5, int)))
-    data = safety_chart_data(safety, 5)
+    data = safety_chart_data(safety, safety_mask(safety, 5))
     bars = dict(zip((c.label for c in data.categories), data._series[0].values, strict=True))
     assert bars[f"{SAFETY_EVENTS['minor_bleeding']}: hidden"] is None
     assert bars[f"{SAFETY_EVENTS['recurrent_dvt']}: 10 (25.0%)"] == 25.0

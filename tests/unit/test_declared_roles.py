@@ -47,6 +47,7 @@ from analytics.variables import (
     Table1Row,
     Variable,
 )
+from tests.masks import table1_mask
 
 ACCESS_VEIN = Variable(
     "access_vein", "access_vein", Kind.CATEGORY, "Access vein",
@@ -101,8 +102,10 @@ def test_a_declared_variable_is_a_table1_row_after_the_builtins(registry):
     counts = access_counts(registry)
     n = sum(counts.values())
     for k in (None, 5):
-        builtin = table1(baseline(registry, CohortFilter()), k)
-        mine = table1(baseline(registry, CohortFilter(), WITH_ACCESS), k)
+        plain = baseline(registry, CohortFilter())
+        builtin = table1(plain, table1_mask(plain, k))
+        with_access = baseline(registry, CohortFilter(), WITH_ACCESS)
+        mine = table1(with_access, table1_mask(with_access, k))
         assert mine.iloc[:-1].equals(builtin)
         assert mine.iloc[-1].tolist() == [
             "Access vein: femoral",
@@ -112,9 +115,10 @@ def test_a_declared_variable_is_a_table1_row_after_the_builtins(registry):
 
 def test_a_registry_without_a_variable_has_no_row_factor_or_covariate_for_it(registry):
     without = Registry(tuple(v for v in BUILTIN.variables if v.key != "smoking"))
-    rows = table1(baseline(registry, CohortFilter(), without))
+    fewer, builtin = baseline(registry, CohortFilter(), without), baseline(registry, CohortFilter())
+    rows = table1(fewer, table1_mask(fewer, None))
     assert "Smoking" not in set(rows["Characteristic"])
-    assert set(table1(baseline(registry, CohortFilter()))["Characteristic"]) - set(
+    assert set(table1(builtin, table1_mask(builtin, None))["Characteristic"]) - set(
         rows["Characteristic"]
     ) == {"Smoking"}
     assert factors(without) == tuple(f for f in FACTORS if f != "smoking")

@@ -11,6 +11,7 @@ from analytics.filters import CohortFilter
 from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline, safety_bars
 from analytics.stats.safety import event_timeline as timeline_of
 from analytics.stats.safety import safety
+from tests.masks import safety_mask, timeline_mask
 
 
 def _diameters(fig) -> list[float]:
@@ -35,14 +36,15 @@ def _timeline(scale: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize("scale", [1, 1000, 100_000])
 def test_busiest_time_is_the_largest_bubble_at_any_scale(scale):
-    sizes = _diameters(event_timeline(_timeline(scale)))
+    timeline = _timeline(scale)
+    sizes = _diameters(event_timeline(timeline, timeline_mask(timeline, None)))
     assert max(sizes) == pytest.approx(MAX_BUBBLE_PX)
     # areas keep the events' proportions: 1, 4 and 2 events
     assert [round((s / max(sizes)) ** 2, 6) for s in sizes] == [0.25, 1.0, 0.5]
 
 
 def test_privacy_mode_draws_equal_markers():
-    fig = event_timeline(_timeline(10), k=5)
+    fig = event_timeline(_timeline(10), timeline_mask(_timeline(10), 5))
     assert {trace.marker.size for trace in fig.data if trace.mode == "markers"} == {12}
 
 
@@ -51,20 +53,23 @@ def test_a_registrys_events_are_counted_per_month_after_the_first_30_days():
     timeline = pd.DataFrame(
         {"event": ["recurrent_dvt"] * len(months), "month": months, "events": 3}
     )
-    (bubbles,) = [t for t in event_timeline(timeline).data if t.mode == "markers"]
+    drawn = event_timeline(timeline, timeline_mask(timeline, None))
+    (bubbles,) = [t for t in drawn.data if t.mode == "markers"]
     assert len(bubbles.x) < 70  # from 602 times: the two early ones and ~61 months
     assert {0.2, 0.5} <= set(bubbles.x)
     assert sum(int(n.replace(",", "")) for n in bubbles.customdata) == 3 * len(months)
 
 
 def test_counts_stand_clear_of_the_whisker_and_the_30_day_note_above_the_bubbles(demo):
-    bars = safety_bars(safety(demo, CohortFilter()))
+    events = safety(demo, CohortFilter())
+    bars = safety_bars(events, safety_mask(events, None))
     whisker, labels = bars.data
     ends = whisker.x + whisker.error_x.array
     gap = 0.01 * bars.layout.xaxis.range[1]
     assert all(x > end + gap for x, end in zip(labels.x, pd.Series(ends).fillna(0), strict=True))
     assert not any(text.startswith((" ", "\u2002")) for text in labels.text)
-    (note,) = event_timeline(timeline_of(demo, CohortFilter())).layout.annotations
+    timeline = timeline_of(demo, CohortFilter())
+    (note,) = event_timeline(timeline, timeline_mask(timeline, None)).layout.annotations
     assert note.text == "first 30 days" and note.yanchor == "bottom" and note.y == 1
 
 
@@ -79,7 +84,7 @@ def test_privacy_draws_no_bar_whose_rest_of_patients_is_few():
 
     patients = np.array([38, 0, 10, 6, 0])
     view = Safety(40, 80.0, safety_table(40, 80.0, patients, patients, np.zeros(5, int)))
-    fig = safety_bars(view, 5)
+    fig = safety_bars(view, safety_mask(view, 5))
     bars, labels = fig.data[0], list(fig.data[1].text)
     assert math.isnan(bars.x[0]) and labels[0] == "hidden"
     assert bars.x[2] == pytest.approx(25.0) and labels[2] == "10 (25.0%)"
@@ -93,7 +98,7 @@ def test_every_count_beyond_its_whisker_stays_inside_the_narrowest_plot(demo):
     from analytics.present.figures.theme import NARROWEST_PLOT_PX, text_px
 
     events = safety(demo, CohortFilter(lesion_side="left").with_risk("thrombophilia", True))
-    fig = safety_bars(events)
+    fig = safety_bars(events, safety_mask(events, None))
     (counts,) = [trace for trace in fig.data if trace.type == "scatter"]
     top = fig.layout.xaxis.range[1]
     for x, label in zip(counts.x, counts.text, strict=True):

@@ -10,10 +10,10 @@ from pptx import Presentation
 from analytics.cli import main
 from analytics.cohort.summary import create_summary
 from analytics.filters import CohortFilter, parse_pairs
-from analytics.present.masking import mask
 from analytics.present.tables import table1, table2, table3
-from analytics.views import clinical_ledger, deck_view, tables_view
+from analytics.views import deck_view, tables_view
 from tests.conftest import add_patient
+from tests.masks import tables_mask
 from tests.unit.test_properties import blank_png
 
 EMPTYING = [
@@ -26,8 +26,8 @@ EMPTYING = [
 @pytest.mark.parametrize("pairs", EMPTYING, ids=lambda p: "&".join(p))
 def test_tables_for_filters_that_keep_few_or_none(demo, pairs):
     view = tables_view(demo, parse_pairs(pairs))
-    clinical = mask(clinical_ledger(view.clinical), None)
-    for table in (table1(view.baseline), table2(view), table3(view.clinical, clinical)):
+    off = tables_mask(view, None)
+    for table in (table1(view.baseline, off), table2(view, off), table3(view.clinical, off)):
         assert not table.empty
 
 

@@ -46,6 +46,7 @@ from analytics.present.masking import mask
 from analytics.present.report import report_json, report_text
 from analytics.present.tiles import headline_tiles
 from tests.conftest import PATIENT_DEFAULTS
+from tests.masks import overview_mask, safety_mask, tables_mask
 
 EVENTS = (
     *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
@@ -170,10 +171,10 @@ FAST = settings(
 @given(cohort=cohorts(), cohort_filter=filters(), by=BY, endpoint=ENDPOINT, k=K)
 def test_every_view_and_table_gives_numbers_for_any_filter(cohort, cohort_filter, by, endpoint, k):
     with build(cohort) as con:
-        header = views.header_view(con, cohort_filter)
+        views.header_view(con, cohort_filter)
         overview = views.overview_view(con, cohort_filter)
-        clinical = mask(views.clinical_ledger(overview.clinical), k)
-        headline_tiles(overview, header.patients, k, mask=clinical)
+        analysed_all = cohort_filter.population == "all"
+        headline_tiles(overview, overview_mask(overview, k, analysed_all))
         patency = views.patency_view(con, cohort_filter, by, endpoint)
         tables.estimates_table(patency, mask(views.patency_ledger(patency), k))
         tables.unreliable_note(patency)
@@ -185,12 +186,13 @@ def test_every_view_and_table_gives_numbers_for_any_filter(cohort, cohort_filter
         clinical = mask(views.clinical_ledger(change), k)
         tables.table3(change, clinical)
         tables.ceap_shift_table(change.ceap_shift, clinical)
-        tables.safety_display(views.safety_view(con, cohort_filter).safety, k)
+        safety_view = views.safety_view(con, cohort_filter)
+        tables.safety_display(safety_view.safety, safety_mask(safety_view.safety, k))
         subgroups = views.subgroups_view(con, cohort_filter, endpoint)
         tables.subgroup_display(subgroups, mask(views.subgroups_ledger(subgroups), k))
         tables_view = views.tables_view(con, cohort_filter)
-        tables.table1(tables_view.baseline, k)
-        tables.table2(tables_view, k)
+        tables.table1(tables_view.baseline, tables_mask(tables_view, k))
+        tables.table2(tables_view, tables_mask(tables_view, k))
         centres = views.centres_view(con, cohort_filter)
         tables.centres_display(centres, centres.centres, mask(views.centres_ledger(centres), k))
 
@@ -225,8 +227,9 @@ def test_every_pages_figures_are_drawn_for_any_filter(cohort, cohort_filter, by,
         clinical.villalta_pairs(change.villalta_pairs, change.villalta, shown)
         clinical.pts_severity_bars(change.pts_severity, change.pts, shown)
         safety_view = views.safety_view(con, cohort_filter)
-        safety.safety_bars(safety_view.safety, k)
-        safety.event_timeline(safety_view.timeline, k)
+        page = safety_mask(safety_view.safety, k, safety_view.timeline)
+        safety.safety_bars(safety_view.safety, page)
+        safety.event_timeline(safety_view.timeline, page)
         subgroups = views.subgroups_view(con, cohort_filter)
         if not subgroups.table.empty:
             forest_plot(subgroups, mask(views.subgroups_ledger(subgroups), k))

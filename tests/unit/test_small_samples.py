@@ -11,12 +11,14 @@ from analytics.present.figures.safety import event_timeline
 from analytics.present.masking import mask
 from analytics.present.tables import comparison_lines, table2, table3
 from analytics.views import clinical_ledger, clinical_view, patency_view, tables_view
+from tests.masks import tables_mask, timeline_mask
 
 FEW = CohortFilter(lesion_side="left").with_risk("thrombophilia", True)  # 6 patients
 
 
 def test_table2_marks_estimates_whose_se_exceeds_ten_percent(demo):
-    table = table2(tables_view(demo, CohortFilter(lesion_side="left")))
+    view = tables_view(demo, CohortFilter(lesion_side="left"))
+    table = table2(view, tables_mask(view, None))
     value = table.set_index("Outcome").loc["Primary patency at 24 months", "Value"]
     assert value.startswith("59.1% (95% CI 36.1-76.2); at risk 13") and value.endswith("SE > 10%")
     first = table.set_index("Outcome").loc["Primary patency at 6 months", "Value"]
@@ -47,7 +49,7 @@ def test_a_log_rank_of_small_groups_carries_a_caution(demo):
 def test_a_bubble_at_month_zero_is_drawn_whole():
     timeline = pd.DataFrame({"event": ["minor_bleeding", "death"], "month": [0.0, 30.0],
                              "events": [4, 1]})  # fmt: skip
-    assert event_timeline(timeline).layout.xaxis.range[0] < 0
+    assert event_timeline(timeline, timeline_mask(timeline, None)).layout.xaxis.range[0] < 0
 
 
 def test_overview_tiles_show_the_interval_and_the_se_warning(page_test):

@@ -8,25 +8,31 @@ import plotly.graph_objects as go
 from analytics.glossary import SAFETY_CRUDE_AXIS, SAFETY_EVENTS
 from analytics.present import format as fmt
 from analytics.present.figures.theme import NARROWEST_PLOT_PX, OKABE_ITO, apply_theme, text_px
-from analytics.present.privacy import hidden_split, is_small, masked
+from analytics.present.masking import Mask
 from analytics.rules import EARLY_EVENT_MONTHS
-from analytics.stats.safety import Safety
+from analytics.stats.safety import Safety, timeline_points
+from analytics.views import N, safety_key, timeline_key
 
 LABEL_GAP = 0.015  # of the axis range, between the whisker's end cap and the count
 
 
-def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
+def safety_bars(safety: Safety, mask: Mask) -> go.Figure:
     """Percent of patients per event type with Clopper-Pearson 95% CI whiskers.
 
-    With privacy k, an event the Safety table hides gets no bar: in fewer than k patients
-    ("<k"), or leaving fewer than k without it (SUPPRESSED, hidden_split).
+    An event whose percentage ``mask`` withholds (views.safety_ledger: its patients or n
+    hidden, as in the Safety table) gets no bar, and its label shows its patients as the
+    mask does.
     """
     table = safety.table
-    hidden = table["patients"].map(lambda n: hidden_split(n, safety.patients, k))
+    keys = [safety_key(e, "patients") for e in table["event"]]
+    hidden = pd.Series([mask.hidden(key, N) for key in keys], index=table.index)
     table = table.assign(
         **{c: (100 * table[c]).where(~hidden) for c in ("proportion", "ci_lower", "ci_upper")}
     ).rename(columns={"proportion": "percent"})
-    labels = [fmt.count_percent(n, safety.patients, k) for n in table["patients"]]
+    labels = [
+        fmt.cell_share(mask.cell(key), p / 100, h)
+        for key, p, h in zip(keys, table["percent"], hidden, strict=True)
+    ]
     names = pd.Series([SAFETY_EVENTS[e] for e in table["event"]]).str.replace(" (", "<br>(")
     fig = go.Figure(
         go.Bar(
@@ -64,15 +70,17 @@ def safety_bars(safety: Safety, k: int | None = None) -> go.Figure:
     return apply_theme(fig, title="Safety events", height=380, labels=names)
 
 
-def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
+def event_timeline(timeline: pd.DataFrame, mask: Mask) -> go.Figure:
     """When safety events happened, months after the procedure; the first 30 days shaded.
 
     Bubble size shows how many events share a time. A registry's events, at hundreds of
     distinct times, are counted per whole month after the first 30 days (more bubbles
-    than a chart can separate). In privacy mode an event type with fewer than k events is
-    not plotted (its points could be counted): "<k" only.
+    than a chart can separate: stats.safety.timeline_points). ``mask`` is the Safety
+    page's (views.safety_ledger with the timeline): in privacy mode bubbles are of one
+    size, and an event type whose events it hides, or any of whose points it leaves out,
+    is not plotted (its points could be counted): its events as the mask shows them only.
     """
-    timeline = _by_month(timeline) if len(timeline) > MAX_BUBBLES else timeline
+    timeline = timeline_points(timeline)
     fig = go.Figure()
     most = max(int(timeline["events"].max()), 1) if not timeline.empty else 1
     fig.add_vrect(
@@ -84,10 +92,13 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
         rows = timeline[timeline["event"] == event]
         if rows.empty:
             continue
-        if is_small(int(rows["events"].sum()), k):
+        points = [timeline_key(event, m) for m in rows["month"]]
+        events = safety_key(event, "events")
+        if mask.hidden(events) or any(key in mask.omitted for key in points):
             fig.add_trace(
                 go.Scatter(
-                    x=[0], y=[label], mode="text", text=[f"{masked(k)} events, times not shown"],
+                    x=[0], y=[label], mode="text",
+                    text=[f"{fmt.cell(mask.cell(events))} events, times not shown"],
                     textposition="middle right", showlegend=False, hoverinfo="skip",
                 )
             )  # fmt: skip
@@ -96,8 +107,8 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
             go.Scatter(
                 x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
                 marker={"color": OKABE_ITO["vermillion"], "line": {"width": 1, "color": "white"}}
-                | ({"size": 12} if k else _bubbles(rows["events"], most)),
-                customdata=[fmt.count(int(n), k) for n in rows["events"]], showlegend=False,
+                | ({"size": 12} if mask.k else _bubbles(rows["events"], most)),
+                customdata=[fmt.cell(mask.cell(key)) for key in points], showlegend=False,
                 hovertemplate="%{y}: %{customdata} at %{x:.1f} months<extra></extra>",
             )
         )  # fmt: skip
@@ -109,18 +120,6 @@ def event_timeline(timeline: pd.DataFrame, k: int | None = None) -> go.Figure:
 
 
 MAX_BUBBLE_PX = 28  # diameter of the busiest time's bubble, whatever the cohort's size
-MAX_BUBBLES = 200  # distinct (event, time) points beyond which events are counted per month
-
-
-def _by_month(timeline: pd.DataFrame) -> pd.DataFrame:
-    """Events per (event, month): later times rounded to the month, the first 30 days kept."""
-    early = timeline["month"] <= EARLY_EVENT_MONTHS
-    month = timeline["month"].where(early, timeline["month"].round())
-    return (
-        timeline.assign(month=month)
-        .groupby(["event", "month"], as_index=False, sort=True)["events"]
-        .sum()
-    )
 
 
 def _bubbles(events: pd.Series, most: int) -> dict:

@@ -1,0 +1,261 @@
+"""Safety, the population and Table 1 as masked views (issue 22): the counts each view
+shows pass once through privacy (views.safety_ledger, population_ledger, baseline_ledger),
+and no count below k follows from what one view shows, on any of its surfaces.
+
+The attacker here is independent of the integer program masking uses: a search by bounds
+propagation and branching for a second whole-number solution of the view's sums, within
+what the marks say ("<k": 1 to k-1; hidden beside a small count: 0 or more; hidden
+otherwise: k or more; a count the view does not print: 0 or more).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pptx import Presentation
+
+from analytics import views
+from analytics.filters import CohortFilter, parse_pairs
+from analytics.glossary import CRUDE_PERCENT
+from analytics.partitions import Key, Ledger
+from analytics.present.deck import build_deck
+from analytics.present.figures.safety import event_timeline, safety_bars
+from analytics.present.masking import Mask, mask
+from analytics.present.report import report_json
+from analytics.present.tables import (
+    safety_display,
+    safety_incidence_display,
+    table1,
+    table2,
+)
+from analytics.present.tiles import headline_tiles
+from analytics.variables import Kind, Role
+from analytics.views import N, header_ledger, safety_key
+from tests.unit.test_properties import blank_png, build, filters, patient
+
+# 4 patients, 2 with a recurrent DVT: with k = 3 both the 2 with it and the 2 without are
+# "<3", so n must be hidden, and 0 of n with its exact interval (0.0-60.2) would give n = 4
+FOUR = ["lesion_side=left", "recent_surgery=yes"]
+
+
+def solutions_differ(view: Ledger, decided: Mask, key: Key) -> bool:
+    """Whether the view's sums have a whole-number solution, within the marks' bounds,
+    where ``key`` takes another value than its own."""
+    k = decided.k
+    top = 3 * max([*view.counts.values(), 1]) + k
+    hidden = decided.small | decided.withheld | (view.unseen & view.counts.keys())
+    bounds = {
+        x: (1, k - 1) if x in decided.small
+        else (0, top) if x in decided.omitted | view.unseen
+        else (k, top)
+        for x in hidden
+    }  # fmt: skip
+    rows = []
+    for s in view.sums:
+        terms = [(s.total, -1), *((p, 1) for p in s.parts)]
+        known = sum(c * view.counts[x] for x, c in terms if x not in hidden)
+        unknown = [(x, c) for x, c in terms if x in hidden]
+        if unknown:
+            rows.append((unknown, known))
+        elif known:
+            return False  # the sums do not hold: nothing to solve
+    value = view.counts[key]
+    low, high = bounds[key]
+    return any(
+        _solvable({**bounds, key: part}, rows)
+        for part in ((low, value - 1), (value + 1, high))
+        if part[0] <= part[1]
+    )
+
+
+def _solvable(bounds: dict, rows: list) -> bool:
+    """Depth-first search with bounds propagation over sum(c * x) + known = 0."""
+    bounds = dict(bounds)
+    changed = True
+    while changed:
+        changed = False
+        for unknown, known in rows:
+            ends = [sorted((c * bounds[x][0], c * bounds[x][1])) for x, c in unknown]
+            low_sum = known + sum(low for low, _ in ends)
+            high_sum = known + sum(high for _, high in ends)
+            for (x, c), (low, high) in zip(unknown, ends, strict=True):
+                rest_low, rest_high = low_sum - low, high_sum - high
+                # c * x = -rest
+                low, high = sorted((-rest_high * c, -rest_low * c))
+                new = (max(bounds[x][0], low), min(bounds[x][1], high))
+                if new[0] > new[1]:
+                    return False
+                if new != bounds[x]:
+                    bounds[x], changed = new, True
+    free = [x for x, (low, high) in bounds.items() if low < high]
+    if not free:
+        return True
+    x = min(free, key=lambda y: (bounds[y][1] - bounds[y][0], str(y)))
+    low, high = bounds[x]
+    middle = (low + high) // 2
+    return _solvable({**bounds, x: (low, middle)}, rows) or _solvable(
+        {**bounds, x: (middle + 1, high)}, rows
+    )
+
+
+def assert_no_small_count_follows(view: Ledger, decided: Mask) -> None:
+    """Every count of 1 to k-1 the view holds, shown "<k" or left out, could be another;
+    or, where masking found no complement left (a view of few more than k), no count of
+    the view shows at all."""
+    if decided.everything:
+        assert all(decided.hidden(key) for key in view.shown_keys())
+        return
+    for key in sorted(decided.small | decided.omitted, key=str):
+        if 0 < view.counts[key] < decided.k:
+            assert solutions_differ(view, decided, key), (key, view.counts[key])
+
+
+def assert_hidden_where_masked(cells: list[str], keys: list[Key], decided: Mask) -> None:
+    """A rendered count cell shows a hidden count as "<k" or hidden, never a number."""
+    for text, key in zip(cells, keys, strict=True):
+        if decided.hidden(key):
+            assert str(text).split(" ")[0] in (f"<{decided.k}", "hidden"), (key, text)
+
+
+def test_the_deck_safety_slide_gives_no_interval_over_a_hidden_n(demo):
+    """The issue's probe: a view of 4 printed "0 patients, 0.0% (95% CI 0.0-60.2)", and
+    0-60.2% is the interval of 0 of exactly 4."""
+    view = views.deck_view(demo, parse_pairs(FOUR))
+    with mock.patch("analytics.present.deck.render", blank_png):
+        deck = Presentation(io.BytesIO(build_deck(view, 3)))
+    (slide,) = [s for s in deck.slides if s.shapes.title and s.shapes.title.text == "Safety events"]
+    shown = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    shown += [c.label for s in slide.shapes if s.has_chart for c in s.chart.plots[0].categories]
+    shown.append(slide.notes_slide.notes_text_frame.text)
+    text = "\n".join(shown)
+    assert "60.2" not in text and "0.0%" not in text and "Patients 0;" not in text
+    assert "Major bleeding: Patients hidden; Crude % hidden; 95% CI (%) hidden" in text
+
+
+def test_the_report_gives_no_safety_interval_over_a_hidden_n(demo):
+    report = report_json(views.report_view(demo, parse_pairs(FOUR)), 3)
+    assert report["n_patients"] is None and report["patient_years"] is None
+    for event in ("major_bleeding", "death", "recurrent_dvt"):
+        entry = report["safety"][event]
+        assert [entry[key] for key in ("percent", "ci_lower", "ci_upper")] == [None] * 3
+    assert "safety.major_bleeding.ci_upper" in report["privacy"]["suppressed"]
+
+
+def test_table1_rows_that_hold_a_segment_do_not_give_the_patients_without_it(demo):
+    """EIV is in 32 of 34: hiding its share left n minus the three rows that hold EIV
+    (CIV+EIV+CFV, CIV+EIV, EIV+CFV: 34 - 19 - 6 - 7) giving the 2 without it away."""
+    view = views.tables_view(demo, CohortFilter())
+    decided = mask(views.baseline_ledger(view.baseline), 5)
+    rows = table1(view.baseline, decided).set_index("Characteristic")["Value"]
+    holding = [rows[f"Segments (paper's rows): {r}"] for r in ("CIV+EIV+CFV", "CIV+EIV", "EIV+CFV")]
+    assert rows["Segment involved: EIV"] == "hidden"
+    assert rows["Patients"] == "hidden" or "hidden" in holding, (rows["Patients"], holding)
+    assert rows["Immobilization"] == "<5" and rows["Female"] == "17 (50.0%)"
+    assert_no_small_count_follows(views.baseline_ledger(view.baseline), decided)
+
+
+def test_privacy_off_shows_table1_and_the_safety_table_as_before(demo):
+    view = views.tables_view(demo, CohortFilter())
+    off = mask(views.baseline_ledger(view.baseline), None)
+    rows = table1(view.baseline, off).set_index("Characteristic")["Value"]
+    assert rows["Segment involved: EIV"] == "32 (94.1%)"
+    assert rows["Age, years, mean ± SD (range)"] == "66.2 ± 14.5 (37-86)"
+    shown = safety_display(view.safety, mask(views.safety_ledger(view.safety), None))
+    assert shown["Patients"].tolist() == [4, 0, 7, 3, 0]  # the paper's Table 2
+
+
+@st.composite
+def small_cohorts(draw: st.DrawFn) -> list[dict]:
+    """4 to 9 patients as the property tests draw them: views of k patients or more."""
+    return [draw(patient(i)) for i in range(draw(st.integers(4, 9)))]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohort=small_cohorts(), cohort_filter=st.just(CohortFilter()) | filters(),
+       k=st.integers(3, 5))  # fmt: skip
+def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohort_filter, k):
+    with build(cohort) as con:
+        header = views.header_view(con, cohort_filter)
+        if header.patients == 0:
+            return
+        page = views.safety_view(con, cohort_filter)
+        tables_view = views.tables_view(con, cohort_filter)
+        overview = views.overview_view(con, cohort_filter)
+    sidebar = header_ledger(header)
+    analysed_all = cohort_filter.population == "all"
+    for ledger, render in (
+        (sidebar | views.safety_ledger(page.safety, page.timeline),
+         lambda decided: _safety_page(page, decided)),
+        (sidebar | views.baseline_ledger(tables_view.baseline)
+         | views.population_ledger(tables_view.population, tables_view.analysed_all)
+         | views.safety_ledger(tables_view.safety),
+         lambda decided: _tables_page(tables_view, decided)),
+        (sidebar | views.population_ledger(overview.population, analysed_all)
+         | views.safety_ledger(overview.safety),
+         lambda decided: headline_tiles(overview, decided)),
+    ):  # fmt: skip
+        decided = mask(ledger, k)
+        assert_no_small_count_follows(ledger, decided)
+        render(decided)
+
+
+def _safety_page(page: views.SafetyView, decided: Mask) -> None:
+    """The Safety page's surfaces show hidden counts as marks, and no percentage or
+    interval where n is hidden (0 of n gives n by its interval)."""
+    shown = safety_display(page.safety, decided)
+    events = page.safety.table["event"].tolist()
+    for column, count in (("Patients", "patients"), ("Events", "events"),
+                          ("Within 30 days", "early"), ("Later", "later")):  # fmt: skip
+        assert_hidden_where_masked(shown[column], [safety_key(e, count) for e in events], decided)
+    if decided.hidden(N):
+        assert set(shown[CRUDE_PERCENT]) <= {"hidden", "-"}
+        assert set(shown["95% CI (%)"]) <= {"hidden", "-"}
+        incidence = safety_incidence_display(page.safety, decided).drop(columns="Event")
+        assert set(incidence.to_numpy().ravel()) <= {"hidden", "-"}
+    bars = safety_bars(page.safety, decided)
+    assert_hidden_where_masked(
+        [label for label in bars.data[1].text],
+        [safety_key(e, "patients") for e in events],
+        decided,
+    )
+    timeline = event_timeline(page.timeline, decided)
+    for trace in timeline.data:
+        if trace.mode == "markers":
+            assert all(re.fullmatch(rf"<{decided.k}|hidden|\d[\d,]*", c) for c in trace.customdata)
+            assert not [c for c in trace.customdata if c.isdigit() and 0 < int(c) < decided.k]
+
+
+def _tables_page(view: views.TablesView, decided: Mask) -> None:
+    """Table 1 and Table 2's population and safety rows: no exact count of 1 to k-1, and
+    no percentage beside a hidden n."""
+    rows = table1(view.baseline, decided)
+    for text in [*rows["Value"], *table2(view, decided)["Value"]]:
+        first = str(text).split(" ")[0].split("/")[0].split(";")[0]
+        assert not (first.replace(",", "").isdigit() and 0 < int(first) < decided.k), text
+    if decided.hidden(N):
+        assert not any("%" in str(text) for text in rows["Value"])
+    for variable in view.baseline.variables.with_role(Role.TABLE1):
+        if variable.kind is Kind.NUMBER and decided.hidden(N):
+            label = variable.table1.row
+            value = rows.loc[rows["Characteristic"].str.startswith(label), "Value"].iloc[0]
+            assert value in ("hidden", "-"), (label, value)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_the_demos_safety_page_view_is_safe(demo, k):
+    """The whole demo and the 4-patient view, with the page's timeline, against the
+    independent attacker; the whole demo shows its n."""
+    for cohort_filter in (CohortFilter(), parse_pairs(FOUR)):
+        page = views.safety_view(demo, cohort_filter)
+        ledger = header_ledger(views.header_view(demo, cohort_filter)) | views.safety_ledger(
+            page.safety, page.timeline
+        )
+        decided = mask(ledger, k)
+        assert_no_small_count_follows(ledger, decided)
+        _safety_page(page, decided)
+        assert cohort_filter != CohortFilter() or not decided.hidden(N)
