@@ -135,8 +135,12 @@ def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Ke
     totals_of: dict[Key, int] = {}
     for s in view.sums:
         totals_of[s.total] = totals_of.get(s.total, 0) + 1
-    parts = {p for s in sums for p in s.parts if p in shown and view.counts[p] > 0}
-    totals = {s.total for s in sums if s.total in shown and view.counts[s.total] > 0}
+    equal = {  # a count equal to another shown one (a sum of one part): hiding it hides nothing
+        member for s in view.sums if len(s.parts) == 1
+        for member, other in ((s.total, s.parts[0]), (s.parts[0], s.total)) if other in shown
+    }  # fmt: skip
+    parts = {p for s in sums for p in s.parts if p in shown - equal and view.counts[p] > 0}
+    totals = {s.total for s in sums if s.total in shown - equal and view.counts[s.total] > 0}
     candidates = parts or totals
     if not candidates:
         return None

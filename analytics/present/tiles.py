@@ -47,6 +47,8 @@ def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Til
     events (crude percentages, said so under each). ``mask`` is the Overview's: n, the
     population (views.population_ledger) and the safety events (views.safety_ledger) as it
     decides them, with the curves and the clinical outcomes (the Overview's whole view)."""
+    population = view.population
+    successes, enrolled = population_key("successes"), population_key("enrolled")
     n = view.safety.patients
     first = [
         Tile(
@@ -56,10 +58,12 @@ def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Til
         ),
         Tile(
             "Technical success",
-            fmt.cell_of(
-                mask.cell(population_key("successes")), mask.cell(population_key("enrolled"))
+            fmt.cell_share(
+                mask.cell(successes),
+                population.successes / population.enrolled if population.enrolled else None,
+                mask.hidden(successes, enrolled),
             ),
-            f"of {fmt.cell(mask.cell(population_key('enrolled')))} enrolled",
+            f"of {fmt.cell(mask.cell(enrolled))} enrolled",
             DEFINITIONS["Technical success"],
         ),
         *(_patency_tile(view, month, mask) for month in HEADLINE_MONTHS),

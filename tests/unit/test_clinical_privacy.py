@@ -38,6 +38,7 @@ from analytics.views import (
     pairs_key,
     severity_key,
 )
+from tests.masks import overview_mask
 from tests.unit.test_properties import build, filters, patient
 
 K = 5
@@ -86,8 +87,8 @@ def test_the_pts_tile_and_the_pts_chart_show_the_same_cells(demo):
     hidden, and 12 - 10 gave the 2: one key each, one decision."""
     overview = views.overview_view(demo, RIGHT)
     change = overview.clinical
-    clinical = mask(clinical_ledger(change), K)
-    tiles = headline_tiles(overview, change.patients, K, mask=clinical)
+    clinical = overview_mask(overview, K)  # the Overview's one decision, tile and chart
+    tiles = headline_tiles(overview, clinical)
     (tile,) = [t for row in tiles for t in row if t.label == "PTS before → after"]
     chart = figures.pts_severity_bars(change.pts_severity, change.pts, clinical)
     subtitle = chart.layout.title.subtitle.text.replace("<br>", " ")
@@ -253,7 +254,6 @@ def clinical_surfaces(change, overview, clinical: Mask) -> dict[str, str]:
     JSON (what the browser receives), the Overview's PTS tile, the deck's slide texts
     and its CEAP chart data."""
     shift, score = change.ceap_shift, change.severity_score
-    tiles = headline_tiles(overview, change.patients, clinical.k, mask=clinical)
     chart = deck.ceap_chart_data(change, clinical)
     return {
         "table 3": tables.table3(change, clinical).to_json(),
@@ -266,7 +266,6 @@ def clinical_surfaces(change, overview, clinical: Mask) -> dict[str, str]:
         "bars": figures.ceap_bars(shift, score, clinical).to_json(),
         "pairs": figures.villalta_pairs(change.villalta_pairs, change.villalta, clinical).to_json(),
         "pts": figures.pts_severity_bars(change.pts_severity, change.pts, clinical).to_json(),
-        "tile": str([t for row in tiles for t in row if t.label.startswith("PTS")]),
         "deck": deck._ceap_text(change, clinical) + deck._clinical_notes(change, clinical),
         "deck chart": str([(s.name, list(s.values)) for s in chart]),
     }

@@ -193,10 +193,12 @@ def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohor
          lambda decided: _safety_page(page, decided)),
         (sidebar | views.baseline_ledger(tables_view.baseline)
          | views.population_ledger(tables_view.population, tables_view.analysed_all)
-         | views.safety_ledger(tables_view.safety),
+         | views.safety_ledger(tables_view.safety) | views.clinical_ledger(tables_view.clinical)
+         | views.patency_ledger(tables_view.patency, header.patients),
          lambda decided: _tables_page(tables_view, decided)),
         (sidebar | views.population_ledger(overview.population, analysed_all)
-         | views.safety_ledger(overview.safety),
+         | views.safety_ledger(overview.safety) | views.clinical_ledger(overview.clinical)
+         | views.patency_ledger(overview.patency, header.patients),
          lambda decided: headline_tiles(overview, decided)),
     ):  # fmt: skip
         decided = mask(ledger, k)
