@@ -108,7 +108,7 @@ from analytics.present.tables import (
     table3,
 )
 from analytics.rules import RISK_TABLE_MONTHS
-from analytics.stats.clinical import ClinicalChange
+from analytics.stats.clinical import ClinicalChange, ScoreChange
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
@@ -1284,6 +1284,16 @@ def _definition_slides(deck: Any, caption: str, model: bool) -> None:
                 run.font.size, run.font.color.rgb = Pt(DEFINITION_SIZE), _rgb(TEXT_COLOUR)
 
 
+def _means(score: ScoreChange, measure: str, clinical: Mask) -> list[str]:
+    """A paired score's mean ± SD before and at the last visit, each withheld where a
+    count it averages is hidden (privacy.hidden_means)."""
+    return [
+        fmt.mean_sd(getattr(score, f"mean_{when}"), getattr(score, f"sd_{when}"), 2,
+                    hidden_means(measure, when, clinical))
+        for when in WHEN
+    ]  # fmt: skip
+
+
 def _ceap_text(change: ClinicalChange, clinical: Mask) -> str:
     def classes(when: str) -> str:
         cells = {c: clinical.cell(ceap_class_key(when, c)) for c in CEAP_CLASSES}
@@ -1292,11 +1302,7 @@ def _ceap_text(change: ClinicalChange, clinical: Mask) -> str:
         )
 
     score = change.severity_score
-    means = [
-        fmt.mean_sd(getattr(score, f"mean_{when}"), getattr(score, f"sd_{when}"), 2,
-                    hidden_means("ceap", when, clinical))
-        for when in WHEN
-    ]  # fmt: skip
+    means = _means(score, "ceap", clinical)
     hidden = hidden_change("ceap", clinical)
     return (
         f"Before: {classes('before')}\n"
@@ -1309,11 +1315,7 @@ def _ceap_text(change: ClinicalChange, clinical: Mask) -> str:
 
 def _pts_text(change: ClinicalChange, clinical: Mask) -> str:
     villalta, pts = change.villalta, change.pts
-    means = [
-        fmt.mean_sd(getattr(villalta, f"mean_{when}"), getattr(villalta, f"sd_{when}"), 2,
-                    hidden_means("villalta", when, clinical))
-        for when in WHEN
-    ]  # fmt: skip
+    means = _means(villalta, "villalta", clinical)
     hidden = hidden_change("villalta", clinical)
     before, after = (fmt.cell(clinical.cell(binary_key("pts", when))) for when in WHEN)
     return (
