@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,9 +42,6 @@ from analytics.present.masking import Cell
 from analytics.present.privacy import (
     SUPPRESSED,
     ModelMask,
-    hidden_classes,
-    hidden_columns,
-    hidden_split,
     is_small,
     masked,
 )
@@ -114,25 +111,6 @@ def cell_of(shown: Cell, total: Cell) -> str:
     return f"{cell(shown)}/{cell(total)}{share}"
 
 
-def part(n: int, total: int, k: int | None = None) -> str:
-    """A count that is part of a total shown beside it (patients with an event, events of
-    a group): "<k" when small, SUPPRESSED when it leaves a small rest of the total."""
-    return count(n, k, hidden_split(n, total, k))
-
-
-def count_columns(
-    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
-) -> list[list[str]]:
-    """Parallel count columns whose rows add up to a shown total (KMunicate's at risk,
-    events, censored), with each row's small counts and their complements hidden;
-    ``everything`` hides them all (a group of fewer than k)."""
-    hidden = hidden_columns(columns, k, everything) if k is not None else None
-    return [
-        [count(n, k, bool(hidden is not None and hidden[c, r])) for r, n in enumerate(column)]
-        for c, column in enumerate(columns)
-    ]
-
-
 def percent(proportion: float | None, digits: int = 1) -> str:
     """A proportion (0-1) as a percentage: "73.5%"."""
     return MISSING if _missing(proportion) else f"{100 * proportion:.{digits}f}%"
@@ -190,7 +168,7 @@ def estimate_ci(estimate: float | None, lower: float | None, upper: float | None
 
 def incidence_ci(estimate: float, lower: float, upper: float, hidden: bool = False) -> str:
     """A cumulative incidence with its 95% CI in a table cell, "14.7% (5.4-28.5)";
-    MISSING beyond follow-up, SUPPRESSED when ``hidden`` (privacy.hidden_incidence)."""
+    MISSING beyond follow-up, SUPPRESSED when ``hidden`` (its counts are)."""
     if hidden:
         return SUPPRESSED
     if _missing(estimate):
@@ -203,23 +181,6 @@ def patients(n: int, k: int | None = None, hidden: bool = False) -> str:
     """A count of patients in words: "1 patient", "4 patients", "<5 patients"."""
     shown = count(n, k, hidden)
     return f"{shown} patient" + ("" if shown == "1" else "s")
-
-
-def count_percent(n: int, total: int, k: int | None = None) -> str:
-    """A count with its share of ``total``: "25 (73.5%)"; the whole cell "<k" when small,
-    SUPPRESSED when the rest of the total is small (33 of 34 would show the 1)."""
-    if is_small(n, k):
-        return masked(k)
-    if hidden_split(n, total, k):
-        return SUPPRESSED
-    return f"{n:,} ({percent(n / total)})" if total else f"{n:,}"
-
-
-def distribution(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:
-    """Each class's count of a distribution that adds up to its total, with small classes
-    and their complements hidden in privacy mode."""
-    hidden = hidden_classes(counts, k)
-    return {c: count(n, k, hidden[c]) for c, n in counts.items()}
 
 
 def mean_sd(mean: float | None, sd: float | None, digits: int = 1, hidden: bool = False) -> str:

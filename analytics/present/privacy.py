@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from analytics.glossary import CEAP_CLASSES
-from analytics.stats.engine.kaplan_meier import Curve
 from analytics.stats.models import AdjustedModel, Term
-from analytics.stats.survival import EndpointSurvival
 from analytics.views import WHEN, binary_key, ceap_class_key, change_keys, clinical_key, pairs_key
 
 if TYPE_CHECKING:  # masking decides with is_small: a type here, not an import
@@ -124,13 +121,6 @@ def hidden_split(part: float, whole: float, k: int | None) -> bool:
     return is_small(part, k) or is_small(whole - part, k)
 
 
-def hidden_incidence(events_by: int, patients: int, k: int | None) -> bool:
-    """True when a cumulative incidence estimate at a month gives a count away: the events
-    by that month are few or leave few of the patients, or the patients are few (as a
-    Kaplan-Meier estimate is hidden with its month's KMunicate counts)."""
-    return is_small(patients, k) or hidden_split(events_by, patients, k)
-
-
 def hidden_cells(
     counts: Sequence[float], k: int | None, already: Sequence[bool] | None = None
 ) -> list[bool]:
@@ -149,27 +139,6 @@ def hidden_cells(
         if not others:
             break
         hidden[min(others)[1]] = True
-    return hidden
-
-
-def hidden_classes(counts: Mapping[str, int], k: int | None) -> dict[str, bool]:
-    """Which classes of a distribution (CEAP classes, PTS severity: they add up to the
-    limbs assessed) to hide, by hidden_cells."""
-    return dict(zip(counts, hidden_cells(list(counts.values()), k), strict=True))
-
-
-def hidden_columns(
-    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
-) -> np.ndarray:
-    """Row by row, which cells of parallel count columns (each row adding up to a shown
-    total) to hide, as a (columns, rows) array; ``everything`` hides every cell (a group
-    of fewer than k)."""
-    table = np.asarray(columns, dtype=float)
-    if everything:
-        return np.ones(table.shape, dtype=bool)
-    hidden = np.zeros(table.shape, dtype=bool)
-    for i, row in enumerate(table.T):
-        hidden[:, i] = hidden_cells(row.tolist(), k)
     return hidden
 
 
@@ -214,39 +183,6 @@ def hidden_mcnemar(measure: str, mask: Mask) -> bool:
     caution on few pairs (fmt.test_p) that would bound them when hidden."""
     keys = (pairs_key(measure), binary_key(measure, "resolved"), binary_key(measure, "new"))
     return hidden_statistic(mask, *keys)
-
-
-LANDMARK_WITHHELD = (
-    "fewer than k patients reached the endpoint or were censored exactly at the landmark "
-    "month, which the landmark's patients and the risk table's would give by subtraction"
-)
-
-
-def landmark_withheld(result: EndpointSurvival, k: int | None) -> bool:
-    """Whether an endpoint's landmark view is withheld: some curve has fewer than k (but
-    some) patients whose event or censoring fell exactly at the landmark month, the number
-    the landmark's patients (time > L) and the risk table's at risk at L (time >= L) would
-    give by subtraction."""
-    if k is None or result.landmark is None:
-        return False
-    month = result.landmark.month
-    curves = [result.overall.curve, *(group.curve for group in result.groups)]
-    return any(is_small(_ended_at(curve, month), k) for curve in curves)
-
-
-def _ended_at(curve: Curve, month: float) -> int:
-    at = curve.time == month
-    return int(curve.events[at].sum() + curve.censored[at].sum())
-
-
-def hidden_months(
-    columns: Sequence[Sequence[float]], k: int | None, everything: bool = False
-) -> list[bool]:
-    """Per month of a KMunicate table (at risk, events, censored), whether any of its
-    counts is hidden, and so the Kaplan-Meier estimate there (it would give them away)."""
-    if k is None:
-        return [False] * (len(columns[0]) if columns else 0)
-    return hidden_columns(columns, k, everything).any(axis=0).tolist()
 
 
 @dataclass(frozen=True)

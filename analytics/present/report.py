@@ -39,7 +39,6 @@ from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present.masking import Cell, Mask, mask
 from analytics.present.privacy import (
-    LANDMARK_WITHHELD,
     SUPPRESSED,
     SUPPRESSED_NOTE,
     hidden_change,
@@ -931,12 +930,9 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
             heading.append(
                 f"  landmark at {month} months (patients with time > {month}; months since it)"
             )
-            if entry["landmark"]["overall"] is None:
-                heading.append(f"    {SUPPRESSED}: {LANDMARK_WITHHELD}")
-            else:
-                heading += _estimate_lines(
-                    "all", entry["landmark"]["overall"], f"{path}.landmark.overall", text
-                )[1:]
+            heading += _estimate_lines(
+                "all", entry["landmark"]["overall"], f"{path}.landmark.overall", text
+            )[1:]
         if len(heading) > 1:
             lines += [*heading, ""]
     return lines

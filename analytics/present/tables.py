@@ -111,26 +111,11 @@ def cells_text(frame: pd.DataFrame) -> pd.DataFrame:
     return text.astype(str)
 
 
-def counts(values: Iterable[int], k: int | None) -> list[int] | list[str]:
-    """A column of counts: numbers, or text with small ones masked in privacy mode."""
-    values = [int(v) for v in values]
-    return values if k is None else [fmt.count(v, k) for v in values]
-
-
 def count_cells(mask: Mask, keys: Iterable[Key]) -> list[int] | list[str]:
     """A column of a masked view's counts: numbers with privacy off (a spreadsheet's), else
     text with the small ones "<k" and the withheld ones hidden."""
     cells = [mask.cell(key) for key in keys]
     return [c.value for c in cells] if mask.k is None else [fmt.cell(c) for c in cells]
-
-
-def added_counts(
-    columns: Sequence[Iterable[int]], k: int | None, everything: bool = False
-) -> list[list[int]] | list[list[str]]:
-    """Count columns whose rows add up to a total shown beside them: numbers, or in privacy
-    mode text with each row's small counts and their complements hidden."""
-    values = [[int(v) for v in column] for column in columns]
-    return values if k is None else fmt.count_columns(values, k, everything)
 
 
 def table1(baseline: Baseline, mask: Mask) -> pd.DataFrame:

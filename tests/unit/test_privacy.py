@@ -10,7 +10,7 @@ import pytest
 
 from analytics.filters import CohortFilter
 from analytics.glossary import CRUDE_PERCENT
-from analytics.partitions import ledger
+from analytics.partitions import Sum, ledger
 from analytics.present import format as fmt
 from analytics.present.masking import mask
 from analytics.present.masking import mask as masked_by
@@ -47,7 +47,7 @@ def test_count(count, k, shown):
      (1234, 24680, 5, "1,234 (5.0%)"), (3, 34, None, "3 (8.8%)")],
 )  # fmt: skip
 def test_a_count_and_its_share_are_hidden_together(n, total, k, shown):
-    assert fmt.count_percent(n, total, k) == shown
+    assert share_of(n, total, k) == shown
 
 
 def test_a_count_of_a_small_total_is_hidden():
@@ -64,7 +64,15 @@ def test_a_count_of_a_small_total_is_hidden():
 )
 def test_a_count_that_leaves_a_small_rest_is_hidden(n, total, shown):
     """97.1% = 33/34 would show the one patient without the event."""
-    assert fmt.count_percent(n, total, 5) == shown
+    assert share_of(n, total, 5) == shown
+
+
+def share_of(n: int, total: int, k: int | None) -> str:
+    """A count and its share of a shown total, as a masked view of the two (and the rest)
+    renders them."""
+    whole, part, rest = ("n",), ("part",), ("rest",)
+    decided = mask(ledger({whole: total, part: n, rest: total - n}, [Sum(whole, (part, rest))]), k)
+    return fmt.cell_share(decided.cell(part), n / total, decided.hidden(part, whole))
 
 
 def test_safety_table_hides_small_counts_and_the_rates_that_reveal_them(demo):

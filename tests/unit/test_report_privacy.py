@@ -246,8 +246,9 @@ def test_shift_tests_that_would_give_a_small_cell_away_are_hidden(demo):
 def test_a_landmark_whose_month_holds_fewer_than_k_exits_is_withheld(blank):
     """12 patients: 2 occluded at exactly month 12, the rest followed to 24 or 30 without
     an event. At risk at 12 (time >= 12) is 12 and the landmark's patients (time > 12) 10:
-    their difference is the 2 at month 12, so in privacy mode (k = 5) the landmark is
-    withheld and listed; without privacy it shows."""
+    their difference is the 2 at month 12, so in privacy mode (k = 5) the landmark's
+    patients are withheld (the whole view's mask: views.patency_ledger) and listed; without
+    privacy they show."""
     from analytics.cohort.summary import create_summary
     from tests.conftest import add_events, add_patient
 
@@ -259,8 +260,9 @@ def test_a_landmark_whose_month_holds_fewer_than_k_exits_is_withheld(blank):
     view = report_view(blank, CohortFilter(), landmark=12)
     shown = report_json(view)["patency"]["primary"]["landmark"]
     assert shown["month"] == 12 and shown["overall"]
+    assert shown["overall"][0]["at_risk"] == 10
     data = report_json(view, 5)
-    assert data["patency"]["primary"]["landmark"]["overall"] is None
-    assert "patency.primary.landmark.overall" in data["privacy"]["suppressed"]
-    assert "landmark's patients" in report_text(view, 5)
-    assert "landmark's patients" not in report_text(view)
+    landmark = data["patency"]["primary"]["landmark"]["overall"]
+    at_12 = next(r for r in data["patency"]["primary"]["overall"] if r["month"] == 12)
+    assert not (at_12["at_risk"] == 12 and landmark[0]["at_risk"] == 10)  # 12 - 10 = the 2
+    assert "patency.primary.landmark.overall[0].at_risk" in data["privacy"]["suppressed"]
