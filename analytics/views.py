@@ -531,6 +531,11 @@ class PatencyView:
         later = {e: mark.survival for e, mark in marks.items()}
         return replace(self, survival=later, since=self.landmark_month)
 
+    def keys(self, endpoint: str, curve: GroupSurvival) -> Callable[..., Key]:
+        """The names of a curve's counts in the view's ledger: ``keys(count, month)``
+        (curve_key with the view's grouping and landmark)."""
+        return partial(curve_key, endpoint, curve.level, since=self.since, by=self.by)
+
     @property
     def landmark_month(self) -> float | None:
         """The landmark month, when the view has one."""

@@ -23,7 +23,6 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -122,7 +121,6 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     clinical_ledger,
-    curve_key,
     pairs_key,
     patency_ledger,
     population_ledger,
@@ -832,7 +830,7 @@ def estimate_lines(
     lines = []
     for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        key = partial(curve_key, endpoint, curve.level, since=view.since, by=view.by)
+        key = view.keys(endpoint, curve)
         few = decided.few(key("patients"))
         for i, month in enumerate(e.month):
             if months is not None and month not in months:

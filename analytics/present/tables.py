@@ -416,13 +416,11 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def _patients(view: PatencyView, endpoint: str, curve: GroupSurvival) -> Key:
-    return curve_key(endpoint, curve.level, "patients", since=view.since, by=view.by)
-
-
 def _few_groups(view: PatencyView, mask: Mask) -> set[str]:
     """The compared groups of fewer than k patients."""
-    return {g.level for g in view.compared.groups if mask.few(_patients(view, view.endpoint, g))}
+    return {
+        g.level for g in view.compared.groups if mask.few(view.keys(view.endpoint, g)("patients"))
+    }
 
 
 def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
@@ -549,7 +547,7 @@ def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame
     columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
     for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
-        key = partial(curve_key, endpoint, curve.level, since=view.since, by=view.by)
+        key = view.keys(endpoint, curve)
         few = mask.few(key("patients"))
         cells = [[key(count, m) for m in e.month] for count in CURVE_COUNTS]
         hidden = [few or mask.hidden(*column) for column in zip(*cells, strict=True)]
@@ -587,7 +585,7 @@ def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFr
     """
     mask = mask or exact(patency_ledger(view))
     listed = curves_of_endpoints(view)
-    keys = [partial(curve_key, e, c.level, since=view.since, by=view.by) for (_, c), e in listed]
+    keys = [view.keys(e, c) for (_, c), e in listed]
     few = [mask.few(key("patients")) for key in keys]
     horizon = fmt.months(view.horizon)
     columns = {

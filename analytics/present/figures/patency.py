@@ -23,7 +23,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.glossary import ENDPOINTS, TIME_UNITS, UNRELIABLE, few_at_risk
-from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
@@ -48,7 +47,7 @@ from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.stats.survival import GroupSurvival
-from analytics.views import CURVE_COUNTS, PatencyView, curve_key, patency_ledger
+from analytics.views import CURVE_COUNTS, PatencyView, patency_ledger
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the height
@@ -152,26 +151,20 @@ def drawn_curves(
     mask = mask or exact(patency_ledger(view))
     drawn = []
     for i, ((label, result), endpoint) in enumerate(curves_of_endpoints(view)):
-        if mask.few(_key(view, endpoint, result, "patients")):
+        if mask.few(view.keys(endpoint, result)("patients")):
             continue
         counts = tuple(
-            tuple(mask.cell(_key(view, endpoint, result, count, m)) for m in result.risk.month)
+            tuple(mask.cell(view.keys(endpoint, result)(count, m)) for m in result.risk.month)
             for count in CURVE_COUNTS
         )
         if view.by is None:
             colour, dash = ENDPOINT_COLOURS[endpoint], "solid"
         else:
             colour, dash = group_style(i)
-            label = f"{label} (n = {fmt.cell(mask.cell(_key(view, endpoint, result, 'patients')))})"
+            label = f"{label} (n = {fmt.cell(mask.cell(view.keys(endpoint, result)('patients')))})"
         spec = CurveSpec(label, colour, result.curve, result.risk, dash, counts, mask.k is None)
         drawn.append((spec, result))
     return drawn
-
-
-def _key(
-    view: PatencyView, endpoint: str, curve: GroupSurvival, count: str, month: float | None = None
-) -> Key:
-    return curve_key(endpoint, curve.level, count, month, view.since, view.by)
 
 
 def patency_figure(
@@ -220,7 +213,7 @@ def withheld_groups(view: PatencyView, mask: Mask | None) -> list[str]:
     return [
         label
         for (label, result), endpoint in curves_of_endpoints(view)
-        if mask.few(_key(view, endpoint, result, "patients"))
+        if mask.few(view.keys(endpoint, result)("patients"))
     ]
 
 
