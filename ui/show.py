@@ -11,7 +11,7 @@ Bytes held by a button stay on the server as long as the button is shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -100,13 +100,21 @@ def _slides(fig: go.Figure, caption: str) -> dict[str, bytes]:
     return {fmt: render(styled, fmt) for fmt in FORMATS}
 
 
+def _escaped(formatter: Callable[[object], str]) -> Callable[[object], str]:
+    """``formatter``'s text as Markdown that shows exactly it (ui.text.plain)."""
+    return lambda value: plain(formatter(value))
+
+
 def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
     """A table, formatted by analytics.present.tables, with a CSV download button under it
     (text that would start a spreadsheet formula quoted: analytics.present.export).
 
     A static table: every row and column stands on the page, headers and cells wrap, so
     nothing hides behind an inner scroll bar or an ellipsis on screen, in a screenshot or
-    in print. Cells are drawn as text, never as Markdown or HTML.
+    in print. Cells are drawn as text, never as Markdown or HTML: st.table renders
+    Markdown in every cell (a centre's link would be live, a lone MISSING "-" a bullet),
+    so the text cells it displays are escaped (ui.text.plain); the data and the CSV keep
+    the text as it is. Headers and the index are the product's words, not data.
     """
     decimals = frame.attrs.get(DECIMALS, {})
     counts = {  # whole numbers with thousands separators, as the charts have
@@ -119,7 +127,12 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
         for column, digits in decimals.items()
         if column in frame and pd.api.types.is_numeric_dtype(frame[column])
     }
-    st.table(frame.style.format(numbers), hide_index=hide_index)
+    shown = {
+        column: _escaped(numbers.get(column, str))
+        for column in frame.columns
+        if column in numbers or pd.api.types.is_object_dtype(frame[column])
+    }
+    st.table(frame.style.format(shown), hide_index=hide_index)
     st.download_button(
         f"Download {name} (CSV)",
         csv_text(frame, index=not hide_index).encode("utf-8"),

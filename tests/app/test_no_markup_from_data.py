@@ -53,9 +53,21 @@ def chart_strings(at) -> list[str]:
     return found
 
 
+def table_cells(at) -> list[str]:
+    """Every cell text the page's tables display (st.table renders each as Markdown): the
+    Styler's display values Streamlit sends the browser, not the data behind them."""
+    import pyarrow as pa
+
+    cells: list[str] = []
+    for table in at.table:
+        shown = pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all()
+        cells += [str(v) for column in shown.columns for v in column.to_pylist() if v is not None]
+    return cells
+
+
 def assert_nothing_rendered_from_data(at, marker: str = "evil") -> None:
     assert not at.exception
-    bodies = [b for b in markdown_bodies(at) if marker in b.replace("\u2060", "")]
+    bodies = [b for b in markdown_bodies(at) + table_cells(at) if marker in b.replace("\u2060", "")]
     assert bodies, "the hostile text should be shown somewhere"
     assert {body: live_markup(body) for body in bodies if live_markup(body)} == {}
     tags = [s for s in chart_strings(at) if re.search(r"(?i)<(a|img)\b", s)]
@@ -106,3 +118,18 @@ def test_centre_names_on_charts_are_the_escaped_text(hostile_page):
     at = hostile_page("pages/1_Patency.py", by="center")
     strings = chart_strings(at)
     assert any('&lt;a href="https://evil.example"&gt;x&lt;/a&gt;' in s for s in strings)
+
+
+def test_centre_names_in_tables_are_the_escaped_text(hostile_page):
+    at = hostile_page("pages/7_Centres.py")
+    shown = {unescaped(cell) for cell in table_cells(at)}
+    assert set(HOSTILE_CENTRES) <= shown
+    assert {cell: live_markup(cell) for cell in table_cells(at) if live_markup(cell)} == {}
+
+
+def test_a_missing_value_in_a_table_is_a_dash_not_a_bullet(page_test):
+    """A lone "-" (MISSING) in a Markdown cell starts a list: it shows as a bullet."""
+    at = page_test("pages/4_Subgroups.py")  # a level without an estimable ratio
+    missing = [cell for cell in table_cells(at) if unescaped(cell) == "-"]
+    assert missing
+    assert set(missing) == {"\\-"}
