@@ -126,11 +126,12 @@ def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
 
 def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Key | None:
     """The count to withhold beside ``key``: a shown non-zero count of the sums that pin
-    it down (those holding it or a hidden count linked to it through them), a part before
+    it down (those holding it or a hidden or unseen count linked to it through them: a
+    segment row is pinned through the lesion patterns no row shows), a part before
     a total, one that totals the fewest other sums (withholding a total leaves its own
     sums to protect), the smallest."""
     shown = view.shown_keys() - hidden
-    linked = _linked(key, list(view.sums), frozenset(hidden) | {key})
+    linked = _linked(key, list(view.sums), frozenset(hidden) | view.unseen | {key})
     sums = [s for s in view.sums if linked & {s.total, *s.parts}]
     totals_of: dict[Key, int] = {}
     for s in view.sums:

@@ -9,7 +9,7 @@ import itertools
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analytics.partitions import Ledger, Sum, ledger
+from analytics.partitions import Key, Ledger, Sum, ledger
 from analytics.present.masking import Mask, mask
 from analytics.present.privacy import MIN_K
 
@@ -56,6 +56,38 @@ def test_a_count_the_view_does_not_show_is_left_to_the_attacker():
     view = ledger({N: 40, A: 3, B: 30, C: 7}, [Sum(N, (A, B, C))], unseen=[C])
     decided = mask(view, 5)
     assert decided.small == {A} and not decided.withheld
+
+
+def test_a_count_pinned_through_counts_the_view_does_not_show_withholds_one_it_does():
+    # Table 1's segment rows: each the sum of lesion patterns no row shows (P1-P3), with
+    # the rest of n beside it; n is also the technical successes (S), so withholding n
+    # would hide nothing. CIV's rest (P3 = 2) is small; withholding CIV's row leaves it
+    # pinned by the other rows through the patterns: one of those is withheld, not all.
+    p1, p2, p3, civ, eiv, ivc, s = (("P1",), ("P2",), ("P3",), ("CIV",), ("EIV",), ("IVC",),
+                                     ("S",))  # fmt: skip
+    rest = {row: (*row, "rest") for row in (civ, eiv, ivc)}
+    counts = {N: 10, s: 10, p1: 4, p2: 4, p3: 2, civ: 8, eiv: 6, ivc: 4}
+    counts |= {rest[civ]: 2, rest[eiv]: 4, rest[ivc]: 6}
+    sums = [Sum(N, (s,)), Sum(N, (p1, p2, p3)), Sum(civ, (p1, p2)), Sum(eiv, (p2, p3)),
+            Sum(ivc, (p2,)), *(Sum(N, (row, rest[row])) for row in (civ, eiv, ivc))]  # fmt: skip
+    view = ledger(counts, sums, unseen=[p1, p2, p3])
+    decided = mask(view, 3)
+    assert not decided.everything
+    assert decided.cell(N).shown == "exact"
+    marks = {key: decided.cell(key).shown for key in counts}
+
+    def fits(key: Key, value: int) -> bool:
+        shown = {"exact": value == counts[key], "small": 0 < value < 3, "withheld": value >= 3}
+        return key in view.unseen or shown[marks[key]]
+
+    rests = set()  # every pattern split of n the shown rows and marks allow (brute force)
+    for a, b in itertools.product(range(11), repeat=2):
+        value = {p1: a, p2: b, p3: 10 - a - b, N: 10, s: 10}
+        value |= {civ: a + b, eiv: b + value[p3], ivc: b}
+        value |= {rest[row]: 10 - value[row] for row in (civ, eiv, ivc)}
+        if value[p3] >= 0 and all(fits(key, v) for key, v in value.items()):
+            rests.add(value[rest[civ]])
+    assert len(rests) > 1
 
 
 def test_the_parts_of_a_small_count_are_left_out():
