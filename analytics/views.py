@@ -867,6 +867,15 @@ def centres_view(
     return centre_patency(con, cohort_filter, month)
 
 
+IMPORTED: Key = ("imported",)  # the patients of the registry this session just imported
+
+
+def imported_ledger(patients: int) -> Ledger:
+    """The Data page's count beside the sidebar's: the patients of a registry just
+    imported (cohorts.UploadOutcome), the whole of the cohort it becomes."""
+    return ledger({IMPORTED: patients})
+
+
 def model_key(model: AdjustedModel, *count: str) -> Key:
     """A count of an adjusted model: its "patients", those "excluded" (a missing
     covariate), its "events" and those "without event"; a level term's (``term``,
