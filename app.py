@@ -9,14 +9,19 @@ from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.tiles import headline_tiles
-from analytics.views import clinical_ledger, patency_ledger, population_ledger, safety_ledger
+from analytics.views import (
+    N,
+    clinical_ledger,
+    patency_ledger,
+    population_ledger,
+    safety_ledger,
+)
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_tiles
 
 context = start_page("Overview")
 require_patients(context)
-k = context.privacy_k
 view = data.overview(context.key, context.cohort_filter)
 change = view.clinical
 analysed_all = context.cohort_filter.population == "all"
@@ -26,7 +31,7 @@ context, mask = masked(context, shown)
 show_tiles(headline_tiles(view, mask))
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
-st.caption(fmt.follow_up(view.follow_up, context.n, k) + ". Definitions on the Data page.")
+st.caption(fmt.follow_up(view.follow_up, mask.cell(N)) + ". Definitions on the Data page.")
 
 show_chart(patency_figure(view.patency, False, mask, "Patency"), "overview-patency", context.chart)
 ceap, pts_column = st.columns(2)

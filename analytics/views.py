@@ -867,6 +867,63 @@ def centres_view(
     return centre_patency(con, cohort_filter, month)
 
 
+IMPORTED: Key = ("imported",)  # the patients of the registry this session just imported
+
+
+def imported_ledger(patients: int) -> Ledger:
+    """The Data page's count beside the sidebar's: the patients of a registry just
+    imported (cohorts.UploadOutcome), the whole of the cohort it becomes."""
+    return ledger({IMPORTED: patients})
+
+
+def model_key(model: AdjustedModel, *count: str) -> Key:
+    """A count of an adjusted model: its "patients", those "excluded" (a missing
+    covariate), its "events" and those "without event"; a level term's (``term``,
+    "patients" | "events" | "without event"); a covariate's reference level, the rest of
+    the model's patients (``covariate``, "reference", ...).
+
+    A count of patients is named by the model's covariates alone: the report fits one
+    model per endpoint on the same patients, one count shown under several endpoints. A
+    count of events, and every count of a time-varying model (whose patients are those
+    with follow-up, and whose levels split it at the recurrent DVT), also by its endpoint.
+    """
+    by_endpoint = model.time_varying or count[-1] in ("events", "without event")
+    scope = (model.covariates, model.endpoint) if by_endpoint else (model.covariates,)
+    return ("model", *scope, *count)
+
+
+def model_ledger(model: AdjustedModel) -> Ledger:
+    """The model's patients and those it leaves out add up to n; its events are part of
+    its patients. Each categorical covariate's levels and its reference (the rest) add up
+    to the model's patients, their events to its events; a level's events are part of its
+    patients. The reference's and the without-event counts are not printed, but they are
+    the difference of counts shown: counts of the view."""
+    key = partial(model_key, model)
+    counts: dict[Key, int] = {N: model.patients + model.excluded}
+    sums = [Sum(N, (key("patients"), key("excluded")))]
+
+    def split(name: tuple[str, ...], patients: int, events: int) -> None:
+        keys = [key(*name, count) for count in ("patients", "events", "without event")]
+        counts.update(zip(keys, (patients, events, patients - events), strict=True))
+        sums.append(Sum(keys[0], tuple(keys[1:])))
+
+    split((), model.patients, model.events)
+    counts[key("excluded")] = model.excluded
+    levels = [t for t in model.terms if t.at_level is not None]
+    for covariate in dict.fromkeys(t.covariate for t in levels):
+        terms = [t for t in levels if t.covariate == covariate]
+        for t in terms:
+            split((t.term,), t.at_level.patients, t.at_level.events)
+        patients = model.patients - sum(t.at_level.patients for t in terms)
+        split(
+            (covariate, "reference"), patients, model.events - sum(t.at_level.events for t in terms)
+        )
+        for count in ("patients", "events"):
+            parts = (key(covariate, "reference", count), *(key(t.term, count) for t in terms))
+            sums.append(Sum(key(count), parts))
+    return ledger(counts, sums)
+
+
 def models_view_of_file(
     path: str, cohort_filter: CohortFilter, endpoint: str, covariates: Sequence[str]
 ) -> AdjustedModel:

@@ -10,8 +10,9 @@ from analytics.cohort.dictionary import DICTIONARY_TABLES
 from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
+from analytics.views import IMPORTED, N, imported_ledger
 from ui import cohorts, data, heavy
-from ui.page import start_page
+from ui.page import masked, start_page
 from ui.show import show_definitions, show_table
 from ui.text import plain
 
@@ -26,6 +27,9 @@ PROVENANCE = {
 }
 
 context = start_page("Data")
+imported = cohorts.last_import()  # said once, in this run
+if imported is not None:  # its patients beside the sidebar's n, decided together
+    context, _ = masked(context, imported_ledger(imported.patients))
 
 
 def import_section() -> None:
@@ -57,7 +61,7 @@ def import_section() -> None:
         name = st.text_input("Cohort name", placeholder="e.g. Department registry 2026")
         submitted = st.form_submit_button("Validate and import")
     if not submitted:
-        show_imported(cohorts.last_import())
+        show_imported(imported)
         return
     if not files:
         st.warning("Choose the workbook or the three CSV files first.")
@@ -86,7 +90,7 @@ def show_imported(outcome: cohorts.UploadOutcome | None) -> None:
         return
     st.success(
         f"Imported {plain(outcome.name)} from {plain(outcome.files)}: "
-        f"{fmt.patients(outcome.patients, context.privacy_k)}. It is now the cohort shown on "
+        f"{fmt.patients(context.mask.cell(IMPORTED))}. It is now the cohort shown on "
         "every page."
     )
     if outcome.warnings is not None:
@@ -110,10 +114,10 @@ st.caption(
 )
 
 st.subheader("Follow-up")
-st.markdown(plain(fmt.follow_up(data.follow_up(context.key, context.cohort_filter), context.n,
-                                context.privacy_k)) + ".")  # fmt: skip
+n = context.mask.cell(N)
+st.markdown(plain(fmt.follow_up(data.follow_up(context.key, context.cohort_filter), n)) + ".")
 st.caption(
-    f"Of the {fmt.patients(context.n, context.privacy_k, context.n_hidden)} in the filter; "
+    f"Of the {fmt.patients(n)} in the filter; "
     f"{plain(fmt.data_lock(context.meta))}. Definitions below."
 )
 

@@ -25,8 +25,9 @@ from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
 from analytics.variables import Kind, Registry, Role
+from analytics.views import N, model_ledger
 from ui import data, state
-from ui.page import require_patients, start_page
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
@@ -72,7 +73,6 @@ def _choose(covariates: tuple[str, ...]) -> None:
 
 context = start_page("Models")
 require_patients(context)
-k = context.privacy_k
 
 baseline = _baseline(context.cohort_filter.variables)
 _widgets_from_link(baseline)
@@ -103,7 +103,7 @@ asked = (context.key, context.cohort_filter, endpoint, covariates)
 refused = RECURRENT_DVT in covariates and context.n > TIME_VARYING_MAX_PATIENTS  # at once
 if context.n > MODEL_ASK_PATIENTS and not refused and st.session_state.get(FITTED) != asked:
     st.button(
-        f"Fit the model on {fmt.patients(context.n, k, context.n_hidden)}",
+        f"Fit the model on {fmt.patients(context.mask.cell(N))}",
         on_click=lambda: st.session_state.update({FITTED: asked}),
         help="A Cox model is fitted on one row per patient: on a registry this large it takes "
         "a while, so it runs when asked (and is kept for everyone after that).",
@@ -114,8 +114,10 @@ model = data.model(context.key, context.cohort_filter, endpoint, covariates)
 if model is None:  # the line of fits is full, or the wait ran out: said above
     st.button(CHECK_AGAIN, icon=":material/refresh:")
     st.stop()
-mask = model_mask(model, k, context.n_hidden)
-st.caption(f"{fmt.model_counts(model, mask)}.")
+# the sidebar's n and the model's counts, decided together
+context, decided = masked(context, model_ledger(model))
+mask = model_mask(model, decided)
+st.caption(f"{fmt.model_counts(mask)}.")
 for note in model.notes:
     if note != NO_PH_TEST:  # said under its heading
         st.caption(f"Note: {plain(note)}.")

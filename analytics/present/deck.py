@@ -121,6 +121,7 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     clinical_ledger,
+    model_ledger,
     pairs_key,
     patency_ledger,
     population_ledger,
@@ -193,7 +194,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _safety_slide(deck, safety, caption, decided)
     _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
-        _model_slide(deck, view.model, caption, model_mask(view.model, k), demo)
+        _model_slide(deck, view.model, caption, model_mask(view.model, decided), demo)
     _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, decided), caption)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
     _table_slide(
@@ -209,8 +210,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
 
 def deck_mask(view: DeckView, k: int | None) -> Mask:
     """The deck's counts that its slides declare (n, the curves, subgroups, clinical
-    outcomes, safety events, Tables 1 and 2's population and baseline), masked once with
-    privacy ``k``: every slide renders the one decision."""
+    outcomes, safety events, Tables 1 and 2's population and baseline, the adjusted
+    model), masked once with privacy ``k``: every slide renders the one decision."""
     report = view.report
     n = report.safety.patients
     shown = (
@@ -224,6 +225,8 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     )
     if view.compared is not None:
         shown |= patency_ledger(view.compared, n)
+    if view.model is not None:
+        shown |= model_ledger(view.model)
     return mask(shown, k)
 
 
@@ -1106,7 +1109,7 @@ def _model_slide(
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, mask), MARGIN, FULL_WIDTH, plot_height)
-    key = [fmt.model_counts(model, mask) + ".", *model_warnings(model, mask, demo)]
+    key = [fmt.model_counts(mask) + ".", *model_warnings(model, mask, demo)]
     if model.ph_test and not mask.everything:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,

@@ -1,9 +1,10 @@
 """Numbers and labels become text here, and only here: tables, report, deck and figures.
 
-Every function takes values, never formatted text, and the privacy k where a count is
-involved: a count from 1 to k-1 shows as "<k", a value withheld so that it cannot be
-worked out (its complement, a derived percentage or estimate) as SUPPRESSED
-(analytics.present.privacy holds the rules). Missing values show as MISSING.
+Every function takes values, never formatted text, and none takes the privacy k: a
+count privacy decides on comes as a Cell of the view's mask (analytics.present.masking),
+which says whether it shows exactly, as "<k" (1 to k-1) or SUPPRESSED (withheld so that
+it cannot be worked out); a value derived from counts comes with whether it is withheld.
+Missing values show as MISSING.
 
 Conventions: percentages with one decimal; standard errors in percentage points;
 hazard ratios with two decimals (more where two would show a CI of one value); p with
@@ -67,13 +68,9 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def count(n: int | None, k: int | None = None, hidden: bool = False) -> str:
-    """A count: "1,234"; "<k" when small in privacy mode, SUPPRESSED when ``hidden``."""
-    if _missing(n):
-        return MISSING
-    if is_small(n, k):
-        return masked(k)
-    return SUPPRESSED if hidden and k is not None else f"{int(n):,}"
+def count(n: int | None) -> str:
+    """A count, as it is: "1,234" (privacy decides on a count of patients as a Cell)."""
+    return MISSING if _missing(n) else f"{int(n):,}"
 
 
 def cell(shown: Cell) -> str:
@@ -125,22 +122,23 @@ def number_cells(
     values: Iterable[float],
     digits: int = 1,
     hidden: Iterable[bool] | None = None,
-    k: int | None = None,
+    masked: bool = False,
 ) -> list[float] | list[str]:
-    """A table column of numbers with fixed decimals: numbers for a spreadsheet, or, in
-    privacy mode, text with the ``hidden`` cells masked (one type per column)."""
+    """A table column of numbers with fixed decimals: numbers for a spreadsheet, or, in a
+    ``masked`` view (privacy on), text with the ``hidden`` cells SUPPRESSED (one type per
+    column)."""
     values = list(values)
-    if k is None:
+    if not masked:
         return [math.nan if _missing(v) else round(float(v), digits) for v in values]
     hidden = list(hidden) if hidden is not None else [False] * len(values)
     return [SUPPRESSED if h else number(v, digits) for v, h in zip(values, hidden, strict=True)]
 
 
 def percent_cells(
-    proportions: Iterable[float], hidden: Iterable[bool] | None = None, k: int | None = None
+    proportions: Iterable[float], hidden: Iterable[bool] | None = None, masked: bool = False
 ) -> list[float] | list[str]:
     """A table column of proportions as percentages, one decimal (see number_cells)."""
-    return number_cells((100 * p for p in proportions), 1, hidden, k)
+    return number_cells((100 * p for p in proportions), 1, hidden, masked)
 
 
 def percent_points(se: float | None) -> str:
@@ -177,9 +175,10 @@ def incidence_ci(estimate: float, lower: float, upper: float, hidden: bool = Fal
     return percent(estimate) + ("" if interval == MISSING else f" ({interval})")
 
 
-def patients(n: int, k: int | None = None, hidden: bool = False) -> str:
-    """A count of patients in words: "1 patient", "4 patients", "<5 patients"."""
-    shown = count(n, k, hidden)
+def patients(n: Cell) -> str:
+    """A masked count of patients in words: "1 patient", "4 patients", "<5 patients",
+    "hidden patients"."""
+    shown = cell(n)
     return f"{shown} patient" + ("" if shown == "1" else "s")
 
 
@@ -362,54 +361,44 @@ def term_p(term: Term | PHTest, hidden: bool = False) -> str:
     return MISSING if isinstance(term, Term) and not term.estimable else p_value(term.p)
 
 
-def level_patients(term: Term, mask: ModelMask | None = None) -> str:
-    """The patients at a term's level ("<k", SUPPRESSED by the mask), MISSING for a
+def level_patients(term: Term, mask: ModelMask) -> str:
+    """The patients at a term's level as the model's mask shows them, MISSING for a
     continuous covariate."""
-    if term.at_level is None:
-        return MISSING
-    mask = mask or ModelMask()
-    return count(term.at_level.patients, mask.k, term.term in mask.level_patients)
+    return MISSING if term.at_level is None else cell(mask.cell(term.term, "patients"))
 
 
-def level_events(term: Term, mask: ModelMask | None = None) -> str:
+def level_events(term: Term, mask: ModelMask) -> str:
     """The endpoint events at a term's level, as level_patients."""
-    if term.at_level is None:
-        return MISSING
-    mask = mask or ModelMask()
-    return count(term.at_level.events, mask.k, term.term in mask.level_events)
+    return MISSING if term.at_level is None else cell(mask.cell(term.term, "events"))
 
 
-def events_per_variable(model: AdjustedModel, mask: ModelMask | None = None) -> str:
+def events_per_variable(model: AdjustedModel, mask: ModelMask) -> str:
     """Events per coefficient in words: "7.0 events per coefficient (14 events, 2
-    coefficients)"; hidden with the events when they are few or withheld (``mask``) in
-    privacy mode."""
-    mask = mask or ModelMask()
-    k, hidden = mask.k, mask.events
-    per = SUPPRESSED if is_small(model.events, k) or hidden else number(model.events_per_variable)
+    coefficients)"; withheld with the events when the mask does not show them exactly
+    (their quotient by the coefficients shown gives them)."""
+    events = mask.cell("events")
+    per = SUPPRESSED if events.hidden else number(model.events_per_variable)
     return (
-        f"{per} events per coefficient ({count(model.events, k, hidden)} events, "
+        f"{per} events per coefficient ({cell(events)} events, "
         f"{count(len(model.terms))} coefficient{'' if len(model.terms) == 1 else 's'})"
     )
 
 
-def events_per_variable_sentence(model: AdjustedModel, mask: ModelMask | None = None) -> str:
+def events_per_variable_sentence(model: AdjustedModel, mask: ModelMask) -> str:
     """The events per variable as a sentence, with the warning under
     MIN_EVENTS_PER_VARIABLE: "7.0 events per coefficient (...): fewer than 10 ..."."""
     epv = events_per_variable(model, mask)
     return f"{epv}: {FEW_EVENTS_PER_VARIABLE}." if model.few_events_per_variable else f"{epv}."
 
 
-def model_counts(model: AdjustedModel, mask: ModelMask | None = None) -> str:
+def model_counts(mask: ModelMask) -> str:
     """Whom a model was fitted on: "Cox model (Efron ties) on 34 patients with 14 events;
-    0 patients left out for a missing covariate (complete cases)", counts masked by
-    privacy (``mask``: privacy.model_mask)."""
-    mask = mask or ModelMask()
-    k = mask.k
+    0 patients left out for a missing covariate (complete cases)", counts as the model's
+    mask shows them (privacy.model_mask)."""
     return (
-        f"Cox model (Efron ties) on {patients(model.patients, k, mask.patients)} with "
-        f"{count(model.events, k, mask.events)} events; "
-        f"{patients(model.excluded, k, mask.excluded)} left out for a missing covariate "
-        "(complete cases)"
+        f"Cox model (Efron ties) on {patients(mask.cell('patients'))} with "
+        f"{cell(mask.cell('events'))} events; "
+        f"{patients(mask.cell('excluded'))} left out for a missing covariate (complete cases)"
     )
 
 
@@ -430,18 +419,19 @@ def hidden_ratios_note(model: AdjustedModel, mask: ModelMask) -> str | None:
 
 def hidden_terms_mark(mask: ModelMask) -> str:
     """Under a forest plot, what a term's SUPPRESSED ratios mean (one short line)."""
+    if mask.everything:
+        return f"{SUPPRESSED}: not drawn, as the model has under {mask.k} patients or events"
     return (
         f"{SUPPRESSED}: not drawn, as a level, its reference or the rest has under {mask.k} "
         "patients"
     )
 
 
-def model_reading(model: AdjustedModel, mask: ModelMask | None = None) -> list[str]:
+def model_reading(model: AdjustedModel, mask: ModelMask) -> list[str]:
     """An adjusted model in lines of text (the deck's notes): whom it was fitted on, each
     term's crude and adjusted HR (95% CI) with p, the events per variable (and the warning
     under MIN_EVENTS_PER_VARIABLE), the PH test read, the notes; privacy by ``mask``."""
-    mask = mask or ModelMask()
-    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(model, mask)}."]
+    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(mask)}."]
     if not model.terms:
         return [*lines, *(f"Note: {note}." for note in model.notes)]
     lines.append(events_per_variable_sentence(model, mask))
@@ -617,22 +607,23 @@ def difference_ci(difference: float | None, lower: float | None, upper: float | 
     return f"{difference:.2f} (95% CI {lower:.2f} to {upper:.2f})"
 
 
-def follow_up(follow_up: FollowUp, n: int, k: int | None = None) -> str:
+def follow_up(follow_up: FollowUp, n: Cell) -> str:
     """Median follow-up and completeness in one line, saying what completeness is
     measured to: "Median follow-up (reverse Kaplan-Meier) 36.0 (95% CI 36.0 to 36.0)
     months · completeness (Clark's C) 100.0%, to the earlier of the latest contact and
-    the protocol's planned 36 months"; both SUPPRESSED over fewer than k patients
-    (``n``), MISSING over none (and nothing measured to)."""
+    the protocol's planned 36 months"; both SUPPRESSED over fewer than k patients (``n``
+    as the view's mask has it: "<k", or withheld as part of such a count), MISSING over
+    none (and nothing measured to)."""
     median = follow_up.median
-    if not n:
+    if not n.value:
         length, complete = MISSING, MISSING
-    elif is_small(n, k):
+    elif n.hidden and is_small(n.value, n.k):
         length, complete = SUPPRESSED, SUPPRESSED
     else:
         length = months_ci(median.estimate, median.ci_lower, median.ci_upper) + " months"
         complete = percent(follow_up.completeness)
     line = f"Median follow-up (reverse Kaplan-Meier) {length} · completeness (Clark's C) {complete}"
-    return f"{line}, {completeness_to(follow_up)}" if n else line
+    return f"{line}, {completeness_to(follow_up)}" if n.value else line
 
 
 def completeness_to(follow_up: FollowUp) -> str:

@@ -21,19 +21,27 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics.glossary import CEAP_CLASSES
-from analytics.stats.models import AdjustedModel, Term
-from analytics.views import WHEN, binary_key, ceap_class_key, change_keys, clinical_key, pairs_key
+from analytics.stats.models import AdjustedModel
+from analytics.views import (
+    WHEN,
+    binary_key,
+    ceap_class_key,
+    change_keys,
+    clinical_key,
+    model_key,
+    pairs_key,
+)
 
 if TYPE_CHECKING:  # masking decides with is_small: a type here, not an import
     from analytics.partitions import Key
-    from analytics.present.masking import Mask
+    from analytics.present.masking import Cell, Mask
 
 DEFAULT_K = 5
 MIN_K = 3  # "<2" would say the count is 1
@@ -116,32 +124,6 @@ SUPPRESSED = "hidden"  # withheld so that a small count cannot be worked out fro
 SUPPRESSED_NOTE = f"'{SUPPRESSED}': withheld so that a count below k cannot be worked out from it"
 
 
-def hidden_split(part: float, whole: float, k: int | None) -> bool:
-    """True when ``part`` of ``whole`` is small or leaves a small remainder."""
-    return is_small(part, k) or is_small(whole - part, k)
-
-
-def hidden_cells(
-    counts: Sequence[float], k: int | None, already: Sequence[bool] | None = None
-) -> list[bool]:
-    """Which of counts that add up to a shown total to hide: the small ones (and those
-    ``already`` hidden) and, while the hidden ones could be worked out from the total (one
-    alone, or all of them 1), the smallest other non-zero one (complementary
-    suppression)."""
-    hidden = [is_small(n, k) or bool(already and already[i]) for i, n in enumerate(counts)]
-
-    def exposed() -> bool:
-        values = [n for n, h in zip(counts, hidden, strict=True) if h]
-        return len(values) == 1 or (len(values) > 1 and sum(values) == len(values))
-
-    while exposed():
-        others = [(n, i) for i, n in enumerate(counts) if not hidden[i] and n > 0]
-        if not others:
-            break
-        hidden[min(others)[1]] = True
-    return hidden
-
-
 def hidden_statistic(mask: Mask, *keys: Key) -> bool:
     """Whether a statistic over the counts ``keys`` of a masked view is withheld: any of
     them is not shown exactly (it would give them away), or is one the view does not
@@ -187,73 +169,50 @@ def hidden_mcnemar(measure: str, mask: Mask) -> bool:
 
 @dataclass(frozen=True)
 class ModelMask:
-    """What privacy mode withholds of an adjusted model (analytics.stats.models).
+    """What privacy mode withholds of an adjusted model (analytics.stats.models), read off
+    the one Mask of the view that shows it (model_mask).
 
-    ``k``: privacy's (None: off); ``everything``: a model of fewer than k patients or
-    events, all its ratios hidden;
-    ``patients``, ``excluded``, ``events``: the model's counts withheld beside a small
-    one; ``ratios``: the terms whose crude and adjusted HR, CI, p (and PH test) are
-    hidden; ``level_patients``, ``level_events``: the terms whose level counts are.
+    ``decided``: that view's mask, which holds views.model_ledger(model); ``everything``:
+    the model's patients or events are fewer than k, all its ratios withheld; ``ratios``:
+    the terms whose crude and adjusted HR, CI, p (and PH test) are withheld.
     """
 
-    k: int | None = None
+    model: AdjustedModel
+    decided: Mask
     everything: bool = False
-    patients: bool = False
-    excluded: bool = False
-    events: bool = False
     ratios: frozenset[str] = frozenset()
-    level_patients: frozenset[str] = frozenset()
-    level_events: frozenset[str] = frozenset()
+
+    @property
+    def k(self) -> int | None:
+        return self.decided.k
+
+    def cell(self, *count: str) -> Cell:
+        """A count of the model as the mask shows it (views.model_key names it)."""
+        return self.decided.cell(model_key(self.model, *count))
 
     def ratio_hidden(self, term: str) -> bool:
         return self.everything or term in self.ratios
 
 
-def model_mask(model: AdjustedModel, k: int | None, total_hidden: bool = False) -> ModelMask:
-    """Which of ``model``'s values to withhold with privacy ``k``.
+def model_mask(model: AdjustedModel, decided: Mask) -> ModelMask:
+    """Which of ``model``'s ratios the view's mask ``decided`` withholds.
 
-    The model's patients and those left out add up to the view's n (``total_hidden``: n
-    itself is withheld, so neither may show it); its events are part of its patients. A
-    covariate's levels add up to the model's patients with the reference level (their
-    rest, shown by subtraction), so their counts follow the complementary rule
-    (hidden_cells), and so do their events, which add up to the model's events; a level's
-    events are also part of its patients. A level's ratios are hidden when it, its rest
-    within the model's patients, or its reference has fewer than k patients: its hazard
-    ratio would be a statistic of those few.
+    A level's ratios (and PH test) are withheld when the mask says the level or its
+    reference counts fewer than k patients (Mask.few): its hazard ratio would be a
+    statistic of those few. The level's rest within the model (the reference and the
+    other levels) holds the reference, at least one patient, so it is fewer than k only
+    when the reference is. All are withheld when the model's patients or events are few,
+    or the view can show none of its counts.
     """
-    if k is None:
-        return ModelMask()
-    whole = model.patients + model.excluded
-    ratios, patients, events = set(), set(), set()
-    for covariate in dict.fromkeys(t.covariate for t in model.terms if t.at_level):
-        levels = [t for t in model.terms if t.covariate == covariate and t.at_level]
-        hidden = _hidden_levels(levels, model.patients, model.events, k)
-        ratios |= {t.term for t, (ratio, _, _) in zip(levels, hidden, strict=True) if ratio}
-        patients |= {t.term for t, (_, count, _) in zip(levels, hidden, strict=True) if count}
-        events |= {t.term for t, (_, _, event) in zip(levels, hidden, strict=True) if event}
-    return ModelMask(
-        k=k,
-        everything=is_small(model.patients, k) or is_small(model.events, k),
-        patients=total_hidden or hidden_split(model.patients, whole, k),
-        excluded=total_hidden or hidden_split(model.excluded, whole, k),
-        events=hidden_split(model.events, model.patients, k),
-        ratios=frozenset(ratios),
-        level_patients=frozenset(patients),
-        level_events=frozenset(events),
-    )
-
-
-def _hidden_levels(
-    levels: Sequence[Term], patients: int, events: int, k: int
-) -> list[tuple[bool, bool, bool]]:
-    """Per level of one covariate, whether its ratios, its patients and its events are
-    hidden (model_mask's rules); the reference is the rest of ``patients`` and ``events``."""
-    counts = [t.at_level.patients for t in levels]
-    rest = patients - sum(counts)
-    ratios = [is_small(n, k) or is_small(patients - n, k) or is_small(rest, k) for n in counts]
-    counted = hidden_cells([rest, *counts], k)[1:]
-    split = [hidden_split(t.at_level.events, t.at_level.patients, k) for t in levels]
-    already = [False, *(c or s for c, s in zip(counted, split, strict=True))]
-    level_events = [t.at_level.events for t in levels]
-    events_hidden = hidden_cells([events - sum(level_events), *level_events], k, already)[1:]
-    return list(zip(ratios, counted, events_hidden, strict=True))
+    key = partial(model_key, model)
+    few = {
+        t.term
+        for t in model.terms
+        if t.at_level is not None
+        and (
+            decided.few(key(t.term, "patients"))
+            or decided.few(key(t.covariate, "reference", "patients"))
+        )
+    }
+    everything = decided.everything or decided.few(key("patients")) or decided.few(key("events"))
+    return ModelMask(model, decided, everything, frozenset(few))

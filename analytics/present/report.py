@@ -45,7 +45,6 @@ from analytics.present.privacy import (
     hidden_mcnemar,
     hidden_means,
     hidden_shift_tests,
-    is_small,
     masked,
     model_mask,
 )
@@ -67,6 +66,7 @@ from analytics.views import (
     clinical_ledger,
     curve_key,
     incidence_key,
+    model_ledger,
     pairs_key,
     patency_ledger,
     safety_key,
@@ -94,12 +94,14 @@ def _clean(value: Any) -> Any:
 
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
-    """The report's counts (n, every curve, the clinical outcomes, the safety events) as
-    one view, masked once with privacy ``k``."""
+    """The report's counts (n, every curve, the clinical outcomes, the safety events, each
+    endpoint's adjusted model) as one view, masked once with privacy ``k``."""
     n = view.safety.patients
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
+    for model in view.adjusted.values():
+        shown |= model_ledger(model)
     return mask(shown | patency_ledger(curves, n), k)
 
 
@@ -110,15 +112,6 @@ class _Suppression:
     k: int | None
     mask: Mask
     paths: list[str] = field(default_factory=list)
-
-    def count(self, path: str, n: Any, hidden: bool = False) -> Any:
-        """A count: itself, "<k" when small, None when withheld beside a small one."""
-        if self.k is None or n is None:
-            return n
-        if is_small(n, self.k):
-            self.paths.append(path)
-            return masked(self.k)
-        return self.derived(path, n, hidden)
 
     def cell(self, path: str, shown: Cell) -> Any:
         """A count of a masked view: itself, "<k" when small, None when withheld."""
@@ -336,7 +329,7 @@ def report_json(view: ReportView, k: int | None = None) -> dict[str, Any]:
     """Everything the report prints, as one JSON-ready dict (keys in the README); with a
     privacy ``k``, small counts hidden and listed under ``privacy``; every text in it (a
     key or a value: a centre, a level, the cohort's name) shown as format.data_text."""
-    return _shown(_report_values(view, k))
+    return _shown(_report_values(view, report_mask(view, k)))
 
 
 def _shown(value: Any) -> Any:
@@ -348,11 +341,11 @@ def _shown(value: Any) -> Any:
     return fmt.data_text(value) if isinstance(value, str) else value
 
 
-def _report_values(view: ReportView, k: int | None = None) -> dict[str, Any]:
-    """report_json's values keyed by the data's own levels, as the text report reads them."""
+def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
+    """report_json's values keyed by the data's own levels, as the text report reads them;
+    privacy as ``decided`` (report_mask: the whole report's counts, decided together)."""
     change, safety = view.clinical, view.safety
-    # n, the curves, the clinical outcomes and the safety events, decided together
-    decided = report_mask(view, k)
+    k = decided.k
     privacy = _Suppression(k, decided)
     clinical = decided
     report: dict[str, Any] = {
@@ -404,7 +397,8 @@ def _paper_readings(view: ReportView) -> list[str]:
 def report_text(view: ReportView, k: int | None = None) -> str:
     """The report for a person: aligned tables, plain words; written from report_json's
     values, so privacy hides the same numbers here as in the JSON."""
-    data = _report_values(view, k)
+    decided = report_mask(view, k)
+    data = _report_values(view, decided)
     text = _Text(set(data.get("privacy", {}).get("suppressed", ())))
     variables = view.cohort_filter.variables
     lines = [f"Cohort: {fmt.data_text(view.name)}"]
@@ -437,7 +431,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         lines.append("")
     lines += _time_summary_lines(view, data, text)
     lines += _comparison_lines(view, data, text)
-    lines += _adjusted_lines(view, k)
+    lines += _adjusted_lines(view, decided)
     lines += ["Clinical outcomes, before the procedure vs last visit"]
     lines += _clinical_lines(view, data["clinical"], text)
     lines += ["", "Safety"]
@@ -777,11 +771,11 @@ def _estimable(term: Term, value: Any) -> Any:
 
 
 def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[str, Any]:
-    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys, with
-    privacy.model_mask's rules: its counts and each level's hidden as on the page, the
-    ratios (and PH test) of a level of fewer than k patients, or of a model of fewer than
-    k patients or events, null."""
-    mask = model_mask(model, privacy.k)
+    """An endpoint's adjusted model (``--adjust``): the README's ``adjusted`` keys, its
+    counts as the report's mask shows them (views.model_ledger is part of report_mask), the
+    ratios (and PH test) privacy.model_mask withholds (a level or reference of fewer than
+    k patients, a model of fewer than k patients or events) null."""
+    mask = model_mask(model, privacy.mask)
 
     def terms(name: str, fitted: Sequence[Any]) -> list[dict[str, Any]]:
         return [
@@ -794,31 +788,25 @@ def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[st
         ]  # fmt: skip
 
     def level(i: int, t: Any) -> dict[str, Any]:
-        where, counts = f"{path}.adjusted_levels[{i}]", t.at_level
+        where = f"{path}.adjusted_levels[{i}]"
         return {
             "term": t.term,
-            "patients": privacy.count(
-                f"{where}.patients", counts.patients, t.term in mask.level_patients
-            ),
-            "events": privacy.count(f"{where}.events", counts.events, t.term in mask.level_events),
+            "patients": privacy.cell(f"{where}.patients", mask.cell(t.term, "patients")),
+            "events": privacy.cell(f"{where}.events", mask.cell(t.term, "events")),
         }
 
-    few_events = mask.events or is_small(model.events, privacy.k)
+    events = mask.cell("events")
     return {
         "adjusted": terms("adjusted", model.terms),
         "crude": terms("crude", model.crude),
         "adjusted_levels": [
             level(i, t) for i, t in enumerate(t for t in model.terms if t.at_level is not None)
         ],
-        "adjusted_patients": privacy.count(
-            f"{path}.adjusted_patients", model.patients, mask.patients
-        ),
-        "adjusted_events": privacy.count(f"{path}.adjusted_events", model.events, mask.events),
-        "adjusted_excluded": privacy.count(
-            f"{path}.adjusted_excluded", model.excluded, mask.excluded
-        ),
+        "adjusted_patients": privacy.cell(f"{path}.adjusted_patients", mask.cell("patients")),
+        "adjusted_events": privacy.cell(f"{path}.adjusted_events", events),
+        "adjusted_excluded": privacy.cell(f"{path}.adjusted_excluded", mask.cell("excluded")),
         "events_per_variable": privacy.derived(
-            f"{path}.events_per_variable", model.events_per_variable, few_events
+            f"{path}.events_per_variable", model.events_per_variable, events.hidden
         ),
         "ph_test": [
             {"term": t.term}
@@ -834,11 +822,12 @@ def _adjusted(model: AdjustedModel, path: str, privacy: _Suppression) -> dict[st
     }
 
 
-def _adjusted_lines(view: ReportView, k: int | None) -> list[str]:
-    """Each endpoint's adjusted model as the deck's notes read it (format.model_reading)."""
+def _adjusted_lines(view: ReportView, decided: Mask) -> list[str]:
+    """Each endpoint's adjusted model as the deck's notes read it (format.model_reading),
+    privacy as the report's mask ``decided``."""
     lines = []
     for model in view.adjusted.values():
-        reading = fmt.model_reading(model, model_mask(model, k))
+        reading = fmt.model_reading(model, model_mask(model, decided))
         lines += [reading[0], *(f"  {line}" for line in reading[1:]), ""]
     return lines
 

@@ -553,11 +553,11 @@ def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame
         hidden = [few or mask.hidden(*column) for column in zip(*cells, strict=True)]
         columns["Curve"] += [label] * len(e.month)
         columns["Month"] += [fmt.months(m) for m in e.month]
-        columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, mask.k)
+        columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, mask.k is not None)
         columns["95% CI (%)"] += [
             fmt.ci(lo, hi, h) for lo, hi, h in zip(e.ci_lower, e.ci_upper, hidden, strict=True)
         ]
-        columns["SE (%)"] += fmt.percent_cells(e.se, hidden, mask.k)
+        columns["SE (%)"] += fmt.percent_cells(e.se, hidden, mask.k is not None)
         columns["At risk"] += count_cells(mask, cells[0])
         columns["Events"] += count_cells(mask, cells[1])
         columns["Censored"] += count_cells(mask, cells[2])
@@ -704,7 +704,7 @@ def safety_display(safety: Safety, mask: Mask) -> pd.DataFrame:
             {
                 "Event": [SAFETY_EVENTS[e] for e in events],
                 "Patients": count_cells(mask, keys("patients")),
-                CRUDE_PERCENT: fmt.percent_cells(table["proportion"], hidden, mask.k),
+                CRUDE_PERCENT: fmt.percent_cells(table["proportion"], hidden, mask.k is not None),
                 "95% CI (%)": [
                     fmt.ci(lo, hi, h)
                     for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
@@ -713,7 +713,7 @@ def safety_display(safety: Safety, mask: Mask) -> pd.DataFrame:
                 "Within 30 days": count_cells(mask, keys("early")),
                 "Later": count_cells(mask, keys("later")),
                 "Per 100 patient-years": fmt.number_cells(
-                    table["per_100_patient_years"], 1, few_events, mask.k
+                    table["per_100_patient_years"], 1, few_events, mask.k is not None
                 ),
             }
         ),
@@ -800,7 +800,7 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
         "Patients": cells.patients if privacy else table["patients"].tolist(),
         "Events": cells.events if privacy else table["events"].tolist(),
         "Estimate (%)": fmt.percent_cells(
-            table["estimate"], cells.estimate_hidden, mask.k if privacy else None
+            table["estimate"], cells.estimate_hidden, privacy
         ),
         "95% CI (%)": [
             fmt.ci(lo, hi, h)
@@ -850,14 +850,14 @@ def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mas
                 "Centre": [fmt.data_text(c) for c in names],
                 "Patients": count_cells(mask, [centre_key(c, "patients") for c in names]),
                 "Events": count_cells(mask, [centre_key(c, "events") for c in names]),
-                "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k),
+                "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k is not None),
                 "95% CI (%)": [
                     fmt.ci(lo, hi, h)
                     for lo, hi, h in zip(table["ci_lower"], table["ci_upper"], hidden, strict=True)
                 ],
                 "At risk": count_cells(mask, [centre_key(c, "at risk") for c in names]),
                 **limits,
-                "z-score": fmt.number_cells(table["z"], 2, hidden, mask.k),
+                "z-score": fmt.number_cells(table["z"], 2, hidden, mask.k is not None),
                 "Position": [
                     centre_position(comparison, position, last)
                     for position, last in zip(
@@ -1034,11 +1034,10 @@ MODEL_COLUMNS = (
 )  # fmt: skip
 
 
-def model_table(model: AdjustedModel, mask: ModelMask | None = None) -> pd.DataFrame:
+def model_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
     """An adjusted Cox model's terms: the patients and events at each level (none for a
     continuous covariate: MISSING), crude and adjusted HR (95% CI) and Wald p side by side;
     in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask)."""
-    mask = mask or ModelMask()
     crude = {t.term: t for t in model.crude}
     rows = []
     for term in model.terms:
@@ -1054,10 +1053,9 @@ def model_table(model: AdjustedModel, mask: ModelMask | None = None) -> pd.DataF
     return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
 
 
-def ph_table(model: AdjustedModel, mask: ModelMask | None = None) -> pd.DataFrame:
+def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
     """The proportional-hazards test per term and globally, with a plain reading of each;
     a term whose ratios privacy hides has its test hidden too."""
-    mask = mask or ModelMask()
     return pd.DataFrame(
         [
             {

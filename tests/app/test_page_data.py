@@ -49,3 +49,16 @@ def test_follow_up_is_hidden_over_fewer_than_k(page_test):
         m.value for m in at.markdown if unescaped(m.value).startswith("Median follow-up (reverse")
     )
     assert unescaped(line).count("hidden") == 2 and "36.0" not in line
+
+
+def test_an_imported_registry_s_patients_are_a_count_of_the_masked_view(page_test):
+    """The import's patients pass through the page's mask (views.imported_ledger): 3 show
+    "<5" with privacy on, as every count of fewer than k."""
+    from ui.cohorts import IMPORTED_KEY, UploadOutcome
+
+    at = page_test(PAGE, privacy="yes")
+    at.session_state[IMPORTED_KEY] = UploadOutcome("tiny", name="Tiny", files="t.xlsx", patients=3)
+    at.run()
+    assert not at.exception
+    (success,) = at.success
+    assert "Imported Tiny from t.xlsx: <5 patients." in unescaped(success.value)

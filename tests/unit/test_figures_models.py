@@ -9,8 +9,15 @@ import pytest
 from analytics.filters import DEFAULT_FILTER
 from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
 from analytics.present.figures.models import ADJUSTED, CRUDE, model_forest_plot
+from analytics.present.masking import exact, mask
 from analytics.present.privacy import model_mask
-from analytics.stats.models import adjusted_model
+from analytics.stats.models import AdjustedModel, adjusted_model
+from analytics.views import model_ledger
+
+
+def privacy_off(model: AdjustedModel):
+    """The model's mask with privacy off: every count exact, no ratio withheld."""
+    return model_mask(model, exact(model_ledger(model)))
 
 
 @pytest.fixture
@@ -20,7 +27,7 @@ def model(demo):
 
 
 def test_crude_and_adjusted_markers_for_every_term(model):
-    fig = model_forest_plot(model)
+    fig = model_forest_plot(model, privacy_off(model))
     series = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
     assert set(series) == {CRUDE, ADJUSTED}
     # recurrent DVT: 2 events after it, too few for a hazard ratio: no point, no number
@@ -34,7 +41,7 @@ def test_crude_and_adjusted_markers_for_every_term(model):
 
 
 def test_the_reference_line_and_favours_labels_as_on_subgroups(model):
-    fig = model_forest_plot(model)
+    fig = model_forest_plot(model, privacy_off(model))
     (line,) = [trace for trace in fig.data if trace.name == "HR = 1"]
     assert list(line.x) == [1, 1]
     assert fig.layout.xaxis.type == "log"
@@ -61,8 +68,8 @@ def test_privacy_leaves_a_small_levels_ratios_out_of_the_figure_data(small_centr
     centre = model.terms[0]
     crude = model.crude[0]
     assert centre.term == crude.term == "center=C07"
-    shown = model_forest_plot(model)
-    fig = model_forest_plot(model, model_mask(model, 5))
+    shown = model_forest_plot(model, privacy_off(model))
+    fig = model_forest_plot(model, model_mask(model, mask(model_ledger(model), 5)))
     data = json.dumps(fig.to_plotly_json(), default=str)
     # without privacy its 3 patients' events are too few for a hazard ratio anyway
     assert not centre.estimable and not crude.estimable
@@ -85,6 +92,6 @@ def test_a_term_of_too_few_events_is_not_called_hidden_by_privacy(model):
     privacy note under the plot ("... has under None patients"), privacy being off."""
     from analytics.present.privacy import SUPPRESSED
 
-    fig = model_forest_plot(model)
+    fig = model_forest_plot(model, privacy_off(model))
     notes = [a.text for a in fig.layout.annotations]
     assert not any(text.startswith(SUPPRESSED) or "None" in text for text in notes), notes

@@ -18,13 +18,14 @@ from analytics.cohort.summary import create_summary
 from analytics.filters import CohortFilter
 from analytics.glossary import ALL_PATIENTS
 from analytics.present import format as fmt
+from analytics.present.masking import Cell, mask
 from analytics.present.privacy import SUPPRESSED
 from analytics.rules import DAYS_PER_MONTH
 from analytics.stats.engine.kaplan_meier import kaplan_meier
 from analytics.stats.engine.median import median_time
 from analytics.stats.follow_up import PlannedFollowUp, follow_up, planned_follow_up
 from analytics.stats.survival import counts_from_rows, survival
-from analytics.views import follow_up_view
+from analytics.views import N, follow_up_view, header_ledger, header_view
 from tests.conftest import add_events, add_patient
 
 
@@ -141,14 +142,18 @@ def test_follow_up_line_states_median_ci_and_completeness_or_hides_them(demo):
     """The demo's median follow-up by reverse KM is 36 (36, 36), R above; Clark's C shown as
     a percent; fewer than k patients hide both, no patients show the missing marker."""
     result = follow_up(demo, CohortFilter())
-    line = fmt.follow_up(result, 34)
+    line = fmt.follow_up(result, Cell(34, "exact"))
     assert line.startswith("Median follow-up (reverse Kaplan-Meier) 36.0 (95% CI 36.0")
     assert line.endswith(
         f"completeness (Clark's C) {fmt.percent(result.completeness)}, to the latest contact"
     )
-    assert f"{SUPPRESSED} · completeness (Clark's C) {SUPPRESSED}" in fmt.follow_up(result, 4, 5)
-    assert "36.0" in fmt.follow_up(result, 5, 5)
-    assert fmt.follow_up(result, 0) == (
+    few = mask(header_ledger(header_view(demo, CohortFilter(lesion_side="left", trauma=True))), 5)
+    assert f"{SUPPRESSED} · completeness (Clark's C) {SUPPRESSED}" in fmt.follow_up(
+        result, few.cell(N)
+    )
+    assert "36.0" in fmt.follow_up(result, Cell(5, "exact", 5))
+    assert "36.0" in fmt.follow_up(result, Cell(30, "withheld", 5))  # of k or more
+    assert fmt.follow_up(result, Cell(0, "exact", 5)) == (
         f"Median follow-up (reverse Kaplan-Meier) {fmt.MISSING} · completeness (Clark's C) "
         f"{fmt.MISSING}"
     )
@@ -252,25 +257,25 @@ def test_the_view_reads_the_planned_follow_up_and_the_line_says_which(hand_made)
     to the earlier of the lock and the protocol; an unreadable value is said, not used."""
     before = follow_up_view(hand_made, CohortFilter())
     assert before.completeness == pytest.approx(clark_c(LATEST, None), rel=1e-12)
-    assert fmt.follow_up(before, 5).endswith(", to the latest contact")
+    assert fmt.follow_up(before, Cell(5, "exact")).endswith(", to the latest contact")
     hand_made.execute("INSERT INTO cohort_metadata VALUES ('planned_follow_up_months', '36')")
     planned = follow_up_view(hand_made, CohortFilter())
     assert planned.completeness == pytest.approx(clark_c(LATEST, 36.0), rel=1e-12)
-    assert fmt.follow_up(planned, 5).endswith(
+    assert fmt.follow_up(planned, Cell(5, "exact")).endswith(
         ", to the earlier of the latest contact and the protocol's planned 36 months"
     )
     hand_made.execute("INSERT INTO cohort_metadata VALUES ('data_lock_date', '2016-01-01')")
     locked = follow_up_view(hand_made, CohortFilter())
     assert locked.completeness == pytest.approx(clark_c(LOCK_2016, 36.0), rel=1e-12)
     assert "to the earlier of the data lock and the protocol's planned 36 months" in (
-        fmt.follow_up(locked, 5)
+        fmt.follow_up(locked, Cell(5, "exact"))
     )
     hand_made.execute(
         "UPDATE cohort_metadata SET value = 'three years' WHERE key = 'planned_follow_up_months'"
     )
     unreadable = follow_up_view(hand_made, CohortFilter())
     assert unreadable.completeness == pytest.approx(clark_c(LOCK_2016, None), rel=1e-12)
-    line = fmt.follow_up(unreadable, 5)
+    line = fmt.follow_up(unreadable, Cell(5, "exact"))
     assert "to the data lock (" in line and "not a positive number of months" in line
 
 
@@ -280,7 +285,7 @@ def test_a_data_lock_that_is_not_a_date_is_said_and_not_used(hand_made):
     hand_made.execute("INSERT INTO cohort_metadata VALUES ('data_lock_date', '30/06/2019')")
     result = follow_up_view(hand_made, CohortFilter())
     assert result.completeness == pytest.approx(clark_c(LATEST, None), rel=1e-12)
-    assert fmt.follow_up(result, 5).endswith(", to the latest contact")
+    assert fmt.follow_up(result, Cell(5, "exact")).endswith(", to the latest contact")
     line = fmt.data_lock({"data_lock_date": "30/06/2019"})
     assert "latest last contact" in line and "not a date" in line and "2019" not in line
 
@@ -297,7 +302,7 @@ def test_the_demo_followed_to_its_36_month_protocol_is_complete(demo):
     result = follow_up_view(demo, CohortFilter())
     assert result.planned == PlannedFollowUp(36.0)
     assert result.completeness == 1.0
-    assert fmt.follow_up(result, 34).endswith(
+    assert fmt.follow_up(result, Cell(34, "exact")).endswith(
         "completeness (Clark's C) 100.0%, to the earlier of the latest contact and the "
         "protocol's planned 36 months"
     )

@@ -38,7 +38,9 @@ from tests.masks import safety_mask, tables_mask
      (3, None, "3"), (920455, 5, "920,455"), (1000, None, "1,000")],
 )  # fmt: skip
 def test_count(count, k, shown):
-    assert fmt.count(count, k) == shown
+    """A count as a view's mask shows it (fmt.cell); fmt.count writes any count as it is."""
+    assert fmt.cell(mask(ledger({("n",): count}), k).cell(("n",))) == shown
+    assert fmt.count(count) == f"{count:,}"
 
 
 @pytest.mark.parametrize(

@@ -35,14 +35,13 @@ COLUMNS = ((0.0, CRUDE), (0.5, ADJUSTED))
 HEADER_ROW = -1.0
 
 
-def model_forest_plot(model: AdjustedModel, mask: ModelMask | None = None) -> go.Figure:
+def model_forest_plot(model: AdjustedModel, mask: ModelMask) -> go.Figure:
     """Crude and adjusted hazard ratios of every term of ``model`` on one log axis.
 
     In privacy mode a term whose ratios are hidden (analytics.present.privacy.model_mask)
     keeps its row, with SUPPRESSED in the table and no marker, and a note under the plot
     says why: its numbers are not in the figure's data.
     """
-    mask = mask or ModelMask()
     terms = list(model.terms)
     crude = {t.term: t for t in model.crude}
     rows = list(range(len(terms)))

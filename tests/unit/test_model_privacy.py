@@ -1,0 +1,175 @@
+"""An adjusted model's counts as part of the one masked view (issue 22): the model's
+patients, those left out and its events, each level's and each reference's, declared
+beside the sidebar's n (views.model_ledger) and decided once with it, on the Models page,
+in the report and in the deck; and no formatter takes k.
+
+The attacker here reads what a surface prints and knows the sums a model's counts make:
+patients + left out = n, its events are part of its patients; a "<k" is 1 to k-1, a
+withheld count ("hidden", null) k or more unless it is part of a count that may be fewer
+than k, a count a surface does not print 0 or more. It tries every whole-number value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from dataclasses import replace
+
+import duckdb
+
+from analytics.cohort.summary import create_summary
+from analytics.filters import CohortFilter
+from analytics.present import format as fmt
+from analytics.present.masking import exact, mask
+from analytics.present.privacy import SUPPRESSED, model_mask
+from analytics.present.report import report_json, report_text
+from analytics.stats.models import AdjustedModel, LevelCounts, Term
+from analytics.views import N, model_key, model_ledger, report_view
+from tests.conftest import add_events, add_patient
+
+
+def test_no_formatter_takes_k():
+    """Privacy reaches a formatter as a Cell (or whether a value is withheld), never as k."""
+    takes_k = [
+        name
+        for name, function in inspect.getmembers(fmt, inspect.isfunction)
+        if function.__module__ == fmt.__name__
+        and {"k", "privacy_k"} & set(inspect.signature(function).parameters)
+    ]
+    assert takes_k == []
+
+
+def _model(patients: int, events: int, levels: dict[str, tuple[int, int]], excluded: int = 0):
+    """A fitted-looking model of ``center`` levels against C01 (ratios irrelevant here)."""
+    terms = tuple(
+        Term(f"center={level}", "center", level, "C01", 0.1, 0.2, 1.1, 0.8, 1.6, 0.5,
+             LevelCounts(n, e))
+        for level, (n, e) in levels.items()
+    )  # fmt: skip
+    return AdjustedModel("primary", ("center",), False, patients, events, excluded, terms, terms)
+
+
+def test_the_model_ledger_s_sums_hold_and_name_the_reference_as_the_rest():
+    model = _model(53, 20, {"C02": (20, 8), "C03": (3, 2)}, excluded=4)
+    view = model_ledger(model)
+    for s in view.sums:
+        assert view.counts[s.total] == sum(view.counts[p] for p in s.parts), s
+    key = lambda *count: model_key(model, *count)  # noqa: E731
+    assert view.counts[N] == 57
+    assert view.counts[key("center", "reference", "patients")] == 30
+    assert view.counts[key("center", "reference", "events")] == 10
+    assert view.counts[key("center=C03", "without event")] == 1
+
+
+def test_a_models_patients_are_one_count_under_every_endpoint_its_events_are_not():
+    primary = _model(53, 20, {"C02": (20, 8)})
+    assisted = replace(primary, endpoint="assisted", events=18)
+    assert model_key(primary, "patients") == model_key(assisted, "patients")
+    assert model_key(primary, "events") != model_key(assisted, "events")
+    both = model_ledger(primary) | model_ledger(assisted)  # one count, one value
+    assert both.counts[model_key(primary, "center=C02", "patients")] == 20
+
+
+def test_a_levels_ratios_are_withheld_when_the_mask_says_it_or_its_reference_is_few():
+    """C03's 3 patients are "<5": its hazard ratio describes those few; C02's 20 against
+    the reference's 30 still shows. The reference's few (C01 of 3) withholds C02's."""
+    model = _model(53, 20, {"C02": (20, 8), "C03": (3, 2)})
+    masked = model_mask(model, mask(model_ledger(model), 5))
+    assert masked.ratios == {"center=C03"} and not masked.everything
+    assert fmt.level_patients(model.terms[1], masked) == "<5"
+    small_reference = _model(26, 12, {"C02": (23, 10)})
+    assert model_mask(small_reference, mask(model_ledger(small_reference), 5)).ratios == {
+        "center=C02"
+    }
+    off = model_mask(model, exact(model_ledger(model)))
+    assert not off.ratios and fmt.level_patients(model.terms[1], off) == "3"
+
+
+def test_a_model_of_few_events_withholds_every_ratio():
+    model = _model(40, 4, {"C02": (20, 2)})
+    assert model_mask(model, mask(model_ledger(model), 5)).everything
+
+
+def test_model_counts_and_events_per_variable_follow_the_mask():
+    """32 events of 34 patients, all modelled, leave 2 without: the patients or the events
+    are withheld, and the events per variable (the events over the coefficients shown) with
+    the events; 2 of 36 left out are "<5"."""
+    model = _model(34, 32, {"C02": (17, 16)})
+    masked = model_mask(model, mask(model_ledger(model), 5))
+    counts = fmt.model_counts(masked)
+    assert "on 34 patients with 32 events" not in counts
+    assert SUPPRESSED in counts and "; 0 patients left out" in counts
+    per = fmt.events_per_variable(model, masked)
+    assert per.startswith(f"{SUPPRESSED} events per") == masked.cell("events").hidden
+    off = model_mask(model, exact(model_ledger(model)))
+    assert fmt.events_per_variable(model, off).startswith("32.0 events per coefficient (32")
+    left_out = _model(34, 20, {"C02": (17, 10)}, excluded=2)
+    masked = model_mask(left_out, mask(model_ledger(left_out), 5))
+    assert "; <5 patients left out" in fmt.model_counts(masked)
+
+
+def _pinned(n: object, patients: object, excluded: object, events: object, k: int) -> bool:
+    """Whether the model's left-out count, printed "<k", is the one value that n, the
+    model's patients and events as printed allow: patients + left out = n, events +
+    without event = patients."""
+    top = 4 * k + 60
+
+    def values(shown: object, within: range) -> range:
+        if isinstance(shown, int):
+            return range(shown, shown + 1)
+        if shown == f"<{k}":
+            return range(1, k)
+        # withheld: k or more, as a smaller count would show "<k", unless it is a part
+        # of a count that may be fewer than k (then left out with it: 0 or more)
+        return range(0 if within.start < k else k, top)
+
+    n_values = values(n, range(0, top))  # n withheld: 0 or more, as the weakest reading
+    patient_values = values(patients, n_values)
+    allowed = {
+        x
+        for p, x in itertools.product(patient_values, values(excluded, n_values))
+        for e in values(events, patient_values)
+        if e <= p and p + x in n_values
+    }
+    return len(allowed) == 1
+
+
+def _printed(text: str | None) -> object:
+    return int(text.replace(",", "")) if text and text.replace(",", "").isdigit() else text
+
+
+def _all_lost_but_one_left_out(con: duckdb.DuckDBPyConnection) -> None:
+    """11 patients: 5 in C01 and 5 in C02, each losing patency; 1 with no centre, who
+    does not: a model on the centre leaves 1 out and its 10 patients all had the event."""
+    for i in range(10):
+        add_patient(con, f"P{i}", center="C01" if i < 5 else "C02")
+        add_events(con, f"P{i}", (3.0 + i, "occlusion"))
+    add_patient(con, "P10", center=None)
+    con.execute("INSERT INTO cohort_metadata VALUES ('name', 'All lost, one left out')")
+    create_summary(con)
+
+
+def test_the_reports_model_does_not_give_the_patients_left_out_by_n(blank):
+    """Before, the report decided the model's counts alone: n 11, the modelled patients
+    hidden beside the 1 left out ("<5"), but their 10 events shown, so n - 10 left 1."""
+    _all_lost_but_one_left_out(blank)
+    data = report_json(report_view(blank, CohortFilter(), adjust=["center"]), 5)
+    model = data["patency"]["primary"]
+    assert model["adjusted_excluded"] == "<5"
+    shown = (model[key] for key in ("adjusted_patients", "adjusted_excluded", "adjusted_events"))
+    assert not _pinned(_printed(data["n_patients"]), *shown, 5)
+    for level in model["adjusted_levels"]:
+        assert level["patients"] is None or level["patients"] == "<5" or level["patients"] >= 5
+    text = report_text(report_view(blank, CohortFilter(), adjust=["center"]), 5)
+    assert "<5 patients left out for a missing covariate" in text
+
+
+def test_the_deck_mask_holds_the_model_it_shows(demo):
+    from analytics.present.deck import deck_mask
+    from analytics.views import deck_view, models_view
+
+    model = models_view(demo, CohortFilter(), "primary", ["thrombophilia"])
+    view = deck_view(demo, CohortFilter(), model=model)
+    decided = deck_mask(view, 5)
+    assert set(model_ledger(model).counts) <= set(decided.counts)
+    assert decided.counts[N] == model.patients + model.excluded == view.report.safety.patients
