@@ -30,12 +30,14 @@ class Ledger:
 
     ``unseen``: counts that take part in a sum but that the view does not print (the
     patients whose group is not recorded, when nothing says how many): an attacker knows
-    only that they are 0 or more.
+    only that they are 0 or more. ``public``: counts another view shows whatever this one
+    does (the population analysed is the n of the unfiltered view): never withheld.
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)
     sums: tuple[Sum, ...] = ()
     unseen: frozenset[Key] = frozenset()
+    public: frozenset[Key] = frozenset()
 
     def __or__(self, other: Ledger) -> Ledger:
         """Both views' counts and sums: a count named in both is one count."""
@@ -47,6 +49,7 @@ class Ledger:
             {**self.counts, **other.counts},
             tuple(dict.fromkeys(self.sums + other.sums)),
             (self.unseen | other.unseen) - (self.shown_keys() | other.shown_keys()),
+            self.public | other.public,
         )
 
     def shown_keys(self) -> frozenset[Key]:
@@ -54,11 +57,14 @@ class Ledger:
 
 
 def ledger(
-    counts: Mapping[Key, int], sums: Iterable[Sum] = (), unseen: Iterable[Key] = ()
+    counts: Mapping[Key, int],
+    sums: Iterable[Sum] = (),
+    unseen: Iterable[Key] = (),
+    public: Iterable[Key] = (),
 ) -> Ledger:
     """A Ledger of ``counts`` and ``sums``; every count a sum names must be in ``counts``."""
     sums = tuple(sums)
     missing = {key for s in sums for key in (s.total, *s.parts)} - counts.keys()
     if missing:
         raise ValueError(f"a sum names a count the ledger lacks: {sorted(map(str, missing))[0]}")
-    return Ledger(dict(counts), sums, frozenset(unseen))
+    return Ledger(dict(counts), sums, frozenset(unseen), frozenset(public))

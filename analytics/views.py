@@ -114,15 +114,21 @@ def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
 N: Key = ("n",)  # the sidebar's n, which every view states
 ANALYSED: Key = ("analysed",)
 LEFT_OUT: Key = ("left out by the filters",)
+IN_FILE: Key = ("in the file",)
+NOT_ANALYSED: Key = ("outside the population analysed",)
 NO_CENTRE: Key = ("no centre recorded",)
 
 
 def header_ledger(header: Header) -> Ledger:
-    """n, part of the population analysed (the unfiltered view's n): the patients the
-    filters leave out are the difference, a count of patients too."""
-    counts = {N: header.patients, ANALYSED: header.analysed}
+    """n, part of the population analysed (the unfiltered view's n), part of the file's
+    patients: the patients the filters leave out, and those the population leaves out
+    (the technical failures), are the differences, counts of patients too. The population
+    analysed is public: the unfiltered view shows it as its n."""
+    counts = {N: header.patients, ANALYSED: header.analysed, IN_FILE: header.total}
     counts[LEFT_OUT] = header.analysed - header.patients
-    return ledger(counts, [Sum(ANALYSED, (N, LEFT_OUT))])
+    counts[NOT_ANALYSED] = header.total - header.analysed
+    sums = [Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED))]
+    return ledger(counts, sums, public=[ANALYSED])
 
 
 def centre_key(centre: str, count: str) -> Key:

@@ -21,7 +21,7 @@ from analytics.present.deck import PPTX_MIME, DeckRequest
 from analytics.present.masking import Mask, mask
 from analytics.present.privacy import SUPPRESSED_NOTE, PrivacyError, setting
 from analytics.present.render import CHROMIUM, INSTALL_HINT
-from analytics.views import LEFT_OUT, Header, N, header_ledger
+from analytics.views import IN_FILE, LEFT_OUT, NOT_ANALYSED, Header, N, header_ledger
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
@@ -55,7 +55,6 @@ class PageContext:
     key: data.CohortKey
     cohort_filter: CohortFilter
     n: int
-    n_total: int
     meta: dict[str, str]
     privacy_k: int | None  # privacy mode: counts below k shown as "<k"
     chart: ChartContext  # what every chart states, and whether the page presents
@@ -75,8 +74,9 @@ def masked(context: PageContext, view: Ledger) -> tuple[PageContext, Mask]:
     every chart's caption show what that decision left of n."""
     decided = mask(header_ledger(context.header) | view, context.privacy_k)
     n_hidden = decided.hidden(N)
-    if n_hidden != context.n_hidden:
-        _show_n(context.count_slot, decided, context.n_total)
+    total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
+    if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
+        _show_n(context.count_slot, decided)
     chart = replace(context.chart, caption=_caption(context.meta, context.cohort_filter, decided))
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
 
@@ -125,7 +125,7 @@ def start_page(title: str) -> PageContext:
     header = data.header(key, cohort_filter)
     sidebar = mask(header_ledger(header), k)
     count_slot = count.empty()
-    _show_n(count_slot, sidebar, header.total)
+    _show_n(count_slot, sidebar)
     _cohort_choice(meta)
     caption = _caption(meta, cohort_filter, sidebar)
     request = DeckRequest(
@@ -135,7 +135,7 @@ def start_page(title: str) -> PageContext:
     )  # fmt: skip
     _deck_button(key, request)
     context = PageContext(
-        key, cohort_filter, header.patients, header.total, meta, k,
+        key, cohort_filter, header.patients, meta, k,
         ChartContext(caption, presenting), sidebar.hidden(N), header, sidebar, count_slot,
     )  # fmt: skip
     if presenting:  # every page presents the same screens
@@ -148,11 +148,19 @@ def start_page(title: str) -> PageContext:
     return context
 
 
-def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, total: int) -> None:
-    """The sidebar's n of the total, as privacy lets it show."""
-    n = decided.cell(N)
+def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask) -> None:
+    """The sidebar's n of the file's patients, as privacy lets them show."""
+    n, total = decided.cell(N), decided.cell(IN_FILE)
     with slot.container():
-        st.markdown(f"**n = {fmt.cell(n)} of {fmt.count(total)} patients** match the filters")
+        if total.hidden:
+            st.markdown(f"**n = {fmt.cell(n)} patients** match the filters")
+        else:
+            st.markdown(f"**n = {fmt.cell(n)} of {fmt.cell(total)} patients** match the filters")
+        if total.hidden and decided.few(NOT_ANALYSED):
+            st.caption(
+                "The file's number of patients is hidden: fewer than "
+                f"{total.k} are outside the population analysed, and it would give their number."
+            )
         if n.shown == "withheld" and decided.few(LEFT_OUT):
             st.caption(
                 f"n is hidden: the filters leave out fewer than {n.k} patients, whose number "

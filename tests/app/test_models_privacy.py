@@ -48,5 +48,5 @@ def test_the_models_page_decides_its_counts_with_the_sidebars_n(
     patients, events, excluded = (_printed(found.group(i)) for i in (1, 2, 3))
     assert excluded == "<8"
     (n_text,) = [m.value for m in at.sidebar.markdown if m.value.startswith("**n = ")]
-    n = _printed(re.match(r"\*\*n = (\S+) of", n_text).group(1))
+    n = _printed(re.match(r"\*\*n = (\S+) (of|patients)", n_text).group(1))
     assert not _pinned(n, patients, excluded, events, 8)

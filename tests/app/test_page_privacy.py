@@ -44,7 +44,8 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
 def test_a_small_subgroup_is_not_counted_anywhere_on_the_patency_page(page_test):
     at = page_test("pages/1_Patency.py", privacy="yes", segments="IVC")  # 4 IVC lesions
     assert not at.exception
-    assert any("n = <5 of 37" in m.value for m in at.sidebar.markdown)
+    # the file's 37 is hidden: 37 - 34 would be its 3 technical failures
+    assert any("n = <5 patients**" in m.value for m in at.sidebar.markdown)
     (fig,) = plotly_figures(at)
     # a curve of fewer than k patients is not drawn (its steps are single patients), as
     # a compared group of so few is not: nor is its KMunicate table
@@ -119,10 +120,10 @@ def test_the_sidebar_n_is_hidden_when_the_filters_leave_out_fewer_than_k(page_te
     at = page_test("pages/3_Safety.py", privacy="yes", age_max="84")
     assert not at.exception
     shown = " ".join(unescaped(m.value) for m in at.sidebar.markdown)
-    assert "n = hidden of 37" in shown
+    assert "n = hidden patients" in shown
     assert any("leave out fewer than 5" in c.value for c in at.sidebar.caption)
     older = page_test("pages/3_Safety.py", privacy="yes", age_min="85")
-    assert "n = <5 of 37" in " ".join(unescaped(m.value) for m in older.sidebar.markdown)
+    assert "n = <5 patients" in " ".join(unescaped(m.value) for m in older.sidebar.markdown)
 
 
 def test_patency_summaries_and_incidence_leave_out_a_group_of_fewer_than_k(page_test):
@@ -178,3 +179,17 @@ def test_clinical_page_hides_shift_tests_that_would_give_a_small_cell_away(page_
     assert len(shift_tests) == 2 and {m.value for m in shift_tests} == {fmt.SUPPRESSED}
     table3 = at.table[-1].value.set_index("Measure")
     assert set(table3.loc[[MARGINAL_HOMOGENEITY, SYMMETRY], "P value"]) == {fmt.SUPPRESSED}
+
+
+def test_the_files_total_does_not_give_the_patients_outside_the_population(page_test):
+    """n = 34 of 37 gave the demo's 3 technical failures, who are outside the population
+    analysed: the file's number is a count of the same decision."""
+    shown = page_test("app.py")
+    assert any("n = 34 of 37 patients" in m.value for m in shown.sidebar.markdown)
+    at = page_test("app.py", privacy="yes")
+    texts = " ".join(unescaped(m.value) for m in at.sidebar.markdown)
+    assert "n = 34 patients" in texts and "37" not in texts
+    assert any("fewer than 5 are outside the population analysed" in c.value
+               for c in at.sidebar.caption)  # fmt: skip
+    everyone = page_test("app.py", privacy="yes", population="all")
+    assert any("n = 37 of 37 patients" in m.value for m in everyone.sidebar.markdown)

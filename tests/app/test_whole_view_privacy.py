@@ -15,7 +15,7 @@ from tests.conftest import SMALL_CENTRE, plotly_figures, unescaped
 def sidebar_n(at) -> str:
     """The sidebar's n as shown: "34", "<5" or "hidden"."""
     (text,) = [m.value for m in at.sidebar.markdown if m.value.startswith("**n = ")]
-    return re.match(r"\*\*n = (\S+) of", text).group(1)
+    return re.match(r"\*\*n = (\S+) (of|patients)", text).group(1)
 
 
 def test_a_small_centre_is_not_n_minus_the_other_centres(

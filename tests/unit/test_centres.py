@@ -30,12 +30,14 @@ from analytics.stats.funnel import (
     control_limit,
     funnel_limits,
 )
-from analytics.views import centres_ledger
+from analytics.views import Header, centres_ledger, header_ledger
 
 
 def masked(comparison, k=None):
-    """The comparison's counts as privacy ``k`` lets them show (the Centres page's view)."""
-    return mask(centres_ledger(comparison), k)
+    """The comparison's counts as privacy ``k`` lets them show with the sidebar's n, whose
+    filters leave nobody out (the Centres page's view)."""
+    everyone = Header(comparison.patients, comparison.patients, comparison.patients)
+    return mask(header_ledger(everyone) | centres_ledger(comparison), k)
 
 
 def counts(groups: dict[str, list[tuple[float, int, int]]]) -> Counts:

@@ -90,6 +90,17 @@ def test_a_count_pinned_through_counts_the_view_does_not_show_withholds_one_it_d
     assert len(rests) > 1
 
 
+def test_a_count_another_view_shows_is_never_the_complement():
+    # the population analysed (A) is the unfiltered view's n: withholding it beside the
+    # 4 the filters leave out (B) would hide nothing, so n is withheld
+    # (and then a centre, C, since n is its centres' sum)
+    counts = {A: 34, N: 30, B: 4, C: 10, ("D",): 20}
+    view = ledger(counts, [Sum(A, (N, B)), Sum(N, (C, ("D",)))], public=[A])
+    decided = mask(view, 5)
+    assert decided.small == {B} and decided.withheld == {N, C}
+    assert mask(ledger(counts, view.sums), 5).withheld == {A}  # not public: in fewer sums
+
+
 def test_the_parts_of_a_small_count_are_left_out():
     # two "<3" making a "<3" would be 1 and 1
     view = ledger({N: 2, A: 1, B: 1}, [Sum(N, (A, B))])
