@@ -103,6 +103,16 @@ UNRELIABLE = f"SE > {round(100 * SE_UNRELIABLE)}%"
 RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
 
 
+# A curve in privacy mode: a step at each table month whose estimate may show, not at
+# each event (a step's height times the at risk would count the events below k)
+PRIVACY_CURVE = "Privacy mode: drawn at the table's months where its counts may be shown"
+
+
+def privacy_curve_note(undrawn: list[str]) -> str:
+    """PRIVACY_CURVE, naming the curves with no such month past 0 (so none is drawn)."""
+    return PRIVACY_CURVE + (f"; no month for {', '.join(undrawn)}" if undrawn else "")
+
+
 def few_at_risk(patients: int) -> str:
     """The at-risk rule of a curve, in words: "fewer than 10 at risk"."""
     return f"fewer than {patients} at risk"

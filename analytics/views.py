@@ -11,6 +11,7 @@ ReportRequest); the dashboard caches the Patency view by its request.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -550,6 +551,19 @@ class PatencyView:
 
 UNRECORDED = "not recorded"  # a grouping's patients with no recorded value: the rest of n
 CURVE_COUNTS = ("at risk", "events", "censored")  # a KMunicate column: they add up to patients
+# What grows month by month in a KMunicate column: a curve's events (censored) before a
+# month are those before the table's month before it plus those "between" the two; its
+# events in all, those before its last month plus those "after" it. Counts the view does
+# not print, that subtraction gives (a "<k" before a month then leaves out, as its parts,
+# the months before it: two "<3" before 6 and 12 months and "<3" between are 1s).
+GROWING = {"events": ("events between", "events after"),
+           "censored": ("censored between", "censored after")}  # fmt: skip
+
+
+def curve_months(curve: GroupSurvival) -> tuple[float, ...]:
+    """A curve's table months, sorted: its KMunicate table's and its estimates' (a month
+    in both is one month, its counts the same)."""
+    return tuple(sorted({*map(float, curve.risk.month), *map(float, curve.estimates.month)}))
 
 
 def curve_key(
@@ -561,7 +575,9 @@ def curve_key(
     by: str | None = None,
 ) -> Key:
     """A curve's count: its "patients", "events" and "censored" in all, or at ``month``
-    its "at risk", "events" and "censored" before it (KMunicate's); ``level`` of the
+    its "at risk", "events" and "censored" before it (KMunicate's), or those "between"
+    the table's month before and ``month``, or "after" the last ``month`` (GROWING);
+    ``level`` of the
     grouping ``by`` (the same count on the Patency page and in the Subgroups table), or
     ALL_PATIENTS; ``since`` names the curves of a landmark view (time counted from that
     month)."""
@@ -574,7 +590,9 @@ def curve_key(
 
 def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
     """Every curve's patients, events and censored, and its KMunicate columns at the
-    risk-table and estimate months: each adds up to the curve's patients. An endpoint's
+    risk-table and estimate months: each adds up to the curve's patients, and its events
+    and censored before a month are those before the month before plus those between
+    (GROWING: a difference of two months is a count too). An endpoint's
     curve covers the n patients of the view (or part of them); a comparison's groups and
     the patients with no recorded value add up to it, count by count (its overall curve
     is the same filter's Patency view without the comparison: public). With a landmark,
@@ -641,7 +659,25 @@ def _curve_counts(
             column = tuple(key(count, month) for count in CURVE_COUNTS)
             values = (table.at_risk[i], table.events[i], table.censored[i])
             counts.update(zip(column, map(int, values), strict=True))
-            sums.append(Sum(key("patients"), column))
+    months = curve_months(curve)
+    sums.extend(Sum(key("patients"), tuple(key(c, m) for c in CURVE_COUNTS)) for m in months)
+    _growing_counts(counts, sums, key, months)
+
+
+def _growing_counts(
+    counts: dict[Key, int], sums: list[Sum], key: Callable[..., Key], months: Sequence[float]
+) -> None:
+    """A curve's events and censored between its consecutive table months, and after the
+    last (GROWING): 9 events before month 24 and 7 before month 12 are 2 between, a count
+    the view gives by subtraction, so privacy must see it."""
+    for count, (between, after) in GROWING.items():
+        for before, month in itertools.pairwise(months):
+            counts[key(between, month)] = counts[key(count, month)] - counts[key(count, before)]
+            sums.append(Sum(key(count, month), (key(count, before), key(between, month))))
+        if months:
+            last = months[-1]
+            counts[key(after, last)] = counts[key(count)] - counts[key(count, last)]
+            sums.append(Sum(key(count), (key(count, last), key(after, last))))
 
 
 def _groups_counts(
@@ -650,14 +686,12 @@ def _groups_counts(
 ) -> None:  # fmt: skip
     """A comparison's groups and the patients with no recorded value (the rest) add up
     to the endpoint's curve, count by count: patients, events, censored, and each
-    KMunicate count at each month."""
+    KMunicate count at each month, and between months (GROWING)."""
     names = [(count, None) for count in ("patients", "events", "censored")]
-    names += [
-        (count, month)
-        for table in (overall.risk, overall.estimates)
-        for month in table.month
-        for count in CURVE_COUNTS
-    ]
+    months = curve_months(overall)
+    names += [(count, month) for month in months for count in CURVE_COUNTS]
+    names += [(between, month) for between, _ in GROWING.values() for month in months[1:]]
+    names += [(after, months[-1]) for _, after in GROWING.values() if months]
     for count, month in dict.fromkeys(names):
         key = partial(curve_key, endpoint, count=count, month=month, since=since, by=by)
         parts = [key(group.level) for group in groups]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED
+from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED, PRIVACY_CURVE
 from analytics.present import format as fmt
 from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
 from analytics.present.figures.theme import STYLED_GROUPS
@@ -74,8 +74,13 @@ st.caption(
     "endpoint) at each month, and the patients whose event or censoring came before it; the "
     "three add up to the curve's patients. A dotted line, or the curve's end when cut, marks "
     f"where the standard error first exceeds 10%{at_risk_rule}: reporting standards treat the "
-    "estimate as unreliable from there on. Ticks on the curves are censored patients (left "
-    "out on a curve with more than 100 censoring times). "
+    "estimate as unreliable from there on. "
+    + (
+        "Ticks on the curves are censored patients (left out on a curve with more than 100 "
+        "censoring times). "
+        if mask.k is None
+        else f"{PRIVACY_CURVE}, without censoring ticks. "
+    )
     + plain(unreliable_note(view, axis.min_at_risk))
 )
 if incidence:

@@ -58,6 +58,7 @@ from analytics.glossary import (
     MODEL_DEMO_CAVEAT,
     MODEL_NOT_IN_DECK,
     PATENCY_ROWS_SWAPPED,
+    PRIVACY_CURVE,
     PTS,
     REFLUX,
     SAFETY_CRUDE_AXIS,
@@ -79,7 +80,6 @@ from analytics.present.figures.patency import (
     CurveSpec,
     curve_specs,
     split_unreliable,
-    steps,
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
@@ -99,6 +99,7 @@ from analytics.present.tables import (
     cells_text,
     comparison_lines,
     curves_of_endpoints,
+    estimate_shown,
     safety_display,
     safety_incidence_display,
     subgroup_cells,
@@ -472,7 +473,7 @@ def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> Patency
     lines: list[GridSeries] = []
     top = np.zeros(grid.size)  # the stacked bands' top so far
     for spec in shown:
-        frame = steps(spec.curve)
+        frame = spec.steps()
         estimate = _sampled(frame, "estimate", grid)
         followed = ~np.isnan(estimate)
         lower, upper = (
@@ -499,7 +500,8 @@ def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> Patency
                                     _values(dotted)))  # fmt: skip
         curve = spec.curve
         times = curve.time[curve.censored > 0]
-        if 0 < times.size <= MAX_CENSOR_MARKS:  # beyond, marks would draw a band
+        # privacy mode draws none: a mark would place a censoring between the table's months
+        if spec.masked is None and 0 < times.size <= MAX_CENSOR_MARKS:  # beyond, a band
             marks = np.full(grid.size, np.nan)
             points = np.minimum(np.round(times * GRID_PER_MONTH).astype(int), grid.size - 1)
             marks[points] = curve.estimate[curve.censored > 0]
@@ -552,14 +554,16 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, de
     legend = _legend_height([spec.label for spec in specs], plot[1])
     _style_patency(shape.chart, chart, plot, legend / chart_height)
     _risk_table(slide, table, TOP + chart_height + Inches(0.1))
-    key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS), CURVE_KEY]
+    drawn_key = CURVE_KEY if decided.k is None else PRIVACY_CURVE_KEY
+    key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS), drawn_key]
     if side_size("\n".join(key)) is None:  # many groups: their last key month only
-        key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS[-1:]), CURVE_KEY]
+        key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS[-1:]), drawn_key]
     _side_text(slide, "\n".join(key))
 
 
 ROW = Inches(0.3)  # a row of a native table
 CURVE_KEY = f"Shaded: 95% CI. +: censored. Dotted: {UNRELIABLE}."
+PRIVACY_CURVE_KEY = f"Shaded: 95% CI. Dotted: {UNRELIABLE}. {PRIVACY_CURVE}."
 PLOT_BOTTOM = 0.2  # the share of the chart's height under its plot: tick labels, axis title
 LEGEND_ROW, LEGEND_SWATCH = Inches(0.3), Inches(0.7)  # a 14-pt legend's row and line key
 
@@ -835,6 +839,7 @@ def estimate_lines(
         e = curve.estimates
         key = view.keys(endpoint, curve)
         few = decided.few(key("patients"))
+        shown = estimate_shown(decided, key, curve)
         for i, month in enumerate(e.month):
             if months is not None and month not in months:
                 continue
@@ -844,7 +849,7 @@ def estimate_lines(
                 lines.append(f"{at}: not estimable (no one followed)")
             elif few:
                 lines.append(f"{at}: {fmt.cell(decided.cell(key('patients')))} patients")
-            elif decided.hidden(*column):
+            elif not shown[float(month)]:
                 lines.append(f"{at}: {fmt.SUPPRESSED}")
             else:
                 estimate = fmt.estimate_ci(e.estimate[i], e.ci_lower[i], e.ci_upper[i])

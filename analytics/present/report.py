@@ -48,9 +48,9 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
+from analytics.present.tables import estimate_shown
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
-from analytics.stats.engine.kaplan_meier import AtMonths
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
@@ -130,18 +130,19 @@ class _Suppression:
 
 
 def _rows(
-    estimates: AtMonths, path: str, key: Callable[..., Key], privacy: _Suppression
+    curve: GroupSurvival, path: str, key: Callable[..., Key], privacy: _Suppression
 ) -> list[dict]:
-    """One row per month: its KMunicate counts as the report's mask shows them
-    (``key(count, month)``: the curve's names, views.curve_key), its estimate hidden with
-    a hidden count of its month or a curve of fewer than k."""
+    """One row per month of the curve's estimates: its KMunicate counts as the report's
+    mask shows them (``key(count, month)``: the curve's names, views.curve_key), its
+    estimate where the mask lets it show (tables.estimate_shown)."""
     decided = privacy.mask
-    few = decided.few(key("patients"))
+    estimates = curve.estimates
+    shown = estimate_shown(decided, key, curve)
     rows = []
     for i, month in enumerate(estimates.month.tolist()):
         where = f"{path}[{i}]"
         column = [key(count, month) for count in CURVE_COUNTS]
-        hidden = few or decided.hidden(*column)
+        hidden = not shown[float(month)]
         row: dict[str, Any] = {"month": float(month)}
         for name in ("estimate", "ci_lower", "ci_upper", "se"):
             row[name] = privacy.derived(
@@ -169,9 +170,7 @@ def _endpoint(
     path = f"patency.{endpoint}"
     overall = result.overall
     entry: dict[str, Any] = {
-        "overall": _rows(
-            overall.estimates, f"{path}.overall", _curve(view, endpoint, overall), privacy
-        )
+        "overall": _rows(overall, f"{path}.overall", _curve(view, endpoint, overall), privacy)
     }
     comparison = result.comparison
     if comparison is None:
@@ -191,7 +190,7 @@ def _endpoint(
     return entry | {
         "groups": {
             group.level: _rows(
-                group.estimates, f"{path}.groups.{group.level}",
+                group, f"{path}.groups.{group.level}",
                 _curve(view, endpoint, group), privacy,
             )
             for group in result.groups
@@ -882,7 +881,7 @@ def _with_comparisons(
             since = _curve(view, endpoint, overall, result.landmark.month)
             entry["landmark"] = {
                 "month": result.landmark.month,
-                "overall": _rows(overall.estimates, where, since, privacy),
+                "overall": _rows(overall, where, since, privacy),
             }
     return report
 

@@ -8,7 +8,7 @@ masked cell ("<5") is text (one type per column, as Arrow and CSV readers want).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -67,6 +67,7 @@ from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
 from analytics.views import (
     CURVE_COUNTS,
+    GROWING,
     WHEN,
     N,
     PaperView,
@@ -77,6 +78,7 @@ from analytics.views import (
     ceap_class_key,
     centre_key,
     curve_key,
+    curve_months,
     incidence_key,
     pairs_key,
     patency_ledger,
@@ -197,7 +199,9 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
                 continue
             key = partial(curve_key, endpoint, ALL_PATIENTS, month=month)
             column = [key(count) for count in CURVE_COUNTS]
-            hidden = mask.few(curve_key(endpoint, ALL_PATIENTS, "patients")) or mask.hidden(*column)
+            overall = view.patency.survival[endpoint].overall
+            curve = partial(curve_key, endpoint, ALL_PATIENTS)
+            hidden = not estimate_shown(mask, curve, overall)[float(month)]
             value = fmt.estimate_ci(
                 estimates.estimate[i], estimates.ci_lower[i], estimates.ci_upper[i]
             )
@@ -539,18 +543,17 @@ def unreliable_note(view: PatencyView, min_at_risk: int | None = None) -> str:
 def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Estimates at the view's months for every curve, for a table and its CSV export.
 
-    The counts as the view's mask shows them; a curve of fewer than k patients shows no
-    estimate (its steps are single patients), and a month with a hidden count hides its
-    estimate (it would give the count away).
+    The counts as the view's mask shows them; an estimate only where estimate_shown
+    lets it show.
     """
     mask = mask or exact(patency_ledger(view))
     columns: dict[str, list] = {name: [] for name in ESTIMATE_HEADERS}
     for (label, curve), endpoint in curves_of_endpoints(view):
         e = curve.estimates
         key = view.keys(endpoint, curve)
-        few = mask.few(key("patients"))
         cells = [[key(count, m) for m in e.month] for count in CURVE_COUNTS]
-        hidden = [few or mask.hidden(*column) for column in zip(*cells, strict=True)]
+        shown = estimate_shown(mask, key, curve)
+        hidden = [not shown[float(m)] for m in e.month]
         columns["Curve"] += [label] * len(e.month)
         columns["Month"] += [fmt.months(m) for m in e.month]
         columns["Estimate (%)"] += fmt.percent_cells(e.estimate, hidden, mask.k is not None)
@@ -566,6 +569,29 @@ def estimates_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame
             for estimate, se, h in zip(e.estimate, e.se, hidden, strict=True)
         ]
     return with_decimals(pd.DataFrame(columns), {"Estimate (%)": 1, "SE (%)": 1})
+
+
+def estimate_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> dict[float, bool]:
+    """Whether the curve's estimate (with its CI and SE) may show at each of its table
+    months (views.curve_months), in the table and on the drawn curve alike.
+
+    Not for a curve of fewer than k patients (its steps are single patients), nor where a
+    count of the month's KMunicate column, or of the interval since the month before (the
+    events and censored between them, views.GROWING), is not shown exactly: the estimate
+    with the at risk would give the column's counts away, and its ratio to the estimate
+    before gives the events of the interval. ``key(count, month)`` names the curve's
+    counts (PatencyView.keys).
+    """
+    few = mask.few(key("patients"))
+    months = curve_months(curve)
+    return {
+        month: not (
+            few
+            or mask.hidden(*(key(count, month) for count in CURVE_COUNTS))
+            or (i > 0 and mask.hidden(*(key(between, month) for between, _ in GROWING.values())))
+        )
+        for i, month in enumerate(months)
+    }
 
 
 def curves_of_endpoints(view: PatencyView) -> list[tuple[tuple[str, GroupSurvival], str]]:

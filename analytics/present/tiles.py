@@ -15,9 +15,9 @@ from analytics.glossary import (
 )
 from analytics.present import format as fmt
 from analytics.present.masking import Mask
+from analytics.present.tables import estimate_shown
 from analytics.rules import SE_UNRELIABLE
 from analytics.views import (
-    CURVE_COUNTS,
     WHEN,
     N,
     OverviewView,
@@ -94,7 +94,7 @@ def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Til
 
 def _patency_tile(view: OverviewView, month: int, mask: Mask) -> Tile:
     """Primary patency at ``month``: withheld, as on the Patency page, for a curve of
-    fewer than k patients or a month whose KMunicate counts the mask hides."""
+    fewer than k patients or where the mask hides its estimate (tables.estimate_shown)."""
     primary = view.patency.survival["primary"].overall
     e = primary.estimates
     at = list(e.month).index(month)
@@ -104,7 +104,7 @@ def _patency_tile(view: OverviewView, month: int, mask: Mask) -> Tile:
         return Tile(
             label, fmt.cell(mask.cell(key("patients"))), definition=DEFINITIONS["Primary patency"]
         )
-    if mask.hidden(*(key(count, month) for count in CURVE_COUNTS)):
+    if not estimate_shown(mask, key, primary)[float(month)]:
         return Tile(label, fmt.SUPPRESSED, definition=DEFINITIONS["Primary patency"])
     unreliable = f" · {UNRELIABLE}" if e.se[at] > SE_UNRELIABLE else ""
     return Tile(

@@ -8,12 +8,13 @@ from analytics.glossary import (
     CRUDE_PERCENT,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
+    PRIVACY_CURVE,
     SHORT_TEST_LABELS,
     SYMMETRY,
     VILLALTA,
 )
 from analytics.present import format as fmt
-from tests.conftest import plotly_figures, unescaped
+from tests.conftest import plotly_array, plotly_figures, unescaped
 
 
 def test_safety_hides_events_in_fewer_than_five_patients(page_test):
@@ -193,3 +194,19 @@ def test_the_files_total_does_not_give_the_patients_outside_the_population(page_
                for c in at.sidebar.caption)  # fmt: skip
     everyone = page_test("app.py", privacy="yes", population="all")
     assert any("n = 37 of 37 patients" in m.value for m in everyone.sidebar.markdown)
+
+
+def test_the_patency_page_draws_privacy_curves_at_the_tables_months_and_says_so(page_test):
+    """Issue 22: a curve drawn from its event times gives its steps' events away; in
+    privacy mode it steps at the table's months only, without censoring ticks, and the
+    figure and its caption say why it is coarser."""
+    at = page_test("pages/1_Patency.py", privacy="yes", privacy_k="3")
+    assert not at.exception
+    fig = plotly_figures(at)[0]
+    months = {0.0, 6.0, 12.0, 24.0, 36.0, 48.0}
+    xs = [plotly_array(t["x"]) for t in fig["data"] if t.get("yaxis") == "y" and "x" in t]
+    curves = [x for x in xs if x and x[0] is not None]
+    assert curves and all(set(map(float, x)) <= months for x in curves)
+    assert not [t for t in fig["data"] if t.get("mode") == "markers"]
+    assert PRIVACY_CURVE in fig["layout"]["title"]["subtitle"]["text"]
+    assert any(PRIVACY_CURVE in c.value for c in at.caption)

@@ -15,14 +15,21 @@ band). Both draw their time axis as a TimeAxis says: its end, months or years.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, TIME_UNITS, UNRELIABLE, few_at_risk
+from analytics.glossary import (
+    ENDPOINTS,
+    TIME_UNITS,
+    UNRELIABLE,
+    few_at_risk,
+    privacy_curve_note,
+)
+from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     ENDPOINT_COLOURS,
@@ -40,6 +47,7 @@ from analytics.present.tables import (
     against,
     comparison_lines,
     curves_of_endpoints,
+    estimate_shown,
     unreliable_row,
     unreliable_start,
 )
@@ -47,7 +55,7 @@ from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve
 from analytics.stats.survival import GroupSurvival
-from analytics.views import CURVE_COUNTS, PatencyView, patency_ledger
+from analytics.views import CURVE_COUNTS, PatencyView, curve_months, patency_ledger
 
 RISK_ROWS = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
 TABLE_GAP = 0.12  # between the curves' axes and the table's, as a share of the height
@@ -123,6 +131,21 @@ class CurveSpec:
     # its KMunicate table as privacy shows it: at risk, events, censored at each month
     counts: tuple[tuple[Cell, ...], ...] = ()
     censor_counts: bool = True  # a censoring tick says how many (privacy off)
+    # privacy mode: the steps drawn, at the table's months (privacy_steps); None: its own
+    masked: pd.DataFrame | None = None
+
+    def steps(self, min_at_risk: int | None = None) -> pd.DataFrame:
+        """The steps drawn: privacy's, else the curve's own (steps())."""
+        return self.masked if self.masked is not None else steps(self.curve, min_at_risk)
+
+    def unreliable(self, min_at_risk: int | None = None) -> str | None:
+        """The rule by which the drawn curve turns dotted, if it does (unreliable_row)."""
+        if self.masked is None:
+            start = unreliable_start(self.curve, min_at_risk)
+            return None if start is None else start.rule
+        frame = self.masked
+        found = unreliable_row(frame["se"].to_numpy(), frame["remaining"].to_numpy(), min_at_risk)
+        return None if found is None else found[1]
 
     @property
     def table(self) -> tuple[tuple[Cell, ...], ...]:
@@ -162,9 +185,37 @@ def drawn_curves(
         else:
             colour, dash = group_style(i)
             label = f"{label} (n = {fmt.cell(mask.cell(view.keys(endpoint, result)('patients')))})"
-        spec = CurveSpec(label, colour, result.curve, result.risk, dash, counts, mask.k is None)
+        key = view.keys(endpoint, result)
+        masked = None if mask.k is None else privacy_steps(mask, key, result)
+        spec = CurveSpec(
+            label, colour, result.curve, result.risk, dash, counts, mask.k is None, masked
+        )
         drawn.append((spec, result))
     return drawn
+
+
+def privacy_steps(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> pd.DataFrame:
+    """The steps privacy mode draws of a curve: from 100% at month 0, its estimate and 95%
+    CI at each of its table months (views.curve_months: the KMunicate table's and the
+    estimates', so a step every 6 or 12 months), each held until the next, up to the first
+    month whose estimate the mask withholds (tables.estimate_shown) or that nobody reaches.
+    Drawn at its event times, a step's height times the at risk would count its events.
+    ``remaining`` is the month's at risk, for the at-risk rule."""
+    shown = estimate_shown(mask, key, curve)
+    read = {
+        float(m): (table.estimate[i], table.ci_lower[i], table.ci_upper[i], table.se[i],
+                   table.at_risk[i])
+        for table in (curve.risk, curve.estimates) for i, m in enumerate(table.month)
+    }  # fmt: skip
+    rows = [(0.0, 1.0, 1.0, 1.0, 0.0, curve.patients)]
+    for month in curve_months(curve):
+        if not shown[month] or np.isnan(read[month][0]):
+            break
+        rows.append((month, *read[month]))
+    frame = pd.DataFrame(rows, columns=["months", "estimate", "ci_lower", "ci_upper", "se",
+                                        "remaining"])  # fmt: skip
+    frame.loc[frame["estimate"] >= 1, ["ci_lower", "ci_upper"]] = 1.0
+    return frame
 
 
 def patency_figure(
@@ -318,11 +369,11 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
     the rule that made it dotted) when it has no solid stretch. With ``unreliable``
     "cut", the curve and its band stop where it turns unreliable.
     """
-    curve = steps(spec.curve, axis.min_at_risk)
+    curve = spec.steps(axis.min_at_risk)
     reliable, beyond = split_unreliable(curve, axis.min_at_risk)
     if unreliable == CUT:
         curve, beyond = reliable, beyond.iloc[0:0]
-    start = unreliable_start(spec.curve, axis.min_at_risk)
+    rule = spec.unreliable(axis.min_at_risk)
     hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>" + spec.label + "</extra>"
     common = {"type": "scatter", "xaxis": "x", "yaxis": "y", "legendgroup": spec.label}
     lines = {**common, "mode": "lines", "line_shape": "hv"}
@@ -342,14 +393,15 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
         traces.append(
             {**lines, "x": axis.scaled(beyond["months"]), "y": beyond["estimate"],
              "line": {"color": spec.colour, "width": 3, "dash": UNRELIABLE_DASH},
-             "name": spec.label if not solid or start is None else f"{spec.label}: {start.rule}",
+             "name": spec.label if not solid or rule is None else f"{spec.label}: {rule}",
              "showlegend": not solid, "hovertemplate": hover}
         )  # fmt: skip
     every = _frame(spec.curve)  # censoring times, also those the thinning merged
     censored = every[every["censored"] > 0]
     if unreliable == CUT:
         censored = censored[censored["months"] <= curve["months"].max()]
-    if len(censored) <= MAX_CENSOR_MARKS:  # beyond, ticks would draw a band
+    # none in privacy mode, where a tick would place a censoring between the table's months
+    if spec.masked is None and len(censored) <= MAX_CENSOR_MARKS:  # beyond, a band
         traces.append(
             {**common, "x": axis.scaled(censored["months"]), "y": censored["estimate"],
              "mode": "markers",
@@ -368,7 +420,7 @@ def _unreliable_key(
     specs: Sequence[CurveSpec], unreliable: str, min_at_risk: int | None
 ) -> list[dict]:
     """One legend entry that says what a dotted line means, when any curve has one."""
-    starts = [unreliable_start(s.curve, min_at_risk) for s in specs]
+    starts = [s.unreliable(min_at_risk) for s in specs]
     if unreliable == CUT or all(start is None for start in starts):
         return []
     rules = UNRELIABLE if min_at_risk is None else f"{UNRELIABLE} or {few_at_risk(min_at_risk)}"
@@ -464,6 +516,10 @@ def km_figure(
     A curve's name (a centre's, say) is data, shown literally (theme.figure_text).
     """
     specs = [replace(spec, label=figure_text(spec.label)) for spec in specs]
+    if any(spec.masked is not None for spec in specs):
+        undrawn = [s.label for s in specs if s.masked is not None and s.masked["months"].max() == 0]
+        note = privacy_curve_note(undrawn)  # the labels are figure text already
+        subtitle = note if subtitle is None else f"{subtitle}<br>{note}"
     rows = (COMPACT_LINES if compact else 4) * len(specs) + compact
     curves_px = 360
     table_px = ROW_PX * rows
@@ -526,9 +582,10 @@ def incidence_figure(
     delta-method variance), drawn like the Kaplan-Meier bands.
 
     Where patients die before the endpoint, 1 - Kaplan-Meier lies above the Aalen-Johansen
-    curve: it counts the dead as if they could still reach the endpoint. The legend names
-    each curve once and says which line style, and the shading, is which. Ticks stand at
-    the view's risk-table months.
+    curve: it counts the dead as if they could still reach the endpoint. In privacy mode
+    both stand only at the months the Kaplan-Meier curve is drawn at (privacy_steps). The
+    legend names each curve once and says which line style, and the shading, is which.
+    Ticks stand at the view's risk-table months.
     """
     drawn = drawn_curves(view, mask)
     hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>"
@@ -536,8 +593,12 @@ def incidence_figure(
     for spec, result in drawn:
         label = figure_text(spec.label)
         names.append(label)
-        km = steps(spec.curve)
-        aj = _incidence_steps(result.incidence)
+        km = spec.steps()
+        aj = (
+            _incidence_steps(result.incidence)
+            if spec.masked is None
+            else _incidence_at_drawn(result, spec.masked)
+        )
         common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
         if show_ci:
             traces += _band(common, axis.scaled(aj["months"]), aj, spec.colour,
@@ -599,6 +660,23 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
     frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
     frame.loc[frame["estimate"] >= 1, ["ci_lower", "ci_upper"]] = 1.0
     return _thin(frame)
+
+
+def _incidence_at_drawn(curve: GroupSurvival, drawn: pd.DataFrame) -> pd.DataFrame:
+    """Privacy mode's Aalen-Johansen steps: from 0 at month 0, the incidence at each
+    estimate month the drawn Kaplan-Meier curve reaches (privacy_steps), as that curve."""
+    at = curve.incidence_at
+    keep = np.isin(at.month.astype(float), drawn["months"].to_numpy())
+    frame = pd.DataFrame(
+        {
+            "months": np.concatenate([[0.0], at.month[keep]]),
+            "estimate": np.concatenate([[0.0], at.estimate[keep]]),
+            "ci_lower": np.concatenate([[0.0], at.ci_lower[keep]]),
+            "ci_upper": np.concatenate([[0.0], at.ci_upper[keep]]),
+        }
+    )
+    frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
+    return frame
 
 
 # ---- the landmark view (issue 14) -------------------------------------------------------------

@@ -1,0 +1,379 @@
+"""The Patency view in privacy mode (issue 22): no count below k follows from what its
+surfaces show, read as an attacker reads them, from the rendered numbers alone.
+
+The attacker here knows nothing of the Mask or the ledger. It reads the estimates table,
+the time summary table and the figure (the KMunicate table under it, and the curves'
+points), and knows what any reader knows of a KMunicate table: at each month at risk +
+events before + censored before = the curve's patients; events and censored before grow
+month by month (a difference of two months is the patients whose event, or censoring,
+fell between them: 0 or more), up to the curve's events and censored in all; the groups of
+a comparison, with the patients whose group is not recorded (0 or more), add up to the
+overall curve, which the same filter's view without the comparison shows. From the drawn
+curve it reads the events between two months where nobody was censored between them:
+at risk at the first times one minus the ratio of the curve's heights. Then it asks, for
+each count of 1 to k-1 the truth holds, whether another whole-number value fits all that
+(an integer program).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from analytics.glossary import PRIVACY_CURVE
+from analytics.present.deck import patency_chart
+from analytics.present.figures.patency import curve_specs, incidence_figure, patency_figure
+from analytics.present.masking import mask
+from analytics.present.tables import estimates_table, time_summary_table
+from analytics.rules import DEFAULT_MONTHS, RISK_TABLE_MONTHS
+from analytics.stats.engine.counts import Counts
+from analytics.stats.survival import SurvivalRequest, covering_months, endpoint_estimates
+from analytics.views import PRIMARY, PatencyView, patency_ledger
+
+BY = "lesion_side"
+LEVELS = ("left", "right")
+OVERALL = "overall"
+REST = "not recorded"
+
+
+def patency_view(times: list[float], events: list[bool], groups: list[int] | None) -> PatencyView:
+    """The Patency view of one endpoint over these patients, split by ``groups`` (an index
+    into LEVELS) or not, at the default months, its KMunicate table to the curves' end."""
+    n = len(times)
+
+    def counts(levels: tuple[str, ...], group: list[int]) -> Counts:
+        rows = pd.DataFrame({"group": group, "time": times, "event": np.array(events, int)})
+        rows["censored"] = 1 - rows["event"]
+        rows = rows.groupby(["group", "time"], as_index=False)[["event", "censored"]].sum()
+        arrays = [rows[c].to_numpy() for c in ("group", "time", "event", "censored")]
+        return Counts(levels, *arrays, competing=np.zeros(len(rows), int))
+
+    overall = counts(("all",), [0] * n)
+    split = None if groups is None else counts(LEVELS, groups)
+    risk = covering_months(RISK_TABLE_MONTHS, max(times))
+    request = SurvivalRequest((PRIMARY,), DEFAULT_MONTHS, None if groups is None else BY,
+                              risk_months=risk)  # fmt: skip
+    fits = {PRIMARY: endpoint_estimates(PRIMARY, overall, split, request)}
+    return PatencyView(None if groups is None else BY, PRIMARY, DEFAULT_MONTHS, fits,
+                       risk_months=risk)  # fmt: skip
+
+
+@dataclass
+class Reading:
+    """What the attacker read of one curve: each count's text by (count, month)."""
+
+    cells: dict[tuple[str, float | None], str] = field(default_factory=dict)
+    heights: dict[float, float] = field(default_factory=dict)  # the drawn curve at a month
+
+    def put(self, count: str, month: float | None, text: object) -> None:
+        self.cells.setdefault((count, month), str(text))
+
+
+def _number(text: str) -> int | None:
+    text = text.replace(",", "")
+    return int(text) if re.fullmatch(r"\d+", text) else None
+
+
+def read_view(view: PatencyView, k: int) -> dict[str, Reading]:
+    """Every number the view's surfaces print, per curve name (the table's)."""
+    decided = mask(patency_ledger(view), k)
+    readings: dict[str, Reading] = {}
+    table = estimates_table(view, decided)
+    for row in table.itertuples(index=False):
+        reading = readings.setdefault(row[0], Reading())
+        month = float(row[1])
+        for count, column in (("at risk", 5), ("events", 6), ("censored", 7)):
+            reading.put(count, month, row[column])
+        estimate = str(row[2])
+        if re.fullmatch(r"[\d.]+", estimate):
+            reading.heights[month] = float(estimate) / 100
+    for row in time_summary_table(view, decided).itertuples(index=False):
+        readings.setdefault(row[0], Reading()).put("patients", None, row[1])
+        readings[row[0]].put("events", None, row[2])
+    figure = patency_figure(view, True, decided)
+    names = dict(zip(figure.layout.yaxis2.tickvals, figure.layout.yaxis2.ticktext, strict=True))
+    rows = {"At risk": "at risk", "Events": "events", "Censored": "censored"}
+    for trace in figure.data:
+        if trace.yaxis == "y2" and trace.text is not None:
+            y = trace.y[0]
+            header = re.sub(r"<[^>]+>|■", "", names[y + rows_above(names, y)]).strip()
+            curve = next(name for name in readings if header.startswith(name))
+            count = rows[names[y]]
+            for x, text in zip(trace.x, trace.text, strict=True):
+                readings[curve].put(count, float(x), text)
+    for trace in figure.data:
+        if trace.yaxis == "y" and trace.x is not None and trace.mode == "lines" and trace.name:
+            curve = next((name for name in readings if trace.name.startswith(name)), None)
+            if curve is None or trace.hoverinfo == "skip":
+                continue
+            reading = readings[curve]
+            x, y = np.asarray(trace.x, float), np.asarray(trace.y, float)
+            for month in {m for (_, m) in reading.cells if m is not None}:
+                before = np.flatnonzero(x <= month)
+                if before.size and month <= x[-1] and not np.isnan(y[before[-1]]):
+                    reading.heights.setdefault(month, float(y[before[-1]]))
+    return readings
+
+
+def rows_above(names: dict, y: float) -> int:
+    """How far above row ``y`` of the KMunicate table its curve's header stands."""
+    return next(i for i in range(4) if names[y + i] not in ("At risk", "Events", "Censored"))
+
+
+class Attack:
+    """The attacker's unknowns and equations (sum of c * x + known = 0)."""
+
+    def __init__(self, k: int, top: int) -> None:
+        self.k, self.top = k, top
+        self.bounds: dict[tuple, tuple[int, int]] = {}
+        self.rows: list[tuple[list[tuple[tuple, int]], int]] = []
+
+    def var(self, name: tuple, text: str | None = None) -> tuple:
+        if name in self.bounds and text is None:
+            return name
+        value = None if text is None else _number(text)
+        bound = ((value, value) if value is not None
+                 else (1, self.k - 1) if text == f"<{self.k}" else (0, self.top))  # fmt: skip
+        low, high = self.bounds.get(name, (0, self.top))
+        self.bounds[name] = (max(low, bound[0]), min(high, bound[1]))
+        return name
+
+    def equal(self, total: tuple, parts: list[tuple], known: int = 0) -> None:
+        self.rows.append(([(total, -1), *((p, 1) for p in parts)], known))
+
+    def curve(self, name: str, reading: Reading | None, months: list[float]) -> None:
+        cells = reading.cells if reading is not None else {}
+        patients = self.var((name, "patients"), cells.get(("patients", None)))
+        events = self.var((name, "events"), cells.get(("events", None)))
+        censored = self.var((name, "censored"))
+        self.equal(patients, [events, censored])
+        previous = None
+        for month in months:
+            column = [self.var((name, c, month), cells.get((c, month)))
+                      for c in ("at risk", "events", "censored")]  # fmt: skip
+            self.equal(patients, column)
+            if previous is not None:
+                for c in ("events", "censored"):
+                    between = self.var((name, f"{c} between", month))
+                    self.equal((name, c, month), [(name, c, previous), between])
+            previous = month
+        for c, total in (("events", events), ("censored", censored)):
+            self.equal(total, [(name, c, previous), self.var((name, f"{c} after", previous))])
+        if reading is None:
+            return
+        heights = {0.0: 1.0, **reading.heights}
+        for first, second in itertools.pairwise(months):
+            none_censored = (
+                all(
+                    self.bounds[(name, "censored", m)][0] == self.bounds[(name, "censored", m)][1]
+                    for m in (first, second)
+                )
+                and self.bounds[(name, "censored", first)]
+                == self.bounds[(name, "censored", second)]
+            )
+            at_risk = self.bounds[(name, "at risk", first)]
+            if (none_censored and at_risk[0] == at_risk[1] and first in heights
+                    and second in heights and heights[first] > 0):  # fmt: skip
+                fell = round(at_risk[0] * (1 - heights[second] / heights[first]))
+                self.var((name, "events between", second), str(fell))
+
+    def groups(self, names: list[str], months: list[float]) -> None:
+        """The groups and those not recorded add up to the overall curve, count by count."""
+        self.curve(REST, None, months)
+        counts = [("patients",), ("events",), ("censored",)]
+        counts += [(c, m) for m in months for c in ("at risk", "events", "censored")]
+        counts += [(f"{c} between", m) for m in months[1:] for c in ("events", "censored")]
+        counts += [(f"{c} after", months[-1]) for c in ("events", "censored")]
+        for count in counts:
+            self.equal((OVERALL, *count), [(g, *count) for g in [*names, REST]])
+
+    def pinned(self, name: tuple, value: int) -> bool:
+        """Whether ``name`` can take no other whole value than ``value``: no whole-number
+        solution of the equations within the bounds sets it lower, nor higher."""
+        names = sorted(self.bounds, key=str)
+        index = {x: i for i, x in enumerate(names)}
+        matrix = np.zeros((len(self.rows), len(names)))
+        for r, (terms, _) in enumerate(self.rows):
+            for x, c in terms:
+                matrix[r, index[x]] += c
+        rhs = -np.array([known for _, known in self.rows], float)
+        low = np.array([self.bounds[x][0] for x in names], float)
+        high = np.array([self.bounds[x][1] for x in names], float)
+        j = index[name]
+        for part in ((low[j], value - 1), (value + 1, high[j])):
+            if part[0] > part[1]:
+                continue
+            lower, upper = low.copy(), high.copy()
+            lower[j], upper[j] = part
+            found = milp(np.zeros(len(names)), integrality=np.ones(len(names)),
+                         bounds=Bounds(lower, upper),
+                         constraints=[LinearConstraint(matrix, rhs, rhs)])  # fmt: skip
+            if found.status == 0:
+                return False
+        return True
+
+
+def truth(view: PatencyView, level: str) -> dict[tuple, int]:
+    """Each count the attacker names, of the curve of ``level``, as it truly is."""
+    result = view.survival[PRIMARY]
+    curve = next(c for c in (result.overall, *result.groups) if c.level == level)
+    months = sorted({*map(float, curve.risk.month), *map(float, curve.estimates.month)})
+    c = curve.curve
+    values = {("patients",): curve.patients, ("events",): curve.events,
+              ("censored",): curve.patients - curve.events}  # fmt: skip
+    for month in months:
+        before = c.time < month
+        values[("events", month)] = int(c.events[before].sum())
+        values[("censored", month)] = int(c.censored[before].sum())
+        values[("at risk", month)] = (
+            curve.patients - values[("events", month)] - values[("censored", month)]
+        )
+    for first, second in itertools.pairwise(months):
+        for count in ("events", "censored"):
+            values[(f"{count} between", second)] = values[(count, second)] - values[(count, first)]
+    for count in ("events", "censored"):
+        values[(f"{count} after", months[-1])] = values[(count,)] - values[(count, months[-1])]
+    return values
+
+
+def assert_no_count_below_k_follows(times, events, groups, k) -> None:
+    view = patency_view(times, events, groups)
+    months = sorted({*map(float, view.risk_months), *map(float, view.months)})
+    attack = Attack(k, len(times))  # no count of a curve exceeds its patients
+    if groups is None:
+        ((name, reading),) = read_view(view, k).items()
+        attack.curve(name, reading, months)
+        checked = {name: truth(view, "all")}
+    else:
+        overall = read_view(patency_view(times, events, None), k)
+        readings = read_view(view, k)
+        names = list(readings)
+        attack.curve(OVERALL, next(iter(overall.values())), months)
+        for name in names:
+            attack.curve(name, readings[name], months)
+        attack.groups(names, months)
+        levels = [c.level for c in view.survival[PRIMARY].groups]
+        checked = {name: truth(view, level) for name, level in zip(names, levels, strict=True)}
+    for name, values in checked.items():
+        for count, value in values.items():
+            if 0 < value < k:
+                assert not attack.pinned((name, *count), value), (name, count, value)
+
+
+@st.composite
+def cohorts(draw: st.DrawFn) -> tuple[list[float], list[bool], list[int] | None]:
+    """4 to 40 patients, each an event or a censoring at a half month (never at a table's
+    month, so the drawn curve's heights there are exact), one group of two or none."""
+    n = draw(st.integers(4, 40))
+    times = draw(st.lists(st.integers(0, 40).map(lambda m: m + 0.5), min_size=n, max_size=n))
+    events = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    groups = draw(st.none() | st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    return times, events, groups
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohort=cohorts(), k=st.sampled_from([3, 5]))
+def test_no_count_below_k_follows_from_the_patency_surfaces(cohort, k):
+    assert_no_count_below_k_follows(*cohort, k)
+
+
+def test_the_events_between_two_shown_months_are_withheld_or_not_small():
+    """Twelve patients: 7 events before month 12 and 9 before 24, both shown today; 9 - 7
+    gives the 2 whose event fell between the two months."""
+    times = [1.5] * 7 + [18.5] * 2 + [40.5] * 3
+    assert_no_count_below_k_follows(times, [True] * 9 + [False] * 3, None, 3)
+
+
+def test_a_drawn_curve_gives_no_events_the_table_hides():
+    """Ten patients, two events before month 6 and none censored before month 12: a curve
+    drawn from its event times steps down twice by 10%, and 10 at risk at month 0 times
+    20% gives the 2 events the KMunicate table hides. In privacy mode it steps only at the
+    table's months, where the mask lets the estimate show."""
+    times = [2.5, 4.5] + [30.5] * 5 + [40.5] * 3
+    events = [True, True] + [True] * 5 + [False] * 3
+    assert_no_count_below_k_follows(times, events, None, 5)
+    view = patency_view(times, events, None)
+    figure = patency_figure(view, True, mask(patency_ledger(view), 5))
+    drawn = [t for t in figure.data if t.yaxis == "y" and t.x is not None and len(t.x)]
+    months = {0.0, *map(float, view.risk_months), *map(float, view.months)}
+    assert drawn and all(set(map(float, t.x)) <= months for t in drawn)
+
+
+# Forty patients: 10 events and 5 censored before month 12, 3 events and 2 censored between
+# 12 and 24, 20 followed to 40.5 months: with k = 3 the 2 censored between months 12 and
+# 24 withhold estimates
+FORTY = (
+    [m + 0.5 for m in range(10)] + [7.5, 8.5, 9.5, 10.5, 11.5] + [13.5, 14.5, 15.5]
+    + [15.5, 16.5] + [40.5] * 20,
+    [True] * 10 + [False] * 5 + [True] * 3 + [False] * 2 + [False] * 20,
+)  # fmt: skip
+
+
+def test_privacy_draws_the_curve_at_the_tables_months_from_its_estimates():
+    """In privacy mode the curve and its band step at the table's months, from the
+    estimates the table shows, up to the first it withholds; no censoring tick, and the
+    figure says why in one line."""
+    view = patency_view(*FORTY, None)
+    decided = mask(patency_ledger(view), 3)
+    figure = patency_figure(view, True, decided)
+    table = estimates_table(view, decided)
+    shown = {
+        float(row.Month): float(row[2]) / 100
+        for row in table.itertuples(index=False)
+        if re.fullmatch(r"[\d.]+", str(row[2]))
+    }
+    (line,) = [t for t in figure.data if t.name == "Primary patency"]
+    drawn = dict(zip(map(float, line.x), line.y, strict=True))
+    assert drawn[0.0] == 1.0 and set(drawn) <= {0.0, *map(float, view.risk_months)}
+    for month, estimate in shown.items():
+        if month <= max(drawn):
+            assert abs(drawn[month] - estimate) < 0.0005, month
+    # up to the first month withheld (12: a complement of the 2 censored between 12 and
+    # 24), though the table shows 36 months again, after an interval with no one leaving
+    assert max(drawn) == 6 and 12 not in shown and 36 in shown
+    assert not [t for t in figure.data if t.mode == "markers"]  # no censoring ticks
+    assert figure.layout.title.subtitle.text == PRIVACY_CURVE  # every curve has a month
+
+
+def test_privacy_off_draws_every_step_and_tick():
+    view = patency_view(*FORTY, None)
+    figure = patency_figure(view, True, None)
+    (line,) = [t for t in figure.data if t.name == "Primary patency"]
+    assert 13.5 in line.x and [t for t in figure.data if t.mode == "markers"]  # an event time
+    assert PRIVACY_CURVE not in (figure.layout.title.subtitle.text or "")
+
+
+def test_the_cumulative_incidence_stands_at_the_drawn_months_in_privacy_mode():
+    view = patency_view(*FORTY, None)
+    figure = incidence_figure(view, mask(patency_ledger(view), 3))
+    months = {0.0, *map(float, view.risk_months)}
+    assert all(set(map(float, t.x)) <= months for t in figure.data
+               if t.x is not None and len(t.x) and t.x[0] is not None)  # fmt: skip
+
+
+def test_the_decks_chart_draws_no_step_between_the_tables_months_in_privacy_mode():
+    view = patency_view(*FORTY, None)
+    specs = curve_specs(view, mask(patency_ledger(view), 3))
+    chart = patency_chart(specs, view.risk_months)
+    (line,) = [s for s in chart.series if s.kind == "estimate"]
+    values = [v for v in line.values if v is not None]
+    steps = {round(v, 6) for v in values}
+    assert len(steps) <= len(view.risk_months) + 1
+    assert not [s for s in chart.series if s.kind == "censored"]
+
+
+def test_a_curve_with_no_month_to_draw_is_named_in_the_note():
+    """Twelve patients, 2 events before month 6: with k = 5 no estimate of the curve
+    shows, so nothing of it is drawn, and the note says which curve that is."""
+    times = [2.5, 4.5] + [30.5] * 5 + [40.5] * 5
+    view = patency_view(times, [True] * 7 + [False] * 5, None)
+    figure = patency_figure(view, True, mask(patency_ledger(view), 5))
+    assert figure.layout.title.subtitle.text == f"{PRIVACY_CURVE}; no month for Primary patency"
+    assert not [t for t in figure.data if t.name == "Primary patency"]
