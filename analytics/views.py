@@ -667,13 +667,21 @@ def _curve_counts(
 def _growing_counts(
     counts: dict[Key, int], sums: list[Sum], key: Callable[..., Key], months: Sequence[float]
 ) -> None:
-    """A curve's events and censored between its consecutive table months, and after the
+    """A curve's events and censored between any two of its table months, and after the
     last (GROWING): 9 events before month 24 and 7 before month 12 are 2 between, a count
-    the view gives by subtraction, so privacy must see it."""
+    the view gives by subtraction, so privacy must see it. Between consecutive months it
+    is named by the later month; across a month between (1 and 1 event either side of
+    month 12, hidden, are still 2 between months 6 and 24) by both."""
     for count, (between, after) in GROWING.items():
         for before, month in itertools.pairwise(months):
             counts[key(between, month)] = counts[key(count, month)] - counts[key(count, before)]
             sums.append(Sum(key(count, month), (key(count, before), key(between, month))))
+        for i, j in itertools.combinations(range(len(months)), 2):
+            if j > i + 1:
+                since, month = key(count, months[i]), key(count, months[j])
+                across = key(f"{between} since {months[i]:g}", months[j])
+                counts[across] = counts[month] - counts[since]
+                sums.append(Sum(month, (since, across)))
         if months:
             last = months[-1]
             counts[key(after, last)] = counts[key(count)] - counts[key(count, last)]

@@ -117,8 +117,9 @@ def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
     """The parts of ``totals``, and theirs in turn."""
     found: set[Key] = set()
     frontier = set(totals)
-    while frontier:
-        parts = {p for s in view.sums if s.total in frontier for p in s.parts} - found
+    while frontier:  # a part of 0 shows: it says nothing of the others
+        parts = {p for s in view.sums if s.total in frontier for p in s.parts
+                 if view.counts[p] > 0} - found  # fmt: skip
         found |= parts
         frontier = parts
     return frozenset(found & view.shown_keys())

@@ -67,7 +67,6 @@ from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
 from analytics.views import (
     CURVE_COUNTS,
-    GROWING,
     WHEN,
     N,
     PaperView,
@@ -576,21 +575,17 @@ def estimate_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) ->
     months (views.curve_months), in the table and on the drawn curve alike.
 
     Not for a curve of fewer than k patients (its steps are single patients), nor where a
-    count of the month's KMunicate column, or of the interval since the month before (the
-    events and censored between them, views.GROWING), is not shown exactly: the estimate
-    with the at risk would give the column's counts away, and its ratio to the estimate
-    before gives the events of the interval. ``key(count, month)`` names the curve's
-    counts (PatencyView.keys).
+    count of the month's KMunicate column is not shown exactly: the estimate with the at
+    risk would give the column's counts away. Two estimates' ratio gives the events
+    between their months, a count the ledger declares between any two months
+    (views.GROWING): when it is small, a count of one of the two columns is withheld, so
+    one of the estimates is. ``key(count, month)`` names the curve's counts
+    (PatencyView.keys).
     """
     few = mask.few(key("patients"))
-    months = curve_months(curve)
     return {
-        month: not (
-            few
-            or mask.hidden(*(key(count, month) for count in CURVE_COUNTS))
-            or (i > 0 and mask.hidden(*(key(between, month) for between, _ in GROWING.values())))
-        )
-        for i, month in enumerate(months)
+        month: not (few or mask.hidden(*(key(count, month) for count in CURVE_COUNTS)))
+        for month in curve_months(curve)
     }
 
 
