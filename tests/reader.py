@@ -48,10 +48,10 @@ def _km_values(patients: int) -> frozenset[Fraction]:
 
 def fewest_patients(estimate: float, tolerance: float) -> int:
     """The fewest patients whose Kaplan-Meier estimate can print as ``estimate`` (a
-    proportion, to within ``tolerance``): a lower bound on the group's patients
-    (LARGEST_KM + 1 when no group of up to LARGEST_KM can)."""
+    proportion, to within ``tolerance``: half a unit of its last printed digit): a lower
+    bound on the group's patients (LARGEST_KM + 1 when no group of up to LARGEST_KM can)."""
     for patients in range(LARGEST_KM + 1):
-        if any(abs(float(v) - estimate) <= tolerance for v in _km_values(patients)):
+        if any(abs(float(v) - estimate) <= tolerance + 1e-9 for v in _km_values(patients)):
             return patients
     return LARGEST_KM + 1
 
