@@ -779,8 +779,9 @@ class SubgroupCells:
 def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCells:
     """Each level's patients and events as the view's mask shows them (a factor's levels
     add up to the endpoint's patients and events: subgroups_ledger); an estimate is hidden
-    for a group of few patients or events, a hazard ratio for a group (or reference) of
-    few (``mask`` None: privacy off)."""
+    with its group's patients or events (a statistic of them: 2/7 needs 7 patients, so it
+    would bound a hidden size), a hazard ratio for a group (or reference) of few
+    (``mask`` None: privacy off)."""
     table = view.table
     mask = mask or exact(subgroups_ledger(view))
     key = [partial(curve_key, view.endpoint, row.level, by=row.factor)
@@ -793,7 +794,7 @@ def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCel
     return SubgroupCells(
         patients=[fmt.cell(mask.cell(k("patients"))) for k in key],
         events=[fmt.cell(mask.cell(k("events"))) for k in key],
-        estimate_hidden=[small or mask.few(k("events")) for k, small in zip(key, few, strict=True)],
+        estimate_hidden=[mask.hidden(k("patients"), k("events")) for k in key],
         ratio_hidden=[
             small or factor in few_reference
             for small, factor in zip(few, table["factor"], strict=True)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from analytics import views
+from analytics.filters import parse_pairs
 from analytics.glossary import TOO_FEW_EVENTS_REASON
 from tests.conftest import plotly_figures
 
@@ -40,3 +46,55 @@ def test_a_filter_leaving_one_patient_groups_still_draws(page_test):
     assert table.loc[("Trauma", "Yes"), "Patients"] == 1
     assert table.loc[("Trauma", "Yes"), "Hazard ratio (95% CI)"] == TOO_FEW_EVENTS_REASON
     assert len(plotly_figures(at)) == 1
+
+
+def _strings(value: object) -> list[str]:
+    """Every text in a chart's JSON: titles, cells, hover, labels."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+# where a count of patients or events is printed: "n = 22", "3 patients", "1 events",
+# a forest cell "21 / 4" (not a rule's "< 10 patients")
+COUNTS = re.compile(r"n = ([\d,]+)|(?<!< )\b([\d,]+) (?:patients|events)\b|^([\d,]+) / ([\d,]+)$")
+
+
+def _small_counts(texts: list[str], k: int) -> list[str]:
+    return [
+        text
+        for text in texts
+        for match in COUNTS.finditer(text)
+        for count in match.groups()
+        if count and 0 < int(count.replace(",", "")) < k
+    ]
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_privacy_shows_no_small_level_count_anywhere_on_the_page(page_test, demo, k):
+    """Left-sided lesions: 22 patients, 1 with trauma, and other levels of fewer than k
+    patients or events. No element of the page (table, chart JSON, captions, sidebar)
+    prints any of them exactly."""
+    cohort_filter = parse_pairs(["lesion_side=left"])
+    view = views.subgroups_view(demo, cohort_filter)
+    levels = view.table
+    small = levels[((levels["patients"] > 0) & (levels["patients"] < k))
+                   | ((levels["events"] > 0) & (levels["events"] < k))]  # fmt: skip
+    assert not small.empty
+    at = page_test(PAGE, privacy="yes", privacy_k=str(k), lesion_side="left")
+    assert not at.exception
+    table = at.table[0].value
+    assert table.set_index(["Factor", "Group"]).loc[("Trauma", "Yes"), "Patients"] == f"<{k}"
+    for column in ("Patients", "Events"):
+        cells = table[column].astype(str).str.replace(",", "")
+        assert not [c for c in cells if c.isdigit() and 0 < int(c) < k], column
+    texts = [s for figure in plotly_figures(at) for s in _strings(figure)]
+    texts += [
+        e.value for kind in ("markdown", "caption", "info", "text", "title") for e in at.get(kind)
+    ]
+    texts += [e.value for kind in ("markdown", "caption") for e in at.sidebar.get(kind)]
+    assert texts and not _small_counts(texts, k)

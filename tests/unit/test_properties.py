@@ -16,15 +16,12 @@ import struct
 import zlib
 from unittest import mock
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 
 from analytics import views
-from analytics.cohort.db import SCHEMA_PATH
-from analytics.cohort.summary import create_summary
 from analytics.filters import (
     FILTER_KEYS,
     MATCH_MODES,
@@ -36,7 +33,7 @@ from analytics.filters import (
     parse_filter_lenient,
     to_params,
 )
-from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS, RISK_FACTORS, SEGMENTS
+from analytics.glossary import ENDPOINTS, GROUPINGS, POPULATIONS, RISK_FACTORS
 from analytics.present import tables
 from analytics.present.figures import clinical, safety
 from analytics.present.figures.centres import funnel_plot
@@ -45,51 +42,10 @@ from analytics.present.figures.subgroups import forest_plot
 from analytics.present.masking import mask
 from analytics.present.report import report_json, report_text
 from analytics.present.tiles import headline_tiles
-from tests.conftest import PATIENT_DEFAULTS
+from tests.cohorts import CENTRES, build, patient
 from tests.masks import overview_mask, safety_mask, tables_mask
 
-EVENTS = (
-    *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
-    *("pulmonary_embolism", "minor_bleeding", "major_bleeding", "death", "ulcer_healed"),
-)
-CENTRES = ("A", "B")
 K = st.none() | st.integers(2, 20)
-
-
-@st.composite
-def patient(draw: st.DrawFn, index: int) -> dict:
-    """One patient as the schema allows it, with events within follow-up and visits."""
-    follow_up = draw(st.sampled_from([0.0, 0.5, 6.0, 12.0, 36.0]))
-    success = draw(st.booleans())
-    pattern = set(draw(st.sampled_from(SEGMENT_PATTERNS)).split("+"))
-    row = {
-        **PATIENT_DEFAULTS,
-        "patient_id": f"p{index}",
-        "age_years": draw(st.integers(18, 110)),
-        "sex": draw(st.sampled_from(["F", "M"])),
-        "bmi": draw(st.sampled_from([12.0, 24.5, 70.0])),
-        "lesion_side": draw(st.sampled_from(["left", "right"])),
-        "technical_success": success,
-        "follow_up_months": follow_up,
-        "symptom_duration_months": draw(st.sampled_from([0.0, 6.0, 24.0])),
-        **{column: draw(st.booleans()) for column in RISK_FACTORS},
-        **{column: label in pattern for column, label in SEGMENTS.items()},
-        "center": draw(st.sampled_from([None, *CENTRES])),
-        "stents": draw(st.sampled_from([None, 1, 2] if success else [None, 0])),
-    }  # fmt: skip
-    times = st.sampled_from([0.0, 0.5, 1.0]).map(lambda share: share * follow_up)
-    events = draw(st.lists(st.tuples(times, st.sampled_from(EVENTS)), max_size=3, unique=True))
-    visits = draw(st.lists(times, max_size=3, unique=True))
-    assessments = [
-        (
-            month,
-            draw(st.none() | st.integers(0, 6)),
-            draw(st.none() | st.integers(0, 33)),
-            draw(st.none() | st.booleans()),
-        )
-        for month in visits
-    ]
-    return {"row": row, "events": events, "assessments": assessments}
 
 
 @st.composite
@@ -135,29 +91,6 @@ def test_any_link_text_gives_a_filter_or_a_notice_per_bad_item(params):
     assert isinstance(cohort_filter, CohortFilter) and len(problems) <= len(params)
     assert all(problem.split("=")[0].split(":")[0] in params for problem in problems)
     cohort_sql(cohort_filter)  # and every accepted value becomes a bound parameter
-
-
-def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
-    """The cohort in memory, with its patient summary, as a writer would store it."""
-    con = duckdb.connect()
-    con.execute(SCHEMA_PATH.read_text())
-    for each in cohort:
-        row = each["row"]
-        con.execute(
-            f"INSERT INTO patients ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
-        for month, event in each["events"]:
-            con.execute("INSERT INTO events VALUES (?, ?, ?)", [row["patient_id"], month, event])
-        for visit in each["assessments"]:
-            con.execute(
-                "INSERT INTO assessments (patient_id, month, ceap_c, villalta, reflux) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [row["patient_id"], *visit],
-            )
-    con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Property cohort')")
-    create_summary(con)
-    return con
 
 
 BY = st.none() | st.sampled_from(list(GROUPINGS))

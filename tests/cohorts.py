@@ -1,0 +1,93 @@
+"""Small random cohorts for property tests: a patient as the schema allows it, and the
+cohort built in memory as a writer would store it (tests/unit/test_properties.py,
+test_masked_views.py, test_clinical_privacy.py, test_subgroup_centre_privacy.py)."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import strategies as st
+
+from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.summary import create_summary
+from analytics.filters import SEGMENT_PATTERNS
+from analytics.glossary import RISK_FACTORS, SEGMENTS
+from tests.conftest import PATIENT_DEFAULTS
+
+EVENTS = (
+    *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
+    *("pulmonary_embolism", "minor_bleeding", "major_bleeding", "death", "ulcer_healed"),
+)
+CENTRES = ("A", "B")
+FOLLOW_UPS = (0.0, 0.5, 6.0, 12.0, 36.0)
+SHARES = (0.0, 0.5, 1.0)  # an event's or visit's time, as a share of the follow-up
+
+
+@st.composite
+def patient(
+    draw: st.DrawFn,
+    index: int,
+    centres: tuple[str, ...] = CENTRES,
+    follow_ups: tuple[float, ...] = FOLLOW_UPS,
+    shares: tuple[float, ...] = SHARES,
+    unrecorded: bool = False,
+) -> dict:
+    """One patient as the schema allows it, with events within follow-up and visits: a
+    centre of ``centres`` or none, a follow-up of ``follow_ups``, events and visits at
+    ``shares`` of it; with ``unrecorded``, urokinase (a nullable grouping) drawn yes, no
+    or not recorded (else never recorded)."""
+    follow_up = draw(st.sampled_from(follow_ups))
+    success = draw(st.booleans())
+    pattern = set(draw(st.sampled_from(SEGMENT_PATTERNS)).split("+"))
+    row = {
+        **PATIENT_DEFAULTS,
+        "patient_id": f"p{index}",
+        "age_years": draw(st.integers(18, 110)),
+        "sex": draw(st.sampled_from(["F", "M"])),
+        "bmi": draw(st.sampled_from([12.0, 24.5, 70.0])),
+        "lesion_side": draw(st.sampled_from(["left", "right"])),
+        "technical_success": success,
+        "follow_up_months": follow_up,
+        "symptom_duration_months": draw(st.sampled_from([0.0, 6.0, 24.0])),
+        **{column: draw(st.booleans()) for column in RISK_FACTORS},
+        **{column: label in pattern for column, label in SEGMENTS.items()},
+        "center": draw(st.sampled_from([None, *centres])),
+        "stents": draw(st.sampled_from([None, 1, 2] if success else [None, 0])),
+    }  # fmt: skip
+    times = st.sampled_from(shares).map(lambda share: share * follow_up)
+    events = draw(st.lists(st.tuples(times, st.sampled_from(EVENTS)), max_size=3, unique=True))
+    visits = draw(st.lists(times, max_size=3, unique=True))
+    assessments = [
+        (
+            month,
+            draw(st.none() | st.integers(0, 6)),
+            draw(st.none() | st.integers(0, 33)),
+            draw(st.none() | st.booleans()),
+        )
+        for month in visits
+    ]
+    if unrecorded:
+        row["urokinase"] = draw(st.sampled_from([None, True, False]))
+    return {"row": row, "events": events, "assessments": assessments}
+
+
+def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
+    """The cohort in memory, with its patient summary, as a writer would store it."""
+    con = duckdb.connect()
+    con.execute(SCHEMA_PATH.read_text())
+    for each in cohort:
+        row = each["row"]
+        con.execute(
+            f"INSERT INTO patients ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        for month, event in each["events"]:
+            con.execute("INSERT INTO events VALUES (?, ?, ?)", [row["patient_id"], month, event])
+        for visit in each["assessments"]:
+            con.execute(
+                "INSERT INTO assessments (patient_id, month, ceap_c, villalta, reflux) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [row["patient_id"], *visit],
+            )
+    con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Property cohort')")
+    create_summary(con)
+    return con
