@@ -72,7 +72,8 @@ class Mask:
     def few(self, key: Key) -> bool:
         """Whether ``key`` counts fewer than k (shown "<k", or left out as part of such a
         count): a statistic of so few (a curve, a hazard ratio, a median) is withheld."""
-        return key in self.small or (key in self.omitted and is_small(self.counts[key], self.k))
+        hidden = key in self.omitted or self.everything
+        return key in self.small or (hidden and is_small(self.counts[key], self.k))
 
     def hidden(self, *keys: Key) -> bool:
         """Whether any of ``keys`` is not shown exactly: a statistic computed over them (a
@@ -91,11 +92,11 @@ def mask(view: Ledger, k: int | None) -> Mask:
 
     Small counts (1 to k-1) show "<k", and the parts of a small count are left out (shown
     withheld: two "<3" making a "<3" would be 1 and 1). Then, while some small count could
-    be worked out exactly from the view (:class:`_Attacker`), the smallest shown non-zero
-    count of a sum it is in is withheld, a count that totals no other sum first (the
-    sum's total only when no part is left): complementary suppression, over every sum of
-    the view at once. Should a count still follow with nothing left to withhold (never in
-    a view of k patients or more), the mask withholds ``everything``.
+    be worked out exactly from the view (:class:`_Attacker`), a shown non-zero count of a
+    sum it is in is withheld (:func:`_complement`): complementary suppression, over every
+    sum of the view at once. Should a count still follow with nothing left to withhold,
+    the mask withholds ``everything``, the small counts too (their "<k" marks alone could
+    pin one: three "<3" making a curve of 6).
     """
     if k is None:
         return Mask(None, view.counts)
@@ -106,9 +107,8 @@ def mask(view: Ledger, k: int | None) -> Mask:
     attacker = _Attacker(view, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):
         pick = _complement(view, exposing[0], small | withheld)
-        if pick is None:
-            shown = view.shown_keys() - small
-            return Mask(k, view.counts, small, frozenset(shown), omitted, everything=True)
+        if pick is None:  # "<k" marks alone could pin a count: none shows
+            return Mask(k, view.counts, frozenset(), view.shown_keys(), omitted, everything=True)
         withheld.add(pick)
     return Mask(k, view.counts, small, frozenset(withheld), omitted)
 

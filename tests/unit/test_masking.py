@@ -101,6 +101,16 @@ def test_a_count_another_view_shows_is_never_the_complement():
     assert mask(ledger(counts, view.sums), 5).withheld == {A}  # not public: in fewer sums
 
 
+def test_a_view_with_no_complement_left_shows_no_small_count_either():
+    # n = 6 (also shown as S) of three "<3": each must be 2, and withholding n hides
+    # nothing; with nothing left to withhold, the "<3" marks must not show either
+    view = ledger({N: 6, ("S",): 6, A: 2, B: 2, C: 2}, [Sum(N, (("S",),)), Sum(N, (A, B, C))])
+    decided = mask(view, 3)
+    assert decided.everything and not decided.small
+    assert {decided.cell(key).shown for key in (N, A, B, C)} == {"withheld"}
+    assert decided.few(A) and decided.few(C) and not decided.few(N)
+
+
 def test_the_parts_of_a_small_count_are_left_out():
     # two "<3" making a "<3" would be 1 and 1
     view = ledger({N: 2, A: 1, B: 1}, [Sum(N, (A, B))])
