@@ -679,7 +679,7 @@ def _growing_counts(
         for i, j in itertools.combinations(range(len(months)), 2):
             if j > i + 1:
                 since, month = key(count, months[i]), key(count, months[j])
-                across = key(f"{between} since {months[i]:g}", months[j])
+                across = key(f"{between} since {months[i]}", months[j])
                 counts[across] = counts[month] - counts[since]
                 sums.append(Sum(month, (since, across)))
         if months:

@@ -136,16 +136,19 @@ def test_an_exact_mcnemar_p_of_few_discordant_pairs_is_withheld(demo):
     assert "0.500" not in deck._pts_text(change, clinical)
 
 
-def test_a_hidden_ceap_class_is_listed_even_when_empty(demo):
-    """IVC lesions, 4 patients: n is "<5" and every count under it is left out. Listing only
-    the classes with limbs said which were empty (two classes listed: 2 limbs or more)."""
+def test_under_a_small_n_a_class_with_limbs_is_left_out_and_an_empty_one_shows_0(demo):
+    """IVC lesions, 4 patients: n is "<5" and every count of limbs under it is left out
+    (two "<5" making a "<5" would bound each other); a class of none shows 0 (zero
+    singles nobody out) and so is not listed, as on any view."""
     change = views.clinical_view(demo, CohortFilter(segments=("IVC",)))
     clinical = mask(clinical_ledger(change), K)
     assert clinical.cell(views.N).shown == "small" and clinical.hidden(pairs_key("ceap"))
-    everything = set(CEAP_CLASSES.values())
     table = tables.table3(change, clinical).set_index("Measure")
-    assert everything <= set(table.index)
-    assert set(table.loc[list(everything), "Before"]) == {fmt.SUPPRESSED}
+    listed = [CEAP_CLASSES[c] for c in tables.ceap_classes_shown(clinical)]
+    assert listed and set(table.loc[listed, "Before"]) <= {fmt.SUPPRESSED, "0"}
+    with_limbs = {c for c in CEAP_CLASSES for when in WHEN
+                  if clinical.counts[ceap_class_key(when, c)]}  # fmt: skip
+    assert {CEAP_CLASSES[c] for c in with_limbs} <= set(listed)
     bars = figures.ceap_bars(change.ceap_shift, change.severity_score, clinical)
     assert {trace.name for trace in bars.data} == {f"C{c}" for c in CEAP_CLASSES}
 

@@ -247,7 +247,7 @@ def test_each_months_column_stands_under_that_month_on_the_axis(yearly_decks):
                 left = right
             widths = {table.columns[j].width for j in range(1, len(table.columns))}
             if any(gap >= Inches(0.02) for _, gap in off):  # only as risk_layout's fallback
-                assert len(widths) == 1, (title, off)
+                assert max(widths) - min(widths) <= 1, (title, off)  # equal, to the EMU
                 assert any(len(table.cell(1, j).text) > 16 for j in range(1, len(table.columns)))
 
 

@@ -505,7 +505,7 @@ def test_a_projectors_compact_cells_stand_at_risk_over_events_and_censored(demo)
     *_, masked = compact_cells(
         patency_figure(view, mask=masked_by(patency_ledger(view), 5), compact=True)
     )
-    assert masked[:2] == ("hidden<br>(hidden, 0)", "hidden<br>(hidden, 0)")
+    assert masked[:2] == ("34<br>(0, 0)", "hidden<br>(hidden, 0)")  # 0 and 0: n shows
     assert secondary[0] == "34<br>(0, 0)"
 
 
