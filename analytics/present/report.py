@@ -48,7 +48,7 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
-from analytics.present.tables import estimate_shown
+from analytics.present.tables import estimate_shown, summary_withheld
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.models import AdjustedModel, Term
@@ -646,7 +646,7 @@ def _with_time_summaries(
         path = f"patency.{endpoint}"
         entry = report["patency"][endpoint]
         overall = result.overall
-        few = privacy.mask.few(_curve(view, endpoint, overall)("patients"))
+        few = summary_withheld(privacy.mask, _curve(view, endpoint, overall))
         entry |= {
             "median": _median(overall, path, few, privacy),
             "rmst": _rmst(overall, path, few, privacy),
@@ -659,7 +659,7 @@ def _with_time_summaries(
         for group in result.groups:
             where = f"{path}.group_summary.{group.level}"
             key = _curve(view, endpoint, group)
-            few = privacy.mask.few(key("patients"))
+            few = summary_withheld(privacy.mask, key)
             summary[group.level] = {
                 "patients": privacy.cell(f"{where}.patients", privacy.mask.cell(key("patients"))),
                 "events": privacy.cell(f"{where}.events", privacy.mask.cell(key("events"))),
@@ -670,7 +670,8 @@ def _with_time_summaries(
                 ),
             }
         entry["group_summary"] = summary
-        small = _few_groups(view, endpoint, result, privacy.mask)
+        small = {g.level for g in result.groups
+                 if summary_withheld(privacy.mask, _curve(view, endpoint, g))}  # fmt: skip
         entry["rmst_differences"] = [
             {"group": d.level, "reference": d.reference}
             | {

@@ -597,17 +597,27 @@ def curves_of_endpoints(view: PatencyView) -> list[tuple[tuple[str, GroupSurviva
     return [(curve, view.endpoint) for curve in listed]
 
 
+def summary_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
+    """Whether a curve's median, restricted mean and cumulative incidence are withheld:
+    for fewer than k patients (its steps are single patients), or beside its events not
+    shown exactly (statistics of those events: 12 patients with "<5" events, a median CI
+    from 3.5 months and a restricted mean of 28.2 bound them). ``key``: the curve's
+    (PatencyView.keys)."""
+    return mask.few(key("patients")) or mask.hidden(key("events"))
+
+
 def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each curve's median time (95% CI) and restricted mean to the view's horizon (SE);
     compared, each group's restricted mean minus the reference group's (95% CI).
 
-    Patients and events as the view's mask shows them; a curve of fewer than k patients
-    (or a difference with one) shows no summary.
+    Patients and events as the view's mask shows them; a curve of fewer than k patients,
+    or whose events are not shown exactly, (or a difference with one) shows no summary
+    (summary_withheld).
     """
     mask = mask or exact(patency_ledger(view))
     listed = curves_of_endpoints(view)
     keys = [view.keys(e, c) for (_, c), e in listed]
-    few = [mask.few(key("patients")) for key in keys]
+    few = [summary_withheld(mask, key) for key in keys]
     horizon = fmt.months(view.horizon)
     columns = {
         "Curve": [label for (label, _), _ in listed],

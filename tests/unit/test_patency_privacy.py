@@ -377,3 +377,23 @@ def test_a_curve_with_no_month_to_draw_is_named_in_the_note():
     figure = patency_figure(view, True, mask(patency_ledger(view), 5))
     assert figure.layout.title.subtitle.text == f"{PRIVACY_CURVE}; no month for Primary patency"
     assert not [t for t in figure.data if t.name == "Primary patency"]
+
+
+def test_a_curves_median_and_restricted_mean_are_withheld_beside_its_hidden_events(demo):
+    """Right-sided lesions, k = 5: 12 patients, primary patency lost by fewer than 5; the
+    median's CI from 3.5 months and a restricted mean of 28.2 months are statistics of
+    those few events, on the page and in the report alike."""
+    from analytics.filters import CohortFilter
+    from analytics.present.report import report_json
+    from analytics.views import patency_view, report_view
+
+    right = CohortFilter(lesion_side="right")
+    view = patency_view(demo, right)
+    table = time_summary_table(view, mask(patency_ledger(view), 5)).set_index("Curve")
+    primary = table.loc["Primary patency"]
+    assert primary["Events"] == "<5"
+    assert set(primary.drop(["Patients", "Events"])) == {"hidden"}
+    plain = time_summary_table(view).set_index("Curve").loc["Primary patency"]
+    assert "3.5" in plain["Median, months (95% CI)"]  # what it gave away
+    data = report_json(report_view(demo, right), 5)["patency"]["primary"]
+    assert data["median"]["ci_lower"] is None and data["rmst"]["estimate"] is None
