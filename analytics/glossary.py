@@ -109,8 +109,11 @@ PRIVACY_CURVE = "Privacy mode: drawn at the table's months where its counts may 
 
 
 def privacy_curve_note(undrawn: list[str]) -> str:
-    """PRIVACY_CURVE, naming the curves with no such month past 0 (so none is drawn)."""
-    return PRIVACY_CURVE + (f"; no month for {', '.join(undrawn)}" if undrawn else "")
+    """PRIVACY_CURVE, and on a line of its own (figure text: a 1280-wide chart has no room
+    for both on one) the curves with no such month past 0, so none is drawn."""
+    return PRIVACY_CURVE + (
+        f"<br>Not drawn, no month to show: {', '.join(undrawn)}" if undrawn else ""
+    )
 
 
 def few_at_risk(patients: int) -> str:

@@ -207,12 +207,14 @@ def test_groups_are_named_with_their_size(demo):
     )  # a group of fewer than k is not drawn: its steps are people
     assert [s.label for s in masked] == ["Trauma: No (n = hidden)"]  # 21 = 22 - the 1
     figure = patency_figure(view, False, masked_by(patency_ledger(view), 5), "Demo")
-    comparison, withheld, drawn = figure.layout.title.subtitle.text.split("<br>")
+    comparison, withheld, drawn, *undrawn = figure.layout.title.subtitle.text.split("<br>")
     assert withheld == "Not drawn, fewer than 5 patients: Trauma: Yes"  # a line of its own
     assert "Cox HR Yes vs No: hidden" in comparison
-    assert drawn.startswith(PRIVACY_CURVE)  # why the curve is coarser, on a line of its own
-    # the top margin holds the title, the three subtitle lines and the legend's row
-    assert figure.layout.margin.t == TITLE_PX + 3 * SUBTITLE_PX + LEGEND_ROW_PX + 8
+    assert drawn == PRIVACY_CURVE  # why the curve is coarser, on a line of its own
+    assert all(line.startswith("Not drawn, no month to show: ") for line in undrawn)
+    # the top margin holds the title, every subtitle line and the legend's row
+    lines = 3 + len(undrawn)
+    assert figure.layout.margin.t == TITLE_PX + lines * SUBTITLE_PX + LEGEND_ROW_PX + 8
 
 
 def step_value(x: list[float], y: list[float], at: float) -> float:

@@ -375,7 +375,10 @@ def test_a_curve_with_no_month_to_draw_is_named_in_the_note():
     times = [2.5, 4.5] + [30.5] * 5 + [40.5] * 5
     view = patency_view(times, [True] * 7 + [False] * 5, None)
     figure = patency_figure(view, True, mask(patency_ledger(view), 5))
-    assert figure.layout.title.subtitle.text == f"{PRIVACY_CURVE}; no month for Primary patency"
+    assert (
+        figure.layout.title.subtitle.text
+        == f"{PRIVACY_CURVE}<br>Not drawn, no month to show: Primary patency"
+    )
     assert not [t for t in figure.data if t.name == "Primary patency"]
 
 
