@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from analytics.cohort.db import SCHEMA_PATH
 from analytics.cohort.summary import create_summary
-from analytics.filters import SEGMENT_PATTERNS
-from analytics.glossary import RISK_FACTORS, SEGMENTS
+from analytics.filters import SEGMENT_PATTERNS, CohortFilter
+from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
 from tests.conftest import PATIENT_DEFAULTS
 
 EVENTS = (
@@ -91,3 +91,28 @@ def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
     con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Property cohort')")
     create_summary(con)
     return con
+
+
+REGISTRY_FOLLOW_UPS = (0.5, 3.0, 6.0, 12.0, 24.0, 36.0)
+REGISTRY_SHARES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+@st.composite
+def registries(draw: st.DrawFn) -> list[dict]:
+    """4 to 40 patients in 1 to 5 centres (and some in none), urokinase sometimes not
+    recorded, events at any share of each one's follow-up: the privacy property tests'
+    registries."""
+    centres = tuple(f"C{i}" for i in range(1, draw(st.integers(1, 5)) + 1))
+    size = draw(st.integers(4, 40))
+    return [
+        draw(patient(i, centres, REGISTRY_FOLLOW_UPS, REGISTRY_SHARES, unrecorded=True))
+        for i in range(size)
+    ]
+
+
+# no filter, or a population and a side: the views the privacy property tests judge
+VIEW_FILTERS = st.just(CohortFilter()) | st.builds(
+    CohortFilter,
+    population=st.sampled_from(list(POPULATIONS)),
+    lesion_side=st.sampled_from([None, "left", "right"]),
+)

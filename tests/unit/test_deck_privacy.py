@@ -27,17 +27,13 @@ from hypothesis import strategies as st
 from PIL import Image
 from pptx import Presentation
 
-from analytics.filters import CohortFilter
-from analytics.glossary import POPULATIONS
 from analytics.partitions import Key
 from analytics.present.deck import build_deck
 from analytics.present.figures.patency import COMPACT_ROWS
 from analytics.views import deck_view
-from tests.cohorts import build, patient
+from tests.cohorts import VIEW_FILTERS, build, registries
 from tests.reader import Reading, fewest_patients, parse, pinned
 
-FOLLOW_UPS = (0.5, 3.0, 6.0, 12.0, 24.0, 36.0)
-SHARES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 N = ("n",)
 LOOSE = 10  # every count is at most ten times the file's patients
 PROPERTY = settings(
@@ -57,22 +53,6 @@ def _blank(*_args: object) -> bytes:
     blank = io.BytesIO()
     Image.new("RGB", (1, 1), "white").save(blank, "png")
     return blank.getvalue()
-
-
-@st.composite
-def registries(draw: st.DrawFn) -> list[dict]:
-    """4 to 40 patients in 1 to 5 centres (and some in none), as the other property
-    tests build them."""
-    centres = tuple(f"C{i}" for i in range(1, draw(st.integers(1, 5)) + 1))
-    size = draw(st.integers(4, 40))
-    return [draw(patient(i, centres, FOLLOW_UPS, SHARES, unrecorded=True)) for i in range(size)]
-
-
-VIEW_FILTERS = st.just(CohortFilter()) | st.builds(
-    CohortFilter,
-    population=st.sampled_from(list(POPULATIONS)),
-    lesion_side=st.sampled_from([None, "left", "right"]),
-)
 
 
 class Printed:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from analytics import views
 from analytics.filters import CohortFilter
-from analytics.glossary import ENDPOINTS, POPULATIONS
+from analytics.glossary import ENDPOINTS
 from analytics.partitions import Key
 from analytics.present import format as fmt
 from analytics.present import masking, tables
@@ -36,33 +36,15 @@ from analytics.present.tables import centres_display, subgroup_display
 from analytics.stats.funnel import CentreComparison, funnel_limits
 from analytics.variables import BUILTIN, Role
 from analytics.views import NO_CENTRE, Header, N, SubgroupsView, curve_key, header_ledger
-from tests.cohorts import build, patient
+from tests.cohorts import VIEW_FILTERS, build, registries
 from tests.conftest import PATIENT_DEFAULTS
 from tests.reader import Reading, fewest_patients, pinned
 
-FOLLOW_UPS = (0.5, 3.0, 6.0, 12.0, 24.0, 36.0)
-SHARES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 SIDEBAR_N = ("n",)
 LOOSE = 10  # every count is at most ten times the file's patients
 PROPERTY = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )  # fmt: skip
-
-
-@st.composite
-def registries(draw: st.DrawFn) -> list[dict]:
-    """4 to 40 patients in 1 to 5 centres (and some in none), urokinase sometimes not
-    recorded, events at any share of each one's follow-up."""
-    centres = tuple(f"C{i}" for i in range(1, draw(st.integers(1, 5)) + 1))
-    size = draw(st.integers(4, 40))
-    return [draw(patient(i, centres, FOLLOW_UPS, SHARES, unrecorded=True)) for i in range(size)]
-
-
-VIEW_FILTERS = st.just(CohortFilter()) | st.builds(
-    CohortFilter,
-    population=st.sampled_from(list(POPULATIONS)),
-    lesion_side=st.sampled_from([None, "left", "right"]),
-)
 
 
 def sidebar(header: Header, decided: Mask) -> Reading:
