@@ -1,20 +1,13 @@
-"""Small-count suppression, so that a small subgroup cannot be singled out.
+"""Small-count suppression, so that a small subgroup cannot be singled out: the
+deployment's setting and k, and which statistics a masked view withholds.
 
 In privacy mode a count of 1 to k-1 patients, limbs or events is shown as "<k"
-(k = 5 by default). Zero stays zero: it singles nobody out. So that a hidden count
-cannot be worked out by arithmetic, a second value is withheld (SUPPRESSED) beside it:
-
-- a count whose complement in its total is small (33 of 34: the other 1 would show);
-- in counts that add up to a shown total (a CEAP row, a KMunicate column: at risk +
-  events + censored = the curve's patients), the smallest other count when only one is
-  hidden;
-- every value derived from a hidden count or computed over fewer than k (a percentage,
-  an interval, a rate, a Kaplan-Meier estimate at that month, a mean and SD, the hazard
-  ratio of a model's level of fewer than k patients: model_mask).
-
-The rules live here once; the formatting module (analytics.present.format) applies them
-to values as they become text, so every table, CSV export, chart label, hover text,
-slide and JSON key follows them.
+(k = 5 by default). Zero stays zero: it singles nobody out. Which other counts are
+withheld beside a small one, so that it cannot be worked out by arithmetic, is decided
+once over the whole view (analytics.present.masking, over the sums the view declares in
+analytics.views); the rules here say which values derived from the counts go with them
+(a test or mean over hidden or few counts, a model's ratios: model_mask), so every
+table, CSV export, chart label, hover text, slide and JSON key renders the one decision.
 """
 
 from __future__ import annotations
