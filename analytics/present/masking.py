@@ -91,7 +91,9 @@ def mask(view: Ledger, k: int | None) -> Mask:
     (None: privacy off, everything exact).
 
     Small counts (1 to k-1) show "<k", and the parts of a small count are left out (shown
-    withheld: two "<3" making a "<3" would be 1 and 1). Then, while some small count could
+    withheld: two "<3" making a "<3" would be 1 and 1). A small count the view does not
+    print (unseen) is protected as well: its sums may give it (5 patients with a first
+    event by month 6 and 7 by month 12 are 2 between). Then, while some small count could
     be worked out exactly from the view (:class:`_Attacker`), a shown non-zero count of a
     sum it is in is withheld (:func:`_complement`): complementary suppression, over every
     sum of the view at once. Should a count still follow with nothing left to withhold,
@@ -100,9 +102,10 @@ def mask(view: Ledger, k: int | None) -> Mask:
     """
     if k is None:
         return Mask(None, view.counts)
-    sensitive = frozenset(key for key in view.shown_keys() if is_small(view.counts[key], k))
+    shown = view.shown_keys()
+    sensitive = frozenset(key for key in shown | view.unseen if is_small(view.counts[key], k))
     omitted = _parts_of(view, sensitive)
-    small = sensitive - omitted
+    small = (sensitive & shown) - omitted
     withheld: set[Key] = set(omitted)
     attacker = _Attacker(view, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):

@@ -58,6 +58,17 @@ def test_a_count_the_view_does_not_show_is_left_to_the_attacker():
     assert decided.small == {A} and not decided.withheld
 
 
+def test_a_small_count_the_view_does_not_print_but_gives_by_subtraction_is_protected():
+    # the Safety page's incidence: 5 patients with a first event by month 6 and 7 by month
+    # 12 print 2 whose first event fell between, a count no cell shows
+    by6, by12, between = ("by", 6), ("by", 12), ("between", 6, 12)
+    view = ledger({N: 30, by6: 5, by12: 7, between: 2}, [Sum(by12, (by6, between))],
+                  unseen=[between])  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.withheld & {by6, by12}
+    assert len(values_an_attacker_allows(view, decided)[between]) > 1
+
+
 def test_a_count_pinned_through_counts_the_view_does_not_show_withholds_one_it_does():
     # Table 1's segment rows: each the sum of lesion patterns no row shows (P1-P3), with
     # the rest of n beside it; n is also the technical successes (S), so withholding n
