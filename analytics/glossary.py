@@ -105,7 +105,10 @@ RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
 
 # A curve in privacy mode: a step at each table month whose estimate may show, not at
 # each event (a step's height times the at risk would count the events below k)
-PRIVACY_CURVE = "Privacy mode: drawn at the table's months where its counts may be shown"
+PRIVACY_CURVE = (
+    "Privacy mode: drawn at the table's months where its counts may be shown,"
+    " broken where they are withheld"
+)
 
 
 def privacy_curve_note(undrawn: list[str]) -> str:

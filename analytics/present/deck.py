@@ -415,7 +415,8 @@ class GridSeries:
     """One series of the native patency chart, a value (or None: nothing drawn) at each
     point of its grid. ``kind``: "under" (the unfilled part a curve's CI band is stacked
     on), "band" (the 95% CI, filled), "estimate", "unreliable" (from the first time the
-    SE exceeds 10%, dotted) or "censored" (a mark at each censoring time)."""
+    SE exceeds 10%, dotted), "censored" (a mark at each censoring time) or "estimates"
+    (privacy mode: a dot at each estimate the table shows)."""
 
     name: str
     colour: str
@@ -480,9 +481,9 @@ def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> Patency
             np.where(np.isnan(bound), estimate, bound)
             for bound in (_sampled(frame, "ci_lower", grid), _sampled(frame, "ci_upper", grid))
         )
-        # after the curve's end its band is flat and empty at its last lower limit
-        lower = np.where(followed, lower, lower[followed][-1])
-        upper = np.where(followed, upper, lower)
+        # where the curve has no height (a withheld month's break, after its end) its band
+        # is empty, on the bands below it: an edge there would read as a level
+        lower, upper = np.where(followed, lower, top), np.where(followed, upper, top)
         bands += [
             GridSeries(f"{spec.label}: under 95% CI", spec.colour, "under",
                        _values(np.round(lower - top, 6))),
@@ -498,6 +499,14 @@ def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> Patency
             dotted = np.where(np.arange(grid.size) >= turn - 1, estimate, np.nan)
             lines.append(GridSeries(f"{spec.label}: {UNRELIABLE}", spec.colour, "unreliable",
                                     _values(dotted)))  # fmt: skip
+        if spec.masked is not None:  # a dot at each estimate drawn, as on screen
+            drawn = spec.masked[(spec.masked["of"] == spec.masked["months"])
+                                & (spec.masked["months"] > 0)]  # fmt: skip
+            dots = np.full(grid.size, np.nan)
+            at = np.round(drawn["months"].to_numpy() * GRID_PER_MONTH).astype(int)
+            dots[at] = drawn["estimate"].to_numpy()
+            lines.append(GridSeries(f"{spec.label}: estimates", spec.colour, "estimates",
+                                    _values(dots)))  # fmt: skip
         curve = spec.curve
         times = curve.time[curve.censored > 0]
         # privacy mode draws none: a mark would place a censoring between the table's months
@@ -640,6 +649,14 @@ def _style_patency(
             series.marker.size = 7
             series.marker.format.line.color.rgb = _rgb(step.colour)
             series.marker.format.fill.background()
+            continue
+        if step.kind == "estimates":
+            series.format.line.fill.background()
+            series.marker.style = XL_MARKER_STYLE.CIRCLE
+            series.marker.size = 8
+            series.marker.format.fill.solid()
+            series.marker.format.fill.fore_color.rgb = _rgb(step.colour)
+            series.marker.format.line.color.rgb = _rgb(step.colour)
             continue
         series.marker.style = XL_MARKER_STYLE.NONE
         line = series.format.line

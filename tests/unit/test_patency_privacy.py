@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from analytics.glossary import PRIVACY_CURVE
-from analytics.present.deck import patency_chart
+from analytics.present.deck import GRID_PER_MONTH, patency_chart
 from analytics.present.figures.patency import curve_specs, incidence_figure, patency_figure
 from analytics.present.masking import mask
 from analytics.present.tables import estimates_table, time_summary_table
@@ -318,8 +318,10 @@ FORTY = (
 
 def test_privacy_draws_the_curve_at_the_tables_months_from_its_estimates():
     """In privacy mode the curve and its band step at the table's months, from the
-    estimates the table shows, up to the first it withholds; no censoring tick, and the
-    figure says why in one line."""
+    estimates the table shows; at a month it withholds the held step ends and the line
+    breaks (no height there), going on from the next month it shows; a dot marks each
+    estimate, the hover of a held step names the estimate's month; no censoring tick, and
+    the figure says why in one line."""
     view = patency_view(*FORTY, None)
     decided = mask(patency_ledger(view), 3)
     figure = patency_figure(view, True, decided)
@@ -330,14 +332,21 @@ def test_privacy_draws_the_curve_at_the_tables_months_from_its_estimates():
         if re.fullmatch(r"[\d.]+", str(row[2]))
     }
     (line,) = [t for t in figure.data if t.name == "Primary patency"]
-    drawn = dict(zip(map(float, line.x), line.y, strict=True))
-    assert drawn[0.0] == 1.0 and set(drawn) <= {0.0, *map(float, view.risk_months)}
+    x, y = np.asarray(line.x, float), np.asarray(line.y, float)
+    assert y[0] == 1.0 and set(x) <= {0.0, *map(float, view.risk_months)}
+
+    def height(month: float) -> float:  # the drawn curve at a month, as a reader reads it
+        return y[np.flatnonzero(x <= month)[-1]]
+
+    # 12 withheld (a complement of the 2 censored between 12 and 24); 24 and 36 shown
+    assert set(shown) == {6.0, 24.0, 36.0}
     for month, estimate in shown.items():
-        if month <= max(drawn):
-            assert abs(drawn[month] - estimate) < 0.0005, month
-    # up to the first month withheld (12: a complement of the 2 censored between 12 and
-    # 24), though the table shows 36 months again, after an interval with no one leaving
-    assert max(drawn) == 6 and 12 not in shown and 36 in shown
+        assert abs(height(month) - estimate) < 0.0005, month
+    assert np.isnan(height(12.0)) and height(11.9) == height(6.0)  # held to 12, then no height
+    held = np.flatnonzero((x == 12.0) & ~np.isnan(y))
+    assert list(np.asarray(line.customdata, float)[held]) == [6.0]  # the hover: 6 months
+    dots = {float(m) for m, size in zip(x, line.marker.size, strict=True) if size}
+    assert dots == set(shown)
     assert not [t for t in figure.data if t.mode == "markers"]  # no censoring ticks
     assert figure.layout.title.subtitle.text == PRIVACY_CURVE  # every curve has a month
 
@@ -367,13 +376,20 @@ def test_the_decks_chart_draws_no_step_between_the_tables_months_in_privacy_mode
     steps = {round(v, 6) for v in values}
     assert len(steps) <= len(view.risk_months) + 1
     assert not [s for s in chart.series if s.kind == "censored"]
+    # no height at the withheld month 12; the curve goes on at 24 and 36, each dotted
+    at = {m: round(m * GRID_PER_MONTH) for m in (6.0, 11.875, 12.0, 24.0, 36.0)}
+    assert line.values[at[12.0]] is None and line.values[at[11.875]] == line.values[at[6.0]]
+    (dots,) = [s for s in chart.series if s.kind == "estimates"]
+    marked = {i for i, v in enumerate(dots.values) if v is not None}
+    assert marked == {at[6.0], at[24.0], at[36.0]}
+    assert all(dots.values[i] == line.values[i] for i in marked)
 
 
 def test_a_curve_with_no_month_to_draw_is_named_in_the_note():
-    """Twelve patients, 2 events before month 6: with k = 5 no estimate of the curve
-    shows, so nothing of it is drawn, and the note says which curve that is."""
-    times = [2.5, 4.5] + [30.5] * 5 + [40.5] * 5
-    view = patency_view(times, [True] * 7 + [False] * 5, None)
+    """Twelve patients, 2 events before month 6 and 4 before 36: with k = 5 no estimate of
+    the curve shows, so nothing of it is drawn, and the note says which curve that is."""
+    times = [2.5, 4.5] + [30.5] * 2 + [40.5] * 8
+    view = patency_view(times, [True] * 4 + [False] * 8, None)
     figure = patency_figure(view, True, mask(patency_ledger(view), 5))
     assert (
         figure.layout.title.subtitle.text

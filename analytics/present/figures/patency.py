@@ -75,6 +75,7 @@ DOTTED, CUT = "dotted", "cut"  # how a curve goes on where it turns unreliable
 COMPACT_ROWS = "At risk (events, censored before)"
 MONTHS, YEARS = "months", "years"
 HOVER_TIME = {MONTHS: "%{x:.1f} months", YEARS: "%{x:.2f} years"}
+ESTIMATE_DOT = 8  # px: privacy mode's mark of an estimate at a table month
 
 
 @dataclass(frozen=True)
@@ -197,25 +198,43 @@ def drawn_curves(
 def privacy_steps(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> pd.DataFrame:
     """The steps privacy mode draws of a curve: from 100% at month 0, its estimate and 95%
     CI at each of its table months (views.curve_months: the KMunicate table's and the
-    estimates', so a step every 6 or 12 months), each held until the next, up to the first
-    month whose estimate the mask withholds (tables.estimate_shown) or that nobody reaches.
-    Drawn at its event times, a step's height times the at risk would count its events.
-    ``remaining`` is the month's at risk, for the at-risk rule."""
+    estimates', so a step every 6 or 12 months), each held until the next. At a month whose
+    estimate the mask withholds (tables.estimate_shown) the held step ends and the line
+    breaks (a row of NaN) until the next month it shows: the curve has no height there, as
+    the table has no estimate. It ends at the last month anybody reaches. Drawn at its
+    event times, a step's height times the at risk would count its events. ``of`` is the
+    month whose estimate a row holds (the hover's), ``remaining`` its at risk (the at-risk
+    rule)."""
     shown = estimate_shown(mask, key, curve)
     read = {
         float(m): (table.estimate[i], table.ci_lower[i], table.ci_upper[i], table.se[i],
                    table.at_risk[i])
         for table in (curve.risk, curve.estimates) for i, m in enumerate(table.month)
     }  # fmt: skip
-    rows = [(0.0, 1.0, 1.0, 1.0, 0.0, curve.patients)]
+    held = (1.0, 1.0, 1.0, 0.0, curve.patients, 0.0)
+    rows = [(0.0, *held)]
     for month in curve_months(curve):
-        if not shown[month] or np.isnan(read[month][0]):
+        if np.isnan(read[month][0]):
             break
-        rows.append((month, *read[month]))
+        if month == 0:  # 100% at month 0 is no count's: the first row stands for it
+            continue
+        if shown[month]:
+            held = (*read[month], month)
+            rows.append((month, *held))
+        elif held is not None:  # the step ends here; no height until a month shows one
+            rows += [(month, *held), (month, *[np.nan] * 6)]
+            held = None
+    if all(row[-1] == 0 for row in rows if not np.isnan(row[-1])):  # no month past 0
+        rows = rows[:1]
     frame = pd.DataFrame(rows, columns=["months", "estimate", "ci_lower", "ci_upper", "se",
-                                        "remaining"])  # fmt: skip
+                                        "remaining", "of"])  # fmt: skip
     frame.loc[frame["estimate"] >= 1, ["ci_lower", "ci_upper"]] = 1.0
     return frame
+
+
+def drawn_months(frame: pd.DataFrame) -> np.ndarray:
+    """The months whose estimate a privacy curve (privacy_steps) draws."""
+    return frame["of"].dropna().unique()
 
 
 def patency_figure(
@@ -374,7 +393,7 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
     if unreliable == CUT:
         curve, beyond = reliable, beyond.iloc[0:0]
     rule = spec.unreliable(axis.min_at_risk)
-    hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>" + spec.label + "</extra>"
+    hover = ": %{y:.1%}<extra>" + spec.label + "</extra>"
     common = {"type": "scatter", "xaxis": "x", "yaxis": "y", "legendgroup": spec.label}
     lines = {**common, "mode": "lines", "line_shape": "hv"}
     traces = []
@@ -387,14 +406,14 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
             {**lines, "x": axis.scaled(reliable["months"]), "y": reliable["estimate"],
              "name": spec.label,
              "line": {"color": spec.colour, "width": 3, "dash": spec.dash},
-             "hovertemplate": hover}
+             **_hover(reliable, axis, hover, spec.colour)}
         )  # fmt: skip
     if not beyond.empty:
         traces.append(
             {**lines, "x": axis.scaled(beyond["months"]), "y": beyond["estimate"],
              "line": {"color": spec.colour, "width": 3, "dash": UNRELIABLE_DASH},
              "name": spec.label if not solid or rule is None else f"{spec.label}: {rule}",
-             "showlegend": not solid, "hovertemplate": hover}
+             "showlegend": not solid, **_hover(beyond, axis, hover, spec.colour)}
         )  # fmt: skip
     every = _frame(spec.curve)  # censoring times, also those the thinning merged
     censored = every[every["censored"] > 0]
@@ -416,6 +435,19 @@ def _curve_traces(spec: CurveSpec, show_ci: bool, unreliable: str, axis: TimeAxi
     return traces
 
 
+def _hover(frame: pd.DataFrame, axis: TimeAxis, after: str, colour: str) -> dict:
+    """A curve trace's hover: its time, then ``after``. A privacy curve's held step says
+    the month its estimate is of (privacy_steps' ``of``), not where the hold ends, and a
+    dot in ``colour`` marks each estimate (one between two withheld months has no line to
+    stand on)."""
+    if "of" not in frame:
+        return {"hovertemplate": HOVER_TIME[axis.unit] + after}
+    own = (frame["of"] == frame["months"]) & (frame["months"] > 0)
+    return {"hovertemplate": HOVER_TIME[axis.unit].replace("%{x", "%{customdata") + after,
+            "customdata": axis.scaled(frame["of"]), "mode": "lines+markers",
+            "marker": {"size": np.where(own, ESTIMATE_DOT, 0), "color": colour}}  # fmt: skip
+
+
 def _unreliable_key(
     specs: Sequence[CurveSpec], unreliable: str, min_at_risk: int | None
 ) -> list[dict]:
@@ -435,15 +467,24 @@ def _band(
     line: dict, x: Sequence[float], steps: pd.DataFrame, colour: str, name: str
 ) -> list[dict]:
     """A 95% CI as a shaded band between its limits (``steps``' ci_upper and ci_lower),
-    drawn like its curve (``line``), out of the legend and the hover."""
+    drawn like its curve (``line``), out of the legend and the hover: one band for each
+    stretch between a privacy curve's breaks (privacy_steps), as a fill would cross them."""
     edge = {"color": rgba(colour, 0.45), "width": 1}
-    return [
-        {**line, "x": x, "y": steps["ci_upper"], "line": edge, "showlegend": False,
-         "hoverinfo": "skip"},
-        {**line, "x": x, "y": steps["ci_lower"], "line": edge, "fill": "tonexty",
-         "fillcolor": rgba(colour, 0.10), "name": name, "showlegend": False,
-         "hoverinfo": "skip"},
-    ]  # fmt: skip
+    x = np.asarray(x, dtype=float)
+    gap = steps["estimate"].isna().to_numpy()
+    stretch = np.cumsum(gap)
+    traces = []
+    for run in np.unique(stretch[~gap]):
+        rows = (stretch == run) & ~gap
+        part = steps[rows]
+        traces += [
+            {**line, "x": x[rows], "y": part["ci_upper"], "line": edge, "showlegend": False,
+             "hoverinfo": "skip"},
+            {**line, "x": x[rows], "y": part["ci_lower"], "line": edge, "fill": "tonexty",
+             "fillcolor": rgba(colour, 0.10), "name": name, "showlegend": False,
+             "hoverinfo": "skip"},
+        ]  # fmt: skip
+    return traces
 
 
 def _risk_table(
@@ -517,7 +558,9 @@ def km_figure(
     """
     specs = [replace(spec, label=figure_text(spec.label)) for spec in specs]
     if any(spec.masked is not None for spec in specs):
-        undrawn = [s.label for s in specs if s.masked is not None and s.masked["months"].max() == 0]
+        undrawn = [
+            s.label for s in specs if s.masked is not None and drawn_months(s.masked).max() == 0
+        ]
         note = privacy_curve_note(undrawn)  # the labels are figure text already
         subtitle = note if subtitle is None else f"{subtitle}<br>{note}"
     rows = (COMPACT_LINES if compact else 4) * len(specs) + compact
@@ -588,7 +631,7 @@ def incidence_figure(
     Ticks stand at the view's risk-table months.
     """
     drawn = drawn_curves(view, mask)
-    hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>"
+    hover = ": %{y:.1%}<extra>"
     traces, names = [], []
     for spec, result in drawn:
         label = figure_text(spec.label)
@@ -606,11 +649,11 @@ def incidence_figure(
         traces += [
             {**common, "x": axis.scaled(km["months"]), "y": 1 - km["estimate"], "name": label,
              "line": {"color": spec.colour, "width": 2},
-             "hovertemplate": hover + label + ": " + ONE_MINUS_KM + "</extra>"},
+             **_hover(km, axis, hover + label + ": " + ONE_MINUS_KM + "</extra>", spec.colour)},
             {**common, "x": axis.scaled(aj["months"]), "y": aj["estimate"],
              "name": f"{label}: {AALEN_JOHANSEN}", "showlegend": False,
              "line": {"color": spec.colour, "width": 3, "dash": AJ_DASH},
-             "hovertemplate": hover + label + ": " + AALEN_JOHANSEN + "</extra>"},
+             **_hover(aj, axis, hover + label + ": " + AALEN_JOHANSEN + "</extra>", spec.colour)},
         ]  # fmt: skip
     styles = [(ONE_MINUS_KM, 2, "solid"), (AALEN_JOHANSEN, 3, AJ_DASH)]
     key = [
@@ -664,17 +707,18 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
 
 def _incidence_at_drawn(curve: GroupSurvival, drawn: pd.DataFrame) -> pd.DataFrame:
     """Privacy mode's Aalen-Johansen steps: from 0 at month 0, the incidence at each
-    estimate month the drawn Kaplan-Meier curve reaches (privacy_steps), as that curve."""
+    estimate month the drawn Kaplan-Meier curve holds (privacy_steps), as that curve, its
+    line broken where that one is."""
     at = curve.incidence_at
-    keep = np.isin(at.month.astype(float), drawn["months"].to_numpy())
-    frame = pd.DataFrame(
-        {
-            "months": np.concatenate([[0.0], at.month[keep]]),
-            "estimate": np.concatenate([[0.0], at.estimate[keep]]),
-            "ci_lower": np.concatenate([[0.0], at.ci_lower[keep]]),
-            "ci_upper": np.concatenate([[0.0], at.ci_upper[keep]]),
-        }
-    )
+    months = at.month.astype(float)
+    rows = [(0.0, 0.0, 0.0, 0.0, 0.0)]
+    for month, of in zip(drawn["months"], drawn["of"], strict=True):
+        if np.isnan(of):
+            rows.append((month, np.nan, np.nan, np.nan, np.nan))
+        elif of in months and month > 0:
+            i = int(np.flatnonzero(months == of)[0])
+            rows.append((month, at.estimate[i], at.ci_lower[i], at.ci_upper[i], of))
+    frame = pd.DataFrame(rows, columns=["months", "estimate", "ci_lower", "ci_upper", "of"])
     frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
     return frame
 
