@@ -30,8 +30,9 @@ class Ledger:
 
     ``unseen``: counts that take part in a sum but that the view does not print (the
     patients whose group is not recorded, when nothing says how many): an attacker knows
-    only that they are 0 or more, yet a small one is protected, as the sums may give it. ``public``: counts another view shows whatever this one
-    does (the population analysed is the n of the unfiltered view): never withheld.
+    only that they are 0 or more, yet a small one is protected, as the sums may give it.
+    ``public``: counts another view shows whatever this one does (the population analysed
+    is the n of the unfiltered view): never withheld.
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from analytics.present.tables import (
 )
 from analytics.views import patency_ledger
 from ui import data, state
-from ui.page import masked, require_patients, start_page
+from ui.page import masked, require_patients, start_page, uncompared
 from ui.show import show_chart, show_table
 from ui.text import plain
 
@@ -50,8 +50,9 @@ axis = state.time_axis()
 # comparisons: the landmark, and with 'Compare by' the reference group among the view's groups
 reference_column, landmark_column = st.columns([3, 5])
 state.draw("landmark", landmark_column)
-view = data.patency(context.key, context.cohort_filter, state.patency_request())
-context, mask = masked(context, patency_ledger(view, context.n))
+request = state.patency_request()
+view = data.patency(context.key, context.cohort_filter, request)
+context, mask = masked(context, patency_ledger(view, context.n), uncompared(context, request))
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:

@@ -18,10 +18,19 @@ from analytics.glossary import DEMO_NOTICE
 from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
-from analytics.present.masking import Mask, mask
+from analytics.present.masking import Mask, mask, shown_elsewhere
 from analytics.present.privacy import SUPPRESSED_NOTE, PrivacyError, setting
 from analytics.present.render import CHROMIUM, INSTALL_HINT
-from analytics.views import IN_FILE, LEFT_OUT, NOT_ANALYSED, Header, N, header_ledger
+from analytics.views import (
+    IN_FILE,
+    LEFT_OUT,
+    NOT_ANALYSED,
+    Header,
+    N,
+    PatencyRequest,
+    header_ledger,
+    patency_ledger,
+)
 from ui import cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
@@ -68,17 +77,34 @@ class PageContext:
         return is_reconstruction(self.meta)
 
 
-def masked(context: PageContext, view: Ledger) -> tuple[PageContext, Mask]:
+def masked(
+    context: PageContext, view: Ledger, beside: Ledger | None = None
+) -> tuple[PageContext, Mask]:
     """The page's view masked with the sidebar's counts, as one view: privacy decides over
     both at once (a centre's patients and the n they add up to), and the sidebar's n and
-    every chart's caption show what that decision left of n."""
-    decided = mask(header_ledger(context.header) | view, context.privacy_k)
+    every chart's caption show what that decision left of n. ``beside``: the same view
+    without its comparison (its overall curves), whose counts it shows are public here
+    (masking.shown_elsewhere)."""
+    header = header_ledger(context.header)
+    if beside is not None:
+        view |= shown_elsewhere(beside, mask(header | beside, context.privacy_k))
+    decided = mask(header | view, context.privacy_k)
     n_hidden = decided.hidden(N)
     total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
     if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
         _show_n(context.count_slot, decided)
     chart = replace(context.chart, caption=_caption(context.meta, context.cohort_filter, decided))
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
+
+
+def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
+    """With privacy on, the Patency view of ``request`` without its comparison, as masked's
+    ``beside``: its overall curves' counts are public beside the comparison. None without
+    a comparison or privacy (nothing to compute)."""
+    if request.by is None or context.privacy_k is None:
+        return None
+    view = data.patency(context.key, context.cohort_filter, replace(request, by=None))
+    return patency_ledger(view, context.n)
 
 
 def _stop_on_bad_setting() -> None:

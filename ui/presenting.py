@@ -82,13 +82,15 @@ def screens(context) -> list[Screen]:
     overview = data.overview(key, cohort_filter)
     change = overview.clinical
     endpoint = state.value("endpoint")
-    patency = data.patency(key, cohort_filter, state.patency_request(time_controls=False))
+    request = state.patency_request(time_controls=False)
+    patency = data.patency(key, cohort_filter, request)
     subgroups = data.subgroups(key, cohort_filter, endpoint, float(state.value("month")))
     shown = patency_ledger(patency, context.n) | subgroups_ledger(subgroups, context.n)
     # one decision for every screen, the sidebar's n with it: n and captions follow
     analysed_all = cohort_filter.population == "all"
     shown |= population_ledger(overview.population, analysed_all) | safety_ledger(overview.safety)
-    context, decided = page.masked(context, shown | clinical_ledger(change))
+    beside = page.uncompared(context, request)
+    context, decided = page.masked(context, shown | clinical_ledger(change), beside)
     clinical = decided
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption

@@ -98,7 +98,8 @@ def mask(view: Ledger, k: int | None) -> Mask:
     sum it is in is withheld (:func:`_complement`): complementary suppression, over every
     sum of the view at once. Should a count still follow with nothing left to withhold,
     the mask withholds ``everything``, the small counts too (their "<k" marks alone could
-    pin one: three "<3" making a curve of 6).
+    pin one: three "<3" making a curve of 6), but the public ones (another view shows
+    them: hiding one here hides nothing).
     """
     if k is None:
         return Mask(None, view.counts)
@@ -110,10 +111,20 @@ def mask(view: Ledger, k: int | None) -> Mask:
     attacker = _Attacker(view, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):
         pick = _complement(view, exposing[0], small | withheld)
-        if pick is None:  # "<k" marks alone could pin a count: none shows
-            return Mask(k, view.counts, frozenset(), view.shown_keys(), omitted, everything=True)
+        if pick is None:  # "<k" marks alone could pin a count: none shows but the public
+            everything = view.shown_keys() - view.public
+            return Mask(k, view.counts, frozenset(), everything, omitted, everything=True)
         withheld.add(pick)
     return Mask(k, view.counts, small, frozenset(withheld), omitted)
+
+
+def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
+    """The counts ``view`` shows exactly under ``decided``, as public counts of another
+    view of the same patients: a comparison's overall curve is the view without it, which
+    shows what its own mask leaves (withholding one of those beside the comparison would
+    hide nothing)."""
+    exact = view.shown_keys() - decided.small - decided.withheld - decided.omitted
+    return Ledger({key: view.counts[key] for key in exact}, public=exact)
 
 
 def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -35,9 +35,9 @@ from analytics.glossary import (
     SYMMETRY,
     UNRELIABLE,
 )
-from analytics.partitions import Key
+from analytics.partitions import Key, Ledger
 from analytics.present import format as fmt
-from analytics.present.masking import Cell, Mask, mask
+from analytics.present.masking import Cell, Mask, mask, shown_elsewhere
 from analytics.present.privacy import (
     SUPPRESSED,
     SUPPRESSED_NOTE,
@@ -95,14 +95,34 @@ def _clean(value: Any) -> Any:
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
     """The report's counts (n, every curve, the clinical outcomes, the safety events, each
-    endpoint's adjusted model) as one view, masked once with privacy ``k``."""
+    endpoint's adjusted model) as one view, masked once with privacy ``k``. With ``--by``,
+    what the report without it shows is public (masking.shown_elsewhere): it prints the
+    same overall curves."""
+    shown = _report_ledger(view)
+    if view.by is not None and k is not None:
+        overall = {e: _overall(r) for e, r in view.survival.items()}
+        plain = _report_ledger(replace(view, by=None, survival=overall))
+        shown |= shown_elsewhere(plain, mask(plain, k))
+    return mask(shown, k)
+
+
+def _overall(result: EndpointSurvival) -> EndpointSurvival:
+    """An endpoint's curves without the comparison (the report without ``--by``)."""
+    landmark = result.landmark
+    if landmark is not None:
+        landmark = replace(landmark, survival=_overall(landmark.survival))
+    return replace(result, by=None, groups=(), comparison=None, landmark=landmark)
+
+
+def _report_ledger(view: ReportView) -> Ledger:
+    """The report's counts and their sums (report_mask)."""
     n = view.safety.patients
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
         shown |= model_ledger(model)
-    return mask(shown | patency_ledger(curves, n), k)
+    return shown | patency_ledger(curves, n)
 
 
 @dataclass

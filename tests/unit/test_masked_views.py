@@ -117,9 +117,9 @@ def _solvable(bounds: dict, rows: list, spent: list[int] | None = None) -> bool:
 def assert_no_small_count_follows(view: Ledger, decided: Mask) -> None:
     """Every count of 1 to k-1 the view holds, shown "<k" or left out, could be another;
     or, where masking found no complement left (a view of few more than k), no count of
-    the view shows at all."""
+    the view shows at all but those another view shows (public)."""
     if decided.everything:
-        assert all(decided.hidden(key) for key in view.shown_keys())
+        assert all(decided.hidden(key) for key in view.shown_keys() - view.public)
         return
     for key in sorted(decided.small | decided.omitted, key=str):
         if 0 < view.counts[key] < decided.k:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analytics.partitions import Key, Ledger, Sum, ledger
-from analytics.present.masking import Mask, mask
+from analytics.present.masking import Mask, mask, shown_elsewhere
 from analytics.present.privacy import MIN_K
 
 N, A, B, C = ("n",), ("A",), ("B",), ("C",)
@@ -120,6 +120,23 @@ def test_a_view_with_no_complement_left_shows_no_small_count_either():
     assert decided.everything and not decided.small
     assert {decided.cell(key).shown for key in (N, A, B, C)} == {"withheld"}
     assert decided.few(A) and decided.few(C) and not decided.few(N)
+
+
+def test_a_view_with_no_complement_left_still_shows_what_another_view_shows():
+    # the same three "<3" beside a public n (the view without the comparison prints it):
+    # withholding n would hide nothing, and the other view's readers know it anyway
+    view = ledger({N: 6, A: 2, B: 2, C: 2}, [Sum(N, (A, B, C))], public=[N])
+    decided = mask(view, 3)
+    assert decided.everything and decided.cell(N).shown == "exact"
+    assert {decided.cell(key).shown for key in (A, B, C)} == {"withheld"}
+
+
+def test_a_comparison_treats_what_the_view_without_it_shows_as_public():
+    # the view without the comparison shows n, "<5" for 4 and withholds the 26 beside it
+    plain = ledger({N: 30, A: 4, B: 26}, [Sum(N, (A, B))])
+    decided = mask(plain, 5)
+    elsewhere = shown_elsewhere(plain, decided)
+    assert elsewhere.public == {N} and dict(elsewhere.counts) == {N: 30}
 
 
 def test_the_parts_of_a_small_count_are_left_out():
