@@ -106,6 +106,9 @@ RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
 # A curve in privacy mode: a step at each table month whose estimate may show, not at
 # each event (a step's height times the at risk would count the events below k)
 PRIVACY_CURVE = "Privacy mode: drawn at the table's months where its counts may be shown"
+# Why privacy mode hides a comparison (a log-rank test, a hazard ratio): it is a statistic
+# of each group's events, and a group's events (or patients) are hidden
+COMPARISON_WITHHELD = "a group's patients or events are hidden"
 
 
 def privacy_curve_note(undrawn: list[str]) -> str:

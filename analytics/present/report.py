@@ -48,7 +48,7 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
-from analytics.present.tables import estimate_shown, summary_withheld
+from analytics.present.tables import comparison_withheld, estimate_shown, summary_withheld
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.models import AdjustedModel, Term
@@ -159,9 +159,15 @@ def _curve(view: ReportView, endpoint: str, group: GroupSurvival, since: float |
     return partial(curve_key, endpoint, group.level, since=since, by=view.by)
 
 
-def _few_groups(view: ReportView, endpoint: str, result: EndpointSurvival, decided: Mask) -> set:
-    """The compared groups of fewer than k patients."""
-    return {g.level for g in result.groups if decided.few(_curve(view, endpoint, g)("patients"))}
+def _withheld_groups(
+    view: ReportView, endpoint: str, result: EndpointSurvival, decided: Mask
+) -> set[str]:
+    """The compared groups whose summaries privacy withholds: a comparison with one of
+    them is withheld too (tables.comparison_withheld)."""
+    return {
+        g.level for g in result.groups
+        if comparison_withheld(decided, [_curve(view, endpoint, g)])
+    }  # fmt: skip
 
 
 def _endpoint(
@@ -176,10 +182,10 @@ def _endpoint(
     if comparison is None:
         return entry
     test = comparison.logrank
-    small = _few_groups(view, endpoint, result, privacy.mask)
+    withheld = _withheld_groups(view, endpoint, result, privacy.mask)
     ratios = []
     for i, ratio in enumerate(comparison.hazard_ratios):
-        hidden = ratio.level in small or ratio.reference in small
+        hidden = ratio.level in withheld or ratio.reference in withheld
         where = f"{path}.hazard_ratios[{i}]"
         ratios.append(
             {"group": ratio.level, "reference": ratio.reference}
@@ -195,8 +201,12 @@ def _endpoint(
             )
             for group in result.groups
         },
-        "logrank_statistic": test.statistic if test else None,
-        "logrank_p": test.p if test else None,
+        **{
+            f"logrank_{key}": privacy.derived(
+                f"{path}.logrank_{key}", getattr(test, key) if test else None, bool(withheld)
+            )
+            for key in ("statistic", "p")
+        },
         "hazard_ratios": ratios,
         "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
     }  # fmt: skip
@@ -420,10 +430,15 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             lines += _estimate_lines(fmt.group(view.by, group.level, variables), rows, where, text)
         comparison = result.comparison
         if comparison is not None and comparison.logrank is not None:
-            lines.append(
-                f"  log-rank chi2 = {fmt.statistic(comparison.logrank.statistic)}, "
-                f"{fmt.p_statement(comparison.logrank.p)}"
-            )
+            statistic = (
+                SUPPRESSED if f"{path}.logrank_statistic" in text.suppressed
+                else fmt.statistic(entry["logrank_statistic"])
+            )  # fmt: skip
+            p = (
+                f"p {SUPPRESSED}" if f"{path}.logrank_p" in text.suppressed
+                else fmt.p_statement(entry["logrank_p"])
+            )  # fmt: skip
+            lines.append(f"  log-rank chi2 = {statistic}, {p}")
             for i, ratio in enumerate(comparison.hazard_ratios):
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
@@ -839,8 +854,8 @@ def _adjusted_lines(view: ReportView, decided: Mask) -> list[str]:
 def _pairwise(
     comparison: Comparison, path: str, small: set[str], privacy: _Suppression
 ) -> list[dict[str, Any]]:
-    """Each pair's log-rank p and Holm p; in privacy mode hidden for a pair with a group of
-    fewer than k."""
+    """Each pair's log-rank p and Holm p; in privacy mode hidden for a pair with a group
+    whose summaries are withheld (``small``: tables.comparison_withheld)."""
     return [
         {"group": pair.group, "other": pair.other}
         | {key: privacy.derived(f"{path}.pairwise[{i}].{key}", getattr(pair, key),
@@ -853,7 +868,8 @@ def _pairwise(
 def _trend(
     comparison: Comparison, path: str, small: set[str], privacy: _Suppression
 ) -> dict[str, Any]:
-    """The test for trend; in privacy mode hidden when any group has fewer than k."""
+    """The test for trend; in privacy mode hidden when any group's summaries are withheld
+    (``small``: tables.comparison_withheld)."""
     test = comparison.trend
     return {
         key: privacy.derived(f"{path}.trend.{key}", getattr(test, key) if test else None,
@@ -871,7 +887,7 @@ def _with_comparisons(
         path, entry = f"patency.{endpoint}", report["patency"][endpoint]
         comparison = result.comparison
         if comparison is not None:
-            small = _few_groups(view, endpoint, result, privacy.mask)
+            small = _withheld_groups(view, endpoint, result, privacy.mask)
             if len(comparison.levels) > 2:
                 entry["pairwise"] = _pairwise(comparison, path, small, privacy)
             if comparison.ordered:

@@ -19,6 +19,7 @@ from analytics.cohort import published
 from analytics.glossary import (
     ALL_PATIENTS,
     CEAP_CLASSES,
+    COMPARISON_WITHHELD,
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
@@ -419,10 +420,13 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def _few_groups(view: PatencyView, mask: Mask) -> set[str]:
-    """The compared groups of fewer than k patients."""
+def _withheld_groups(view: PatencyView, mask: Mask) -> set[str]:
+    """The compared groups whose summaries privacy withholds (summary_withheld): a
+    comparison with one of them is withheld too (comparison_withheld)."""
     return {
-        g.level for g in view.compared.groups if mask.few(view.keys(view.endpoint, g)("patients"))
+        g.level
+        for g in view.compared.groups
+        if comparison_withheld(mask, [view.keys(view.endpoint, g)])
     }
 
 
@@ -430,7 +434,8 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     """The view's comparison as lines: the log-rank test, then each group's Cox HR.
 
     A caution follows a test of groups of fewer than SMALL_SAMPLE patients; in privacy
-    mode the HR of a group of fewer than k (or against one) is hidden.
+    mode the test of groups one of which has its summaries withheld, and the HR of such a
+    group (or against one), are hidden (comparison_withheld).
     """
     mask = mask or exact(patency_ledger(view))
     comparison = view.compared.comparison if view.compared else None
@@ -438,11 +443,14 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
         return ["fewer than two groups in this cohort: nothing to compare"]
     smallest = min(group.patients for group in view.compared.groups)
     caution = f" ({SMALL_GROUPS})" if smallest < SMALL_SAMPLE else ""
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
+    test = f"p {SUPPRESSED}" if withheld else fmt.p_statement(comparison.logrank.p)
     return [
-        f"Log-rank {fmt.p_statement(comparison.logrank.p)}{caution}",
+        f"Log-rank {test}{caution}",
         *(
-            fmt.hazard_ratio_line(ratio, view.by, ratio.level in small or ratio.reference in small)
+            fmt.hazard_ratio_line(
+                ratio, view.by, ratio.level in withheld or ratio.reference in withheld
+            )
             for ratio in comparison.hazard_ratios
         ),
     ]
@@ -450,15 +458,16 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
 
 def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each group of a comparison: patients, events, Cox HR against the first, Wald p; in
-    privacy mode the counts as the view's mask shows them and the HR of a group of fewer
-    than k (or against one) hidden."""
+    privacy mode the counts as the view's mask shows them and the HR of a group whose
+    summaries are withheld (or against one) hidden (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
     ratios = {ratio.level: ratio for ratio in result.comparison.hazard_ratios}
     picked = [ratios.get(group.level) for group in result.groups]
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
     hidden = [
-        ratio is not None and (ratio.level in small or ratio.reference in small) for ratio in picked
+        ratio is not None and (ratio.level in withheld or ratio.reference in withheld)
+        for ratio in picked
     ]
     key = partial(curve_key, view.endpoint, since=view.since, by=view.by)
     return pd.DataFrame(
@@ -604,6 +613,17 @@ def summary_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
     from 3.5 months and a restricted mean of 28.2 bound them). ``key``: the curve's
     (PatencyView.keys)."""
     return mask.few(key("patients")) or mask.hidden(key("events"))
+
+
+def comparison_withheld(mask: Mask, keys: Iterable[Callable[..., Key]]) -> bool:
+    """Whether a comparison of curves (a log-rank test, a Cox hazard ratio with its CI and
+    p, a test for trend) is withheld: with the summaries of any curve it compares
+    (summary_withheld). It is a statistic of each curve's events: a Cox model's
+    information is at most either group's events (each event adds p(1 - p) <= p, and the
+    p add up to the group's events at the fit), so 1 / SE^2 from its CI is a floor under
+    both (10 and 60 patients, "<6" events, 0.95 (0.37-2.40) says 5). ``keys``: each
+    curve's (PatencyView.keys, views.curve_key)."""
+    return any(summary_withheld(mask, key) for key in keys)
 
 
 def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
@@ -778,37 +798,42 @@ def safety_incidence_display(safety: Safety, mask: Mask) -> pd.DataFrame:
 @dataclass(frozen=True)
 class SubgroupCells:
     """What privacy mode shows of each subgroup row (in the table's order): patients and
-    events as text, and whether its estimate and its hazard ratio are hidden."""
+    events as text, whether its estimate and its hazard ratio are hidden, and whether its
+    factor's log-rank test is."""
 
     patients: list[str]
     events: list[str]
     estimate_hidden: list[bool]
     ratio_hidden: list[bool]
+    test_hidden: list[bool]
 
 
 def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCells:
     """Each level's patients and events as the view's mask shows them (a factor's levels
     add up to the endpoint's patients and events: subgroups_ledger); an estimate is hidden
     with its group's patients or events (a statistic of them: 2/7 needs 7 patients, so it
-    would bound a hidden size), a hazard ratio for a group (or reference) of few
-    (``mask`` None: privacy off)."""
+    would bound a hidden size); a hazard ratio with the summaries of its group or its
+    reference, a factor's log-rank test with those of any of its groups
+    (comparison_withheld) (``mask`` None: privacy off)."""
     table = view.table
     mask = mask or exact(subgroups_ledger(view))
     key = [partial(curve_key, view.endpoint, row.level, by=row.factor)
            for row in table.itertuples()]  # fmt: skip
-    few = [mask.few(k("patients")) for k in key]
-    few_reference = {
-        row.factor for row, small in zip(table.itertuples(), few, strict=True)
-        if row.is_reference and small
+    withheld = [comparison_withheld(mask, [k]) for k in key]
+    factors = table["factor"].tolist()
+    withheld_reference = {
+        factor for factor, reference, w in zip(factors, table["is_reference"], withheld,
+                                               strict=True) if reference and w
     }  # fmt: skip
+    withheld_test = {factor for factor, w in zip(factors, withheld, strict=True) if w}
     return SubgroupCells(
         patients=[fmt.cell(mask.cell(k("patients"))) for k in key],
         events=[fmt.cell(mask.cell(k("events"))) for k in key],
         estimate_hidden=[mask.hidden(k("patients"), k("events")) for k in key],
         ratio_hidden=[
-            small or factor in few_reference
-            for small, factor in zip(few, table["factor"], strict=True)
+            w or factor in withheld_reference for w, factor in zip(withheld, factors, strict=True)
         ],
+        test_hidden=[factor in withheld_test for factor in factors],
     )
 
 
@@ -853,7 +878,10 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
                     ratio(row, h)
                     for (_, row), h in zip(table.iterrows(), cells.ratio_hidden, strict=True)
                 ],
-                "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
+                "Log-rank p": [
+                    fmt.SUPPRESSED if h else fmt.p_value(p)
+                    for p, h in zip(table["logrank_p"], cells.test_hidden, strict=True)
+                ],
                 f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
             }
         ),
@@ -1105,13 +1133,13 @@ def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
 
 def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each pair of groups' log-rank p and Holm-adjusted p (more than two groups); in
-    privacy mode hidden for a pair with a group of fewer than k, as that group's curve and
-    hazard ratio are."""
+    privacy mode hidden for a pair with a group whose summaries are withheld, as that
+    group's hazard ratio is (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
     pairs = result.comparison.pairwise
-    hidden = [pair.group in small or pair.other in small for pair in pairs]
+    hidden = [pair.group in withheld or pair.other in withheld for pair in pairs]
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, pair.group, view.variables) for pair in pairs],
@@ -1130,14 +1158,14 @@ def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
 
 def trend_line(view: PatencyView, mask: Mask | None = None) -> str:
     """The log-rank test for trend across the view's ordered groups, in a sentence; hidden
-    in privacy mode when any group has fewer than k patients."""
+    in privacy mode when any group's summaries are withheld (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
     levels = result.comparison.levels
     order = ", ".join(fmt.level(view.by, level, view.variables) for level in levels)
     test = result.comparison.trend
-    if _few_groups(view, mask):
-        reading = f"{fmt.SUPPRESSED} (a group of fewer than {mask.k} patients)"
+    if _withheld_groups(view, mask):
+        reading = f"{fmt.SUPPRESSED} ({COMPARISON_WITHHELD})"
     elif test is None:
         reading = "not computable (no event while two groups were at risk)"
     else:

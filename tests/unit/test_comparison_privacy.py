@@ -1,0 +1,137 @@
+"""Statistics shown beside hidden counts in privacy mode (issue 22): a comparison of
+curves, the cumulative incidence with death competing, and where a curve turns
+unreliable. Each test reads what a surface prints, as an attacker would, and asks
+whether it pins a count of 1 to k-1 that the same surface hides.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import duckdb
+import pytest
+
+from analytics.filters import CohortFilter
+from analytics.present.deck import subgroup_lines
+from analytics.present.figures.patency import patency_figure
+from analytics.present.figures.subgroups import forest_plot
+from analytics.present.masking import mask
+from analytics.present.report import report_json, report_text
+from analytics.present.tables import comparison_lines, comparison_table, subgroup_display
+from analytics.stats.engine.normal import Z_95
+from analytics.views import patency_ledger, report_view, subgroups_ledger, subgroups_view
+from tests.cohorts import build
+from tests.conftest import PATIENT_DEFAULTS
+from tests.unit.test_patency_privacy import patency_view
+
+RATIO = re.compile(r"(\d+\.\d+) \((\d+\.\d+)-(\d+\.\d+)\)")
+
+
+def events_floor(lower: float, upper: float, digits: int | None = None) -> int:
+    """The fewest events either group of a Cox hazard ratio can have, read off its 95% CI
+    (printed to ``digits`` decimals; None: exact).
+
+    With one indicator, each event adds p(1 - p) to the information, p the group's share
+    of the risk set (Efron's tied events each their own p); at the fit the p add up to the
+    group's events (the score is 0), and to the other group's as 1 - p. So the information,
+    1 / SE^2, is at most either group's events. SE is taken as wide as the rounding allows.
+    """
+    half = 0.0 if digits is None else 0.5 * 10.0**-digits
+    se = (math.log(upper + half) - math.log(lower - half)) / (2 * Z_95)
+    return math.ceil(1 / se**2 - 1e-9)
+
+
+def floors_in(text: str) -> list[int]:
+    """events_floor of every hazard ratio with a CI printed in ``text``."""
+    return [
+        events_floor(float(lo), float(hi), len(lo.split(".")[1]))
+        for _, lo, hi in RATIO.findall(text)
+    ]
+
+
+K = 6
+# Left: 10 patients, 5 events ("<6") spread over 3 years; right: 60 patients, 30 events
+LEFT = ([m * 7.2 + 0.5 for m in range(5)] + [40.5] * 5, [True] * 5 + [False] * 5)
+RIGHT = ([m * 1.2 + 0.25 for m in range(30)] + [40.5] * 30, [True] * 30 + [False] * 30)
+
+
+def split_view():
+    times, events = LEFT[0] + RIGHT[0], LEFT[1] + RIGHT[1]
+    return patency_view(times, events, [0] * 10 + [1] * 60)
+
+
+def assert_not_pinned(events_text: str, floors: list[int], truth: int) -> None:
+    """A group's events printed ``events_text``: "<k" says 1 to k-1; a hazard ratio's CI
+    says ``floors``; between them the group's ``truth`` must not be the only value."""
+    assert events_text == f"<{K}"
+    low = max([1, *floors])
+    assert low < K - 1 or low > truth, f"the CI pins {truth} events under '<{K}'"
+
+
+def test_a_hazard_ratio_beside_a_groups_hidden_events_gives_them_away_on_the_patency_page():
+    """Left has 5 events, shown "<6"; a Cox HR with a 95% CI of 0.37-2.40 has an
+    information of 4.3, so each group had 5 events or more: the CI pins them. The page's
+    table, the figure's subtitle and the deck's notes (comparison_lines) withhold it, and
+    the log-rank test beside it."""
+    view = split_view()
+    decided = mask(patency_ledger(view), K)
+    plain = comparison_table(view).iloc[1]["Cox HR (95% CI)"]
+    assert floors_in(plain) == [5]  # what it gave away with privacy off
+    table = comparison_table(view, decided)
+    events = dict(zip(table["Group"], table["Events"], strict=True))["Lesion side: Left"]
+    lines = "\n".join(comparison_lines(view, decided))
+    subtitle = patency_figure(view, True, decided).layout.title.subtitle.text
+    for surface in ("\n".join(table["Cox HR (95% CI)"]), lines, subtitle):
+        assert_not_pinned(events, floors_in(surface), 5)
+    assert "Log-rank p hidden" in lines and "Log-rank p hidden" in subtitle
+
+
+@pytest.fixture(scope="module")
+def split_cohort() -> duckdb.DuckDBPyConnection:
+    """LEFT and RIGHT as a cohort file: primary patency lost by an occlusion."""
+    patients = []
+    for side, (times, events) in (("left", LEFT), ("right", RIGHT)):
+        for time, event in zip(times, events, strict=True):
+            row = {**PATIENT_DEFAULTS, "patient_id": f"p{len(patients)}", "lesion_side": side,
+                   "follow_up_months": time}  # fmt: skip
+            patients.append(
+                {"row": row, "events": [(time, "occlusion")] if event else [], "assessments": []}
+            )
+    return build(patients)
+
+
+def test_the_report_withholds_a_hazard_ratio_and_log_rank_beside_hidden_events(split_cohort):
+    view = report_view(split_cohort, CohortFilter(), by="lesion_side")
+    primary = report_json(view, K)["patency"]["primary"]
+    events = primary["group_summary"]["left"]["events"]
+    for ratio in primary["hazard_ratios"]:
+        floors = [] if ratio["ci_lower"] is None else [
+            events_floor(ratio["ci_lower"], ratio["ci_upper"])
+        ]  # fmt: skip
+        assert_not_pinned(events, floors, 5)
+    assert primary["logrank_statistic"] is None and primary["logrank_p"] is None
+    text = report_text(view, K)
+    primary_text = text[text.index("Primary patency") : text.index("Assisted primary")]
+    assert_not_pinned(events, floors_in(primary_text), 5)
+    assert "log-rank chi2 = hidden, p hidden" in primary_text
+
+
+def test_the_subgroups_withhold_a_hazard_ratio_and_log_rank_beside_hidden_events(split_cohort):
+    """The same two groups in the Subgroups table, its forest plot and the deck's notes."""
+    view = subgroups_view(split_cohort, CohortFilter())
+    decided = mask(subgroups_ledger(view), K)
+    table = subgroup_display(view, decided).set_index("Group")
+    side = table[table["Factor"] == "Lesion side"]
+    events = side.loc["Left", "Events"]
+    figure = forest_plot(view, decided)
+    texts = [
+        "\n".join(side["Hazard ratio (95% CI)"]),
+        "\n".join(subgroup_lines(view, decided)),
+        "\n".join(str(t) for trace in figure.data for t in (trace.text or ())),
+    ]
+    for surface in texts:
+        assert_not_pinned(events, floors_in(surface), 5)
+    assert set(side["Log-rank p"]) == {"hidden"}
+    assert all("log-rank p hidden" in line for line in subgroup_lines(view, decided)
+               if line.startswith("Lesion side"))  # fmt: skip
