@@ -6,7 +6,12 @@ import streamlit as st
 
 from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED, PRIVACY_CURVE
 from analytics.present import format as fmt
-from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
+from analytics.present.figures.patency import (
+    drawn_unreliable_note,
+    incidence_figure,
+    landmark_figure,
+    patency_figure,
+)
 from analytics.present.figures.theme import STYLED_GROUPS
 from analytics.present.tables import (
     against,
@@ -16,7 +21,6 @@ from analytics.present.tables import (
     rmst_notes,
     time_summary_table,
     trend_line,
-    unreliable_note,
 )
 from analytics.views import patency_ledger
 from ui import data, state
@@ -81,7 +85,7 @@ st.caption(
         if mask.k is None
         else f"{PRIVACY_CURVE}, without censoring ticks. "
     )
-    + plain(unreliable_note(view, axis.min_at_risk))
+    + plain(drawn_unreliable_note(view, mask, axis.min_at_risk))
 )
 if incidence:
     show_chart(

@@ -533,6 +533,13 @@ def unreliable_note(view: PatencyView, min_at_risk: int | None = None) -> str:
     """Where each curve turns unreliable and by which rule (unreliable_start): the last
     month shown reliably is before it."""
     starts = [(label, unreliable_start(c.curve, min_at_risk)) for label, c in curves(view)]
+    return unreliable_words(starts, min_at_risk)
+
+
+def unreliable_words(starts: Sequence[tuple[str, Unreliable | None]],
+                     min_at_risk: int | None = None) -> str:  # fmt: skip
+    """Each named curve's start of its unreliable stretch (None: it has none), grouped by
+    rule, in a sentence a rule."""
     rules = [UNRELIABLE] + ([few_at_risk(min_at_risk)] if min_at_risk is not None else [])
     by_rule = {
         rule: [f"{label} from {fmt.months(s.time)} months" for label, s in starts

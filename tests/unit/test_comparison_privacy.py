@@ -13,12 +13,19 @@ import duckdb
 import pytest
 
 from analytics.filters import CohortFilter
+from analytics.glossary import UNRELIABLE_AT_TABLE_MONTHS
 from analytics.present.deck import subgroup_lines
-from analytics.present.figures.patency import patency_figure
+from analytics.present.figures.patency import drawn_unreliable_note, patency_figure
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.masking import mask
 from analytics.present.report import report_json, report_text
-from analytics.present.tables import comparison_lines, comparison_table, subgroup_display
+from analytics.present.tables import (
+    comparison_lines,
+    comparison_table,
+    estimates_table,
+    subgroup_display,
+    time_summary_table,
+)
 from analytics.stats.engine.normal import Z_95
 from analytics.views import patency_ledger, report_view, subgroups_ledger, subgroups_view
 from tests.cohorts import build
@@ -135,3 +142,33 @@ def test_the_subgroups_withhold_a_hazard_ratio_and_log_rank_beside_hidden_events
     assert set(side["Log-rank p"]) == {"hidden"}
     assert all("log-rank p hidden" in line for line in subgroup_lines(view, decided)
                if line.startswith("Lesion side"))  # fmt: skip
+
+
+def binomial_crossing(patients: int) -> int:
+    """The events by the step where the SE first passes 10% on a curve of ``patients``
+    with nobody censored before it: Greenwood's variance is then S(1 - S) / n, S = 1 - e/n
+    (it telescopes), so the step is the first e with e (n - e) / n^3 above 0.01."""
+    return next(e for e in range(1, patients + 1) if e * (patients - e) > 0.01 * patients**3)
+
+
+def test_the_unreliable_note_gives_no_event_time_that_pins_a_hidden_count():
+    """Sixteen patients, 4 events by 4.5 months, nobody censored before 36: the SE first
+    passes 10% at the 4th event, so "from 4.5 months" said 4 events before 12 months,
+    where the table says "<5". In privacy mode the note reads the curve at the table's
+    months, as it is drawn."""
+    times = [1.5, 2.5, 3.5, 4.5, 20.5, 22.5, 26.5] + [40.5] * 9
+    view = patency_view(times, [True] * 7 + [False] * 9, None)
+    decided = mask(patency_ledger(view), 5)
+    table = estimates_table(view, decided).set_index("Month")
+    patients = int(time_summary_table(view, decided)["Patients"].iloc[0])
+    note = drawn_unreliable_note(view, decided)
+    assert drawn_unreliable_note(view) == "SE > 10%: Primary patency from 4.5 months."
+    for time in map(float, re.findall(r"from ([\d.]+) months", note)):
+        after = [m for m in table.index if float(m) > time]
+        if not after or table.loc[after[0], "Censored"] != "0":
+            continue  # censored before the next month: the crossing says less
+        floor = binomial_crossing(patients)
+        for month in after:
+            if table.loc[month, "Events"] == "<5":
+                assert floor < 4, f"'from {time} months' pins {floor} events before {month}"
+    assert note.endswith(UNRELIABLE_AT_TABLE_MONTHS)

@@ -26,6 +26,7 @@ from analytics.glossary import (
     ENDPOINTS,
     TIME_UNITS,
     UNRELIABLE,
+    UNRELIABLE_AT_TABLE_MONTHS,
     few_at_risk,
     privacy_curve_note,
 )
@@ -44,12 +45,15 @@ from analytics.present.figures.theme import (
 )
 from analytics.present.masking import Cell, Mask, exact
 from analytics.present.tables import (
+    Unreliable,
     against,
     comparison_lines,
     curves_of_endpoints,
     estimate_shown,
+    unreliable_note,
     unreliable_row,
     unreliable_start,
+    unreliable_words,
 )
 from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
@@ -140,12 +144,21 @@ class CurveSpec:
 
     def unreliable(self, min_at_risk: int | None = None) -> str | None:
         """The rule by which the drawn curve turns dotted, if it does (unreliable_row)."""
+        start = self.unreliable_from(min_at_risk)
+        return None if start is None else start.rule
+
+    def unreliable_from(self, min_at_risk: int | None = None) -> Unreliable | None:
+        """Where the drawn curve turns dotted, and by which rule: in privacy mode at the
+        first of its drawn table months that does (its SE and at risk are the table's),
+        never at an event time (the SE passing 10% at an event of a curve of 16 with none
+        censored is its 4th event: the time pins a "<5" before it)."""
         if self.masked is None:
-            start = unreliable_start(self.curve, min_at_risk)
-            return None if start is None else start.rule
+            return unreliable_start(self.curve, min_at_risk)
         frame = self.masked
         found = unreliable_row(frame["se"].to_numpy(), frame["remaining"].to_numpy(), min_at_risk)
-        return None if found is None else found[1]
+        return (
+            None if found is None else Unreliable(float(frame["months"].iloc[found[0]]), found[1])
+        )
 
     @property
     def table(self) -> tuple[tuple[Cell, ...], ...]:
@@ -266,6 +279,32 @@ def withheld_groups(view: PatencyView, mask: Mask | None) -> list[str]:
         for (label, result), endpoint in curves_of_endpoints(view)
         if mask.few(view.keys(endpoint, result)("patients"))
     ]
+
+
+def drawn_unreliable_note(
+    view: PatencyView, mask: Mask | None = None, min_at_risk: int | None = None
+) -> str:
+    """Where each curve turns unreliable and by which rule (tables.unreliable_note); in
+    privacy mode where each drawn curve does (CurveSpec.unreliable_from): at a table month,
+    and not of a curve privacy does not draw, and says so."""
+    if mask is None or mask.k is None:
+        return unreliable_note(view, min_at_risk)
+    starts = [
+        (label, spec.unreliable_from(min_at_risk)) for label, spec in _drawn_labels(view, mask)
+    ]
+    return f"{unreliable_words(starts, min_at_risk)} {UNRELIABLE_AT_TABLE_MONTHS}"
+
+
+def _drawn_labels(view: PatencyView, mask: Mask) -> list[tuple[str, CurveSpec]]:
+    """Each drawn curve with its name in tables (without its size)."""
+    named = [label for label, _ in _drawn_names(view, mask)]
+    return list(zip(named, curve_specs(view, mask), strict=True))
+
+
+def _drawn_names(view: PatencyView, mask: Mask) -> list[tuple[str, str]]:
+    """Each curve drawn (drawn_curves' order): its name in tables, and its endpoint."""
+    return [(label, endpoint) for (label, result), endpoint in curves_of_endpoints(view)
+            if not mask.few(view.keys(endpoint, result)("patients"))]  # fmt: skip
 
 
 def comparison_note(view: PatencyView, mask: Mask | None = None) -> str:
