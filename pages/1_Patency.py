@@ -22,7 +22,7 @@ from analytics.present.tables import (
     time_summary_table,
     trend_line,
 )
-from analytics.views import patency_ledger
+from analytics.views import incidence_ledger, patency_ledger
 from ui import data, state
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
@@ -55,7 +55,7 @@ axis = state.time_axis()
 reference_column, landmark_column = st.columns([3, 5])
 state.draw("landmark", landmark_column)
 view = data.patency(context.key, context.cohort_filter, state.patency_request())
-context, mask = masked(context, patency_ledger(view, context.n))
+context, mask = masked(context, patency_ledger(view, context.n) | incidence_ledger(view))
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:

@@ -48,7 +48,12 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
-from analytics.present.tables import comparison_withheld, estimate_shown, summary_withheld
+from analytics.present.tables import (
+    comparison_withheld,
+    estimate_shown,
+    incidence_shown,
+    summary_withheld,
+)
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.models import AdjustedModel, Term
@@ -66,6 +71,7 @@ from analytics.views import (
     clinical_ledger,
     curve_key,
     incidence_key,
+    incidence_ledger,
     model_ledger,
     pairs_key,
     patency_ledger,
@@ -94,15 +100,16 @@ def _clean(value: Any) -> Any:
 
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
-    """The report's counts (n, every curve, the clinical outcomes, the safety events, each
-    endpoint's adjusted model) as one view, masked once with privacy ``k``."""
+    """The report's counts (n, every curve and the deaths its cumulative incidence stands
+    on, the clinical outcomes, the safety events, each endpoint's adjusted model) as one
+    view, masked once with privacy ``k``."""
     n = view.safety.patients
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
         shown |= model_ledger(model)
-    return mask(shown | patency_ledger(curves, n), k)
+    return mask(shown | patency_ledger(curves, n) | incidence_ledger(curves), k)
 
 
 @dataclass
@@ -620,22 +627,22 @@ def _rmst(group: GroupSurvival, path: str, few: bool, privacy: _Suppression) -> 
 
 
 def _incidence(
-    group: GroupSurvival, path: str, km_rows: list[dict], few: bool, privacy: _Suppression
+    group: GroupSurvival, path: str, names: Callable[..., Key], privacy: _Suppression
 ) -> list[dict[str, Any]]:
-    """The cumulative incidence at the report's months; in privacy mode hidden where the
-    Kaplan-Meier estimate of the same month is (its counts would give one away)."""
+    """The cumulative incidence at the report's months; in privacy mode hidden where
+    tables.incidence_shown says (with the Kaplan-Meier estimate of the same month, the
+    curve's summaries, or its deaths before the month). ``names``: the curve's counts'."""
     incidence = group.incidence_at
+    shown = incidence_shown(privacy.mask, names, group)
     rows = []
     for i, month in enumerate(incidence.month.tolist()):
-        hidden = km_rows[i]["estimate"] is None and km_rows[i]["month"] == month
-        hidden = hidden and privacy.k is not None
         rows.append(
             {"month": month}
             | {
                 key: privacy.derived(
                     f"{path}.cumulative_incidence[{i}].{key}",
                     float(getattr(incidence, key)[i]),
-                    hidden or few,
+                    not shown[float(month)],
                 )
                 for key in INCIDENCE_KEYS
                 if key != "month"
@@ -665,7 +672,9 @@ def _with_time_summaries(
         entry |= {
             "median": _median(overall, path, few, privacy),
             "rmst": _rmst(overall, path, few, privacy),
-            "cumulative_incidence": _incidence(overall, path, entry["overall"], few, privacy),
+            "cumulative_incidence": _incidence(
+                overall, path, _curve(view, endpoint, overall), privacy
+            ),
             "notes": [*entry.get("notes", []), *_rmst_notes(result)],
         }
         if result.comparison is None:
@@ -680,9 +689,7 @@ def _with_time_summaries(
                 "events": privacy.cell(f"{where}.events", privacy.mask.cell(key("events"))),
                 "median": _median(group, where, few, privacy),
                 "rmst": _rmst(group, where, few, privacy),
-                "cumulative_incidence": _incidence(
-                    group, where, entry["groups"][group.level], few, privacy
-                ),
+                "cumulative_incidence": _incidence(group, where, key, privacy),
             }
         entry["group_summary"] = summary
         small = {g.level for g in result.groups

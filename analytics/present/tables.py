@@ -67,6 +67,7 @@ from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
 from analytics.views import (
+    COMPETING,
     CURVE_COUNTS,
     WHEN,
     N,
@@ -602,6 +603,31 @@ def estimate_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) ->
     return {
         month: not (few or mask.hidden(*(key(count, month) for count in CURVE_COUNTS)))
         for month in curve_months(curve)
+    }
+
+
+def incidence_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> dict[float, bool]:
+    """Whether the curve's cumulative incidence with death competing may show at each of
+    its estimate months, in the table, the report and the drawn curve alike: where its
+    Kaplan-Meier estimate may (estimate_shown), its summaries are not withheld
+    (summary_withheld), and its deaths before the month and those censored alive show
+    exactly (views.COMPETING, declared by views.incidence_ledger; undeclared, none shows
+    beside a death). Beside 1 - Kaplan-Meier it is a statistic of those deaths:
+    the gap times the at risk over 1 - Kaplan-Meier is a floor under them (50 patients,
+    10 censored alive and 4 dead before 5 events, then 31 at risk: 3.1, so 4 deaths where
+    the safety table says "<5")."""
+    shown = estimate_shown(mask, key, curve)
+    withheld = summary_withheld(mask, key)
+    incidence = curve.incidence
+
+    def deaths_shown(month: float) -> bool:
+        if key("competing", month) not in mask.counts:  # undeclared (views.incidence_ledger)
+            return mask.k is None or not incidence.competing[incidence.time < month].any()
+        return not mask.hidden(*(key(count, month) for count in COMPETING))
+
+    return {
+        float(m): shown[float(m)] and not withheld and deaths_shown(float(m))
+        for m in curve.incidence_at.month
     }
 
 

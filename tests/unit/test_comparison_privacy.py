@@ -27,7 +27,13 @@ from analytics.present.tables import (
     time_summary_table,
 )
 from analytics.stats.engine.normal import Z_95
-from analytics.views import patency_ledger, report_view, subgroups_ledger, subgroups_view
+from analytics.views import (
+    incidence_ledger,
+    patency_ledger,
+    report_view,
+    subgroups_ledger,
+    subgroups_view,
+)
 from tests.cohorts import build
 from tests.conftest import PATIENT_DEFAULTS
 from tests.unit.test_patency_privacy import patency_view
@@ -59,8 +65,8 @@ def floors_in(text: str) -> list[int]:
 
 K = 6
 # Left: 10 patients, 5 events ("<6") spread over 3 years; right: 60 patients, 30 events
-LEFT = ([m * 7.2 + 0.5 for m in range(5)] + [40.5] * 5, [True] * 5 + [False] * 5)
-RIGHT = ([m * 1.2 + 0.25 for m in range(30)] + [40.5] * 30, [True] * 30 + [False] * 30)
+LEFT = ([m * 7.2 + 0.5 for m in range(5)] + [35.5] * 5, [True] * 5 + [False] * 5)
+RIGHT = ([m * 1.2 + 0.25 for m in range(30)] + [35.5] * 30, [True] * 30 + [False] * 30)
 
 
 def split_view():
@@ -172,3 +178,63 @@ def test_the_unreliable_note_gives_no_event_time_that_pins_a_hidden_count():
             if table.loc[month, "Events"] == "<5":
                 assert floor < 4, f"'from {time} months' pins {floor} events before {month}"
     assert note.endswith(UNRELIABLE_AT_TABLE_MONTHS)
+
+
+def deaths_floor(km: float, incidence: float, at_risk: int) -> int:
+    """The fewest deaths before a month that 1 - Kaplan-Meier and the cumulative incidence
+    with death competing at it allow, with ``at_risk`` patients at risk at the month.
+
+    At each event time t, 1 - Kaplan-Meier steps by S(t-) d / r and the incidence by
+    S_free(t-) d / r, S_free also counting deaths as leaving; S(t-) - S_free(t-) is at
+    most S(t-) times the deaths before t over those then left (each at least ``at_risk``).
+    So the gap is at most the deaths over ``at_risk`` times 1 - Kaplan-Meier."""
+    gap = (1 - km) - incidence
+    return math.ceil(gap * at_risk / (1 - km) - 1e-9)
+
+
+@pytest.fixture(scope="module")
+def deaths_cohort() -> duckdb.DuckDBPyConnection:
+    """Fifty patients: 10 followed a month, 4 dead at 2 months, 5 occlusions at 3 months,
+    31 followed 40.5 months free of both."""
+    patients = []
+
+    def add(count: int, months: float, events: list[tuple[float, str]]) -> None:
+        for _ in range(count):
+            row = {**PATIENT_DEFAULTS, "patient_id": f"p{len(patients)}",
+                   "follow_up_months": months}  # fmt: skip
+            patients.append({"row": row, "events": events, "assessments": []})
+
+    add(10, 1.0, [])
+    add(4, 2.0, [(2.0, "death")])
+    add(5, 40.0, [(3.0, "occlusion")])
+    add(31, 40.5, [])
+    return build(patients)
+
+
+def test_the_cumulative_incidence_beside_1_minus_km_gives_no_hidden_deaths_away(deaths_cohort):
+    """4 deaths, shown "<5" in the report's safety table; at 6 months 1 - Kaplan-Meier is
+    5/36 and the incidence with death competing 5/36 x 36/40, so the gap, times 31 at
+    risk over 1 - Kaplan-Meier, says 3.1 deaths or more: 4. The report (JSON and text)
+    and the Patency page's figure withhold the incidence beside them."""
+    from analytics.present.figures.patency import incidence_figure
+    from analytics.views import patency_view as patency_of_filter
+
+    view = report_view(deaths_cohort, CohortFilter())
+    data = report_json(view, 5)
+    deaths = data["safety"]["death"]["patients"]
+    assert deaths == "<5"
+    primary = data["patency"]["primary"]
+    for row, incidence in zip(primary["overall"], primary["cumulative_incidence"], strict=True):
+        if row["estimate"] is None or incidence["estimate"] is None:
+            continue
+        assert row["month"] == incidence["month"] and isinstance(row["at_risk"], int)
+        floor = deaths_floor(row["estimate"], incidence["estimate"], row["at_risk"])
+        assert floor < 4, f"at {row['month']} months the incidence pins {floor} deaths"
+    text = report_text(view, 5)
+    assert "cumulative incidence: 6 months hidden" in text
+    page = patency_of_filter(deaths_cohort, CohortFilter())
+    figure = incidence_figure(page, mask(patency_ledger(page) | incidence_ledger(page), 5))
+    dashed = [
+        t for t in figure.data if t.name == "Primary patency: Aalen-Johansen (death competes)"
+    ]
+    assert dashed and all(list(t.x) == [0.0] for t in dashed)

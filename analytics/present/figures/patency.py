@@ -50,6 +50,7 @@ from analytics.present.tables import (
     comparison_lines,
     curves_of_endpoints,
     estimate_shown,
+    incidence_shown,
     unreliable_note,
     unreliable_row,
     unreliable_start,
@@ -626,17 +627,21 @@ def incidence_figure(
     legend names each curve once and says which line style, and the shading, is which.
     Ticks stand at the view's risk-table months.
     """
+    mask = mask or exact(patency_ledger(view))
     drawn = drawn_curves(view, mask)
+    endpoints = [endpoint for _, endpoint in _drawn_names(view, mask)]
     hover = HOVER_TIME[axis.unit] + ": %{y:.1%}<extra>"
     traces, names = [], []
-    for spec, result in drawn:
+    for (spec, result), endpoint in zip(drawn, endpoints, strict=True):
         label = figure_text(spec.label)
         names.append(label)
         km = spec.steps()
         aj = (
             _incidence_steps(result.incidence)
             if spec.masked is None
-            else _incidence_at_drawn(result, spec.masked)
+            else _incidence_at_drawn(
+                result, spec.masked, incidence_shown(mask, view.keys(endpoint, result), result)
+            )
         )
         common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
         if show_ci:
@@ -701,11 +706,16 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
     return _thin(frame)
 
 
-def _incidence_at_drawn(curve: GroupSurvival, drawn: pd.DataFrame) -> pd.DataFrame:
+def _incidence_at_drawn(
+    curve: GroupSurvival, drawn: pd.DataFrame, shown: dict[float, bool]
+) -> pd.DataFrame:
     """Privacy mode's Aalen-Johansen steps: from 0 at month 0, the incidence at each
-    estimate month the drawn Kaplan-Meier curve reaches (privacy_steps), as that curve."""
+    estimate month the drawn Kaplan-Meier curve reaches (privacy_steps), as that curve,
+    up to the first month it may not show (``shown``: tables.incidence_shown)."""
     at = curve.incidence_at
-    keep = np.isin(at.month.astype(float), drawn["months"].to_numpy())
+    months = at.month.astype(float)
+    allowed = np.cumprod([shown[float(m)] for m in months]).astype(bool)
+    keep = np.isin(months, drawn["months"].to_numpy()) & allowed
     frame = pd.DataFrame(
         {
             "months": np.concatenate([[0.0], at.month[keep]]),
