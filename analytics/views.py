@@ -718,7 +718,7 @@ def _competing_counts(
     if not overall.incidence.competing.any():
         return
     months = [float(m) for m in overall.incidence_at.month]
-    between = [(f"{c} since {months[i]}", months[i], months[j]) for c in COMPETING
+    between = [(c, months[i], months[j]) for c in COMPETING
                for i, j in itertools.combinations(range(len(months)), 2)]  # fmt: skip
     curves = [overall, *result.groups] if by is not None else [overall]
     for curve in curves:
@@ -730,14 +730,18 @@ def _competing_counts(
             counts[key("competing", month)] = died
             counts[key("censored alive", month)] = int(censored) - died
             sums.append(Sum(key("censored", month), tuple(key(c, month) for c in COMPETING)))
-        for name, first, last in between:
-            count = name.split(" since ")[0]
-            since, month = key(count, first), key(count, last)
-            counts[key(name, last)] = counts[month] - counts[since]
-            sums.append(Sum(month, (since, key(name, last))))
+        for count, first, last in between:
+            since, month, gap = (
+                key(count, first),
+                key(count, last),
+                key(f"{count} since {first}", last),
+            )
+            counts[gap] = counts[month] - counts[since]
+            sums.append(Sum(month, (since, gap)))
     if by is None:
         return
-    names = [(c, m) for m in months for c in COMPETING] + [(n, m) for n, _, m in between]
+    names = [(c, m) for m in months for c in COMPETING]
+    names += [(f"{c} since {first}", last) for c, first, last in between]
     for count, month in names:
         key = partial(curve_key, endpoint, count=count, month=month, by=by)
         parts = [key(group.level) for group in result.groups]
