@@ -109,6 +109,12 @@ PRIVACY_CURVE = (
     "Privacy mode: drawn at the table's months where its counts may be shown,"
     " broken where they are withheld"
 )
+# Where a curve turns unreliable, in privacy mode: at a table month, as it is drawn (the
+# time its SE first passes 10% is an event's, and with the counts would give them away)
+UNRELIABLE_AT_TABLE_MONTHS = "Privacy mode: read at the table's months, as the curves are drawn."
+# Why privacy mode hides a comparison (a log-rank test, a hazard ratio): it is a statistic
+# of each group's events, and a group's events (or patients) are hidden
+COMPARISON_WITHHELD = "a group's patients or events are hidden"
 
 
 def privacy_curve_note(undrawn: list[str]) -> str:

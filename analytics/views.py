@@ -688,6 +688,67 @@ def _growing_counts(
             sums.append(Sum(key(count), (key(count, last), key(after, last))))
 
 
+# What the cumulative incidence with death competing shows beside 1 - Kaplan-Meier at an
+# estimate month: the gap between them is a statistic of the deaths before the month (the
+# competing event), part of the censored before it with those censored alive. Each is a
+# count of the view, and so is the difference of two months' (the deaths between them).
+COMPETING = ("competing", "censored alive")
+
+
+def incidence_ledger(view: PatencyView) -> Ledger:
+    """The counts the cumulative incidence with death competing shows beside the curves
+    (a view that draws or prints it joins this to patency_ledger): each curve's deaths
+    before each estimate month and those censored alive (COMPETING), adding up to its
+    censored before the month, and each between two such months; a comparison's groups,
+    with those not recorded, add up to the endpoint's curve, count by count. None for an
+    endpoint none of whose patients died before it: its incidence is 1 - Kaplan-Meier."""
+    counts: dict[Key, int] = {}
+    sums: list[Sum] = []
+    for endpoint, result in view.survival.items():
+        _competing_counts(counts, sums, endpoint, result, view.by)
+    return ledger(counts, sums)
+
+
+def _competing_counts(
+    counts: dict[Key, int], sums: list[Sum], endpoint: str, result: EndpointSurvival,
+    by: str | None,
+) -> None:  # fmt: skip
+    """incidence_ledger's counts and sums of one endpoint, added to ``counts``, ``sums``."""
+    overall = result.overall
+    if not overall.incidence.competing.any():
+        return
+    months = [float(m) for m in overall.incidence_at.month]
+    between = [(c, months[i], months[j]) for c in COMPETING
+               for i, j in itertools.combinations(range(len(months)), 2)]  # fmt: skip
+    curves = [overall, *result.groups] if by is not None else [overall]
+    for curve in curves:
+        key = partial(curve_key, endpoint, curve.level, by=by)
+        for month, censored in zip(curve.estimates.month, curve.estimates.censored, strict=True):
+            died = int(curve.incidence.competing[curve.incidence.time < month].sum())
+            month = float(month)
+            counts[key("censored", month)] = int(censored)
+            counts[key("competing", month)] = died
+            counts[key("censored alive", month)] = int(censored) - died
+            sums.append(Sum(key("censored", month), tuple(key(c, month) for c in COMPETING)))
+        for count, first, last in between:
+            since, month, gap = (
+                key(count, first),
+                key(count, last),
+                key(f"{count} since {first}", last),
+            )
+            counts[gap] = counts[month] - counts[since]
+            sums.append(Sum(month, (since, gap)))
+    if by is None:
+        return
+    names = [(c, m) for m in months for c in COMPETING]
+    names += [(f"{c} since {first}", last) for c, first, last in between]
+    for count, month in names:
+        key = partial(curve_key, endpoint, count=count, month=month, by=by)
+        parts = [key(group.level) for group in result.groups]
+        counts[key(UNRECORDED)] = counts[key(overall.level)] - sum(counts[p] for p in parts)
+        sums.append(Sum(key(overall.level), (*parts, key(UNRECORDED))))
+
+
 def _groups_counts(
     counts: dict[Key, int], sums: list[Sum], endpoint: str, overall: GroupSurvival,
     groups: Sequence[GroupSurvival], by: str | None, since: float | None = None,

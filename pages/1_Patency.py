@@ -6,7 +6,12 @@ import streamlit as st
 
 from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED, PRIVACY_CURVE
 from analytics.present import format as fmt
-from analytics.present.figures.patency import incidence_figure, landmark_figure, patency_figure
+from analytics.present.figures.patency import (
+    drawn_unreliable_note,
+    incidence_figure,
+    landmark_figure,
+    patency_figure,
+)
 from analytics.present.figures.theme import STYLED_GROUPS
 from analytics.present.tables import (
     against,
@@ -16,9 +21,8 @@ from analytics.present.tables import (
     rmst_notes,
     time_summary_table,
     trend_line,
-    unreliable_note,
 )
-from analytics.views import patency_ledger
+from analytics.views import incidence_ledger, patency_ledger
 from ui import data, state
 from ui.page import masked, require_patients, start_page, uncompared
 from ui.show import show_chart, show_table
@@ -52,7 +56,8 @@ reference_column, landmark_column = st.columns([3, 5])
 state.draw("landmark", landmark_column)
 request = state.patency_request()
 view = data.patency(context.key, context.cohort_filter, request)
-context, mask = masked(context, patency_ledger(view, context.n), uncompared(context, request))
+shown = patency_ledger(view, context.n) | incidence_ledger(view)
+context, mask = masked(context, shown, uncompared(context, request))
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:
@@ -82,7 +87,7 @@ st.caption(
         if mask.k is None
         else f"{PRIVACY_CURVE}, without censoring ticks. "
     )
-    + plain(unreliable_note(view, axis.min_at_risk))
+    + plain(drawn_unreliable_note(view, mask, axis.min_at_risk))
 )
 if incidence:
     show_chart(

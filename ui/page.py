@@ -29,6 +29,7 @@ from analytics.views import (
     N,
     PatencyRequest,
     header_ledger,
+    incidence_ledger,
     patency_ledger,
 )
 from ui import cohorts, data, heavy, presentation, state
@@ -99,12 +100,12 @@ def masked(
 
 def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
     """With privacy on, the Patency view of ``request`` without its comparison, as masked's
-    ``beside``: its overall curves' counts are public beside the comparison. None without
+    ``beside`` (as the Patency page masks it): its overall curves' counts are public beside the comparison. None without
     a comparison or privacy (nothing to compute)."""
     if request.by is None or context.privacy_k is None:
         return None
     view = data.patency(context.key, context.cohort_filter, replace(request, by=None))
-    return patency_ledger(view, context.n)
+    return patency_ledger(view, context.n) | incidence_ledger(view)
 
 
 def _stop_on_bad_setting() -> None:

@@ -1083,20 +1083,23 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> 
 
 def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str]:
     """Each estimable group's hazard ratio against its reference and its factor's log-rank
-    p; in privacy mode the ratio of a group (or against a reference) of fewer than k
-    patients hidden, as the forest plot hides it."""
+    p; in privacy mode those privacy withholds (tables.subgroup_cells) hidden, as the
+    forest plot hides them."""
     table = view.table
-    hidden = dict(zip(table.index, subgroup_cells(view, decided).ratio_hidden, strict=True))
+    cells = subgroup_cells(view, decided)
+    hidden = dict(zip(table.index, cells.ratio_hidden, strict=True))
+    hidden_test = dict(zip(table.index, cells.test_hidden, strict=True))
     lines = []
     for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
         ratio = (
             fmt.SUPPRESSED if hidden[row.Index]
             else fmt.ratio_ci(row.hr, row.hr_lower, row.hr_upper)
         )  # fmt: skip
+        test = f"p {fmt.SUPPRESSED}" if hidden_test[row.Index] else fmt.p_statement(row.logrank_p)
         unstable = " (unstable)" if row.unstable else ""
         lines.append(
             f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, log-rank "
-            f"{fmt.p_statement(row.logrank_p)}{unstable}"
+            f"{test}{unstable}"
         )
     return lines
 

@@ -48,7 +48,12 @@ from analytics.present.privacy import (
     masked,
     model_mask,
 )
-from analytics.present.tables import estimate_shown, summary_withheld
+from analytics.present.tables import (
+    comparison_withheld,
+    estimate_shown,
+    incidence_shown,
+    summary_withheld,
+)
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.models import AdjustedModel, Term
@@ -66,6 +71,7 @@ from analytics.views import (
     clinical_ledger,
     curve_key,
     incidence_key,
+    incidence_ledger,
     model_ledger,
     pairs_key,
     patency_ledger,
@@ -94,10 +100,10 @@ def _clean(value: Any) -> Any:
 
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
-    """The report's counts (n, every curve, the clinical outcomes, the safety events, each
-    endpoint's adjusted model) as one view, masked once with privacy ``k``. With ``--by``,
-    what the report without it shows is public (masking.shown_elsewhere): it prints the
-    same overall curves."""
+    """The report's counts (n, every curve and the deaths its cumulative incidence stands
+    on, the clinical outcomes, the safety events, each endpoint's adjusted model) as one
+    view, masked once with privacy ``k``. With ``--by``, what the report without it shows
+    is public (masking.shown_elsewhere): it prints the same overall curves."""
     shown = _report_ledger(view)
     if view.by is not None and k is not None:
         overall = {e: _overall(r) for e, r in view.survival.items()}
@@ -122,7 +128,7 @@ def _report_ledger(view: ReportView) -> Ledger:
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
         shown |= model_ledger(model)
-    return shown | patency_ledger(curves, n)
+    return shown | patency_ledger(curves, n) | incidence_ledger(curves)
 
 
 @dataclass
@@ -179,9 +185,15 @@ def _curve(view: ReportView, endpoint: str, group: GroupSurvival, since: float |
     return partial(curve_key, endpoint, group.level, since=since, by=view.by)
 
 
-def _few_groups(view: ReportView, endpoint: str, result: EndpointSurvival, decided: Mask) -> set:
-    """The compared groups of fewer than k patients."""
-    return {g.level for g in result.groups if decided.few(_curve(view, endpoint, g)("patients"))}
+def _withheld_groups(
+    view: ReportView, endpoint: str, result: EndpointSurvival, decided: Mask
+) -> set[str]:
+    """The compared groups whose summaries privacy withholds: a comparison with one of
+    them is withheld too (tables.comparison_withheld)."""
+    return {
+        g.level for g in result.groups
+        if comparison_withheld(decided, [_curve(view, endpoint, g)])
+    }  # fmt: skip
 
 
 def _endpoint(
@@ -196,10 +208,10 @@ def _endpoint(
     if comparison is None:
         return entry
     test = comparison.logrank
-    small = _few_groups(view, endpoint, result, privacy.mask)
+    withheld = _withheld_groups(view, endpoint, result, privacy.mask)
     ratios = []
     for i, ratio in enumerate(comparison.hazard_ratios):
-        hidden = ratio.level in small or ratio.reference in small
+        hidden = ratio.level in withheld or ratio.reference in withheld
         where = f"{path}.hazard_ratios[{i}]"
         ratios.append(
             {"group": ratio.level, "reference": ratio.reference}
@@ -215,8 +227,12 @@ def _endpoint(
             )
             for group in result.groups
         },
-        "logrank_statistic": test.statistic if test else None,
-        "logrank_p": test.p if test else None,
+        **{
+            f"logrank_{key}": privacy.derived(
+                f"{path}.logrank_{key}", getattr(test, key) if test else None, bool(withheld)
+            )
+            for key in ("statistic", "p")
+        },
         "hazard_ratios": ratios,
         "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
     }  # fmt: skip
@@ -440,10 +456,15 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             lines += _estimate_lines(fmt.group(view.by, group.level, variables), rows, where, text)
         comparison = result.comparison
         if comparison is not None and comparison.logrank is not None:
-            lines.append(
-                f"  log-rank chi2 = {fmt.statistic(comparison.logrank.statistic)}, "
-                f"{fmt.p_statement(comparison.logrank.p)}"
-            )
+            statistic = (
+                SUPPRESSED if f"{path}.logrank_statistic" in text.suppressed
+                else fmt.statistic(entry["logrank_statistic"])
+            )  # fmt: skip
+            p = (
+                f"p {SUPPRESSED}" if f"{path}.logrank_p" in text.suppressed
+                else fmt.p_statement(entry["logrank_p"])
+            )  # fmt: skip
+            lines.append(f"  log-rank chi2 = {statistic}, {p}")
             for i, ratio in enumerate(comparison.hazard_ratios):
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
@@ -625,22 +646,22 @@ def _rmst(group: GroupSurvival, path: str, few: bool, privacy: _Suppression) -> 
 
 
 def _incidence(
-    group: GroupSurvival, path: str, km_rows: list[dict], few: bool, privacy: _Suppression
+    group: GroupSurvival, path: str, names: Callable[..., Key], privacy: _Suppression
 ) -> list[dict[str, Any]]:
-    """The cumulative incidence at the report's months; in privacy mode hidden where the
-    Kaplan-Meier estimate of the same month is (its counts would give one away)."""
+    """The cumulative incidence at the report's months; in privacy mode hidden where
+    tables.incidence_shown says (with the Kaplan-Meier estimate of the same month, the
+    curve's summaries, or its deaths before the month). ``names``: the curve's counts'."""
     incidence = group.incidence_at
+    shown = incidence_shown(privacy.mask, names, group)
     rows = []
     for i, month in enumerate(incidence.month.tolist()):
-        hidden = km_rows[i]["estimate"] is None and km_rows[i]["month"] == month
-        hidden = hidden and privacy.k is not None
         rows.append(
             {"month": month}
             | {
                 key: privacy.derived(
                     f"{path}.cumulative_incidence[{i}].{key}",
                     float(getattr(incidence, key)[i]),
-                    hidden or few,
+                    not shown[float(month)],
                 )
                 for key in INCIDENCE_KEYS
                 if key != "month"
@@ -670,7 +691,9 @@ def _with_time_summaries(
         entry |= {
             "median": _median(overall, path, few, privacy),
             "rmst": _rmst(overall, path, few, privacy),
-            "cumulative_incidence": _incidence(overall, path, entry["overall"], few, privacy),
+            "cumulative_incidence": _incidence(
+                overall, path, _curve(view, endpoint, overall), privacy
+            ),
             "notes": [*entry.get("notes", []), *_rmst_notes(result)],
         }
         if result.comparison is None:
@@ -685,9 +708,7 @@ def _with_time_summaries(
                 "events": privacy.cell(f"{where}.events", privacy.mask.cell(key("events"))),
                 "median": _median(group, where, few, privacy),
                 "rmst": _rmst(group, where, few, privacy),
-                "cumulative_incidence": _incidence(
-                    group, where, entry["groups"][group.level], few, privacy
-                ),
+                "cumulative_incidence": _incidence(group, where, key, privacy),
             }
         entry["group_summary"] = summary
         small = {g.level for g in result.groups
@@ -859,8 +880,8 @@ def _adjusted_lines(view: ReportView, decided: Mask) -> list[str]:
 def _pairwise(
     comparison: Comparison, path: str, small: set[str], privacy: _Suppression
 ) -> list[dict[str, Any]]:
-    """Each pair's log-rank p and Holm p; in privacy mode hidden for a pair with a group of
-    fewer than k."""
+    """Each pair's log-rank p and Holm p; in privacy mode hidden for a pair with a group
+    whose summaries are withheld (``small``: tables.comparison_withheld)."""
     return [
         {"group": pair.group, "other": pair.other}
         | {key: privacy.derived(f"{path}.pairwise[{i}].{key}", getattr(pair, key),
@@ -873,7 +894,8 @@ def _pairwise(
 def _trend(
     comparison: Comparison, path: str, small: set[str], privacy: _Suppression
 ) -> dict[str, Any]:
-    """The test for trend; in privacy mode hidden when any group has fewer than k."""
+    """The test for trend; in privacy mode hidden when any group's summaries are withheld
+    (``small``: tables.comparison_withheld)."""
     test = comparison.trend
     return {
         key: privacy.derived(f"{path}.trend.{key}", getattr(test, key) if test else None,
@@ -891,7 +913,7 @@ def _with_comparisons(
         path, entry = f"patency.{endpoint}", report["patency"][endpoint]
         comparison = result.comparison
         if comparison is not None:
-            small = _few_groups(view, endpoint, result, privacy.mask)
+            small = _withheld_groups(view, endpoint, result, privacy.mask)
             if len(comparison.levels) > 2:
                 entry["pairwise"] = _pairwise(comparison, path, small, privacy)
             if comparison.ordered:

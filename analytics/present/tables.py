@@ -19,6 +19,7 @@ from analytics.cohort import published
 from analytics.glossary import (
     ALL_PATIENTS,
     CEAP_CLASSES,
+    COMPARISON_WITHHELD,
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
@@ -66,6 +67,7 @@ from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
 from analytics.variables import Kind, Role, Variable
 from analytics.views import (
+    COMPETING,
     CURVE_COUNTS,
     WHEN,
     N,
@@ -419,10 +421,13 @@ def curves(view: PatencyView) -> list[tuple[str, GroupSurvival]]:
     return [(ENDPOINTS[e], s.overall) for e, s in view.survival.items()]
 
 
-def _few_groups(view: PatencyView, mask: Mask) -> set[str]:
-    """The compared groups of fewer than k patients."""
+def _withheld_groups(view: PatencyView, mask: Mask) -> set[str]:
+    """The compared groups whose summaries privacy withholds (summary_withheld): a
+    comparison with one of them is withheld too (comparison_withheld)."""
     return {
-        g.level for g in view.compared.groups if mask.few(view.keys(view.endpoint, g)("patients"))
+        g.level
+        for g in view.compared.groups
+        if comparison_withheld(mask, [view.keys(view.endpoint, g)])
     }
 
 
@@ -430,7 +435,8 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     """The view's comparison as lines: the log-rank test, then each group's Cox HR.
 
     A caution follows a test of groups of fewer than SMALL_SAMPLE patients; in privacy
-    mode the HR of a group of fewer than k (or against one) is hidden.
+    mode the test of groups one of which has its summaries withheld, and the HR of such a
+    group (or against one), are hidden (comparison_withheld).
     """
     mask = mask or exact(patency_ledger(view))
     comparison = view.compared.comparison if view.compared else None
@@ -438,11 +444,14 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
         return ["fewer than two groups in this cohort: nothing to compare"]
     smallest = min(group.patients for group in view.compared.groups)
     caution = f" ({SMALL_GROUPS})" if smallest < SMALL_SAMPLE else ""
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
+    test = f"p {SUPPRESSED}" if withheld else fmt.p_statement(comparison.logrank.p)
     return [
-        f"Log-rank {fmt.p_statement(comparison.logrank.p)}{caution}",
+        f"Log-rank {test}{caution}",
         *(
-            fmt.hazard_ratio_line(ratio, view.by, ratio.level in small or ratio.reference in small)
+            fmt.hazard_ratio_line(
+                ratio, view.by, ratio.level in withheld or ratio.reference in withheld
+            )
             for ratio in comparison.hazard_ratios
         ),
     ]
@@ -450,15 +459,16 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
 
 def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each group of a comparison: patients, events, Cox HR against the first, Wald p; in
-    privacy mode the counts as the view's mask shows them and the HR of a group of fewer
-    than k (or against one) hidden."""
+    privacy mode the counts as the view's mask shows them and the HR of a group whose
+    summaries are withheld (or against one) hidden (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
     ratios = {ratio.level: ratio for ratio in result.comparison.hazard_ratios}
     picked = [ratios.get(group.level) for group in result.groups]
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
     hidden = [
-        ratio is not None and (ratio.level in small or ratio.reference in small) for ratio in picked
+        ratio is not None and (ratio.level in withheld or ratio.reference in withheld)
+        for ratio in picked
     ]
     key = partial(curve_key, view.endpoint, since=view.since, by=view.by)
     return pd.DataFrame(
@@ -524,6 +534,13 @@ def unreliable_note(view: PatencyView, min_at_risk: int | None = None) -> str:
     """Where each curve turns unreliable and by which rule (unreliable_start): the last
     month shown reliably is before it."""
     starts = [(label, unreliable_start(c.curve, min_at_risk)) for label, c in curves(view)]
+    return unreliable_words(starts, min_at_risk)
+
+
+def unreliable_words(starts: Sequence[tuple[str, Unreliable | None]],
+                     min_at_risk: int | None = None) -> str:  # fmt: skip
+    """Each named curve's start of its unreliable stretch (None: it has none), grouped by
+    rule, in a sentence a rule."""
     rules = [UNRELIABLE] + ([few_at_risk(min_at_risk)] if min_at_risk is not None else [])
     by_rule = {
         rule: [f"{label} from {fmt.months(s.time)} months" for label, s in starts
@@ -589,6 +606,31 @@ def estimate_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) ->
     }
 
 
+def incidence_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> dict[float, bool]:
+    """Whether the curve's cumulative incidence with death competing may show at each of
+    its estimate months, in the table, the report and the drawn curve alike: where its
+    Kaplan-Meier estimate may (estimate_shown), its summaries are not withheld
+    (summary_withheld), and its deaths before the month and those censored alive show
+    exactly (views.COMPETING, declared by views.incidence_ledger; undeclared, none shows
+    beside a death). Beside 1 - Kaplan-Meier it is a statistic of those deaths:
+    the gap times the at risk over 1 - Kaplan-Meier is a floor under them (50 patients,
+    10 censored alive and 4 dead before 5 events, then 31 at risk: 3.1, so 4 deaths where
+    the safety table says "<5")."""
+    shown = estimate_shown(mask, key, curve)
+    withheld = summary_withheld(mask, key)
+    incidence = curve.incidence
+
+    def deaths_shown(month: float) -> bool:
+        if key("competing", month) not in mask.counts:  # undeclared (views.incidence_ledger)
+            return mask.k is None or not incidence.competing[incidence.time < month].any()
+        return not mask.hidden(*(key(count, month) for count in COMPETING))
+
+    return {
+        float(m): shown[float(m)] and not withheld and deaths_shown(float(m))
+        for m in curve.incidence_at.month
+    }
+
+
 def curves_of_endpoints(view: PatencyView) -> list[tuple[tuple[str, GroupSurvival], str]]:
     """The view's curves (curves) with the endpoint each belongs to."""
     listed = curves(view)
@@ -604,6 +646,17 @@ def summary_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
     from 3.5 months and a restricted mean of 28.2 bound them). ``key``: the curve's
     (PatencyView.keys)."""
     return mask.few(key("patients")) or mask.hidden(key("events"))
+
+
+def comparison_withheld(mask: Mask, keys: Iterable[Callable[..., Key]]) -> bool:
+    """Whether a comparison of curves (a log-rank test, a Cox hazard ratio with its CI and
+    p, a test for trend) is withheld: with the summaries of any curve it compares
+    (summary_withheld). It is a statistic of each curve's events: a Cox model's
+    information is at most either group's events (each event adds p(1 - p) <= p, and the
+    p add up to the group's events at the fit), so 1 / SE^2 from its CI is a floor under
+    both (10 and 60 patients, "<6" events, 0.95 (0.37-2.40) says 5). ``keys``: each
+    curve's (PatencyView.keys, views.curve_key)."""
+    return any(summary_withheld(mask, key) for key in keys)
 
 
 def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
@@ -778,37 +831,42 @@ def safety_incidence_display(safety: Safety, mask: Mask) -> pd.DataFrame:
 @dataclass(frozen=True)
 class SubgroupCells:
     """What privacy mode shows of each subgroup row (in the table's order): patients and
-    events as text, and whether its estimate and its hazard ratio are hidden."""
+    events as text, whether its estimate and its hazard ratio are hidden, and whether its
+    factor's log-rank test is."""
 
     patients: list[str]
     events: list[str]
     estimate_hidden: list[bool]
     ratio_hidden: list[bool]
+    test_hidden: list[bool]
 
 
 def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCells:
     """Each level's patients and events as the view's mask shows them (a factor's levels
     add up to the endpoint's patients and events: subgroups_ledger); an estimate is hidden
     with its group's patients or events (a statistic of them: 2/7 needs 7 patients, so it
-    would bound a hidden size), a hazard ratio for a group (or reference) of few
-    (``mask`` None: privacy off)."""
+    would bound a hidden size); a hazard ratio with the summaries of its group or its
+    reference, a factor's log-rank test with those of any of its groups
+    (comparison_withheld) (``mask`` None: privacy off)."""
     table = view.table
     mask = mask or exact(subgroups_ledger(view))
     key = [partial(curve_key, view.endpoint, row.level, by=row.factor)
            for row in table.itertuples()]  # fmt: skip
-    few = [mask.few(k("patients")) for k in key]
-    few_reference = {
-        row.factor for row, small in zip(table.itertuples(), few, strict=True)
-        if row.is_reference and small
+    withheld = [comparison_withheld(mask, [k]) for k in key]
+    factors = table["factor"].tolist()
+    withheld_reference = {
+        factor for factor, reference, w in zip(factors, table["is_reference"], withheld,
+                                               strict=True) if reference and w
     }  # fmt: skip
+    withheld_test = {factor for factor, w in zip(factors, withheld, strict=True) if w}
     return SubgroupCells(
         patients=[fmt.cell(mask.cell(k("patients"))) for k in key],
         events=[fmt.cell(mask.cell(k("events"))) for k in key],
         estimate_hidden=[mask.hidden(k("patients"), k("events")) for k in key],
         ratio_hidden=[
-            small or factor in few_reference
-            for small, factor in zip(few, table["factor"], strict=True)
+            w or factor in withheld_reference for w, factor in zip(withheld, factors, strict=True)
         ],
+        test_hidden=[factor in withheld_test for factor in factors],
     )
 
 
@@ -853,7 +911,10 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
                     ratio(row, h)
                     for (_, row), h in zip(table.iterrows(), cells.ratio_hidden, strict=True)
                 ],
-                "Log-rank p": table["logrank_p"].map(fmt.p_value).tolist(),
+                "Log-rank p": [
+                    fmt.SUPPRESSED if h else fmt.p_value(p)
+                    for p, h in zip(table["logrank_p"], cells.test_hidden, strict=True)
+                ],
                 f"Unstable ({UNSTABLE})": table["unstable"].map({True: "yes", False: ""}).tolist(),
             }
         ),
@@ -1105,13 +1166,13 @@ def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
 
 def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
     """Each pair of groups' log-rank p and Holm-adjusted p (more than two groups); in
-    privacy mode hidden for a pair with a group of fewer than k, as that group's curve and
-    hazard ratio are."""
+    privacy mode hidden for a pair with a group whose summaries are withheld, as that
+    group's hazard ratio is (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
-    small = _few_groups(view, mask)
+    withheld = _withheld_groups(view, mask)
     pairs = result.comparison.pairwise
-    hidden = [pair.group in small or pair.other in small for pair in pairs]
+    hidden = [pair.group in withheld or pair.other in withheld for pair in pairs]
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, pair.group, view.variables) for pair in pairs],
@@ -1130,14 +1191,14 @@ def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
 
 def trend_line(view: PatencyView, mask: Mask | None = None) -> str:
     """The log-rank test for trend across the view's ordered groups, in a sentence; hidden
-    in privacy mode when any group has fewer than k patients."""
+    in privacy mode when any group's summaries are withheld (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
     levels = result.comparison.levels
     order = ", ".join(fmt.level(view.by, level, view.variables) for level in levels)
     test = result.comparison.trend
-    if _few_groups(view, mask):
-        reading = f"{fmt.SUPPRESSED} (a group of fewer than {mask.k} patients)"
+    if _withheld_groups(view, mask):
+        reading = f"{fmt.SUPPRESSED} ({COMPARISON_WITHHELD})"
     elif test is None:
         reading = "not computable (no event while two groups were at risk)"
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.filters import CohortFilter
-from analytics.glossary import ENDPOINTS, TOO_FEW_EVENTS_REASON
+from analytics.glossary import COMPARISON_WITHHELD, ENDPOINTS, TOO_FEW_EVENTS_REASON
 from analytics.views import patency_view
 from tests.conftest import plotly_array, plotly_figures, unescaped
 
@@ -305,14 +305,18 @@ def test_landmark_draws_the_curves_from_month_l_with_their_estimates(page_test):
 
 
 def test_privacy_hides_the_comparisons_of_a_group_below_k(page_test):
-    at = page_test(PAGE, by="age_band", privacy="yes", privacy_k="10")  # < 60: 8 patients
-    pairs = table_with(at, "Holm p").set_index(["Group", "Other group"])
-    assert set(pairs.loc["Age band: < 60", "Log-rank p"]) == {"hidden"}
-    assert set(pairs.loc["Age band: < 60", "Holm p"]) == {"hidden"}
-    assert pairs.loc[("Age band: 60-74", "Age band: ≥ 75"), "Log-rank p"] == "0.448"
+    """< 60 has 8 patients, 60-74 and ≥ 75 fewer than 10 events each: every pair, the
+    trend and the log-rank test are statistics of hidden counts (comparison_withheld)."""
+    at = page_test(PAGE, by="age_band", privacy="yes", privacy_k="10")
+    compared = table_with(at, "Cox HR (95% CI)").set_index("Group")
+    assert compared.loc["Age band: < 60", "Patients"] == "<10"
+    assert compared.loc["Age band: 60-74", "Events"] == "<10"
+    assert compared.loc["Age band: ≥ 75", "Events"] == "<10"
+    pairs = table_with(at, "Holm p")
+    assert set(pairs["Log-rank p"]) == set(pairs["Holm p"]) == {"hidden"}
     shown = [unescaped(m.value) for m in at.markdown]
     trend = next(text for text in shown if "test for trend, scores" in text)
-    assert trend.endswith("hidden (a group of fewer than 10 patients)")
+    assert trend.endswith(f"hidden ({COMPARISON_WITHHELD})")
 
 
 @pytest.fixture

@@ -699,11 +699,18 @@ _WHITE_PNG = bytes.fromhex(
 
 def test_subgroup_notes_hide_what_the_forest_plot_hides_and_read_their_own_slide(private):
     """In privacy mode the notes gave 'Immobilization: Yes: HR 0.96 (...)' of a group of
-    2 patients the plot hides, and every slide's notes repeated every factor's lines."""
+    2 patients the plot hides, and every slide's notes repeated every factor's lines. A
+    ratio is hidden with its group's or its reference's patients or events (as the
+    Subgroups table prints them): a Cox CI bounds each group's events."""
     from analytics.present.format import group
+    from analytics.present.tables import subgroup_display
 
     view, deck = private
     table = view.subgroups.table
+    shown = subgroup_display(view.subgroups, deck_mask(view, K))
+    exact = [str(p).isdigit() and str(e).isdigit()
+             for p, e in zip(shown["Patients"], shown["Events"], strict=True)]  # fmt: skip
+    table = table.assign(exact=exact)
     slides = [s for s in deck.slides if s.shapes.title.text.startswith("Subgroups")]
     said = {}
     for slide in slides:
@@ -711,10 +718,10 @@ def test_subgroup_notes_hide_what_the_forest_plot_hides_and_read_their_own_slide
             assert line not in said, line  # each group on one slide only
             said[line] = slide
     for factor, rows in table.groupby("factor", sort=False):
-        reference_small = (rows.loc[rows["is_reference"], "patients"] < K).any()
+        reference_hidden = not rows.loc[rows["is_reference"], "exact"].all()
         for row in rows[rows["estimable"] & ~rows["is_reference"]].itertuples():
             line = next(text for text in said if text.startswith(f"{group(factor, row.level)}: HR"))
-            if row.patients < K or reference_small:
+            if row.patients < K or not row.exact or reference_hidden:
                 assert line.startswith(f"{group(factor, row.level)}: HR hidden,"), line
                 assert f"{row.hr:.2f} (" not in line
             else:

@@ -26,6 +26,7 @@ from analytics.glossary import (
     ENDPOINTS,
     TIME_UNITS,
     UNRELIABLE,
+    UNRELIABLE_AT_TABLE_MONTHS,
     few_at_risk,
     privacy_curve_note,
 )
@@ -44,12 +45,16 @@ from analytics.present.figures.theme import (
 )
 from analytics.present.masking import Cell, Mask, exact
 from analytics.present.tables import (
+    Unreliable,
     against,
     comparison_lines,
     curves_of_endpoints,
     estimate_shown,
+    incidence_shown,
+    unreliable_note,
     unreliable_row,
     unreliable_start,
+    unreliable_words,
 )
 from analytics.rules import MONTHS_PER_YEAR, SE_UNRELIABLE
 from analytics.stats.engine.aalen_johansen import Incidence
@@ -141,12 +146,21 @@ class CurveSpec:
 
     def unreliable(self, min_at_risk: int | None = None) -> str | None:
         """The rule by which the drawn curve turns dotted, if it does (unreliable_row)."""
+        start = self.unreliable_from(min_at_risk)
+        return None if start is None else start.rule
+
+    def unreliable_from(self, min_at_risk: int | None = None) -> Unreliable | None:
+        """Where the drawn curve turns dotted, and by which rule: in privacy mode at the
+        first of its drawn table months that does (its SE and at risk are the table's),
+        never at an event time (the SE passing 10% at an event of a curve of 16 with none
+        censored is its 4th event: the time pins a "<5" before it)."""
         if self.masked is None:
-            start = unreliable_start(self.curve, min_at_risk)
-            return None if start is None else start.rule
+            return unreliable_start(self.curve, min_at_risk)
         frame = self.masked
         found = unreliable_row(frame["se"].to_numpy(), frame["remaining"].to_numpy(), min_at_risk)
-        return None if found is None else found[1]
+        return (
+            None if found is None else Unreliable(float(frame["months"].iloc[found[0]]), found[1])
+        )
 
     @property
     def table(self) -> tuple[tuple[Cell, ...], ...]:
@@ -285,6 +299,32 @@ def withheld_groups(view: PatencyView, mask: Mask | None) -> list[str]:
         for (label, result), endpoint in curves_of_endpoints(view)
         if mask.few(view.keys(endpoint, result)("patients"))
     ]
+
+
+def drawn_unreliable_note(
+    view: PatencyView, mask: Mask | None = None, min_at_risk: int | None = None
+) -> str:
+    """Where each curve turns unreliable and by which rule (tables.unreliable_note); in
+    privacy mode where each drawn curve does (CurveSpec.unreliable_from): at a table month,
+    and not of a curve privacy does not draw, and says so."""
+    if mask is None or mask.k is None:
+        return unreliable_note(view, min_at_risk)
+    starts = [
+        (label, spec.unreliable_from(min_at_risk)) for label, spec in _drawn_labels(view, mask)
+    ]
+    return f"{unreliable_words(starts, min_at_risk)} {UNRELIABLE_AT_TABLE_MONTHS}"
+
+
+def _drawn_labels(view: PatencyView, mask: Mask) -> list[tuple[str, CurveSpec]]:
+    """Each drawn curve with its name in tables (without its size)."""
+    named = [label for label, _ in _drawn_names(view, mask)]
+    return list(zip(named, curve_specs(view, mask), strict=True))
+
+
+def _drawn_names(view: PatencyView, mask: Mask) -> list[tuple[str, str]]:
+    """Each curve drawn (drawn_curves' order): its name in tables, and its endpoint."""
+    return [(label, endpoint) for (label, result), endpoint in curves_of_endpoints(view)
+            if not mask.few(view.keys(endpoint, result)("patients"))]  # fmt: skip
 
 
 def comparison_note(view: PatencyView, mask: Mask | None = None) -> str:
@@ -630,17 +670,21 @@ def incidence_figure(
     legend names each curve once and says which line style, and the shading, is which.
     Ticks stand at the view's risk-table months.
     """
+    mask = mask or exact(patency_ledger(view))
     drawn = drawn_curves(view, mask)
+    endpoints = [endpoint for _, endpoint in _drawn_names(view, mask)]
     hover = ": %{y:.1%}<extra>"
     traces, names = [], []
-    for spec, result in drawn:
+    for (spec, result), endpoint in zip(drawn, endpoints, strict=True):
         label = figure_text(spec.label)
         names.append(label)
         km = spec.steps()
         aj = (
             _incidence_steps(result.incidence)
             if spec.masked is None
-            else _incidence_at_drawn(result, spec.masked)
+            else _incidence_at_drawn(
+                result, spec.masked, incidence_shown(mask, view.keys(endpoint, result), result)
+            )
         )
         common = {"type": "scatter", "mode": "lines", "line_shape": "hv", "legendgroup": label}
         if show_ci:
@@ -705,19 +749,26 @@ def _incidence_steps(incidence: Incidence) -> pd.DataFrame:
     return _thin(frame)
 
 
-def _incidence_at_drawn(curve: GroupSurvival, drawn: pd.DataFrame) -> pd.DataFrame:
+def _incidence_at_drawn(
+    curve: GroupSurvival, drawn: pd.DataFrame, shown: dict[float, bool]
+) -> pd.DataFrame:
     """Privacy mode's Aalen-Johansen steps: from 0 at month 0, the incidence at each
     estimate month the drawn Kaplan-Meier curve holds (privacy_steps), as that curve, its
-    line broken where that one is."""
+    line broken where that one is, and where the incidence may not show (``shown``:
+    tables.incidence_shown)."""
     at = curve.incidence_at
     months = at.month.astype(float)
-    rows = [(0.0, 0.0, 0.0, 0.0, 0.0)]
+    gap = (np.nan,) * 4
+    rows, held = [(0.0, 0.0, 0.0, 0.0, 0.0)], True
     for month, of in zip(drawn["months"], drawn["of"], strict=True):
-        if np.isnan(of):
-            rows.append((month, np.nan, np.nan, np.nan, np.nan))
+        if np.isnan(of) or (of in months and not shown[float(of)]):
+            if held:  # the step before ends here
+                rows += [(month, *rows[-1][1:]), (month, *gap)]
+            held = False
         elif of in months and month > 0:
             i = int(np.flatnonzero(months == of)[0])
             rows.append((month, at.estimate[i], at.ci_lower[i], at.ci_upper[i], of))
+            held = True
     frame = pd.DataFrame(rows, columns=["months", "estimate", "ci_lower", "ci_upper", "of"])
     frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
     return frame

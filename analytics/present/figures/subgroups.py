@@ -56,17 +56,21 @@ HEADER_ROW = -1.2  # the table's headers stand above the first line
 NO_SUBGROUPS = "Nothing to show: no factor has two or more groups among these patients."
 
 
-def layout_rows(table: pd.DataFrame, variables: Registry = BUILTIN) -> pd.DataFrame:
-    """Row number and label of every line: a header per factor, then its levels, in the
-    words of ``variables`` (the cohort's).
+def layout_rows(
+    table: pd.DataFrame, variables: Registry = BUILTIN, hidden_tests: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """Row number and label of every line: a header per factor (with its log-rank p, but
+    "p hidden" for a factor of ``hidden_tests``: SubgroupCells.test_hidden), then its
+    levels, in the words of ``variables`` (the cohort's).
 
     `table_row` is the level's index in `table`, missing on a factor's header line.
     """
     lines, position, groupings = [], 0, variables.groupings()
     for factor, rows in table.groupby("factor", sort=False):
         logrank = rows["logrank_p"].iloc[0]
+        test = f"p {fmt.SUPPRESSED}" if factor in hidden_tests else fmt.p_statement(logrank)
         lines.append({"row": position, "label": f"<b>{groupings[factor]}</b>", "table_row": pd.NA,
-                      "side": f"log-rank {fmt.p_statement(logrank)}"})  # fmt: skip
+                      "side": f"log-rank {test}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
             label = figure_text(fmt.level(factor, table.at[index, "level"], variables))
             lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
@@ -151,10 +155,11 @@ def forest_plot(view: SubgroupsView, mask: Mask | None = None) -> go.Figure:
     title = f"{ENDPOINTS[view.endpoint]}: subgroups"
     if table.empty:
         return message_figure(title, NO_SUBGROUPS)
-    lines = layout_rows(table, view.variables)
+    privacy = subgroup_cells(view, mask)
+    hidden_tests = frozenset(table["factor"][privacy.test_hidden])
+    lines = layout_rows(table, view.variables, hidden_tests)
     levels = lines.dropna(subset=["table_row"])
     rows_of = dict(zip(levels["table_row"], levels["row"], strict=True))
-    privacy = subgroup_cells(view, mask)
     position = {index: at for at, index in enumerate(table.index)}
     drawn = table[~pd.Series(privacy.ratio_hidden, index=table.index)]  # no HR of few
     fig = go.Figure()

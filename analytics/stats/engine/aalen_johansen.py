@@ -34,7 +34,9 @@ class Incidence:
 
     Arrays of equal length: ``time``; ``estimate`` F(t); ``se`` its delta-method SE;
     ``ci_lower``, ``ci_upper`` the log(-log) 95% CI; ``free`` the Kaplan-Meier estimate of
-    being free of the endpoint and of death (the curve 1 - F - F_death stands on).
+    being free of the endpoint and of death (the curve 1 - F - F_death stands on);
+    ``competing`` the deaths at each time (the counts', which F and 1 - Kaplan-Meier part
+    on: a count privacy must see, analytics.views.COMPETING).
     """
 
     time: np.ndarray
@@ -43,6 +45,7 @@ class Incidence:
     ci_lower: np.ndarray
     ci_upper: np.ndarray
     free: np.ndarray
+    competing: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +88,7 @@ def cumulative_incidence(counts: Counts) -> Incidence:
         ci_lower=np.where(undefined, np.nan, lower),
         ci_upper=np.where(undefined, np.nan, upper),
         free=free,
+        competing=np.asarray(counts.competing, dtype=int),
     )
 
 
