@@ -100,8 +100,8 @@ def masked(
 
 def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
     """With privacy on, the Patency view of ``request`` without its comparison, as masked's
-    ``beside`` (as the Patency page masks it): its overall curves' counts are public beside the comparison. None without
-    a comparison or privacy (nothing to compute)."""
+    ``beside`` (as the Patency page masks it): its overall curves' counts are public
+    beside the comparison. None without a comparison or privacy (nothing to compute)."""
     if request.by is None or context.privacy_k is None:
         return None
     view = data.patency(context.key, context.cohort_filter, replace(request, by=None))
