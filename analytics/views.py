@@ -28,6 +28,7 @@ from analytics.glossary import (
     ENDPOINTS,
     PATENCY_ENDPOINTS,
     PTS_SEVERITY,
+    RECURRENT_DVT,
     SAFETY_EVENTS,
 )
 from analytics.groups import segment_patterns
@@ -928,16 +929,30 @@ def model_key(model: AdjustedModel, *count: str) -> Key:
     """A count of an adjusted model: its "patients", those "excluded" (a missing
     covariate), its "events" and those "without event"; a level term's (``term``,
     "patients" | "events" | "without event"); a covariate's reference level, the rest of
-    the model's patients (``covariate``, "reference", ...).
+    the model's patients (``covariate``, "reference", ...); of a time-varying model that
+    left patients out for no follow-up time, those patients ("no follow-up time"), at a
+    level (``term``, ...) and at the rest of a covariate's (``covariate``, "reference", ...).
 
-    A count of patients is named by the model's covariates alone: the report fits one
-    model per endpoint on the same patients, one count shown under several endpoints. A
-    count of events, and every count of a time-varying model (whose patients are those
-    with follow-up, and whose levels split it at the recurrent DVT), also by its endpoint.
+    A count of patients is named by the model's baseline covariates alone (those other
+    than the time-varying recurrent DVT): the report fits one model per endpoint on the
+    same patients, the recurrent-DVT endpoint's without recurrent DVT, and each count of
+    the same patients is one count under every endpoint. A count of events, the
+    time-varying recurrent DVT's counts (its time splits at each endpoint's) and every
+    count of a time-varying model that left patients out for no follow-up time (at the
+    endpoint's month 0: others than another endpoint's), also by its endpoint.
     """
-    by_endpoint = model.time_varying or count[-1] in ("events", "without event")
-    scope = (model.covariates, model.endpoint) if by_endpoint else (model.covariates,)
+    by_endpoint = (
+        count[-1] in ("events", "without event")
+        or count[0] == RECURRENT_DVT
+        or (model.time_varying and model.unfollowed > 0)
+    )
+    scope = (model.covariates, model.endpoint) if by_endpoint else (_baseline(model),)
     return ("model", *scope, *count)
+
+
+def _baseline(model: AdjustedModel) -> tuple[str, ...]:
+    """The model's covariates other than the time-varying recurrent DVT, in its order."""
+    return tuple(c for c in model.covariates if c != RECURRENT_DVT)
 
 
 def model_ledger(model: AdjustedModel) -> Ledger:
@@ -945,7 +960,9 @@ def model_ledger(model: AdjustedModel) -> Ledger:
     its patients. Each categorical covariate's levels and its reference (the rest) add up
     to the model's patients, their events to its events; a level's events are part of its
     patients. The reference's and the without-event counts are not printed, but they are
-    the difference of counts shown: counts of the view."""
+    the difference of counts shown: counts of the view. A time-varying model that left
+    patients out for no follow-up time declares them beside the patients of its baseline
+    covariates (_unfollowed_counts)."""
     key = partial(model_key, model)
     counts: dict[Key, int] = {N: model.patients + model.excluded}
     sums = [Sum(N, (key("patients"), key("excluded")))]
@@ -969,7 +986,42 @@ def model_ledger(model: AdjustedModel) -> Ledger:
         for count in ("patients", "events"):
             parts = (key(covariate, "reference", count), *(key(t.term, count) for t in terms))
             sums.append(Sum(key(count), parts))
-    return ledger(counts, sums)
+    unseen: list[Key] = []
+    if model.time_varying and model.unfollowed:
+        _unfollowed_counts(model, counts, sums, unseen)
+    return ledger(counts, sums, unseen)
+
+
+def _unfollowed_counts(
+    model: AdjustedModel, counts: dict[Key, int], sums: list[Sum], unseen: list[Key]
+) -> None:
+    """A time-varying model's patients with no follow-up time, left out of it, and the
+    patients of its baseline covariates they leave (named as the model of those covariates
+    names them, model_key): its patients and those, its left out less those, and each
+    level's patients and its own. The report prints both models: the difference of a
+    level's patients in the two is a count of the view. The baseline covariates' counts
+    the view does not print unless it shows that model (unseen)."""
+    key = partial(model_key, model)
+    whole = partial(model_key, replace(model, time_varying=False, unfollowed=0))
+    lost = key("no follow-up time")
+    counts[lost] = model.unfollowed
+    counts[whole("patients")] = model.patients + model.unfollowed
+    counts[whole("excluded")] = model.excluded - model.unfollowed
+    unseen += [whole("patients"), whole("excluded")]
+    sums += [Sum(whole("patients"), (key("patients"), lost)),
+             Sum(key("excluded"), (whole("excluded"), lost))]  # fmt: skip
+    levels = [t for t in model.terms if t.at_level is not None and t.covariate != RECURRENT_DVT]
+    for covariate in dict.fromkeys(t.covariate for t in levels):
+        terms = [t for t in levels if t.covariate == covariate]
+        rest = key(covariate, "reference", "no follow-up time")
+        counts[rest] = model.unfollowed - sum(t.at_level.unfollowed for t in terms)
+        sums.append(Sum(lost, (rest, *(key(t.term, "no follow-up time") for t in terms))))
+        for t in terms:
+            at, level = key(t.term, "no follow-up time"), whole(t.term, "patients")
+            counts[at] = t.at_level.unfollowed
+            counts[level] = t.at_level.patients + t.at_level.unfollowed
+            unseen.append(level)
+            sums.append(Sum(level, (key(t.term, "patients"), at)))
 
 
 def models_view_of_file(
