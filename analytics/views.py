@@ -1024,6 +1024,49 @@ def _unfollowed_counts(
             sums.append(Sum(level, (key(t.term, "patients"), at)))
 
 
+def model_table1_ledger(model: AdjustedModel, baseline: Baseline) -> Ledger:
+    """Table 1's rows beside a model's level counts, in one view (the deck): a covariate's
+    Table 1 count (a share's level, or a number's patients with a value) is the model's
+    patients at it (all of them, for a number) plus those the model left out at it, and
+    those and the rest of the left out add up to the model's left out. The left out at a
+    level are the difference of two counts shown: counts of the view."""
+    key = partial(model_key, model)
+    variables = baseline.variables
+    counts: dict[Key, int] = {key("excluded"): model.excluded}
+    sums: list[Sum] = []
+    terms = {t.term: t for t in model.terms if t.at_level is not None}
+    references = {t.covariate: t.reference for t in terms.values()}
+    for covariate in model.covariates:
+        variable = variables.get(covariate)
+        if not variable.has(Role.TABLE1) or variable.kind is Kind.SEGMENT_SET:
+            continue
+        if variable.kind is Kind.NUMBER:
+            table1, modelled = table1_key(covariate, "values"), key("patients")
+            counts[table1], counts[modelled] = baseline.spreads[covariate].n, model.patients
+        else:
+            level = variable.table1.level
+            if f"{covariate}={level}" in terms:
+                modelled = key(f"{covariate}={level}", "patients")
+                counts[modelled] = terms[f"{covariate}={level}"].at_level.patients
+            elif references.get(covariate) == level:
+                modelled = key(covariate, "reference", "patients")
+                counts[modelled] = model.patients - sum(
+                    t.at_level.patients for t in terms.values() if t.covariate == covariate
+                )
+            else:
+                continue  # a covariate left out of the fit: no count at its level
+            table1 = table1_key(covariate)
+            counts[table1] = baseline.shares[covariate]
+        left, rest = (
+            key(covariate, "in Table 1, left out"),
+            key(covariate, "not in Table 1, left out"),
+        )
+        counts[left] = counts[table1] - counts[modelled]
+        counts[rest] = model.excluded - counts[left]
+        sums += [Sum(table1, (modelled, left)), Sum(key("excluded"), (left, rest))]
+    return ledger(counts, sums)
+
+
 def models_view_of_file(
     path: str, cohort_filter: CohortFilter, endpoint: str, covariates: Sequence[str]
 ) -> AdjustedModel:

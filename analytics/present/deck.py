@@ -123,6 +123,7 @@ from analytics.views import (
     ceap_class_key,
     clinical_ledger,
     model_ledger,
+    model_table1_ledger,
     pairs_key,
     patency_ledger,
     population_ledger,
@@ -212,7 +213,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
 def deck_mask(view: DeckView, k: int | None) -> Mask:
     """The deck's counts that its slides declare (n, the curves, subgroups, clinical
     outcomes, safety events, Tables 1 and 2's population and baseline, the adjusted
-    model), masked once with privacy ``k``: every slide renders the one decision."""
+    model and its level counts beside Table 1's), masked once with privacy ``k``: every
+    slide renders the one decision."""
     report = view.report
     n = report.safety.patients
     shown = (
@@ -227,7 +229,7 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     if view.compared is not None:
         shown |= patency_ledger(view.compared, n)
     if view.model is not None:
-        shown |= model_ledger(view.model)
+        shown |= model_ledger(view.model) | model_table1_ledger(view.model, view.baseline)
     return mask(shown, k)
 
 

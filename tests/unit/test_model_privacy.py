@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import re
 from dataclasses import replace
 
 import duckdb
@@ -221,3 +222,72 @@ def test_the_reports_models_do_not_give_away_whom_the_time_varying_fit_left_out(
             assert not 0 < kept - fitted < 5, (endpoint, kept, fitted)
     leaves = json.dumps(data["patency"])
     assert "no follow-up time (month 0) left out" in leaves
+
+
+def _women_left_out_by_sex(con: duckdb.DuckDBPyConnection) -> None:
+    """24 patients: 15 women and 4 men with a centre, 5 men without one. A model on sex
+    and centre leaves the 5 out (and centre, one level left); 4 men are modelled."""
+    for i in range(24):
+        add_patient(con, f"P{i:02}", sex="F" if i < 15 else "M", center=None if i >= 19 else "C01")
+        if i % 3 == 0 or i == 16:
+            add_events(con, f"P{i:02}", (3.0 + i, "occlusion"))
+    create_summary(con)
+
+
+def _men_in_the_model(n: object, women: object, patients: object, left_out: object, k: int) -> set:
+    """The modelled men's counts that n, Table 1's women and the model's patients and
+    left out as printed allow: the model's women are Table 1's less those left out, its
+    men the rest of its patients, and those left out women or men."""
+    top = 4 * k + 60
+
+    def values(shown: object) -> range:
+        if isinstance(shown, int):
+            return range(shown, shown + 1)
+        return range(1, k) if shown == f"<{k}" else range(k, top)
+
+    return {
+        men
+        for total, w, p, x in itertools.product(
+            values(n), values(women), values(patients), values(left_out)
+        )
+        if p + x == total
+        for men in range(1, k)
+        if 0 <= w - (p - men) <= x
+    }
+
+
+def test_the_deck_does_not_give_the_modelled_men_away_by_table1s_women(blank):
+    """Before, Table 1 showed 15 women of 24 and the model 19 patients, 5 left out and
+    "<5" men: its women are at most Table 1's 15, so its men at least 19 - 15 = 4."""
+    from analytics.present.deck import deck_mask
+    from analytics.present.tables import table1
+    from analytics.views import deck_view, models_view
+
+    _women_left_out_by_sex(blank)
+    model = models_view(blank, CohortFilter(), "primary", ["sex", "center"])
+    assert (model.patients, model.excluded, model.terms[0].at_level.patients) == (19, 5, 4)
+    view = deck_view(blank, CohortFilter(), model=model)
+    decided = deck_mask(view, 5)
+    rows = table1(view.baseline, decided).set_index("Characteristic")["Value"]
+    reading = fmt.model_reading(model, model_mask(model, decided))
+    counts = re.search(r"on (\S+) patients with \S+ events; (\S+) patients left out", reading[0])
+    assert counts and re.search(r"Male vs Female \(<5 patients", "\n".join(reading))
+    women = rows["Female"].split(" ")[0]
+    shown = [_printed(v) for v in (rows["Patients"], women, *counts.groups())]
+    assert len(_men_in_the_model(*shown, 5)) > 1, shown
+
+
+def test_table1s_rows_are_a_models_levels_and_those_it_left_out(blank):
+    """Each Table 1 row of a covariate (a share's level; a number's patients with a value)
+    is the model's patients at it plus those it left out there, counted on the rows."""
+    from analytics.stats.baseline import baseline
+    from analytics.views import model_table1_ledger, models_view, table1_key
+
+    _women_left_out_by_sex(blank)
+    model = models_view(blank, CohortFilter(), "primary", ["sex", "age_years", "center"])
+    view = model_table1_ledger(model, baseline(blank, CohortFilter()))
+    for s in view.sums:
+        assert view.counts[s.total] == sum(view.counts[p] for p in s.parts), s
+    assert view.counts[table1_key("sex")] == 15 and view.counts[table1_key("age_years", "values")]
+    left = {key[-2]: view.counts[key] for key in view.counts if key[-1] == "in Table 1, left out"}
+    assert left == {"sex": 0, "age_years": 5}  # the 5 without a centre are men of known age
