@@ -1024,6 +1024,33 @@ def _unfollowed_counts(
             sums.append(Sum(level, (key(t.term, "patients"), at)))
 
 
+def model_curve_ledger(model: AdjustedModel, curve: GroupSurvival) -> Ledger:
+    """A model's events and patients without one beside its endpoint's curve of the same
+    view (``curve``, all patients): the curve's events are the model's and those of the
+    patients it left out, its censored likewise, and the left out are those two and the
+    patients not in the curve. With none left out the curve's events are the model's: one
+    count. The curve's counts are the view's only if it shows the curve (unseen)."""
+    key = partial(model_key, model)
+    endpoint = model.endpoint
+    whole = partial(curve_key, endpoint, ALL_PATIENTS)
+    outside = ("not in the curve", endpoint)
+    events, censored = whole("events"), whole("censored")
+    left_events, left_censored = key("left out", "events"), key("left out", "without event")
+    counts: dict[Key, int] = {
+        events: curve.events, censored: curve.patients - curve.events,
+        key("events"): model.events, key("without event"): model.patients - model.events,
+        key("excluded"): model.excluded, outside: model.patients + model.excluded - curve.patients,
+        left_events: curve.events - model.events,
+        left_censored: curve.patients - curve.events - (model.patients - model.events),
+    }  # fmt: skip
+    sums = [
+        Sum(events, (key("events"), left_events)),
+        Sum(censored, (key("without event"), left_censored)),
+        Sum(key("excluded"), (left_events, left_censored, outside)),
+    ]
+    return ledger(counts, sums, [events, censored, outside])
+
+
 def model_table1_ledger(model: AdjustedModel, baseline: Baseline) -> Ledger:
     """Table 1's rows beside a model's level counts, in one view (the deck): a covariate's
     Table 1 count (a share's level, or a number's patients with a value) is the model's

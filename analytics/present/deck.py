@@ -122,6 +122,7 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     clinical_ledger,
+    model_curve_ledger,
     model_ledger,
     model_table1_ledger,
     pairs_key,
@@ -229,7 +230,9 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     if view.compared is not None:
         shown |= patency_ledger(view.compared, n)
     if view.model is not None:
-        shown |= model_ledger(view.model) | model_table1_ledger(view.model, view.baseline)
+        model = view.model
+        shown |= model_ledger(model) | model_table1_ledger(model, view.baseline)
+        shown |= model_curve_ledger(model, report.survival[model.endpoint].overall)
     return mask(shown, k)
 
 

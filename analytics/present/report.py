@@ -66,6 +66,7 @@ from analytics.views import (
     clinical_ledger,
     curve_key,
     incidence_key,
+    model_curve_ledger,
     model_ledger,
     pairs_key,
     patency_ledger,
@@ -95,13 +96,16 @@ def _clean(value: Any) -> Any:
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
     """The report's counts (n, every curve, the clinical outcomes, the safety events, each
-    endpoint's adjusted model) as one view, masked once with privacy ``k``."""
+    endpoint's adjusted model, its events beside its curve's) as one view, masked once with
+    privacy ``k``."""
     n = view.safety.patients
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
-        shown |= model_ledger(model)
+        shown |= model_ledger(model) | model_curve_ledger(
+            model, view.survival[model.endpoint].overall
+        )
     return mask(shown | patency_ledger(curves, n), k)
 
 
