@@ -1054,44 +1054,68 @@ def model_curve_ledger(model: AdjustedModel, curve: GroupSurvival) -> Ledger:
 def model_table1_ledger(model: AdjustedModel, baseline: Baseline) -> Ledger:
     """Table 1's rows beside a model's level counts, in one view (the deck): a covariate's
     Table 1 count (a share's level, or a number's patients with a value) is the model's
-    patients at it (all of them, for a number) plus those the model left out at it, and
-    those and the rest of the left out add up to the model's left out. The left out at a
-    level are the difference of two counts shown: counts of the view."""
+    patients at it (all of them, for a number) plus those the model left out at it
+    (_left_out_at)."""
     key = partial(model_key, model)
     variables = baseline.variables
-    counts: dict[Key, int] = {key("excluded"): model.excluded}
-    sums: list[Sum] = []
-    terms = {t.term: t for t in model.terms if t.at_level is not None}
-    references = {t.covariate: t.reference for t in terms.values()}
+    found = ledger({})
     for covariate in model.covariates:
         variable = variables.get(covariate)
         if not variable.has(Role.TABLE1) or variable.kind is Kind.SEGMENT_SET:
             continue
         if variable.kind is Kind.NUMBER:
-            table1, modelled = table1_key(covariate, "values"), key("patients")
-            counts[table1], counts[modelled] = baseline.spreads[covariate].n, model.patients
+            table1 = table1_key(covariate, "values")
+            found |= _left_out_at(
+                model, table1, baseline.spreads[covariate].n, (key("patients"), model.patients)
+            )
         else:
             level = variable.table1.level
-            if f"{covariate}={level}" in terms:
-                modelled = key(f"{covariate}={level}", "patients")
-                counts[modelled] = terms[f"{covariate}={level}"].at_level.patients
-            elif references.get(covariate) == level:
-                modelled = key(covariate, "reference", "patients")
-                counts[modelled] = model.patients - sum(
-                    t.at_level.patients for t in terms.values() if t.covariate == covariate
-                )
-            else:
-                continue  # a covariate left out of the fit: no count at its level
-            table1 = table1_key(covariate)
-            counts[table1] = baseline.shares[covariate]
-        left, rest = (
-            key(covariate, "in Table 1, left out"),
-            key(covariate, "not in Table 1, left out"),
-        )
-        counts[left] = counts[table1] - counts[modelled]
-        counts[rest] = model.excluded - counts[left]
-        sums += [Sum(table1, (modelled, left)), Sum(key("excluded"), (left, rest))]
-    return ledger(counts, sums)
+            at = _model_level(model, covariate, level)
+            if at is not None:
+                found |= _left_out_at(model, table1_key(covariate), baseline.shares[covariate], at)
+    return found
+
+
+def model_groups_ledger(model: AdjustedModel, subgroups: SubgroupsView) -> Ledger:
+    """The Subgroups table's groups beside a model's level counts, in one view (the deck):
+    a group of a covariate's level on the endpoint's curve is the model's patients at the
+    level plus those the model left out there (_left_out_at). Its keys are the Patency
+    page's groups' too (curve_key): a comparison by the covariate is covered with it."""
+    found = ledger({})
+    for row in subgroups.table.itertuples():
+        if row.factor not in model.covariates:
+            continue
+        at = _model_level(model, row.factor, str(row.level))
+        if at is not None:
+            group = curve_key(subgroups.endpoint, row.level, "patients", by=row.factor)
+            found |= _left_out_at(model, group, int(row.patients), at)
+    return found
+
+
+def _model_level(model: AdjustedModel, covariate: str, level: str) -> tuple[Key, int] | None:
+    """The model's count of patients at ``level`` of ``covariate`` (a term's, or its
+    reference's), with its key; None when the fit has no such level."""
+    terms = [t for t in model.terms if t.covariate == covariate and t.at_level is not None]
+    for t in terms:
+        if t.level == level:
+            return model_key(model, t.term, "patients"), t.at_level.patients
+    if terms and terms[0].reference == level:
+        rest = model.patients - sum(t.at_level.patients for t in terms)
+        return model_key(model, covariate, "reference", "patients"), rest
+    return None
+
+
+def _left_out_at(model: AdjustedModel, shown: Key, count: int, at: tuple[Key, int]) -> Ledger:
+    """``shown`` (``count`` patients) as the model's patients there (``at``: key, count)
+    plus those the model left out there; those and the rest of those it left out add up to
+    them. The left out there are the difference of two counts shown: a count of the view."""
+    modelled, patients = at
+    left = model_key(model, *shown[1:], "left out")
+    rest = model_key(model, *shown[1:], "others left out")
+    excluded = model_key(model, "excluded")
+    counts = {shown: count, modelled: patients, excluded: model.excluded,
+              left: count - patients, rest: model.excluded - (count - patients)}  # fmt: skip
+    return ledger(counts, [Sum(shown, (modelled, left)), Sum(excluded, (left, rest))])
 
 
 def models_view_of_file(
