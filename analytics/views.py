@@ -28,6 +28,7 @@ from analytics.glossary import (
     ENDPOINTS,
     PATENCY_ENDPOINTS,
     PTS_SEVERITY,
+    RECURRENT_DVT,
     SAFETY_EVENTS,
 )
 from analytics.groups import segment_patterns
@@ -989,16 +990,30 @@ def model_key(model: AdjustedModel, *count: str) -> Key:
     """A count of an adjusted model: its "patients", those "excluded" (a missing
     covariate), its "events" and those "without event"; a level term's (``term``,
     "patients" | "events" | "without event"); a covariate's reference level, the rest of
-    the model's patients (``covariate``, "reference", ...).
+    the model's patients (``covariate``, "reference", ...); of a time-varying model that
+    left patients out for no follow-up time, those patients ("no follow-up time"), at a
+    level (``term``, ...) and at the rest of a covariate's (``covariate``, "reference", ...).
 
-    A count of patients is named by the model's covariates alone: the report fits one
-    model per endpoint on the same patients, one count shown under several endpoints. A
-    count of events, and every count of a time-varying model (whose patients are those
-    with follow-up, and whose levels split it at the recurrent DVT), also by its endpoint.
+    A count of patients is named by the model's baseline covariates alone (those other
+    than the time-varying recurrent DVT): the report fits one model per endpoint on the
+    same patients, the recurrent-DVT endpoint's without recurrent DVT, and each count of
+    the same patients is one count under every endpoint. A count of events, the
+    time-varying recurrent DVT's counts (its time splits at each endpoint's) and every
+    count of a time-varying model that left patients out for no follow-up time (at the
+    endpoint's month 0: others than another endpoint's), also by its endpoint.
     """
-    by_endpoint = model.time_varying or count[-1] in ("events", "without event")
-    scope = (model.covariates, model.endpoint) if by_endpoint else (model.covariates,)
+    by_endpoint = (
+        count[-1] in ("events", "without event")
+        or count[0] == RECURRENT_DVT
+        or (model.time_varying and model.unfollowed > 0)
+    )
+    scope = (model.covariates, model.endpoint) if by_endpoint else (_baseline(model),)
     return ("model", *scope, *count)
+
+
+def _baseline(model: AdjustedModel) -> tuple[str, ...]:
+    """The model's covariates other than the time-varying recurrent DVT, in its order."""
+    return tuple(c for c in model.covariates if c != RECURRENT_DVT)
 
 
 def model_ledger(model: AdjustedModel) -> Ledger:
@@ -1006,7 +1021,9 @@ def model_ledger(model: AdjustedModel) -> Ledger:
     its patients. Each categorical covariate's levels and its reference (the rest) add up
     to the model's patients, their events to its events; a level's events are part of its
     patients. The reference's and the without-event counts are not printed, but they are
-    the difference of counts shown: counts of the view."""
+    the difference of counts shown: counts of the view. A time-varying model that left
+    patients out for no follow-up time declares them beside the patients of its baseline
+    covariates (_unfollowed_counts)."""
     key = partial(model_key, model)
     counts: dict[Key, int] = {N: model.patients + model.excluded}
     sums = [Sum(N, (key("patients"), key("excluded")))]
@@ -1030,7 +1047,136 @@ def model_ledger(model: AdjustedModel) -> Ledger:
         for count in ("patients", "events"):
             parts = (key(covariate, "reference", count), *(key(t.term, count) for t in terms))
             sums.append(Sum(key(count), parts))
-    return ledger(counts, sums)
+    unseen: list[Key] = []
+    if model.time_varying and model.unfollowed:
+        _unfollowed_counts(model, counts, sums, unseen)
+    return ledger(counts, sums, unseen)
+
+
+def _unfollowed_counts(
+    model: AdjustedModel, counts: dict[Key, int], sums: list[Sum], unseen: list[Key]
+) -> None:
+    """A time-varying model's patients with no follow-up time, left out of it, and the
+    patients of its baseline covariates they leave (named as the model of those covariates
+    names them, model_key): its patients and those, its left out less those, and each
+    level's patients and its own. The report prints both models: the difference of a
+    level's patients in the two is a count of the view. The baseline covariates' counts
+    the view does not print unless it shows that model (unseen)."""
+    key = partial(model_key, model)
+    whole = partial(model_key, replace(model, time_varying=False, unfollowed=0))
+    lost = key("no follow-up time")
+    counts[lost] = model.unfollowed
+    counts[whole("patients")] = model.patients + model.unfollowed
+    counts[whole("excluded")] = model.excluded - model.unfollowed
+    unseen += [whole("patients"), whole("excluded")]
+    sums += [Sum(whole("patients"), (key("patients"), lost)),
+             Sum(key("excluded"), (whole("excluded"), lost))]  # fmt: skip
+    levels = [t for t in model.terms if t.at_level is not None and t.covariate != RECURRENT_DVT]
+    for covariate in dict.fromkeys(t.covariate for t in levels):
+        terms = [t for t in levels if t.covariate == covariate]
+        rest = key(covariate, "reference", "no follow-up time")
+        counts[rest] = model.unfollowed - sum(t.at_level.unfollowed for t in terms)
+        sums.append(Sum(lost, (rest, *(key(t.term, "no follow-up time") for t in terms))))
+        for t in terms:
+            at, level = key(t.term, "no follow-up time"), whole(t.term, "patients")
+            counts[at] = t.at_level.unfollowed
+            counts[level] = t.at_level.patients + t.at_level.unfollowed
+            unseen.append(level)
+            sums.append(Sum(level, (key(t.term, "patients"), at)))
+
+
+def model_curve_ledger(model: AdjustedModel, curve: GroupSurvival) -> Ledger:
+    """A model's events and patients without one beside its endpoint's curve of the same
+    view (``curve``, all patients): the curve's events are the model's and those of the
+    patients it left out, its censored likewise, and the left out are those two and the
+    patients not in the curve. With none left out the curve's events are the model's: one
+    count. The curve's counts are the view's only if it shows the curve (unseen)."""
+    key = partial(model_key, model)
+    endpoint = model.endpoint
+    whole = partial(curve_key, endpoint, ALL_PATIENTS)
+    outside = ("not in the curve", endpoint)
+    events, censored = whole("events"), whole("censored")
+    left_events, left_censored = key("left out", "events"), key("left out", "without event")
+    counts: dict[Key, int] = {
+        events: curve.events, censored: curve.patients - curve.events,
+        key("events"): model.events, key("without event"): model.patients - model.events,
+        key("excluded"): model.excluded, outside: model.patients + model.excluded - curve.patients,
+        left_events: curve.events - model.events,
+        left_censored: curve.patients - curve.events - (model.patients - model.events),
+    }  # fmt: skip
+    sums = [
+        Sum(events, (key("events"), left_events)),
+        Sum(censored, (key("without event"), left_censored)),
+        Sum(key("excluded"), (left_events, left_censored, outside)),
+    ]
+    return ledger(counts, sums, [events, censored, outside])
+
+
+def model_table1_ledger(model: AdjustedModel, baseline: Baseline) -> Ledger:
+    """Table 1's rows beside a model's level counts, in one view (the deck): a covariate's
+    Table 1 count (a share's level, or a number's patients with a value) is the model's
+    patients at it (all of them, for a number) plus those the model left out at it
+    (_left_out_at)."""
+    key = partial(model_key, model)
+    variables = baseline.variables
+    found = ledger({})
+    for covariate in model.covariates:
+        variable = variables.get(covariate)
+        if not variable.has(Role.TABLE1) or variable.kind is Kind.SEGMENT_SET:
+            continue
+        if variable.kind is Kind.NUMBER:
+            table1 = table1_key(covariate, "values")
+            found |= _left_out_at(
+                model, table1, baseline.spreads[covariate].n, (key("patients"), model.patients)
+            )
+        else:
+            level = variable.table1.level
+            at = _model_level(model, covariate, level)
+            if at is not None:
+                found |= _left_out_at(model, table1_key(covariate), baseline.shares[covariate], at)
+    return found
+
+
+def model_groups_ledger(model: AdjustedModel, subgroups: SubgroupsView) -> Ledger:
+    """The Subgroups table's groups beside a model's level counts, in one view (the deck):
+    a group of a covariate's level on the endpoint's curve is the model's patients at the
+    level plus those the model left out there (_left_out_at). Its keys are the Patency
+    page's groups' too (curve_key): a comparison by the covariate is covered with it."""
+    found = ledger({})
+    for row in subgroups.table.itertuples():
+        if row.factor not in model.covariates:
+            continue
+        at = _model_level(model, row.factor, str(row.level))
+        if at is not None:
+            group = curve_key(subgroups.endpoint, row.level, "patients", by=row.factor)
+            found |= _left_out_at(model, group, int(row.patients), at)
+    return found
+
+
+def _model_level(model: AdjustedModel, covariate: str, level: str) -> tuple[Key, int] | None:
+    """The model's count of patients at ``level`` of ``covariate`` (a term's, or its
+    reference's), with its key; None when the fit has no such level."""
+    terms = [t for t in model.terms if t.covariate == covariate and t.at_level is not None]
+    for t in terms:
+        if t.level == level:
+            return model_key(model, t.term, "patients"), t.at_level.patients
+    if terms and terms[0].reference == level:
+        rest = model.patients - sum(t.at_level.patients for t in terms)
+        return model_key(model, covariate, "reference", "patients"), rest
+    return None
+
+
+def _left_out_at(model: AdjustedModel, shown: Key, count: int, at: tuple[Key, int]) -> Ledger:
+    """``shown`` (``count`` patients) as the model's patients there (``at``: key, count)
+    plus those the model left out there; those and the rest of those it left out add up to
+    them. The left out there are the difference of two counts shown: a count of the view."""
+    modelled, patients = at
+    left = model_key(model, *shown[1:], "left out")
+    rest = model_key(model, *shown[1:], "others left out")
+    excluded = model_key(model, "excluded")
+    counts = {shown: count, modelled: patients, excluded: model.excluded,
+              left: count - patients, rest: model.excluded - (count - patients)}  # fmt: skip
+    return ledger(counts, [Sum(shown, (modelled, left)), Sum(excluded, (left, rest))])
 
 
 def models_view_of_file(

@@ -122,7 +122,10 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     clinical_ledger,
+    model_curve_ledger,
+    model_groups_ledger,
     model_ledger,
+    model_table1_ledger,
     pairs_key,
     patency_ledger,
     population_ledger,
@@ -212,7 +215,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
 def deck_mask(view: DeckView, k: int | None) -> Mask:
     """The deck's counts that its slides declare (n, the curves, subgroups, clinical
     outcomes, safety events, Tables 1 and 2's population and baseline, the adjusted
-    model), masked once with privacy ``k``: every slide renders the one decision."""
+    model, its events beside its curve's and its level counts beside Table 1's and the
+    subgroups'), masked once with privacy ``k``: every slide renders the one decision."""
     report = view.report
     n = report.safety.patients
     shown = (
@@ -227,7 +231,10 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     if view.compared is not None:
         shown |= patency_ledger(view.compared, n)
     if view.model is not None:
-        shown |= model_ledger(view.model)
+        model = view.model
+        shown |= model_ledger(model) | model_table1_ledger(model, view.baseline)
+        shown |= model_groups_ledger(model, view.subgroups)
+        shown |= model_curve_ledger(model, report.survival[model.endpoint].overall)
     return mask(shown, k)
 
 

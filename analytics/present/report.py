@@ -72,6 +72,7 @@ from analytics.views import (
     curve_key,
     incidence_key,
     incidence_ledger,
+    model_curve_ledger,
     model_ledger,
     pairs_key,
     patency_ledger,
@@ -101,9 +102,10 @@ def _clean(value: Any) -> Any:
 
 def report_mask(view: ReportView, k: int | None) -> Mask:
     """The report's counts (n, every curve and the deaths its cumulative incidence stands
-    on, the clinical outcomes, the safety events, each endpoint's adjusted model) as one
-    view, masked once with privacy ``k``. With ``--by``, what the report without it shows
-    is public (masking.shown_elsewhere): it prints the same overall curves."""
+    on, the clinical outcomes, the safety events, each endpoint's adjusted model, its
+    events beside its curve's) as one view, masked once with privacy ``k``. With ``--by``,
+    what the report without it shows is public (masking.shown_elsewhere): it prints the
+    same overall curves."""
     shown = _report_ledger(view)
     if view.by is not None and k is not None:
         overall = {e: _overall(r) for e, r in view.survival.items()}
@@ -127,7 +129,9 @@ def _report_ledger(view: ReportView) -> Ledger:
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
     shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
-        shown |= model_ledger(model)
+        shown |= model_ledger(model) | model_curve_ledger(
+            model, view.survival[model.endpoint].overall
+        )
     return shown | patency_ledger(curves, n) | incidence_ledger(curves)
 
 

@@ -80,10 +80,12 @@ START, STOP, EVENT, PATIENT = "start", "stop", "event", "patient"
 class LevelCounts:
     """The patients at a level of a covariate and their endpoint events; for the
     time-varying recurrent DVT, the patients with follow-up after their first recurrent
-    DVT and the events in that time."""
+    DVT and the events in that time. ``unfollowed``: the level's patients a time-varying
+    fit left out for no follow-up time (AdjustedModel.unfollowed)."""
 
     patients: int
     events: int
+    unfollowed: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ class AdjustedModel:
     same ``patients`` (``excluded``: left out for a missing covariate); ``ph_test`` the
     proportional-hazards test per term and ``global`` (empty for a time-varying model).
     ``notes`` say why something is missing: a covariate left out, a model not estimable.
+    ``unfollowed`` counts the complete cases a time-varying fit left out for no follow-up
+    time (part of ``excluded``): without them its patients are those of the same covariates
+    without recurrent DVT, the model the report fits for the recurrent-DVT endpoint.
     """
 
     endpoint: str
@@ -147,6 +152,7 @@ class AdjustedModel:
     ph_test: tuple[PHTest, ...] = ()
     notes: tuple[str, ...] = ()
     variables: Registry = BUILTIN  # the cohort's, whose words its terms show in
+    unfollowed: int = 0
 
     @property
     def events_per_variable(self) -> float:
@@ -202,10 +208,11 @@ def adjusted_model(
     rows = patient_rows(con, cohort_filter, endpoint, baseline, time_varying, variables)
     complete = rows.dropna(subset=list(baseline))
     excluded = len(rows) - len(complete)
-    if time_varying and (complete["months"] <= 0).any():
+    unfollowed = complete[complete["months"] <= 0] if time_varying else complete.iloc[:0]
+    if len(unfollowed):
         # a counting-process row needs stop > start: no time at risk, nothing to add
         notes.append("patients with no follow-up time (month 0) left out of the time-varying fit")
-        excluded += int((complete["months"] <= 0).sum())
+        excluded += len(unfollowed)
         complete = complete[complete["months"] > 0]
     model = AdjustedModel(
         endpoint=endpoint,
@@ -215,6 +222,7 @@ def adjusted_model(
         events=int(complete["event"].sum()),
         excluded=excluded,
         variables=variables,
+        unfollowed=len(unfollowed),
     )
     if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
         return replace(model, notes=(*notes, TIME_VARYING_TOO_LARGE))
@@ -228,6 +236,7 @@ def adjusted_model(
         return replace(model, notes=(*notes, problem))
     every = [term for terms in columns.values() for term in terms]
     counts = level_counts(data, columns, time_varying, continuous)
+    counts = _with_unfollowed(counts, unfollowed, variables)
     try:
         fitter = _fit(data, every, time_varying)
         crude = [
@@ -451,6 +460,24 @@ def level_counts(
             patients = rows[PATIENT].nunique() if time_varying else len(rows)
             counts[name] = LevelCounts(int(patients), int(rows[EVENT].sum()))
     return counts
+
+
+def _with_unfollowed(
+    counts: dict[str, LevelCounts], unfollowed: pd.DataFrame, variables: Registry
+) -> dict[str, LevelCounts]:
+    """``counts`` with each level's patients among ``unfollowed`` (the rows a time-varying
+    fit left out for no follow-up time), matched by the level of its term's name."""
+    if unfollowed.empty:
+        return counts
+    found = dict(counts)
+    for name, level_count in counts.items():
+        covariate, _, level = name.partition("=")
+        if not level:
+            continue
+        values = decode(variables.get(covariate).grouping_key, unfollowed[covariate].to_numpy(),
+                        variables)  # fmt: skip
+        found[name] = replace(level_count, unfollowed=int((values == level).sum()))
+    return found
 
 
 def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -> tuple[Term, ...]:

@@ -408,3 +408,18 @@ def test_a_ratio_gets_the_decimals_its_interval_needs(ratio, lower, upper, text)
     from analytics.present import format as fmt
 
     assert fmt.ratio_ci(ratio, lower, upper) == text
+
+
+def test_a_time_varying_fit_counts_whom_it_left_out_for_no_follow_up_time(demo):
+    """All enrolled: the technical failures lose patency at month 0, so the time-varying
+    fit has no time of theirs; they are counted, by level, as the patients table has them."""
+    every = CohortFilter(population="all")
+    model = adjusted_model(demo, every, "primary", ["sex", "recurrent_dvt"])
+    failures = demo.execute(
+        "SELECT count(*), count(*) FILTER (WHERE sex = 'M') FROM patients "
+        "WHERE NOT technical_success"
+    ).fetchone()
+    (men,) = [t for t in model.terms if t.term == "sex=M"]
+    assert (model.unfollowed, men.at_level.unfollowed) == failures
+    assert model.excluded == model.unfollowed and model.patients == 37 - failures[0]
+    assert adjusted_model(demo, every, "recurrent_dvt", ["sex", "recurrent_dvt"]).unfollowed == 0
