@@ -643,20 +643,35 @@ def summary_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
     """Whether a curve's median, restricted mean and cumulative incidence are withheld:
     for fewer than k patients (its steps are single patients), or beside its events not
     shown exactly (statistics of those events: 12 patients with "<5" events, a median CI
-    from 3.5 months and a restricted mean of 28.2 bound them). ``key``: the curve's
-    (PatencyView.keys)."""
+    from 3.5 months and a restricted mean of 28.2 bound them), or beside any count of its
+    KMunicate table not shown exactly: a median and its CI are event times, and with the
+    counts around them say how many fell before (16 patients, none censored, a CI from
+    4.5 months was the 4th event, where the table said "<5" before month 12).
+    ``key``: the curve's (PatencyView.keys)."""
+    return _events_withheld(mask, key) or _table_withheld(mask, key)
+
+
+def _events_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
+    """A curve of fewer than k patients, or whose events are not shown exactly."""
     return mask.few(key("patients")) or mask.hidden(key("events"))
+
+
+def _table_withheld(mask: Mask, key: Callable[..., Key]) -> bool:
+    """Whether a count of the curve's KMunicate table (at any month) is not shown exactly."""
+    columns = {key(count) for count in CURVE_COUNTS}  # each count's name, less its month
+    return any(hidden[:-1] in columns for hidden in mask.small | mask.withheld)
 
 
 def comparison_withheld(mask: Mask, keys: Iterable[Callable[..., Key]]) -> bool:
     """Whether a comparison of curves (a log-rank test, a Cox hazard ratio with its CI and
-    p, a test for trend) is withheld: with the summaries of any curve it compares
-    (summary_withheld). It is a statistic of each curve's events: a Cox model's
-    information is at most either group's events (each event adds p(1 - p) <= p, and the
-    p add up to the group's events at the fit), so 1 / SE^2 from its CI is a floor under
-    both (10 and 60 patients, "<6" events, 0.95 (0.37-2.40) says 5). ``keys``: each
-    curve's (PatencyView.keys, views.curve_key)."""
-    return any(summary_withheld(mask, key) for key in keys)
+    p, a test for trend) is withheld: when any curve it compares has fewer than k patients
+    or its events are not shown exactly. It is a statistic of each curve's events: a Cox
+    model's information is at most either group's events (each event adds p(1 - p) <= p,
+    and the p add up to the group's events at the fit), so 1 / SE^2 from its CI is a
+    floor under both (10 and 60 patients, "<6" events, 0.95 (0.37-2.40) says 5). No
+    attacker has yet inverted one to a count hidden between two months, which alone does
+    not withhold it. ``keys``: each curve's (PatencyView.keys, views.curve_key)."""
+    return any(_events_withheld(mask, key) for key in keys)
 
 
 def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:

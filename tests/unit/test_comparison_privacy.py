@@ -17,6 +17,7 @@ from analytics.glossary import UNRELIABLE_AT_TABLE_MONTHS
 from analytics.present.deck import subgroup_lines
 from analytics.present.figures.patency import drawn_unreliable_note, patency_figure
 from analytics.present.figures.subgroups import forest_plot
+from analytics.present.format import SUPPRESSED
 from analytics.present.masking import mask
 from analytics.present.report import report_json, report_text
 from analytics.present.tables import (
@@ -178,6 +179,21 @@ def test_the_unreliable_note_gives_no_event_time_that_pins_a_hidden_count():
             if table.loc[month, "Events"] == "<5":
                 assert floor < 4, f"'from {time} months' pins {floor} events before {month}"
     assert note.endswith(UNRELIABLE_AT_TABLE_MONTHS)
+
+
+def test_a_median_gives_no_event_time_beside_a_hidden_count_of_its_table():
+    """The same sixteen patients: the median's CI from 4.5 months is the 4th event (the
+    first time the CI's upper limit passes below 50%: none censored, each event takes
+    1/16), where the table says "<5" events before month 12. Privacy withholds the
+    median, its CI and the restricted mean beside any hidden count of the curve's table."""
+    times = [1.5, 2.5, 3.5, 4.5, 20.5, 22.5, 26.5] + [40.5] * 9
+    view = patency_view(times, [True] * 7 + [False] * 9, None)
+    decided = mask(patency_ledger(view), 5)
+    assert "<5" in estimates_table(view, decided)["Events"].tolist()
+    assert "4.5" in time_summary_table(view)["Median, months (95% CI)"].iloc[0]
+    row = time_summary_table(view, decided).iloc[0]
+    assert row["Median, months (95% CI)"] == SUPPRESSED
+    assert {v for c, v in row.items() if c.startswith("Restricted mean")} == {SUPPRESSED}
 
 
 def deaths_floor(km: float, incidence: float, at_risk: int) -> int:
