@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analytics.glossary import CEAP_CLASSES
-from analytics.stats.models import AdjustedModel
+from analytics.stats.models import GLOBAL, AdjustedModel
 from analytics.views import (
     WHEN,
     binary_key,
@@ -184,7 +184,9 @@ class ModelMask:
         return self.decided.cell(model_key(self.model, *count))
 
     def ratio_hidden(self, term: str) -> bool:
-        return self.everything or term in self.ratios
+        """Whether ``term``'s ratios and PH test are withheld; the global PH test is with
+        any term's (with one term it is that term's statistic)."""
+        return self.everything or term in self.ratios or (term == GLOBAL and bool(self.ratios))
 
 
 def model_mask(model: AdjustedModel, decided: Mask) -> ModelMask:

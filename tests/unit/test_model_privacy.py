@@ -25,7 +25,7 @@ from analytics.present import format as fmt
 from analytics.present.masking import exact, mask
 from analytics.present.privacy import SUPPRESSED, model_mask
 from analytics.present.report import report_json, report_text
-from analytics.stats.models import AdjustedModel, LevelCounts, Term
+from analytics.stats.models import GLOBAL, AdjustedModel, LevelCounts, Term
 from analytics.views import N, curve_key, model_key, model_ledger, report_view
 from tests.conftest import add_events, add_patient
 
@@ -85,6 +85,16 @@ def test_a_levels_ratios_are_withheld_when_the_mask_says_it_or_its_reference_is_
     }
     off = model_mask(model, exact(model_ledger(model)))
     assert not off.ratios and fmt.level_patients(model.terms[1], off) == "3"
+
+
+def test_the_global_ph_test_is_withheld_with_any_terms():
+    """With one term the global proportional-hazards test is that term's statistic: the
+    deck's and the Models page's "all terms" line gave the hidden term's test away."""
+    model = _model(26, 12, {"C02": (23, 10)})
+    masked = model_mask(model, mask(model_ledger(model), 5))
+    assert masked.ratios == {"center=C02"} and masked.ratio_hidden(GLOBAL)
+    shown = model_mask(model, exact(model_ledger(model)))
+    assert not shown.ratio_hidden(GLOBAL)
 
 
 def test_a_model_of_few_events_withholds_every_ratio():
