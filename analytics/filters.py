@@ -454,10 +454,14 @@ def _condition(
     return None  # Part.MATCH: read by its segments' condition
 
 
-def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
-    """``SELECT * FROM patient_summary WHERE ...`` for the filter, with its bound parameters.
+def cohort_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, list[Any]]:
+    """``SELECT {select} FROM patient_summary WHERE ...`` for the filter, with its bound
+    parameters.
 
     The summary has every patients column plus the derived outcomes (analytics.cohort.summary).
+    A view's query names what it reads in ``select`` (its columns, or its aggregates, the
+    query then whole): DuckDB takes about a millisecond to bind the summary's 60 columns of
+    ``*``, a third of a query on the demo.
     """
     population = _population(cohort_filter.variables)
     chosen = [(population, cohort_filter.population)] if population else []
@@ -470,4 +474,4 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
             conditions.append(condition[0])
             params.extend(condition[1])
     where = " AND ".join(conditions) or "true"
-    return f"SELECT * FROM {SUMMARY_TABLE} WHERE {where}", params
+    return f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where}", params

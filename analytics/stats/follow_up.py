@@ -105,7 +105,7 @@ def follow_up(
     One scan: the reverse Kaplan-Meier counts per (months, alive) and, in the grouping
     set (), the observed and potential person-time.
     """
-    cohort, params = cohort_sql(cohort_filter)
+    cohort, params = cohort_sql(cohort_filter, "follow_up_months, n_death, procedure_date")
     params = [math.inf if planned.months is None else planned.months, *params]
     if data_lock is None:
         lock = f"(SELECT max({DAY} + follow_up_months * {DAYS_PER_MONTH!r}) FROM {SUMMARY_TABLE})"

@@ -79,8 +79,7 @@ def factor_counts(
 
     A level without patients in the filter is left out.
     """
-    cohort, params = cohort_sql(cohort_filter)
-    patients = con.execute(f"SELECT count(*) FROM ({cohort})", params).fetchall()[0][0]
+    patients = con.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
     scan = _cross_classified if patients <= CROSS_CLASSIFIED_PATIENTS else _per_level
     return scan(con, cohort_filter, endpoint, variables)
 
@@ -93,14 +92,13 @@ def _cross_classified(
 ) -> dict[str, Counts]:
     """One row per combination of every factor's code, months and event."""
     months, event = endpoint_columns(endpoint)
-    cohort, params = cohort_sql(cohort_filter)
     names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
+    codes = ", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())
+    cohort, params = cohort_sql(cohort_filter, f"{codes}, {months} AS months, {event} AS event")
     rows = con.execute(
         f"""
         SELECT {", ".join(names.values())}, months, event, count(*) AS n
-        FROM (SELECT {", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())},
-                     {months} AS months, {event} AS event FROM ({cohort}))
-        WHERE months IS NOT NULL GROUP BY ALL
+        FROM ({cohort}) WHERE months IS NOT NULL GROUP BY ALL
         """,
         params,
     ).fetchnumpy()
@@ -124,21 +122,15 @@ def _per_level(
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
     small hash table, not one per factor as grouping sets do."""
     months, event = endpoint_columns(endpoint)
-    cohort, params = cohort_sql(cohort_filter)
     codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
     counted = ", ".join(
         count_where(f"({grouping(factor, variables).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
     )
-    rows = con.execute(
-        f"""
-        SELECT months, event, count(*) AS n, {counted}
-        FROM (SELECT *, {months} AS months, {event} AS event FROM ({cohort}))
-        WHERE months IS NOT NULL GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
+    read = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
+    cohort, params = cohort_sql(cohort_filter, read)
+    rows = con.execute(f"{cohort} GROUP BY ALL HAVING months IS NOT NULL", params).fetchnumpy()
     time = np.asarray(rows.pop("months"), dtype=float)
     is_event = np.asarray(rows.pop("event"), dtype=bool)
     n_all = np.asarray(rows.pop("n"), dtype=np.int64)
