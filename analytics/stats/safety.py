@@ -21,8 +21,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
-from analytics.cohort.summary import first_event_column
-from analytics.filters import CohortFilter, cohort_sql, count_where
+from analytics.cohort.summary import SUMMARY_TABLE, first_event_column
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.rules import (
     CONFIDENCE,
@@ -92,10 +92,12 @@ def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
 def patient_counts(
     con: duckdb.DuckDBPyConnection, filters: Sequence[CohortFilter]
 ) -> tuple[int, ...]:
-    """Patients in each filter, in one query (a query's fixed cost dwarfs a count)."""
-    parts = [cohort_sql(cohort_filter, "count(*)") for cohort_filter in filters]
+    """Patients in each filter, in one scan of the summary counting where each filter's
+    condition holds (a query's fixed cost dwarfs a count; a subquery per filter would
+    scan once per filter)."""
+    parts = [cohort_where(cohort_filter) for cohort_filter in filters]
     row = con.execute(
-        "SELECT " + ", ".join(f"({cohort})" for cohort, _ in parts),
+        f"SELECT {', '.join(count_where(where) for where, _ in parts)} FROM {SUMMARY_TABLE}",
         [param for _, params in parts for param in params],
     ).fetchall()[0]
     return tuple(int(n) for n in row)

@@ -68,3 +68,20 @@ def test_follow_up_clamps_person_time_without_least_or_greatest(demo):
     (sql,) = [s for s in sent_by(views.follow_up_view, demo, CohortFilter()) if "lock" in s]
     assert not re.search(r"\b(least|greatest)\s*\(", sql, re.IGNORECASE)
     assert "GROUPING SETS" not in sql.upper()
+
+
+def test_the_header_counts_its_three_numbers_in_one_scan(demo):
+    """The sidebar's n, the population analysed and the file's patients: one pass over the
+    summary counting where each condition holds, not a scan per number; the counts are
+    those of the imported patients table."""
+    left = CohortFilter(lesion_side="left")
+    (sql,) = sent_by(views.header_view, demo, left)
+    assert len(re.findall(r"\bFROM\b", sql, re.IGNORECASE)) == 1, sql
+    rows = demo.execute("SELECT lesion_side, technical_success FROM patients").df()
+    analysed = rows[rows["technical_success"]]
+    header = views.header_view(demo, left)
+    assert (header.patients, header.analysed, header.total) == (
+        int((analysed["lesion_side"] == "left").sum()),
+        len(analysed),
+        len(rows),
+    )
