@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.cohort.summary import endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql, count_where
+from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
 from analytics.groups import grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Counts
@@ -94,14 +94,8 @@ def _cross_classified(
     months, event = endpoint_columns(endpoint)
     names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
     codes = ", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())
-    cohort, params = cohort_sql(cohort_filter, f"{codes}, {months} AS months, {event} AS event")
-    rows = con.execute(
-        f"""
-        SELECT {", ".join(names.values())}, months, event, count(*) AS n
-        FROM ({cohort}) WHERE months IS NOT NULL GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
+    select = f"{codes}, {months} AS months, {event} AS event, count(*) AS n"
+    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool)
     n = np.asarray(rows["n"], dtype=np.int64)
@@ -128,9 +122,8 @@ def _per_level(
         for factor, levels in codes.items()
         for code in levels
     )
-    read = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
-    cohort, params = cohort_sql(cohort_filter, read)
-    rows = con.execute(f"{cohort} GROUP BY ALL HAVING months IS NOT NULL", params).fetchnumpy()
+    select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
+    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
     time = np.asarray(rows.pop("months"), dtype=float)
     is_event = np.asarray(rows.pop("event"), dtype=bool)
     n_all = np.asarray(rows.pop("n"), dtype=np.int64)
@@ -143,6 +136,20 @@ def _per_level(
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
     return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()))
+
+
+def _timed_groups(
+    cohort_filter: CohortFilter, endpoint: str, select: str
+) -> tuple[str, list[object]]:
+    """``select`` over the filter's patients with a time for ``endpoint``, grouped by all it
+    selects but its counts: one query level, so DuckDB binds no subquery's columns."""
+    months, _ = endpoint_columns(endpoint)
+    where, params = cohort_where(cohort_filter)
+    return (
+        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
+        "GROUP BY ALL",
+        params,
+    )
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:
