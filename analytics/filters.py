@@ -454,11 +454,22 @@ def _condition(
     return None  # Part.MATCH: read by its segments' condition
 
 
-def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
-    """``SELECT * FROM patient_summary WHERE ...`` for the filter, with its bound parameters.
+def cohort_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, list[Any]]:
+    """``SELECT {select} FROM patient_summary WHERE ...`` for the filter, with its bound
+    parameters.
 
     The summary has every patients column plus the derived outcomes (analytics.cohort.summary).
+    A view's query names what it reads in ``select`` (its columns, or its aggregates, the
+    query then whole): DuckDB takes about a millisecond to bind the summary's 60 columns of
+    ``*``, a third of a query on the demo.
     """
+    where, params = cohort_where(cohort_filter)
+    return f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where}", params
+
+
+def cohort_where(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
+    """The condition on a patient summary row that the filter selects ("true" for none),
+    with its bound parameters."""
     population = _population(cohort_filter.variables)
     chosen = [(population, cohort_filter.population)] if population else []
     chosen += [(p, v) for p, v in set_parameters(cohort_filter) if p.part is not Part.POPULATION]
@@ -469,5 +480,4 @@ def cohort_sql(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
         if condition is not None:
             conditions.append(condition[0])
             params.extend(condition[1])
-    where = " AND ".join(conditions) or "true"
-    return f"SELECT * FROM {SUMMARY_TABLE} WHERE {where}", params
+    return " AND ".join(conditions) or "true", params

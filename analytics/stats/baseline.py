@@ -138,10 +138,8 @@ def baseline(
         *(_spread(quoted(v.column)) for v in numbers),
         *(count_where(_holds(v)) for v in counted),
     ]
-    cohort, params = cohort_sql(cohort_filter)
-    groups = con.execute(
-        f"SELECT {', '.join(columns)} FROM ({cohort}) GROUP BY ALL", params
-    ).fetchall()
+    cohort, params = cohort_sql(cohort_filter, ", ".join(columns))
+    groups = con.execute(f"{cohort} GROUP BY ALL", params).fetchall()
     size = len(flags)  # then each group's patients, the spreads' five sums, the counts
     patients = [int(row[size]) for row in groups]
     first = size + 1
@@ -244,15 +242,14 @@ def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS)
 
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:
     """Enrolled and technically successful patients of the filter's other criteria."""
-    cohort, params = cohort_sql(replace(cohort_filter, population="all"))
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
+    counts = (
+        f"count(*), {count_where('technical_success')}, "
+        f"{count_where('technical_success AND coalesce(stents, 1) >= 1')}, "
+        f"{count_where(f'{analysed} AND ulcer_healed_months <= ?')}"
+    )
+    cohort, params = cohort_sql(replace(cohort_filter, population="all"), counts)
     enrolled, successes, stented, healed = con.execute(
-        f"""
-        SELECT count(*), {count_where("technical_success")},
-               {count_where("technical_success AND coalesce(stents, 1) >= 1")},
-               {count_where(f"{analysed} AND ulcer_healed_months <= ?")}
-        FROM ({cohort})
-        """,
-        [ULCER_HEALING_MONTHS, *params],
+        cohort, [ULCER_HEALING_MONTHS, *params]
     ).fetchall()[0]
     return Population(int(enrolled), int(successes), int(stented), int(healed))

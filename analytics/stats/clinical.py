@@ -129,14 +129,9 @@ def _pair_scan(
     which numpy sums per measure (half the time of a grouping set per measure).
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
-    cohort, params = cohort_sql(cohort_filter)
-    rows = con.execute(
-        f"""
-        SELECT {", ".join(f"{b}, {a}" for b, a in columns.values())}, count(*) AS patients
-        FROM ({cohort}) GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
+    read = ", ".join(f"{b}, {a}" for b, a in columns.values())
+    cohort, params = cohort_sql(cohort_filter, f"{read}, count(*) AS patients")
+    rows = con.execute(f"{cohort} GROUP BY ALL", params).fetchnumpy()
     patients = np.asarray(rows["patients"], dtype=np.int64)
     pairs = {
         measure: _pairs(rows[before], rows[after], patients)

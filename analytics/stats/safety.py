@@ -21,8 +21,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
-from analytics.cohort.summary import first_event_column
-from analytics.filters import CohortFilter, cohort_sql, count_where
+from analytics.cohort.summary import SUMMARY_TABLE, first_event_column
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.rules import (
     CONFIDENCE,
@@ -83,9 +83,8 @@ class Safety:
 
 def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tuple[int, float]:
     """Patients in the filter and their total follow-up in years."""
-    cohort, params = cohort_sql(cohort_filter)
     n, months = con.execute(
-        f"SELECT count(*), coalesce(sum(follow_up_months), 0) FROM ({cohort})", params
+        *cohort_sql(cohort_filter, "count(*), coalesce(sum(follow_up_months), 0)")
     ).fetchall()[0]
     return int(n), float(months) / MONTHS_PER_YEAR
 
@@ -93,10 +92,12 @@ def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
 def patient_counts(
     con: duckdb.DuckDBPyConnection, filters: Sequence[CohortFilter]
 ) -> tuple[int, ...]:
-    """Patients in each filter, in one query (a query's fixed cost dwarfs a count)."""
-    parts = [cohort_sql(cohort_filter) for cohort_filter in filters]
+    """Patients in each filter, in one scan of the summary counting where each filter's
+    condition holds (a query's fixed cost dwarfs a count; a subquery per filter would
+    scan once per filter)."""
+    parts = [cohort_where(cohort_filter) for cohort_filter in filters]
     row = con.execute(
-        "SELECT " + ", ".join(f"(SELECT count(*) FROM ({cohort}))" for cohort, _ in parts),
+        f"SELECT {', '.join(count_where(where) for where, _ in parts)} FROM {SUMMARY_TABLE}",
         [param for _, params in parts for param in params],
     ).fetchall()[0]
     return tuple(int(n) for n in row)
@@ -108,14 +109,9 @@ def safety(
     """Every safety event type of the filtered cohort; with ``incidence``, the cumulative
     incidence too (the Safety page, the report and the deck show it; the Overview and
     Tables do not, and a million patients' incidence costs them about 100 ms)."""
-    cohort, params = cohort_sql(cohort_filter)
+    sums = ", ".join(_event_sums(e) for e in SAFETY_EVENTS)
     row = con.execute(
-        f"""
-        SELECT count(*), coalesce(sum(follow_up_months), 0),
-               {", ".join(_event_sums(e) for e in SAFETY_EVENTS)}
-        FROM ({cohort})
-        """,
-        params,
+        *cohort_sql(cohort_filter, f"count(*), coalesce(sum(follow_up_months), 0), {sums}")
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
@@ -155,11 +151,11 @@ def _event_sums(event: str) -> str:
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Safety events per (event, month): when they happened, for a timeline chart."""
-    cohort, params = cohort_sql(cohort_filter)
+    cohort, params = cohort_sql(cohort_filter, "unnest(safety_events) AS e")
     return con.execute(
         f"""
         SELECT e.event AS event, e.month AS month, count(*) AS events
-        FROM (SELECT unnest(safety_events) AS e FROM ({cohort}))
+        FROM ({cohort})
         GROUP BY ALL ORDER BY month, event
         """,
         params,
@@ -211,19 +207,19 @@ def safety_incidence(
     unknown = [e for e in events if e not in SAFETY_EVENTS or e == "death"]
     if unknown:
         raise ValueError(f"no cumulative incidence of {unknown[0]!r} with death competing")
-    cohort, params = cohort_sql(cohort_filter)
     ends = f"coalesce({first_event_column('death')}, follow_up_months)"
     timed = ", ".join(
         f"coalesce({first_event_column(e)}, {ends}) AS t_{i}, "
         f"{first_event_column(e)} IS NOT NULL AS e_{i}"
         for i, e in enumerate(events)
     )
+    cohort, params = cohort_sql(cohort_filter, f"n_death > 0 AS died, {timed}")
     rows = con.execute(
         f"""
         SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"
                           for i in range(len(events)))},
                died, count(*) AS n
-        FROM (SELECT n_death > 0 AS died, {timed} FROM ({cohort}))
+        FROM ({cohort})
         GROUP BY GROUPING SETS ({", ".join(f"(t_{i}, e_{i}, died)" for i in range(len(events)))})
         """,
         params,

@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.cohort.summary import endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql, count_where
+from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
 from analytics.groups import grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Counts
@@ -79,8 +79,7 @@ def factor_counts(
 
     A level without patients in the filter is left out.
     """
-    cohort, params = cohort_sql(cohort_filter)
-    patients = con.execute(f"SELECT count(*) FROM ({cohort})", params).fetchall()[0][0]
+    patients = con.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
     scan = _cross_classified if patients <= CROSS_CLASSIFIED_PATIENTS else _per_level
     return scan(con, cohort_filter, endpoint, variables)
 
@@ -93,17 +92,10 @@ def _cross_classified(
 ) -> dict[str, Counts]:
     """One row per combination of every factor's code, months and event."""
     months, event = endpoint_columns(endpoint)
-    cohort, params = cohort_sql(cohort_filter)
     names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
-    rows = con.execute(
-        f"""
-        SELECT {", ".join(names.values())}, months, event, count(*) AS n
-        FROM (SELECT {", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())},
-                     {months} AS months, {event} AS event FROM ({cohort}))
-        WHERE months IS NOT NULL GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
+    codes = ", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())
+    select = f"{codes}, {months} AS months, {event} AS event, count(*) AS n"
+    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool)
     n = np.asarray(rows["n"], dtype=np.int64)
@@ -124,21 +116,14 @@ def _per_level(
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
     small hash table, not one per factor as grouping sets do."""
     months, event = endpoint_columns(endpoint)
-    cohort, params = cohort_sql(cohort_filter)
     codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
     counted = ", ".join(
         count_where(f"({grouping(factor, variables).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
     )
-    rows = con.execute(
-        f"""
-        SELECT months, event, count(*) AS n, {counted}
-        FROM (SELECT *, {months} AS months, {event} AS event FROM ({cohort}))
-        WHERE months IS NOT NULL GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
+    select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
+    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
     time = np.asarray(rows.pop("months"), dtype=float)
     is_event = np.asarray(rows.pop("event"), dtype=bool)
     n_all = np.asarray(rows.pop("n"), dtype=np.int64)
@@ -151,6 +136,20 @@ def _per_level(
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
     return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()))
+
+
+def _timed_groups(
+    cohort_filter: CohortFilter, endpoint: str, select: str
+) -> tuple[str, list[object]]:
+    """``select`` over the filter's patients with a time for ``endpoint``, grouped by all it
+    selects but its counts: one query level, so DuckDB binds no subquery's columns."""
+    months, _ = endpoint_columns(endpoint)
+    where, params = cohort_where(cohort_filter)
+    return (
+        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
+        "GROUP BY ALL",
+        params,
+    )
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:

@@ -414,14 +414,15 @@ def endpoint_counts(
         sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
     variables = cohort_filter.variables
     group, split = (grouping(by, variables).sql, "grouping(g) = 0") if by else ("NULL", "false")
-    cohort, params = cohort_sql(cohort_filter)
+    read = ", ".join(f"{m}, {e}" for m, e in columns.values())
+    cohort, params = cohort_sql(cohort_filter, f"{group} AS g, n_death > 0 AS died, {read}")
     rows = con.execute(
         f"""
         SELECT {split} AS split, {"g" if by else "NULL"} AS g,
                {", ".join(f"grouping({m}) = 0 AS in_{i}, {m} AS months_{i}, {e} AS event_{i}"
                           for i, (m, e) in enumerate(columns.values()))},
                died, count(*) AS n
-        FROM (SELECT {group} AS g, n_death > 0 AS died, * FROM ({cohort}))
+        FROM ({cohort})
         GROUP BY GROUPING SETS ({", ".join(sets)})
         """,
         params,
