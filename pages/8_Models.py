@@ -24,7 +24,6 @@ from analytics.present.figures.models import model_forest_plot
 from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
-from analytics.stats.models import GLOBAL
 from analytics.variables import Kind, Registry, Role
 from analytics.views import N, model_ledger
 from ui import data, state
@@ -141,7 +140,7 @@ if hidden:
 st.subheader("Proportional hazards")
 if not model.ph_test:
     st.caption(f"{NO_PH_TEST.capitalize()}.")
-if model.ph_test and not mask.ratio_hidden(GLOBAL):
+if model.ph_test and not mask.global_test_hidden:
     st.markdown(f"**All terms together:** {fmt.ph_reading(model.ph_test[-1])}.")
 if model.ph_test:
     show_table(ph_table(model, mask), "proportional-hazards test")

@@ -109,7 +109,7 @@ from analytics.present.tables import (
 )
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange, ScoreChange
-from analytics.stats.models import GLOBAL, AdjustedModel
+from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
     CURVE_COUNTS,
@@ -1142,7 +1142,7 @@ def _model_slide(
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, mask), MARGIN, FULL_WIDTH, plot_height)
     key = [fmt.model_counts(mask) + ".", *model_warnings(model, mask, demo)]
-    if model.ph_test and not mask.ratio_hidden(GLOBAL):
+    if model.ph_test and not mask.global_test_hidden:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
               size=12, colour=TEXT_GREY)  # fmt: skip

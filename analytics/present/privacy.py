@@ -183,6 +183,11 @@ class ModelMask:
         """A count of the model as the mask shows it (views.model_key names it)."""
         return self.decided.cell(model_key(self.model, *count))
 
+    @property
+    def global_test_hidden(self) -> bool:
+        """Whether the global proportional-hazards test is withheld (ratio_hidden)."""
+        return self.ratio_hidden(GLOBAL)
+
     def ratio_hidden(self, term: str) -> bool:
         """Whether ``term``'s ratios and PH test are withheld; the global PH test is with
         any term's (with one term it is that term's statistic)."""

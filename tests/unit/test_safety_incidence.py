@@ -95,7 +95,8 @@ def test_death_is_not_an_event_with_itself_competing(twelve):
 def test_report_json_has_the_incidence_beside_the_crude_percent_and_hides_few_events(demo):
     """The demo: recurrent DVT 2, 5 and 7 of 34 patients by 12, 24 and 36 months (no deaths,
     no one censored before 36: the share is the estimate). With k = 5 the 12-month one, of
-    2 events, is null and listed as suppressed, as is every PE one (1, 2, 3 events)."""
+    2 events, is null and listed as suppressed, as is every PE one (1, 2, 3 events), and
+    the 24-month one: 5 by 24 and 7 by 36 months gave the 2 whose first fell between."""
     view = report_view(demo, CohortFilter())
     rdvt = report_json(view)["safety"]["recurrent_dvt"]
     assert [r["month"] for r in rdvt["cumulative_incidence"]] == [12, 24, 36]
@@ -111,4 +112,5 @@ def test_report_json_has_the_incidence_beside_the_crude_percent_and_hides_few_ev
     assert all(r["percent"] is None for r in pe)
     suppressed = set(private["privacy"]["suppressed"])
     assert "safety.recurrent_dvt.cumulative_incidence[0].percent" in suppressed
-    assert "safety.recurrent_dvt.cumulative_incidence[1].percent" not in suppressed
+    assert "safety.recurrent_dvt.cumulative_incidence[1].percent" in suppressed
+    assert "safety.recurrent_dvt.cumulative_incidence[2].percent" not in suppressed

@@ -769,6 +769,8 @@ def _incidence_at_drawn(
             i = int(np.flatnonzero(months == of)[0])
             rows.append((month, at.estimate[i], at.ci_lower[i], at.ci_upper[i], of))
             held = True
+    if all(row[-1] == 0 for row in rows if not np.isnan(row[-1])):  # no month past 0
+        rows = rows[:1]
     frame = pd.DataFrame(rows, columns=["months", "estimate", "ci_lower", "ci_upper", "of"])
     frame.loc[frame["estimate"] <= 0, ["ci_lower", "ci_upper"]] = 0.0
     return frame
