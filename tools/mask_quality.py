@@ -20,7 +20,7 @@ from analytics.cohort.db import open_cohort
 from analytics.filters import parse_pairs
 from analytics.partitions import Ledger
 from analytics.present.deck import deck_mask
-from analytics.present.masking import mask
+from analytics.present.masking import mask, shown_elsewhere
 from analytics.views import (
     centres_ledger,
     centres_view,
@@ -29,6 +29,7 @@ from analytics.views import (
     deck_view,
     header_ledger,
     header_view,
+    incidence_ledger,
     patency_ledger,
     patency_view,
     subgroups_ledger,
@@ -38,12 +39,20 @@ from analytics.views import (
 FILTERS = ("", "lesion_side=right", "lesion_side=left", "thrombophilia=yes", "sex=F")
 
 
-def _views(con, cohort_filter) -> dict[str, Callable[[], Ledger]]:
+def _views(con, cohort_filter, k: int) -> dict[str, Callable[[], Ledger]]:
     header = header_ledger(header_view(con, cohort_filter))
     n = header_view(con, cohort_filter).patients
 
+    def page(by: str | None) -> Ledger:  # as the Patency page declares it
+        view = patency_view(con, cohort_filter, by)
+        return patency_ledger(view, n) | incidence_ledger(view)
+
     def curves(by: str | None) -> Callable[[], Ledger]:
-        return lambda: header | patency_ledger(patency_view(con, cohort_filter, by), n)
+        if by is None:
+            return lambda: header | page(None)
+        # beside the view without the comparison, as the page masks it (ui.page.uncompared)
+        plain = page(None)
+        return lambda: header | page(by) | shown_elsewhere(plain, mask(header | plain, k))
 
     return {
         "patency": curves(None),
@@ -66,7 +75,7 @@ def main() -> None:
     with open_cohort(args.db) as con:
         for text in FILTERS:
             cohort_filter = parse_pairs([text] if text else [])
-            views = _views(con, cohort_filter)
+            views = _views(con, cohort_filter, args.k)
             deck = deck_view(con, cohort_filter)
             views["deck"] = None
             for name, build in views.items():
