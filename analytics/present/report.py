@@ -745,7 +745,10 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
     variables = view.cohort_filter.variables
 
     def months_ci(values: dict[str, Any], estimate_path: str) -> str:
-        if estimate_path in text.suppressed:
+        # a median "not reached" is null as a withheld one is: any part hidden hides all
+        base = estimate_path.removesuffix(".estimate")
+        parts = {estimate_path, f"{base}.ci_lower", f"{base}.ci_upper"}
+        if parts & text.suppressed:
             return SUPPRESSED
         return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"]) + (
             " months"
@@ -777,7 +780,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
             mean = (
                 SUPPRESSED
                 if f"{where}.rmst.estimate" in text.suppressed
-                else fmt.mean_se(rmst["estimate"], rmst["se"])
+                else fmt.mean_se(rmst["estimate"], rmst["se"]) + " months"
             )
             incidence = "; ".join(
                 f"{fmt.months(row['month'])} months "
@@ -790,7 +793,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
             )
             lines += [
                 f"    {label}: median {months_ci(values['median'], f'{where}.median.estimate')}; "
-                f"restricted mean {mean} months",
+                f"restricted mean {mean}",
                 f"      cumulative incidence: {incidence}",
             ]
         for i, d in enumerate(entry.get("rmst_differences", [])):

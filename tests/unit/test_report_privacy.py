@@ -234,3 +234,14 @@ def test_a_landmark_whose_month_holds_fewer_than_k_exits_is_withheld(blank):
     at_12 = next(r for r in data["patency"]["primary"]["overall"] if r["month"] == 12)
     assert not (at_12["at_risk"] == 12 and landmark[0]["at_risk"] == 10)  # 12 - 10 = the 2
     assert "patency.primary.landmark.overall[0].at_risk" in data["privacy"]["suppressed"]
+
+
+def test_a_withheld_median_reads_hidden_not_not_reached(demo):
+    """The demo, k = 5: primary patency's median is not reached, its CI from 20.0 months
+    withheld beside the hidden 6- and 24-month counts; both are null in the JSON, and the
+    text said "not reached (95% CI not reached to not reached)", a lower limit it is not."""
+    text = report_text(report_view(demo, CohortFilter()), 5)
+    primary = text.split("  Primary patency\n", 1)[1].splitlines()[0]
+    assert primary == "    all: median hidden; restricted mean hidden"
+    plain = report_text(report_view(demo, CohortFilter()))
+    assert "median not reached (95% CI 20.0 to not reached) months" in plain
