@@ -120,9 +120,12 @@ COMPARISON_WITHHELD = "a group's patients or events are hidden"
 def privacy_curve_note(undrawn: list[str]) -> str:
     """PRIVACY_CURVE, and on a line of its own (figure text: a 1280-wide chart has no room
     for both on one) the curves with no such month past 0, so none is drawn."""
-    return PRIVACY_CURVE + (
-        f"<br>Not drawn, no month to show: {', '.join(undrawn)}" if undrawn else ""
-    )
+    return PRIVACY_CURVE + (f"<br>{undrawn_curves(undrawn)}" if undrawn else "")
+
+
+def undrawn_curves(undrawn: list[str]) -> str:
+    """The curves privacy mode draws nothing of: no month past 0 may show."""
+    return f"Not drawn, no month to show: {', '.join(undrawn)}"
 
 
 def few_at_risk(patients: int) -> str:

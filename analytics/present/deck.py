@@ -67,6 +67,7 @@ from analytics.glossary import (
     SAFETY_INCIDENCE_TITLE,
     TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
+    undrawn_curves,
 )
 from analytics.partitions import ledger
 from analytics.present import format as fmt
@@ -79,6 +80,7 @@ from analytics.present.figures.patency import (
     MAX_CENSOR_MARKS,
     CurveSpec,
     curve_specs,
+    drawn_months,
     split_unreliable,
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
@@ -571,6 +573,9 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, de
     _style_patency(shape.chart, chart, plot, legend / chart_height)
     _risk_table(slide, table, TOP + chart_height + Inches(0.1))
     drawn_key = CURVE_KEY if decided.k is None else PRIVACY_CURVE_KEY
+    undrawn = [s.label for s in specs if s.masked is not None and drawn_months(s.masked).max() == 0]
+    if undrawn:
+        drawn_key += f" {undrawn_curves(undrawn)}."
     key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS), drawn_key]
     if side_size("\n".join(key)) is None:  # many groups: their last key month only
         key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS[-1:]), drawn_key]

@@ -435,3 +435,24 @@ def test_a_curves_median_and_restricted_mean_are_withheld_beside_its_hidden_even
     assert "3.5" in plain["Median, months (95% CI)"]  # what it gave away
     data = report_json(report_view(demo, right), 5)["patency"]["primary"]
     assert data["median"]["ci_lower"] is None and data["rmst"]["estimate"] is None
+
+
+def test_the_decks_slide_names_a_curve_it_draws_nothing_of(demo):
+    """The demo by lesion side at k = 5: neither side has a month to draw; the slide's key
+    says so, as the Patency page's figure does, rather than leave an empty chart unsaid."""
+    import io
+    from unittest import mock
+
+    from pptx import Presentation
+
+    from analytics.filters import CohortFilter
+    from analytics.present.deck import build_deck
+    from analytics.views import deck_view
+    from tests.unit.test_properties import blank_png
+
+    view = deck_view(demo, CohortFilter(), "lesion_side")
+    with mock.patch("analytics.present.deck.render", blank_png):
+        deck = Presentation(io.BytesIO(build_deck(view, 5)))
+    (slide,) = [s for s in deck.slides if s.shapes.title.text == "Primary patency by lesion side"]
+    text = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert "Not drawn, no month to show: Lesion side: Left (n = 22), Lesion side: Right" in text
