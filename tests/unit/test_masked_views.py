@@ -190,7 +190,10 @@ def small_cohorts(draw: st.DrawFn) -> list[dict]:
     return [draw(patient(i)) for i in range(draw(st.integers(4, 7)))]
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: an example's search can take 0.1 to 40 s, so random draws made the
+# suite's time swing by minutes (613 to 766 s on one machine); the same six each run
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True)  # fmt: skip
 @given(cohort=small_cohorts(), cohort_filter=st.just(CohortFilter()) | filters(),
        k=st.integers(3, 5))  # fmt: skip
 def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohort_filter, k):
