@@ -46,8 +46,8 @@ PLOT_DOMAIN, TABLE_DOMAIN = (0.0, 0.5), (0.53, 1.0)
 # ratio for "log-rank p < 0.001", in a table 357 px wide at 1280 px.
 COLUMNS = (
     (0.36, "middle left", "n / events"),
-    (0.55, "middle left", "Estimate"),
-    (0.60, "middle right", "HR (95% CI)"),
+    (0.575, "middle left", "Estimate"),  # its header "At 12 mo" clear of "n / events"
+    (0.62, "middle right", "HR (95% CI)"),
 )
 SLIDE_ROWS = 16  # lines of a forest plot that fit a 16:9 slide
 SCREEN_ROWS = 10  # and a 1280x720 screen, with the presenting view's controls
