@@ -80,7 +80,7 @@ from analytics.present.figures.patency import (
     MAX_CENSOR_MARKS,
     CurveSpec,
     curve_specs,
-    drawn_months,
+    estimate_rows,
     split_unreliable,
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
@@ -509,8 +509,7 @@ def patency_chart(specs: Sequence[CurveSpec], ticks: Sequence[float]) -> Patency
             lines.append(GridSeries(f"{spec.label}: {UNRELIABLE}", spec.colour, "unreliable",
                                     _values(dotted)))  # fmt: skip
         if spec.masked is not None:  # a dot at each estimate drawn, as on screen
-            drawn = spec.masked[(spec.masked["of"] == spec.masked["months"])
-                                & (spec.masked["months"] > 0)]  # fmt: skip
+            drawn = spec.masked[estimate_rows(spec.masked)]
             dots = np.full(grid.size, np.nan)
             at = np.round(drawn["months"].to_numpy() * GRID_PER_MONTH).astype(int)
             dots[at] = drawn["estimate"].to_numpy()
@@ -573,7 +572,7 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, de
     _style_patency(shape.chart, chart, plot, legend / chart_height)
     _risk_table(slide, table, TOP + chart_height + Inches(0.1))
     drawn_key = CURVE_KEY if decided.k is None else PRIVACY_CURVE_KEY
-    undrawn = [s.label for s in specs if s.masked is not None and drawn_months(s.masked).max() == 0]
+    undrawn = [s.label for s in specs if s.undrawn]
     if undrawn:
         drawn_key += f" {undrawn_curves(undrawn)}."
     key = [*comparison, *estimate_lines(view, decided, KEY_MONTHS), drawn_key]

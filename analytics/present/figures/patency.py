@@ -144,6 +144,11 @@ class CurveSpec:
         """The steps drawn: privacy's, else the curve's own (steps())."""
         return self.masked if self.masked is not None else steps(self.curve, min_at_risk)
 
+    @property
+    def undrawn(self) -> bool:
+        """Privacy draws nothing of it: no month past 0 may show (privacy_steps)."""
+        return self.masked is not None and not estimate_rows(self.masked).any()
+
     def unreliable(self, min_at_risk: int | None = None) -> str | None:
         """The rule by which the drawn curve turns dotted, if it does (unreliable_row)."""
         start = self.unreliable_from(min_at_risk)
@@ -246,9 +251,10 @@ def privacy_steps(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> 
     return frame
 
 
-def drawn_months(frame: pd.DataFrame) -> np.ndarray:
-    """The months whose estimate a privacy curve (privacy_steps) draws."""
-    return frame["of"].dropna().unique()
+def estimate_rows(frame: pd.DataFrame) -> pd.Series:
+    """The rows of a privacy curve (privacy_steps) that stand at their own estimate's
+    month past 0 (not a held step's end, nor a break): those a dot marks."""
+    return (frame["of"] == frame["months"]) & (frame["months"] > 0)
 
 
 def patency_figure(
@@ -482,7 +488,7 @@ def _hover(frame: pd.DataFrame, axis: TimeAxis, after: str, colour: str) -> dict
     stand on)."""
     if "of" not in frame:
         return {"hovertemplate": HOVER_TIME[axis.unit] + after}
-    own = (frame["of"] == frame["months"]) & (frame["months"] > 0)
+    own = estimate_rows(frame)
     return {"hovertemplate": HOVER_TIME[axis.unit].replace("%{x", "%{customdata") + after,
             "customdata": axis.scaled(frame["of"]), "mode": "lines+markers",
             "marker": {"size": np.where(own, ESTIMATE_DOT, 0), "color": colour}}  # fmt: skip
@@ -598,9 +604,7 @@ def km_figure(
     """
     specs = [replace(spec, label=figure_text(spec.label)) for spec in specs]
     if any(spec.masked is not None for spec in specs):
-        undrawn = [
-            s.label for s in specs if s.masked is not None and drawn_months(s.masked).max() == 0
-        ]
+        undrawn = [s.label for s in specs if s.undrawn]
         note = privacy_curve_note(undrawn)  # the labels are figure text already
         subtitle = note if subtitle is None else f"{subtitle}<br>{note}"
     rows = (COMPACT_LINES if compact else 4) * len(specs) + compact
