@@ -115,7 +115,7 @@ def control_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     with duckdb.connect(str(path)) as con:
         for i, name in enumerate(CONTROL_CENTRES):
-            for table in ("patients", "patient_summary"):
+            for table in ("patients", "limb_summary"):
                 con.execute(f"UPDATE {table} SET center = ? WHERE center = ?", [name, f"C{i}"])
         con.execute("UPDATE cohort_metadata SET value = ? WHERE key = 'name'", [CONTROL_NAME])
     return path

@@ -19,8 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
 DEMO_SOURCE = ROOT / "data" / "demo"
 DEFAULT_DB = ROOT / "data" / "cohort.duckdb"
-SCHEMA_VERSION = "3"  # 2: the derived patient_summary table; 3: its first event months
-COHORT_TABLES = ("patients", "assessments", "events", "cohort_metadata", "patient_summary")
+SCHEMA_VERSION = "4"  # 2: the derived summary; 3: its first event months; 4: people and limbs
+COHORT_TABLES = (
+    "patients",
+    "limbs",
+    "stents",
+    "events",
+    "assessments",
+    "antithrombotic",
+    "cohort_metadata",
+    "limb_summary",
+)
 
 # Read-only, no file system access beyond the cohort file itself, no extension
 # loading, and the settings frozen, so no query can read other files or loosen this.

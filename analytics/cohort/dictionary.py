@@ -6,15 +6,20 @@ dictionary (docs/data-dictionary.md) and the dashboard's Data page both render i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH
 
-DICTIONARY_TABLES = ("patients", "assessments", "events", "cohort_metadata", "time_to_event")
+DICTIONARY_TABLES = (
+    "patients", "limbs", "stents", "events", "assessments", "antithrombotic", "cohort_metadata",
+    "limb_clock", "time_to_event",
+)  # fmt: skip
 
 # What a clinician types for a code of data/schema.sql, beside the code itself. The codes
 # come from the schema's CHECK (column IN (...)); these synonyms are declared here only.
@@ -24,6 +29,20 @@ SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("patients", "lesion_side"): {"left": ("L",), "right": ("R",)},
     ("patients", "access_vein"): {"small_saphenous": ("SSV",)},
     ("events", "event"): {"recurrent_dvt": ("DVT",), "pulmonary_embolism": ("PE",)},
+    ("limbs", "side"): {"left": ("L",), "right": ("R",)},
+    ("limbs", "access_vein"): {"small_saphenous": ("SSV",)},
+    ("limbs", "aetiology"): {
+        "post_thrombotic": ("PTS", "chronic", "post-thrombotic"),
+        "non_thrombotic": ("NIVL", "non-thrombotic", "compression"),
+        "acute_thrombotic": ("acute", "acute DVT"),
+        "not_recorded": ("unknown",),
+    },
+    ("stents", "design"): {"laser_cut": ("laser-cut", "nitinol")},
+    ("antithrombotic", "agent"): {
+        "vka": ("warfarin",),
+        "dual_antiplatelet": ("DAPT",),
+        "antiplatelet": ("SAPT", "aspirin"),
+    },
 }
 # The schema's CHECKs across columns in words, by (table, expression as DuckDB holds it);
 # a test checks every one has words. The data dictionary lists them under their table and
@@ -39,6 +58,26 @@ CROSS_COLUMN_RULES: dict[tuple[str, str], str] = {
         "with seg_civ and seg_cfv, seg_eiv is true",
     ("patients", "((stents IS NULL) OR (NOT technical_success) OR (stents >= 1))"):
         "stents is at least 1 when technical_success is true (no success without a stent)",
+    ("limbs", "(seg_ivc OR seg_civ OR seg_eiv OR seg_cfv)"):
+        "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true",
+    ("limbs", "(NOT (seg_ivc AND (NOT seg_civ) AND (seg_eiv OR seg_cfv)))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_ivc and seg_eiv or seg_cfv, seg_civ is true",
+    ("limbs", "(NOT (seg_civ AND (NOT seg_eiv) AND seg_cfv))"):
+        "involved segments are contiguous (IVC, CIV, EIV, CFV from central to peripheral): "
+        "with seg_civ and seg_cfv, seg_eiv is true",
+    ("limbs", "((stents IS NULL) OR (NOT technical_success) OR (stents >= 1))"):
+        "stents is at least 1 when technical_success is true (no success without a stent)",
+    ("events", "((limb_id IS NULL) = (\"event\" IN ('recurrent_dvt', 'pulmonary_embolism', "
+     "'minor_bleeding', 'major_bleeding', 'death')))"):
+        "a limb event (restenosis to ulcer_recurred) names its limb_id; a patient event "
+        "(recurrent_dvt, pulmonary_embolism, minor_bleeding, major_bleeding, death) leaves "
+        "limb_id empty",
+    ("events", "((\"event\" = 'reintervention') OR ((reintervention_type IS NULL) AND "
+     "(indication IS NULL) AND (target_lesion IS NULL)))"):
+        "only a reintervention has a reintervention_type, an indication and a target_lesion",
+    ("antithrombotic", "((end_month IS NULL) OR (end_month >= start_month))"):
+        "a period ends (end_month) no earlier than it starts (start_month)",
 }  # fmt: skip
 CODES = re.compile(r"""^\("?(\w+)"? IN \((.*)\)\)$""")  # DuckDB's text of a CHECK (c IN (...))
 QUOTED = re.compile(r"'((?:[^']|'')*)'")
@@ -72,9 +111,10 @@ class CodedColumn:
         return f"{self.column} must be {codes} (also accepted: {self.accepted()})"
 
 
-def coded_columns() -> dict[tuple[str, str], CodedColumn]:
-    """Every coded column of the schema by (table, column), its codes in the schema's order."""
-    with _schema_connection() as con:
+@functools.cache
+def coded_columns(schema: Path = SCHEMA_PATH) -> dict[tuple[str, str], CodedColumn]:
+    """Every coded column of ``schema`` by (table, column), its codes in the schema's order."""
+    with _schema_connection(schema) as con:
         checks = con.execute(
             "SELECT table_name, expression FROM duckdb_constraints() "
             "WHERE constraint_type = 'CHECK' ORDER BY table_name, constraint_index"
@@ -94,9 +134,9 @@ def coded_columns() -> dict[tuple[str, str], CodedColumn]:
     return coded
 
 
-def _schema_connection() -> duckdb.DuckDBPyConnection:
+def _schema_connection(schema: Path = SCHEMA_PATH) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(SCHEMA_PATH.read_text())
+    con.execute(schema.read_text())
     return con
 
 

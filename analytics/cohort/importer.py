@@ -33,9 +33,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
+from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, aetiology_of, from_single_limb
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
@@ -175,21 +177,34 @@ def import_with_report(
         for name, table in tables.items():  # the readable files' own reading problems, too
             problems += _each_chunk(table, labels[name], max_rows, lambda chunk, first: None)
         raise ValidationError(source, problems)
-    with written_beside(out, replace) as tmp, duckdb.connect(str(tmp)) as con:
-        con.execute(SCHEMA_PATH.read_text())
-        problems = stage(con, tables, labels, max_rows)
+    meta = {**_default_metadata(source), **(metadata or {})}
+    with (
+        written_beside(out, replace) as tmp,
+        duckdb.connect(str(tmp)) as con,
+        duckdb.connect() as staging,
+    ):
+        staging.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
+        problems = stage(staging, tables, labels, max_rows)
         if problems:
             raise ValidationError(source, problems)
-        problems = validate(con, tables, labels)
+        problems = validate(staging, tables, labels)
         if problems:
             raise ValidationError(source, problems)
-        warnings = _ceap_warnings(con, labels)
-        (patients,) = con.execute("SELECT count(*) FROM typed_patients").fetchone()
+        warnings = _ceap_warnings(staging, labels)
+        (patients,) = staging.execute("SELECT count(*) FROM typed_patients").fetchone()
         for table in DATA_TABLES:
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}")
+            staging.execute(
+                f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
+            )
+        con.execute(SCHEMA_PATH.read_text())
+        from_single_limb(con, lambda table: _rows_of(staging, table), aetiology_of(meta))
         create_summary(con)
-        write_metadata(con, {**_default_metadata(source), **(metadata or {})})
+        write_metadata(con, meta)
     return Imported(out, patients, tuple(warnings))
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, table: str) -> pa.RecordBatchReader:
+    return con.sql(f"SELECT * FROM {table}").to_arrow_reader(CSV_CHUNK_ROWS * 20)
 
 
 def read_source(
@@ -509,7 +524,7 @@ def validate(
     con: duckdb.DuckDBPyConnection, tables: dict[str, Table], labels: dict[str, str]
 ) -> list[Problem]:
     """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem."""
-    problems, coded = [], coded_columns()
+    problems, coded = [], coded_columns(SINGLE_LIMB_SCHEMA_PATH)
     for table in DATA_TABLES:
         columns = schema_columns(con, table)
         _, names, collisions = _named_columns(tables[table].header, labels[table])

@@ -1,26 +1,38 @@
-"""The patient summary: one wide row per patient, derived once when a cohort file is written.
+"""The limb summary: one wide row per treated limb, derived once when a cohort file is written.
 
-Every view filters patients and counts. Joining the filtered patients to their
-events and assessments on every filter change costs time in proportion to the
-registry (0.8 s per endpoint on a million patients). So the writer of a cohort
-file (import, demo build, synth) stores, next to the imported tables, a table
-``patient_summary``: every column of ``patients`` plus, derived from the other
-tables by the definitions below,
+Every view filters limbs and counts. Joining the filtered limbs to their patients,
+stents, events and assessments on every filter change costs time in proportion to the
+registry (0.8 s per endpoint on a million limbs). So the writer of a cohort file
+(import, demo build, synth, upgrade) stores, next to the imported tables, a table
+``limb_summary``: every column of ``limbs`` (``side`` as ``lesion_side``, the name links
+and groupings have always used) and of its patient in ``patients``, plus, derived from
+the other tables by the definitions below,
 
+- ``offset_months`` / ``patient_limbs`` / ``first_limb``: the limb's procedure on its
+  patient's clock, its patient's number of treated limbs, and whether it is the first
+  (the ``limb_clock`` view, data/schema.sql);
+- ``stents`` (the stents listed, else the count the limb gives), ``stent_brand`` and
+  ``stent_design`` (``mixed`` when its stents differ), ``stented_length_mm`` (NULL when a
+  length is missing), ``max_diameter_mm``, ``below_inguinal_ligament`` (any stent);
+- ``therapy_at_procedure``: the antithrombotic agent in force on the day of the limb's
+  procedure (``combination`` for two or more, ``none`` without one, ``not_recorded`` when
+  the patient has no therapy recorded at all);
 - ``tte_<endpoint>_months`` / ``tte_<endpoint>_event``: the ``time_to_event`` view
-  (data/schema.sql, the SVS/SIR definitions) pivoted to one row per patient;
-- ``<measure>_before`` / ``<measure>_after``: each clinical measure at month 0 and
-  at the last later visit that has it (CEAP class, Villalta, PTS, PTS severity,
-  reflux);
-- ``n_<event>`` / ``n_<event>_early``: how many of each safety event the patient
-  had, and how many within 30 days of the procedure;
-- ``first_<event>_months``: the month of the patient's first such event (NULL without
-  one), the time of its cumulative incidence;
-- ``safety_events``: the patient's safety events as a list of (event, month), for the
-  timeline;
-- ``ulcer_healed_months``: when an ulcer healed, if it did.
+  (the SVS/SIR definitions) pivoted to one row per limb;
+- ``<measure>_before`` / ``<measure>_after``: each clinical measure and score at month 0
+  and at the last later visit that has it (CEAP class, Villalta, PTS, PTS severity,
+  reflux, VCSS, VEINES-QOL, VEINES-Sym, CIVIQ-20);
+- ``n_<event>`` / ``n_<event>_early``: how many of each of its patient's safety events
+  came after this limb's procedure, and how many within 30 days of it;
+- ``first_<event>_months``: the first such event on the limb's clock (NULL without one),
+  the time of its cumulative incidence;
+- ``safety_events``: those events as a list of (event, month), for the timeline;
+- ``ulcer_healed_months``: when the limb's ulcer healed, if it did.
 
-A filter then becomes one scan of one table, whatever the joins behind it.
+Every month is on the limb's clock, so each row is whole on its own: a person-level
+analysis reads one row per patient (the first of the patient's limbs in the filter),
+a limb-level one every row. A filter then becomes one scan of one table, whatever the
+joins behind it.
 """
 
 from __future__ import annotations
@@ -39,8 +51,14 @@ from analytics.rules import (
     PTS_VILLALTA_THRESHOLD,
 )
 
-SUMMARY_TABLE = "patient_summary"
+SUMMARY_TABLE = "limb_summary"
 MEASURES = ("ceap", "villalta", "pts", "pts_severity", "reflux")
+# The validated scores (domain.md): summarised before and after like the measures; the
+# pages read them from a later release on.
+SCORES = ("vcss", "veines_qol", "veines_sym", "civiq20")
+PATIENT_EVENTS = (
+    "recurrent_dvt", "pulmonary_embolism", "minor_bleeding", "major_bleeding", "death",
+)  # fmt: skip
 
 ULCER_SQL = f"coalesce(ceap_c = {ACTIVE_ULCER_CEAP}, false)"
 PTS_SQL = f"(villalta >= {PTS_VILLALTA_THRESHOLD} OR {ULCER_SQL})"
@@ -61,7 +79,7 @@ def endpoint_columns(endpoint: str) -> tuple[str, str]:
 
 def measure_columns(measure: str) -> tuple[str, str]:
     """The (before, after) columns of one clinical measure."""
-    if measure not in MEASURES:
+    if measure not in (*MEASURES, *SCORES):
         raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
     return f"{measure}_before", f"{measure}_after"
 
@@ -98,34 +116,84 @@ def _safety(event: str) -> str:
     )
 
 
+# A period in force on the day of the limb's procedure (its patient's clock).
+_IN_FORCE = (
+    "t.start_month <= c.offset_months AND (t.end_month IS NULL OR t.end_month > c.offset_months)"
+)
+
 # One range of patients at a time (parameters: low, high), so memory stays bounded;
 # writers insert rows grouped by patient, so each range reads only its own blocks.
 IN_SLICE = "patient_id BETWEEN $low AND $high"
+LIMBS_IN_SLICE = f"limb_id IN (SELECT limb_id FROM limbs WHERE {IN_SLICE})"
+ANTICOAGULANTS = "('vka', 'doac', 'lmwh')"
 SUMMARY_SQL = f"""
 INSERT INTO {SUMMARY_TABLE}
-WITH endpoints AS (
-    SELECT patient_id, {", ".join(_endpoint(e) for e in ENDPOINTS)}
-    FROM time_to_event WHERE {IN_SLICE} GROUP BY patient_id
+WITH clock AS (
+    SELECT * FROM limb_clock WHERE {IN_SLICE}
+),
+endpoints AS (
+    SELECT limb_id, {", ".join(_endpoint(e) for e in ENDPOINTS)}
+    FROM time_to_event WHERE {LIMBS_IN_SLICE} GROUP BY limb_id
 ),
 scored AS (
     SELECT *, CASE WHEN villalta IS NULL THEN NULL ELSE {PTS_SQL} END AS pts,
            {PTS_SEVERITY_SQL} AS pts_severity
-    FROM assessments WHERE {IN_SLICE}
+    FROM assessments WHERE {LIMBS_IN_SLICE}
 ),
 pairs AS (
-    SELECT patient_id,
-           {_pair("ceap_c", "ceap")}, {", ".join(_pair(m, m) for m in MEASURES[1:])}
-    FROM scored GROUP BY patient_id
+    SELECT limb_id,
+           {_pair("ceap_c", "ceap")}, {", ".join(_pair(m, m) for m in (*MEASURES[1:], *SCORES))}
+    FROM scored GROUP BY limb_id
+),
+devices AS (
+    SELECT limb_id,
+           count(*) AS listed_stents,
+           CASE count(DISTINCT brand) WHEN 1 THEN any_value(brand) ELSE 'mixed' END AS stent_brand,
+           CASE count(DISTINCT design) WHEN 1 THEN any_value(design) ELSE 'mixed' END
+               AS stent_design,
+           CASE WHEN count(length_mm) = count(*) THEN sum(length_mm) END AS stented_length_mm,
+           max(diameter_mm) AS max_diameter_mm,
+           bool_or(below_inguinal_ligament) AS below_inguinal_ligament
+    FROM stents WHERE {LIMBS_IN_SLICE} GROUP BY limb_id
+),
+therapy AS (
+    SELECT c.limb_id,
+           CASE
+               WHEN count(t.patient_id) = 0 THEN 'not_recorded'
+               WHEN count(DISTINCT t.agent) FILTER (WHERE t.agent <> 'none' AND {_IN_FORCE}) = 0
+                   THEN 'none'
+               WHEN count(DISTINCT t.agent) FILTER (WHERE t.agent <> 'none' AND {_IN_FORCE}) = 1
+                   THEN any_value(t.agent) FILTER (WHERE t.agent <> 'none' AND {_IN_FORCE})
+               ELSE 'combination'
+           END AS therapy_at_procedure
+    FROM clock AS c LEFT JOIN antithrombotic AS t USING (patient_id)
+    GROUP BY c.limb_id
+),
+patient_events AS (
+    -- Each of the patient's events on this limb's clock, from its procedure on.
+    SELECT c.limb_id, e.month - c.offset_months AS month, e.event
+    FROM clock AS c JOIN events AS e USING (patient_id)
+    WHERE e.limb_id IS NULL AND e.month >= c.offset_months
 ),
 safety AS (
-    SELECT patient_id, {", ".join(_safety(e) for e in SAFETY_EVENTS)},
-           min(month) FILTER (WHERE event = 'ulcer_healed') AS ulcer_healed_months,
+    SELECT limb_id, {", ".join(_safety(e) for e in SAFETY_EVENTS)},
            list({{'event': event, 'month': month}} ORDER BY month, event)
                FILTER (WHERE event IN ({", ".join(f"'{e}'" for e in SAFETY_EVENTS)}))
                AS safety_events
-    FROM events WHERE {IN_SLICE} GROUP BY patient_id
+    FROM patient_events GROUP BY limb_id
+),
+ulcers AS (
+    SELECT limb_id, min(month) AS ulcer_healed_months
+    FROM events WHERE {IN_SLICE} AND event = 'ulcer_healed' GROUP BY limb_id
 )
-SELECT p.*, endpoints.* EXCLUDE (patient_id), pairs.* EXCLUDE (patient_id),
+SELECT l.limb_id, l.patient_id, l.side AS lesion_side,
+       l.* EXCLUDE (limb_id, patient_id, side, stents),
+       p.* EXCLUDE (patient_id),
+       c.offset_months, c.patient_limbs, c.first_limb,
+       coalesce(devices.listed_stents, l.stents) AS stents,
+       devices.* EXCLUDE (limb_id, listed_stents),
+       therapy.therapy_at_procedure,
+       endpoints.* EXCLUDE (limb_id), pairs.* EXCLUDE (limb_id),
        {
     ", ".join(
         f"coalesce(n_{e}, 0) AS n_{e}, coalesce(n_{e}_early, 0) AS n_{e}_early"
@@ -133,16 +201,22 @@ SELECT p.*, endpoints.* EXCLUDE (patient_id), pairs.* EXCLUDE (patient_id),
     )
 },
        {", ".join(f"safety.{first_event_column(e)}" for e in SAFETY_EVENTS)},
-       safety.ulcer_healed_months, safety.safety_events
-FROM (SELECT * FROM patients WHERE {IN_SLICE}) AS p
-JOIN endpoints USING (patient_id)
-LEFT JOIN pairs USING (patient_id)
-LEFT JOIN safety USING (patient_id)
+       ulcers.ulcer_healed_months, safety.safety_events
+FROM (SELECT * FROM limbs WHERE {IN_SLICE}) AS l
+JOIN patients AS p USING (patient_id)
+JOIN clock AS c USING (limb_id)
+JOIN endpoints USING (limb_id)
+JOIN therapy USING (limb_id)
+LEFT JOIN devices USING (limb_id)
+LEFT JOIN pairs USING (limb_id)
+LEFT JOIN safety USING (limb_id)
+LEFT JOIN ulcers USING (limb_id)
+ORDER BY l.patient_id, c.offset_months, l.limb_id
 """
 
 
 def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200_000) -> None:
-    """Derive ``patient_summary`` from the loaded tables (run once by each cohort writer)."""
+    """Derive ``limb_summary`` from the loaded tables (run once by each cohort writer)."""
     slices = con.execute(
         "SELECT min(patient_id), max(patient_id) FROM (SELECT patient_id, "
         "(row_number() OVER (ORDER BY patient_id) - 1) // ? AS slice FROM patients) "
@@ -157,29 +231,29 @@ def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200
     for low, high in slices:
         con.execute(SUMMARY_SQL, {"low": low, "high": high})
     con.execute(
-        f"COMMENT ON TABLE {SUMMARY_TABLE} IS 'Derived, not imported: one row per patient with "
-        "the patients columns, endpoint times, clinical measures before and after, and safety "
-        "event counts (see analytics/summary.py).'"
+        f"COMMENT ON TABLE {SUMMARY_TABLE} IS 'Derived, not imported: one row per limb with "
+        "the limbs and patients columns, devices, therapy, endpoint times, clinical measures "
+        "before and after, and safety event counts (see analytics/cohort/summary.py).'"
     )
 
 
 def summary_problem(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> str | None:
-    """Why ``patient_summary`` is not the derived table of this file's patients, or None.
+    """Why ``limb_summary`` is not the derived table of this file's limbs, or None.
 
-    Its rows must be the patients' own: as many, with the same ids (compared by the
+    Its rows must be the limbs' own: as many, with the same ids (compared by the
     exclusive or of the ids' hashes, which no order changes and which a lost, added or
-    renamed patient leaves equal one time in 2^64), and the ``numbers`` columns finite
+    renamed limb leaves equal one time in 2^64), and the ``numbers`` columns finite
     (NULL where unknown; no writer stores NaN or infinity). DuckDB answers each column's
     minimum and maximum from its statistics, without a scan, and NaN sorts above every
     number, so the two bounds being finite means every value is.
     """
-    key_sets = "SELECT count(*), bit_xor(hash(patient_id)) FROM {}"
-    patients, patient_ids = con.execute(key_sets.format("patients")).fetchall()[0]
+    key_sets = "SELECT count(*), bit_xor(hash(limb_id)) FROM {}"
+    limbs, limb_ids = con.execute(key_sets.format("limbs")).fetchall()[0]
     rows, row_ids = con.execute(key_sets.format(SUMMARY_TABLE)).fetchall()[0]
-    if rows != patients:
-        return f"{SUMMARY_TABLE} holds {rows:,} patients but patients holds {patients:,}"
-    if row_ids != patient_ids:
-        return f"{SUMMARY_TABLE}'s patients are not those of patients"
+    if rows != limbs:
+        return f"{SUMMARY_TABLE} holds {rows:,} limbs but limbs holds {limbs:,}"
+    if row_ids != limb_ids:
+        return f"{SUMMARY_TABLE}'s limbs are not those of limbs"
     bounds = con.execute(
         f"SELECT {', '.join(f'min({c}), max({c})' for c in numbers)} FROM {SUMMARY_TABLE}"
     ).fetchall()[0]

@@ -1,35 +1,43 @@
 """Bring a cohort file written by an earlier version up to this schema version, in place.
 
-Version 2 added only the derived ``patient_summary`` table (analytics.cohort.summary), and
-version 3 only the first month of each safety event to it: what was imported does not change,
-so an upgrade copies it and derives the summary anew. The file is one the product did not
-write, so it is only read, through a hardened connection (analytics.cohort.db.connect_hardened),
-and its imported tables are copied, column by column of this version's schema, into a new file
-built from ``data/schema.sql``: the derivation runs on the product's own ``time_to_event`` view,
-never the file's, and no view or macro planted in the old file comes along. The new file is
-built beside the old one (analytics.cohort.write): a failed upgrade leaves it byte for byte as
-it was.
+Versions 1-3 are the single-limb format (analytics.cohort.single_limb): one row per patient
+with one treated limb, and from version 2 a derived summary. An upgrade reads their
+imported tables into this version's registry format (people, limbs, their events and
+assessments; ``aetiology`` as the file's provenance says, else not recorded) and derives
+the summary anew. The file is one the product did not write, so it is only read, through a
+hardened connection (analytics.cohort.db.connect_hardened), and its imported tables are
+copied, column by column of the single-limb schema, into a new file built from
+``data/schema.sql``: the derivation runs on the product's own views, never the file's, and
+no view or macro planted in the old file comes along. The new file is built beside the old
+one (analytics.cohort.write): a failed upgrade leaves it byte for byte as it was.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from analytics.cohort.db import (
     SCHEMA_PATH,
     SCHEMA_VERSION,
     CohortError,
     connect_hardened,
-    expected_columns,
     schema_version,
+)
+from analytics.cohort.single_limb import (
+    SINGLE_LIMB_SCHEMA_PATH,
+    SINGLE_LIMB_TABLES,
+    aetiology_of,
+    from_single_limb,
 )
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 
-UPGRADABLE = ("1", "2")
-IMPORTED_TABLES = ("cohort_metadata", "patients", "assessments", "events")  # keys before references
+UPGRADABLE = ("1", "2", "3")
+IMPORTED_TABLES = ("cohort_metadata", *SINGLE_LIMB_TABLES)
 ROWS_PER_BATCH = 100_000  # rows held in memory at a time while copying
 
 
@@ -68,12 +76,11 @@ def upgrade(path: Path) -> bool:
         duckdb.connect(str(tmp)) as new,
     ):
         new.execute(SCHEMA_PATH.read_text())
-        for table in IMPORTED_TABLES:
-            _copy(old, new, table, path)
+        meta = dict(old.execute("SELECT key, value FROM cohort_metadata").fetchall())
+        meta["schema_version"] = SCHEMA_VERSION
+        new.executemany("INSERT INTO cohort_metadata VALUES (?, ?)", sorted(meta.items()))
+        from_single_limb(new, lambda table: _batches(old, table, path), aetiology_of(meta))
         create_summary(new)
-        new.execute(
-            "UPDATE cohort_metadata SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION]
-        )
     return True
 
 
@@ -85,16 +92,25 @@ def _require_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise CohortError(f"{path} is not a cohort file: no table {', '.join(missing)}")
 
 
-def _copy(
-    old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection, table: str, path: Path
-) -> None:
-    """This version's columns of ``table``, in batches so memory stays bounded; the new
-    file's constraints check every row."""
-    columns = ", ".join(f'"{name}"' for name, _ in expected_columns()[table])
+def _batches(old: duckdb.DuckDBPyConnection, table: str, path: Path) -> pa.RecordBatchReader:
+    """The single-limb columns of ``table``, in batches so memory stays bounded."""
+    columns = ", ".join(f'"{name}"' for name, _ in _single_limb_columns()[table])
     try:
-        batches = old.sql(f"SELECT {columns} FROM {table}").to_arrow_reader(ROWS_PER_BATCH)
+        return old.sql(f"SELECT {columns} FROM {table}").to_arrow_reader(ROWS_PER_BATCH)
     except duckdb.BinderException as exc:
         raise CohortError(f"{path}: {table} lacks a column of the cohort format ({exc})") from None
-    new.register("batches", batches)
-    new.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM batches")
-    new.unregister("batches")
+
+
+@functools.cache
+def _single_limb_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each single-limb table's (column, type) pairs, from its schema built in memory."""
+    with duckdb.connect() as con:
+        con.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+        ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        columns.setdefault(table, []).append((column, kind))
+    return {table: tuple(pairs) for table, pairs in columns.items()}

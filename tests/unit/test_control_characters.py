@@ -156,7 +156,7 @@ def test_the_csv_exports_by_centre_hold_no_control_character(control_path):
 def test_the_raw_names_do_hold_control_characters(control_path):
     """The fixture is what it says: the file holds the names as written."""
     with open_cohort(control_path) as con:
-        held = {c for (c,) in con.execute("SELECT DISTINCT center FROM patient_summary").fetchall()}
+        held = {c for (c,) in con.execute("SELECT DISTINCT center FROM limb_summary").fetchall()}
         (name,) = con.execute("SELECT value FROM cohort_metadata WHERE key = 'name'").fetchone()
     assert held == set(CONTROL_CENTRES) and name == CONTROL_NAME
 

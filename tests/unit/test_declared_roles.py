@@ -9,7 +9,7 @@ by DuckDB, not by the code under test:
 
     COPY (SELECT patient_id, tte_primary_months AS time, tte_primary_event::INT AS status,
                  age_years, access_vein
-          FROM patient_summary WHERE technical_success) TO 'patients.csv' (HEADER)
+          FROM limb_summary WHERE technical_success) TO 'patients.csv' (HEADER)
 
 and fitted with R 4.2.2 Patched (2022-11-10 r83330), survival 3.5.3:
 

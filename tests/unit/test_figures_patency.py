@@ -281,7 +281,7 @@ def patient_rows(con, endpoint: str) -> pd.DataFrame:
     """One row per technical success (the default population): the endpoint's time and event."""
     months, event = endpoint_columns(endpoint)
     return con.execute(
-        f"SELECT {months} AS months, {event} AS event FROM patient_summary WHERE technical_success"
+        f"SELECT {months} AS months, {event} AS event FROM limb_summary WHERE technical_success"
     ).df()
 
 

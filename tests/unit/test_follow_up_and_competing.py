@@ -96,7 +96,7 @@ def test_competing_counts_match_the_patient_rows_of_a_registry(registry_path):
 
 def test_demo_median_restricted_mean_and_follow_up_match_r(demo):
     """R on the demo's technical successes (tte_primary_months, tte_primary_event,
-    follow_up_months exported from patient_summary): summary(survfit(Surv(t, e) ~ 1,
+    follow_up_months exported from limb_summary): summary(survfit(Surv(t, e) ~ 1,
     conf.type = "log-log"), rmean = 36)$table: median NA, 0.95LCL 20, UCL NA, rmean
     25.96323529412, se 2.32980658866; survfit(Surv(f, 1 - died) ~ 1, conf.type =
     "log-log"): median follow-up 36 (36, 36). No deaths: the incidence is 1 - KM."""
@@ -295,7 +295,7 @@ def test_the_demo_followed_to_its_36_month_protocol_is_complete(demo):
     36 months of follow-up, range 36-45.5), so Clark's C to the protocol's 36 months is
     1; measured to the latest contact it read 52.4%, half the cohort as if lost."""
     follow_ups = demo.execute(
-        "SELECT follow_up_months, n_death FROM patient_summary WHERE technical_success"
+        "SELECT follow_up_months, n_death FROM limb_summary WHERE technical_success"
     ).fetchall()
     assert len(follow_ups) == 34
     assert all(months >= 36 and deaths == 0 for months, deaths in follow_ups)

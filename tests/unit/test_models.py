@@ -6,7 +6,7 @@ rows exported from the cohort files by DuckDB (not by the code under test):
     COPY (SELECT patient_id, tte_primary_months AS time, tte_primary_event::INT AS status,
                  age_years, bmi, symptom_duration_months, sex, lesion_side, center,
                  thrombophilia::INT AS thrombophilia
-          FROM patient_summary WHERE technical_success) TO 'patients.csv' (HEADER)
+          FROM limb_summary WHERE technical_success) TO 'patients.csv' (HEADER)
     COPY (SELECT patient_id, month FROM events WHERE event = 'recurrent_dvt') TO 'rdvt.csv'
 
 The demo cohort is ``build-demo``; the registry ``synth --patients 3000 --centers 6 --seed 1``
@@ -148,7 +148,7 @@ def test_ph_test_per_term_is_lifelines_own(demo):
     frame = demo.execute(
         "SELECT tte_primary_months AS t, tte_primary_event AS e, "
         "symptom_duration_months / 12 AS d, "
-        "thrombophilia::DOUBLE AS th FROM patient_summary WHERE technical_success"
+        "thrombophilia::DOUBLE AS th FROM limb_summary WHERE technical_success"
     ).df()
     fitter = CoxPHFitter().fit(frame, "t", "e")
     lifelines = proportional_hazard_test(fitter, frame, time_transform="km").summary

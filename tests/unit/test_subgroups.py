@@ -194,7 +194,7 @@ def test_the_one_scan_counts_what_a_group_by_per_factor_counts(
                 f"""SELECT ({grouping(factor).sql})::INT AS code, tte_primary_months AS months,
                        sum(tte_primary_event::INT) AS events,
                        sum((NOT tte_primary_event)::INT) AS censored
-                FROM patient_summary WHERE technical_success AND code IS NOT NULL
+                FROM limb_summary WHERE technical_success AND code IS NOT NULL
                 GROUP BY ALL ORDER BY code, months"""
             ).df()
             got = counts[factor]

@@ -13,11 +13,11 @@ from tests.conftest import add_events, add_patient
 def test_endpoint_columns_equal_the_view(demo, endpoint):
     months, event = endpoint_columns(endpoint)
     differ = demo.execute(
-        f"""SELECT count(*) FROM time_to_event AS t JOIN patient_summary AS s USING (patient_id)
+        f"""SELECT count(*) FROM time_to_event AS t JOIN limb_summary AS s USING (patient_id)
         WHERE t.endpoint = ? AND (t.months <> s.{months} OR t.event <> s.{event})""",
         [endpoint],
     ).fetchall()[0][0]
-    rows = demo.execute("SELECT count(*) FROM patient_summary").fetchall()[0][0]
+    rows = demo.execute("SELECT count(*) FROM limb_summary").fetchall()[0][0]
     assert differ == 0
     assert rows == demo.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 37
 
@@ -32,7 +32,7 @@ def test_ceap_pair_is_month_zero_and_last_visit(blank):
     ceap, villalta = measure_columns("ceap"), measure_columns("villalta")
     pts = measure_columns("pts")
     row = blank.execute(
-        f"SELECT {', '.join([*ceap, *villalta, *pts])} FROM patient_summary"
+        f"SELECT {', '.join([*ceap, *villalta, *pts])} FROM limb_summary"
     ).fetchall()[0]
     # CEAP from month 36; Villalta's last value is at month 12 (missing at 36); PTS = Villalta >= 5
     assert row == (4, 2, 12, 6, True, True)
@@ -45,7 +45,7 @@ def test_safety_counts_and_early_events(blank):
     create_summary(blank)
     counts = {
         e: blank.execute(
-            f"SELECT n_{e}, n_{e}_early FROM patient_summary WHERE patient_id = 'p1'"
+            f"SELECT n_{e}, n_{e}_early FROM limb_summary WHERE patient_id = 'p1'"
         ).fetchall()[0]
         for e in SAFETY_EVENTS
     }
@@ -53,7 +53,7 @@ def test_safety_counts_and_early_events(blank):
     assert counts["recurrent_dvt"] == (1, 0)
     assert counts["death"] == (0, 0)
     assert blank.execute(
-        "SELECT n_minor_bleeding FROM patient_summary WHERE patient_id = 'p2'"
+        "SELECT n_minor_bleeding FROM limb_summary WHERE patient_id = 'p2'"
     ).fetchall() == [(0,)]
 
 

@@ -18,28 +18,28 @@ from tests.conftest import unescaped
 
 EDITS = {
     "rows deleted": (
-        "DELETE FROM patient_summary WHERE rowid < 10",
-        "patient_summary holds 27 patients but patients holds 37",
+        "DELETE FROM limb_summary WHERE rowid < 10",
+        "limb_summary holds 27 patients but patients holds 37",
     ),
     "a patient swapped": (
-        "UPDATE patient_summary SET patient_id = 'X' || patient_id WHERE rowid = 0",
-        "patient_summary's patients are not those of patients",
+        "UPDATE limb_summary SET patient_id = 'X' || patient_id WHERE rowid = 0",
+        "limb_summary's patients are not those of patients",
     ),
     "NaN": (
-        "UPDATE patient_summary SET tte_primary_months = 'nan'::DOUBLE WHERE rowid = 0",
-        "NaN or infinite values in patient_summary.tte_primary_months",
+        "UPDATE limb_summary SET tte_primary_months = 'nan'::DOUBLE WHERE rowid = 0",
+        "NaN or infinite values in limb_summary.tte_primary_months",
     ),
     "infinity": (
-        "UPDATE patient_summary SET bmi = '-inf'::DOUBLE WHERE rowid < 3",
-        "NaN or infinite values in patient_summary.bmi (3 rows)",
+        "UPDATE limb_summary SET bmi = '-inf'::DOUBLE WHERE rowid < 3",
+        "NaN or infinite values in limb_summary.bmi (3 rows)",
     ),
     "a column dropped": (
-        "ALTER TABLE patient_summary DROP COLUMN tte_primary_event",
-        "patient_summary lacks column tte_primary_event (BOOLEAN)",
+        "ALTER TABLE limb_summary DROP COLUMN tte_primary_event",
+        "limb_summary lacks column tte_primary_event (BOOLEAN)",
     ),
     "a column retyped": (
-        "ALTER TABLE patient_summary ALTER age_years TYPE VARCHAR",
-        "patient_summary.age_years is VARCHAR, not INTEGER",
+        "ALTER TABLE limb_summary ALTER age_years TYPE VARCHAR",
+        "limb_summary.age_years is VARCHAR, not INTEGER",
     ),
     "an assessments column dropped": (
         "ALTER TABLE assessments DROP COLUMN reflux",
@@ -96,7 +96,7 @@ def test_the_command_line_says_one_line_and_exits_1(demo_path, tmp_path, capsys,
     )
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(path) in err and "patient_summary holds 27" in err
+    assert err.count("\n") == 1 and str(path) in err and "limb_summary holds 27" in err
     assert not (tmp_path / "x.pptx").exists()
 
 

@@ -15,7 +15,7 @@ from analytics.cohort.upgrade import upgrade
 
 SUMMARY_CHECK = (
     "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt), "
-    "sum(first_recurrent_dvt_months), count(first_death_months) FROM patient_summary"
+    "sum(first_recurrent_dvt_months), count(first_death_months) FROM limb_summary"
 )
 
 
@@ -24,7 +24,7 @@ def _as_version_1(demo_path: Path, tmp_path: Path) -> Path:
     old = tmp_path / "old.duckdb"
     shutil.copyfile(demo_path, old)
     with duckdb.connect(str(old)) as con:
-        con.execute("DROP TABLE patient_summary")
+        con.execute("DROP TABLE limb_summary")
         con.execute("UPDATE cohort_metadata SET value = '1' WHERE key = 'schema_version'")
     return old
 
@@ -35,10 +35,10 @@ def _as_version_2(demo_path: Path, tmp_path: Path) -> Path:
     shutil.copyfile(demo_path, old)
     with duckdb.connect(str(old)) as con:
         for (column,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'patient_summary' "
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'limb_summary' "
             "AND column_name LIKE 'first%months'"
         ).fetchall():
-            con.execute(f"ALTER TABLE patient_summary DROP COLUMN {column}")
+            con.execute(f"ALTER TABLE limb_summary DROP COLUMN {column}")
         con.execute("UPDATE cohort_metadata SET value = '2' WHERE key = 'schema_version'")
     return old
 

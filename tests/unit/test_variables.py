@@ -406,7 +406,7 @@ def test_each_grouping_splits_as_the_hand_written_sql_did(key, edges, registry_p
     assert built.values == earlier_values
     synthetic = open_cohort(registry_path)
     try:
-        for con, table in ((edges, "patients"), (synthetic, "patient_summary")):
+        for con, table in ((edges, "patients"), (synthetic, "limb_summary")):
             rows = con.execute(
                 f"SELECT ({earlier_sql}) AS earlier, ({built.sql}) AS built FROM {table}"
             ).fetchall()

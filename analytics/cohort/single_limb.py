@@ -1,0 +1,82 @@
+"""The single-limb format of earlier versions, read into this version's registry format.
+
+Cohort files of schema versions 1-3, and registries imported in their three-sheet layout
+(``patients``, ``assessments``, ``events``: data/schema_single_limb.sql), hold one row per
+patient with one treated limb. This version keeps people (``patients``) and treated limbs
+(``limbs``) apart; a single-limb patient becomes one person and one limb whose
+``limb_id`` is the ``patient_id``. Limb events (patency, reinterventions, ulcers) go to that
+limb; patient events (recurrent DVT, pulmonary embolism, bleeding, death) to the person.
+
+The old format does not say what the lesions were: ``aetiology`` is ``not_recorded`` (a
+level of its own, never guessed) unless the file says so in its provenance (the
+``aetiology`` key of ``cohort_metadata``; the demo's paper is of chronic post-thrombotic
+obstruction and says ``post_thrombotic``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+from analytics.cohort.db import ROOT
+from analytics.cohort.summary import PATIENT_EVENTS
+
+SINGLE_LIMB_SCHEMA_PATH = ROOT / "data" / "schema_single_limb.sql"
+SINGLE_LIMB_TABLES = ("patients", "assessments", "events")
+AETIOLOGY_KEY = "aetiology"  # the provenance key that says what every lesion was
+AETIOLOGIES = ("post_thrombotic", "non_thrombotic", "acute_thrombotic")
+NOT_RECORDED = "not_recorded"
+PERSON_COLUMNS = (
+    "patient_id", "sex", "malignancy", "smoking", "immobilization", "thrombophilia",
+    "recent_surgery", "trauma", "diabetes", "center",
+)  # fmt: skip
+LIMB_COLUMNS = (
+    "procedure_date", "age_years", "bmi", "technical_success", "follow_up_months",
+    "symptom_duration_months", "seg_ivc", "seg_civ", "seg_eiv", "seg_cfv", "urokinase",
+    "stents", "access_vein",
+)  # fmt: skip
+_PATIENT_EVENTS = ", ".join(f"'{event}'" for event in PATIENT_EVENTS)
+
+
+def aetiology_of(metadata: dict[str, str]) -> str:
+    """What a single-limb file's lesions were: its provenance's word, else not recorded."""
+    said = metadata.get(AETIOLOGY_KEY, "").strip().lower()
+    return said if said in AETIOLOGIES else NOT_RECORDED
+
+
+def from_single_limb(
+    con: duckdb.DuckDBPyConnection,
+    read: Callable[[str], pa.RecordBatchReader],
+    aetiology: str,
+) -> None:
+    """Insert into ``con``'s empty registry tables the single-limb tables ``read`` gives,
+    a batch at a time; the registry's constraints check every row."""
+    con.register("single_limb_rows", read("patients"))
+    con.execute("CREATE TEMP TABLE single_limb_patients AS SELECT * FROM single_limb_rows")
+    con.unregister("single_limb_rows")
+    con.execute(
+        f"INSERT INTO patients ({', '.join(PERSON_COLUMNS)}) "
+        f"SELECT {', '.join(PERSON_COLUMNS)} FROM single_limb_patients ORDER BY patient_id"
+    )
+    con.execute(
+        f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {', '.join(LIMB_COLUMNS)}) "
+        f"SELECT patient_id, patient_id, lesion_side, ?, {', '.join(LIMB_COLUMNS)} "
+        "FROM single_limb_patients ORDER BY patient_id",
+        [aetiology],
+    )
+    con.execute("DROP TABLE single_limb_patients")
+    con.register("single_limb_rows", read("assessments"))
+    con.execute(
+        "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
+        "SELECT patient_id, month, ceap_c, villalta, reflux FROM single_limb_rows"
+    )
+    con.unregister("single_limb_rows")
+    con.register("single_limb_rows", read("events"))
+    con.execute(
+        "INSERT INTO events (patient_id, limb_id, month, event) "
+        f"SELECT patient_id, CASE WHEN event IN ({_PATIENT_EVENTS}) THEN NULL ELSE patient_id "
+        "END, month, event FROM single_limb_rows"
+    )
+    con.unregister("single_limb_rows")
