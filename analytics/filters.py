@@ -467,6 +467,40 @@ def cohort_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, lis
     return f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where}", params
 
 
+def patient_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, list[Any]]:
+    """:func:`cohort_sql` keeping one row per patient: what a person-level result counts
+    (Table 1's person rows, safety events, death), each person once however many of their
+    limbs the filter selects."""
+    where, params = cohort_where(cohort_filter)
+    return (
+        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where} AND {one_per_patient(where)}",
+        [*params, *params],
+    )
+
+
+def one_per_patient(where: str) -> str:
+    """The condition keeping, of the rows ``where`` selects, each patient's first limb
+    (limb_order: the earliest procedure). Its parameters are ``where``'s again.
+
+    Every month of a summary row is on its limb's clock (analytics.cohort.summary), so the
+    row kept is whole on its own. Only the rows of patients with two limbs are grouped: in
+    a registry of one limb per patient the subquery is empty and the condition always true.
+    """
+    return (
+        f"(patient_limbs = 1 OR limb_id IN (SELECT arg_min(limb_id, limb_order) "
+        f"FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 GROUP BY patient_id))"
+    )
+
+
+def people_where(predicate: str) -> str:
+    """SQL counting the distinct patients of the rows where ``predicate`` holds, without
+    grouping the rows of patients with one limb (all of them in most registries)."""
+    return (
+        f"({count_where(f'({predicate}) AND patient_limbs = 1')} + "
+        f"count(DISTINCT patient_id) FILTER (WHERE ({predicate}) AND patient_limbs > 1))"
+    )
+
+
 def cohort_where(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
     """The condition on a patient summary row that the filter selects ("true" for none),
     with its bound parameters."""

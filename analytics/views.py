@@ -55,7 +55,7 @@ from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import (
     Safety,
     event_timeline,
-    patient_counts,
+    limb_and_patient_counts,
     safety,
     timeline_points,
 )
@@ -100,37 +100,66 @@ def _scans(
 
 @dataclass(frozen=True)
 class Header:
-    """What every page's sidebar states: patients in the filter, in the population it
-    analyses without the other filters (privacy's complement rule), and in the file."""
+    """What every page's sidebar states: limbs in the filter, in the population it
+    analyses without the other filters (privacy's complement rule), and in the file; and
+    the patients they belong to, in the filter and in the file (as many as the limbs in a
+    registry of one treated limb per patient)."""
 
-    patients: int
+    limbs: int
     analysed: int
     total: int
+    people: int
+    people_in_file: int
+
+    @property
+    def bilateral_file(self) -> bool:
+        """Whether any patient of the file has two treated limbs."""
+        return self.people_in_file < self.total
 
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
     analysed = CohortFilter(population=cohort_filter.population)
-    return Header(*patient_counts(con, (cohort_filter, analysed, CohortFilter(population="all"))))
+    (limbs, people), (limbs_analysed, _), (total, people_in_file) = limb_and_patient_counts(
+        con, (cohort_filter, analysed, CohortFilter(population="all"))
+    )
+    return Header(limbs, limbs_analysed, total, people, people_in_file)
 
 
-N: Key = ("n",)  # the sidebar's n, which every view states
+N: Key = ("n",)  # the sidebar's n of limbs, which every limb-level view states
 ANALYSED: Key = ("analysed",)
 LEFT_OUT: Key = ("left out by the filters",)
 IN_FILE: Key = ("in the file",)
 NOT_ANALYSED: Key = ("outside the population analysed",)
 NO_CENTRE: Key = ("no centre recorded",)
+PEOPLE: Key = ("people",)  # the patients of n's limbs, which every person-level view states
+PEOPLE_IN_FILE: Key = ("people in the file",)
+SECOND_LIMBS: Key = ("second limbs",)  # n's limbs beyond one per patient
+SECOND_IN_FILE: Key = ("second limbs in the file",)
 
 
 def header_ledger(header: Header) -> Ledger:
     """n, part of the population analysed (the unfiltered view's n), part of the file's
-    patients: the patients the filters leave out, and those the population leaves out
-    (the technical failures), are the differences, counts of patients too. The population
-    analysed is public: the unfiltered view shows it as its n."""
-    counts = {N: header.patients, ANALYSED: header.analysed, IN_FILE: header.total}
-    counts[LEFT_OUT] = header.analysed - header.patients
+    limbs: the limbs the filters leave out, and those the population leaves out (the
+    technical failures), are the differences, counts of limbs too. The population
+    analysed is public: the unfiltered view shows it as its n. n's limbs are its
+    patients' first limbs and their second ones, and so are the file's; in a file of one
+    limb per patient that there are no second limbs is public (the sidebar counts limbs
+    only), so the patients are n."""
+    counts = {N: header.limbs, ANALYSED: header.analysed, IN_FILE: header.total}
+    counts[LEFT_OUT] = header.analysed - header.limbs
     counts[NOT_ANALYSED] = header.total - header.analysed
-    sums = [Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED))]
-    return ledger(counts, sums, public=[ANALYSED])
+    counts |= {
+        PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people,
+        PEOPLE_IN_FILE: header.people_in_file,
+        SECOND_IN_FILE: header.total - header.people_in_file,
+    }  # fmt: skip
+    sums = [
+        Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED)),
+        Sum(N, (PEOPLE, SECOND_LIMBS)), Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)),
+    ]  # fmt: skip
+    public = [ANALYSED] + ([] if header.bilateral_file else [SECOND_LIMBS, SECOND_IN_FILE])
+    unseen = [SECOND_LIMBS, SECOND_IN_FILE] if header.bilateral_file else []
+    return ledger(counts, sums, unseen=unseen, public=public)
 
 
 def centre_key(centre: str, count: str) -> Key:
@@ -339,7 +368,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
     ``timeline``'s points (the Safety page's) are its events within 30 days and later,
     where the chart puts them. (That a patient with the event has one or more is not a
     sum: the ledger leaves it out.)"""
-    counts: dict[Key, int] = {N: safety.patients}
+    counts: dict[Key, int] = {PEOPLE: safety.patients}
     sums, unseen = [], []
     for row in safety.table.itertuples(index=False):
         patients, without, events, early, later = (
@@ -350,7 +379,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
             events: int(row.events), early: int(row.events_within_30_days),
             later: int(row.events_later),
         }  # fmt: skip
-        sums += [Sum(N, (patients, without)), Sum(events, (early, later))]
+        sums += [Sum(PEOPLE, (patients, without)), Sum(events, (early, later))]
     for result in safety.incidence:
         earlier: Key | None = None
         for month, by in zip(result.at.month.tolist(), result.events_by.tolist(), strict=True):
@@ -359,7 +388,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
                 incidence_key(result.event, month, "without"),
             )
             counts |= {first: int(by), without: safety.patients - int(by)}
-            sums.append(Sum(N, (first, without)))
+            sums.append(Sum(PEOPLE, (first, without)))
             if earlier is not None:
                 since = incidence_key(result.event, month, "since")
                 counts[since] = int(by) - counts[earlier]

@@ -60,6 +60,9 @@ CREATE TABLE limbs (
     urokinase               BOOLEAN,
     stents                  INTEGER CHECK (stents BETWEEN 0 AND 10),
     access_vein             VARCHAR CHECK (access_vein IN ('popliteal', 'small_saphenous', 'femoral', 'jugular', 'other')),
+    -- A patient has at most one treated limb per side (a later procedure on a treated
+    -- limb is a reintervention), so at most two: the unit privacy reasons about.
+    UNIQUE (patient_id, side),
     -- A lesion involves at least one segment, and contiguous ones only
     -- (IVC, CIV, EIV, CFV run central to peripheral: no gap in between).
     CHECK (seg_ivc OR seg_civ OR seg_eiv OR seg_cfv),
@@ -68,7 +71,7 @@ CREATE TABLE limbs (
     -- Without a stent in place there is no technical success.
     CHECK (stents IS NULL OR NOT technical_success OR stents >= 1)
 );
-COMMENT ON TABLE limbs IS 'One row per treated limb: the index procedure, the lesion and follow-up. A patient stented on both legs has two rows with one patient_id; a staged procedure is its own limb with its own date.';
+COMMENT ON TABLE limbs IS 'One row per treated limb: the index procedure, the lesion and follow-up. A patient stented on both legs has two rows with one patient_id (one per side); a staged procedure is its own limb with its own date; a later procedure on a treated limb is a reintervention (events).';
 COMMENT ON COLUMN limbs.limb_id IS 'Pseudonymous identifier of the treated limb, text, 1-64 characters.';
 COMMENT ON COLUMN limbs.patient_id IS 'The patient (must exist in patients).';
 COMMENT ON COLUMN limbs.side IS 'Side of the treated limb: left or right.';
@@ -190,14 +193,14 @@ SELECT
     patient_id,
     (procedure_date - min(procedure_date) OVER (PARTITION BY patient_id)) / (365.25 / 12) AS offset_months,
     count(*) OVER (PARTITION BY patient_id) AS patient_limbs,
-    row_number() OVER (PARTITION BY patient_id ORDER BY procedure_date, limb_id) = 1 AS first_limb
+    row_number() OVER (PARTITION BY patient_id ORDER BY procedure_date, limb_id) AS limb_order
 FROM limbs;
-COMMENT ON VIEW limb_clock IS 'Derived, not imported: per limb, its procedure in months after its patient''s first (0 for the first), how many limbs its patient has, and whether it is the patient''s first.';
+COMMENT ON VIEW limb_clock IS 'Derived, not imported: per limb, its procedure in months after its patient''s first (0 for the first), how many limbs its patient has, and its place among them.';
 COMMENT ON COLUMN limb_clock.limb_id IS 'The limb.';
 COMMENT ON COLUMN limb_clock.patient_id IS 'Its patient.';
 COMMENT ON COLUMN limb_clock.offset_months IS 'Months from the patient''s first index procedure to this limb''s (days / 30.4375).';
 COMMENT ON COLUMN limb_clock.patient_limbs IS 'Treated limbs of the patient (2: bilateral or staged).';
-COMMENT ON COLUMN limb_clock.first_limb IS 'true for the patient''s first treated limb (earliest procedure, then limb_id).';
+COMMENT ON COLUMN limb_clock.limb_order IS '1 for the patient''s first treated limb, 2 for the second (by procedure date, then limb_id).';
 
 -- Time-to-event per limb and endpoint, following the SVS/SIR definitions:
 --   primary           lost at the first restenosis, in-stent restenosis, occlusion, stent

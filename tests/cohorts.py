@@ -11,7 +11,7 @@ from analytics.cohort.db import SCHEMA_PATH
 from analytics.cohort.summary import create_summary
 from analytics.filters import SEGMENT_PATTERNS, CohortFilter
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
-from tests.conftest import PATIENT_DEFAULTS
+from tests.conftest import PATIENT_DEFAULTS, add_events, add_patient
 
 EVENTS = (
     *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
@@ -76,15 +76,11 @@ def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
     con.execute(SCHEMA_PATH.read_text())
     for each in cohort:
         row = each["row"]
-        con.execute(
-            f"INSERT INTO patients ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
-        for month, event in each["events"]:
-            con.execute("INSERT INTO events VALUES (?, ?, ?)", [row["patient_id"], month, event])
+        add_patient(con, row["patient_id"], **{k: v for k, v in row.items() if k != "patient_id"})
+        add_events(con, row["patient_id"], *each["events"])
         for visit in each["assessments"]:
             con.execute(
-                "INSERT INTO assessments (patient_id, month, ceap_c, villalta, reflux) "
+                "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [row["patient_id"], *visit],
             )

@@ -12,7 +12,9 @@ import pytest
 
 from analytics.cohort.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
 from analytics.cohort.demo import build_demo
-from analytics.cohort.synth import synthesize
+from analytics.cohort.single_limb import PERSON_COLUMNS
+from analytics.cohort.summary import PATIENT_EVENTS
+from analytics.cohort.synth_single_limb import synthesize
 
 PATIENT_DEFAULTS = {
     "age_years": 60,
@@ -155,16 +157,29 @@ def blank() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def add_patient(con: duckdb.DuckDBPyConnection, patient_id: str, **overrides: object) -> None:
-    """Insert one patient: sensible defaults, overridden per test."""
+    """Insert one patient with one treated limb of the same id: sensible defaults,
+    overridden per test (``lesion_side`` names the limb's side, as the summary does)."""
     row = {"patient_id": patient_id, **PATIENT_DEFAULTS, **overrides}
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    con.execute(f"INSERT INTO patients ({columns}) VALUES ({marks})", list(row.values()))
+    person = {k: v for k, v in row.items() if k in PERSON_COLUMNS}
+    limb = {
+        "limb_id": patient_id,
+        "aetiology": "post_thrombotic",
+        **{("side" if k == "lesion_side" else k): v for k, v in row.items() if k not in person},
+        "patient_id": patient_id,
+    }
+    for table, values in (("patients", person), ("limbs", limb)):
+        columns, marks = ", ".join(values), ", ".join("?" for _ in values)
+        con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
 
 
 def add_events(con: duckdb.DuckDBPyConnection, patient_id: str, *events: tuple[float, str]) -> None:
-    """Insert (month, event) rows for one patient."""
-    con.executemany("INSERT INTO events VALUES (?, ?, ?)", [(patient_id, m, e) for m, e in events])
+    """Insert (month, event) rows for one patient: a limb event on its one limb."""
+    if not events:
+        return
+    con.executemany(
+        "INSERT INTO events (patient_id, limb_id, month, event) VALUES (?, ?, ?, ?)",
+        [(patient_id, None if e in PATIENT_EVENTS else patient_id, m, e) for m, e in events],
+    )
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from analytics.views import (
     IN_FILE,
     LEFT_OUT,
     NOT_ANALYSED,
+    PEOPLE,
+    PEOPLE_IN_FILE,
     Header,
     N,
     PatencyRequest,
@@ -93,7 +95,7 @@ def masked(
     n_hidden = decided.hidden(N)
     total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
     if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
-        _show_n(context.count_slot, decided)
+        _show_n(context.count_slot, decided, context.header.bilateral_file)
     chart = replace(context.chart, caption=_caption(context.meta, context.cohort_filter, decided))
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
 
@@ -152,7 +154,7 @@ def start_page(title: str) -> PageContext:
     header = data.header(key, cohort_filter)
     sidebar = mask(header_ledger(header), k)
     count_slot = count.empty()
-    _show_n(count_slot, sidebar)
+    _show_n(count_slot, sidebar, header.bilateral_file)
     _cohort_choice(meta)
     caption = _caption(meta, cohort_filter, sidebar)
     request = DeckRequest(
@@ -162,7 +164,7 @@ def start_page(title: str) -> PageContext:
     )  # fmt: skip
     _deck_button(key, request)
     context = PageContext(
-        key, cohort_filter, header.patients, meta, k,
+        key, cohort_filter, header.limbs, meta, k,
         ChartContext(caption, presenting), sidebar.hidden(N), header, sidebar, count_slot,
     )  # fmt: skip
     if presenting:  # every page presents the same screens
@@ -175,28 +177,35 @@ def start_page(title: str) -> PageContext:
     return context
 
 
-def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask) -> None:
-    """The sidebar's n of the file's patients, as privacy lets them show."""
+def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, bilateral: bool) -> None:
+    """The sidebar's n of the file's limbs, as privacy lets them show; in a file where a
+    patient may have two treated limbs, the patients they belong to too."""
     n, total = decided.cell(N), decided.cell(IN_FILE)
     with slot.container():
-        if total.hidden:
+        if bilateral:
+            people, in_file = decided.cell(PEOPLE), decided.cell(PEOPLE_IN_FILE)
+            st.markdown(f"**n = {fmt.limbs_of(n, people)}** match the filters")
+            if not total.hidden:
+                st.caption(f"The file: {fmt.limbs_of(total, in_file)}.")
+        elif total.hidden:
             st.markdown(f"**n = {fmt.cell(n)} patients** match the filters")
         else:
             st.markdown(f"**n = {fmt.cell(n)} of {fmt.cell(total)} patients** match the filters")
         if total.hidden and decided.few(NOT_ANALYSED):
             st.caption(
-                "The file's number of patients is hidden: fewer than "
-                f"{total.k} are outside the population analysed, and it would give their number."
+                f"The file's number of {'limbs' if bilateral else 'patients'} is hidden: "
+                f"fewer than {total.k} are outside the population analysed, and it would "
+                "give their number."
             )
         if n.shown == "withheld" and decided.few(LEFT_OUT):
             st.caption(
-                f"n is hidden: the filters leave out fewer than {n.k} patients, whose number "
-                "would be the difference."
+                f"n is hidden: the filters leave out fewer than {n.k} "
+                f"{'limbs' if bilateral else 'patients'}, whose number would be the difference."
             )
         elif n.shown == "withheld":
             st.caption(
                 "n is hidden: with the other counts this page shows, it would give away a "
-                f"count of fewer than {n.k} patients."
+                f"count of fewer than {n.k} {'limbs or patients' if bilateral else 'patients'}."
             )
 
 

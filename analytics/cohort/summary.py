@@ -8,8 +8,8 @@ registry (0.8 s per endpoint on a million limbs). So the writer of a cohort file
 and groupings have always used) and of its patient in ``patients``, plus, derived from
 the other tables by the definitions below,
 
-- ``offset_months`` / ``patient_limbs`` / ``first_limb``: the limb's procedure on its
-  patient's clock, its patient's number of treated limbs, and whether it is the first
+- ``offset_months`` / ``patient_limbs`` / ``limb_order``: the limb's procedure on its
+  patient's clock, its patient's number of treated limbs, and its place among them
   (the ``limb_clock`` view, data/schema.sql);
 - ``stents`` (the stents listed, else the count the limb gives), ``stent_brand`` and
   ``stent_design`` (``mixed`` when its stents differ), ``stented_length_mm`` (NULL when a
@@ -189,7 +189,7 @@ ulcers AS (
 SELECT l.limb_id, l.patient_id, l.side AS lesion_side,
        l.* EXCLUDE (limb_id, patient_id, side, stents),
        p.* EXCLUDE (patient_id),
-       c.offset_months, c.patient_limbs, c.first_limb,
+       c.offset_months, c.patient_limbs, c.limb_order,
        coalesce(devices.listed_stents, l.stents) AS stents,
        devices.* EXCLUDE (limb_id, listed_stents),
        therapy.therapy_at_procedure,

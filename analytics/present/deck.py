@@ -115,6 +115,7 @@ from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
     CURVE_COUNTS,
+    PEOPLE,
     WHEN,
     DeckView,
     N,
@@ -966,7 +967,7 @@ def safety_chart_data(safety: Safety, decided: Mask) -> CategoryChartData:
 
 def _safety_hidden(safety: Safety, decided: Mask) -> list[bool]:
     """Which events' crude percentages the Safety table withholds (its patients or n)."""
-    return [decided.hidden(safety_key(e, "patients"), N) for e in safety.table["event"]]
+    return [decided.hidden(safety_key(e, "patients"), PEOPLE) for e in safety.table["event"]]
 
 
 SAFETY_CHART_HEIGHT = Inches(3.4)  # the crude bars; the cumulative incidence under them

@@ -182,6 +182,13 @@ def patients(n: Cell) -> str:
     return f"{shown} patient" + ("" if shown == "1" else "s")
 
 
+def limbs_of(limbs: Cell, people: Cell) -> str:
+    """Masked counts of limbs and their patients in words: "34 limbs in 31 patients",
+    "1 limb in 1 patient", "<5 limbs in <5 patients"."""
+    shown = cell(limbs)
+    return f"{shown} limb{'' if shown == '1' else 's'} in {patients(people)}"
+
+
 def mean_sd(mean: float | None, sd: float | None, digits: int = 1, hidden: bool = False) -> str:
     """A mean ± SD: "66.2 ± 14.5"; the mean alone without an SD; SUPPRESSED when
     ``hidden`` (a mean of fewer than k)."""

@@ -61,6 +61,7 @@ from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
 from analytics.views import (
     CURVE_COUNTS,
+    PEOPLE,
     PRIMARY,
     WHEN,
     N,
@@ -320,7 +321,7 @@ def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str,
     for row in safety.table.to_dict("records"):
         event = row["event"]
         path, patients = f"safety.{event}", safety_key(event, "patients")
-        hidden = decided.hidden(patients, N)
+        hidden = decided.hidden(patients, PEOPLE)
         entries[event] = {
             "patients": privacy.cell(f"{path}.patients", decided.cell(patients)),
             **{
@@ -349,7 +350,7 @@ def _safety_incidence(
     path = f"safety.{result.event}.cumulative_incidence"
     rows = []
     for i, month in enumerate(result.at.month.tolist()):
-        hidden = decided.hidden(incidence_key(result.event, month, "by"), N)
+        hidden = decided.hidden(incidence_key(result.event, month, "by"), PEOPLE)
         rows.append(
             {"month": month}
             | {

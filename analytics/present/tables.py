@@ -69,6 +69,7 @@ from analytics.variables import Kind, Role, Variable
 from analytics.views import (
     COMPETING,
     CURVE_COUNTS,
+    PEOPLE,
     WHEN,
     N,
     PaperView,
@@ -241,7 +242,7 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
             fmt.cell_share(
                 mask.cell(safety_key(e, "patients")),
                 int(patients[e]) / n if n else None,
-                mask.hidden(safety_key(e, "patients"), N),
+                mask.hidden(safety_key(e, "patients"), PEOPLE),
             ),
         )
         for e in SAFETY_EVENTS
@@ -796,7 +797,7 @@ def safety_display(safety: Safety, mask: Mask) -> pd.DataFrame:
     def keys(count: str) -> list[Key]:
         return [safety_key(e, count) for e in events]
 
-    hidden = [mask.hidden(key, N) for key in keys("patients")]
+    hidden = [mask.hidden(key, PEOPLE) for key in keys("patients")]
     few_events = [mask.hidden(key) for key in keys("events")]
     return with_decimals(
         pd.DataFrame(
@@ -833,7 +834,7 @@ def safety_incidence_display(safety: Safety, mask: Mask) -> pd.DataFrame:
                 f"{fmt.months(month)} months": [
                     fmt.incidence_ci(
                         result.at.estimate[i], result.at.ci_lower[i], result.at.ci_upper[i],
-                        mask.hidden(incidence_key(result.event, month, "by"), N),
+                        mask.hidden(incidence_key(result.event, month, "by"), PEOPLE),
                     )
                     for result in safety.incidence
                 ]

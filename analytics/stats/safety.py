@@ -22,7 +22,14 @@ from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
 from analytics.cohort.summary import SUMMARY_TABLE, first_event_column
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
+from analytics.filters import (
+    CohortFilter,
+    cohort_sql,
+    cohort_where,
+    count_where,
+    patient_sql,
+    people_where,
+)
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.rules import (
     CONFIDENCE,
@@ -89,18 +96,19 @@ def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
     return int(n), float(months) / MONTHS_PER_YEAR
 
 
-def patient_counts(
+def limb_and_patient_counts(
     con: duckdb.DuckDBPyConnection, filters: Sequence[CohortFilter]
-) -> tuple[int, ...]:
-    """Patients in each filter, in one scan of the summary counting where each filter's
-    condition holds (a query's fixed cost dwarfs a count; a subquery per filter would
-    scan once per filter)."""
+) -> tuple[tuple[int, int], ...]:
+    """Limbs and patients in each filter, in one scan of the summary counting where each
+    filter's condition holds (a query's fixed cost dwarfs a count; a subquery per filter
+    would scan once per filter)."""
     parts = [cohort_where(cohort_filter) for cohort_filter in filters]
+    counts = [f"{count_where(where)}, {people_where(where)}" for where, _ in parts]
     row = con.execute(
-        f"SELECT {', '.join(count_where(where) for where, _ in parts)} FROM {SUMMARY_TABLE}",
-        [param for _, params in parts for param in params],
+        f"SELECT {', '.join(counts)} FROM {SUMMARY_TABLE}",
+        [param for _, params in parts for param in (*params, *params, *params)],
     ).fetchall()[0]
-    return tuple(int(n) for n in row)
+    return tuple((int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(parts)))
 
 
 def safety(
@@ -111,7 +119,7 @@ def safety(
     Tables do not, and a million patients' incidence costs them about 100 ms)."""
     sums = ", ".join(_event_sums(e) for e in SAFETY_EVENTS)
     row = con.execute(
-        *cohort_sql(cohort_filter, f"count(*), coalesce(sum(follow_up_months), 0), {sums}")
+        *patient_sql(cohort_filter, f"count(*), coalesce(sum(follow_up_months), 0), {sums}")
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
@@ -151,7 +159,7 @@ def _event_sums(event: str) -> str:
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Safety events per (event, month): when they happened, for a timeline chart."""
-    cohort, params = cohort_sql(cohort_filter, "unnest(safety_events) AS e")
+    cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e")
     return con.execute(
         f"""
         SELECT e.event AS event, e.month AS month, count(*) AS events
@@ -213,7 +221,7 @@ def safety_incidence(
         f"{first_event_column(e)} IS NOT NULL AS e_{i}"
         for i, e in enumerate(events)
     )
-    cohort, params = cohort_sql(cohort_filter, f"n_death > 0 AS died, {timed}")
+    cohort, params = patient_sql(cohort_filter, f"n_death > 0 AS died, {timed}")
     rows = con.execute(
         f"""
         SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"

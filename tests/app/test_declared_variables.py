@@ -57,7 +57,7 @@ def analysed_by_access(demo_path) -> dict[str | None, int]:
     con = open_cohort(demo_path)  # as every other reader of the file opens it, or DuckDB refuses
     try:
         rows = con.execute(
-            "SELECT access_vein, count(*) FROM patients WHERE technical_success "
+            "SELECT access_vein, count(*) FROM limb_summary WHERE technical_success "
             "GROUP BY ROLLUP (access_vein)"
         ).fetchall()
     finally:

@@ -39,7 +39,7 @@ def test_the_models_page_decides_its_counts_with_the_sidebars_n(
     monkeypatch.setenv("COHORT_DB", str(one_without_centre_path))
     with duckdb.connect(str(one_without_centre_path), read_only=True) as con:
         header = header_view(con, CohortFilter(thrombophilia=True))
-    assert (header.patients, mask(header_ledger(header), 8).hidden(N)) == (9, False)
+    assert (header.limbs, mask(header_ledger(header), 8).hidden(N)) == (9, False)
     at = page_test(PAGE, privacy="yes", privacy_k="8", thrombophilia="yes", adjust="center")
     assert not at.exception
     (counts,) = [c.value for c in at.caption if c.value.startswith("Cox model (Efron ties) on")]

@@ -54,7 +54,7 @@ def test_a_centre_picked_in_a_link_filters_by_its_name_as_the_file_holds_it(
     assert [t for t in screen_texts(at) if CONTROL.search(t)] == []
     with open_cohort(control_path) as con:
         (n,) = con.execute(
-            "SELECT count(*) FROM patients WHERE technical_success AND center = ?",
+            "SELECT count(*) FROM limb_summary WHERE technical_success AND center = ?",
             [CONTROL_CENTRES[0]],
         ).fetchone()
     picked = at.sidebar.selectbox(key="center")

@@ -58,7 +58,7 @@ def test_cumulative_incidence_sits_beside_the_crude_percentages(page_test, demo)
     assert list(incidence.index) == ["Recurrent DVT", "Pulmonary embolism", "Major bleeding"]
     firsts = demo.execute(
         """SELECT e.patient_id, e.event, min(e.month) AS month FROM events AS e
-        JOIN patients AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
+        JOIN limbs AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
     ).df()
     for event, label in (
         ("recurrent_dvt", "Recurrent DVT"),

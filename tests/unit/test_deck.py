@@ -748,7 +748,7 @@ def test_the_safety_slide_shows_the_cumulative_incidence_beside_the_crude_percen
     assert list(table) == ["Recurrent DVT", "Pulmonary embolism", "Major bleeding"]
     firsts = demo.execute(
         """SELECT e.patient_id, e.event, min(e.month) AS month FROM events AS e
-        JOIN patients AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
+        JOIN limbs AS p USING (patient_id) WHERE p.technical_success GROUP BY ALL"""
     ).df()
     for event in ("recurrent_dvt", "pulmonary_embolism"):
         months = firsts.loc[firsts["event"] == event, "month"]

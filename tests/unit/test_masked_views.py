@@ -199,7 +199,7 @@ def small_cohorts(draw: st.DrawFn) -> list[dict]:
 def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohort_filter, k):
     with build(cohort) as con:
         header = views.header_view(con, cohort_filter)
-        if header.patients == 0:
+        if header.limbs == 0:
             return
         page = views.safety_view(con, cohort_filter)
         tables_view = views.tables_view(con, cohort_filter)
@@ -212,11 +212,11 @@ def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohor
         (sidebar | views.baseline_ledger(tables_view.baseline)
          | views.population_ledger(tables_view.population, tables_view.analysed_all)
          | views.safety_ledger(tables_view.safety) | views.clinical_ledger(tables_view.clinical)
-         | views.patency_ledger(tables_view.patency, header.patients),
+         | views.patency_ledger(tables_view.patency, header.limbs),
          lambda decided: _tables_page(tables_view, decided)),
         (sidebar | views.population_ledger(overview.population, analysed_all)
          | views.safety_ledger(overview.safety) | views.clinical_ledger(overview.clinical)
-         | views.patency_ledger(overview.patency, header.patients),
+         | views.patency_ledger(overview.patency, header.limbs),
          lambda decided: headline_tiles(overview, decided)),
     ):  # fmt: skip
         decided = mask(ledger, k)

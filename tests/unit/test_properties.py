@@ -146,7 +146,7 @@ def test_every_pages_figures_are_drawn_for_any_filter(cohort, cohort_filter, by,
     """As the pages draw them: only for a filter that keeps patients, the forest plot when
     a factor has two groups, the funnel plot for two centres or more."""
     with build(cohort) as con:
-        if views.header_view(con, cohort_filter).patients == 0:
+        if views.header_view(con, cohort_filter).limbs == 0:
             return
         for unreliable in ("dotted", "cut"):
             patency = views.patency_view(con, cohort_filter, by)

@@ -10,20 +10,37 @@ from tests.conftest import add_events, add_patient
 
 def endpoints(con: duckdb.DuckDBPyConnection, patient_id: str) -> dict[str, tuple[float, bool]]:
     rows = con.execute(
-        "SELECT endpoint, months, event FROM time_to_event WHERE patient_id = ?", [patient_id]
+        "SELECT endpoint, months, event FROM time_to_event WHERE limb_id = ?", [patient_id]
     ).fetchall()
     return {endpoint: (months, event) for endpoint, months, event in rows}
+
+
+ASSESSMENT = "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) VALUES"
+EVENT = "INSERT INTO events (patient_id, limb_id, month, event) VALUES"
 
 
 @pytest.mark.parametrize(
     ("table", "statement"),
     [
-        ("ceap 9", "INSERT INTO assessments VALUES ('p1', 0, 9, 10, true)"),
-        ("villalta 40", "INSERT INTO assessments VALUES ('p1', 0, 4, 40, true)"),
-        ("negative month", "INSERT INTO assessments VALUES ('p1', -1, 4, 10, true)"),
-        ("unknown event", "INSERT INTO events VALUES ('p1', 3, 'stroke')"),
-        ("unknown patient", "INSERT INTO events VALUES ('nobody', 3, 'occlusion')"),
-        ("unknown patient", "INSERT INTO assessments VALUES ('nobody', 0, 4, 10, true)"),
+        ("ceap 9", f"{ASSESSMENT} ('p1', 0, 9, 10, true)"),
+        ("villalta 40", f"{ASSESSMENT} ('p1', 0, 4, 40, true)"),
+        ("negative month", f"{ASSESSMENT} ('p1', -1, 4, 10, true)"),
+        ("unknown event", f"{EVENT} ('p1', 'p1', 3, 'stroke')"),
+        ("unknown patient", f"{EVENT} ('nobody', 'p1', 3, 'occlusion')"),
+        ("unknown limb", f"{EVENT} ('p1', 'nobody', 3, 'occlusion')"),
+        ("unknown limb", f"{ASSESSMENT} ('nobody', 0, 4, 10, true)"),
+        ("limb event without its limb", f"{EVENT} ('p1', NULL, 3, 'occlusion')"),
+        ("patient event on a limb", f"{EVENT} ('p1', 'p1', 3, 'death')"),
+        (
+            "a type on an occlusion",
+            "INSERT INTO events (patient_id, limb_id, month, event, reintervention_type) "
+            "VALUES ('p1', 'p1', 3, 'occlusion', 'angioplasty')",
+        ),
+        (
+            "a period ending before it starts",
+            "INSERT INTO antithrombotic (patient_id, start_month, end_month, agent) "
+            "VALUES ('p1', 6, 3, 'doac')",
+        ),
     ],
 )
 def test_schema_refuses_impossible_rows(blank, table, statement):
@@ -109,3 +126,51 @@ def test_technical_failure_loses_patency_at_month_zero(blank):
         "secondary": (0, True),
         "recurrent_dvt": (10, True),
     }
+
+
+def add_limb(con: duckdb.DuckDBPyConnection, patient_id: str, limb_id: str, **overrides) -> None:
+    """A second treated limb of an existing patient (add_patient's first limb as defaults)."""
+    row = con.execute("SELECT * FROM limbs WHERE limb_id = ?", [patient_id]).df().iloc[0]
+    values = {**row.to_dict(), "limb_id": limb_id, "side": "right", **overrides}
+    columns, marks = ", ".join(values), ", ".join("?" for _ in values)
+    con.execute(f"INSERT INTO limbs ({columns}) VALUES ({marks})", list(values.values()))
+
+
+def test_stent_thrombosis_and_in_stent_restenosis_lose_patency_as_occlusion_and_restenosis(blank):
+    add_patient(blank, "p1")
+    add_patient(blank, "p2")
+    add_events(blank, "p1", (4, "in_stent_restenosis"), (9, "stent_thrombosis"))
+    add_events(blank, "p2", (7, "stent_fracture"), (8, "stent_compression"))
+    assert endpoints(blank, "p1")["primary"] == (4, True)
+    assert endpoints(blank, "p1")["assisted_primary"] == (9, True)
+    assert endpoints(blank, "p1")["secondary"] == (9, True)
+    # A fracture or compression without a stenosis or occlusion keeps patency.
+    assert endpoints(blank, "p2")["primary"] == (36, False)
+
+
+def test_a_reintervention_off_the_target_lesion_keeps_primary_patency(blank):
+    add_patient(blank, "p1")
+    blank.execute(
+        "INSERT INTO events (patient_id, limb_id, month, event, reintervention_type, "
+        "target_lesion) VALUES ('p1', 'p1', 5, 'reintervention', 'extension', false), "
+        "('p1', 'p1', 12, 'reintervention', 'angioplasty', NULL), "
+        "('p1', 'p1', 12, 'reintervention', 'angioplasty', NULL)"  # repeatable
+    )
+    assert endpoints(blank, "p1")["primary"] == (12, True)
+
+
+def test_a_staged_limb_reads_its_patients_events_on_its_own_clock(blank):
+    """The second limb, treated 6 months after the first (182.6 days), sees the patient's
+    recurrent DVT at patient month 3 as before its procedure and death at patient month 20
+    as month 14 of its own."""
+    add_patient(blank, "p1", procedure_date="2012-01-01", follow_up_months=20.0)
+    add_limb(blank, "p1", "p1-right", procedure_date="2012-07-02", follow_up_months=14.0)
+    add_events(blank, "p1", (3, "recurrent_dvt"), (20, "death"))
+    (offset,) = blank.execute(
+        "SELECT offset_months FROM limb_clock WHERE limb_id = 'p1-right'"
+    ).fetchone()
+    assert offset == pytest.approx(183 / 30.4375)
+    assert endpoints(blank, "p1")["recurrent_dvt"] == (3, True)
+    months, event = endpoints(blank, "p1-right")["recurrent_dvt"]
+    assert (months, event) == (pytest.approx(20 - offset), False)  # censored at death
+    assert endpoints(blank, "p1-right")["primary"] == (pytest.approx(20 - offset), False)

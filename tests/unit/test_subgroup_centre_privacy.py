@@ -58,7 +58,7 @@ def sidebar(header: Header, decided: Mask) -> Reading:
 
 
 def sidebar_truth(header: Header) -> dict[Key, int]:
-    return {SIDEBAR_N: header.patients}
+    return {SIDEBAR_N: header.limbs}
 
 
 def nullable_factors(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -80,14 +80,14 @@ def read_subgroups(
     plot's cells), and every count the reading names with its value."""
     reading, truth = sidebar(header, decided), sidebar_truth(header)
     curve = {c: ("curve", c) for c in ("patients", "events", "censored", "outside")}
-    reading.known[curve["outside"]] = header.patients - view.patients  # the Patency page's
+    reading.known[curve["outside"]] = header.limbs - view.patients  # the Patency page's
     reading.add_sum(SIDEBAR_N, (curve["patients"], curve["outside"]))
     reading.add_sum(curve["patients"], (curve["events"], curve["censored"]))
     truth |= {
         curve["patients"]: view.patients,
         curve["events"]: view.events,
         curve["censored"]: view.patients - view.events,
-        curve["outside"]: header.patients - view.patients,
+        curve["outside"]: header.limbs - view.patients,
     }
     table = view.table.reset_index(drop=True)
     shown = subgroup_display(view, decided)
@@ -285,9 +285,9 @@ def test_no_count_below_k_follows_from_the_subgroups_page(
         header = views.header_view(con, cohort_filter)
         view = views.subgroups_view(con, cohort_filter, endpoint, month)
         nullable = nullable_factors(con)
-    if header.patients == 0 or view.table.empty:
+    if header.limbs == 0 or view.table.empty:
         return
-    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.patients), k)
+    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.limbs), k)
     assert_safe(*read_subgroups(view, header, decided, nullable))
 
 
@@ -298,7 +298,7 @@ def test_no_count_below_k_follows_from_the_centres_page(cohort, cohort_filter, k
     with build(cohort) as con:
         header = views.header_view(con, cohort_filter)
         comparison = views.centres_view(con, cohort_filter, month)
-    if header.patients == 0:
+    if header.limbs == 0:
         return
     decided = mask(header_ledger(header) | views.centres_ledger(comparison), k)
     assert_safe(*read_centres(comparison, header, decided))
@@ -335,7 +335,7 @@ def test_a_subgroup_estimate_does_not_give_its_hidden_size_away(k):
         header = views.header_view(con, CohortFilter())
         view = views.subgroups_view(con, CohortFilter())
         nullable = nullable_factors(con)
-    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.patients), k)
+    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.limbs), k)
     shown = subgroup_display(view, decided).set_index(["Factor", "Group"])
     assert shown.at[("Trauma", "Yes"), "Patients"] == f"<{k}"
     assert shown.at[("Trauma", "No"), "Estimate (%)"] == fmt.SUPPRESSED
@@ -368,7 +368,7 @@ def test_the_attacker_catches_an_estimate_beside_a_hidden_size():
         header = views.header_view(con, CohortFilter())
         view = views.subgroups_view(con, CohortFilter())
         nullable = nullable_factors(con)
-    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.patients), 3)
+    decided = mask(header_ledger(header) | views.subgroups_ledger(view, header.limbs), 3)
     with (
         mock.patch("analytics.present.tables.subgroup_cells", _shown_estimates),
         mock.patch("analytics.present.figures.subgroups.subgroup_cells", _shown_estimates),

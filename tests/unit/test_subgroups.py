@@ -27,7 +27,7 @@ def patient_rows(con, endpoint: str) -> pd.DataFrame:
         """
         SELECT t.months, t.event::INTEGER AS event, (p.lesion_side = 'right')::INTEGER AS right,
                (p.sex = 'M')::INTEGER AS male
-        FROM time_to_event AS t JOIN patients AS p USING (patient_id)
+        FROM time_to_event AS t JOIN limb_summary AS p USING (limb_id)
         WHERE t.endpoint = ? AND p.technical_success
         """,
         [endpoint],

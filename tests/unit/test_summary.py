@@ -13,7 +13,7 @@ from tests.conftest import add_events, add_patient
 def test_endpoint_columns_equal_the_view(demo, endpoint):
     months, event = endpoint_columns(endpoint)
     differ = demo.execute(
-        f"""SELECT count(*) FROM time_to_event AS t JOIN limb_summary AS s USING (patient_id)
+        f"""SELECT count(*) FROM time_to_event AS t JOIN limb_summary AS s USING (limb_id)
         WHERE t.endpoint = ? AND (t.months <> s.{months} OR t.event <> s.{event})""",
         [endpoint],
     ).fetchall()[0][0]
@@ -25,7 +25,7 @@ def test_endpoint_columns_equal_the_view(demo, endpoint):
 def test_ceap_pair_is_month_zero_and_last_visit(blank):
     add_patient(blank, "p1")
     blank.executemany(
-        "INSERT INTO assessments (patient_id, month, ceap_c, villalta) VALUES (?, ?, ?, ?)",
+        "INSERT INTO assessments (limb_id, month, ceap_c, villalta) VALUES (?, ?, ?, ?)",
         [("p1", 0, 4, 12), ("p1", 12, 3, 6), ("p1", 36, 2, None)],
     )
     create_summary(blank)

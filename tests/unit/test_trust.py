@@ -19,11 +19,11 @@ from tests.conftest import unescaped
 EDITS = {
     "rows deleted": (
         "DELETE FROM limb_summary WHERE rowid < 10",
-        "limb_summary holds 27 patients but patients holds 37",
+        "limb_summary holds 27 limbs but limbs holds 37",
     ),
     "a patient swapped": (
-        "UPDATE limb_summary SET patient_id = 'X' || patient_id WHERE rowid = 0",
-        "limb_summary's patients are not those of patients",
+        "UPDATE limb_summary SET limb_id = 'X' || limb_id WHERE rowid = 0",
+        "limb_summary's limbs are not those of limbs",
     ),
     "NaN": (
         "UPDATE limb_summary SET tte_primary_months = 'nan'::DOUBLE WHERE rowid = 0",
@@ -96,7 +96,7 @@ def test_the_command_line_says_one_line_and_exits_1(demo_path, tmp_path, capsys,
     )
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(path) in err and "limb_summary holds 27" in err
+    assert err.count("\n") == 1 and str(path) in err and "limb_summary holds 27 limbs" in err
     assert not (tmp_path / "x.pptx").exists()
 
 

@@ -77,11 +77,10 @@ def test_the_header_counts_its_three_numbers_in_one_scan(demo):
     left = CohortFilter(lesion_side="left")
     (sql,) = sent_by(views.header_view, demo, left)
     assert len(re.findall(r"\bFROM\b", sql, re.IGNORECASE)) == 1, sql
-    rows = demo.execute("SELECT lesion_side, technical_success FROM patients").df()
+    rows = demo.execute("SELECT side, technical_success, patient_id FROM limbs").df()
     analysed = rows[rows["technical_success"]]
     header = views.header_view(demo, left)
-    assert (header.patients, header.analysed, header.total) == (
-        int((analysed["lesion_side"] == "left").sum()),
-        len(analysed),
-        len(rows),
-    )
+    left_limbs = int((analysed["side"] == "left").sum())
+    assert (header.limbs, header.analysed, header.total) == (left_limbs, len(analysed), len(rows))
+    # one limb per patient in the demo: as many patients
+    assert (header.people, header.people_in_file) == (left_limbs, rows["patient_id"].nunique())
