@@ -6,9 +6,12 @@ distinct times, not patients, and a call costs well under a millisecond. The
 results equal lifelines, SciPy and R's survival package on the same data expanded to
 one row per patient (tests/unit/test_engine_*.py, with the R values and their calls).
 
-- :mod:`.counts`: the (group, time) grid every survival estimator reads;
-- :mod:`.kaplan_meier`: Kaplan-Meier with Greenwood's SE and the log(-log) CI,
-  estimates at months and the KMunicate risk table;
+- :mod:`.counts`: the (group, time) grid every survival estimator reads, and the limbs
+  of patients with two or more limbs (:class:`~.counts.Clusters`), all the clustered
+  variance needs beyond the counts;
+- :mod:`.kaplan_meier`: Kaplan-Meier with Greenwood's SE (or, limbs clustered in
+  patients, R's ``cluster = patient_id`` SE) and the log(-log) CI, estimates at months and
+  the KMunicate risk table;
 - :mod:`.logrank`: the k-group log-rank test, optionally stratified, the test of each
   pair of groups and the test for trend across ordered groups;
 - :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over

@@ -1,0 +1,391 @@
+"""Limbs clustered in patients: the engine's clustered variance against R, lifelines and Greenwood.
+
+R values were computed with R 4.2.2 (Patched 2022-11-10 r83330) and survival 3.5.3
+(Debian's r-base-core and r-cran-survival). Two data sets, each written out below:
+survival's ``retinopathy`` (197 diabetic patients, both eyes of each, one eye treated by
+laser: ``futime`` in months, ``status``, ``trt``, ``type``, ``risk``; every patient a
+cluster of two) and a small bilateral set (30 patients, 44 limbs: one, two or three limbs
+each, integer months with heavy ties, three groups, some patients' limbs in different
+groups). Each reference gives its R call. Random clustered cohorts are expanded to rows
+and handed to lifelines' weighted Kaplan-Meier, whose derivative in a patient's weight
+(central differences) is that patient's infinitesimal jackknife term.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.engine.median import median_time
+from tests.unit.test_engine import counts_of
+
+# R: r <- retinopathy; a <- r[c(TRUE, FALSE), ]; b <- r[c(FALSE, TRUE), ]   (trt 1, trt 0)
+#    sprintf("%d %s %d %g %d %d %g %d", a$id, substr(a$type, 1, 1), a$risk, a$futime,
+#            a$status, b$risk, b$futime, b$status)   (three patients a line)
+RETINOPATHY = """
+5 a 9 46.23 0 9 46.23 0  14 j 8 42.5 0 6 31.3 1  16 j 11 42.27 0 11 42.27 0
+25 j 11 20.6 0 11 20.6 0  29 j 9 38.77 0 10 0.3 1  46 j 9 65.23 0 9 54.27 1
+49 j 8 63.5 0 6 10.8 1  56 j 8 23.17 0 9 23.17 0  61 j 9 1.47 0 10 1.47 0
+71 a 9 58.07 0 9 13.83 1  100 a 9 46.43 1 9 48.53 0  112 a 11 44.4 0 12 7.9 1
+120 a 11 39.57 0 6 39.57 0  127 a 6 30.83 1 10 38.57 1  133 a 10 66.27 0 9 14.1 1
+150 j 9 20.17 1 10 6.9 1  167 a 12 58.43 0 9 41.4 1  176 j 9 58.2 0 9 58.2 0
+185 a 6 57.43 0 8 57.43 0  190 j 11 56.03 0 12 56.03 0  202 j 9 67.53 0 9 67.53 0
+214 a 9 61.4 0 12 0.6 1  220 j 10 10.27 1 10 1.63 1  243 j 12 66.2 0 11 66.2 0
+255 j 12 5.67 1 9 13.83 1  264 j 9 58.83 0 11 29.97 1  266 a 9 60.27 0 11 26.37 1
+284 a 10 5.77 1 12 1.33 1  295 j 11 5.9 1 11 35.53 1  300 a 10 25.63 1 9 21.9 1
+302 j 9 33.9 1 9 14.8 1  315 j 10 1.73 1 8 6.2 1  324 a 9 46.9 0 8 22 1
+328 j 9 31.13 0 9 31.13 0  335 j 9 30.2 1 11 22 1  342 j 11 70.9 0 12 70.9 0
+349 a 11 25.8 1 8 13.87 1  357 a 9 5.73 1 9 48.3 1  368 j 9 53.43 0 9 53.43 0
+385 j 10 1.9 1 12 51.1 0  396 a 10 9.9 1 9 9.9 1  405 j 8 34.2 0 12 34.2 0
+409 a 10 46.73 0 12 2.67 1  419 a 10 18.73 0 10 13.83 1  429 a 11 32.03 0 10 4.27 1
+433 a 10 69.87 0 10 13.9 1  445 j 11 66.8 0 9 66.8 0  454 j 9 64.73 0 8 64.73 0
+468 j 10 1.7 1 6 1.7 1  480 j 9 1.77 1 12 43.03 1  485 j 8 29.03 0 8 29.03 0
+491 a 9 56.57 0 9 56.57 0  503 a 9 8.3 1 10 8.3 1  515 a 8 21.57 0 9 18.43 1
+522 j 9 31.57 0 8 31.57 0  538 a 10 31.63 0 9 31.63 1  547 a 11 39.77 0 10 39.77 0
+550 j 10 18.7 1 11 6.53 1  554 j 8 18.9 0 9 18.9 0  557 j 10 56.8 0 8 22.23 1
+561 j 10 55.6 0 9 14 1  568 j 9 42.17 1 10 42.17 1  572 j 9 10.7 0 9 5.33 1
+576 j 9 66.33 0 10 59.8 1  581 a 12 52.33 0 11 5.83 1  606 j 9 58.17 0 12 2.17 1
+610 j 9 14.3 1 8 48.43 1  615 j 12 25.83 0 10 25.83 0  618 j 10 45.4 0 9 45.4 0
+624 j 6 47.6 0 9 47.6 0  631 j 12 13.33 1 10 9.6 1  636 j 11 42.1 0 11 42.1 0
+645 j 9 39.93 0 6 39.93 0  653 j 9 14.27 1 12 7.6 1  662 j 12 34.57 1 12 1.8 1
+664 j 9 65.8 0 12 4.3 1  683 a 8 4.1 1 6 12.2 1  687 j 11 60.93 0 12 60.93 0
+701 j 10 57.2 0 9 57.2 0  706 a 8 38.07 0 10 12.73 1  717 a 11 54.1 0 11 54.1 1
+722 j 9 59.27 0 12 9.4 1  731 j 12 21.57 1 10 9.9 1  740 j 8 54.1 0 8 54.1 0
+749 a 9 50.47 0 11 50.47 0  757 j 9 46.17 0 12 46.17 0  760 j 11 46.3 0 11 46.3 0
+766 a 12 38.83 0 9 38.83 0  769 j 9 44.6 0 9 44.6 0  772 j 12 43.07 0 9 43.07 0
+778 a 8 26.23 1 8 40.03 0  780 j 9 41.6 0 11 18.03 1  793 a 11 38.07 0 11 38.07 0
+800 a 9 65.23 0 9 65.23 0  804 a 10 7.07 1 12 66.77 0  810 j 10 13.77 1 12 13.77 1
+815 a 10 9.63 0 12 9.63 1  832 j 12 46.23 0 12 46.23 0  834 j 9 45.73 0 12 1.5 1
+838 a 9 33.63 1 9 33.63 1  857 j 8 40.17 0 6 40.17 0  866 a 11 63.33 1 10 27.6 1
+887 a 10 38.47 1 10 1.63 1  903 a 6 55.23 0 8 55.23 0  910 a 6 52.77 0 10 25.3 1
+920 j 6 57.17 0 8 46.2 1  925 a 10 9.87 0 10 1.7 1  931 j 12 57.9 0 11 57.9 0
+936 j 10 5.9 0 12 5.9 0  945 j 12 32.2 0 12 32.2 0  949 j 9 10.33 1 10 0.83 1
+952 j 12 6.13 1 9 50.9 0  962 j 9 43.67 0 9 25.93 1  964 j 9 38.3 0 9 38.3 0
+971 a 9 38.77 0 10 19.4 1  978 j 12 38.07 0 10 21.97 1  983 j 11 38.3 0 11 38.3 0
+987 j 10 26.2 1 9 70.03 0  1002 j 9 62.57 0 11 18.03 1  1017 a 8 13.83 1 9 1.57 1
+1029 a 12 46.5 0 12 13.37 1  1034 j 11 11.07 1 9 1.97 1  1037 a 9 42.47 0 9 22.2 1
+1042 a 9 38.73 0 9 38.73 0  1069 a 11 51.13 0 11 51.13 0  1074 j 10 6.1 1 11 46.5 0
+1098 j 10 2.1 1 11 11.3 1  1102 j 10 17.73 1 9 42.3 0  1112 j 9 26.47 0 10 26.47 0
+1117 j 11 10.77 0 11 10.77 0  1126 a 12 55.33 0 10 55.33 0  1135 j 9 58.67 0 9 58.67 0
+1145 a 10 12.93 1 9 4.97 1  1148 a 9 54.2 0 12 26.47 1  1167 j 10 49.57 0 9 49.57 0
+1184 a 12 24.43 1 11 9.87 1  1191 a 9 50.23 0 9 50.23 0  1205 j 11 13.97 1 12 30.4 1
+1213 j 6 43.33 0 10 43.33 1  1228 a 8 42.23 0 8 42.23 0  1247 j 9 74.93 0 9 74.93 0
+1250 a 9 66.93 0 9 66.93 0  1253 j 9 73.43 0 9 73.43 0  1267 a 12 67.47 0 11 38.57 1
+1281 a 9 3.67 0 10 3.67 1  1287 j 10 48.87 1 9 67.03 0  1293 j 9 65.6 0 9 65.6 0
+1296 j 10 15.83 0 10 15.83 1  1309 a 11 20.07 0 8 8.83 1  1312 j 10 67.43 0 9 67.43 0
+1317 j 9 1.47 0 6 1.47 0  1321 j 11 62.93 0 9 22.13 1  1333 j 9 6.3 1 11 56.97 0
+1347 j 10 59.7 0 10 18.93 1  1361 j 10 13.8 1 9 19 1  1366 a 6 55.13 0 6 55.13 0
+1373 j 11 13.57 1 11 5.43 1  1397 a 11 42.2 0 11 42.2 0  1410 a 10 38.27 0 9 38.27 0
+1413 j 8 7.1 0 12 7.1 1  1425 a 11 63.63 0 11 26.17 1  1447 j 11 59 0 11 24.73 1
+1461 a 9 54.37 0 10 54.37 0  1469 a 8 54.6 0 12 10.97 1  1480 a 9 63.87 0 9 21.1 1
+1487 a 9 62.37 0 8 43.7 1  1491 a 11 62.8 0 9 62.8 0  1499 a 11 63.33 0 9 14.37 1
+1503 a 9 58.53 0 9 58.53 0  1513 a 12 58.07 0 11 58.07 0  1524 a 10 58.5 0 9 58.5 0
+1533 a 9 1.5 1 9 14.37 0  1537 j 12 54.73 0 10 38.4 1  1552 j 12 50.63 0 11 2.83 1
+1554 a 10 51.1 0 9 51.1 0  1562 a 9 49.93 0 9 6.57 1  1572 a 9 46.27 0 9 46.27 1
+1581 a 9 10.6 0 10 10.6 0  1585 a 8 42.77 0 12 42.77 0  1596 j 9 34.37 1 10 42.27 0
+1600 j 10 42.07 0 10 42.07 0  1603 j 9 38.77 0 9 38.77 0  1619 a 9 74.97 0 12 61.83 1
+1627 j 10 6.57 1 12 66.97 0  1636 j 6 38.87 1 6 68.3 0  1640 j 11 42.43 1 9 46.63 1
+1643 j 9 67.07 0 9 67.07 0  1649 j 10 2.7 1 12 2.7 0  1666 j 6 63.8 0 8 63.8 0
+1672 j 9 32.63 0 9 32.63 0  1683 a 10 62 0 8 62 0  1688 j 11 13.1 1 10 54.8 0
+1705 j 8 8 0 8 8 0  1717 a 12 51.6 0 11 42.33 1  1727 a 9 49.97 0 10 2.9 1
+1746 j 10 45.9 0 10 1.43 1  1749 a 9 41.93 0 9 41.93 0
+"""
+
+
+@pytest.fixture(scope="module")
+def retinopathy() -> pd.DataFrame:
+    """One row per eye: id, type, trt (1 treated), risk, time (months), event, and
+    risk3: risk 6-8 low (0), 9-10 mid (1), 11-12 high (2), R's
+    ``cut(risk, c(0, 8, 10, 12), labels = c("low", "mid", "high"))``."""
+    fields = np.array(RETINOPATHY.split()).reshape(-1, 8)
+    eyes = []
+    for trt, columns in ((1, slice(2, 5)), (0, slice(5, 8))):
+        risk, time, event = fields[:, columns].T
+        eyes.append(
+            pd.DataFrame(
+                {
+                    "id": fields[:, 0].astype(int),
+                    "type": np.where(fields[:, 1] == "j", 0, 1),
+                    "trt": trt,
+                    "risk": risk.astype(int),
+                    "time": time.astype(float),
+                    "event": event.astype(int),
+                }
+            )
+        )
+    rows = pd.concat(eyes, ignore_index=True)
+    rows["risk3"] = np.digitize(rows["risk"], [8.5, 10.5])
+    return rows
+
+
+# R: d <- data.frame(id = c(...), g = c(...), t = c(...), e = c(...)) with these columns
+BILATERAL = pd.DataFrame(
+    {
+        "id": [1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 7, 7, 7, 8, 8, 9, 10, 11, 11, 11, 12, 13,
+               14, 15, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 25, 26, 27, 27, 28, 29,
+               30, 30, 30],
+        "group": list("ABBAACABBBBBBABCCACAABBCCCCCCABBCACCBBBCCABA"),
+        "time": [1, 9, 4, 2, 12, 6, 12, 11, 8, 3, 9, 2, 10, 5, 9, 8, 7, 7, 1, 9, 7, 4, 2,
+                 4, 1, 12, 9, 1, 9, 6, 8, 3, 11, 5, 3, 2, 1, 7, 6, 9, 4, 2, 10, 1],
+        "event": [0, 1, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1,
+                  0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1],
+    }
+)  # fmt: skip
+BILATERAL["time"] = BILATERAL["time"].astype(float)
+
+
+def on(rows: pd.DataFrame, group: str) -> pd.DataFrame:
+    """The rows with ``group`` as the group column, as counts_of reads them."""
+    return rows.assign(group=rows[group])[["id", "group", "time", "event"]]
+
+
+def clusters_of(rows: pd.DataFrame, counts: Counts, every_limb: bool = False) -> Clusters:
+    """The limbs of patients with two or more limbs (every limb if ``every_limb``), as the
+    callers pass them: patient, group index, time, event."""
+    several = rows["id"].map(rows["id"].value_counts()) > 1
+    kept = rows if every_limb else rows[several]
+    index = {level: i for i, level in enumerate(counts.levels)}
+    return Clusters(
+        levels=counts.levels,
+        cluster=kept["id"].to_numpy(),
+        group=kept["group"].astype(str).map(index).to_numpy(int),
+        time=kept["time"].to_numpy(float),
+        event=kept["event"].to_numpy(int),
+    )
+
+
+def prepared(rows: pd.DataFrame) -> tuple[Counts, Clusters]:
+    counts = counts_of(rows[["group", "time", "event"]])
+    return counts, clusters_of(rows, counts)
+
+
+# ---- Kaplan-Meier ---------------------------------------------------------------------------
+
+# R: summary(survfit(Surv(futime, status) ~ type, data = retinopathy, cluster = id,
+#            conf.type = "log-log"), times = c(6, 12, 24, 36, 48, 60))
+#    std.err, lower, upper (the eyes of a patient share a type: every patient a pair)
+R_RETINOPATHY_KM = {
+    "juvenile": [
+        (6, 0.0195068466052, 0.859830422483, 0.937966069286),
+        (12, 0.0275979604957, 0.7662648652, 0.87545574156),
+        (24, 0.034965443024, 0.635393743941, 0.772609402168),
+        (36, 0.0377631976356, 0.573390057934, 0.721239715505),
+        (48, 0.0404791178347, 0.507507972782, 0.665658053447),
+        (60, 0.0425790036455, 0.460566491208, 0.626677073119),
+    ],
+    "adult": [
+        (6, 0.0228870036836, 0.852451792368, 0.945076361333),
+        (12, 0.0298021359659, 0.773335975724, 0.891771555777),
+        (24, 0.0355527188059, 0.658064677324, 0.797792635618),
+        (36, 0.0391929631827, 0.568527616626, 0.721950552557),
+        (48, 0.0402578217463, 0.503735249258, 0.661009425586),
+        (60, 0.0419313984638, 0.478109409953, 0.641780422079),
+    ],
+}
+
+
+@pytest.mark.parametrize("level", ["juvenile", "adult"])
+def test_kaplan_meier_clustered_matches_r_on_retinopathy(retinopathy, level):
+    counts, clusters = prepared(on(retinopathy, "type"))
+    name = str(("juvenile", "adult").index(level))
+    expected = np.array(R_RETINOPATHY_KM[level])
+    clustered = at_months(kaplan_meier(counts.of(name), clusters.of(name)), expected[:, 0])
+    greenwood = at_months(kaplan_meier(counts.of(name)), expected[:, 0])
+    assert clustered.se == pytest.approx(expected[:, 1], rel=1e-9)
+    assert clustered.ci_lower == pytest.approx(expected[:, 2], rel=1e-9)
+    assert clustered.ci_upper == pytest.approx(expected[:, 3], rel=1e-9)
+    assert greenwood.se != pytest.approx(expected[:, 1], rel=1e-3)
+
+
+# R: f <- survfit(Surv(t, e) ~ g, data = d, cluster = id, conf.type = "log-log")
+#    summary(f, censored = TRUE): every time of each curve; time, n.risk, surv, std.err,
+#    lower, upper (where surv > 0: at 0 R's std.err is 0 and the engine's NaN, as without
+#    clusters)
+R_BILATERAL_KM = {
+    "A": [
+        (1, 12, 0.916666666667, 0.073493091974, 0.588880147346, 0.985804247403),
+        (2, 10, 0.916666666667, 0.073493091974, 0.588880147346, 0.985804247403),
+        (5, 8, 0.6875, 0.158019494336, 0.287399905494, 0.893510556074),
+        (6, 6, 0.6875, 0.158019494336, 0.287399905494, 0.893510556074),
+        (7, 5, 0.4125, 0.146576158745, 0.143087324074, 0.668108966645),
+        (9, 3, 0.4125, 0.146576158745, 0.143087324074, 0.668108966645),
+    ],
+    "B": [
+        (2, 16, 0.9375, 0.0532741472539, 0.695940970864, 0.98857519719),
+        (3, 14, 0.870535714286, 0.0769127472275, 0.6166682187, 0.961016266118),
+        (4, 12, 0.870535714286, 0.0769127472275, 0.6166682187, 0.961016266118),
+        (6, 10, 0.783482142857, 0.0912078077035, 0.537091087248, 0.908658400193),
+        (7, 9, 0.696428571429, 0.151180630511, 0.309526417061, 0.894388679723),
+        (8, 8, 0.609375, 0.138608910459, 0.295715568722, 0.817608023746),
+        (9, 6, 0.3046875, 0.111006890657, 0.114481580858, 0.521158738447),
+        (10, 3, 0.203125, 0.126371809648, 0.0325371081169, 0.476300064161),
+        (11, 1, 0.203125, 0.126371809648, 0.0325371081169, 0.476300064161),
+    ],
+    "C": [
+        (1, 15, 0.933333333333, 0.0602873776278, 0.649050417579, 0.989048099632),
+        (2, 12, 0.855555555556, 0.0800475681625, 0.603263257733, 0.952986606572),
+        (3, 11, 0.777777777778, 0.136761484723, 0.371458850389, 0.938214688128),
+        (4, 10, 0.7, 0.164705123714, 0.272650939045, 0.906746685548),
+        (6, 8, 0.7, 0.164705123714, 0.272650939045, 0.906746685548),
+        (7, 7, 0.6, 0.168825474429, 0.222325340623, 0.840680316087),
+        (8, 6, 0.5, 0.167709323633, 0.167046431093, 0.764535376982),
+        (9, 5, 0.4, 0.16124796752, 0.114144732565, 0.679188969102),
+        (11, 2, 0.2, 0.162788902439, 0.0130802934024, 0.550294129849),
+        (12, 1, 0.2, 0.162788902439, 0.0130802934024, 0.550294129849),
+    ],
+}
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_kaplan_meier_clustered_matches_r_at_every_time_of_a_bilateral_set(level):
+    counts, clusters = prepared(BILATERAL)
+    curve = kaplan_meier(counts.of(level), clusters.of(level))
+    expected = np.array(R_BILATERAL_KM[level])
+    at = np.searchsorted(curve.time, expected[:, 0])
+    assert curve.time[at].tolist() == expected[:, 0].tolist()
+    assert curve.at_risk[at].tolist() == expected[:, 1].astype(int).tolist()
+    assert curve.estimate[at] == pytest.approx(expected[:, 2], rel=1e-9)
+    assert curve.se[at] == pytest.approx(expected[:, 3], rel=1e-9)
+    assert curve.ci_lower[at] == pytest.approx(expected[:, 4], rel=1e-9)
+    assert curve.ci_upper[at] == pytest.approx(expected[:, 5], rel=1e-9)
+
+
+# R: quantile(f, 0.5) on the same fit: median, lower, upper (NA: not reached)
+R_BILATERAL_MEDIAN = {"A": (7, 5, np.nan), "B": (9, 7, 10), "C": (8.5, 3, np.nan)}
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_median_ci_comes_from_the_clustered_band_as_r_gives_it(level):
+    counts, clusters = prepared(BILATERAL)
+    median = median_time(kaplan_meier(counts.of(level), clusters.of(level)))
+    expected = R_BILATERAL_MEDIAN[level]
+    assert (median.estimate, median.ci_lower, median.ci_upper) == pytest.approx(
+        expected, nan_ok=True
+    )
+
+
+def test_the_bilateral_median_cis_differ_from_greenwoods():
+    """The median test bites: with Greenwood's band, group B's lower limit is 6, not R's 7."""
+    counts, _ = prepared(BILATERAL)
+    assert median_time(kaplan_meier(counts.of("B"))).ci_lower == 6
+
+
+def test_pairs_split_across_groups_leave_each_curve_greenwoods(retinopathy):
+    """By treated eye every patient has one eye in each group: each curve's limbs are
+    singletons, and R's clustered SE is Greenwood's (survfit's robust variance with
+    single-row clusters)."""
+    counts, clusters = prepared(on(retinopathy, "trt"))
+    for level in counts.levels:
+        clustered = kaplan_meier(counts.of(level), clusters.of(level))
+        greenwood = kaplan_meier(counts.of(level))
+        np.testing.assert_array_equal(clustered.se, greenwood.se)
+        np.testing.assert_array_equal(clustered.ci_lower, greenwood.ci_lower)
+
+
+# ---- against rows: lifelines, and what only the pairs add ---------------------------------
+
+
+@st.composite
+def clustered_rows(draw: st.DrawFn, max_groups: int = 3, tied: bool = True) -> pd.DataFrame:
+    """Patients with one to three limbs each, the limbs mostly in their patient's group;
+    integer months (heavy ties) or, ``tied`` False, distinct times."""
+    limbs = draw(st.lists(st.integers(1, 3), min_size=2, max_size=20))
+    n = sum(limbs)
+    groups = draw(st.integers(1, max_groups))
+    own = draw(st.lists(st.integers(0, groups - 1), min_size=len(limbs), max_size=len(limbs)))
+    moved = draw(st.lists(st.integers(-1, groups - 1), min_size=n, max_size=n))
+    patient = np.repeat(np.arange(len(limbs)), limbs)
+    group = np.where(np.array(moved) >= 0, moved, np.array(own)[patient])
+    if tied:
+        time = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)), float)
+    else:
+        time = 1.0 + 0.5 * np.array(draw(st.permutations(range(n))), float)
+    event = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    return pd.DataFrame(
+        {"id": patient, "group": group, "time": time, "event": np.array(event, dtype=int)}
+    )
+
+
+def weighted_survival(rows: pd.DataFrame, weights: np.ndarray, times: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = KaplanMeierFitter().fit(rows["time"], rows["event"], weights=weights)
+    return fitted.survival_function_.iloc[:, 0].reindex(times).to_numpy()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clustered_rows(max_groups=1))
+def test_kaplan_meier_clustered_variance_is_the_sum_over_patients_of_their_squared_jackknife(
+    rows,
+):
+    """Each patient's term is the derivative of lifelines' weighted Kaplan-Meier in that
+    patient's weight (every limb of the patient weighted alike), by central differences."""
+    counts, clusters = prepared(rows)
+    curve = kaplan_meier(counts.of("0"), clusters.of("0"))
+    step = 1e-5
+    variance = np.zeros(curve.time.size)
+    for patient in rows["id"].unique():
+        moved = step * (rows["id"] == patient).to_numpy(float)
+        up = weighted_survival(rows, 1 + moved, curve.time)
+        down = weighted_survival(rows, 1 - moved, curve.time)
+        variance += ((up - down) / (2 * step)) ** 2
+    inside = curve.estimate > 0
+    assert curve.se[inside] ** 2 == pytest.approx(variance[inside], rel=1e-6, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(clustered_rows(max_groups=3))
+def test_only_patients_with_two_limbs_add_terms(rows):
+    """Listing every limb (a patient with one limb a cluster of one) gives the numbers of
+    listing only the patients with several; with no patient of two limbs, Greenwood's."""
+    counts, clusters = prepared(rows)
+    every = clusters_of(rows, counts, every_limb=True)
+    for level in counts.levels:
+        some = kaplan_meier(counts.of(level), clusters.of(level))
+        whole = kaplan_meier(counts.of(level), every.of(level))
+        np.testing.assert_allclose(some.se, whole.se, rtol=1e-12, atol=1e-15)
+        alone = rows.assign(id=np.arange(len(rows)))
+        single = kaplan_meier(
+            counts.of(level), clusters_of(alone, counts, every_limb=True).of(level)
+        )
+        greenwood = kaplan_meier(counts.of(level))
+        np.testing.assert_allclose(single.se, greenwood.se, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(single.ci_lower, greenwood.ci_lower, rtol=1e-12)
+
+
+def test_a_listed_limb_missing_from_the_counts_is_refused_in_plain_words():
+    counts, clusters = prepared(BILATERAL)
+    stray = Clusters(
+        levels=counts.levels,
+        cluster=np.array([1, 1]),
+        group=np.array([0, 0]),
+        time=np.array([1.0, 13.0]),
+        event=np.array([0, 1]),
+    )
+    with pytest.raises(ValueError, match=UNCOUNTED_LIMB):
+        kaplan_meier(counts.of("A"), stray.of("A"))
+    with pytest.raises(ValueError, match=UNCOUNTED_LIMB):
+        kaplan_meier(counts.of("A"), clusters)  # every level's limbs for one level's curve
+
+
+def test_a_patient_with_three_limbs_gives_three_pairs():
+    three = Clusters(
+        levels=("A",),
+        cluster=np.array([7, 3, 7, 3, 7, 9]),
+        group=np.zeros(6, dtype=int),
+        time=np.arange(6.0),
+        event=np.ones(6, dtype=int),
+    )
+    first, second = three.pairs()
+    found = sorted(
+        tuple(sorted(pair)) for pair in zip(first.tolist(), second.tolist(), strict=True)
+    )
+    assert found == [(0, 2), (0, 4), (1, 3), (2, 4)]
