@@ -15,7 +15,7 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 - :mod:`.logrank`: the k-group log-rank test, optionally stratified, the test of each
   pair of groups and the test for trend across ordered groups;
 - :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over
-  patients;
+  patients, with the model or the robust (sandwich) variance;
 - :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences;
 - :mod:`.hodges_lehmann`: the median paired change and its CI from the same table (R's
   ``wilcox.test(conf.int = TRUE)``);
