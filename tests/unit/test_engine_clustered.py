@@ -27,7 +27,14 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts
 from analytics.stats.engine.cox import hazard_ratios
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.engine.logrank import holm, logrank, pairwise
 from analytics.stats.engine.median import median_time
+from analytics.stats.engine.robust_score import (
+    ROBUST_SCORE,
+    robust_score,
+    robust_score_pairwise,
+    robust_score_trend,
+)
 from tests.unit.test_engine import TIGHT, counts_of
 
 # R: r <- retinopathy; a <- r[c(TRUE, FALSE), ]; b <- r[c(FALSE, TRUE), ]   (trt 1, trt 0)
@@ -348,6 +355,83 @@ def test_cox_with_clusters_of_one_limb_is_rs_sandwich_not_the_model_variance():
     assert model == pytest.approx([0.524948638493, 0.522699354042], rel=1e-8)
 
 
+# ---- the robust score test ------------------------------------------------------------------
+
+# R: summary(coxph(Surv(futime, status) ~ <term>, data = retinopathy, cluster = id))$robscore
+#    (test, df, pvalue); "risk3 trend": ~ as.numeric(risk3)
+R_RETINOPATHY_ROBSCORE = {
+    "trt": (26.3413542954, 1, 2.8609671645e-07),
+    "type": (0.0156166647546, 1, 0.90054994915),
+    "risk3": (2.35101422537, 2, 0.308662413367),
+}
+R_RETINOPATHY_TREND = (1.50811561673, 0.219426851846)
+# R: ... ~ risk3, data = droplevels(subset(retinopathy, risk3 %in% pair)), cluster = id
+R_RETINOPATHY_PAIRS = [
+    ("0", "1", 1.9082155322, 0.167161615013),
+    ("0", "2", 2.06918656034, 0.150301668117),
+    ("1", "2", 0.0704078135026, 0.790743927237),
+]
+# R: on d: ~ g, cluster = id; ~ as.numeric(factor(g)); each pair: subset(d, g %in% pair);
+#    ~ g, cluster = limb (every limb its own cluster)
+R_BILATERAL_ROBSCORE = (0.0223191915668, 2, 0.988902441521)
+R_BILATERAL_TREND = (0.0220539631394, 0.881943634198)
+R_BILATERAL_PAIRS = [
+    ("A", "B", 0.0120090745112, 0.912737775262),
+    ("A", "C", 0.0232359352367, 0.878845131522),
+    ("B", "C", 0.00471981156435, 0.945227713947),
+]
+R_BILATERAL_ROBSCORE_SINGLETONS = (0.0224678169507, 2, 0.988828956249)
+
+
+@pytest.mark.parametrize("term", R_RETINOPATHY_ROBSCORE)
+def test_robust_score_test_matches_r_robscore_on_retinopathy(retinopathy, term):
+    counts, clusters = prepared(on(retinopathy, term))
+    test = robust_score(counts, clusters)
+    statistic, df, p = R_RETINOPATHY_ROBSCORE[term]
+    assert (test.statistic, test.df, test.p) == pytest.approx((statistic, df, p), rel=1e-8)
+    assert test.test == ROBUST_SCORE
+
+
+def test_robust_score_pairs_and_trend_match_r_on_retinopathy(retinopathy):
+    counts, clusters = prepared(on(retinopathy, "risk3"))
+    pairs = robust_score_pairwise(counts, clusters)
+    assert [(pair.level, pair.other) for pair in pairs] == [r[:2] for r in R_RETINOPATHY_PAIRS]
+    assert [value for pair in pairs for value in (pair.statistic, pair.p)] == pytest.approx(
+        [value for r in R_RETINOPATHY_PAIRS for value in r[2:]], rel=1e-8
+    )
+    assert {pair.test for pair in pairs} == {ROBUST_SCORE}
+    trend = robust_score_trend(counts, clusters)
+    assert (trend.statistic, trend.p) == pytest.approx(R_RETINOPATHY_TREND, rel=1e-8)
+    assert trend.test == ROBUST_SCORE
+
+
+def test_robust_score_tests_match_r_on_a_bilateral_set_with_ties():
+    counts, clusters = prepared(BILATERAL)
+    test = robust_score(counts, clusters)
+    assert (test.statistic, test.df, test.p) == pytest.approx(R_BILATERAL_ROBSCORE, rel=1e-8)
+    pairs = robust_score_pairwise(counts, clusters)
+    assert [(pair.level, pair.other, pair.statistic, pair.p) for pair in pairs] == [
+        (level, other, pytest.approx(statistic, rel=1e-8), pytest.approx(p, rel=1e-8))
+        for level, other, statistic, p in R_BILATERAL_PAIRS
+    ]
+    trend = robust_score_trend(counts, clusters)
+    assert (trend.statistic, trend.p) == pytest.approx(R_BILATERAL_TREND, rel=1e-8)
+    no_pairs = clusters_of(BILATERAL.iloc[:0], counts)
+    single = robust_score(counts, no_pairs)
+    assert (single.statistic, single.df, single.p) == pytest.approx(
+        R_BILATERAL_ROBSCORE_SINGLETONS, rel=1e-8
+    )
+
+
+def test_robust_pairs_take_holm_as_the_logrank_pairs_do():
+    """R: p.adjust(c(0.912737775262, 0.878845131522, 0.945227713947), "holm")."""
+    counts, clusters = prepared(BILATERAL)
+    p = np.array([pair.p for pair in robust_score_pairwise(counts, clusters)])
+    assert holm(p) == pytest.approx([1, 1, 1])
+    assert [pair.test for pair in pairwise(counts)] == ["logrank"] * 3
+    assert logrank(counts).test == "logrank"
+
+
 # ---- against rows: lifelines, and what only the pairs add ---------------------------------
 
 
@@ -444,6 +528,9 @@ def test_only_patients_with_two_limbs_add_terms(rows):
         np.testing.assert_allclose(single.ci_lower, greenwood.ci_lower, rtol=1e-12)
     some_hr, every_hr = hazard_ratios(counts, clusters), hazard_ratios(counts, every)
     np.testing.assert_allclose([r.se for r in some_hr], [r.se for r in every_hr], rtol=1e-10)
+    some_test, every_test = robust_score(counts, clusters), robust_score(counts, every)
+    if some_test is not None:
+        assert some_test.statistic == pytest.approx(every_test.statistic, rel=1e-9, abs=1e-12)
 
 
 def test_a_listed_limb_missing_from_the_counts_is_refused_in_plain_words():

@@ -16,6 +16,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
   pair of groups and the test for trend across ordered groups;
 - :mod:`.cox`: Cox regression on one categorical factor, Efron ties counted over
   patients, with the model or the robust (sandwich) variance;
+- :mod:`.robust_score`: for limbs clustered in patients, the robust score test in place
+  of the log-rank test (k groups, each pair, trend);
 - :mod:`.signed_rank`: the Wilcoxon signed-rank test from a table of differences;
 - :mod:`.hodges_lehmann`: the median paired change and its CI from the same table (R's
   ``wilcox.test(conf.int = TRUE)``);
