@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, psi, zeta
 
-from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, grid
+from analytics.stats.engine.counts import Clusters, Counts, grid, locate
 from analytics.stats.engine.normal import Z_95, two_sided_p
 
 EXPLICIT_TIES = 32
@@ -244,28 +244,42 @@ def score_and_variance(
     coefficient) and relative risk exp(design[i] @ beta); limbs of other groups are left
     out, as their patients' other limbs then stand alone.
     """
-    position = np.full(len(counts.levels), -1)
-    position[keep] = np.arange(len(keep))
-    g = grid(counts)
-    if not np.isin(clusters.time, g.times).all():
-        raise ValueError(UNCOUNTED_LIMB)
-    residuals = _Residuals(g.times, g.events[keep], g.at_risk[keep], design, beta)
-    rows = position[counts.group] >= 0
-    group, time = position[counts.group[rows]], counts.time[rows]
-    died = residuals.of(group, time, np.ones(group.size, dtype=int))
-    stayed = residuals.of(group, time, np.zeros(group.size, dtype=int))
-    events, censored = counts.events[rows][:, None], counts.censored[rows][:, None]
-    score = (events * died + censored * stayed).sum(axis=0)
-    variance = (events * died).T @ died + (censored * stayed).T @ stayed
-    first, second = clusters.pairs()
-    limb_group = position[clusters.group] if clusters.group.size else clusters.group
-    both = (limb_group[first] >= 0) & (limb_group[second] >= 0)
-    first, second = first[both], second[both]
-    if first.size:
-        a = residuals.of(limb_group[first], clusters.time[first], clusters.event[first])
-        b = residuals.of(limb_group[second], clusters.time[second], clusters.event[second])
-        variance = variance + a.T @ b + b.T @ a
-    return ClusteredScore(score=score, variance=variance)
+    return Layout(counts, clusters).score_and_variance(keep, design, beta)
+
+
+class Layout:
+    """Where the counts' rows and the clustered limbs sit on the counts' grid of times,
+    worked out once for the several models one comparison fits (each pair of groups)."""
+
+    def __init__(self, counts: Counts, clusters: Clusters) -> None:
+        self.counts, self.clusters = counts, clusters
+        self.grid = grid(counts)
+        self.column = locate(self.grid.times, counts.time)
+        self.limb_column = locate(self.grid.times, clusters.time)
+
+    def score_and_variance(
+        self, keep: list[int], design: np.ndarray, beta: np.ndarray
+    ) -> ClusteredScore:
+        """:func:`score_and_variance` on this layout."""
+        counts, clusters, g = self.counts, self.clusters, self.grid
+        position = np.full(len(counts.levels), -1)
+        position[keep] = np.arange(len(keep))
+        residuals = _Residuals(g.times, g.events[keep], g.at_risk[keep], design, beta)
+        rows = position[counts.group] >= 0
+        group, column = position[counts.group[rows]], self.column[rows]
+        died = residuals.of(group, column, np.ones(group.size, dtype=int))
+        stayed = residuals.of(group, column, np.zeros(group.size, dtype=int))
+        events, censored = counts.events[rows][:, None], counts.censored[rows][:, None]
+        score = (events * died + censored * stayed).sum(axis=0)
+        variance = (events * died).T @ died + (censored * stayed).T @ stayed
+        first, second = clusters.pairs
+        if first.size:
+            limb_group = position[clusters.group]
+            limb = residuals.of(np.maximum(limb_group, 0), self.limb_column, clusters.event)
+            limb[limb_group < 0] = 0.0
+            a, b = limb[first], limb[second]
+            variance = variance + a.T @ b + b.T @ a
+        return ClusteredScore(score=score, variance=variance)
 
 
 class _Residuals:
@@ -276,7 +290,8 @@ class _Residuals:
     (l = 0..D-1) has total R - (l/D) A and mean m_l = (S1 - (l/D) A1) / (R - (l/D) A). A limb
     at risk and not dying there takes -r sum_l (x - m_l) / (R - (l/D) A); a limb dying there
     takes x - mean_l m_l - r sum_l (1 - l/D) (x - m_l) / (R - (l/D) A) (R's ``coxscore``).
-    The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES.
+    The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES. The
+    residuals are tabled once per (censored or event, group, time), so a limb's is a lookup.
     """
 
     def __init__(
@@ -288,7 +303,11 @@ class _Residuals:
         beta: np.ndarray,
     ) -> None:
         sums = _EventSums(events, at_risk)
-        self.times = times[events.sum(axis=0) > 0]
+        event_times = times[events.sum(axis=0) > 0]
+        shape = (2, design.shape[0], times.size, design.shape[1])
+        if not event_times.size:
+            self.table = np.zeros(shape)
+            return
         r = np.exp(design @ beta)
         d = sums.deaths
         risk_sets = sums.at_risk * r[:, None]
@@ -306,16 +325,17 @@ class _Residuals:
         staying = -r * (x * h0[None, :, None] - (s1 * q0[:, None] - a1 * q1[:, None])[None])
         mean = (s1 * h0[:, None] - a1 * h1[:, None]) / d[:, None]
         weighted = s1 * (q0 - q1)[:, None] - a1 * (q1 - q2)[:, None]
-        self.dying = x - mean[None] - r * (x * (h0 - h1)[None, :, None] - weighted[None])
+        died = x - mean[None] - r * (x * (h0 - h1)[None, :, None] - weighted[None])
         zero = np.zeros((design.shape[0], 1, design.shape[1]))
-        self.staying = np.concatenate([zero, np.cumsum(staying, axis=1)], axis=1)
+        stayed = np.concatenate([zero, np.cumsum(staying, axis=1)], axis=1)
+        # at each of ``times``: the event times up to it (censored there) and before it
+        after = np.searchsorted(event_times, times, side="right")
+        at = np.minimum(np.searchsorted(event_times, times, side="left"), event_times.size - 1)
+        self.table = np.stack([stayed[:, after], stayed[:, at] + died[:, at]])
 
-    def of(self, group: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarray:
-        """The residuals (limbs, coefficients) of limbs of ``group`` ending at ``time``."""
-        after = np.searchsorted(self.times, time, side="right")
-        at = np.searchsorted(self.times, time, side="left")
-        stayed = self.staying[group, after]
-        if not self.times.size:
-            return stayed
-        died = self.staying[group, at] + self.dying[group, np.minimum(at, self.times.size - 1)]
-        return np.where(event[:, None] == 1, died, stayed)
+    def of(self, group: np.ndarray, column: np.ndarray, event: np.ndarray) -> np.ndarray:
+        """The residuals (limbs, coefficients) of limbs of ``group`` ending at ``times[column]``
+        with ``event`` (1) or censored (0); an event only where an event time is."""
+        _, groups, times, coefficients = self.table.shape
+        flat = (event * groups + group) * times + column
+        return self.table.reshape(-1, coefficients).take(flat, axis=0)

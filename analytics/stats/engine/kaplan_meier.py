@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, locate
 from analytics.stats.engine.normal import Z_95
 
 
@@ -127,12 +127,7 @@ def limb_influence(
     with np.errstate(divide="ignore", invalid="ignore"):
         running = np.cumsum(np.where(survivors > 0, events / (at_risk * survivors), 0.0))
         jump = np.where(survivors > 0, 1 / survivors, 0.0)
-    index = np.searchsorted(time, clusters.time)
-    if (
-        not (index < time.size).all()
-        or (time[np.minimum(index, time.size - 1)] != clusters.time).any()
-    ):
-        raise ValueError(UNCOUNTED_LIMB)
+    index = locate(time, clusters.time)
     return index, running[index] - clusters.event * jump[index], running
 
 
@@ -140,7 +135,7 @@ def _paired(counts: Counts, clusters: Clusters, at_risk: np.ndarray) -> np.ndarr
     """The sum over every two limbs of one patient of f_a(t) f_b(t), at each time."""
     if clusters.levels != counts.levels:
         raise ValueError(UNCOUNTED_LIMB)
-    first, second = clusters.pairs()
+    first, second = clusters.pairs
     if not first.size:
         return np.zeros(counts.time.size)
     events = counts.events.astype(float)

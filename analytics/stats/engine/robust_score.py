@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.stats.engine.counts import Clusters, Counts, grid
-from analytics.stats.engine.cox import score_and_variance
+from analytics.stats.engine.cox import Layout
 from analytics.stats.engine.logrank import LogRank, PairTest, Trend
 from analytics.stats.engine.normal import chi_square_p
 
@@ -38,7 +38,7 @@ def robust_score(counts: Counts, clusters: Clusters) -> LogRank | None:
     kept = _at_risk_at_an_event(counts, list(range(len(counts.levels))))
     if len(kept) < 2:
         return None
-    statistic = _statistic(counts, clusters, kept, _indicators(len(kept)))
+    statistic = _statistic(Layout(counts, clusters), kept, _indicators(len(kept)))
     df = len(kept) - 1
     return LogRank(statistic=statistic, df=df, p=chi_square_p(statistic, df), test=ROBUST_SCORE)
 
@@ -47,12 +47,12 @@ def robust_score_pairwise(counts: Counts, clusters: Clusters) -> tuple[PairTest,
     """The robust score test of every pair of levels on those two groups' limbs alone, in
     :func:`.logrank.pairwise`'s order; NaN where the pair cannot be compared (one of the
     two never at risk at an event time of the pair, or no event in either)."""
-    tests, nan = [], float("nan")
+    layout, tests, nan = Layout(counts, clusters), [], float("nan")
     for i, level in enumerate(counts.levels):
         for j in range(i + 1, len(counts.levels)):
             statistic = p = nan
             if len(_at_risk_at_an_event(counts, [i, j])) == 2:
-                statistic = _statistic(counts, clusters, [i, j], _indicators(2))
+                statistic = _statistic(layout, [i, j], _indicators(2))
                 p = chi_square_p(statistic, 1)
             tests.append(PairTest(level, counts.levels[j], statistic, p, test=ROBUST_SCORE))
     return tuple(tests)
@@ -64,7 +64,8 @@ def robust_score_trend(counts: Counts, clusters: Clusters) -> Trend | None:
     every = list(range(len(counts.levels)))
     if len(_at_risk_at_an_event(counts, every)) < 2:
         return None
-    statistic = _statistic(counts, clusters, every, np.arange(1.0, len(every) + 1)[:, None])
+    score = np.arange(1.0, len(every) + 1)[:, None]
+    statistic = _statistic(Layout(counts, clusters), every, score)
     if np.isnan(statistic):
         return None
     return Trend(statistic, chi_square_p(statistic, 1), test=ROBUST_SCORE)
@@ -75,10 +76,10 @@ def _indicators(groups: int) -> np.ndarray:
     return np.vstack([np.zeros(groups - 1), np.eye(groups - 1)])
 
 
-def _statistic(counts: Counts, clusters: Clusters, keep: list[int], design: np.ndarray) -> float:
+def _statistic(layout: Layout, keep: list[int], design: np.ndarray) -> float:
     """U' B^- U at coefficients 0 for the groups ``keep`` with covariates ``design``; NaN
     when B is 0 (no limb's residual moves: no event where two of the groups are at risk)."""
-    sums = score_and_variance(counts, clusters, keep, design, np.zeros(design.shape[1]))
+    sums = layout.score_and_variance(keep, design, np.zeros(design.shape[1]))
     if not np.abs(sums.variance).max() > 0:
         return float("nan")
     return float(sums.score @ np.linalg.pinv(sums.variance) @ sums.score)
