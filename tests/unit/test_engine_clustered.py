@@ -423,6 +423,20 @@ def test_robust_score_tests_match_r_on_a_bilateral_set_with_ties():
     )
 
 
+def test_a_robust_score_whose_variance_is_zero_is_no_test_as_r_gives_nan():
+    """Two patients, each with one limb in each group, both at month 1: one patient's limbs
+    both censored, the other's both events, so each patient's residuals cancel. R:
+    d <- data.frame(id = c(0, 0, 1, 1), g = c(0, 1, 0, 1), t = 1, e = c(0, 0, 1, 1))
+    summary(coxph(Surv(t, e) ~ g, data = d, cluster = id))$robscore: test NaN."""
+    rows = pd.DataFrame(
+        {"id": [0, 0, 1, 1], "group": [0, 1, 0, 1], "time": 1.0, "event": [0, 0, 1, 1]}
+    )
+    counts, clusters = prepared(rows)
+    assert robust_score(counts, clusters) is None
+    assert robust_score_trend(counts, clusters) is None
+    assert np.isnan(robust_score_pairwise(counts, clusters)[0].p)
+
+
 def test_robust_pairs_take_holm_as_the_logrank_pairs_do():
     """R: p.adjust(c(0.912737775262, 0.878845131522, 0.945227713947), "holm")."""
     counts, clusters = prepared(BILATERAL)

@@ -27,7 +27,8 @@ ROBUST_SCORE = "robust_score"
 
 def robust_score(counts: Counts, clusters: Clusters) -> LogRank | None:
     """The robust score test across the levels of ``counts``; None with fewer than two
-    groups at risk at an event time.
+    groups at risk at an event time, or when the robust variance of the score is 0 (each
+    patient's limbs cancel).
 
     ``clusters`` lists the limbs of patients with two or more limbs in ``counts`` (their
     groups indexing the same levels).
@@ -39,6 +40,8 @@ def robust_score(counts: Counts, clusters: Clusters) -> LogRank | None:
     if len(kept) < 2:
         return None
     statistic = _statistic(Layout(counts, clusters), kept, _indicators(len(kept)))
+    if np.isnan(statistic):
+        return None
     df = len(kept) - 1
     return LogRank(statistic=statistic, df=df, p=chi_square_p(statistic, df), test=ROBUST_SCORE)
 
@@ -60,7 +63,8 @@ def robust_score_pairwise(counts: Counts, clusters: Clusters) -> tuple[PairTest,
 
 def robust_score_trend(counts: Counts, clusters: Clusters) -> Trend | None:
     """The robust score test of the ordered score 1..k (display order) as one covariate;
-    None with fewer than two levels or no event where two groups are at risk."""
+    None with fewer than two levels, no event where two groups are at risk, or a robust
+    variance of the score of 0."""
     every = list(range(len(counts.levels)))
     if len(_at_risk_at_an_event(counts, every)) < 2:
         return None
