@@ -8,9 +8,9 @@ cluster of two) and a small bilateral set (30 patients, 44 limbs: one, two or th
 each, integer months with heavy ties, three groups, some patients' limbs in different
 groups). Each reference gives its R call. Random clustered cohorts are expanded to rows
 and handed to lifelines: its Cox fit with ``cluster_col`` (on untied times: with ties
-lifelines' score residuals are not R's Efron ones), and its weighted Kaplan-Meier, whose
-derivative in a patient's weight (central differences) is that patient's infinitesimal
-jackknife term.
+lifelines' score residuals are not R's Efron ones), and its weighted Kaplan-Meier and
+restricted mean, whose derivatives in a patient's weight (central differences) are that
+patient's infinitesimal jackknife terms.
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.utils import restricted_mean_survival_time
 
 from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts
 from analytics.stats.engine.cox import hazard_ratios
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.engine.logrank import holm, logrank, pairwise
 from analytics.stats.engine.median import median_time
+from analytics.stats.engine.restricted_mean import (
+    restricted_mean,
+    restricted_mean_covariance,
+    restricted_mean_difference,
+)
 from analytics.stats.engine.robust_score import (
     ROBUST_SCORE,
     robust_score,
@@ -300,6 +306,73 @@ def test_pairs_split_across_groups_leave_each_curve_greenwoods(retinopathy):
         np.testing.assert_array_equal(clustered.ci_lower, greenwood.ci_lower)
 
 
+# ---- the restricted mean ------------------------------------------------------------------
+
+# R: for each level, s <- subset(<data>, <group> == level)
+#    fit <- survfit(Surv(<time>, <status>) ~ 1, data = s, id = id)
+#    sqrt(sum(residuals(fit, times = h, type = "rmst", collapse = TRUE)^2))
+#    (print(fit, rmean = h) gives the mean and, ignoring the pairing, its unclustered SE)
+R_RMST = {
+    ("retinopathy", "type", 50): {"0": (36.8520023751, 1.40541131379),
+                                  "1": (37.0209091132, 1.45611286651)},
+    ("bilateral", "group", 10): {"A": (7.27916666667, 0.823974836832),
+                                 "B": (7.94308035714, 0.543895128674),
+                                 "C": (7.16666666667, 1.12672685975)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", R_RMST, ids=str)
+def test_restricted_mean_clustered_se_matches_rs_collapsed_jackknife(retinopathy, case):
+    data, group, horizon = case
+    rows = on(retinopathy, group) if data == "retinopathy" else BILATERAL
+    counts, clusters = prepared(rows)
+    for level, (mean, se) in R_RMST[case].items():
+        curve = kaplan_meier(counts.of(level), clusters.of(level))
+        result = restricted_mean(curve, horizon, clusters.of(level))
+        assert (result.estimate, result.se) == pytest.approx((mean, se), rel=1e-9)
+        assert restricted_mean(curve, horizon).se != pytest.approx(se, rel=1e-3)
+
+
+# R: r <- residuals(survfit(Surv(t, e) ~ g, data = d), times = 10, type = "rmst"): each
+#    limb's move of its own curve's mean; per <- function(lv) rowsum(r[d$g == lv],
+#    d$id[d$g == lv]); the sum over patients in both of per(level) * per("A")
+R_BILATERAL_RMST_COVARIANCE = {"B": -0.0930442256452, "C": 0.0545950589727}
+
+
+@pytest.mark.parametrize("level", R_BILATERAL_RMST_COVARIANCE)
+def test_restricted_means_covary_through_patients_with_limbs_in_both_groups(level):
+    counts, clusters = prepared(BILATERAL)
+    curve, reference = kaplan_meier(counts.of(level)), kaplan_meier(counts.of("A"))
+    covariance = restricted_mean_covariance(
+        curve, clusters.of(level), reference, clusters.of("A"), 10
+    )
+    assert covariance == pytest.approx(R_BILATERAL_RMST_COVARIANCE[level], rel=1e-9)
+
+
+def test_restricted_mean_difference_of_treated_and_untreated_eyes_takes_their_covariance(
+    retinopathy,
+):
+    """R, horizon 60: print(survfit(Surv(futime, status) ~ trt, data = retinopathy),
+    rmean = 60): treated 47.6853567662 (SE 1.49225201025), untreated 37.6084477029
+    (1.68239555591); each arm one eye per patient, so these are the clustered SEs too.
+    The covariance, from r <- residuals(survfit(...), times = 60, type = "rmst") summed per
+    patient in each arm: 0.673498722264."""
+    counts, clusters = prepared(on(retinopathy, "trt"))
+    curves = {level: kaplan_meier(counts.of(level)) for level in ("0", "1")}
+    means = {level: restricted_mean(curves[level], 60, clusters.of(level)) for level in curves}
+    covariance = restricted_mean_covariance(
+        curves["1"], clusters.of("1"), curves["0"], clusters.of("0"), 60
+    )
+    assert covariance == pytest.approx(0.673498722264, rel=1e-9)
+    difference = restricted_mean_difference("1", means["1"], "0", means["0"], covariance)
+    se = np.sqrt(1.49225201025**2 + 1.68239555591**2 - 2 * 0.673498722264)
+    centre = 47.6853567662 - 37.6084477029
+    expected = (centre, centre - 1.959963984540054 * se, centre + 1.959963984540054 * se)
+    assert (difference.difference, difference.ci_lower, difference.ci_upper) == pytest.approx(
+        expected, rel=1e-9
+    )
+
+
 # ---- Cox, robust variance -------------------------------------------------------------------
 
 # R: fit <- coxph(Surv(futime, status) ~ <term>, data = retinopathy, cluster = id)
@@ -470,31 +543,38 @@ def clustered_rows(draw: st.DrawFn, max_groups: int = 3, tied: bool = True) -> p
     )
 
 
-def weighted_survival(rows: pd.DataFrame, weights: np.ndarray, times: np.ndarray) -> np.ndarray:
+def weighted_fit(
+    rows: pd.DataFrame, weights: np.ndarray, times: np.ndarray, horizon: float
+) -> tuple[np.ndarray, float]:
+    """lifelines' weighted Kaplan-Meier at ``times`` and its restricted mean to ``horizon``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = KaplanMeierFitter().fit(rows["time"], rows["event"], weights=weights)
-    return fitted.survival_function_.iloc[:, 0].reindex(times).to_numpy()
+        mean = restricted_mean_survival_time(fitted, t=horizon)
+    return fitted.survival_function_.iloc[:, 0].reindex(times).to_numpy(), mean
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(clustered_rows(max_groups=1))
-def test_kaplan_meier_clustered_variance_is_the_sum_over_patients_of_their_squared_jackknife(
-    rows,
-):
-    """Each patient's term is the derivative of lifelines' weighted Kaplan-Meier in that
-    patient's weight (every limb of the patient weighted alike), by central differences."""
+@given(clustered_rows(max_groups=1), st.floats(0.5, 12))
+def test_clustered_variances_are_the_sum_over_patients_of_their_squared_jackknife(rows, horizon):
+    """Each patient's term is the derivative of lifelines' weighted Kaplan-Meier (and of its
+    restricted mean) in that patient's weight (every limb of the patient weighted alike),
+    by central differences."""
     counts, clusters = prepared(rows)
     curve = kaplan_meier(counts.of("0"), clusters.of("0"))
+    horizon = min(horizon, curve.last_time)
     step = 1e-5
-    variance = np.zeros(curve.time.size)
+    variance, mean_variance = np.zeros(curve.time.size), 0.0
     for patient in rows["id"].unique():
         moved = step * (rows["id"] == patient).to_numpy(float)
-        up = weighted_survival(rows, 1 + moved, curve.time)
-        down = weighted_survival(rows, 1 - moved, curve.time)
+        up, up_mean = weighted_fit(rows, 1 + moved, curve.time, horizon)
+        down, down_mean = weighted_fit(rows, 1 - moved, curve.time, horizon)
         variance += ((up - down) / (2 * step)) ** 2
+        mean_variance += ((up_mean - down_mean) / (2 * step)) ** 2
     inside = curve.estimate > 0
     assert curve.se[inside] ** 2 == pytest.approx(variance[inside], rel=1e-6, abs=1e-12)
+    mean = restricted_mean(curve, horizon, clusters.of("0"))
+    assert mean.se**2 == pytest.approx(mean_variance, rel=1e-6, abs=1e-12)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

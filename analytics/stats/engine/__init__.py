@@ -25,7 +25,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
   a before/after table of counts (statsmodels' ``SquareTable``);
 - :mod:`.median`: the median time of a curve and its CI (R's ``survfit`` rule);
 - :mod:`.restricted_mean`: the restricted mean time to a horizon, its SE (R's
-  ``rmean``) and the difference between groups;
+  ``rmean``, or clustered by patient as R's collapsed ``rmst`` residuals) and the
+  difference between groups;
 - :mod:`.aalen_johansen`: the cumulative incidence with death competing.
 
 Everything fitted on patient rows (multivariable Cox) stays with lifelines.
