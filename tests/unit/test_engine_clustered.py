@@ -16,6 +16,7 @@ patient's infinitesimal jackknife terms.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 
+from analytics.stats.engine.aalen_johansen import cumulative_incidence
 from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts
 from analytics.stats.engine.cox import hazard_ratios
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
@@ -371,6 +373,102 @@ def test_restricted_mean_difference_of_treated_and_untreated_eyes_takes_their_co
     assert (difference.difference, difference.ci_lower, difference.ci_upper) == pytest.approx(
         expected, rel=1e-9
     )
+
+
+# ---- the cumulative incidence with death competing ---------------------------------------
+
+# R: the bilateral set with the censored limbs of patients 5, 13, 14, 16, 21 and 28 ended by
+#    death: d$state <- factor(ifelse(d$e == 1, 1, ifelse(d$id %in% c(5, 13, 14, 16, 21,
+#    28), 2, 0)), 0:2, c("censor", "endpoint", "death")); for each level,
+#    s <- subset(d, g == level); f <- survfit(Surv(t, state) ~ 1, data = s,
+#    conf.type = "log-log"); sm <- summary(f, censored = TRUE)
+#    r <- residuals(f, times = sm$time, type = "pstate")[, , 2]
+#    time, sm$pstate[, 2], sqrt(colSums(rowsum(r, s$id)^2)) (clustered: survival 3.5.3's
+#    multi-state survfit leaves cluster out of std.err), and with every limb on its own
+#    sm$std.err[, 2], sm$lower[, 2], sm$upper[, 2]
+DEATHS = [5, 13, 14, 16, 21, 28]
+R_BILATERAL_INCIDENCE = {
+    "A": [
+        (1, 0.0833333333333, 0.073493091974, 0.079785592313, 0.00505283547899, 0.31107040999),
+        (2, 0.0833333333333, 0.073493091974, 0.079785592313, 0.00505283547899, 0.31107040999),
+        (5, 0.3125, 0.158019494336, 0.15256060954, 0.0708005798012, 0.599929595957),
+        (6, 0.3125, 0.158019494336, 0.15256060954, 0.0708005798012, 0.599929595957),
+        (7, 0.5875, 0.146576158745, 0.176256648811, 0.200543712901, 0.838559500988),
+        (9, 0.5875, 0.146576158745, 0.176256648811, 0.200543712901, 0.838559500988),
+        (12, 1, 0, 2.59629636316e-17, np.nan, np.nan),
+    ],
+    "B": [
+        (1, 0, 0, 0, np.nan, np.nan),
+        (2, 0.0625, 0.0532741472539, 0.0605153647845, 0.00409816532132, 0.246994462218),
+        (3, 0.125, 0.0741158826602, 0.0826797284708, 0.0206750254851, 0.327984354552),
+        (4, 0.125, 0.0741158826602, 0.0826797284708, 0.0206750254851, 0.327984354552),
+        (6, 0.199479166667, 0.0845265591006, 0.103858860547, 0.0480292238291, 0.424869153342),
+        (7, 0.273958333333, 0.133850079228, 0.117779542282, 0.08356329711, 0.508951034487),
+        (8, 0.3484375, 0.12497156693, 0.12685428845, 0.12562920323, 0.585182215548),
+        (9, 0.571875, 0.116503846403, 0.132513296552, 0.283770787696, 0.780410470812),
+        (10, 0.646354166667, 0.13711375962, 0.127743072957, 0.346395828096, 0.835569261166),
+        (11, 0.646354166667, 0.13711375962, 0.127743072957, 0.346395828096, 0.835569261166),
+    ],
+    "C": [
+        (1, 0.0666666666667, 0.0602873776278, 0.064406118872, 0.00430036344938, 0.260321963072),
+        (2, 0.144444444444, 0.0800475681625, 0.0950308591855, 0.0231040743265, 0.37023633882),
+        (3, 0.222222222222, 0.136761484723, 0.113855008511, 0.0532692248195, 0.462334061707),
+        (4, 0.3, 0.164705123714, 0.126271312833, 0.0917327656923, 0.545096764826),
+        (6, 0.3, 0.164705123714, 0.126271312833, 0.0917327656923, 0.545096764826),
+        (7, 0.4, 0.168825474429, 0.142427926636, 0.140506816053, 0.651931321275),
+        (8, 0.5, 0.167709323633, 0.149735216034, 0.198587603036, 0.742885400719),
+        (9, 0.6, 0.16124796752, 0.149496509488, 0.264798045891, 0.821702735008),
+        (11, 0.75, 0.152583106235, 0.147834903626, 0.332243840815, 0.927642864274),
+        (12, 0.75, 0.152583106235, 0.147834903626, 0.332243840815, 0.927642864274),
+    ],
+}
+
+
+def with_deaths(rows: pd.DataFrame) -> tuple[Counts, Clusters, Clusters]:
+    """The bilateral set's counts and listed limbs with DEATHS' censorings competing, and
+    the same limbs listed as if each were its own patient."""
+    died = ((rows["event"] == 0) & rows["id"].isin(DEATHS)).astype(int)
+    counts = counts_of(rows[["group", "time", "event"]])
+    per_time = died.groupby([rows["group"], rows["time"]]).sum()
+    counts = replace(counts, competing=per_time.to_numpy(int))
+    listed = clusters_of(rows, counts)
+    several = rows["id"].map(rows["id"].value_counts()) > 1
+    clusters = replace(listed, competing=died[several].to_numpy(int))
+    alone = replace(clusters, cluster=np.arange(clusters.cluster.size))
+    return counts, clusters, alone
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_cumulative_incidence_clustered_matches_rs_jackknife_summed_per_patient(level):
+    counts, clusters, alone = with_deaths(BILATERAL)
+    clustered = cumulative_incidence(counts.of(level), clusters.of(level))
+    expected = np.array(R_BILATERAL_INCIDENCE[level])
+    assert clustered.time.tolist() == expected[:, 0].tolist()
+    assert clustered.estimate == pytest.approx(expected[:, 1], rel=1e-9)
+    assert clustered.se == pytest.approx(expected[:, 2], rel=1e-9, abs=1e-12)
+    single = cumulative_incidence(counts.of(level), alone.of(level))
+    assert single.se == pytest.approx(expected[:, 3], rel=1e-9, abs=1e-12)
+    assert single.ci_lower == pytest.approx(expected[:, 4], rel=1e-9, nan_ok=True)
+    assert single.ci_upper == pytest.approx(expected[:, 5], rel=1e-9, nan_ok=True)
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_cumulative_incidence_of_lone_limbs_is_todays_delta_method_and_rs_std_err(level):
+    """Collett's delta method (no clusters, as before) and the jackknife of limbs on their
+    own are one variance, R's std.err, written two ways (equal to rounding: at F = 1 the
+    delta method's cancelling sums leave ~1e-8 where the jackknife gives 0)."""
+    counts, _, alone = with_deaths(BILATERAL)
+    delta = cumulative_incidence(counts.of(level))
+    jackknife = cumulative_incidence(counts.of(level), alone.of(level))
+    expected = np.array(R_BILATERAL_INCIDENCE[level])
+    assert delta.se == pytest.approx(expected[:, 3], rel=1e-9, abs=1e-7)
+    assert delta.se == pytest.approx(jackknife.se, rel=1e-12, abs=1e-7)
+
+
+def test_the_clustered_incidence_needs_the_listed_limbs_deaths():
+    counts, clusters, _ = with_deaths(BILATERAL)
+    with pytest.raises(ValueError, match="competing"):
+        cumulative_incidence(counts.of("B"), replace(clusters, competing=None).of("B"))
 
 
 # ---- Cox, robust variance -------------------------------------------------------------------

@@ -27,7 +27,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 - :mod:`.restricted_mean`: the restricted mean time to a horizon, its SE (R's
   ``rmean``, or clustered by patient as R's collapsed ``rmst`` residuals) and the
   difference between groups;
-- :mod:`.aalen_johansen`: the cumulative incidence with death competing.
+- :mod:`.aalen_johansen`: the cumulative incidence with death competing, its SE by the
+  delta method or clustered by patient.
 
 Everything fitted on patient rows (multivariable Cox) stays with lifelines.
 """

@@ -94,8 +94,10 @@ class Clusters:
     a patient with one limb in the estimate adds nothing beyond the counts. ``cluster``
     names the patient (any integers), ``group`` indexes ``levels`` as in the Counts the
     limbs are counted in, ``time`` is that limb's time in the Counts (months) and
-    ``event`` 1 for an event, 0 for a censoring. A patient may have any number of limbs;
-    every limb listed must also be counted in the Counts it goes with.
+    ``event`` 1 for an event, 0 for a censoring. ``competing``, for the cumulative
+    incidence, is 1 where a censored limb's follow-up ended with the competing event
+    (death), as in the Counts. A patient may have any number of limbs; every limb listed
+    must also be counted in the Counts it goes with.
     """
 
     levels: tuple[str, ...]
@@ -103,6 +105,7 @@ class Clusters:
     group: np.ndarray
     time: np.ndarray
     event: np.ndarray
+    competing: np.ndarray | None = None
 
     def of(self, level: str) -> Clusters:
         """The limbs of one level, as :meth:`Counts.of` gives that level's counts."""
@@ -119,6 +122,7 @@ class Clusters:
             group=new[rows],
             time=self.time[rows],
             event=self.event[rows],
+            competing=None if self.competing is None else self.competing[rows],
         )
 
     @cached_property

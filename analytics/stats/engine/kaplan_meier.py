@@ -140,19 +140,45 @@ def _paired(counts: Counts, clusters: Clusters, at_risk: np.ndarray) -> np.ndarr
         return np.zeros(counts.time.size)
     events = counts.events.astype(float)
     index, constant, running = limb_influence(counts.time, events, at_risk, clusters)
+    return paired_products(running, index, constant, first, second)
+
+
+def paired_products(
+    before: np.ndarray,
+    index: np.ndarray,
+    start: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    slope: np.ndarray | None = None,
+    level: np.ndarray | None = None,
+) -> np.ndarray:
+    """The sum over the pairs (``first``, ``second``) of u_first(t) u_second(t) at each time.
+
+    A limb's u is ``before`` at the times ahead of its own (``index``) and from it on
+    ``start`` + ``slope`` ``level``(t) (``slope`` None: the constant ``start``). The
+    products are piecewise: before squared ahead of the earlier limb, ``before`` times the
+    earlier limb's u until the later one's time, then the product of the two; so the sums
+    over pairs at every time are running sums, without a loop over pairs.
+    """
     earlier = index[first] <= index[second]
-    lo = np.where(earlier, index[first], index[second])
-    hi = np.where(earlier, index[second], index[first])
-    lo_constant = np.where(earlier, constant[first], constant[second])
-    size = counts.time.size
+    low, high = np.where(earlier, first, second), np.where(earlier, second, first)
+    lo, hi = index[low], index[high]
+    size = before.size
 
     def by_time(at: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.cumsum(np.bincount(at, weights, minlength=size))
 
+    def between(weights: np.ndarray) -> np.ndarray:
+        return by_time(lo, weights) - by_time(hi, weights)
+
     not_yet = first.size - by_time(lo)
-    between = by_time(lo, lo_constant) - by_time(hi, lo_constant)
-    after = by_time(hi, constant[first] * constant[second])
-    return running**2 * not_yet + running * between + after
+    total = before**2 * not_yet + before * between(start[low])
+    total += by_time(hi, start[low] * start[high])
+    if slope is not None:
+        total += before * level * between(slope[low])
+        total += level * by_time(hi, start[low] * slope[high] + start[high] * slope[low])
+        total += level**2 * by_time(hi, slope[low] * slope[high])
+    return total
 
 
 def at_months(curve: Curve, months: Sequence[float]) -> AtMonths:
