@@ -675,6 +675,44 @@ def test_clustered_variances_are_the_sum_over_patients_of_their_squared_jackknif
     assert mean.se**2 == pytest.approx(mean_variance, rel=1e-6, abs=1e-12)
 
 
+def weighted_incidence(rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    """The Aalen-Johansen estimate with weighted limbs, from its definition: at each time
+    F gains S- d / n and S loses the endpoints and deaths, all counted in weight."""
+    incidence, free, out = 0.0, 1.0, []
+    for time in np.unique(rows["time"]):
+        here = (rows["time"] == time).to_numpy()
+        at_risk = weights[(rows["time"] >= time).to_numpy()].sum()
+        endpoints = weights[here & (rows["event"] == 1).to_numpy()].sum()
+        deaths = weights[here & (rows["competing"] == 1).to_numpy()].sum()
+        incidence += free * endpoints / at_risk
+        free *= 1 - (endpoints + deaths) / at_risk
+        out.append(incidence)
+    return np.array(out)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clustered_rows(max_groups=1), st.data())
+def test_clustered_incidence_variance_is_the_sum_over_patients_of_their_squared_jackknife(
+    rows, data
+):
+    """As for Kaplan-Meier: each patient's term is the derivative of the weighted estimate
+    in that patient's weight, by central differences; some censorings are deaths."""
+    died = data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    rows = rows.assign(competing=((rows["event"] == 0) & np.array(died)).astype(int))
+    counts = counts_of(rows[["group", "time", "event"]])
+    per_time = rows.groupby(["group", "time"])["competing"].sum()
+    counts = replace(counts, competing=per_time.to_numpy(int))
+    every = clusters_of(rows, counts, every_limb=True)
+    clusters = replace(every, competing=rows["competing"].to_numpy(int))
+    incidence = cumulative_incidence(counts.of("0"), clusters.of("0"))
+    step, variance = 1e-6, np.zeros(incidence.time.size)
+    for patient in rows["id"].unique():
+        moved = step * (rows["id"] == patient).to_numpy(float)
+        up, down = weighted_incidence(rows, 1 + moved), weighted_incidence(rows, 1 - moved)
+        variance += ((up - down) / (2 * step)) ** 2
+    assert incidence.se**2 == pytest.approx(variance, rel=1e-6, abs=1e-10)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clustered_rows(max_groups=3, tied=False))
 def test_cox_robust_se_matches_lifelines_cluster_col_on_rows(rows):
@@ -711,6 +749,10 @@ def test_only_patients_with_two_limbs_add_terms(rows):
         some = kaplan_meier(counts.of(level), clusters.of(level))
         whole = kaplan_meier(counts.of(level), every.of(level))
         np.testing.assert_allclose(some.se, whole.se, rtol=1e-12, atol=1e-15)
+        horizon = some.last_time
+        mean_some = restricted_mean(some, horizon, clusters.of(level))
+        mean_whole = restricted_mean(some, horizon, every.of(level))
+        assert mean_some.se == pytest.approx(mean_whole.se, rel=1e-12, abs=1e-15)
         alone = rows.assign(id=np.arange(len(rows)))
         single = kaplan_meier(
             counts.of(level), clusters_of(alone, counts, every_limb=True).of(level)
