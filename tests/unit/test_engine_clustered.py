@@ -792,7 +792,7 @@ def test_a_patient_with_three_limbs_gives_three_pairs():
         time=np.arange(6.0),
         event=np.ones(6, dtype=int),
     )
-    first, second = three.pairs
+    first, second = three.pairs()
     found = sorted(
         tuple(sorted(pair)) for pair in zip(first.tolist(), second.tolist(), strict=True)
     )

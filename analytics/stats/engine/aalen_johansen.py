@@ -180,7 +180,7 @@ def _clustered_variance(
     c_square = sum(np.cumsum(w * c * c) for w, c, _ in endings)
     still = at_risk - events - counts.censored
     own = moved**2 * still + square + 2 * estimate * product + estimate**2 * c_square
-    first, second = clusters.pairs
+    first, second = clusters.pairs()
     if not first.size:
         return np.maximum(own, 0.0)
     index = locate(counts.time, clusters.time)

@@ -8,10 +8,8 @@ the times of all groups at once, the arrays the log-rank test and Cox model read
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 UNCOUNTED_LIMB = "a clustered limb's group and time are not among those of the counts it goes with"
 
@@ -125,14 +123,12 @@ class Clusters:
             competing=None if self.competing is None else self.competing[rows],
         )
 
-    @cached_property
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Row indices (first, second) of every two limbs of one patient, each pair once.
 
         A patient with m limbs gives m (m - 1) / 2 pairs; one pass per limb beyond the
         second, each over all rows at once. Limbs listed in patient order (SQL's ``ORDER
-        BY patient_id``) need no sort. Worked out once per Clusters (a k-group comparison,
-        its pairs, its trend and the hazard ratios all read them).
+        BY patient_id``) need no sort.
         """
         in_order = bool((self.cluster[1:] >= self.cluster[:-1]).all())
         order = np.arange(self.cluster.size) if in_order else np.argsort(self.cluster)
@@ -150,13 +146,15 @@ class Clusters:
 
 
 def locate(times: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """The index of each of ``wanted`` among the distinct ``times`` (equal, not nearest).
+    """The index of each of ``wanted`` among the sorted distinct ``times`` (equal, not nearest).
 
-    A hash lookup (pandas' ``Index.get_indexer``): a binary search of 100,000 unsorted
-    times costs several times more. Raises ValueError (UNCOUNTED_LIMB) for a time that
-    is not among ``times``.
+    The binary search runs on ``wanted`` sorted: on 100,000 limbs in no order it costs
+    about twice the sort. Raises ValueError (UNCOUNTED_LIMB) for a time that is not among
+    ``times``.
     """
-    index = pd.Index(times).get_indexer(wanted)
-    if (index < 0).any():
+    order = np.argsort(wanted)
+    index = np.empty(wanted.size, dtype=np.intp)
+    index[order] = np.searchsorted(times, wanted[order])
+    if (index >= times.size).any() or (times[index] != wanted).any():
         raise ValueError(UNCOUNTED_LIMB)
     return index

@@ -256,6 +256,7 @@ class Layout:
         self.grid = grid(counts)
         self.column = locate(self.grid.times, counts.time)
         self.limb_column = locate(self.grid.times, clusters.time)
+        self.pairs = clusters.pairs()
 
     def score_and_variance(
         self, keep: list[int], design: np.ndarray, beta: np.ndarray
@@ -272,7 +273,7 @@ class Layout:
         events, censored = counts.events[rows][:, None], counts.censored[rows][:, None]
         score = (events * died + censored * stayed).sum(axis=0)
         variance = (events * died).T @ died + (censored * stayed).T @ stayed
-        first, second = clusters.pairs
+        first, second = self.pairs
         if first.size:
             limb_group = position[clusters.group]
             limb = residuals.of(np.maximum(limb_group, 0), self.limb_column, clusters.event)

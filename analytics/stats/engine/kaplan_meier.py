@@ -135,7 +135,7 @@ def _paired(counts: Counts, clusters: Clusters, at_risk: np.ndarray) -> np.ndarr
     """The sum over every two limbs of one patient of f_a(t) f_b(t), at each time."""
     if clusters.levels != counts.levels:
         raise ValueError(UNCOUNTED_LIMB)
-    first, second = clusters.pairs
+    first, second = clusters.pairs()
     if not first.size:
         return np.zeros(counts.time.size)
     events = counts.events.astype(float)

@@ -81,7 +81,7 @@ def restricted_mean(
     after = np.cumsum(areas[::-1])[::-1][1:]  # area from each time to the horizon
     variance = (after**2 * hazard).sum()
     if clusters is not None:
-        first, second = clusters.pairs
+        first, second = clusters.pairs()
         moved = _limb_influence(curve, horizon, clusters)
         variance = max(variance + 2 * (moved[first] * moved[second]).sum(), 0.0)
     return RestrictedMean(
