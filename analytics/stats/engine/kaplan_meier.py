@@ -14,8 +14,8 @@ limbs' own squares add up to Greenwood's sum, the cross terms over times cancell
 the clustered variance of log S(t) is Greenwood's plus twice the sum over every two
 limbs of one patient of f_a(t) f_b(t). Those products are piecewise (A^2 before the
 earlier limb's time, A times the earlier limb's constant until the later one's, then
-the product of the constants), so all pairs at all times cost one sort and three
-running sums. Without any two limbs of one patient it is Greenwood's.
+the product of the constants), so all pairs at all times cost a sort and a few running
+sums (:func:`paired_products`). Without any two limbs of one patient it is Greenwood's.
 """
 
 from __future__ import annotations
