@@ -13,8 +13,18 @@ that is how the counts are made (analytics/stats/survival.py).
 The 95% CI is on the log(-log) scale of F with the delta-method variance (Collett,
 Modelling Survival Data, 3rd ed., p. 411; SAS ``PROC LIFETEST``; lifelines'
 ``AalenJohansenFitter``), so it lies inside [0, 1] and contains the estimate; it is NaN
-where F is 0 or 1. R's ``std.err`` for ``pstate`` is the infinitesimal jackknife and
-differs slightly.
+where F is 0 or 1. R's ``std.err`` for ``pstate``, the infinitesimal jackknife, is the
+same variance written another way (equal to rounding; tests/unit/test_engine_clustered.py).
+
+Limbs clustered in patients (:class:`~.counts.Clusters`): the variance is the
+infinitesimal jackknife summed per patient, R's ``residuals(survfit(Surv(t, state) ~ 1),
+times, type = "pstate")`` summed per patient (survival 3.5.3's multi-state ``survfit``
+ignores ``cluster`` in its ``std.err``); with no two limbs of one patient it is R's
+``std.err``, the delta method above. A limb ending at T moves F(t) by P(t) for t < T
+and by a + c F(t) from T on, where P is a running sum over the times of the curve and a,
+c depend on T and how the limb ended; the limbs' own squares come from the counts per
+(time, ending) and each two limbs of one patient add twice their product, piecewise in
+t as for :mod:`.kaplan_meier`.
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, locate
+from analytics.stats.engine.kaplan_meier import paired_products
 from analytics.stats.engine.normal import Z_95
 
 
@@ -32,7 +43,8 @@ from analytics.stats.engine.normal import Z_95
 class Incidence:
     """The cumulative incidence just after each distinct time of one group.
 
-    Arrays of equal length: ``time``; ``estimate`` F(t); ``se`` its delta-method SE;
+    Arrays of equal length: ``time``; ``estimate`` F(t); ``se`` its delta-method SE (or,
+    limbs clustered in patients, the jackknife clustered by patient);
     ``ci_lower``, ``ci_upper`` the log(-log) 95% CI; ``free`` the Kaplan-Meier estimate of
     being free of the endpoint and of death (the curve 1 - F - F_death stands on);
     ``competing`` the deaths at each time (the counts', which F and 1 - Kaplan-Meier part
@@ -59,11 +71,13 @@ class IncidenceAtMonths:
     ci_upper: np.ndarray
 
 
-def cumulative_incidence(counts: Counts) -> Incidence:
+def cumulative_incidence(counts: Counts, clusters: Clusters | None = None) -> Incidence:
     """The Aalen-Johansen cumulative incidence of a one-level ``counts`` (sorted by time).
 
-    ``counts.competing`` must be counted. Example: ``lung``, deaths of men as the
-    endpoint and deaths of women competing: F(365 days) = 0.40946, as R's ``pstate``.
+    ``counts.competing`` must be counted. ``clusters``, this level's limbs whose patient
+    has another limb in it (:meth:`Clusters.of`, ``competing`` listed), gives the SE and CI
+    clustered by patient. Example: ``lung``, deaths of men as the endpoint and deaths of
+    women competing: F(365 days) = 0.40946, as R's ``pstate``.
     """
     if counts.competing is None:
         raise ValueError("the cumulative incidence needs the competing events counted")
@@ -74,7 +88,10 @@ def cumulative_incidence(counts: Counts) -> Incidence:
     free = np.cumprod(1 - removed / at_risk)
     free_before = np.concatenate([[1.0], free[:-1]])
     estimate = np.cumsum(free_before * events / at_risk)
-    variance = _variance(estimate, free_before, events, removed, at_risk)
+    if clusters is None:
+        variance = _variance(estimate, free_before, events, removed, at_risk)
+    else:
+        variance = _clustered_variance(counts, clusters, estimate, free_before, at_risk)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_f = np.log(estimate)
         spread = Z_95 * np.sqrt(variance) / (estimate * np.abs(log_f))
@@ -118,6 +135,60 @@ def _variance(
     )
     third = estimate * np.cumsum(cross) - np.cumsum(cross * estimate)
     return np.maximum(first + own - 2 * third, 0.0)
+
+
+def _clustered_variance(
+    counts: Counts,
+    clusters: Clusters,
+    estimate: np.ndarray,
+    free_before: np.ndarray,
+    at_risk: np.ndarray,
+) -> np.ndarray:
+    """The jackknife variance of F at each time, summed per patient (module docstring).
+
+    With B the running sum of r / (n (n - r)) (r endpoints and deaths, 0 where n = r) and
+    B- its value at the time before, P(t) = sum over times <= t of S- d / n (B-) - S- d / n^2.
+    A limb ending at T has c = B(T) - 1 / (n_T - r_T) if it ended with the endpoint or
+    death, B(T) if censored, and a = P(T) + S-(T) / n_T (endpoint only) - c F(T).
+    """
+    if clusters.competing is None:
+        raise ValueError("the clustered cumulative incidence needs the limbs' competing events")
+    if clusters.levels != counts.levels:
+        raise ValueError(UNCOUNTED_LIMB)
+    events, competing = counts.events.astype(float), counts.competing.astype(float)
+    removed = events + competing
+    survivors = at_risk - removed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        running = np.cumsum(np.where(survivors > 0, removed / (at_risk * survivors), 0.0))
+        jump = np.where(survivors > 0, 1 / survivors, 0.0)
+    running_before = np.concatenate([[0.0], running[:-1]])
+    moved = np.cumsum(free_before * events / at_risk * (running_before - 1 / at_risk))
+    ended = running - jump  # c of a limb ending with the endpoint or death
+    own_jump = free_before / at_risk  # the endpoint's own step in F
+
+    def start(c: np.ndarray, at: np.ndarray, endpoint: np.ndarray) -> np.ndarray:
+        return moved[at] + endpoint * own_jump[at] - c * estimate[at]
+
+    every, yes, no = np.arange(at_risk.size), np.ones(at_risk.size), np.zeros(at_risk.size)
+    endings = (  # limbs, c and a of the endpoint, death and censoring at each time
+        (events, ended, start(ended, every, yes)),
+        (competing, ended, start(ended, every, no)),
+        (counts.censored - competing, running, start(running, every, no)),
+    )
+    square = sum(np.cumsum(w * a * a) for w, _, a in endings)
+    product = sum(np.cumsum(w * a * c) for w, c, a in endings)
+    c_square = sum(np.cumsum(w * c * c) for w, c, _ in endings)
+    still = at_risk - events - counts.censored
+    own = moved**2 * still + square + 2 * estimate * product + estimate**2 * c_square
+    first, second = clusters.pairs()
+    if not first.size:
+        return np.maximum(own, 0.0)
+    index = locate(counts.time, clusters.time)
+    gone = (clusters.event == 1) | (clusters.competing == 1)
+    c = np.where(gone, ended[index], running[index])
+    a = start(c, index, (clusters.event == 1).astype(float))
+    paired = paired_products(moved, index, a, first, second, slope=c, level=estimate)
+    return np.maximum(own + 2 * paired, 0.0)
 
 
 def incidence_at(incidence: Incidence, months: Sequence[float]) -> IncidenceAtMonths:

@@ -13,6 +13,15 @@ R - (l/D) A (R: risk-set total of exp(beta), A: the same over the D events). Wit
 c = R D / A those sums are sums of 1 / (c - l)^k: written out for up to EXPLICIT_TIES
 ties, and beyond that in closed form (digamma and trigamma, scipy.special), so a
 registry's thousands of ties at one month cost no more than one.
+
+Limbs clustered in patients (:class:`~.counts.Clusters`): the robust (sandwich) variance
+of R's ``coxph(..., cluster = patient_id)``, V B V with V the model variance and B the
+sum over patients of the squared sum of their limbs' score residuals (Efron's, as R's
+``residuals(fit, "score")``). A limb's score residual depends only on its group, time and
+event, so the limbs' own squares come from the counts and only patients with two or more
+limbs add cross terms. With clusters given, the sandwich is used even when no patient
+has two limbs (R: every cluster a single row still gives the sandwich, not the model
+variance).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, psi, zeta
 
-from analytics.stats.engine.counts import Counts, grid
+from analytics.stats.engine.counts import Clusters, Counts, grid, locate
 from analytics.stats.engine.normal import Z_95, two_sided_p
 
 EXPLICIT_TIES = 32
@@ -58,8 +67,11 @@ class HazardRatio:
         return not self.reason
 
 
-def hazard_ratios(counts: Counts) -> tuple[HazardRatio, ...]:
+def hazard_ratios(counts: Counts, clusters: Clusters | None = None) -> tuple[HazardRatio, ...]:
     """The hazard ratio of each level of ``counts`` against its first level.
+
+    With ``clusters`` (the limbs of patients with two or more limbs in ``counts``, their
+    groups indexing the same levels) the SE, CI and Wald p are robust (module docstring).
 
     Levels without events are left out of the model (their coefficient would go to
     minus infinity, which is the same as leaving their patients out) and reported as
@@ -80,11 +92,11 @@ def hazard_ratios(counts: Counts) -> tuple[HazardRatio, ...]:
         if events[i] == 0
     }
     if fitted:
-        results |= _fit(counts, fitted)
+        results |= _fit(counts, fitted, clusters)
     return tuple(results[i] for i in range(1, len(counts.levels)))
 
 
-def _fit(counts: Counts, fitted: list[int]) -> dict[int, HazardRatio]:
+def _fit(counts: Counts, fitted: list[int], clusters: Clusters | None) -> dict[int, HazardRatio]:
     """Newton-Raphson for the coefficients of the levels ``fitted`` (reference: level 0)."""
     g = grid(counts)
     keep = [0, *fitted]
@@ -113,9 +125,14 @@ def _fit(counts: Counts, fitted: list[int]) -> dict[int, HazardRatio]:
         reason = DIVERGED if np.abs(beta).max() > DIVERGENCE else NOT_CONVERGED
         return {i: _not_estimable(counts.levels[i], reference, reason) for i in fitted}
     try:
-        se = np.sqrt(np.diag(np.linalg.inv(information)))
+        variance = np.linalg.inv(information)
     except np.linalg.LinAlgError:
         return {i: _not_estimable(counts.levels[i], reference, DIVERGED) for i in fitted}
+    if clusters is not None:
+        design = np.vstack([np.zeros(len(fitted)), np.eye(len(fitted))])
+        meat = score_and_variance(counts, clusters, keep, design, beta).variance
+        variance = variance @ meat @ variance
+    se = np.sqrt(np.diag(variance))
     results = {}
     for i, level, b, s in zip(fitted, levels, beta, se, strict=True):
         lower, upper = np.exp(b - Z_95 * s), np.exp(b + Z_95 * s)
@@ -202,3 +219,124 @@ class _EventSums:
         cross += u_scaled @ (u_scaled * q2).T
         information = np.diag(first.sum(axis=1)) - cross
         return loglik, gradient, information
+
+
+@dataclass(frozen=True, eq=False)
+class ClusteredScore:
+    """The Cox score at some coefficients and its variance clustered by patient.
+
+    ``score`` is the sum of every limb's score residual (the gradient of the partial
+    log-likelihood); ``variance`` the sum over patients of the outer product of the sum
+    of their limbs' residuals (R's ``t(r) %*% r`` on ``residuals(fit, "score", collapse =
+    patient_id)``).
+    """
+
+    score: np.ndarray
+    variance: np.ndarray
+
+
+def score_and_variance(
+    counts: Counts, clusters: Clusters, keep: list[int], design: np.ndarray, beta: np.ndarray
+) -> ClusteredScore:
+    """The score and its clustered variance of a Cox model on the groups ``keep``.
+
+    Group ``keep[i]`` of ``counts`` has covariates ``design[i]`` (its rows, one column per
+    coefficient) and relative risk exp(design[i] @ beta); limbs of other groups are left
+    out, as their patients' other limbs then stand alone.
+    """
+    return Layout(counts, clusters).score_and_variance(keep, design, beta)
+
+
+class Layout:
+    """Where the counts' rows and the clustered limbs sit on the counts' grid of times,
+    worked out once for the several models one comparison fits (each pair of groups)."""
+
+    def __init__(self, counts: Counts, clusters: Clusters) -> None:
+        self.counts, self.clusters = counts, clusters
+        self.grid = grid(counts)
+        self.column = locate(self.grid.times, counts.time)
+        self.limb_column = locate(self.grid.times, clusters.time)
+        self.pairs = clusters.pairs()
+
+    def score_and_variance(
+        self, keep: list[int], design: np.ndarray, beta: np.ndarray
+    ) -> ClusteredScore:
+        """:func:`score_and_variance` on this layout."""
+        counts, clusters, g = self.counts, self.clusters, self.grid
+        position = np.full(len(counts.levels), -1)
+        position[keep] = np.arange(len(keep))
+        residuals = _Residuals(g.times, g.events[keep], g.at_risk[keep], design, beta)
+        rows = position[counts.group] >= 0
+        group, column = position[counts.group[rows]], self.column[rows]
+        died = residuals.of(group, column, np.ones(group.size, dtype=int))
+        stayed = residuals.of(group, column, np.zeros(group.size, dtype=int))
+        events, censored = counts.events[rows][:, None], counts.censored[rows][:, None]
+        score = (events * died + censored * stayed).sum(axis=0)
+        variance = (events * died).T @ died + (censored * stayed).T @ stayed
+        first, second = self.pairs
+        if first.size:
+            limb_group = position[clusters.group]
+            limb = residuals.of(np.maximum(limb_group, 0), self.limb_column, clusters.event)
+            limb[limb_group < 0] = 0.0
+            a, b = limb[first], limb[second]
+            variance = variance + a.T @ b + b.T @ a
+        return ClusteredScore(score=score, variance=variance)
+
+
+class _Residuals:
+    """Efron's score residual of a limb from its group, time and event, at fixed coefficients.
+
+    At an event time with D tied events, R the risk-set total of r = exp(x beta), A the same
+    over the D events, S1 and A1 the same totals of r x, the l-th of Efron's D risk sets
+    (l = 0..D-1) has total R - (l/D) A and mean m_l = (S1 - (l/D) A1) / (R - (l/D) A). A limb
+    at risk and not dying there takes -r sum_l (x - m_l) / (R - (l/D) A); a limb dying there
+    takes x - mean_l m_l - r sum_l (1 - l/D) (x - m_l) / (R - (l/D) A) (R's ``coxscore``).
+    The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES. The
+    residuals are tabled once per (censored or event, group, time), so a limb's is a lookup.
+    """
+
+    def __init__(
+        self,
+        times: np.ndarray,
+        events: np.ndarray,
+        at_risk: np.ndarray,
+        design: np.ndarray,
+        beta: np.ndarray,
+    ) -> None:
+        sums = _EventSums(events, at_risk)
+        event_times = times[events.sum(axis=0) > 0]
+        shape = (2, design.shape[0], times.size, design.shape[1])
+        if not event_times.size:
+            self.table = np.zeros(shape)
+            return
+        r = np.exp(design @ beta)
+        d = sums.deaths
+        risk_sets = sums.at_risk * r[:, None]
+        dying_sets = sums.events * r[:, None]
+        dying = dying_sets.sum(axis=0)
+        c = risk_sets.sum(axis=0) * d / dying
+        _, h0, q0 = sums._tie_sums(c)
+        h1, q1, q2 = c * h0 - d, c * q0 - h0, c * c * q0 - 2 * c * h0 + d
+        scale = d / dying
+        # sums over l of 1/(R - (l/D) A) times 1, l/D; of its square times 1, l/D, (l/D)^2
+        h0, h1 = scale * h0, scale * h1 / d
+        q0, q1, q2 = scale**2 * q0, scale**2 * q1 / d, scale**2 * q2 / d**2
+        s1, a1 = risk_sets.T @ design, dying_sets.T @ design  # (times, coefficients)
+        x, r = design[:, None, :], r[:, None, None]
+        staying = -r * (x * h0[None, :, None] - (s1 * q0[:, None] - a1 * q1[:, None])[None])
+        mean = (s1 * h0[:, None] - a1 * h1[:, None]) / d[:, None]
+        weighted = s1 * (q0 - q1)[:, None] - a1 * (q1 - q2)[:, None]
+        died = x - mean[None] - r * (x * (h0 - h1)[None, :, None] - weighted[None])
+        zero = np.zeros((design.shape[0], 1, design.shape[1]))
+        stayed = np.concatenate([zero, np.cumsum(staying, axis=1)], axis=1)
+        # at each of ``times``: the event times up to it (censored there) and before it
+        after = np.searchsorted(event_times, times, side="right")
+        at = np.minimum(np.searchsorted(event_times, times, side="left"), event_times.size - 1)
+        self.table = np.stack([stayed[:, after], stayed[:, at] + died[:, at]])
+
+    def of(self, group: np.ndarray, column: np.ndarray, event: np.ndarray) -> np.ndarray:
+        """The residuals (limbs, coefficients) of limbs of ``group`` ending at ``times[column]``
+        with ``event`` (1) or censored (0); an event only where an event time is."""
+        _, groups, times, coefficients = self.table.shape
+        flat = (event * groups + group) * times + column
+        return self.table.reshape(-1, coefficients).take(flat, axis=0)

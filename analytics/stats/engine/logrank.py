@@ -20,14 +20,21 @@ import numpy as np
 from analytics.stats.engine.counts import Counts, grid
 from analytics.stats.engine.normal import chi_square_p
 
+LOGRANK = "logrank"  # the name a result gives its test (the report's ``comparison_test``)
+
 
 @dataclass(frozen=True)
 class LogRank:
-    """Chi-square statistic, degrees of freedom and p of the log-rank test."""
+    """Chi-square statistic, degrees of freedom and p of the log-rank test.
+
+    ``test`` names the test: ``logrank``, or ``robust_score`` for limbs clustered in
+    patients (:mod:`.robust_score`), which returns the same type.
+    """
 
     statistic: float
     df: int
     p: float
+    test: str = LOGRANK
 
 
 @dataclass(frozen=True)
@@ -35,21 +42,25 @@ class PairTest:
     """The log-rank test of ``level`` against ``other`` on those two groups alone.
 
     ``statistic`` and ``p`` are NaN when the pair cannot be compared (one of the two is
-    never at risk at an event time of the pair, or neither has an event).
+    never at risk at an event time of the pair, or neither has an event). ``test`` names
+    the test, as :class:`LogRank`'s.
     """
 
     level: str
     other: str
     statistic: float
     p: float
+    test: str = LOGRANK
 
 
 @dataclass(frozen=True)
 class Trend:
-    """The log-rank test for trend: chi-square on 1 df and its p."""
+    """The log-rank test for trend: chi-square on 1 df and its p; ``test`` names the test,
+    as :class:`LogRank`'s."""
 
     statistic: float
     p: float
+    test: str = LOGRANK
 
 
 def _observed_expected(counts: Counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,6 +7,15 @@ curve from t to the horizon, d the events and n the patients at risk at t (a ter
 where n = d, as R sets it). R extends the last step of the curve beyond the last
 follow-up; here a horizon beyond a group's last follow-up gives NaN (the area there is
 not observed) unless the curve has reached 0.
+
+Limbs clustered in patients (:class:`~.counts.Clusters`): the variance is the
+infinitesimal jackknife summed per patient, as R's ``residuals(survfit(..., id =
+patient_id), times = horizon, type = "rmst", collapse = TRUE)`` (``print(fit, rmean =)``
+ignores the clustering). A limb moves the mean by the area under S(t) f(t) up to the
+horizon, f its influence on log S (:mod:`.kaplan_meier`); the limbs' own squares add up
+to the variance above, and each two limbs of one patient add twice their product. Two
+groups' means covary through the patients with limbs in both
+(:func:`restricted_mean_covariance`).
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.kaplan_meier import Curve
+from analytics.stats.engine.counts import Clusters
+from analytics.stats.engine.kaplan_meier import Curve, limb_influence
 from analytics.stats.engine.normal import Z_95
 
 
@@ -35,9 +45,10 @@ class RestrictedMean:
 
 @dataclass(frozen=True)
 class RestrictedMeanDifference:
-    """``level`` minus ``reference``, with the 95% CI of independent groups.
+    """``level`` minus ``reference`` with its 95% CI.
 
-    ``difference`` +- 1.96 sqrt(se_level^2 + se_reference^2); NaN when either mean is.
+    ``difference`` +- 1.96 sqrt(se_level^2 + se_reference^2 - 2 covariance), the
+    covariance 0 for independent groups; NaN when either mean is.
     """
 
     level: str
@@ -47,13 +58,17 @@ class RestrictedMeanDifference:
     ci_upper: float
 
 
-def restricted_mean(curve: Curve, horizon: float) -> RestrictedMean:
+def restricted_mean(
+    curve: Curve, horizon: float, clusters: Clusters | None = None
+) -> RestrictedMean:
     """The restricted mean of ``curve`` up to ``horizon`` months.
+
+    ``clusters``, the curve's limbs whose patient has another limb in it (as for
+    :func:`.kaplan_meier.kaplan_meier`), gives the SE clustered by patient.
 
     Example: R's ``aml`` data, maintained arm, horizon 36 weeks: 27.425 (SE 3.0092).
     """
-    reached_zero = curve.time.size > 0 and curve.estimate[-1] <= 0
-    if not (horizon <= curve.last_time or reached_zero):
+    if not _observed(curve, horizon):
         return RestrictedMean(horizon, float("nan"), float("nan"), beyond_follow_up=True)
     kept = curve.time <= horizon
     time = np.append(curve.time[kept], horizon)
@@ -64,20 +79,77 @@ def restricted_mean(curve: Curve, horizon: float) -> RestrictedMean:
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = np.where(survivors > 0, events / (at_risk * survivors), 0.0)
     after = np.cumsum(areas[::-1])[::-1][1:]  # area from each time to the horizon
+    variance = (after**2 * hazard).sum()
+    if clusters is not None:
+        first, second = clusters.pairs()
+        moved = _limb_influence(curve, horizon, clusters)
+        variance = max(variance + 2 * (moved[first] * moved[second]).sum(), 0.0)
     return RestrictedMean(
         horizon=float(horizon),
         estimate=float(areas.sum()),
-        se=float(np.sqrt((after**2 * hazard).sum())),
+        se=float(np.sqrt(variance)),
         beyond_follow_up=False,
     )
 
 
+def restricted_mean_covariance(
+    curve: Curve, clusters: Clusters, other: Curve, other_clusters: Clusters, horizon: float
+) -> float:
+    """The covariance of two groups' restricted means through patients with limbs in both.
+
+    ``clusters`` and ``other_clusters`` are each curve's listed limbs (:meth:`Clusters.of`
+    of one Clusters, so that a patient's limbs share the ``cluster`` label): the sum over
+    patients of their limbs' influence on one mean times their limbs' influence on the
+    other. NaN when either mean is.
+    """
+    if not (_observed(curve, horizon) and _observed(other, horizon)):
+        return float("nan")
+    labels, patient = np.unique(
+        np.concatenate([clusters.cluster, other_clusters.cluster]), return_inverse=True
+    )
+    own = patient[: clusters.cluster.size]
+    theirs = patient[clusters.cluster.size :]
+    one = np.bincount(own, _limb_influence(curve, horizon, clusters), labels.size)
+    two = np.bincount(theirs, _limb_influence(other, horizon, other_clusters), labels.size)
+    return float(one @ two)
+
+
+def _observed(curve: Curve, horizon: float) -> bool:
+    """Whether the curve is known up to the horizon: followed that long, or reached 0."""
+    reached_zero = curve.time.size > 0 and curve.estimate[-1] <= 0
+    return bool(horizon <= curve.last_time or reached_zero)
+
+
+def _limb_influence(curve: Curve, horizon: float, clusters: Clusters) -> np.ndarray:
+    """Each listed limb's move of the restricted mean: the sum over the curve's steps up to
+    the horizon of the step's area times the limb's f there (A before its time, its
+    constant from then on)."""
+    index, constant, running = limb_influence(
+        curve.time, curve.events.astype(float), curve.at_risk.astype(float), clusters
+    )
+    kept = int((curve.time <= horizon).sum())
+    width = np.diff(np.append(curve.time[:kept], horizon))
+    areas = width * curve.estimate[:kept]  # the step from each kept time on
+    before = np.concatenate([[0.0], np.cumsum(areas * running[:kept])])
+    from_then = np.append(np.cumsum(areas[::-1])[::-1], 0.0)
+    step = np.minimum(index, kept)
+    return before[step] + constant * from_then[step]
+
+
 def restricted_mean_difference(
-    level: str, mean: RestrictedMean, reference: str, reference_mean: RestrictedMean
+    level: str,
+    mean: RestrictedMean,
+    reference: str,
+    reference_mean: RestrictedMean,
+    covariance: float = 0.0,
 ) -> RestrictedMeanDifference:
-    """``mean`` minus ``reference_mean``, the groups independent."""
+    """``mean`` minus ``reference_mean``; ``covariance`` of the two means, 0 for independent
+    groups (limbs of one patient in both: :func:`restricted_mean_covariance`)."""
     difference = mean.estimate - reference_mean.estimate
-    spread = Z_95 * float(np.hypot(mean.se, reference_mean.se))
+    se = float(np.hypot(mean.se, reference_mean.se))
+    if covariance:
+        se = float(np.sqrt(max(se**2 - 2 * covariance, 0.0)))
+    spread = Z_95 * se
     return RestrictedMeanDifference(
         level, reference, difference, difference - spread, difference + spread
     )
