@@ -1023,6 +1023,12 @@ def _fill_registry(
     return found
 
 
+def months_between(start: str, day: str) -> str:
+    """SQL of the months from date ``start`` to date ``day`` (SQL expressions): days /
+    DAYS_PER_MONTH rounded to MONTH_DECIMALS (the module's docstring says why)."""
+    return f"round(({day} - {start}) / {DAYS_PER_MONTH!r}, {MONTH_DECIMALS})"
+
+
 def _months_from_dates(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -1042,7 +1048,7 @@ def _months_from_dates(
         start, joins = "l.day", "LEFT JOIN limb_clocks AS l USING (limb_id)"
     else:
         start, joins = "p.day", "LEFT JOIN patient_clocks AS p USING (patient_id)"
-    months = f"round((t.{day} - {start}) / {DAYS_PER_MONTH!r}, {MONTH_DECIMALS})"
+    months = months_between(start, f"t.{day}")
     if table == "assessments":  # a visit on or before the procedure is the one before it
         months = f"greatest({months}, 0)"
     con.execute(
