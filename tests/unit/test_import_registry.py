@@ -432,3 +432,48 @@ def test_a_dates_month_gives_back_its_day(procedure: date, days: int):
         ).fetchone()
     assert round(month * DAYS_PER_MONTH) == days
     assert next_month > month
+
+
+def test_the_template_explains_limbs_events_and_dates():
+    import io
+
+    from analytics.cohort.template import GUIDE_SHEET, template_workbook
+
+    sheets = pd.read_excel(io.BytesIO(template_workbook()), sheet_name=None, dtype=str)
+    assert list(sheets) == [*REGISTRY.tables, GUIDE_SHEET]
+    guide = sheets[GUIDE_SHEET]
+    keys = zip(guide["sheet"], guide["column"], strict=True)
+    required = dict(zip(keys, guide["required"], strict=True))
+    assert required["events", "month"] == "yes, or event_date"
+    assert required["events", "patient_id"] == "yes, or limb_id"
+    assert required["antithrombotic", "start_month"] == "yes, or start_date"
+    assert required["limbs", "limb_id"] == "yes" and required["stents", "length_mm"] == "no"
+    notes = " ".join(guide["meaning"].dropna().iloc[-7:])
+    for said in (
+        "patients: one row per person",
+        "a patient stented on both legs has two rows with one patient_id",
+        "A limb event (restenosis to ulcer_recurred) gives its limb_id",
+        "A patient event (recurrent_dvt",
+        "give the date (event_date, assessment_date, start_date, end_date)",
+        "stents and antithrombotic may be left empty or deleted",
+        "Booleans: ",
+    ):
+        assert said in notes, said
+
+
+def test_the_filled_template_of_a_bilateral_registry_imports(tmp_path):
+    import io
+
+    import openpyxl
+
+    from analytics.cohort.template import template_workbook
+
+    book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    for table, rows in registry_tables().items():
+        sheet = book[table]
+        header = [cell.value for cell in sheet[1]]
+        for row in rows:
+            sheet.append([row.get(column) or None for column in header])
+    book.save(tmp_path / "filled.xlsx")
+    done = import_with_report(tmp_path / "filled.xlsx", tmp_path / "out.duckdb")
+    assert (done.patients, done.limbs) == (4, 6)
