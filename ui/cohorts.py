@@ -13,6 +13,7 @@ may see, never used as a path.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.cohort.db import ROOT, CohortError, default_db_path
+from analytics.cohort.dictionary import data_dictionary
 from analytics.cohort.importer import (
     REGISTRY,
     SINGLE_LIMB,
@@ -269,9 +271,18 @@ def _one_layout(names: list[str]) -> bool:
     return given == {f"{t}.csv" for t in SINGLE_LIMB.tables} or needed <= given <= allowed
 
 
+@functools.cache
+def _screened_columns() -> tuple[str, ...]:
+    """The columns whose cells the report on screen never shows: the identifying ones, the
+    limb's pseudonym, and every date of the format (stored for audit, never shown)."""
+    dictionary = data_dictionary()
+    dates = dictionary.loc[dictionary["type"] == "DATE", "column"]
+    return tuple(dict.fromkeys([*IDENTIFYING_COLUMNS, "limb_id", *dates]))
+
+
 def _screened(report: pd.DataFrame) -> pd.DataFrame:
     """The report without identifiers or dates: the row and column locate the cell."""
-    hidden = report["column"].str.contains("|".join(IDENTIFYING_COLUMNS), na=False)
+    hidden = report["column"].str.contains("|".join(_screened_columns()), na=False)
     return validation_report(report.assign(value=report["value"].where(~hidden, "(not shown)")))
 
 

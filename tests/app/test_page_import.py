@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import shutil
+import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -342,3 +344,94 @@ def test_in_privacy_mode_the_success_message_hides_a_small_count(page_test, impo
     assert not at.exception
     (said,) = [unescaped(s.value) for s in at.success]
     assert said.startswith("Imported Small from small.xlsx: <5 patients.") and "3" not in said
+
+
+def registry_uploads(tables: dict[str, list[dict[str, str]]]) -> list[Upload]:
+    """The registry layout's tables as the CSV files a user chooses."""
+    from tests.unit.test_import_registry import write_csvs
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = write_csvs(Path(scratch), tables)
+        return [Upload(f"{t}.csv", (folder / f"{t}.csv").read_bytes()) for t in tables]
+
+
+def test_the_registry_layouts_csvs_become_a_cohort(shared):
+    from tests.unit.test_import_registry import registry_tables
+
+    outcome = cohorts.import_upload(registry_uploads(registry_tables()), "Bilateral")
+    assert (outcome.key, outcome.report, outcome.patients) == ("bilateral", None, 4)
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(shared / "bilateral.duckdb") as con:
+        limbs = con.execute("SELECT count(*), count(DISTINCT patient_id) FROM limb_summary")
+        assert limbs.fetchone() == (6, 4)
+
+
+def test_the_demos_registry_csvs_without_stents_become_a_cohort(import_dir):
+    from analytics.cohort.db import DEMO_SOURCE
+
+    files = [
+        Upload(path.name, path.read_bytes())
+        for path in sorted(DEMO_SOURCE.glob("*.csv"))
+        if path.name != "metadata.csv"
+    ]
+    assert {f.name for f in files} == {"patients.csv", "limbs.csv", "events.csv", "assessments.csv"}
+    outcome = cohorts.import_upload(files, "Demo again")
+    assert (outcome.report, outcome.patients) == (None, 37)
+    assert outcome.files == "patients.csv, limbs.csv, events.csv, assessments.csv"
+
+
+def test_a_registry_upload_without_its_assessments_is_named(import_dir):
+    from tests.unit.test_import_registry import registry_tables
+
+    files = [f for f in registry_uploads(registry_tables()) if f.name != "assessments.csv"]
+    key, report = upload(files, "Bilateral")
+    assert key is None
+    assert "patients.csv, limbs.csv, events.csv and assessments.csv" in report.iloc[0]["rule"]
+
+
+def test_a_registry_workbooks_problem_names_its_sheet_row_and_column(page_test, import_dir):
+    from tests.unit.test_import_registry import edited, write_workbook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        bad = write_workbook(Path(scratch) / "bad.xlsx", edited("events", 0, patient_id="B"))
+        data = bad.read_bytes()
+    at = page_test("pages/6_Data.py")
+    at = import_form(at, [("Dept C.xlsx", data, XLSX)], "Dept C")
+    assert not at.exception
+    assert any(e.value.startswith("Not imported: 1 problem(s)") for e in at.error)
+    row = at.table[0].value.iloc[0]
+    assert (row["file"], row["row"], row["column"]) == (
+        "Dept C.xlsx, sheet events",
+        "2",
+        "patient_id",
+    )
+    assert row["value"] == "(not shown)"  # an identifier
+    assert row["rule"].startswith("not the patient of this limb_id")
+
+
+def test_a_registry_workbook_imports_from_the_page(page_test, import_dir):
+    from tests.unit.test_import_registry import registry_tables, write_workbook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        data = write_workbook(Path(scratch) / "good.xlsx", registry_tables()).read_bytes()
+    at = page_test("pages/6_Data.py")
+    at = import_form(at, [("Dept C.xlsx", data, XLSX)], "Dept C")
+    assert not at.exception and not at.error
+    said = [unescaped(s.value) for s in at.success]
+    assert said == [
+        "Imported Dept C from Dept C.xlsx: 4 patients. It is now the cohort shown on every page."
+    ]
+
+
+def test_the_report_on_screen_shows_no_date_and_no_limb(import_dir):
+    from tests.unit.test_import_registry import A_DAY, edited
+
+    day = (A_DAY + timedelta(days=182)).isoformat()
+    tables = edited("events", 3, month="5", event_date=day)
+    tables["stents"][0]["limb_id"] = "X-L"
+    key, report = upload(registry_uploads(tables), "Bilateral")
+    assert key is None
+    shown = dict(zip(report["column"], report["value"], strict=True))
+    assert shown == {"month, event_date": "(not shown)", "limb_id": "(not shown)"}
+    assert day not in report.to_csv()
