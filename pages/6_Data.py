@@ -37,8 +37,8 @@ def import_section() -> None:
     st.subheader("Import your registry")
     st.markdown(
         "Upload one **.xlsx workbook** (start from the template below) with the sheets "
-        "`patients` (one row per person), `limbs` (one row per treated limb), `events`, "
-        "`assessments`, and `stents` and `antithrombotic` when your service records them; or "
+        "`patients` (one row per person), `limbs` (one row per treated limb), `events` and "
+        "`assessments`, plus `stents` and `antithrombotic` when your service records them; or "
         "those tables as **CSV files** (`patients.csv`, `limbs.csv`, ..., UTF-8), with the "
         "columns of the data dictionary below. A time may be a month or a date. Files of the "
         "earlier single-limb layout (`patients.csv` one row per treated limb, "
