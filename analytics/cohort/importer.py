@@ -1122,6 +1122,16 @@ def _registry_follow_up_problems(
         f"{DAYS_PER_MONTH!r} AS offset_months FROM typed_limbs WHERE limb_id IS NOT NULL "
         f"QUALIFY row_number() OVER (PARTITION BY limb_id ORDER BY {ROW}) = 1"
     )
+    raw = {c.name for c in schema_columns(con, "raw_events")}
+    given_in = (
+        f"CASE WHEN {_text('r.month')} IS NULL THEN 'event_date' ELSE 'month' END"
+        if "month" in raw
+        else "'event_date'"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE event_times AS SELECT {ROW}, {given_in} AS given_in "
+        "FROM raw_events AS r"
+    )
     deaths = (
         "(SELECT patient_id, min(month) AS death FROM typed_events WHERE event = 'death' "
         "GROUP BY patient_id)"
@@ -1132,27 +1142,28 @@ def _registry_follow_up_problems(
     )
     events = labels["events"]
     at = "printf('%g', e.month)"
+    event_times = f"typed_events AS e JOIN event_times AS t ON t.{ROW} = e.{ROW}"
     return (
         _timed_rows(
             con,
-            f"SELECT e.{ROW}, {_given('e')}, {at} || ' (this limb''s follow-up ends at ' || "
-            "printf('%g', c.follow_up_months) || ')' FROM typed_events AS e "
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (this limb''s follow-up ends at ' || "
+            f"printf('%g', c.follow_up_months) || ')' FROM {event_times} "
             "JOIN clocks AS c USING (limb_id) WHERE e.month > c.follow_up_months",
             events, "event after the limb's follow-up ends",
         )
         + _timed_rows(
             con,
-            f"SELECT e.{ROW}, {_given('e')}, {at} || ' (death at ' || "
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (death at ' || "
             "printf('%.2f', d.death - c.offset_months) || ' months after this limb''s "
-            "procedure)' FROM typed_events AS e JOIN clocks AS c USING (limb_id) "
+            f"procedure)' FROM {event_times} JOIN clocks AS c USING (limb_id) "
             f"JOIN {deaths} AS d ON d.patient_id = c.patient_id "
             "WHERE e.month + c.offset_months > d.death",
             events, "event after the patient's death",
         )
         + _timed_rows(
             con,
-            f"SELECT e.{ROW}, {_given('e')}, {at} || ' (last contact at ' || "
-            "printf('%.2f', k.last_contact) || ')' FROM typed_events AS e "
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (last contact at ' || "
+            f"printf('%.2f', k.last_contact) || ')' FROM {event_times} "
             f"JOIN {contact} AS k USING (patient_id) WHERE e.limb_id IS NULL "
             "AND e.month > k.last_contact",
             events,
@@ -1161,20 +1172,12 @@ def _registry_follow_up_problems(
         )
         + _timed_rows(
             con,
-            f"SELECT e.{ROW}, {_given('e')}, {at} || ' (death at ' || printf('%g', d.death) || "
-            f"')' FROM typed_events AS e JOIN {deaths} AS d USING (patient_id) "
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (death at ' || printf('%g', d.death) || "
+            f"')' FROM {event_times} JOIN {deaths} AS d USING (patient_id) "
             "WHERE e.limb_id IS NULL AND e.month > d.death",
             events, "event after the patient's death",
         )
     )  # fmt: skip
-
-
-def _given(alias: str) -> str:
-    """Which column of an event row gave its time: month, else its event_date."""
-    return (
-        f"CASE WHEN (SELECT {_text('month')} FROM raw_events AS r WHERE r.{ROW} = {alias}.{ROW}) "
-        "IS NULL THEN 'event_date' ELSE 'month' END"
-    )
 
 
 def _timed_rows(con: duckdb.DuckDBPyConnection, sql: str, label: str, rule: str) -> list[Problem]:

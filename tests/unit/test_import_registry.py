@@ -477,3 +477,39 @@ def test_the_filled_template_of_a_bilateral_registry_imports(tmp_path):
     book.save(tmp_path / "filled.xlsx")
     done = import_with_report(tmp_path / "filled.xlsx", tmp_path / "out.duckdb")
     assert (done.patients, done.limbs) == (4, 6)
+
+
+def test_events_given_by_date_alone_are_checked_by_their_date(tmp_path):
+    """An events table with no month column: each event's time is its date."""
+    tables = registry_tables()
+    days = {"A-L": A_DAY, "A-R": A_DAY, "C-L": C_STAGED}
+    for row in tables["events"]:
+        month = row.pop("month")
+        if row["event_date"] == "":
+            month = float(month)
+            start = days.get(row["limb_id"], A_DAY if row["patient_id"] == "A" else None)
+            start = start or {"B": date(2021, 3, 1), "C": C_DAY}[row["patient_id"]]
+            row["event_date"] = (start + timedelta(days=round(month * DAYS_PER_MONTH))).isoformat()
+    late = (C_STAGED + timedelta(days=400)).isoformat()  # 13.14 months; follow-up 12
+    tables["events"][7]["event_date"] = late
+    problems = refused(tables, tmp_path)
+    assert problems == [("events.csv", 9, "event_date", "13.14 (this limb's follow-up ends at 12)",
+                         "event after the limb's follow-up ends")]  # fmt: skip
+
+
+def test_a_limb_below_c5_after_an_ulcer_is_a_warning_of_that_limb(tmp_path):
+    tables = registry_tables()
+    visit = {**tables["assessments"][2], "month": "12", "ceap_c": "2"}  # A-R: C3 before
+    tables["assessments"].append(visit)
+    tables["assessments"].append(
+        {
+            **tables["assessments"][1],
+            "month": "",
+            "ceap_c": "4",
+            "assessment_date": (A_DAY + timedelta(days=500)).isoformat(),
+        }
+    )
+    done = import_with_report(write_csvs(tmp_path / "csv", tables), tmp_path / "out.duckdb")
+    assert [(w.file, w.row, w.column, w.value) for w in done.warnings] == [
+        ("assessments.csv", 8, "ceap_c", "C4 at month 16.43 (C6 at month 0)")
+    ]  # fmt: skip
