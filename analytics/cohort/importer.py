@@ -281,6 +281,8 @@ def import_with_report(
         if problems:
             raise ValidationError(source, problems)
         warnings = _ceap_warnings(staging, layout, labels)
+        if layout is REGISTRY:
+            warnings += _stent_count_warnings(staging, labels)
         (patients,) = staging.execute("SELECT count(*) FROM typed_patients").fetchone()
         con.execute(SCHEMA_PATH.read_text())
         if layout is REGISTRY:
@@ -818,7 +820,8 @@ def _cast(column: Column, coded: CodedColumn | None = None) -> str:
 
 
 def _literal(text: str) -> str:
-    """A SQL string literal of one of the schema's own codes or spellings (never user data)."""
+    """A SQL string literal (its quotes doubled): a code or spelling of the schema, or words
+    naming where a value came from (a file's name may hold a quote)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -1191,6 +1194,21 @@ def _timed_rows(con: duckdb.DuckDBPyConnection, sql: str, label: str, rule: str)
         more = len(rows) - SHOWN_PER_RULE
         problems.append(Problem(label, None, "month", None, f"{rule}: {more} more row(s)"))
     return problems
+
+
+def _stent_count_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """A limb whose ``stents`` count differs from the stents listed for it: the list is
+    what the summary counts (data/schema.sql), so the count given is checked, not used."""
+    listed_in = _literal(f" listed in {labels['stents']})")  # a file name may hold a quote
+    return _rows(
+        con,
+        f"SELECT l.{ROW}, l.stents || ' (' || s.listed || {listed_in} "
+        "FROM typed_limbs AS l JOIN (SELECT limb_id, count(*) AS listed FROM typed_stents "
+        "GROUP BY limb_id) AS s USING (limb_id) WHERE l.stents <> s.listed",
+        labels["limbs"], "stents",
+        f"data-quality warning: the number of stents differs from the stents listed for "
+        f"this limb in {labels['stents']}, whose number is used: check the record",
+    )  # fmt: skip
 
 
 def _ceap_warnings(

@@ -513,3 +513,21 @@ def test_a_limb_below_c5_after_an_ulcer_is_a_warning_of_that_limb(tmp_path):
     assert [(w.file, w.row, w.column, w.value) for w in done.warnings] == [
         ("assessments.csv", 8, "ceap_c", "C4 at month 16.43 (C6 at month 0)")
     ]  # fmt: skip
+
+
+def test_a_stent_count_unlike_the_stents_listed_is_a_warning(tmp_path):
+    tables = edited("limbs", 0, stents="3")  # A-L lists two
+    done = import_with_report(write_csvs(tmp_path / "csv", tables), tmp_path / "out.duckdb")
+    assert [(w.file, w.row, w.column, w.value) for w in done.warnings] == [
+        ("limbs.csv", 2, "stents", "3 (2 listed in stents.csv)")
+    ]
+    assert done.warnings[0].rule.startswith("data-quality warning: the number of stents")
+    assert summary(done.path).loc["A-L", "stents"] == 2
+
+
+def test_a_workbooks_name_with_a_quote_is_words_not_sql(tmp_path):
+    book = write_workbook(tmp_path / "O'Brien.xlsx", edited("limbs", 0, stents="3"))
+    done = import_with_report(book, tmp_path / "out.duckdb")
+    assert [(w.file, w.value) for w in done.warnings] == [
+        ("O'Brien.xlsx, sheet limbs", "3 (2 listed in O'Brien.xlsx, sheet stents)")
+    ]
