@@ -531,3 +531,14 @@ def test_a_workbooks_name_with_a_quote_is_words_not_sql(tmp_path):
     assert [(w.file, w.value) for w in done.warnings] == [
         ("O'Brien.xlsx, sheet limbs", "3 (2 listed in O'Brien.xlsx, sheet stents)")
     ]
+
+
+def test_a_registry_workbook_needs_its_events_sheet_but_not_its_stents(tmp_path):
+    tables = registry_tables()
+    del tables["events"], tables["stents"]
+    book = write_workbook(tmp_path / "dept.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        import_registry(book, tmp_path / "out.duckdb")
+    assert [(p.file, p.rule) for p in caught.value.problems] == [
+        ("dept.xlsx, sheet events", "sheet is missing")
+    ]
