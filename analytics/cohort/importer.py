@@ -84,7 +84,6 @@ class Layout:
     required columns another column may stand in for: (table, column, other, rule when
     both are empty)."""
 
-    name: str
     tables: tuple[str, ...]
     may_be_absent: tuple[str, ...]
     may_be_empty: tuple[str, ...]
@@ -101,7 +100,6 @@ class Layout:
 
 
 REGISTRY = Layout(
-    "registry",
     ("patients", "limbs", "stents", "events", "assessments", "antithrombotic"),
     may_be_absent=("stents", "antithrombotic"),
     may_be_empty=("stents", "events", "assessments", "antithrombotic"),
@@ -119,7 +117,6 @@ REGISTRY = Layout(
     ),
 )  # fmt: skip
 SINGLE_LIMB = Layout(
-    "single-limb",
     SINGLE_LIMB_TABLES,
     may_be_absent=(),
     may_be_empty=("assessments", "events"),
