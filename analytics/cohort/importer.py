@@ -2,8 +2,8 @@
 
 A registry comes in one of two layouts (:class:`Layout`). The registry layout has the
 tables of ``data/schema.sql``: ``patients`` (one row per person), ``limbs`` (one per
-treated limb), ``stents``, ``events``, ``assessments`` and ``antithrombotic`` (the last two
-of these, and stents, may be empty; stents and antithrombotic may be left out). The
+treated limb), ``stents``, ``events``, ``assessments`` and ``antithrombotic`` (all but
+patients and limbs may be empty; stents and antithrombotic may be left out). The
 single-limb layout of earlier versions (``patients`` one row per treated limb,
 ``assessments``, ``events``: ``data/schema_single_limb.sql``) is read into it
 (analytics.cohort.single_limb). A ``limbs`` sheet or file means the registry layout.
