@@ -78,6 +78,12 @@ DURATION_BAND_CUT = 12  # months of DVT symptoms: <= 12, > 12
 
 # A registry import: dates a registry of venous stenting can plausibly hold.
 EARLIEST_DATE_YEAR = 1950  # no date before 1 January of this year; none after today
+# A date given where a month is (an event's, a visit's, a therapy period's) becomes months
+# after the procedure: days / DAYS_PER_MONTH rounded to this many decimals (a day is 0.033
+# month, so distinct days stay distinct and the date comes back from the month). A row
+# giving both must agree within DATE_MONTH_TOLERANCE months.
+MONTH_DECIMALS = 2
+DATE_MONTH_TOLERANCE = 0.5
 
 # What one import may cost the server: an upload, a sheet, a workbook once unpacked.
 MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the same (a test checks)

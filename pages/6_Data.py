@@ -36,9 +36,13 @@ def import_section() -> None:
     """Upload a registry, see every problem, or switch to the imported cohort and say so."""
     st.subheader("Import your registry")
     st.markdown(
-        "Upload one **.xlsx workbook** with the sheets `patients`, `assessments` and `events`, "
-        "or the three **CSV files** `patients.csv`, `assessments.csv`, `events.csv` (UTF-8), "
-        "with the columns of the data dictionary below. Every problem is listed at once; "
+        "Upload one **.xlsx workbook** (start from the template below) with the sheets "
+        "`patients` (one row per person), `limbs` (one row per treated limb), `events` and "
+        "`assessments`, plus `stents` and `antithrombotic` when your service records them; or "
+        "those tables as **CSV files** (`patients.csv`, `limbs.csv`, ..., UTF-8), with the "
+        "columns of the data dictionary below. A time may be a month or a date. Files of the "
+        "earlier single-limb layout (`patients.csv` one row per treated limb, "
+        "`assessments.csv`, `events.csv`) are still read. Every problem is listed at once; "
         "nothing is imported until the file is clean."
     )
     audience = (
@@ -64,7 +68,7 @@ def import_section() -> None:
         show_imported(imported)
         return
     if not files:
-        st.warning("Choose the workbook or the three CSV files first.")
+        st.warning("Choose the workbook or the CSV files first.")
         return
     outcome = heavy.in_turn(
         heavy.IMPORTS, "Validating and importing",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -12,7 +13,11 @@ import pytest
 
 from analytics.cohort.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
 from analytics.cohort.demo import build_demo
-from analytics.cohort.single_limb import PERSON_COLUMNS
+from analytics.cohort.single_limb import (
+    PERSON_COLUMNS,
+    SINGLE_LIMB_SCHEMA_PATH,
+    SINGLE_LIMB_TABLES,
+)
 from analytics.cohort.summary import PATIENT_EVENTS
 from analytics.cohort.synth_single_limb import synthesize
 
@@ -76,18 +81,51 @@ def demo_with_centres(
     metadata: dict[str, str],
 ) -> Path:
     """The demo's patients imported afresh, each in the centre ``centres(patients)`` gives."""
-    from analytics.cohort.importer import DATA_TABLES, import_registry
+    from analytics.cohort.importer import REGISTRY, import_registry
 
     if not (DEMO_SOURCE / "patients.csv").exists():
         pytest.skip("demo cohort CSVs (data/demo) not reconstructed yet: issue 2 is open")
     source = tmp_path_factory.mktemp(f"{name}-source")
-    for table in DATA_TABLES:
+    for table in REGISTRY.tables:
+        if not (DEMO_SOURCE / f"{table}.csv").exists():
+            continue
         frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
         if table == "patients":
             frame["center"] = list(centres(frame))
         frame.to_csv(source / f"{table}.csv", index=False)
     return import_registry(source, tmp_path_factory.mktemp(name) / "cohort.duckdb",
                            metadata=metadata)  # fmt: skip
+
+
+@functools.cache
+def single_limb_csv(table: str) -> str:
+    """The demo's registry (data/demo) as the single-limb layout's CSV ``table`` (patients,
+    assessments or events: one row per patient and its one treated limb), cells as written."""
+    read = lambda name: pd.read_csv(DEMO_SOURCE / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+    with duckdb.connect() as con:
+        con.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
+        columns = [
+            name for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                "ORDER BY column_index", [table],
+            ).fetchall()
+        ]  # fmt: skip
+    if table == "patients":
+        limbs = read("limbs").rename(columns={"side": "lesion_side"})
+        frame = read("patients").merge(limbs, on="patient_id")
+    elif table == "assessments":
+        frame = read("assessments").rename(columns={"limb_id": "patient_id"})
+    else:
+        frame = read("events")
+    return frame[columns].to_csv(index=False, lineterminator="\n")
+
+
+def write_single_limb(folder: Path) -> Path:
+    """``folder`` holding the demo in the single-limb layout's three CSVs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in SINGLE_LIMB_TABLES:
+        (folder / f"{table}.csv").write_text(single_limb_csv(table), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
 
-from analytics.cohort.importer import DATA_TABLES
+from analytics.cohort.importer import REGISTRY
 from analytics.glossary import FIT_QUEUE_FULL, FIT_STILL_IN_LINE
 from tools.server import ROOT, serve
 
@@ -327,7 +327,7 @@ def put_files(port: int, urls: dict, files: dict[str, bytes]) -> None:
 
 
 def registry_csvs(folder: Path | None, patients: int) -> dict[str, bytes]:
-    """The three CSVs to upload: from ``folder``, or of a synthetic registry of ``patients``."""
+    """The CSVs to upload: from ``folder``, or of a synthetic registry of ``patients``."""
     if patients:
         import duckdb
 
@@ -336,10 +336,15 @@ def registry_csvs(folder: Path | None, patients: int) -> dict[str, bytes]:
         with tempfile.TemporaryDirectory() as scratch:
             db = synthesize(Path(scratch) / "upload.duckdb", patients, 4, seed=2)
             with duckdb.connect(str(db), read_only=True) as con:
-                for table in DATA_TABLES:
+                for table in REGISTRY.tables:
                     con.execute(f"COPY {table} TO '{scratch}/{table}.csv' (HEADER)")
-            return {f"{t}.csv": (Path(scratch) / f"{t}.csv").read_bytes() for t in DATA_TABLES}
-    return {f"{t}.csv": (folder / f"{t}.csv").read_bytes() for t in DATA_TABLES}
+            folder = Path(scratch)
+            return {f"{t}.csv": (folder / f"{t}.csv").read_bytes() for t in REGISTRY.tables}
+    return {
+        f"{t}.csv": (folder / f"{t}.csv").read_bytes()
+        for t in REGISTRY.tables
+        if (folder / f"{t}.csv").is_file()
+    }
 
 
 async def fairness(port: int, runs: int) -> tuple[list[float], list[float]]:

@@ -13,6 +13,7 @@ may see, never used as a path.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -24,11 +25,14 @@ import pandas as pd
 import streamlit as st
 
 from analytics.cohort.db import ROOT, CohortError, default_db_path
+from analytics.cohort.dictionary import data_dictionary
 from analytics.cohort.importer import (
-    DATA_TABLES,
+    REGISTRY,
+    SINGLE_LIMB,
     Problem,
     ValidationError,
     import_with_report,
+    layout_of,
     problems_frame,
 )
 from analytics.cohort.write import DestinationExists
@@ -216,8 +220,11 @@ def chosen(files: list) -> list:
     if _is_workbook(files[-1].name):
         return [files[-1]]
     latest = {upload.name: upload for upload in files if not _is_workbook(upload.name)}
-    order = [f"{table}.csv" for table in DATA_TABLES]  # named in the tables' order
-    return sorted(latest.values(), key=lambda f: order.index(f.name) if f.name in order else 3)
+    layout = layout_of(Path(name).stem for name in latest)
+    order = [f"{table}.csv" for table in layout.tables]  # named in the tables' order
+    return sorted(
+        latest.values(), key=lambda f: order.index(f.name) if f.name in order else len(order)
+    )
 
 
 def _is_workbook(name: str) -> bool:
@@ -241,20 +248,41 @@ def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
         path = folder / (own if Path(own).stem and _is_workbook(own) else "registry.xlsx")
         path.write_bytes(workbooks[0].getvalue())
         return path
-    wanted = {f"{table}.csv" for table in DATA_TABLES}
-    if set(names) != wanted or len(names) != len(wanted):
+    if not _one_layout(names):
         return _report(
             ", ".join(names) or "no file",
-            "upload one .xlsx workbook, or exactly patients.csv, assessments.csv and events.csv",
+            "upload one .xlsx workbook, or the CSV files of one layout: patients.csv, "
+            "limbs.csv, events.csv and assessments.csv (with stents.csv and antithrombotic.csv "
+            "when recorded); or, in the single-limb layout, exactly patients.csv, "
+            "assessments.csv and events.csv",
         )
     for upload in files:
         (folder / upload.name).write_bytes(upload.getvalue())
     return folder
 
 
+def _one_layout(names: list[str]) -> bool:
+    """Whether CSV ``names`` are the files of one layout, each once."""
+    given = set(names)
+    if len(given) != len(names):
+        return False
+    needed = {f"{t}.csv" for t in REGISTRY.tables if t not in REGISTRY.may_be_absent}
+    allowed = {f"{t}.csv" for t in REGISTRY.tables}
+    return given == {f"{t}.csv" for t in SINGLE_LIMB.tables} or needed <= given <= allowed
+
+
+@functools.cache
+def _screened_columns() -> tuple[str, ...]:
+    """The columns whose cells the report on screen never shows: the identifying ones, the
+    limb's pseudonym, and every date of the format (stored for audit, never shown)."""
+    dictionary = data_dictionary()
+    dates = dictionary.loc[dictionary["type"] == "DATE", "column"]
+    return tuple(dict.fromkeys([*IDENTIFYING_COLUMNS, "limb_id", *dates]))
+
+
 def _screened(report: pd.DataFrame) -> pd.DataFrame:
     """The report without identifiers or dates: the row and column locate the cell."""
-    hidden = report["column"].str.contains("|".join(IDENTIFYING_COLUMNS), na=False)
+    hidden = report["column"].str.contains("|".join(_screened_columns()), na=False)
     return validation_report(report.assign(value=report["value"].where(~hidden, "(not shown)")))
 
 

@@ -21,8 +21,9 @@ DICTIONARY_TABLES = (
     "limb_clock", "time_to_event",
 )  # fmt: skip
 
-# What a clinician types for a code of data/schema.sql, beside the code itself. The codes
-# come from the schema's CHECK (column IN (...)); these synonyms are declared here only.
+# What a clinician types for a code of data/schema.sql (or of the single-limb layout's
+# schema, its ``patients``), beside the code itself. The codes come from the schema's
+# CHECK (column IN (...)); these synonyms are declared here only.
 # Any case and surrounding spaces are accepted for both, and a space for an underscore.
 SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("patients", "sex"): {"F": ("female",), "M": ("male",)},
@@ -44,9 +45,11 @@ SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "antiplatelet": ("SAPT", "aspirin"),
     },
 }
-# The schema's CHECKs across columns in words, by (table, expression as DuckDB holds it);
-# a test checks every one has words. The data dictionary lists them under their table and
-# the import words a refusal with them.
+# The schema's CHECKs across columns in words, by (table, expression as DuckDB holds it),
+# of data/schema.sql and of the single-limb layout's data/schema_single_limb.sql (its
+# ``patients`` rules, which the import of that layout words); a test checks every one has
+# words. The data dictionary lists data/schema.sql's under their table and the import
+# words a refusal with them.
 CROSS_COLUMN_RULES: dict[tuple[str, str], str] = {
     ("patients", "(seg_ivc OR seg_civ OR seg_eiv OR seg_cfv)"):
         "a lesion involves at least one segment: seg_ivc, seg_civ, seg_eiv or seg_cfv is true",
@@ -171,9 +174,19 @@ def table_descriptions() -> dict[str, str]:
             SELECT view_name, coalesce(comment, '') FROM duckdb_views() WHERE schema_name = 'main'
             """
         ).fetchall()
+        checks = set(
+            con.execute(
+                "SELECT table_name, expression FROM duckdb_constraints() "
+                "WHERE constraint_type = 'CHECK'"
+            ).fetchall()
+        )
     descriptions = dict(rows)
     for table in descriptions:
-        rules = [words for (t, _), words in CROSS_COLUMN_RULES.items() if t == table]
+        rules = [
+            words
+            for (t, expression), words in CROSS_COLUMN_RULES.items()
+            if t == table and (t, expression) in checks
+        ]
         if rules:
             descriptions[table] += f" Rules across columns: {'; '.join(rules)}."
     return descriptions
@@ -190,6 +203,10 @@ def dictionary_markdown() -> str:
         "`python -m analytics dictionary`; do not edit by hand.",
         "A department's registry is imported in this format: one CSV per table, "
         "the column names below as headers, booleans as true/false, dates as YYYY-MM-DD.",
+        "`patients` and `limbs` need rows; `events` and `assessments` may be empty; `stents` "
+        "and `antithrombotic` may be left out. A time may be given as its month or as its "
+        "date (`event_date`, `assessment_date`, `start_date`, `end_date`), converted to months "
+        "after the procedure; a limb event's `patient_id` may be left empty.",
     ]
     for table in DICTIONARY_TABLES:
         lines += ["", f"## `{table}`", "", descriptions.get(table, ""), ""]

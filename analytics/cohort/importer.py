@@ -1,17 +1,35 @@
 """Import a registry into the cohort format: read, validate against the schema, write atomically.
 
+A registry comes in one of two layouts (:class:`Layout`). The registry layout has the
+tables of ``data/schema.sql``: ``patients`` (one row per person), ``limbs`` (one per
+treated limb), ``stents``, ``events``, ``assessments`` and ``antithrombotic`` (all but
+patients and limbs may be empty; stents and antithrombotic may be left out). The
+single-limb layout of earlier versions (``patients`` one row per treated limb,
+``assessments``, ``events``: ``data/schema_single_limb.sql``) is read into it
+(analytics.cohort.single_limb). A ``limbs`` sheet or file means the registry layout.
+
 The rules are not written twice: column names, types, required columns, CHECK
 expressions, keys and foreign keys are read from ``data/schema.sql`` as DuckDB
 holds it (``duckdb_columns()``, ``duckdb_constraints()``), and each is run as one
 set-based query over all rows, so every problem is reported at once, however
 large the file. Only the rules the schema cannot state are written here: no
-event after the patient's follow-up or death, no date before 1950 or after today,
+event after the patient's follow-up or death (in the registry layout: no limb event after
+its limb's follow-up, no patient event after the patient's last contact), no date before
+1950 or after today, a month and a date given for one time agreeing,
 no control character in a cell (a NUL byte, a tab, a line break, a terminal escape: the
 format has no free text), and header names that differ only by spaces or case. A refusal
 is worded as the data dictionary words the rule (analytics.cohort.dictionary), and a
 coded value is read in any case or as a synonym the dictionary lists. A row that breaks
 no rule but should be checked (a limb falling below C5 after an ulcer) is imported and
 listed as a data-quality warning.
+
+In the registry layout a time may be given as a month or as a date (``event_date``,
+``assessment_date``, ``start_date``, ``end_date``), or both. A date becomes months after
+the limb's procedure (a limb event, a visit) or after the patient's first procedure (a
+patient event, a therapy period): days / DAYS_PER_MONTH, rounded to MONTH_DECIMALS (a day
+is 0.033 month, so distinct days stay distinct, and the day comes back from the month); a
+visit dated on or before the procedure is its month 0. Both given must agree within
+DATE_MONTH_TOLERANCE. A limb event's ``patient_id`` may be left empty: it is its limb's.
 
 Nothing is written to the destination until the new file is complete and
 checked: it is built beside the destination and moved into place
@@ -23,6 +41,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -37,20 +56,80 @@ import pyarrow as pa
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
-from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, aetiology_of, from_single_limb
+from analytics.cohort.single_limb import (
+    SINGLE_LIMB_SCHEMA_PATH,
+    SINGLE_LIMB_TABLES,
+    aetiology_of,
+    from_single_limb,
+)
 from analytics.cohort.summary import create_summary
 from analytics.cohort.write import written_beside
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 from analytics.rules import (
     CONTROL_CHARACTER,
+    DATE_MONTH_TOLERANCE,
+    DAYS_PER_MONTH,
     EARLIEST_DATE_YEAR,
     MAX_HEADER_COLUMNS,
     MAX_ROWS_PER_SHEET,
     MAX_XLSX_INFLATED_MB,
+    MONTH_DECIMALS,
 )
 
-DATA_TABLES = ("patients", "assessments", "events")
-MAY_BE_EMPTY = ("assessments", "events")
+
+@dataclass(frozen=True)
+class Layout:
+    """A shape a registry is given in: its tables, which of them may be left out or hold no
+    rows, the schema its rows are validated against, the column naming a limb, and the
+    required columns another column may stand in for: (table, column, other, rule when
+    both are empty)."""
+
+    tables: tuple[str, ...]
+    may_be_absent: tuple[str, ...]
+    may_be_empty: tuple[str, ...]
+    schema: Path
+    limb_key: str
+    alternatives: tuple[tuple[str, str, str, str], ...] = ()
+
+    def alternative(self, table: str, column: str) -> tuple[str, str] | None:
+        """The column that may stand in for a required one, and the rule when both are empty."""
+        for t, c, other, rule in self.alternatives:
+            if (t, c) == (table, column):
+                return other, rule
+        return None
+
+
+REGISTRY = Layout(
+    ("patients", "limbs", "stents", "events", "assessments", "antithrombotic"),
+    may_be_absent=("stents", "antithrombotic"),
+    may_be_empty=("stents", "events", "assessments", "antithrombotic"),
+    schema=SCHEMA_PATH,
+    limb_key="limb_id",
+    alternatives=(
+        ("events", "month", "event_date", "required: give the month or the event_date"),
+        ("events", "patient_id", "limb_id",
+         "required: a patient event (recurrent_dvt, pulmonary_embolism, minor_bleeding, "
+         "major_bleeding, death) names its patient_id; a limb event may leave it empty"),
+        ("assessments", "month", "assessment_date",
+         "required: give the month or the assessment_date"),
+        ("antithrombotic", "start_month", "start_date",
+         "required: give the start_month or the start_date"),
+    ),
+)  # fmt: skip
+SINGLE_LIMB = Layout(
+    SINGLE_LIMB_TABLES,
+    may_be_absent=(),
+    may_be_empty=("assessments", "events"),
+    schema=SINGLE_LIMB_SCHEMA_PATH,
+    limb_key="patient_id",
+)
+# A time given as a date: (table, month column, date column, whose clock it is on).
+DATED_MONTHS = (
+    ("events", "month", "event_date", "limb"),
+    ("assessments", "month", "assessment_date", "limb"),
+    ("antithrombotic", "start_month", "start_date", "patient"),
+    ("antithrombotic", "end_month", "end_date", "patient"),
+)
 MB = 1024 * 1024
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
@@ -127,6 +206,9 @@ class Table:
     chunks: Callable[[], Iterator[pd.DataFrame]]
 
 
+ABSENT = Table([], lambda: iter(()))  # a table the source left out: no columns, no rows
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -136,7 +218,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Imported:
-    """A finished import: the cohort file, its patients, and its data-quality warnings.
+    """A finished import: the cohort file, its patients and limbs, its data-quality warnings.
 
     A warning is a row imported as written that breaks no rule of the format but that a
     reader should check (a limb falling below C5 after an ulcer): real series report them.
@@ -145,6 +227,7 @@ class Imported:
     path: Path
     patients: int
     warnings: tuple[Problem, ...]
+    limbs: int
 
 
 def import_registry(
@@ -165,52 +248,112 @@ def import_with_report(
     max_rows: int | None = None,
     replace: bool = True,
 ) -> Imported:
-    """Validate ``source`` (a folder of three CSVs or an .xlsx workbook) into cohort file ``out``.
+    """Validate ``source`` (a folder of CSVs or an .xlsx workbook) into cohort file ``out``.
 
-    ``max_rows`` bounds every table (the dashboard's uploads); a workbook is always bounded.
-    With ``replace=False`` an existing ``out`` is kept (DestinationExists).
-    Raises ValidationError listing every problem; ``out`` is then left untouched.
+    The source is in the registry layout when it has a ``limbs`` file or sheet, else in the
+    single-limb layout (:class:`Layout`). ``max_rows`` bounds every table (the dashboard's
+    uploads); a workbook is always bounded. With ``replace=False`` an existing ``out`` is
+    kept (DestinationExists). Raises ValidationError listing every problem; ``out`` is then
+    left untouched.
     """
     source, out = Path(source), Path(out)
-    tables, labels, problems = read_source(source, max_rows)
+    layout, tables, labels, problems = read_source(source, max_rows)
     if problems:
         for name, table in tables.items():  # the readable files' own reading problems, too
             problems += _each_chunk(table, labels[name], max_rows, lambda chunk, first: None)
         raise ValidationError(source, problems)
+    if mixed := _mixed_layout(layout, tables, labels):
+        raise ValidationError(source, [mixed])
     meta = {**_default_metadata(source), **(metadata or {})}
     with (
         written_beside(out, replace) as tmp,
         duckdb.connect(str(tmp)) as con,
         duckdb.connect() as staging,
     ):
-        staging.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
-        problems = stage(staging, tables, labels, max_rows)
+        staging.execute(layout.schema.read_text())
+        problems = stage(staging, layout, tables, labels, max_rows)
         if problems:
             raise ValidationError(source, problems)
-        problems = validate(staging, tables, labels)
+        problems = validate(staging, layout, tables, labels)
         if problems:
             raise ValidationError(source, problems)
-        warnings = _ceap_warnings(staging, labels)
+        warnings = _ceap_warnings(staging, layout, labels)
+        if layout is REGISTRY:
+            warnings += _stent_count_warnings(staging, labels)
         (patients,) = staging.execute("SELECT count(*) FROM typed_patients").fetchone()
-        for table in DATA_TABLES:
-            staging.execute(
-                f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
-            )
         con.execute(SCHEMA_PATH.read_text())
-        from_single_limb(con, lambda table: _rows_of(staging, table), aetiology_of(meta))
+        if layout is REGISTRY:
+            _write_registry(staging, con)
+        else:
+            for table in layout.tables:
+                staging.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({ROW}) FROM typed_{table}"
+                )
+            from_single_limb(con, lambda table: _rows_of(staging, table), aetiology_of(meta))
+        (limbs,) = con.execute("SELECT count(*) FROM limbs").fetchone()
         create_summary(con)
         write_metadata(con, meta)
-    return Imported(out, patients, tuple(warnings))
+    return Imported(out, patients, tuple(warnings), limbs)
 
 
 def _rows_of(con: duckdb.DuckDBPyConnection, table: str) -> pa.RecordBatchReader:
     return con.sql(f"SELECT * FROM {table}").to_arrow_reader(CSV_CHUNK_ROWS * 20)
 
 
+def _write_registry(staging: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Copy the validated rows into the registry's tables, grouped by patient (the summary
+    is derived a range of patients at a time), in the order they were given."""
+    for table in REGISTRY.tables:
+        order = "patient_id" if "patient_id" in _names(staging, table) else "limb_id"
+        con.register(
+            "registry_rows",
+            staging.sql(
+                f"SELECT * EXCLUDE ({ROW}) FROM typed_{table} ORDER BY {order}, {ROW}"
+            ).to_arrow_reader(CSV_CHUNK_ROWS * 20),
+        )
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM registry_rows")
+        con.unregister("registry_rows")
+
+
+def _names(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {c.name for c in schema_columns(con, table)}
+
+
+@functools.cache
+def _columns_of(schema: Path, table: str) -> frozenset[str]:
+    with duckdb.connect() as con:
+        con.execute(schema.read_text())
+        return frozenset(_names(con, table))
+
+
+def _mixed_layout(
+    layout: Layout, tables: dict[str, Table], labels: dict[str, str]
+) -> Problem | None:
+    """One problem for a source holding signs of both layouts: the limb's columns in
+    ``patients`` beside a ``limbs`` table (a column-by-column list would bury the cause)."""
+    if layout is not REGISTRY or "patients" not in tables:
+        return None
+    folded = {str(h).strip().casefold() for h in tables["patients"].header}
+    limb_columns = _columns_of(SINGLE_LIMB_SCHEMA_PATH, "patients") - _columns_of(
+        SCHEMA_PATH, "patients"
+    )
+    found = sorted(limb_columns & folded)
+    if not found:
+        return None
+    rule = (
+        f"these are columns of a treated limb, as in the single-limb layout (patients one row "
+        f"per limb), but {labels['limbs']} is given too, which means the registry layout: "
+        f"patients one row per person, limbs one row per treated limb. Move these columns to "
+        f"{labels['limbs']}, or leave {labels['limbs']} out to import the single-limb layout"
+    )
+    return Problem(labels["patients"], 1, ", ".join(found), None, rule)
+
+
 def read_source(
     source: Path, max_rows: int | None = None
-) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
-    """The three tables as text, a label naming where each came from, and reading problems.
+) -> tuple[Layout, dict[str, Table], dict[str, str], list[Problem]]:
+    """The source's layout, its tables as text, a label naming where each came from, and
+    reading problems.
 
     A workbook never holds more than MAX_ROWS_PER_SHEET rows a sheet (or ``max_rows``);
     CSVs are limited only when ``max_rows`` is given (an upload), found as they are read
@@ -222,28 +365,59 @@ def read_source(
         return _read_workbook(source, max_rows or MAX_ROWS_PER_SHEET)
     problem = Problem(
         str(source), None, None, None,
-        "not found: give a folder holding patients.csv, assessments.csv and events.csv, "
-        "or an .xlsx workbook with those three sheets",
+        "not found: give a folder holding patients.csv, limbs.csv, events.csv and "
+        "assessments.csv (and stents.csv, antithrombotic.csv when recorded), or "
+        "patients.csv, assessments.csv and events.csv of the single-limb layout, or an "
+        ".xlsx workbook with those sheets",
     )  # fmt: skip
-    return {}, {}, [problem]
+    return REGISTRY, {}, {}, [problem]
+
+
+def layout_of(names: Iterable[str]) -> Layout:
+    """The layout of a source holding these tables: the registry's when one is limbs."""
+    return REGISTRY if "limbs" in set(names) else SINGLE_LIMB
+
+
+def _layout_problems(
+    layout: Layout, given: Iterable[str], labels: dict[str, str], kind: str
+) -> list[Problem]:
+    """Each table (a ``kind``: file or sheet) the layout needs that is missing, or one
+    problem for tables of the registry layout given without limbs (ignored, they would
+    lose their rows unsaid)."""
+    given = set(given)
+    stray = [t for t in REGISTRY.tables if t in given and t not in SINGLE_LIMB.tables]
+    if layout is SINGLE_LIMB and stray:
+        named = " and ".join(labels[t] for t in stray)
+        rule = (
+            f"{named} belong to the registry layout, which lists each treated limb in "
+            f"{labels['limbs']} (patients then one row per person): add {labels['limbs']}, "
+            f"or leave {named} out to import the single-limb layout"
+        )
+        return [Problem(labels["limbs"], None, None, None, rule)]
+    return [
+        Problem(labels[t], None, None, None, f"{kind} is missing")
+        for t in layout.tables
+        if t not in given and t not in layout.may_be_absent
+    ]
 
 
 def _read_folder(
     folder: Path, max_rows: int | None
-) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
-    tables, labels, problems = {}, {}, []
-    for name in DATA_TABLES:
-        path = folder / f"{name}.csv"
-        labels[name] = path.name
+) -> tuple[Layout, dict[str, Table], dict[str, str], list[Problem]]:
+    labels = {name: f"{name}.csv" for name in REGISTRY.tables}
+    given = [name for name in REGISTRY.tables if (folder / labels[name]).is_file()]
+    layout = layout_of(given)
+    tables, problems = {}, _layout_problems(layout, given, labels, "file")
+    for name in layout.tables:
+        path = folder / labels[name]
         if not path.is_file():
-            problems.append(Problem(path.name, None, None, None, "file is missing"))
             continue
         table, problem = _read_csv(path)
         if problem:
             problems.append(problem)
         else:
             tables[name] = table
-    return tables, labels, problems
+    return layout, tables, {t: labels[t] for t in layout.tables}, problems
 
 
 def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
@@ -358,28 +532,30 @@ def _other_delimiter(header: str) -> str | None:
 
 def _read_workbook(
     path: Path, max_rows: int
-) -> tuple[dict[str, Table], dict[str, str], list[Problem]]:
-    """The three sheets as text, refused before parsing when the file could cost minutes.
+) -> tuple[Layout, dict[str, Table], dict[str, str], list[Problem]]:
+    """The sheets as text, refused before parsing when the file could cost minutes.
 
     An .xlsx is a zip of XML: 150 KiB can inflate to a million rows. The members' declared
     sizes bound what is read (zipfile reads no more than a member declares), so they are
     summed first; then each sheet is streamed and reading stops at ``max_rows``.
     """
-    labels = {table: f"{path.name}, sheet {table}" for table in DATA_TABLES}
+    labels = {table: f"{path.name}, sheet {table}" for table in REGISTRY.tables}
     refused = _workbook_refusal(path)
     if refused:
-        return {}, labels, [Problem(path.name, None, None, None, refused)]
+        return SINGLE_LIMB, {}, labels, [Problem(path.name, None, None, None, refused)]
     import openpyxl  # 0.1 s: imported when a workbook is read, not by every CLI command
 
+    unreadable = "not a readable workbook: {}"
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
-    frames, problems = {}, []
+        problem = Problem(path.name, None, None, None, unreadable.format(exc))
+        return SINGLE_LIMB, {}, labels, [problem]
+    layout = layout_of(book.sheetnames)
+    frames, problems = {}, _layout_problems(layout, book.sheetnames, labels, "sheet")
     try:
-        for table in DATA_TABLES:
+        for table in layout.tables:
             if table not in book.sheetnames:
-                problems.append(Problem(labels[table], None, None, None, "sheet is missing"))
                 continue
             frame, problem = _read_sheet(book[table], labels[table], max_rows)
             if problem:
@@ -387,10 +563,11 @@ def _read_workbook(
             else:
                 frames[table] = Table(list(frame.columns), lambda frame=frame: iter([frame]))
     except Exception as exc:  # a damaged sheet is found only while it is read
-        return {}, labels, [Problem(path.name, None, None, None, f"not a readable workbook: {exc}")]
+        problem = Problem(path.name, None, None, None, unreadable.format(exc))
+        return layout, {}, labels, [problem]
     finally:
         book.close()
-    return frames, labels, problems
+    return layout, frames, {t: labels[t] for t in layout.tables}, problems
 
 
 def _workbook_refusal(path: Path) -> str | None:
@@ -468,16 +645,18 @@ def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[Column]:
 
 def stage(
     con: duckdb.DuckDBPyConnection,
+    layout: Layout,
     tables: dict[str, Table],
     labels: dict[str, str],
     max_rows: int | None = None,
 ) -> list[Problem]:
     """Load each table's rows as text into ``raw_<t>``, a chunk at a time, each row numbered
-    as a spreadsheet numbers it; return what stopped a file being read."""
+    as a spreadsheet numbers it (a table left out: no rows); return what stopped a file
+    being read."""
     return [
         problem
-        for name in DATA_TABLES
-        for problem in _stage_table(con, name, tables[name], labels[name], max_rows)
+        for name in layout.tables
+        for problem in _stage_table(con, name, tables.get(name, ABSENT), labels[name], max_rows)
     ]
 
 
@@ -521,18 +700,30 @@ def _each_chunk(
 
 
 def validate(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, Table], labels: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    tables: dict[str, Table],
+    labels: dict[str, str],
 ) -> list[Problem]:
-    """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem."""
-    problems, coded = [], coded_columns(SINGLE_LIMB_SCHEMA_PATH)
-    for table in DATA_TABLES:
+    """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem.
+
+    In the registry layout the times given as dates become months and a limb event's
+    patient is taken from its limb (:func:`_fill_registry`) before the schema's rules run,
+    so a CHECK, a key or a follow-up rule reads each row as it will be stored.
+    """
+    coded = coded_columns(layout.schema)
+    problems: dict[str, list[Problem]] = {}
+    written: dict[str, list[Column]] = {}
+    for table in layout.tables:
         columns = schema_columns(con, table)
-        _, names, collisions = _named_columns(tables[table].header, labels[table])
-        problems += collisions + _header_problems(names, columns, labels[table])
+        _, names, collisions = _named_columns(tables.get(table, ABSENT).header, labels[table])
+        problems[table] = collisions
+        if table in tables:
+            problems[table] += _header_problems(layout, table, names, columns, labels[table])
         (rows,) = con.execute(f"SELECT count(*) FROM raw_{table}").fetchone()
-        if table not in MAY_BE_EMPTY and not (names and rows):
-            problems.append(Problem(labels[table], None, None, None, "holds no rows"))
-        present = [c for c in columns if c.name in names]
+        if table not in layout.may_be_empty and not (names and rows):
+            problems[table].append(Problem(labels[table], None, None, None, "holds no rows"))
+        written[table] = present = [c for c in columns if c.name in names]
         casts = [
             f"{_cast(c, coded.get((table, c.name))) if c in present else 'NULL::' + c.data_type}"
             f" AS {c.name}"
@@ -541,12 +732,18 @@ def validate(
         con.execute(
             f"CREATE TEMP TABLE typed_{table} AS SELECT {ROW}, {', '.join(casts)} FROM raw_{table}"
         )
-        problems += _cell_problems(con, table, present, labels[table])
-        problems += _check_problems(con, table, present, labels[table], coded)
-        problems += _key_problems(con, table, labels[table])
-    problems += _reference_problems(con, labels)
-    problems += _follow_up_problems(con, labels)
-    return problems
+        problems[table] += _cell_problems(con, layout, table, written[table], labels[table])
+    if layout is REGISTRY:
+        for table, found in _fill_registry(con, written, labels).items():
+            problems[table] += found
+    for table in layout.tables:
+        problems[table] += _check_problems(con, table, written[table], labels[table], coded)
+        problems[table] += _key_problems(con, table, labels[table])
+    found = [p for table in layout.tables for p in problems[table]]
+    found += _reference_problems(con, layout, labels)
+    if layout is REGISTRY:
+        return found + _limbless_problems(con, labels) + _registry_follow_up_problems(con, labels)
+    return found + _follow_up_problems(con, labels)
 
 
 def _named_columns(header: list[str], label: str) -> tuple[list[int], list[str], list[Problem]]:
@@ -568,7 +765,9 @@ def _named_columns(header: list[str], label: str) -> tuple[list[int], list[str],
     return [i for i, keep in enumerate(kept) if keep], list(folded[kept]), problems
 
 
-def _header_problems(names: list[str], columns: list[Column], label: str) -> list[Problem]:
+def _header_problems(
+    layout: Layout, table: str, names: list[str], columns: list[Column], label: str
+) -> list[Problem]:
     known = {c.name for c in columns}
     problems = [
         Problem(label, 1, name, None, "unknown column (not in the cohort format)")
@@ -578,7 +777,9 @@ def _header_problems(names: list[str], columns: list[Column], label: str) -> lis
     problems += [
         Problem(label, 1, c.name, None, "required column is missing")
         for c in columns
-        if c.required and c.name not in names
+        if c.required
+        and c.name not in names
+        and (layout.alternative(table, c.name) or ("",))[0] not in names
     ]
     return problems
 
@@ -616,21 +817,30 @@ def _cast(column: Column, coded: CodedColumn | None = None) -> str:
 
 
 def _literal(text: str) -> str:
-    """A SQL string literal of one of the schema's own codes or spellings (never user data)."""
+    """A SQL string literal (its quotes doubled): a code or spelling of the schema, or words
+    naming where a value came from (a file's name may hold a quote)."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _cell_problems(
-    con: duckdb.DuckDBPyConnection, table: str, present: list[Column], label: str
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    table: str,
+    present: list[Column],
+    label: str,
 ) -> list[Problem]:
-    """Empty required cells and cells whose text is not of the column's type."""
+    """Empty required cells (unless the cell that may stand in for it is filled) and cells
+    whose text is not of the column's type."""
     problems = []
+    given = {c.name for c in present}
     for column in present:
         text = _text(column.name)
         if column.required:
+            empty, rule = f"{text} IS NULL", "required: must not be empty"
+            if (alternative := layout.alternative(table, column.name)) and alternative[0] in given:
+                empty, rule = f"{empty} AND {_text(alternative[0])} IS NULL", alternative[1]
             problems += _rows(
-                con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {text} IS NULL",
-                label, column.name, "required: must not be empty",
+                con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {empty}", label, column.name, rule
             )  # fmt: skip
         problems += _rows(
             con,
@@ -647,6 +857,12 @@ def _cell_problems(
                 f"JOIN typed_{table} AS t USING ({ROW}) "
                 f"WHERE {_text('r.' + column.name)} IS NOT NULL AND t.{column.name} IS NULL",
                 label, column.name, TYPE_RULES[column.data_type],
+            )  # fmt: skip
+    for t, name, other, rule in layout.alternatives:  # the required column left out
+        if t == table and name not in given and other in given:
+            problems += _rows(
+                con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {_text(other)} IS NULL",
+                label, other, rule,
             )  # fmt: skip
     return problems
 
@@ -735,16 +951,137 @@ def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> lis
     return problems
 
 
-def _reference_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+def _reference_problems(
+    con: duckdb.DuckDBPyConnection, layout: Layout, labels: dict[str, str]
+) -> list[Problem]:
+    """Every foreign key of the schema: a patient or limb that its table does not hold."""
+    keys = con.execute(
+        "SELECT table_name, constraint_column_names[1], referenced_table, "
+        "referenced_column_names[1] FROM duckdb_constraints() "
+        "WHERE constraint_type = 'FOREIGN KEY'"
+    ).fetchall()
     problems = []
-    for table in MAY_BE_EMPTY:
+    for table, column, target, key in sorted(keys, key=lambda k: layout.tables.index(k[0])):
         problems += _rows(
             con,
-            f"SELECT {ROW}, patient_id FROM typed_{table} WHERE patient_id IS NOT NULL "
-            "AND patient_id NOT IN "
-            "(SELECT patient_id FROM typed_patients WHERE patient_id IS NOT NULL)",
-            labels[table], "patient_id", f"unknown patient: not in {labels['patients']}",
+            f"SELECT {ROW}, {column} FROM typed_{table} WHERE {column} IS NOT NULL "
+            f"AND {column} NOT IN (SELECT {key} FROM typed_{target} WHERE {key} IS NOT NULL)",
+            labels[table], column,
+            f"unknown {column.removesuffix('_id')}: not in {labels[target]}",
         )  # fmt: skip
+    return problems
+
+
+def _limbless_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """A person with no treated limb: no analysis could count them."""
+    return _rows(
+        con,
+        f"SELECT {ROW}, patient_id FROM typed_patients WHERE patient_id IS NOT NULL AND "
+        "patient_id NOT IN (SELECT patient_id FROM typed_limbs WHERE patient_id IS NOT NULL)",
+        labels["patients"], "patient_id",
+        f"a patient with no treated limb: add the limb to {labels['limbs']}, or remove the patient",
+    )  # fmt: skip
+
+
+def _fill_registry(
+    con: duckdb.DuckDBPyConnection, written: dict[str, list[Column]], labels: dict[str, str]
+) -> dict[str, list[Problem]]:
+    """Complete the registry's typed rows as they will be stored, and what is wrong on the way.
+
+    A limb event's empty ``patient_id`` becomes its limb's (one given must be its limb's).
+    A time given as a date becomes months on its clock (the module's docstring): a limb's
+    procedure for a limb event or visit, the patient's first procedure for a patient event
+    or therapy period; an event dated before it is refused, a month and a date that
+    disagree are refused naming both.
+    """
+    con.execute(
+        "CREATE TEMP TABLE limb_clocks AS SELECT limb_id, any_value(patient_id) AS patient_id, "
+        "any_value(procedure_date) AS day FROM typed_limbs WHERE limb_id IS NOT NULL "
+        "GROUP BY limb_id"
+    )
+    con.execute(
+        "CREATE TEMP TABLE patient_clocks AS SELECT patient_id, min(procedure_date) AS day "
+        "FROM typed_limbs WHERE patient_id IS NOT NULL GROUP BY patient_id"
+    )
+    found = {table: [] for table in REGISTRY.tables}
+    found["events"] += _rows(
+        con,
+        f"SELECT e.{ROW}, e.patient_id || ' (limb ' || e.limb_id || ' is of patient ' || "
+        "l.patient_id || ')' FROM typed_events AS e JOIN limb_clocks AS l USING (limb_id) "
+        "WHERE e.patient_id <> l.patient_id",
+        labels["events"], "patient_id",
+        f"not the patient of this limb_id in {labels['limbs']}: a limb event's patient_id "
+        "is its limb's (it may be left empty)",
+    )  # fmt: skip
+    con.execute(
+        "UPDATE typed_events SET patient_id = l.patient_id FROM limb_clocks AS l "
+        "WHERE typed_events.limb_id = l.limb_id AND typed_events.patient_id IS NULL"
+    )
+    for table, month, day, clock in DATED_MONTHS:
+        if day in {c.name for c in written[table]}:
+            found[table] += _months_from_dates(con, table, month, day, clock, labels)
+    return found
+
+
+def months_between(start: str, day: str) -> str:
+    """SQL of the months from date ``start`` to date ``day`` (SQL expressions): days /
+    DAYS_PER_MONTH rounded to MONTH_DECIMALS (the module's docstring says why)."""
+    return f"round(({day} - {start}) / {DAYS_PER_MONTH!r}, {MONTH_DECIMALS})"
+
+
+def _months_from_dates(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    month: str,
+    day: str,
+    clock: str,
+    labels: dict[str, str],
+) -> list[Problem]:
+    """Set ``month`` from the date ``day`` where it is empty; the dates refused on the way."""
+    if table == "events":  # a patient event has no limb: its clock is the patient's
+        start = "coalesce(l.day, p.day)"
+        joins = (
+            "LEFT JOIN limb_clocks AS l USING (limb_id) "
+            "LEFT JOIN patient_clocks AS p ON p.patient_id = t.patient_id"
+        )
+    elif clock == "limb":
+        start, joins = "l.day", "LEFT JOIN limb_clocks AS l USING (limb_id)"
+    else:
+        start, joins = "p.day", "LEFT JOIN patient_clocks AS p USING (patient_id)"
+    months = months_between(start, f"t.{day}")
+    if table == "assessments":  # a visit on or before the procedure is the one before it
+        months = f"greatest({months}, 0)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dated AS SELECT t.{ROW}, t.{month} AS given, t.{day}, "
+        f"{months} AS months FROM typed_{table} AS t {joins} WHERE t.{day} IS NOT NULL"
+    )
+    whose = {
+        "events": "the procedure (a limb event: the limb's; a patient event: the patient's first)",
+        "assessments": "the limb's procedure",
+    }.get(table, "the patient's first procedure")
+    problems = []
+    if table == "events":
+        problems += _rows(
+            con,
+            f"SELECT {ROW}, {day}::VARCHAR FROM dated WHERE months < 0",
+            labels[table], day,
+            f"before the procedure: an event's date is on or after {whose} "
+            f"(procedure_date in {labels['limbs']})",
+        )  # fmt: skip
+    problems += _rows(
+        con,
+        f"SELECT {ROW}, printf('%g', given) || ' and ' || {day}::VARCHAR || ' (' || "
+        f"printf('%g', months) || {_literal(f' months after {whose})')} FROM dated "
+        f"WHERE abs(given - months) > {DATE_MONTH_TOLERANCE!r}",
+        labels[table], f"{month}, {day}",
+        f"{month} and {day} disagree by more than {DATE_MONTH_TOLERANCE:g} month: correct one "
+        "of them, or leave one empty",
+    )  # fmt: skip
+    no_earlier = "" if table == "antithrombotic" else "AND d.months >= 0"
+    con.execute(
+        f"UPDATE typed_{table} SET {month} = d.months FROM dated AS d "
+        f"WHERE typed_{table}.{ROW} = d.{ROW} AND typed_{table}.{month} IS NULL {no_earlier}"
+    )
     return problems
 
 
@@ -771,19 +1108,122 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
     )  # fmt: skip
 
 
-def _ceap_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+def _registry_follow_up_problems(
+    con: duckdb.DuckDBPyConnection, labels: dict[str, str]
+) -> list[Problem]:
+    """A limb event after its limb's follow-up ends or after the patient's death; a patient
+    event after the patient's last contact (the latest end of follow-up over their limbs,
+    on the patient's clock) or after their death. As in the single-limb layout, an event in
+    the month of death is allowed.
+    """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE clocks AS SELECT limb_id, patient_id, follow_up_months, "
+        f"(procedure_date - min(procedure_date) OVER (PARTITION BY patient_id)) / "
+        f"{DAYS_PER_MONTH!r} AS offset_months FROM typed_limbs WHERE limb_id IS NOT NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY limb_id ORDER BY {ROW}) = 1"
+    )
+    raw = {c.name for c in schema_columns(con, "raw_events")}
+    given_in = (
+        f"CASE WHEN {_text('r.month')} IS NULL THEN 'event_date' ELSE 'month' END"
+        if "month" in raw
+        else "'event_date'"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE event_times AS SELECT {ROW}, {given_in} AS given_in "
+        "FROM raw_events AS r"
+    )
+    deaths = (
+        "(SELECT patient_id, min(month) AS death FROM typed_events WHERE event = 'death' "
+        "GROUP BY patient_id)"
+    )
+    contact = (
+        "(SELECT patient_id, max(offset_months + follow_up_months) AS last_contact FROM clocks "
+        "GROUP BY patient_id)"
+    )
+    events = labels["events"]
+    at = "printf('%g', e.month)"
+    event_times = f"typed_events AS e JOIN event_times AS t ON t.{ROW} = e.{ROW}"
+    return (
+        _timed_rows(
+            con,
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (this limb''s follow-up ends at ' || "
+            f"printf('%g', c.follow_up_months) || ')' FROM {event_times} "
+            "JOIN clocks AS c USING (limb_id) WHERE e.month > c.follow_up_months",
+            events, "event after the limb's follow-up ends",
+        )
+        + _timed_rows(
+            con,
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (death at ' || "
+            "printf('%.2f', d.death - c.offset_months) || ' months after this limb''s "
+            f"procedure)' FROM {event_times} JOIN clocks AS c USING (limb_id) "
+            f"JOIN {deaths} AS d ON d.patient_id = c.patient_id "
+            "WHERE e.month + c.offset_months > d.death",
+            events, "event after the patient's death",
+        )
+        + _timed_rows(
+            con,
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (last contact at ' || "
+            f"printf('%.2f', k.last_contact) || ')' FROM {event_times} "
+            f"JOIN {contact} AS k USING (patient_id) WHERE e.limb_id IS NULL "
+            "AND e.month > k.last_contact",
+            events,
+            "event after the patient's last contact (the latest end of follow-up of their "
+            "limbs, in months after their first procedure)",
+        )
+        + _timed_rows(
+            con,
+            f"SELECT e.{ROW}, t.given_in, {at} || ' (death at ' || printf('%g', d.death) || "
+            f"')' FROM {event_times} JOIN {deaths} AS d USING (patient_id) "
+            "WHERE e.limb_id IS NULL AND e.month > d.death",
+            events, "event after the patient's death",
+        )
+    )  # fmt: skip
+
+
+def _timed_rows(con: duckdb.DuckDBPyConnection, sql: str, label: str, rule: str) -> list[Problem]:
+    """Problems from a query of (row, column, value): the column the row gave its time in."""
+    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1").fetchall()
+    problems = [
+        Problem(label, int(row), column, value, rule)
+        for row, column, value in rows[:SHOWN_PER_RULE]
+    ]
+    if len(rows) > SHOWN_PER_RULE:
+        more = len(rows) - SHOWN_PER_RULE
+        problems.append(Problem(label, None, "month", None, f"{rule}: {more} more row(s)"))
+    return problems
+
+
+def _stent_count_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
+    """A limb whose ``stents`` count differs from the stents listed for it: the list is
+    what the summary counts (data/schema.sql), so the count given is checked, not used."""
+    listed_in = _literal(f" listed in {labels['stents']})")  # a file name may hold a quote
+    return _rows(
+        con,
+        f"SELECT l.{ROW}, l.stents || ' (' || s.listed || {listed_in} "
+        "FROM typed_limbs AS l JOIN (SELECT limb_id, count(*) AS listed FROM typed_stents "
+        "GROUP BY limb_id) AS s USING (limb_id) WHERE l.stents <> s.listed",
+        labels["limbs"], "stents",
+        f"data-quality warning: the number of stents differs from the stents listed for "
+        f"this limb in {labels['stents']}, whose number is used: check the record",
+    )  # fmt: skip
+
+
+def _ceap_warnings(
+    con: duckdb.DuckDBPyConnection, layout: Layout, labels: dict[str, str]
+) -> list[Problem]:
     """Each limb's first assessment below C5 after it was C5 or C6 (a healed or active
     ulcer) at an earlier visit. CEAP is descriptive: a healed ulcer's scar keeps the limb
     at C5 or above. A warning, not a refusal: real series report such rows (so does the
     demo's paper)."""
+    key = layout.limb_key
     return _rows(
         con,
         f"SELECT a.{ROW}, 'C' || a.ceap_c || ' at month ' || printf('%g', a.month) || "
         "' (C' || u.ceap_c || ' at month ' || printf('%g', u.month) || ')' "
-        "FROM typed_assessments AS a JOIN (SELECT patient_id, min(month) AS month, "
+        f"FROM typed_assessments AS a JOIN (SELECT {key}, min(month) AS month, "
         "arg_min(ceap_c, month) AS ceap_c FROM typed_assessments WHERE ceap_c >= 5 "
-        "GROUP BY patient_id) AS u USING (patient_id) WHERE a.ceap_c < 5 AND a.month > u.month "
-        "QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY a.month) = 1",
+        f"GROUP BY {key}) AS u USING ({key}) WHERE a.ceap_c < 5 AND a.month > u.month "
+        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY a.month) = 1",
         labels["assessments"], "ceap_c", CEAP_BELOW_ULCER,
     )  # fmt: skip
 

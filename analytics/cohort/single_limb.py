@@ -9,8 +9,9 @@ limb; patient events (recurrent DVT, pulmonary embolism, bleeding, death) to the
 
 The old format does not say what the lesions were: ``aetiology`` is ``not_recorded`` (a
 level of its own, never guessed) unless the file says so in its provenance (the
-``aetiology`` key of ``cohort_metadata``; the demo's paper is of chronic post-thrombotic
-obstruction and says ``post_thrombotic``).
+``aetiology`` key of ``cohort_metadata``, e.g. ``post_thrombotic`` for a series of chronic
+post-thrombotic obstruction such as the demo's paper; the demo itself is now given in the
+registry layout, its limbs' aetiology written in them).
 """
 
 from __future__ import annotations

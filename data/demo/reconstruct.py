@@ -1,8 +1,11 @@
 """Reconstruct the demo cohort's CSV tables from the source paper's published aggregates.
 
-Run ``python data/demo/reconstruct.py [--out DIR]``; it writes patients.csv,
-assessments.csv, events.csv and metadata.csv (default: beside this file). The
-output is the same byte for byte on every run (fixed seed, no clock).
+Run ``python data/demo/reconstruct.py [--out DIR]``; it writes the registry layout's
+patients.csv (one row per person), limbs.csv (one treated limb each, its limb_id the
+patient_id, post-thrombotic: the paper's chronic DVT), events.csv, assessments.csv and
+metadata.csv (default: beside this file); the paper records no stents or antithrombotic
+therapy, so those files are left out. The output is the same byte for byte on every run
+(fixed seed, no clock).
 
 How it is made (rules from shared/domain.md):
 - 37 enrolled, 34 technical successes; every number of the paper's Tables 1-3 is
@@ -73,12 +76,19 @@ NOT_PUBLISHED = (
     "event timing; per-visit CEAP, Villalta and reflux; dates; symptom duration; centre; "
     "urokinase; stents; access vein; the three technical failures"
 )
-PATIENT_COLUMNS = (
-    "patient_id", "age_years", "sex", "bmi", "lesion_side", "procedure_date",
-    "technical_success", "follow_up_months", "symptom_duration_months", "malignancy",
-    "smoking", "immobilization", "thrombophilia", "recent_surgery", "trauma", "diabetes",
-    "seg_ivc", "seg_civ", "seg_eiv", "seg_cfv", "center", "urokinase", "stents", "access_vein",
+PERSON_COLUMNS = (
+    "patient_id", "sex", "malignancy", "smoking", "immobilization", "thrombophilia",
+    "recent_surgery", "trauma", "diabetes", "center",
 )  # fmt: skip
+LIMB_COLUMNS = (
+    "limb_id", "patient_id", "side", "aetiology", "procedure_date", "age_years", "bmi",
+    "technical_success", "follow_up_months", "symptom_duration_months", "seg_ivc", "seg_civ",
+    "seg_eiv", "seg_cfv", "urokinase", "stents", "access_vein",
+)  # fmt: skip
+AETIOLOGY = "post_thrombotic"  # chronic obstructive iliofemoral DVT
+PATIENT_EVENTS = {
+    "recurrent_dvt", "pulmonary_embolism", "minor_bleeding", "major_bleeding", "death",
+}  # fmt: skip
 
 
 def sample_sd(values: np.ndarray) -> float:
@@ -354,13 +364,22 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     patients, assessments, events = build(np.random.default_rng(SEED))
     key = lambda row: (row["patient_id"], float(row["month"]), row.get("event", ""))  # noqa: E731
-    write_csv(out / "patients.csv", PATIENT_COLUMNS, patients)
+    write_csv(out / "patients.csv", PERSON_COLUMNS, patients)
+    limbs = [
+        {**row, "limb_id": row["patient_id"], "side": row["lesion_side"], "aetiology": AETIOLOGY}
+        for row in patients
+    ]
+    write_csv(out / "limbs.csv", LIMB_COLUMNS, limbs)
+    for row in events:  # one limb a patient: a limb event's limb is the patient's
+        row["limb_id"] = None if row["event"] in PATIENT_EVENTS else row["patient_id"]
+    write_csv(
+        out / "events.csv", ("patient_id", "limb_id", "month", "event"), sorted(events, key=key)
+    )
     write_csv(
         out / "assessments.csv",
-        ("patient_id", "month", "ceap_c", "villalta", "reflux"),
-        sorted(assessments, key=key),
+        ("limb_id", "month", "ceap_c", "villalta", "reflux"),
+        [{**row, "limb_id": row["patient_id"]} for row in sorted(assessments, key=key)],
     )
-    write_csv(out / "events.csv", ("patient_id", "month", "event"), sorted(events, key=key))
     metadata = {
         "name": "Demo cohort: chronic iliofemoral DVT stenting (reconstructed)",
         "source": (

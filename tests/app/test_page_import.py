@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analytics.cohort.db import DEMO_SOURCE
-from analytics.cohort.importer import DATA_TABLES, import_registry
-from tests.conftest import unescaped
+from analytics.cohort.importer import SINGLE_LIMB, import_registry
+from tests.conftest import single_limb_csv, unescaped
 from ui import cohorts
 
 
@@ -42,9 +46,13 @@ def shared(import_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def demo_uploads(**replace: bytes) -> list[Upload]:
     return [
-        Upload(f"{t}.csv", replace.get(t, (DEMO_SOURCE / f"{t}.csv").read_bytes()))
-        for t in DATA_TABLES
+        Upload(f"{t}.csv", replace.get(t, single_limb_csv(t).encode())) for t in SINGLE_LIMB.tables
     ]
+
+
+def single_limb_frame(table: str) -> pd.DataFrame:
+    """The demo's ``table`` in the single-limb layout, its cells as written."""
+    return pd.read_csv(io.StringIO(single_limb_csv(table)), dtype=str, keep_default_na=False)
 
 
 def upload(files: list[Upload], name: str) -> tuple[str | None, object]:
@@ -60,7 +68,7 @@ def test_three_csvs_become_a_named_cohort(shared):
 
 
 def test_a_bad_upload_returns_the_report_and_writes_nothing(import_dir):
-    text = (DEMO_SOURCE / "assessments.csv").read_text().splitlines()
+    text = single_limb_csv("assessments").splitlines()
     columns = text[0].split(",")
     cells = text[1].split(",")
     cells[columns.index("villalta")] = "40"
@@ -102,7 +110,7 @@ def test_a_cohort_name_outside_the_folder_is_ignored(page_test, import_dir, demo
 
 
 def test_the_report_on_screen_shows_no_identifier(import_dir):
-    text = (DEMO_SOURCE / "patients.csv").read_text().replace("P02,", "P01,", 1)
+    text = single_limb_csv("patients").replace("P02,", "P01,", 1)
     key, report = upload(demo_uploads(patients=text.encode()), "Department A")
     duplicates = report[report["rule"].str.startswith("duplicate")]
     assert key is None and set(duplicates["row"]) == {"2", "3"}
@@ -110,12 +118,12 @@ def test_the_report_on_screen_shows_no_identifier(import_dir):
 
 
 def test_a_workbook_upload_becomes_a_cohort(shared, tmp_path):
-    import pandas as pd
-
     book = tmp_path / "registry.xlsx"
     with pd.ExcelWriter(book) as writer:
-        for table in DATA_TABLES:
-            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        for table in SINGLE_LIMB.tables:
+            frame = pd.read_csv(
+                io.StringIO(single_limb_csv(table)), dtype=str, keep_default_na=False
+            )
             frame.to_excel(writer, sheet_name=table, index=False)
     key, report = upload([Upload("Dept B.xlsx", book.read_bytes())], "Dept B")
     assert (key, report) == ("dept-b", None)
@@ -211,7 +219,7 @@ def test_an_upload_bigger_than_a_sheet_may_be_is_refused(shared, monkeypatch):
 
 
 def test_a_whole_number_too_large_is_reported_not_raised(shared):
-    text = (DEMO_SOURCE / "patients.csv").read_text().replace("P01,85,", "P01,3000000000,", 1)
+    text = single_limb_csv("patients").replace("P01,85,", "P01,3000000000,", 1)
     key, report = upload(demo_uploads(patients=text.encode()), "Dept A")
     assert key is None
     row = report.iloc[0]
@@ -236,7 +244,7 @@ def test_the_data_page_says_who_sees_an_import_and_the_limits(
 
 
 def test_an_upload_whose_header_never_closes_a_quote_gets_one_message(import_dir):
-    text = (DEMO_SOURCE / "patients.csv").read_text().replace("bmi,", '"bmi,', 1)
+    text = single_limb_csv("patients").replace("bmi,", '"bmi,', 1)
     text += "P99,70,F\n" * 20_000  # the open cell grows past the csv module's limit
     key, report = upload(demo_uploads(patients=text.encode()), "Dept A")
     assert key is None and len(report) == 1
@@ -247,11 +255,11 @@ def test_an_upload_whose_header_never_closes_a_quote_gets_one_message(import_dir
 
 def demo_workbook(path: Path, **replace: tuple[str, int, str]) -> bytes:
     """The demo's three tables as a workbook; ``replace``: table -> (column, row, value)."""
-    import pandas as pd
-
     with pd.ExcelWriter(path) as writer:
-        for table in DATA_TABLES:
-            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        for table in SINGLE_LIMB.tables:
+            frame = pd.read_csv(
+                io.StringIO(single_limb_csv(table)), dtype=str, keep_default_na=False
+            )
             if table in replace:
                 column, row, value = replace[table]
                 frame.loc[row - 2, column] = value
@@ -268,7 +276,7 @@ def test_the_report_names_the_uploaded_workbook(import_dir, tmp_path):
 
 
 def test_a_corrected_csv_chosen_after_the_refused_one_replaces_it(import_dir):
-    bad = (DEMO_SOURCE / "patients.csv").read_text().replace(",F,", ",X,", 1).encode()
+    bad = single_limb_csv("patients").replace(",F,", ",X,", 1).encode()
     files = [*demo_uploads(patients=bad), Upload("patients.csv", demo_uploads()[0].data)]
     outcome = cohorts.import_upload(files, "Dept A")
     assert (outcome.key, outcome.report, outcome.patients) == ("dept-a", None, 37)
@@ -324,15 +332,106 @@ def test_a_browser_import_says_it_succeeded_beside_the_form(page_test, import_di
 
 
 def test_in_privacy_mode_the_success_message_hides_a_small_count(page_test, import_dir, tmp_path):
-    import pandas as pd
-
     kept = ("P01", "P02", "P03")
     with pd.ExcelWriter(tmp_path / "small.xlsx") as writer:
-        for table in DATA_TABLES:
-            frame = pd.read_csv(DEMO_SOURCE / f"{table}.csv", dtype=str, keep_default_na=False)
+        for table in SINGLE_LIMB.tables:
+            frame = pd.read_csv(
+                io.StringIO(single_limb_csv(table)), dtype=str, keep_default_na=False
+            )
             frame[frame["patient_id"].isin(kept)].to_excel(writer, sheet_name=table, index=False)
     at = page_test("pages/6_Data.py", privacy="yes")
     at = import_form(at, [("small.xlsx", (tmp_path / "small.xlsx").read_bytes(), XLSX)], "Small")
     assert not at.exception
     (said,) = [unescaped(s.value) for s in at.success]
     assert said.startswith("Imported Small from small.xlsx: <5 patients.") and "3" not in said
+
+
+def registry_uploads(tables: dict[str, list[dict[str, str]]]) -> list[Upload]:
+    """The registry layout's tables as the CSV files a user chooses."""
+    from tests.unit.test_import_registry import write_csvs
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = write_csvs(Path(scratch), tables)
+        return [Upload(f"{t}.csv", (folder / f"{t}.csv").read_bytes()) for t in tables]
+
+
+def test_the_registry_layouts_csvs_become_a_cohort(shared):
+    from tests.unit.test_import_registry import registry_tables
+
+    outcome = cohorts.import_upload(registry_uploads(registry_tables()), "Bilateral")
+    assert (outcome.key, outcome.report, outcome.patients) == ("bilateral", None, 4)
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(shared / "bilateral.duckdb") as con:
+        limbs = con.execute("SELECT count(*), count(DISTINCT patient_id) FROM limb_summary")
+        assert limbs.fetchone() == (6, 4)
+
+
+def test_the_demos_registry_csvs_without_stents_become_a_cohort(import_dir):
+    from analytics.cohort.db import DEMO_SOURCE
+
+    files = [
+        Upload(path.name, path.read_bytes())
+        for path in sorted(DEMO_SOURCE.glob("*.csv"))
+        if path.name != "metadata.csv"
+    ]
+    assert {f.name for f in files} == {"patients.csv", "limbs.csv", "events.csv", "assessments.csv"}
+    outcome = cohorts.import_upload(files, "Demo again")
+    assert (outcome.report, outcome.patients) == (None, 37)
+    assert outcome.files == "patients.csv, limbs.csv, events.csv, assessments.csv"
+
+
+def test_a_registry_upload_without_its_assessments_is_named(import_dir):
+    from tests.unit.test_import_registry import registry_tables
+
+    files = [f for f in registry_uploads(registry_tables()) if f.name != "assessments.csv"]
+    key, report = upload(files, "Bilateral")
+    assert key is None
+    assert "patients.csv, limbs.csv, events.csv and assessments.csv" in report.iloc[0]["rule"]
+
+
+def test_a_registry_workbooks_problem_names_its_sheet_row_and_column(page_test, import_dir):
+    from tests.unit.test_import_registry import edited, write_workbook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        bad = write_workbook(Path(scratch) / "bad.xlsx", edited("events", 0, patient_id="B"))
+        data = bad.read_bytes()
+    at = page_test("pages/6_Data.py")
+    at = import_form(at, [("Dept C.xlsx", data, XLSX)], "Dept C")
+    assert not at.exception
+    assert any(e.value.startswith("Not imported: 1 problem(s)") for e in at.error)
+    row = at.table[0].value.iloc[0]
+    assert (row["file"], row["row"], row["column"]) == (
+        "Dept C.xlsx, sheet events",
+        "2",
+        "patient_id",
+    )
+    assert row["value"] == "(not shown)"  # an identifier
+    assert row["rule"].startswith("not the patient of this limb_id")
+
+
+def test_a_registry_workbook_imports_from_the_page(page_test, import_dir):
+    from tests.unit.test_import_registry import registry_tables, write_workbook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        data = write_workbook(Path(scratch) / "good.xlsx", registry_tables()).read_bytes()
+    at = page_test("pages/6_Data.py")
+    at = import_form(at, [("Dept C.xlsx", data, XLSX)], "Dept C")
+    assert not at.exception and not at.error
+    said = [unescaped(s.value) for s in at.success]
+    assert said == [
+        "Imported Dept C from Dept C.xlsx: 4 patients. It is now the cohort shown on every page."
+    ]
+
+
+def test_the_report_on_screen_shows_no_date_and_no_limb(import_dir):
+    from tests.unit.test_import_registry import A_DAY, edited
+
+    day = (A_DAY + timedelta(days=182)).isoformat()
+    tables = edited("events", 3, month="5", event_date=day)
+    tables["stents"][0]["limb_id"] = "X-L"
+    key, report = upload(registry_uploads(tables), "Bilateral")
+    assert key is None
+    shown = dict(zip(report["column"], report["value"], strict=True))
+    assert shown == {"month, event_date": "(not shown)", "limb_id": "(not shown)"}
+    assert day not in report.to_csv()

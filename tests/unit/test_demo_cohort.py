@@ -9,7 +9,7 @@ import pytest
 
 from analytics.cohort.db import ROOT, SCHEMA_VERSION, open_cohort
 
-SUCCESSES = "FROM patients WHERE technical_success"
+SUCCESSES = "FROM limb_summary WHERE technical_success"  # one limb a patient
 
 
 def one(con, sql: str):
@@ -17,7 +17,14 @@ def one(con, sql: str):
 
 
 def test_enrolled_and_technical_success(demo):
-    assert one(demo, "SELECT count(*), count_if(technical_success) FROM patients") == (37, 34)
+    assert one(demo, "SELECT count(*), count_if(technical_success) FROM limbs") == (37, 34)
+
+
+def test_one_post_thrombotic_limb_per_patient(demo):
+    """The paper's patients had chronic post-thrombotic obstruction of one limb each."""
+    limbs = "SELECT count(*), count(DISTINCT patient_id), count_if(aetiology = 'post_thrombotic')"
+    assert one(demo, f"{limbs} FROM limbs") == (37, 37, 37)
+    assert one(demo, "SELECT count(*) FROM patients") == (37,)
 
 
 def test_stent_implanted_in_every_success(demo):
@@ -90,7 +97,7 @@ def test_published_patency_from_the_view(demo, endpoint, patent):
     for month, published in patent.items():
         lost = one(
             demo,
-            f"""SELECT count(*) FROM time_to_event JOIN patients USING (patient_id)
+            f"""SELECT count(*) FROM time_to_event JOIN limbs USING (limb_id)
             WHERE technical_success AND endpoint = '{endpoint}' AND event AND months <= {month}""",
         )[0]
         assert 34 - lost == published, (endpoint, month)
@@ -98,7 +105,7 @@ def test_published_patency_from_the_view(demo, endpoint, patent):
 
 def test_secondary_never_below_assisted_never_below_primary(demo):
     rows = demo.execute(
-        """SELECT patient_id, endpoint, months, event FROM time_to_event
+        """SELECT limb_id, endpoint, months, event FROM time_to_event
         WHERE endpoint IN ('primary', 'assisted_primary', 'secondary')"""
     ).fetchall()
     loss = {}
@@ -115,8 +122,7 @@ def test_secondary_never_below_assisted_never_below_primary(demo):
 def test_no_event_after_follow_up_and_no_deaths(demo):
     late = one(
         demo,
-        "SELECT count(*) FROM events JOIN patients USING (patient_id) "
-        "WHERE month > follow_up_months",
+        "SELECT count(*) FROM events JOIN limbs USING (patient_id) WHERE month > follow_up_months",
     )
     assert late == (0,)
     assert one(demo, "SELECT count(*) FROM events WHERE event = 'death'") == (0,)
@@ -145,7 +151,7 @@ def test_demo_is_deterministic(tmp_path, demo):
     from analytics.cohort.demo import build_demo
 
     with open_cohort(build_demo(tmp_path / "again.duckdb")) as again:
-        for table in ("patients", "assessments", "events"):
+        for table in ("patients", "limbs", "assessments", "events"):
             query = f"SELECT * FROM {table} ORDER BY ALL"
             assert again.execute(query).fetchall() == demo.execute(query).fetchall()
 
@@ -157,6 +163,6 @@ def test_generator_reproduces_the_committed_csvs(tmp_path, demo_path):
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    for name in ("patients", "assessments", "events", "metadata"):
+    for name in ("patients", "limbs", "assessments", "events", "metadata"):
         committed = (ROOT / "data" / "demo" / f"{name}.csv").read_bytes()
         assert (tmp_path / f"{name}.csv").read_bytes() == committed, name

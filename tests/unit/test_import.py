@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from analytics.cli import main
 from analytics.cohort.db import DEMO_SOURCE, metadata, open_cohort
 from analytics.cohort.importer import (
     CONTROL_RULE,
-    DATA_TABLES,
+    REGISTRY,
+    SINGLE_LIMB,
     ValidationError,
     import_registry,
     problems_frame,
@@ -24,16 +24,14 @@ from analytics.cohort.importer import (
 from analytics.cohort.template import GUIDE_SHEET, template_workbook
 from analytics.present.format import MISSING
 from analytics.present.tables import validation_report
+from tests.conftest import single_limb_csv, write_single_limb
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Path:
-    """A copy of the demo's three CSVs, a valid registry to break one way per test."""
-    folder = tmp_path / "registry"
-    folder.mkdir()
-    for table in DATA_TABLES:
-        shutil.copy(DEMO_SOURCE / f"{table}.csv", folder / f"{table}.csv")
-    return folder
+    """The demo in the single-limb layout's three CSVs, a valid registry to break one way
+    per test."""
+    return write_single_limb(tmp_path / "registry")
 
 
 @pytest.fixture
@@ -203,7 +201,7 @@ def test_missing_file(registry, existing):
 
 def workbook_from(folder: Path, path: Path, skip: str | None = None) -> Path:
     with pd.ExcelWriter(path) as writer:
-        for table in DATA_TABLES:
+        for table in SINGLE_LIMB.tables:
             if table != skip:
                 frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
                 frame.to_excel(writer, sheet_name=table, index=False)
@@ -228,9 +226,9 @@ def test_workbook_without_a_sheet(registry, existing, tmp_path):
     assert (problem.file, problem.rule) == ("registry.xlsx, sheet events", "sheet is missing")
 
 
-def test_template_has_the_three_sheets_and_a_column_guide():
+def test_template_has_a_sheet_per_table_and_a_column_guide():
     sheets = pd.read_excel(io.BytesIO(template_workbook()), sheet_name=None, dtype=str)
-    assert list(sheets) == [*DATA_TABLES, GUIDE_SHEET]
+    assert list(sheets) == [*REGISTRY.tables, GUIDE_SHEET]
     assert "patient_id" in sheets["patients"].columns and sheets["patients"].empty
     assert "ceap_c" in set(sheets[GUIDE_SHEET]["column"])
 
@@ -367,7 +365,7 @@ def test_a_workbook_cell_with_a_control_character_is_refused_naming_sheet_row_an
     edit(registry, "patients", 4, "center", "\x1b[31mRed")
     book = tmp_path / "registry.xlsx"
     with pd.ExcelWriter(book, engine="xlsxwriter") as writer:
-        for table in DATA_TABLES:
+        for table in SINGLE_LIMB.tables:
             frame = pd.read_csv(registry / f"{table}.csv", dtype=str, keep_default_na=False)
             frame.to_excel(writer, sheet_name=table, index=False)
     assert b"_x001B_[31mRed" in zipfile.ZipFile(book).read("xl/sharedStrings.xml")
@@ -521,15 +519,14 @@ def test_a_large_csv_is_imported_without_holding_it_whole(tmp_path: Path):
 
     folder = tmp_path / "large"
     folder.mkdir()
-    with (DEMO_SOURCE / "patients.csv").open(newline="") as handle:
-        header, *demo = list(csv.reader(handle))
+    header, *demo = list(csv.reader(io.StringIO(single_limb_csv("patients"))))
     with (folder / "patients.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for i in range(200_000):
             writer.writerow([f"P{i:06d}", *demo[i % len(demo)][1:]])
     for table in ("assessments", "events"):  # headers only: these may be empty
-        header_line = (DEMO_SOURCE / f"{table}.csv").read_text().splitlines()[0]
+        header_line = single_limb_csv(table).splitlines()[0]
         (folder / f"{table}.csv").write_text(header_line + "\n")
     tracemalloc.start()
     try:
@@ -576,23 +573,25 @@ def filled_template(path: Path, left_empty: dict[str, set[str]]) -> Path:
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
-    for table in DATA_TABLES:
+    for table in REGISTRY.tables:
         sheet = book[table]
         header = [cell.value for cell in sheet[1]]
         empty = left_empty.get(table, set())
+        if not (DEMO_SOURCE / f"{table}.csv").exists():  # the demo records no stents
+            continue
         with (DEMO_SOURCE / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                sheet.append([None if c in empty else row[c] for c in header])
+                sheet.append([None if c in empty else row.get(c) for c in header])
     book.save(path)
     return path
 
 
 def test_the_template_with_its_optional_end_columns_left_empty_imports(tmp_path):
-    empty = {"patients": {"stents", "access_vein"}, "assessments": {"reflux"}}
+    empty = {"limbs": {"stents", "access_vein"}, "assessments": {"reflux"}}
     book = filled_template(tmp_path / "registry.xlsx", empty)
     with open_cohort(import_registry(book, tmp_path / "new.duckdb")) as con:
         patients, stents, access = con.execute(
-            "SELECT count(*), count(stents), count(access_vein) FROM patients"
+            "SELECT count(*), count(stents), count(access_vein) FROM limbs"
         ).fetchone()
         assessments, reflux = con.execute(
             "SELECT count(*), count(reflux) FROM assessments"
@@ -695,7 +694,9 @@ CLINICIANS_SPELLINGS = [
 
 def rows_of(out: Path) -> dict[str, list[tuple]]:
     with open_cohort(out) as con:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in DATA_TABLES}
+        return {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in SINGLE_LIMB.tables
+        }
 
 
 def test_a_file_spelled_as_clinicians_type_imports_to_the_canonical_cohort(registry, tmp_path):
@@ -723,8 +724,9 @@ def test_each_accepted_spelling_is_stored_as_its_code(
     expected = pd.read_csv(registry / f"{table}.csv", dtype=str)[column].tolist()
     expected[0] = code  # row 2 of the sheet
     edit(registry, table, 2, column, typed)
+    stored_in = "limb_summary" if table == "patients" else table  # a limb's columns, too
     with open_cohort(import_registry(registry, tmp_path / "new.duckdb")) as con:
-        stored = [value for (value,) in con.execute(f"SELECT {column} FROM {table}").fetchall()]
+        stored = [v for (v,) in con.execute(f"SELECT {column} FROM {stored_in}").fetchall()]
     assert Counter(stored) == Counter(expected)
 
 

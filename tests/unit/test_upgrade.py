@@ -1,5 +1,5 @@
-"""A version-1 or version-2 cohort file is refused with a message naming the fix, and upgrades
-in place."""
+"""A cohort file of versions 1-3 (the single-limb format) is refused with a message naming
+the fix, and upgrades in place to the registry format."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import duckdb
 import pytest
 
 from analytics.cli import main
-from analytics.cohort.db import SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.db import DEMO_SOURCE, SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.demo import _read_metadata
+from analytics.cohort.importer import import_registry
+from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, SINGLE_LIMB_TABLES
+from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.cohort.upgrade import upgrade
+from tests.conftest import write_single_limb
 
 SUMMARY_CHECK = (
     "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt), "
@@ -19,31 +24,79 @@ SUMMARY_CHECK = (
 )
 
 
+def _single_limb_file(tmp_path: Path, version: str, **metadata: str) -> Path:
+    """The demo as versions 1-3 wrote it: the single-limb tables (data/schema_single_limb.sql)
+    with the demo's rows, its provenance plus ``metadata``, stamped ``version``; from
+    version 2 on beside a derived patient summary (which the upgrade derives anew)."""
+    source = write_single_limb(tmp_path.parent / f"{tmp_path.name}-single-limb")
+    old = tmp_path / "old.duckdb"
+    meta = {**_read_metadata(DEMO_SOURCE / "metadata.csv"), **metadata}
+    with duckdb.connect(str(old)) as con:
+        con.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
+        for table in SINGLE_LIMB_TABLES:
+            con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM read_csv(?, header = true)",
+                [str(source / f"{table}.csv")],
+            )
+        con.executemany(
+            "INSERT INTO cohort_metadata VALUES (?, ?)",
+            sorted({**meta, "schema_version": version}.items()),
+        )
+        if version != "1":
+            con.execute("CREATE TABLE patient_summary AS SELECT patient_id FROM patients")
+    shutil.rmtree(source)
+    return old
+
+
 def _as_version_1(demo_path: Path, tmp_path: Path) -> Path:
     """The demo as version 1 wrote it: no patient summary, version stamp 1."""
-    old = tmp_path / "old.duckdb"
-    shutil.copyfile(demo_path, old)
-    with duckdb.connect(str(old)) as con:
-        con.execute("DROP TABLE limb_summary")
-        con.execute("UPDATE cohort_metadata SET value = '1' WHERE key = 'schema_version'")
-    return old
+    return _single_limb_file(tmp_path, "1")
 
 
 def _as_version_2(demo_path: Path, tmp_path: Path) -> Path:
-    """The demo as version 2 wrote it: a patient summary without the first event months."""
-    old = tmp_path / "old.duckdb"
-    shutil.copyfile(demo_path, old)
-    with duckdb.connect(str(old)) as con:
-        for (column,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'limb_summary' "
-            "AND column_name LIKE 'first%months'"
-        ).fetchall():
-            con.execute(f"ALTER TABLE limb_summary DROP COLUMN {column}")
-        con.execute("UPDATE cohort_metadata SET value = '2' WHERE key = 'schema_version'")
-    return old
+    """The demo as version 2 wrote it, with its patient summary."""
+    return _single_limb_file(tmp_path, "2")
 
 
-EARLIER = pytest.mark.parametrize("earlier", [_as_version_1, _as_version_2], ids=["v1", "v2"])
+def _as_version_3(demo_path: Path, tmp_path: Path) -> Path:
+    """The demo as version 3 wrote it, with its patient summary."""
+    return _single_limb_file(tmp_path, "3")
+
+
+EARLIER = pytest.mark.parametrize(
+    "earlier", [_as_version_1, _as_version_2, _as_version_3], ids=["v1", "v2", "v3"]
+)
+
+
+def _summary(con: duckdb.DuckDBPyConnection):
+    return con.execute(f"SELECT * FROM {SUMMARY_TABLE} ORDER BY limb_id").df()
+
+
+def test_an_upgraded_version_3_file_has_the_summary_of_its_data_imported(tmp_path):
+    """The same single-limb rows, upgraded from a version 3 file or imported from its
+    layout's CSVs, give the same limb summary; and, as the file says the lesions were
+    post-thrombotic, the same as the demo imported from the registry layout."""
+    import pandas as pd
+
+    old = _single_limb_file(tmp_path, "3", aetiology="post_thrombotic")
+    assert upgrade(old) is True
+    source = write_single_limb(tmp_path.parent / f"{tmp_path.name}-csv")
+    imported = import_registry(
+        source, source / "imported.duckdb", metadata={"aetiology": "post_thrombotic"}
+    )
+    registry = import_registry(DEMO_SOURCE, source / "registry.duckdb")
+    with open_cohort(old) as a, open_cohort(imported) as b, open_cohort(registry) as c:
+        upgraded, from_csv, demo = _summary(a), _summary(b), _summary(c)
+    pd.testing.assert_frame_equal(upgraded, from_csv)
+    pd.testing.assert_frame_equal(upgraded, demo)
+    assert set(upgraded["aetiology"]) == {"post_thrombotic"} and len(upgraded) == 37
+
+
+def test_an_upgraded_file_that_does_not_say_its_aetiology_reads_not_recorded(tmp_path):
+    old = _single_limb_file(tmp_path, "3")
+    assert upgrade(old) is True
+    with open_cohort(old) as con:
+        assert con.execute("SELECT DISTINCT aetiology FROM limbs").fetchall() == [("not_recorded",)]
 
 
 @EARLIER
@@ -120,7 +173,7 @@ def test_upgrade_derives_from_the_products_sql_not_the_files_views(demo_path, tm
             "SELECT view_name FROM duckdb_views() WHERE NOT internal "
             "UNION ALL SELECT function_name FROM duckdb_functions() WHERE NOT internal"
         ).fetchall()
-    assert objects == [("time_to_event",)]  # the product's own view, nothing planted
+    assert sorted(objects) == [("limb_clock",), ("time_to_event",)]  # the product's own views
     assert SECRET.encode() not in old.read_bytes()
 
 
