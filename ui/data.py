@@ -203,7 +203,7 @@ def _as_model(request: heavy.FitRequest, outcome: heavy.Fitted) -> AdjustedModel
     """The fitted model, or one whose note says why it could not be fitted."""
     if isinstance(outcome, AdjustedModel):
         return outcome
-    patients = header(request.key, request.cohort_filter).patients
+    patients = header(request.key, request.cohort_filter).limbs
     return AdjustedModel(request.endpoint, request.covariates, False, patients, 0, 0,
                          notes=(f"the model could not be fitted: {outcome}",))  # fmt: skip
 

@@ -36,7 +36,8 @@ from analytics.views import Header, centres_ledger, header_ledger
 def masked(comparison, k=None):
     """The comparison's counts as privacy ``k`` lets them show with the sidebar's n, whose
     filters leave nobody out (the Centres page's view)."""
-    everyone = Header(comparison.patients, comparison.patients, comparison.patients)
+    n = comparison.patients
+    everyone = Header(n, n, n, n, n)
     return mask(header_ledger(everyone) | centres_ledger(comparison), k)
 
 

@@ -416,7 +416,7 @@ def test_a_time_varying_fit_counts_whom_it_left_out_for_no_follow_up_time(demo):
     every = CohortFilter(population="all")
     model = adjusted_model(demo, every, "primary", ["sex", "recurrent_dvt"])
     failures = demo.execute(
-        "SELECT count(*), count(*) FILTER (WHERE sex = 'M') FROM patients "
+        "SELECT count(*), count(*) FILTER (WHERE sex = 'M') FROM limb_summary "
         "WHERE NOT technical_success"
     ).fetchone()
     (men,) = [t for t in model.terms if t.term == "sex=M"]

@@ -18,6 +18,7 @@ import pytest
 
 from analytics import filters, glossary
 from analytics.cohort.db import open_cohort
+from analytics.cohort.summary import create_summary
 from analytics.filters import FilterError, parse_filter
 from analytics.groups import decode, grouping, order_levels, quoted
 from analytics.variables import (
@@ -406,7 +407,8 @@ def test_each_grouping_splits_as_the_hand_written_sql_did(key, edges, registry_p
     assert built.values == earlier_values
     synthetic = open_cohort(registry_path)
     try:
-        for con, table in ((edges, "patients"), (synthetic, "limb_summary")):
+        create_summary(edges)
+        for con, table in ((edges, "limb_summary"), (synthetic, "limb_summary")):
             rows = con.execute(
                 f"SELECT ({earlier_sql}) AS earlier, ({built.sql}) AS built FROM {table}"
             ).fetchall()
@@ -428,9 +430,9 @@ def test_order_levels_follow_the_declared_order():
 def test_a_cohorts_own_category_groups_by_its_declared_levels(edges):
     mine = BUILTIN.extended([ACCESS_VEIN])
     for i, vein in enumerate(("jugular", "femoral", "other", None)):
-        edges.execute("UPDATE patients SET access_vein = ? WHERE patient_id = ?", [vein, f"p{i}"])
+        edges.execute("UPDATE limbs SET access_vein = ? WHERE limb_id = ?", [vein, f"p{i}"])
     split = grouping("access_vein", mine)
-    query = f"SELECT {split.sql} FROM patients WHERE patient_id = ?"
+    query = f"SELECT {split.sql} FROM limbs WHERE limb_id = ?"
     codes = [edges.execute(query, [f"p{i}"]).fetchone()[0] for i in range(4)]
     assert decode("access_vein", codes[:3], mine).tolist() == ["jugular", "femoral", "other"]
     assert codes[3] is None  # not recorded: in no group
