@@ -492,6 +492,14 @@ def one_per_patient(where: str) -> str:
     )
 
 
+def has_bilateral(con: Any) -> bool:
+    """Whether any patient of the cohort has two treated limbs: then every limb-level
+    estimate is clustered by patient, whatever the filter, so that numbers do not jump
+    when a bilateral patient enters it. One row of the summary's statistics, no scan."""
+    (most,) = con.execute(f"SELECT max(patient_limbs) FROM {SUMMARY_TABLE}").fetchall()[0]
+    return bool(most and most > 1)
+
+
 def people_where(predicate: str) -> str:
     """SQL counting the distinct patients of the rows where ``predicate`` holds, without
     grouping the rows of patients with one limb (all of them in most registries)."""

@@ -112,3 +112,35 @@ VIEW_FILTERS = st.just(CohortFilter()) | st.builds(
     population=st.sampled_from(list(POPULATIONS)),
     lesion_side=st.sampled_from([None, "left", "right"]),
 )
+
+
+def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """R's ``retinopathy`` (197 diabetic patients, both eyes of each; survival 3.5.3) as a
+    bilateral registry: each patient's treated eye a left limb, the untreated one a right
+    limb, followed to ``futime`` months and occluded then where ``status`` is 1; adult-onset
+    diabetes (``type``) as the patient's diabetes. So R's estimates by ``trt`` clustered by
+    ``id`` are the registry's by lesion side."""
+    from tests.unit.test_engine_clustered import RETINOPATHY
+
+    con = duckdb.connect(path)
+    con.execute(SCHEMA_PATH.read_text())
+    fields = [RETINOPATHY.split()[i : i + 8] for i in range(0, len(RETINOPATHY.split()), 8)]
+    for patient, kind, *eyes in fields:
+        pid = f"R{int(patient):03d}"
+        add_patient(con, pid, diabetes=kind == "a", follow_up_months=float(eyes[1]))
+        con.execute("UPDATE limbs SET limb_id = ? WHERE limb_id = ?", [f"{pid}-left", pid])
+        right = con.execute("SELECT * FROM limbs WHERE patient_id = ?", [pid]).df()
+        right = right.assign(limb_id=f"{pid}-right", side="right", follow_up_months=float(eyes[4]))
+        con.register("right_limb", right)
+        con.execute("INSERT INTO limbs SELECT * FROM right_limb")
+        con.unregister("right_limb")
+        for side, (time, status) in (("left", eyes[1:3]), ("right", eyes[4:6])):
+            if status == "1":
+                con.execute(
+                    "INSERT INTO events (patient_id, limb_id, month, event) "
+                    "VALUES (?, ?, ?, 'occlusion')",
+                    [pid, f"{pid}-{side}", float(time)],
+                )
+    con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Retinopathy as limbs')")
+    create_summary(con)
+    return con

@@ -32,8 +32,8 @@ import duckdb
 import numpy as np
 
 from analytics.cohort.summary import endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql
-from analytics.glossary import ALL_PATIENTS, TOO_FEW_EVENTS_REASON
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral, one_per_patient
+from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_FOR_HR, MONTHS_PER_YEAR, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.engine.aalen_johansen import (
@@ -42,7 +42,7 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
-from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.counts import Clusters, Counts
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
 from analytics.stats.engine.logrank import (
@@ -59,7 +59,13 @@ from analytics.stats.engine.restricted_mean import (
     RestrictedMean,
     RestrictedMeanDifference,
     restricted_mean,
+    restricted_mean_covariance,
     restricted_mean_difference,
+)
+from analytics.stats.engine.robust_score import (
+    robust_score,
+    robust_score_pairwise,
+    robust_score_trend,
 )
 from analytics.variables import BUILTIN, Registry
 
@@ -82,6 +88,7 @@ class GroupSurvival:
     rmst: RestrictedMean
     incidence: Incidence
     incidence_at: IncidenceAtMonths
+    limbs: Clusters | None = None  # the curve's limbs of patients with two, when clustered
 
     @property
     def patients(self) -> int:
@@ -184,11 +191,20 @@ def survival_of(
     """Each endpoint's curves, estimates at the months asked for and, with ``by``, the
     comparison (SurvivalRequest); the KMunicate tables' months can be read back with
     table_months."""
-    counts = endpoint_counts(con, cohort_filter, request.endpoints, request.by)
+    clustered = has_bilateral(con)
+    counts = endpoint_counts(con, cohort_filter, request.endpoints, request.by, clustered)
+    limbs = endpoint_clusters(con, cohort_filter, counts, request.by) if clustered else {}
     last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
     request = replace(request, risk_months=covering_months(request.risk_months, last))
     return {
-        endpoint: endpoint_estimates(endpoint, overall, split, request, cohort_filter.variables)
+        endpoint: endpoint_estimates(
+            endpoint,
+            overall,
+            split,
+            request,
+            cohort_filter.variables,
+            limbs.get(endpoint, (None, None)),
+        )
         for endpoint, (overall, split) in counts.items()
     }
 
@@ -233,42 +249,67 @@ def endpoint_estimates(
     split: Counts | None,
     request: SurvivalRequest,
     variables: Registry = BUILTIN,
+    clusters: tuple[Clusters | None, Clusters | None] = (None, None),
 ) -> EndpointSurvival:
     """The estimates of one endpoint from its counts (``split``: by the groups of
     ``request.by``, a grouping of ``variables``), with its landmark estimates when the
-    request has a landmark.
+    request has a landmark. ``clusters``: the overall and split limbs of patients with two
+    limbs (endpoint_clusters), in a cohort whose limb-level estimates are clustered.
 
     A ``reference`` that is not a level of ``split`` is an error naming the levels.
     """
     ordered = request.by in variables.ordered_groupings()
-    result = _estimates(endpoint, overall, split, request, ordered)
+    result = _estimates(endpoint, overall, split, request, ordered, clusters)
     landmark = request.landmark
     if landmark is None:
         return result
     shifted = None if split is None else landmark_counts(split, landmark)
-    later = _estimates(endpoint, landmark_counts(overall, landmark), shifted, request, ordered)
+    later = _estimates(
+        endpoint, landmark_counts(overall, landmark), shifted, request, ordered,
+        tuple(None if c is None else landmark_clusters(c, landmark) for c in clusters),
+    )  # fmt: skip
     return replace(result, landmark=Landmark(float(landmark), later))
 
 
 def _estimates(
-    endpoint: str, overall: Counts, split: Counts | None, request: SurvivalRequest, ordered: bool
+    endpoint: str,
+    overall: Counts,
+    split: Counts | None,
+    request: SurvivalRequest,
+    ordered: bool,
+    clusters: tuple[Clusters | None, Clusters | None],
 ) -> EndpointSurvival:
     by, reference = request.by, request.reference
+    whole_limbs, split_limbs = clusters
     if split is not None and by is not None:
         _reference(split.levels, by, reference)  # before any fit: an unknown one is an error
-    whole = group_survival(overall.of(ALL_PATIENTS), request.months, request.horizon,
-                           request.risk_months)  # fmt: skip
+    whole = group_survival(
+        overall.of(ALL_PATIENTS), request.months, request.horizon, request.risk_months,
+        None if whole_limbs is None else whole_limbs.of(ALL_PATIENTS),
+    )  # fmt: skip
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
     groups = tuple(
-        group_survival(split.of(level), request.months, request.horizon, request.risk_months)
+        group_survival(
+            split.of(level),
+            request.months,
+            request.horizon,
+            request.risk_months,
+            None if split_limbs is None else split_limbs.of(level),
+        )
         for level in split.levels
     )
+    if not ordered:
+        ordered_test = None
+    elif split_limbs is None:
+        ordered_test = trend(split)
+    else:
+        ordered_test = robust_score_trend(split, split_limbs)
     comparison = replace(
-        compare(split, by, reference),
+        compare(split, by, reference, split_limbs),
         rmst_differences=rmst_differences(groups, reference),
-        pairwise=pairwise_tests(split),
-        trend=trend(split) if ordered else None,
+        pairwise=pairwise_tests(split, split_limbs),
+        trend=ordered_test,
         ordered=ordered,
     )
     return EndpointSurvival(endpoint, whole, by, groups, comparison)
@@ -279,34 +320,40 @@ def group_survival(
     months: Sequence[float],
     horizon: float = RMST_HORIZON,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
+    limbs: Clusters | None = None,
 ) -> GroupSurvival:
     """Curve, KMunicate table (at ``risk_months``), estimates and summaries of a one-level
-    ``counts``."""
-    curve = kaplan_meier(counts)
-    incidence = cumulative_incidence(counts)
+    ``counts``; with ``limbs`` (the limbs of patients with two in the curve), the variance
+    clustered by patient (R's ``survfit(..., cluster = patient_id)``)."""
+    curve = kaplan_meier(counts, limbs)
+    incidence = cumulative_incidence(counts, limbs)
     return GroupSurvival(
         level=counts.levels[0],
         curve=curve,
         risk=at_months(curve, risk_months),
         estimates=at_months(curve, months),
         median=median_time(curve),
-        rmst=restricted_mean(curve, horizon),
+        rmst=restricted_mean(curve, horizon, limbs),
         incidence=incidence,
         incidence_at=incidence_at(incidence, months),
+        limbs=limbs,
     )
 
 
-def compare(counts: Counts, by: str, reference: str | None = None) -> Comparison:
+def compare(
+    counts: Counts, by: str, reference: str | None = None, limbs: Clusters | None = None
+) -> Comparison:
     """Log-rank across the levels of ``counts`` and each other level's HR against
-    ``reference`` (default: the first level)."""
+    ``reference`` (default: the first level); with ``limbs``, the robust score test and
+    the robust variance of ``coxph(..., cluster = patient_id)`` instead."""
     reference = _reference(counts.levels, by, reference)
+    first = _first(counts, reference)
+    ratios = hazard_ratios(first, None if limbs is None else limbs.among(first.levels))
     return Comparison(
         by=by,
         levels=counts.levels,
-        logrank=logrank(counts),
-        hazard_ratios=enough_events(hazard_ratios(_first(counts, reference)), counts)
-        if len(counts.levels) > 1
-        else (),
+        logrank=logrank(counts) if limbs is None else robust_score(counts, limbs),
+        hazard_ratios=enough_events(ratios, counts) if len(counts.levels) > 1 else (),
         reference=reference,
     )
 
@@ -364,18 +411,32 @@ def rmst_differences(
         return ()
     base = next((g for g in groups if g.level == reference), groups[0])
     return tuple(
-        restricted_mean_difference(group.level, group.rmst, base.level, base.rmst)
+        restricted_mean_difference(
+            group.level, group.rmst, base.level, base.rmst, _covariance(group, base)
+        )
         for group in groups
         if group is not base
     )
 
 
-def pairwise_tests(counts: Counts) -> tuple[Pair, ...]:
-    """Every pair of levels tested alone, with more than two levels; the Holm adjustment
-    over the pairs that could be compared."""
+def _covariance(group: GroupSurvival, other: GroupSurvival) -> float:
+    """The covariance of two groups' restricted means through patients with a limb in
+    each (0 unclustered)."""
+    if group.limbs is None or other.limbs is None:
+        return 0.0
+    return restricted_mean_covariance(
+        group.curve, group.limbs, other.curve, other.limbs, group.rmst.horizon
+    )
+
+
+def pairwise_tests(counts: Counts, limbs: Clusters | None = None) -> tuple[Pair, ...]:
+    """Every pair of levels tested alone, with more than two levels (with ``limbs``, by the
+    robust score test); the Holm adjustment over the pairs that could be compared."""
     if len(counts.levels) <= 2:
         return ()
-    tests: tuple[PairTest, ...] = pairwise(counts)
+    tests: tuple[PairTest, ...] = (
+        pairwise(counts) if limbs is None else robust_score_pairwise(counts, limbs)
+    )
     adjusted = holm(np.array([test.p for test in tests]))
     return tuple(
         Pair(test.level, test.other, test.p, float(p_holm))
@@ -397,16 +458,33 @@ def landmark_counts(counts: Counts, month: float) -> Counts:
     )
 
 
+def landmark_clusters(limbs: Clusters, month: float) -> Clusters:
+    """The listed limbs whose time is greater than ``month``, time restarting at it, as
+    :func:`landmark_counts` keeps their counts."""
+    later = limbs.time > month
+    return Clusters(
+        levels=limbs.levels,
+        cluster=limbs.cluster[later],
+        group=limbs.group[later],
+        time=limbs.time[later] - month,
+        event=limbs.event[later],
+        competing=None if limbs.competing is None else limbs.competing[later],
+    )
+
+
 def endpoint_counts(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoints: Sequence[str],
     by: str | None = None,
+    per_patient: bool = False,
 ) -> dict[str, tuple[Counts, Counts | None]]:
     """Events and censorings per time of each endpoint, overall and by ``by``, in one scan.
 
-    The overall counts hold every filtered patient; the split leaves out patients whose
-    group is unknown (a centre not recorded), so its levels can hold fewer.
+    The overall counts hold every filtered limb; the split leaves out limbs whose group is
+    unknown (a centre not recorded), so its levels can hold fewer. With ``per_patient``
+    (a cohort where a patient may have two limbs), a patient's endpoint (recurrent DVT) is
+    counted once per patient, on the first of their limbs in the filter.
     """
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in endpoints}
     sets = [f"({m}, {e}, died)" for m, e in columns.values()]
@@ -414,8 +492,16 @@ def endpoint_counts(
         sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
     variables = cohort_filter.variables
     group, split = (grouping(by, variables).sql, "grouping(g) = 0") if by else ("NULL", "false")
-    read = ", ".join(f"{m}, {e}" for m, e in columns.values())
+    where, where_params = cohort_where(cohort_filter)
+    person = [e for e in columns if e not in PATENCY_ENDPOINTS] if per_patient else []
+    read = ", ".join(
+        f"CASE WHEN {one_per_patient(where)} THEN {m} END AS {m}, {e}"
+        if endpoint in person
+        else f"{m}, {e}"
+        for endpoint, (m, e) in columns.items()
+    )
     cohort, params = cohort_sql(cohort_filter, f"{group} AS g, n_death > 0 AS died, {read}")
+    params = [*(p for _ in person for p in where_params), *params]
     rows = con.execute(
         f"""
         SELECT {split} AS split, {"g" if by else "NULL"} AS g,
@@ -441,6 +527,64 @@ def endpoint_counts(
             grouped = _select(rows, i, np.flatnonzero(known)[chosen], levels, codes[chosen])
         result[endpoint] = (overall, grouped)
     return result
+
+
+def endpoint_clusters(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    counts: Mapping[str, tuple[Counts, Counts | None]],
+    by: str | None = None,
+) -> dict[str, tuple[Clusters, Clusters | None]]:
+    """The limbs of the filter's patients with two limbs, for each limb endpoint of
+    ``counts`` (endpoint_counts'), overall and by ``by``: what the clustered variance adds
+    to the counts. One scan of those patients' rows only, in patient order."""
+    limb_endpoints = [e for e in counts if e in PATENCY_ENDPOINTS]
+    if not limb_endpoints:
+        return {}
+    variables = cohort_filter.variables
+    columns = {endpoint: endpoint_columns(endpoint) for endpoint in limb_endpoints}
+    group = grouping(by, variables).sql if by else "NULL"
+    read = ", ".join(f"{m} AS months_{i}, {e} AS event_{i}"
+                     for i, (m, e) in enumerate(columns.values()))  # fmt: skip
+    cohort, params = cohort_sql(
+        cohort_filter, f"hash(patient_id) AS cluster, {group} AS g, n_death > 0 AS died, {read}"
+    )
+    rows = con.execute(f"{cohort} AND patient_limbs > 1 ORDER BY cluster", params).fetchnumpy()
+    cluster = np.asarray(rows["cluster"])
+    died = np.asarray(rows["died"], dtype=bool)
+    raw = rows["g"]
+    known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
+    result = {}
+    for i, endpoint in enumerate(columns):
+        time = np.asarray(rows[f"months_{i}"], dtype=float)
+        event = np.asarray(rows[f"event_{i}"], dtype=bool)
+        whole = _limbs(
+            (ALL_PATIENTS,), cluster, np.zeros(cluster.size, dtype=int), time, event, died
+        )
+        split = None
+        levels = counts[endpoint][1].levels if counts[endpoint][1] is not None else ()
+        if by:
+            decoded = decode(by, np.asarray(raw)[known], variables).tolist()
+            code = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+            rows_in = np.flatnonzero(known)[code >= 0]
+            split = _limbs(levels, cluster[rows_in], code[code >= 0], time[rows_in],
+                           event[rows_in], died[rows_in])  # fmt: skip
+        result[endpoint] = (whole, split)
+    return result
+
+
+def _limbs(
+    levels: tuple[str, ...],
+    cluster: np.ndarray,
+    group: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    died: np.ndarray,
+) -> Clusters:
+    return Clusters(
+        levels=levels, cluster=cluster, group=group, time=time, event=event.astype(int),
+        competing=(~event & died).astype(int),
+    )  # fmt: skip
 
 
 def _select(

@@ -1,0 +1,94 @@
+"""Views of a registry where patients have two treated limbs: limbs analysed with the
+variance clustered by patient, equal to R; people counted once.
+
+The registry is R's ``retinopathy`` as limbs (tests.cohorts.retinopathy_registry: the
+treated eye a left limb, the other a right one). References from R 4.2.2, survival 3.5.3:
+
+    r <- retinopathy
+    r$side <- factor(ifelse(r$trt == 1, "left", "right"), levels = c("left", "right"))
+    s <- summary(survfit(Surv(futime, status) ~ side, data = r, cluster = id,
+                         conf.type = "log-log"), times = c(12, 24))
+    cbind(s$surv, s$std.err, s$lower, s$upper)
+    o <- summary(survfit(Surv(futime, status) ~ 1, data = r, cluster = id,
+                         conf.type = "log-log"), times = c(12, 24))
+    f <- coxph(Surv(futime, status) ~ side, data = r, cluster = id)
+    summary(f)$robscore; c(coef(f), sqrt(f$var), exp(confint(f)))
+    quantile(survfit(Surv(futime, status) ~ side, data = r, cluster = id,
+                     conf.type = "log-log"), 0.5)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics import views
+from analytics.filters import CohortFilter
+from analytics.stats.survival import survival
+from tests.cohorts import retinopathy_registry
+
+R_BY_SIDE = {  # estimate, std.err, lower, upper at 12 and 24 months
+    "left": [(0.8858436, 0.02291948, 0.8317858, 0.9233237),
+             (0.8098232, 0.02857575, 0.7461827, 0.8590114)],
+    "right": [(0.7829399, 0.02965924, 0.7178880, 0.8347204),
+              (0.6333910, 0.03496697, 0.5605914, 0.6974468)],
+}  # fmt: skip
+R_OVERALL = [(0.8343204, 0.02031884), (0.7209237, 0.02515686)]
+R_ROBSCORE = (2.634135e01, 2.860967e-07)
+R_COX = (0.7766374, 0.1474608, 1.6284351, 2.9027406)  # coef, robust SE, HR CI
+R_MEDIAN_RIGHT = (43.7, 31.63, 59.8)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    con = retinopathy_registry()
+    yield con
+    con.close()
+
+
+def test_the_header_counts_limbs_and_the_patients_they_belong_to(registry):
+    header = views.header_view(registry, CohortFilter())
+    assert (header.limbs, header.people, header.total, header.people_in_file) == (
+        394, 197, 394, 197,
+    )  # fmt: skip
+    assert header.bilateral_file
+    left = views.header_view(registry, CohortFilter(lesion_side="left"))
+    assert (left.limbs, left.people) == (197, 197)
+
+
+def test_kaplan_meier_by_side_is_clustered_by_patient_as_r_gives_it(registry):
+    fit = survival(registry, CohortFilter(), ["primary"], [12, 24], by="lesion_side")["primary"]
+    for group in fit.groups:
+        at = group.estimates
+        got = list(zip(at.estimate, at.se, at.ci_lower, at.ci_upper, strict=True))
+        assert got == [pytest.approx(r, abs=1e-6) for r in R_BY_SIDE[group.level]]
+    overall = fit.overall.estimates
+    assert list(zip(overall.estimate, overall.se, strict=True)) == [
+        pytest.approx(r, abs=1e-6) for r in R_OVERALL
+    ]
+    right = fit.groups[1].median
+    assert (right.estimate, right.ci_lower, right.ci_upper) == pytest.approx(R_MEDIAN_RIGHT)
+
+
+def test_the_comparison_is_the_robust_score_test_and_the_robust_cox_variance(registry):
+    comparison = survival(registry, CohortFilter(), ["primary"], [12], by="lesion_side")[
+        "primary"
+    ].comparison
+    assert comparison.logrank.test == "robust_score"
+    assert (comparison.logrank.statistic, comparison.logrank.p) == pytest.approx(
+        R_ROBSCORE, rel=1e-6
+    )
+    (ratio,) = comparison.hazard_ratios
+    assert (ratio.coefficient, ratio.se, ratio.ci_lower, ratio.ci_upper) == pytest.approx(
+        R_COX, rel=1e-6
+    )
+
+
+def test_a_patients_endpoint_counts_each_patient_once(registry):
+    """Recurrent DVT is the patient's: 197 patients at risk, not 394 limbs."""
+    fit = survival(registry, CohortFilter(), ["recurrent_dvt", "primary"], [12])
+    assert fit["recurrent_dvt"].overall.patients == 197
+    assert fit["primary"].overall.patients == 394
+
+
+def test_safety_counts_people(registry):
+    assert views.safety_view(registry, CohortFilter()).safety.patients == 197
