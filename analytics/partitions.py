@@ -32,13 +32,16 @@ class Ledger:
     patients whose group is not recorded, when nothing says how many): an attacker knows
     only that they are 0 or more, yet a small one is protected, as the sums may give it.
     ``public``: counts another view shows whatever this one does (the population analysed
-    is the n of the unfiltered view): never withheld.
+    is the n of the unfiltered view): never withheld. ``paired``: the view counts limbs of
+    a registry where a patient may have two, so a count of limbs may stand for half as
+    many patients (privacy judges it so: analytics.present.masking.mask).
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)
     sums: tuple[Sum, ...] = ()
     unseen: frozenset[Key] = frozenset()
     public: frozenset[Key] = frozenset()
+    paired: bool = False
 
     def __or__(self, other: Ledger) -> Ledger:
         """Both views' counts and sums: a count named in both is one count."""
@@ -51,6 +54,7 @@ class Ledger:
             tuple(dict.fromkeys(self.sums + other.sums)),
             (self.unseen | other.unseen) - (self.shown_keys() | other.shown_keys()),
             self.public | other.public,
+            self.paired or other.paired,
         )
 
     def shown_keys(self) -> frozenset[Key]:
@@ -62,10 +66,11 @@ def ledger(
     sums: Iterable[Sum] = (),
     unseen: Iterable[Key] = (),
     public: Iterable[Key] = (),
+    paired: bool = False,
 ) -> Ledger:
     """A Ledger of ``counts`` and ``sums``; every count a sum names must be in ``counts``."""
     sums = tuple(sums)
     missing = {key for s in sums for key in (s.total, *s.parts)} - counts.keys()
     if missing:
         raise ValueError(f"a sum names a count the ledger lacks: {sorted(map(str, missing))[0]}")
-    return Ledger(dict(counts), sums, frozenset(unseen), frozenset(public))
+    return Ledger(dict(counts), sums, frozenset(unseen), frozenset(public), paired)

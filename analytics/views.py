@@ -137,29 +137,41 @@ SECOND_LIMBS: Key = ("second limbs",)  # n's limbs beyond one per patient
 SECOND_IN_FILE: Key = ("second limbs in the file",)
 
 
+def unit_ledger(header: Header) -> Ledger:
+    """n's limbs are its patients' first limbs and their second ones. In a file of one limb
+    per patient that there are no second limbs is public (the sidebar counts limbs only),
+    so the patients are n; in a file with bilateral patients every count is of limbs of
+    which a patient may have two (Ledger.paired)."""
+    counts = {N: header.limbs, PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people}
+    second = [SECOND_LIMBS]
+    return ledger(
+        counts, [Sum(N, (PEOPLE, SECOND_LIMBS))],
+        unseen=second if header.bilateral_file else [],
+        public=[] if header.bilateral_file else second,
+        paired=header.bilateral_file,
+    )  # fmt: skip
+
+
 def header_ledger(header: Header) -> Ledger:
     """n, part of the population analysed (the unfiltered view's n), part of the file's
     limbs: the limbs the filters leave out, and those the population leaves out (the
     technical failures), are the differences, counts of limbs too. The population
-    analysed is public: the unfiltered view shows it as its n. n's limbs are its
-    patients' first limbs and their second ones, and so are the file's; in a file of one
-    limb per patient that there are no second limbs is public (the sidebar counts limbs
-    only), so the patients are n."""
+    analysed is public: the unfiltered view shows it as its n. n's limbs and the file's
+    are their patients' first limbs and second ones (unit_ledger)."""
     counts = {N: header.limbs, ANALYSED: header.analysed, IN_FILE: header.total}
     counts[LEFT_OUT] = header.analysed - header.limbs
     counts[NOT_ANALYSED] = header.total - header.analysed
     counts |= {
-        PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people,
         PEOPLE_IN_FILE: header.people_in_file,
         SECOND_IN_FILE: header.total - header.people_in_file,
     }  # fmt: skip
     sums = [
         Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED)),
-        Sum(N, (PEOPLE, SECOND_LIMBS)), Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)),
+        Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)),
     ]  # fmt: skip
-    public = [ANALYSED] + ([] if header.bilateral_file else [SECOND_LIMBS, SECOND_IN_FILE])
-    unseen = [SECOND_LIMBS, SECOND_IN_FILE] if header.bilateral_file else []
-    return ledger(counts, sums, unseen=unseen, public=public)
+    public = [ANALYSED] + ([] if header.bilateral_file else [SECOND_IN_FILE])
+    unseen = [SECOND_IN_FILE] if header.bilateral_file else []
+    return unit_ledger(header) | ledger(counts, sums, unseen=unseen, public=public)
 
 
 def centre_key(centre: str, count: str) -> Key:
@@ -1242,6 +1254,7 @@ class ReportView:
     name: str
     is_reconstruction: bool
     cohort_filter: CohortFilter
+    header: Header
     by: str | None
     months: tuple[float, ...]
     survival: Mapping[str, EndpointSurvival]
@@ -1290,6 +1303,7 @@ def report_of(
         name=meta.get("name", ""),
         is_reconstruction=is_reconstruction(meta),
         cohort_filter=cohort_filter,
+        header=header_view(con, cohort_filter),
         by=request.by,
         months=request.months,
         survival=fits,

@@ -69,7 +69,6 @@ from analytics.glossary import (
     UNRELIABLE,
     undrawn_curves,
 )
-from analytics.partitions import ledger
 from analytics.present import format as fmt
 from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
@@ -135,6 +134,7 @@ from analytics.views import (
     safety_key,
     safety_ledger,
     subgroups_ledger,
+    unit_ledger,
 )
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
@@ -221,9 +221,9 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     model, its events beside its curve's and its level counts beside Table 1's and the
     subgroups'), masked once with privacy ``k``: every slide renders the one decision."""
     report = view.report
-    n = report.safety.patients
+    n = report.header.limbs
     shown = (
-        ledger({N: n})
+        unit_ledger(report.header)
         | patency_ledger(view.patency, n)
         | subgroups_ledger(view.subgroups, n)
         | clinical_ledger(report.clinical)

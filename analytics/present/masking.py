@@ -103,6 +103,7 @@ def mask(view: Ledger, k: int | None) -> Mask:
     """
     if k is None:
         return Mask(None, view.counts)
+    k = paired_k(k) if view.paired else k
     shown = view.shown_keys()
     sensitive = frozenset(key for key in shown | view.unseen if is_small(view.counts[key], k))
     omitted = _parts_of(view, sensitive)
@@ -118,13 +119,22 @@ def mask(view: Ledger, k: int | None) -> Mask:
     return Mask(k, view.counts, small, frozenset(withheld), omitted)
 
 
+def paired_k(k: int) -> int:
+    """The smallest count of limbs shown in a registry where a patient may have two: a
+    patient has at most one treated limb per side (data/schema.sql), so 2k - 1 limbs are
+    at least k patients, and fewer may be fewer (six limbs of three patients are fewer
+    than k = 5). It judges every count of such a view, its patients' too: stricter than k,
+    never looser, until each count carries the patients behind it."""
+    return 2 * k - 1
+
+
 def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
     """The counts ``view`` shows exactly under ``decided``, as public counts of another
     view of the same patients: a comparison's overall curve is the view without it, which
     shows what its own mask leaves (withholding one of those beside the comparison would
     hide nothing)."""
     exact = view.shown_keys() - decided.small - decided.withheld - decided.omitted
-    return Ledger({key: view.counts[key] for key in exact}, public=exact)
+    return Ledger({key: view.counts[key] for key in exact}, public=exact, paired=view.paired)
 
 
 def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:

@@ -79,6 +79,7 @@ from analytics.views import (
     patency_ledger,
     safety_key,
     safety_ledger,
+    unit_ledger,
 )
 
 REPORT_VERSION = 2
@@ -125,10 +126,10 @@ def _overall(result: EndpointSurvival) -> EndpointSurvival:
 
 def _report_ledger(view: ReportView) -> Ledger:
     """The report's counts and their sums (report_mask)."""
-    n = view.safety.patients
+    n = view.header.limbs
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
-    shown = safety_ledger(view.safety) | clinical_ledger(view.clinical)
+    shown = unit_ledger(view.header) | safety_ledger(view.safety) | clinical_ledger(view.clinical)
     for model in view.adjusted.values():
         shown |= model_ledger(model) | model_curve_ledger(
             model, view.survival[model.endpoint].overall

@@ -92,3 +92,28 @@ def test_a_patients_endpoint_counts_each_patient_once(registry):
 
 def test_safety_counts_people(registry):
     assert views.safety_view(registry, CohortFilter()).safety.patients == 197
+
+
+def test_six_limbs_of_three_patients_are_fewer_than_k():
+    """Privacy counts people: in a file with bilateral patients a count of limbs is shown
+    from 2k - 1 (at least k patients), so 6 limbs, perhaps of 3 patients, show "<9" at
+    k = 5, and their 3 patients do not show; a file of one limb per patient keeps k."""
+    from analytics.present.masking import mask
+
+    bilateral = views.Header(6, 394, 394, 3, 197)
+    decided = mask(views.header_ledger(bilateral), 5)
+    assert decided.cell(views.N).shown == "small" and decided.cell(views.N).k == 9
+    assert decided.cell(views.PEOPLE).shown in ("small", "withheld")  # a part of "<9"
+    assert mask(views.header_ledger(views.Header(9, 394, 394, 9, 197)), 5).cell(views.N).value == 9
+    single = views.Header(6, 37, 37, 6, 37)
+    assert mask(views.header_ledger(single), 5).cell(views.N).value == 6
+
+
+def test_the_reports_counts_are_masked_as_limbs_of_patients(registry, tmp_path):
+    """The report of the bilateral registry at k = 5: its n is the limbs (394), and its
+    patients' safety n 197; both shown (well above 2k - 1)."""
+    from analytics.present.report import report_mask
+
+    view = views.report_view(registry, CohortFilter())
+    decided = report_mask(view, 5)
+    assert decided.cell(views.N).value == 394 and decided.cell(views.PEOPLE).value == 197
