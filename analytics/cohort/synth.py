@@ -19,7 +19,7 @@ service, with known associations built in so analyses have something real to fin
   otherwise); inflow poor in 15%, IVUS in 60%.
 - **Primary patency** is a Weibull time S(t) = exp(-hr (t / 108)^0.5) per limb, with
   the hazard ratios of ``PATENCY_HR`` (thrombophilia, recent surgery, malignancy, right
-  side, CFV, below the ligament, poor inflow) and a log-normal centre effect (SD 0.3),
+  side, CFV, below the ligament, poor inflow) and a log-normal centre effect (SD 0.5),
   divided by their cohort mean; the scale is set so that post-thrombotic technical
   successes keep the demo's curve across that mix (73% at 12, 59% at 36 months; all
   limbs about 85% and 77%). ``AETIOLOGY_HR`` scales the other aetiologies
@@ -84,7 +84,7 @@ RIGHT_SIDE = 0.35  # of a one-limb patient's limb (the demo: 12 of 34)
 CFV_SHARE = 26 / 36  # segment patterns with the CFV (17 + 2 + 7 of 36)
 BELOW_LIGAMENT_IF_CFV, BELOW_LIGAMENT_OTHERWISE = 0.8, 0.02
 POOR_INFLOW = 0.15
-CENTRE_SD = 0.3
+CENTRE_SD = 0.5
 PATENCY_HR = {
     "thrombophilia": 2.0, "recent surgery": 1.3, "malignancy": 1.2, "right side": 0.6,
     "CFV involved": 1.3, "below the inguinal ligament": 1.3, "poor inflow": 1.8,

@@ -42,7 +42,7 @@ def test_registry_funnel_plots_every_centre_and_lists_the_outliers(registry_page
     assert not at.exception
     with open_cohort(registry_path) as con:
         centres, successes = con.execute(
-            "SELECT count(DISTINCT center), count(*) FROM patients WHERE technical_success"
+            "SELECT count(DISTINCT center), count(*) FROM limb_summary WHERE technical_success"
         ).fetchone()
     (funnel,) = plotly_figures(at)
     assert sorted(centre_points(funnel)) == [f"C0{i}" for i in range(1, centres + 1)]

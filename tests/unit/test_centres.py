@@ -203,7 +203,7 @@ def test_centre_estimates_equal_a_patient_level_fit(registry):
     rows = registry.execute(
         """
         SELECT p.center, t.months, t.event::INTEGER AS event
-        FROM time_to_event AS t JOIN patients AS p USING (patient_id)
+        FROM time_to_event AS t JOIN limb_summary AS p USING (limb_id)
         WHERE t.endpoint = 'primary' AND p.technical_success
         """
     ).df()

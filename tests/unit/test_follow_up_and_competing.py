@@ -72,7 +72,7 @@ def test_competing_counts_match_the_patient_rows_of_a_registry(registry_path):
     con = duckdb.connect(str(registry_path), read_only=True)
     rows = con.execute(
         "SELECT endpoint, months, event, patient_id IN (SELECT patient_id FROM events "
-        "WHERE event = 'death') AS died FROM time_to_event JOIN patients USING (patient_id) "
+        "WHERE event = 'death') AS died FROM time_to_event JOIN limb_summary USING (limb_id) "
         "WHERE technical_success"
     ).df()
     result = survival(con, CohortFilter(), ["primary", "recurrent_dvt"], [12])

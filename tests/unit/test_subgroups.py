@@ -27,7 +27,7 @@ def patient_rows(con, endpoint: str) -> pd.DataFrame:
         """
         SELECT t.months, t.event::INTEGER AS event, (p.lesion_side = 'right')::INTEGER AS right,
                (p.sex = 'M')::INTEGER AS male
-        FROM time_to_event AS t JOIN patients AS p USING (patient_id)
+        FROM time_to_event AS t JOIN limb_summary AS p USING (limb_id)
         WHERE t.endpoint = ? AND p.technical_success
         """,
         [endpoint],
@@ -154,7 +154,7 @@ def test_one_scan_counts_every_factor_as_patient_rows_do(registry_path):
         counts = factor_counts(con, CohortFilter(lesion_side="left"), "primary")
         rows = con.execute(
             """SELECT p.*, t.months, t.event FROM time_to_event AS t
-            JOIN patients AS p USING (patient_id)
+            JOIN limb_summary AS p USING (limb_id)
             WHERE t.endpoint = 'primary' AND p.technical_success AND p.lesion_side = 'left'"""
         ).df()
     assert set(counts) == set(FACTORS)

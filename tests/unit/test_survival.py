@@ -38,7 +38,7 @@ def patient_rows(con, endpoint: str) -> pd.DataFrame:
     return con.execute(
         """SELECT t.months, t.event::INT AS event, p.thrombophilia::INT AS thrombophilia,
                   p.center
-        FROM time_to_event AS t JOIN patients AS p USING (patient_id)
+        FROM time_to_event AS t JOIN limb_summary AS p USING (limb_id)
         WHERE t.endpoint = ? AND p.technical_success""",
         [endpoint],
     ).df()
