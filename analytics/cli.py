@@ -290,13 +290,16 @@ def _parser() -> argparse.ArgumentParser:
         "bench",
         help="time every view and the report process on a registry (tools/bench.py)",
         description="Median milliseconds of every view a page, the report or the deck "
-        "computes, on a synthetic registry of --patients (written to a temporary folder) or "
+        "computes, on a synthetic registry of --limbs or --patients (written to a temporary "
+        "folder) or "
         "on --db and on the demo, against the naive way (patient rows into lifelines and SciPy) "
         "with whether they agree; peak memory; then the whole report process on both.",
     )
-    bench.add_argument(
-        "--patients", type=_positive, default=1_000_000, help="registry size (default 1000000)"
+    bench_size = bench.add_mutually_exclusive_group()
+    bench_size.add_argument(
+        "--limbs", type=_positive, default=1_000_000, help="registry size (default 1000000)"
     )
+    bench_size.add_argument("--patients", type=_positive, help="registry size in patients instead")
     bench.add_argument("--db", type=Path, default=None, help="bench this cohort file instead")
     bench.add_argument("--runs", type=_positive, default=7, help="runs per view (default 7)")
     bench.add_argument(
@@ -436,7 +439,8 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "bench":
         from tools.bench import bench  # the one import of a development tool, when asked for
 
-        bench(args.patients, args.db, args.runs, args.naive_runs)
+        size = ("--patients", args.patients) if args.patients else ("--limbs", args.limbs)
+        bench(size, args.db, args.runs, args.naive_runs)
     elif args.command == "template":
         from analytics.cohort.template import template_workbook
 
