@@ -11,7 +11,9 @@ service, with known associations built in so analyses have something real to fin
   recurrent DVT, bleeding) are drawn once per patient; limb-level ones (side, lesion,
   procedure, devices, patency, ulcer, scores) once per limb.
 - **Aetiology** per patient, post-thrombotic 55%, non-thrombotic 35%, acute
-  thrombotic 10% (a bilateral patient's second limb differs in one of five).
+  thrombotic 10% (a bilateral patient's second limb differs in one of five); symptoms
+  4-36 months before a post-thrombotic lesion, under half a month before an acute one,
+  none recorded for a non-thrombotic one.
 - **Devices.** 1-3 stents per technical success, one design per limb (braided
   Wallstent 35%; laser-cut Venovo, Vici, Abre or sinus-Venous 65%; a multi-stent
   limb's last stent is of the other design in one of seven), 12-20 mm, 40-150 mm, the
@@ -22,7 +24,7 @@ service, with known associations built in so analyses have something real to fin
   side, CFV, below the ligament, poor inflow) and a log-normal centre effect (SD 0.5),
   divided by their cohort mean; the scale is set so that post-thrombotic technical
   successes keep the demo's curve across that mix (73% at 12, 59% at 36 months; all
-  limbs about 85% and 77%). ``AETIOLOGY_HR`` scales the other aetiologies
+  technical successes about 84% and 75%). ``AETIOLOGY_HR`` scales the other aetiologies
   (the ratios of cumulative hazard of a 2023 meta-analysis's 99%, 69% and 84% primary
   patency: non-thrombotic 0.03, acute thrombotic 0.47).
 - **Events.** Primary patency is lost (SVS definitions) by a restenosis (35%: edge

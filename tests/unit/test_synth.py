@@ -150,18 +150,20 @@ def test_one_patient_in_ten_has_both_legs_treated(cohort: duckdb.DuckDBPyConnect
 def test_a_size_in_limbs_is_the_start_of_a_cohort_in_patients(
     synth_path: Path, tmp_path: Path
 ) -> None:
-    """1,001 limbs: the first patients of the same seed's cohort, the last one cut to one
-    limb when a second would overshoot."""
-    path = synthesize(tmp_path / "limbs.duckdb", centers=CENTERS, seed=SEED, limbs=1_001)
-    limb_rows = "SELECT * EXCLUDE (patient_id) FROM limbs ORDER BY limb_id"
+    """1,015 limbs: the first patients of the same seed's cohort; the last of them has two
+    limbs there, and here the first only, so the cohort ends on 1,015."""
+    path = synthesize(tmp_path / "limbs.duckdb", centers=CENTERS, seed=SEED, limbs=1_015)
+    limb_rows = "SELECT * FROM limbs ORDER BY limb_id"
     with open_cohort(path) as con:
         limbs = con.execute(limb_rows).df()
         patients = con.execute("SELECT * FROM patients ORDER BY patient_id").df()
     with open_cohort(synth_path) as con:
         larger = con.execute(limb_rows).df()
         larger_patients = con.execute("SELECT * FROM patients ORDER BY patient_id").df()
-    assert len(limbs) == 1_001
-    pd.testing.assert_frame_equal(limbs, larger.iloc[:1_001])
+    last = patients.patient_id.iloc[-1]
+    assert len(limbs) == 1_015
+    assert (larger.patient_id == last).sum() == 2 and (limbs.patient_id == last).sum() == 1
+    pd.testing.assert_frame_equal(limbs, larger.iloc[:1_015])
     pd.testing.assert_frame_equal(patients, larger_patients.iloc[: len(patients)])
 
 
