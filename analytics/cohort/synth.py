@@ -335,6 +335,9 @@ placed AS (
         contains(segments, 'EIV') AS seg_eiv,
         contains(segments, 'CFV') AS seg_cfv,
         CASE WHEN technical_success THEN stents_if_success ELSE 0 END AS stent_rows,
+        technical_success AND CASE WHEN contains(segments, 'CFV')
+            THEN below_draw < {BELOW_LIGAMENT_IF_CFV!r}
+            ELSE below_draw < {BELOW_LIGAMENT_OTHERWISE!r} END AS below_inguinal_ligament,
         CASE WHEN technical_success THEN CASE WHEN poor_inflow THEN 'poor' ELSE 'good' END END
             AS inflow,
         CASE aetiology
@@ -354,29 +357,25 @@ placed AS (
 hazards AS (
     SELECT
         *,
-        technical_success AND CASE WHEN seg_cfv THEN below_draw < {BELOW_LIGAMENT_IF_CFV!r}
-            ELSE below_draw < {BELOW_LIGAMENT_OTHERWISE!r} END AS below_inguinal_ligament,
         exp(
             ln({PATENCY_HR["thrombophilia"]!r}) * thrombophilia::INTEGER
             + ln({PATENCY_HR["recent surgery"]!r}) * recent_surgery::INTEGER
             + ln({PATENCY_HR["malignancy"]!r}) * malignancy::INTEGER
             + ln({PATENCY_HR["right side"]!r}) * (side = 'right')::INTEGER
             + ln({PATENCY_HR["CFV involved"]!r}) * seg_cfv::INTEGER
+            + ln({PATENCY_HR["below the inguinal ligament"]!r}) * below_inguinal_ligament::INTEGER
             + ln({PATENCY_HR["poor inflow"]!r}) * poor_inflow::INTEGER
             + {CENTRE_SD!r} * synth_z(centre_index, s, 'centre_effect')
         ) * CASE aetiology {" ".join(f"WHEN '{a}' THEN {hr!r}" for a, hr in AETIOLOGY_HR.items())}
-        END / $patency_norm AS patency_hr_without_device
+        END / $patency_norm AS patency_hr
     FROM placed
 ),
 timed AS (
     SELECT
-        * EXCLUDE (patency_hr_without_device),
+        *,
         CASE WHEN technical_success THEN greatest(0.1, round(synth_weibull(
-            synth_v(i, n, s, 'patency'),
-            patency_hr_without_device
-                * CASE WHEN below_inguinal_ligament
-                    THEN {PATENCY_HR["below the inguinal ligament"]!r} ELSE 1 END,
-            {PATENCY_SCALE!r}, 0.5), 1)) END AS patency_draw,
+            synth_v(i, n, s, 'patency'), patency_hr, {PATENCY_SCALE!r}, 0.5), 1))
+        END AS patency_draw,
         CASE
             WHEN ceap_before <> 6 THEN NULL
             WHEN heal_draw < 0.4 THEN round(1 + 2 * heal_month_draw, 1)
