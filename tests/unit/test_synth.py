@@ -607,3 +607,5 @@ def test_synth_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     assert main(["synth", "--patients", "0", "--out", str(out)]) == 1
     assert capsys.readouterr().err.startswith("error: patients must be at least 1")
+    assert main(["synth", "--limbs", "0", "--out", str(out)]) == 1
+    assert capsys.readouterr().err.startswith("error: limbs must be at least 1")
