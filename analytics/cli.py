@@ -270,7 +270,9 @@ def _parser() -> argparse.ArgumentParser:
         "known associations (risk factors and centres change patency and recurrent DVT), "
         "deterministic for a seed. Not patient data.",
     )
-    synth.add_argument("--patients", type=int, required=True, help="number of patients")
+    size = synth.add_mutually_exclusive_group(required=True)
+    size.add_argument("--patients", type=int, help="number of patients")
+    size.add_argument("--limbs", type=int, help="number of limbs (one patient in ten has two)")
     synth.add_argument("--centers", type=int, default=20, help="number of centres (default 20)")
     synth.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     synth.add_argument("--out", type=Path, required=True, help="cohort file to write")
@@ -288,13 +290,16 @@ def _parser() -> argparse.ArgumentParser:
         "bench",
         help="time every view and the report process on a registry (tools/bench.py)",
         description="Median milliseconds of every view a page, the report or the deck "
-        "computes, on a synthetic registry of --patients (written to a temporary folder) or "
+        "computes, on a synthetic registry of --limbs or --patients (written to a temporary "
+        "folder) or "
         "on --db and on the demo, against the naive way (patient rows into lifelines and SciPy) "
         "with whether they agree; peak memory; then the whole report process on both.",
     )
-    bench.add_argument(
-        "--patients", type=_positive, default=1_000_000, help="registry size (default 1000000)"
+    bench_size = bench.add_mutually_exclusive_group()
+    bench_size.add_argument(
+        "--limbs", type=_positive, default=1_000_000, help="registry size (default 1000000)"
     )
+    bench_size.add_argument("--patients", type=_positive, help="registry size in patients instead")
     bench.add_argument("--db", type=Path, default=None, help="bench this cohort file instead")
     bench.add_argument("--runs", type=_positive, default=7, help="runs per view (default 7)")
     bench.add_argument(
@@ -382,6 +387,19 @@ def _deck(args: argparse.Namespace) -> None:
     args.out.write_bytes(build_deck(view, k))
 
 
+def _synth_size(path: Path) -> str:
+    """What a synthetic registry holds, in words: its limbs, patients and bilateral share."""
+    from analytics.cohort.synth import cohort_size
+    from analytics.present.format import count, percent
+
+    with open_cohort(path) as con:
+        size = cohort_size(con)
+    return (
+        f"{count(size.limbs)} limbs in {count(size.patients)} patients, "
+        f"{percent(size.bilateral_share)} of them treated on both legs"
+    )
+
+
 def _import(args: argparse.Namespace) -> Path:
     """Import, and list the data-quality warnings of a finished import on stderr."""
     from analytics.cohort.importer import import_with_report
@@ -411,8 +429,8 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "synth":
         from analytics.cohort.synth import synthesize
 
-        out = synthesize(args.out, args.patients, args.centers, args.seed)
-        print(f"wrote a synthetic registry of {args.patients} patients to {out}")
+        out = synthesize(args.out, args.patients, args.centers, args.seed, limbs=args.limbs)
+        print(f"wrote a synthetic registry to {out}: {_synth_size(out)}")
     elif args.command == "upgrade":
         from analytics.cohort.upgrade import upgrade
 
@@ -421,7 +439,8 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "bench":
         from tools.bench import bench  # the one import of a development tool, when asked for
 
-        bench(args.patients, args.db, args.runs, args.naive_runs)
+        size = ("--patients", args.patients) if args.patients else ("--limbs", args.limbs)
+        bench(size, args.db, args.runs, args.naive_runs)
     elif args.command == "template":
         from analytics.cohort.template import template_workbook
 

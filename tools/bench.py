@@ -1,6 +1,6 @@
 """Benchmark: what each view costs on a registry and on the demo, against the naive way.
 
-``python -m analytics bench [--patients N | --db PATH]`` times every view a page, the
+``python -m analytics bench [--limbs N | --patients N | --db PATH]`` times every view a page, the
 report or the deck computes (analytics.views), on the registry and on the 37-patient
 demo in the same run, each run on a different filter (so no run repeats the one before),
 and prints the median milliseconds against the targets (under 100 ms per page on a
@@ -39,6 +39,7 @@ from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.cohort.demo import build_demo
 from analytics.cohort.summary import endpoint_columns
+from analytics.cohort.synth import cohort_size
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import SAFETY_EVENTS
 from analytics.groups import grouping
@@ -317,8 +318,9 @@ def run_bench(
         f"demo, ratio {registry_s / demo_s:.2f}")  # fmt: skip
 
 
-def bench(patients: int, db: Path | None, runs: int, naive_runs: int) -> None:
-    """Bench ``db``, or a synthetic registry of ``patients`` written to a temporary folder."""
+def bench(size: tuple[str, int], db: Path | None, runs: int, naive_runs: int) -> None:
+    """Bench ``db``, or a synthetic registry of ``size`` (``("--limbs", n)`` or
+    ``("--patients", n)``, synth's option) written to a temporary folder."""
     if db is not None:
         run_bench(db, runs, naive_runs)
         return
@@ -326,10 +328,13 @@ def bench(patients: int, db: Path | None, runs: int, naive_runs: int) -> None:
         path = Path(folder) / "registry.duckdb"
         start = time.perf_counter()
         subprocess.run(  # in its own process, so its memory is not counted below
-            [sys.executable, "-m", "analytics", "synth", "--patients", str(patients),
+            [sys.executable, "-m", "analytics", "synth", size[0], str(size[1]),
              "--out", str(path)],
             check=True, capture_output=True,
         )  # fmt: skip
-        print(f"synthetic registry of {patients:,} patients written in "
+        with open_cohort(path) as con:
+            written = cohort_size(con)
+        print(f"synthetic registry of {written.limbs:,} limbs in {written.patients:,} patients "
+              f"({100 * written.bilateral_share:.1f}% of them bilateral) written in "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
         run_bench(path, runs, naive_runs)
