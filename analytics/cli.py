@@ -275,13 +275,19 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--limbs", type=int, help="number of limbs (one patient in ten has two)")
     synth.add_argument("--centers", type=int, default=20, help="number of centres (default 20)")
     synth.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    synth.add_argument(
+        "--single-limb", action="store_true",
+        help="the single-limb registry of earlier versions (one limb per patient, --patients "
+        "only): the rows the tests' R references were computed on",
+    )  # fmt: skip
     synth.add_argument("--out", type=Path, required=True, help="cohort file to write")
 
     upgrade_file = commands.add_parser(
         "upgrade",
         help="bring a cohort file from an earlier version up to this one",
-        description="Upgrade a cohort file written by an earlier version in place (version 1 "
-        "to 2 derives the patient summary table). Done on a copy and moved into place: on "
+        description="Upgrade a cohort file written by an earlier version in place (versions "
+        "1-3, one limb per patient, become the registry format of people and limbs; the "
+        "summary is derived anew). Done on a copy and moved into place: on "
         "any failure the file is left as it was.",
     )
     upgrade_file.add_argument("path", type=Path, help="cohort file to upgrade")
@@ -427,9 +433,16 @@ def _run(args: argparse.Namespace) -> None:
         _deck(args)
         print(f"wrote the deck {args.out}")
     elif args.command == "synth":
-        from analytics.cohort.synth import synthesize
+        if args.single_limb:
+            from analytics.cohort.synth_single_limb import synthesize as single_limb
 
-        out = synthesize(args.out, args.patients, args.centers, args.seed, limbs=args.limbs)
+            if args.patients is None:
+                raise CohortError("--single-limb draws one limb per patient: give --patients")
+            out = single_limb(args.out, args.patients, args.centers, args.seed)
+        else:
+            from analytics.cohort.synth import synthesize
+
+            out = synthesize(args.out, args.patients, args.centers, args.seed, limbs=args.limbs)
         print(f"wrote a synthetic registry to {out}: {_synth_size(out)}")
     elif args.command == "upgrade":
         from analytics.cohort.upgrade import upgrade

@@ -54,8 +54,20 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic multi-centre registry (3,000 patients, 6 centres, seed 1), built once."""
+    """A small synthetic multi-centre registry, one limb per patient (``synth --single-limb
+    --patients 3000 --centers 6 --seed 1``: the rows of the R references), built once."""
     return synthesize(tmp_path_factory.mktemp("registry") / "registry.duckdb", 3000, 6, seed=1)
+
+
+@pytest.fixture(scope="session")
+def bilateral_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic registry of a stenting service (``synth --limbs 600 --centers 4
+    --seed 1``): a tenth of its patients with both legs treated, three aetiologies, stents,
+    typed repeated reinterventions, therapy periods, scores. Built once."""
+    from analytics.cohort.synth import synthesize as registry
+
+    return registry(tmp_path_factory.mktemp("bilateral") / "bilateral.duckdb", None, 4, seed=1,
+                    limbs=600)  # fmt: skip
 
 
 # Names a hostile or careless user could give a centre or a cohort: spreadsheet formulas,

@@ -129,11 +129,11 @@ ANTICOAGULANTS = "('vka', 'doac', 'lmwh')"
 SUMMARY_SQL = f"""
 INSERT INTO {SUMMARY_TABLE}
 WITH clock AS (
-    SELECT * FROM limb_clock WHERE {IN_SLICE}
+    SELECT * FROM summary_clock WHERE {IN_SLICE}
 ),
 endpoints AS (
     SELECT limb_id, {", ".join(_endpoint(e) for e in ENDPOINTS)}
-    FROM time_to_event WHERE {LIMBS_IN_SLICE} GROUP BY limb_id
+    FROM summary_times WHERE {IN_SLICE} GROUP BY limb_id
 ),
 scored AS (
     SELECT *, CASE WHEN villalta IS NULL THEN NULL ELSE {PTS_SQL} END AS pts,
@@ -217,6 +217,13 @@ ORDER BY l.patient_id, c.offset_months, l.limb_id
 
 def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200_000) -> None:
     """Derive ``limb_summary`` from the loaded tables (run once by each cohort writer)."""
+    # The derived views, each computed once over every limb (per slice they would be
+    # computed again over all of them: their windows and joins cannot be cut by patient).
+    con.execute("CREATE OR REPLACE TEMP TABLE summary_clock AS SELECT * FROM limb_clock")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE summary_times AS SELECT c.patient_id, t.* "
+        "FROM time_to_event AS t JOIN summary_clock AS c USING (limb_id)"
+    )
     slices = con.execute(
         "SELECT min(patient_id), max(patient_id) FROM (SELECT patient_id, "
         "(row_number() OVER (ORDER BY patient_id) - 1) // ? AS slice FROM patients) "
@@ -230,6 +237,8 @@ def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200
     )
     for low, high in slices:
         con.execute(SUMMARY_SQL, {"low": low, "high": high})
+    con.execute("DROP TABLE summary_times")
+    con.execute("DROP TABLE summary_clock")
     con.execute(
         f"COMMENT ON TABLE {SUMMARY_TABLE} IS 'Derived, not imported: one row per limb with "
         "the limbs and patients columns, devices, therapy, endpoint times, clinical measures "

@@ -9,7 +9,7 @@ rows exported from the cohort files by DuckDB (not by the code under test):
           FROM limb_summary WHERE technical_success) TO 'patients.csv' (HEADER)
     COPY (SELECT patient_id, month FROM events WHERE event = 'recurrent_dvt') TO 'rdvt.csv'
 
-The demo cohort is ``build-demo``; the registry ``synth --patients 3000 --centers 6 --seed 1``
+The demo cohort is ``build-demo``; the registry ``synth --single-limb --patients 3000 --centers 6 --seed 1``
 (the ``registry_path`` fixture). The counting-process rows of the time-varying fits are
 built in R by ``tmerge`` from the events table, independently of the code under test:
 
