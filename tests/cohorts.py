@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 from hypothesis import strategies as st
 
-from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION
 from analytics.cohort.summary import create_summary
 from analytics.filters import SEGMENT_PATTERNS, CohortFilter
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
@@ -141,6 +141,10 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
                     "VALUES (?, ?, ?, 'occlusion')",
                     [pid, f"{pid}-{side}", float(time)],
                 )
-    con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Retinopathy as limbs')")
+    con.execute(
+        "INSERT INTO cohort_metadata VALUES ('name', 'Retinopathy as limbs'), "
+        "('schema_version', ?), ('is_reconstruction', 'false')",
+        [SCHEMA_VERSION],
+    )
     create_summary(con)
     return con

@@ -60,6 +60,16 @@ def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def retinopathy_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """R's retinopathy as a bilateral registry file (tests.cohorts.retinopathy_registry)."""
+    from tests.cohorts import retinopathy_registry
+
+    path = tmp_path_factory.mktemp("retinopathy") / "retinopathy.duckdb"
+    retinopathy_registry(str(path)).close()
+    return path
+
+
+@pytest.fixture(scope="session")
 def bilateral_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic registry of a stenting service (``synth --limbs 600 --centers 4
     --seed 1``): a tenth of its patients with both legs treated, three aetiologies, stents,
@@ -234,7 +244,12 @@ def add_events(con: duckdb.DuckDBPyConnection, patient_id: str, *events: tuple[f
 
 @pytest.fixture
 def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run a page (path relative to the repo) through AppTest on the demo cohort.
+    """page_runner on the demo cohort."""
+    yield from page_runner(demo_path, monkeypatch)
+
+
+def page_runner(path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run a page (path relative to the repo) through AppTest on the cohort at ``path``.
 
     The app is loaded from app.py and switched to the page, as Streamlit's folder
     discovery runs it.
@@ -248,7 +263,7 @@ def page_test(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     from analytics.cohort.db import ROOT
 
-    monkeypatch.setenv("COHORT_DB", str(demo_path))
+    monkeypatch.setenv("COHORT_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
 
