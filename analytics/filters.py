@@ -483,12 +483,13 @@ def one_per_patient(where: str) -> str:
     (limb_order: the earliest procedure). Its parameters are ``where``'s again.
 
     Every month of a summary row is on its limb's clock (analytics.cohort.summary), so the
-    row kept is whole on its own. Only the rows of patients with two limbs are grouped: in
-    a registry of one limb per patient the subquery is empty and the condition always true.
+    row kept is whole on its own. Only the rows of patients with two limbs are grouped
+    (stored last: their blocks only), by integer keys; in a registry of one limb per
+    patient the subquery is empty and the condition always true.
     """
     return (
-        f"(patient_limbs = 1 OR limb_id IN (SELECT arg_min(limb_id, limb_order) "
-        f"FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 GROUP BY patient_id))"
+        f"(patient_limbs = 1 OR limb_key IN (SELECT min(limb_key) FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1 GROUP BY patient_key))"
     )
 
 
@@ -501,11 +502,14 @@ def has_bilateral(con: Any) -> bool:
 
 
 def people_where(predicate: str) -> str:
-    """SQL counting the distinct patients of the rows where ``predicate`` holds, without
-    grouping the rows of patients with one limb (all of them in most registries)."""
+    """SQL counting the distinct patients of the rows where ``predicate`` holds: the rows
+    of patients with one limb, plus the patients with two limbs grouped by their integer
+    key (a subquery reading only their blocks; count(DISTINCT) took ten times as long).
+    Its parameters are ``predicate``'s twice."""
     return (
-        f"({count_where(f'({predicate}) AND patient_limbs = 1')} + "
-        f"count(DISTINCT patient_id) FILTER (WHERE ({predicate}) AND patient_limbs > 1))"
+        f"({count_where(f'({predicate}) AND patient_limbs = 1')} + (SELECT count(*) FROM "
+        f"(SELECT patient_key FROM {SUMMARY_TABLE} WHERE ({predicate}) AND patient_limbs > 1 "
+        "GROUP BY patient_key)))"
     )
 
 

@@ -9,7 +9,11 @@ and groupings have always used) and of its patient in ``patients``, plus, derive
 the other tables by the definitions below,
 
 - ``offset_months`` / ``patient_limbs`` / ``limb_order``: the limb's procedure on its
-  patient's clock, its patient's number of treated limbs, and its place among them
+  patient's clock, its patient's number of treated limbs, and its place among them;
+  ``patient_key`` (the patient's rank by ``patient_id``) and ``limb_key`` (``2 *
+  patient_key + limb_order - 1``), integer keys that group and join many times faster
+  than the text ids. The rows of patients with two limbs are stored last, so that their
+  queries read only their blocks
   (the ``limb_clock`` view, data/schema.sql);
 - ``stents`` (the stents listed, else the count the limb gives), ``stent_brand`` and
   ``stent_design`` (``mixed`` when its stents differ), ``stented_length_mm`` (NULL when a
@@ -189,7 +193,8 @@ ulcers AS (
 SELECT l.limb_id, l.patient_id, l.side AS lesion_side,
        l.* EXCLUDE (limb_id, patient_id, side, stents),
        p.* EXCLUDE (patient_id),
-       c.offset_months, c.patient_limbs, c.limb_order,
+       c.offset_months, c.patient_limbs, c.limb_order, c.patient_key,
+       c.patient_key::BIGINT * 2 + c.limb_order - 1 AS limb_key,
        coalesce(devices.listed_stents, l.stents) AS stents,
        devices.* EXCLUDE (limb_id, listed_stents),
        therapy.therapy_at_procedure,
@@ -211,7 +216,8 @@ LEFT JOIN devices USING (limb_id)
 LEFT JOIN pairs USING (limb_id)
 LEFT JOIN safety USING (limb_id)
 LEFT JOIN ulcers USING (limb_id)
-ORDER BY l.patient_id, c.offset_months, l.limb_id
+WHERE (c.patient_limbs > 1) = $bilateral
+ORDER BY c.patient_key, c.limb_order
 """
 
 
@@ -219,7 +225,10 @@ def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200
     """Derive ``limb_summary`` from the loaded tables (run once by each cohort writer)."""
     # The derived views, each computed once over every limb (per slice they would be
     # computed again over all of them: their windows and joins cannot be cut by patient).
-    con.execute("CREATE OR REPLACE TEMP TABLE summary_clock AS SELECT * FROM limb_clock")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE summary_clock AS SELECT *, "
+        "(dense_rank() OVER (ORDER BY patient_id))::INTEGER AS patient_key FROM limb_clock"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE summary_times AS SELECT c.patient_id, t.* "
         "FROM time_to_event AS t JOIN summary_clock AS c USING (limb_id)"
@@ -233,10 +242,11 @@ def create_summary(con: duckdb.DuckDBPyConnection, patients_per_slice: int = 200
     empty = SUMMARY_SQL.replace(f"INSERT INTO {SUMMARY_TABLE}", "", 1)
     con.execute(
         f"CREATE TABLE {SUMMARY_TABLE} AS SELECT * FROM ({empty}) LIMIT 0",
-        {"low": "b", "high": "a"},  # an empty range: the columns only
+        {"low": "b", "high": "a", "bilateral": False},  # an empty range: the columns only
     )
-    for low, high in slices:
-        con.execute(SUMMARY_SQL, {"low": low, "high": high})
+    for bilateral in (False, True):  # bilateral patients' limbs last: a query of theirs
+        for low, high in slices:  # skips the blocks of everyone else (DuckDB's zone maps)
+            con.execute(SUMMARY_SQL, {"low": low, "high": high, "bilateral": bilateral})
     con.execute("DROP TABLE summary_times")
     con.execute("DROP TABLE summary_clock")
     con.execute(

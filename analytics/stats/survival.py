@@ -547,9 +547,9 @@ def endpoint_clusters(
     read = ", ".join(f"{m} AS months_{i}, {e} AS event_{i}"
                      for i, (m, e) in enumerate(columns.values()))  # fmt: skip
     cohort, params = cohort_sql(
-        cohort_filter, f"hash(patient_id) AS cluster, {group} AS g, n_death > 0 AS died, {read}"
+        cohort_filter, f"patient_key AS cluster, {group} AS g, n_death > 0 AS died, {read}"
     )
-    rows = con.execute(f"{cohort} AND patient_limbs > 1 ORDER BY cluster", params).fetchnumpy()
+    rows = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()  # in key order
     cluster = np.asarray(rows["cluster"])
     died = np.asarray(rows["died"], dtype=bool)
     raw = rows["g"]
