@@ -277,7 +277,7 @@ def _screened_columns() -> tuple[str, ...]:
     limb's pseudonym, and every date of the format (stored for audit, never shown)."""
     dictionary = data_dictionary()
     dates = dictionary.loc[dictionary["type"] == "DATE", "column"]
-    return tuple(dict.fromkeys([*IDENTIFYING_COLUMNS, "limb_id", *dates]))
+    return tuple(dict.fromkeys([*IDENTIFYING_COLUMNS, *dates]))
 
 
 def _screened(report: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,7 @@ DEFAULT_K = 5
 MIN_K = 3  # "<2" would say the count is 1
 MAX_K = 20
 # Columns whose values point at a person or a calendar date: never shown on a screen.
-IDENTIFYING_COLUMNS = ("patient_id", "procedure_date")
+IDENTIFYING_COLUMNS = ("patient_id", "limb_id", "procedure_date")
 MODE_ENV, K_ENV = "COHORT_PRIVACY", "COHORT_PRIVACY_K"
 MODES = ("off", "on", "enforced")
 
