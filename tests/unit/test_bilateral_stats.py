@@ -1,0 +1,131 @@
+"""Subgroups, centres, models and clinical change in a registry where patients have two
+treated limbs: limb estimates clustered by patient, equal to R.
+
+The registry is R's ``retinopathy`` as limbs (tests.cohorts.retinopathy_registry: the
+treated eye a left limb, the other a right one; adult-onset diabetes the patient's
+diabetes; an eye's risk >= 10 that limb's urokinase; centre C1-C3 by id). References from
+R 4.2.2, survival 3.5.3, with
+
+    r <- retinopathy
+    r$side <- factor(ifelse(r$trt == 1, "left", "right"), levels = c("left", "right"))
+    r$diab <- factor(ifelse(r$type == "adult", "yes", "no"), levels = c("no", "yes"))
+    r$uro <- factor(ifelse(r$risk >= 10, "yes", "no"), levels = c("no", "yes"))
+    r$center <- paste0("C", r$id %% 3 + 1)
+
+and the calls beside each reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.filters import CohortFilter
+from analytics.stats.subgroups import subgroups
+from tests.cohorts import retinopathy_registry
+from tests.unit.test_engine_clustered import RETINOPATHY
+
+# for (v in c("side", "diab", "uro")) {
+#   s <- summary(survfit(as.formula(paste("Surv(futime, status) ~", v)), data = r,
+#                        cluster = id, conf.type = "log-log"), times = 12)
+#   cbind(s$surv, s$std.err, s$lower, s$upper)
+#   f <- coxph(as.formula(paste("Surv(futime, status) ~", v)), data = r, cluster = id)
+#   summary(f)$robscore; c(coef(f), sqrt(f$var), exp(confint(f))) }
+R_SUBGROUP_KM = {  # (factor, level): estimate, std.err, lower, upper at 12 months
+    ("lesion_side", "left"): (0.885843580538, 0.0229194811007, 0.831785845139, 0.923323727472),
+    ("lesion_side", "right"): (0.782939906967, 0.0296592389487, 0.717887963474, 0.834720386953),
+    ("diabetes", "no"): (0.828466947487, 0.0275979604957, 0.766264865200, 0.875455741560),
+    ("diabetes", "yes"): (0.842324984412, 0.0298021359659, 0.773335975724, 0.891771555777),
+    ("urokinase", "no"): (0.911081203012, 0.0203960542263, 0.861421528031, 0.943523415750),
+    ("urokinase", "yes"): (0.758679913208, 0.0309178086085, 0.691565903968, 0.813169879805),
+}
+R_SUBGROUP_COX = {  # factor: robust score p, coef, robust SE, HR CI of the second level
+    "lesion_side": (2.86096716450e-07, 0.776637409574, 0.147460827513, 1.628435110102,
+                    2.902740586698),
+    "diabetes": (0.9005499491499, 0.0216559631512, 0.1733328892098, 0.7275516709948,
+                 1.4353119083654),
+    "urokinase": (3.60530423574e-05, 0.713820763950, 0.170212088619, 1.462593457320,
+                  2.850317316989),
+}  # fmt: skip
+# l <- subset(r, side == "left"): every patient one limb in the filter
+# f <- coxph(Surv(futime, status) ~ diab, data = l, cluster = id)   (and ~ uro)
+# summary(f)$robscore; c(coef(f), sqrt(f$var), exp(confint(f)))
+R_LEFT_COX = {
+    "diabetes": (0.0781069480017, -0.492704925755, 0.286759752599, 0.348281675912,
+                 1.071793980227),
+    "urokinase": (0.0162026772242, 0.671885639439, 0.279349195761, 1.132436240077,
+                  3.385156038136),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def registry():
+    con = retinopathy_registry()
+    yield con
+    con.close()
+
+
+def eyes() -> pd.DataFrame:
+    """retinopathy one row per eye, as the registry holds it (side, diabetes, urokinase)."""
+    rows = []
+    for pid, kind, *eye in np.array(RETINOPATHY.split()).reshape(-1, 8):
+        for side, (risk, time, status) in (("left", eye[0:3]), ("right", eye[3:6])):
+            rows.append({
+                "id": int(pid), "lesion_side": side, "diabetes": "yes" if kind == "a" else "no",
+                "urokinase": "yes" if int(risk) >= 10 else "no", "t": float(time),
+                "e": int(status),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_subgroup_estimates_are_clustered_by_patient_as_r_gives_them(registry):
+    table = subgroups(registry, CohortFilter(), "primary", 12).table.set_index(["factor", "level"])
+    for (factor, level), expected in R_SUBGROUP_KM.items():
+        row = table.loc[(factor, level)]
+        estimate, _se, lower, upper = expected
+        assert (row["estimate"], row["ci_lower"], row["ci_upper"]) == pytest.approx(
+            (estimate, lower, upper), rel=1e-9
+        )
+    for factor, (p, coef, _se, lower, upper) in R_SUBGROUP_COX.items():
+        rows = table.loc[factor]
+        second = rows.iloc[1]
+        assert (second["hr"], second["hr_lower"], second["hr_upper"]) == pytest.approx(
+            (np.exp(coef), lower, upper), rel=1e-8
+        )
+        assert rows["logrank_p"].tolist() == pytest.approx([p, p], rel=1e-6)
+        assert set(rows["comparison_test"]) == {"robust_score"}
+
+
+def test_subgroups_of_a_filter_holding_one_limb_of_each_patient_stay_clustered(registry):
+    """The file is bilateral, so the comparison is the robust one even where the filter
+    keeps one limb per patient (numbers do not jump as a patient's second limb enters);
+    a curve without a patient's two limbs is Greenwood's, as lifelines gives it."""
+    from lifelines import KaplanMeierFitter
+
+    table = subgroups(registry, CohortFilter(lesion_side="left"), "primary", 12).table
+    table = table.set_index(["factor", "level"])
+    for factor, (p, coef, _se, lower, upper) in R_LEFT_COX.items():
+        second = table.loc[factor].iloc[1]
+        assert (second["hr"], second["hr_lower"], second["hr_upper"]) == pytest.approx(
+            (np.exp(coef), lower, upper), rel=1e-8
+        )
+        assert second["logrank_p"] == pytest.approx(p, rel=1e-6)
+        assert second["comparison_test"] == "robust_score"
+    left = eyes().query("lesion_side == 'left'")
+    for level in ("no", "yes"):
+        rows = left[left["diabetes"] == level]
+        fit = KaplanMeierFitter().fit(rows["t"], rows["e"])
+        ci = fit.confidence_interval_survival_function_.iloc[:, :].to_numpy()
+        at = np.searchsorted(fit.timeline, 12.0, side="right") - 1
+        row = table.loc[("diabetes", level)]
+        assert row["estimate"] == pytest.approx(fit.survival_function_.iloc[at, 0], rel=1e-12)
+        assert (row["ci_lower"], row["ci_upper"]) == pytest.approx(tuple(ci[at]), rel=1e-9)
+
+
+def test_subgroups_of_a_registry_of_one_limb_per_patient_name_the_logrank(registry_path):
+    import duckdb
+
+    with duckdb.connect(str(registry_path), read_only=True) as con:
+        table = subgroups(con, CohortFilter(), "primary", 12).table
+    assert set(table["comparison_test"]) == {"logrank"}
