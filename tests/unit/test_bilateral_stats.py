@@ -129,3 +129,42 @@ def test_subgroups_of_a_registry_of_one_limb_per_patient_name_the_logrank(regist
     with duckdb.connect(str(registry_path), read_only=True) as con:
         table = subgroups(con, CohortFilter(), "primary", 12).table
     assert set(table["comparison_test"]) == {"logrank"}
+
+
+# s <- summary(survfit(Surv(futime, status) ~ center, data = r, cluster = id,
+#                      conf.type = "log-log"), times = 12)
+# cbind(s$surv, s$std.err, s$lower, s$upper)
+R_CENTRES = {
+    "C1": (0.820258970997, 0.0387323724365, 0.728988713840, 0.883207947265),
+    "C2": (0.865514266962, 0.0300074314879, 0.793580462555, 0.913724054921),
+    "C3": (0.812864251662, 0.0370937708940, 0.726845718701, 0.874105876513),
+}
+# o <- summary(survfit(Surv(futime, status) ~ 1, data = r, cluster = id), times = 12)
+# g <- summary(survfit(Surv(futime, status) ~ 1, data = r), times = 12)
+# c(o$surv, o$std.err, g$std.err)
+R_POOLED = (0.8343203669542, 0.0203188353272, 0.0189302688063)
+
+
+def test_centre_estimates_are_clustered_and_the_limits_widened_by_the_design_effect(registry):
+    from analytics.stats.funnel import centre_patency
+    from tests.unit.test_centres import interpolated_limit
+
+    comparison = centre_patency(registry, CohortFilter(), 12)
+    pooled, clustered_se, greenwood_se = R_POOLED
+    design_effect = (clustered_se / greenwood_se) ** 2
+    assert comparison.pooled == pytest.approx(pooled, rel=1e-12)
+    assert comparison.design_effect == pytest.approx(design_effect, rel=1e-9)
+    for row in comparison.centres.itertuples():
+        estimate, _se, lower, upper = R_CENTRES[row.centre]
+        assert (row.estimate, row.ci_lower, row.ci_upper) == pytest.approx(
+            (estimate, lower, upper), rel=1e-9
+        )
+        effective = round(row.patients / design_effect)
+        assert (row.lower_95, row.upper_95, row.lower_998, row.upper_998) == pytest.approx(
+            [interpolated_limit(q, effective, pooled) for q in (0.025, 0.975, 0.001, 0.999)],
+            abs=1e-9,
+        )
+        assert row.z == pytest.approx(
+            (estimate - pooled) / np.sqrt(pooled * (1 - pooled) * design_effect / row.patients),
+            rel=1e-9,
+        )
