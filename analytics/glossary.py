@@ -462,6 +462,11 @@ CEAP_REGRESSION = (
     "Healed-ulcer (C5) limbs falling below C5 are forced by the paper's own CEAP table "
     "(C5 15 -> 9); CEAP does not allow it, and the demo reproduces the table."
 )
+# Clinical change is paired within limbs; said where the filtered limbs hold a patient's two.
+CLINICAL_TWO_LIMBS = (
+    "Paired tests count limbs: patients with both limbs in this view contribute two pairs, "
+    "and the p-values treat a patient's two limbs as independent."
+)
 # The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
 READ_AS_PRINTED = "as printed"
 READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"

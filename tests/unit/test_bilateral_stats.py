@@ -17,6 +17,8 @@ and the calls beside each reference.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,3 +170,52 @@ def test_centre_estimates_are_clustered_and_the_limits_widened_by_the_design_eff
             (estimate - pooled) / np.sqrt(pooled * (1 - pooled) * design_effect / row.patients),
             rel=1e-9,
         )
+
+
+def test_clinical_change_says_its_pairs_are_limbs_when_a_patient_has_two(registry):
+    from analytics.glossary import CLINICAL_TWO_LIMBS
+    from analytics.stats.clinical import clinical_change
+
+    assert clinical_change(registry, CohortFilter()).notes == (CLINICAL_TWO_LIMBS,)
+    # the filter splits every patient's limbs: one limb each, nothing to say
+    assert clinical_change(registry, CohortFilter(lesion_side="left")).notes == ()
+
+
+def test_clinical_change_of_one_limb_per_patient_has_no_note(registry_path):
+    import duckdb
+
+    from analytics.stats.clinical import clinical_change
+
+    with duckdb.connect(str(registry_path), read_only=True) as con:
+        assert clinical_change(con, CohortFilter()).notes == ()
+
+
+def test_the_report_and_deck_carry_the_clinical_note(registry_path):
+    """Rendered wherever the clinical results are: the report's JSON and text, the deck's
+    clinical slide (its speaker notes). On the one-limb registry with the note put in, as
+    a filter holding a patient's two limbs gives it."""
+    import dataclasses
+
+    import duckdb
+    from pptx import Presentation
+
+    from analytics.glossary import CLINICAL_TWO_LIMBS
+    from analytics.present.deck import build_deck
+    from analytics.present.report import report_json, report_text
+    from analytics.views import deck_view, report_view
+
+    def noted(view):
+        clinical = dataclasses.replace(view.clinical, notes=(CLINICAL_TWO_LIMBS,))
+        return dataclasses.replace(view, clinical=clinical)
+
+    with duckdb.connect(str(registry_path), read_only=True) as con:
+        plain = report_view(con, CohortFilter())
+        deck = deck_view(con, CohortFilter())
+    assert report_json(plain)["clinical"]["notes"] == []
+    assert report_json(noted(plain))["clinical"]["notes"] == [CLINICAL_TWO_LIMBS]
+    assert CLINICAL_TWO_LIMBS not in report_text(plain)
+    assert CLINICAL_TWO_LIMBS in report_text(noted(plain))
+    deck = dataclasses.replace(deck, report=noted(deck.report))
+    slides = Presentation(io.BytesIO(build_deck(deck))).slides
+    notes = [s.notes_slide.notes_text_frame.text for s in slides if s.has_notes_slide]
+    assert any(CLINICAL_TWO_LIMBS in text for text in notes)
