@@ -180,6 +180,11 @@ TIME_VARYING_COVARIATES = {
 }
 RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
 NO_PH_TEST = "no proportional-hazards test for a model with a time-varying covariate"
+MODEL_CLUSTERED = (
+    "limbs clustered by patient: standard errors, CIs and p from the robust variance "
+    "(Efron ties, as R's coxph with cluster = patient_id); the proportional-hazards test "
+    "uses the model variance, as R's cox.zph has no clustered form"
+)
 IMMORTAL_TIME_BIAS = (
     "Recurrent DVT cannot be a baseline yes/no covariate: a patient can only be counted as "
     "'recurrent DVT: yes' by staying in follow-up until it happens, so the time before it "

@@ -219,3 +219,101 @@ def test_the_report_and_deck_carry_the_clinical_note(registry_path):
     slides = Presentation(io.BytesIO(build_deck(deck))).slides
     notes = [s.notes_slide.notes_text_frame.text for s in slides if s.has_notes_slide]
     assert any(CLINICAL_TWO_LIMBS in text for text in notes)
+
+
+# f <- coxph(Surv(futime, status) ~ side + diab + uro, data = r, cluster = id,
+#            ties = "efron")     (17 tied event times)
+# cbind(coef(f), sqrt(diag(f$var)))
+R_MODEL = {
+    "lesion_side=right": (0.8050235921633, 0.152504121242),
+    "diabetes=yes": (0.0697022565513, 0.178048145195),
+    "urokinase=yes": (0.7416445841047, 0.168853853990),
+}
+# the crude terms: coxph(Surv(futime, status) ~ <one>, data = r, cluster = id)
+R_CRUDE = {
+    "lesion_side=right": (0.776637409574, 0.147460827513),
+    "diabetes=yes": (0.0216559631512, 0.1733328892098),
+    "urokinase=yes": (0.713820763950, 0.170212088619),
+}
+# a recurrent DVT at month 6 for patients whose id is a multiple of 5, time-varying:
+# r$rdvt <- ifelse(r$id %% 5 == 0, 6, NA)
+# cp <- survSplit(Surv(futime, status) ~ ., data = r, cut = 6, episode = "period")
+# cp$dvt <- as.numeric(!is.na(cp$rdvt) & cp$tstart >= 6)
+# f <- coxph(Surv(tstart, futime, status) ~ diab + dvt, data = cp, cluster = id,
+#            ties = "efron"); cbind(coef(f), sqrt(diag(f$var)))
+R_TIME_VARYING = {
+    "diabetes=yes": (0.0258165334097, 0.173520803091),
+    "recurrent_dvt": (0.2425766362684, 0.240649866076),
+}
+
+
+def assert_terms(terms, expected):
+    assert [t.term for t in terms] == list(expected)
+    for term in terms:
+        coef, se = expected[term.term]
+        assert (term.coef, term.se) == pytest.approx((coef, se), rel=1e-7)
+        assert (term.ci_lower, term.ci_upper) == pytest.approx(
+            (np.exp(coef - 1.959963984540054 * se), np.exp(coef + 1.959963984540054 * se)),
+            rel=1e-7,
+        )
+
+
+def test_the_adjusted_model_of_limbs_has_r_robust_variance_with_efron_ties(registry):
+    from analytics.glossary import MODEL_CLUSTERED
+    from analytics.stats.models import adjusted_model
+
+    model = adjusted_model(
+        registry, CohortFilter(), "primary", ["lesion_side", "diabetes", "urokinase"]
+    )
+    assert (model.patients, model.clustered) == (394, True)
+    assert_terms(model.terms, R_MODEL)
+    assert_terms(model.crude, R_CRUDE)
+    assert MODEL_CLUSTERED in model.notes
+
+
+def test_the_time_varying_model_of_limbs_is_clustered_by_patient_as_r_gives_it():
+    from analytics.cohort.summary import SUMMARY_TABLE, create_summary
+    from analytics.stats.models import adjusted_model
+
+    con = retinopathy_registry()
+    patients = [p for (p,) in con.execute("SELECT patient_id FROM patients").fetchall()]
+    con.executemany(
+        "INSERT INTO events (patient_id, limb_id, month, event) "
+        "VALUES (?, NULL, 6, 'recurrent_dvt')",
+        [[p] for p in patients if int(p[1:]) % 5 == 0],
+    )
+    con.execute(f"DROP TABLE {SUMMARY_TABLE}")
+    create_summary(con)
+    model = adjusted_model(con, CohortFilter(), "primary", ["diabetes", "recurrent_dvt"])
+    con.close()
+    assert model.time_varying and model.clustered
+    assert_terms(model.terms, R_TIME_VARYING)
+
+
+def test_a_patient_endpoint_is_modelled_on_one_row_per_patient(registry):
+    from analytics.stats.models import adjusted_model
+
+    model = adjusted_model(registry, CohortFilter(), "recurrent_dvt", ["diabetes", "urokinase"])
+    assert (model.patients + model.excluded, model.clustered) == (197, False)
+
+
+def test_the_robust_variance_equals_lifelines_without_ties():
+    """Without tied event times lifelines' clustered sandwich is R's: the two agree."""
+    from lifelines import CoxPHFitter
+
+    from analytics.stats.robust_cox import robust_variance
+
+    rng = np.random.default_rng(3)
+    n = 120
+    rows = pd.DataFrame({
+        "t": rng.permutation(np.arange(1, n + 1)) + rng.uniform(0, 0.5, n),
+        "e": rng.uniform(size=n) < 0.7, "x1": rng.normal(size=n),
+        "x2": (rng.uniform(size=n) < 0.4).astype(float), "id": np.arange(n) // 2,
+    })  # fmt: skip
+    fit = CoxPHFitter().fit(rows, "t", "e", cluster_col="id", robust=True)
+    naive = CoxPHFitter().fit(rows.drop(columns="id"), "t", "e")
+    variance = robust_variance(
+        rows["t"].to_numpy(), rows["e"].to_numpy(), rows[["x1", "x2"]].to_numpy(),
+        naive.params_.to_numpy(), naive.variance_matrix_.to_numpy(), rows["id"].to_numpy(),
+    )  # fmt: skip
+    assert np.sqrt(np.diag(variance)) == pytest.approx(fit.standard_errors_.to_numpy(), rel=1e-6)
