@@ -188,8 +188,10 @@ def factor_clusters(
     for factor, name in names.items():
         levels = counted[factor].levels
         known = np.flatnonzero(~np.ma.getmaskarray(rows[name]))
-        decoded = decode(factor, np.asarray(rows[name])[known], variables).tolist()
-        code = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+        values, inverse = np.unique(np.asarray(rows[name])[known], return_inverse=True)
+        decoded = decode(factor, values, variables).tolist()  # each coded value once
+        found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+        code = found[inverse] if values.size else np.zeros(0, dtype=int)
         kept = known[code >= 0]
         result[factor] = Clusters(
             levels, cluster[kept], code[code >= 0], time[kept], is_event[kept]
