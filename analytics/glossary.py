@@ -180,6 +180,11 @@ TIME_VARYING_COVARIATES = {
 }
 RECURRENT_DVT = "recurrent_dvt"  # the endpoint, and the time-varying covariate
 NO_PH_TEST = "no proportional-hazards test for a model with a time-varying covariate"
+MODEL_CLUSTERED = (
+    "limbs clustered by patient: standard errors, CIs and p from the robust variance "
+    "(Efron ties, as R's coxph with cluster = patient_id); the proportional-hazards test "
+    "uses the model variance, as R's cox.zph has no clustered form"
+)
 IMMORTAL_TIME_BIAS = (
     "Recurrent DVT cannot be a baseline yes/no covariate: a patient can only be counted as "
     "'recurrent DVT: yes' by staying in follow-up until it happens, so the time before it "
@@ -461,6 +466,11 @@ PATENCY_ROWS_SWAPPED = (
 CEAP_REGRESSION = (
     "Healed-ulcer (C5) limbs falling below C5 are forced by the paper's own CEAP table "
     "(C5 15 -> 9); CEAP does not allow it, and the demo reproduces the table."
+)
+# Clinical change is paired within limbs; said where the filtered limbs hold a patient's two.
+CLINICAL_TWO_LIMBS = (
+    "Paired tests count limbs: patients with both limbs in this view contribute two pairs, "
+    "and the p-values treat a patient's two limbs as independent."
 )
 # The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
 READ_AS_PRINTED = "as printed"

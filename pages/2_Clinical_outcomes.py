@@ -36,6 +36,8 @@ st.caption(
     "Each limb is compared with itself: the assessment before the procedure against its last "
     "later assessment of the same measure."
 )
+for note in change.notes:
+    st.caption(note)
 st.subheader("CEAP clinical class", help=DEFINITIONS["CEAP"])
 if context.is_demo:
     st.caption(CEAP_REGRESSION)

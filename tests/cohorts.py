@@ -118,8 +118,9 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """R's ``retinopathy`` (197 diabetic patients, both eyes of each; survival 3.5.3) as a
     bilateral registry: each patient's treated eye a left limb, the untreated one a right
     limb, followed to ``futime`` months and occluded then where ``status`` is 1; adult-onset
-    diabetes (``type``) as the patient's diabetes. So R's estimates by ``trt`` clustered by
-    ``id`` are the registry's by lesion side."""
+    diabetes (``type``) as the patient's diabetes, an eye's ``risk >= 10`` as that limb's
+    urokinase and ``paste0("C", id %% 3 + 1)`` as the patient's centre. So R's estimates by
+    ``trt`` clustered by ``id`` are the registry's by lesion side."""
     from tests.unit.test_engine_clustered import RETINOPATHY
 
     con = duckdb.connect(path)
@@ -127,10 +128,16 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     fields = [RETINOPATHY.split()[i : i + 8] for i in range(0, len(RETINOPATHY.split()), 8)]
     for patient, kind, *eyes in fields:
         pid = f"R{int(patient):03d}"
-        add_patient(con, pid, diabetes=kind == "a", follow_up_months=float(eyes[1]))
+        add_patient(
+            con, pid, diabetes=kind == "a", follow_up_months=float(eyes[1]),
+            urokinase=int(eyes[0]) >= 10, center=f"C{int(patient) % 3 + 1}",
+        )  # fmt: skip
         con.execute("UPDATE limbs SET limb_id = ? WHERE limb_id = ?", [f"{pid}-left", pid])
         right = con.execute("SELECT * FROM limbs WHERE patient_id = ?", [pid]).df()
-        right = right.assign(limb_id=f"{pid}-right", side="right", follow_up_months=float(eyes[4]))
+        right = right.assign(
+            limb_id=f"{pid}-right", side="right", follow_up_months=float(eyes[4]),
+            urokinase=int(eyes[3]) >= 10,
+        )  # fmt: skip
         con.register("right_limb", right)
         con.execute("INSERT INTO limbs SELECT * FROM right_limb")
         con.unregister("right_limb")

@@ -1368,7 +1368,11 @@ def _pts_text(change: ClinicalChange, clinical: Mask) -> str:
 def _clinical_notes(change: ClinicalChange, clinical: Mask) -> str:
     reflux = change.reflux
     before, after = (fmt.cell(clinical.cell(binary_key("reflux", when))) for when in WHEN)
-    return _pts_text(change, clinical) + (
-        f"\n{REFLUX} {before} → {after}; "
-        f"exact McNemar {fmt.test_p(reflux.p, reflux.n, hidden_mcnemar('reflux', clinical))}"
+    return (
+        _pts_text(change, clinical)
+        + (
+            f"\n{REFLUX} {before} → {after}; "
+            f"exact McNemar {fmt.test_p(reflux.p, reflux.n, hidden_mcnemar('reflux', clinical))}"
+        )
+        + "".join(f"\n{note}" for note in change.notes)
     )

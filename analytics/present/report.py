@@ -417,6 +417,7 @@ def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
             **_score("villalta", "villalta", change.villalta, clinical, privacy),
             **_binary("pts", change.pts, clinical, privacy),
             **_binary("reflux", change.reflux, clinical, privacy),
+            "notes": list(change.notes),
         },
         "safety": _safety(view, privacy, decided),
     }  # fmt: skip
@@ -607,6 +608,7 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
         score("villalta", change.villalta, "Villalta"),
         binary("pts", PTS),
         binary("reflux", REFLUX),
+        *(f"  {note}" for note in change.notes),
     ]
 
 

@@ -15,6 +15,10 @@ analytics.stats.engine.hodges_lehmann, as R's wilcox.test) and, on the CEAP shif
 matrix, Stuart-Maxwell's test of marginal homogeneity and Bowker's test of symmetry
 (statsmodels' SquareTable, computed by the counts engine:
 analytics.stats.engine.square_table).
+
+Pairs are limbs: where the filter holds a patient's two limbs, each limb is a pair of its
+own and the tests treat them as independent (no paired test here has a clustered form);
+the result says so (``notes``: glossary.CLINICAL_TWO_LIMBS).
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import bdtr
 
-from analytics.cohort.summary import MEASURES, measure_columns
-from analytics.filters import CohortFilter, cohort_sql
+from analytics.cohort.summary import MEASURES, SUMMARY_TABLE, measure_columns
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_NO_PAIRS,
     CEAP_NO_SHIFT,
     CEAP_SEPARATE_SHIFTS,
+    CLINICAL_TWO_LIMBS,
     PTS_SEVERITY,
 )
 from analytics.rules import CONFIDENCE, SEVERITY_SCORE_OFFSET
@@ -99,6 +104,7 @@ class ClinicalChange:
     pts_severity: pd.DataFrame  # severity, before, after
     reflux: BinaryChange
     patients: int  # in the filter, with a pair of some measure or none (the view's n)
+    notes: tuple[str, ...] = ()  # CLINICAL_TWO_LIMBS where a patient has two limbs in it
 
     @property
     def ceap_pairs(self) -> int:
@@ -306,4 +312,19 @@ def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter)
         pts_severity=severity_table(pairs["pts_severity"]),
         reflux=binary_change(pairs["reflux"]),
         patients=patients,
+        notes=(CLINICAL_TWO_LIMBS,) if holds_two_limbs(con, cohort_filter) else (),
     )
+
+
+def holds_two_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> bool:
+    """Whether the filter holds both limbs of some patient: a scan of the rows of
+    patients with two limbs only, and none in a file without them."""
+    if not has_bilateral(con):
+        return False
+    where, params = cohort_where(cohort_filter)
+    found = con.execute(
+        f"SELECT 1 FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 "
+        "GROUP BY patient_id HAVING count(*) > 1 LIMIT 1",
+        params,
+    ).fetchall()
+    return bool(found)

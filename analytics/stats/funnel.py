@@ -16,6 +16,18 @@ and somewhat too narrow where follow-up is short. How far out a centre lies is i
 z-score, (estimate - p0) / sqrt(p0 (1 - p0) / n). A centre followed for less than the
 month has no estimate there: it is listed as not estimable and not plotted. Patients with
 no centre recorded have no group and are counted apart.
+
+Limbs clustered in patients (a file where a patient has two limbs, filters.has_bilateral):
+n counts a centre's limbs, and each centre's SE and CI are clustered by patient (R's
+``survfit(..., cluster = patient_id)`` per centre). Two limbs of one patient carry less
+information than two patients, so limits on n limbs as independent would be too narrow
+and flag centres that treat many patients on both sides. The limits and the z-score use
+the design effect of the pooled estimate at the month instead: the clustered variance
+over Greenwood's, both of the whole filtered cohort's curve (``design_effect``, 1 without
+a patient's two limbs in it). A centre of n limbs gets the limits of a binomial of n /
+design effect (rounded, at least 1) and z = (estimate - p0) / sqrt(p0 (1 - p0) design
+effect / n), Spiegelhalter's inflation of the binomial variance (his over-dispersion
+factor) with the factor measured, not fitted to the centres. The size axis stays limbs.
 """
 
 from __future__ import annotations
@@ -27,11 +39,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import bdtr, bdtrik
 
-from analytics.filters import CohortFilter
+from analytics.filters import CohortFilter, has_bilateral
 from analytics.glossary import ALL_PATIENTS
-from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.counts import Clusters, Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
-from analytics.stats.survival import endpoint_counts
+from analytics.stats.survival import endpoint_clusters, endpoint_counts
 
 ENDPOINT = "primary"
 # Control limits: name -> (lower, upper) quantile of the binomial distribution.
@@ -57,6 +69,9 @@ class CentreComparison:
     at risk at the month and events before it, the estimate with its 95% CI, the last
     follow-up, the control limits at its size, its z-score and its position; ``funnel``
     holds the limit curves over a grid of sizes spanning the estimable centres.
+    ``design_effect`` is the pooled estimate's clustered variance over Greenwood's, which
+    the limits and z-scores are widened by (1 where no patient has two limbs in the cohort;
+    see the module's docstring).
     """
 
     month: float
@@ -65,6 +80,7 @@ class CentreComparison:
     patients_without_centre: int
     centres: pd.DataFrame
     funnel: pd.DataFrame
+    design_effect: float = 1.0
 
     @property
     def plotted(self) -> pd.DataFrame:
@@ -107,18 +123,32 @@ def control_limit(quantile: float, sizes: np.ndarray | int, pooled: float) -> np
     return np.where(np.isnan(pooled) | (n == 0), np.nan, limit)
 
 
-def funnel_limits(pooled: float, sizes: np.ndarray | list[int]) -> pd.DataFrame:
-    """95% and 99.8% control limits around ``pooled`` at each size (patients)."""
+def funnel_limits(
+    pooled: float, sizes: np.ndarray | list[int], design_effect: float = 1.0
+) -> pd.DataFrame:
+    """95% and 99.8% control limits around ``pooled`` at each size (patients, or limbs),
+    each at its effective size, size / ``design_effect`` rounded (at least 1)."""
     sizes = np.asarray(sizes, dtype=int)
     limits = pd.DataFrame({"patients": sizes})
+    effective = sizes if design_effect == 1.0 else effective_sizes(sizes, design_effect)
     for level, (lower, upper) in CONTROL_LIMITS.items():
-        limits[f"lower_{level}"] = control_limit(lower, sizes, pooled)
-        limits[f"upper_{level}"] = control_limit(upper, sizes, pooled)
+        limits[f"lower_{level}"] = control_limit(lower, effective, pooled)
+        limits[f"upper_{level}"] = control_limit(upper, effective, pooled)
     return limits[["patients", *LIMIT_COLUMNS]]
 
 
+def effective_sizes(sizes: np.ndarray, design_effect: float) -> np.ndarray:
+    """The independent patients ``sizes`` limbs are worth: size / design effect, rounded,
+    at least 1 (a size of 0 stays 0: no limits)."""
+    return np.where(sizes > 0, np.maximum(1, np.round(sizes / design_effect)), 0).astype(int)
+
+
 def funnel_curves(
-    pooled: float, smallest: int, largest: int, points: int = CURVE_POINTS
+    pooled: float,
+    smallest: int,
+    largest: int,
+    points: int = CURVE_POINTS,
+    design_effect: float = 1.0,
 ) -> pd.DataFrame:
     """The limit curves for a plot, from half the smallest centre to a tenth past the largest.
 
@@ -126,7 +156,7 @@ def funnel_curves(
     """
     low, high = max(1.0, smallest / 2), max(2.0, 1.1 * largest)
     sizes = np.unique(np.geomspace(low, high, points).round().astype(int))
-    return funnel_limits(pooled, sizes)
+    return funnel_limits(pooled, sizes, design_effect)
 
 
 def classify(estimates: pd.Series, limits: pd.DataFrame) -> pd.Series:
@@ -155,20 +185,40 @@ def centre_patency(
     Example: a synthetic registry of 3,000 patients in 6 centres (seed 1) pools 72.7% at
     12 months; centre C05, 83.4% of 285 patients, lies above the 99.8% limit (z = 4.1).
     """
-    overall, by_centre = endpoint_counts(con, cohort_filter, [ENDPOINT], by="center")[ENDPOINT]
-    return compare_centres(by_centre, overall, month)
+    counts = endpoint_counts(con, cohort_filter, [ENDPOINT], by="center")
+    overall, by_centre = counts[ENDPOINT]
+    if not has_bilateral(con):
+        return compare_centres(by_centre, overall, month)
+    limbs = endpoint_clusters(con, cohort_filter, counts, by="center")[ENDPOINT]
+    return compare_centres(by_centre, overall, month, limbs)
 
 
-def compare_centres(by_centre: Counts, overall: Counts, month: float) -> CentreComparison:
+def compare_centres(
+    by_centre: Counts,
+    overall: Counts,
+    month: float,
+    limbs: tuple[Clusters, Clusters | None] | None = None,
+) -> CentreComparison:
     """The comparison from the counts per centre and of the whole filter (pooled).
 
     ``overall`` holds every patient of the filter, so the patients it has beyond the
-    centres' are those without a centre.
+    centres' are those without a centre. ``limbs``, in a cohort whose limb estimates are
+    clustered, are the limbs of patients with two (overall, and per centre): each centre's
+    CI is then clustered and the limits widened by the design effect (module docstring).
     """
-    pooled = float(at_months(kaplan_meier(overall.of(ALL_PATIENTS)), [month]).estimate[0])
+    whole = overall.of(ALL_PATIENTS)
+    pooled_at = at_months(kaplan_meier(whole), [month])
+    pooled = float(pooled_at.estimate[0])
+    design_effect, centre_limbs = 1.0, None
+    if limbs is not None:
+        clustered = at_months(kaplan_meier(whole, limbs[0].of(ALL_PATIENTS)), [month])
+        design_effect = _design_effect(float(clustered.se[0]), float(pooled_at.se[0]))
+        centre_limbs = limbs[1]
     rows = []
     for centre in sorted(by_centre.levels):
-        curve = kaplan_meier(by_centre.of(centre))
+        curve = kaplan_meier(
+            by_centre.of(centre), None if centre_limbs is None else centre_limbs.of(centre)
+        )
         estimate = at_months(curve, [month])
         rows.append(
             {
@@ -183,18 +233,22 @@ def compare_centres(by_centre: Counts, overall: Counts, month: float) -> CentreC
             }
         )
     table = pd.DataFrame(rows, columns=CENTRE_COLUMNS[:8])
-    table[LIMIT_COLUMNS] = funnel_limits(pooled, table["patients"])[LIMIT_COLUMNS].to_numpy()
+    limits = funnel_limits(pooled, table["patients"], design_effect)
+    table[LIMIT_COLUMNS] = limits[LIMIT_COLUMNS].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         table["z"] = (table["estimate"] - pooled) / np.sqrt(
-            pooled * (1 - pooled) / table["patients"]
+            pooled * (1 - pooled) * design_effect / table["patients"]
         )
     table["position"] = classify(table["estimate"], table)
     estimable = table[table["position"] != NOT_ESTIMABLE]
     funnel = (
-        funnel_curves(pooled, int(estimable["patients"].min()), int(estimable["patients"].max()))
+        funnel_curves(
+            pooled, int(estimable["patients"].min()), int(estimable["patients"].max()),
+            design_effect=design_effect,
+        )
         if len(estimable)
         else funnel_limits(pooled, [])
-    )
+    )  # fmt: skip
     patients = int(overall.patients.sum())
     return CentreComparison(
         month=month,
@@ -203,4 +257,13 @@ def compare_centres(by_centre: Counts, overall: Counts, month: float) -> CentreC
         patients_without_centre=patients - int(table["patients"].sum()),
         centres=table[CENTRE_COLUMNS],
         funnel=funnel,
+        design_effect=design_effect,
     )
+
+
+def _design_effect(clustered_se: float, greenwood_se: float) -> float:
+    """The clustered variance over Greenwood's at the month; 1 where either is 0 or not
+    defined (a curve at 1 or past its follow-up has no variance to inflate)."""
+    if not (greenwood_se > 0 and np.isfinite(clustered_se)):
+        return 1.0
+    return (clustered_se / greenwood_se) ** 2

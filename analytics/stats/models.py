@@ -34,6 +34,15 @@ lifelines fits it. Conventions:
   Kaplan-Meier time transform, per term, plus the global Grambsch-Therneau statistic on
   the same residuals and times (R's cox.zph before survival 3.0; from 3.0 R uses an exact
   variance and its numbers differ). It is not computed for a time-varying model.
+- Limbs clustered in patients (a file where a patient has two limbs,
+  filters.has_bilateral): a limb endpoint's model is fitted on one row per limb and its
+  standard errors, CIs and Wald p use the robust variance clustered by patient with
+  Efron's ties, as R's ``coxph(..., cluster = patient_id, ties = "efron")``
+  (analytics.stats.robust_cox; lifelines' own clustered variance treats ties as Breslow's
+  do), the time-varying model's too (a patient's rows and limbs one cluster); the
+  proportional-hazards test keeps the model variance (R's cox.zph has no clustered form)
+  and the model's notes say so (glossary.MODEL_CLUSTERED). A patient endpoint (recurrent
+  DVT) is modelled on one row per patient (filters.patient_sql), not clustered.
 
 lifelines is imported where a model is fitted, so processes that fit none stay fast.
 """
@@ -50,14 +59,22 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
-from analytics.filters import CohortFilter, FilterError, cohort_sql
-from analytics.glossary import NO_PH_TEST, RECURRENT_DVT, TOO_FEW_EVENTS_REASON
+from analytics.filters import CohortFilter, FilterError, cohort_sql, has_bilateral, patient_sql
+from analytics.glossary import (
+    MODEL_CLUSTERED,
+    NO_PH_TEST,
+    PATENCY_ENDPOINTS,
+    RECURRENT_DVT,
+    TOO_FEW_EVENTS_REASON,
+)
 from analytics.groups import decode, grouping, order_levels, quoted
 from analytics.rules import (
     MIN_EVENTS_FOR_HR,
     MIN_EVENTS_PER_VARIABLE,
     TIME_VARYING_MAX_PATIENTS,
 )
+from analytics.stats.engine.normal import Z_95, two_sided_p
+from analytics.stats.robust_cox import robust_variance
 from analytics.stats.schoenfeld import scaled_schoenfeld_frame
 from analytics.variables import BUILTIN, Kind, Registry
 
@@ -74,6 +91,7 @@ TIGHT = {"precision": 1e-14, "r_precision": 0.0, "max_steps": 200}
 STEP_SIZES = (0.95, 0.3, 0.1)  # lifelines' first step, then shorter ones (see _fit)
 # Counting-process columns of a time-varying fit.
 START, STOP, EVENT, PATIENT = "start", "stop", "event", "patient"
+CLUSTER = "cluster"  # a row's patient, in a model clustered by patient
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,7 @@ class AdjustedModel:
     notes: tuple[str, ...] = ()
     variables: Registry = BUILTIN  # the cohort's, whose words its terms show in
     unfollowed: int = 0
+    clustered: bool = False  # limbs clustered by patient: robust variance (module docstring)
 
     @property
     def events_per_variable(self) -> float:
@@ -205,7 +224,12 @@ def adjusted_model(
     time_varying = RECURRENT_DVT in covariates
     baseline = tuple(c for c in covariates if variables.get(c).kind is not Kind.TIME_VARYING)
     continuous = {c for c in baseline if variables.get(c).kind is Kind.NUMBER}
-    rows = patient_rows(con, cohort_filter, endpoint, baseline, time_varying, variables)
+    bilateral = has_bilateral(con)
+    clustered = bilateral and endpoint in PATENCY_ENDPOINTS
+    rows = patient_rows(
+        con, cohort_filter, endpoint, baseline, time_varying, variables,
+        unit="limb" if clustered else "patient" if bilateral else None,
+    )  # fmt: skip
     complete = rows.dropna(subset=list(baseline))
     excluded = len(rows) - len(complete)
     unfollowed = complete[complete["months"] <= 0] if time_varying else complete.iloc[:0]
@@ -223,6 +247,7 @@ def adjusted_model(
         excluded=excluded,
         variables=variables,
         unfollowed=len(unfollowed),
+        clustered=clustered,
     )
     if time_varying and len(complete) > TIME_VARYING_MAX_PATIENTS:
         return replace(model, notes=(*notes, TIME_VARYING_TOO_LARGE))
@@ -237,17 +262,21 @@ def adjusted_model(
     every = [term for terms in columns.values() for term in terms]
     counts = level_counts(data, columns, time_varying, continuous)
     counts = _with_unfollowed(counts, unfollowed, variables)
+    if clustered:
+        notes.append(MODEL_CLUSTERED)
     try:
         fitter = _fit(data, every, time_varying)
         crude = [
             term
             for terms in columns.values()
-            for term in _terms(_fit(data, terms, time_varying), references, counts)
+            for term in _terms(
+                _fit(data, terms, time_varying), references, counts, _robust(data, clustered)
+            )
         ]
     except NotConverged as exc:
         return replace(model, notes=(*notes, f"the model did not converge: {exc}"))
     short = too_few_events(columns, counts, model.events)
-    terms = _marked(_terms(fitter, references, counts), short)
+    terms = _marked(_terms(fitter, references, counts, _robust(data, clustered)), short)
     crude = _marked(crude, short)
     ph = () if time_varying else ph_test(fitter, data)
     if time_varying:
@@ -262,14 +291,21 @@ def patient_rows(
     baseline: Sequence[str],
     time_varying: bool = False,
     variables: Registry = BUILTIN,
+    unit: str | None = None,
 ) -> pd.DataFrame:
     """One row per filtered patient: ``months``, ``event``, each baseline covariate (a
     category as its code, see analytics.groups) and, when ``time_varying``,
     ``first_recurrent_dvt`` (the month of the first recurrent DVT in the events table,
-    missing without one). Column expressions come from the declarations only."""
+    missing without one). Column expressions come from the declarations only.
+
+    In a file where a patient has two limbs, ``unit`` says what a row is: ``limb`` (every
+    filtered limb, with its patient as ``cluster``) or ``patient`` (each patient's first
+    limb in the filter, filters.patient_sql); None, one limb per patient: every row."""
     months, event = endpoint_columns(endpoint)
-    cohort, params = cohort_sql(cohort_filter)
+    cohort, params = (patient_sql if unit == "patient" else cohort_sql)(cohort_filter)
     select = [f"{months} AS months", f"{event} AS event"]
+    if unit == "limb":
+        select.append(f"hash(patient_id) AS {CLUSTER}")
     select += [
         f"{covariate_sql(c, variables)} AS {quoted(c)}"
         for c in check_covariates(baseline, variables)
@@ -360,9 +396,12 @@ def _model_data(rows: pd.DataFrame, design: pd.DataFrame, time_varying: bool) ->
     months = rows["months"].to_numpy(float)
     event = rows["event"].to_numpy(bool)
     if not time_varying:
-        return pd.concat(
-            [pd.DataFrame({"months": months, EVENT: event}, index=rows.index), design], axis=1
-        ).reset_index(drop=True)
+        columns = {"months": months, EVENT: event}
+        if CLUSTER in rows:
+            columns[CLUSTER] = rows[CLUSTER].to_numpy()
+        return pd.concat([pd.DataFrame(columns, index=rows.index), design], axis=1).reset_index(
+            drop=True
+        )
     onset = rows["first_recurrent_dvt"].to_numpy(float)  # NaN without one: never split
     split = onset < months  # a recurrent DVT before the endpoint's time
     stop = np.where(split, onset, months)
@@ -377,6 +416,9 @@ def _model_data(rows: pd.DataFrame, design: pd.DataFrame, time_varying: bool) ->
         PATIENT: patient[split], START: onset[split], STOP: months[split],
         EVENT: event[split], RECURRENT_DVT: 1.0,
     })  # fmt: skip
+    if CLUSTER in rows:
+        cluster = rows[CLUSTER].to_numpy()
+        before[CLUSTER], after[CLUSTER] = cluster[before[PATIENT]], cluster[after[PATIENT]]
     return pd.concat(
         [pd.concat([part, covariates.iloc[part[PATIENT]].reset_index(drop=True)], axis=1)
          for part in (before, after)],
@@ -480,11 +522,17 @@ def _with_unfollowed(
     return found
 
 
-def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -> tuple[Term, ...]:
+def _terms(
+    fitter, references: dict[str, str], counts: dict[str, LevelCounts], data=None
+) -> tuple[Term, ...]:
     """Each fitted coefficient as a Term (hazard ratio, 95% Wald CI, Wald p, its level's
-    counts)."""
+    counts); with ``data`` (the fit's rows with their ``cluster``), the SE, CI and p from
+    the robust variance clustered by patient (analytics.stats.robust_cox)."""
+    summary = fitter.summary
+    if data is not None:
+        summary = _with_se(summary, _robust_se(fitter, data))
     terms = []
-    for name, row in fitter.summary.iterrows():
+    for name, row in summary.iterrows():
         covariate, _, level = str(name).partition("=")
         terms.append(
             Term(
@@ -497,6 +545,38 @@ def _terms(fitter, references: dict[str, str], counts: dict[str, LevelCounts]) -
             )
         )  # fmt: skip
     return tuple(terms)
+
+
+def _with_se(summary: pd.DataFrame, se: np.ndarray) -> pd.DataFrame:
+    """lifelines' summary with another SE, its Wald CI exp(coef ± 1.96 se) and p."""
+    coef = summary["coef"].to_numpy(float)
+    return summary.assign(**{
+        "se(coef)": se,
+        "exp(coef) lower 95%": np.exp(coef - Z_95 * se),
+        "exp(coef) upper 95%": np.exp(coef + Z_95 * se),
+        "p": [two_sided_p(float(z)) for z in coef / se],
+    })  # fmt: skip
+
+
+def _robust(data: pd.DataFrame, clustered: bool) -> pd.DataFrame | None:
+    """The rows whose robust variance a clustered model's terms take, else None."""
+    return data if clustered else None
+
+
+def _robust_se(fitter, data: pd.DataFrame) -> np.ndarray:
+    """The fitted terms' SEs from the robust variance clustered by ``data``'s cluster."""
+    terms = list(fitter.params_.index)
+    time_varying = START in data
+    variance = robust_variance(
+        data[STOP if time_varying else "months"].to_numpy(float),
+        data[EVENT].to_numpy(bool),
+        data[terms].to_numpy(float),
+        fitter.params_.to_numpy(float),
+        fitter.variance_matrix_.to_numpy(float),
+        data[CLUSTER].to_numpy(),
+        data[START].to_numpy(float) if time_varying else None,
+    )
+    return np.sqrt(np.diag(variance))
 
 
 def too_few_events(

@@ -5,6 +5,13 @@ factor's split is then the comparison the Patency view draws (analytics.stats.su
 Kaplan-Meier estimate at the chosen month, log-rank p across the factor's levels, Cox
 hazard ratio of each level against the factor's reference level. Small groups are
 flagged, not hidden.
+
+In a file where a patient has two limbs (filters.has_bilateral), a limb endpoint's
+estimates are clustered by patient as the Patency view's are: each level's standard
+error and log(-log) CI at the month as R's ``survfit(..., cluster = patient_id)``, the
+hazard ratios with the robust variance of ``coxph(..., cluster = patient_id)``, and the
+factor's p the robust score test (``comparison_test`` names it). What the clustering adds
+comes from one more scan, of the limbs of patients with two limbs only.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where
-from analytics.groups import grouping
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where, has_bilateral
+from analytics.glossary import PATENCY_ENDPOINTS
+from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
-from analytics.stats.engine.counts import Counts
+from analytics.stats.engine.counts import Clusters, Counts
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
 from analytics.variables import BUILTIN, Registry, Role
@@ -39,6 +47,7 @@ FACTORS = factors(BUILTIN)  # the built-ins' forest rows
 COLUMNS = [
     "factor", "level", "is_reference", "patients", "events", "estimate", "ci_lower",
     "ci_upper", "hr", "hr_lower", "hr_upper", "estimable", "reason", "logrank_p", "unstable",
+    "comparison_test",
 ]  # fmt: skip
 
 
@@ -152,6 +161,44 @@ def _timed_groups(
     )
 
 
+def factor_clusters(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    endpoint: str,
+    counted: FactorCounts,
+    variables: Registry = BUILTIN,
+) -> dict[str, Clusters]:
+    """Each factor's limbs of the filter's patients with two limbs in the file, their
+    groups indexing that factor's levels in ``counted``: what the clustered variance adds
+    to the counts. One scan of those patients' rows, in patient order."""
+    months, event = endpoint_columns(endpoint)
+    names = {factor: f"f{i}" for i, factor in enumerate(counted)}
+    codes = "".join(f", {grouping(f, variables).sql} AS {n}" for f, n in names.items())
+    where, params = cohort_where(cohort_filter)
+    rows = con.execute(
+        f"SELECT hash(patient_id) AS cluster, {months} AS months, {event} AS event{codes} "
+        f"FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
+        "AND patient_limbs > 1 ORDER BY cluster",
+        params,
+    ).fetchnumpy()
+    cluster = np.asarray(rows["cluster"])
+    time = np.asarray(rows["months"], dtype=float)
+    is_event = np.asarray(rows["event"], dtype=bool).astype(int)
+    result = {}
+    for factor, name in names.items():
+        levels = counted[factor].levels
+        known = np.flatnonzero(~np.ma.getmaskarray(rows[name]))
+        values, inverse = np.unique(np.asarray(rows[name])[known], return_inverse=True)
+        decoded = decode(factor, values, variables).tolist()  # each coded value once
+        found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+        code = found[inverse] if values.size else np.zeros(0, dtype=int)
+        kept = known[code >= 0]
+        result[factor] = Clusters(
+            levels, cluster[kept], code[code >= 0], time[kept], is_event[kept]
+        )
+    return result
+
+
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:
     """The coded values of a factor's levels; every subgroup factor is coded."""
     values = grouping(factor, variables).values
@@ -193,24 +240,34 @@ def subgroups(
 
     Each level: patients, events, the Kaplan-Meier estimate at ``month`` with its CI,
     the hazard ratio against the factor's reference (1 for the reference) with its CI,
-    whether it is estimable and why not, the factor's log-rank p, and whether the group
-    is too small to trust (under UNSTABLE_MIN_PATIENTS or UNSTABLE_MIN_EVENTS).
+    whether it is estimable and why not, the factor's p (``logrank_p``) and the test that
+    gave it (``comparison_test``: ``logrank``, or ``robust_score`` when clustered, see the
+    module's docstring; empty when no test applies), and whether the group is too small
+    to trust (under UNSTABLE_MIN_PATIENTS or UNSTABLE_MIN_EVENTS). ``patients`` counts
+    the level's limbs, one per patient in a file of one limb per patient.
     """
     variables = cohort_filter.variables if variables is None else variables
     rows = []
     counted = factor_counts(con, cohort_filter, endpoint, variables)
-    for factor, counts in counted.items():
-        if len(counts.levels) >= 2:
-            rows += _factor_rows(counts, compare(counts, factor), month)
+    split = {factor: c for factor, c in counted.items() if len(c.levels) >= 2}
+    limbs: dict[str, Clusters] = {}
+    if split and endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
+        limbs = factor_clusters(con, cohort_filter, endpoint, FactorCounts(split, 0, 0), variables)
+    for factor, counts in split.items():
+        clusters = limbs.get(factor)
+        rows += _factor_rows(counts, compare(counts, factor, None, clusters), month, clusters)
     return Subgroups(pd.DataFrame(rows, columns=COLUMNS), counted.patients, counted.events)
 
 
-def _factor_rows(counts: Counts, comparison: Comparison, month: float) -> list[dict]:
+def _factor_rows(
+    counts: Counts, comparison: Comparison, month: float, clusters: Clusters | None
+) -> list[dict]:
     ratios = {ratio.level: ratio for ratio in comparison.hazard_ratios}
     p = comparison.logrank.p if comparison.logrank else np.nan
+    test = comparison.logrank.test if comparison.logrank else ""
     rows = []
     for level in counts.levels:
-        curve = kaplan_meier(counts.of(level))
+        curve = kaplan_meier(counts.of(level), None if clusters is None else clusters.of(level))
         estimate = at_months(curve, [month])
         ratio = ratios.get(level)
         patients, events = curve.patients, int(curve.events.sum())
@@ -231,6 +288,7 @@ def _factor_rows(counts: Counts, comparison: Comparison, month: float) -> list[d
                 "reason": "" if ratio is None else ratio.reason,
                 "logrank_p": p,
                 "unstable": patients < UNSTABLE_MIN_PATIENTS or events < UNSTABLE_MIN_EVENTS,
+                "comparison_test": test,
             }
         )
     return rows

@@ -85,3 +85,32 @@ def test_privacy_mode_keeps_small_centres_off_the_funnel_and_masks_them(registry
             "<20", "hidden", "hidden",
         ]  # fmt: skip
     assert every.loc["C01", "Patients"] == "54"
+
+
+def test_a_bilateral_registry_shows_centres_clustered_by_patient(page_test, tmp_path, monkeypatch):
+    """R on retinopathy as limbs, centre C1 (tests/unit/test_bilateral_stats.py): 0.820259
+    (0.728989-0.883208) from survfit(..., cluster = id); the
+    pooled 0.834320 with a design effect (0.0203188353272 / 0.0189302688063)^2, so the
+    limits are Spiegelhalter's at 126 / 1.152 = 109 limbs and z = -0.40 (on limbs as
+    independent: -0.42)."""
+    import numpy as np
+
+    from analytics.cohort.db import SCHEMA_VERSION
+    from tests.cohorts import retinopathy_registry
+    from tests.unit.test_centres import interpolated_limit
+
+    path = tmp_path / "bilateral.duckdb"
+    with retinopathy_registry(str(path)) as con:
+        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    monkeypatch.setenv("COHORT_DB", str(path))
+    at = page_test(PAGE)
+    assert not at.exception
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Centre" in t.value.columns)
+    first = table[table["Centre"] == "C1"].iloc[0]
+    assert (first["Patients"], first["95% CI (%)"]) == (126, "72.9-88.3")
+    pooled, effect = 0.8343203669542, (0.0203188353272 / 0.0189302688063) ** 2
+    effective = round(126 / effect)
+    lower, upper = (100 * interpolated_limit(q, effective, pooled) for q in (0.025, 0.975))
+    assert first["95% limits (%)"] == f"{lower:.1f}-{upper:.1f}"
+    z = (0.820258970997 - pooled) / np.sqrt(pooled * (1 - pooled) * effect / 126)
+    assert first["z-score"] == pytest.approx(z, abs=0.005)

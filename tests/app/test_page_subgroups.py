@@ -98,3 +98,27 @@ def test_privacy_shows_no_small_level_count_anywhere_on_the_page(page_test, demo
     ]
     texts += [e.value for kind in ("markdown", "caption") for e in at.sidebar.get(kind)]
     assert texts and not _small_counts(texts, k)
+
+
+def test_a_bilateral_registry_shows_subgroups_clustered_by_patient(
+    page_test, tmp_path, monkeypatch
+):
+    """R on retinopathy as limbs (tests/unit/test_bilateral_stats.py): the diabetic limbs'
+    12-month estimate 0.842325 (0.773336-0.891772) from survfit(..., cluster = id)
+    (Greenwood's: 77.7-89.0), the right limbs' HR 2.174 (1.628435-2.902741) from
+    coxph(..., cluster = id)'s robust variance (the model variance's: 1.56-3.03)."""
+    from analytics.cohort.db import SCHEMA_VERSION
+    from tests.cohorts import retinopathy_registry
+
+    path = tmp_path / "bilateral.duckdb"
+    with retinopathy_registry(str(path)) as con:
+        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    monkeypatch.setenv("COHORT_DB", str(path))
+    at = page_test(PAGE)
+    assert not at.exception
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Group" in t.value.columns)
+    right = table[(table["Factor"] == "Lesion side") & (table["Group"] == "Right")].iloc[0]
+    assert (right["Patients"], right["Events"]) == (197, 101)
+    assert right["Hazard ratio (95% CI)"] == "2.17 (1.63-2.90)"
+    diabetic = table[(table["Factor"] == "Diabetes") & (table["Group"] == "Yes")].iloc[0]
+    assert diabetic["95% CI (%)"] == "77.3-89.2"
