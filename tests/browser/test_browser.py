@@ -171,6 +171,33 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
         page.close()
 
 
+def test_every_page_of_a_bilateral_registry_counts_limbs_in_patients(
+    bilateral_path, import_dir, browser
+):
+    """A stenting service's registry (a tenth of patients with both legs treated): every
+    page opens by its URL, compared by side, and its sidebar counts limbs in patients."""
+    from analytics.filters import CohortFilter
+    from analytics.views import header_view
+
+    with open_cohort(bilateral_path) as con:
+        header = header_view(con, CohortFilter())
+    assert header.people < header.limbs
+    expected = f"n = {header.limbs:,} limbs in {header.people:,} patients"
+    with _serve(bilateral_path, import_dir) as (base, _):
+        for page_file, title, _ in PAGES:
+            page = _open(browser, f"{base}{_url_path(page_file)}?by=lesion_side")
+            try:
+                expect(page.get_by_role("heading", name=title).first).to_be_visible()
+                if PAGES_WITH_CHARTS.get(title, 0):
+                    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+                _assert_each_chart_drawn_once(page)
+                expect(_sidebar(page).get_by_text(expected)).to_have_count(1)
+                errors = page.locator('[data-testid="stException"]')
+                assert errors.count() == 0, (title, errors.all_inner_texts())
+            finally:
+                page.close()
+
+
 def test_link_keeps_filters_and_view_after_reload(server, browser):
     page = _open(browser, f"{server}/Patency?{FILTERS}&by=sex")
     try:
