@@ -470,6 +470,12 @@ CEAP_REGRESSION = (
 # The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
 READ_AS_PRINTED = "as printed"
 READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
+# On the demo, under Table 1: the one row the paper does not give (its Table 2 counts the
+# 34 stented limbs, not their stents; cohort_metadata's not_published lists stents).
+TABLE1_NOT_PUBLISHED = (
+    "Stents per limb is not published: the paper counts the stented limbs, not their "
+    "stents; the demo's counts are invented."
+)
 # Table 1 in a file with a patient of two limbs: its first row, and the column saying what
 # each row counts (a person-level row its patients, a limb-level row its limbs).
 TABLE1_BILATERAL_N = "Limbs and patients"
