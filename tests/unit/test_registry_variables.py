@@ -36,7 +36,7 @@ from analytics.present.masking import mask
 from analytics.present.tables import table1
 from analytics.stats.baseline import baseline
 from analytics.variables import BUILTIN, Level
-from analytics.views import PEOPLE, N, baseline_ledger, table1_key
+from analytics.views import PEOPLE, N, PatencyRequest, baseline_ledger, patency_of, table1_key
 from tests.cohorts import device_registry
 
 
@@ -223,3 +223,14 @@ def test_an_empty_view_keeps_every_number_row_saying_there_is_none(registry):
     assert numbers.limbs == 0
     assert math.isnan(numbers.spreads["stents"].mean)
     assert numbers.shows(BUILTIN.get("stents"))
+
+
+@pytest.mark.parametrize("by", ["stent_design", "stent_brand", "ivus", "inflow"])
+def test_comparing_by_a_field_no_limb_has_recorded_gives_the_whole_curve_and_no_group(demo, by):
+    """The demo records no device, inflow or IVUS: by any of them there is no group to
+    compare (the limbs not recorded are no group), only the overall curve."""
+    view = patency_of(demo, CohortFilter(), PatencyRequest(by=by))
+    survival = view.survival["primary"]
+    assert survival.groups == ()
+    assert survival.comparison.levels == () and survival.comparison.logrank is None
+    assert survival.overall.estimates.estimate[1] == pytest.approx(25 / 34)  # at 12 months
