@@ -178,6 +178,8 @@ class Variable:
     order; unranked variables follow the ranked ones in declaration order, so a cohort's
     own variables come after the built-ins. ``population`` makes a yes/no variable the
     ``population`` filter: ``(raw, shown)`` of "only where it holds" and of "everyone".
+    ``level`` is its unit: a patient's variable is counted once per patient in Table 1
+    (from the patient's first limb in the filter), a limb's once per limb.
     """
 
     key: str
@@ -577,6 +579,9 @@ BUILTIN = Registry(
             roles=EVERY_ROLE,
             ranks=((F, 3), (C, 4), (T, 2)),
         ),
+        # Age and BMI are recorded at each procedure, but describe the person: Table 1 reads
+        # them at the patient's first procedure in the filter, as series describe the
+        # people treated; a filter or band still reads each limb's own.
         Variable(
             "age_years",
             "age_years",
