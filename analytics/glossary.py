@@ -21,7 +21,7 @@ from analytics.rules import (
     UNSTABLE_MIN_PATIENTS,
     VILLALTA_MAX,
 )
-from analytics.variables import BUILTIN, Kind, Role
+from analytics.variables import BUILTIN, RISK_SECTION, Kind, Role
 from analytics.variables import FALSE_WORDS as FALSE_WORDS
 from analytics.variables import NO as NO
 from analytics.variables import TRUE_WORDS as TRUE_WORDS
@@ -40,7 +40,12 @@ PATENCY_ENDPOINTS = ("primary", "assisted_primary", "secondary")
 # the declarations (analytics.variables); a cohort's own variables reach a screen through
 # its registry, never through these.
 _SEGMENT_SET = BUILTIN.get("segment_pattern")
-RISK_FACTORS = {v.key: v.label for v in BUILTIN.with_role(Role.FILTER) if v.is_flag}
+# The yes/no filters of the risk factors' section (IVUS is a yes/no filter too, a device's).
+RISK_FACTORS = {
+    v.key: v.label
+    for v in BUILTIN.with_role(Role.FILTER)
+    if v.is_flag and v.section == RISK_SECTION
+}
 SEGMENTS = {member: BUILTIN.get(member).label for member in _SEGMENT_SET.members}
 SEGMENT_NAMES = {BUILTIN.get(m).label: BUILTIN.get(m).long_label for m in _SEGMENT_SET.members}
 PAPER_SEGMENT_ROWS = _SEGMENT_SET.rows
@@ -475,6 +480,17 @@ CLINICAL_TWO_LIMBS = (
 # The published-vs-reconstructed table's "Read as" column: how the demo reads a printed row.
 READ_AS_PRINTED = "as printed"
 READ_AS_SWAPPED = "as {endpoint} (rows read as swapped)"
+# On the demo, under Table 1: the one row the paper does not give (its Table 2 counts the
+# 34 stented limbs, not their stents; cohort_metadata's not_published lists stents).
+TABLE1_NOT_PUBLISHED = (
+    "Stents per limb is not published: the paper counts the stented limbs, not their "
+    "stents; the demo's counts are invented."
+)
+# Table 1 in a file with a patient of two limbs: its first row, and the column saying what
+# each row counts (a person-level row its patients, a limb-level row its limbs).
+TABLE1_BILATERAL_N = "Limbs and patients"
+TABLE1_UNIT_COLUMN = "Counts"
+TABLE1_UNITS = ("limbs", "patients")  # a limb-level row's unit, a person-level row's
 # On the demo, Table 3's results the paper does not publish: computed on invented limbs.
 NOT_PUBLISHED_COMPUTED = "not published †"
 # ... the footnote under Table 3 that the cells' dagger points to.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, FilterError, Kind, Registry, Variable
 
 
@@ -133,14 +134,16 @@ def data_levels(
     con: duckdb.DuckDBPyConnection, variables: Registry
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The levels the data holds of each category of ``variables`` that declares none (the
-    centres), as ``(key, levels)`` pairs, each sorted: what the sidebar offers and a link
-    may name."""
+    centres, the stent brands), as ``(key, levels)`` pairs, each sorted: what the sidebar
+    offers and a link may name. Read from the limb summary, which holds a patient's columns
+    and a limb's."""
     found = []
     for variable in variables.variables:
         if variable.kind is Kind.CATEGORY and not variable.levels and variable.column:
             column = quoted(variable.column)
             rows = con.execute(
-                f"SELECT DISTINCT {column} FROM patients WHERE {column} IS NOT NULL ORDER BY 1"
+                f"SELECT DISTINCT {column} FROM {SUMMARY_TABLE} WHERE {column} IS NOT NULL "
+                "ORDER BY 1"
             ).fetchall()
             found.append((variable.key, tuple(row[0] for row in rows)))
     return tuple(found)

@@ -63,7 +63,9 @@ SEGMENT_KEYS = ("segments", "segment_match")  # a segment set's filters besides 
 TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION = (
     "", "Venous segments", "Risk factors", "Age, BMI, centre",
 )  # fmt: skip
-SECTIONS = (TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION)
+# The registry's lesion, stent and therapy fields (cohort format 4), folded last.
+DEVICE_SECTION = "Lesion, stents and therapy"
+SECTIONS = (TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION, DEVICE_SECTION)
 
 
 class DeclarationError(ValueError):
@@ -149,15 +151,20 @@ class Range:
 class Table1Row:
     """A variable's Table 1 row: its label and how it is summarised.
 
-    ``share`` counts the patients at ``level`` (``yes`` for a yes/no variable); a
-    segment set has one share row per published pattern, ``"{row}: {pattern}"``. The
-    spreads add " (range)" to the label where they show it (not under privacy).
+    ``share`` counts the patients (or limbs: the variable's Level) at ``level`` (``yes``
+    for a yes/no variable); ``levels`` counts each declared level, one row
+    ``"{row}: {shown}"`` each; a segment set has one share row per published pattern,
+    ``"{row}: {pattern}"``. The spreads add " (range)" to the label where they show it
+    (not under privacy). ``unrecorded`` names the level that says a value was not
+    recorded: a row whose every patient or limb is NULL or at that level is left out, so
+    a registry that does not record a field has no empty row for it.
     """
 
     row: str
-    summary: Literal["share", "mean_sd_range", "mean_sd", "mean_range"] = "share"
+    summary: Literal["share", "levels", "mean_sd_range", "mean_sd", "mean_range"] = "share"
     level: str = YES
     digits: int = 1
+    unrecorded: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,8 @@ class Variable:
     order; unranked variables follow the ranked ones in declaration order, so a cohort's
     own variables come after the built-ins. ``population`` makes a yes/no variable the
     ``population`` filter: ``(raw, shown)`` of "only where it holds" and of "everyone".
+    ``level`` is its unit: a patient's variable is counted once per patient in Table 1
+    (from the patient's first limb in the filter), a limb's once per limb.
     """
 
     key: str
@@ -362,16 +371,20 @@ class Registry:
 
     def table1_rows(self) -> tuple[str, ...]:
         """Table 1's variable rows in order, as labelled under privacy (no " (range)")."""
-        return tuple(
-            row
-            for v in self.with_role(Role.TABLE1)
-            if v.table1
-            for row in (
-                [f"{v.table1.row}: {pattern}" for pattern in v.rows]
-                if v.kind is Kind.SEGMENT_SET
-                else [v.table1.row]
-            )
-        )
+        return tuple(row for v in self.with_role(Role.TABLE1) for row in table1_labels(v))
+
+
+def table1_labels(variable: Variable) -> tuple[str, ...]:
+    """A Table 1 variable's row labels: one per published pattern of a segment set, one per
+    declared level of a ``levels`` row, else its one row."""
+    row = variable.table1
+    if row is None:
+        return ()
+    if variable.kind is Kind.SEGMENT_SET:
+        return tuple(f"{row.row}: {pattern}" for pattern in variable.rows)
+    if row.summary == "levels":
+        return tuple(f"{row.row}: {shown}" for _, shown in variable.levels)
+    return (row.row,)
 
 
 def _fail(variable: Variable, reason: str) -> None:
@@ -455,6 +468,10 @@ def _check_roles(v: Variable) -> None:
     counted = v.table1 and v.table1.summary == "share" and v.kind is not Kind.SEGMENT_SET
     if counted and v.table1.level not in v.level_order:
         _fail(v, f"its Table 1 row counts {v.table1.level!r}, not one of its levels")
+    if v.table1 and v.table1.summary == "levels" and not v.levels:
+        _fail(v, "a Table 1 row per level needs declared levels")
+    if v.table1 and v.table1.unrecorded and v.table1.unrecorded not in v.level_order:
+        _fail(v, f"its 'not recorded' level {v.table1.unrecorded!r} is not one of its levels")
     if v.population and not (v.kind is Kind.YES_NO and v.has(Role.FILTER)):
         _fail(v, "a population is a yes/no filter")
     if v.population and len(v.population) != 2:
@@ -508,6 +525,34 @@ _RISK_FACTORS = (
     ("diabetes", "Diabetes"),
 )
 
+# A field the registry leaves "not recorded" (a level of its own, never guessed).
+NOT_RECORDED = "not_recorded"
+# The levels of the registry's coded fields (data/schema.sql), in display order.
+AETIOLOGIES = (
+    ("post_thrombotic", "Post-thrombotic"),
+    ("non_thrombotic", "Non-thrombotic (NIVL)"),
+    ("acute_thrombotic", "Acute thrombotic"),
+    (NOT_RECORDED, "Not recorded"),
+)
+# A limb's stents' design: ``mixed`` when they differ (analytics.cohort.summary).
+STENT_DESIGNS = (
+    ("braided", "Braided"),
+    ("laser_cut", "Laser-cut"),
+    ("hybrid", "Hybrid"),
+    ("mixed", "Mixed designs"),
+)
+# The agent in force on the day of the limb's procedure (analytics.cohort.summary).
+THERAPIES = (
+    ("vka", "VKA"),
+    ("doac", "DOAC"),
+    ("lmwh", "LMWH"),
+    ("antiplatelet", "Antiplatelet"),
+    ("dual_antiplatelet", "Dual antiplatelet"),
+    ("combination", "Combination"),
+    ("none", "None"),
+    (NOT_RECORDED, "Not recorded"),
+)
+
 # Declared in the order of the groupings (the forest, the deck's subgroup slides, --by);
 # the ranks keep the filters', covariates' and Table 1's own orders of earlier releases.
 BUILTIN = Registry(
@@ -517,6 +562,7 @@ BUILTIN = Registry(
             "lesion_side",
             Kind.CATEGORY,
             "Lesion side",
+            level=Level.LIMB,
             levels=(("left", "Left"), ("right", "Right")),
             table1=Table1Row("Lesion side: left", level="left"),
             roles=EVERY_ROLE,
@@ -527,16 +573,21 @@ BUILTIN = Registry(
             "sex",
             Kind.CATEGORY,
             "Sex",
+            level=Level.PATIENT,
             levels=(("F", "Female"), ("M", "Male")),
             table1=Table1Row("Female", level="F"),
             roles=EVERY_ROLE,
             ranks=((F, 3), (C, 4), (T, 2)),
         ),
+        # Age and BMI are recorded at each procedure, but describe the person: Table 1 reads
+        # them at the patient's first procedure in the filter, as series describe the
+        # people treated; a filter or band still reads each limb's own.
         Variable(
             "age_years",
             "age_years",
             Kind.NUMBER,
             "Age",
+            level=Level.PATIENT,
             unit="years",
             per=COVARIATE_UNITS["age_years"],
             bands=Bands("age_band", "Age band", AGE_BAND_CUTS),
@@ -552,6 +603,7 @@ BUILTIN = Registry(
             Kind.NUMBER,
             "BMI",
             long_label="Body mass index",
+            level=Level.PATIENT,
             unit="kg/m²",
             per=COVARIATE_UNITS["bmi"],
             range=Range("bmi", *BMI_RANGE, step=0.5, integer=False),
@@ -567,6 +619,7 @@ BUILTIN = Registry(
                 Kind.YES_NO,
                 short,
                 long_label=name,
+                level=Level.LIMB,
                 table1=Table1Row(f"Segment involved: {short}"),
                 roles=(G, T, C, P),
                 ranks=((C, 2),),
@@ -578,6 +631,7 @@ BUILTIN = Registry(
             "",
             Kind.SEGMENT_SET,
             "Segment pattern",
+            level=Level.LIMB,
             members=tuple(column for column, _, _ in _SEGMENTS),
             # Table 1's published rows; see stats.baseline.segment_rows for how a lesion counts.
             rows=("CIV+EIV+CFV", "IVC+CIV", "CIV+EIV", "EIV+CFV"),
@@ -593,6 +647,7 @@ BUILTIN = Registry(
                 Kind.YES_NO,
                 label,
                 table1=Table1Row(label),
+                level=Level.PATIENT,
                 roles=EVERY_ROLE,
                 section=RISK_SECTION,
                 ranks=((C, 1), (T, 5)),
@@ -600,7 +655,13 @@ BUILTIN = Registry(
             for column, label in _RISK_FACTORS
         ),
         Variable(
-            "urokinase", "urokinase", Kind.YES_NO, "Urokinase", roles=(G, C, P), ranks=((C, 6),)
+            "urokinase",
+            "urokinase",
+            Kind.YES_NO,
+            "Urokinase",
+            level=Level.LIMB,
+            roles=(G, C, P),
+            ranks=((C, 6),),
         ),
         Variable(
             "symptom_duration_months",
@@ -608,6 +669,7 @@ BUILTIN = Registry(
             Kind.NUMBER,
             "DVT duration",
             unit="months",
+            level=Level.LIMB,
             per=COVARIATE_UNITS["symptom_duration_months"],
             bands=Bands(
                 "symptom_duration_band", "DVT duration", (DURATION_BAND_CUT,), "right", " months"
@@ -621,6 +683,7 @@ BUILTIN = Registry(
             "center",
             Kind.CATEGORY,
             "Centre",
+            level=Level.PATIENT,
             roles=(F, G, C),
             section=MEASURE_SECTION,
             ranks=((C, 5),),
@@ -631,6 +694,7 @@ BUILTIN = Registry(
             "technical_success",
             Kind.YES_NO,
             "Technical success",
+            level=Level.LIMB,
             population=(
                 ("technical_success", "Technical successes"),
                 ("all", "All enrolled (technical failures fail patency at month 0)"),
@@ -638,17 +702,139 @@ BUILTIN = Registry(
             roles=(F, G),
             ranks=((F, 1),),
         ),
+        # The registry's lesion, stent and therapy fields (cohort format 4), each the limb's:
+        # filters and comparisons, and Table 1 rows, left out where nothing is recorded.
+        # Not forest rows nor covariates yet: the aetiology strata and device analyses are
+        # a later issue's, and a registry that records none of them (the demo) would show
+        # one-level rows and models that cannot fit.
+        Variable(
+            "aetiology",
+            "aetiology",
+            Kind.CATEGORY,
+            "Aetiology",
+            level=Level.LIMB,
+            levels=AETIOLOGIES,
+            table1=Table1Row("Aetiology", "levels", unrecorded=NOT_RECORDED),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+            ranks=((T, 4),),
+        ),
+        Variable(
+            "stents",
+            "stents",
+            Kind.NUMBER,
+            "Stents",
+            long_label="Stents per limb",
+            level=Level.LIMB,
+            unit="stents",
+            table1=Table1Row("Stents per limb, mean ± SD", "mean_sd_range"),
+            roles=(T,),
+        ),
+        Variable(
+            "stent_design",
+            "stent_design",
+            Kind.CATEGORY,
+            "Stent design",
+            level=Level.LIMB,
+            levels=STENT_DESIGNS,
+            table1=Table1Row("Stent design", "levels"),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+        ),
+        # Levels from the data, like the centre: no Table 1 row (a service's brands are
+        # its own; the design is the field's question).
+        Variable(
+            "stent_brand",
+            "stent_brand",
+            Kind.CATEGORY,
+            "Stent brand",
+            level=Level.LIMB,
+            roles=(F, G),
+            section=DEVICE_SECTION,
+        ),
+        Variable(
+            "stented_length_mm",
+            "stented_length_mm",
+            Kind.NUMBER,
+            "Stented length",
+            level=Level.LIMB,
+            unit="mm",
+            table1=Table1Row("Stented length, mm, mean ± SD", "mean_sd_range", digits=0),
+            roles=(T,),
+        ),
+        Variable(
+            "max_diameter_mm",
+            "max_diameter_mm",
+            Kind.NUMBER,
+            "Largest stent diameter",
+            level=Level.LIMB,
+            unit="mm",
+            table1=Table1Row("Largest stent diameter, mm, mean ± SD", "mean_sd_range"),
+            roles=(T,),
+        ),
+        Variable(
+            "below_inguinal_ligament",
+            "below_inguinal_ligament",
+            Kind.YES_NO,
+            "Below the inguinal ligament",
+            long_label="A stent extends below the inguinal ligament into the CFV",
+            level=Level.LIMB,
+            table1=Table1Row("Stented below the inguinal ligament"),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+        ),
+        Variable(
+            "inflow",
+            "inflow",
+            Kind.CATEGORY,
+            "Inflow",
+            level=Level.LIMB,
+            levels=(("good", "Good"), ("poor", "Poor")),
+            table1=Table1Row("Poor inflow", level="poor"),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+        ),
+        Variable(
+            "ivus",
+            "ivus",
+            Kind.YES_NO,
+            "IVUS",
+            long_label="Intravascular ultrasound",
+            level=Level.LIMB,
+            table1=Table1Row("IVUS used"),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+        ),
+        Variable(
+            "therapy_at_procedure",
+            "therapy_at_procedure",
+            Kind.CATEGORY,
+            "Antithrombotic at the procedure",
+            level=Level.LIMB,
+            levels=THERAPIES,
+            table1=Table1Row("Antithrombotic at the procedure", "levels", unrecorded=NOT_RECORDED),
+            roles=(F, G, T),
+            section=DEVICE_SECTION,
+        ),
         Variable(
             "follow_up_months",
             "follow_up_months",
             Kind.NUMBER,
             "Follow-up",
+            level=Level.LIMB,
             unit="months",
             table1=Table1Row("Follow-up, months, mean", "mean_range"),
             roles=(T,),
         ),
         # From the events table: the time-varying covariate (as a baseline yes/no it would
         # be biased by immortal time; glossary.IMMORTAL_TIME_BIAS).
-        Variable("recurrent_dvt", "", Kind.TIME_VARYING, "Recurrent DVT", roles=(C,)),
+        Variable(
+            "recurrent_dvt",
+            "",
+            Kind.TIME_VARYING,
+            "Recurrent DVT",
+            level=Level.PATIENT,
+            roles=(C,),
+        ),
     )
 )

@@ -457,43 +457,68 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
 
 
 def table1_key(variable: str, *count: str) -> Key:
-    """A Table 1 count: a share's patients (no ``count``), the "rest" of n, a number's
-    patients with a "values" known (and "unknown", not shown), a segment set's published
-    row ("row", name) or, not shown, its lesion patterns ("pattern", name)."""
+    """A Table 1 count: a share's patients or limbs (no ``count``), the "rest" of its
+    total, a level of a row per level ("level", raw), a number's units with a "values"
+    known (and "unknown", not shown), a segment set's published row ("row", name) or, not
+    shown, its lesion patterns ("pattern", name)."""
     return ("table1", variable, *count)
 
 
+def table1_total(baseline: Baseline, variable: Variable) -> Key:
+    """The count a Table 1 row's counts add up to: PEOPLE for a person-level row in a file
+    with a patient of two limbs, else N (limbs, each its patient's in such a file)."""
+    return PEOPLE if baseline.counts_people(variable) else N
+
+
 def baseline_ledger(baseline: Baseline) -> Ledger:
-    """Table 1's counts: each share and the rest of n add up to n; a number's known values
-    are part of n (a mean of few is withheld with them); a segment set's lesion patterns
-    add up to n, each published row is the sum of its patterns, and a member's share
-    (IVC, CIV...) the sum of the patterns that hold it."""
-    n = baseline.patients
+    """Table 1's counts, each row's adding up to its unit's total (table1_total): each share
+    and its rest; a number's known values and the unknown (a mean of few is withheld with
+    them); a row per level's levels and the units with no value (not shown); a segment
+    set's lesion patterns, each published row the sum of its patterns, and a member's
+    share (IVC, CIV...) the sum of the patterns that hold it. In a file with a patient of
+    two limbs the limbs are the people and their second limbs (not shown), as the header
+    declares them. A variable whose rows Table 1 leaves out (nothing recorded) declares
+    nothing."""
+    n = baseline.limbs
     counts: dict[Key, int] = {N: n}
     sums, unseen = [], []
+    if baseline.bilateral:
+        counts |= {PEOPLE: baseline.people, SECOND_LIMBS: n - baseline.people}
+        sums.append(Sum(N, (PEOPLE, SECOND_LIMBS)))
+        unseen.append(SECOND_LIMBS)
     variables = baseline.variables
     for variable in variables.with_role(Role.TABLE1):
-        key = variable.key
+        key, total = variable.key, table1_total(baseline, variable)
+        if not baseline.shows(variable):
+            continue
+        of = counts[total]
         if variable.kind is Kind.SEGMENT_SET:
             patterns = _every_pattern(baseline, variable)
             rows = {table1_key(key, "row", r): c for r, c in baseline.pattern_rows[key].items()}
             held = {table1_key(key, "pattern", p): c for p, c in patterns.items()}
             counts |= rows | held
             unseen += list(held)
-            sums.append(Sum(N, tuple(held)))
+            sums.append(Sum(total, tuple(held)))
             for row in baseline.pattern_rows[key]:
                 parts = tuple(table1_key(key, "pattern", p) for p in patterns
                               if row in rows_of_pattern(p, variable.rows))  # fmt: skip
                 sums.append(Sum(table1_key(key, "row", row), parts))
         elif variable.kind is Kind.NUMBER:
             known, unknown = table1_key(key, "values"), table1_key(key, "unknown")
-            counts |= {known: baseline.spreads[key].n, unknown: n - baseline.spreads[key].n}
-            sums.append(Sum(N, (known, unknown)))
+            counts |= {known: baseline.spreads[key].n, unknown: of - baseline.spreads[key].n}
+            sums.append(Sum(total, (known, unknown)))
+            unseen.append(unknown)
+        elif variable.table1.summary == "levels":
+            found = baseline.levels[key]
+            levels = {table1_key(key, "level", raw): c for raw, c in found.items()}
+            unknown = table1_key(key, "unknown")
+            counts |= levels | {unknown: of - sum(found.values())}
+            sums.append(Sum(total, (*levels, unknown)))
             unseen.append(unknown)
         else:
             share, rest = table1_key(key), table1_key(key, "rest")
-            counts |= {share: baseline.shares[key], rest: n - baseline.shares[key]}
-            sums.append(Sum(N, (share, rest)))
+            counts |= {share: baseline.shares[key], rest: of - baseline.shares[key]}
+            sums.append(Sum(total, (share, rest)))
     for variable in variables.with_role(Role.TABLE1):
         if variable.kind is not Kind.SEGMENT_SET:
             continue

@@ -155,3 +155,70 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     )
     create_summary(con)
     return con
+
+
+# A small bilateral registry with the format's lesion, stent and therapy fields, its counts
+# worked by hand in tests/unit/test_registry_variables.py. Per limb: (limb, patient, side,
+# procedure date, age, aetiology, inflow, IVUS, stents the limb gives). A and B are
+# treated on both legs, the right leg some months after the left; C and D on one.
+DEVICE_PATIENTS = {"A": ("F", True), "B": ("F", False), "C": ("M", False), "D": ("M", False)}
+DEVICE_LIMBS = (
+    ("A-L", "A", "left", "2012-01-01", 50, "post_thrombotic", "good", True, None),
+    ("A-R", "A", "right", "2012-07-02", 51, "non_thrombotic", "poor", False, None),
+    ("B-L", "B", "left", "2013-01-01", 60, "acute_thrombotic", None, True, None),
+    ("B-R", "B", "right", "2013-03-01", 61, "post_thrombotic", "good", None, 1),
+    ("C", "C", "left", "2014-01-01", 70, "not_recorded", None, None, None),
+    ("D", "D", "right", "2014-06-01", 80, "post_thrombotic", "good", False, None),
+)
+# (limb, brand, design, diameter, length, below the inguinal ligament)
+DEVICE_STENTS = (
+    ("A-L", "Wallstent", "braided", 14.0, 90.0, True),
+    ("A-L", "Wallstent", "braided", 16.0, 60.0, False),
+    ("A-R", "Venovo", "laser_cut", 14.0, 80.0, False),
+    ("B-L", "Venovo", "laser_cut", 16.0, 120.0, True),
+    ("B-L", "Wallstent", "braided", 14.0, 60.0, False),
+    ("D", "Venovo", "laser_cut", 14.0, 100.0, False),
+)
+# (patient, start month, end month, agent): C has no therapy recorded.
+DEVICE_THERAPY = (
+    ("A", 0.0, None, "doac"),
+    ("B", 0.0, None, "vka"),
+    ("B", 0.0, 12.0, "antiplatelet"),
+    ("D", 0.0, None, "none"),
+)
+
+
+def device_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """DEVICE_PATIENTS, DEVICE_LIMBS, DEVICE_STENTS and DEVICE_THERAPY as a cohort: 6 limbs
+    in 4 patients, written as a writer would (its version, its limb summary): a file the
+    dashboard opens."""
+    con = duckdb.connect(path)
+    con.execute(SCHEMA_PATH.read_text())
+    for limb, pid, side, date, age, aetiology, inflow, ivus, stents in DEVICE_LIMBS:
+        if limb == pid or limb.endswith("-L"):
+            sex, thrombophilia = DEVICE_PATIENTS[pid]
+            add_patient(con, pid, sex=sex, thrombophilia=thrombophilia, stents=None)
+            con.execute("DELETE FROM limbs WHERE limb_id = ?", [pid])
+        con.execute(
+            "INSERT INTO limbs (limb_id, patient_id, side, aetiology, procedure_date, age_years, "
+            "bmi, technical_success, follow_up_months, seg_ivc, seg_civ, seg_eiv, seg_cfv, "
+            "inflow, ivus, stents) "
+            "VALUES (?, ?, ?, ?, ?, ?, 25, true, 24, false, true, true, false, ?, ?, ?)",
+            [limb, pid, side, aetiology, date, age, inflow, ivus, stents],
+        )
+    con.executemany(
+        "INSERT INTO stents (limb_id, brand, design, diameter_mm, length_mm, "
+        "below_inguinal_ligament) VALUES (?, ?, ?, ?, ?, ?)",
+        DEVICE_STENTS,
+    )
+    con.executemany(
+        "INSERT INTO antithrombotic (patient_id, start_month, end_month, agent) "
+        "VALUES (?, ?, ?, ?)",
+        DEVICE_THERAPY,
+    )
+    con.execute(
+        "INSERT INTO cohort_metadata VALUES ('name', 'Devices, both legs'), ('schema_version', ?)",
+        [SCHEMA_VERSION],
+    )
+    create_summary(con)
+    return con

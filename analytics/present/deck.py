@@ -65,6 +65,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_NOTE,
     SAFETY_INCIDENCE_TITLE,
+    TABLE1_NOT_PUBLISHED,
     TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
     undrawn_curves,
@@ -202,7 +203,9 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _subgroup_slides(deck, view, caption, decided)
     if view.model is not None:
         _model_slide(deck, view.model, caption, model_mask(view.model, decided), demo)
-    _table_slide(deck, "Table 1: baseline characteristics", table1(view.baseline, decided), caption)
+    notes = [TABLE1_NOT_PUBLISHED] if demo else []
+    table = table1(view.baseline, decided)
+    _table_slide(deck, "Table 1: baseline characteristics", table, caption, notes)
     notes = [PATENCY_ROWS_SWAPPED] if demo else []
     _table_slide(
         deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes

@@ -40,6 +40,9 @@ from analytics.glossary import (
     SHORT_TEST_LABELS,
     SMALL_GROUPS,
     SYMMETRY,
+    TABLE1_BILATERAL_N,
+    TABLE1_UNIT_COLUMN,
+    TABLE1_UNITS,
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
@@ -65,7 +68,7 @@ from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
-from analytics.variables import Kind, Role, Variable
+from analytics.variables import Kind, Role, Variable, table1_labels
 from analytics.views import (
     COMPETING,
     CURVE_COUNTS,
@@ -88,6 +91,7 @@ from analytics.views import (
     safety_key,
     subgroups_ledger,
     table1_key,
+    table1_total,
 )
 
 WILCOXON, MCNEMAR = "Wilcoxon signed-rank", "McNemar (exact)"
@@ -125,26 +129,43 @@ def count_cells(mask: Mask, keys: Iterable[Key]) -> list[int] | list[str]:
 def table1(baseline: Baseline, mask: Mask) -> pd.DataFrame:
     """Demographic and clinical characteristics (the paper's Table 1): the patients, then
     each Table 1 row its registry declares, in the declared order, labelled and summarised
-    as declared (Table1Row).
+    as declared (Table1Row); a variable with nothing recorded in the view has no row, nor
+    a level no limb or patient is at.
+
+    In a file with a patient of two limbs the first row reads "34 limbs in 31 patients"
+    and a column says what each row counts: a person-level row its patients (each once,
+    Baseline), a limb-level row its limbs; each row's percentage is of its own unit.
 
     ``mask`` is the view's (views.baseline_ledger): a share shows as it decides, with its
-    percentage withheld with it or with n; in privacy mode no range is shown (its ends are
-    two patients' values), and a mean and SD is withheld with its known values or n.
+    percentage withheld with it or with its total; in privacy mode no range is shown (its
+    ends are two units' values), and a mean and SD is withheld with its known values or
+    its total.
     """
-    rows = [("Patients", fmt.cell(mask.cell(N)))]
-    for variable in baseline.variables.with_role(Role.TABLE1):
-        rows += _table1_rows(variable, baseline, mask)
-    return pd.DataFrame(rows, columns=["Characteristic", "Value"])
+    variables = baseline.variables.with_role(Role.TABLE1)
+    if not baseline.bilateral:
+        rows = [("Patients", fmt.cell(mask.cell(N)))]
+        for variable in variables:
+            rows += _table1_rows(variable, baseline, mask)
+        return pd.DataFrame(rows, columns=["Characteristic", "Value"])
+    units = dict(zip((False, True), TABLE1_UNITS, strict=True))
+    rows = [(TABLE1_BILATERAL_N, fmt.limbs_of(mask.cell(N), mask.cell(PEOPLE)), "")]
+    for variable in variables:
+        unit = units[baseline.counts_people(variable)]
+        rows += [(*row, unit) for row in _table1_rows(variable, baseline, mask)]
+    return pd.DataFrame(rows, columns=["Characteristic", "Value", TABLE1_UNIT_COLUMN])
 
 
 def _table1_rows(variable: Variable, baseline: Baseline, mask: Mask) -> list[tuple[str, str]]:
     """A variable's Table 1 rows: a segment set's one per published pattern (and 'other'
-    where a lesion matches none), a share's count and percent, a number's summary (" (range)"
-    added to the label where the range shows)."""
-    row, n = variable.table1, baseline.patients
+    where a lesion matches none), a share's count and percent, a level's count and percent
+    per level at which some are, a number's summary (" (range)" added to the label where
+    the range shows); none where nothing is recorded (Baseline.shows)."""
+    if not baseline.shows(variable):
+        return []
+    row, n, total = variable.table1, baseline.total(variable), table1_total(baseline, variable)
 
     def share(key: Key, count: int) -> str:
-        return fmt.cell_share(mask.cell(key), count / n if n else None, mask.hidden(key, N))
+        return fmt.cell_share(mask.cell(key), count / n if n else None, mask.hidden(key, total))
 
     if variable.kind is Kind.SEGMENT_SET:
         counts = baseline.pattern_rows[variable.key]
@@ -153,10 +174,17 @@ def _table1_rows(variable: Variable, baseline: Baseline, mask: Mask) -> list[tup
             for pattern, count in counts.items()
             if pattern != OTHER_PATTERN or count
         ]
+    if row.summary == "levels":
+        found = baseline.levels[variable.key]
+        return [
+            (label, share(table1_key(variable.key, "level", raw), found[raw]))
+            for (raw, _), label in zip(variable.levels, table1_labels(variable), strict=True)
+            if found[raw]
+        ]
     if row.summary == "share":
         return [(row.row, share(table1_key(variable.key), baseline.shares[variable.key]))]
     values = baseline.spreads[variable.key]
-    few = mask.hidden(N, table1_key(variable.key, "values"))
+    few = mask.hidden(total, table1_key(variable.key, "values"))
     ranged = mask.k is None and row.summary != "mean_sd"
     label = row.row + (" (range)" if ranged else "")
     if row.summary == "mean_range":
@@ -1016,7 +1044,7 @@ def paper_table(view: PaperView) -> pd.DataFrame:
         _paper_row(
             "Enrolled / technical success",
             f"{published.ENROLLED} / {published.TECHNICAL_SUCCESS}",
-            f"{view.everyone.patients} / {s.patients}",
+            f"{view.everyone.limbs} / {s.limbs}",
         ),
         _paper_row(
             "Age, mean ± SD",

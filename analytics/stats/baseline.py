@@ -6,17 +6,25 @@ Counts and summaries only; analytics.present.tables turns them into the table.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
 
-from analytics.filters import CohortFilter, cohort_sql, count_where
+from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.filters import (
+    CohortFilter,
+    cohort_sql,
+    cohort_where,
+    count_where,
+    has_bilateral,
+    one_per_patient,
+)
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.groups import literal, quoted, segment_patterns
 from analytics.rules import ULCER_HEALING_MONTHS
-from analytics.variables import BUILTIN, YES, Kind, Registry, Role, Variable
+from analytics.variables import BUILTIN, YES, Kind, Level, Registry, Role, Variable
 
 OTHER_PATTERN = "other"
 SEGMENT_SET = "segment_pattern"  # the built-in segment set, which the compat names read
@@ -25,7 +33,7 @@ SEGMENT_SET = "segment_pattern"  # the built-in segment set, which the compat na
 @dataclass(frozen=True)
 class Spread:
     """Mean, sample SD, minimum and maximum of a number (NaN where undefined), over the
-    ``n`` patients whose value is known (privacy withholds a summary of few)."""
+    ``n`` patients or limbs whose value is known (privacy withholds a summary of few)."""
 
     mean: float
     sd: float
@@ -36,23 +44,54 @@ class Spread:
 
 @dataclass(frozen=True)
 class Baseline:
-    """Table 1: demographic and clinical characteristics of the filtered patients, one
-    entry per Table 1 row that ``variables`` declares.
+    """Table 1: demographic and clinical characteristics of the filtered limbs and their
+    patients, one entry per Table 1 row that ``variables`` declares.
 
-    ``spreads`` summarise each number by its key; ``shares`` count the patients at each
-    share row's level (Table1Row.level) by its key; ``patterns_of`` count patients per
+    Each row counts its variable's unit (Variable.level): a person-level row (sex, risk
+    factors, age and BMI at the patient's first procedure in the filter) counts the
+    ``people``, each once, from their first limb in the filter (filters.one_per_patient);
+    a limb-level row (side, segments, aetiology, devices) counts the ``limbs``. With no
+    patient of two limbs in the file (``bilateral`` false) the two are the same rows.
+
+    ``spreads`` summarise each number by its key; ``shares`` count the units at each
+    share row's level (Table1Row.level) by its key; ``levels`` count each declared level
+    of a row per level; ``recorded`` the units whose value of a share or per-level row is
+    recorded (not NULL, not its "not recorded" level); ``patterns_of`` count limbs per
     lesion pattern ("CIV+EIV") and ``pattern_rows`` per published row (see
     :func:`segment_rows`), each keyed by its segment set. ``age``, ``female``,
     ``risk_factors``, ``segments``, ``patterns`` and ``segment_rows`` read the built-ins'
     entries, for the paper's table and the tests.
     """
 
-    patients: int
+    limbs: int
+    people: int
     spreads: Mapping[str, Spread]
     shares: Mapping[str, int]
     patterns_of: Mapping[str, Mapping[str, int]]
     pattern_rows: Mapping[str, Mapping[str, int]]
+    levels: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    recorded: Mapping[str, int] = field(default_factory=dict)
+    bilateral: bool = False
     variables: Registry = BUILTIN
+
+    def counts_people(self, variable: Variable) -> bool:
+        """Whether the variable's row counts people apart from limbs: a person's row in a
+        file with a patient of two limbs."""
+        return self.bilateral and variable.level is Level.PATIENT
+
+    def total(self, variable: Variable) -> int:
+        """The denominator of a variable's row: its unit's count."""
+        return self.people if self.counts_people(variable) else self.limbs
+
+    def shows(self, variable: Variable) -> bool:
+        """Whether Table 1 has the variable's rows: left out where the view has limbs but
+        none of its units has the value recorded (a registry that does not record stents,
+        say), kept in an empty view (its cells say there is nothing)."""
+        if not self.limbs or variable.kind is Kind.SEGMENT_SET:
+            return True
+        if variable.kind is Kind.NUMBER:
+            return self.spreads[variable.key].n > 0
+        return self.recorded.get(variable.key, self.limbs) > 0
 
     @property
     def age(self) -> Spread:
@@ -107,19 +146,29 @@ class Population:
     ulcers_healed: int
 
 
+PERSON = "person"  # the scan's column: whether a limb row is its patient's first in the filter
+
+
 def baseline(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     variables: Registry | None = None,
 ) -> Baseline:
-    """Table 1's numbers: n, then each Table 1 row's spread, share or lesion patterns, of
-    ``variables`` (the filter's own when None).
+    """Table 1's numbers: limbs and people, then each Table 1 row's spread, share, levels
+    or lesion patterns, of ``variables`` (the filter's own when None).
 
     One scan, grouped by the segment sets' member flags (a lesion pattern per group:
-    grouping the flags takes 2/3 of the time of their mask), the groups' counts and sums
-    then added up; a member's share is its groups' patients, any other share a count.
+    grouping the flags takes 2/3 of the time of their mask) and the columns of the rows
+    per level (a count of each level took twice the time of the table without them), the
+    groups' counts and sums then added up; a member's share is its groups' limbs, a level's
+    count its groups' units, any other share a count. In a
+    file with a patient of two limbs each row also says whether it is its patient's first
+    limb in the filter (filters.one_per_patient), and a person-level row counts and
+    summarises those rows only; otherwise every row is its patient's and the scan is
+    today's.
     """
     variables = cohort_filter.variables if variables is None else variables
+    bilateral = has_bilateral(con)
     rows = variables.with_role(Role.TABLE1)
     sets = [v for v in rows if v.kind is Kind.SEGMENT_SET]
     flags = list(dict.fromkeys(member for s in sets for member in s.members))
@@ -130,36 +179,97 @@ def baseline(
     }
     numbers = [v for v in rows if v.kind is Kind.NUMBER]
     counted = [
-        v for v in rows if v.kind not in (Kind.SEGMENT_SET, Kind.NUMBER) and v.key not in grouped
+        v
+        for v in rows
+        if v.kind not in (Kind.SEGMENT_SET, Kind.NUMBER)
+        and v.key not in grouped
+        and v.table1.summary == "share"
     ]
+    per_level = [v for v in rows if v.table1 and v.table1.summary == "levels"]
+    coded = [*counted, *per_level]
+
+    def of(variable: Variable, predicate: str) -> str:
+        person = bilateral and variable.level is Level.PATIENT
+        return count_where(f"{PERSON} AND ({predicate})" if person else predicate)
+
+    def values(variable: Variable) -> str:
+        column = quoted(variable.column)
+        if bilateral and variable.level is Level.PATIENT:
+            return f"CASE WHEN {PERSON} THEN {column} END"
+        return column
+
+    keys = [quoted(variables.get(flag).column) for flag in flags]
+    keys += [quoted(v.column) for v in per_level]  # grouped too: a count per level is slower
     columns = [
-        *(quoted(variables.get(flag).column) for flag in flags),
+        *keys,
         "count(*)",
-        *(_spread(quoted(v.column)) for v in numbers),
-        *(count_where(_holds(v)) for v in counted),
+        count_where(PERSON) if bilateral else "count(*)",
+        *(_spread(values(v)) for v in numbers),
+        *(of(v, _holds(v)) for v in counted),
+        *(_recorded(v, of, values) for v in counted),
     ]
-    cohort, params = cohort_sql(cohort_filter, ", ".join(columns))
-    groups = con.execute(f"{cohort} GROUP BY ALL", params).fetchall()
-    size = len(flags)  # then each group's patients, the spreads' five sums, the counts
-    patients = [int(row[size]) for row in groups]
-    first = size + 1
+    where, params = cohort_where(cohort_filter)
+    source = SUMMARY_TABLE
+    if bilateral:
+        read = {quoted(variables.get(flag).column) for flag in flags}
+        read |= {quoted(v.column) for v in (*numbers, *coded)}
+        source = (
+            f"(SELECT {', '.join(sorted(read))}, {one_per_patient(where)} AS {PERSON} "
+            f"FROM {SUMMARY_TABLE} WHERE {where})"
+        )
+        params, where = [*params, *params], "true"
+    groups = con.execute(
+        f"SELECT {', '.join(columns)} FROM {source} WHERE {where} GROUP BY ALL", params
+    ).fetchall()
+    size = len(keys)  # then each group's limbs and people, the spreads' five sums, the counts
+    limbs = [int(row[size]) for row in groups]
+    persons = [int(row[size + 1]) for row in groups]
+    first = size + 2
     spreads = {
         v.key: _spread_of([row[first + 5 * i : first + 5 * i + 5] for row in groups])
         for i, v in enumerate(numbers)
     }
     first += 5 * len(numbers)
-    shares = {v.key: sum(int(row[first + i]) for row in groups) for i, v in enumerate(counted)}
+    totals = [sum(int(row[first + i]) for row in groups) for i in range(2 * len(counted))]
+    shares = {v.key: totals[i] for i, v in enumerate(counted)}
+    recorded = {v.key: totals[len(counted) + i] for i, v in enumerate(counted)}
     for key, i in grouped.items():
-        shares[key] = sum(n for row, n in zip(groups, patients, strict=True) if row[i])
-    patterns = {s.key: _patterns(s, flags, groups, patients, variables) for s in sets}
+        shares[key] = sum(n for row, n in zip(groups, limbs, strict=True) if row[i])
+    recorded |= dict.fromkeys(grouped, sum(limbs))  # a member's flag is never NULL
+    levels = {}
+    for i, v in enumerate(per_level, start=len(flags)):
+        units = persons if bilateral and v.level is Level.PATIENT else limbs
+        levels[v.key] = {
+            raw: sum(n for row, n in zip(groups, units, strict=True) if row[i] == raw)
+            for raw, _ in v.levels
+        }
+        kept = v.table1.unrecorded
+        recorded[v.key] = sum(n for raw, n in levels[v.key].items() if raw != kept)
+    patterns = {s.key: _patterns(s, flags, groups, limbs, variables) for s in sets}
     return Baseline(
-        patients=sum(patients),
+        limbs=sum(limbs),
+        people=sum(persons),
         spreads=spreads,
         shares=shares,
         patterns_of=patterns,
         pattern_rows={s.key: segment_rows(patterns[s.key], s.rows) for s in sets},
+        levels=levels,
+        recorded=recorded,
+        bilateral=bilateral,
         variables=variables,
     )
+
+
+def _recorded(
+    variable: Variable, of: Callable[[Variable, str], str], values: Callable[[Variable], str]
+) -> str:
+    """SQL counting the units whose value of a share row is recorded: not NULL (a count of
+    the column, which reads its validity mask, not its values), not at the level its Table 1
+    row names as not recorded."""
+    unrecorded = variable.table1.unrecorded
+    if unrecorded:
+        return of(variable, f"coalesce({quoted(variable.column)} <> {literal(unrecorded)}, false)")
+    return f"count({values(variable)})"
 
 
 def _holds(variable: Variable) -> str:

@@ -289,6 +289,8 @@ def _estimates(
     )  # fmt: skip
     if split is None or by is None:
         return EndpointSurvival(endpoint, whole)
+    if not split.levels:  # no limb of the view has the grouping recorded: no group to compare
+        return EndpointSurvival(endpoint, whole, by, (), Comparison(by, (), None, ()))
     groups = tuple(
         group_survival(
             split.of(level),

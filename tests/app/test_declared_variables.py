@@ -37,6 +37,8 @@ BUILTIN_SIDEBAR = (
     ("Risk factors", ("malignancy", "smoking", "immobilization", "thrombophilia",
                       "recent_surgery", "trauma", "diabetes")),
     ("Age, BMI, centre", ("age_min", "age_max", "bmi_min", "bmi_max", "center")),
+    ("Lesion, stents and therapy", ("aetiology", "stent_design", "stent_brand", "inflow",
+                                    "therapy_at_procedure", "below_inguinal_ligament", "ivus")),
 )  # fmt: skip
 
 

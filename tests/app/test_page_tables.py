@@ -38,3 +38,21 @@ def test_every_table_stands_whole_on_the_page_for_screenshots_and_print(page_tes
     assert len(at.table) == 5  # Tables 1-3, published vs reconstructed, contradictions
     table2, comparison = at.table[1].value, at.table[3].value
     assert len(comparison) >= 40 and len(table2) > 10  # all rows, however many
+
+
+def test_table1_on_a_bilateral_registry_counts_limbs_in_patients(page_test, tmp_path, monkeypatch):
+    """tests.cohorts.device_registry: 6 limbs of 4 patients; women are 2 of the 4 patients
+    (4 of the 6 limbs), left legs 3 of the 6 limbs (hand counts in
+    tests/unit/test_registry_variables.py)."""
+    from tests.cohorts import device_registry
+
+    path = tmp_path / "devices.duckdb"
+    device_registry(str(path)).close()
+    monkeypatch.setenv("COHORT_DB", str(path))
+    at = page_test(PAGE)
+    assert not at.exception
+    table1 = at.table[0].value.set_index("Characteristic")
+    assert table1.loc["Limbs and patients", "Value"] == "6 limbs in 4 patients"
+    assert tuple(table1.loc["Female", ["Value", "Counts"]]) == ("2 (50.0%)", "patients")
+    assert tuple(table1.loc["Lesion side: left", ["Value", "Counts"]]) == ("3 (50.0%)", "limbs")
+    assert table1.loc["Stent design: Laser-cut", "Value"] == "2 (33.3%)"

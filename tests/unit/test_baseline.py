@@ -25,7 +25,7 @@ def test_mean_sd_and_range_equal_pandas_on_patient_rows(registry_path, pairs):
     cohort_filter = parse_pairs(pairs)
     table = baseline(con, cohort_filter)
     patients = rows(con, cohort_filter)
-    assert table.patients == len(patients)
+    assert table.limbs == len(patients)
     for spread, column in ((table.age, "age_years"), (table.bmi, "bmi"),
                            (table.follow_up, "follow_up_months")):  # fmt: skip
         values = patients[column].dropna()
@@ -36,6 +36,6 @@ def test_mean_sd_and_range_equal_pandas_on_patient_rows(registry_path, pairs):
 
 def test_one_patient_has_a_mean_and_no_sd(demo):
     table = baseline(demo, parse_pairs(["age_min=86"]))
-    assert table.patients == 1
+    assert table.limbs == 1
     assert table.age.mean == table.age.minimum == table.age.maximum == 86
     assert math.isnan(table.age.sd)

@@ -540,7 +540,7 @@ def test_every_demo_slide_carries_the_reconstruction_caveat(left_deck):
 def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck, private):
     """The slides hold every cell of Tables 2 and 3 as the Tables page builds them (also
     in privacy mode), and the notes read each row."""
-    from analytics.glossary import TABLE3_NOT_PUBLISHED
+    from analytics.glossary import TABLE1_NOT_PUBLISHED, TABLE3_NOT_PUBLISHED
     from analytics.present.tables import table2, table3
 
     for view, deck, k in ((left_view, left_deck[0], None), (*private, K)):
@@ -562,6 +562,8 @@ def test_table_2_and_3_slides_show_the_tables_pages_tables(left_view, left_deck,
                 assert any(line.startswith(f"{row[0]}: ") for line in notes(slide).splitlines())
     table3_notes = notes(titled(private[1], "Table 3: clinical change"))
     assert TABLE3_NOT_PUBLISHED in table3_notes  # the dagger's footnote, on the demo
+    table1_notes = notes(titled(private[1], "Table 1: baseline characteristics"))
+    assert TABLE1_NOT_PUBLISHED in table1_notes  # stents per limb: invented on the demo
     table2_notes = notes(titled(private[1], "Table 2: outcomes"))
     assert "Pulmonary embolism, crude %: <10" in table2_notes
     assert "Recurrent DVT, crude %: <10" in table2_notes  # the share over unequal follow-up

@@ -260,7 +260,7 @@ def _tables_page(view: views.TablesView, decided: Mask) -> None:
     if decided.hidden(N):
         assert not any("%" in str(text) for text in rows["Value"])
     for variable in view.baseline.variables.with_role(Role.TABLE1):
-        if variable.kind is Kind.NUMBER and decided.hidden(N):
+        if variable.kind is Kind.NUMBER and decided.hidden(N) and view.baseline.shows(variable):
             label = variable.table1.row
             value = rows.loc[rows["Characteristic"].str.startswith(label), "Value"].iloc[0]
             assert value in ("hidden", "-"), (label, value)

@@ -23,6 +23,7 @@ from analytics.filters import FilterError, parse_filter
 from analytics.groups import decode, grouping, order_levels, quoted
 from analytics.variables import (
     BUILTIN,
+    DEVICE_SECTION,
     MEASURE_SECTION,
     RESERVED,
     RISK_SECTION,
@@ -62,6 +63,22 @@ POPULATIONS = {
 }
 SIDES = {"left": "Left", "right": "Right"}
 SEXES = {"F": "Female", "M": "Male"}
+# The registry's lesion, stent and therapy fields (cohort format 4), after the paper's.
+REGISTRY_GROUPINGS = {
+    "aetiology": "Aetiology",
+    "stent_design": "Stent design",
+    "stent_brand": "Stent brand",
+    "below_inguinal_ligament": "Below the inguinal ligament",
+    "inflow": "Inflow",
+    "ivus": "IVUS",
+    "therapy_at_procedure": "Antithrombotic at the procedure",
+}
+AETIOLOGIES = ("Post-thrombotic", "Non-thrombotic (NIVL)", "Acute thrombotic", "Not recorded")
+DESIGNS = ("Braided", "Laser-cut", "Hybrid", "Mixed designs")
+THERAPIES = (
+    "VKA", "DOAC", "LMWH", "Antiplatelet", "Dual antiplatelet", "Combination", "None",
+    "Not recorded",
+)  # fmt: skip
 GROUPINGS = {
     "lesion_side": "Lesion side",
     "sex": "Sex",
@@ -73,6 +90,7 @@ GROUPINGS = {
     "symptom_duration_band": "DVT duration",
     "center": "Centre",
     "technical_success": "Technical success",
+    **REGISTRY_GROUPINGS,
 }
 ORDERED_GROUPINGS = ("age_band", "symptom_duration_band")
 CONTINUOUS_COVARIATES = {
@@ -92,12 +110,24 @@ MODEL_COVARIATES = {
     **TIME_VARYING_COVARIATES,
 }
 LEVEL_LABELS = {"lesion_side": SIDES, "sex": SEXES}
+BUILTIN_LEVEL_LABELS = {
+    **LEVEL_LABELS,
+    "aetiology": dict(zip(("post_thrombotic", "non_thrombotic", "acute_thrombotic",
+                           "not_recorded"), AETIOLOGIES, strict=True)),
+    "stent_design": dict(zip(("braided", "laser_cut", "hybrid", "mixed"), DESIGNS, strict=True)),
+    "inflow": {"good": "Good", "poor": "Poor"},
+    "therapy_at_procedure": dict(zip(("vka", "doac", "lmwh", "antiplatelet",
+                                      "dual_antiplatelet", "combination", "none",
+                                      "not_recorded"), THERAPIES, strict=True)),
+}  # fmt: skip
 COVARIATE_UNITS = {"age_years": 10, "bmi": 5, "symptom_duration_months": 12}
 AGE_BANDS = ("< 60", "60-74", ">= 75")
 DURATION_BANDS = ("<= 12 months", "> 12 months")
 FILTER_KEYS = (
     "population", "lesion_side", "sex", "segments", "segment_match", "segment_pattern",
-    "age_min", "age_max", "bmi_min", "bmi_max", "center", *RISK_FACTORS,
+    "age_min", "age_max", "bmi_min", "bmi_max", "center", "aetiology", "stent_design",
+    "stent_brand", "inflow", "therapy_at_procedure", *RISK_FACTORS,
+    "below_inguinal_ligament", "ivus",
 )  # fmt: skip
 # Table 1's rows after "Patients", as labelled under privacy (present/tables.table1).
 TABLE1_ROWS = (
@@ -105,9 +135,18 @@ TABLE1_ROWS = (
     "Female",
     "Body mass index, mean ± SD",
     "Lesion side: left",
+    *(f"Aetiology: {level}" for level in AETIOLOGIES),
     *RISK_FACTORS.values(),
     *(f"Segments (paper's rows): {row}" for row in PAPER_SEGMENT_ROWS),
     *(f"Segment involved: {label}" for label in SEGMENTS.values()),
+    "Stents per limb, mean ± SD",
+    *(f"Stent design: {level}" for level in DESIGNS),
+    "Stented length, mm, mean ± SD",
+    "Largest stent diameter, mm, mean ± SD",
+    "Stented below the inguinal ligament",
+    "Poor inflow",
+    "IVUS used",
+    *(f"Antithrombotic at the procedure: {level}" for level in THERAPIES),
     "Follow-up, months, mean",
 )
 # ui/sidebar.py: the top, then one expander per section.
@@ -116,7 +155,11 @@ SIDEBAR = {
     SEGMENT_SECTION: ("segment_pattern",),
     RISK_SECTION: tuple(RISK_FACTORS),
     MEASURE_SECTION: ("age_years", "bmi", "center"),
-}
+    DEVICE_SECTION: (
+        "aetiology", "stent_design", "stent_brand", "below_inguinal_ligament", "inflow",
+        "ivus", "therapy_at_procedure",
+    ),
+}  # fmt: skip
 
 
 G = Role.GROUPING
@@ -137,7 +180,7 @@ G = Role.GROUPING
         ("CONTINUOUS_COVARIATES", CONTINUOUS_COVARIATES),
         ("TIME_VARYING_COVARIATES", TIME_VARYING_COVARIATES),
         ("MODEL_COVARIATES", MODEL_COVARIATES),
-        ("LEVEL_LABELS", LEVEL_LABELS),
+        ("LEVEL_LABELS", BUILTIN_LEVEL_LABELS),
     ],
 )
 def test_glossary_names_keep_their_values_and_order(name, expected):
@@ -150,10 +193,10 @@ def test_groupings_in_the_forests_order_with_their_labels():
     assert BUILTIN.groupings() == GROUPINGS
     assert list(BUILTIN.groupings()) == list(GROUPINGS)
     assert [v.grouping_key for v in BUILTIN.with_role(Role.FOREST)] == [
-        key for key in GROUPINGS if key not in ("center", "technical_success")
+        key for key in GROUPINGS if key not in ("center", "technical_success", *REGISTRY_GROUPINGS)
     ]
     assert BUILTIN.ordered_groupings() == ORDERED_GROUPINGS
-    assert BUILTIN.level_labels() == LEVEL_LABELS
+    assert BUILTIN.level_labels() == BUILTIN_LEVEL_LABELS
 
 
 def test_bands_are_the_raw_group_values_of_earlier_releases():
@@ -310,8 +353,8 @@ def test_extended_appends_after_the_builtins_without_changing_them():
     for role in Role:
         assert mine.with_role(role)[-1] is ACCESS_VEIN, role
         assert mine.with_role(role)[:-1] == BUILTIN.with_role(role), role
-    assert mine.filter_keys() == (*FILTER_KEYS[: -len(RISK_FACTORS)], "access_vein",
-                                  *RISK_FACTORS)  # fmt: skip
+    flags = (*RISK_FACTORS, "below_inguinal_ligament", "ivus")
+    assert mine.filter_keys() == (*FILTER_KEYS[: -len(flags)], "access_vein", *flags)
     assert mine.table1_rows()[-1] == "Access vein: femoral"
     assert mine != BUILTIN
 
