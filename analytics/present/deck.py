@@ -1186,16 +1186,15 @@ def table_lines(table: pd.DataFrame) -> list[str]:
 
 
 def table_split(table: pd.DataFrame) -> tuple[int, int]:
-    """Where a two-column table splits into two side by side (each at most TABLE_ROWS
-    rows), and its type size: each side as wide as its longest label and value, the
-    split at which they fit the slide on one line a row at the largest size (13, 12, 11,
-    else 10 pt, rows wrapping), of those the most even."""
-    labels = [len(str(value)) for value in table.iloc[:, 0]]
-    values = [len(str(value)) for value in table.iloc[:, 1]]
+    """Where a table of a label and a value (and a unit) splits into two side by side
+    (each at most TABLE_ROWS rows), and its type size: each side as wide as its longest
+    cells, the split at which they fit the slide on one line a row at the largest size (13, 12, 11,
+    else 10 pt, rows wrapping), of the nearly even ones (EVEN_ROWS), the most even."""
+    cells = [[len(str(value)) for value in table.iloc[:, j]] for j in range(len(table.columns))]
     header = [len(str(name)) for name in table.columns]
 
     def need(rows: slice) -> int:
-        return max(header[0], *labels[rows]) + max(header[1], *values[rows])
+        return sum(max(header[j], *column[rows]) for j, column in enumerate(cells))
 
     def size(split: int) -> int:
         characters = need(slice(0, split)) + need(slice(split, None))
@@ -1205,11 +1204,13 @@ def table_split(table: pd.DataFrame) -> tuple[int, int]:
 
     half = (len(table) + 1) // 2
     splits = [r for r in range(1, len(table)) if max(r, len(table) - r) <= TABLE_ROWS] or [half]
-    split = max(splits, key=lambda r: (size(r), -abs(2 * r - len(table))))
+    even = [r for r in splits if abs(2 * r - len(table)) <= EVEN_ROWS] or splits
+    split = max(even, key=lambda r: (size(r), -abs(2 * r - len(table))))
     return split, size(split)
 
 
 TABLE_ROWS = 17  # rows of a table under the caption, besides its header
+EVEN_ROWS = 4  # two sides differ by at most this many rows: one short side reads as a gap
 TABLE_GAP = Inches(0.3)  # between two tables side by side
 CELL_MARGIN_WIDE = Inches(0.1)  # python-pptx's default left and right cell margin
 
@@ -1217,17 +1218,32 @@ CELL_MARGIN_WIDE = Inches(0.1)  # python-pptx's default left and right cell marg
 def _table_slide(
     deck: Any, title: str, table: pd.DataFrame, caption: str, notes: Sequence[str] = ()
 ) -> None:
-    """A two-column table (Table 1, Table 2) as two native tables side by side, so all of
-    it fits the slide (table_split); the notes hold its rows and ``notes``."""
+    """A table of a label and a value (Table 1, Table 2; Table 1 of a registry of limbs
+    has a third column, the unit each row counts) as two native tables side by side, so
+    all of it fits the slide (table_split); a table longer than two sides of TABLE_ROWS
+    goes on as many slides as it needs, "(1 of 2)". The notes hold its rows and
+    ``notes``."""
+    count = max(1, -(-len(table) // (2 * TABLE_ROWS)))
+    per_slide = -(-len(table) // count)  # as even as the slides can be
+    pages = [table.iloc[i : i + per_slide] for i in range(0, len(table), per_slide)] or [table]
+    for number, page in enumerate(pages, start=1):
+        titled = f"{title} ({number} of {len(pages)})" if len(pages) > 1 else title
+        _table_page(deck, titled, page, caption, notes)
+
+
+def _table_page(
+    deck: Any, title: str, table: pd.DataFrame, caption: str, notes: Sequence[str]
+) -> None:
+    """One slide of _table_slide."""
     slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
     split, size = table_split(table)
     parts = (table.iloc[:split], table.iloc[split:])
     em = Pt(size) * CHARACTER
     needs = [
-        [max(len(str(v)) for v in (name, *part.iloc[:, j])) * em + 2 * CELL_MARGIN_WIDE
+        [(max(len(str(v)) for v in (name, *part.iloc[:, j])) + 1) * em + 2 * CELL_MARGIN_WIDE
          for j, name in enumerate(table.columns)]
         for part in parts
-    ]  # fmt: skip
+    ]  # fmt: skip  # a character's room more: an estimate of widths, never of a word cut
     scale = (FULL_WIDTH - TABLE_GAP) / sum(sum(widths) for widths in needs)
     left = MARGIN
     for part, widths in zip(parts, needs, strict=True):
