@@ -162,6 +162,20 @@ def header_ledger(header: Header) -> Ledger:
     return ledger(counts, sums, unseen=unseen, public=public)
 
 
+def unit_ledger(header: Header) -> Ledger:
+    """n's limbs and the patients they belong to, as an export states both (the report's
+    ``n_limbs`` and ``n_patients``): the limbs beyond one per patient make up the
+    difference, not printed, and public (none) in a file of one limb per patient, as
+    header_ledger has them."""
+    counts = {N: header.limbs, PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people}
+    second = [SECOND_LIMBS]
+    return ledger(
+        counts, [Sum(N, (PEOPLE, SECOND_LIMBS))],
+        unseen=second if header.bilateral_file else (),
+        public=() if header.bilateral_file else second,
+    )  # fmt: skip
+
+
 def centre_key(centre: str, count: str) -> Key:
     """A centre's count: "patients", "at risk" at the month, "events" before it, or
     "censored" before it (not printed, but the rest of its patients: a count shown)."""
@@ -1248,6 +1262,7 @@ class ReportView:
     clinical: ClinicalChange
     safety: Safety
     follow_up: FollowUp
+    header: Header  # the filter's limbs and patients, and whether the file is bilateral
     horizon: float = RMST_HORIZON
     adjust: tuple[str, ...] = ()
     adjusted: Mapping[str, AdjustedModel] = field(default_factory=dict)
@@ -1296,6 +1311,7 @@ def report_of(
         clinical=clinical_change(con, cohort_filter),
         safety=safety(con, cohort_filter, incidence=True),
         follow_up=follow_up_view(con, cohort_filter),
+        header=header_view(con, cohort_filter),
         horizon=request.horizon,
         adjust=adjust,
         adjusted={e: models_view(con, cohort_filter, e, adjust) for e in ENDPOINTS if adjust},

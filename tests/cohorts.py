@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 from hypothesis import strategies as st
 
-from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION
 from analytics.cohort.summary import create_summary
 from analytics.filters import SEGMENT_PATTERNS, CohortFilter
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
@@ -144,3 +144,12 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Retinopathy as limbs')")
     create_summary(con)
     return con
+
+
+def retinopathy_file(path: str) -> str:
+    """retinopathy_registry written to the cohort file ``path``, with the schema version a
+    file states (the CLI and the dashboard open it as any registry); ``path`` back."""
+    con = retinopathy_registry(path)
+    con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.close()
+    return path
