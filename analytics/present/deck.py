@@ -50,6 +50,7 @@ from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
+    CLUSTERED_BY_PATIENT,
     CRUDE_NOT_A_RISK,
     CRUDE_PERCENT,
     DEFINITIONS,
@@ -69,7 +70,6 @@ from analytics.glossary import (
     UNRELIABLE,
     undrawn_curves,
 )
-from analytics.partitions import ledger
 from analytics.present import format as fmt
 from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
@@ -135,6 +135,7 @@ from analytics.views import (
     safety_key,
     safety_ledger,
     subgroups_ledger,
+    unit_ledger,
 )
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
@@ -179,8 +180,9 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
     decided = deck_mask(view, k)
+    people = decided.cell(PEOPLE) if report.header.bilateral_file else None
     caption = fmt.view_caption(
-        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
+        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N), people
     )
     clinical = decided  # the clinical slides' counts, decided with the rest of the deck
     deck = Presentation()
@@ -221,9 +223,9 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     model, its events beside its curve's and its level counts beside Table 1's and the
     subgroups'), masked once with privacy ``k``: every slide renders the one decision."""
     report = view.report
-    n = report.safety.patients
+    n = report.header.limbs  # n counts limbs, the patients they belong to beside it
     shown = (
-        ledger({N: n})
+        unit_ledger(report.header)
         | patency_ledger(view.patency, n)
         | subgroups_ledger(view.subgroups, n)
         | clinical_ledger(report.clinical)
@@ -390,9 +392,12 @@ def _title_slide(deck: Any, view: DeckView, decided: Mask) -> None:
         if report.by
         else ""
     )
+    n = decided.cell(N)
     lines = [
         f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
-        f"n = {fmt.cell(decided.cell(N))} patients",
+        f"n = {fmt.limbs_of(n, decided.cell(PEOPLE))}. {CLUSTERED_BY_PATIENT}"
+        if report.header.bilateral_file
+        else f"n = {fmt.cell(n)} patients",
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
