@@ -62,6 +62,7 @@ from analytics.glossary import (
     PRIVACY_CURVE,
     PTS,
     REFLUX,
+    ROBUST_SCORE_TEST,
     SAFETY_CRUDE_AXIS,
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_NOTE,
@@ -211,7 +212,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     )
     notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
     _table3_slide(deck, table3(change, clinical, demo), caption, notes)
-    _definition_slides(deck, caption, view.model is not None)
+    _definition_slides(deck, caption, view.model is not None, report.header.bilateral_file)
     if demo:
         _demo_footers(deck)
     return _save(deck)
@@ -1292,12 +1293,16 @@ DEFINITION_LINES = 24  # lines of DEFINITION_SIZE type a slide holds under its c
 DEFINITION_LINE_CHARACTERS = 160  # characters of a full-width line at that size
 
 
-def definition_pages(model: bool) -> list[list[str]]:
-    """The deck's terms (and the model's, with a model) split over slides, each holding
-    what fits, a term never split."""
+def definition_pages(model: bool, clustered: bool = False) -> list[list[str]]:
+    """The deck's terms (and the model's, with a model; the robust score test's after the
+    log-rank test's where limbs are ``clustered`` by patient) split over slides, each
+    holding what fits, a term never split."""
     pages: list[list[str]] = [[]]
     used = 0.0
-    for term in (*DECK_TERMS, *(MODEL_TERMS if model else ())):
+    robust = (ROBUST_SCORE_TEST,) if clustered else ()
+    terms = [t for base in DECK_TERMS
+             for t in ((base, *robust) if base == "Log-rank test" else (base,))]  # fmt: skip
+    for term in (*terms, *(MODEL_TERMS if model else ())):
         lines = math.ceil((len(term) + len(DEFINITIONS[term]) + 2) / DEFINITION_LINE_CHARACTERS)
         lines += 0.4  # the space after a paragraph
         if pages[-1] and used + lines > DEFINITION_LINES:
@@ -1308,10 +1313,10 @@ def definition_pages(model: bool) -> list[list[str]]:
     return pages
 
 
-def _definition_slides(deck: Any, caption: str, model: bool) -> None:
+def _definition_slides(deck: Any, caption: str, model: bool, clustered: bool) -> None:
     """The definitions of the deck's terms (analytics.glossary.DEFINITIONS), each term in
-    bold, over as many slides as they need."""
-    pages = definition_pages(model)
+    bold, over as many slides as they need (definition_pages)."""
+    pages = definition_pages(model, clustered)
     for i, terms in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
         text = "\n".join(f"{term}. {DEFINITIONS[term]}" for term in terms)

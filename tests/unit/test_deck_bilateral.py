@@ -11,7 +11,7 @@ import pytest
 from pptx import Presentation
 
 from analytics.filters import CohortFilter
-from analytics.glossary import CLUSTERED_BY_PATIENT
+from analytics.glossary import CLUSTERED_BY_PATIENT, DEFINITIONS, ROBUST_SCORE_TEST
 from analytics.present.deck import build_deck
 from analytics.views import deck_view
 from tests.cohorts import retinopathy_registry
@@ -43,3 +43,12 @@ def test_the_comparison_slide_names_the_robust_score_test(deck):
     assert "Log-rank" not in notes(slide)
     side = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
     assert any(text.startswith("Robust score test p < 0.001") for text in side)
+
+
+def test_the_definitions_define_the_robust_score_test(deck):
+    definitions = [
+        notes(slide) for slide in deck.slides if slide.shapes.title.text.startswith("Definitions")
+    ]
+    assert any(
+        f"{ROBUST_SCORE_TEST}. {DEFINITIONS[ROBUST_SCORE_TEST]}" in text for text in definitions
+    )
