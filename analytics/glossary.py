@@ -130,6 +130,8 @@ PAIRWISE_TESTS = {
 }
 TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust score test for trend"}
 ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
+# A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
+FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}
 # Under a limb-level result of a registry where a patient may have two treated limbs
 CLUSTERED_BY_PATIENT = (
     "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "

@@ -44,6 +44,7 @@ def test_the_comparison_is_the_robust_score_test_with_rs_clustered_interval(bila
     (fig,) = plotly_figures(at)
     subtitle = html.unescape(fig["layout"]["title"]["subtitle"]["text"])
     assert "Robust score test p < 0.001" in subtitle and "Log-rank" not in subtitle
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Limbs free of the endpoint"
     table = table_with(at, "95% CI (%)").set_index(["Curve", "Month"])
     for side in ("left", "right"):
         _, _, lower, upper = R_BY_SIDE[side][0]
