@@ -13,7 +13,7 @@ import pytest
 from analytics.glossary import CLUSTERED_BY_PATIENT, DEFINITIONS, ROBUST_SCORE_TEST
 from tests.app.test_page_patency import PAGE, table_with
 from tests.cohorts import retinopathy_file
-from tests.conftest import plotly_figures
+from tests.conftest import plotly_figures, unescaped
 from tests.unit.test_bilateral_views import R_BY_SIDE
 
 
@@ -53,3 +53,11 @@ def test_the_comparison_is_the_robust_score_test_with_rs_clustered_interval(bila
     (expander,) = [e for e in at.expander if e.label == "Definitions"]
     definitions = [m.value for m in expander.markdown]
     assert f"**{ROBUST_SCORE_TEST}.** {DEFINITIONS[ROBUST_SCORE_TEST]}" in definitions
+
+
+def test_the_presenting_patency_screen_counts_limbs_and_names_the_test(bilateral_page):
+    at = bilateral_page("app.py", present="yes", screen="2", by="lesion_side")
+    assert not at.exception
+    assert any("n = 394 limbs in 197 patients" in unescaped(c.value) for c in at.caption)
+    (fig,) = plotly_figures(at)
+    assert "Robust score test p" in html.unescape(fig["layout"]["title"]["subtitle"]["text"])
