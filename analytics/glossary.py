@@ -121,6 +121,29 @@ UNRELIABLE_AT_TABLE_MONTHS = "Privacy mode: read at the table's months, as the c
 # of each group's events, and a group's events (or patients) are hidden
 COMPARISON_WITHHELD = "a group's patients or events are hidden"
 
+# The unit a result counts: limb outcomes (patency, clinical change) per treated limb, a
+# patient's (safety, recurrent DVT) per person; the report's ``unit`` keys say which.
+LIMB, PATIENT = "limb", "patient"
+# The test a comparison of curves used, by the name its result gives it (LogRank.test, the
+# engine's logrank.LOGRANK and robust_score.ROBUST_SCORE: the glossary imports no
+# statistics): in a registry where a patient may have two treated limbs, the robust score
+# test in place of the log-rank test. At a line's start, in a column's name.
+COMPARISON_TESTS = {"logrank": "Log-rank", "robust_score": "Robust score test"}
+PAIRWISE_TESTS = {
+    "logrank": "Pairwise log-rank tests",
+    "robust_score": "Pairwise robust score tests",
+}
+TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust score test for trend"}
+ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
+# A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
+FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}
+# Under a limb-level result of a registry where a patient may have two treated limbs
+CLUSTERED_BY_PATIENT = (
+    "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "
+    "limbs are related, the confidence intervals and tests allow for it (variance clustered "
+    "by patient)."
+)
+
 
 def privacy_curve_note(undrawn: list[str]) -> str:
     """PRIVACY_CURVE, and on a line of its own (figure text: a 1280-wide chart has no room
@@ -299,6 +322,13 @@ DEFINITIONS = {
         "patients."
     ),
     "Log-rank test": "Compares whole survival curves between groups (chi-square, k-1 df).",
+    ROBUST_SCORE_TEST: (
+        "Compares whole survival curves between groups, as the log-rank test does, when some "
+        "patients have two treated limbs: a patient's two limbs are related, so their variance "
+        "is clustered by patient (the robust score test of R's coxph(..., cluster = "
+        "patient_id); chi-square, k-1 df). Pairs of groups and the test for trend are tested "
+        "the same way."
+    ),
     "Pairwise log-rank tests": (
         "With more than two groups, each pair of groups compared on its own by the log-rank "
         "test (the two groups' patients only, 1 df). The Holm p corrects for making many "

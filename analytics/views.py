@@ -1279,7 +1279,7 @@ class ReportView:
     name: str
     is_reconstruction: bool
     cohort_filter: CohortFilter
-    header: Header
+    header: Header  # the filter's limbs and patients, and whether the file is bilateral
     by: str | None
     months: tuple[float, ...]
     survival: Mapping[str, EndpointSurvival]

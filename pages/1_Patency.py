@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import DEFINITIONS, PATENCY_ROWS_SWAPPED, PRIVACY_CURVE
+from analytics.glossary import (
+    CLUSTERED_BY_PATIENT,
+    DEFINITIONS,
+    PAIRWISE_TESTS,
+    PATENCY_ROWS_SWAPPED,
+    PRIVACY_CURVE,
+    ROBUST_SCORE_TEST,
+)
 from analytics.present import format as fmt
 from analytics.present.figures.patency import (
     drawn_unreliable_note,
@@ -16,6 +23,7 @@ from analytics.present.figures.theme import STYLED_GROUPS
 from analytics.present.tables import (
     against,
     comparison_table,
+    comparison_test,
     estimates_table,
     pairwise_table,
     rmst_notes,
@@ -70,19 +78,23 @@ figure = patency_figure(view, show_ci, mask, unreliable=unreliable, axis=axis)
 show_chart(figure, "patency", context.chart)
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
+clustered = context.header.bilateral_file  # a patient may have two limbs: limbs are clustered
+if clustered:
+    st.caption(CLUSTERED_BY_PATIENT)
+unit = "limbs" if clustered else "patients"
 at_risk_rule = (
     ""
     if axis.min_at_risk is None
-    else f", or after which fewer than {fmt.count(axis.min_at_risk)} patients remain at risk"
+    else f", or after which fewer than {fmt.count(axis.min_at_risk)} {unit} remain at risk"
 )
 st.caption(
-    "Under the axis, for each curve: the patients at risk (still followed and free of the "
-    "endpoint) at each month, and the patients whose event or censoring came before it; the "
-    "three add up to the curve's patients. A dotted line, or the curve's end when cut, marks "
+    f"Under the axis, for each curve: the {unit} at risk (still followed and free of the "
+    f"endpoint) at each month, and the {unit} whose event or censoring came before it; the "
+    f"three add up to the curve's {unit}. A dotted line, or the curve's end when cut, marks "
     f"where the standard error first exceeds 10%{at_risk_rule}: reporting standards treat the "
     "estimate as unreliable from there on. "
     + (
-        "Ticks on the curves are censored patients (left out on a curve with more than 100 "
+        f"Ticks on the curves are censored {unit} (left out on a curve with more than 100 "
         "censoring times). "
         if mask.k is None
         else f"{PRIVACY_CURVE}, without censoring ticks. "
@@ -109,7 +121,9 @@ if view.compared is not None and view.compared.comparison.logrank is not None:
     show_table(comparison_table(view, mask), "patency comparison")
 comparison = view.compared.comparison if view.compared is not None else None
 if comparison is not None and comparison.pairwise:
-    st.markdown("**Pairwise log-rank tests** (each pair of groups alone; Holm-adjusted p)")
+    st.markdown(
+        f"**{PAIRWISE_TESTS[comparison_test(view)]}** (each pair of groups alone; Holm-adjusted p)"
+    )
     show_table(pairwise_table(view, mask), "patency pairwise")
 if comparison is not None and comparison.ordered and len(comparison.levels) > 1:
     st.markdown(plain(trend_line(view, mask)))
@@ -128,8 +142,12 @@ if view.landmark is not None:
     show_table(estimates_table(view.landmark, mask), "patency landmark estimates")
 
 with st.expander("Definitions"):
+    tests = (
+        (ROBUST_SCORE_TEST,) if clustered
+        else ("Log-rank test", "Pairwise log-rank tests", "Log-rank test for trend")
+    )  # fmt: skip
     for term in ("Primary patency", "Assisted primary patency", "Secondary patency", "Kaplan-Meier",
-                 "Number at risk", "Log-rank test", "Hazard ratio", "Median time",
+                 "Number at risk", *tests, "Hazard ratio", "Median time",
                  "Restricted mean", "Cumulative incidence, death competing", "Reference group",
-                 "Pairwise log-rank tests", "Log-rank test for trend", "Landmark"):  # fmt: skip
+                 "Landmark"):  # fmt: skip
         st.markdown(f"**{term}.** {DEFINITIONS[term]}")

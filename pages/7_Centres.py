@@ -25,12 +25,13 @@ context, mask = masked(context, centres_ledger(comparison))
 centres = comparison.centres
 pooled = fmt.percent(comparison.pooled)
 without = comparison.patients_without_centre
+unit = "limbs" if context.header.bilateral_file else "patients"  # patency counts limbs
 st.caption(
-    f"{fmt.cell(mask.cell(N))} patients in {fmt.count(len(centres))} centre(s); "
+    f"{fmt.cell(mask.cell(N))} {unit} in {fmt.count(len(centres))} centre(s); "
     f"pooled primary patency at {fmt.months(month)} months {pooled} (Kaplan-Meier, every "
-    "patient in the filter)."
+    f"{unit.removesuffix('s')} in the filter)."
     + (
-        f" {fmt.cell(mask.cell(NO_CENTRE))} patients have no centre recorded: they count in "
+        f" {fmt.cell(mask.cell(NO_CENTRE))} {unit} have no centre recorded: they count in "
         "the pooled estimate, not in any centre."
         if without
         else ""

@@ -25,7 +25,7 @@ from analytics.present.privacy import SUPPRESSED_NOTE, model_mask
 from analytics.present.tables import model_table, ph_table
 from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
 from analytics.variables import Kind, Registry, Role
-from analytics.views import N, model_ledger
+from analytics.views import PEOPLE, N, model_ledger
 from ui import data, state
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
@@ -102,8 +102,13 @@ if not covariates:
 asked = (context.key, context.cohort_filter, endpoint, covariates)
 refused = RECURRENT_DVT in covariates and context.n > TIME_VARYING_MAX_PATIENTS  # at once
 if context.n > MODEL_ASK_PATIENTS and not refused and st.session_state.get(FITTED) != asked:
+    n_words = (
+        fmt.limbs_of(context.mask.cell(N), context.mask.cell(PEOPLE))
+        if context.header.bilateral_file
+        else fmt.patients(context.mask.cell(N))
+    )
     st.button(
-        f"Fit the model on {fmt.patients(context.mask.cell(N))}",
+        f"Fit the model on {n_words}",
         on_click=lambda: st.session_state.update({FITTED: asked}),
         help="A Cox model is fitted on one row per patient: on a registry this large it takes "
         "a while, so it runs when asked (and is kept for everyone after that).",

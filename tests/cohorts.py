@@ -222,3 +222,12 @@ def device_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     )
     create_summary(con)
     return con
+
+
+def retinopathy_file(path: str) -> str:
+    """retinopathy_registry written to the cohort file ``path``, with the schema version a
+    file states (the CLI and the dashboard open it as any registry); ``path`` back."""
+    con = retinopathy_registry(path)
+    con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.close()
+    return path

@@ -96,7 +96,8 @@ def masked(
     total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
     if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
         _show_n(context.count_slot, decided, context.header.bilateral_file)
-    chart = replace(context.chart, caption=_caption(context.meta, context.cohort_filter, decided))
+    caption = _caption(context.meta, context.cohort_filter, decided, context.header.bilateral_file)
+    chart = replace(context.chart, caption=caption)
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
 
 
@@ -156,7 +157,7 @@ def start_page(title: str) -> PageContext:
     count_slot = count.empty()
     _show_n(count_slot, sidebar, header.bilateral_file)
     _cohort_choice(meta)
-    caption = _caption(meta, cohort_filter, sidebar)
+    caption = _caption(meta, cohort_filter, sidebar, header.bilateral_file)
     request = DeckRequest(
         cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months(),
         state.value("adjust"), state.value("model_endpoint"),  # the Models page's, once fitted
@@ -209,9 +210,13 @@ def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, bilateral: b
             )
 
 
-def _caption(meta: dict[str, str], cohort_filter: CohortFilter, decided: Mask) -> str:
-    """What every chart of the page states under its title (fmt.view_caption)."""
-    caption = fmt.view_caption(meta.get("name", "Cohort"), cohort_filter, decided.cell(N))
+def _caption(
+    meta: dict[str, str], cohort_filter: CohortFilter, decided: Mask, bilateral: bool
+) -> str:
+    """What every chart of the page states under its title (fmt.view_caption): in a file
+    where a patient may have two treated limbs, n's limbs in their patients."""
+    people = decided.cell(PEOPLE) if bilateral else None
+    caption = fmt.view_caption(meta.get("name", "Cohort"), cohort_filter, decided.cell(N), people)
     return caption + (" · a reconstruction, not patient data" if is_reconstruction(meta) else "")
 
 

@@ -50,6 +50,7 @@ from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
+    CLUSTERED_BY_PATIENT,
     CRUDE_NOT_A_RISK,
     CRUDE_PERCENT,
     DEFINITIONS,
@@ -61,6 +62,7 @@ from analytics.glossary import (
     PRIVACY_CURVE,
     PTS,
     REFLUX,
+    ROBUST_SCORE_TEST,
     SAFETY_CRUDE_AXIS,
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_NOTE,
@@ -180,8 +182,9 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     n = report.safety.patients
     demo = is_reconstruction(view.meta)
     decided = deck_mask(view, k)
+    people = decided.cell(PEOPLE) if report.header.bilateral_file else None
     caption = fmt.view_caption(
-        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N)
+        view.meta.get("name", "Cohort"), report.cohort_filter, decided.cell(N), people
     )
     clinical = decided  # the clinical slides' counts, decided with the rest of the deck
     deck = Presentation()
@@ -212,7 +215,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     )
     notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
     _table3_slide(deck, table3(change, clinical, demo), caption, notes)
-    _definition_slides(deck, caption, view.model is not None)
+    _definition_slides(deck, caption, view.model is not None, report.header.bilateral_file)
     if demo:
         _demo_footers(deck)
     return _save(deck)
@@ -224,7 +227,7 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     model, its events beside its curve's and its level counts beside Table 1's and the
     subgroups'), masked once with privacy ``k``: every slide renders the one decision."""
     report = view.report
-    n = report.header.limbs
+    n = report.header.limbs  # n counts limbs, the patients they belong to beside it
     shown = (
         unit_ledger(report.header)
         | patency_ledger(view.patency, n)
@@ -393,9 +396,12 @@ def _title_slide(deck: Any, view: DeckView, decided: Mask) -> None:
         if report.by
         else ""
     )
+    n = decided.cell(N)
     lines = [
         f"Filter: {fmt.filter_words(report.cohort_filter)}{compared}",
-        f"n = {fmt.cell(decided.cell(N))} patients",
+        f"n = {fmt.limbs_of(n, decided.cell(PEOPLE))}. {CLUSTERED_BY_PATIENT}"
+        if report.header.bilateral_file
+        else f"n = {fmt.cell(n)} patients",
     ]
     if k:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
@@ -1306,12 +1312,16 @@ DEFINITION_LINES = 24  # lines of DEFINITION_SIZE type a slide holds under its c
 DEFINITION_LINE_CHARACTERS = 160  # characters of a full-width line at that size
 
 
-def definition_pages(model: bool) -> list[list[str]]:
-    """The deck's terms (and the model's, with a model) split over slides, each holding
-    what fits, a term never split."""
+def definition_pages(model: bool, clustered: bool = False) -> list[list[str]]:
+    """The deck's terms (and the model's, with a model; the robust score test's after the
+    log-rank test's where limbs are ``clustered`` by patient) split over slides, each
+    holding what fits, a term never split."""
     pages: list[list[str]] = [[]]
     used = 0.0
-    for term in (*DECK_TERMS, *(MODEL_TERMS if model else ())):
+    robust = (ROBUST_SCORE_TEST,) if clustered else ()
+    terms = [t for base in DECK_TERMS
+             for t in ((base, *robust) if base == "Log-rank test" else (base,))]  # fmt: skip
+    for term in (*terms, *(MODEL_TERMS if model else ())):
         lines = math.ceil((len(term) + len(DEFINITIONS[term]) + 2) / DEFINITION_LINE_CHARACTERS)
         lines += 0.4  # the space after a paragraph
         if pages[-1] and used + lines > DEFINITION_LINES:
@@ -1322,10 +1332,10 @@ def definition_pages(model: bool) -> list[list[str]]:
     return pages
 
 
-def _definition_slides(deck: Any, caption: str, model: bool) -> None:
+def _definition_slides(deck: Any, caption: str, model: bool, clustered: bool) -> None:
     """The definitions of the deck's terms (analytics.glossary.DEFINITIONS), each term in
-    bold, over as many slides as they need."""
-    pages = definition_pages(model)
+    bold, over as many slides as they need (definition_pages)."""
+    pages = definition_pages(model, clustered)
     for i, terms in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
         text = "\n".join(f"{term}. {DEFINITIONS[term]}" for term in terms)

@@ -586,10 +586,14 @@ def filter_words(cohort_filter: CohortFilter) -> str:
     return " · ".join(words)
 
 
-def view_caption(name: str, cohort_filter: CohortFilter, n: Cell) -> str:
+def view_caption(
+    name: str, cohort_filter: CohortFilter, n: Cell, people: Cell | None = None
+) -> str:
     """What every chart and slide states under its title: cohort, filter, n (as the view's
-    mask shows it)."""
-    return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {cell(n)}"
+    mask shows it); with ``people`` (a file where a patient may have two treated limbs),
+    n's limbs in those patients: "n = 394 limbs in 197 patients"."""
+    count = cell(n) if people is None else limbs_of(n, people)
+    return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {count}"
 
 
 def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:

@@ -5,6 +5,10 @@
 says which conventions the numbers follow. Version 2: in each row of ``overall`` and
 ``groups``, ``events`` and ``censored`` count patients whose event or censoring came
 before the month (KMunicate), so at_risk + events + censored is the curve's patients.
+Version 3: registries where a patient may have two treated limbs. ``n_limbs`` beside
+``n_patients`` (the patients), a ``unit`` (``limb`` or ``patient``) in each section, and
+the comparison's test by name (``comparison_test``: ``logrank``, or ``robust_score`` where
+limbs are clustered by patient), ``logrank_*`` staying the log-rank test's (null there).
 
 With a privacy k (analytics.present.privacy's rules) a small count is the string "<k",
 a count withheld beside it or a value derived from hidden counts is null, and the
@@ -23,16 +27,22 @@ from analytics.filters import to_params
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
+    CLUSTERED_BY_PATIENT,
+    COMPARISON_TESTS,
     DEMO_NOTICE,
     ENDPOINTS,
+    LIMB,
     MARGINAL_HOMOGENEITY,
+    PATENCY_ENDPOINTS,
     PATENCY_ROWS_SWAPPED,
+    PATIENT,
     PTS,
     REFLUX,
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_TITLE,
     SEVERITY_SCORE,
     SYMMETRY,
+    TREND_TESTS,
     UNRELIABLE,
 )
 from analytics.partitions import Key, Ledger
@@ -56,6 +66,7 @@ from analytics.present.tables import (
 )
 from analytics.rules import CONFIDENCE, SE_UNRELIABLE
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
+from analytics.stats.engine.logrank import LOGRANK, LogRank
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
@@ -82,7 +93,7 @@ from analytics.views import (
     unit_ledger,
 )
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 ROW_KEYS = ("month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored")
 SAFETY_KEYS = ("patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years")
 # follow_up.data_lock: whether the data lock is the metadata's date or the latest contact.
@@ -125,7 +136,8 @@ def _overall(result: EndpointSurvival) -> EndpointSurvival:
 
 
 def _report_ledger(view: ReportView) -> Ledger:
-    """The report's counts and their sums (report_mask)."""
+    """The report's counts and their sums (report_mask): n is the filter's limbs, the
+    patients they belong to beside it (views.unit_ledger)."""
     n = view.header.limbs
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip
@@ -134,7 +146,7 @@ def _report_ledger(view: ReportView) -> Ledger:
         shown |= model_ledger(model) | model_curve_ledger(
             model, view.survival[model.endpoint].overall
         )
-    return shown | patency_ledger(curves, n) | incidence_ledger(curves)
+    return shown | unit_ledger(view.header) | patency_ledger(curves, n) | incidence_ledger(curves)
 
 
 @dataclass
@@ -208,7 +220,8 @@ def _endpoint(
     path = f"patency.{endpoint}"
     overall = result.overall
     entry: dict[str, Any] = {
-        "overall": _rows(overall, f"{path}.overall", _curve(view, endpoint, overall), privacy)
+        "unit": LIMB if endpoint in PATENCY_ENDPOINTS else PATIENT,
+        "overall": _rows(overall, f"{path}.overall", _curve(view, endpoint, overall), privacy),
     }
     comparison = result.comparison
     if comparison is None:
@@ -233,15 +246,35 @@ def _endpoint(
             )
             for group in result.groups
         },
-        **{
-            f"logrank_{key}": privacy.derived(
-                f"{path}.logrank_{key}", getattr(test, key) if test else None, bool(withheld)
-            )
-            for key in ("statistic", "p")
-        },
+        **_tests(test, path, bool(withheld), privacy),
         "hazard_ratios": ratios,
         "notes": [] if test else ["fewer than two groups in this cohort: nothing to compare"],
     }  # fmt: skip
+
+
+def _tests(
+    test: LogRank | None, path: str, withheld: bool, privacy: _Suppression
+) -> dict[str, Any]:
+    """A comparison's test: ``comparison_test`` names it (LogRank.test: the log-rank test,
+    or the robust score test where limbs are clustered by patient), ``comparison_statistic``
+    and ``comparison_p`` are its; ``logrank_statistic`` and ``logrank_p`` the log-rank
+    test's as in version 2, null where the comparison is the robust score test. All hidden
+    where a compared group's summaries are (``withheld``: tables.comparison_withheld)."""
+    logrank = test if test is not None and test.test == LOGRANK else None
+
+    def hidden(name: str, result: LogRank | None) -> dict[str, Any]:
+        return {
+            f"{name}_{key}": privacy.derived(
+                f"{path}.{name}_{key}", getattr(result, key) if result else None, withheld
+            )
+            for key in ("statistic", "p")
+        }
+
+    return {
+        **hidden("logrank", logrank),
+        "comparison_test": test.test if test else None,
+        **hidden("comparison", test),
+    }
 
 
 def _score(
@@ -336,6 +369,7 @@ def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str,
                 f"{path}.per_100_patient_years", row["per_100_patient_years"],
                 decided.hidden(safety_key(event, "events")),
             ),
+            "unit": PATIENT,
         }  # fmt: skip
     for result in safety.incidence:
         entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy, decided)
@@ -389,6 +423,8 @@ def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
     k = decided.k
     privacy = _Suppression(k, decided)
     clinical = decided
+    # one limb per patient: the patients are n's limbs, as version 2 counted and masked them
+    people = PEOPLE if view.header.bilateral_file else N
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cohort": {
@@ -398,13 +434,15 @@ def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
             "by": view.by,
             "notes": _paper_readings(view),
         },
-        "n_patients": privacy.cell("n_patients", decided.cell(N)),
+        "n_patients": privacy.cell("n_patients", decided.cell(people)),
+        "n_limbs": privacy.cell("n_limbs", decided.cell(N)),
         "patient_years": privacy.derived("patient_years", safety.patient_years, decided.hidden(N)),
         "patency": {
             endpoint: _endpoint(view, endpoint, result, privacy)
             for endpoint, result in view.survival.items()
         },
         "clinical": {
+            "unit": LIMB,
             **{f"ceap_{when}": _classes(when, clinical, privacy) for when in WHEN},
             "ceap_marginal_homogeneity": _table_test(
                 "clinical.ceap_marginal_homogeneity", change.ceap_homogeneity, change, clinical,
@@ -449,7 +487,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
     lines += [f"Note: {note}" for note in data["cohort"]["notes"]]
     lines += [
         f"Filter: {fmt.filter_words(view.cohort_filter)}",
-        f"Patients: {text.count('n_patients', data['n_patients'])}",
+        _n_line(view, data, text),
     ]
     if k is not None:
         lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}; {SUPPRESSED_NOTE}")
@@ -464,14 +502,15 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         comparison = result.comparison
         if comparison is not None and comparison.logrank is not None:
             statistic = (
-                SUPPRESSED if f"{path}.logrank_statistic" in text.suppressed
-                else fmt.statistic(entry["logrank_statistic"])
+                SUPPRESSED if f"{path}.comparison_statistic" in text.suppressed
+                else fmt.statistic(entry["comparison_statistic"])
             )  # fmt: skip
             p = (
-                f"p {SUPPRESSED}" if f"{path}.logrank_p" in text.suppressed
-                else fmt.p_statement(entry["logrank_p"])
+                f"p {SUPPRESSED}" if f"{path}.comparison_p" in text.suppressed
+                else fmt.p_statement(entry["comparison_p"])
             )  # fmt: skip
-            lines.append(f"  log-rank chi2 = {statistic}, {p}")
+            name = COMPARISON_TESTS[entry["comparison_test"]].lower()
+            lines.append(f"  {name} chi2 = {statistic}, {p}")
             for i, ratio in enumerate(comparison.hazard_ratios):
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
                 lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
@@ -495,6 +534,20 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         )
     lines += _safety_incidence_lines(data["safety"], text)
     return "\n".join(lines) + "\n"
+
+
+def _n_line(view: ReportView, data: dict[str, Any], text: _Text) -> str:
+    """The report's n: its patients, in a file of one treated limb per patient; else its
+    limbs and the patients they belong to ("n = 394 limbs in 197 patients"), and that
+    limb estimates are clustered by patient."""
+    patients = text.count("n_patients", data["n_patients"])
+    if not view.header.bilateral_file:
+        return f"Patients: {patients}"
+    limbs = text.count("n_limbs", data["n_limbs"])
+    return (
+        f"n = {limbs} limb{'' if limbs == '1' else 's'} in {patients} "
+        f"patient{'' if patients == '1' else 's'}\n{CLUSTERED_BY_PATIENT}"
+    )
 
 
 def _safety_incidence_lines(safety: dict[str, Any], text: _Text) -> list[str]:
@@ -740,6 +793,7 @@ def _with_time_summaries(
         "completeness": privacy.derived("follow_up.completeness", view.follow_up.completeness, few),
         "planned_follow_up_months": view.follow_up.planned.months,
         "data_lock": DATA_LOCKS[view.follow_up.data_lock_date],
+        "unit": LIMB,
     }
     return report
 
@@ -927,8 +981,10 @@ def _with_comparisons(
             small = _withheld_groups(view, endpoint, result, privacy.mask)
             if len(comparison.levels) > 2:
                 entry["pairwise"] = _pairwise(comparison, path, small, privacy)
+                entry["pairwise_test"] = _test_name(comparison)
             if comparison.ordered:
                 entry["trend"] = _trend(comparison, path, small, privacy)
+                entry["trend_test"] = comparison.trend.test if comparison.trend else None
         if result.landmark is not None:
             overall = result.landmark.survival.overall
             where = f"{path}.landmark.overall"
@@ -938,6 +994,13 @@ def _with_comparisons(
                 "overall": _rows(overall, where, since, privacy),
             }
     return report
+
+
+def _test_name(comparison: Comparison) -> str | None:
+    """The test of a comparison's pairs: the test across its groups' (the robust score
+    test where limbs are clustered by patient, each pair's too); None where the groups
+    could not be compared."""
+    return comparison.logrank.test if comparison.logrank is not None else None
 
 
 def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> list[str]:
@@ -954,8 +1017,9 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
         heading = [ENDPOINTS[endpoint]]
         for i, pair in enumerate(entry.get("pairwise", [])):
             where = f"{path}.pairwise[{i}]"
+            name = COMPARISON_TESTS[entry["pairwise_test"] or LOGRANK].lower()
             heading.append(
-                f"  log-rank {fmt.group(view.by, pair['group'], variables)} vs "
+                f"  {name} {fmt.group(view.by, pair['group'], variables)} vs "
                 f"{fmt.level(view.by, pair['other'], variables)}: {p(f'{where}.p', pair['p'])}, "
                 f"Holm-adjusted {p(f'{where}.p_holm', pair['p_holm'])}"
             )
@@ -963,8 +1027,9 @@ def _comparison_lines(view: ReportView, data: dict[str, Any], text: _Text) -> li
             trend = entry["trend"]
             hidden = f"{path}.trend.statistic" in text.suppressed
             statistic = SUPPRESSED if hidden else fmt.statistic(trend["statistic"])
+            name = TREND_TESTS[entry["trend_test"] or LOGRANK].lower()
             heading.append(
-                f"  log-rank test for trend (scores 1..k in display order): chi2 = "
+                f"  {name} (scores 1..k in display order): chi2 = "
                 f"{statistic}, {p(f'{path}.trend.p', trend['p'])}"
             )
         if "landmark" in entry:

@@ -19,6 +19,7 @@ from analytics.cohort import published
 from analytics.glossary import (
     ALL_PATIENTS,
     CEAP_CLASSES,
+    COMPARISON_TESTS,
     COMPARISON_WITHHELD,
     CRUDE_PERCENT,
     ENDPOINTS,
@@ -43,6 +44,7 @@ from analytics.glossary import (
     TABLE1_BILATERAL_N,
     TABLE1_UNIT_COLUMN,
     TABLE1_UNITS,
+    TREND_TESTS,
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
@@ -64,6 +66,8 @@ from analytics.rules import DEFAULT_MONTHS, SE_UNRELIABLE, SMALL_SAMPLE, ULCER_H
 from analytics.stats.baseline import OTHER_PATTERN, Baseline, Spread
 from analytics.stats.clinical import BinaryChange, ClinicalChange, ScoreChange, TableTest
 from analytics.stats.engine.kaplan_meier import Curve
+from analytics.stats.engine.logrank import LOGRANK
+from analytics.stats.engine.robust_score import ROBUST_SCORE
 from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
@@ -460,8 +464,20 @@ def _withheld_groups(view: PatencyView, mask: Mask) -> set[str]:
     }
 
 
+def comparison_test(view: PatencyView) -> str:
+    """The name of the test the view's comparison used (LogRank.test: a key of
+    glossary.COMPARISON_TESTS): the log-rank test, or, where limbs are clustered by
+    patient (the compared curves carry their limbs), the robust score test, its pairs and
+    its trend test too."""
+    result = view.compared
+    if result.comparison.logrank is not None:
+        return result.comparison.logrank.test
+    return ROBUST_SCORE if result.overall.limbs is not None else LOGRANK
+
+
 def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
-    """The view's comparison as lines: the log-rank test, then each group's Cox HR.
+    """The view's comparison as lines: the test across the groups (comparison_test: the
+    log-rank test, or the robust score test), then each group's Cox HR.
 
     A caution follows a test of groups of fewer than SMALL_SAMPLE patients; in privacy
     mode the test of groups one of which has its summaries withheld, and the HR of such a
@@ -476,7 +492,7 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     withheld = _withheld_groups(view, mask)
     test = f"p {SUPPRESSED}" if withheld else fmt.p_statement(comparison.logrank.p)
     return [
-        f"Log-rank {test}{caution}",
+        f"{COMPARISON_TESTS[comparison_test(view)]} {test}{caution}",
         *(
             fmt.hazard_ratio_line(
                 ratio, view.by, ratio.level in withheld or ratio.reference in withheld
@@ -1209,7 +1225,9 @@ def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
 
 
 def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
-    """Each pair of groups' log-rank p and Holm-adjusted p (more than two groups); in
+    """Each pair of groups' p (the log-rank test's, or the robust score test's where limbs
+    are clustered: comparison_test, which names the column) and Holm-adjusted p (more
+    than two groups); in
     privacy mode hidden for a pair with a group whose summaries are withheld, as that
     group's hazard ratio is (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
@@ -1221,7 +1239,7 @@ def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
         {
             "Group": [fmt.group(view.by, pair.group, view.variables) for pair in pairs],
             "Other group": [fmt.group(view.by, pair.other, view.variables) for pair in pairs],
-            "Log-rank p": [
+            f"{COMPARISON_TESTS[comparison_test(view)]} p": [
                 fmt.SUPPRESSED if h else fmt.p_value(pair.p)
                 for pair, h in zip(pairs, hidden, strict=True)
             ],
@@ -1234,7 +1252,8 @@ def pairwise_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFrame:
 
 
 def trend_line(view: PatencyView, mask: Mask | None = None) -> str:
-    """The log-rank test for trend across the view's ordered groups, in a sentence; hidden
+    """The test for trend across the view's ordered groups (the log-rank test's, or the
+    robust score test's where limbs are clustered: comparison_test), in a sentence; hidden
     in privacy mode when any group's summaries are withheld (comparison_withheld)."""
     mask = mask or exact(patency_ledger(view))
     result = view.compared
@@ -1247,4 +1266,5 @@ def trend_line(view: PatencyView, mask: Mask | None = None) -> str:
         reading = "not computable (no event while two groups were at risk)"
     else:
         reading = f"chi-square {fmt.statistic(test.statistic)} on 1 df, {fmt.p_statement(test.p)}"
-    return f"Log-rank test for trend, scores 1 to {len(levels)} in the order {order}: {reading}"
+    name = TREND_TESTS[test.test if test is not None else comparison_test(view)]
+    return f"{name}, scores 1 to {len(levels)} in the order {order}: {reading}"

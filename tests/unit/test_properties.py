@@ -138,6 +138,7 @@ def test_the_report_is_text_and_strict_json_for_any_filter(cohort, cohort_filter
     assert report_text(view)
     report = json.loads(json.dumps(report_json(view), allow_nan=False))
     assert report["n_patients"] == view.safety.patients
+    assert report["n_limbs"] == view.header.limbs
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -261,10 +261,12 @@ def test_text_report_separates_thousands_on_a_registry(registry_path):
 
 
 def test_json_keeps_its_contract_and_says_its_version(report):
-    assert report["report_version"] == 2
+    """Version 3 adds n_limbs and each section's unit to version 2's keys (tests in
+    test_report_units.py)."""
+    assert report["report_version"] == 3
     assert set(report) == {
-        "report_version", "cohort", "n_patients", "patient_years", "patency", "clinical", "safety",
-        "follow_up",
+        "report_version", "cohort", "n_patients", "n_limbs", "patient_years", "patency",
+        "clinical", "safety", "follow_up",
     }  # fmt: skip
     assert set(report["patency"]) == {"primary", "assisted_primary", "secondary", "recurrent_dvt"}
     row = report["patency"]["primary"]["overall"][0]
@@ -272,7 +274,7 @@ def test_json_keeps_its_contract_and_says_its_version(report):
         "month", "estimate", "ci_lower", "ci_upper", "se", "at_risk", "events", "censored",
     ]  # fmt: skip
     assert set(report["safety"]["death"]) == {
-        "patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years",
+        "unit", "patients", "percent", "ci_lower", "ci_upper", "events", "per_100_patient_years",
     }  # fmt: skip
 
 
@@ -314,7 +316,7 @@ def test_json_medians_restricted_means_and_follow_up_match_r(report):
     follow_up = report["follow_up"]
     assert list(follow_up) == [
         "median_months", "ci_lower", "ci_upper", "completeness", "planned_follow_up_months",
-        "data_lock",
+        "data_lock", "unit",
     ]  # fmt: skip
     assert [follow_up[key] for key in ("median_months", "ci_lower", "ci_upper")] == [36] * 3
 

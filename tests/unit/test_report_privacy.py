@@ -17,7 +17,7 @@ from analytics.present.report import report_json, report_text
 from analytics.views import report_view
 from tests.unit.test_report import run_cli
 
-COUNT_KEYS = {"at_risk", "events", "censored", "patients", "n_patients"}
+COUNT_KEYS = {"at_risk", "events", "censored", "patients", "n_patients", "n_limbs"}
 
 
 def _leaves(value, path=""):
@@ -62,7 +62,8 @@ def test_a_kmunicate_month_never_hides_one_count_alone(masked):
     be withheld beside another small count (in vain), but is never small itself."""
     _, data = masked
     for endpoint in data["patency"].values():
-        curves = [(data["n_patients"], endpoint["overall"])]
+        n = data["n_limbs"] if endpoint["unit"] == "limb" else data["n_patients"]
+        curves = [(n, endpoint["overall"])]
         curves += [(endpoint["group_summary"][g]["patients"], rows)
                    for g, rows in endpoint["groups"].items()]  # fmt: skip
         for patients, rows in curves:

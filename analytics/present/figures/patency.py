@@ -24,6 +24,9 @@ import plotly.graph_objects as go
 
 from analytics.glossary import (
     ENDPOINTS,
+    FREE_OF_ENDPOINT,
+    LIMB,
+    PATIENT,
     TIME_UNITS,
     UNRELIABLE,
     UNRELIABLE_AT_TABLE_MONTHS,
@@ -282,7 +285,12 @@ def patency_figure(
     mask = mask or exact(patency_ledger(view))
     specs = curve_specs(view, mask)
     subtitle = _with_withheld(subtitle, view, mask)
-    return km_figure(specs, view.risk_months, show_ci, heading, subtitle, unreliable, compact, axis)
+    # limb curves carry the limbs of patients with two where limbs are clustered by patient
+    limbs = any(r.overall.limbs is not None for r in view.survival.values())
+    return km_figure(
+        specs, view.risk_months, show_ci, heading, subtitle, unreliable, compact, axis,
+        LIMB if limbs else PATIENT,
+    )  # fmt: skip
 
 
 def _with_withheld(subtitle: str | None, view: PatencyView, mask: Mask | None) -> str | None:
@@ -593,8 +601,10 @@ def km_figure(
     unreliable: str = DOTTED,
     compact: bool = False,
     axis: TimeAxis = TimeAxis(),
+    unit: str = PATIENT,
 ) -> go.Figure:
-    """Curves above, the KMunicate table below, one shared time axis ticked at ``months``.
+    """Curves above, the KMunicate table below, one shared time axis ticked at ``months``;
+    the curves count ``unit`` (glossary.LIMB or PATIENT), as the axis's title says.
 
     The table's counts are the specs' (as the view's mask shows them). The legend
     stands in rows between the title and the plot, clear of both, however many curves;
@@ -632,7 +642,7 @@ def km_figure(
         "yaxis": {"domain": [table_share + TABLE_GAP / 2, 1], "anchor": "x",
                   "range": [0, 1.03], "tickformat": ".0%",
                   # compact (a projector's short plot): the title would run into the table
-                  "title": {"text": "" if compact else "Patients free of the endpoint"}},
+                  "title": {"text": "" if compact else FREE_OF_ENDPOINT[unit]}},
         # the month axis's title under the table, clear of both
         "xaxis2": {"domain": [0, 1], "anchor": "y2", "matches": "x", "showline": False,
                    "ticks": "", "showticklabels": False,
