@@ -4,8 +4,8 @@ from the registry they are given, not from a list written beside it (issue 21).
 
 The declared variable is the access vein, a column of every cohort (data/schema.sql)
 that no built-in declares. The references are computed on the registry's patient rows
-(``synth --single-limb --patients 3000 --centers 6 --seed 1``, the ``registry_path`` fixture), exported
-by DuckDB, not by the code under test:
+(``synth --single-limb --patients 3000 --centers 6 --seed 1``, the ``registry_path``
+fixture), exported by DuckDB, not by the code under test:
 
     COPY (SELECT patient_id, tte_primary_months AS time, tte_primary_event::INT AS status,
                  age_years, access_vein

@@ -9,8 +9,9 @@ rows exported from the cohort files by DuckDB (not by the code under test):
           FROM limb_summary WHERE technical_success) TO 'patients.csv' (HEADER)
     COPY (SELECT patient_id, month FROM events WHERE event = 'recurrent_dvt') TO 'rdvt.csv'
 
-The demo cohort is ``build-demo``; the registry ``synth --single-limb --patients 3000 --centers 6 --seed 1``
-(the ``registry_path`` fixture). The counting-process rows of the time-varying fits are
+The demo cohort is ``build-demo``; the registry
+``synth --single-limb --patients 3000 --centers 6 --seed 1`` (the ``registry_path``
+fixture). The counting-process rows of the time-varying fits are
 built in R by ``tmerge`` from the events table, independently of the code under test:
 
     first <- aggregate(month ~ patient_id, data = rdvt, FUN = min)
