@@ -15,10 +15,10 @@ def curves(monkeypatch) -> Counter:
     """Every Kaplan-Meier fit of a page run, keyed by what it was fitted on."""
     fitted: Counter = Counter()
 
-    def counted(counts):
+    def counted(counts, clusters=None):
         key = (counts.levels, counts.time.tobytes(), counts.events.tobytes())
         fitted[key] += 1
-        return kaplan_meier.kaplan_meier(counts)
+        return kaplan_meier.kaplan_meier(counts, clusters)
 
     for module in (survival, subgroups):
         monkeypatch.setattr(module, "kaplan_meier", counted)
