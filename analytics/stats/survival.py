@@ -545,16 +545,16 @@ def endpoint_clusters(
         return {}
     variables = cohort_filter.variables
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in limb_endpoints}
-    group = grouping(by, variables).sql if by else "NULL"
+    group = f"{grouping(by, variables).sql} AS g, " if by else ""  # no column of NULLs to fetch
     read = ", ".join(f"{m} AS months_{i}, {e} AS event_{i}"
                      for i, (m, e) in enumerate(columns.values()))  # fmt: skip
     cohort, params = cohort_sql(
-        cohort_filter, f"patient_key AS cluster, {group} AS g, n_death > 0 AS died, {read}"
+        cohort_filter, f"patient_key AS cluster, {group}n_death > 0 AS died, {read}"
     )
     rows = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()  # in key order
     cluster = np.asarray(rows["cluster"])
     died = np.asarray(rows["died"], dtype=bool)
-    raw = rows["g"]
+    raw = rows["g"] if by else None
     known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
     result = {}
     for i, endpoint in enumerate(columns):
