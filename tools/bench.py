@@ -178,7 +178,10 @@ def engine_safety(con: duckdb.DuckDBPyConnection, f: CohortFilter) -> list[float
 
 
 def naive_safety(con: duckdb.DuckDBPyConnection, f: CohortFilter) -> list[float]:
-    rows = _rows(con, f, ", ".join(f"n_{e}" for e in SAFETY_EVENTS))
+    """Safety counts people: each patient's first limb in the filter (the lowest limb key),
+    kept here by pandas from every limb row."""
+    limbs = _rows(con, f, "patient_key, limb_key, " + ", ".join(f"n_{e}" for e in SAFETY_EVENTS))
+    rows = limbs.sort_values("limb_key").drop_duplicates("patient_key")
     counts = [int((rows[f"n_{e}"] > 0).sum()) for e in SAFETY_EVENTS]
     upper = [
         stats.binomtest(k, len(rows)).proportion_ci(method="exact").high if len(rows) else np.nan

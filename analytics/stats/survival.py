@@ -42,7 +42,7 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
-from analytics.stats.engine.counts import Clusters, Counts
+from analytics.stats.engine.counts import Clusters, Counts, Located, located
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
 from analytics.stats.engine.logrank import (
@@ -88,7 +88,7 @@ class GroupSurvival:
     rmst: RestrictedMean
     incidence: Incidence
     incidence_at: IncidenceAtMonths
-    limbs: Clusters | None = None  # the curve's limbs of patients with two, when clustered
+    limbs: Located | None = None  # the curve's limbs of patients with two, when clustered
 
     @property
     def patients(self) -> int:
@@ -326,19 +326,21 @@ def group_survival(
 ) -> GroupSurvival:
     """Curve, KMunicate table (at ``risk_months``), estimates and summaries of a one-level
     ``counts``; with ``limbs`` (the limbs of patients with two in the curve), the variance
-    clustered by patient (R's ``survfit(..., cluster = patient_id)``)."""
-    curve = kaplan_meier(counts, limbs)
-    incidence = cumulative_incidence(counts, limbs)
+    clustered by patient (R's ``survfit(..., cluster = patient_id)``), the limbs located on
+    the curve's times once for the curve, the incidence and the restricted mean."""
+    placed = None if limbs is None else located(counts.time, limbs)
+    curve = kaplan_meier(counts, placed)
+    incidence = cumulative_incidence(counts, placed)
     return GroupSurvival(
         level=counts.levels[0],
         curve=curve,
         risk=at_months(curve, risk_months),
         estimates=at_months(curve, months),
         median=median_time(curve),
-        rmst=restricted_mean(curve, horizon, limbs),
+        rmst=restricted_mean(curve, horizon, placed),
         incidence=incidence,
         incidence_at=incidence_at(incidence, months),
-        limbs=limbs,
+        limbs=placed,
     )
 
 
@@ -545,16 +547,16 @@ def endpoint_clusters(
         return {}
     variables = cohort_filter.variables
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in limb_endpoints}
-    group = grouping(by, variables).sql if by else "NULL"
+    group = f"{grouping(by, variables).sql} AS g, " if by else ""  # no column of NULLs to fetch
     read = ", ".join(f"{m} AS months_{i}, {e} AS event_{i}"
                      for i, (m, e) in enumerate(columns.values()))  # fmt: skip
     cohort, params = cohort_sql(
-        cohort_filter, f"patient_key AS cluster, {group} AS g, n_death > 0 AS died, {read}"
+        cohort_filter, f"patient_key AS cluster, {group}n_death > 0 AS died, {read}"
     )
     rows = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()  # in key order
     cluster = np.asarray(rows["cluster"])
     died = np.asarray(rows["died"], dtype=bool)
-    raw = rows["g"]
+    raw = rows["g"] if by else None
     known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
     result = {}
     for i, endpoint in enumerate(columns):

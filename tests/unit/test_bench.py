@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
-from tools.bench import CHECKS, PAGES, run_bench
+import pytest
+
+from analytics.filters import CohortFilter
+from tests.cohorts import retinopathy_registry
+from tools.bench import CHECKS, PAGES, engine_safety, naive_safety, run_bench
 
 
 def test_bench_prints_every_view_and_check_with_matching_results(registry_path):
@@ -22,3 +26,12 @@ def test_bench_prints_every_view_and_check_with_matching_results(registry_path):
     assert re.search(r"^5 baseline covariates.*\s[\d,]+\s+\d+\.\d\s+(met|NOT met)$", text, re.M)
     assert re.search(r"^recurrent DVT \(time-varying\).*\s+\d+\.\d\s+(met|NOT met)$", text, re.M)
     assert re.search(r"ratio \d+\.\d\d$", lines[-1])
+
+
+def test_the_naive_safety_check_counts_each_patient_once_on_a_bilateral_registry():
+    """R's retinopathy as limbs: 394 limbs of 197 patients. The Safety page counts people,
+    so the naive way's exact upper limits are over 197 patients, not 394 limbs."""
+    con = retinopathy_registry()
+    for cohort_filter in (CohortFilter(), CohortFilter(lesion_side="left")):
+        engine, naive = engine_safety(con, cohort_filter), naive_safety(con, cohort_filter)
+        assert engine == pytest.approx(naive, rel=1e-9, nan_ok=True)

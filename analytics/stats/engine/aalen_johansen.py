@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, locate
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, Located, located
 from analytics.stats.engine.kaplan_meier import paired_products
 from analytics.stats.engine.normal import Z_95
 
@@ -71,13 +71,14 @@ class IncidenceAtMonths:
     ci_upper: np.ndarray
 
 
-def cumulative_incidence(counts: Counts, clusters: Clusters | None = None) -> Incidence:
+def cumulative_incidence(counts: Counts, clusters: Clusters | Located | None = None) -> Incidence:
     """The Aalen-Johansen cumulative incidence of a one-level ``counts`` (sorted by time).
 
     ``counts.competing`` must be counted. ``clusters``, this level's limbs whose patient
-    has another limb in it (:meth:`Clusters.of`, ``competing`` listed), gives the SE and CI
-    clustered by patient. Example: ``lung``, deaths of men as the endpoint and deaths of
-    women competing: F(365 days) = 0.40946, as R's ``pstate``.
+    has another limb in it (:meth:`Clusters.of`, ``competing`` listed; or those limbs
+    :func:`~.counts.located` on ``counts.time``), gives the SE and CI clustered by patient.
+    Example: ``lung``, deaths of men as the endpoint and deaths of women competing:
+    F(365 days) = 0.40946, as R's ``pstate``.
     """
     if counts.competing is None:
         raise ValueError("the cumulative incidence needs the competing events counted")
@@ -139,7 +140,7 @@ def _variance(
 
 def _clustered_variance(
     counts: Counts,
-    clusters: Clusters,
+    clusters: Clusters | Located,
     estimate: np.ndarray,
     free_before: np.ndarray,
     at_risk: np.ndarray,
@@ -151,9 +152,10 @@ def _clustered_variance(
     A limb ending at T has c = B(T) - 1 / (n_T - r_T) if it ended with the endpoint or
     death, B(T) if censored, and a = P(T) + S-(T) / n_T (endpoint only) - c F(T).
     """
-    if clusters.competing is None:
+    limbs = clusters.clusters if isinstance(clusters, Located) else clusters
+    if limbs.competing is None:
         raise ValueError("the clustered cumulative incidence needs the limbs' competing events")
-    if clusters.levels != counts.levels:
+    if limbs.levels != counts.levels:
         raise ValueError(UNCOUNTED_LIMB)
     events, competing = counts.events.astype(float), counts.competing.astype(float)
     removed = events + competing
@@ -180,14 +182,14 @@ def _clustered_variance(
     c_square = sum(np.cumsum(w * c * c) for w, c, _ in endings)
     still = at_risk - events - counts.censored
     own = moved**2 * still + square + 2 * estimate * product + estimate**2 * c_square
-    first, second = clusters.pairs()
-    if not first.size:
+    placed = located(counts.time, clusters)
+    if not placed.first.size:
         return np.maximum(own, 0.0)
-    index = locate(counts.time, clusters.time)
-    gone = (clusters.event == 1) | (clusters.competing == 1)
+    index = placed.index
+    gone = (limbs.event == 1) | (limbs.competing == 1)
     c = np.where(gone, ended[index], running[index])
-    a = start(c, index, (clusters.event == 1).astype(float))
-    paired = paired_products(moved, index, a, first, second, slope=c, level=estimate)
+    a = start(c, index, (limbs.event == 1).astype(float))
+    paired = paired_products(moved, index, a, placed.first, placed.second, slope=c, level=estimate)
     return np.maximum(own + 2 * paired, 0.0)
 
 

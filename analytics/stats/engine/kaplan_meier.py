@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, locate
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, Located, located
 from analytics.stats.engine.normal import Z_95
 
 
@@ -77,12 +77,13 @@ class AtMonths:
     censored: np.ndarray
 
 
-def kaplan_meier(counts: Counts, clusters: Clusters | None = None) -> Curve:
+def kaplan_meier(counts: Counts, clusters: Clusters | Located | None = None) -> Curve:
     """The Kaplan-Meier curve of a one-level ``counts`` (rows sorted by time).
 
     ``clusters``, the limbs of this level whose patient has another limb in it (from
-    :meth:`Clusters.of`), gives the SE and CI clustered by patient; without it, or
-    without two limbs of one patient, they are Greenwood's.
+    :meth:`Clusters.of`, or those limbs :func:`~.counts.located` on ``counts.time``),
+    gives the SE and CI clustered by patient; without it, or without two limbs of one
+    patient, they are Greenwood's.
 
     Example: the 6-MP arm of Freireich's leukaemia trial gives S = 0.857 at 6 weeks
     (21 at risk, 3 events), SE 0.0764, 95% CI 0.620-0.952, as R's survfit.
@@ -113,13 +114,13 @@ def kaplan_meier(counts: Counts, clusters: Clusters | None = None) -> Curve:
 
 
 def limb_influence(
-    time: np.ndarray, events: np.ndarray, at_risk: np.ndarray, clusters: Clusters
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each limb of ``clusters`` sits on a curve and how it moves log S.
+    events: np.ndarray, at_risk: np.ndarray, limbs: Located
+) -> tuple[np.ndarray, np.ndarray]:
+    """How each limb of ``limbs`` (located on a curve's times) moves log S.
 
-    ``time``, ``events`` and ``at_risk`` are the curve's, per distinct time. Returns the
-    index of each limb's time among them, its constant A(T) - e / (n_T - d_T) from then
-    on, and A at every time of the curve (module docstring). The last time's
+    ``events`` and ``at_risk`` are the curve's, per distinct time. Returns each limb's
+    constant A(T) - e / (n_T - d_T) from its time on, and A at every time of the curve
+    (module docstring). The last time's
     1 / (n - d) is taken as 0 where everyone left dies (S is 0 from there, and its
     variance Greenwood's infinite sum).
     """
@@ -127,20 +128,19 @@ def limb_influence(
     with np.errstate(divide="ignore", invalid="ignore"):
         running = np.cumsum(np.where(survivors > 0, events / (at_risk * survivors), 0.0))
         jump = np.where(survivors > 0, 1 / survivors, 0.0)
-    index = locate(time, clusters.time)
-    return index, running[index] - clusters.event * jump[index], running
+    index = limbs.index
+    return running[index] - limbs.clusters.event * jump[index], running
 
 
-def _paired(counts: Counts, clusters: Clusters, at_risk: np.ndarray) -> np.ndarray:
+def _paired(counts: Counts, clusters: Clusters | Located, at_risk: np.ndarray) -> np.ndarray:
     """The sum over every two limbs of one patient of f_a(t) f_b(t), at each time."""
-    if clusters.levels != counts.levels:
+    limbs = located(counts.time, clusters)
+    if limbs.clusters.levels != counts.levels:
         raise ValueError(UNCOUNTED_LIMB)
-    first, second = clusters.pairs()
-    if not first.size:
+    if not limbs.first.size:
         return np.zeros(counts.time.size)
-    events = counts.events.astype(float)
-    index, constant, running = limb_influence(counts.time, events, at_risk, clusters)
-    return paired_products(running, index, constant, first, second)
+    constant, running = limb_influence(counts.events.astype(float), at_risk, limbs)
+    return paired_products(running, limbs.index, constant, limbs.first, limbs.second)
 
 
 def paired_products(

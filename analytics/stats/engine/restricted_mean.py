@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import Clusters
+from analytics.stats.engine.counts import Clusters, Located, located
 from analytics.stats.engine.kaplan_meier import Curve, limb_influence
 from analytics.stats.engine.normal import Z_95
 
@@ -59,12 +59,13 @@ class RestrictedMeanDifference:
 
 
 def restricted_mean(
-    curve: Curve, horizon: float, clusters: Clusters | None = None
+    curve: Curve, horizon: float, clusters: Clusters | Located | None = None
 ) -> RestrictedMean:
     """The restricted mean of ``curve`` up to ``horizon`` months.
 
     ``clusters``, the curve's limbs whose patient has another limb in it (as for
-    :func:`.kaplan_meier.kaplan_meier`), gives the SE clustered by patient.
+    :func:`.kaplan_meier.kaplan_meier`, or located on ``curve.time``), gives the SE
+    clustered by patient.
 
     Example: R's ``aml`` data, maintained arm, horizon 36 weeks: 27.425 (SE 3.0092).
     """
@@ -81,9 +82,9 @@ def restricted_mean(
     after = np.cumsum(areas[::-1])[::-1][1:]  # area from each time to the horizon
     variance = (after**2 * hazard).sum()
     if clusters is not None:
-        first, second = clusters.pairs()
-        moved = _limb_influence(curve, horizon, clusters)
-        variance = max(variance + 2 * (moved[first] * moved[second]).sum(), 0.0)
+        limbs = located(curve.time, clusters)
+        moved = _limb_influence(curve, horizon, limbs)
+        variance = max(variance + 2 * (moved[limbs.first] * moved[limbs.second]).sum(), 0.0)
     return RestrictedMean(
         horizon=float(horizon),
         estimate=float(areas.sum()),
@@ -93,24 +94,30 @@ def restricted_mean(
 
 
 def restricted_mean_covariance(
-    curve: Curve, clusters: Clusters, other: Curve, other_clusters: Clusters, horizon: float
+    curve: Curve,
+    clusters: Clusters | Located,
+    other: Curve,
+    other_clusters: Clusters | Located,
+    horizon: float,
 ) -> float:
     """The covariance of two groups' restricted means through patients with limbs in both.
 
     ``clusters`` and ``other_clusters`` are each curve's listed limbs (:meth:`Clusters.of`
     of one Clusters, so that a patient's limbs share the ``cluster`` label): the sum over
     patients of their limbs' influence on one mean times their limbs' influence on the
-    other. NaN when either mean is.
+    other (each may come :func:`~.counts.located` on its curve's times). NaN when either
+    mean is.
     """
     if not (_observed(curve, horizon) and _observed(other, horizon)):
         return float("nan")
+    mine, yours = located(curve.time, clusters), located(other.time, other_clusters)
     labels, patient = np.unique(
-        np.concatenate([clusters.cluster, other_clusters.cluster]), return_inverse=True
+        np.concatenate([mine.clusters.cluster, yours.clusters.cluster]), return_inverse=True
     )
-    own = patient[: clusters.cluster.size]
-    theirs = patient[clusters.cluster.size :]
-    one = np.bincount(own, _limb_influence(curve, horizon, clusters), labels.size)
-    two = np.bincount(theirs, _limb_influence(other, horizon, other_clusters), labels.size)
+    own = patient[: mine.index.size]
+    theirs = patient[mine.index.size :]
+    one = np.bincount(own, _limb_influence(curve, horizon, mine), labels.size)
+    two = np.bincount(theirs, _limb_influence(other, horizon, yours), labels.size)
     return float(one @ two)
 
 
@@ -120,12 +127,13 @@ def _observed(curve: Curve, horizon: float) -> bool:
     return bool(horizon <= curve.last_time or reached_zero)
 
 
-def _limb_influence(curve: Curve, horizon: float, clusters: Clusters) -> np.ndarray:
+def _limb_influence(curve: Curve, horizon: float, limbs: Located) -> np.ndarray:
     """Each listed limb's move of the restricted mean: the sum over the curve's steps up to
     the horizon of the step's area times the limb's f there (A before its time, its
     constant from then on)."""
-    index, constant, running = limb_influence(
-        curve.time, curve.events.astype(float), curve.at_risk.astype(float), clusters
+    index = limbs.index
+    constant, running = limb_influence(
+        curve.events.astype(float), curve.at_risk.astype(float), limbs
     )
     kept = int((curve.time <= horizon).sum())
     width = np.diff(np.append(curve.time[:kept], horizon))
