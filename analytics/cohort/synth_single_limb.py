@@ -240,7 +240,7 @@ def synthesize(out: Path, patients: int, centers: int = 20, seed: int = 1) -> Pa
     with (
         written_beside(Path(out)) as tmp,
         duckdb.connect(str(tmp), config=dict(CONNECT_CONFIG)) as con,
-        duckdb.connect(config=dict(CONNECT_CONFIG)) as staging,
+        duckdb.connect() as staging,  # in memory without the writer's limit: staged whole
     ):
         staging.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
         _write_rows(staging, patients, centers, seed)
