@@ -138,18 +138,21 @@ SECOND_IN_FILE: Key = ("second limbs in the file",)
 
 
 def unit_ledger(header: Header) -> Ledger:
-    """n's limbs are its patients' first limbs and their second ones. In a file of one limb
-    per patient that there are no second limbs is public (the sidebar counts limbs only),
-    so the patients are n; in a file with bilateral patients every count is of limbs of
-    which a patient may have two (Ledger.paired)."""
+    """n's limbs are its patients' first limbs and their second ones, in a file with
+    bilateral patients, where every count is of limbs of which a patient may have two
+    (Ledger.paired); in a file of one limb per patient the patients are n (people_key)."""
+    if not header.bilateral_file:
+        return ledger({N: header.limbs})
     counts = {N: header.limbs, PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people}
-    second = [SECOND_LIMBS]
     return ledger(
-        counts, [Sum(N, (PEOPLE, SECOND_LIMBS))],
-        unseen=second if header.bilateral_file else [],
-        public=[] if header.bilateral_file else second,
-        paired=header.bilateral_file,
+        counts, [Sum(N, (PEOPLE, SECOND_LIMBS))], unseen=[SECOND_LIMBS], paired=True
     )  # fmt: skip
+
+
+def people_key(bilateral: bool) -> Key:
+    """What a person-level view's n is named in a ledger: the patients (PEOPLE) in a file
+    with bilateral patients, else n itself (N: one limb per patient)."""
+    return PEOPLE if bilateral else N
 
 
 def header_ledger(header: Header) -> Ledger:
@@ -161,17 +164,16 @@ def header_ledger(header: Header) -> Ledger:
     counts = {N: header.limbs, ANALYSED: header.analysed, IN_FILE: header.total}
     counts[LEFT_OUT] = header.analysed - header.limbs
     counts[NOT_ANALYSED] = header.total - header.analysed
-    counts |= {
-        PEOPLE_IN_FILE: header.people_in_file,
-        SECOND_IN_FILE: header.total - header.people_in_file,
-    }  # fmt: skip
-    sums = [
-        Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED)),
-        Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)),
-    ]  # fmt: skip
-    public = [ANALYSED] + ([] if header.bilateral_file else [SECOND_IN_FILE])
-    unseen = [SECOND_IN_FILE] if header.bilateral_file else []
-    return unit_ledger(header) | ledger(counts, sums, unseen=unseen, public=public)
+    sums = [Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED))]
+    unseen = []
+    if header.bilateral_file:
+        counts |= {
+            PEOPLE_IN_FILE: header.people_in_file,
+            SECOND_IN_FILE: header.total - header.people_in_file,
+        }  # fmt: skip
+        sums.append(Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)))
+        unseen.append(SECOND_IN_FILE)
+    return unit_ledger(header) | ledger(counts, sums, unseen=unseen, public=[ANALYSED])
 
 
 def centre_key(centre: str, count: str) -> Key:
@@ -380,7 +382,8 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
     ``timeline``'s points (the Safety page's) are its events within 30 days and later,
     where the chart puts them. (That a patient with the event has one or more is not a
     sum: the ledger leaves it out.)"""
-    counts: dict[Key, int] = {PEOPLE: safety.patients}
+    people = people_key(safety.bilateral)
+    counts: dict[Key, int] = {people: safety.patients}
     sums, unseen = [], []
     for row in safety.table.itertuples(index=False):
         patients, without, events, early, later = (
@@ -391,7 +394,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
             events: int(row.events), early: int(row.events_within_30_days),
             later: int(row.events_later),
         }  # fmt: skip
-        sums += [Sum(PEOPLE, (patients, without)), Sum(events, (early, later))]
+        sums += [Sum(people, (patients, without)), Sum(events, (early, later))]
     for result in safety.incidence:
         earlier: Key | None = None
         for month, by in zip(result.at.month.tolist(), result.events_by.tolist(), strict=True):
@@ -400,7 +403,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
                 incidence_key(result.event, month, "without"),
             )
             counts |= {first: int(by), without: safety.patients - int(by)}
-            sums.append(Sum(PEOPLE, (first, without)))
+            sums.append(Sum(people, (first, without)))
             if earlier is not None:
                 since = incidence_key(result.event, month, "since")
                 counts[since] = int(by) - counts[earlier]

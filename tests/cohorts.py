@@ -225,9 +225,7 @@ def device_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
 
 
 def retinopathy_file(path: str) -> str:
-    """retinopathy_registry written to the cohort file ``path``, with the schema version a
-    file states (the CLI and the dashboard open it as any registry); ``path`` back."""
-    con = retinopathy_registry(path)
-    con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    con.close()
+    """retinopathy_registry written to the cohort file ``path`` (the CLI and the dashboard
+    open it as any registry); ``path`` back."""
+    retinopathy_registry(path).close()
     return path

@@ -133,6 +133,7 @@ from analytics.views import (
     model_table1_ledger,
     pairs_key,
     patency_ledger,
+    people_key,
     population_ledger,
     safety_key,
     safety_ledger,
@@ -976,7 +977,8 @@ def safety_chart_data(safety: Safety, decided: Mask) -> CategoryChartData:
 
 def _safety_hidden(safety: Safety, decided: Mask) -> list[bool]:
     """Which events' crude percentages the Safety table withholds (its patients or n)."""
-    return [decided.hidden(safety_key(e, "patients"), PEOPLE) for e in safety.table["event"]]
+    people = people_key(safety.bilateral)
+    return [decided.hidden(safety_key(e, "patients"), people) for e in safety.table["event"]]
 
 
 SAFETY_CHART_HEIGHT = Inches(3.4)  # the crude bars; the cumulative incidence under them

@@ -88,6 +88,7 @@ from analytics.views import (
     model_ledger,
     pairs_key,
     patency_ledger,
+    people_key,
     safety_key,
     safety_ledger,
     unit_ledger,
@@ -355,7 +356,7 @@ def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str,
     for row in safety.table.to_dict("records"):
         event = row["event"]
         path, patients = f"safety.{event}", safety_key(event, "patients")
-        hidden = decided.hidden(patients, PEOPLE)
+        hidden = decided.hidden(patients, people_key(safety.bilateral))
         entries[event] = {
             "patients": privacy.cell(f"{path}.patients", decided.cell(patients)),
             **{
@@ -372,12 +373,14 @@ def _safety(view: ReportView, privacy: _Suppression, decided: Mask) -> dict[str,
             "unit": PATIENT,
         }  # fmt: skip
     for result in safety.incidence:
-        entries[result.event]["cumulative_incidence"] = _safety_incidence(result, privacy, decided)
+        entries[result.event]["cumulative_incidence"] = _safety_incidence(
+            result, privacy, decided, people_key(safety.bilateral)
+        )
     return entries
 
 
 def _safety_incidence(
-    result: SafetyIncidence, privacy: _Suppression, decided: Mask
+    result: SafetyIncidence, privacy: _Suppression, decided: Mask, people: Key
 ) -> list[dict[str, Any]]:
     """A safety event's cumulative incidence with death competing, a row per month (0-100);
     withheld at a month where ``decided`` hides its patients with a first event by then
@@ -385,7 +388,7 @@ def _safety_incidence(
     path = f"safety.{result.event}.cumulative_incidence"
     rows = []
     for i, month in enumerate(result.at.month.tolist()):
-        hidden = decided.hidden(incidence_key(result.event, month, "by"), PEOPLE)
+        hidden = decided.hidden(incidence_key(result.event, month, "by"), people)
         rows.append(
             {"month": month}
             | {

@@ -91,6 +91,7 @@ from analytics.views import (
     incidence_key,
     pairs_key,
     patency_ledger,
+    people_key,
     population_key,
     safety_key,
     subgroups_ledger,
@@ -274,7 +275,7 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
             fmt.cell_share(
                 mask.cell(safety_key(e, "patients")),
                 int(patients[e]) / n if n else None,
-                mask.hidden(safety_key(e, "patients"), PEOPLE),
+                mask.hidden(safety_key(e, "patients"), people_key(view.safety.bilateral)),
             ),
         )
         for e in SAFETY_EVENTS
@@ -841,7 +842,7 @@ def safety_display(safety: Safety, mask: Mask) -> pd.DataFrame:
     def keys(count: str) -> list[Key]:
         return [safety_key(e, count) for e in events]
 
-    hidden = [mask.hidden(key, PEOPLE) for key in keys("patients")]
+    hidden = [mask.hidden(key, people_key(safety.bilateral)) for key in keys("patients")]
     few_events = [mask.hidden(key) for key in keys("events")]
     return with_decimals(
         pd.DataFrame(
@@ -878,7 +879,9 @@ def safety_incidence_display(safety: Safety, mask: Mask) -> pd.DataFrame:
                 f"{fmt.months(month)} months": [
                     fmt.incidence_ci(
                         result.at.estimate[i], result.at.ci_lower[i], result.at.ci_upper[i],
-                        mask.hidden(incidence_key(result.event, month, "by"), PEOPLE),
+                        mask.hidden(
+                            incidence_key(result.event, month, "by"), people_key(safety.bilateral)
+                        ),
                     )
                     for result in safety.incidence
                 ]

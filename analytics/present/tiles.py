@@ -18,12 +18,12 @@ from analytics.present.masking import Mask
 from analytics.present.tables import estimate_shown
 from analytics.rules import SE_UNRELIABLE
 from analytics.views import (
-    PEOPLE,
     WHEN,
     N,
     OverviewView,
     binary_key,
     curve_key,
+    people_key,
     population_key,
     safety_key,
 )
@@ -82,7 +82,7 @@ def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Til
                 fmt.cell_share(
                     mask.cell(safety_key(event, "patients")),
                     int(safety.loc[event, "patients"]) / n if n else None,
-                    mask.hidden(safety_key(event, "patients"), PEOPLE),
+                    mask.hidden(safety_key(event, "patients"), people_key(view.safety.bilateral)),
                 ),
                 CRUDE_OVER_FOLLOW_UP,
                 DEFINITIONS["Crude percentage"],

@@ -27,6 +27,7 @@ from analytics.filters import (
     cohort_sql,
     cohort_where,
     count_where,
+    has_bilateral,
     patient_sql,
     people_where,
 )
@@ -86,6 +87,7 @@ class Safety:
     patient_years: float
     table: pd.DataFrame
     incidence: tuple[SafetyIncidence, ...] = ()
+    bilateral: bool = False  # the file has patients with two limbs: ``patients`` are people
 
 
 def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> tuple[int, float]:
@@ -125,7 +127,7 @@ def safety(
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
     table = safety_table(n, patient_years, *counts)
     found = safety_incidence(con, cohort_filter) if incidence else ()
-    return Safety(n, patient_years, table, found)
+    return Safety(n, patient_years, table, found, has_bilateral(con))
 
 
 def safety_table(

@@ -95,13 +95,11 @@ def test_a_bilateral_registry_shows_centres_clustered_by_patient(page_test, tmp_
     independent: -0.42)."""
     import numpy as np
 
-    from analytics.cohort.db import SCHEMA_VERSION
     from tests.cohorts import retinopathy_registry
     from tests.unit.test_centres import interpolated_limit
 
     path = tmp_path / "bilateral.duckdb"
-    with retinopathy_registry(str(path)) as con:
-        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    retinopathy_registry(str(path)).close()
     monkeypatch.setenv("COHORT_DB", str(path))
     at = page_test(PAGE)
     assert not at.exception

@@ -142,13 +142,11 @@ def test_classes_in_separate_groups_say_why_marginal_homogeneity_is_not_computab
 
 
 def test_the_page_says_its_pairs_are_limbs_when_a_patient_has_two(page_test, tmp_path, monkeypatch):
-    from analytics.cohort.db import SCHEMA_VERSION
     from analytics.glossary import CLINICAL_TWO_LIMBS
     from tests.cohorts import retinopathy_registry
 
     path = tmp_path / "bilateral.duckdb"
-    with retinopathy_registry(str(path)) as con:
-        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    retinopathy_registry(str(path)).close()
     monkeypatch.setenv("COHORT_DB", str(path))
     at = page_test(PAGE)
     assert not at.exception

@@ -107,12 +107,10 @@ def test_a_bilateral_registry_shows_subgroups_clustered_by_patient(
     12-month estimate 0.842325 (0.773336-0.891772) from survfit(..., cluster = id)
     (Greenwood's: 77.7-89.0), the right limbs' HR 2.174 (1.628435-2.902741) from
     coxph(..., cluster = id)'s robust variance (the model variance's: 1.56-3.03)."""
-    from analytics.cohort.db import SCHEMA_VERSION
     from tests.cohorts import retinopathy_registry
 
     path = tmp_path / "bilateral.duckdb"
-    with retinopathy_registry(str(path)) as con:
-        con.execute("INSERT INTO cohort_metadata VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    retinopathy_registry(str(path)).close()
     monkeypatch.setenv("COHORT_DB", str(path))
     at = page_test(PAGE)
     assert not at.exception

@@ -87,7 +87,7 @@ def first_limbs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT tte_recurrent_dvt_months AS months, tte_recurrent_dvt_event::INTEGER AS event, "
         "thrombophilia::INTEGER AS thrombophilia, malignancy::INTEGER AS malignancy "
-        "FROM limb_summary WHERE first_limb"
+        "FROM limb_summary WHERE limb_order = 1"
     ).df()
 
 
@@ -143,7 +143,7 @@ def test_one_patient_in_ten_has_both_legs_treated(cohort: duckdb.DuckDBPyConnect
     assert 0.5 < latest_second <= 6
     assert contact_gap < 1e-9
     staged = scalar(cohort, "SELECT avg((offset_months > 0)::INTEGER) FROM limb_clock "
-                    "WHERE NOT first_limb")  # fmt: skip
+                    "WHERE limb_order = 2")  # fmt: skip
     assert staged == pytest.approx(0.5, abs=0.08)
 
 

@@ -11,7 +11,7 @@ from analytics.present.figures.theme import NARROWEST_PLOT_PX, OKABE_ITO, apply_
 from analytics.present.masking import Mask
 from analytics.rules import EARLY_EVENT_MONTHS
 from analytics.stats.safety import Safety, timeline_points
-from analytics.views import PEOPLE, safety_key, timeline_key
+from analytics.views import people_key, safety_key, timeline_key
 
 LABEL_GAP = 0.015  # of the axis range, between the whisker's end cap and the count
 
@@ -25,7 +25,8 @@ def safety_bars(safety: Safety, mask: Mask) -> go.Figure:
     """
     table = safety.table
     keys = [safety_key(e, "patients") for e in table["event"]]
-    hidden = pd.Series([mask.hidden(key, PEOPLE) for key in keys], index=table.index)
+    people = people_key(safety.bilateral)
+    hidden = pd.Series([mask.hidden(key, people) for key in keys], index=table.index)
     table = table.assign(
         **{c: (100 * table[c]).where(~hidden) for c in ("proportion", "ci_lower", "ci_upper")}
     ).rename(columns={"proportion": "percent"})
