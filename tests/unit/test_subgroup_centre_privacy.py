@@ -67,7 +67,7 @@ def nullable_factors(con: duckdb.DuckDBPyConnection) -> set[str]:
         row[0]
         for row in con.execute(
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'patients' AND is_nullable = 'YES'"
+            "WHERE table_name IN ('patients', 'limbs') AND is_nullable = 'YES'"
         ).fetchall()
     }
     return {v.grouping_key for v in BUILTIN.with_role(Role.FOREST) if v.key in columns}
