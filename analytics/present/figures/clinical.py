@@ -18,6 +18,7 @@ from analytics.present.figures.theme import (
     BEFORE_AFTER_COLOURS,
     OKABE_ITO,
     apply_theme,
+    legend_above,
     message_figure,
     narrow_subtitle,
     rgba,
@@ -128,9 +129,12 @@ def ceap_bars(shift: pd.DataFrame, score: ScoreChange, mask: Mask) -> go.Figure:
     subtitle = _p_text("Clinical severity score, Wilcoxon signed-rank", score, "ceap", mask)
     if pairs.hidden or any(cell.hidden for shown in classes.values() for cell in shown.values()):
         subtitle += "<br>Classes hidden by privacy mode are not drawn"
-    return apply_theme(
+    themed = apply_theme(
         fig, title="CEAP class distribution", height=440, subtitle=narrow_subtitle(subtitle)
     )
+    # the classes' legend in rows of its own above the bars: a registry's five or six
+    # classes wrapped onto a second row that ran into the subtitle
+    return legend_above(themed, [trace.name for trace in fig.data])
 
 
 PAIR_WIDTH_STEPS = 4  # line widths of the pair lines: 1 + 3 * step / steps
