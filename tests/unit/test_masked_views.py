@@ -191,8 +191,9 @@ def small_cohorts(draw: st.DrawFn) -> list[dict]:
 
 
 # derandomized: an example's search can take 0.1 to 40 s, so random draws made the
-# suite's time swing by minutes (613 to 766 s on one machine); the same six each run
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+# suite's time swing by minutes (613 to 766 s on one machine); the same three each run
+# (six took 242 s once Table 1 gained the registry's rows)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           derandomize=True)  # fmt: skip
 @given(cohort=small_cohorts(), cohort_filter=st.just(CohortFilter()) | filters(),
        k=st.integers(3, 5))  # fmt: skip
