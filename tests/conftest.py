@@ -14,9 +14,9 @@ import pytest
 from analytics.cohort.db import DEMO_SOURCE, SCHEMA_PATH, open_cohort
 from analytics.cohort.demo import build_demo
 from analytics.cohort.single_limb import (
-    PERSON_COLUMNS,
     SINGLE_LIMB_SCHEMA_PATH,
     SINGLE_LIMB_TABLES,
+    person_columns,
 )
 from analytics.cohort.summary import PATIENT_EVENTS
 from analytics.cohort.synth_single_limb import synthesize
@@ -220,7 +220,7 @@ def add_patient(con: duckdb.DuckDBPyConnection, patient_id: str, **overrides: ob
     """Insert one patient with one treated limb of the same id: sensible defaults,
     overridden per test (``lesion_side`` names the limb's side, as the summary does)."""
     row = {"patient_id": patient_id, **PATIENT_DEFAULTS, **overrides}
-    person = {k: v for k, v in row.items() if k in PERSON_COLUMNS}
+    person = {k: v for k, v in row.items() if k in person_columns()}
     limb = {
         "limb_id": patient_id,
         "aetiology": "post_thrombotic",

@@ -182,6 +182,7 @@ def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, bilateral: b
     """The sidebar's n of the file's limbs, as privacy lets them show; in a file where a
     patient may have two treated limbs, the patients they belong to too."""
     n, total = decided.cell(N), decided.cell(IN_FILE)
+    unit = "limbs" if bilateral else "patients"
     with slot.container():
         if bilateral:
             people, in_file = decided.cell(PEOPLE), decided.cell(PEOPLE_IN_FILE)
@@ -194,19 +195,19 @@ def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, bilateral: b
             st.markdown(f"**n = {fmt.cell(n)} of {fmt.cell(total)} patients** match the filters")
         if total.hidden and decided.few(NOT_ANALYSED):
             st.caption(
-                f"The file's number of {'limbs' if bilateral else 'patients'} is hidden: "
+                f"The file's number of {unit} is hidden: "
                 f"fewer than {total.k} are outside the population analysed, and it would "
                 "give their number."
             )
         if n.shown == "withheld" and decided.few(LEFT_OUT):
             st.caption(
-                f"n is hidden: the filters leave out fewer than {n.k} "
-                f"{'limbs' if bilateral else 'patients'}, whose number would be the difference."
+                f"n is hidden: the filters leave out fewer than {n.k} {unit}, whose number "
+                "would be the difference."
             )
         elif n.shown == "withheld":
             st.caption(
                 "n is hidden: with the other counts this page shows, it would give away a "
-                f"count of fewer than {n.k} {'limbs or patients' if bilateral else 'patients'}."
+                f"count of fewer than {n.k} {'limbs or patients' if bilateral else unit}."
             )
 
 

@@ -179,6 +179,22 @@ def expected_columns() -> dict[str, tuple[tuple[str, str], ...]]:
     return {table: tuple(pairs) for table, pairs in columns.items()}
 
 
+@functools.cache
+def schema_tables(schema: Path) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each table's (column, type) pairs as the schema file ``schema`` defines them, read
+    from it built in memory (this version's and the single-limb format's)."""
+    with duckdb.connect() as con:
+        con.execute(schema.read_text())
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+        ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        columns.setdefault(table, []).append((column, kind))
+    return {table: tuple(pairs) for table, pairs in columns.items()}
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> str:
     """The schema version the cohort file says it has ("none" when it says none)."""
     versions = con.execute(

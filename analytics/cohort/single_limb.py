@@ -21,7 +21,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-from analytics.cohort.db import ROOT
+from analytics.cohort.db import ROOT, SCHEMA_PATH, schema_tables
 from analytics.cohort.summary import PATIENT_EVENTS
 
 SINGLE_LIMB_SCHEMA_PATH = ROOT / "data" / "schema_single_limb.sql"
@@ -29,15 +29,21 @@ SINGLE_LIMB_TABLES = ("patients", "assessments", "events")
 AETIOLOGY_KEY = "aetiology"  # the provenance key that says what every lesion was
 AETIOLOGIES = ("post_thrombotic", "non_thrombotic", "acute_thrombotic")
 NOT_RECORDED = "not_recorded"
-PERSON_COLUMNS = (
-    "patient_id", "sex", "malignancy", "smoking", "immobilization", "thrombophilia",
-    "recent_surgery", "trauma", "diabetes", "center",
-)  # fmt: skip
-LIMB_COLUMNS = (
-    "procedure_date", "age_years", "bmi", "technical_success", "follow_up_months",
-    "symptom_duration_months", "seg_ivc", "seg_civ", "seg_eiv", "seg_cfv", "urokinase",
-    "stents", "access_vein",
-)  # fmt: skip
+
+
+def person_columns() -> tuple[str, ...]:
+    """A patient's own columns: this version's ``patients`` table."""
+    return tuple(column for column, _ in schema_tables(SCHEMA_PATH)["patients"])
+
+
+def limb_columns() -> tuple[str, ...]:
+    """The single-limb ``patients`` columns that are a limb's in this version, besides its
+    ids, side and aetiology (which the single-limb format names or lacks)."""
+    limbs = {column for column, _ in schema_tables(SCHEMA_PATH)["limbs"]} - {"patient_id"}
+    old = schema_tables(SINGLE_LIMB_SCHEMA_PATH)["patients"]
+    return tuple(column for column, _ in old if column in limbs)
+
+
 _PATIENT_EVENTS = ", ".join(f"'{event}'" for event in PATIENT_EVENTS)
 
 
@@ -57,13 +63,14 @@ def from_single_limb(
     con.register("single_limb_rows", read("patients"))
     con.execute("CREATE TEMP TABLE single_limb_patients AS SELECT * FROM single_limb_rows")
     con.unregister("single_limb_rows")
+    person, limb = ", ".join(person_columns()), ", ".join(limb_columns())
     con.execute(
-        f"INSERT INTO patients ({', '.join(PERSON_COLUMNS)}) "
-        f"SELECT {', '.join(PERSON_COLUMNS)} FROM single_limb_patients ORDER BY patient_id"
+        f"INSERT INTO patients ({person}) "
+        f"SELECT {person} FROM single_limb_patients ORDER BY patient_id"
     )
     con.execute(
-        f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {', '.join(LIMB_COLUMNS)}) "
-        f"SELECT patient_id, patient_id, lesion_side, ?, {', '.join(LIMB_COLUMNS)} "
+        f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {limb}) "
+        f"SELECT patient_id, patient_id, lesion_side, ?, {limb} "
         "FROM single_limb_patients ORDER BY patient_id",
         [aetiology],
     )

@@ -14,7 +14,6 @@ one (analytics.cohort.write): a failed upgrade leaves it byte for byte as it was
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import duckdb
@@ -25,6 +24,7 @@ from analytics.cohort.db import (
     SCHEMA_VERSION,
     CohortError,
     connect_hardened,
+    schema_tables,
     schema_version,
 )
 from analytics.cohort.single_limb import (
@@ -94,23 +94,8 @@ def _require_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _batches(old: duckdb.DuckDBPyConnection, table: str, path: Path) -> pa.RecordBatchReader:
     """The single-limb columns of ``table``, in batches so memory stays bounded."""
-    columns = ", ".join(f'"{name}"' for name, _ in _single_limb_columns()[table])
+    columns = ", ".join(f'"{name}"' for name, _ in schema_tables(SINGLE_LIMB_SCHEMA_PATH)[table])
     try:
         return old.sql(f"SELECT {columns} FROM {table}").to_arrow_reader(ROWS_PER_BATCH)
     except duckdb.BinderException as exc:
         raise CohortError(f"{path}: {table} lacks a column of the cohort format ({exc})") from None
-
-
-@functools.cache
-def _single_limb_columns() -> dict[str, tuple[tuple[str, str], ...]]:
-    """Each single-limb table's (column, type) pairs, from its schema built in memory."""
-    with duckdb.connect() as con:
-        con.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
-        rows = con.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
-        ).fetchall()
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, column, kind in rows:
-        columns.setdefault(table, []).append((column, kind))
-    return {table: tuple(pairs) for table, pairs in columns.items()}
