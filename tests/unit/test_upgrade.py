@@ -1,8 +1,10 @@
-"""A cohort file of versions 1-3 (the single-limb format) is refused with a message naming
-the fix, and upgrades in place to the registry format."""
+"""A cohort file of versions 1-3 (the single-limb format) or 4 (the registry format before
+the limb's last contact date) is refused with a message naming the fix, and upgrades in
+place to this version's format."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from analytics.cli import main
 from analytics.cohort.db import DEMO_SOURCE, SCHEMA_VERSION, CohortError, open_cohort
 from analytics.cohort.demo import _read_metadata
-from analytics.cohort.importer import import_registry
+from analytics.cohort.importer import REGISTRY, import_registry
 from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, SINGLE_LIMB_TABLES
 from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.cohort.upgrade import upgrade
@@ -199,3 +201,53 @@ def test_a_version_1_file_missing_a_column_is_named_and_left_unchanged(demo_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "assessments lacks a column" in err and "reflux" in err
     assert old.read_bytes() == before and list(tmp_path.iterdir()) == [old]
+
+
+# What version 5 added: a version-4 file's tables are this version's without it.
+VERSION_5_COLUMNS = {"limbs": ("last_contact_date",)}
+
+
+def _as_version_4(current: Path, tmp_path: Path) -> Path:
+    """``current`` as version 4 wrote it: its tables and summary without the column version
+    5 added, stamped 4 (without the schema's constraints, which an upgrade only reads past)."""
+    old = tmp_path / "v4.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            added = VERSION_5_COLUMNS.get(table)
+            columns = f"* EXCLUDE ({', '.join(added)})" if added else "*"
+            con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM current.{table}")
+        con.execute("UPDATE cohort_metadata SET value = '4' WHERE key = 'schema_version'")
+        con.execute("DETACH current")
+    return old
+
+
+def test_a_version_4_file_is_refused_with_the_upgrade_command(bilateral_path, tmp_path):
+    old = _as_version_4(bilateral_path, tmp_path)
+    said = (
+        f"schema version 4; this version reads {SCHEMA_VERSION}. Upgrade it in place with "
+        f"`python -m analytics upgrade {old}`"
+    )
+    with pytest.raises(CohortError, match=re.escape(said)):
+        open_cohort(old)
+
+
+@pytest.fixture(scope="module")
+def upgraded_version_4(bilateral_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bilateral registry as version 4 wrote it, upgraded (once for the module)."""
+    old = _as_version_4(bilateral_path, tmp_path_factory.mktemp("version-4"))
+    assert upgrade(old) is True
+    return old
+
+
+def test_a_version_4_file_upgrades_to_its_own_rows_with_no_last_contact_date(
+    upgraded_version_4, bilateral_path
+):
+    old = upgraded_version_4
+    with open_cohort(old) as upgraded, open_cohort(bilateral_path) as fresh:
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            query = f"SELECT * FROM {table} ORDER BY ALL"
+            assert upgraded.execute(query).fetchall() == fresh.execute(query).fetchall(), table
+        dates = upgraded.execute("SELECT count(last_contact_date) FROM limbs").fetchall()
+    assert dates == [(0,)]  # version 4 never held one
+    assert upgrade(old) is False and list(old.parent.iterdir()) == [old]
