@@ -286,9 +286,9 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade",
         help="bring a cohort file from an earlier version up to this one",
         description="Upgrade a cohort file written by an earlier version in place (versions "
-        "1-3, one limb per patient, become the registry format of people and limbs; the "
-        "summary is derived anew). Done on a copy and moved into place: on "
-        "any failure the file is left as it was.",
+        "1-3, one limb per patient, become the registry format of people and limbs; version "
+        "4 gains the limb's last contact date, empty; the summary is derived anew). Done on "
+        "a copy and moved into place: on any failure the file is left as it was.",
     )
     upgrade_file.add_argument("path", type=Path, help="cohort file to upgrade")
 

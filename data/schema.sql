@@ -50,6 +50,7 @@ CREATE TABLE limbs (
     bmi                     DOUBLE  NOT NULL CHECK (bmi BETWEEN 12 AND 70),
     technical_success       BOOLEAN NOT NULL,
     follow_up_months        DOUBLE  NOT NULL CHECK (follow_up_months BETWEEN 0 AND 600),
+    last_contact_date       DATE,
     symptom_duration_months DOUBLE  CHECK (symptom_duration_months BETWEEN 0 AND 600),
     seg_ivc                 BOOLEAN NOT NULL,
     seg_civ                 BOOLEAN NOT NULL,
@@ -69,7 +70,9 @@ CREATE TABLE limbs (
     CHECK (NOT (seg_ivc AND NOT seg_civ AND (seg_eiv OR seg_cfv))),
     CHECK (NOT (seg_civ AND NOT seg_eiv AND seg_cfv)),
     -- Without a stent in place there is no technical success.
-    CHECK (stents IS NULL OR NOT technical_success OR stents >= 1)
+    CHECK (stents IS NULL OR NOT technical_success OR stents >= 1),
+    -- The last contact is on or after the procedure.
+    CHECK (last_contact_date IS NULL OR last_contact_date >= procedure_date)
 );
 COMMENT ON TABLE limbs IS 'One row per treated limb: the index procedure, the lesion and follow-up. A patient stented on both legs has two rows with one patient_id (one per side); a staged procedure is its own limb with its own date; a later procedure on a treated limb is a reintervention (events).';
 COMMENT ON COLUMN limbs.limb_id IS 'Pseudonymous identifier of the treated limb, text, 1-64 characters.';
@@ -80,7 +83,8 @@ COMMENT ON COLUMN limbs.procedure_date IS 'Date of the index procedure on this l
 COMMENT ON COLUMN limbs.age_years IS 'Age at the procedure, whole years (18-110).';
 COMMENT ON COLUMN limbs.bmi IS 'Body mass index at the procedure, kg/m2 (12-70).';
 COMMENT ON COLUMN limbs.technical_success IS 'Lesion crossed, dilated and stented with restored in-line flow at the end of the index procedure (true/false).';
-COMMENT ON COLUMN limbs.follow_up_months IS 'Time from this limb''s procedure to the last contact (or death), months (0-600). Its time-to-event endpoints are censored here.';
+COMMENT ON COLUMN limbs.follow_up_months IS 'Time from this limb''s procedure to the last contact (or death), months (0-600). Its time-to-event endpoints are censored here. May be left empty when last_contact_date is given (computed from it).';
+COMMENT ON COLUMN limbs.last_contact_date IS 'Optional. The date of the last follow-up contact of this limb (or of death), when the registry gave one (follow_up_months is computed from it). Stored for registry audit only; never shown.';
 COMMENT ON COLUMN limbs.symptom_duration_months IS 'Optional. Duration of DVT symptoms before the procedure, months (chronic DVT: more than 3); empty for a non-thrombotic lesion.';
 COMMENT ON COLUMN limbs.seg_ivc IS 'Lesion involves the inferior vena cava (true/false).';
 COMMENT ON COLUMN limbs.seg_civ IS 'Lesion involves the common iliac vein (true/false).';

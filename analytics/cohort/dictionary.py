@@ -71,6 +71,9 @@ CROSS_COLUMN_RULES: dict[tuple[str, str], str] = {
         "with seg_civ and seg_cfv, seg_eiv is true",
     ("limbs", "((stents IS NULL) OR (NOT technical_success) OR (stents >= 1))"):
         "stents is at least 1 when technical_success is true (no success without a stent)",
+    ("limbs", "((last_contact_date IS NULL) OR (last_contact_date >= procedure_date))"):
+        "last_contact_date is on or after procedure_date: the last contact is not before the "
+        "procedure",
     ("events", "((limb_id IS NULL) = (\"event\" IN ('recurrent_dvt', 'pulmonary_embolism', "
      "'minor_bleeding', 'major_bleeding', 'death')))"):
         "a limb event (restenosis to ulcer_recurred) names its limb_id; a patient event "
@@ -205,8 +208,9 @@ def dictionary_markdown() -> str:
         "the column names below as headers, booleans as true/false, dates as YYYY-MM-DD.",
         "`patients` and `limbs` need rows; `events` and `assessments` may be empty; `stents` "
         "and `antithrombotic` may be left out. A time may be given as its month or as its "
-        "date (`event_date`, `assessment_date`, `start_date`, `end_date`), converted to months "
-        "after the procedure; a limb event's `patient_id` may be left empty.",
+        "date (`event_date`, `assessment_date`, `start_date`, `end_date`; a limb's follow-up as "
+        "`follow_up_months` or `last_contact_date`), converted to months after the procedure; "
+        "a limb event's `patient_id` may be left empty.",
     ]
     for table in DICTIONARY_TABLES:
         lines += ["", f"## `{table}`", "", descriptions.get(table, ""), ""]

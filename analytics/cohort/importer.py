@@ -24,12 +24,14 @@ no rule but should be checked (a limb falling below C5 after an ulcer) is import
 listed as a data-quality warning.
 
 In the registry layout a time may be given as a month or as a date (``event_date``,
-``assessment_date``, ``start_date``, ``end_date``), or both. A date becomes months after
-the limb's procedure (a limb event, a visit) or after the patient's first procedure (a
-patient event, a therapy period): days / DAYS_PER_MONTH, rounded to MONTH_DECIMALS (a day
-is 0.033 month, so distinct days stay distinct, and the day comes back from the month); a
-visit dated on or before the procedure is its month 0. Both given must agree within
-DATE_MONTH_TOLERANCE. A limb event's ``patient_id`` may be left empty: it is its limb's.
+``assessment_date``, ``start_date``, ``end_date``; a limb's follow-up as
+``follow_up_months`` or ``last_contact_date``), or both. A date becomes months after
+the limb's procedure (a limb event, a visit, the limb's last contact) or after the
+patient's first procedure (a patient event, a therapy period): days / DAYS_PER_MONTH,
+rounded to MONTH_DECIMALS (a day is 0.033 month, so distinct days stay distinct, and the
+day comes back from the month); a visit dated on or before the procedure is its month 0.
+Both given must agree within DATE_MONTH_TOLERANCE. A limb event's ``patient_id`` may be
+left empty: it is its limb's.
 
 Nothing is written to the destination until the new file is complete and
 checked: it is built beside the destination and moved into place
@@ -114,6 +116,8 @@ REGISTRY = Layout(
          "required: give the month or the assessment_date"),
         ("antithrombotic", "start_month", "start_date",
          "required: give the start_month or the start_date"),
+        ("limbs", "follow_up_months", "last_contact_date",
+         "required: give the follow_up_months or the last_contact_date"),
     ),
 )  # fmt: skip
 SINGLE_LIMB = Layout(
@@ -125,6 +129,7 @@ SINGLE_LIMB = Layout(
 )
 # A time given as a date: (table, month column, date column, whose clock it is on).
 DATED_MONTHS = (
+    ("limbs", "follow_up_months", "last_contact_date", "limb"),
     ("events", "month", "event_date", "limb"),
     ("assessments", "month", "assessment_date", "limb"),
     ("antithrombotic", "start_month", "start_date", "patient"),
@@ -990,9 +995,10 @@ def _fill_registry(
 
     A limb event's empty ``patient_id`` becomes its limb's (one given must be its limb's).
     A time given as a date becomes months on its clock (the module's docstring): a limb's
-    procedure for a limb event or visit, the patient's first procedure for a patient event
-    or therapy period; an event dated before it is refused, a month and a date that
-    disagree are refused naming both.
+    procedure for its last contact, a limb event or visit, the patient's first procedure
+    for a patient event or therapy period; an event dated before it is refused (a last
+    contact before it breaks the schema's CHECK), a month and a date that disagree are
+    refused naming both (and, for a limb's follow-up, the limb).
     """
     con.execute(
         "CREATE TEMP TABLE limb_clocks AS SELECT limb_id, any_value(patient_id) AS patient_id, "
@@ -1038,7 +1044,9 @@ def _months_from_dates(
     labels: dict[str, str],
 ) -> list[Problem]:
     """Set ``month`` from the date ``day`` where it is empty; the dates refused on the way."""
-    if table == "events":  # a patient event has no limb: its clock is the patient's
+    if table == "limbs":  # the limb's own procedure, on its row
+        start, joins = "t.procedure_date", ""
+    elif table == "events":  # a patient event has no limb: its clock is the patient's
         start = "coalesce(l.day, p.day)"
         joins = (
             "LEFT JOIN limb_clocks AS l USING (limb_id) "
@@ -1051,13 +1059,16 @@ def _months_from_dates(
     months = months_between(start, f"t.{day}")
     if table == "assessments":  # a visit on or before the procedure is the one before it
         months = f"greatest({months}, 0)"
+    named = "coalesce('limb ' || t.limb_id || ': ', '')" if table == "limbs" else "''"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE dated AS SELECT t.{ROW}, t.{month} AS given, t.{day}, "
-        f"{months} AS months FROM typed_{table} AS t {joins} WHERE t.{day} IS NOT NULL"
+        f"CREATE OR REPLACE TEMP TABLE dated AS SELECT t.{ROW}, {named} AS named, "
+        f"t.{month} AS given, t.{day}, {months} AS months FROM typed_{table} AS t {joins} "
+        f"WHERE t.{day} IS NOT NULL"
     )
     whose = {
         "events": "the procedure (a limb event: the limb's; a patient event: the patient's first)",
         "assessments": "the limb's procedure",
+        "limbs": "the limb's procedure",
     }.get(table, "the patient's first procedure")
     problems = []
     if table == "events":
@@ -1070,7 +1081,7 @@ def _months_from_dates(
         )  # fmt: skip
     problems += _rows(
         con,
-        f"SELECT {ROW}, printf('%g', given) || ' and ' || {day}::VARCHAR || ' (' || "
+        f"SELECT {ROW}, named || printf('%g', given) || ' and ' || {day}::VARCHAR || ' (' || "
         f"printf('%g', months) || {_literal(f' months after {whose})')} FROM dated "
         f"WHERE abs(given - months) > {DATE_MONTH_TOLERANCE!r}",
         labels[table], f"{month}, {day}",

@@ -5,7 +5,8 @@ stents, events and assessments on every filter change costs time in proportion t
 registry (0.8 s per endpoint on a million limbs). So the writer of a cohort file
 (import, demo build, synth, upgrade) stores, next to the imported tables, a table
 ``limb_summary``: every column of ``limbs`` (``side`` as ``lesion_side``, the name links
-and groupings have always used) and of its patient in ``patients``, plus, derived from
+and groupings have always used; not ``last_contact_date``, kept for audit in ``limbs``
+only, as ``follow_up_months`` says it) and of its patient in ``patients``, plus, derived from
 the other tables by the definitions below,
 
 - ``offset_months`` / ``patient_limbs`` / ``limb_order``: the limb's procedure on its
@@ -191,7 +192,7 @@ ulcers AS (
     FROM events WHERE {IN_SLICE} AND event = 'ulcer_healed' GROUP BY limb_id
 )
 SELECT l.limb_id, l.patient_id, l.side AS lesion_side,
-       l.* EXCLUDE (limb_id, patient_id, side, stents),
+       l.* EXCLUDE (limb_id, patient_id, side, stents, last_contact_date),
        p.* EXCLUDE (patient_id),
        c.offset_months, c.patient_limbs, c.limb_order, c.patient_key,
        c.patient_key::BIGINT * 2 + c.limb_order - 1 AS limb_key,

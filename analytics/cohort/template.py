@@ -30,7 +30,8 @@ GUIDE_NOTES = (
     "leaves limb_id empty.",
     "A time as a month or a date: month counts months after the limb's procedure (a patient "
     "event, and antithrombotic periods: after the patient's first procedure). Instead of a "
-    "month, give the date (event_date, assessment_date, start_date, end_date): it becomes "
+    "month, give the date (event_date, assessment_date, start_date, end_date; instead of a "
+    "limb's follow_up_months, its last_contact_date): it becomes "
     f"days / {DAYS_PER_MONTH:g} months after that procedure, rounded to {MONTH_DECIMALS} "
     "decimals; a visit dated on or before the procedure is the one before it (month 0). "
     f"Both given must agree within {DATE_MONTH_TOLERANCE:g} month. Dates are kept for "

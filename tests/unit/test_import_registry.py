@@ -287,6 +287,73 @@ def test_a_month_and_a_date_within_half_a_month_are_one_time(tmp_path):
         assert month.fetchone() == (6.0,)  # the month as given
 
 
+def test_a_limbs_follow_up_may_be_given_as_its_last_contact_date(tmp_path):
+    """Without a follow_up_months column, each limb's last contact by date: 731 days after
+    the procedure are 731 / 30.4375 = 24.016 months, 24.02; C-L's 366 days 12.02."""
+    tables = registry_tables()
+    for row in tables["limbs"]:
+        day = date.fromisoformat(row["procedure_date"])
+        row["last_contact_date"] = (
+            day + timedelta(days=366 if row["limb_id"] == "C-L" else 731)
+        ).isoformat()
+        del row["follow_up_months"]
+    out = import_registry(write_csvs(tmp_path / "csv", tables), tmp_path / "out.duckdb")
+    with open_cohort(out) as con:
+        limbs = con.execute(
+            "SELECT limb_id, follow_up_months, last_contact_date - procedure_date FROM limbs"
+        ).fetchall()
+    assert sorted(limbs) == [
+        ("A-L", 24.02, 731), ("A-R", 24.02, 731), ("B-L", 24.02, 731), ("C-L", 12.02, 366),
+        ("C-R", 24.02, 731), ("D-L", 24.02, 731),
+    ]  # fmt: skip
+    rows = summary(out)
+    assert (
+        rows.loc["C-L", "tte_secondary_months"] == 12.02
+    )  # reopened at 2.5, censored at its last contact
+    assert "last_contact_date" not in rows.columns  # kept for audit, in no view's table
+
+
+def test_a_follow_up_and_a_last_contact_date_that_disagree_are_refused_naming_the_limb(tmp_path):
+    day = (A_DAY + timedelta(days=800)).isoformat()  # 26.28 months; follow-up 24
+    problems = refused(edited("limbs", 0, last_contact_date=day), tmp_path)
+    assert problems == [(
+        "limbs.csv", 2, "follow_up_months, last_contact_date",
+        f"limb A-L: 24 and {day} (26.28 months after the limb's procedure)",
+        "follow_up_months and last_contact_date disagree by more than 0.5 month: correct one "
+        "of them, or leave one empty",
+    )]  # fmt: skip
+
+
+def test_a_follow_up_and_a_last_contact_date_within_half_a_month_are_one_time(tmp_path):
+    day = A_DAY + timedelta(days=740)  # 24.31 months
+    tables = edited("limbs", 0, last_contact_date=day.isoformat())
+    out = import_registry(write_csvs(tmp_path / "csv", tables), tmp_path / "out.duckdb")
+    with open_cohort(out) as con:
+        limb = con.execute(
+            "SELECT follow_up_months, last_contact_date FROM limbs WHERE limb_id = 'A-L'"
+        ).fetchone()
+    assert limb == (24.0, day)  # the months as given, the date kept
+
+
+def test_a_last_contact_before_the_procedure_is_refused(tmp_path):
+    early = (A_DAY - timedelta(days=1)).isoformat()
+    problems = refused(edited("limbs", 0, follow_up_months="", last_contact_date=early), tmp_path)
+    (rule,) = [
+        words for (table, expression), words in CROSS_COLUMN_RULES.items()
+        if table == "limbs" and "last_contact_date" in expression
+    ]  # fmt: skip
+    assert problems == [(
+        "limbs.csv", 2, "last_contact_date, procedure_date",
+        f"last_contact_date={early}, procedure_date={A_DAY.isoformat()}", rule,
+    )]  # fmt: skip
+
+
+def test_a_limbs_follow_up_needs_its_months_or_its_last_contact_date(tmp_path):
+    problems = refused(edited("limbs", 0, follow_up_months="", last_contact_date=""), tmp_path)
+    rule = "required: give the follow_up_months or the last_contact_date"
+    assert problems == [("limbs.csv", 2, "follow_up_months", None, rule)]
+
+
 def test_a_limb_event_after_the_limbs_follow_up_is_refused(tmp_path):
     problems = refused(edited("events", 7, month="13"), tmp_path)  # C-L: 12 months
     assert problems == [("events.csv", 9, "month", "13 (this limb's follow-up ends at 12)",
@@ -447,6 +514,7 @@ def test_the_template_explains_limbs_events_and_dates():
     assert required["events", "month"] == "yes, or event_date"
     assert required["events", "patient_id"] == "yes, or limb_id"
     assert required["antithrombotic", "start_month"] == "yes, or start_date"
+    assert required["limbs", "follow_up_months"] == "yes, or last_contact_date"
     assert required["limbs", "limb_id"] == "yes" and required["stents", "length_mm"] == "no"
     notes = " ".join(guide["meaning"].dropna().iloc[-7:])
     for said in (
@@ -454,7 +522,8 @@ def test_the_template_explains_limbs_events_and_dates():
         "a patient stented on both legs has two rows with one patient_id",
         "A limb event (restenosis to ulcer_recurred) gives its limb_id",
         "A patient event (recurrent_dvt",
-        "give the date (event_date, assessment_date, start_date, end_date)",
+        "give the date (event_date, assessment_date, start_date, end_date; instead of a "
+        "limb's follow_up_months, its last_contact_date)",
         "stents and antithrombotic may be left empty or deleted",
         "Booleans: ",
     ):

@@ -59,6 +59,7 @@ def test_schema_refuses_impossible_rows(blank, table, statement):
         {"seg_ivc": True, "seg_civ": False, "seg_eiv": True},  # a gap: IVC and EIV without CIV
         {"seg_civ": True, "seg_eiv": False, "seg_cfv": True},  # a gap: CIV and CFV without EIV
         {"technical_success": True, "stents": 0},
+        {"last_contact_date": "2011-12-31"},  # the day before the procedure
     ],
 )
 def test_schema_refuses_impossible_patients(blank, overrides):

@@ -1,22 +1,41 @@
-"""A cohort file of versions 1-3 (the single-limb format) is refused with a message naming
-the fix, and upgrades in place to the registry format."""
+"""A cohort file of versions 1-3 (the single-limb format) or 4 (the registry format before
+the limb's last contact date) is refused with a message naming the fix, and upgrades in
+place to this version's format, every page, the report and the deck giving on it what
+they give on the file it was made of."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import math
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from analytics.cli import main
-from analytics.cohort.db import DEMO_SOURCE, SCHEMA_VERSION, CohortError, open_cohort
+from analytics.cohort.db import (
+    DEMO_SOURCE,
+    SCHEMA_VERSION,
+    CohortError,
+    open_cohort,
+    schema_tables,
+)
 from analytics.cohort.demo import _read_metadata
-from analytics.cohort.importer import import_registry
+from analytics.cohort.importer import REGISTRY, import_registry
 from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, SINGLE_LIMB_TABLES
 from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.cohort.upgrade import upgrade
+from analytics.filters import CohortFilter
+from analytics.present.report import report_json
+from analytics.views import ReportView
 from tests.conftest import write_single_limb
+from tools.bench import PAGES
 
 SUMMARY_CHECK = (
     "SELECT count(*), sum(tte_primary_months), sum(n_recurrent_dvt), "
@@ -199,3 +218,187 @@ def test_a_version_1_file_missing_a_column_is_named_and_left_unchanged(demo_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "assessments lacks a column" in err and "reflux" in err
     assert old.read_bytes() == before and list(tmp_path.iterdir()) == [old]
+
+
+# What version 5 added: a version-4 file's tables are this version's without it.
+VERSION_5_COLUMNS = {"limbs": ("last_contact_date",)}
+
+
+def _as_version_4(current: Path, tmp_path: Path) -> Path:
+    """``current`` as version 4 wrote it: its tables and summary without the column version
+    5 added, stamped 4 (without the schema's constraints, which an upgrade only reads past)."""
+    old = tmp_path / "v4.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            added = VERSION_5_COLUMNS.get(table)
+            columns = f"* EXCLUDE ({', '.join(added)})" if added else "*"
+            con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM current.{table}")
+        con.execute("UPDATE cohort_metadata SET value = '4' WHERE key = 'schema_version'")
+        con.execute("DETACH current")
+    return old
+
+
+def _as_single_limb(current: Path, tmp_path: Path, version: str) -> Path:
+    """A file of one limb per patient as versions 2-3 wrote it (data/schema_single_limb.sql):
+    each patient with their limb in ``patients`` (``side`` as ``lesion_side``), visits and
+    events by ``patient_id``, ``current``'s provenance stamped ``version``, beside a patient
+    summary (which the upgrade derives anew)."""
+    old = tmp_path / f"v{version}.duckdb"
+    rows = {
+        "patients": "SELECT p.*, l.* EXCLUDE (patient_id), l.side AS lesion_side "
+        "FROM current.patients AS p JOIN current.limbs AS l USING (patient_id)",
+        "assessments": "SELECT *, limb_id AS patient_id FROM current.assessments",
+        "events": "SELECT * FROM current.events",
+    }
+    with duckdb.connect(str(old)) as con:
+        con.execute(SINGLE_LIMB_SCHEMA_PATH.read_text())
+        con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
+        for table in SINGLE_LIMB_TABLES:
+            names = ", ".join(c for c, _ in schema_tables(SINGLE_LIMB_SCHEMA_PATH)[table])
+            con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM ({rows[table]})")
+        con.execute(
+            "INSERT INTO cohort_metadata SELECT key, CASE key WHEN 'schema_version' THEN ? "
+            "ELSE value END FROM current.cohort_metadata",
+            [version],
+        )
+        con.execute("CREATE TABLE patient_summary AS SELECT patient_id FROM patients")
+        con.execute("DETACH current")
+    return old
+
+
+def _plain(value: Any, seen: dict[int, Any]) -> Any:
+    """``value`` as nested lists, dicts and scalars: a result dataclass as its type and its
+    fields, a frame as its columns, index and cells, an array as its items (an object met
+    again, such as the file's variable declarations, from ``seen``)."""
+    if id(value) in seen:
+        return seen[id(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _plain(getattr(value, f.name), seen) for f in dataclasses.fields(value)}
+        plain = {"type": type(value).__name__, **fields}
+    elif isinstance(value, pd.DataFrame):
+        plain = {
+            "columns": list(value.columns),
+            "index": _plain(value.index.to_numpy(), seen),
+            "cells": {str(c): _plain(value[c].to_numpy(), seen) for c in value.columns},
+        }
+    elif isinstance(value, pd.Series):
+        plain = {
+            "index": _plain(value.index.to_numpy(), seen),
+            "cells": _plain(value.to_numpy(), seen),
+        }
+    elif isinstance(value, np.ndarray):  # numbers as Python's; objects each made plain
+        items = value.tolist()
+        plain = [_plain(v, seen) for v in items] if value.dtype == object else items
+    elif isinstance(value, np.generic):
+        plain = value.item()
+    elif isinstance(value, enum.Enum):
+        plain = value.name
+    elif isinstance(value, dict):
+        plain = {str(k): _plain(v, seen) for k, v in value.items()}
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v, seen) for v in value]
+        plain = sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    else:
+        return value
+    seen[id(value)] = plain
+    return plain
+
+
+def _differences(a: Any, b: Any, path: str = "", apart: frozenset[str] = frozenset()) -> list[str]:
+    """Where two plain values differ: numbers beyond 1e-12 relative (a sum's last bits may
+    depend on the order DuckDB adds in), NaN equal to NaN, anything else exactly; the
+    fields named ``apart`` not compared."""
+    if a == b and type(a) is type(b):
+        return []
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a.keys() ^ b.keys())}"]
+        return [d for key in a if key not in apart
+                for d in _differences(a[key], b[key], f"{path}.{key}", apart)]  # fmt: skip
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items, {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _differences(x, y, f"{path}[{i}]", apart)]  # fmt: skip
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        same = (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12)
+        return [] if same else [f"{path}: {a!r} vs {b!r}"]
+    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
+def _outputs(path: Path) -> dict[str, Any]:
+    """Every page's view of the unfiltered file (tools.bench.PAGES: the sidebar, the
+    report's and the deck's numbers too) and the report's JSON (the masked one takes a
+    minute: the privacy tests check it)."""
+    with open_cohort(path) as con:
+        views = {name: work(con, CohortFilter()) for name, work in PAGES.items()}
+    (report,) = [view for view in views.values() if isinstance(view, ReportView)]
+    seen: dict[int, Any] = {}
+    return {"report JSON": report_json(report)} | {
+        name: _plain(view, seen) for name, view in views.items()
+    }
+
+
+def _same_outputs(upgraded: Path, original: Path, apart: frozenset[str] = frozenset()) -> None:
+    before, after = _outputs(original), _outputs(upgraded)
+    assert before.keys() == after.keys()
+    for name in before:
+        assert _differences(before[name], after[name], name, apart) == []
+
+
+def test_a_version_4_file_is_refused_with_the_upgrade_command(bilateral_path, tmp_path):
+    old = _as_version_4(bilateral_path, tmp_path)
+    said = (
+        f"schema version 4; this version reads {SCHEMA_VERSION}. Upgrade it in place with "
+        f"`python -m analytics upgrade {old}`"
+    )
+    with pytest.raises(CohortError, match=re.escape(said)):
+        open_cohort(old)
+
+
+@pytest.fixture(scope="module")
+def upgraded_version_4(bilateral_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bilateral registry as version 4 wrote it, upgraded (once for the module)."""
+    old = _as_version_4(bilateral_path, tmp_path_factory.mktemp("version-4"))
+    assert upgrade(old) is True
+    return old
+
+
+def test_a_version_4_file_upgrades_to_its_own_rows_with_no_last_contact_date(
+    upgraded_version_4, bilateral_path
+):
+    old = upgraded_version_4
+    with open_cohort(old) as upgraded, open_cohort(bilateral_path) as fresh:
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            query = f"SELECT * FROM {table} ORDER BY ALL"
+            assert upgraded.execute(query).fetchall() == fresh.execute(query).fetchall(), table
+        dates = upgraded.execute("SELECT count(last_contact_date) FROM limbs").fetchall()
+    assert dates == [(0,)]  # version 4 never held one
+    assert upgrade(old) is False and list(old.parent.iterdir()) == [old]
+
+
+def test_every_output_is_the_same_on_an_upgraded_version_4_copy(upgraded_version_4, bilateral_path):
+    """The bilateral registry (clustered statistics, people and limbs) as version 4 wrote
+    it, upgraded: every page, the report (its JSON too) and the deck give the same."""
+    _same_outputs(upgraded_version_4, bilateral_path)
+
+
+def test_every_output_is_the_same_on_an_upgraded_version_2_copy(registry_path, tmp_path):
+    """The single-limb registry the suite's R references were computed on, as version 2
+    wrote it, upgraded: every page, the report (its JSON too) and the deck give what
+    they give on the registry written in this version's format."""
+    old = _as_single_limb(registry_path, tmp_path, "2")
+    assert upgrade(old) is True
+    _same_outputs(old, registry_path)
+
+
+def test_every_output_of_the_demo_is_the_same_on_its_upgraded_version_2_copy(demo_path, tmp_path):
+    """The demo as version 2 wrote it (one row per patient, its lesions post-thrombotic as
+    its provenance says), upgraded, against the demo imported from the registry layout: a
+    path through neither the single-limb reading nor the upgrade. The deck's ``meta`` is
+    the file's own provenance (the version-2 file has no ``built_at``)."""
+    old = _single_limb_file(tmp_path, "2", aetiology="post_thrombotic")
+    assert upgrade(old) is True
+    _same_outputs(old, demo_path, apart=frozenset({"meta"}))
