@@ -120,8 +120,13 @@ def safety(
     incidence too (the Safety page, the report and the deck show it; the Overview and
     Tables do not, and a million patients' incidence costs them about 100 ms)."""
     sums = ", ".join(_event_sums(e) for e in SAFETY_EVENTS)
+    reads = ", ".join(f"n_{e}, n_{e}_early" for e in SAFETY_EVENTS)
     row = con.execute(
-        *patient_sql(cohort_filter, f"count(*), coalesce(sum(follow_up_months), 0), {sums}")
+        *patient_sql(
+            cohort_filter,
+            f"count(*), coalesce(sum(follow_up_months), 0), {sums}",
+            f"follow_up_months, {reads}",
+        )
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
@@ -161,7 +166,7 @@ def _event_sums(event: str) -> str:
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Safety events per (event, month): when they happened, for a timeline chart."""
-    cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e")
+    cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e", "safety_events")
     return con.execute(
         f"""
         SELECT e.event AS event, e.month AS month, count(*) AS events
@@ -223,7 +228,10 @@ def safety_incidence(
         f"{first_event_column(e)} IS NOT NULL AS e_{i}"
         for i, e in enumerate(events)
     )
-    cohort, params = patient_sql(cohort_filter, f"n_death > 0 AS died, {timed}")
+    firsts = ", ".join(first_event_column(e) for e in ("death", *events))
+    cohort, params = patient_sql(
+        cohort_filter, f"n_death > 0 AS died, {timed}", f"n_death, follow_up_months, {firsts}"
+    )
     rows = con.execute(
         f"""
         SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"

@@ -1,0 +1,116 @@
+"""One row per patient in a registry where patients have two treated limbs: each patient's
+first limb in the filter (filters.patient_sql, person_rows, one_per_patient), checked
+against pandas on the filter's limb rows, and looked up on the rows of patients with two
+limbs only (what keeps a person-level page's query near a limb-level one's on a million
+limbs)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics.cohort.db import open_cohort
+from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.filters import (
+    PERSON,
+    CohortFilter,
+    cohort_sql,
+    cohort_where,
+    one_per_patient,
+    patient_sql,
+    person_rows,
+)
+
+FILTERS = [
+    CohortFilter(),
+    CohortFilter(population="all"),
+    CohortFilter(lesion_side="right"),  # many second limbs whose first is left out
+    CohortFilter(lesion_side="left", sex="F"),
+    CohortFilter(age_min=60),
+]
+
+
+@pytest.fixture(scope="module")
+def bilateral(bilateral_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with open_cohort(bilateral_path) as con:
+        yield con
+
+
+def first_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> set[str]:
+    """The reference: of the filter's limb rows, each patient's earliest (limb_order)."""
+    rows = con.execute(*cohort_sql(cohort_filter, "limb_id, patient_id, limb_order")).df()
+    kept = rows.sort_values("limb_order").groupby("patient_id", sort=False).head(1)
+    return set(kept["limb_id"])
+
+
+def join_rows(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[int]:
+    """The rows each hash join of the query's plan took in."""
+    (_, plan), *_ = con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {query}", params).fetchall()
+    found: list[int] = []
+
+    def walk(node: dict) -> None:
+        if node.get("type") == "HASH_JOIN":
+            found.append(int(node["intermediate_rows"]))
+        for child in node.get("children", ()):
+            walk(child)
+
+    for node in json.loads(plan)["operator"]:
+        walk(node)
+    return found
+
+
+def two_limb_rows(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> int:
+    return con.execute(
+        *cohort_sql(cohort_filter, "count(*) FILTER (patient_limbs > 1)")
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_patient_sql_keeps_each_patients_first_limb_in_the_filter(bilateral, cohort_filter):
+    kept = bilateral.execute(*patient_sql(cohort_filter, "limb_id")).df()["limb_id"]
+    assert kept.is_unique
+    assert set(kept) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_one_per_patient_keeps_each_patients_first_limb_in_the_filter(bilateral, cohort_filter):
+    where, params = cohort_where(cohort_filter)
+    kept = bilateral.execute(
+        f"SELECT limb_id FROM {SUMMARY_TABLE} WHERE {where} AND {one_per_patient(where)}",
+        [*params, *params],
+    ).df()["limb_id"]
+    assert set(kept) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_person_rows_are_every_limb_with_its_patients_first_marked(bilateral, cohort_filter):
+    where, params = cohort_where(cohort_filter)
+    rows = bilateral.execute(
+        f"SELECT * FROM ({person_rows(where, 'limb_id')})", [*params, *params, *params]
+    ).df()
+    every = bilateral.execute(*cohort_sql(cohort_filter, "limb_id")).df()["limb_id"]
+    assert sorted(rows["limb_id"]) == sorted(every)
+    assert set(rows.loc[rows[PERSON], "limb_id"]) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_a_person_level_query_looks_up_only_the_rows_of_patients_with_two_limbs(
+    bilateral, cohort_filter
+):
+    """The rows of patients with one limb are each their patient's: no join reads them
+    (a lookup of every limb took half of a person-level query on a million limbs)."""
+    where, params = cohort_where(cohort_filter)
+    queries = [
+        patient_sql(cohort_filter, "count(*)"),
+        (f"SELECT count_if({PERSON}) FROM ({person_rows(where, 'limb_id')})", params * 3),
+    ]
+    most = two_limb_rows(bilateral, cohort_filter)
+    assert 0 < most < bilateral.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
+    for query, bound in queries:
+        joined = join_rows(bilateral, query, bound)
+        assert joined, "the pairs are looked up by a join"
+        assert max(joined) <= most
