@@ -165,12 +165,14 @@ def _event_sums(event: str) -> str:
 
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Safety events per (event, month): when they happened, for a timeline chart."""
+    """Safety events per (event, month): when they happened, for a timeline chart. Only the
+    patients' rows with events are unnested (a patient without has no list, NULL: two
+    thirds of a registry's), once each patient's row is chosen."""
     cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e", "safety_events")
     return con.execute(
         f"""
         SELECT e.event AS event, e.month AS month, count(*) AS events
-        FROM ({cohort})
+        FROM ({cohort} WHERE safety_events IS NOT NULL)
         GROUP BY ALL ORDER BY month, event
         """,
         params,

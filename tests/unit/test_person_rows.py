@@ -24,6 +24,8 @@ from analytics.filters import (
     patient_sql,
     person_rows,
 )
+from analytics.stats.clinical import holds_two_limbs
+from analytics.stats.safety import event_timeline
 
 FILTERS = [
     CohortFilter(),
@@ -114,3 +116,69 @@ def test_a_person_level_query_looks_up_only_the_rows_of_patients_with_two_limbs(
         joined = join_rows(bilateral, query, bound)
         assert joined, "the pairs are looked up by a join"
         assert max(joined) <= most
+
+
+def plan_nodes(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[dict]:
+    """Every operator of the query's analysed plan, parents before their children."""
+    (_, plan), *_ = con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {query}", params).fetchall()
+    nodes, todo = [], list(json.loads(plan)["operator"])
+    while todo:
+        node = todo.pop(0)
+        nodes.append(node)
+        todo.extend(node.get("children", ()))
+    return nodes
+
+
+class Recording:
+    """A connection keeping each query it runs, with its parameters."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.sent = con, []
+
+    def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        self.sent.append((sql, params or []))
+        return self.con.execute(sql, params or [])
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_holds_two_limbs_says_whether_the_filter_keeps_both_limbs_of_a_patient(
+    bilateral, cohort_filter
+):
+    rows = bilateral.execute(*cohort_sql(cohort_filter, "patient_id")).df()
+    assert holds_two_limbs(bilateral, cohort_filter) == rows["patient_id"].duplicated().any()
+
+
+def test_holds_two_limbs_groups_no_rows(bilateral):
+    """A join on the pairs' integer keys, not a grouping of every row of patients with two
+    limbs by their text ids."""
+    recording = Recording(bilateral)
+    assert holds_two_limbs(recording, CohortFilter())
+    ((query, params),) = [(q, p) for q, p in recording.sent if "patient_limbs > 1" in q]
+    kinds = {node["type"] for node in plan_nodes(bilateral, query, params)}
+    assert "HASH_GROUP_BY" not in kinds and "PERFECT_HASH_GROUP_BY" not in kinds
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_the_timeline_counts_each_patients_events_once_unnesting_only_lists(
+    bilateral, cohort_filter
+):
+    recording = Recording(bilateral)
+    timeline = event_timeline(recording, cohort_filter)
+    kept = first_limbs(bilateral, cohort_filter)
+    rows = bilateral.execute(
+        f"SELECT limb_id, unnest(safety_events, recursive := true) FROM {SUMMARY_TABLE}"
+    ).df()
+    expected = (
+        rows[rows["limb_id"].isin(kept)]
+        .groupby(["event", "month"], as_index=False)
+        .size()
+        .rename(columns={"size": "events"})
+    )
+    merged = timeline.merge(expected, on=["event", "month"], how="outer", suffixes=("", "_ref"))
+    assert (merged["events"] == merged["events_ref"]).all(), merged
+    ((query, params),) = recording.sent
+    unnest = next(n for n in plan_nodes(bilateral, query, params) if n["type"] == "UNNEST")
+    listed = rows.loc[rows["limb_id"].isin(kept), "limb_id"].nunique()  # the kept with events
+    assert listed < len(kept)
+    (union,) = unnest["children"]  # the two branches, whose rows it passes on uncounted
+    assert sum(branch["intermediate_rows"] for branch in union["children"]) <= listed
