@@ -103,14 +103,17 @@ def limb_and_patient_counts(
 ) -> tuple[tuple[int, int], ...]:
     """Limbs and patients in each filter, in one scan of the summary counting where each
     filter's condition holds (a query's fixed cost dwarfs a count; a subquery per filter
-    would scan once per filter)."""
-    parts = [cohort_where(cohort_filter) for cohort_filter in filters]
+    would scan once per filter), each condition once (the sidebar's filter is often the
+    population analysed: its patients' subquery is not run twice)."""
+    conditions = [cohort_where(cohort_filter) for cohort_filter in filters]
+    parts = list(dict.fromkeys((where, tuple(params)) for where, params in conditions))
     counts = [f"{count_where(where)}, {people_where(where)}" for where, _ in parts]
     row = con.execute(
         f"SELECT {', '.join(counts)} FROM {SUMMARY_TABLE}",
         [param for _, params in parts for param in (*params, *params, *params)],
     ).fetchall()[0]
-    return tuple((int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(parts)))
+    found = {part: (int(row[2 * i]), int(row[2 * i + 1])) for i, part in enumerate(parts)}
+    return tuple(found[where, tuple(params)] for where, params in conditions)
 
 
 def safety(

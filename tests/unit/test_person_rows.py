@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.filters import (
@@ -182,3 +183,25 @@ def test_the_timeline_counts_each_patients_events_once_unnesting_only_lists(
     assert listed < len(kept)
     (union,) = unnest["children"]  # the two branches, whose rows it passes on uncounted
     assert sum(branch["intermediate_rows"] for branch in union["children"]) <= listed
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_the_header_counts_a_filter_equal_to_the_population_analysed_once(bilateral, cohort_filter):
+    """The sidebar's filter is often the population analysed: one subquery of its
+    patients with two limbs, not two; the counts are those of the imported tables."""
+    recording = Recording(bilateral)
+    header = views.header_view(recording, cohort_filter)
+    ((query, _),) = recording.sent
+    analysed = CohortFilter(population=cohort_filter.population)
+    conditions = {
+        cohort_where(f)[0] for f in (cohort_filter, analysed, CohortFilter(population="all"))
+    }
+    assert query.count("GROUP BY patient_key") == len(conditions)
+    rows = bilateral.execute(
+        "SELECT l.patient_id, l.side, l.technical_success FROM limbs AS l"
+    ).df()
+    chosen = bilateral.execute(*cohort_sql(cohort_filter, "patient_id")).df()["patient_id"]
+    kept = rows[rows["technical_success"]] if cohort_filter.population != "all" else rows
+    assert (header.limbs, header.people) == (len(chosen), chosen.nunique())
+    assert header.analysed == len(kept)
+    assert (header.total, header.people_in_file) == (len(rows), rows["patient_id"].nunique())
