@@ -467,14 +467,54 @@ def cohort_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, lis
     return f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where}", params
 
 
-def patient_sql(cohort_filter: CohortFilter, select: str = "*") -> tuple[str, list[Any]]:
+def patient_sql(
+    cohort_filter: CohortFilter, select: str = "*", reads: str = "*"
+) -> tuple[str, list[Any]]:
     """:func:`cohort_sql` keeping one row per patient: what a person-level result counts
     (Table 1's person rows, safety events, death), each person once however many of their
-    limbs the filter selects."""
+    limbs the filter selects (the first of them, :func:`one_per_patient`).
+
+    Read as two branches of one scan: the rows of patients with one limb, each its
+    patient's and kept as it is, and the rows of patients with two (stored last, so their
+    branch reads their blocks only), where :func:`first_in_filter` looks the pairs up. A
+    lookup of every limb's key took about half of a person-level query on a million limbs.
+    ``select`` is taken over both (rows or aggregates); ``reads`` names the summary columns
+    it reads, which the branches bind (``*``, every column, takes a millisecond). Its
+    parameters are the filter's three times.
+    """
     where, params = cohort_where(cohort_filter)
+    rows = (
+        f"SELECT {reads} FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs = 1 UNION ALL "
+        f"SELECT {reads} FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 "
+        f"AND {first_in_filter(where)}"
+    )
+    return f"SELECT {select} FROM ({rows})", [*params, *params, *params]
+
+
+def first_in_filter(where: str) -> str:
+    """Of the rows of patients with two limbs that ``where`` selects, the condition that a
+    row is its patient's first limb in the filter: the first treated (limb_order 1), or the
+    second where the first is not selected. A patient has two limbs at most (one per side,
+    data/schema.sql). Its parameters are ``where``'s once."""
     return (
-        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE {where} AND {one_per_patient(where)}",
-        [*params, *params],
+        f"(limb_order = 1 OR patient_key NOT IN (SELECT patient_key FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1 AND limb_order = 1))"
+    )
+
+
+PERSON = "person"  # person_rows' column: whether a limb row is its patient's first in the filter
+
+
+def person_rows(where: str, columns: str) -> str:
+    """``SELECT {columns}, person`` for every row ``where`` selects, ``person`` true on
+    each patient's first limb in the filter (:func:`one_per_patient`): the two branches of
+    :func:`patient_sql`, every row kept, the pairs looked up in the second only. Its
+    parameters are ``where``'s three times."""
+    return (
+        f"SELECT {columns}, true AS {PERSON} FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs = 1 UNION ALL "
+        f"SELECT {columns}, {first_in_filter(where)} AS {PERSON} FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1"
     )
 
 
@@ -483,14 +523,11 @@ def one_per_patient(where: str) -> str:
     (limb_order: the earliest procedure). Its parameters are ``where``'s again.
 
     Every month of a summary row is on its limb's clock (analytics.cohort.summary), so the
-    row kept is whole on its own. Only the rows of patients with two limbs are grouped
-    (stored last: their blocks only), by integer keys; in a registry of one limb per
-    patient the subquery is empty and the condition always true.
+    row kept is whole on its own. Only the first limbs of patients with two limbs are
+    looked up (stored last: their blocks only), by integer keys; in a registry of one limb
+    per patient the subquery is empty and the condition always true.
     """
-    return (
-        f"(patient_limbs = 1 OR limb_key IN (SELECT min(limb_key) FROM {SUMMARY_TABLE} "
-        f"WHERE ({where}) AND patient_limbs > 1 GROUP BY patient_key))"
-    )
+    return f"(patient_limbs = 1 OR {first_in_filter(where)})"
 
 
 def has_bilateral(con: Any) -> bool:

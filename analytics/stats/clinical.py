@@ -317,14 +317,17 @@ def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter)
 
 
 def holds_two_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> bool:
-    """Whether the filter holds both limbs of some patient: a scan of the rows of
-    patients with two limbs only, and none in a file without them."""
+    """Whether the filter holds both limbs of some patient: a second limb whose first is in
+    the filter too, looked up among the rows of patients with two limbs only (a join on
+    their integer keys, not a grouping of every such row by its text id), and none in a
+    file without them."""
     if not has_bilateral(con):
         return False
     where, params = cohort_where(cohort_filter)
     found = con.execute(
-        f"SELECT 1 FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 "
-        "GROUP BY patient_id HAVING count(*) > 1 LIMIT 1",
-        params,
+        f"SELECT 1 FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1 AND limb_order = 2 "
+        f"AND patient_key IN (SELECT patient_key FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1 AND limb_order = 1) LIMIT 1",
+        [*params, *params],
     ).fetchall()
     return bool(found)

@@ -103,14 +103,17 @@ def limb_and_patient_counts(
 ) -> tuple[tuple[int, int], ...]:
     """Limbs and patients in each filter, in one scan of the summary counting where each
     filter's condition holds (a query's fixed cost dwarfs a count; a subquery per filter
-    would scan once per filter)."""
-    parts = [cohort_where(cohort_filter) for cohort_filter in filters]
+    would scan once per filter), each condition once (the sidebar's filter is often the
+    population analysed: its patients' subquery is not run twice)."""
+    conditions = [cohort_where(cohort_filter) for cohort_filter in filters]
+    parts = list(dict.fromkeys((where, tuple(params)) for where, params in conditions))
     counts = [f"{count_where(where)}, {people_where(where)}" for where, _ in parts]
     row = con.execute(
         f"SELECT {', '.join(counts)} FROM {SUMMARY_TABLE}",
         [param for _, params in parts for param in (*params, *params, *params)],
     ).fetchall()[0]
-    return tuple((int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(parts)))
+    found = {part: (int(row[2 * i]), int(row[2 * i + 1])) for i, part in enumerate(parts)}
+    return tuple(found[where, tuple(params)] for where, params in conditions)
 
 
 def safety(
@@ -120,8 +123,13 @@ def safety(
     incidence too (the Safety page, the report and the deck show it; the Overview and
     Tables do not, and a million patients' incidence costs them about 100 ms)."""
     sums = ", ".join(_event_sums(e) for e in SAFETY_EVENTS)
+    reads = ", ".join(f"n_{e}, n_{e}_early" for e in SAFETY_EVENTS)
     row = con.execute(
-        *patient_sql(cohort_filter, f"count(*), coalesce(sum(follow_up_months), 0), {sums}")
+        *patient_sql(
+            cohort_filter,
+            f"count(*), coalesce(sum(follow_up_months), 0), {sums}",
+            f"follow_up_months, {reads}",
+        )
     ).fetchall()[0]
     n, patient_years = int(row[0]), float(row[1]) / MONTHS_PER_YEAR
     counts = np.array([c or 0 for c in row[2:]], dtype=int).reshape(-1, 3).T
@@ -160,12 +168,14 @@ def _event_sums(event: str) -> str:
 
 
 def event_timeline(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Safety events per (event, month): when they happened, for a timeline chart."""
-    cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e")
+    """Safety events per (event, month): when they happened, for a timeline chart. Only the
+    patients' rows with events are unnested (a patient without has no list, NULL: two
+    thirds of a registry's), once each patient's row is chosen."""
+    cohort, params = patient_sql(cohort_filter, "unnest(safety_events) AS e", "safety_events")
     return con.execute(
         f"""
         SELECT e.event AS event, e.month AS month, count(*) AS events
-        FROM ({cohort})
+        FROM ({cohort} WHERE safety_events IS NOT NULL)
         GROUP BY ALL ORDER BY month, event
         """,
         params,
@@ -223,7 +233,10 @@ def safety_incidence(
         f"{first_event_column(e)} IS NOT NULL AS e_{i}"
         for i, e in enumerate(events)
     )
-    cohort, params = patient_sql(cohort_filter, f"n_death > 0 AS died, {timed}")
+    firsts = ", ".join(first_event_column(e) for e in ("death", *events))
+    cohort, params = patient_sql(
+        cohort_filter, f"n_death > 0 AS died, {timed}", f"n_death, follow_up_months, {firsts}"
+    )
     rows = con.execute(
         f"""
         SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"

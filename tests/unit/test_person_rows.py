@@ -1,0 +1,207 @@
+"""One row per patient in a registry where patients have two treated limbs: each patient's
+first limb in the filter (filters.patient_sql, person_rows, one_per_patient), checked
+against pandas on the filter's limb rows, and looked up on the rows of patients with two
+limbs only (what keeps a person-level page's query near a limb-level one's on a million
+limbs)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics import views
+from analytics.cohort.db import open_cohort
+from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.filters import (
+    PERSON,
+    CohortFilter,
+    cohort_sql,
+    cohort_where,
+    one_per_patient,
+    patient_sql,
+    person_rows,
+)
+from analytics.stats.clinical import holds_two_limbs
+from analytics.stats.safety import event_timeline
+
+FILTERS = [
+    CohortFilter(),
+    CohortFilter(population="all"),
+    CohortFilter(lesion_side="right"),  # many second limbs whose first is left out
+    CohortFilter(lesion_side="left", sex="F"),
+    CohortFilter(age_min=60),
+]
+
+
+@pytest.fixture(scope="module")
+def bilateral(bilateral_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with open_cohort(bilateral_path) as con:
+        yield con
+
+
+def first_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> set[str]:
+    """The reference: of the filter's limb rows, each patient's earliest (limb_order)."""
+    rows = con.execute(*cohort_sql(cohort_filter, "limb_id, patient_id, limb_order")).df()
+    kept = rows.sort_values("limb_order").groupby("patient_id", sort=False).head(1)
+    return set(kept["limb_id"])
+
+
+def join_rows(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[int]:
+    """The rows each hash join of the query's plan took in."""
+    (_, plan), *_ = con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {query}", params).fetchall()
+    found: list[int] = []
+
+    def walk(node: dict) -> None:
+        if node.get("type") == "HASH_JOIN":
+            found.append(int(node["intermediate_rows"]))
+        for child in node.get("children", ()):
+            walk(child)
+
+    for node in json.loads(plan)["operator"]:
+        walk(node)
+    return found
+
+
+def two_limb_rows(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> int:
+    return con.execute(
+        *cohort_sql(cohort_filter, "count(*) FILTER (patient_limbs > 1)")
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_patient_sql_keeps_each_patients_first_limb_in_the_filter(bilateral, cohort_filter):
+    kept = bilateral.execute(*patient_sql(cohort_filter, "limb_id")).df()["limb_id"]
+    assert kept.is_unique
+    assert set(kept) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_one_per_patient_keeps_each_patients_first_limb_in_the_filter(bilateral, cohort_filter):
+    where, params = cohort_where(cohort_filter)
+    kept = bilateral.execute(
+        f"SELECT limb_id FROM {SUMMARY_TABLE} WHERE {where} AND {one_per_patient(where)}",
+        [*params, *params],
+    ).df()["limb_id"]
+    assert set(kept) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_person_rows_are_every_limb_with_its_patients_first_marked(bilateral, cohort_filter):
+    where, params = cohort_where(cohort_filter)
+    rows = bilateral.execute(
+        f"SELECT * FROM ({person_rows(where, 'limb_id')})", [*params, *params, *params]
+    ).df()
+    every = bilateral.execute(*cohort_sql(cohort_filter, "limb_id")).df()["limb_id"]
+    assert sorted(rows["limb_id"]) == sorted(every)
+    assert set(rows.loc[rows[PERSON], "limb_id"]) == first_limbs(bilateral, cohort_filter)
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_a_person_level_query_looks_up_only_the_rows_of_patients_with_two_limbs(
+    bilateral, cohort_filter
+):
+    """The rows of patients with one limb are each their patient's: no join reads them
+    (a lookup of every limb took half of a person-level query on a million limbs)."""
+    where, params = cohort_where(cohort_filter)
+    queries = [
+        patient_sql(cohort_filter, "count(*)"),
+        (f"SELECT count_if({PERSON}) FROM ({person_rows(where, 'limb_id')})", params * 3),
+    ]
+    most = two_limb_rows(bilateral, cohort_filter)
+    assert 0 < most < bilateral.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
+    for query, bound in queries:
+        joined = join_rows(bilateral, query, bound)
+        assert joined, "the pairs are looked up by a join"
+        assert max(joined) <= most
+
+
+def plan_nodes(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[dict]:
+    """Every operator of the query's analysed plan, parents before their children."""
+    (_, plan), *_ = con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {query}", params).fetchall()
+    nodes, todo = [], list(json.loads(plan)["operator"])
+    while todo:
+        node = todo.pop(0)
+        nodes.append(node)
+        todo.extend(node.get("children", ()))
+    return nodes
+
+
+class Recording:
+    """A connection keeping each query it runs, with its parameters."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.sent = con, []
+
+    def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        self.sent.append((sql, params or []))
+        return self.con.execute(sql, params or [])
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_holds_two_limbs_says_whether_the_filter_keeps_both_limbs_of_a_patient(
+    bilateral, cohort_filter
+):
+    rows = bilateral.execute(*cohort_sql(cohort_filter, "patient_id")).df()
+    assert holds_two_limbs(bilateral, cohort_filter) == rows["patient_id"].duplicated().any()
+
+
+def test_holds_two_limbs_groups_no_rows(bilateral):
+    """A join on the pairs' integer keys, not a grouping of every row of patients with two
+    limbs by their text ids."""
+    recording = Recording(bilateral)
+    assert holds_two_limbs(recording, CohortFilter())
+    ((query, params),) = [(q, p) for q, p in recording.sent if "patient_limbs > 1" in q]
+    kinds = {node["type"] for node in plan_nodes(bilateral, query, params)}
+    assert "HASH_GROUP_BY" not in kinds and "PERFECT_HASH_GROUP_BY" not in kinds
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_the_timeline_counts_each_patients_events_once_unnesting_only_lists(
+    bilateral, cohort_filter
+):
+    recording = Recording(bilateral)
+    timeline = event_timeline(recording, cohort_filter)
+    kept = first_limbs(bilateral, cohort_filter)
+    rows = bilateral.execute(
+        f"SELECT limb_id, unnest(safety_events, recursive := true) FROM {SUMMARY_TABLE}"
+    ).df()
+    expected = (
+        rows[rows["limb_id"].isin(kept)]
+        .groupby(["event", "month"], as_index=False)
+        .size()
+        .rename(columns={"size": "events"})
+    )
+    merged = timeline.merge(expected, on=["event", "month"], how="outer", suffixes=("", "_ref"))
+    assert (merged["events"] == merged["events_ref"]).all(), merged
+    ((query, params),) = recording.sent
+    unnest = next(n for n in plan_nodes(bilateral, query, params) if n["type"] == "UNNEST")
+    listed = rows.loc[rows["limb_id"].isin(kept), "limb_id"].nunique()  # the kept with events
+    assert listed < len(kept)
+    (union,) = unnest["children"]  # the two branches, whose rows it passes on uncounted
+    assert sum(branch["intermediate_rows"] for branch in union["children"]) <= listed
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS[:3], ids=repr)
+def test_the_header_counts_a_filter_equal_to_the_population_analysed_once(bilateral, cohort_filter):
+    """The sidebar's filter is often the population analysed: one subquery of its
+    patients with two limbs, not two; the counts are those of the imported tables."""
+    recording = Recording(bilateral)
+    header = views.header_view(recording, cohort_filter)
+    ((query, _),) = recording.sent
+    analysed = CohortFilter(population=cohort_filter.population)
+    conditions = {
+        cohort_where(f)[0] for f in (cohort_filter, analysed, CohortFilter(population="all"))
+    }
+    assert query.count("GROUP BY patient_key") == len(conditions)
+    rows = bilateral.execute(
+        "SELECT l.patient_id, l.side, l.technical_success FROM limbs AS l"
+    ).df()
+    chosen = bilateral.execute(*cohort_sql(cohort_filter, "patient_id")).df()["patient_id"]
+    kept = rows[rows["technical_success"]] if cohort_filter.population != "all" else rows
+    assert (header.limbs, header.people) == (len(chosen), chosen.nunique())
+    assert header.analysed == len(kept)
+    assert (header.total, header.people_in_file) == (len(rows), rows["patient_id"].nunique())
