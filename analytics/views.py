@@ -731,7 +731,9 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
                 _groups_counts(
                     counts, sums, endpoint, result.overall, result.groups, view.by, since
                 )
-    people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
+    people = []
+    if set(view.survival) - set(PATENCY_ENDPOINTS):  # a patient endpoint counts patients
+        people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
     return ledger(counts, sums, unseen, paired=bool(patients), patients=patients, people=people)
 
 
@@ -753,22 +755,31 @@ def curve_patients(
     not clustered."""
     if curve.limbs is None:
         return {}
-    time, event = curve.limbs.clusters.time, curve.limbs.clusters.event.astype(bool)
+    index, event = curve.limbs.index, curve.limbs.clusters.event.astype(bool)
     first, second = curve.limbs.first, curve.limbs.second
+    events, censored = event[first] & event[second], ~event[first] & ~event[second]
+    at = np.searchsorted(curve.curve.time, curve_months(curve), side="left")
+    size = curve.curve.time.size + 1
 
-    def both(held: np.ndarray) -> int:
-        return int((held[first] & held[second]).sum())
+    def before(positions: np.ndarray) -> np.ndarray:
+        """How many of ``positions`` (among the curve's times) come before each month."""
+        return np.concatenate([[0], np.cumsum(np.bincount(positions, minlength=size))])[at]
 
+    earlier = np.minimum(index[first], index[second])  # both at risk up to the earlier
+    later = np.maximum(index[first], index[second])  # both ended before a month after it
+    both = {
+        "at risk": first.size - before(earlier),
+        "events": before(later[events]),
+        "censored": before(later[censored]),
+    }
     found = {
         key("patients"): counts[key("patients")] - first.size,
-        key("events"): counts[key("events")] - both(event),
-        key("censored"): counts[key("censored")] - both(~event),
+        key("events"): counts[key("events")] - int(events.sum()),
+        key("censored"): counts[key("censored")] - int(censored.sum()),
     }
-    for month in curve_months(curve):
-        before = time < month
-        for count, held in (("at risk", ~before), ("events", before & event),
-                            ("censored", before & ~event)):  # fmt: skip
-            found[key(count, month)] = counts[key(count, month)] - both(held)
+    for count, pairs in both.items():
+        for month, n in zip(curve_months(curve), pairs.tolist(), strict=True):
+            found[key(count, month)] = counts[key(count, month)] - n
     return found
 
 
