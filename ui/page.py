@@ -14,7 +14,7 @@ import streamlit as st
 
 from analytics.cohort.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter
-from analytics.glossary import DEMO_NOTICE
+from analytics.glossary import DEMO_NOTICE, SMALL_COUNT_MARK
 from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
@@ -236,7 +236,7 @@ def _privacy_controls() -> None:
         state.draw("privacy")
         state.draw("privacy_k")
         if state.value("privacy"):
-            st.caption(f"'<k': a count from 1 to k-1. {SUPPRESSED_NOTE}.")
+            st.caption(f"{SMALL_COUNT_MARK} {SUPPRESSED_NOTE}.")
 
 
 def _navigation(container: st.delta_generator.DeltaGenerator) -> None:
