@@ -88,9 +88,17 @@ class Ledger:
         return frozenset(self.counts) - self.unseen
 
     def counts_limbs(self, key: Key) -> bool:
-        """Whether ``key`` counts limbs of which a patient may have two (so "<k" of it is
-        1 to 2(k-1) limbs): a paired view's count that is not of people."""
+        """Whether ``key`` counts limbs of which a patient may have two: a paired view's
+        count that is not of people."""
         return self.paired and key not in self.people
+
+    def most_if_small(self, key: Key, k: int) -> int:
+        """The most a "<k" of ``key`` can be, as a reader who knows how it is counted
+        reasons: k-1 patients, and as many limbs where no patient has two in it (a side's
+        limbs), else twice as many."""
+        if self.patients_of(key) == self.counts[key]:
+            return k - 1
+        return 2 * (k - 1)
 
     def patients_of(self, key: Key) -> int:
         """The distinct patients behind ``key``'s count: itself for a count of patients (or

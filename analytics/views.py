@@ -911,7 +911,8 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
     whose value is not recorded), and so do their events and the censored rest; the curve
     covers the view's n (or part of it), its events public on the Patency page. Named as
     the Patency page names the same counts (curve_key). ``n``: the view's (None: the
-    endpoint's patients)."""
+    endpoint's patients). A level's limbs carry their distinct patients; a patient
+    endpoint's counts are of patients."""
     n = view.patients if n is None else n
     endpoint = view.endpoint
     whole = partial(curve_key, endpoint, ALL_PATIENTS)
@@ -925,6 +926,7 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
         Sum(N, (whole("patients"), ("not in the curve", endpoint))),
         Sum(whole("patients"), (whole("events"), whole("censored"))),
     ]
+    behind: dict[Key, int] = {}  # the distinct patients behind each level's limbs
     for factor, rows in table.groupby("factor", sort=False):
         key = partial(curve_key, endpoint, by=factor)
         for row in rows.itertuples():
@@ -932,12 +934,16 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
             counts[level("patients")], counts[level("events")] = row.patients, row.events
             counts[level("censored")] = row.patients - row.events
             sums.append(Sum(level("patients"), (level("events"), level("censored"))))
+            behind |= {level("patients"): row.people, level("events"): row.people_events,
+                       level("censored"): row.people_censored}  # fmt: skip
         for count in ("patients", "events", "censored"):
             parts = [key(level, count) for level in rows["level"]]
             rest = key(UNRECORDED, count)
             counts[rest] = counts[whole(count)] - sum(counts[p] for p in parts)
             sums.append(Sum(whole(count), (*parts, rest)))
-    return ledger(counts, sums)
+    if endpoint not in PATENCY_ENDPOINTS:  # a patient endpoint counts patients
+        return ledger(counts, sums, people=[k for k in counts if _endpoint_of(k) == endpoint])
+    return ledger(counts, sums, patients=behind)
 
 
 def _at_risk(curve: GroupSurvival, month: float) -> int:

@@ -12,14 +12,13 @@ whatever its limbs (six limbs of three patients, k = 5); then, while any small c
 can still be worked out exactly from what is shown, the smallest other count of a sum it
 is in is withheld too ("hidden").
 
-"Worked out" is judged as an attacker would: from every sum in the ledger at once, with
-what the marks themselves say (a "<k" count is 1 to k-1, or 1 to 2(k-1) limbs of fewer
-than k patients; a withheld one is at least k, since a smaller one would show "<k"; a
-count the view does not show is 0 or more; limbs are their patients and at most as many
-second limbs), over
-whole numbers (an integer program, HiGHS through SciPy). Every surface of the view
-(page, hover, figure data, CSV, deck, report) renders the one :class:`Mask`, so a count
-shows the same everywhere in it.
+"Worked out" is judged as an attacker would: from every sum in the ledger at once, with what
+the marks themselves say (a "<k" count is 1 to k-1, or 1 to 2(k-1) limbs of fewer than k
+patients where one has two; a withheld one is at least k, since a smaller one would show
+"<k"; a count the view does not show is 0 or more; limbs are their patients and at most as
+many second limbs), over whole numbers (an integer program, HiGHS through SciPy). Every
+surface of the view (page, hover, figure data, CSV, deck, report) renders the one
+:class:`Mask`, so a count shows the same everywhere in it.
 """
 
 from __future__ import annotations
@@ -191,8 +190,8 @@ def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Ke
 
 class _Attacker:
     """Works out what it can of a view's hidden counts from what it shows: the shown
-    counts, the sums, and what the marks say: a "<k" is 1 to k-1 (a count of limbs, of
-    which a patient may have two: 1 to 2(k-1), the limbs of fewer than k patients), a
+    counts, the sums, and what the marks say: a "<k" is 1 to k-1 (a count of limbs in
+    which a patient has two: 1 to 2(k-1), the limbs of fewer than k patients), a
     count withheld beside one is k or more (a smaller one would show "<k"; limbs are at
     least their patients), a part left out of a small count and a count the view does not
     show are 0 or more; a patient's second limbs are at most the patients
@@ -211,6 +210,7 @@ class _Attacker:
         self.sensitive, self.small, self.omitted = sensitive, small, omitted
         self.unseen = view.unseen & view.counts.keys()
         self.proved: set[Key] = set()
+        self.most = {key: float(view.most_if_small(key, k)) for key in small}
 
     def exposed(self, withheld: frozenset[Key]) -> list[Key]:
         """The sensitive counts the view pins down to one whole number: all those that
@@ -234,13 +234,8 @@ class _Attacker:
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
         lower = {key: 1.0 if key in self.small else 0.0 if key in self.omitted | self.unseen
                  else float(self.k) for key in unknown}  # fmt: skip
-        upper = {key: self._most_small(key) if key in self.small else math.inf
-                 for key in unknown}  # fmt: skip
+        upper = {key: self.most.get(key, math.inf) for key in unknown}  # "<k": most_if_small
         return lower, upper
-
-    def _most_small(self, key: Key) -> float:
-        """The most a "<k" count can be: k-1 patients, and twice as many limbs."""
-        return (self.k - 1.0) * (2 if self.view.counts_limbs(key) else 1)
 
 
 class _System:

@@ -155,3 +155,36 @@ def test_a_clustered_curves_counts_carry_the_distinct_patients_behind_them(bilat
                 checked += 1
     overall = view.keys("primary", view.compared.overall)("patients")
     assert checked > 20 and declared[overall] < len(rows)  # some patients have two limbs
+
+
+def test_a_subgroups_levels_carry_the_distinct_patients_behind_their_limbs(bilateral_path):
+    """By side a patient has one limb a level (patients = limbs); by sex a patient's
+    two limbs share one: each level's patients, events and censored are SQL's
+    count(DISTINCT patient_key) over its limbs, and the ledger carries them."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import cohort_where
+
+    con = open_cohort(str(bilateral_path))
+    try:
+        view = views.subgroups_view(con, CohortFilter())
+        where, params = cohort_where(CohortFilter())
+        rows = con.execute(
+            "SELECT lesion_side, sex, patient_key, tte_primary_event AS e "
+            f"FROM limb_summary WHERE {where} AND tte_primary_months IS NOT NULL",
+            params,
+        ).df()
+    finally:
+        con.close()
+    declared = views.subgroups_ledger(view).patients
+    table = view.table.set_index(["factor", "level"])
+    for factor, column in (("lesion_side", "lesion_side"), ("sex", "sex")):
+        for level, limbs in rows.groupby(column):
+            row = table.loc[(factor, level)]
+            expected = [limbs.patient_key.nunique(), limbs[limbs.e].patient_key.nunique(),
+                        limbs[~limbs.e].patient_key.nunique()]  # fmt: skip
+            assert [row.people, row.people_events, row.people_censored] == expected
+            key = views.curve_key("primary", level, "patients", by=factor)
+            assert declared[key] == expected[0]
+            if factor == "lesion_side":
+                assert row.people == row.patients
+    assert (table.people < table.patients).any()  # some patients' two limbs share a level

@@ -4,8 +4,8 @@ and no count below k follows from what one view shows, on any of its surfaces.
 
 The attacker here is independent of the integer program masking uses: a search by bounds
 propagation and branching for a second whole-number solution of the view's sums, within
-what the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs of which a
-patient may have two; hidden beside a small count: 0 or more; hidden otherwise: k or
+what the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs in which a
+patient has two; hidden beside a small count: 0 or more; hidden otherwise: k or
 more; a count the view does not print: 0 or more; a patient's second limbs at most the
 patients).
 """
@@ -101,7 +101,8 @@ def _system(view: Ledger, decided: Mask) -> tuple[dict, list] | None:
     top = 3 * max([*view.counts.values(), 1]) + k
     hidden = decided.small | decided.withheld | (view.unseen & view.counts.keys())
     bounds = {
-        x: (1, (2 if view.counts_limbs(x) else 1) * (k - 1)) if x in decided.small
+        x: (1, (2 if view.patients_of(x) < view.counts[x] else 1) * (k - 1))
+        if x in decided.small
         else (0, top) if x in decided.omitted | view.unseen
         else (k, top)
         for x in hidden

@@ -18,13 +18,14 @@ N, A, B, C = ("n",), ("A",), ("B",), ("C",)
 
 def values_an_attacker_allows(view: Ledger, decided: Mask) -> dict:
     """Every value each hidden count can take, given the shown counts, the sums and what
-    the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs of which a patient
-    may have two; hidden: k or more; unseen: 0 or more; a patient's second limbs at most
+    the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs in which a patient
+    has two; hidden: k or more; unseen: 0 or more; a patient's second limbs at most
     the patients)."""
     k, top = decided.k, 3 * max(view.counts.values()) + decided.k
     hidden = sorted(decided.small | decided.withheld | view.unseen, key=str)
     ranges = [
-        range(1, 2 * k - 1 if view.counts_limbs(key) else k) if key in decided.small
+        range(1, 2 * k - 1 if view.patients_of(key) < view.counts[key] else k)
+        if key in decided.small
         else range(0, top + 1) if key in decided.omitted | view.unseen
         else range(k, top + 1)
         for key in hidden
@@ -270,6 +271,16 @@ def test_a_small_count_of_limbs_is_one_to_twice_k_less_one_to_the_attacker():
     decided = mask(view, 5)
     allowed = values_an_attacker_allows(view, decided)
     assert decided.small == {A, B} and allowed[A] == set(range(6, 9))
+
+
+def test_a_sides_limbs_are_its_patients_to_the_attacker():
+    """8 limbs of 5 patients, 4 on each side: a patient has one limb a side, so a reader
+    knows each "<5" side is at most 4 limbs, and 8 pins both; n is withheld."""
+    view = ledger({N: 8, A: 4, B: 4}, [Sum(N, (A, B))], paired=True,
+                  patients={N: 5, A: 4, B: 4})  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.small == {A, B} and decided.hidden(N)
+    assert all(len(allowed) > 1 for allowed in values_an_attacker_allows(view, decided).values())
 
 
 @st.composite
