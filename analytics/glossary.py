@@ -116,7 +116,9 @@ PRIVACY_CURVE = (
 )
 # What "<k" means wherever privacy mode says it: a count of fewer than k patients, or of
 # their limbs (a patient may have two: six limbs of three patients are fewer than k = 5).
-SMALL_COUNT_MARK = "'<k': a count of 1 to k-1 patients, or of the limbs of 1 to k-1 patients."
+SMALL_COUNT_MARK = (
+    "'<k': a count of fewer than k patients (1 to k-1), or of the limbs of fewer than k patients."
+)
 
 
 def small_counts(k: int) -> str:
