@@ -166,7 +166,8 @@ def _view_arguments() -> argparse.ArgumentParser:
 
 PRIVACY_OPTION = {
     "type": int, "default": None, "metavar": "K",
-    "help": f"privacy mode: counts below K ({MIN_K} to {MAX_K}) shown as <K and what would "
+    "help": f"privacy mode: counts of fewer than K ({MIN_K} to {MAX_K}) patients, or of their "
+    "limbs, shown as <K and what would "
     f"give them away hidden (default: the deployment's {MODE_ENV}/{K_ENV}; under "
     "enforcement K cannot be lower than its k)",
 }  # fmt: skip

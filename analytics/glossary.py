@@ -114,6 +114,18 @@ PRIVACY_CURVE = (
     "Privacy mode: drawn at the table's months where its counts may be shown,"
     " broken where they are withheld"
 )
+# What "<k" means wherever privacy mode says it: a count of fewer than k patients, or of
+# their limbs (a patient may have two: six limbs of three patients are fewer than k = 5).
+SMALL_COUNT_MARK = (
+    "'<k': a count of fewer than k patients (1 to k-1), or of the limbs of fewer than k patients."
+)
+
+
+def small_counts(k: int) -> str:
+    """Privacy mode's rule with its k, as a report or a slide states it."""
+    return f"counts of fewer than {k} patients (or of their limbs) shown as <{k}"
+
+
 # Where a curve turns unreliable, in privacy mode: at a table month, as it is drawn (the
 # time its SE first passes 10% is an event's, and with the counts would give them away)
 UNRELIABLE_AT_TABLE_MONTHS = "Privacy mode: read at the table's months, as the curves are drawn."

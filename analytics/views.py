@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
@@ -32,7 +33,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
 )
 from analytics.groups import segment_patterns
-from analytics.partitions import Key, Ledger, Sum, ledger
+from analytics.partitions import Key, Ledger, Sum, ledger, limbs_within_patients
 from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
@@ -139,13 +140,15 @@ SECOND_IN_FILE: Key = ("second limbs in the file",)
 
 def unit_ledger(header: Header) -> Ledger:
     """n's limbs are its patients' first limbs and their second ones, in a file with
-    bilateral patients, where every count is of limbs of which a patient may have two
-    (Ledger.paired); in a file of one limb per patient the patients are n (people_key)."""
+    bilateral patients, where a count is of limbs of which a patient may have two
+    (Ledger.paired) unless it is of people (the patients, and the bilateral ones among
+    them); in a file of one limb per patient the patients are n (people_key)."""
     if not header.bilateral_file:
         return ledger({N: header.limbs})
     counts = {N: header.limbs, PEOPLE: header.people, SECOND_LIMBS: header.limbs - header.people}
     return ledger(
-        counts, [Sum(N, (PEOPLE, SECOND_LIMBS))], unseen=[SECOND_LIMBS], paired=True
+        counts, [limbs_within_patients(N, PEOPLE, SECOND_LIMBS)], unseen=[SECOND_LIMBS],
+        paired=True, patients={N: header.people}, people=[PEOPLE, SECOND_LIMBS],
     )  # fmt: skip
 
 
@@ -165,15 +168,17 @@ def header_ledger(header: Header) -> Ledger:
     counts[LEFT_OUT] = header.analysed - header.limbs
     counts[NOT_ANALYSED] = header.total - header.analysed
     sums = [Sum(ANALYSED, (N, LEFT_OUT)), Sum(IN_FILE, (ANALYSED, NOT_ANALYSED))]
-    unseen = []
-    if header.bilateral_file:
-        counts |= {
-            PEOPLE_IN_FILE: header.people_in_file,
-            SECOND_IN_FILE: header.total - header.people_in_file,
-        }  # fmt: skip
-        sums.append(Sum(IN_FILE, (PEOPLE_IN_FILE, SECOND_IN_FILE)))
-        unseen.append(SECOND_IN_FILE)
-    return unit_ledger(header) | ledger(counts, sums, unseen=unseen, public=[ANALYSED])
+    if not header.bilateral_file:
+        return unit_ledger(header) | ledger(counts, sums, public=[ANALYSED])
+    counts |= {
+        PEOPLE_IN_FILE: header.people_in_file,
+        SECOND_IN_FILE: header.total - header.people_in_file,
+    }  # fmt: skip
+    sums.append(limbs_within_patients(IN_FILE, PEOPLE_IN_FILE, SECOND_IN_FILE))
+    return unit_ledger(header) | ledger(
+        counts, sums, unseen=[SECOND_IN_FILE], public=[ANALYSED], paired=True,
+        patients={IN_FILE: header.people_in_file}, people=[PEOPLE_IN_FILE, SECOND_IN_FILE],
+    )  # fmt: skip
 
 
 def centre_key(centre: str, count: str) -> Key:
@@ -381,7 +386,8 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
     those without, more by each later month, and at most the event's patients;
     ``timeline``'s points (the Safety page's) are its events within 30 days and later,
     where the chart puts them. (That a patient with the event has one or more is not a
-    sum: the ledger leaves it out.)"""
+    sum: the ledger leaves it out.) Its counts are of patients (and their events), never
+    of limbs: privacy judges them by k in a file with bilateral patients too."""
     people = people_key(safety.bilateral)
     counts: dict[Key, int] = {people: safety.patients}
     sums, unseen = [], []
@@ -425,7 +431,7 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
             for when, part in (("early", lambda m: m <= EARLY_EVENT_MONTHS),
                                ("later", lambda m: m > EARLY_EVENT_MONTHS)):  # fmt: skip
                 sums.append(Sum(safety_key(event, when), tuple(k for k in keys if part(k[2]))))
-    return ledger(counts, sums, unseen)
+    return ledger(counts, sums, unseen, people=counts)
 
 
 POPULATION_KEYS = ("enrolled", "successes", "failures", "stented", "not stented", "ulcers healed")
@@ -480,21 +486,25 @@ def baseline_ledger(baseline: Baseline) -> Ledger:
     set's lesion patterns, each published row the sum of its patterns, and a member's
     share (IVC, CIV...) the sum of the patterns that hold it. In a file with a patient of
     two limbs the limbs are the people and their second limbs (not shown), as the header
-    declares them. A variable whose rows Table 1 leaves out (nothing recorded) declares
-    nothing."""
+    declares them, and a person-level row's counts are of people (privacy judges them by
+    k, a limb-level row's by the patients behind its limbs). A variable whose rows Table 1
+    leaves out (nothing recorded) declares nothing."""
     n = baseline.limbs
     counts: dict[Key, int] = {N: n}
     sums, unseen = [], []
+    people: list[Key] = []
     if baseline.bilateral:
         counts |= {PEOPLE: baseline.people, SECOND_LIMBS: n - baseline.people}
-        sums.append(Sum(N, (PEOPLE, SECOND_LIMBS)))
+        sums.append(limbs_within_patients(N, PEOPLE, SECOND_LIMBS))
         unseen.append(SECOND_LIMBS)
+        people += [PEOPLE, SECOND_LIMBS]
     variables = baseline.variables
     for variable in variables.with_role(Role.TABLE1):
         key, total = variable.key, table1_total(baseline, variable)
         if not baseline.shows(variable):
             continue
         of = counts[total]
+        before = set(counts)
         if variable.kind is Kind.SEGMENT_SET:
             patterns = _every_pattern(baseline, variable)
             rows = {table1_key(key, "row", r): c for r, c in baseline.pattern_rows[key].items()}
@@ -522,6 +532,8 @@ def baseline_ledger(baseline: Baseline) -> Ledger:
             share, rest = table1_key(key), table1_key(key, "rest")
             counts |= {share: baseline.shares[key], rest: of - baseline.shares[key]}
             sums.append(Sum(total, (share, rest)))
+        if total == PEOPLE:
+            people += counts.keys() - before
     for variable in variables.with_role(Role.TABLE1):
         if variable.kind is not Kind.SEGMENT_SET:
             continue
@@ -534,7 +546,9 @@ def baseline_ledger(baseline: Baseline) -> Ledger:
             sums.append(Sum(table1_key(member), tuple(table1_key(variable.key, "pattern", p)
                                                       for p in holding)))  # fmt: skip
             sums += _rows_beside_rest(baseline, variable, member, label, holding, counts, unseen)
-    return ledger(counts, sums, unseen)
+    patients = {N: baseline.people} if baseline.bilateral else {}
+    return ledger(counts, sums, unseen, paired=baseline.bilateral, patients=patients,
+                  people=people)  # fmt: skip
 
 
 def _every_pattern(baseline: Baseline, segment_set: Variable) -> dict[str, int]:
@@ -668,20 +682,23 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
     is the same filter's Patency view without the comparison: public). With a landmark,
     its curves too, whose patients are those at risk at the landmark month less those
     whose event or censoring fell exactly at it. ``n``: the view's (None: its largest
-    curve's patients)."""
+    curve's patients). A curve clustered by patient counts limbs, with the patients behind
+    its counts (curve_patients); a patient endpoint's curve counts patients."""
     if n is None:
         n = max((s.overall.patients for s in view.survival.values()), default=0)
     counts: dict[Key, int] = {N: n}
     sums: list[Sum] = []
     unseen: set[Key] = set()
+    patients: dict[Key, int] = {}
     for endpoint, result in view.survival.items():
         everyone = curve_key(endpoint, ALL_PATIENTS, "patients")
-        _curve_counts(counts, sums, endpoint, result.overall, None, view.by)
+        for curve in (result.overall, *(result.groups if view.by is not None else ())):
+            key = partial(curve_key, endpoint, curve.level, by=view.by)
+            _curve_counts(counts, sums, endpoint, curve, None, view.by)
+            patients |= curve_patients(curve, key, counts)
         counts[("not in the curve", endpoint)] = n - result.overall.patients
         sums.append(Sum(N, (everyone, ("not in the curve", endpoint))))
         if view.by is not None:
-            for group in result.groups:
-                _curve_counts(counts, sums, endpoint, group, None, view.by)
             _groups_counts(counts, sums, endpoint, result.overall, result.groups, view.by)
     landmark = view.landmark
     if landmark is not None:
@@ -691,6 +708,8 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
             pairs = [(main.overall, result.overall), *zip(main.groups, result.groups, strict=True)]
             for before, after in pairs:
                 _curve_counts(counts, sums, endpoint, after, since, view.by)
+                key = partial(curve_key, endpoint, after.level, since=since, by=view.by)
+                patients |= curve_patients(after, key, counts)
                 at = curve_key(endpoint, before.level, "at risk", since, by=view.by)
                 if at not in counts:
                     counts[at] = _at_risk(before, since)
@@ -712,7 +731,56 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
                 _groups_counts(
                     counts, sums, endpoint, result.overall, result.groups, view.by, since
                 )
-    return ledger(counts, sums, unseen)
+    people = []
+    if set(view.survival) - set(PATENCY_ENDPOINTS):  # a patient endpoint counts patients
+        people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
+    return ledger(counts, sums, unseen, paired=bool(patients), patients=patients, people=people)
+
+
+def _endpoint_of(key: Key) -> str | None:
+    """The endpoint a curve's count (curve_key) is of; None for any other count."""
+    if key[0] == "curve":
+        return str(key[1])
+    return str(key[2]) if key[0] == "landmark" else None
+
+
+def curve_patients(
+    curve: GroupSurvival, key: Callable[..., Key], counts: Mapping[Key, int]
+) -> dict[Key, int]:
+    """The distinct patients behind a clustered curve's counts of limbs (its patients,
+    events and censored, and at each table month its at risk, events and censored before
+    it; curve_key's ``key``): each count's limbs less the patients with both their limbs
+    in it (a patient has at most two), from the curve's limbs of patients with two, in
+    at_months' convention (at risk at a month: a time at or after it). None for a curve
+    not clustered."""
+    if curve.limbs is None:
+        return {}
+    index, event = curve.limbs.index, curve.limbs.clusters.event.astype(bool)
+    first, second = curve.limbs.first, curve.limbs.second
+    events, censored = event[first] & event[second], ~event[first] & ~event[second]
+    at = np.searchsorted(curve.curve.time, curve_months(curve), side="left")
+    size = curve.curve.time.size + 1
+
+    def before(positions: np.ndarray) -> np.ndarray:
+        """How many of ``positions`` (among the curve's times) come before each month."""
+        return np.concatenate([[0], np.cumsum(np.bincount(positions, minlength=size))])[at]
+
+    earlier = np.minimum(index[first], index[second])  # both at risk up to the earlier
+    later = np.maximum(index[first], index[second])  # both ended before a month after it
+    both = {
+        "at risk": first.size - before(earlier),
+        "events": before(later[events]),
+        "censored": before(later[censored]),
+    }
+    found = {
+        key("patients"): counts[key("patients")] - first.size,
+        key("events"): counts[key("events")] - int(events.sum()),
+        key("censored"): counts[key("censored")] - int(censored.sum()),
+    }
+    for count, pairs in both.items():
+        for month, n in zip(curve_months(curve), pairs.tolist(), strict=True):
+            found[key(count, month)] = counts[key(count, month)] - n
+    return found
 
 
 def _curve_counts(
@@ -843,7 +911,8 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
     whose value is not recorded), and so do their events and the censored rest; the curve
     covers the view's n (or part of it), its events public on the Patency page. Named as
     the Patency page names the same counts (curve_key). ``n``: the view's (None: the
-    endpoint's patients)."""
+    endpoint's patients). A level's limbs carry their distinct patients; a patient
+    endpoint's counts are of patients."""
     n = view.patients if n is None else n
     endpoint = view.endpoint
     whole = partial(curve_key, endpoint, ALL_PATIENTS)
@@ -857,6 +926,7 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
         Sum(N, (whole("patients"), ("not in the curve", endpoint))),
         Sum(whole("patients"), (whole("events"), whole("censored"))),
     ]
+    behind: dict[Key, int] = {}  # the distinct patients behind each level's limbs
     for factor, rows in table.groupby("factor", sort=False):
         key = partial(curve_key, endpoint, by=factor)
         for row in rows.itertuples():
@@ -864,12 +934,16 @@ def subgroups_ledger(view: SubgroupsView, n: int | None = None) -> Ledger:
             counts[level("patients")], counts[level("events")] = row.patients, row.events
             counts[level("censored")] = row.patients - row.events
             sums.append(Sum(level("patients"), (level("events"), level("censored"))))
+            behind |= {level("patients"): row.people, level("events"): row.people_events,
+                       level("censored"): row.people_censored}  # fmt: skip
         for count in ("patients", "events", "censored"):
             parts = [key(level, count) for level in rows["level"]]
             rest = key(UNRECORDED, count)
             counts[rest] = counts[whole(count)] - sum(counts[p] for p in parts)
             sums.append(Sum(whole(count), (*parts, rest)))
-    return ledger(counts, sums)
+    if endpoint not in PATENCY_ENDPOINTS:  # a patient endpoint counts patients
+        return ledger(counts, sums, people=[k for k in counts if _endpoint_of(k) == endpoint])
+    return ledger(counts, sums, patients=behind)
 
 
 def _at_risk(curve: GroupSurvival, month: float) -> int:

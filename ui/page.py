@@ -14,7 +14,7 @@ import streamlit as st
 
 from analytics.cohort.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter
-from analytics.glossary import DEMO_NOTICE
+from analytics.glossary import DEMO_NOTICE, SMALL_COUNT_MARK
 from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
@@ -193,21 +193,21 @@ def _show_n(slot: st.delta_generator.DeltaGenerator, decided: Mask, bilateral: b
             st.markdown(f"**n = {fmt.cell(n)} patients** match the filters")
         else:
             st.markdown(f"**n = {fmt.cell(n)} of {fmt.cell(total)} patients** match the filters")
+        few = f"the limbs of fewer than {n.k} patients" if bilateral else f"fewer than {n.k}"
         if total.hidden and decided.few(NOT_ANALYSED):
             st.caption(
-                f"The file's number of {unit} is hidden: "
-                f"fewer than {total.k} are outside the population analysed, and it would "
-                "give their number."
+                f"The file's number of {unit} is hidden: {few} are outside the population "
+                "analysed, and it would give their number."
             )
         if n.shown == "withheld" and decided.few(LEFT_OUT):
             st.caption(
-                f"n is hidden: the filters leave out fewer than {n.k} {unit}, whose number "
-                "would be the difference."
+                f"n is hidden: the filters leave out {few}"
+                f"{'' if bilateral else ' ' + unit}, whose number would be the difference."
             )
         elif n.shown == "withheld":
             st.caption(
                 "n is hidden: with the other counts this page shows, it would give away a "
-                f"count of fewer than {n.k} {'limbs or patients' if bilateral else unit}."
+                f"count of fewer than {n.k} patients{' or of their limbs' if bilateral else ''}."
             )
 
 
@@ -236,7 +236,7 @@ def _privacy_controls() -> None:
         state.draw("privacy")
         state.draw("privacy_k")
         if state.value("privacy"):
-            st.caption(f"'<k': a count from 1 to k-1. {SUPPRESSED_NOTE}.")
+            st.caption(f"{SMALL_COUNT_MARK} {SUPPRESSED_NOTE}.")
 
 
 def _navigation(container: st.delta_generator.DeltaGenerator) -> None:

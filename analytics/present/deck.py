@@ -70,6 +70,7 @@ from analytics.glossary import (
     TABLE1_NOT_PUBLISHED,
     TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
+    small_counts,
     undrawn_curves,
 )
 from analytics.present import format as fmt
@@ -94,7 +95,6 @@ from analytics.present.privacy import (
     hidden_change,
     hidden_mcnemar,
     hidden_means,
-    masked,
     model_mask,
 )
 from analytics.present.render import render
@@ -405,7 +405,7 @@ def _title_slide(deck: Any, view: DeckView, decided: Mask) -> None:
         else f"n = {fmt.cell(n)} patients",
     ]
     if k:
-        lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}")
+        lines.append(f"Privacy mode: {small_counts(k)}")
     if view.model_left_out:
         lines.append(MODEL_NOT_IN_DECK)
     lines.append(provenance)

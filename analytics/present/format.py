@@ -43,7 +43,6 @@ from analytics.present.masking import Cell
 from analytics.present.privacy import (
     SUPPRESSED,
     ModelMask,
-    is_small,
     masked,
 )
 from analytics.rules import (
@@ -628,7 +627,7 @@ def follow_up(follow_up: FollowUp, n: Cell) -> str:
     median = follow_up.median
     if not n.value:
         length, complete = MISSING, MISSING
-    elif n.hidden and is_small(n.value, n.k):
+    elif n.few:
         length, complete = SUPPRESSED, SUPPRESSED
     else:
         length = months_ci(median.estimate, median.ci_lower, median.ci_upper) + " months"

@@ -6,23 +6,26 @@ censored by each month, Table 1's rows of one variable add up to its patients. H
 small count where it is printed is not enough when the others of its sum are shown
 elsewhere in the same view: n minus the other centres gives the hidden one. So a view
 declares its counts once, by name, with the sums they make (a :class:`Ledger`), and
-:func:`mask` decides over all of them at once which to withhold: a count of 1 to k-1 is
-shown as "<k" (small); then, while any small count can still be worked out exactly from
-what is shown, the smallest other count of a sum it is in is withheld too ("hidden").
+:func:`mask` decides over all of them at once which to withhold: a count of 1 to k-1
+patients is shown as "<k" (small), and so is a count of limbs of 1 to k-1 patients
+whatever its limbs (six limbs of three patients, k = 5); then, while any small count
+can still be worked out exactly from what is shown, the smallest other count of a sum it
+is in is withheld too ("hidden").
 
-"Worked out" is judged as an attacker would: from every sum in the ledger at once, with
-what the marks themselves say (a "<k" count is 1 to k-1; a withheld one is at least k,
-since a smaller one would show "<k"; a count the view does not show is 0 or more), over
-whole numbers (an integer program, HiGHS through SciPy). Every surface of the view
-(page, hover, figure data, CSV, deck, report) renders the one :class:`Mask`, so a count
-shows the same everywhere in it.
+"Worked out" is judged as an attacker would: from every sum in the ledger at once, with what
+the marks themselves say (a "<k" count is 1 to k-1, or 1 to 2(k-1) limbs of fewer than k
+patients where one has two; a withheld one is at least k, since a smaller one would show
+"<k"; a count the view does not show is 0 or more; limbs are their patients and at most as
+many second limbs), over whole numbers (an integer program, HiGHS through SciPy). Every
+surface of the view (page, hover, figure data, CSV, deck, report) renders the one
+:class:`Mask`, so a count shows the same everywhere in it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -40,15 +43,23 @@ PROPAGATION_PASSES = 8
 @dataclass(frozen=True)
 class Cell:
     """A count as the view may show it: its value, and whether it shows exactly, as "<k"
-    (small) or withheld. It carries k, so rendering it needs nothing else."""
+    (small) or withheld. It carries k, so rendering it needs nothing else, and the
+    ``patients`` behind it (its value, unless it counts limbs of which one may have two)."""
 
     value: int
     shown: Shown
     k: int | None = None
+    patients: int | None = None
 
     @property
     def hidden(self) -> bool:
         return self.shown != "exact"
+
+    @property
+    def few(self) -> bool:
+        """Whether it counts fewer than k patients and is not shown: "<k", or withheld."""
+        behind = self.value if self.patients is None else self.patients
+        return self.shown == "small" or (self.hidden and is_small(behind, self.k))
 
 
 @dataclass(frozen=True)
@@ -61,19 +72,26 @@ class Mask:
     withheld: frozenset[Key] = frozenset()
     omitted: frozenset[Key] = frozenset()  # withheld as parts of a small count (0 or more)
     everything: bool = False  # no count of the view can be shown (one of fewer than k)
+    patients: Mapping[Key, int] = field(default_factory=dict)  # behind a count of limbs
 
     def cell(self, key: Key) -> Cell:
+        shown: Shown = "exact"
         if key in self.small:
-            return Cell(self.counts[key], "small", self.k)
-        if key in self.withheld:
-            return Cell(self.counts[key], "withheld", self.k)
-        return Cell(self.counts[key], "exact", self.k)
+            shown = "small"
+        elif key in self.withheld:
+            shown = "withheld"
+        return Cell(self.counts[key], shown, self.k, self.patients_of(key))
+
+    def patients_of(self, key: Key) -> int:
+        """The distinct patients behind ``key`` (Ledger.patients_of)."""
+        return self.patients.get(key, self.counts[key])
 
     def few(self, key: Key) -> bool:
-        """Whether ``key`` counts fewer than k (shown "<k", or left out as part of such a
-        count): a statistic of so few (a curve, a hazard ratio, a median) is withheld."""
+        """Whether ``key`` counts fewer than k patients (shown "<k", or left out as part of
+        such a count): a statistic of so few (a curve, a hazard ratio, a median) is
+        withheld."""
         hidden = key in self.omitted or self.everything
-        return key in self.small or (hidden and is_small(self.counts[key], self.k))
+        return key in self.small or (hidden and is_small(self.patients_of(key), self.k))
 
     def hidden(self, *keys: Key) -> bool:
         """Whether any of ``keys`` is not shown exactly: a statistic computed over them (a
@@ -90,22 +108,22 @@ def mask(view: Ledger, k: int | None) -> Mask:
     """Which of ``view``'s counts to show as "<k" and which to withhold, with privacy ``k``
     (None: privacy off, everything exact).
 
-    Small counts (1 to k-1) show "<k", and the parts of a small count are left out (shown
-    withheld: two "<3" making a "<3" would be 1 and 1). A small count the view does not
-    print (unseen) is protected as well: its sums may give it (5 patients with a first
-    event by month 6 and 7 by month 12 are 2 between). Then, while some small count could
-    be worked out exactly from the view (:class:`_Attacker`), a shown non-zero count of a
-    sum it is in is withheld (:func:`_complement`): complementary suppression, over every
-    sum of the view at once. Should a count still follow with nothing left to withhold,
-    the mask withholds ``everything``, the small counts too (their "<k" marks alone could
-    pin one: three "<3" making a curve of 6), but the public ones (another view shows
-    them: hiding one here hides nothing).
+    Small counts (of 1 to k-1 patients: Ledger.patients_of) show "<k", and the parts of a
+    small count are left out (shown withheld: two "<3" making a "<3" would be 1 and 1). A
+    small count the view does not print (unseen) is protected as well: its sums may give it
+    (5 patients with a first event by month 6 and 7 by month 12 are 2 between). Then, while
+    some small count could be worked out exactly from the view (:class:`_Attacker`), a shown
+    non-zero count of a sum it is in is withheld (:func:`_complement`): complementary
+    suppression, over every sum of the view at once. Should a count still follow with
+    nothing left to withhold, the mask withholds ``everything``, the small counts too (their
+    "<k" marks alone could pin one: three "<3" making a curve of 6), but the public ones
+    (another view shows them: hiding one here hides nothing).
     """
     if k is None:
         return Mask(None, view.counts)
-    k = paired_k(k) if view.paired else k
+    patients = {key: view.patients_of(key) for key in view.counts}
     shown = view.shown_keys()
-    sensitive = frozenset(key for key in shown | view.unseen if is_small(view.counts[key], k))
+    sensitive = frozenset(key for key in shown | view.unseen if is_small(patients[key], k))
     omitted = _parts_of(view, sensitive)
     small = (sensitive & shown) - omitted
     withheld: set[Key] = set(omitted)
@@ -114,18 +132,9 @@ def mask(view: Ledger, k: int | None) -> Mask:
         pick = _complement(view, exposing[0], small | withheld)
         if pick is None:  # "<k" marks alone could pin a count: none shows but the public
             everything = view.shown_keys() - view.public
-            return Mask(k, view.counts, frozenset(), everything, omitted, everything=True)
+            return Mask(k, view.counts, frozenset(), everything, omitted, True, patients)
         withheld.add(pick)
-    return Mask(k, view.counts, small, frozenset(withheld), omitted)
-
-
-def paired_k(k: int) -> int:
-    """The smallest count of limbs shown in a registry where a patient may have two: a
-    patient has at most one treated limb per side (data/schema.sql), so 2k - 1 limbs are
-    at least k patients, and fewer may be fewer (six limbs of three patients are fewer
-    than k = 5). It judges every count of such a view, its patients' too: stricter than k,
-    never looser, until each count carries the patients behind it."""
-    return 2 * k - 1
+    return Mask(k, view.counts, small, frozenset(withheld), omitted, patients=patients)
 
 
 def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
@@ -134,7 +143,11 @@ def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
     shows what its own mask leaves (withholding one of those beside the comparison would
     hide nothing)."""
     exact = view.shown_keys() - decided.small - decided.withheld - decided.omitted
-    return Ledger({key: view.counts[key] for key in exact}, public=exact, paired=view.paired)
+    return Ledger(
+        {key: view.counts[key] for key in exact}, public=exact, paired=view.paired,
+        patients={key: p for key, p in view.patients.items() if key in exact},
+        people=view.people & exact,
+    )  # fmt: skip
 
 
 def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
@@ -177,9 +190,12 @@ def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Ke
 
 class _Attacker:
     """Works out what it can of a view's hidden counts from what it shows: the shown
-    counts, the sums, and what the marks say: a "<k" is 1 to k-1, a count withheld beside
-    one is k or more (a smaller one would show "<k"), a part left out of a small count
-    and a count the view does not show are 0 or more.
+    counts, the sums, and what the marks say: a "<k" is 1 to k-1 (a count of limbs in
+    which a patient has two: 1 to 2(k-1), the limbs of fewer than k patients), a
+    count withheld beside one is k or more (a smaller one would show "<k"; limbs are at
+    least their patients), a part left out of a small count and a count the view does not
+    show are 0 or more; a patient's second limbs are at most the patients
+    (Sum.within_patients).
 
     First by propagating bounds through the sums (cheap, and a count it pins down is
     pinned down); then, for each small count it leaves open, by an integer program: is
@@ -194,6 +210,7 @@ class _Attacker:
         self.sensitive, self.small, self.omitted = sensitive, small, omitted
         self.unseen = view.unseen & view.counts.keys()
         self.proved: set[Key] = set()
+        self.most = {key: float(view.most_if_small(key, k)) for key in small}
 
     def exposed(self, withheld: frozenset[Key]) -> list[Key]:
         """The sensitive counts the view pins down to one whole number: all those that
@@ -217,7 +234,7 @@ class _Attacker:
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
         lower = {key: 1.0 if key in self.small else 0.0 if key in self.omitted | self.unseen
                  else float(self.k) for key in unknown}  # fmt: skip
-        upper = {key: self.k - 1.0 if key in self.small else math.inf for key in unknown}
+        upper = {key: self.most.get(key, math.inf) for key in unknown}  # "<k": most_if_small
         return lower, upper
 
 
@@ -240,6 +257,12 @@ class _System:
             rows.append(row)
             rhs.append(-known)
         self.constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
+        at_most = [_at_most_patients(s, self.index, view.counts, len(unknown))
+                   for s in sums if s.within_patients]  # fmt: skip
+        if at_most:
+            self.constraints.append(LinearConstraint(
+                np.array([row for row, _ in at_most]), -np.inf, [bound for _, bound in at_most]
+            ))  # fmt: skip
         self.lower = np.array([lower[key] for key in unknown])
         self.upper = np.array([upper[key] for key in unknown])
 
@@ -272,6 +295,20 @@ class _System:
             if self._solve(np.zeros(len(self.unknown)), lower, upper) is not None:
                 return True
         return False
+
+
+def _at_most_patients(
+    s: Sum, index: Mapping[Key, int], counts: Mapping[Key, int], size: int
+) -> tuple[np.ndarray, float]:
+    """``second - patients <= 0`` of a Sum.within_patients, as a row over the unknowns
+    (``index``) and its bound, the known counts moved to it."""
+    row, bound = np.zeros(size), 0.0
+    for member, sign in ((s.parts[1], 1.0), (s.parts[0], -1.0)):
+        if member in index:
+            row[index[member]] += sign
+        else:
+            bound -= sign * counts[member]
+    return row, bound
 
 
 def _linked(key: Key, sums: list[Sum], unknown: frozenset[Key]) -> set[Key]:
@@ -309,6 +346,12 @@ def _propagate(view: Ledger, sums: list[Sum], unknown: frozenset[Key], lower: di
                     rest_low, rest_high = parts_low - low(p), parts_high - high(p)
                     changed |= _narrow(p, low(s.total) - rest_high, high(s.total) - rest_low,
                                        lower, upper)  # fmt: skip
+            if s.within_patients:  # second limbs at most their patients
+                patients, second = s.parts
+                if second in unknown:
+                    changed |= _narrow(second, lower[second], high(patients), lower, upper)
+                if patients in unknown:
+                    changed |= _narrow(patients, low(second), upper[patients], lower, upper)
 
 
 def _narrow(key: Key, low: float, high: float, lower: dict, upper: dict) -> bool:

@@ -1,12 +1,12 @@
 """Small-count suppression, so that a small subgroup cannot be singled out: the
 deployment's setting and k, and which statistics a masked view withholds.
 
-In privacy mode a count of 1 to k-1 patients, limbs or events is shown as "<k"
-(k = 5 by default). Zero stays zero: it singles nobody out. Which other counts are
-withheld beside a small one, so that it cannot be worked out by arithmetic, is decided
-once over the whole view (analytics.present.masking, over the sums the view declares in
-analytics.views); the rules here say which values derived from the counts go with them
-(a test or mean over hidden or few counts, a model's ratios: model_mask), so every
+In privacy mode a count of 1 to k-1 patients or events, or of the limbs of 1 to k-1
+patients, is shown as "<k" (k = 5 by default). Zero stays zero: it singles nobody out. Which
+other counts are withheld beside a small one, so that it cannot be worked out by arithmetic,
+is decided once over the whole view (analytics.present.masking, over the sums the view
+declares in analytics.views); the rules here say which values derived from the counts go
+with them (a test or mean over hidden or few counts, a model's ratios: model_mask), so every
 table, CSV export, chart label, hover text, slide and JSON key renders the one decision.
 """
 
@@ -123,7 +123,7 @@ def hidden_statistic(mask: Mask, *keys: Key) -> bool:
     show that is small: a test or estimate on few gives their number (an exact
     signed-rank p of 2 changed pairs, a median change that is their mean change,
     Bowker's chi-square over limbs that all moved one way is their number)."""
-    return mask.hidden(*keys) or any(is_small(mask.counts[key], mask.k) for key in keys)
+    return mask.hidden(*keys) or any(is_small(mask.patients_of(key), mask.k) for key in keys)
 
 
 def hidden_shift_tests(shift: pd.DataFrame, mask: Mask) -> bool:

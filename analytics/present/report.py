@@ -44,6 +44,7 @@ from analytics.glossary import (
     SYMMETRY,
     TREND_TESTS,
     UNRELIABLE,
+    small_counts,
 )
 from analytics.partitions import Key, Ledger
 from analytics.present import format as fmt
@@ -493,7 +494,7 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         _n_line(view, data, text),
     ]
     if k is not None:
-        lines.append(f"Privacy mode: counts below {k} shown as {masked(k)}; {SUPPRESSED_NOTE}")
+        lines.append(f"Privacy mode: {small_counts(k)}; {SUPPRESSED_NOTE}")
     lines.append("")
     for endpoint, result in view.survival.items():
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"

@@ -28,7 +28,7 @@ from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_wher
 from analytics.glossary import PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
-from analytics.stats.engine.counts import Clusters, Counts
+from analytics.stats.engine.counts import Clusters, Counts, Located, located
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
 from analytics.variables import BUILTIN, Registry, Role
@@ -47,7 +47,7 @@ FACTORS = factors(BUILTIN)  # the built-ins' forest rows
 COLUMNS = [
     "factor", "level", "is_reference", "patients", "events", "estimate", "ci_lower",
     "ci_upper", "hr", "hr_lower", "hr_upper", "estimable", "reason", "logrank_p", "unstable",
-    "comparison_test",
+    "comparison_test", "people", "people_events", "people_censored",
 ]  # fmt: skip
 
 
@@ -244,7 +244,10 @@ def subgroups(
     gave it (``comparison_test``: ``logrank``, or ``robust_score`` when clustered, see the
     module's docstring; empty when no test applies), and whether the group is too small
     to trust (under UNSTABLE_MIN_PATIENTS or UNSTABLE_MIN_EVENTS). ``patients`` counts
-    the level's limbs, one per patient in a file of one limb per patient.
+    the level's limbs, one per patient in a file of one limb per patient; ``people``,
+    ``people_events`` and ``people_censored`` the distinct patients behind its limbs, its
+    events and its censored (privacy counts people): the limbs less the patients with
+    both their limbs among them.
     """
     variables = cohort_filter.variables if variables is None else variables
     rows = []
@@ -267,10 +270,13 @@ def _factor_rows(
     test = comparison.logrank.test if comparison.logrank else ""
     rows = []
     for level in counts.levels:
-        curve = kaplan_meier(counts.of(level), None if clusters is None else clusters.of(level))
+        level_counts = counts.of(level)
+        limbs = None if clusters is None else located(level_counts.time, clusters.of(level))
+        curve = kaplan_meier(level_counts, limbs)
         estimate = at_months(curve, [month])
         ratio = ratios.get(level)
         patients, events = curve.patients, int(curve.events.sum())
+        pairs, both_events, both_censored = _pairs_of(limbs)
         rows.append(
             {
                 "factor": comparison.by,
@@ -289,6 +295,20 @@ def _factor_rows(
                 "logrank_p": p,
                 "unstable": patients < UNSTABLE_MIN_PATIENTS or events < UNSTABLE_MIN_EVENTS,
                 "comparison_test": test,
+                "people": patients - pairs,
+                "people_events": events - both_events,
+                "people_censored": patients - events - both_censored,
             }
         )
     return rows
+
+
+def _pairs_of(limbs: Located | None) -> tuple[int, int, int]:
+    """A level's patients with both limbs in it: in all, with both an event, both
+    censored (none without clustering)."""
+    if limbs is None:
+        return 0, 0, 0
+    first, second = limbs.first, limbs.second
+    event = limbs.clusters.event.astype(bool)
+    both = (event[first] & event[second]).sum(), (~event[first] & ~event[second]).sum()
+    return first.size, int(both[0]), int(both[1])

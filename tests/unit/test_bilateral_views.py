@@ -95,18 +95,20 @@ def test_safety_counts_people(registry):
 
 
 def test_six_limbs_of_three_patients_are_fewer_than_k():
-    """Privacy counts people: in a file with bilateral patients a count of limbs is shown
-    from 2k - 1 (at least k patients), so 6 limbs, perhaps of 3 patients, show "<9" at
-    k = 5, and their 3 patients do not show; a file of one limb per patient keeps k."""
+    """Privacy counts people: in a file with bilateral patients a count of limbs is as
+    small as its patients, so 6 limbs of 3 patients show "<5" at k = 5 (and their 3
+    patients do not show), while 8 limbs of 8 patients show, as 8 patients would; a file
+    of one limb per patient keeps k."""
     from analytics.present.masking import mask
 
     bilateral = views.Header(6, 394, 394, 3, 197)
     decided = mask(views.header_ledger(bilateral), 5)
-    assert decided.cell(views.N).shown == "small" and decided.cell(views.N).k == 9
-    assert decided.cell(views.PEOPLE).shown in ("small", "withheld")  # a part of "<9"
-    assert mask(views.header_ledger(views.Header(9, 394, 394, 9, 197)), 5).cell(views.N).value == 9
+    assert (decided.cell(views.N).shown, decided.cell(views.N).k) == ("small", 5)
+    assert decided.cell(views.PEOPLE).hidden  # a part of "<5": left out
+    eight = mask(views.header_ledger(views.Header(8, 394, 394, 8, 197)), 5)
+    assert (eight.cell(views.N).shown, eight.cell(views.PEOPLE).shown) == ("exact", "exact")
     single = views.Header(6, 37, 37, 6, 37)
-    assert mask(views.header_ledger(single), 5).cell(views.N).value == 6
+    assert mask(views.header_ledger(single), 5).cell(views.N).shown == "exact"
 
 
 def test_the_reports_counts_are_masked_as_limbs_of_patients(registry, tmp_path):
@@ -117,3 +119,72 @@ def test_the_reports_counts_are_masked_as_limbs_of_patients(registry, tmp_path):
     view = views.report_view(registry, CohortFilter())
     decided = report_mask(view, 5)
     assert decided.cell(views.N).value == 394 and decided.cell(views.PEOPLE).value == 197
+
+
+def test_a_clustered_curves_counts_carry_the_distinct_patients_behind_them(bilateral_path):
+    """Each count of limbs of the Patency view by side (a bilateral patient's two limbs in
+    two curves, or in one curve overall) carries its distinct patients, as SQL's
+    count(DISTINCT patient_key) over the same limbs gives them (at risk at a month: a
+    time at or after it; events and censored before it)."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import cohort_where
+
+    con = open_cohort(str(bilateral_path))
+    try:
+        view = views.patency_view(con, CohortFilter(), "lesion_side")
+        declared = views.patency_ledger(view).patients
+        where, params = cohort_where(CohortFilter())
+        rows = con.execute(
+            "SELECT lesion_side, patient_key, tte_primary_months AS t, tte_primary_event AS e "
+            f"FROM limb_summary WHERE {where}",
+            params,
+        ).df()
+    finally:
+        con.close()
+    checked = 0
+    for curve in (view.compared.overall, *view.compared.groups):
+        key = view.keys("primary", curve)
+        limbs = rows if curve.level == view.compared.overall.level else rows[
+            rows.lesion_side == curve.level]  # fmt: skip
+        assert declared[key("patients")] == limbs.patient_key.nunique()
+        for month in views.curve_months(curve):
+            for count, held in (("at risk", limbs.t >= month),
+                                ("events", (limbs.t < month) & limbs.e),
+                                ("censored", (limbs.t < month) & ~limbs.e)):  # fmt: skip
+                assert declared[key(count, month)] == limbs[held].patient_key.nunique()
+                checked += 1
+    overall = view.keys("primary", view.compared.overall)("patients")
+    assert checked > 20 and declared[overall] < len(rows)  # some patients have two limbs
+
+
+def test_a_subgroups_levels_carry_the_distinct_patients_behind_their_limbs(bilateral_path):
+    """By side a patient has one limb a level (patients = limbs); by sex a patient's
+    two limbs share one: each level's patients, events and censored are SQL's
+    count(DISTINCT patient_key) over its limbs, and the ledger carries them."""
+    from analytics.cohort.db import open_cohort
+    from analytics.filters import cohort_where
+
+    con = open_cohort(str(bilateral_path))
+    try:
+        view = views.subgroups_view(con, CohortFilter())
+        where, params = cohort_where(CohortFilter())
+        rows = con.execute(
+            "SELECT lesion_side, sex, patient_key, tte_primary_event AS e "
+            f"FROM limb_summary WHERE {where} AND tte_primary_months IS NOT NULL",
+            params,
+        ).df()
+    finally:
+        con.close()
+    declared = views.subgroups_ledger(view).patients
+    table = view.table.set_index(["factor", "level"])
+    for factor, column in (("lesion_side", "lesion_side"), ("sex", "sex")):
+        for level, limbs in rows.groupby(column):
+            row = table.loc[(factor, level)]
+            expected = [limbs.patient_key.nunique(), limbs[limbs.e].patient_key.nunique(),
+                        limbs[~limbs.e].patient_key.nunique()]  # fmt: skip
+            assert [row.people, row.people_events, row.people_censored] == expected
+            key = views.curve_key("primary", level, "patients", by=factor)
+            assert declared[key] == expected[0]
+            if factor == "lesion_side":
+                assert row.people == row.patients
+    assert (table.people < table.patients).any()  # some patients' two limbs share a level

@@ -9,7 +9,7 @@ import itertools
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analytics.partitions import Key, Ledger, Sum, ledger
+from analytics.partitions import Key, Ledger, Sum, ledger, limbs_within_patients
 from analytics.present.masking import Mask, mask, shown_elsewhere
 from analytics.present.privacy import MIN_K
 
@@ -18,11 +18,14 @@ N, A, B, C = ("n",), ("A",), ("B",), ("C",)
 
 def values_an_attacker_allows(view: Ledger, decided: Mask) -> dict:
     """Every value each hidden count can take, given the shown counts, the sums and what
-    the marks say ("<k": 1 to k-1; hidden: k or more; unseen: 0 or more)."""
+    the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs in which a patient
+    has two; hidden: k or more; unseen: 0 or more; a patient's second limbs at most
+    the patients)."""
     k, top = decided.k, 3 * max(view.counts.values()) + decided.k
     hidden = sorted(decided.small | decided.withheld | view.unseen, key=str)
     ranges = [
-        range(1, k) if key in decided.small
+        range(1, 2 * k - 1 if view.patients_of(key) < view.counts[key] else k)
+        if key in decided.small
         else range(0, top + 1) if key in decided.omitted | view.unseen
         else range(k, top + 1)
         for key in hidden
@@ -30,7 +33,9 @@ def values_an_attacker_allows(view: Ledger, decided: Mask) -> dict:
     allowed = {key: set() for key in hidden}
     for guess in itertools.product(*ranges):
         value = {**view.counts, **dict(zip(hidden, guess, strict=True))}
-        if all(value[s.total] == sum(value[p] for p in s.parts) for s in view.sums):
+        if all(value[s.total] == sum(value[p] for p in s.parts) for s in view.sums) and all(
+            value[s.parts[1]] <= value[s.parts[0]] for s in view.sums if s.within_patients
+        ):
             for key, v in zip(hidden, guess, strict=True):
                 allowed[key].add(v)
     return allowed
@@ -198,3 +203,124 @@ def test_no_small_count_follows_from_a_masked_view(view, k):
     allowed = values_an_attacker_allows(view, decided)
     for key in decided.small | {key for key in decided.omitted if 0 < view.counts[key] < k}:
         assert len(allowed[key]) > 1, (key, view.counts, decided)
+
+
+# Privacy counts people (issue 23): in a file where a patient may have two limbs, a count
+# of limbs is as small as the distinct patients behind it.
+PEOPLE, SECOND, WOMEN, MEN = ("people",), ("second limbs",), ("women",), ("men",)
+
+
+def test_eight_limbs_of_eight_patients_show_at_k_5():
+    view = ledger({N: 30, A: 8, B: 22}, [Sum(N, (A, B))], paired=True,
+                  patients={N: 24, A: 8, B: 16})  # fmt: skip
+    assert not mask(view, 5).hidden(N, A, B)
+
+
+def test_six_limbs_of_three_patients_are_fewer_than_k_5():
+    view = ledger({N: 30, A: 6, B: 24}, [Sum(N, (A, B))], paired=True,
+                  patients={N: 19, A: 3, B: 16})  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.cell(A).shown == "small" and decided.cell(A).k == 5 and decided.few(A)
+    assert decided.withheld == {B}
+    assert len(values_an_attacker_allows(view, decided)[A]) > 1
+
+
+def test_a_count_of_limbs_whose_patients_were_not_counted_is_judged_by_the_fewest():
+    # 8 limbs may be 4 patients: "<5"; 9 limbs are at least 5 patients
+    view = ledger({N: 30, A: 8, B: 22}, [Sum(N, (A, B))], paired=True, patients={N: 24})
+    decided = mask(view, 5)
+    assert decided.small == {A} and decided.withheld == {B}
+    assert not mask(ledger({N: 9}, paired=True), 5).hidden(N)
+
+
+def test_counts_of_people_in_a_view_of_limbs_are_judged_by_k():
+    # the patients and their person rows: 6 women are not "<5" beside limbs
+    view = ledger(
+        {N: 30, PEOPLE: 20, SECOND: 10, WOMEN: 6, MEN: 14},
+        [limbs_within_patients(N, PEOPLE, SECOND), Sum(PEOPLE, (WOMEN, MEN))],
+        unseen=[SECOND], paired=True, patients={N: 20}, people=[PEOPLE, SECOND, WOMEN, MEN],
+    )  # fmt: skip
+    assert not mask(view, 5).hidden(N, PEOPLE, WOMEN, MEN)
+
+
+def test_a_patients_two_limbs_are_not_a_way_to_recover_a_count():
+    """20 limbs of 10 patients (each with both), the patients not shown: they are at least
+    10 (limbs are at most twice their patients), so with 6 men shown the "<5" women would
+    be 4. An attacker who did not know a patient has at most two limbs would find
+    nothing to withhold."""
+    counts = {N: 20, PEOPLE: 10, SECOND: 10, WOMEN: 4, MEN: 6}
+    unseen, people = [PEOPLE, SECOND], [PEOPLE, SECOND, WOMEN, MEN]
+    view = ledger(counts, [limbs_within_patients(N, PEOPLE, SECOND), Sum(PEOPLE, (WOMEN, MEN))],
+                  unseen=unseen, paired=True, patients={N: 10}, people=people)  # fmt: skip
+    decided = mask(view, 5)
+    assert (decided.small, decided.withheld) == ({WOMEN}, {MEN})
+    other = {N: 20, PEOPLE: 10, SECOND: 10, WOMEN: 3, MEN: 7}  # what the view now allows too
+    assert all(other[s.total] == sum(other[p] for p in s.parts) for s in view.sums)
+    assert other[SECOND] <= other[PEOPLE] and other[MEN] >= 5
+    naive = ledger(counts, [Sum(N, (PEOPLE, SECOND)), Sum(PEOPLE, (WOMEN, MEN))],
+                   unseen=unseen, paired=True, patients={N: 10}, people=people)  # fmt: skip
+    assert not mask(naive, 5).withheld
+
+
+def test_a_small_count_of_limbs_is_one_to_twice_k_less_one_to_the_attacker():
+    """Two "<5" counts of limbs making 14: 7 and 7 limbs of 4 patients each could be 6
+    and 8; were they counts of patients, "<5" and "<5" making 14 could not be (at most
+    8), so the mark means 1 to 8 limbs, and the sum pins neither."""
+    view = ledger({N: 14, A: 7, B: 7}, [Sum(N, (A, B))], paired=True,
+                  patients={N: 8, A: 4, B: 4}, public=[N])  # fmt: skip
+    decided = mask(view, 5)
+    allowed = values_an_attacker_allows(view, decided)
+    assert decided.small == {A, B} and allowed[A] == set(range(6, 9))
+
+
+def test_a_sides_limbs_are_its_patients_to_the_attacker():
+    """8 limbs of 5 patients, 4 on each side: a patient has one limb a side, so a reader
+    knows each "<5" side is at most 4 limbs, and 8 pins both; n is withheld."""
+    view = ledger({N: 8, A: 4, B: 4}, [Sum(N, (A, B))], paired=True,
+                  patients={N: 5, A: 4, B: 4})  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.small == {A, B} and decided.hidden(N)
+    assert all(len(allowed) > 1 for allowed in values_an_attacker_allows(view, decided).values())
+
+
+@st.composite
+def views_of_limbs(draw) -> Ledger:
+    """n limbs in 2-3 groups (a grouping by side: a patient's two limbs may be in two),
+    each group's limbs of 0 to 5 patients with up to as many second limbs; the patients
+    shown, in women and men (counts of people), their second limbs not shown."""
+    counts, sums, patients = {}, [], {}
+    groups, people = [], 0
+    for g in range(draw(st.integers(2, 3))):
+        group = (f"g{g}",)
+        patients[group] = draw(st.integers(0, 5))
+        counts[group] = patients[group] + draw(st.integers(0, patients[group]))
+        groups.append(group)
+        people += patients[group]
+    counts[N] = sum(counts[g] for g in groups)
+    sums.append(Sum(N, tuple(groups)))
+    both = draw(st.integers(0, min(people, counts[N] - people) if counts[N] > people else 0))
+    people -= both  # a patient with a limb in two groups is one patient
+    people = max(people, -(-counts[N] // 2))
+    patients[N] = people
+    women = draw(st.integers(0, people))
+    counts |= {PEOPLE: people, SECOND: counts[N] - people, WOMEN: women, MEN: people - women}
+    sums += [limbs_within_patients(N, PEOPLE, SECOND), Sum(PEOPLE, (WOMEN, MEN))]
+    patients = {key: p for key, p in patients.items() if p <= counts[key] <= 2 * p}
+    return ledger(counts, sums, unseen=[SECOND], paired=True, patients=patients,
+                  people=[PEOPLE, SECOND, WOMEN, MEN])  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(view=views_of_limbs(), k=st.integers(MIN_K, 5))
+def test_no_count_of_fewer_than_k_patients_follows_from_a_view_of_limbs(view, k):
+    decided = mask(view, k)
+    assume(not decided.everything)
+    top = 3 * max(view.counts.values()) + k
+    space = 1
+    for key in decided.small | decided.withheld | view.unseen:
+        space *= 2 * k if key in decided.small else top
+    assume(space <= 50_000)
+    allowed = values_an_attacker_allows(view, decided)
+    for key in sorted(decided.small | decided.omitted, key=str):
+        if 0 < view.patients_of(key) < k:
+            assert len(allowed[key]) > 1, (key, view.counts, decided)

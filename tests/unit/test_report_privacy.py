@@ -93,7 +93,7 @@ def test_without_k_the_contract_is_unchanged(demo):
 
 def test_the_text_report_hides_the_same_values(demo):
     text = report_text(report_view(demo, CohortFilter()), 5)
-    assert "counts below 5 shown as <5" in text
+    assert "counts of fewer than 5 patients (or of their limbs) shown as <5" in text
     assert re.search(r"Pulmonary embolism\s+<5 patients\s+hidden", text)
 
 
