@@ -60,21 +60,21 @@ def from_single_limb(
 ) -> None:
     """Insert into ``con``'s empty registry tables the single-limb tables ``read`` gives,
     a batch at a time; the registry's constraints check every row."""
-    con.register("single_limb_rows", read("patients"))
-    con.execute("CREATE TEMP TABLE single_limb_patients AS SELECT * FROM single_limb_rows")
-    con.unregister("single_limb_rows")
     person, limb = ", ".join(person_columns()), ", ".join(limb_columns())
+    con.register("single_limb_rows", read("patients"))
     con.execute(
         f"INSERT INTO patients ({person}) "
-        f"SELECT {person} FROM single_limb_patients ORDER BY patient_id"
+        f"SELECT {person} FROM single_limb_rows ORDER BY patient_id"
     )
+    con.unregister("single_limb_rows")
+    con.register("single_limb_rows", read("patients"))  # read twice, not held in memory
     con.execute(
         f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {limb}) "
         f"SELECT patient_id, patient_id, lesion_side, ?, {limb} "
-        "FROM single_limb_patients ORDER BY patient_id",
+        "FROM single_limb_rows ORDER BY patient_id",
         [aetiology],
     )
-    con.execute("DROP TABLE single_limb_patients")
+    con.unregister("single_limb_rows")
     con.register("single_limb_rows", read("assessments"))
     con.execute(
         "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
