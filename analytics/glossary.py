@@ -134,9 +134,16 @@ PAIRWISE_TESTS = {
     "robust_score": "Pairwise robust score tests",
 }
 TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust score test for trend"}
+# The same inside a line, before its p: a forest plot's factor ("robust score p = 0.003").
+COMPARISON_TESTS_INLINE = {"logrank": "log-rank", "robust_score": "robust score"}
+# The count column of a table of curves or groups: what its rows count (LIMB, PATIENT).
+COUNT_COLUMNS = {LIMB: "Limbs", PATIENT: "Patients"}
 ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
 # A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
 FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}
+# What a result's heading says it counts in a registry where a patient may have two
+# treated limbs: a limb result's "limbs, clustered by patient", a patient's "patients".
+SECTION_UNITS = {LIMB: "limbs, clustered by patient", PATIENT: "patients"}
 # Under a limb-level result of a registry where a patient may have two treated limbs
 CLUSTERED_BY_PATIENT = (
     "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "

@@ -51,11 +51,14 @@ from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
     CLUSTERED_BY_PATIENT,
+    COMPARISON_TESTS_INLINE,
+    COUNT_COLUMNS,
     CRUDE_NOT_A_RISK,
     CRUDE_PERCENT,
     DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
+    LIMB,
     MODEL_DEMO_CAVEAT,
     MODEL_NOT_IN_DECK,
     PATENCY_ROWS_SWAPPED,
@@ -107,12 +110,14 @@ from analytics.present.tables import (
     safety_display,
     safety_incidence_display,
     subgroup_cells,
+    subgroup_test,
     table1,
     table2,
     table3,
 )
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange, ScoreChange
+from analytics.stats.engine.logrank import LOGRANK
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
@@ -1090,7 +1095,7 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> 
         return
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
     endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
-    key = forest_key(view.subgroups.month)
+    key = forest_key(view.subgroups.month, subgroup_test(view.subgroups))
     pages = forest_pages(view.subgroups, SLIDE_ROWS)
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
@@ -1105,14 +1110,15 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> 
 
 
 def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str]:
-    """Each estimable group's hazard ratio against its reference and its factor's log-rank
-    p; in privacy mode those privacy withholds (tables.subgroup_cells) hidden, as the
-    forest plot hides them."""
+    """Each estimable group's hazard ratio against its reference and its factor's p, the
+    test named (the log-rank test, or the robust score test where limbs are clustered by
+    patient); in privacy mode those privacy withholds (tables.subgroup_cells) hidden, as
+    the forest plot hides them."""
     table = view.table
     cells = subgroup_cells(view, decided)
     hidden = dict(zip(table.index, cells.ratio_hidden, strict=True))
     hidden_test = dict(zip(table.index, cells.test_hidden, strict=True))
-    lines = []
+    lines, name = [], COMPARISON_TESTS_INLINE[subgroup_test(view)]
     for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
         ratio = (
             fmt.SUPPRESSED if hidden[row.Index]
@@ -1121,8 +1127,8 @@ def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str
         test = f"p {fmt.SUPPRESSED}" if hidden_test[row.Index] else fmt.p_statement(row.logrank_p)
         unstable = " (unstable)" if row.unstable else ""
         lines.append(
-            f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, log-rank "
-            f"{test}{unstable}"
+            f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, "
+            f"{name} {test}{unstable}"
         )
     return lines
 
@@ -1130,12 +1136,17 @@ def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str
 FOREST_KEY_HEIGHT = Inches(0.5)  # what each column covers, under the forest plot
 
 
-def forest_key(month: float) -> str:
-    """What each column of the forest plot covers: the hazard ratio, the log-rank p and the
-    events the whole follow-up, the estimate one month."""
+def forest_key(month: float, test: str = LOGRANK) -> str:
+    """What each column of the forest plot covers: the hazard ratio, the p of ``test`` (a
+    key of glossary.COMPARISON_TESTS) and the events the whole follow-up, the estimate
+    one month; where the robust score test ran, that n counts limbs clustered by patient."""
+    clustered = test != LOGRANK
+    ci = "95% CI clustered by patient" if clustered else "95% CI"
+    n = f"n ({COUNT_COLUMNS[LIMB].lower()})" if clustered else "n"
     return (
-        "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
-        f"At {fmt.months(month)} mo: the Kaplan-Meier estimate at {fmt.months(month)} months."
+        f"Hazard ratio ({ci}), {COMPARISON_TESTS_INLINE[test]} p and {n} / events: the "
+        f"whole follow-up. At {fmt.months(month)} mo: the Kaplan-Meier estimate at "
+        f"{fmt.months(month)} months."
     )
 
 

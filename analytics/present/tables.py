@@ -21,15 +21,18 @@ from analytics.glossary import (
     CEAP_CLASSES,
     COMPARISON_TESTS,
     COMPARISON_WITHHELD,
+    COUNT_COLUMNS,
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
+    LIMB,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
     MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
     NOT_PUBLISHED_COMPUTED,
     PATENCY_ENDPOINTS,
+    PATIENT,
     PTS,
     READ_AS_PRINTED,
     READ_AS_SWAPPED,
@@ -215,6 +218,10 @@ def _mean_range(values: Spread, hidden: bool, ranged: bool) -> str:
 def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS) -> pd.DataFrame:
     """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
 
+    The safety rows are shares of the patients (Safety.patients); in a file with a
+    patient of two limbs a column says what each row counts, as Table 1's does (the
+    limb outcomes their limbs, the safety events their patients).
+
     ``mask`` is the Tables page's: the population, the curves (views.patency_ledger), the
     clinical outcomes and the safety events, decided as one view, so a count shows here
     as on every other surface of the filter (an at risk the Overview hides is hidden)."""
@@ -268,19 +275,24 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
             ),
         ),
     ]  # fmt: skip
-    patients = view.safety.table.set_index("event")["patients"]
+    limb_rows = len(rows)
+    patients, people = view.safety.table.set_index("event")["patients"], view.safety.patients
     rows += [
         (
             f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}",
             fmt.cell_share(
                 mask.cell(safety_key(e, "patients")),
-                int(patients[e]) / n if n else None,
+                int(patients[e]) / people if people else None,
                 mask.hidden(safety_key(e, "patients"), people_key(view.safety.bilateral)),
             ),
         )
         for e in SAFETY_EVENTS
     ]  # the share of all patients over unequal follow-up: said to be crude; fmt: skip
-    return pd.DataFrame(rows, columns=["Outcome", "Value"])
+    table = pd.DataFrame(rows, columns=["Outcome", "Value"])
+    if view.safety.bilateral:
+        limbs, persons = TABLE1_UNITS
+        table[TABLE1_UNIT_COLUMN] = [limbs] * limb_rows + [persons] * (len(rows) - limb_rows)
+    return table
 
 
 def table3(change: ClinicalChange, mask: Mask, reconstruction: bool = False) -> pd.DataFrame:
@@ -476,6 +488,19 @@ def comparison_test(view: PatencyView) -> str:
     return ROBUST_SCORE if result.overall.limbs is not None else LOGRANK
 
 
+def count_column(curves: Sequence[GroupSurvival]) -> str:
+    """The header of a count column over ``curves``: "Limbs" where each curve counts limbs
+    clustered by patient (GroupSurvival.limbs: a file where a patient may have two treated
+    limbs), "Patients" where each counts patients (one limb per patient, or a patient's
+    endpoint), both words where they mix."""
+    units = {PATIENT if curve.limbs is None else LIMB for curve in curves}
+    if units == {LIMB}:
+        return COUNT_COLUMNS[LIMB]
+    if LIMB not in units:
+        return COUNT_COLUMNS[PATIENT]
+    return f"{COUNT_COLUMNS[LIMB]} or {COUNT_COLUMNS[PATIENT].lower()}"
+
+
 def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     """The view's comparison as lines: the test across the groups (comparison_test: the
     log-rank test, or the robust score test), then each group's Cox HR.
@@ -520,7 +545,9 @@ def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFram
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, group.level, view.variables) for group in result.groups],
-            "Patients": count_cells(mask, [key(g.level, "patients") for g in result.groups]),
+            count_column(result.groups): count_cells(
+                mask, [key(g.level, "patients") for g in result.groups]
+            ),
             "Events": count_cells(mask, [key(g.level, "events") for g in result.groups]),
             "Cox HR (95% CI)": [
                 "reference" if ratio is None else fmt.SUPPRESSED if h else fmt.hazard_ratio(ratio)
@@ -735,7 +762,9 @@ def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFr
     horizon = fmt.months(view.horizon)
     columns = {
         "Curve": [label for (label, _), _ in listed],
-        "Patients": [fmt.cell(mask.cell(key("patients"))) for key in keys],
+        count_column([c for (_, c), _ in listed]): [
+            fmt.cell(mask.cell(key("patients"))) for key in keys
+        ],
         "Events": [fmt.cell(mask.cell(key("events"))) for key in keys],
         "Median, months (95% CI)": [
             fmt.SUPPRESSED if hidden else
@@ -933,9 +962,31 @@ def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCel
     )
 
 
+def subgroup_test(view: SubgroupsView) -> str:
+    """The test that compared the factors' groups (a key of glossary.COMPARISON_TESTS):
+    the robust score test where the endpoint's limbs are clustered by patient, else the
+    log-rank test; one for every factor of a view (tests_of)."""
+    return tests_of(view.table)
+
+
+def tests_of(table: pd.DataFrame) -> str:
+    """The test a subgroup table's factors were compared by (subgroups.COLUMNS'
+    ``comparison_test``), read from the factors a test could compare (a factor with
+    fewer than two groups expecting events has none); the log-rank test if none could."""
+    tests = [test for test in table["comparison_test"] if test]
+    return tests[0] if tests else LOGRANK
+
+
+def subgroup_unit(view: SubgroupsView) -> str:
+    """What a subgroup's n counts (LIMB or PATIENT): limbs where they are clustered by
+    patient (the robust score test compared the groups), else patients."""
+    return LIMB if subgroup_test(view) == ROBUST_SCORE else PATIENT
+
+
 def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export (the
-    counts as the view's ``mask`` shows them; None: privacy off)."""
+    counts as the view's ``mask`` shows them; None: privacy off); the count column says
+    what it counts and the p column which test gave it (subgroup_unit, subgroup_test)."""
     table, groupings = view.table, view.variables.groupings()
     cells = subgroup_cells(view, mask)
 
@@ -950,7 +1001,9 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
 
     privacy = mask is not None and mask.k is not None
     shown = {
-        "Patients": cells.patients if privacy else table["patients"].tolist(),
+        COUNT_COLUMNS[subgroup_unit(view)]: (
+            cells.patients if privacy else table["patients"].tolist()
+        ),
         "Events": cells.events if privacy else table["events"].tolist(),
         "Estimate (%)": fmt.percent_cells(
             table["estimate"], cells.estimate_hidden, privacy
@@ -974,7 +1027,7 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
                     ratio(row, h)
                     for (_, row), h in zip(table.iterrows(), cells.ratio_hidden, strict=True)
                 ],
-                "Log-rank p": [
+                f"{COMPARISON_TESTS[subgroup_test(view)]} p": [
                     fmt.SUPPRESSED if h else fmt.p_value(p)
                     for p, h in zip(table["logrank_p"], cells.test_hidden, strict=True)
                 ],

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS, UNSTABLE
+from analytics.glossary import COMPARISON_TESTS_INLINE, ENDPOINTS, PATENCY_ENDPOINTS, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     OKABE_ITO,
@@ -27,7 +27,7 @@ from analytics.present.figures.theme import (
     message_figure,
 )
 from analytics.present.masking import Mask
-from analytics.present.tables import SubgroupCells, subgroup_cells
+from analytics.present.tables import SubgroupCells, subgroup_cells, tests_of
 from analytics.variables import BUILTIN, Registry
 from analytics.views import SubgroupsView
 
@@ -59,18 +59,21 @@ NO_SUBGROUPS = "Nothing to show: no factor has two or more groups among these pa
 def layout_rows(
     table: pd.DataFrame, variables: Registry = BUILTIN, hidden_tests: frozenset[str] = frozenset()
 ) -> pd.DataFrame:
-    """Row number and label of every line: a header per factor (with its log-rank p, but
-    "p hidden" for a factor of ``hidden_tests``: SubgroupCells.test_hidden), then its
-    levels, in the words of ``variables`` (the cohort's).
+    """Row number and label of every line: a header per factor (with the p of the test
+    that compared its groups, named: "log-rank p = 0.03", or "robust score p = 0.03" where
+    limbs are clustered by patient; "p hidden" for a factor of ``hidden_tests``:
+    SubgroupCells.test_hidden), then its levels, in the words of ``variables`` (the
+    cohort's).
 
     `table_row` is the level's index in `table`, missing on a factor's header line.
     """
     lines, position, groupings = [], 0, variables.groupings()
+    test = COMPARISON_TESTS_INLINE[tests_of(table)]
     for factor, rows in table.groupby("factor", sort=False):
         logrank = rows["logrank_p"].iloc[0]
-        test = f"p {fmt.SUPPRESSED}" if factor in hidden_tests else fmt.p_statement(logrank)
+        p = f"p {fmt.SUPPRESSED}" if factor in hidden_tests else fmt.p_statement(logrank)
         lines.append({"row": position, "label": f"<b>{groupings[factor]}</b>", "table_row": pd.NA,
-                      "side": f"log-rank {test}"})  # fmt: skip
+                      "side": f"{test} {p}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
             label = figure_text(fmt.level(factor, table.at[index, "level"], variables))
             lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
