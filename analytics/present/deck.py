@@ -295,10 +295,24 @@ def _slide(deck: Any, title: str, caption: str, notes: str) -> Any:
     heading.text = title
     paragraph = heading.text_frame.paragraphs[0]
     paragraph.font.size, paragraph.alignment = Pt(26), PP_ALIGN.LEFT
-    _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT, size=14,
-              colour=TEXT_GREY)  # fmt: skip
+    _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT,
+              size=caption_size(caption), colour=TEXT_GREY)  # fmt: skip
     _notes(slide, notes)
     return slide
+
+
+CAPTION_SIZES = (14, 12, 11, 10)  # pt, the caption's type from the largest
+
+
+def caption_size(caption: str) -> int:
+    """The largest of CAPTION_SIZES at which ``caption`` holds one line of the slide's
+    width (CHARACTER ems a character): a second line would run under the chart or table
+    below it (a registry's name with its limbs and patients, then n in limbs and
+    patients, is longer than a line of 14 pt); the smallest where none does."""
+    for size in CAPTION_SIZES:
+        if wrapped_lines(caption, int(FULL_WIDTH / (Pt(size) * CHARACTER))) == 1:
+            return size
+    return CAPTION_SIZES[-1]
 
 
 def _notes(slide: Any, text: str) -> None:

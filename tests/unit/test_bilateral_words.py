@@ -16,7 +16,7 @@ import pytest
 from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
-from analytics.present.deck import forest_key, subgroup_lines
+from analytics.present.deck import CAPTION_SIZES, caption_size, forest_key, subgroup_lines
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.masking import exact
 from analytics.present.report import report_text
@@ -169,3 +169,13 @@ def test_the_report_says_each_sections_unit(bilateral):
     assert "Freedom from recurrent DVT (Kaplan-Meier %, 95% CI log-log; patients)" in text
     assert f"of {limbs} limbs (exact McNemar" in text
     assert "  CEAP (limbs) before: " in text
+
+
+def test_a_slides_caption_keeps_to_one_line():
+    """The bilateral registry's caption took two lines at 14 pt, the second under the chart."""
+    long = (
+        "Synthetic registry: 600 limbs in 547 patients (53 bilateral), 4 centres, seed 1 · "
+        "technical successes · n = 559 limbs in 511 patients"
+    )
+    assert caption_size(long) < CAPTION_SIZES[0]
+    assert caption_size("Demo cohort · technical successes · n = 34") == CAPTION_SIZES[0]
