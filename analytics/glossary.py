@@ -318,7 +318,9 @@ DEFINITIONS = {
     ),
     "Kaplan-Meier": (
         "Kaplan-Meier estimate with a 95% confidence interval on the log(-log) scale (as R "
-        "conf.type='log-log' and SAS) and Greenwood's standard error; censored at the last "
+        "conf.type='log-log' and SAS) and Greenwood's standard error (in a registry where a "
+        "patient may have two treated limbs, the standard error clustered by patient, as R's "
+        "survfit(..., cluster = patient_id)); censored at the last "
         f"follow-up, and at death for patency. An estimate whose standard error exceeds "
         f"{round(100 * SE_UNRELIABLE)}% is unreliable (reporting standards) and is flagged."
     ),
@@ -326,7 +328,8 @@ DEFINITIONS = {
         "KMunicate's table: at risk at a month are the patients still followed and free of the "
         "endpoint at that month (time ≥ month, R's n.risk); events and censored are the patients "
         "whose event or censoring came before that month, so the three add up to the curve's "
-        "patients."
+        "patients. A limb endpoint in a registry where a patient may have two treated limbs "
+        "counts limbs."
     ),
     "Log-rank test": "Compares whole survival curves between groups (chi-square, k-1 df).",
     ROBUST_SCORE_TEST: (
@@ -364,7 +367,10 @@ DEFINITIONS = {
         "Cox proportional-hazards model with Efron's correction for tied times, counted over "
         "patients (as SAS PROC PHREG with FREQ; equal to R's coxph on one row per patient): "
         "the hazard in a group relative to the reference group, with its 95% confidence "
-        "interval and Wald p. Not estimable when a group has no events."
+        "interval and Wald p. Not estimable when a group has no events. A limb endpoint in a "
+        "registry where a patient may have two treated limbs is fitted on limbs, its interval "
+        "and p from the robust variance clustered by patient (R's coxph(..., cluster = "
+        "patient_id))."
     ),
     "Adjusted hazard ratio": (
         "Multivariable Cox proportional-hazards model fitted on one row per patient, Efron's "
