@@ -71,7 +71,6 @@ from analytics.glossary import (
     SAFETY_INCIDENCE_NOTE,
     SAFETY_INCIDENCE_TITLE,
     TABLE1_NOT_PUBLISHED,
-    TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
     undrawn_curves,
 )
@@ -114,6 +113,7 @@ from analytics.present.tables import (
     table1,
     table2,
     table3,
+    table3_notes,
 )
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange, ScoreChange
@@ -219,8 +219,7 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _table_slide(
         deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes
     )
-    notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
-    _table3_slide(deck, table3(change, clinical, demo), caption, notes)
+    _table3_slide(deck, table3(change, clinical, demo), caption, table3_notes(change, demo))
     _definition_slides(deck, caption, view.model is not None, report.header.bilateral_file)
     if demo:
         _demo_footers(deck)

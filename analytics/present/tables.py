@@ -19,6 +19,7 @@ from analytics.cohort import published
 from analytics.glossary import (
     ALL_PATIENTS,
     CEAP_CLASSES,
+    CEAP_REGRESSION,
     COMPARISON_TESTS,
     COMPARISON_WITHHELD,
     COUNT_COLUMNS,
@@ -47,6 +48,7 @@ from analytics.glossary import (
     TABLE1_BILATERAL_N,
     TABLE1_UNIT_COLUMN,
     TABLE1_UNITS,
+    TABLE3_NOT_PUBLISHED,
     TREND_TESTS,
     UNRELIABLE,
     UNSTABLE,
@@ -325,6 +327,15 @@ def table3(change: ClinicalChange, mask: Mask, reconstruction: bool = False) -> 
     return pd.DataFrame(
         rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
     )
+
+
+def table3_notes(change: ClinicalChange, reconstruction: bool = False) -> list[str]:
+    """The lines under Table 3 (page and slide): on the demo (``reconstruction``), which
+    results the paper does not publish and that its CEAP regression is the paper's; where
+    a patient has both limbs in the filter, that the paired tests count limbs and treat
+    them as independent (ClinicalChange.notes)."""
+    demo = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if reconstruction else []
+    return [*demo, *change.notes]
 
 
 def _not_published(cell: str, reconstruction: bool) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.glossary import CLINICAL_TWO_LIMBS
 from tests.conftest import page_runner
 
 PAGES = (
@@ -55,3 +56,38 @@ def test_the_patency_curve_has_rs_clustered_confidence_interval(bilateral_page):
 def test_the_safety_page_counts_patients(bilateral_page):
     at = bilateral_page("pages/3_Safety.py")
     assert any("197 patients followed" in c.value for c in at.caption)
+
+
+@pytest.fixture
+def service_page(bilateral_path, monkeypatch):
+    """A stenting service's registry (``synth --limbs 600 --centers 4 --seed 1``): a tenth of
+    its patients with both legs treated, and the scores the Clinical and Tables pages pair."""
+    yield from page_runner(bilateral_path, monkeypatch)
+
+
+def _analysed(bilateral_path) -> tuple[int, int]:
+    """The technical-success limbs and their patients, from the file's rows."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(bilateral_path) as con:
+        return con.execute(
+            "select count(*), count(distinct patient_id) from limbs where technical_success"
+        ).fetchone()
+
+
+def test_the_overview_counts_limbs_in_patients(service_page, bilateral_path):
+    """The first tile read "Patients analysed" over the limbs."""
+    limbs, patients = _analysed(bilateral_path)
+    at = service_page("app.py")
+    assert not at.exception, at.exception
+    first = at.metric[0]
+    assert (first.label, first.value) == ("Limbs analysed", str(limbs))
+    assert first.proto.delta == f"in {patients} patients"
+
+
+def test_table3_says_its_paired_tests_count_a_patients_two_limbs(service_page):
+    at = service_page("pages/5_Tables.py")
+    assert not at.exception, at.exception
+    assert CLINICAL_TWO_LIMBS in [c.value for c in at.caption]
+    table2 = next(t.value for t in [*at.dataframe, *at.table] if "Outcome" in t.value.columns)
+    assert set(table2["Counts"]) == {"limbs", "patients"}

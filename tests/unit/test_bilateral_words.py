@@ -16,6 +16,7 @@ import pytest
 from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
+from analytics.glossary import CEAP_REGRESSION, CLINICAL_TWO_LIMBS, TABLE3_NOT_PUBLISHED
 from analytics.present.deck import CAPTION_SIZES, caption_size, forest_key, subgroup_lines
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.masking import exact
@@ -24,6 +25,7 @@ from analytics.present.tables import (
     comparison_table,
     subgroup_display,
     table2,
+    table3_notes,
     time_summary_table,
 )
 from analytics.present.tiles import headline_tiles
@@ -179,3 +181,12 @@ def test_a_slides_caption_keeps_to_one_line():
     )
     assert caption_size(long) < CAPTION_SIZES[0]
     assert caption_size("Demo cohort · technical successes · n = 34") == CAPTION_SIZES[0]
+
+
+def test_table3_says_its_paired_tests_count_a_patients_two_limbs(bilateral, demo):
+    """Under Table 3 on the Tables page and its slide (the Clinical page says it too)."""
+    assert table3_notes(views.clinical_view(bilateral, CohortFilter())) == [CLINICAL_TWO_LIMBS]
+    assert table3_notes(views.clinical_view(demo, CohortFilter()), True) == [
+        TABLE3_NOT_PUBLISHED,
+        CEAP_REGRESSION,
+    ]
