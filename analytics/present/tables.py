@@ -1049,8 +1049,11 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
     )
 
 
-def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mask) -> pd.DataFrame:
-    """A centre table with clinicians' column names, for showing and CSV export.
+def centres_display(
+    comparison: CentreComparison, table: pd.DataFrame, mask: Mask, unit: str = PATIENT
+) -> pd.DataFrame:
+    """A centre table with clinicians' column names, for showing and CSV export; its size
+    column counts ``unit`` (LIMB where a patient may have two treated limbs).
 
     A centre's estimate, limits and z-score are withheld with its patients or events
     (each is a statistic of those counts: the limits at a size give the size away).
@@ -1068,7 +1071,7 @@ def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mas
         pd.DataFrame(
             {
                 "Centre": [fmt.data_text(c) for c in names],
-                "Patients": count_cells(mask, [centre_key(c, "patients") for c in names]),
+                COUNT_COLUMNS[unit]: count_cells(mask, [centre_key(c, "patients") for c in names]),
                 "Events": count_cells(mask, [centre_key(c, "events") for c in names]),
                 "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k is not None),
                 "95% CI (%)": [

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.glossary import CLINICAL_TWO_LIMBS
-from tests.conftest import page_runner
+from tests.conftest import page_runner, plotly_figures
 
 PAGES = (
     "pages/1_Patency.py", "pages/2_Clinical_outcomes.py", "pages/3_Safety.py",
@@ -91,3 +91,25 @@ def test_table3_says_its_paired_tests_count_a_patients_two_limbs(service_page):
     assert CLINICAL_TWO_LIMBS in [c.value for c in at.caption]
     table2 = next(t.value for t in [*at.dataframe, *at.table] if "Outcome" in t.value.columns)
     assert set(table2["Counts"]) == {"limbs", "patients"}
+
+
+def test_the_centres_page_sizes_centres_by_their_limbs(service_page, bilateral_path):
+    """The funnel's size axis, its hover and the centre table said "patients" over limbs."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(bilateral_path) as con:
+        sizes = dict(
+            con.execute(
+                "select p.center, count(*) from limbs l join patients p using (patient_id) "
+                "where l.technical_success group by 1"
+            ).fetchall()
+        )
+    at = service_page("pages/7_Centres.py")
+    assert not at.exception, at.exception
+    (funnel,) = plotly_figures(at)
+    assert funnel["layout"]["xaxis"]["title"]["text"] == "Limbs in the centre"
+    hovers = [h for trace in funnel["data"] for row in trace.get("customdata", []) for h in row]
+    assert any(f"{sizes['C01']} limbs, " in h for h in hovers)
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Centre" in t.value.columns)
+    assert dict(zip(table["Centre"], table["Limbs"], strict=True)) == sizes
+    assert any("against its number of limbs" in c.value for c in at.caption)
