@@ -1181,7 +1181,7 @@ def _model_slide(
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, mask), MARGIN, FULL_WIDTH, plot_height)
-    key = [fmt.model_counts(mask) + ".", *model_warnings(model, mask, demo)]
+    key = [fmt.model_counts(mask, model.clustered) + ".", *model_warnings(model, mask, demo)]
     if model.ph_test and not mask.global_test_hidden:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,

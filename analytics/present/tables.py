@@ -1260,20 +1260,23 @@ MODEL_COLUMNS = (
 def model_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
     """An adjusted Cox model's terms: the patients and events at each level (none for a
     continuous covariate: MISSING), crude and adjusted HR (95% CI) and Wald p side by side;
-    in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask)."""
+    in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask). The
+    level counts are limbs where the model's limbs are clustered by patient."""
     crude = {t.term: t for t in model.crude}
+    counted = COUNT_COLUMNS[LIMB if model.clustered else PATIENT]
     rows = []
     for term in model.terms:
         hidden = mask.ratio_hidden(term.term)
         rows.append({
-            "Term": fmt.term(term, model.variables), "Patients": fmt.level_patients(term, mask),
+            "Term": fmt.term(term, model.variables), counted: fmt.level_patients(term, mask),
             "Events": fmt.level_events(term, mask),
             "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
             "Crude p": fmt.term_p(crude[term.term], hidden),
             "Adjusted HR (95% CI)": fmt.term_ci(term, hidden),
             "Adjusted p": fmt.term_p(term, hidden),
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+    columns = [counted if column == MODEL_COLUMNS[1] else column for column in MODEL_COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:

@@ -13,6 +13,8 @@ R 4.2.2, survival 3.5.3.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from analytics.glossary import CLINICAL_TWO_LIMBS
@@ -113,3 +115,25 @@ def test_the_centres_page_sizes_centres_by_their_limbs(service_page, bilateral_p
     table = next(t.value for t in [*at.dataframe, *at.table] if "Centre" in t.value.columns)
     assert dict(zip(table["Centre"], table["Limbs"], strict=True)) == sizes
     assert any("against its number of limbs" in c.value for c in at.caption)
+
+
+def test_the_models_and_data_pages_count_limbs_in_patients(service_page, bilateral_path):
+    """The model's caption read "on 369 patients ...; 190 patients left out" over limbs, the
+    Data page's follow-up "Of the 559 patients in the filter"."""
+    limbs, patients = _analysed(bilateral_path)
+    at = service_page("pages/8_Models.py", adjust="sex")  # no time-varying covariate: quick
+    assert not at.exception, at.exception
+    counts = next(c.value for c in at.caption if c.value.startswith("Cox model (Efron ties)"))
+    assert re.fullmatch(
+        r"Cox model \(Efron ties\) on \d+ limbs with \d+ events; \d+ limbs left out for a "
+        r"missing covariate \(complete cases\)\.",
+        counts,
+    ), counts
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Term" in t.value.columns)
+    assert "Limbs" in table.columns and "Patients" not in table.columns
+    at = service_page("pages/6_Data.py")
+    assert not at.exception, at.exception
+    assert any(
+        c.value.startswith(f"Of the {limbs} limbs in {patients} patients in the filter")
+        for c in at.caption
+    )
