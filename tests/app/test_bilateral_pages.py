@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from analytics.glossary import CLINICAL_TWO_LIMBS
+from analytics.glossary import CEAP_SEPARATE_SHIFTS, CLINICAL_TWO_LIMBS, NOT_COMPUTABLE
 from tests.conftest import page_runner, plotly_figures
 
 PAGES = (
@@ -137,3 +137,13 @@ def test_the_models_and_data_pages_count_limbs_in_patients(service_page, bilater
         c.value.startswith(f"Of the {limbs} limbs in {patients} patients in the filter")
         for c in at.caption
     )
+
+
+def test_why_the_ceap_homogeneity_test_is_not_computable_is_a_caption(service_page):
+    """The reason (a sentence) stood in the metric's one-line chip, cut at "...form separate
+    groups wi" at 1280 px; the metric says "not computable" and a caption under it why."""
+    at = service_page("pages/2_Clinical_outcomes.py")
+    assert not at.exception, at.exception
+    metric = next(m for m in at.metric if m.label == "Homogeneity (Stuart-Maxwell)")
+    assert (metric.value, metric.proto.delta) == (NOT_COMPUTABLE, "")
+    assert f"{CEAP_SEPARATE_SHIFTS.capitalize()}." in [c.value for c in at.caption]
