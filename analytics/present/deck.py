@@ -61,6 +61,7 @@ from analytics.glossary import (
     LIMB,
     MODEL_DEMO_CAVEAT,
     MODEL_NOT_IN_DECK,
+    NOT_COMPUTABLE,
     PATENCY_ROWS_SWAPPED,
     PRIVACY_CURVE,
     PTS,
@@ -219,7 +220,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _table_slide(
         deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes
     )
-    _table3_slide(deck, table3(change, clinical, demo), caption, table3_notes(change, demo))
+    table, reasons = slide_table3(table3(change, clinical, demo))
+    _table3_slide(deck, table, caption, [*reasons, *table3_notes(change, demo)])
     _definition_slides(deck, caption, view.model is not None, report.header.bilateral_file)
     if demo:
         _demo_footers(deck)
@@ -1270,21 +1272,37 @@ def _table_page(
     slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
     split, size = table_split(table)
     parts = (table.iloc[:split], table.iloc[split:])
+    left = MARGIN
+    for part, columns in zip(parts, table_widths(table, split, size), strict=True):
+        grid = _frame_table(slide, part, left, sum(columns))
+        for column, width in zip(grid.columns, columns, strict=True):
+            column.width = width
+        _table_text(grid, size=size)
+        left += sum(columns) + TABLE_GAP
+
+
+def table_widths(table: pd.DataFrame, split: int, size: int) -> list[list[int]]:
+    """The column widths of _table_page's two tables side by side (the rows before
+    ``split``, then the rest) at ``size`` pt: each column as wide as its longest cell and
+    a character more, scaled to fill the slide's width; a column of one word a cell (the
+    unit each row counts) keeps its room (scaled down with the others, "patients" wrapped
+    into "patient / s")."""
+    parts = (table.iloc[:split], table.iloc[split:])
     em = Pt(size) * CHARACTER
     needs = [
         [(max(len(str(v)) for v in (name, *part.iloc[:, j])) + 1) * em + 2 * CELL_MARGIN_WIDE
          for j, name in enumerate(table.columns)]
         for part in parts
     ]  # fmt: skip  # a character's room more: an estimate of widths, never of a word cut
-    scale = (FULL_WIDTH - TABLE_GAP) / sum(sum(widths) for widths in needs)
-    left = MARGIN
-    for part, widths in zip(parts, needs, strict=True):
-        columns = [round(width * scale) for width in widths]
-        grid = _frame_table(slide, part, left, sum(columns))
-        for column, width in zip(grid.columns, columns, strict=True):
-            column.width = width
-        _table_text(grid, size=size)
-        left += sum(columns) + TABLE_GAP
+    kept = [all(" " not in str(v) for v in (name, *table.iloc[:, j]))
+            for j, name in enumerate(table.columns)]  # fmt: skip
+    fixed = sum(w for widths in needs for w, k in zip(widths, kept, strict=True) if k)
+    scaled = sum(w for widths in needs for w, k in zip(widths, kept, strict=True) if not k)
+    scale = (FULL_WIDTH - TABLE_GAP - fixed) / scaled
+    return [
+        [round(w if k else w * scale) for w, k in zip(widths, kept, strict=True)]
+        for widths in needs
+    ]
 
 
 def _frame_table(slide: Any, table: pd.DataFrame, left: int, width: int) -> Any:
@@ -1318,6 +1336,19 @@ def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[
         top = BOTTOM - Inches(0.25) * sum(wrapped_lines(note, per_line) for note in notes)
         _text_box(slide, "\n".join(notes), MARGIN, top, FULL_WIDTH, BOTTOM - top, size=12,
                   colour=TEXT_GREY)  # fmt: skip
+
+
+def slide_table3(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Table 3 for its slide, and the notes it moves under it: why a test is not
+    computable (a sentence six lines tall in the test column, which ran the table under
+    its notes) stands as a note, "not computable" in its cell."""
+    table, notes = table.copy(), []
+    test = table.columns[-1]
+    for i, cell in table[test].items():
+        if str(cell).startswith(f"{NOT_COMPUTABLE}: "):
+            notes.append(f"{table.at[i, table.columns[0]]}: {cell}.")
+            table.at[i, test] = NOT_COMPUTABLE
+    return table, notes
 
 
 # The terms the deck's slides use, in the order they appear; the model's when it has one.

@@ -12,12 +12,29 @@ file's own rows (SQL on ``limbs`` and ``events``), not from the views under test
 from __future__ import annotations
 
 import pytest
+from pptx.util import Pt
 
 from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
-from analytics.glossary import CEAP_REGRESSION, CLINICAL_TWO_LIMBS, TABLE3_NOT_PUBLISHED
-from analytics.present.deck import CAPTION_SIZES, caption_size, forest_key, subgroup_lines
+from analytics.glossary import (
+    CEAP_REGRESSION,
+    CEAP_SEPARATE_SHIFTS,
+    CLINICAL_TWO_LIMBS,
+    MARGINAL_HOMOGENEITY,
+    NOT_COMPUTABLE,
+    TABLE3_NOT_PUBLISHED,
+)
+from analytics.present.deck import (
+    CAPTION_SIZES,
+    CHARACTER,
+    caption_size,
+    forest_key,
+    slide_table3,
+    subgroup_lines,
+    table_split,
+    table_widths,
+)
 from analytics.present.figures.subgroups import forest_plot
 from analytics.present.masking import exact
 from analytics.present.report import report_text
@@ -25,6 +42,7 @@ from analytics.present.tables import (
     comparison_table,
     subgroup_display,
     table2,
+    table3,
     table3_notes,
     time_summary_table,
 )
@@ -190,3 +208,23 @@ def test_table3_says_its_paired_tests_count_a_patients_two_limbs(bilateral, demo
         TABLE3_NOT_PUBLISHED,
         CEAP_REGRESSION,
     ]
+
+
+def test_table_slides_keep_the_unit_column_and_table3_clear_of_its_note(bilateral, demo):
+    """On the bilateral registry's deck Table 2's Counts column wrapped "patients" into
+    "patient / s", and Table 3 (a CEAP test's reason six lines tall in its test column)
+    ran under its note: the reason stands under the table."""
+    view = views.tables_view(bilateral, CohortFilter())
+    table = table2(view, _tables_mask(bilateral, view))
+    split, size = table_split(table)
+    counts = list(table.columns).index("Counts")
+    word = (len("patients") + 1) * Pt(size) * CHARACTER
+    assert all(widths[counts] >= word for widths in table_widths(table, split, size))
+    change = views.clinical_view(bilateral, CohortFilter())
+    shown, notes = slide_table3(table3(change, exact(views.clinical_ledger(change))))
+    row = shown.set_index("Measure").loc[MARGINAL_HOMOGENEITY]
+    assert row["Test"] == NOT_COMPUTABLE
+    assert notes == [f"{MARGINAL_HOMOGENEITY}: {NOT_COMPUTABLE}: {CEAP_SEPARATE_SHIFTS}."]
+    demo_change = views.clinical_view(demo, CohortFilter())
+    demo_table = table3(demo_change, exact(views.clinical_ledger(demo_change)), True)
+    assert slide_table3(demo_table)[1] == []  # the demo's tests are computable: as before
