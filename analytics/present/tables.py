@@ -499,6 +499,13 @@ def comparison_test(view: PatencyView) -> str:
     return ROBUST_SCORE if result.overall.limbs is not None else LOGRANK
 
 
+def counts_limbs(view: PatencyView) -> bool:
+    """Whether the view's curves count limbs clustered by patient (GroupSurvival.limbs):
+    a limb endpoint in a file where a patient may have two treated limbs; a patient's
+    endpoint (recurrent DVT) counts patients whatever the file."""
+    return all(curve.limbs is not None for _, curve in curves(view))
+
+
 def count_column(curves: Sequence[GroupSurvival]) -> str:
     """The header of a count column over ``curves``: "Limbs" where each curve counts limbs
     clustered by patient (GroupSurvival.limbs: a file where a patient may have two treated

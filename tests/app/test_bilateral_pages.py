@@ -17,7 +17,12 @@ import re
 
 import pytest
 
-from analytics.glossary import CEAP_SEPARATE_SHIFTS, CLINICAL_TWO_LIMBS, NOT_COMPUTABLE
+from analytics.glossary import (
+    CEAP_SEPARATE_SHIFTS,
+    CLINICAL_TWO_LIMBS,
+    CLUSTERED_BY_PATIENT,
+    NOT_COMPUTABLE,
+)
 from tests.conftest import page_runner, plotly_figures
 
 PAGES = (
@@ -147,3 +152,18 @@ def test_why_the_ceap_homogeneity_test_is_not_computable_is_a_caption(service_pa
     metric = next(m for m in at.metric if m.label == "Homogeneity (Stuart-Maxwell)")
     assert (metric.value, metric.proto.delta) == (NOT_COMPUTABLE, "")
     assert f"{CEAP_SEPARATE_SHIFTS.capitalize()}." in [c.value for c in at.caption]
+
+
+def test_recurrent_dvt_compared_counts_patients_on_the_patency_page(service_page):
+    """A patient's endpoint: its curves count patients and compare them by the log-rank
+    test, so the page neither says limbs nor that their variance is clustered."""
+    at = service_page("pages/1_Patency.py", by="lesion_side", endpoint="recurrent_dvt")
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert CLUSTERED_BY_PATIENT not in captions
+    under = "Under the axis, for each curve: the {} at risk"
+    assert any(c.startswith(under.format("patients")) for c in captions)
+    at = service_page("pages/1_Patency.py", by="lesion_side")  # primary patency: limbs
+    captions = [c.value for c in at.caption]
+    assert CLUSTERED_BY_PATIENT in captions
+    assert any(c.startswith(under.format("limbs")) for c in captions)
