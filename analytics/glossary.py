@@ -146,9 +146,16 @@ PAIRWISE_TESTS = {
     "robust_score": "Pairwise robust score tests",
 }
 TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust score test for trend"}
+# The same inside a line, before its p: a forest plot's factor ("robust score p = 0.003").
+COMPARISON_TESTS_INLINE = {"logrank": "log-rank", "robust_score": "robust score"}
+# The count column of a table of curves or groups: what its rows count (LIMB, PATIENT).
+COUNT_COLUMNS = {LIMB: "Limbs", PATIENT: "Patients"}
 ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
 # A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
 FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}
+# What a result's heading says it counts in a registry where a patient may have two
+# treated limbs: a limb result's "limbs, clustered by patient", a patient's "patients".
+SECTION_UNITS = {LIMB: "limbs, clustered by patient", PATIENT: "patients"}
 # Under a limb-level result of a registry where a patient may have two treated limbs
 CLUSTERED_BY_PATIENT = (
     "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "
@@ -323,7 +330,9 @@ DEFINITIONS = {
     ),
     "Kaplan-Meier": (
         "Kaplan-Meier estimate with a 95% confidence interval on the log(-log) scale (as R "
-        "conf.type='log-log' and SAS) and Greenwood's standard error; censored at the last "
+        "conf.type='log-log' and SAS) and Greenwood's standard error (in a registry where a "
+        "patient may have two treated limbs, the standard error clustered by patient, as R's "
+        "survfit(..., cluster = patient_id)); censored at the last "
         f"follow-up, and at death for patency. An estimate whose standard error exceeds "
         f"{round(100 * SE_UNRELIABLE)}% is unreliable (reporting standards) and is flagged."
     ),
@@ -331,7 +340,8 @@ DEFINITIONS = {
         "KMunicate's table: at risk at a month are the patients still followed and free of the "
         "endpoint at that month (time ≥ month, R's n.risk); events and censored are the patients "
         "whose event or censoring came before that month, so the three add up to the curve's "
-        "patients."
+        "patients. A limb endpoint in a registry where a patient may have two treated limbs "
+        "counts limbs."
     ),
     "Log-rank test": "Compares whole survival curves between groups (chi-square, k-1 df).",
     ROBUST_SCORE_TEST: (
@@ -369,7 +379,10 @@ DEFINITIONS = {
         "Cox proportional-hazards model with Efron's correction for tied times, counted over "
         "patients (as SAS PROC PHREG with FREQ; equal to R's coxph on one row per patient): "
         "the hazard in a group relative to the reference group, with its 95% confidence "
-        "interval and Wald p. Not estimable when a group has no events."
+        "interval and Wald p. Not estimable when a group has no events. A limb endpoint in a "
+        "registry where a patient may have two treated limbs is fitted on limbs, its interval "
+        "and p from the robust variance clustered by patient (R's coxph(..., cluster = "
+        "patient_id))."
     ),
     "Adjusted hazard ratio": (
         "Multivariable Cox proportional-hazards model fitted on one row per patient, Efron's "

@@ -24,6 +24,7 @@ from analytics.present.tables import (
     against,
     comparison_table,
     comparison_test,
+    counts_limbs,
     estimates_table,
     pairwise_table,
     rmst_notes,
@@ -78,7 +79,7 @@ figure = patency_figure(view, show_ci, mask, unreliable=unreliable, axis=axis)
 show_chart(figure, "patency", context.chart)
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)
-clustered = context.header.bilateral_file  # a patient may have two limbs: limbs are clustered
+clustered = counts_limbs(view)  # a limb endpoint where a patient may have two limbs
 if clustered:
     st.caption(CLUSTERED_BY_PATIENT)
 unit = "limbs" if clustered else "patients"

@@ -7,6 +7,7 @@ import streamlit as st
 from analytics.glossary import (
     CEAP_REGRESSION,
     DEFINITIONS,
+    NOT_COMPUTABLE,
     REFLUX,
     SEVERITY_SCORE,
     TABLE3_NOT_PUBLISHED,
@@ -54,9 +55,13 @@ with matrix:
     show_table(ceap_shift_table(change.ceap_shift, mask), "CEAP shift matrix", hide_index=False)
 with tests:
     for label, p, statistic, term in ceap_test_metrics(change, mask):
+        reason = p == NOT_COMPUTABLE  # why, in a sentence: a caption wraps it, a chip cuts it
         st.metric(
-            label, p, delta=statistic, delta_color="off", delta_arrow="off", help=DEFINITIONS[term]
-        )
+            label, p, delta=None if reason else statistic, delta_color="off", delta_arrow="off",
+            help=DEFINITIONS[term],
+        )  # fmt: skip
+        if reason:
+            st.caption(statistic.capitalize() + ".")
     st.caption(score_change_line(SEVERITY_SCORE, change.severity_score, "ceap", mask))
 
 st.subheader("Villalta score and post-thrombotic syndrome", help=DEFINITIONS["PTS"])

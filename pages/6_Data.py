@@ -10,7 +10,7 @@ from analytics.cohort.dictionary import DICTIONARY_TABLES
 from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
-from analytics.views import IMPORTED, N, imported_ledger
+from analytics.views import IMPORTED, PEOPLE, N, imported_ledger
 from ui import cohorts, data, heavy
 from ui.page import masked, start_page
 from ui.show import show_definitions, show_table
@@ -120,9 +120,11 @@ st.caption(
 st.subheader("Follow-up")
 n = context.mask.cell(N)
 st.markdown(plain(fmt.follow_up(data.follow_up(context.key, context.cohort_filter), n)) + ".")
+followed = (  # each limb's follow-up, where a patient may have two
+    fmt.limbs_of(n, context.mask.cell(PEOPLE)) if context.header.bilateral_file else fmt.patients(n)
+)
 st.caption(
-    f"Of the {fmt.patients(n)} in the filter; "
-    f"{plain(fmt.data_lock(context.meta))}. Definitions below."
+    f"Of the {followed} in the filter; {plain(fmt.data_lock(context.meta))}. Definitions below."
 )
 
 import_section()

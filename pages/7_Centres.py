@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.glossary import COUNT_COLUMNS, LIMB, PATIENT
 from analytics.present import format as fmt
 from analytics.present.figures.centres import funnel_plot
 from analytics.present.tables import centres_display
@@ -25,7 +26,8 @@ context, mask = masked(context, centres_ledger(comparison))
 centres = comparison.centres
 pooled = fmt.percent(comparison.pooled)
 without = comparison.patients_without_centre
-unit = "limbs" if context.header.bilateral_file else "patients"  # patency counts limbs
+counted = LIMB if context.header.bilateral_file else PATIENT  # patency counts limbs
+unit = COUNT_COLUMNS[counted].lower()
 st.caption(
     f"{fmt.cell(mask.cell(N))} {unit} in {fmt.count(len(centres))} centre(s); "
     f"pooled primary patency at {fmt.months(month)} months {pooled} (Kaplan-Meier, every "
@@ -54,34 +56,44 @@ if len(centres) < 2:
         )
     st.info(message, icon=":material/info:")
 else:
-    show_chart(funnel_plot(comparison, mask), "centres-funnel", context.chart)
+    show_chart(funnel_plot(comparison, mask, counted), "centres-funnel", context.chart)
     st.caption(
         f"Each point is a centre: its Kaplan-Meier primary patency at {fmt.months(month)} months "
-        "against its number of patients. Dashed and dotted curves are the 95% and 99.8% control "
+        f"against its number of {unit}. Dashed and dotted curves are the 95% and 99.8% control "
         "limits around the pooled estimate; about 1 centre in 20 falls outside the 95% limits by "
         "chance alone. Censoring makes these binomial limits approximate."
+        + (
+            " A patient's two limbs carry less than two patients: the limits are widened by the "
+            "pooled estimate's design effect (its variance clustered by patient over "
+            "Greenwood's)."
+            if counted == LIMB
+            else ""
+        )
     )
     st.subheader("Outlying centres")
     if comparison.outliers.empty:
         st.caption("No centre lies outside the 95% control limits.")
     else:
         st.caption("Outside the 95% limits, the farthest out first (99.8% outliers lead).")
-        show_table(centres_display(comparison, comparison.outliers, mask), "outlying centres")
+        show_table(
+            centres_display(comparison, comparison.outliers, mask, counted), "outlying centres"
+        )
 
 if not centres.empty:
     st.subheader("All centres")
-    show_table(centres_display(comparison, centres, mask), "centres")
+    show_table(centres_display(comparison, centres, mask, counted), "centres")
 if not comparison.not_estimable.empty:
     names = ", ".join(plain(c) for c in comparison.not_estimable["centre"])
     st.caption(
         f"Not plotted: {names} (no estimate at {fmt.months(month)} months; the reason is in the "
         "Position column)."
     )
+design_effect = " design effect" if counted == LIMB else ""
 with st.expander("Definitions"):
     show_definitions(
         ("Funnel plot", "Control limits", "Primary patency", "Kaplan-Meier"),
-        "**Patients** are those each centre contributes to the analysis (the size axis); "
-        "**Events** are losses of primary patency before the month; **At risk** are patients "
-        "still followed and patent at the month. The **z-score** is (estimate - pooled) / "
-        "sqrt(pooled (1 - pooled) / patients).",
+        f"**{COUNT_COLUMNS[counted]}** are those each centre contributes to the analysis (the "
+        f"size axis); **Events** are losses of primary patency before the month; **At risk** "
+        f"are {unit} still followed and patent at the month. The **z-score** is (estimate - "
+        f"pooled) / sqrt(pooled (1 - pooled){design_effect} / {unit}).",
     )

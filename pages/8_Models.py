@@ -122,7 +122,7 @@ if model is None:  # the line of fits is full, or the wait ran out: said above
 # the sidebar's n and the model's counts, decided together
 context, decided = masked(context, model_ledger(model))
 mask = model_mask(model, decided)
-st.caption(f"{fmt.model_counts(mask)}.")
+st.caption(f"{fmt.model_counts(mask, model.clustered)}.")
 for note in model.notes:
     if note != NO_PH_TEST:  # said under its heading
         st.caption(f"Note: {plain(note)}.")

@@ -63,8 +63,7 @@ def from_single_limb(
     person, limb = ", ".join(person_columns()), ", ".join(limb_columns())
     con.register("single_limb_rows", read("patients"))
     con.execute(
-        f"INSERT INTO patients ({person}) "
-        f"SELECT {person} FROM single_limb_rows ORDER BY patient_id"
+        f"INSERT INTO patients ({person}) SELECT {person} FROM single_limb_rows ORDER BY patient_id"
     )
     con.unregister("single_limb_rows")
     con.register("single_limb_rows", read("patients"))  # read twice, not held in memory

@@ -51,13 +51,17 @@ from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_REGRESSION,
     CLUSTERED_BY_PATIENT,
+    COMPARISON_TESTS_INLINE,
+    COUNT_COLUMNS,
     CRUDE_NOT_A_RISK,
     CRUDE_PERCENT,
     DEFINITIONS,
     DEMO_NOTICE,
     ENDPOINTS,
+    LIMB,
     MODEL_DEMO_CAVEAT,
     MODEL_NOT_IN_DECK,
+    NOT_COMPUTABLE,
     PATENCY_ROWS_SWAPPED,
     PRIVACY_CURVE,
     PTS,
@@ -68,7 +72,6 @@ from analytics.glossary import (
     SAFETY_INCIDENCE_NOTE,
     SAFETY_INCIDENCE_TITLE,
     TABLE1_NOT_PUBLISHED,
-    TABLE3_NOT_PUBLISHED,
     UNRELIABLE,
     small_counts,
     undrawn_curves,
@@ -107,12 +110,15 @@ from analytics.present.tables import (
     safety_display,
     safety_incidence_display,
     subgroup_cells,
+    subgroup_test,
     table1,
     table2,
     table3,
+    table3_notes,
 )
 from analytics.rules import RISK_TABLE_MONTHS
 from analytics.stats.clinical import ClinicalChange, ScoreChange
+from analytics.stats.engine.logrank import LOGRANK
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.views import (
@@ -214,8 +220,8 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     _table_slide(
         deck, "Table 2: outcomes", table2(view.tables, decided, report.months), caption, notes
     )
-    notes = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if demo else []
-    _table3_slide(deck, table3(change, clinical, demo), caption, notes)
+    table, reasons = slide_table3(table3(change, clinical, demo))
+    _table3_slide(deck, table, caption, [*reasons, *table3_notes(change, demo)])
     _definition_slides(deck, caption, view.model is not None, report.header.bilateral_file)
     if demo:
         _demo_footers(deck)
@@ -290,10 +296,24 @@ def _slide(deck: Any, title: str, caption: str, notes: str) -> Any:
     heading.text = title
     paragraph = heading.text_frame.paragraphs[0]
     paragraph.font.size, paragraph.alignment = Pt(26), PP_ALIGN.LEFT
-    _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT, size=14,
-              colour=TEXT_GREY)  # fmt: skip
+    _text_box(slide, caption, MARGIN, CAPTION_TOP, FULL_WIDTH, CAPTION_HEIGHT,
+              size=caption_size(caption), colour=TEXT_GREY)  # fmt: skip
     _notes(slide, notes)
     return slide
+
+
+CAPTION_SIZES = (14, 12, 11, 10)  # pt, the caption's type from the largest
+
+
+def caption_size(caption: str) -> int:
+    """The largest of CAPTION_SIZES at which ``caption`` holds one line of the slide's
+    width (CHARACTER ems a character): a second line would run under the chart or table
+    below it (a registry's name with its limbs and patients, then n in limbs and
+    patients, is longer than a line of 14 pt); the smallest where none does."""
+    for size in CAPTION_SIZES:
+        if wrapped_lines(caption, int(FULL_WIDTH / (Pt(size) * CHARACTER))) == 1:
+            return size
+    return CAPTION_SIZES[-1]
 
 
 def _notes(slide: Any, text: str) -> None:
@@ -1090,7 +1110,7 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> 
         return
     note = "Unadjusted, one factor at a time: hypotheses, not findings."
     endpoint = ENDPOINTS[view.subgroups.endpoint].lower()
-    key = forest_key(view.subgroups.month)
+    key = forest_key(view.subgroups.month, subgroup_test(view.subgroups))
     pages = forest_pages(view.subgroups, SLIDE_ROWS)
     for i, page in enumerate(pages, start=1):
         part = f" ({i} of {len(pages)})" if len(pages) > 1 else ""
@@ -1105,14 +1125,15 @@ def _subgroup_slides(deck: Any, view: DeckView, caption: str, decided: Mask) -> 
 
 
 def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str]:
-    """Each estimable group's hazard ratio against its reference and its factor's log-rank
-    p; in privacy mode those privacy withholds (tables.subgroup_cells) hidden, as the
-    forest plot hides them."""
+    """Each estimable group's hazard ratio against its reference and its factor's p, the
+    test named (the log-rank test, or the robust score test where limbs are clustered by
+    patient); in privacy mode those privacy withholds (tables.subgroup_cells) hidden, as
+    the forest plot hides them."""
     table = view.table
     cells = subgroup_cells(view, decided)
     hidden = dict(zip(table.index, cells.ratio_hidden, strict=True))
     hidden_test = dict(zip(table.index, cells.test_hidden, strict=True))
-    lines = []
+    lines, name = [], COMPARISON_TESTS_INLINE[subgroup_test(view)]
     for row in table[table["estimable"] & ~table["is_reference"]].itertuples():
         ratio = (
             fmt.SUPPRESSED if hidden[row.Index]
@@ -1121,8 +1142,8 @@ def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str
         test = f"p {fmt.SUPPRESSED}" if hidden_test[row.Index] else fmt.p_statement(row.logrank_p)
         unstable = " (unstable)" if row.unstable else ""
         lines.append(
-            f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, log-rank "
-            f"{test}{unstable}"
+            f"{fmt.group(row.factor, row.level, view.variables)}: HR {ratio}, "
+            f"{name} {test}{unstable}"
         )
     return lines
 
@@ -1130,12 +1151,17 @@ def subgroup_lines(view: SubgroupsView, decided: Mask | None = None) -> list[str
 FOREST_KEY_HEIGHT = Inches(0.5)  # what each column covers, under the forest plot
 
 
-def forest_key(month: float) -> str:
-    """What each column of the forest plot covers: the hazard ratio, the log-rank p and the
-    events the whole follow-up, the estimate one month."""
+def forest_key(month: float, test: str = LOGRANK) -> str:
+    """What each column of the forest plot covers: the hazard ratio, the p of ``test`` (a
+    key of glossary.COMPARISON_TESTS) and the events the whole follow-up, the estimate
+    one month; where the robust score test ran, that n counts limbs clustered by patient."""
+    clustered = test != LOGRANK
+    ci = "95% CI clustered by patient" if clustered else "95% CI"
+    n = f"n ({COUNT_COLUMNS[LIMB].lower()})" if clustered else "n"
     return (
-        "Hazard ratio (95% CI), log-rank p and n / events: the whole follow-up. "
-        f"At {fmt.months(month)} mo: the Kaplan-Meier estimate at {fmt.months(month)} months."
+        f"Hazard ratio ({ci}), {COMPARISON_TESTS_INLINE[test]} p and {n} / events: the "
+        f"whole follow-up. At {fmt.months(month)} mo: the Kaplan-Meier estimate at "
+        f"{fmt.months(month)} months."
     )
 
 
@@ -1157,7 +1183,7 @@ def _model_slide(
         return
     plot_height = BOTTOM - TOP - MODEL_KEY_HEIGHT
     _picture(slide, model_forest_plot(model, mask), MARGIN, FULL_WIDTH, plot_height)
-    key = [fmt.model_counts(mask) + ".", *model_warnings(model, mask, demo)]
+    key = [fmt.model_counts(mask, model.clustered) + ".", *model_warnings(model, mask, demo)]
     if model.ph_test and not mask.global_test_hidden:
         key.append(f"Proportional hazards, all terms: {fmt.ph_reading(model.ph_test[-1])}.")
     _text_box(slide, "\n".join(key), MARGIN, TOP + plot_height, FULL_WIDTH, MODEL_KEY_HEIGHT,
@@ -1246,21 +1272,37 @@ def _table_page(
     slide = _slide(deck, title, caption, "\n".join([*table_lines(table), *notes]))
     split, size = table_split(table)
     parts = (table.iloc[:split], table.iloc[split:])
+    left = MARGIN
+    for part, columns in zip(parts, table_widths(table, split, size), strict=True):
+        grid = _frame_table(slide, part, left, sum(columns))
+        for column, width in zip(grid.columns, columns, strict=True):
+            column.width = width
+        _table_text(grid, size=size)
+        left += sum(columns) + TABLE_GAP
+
+
+def table_widths(table: pd.DataFrame, split: int, size: int) -> list[list[int]]:
+    """The column widths of _table_page's two tables side by side (the rows before
+    ``split``, then the rest) at ``size`` pt: each column as wide as its longest cell and
+    a character more, scaled to fill the slide's width; a column of one word a cell (the
+    unit each row counts) keeps its room (scaled down with the others, "patients" wrapped
+    into "patient / s")."""
+    parts = (table.iloc[:split], table.iloc[split:])
     em = Pt(size) * CHARACTER
     needs = [
         [(max(len(str(v)) for v in (name, *part.iloc[:, j])) + 1) * em + 2 * CELL_MARGIN_WIDE
          for j, name in enumerate(table.columns)]
         for part in parts
     ]  # fmt: skip  # a character's room more: an estimate of widths, never of a word cut
-    scale = (FULL_WIDTH - TABLE_GAP) / sum(sum(widths) for widths in needs)
-    left = MARGIN
-    for part, widths in zip(parts, needs, strict=True):
-        columns = [round(width * scale) for width in widths]
-        grid = _frame_table(slide, part, left, sum(columns))
-        for column, width in zip(grid.columns, columns, strict=True):
-            column.width = width
-        _table_text(grid, size=size)
-        left += sum(columns) + TABLE_GAP
+    kept = [all(" " not in str(v) for v in (name, *table.iloc[:, j]))
+            for j, name in enumerate(table.columns)]  # fmt: skip
+    fixed = sum(w for widths in needs for w, k in zip(widths, kept, strict=True) if k)
+    scaled = sum(w for widths in needs for w, k in zip(widths, kept, strict=True) if not k)
+    scale = (FULL_WIDTH - TABLE_GAP - fixed) / scaled
+    return [
+        [round(w if k else w * scale) for w, k in zip(widths, kept, strict=True)]
+        for widths in needs
+    ]
 
 
 def _frame_table(slide: Any, table: pd.DataFrame, left: int, width: int) -> Any:
@@ -1294,6 +1336,19 @@ def _table3_slide(deck: Any, table: pd.DataFrame, caption: str, notes: Sequence[
         top = BOTTOM - Inches(0.25) * sum(wrapped_lines(note, per_line) for note in notes)
         _text_box(slide, "\n".join(notes), MARGIN, top, FULL_WIDTH, BOTTOM - top, size=12,
                   colour=TEXT_GREY)  # fmt: skip
+
+
+def slide_table3(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Table 3 for its slide, and the notes it moves under it: why a test is not
+    computable (a sentence six lines tall in the test column, which ran the table under
+    its notes) stands as a note, "not computable" in its cell."""
+    table, notes = table.copy(), []
+    test = table.columns[-1]
+    for i, cell in table[test].items():
+        if str(cell).startswith(f"{NOT_COMPUTABLE}: "):
+            notes.append(f"{table.at[i, table.columns[0]]}: {cell}.")
+            table.at[i, test] = NOT_COMPUTABLE
+    return table, notes
 
 
 # The terms the deck's slides use, in the order they appear; the model's when it has one.

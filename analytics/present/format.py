@@ -24,6 +24,7 @@ from analytics.filters import CohortFilter, FilterParam, Part, set_parameters, v
 from analytics.glossary import (
     COMPLETENESS_ENDS,
     COMPLETENESS_TO_PLANNED,
+    COUNT_COLUMNS,
     ENDPOINTS,
     FEW_EVENTS_PER_VARIABLE,
     FEW_PAIRS,
@@ -31,9 +32,11 @@ from analytics.glossary import (
     FITS_ONE_AT_A_TIME,
     FITTING,
     LEVEL_NOT_REACHED,
+    LIMB,
     NO_SPREAD,
     NOT_COMPUTABLE,
     NOT_REACHED,
+    PATIENT,
     PLANNED_UNREADABLE,
     RMST_BEYOND,
     TOO_FEW_EVENTS,
@@ -179,6 +182,12 @@ def patients(n: Cell) -> str:
     "hidden patients"."""
     shown = cell(n)
     return f"{shown} patient" + ("" if shown == "1" else "s")
+
+
+def limbs(n: Cell) -> str:
+    """A masked count of limbs in words: "1 limb", "4 limbs", "<5 limbs"."""
+    shown = cell(n)
+    return f"{shown} limb" + ("" if shown == "1" else "s")
 
 
 def limbs_of(limbs: Cell, people: Cell) -> str:
@@ -397,14 +406,16 @@ def events_per_variable_sentence(model: AdjustedModel, mask: ModelMask) -> str:
     return f"{epv}: {FEW_EVENTS_PER_VARIABLE}." if model.few_events_per_variable else f"{epv}."
 
 
-def model_counts(mask: ModelMask) -> str:
+def model_counts(mask: ModelMask, clustered: bool = False) -> str:
     """Whom a model was fitted on: "Cox model (Efron ties) on 34 patients with 14 events;
     0 patients left out for a missing covariate (complete cases)", counts as the model's
-    mask shows them (privacy.model_mask)."""
+    mask shows them (privacy.model_mask); limbs where they are ``clustered`` by patient
+    (AdjustedModel.clustered: one row per limb)."""
+    counted = limbs if clustered else patients
     return (
-        f"Cox model (Efron ties) on {patients(mask.cell('patients'))} with "
+        f"Cox model (Efron ties) on {counted(mask.cell('patients'))} with "
         f"{cell(mask.cell('events'))} events; "
-        f"{patients(mask.cell('excluded'))} left out for a missing covariate (complete cases)"
+        f"{counted(mask.cell('excluded'))} left out for a missing covariate (complete cases)"
     )
 
 
@@ -437,7 +448,8 @@ def model_reading(model: AdjustedModel, mask: ModelMask) -> list[str]:
     """An adjusted model in lines of text (the deck's notes): whom it was fitted on, each
     term's crude and adjusted HR (95% CI) with p, the events per variable (and the warning
     under MIN_EVENTS_PER_VARIABLE), the PH test read, the notes; privacy by ``mask``."""
-    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(mask)}."]
+    lines = [f"{ENDPOINTS[model.endpoint]}: {model_counts(mask, model.clustered)}."]
+    unit = COUNT_COLUMNS[LIMB if model.clustered else PATIENT].lower()
     if not model.terms:
         return [*lines, *(f"Note: {note}." for note in model.notes)]
     lines.append(events_per_variable_sentence(model, mask))
@@ -447,7 +459,7 @@ def model_reading(model: AdjustedModel, mask: ModelMask) -> list[str]:
         level = (
             ""
             if t.at_level is None
-            else f" ({level_patients(t, mask)} patients, {level_events(t, mask)} events)"
+            else f" ({level_patients(t, mask)} {unit}, {level_events(t, mask)} events)"
         )
         lines.append(
             f"{term(t)}{level}: crude HR (95% CI) {term_ratio(crude[t.term], hidden)}; adjusted "

@@ -29,6 +29,7 @@ from analytics.glossary import (
     CEAP_REGRESSION,
     CLUSTERED_BY_PATIENT,
     COMPARISON_TESTS,
+    COUNT_COLUMNS,
     DEMO_NOTICE,
     ENDPOINTS,
     LIMB,
@@ -40,6 +41,7 @@ from analytics.glossary import (
     REFLUX,
     SAFETY_EVENTS,
     SAFETY_INCIDENCE_TITLE,
+    SECTION_UNITS,
     SEVERITY_SCORE,
     SYMMETRY,
     TREND_TESTS,
@@ -498,7 +500,8 @@ def report_text(view: ReportView, k: int | None = None) -> str:
     lines.append("")
     for endpoint, result in view.survival.items():
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"
-        lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log)")
+        unit = f"; {SECTION_UNITS[entry['unit']]}" if view.header.bilateral_file else ""
+        lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log{unit})")
         lines += _estimate_lines("all", entry["overall"], f"{path}.overall", text)
         for group in result.groups:
             rows, where = entry["groups"][group.level], f"{path}.groups.{group.level}"
@@ -652,13 +655,16 @@ def _clinical_lines(view: ReportView, clinical: dict[str, Any], text: _Text) -> 
         return (
             f"  {label}: {text.count(f'{path}_before', clinical[f'{name}_before'])} -> "
             f"{text.count(f'{path}_after', clinical[f'{name}_after'])} of "
-            f"{text.count(f'{path}_pairs', clinical[f'{name}_pairs'])} (exact McNemar "
+            f"{text.count(f'{path}_pairs', clinical[f'{name}_pairs'])}{limbs} (exact McNemar "
             f"{SUPPRESSED if f'{path}_p' in text.suppressed else fmt.p_statement(p)})"
         )
 
     change = view.clinical
+    bilateral = view.header.bilateral_file  # the counts are of limbs: said so
+    limbs = f" {COUNT_COLUMNS[LIMB].lower()}" if bilateral else ""
+    ceap = f"CEAP ({COUNT_COLUMNS[LIMB].lower()})" if bilateral else "CEAP"
     return [
-        f"  CEAP before: {classes('before')}; after: {classes('after')}",
+        f"  {ceap} before: {classes('before')}; after: {classes('after')}",
         shift_test("ceap_marginal_homogeneity", change.ceap_homogeneity, MARGINAL_HOMOGENEITY),
         shift_test("ceap_symmetry", change.ceap_symmetry, SYMMETRY),
         score("severity_score", change.severity_score, SEVERITY_SCORE),

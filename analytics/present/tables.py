@@ -19,17 +19,21 @@ from analytics.cohort import published
 from analytics.glossary import (
     ALL_PATIENTS,
     CEAP_CLASSES,
+    CEAP_REGRESSION,
     COMPARISON_TESTS,
     COMPARISON_WITHHELD,
+    COUNT_COLUMNS,
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
+    LIMB,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
     MEDIAN_CHANGE_METHODS,
     NOT_COMPUTABLE,
     NOT_PUBLISHED_COMPUTED,
     PATENCY_ENDPOINTS,
+    PATIENT,
     PTS,
     READ_AS_PRINTED,
     READ_AS_SWAPPED,
@@ -44,6 +48,7 @@ from analytics.glossary import (
     TABLE1_BILATERAL_N,
     TABLE1_UNIT_COLUMN,
     TABLE1_UNITS,
+    TABLE3_NOT_PUBLISHED,
     TREND_TESTS,
     UNRELIABLE,
     UNSTABLE,
@@ -215,6 +220,10 @@ def _mean_range(values: Spread, hidden: bool, ranged: bool) -> str:
 def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS) -> pd.DataFrame:
     """Intervention, patency, clinical and safety outcomes (the paper's Table 2).
 
+    The safety rows are shares of the patients (Safety.patients); in a file with a
+    patient of two limbs a column says what each row counts, as Table 1's does (the
+    limb outcomes their limbs, the safety events their patients).
+
     ``mask`` is the Tables page's: the population, the curves (views.patency_ledger), the
     clinical outcomes and the safety events, decided as one view, so a count shows here
     as on every other surface of the filter (an at risk the Overview hides is hidden)."""
@@ -268,19 +277,24 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
             ),
         ),
     ]  # fmt: skip
-    patients = view.safety.table.set_index("event")["patients"]
+    limb_rows = len(rows)
+    patients, people = view.safety.table.set_index("event")["patients"], view.safety.patients
     rows += [
         (
             f"{SAFETY_EVENTS[e]}, {CRUDE_PERCENT.lower()}",
             fmt.cell_share(
                 mask.cell(safety_key(e, "patients")),
-                int(patients[e]) / n if n else None,
+                int(patients[e]) / people if people else None,
                 mask.hidden(safety_key(e, "patients"), people_key(view.safety.bilateral)),
             ),
         )
         for e in SAFETY_EVENTS
     ]  # the share of all patients over unequal follow-up: said to be crude; fmt: skip
-    return pd.DataFrame(rows, columns=["Outcome", "Value"])
+    table = pd.DataFrame(rows, columns=["Outcome", "Value"])
+    if view.safety.bilateral:
+        limbs, persons = TABLE1_UNITS
+        table[TABLE1_UNIT_COLUMN] = [limbs] * limb_rows + [persons] * (len(rows) - limb_rows)
+    return table
 
 
 def table3(change: ClinicalChange, mask: Mask, reconstruction: bool = False) -> pd.DataFrame:
@@ -313,6 +327,15 @@ def table3(change: ClinicalChange, mask: Mask, reconstruction: bool = False) -> 
     return pd.DataFrame(
         rows, columns=["Measure", "Before", "After", MEDIAN_CHANGE, "P value", "Test"]
     )
+
+
+def table3_notes(change: ClinicalChange, reconstruction: bool = False) -> list[str]:
+    """The lines under Table 3 (page and slide): on the demo (``reconstruction``), which
+    results the paper does not publish and that its CEAP regression is the paper's; where
+    a patient has both limbs in the filter, that the paired tests count limbs and treat
+    them as independent (ClinicalChange.notes)."""
+    demo = [TABLE3_NOT_PUBLISHED, CEAP_REGRESSION] if reconstruction else []
+    return [*demo, *change.notes]
 
 
 def _not_published(cell: str, reconstruction: bool) -> str:
@@ -476,6 +499,26 @@ def comparison_test(view: PatencyView) -> str:
     return ROBUST_SCORE if result.overall.limbs is not None else LOGRANK
 
 
+def counts_limbs(view: PatencyView) -> bool:
+    """Whether the view's curves count limbs clustered by patient (GroupSurvival.limbs):
+    a limb endpoint in a file where a patient may have two treated limbs; a patient's
+    endpoint (recurrent DVT) counts patients whatever the file."""
+    return all(curve.limbs is not None for _, curve in curves(view))
+
+
+def count_column(curves: Sequence[GroupSurvival]) -> str:
+    """The header of a count column over ``curves``: "Limbs" where each curve counts limbs
+    clustered by patient (GroupSurvival.limbs: a file where a patient may have two treated
+    limbs), "Patients" where each counts patients (one limb per patient, or a patient's
+    endpoint), both words where they mix."""
+    units = {PATIENT if curve.limbs is None else LIMB for curve in curves}
+    if units == {LIMB}:
+        return COUNT_COLUMNS[LIMB]
+    if LIMB not in units:
+        return COUNT_COLUMNS[PATIENT]
+    return f"{COUNT_COLUMNS[LIMB]} or {COUNT_COLUMNS[PATIENT].lower()}"
+
+
 def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
     """The view's comparison as lines: the test across the groups (comparison_test: the
     log-rank test, or the robust score test), then each group's Cox HR.
@@ -520,7 +563,9 @@ def comparison_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFram
     return pd.DataFrame(
         {
             "Group": [fmt.group(view.by, group.level, view.variables) for group in result.groups],
-            "Patients": count_cells(mask, [key(g.level, "patients") for g in result.groups]),
+            count_column(result.groups): count_cells(
+                mask, [key(g.level, "patients") for g in result.groups]
+            ),
             "Events": count_cells(mask, [key(g.level, "events") for g in result.groups]),
             "Cox HR (95% CI)": [
                 "reference" if ratio is None else fmt.SUPPRESSED if h else fmt.hazard_ratio(ratio)
@@ -735,7 +780,9 @@ def time_summary_table(view: PatencyView, mask: Mask | None = None) -> pd.DataFr
     horizon = fmt.months(view.horizon)
     columns = {
         "Curve": [label for (label, _), _ in listed],
-        "Patients": [fmt.cell(mask.cell(key("patients"))) for key in keys],
+        count_column([c for (_, c), _ in listed]): [
+            fmt.cell(mask.cell(key("patients"))) for key in keys
+        ],
         "Events": [fmt.cell(mask.cell(key("events"))) for key in keys],
         "Median, months (95% CI)": [
             fmt.SUPPRESSED if hidden else
@@ -933,9 +980,31 @@ def subgroup_cells(view: SubgroupsView, mask: Mask | None = None) -> SubgroupCel
     )
 
 
+def subgroup_test(view: SubgroupsView) -> str:
+    """The test that compared the factors' groups (a key of glossary.COMPARISON_TESTS):
+    the robust score test where the endpoint's limbs are clustered by patient, else the
+    log-rank test; one for every factor of a view (tests_of)."""
+    return tests_of(view.table)
+
+
+def tests_of(table: pd.DataFrame) -> str:
+    """The test a subgroup table's factors were compared by (subgroups.COLUMNS'
+    ``comparison_test``), read from the factors a test could compare (a factor with
+    fewer than two groups expecting events has none); the log-rank test if none could."""
+    tests = [test for test in table["comparison_test"] if test]
+    return tests[0] if tests else LOGRANK
+
+
+def subgroup_unit(view: SubgroupsView) -> str:
+    """What a subgroup's n counts (LIMB or PATIENT): limbs where they are clustered by
+    patient (the robust score test compared the groups), else patients."""
+    return LIMB if subgroup_test(view) == ROBUST_SCORE else PATIENT
+
+
 def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFrame:
     """The subgroup table with clinicians' column names, for showing and CSV export (the
-    counts as the view's ``mask`` shows them; None: privacy off)."""
+    counts as the view's ``mask`` shows them; None: privacy off); the count column says
+    what it counts and the p column which test gave it (subgroup_unit, subgroup_test)."""
     table, groupings = view.table, view.variables.groupings()
     cells = subgroup_cells(view, mask)
 
@@ -950,7 +1019,9 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
 
     privacy = mask is not None and mask.k is not None
     shown = {
-        "Patients": cells.patients if privacy else table["patients"].tolist(),
+        COUNT_COLUMNS[subgroup_unit(view)]: (
+            cells.patients if privacy else table["patients"].tolist()
+        ),
         "Events": cells.events if privacy else table["events"].tolist(),
         "Estimate (%)": fmt.percent_cells(
             table["estimate"], cells.estimate_hidden, privacy
@@ -974,7 +1045,7 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
                     ratio(row, h)
                     for (_, row), h in zip(table.iterrows(), cells.ratio_hidden, strict=True)
                 ],
-                "Log-rank p": [
+                f"{COMPARISON_TESTS[subgroup_test(view)]} p": [
                     fmt.SUPPRESSED if h else fmt.p_value(p)
                     for p, h in zip(table["logrank_p"], cells.test_hidden, strict=True)
                 ],
@@ -985,8 +1056,11 @@ def subgroup_display(view: SubgroupsView, mask: Mask | None = None) -> pd.DataFr
     )
 
 
-def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mask) -> pd.DataFrame:
-    """A centre table with clinicians' column names, for showing and CSV export.
+def centres_display(
+    comparison: CentreComparison, table: pd.DataFrame, mask: Mask, unit: str = PATIENT
+) -> pd.DataFrame:
+    """A centre table with clinicians' column names, for showing and CSV export; its size
+    column counts ``unit`` (LIMB where a patient may have two treated limbs).
 
     A centre's estimate, limits and z-score are withheld with its patients or events
     (each is a statistic of those counts: the limits at a size give the size away).
@@ -1004,7 +1078,7 @@ def centres_display(comparison: CentreComparison, table: pd.DataFrame, mask: Mas
         pd.DataFrame(
             {
                 "Centre": [fmt.data_text(c) for c in names],
-                "Patients": count_cells(mask, [centre_key(c, "patients") for c in names]),
+                COUNT_COLUMNS[unit]: count_cells(mask, [centre_key(c, "patients") for c in names]),
                 "Events": count_cells(mask, [centre_key(c, "events") for c in names]),
                 "Estimate (%)": fmt.percent_cells(table["estimate"], hidden, mask.k is not None),
                 "95% CI (%)": [
@@ -1193,20 +1267,23 @@ MODEL_COLUMNS = (
 def model_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:
     """An adjusted Cox model's terms: the patients and events at each level (none for a
     continuous covariate: MISSING), crude and adjusted HR (95% CI) and Wald p side by side;
-    in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask)."""
+    in privacy mode a small level's ratios SUPPRESSED (``mask``: privacy.model_mask). The
+    level counts are limbs where the model's limbs are clustered by patient."""
     crude = {t.term: t for t in model.crude}
+    counted = COUNT_COLUMNS[LIMB if model.clustered else PATIENT]
     rows = []
     for term in model.terms:
         hidden = mask.ratio_hidden(term.term)
         rows.append({
-            "Term": fmt.term(term, model.variables), "Patients": fmt.level_patients(term, mask),
+            "Term": fmt.term(term, model.variables), counted: fmt.level_patients(term, mask),
             "Events": fmt.level_events(term, mask),
             "Crude HR (95% CI)": fmt.term_ci(crude[term.term], hidden),
             "Crude p": fmt.term_p(crude[term.term], hidden),
             "Adjusted HR (95% CI)": fmt.term_ci(term, hidden),
             "Adjusted p": fmt.term_p(term, hidden),
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+    columns = [counted if column == MODEL_COLUMNS[1] else column for column in MODEL_COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def ph_table(model: AdjustedModel, mask: ModelMask) -> pd.DataFrame:

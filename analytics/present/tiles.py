@@ -8,8 +8,11 @@ from functools import partial
 
 from analytics.glossary import (
     ALL_PATIENTS,
+    COUNT_COLUMNS,
     CRUDE_OVER_FOLLOW_UP,
     DEFINITIONS,
+    LIMB,
+    PATIENT,
     SAFETY_EVENTS,
     UNRELIABLE,
 )
@@ -18,6 +21,7 @@ from analytics.present.masking import Mask
 from analytics.present.tables import estimate_shown
 from analytics.rules import SE_UNRELIABLE
 from analytics.views import (
+    PEOPLE,
     WHEN,
     N,
     OverviewView,
@@ -43,19 +47,27 @@ class Tile:
 
 
 def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Tile]]:
-    """Two rows of four: patients, technical success, primary patency at 12 and 36 months
-    (with the 95% CI, and the SE mark past 10%); PTS before and after, and three safety
-    events (crude percentages, said so under each). ``mask`` is the Overview's: n, the
-    population (views.population_ledger) and the safety events (views.safety_ledger) as it
-    decides them, with the curves and the clinical outcomes (the Overview's whole view)."""
+    """Two rows of four: patients (limbs, with the patients they belong to, in a file where
+    a patient may have two treated limbs), technical success, primary patency at 12 and
+    36 months (with the 95% CI, and the SE mark past 10%); PTS before and after, and three
+    safety events (crude percentages of patients, said so under each). ``mask`` is the
+    Overview's: n, the population (views.population_ledger) and the safety events
+    (views.safety_ledger) as it decides them, with the curves and the clinical outcomes
+    (the Overview's whole view)."""
     population = view.population
     successes, enrolled = population_key("successes"), population_key("enrolled")
     n = view.safety.patients
+    bilateral = view.safety.bilateral
+    unit = LIMB if bilateral else PATIENT
+    enrolled_count = fmt.cell(mask.cell(enrolled))
+    if bilateral:
+        enrolled_count += f" {COUNT_COLUMNS[LIMB].lower()}"
     first = [
         Tile(
-            "Patients analysed",
+            f"{COUNT_COLUMNS[unit]} analysed",
             fmt.cell(mask.cell(N)),
-            definition=DEFINITIONS["Technical success"],
+            f"in {fmt.patients(mask.cell(PEOPLE))}" if bilateral else None,
+            DEFINITIONS["Technical success"],
         ),
         Tile(
             "Technical success",
@@ -64,7 +76,7 @@ def headline_tiles(view: OverviewView, mask: Mask) -> tuple[list[Tile], list[Til
                 population.successes / population.enrolled if population.enrolled else None,
                 mask.hidden(successes, enrolled),
             ),
-            f"of {fmt.cell(mask.cell(enrolled))} enrolled",
+            f"of {enrolled_count} enrolled",
             DEFINITIONS["Technical success"],
         ),
         *(_patency_tile(view, month, mask) for month in HEADLINE_MONTHS),

@@ -13,10 +13,18 @@ R 4.2.2, survival 3.5.3.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from analytics.glossary import (
+    CEAP_SEPARATE_SHIFTS,
+    CLINICAL_TWO_LIMBS,
+    CLUSTERED_BY_PATIENT,
+    NOT_COMPUTABLE,
+)
 from analytics.present.export import csv_text
-from tests.conftest import page_runner
+from tests.conftest import page_runner, plotly_figures
 
 PAGES = (
     "pages/1_Patency.py", "pages/2_Clinical_outcomes.py", "pages/3_Safety.py",
@@ -63,11 +71,6 @@ def test_the_safety_page_counts_patients(bilateral_page):
 FEW_LIMBS = {"center": "C02", "aetiology": "acute_thrombotic", "sex": "M"}
 
 
-@pytest.fixture
-def service_page(bilateral_path, monkeypatch):
-    yield from page_runner(bilateral_path, monkeypatch)
-
-
 def test_a_count_of_limbs_of_fewer_than_k_patients_is_hidden_on_every_surface(
     service_page, bilateral_path, monkeypatch
 ):
@@ -101,3 +104,107 @@ def test_a_count_of_limbs_of_fewer_than_k_patients_is_hidden_on_every_surface(
     finally:
         con.close()
     assert (report["n_limbs"], report["n_patients"]) == ("<6", None)
+
+
+@pytest.fixture
+def service_page(bilateral_path, monkeypatch):
+    """A stenting service's registry (``synth --limbs 600 --centers 4 --seed 1``): a tenth of
+    its patients with both legs treated, and the scores the Clinical and Tables pages pair."""
+    yield from page_runner(bilateral_path, monkeypatch)
+
+
+def _analysed(bilateral_path) -> tuple[int, int]:
+    """The technical-success limbs and their patients, from the file's rows."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(bilateral_path) as con:
+        return con.execute(
+            "select count(*), count(distinct patient_id) from limbs where technical_success"
+        ).fetchone()
+
+
+def test_the_overview_counts_limbs_in_patients(service_page, bilateral_path):
+    """The first tile read "Patients analysed" over the limbs."""
+    limbs, patients = _analysed(bilateral_path)
+    at = service_page("app.py")
+    assert not at.exception, at.exception
+    first = at.metric[0]
+    assert (first.label, first.value) == ("Limbs analysed", str(limbs))
+    assert first.proto.delta == f"in {patients} patients"
+
+
+def test_table3_says_its_paired_tests_count_a_patients_two_limbs(service_page):
+    at = service_page("pages/5_Tables.py")
+    assert not at.exception, at.exception
+    assert CLINICAL_TWO_LIMBS in [c.value for c in at.caption]
+    table2 = next(t.value for t in [*at.dataframe, *at.table] if "Outcome" in t.value.columns)
+    assert set(table2["Counts"]) == {"limbs", "patients"}
+
+
+def test_the_centres_page_sizes_centres_by_their_limbs(service_page, bilateral_path):
+    """The funnel's size axis, its hover and the centre table said "patients" over limbs."""
+    from analytics.cohort.db import open_cohort
+
+    with open_cohort(bilateral_path) as con:
+        sizes = dict(
+            con.execute(
+                "select p.center, count(*) from limbs l join patients p using (patient_id) "
+                "where l.technical_success group by 1"
+            ).fetchall()
+        )
+    at = service_page("pages/7_Centres.py")
+    assert not at.exception, at.exception
+    (funnel,) = plotly_figures(at)
+    assert funnel["layout"]["xaxis"]["title"]["text"] == "Limbs in the centre"
+    hovers = [h for trace in funnel["data"] for row in trace.get("customdata", []) for h in row]
+    assert any(f"{sizes['C01']} limbs, " in h for h in hovers)
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Centre" in t.value.columns)
+    assert dict(zip(table["Centre"], table["Limbs"], strict=True)) == sizes
+    assert any("against its number of limbs" in c.value for c in at.caption)
+
+
+def test_the_models_and_data_pages_count_limbs_in_patients(service_page, bilateral_path):
+    """The model's caption read "on 369 patients ...; 190 patients left out" over limbs, the
+    Data page's follow-up "Of the 559 patients in the filter"."""
+    limbs, patients = _analysed(bilateral_path)
+    at = service_page("pages/8_Models.py", adjust="sex")  # no time-varying covariate: quick
+    assert not at.exception, at.exception
+    counts = next(c.value for c in at.caption if c.value.startswith("Cox model (Efron ties)"))
+    assert re.fullmatch(
+        r"Cox model \(Efron ties\) on \d+ limbs with \d+ events; \d+ limbs left out for a "
+        r"missing covariate \(complete cases\)\.",
+        counts,
+    ), counts
+    table = next(t.value for t in [*at.dataframe, *at.table] if "Term" in t.value.columns)
+    assert "Limbs" in table.columns and "Patients" not in table.columns
+    at = service_page("pages/6_Data.py")
+    assert not at.exception, at.exception
+    assert any(
+        c.value.startswith(f"Of the {limbs} limbs in {patients} patients in the filter")
+        for c in at.caption
+    )
+
+
+def test_why_the_ceap_homogeneity_test_is_not_computable_is_a_caption(service_page):
+    """The reason (a sentence) stood in the metric's one-line chip, cut at "...form separate
+    groups wi" at 1280 px; the metric says "not computable" and a caption under it why."""
+    at = service_page("pages/2_Clinical_outcomes.py")
+    assert not at.exception, at.exception
+    metric = next(m for m in at.metric if m.label == "Homogeneity (Stuart-Maxwell)")
+    assert (metric.value, metric.proto.delta) == (NOT_COMPUTABLE, "")
+    assert f"{CEAP_SEPARATE_SHIFTS.capitalize()}." in [c.value for c in at.caption]
+
+
+def test_recurrent_dvt_compared_counts_patients_on_the_patency_page(service_page):
+    """A patient's endpoint: its curves count patients and compare them by the log-rank
+    test, so the page neither says limbs nor that their variance is clustered."""
+    at = service_page("pages/1_Patency.py", by="lesion_side", endpoint="recurrent_dvt")
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert CLUSTERED_BY_PATIENT not in captions
+    under = "Under the axis, for each curve: the {} at risk"
+    assert any(c.startswith(under.format("patients")) for c in captions)
+    at = service_page("pages/1_Patency.py", by="lesion_side")  # primary patency: limbs
+    captions = [c.value for c in at.caption]
+    assert CLUSTERED_BY_PATIENT in captions
+    assert any(c.startswith(under.format("limbs")) for c in captions)

@@ -116,7 +116,9 @@ def test_a_bilateral_registry_shows_subgroups_clustered_by_patient(
     assert not at.exception
     table = next(t.value for t in [*at.dataframe, *at.table] if "Group" in t.value.columns)
     right = table[(table["Factor"] == "Lesion side") & (table["Group"] == "Right")].iloc[0]
-    assert (right["Patients"], right["Events"]) == (197, 101)
+    assert (right["Limbs"], right["Events"]) == (197, 101)  # limbs, clustered by patient
+    assert "Robust score test p" in table.columns
+    assert any("the robust score p across groups" in c.value for c in at.caption)
     assert right["Hazard ratio (95% CI)"] == "2.17 (1.63-2.90)"
     diabetic = table[(table["Factor"] == "Diabetes") & (table["Group"] == "Yes")].iloc[0]
     assert diabetic["95% CI (%)"] == "77.3-89.2"

@@ -52,3 +52,14 @@ def test_the_definitions_define_the_robust_score_test(deck):
     assert any(
         f"{ROBUST_SCORE_TEST}. {DEFINITIONS[ROBUST_SCORE_TEST]}" in text for text in definitions
     )
+
+
+def test_the_definitions_say_how_limbs_are_counted_and_their_variance_clustered(deck):
+    """Kaplan-Meier's definition gave Greenwood's standard error only, the number at risk
+    and the hazard ratio counted patients: on limbs clustered by patient they say so."""
+    text = "\n".join(
+        notes(slide) for slide in deck.slides if slide.shapes.title.text.startswith("Definitions")
+    )
+    assert "the standard error clustered by patient, as R's survfit(..., cluster = " in text
+    assert "a patient may have two treated limbs counts limbs" in text
+    assert "its interval and p from the robust variance clustered by patient" in text

@@ -11,7 +11,7 @@ from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import grouping
-from analytics.present.figures.subgroups import forest_pages, forest_plot, layout_rows
+from analytics.present.figures.subgroups import TESTS, forest_pages, forest_plot, layout_rows
 from analytics.present.tables import subgroup_display
 from analytics.rules import MIN_EVENTS_FOR_HR
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
@@ -103,7 +103,9 @@ def test_forest_plot_has_a_header_per_factor_and_a_line_per_level(table):
     assert len(lines) == len(table) + factors
     assert lines["table_row"].isna().sum() == factors
     fig = forest_plot(SubgroupsView("primary", 12, table))
-    patients, estimate, ratio = (t for t in fig.data if t.mode == "text" and t.name != "headers")
+    patients, estimate, ratio = (
+        t for t in fig.data if t.mode == "text" and t.name not in ("headers", TESTS)
+    )
     assert sum(s == "reference" for s in ratio.text) == factors
     assert list(fig.layout.yaxis.ticktext) == list(lines["label"])
     # a table in aligned columns: each column one trace at one x, never one padded string

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS
+from analytics.glossary import COUNT_COLUMNS, ENDPOINTS, PATIENT
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     OKABE_ITO,
@@ -41,7 +41,7 @@ POINT_SERIES = (  # positions, name, colour, symbol
 )
 
 
-def _hover(row: pd.Series, mask: Mask) -> str:
+def _hover(row: pd.Series, mask: Mask, unit: str) -> str:
     estimate = fmt.estimate_ci(row["estimate"], row["ci_lower"], row["ci_upper"])
     patients, events, at_risk = (
         fmt.cell(mask.cell(centre_key(row["centre"], count)))
@@ -49,12 +49,15 @@ def _hover(row: pd.Series, mask: Mask) -> str:
     )
     return (
         f"<b>{figure_text(row['centre'])}</b>: {estimate}<br>"
-        f"{patients} patients, {events} events, {at_risk} at risk<br>{row['position']}"
+        f"{patients} {COUNT_COLUMNS[unit].lower()}, {events} events, {at_risk} at risk<br>"
+        f"{row['position']}"
     )
 
 
-def funnel_plot(comparison: CentreComparison, mask: Mask) -> go.Figure:
-    """Each centre's estimate (%) against its patients, the pooled line and the limit curves.
+def funnel_plot(comparison: CentreComparison, mask: Mask, unit: str = PATIENT) -> go.Figure:
+    """Each centre's estimate (%) against its patients, the pooled line and the limit curves;
+    ``unit`` LIMB where a patient may have two treated limbs: the size axis and the hover
+    count limbs (funnel's module docstring).
 
     Centres outside the 95% limits are labelled with their name. A centre whose patients
     or events privacy withholds is not plotted (its place on the size axis is its size).
@@ -90,7 +93,7 @@ def funnel_plot(comparison: CentreComparison, mask: Mask) -> go.Figure:
                 text=rows["centre"].map(figure_text), textposition="middle right",
                 marker={"color": colour, "symbol": symbol, "size": 11,
                         "line": {"width": 1, "color": "white"}},
-                customdata=[[figure_text(row["centre"]), _hover(row, mask)]
+                customdata=[[figure_text(row["centre"]), _hover(row, mask, unit)]
                             for _, row in rows.iterrows()],
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
@@ -98,7 +101,7 @@ def funnel_plot(comparison: CentreComparison, mask: Mask) -> go.Figure:
     subtitle = "Funnel plot: exact binomial control limits around the pooled estimate"
     if hidden:
         subtitle += f"; {hidden} centre(s) not plotted: privacy withholds their counts"
-    fig.update_xaxes(title="Patients in the centre")
+    fig.update_xaxes(title=f"{COUNT_COLUMNS[unit]} in the centre")
     fig.update_yaxes(title=f"{ENDPOINTS['primary']} at {fmt.months(month)} months (%)")
     fig = apply_theme(
         fig,

@@ -2,8 +2,10 @@
 
 Left, the factors and their levels; in the middle, each level's Cox hazard ratio against
 its factor's reference on a log axis with a line at HR = 1 and, under the axis, which side
-has less of the endpoint's event; right, a table in aligned columns: patients / events,
-the estimate at the month, the HR with its CI. Unstable groups (few patients or events)
+has less of the endpoint's event; right, a table in aligned columns: patients (limbs,
+where clustered by patient) / events, the estimate at the month, the HR with its CI, and
+on each factor's line the p of the test that compared its groups. Unstable groups (few
+patients or events)
 are grey open circles. Sized by its rows; :func:`forest_pages` splits a long plot for
 16:9 slides, keeping each factor whole.
 """
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.glossary import ENDPOINTS, PATENCY_ENDPOINTS, UNSTABLE
+from analytics.glossary import COMPARISON_TESTS_INLINE, ENDPOINTS, PATENCY_ENDPOINTS, UNSTABLE
 from analytics.present import format as fmt
 from analytics.present.figures.theme import (
     OKABE_ITO,
@@ -27,7 +29,7 @@ from analytics.present.figures.theme import (
     message_figure,
 )
 from analytics.present.masking import Mask
-from analytics.present.tables import SubgroupCells, subgroup_cells
+from analytics.present.tables import SubgroupCells, subgroup_cells, tests_of
 from analytics.variables import BUILTIN, Registry
 from analytics.views import SubgroupsView
 
@@ -43,12 +45,16 @@ PLOT_DOMAIN, TABLE_DOMAIN = (0.0, 0.5), (0.53, 1.0)
 # The right-hand table's columns on its own axis (0-1): (x, alignment, header).
 # Counts and estimates end at their x, the ratio starts at its: room left of the counts
 # for a registry's "918,385 / 345,678" (the table's left edge clips), and right of the
-# ratio for "log-rank p < 0.001", in a table 357 px wide at 1280 px.
+# ratio for "0.56 (0.38-0.84)", in a table 357 px wide at 1280 px.
 COLUMNS = (
     (0.36, "middle left", "n / events"),
     (0.575, "middle left", "Estimate"),  # its header "At 12 mo" clear of "n / events"
     (0.62, "middle right", "HR (95% CI)"),
 )
+# A factor's line holds its test's p ("robust score p = 0.003"), from the table's left
+# edge over the counts and estimates its levels have under it: the HR column's room
+# (from 0.62) is too narrow for it at 1280 px.
+TEST_X, TESTS = 0.0, "tests"
 SLIDE_ROWS = 16  # lines of a forest plot that fit a 16:9 slide
 SCREEN_ROWS = 10  # and a 1280x720 screen, with the presenting view's controls
 HR_AXIS = "Hazard ratio vs reference (log scale)"
@@ -59,18 +65,21 @@ NO_SUBGROUPS = "Nothing to show: no factor has two or more groups among these pa
 def layout_rows(
     table: pd.DataFrame, variables: Registry = BUILTIN, hidden_tests: frozenset[str] = frozenset()
 ) -> pd.DataFrame:
-    """Row number and label of every line: a header per factor (with its log-rank p, but
-    "p hidden" for a factor of ``hidden_tests``: SubgroupCells.test_hidden), then its
-    levels, in the words of ``variables`` (the cohort's).
+    """Row number and label of every line: a header per factor (with the p of the test
+    that compared its groups, named: "log-rank p = 0.03", or "robust score p = 0.03" where
+    limbs are clustered by patient; "p hidden" for a factor of ``hidden_tests``:
+    SubgroupCells.test_hidden), then its levels, in the words of ``variables`` (the
+    cohort's).
 
     `table_row` is the level's index in `table`, missing on a factor's header line.
     """
     lines, position, groupings = [], 0, variables.groupings()
+    test = COMPARISON_TESTS_INLINE[tests_of(table)]
     for factor, rows in table.groupby("factor", sort=False):
         logrank = rows["logrank_p"].iloc[0]
-        test = f"p {fmt.SUPPRESSED}" if factor in hidden_tests else fmt.p_statement(logrank)
+        p = f"p {fmt.SUPPRESSED}" if factor in hidden_tests else fmt.p_statement(logrank)
         lines.append({"row": position, "label": f"<b>{groupings[factor]}</b>", "table_row": pd.NA,
-                      "side": f"log-rank {test}"})  # fmt: skip
+                      "side": f"{test} {p}"})  # fmt: skip
         for offset, index in enumerate(rows.index, start=1):
             label = figure_text(fmt.level(factor, table.at[index, "level"], variables))
             lines.append({"row": position + offset, "label": f"   {label}", "table_row": index,
@@ -181,7 +190,7 @@ def forest_plot(view: SubgroupsView, mask: Mask | None = None) -> go.Figure:
         )  # fmt: skip
     fig.add_trace(reference_line(len(lines)))
     cells = [
-        ("", "", line.side) if pd.isna(line.table_row)
+        ("", "", "") if pd.isna(line.table_row)
         else _cells(table.loc[line.table_row], privacy, position[line.table_row])
         for line in lines.itertuples()
     ]  # fmt: skip
@@ -194,6 +203,14 @@ def forest_plot(view: SubgroupsView, mask: Mask | None = None) -> go.Figure:
                 hoverinfo="skip", textfont={"size": 13, "color": TEXT_COLOUR},
             )
         )  # fmt: skip
+    factor_lines = lines[lines["table_row"].isna()]
+    fig.add_trace(  # each factor's test on its line, from the table's left edge
+        go.Scatter(
+            x=[TEST_X] * len(factor_lines), y=factor_lines["row"], mode="text", xaxis="x2",
+            text=factor_lines["side"].tolist(), textposition="middle right", showlegend=False,
+            hoverinfo="skip", textfont={"size": 13, "color": TEXT_COLOUR}, name=TESTS,
+        )
+    )  # fmt: skip
     fig.add_trace(  # the table's header row, above the first factor
         go.Scatter(
             x=[x for x, _, _ in headers], y=[HEADER_ROW] * len(headers), mode="text",
