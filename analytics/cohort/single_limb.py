@@ -16,7 +16,7 @@ registry layout, its limbs' aetiology written in them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -59,31 +59,39 @@ def from_single_limb(
     aetiology: str,
 ) -> None:
     """Insert into ``con``'s empty registry tables the single-limb tables ``read`` gives,
-    a batch at a time; the registry's constraints check every row."""
+    one batch and one commit at a time (committed index pages can leave memory: a million
+    patients in one commit overflowed the synthetic registry's bounded memory); the
+    registry's constraints check every row."""
     person, limb = ", ".join(person_columns()), ", ".join(limb_columns())
-    con.register("single_limb_rows", read("patients"))
-    con.execute(
-        f"INSERT INTO patients ({person}) SELECT {person} FROM single_limb_rows ORDER BY patient_id"
-    )
-    con.unregister("single_limb_rows")
-    con.register("single_limb_rows", read("patients"))  # read twice, not held in memory
-    con.execute(
-        f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {limb}) "
-        f"SELECT patient_id, patient_id, lesion_side, ?, {limb} "
-        "FROM single_limb_rows ORDER BY patient_id",
-        [aetiology],
-    )
-    con.unregister("single_limb_rows")
-    con.register("single_limb_rows", read("assessments"))
-    con.execute(
-        "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
-        "SELECT patient_id, month, ceap_c, villalta, reflux FROM single_limb_rows"
-    )
-    con.unregister("single_limb_rows")
-    con.register("single_limb_rows", read("events"))
-    con.execute(
-        "INSERT INTO events (patient_id, limb_id, month, event) "
-        f"SELECT patient_id, CASE WHEN event IN ({_PATIENT_EVENTS}) THEN NULL ELSE patient_id "
-        "END, month, event FROM single_limb_rows"
-    )
-    con.unregister("single_limb_rows")
+    for _ in _each_batch(con, read("patients")):
+        con.execute(
+            f"INSERT INTO patients ({person}) "
+            f"SELECT {person} FROM single_limb_rows ORDER BY patient_id"
+        )
+        con.execute(
+            f"INSERT INTO limbs (limb_id, patient_id, side, aetiology, {limb}) "
+            f"SELECT patient_id, patient_id, lesion_side, ?, {limb} "
+            "FROM single_limb_rows ORDER BY patient_id",
+            [aetiology],
+        )
+    for _ in _each_batch(con, read("assessments")):
+        con.execute(
+            "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
+            "SELECT patient_id, month, ceap_c, villalta, reflux FROM single_limb_rows"
+        )
+    for _ in _each_batch(con, read("events")):
+        con.execute(
+            "INSERT INTO events (patient_id, limb_id, month, event) "
+            f"SELECT patient_id, CASE WHEN event IN ({_PATIENT_EVENTS}) THEN NULL "
+            "ELSE patient_id END, month, event FROM single_limb_rows"
+        )
+
+
+def _each_batch(con: duckdb.DuckDBPyConnection, reader: pa.RecordBatchReader) -> Iterator[None]:
+    """Each batch of ``reader`` registered in turn as ``single_limb_rows``."""
+    for batch in reader:
+        con.register("single_limb_rows", pa.Table.from_batches([batch]))
+        try:
+            yield
+        finally:
+            con.unregister("single_limb_rows")
