@@ -25,10 +25,10 @@ import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where, has_bilateral
-from analytics.glossary import PATENCY_ENDPOINTS
+from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
-from analytics.stats.engine.counts import Clusters, Counts
+from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, locate
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
 from analytics.variables import BUILTIN, Registry, Role
@@ -61,11 +61,13 @@ CROSS_CLASSIFIED_PATIENTS = 5_000
 @dataclass(frozen=True)
 class FactorCounts(Mapping[str, Counts]):
     """Each factor's counts (a mapping by factor), and the endpoint's patients and events
-    in all: those of every level, and of those whose value is not recorded."""
+    in all: those of every level, and of those whose value is not recorded. ``times`` are
+    the sorted distinct times of all of them, each factor's among them."""
 
     by: Mapping[str, Counts]
     patients: int
     events: int
+    times: np.ndarray
 
     def __getitem__(self, factor: str) -> Counts:
         return self.by[factor]
@@ -113,7 +115,7 @@ def _cross_classified(
         known = ~np.ma.getmaskarray(rows[name])
         levels, group = level_codes(factor, np.asarray(rows[name])[known], variables)
         result[factor] = counts_from_rows(levels, group, time[known], is_event[known], n[known])
-    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()))
+    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()), np.unique(time))
 
 
 def _per_level(
@@ -133,10 +135,11 @@ def _per_level(
     )
     select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
     rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
-    time = np.asarray(rows.pop("months"), dtype=float)
-    is_event = np.asarray(rows.pop("event"), dtype=bool)
-    n_all = np.asarray(rows.pop("n"), dtype=np.int64)
-    columns = iter(np.asarray(column, dtype=np.int64) for column in rows.values())
+    ends = np.asarray(rows.pop("months"), dtype=float)
+    order = np.argsort(ends, kind="stable")  # each factor's rows then come in time order
+    time, is_event = ends[order], np.asarray(rows.pop("event"), dtype=bool)[order]
+    n_all = np.asarray(rows.pop("n"), dtype=np.int64)[order]
+    columns = iter(np.asarray(column, dtype=np.int64)[order] for column in rows.values())
     result = {}
     for factor, levels in codes.items():
         patients = np.stack([next(columns) for _ in levels])  # one row per code
@@ -144,7 +147,7 @@ def _per_level(
         names, group = level_codes(factor, code, variables)
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
-    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()))
+    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), np.unique(time))
 
 
 def _timed_groups(
@@ -167,35 +170,42 @@ def factor_clusters(
     endpoint: str,
     counted: FactorCounts,
     variables: Registry = BUILTIN,
-) -> dict[str, Clusters]:
+) -> dict[str, Located]:
     """Each factor's limbs of the filter's patients with two limbs in the file, their
     groups indexing that factor's levels in ``counted``: what the clustered variance adds
-    to the counts. One scan of those patients' rows, in patient order."""
+    to the counts. One scan of those patients' rows (in patient order); the limbs are
+    located on ``counted.times`` and paired once, each factor's taken from them."""
     months, event = endpoint_columns(endpoint)
     names = {factor: f"f{i}" for i, factor in enumerate(counted)}
     codes = "".join(f", {grouping(f, variables).sql} AS {n}" for f, n in names.items())
     where, params = cohort_where(cohort_filter)
     rows = con.execute(
-        f"SELECT hash(patient_id) AS cluster, {months} AS months, {event} AS event{codes} "
+        f"SELECT patient_key AS cluster, {months} AS months, {event} AS event{codes} "
         f"FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
-        "AND patient_limbs > 1 ORDER BY cluster",
+        "AND patient_limbs > 1",
         params,
     ).fetchnumpy()
     cluster = np.asarray(rows["cluster"])
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool).astype(int)
+    every = Clusters((ALL_PATIENTS,), cluster, np.zeros(time.size, dtype=int), time, is_event)
+    first, second = every.pairs()
+    index = locate(counted.times, time)
     result = {}
     for factor, name in names.items():
         levels = counted[factor].levels
-        known = np.flatnonzero(~np.ma.getmaskarray(rows[name]))
-        values, inverse = np.unique(np.asarray(rows[name])[known], return_inverse=True)
-        decoded = decode(factor, values, variables).tolist()  # each coded value once
+        decoded = decode(factor, np.arange(len(_values(factor, variables))), variables).tolist()
         found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
-        code = found[inverse] if values.size else np.zeros(0, dtype=int)
-        kept = known[code >= 0]
-        result[factor] = Clusters(
-            levels, cluster[kept], code[code >= 0], time[kept], is_event[kept]
-        )
+        known = ~np.ma.getmaskarray(rows[name])
+        code = np.full(time.size, -1)
+        code[known] = np.take(found, np.asarray(rows[name])[known].astype(int))
+        kept = np.flatnonzero(code >= 0)
+        renumbered = np.full(time.size, -1)
+        renumbered[kept] = np.arange(kept.size)
+        a, b = np.take(renumbered, first), np.take(renumbered, second)
+        both = (a >= 0) & (b >= 0)
+        limbs = Clusters(levels, *(np.take(v, kept) for v in (cluster, code, time, is_event)))
+        result[factor] = Located(limbs, np.take(index, kept), a[both], b[both])
     return result
 
 
@@ -250,24 +260,25 @@ def subgroups(
     rows = []
     counted = factor_counts(con, cohort_filter, endpoint, variables)
     split = {factor: c for factor, c in counted.items() if len(c.levels) >= 2}
-    limbs: dict[str, Clusters] = {}
+    limbs: dict[str, Located] = {}
     if split and endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
-        limbs = factor_clusters(con, cohort_filter, endpoint, FactorCounts(split, 0, 0), variables)
+        located = FactorCounts(split, 0, 0, counted.times)
+        limbs = factor_clusters(con, cohort_filter, endpoint, located, variables)
     for factor, counts in split.items():
-        clusters = limbs.get(factor)
-        rows += _factor_rows(counts, compare(counts, factor, None, clusters), month, clusters)
+        laid = layout(counts, limbs[factor], counted.times) if factor in limbs else None
+        rows += _factor_rows(counts, compare(counts, factor, None, laid), month, laid)
     return Subgroups(pd.DataFrame(rows, columns=COLUMNS), counted.patients, counted.events)
 
 
 def _factor_rows(
-    counts: Counts, comparison: Comparison, month: float, clusters: Clusters | None
+    counts: Counts, comparison: Comparison, month: float, laid: Layout | None
 ) -> list[dict]:
     ratios = {ratio.level: ratio for ratio in comparison.hazard_ratios}
     p = comparison.logrank.p if comparison.logrank else np.nan
     test = comparison.logrank.test if comparison.logrank else ""
     rows = []
     for level in counts.levels:
-        curve = kaplan_meier(counts.of(level), None if clusters is None else clusters.of(level))
+        curve = kaplan_meier(*((counts.of(level),) if laid is None else laid.of(level)))
         estimate = at_months(curve, [month])
         ratio = ratios.get(level)
         patients, events = curve.patients, int(curve.events.sum())
