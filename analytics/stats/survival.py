@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral, one_per_patient
@@ -575,13 +576,23 @@ def endpoint_clusters(
         split = None
         levels = counts[endpoint][1].levels if counts[endpoint][1] is not None else ()
         if by:
-            decoded = decode(by, np.asarray(raw)[known], variables).tolist()
-            code = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+            code = _level_index(by, np.asarray(raw)[known], levels, variables)
             rows_in = np.flatnonzero(known)[code >= 0]
             split = _limbs(levels, cluster[rows_in], code[code >= 0], time[rows_in],
                            event[rows_in], died[rows_in])  # fmt: skip
         result[endpoint] = (whole, split)
     return result
+
+
+def _level_index(
+    by: str, raw: np.ndarray, levels: tuple[str, ...], variables: Registry
+) -> np.ndarray:
+    """Each raw value's index among ``levels`` (-1 for none), each distinct value decoded
+    once: hashed, not sorted (a registry's centre names are text)."""
+    inverse, values = pd.factorize(raw)
+    decoded = decode(by, np.asarray(values), variables).tolist()
+    found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+    return found[inverse] if raw.size else np.zeros(0, dtype=int)
 
 
 def _limbs(

@@ -213,6 +213,19 @@ def test_centre_estimates_are_clustered_and_the_limits_widened_by_the_design_eff
         )
 
 
+def test_the_centres_curves_read_one_search_of_their_limbs(registry, searches):
+    """The pooled curve searches its limbs' times, the centres' curves share one more."""
+    from analytics.stats.funnel import centre_patency
+
+    comparison = centre_patency(registry, CohortFilter(), 12)
+    for row in comparison.centres.itertuples():
+        estimate, _se, lower, upper = R_CENTRES[row.centre]
+        assert (row.estimate, row.ci_lower, row.ci_upper) == pytest.approx(
+            (estimate, lower, upper), rel=1e-9
+        )
+    assert searches["locate"] == [len(eyes()), len(eyes())]
+
+
 def test_clinical_change_says_its_pairs_are_limbs_when_a_patient_has_two(registry):
     from analytics.glossary import CLINICAL_TWO_LIMBS
     from analytics.stats.clinical import clinical_change
