@@ -144,7 +144,7 @@ def _per_level(
     for factor, levels in codes.items():
         patients = np.stack([next(columns) for _ in levels])  # one row per code
         code, row = np.nonzero(patients)
-        names, group = level_codes(factor, code, variables)
+        names, group = _coded_levels(factor, code, variables)
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
     return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), np.unique(time))
@@ -200,6 +200,11 @@ def factor_clusters(
         code = np.full(time.size, -1)
         code[known] = np.take(found, np.asarray(rows[name])[known].astype(int))
         kept = np.flatnonzero(code >= 0)
+        if kept.size == time.size:  # every limb's value recorded: the limbs as they are
+            result[factor] = Located(
+                Clusters(levels, cluster, code, time, is_event), index, first, second
+            )
+            continue
         renumbered = np.full(time.size, -1)
         renumbered[kept] = np.arange(kept.size)
         a, b = np.take(renumbered, first), np.take(renumbered, second)
@@ -207,6 +212,18 @@ def factor_clusters(
         limbs = Clusters(levels, *(np.take(v, kept) for v in (cluster, code, time, is_event)))
         result[factor] = Located(limbs, np.take(index, kept), a[both], b[both])
     return result
+
+
+def _coded_levels(
+    factor: str, code: np.ndarray, variables: Registry
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """:func:`~.survival.level_codes` of a factor's codes (0, 1, ...): each code present
+    decoded once, not every row."""
+    lookup = np.zeros(len(_values(factor, variables)), dtype=int)
+    present = np.flatnonzero(np.bincount(code, minlength=lookup.size))
+    levels, position = level_codes(factor, present, variables)
+    lookup[present] = position
+    return levels, np.take(lookup, code)
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:

@@ -235,11 +235,10 @@ class Layout:
             event=np.take(clusters.event, rows),
             competing=None if clusters.competing is None else np.take(clusters.competing, rows),
         )
-        columns = np.take(self.grid.column, in_order)  # the level's times, in order
-        wanted = np.take(self.limbs.index, rows)
-        index = np.searchsorted(columns, wanted)
-        found = np.take(columns, np.minimum(index, max(columns.size - 1, 0)))
-        if rows.size and not np.array_equal(found, wanted):
+        position = np.full(self.grid.times.size, -1)  # each grid time's place among the level's
+        position[np.take(self.grid.column, in_order)] = np.arange(in_order.size)
+        index = np.take(position, np.take(self.limbs.index, rows))
+        if rows.size and index.min() < 0:
             raise ValueError(UNCOUNTED_LIMB)
         limbs = self.limbs
         first, second = (np.take(rank, np.take(p, pairs)) for p in (limbs.first, limbs.second))
@@ -311,7 +310,8 @@ class EventTimes:
 
 def _rows_by_level(group: np.ndarray, levels: int) -> list[np.ndarray]:
     """The rows of each of ``levels`` (0..levels-1; others left out), each in row order."""
-    order = np.argsort(group, kind="stable")
+    small = np.int16 if levels < 2**15 else np.int64  # a stable sort of 16-bit ints: radix
+    order = np.argsort(group.astype(small), kind="stable")
     ends = np.searchsorted(np.take(group, order), np.arange(levels + 1), side="left")
     return [order[ends[i] : ends[i + 1]] for i in range(levels)]
 
