@@ -2,7 +2,9 @@
 
 A :class:`Counts` holds one row per (group, time) with at least one patient, the way
 DuckDB returns them (``GROUP BY group, months``). :func:`grid` spreads those rows over
-the times of all groups at once, the arrays the log-rank test and Cox model read.
+the times of all groups at once, the arrays the log-rank test and Cox model read. Limbs
+clustered in patients (:class:`Clusters`) are located on a curve's times and paired
+(:class:`Located`), or on a split's grid once for all its estimates (:class:`Layout`).
 """
 
 from __future__ import annotations
