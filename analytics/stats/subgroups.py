@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where, has_bilateral
+from analytics.filters import CohortFilter, cohort_where, count_where, has_bilateral
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
@@ -90,9 +90,15 @@ def factor_counts(
 
     A level without patients in the filter is left out.
     """
-    patients = con.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
-    scan = _cross_classified if patients <= CROSS_CLASSIFIED_PATIENTS else _per_level
-    return scan(con, cohort_filter, endpoint, variables)
+    keys = factors(variables)
+    unrecorded = ", ".join(f"count(*) - count({grouping(f, variables).sql})" for f in keys)
+    patients, *missing = con.execute(
+        *_timed_groups(cohort_filter, endpoint, f"count(*), {unrecorded}", grouped=False)
+    ).fetchall()[0]
+    if patients <= CROSS_CLASSIFIED_PATIENTS:
+        return _cross_classified(con, cohort_filter, endpoint, variables)
+    recorded = {factor for factor, n in zip(keys, missing, strict=True) if n == 0}
+    return _per_level(con, cohort_filter, endpoint, variables, recorded)
 
 
 def _cross_classified(
@@ -123,15 +129,19 @@ def _per_level(
     cohort_filter: CohortFilter,
     endpoint: str,
     variables: Registry,
+    recorded: set[str],
 ) -> dict[str, Counts]:
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
-    small hash table, not one per factor as grouping sets do."""
+    small hash table, not one per factor as grouping sets do. A factor ``recorded`` for
+    every limb of the filter has its first code's count as the rest of the row's (one
+    count fewer to aggregate: each costs about as much as the table's scan)."""
     months, event = endpoint_columns(endpoint)
     codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
     counted = ", ".join(
         count_where(f"({grouping(factor, variables).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
+        if code or factor not in recorded
     )
     select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
     rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
@@ -142,7 +152,10 @@ def _per_level(
     columns = iter(np.asarray(column, dtype=np.int64)[order] for column in rows.values())
     result = {}
     for factor, levels in codes.items():
-        patients = np.stack([next(columns) for _ in levels])  # one row per code
+        counts = [next(columns) for code in levels if code or factor not in recorded]
+        if factor in recorded:
+            counts.insert(0, n_all - np.sum(counts, axis=0))
+        patients = np.stack(counts)  # one row per code
         code, row = np.nonzero(patients)
         names, group = _coded_levels(factor, code, variables)
         n = patients[code, row]
@@ -151,15 +164,16 @@ def _per_level(
 
 
 def _timed_groups(
-    cohort_filter: CohortFilter, endpoint: str, select: str
+    cohort_filter: CohortFilter, endpoint: str, select: str, grouped: bool = True
 ) -> tuple[str, list[object]]:
     """``select`` over the filter's patients with a time for ``endpoint``, grouped by all it
-    selects but its counts: one query level, so DuckDB binds no subquery's columns."""
+    selects but its counts (unless not ``grouped``): one query level, so DuckDB binds no
+    subquery's columns."""
     months, _ = endpoint_columns(endpoint)
     where, params = cohort_where(cohort_filter)
     return (
-        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
-        "GROUP BY ALL",
+        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL"
+        + (" GROUP BY ALL" if grouped else ""),
         params,
     )
 
