@@ -41,7 +41,7 @@ from scipy.special import bdtr, bdtrik
 
 from analytics.filters import CohortFilter, has_bilateral
 from analytics.glossary import ALL_PATIENTS
-from analytics.stats.engine.counts import Clusters, Counts
+from analytics.stats.engine.counts import Clusters, Counts, layout
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import endpoint_clusters, endpoint_counts
 
@@ -209,16 +209,14 @@ def compare_centres(
     whole = overall.of(ALL_PATIENTS)
     pooled_at = at_months(kaplan_meier(whole), [month])
     pooled = float(pooled_at.estimate[0])
-    design_effect, centre_limbs = 1.0, None
+    design_effect, laid = 1.0, None
     if limbs is not None:
         clustered = at_months(kaplan_meier(whole, limbs[0].of(ALL_PATIENTS)), [month])
         design_effect = _design_effect(float(clustered.se[0]), float(pooled_at.se[0]))
-        centre_limbs = limbs[1]
+        laid = None if limbs[1] is None else layout(by_centre, limbs[1])  # once for all centres
     rows = []
     for centre in sorted(by_centre.levels):
-        curve = kaplan_meier(
-            by_centre.of(centre), None if centre_limbs is None else centre_limbs.of(centre)
-        )
+        curve = kaplan_meier(*((by_centre.of(centre),) if laid is None else laid.of(centre)))
         estimate = at_months(curve, [month])
         rows.append(
             {

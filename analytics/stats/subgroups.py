@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, count_where, has_bilateral
-from analytics.glossary import PATENCY_ENDPOINTS
+from analytics.filters import CohortFilter, cohort_where, count_where, has_bilateral
+from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
-from analytics.stats.engine.counts import Clusters, Counts, Located, located
+from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, locate
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
 from analytics.variables import BUILTIN, Registry, Role
@@ -61,11 +61,13 @@ CROSS_CLASSIFIED_PATIENTS = 5_000
 @dataclass(frozen=True)
 class FactorCounts(Mapping[str, Counts]):
     """Each factor's counts (a mapping by factor), and the endpoint's patients and events
-    in all: those of every level, and of those whose value is not recorded."""
+    in all: those of every level, and of those whose value is not recorded. ``times`` are
+    the sorted distinct times of all of them, each factor's among them."""
 
     by: Mapping[str, Counts]
     patients: int
     events: int
+    times: np.ndarray
 
     def __getitem__(self, factor: str) -> Counts:
         return self.by[factor]
@@ -88,9 +90,15 @@ def factor_counts(
 
     A level without patients in the filter is left out.
     """
-    patients = con.execute(*cohort_sql(cohort_filter, "count(*)")).fetchall()[0][0]
-    scan = _cross_classified if patients <= CROSS_CLASSIFIED_PATIENTS else _per_level
-    return scan(con, cohort_filter, endpoint, variables)
+    keys = factors(variables)
+    unrecorded = ", ".join(f"count(*) - count({grouping(f, variables).sql})" for f in keys)
+    patients, *missing = con.execute(
+        *_timed_groups(cohort_filter, endpoint, f"count(*), {unrecorded}", grouped=False)
+    ).fetchall()[0]
+    if patients <= CROSS_CLASSIFIED_PATIENTS:
+        return _cross_classified(con, cohort_filter, endpoint, variables)
+    recorded = {factor for factor, n in zip(keys, missing, strict=True) if n == 0}
+    return _per_level(con, cohort_filter, endpoint, variables, recorded)
 
 
 def _cross_classified(
@@ -113,7 +121,7 @@ def _cross_classified(
         known = ~np.ma.getmaskarray(rows[name])
         levels, group = level_codes(factor, np.asarray(rows[name])[known], variables)
         result[factor] = counts_from_rows(levels, group, time[known], is_event[known], n[known])
-    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()))
+    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()), np.unique(time))
 
 
 def _per_level(
@@ -121,42 +129,51 @@ def _per_level(
     cohort_filter: CohortFilter,
     endpoint: str,
     variables: Registry,
+    recorded: set[str],
 ) -> dict[str, Counts]:
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
-    small hash table, not one per factor as grouping sets do."""
+    small hash table, not one per factor as grouping sets do. A factor ``recorded`` for
+    every limb of the filter has its first code's count as the rest of the row's (one
+    count fewer to aggregate: each costs about as much as the table's scan)."""
     months, event = endpoint_columns(endpoint)
     codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
     counted = ", ".join(
         count_where(f"({grouping(factor, variables).sql})::INT = {code}")
         for factor, levels in codes.items()
         for code in levels
+        if code or factor not in recorded
     )
     select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
     rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
-    time = np.asarray(rows.pop("months"), dtype=float)
-    is_event = np.asarray(rows.pop("event"), dtype=bool)
-    n_all = np.asarray(rows.pop("n"), dtype=np.int64)
-    columns = iter(np.asarray(column, dtype=np.int64) for column in rows.values())
+    ends = np.asarray(rows.pop("months"), dtype=float)
+    order = np.argsort(ends, kind="stable")  # each factor's rows then come in time order
+    time, is_event = ends[order], np.asarray(rows.pop("event"), dtype=bool)[order]
+    n_all = np.asarray(rows.pop("n"), dtype=np.int64)[order]
+    columns = iter(np.asarray(column, dtype=np.int64)[order] for column in rows.values())
     result = {}
     for factor, levels in codes.items():
-        patients = np.stack([next(columns) for _ in levels])  # one row per code
+        counts = [next(columns) for code in levels if code or factor not in recorded]
+        if factor in recorded:
+            counts.insert(0, n_all - np.sum(counts, axis=0))
+        patients = np.stack(counts)  # one row per code
         code, row = np.nonzero(patients)
-        names, group = level_codes(factor, code, variables)
+        names, group = _coded_levels(factor, code, variables)
         n = patients[code, row]
         result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
-    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()))
+    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), np.unique(time))
 
 
 def _timed_groups(
-    cohort_filter: CohortFilter, endpoint: str, select: str
+    cohort_filter: CohortFilter, endpoint: str, select: str, grouped: bool = True
 ) -> tuple[str, list[object]]:
     """``select`` over the filter's patients with a time for ``endpoint``, grouped by all it
-    selects but its counts: one query level, so DuckDB binds no subquery's columns."""
+    selects but its counts (unless not ``grouped``): one query level, so DuckDB binds no
+    subquery's columns."""
     months, _ = endpoint_columns(endpoint)
     where, params = cohort_where(cohort_filter)
     return (
-        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
-        "GROUP BY ALL",
+        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL"
+        + (" GROUP BY ALL" if grouped else ""),
         params,
     )
 
@@ -167,36 +184,60 @@ def factor_clusters(
     endpoint: str,
     counted: FactorCounts,
     variables: Registry = BUILTIN,
-) -> dict[str, Clusters]:
+) -> dict[str, Located]:
     """Each factor's limbs of the filter's patients with two limbs in the file, their
     groups indexing that factor's levels in ``counted``: what the clustered variance adds
-    to the counts. One scan of those patients' rows, in patient order."""
+    to the counts. One scan of those patients' rows (in patient order); the limbs are
+    located on ``counted.times`` and paired once, each factor's taken from them."""
     months, event = endpoint_columns(endpoint)
     names = {factor: f"f{i}" for i, factor in enumerate(counted)}
     codes = "".join(f", {grouping(f, variables).sql} AS {n}" for f, n in names.items())
     where, params = cohort_where(cohort_filter)
     rows = con.execute(
-        f"SELECT hash(patient_id) AS cluster, {months} AS months, {event} AS event{codes} "
+        f"SELECT patient_key AS cluster, {months} AS months, {event} AS event{codes} "
         f"FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
-        "AND patient_limbs > 1 ORDER BY cluster",
+        "AND patient_limbs > 1",
         params,
     ).fetchnumpy()
     cluster = np.asarray(rows["cluster"])
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool).astype(int)
+    every = Clusters((ALL_PATIENTS,), cluster, np.zeros(time.size, dtype=int), time, is_event)
+    first, second = every.pairs()
+    index = locate(counted.times, time)
     result = {}
     for factor, name in names.items():
         levels = counted[factor].levels
-        known = np.flatnonzero(~np.ma.getmaskarray(rows[name]))
-        values, inverse = np.unique(np.asarray(rows[name])[known], return_inverse=True)
-        decoded = decode(factor, values, variables).tolist()  # each coded value once
+        decoded = decode(factor, np.arange(len(_values(factor, variables))), variables).tolist()
         found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
-        code = found[inverse] if values.size else np.zeros(0, dtype=int)
-        kept = known[code >= 0]
-        result[factor] = Clusters(
-            levels, cluster[kept], code[code >= 0], time[kept], is_event[kept]
-        )
+        known = ~np.ma.getmaskarray(rows[name])
+        code = np.full(time.size, -1)
+        code[known] = np.take(found, np.asarray(rows[name])[known].astype(int))
+        kept = np.flatnonzero(code >= 0)
+        if kept.size == time.size:  # every limb's value recorded: the limbs as they are
+            result[factor] = Located(
+                Clusters(levels, cluster, code, time, is_event), index, first, second
+            )
+            continue
+        renumbered = np.full(time.size, -1)
+        renumbered[kept] = np.arange(kept.size)
+        a, b = np.take(renumbered, first), np.take(renumbered, second)
+        both = (a >= 0) & (b >= 0)
+        limbs = Clusters(levels, *(np.take(v, kept) for v in (cluster, code, time, is_event)))
+        result[factor] = Located(limbs, np.take(index, kept), a[both], b[both])
     return result
+
+
+def _coded_levels(
+    factor: str, code: np.ndarray, variables: Registry
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """:func:`~.survival.level_codes` of a factor's codes (0, 1, ...): each code present
+    decoded once, not every row."""
+    lookup = np.zeros(len(_values(factor, variables)), dtype=int)
+    present = np.flatnonzero(np.bincount(code, minlength=lookup.size))
+    levels, position = level_codes(factor, present, variables)
+    lookup[present] = position
+    return levels, np.take(lookup, code)
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:
@@ -253,25 +294,25 @@ def subgroups(
     rows = []
     counted = factor_counts(con, cohort_filter, endpoint, variables)
     split = {factor: c for factor, c in counted.items() if len(c.levels) >= 2}
-    limbs: dict[str, Clusters] = {}
+    limbs: dict[str, Located] = {}
     if split and endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
-        limbs = factor_clusters(con, cohort_filter, endpoint, FactorCounts(split, 0, 0), variables)
+        located = FactorCounts(split, 0, 0, counted.times)
+        limbs = factor_clusters(con, cohort_filter, endpoint, located, variables)
     for factor, counts in split.items():
-        clusters = limbs.get(factor)
-        rows += _factor_rows(counts, compare(counts, factor, None, clusters), month, clusters)
+        laid = layout(counts, limbs[factor], counted.times) if factor in limbs else None
+        rows += _factor_rows(counts, compare(counts, factor, None, laid), month, laid)
     return Subgroups(pd.DataFrame(rows, columns=COLUMNS), counted.patients, counted.events)
 
 
 def _factor_rows(
-    counts: Counts, comparison: Comparison, month: float, clusters: Clusters | None
+    counts: Counts, comparison: Comparison, month: float, laid: Layout | None
 ) -> list[dict]:
     ratios = {ratio.level: ratio for ratio in comparison.hazard_ratios}
     p = comparison.logrank.p if comparison.logrank else np.nan
     test = comparison.logrank.test if comparison.logrank else ""
     rows = []
     for level in counts.levels:
-        level_counts = counts.of(level)
-        limbs = None if clusters is None else located(level_counts.time, clusters.of(level))
+        level_counts, limbs = (counts.of(level), None) if laid is None else laid.of(level)
         curve = kaplan_meier(level_counts, limbs)
         estimate = at_months(curve, [month])
         ratio = ratios.get(level)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral, one_per_patient
@@ -42,7 +43,7 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
-from analytics.stats.engine.counts import Clusters, Counts, Located, located
+from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, located
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
 from analytics.stats.engine.logrank import (
@@ -291,30 +292,30 @@ def _estimates(
         return EndpointSurvival(endpoint, whole)
     if not split.levels:  # no limb of the view has the grouping recorded: no group to compare
         return EndpointSurvival(endpoint, whole, by, (), Comparison(by, (), None, ()))
-    groups = tuple(
-        group_survival(
-            split.of(level),
-            request.months,
-            request.horizon,
-            request.risk_months,
-            None if split_limbs is None else split_limbs.of(level),
-        )
-        for level in split.levels
-    )
+    laid = None if split_limbs is None else layout(split, split_limbs)
+    groups = tuple(_level_survival(split, level, request, laid) for level in split.levels)
     if not ordered:
         ordered_test = None
-    elif split_limbs is None:
+    elif laid is None:
         ordered_test = trend(split)
     else:
-        ordered_test = robust_score_trend(split, split_limbs)
+        ordered_test = robust_score_trend(split, laid)
     comparison = replace(
-        compare(split, by, reference, split_limbs),
+        compare(split, by, reference, laid),
         rmst_differences=rmst_differences(groups, reference),
-        pairwise=pairwise_tests(split, split_limbs),
+        pairwise=pairwise_tests(split, laid),
         trend=ordered_test,
         ordered=ordered,
     )
     return EndpointSurvival(endpoint, whole, by, groups, comparison)
+
+
+def _level_survival(
+    split: Counts, level: str, request: SurvivalRequest, laid: Layout | None
+) -> GroupSurvival:
+    """One level's curve and summaries, its limbs (if any) taken from the split's layout."""
+    counts, limbs = (split.of(level), None) if laid is None else laid.of(level)
+    return group_survival(counts, request.months, request.horizon, request.risk_months, limbs)
 
 
 def group_survival(
@@ -322,12 +323,13 @@ def group_survival(
     months: Sequence[float],
     horizon: float = RMST_HORIZON,
     risk_months: Sequence[float] = RISK_TABLE_MONTHS,
-    limbs: Clusters | None = None,
+    limbs: Clusters | Located | None = None,
 ) -> GroupSurvival:
     """Curve, KMunicate table (at ``risk_months``), estimates and summaries of a one-level
     ``counts``; with ``limbs`` (the limbs of patients with two in the curve), the variance
     clustered by patient (R's ``survfit(..., cluster = patient_id)``), the limbs located on
-    the curve's times once for the curve, the incidence and the restricted mean."""
+    the curve's times once for the curve, the incidence and the restricted mean (or
+    already located there: :meth:`~.engine.counts.Layout.of`)."""
     placed = None if limbs is None else located(counts.time, limbs)
     curve = kaplan_meier(counts, placed)
     incidence = cumulative_incidence(counts, placed)
@@ -345,18 +347,24 @@ def group_survival(
 
 
 def compare(
-    counts: Counts, by: str, reference: str | None = None, limbs: Clusters | None = None
+    counts: Counts, by: str, reference: str | None = None, limbs: Clusters | Layout | None = None
 ) -> Comparison:
     """Log-rank across the levels of ``counts`` and each other level's HR against
     ``reference`` (default: the first level); with ``limbs``, the robust score test and
-    the robust variance of ``coxph(..., cluster = patient_id)`` instead."""
+    the robust variance of ``coxph(..., cluster = patient_id)`` instead, both on one
+    layout of the counts and limbs (:func:`~.engine.counts.layout`) where the reference is
+    the first level."""
     reference = _reference(counts.levels, by, reference)
     first = _first(counts, reference)
-    ratios = hazard_ratios(first, None if limbs is None else limbs.among(first.levels))
+    laid = None if limbs is None else layout(counts, limbs)
+    if laid is None or first is counts:
+        ratios = hazard_ratios(first, laid)
+    else:
+        ratios = hazard_ratios(first, laid.limbs.clusters.among(first.levels))
     return Comparison(
         by=by,
         levels=counts.levels,
-        logrank=logrank(counts) if limbs is None else robust_score(counts, limbs),
+        logrank=logrank(counts) if laid is None else robust_score(counts, laid),
         hazard_ratios=enough_events(ratios, counts) if len(counts.levels) > 1 else (),
         reference=reference,
     )
@@ -433,7 +441,7 @@ def _covariance(group: GroupSurvival, other: GroupSurvival) -> float:
     )
 
 
-def pairwise_tests(counts: Counts, limbs: Clusters | None = None) -> tuple[Pair, ...]:
+def pairwise_tests(counts: Counts, limbs: Clusters | Layout | None = None) -> tuple[Pair, ...]:
     """Every pair of levels tested alone, with more than two levels (with ``limbs``, by the
     robust score test); the Holm adjustment over the pairs that could be compared."""
     if len(counts.levels) <= 2:
@@ -568,13 +576,23 @@ def endpoint_clusters(
         split = None
         levels = counts[endpoint][1].levels if counts[endpoint][1] is not None else ()
         if by:
-            decoded = decode(by, np.asarray(raw)[known], variables).tolist()
-            code = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+            code = _level_index(by, np.asarray(raw)[known], levels, variables)
             rows_in = np.flatnonzero(known)[code >= 0]
             split = _limbs(levels, cluster[rows_in], code[code >= 0], time[rows_in],
                            event[rows_in], died[rows_in])  # fmt: skip
         result[endpoint] = (whole, split)
     return result
+
+
+def _level_index(
+    by: str, raw: np.ndarray, levels: tuple[str, ...], variables: Registry
+) -> np.ndarray:
+    """Each raw value's index among ``levels`` (-1 for none), each distinct value decoded
+    once: hashed, not sorted (a registry's centre names are text)."""
+    inverse, values = pd.factorize(raw)
+    decoded = decode(by, np.asarray(values), variables).tolist()
+    found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
+    return found[inverse] if raw.size else np.zeros(0, dtype=int)
 
 
 def _limbs(
@@ -632,9 +650,12 @@ def counts_from_rows(
     With ``died`` (per row: the patients died), the censored who died are counted as
     ``competing``.
     """
-    order = np.lexsort((months, group))
-    group, months, event, patients = group[order], months[order], event[order], patients[order]
-    new = np.ones(order.size, dtype=bool)
+    in_order = (group[1:] > group[:-1]) | ((group[1:] == group[:-1]) & (months[1:] >= months[:-1]))
+    if not bool(in_order.all()):  # rows already in (group, months) order are not sorted again
+        order = np.lexsort((months, group))
+        group, months, event, patients = group[order], months[order], event[order], patients[order]
+        died = None if died is None else died[order]
+    new = np.ones(group.size, dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | (months[1:] != months[:-1])
     starts = np.flatnonzero(new)
     if not starts.size:
@@ -642,7 +663,7 @@ def counts_from_rows(
         return Counts(levels, empty, np.zeros(0), empty, empty, None if died is None else empty)
     competing = None
     if died is not None:
-        competing = np.add.reduceat(np.where(~event & died[order], patients, 0), starts)
+        competing = np.add.reduceat(np.where(~event & died, patients, 0), starts)
     return Counts(
         levels=levels,
         group=group[starts],

@@ -125,6 +125,47 @@ def test_subgroups_of_a_filter_holding_one_limb_of_each_patient_stay_clustered(r
         assert (row["ci_lower"], row["ci_upper"]) == pytest.approx(tuple(ci[at]), rel=1e-9)
 
 
+@pytest.fixture
+def searches(monkeypatch) -> dict[str, list[int]]:
+    """How many limbs each search for their times and each pairing was given."""
+    from analytics.stats import subgroups as subgroups_module
+    from analytics.stats.engine import counts as engine_counts
+
+    seen: dict[str, list[int]] = {"locate": [], "pairs": []}
+    locate, pairs = engine_counts.locate, engine_counts.Clusters.pairs
+
+    def counted_locate(times: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        seen["locate"].append(wanted.size)
+        return locate(times, wanted)
+
+    def counted_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        seen["pairs"].append(self.cluster.size)
+        return pairs(self)
+
+    for module in (engine_counts, subgroups_module):
+        monkeypatch.setattr(module, "locate", counted_locate, raising=False)
+    monkeypatch.setattr(engine_counts.Clusters, "pairs", counted_pairs)
+    return seen
+
+
+def test_the_subgroups_search_and_pair_the_limbs_once_for_every_factor(registry, searches):
+    """Every factor's hazard ratios, robust score test and curves read one search of the
+    limbs' times and one pairing, with R's numbers (above)."""
+    table = subgroups(registry, CohortFilter(), "primary", 12).table.set_index(["factor", "level"])
+    p, coef, _se, lower, upper = R_SUBGROUP_COX["urokinase"]
+    treated = table.loc[("urokinase", "yes")]
+    assert (treated["hr"], treated["hr_lower"], treated["hr_upper"]) == pytest.approx(
+        (np.exp(coef), lower, upper), rel=1e-8
+    )
+    assert treated["logrank_p"] == pytest.approx(p, rel=1e-6)
+    estimate, _se, lower, upper = R_SUBGROUP_KM[("lesion_side", "right")]
+    right = table.loc[("lesion_side", "right")]
+    assert (right["estimate"], right["ci_lower"], right["ci_upper"]) == pytest.approx(
+        (estimate, lower, upper), rel=1e-9
+    )
+    assert searches == {"locate": [len(eyes())], "pairs": [len(eyes())]}
+
+
 def test_subgroups_of_a_registry_of_one_limb_per_patient_name_the_logrank(registry_path):
     import duckdb
 
@@ -170,6 +211,19 @@ def test_centre_estimates_are_clustered_and_the_limits_widened_by_the_design_eff
             (estimate - pooled) / np.sqrt(pooled * (1 - pooled) * design_effect / row.patients),
             rel=1e-9,
         )
+
+
+def test_the_centres_curves_read_one_search_of_their_limbs(registry, searches):
+    """The pooled curve searches its limbs' times, the centres' curves share one more."""
+    from analytics.stats.funnel import centre_patency
+
+    comparison = centre_patency(registry, CohortFilter(), 12)
+    for row in comparison.centres.itertuples():
+        estimate, _se, lower, upper = R_CENTRES[row.centre]
+        assert (row.estimate, row.ci_lower, row.ci_upper) == pytest.approx(
+            (estimate, lower, upper), rel=1e-9
+        )
+    assert searches["locate"] == [len(eyes()), len(eyes())]
 
 
 def test_clinical_change_says_its_pairs_are_limbs_when_a_patient_has_two(registry):

@@ -8,7 +8,8 @@ one row per patient (tests/unit/test_engine_*.py, with the R values and their ca
 
 - :mod:`.counts`: the (group, time) grid every survival estimator reads, and the limbs
   of patients with two or more limbs (:class:`~.counts.Clusters`), all the clustered
-  variance needs beyond the counts;
+  variance needs beyond the counts; a :class:`~.counts.Layout` places a split's limbs on
+  its grid and pairs them once for its hazard ratios, robust score tests and curves;
 - :mod:`.kaplan_meier`: Kaplan-Meier with Greenwood's SE (or, limbs clustered in
   patients, R's ``cluster = patient_id`` SE) and the log(-log) CI, estimates at months and
   the KMunicate risk table;

@@ -2,12 +2,15 @@
 
 A :class:`Counts` holds one row per (group, time) with at least one patient, the way
 DuckDB returns them (``GROUP BY group, months``). :func:`grid` spreads those rows over
-the times of all groups at once, the arrays the log-rank test and Cox model read.
+the times of all groups at once, the arrays the log-rank test and Cox model read. Limbs
+clustered in patients (:class:`Clusters`) are located on a curve's times and paired
+(:class:`Located`), or on a split's grid once for all its estimates (:class:`Layout`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,15 +38,26 @@ class Counts:
 
     def of(self, level: str) -> Counts:
         """The rows of one level, as a one-level Counts sorted by time."""
-        rows = self.group == self.levels.index(level)
-        order = np.argsort(self.time[rows], kind="stable")
+        rows = self.in_time_order(np.flatnonzero(self.group == self.levels.index(level)))
+        return self.level(level, rows)
+
+    def in_time_order(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` sorted by time (stable), not sorted again when they already are (counts
+        from SQL usually come in order)."""
+        time = np.take(self.time, rows)
+        if bool((time[1:] >= time[:-1]).all()):
+            return rows
+        return rows[np.argsort(time, kind="stable")]
+
+    def level(self, level: str, rows: np.ndarray) -> Counts:
+        """The ``rows`` (all of ``level``'s, in time order) as a one-level Counts."""
         return Counts(
             levels=(level,),
-            group=np.zeros(order.size, dtype=int),
-            time=self.time[rows][order],
-            events=self.events[rows][order],
-            censored=self.censored[rows][order],
-            competing=None if self.competing is None else self.competing[rows][order],
+            group=np.zeros(rows.size, dtype=int),
+            time=np.take(self.time, rows),
+            events=np.take(self.events, rows),
+            censored=np.take(self.censored, rows),
+            competing=None if self.competing is None else np.take(self.competing, rows),
         )
 
     @property
@@ -62,24 +76,42 @@ class Grid:
     """Counts spread over the distinct times of all groups: arrays of shape (groups, times).
 
     ``at_risk[g, i]`` counts the patients of group g with time >= ``times[i]``
-    (R's ``n.risk``); ``events[g, i]`` those with an event at ``times[i]``.
+    (R's ``n.risk``); ``events[g, i]`` those with an event at ``times[i]``; ``column``
+    each row of the counts' column among ``times``.
     """
 
     times: np.ndarray
     events: np.ndarray
     at_risk: np.ndarray
+    column: np.ndarray
 
 
 def grid(counts: Counts) -> Grid:
     """The (groups, times) event and at-risk arrays of ``counts``."""
-    times, column = np.unique(counts.time, return_inverse=True)
+    times, column = _distinct(counts.time)
     shape = (len(counts.levels), times.size)
-    events = np.zeros(shape)
-    leaving = np.zeros(shape)
-    np.add.at(events, (counts.group, column), counts.events)
-    np.add.at(leaving, (counts.group, column), counts.events + counts.censored)
+    cell = counts.group * times.size + column
+    events = np.bincount(cell, counts.events, shape[0] * shape[1]).reshape(shape)
+    leaving = np.bincount(cell, counts.events + counts.censored, events.size).reshape(shape)
     at_risk = np.cumsum(leaving[:, ::-1], axis=1)[:, ::-1]
-    return Grid(times=times, events=events, at_risk=at_risk)
+    return Grid(times=times, events=events, at_risk=at_risk, column=column)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``values`` and each value's index among them (``np.unique``'s
+    with ``return_inverse``), by :func:`_nearly_sorted`'s one sort of integers where its
+    order comes out sorted, and by ``np.unique`` where it does not."""
+    values = np.asarray(values, dtype=float)
+    order = _nearly_sorted(values)
+    value = values[order]
+    if not bool((value[1:] >= value[:-1]).all()):
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.reshape(-1)
+    new = np.ones(value.size, dtype=bool)
+    new[1:] = value[1:] != value[:-1]
+    inverse = np.empty(value.size, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return value[new], inverse
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,6 +203,147 @@ def located(times: np.ndarray, limbs: Clusters | Located) -> Located:
     if isinstance(limbs, Located):
         return limbs
     return Located(limbs, locate(times, limbs.time), *limbs.pairs())
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """The counts of several groups on their grid, with the listed limbs located on it and
+    paired: found once for everything one comparison reads.
+
+    ``limbs.index`` is each limb's column of ``grid.times``. The Cox model's robust
+    variance and the robust score tests (:mod:`.cox`, :mod:`.robust_score`) read the grid
+    and the limbs as they are; each group's clustered Kaplan-Meier reads :meth:`of`, its
+    limbs taken from these, not searched for and paired again.
+    """
+
+    counts: Counts
+    grid: Grid
+    limbs: Located
+
+    def of(self, level: str) -> tuple[Counts, Located]:
+        """One level's counts (:meth:`Counts.of`) and its limbs (:meth:`Clusters.of`)
+        located on that level's times, with their pairs within the level."""
+        group = self.counts.levels.index(level)
+        counts_rows, limbs_rows, pairs_rows, rank = self._by_level
+        rows, pairs = limbs_rows[group], pairs_rows[group]
+        in_order = self.counts.in_time_order(counts_rows[group])
+        counts = self.counts.level(level, in_order)
+        clusters = self.limbs.clusters
+        own = Clusters(
+            levels=(level,),
+            cluster=np.take(clusters.cluster, rows),
+            group=np.zeros(rows.size, dtype=int),
+            time=np.take(clusters.time, rows),
+            event=np.take(clusters.event, rows),
+            competing=None if clusters.competing is None else np.take(clusters.competing, rows),
+        )
+        position = np.full(self.grid.times.size, -1)  # each grid time's place among the level's
+        position[np.take(self.grid.column, in_order)] = np.arange(in_order.size)
+        index = np.take(position, np.take(self.limbs.index, rows))
+        if rows.size and index.min() < 0:
+            raise ValueError(UNCOUNTED_LIMB)
+        limbs = self.limbs
+        first, second = (np.take(rank, np.take(p, pairs)) for p in (limbs.first, limbs.second))
+        return counts, Located(own, index, first, second)
+
+    @cached_property
+    def _by_level(
+        self,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Per level: its counts' rows, its limbs' rows and the pairs of two of its limbs;
+        and each limb's row among its level's. One stable sort of each, for every level."""
+        levels = len(self.counts.levels)
+        limbs = self.limbs.clusters.group
+        first, second = np.take(limbs, self.limbs.first), np.take(limbs, self.limbs.second)
+        shared = np.where(first == second, first, -1)  # -1: two levels, no pair within one
+        counts_rows, limb_rows, pair_rows = (
+            _rows_by_level(group, levels) for group in (self.counts.group, limbs, shared)
+        )
+        rank = np.zeros(limbs.size, dtype=np.intp)
+        for rows in limb_rows:
+            rank[rows] = np.arange(rows.size)
+        return counts_rows, limb_rows, pair_rows, rank
+
+    @cached_property
+    def at_event_times(self) -> EventTimes:
+        """The grid read at its event times (those with an event in any group)."""
+        g = self.grid
+        columns = np.flatnonzero(g.events.sum(axis=0) > 0)
+        groups = g.at_risk.shape[0]
+        leaving = g.at_risk - np.append(g.at_risk[:, 1:], np.zeros((groups, 1)), axis=1)
+        before = np.append(np.zeros((groups, 1)), np.cumsum(leaving - g.events, axis=1), axis=1)
+        bounds = np.concatenate([[0], columns, [g.times.size]])  # censored before each column
+        return EventTimes(
+            columns, g.events[:, columns], g.at_risk[:, columns], np.diff(before[:, bounds], axis=1)
+        )
+
+    @cached_property
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cell of each pair's first and second limb among the event times (E of them,
+        G groups): g (E + 1) + i for a limb of group g censored after i event times,
+        G (E + 1) + g E + j for one with its event at the j-th. A Cox score residual
+        depends on a limb's cell alone (:func:`.cox.score_and_variance`), whose several
+        models read these."""
+        has_event = np.zeros(self.grid.times.size, dtype=bool)
+        has_event[self.at_event_times.columns] = True
+        times, groups = int(has_event.sum()), len(self.counts.levels)
+        upto = np.take(np.cumsum(has_event), self.limbs.index)
+        group, event = self.limbs.clusters.group, self.limbs.clusters.event
+        cell = np.where(
+            event > 0,
+            groups * (times + 1) + group * times + upto - 1,
+            group * (times + 1) + upto,
+        )
+        return np.take(cell, self.limbs.first), np.take(cell, self.limbs.second)
+
+
+@dataclass(frozen=True, eq=False)
+class EventTimes:
+    """A grid at its event times (E columns): which ``columns`` of the grid they are, the
+    ``events`` and ``at_risk`` there (groups, E), and the ``censored`` per group before the
+    first, between each two and after the last (groups, E + 1), a censoring at an event
+    time counted after it (at risk there, as R)."""
+
+    columns: np.ndarray
+    events: np.ndarray
+    at_risk: np.ndarray
+    censored: np.ndarray
+
+
+def _rows_by_level(group: np.ndarray, levels: int) -> list[np.ndarray]:
+    """The rows of each of ``levels`` (0..levels-1; others left out), each in row order."""
+    small = np.int16 if levels < 2**15 else np.int64  # a stable sort of 16-bit ints: radix
+    order = np.argsort(group.astype(small), kind="stable")
+    ends = np.searchsorted(np.take(group, order), np.arange(levels + 1), side="left")
+    return [order[ends[i] : ends[i + 1]] for i in range(levels)]
+
+
+def layout(
+    counts: Counts, limbs: Clusters | Located | Layout, times: np.ndarray | None = None
+) -> Layout:
+    """``counts`` and ``limbs`` (their groups indexing the same levels) laid out once (a
+    Layout as it is).
+
+    ``limbs`` may come located on ``times`` instead (sorted distinct times holding the
+    counts' own: those of several counts at once, so that one search of the limbs serves
+    them all); their columns among the counts' grid are then read off one search of
+    those times. Raises ValueError (UNCOUNTED_LIMB) for a limb whose time is not among
+    the counts'.
+    """
+    if isinstance(limbs, Layout):
+        return limbs
+    laid = grid(counts)
+    if isinstance(limbs, Clusters):
+        return Layout(counts, laid, located(laid.times, limbs))
+    if times is None:
+        raise TypeError("limbs located on times need those times")
+    same = laid.times.size == times.size  # a subset of equal size: the same times
+    column = np.arange(times.size) if same else np.searchsorted(laid.times, times)
+    index = np.take(column, limbs.index)
+    inside = np.minimum(index, max(laid.times.size - 1, 0))
+    if index.size and not np.array_equal(np.take(laid.times, inside), limbs.clusters.time):
+        raise ValueError(UNCOUNTED_LIMB)
+    return Layout(counts, laid, Located(limbs.clusters, index, limbs.first, limbs.second))
 
 
 def locate(times: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, psi, zeta
 
-from analytics.stats.engine.counts import Clusters, Counts, grid, locate
+from analytics.stats.engine.counts import Clusters, Counts, Layout, grid, layout
 from analytics.stats.engine.normal import Z_95, two_sided_p
 
 EXPLICIT_TIES = 32
@@ -67,11 +67,14 @@ class HazardRatio:
         return not self.reason
 
 
-def hazard_ratios(counts: Counts, clusters: Clusters | None = None) -> tuple[HazardRatio, ...]:
+def hazard_ratios(
+    counts: Counts, clusters: Clusters | Layout | None = None
+) -> tuple[HazardRatio, ...]:
     """The hazard ratio of each level of ``counts`` against its first level.
 
     With ``clusters`` (the limbs of patients with two or more limbs in ``counts``, their
-    groups indexing the same levels) the SE, CI and Wald p are robust (module docstring).
+    groups indexing the same levels, or those limbs already laid out with ``counts``:
+    :func:`~.counts.layout`) the SE, CI and Wald p are robust (module docstring).
 
     Levels without events are left out of the model (their coefficient would go to
     minus infinity, which is the same as leaving their patients out) and reported as
@@ -96,11 +99,17 @@ def hazard_ratios(counts: Counts, clusters: Clusters | None = None) -> tuple[Haz
     return tuple(results[i] for i in range(1, len(counts.levels)))
 
 
-def _fit(counts: Counts, fitted: list[int], clusters: Clusters | None) -> dict[int, HazardRatio]:
+def _fit(
+    counts: Counts, fitted: list[int], clusters: Clusters | Layout | None
+) -> dict[int, HazardRatio]:
     """Newton-Raphson for the coefficients of the levels ``fitted`` (reference: level 0)."""
-    g = grid(counts)
+    laid = None if clusters is None else layout(counts, clusters)
     keep = [0, *fitted]
-    sums = _EventSums(g.events[keep], g.at_risk[keep])
+    if laid is None:
+        g = grid(counts)
+        sums = _EventSums(g.events[keep], g.at_risk[keep])
+    else:  # only the event times count: read there once for the layout's several models
+        sums = _EventSums(laid.at_event_times.events[keep], laid.at_event_times.at_risk[keep])
     beta = np.zeros(len(fitted))
     loglik, gradient, information = sums.evaluate(beta)
     converged = False
@@ -128,9 +137,9 @@ def _fit(counts: Counts, fitted: list[int], clusters: Clusters | None) -> dict[i
         variance = np.linalg.inv(information)
     except np.linalg.LinAlgError:
         return {i: _not_estimable(counts.levels[i], reference, DIVERGED) for i in fitted}
-    if clusters is not None:
+    if laid is not None:
         design = np.vstack([np.zeros(len(fitted)), np.eye(len(fitted))])
-        meat = score_and_variance(counts, clusters, keep, design, beta).variance
+        meat = score_and_variance(laid, keep, design, beta).variance
         variance = variance @ meat @ variance
     se = np.sqrt(np.diag(variance))
     results = {}
@@ -236,79 +245,82 @@ class ClusteredScore:
 
 
 def score_and_variance(
-    counts: Counts, clusters: Clusters, keep: list[int], design: np.ndarray, beta: np.ndarray
+    laid: Layout, keep: list[int], design: np.ndarray, beta: np.ndarray
 ) -> ClusteredScore:
-    """The score and its clustered variance of a Cox model on the groups ``keep``.
+    """The score and its clustered variance of a Cox model on the groups ``keep`` of the
+    laid-out counts and limbs.
 
-    Group ``keep[i]`` of ``counts`` has covariates ``design[i]`` (its rows, one column per
-    coefficient) and relative risk exp(design[i] @ beta); limbs of other groups are left
-    out, as their patients' other limbs then stand alone.
+    Group ``keep[i]`` has covariates ``design[i]`` (its rows, one column per coefficient)
+    and relative risk exp(design[i] @ beta); limbs of other groups are left out, as their
+    patients' other limbs then stand alone. A residual depends on a limb's group, event
+    and where its time falls among the event times (:class:`_Residuals`), so the counts'
+    rows are summed per such cell first and only the pairs of limbs are read one by one.
     """
-    return Layout(counts, clusters).score_and_variance(keep, design, beta)
-
-
-class Layout:
-    """Where the counts' rows and the clustered limbs sit on the counts' grid of times,
-    worked out once for the several models one comparison fits (each pair of groups)."""
-
-    def __init__(self, counts: Counts, clusters: Clusters) -> None:
-        self.counts, self.clusters = counts, clusters
-        self.grid = grid(counts)
-        self.column = locate(self.grid.times, counts.time)
-        self.limb_column = locate(self.grid.times, clusters.time)
-        self.pairs = clusters.pairs()
-
-    def score_and_variance(
-        self, keep: list[int], design: np.ndarray, beta: np.ndarray
-    ) -> ClusteredScore:
-        """:func:`score_and_variance` on this layout."""
-        counts, clusters, g = self.counts, self.clusters, self.grid
-        position = np.full(len(counts.levels), -1)
-        position[keep] = np.arange(len(keep))
-        residuals = _Residuals(g.times, g.events[keep], g.at_risk[keep], design, beta)
-        rows = position[counts.group] >= 0
-        group, column = position[counts.group[rows]], self.column[rows]
-        died = residuals.of(group, column, np.ones(group.size, dtype=int))
-        stayed = residuals.of(group, column, np.zeros(group.size, dtype=int))
-        events, censored = counts.events[rows][:, None], counts.censored[rows][:, None]
-        score = (events * died + censored * stayed).sum(axis=0)
-        variance = (events * died).T @ died + (censored * stayed).T @ stayed
-        first, second = self.pairs
-        if first.size:
-            limb_group = position[clusters.group]
-            limb = residuals.of(np.maximum(limb_group, 0), self.limb_column, clusters.event)
-            limb[limb_group < 0] = 0.0
-            a, b = limb[first], limb[second]
-            variance = variance + a.T @ b + b.T @ a
-        return ClusteredScore(score=score, variance=variance)
+    at = laid.at_event_times
+    events, censored = at.events[keep], at.censored[keep]
+    residuals = _Residuals(events, at.at_risk[keep], design, beta)
+    died, stayed = residuals.died, residuals.stayed
+    weighted_died = events[:, :, None] * died
+    weighted_stayed = censored[:, :, None] * stayed
+    score = weighted_died.sum(axis=(0, 1)) + weighted_stayed.sum(axis=(0, 1))
+    k = design.shape[1]
+    # products summed over a long axis by einsum, not BLAS: a threaded matrix product of
+    # so few columns costs more in its threads than in its arithmetic
+    variance = np.einsum("ci,cj->ij", weighted_died.reshape(-1, k), died.reshape(-1, k))
+    variance += np.einsum("ci,cj->ij", weighted_stayed.reshape(-1, k), stayed.reshape(-1, k))
+    if laid.limbs.first.size:
+        table = np.concatenate([stayed.reshape(-1, k), died.reshape(-1, k), np.zeros((1, k))])
+        first, second = laid.cells
+        groups, times = len(laid.counts.levels), at.columns.size
+        if len(keep) < groups:  # the cells of the groups kept; the others' the zero row
+            position = np.full((groups, 1), -1)
+            position[keep, 0] = np.arange(len(keep))
+            censored_cell = position * (times + 1) + np.arange(times + 1)
+            event_cell = len(keep) * (times + 1) + position * times + np.arange(times)
+            lookup = np.concatenate(
+                [
+                    np.where(position >= 0, cell, table.shape[0] - 1).ravel()
+                    for cell in (censored_cell, event_cell)
+                ]
+            )
+            first, second = np.take(lookup, first), np.take(lookup, second)
+        # each pair's second residual summed per cell of its first, then one sum over cells
+        summed = np.stack(
+            [np.bincount(first, np.take(column, second), table.shape[0]) for column in table.T],
+            axis=1,
+        )
+        cross = np.einsum("ci,cj->ij", table, summed)
+        variance = variance + cross + cross.T
+    return ClusteredScore(score=score, variance=variance)
 
 
 class _Residuals:
-    """Efron's score residual of a limb from its group, time and event, at fixed coefficients.
+    """Efron's score residual of a limb from its group, event and time, at fixed coefficients.
 
     At an event time with D tied events, R the risk-set total of r = exp(x beta), A the same
     over the D events, S1 and A1 the same totals of r x, the l-th of Efron's D risk sets
     (l = 0..D-1) has total R - (l/D) A and mean m_l = (S1 - (l/D) A1) / (R - (l/D) A). A limb
     at risk and not dying there takes -r sum_l (x - m_l) / (R - (l/D) A); a limb dying there
     takes x - mean_l m_l - r sum_l (1 - l/D) (x - m_l) / (R - (l/D) A) (R's ``coxscore``).
-    The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES. The
-    residuals are tabled once per (censored or event, group, time), so a limb's is a lookup.
+    The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES.
+
+    ``events`` and ``at_risk`` are given at the event times of every group of the counts
+    (some of which may have no event among these groups). The residuals are tabled per
+    group: ``died`` (groups, event times, coefficients) for a limb with its event at that
+    time, ``stayed`` (groups, event times + 1, coefficients) for a limb censored after
+    that many event times; a residual is a lookup.
     """
 
     def __init__(
-        self,
-        times: np.ndarray,
-        events: np.ndarray,
-        at_risk: np.ndarray,
-        design: np.ndarray,
-        beta: np.ndarray,
+        self, events: np.ndarray, at_risk: np.ndarray, design: np.ndarray, beta: np.ndarray
     ) -> None:
-        sums = _EventSums(events, at_risk)
-        event_times = times[events.sum(axis=0) > 0]
-        shape = (2, design.shape[0], times.size, design.shape[1])
-        if not event_times.size:
-            self.table = np.zeros(shape)
+        groups, times = events.shape
+        has_events = events.sum(axis=0) > 0
+        self.died = np.zeros((groups, times, design.shape[1]))
+        self.stayed = np.zeros((groups, times + 1, design.shape[1]))
+        if not has_events.any():
             return
+        sums = _EventSums(events, at_risk)
         r = np.exp(design @ beta)
         d = sums.deaths
         risk_sets = sums.at_risk * r[:, None]
@@ -329,14 +341,8 @@ class _Residuals:
         died = x - mean[None] - r * (x * (h0 - h1)[None, :, None] - weighted[None])
         zero = np.zeros((design.shape[0], 1, design.shape[1]))
         stayed = np.concatenate([zero, np.cumsum(staying, axis=1)], axis=1)
-        # at each of ``times``: the event times up to it (censored there) and before it
-        after = np.searchsorted(event_times, times, side="right")
-        at = np.minimum(np.searchsorted(event_times, times, side="left"), event_times.size - 1)
-        self.table = np.stack([stayed[:, after], stayed[:, at] + died[:, at]])
-
-    def of(self, group: np.ndarray, column: np.ndarray, event: np.ndarray) -> np.ndarray:
-        """The residuals (limbs, coefficients) of limbs of ``group`` ending at ``times[column]``
-        with ``event`` (1) or censored (0); an event only where an event time is."""
-        _, groups, times, coefficients = self.table.shape
-        flat = (event * groups + group) * times + column
-        return self.table.reshape(-1, coefficients).take(flat, axis=0)
+        # per time: this model's event times up to it (censored after it) and at it
+        upto = np.cumsum(has_events)
+        at = np.maximum(upto - 1, 0)
+        self.stayed = stayed[:, np.concatenate([[0], upto])]
+        self.died = stayed[:, at] + died[:, at]

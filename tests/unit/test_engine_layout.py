@@ -1,0 +1,127 @@
+"""Counts and their clustered limbs laid out once: every comparison of one split (hazard
+ratios, robust score tests, each group's curve) as R gives it, the limbs searched for and
+paired once.
+
+The R references and the bilateral set are those of tests/unit/test_engine_clustered.py,
+with their calls written there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.stats.engine import counts as engine_counts
+from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, grid, layout, locate
+from analytics.stats.engine.kaplan_meier import kaplan_meier
+from analytics.stats.engine.robust_score import robust_score_pairwise
+from analytics.stats.survival import compare
+from tests.unit.test_engine_clustered import (
+    BILATERAL,
+    R_BILATERAL_COX,
+    R_BILATERAL_KM,
+    R_BILATERAL_PAIRS,
+    R_BILATERAL_ROBSCORE,
+    R_RETINOPATHY_COX,
+    R_RETINOPATHY_ROBSCORE,
+    assert_cox,
+    on,
+    prepared,
+    retinopathy,  # noqa: F401 (a fixture)
+)
+from tests.unit.test_engine_located import NEAR
+
+
+@pytest.fixture
+def searches(monkeypatch) -> dict[str, list[int]]:
+    """How many limbs each search for times and each pairing was given."""
+    seen: dict[str, list[int]] = {"locate": [], "pairs": []}
+    pairs = Clusters.pairs
+
+    def counted_locate(times: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        seen["locate"].append(wanted.size)
+        return locate(times, wanted)
+
+    def counted_pairs(self: Clusters) -> tuple[np.ndarray, np.ndarray]:
+        seen["pairs"].append(self.cluster.size)
+        return pairs(self)
+
+    monkeypatch.setattr(engine_counts, "locate", counted_locate)
+    monkeypatch.setattr(Clusters, "pairs", counted_pairs)
+    return seen
+
+
+def test_one_layout_gives_rs_hazard_ratios_robust_score_and_curves_searching_once(searches):
+    counts, clusters = prepared(BILATERAL)
+    laid = layout(counts, clusters)
+    comparison = compare(counts, "group", None, laid)
+    assert_cox(comparison.hazard_ratios, R_BILATERAL_COX)
+    test = comparison.logrank
+    assert (test.statistic, test.df, test.p) == pytest.approx(R_BILATERAL_ROBSCORE, rel=1e-8)
+    pairs = robust_score_pairwise(counts, laid)
+    assert [(p.level, p.other, p.statistic, p.p) for p in pairs] == [
+        (level, other, pytest.approx(statistic, rel=1e-8), pytest.approx(p, rel=1e-8))
+        for level, other, statistic, p in R_BILATERAL_PAIRS
+    ]
+    level = "A"
+    curve = kaplan_meier(*laid.of(level))
+    km = np.array(R_BILATERAL_KM[level])
+    at = np.searchsorted(curve.time, km[:, 0])
+    assert curve.se[at] == pytest.approx(km[:, 3], rel=1e-9)
+    assert searches == {"locate": [clusters.time.size], "pairs": [clusters.cluster.size]}
+
+
+@pytest.mark.parametrize("term", ["trt", "risk3"])
+def test_a_shared_layout_matches_r_on_retinopathy(retinopathy, term):  # noqa: F811
+    counts, clusters = prepared(on(retinopathy, term))
+    comparison = compare(counts, term, None, layout(counts, clusters))
+    if term in R_RETINOPATHY_COX:
+        assert_cox(comparison.hazard_ratios, R_RETINOPATHY_COX[term])
+    statistic, df, p = R_RETINOPATHY_ROBSCORE[term]
+    test = comparison.logrank
+    assert (test.statistic, test.df, test.p) == pytest.approx((statistic, df, p), rel=1e-8)
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_a_level_of_a_layout_is_its_counts_and_its_limbs_located_and_paired(level):
+    counts, clusters = prepared(BILATERAL)
+    mine, limbs = layout(counts, clusters).of(level)
+    expected = engine_counts.located(counts.of(level).time, clusters.of(level))
+    for field in ("time", "events", "censored"):
+        assert getattr(mine, field).tolist() == getattr(counts.of(level), field).tolist()
+    assert limbs.index.tolist() == expected.index.tolist()
+    assert limbs.clusters.cluster.tolist() == expected.clusters.cluster.tolist()
+    assert sorted(zip(limbs.first.tolist(), limbs.second.tolist(), strict=True)) == sorted(
+        zip(expected.first.tolist(), expected.second.tolist(), strict=True)
+    )
+
+
+def test_limbs_located_on_wider_times_are_placed_on_the_counts_own():
+    counts, clusters = prepared(BILATERAL)
+    wider = np.union1d(counts.time, [0.5, 3.5, 20.0])
+    placed = engine_counts.Located(clusters, locate(wider, clusters.time), *clusters.pairs())
+    laid = layout(counts, placed, wider)
+    assert laid.limbs.index.tolist() == locate(grid(counts).times, clusters.time).tolist()
+    assert_cox(compare(counts, "group", None, laid).hazard_ratios, R_BILATERAL_COX)
+    stray = engine_counts.Located(
+        clusters, np.full(clusters.time.size, 1), placed.first, placed.second
+    )  # every limb at wider[1] = 0.5, a time the counts lack
+    with pytest.raises(ValueError, match=UNCOUNTED_LIMB):
+        layout(counts, stray, wider)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from([*NEAR, -0.0]), min_size=1, max_size=60))
+def test_the_grid_places_each_row_exactly_however_close_the_times(times):
+    """A sort on the floats' leading bits cannot tell these times apart: the grid's times
+    and each row's column must stay np.unique's."""
+    time = np.array(times, dtype=float)
+    group = np.arange(time.size) % 2
+    counts = Counts(("a", "b"), group, time, np.ones(time.size, int), np.zeros(time.size, int))
+    g = grid(counts)
+    expected, column = np.unique(time, return_inverse=True)
+    assert g.times.tolist() == expected.tolist()
+    assert g.column.tolist() == column.tolist()
+    assert g.events.sum() == time.size
