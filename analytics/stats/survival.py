@@ -81,7 +81,7 @@ class GroupSurvival:
     endpoint with death competing (``incidence``, read at the estimates' months in
     ``incidence_at``) are computed from ``counts`` and ``limbs`` when first read, once:
     the Overview and Tables show neither, and on a million limbs with bilateral patients
-    their clustered variances were a fifth of those pages' patency.
+    their clustered variances were about a sixth of those pages' patency.
     """
 
     level: str
