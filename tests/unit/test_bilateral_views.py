@@ -15,6 +15,9 @@ treated eye a left limb, the other a right one). References from R 4.2.2, surviv
     summary(f)$robscore; c(coef(f), sqrt(f$var), exp(confint(f)))
     quantile(survfit(Surv(futime, status) ~ side, data = r, cluster = id,
                      conf.type = "log-log"), 0.5)
+    fit <- survfit(Surv(futime, status) ~ 1, data = r, id = id)
+    print(fit, rmean = 36)
+    sqrt(sum(residuals(fit, times = 36, type = "rmst", collapse = TRUE)^2))
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pytest
 
 from analytics import views
 from analytics.filters import CohortFilter
+from analytics.stats import survival as survival_module
 from analytics.stats.survival import survival
 from tests.cohorts import retinopathy_registry
 
@@ -36,6 +40,7 @@ R_OVERALL = [(0.8343204, 0.02031884), (0.7209237, 0.02515686)]
 R_ROBSCORE = (2.634135e01, 2.860967e-07)
 R_COX = (0.7766374, 0.1474608, 1.6284351, 2.9027406)  # coef, robust SE, HR CI
 R_MEDIAN_RIGHT = (43.7, 31.63, 59.8)
+R_RMST_36 = (28.2715104185, 0.676598083075)  # rmean, its SE summed per patient
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +193,34 @@ def test_a_subgroups_levels_carry_the_distinct_patients_behind_their_limbs(bilat
             if factor == "lesion_side":
                 assert row.people == row.patients
     assert (table.people < table.patients).any()  # some patients' two limbs share a level
+
+
+def test_the_overview_and_tables_leave_incidence_and_restricted_mean_until_read(
+    registry, monkeypatch
+):
+    """Neither page shows the patencies' cumulative incidence or restricted mean: they are
+    computed when first read (the report and the Patency page read them), once, and then
+    equal R's (retinopathy has no deaths: the incidence is 1 - Kaplan-Meier)."""
+    computed = []
+
+    def counting(name):
+        original = getattr(survival_module, name)
+
+        def counted(*args, **kwargs):
+            computed.append(name)
+            return original(*args, **kwargs)
+
+        return counted
+
+    for name in ("cumulative_incidence", "restricted_mean"):
+        monkeypatch.setattr(survival_module, name, counting(name))
+    overview = views.overview_view(registry, CohortFilter())
+    views.tables_view(registry, CohortFilter())
+    assert computed == []
+    curve = overview.patency.survival["primary"].overall
+    assert (curve.rmst.estimate, curve.rmst.se) == pytest.approx(R_RMST_36, rel=1e-9)
+    at = list(curve.incidence_at.month)
+    estimates = [curve.incidence_at.estimate[at.index(m)] for m in (12, 24)]
+    assert estimates == pytest.approx([1 - s for s, _ in R_OVERALL], rel=1e-6)
+    assert curve.rmst is curve.rmst and curve.incidence is curve.incidence  # kept, once
+    assert sorted(computed) == ["cumulative_incidence", "restricted_mean"]
