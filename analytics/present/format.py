@@ -607,14 +607,21 @@ def view_caption(
     return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {count}"
 
 
-def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:
+def months_ci(
+    estimate: float | None, lower: float | None, upper: float | None, unit: str = ""
+) -> str:
     """A time in months with its 95% CI, a bound not reached in words:
-    "31.0 (95% CI 13.0 to not reached)"."""
+    "31.0 (95% CI 13.0 to not reached)"; an estimate and lower bound both not reached
+    say "not reached" alone (a CI "not reached to not reached" tells nothing more).
+    ``unit`` ("months") follows the CI only when there is a number to carry it."""
 
     def one(value: float | None) -> str:
         return NOT_REACHED if _missing(value) else f"{value:.1f}"
 
-    return f"{one(estimate)} (95% CI {one(lower)} to {one(upper)})"
+    if _missing(estimate) and _missing(lower):
+        return NOT_REACHED
+    text = f"{one(estimate)} (95% CI {one(lower)} to {one(upper)})"
+    return f"{text} {unit}" if unit else text
 
 
 def mean_se(mean: float | None, se: float | None) -> str:
@@ -642,7 +649,7 @@ def follow_up(follow_up: FollowUp, n: Cell) -> str:
     elif n.few:
         length, complete = SUPPRESSED, SUPPRESSED
     else:
-        length = months_ci(median.estimate, median.ci_lower, median.ci_upper) + " months"
+        length = months_ci(median.estimate, median.ci_lower, median.ci_upper, "months")
         complete = percent(follow_up.completeness)
     line = f"Median follow-up (reverse Kaplan-Meier) {length} · completeness (Clark's C) {complete}"
     return f"{line}, {completeness_to(follow_up)}" if n.value else line

@@ -818,9 +818,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
         parts = {estimate_path, f"{base}.ci_lower", f"{base}.ci_upper"}
         if parts & text.suppressed:
             return SUPPRESSED
-        return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"]) + (
-            " months"
-        )
+        return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"], "months")
 
     follow_up = data["follow_up"]
     median_follow_up = {
