@@ -370,10 +370,12 @@ DEFINITIONS = {
         "group in display order unless another is chosen."
     ),
     "Landmark": (
-        "Patency from month L on, among the patients still followed and free of the endpoint "
-        "after month L (time greater than L), with time restarting at L: what a patient who is "
-        "still patent at L can expect. Patients who lost patency or left follow-up by L are "
-        "not in it, so its curves do not start from the whole cohort."
+        "Patency from month L on, among those still followed and free of the endpoint after "
+        "month L (time greater than L), with time restarting at L: what a limb still patent "
+        "at L can expect. It counts the patients of a registry of one treated limb per "
+        "patient; where a patient may have two, the limbs (recurrent DVT, a patient's "
+        "outcome, counts patients). Those who lost patency or left follow-up by L are not in "
+        "it, so its curves do not start from the whole cohort."
     ),
     "Hazard ratio": (
         "Cox proportional-hazards model with Efron's correction for tied times, counted over "

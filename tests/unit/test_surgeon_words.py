@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from analytics import views
+from analytics.cli import _parser
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
-from analytics.glossary import NOT_REACHED
+from analytics.glossary import DEFINITIONS, NOT_REACHED
 from analytics.present import format as fmt
 from analytics.present.report import report_text
 from analytics.present.tables import time_summary_table
@@ -47,3 +48,20 @@ def test_the_demos_secondary_patency_median_is_not_reached_on_every_surface(demo
     summary = time_summary_table(views.patency_view(demo, CohortFilter()))
     assert NOT_REACHED in summary["Median, months (95% CI)"].tolist()
     assert not any("CI not reached" in cell for cell in summary["Median, months (95% CI)"])
+
+
+def test_the_landmark_words_name_the_unit_of_either_kind_of_file():
+    """They said "among the patients", where a bilateral file's patency counts limbs."""
+    help_text = _parser().format_help() + next(
+        action.choices["report"].format_help()
+        for action in _parser()._actions
+        if getattr(action, "choices", None) and "report" in action.choices
+    )
+    words = " ".join(help_text.split())
+    assert "among the patients whose time" not in words
+    assert "where a patient may have two, the limbs" in words
+    definition = DEFINITIONS["Landmark"]
+    assert "among the patients" not in definition and "a patient who is still patent" not in (
+        definition
+    )
+    assert "one treated limb per patient" in definition and "the limbs" in definition
