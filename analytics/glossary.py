@@ -150,6 +150,9 @@ TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust sco
 COMPARISON_TESTS_INLINE = {"logrank": "log-rank", "robust_score": "robust score"}
 # The count column of a table of curves or groups: what its rows count (LIMB, PATIENT).
 COUNT_COLUMNS = {LIMB: "Limbs", PATIENT: "Patients"}
+# Table 2's healing row: the paper's "three patients with active venous ulcers healed"
+# counts them among the limbs with an active ulcer (CEAP C6) before, not among all
+ULCERS_HEALED = "Ulcers healed by {months} months, of limbs with an active ulcer (C6) before"
 ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
 # A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
 FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}

@@ -110,6 +110,15 @@ def cell_of(shown: Cell, total: Cell) -> str:
     return f"{cell(shown)}/{cell(total)}{share}"
 
 
+def cell_of_total(shown: Cell, total: Cell) -> str:
+    """A masked count "of" a masked total, with its share: "3 of 8 (37.5%)"; the two as
+    the mask shows them, without the share, when either is not shown exactly."""
+    text = f"{cell(shown)} of {cell(total)}"
+    if shown.hidden or total.hidden or not total.value:
+        return text
+    return f"{text} ({percent(shown.value / total.value)})"
+
+
 def percent(proportion: float | None, digits: int = 1) -> str:
     """A proportion (0-1) as a percentage: "73.5%"."""
     return MISSING if _missing(proportion) else f"{100 * proportion:.{digits}f}%"

@@ -50,6 +50,7 @@ from analytics.glossary import (
     TABLE1_UNITS,
     TABLE3_NOT_PUBLISHED,
     TREND_TESTS,
+    ULCERS_HEALED,
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
@@ -227,10 +228,10 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
     ``mask`` is the Tables page's: the population, the curves (views.patency_ledger), the
     clinical outcomes and the safety events, decided as one view, so a count shows here
     as on every other surface of the filter (an at risk the Overview hides is hidden)."""
-    population, change = view.population, view.clinical
-    n = population.enrolled if view.analysed_all else population.successes
-    successes, enrolled, stented, healed = (
-        mask.cell(population_key(c)) for c in ("successes", "enrolled", "stented", "ulcers healed")
+    change = view.clinical
+    successes, enrolled, stented, healed, active = (
+        mask.cell(population_key(c))
+        for c in ("successes", "enrolled", "stented", "ulcers healed", "active ulcers")
     )
     rows = [
         ("Technical success", fmt.cell_of(successes, enrolled)),
@@ -269,13 +270,7 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
                 hidden_means("villalta", "after", clinical),
             ),
         ),
-        (
-            f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
-            fmt.cell_share(
-                healed, population.ulcers_healed / n if n else None,
-                mask.hidden(population_key("ulcers healed"), N),
-            ),
-        ),
+        (ULCERS_HEALED.format(months=ULCER_HEALING_MONTHS), fmt.cell_of_total(healed, active)),
     ]  # fmt: skip
     limb_rows = len(rows)
     patients, people = view.safety.table.set_index("event")["patients"], view.safety.patients

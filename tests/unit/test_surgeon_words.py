@@ -15,8 +15,11 @@ from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.glossary import DEFINITIONS, NOT_REACHED
 from analytics.present import format as fmt
+from analytics.present.masking import exact, mask
 from analytics.present.report import report_text
-from analytics.present.tables import time_summary_table
+from analytics.present.tables import paper_table, table2, time_summary_table
+
+HEALED = "Ulcers healed by 3 months, of limbs with an active ulcer (C6) before"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +34,68 @@ def demo(demo_path):
     con = open_cohort(demo_path)
     yield con
     con.close()
+
+
+def _tables_ledger(con, view: views.TablesView):
+    """The Tables page's counts (pages/5_Tables.py)."""
+    header = views.header_view(con, CohortFilter())
+    return (
+        views.header_ledger(header)
+        | views.baseline_ledger(view.baseline)
+        | views.population_ledger(view.population, view.analysed_all)
+        | views.safety_ledger(view.safety)
+        | views.clinical_ledger(view.clinical)
+        | views.patency_ledger(view.patency, header.limbs)
+    )
+
+
+def test_the_demo_heals_3_of_its_8_active_ulcers_as_the_paper_says(demo):
+    """Paper: CEAP C6 before = 8 (Table 3), "three patients with active venous ulcers healed
+    approximately 3 months" (text, Table 2); the row read "3 (8.8%)", a share of all 34."""
+    view = views.tables_view(demo, CohortFilter())
+    rows = table2(view, exact(_tables_ledger(demo, view))).set_index("Outcome")["Value"]
+    assert rows[HEALED] == "3 of 8 (37.5%)"
+    published = paper_table(views.paper_view(demo)).set_index("Item")
+    row = published.loc["Ulcers healed by 3 months"]
+    assert (row["Published"], row["Reconstructed"], row["Same"]) == ("3", "3", "yes")
+
+
+def test_healed_ulcers_count_the_registrys_active_ulcer_limbs_with_their_patients(bilateral):
+    """The denominator from the file's rows: technical-success limbs whose month-0 CEAP is
+    C6; the healed, those of them with an ulcer_healed event by month 3."""
+    active, patients, healed, healed_patients = bilateral.execute(
+        """
+        with active as (
+            select l.limb_id, l.patient_id from limbs l join assessments a using (limb_id)
+            where l.technical_success and a.month = 0 and a.ceap_c = 6)
+        select count(*), count(distinct patient_id),
+               count(*) filter (where limb_id in (select limb_id from events
+                   where event = 'ulcer_healed' and month <= 3)),
+               count(distinct patient_id) filter (where limb_id in (select limb_id from events
+                   where event = 'ulcer_healed' and month <= 3))
+        from active
+        """
+    ).fetchone()
+    view = views.tables_view(bilateral, CohortFilter())
+    ledger = _tables_ledger(bilateral, view)
+    rows = table2(view, exact(ledger)).set_index("Outcome")["Value"]
+    assert rows[HEALED] == f"{healed} of {active} ({100 * healed / active:.1f}%)"
+    key, healed_key = views.population_key("active ulcers"), views.population_key("ulcers healed")
+    assert (ledger.counts[key], ledger.patients[key]) == (active, patients)
+    assert (ledger.counts[healed_key], ledger.patients[healed_key]) == (healed, healed_patients)
+    assert ledger.paired and ledger.patients_of(key) == patients  # judged by its patients
+
+
+def test_few_active_ulcers_and_their_healed_are_hidden_in_privacy_mode(demo):
+    """k = 10: the demo's 8 active ulcers are fewer than k patients, and the 3 healed of
+    them are not shown either (nor any share that would give them)."""
+    view = views.tables_view(demo, CohortFilter())
+    decided = mask(_tables_ledger(demo, view), 10)
+    rows = table2(view, decided).set_index("Outcome")["Value"]
+    healed = decided.cell(views.population_key("ulcers healed"))
+    assert healed.hidden
+    assert rows[HEALED] == f"{fmt.cell(healed)} of <10"
+    assert not any(digit in rows[HEALED] for digit in "38%")
 
 
 def test_a_median_and_lower_bound_not_reached_read_not_reached_alone():
