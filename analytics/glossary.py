@@ -159,6 +159,12 @@ FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free 
 # What a result's heading says it counts in a registry where a patient may have two
 # treated limbs: a limb result's "limbs, clustered by patient", a patient's "patients".
 SECTION_UNITS = {LIMB: "limbs, clustered by patient", PATIENT: "patients"}
+# Under a patient's outcome (recurrent DVT) split by a limb's variable (lesion side,
+# aetiology...) in a registry where a patient may have two treated limbs
+FIRST_LIMB_GROUP = (
+    "A patient's outcome split by a limb's variable: a patient treated on both legs counts "
+    "once, in the group of the first of their limbs in the filter."
+)
 # Under a limb-level result of a registry where a patient may have two treated limbs
 CLUSTERED_BY_PATIENT = (
     "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "

@@ -26,6 +26,7 @@ from analytics.glossary import (
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
+    FIRST_LIMB_GROUP,
     LIMB,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
@@ -78,7 +79,7 @@ from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
-from analytics.variables import Kind, Role, Variable, table1_labels
+from analytics.variables import Kind, Level, Registry, Role, Variable, table1_labels
 from analytics.views import (
     COMPETING,
     CURVE_COUNTS,
@@ -499,6 +500,18 @@ def counts_limbs(view: PatencyView) -> bool:
     a limb endpoint in a file where a patient may have two treated limbs; a patient's
     endpoint (recurrent DVT) counts patients whatever the file."""
     return all(curve.limbs is not None for _, curve in curves(view))
+
+
+def first_limb_group(
+    endpoint: str, by: str | None, variables: Registry, bilateral_file: bool
+) -> str | None:
+    """FIRST_LIMB_GROUP where ``endpoint`` is a patient's (recurrent DVT) split by a limb's
+    variable in a file where a patient may have two treated limbs: such a patient counts
+    once, in the group of the first of their limbs in the filter (survival.endpoint_counts);
+    None elsewhere (a patient's variable puts both limbs in one group)."""
+    if not bilateral_file or by is None or endpoint in PATENCY_ENDPOINTS:
+        return None
+    return FIRST_LIMB_GROUP if variables.grouped(by).level is Level.LIMB else None
 
 
 def count_column(curves: Sequence[GroupSurvival]) -> str:

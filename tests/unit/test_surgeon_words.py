@@ -8,16 +8,18 @@ own rows."""
 from __future__ import annotations
 
 import pytest
+from pptx import Presentation
 
 from analytics import views
 from analytics.cli import _parser
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
-from analytics.glossary import DEFINITIONS, NOT_REACHED
+from analytics.glossary import DEFINITIONS, FIRST_LIMB_GROUP, NOT_REACHED
 from analytics.present import format as fmt
+from analytics.present.deck import _patency_slide
 from analytics.present.masking import exact, mask
 from analytics.present.report import report_text
-from analytics.present.tables import paper_table, table2, time_summary_table
+from analytics.present.tables import first_limb_group, paper_table, table2, time_summary_table
 
 HEALED = "Ulcers healed by 3 months, of limbs with an active ulcer (C6) before"
 
@@ -130,3 +132,31 @@ def test_the_landmark_words_name_the_unit_of_either_kind_of_file():
         definition
     )
     assert "one treated limb per patient" in definition and "the limbs" in definition
+
+
+def test_recurrent_dvt_by_a_limbs_variable_says_where_a_bilateral_patient_counts(bilateral, demo):
+    variables = CohortFilter().variables
+    assert first_limb_group("recurrent_dvt", "lesion_side", variables, True) == FIRST_LIMB_GROUP
+    assert first_limb_group("recurrent_dvt", "sex", variables, True) is None  # a person's
+    assert first_limb_group("primary", "lesion_side", variables, True) is None  # a limb's
+    assert first_limb_group("recurrent_dvt", "lesion_side", variables, False) is None
+    text = report_text(views.report_view(bilateral, CohortFilter(), by="lesion_side"))
+    section = text.split("Freedom from recurrent DVT", 1)[1].split("\n\n", 1)[0]
+    assert f"  Note: {FIRST_LIMB_GROUP}" in section
+    assert FIRST_LIMB_GROUP not in report_text(views.report_view(bilateral, CohortFilter()))
+    assert FIRST_LIMB_GROUP not in report_text(
+        views.report_view(demo, CohortFilter(), by="lesion_side")
+    )
+
+
+def test_the_compared_slide_carries_the_first_limb_note(bilateral):
+    compared = views.patency_view(
+        bilateral, CohortFilter(), by="lesion_side", endpoint="recurrent_dvt"
+    )
+    deck = Presentation()
+    decided = exact(views.patency_ledger(compared))
+    _patency_slide(deck, compared, "caption", decided, False, FIRST_LIMB_GROUP)
+    slide = deck.slides[0]
+    assert FIRST_LIMB_GROUP in slide.notes_slide.notes_text_frame.text.splitlines()
+    side = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+    assert any(FIRST_LIMB_GROUP in text for text in side)
