@@ -451,8 +451,9 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
     """Enrolled are the technical successes and failures, the successes stented or not; n
     is the enrolled (``analysed_all``) or the successes; the limbs with an active ulcer
     before are part of n, and those whose ulcer healed part of them (Table 2 shows "3 of
-    8"). The active and healed ulcers carry the patients behind them (a file where a
-    patient may have two limbs judges them by those patients)."""
+    8"). In a file where a patient may have two limbs, privacy judges these limb counts by
+    the fewest patients they can be (Ledger.patients_of): counting their distinct
+    patients took three times the population's scan."""
     enrolled, successes, failures, stented, not_stented, healed, active = map(
         population_key, POPULATION_KEYS
     )
@@ -471,8 +472,7 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
         Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (active, no_active)),
         Sum(active, (healed, not_healed)),
     ]  # fmt: skip
-    patients = {active: population.active_ulcer_patients, healed: population.healed_patients}
-    return ledger(counts, sums, patients=patients)
+    return ledger(counts, sums)
 
 
 def table1_key(variable: str, *count: str) -> Key:

@@ -140,8 +140,7 @@ class Population:
     ``active_ulcers`` counts the analysed limbs with an active ulcer (CEAP C6) before the
     procedure, the paper's denominator for healing ("three patients with active venous
     ulcers healed"); ``ulcers_healed`` those of them whose ulcer healed within the paper's
-    3 months. ``active_ulcer_patients`` and ``healed_patients``: the distinct patients
-    behind each (privacy judges a count of limbs by them).
+    3 months.
     """
 
     enrolled: int
@@ -149,8 +148,6 @@ class Population:
     stented: int
     ulcers_healed: int
     active_ulcers: int
-    active_ulcer_patients: int
-    healed_patients: int
 
 
 def baseline(
@@ -354,9 +351,7 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
     counts = (
         f"count(*), {count_where('technical_success')}, "
         f"{count_where('technical_success AND coalesce(stents, 1) >= 1')}, "
-        f"{count_where(healed)}, {count_where(active)}, "
-        f"count(DISTINCT CASE WHEN {active} THEN patient_key END), "
-        f"count(DISTINCT CASE WHEN {healed} THEN patient_key END)"
+        f"{count_where(healed)}, {count_where(active)}"
     )
     cohort, params = cohort_sql(replace(cohort_filter, population="all"), counts)
     return Population(*map(int, con.execute(cohort, params).fetchall()[0]))
