@@ -220,8 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     report.add_argument(
         "--landmark", type=_horizon, default=None, metavar="L",
-        help="also each endpoint from month L on, among the patients whose time is greater "
-        "than L, time restarting at L",
+        help="also each endpoint from month L on, time restarting at L, among those whose "
+        "time is greater than L: the patients of a registry of one treated limb per patient; "
+        "where a patient may have two, the limbs (recurrent DVT still counts patients)",
     )  # fmt: skip
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.add_argument("--privacy", **PRIVACY_OPTION)

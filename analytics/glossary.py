@@ -150,12 +150,21 @@ TREND_TESTS = {"logrank": "Log-rank test for trend", "robust_score": "Robust sco
 COMPARISON_TESTS_INLINE = {"logrank": "log-rank", "robust_score": "robust score"}
 # The count column of a table of curves or groups: what its rows count (LIMB, PATIENT).
 COUNT_COLUMNS = {LIMB: "Limbs", PATIENT: "Patients"}
+# Table 2's healing row: the paper's "three patients with active venous ulcers healed"
+# counts them among the limbs with an active ulcer (CEAP C6) before, not among all
+ULCERS_HEALED = "Ulcers healed by {months} months, of limbs with an active ulcer (C6) before"
 ROBUST_SCORE_TEST = "Robust score test (clustered by patient)"  # its entry in DEFINITIONS
 # A curve's axis: what it counts, limbs or patients (LIMB, PATIENT)
 FREE_OF_ENDPOINT = {LIMB: "Limbs free of the endpoint", PATIENT: "Patients free of the endpoint"}
 # What a result's heading says it counts in a registry where a patient may have two
 # treated limbs: a limb result's "limbs, clustered by patient", a patient's "patients".
 SECTION_UNITS = {LIMB: "limbs, clustered by patient", PATIENT: "patients"}
+# Under a patient's outcome (recurrent DVT) split by a limb's variable (lesion side,
+# aetiology...) in a registry where a patient may have two treated limbs
+FIRST_LIMB_GROUP = (
+    "A patient's outcome split by a limb's variable: a patient treated on both legs counts "
+    "once, in the group of the first of their limbs in the filter."
+)
 # Under a limb-level result of a registry where a patient may have two treated limbs
 CLUSTERED_BY_PATIENT = (
     "Limbs analysed: a patient treated on both legs counts two limbs, and because those two "
@@ -370,10 +379,12 @@ DEFINITIONS = {
         "group in display order unless another is chosen."
     ),
     "Landmark": (
-        "Patency from month L on, among the patients still followed and free of the endpoint "
-        "after month L (time greater than L), with time restarting at L: what a patient who is "
-        "still patent at L can expect. Patients who lost patency or left follow-up by L are "
-        "not in it, so its curves do not start from the whole cohort."
+        "Patency from month L on, among those still followed and free of the endpoint after "
+        "month L (time greater than L), with time restarting at L: what a limb still patent "
+        "at L can expect. It counts the patients of a registry of one treated limb per "
+        "patient; where a patient may have two, the limbs (recurrent DVT, a patient's "
+        "outcome, counts patients). Those who lost patency or left follow-up by L are not in "
+        "it, so its curves do not start from the whole cohort."
     ),
     "Hazard ratio": (
         "Cox proportional-hazards model with Efron's correction for tied times, counted over "

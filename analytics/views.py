@@ -434,33 +434,43 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
     return ledger(counts, sums, unseen, people=counts)
 
 
-POPULATION_KEYS = ("enrolled", "successes", "failures", "stented", "not stented", "ulcers healed")
+POPULATION_KEYS = (
+    "enrolled", "successes", "failures", "stented", "not stented", "ulcers healed",
+    "active ulcers",
+)  # fmt: skip
 
 
 def population_key(count: str) -> Key:
-    """A count of who was treated (POPULATION_KEYS; "ulcers not healed": n less the
-    healed), as Table 2 and the Overview's tile show them."""
+    """A count of who was treated (POPULATION_KEYS; "ulcers not healed": the active ulcers
+    less the healed; "no active ulcer": n less the active ulcers), as Table 2 and the
+    Overview's tile show them."""
     return ("population", count)
 
 
 def population_ledger(population: Population, analysed_all: bool) -> Ledger:
     """Enrolled are the technical successes and failures, the successes stented or not; n
-    is the enrolled (``analysed_all``) or the successes, and the patients whose ulcer
-    healed are part of n."""
-    enrolled, successes, failures, stented, not_stented, healed = map(
+    is the enrolled (``analysed_all``) or the successes; the limbs with an active ulcer
+    before are part of n, and those whose ulcer healed part of them (Table 2 shows "3 of
+    8"). In a file where a patient may have two limbs, privacy judges these limb counts by
+    the fewest patients they can be (Ledger.patients_of): counting their distinct
+    patients took three times the population's scan."""
+    enrolled, successes, failures, stented, not_stented, healed, active = map(
         population_key, POPULATION_KEYS
     )
-    not_healed = population_key("ulcers not healed")
+    not_healed, no_active = population_key("ulcers not healed"), population_key("no active ulcer")
     n = population.enrolled if analysed_all else population.successes
     counts = {
         N: n, enrolled: population.enrolled, successes: population.successes,
         failures: population.enrolled - population.successes,
         stented: population.stented, not_stented: population.successes - population.stented,
-        healed: population.ulcers_healed, not_healed: n - population.ulcers_healed,
+        active: population.active_ulcers, no_active: n - population.active_ulcers,
+        healed: population.ulcers_healed,
+        not_healed: population.active_ulcers - population.ulcers_healed,
     }  # fmt: skip
     sums = [
         Sum(enrolled, (successes, failures)), Sum(successes, (stented, not_stented)),
-        Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (healed, not_healed)),
+        Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (active, no_active)),
+        Sum(active, (healed, not_healed)),
     ]  # fmt: skip
     return ledger(counts, sums)
 

@@ -26,6 +26,7 @@ from analytics.present.tables import (
     comparison_test,
     counts_limbs,
     estimates_table,
+    first_limb_group,
     pairwise_table,
     rmst_notes,
     time_summary_table,
@@ -82,6 +83,9 @@ if context.is_demo:
 clustered = counts_limbs(view)  # a limb endpoint where a patient may have two limbs
 if clustered:
     st.caption(CLUSTERED_BY_PATIENT)
+first_limb = first_limb_group(view.endpoint, by, view.variables, context.header.bilateral_file)
+if first_limb:
+    st.caption(first_limb)
 unit = "limbs" if clustered else "patients"
 at_risk_rule = (
     ""

@@ -107,6 +107,7 @@ from analytics.present.tables import (
     comparison_lines,
     curves_of_endpoints,
     estimate_shown,
+    first_limb_group,
     safety_display,
     safety_incidence_display,
     subgroup_cells,
@@ -202,7 +203,10 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
     change, safety = report.clinical, report.safety
     _patency_slide(deck, view.patency, caption, decided, demo)
     if view.compared is not None:
-        _patency_slide(deck, view.compared, caption, decided, demo)
+        first_limb = first_limb_group(
+            view.endpoint, report.by, report.cohort_filter.variables, report.header.bilateral_file
+        )
+        _patency_slide(deck, view.compared, caption, decided, demo, first_limb)
     _ceap_slide(deck, change, caption, clinical, demo)
     villalta = clinical_figures.villalta_pairs(change.villalta_pairs, change.villalta, clinical)
     slide = _slide(deck, "Villalta score and post-thrombotic syndrome", caption,
@@ -568,10 +572,14 @@ def patency_chart_data(chart: PatencyChart) -> CategoryChartData:
     return data
 
 
-def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, demo: bool) -> None:
+def _patency_slide(
+    deck: Any, view: PatencyView, caption: str, decided: Mask, demo: bool,
+    first_limb: str | None = None,
+) -> None:  # fmt: skip
     """The curves as a native chart (patency_chart), the KMunicate table as a native
     table under it, each month's column under that month on the axis; on the demo the
-    notes say how it reads the paper's patency rows."""
+    notes say how it reads the paper's patency rows; ``first_limb`` (tables.first_limb_group)
+    in the notes and the key, where a patient's outcome is split by a limb's variable."""
     specs = curve_specs(view, decided)
     title = (
         "Primary, assisted primary and secondary patency"
@@ -579,6 +587,7 @@ def _patency_slide(deck: Any, view: PatencyView, caption: str, decided: Mask, de
         else f"{ENDPOINTS[view.endpoint]} by {view.variables.groupings()[view.by].lower()}"
     )
     comparison = comparison_lines(view, decided) if view.by else []
+    comparison += [first_limb] if first_limb else []
     notes = [
         *comparison, *estimate_lines(view, decided, None), *([PATENCY_ROWS_SWAPPED] if demo else [])
     ]  # fmt: skip

@@ -110,6 +110,15 @@ def cell_of(shown: Cell, total: Cell) -> str:
     return f"{cell(shown)}/{cell(total)}{share}"
 
 
+def cell_of_total(shown: Cell, total: Cell) -> str:
+    """A masked count "of" a masked total, with its share: "3 of 8 (37.5%)"; the two as
+    the mask shows them, without the share, when either is not shown exactly."""
+    text = f"{cell(shown)} of {cell(total)}"
+    if shown.hidden or total.hidden or not total.value:
+        return text
+    return f"{text} ({percent(shown.value / total.value)})"
+
+
 def percent(proportion: float | None, digits: int = 1) -> str:
     """A proportion (0-1) as a percentage: "73.5%"."""
     return MISSING if _missing(proportion) else f"{100 * proportion:.{digits}f}%"
@@ -607,14 +616,21 @@ def view_caption(
     return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {count}"
 
 
-def months_ci(estimate: float | None, lower: float | None, upper: float | None) -> str:
+def months_ci(
+    estimate: float | None, lower: float | None, upper: float | None, unit: str = ""
+) -> str:
     """A time in months with its 95% CI, a bound not reached in words:
-    "31.0 (95% CI 13.0 to not reached)"."""
+    "31.0 (95% CI 13.0 to not reached)"; an estimate and lower bound both not reached
+    say "not reached" alone (a CI "not reached to not reached" tells nothing more).
+    ``unit`` ("months") follows the CI only when there is a number to carry it."""
 
     def one(value: float | None) -> str:
         return NOT_REACHED if _missing(value) else f"{value:.1f}"
 
-    return f"{one(estimate)} (95% CI {one(lower)} to {one(upper)})"
+    if _missing(estimate) and _missing(lower):
+        return NOT_REACHED
+    text = f"{one(estimate)} (95% CI {one(lower)} to {one(upper)})"
+    return f"{text} {unit}" if unit else text
 
 
 def mean_se(mean: float | None, se: float | None) -> str:
@@ -642,7 +658,7 @@ def follow_up(follow_up: FollowUp, n: Cell) -> str:
     elif n.few:
         length, complete = SUPPRESSED, SUPPRESSED
     else:
-        length = months_ci(median.estimate, median.ci_lower, median.ci_upper) + " months"
+        length = months_ci(median.estimate, median.ci_lower, median.ci_upper, "months")
         complete = percent(follow_up.completeness)
     line = f"Median follow-up (reverse Kaplan-Meier) {length} · completeness (Clark's C) {complete}"
     return f"{line}, {completeness_to(follow_up)}" if n.value else line

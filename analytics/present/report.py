@@ -64,6 +64,7 @@ from analytics.present.privacy import (
 from analytics.present.tables import (
     comparison_withheld,
     estimate_shown,
+    first_limb_group,
     incidence_shown,
     summary_withheld,
 )
@@ -502,6 +503,8 @@ def report_text(view: ReportView, k: int | None = None) -> str:
         entry, path = data["patency"][endpoint], f"patency.{endpoint}"
         unit = f"; {SECTION_UNITS[entry['unit']]}" if view.header.bilateral_file else ""
         lines.append(f"{ENDPOINTS[endpoint]} (Kaplan-Meier %, 95% CI log-log{unit})")
+        first_limb = first_limb_group(endpoint, view.by, variables, view.header.bilateral_file)
+        lines += [f"  Note: {first_limb}"] if first_limb else []
         lines += _estimate_lines("all", entry["overall"], f"{path}.overall", text)
         for group in result.groups:
             rows, where = entry["groups"][group.level], f"{path}.groups.{group.level}"
@@ -818,9 +821,7 @@ def _time_summary_lines(view: ReportView, data: dict[str, Any], text: _Text) -> 
         parts = {estimate_path, f"{base}.ci_lower", f"{base}.ci_upper"}
         if parts & text.suppressed:
             return SUPPRESSED
-        return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"]) + (
-            " months"
-        )
+        return fmt.months_ci(values["estimate"], values["ci_lower"], values["ci_upper"], "months")
 
     follow_up = data["follow_up"]
     median_follow_up = {

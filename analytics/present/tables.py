@@ -26,6 +26,7 @@ from analytics.glossary import (
     CRUDE_PERCENT,
     ENDPOINTS,
     FEW_PAIRS,
+    FIRST_LIMB_GROUP,
     LIMB,
     MARGINAL_HOMOGENEITY,
     MEDIAN_CHANGE,
@@ -50,6 +51,7 @@ from analytics.glossary import (
     TABLE1_UNITS,
     TABLE3_NOT_PUBLISHED,
     TREND_TESTS,
+    ULCERS_HEALED,
     UNRELIABLE,
     UNSTABLE,
     VILLALTA,
@@ -77,7 +79,7 @@ from analytics.stats.funnel import NOT_ESTIMABLE, CentreComparison
 from analytics.stats.models import AdjustedModel
 from analytics.stats.safety import Safety
 from analytics.stats.survival import GroupSurvival
-from analytics.variables import Kind, Role, Variable, table1_labels
+from analytics.variables import Kind, Level, Registry, Role, Variable, table1_labels
 from analytics.views import (
     COMPETING,
     CURVE_COUNTS,
@@ -227,10 +229,10 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
     ``mask`` is the Tables page's: the population, the curves (views.patency_ledger), the
     clinical outcomes and the safety events, decided as one view, so a count shows here
     as on every other surface of the filter (an at risk the Overview hides is hidden)."""
-    population, change = view.population, view.clinical
-    n = population.enrolled if view.analysed_all else population.successes
-    successes, enrolled, stented, healed = (
-        mask.cell(population_key(c)) for c in ("successes", "enrolled", "stented", "ulcers healed")
+    change = view.clinical
+    successes, enrolled, stented, healed, active = (
+        mask.cell(population_key(c))
+        for c in ("successes", "enrolled", "stented", "ulcers healed", "active ulcers")
     )
     rows = [
         ("Technical success", fmt.cell_of(successes, enrolled)),
@@ -269,13 +271,7 @@ def table2(view: TablesView, mask: Mask, months: Sequence[int] = DEFAULT_MONTHS)
                 hidden_means("villalta", "after", clinical),
             ),
         ),
-        (
-            f"Ulcers healed by {ULCER_HEALING_MONTHS} months",
-            fmt.cell_share(
-                healed, population.ulcers_healed / n if n else None,
-                mask.hidden(population_key("ulcers healed"), N),
-            ),
-        ),
+        (ULCERS_HEALED.format(months=ULCER_HEALING_MONTHS), fmt.cell_of_total(healed, active)),
     ]  # fmt: skip
     limb_rows = len(rows)
     patients, people = view.safety.table.set_index("event")["patients"], view.safety.patients
@@ -504,6 +500,18 @@ def counts_limbs(view: PatencyView) -> bool:
     a limb endpoint in a file where a patient may have two treated limbs; a patient's
     endpoint (recurrent DVT) counts patients whatever the file."""
     return all(curve.limbs is not None for _, curve in curves(view))
+
+
+def first_limb_group(
+    endpoint: str, by: str | None, variables: Registry, bilateral_file: bool
+) -> str | None:
+    """FIRST_LIMB_GROUP where ``endpoint`` is a patient's (recurrent DVT) split by a limb's
+    variable in a file where a patient may have two treated limbs: such a patient counts
+    once, in the group of the first of their limbs in the filter (survival.endpoint_counts);
+    None elsewhere (a patient's variable puts both limbs in one group)."""
+    if not bilateral_file or by is None or endpoint in PATENCY_ENDPOINTS:
+        return None
+    return FIRST_LIMB_GROUP if variables.grouped(by).level is Level.LIMB else None
 
 
 def count_column(curves: Sequence[GroupSurvival]) -> str:

@@ -24,7 +24,7 @@ from analytics.filters import (
 )
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.groups import literal, quoted, segment_patterns
-from analytics.rules import ULCER_HEALING_MONTHS
+from analytics.rules import ACTIVE_ULCER_CEAP, ULCER_HEALING_MONTHS
 from analytics.variables import BUILTIN, YES, Kind, Level, Registry, Role, Variable
 
 OTHER_PATTERN = "other"
@@ -137,7 +137,9 @@ class Baseline:
 class Population:
     """Enrolled patients of the filter (either population), technical successes, stents.
 
-    ``ulcers_healed`` counts the analysed patients whose ulcer healed within the paper's
+    ``active_ulcers`` counts the analysed limbs with an active ulcer (CEAP C6) before the
+    procedure, the paper's denominator for healing ("three patients with active venous
+    ulcers healed"); ``ulcers_healed`` those of them whose ulcer healed within the paper's
     3 months.
     """
 
@@ -145,6 +147,7 @@ class Population:
     successes: int
     stented: int
     ulcers_healed: int
+    active_ulcers: int
 
 
 def baseline(
@@ -343,13 +346,12 @@ def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS)
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:
     """Enrolled and technically successful patients of the filter's other criteria."""
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
+    active = f"{analysed} AND ceap_before = {ACTIVE_ULCER_CEAP}"
+    healed = f"{active} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
     counts = (
         f"count(*), {count_where('technical_success')}, "
         f"{count_where('technical_success AND coalesce(stents, 1) >= 1')}, "
-        f"{count_where(f'{analysed} AND ulcer_healed_months <= ?')}"
+        f"{count_where(healed)}, {count_where(active)}"
     )
     cohort, params = cohort_sql(replace(cohort_filter, population="all"), counts)
-    enrolled, successes, stented, healed = con.execute(
-        cohort, [ULCER_HEALING_MONTHS, *params]
-    ).fetchall()[0]
-    return Population(int(enrolled), int(successes), int(stented), int(healed))
+    return Population(*map(int, con.execute(cohort, params).fetchall()[0]))

@@ -21,6 +21,7 @@ from analytics.glossary import (
     CEAP_SEPARATE_SHIFTS,
     CLINICAL_TWO_LIMBS,
     CLUSTERED_BY_PATIENT,
+    FIRST_LIMB_GROUP,
     NOT_COMPUTABLE,
 )
 from analytics.present.export import csv_text
@@ -202,9 +203,11 @@ def test_recurrent_dvt_compared_counts_patients_on_the_patency_page(service_page
     assert not at.exception, at.exception
     captions = [c.value for c in at.caption]
     assert CLUSTERED_BY_PATIENT not in captions
+    assert FIRST_LIMB_GROUP in captions  # split by a limb's side: where a bilateral one went
     under = "Under the axis, for each curve: the {} at risk"
     assert any(c.startswith(under.format("patients")) for c in captions)
     at = service_page("pages/1_Patency.py", by="lesion_side")  # primary patency: limbs
     captions = [c.value for c in at.caption]
     assert CLUSTERED_BY_PATIENT in captions
+    assert FIRST_LIMB_GROUP not in captions
     assert any(c.startswith(under.format("limbs")) for c in captions)
