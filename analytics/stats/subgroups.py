@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
-from analytics.filters import CohortFilter, cohort_where, count_where, has_bilateral
+from analytics.filters import (
+    CohortFilter,
+    cohort_where,
+    count_where,
+    has_bilateral,
+    one_per_patient,
+)
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
@@ -166,15 +172,19 @@ def _per_level(
 def _timed_groups(
     cohort_filter: CohortFilter, endpoint: str, select: str, grouped: bool = True
 ) -> tuple[str, list[object]]:
-    """``select`` over the filter's patients with a time for ``endpoint``, grouped by all it
+    """``select`` over the filter's limbs with a time for ``endpoint``, grouped by all it
     selects but its counts (unless not ``grouped``): one query level, so DuckDB binds no
-    subquery's columns."""
+    subquery's columns. A patient's endpoint (recurrent DVT) counts each patient once, on
+    the first of their limbs in the filter, as the Patency page compares it
+    (analytics.stats.survival.endpoint_counts)."""
     months, _ = endpoint_columns(endpoint)
     where, params = cohort_where(cohort_filter)
+    person = endpoint not in PATENCY_ENDPOINTS
     return (
         f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL"
+        + (f" AND {one_per_patient(where)}" if person else "")
         + (" GROUP BY ALL" if grouped else ""),
-        params,
+        [*params, *params] if person else params,
     )
 
 

@@ -371,3 +371,32 @@ def test_the_robust_variance_equals_lifelines_without_ties():
         naive.params_.to_numpy(), naive.variance_matrix_.to_numpy(), rows["id"].to_numpy(),
     )  # fmt: skip
     assert np.sqrt(np.diag(variance)) == pytest.approx(fit.standard_errors_.to_numpy(), rel=1e-6)
+
+
+def test_recurrent_dvt_subgroups_count_each_patient_once_as_the_comparison_does(bilateral_path):
+    """Recurrent DVT is a patient's endpoint: its subgroups count each patient once, on the
+    first of their limbs in the filter, as the Patency page's comparison does, so the deck
+    that shows both (by side, on recurrent DVT) declares one count once (it raised "one
+    count, two values" when the subgroups counted a bilateral patient's event twice)."""
+    from analytics import views
+    from analytics.cohort.db import open_cohort
+    from analytics.present.deck import build_deck
+
+    con = open_cohort(str(bilateral_path))
+    try:
+        rows = con.execute(
+            "SELECT patient_key, limb_order, lesion_side, tte_recurrent_dvt_event AS e "
+            "FROM limb_summary WHERE technical_success AND tte_recurrent_dvt_months IS NOT NULL"
+        ).df()
+        view = views.subgroups_view(con, CohortFilter(), "recurrent_dvt")
+        deck = build_deck(views.deck_view(con, CohortFilter(), "lesion_side", "recurrent_dvt"))
+    finally:
+        con.close()
+    first = rows.sort_values("limb_order").drop_duplicates("patient_key")
+    assert len(first) < len(rows)  # some patients have two limbs
+    assert (view.patients, view.events) == (len(first), int(first.e.sum()))
+    by_side = view.table[view.table.factor == "lesion_side"].set_index("level")
+    for side, limbs in first.groupby("lesion_side"):
+        assert (by_side.at[side, "patients"], by_side.at[side, "events"]) == (
+            len(limbs), int(limbs.e.sum()))  # fmt: skip
+    assert deck[:2] == b"PK"
