@@ -395,18 +395,19 @@ def _propagate(index: _Index, sums: list[int], unknown: frozenset[Key], lower: d
 def _narrow_sum(s: Sum, unknown: frozenset[Key], lower: dict, upper: dict) -> list[Key]:
     """Narrow the unknowns of ``s`` once, its total then its parts (_propagate); those whose
     bounds changed."""
-    moved = []
-    parts_low = sum(lower[p] for p in s.parts)
-    parts_high = sum(upper[p] for p in s.parts)
-    if s.total in unknown and _narrow(s.total, parts_low, parts_high, lower, upper):
-        moved.append(s.total)
-    for p in s.parts:
+    moved: list[Key] = []
+    total, parts = s.total, s.parts
+    parts_low = sum([lower[p] for p in parts])
+    parts_high = sum([upper[p] for p in parts])
+    if total in unknown and _narrow(total, parts_low, parts_high, lower, upper):
+        moved.append(total)
+    for p in parts:
         if p in unknown:
             rest_low, rest_high = parts_low - lower[p], parts_high - upper[p]
-            if _narrow(p, lower[s.total] - rest_high, upper[s.total] - rest_low, lower, upper):
+            if _narrow(p, lower[total] - rest_high, upper[total] - rest_low, lower, upper):
                 moved.append(p)
     if s.within_patients:  # second limbs at most their patients
-        patients, second = s.parts
+        patients, second = parts
         if second in unknown and _narrow(second, lower[second], upper[patients], lower, upper):
             moved.append(second)
         if patients in unknown and _narrow(patients, lower[second], upper[patients], lower,
@@ -416,9 +417,11 @@ def _narrow_sum(s: Sum, unknown: frozenset[Key], lower: dict, upper: dict) -> li
 
 
 def _narrow(key: Key, low: float, high: float, lower: dict, upper: dict) -> bool:
-    """Tighten ``key``'s bounds to [low, high]; whether they changed."""
-    new_low, new_high = max(lower[key], low), min(upper[key], high)
-    if new_low == lower[key] and new_high == upper[key]:
-        return False
-    lower[key], upper[key] = new_low, new_high
-    return True
+    """Tighten ``key``'s bounds to [low, high]; whether they changed (as max and min: a
+    bound of NaN, inf - inf, narrows nothing)."""
+    changed = False
+    if low > lower[key]:
+        lower[key], changed = low, True
+    if high < upper[key]:
+        upper[key], changed = high, True
+    return changed
