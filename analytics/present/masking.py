@@ -23,6 +23,7 @@ surface of the view (page, hover, figure data, CSV, deck, report) renders the on
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -127,9 +128,10 @@ def mask(view: Ledger, k: int | None) -> Mask:
     omitted = _parts_of(view, sensitive)
     small = (sensitive & shown) - omitted
     withheld: set[Key] = set(omitted)
-    attacker = _Attacker(view, k, sensitive, small, omitted)
+    index = _Index.of(view)
+    attacker = _Attacker(view, index, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):
-        pick = _complement(view, exposing[0], small | withheld)
+        pick = _complement(view, index, exposing[0], small | withheld)
         if pick is None:  # "<k" marks alone could pin a count: none shows but the public
             everything = view.shown_keys() - view.public
             return Mask(k, view.counts, frozenset(), everything, omitted, True, patients)
@@ -162,7 +164,43 @@ def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
     return frozenset(found & view.shown_keys())
 
 
-def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Key | None:
+@dataclass(frozen=True)
+class _Index:
+    """A view's sums by position and the sums each count is in, built once per mask: each
+    round of complementary suppression looks a count's sums up instead of scanning them
+    all."""
+
+    sums: tuple[Sum, ...]
+    members: tuple[tuple[Key, ...], ...]  # each sum's total and parts, each once
+    holding: Mapping[Key, tuple[int, ...]]  # the sums a count is in, in the view's order
+    equal_to: Mapping[Key, tuple[Key, ...]]  # the other count of each one-part sum it is in
+    shown: frozenset[Key]
+
+    @classmethod
+    def of(cls, view: Ledger) -> _Index:
+        members = tuple(tuple(dict.fromkeys((s.total, *s.parts))) for s in view.sums)
+        holding: dict[Key, list[int]] = {}
+        for i, held in enumerate(members):
+            for member in held:
+                holding.setdefault(member, []).append(i)
+        equal_to: dict[Key, list[Key]] = {}
+        for s in view.sums:
+            if len(s.parts) == 1:
+                equal_to.setdefault(s.total, []).append(s.parts[0])
+                equal_to.setdefault(s.parts[0], []).append(s.total)
+        return cls(
+            view.sums, members, {key: tuple(at) for key, at in holding.items()},
+            {key: tuple(others) for key, others in equal_to.items()}, view.shown_keys(),
+        )  # fmt: skip
+
+    def sums_with(self, keys: frozenset[Key] | set[Key]) -> list[int]:
+        """The sums holding any of ``keys``, in the view's order."""
+        return sorted({i for key in keys for i in self.holding.get(key, ())})
+
+
+def _complement(
+    view: Ledger, index: _Index, key: Key, hidden: frozenset[Key] | set[Key]
+) -> Key | None:
     """The count to withhold beside ``key``: a shown non-zero count of the sums that pin
     it down (those holding it or a hidden or unseen count linked to it through them: a
     segment row is pinned through the lesion patterns no row shows), not one another
@@ -170,22 +208,22 @@ def _complement(view: Ledger, key: Key, hidden: frozenset[Key] | set[Key]) -> Ke
     fewest sums of the view (each sum a withheld count is in is one more to protect:
     the file's total before n), then the smallest. Over the demo's views this withheld
     735 counts where a part before a total withheld 837 (tools/mask_quality.py)."""
-    shown = view.shown_keys() - hidden
-    linked = _linked(key, list(view.sums), frozenset(hidden) | view.unseen | {key})
-    sums = [s for s in view.sums if linked & {s.total, *s.parts}]
-    sums_of: dict[Key, int] = {}
-    for s in view.sums:
-        for member in {s.total, *s.parts}:
-            sums_of[member] = sums_of.get(member, 0) + 1
-    equal = {  # a count equal to another shown one (a sum of one part): hiding it hides nothing
-        member for s in view.sums if len(s.parts) == 1
-        for member, other in ((s.total, s.parts[0]), (s.parts[0], s.total)) if other in shown
-    }  # fmt: skip
-    candidates = {member for s in sums for member in (s.total, *s.parts)
-                  if member in shown - equal - view.public and view.counts[member] > 0}  # fmt: skip
+
+    def shown(member: Key) -> bool:
+        return member in index.shown and member not in hidden
+
+    def equal(member: Key) -> bool:
+        """Equal to another shown count (a sum of one part): hiding it hides nothing."""
+        return any(shown(other) for other in index.equal_to.get(member, ()))
+
+    linked = _linked(index, key, frozenset(hidden) | view.unseen | {key})
+    members = {member for i in index.sums_with(linked) for member in index.members[i]}
+    candidates = [member for member in members
+                  if shown(member) and member not in view.public and view.counts[member] > 0
+                  and not equal(member)]  # fmt: skip
     if not candidates:
         return None
-    return min(candidates, key=lambda p: (sums_of[p], view.counts[p], str(p)))
+    return min(candidates, key=lambda p: (len(index.holding[p]), view.counts[p], str(p)))
 
 
 class _Attacker:
@@ -204,11 +242,12 @@ class _Attacker:
     (withholding only loosens what is known), so each is proved once.
     """
 
-    def __init__(self, view: Ledger, k: int, sensitive: frozenset[Key], small: frozenset[Key],
-                 omitted: frozenset[Key]) -> None:  # fmt: skip
-        self.view, self.k = view, k
+    def __init__(self, view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
+                 small: frozenset[Key], omitted: frozenset[Key]) -> None:  # fmt: skip
+        self.view, self.index, self.k = view, index, k
         self.sensitive, self.small, self.omitted = sensitive, small, omitted
         self.unseen = view.unseen & view.counts.keys()
+        self.loose = omitted | self.unseen  # 0 or more
         self.proved: set[Key] = set()
         self.most = {key: float(view.most_if_small(key, k)) for key in small}
 
@@ -216,14 +255,16 @@ class _Attacker:
         """The sensitive counts the view pins down to one whole number: all those that
         propagation pins, else the first the integer program does; none when safe."""
         unknown = self.small | withheld | self.unseen
-        sums = [s for s in self.view.sums if unknown & {s.total, *s.parts}]
-        lower, upper = self._bounds(unknown)
-        _propagate(self.view, sums, unknown, lower, upper)
+        sums = self.index.sums_with(unknown)
+        low, high = self._bounds(unknown)
+        lower, upper = {**self.view.counts, **low}, {**self.view.counts, **high}
+        _propagate(self.index, sums, unknown, lower, upper)
         open_ = sorted(self.sensitive - self.proved, key=str)
         pinned = [key for key in open_ if lower[key] >= upper[key]]
         if pinned or not open_:
             return pinned
-        system = _System(self.view, sums, sorted(unknown, key=str), *self._bounds(unknown))
+        held = [self.index.sums[i] for i in sums]
+        system = _System(self.view, held, sorted(unknown, key=str), low, high)
         self.proved |= system.moved(open_)  # two solves settle most at once
         for key in sorted(self.sensitive - self.proved, key=str):
             if not system.other_value(key):
@@ -232,8 +273,8 @@ class _Attacker:
         return []
 
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
-        lower = {key: 1.0 if key in self.small else 0.0 if key in self.omitted | self.unseen
-                 else float(self.k) for key in unknown}  # fmt: skip
+        lower = {key: 1.0 if key in self.small else 0.0 if key in self.loose else float(self.k)
+                 for key in unknown}  # fmt: skip
         upper = {key: self.most.get(key, math.inf) for key in unknown}  # "<k": most_if_small
         return lower, upper
 
@@ -311,53 +352,76 @@ def _at_most_patients(
     return row, bound
 
 
-def _linked(key: Key, sums: list[Sum], unknown: frozenset[Key]) -> set[Key]:
+def _linked(index: _Index, key: Key, unknown: frozenset[Key]) -> set[Key]:
     """The unknowns reached from ``key`` through sums that hold unknowns."""
     linked, frontier = {key}, {key}
     while frontier:
-        reached = {m for s in sums if frontier & {s.total, *s.parts}
-                   for m in (s.total, *s.parts) if m in unknown}  # fmt: skip
+        reached = {m for i in index.sums_with(frontier) for m in index.members[i] if m in unknown}
         frontier = reached - linked
         linked |= frontier
     return linked
 
 
-def _propagate(view: Ledger, sums: list[Sum], unknown: frozenset[Key], lower: dict,
+def _propagate(index: _Index, sums: list[int], unknown: frozenset[Key], lower: dict,
                upper: dict) -> None:  # fmt: skip
-    """Narrow the unknowns' bounds through the sums until nothing changes: each member
-    of ``total = sum(parts)`` lies between what the others leave it."""
+    """Narrow the unknowns' bounds through ``sums`` (positions in the view) until nothing
+    changes, at most PROPAGATION_PASSES passes: each member of ``total = sum(parts)`` lies
+    between what the others leave it. ``lower`` and ``upper`` hold every count of the
+    sums, a shown one at its value.
 
-    def low(key: Key) -> float:
-        return lower[key] if key in unknown else view.counts[key]
+    A pass narrows the sums in the view's order, each through the bounds the sums before
+    it left. It skips a sum that narrowed nothing when last narrowed and none of whose
+    counts moved since: narrowing it again would start from the same bounds and narrow
+    nothing again, so each pass ends where a pass over every sum ends. One that narrowed
+    something is narrowed again the next pass, as a pass over all would (its parts'
+    bounds are added up before any of them moves, so once need not be all the way)."""
+    pending, passes = sums, 0
+    while pending and passes < PROPAGATION_PASSES:
+        passes += 1
+        queue = sorted(pending)  # a sorted list is a heap
+        queued, later = set(queue), set()
+        while queue:
+            i = heapq.heappop(queue)
+            for moved in _narrow_sum(index.sums[i], unknown, lower, upper):
+                for j in index.holding[moved]:
+                    if j <= i:
+                        later.add(j)
+                    elif j not in queued:
+                        queued.add(j)
+                        heapq.heappush(queue, j)
+        pending = later
 
-    def high(key: Key) -> float:
-        return upper[key] if key in unknown else view.counts[key]
 
-    changed, passes = True, 0
-    while changed and passes < PROPAGATION_PASSES:
-        changed, passes = False, passes + 1
-        for s in sums:
-            parts_low = sum(low(p) for p in s.parts)
-            parts_high = sum(high(p) for p in s.parts)
-            if s.total in unknown:
-                changed |= _narrow(s.total, parts_low, parts_high, lower, upper)
-            for p in s.parts:
-                if p in unknown:
-                    rest_low, rest_high = parts_low - low(p), parts_high - high(p)
-                    changed |= _narrow(p, low(s.total) - rest_high, high(s.total) - rest_low,
-                                       lower, upper)  # fmt: skip
-            if s.within_patients:  # second limbs at most their patients
-                patients, second = s.parts
-                if second in unknown:
-                    changed |= _narrow(second, lower[second], high(patients), lower, upper)
-                if patients in unknown:
-                    changed |= _narrow(patients, low(second), upper[patients], lower, upper)
+def _narrow_sum(s: Sum, unknown: frozenset[Key], lower: dict, upper: dict) -> list[Key]:
+    """Narrow the unknowns of ``s`` once, its total then its parts (_propagate); those whose
+    bounds changed."""
+    moved: list[Key] = []
+    total, parts = s.total, s.parts
+    parts_low = sum([lower[p] for p in parts])
+    parts_high = sum([upper[p] for p in parts])
+    if total in unknown and _narrow(total, parts_low, parts_high, lower, upper):
+        moved.append(total)
+    for p in parts:
+        if p in unknown:
+            rest_low, rest_high = parts_low - lower[p], parts_high - upper[p]
+            if _narrow(p, lower[total] - rest_high, upper[total] - rest_low, lower, upper):
+                moved.append(p)
+    if s.within_patients:  # second limbs at most their patients
+        patients, second = parts
+        if second in unknown and _narrow(second, lower[second], upper[patients], lower, upper):
+            moved.append(second)
+        if patients in unknown and _narrow(patients, lower[second], upper[patients], lower,
+                                           upper):  # fmt: skip
+            moved.append(patients)
+    return moved
 
 
 def _narrow(key: Key, low: float, high: float, lower: dict, upper: dict) -> bool:
-    """Tighten ``key``'s bounds to [low, high]; whether they changed."""
-    new_low, new_high = max(lower[key], low), min(upper[key], high)
-    if new_low == lower[key] and new_high == upper[key]:
-        return False
-    lower[key], upper[key] = new_low, new_high
-    return True
+    """Tighten ``key``'s bounds to [low, high]; whether they changed (as max and min: a
+    bound of NaN, inf - inf, narrows nothing)."""
+    changed = False
+    if low > lower[key]:
+        lower[key], changed = low, True
+    if high < upper[key]:
+        upper[key], changed = high, True
+    return changed
