@@ -41,7 +41,7 @@ FILTERS = ("", "lesion_side=right", "lesion_side=left", "thrombophilia=yes", "se
 
 def _views(con, cohort_filter, k: int) -> dict[str, Callable[[], Ledger]]:
     header = header_ledger(header_view(con, cohort_filter))
-    n = header_view(con, cohort_filter).patients
+    n = header_view(con, cohort_filter).limbs
 
     def page(by: str | None) -> Ledger:  # as the Patency page declares it
         view = patency_view(con, cohort_filter, by)
