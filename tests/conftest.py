@@ -208,6 +208,14 @@ def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
+def bilateral(bilateral_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only, hardened connection to the bilateral synthetic registry."""
+    con = open_cohort(bilateral_path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
 def blank() -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory database with the cohort schema and no rows."""
     con = duckdb.connect()

@@ -169,15 +169,8 @@ def expected_columns() -> dict[str, tuple[tuple[str, str], ...]]:
     with duckdb.connect() as con:
         con.execute(SCHEMA_PATH.read_text())
         create_summary(con)
-        rows = con.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
-        ).fetchall()
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, column, kind in rows:
-        if table in COHORT_TABLES:
-            columns.setdefault(table, []).append((column, kind))
-    return {table: tuple(pairs) for table, pairs in columns.items()}
+        columns = _table_columns(con)
+    return {table: pairs for table, pairs in columns.items() if table in COHORT_TABLES}
 
 
 @functools.cache
@@ -186,10 +179,15 @@ def schema_tables(schema: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     from it built in memory (this version's and the single-limb format's)."""
     with duckdb.connect() as con:
         con.execute(schema.read_text())
-        rows = con.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
-        ).fetchall()
+        return _table_columns(con)
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each table's (column, type) pairs in ``con``, in column order."""
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+    ).fetchall()
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, kind in rows:
         columns.setdefault(table, []).append((column, kind))

@@ -11,11 +11,9 @@ file's own rows (SQL on ``limbs`` and ``events``), not from the views under test
 
 from __future__ import annotations
 
-import pytest
 from pptx.util import Pt
 
 from analytics import views
-from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.glossary import (
     CEAP_REGRESSION,
@@ -49,20 +47,6 @@ from analytics.present.tables import (
 from analytics.present.tiles import headline_tiles
 
 SUCCESSES = "technical_success"  # the default population: technical successes
-
-
-@pytest.fixture(scope="module")
-def bilateral(bilateral_path):
-    con = open_cohort(bilateral_path)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def demo(demo_path):
-    con = open_cohort(demo_path)
-    yield con
-    con.close()
 
 
 def _rows(con, sql: str) -> tuple:

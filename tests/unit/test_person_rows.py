@@ -7,14 +7,11 @@ limbs)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from analytics import views
-from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.filters import (
     PERSON,
@@ -35,12 +32,6 @@ FILTERS = [
     CohortFilter(lesion_side="left", sex="F"),
     CohortFilter(age_min=60),
 ]
-
-
-@pytest.fixture(scope="module")
-def bilateral(bilateral_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with open_cohort(bilateral_path) as con:
-        yield con
 
 
 def first_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> set[str]:

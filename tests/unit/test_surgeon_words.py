@@ -7,12 +7,10 @@ own rows."""
 
 from __future__ import annotations
 
-import pytest
 from pptx import Presentation
 
 from analytics import views
 from analytics.cli import _parser
-from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.glossary import DEFINITIONS, FIRST_LIMB_GROUP, NOT_REACHED
 from analytics.partitions import fewest_patients
@@ -23,20 +21,6 @@ from analytics.present.report import report_text
 from analytics.present.tables import first_limb_group, paper_table, table2, time_summary_table
 
 HEALED = "Ulcers healed by 3 months, of limbs with an active ulcer (C6) before"
-
-
-@pytest.fixture(scope="module")
-def bilateral(bilateral_path):
-    con = open_cohort(bilateral_path)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def demo(demo_path):
-    con = open_cohort(demo_path)
-    yield con
-    con.close()
 
 
 def _tables_ledger(con, view: views.TablesView):
