@@ -155,6 +155,13 @@ def test_the_test_set_counts_the_pins_it_includes_and_is_compiled(repo: Path, ru
     ) in calls(repo)
 
 
+def test_the_dashboards_set_after_the_test_set_that_holds_it_is_silent(repo: Path, run: Run):
+    run("requirements-dev.txt")
+    assert run().stdout == "" and calls(repo) == []
+    (repo / "requirements.txt").write_text("duckdb==2.0.1\npandas==2.3.4\n")
+    assert "Installing 2 pinned packages" in run().stdout
+
+
 def test_a_changed_requirement_installs_again_in_the_same_venv(repo: Path, run: Run):
     run()
     (repo / "requirements.txt").write_text("duckdb==2.0.1\npandas==2.3.4\n")
