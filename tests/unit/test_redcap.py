@@ -1,0 +1,324 @@
+"""REDCap: the project the template creates, and the import of its exports.
+
+The exports are written here as REDCap writes them (raw and label form, repeating
+instruments, checkboxes, empty repeat rows, its date settings), from the dictionary the
+template wrote, read back as REDCap reads it; the import must give the cohort that the
+same tables give through the ordinary import (a folder of the format's CSVs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.dictionary import coded_columns
+from analytics.cohort.importer import REGISTRY, import_registry
+from analytics.cohort.redcap import DICTIONARY_COLUMNS, import_redcap, write_template
+
+FORMS = {
+    "patients": "patient", "limbs": "limb", "stents": "stent", "events": "event",
+    "assessments": "assessment", "antithrombotic": "therapy",
+}  # fmt: skip
+
+
+def format_columns() -> dict[str, list[str]]:
+    with duckdb.connect() as con:
+        con.execute(SCHEMA_PATH.read_text())
+        return {
+            t: [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                "ORDER BY column_index", [t]).fetchall()]
+            for t in REGISTRY.tables
+        }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    return write_template(tmp_path_factory.mktemp("redcap") / "project")[0].parent
+
+
+@pytest.fixture(scope="module")
+def dictionary(template) -> pd.DataFrame:
+    """The template's dictionary, read as REDCap reads an uploaded CSV."""
+    with (template / "redcap_dictionary.csv").open(newline="", encoding="utf-8") as text:
+        rows = list(csv.reader(text))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+@pytest.fixture(scope="module")
+def source(bilateral_path) -> dict[str, pd.DataFrame]:
+    """The bilateral fixture's tables, as its file holds them."""
+    with duckdb.connect(str(bilateral_path), read_only=True) as con:
+        return {t: con.execute(f"SELECT * FROM {t}").df() for t in REGISTRY.tables}
+
+
+@pytest.fixture(scope="module")
+def tables(source) -> dict[str, pd.DataFrame]:
+    """The first 60 patients of the bilateral fixture and all that is theirs: people with one
+    limb and with two, stents, limb and patient events, visits, therapy periods."""
+    patients = source["patients"].head(60)
+    limbs = source["limbs"][source["limbs"]["patient_id"].isin(patients["patient_id"])]
+    kept = {
+        "patients": patients,
+        "limbs": limbs,
+        **{
+            t: source[t][source[t][key].isin(frame[key])]
+            for t, key, frame in (
+                ("stents", "limb_id", limbs),
+                ("events", "patient_id", patients),
+                ("assessments", "limb_id", limbs),
+                ("antithrombotic", "patient_id", patients),
+            )
+        },
+    }
+    assert (limbs.groupby("patient_id").size() == 2).any()
+    assert kept["events"]["limb_id"].isna().any() and kept["events"]["limb_id"].notna().any()
+    return kept
+
+
+def cell(value: object) -> str:
+    """A value as a CSV of the format holds it."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_format_csvs(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for t, frame in tables.items():
+        frame.map(cell).to_csv(folder / f"{t}.csv", index=False)
+    return folder
+
+
+def choices(text: str) -> list[tuple[str, str]]:
+    return [tuple(c.strip() for c in choice.split(",", 1)) for choice in text.split("|") if choice]
+
+
+def redcap_export(
+    tables: dict[str, pd.DataFrame],
+    dictionary: pd.DataFrame,
+    labels: bool = False,
+    dates: str = "ymd",
+    empty_repeat: bool = True,
+) -> str:
+    """The records CSV REDCap exports from a project created with the template's dictionary:
+    raw (variable names, codes) or labels (field labels, choice labels); the record's own row
+    and one row per repeating instance; ``field___code`` checkbox columns; each instrument's
+    ``_complete`` status; an instance left empty when ``empty_repeat``; dates per ``dates``."""
+    fields = dictionary.to_dict("records")
+    by_form: dict[str, list[dict]] = {}
+    for f in fields:
+        by_form.setdefault(f["Form Name"], []).append(f)
+    record_id = fields[0]["Variable / Field Name"]
+    header, names = [], []
+    for form, members in by_form.items():
+        for f in members:
+            name, label = f["Variable / Field Name"], f["Field Label"]
+            if f["Field Type"] == "checkbox":
+                for code, choice in choices(f["Choices, Calculations, OR Slider Labels"]):
+                    names.append(f"{name}___{code}")
+                    header.append(f"{label} (choice={choice})")
+            else:
+                names.append(name)
+                header.append(label)
+            if name == record_id:
+                names += ["redcap_repeat_instrument", "redcap_repeat_instance"]
+                header += ["Repeat Instrument", "Repeat Instance"]
+        names.append(f"{form}_complete")
+        header.append("Complete?")
+    field_of = {f["Variable / Field Name"]: f for f in fields}
+
+    def value(field: dict, raw: object, table: str, column: str) -> str:
+        text = cell(raw)
+        if text == "":
+            return ""
+        kind = field["Field Type"]
+        if kind == "yesno":
+            return ("Yes" if raw else "No") if labels else ("1" if raw else "0")
+        if kind in ("radio", "dropdown"):
+            codes = dict(zip(coded_columns()[table, column].codes, choices(
+                field["Choices, Calculations, OR Slider Labels"]), strict=True))  # fmt: skip
+            code, label = codes[text]
+            return label if labels else code
+        if field["Text Validation Type OR Show Slider Number"] == "date_ymd" and dates != "ymd":
+            y, m, d = text.split("-")
+            return f"{d}/{m}/{y}" if dates == "dmy" else f"{m}/{d}/{y}"
+        return text
+
+    rows = []
+
+    def add(record: str, form: str, instance: int | None, cells: dict[str, str]) -> None:
+        row = dict.fromkeys(names, "")
+        row[record_id] = record
+        if instance is not None:
+            row["redcap_repeat_instrument"] = form.capitalize() if labels else form
+            row["redcap_repeat_instance"] = str(instance)
+        row |= cells
+        row[f"{form}_complete"] = ("Complete" if labels else "2") if cells else (
+            "Incomplete" if labels else "0")  # fmt: skip
+        rows.append(row)
+
+    def cells_of(form: str, table: str, record: dict, numbers: dict[str, int]) -> dict[str, str]:
+        out = {}
+        for column, raw in record.items():
+            if column == "patient_id":
+                continue
+            if column == "limb_id":
+                if table == "limbs":
+                    out["limb_no"] = str(numbers[raw])
+                    out["limb_id"] = raw
+                elif raw is not None and not pd.isna(raw):
+                    out[f"{form}_limb_no"] = str(numbers[raw])
+                continue
+            if column.startswith("seg_"):
+                code = column.removeprefix("seg_")
+                checked = ("Checked" if raw else "Unchecked") if labels else ("1" if raw else "0")
+                out[f"segments___{code}"] = checked
+                continue
+            name = column if column in field_of and field_of[column]["Form Name"] == form else (
+                f"{form}_{column}")  # fmt: skip
+            out[name] = value(field_of[name], raw, table, column)
+        return out
+
+    by_patient = {t: frame.groupby("patient_id") for t, frame in tables.items() if
+                  "patient_id" in frame}  # fmt: skip
+    for i, patient in enumerate(tables["patients"].to_dict("records")):
+        record = patient["patient_id"]
+        add(record, "patient", None, cells_of("patient", "patients", patient, {}))
+        limbs = _group(by_patient["limbs"], record)
+        numbers = {limb_id: n for n, limb_id in enumerate(limbs["limb_id"], 1)}
+        for table in ("limbs", "stents", "events", "assessments", "antithrombotic"):
+            form = FORMS[table]
+            frame = (
+                tables[table][tables[table]["limb_id"].isin(numbers)]
+                if table in ("stents", "assessments")
+                else _group(by_patient[table], record)
+            )
+            for n, row in enumerate(frame.to_dict("records"), 1):
+                add(record, form, n, cells_of(form, table, row, numbers))
+            if empty_repeat and i == 1 and table == "events":
+                add(record, form, len(frame) + 1, {})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header if labels else names)
+    writer.writerows([row[n] for n in names] for row in rows)
+    return buffer.getvalue()
+
+
+def _group(groups, key: str) -> pd.DataFrame:
+    return groups.get_group(key) if key in groups.groups else groups.obj.iloc[:0]
+
+
+def cohort_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """A cohort file's imported tables, rows in a fixed order."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        frames = {t: con.execute(f"SELECT * FROM {t}").df() for t in REGISTRY.tables}
+    return {
+        t: f.sort_values(list(f.columns), na_position="first").reset_index(drop=True)
+        for t, f in frames.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def template_import(tables, tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The same tables through the ordinary import: the format's CSVs."""
+    folder = write_format_csvs(tables, tmp_path_factory.mktemp("format") / "csvs")
+    return cohort_tables(import_registry(folder, folder.parent / "cohort.duckdb"))
+
+
+def exported(tmp_path: Path, text: str, template: Path) -> tuple[Path, Path]:
+    (tmp_path / "records.csv").write_text(text, encoding="utf-8")
+    return tmp_path / "records.csv", template / "redcap_dictionary.csv"
+
+
+@pytest.mark.parametrize(
+    ("labels", "dates"), [(False, "ymd"), (True, "dmy")], ids=["raw", "labels-dmy"]
+)
+def test_a_projects_export_imports_to_the_cohort_its_tables_give(
+    tables, dictionary, template, template_import, tmp_path, labels, dates
+):
+    records, dictionary_file = exported(
+        tmp_path, redcap_export(tables, dictionary, labels=labels, dates=dates), template
+    )
+    done = import_redcap(records, dictionary_file, tmp_path / "cohort.duckdb")
+    assert (done.patients, done.limbs) == (60, len(tables["limbs"]))
+    got = cohort_tables(done.path)
+    for table in REGISTRY.tables:
+        pd.testing.assert_frame_equal(got[table], template_import[table], obj=table)
+
+
+def test_the_dictionary_has_redcaps_columns_and_every_format_column_once(dictionary, template):
+    assert tuple(dictionary.columns) == DICTIONARY_COLUMNS
+    assert dictionary["Variable / Field Name"].iloc[0] == "record_id"
+    names = dictionary["Variable / Field Name"]
+    assert names.is_unique and names.str.fullmatch(r"[a-z][a-z0-9_]{0,25}").all()
+    assert dictionary["Field Label"].str.casefold().is_unique  # a label export's headers
+    # every column of the format is one field (or one choice of a checkbox) of its form;
+    # the keys are the record and the limb numbers
+    filled = {}
+    for row in dictionary.to_dict("records"):
+        name, form = row["Variable / Field Name"], row["Form Name"]
+        if row["Field Type"] == "checkbox":
+            for code, _ in choices(row["Choices, Calculations, OR Slider Labels"]):
+                filled.setdefault(form, []).append(f"seg_{code}")
+        else:
+            filled.setdefault(form, []).append(name)
+    for table, columns in format_columns().items():
+        form = FORMS[table]
+        keys = ("patient_id", "limb_id") if table != "limbs" else ("patient_id",)
+        expected = [c for c in columns if c not in keys]
+        numbers = ("record_id", "limb_no", f"{form}_limb_no")
+        given = [n if n in columns else n.removeprefix(f"{form}_") for n in filled[form]
+                 if n not in numbers]  # fmt: skip
+        assert sorted(given) == sorted(expected), table
+    assert set(filled) == set(FORMS.values())
+
+
+def test_choices_dates_and_ranges_are_in_redcaps_syntax(dictionary):
+    rows = dictionary.set_index("Variable / Field Name")
+    assert rows.loc["side", "Choices, Calculations, OR Slider Labels"] == "1, Left | 2, Right"
+    coded = rows[rows["Field Type"].isin(["radio", "dropdown", "checkbox"])]
+    for text in coded["Choices, Calculations, OR Slider Labels"]:
+        for choice in text.split(" | "):
+            assert re.fullmatch(r"[a-z0-9]+, [^|,]+", choice), choice
+    assert rows.loc["segments", "Choices, Calculations, OR Slider Labels"] == (
+        "ivc, IVC | civ, CIV | eiv, EIV | cfv, CFV"
+    )
+    dates = rows[rows.index.str.endswith("_date")]
+    assert (dates["Field Type"] == "text").all()
+    assert (dates["Text Validation Type OR Show Slider Number"] == "date_ymd").all()
+    assert rows.loc["age_years", ["Text Validation Type OR Show Slider Number",
+                                  "Text Validation Min", "Text Validation Max"]].tolist() == [
+        "integer", "18", "110"]  # fmt: skip
+    assert rows.loc["bmi", "Text Validation Type OR Show Slider Number"] == "number"
+    assert rows.loc["malignancy", "Field Type"] == "yesno"
+    # a month a date may stand in for is not required in REDCap; the limb numbers are
+    assert rows.loc["event_month", "Required Field?"] == ""
+    assert rows.loc["stent_limb_no", "Required Field?"] == "y"
+    assert rows.loc["event_limb_no", "Required Field?"] == ""  # a patient event has none
+
+
+def test_the_repeating_instruments_and_their_labels_name_their_own_fields(template, dictionary):
+    repeating = pd.read_csv(template / "repeating_instruments.csv", dtype=str)
+    assert list(repeating.columns) == ["form_name", "custom_form_label"]
+    assert set(repeating["form_name"]) == set(FORMS.values()) - {"patient"}
+    forms = dictionary.set_index("Variable / Field Name")["Form Name"]
+    for form, label in repeating.itertuples(index=False):
+        for name in re.findall(r"\[(\w+)\]", label):
+            assert forms[name] == form
+    guide = " ".join((template / "README.md").read_text().split())
+    assert "Repeating instruments and events" in guide and "--redcap-records" in guide
