@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -140,58 +141,34 @@ class Field:
         }
 
 
+@functools.cache
 def project_fields() -> tuple[Field, ...]:
     """Every field of the project, in the dictionary's order, derived from data/schema.sql.
 
-    A column referring to a patient is the record itself, one referring to a limb is the
-    child's limb number; the record id is the patient's ``patient_id``. A required column
-    that a date may stand in for (REGISTRY's alternatives) is not required in REDCap.
+    The column that is the record (:func:`record_columns`) is the record id in ``patient``
+    and no field elsewhere; a column referring to a limb is the child's limb number. A
+    required column that a date may stand in for (REGISTRY's alternatives) is not required
+    in REDCap.
     """
-    with _schema_connection() as con:
-        columns = con.execute(
-            "SELECT table_name, column_name, data_type, NOT is_nullable, coalesce(comment, '') "
-            "FROM duckdb_columns() WHERE schema_name = 'main' ORDER BY column_index"
-        ).fetchall()
-        checks = con.execute(
-            "SELECT table_name, expression FROM duckdb_constraints() "
-            "WHERE constraint_type = 'CHECK'"
-        ).fetchall()
-        references = dict(
-            ((table, column), target)
-            for table, column, target in con.execute(
-                "SELECT table_name, constraint_column_names[1], referenced_table "
-                "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'"
-            ).fetchall()
-        )
-    ranges = {
-        (table, match[1]): (match[2], match[3])
-        for table, expression in checks
-        if (match := RANGE.fullmatch(expression))
-    }
+    by_table, ranges, references = _schema_facts()
     coded = coded_columns()
-    by_table = defaultdict(list)
-    for table, *column in columns:
-        by_table[table].append(column)
     names = [c[0] for t in REGISTRY.tables for c in by_table[t] if (t, c[0]) not in references]
     shared = {name for name in names if names.count(name) > 1}
     fields = []
     for table, instrument, _ in INSTRUMENTS:
         boxes = [(prefix, name) for t, prefix, name in CHECKBOXES if t == table]
         for column, data_type, required, comment in by_table[table]:
-            target = references.get((table, column))
-            if target == "patients":
-                continue  # the record
-            if (table, column) == ("patients", "patient_id"):
-                fields.append(Field(RECORD_ID, instrument, table, (column,), "text", "Record ID",
-                                    comment, required=True))  # fmt: skip
+            if record_columns().get(table) == column:
+                if table == "patients":
+                    fields.append(Field(RECORD_ID, instrument, table, (column,), "text",
+                                        "Record ID", comment, required=True))  # fmt: skip
                 continue
-            if target == "limbs":
+            if references.get((table, column)) == "limbs":
                 fields.append(_limb_number(instrument, table, column, required, comment))
                 continue
-            if table == "limbs" and column == "limb_id":
-                fields.append(_limb_number("limb", table, "", True, ""))
-            box = next(((p, n) for p, n in boxes if column.startswith(p)), None)
-            if box:
+            if (table, column) == ("limbs", "limb_id"):
+                fields.append(_limb_number(instrument, table, "", True, ""))
+            if box := next(((p, n) for p, n in boxes if column.startswith(p)), None):
                 if box[1] not in {f.name for f in fields}:
                     fields.append(_checkbox(instrument, table, *box, by_table[table]))
                 continue
@@ -203,6 +180,33 @@ def project_fields() -> tuple[Field, ...]:
                        ranges.get((table, column), ("", "")))
             )  # fmt: skip
     return tuple(fields)
+
+
+def _schema_facts() -> tuple[dict[str, list[tuple]], dict[tuple, tuple[str, str]], dict]:
+    """The schema's columns by table (name, type, required, comment), each column's range
+    (from its CHECK BETWEEN) and the table each foreign key refers to."""
+    with _schema_connection() as con:
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, NOT is_nullable, coalesce(comment, '') "
+            "FROM duckdb_columns() WHERE schema_name = 'main' ORDER BY column_index"
+        ).fetchall()
+        checks = con.execute(
+            "SELECT table_name, expression FROM duckdb_constraints() "
+            "WHERE constraint_type = 'CHECK'"
+        ).fetchall()
+        keys = con.execute(
+            "SELECT table_name, constraint_column_names[1], referenced_table "
+            "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'"
+        ).fetchall()
+    by_table = defaultdict(list)
+    for table, *column in columns:
+        by_table[table].append(tuple(column))
+    ranges = {
+        (table, match[1]): (match[2], match[3])
+        for table, expression in checks
+        if (match := RANGE.fullmatch(expression))
+    }
+    return by_table, ranges, {(table, column): target for table, column, target in keys}
 
 
 @functools.cache
@@ -383,6 +387,10 @@ def import_redcap(
     by record id, instrument, instance and field; ``out`` is then left untouched.
     """
     records, dictionary = Path(records), Path(dictionary)
+    for path, what in ((records, "records"), (dictionary, "data dictionary")):
+        if not path.is_file():
+            rule = f"not found: give the REDCap project's {what} export (CSV)"
+            raise ValidationError(path, [Problem(str(path), None, None, None, rule)])
     project, problems = read_dictionary(dictionary)
     if problems:
         raise ValidationError(dictionary, problems)
@@ -539,7 +547,8 @@ def _date_order(
         if not day_first
         else "dates are written both DD/MM/YYYY and MM/DD/YYYY"
     )
-    return None, [Problem(file, None, None, None, f"{rule}: give --redcap-date-order dmy or mdy")]
+    orders = " or ".join(f"{order} ({text})" for order, text in DATE_ORDERS.items())
+    return None, [Problem(file, None, None, None, f"{rule}: give --redcap-date-order {orders}")]
 
 
 def _tables(
@@ -552,29 +561,20 @@ def _tables(
     fields_of = defaultdict(list)
     for field in project.fields.values():
         fields_of[field.instrument].append(field)
-    unset = set()
+    unset: set[str] = set()
     for number, values in enumerate(frame.to_dict("records"), FIRST_DATA_ROW):
         record = values[RECORD_ID].strip()
         named = _fold(values.get(REPEAT_INSTRUMENT, "")).replace(" ", "_") or "patient"
         instance = values.get(REPEAT_INSTANCE, "").strip()
+        where = Where(record, named, instance, number)
         if named not in instruments or (named == "patient") != (not instance):
             rule = "not a repeating instrument of the project" if named != "patient" else (
                 "instrument patient does not repeat: one per record"
             )  # fmt: skip
-            problems.append(Problem(file, number, REPEAT_INSTRUMENT, named, rule))
+            problems.append(Problem(where.label(file), number, REPEAT_INSTRUMENT, named, rule))
             continue
-        where = Where(record, named, instance, number)
         if named == "patient":
-            for other, fields in fields_of.items():
-                filled = other != "patient" and any(_filled(values, f) for f in fields)
-                if filled and other not in unset:
-                    unset.add(other)
-                    rule = (
-                        f"instrument {other} is filled on the record's own row: it is not set "
-                        "as repeating (Project Setup > Enable optional modules and "
-                        "customizations > Repeating instruments and events)"
-                    )
-                    problems.append(Problem(where.label(file), number, other, None, rule))
+            problems += _not_repeating(file, where, values, fields_of, unset)
         elif not any(_filled(values, f) for f in fields_of[named] if f.columns):
             continue  # an empty repeat row
         table = instruments[named]
@@ -591,6 +591,29 @@ def _tables(
         for table in REGISTRY.tables
     }
     return tables, dict(origins), problems
+
+
+def _not_repeating(
+    file: str,
+    where: Where,
+    values: dict[str, str],
+    fields_of: dict[str, list[Field]],
+    unset: set[str],
+) -> list[Problem]:
+    """A repeating instrument filled on a record's own row: REDCap keeps an instrument that
+    is not set as repeating there (once per instrument, added to ``unset``)."""
+    problems = []
+    for other, fields in fields_of.items():
+        if other == "patient" or other in unset or not any(_filled(values, f) for f in fields):
+            continue
+        unset.add(other)
+        rule = (
+            f"instrument {other} is filled on the record's own row: it is not set as repeating "
+            "(Project Setup > Enable optional modules and customizations > Repeating "
+            "instruments and events)"
+        )
+        problems.append(Problem(where.label(file), where.row, other, None, rule))
+    return problems
 
 
 def _filled(values: dict[str, str], field: Field) -> bool:
@@ -666,7 +689,13 @@ def _table(frame: pd.DataFrame) -> Table:
     return Table(list(frame.columns), lambda: iter([frame]))
 
 
-def _locator(records: str, dictionary: str, labels: dict[str, str], origins, project: Project):
+def _locator(
+    records: str,
+    dictionary: str,
+    labels: dict[str, str],
+    origins: dict[str, list[Where]],
+    project: Project,
+) -> Callable[[Problem], Problem]:
     """How the importer's problem with a table row becomes one with a REDCap record."""
     tables = {label: table for table, label in labels.items()}
     fields = {(table, column): RECORD_ID for table, column in record_columns().items()}

@@ -18,10 +18,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.cli import main
 from analytics.cohort.db import SCHEMA_PATH
 from analytics.cohort.dictionary import coded_columns
-from analytics.cohort.importer import REGISTRY, import_registry
-from analytics.cohort.redcap import DICTIONARY_COLUMNS, import_redcap, write_template
+from analytics.cohort.importer import REGISTRY, ValidationError, import_registry
+from analytics.cohort.redcap import (
+    DICTIONARY_COLUMNS,
+    import_redcap,
+    read_dictionary,
+    records_tables,
+    write_template,
+)
+from tests.conftest import HOSTILE_CENTRES
 
 FORMS = {
     "patients": "patient", "limbs": "limb", "stents": "stent", "events": "event",
@@ -322,3 +330,199 @@ def test_the_repeating_instruments_and_their_labels_name_their_own_fields(templa
             assert forms[name] == form
     guide = " ".join((template / "README.md").read_text().split())
     assert "Repeating instruments and events" in guide and "--redcap-records" in guide
+
+
+@pytest.fixture(scope="module")
+def few(tables) -> dict[str, pd.DataFrame]:
+    """Three patients of the fixture, the second with both legs treated."""
+    patients = tables["patients"][tables["patients"]["patient_id"].isin(["S0000001", "S0000002",
+                                                                          "S0000003"])]  # fmt: skip
+    return {
+        t: f[f["patient_id" if "patient_id" in f else "limb_id"].isin(
+            patients["patient_id"] if "patient_id" in f else
+            tables["limbs"].loc[tables["limbs"]["patient_id"].isin(patients["patient_id"]),
+                                "limb_id"])]
+        for t, f in tables.items()
+    }  # fmt: skip
+
+
+def rows_of(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def refusals(tmp_path: Path, template: Path, frame: pd.DataFrame, **options) -> list:
+    records = tmp_path / "records.csv"
+    frame.to_csv(records, index=False)
+    with pytest.raises(ValidationError) as refused:
+        import_redcap(records, template / "redcap_dictionary.csv", tmp_path / "c.duckdb", **options)
+    assert not (tmp_path / "c.duckdb").exists()
+    return refused.value.problems
+
+
+def at(rows: pd.DataFrame, record: str, instrument: str, instance: str = "") -> int:
+    match = (
+        (rows["record_id"] == record)
+        & (rows["redcap_repeat_instrument"] == instrument)
+        & (rows["redcap_repeat_instance"] == instance)
+    )
+    (index,) = rows.index[match]
+    return index
+
+
+def test_a_refusal_names_the_record_instrument_instance_and_field(
+    few, dictionary, template, tmp_path
+):
+    rows = rows_of(redcap_export(few, dictionary))
+    rows.loc[at(rows, "S0000002", "limb", "2"), "bmi"] = "99"
+    rows.loc[at(rows, "S0000002", "limb", "1"), "side"] = "7"
+    limb = at(rows, "S0000003", "limb", "1")
+    rows.loc[limb, [c for c in rows if c.startswith("segments___")]] = "0"
+    rows.loc[at(rows, "S0000001", "therapy", "2"), "agent"] = ""
+    found = {(p.file, p.row, p.column, p.value): p.rule for p in refusals(tmp_path, template, rows)}
+    records = "records.csv: record {}, instrument {}, instance {}"
+    bmi = (
+        records.format("S0000002", "limb", 2),
+        at(rows, "S0000002", "limb", "2") + 2,
+        "bmi",
+        "99",
+    )
+    assert found[bmi] == "bmi must be from 12 to 70"
+    side = (records.format("S0000002", "limb", 1), at(rows, "S0000002", "limb", "1") + 2, "side")
+    assert found[(*side, "7")].startswith("side must be left or right")
+    segments = ", ".join(f"segments___{code}" for code in ("ivc", "civ", "eiv", "cfv"))
+    (rule,) = [r for (f, _, c, _), r in found.items() if c == segments]
+    assert "at least one segment" in rule
+    agent = (records.format("S0000001", "therapy", 2), at(rows, "S0000001", "therapy", "2") + 2,
+             "agent", None)  # fmt: skip
+    assert found[agent] == "required: must not be empty"
+    assert len(found) == 4
+
+
+def test_a_limb_number_its_record_lacks_and_a_repeat_of_the_patient_are_refused(
+    few, dictionary, template, tmp_path
+):
+    rows = rows_of(redcap_export(few, dictionary))
+    rows.loc[at(rows, "S0000001", "stent", "2"), "stent_limb_no"] = "2"  # S0000001 has one limb
+    rows.loc[at(rows, "S0000003", "", ""), "redcap_repeat_instance"] = "1"
+    problems = refusals(tmp_path, template, rows)
+    assert [(p.file, p.column, p.value) for p in problems] == [
+        (
+            "records.csv: record S0000003, instrument patient, instance 1",
+            "redcap_repeat_instrument",
+            "patient",
+        ),
+        ("records.csv: record S0000001, instrument stent, instance 2", "stent_limb_no", "2"),
+    ]
+    assert "one per record" in problems[0].rule
+    assert "no limb with this number" in problems[1].rule
+
+
+def test_a_required_field_left_out_of_the_project_is_named_in_its_dictionary(
+    few, dictionary, template, tmp_path
+):
+    cut = dictionary[dictionary["Variable / Field Name"] != "brand"]
+    cut.to_csv(tmp_path / "dictionary.csv", index=False)
+    rows = rows_of(redcap_export(few, dictionary)).drop(columns="brand")
+    rows.to_csv(tmp_path / "records.csv", index=False)
+    with pytest.raises(ValidationError) as refused:
+        import_redcap(tmp_path / "records.csv", tmp_path / "dictionary.csv", tmp_path / "c.duckdb")
+    assert [(p.file, p.column, p.rule) for p in refused.value.problems] == [
+        ("dictionary.csv: instrument stent", "brand", "required column is missing")
+    ]
+
+
+def test_a_field_the_format_lacks_and_a_longitudinal_export_are_refused(
+    few, dictionary, template, tmp_path
+):
+    extra = pd.concat([dictionary, dictionary.iloc[[28]].assign(**{
+        "Variable / Field Name": "stent_lot"})])  # fmt: skip
+    extra.to_csv(tmp_path / "dictionary.csv", index=False)
+    with pytest.raises(ValidationError) as refused:
+        import_redcap(tmp_path / "dictionary.csv", tmp_path / "dictionary.csv", tmp_path / "c")
+    ((file, row, column),) = [(p.file, p.row, p.column) for p in refused.value.problems]
+    assert (file, row, column) == ("dictionary.csv", len(dictionary) + 2, "stent_lot")
+    rows = rows_of(redcap_export(few, dictionary))
+    rows.insert(1, "redcap_event_name", "baseline_arm_1")
+    (problem,) = refusals(tmp_path, template, rows)
+    assert problem.column == "redcap_event_name" and "longitudinal" in problem.rule
+
+
+def test_an_instrument_not_set_as_repeating_is_named(few, dictionary, template, tmp_path):
+    """Without the repeating setup, REDCap keeps one limb on the record's own row."""
+    rows = rows_of(redcap_export(few, dictionary))
+    limb = at(rows, "S0000001", "limb", "1")
+    base = at(rows, "S0000001", "", "")
+    limb_fields = [c for c in rows if rows.at[limb, c] and c not in
+                   ("record_id", "redcap_repeat_instrument", "redcap_repeat_instance")]  # fmt: skip
+    rows.loc[base, limb_fields] = rows.loc[limb, limb_fields]
+    rows = rows.drop(index=limb)
+    first, *limb_numbers = refusals(tmp_path, template, rows)
+    assert (first.file, first.column) == (
+        "records.csv: record S0000001, instrument patient",
+        "limb",
+    )
+    assert "Repeating instruments and events" in first.rule
+    assert {p.column for p in limb_numbers} <= {
+        "stent_limb_no",
+        "assessment_limb_no",
+        "event_limb_no",
+    }
+
+
+def test_slashed_dates_need_a_day_above_12_or_the_order(few, dictionary, template, tmp_path):
+    rows = rows_of(redcap_export(few, dictionary, dates="mdy"))
+    dated = rows["procedure_date"] != ""
+    rows.loc[dated, "procedure_date"] = ["01/02/2015", "03/04/2016", "05/06/2017", "07/08/2018"][
+        : dated.sum()]  # fmt: skip
+    (problem,) = refusals(tmp_path, template, rows)
+    assert "--redcap-date-order" in problem.rule
+    rows.to_csv(tmp_path / "records.csv", index=False)
+    project, _ = read_dictionary(template / "redcap_dictionary.csv")
+    read, _, problems = records_tables(tmp_path / "records.csv", project, "dmy", None)
+    (limbs,) = read["limbs"].chunks()
+    assert not problems and sorted(limbs["procedure_date"])[0] == "2015-02-01"
+
+
+def test_hostile_values_are_kept_as_text_or_refused_as_any_import(
+    few, dictionary, template, tmp_path
+):
+    rows = rows_of(redcap_export(few, dictionary))
+    base = at(rows, "S0000001", "", "")
+    rows.loc[base, "center"] = HOSTILE_CENTRES[0]
+    rows.loc[at(rows, "S0000001", "stent", "1"), "brand"] = HOSTILE_CENTRES[5]
+    records = tmp_path / "records.csv"
+    rows.to_csv(records, index=False)
+    done = import_redcap(records, template / "redcap_dictionary.csv", tmp_path / "kept.duckdb")
+    with duckdb.connect(str(done.path), read_only=True) as con:
+        kept = con.execute(
+            "SELECT center, brand FROM patients JOIN limbs USING (patient_id) "
+            "JOIN stents USING (limb_id) WHERE patient_id = 'S0000001' AND brand <> 'Vici'"
+        ).fetchone()
+    assert kept == (HOSTILE_CENTRES[0], HOSTILE_CENTRES[5])
+    rows.loc[base, "center"] = "Centre\x0b2"
+    rows.loc[rows["record_id"] == "S0000001", "record_id"] = "S0000001\x1b[31m"
+    problems = refusals(tmp_path, template, rows)
+    assert all(p.file.startswith("records.csv: record S0000001\\x1b[31m, ") for p in problems)
+    assert all("control character" in p.rule for p in problems)
+    centre = [p for p in problems if p.column == "center"]
+    assert [(p.file, p.value) for p in centre] == [
+        ("records.csv: record S0000001\\x1b[31m, instrument patient", "Centre\\x0b2")
+    ]
+    assert {p.column for p in problems} == {"center", "record_id"}
+
+
+def test_the_cli_writes_the_template_and_imports_the_exports(few, dictionary, tmp_path, capsys):
+    assert main(["redcap-template", "--out", str(tmp_path / "project")]) == 0
+    (tmp_path / "records.csv").write_text(redcap_export(few, dictionary, labels=True))
+    args = [
+        "import",
+        "--redcap-records",
+        str(tmp_path / "records.csv"),
+        "--redcap-dictionary",
+        str(tmp_path / "project" / "redcap_dictionary.csv"),
+        "--out",
+        str(tmp_path / "c"),
+    ]
+    assert main(args) == 0 and (tmp_path / "c").is_file()
+    assert main([*args[:3], "--out", str(tmp_path / "d")]) == 1
+    assert "--redcap-dictionary together" in capsys.readouterr().err
