@@ -57,7 +57,8 @@ DICTIONARY_COLUMNS = (
     "Matrix Ranking?", "Field Annotation",
 )  # fmt: skip
 NAME, FORM, TYPE, LABEL, CHOICES = (DICTIONARY_COLUMNS[i] for i in (0, 1, 3, 4, 5))
-NOTE, VALIDATION, MINIMUM, MAXIMUM, REQUIRED = (DICTIONARY_COLUMNS[i] for i in (6, 7, 8, 9, 12))
+NOTE, VALIDATION, MINIMUM, MAXIMUM = (DICTIONARY_COLUMNS[i] for i in (6, 7, 8, 9))
+BRANCHING, REQUIRED = DICTIONARY_COLUMNS[11], DICTIONARY_COLUMNS[12]
 # REDCap's repeating-instruments setup (Project Setup > Enable optional modules >
 # Repeating instruments and events), which the dictionary cannot hold.
 REPEATING_COLUMNS = ("form_name", "custom_form_label")
@@ -80,6 +81,10 @@ INSTRUMENTS = (
 INSTRUMENT_OF = {table: instrument for table, instrument, _ in INSTRUMENTS}
 # Yes/no columns of one table entered as one checkbox: (table, the columns' prefix, field).
 CHECKBOXES = (("limbs", "seg_", "segments"),)
+# A CHECK that leaves columns empty unless another holds a code, as DuckDB holds its text:
+# (("event" = 'reintervention') OR ((indication IS NULL) AND ...)): their branching logic.
+ONLY_WHEN = re.compile(r"""\(\("?(\w+)"? = '(\w+)'\) OR \(((?:\(\w+ IS NULL\)(?: AND )?)+)\)\)""")
+EMPTY = re.compile(r"\((\w+) IS NULL\)")
 RADIO_MAX_CHOICES = 4  # a coded field of more choices is a dropdown
 DATE_ORDERS = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY"}
 ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
@@ -123,6 +128,7 @@ class Field:
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     codes: tuple[str, ...] = ()
+    branching: str = ""  # REDCap's "show the field only if"
 
     def row(self) -> dict[str, str]:
         """The field as a row of REDCap's Data Dictionary CSV."""
@@ -137,6 +143,7 @@ class Field:
             VALIDATION: self.validation,
             MINIMUM: self.minimum,
             MAXIMUM: self.maximum,
+            BRANCHING: self.branching,
             REQUIRED: "y" if self.required else "",
         }
 
@@ -150,10 +157,18 @@ def project_fields() -> tuple[Field, ...]:
     required column that a date may stand in for (REGISTRY's alternatives) is not required
     in REDCap.
     """
-    by_table, ranges, references = _schema_facts()
+    by_table, ranges, references, shown_if = _schema_facts()
     coded = coded_columns()
     names = [c[0] for t in REGISTRY.tables for c in by_table[t] if (t, c[0]) not in references]
     shared = {name for name in names if names.count(name) > 1}
+
+    def branching(table: str, instrument: str, column: str) -> str:
+        if (table, column) not in shown_if:
+            return ""
+        other, code = shown_if[table, column]
+        name = f"{instrument}_{other}" if other in shared else other
+        return f"[{name}] = '{coded[table, other].codes.index(code) + 1}'"
+
     fields = []
     for table, instrument, _ in INSTRUMENTS:
         boxes = [(prefix, name) for t, prefix, name in CHECKBOXES if t == table]
@@ -174,17 +189,17 @@ def project_fields() -> tuple[Field, ...]:
                 continue
             name = f"{instrument}_{column}" if column in shared else column
             alternative = REGISTRY.alternative(table, column)
-            fields.append(
-                _field(name, instrument, table, column, data_type, comment,
-                       required and not alternative, coded.get((table, column)),
-                       ranges.get((table, column), ("", "")))
-            )  # fmt: skip
+            field = _field(name, instrument, table, column, data_type, comment,
+                           required and not alternative, coded.get((table, column)),
+                           ranges.get((table, column), ("", "")))  # fmt: skip
+            fields.append(replace(field, branching=branching(table, instrument, column)))
     return tuple(fields)
 
 
-def _schema_facts() -> tuple[dict[str, list[tuple]], dict[tuple, tuple[str, str]], dict]:
+def _schema_facts() -> tuple[dict[str, list[tuple]], dict, dict, dict]:
     """The schema's columns by table (name, type, required, comment), each column's range
-    (from its CHECK BETWEEN) and the table each foreign key refers to."""
+    (from its CHECK BETWEEN), the table each foreign key refers to, and the columns a CHECK
+    leaves empty unless another column holds a code: (table, column) -> (other, code)."""
     with _schema_connection() as con:
         columns = con.execute(
             "SELECT table_name, column_name, data_type, NOT is_nullable, coalesce(comment, '') "
@@ -206,7 +221,14 @@ def _schema_facts() -> tuple[dict[str, list[tuple]], dict[tuple, tuple[str, str]
         for table, expression in checks
         if (match := RANGE.fullmatch(expression))
     }
-    return by_table, ranges, {(table, column): target for table, column, target in keys}
+    shown_if = {
+        (table, column): (match[1], match[2])
+        for table, expression in checks
+        if (match := ONLY_WHEN.fullmatch(expression))
+        for column in EMPTY.findall(match[3])
+    }
+    references = {(table, column): target for table, column, target in keys}
+    return by_table, ranges, references, shown_if
 
 
 @functools.cache

@@ -318,6 +318,14 @@ def test_choices_dates_and_ranges_are_in_redcaps_syntax(dictionary):
     assert rows.loc["event_month", "Required Field?"] == ""
     assert rows.loc["stent_limb_no", "Required Field?"] == "y"
     assert rows.loc["event_limb_no", "Required Field?"] == ""  # a patient event has none
+    # only a reintervention has a type, an indication and a target lesion (the schema's CHECK)
+    events = dict((label, code) for code, label in choices(
+        rows.loc["event", "Choices, Calculations, OR Slider Labels"]))  # fmt: skip
+    shown = rows[rows["Branching Logic (Show field only if...)"] != ""]
+    assert sorted(shown.index) == ["indication", "reintervention_type", "target_lesion"]
+    assert set(shown["Branching Logic (Show field only if...)"]) == {
+        f"[event] = '{events['Reintervention']}'"
+    }
 
 
 def test_the_repeating_instruments_and_their_labels_name_their_own_fields(template, dictionary):
