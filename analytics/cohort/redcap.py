@@ -329,8 +329,8 @@ Written by `python -m analytics redcap-template`; generated from the cohort form
 3. Project Setup > Enable optional modules and customizations > Repeating instruments
    and events: make `limb`, `stent`, `event`, `assessment` and `therapy` repeating, with
    the labels of `repeating_instruments.csv` (the dialog uploads that file).
-4. Add and rename fields only as the dictionary's notes allow: a field not in it is
-   refused at import, as is a choice code changed (a choice's label may be changed).
+4. Keep the fields as they are: a field the cohort format does not know is refused at
+   import, and so is a choice whose code was changed (its label may be changed).
 
 ## Export and import
 Data Exports > All data: "CSV / Microsoft Excel (raw data)" or "(labels)"; dates as
