@@ -93,6 +93,7 @@ CHECKED = frozenset({"1", "checked"})
 UNCHECKED = frozenset({"", "0", "unchecked"})
 LABEL_HEADERS = {"repeat instrument": REPEAT_INSTRUMENT, "repeat instance": REPEAT_INSTANCE}
 IGNORED_LABEL_HEADERS = frozenset({"complete?", "survey identifier", "data access group"})
+NAMED_VALUE = re.compile(r"\b(\w+)=")  # the importer's values of a rule across columns
 CHOICE_HEADER = re.compile(r"(.*) \(choice=(.*)\)")  # a checkbox's label header
 # How a code shows as a choice: the dashboard's own labels where it has them.
 _LEVELS = (
@@ -737,12 +738,14 @@ def _locator(
         column = problem.column and ", ".join(
             fields.get((table, c.strip()), c.strip()) for c in problem.column.split(",")
         )
-        rows = origins.get(table, [])
+        value = problem.value and NAMED_VALUE.sub(  # a rule across columns: "seg_ivc=false"
+            lambda named: fields.get((table, named[1]), named[1]) + "=", problem.value
+        )
         if problem.row is None or problem.row < FIRST_DATA_ROW:
             file = dictionary if problem.row == 1 else records
             where = f"{file}: instrument {INSTRUMENT_OF[table]}"
-            return Problem(where, None, column, problem.value, problem.rule)
-        origin = rows[problem.row - FIRST_DATA_ROW]
-        return Problem(origin.label(records), origin.row, column, problem.value, problem.rule)
+            return Problem(where, None, column, value, problem.rule)
+        origin = origins[table][problem.row - FIRST_DATA_ROW]
+        return Problem(origin.label(records), origin.row, column, value, problem.rule)
 
     return locate

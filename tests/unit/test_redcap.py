@@ -400,8 +400,9 @@ def test_a_refusal_names_the_record_instrument_instance_and_field(
     side = (records.format("S0000002", "limb", 1), at(rows, "S0000002", "limb", "1") + 2, "side")
     assert found[(*side, "7")].startswith("side must be left or right")
     segments = ", ".join(f"segments___{code}" for code in ("ivc", "civ", "eiv", "cfv"))
-    (rule,) = [r for (f, _, c, _), r in found.items() if c == segments]
+    ((value, rule),) = [(v, r) for (f, _, c, v), r in found.items() if c == segments]
     assert "at least one segment" in rule
+    assert value == ", ".join(f"{name}=false" for name in segments.split(", "))
     agent = (records.format("S0000001", "therapy", 2), at(rows, "S0000001", "therapy", "2") + 2,
              "agent", None)  # fmt: skip
     assert found[agent] == "required: must not be empty"
