@@ -24,6 +24,7 @@ place a record id is shown.
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 from collections import defaultdict
@@ -434,12 +435,10 @@ def import_redcap(
 def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     """The project's fields from its dictionary export; each field the format does not know,
     or in another instrument than the template's, is a problem."""
-    table, problem = read_csv(path)
-    if problem:
-        return Project({}, {}, {}), [problem]
-    frame = pd.concat([*table.chunks(), pd.DataFrame(columns=table.header)], ignore_index=True)
-    problems = []
-    if missing := [c for c in (NAME, FORM, LABEL, CHOICES) if c not in table.header]:
+    frame, problems = _read(path)
+    if problems:
+        return Project({}, {}, {}), problems
+    if missing := [c for c in (NAME, FORM, LABEL, CHOICES) if c not in frame.columns]:
         rule = (
             f"not a REDCap data dictionary: no column {', '.join(missing)}; download it from "
             "Project Setup > Data Dictionary"
@@ -448,7 +447,7 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     template = {f.name: f for f in project_fields()}
     fields, labels, choices = {}, {}, {}
     for number, row in enumerate(frame.itertuples(index=False), FIRST_DATA_ROW):
-        values = dict(zip(table.header, row, strict=True))
+        values = dict(zip(frame.columns, row, strict=True))
         name, form = values[NAME].strip(), values[FORM].strip()
         known = template.get(name)
         if known is None:
@@ -467,6 +466,19 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     if RECORD_ID not in fields:
         problems.append(Problem(path.name, None, RECORD_ID, None, "the record id field is missing"))
     return Project(fields, labels, choices), problems
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """A CSV export whole, as text, read as the importer reads a CSV (its encoding, delimiter
+    and quotes checked); or why it cannot be read."""
+    table, problem = read_csv(path)
+    if problem:
+        return pd.DataFrame(), [problem]
+    try:
+        chunks = [*table.chunks(), pd.DataFrame(columns=table.header)]
+    except csv.Error as exc:
+        return pd.DataFrame(), [Problem(path.name, None, None, None, f"not a readable CSV: {exc}")]
+    return pd.concat(chunks, ignore_index=True), []
 
 
 def _choices(text: str) -> list[tuple[str, str]]:
@@ -488,14 +500,13 @@ def records_tables(
 ) -> tuple[dict[str, Table], dict[str, list[Where]], list[Problem]]:
     """The records export as the format's tables, where each row came from, and what stops
     the reading (an unknown column or instrument, a limb number not in its record)."""
-    table, problem = read_csv(path)
-    if problem:
-        return {}, {}, [problem]
-    frame = pd.concat([*table.chunks(), pd.DataFrame(columns=table.header)], ignore_index=True)
+    frame, problems = _read(path)
+    if problems:
+        return {}, {}, problems
     if max_rows is not None and len(frame) > max_rows:
         rule = f"more than {max_rows:,} rows: the limit for one file of an upload"
         return {}, {}, [Problem(path.name, None, None, None, rule)]
-    names, problems = _header_names(path.name, table.header, project)
+    names, problems = _header_names(path.name, list(frame.columns), project)
     if problems:
         return {}, {}, problems
     frame = frame.set_axis(names, axis=1).loc[:, [n for n in names if n]]

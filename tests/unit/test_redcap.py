@@ -537,3 +537,12 @@ def test_the_cli_writes_the_template_and_imports_the_exports(few, dictionary, tm
     assert main(args) == 0 and (tmp_path / "c").is_file()
     assert main([*args[:3], "--out", str(tmp_path / "d")]) == 1
     assert "--redcap-dictionary together" in capsys.readouterr().err
+
+
+def test_a_records_file_that_is_no_csv_table_is_refused_in_words(template, tmp_path):
+    records = tmp_path / "records.csv"
+    records.write_text('record_id,sex\nS1,1,extra\n"S2,2\n')
+    with pytest.raises(ValidationError) as refused:
+        import_redcap(records, template / "redcap_dictionary.csv", tmp_path / "c.duckdb")
+    ((file, rule),) = [(p.file, p.rule) for p in refused.value.problems]
+    assert file == "records.csv" and rule.startswith("not a readable CSV: line 2 has 3 cells")
