@@ -501,9 +501,14 @@ def test_hostile_values_are_kept_as_text_or_refused_as_any_import(
     base = at(rows, "S0000001", "", "")
     rows.loc[base, "center"] = HOSTILE_CENTRES[0]
     rows.loc[at(rows, "S0000001", "stent", "1"), "brand"] = HOSTILE_CENTRES[5]
+    rows.loc[at(rows, "S0000001", "limb", "1"), "stents"] = "9"  # a warning, located too
     records = tmp_path / "records.csv"
     rows.to_csv(records, index=False)
     done = import_redcap(records, template / "redcap_dictionary.csv", tmp_path / "kept.duckdb")
+    assert [(w.file, w.row, w.column, w.value[:1]) for w in done.warnings] == [
+        ("records.csv: record S0000001, instrument limb, instance 1",
+         at(rows, "S0000001", "limb", "1") + 2, "stents", "9")
+    ]  # fmt: skip
     with duckdb.connect(str(done.path), read_only=True) as con:
         kept = con.execute(
             "SELECT center, brand FROM patients JOIN limbs USING (patient_id) "
