@@ -70,9 +70,9 @@ def source(bilateral_path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def tables(source) -> dict[str, pd.DataFrame]:
-    """The first 60 patients of the bilateral fixture and all that is theirs: people with one
+    """The first 30 patients of the bilateral fixture and all that is theirs: people with one
     limb and with two, stents, limb and patient events, visits, therapy periods."""
-    patients = source["patients"].head(60)
+    patients = source["patients"].head(30)
     limbs = source["limbs"][source["limbs"]["patient_id"].isin(patients["patient_id"])]
     kept = {
         "patients": patients,
@@ -265,7 +265,7 @@ def test_a_projects_export_imports_to_the_cohort_its_tables_give(
     assert len(empty) == 1  # a repeat left empty, as REDCap exports one
     records, dictionary_file = exported(tmp_path, text, template)
     done = import_redcap(records, dictionary_file, tmp_path / "cohort.duckdb")
-    assert (done.patients, done.limbs) == (60, len(tables["limbs"]))
+    assert (done.patients, done.limbs) == (30, len(tables["limbs"]))
     got = cohort_tables(done.path)
     for table in REGISTRY.tables:
         pd.testing.assert_frame_equal(got[table], template_import[table], obj=table)
