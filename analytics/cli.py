@@ -231,11 +231,27 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         help="validate a registry and write it as a cohort file",
         description="Validate SOURCE (a folder with patients.csv, assessments.csv and "
-        "events.csv, or an .xlsx workbook with those three sheets) against the cohort format "
-        "and write it to --out. Every problem is listed; on any problem nothing is written and "
-        "an existing --out file is left unchanged.",
+        "events.csv, or an .xlsx workbook with those three sheets), or a REDCap project's "
+        "exports (--redcap-records with --redcap-dictionary, of a project created from "
+        "redcap-template), against the cohort format and write it to --out. Every problem is "
+        "listed; on any problem nothing is written and an existing --out file is left unchanged.",
     )
-    registry.add_argument("source", type=Path, help="folder of three CSVs, or an .xlsx workbook")
+    registry.add_argument(
+        "source", type=Path, nargs="?", help="folder of three CSVs, or an .xlsx workbook"
+    )
+    registry.add_argument(
+        "--redcap-records", type=Path, metavar="CSV",
+        help="a REDCap project's records export (CSV, raw data or labels), instead of SOURCE",
+    )  # fmt: skip
+    registry.add_argument(
+        "--redcap-dictionary", type=Path, metavar="CSV",
+        help="that project's data dictionary export (CSV)",
+    )  # fmt: skip
+    registry.add_argument(
+        "--redcap-date-order", choices=("dmy", "mdy"), default=None,
+        help="how the records export writes dates with slashes (DD/MM/YYYY: dmy, MM/DD/YYYY: "
+        "mdy); needed only when no day above 12 tells",
+    )  # fmt: skip
     registry.add_argument("--out", type=Path, required=True, help="cohort file to write")
     registry.add_argument("--name", default=None, help="cohort name shown in the dashboard")
 
@@ -321,6 +337,16 @@ def _parser() -> argparse.ArgumentParser:
         "documenting every column, to fill in and import.",
     )
     template.add_argument("--out", type=Path, required=True, help="workbook to write (.xlsx)")
+
+    redcap = commands.add_parser(
+        "redcap-template",
+        help="write what a REDCap project in the cohort format is created from",
+        description="Write into --out the project's data dictionary (REDCap's Data Dictionary "
+        "CSV), its repeating-instruments setup and a short guide: a classic project, one "
+        "record per patient, repeating instruments for limbs, stents, events, assessments "
+        "and therapy periods. Its exports import with import --redcap-records.",
+    )
+    redcap.add_argument("--out", type=Path, required=True, help="folder to write into")
 
     commands.add_parser(
         "dictionary",
@@ -413,7 +439,22 @@ def _import(args: argparse.Namespace) -> Path:
     from analytics.cohort.importer import import_with_report
 
     metadata = {"name": args.name} if args.name else None
-    imported = import_with_report(args.source, args.out, metadata=metadata)
+    if args.redcap_records or args.redcap_dictionary:
+        from analytics.cohort.redcap import import_redcap
+
+        if args.source or not (args.redcap_records and args.redcap_dictionary):
+            raise CohortError(
+                "a REDCap project imports from --redcap-records and --redcap-dictionary "
+                "together, without SOURCE"
+            )
+        imported = import_redcap(
+            args.redcap_records, args.redcap_dictionary, args.out, metadata,
+            date_order=args.redcap_date_order,
+        )  # fmt: skip
+    elif args.source is None:
+        raise CohortError("give SOURCE, or --redcap-records and --redcap-dictionary")
+    else:
+        imported = import_with_report(args.source, args.out, metadata=metadata)
     if imported.warnings:
         print(f"warning: {len(imported.warnings)} row(s) to check", file=sys.stderr)
         for warning in imported.warnings:
@@ -430,7 +471,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "report":
         sys.stdout.write(_report(args).rstrip("\n") + "\n")
     elif args.command == "import":
-        print(f"imported {args.source} into {_import(args)}")
+        print(f"imported {args.source or args.redcap_records} into {_import(args)}")
     elif args.command == "deck":
         _deck(args)
         print(f"wrote the deck {args.out}")
@@ -461,6 +502,13 @@ def _run(args: argparse.Namespace) -> None:
 
         args.out.write_bytes(template_workbook())
         print(f"wrote the registry template {args.out}")
+    elif args.command == "redcap-template":
+        from analytics.cohort.redcap import write_template
+
+        written = write_template(args.out)
+        print(
+            f"wrote the REDCap project's files to {args.out}: {', '.join(p.name for p in written)}"
+        )
     elif args.command == "dictionary":
         from analytics.cohort.dictionary import dictionary_markdown
 

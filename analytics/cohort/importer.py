@@ -267,6 +267,22 @@ def import_with_report(
         for name, table in tables.items():  # the readable files' own reading problems, too
             problems += _each_chunk(table, labels[name], max_rows, lambda chunk, first: None)
         raise ValidationError(source, problems)
+    return import_tables(source, layout, tables, labels, out, metadata, max_rows, replace)
+
+
+def import_tables(
+    source: Path,
+    layout: Layout,
+    tables: dict[str, Table],
+    labels: dict[str, str],
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    max_rows: int | None = None,
+    replace: bool = True,
+) -> Imported:
+    """Validate ``tables`` of ``layout`` read from ``source`` (each named in problems by its
+    label) into cohort file ``out``: the one way into the format, whatever the source's form
+    (a folder, a workbook, a REDCap project's exports: analytics.cohort.redcap)."""
     if mixed := _mixed_layout(layout, tables, labels):
         raise ValidationError(source, [mixed])
     meta = {**_default_metadata(source), **(metadata or {})}
@@ -417,7 +433,7 @@ def _read_folder(
         path = folder / labels[name]
         if not path.is_file():
             continue
-        table, problem = _read_csv(path)
+        table, problem = read_csv(path)
         if problem:
             problems.append(problem)
         else:
@@ -425,7 +441,7 @@ def _read_folder(
     return layout, tables, {t: labels[t] for t in layout.tables}, problems
 
 
-def _read_csv(path: Path) -> tuple[Table | None, Problem | None]:
+def read_csv(path: Path) -> tuple[Table | None, Problem | None]:
     """The CSV's header and a chunked reader of its rows, once its bytes are checked.
 
     The file is checked a block at a time, never held whole: blank, not UTF-8, another

@@ -1,0 +1,762 @@
+"""A REDCap project in the cohort format: its data dictionary, and the import of its exports.
+
+The project is a classic (non-longitudinal) one: one record per patient, its record id
+the patient's pseudonymous ``patient_id`` (instrument ``patient``), and a repeating
+instrument per table below it (``limb``, ``stent``, ``event``, ``assessment``,
+``therapy``). REDCap repeats do not nest, so each child of a limb carries the number of
+its limb in the record (``limb_no`` of instrument ``limb``; ``stent_limb_no`` and the like,
+since a field name is unique in a project). Every field derives from data/schema.sql
+(:func:`project_fields`): its type, choices, range and meaning, so the format's columns
+are never listed a second time. A column found in several tables (``month``) takes its
+instrument's name as a prefix (``event_month``); the lesion's segments are one checkbox.
+
+The exports come as REDCap writes them: the records CSV in raw or label form (headers
+and values), ``redcap_repeat_instrument``/``redcap_repeat_instance``, checkbox columns
+``field___code``, the ``*_complete`` status columns (ignored), empty repeat rows
+(skipped), dates as YYYY-MM-DD or, with the export's date setting, DD/MM/YYYY or
+MM/DD/YYYY; and the project's data dictionary export, which gives its fields' labels and
+choices. They become the format's tables and pass through the one importer
+(:func:`analytics.cohort.importer.import_tables`), so the same rules refuse the same
+rows; each problem is then located as the data manager finds it in REDCap: record id,
+instrument, instance, field (and the records file's row). The import report is the one
+place a record id is shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.cohort.dictionary import CodedColumn, _schema_connection, coded_columns
+from analytics.cohort.importer import (
+    FIRST_DATA_ROW,
+    RANGE,
+    REGISTRY,
+    Imported,
+    Problem,
+    Table,
+    ValidationError,
+    import_tables,
+    read_csv,
+)
+from analytics.variables import AETIOLOGIES, BUILTIN, STENT_DESIGNS, THERAPIES
+
+# REDCap's Data Dictionary CSV, its columns in its order.
+DICTIONARY_COLUMNS = (
+    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+    "Choices, Calculations, OR Slider Labels", "Field Note",
+    "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
+    "Identifier?", "Branching Logic (Show field only if...)", "Required Field?",
+    "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
+    "Matrix Ranking?", "Field Annotation",
+)  # fmt: skip
+NAME, FORM, TYPE, LABEL, CHOICES = (DICTIONARY_COLUMNS[i] for i in (0, 1, 3, 4, 5))
+NOTE, VALIDATION, MINIMUM, MAXIMUM = (DICTIONARY_COLUMNS[i] for i in (6, 7, 8, 9))
+BRANCHING, REQUIRED = DICTIONARY_COLUMNS[11], DICTIONARY_COLUMNS[12]
+# REDCap's repeating-instruments setup (Project Setup > Enable optional modules >
+# Repeating instruments and events), which the dictionary cannot hold.
+REPEATING_COLUMNS = ("form_name", "custom_form_label")
+RECORD_ID = "record_id"
+LIMB_NO = "limb_no"
+REPEAT_INSTRUMENT, REPEAT_INSTANCE = "redcap_repeat_instrument", "redcap_repeat_instance"
+LONGITUDINAL = "redcap_event_name"
+CHECKBOX_MARK = "___"  # a checkbox's export column: field___code
+COMPLETE = "_complete"  # an instrument's status column: <instrument>_complete
+# The format's tables as the project's instruments, and the label REDCap shows for each
+# repeat (its [field]s piped in).
+INSTRUMENTS = (
+    ("patients", "patient", ""),
+    ("limbs", "limb", "[side] ([limb_no])"),
+    ("stents", "stent", "[brand], limb [stent_limb_no]"),
+    ("events", "event", "[event]"),
+    ("assessments", "assessment", "limb [assessment_limb_no]"),
+    ("antithrombotic", "therapy", "[agent]"),
+)
+INSTRUMENT_OF = {table: instrument for table, instrument, _ in INSTRUMENTS}
+# Yes/no columns of one table entered as one checkbox: (table, the columns' prefix, field).
+CHECKBOXES = (("limbs", "seg_", "segments"),)
+# A CHECK that leaves columns empty unless another holds a code, as DuckDB holds its text:
+# (("event" = 'reintervention') OR ((indication IS NULL) AND ...)): their branching logic.
+ONLY_WHEN = re.compile(r"""\(\("?(\w+)"? = '(\w+)'\) OR \(((?:\(\w+ IS NULL\)(?: AND )?)+)\)\)""")
+EMPTY = re.compile(r"\((\w+) IS NULL\)")
+RADIO_MAX_CHOICES = 4  # a coded field of more choices is a dropdown
+DATE_ORDERS = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY"}
+ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+CHECKED = frozenset({"1", "checked"})
+UNCHECKED = frozenset({"", "0", "unchecked"})
+LABEL_HEADERS = {"repeat instrument": REPEAT_INSTRUMENT, "repeat instance": REPEAT_INSTANCE}
+IGNORED_LABEL_HEADERS = frozenset({"complete?", "survey identifier", "data access group"})
+NAMED_VALUE = re.compile(r"\b(\w+)=")  # the importer's values of a rule across columns
+CHOICE_HEADER = re.compile(r"(.*) \(choice=(.*)\)")  # a checkbox's label header
+# How a code shows as a choice: the dashboard's own labels where it has them.
+_LEVELS = (
+    AETIOLOGIES,
+    STENT_DESIGNS,
+    THERAPIES,
+    *(d.items() for d in BUILTIN.level_labels().values()),
+)
+# A field's label: the dashboard's own for a column it shows under the same name.
+FIELD_LABELS = {v.column: v.label for v in BUILTIN.variables if v.column}
+CODE_LABELS = {code: label for levels in _LEVELS for code, label in levels}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the project: where it sits, which format column(s) it fills, and how.
+
+    ``columns`` is the one column a field fills, or a checkbox's yes/no columns (one per
+    choice); ``codes`` the format's code of each choice (a checkbox: the choice's column).
+    ``choices`` are REDCap's (code, label) pairs, numbered from 1 for a coded column.
+    """
+
+    name: str
+    instrument: str
+    table: str
+    columns: tuple[str, ...]
+    field_type: str
+    label: str
+    note: str
+    validation: str = ""
+    minimum: str = ""
+    maximum: str = ""
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    codes: tuple[str, ...] = ()
+    branching: str = ""  # REDCap's "show the field only if"
+
+    def row(self) -> dict[str, str]:
+        """The field as a row of REDCap's Data Dictionary CSV."""
+        return {
+            **dict.fromkeys(DICTIONARY_COLUMNS, ""),
+            NAME: self.name,
+            FORM: self.instrument,
+            TYPE: self.field_type,
+            LABEL: self.label,
+            CHOICES: " | ".join(f"{code}, {label}" for code, label in self.choices),
+            NOTE: self.note,
+            VALIDATION: self.validation,
+            MINIMUM: self.minimum,
+            MAXIMUM: self.maximum,
+            BRANCHING: self.branching,
+            REQUIRED: "y" if self.required else "",
+        }
+
+
+@functools.cache
+def project_fields() -> tuple[Field, ...]:
+    """Every field of the project, in the dictionary's order, derived from data/schema.sql.
+
+    The column that is the record (:func:`record_columns`) is the record id in ``patient``
+    and no field elsewhere; a column referring to a limb is the child's limb number. A
+    required column that a date may stand in for (REGISTRY's alternatives) is not required
+    in REDCap.
+    """
+    by_table, ranges, references, shown_if = _schema_facts()
+    coded = coded_columns()
+    names = [c[0] for t in REGISTRY.tables for c in by_table[t] if (t, c[0]) not in references]
+    shared = {name for name in names if names.count(name) > 1}
+
+    def branching(table: str, instrument: str, column: str) -> str:
+        if (table, column) not in shown_if:
+            return ""
+        other, code = shown_if[table, column]
+        name = f"{instrument}_{other}" if other in shared else other
+        return f"[{name}] = '{coded[table, other].codes.index(code) + 1}'"
+
+    fields = []
+    for table, instrument, _ in INSTRUMENTS:
+        boxes = [(prefix, name) for t, prefix, name in CHECKBOXES if t == table]
+        for column, data_type, required, comment in by_table[table]:
+            if record_columns().get(table) == column:
+                if table == "patients":
+                    fields.append(Field(RECORD_ID, instrument, table, (column,), "text",
+                                        "Record ID", comment, required=True))  # fmt: skip
+                continue
+            if references.get((table, column)) == "limbs":
+                fields.append(_limb_number(instrument, table, column, required, comment))
+                continue
+            if (table, column) == ("limbs", "limb_id"):
+                fields.append(_limb_number(instrument, table, "", True, ""))
+            if box := next(((p, n) for p, n in boxes if column.startswith(p)), None):
+                if box[1] not in {f.name for f in fields}:
+                    fields.append(_checkbox(instrument, table, *box, by_table[table]))
+                continue
+            name = f"{instrument}_{column}" if column in shared else column
+            alternative = REGISTRY.alternative(table, column)
+            field = _field(name, instrument, table, column, data_type, comment,
+                           required and not alternative, coded.get((table, column)),
+                           ranges.get((table, column), ("", "")))  # fmt: skip
+            fields.append(replace(field, branching=branching(table, instrument, column)))
+    return tuple(fields)
+
+
+def _schema_facts() -> tuple[dict[str, list[tuple]], dict, dict, dict]:
+    """The schema's columns by table (name, type, required, comment), each column's range
+    (from its CHECK BETWEEN), the table each foreign key refers to, and the columns a CHECK
+    leaves empty unless another column holds a code: (table, column) -> (other, code)."""
+    with _schema_connection() as con:
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, NOT is_nullable, coalesce(comment, '') "
+            "FROM duckdb_columns() WHERE schema_name = 'main' ORDER BY column_index"
+        ).fetchall()
+        checks = con.execute(
+            "SELECT table_name, expression FROM duckdb_constraints() "
+            "WHERE constraint_type = 'CHECK'"
+        ).fetchall()
+        keys = con.execute(
+            "SELECT table_name, constraint_column_names[1], referenced_table "
+            "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'"
+        ).fetchall()
+    by_table = defaultdict(list)
+    for table, *column in columns:
+        by_table[table].append(tuple(column))
+    ranges = {
+        (table, match[1]): (match[2], match[3])
+        for table, expression in checks
+        if (match := RANGE.fullmatch(expression))
+    }
+    shown_if = {
+        (table, column): (match[1], match[2])
+        for table, expression in checks
+        if (match := ONLY_WHEN.fullmatch(expression))
+        for column in EMPTY.findall(match[3])
+    }
+    references = {(table, column): target for table, column, target in keys}
+    return by_table, ranges, references, shown_if
+
+
+@functools.cache
+def record_columns() -> dict[str, str]:
+    """Each table's column that is the record itself: the patient's key, and every column
+    referring to it (a limb's, an event's, a therapy period's patient)."""
+    with _schema_connection() as con:
+        rows = con.execute(
+            "SELECT table_name, constraint_column_names[1] FROM duckdb_constraints() "
+            "WHERE (constraint_type = 'FOREIGN KEY' AND referenced_table = 'patients') "
+            "OR (constraint_type = 'PRIMARY KEY' AND table_name = 'patients')"
+        ).fetchall()
+    return dict(rows)
+
+
+def _limb_number(instrument: str, table: str, column: str, required: bool, comment: str) -> Field:
+    """The limb's number in its record: the limb's own (``limb_no``, 1 or 2: one per side),
+    or the number of the limb a child instrument's row is of (a column naming a limb)."""
+    sides = len(coded_columns()["limbs", "side"].codes)
+    if instrument == "limb":
+        note = f"This limb's number in the record, 1 to {sides}: a patient has one limb a side."
+        return Field(LIMB_NO, instrument, table, (), "text", "Limb number", note, "integer",
+                     "1", str(sides), required=True)  # fmt: skip
+    note = f"The number ({LIMB_NO}) of the limb in this record. {comment}"
+    return Field(f"{instrument}_{LIMB_NO}", instrument, table, (column,), "text",
+                 f"Limb number ({instrument})", note, "integer", "1", str(sides),
+                 required=required)  # fmt: skip
+
+
+def _checkbox(instrument: str, table: str, prefix: str, name: str, columns: list[tuple]) -> Field:
+    """Yes/no columns sharing ``prefix`` as one checkbox field, a choice per column."""
+    members = [(c, comment) for c, _, _, comment in columns if c.startswith(prefix)]
+    choices = tuple((c.removeprefix(prefix), c.removeprefix(prefix).upper()) for c, _ in members)
+    note = " ".join(comment for _, comment in members)
+    return Field(name, instrument, table, tuple(c for c, _ in members), "checkbox",
+                 name.replace("_", " ").capitalize(), note, choices=choices,
+                 codes=tuple(c for c, _ in members))  # fmt: skip
+
+
+def _field(
+    name: str,
+    instrument: str,
+    table: str,
+    column: str,
+    data_type: str,
+    comment: str,
+    required: bool,
+    coded: CodedColumn | None,
+    bounds: tuple[str, str],
+) -> Field:
+    label = FIELD_LABELS.get(column) if name == column else None
+    label = label or name.replace("_", " ").capitalize()
+    common = dict(required=required)
+    if coded:
+        kind = "radio" if len(coded.codes) <= RADIO_MAX_CHOICES else "dropdown"
+        choices = tuple(
+            (str(i), CODE_LABELS.get(code, code.replace("_", " ").capitalize()))
+            for i, code in enumerate(coded.codes, 1)
+        )
+        return Field(name, instrument, table, (column,), kind, label, comment,
+                     choices=choices, codes=coded.codes, **common)  # fmt: skip
+    if data_type == "BOOLEAN":
+        return Field(name, instrument, table, (column,), "yesno", label, comment, **common)
+    validation = {"INTEGER": "integer", "DOUBLE": "number", "DATE": "date_ymd"}.get(data_type, "")
+    return Field(name, instrument, table, (column,), "text", label, comment, validation,
+                 *bounds, **common)  # fmt: skip
+
+
+def dictionary_frame() -> pd.DataFrame:
+    """The project's data dictionary, REDCap's columns in REDCap's order."""
+    return pd.DataFrame([f.row() for f in project_fields()], columns=list(DICTIONARY_COLUMNS))
+
+
+def repeating_frame() -> pd.DataFrame:
+    """The repeating instruments and the label REDCap shows for each repeat."""
+    rows = [(instrument, label) for _, instrument, label in INSTRUMENTS if instrument != "patient"]
+    return pd.DataFrame(rows, columns=list(REPEATING_COLUMNS))
+
+
+GUIDE = """# A REDCap project in the cohort format
+
+Written by `python -m analytics redcap-template`; generated from the cohort format
+(data/schema.sql), so it matches the version of the dashboard that wrote it.
+
+- `redcap_dictionary.csv`: the project's data dictionary. One record per patient: the
+  record id is the patient's pseudonymous identifier (never a name or hospital number;
+  turn off auto-numbering in Project Setup); the instrument `patient` holds the person,
+  the repeating instruments `limb`, `stent`, `event`, `assessment` and `therapy` the rest.
+  REDCap repeats do not nest: a stent, event or assessment gives the number of its limb
+  (`limb_no` of the limb: 1 or 2, one limb a side); a patient event (recurrent DVT,
+  pulmonary embolism, bleeding, death) leaves it empty.
+- `repeating_instruments.csv`: which instruments repeat, and the label of each repeat.
+
+## Create the project
+1. New project, classic (not longitudinal).
+2. Project Setup > Design your data collection instruments > Data Dictionary: upload
+   `redcap_dictionary.csv` (this replaces the project's instruments).
+3. Project Setup > Enable optional modules and customizations > Repeating instruments
+   and events: make `limb`, `stent`, `event`, `assessment` and `therapy` repeating, with
+   the labels of `repeating_instruments.csv` (the dialog uploads that file).
+4. Keep the fields as they are: a field the cohort format does not know is refused at
+   import, and so is a choice whose code was changed (its label may be changed).
+
+## Export and import
+Data Exports > All data: "CSV / Microsoft Excel (raw data)" or "(labels)"; dates as
+YYYY-MM-DD, or DD/MM/YYYY or MM/DD/YYYY (then say which with `--redcap-date-order` when no
+day above 12 tells). Download the data dictionary too (Project Setup > Data Dictionary),
+then:
+
+    python -m analytics import --redcap-records records.csv \\
+        --redcap-dictionary dictionary.csv --out cohort.duckdb
+
+Every problem is listed with its record id, instrument, instance and field; nothing is
+written until there are none. The import report is the one place a record id is shown.
+"""
+
+
+def write_template(folder: Path) -> tuple[Path, ...]:
+    """Write the dictionary, the repeating-instruments setup and the guide into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = (
+        folder / "redcap_dictionary.csv",
+        folder / "repeating_instruments.csv",
+        folder / "README.md",
+    )
+    written[0].write_text(dictionary_frame().to_csv(index=False), encoding="utf-8")
+    written[1].write_text(repeating_frame().to_csv(index=False), encoding="utf-8")
+    written[2].write_text(GUIDE, encoding="utf-8")
+    return written
+
+
+# ---- the import of a project's exports ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a row of the format's tables came from in the records export."""
+
+    record: str
+    instrument: str
+    instance: str
+    row: int  # the records file's row, its header row 1
+
+    def label(self, records: str) -> str:
+        instance = f", instance {self.instance}" if self.instance else ""
+        return f"{records}: record {self.record}, instrument {self.instrument}{instance}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """The project's dictionary export read against the template's fields: the fields it
+    has, their labels and choices as the project holds them."""
+
+    fields: dict[str, Field]
+    labels: dict[str, str]  # folded field label -> field name
+    choices: dict[str, dict[str, str]]  # field -> folded choice label -> REDCap code
+
+    def columns(self, table: str) -> list[str]:
+        """The format's columns of ``table`` that the project's fields fill."""
+        record = record_columns().get(table)
+        filled = [c for f in self.fields.values() if f.table == table for c in f.columns]
+        return list(dict.fromkeys([record, *filled] if record else filled))
+
+
+def import_redcap(
+    records: Path,
+    dictionary: Path,
+    out: Path,
+    metadata: dict[str, str] | None = None,
+    date_order: str | None = None,
+    max_rows: int | None = None,
+    replace_out: bool = True,
+) -> Imported:
+    """Import a REDCap project's records export and data dictionary export into ``out``.
+
+    ``date_order`` ("dmy" or "mdy") reads dates written with slashes; when it is None the
+    file's days above 12 tell. Raises ValidationError listing every problem, each located
+    by record id, instrument, instance and field; ``out`` is then left untouched.
+    """
+    records, dictionary = Path(records), Path(dictionary)
+    for path, what in ((records, "records"), (dictionary, "data dictionary")):
+        if not path.is_file():
+            rule = f"not found: give the REDCap project's {what} export (CSV)"
+            raise ValidationError(path, [Problem(str(path), None, None, None, rule)])
+    project, problems = read_dictionary(dictionary)
+    if problems:
+        raise ValidationError(dictionary, problems)
+    tables, origins, problems = records_tables(records, project, date_order, max_rows)
+    if problems:
+        raise ValidationError(records, problems)
+    labels = {table: f"instrument {INSTRUMENT_OF[table]}" for table in REGISTRY.tables}
+    meta = {"source": f"Imported from the REDCap exports {records.name} and {dictionary.name}",
+            **(metadata or {})}  # fmt: skip
+    locate = _locator(records.name, dictionary.name, labels, origins, project)
+    try:
+        done = import_tables(records, REGISTRY, tables, labels, out, meta, max_rows, replace_out)
+    except ValidationError as exc:
+        raise ValidationError(records, [locate(p) for p in exc.problems]) from None
+    return replace(done, warnings=tuple(locate(w) for w in done.warnings))
+
+
+def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
+    """The project's fields from its dictionary export; each field the format does not know,
+    or in another instrument than the template's, is a problem."""
+    frame, problems = _read(path)
+    if problems:
+        return Project({}, {}, {}), problems
+    if missing := [c for c in (NAME, FORM, LABEL, CHOICES) if c not in frame.columns]:
+        rule = (
+            f"not a REDCap data dictionary: no column {', '.join(missing)}; download it from "
+            "Project Setup > Data Dictionary"
+        )
+        return Project({}, {}, {}), [Problem(path.name, 1, None, None, rule)]
+    template = {f.name: f for f in project_fields()}
+    fields, labels, choices = {}, {}, {}
+    for number, row in enumerate(frame.itertuples(index=False), FIRST_DATA_ROW):
+        values = dict(zip(frame.columns, row, strict=True))
+        name, form = values[NAME].strip(), values[FORM].strip()
+        known = template.get(name)
+        if known is None:
+            rule = (
+                "a field the cohort format does not know: create the project from redcap-template"
+            )
+            problems.append(Problem(path.name, number, name, None, rule))
+            continue
+        if form != known.instrument:
+            rule = f"belongs to instrument {known.instrument} in the cohort format, not {form}"
+            problems.append(Problem(path.name, number, name, form, rule))
+            continue
+        fields[name] = known
+        labels[_fold(values[LABEL])] = name
+        choices[name] = {_fold(label): code for code, label in _choices(values[CHOICES])}
+    if RECORD_ID not in fields:
+        problems.append(Problem(path.name, None, RECORD_ID, None, "the record id field is missing"))
+    return Project(fields, labels, choices), problems
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """A CSV export whole, as text, read as the importer reads a CSV (its encoding, delimiter
+    and quotes checked); or why it cannot be read."""
+    table, problem = read_csv(path)
+    if problem:
+        return pd.DataFrame(), [problem]
+    try:
+        chunks = [*table.chunks(), pd.DataFrame(columns=table.header)]
+    except csv.Error as exc:
+        return pd.DataFrame(), [Problem(path.name, None, None, None, f"not a readable CSV: {exc}")]
+    return pd.concat(chunks, ignore_index=True), []
+
+
+def _choices(text: str) -> list[tuple[str, str]]:
+    """REDCap's "1, Left | 2, Right" as (code, label) pairs."""
+    pairs = []
+    for choice in text.split("|"):
+        code, _, label = choice.partition(",")
+        if code.strip():
+            pairs.append((code.strip(), label.strip()))
+    return pairs
+
+
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def records_tables(
+    path: Path, project: Project, date_order: str | None, max_rows: int | None
+) -> tuple[dict[str, Table], dict[str, list[Where]], list[Problem]]:
+    """The records export as the format's tables, where each row came from, and what stops
+    the reading (an unknown column or instrument, a limb number not in its record)."""
+    frame, problems = _read(path)
+    if problems:
+        return {}, {}, problems
+    if max_rows is not None and len(frame) > max_rows:
+        rule = f"more than {max_rows:,} rows: the limit for one file of an upload"
+        return {}, {}, [Problem(path.name, None, None, None, rule)]
+    names, problems = _header_names(path.name, list(frame.columns), project)
+    if problems:
+        return {}, {}, problems
+    frame = frame.set_axis(names, axis=1).loc[:, [n for n in names if n]]
+    order, problems = _date_order(path.name, frame, project, date_order)
+    if problems:
+        return {}, {}, problems
+    return _tables(path.name, frame, project, order)
+
+
+def _header_names(
+    file: str, header: list[str], project: Project
+) -> tuple[list[str], list[Problem]]:
+    """Each column's raw name (a label header read through the dictionary), "" for a column
+    kept out (an instrument's status, REDCap's survey and group columns)."""
+    raw = {RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE} | set(project.fields)
+    boxes = {
+        f"{name}{CHECKBOX_MARK}{code.casefold()}": name
+        for name, field in project.fields.items()
+        if field.field_type == "checkbox"
+        for code in project.choices[name].values()
+    }
+    names, problems = [], []
+    for number, text in enumerate(header, 1):
+        folded = _fold(text)
+        if text.strip() == LONGITUDINAL:
+            rule = (
+                "a longitudinal project's export (redcap_event_name): import a project created "
+                "from redcap-template (classic, repeating instruments)"
+            )
+            return [], [Problem(file, 1, text, None, rule)]
+        if text.strip() in raw or folded in boxes:
+            names.append(text.strip() if text.strip() in raw else folded)
+        elif text.strip().endswith(COMPLETE) or text.startswith("redcap_"):
+            names.append("")
+        elif folded in LABEL_HEADERS:
+            names.append(LABEL_HEADERS[folded])
+        elif folded in IGNORED_LABEL_HEADERS:
+            names.append("")
+        elif folded in project.labels:
+            names.append(project.labels[folded])
+        elif (match := CHOICE_HEADER.fullmatch(text.strip())) and (
+            box := project.labels.get(_fold(match[1]))
+        ) in project.choices:
+            code = project.choices[box].get(_fold(match[2]))
+            names.append(f"{box}{CHECKBOX_MARK}{code}" if code else "?")
+        else:
+            names.append("?")
+        if names[-1] == "?":
+            rule = "a column that is no field of the project's data dictionary"
+            problems.append(Problem(file, 1, f"column {number}: {text}", None, rule))
+    if RECORD_ID not in names:
+        problems.append(Problem(file, 1, RECORD_ID, None, "the record id column is missing"))
+    return names, problems
+
+
+def _date_order(
+    file: str, frame: pd.DataFrame, project: Project, given: str | None
+) -> tuple[str | None, list[Problem]]:
+    """The order of the export's slashed dates: the one given, or the one its days tell."""
+    dated = [n for n, f in project.fields.items() if f.validation.startswith("date") and n in frame]
+    parts = [
+        m.groups() for n in dated for v in frame[n] if (m := SLASHED_DATE.fullmatch(v.strip()))
+    ]
+    if given or not parts:
+        return given, []
+    day_first = any(int(a) > 12 for a, _, _ in parts)
+    month_first = any(int(b) > 12 for _, b, _ in parts)
+    if day_first != month_first:
+        return ("dmy" if day_first else "mdy"), []
+    rule = (
+        "dates are written with slashes, and no day above 12 tells DD/MM/YYYY from MM/DD/YYYY"
+        if not day_first
+        else "dates are written both DD/MM/YYYY and MM/DD/YYYY"
+    )
+    orders = " or ".join(f"{order} ({text})" for order, text in DATE_ORDERS.items())
+    return None, [Problem(file, None, None, None, f"{rule}: give --redcap-date-order {orders}")]
+
+
+def _tables(
+    file: str, frame: pd.DataFrame, project: Project, date_order: str | None
+) -> tuple[dict[str, Table], dict[str, list[Where]], list[Problem]]:
+    rows = defaultdict(list)
+    origins = defaultdict(list)
+    problems = []
+    instruments = {instrument: table for table, instrument, _ in INSTRUMENTS}
+    fields_of = defaultdict(list)
+    for field in project.fields.values():
+        fields_of[field.instrument].append(field)
+    unset: set[str] = set()
+    for number, values in enumerate(frame.to_dict("records"), FIRST_DATA_ROW):
+        record = values[RECORD_ID].strip()
+        named = _fold(values.get(REPEAT_INSTRUMENT, "")).replace(" ", "_") or "patient"
+        instance = values.get(REPEAT_INSTANCE, "").strip()
+        where = Where(record, named, instance, number)
+        if named not in instruments or (named == "patient") != (not instance):
+            rule = "not a repeating instrument of the project" if named != "patient" else (
+                "instrument patient does not repeat: one per record"
+            )  # fmt: skip
+            problems.append(Problem(where.label(file), number, REPEAT_INSTRUMENT, named, rule))
+            continue
+        if named == "patient":
+            problems += _not_repeating(file, where, values, fields_of, unset)
+        elif not any(_filled(values, f) for f in fields_of[named] if f.columns):
+            continue  # an empty repeat row
+        table = instruments[named]
+        row = {column: record} if (column := record_columns().get(table)) else {}
+        for field in fields_of[named]:
+            row |= _cells(field, values, project, date_order)
+        if table == "limbs":
+            row[LIMB_NO] = values.get(LIMB_NO, "").strip()
+        rows[table].append(row)
+        origins[table].append(where)
+    problems += _limbs_by_number(file, rows, origins)
+    tables = {
+        table: _table(pd.DataFrame(rows[table], columns=project.columns(table), dtype=str))
+        for table in REGISTRY.tables
+    }
+    return tables, dict(origins), problems
+
+
+def _not_repeating(
+    file: str,
+    where: Where,
+    values: dict[str, str],
+    fields_of: dict[str, list[Field]],
+    unset: set[str],
+) -> list[Problem]:
+    """A repeating instrument filled on a record's own row: REDCap keeps an instrument that
+    is not set as repeating there (once per instrument, added to ``unset``)."""
+    problems = []
+    for other, fields in fields_of.items():
+        if other == "patient" or other in unset or not any(_filled(values, f) for f in fields):
+            continue
+        unset.add(other)
+        rule = (
+            f"instrument {other} is filled on the record's own row: it is not set as repeating "
+            "(Project Setup > Enable optional modules and customizations > Repeating "
+            "instruments and events)"
+        )
+        problems.append(Problem(where.label(file), where.row, other, None, rule))
+    return problems
+
+
+def _filled(values: dict[str, str], field: Field) -> bool:
+    if field.field_type == "checkbox":
+        return any(
+            values.get(f"{field.name}{CHECKBOX_MARK}{code}", "").strip().casefold() not in UNCHECKED
+            for code, _ in field.choices
+        )
+    return bool(values.get(field.name, "").strip())
+
+
+def _cells(
+    field: Field, values: dict[str, str], project: Project, date_order: str | None
+) -> dict[str, str]:
+    """The format's cells of one field of a row: a choice as its code, a checkbox as each
+    choice's yes/no column, a date in ISO form; anything else as written (the importer
+    refuses what breaks the format, in its words)."""
+    if field.field_type == "checkbox":
+        labels = {code: label for label, code in project.choices[field.name].items()}
+        cells = {}
+        for code, column in zip((c for c, _ in field.choices), field.codes, strict=True):
+            text = values.get(f"{field.name}{CHECKBOX_MARK}{code}", "").strip()
+            folded = text.casefold()
+            checked = folded in CHECKED or folded == labels.get(code)
+            cells[column] = "true" if checked else "false" if folded in UNCHECKED else text
+        return cells
+    if not field.columns or field.name not in values:
+        return {}
+    text = values[field.name].strip()
+    if field.codes and text:
+        codes = dict(zip((c for c, _ in field.choices), field.codes, strict=True))
+        code = project.choices[field.name].get(_fold(text), text)
+        text = codes.get(code, text)
+    elif (
+        field.validation.startswith("date")
+        and date_order
+        and (match := SLASHED_DATE.fullmatch(text))
+    ):
+        first, second, year = match.groups()
+        day, month = (first, second) if date_order == "dmy" else (second, first)
+        text = f"{year}-{int(month):02d}-{int(day):02d}"
+    elif field.validation.startswith("date") and (match := ISO_DATE.fullmatch(text)):
+        text = match[1]
+    return {field.columns[0]: text}
+
+
+def _limbs_by_number(
+    file: str, rows: dict[str, list[dict]], origins: dict[str, list[Where]]
+) -> list[Problem]:
+    """Each child's limb number as its limb's ``limb_id``; a number used twice in a record,
+    or one its record has no limb for, is a problem."""
+    problems, limbs = [], {}
+    for row, where in zip(rows["limbs"], origins["limbs"], strict=True):
+        key = (where.record, row.pop(LIMB_NO))
+        if key in limbs and key[1]:
+            rule = f"limb number {key[1]} twice in this record: number its limbs 1 and 2"
+            problems.append(Problem(where.label(file), where.row, LIMB_NO, key[1], rule))
+        limbs[key] = row.get("limb_id", "")
+    for table in ("stents", "events", "assessments"):
+        for row, where in zip(rows[table], origins[table], strict=True):
+            number = row.get("limb_id", "")
+            if not number:
+                continue
+            if (where.record, number) not in limbs:
+                rule = f"no limb with this number ({LIMB_NO}) in this record's instrument limb"
+                field = f"{where.instrument}_{LIMB_NO}"
+                problems.append(Problem(where.label(file), where.row, field, number, rule))
+            row["limb_id"] = limbs.get((where.record, number), "")
+    return problems
+
+
+def _table(frame: pd.DataFrame) -> Table:
+    return Table(list(frame.columns), lambda: iter([frame]))
+
+
+def _locator(
+    records: str,
+    dictionary: str,
+    labels: dict[str, str],
+    origins: dict[str, list[Where]],
+    project: Project,
+) -> Callable[[Problem], Problem]:
+    """How the importer's problem with a table row becomes one with a REDCap record."""
+    tables = {label: table for table, label in labels.items()}
+    fields = {(table, column): RECORD_ID for table, column in record_columns().items()}
+    for f in project.fields.values():
+        if f.field_type == "checkbox":
+            fields |= {
+                (f.table, column): f"{f.name}{CHECKBOX_MARK}{code}"
+                for (code, _), column in zip(f.choices, f.codes, strict=True)
+            }
+        else:
+            fields |= {(f.table, column): f.name for column in f.columns}
+
+    def locate(problem: Problem) -> Problem:
+        table = tables.get(problem.file)
+        if table is None:
+            return problem
+        column = problem.column and ", ".join(
+            fields.get((table, c.strip()), c.strip()) for c in problem.column.split(",")
+        )
+        value = problem.value and NAMED_VALUE.sub(  # a rule across columns: "seg_ivc=false"
+            lambda named: fields.get((table, named[1]), named[1]) + "=", problem.value
+        )
+        if problem.row is None or problem.row < FIRST_DATA_ROW:
+            file = dictionary if problem.row == 1 else records
+            where = f"{file}: instrument {INSTRUMENT_OF[table]}"
+            return Problem(where, None, column, value, problem.rule)
+        origin = origins[table][problem.row - FIRST_DATA_ROW]
+        return Problem(origin.label(records), origin.row, column, value, problem.rule)
+
+    return locate
