@@ -125,3 +125,18 @@ def test_the_grid_places_each_row_exactly_however_close_the_times(times):
     assert g.times.tolist() == expected.tolist()
     assert g.column.tolist() == column.tolist()
     assert g.events.sum() == time.size
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(-1, 9), max_size=40),
+    st.integers(1, 9),
+    st.booleans(),
+)
+def test_each_levels_rows_are_found_alike_sorted_by_passes_or_by_one_sort(groups, levels, ordered):
+    """Rows in level order, few levels (one pass each) and many (one sort): each level's
+    rows in row order, -1 and levels beyond ``levels`` left out, as a plain search gives."""
+    group = np.array(sorted(groups) if ordered else groups, dtype=int)
+    rows = engine_counts._rows_by_level(group, levels)
+    expected = [np.flatnonzero(group == level).tolist() for level in range(levels)]
+    assert [r.tolist() for r in rows] == expected

@@ -310,8 +310,20 @@ class EventTimes:
     censored: np.ndarray
 
 
+# Up to this many levels one pass per level finds their rows faster than one sort (a
+# pass over 180,000 limbs costs about a tenth of their radix sort)
+LEVELS_BY_PASSES = 6
+
+
 def _rows_by_level(group: np.ndarray, levels: int) -> list[np.ndarray]:
-    """The rows of each of ``levels`` (0..levels-1; others left out), each in row order."""
+    """The rows of each of ``levels`` (0..levels-1; others left out), each in row order:
+    runs of rows already in level order read where they start, few levels by one pass
+    each, more by one stable sort."""
+    if bool((group[1:] >= group[:-1]).all()):
+        ends = np.searchsorted(group, np.arange(levels + 1), side="left")
+        return [np.arange(ends[i], ends[i + 1]) for i in range(levels)]
+    if levels <= LEVELS_BY_PASSES:
+        return [np.flatnonzero(group == level) for level in range(levels)]
     small = np.int16 if levels < 2**15 else np.int64  # a stable sort of 16-bit ints: radix
     order = np.argsort(group.astype(small), kind="stable")
     ends = np.searchsorted(np.take(group, order), np.arange(levels + 1), side="left")
