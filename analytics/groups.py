@@ -24,11 +24,20 @@ class Grouping:
     """How to split by one key: an SQL expression and, for a coded one, each code's value.
 
     ``values[code]`` is the raw value of a code (a boolean counts as 0 or 1); without
-    ``values`` the expression gives the raw value itself (a centre's label).
+    ``values`` the expression gives the raw value itself (a centre's label). ``boolean``:
+    the expression is a boolean (a yes/no column or one comparison), not an integer code.
     """
 
     sql: str
     values: tuple[str, ...] | None = None
+    boolean: bool = False
+
+    def is_code(self, code: int) -> str:
+        """SQL true where a row's code is ``code``; a boolean read as it is, without a
+        cast and a comparison per row."""
+        if self.boolean and code in (0, 1):
+            return f"({self.sql})" if code else f"NOT ({self.sql})"
+        return f"({self.sql})::INT = {code}"
 
 
 def quoted(column: str) -> str:
@@ -62,17 +71,17 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
         return segment_mask(variable, variables)
     column = quoted(variable.column)
     if variable.kind is Kind.YES_NO:
-        return Grouping(column, (NO, YES))
+        return Grouping(column, (NO, YES), boolean=True)
     if variable.bands:
         cuts = variable.bands.cuts
         if variable.bands.closed == "right":
-            return Grouping(f"{column} > {cuts[0]}", variable.bands.levels)
+            return Grouping(f"{column} > {cuts[0]}", variable.bands.levels, boolean=True)
         return Grouping(_case(column, [f"< {cut}" for cut in cuts]), variable.bands.levels)
     levels = variable.level_order
     if not levels:
         return Grouping(column)
     if len(levels) == 2:
-        return Grouping(f"{column} = {literal(levels[1])}", levels)
+        return Grouping(f"{column} = {literal(levels[1])}", levels, boolean=True)
     return Grouping(_case(column, [f"= {literal(level)}" for level in levels], last=False), levels)
 
 

@@ -140,33 +140,81 @@ def _per_level(
     """One row per (months, event) with a count per (factor, code): DuckDB builds one
     small hash table, not one per factor as grouping sets do. A factor ``recorded`` for
     every limb of the filter has its first code's count as the rest of the row's (one
-    count fewer to aggregate: each costs about as much as the table's scan)."""
+    count fewer to aggregate: each costs about as much as the table's scan). The factor
+    with the most codes (the segment pattern's sixteen) is grouped by instead, a row per
+    (months, event, code): its codes add a third to the rows and save a count per code;
+    the other factors' rows are then summed over them (:func:`_by_time`)."""
     months, event = endpoint_columns(endpoint)
     codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
-    counted = ", ".join(
-        count_where(f"({grouping(factor, variables).sql})::INT = {code}")
+    widest = max(codes, key=lambda factor: len(codes[factor]))
+    keyed = widest if len(codes[widest]) > 2 else None
+    counted = {
+        factor: [code for code in levels if code or factor not in recorded]
         for factor, levels in codes.items()
-        for code in levels
-        if code or factor not in recorded
+        if factor != keyed
+    }
+    by = "" if keyed is None else f"{grouping(keyed, variables).sql} AS key, "
+    columns = ", ".join(
+        count_where(grouping(factor, variables).is_code(code))
+        for factor, kept in counted.items()
+        for code in kept
     )
-    select = f"{months} AS months, {event} AS event, count(*) AS n, {counted}"
+    select = f"{months} AS months, {event} AS event, {by}count(*) AS n, {columns}"
     rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
     ends = np.asarray(rows.pop("months"), dtype=float)
-    order = np.argsort(ends, kind="stable")  # each factor's rows then come in time order
-    time, is_event = ends[order], np.asarray(rows.pop("event"), dtype=bool)[order]
-    n_all = np.asarray(rows.pop("n"), dtype=np.int64)[order]
-    columns = iter(np.asarray(column, dtype=np.int64)[order] for column in rows.values())
+    is_event_rows = np.asarray(rows.pop("event"), dtype=bool)
+    n = np.asarray(rows.pop("n"), dtype=np.int64)
+    key = rows.pop("key", None)
     result = {}
-    for factor, levels in codes.items():
-        counts = [next(columns) for code in levels if code or factor not in recorded]
+    time, is_event, n_all, *columns = _by_time(ends, is_event_rows, n, *rows.values())
+    column = iter(columns)
+    for factor in codes:
+        if factor == keyed:
+            result[factor] = _keyed(factor, key, ends, is_event_rows, n, variables)
+            continue
+        counts = [next(column) for _ in counted[factor]]
         if factor in recorded:
             counts.insert(0, n_all - np.sum(counts, axis=0))
         patients = np.stack(counts)  # one row per code
         code, row = np.nonzero(patients)
         names, group = _coded_levels(factor, code, variables)
-        n = patients[code, row]
-        result[factor] = counts_from_rows(names, group, time[row], is_event[row], n)
-    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), np.unique(time))
+        result[factor] = counts_from_rows(
+            names, group, time[row], is_event[row], patients[code, row]
+        )
+    new = np.ones(time.size, dtype=bool)
+    new[1:] = time[1:] != time[:-1]
+    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), time[new])
+
+
+def _keyed(
+    factor: str,
+    code: np.ndarray,
+    time: np.ndarray,
+    is_event: np.ndarray,
+    n: np.ndarray,
+    variables: Registry,
+) -> Counts:
+    """The grouped-by factor's counts: the rows whose code is recorded, by code and time."""
+    known = np.flatnonzero(~np.ma.getmaskarray(code))
+    raw = np.asarray(code)
+    known = known[np.lexsort((time[known], raw[known]))]
+    names, group = _coded_levels(factor, raw[known].astype(int), variables)
+    return counts_from_rows(names, group, time[known], is_event[known], n[known])
+
+
+def _by_time(time: np.ndarray, event: np.ndarray, *counts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rows of (time, event, counts...) summed per (time, event), in time order: those of
+    one time and event that the grouped-by factor's codes kept apart made one."""
+    order = np.lexsort((event, time))
+    time, event = time[order], event[order]
+    new = np.ones(time.size, dtype=bool)
+    new[1:] = (time[1:] != time[:-1]) | (event[1:] != event[:-1])
+    starts = np.flatnonzero(new)
+    summed = (
+        np.add.reduceat(np.asarray(c, dtype=np.int64)[order], starts) if starts.size else c[:0]
+        for c in counts
+    )
+    return time[starts], event[starts], *summed
 
 
 def _timed_groups(
