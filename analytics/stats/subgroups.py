@@ -11,12 +11,14 @@ estimates are clustered by patient as the Patency view's are: each level's stand
 error and log(-log) CI at the month as R's ``survfit(..., cluster = patient_id)``, the
 hazard ratios with the robust variance of ``coxph(..., cluster = patient_id)``, and the
 factor's p the robust score test (``comparison_test`` names it). What the clustering adds
-comes from one more scan, of the limbs of patients with two limbs only.
+comes from one more scan, of the limbs of patients with two limbs only, read on a
+second cursor while the counts' scan runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -56,6 +58,11 @@ COLUMNS = [
     "comparison_test", "people", "people_events", "people_censored",
 ]  # fmt: skip
 
+
+# The limbs of patients with two limbs are read on a cursor of their own while the counts'
+# scan runs (DuckDB releases the GIL): one thread, shared by every session, so heavy use
+# queues; nothing it runs waits on it.
+_LIMBS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subgroup-limbs")
 
 # Up to this many patients one cross-classification of every factor is the cheapest scan
 # (3 ms on the demo, where a count per level costs 10 ms to plan); beyond it the
@@ -236,27 +243,40 @@ def _timed_groups(
     )
 
 
-def factor_clusters(
-    con: duckdb.DuckDBPyConnection,
+def _limb_rows(
+    cursor: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
     endpoint: str,
-    counted: FactorCounts,
-    variables: Registry = BUILTIN,
-) -> dict[str, Located]:
-    """Each factor's limbs of the filter's patients with two limbs in the file, their
-    groups indexing that factor's levels in ``counted``: what the clustered variance adds
-    to the counts. One scan of those patients' rows (in patient order); the limbs are
-    located on ``counted.times`` and paired once, each factor's taken from them."""
+    variables: Registry,
+) -> dict[str, np.ndarray]:
+    """The filter's limbs of patients with two limbs in the file (stored in patient
+    order): each one's patient, time, event and code of every factor (``f0``, ``f1``, ... in
+    :func:`factors`' order). Read on a cursor of its own while the counts' scan runs, and
+    closed after."""
     months, event = endpoint_columns(endpoint)
-    names = {factor: f"f{i}" for i, factor in enumerate(counted)}
-    codes = "".join(f", {grouping(f, variables).sql} AS {n}" for f, n in names.items())
+    codes = "".join(
+        f", {grouping(f, variables).sql} AS f{i}" for i, f in enumerate(factors(variables))
+    )
     where, params = cohort_where(cohort_filter)
-    rows = con.execute(
-        f"SELECT patient_key AS cluster, {months} AS months, {event} AS event{codes} "
-        f"FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
-        "AND patient_limbs > 1",
-        params,
-    ).fetchnumpy()
+    try:
+        return cursor.execute(
+            f"SELECT patient_key AS cluster, {months} AS months, {event} AS event{codes} "
+            f"FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL "
+            "AND patient_limbs > 1",
+            params,
+        ).fetchnumpy()
+    finally:
+        cursor.close()
+
+
+def factor_clusters(
+    rows: Mapping[str, np.ndarray], counted: FactorCounts, variables: Registry = BUILTIN
+) -> dict[str, Located]:
+    """Each factor's limbs of the filter's patients with two limbs in the file
+    (:func:`_limb_rows`), their groups indexing that factor's levels in ``counted``: what
+    the clustered variance adds to the counts. The limbs are located on ``counted.times``
+    and paired once, each factor's taken from them."""
+    names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
     cluster = np.asarray(rows["cluster"])
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool).astype(int)
@@ -264,7 +284,8 @@ def factor_clusters(
     first, second = every.pairs()
     index = locate(counted.times, time)
     result = {}
-    for factor, name in names.items():
+    for factor in counted:
+        name = names[factor]
         levels = counted[factor].levels
         decoded = decode(factor, np.arange(len(_values(factor, variables))), variables).tolist()
         found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
@@ -350,12 +371,17 @@ def subgroups(
     """
     variables = cohort_filter.variables if variables is None else variables
     rows = []
+    pending = None
+    if endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
+        cursor = con.cursor()
+        pending = _LIMBS.submit(_limb_rows, cursor, cohort_filter, endpoint, variables)
     counted = factor_counts(con, cohort_filter, endpoint, variables)
     split = {factor: c for factor, c in counted.items() if len(c.levels) >= 2}
+    limb_rows = None if pending is None else pending.result()
     limbs: dict[str, Located] = {}
-    if split and endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
+    if split and limb_rows is not None:
         located = FactorCounts(split, 0, 0, counted.times)
-        limbs = factor_clusters(con, cohort_filter, endpoint, located, variables)
+        limbs = factor_clusters(limb_rows, located, variables)
     for factor, counts in split.items():
         laid = layout(counts, limbs[factor], counted.times) if factor in limbs else None
         rows += _factor_rows(counts, compare(counts, factor, None, laid), month, laid)
