@@ -37,7 +37,7 @@ from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
 from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, locate
-from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier, level_at_months
 from analytics.stats.survival import Comparison, compare, counts_from_rows, level_codes
 from analytics.variables import BUILTIN, Registry, Role
 
@@ -395,13 +395,15 @@ def _factor_rows(
     p = comparison.logrank.p if comparison.logrank else np.nan
     test = comparison.logrank.test if comparison.logrank else ""
     rows = []
-    for level in counts.levels:
-        level_counts, limbs = (counts.of(level), None) if laid is None else laid.of(level)
-        curve = kaplan_meier(level_counts, limbs)
-        estimate = at_months(curve, [month])
+    all_patients, all_events = counts.patients, counts.events_per_level
+    for group, level in enumerate(counts.levels):
+        if laid is None:
+            estimate = at_months(kaplan_meier(counts.of(level)), [month])
+        else:
+            estimate = level_at_months(laid, level, [month])
         ratio = ratios.get(level)
-        patients, events = curve.patients, int(curve.events.sum())
-        pairs, both_events, both_censored = _pairs_of(limbs)
+        patients, events = int(all_patients[group]), int(all_events[group])
+        pairs, both_events, both_censored = _pairs_of(laid, level)
         rows.append(
             {
                 "factor": comparison.by,
@@ -428,12 +430,12 @@ def _factor_rows(
     return rows
 
 
-def _pairs_of(limbs: Located | None) -> tuple[int, int, int]:
+def _pairs_of(laid: Layout | None, level: str) -> tuple[int, int, int]:
     """A level's patients with both limbs in it: in all, with both an event, both
     censored (none without clustering)."""
-    if limbs is None:
+    if laid is None:
         return 0, 0, 0
-    first, second = limbs.first, limbs.second
-    event = limbs.clusters.event.astype(bool)
-    both = (event[first] & event[second]).sum(), (~event[first] & ~event[second]).sum()
-    return first.size, int(both[0]), int(both[1])
+    first, second = laid.pairs_within(level)
+    event = laid.limbs.clusters.event.astype(bool)
+    a, b = np.take(event, first), np.take(event, second)
+    return first.size, int((a & b).sum()), int((~a & ~b).sum())

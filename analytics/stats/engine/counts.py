@@ -246,6 +246,22 @@ class Layout:
         first, second = (np.take(rank, np.take(p, pairs)) for p in (limbs.first, limbs.second))
         return counts, Located(own, index, first, second)
 
+    def pairs_within(self, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of two limbs of one patient both in ``level``: their rows (first,
+        second) among ``limbs``, as they are (not renumbered within the level as
+        :meth:`of` gives them)."""
+        rows = self._pair_rows[self.counts.levels.index(level)]
+        return np.take(self.limbs.first, rows), np.take(self.limbs.second, rows)
+
+    @cached_property
+    def _pair_rows(self) -> list[np.ndarray]:
+        """Per level, the rows of ``limbs.first`` and ``limbs.second`` pairing two of its
+        limbs (a pair across two levels is in none)."""
+        limbs = self.limbs.clusters.group
+        first, second = np.take(limbs, self.limbs.first), np.take(limbs, self.limbs.second)
+        shared = np.where(first == second, first, -1)
+        return _rows_by_level(shared, len(self.counts.levels))
+
     @cached_property
     def _by_level(
         self,
@@ -254,11 +270,10 @@ class Layout:
         and each limb's row among its level's. One stable sort of each, for every level."""
         levels = len(self.counts.levels)
         limbs = self.limbs.clusters.group
-        first, second = np.take(limbs, self.limbs.first), np.take(limbs, self.limbs.second)
-        shared = np.where(first == second, first, -1)  # -1: two levels, no pair within one
-        counts_rows, limb_rows, pair_rows = (
-            _rows_by_level(group, levels) for group in (self.counts.group, limbs, shared)
+        counts_rows, limb_rows = (
+            _rows_by_level(group, levels) for group in (self.counts.group, limbs)
         )
+        pair_rows = self._pair_rows
         rank = np.zeros(limbs.size, dtype=np.intp)
         for rows in limb_rows:
             rank[rows] = np.arange(rows.size)
