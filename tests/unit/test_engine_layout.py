@@ -114,6 +114,17 @@ def test_limbs_located_on_wider_times_are_placed_on_the_counts_own():
         layout(counts, stray, wider)
 
 
+def test_limbs_located_on_the_counts_own_times_are_laid_out_as_they_are():
+    """Located on the counts' own times (every factor of a split recorded for every limb):
+    no search, and R's hazard ratios."""
+    counts, clusters = prepared(BILATERAL)
+    times = grid(counts).times
+    placed = engine_counts.Located(clusters, locate(times, clusters.time), *clusters.pairs())
+    laid = layout(counts, placed, times)
+    assert laid.limbs is placed
+    assert_cox(compare(counts, "group", None, laid).hazard_ratios, R_BILATERAL_COX)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from([*NEAR, -0.0]), min_size=1, max_size=60))
 def test_the_grid_places_each_row_exactly_however_close_the_times(times):

@@ -364,9 +364,9 @@ def layout(
         return Layout(counts, laid, located(laid.times, limbs))
     if times is None:
         raise TypeError("limbs located on times need those times")
-    same = laid.times.size == times.size  # a subset of equal size: the same times
-    column = np.arange(times.size) if same else np.searchsorted(laid.times, times)
-    index = np.take(column, limbs.index)
+    if laid.times.size == times.size:  # a subset of equal size: the same times, all counted
+        return Layout(counts, laid, limbs)
+    index = np.take(np.searchsorted(laid.times, times), limbs.index)
     inside = np.minimum(index, max(laid.times.size - 1, 0))
     if index.size and not np.array_equal(np.take(laid.times, inside), limbs.clusters.time):
         raise ValueError(UNCOUNTED_LIMB)
