@@ -34,7 +34,7 @@ from analytics.filters import (
     one_per_patient,
 )
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
-from analytics.groups import decode, grouping
+from analytics.groups import decode, grouping, quoted
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, locate
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier, level_at_months
@@ -64,11 +64,12 @@ COLUMNS = [
 # queues; nothing it runs waits on it.
 _LIMBS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subgroup-limbs")
 
-# Up to this many patients one cross-classification of every factor is the cheapest scan
-# (3 ms on the demo, where a count per level costs 10 ms to plan); beyond it the
-# cross-classification has as many rows as patients (660,000 of a million) and a count
+# In a file of up to this many limbs one cross-classification of every factor is the
+# cheapest scan (3 ms on the demo, where a count per level costs 10 ms to plan); beyond it
+# the cross-classification has as many rows as limbs (660,000 of a million) and a count
 # per (level, time) wins (about 60 ms on a million; a grouping set per factor, 190 ms).
-CROSS_CLASSIFIED_PATIENTS = 5_000
+# Chosen by the file's size, which costs no scan, not the filter's.
+CROSS_CLASSIFIED_LIMBS = 5_000
 
 
 @dataclass(frozen=True)
@@ -99,19 +100,41 @@ def factor_counts(
     variables: Registry = BUILTIN,
 ) -> FactorCounts:
     """Events and censorings per (level, months) of every factor of ``variables``
-    (:func:`factors`), in one scan.
+    (:func:`factors`), in one scan: cross-classified in a small file, else a count per
+    level (:func:`_per_level`).
 
     A level without patients in the filter is left out.
     """
-    keys = factors(variables)
-    unrecorded = ", ".join(f"count(*) - count({grouping(f, variables).sql})" for f in keys)
-    patients, *missing = con.execute(
-        *_timed_groups(cohort_filter, endpoint, f"count(*), {unrecorded}", grouped=False)
-    ).fetchall()[0]
-    if patients <= CROSS_CLASSIFIED_PATIENTS:
+    (limbs,) = con.execute(f"SELECT count(*) FROM {SUMMARY_TABLE}").fetchall()[0]
+    if limbs <= CROSS_CLASSIFIED_LIMBS:
         return _cross_classified(con, cohort_filter, endpoint, variables)
-    recorded = {factor for factor, n in zip(keys, missing, strict=True) if n == 0}
+    recorded = _recorded(con, factors(variables), variables)
     return _per_level(con, cohort_filter, endpoint, variables, recorded)
+
+
+def _recorded(
+    con: duckdb.DuckDBPyConnection, keys: tuple[str, ...], variables: Registry
+) -> set[str]:
+    """The factors of ``keys`` with a code for every limb of the file, from the file's
+    statistics of the columns they read (DuckDB's, kept as rows are written; no scan): so
+    for every limb of any filter. A factor that also leaves a value outside its levels
+    without a code (Grouping.columns None), or statistics that cannot say, count as not
+    recorded, which costs one count more and changes no number."""
+    reads = {factor: grouping(factor, variables).columns for factor in keys}
+    columns = sorted({column for read in reads.values() if read for column in read})
+    if not columns:
+        return set()
+    statistics = con.execute(
+        f"SELECT {', '.join(f'stats({quoted(c)})' for c in columns)} FROM {SUMMARY_TABLE} LIMIT 1"
+    ).fetchall()
+    if not statistics:
+        return set()
+    never_null = {
+        column
+        for column, stats in zip(columns, statistics[0], strict=True)
+        if isinstance(stats, dict) and stats.get("has_null") is False
+    }
+    return {factor for factor, read in reads.items() if read and set(read) <= never_null}
 
 
 def _cross_classified(
@@ -225,10 +248,10 @@ def _by_time(time: np.ndarray, event: np.ndarray, *counts: np.ndarray) -> tuple[
 
 
 def _timed_groups(
-    cohort_filter: CohortFilter, endpoint: str, select: str, grouped: bool = True
+    cohort_filter: CohortFilter, endpoint: str, select: str
 ) -> tuple[str, list[object]]:
     """``select`` over the filter's limbs with a time for ``endpoint``, grouped by all it
-    selects but its counts (unless not ``grouped``): one query level, so DuckDB binds no
+    selects but its counts: one query level, so DuckDB binds no
     subquery's columns. A patient's endpoint (recurrent DVT) counts each patient once, on
     the first of their limbs in the filter, as the Patency page compares it
     (analytics.stats.survival.endpoint_counts)."""
@@ -238,7 +261,7 @@ def _timed_groups(
     return (
         f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL"
         + (f" AND {one_per_patient(where)}" if person else "")
-        + (" GROUP BY ALL" if grouped else ""),
+        + " GROUP BY ALL",
         [*params, *params] if person else params,
     )
 
