@@ -196,7 +196,7 @@ def _per_level(
     n = np.asarray(rows.pop("n"), dtype=np.int64)
     key = rows.pop("key", None)
     result = {}
-    time, is_event, n_all, *columns = _by_time(ends, is_event_rows, n, *rows.values())
+    time, is_event, (n_all, *columns) = _by_time(ends, is_event_rows, [n, *rows.values()])
     column = iter(columns)
     for factor in codes:
         if factor == keyed:
@@ -232,19 +232,19 @@ def _keyed(
     return counts_from_rows(names, group, time[known], is_event[known], n[known])
 
 
-def _by_time(time: np.ndarray, event: np.ndarray, *counts: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Rows of (time, event, counts...) summed per (time, event), in time order: those of
-    one time and event that the grouped-by factor's codes kept apart made one."""
+def _by_time(
+    time: np.ndarray, event: np.ndarray, counts: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of (time, event) and their ``counts`` summed per (time, event), in time order:
+    those of one time and event that the grouped-by factor's codes kept apart made one.
+    The counts come back as one array, a row per count (summed at once, not one by one)."""
     order = np.lexsort((event, time))
     time, event = time[order], event[order]
     new = np.ones(time.size, dtype=bool)
     new[1:] = (time[1:] != time[:-1]) | (event[1:] != event[:-1])
     starts = np.flatnonzero(new)
-    summed = (
-        np.add.reduceat(np.asarray(c, dtype=np.int64)[order], starts) if starts.size else c[:0]
-        for c in counts
-    )
-    return time[starts], event[starts], *summed
+    table = np.stack([np.asarray(c, dtype=np.int64) for c in counts])[:, order]
+    return time[starts], event[starts], np.add.reduceat(table, starts, axis=1)
 
 
 def _timed_groups(
