@@ -60,12 +60,13 @@ class Counts:
             competing=None if self.competing is None else np.take(self.competing, rows),
         )
 
-    @property
+    @cached_property
     def patients(self) -> np.ndarray:
-        """Patients per level: each is one event or one censoring."""
+        """Patients per level: each is one event or one censoring (counted once: the
+        hazard ratios, their events rule and a table each ask)."""
         return np.bincount(self.group, self.events + self.censored, len(self.levels)).astype(int)
 
-    @property
+    @cached_property
     def events_per_level(self) -> np.ndarray:
         """Events per level."""
         return np.bincount(self.group, self.events, len(self.levels)).astype(int)
