@@ -327,17 +327,22 @@ def test_cox_equals_lifelines_on_patient_rows_with_month_ties(patients):
     assert [r.hr for r in ratios] == pytest.approx(R_MONTH_TIES[patients], rel=1e-8)
 
 
-@pytest.mark.parametrize(
-    "c, ties", [(33.0, 33), (40.25, 33), (1_234.5, 500), (100_000.3, 40), (3e6 + 0.7, 20_000)]
-)
-def test_efrons_sum_of_inverse_squares_beyond_the_written_out_ties_is_the_sum_itself(c, ties):
+def test_efrons_sum_of_inverse_squares_beyond_the_written_out_ties_is_the_sum_itself():
     """Sum over l < D of 1/(c - l)^2 (Efron's information at D tied events) to a few units
-    in the last place of the sum written out exactly (math.fsum), where c far above D is
-    the registry's case: the difference of two trigammas (scipy's Hurwitz zeta at 2)
-    loses digits there."""
-    exact = math.fsum(1 / (c - tied) ** 2 for tied in range(ties))
-    got = _inverse_squares(np.array([c - ties + 1.0]), np.array([c]))[0]
+    in the last place of the sum written out exactly (math.fsum), times whose smallest
+    term is large and small in one array, and c far above D, the registry's case: the
+    difference of two trigammas (scipy's Hurwitz zeta at 2) loses digits there."""
+    c, ties = zip(
+        (33.0, 33), (40.25, 33), (1_234.5, 500), (100_000.3, 40), (3e6 + 0.7, 20_000), strict=True
+    )
+    exact = [
+        math.fsum(1 / (ci - tied) ** 2 for tied in range(d)) for ci, d in zip(c, ties, strict=True)
+    ]
+    got = _inverse_squares(np.array(c) - np.array(ties) + 1.0, np.array(c))
     assert got == pytest.approx(exact, rel=4e-16)
+    for one in range(len(c)):
+        alone = _inverse_squares(np.array([c[one] - ties[one] + 1.0]), np.array([c[one]]))
+        assert alone[0] == pytest.approx(exact[one], rel=4e-16)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -172,15 +172,24 @@ BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66)
 
 def _inverse_squares(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """The sum of 1/y^2 for y from ``low`` to ``high`` in steps of 1 (``high`` - ``low`` a
-    whole number of at least INVERSE_SQUARE_HEAD)."""
-    head = np.zeros_like(low)
+    whole number of at least INVERSE_SQUARE_HEAD); the head written out only where ``low``
+    is below INVERSE_SQUARE_HEAD (the tail's formula is as exact from there)."""
+    small = low < INVERSE_SQUARE_HEAD
+    if not small.any():
+        return _euler_maclaurin(low, high)
+    total = _euler_maclaurin(np.where(small, low + INVERSE_SQUARE_HEAD, low), high)
     for k in range(INVERSE_SQUARE_HEAD):
-        head += 1 / (low + k) ** 2
-    a, b = low + INVERSE_SQUARE_HEAD, high
-    tail = (b - a) / (a * b) + (1 / a**2 + 1 / b**2) / 2  # the integral, the ends' halves
+        total[small] += 1 / (low[small] + k) ** 2
+    return total
+
+
+def _euler_maclaurin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sum of 1/y^2 for y from ``a`` to ``b`` in steps of 1 by the Euler-Maclaurin
+    formula: the integral, half of each end, and the Bernoulli terms (a >= 20)."""
+    total = (b - a) / (a * b) + (1 / a**2 + 1 / b**2) / 2
     for k, bernoulli in enumerate(BERNOULLI, start=1):
-        tail += bernoulli * (a ** -(2 * k + 1) - b ** -(2 * k + 1))
-    return head + tail
+        total += bernoulli * (a ** -(2 * k + 1) - b ** -(2 * k + 1))
+    return total
 
 
 class _EventSums:
