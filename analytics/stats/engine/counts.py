@@ -305,11 +305,8 @@ class Layout:
         times, groups = int(has_event.sum()), len(self.counts.levels)
         upto = np.take(np.cumsum(has_event), self.limbs.index)
         group, event = self.limbs.clusters.group, self.limbs.clusters.event
-        cell = np.where(
-            event > 0,
-            groups * (times + 1) + group * times + upto - 1,
-            group * (times + 1) + upto,
-        )
+        # censored: g (E + 1) + i; an event moves it by G (E + 1) - g - 1 (to g E + i - 1)
+        cell = group * (times + 1) + upto + (event > 0) * (groups * (times + 1) - 1 - group)
         return np.take(cell, self.limbs.first), np.take(cell, self.limbs.second)
 
 
