@@ -298,39 +298,59 @@ def _limb_rows(
 def factor_clusters(
     rows: Mapping[str, np.ndarray], counted: FactorCounts, variables: Registry = BUILTIN
 ) -> dict[str, Located]:
-    """Each factor's limbs of the filter's patients with two limbs in the file
-    (:func:`_limb_rows`), their groups indexing that factor's levels in ``counted``: what
-    the clustered variance adds to the counts. The limbs are located on ``counted.times``
-    and paired once, each factor's taken from them."""
+    """Each factor's limbs of the filter's patients with two limbs in it (of those in the
+    file, :func:`_limb_rows`), their groups indexing that factor's levels in ``counted``:
+    what the clustered variance adds to the counts. A limb whose patient's other limb is
+    not in the filter, or has no value of the factor, adds nothing beyond the counts and
+    is left out. The limbs are located on ``counted.times`` and paired once, each
+    factor's taken from them."""
     names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
     cluster = np.asarray(rows["cluster"])
     time = np.asarray(rows["months"], dtype=float)
     is_event = np.asarray(rows["event"], dtype=bool).astype(int)
     every = Clusters((ALL_PATIENTS,), cluster, np.zeros(time.size, dtype=int), time, is_event)
     first, second = every.pairs()
+    keep, first, second = _in_pairs(first, second, time.size)
+    every_limb = keep.size == time.size  # the filter holds both limbs of each patient
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if every_limb else np.take(values, keep)
+
+    cluster, time, is_event = kept(cluster), kept(time), kept(is_event)
     index = locate(counted.times, time)
     result = {}
     for factor in counted:
-        name = names[factor]
         levels = counted[factor].levels
         decoded = decode(factor, np.arange(len(_values(factor, variables))), variables).tolist()
         found = np.array([levels.index(v) if v in levels else -1 for v in decoded], dtype=int)
-        known = ~np.ma.getmaskarray(rows[name])
+        raw = rows[names[factor]]
+        known = kept(~np.ma.getmaskarray(raw))
         code = np.full(time.size, -1)
-        code[known] = np.take(found, np.asarray(rows[name])[known].astype(int))
-        kept = np.flatnonzero(code >= 0)
-        if kept.size == time.size:  # every limb's value recorded: the limbs as they are
-            result[factor] = Located(
-                Clusters(levels, cluster, code, time, is_event), index, first, second
-            )
+        code[known] = np.take(found, kept(np.asarray(raw))[known].astype(int))
+        if bool(known.all()) and bool((code >= 0).all()):  # every limb's value recorded
+            limbs = Clusters(levels, cluster, code, time, is_event)
+            result[factor] = Located(limbs, index, first, second)
             continue
-        renumbered = np.full(time.size, -1)
-        renumbered[kept] = np.arange(kept.size)
-        a, b = np.take(renumbered, first), np.take(renumbered, second)
-        both = (a >= 0) & (b >= 0)
-        limbs = Clusters(levels, *(np.take(v, kept) for v in (cluster, code, time, is_event)))
-        result[factor] = Located(limbs, np.take(index, kept), a[both], b[both])
+        both = (np.take(code, first) >= 0) & (np.take(code, second) >= 0)
+        own, a, b = _in_pairs(first[both], second[both], time.size)
+        limbs = Clusters(levels, *(np.take(v, own) for v in (cluster, code, time, is_event)))
+        result[factor] = Located(limbs, np.take(index, own), a, b)
     return result
+
+
+def _in_pairs(
+    first: np.ndarray, second: np.ndarray, rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``rows`` in a pair (first[i], second[i]), and the pairs numbered among them."""
+    paired = np.zeros(rows, dtype=bool)
+    paired[first] = True
+    paired[second] = True
+    keep = np.flatnonzero(paired)
+    if keep.size == rows:
+        return keep, first, second
+    renumbered = np.full(rows, -1)
+    renumbered[keep] = np.arange(keep.size)
+    return keep, np.take(renumbered, first), np.take(renumbered, second)
 
 
 def _coded_levels(

@@ -10,6 +10,7 @@ import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
+from analytics import views
 from analytics.cohort.db import open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter, cohort_where
 from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
@@ -283,3 +284,31 @@ def test_a_forest_plot_without_subgroups_says_there_is_nothing_to_show(table):
         assert fig.layout.title.text == "Primary patency: subgroups"
         assert not fig.data
         assert any("Nothing to show" in a.text for a in fig.layout.annotations)
+
+
+@pytest.mark.parametrize(
+    "cohort_filter",
+    [CohortFilter(lesion_side="left"), CohortFilter(segments=("EIV",), segment_match="all")],
+)
+@pytest.mark.parametrize("factor", ["thrombophilia", "seg_cfv", "age_band"])
+def test_limbs_whose_other_limb_is_outside_the_filter_are_left_out_changing_no_number(
+    bilateral, cohort_filter, factor
+):
+    """A filter that keeps one limb of some patients with two (of all of them: one side):
+    the subgroups leave those limbs out of the clustering, the Patency view by the factor
+    lists every limb of the filter's patients with two in the file; the same robust score
+    test, hazard ratios and clustered estimates at 12 months."""
+    table = subgroup_table(bilateral, cohort_filter, "primary", 12)
+    rows = table[table["factor"] == factor].set_index("level")
+    split = views.patency_view(bilateral, cohort_filter, factor).survival["primary"]
+    assert split.comparison.logrank.test == "robust_score"
+    assert rows["logrank_p"].iloc[0] == pytest.approx(split.comparison.logrank.p, rel=1e-9)
+    for ratio in split.comparison.hazard_ratios:
+        assert rows.loc[ratio.level, "hr_lower"] == pytest.approx(ratio.ci_lower, rel=1e-9)
+    at = list(split.groups[0].estimates.month).index(12)
+    for group in split.groups:
+        row = rows.loc[group.level]
+        estimates = group.estimates
+        assert (row["estimate"], row["ci_lower"], row["ci_upper"]) == pytest.approx(
+            (estimates.estimate[at], estimates.ci_lower[at], estimates.ci_upper[at]), rel=1e-9
+        )
