@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 import duckdb
 import numpy as np
@@ -60,12 +59,10 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-# Two threads, the cores of the machines this is measured on: the limbs of patients with
-# two limbs are read on a cursor of their own while the counts' scan runs (DuckDB releases
-# the GIL), and the factors' estimates are worked out two at a time (numpy releases it on
-# the limbs' long arrays). Shared by every session, so heavy use queues rather than
-# multiplies threads; nothing it runs waits on it.
-_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="subgroups")
+# The limbs of patients with two limbs are read on a cursor of their own while the counts'
+# scan runs (DuckDB releases the GIL): one thread, shared by every session, so heavy use
+# queues; nothing it runs waits on it.
+_LIMBS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subgroup-limbs")
 
 # In a file of up to this many limbs one cross-classification of every factor is the
 # cheapest scan (3 ms on the demo, where a count per level costs 10 ms to plan); beyond it
@@ -420,7 +417,7 @@ def subgroups(
     pending = None
     if endpoint in PATENCY_ENDPOINTS and has_bilateral(con):
         cursor = con.cursor()
-        pending = _THREADS.submit(_limb_rows, cursor, cohort_filter, endpoint, variables)
+        pending = _LIMBS.submit(_limb_rows, cursor, cohort_filter, endpoint, variables)
     counted = factor_counts(con, cohort_filter, endpoint, variables)
     split = {factor: c for factor, c in counted.items() if len(c.levels) >= 2}
     limb_rows = None if pending is None else pending.result()
@@ -428,20 +425,10 @@ def subgroups(
     if split and limb_rows is not None:
         located = FactorCounts(split, 0, 0, counted.times)
         limbs = factor_clusters(limb_rows, located, variables)
-    split_rows = partial(_split_rows, limbs=limbs, times=counted.times, month=month)
-    for factor_rows in _THREADS.map(split_rows, split.items()):
-        rows += factor_rows
+    for factor, counts in split.items():
+        laid = layout(counts, limbs[factor], counted.times) if factor in limbs else None
+        rows += _factor_rows(counts, compare(counts, factor, None, laid), month, laid)
     return Subgroups(pd.DataFrame(rows, columns=COLUMNS), counted.patients, counted.events)
-
-
-def _split_rows(
-    split: tuple[str, Counts], limbs: Mapping[str, Located], times: np.ndarray, month: float
-) -> list[dict]:
-    """One factor's rows of the table: its comparison and each level's estimate at
-    ``month``, clustered where ``limbs`` has the factor's limbs (located on ``times``)."""
-    factor, counts = split
-    laid = layout(counts, limbs[factor], times) if factor in limbs else None
-    return _factor_rows(counts, compare(counts, factor, None, laid), month, laid)
 
 
 def _factor_rows(
