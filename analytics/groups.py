@@ -24,11 +24,24 @@ class Grouping:
     """How to split by one key: an SQL expression and, for a coded one, each code's value.
 
     ``values[code]`` is the raw value of a code (a boolean counts as 0 or 1); without
-    ``values`` the expression gives the raw value itself (a centre's label).
+    ``values`` the expression gives the raw value itself (a centre's label). ``boolean``:
+    the expression is a boolean (a yes/no column or one comparison), not an integer code.
+    ``columns``: the columns it reads, where it is NULL exactly where one of them is (None
+    where a value outside the declared levels is NULL too), so that a file's statistics of
+    those columns tell whether every row has a code.
     """
 
     sql: str
     values: tuple[str, ...] | None = None
+    boolean: bool = False
+    columns: tuple[str, ...] | None = None
+
+    def is_code(self, code: int) -> str:
+        """SQL true where a row's code is ``code``; a boolean read as it is, without a
+        cast and a comparison per row."""
+        if self.boolean and code in (0, 1):
+            return f"({self.sql})" if code else f"NOT ({self.sql})"
+        return f"({self.sql})::INT = {code}"
 
 
 def quoted(column: str) -> str:
@@ -60,19 +73,22 @@ def _split(variable: Variable, variables: Registry) -> Grouping:
     its members (the first 1, the next 2, ...), each mask's pattern its members' labels."""
     if variable.kind is Kind.SEGMENT_SET:
         return segment_mask(variable, variables)
-    column = quoted(variable.column)
+    column, own = quoted(variable.column), (variable.column,)
     if variable.kind is Kind.YES_NO:
-        return Grouping(column, (NO, YES))
+        return Grouping(column, (NO, YES), boolean=True, columns=own)
     if variable.bands:
         cuts = variable.bands.cuts
         if variable.bands.closed == "right":
-            return Grouping(f"{column} > {cuts[0]}", variable.bands.levels)
-        return Grouping(_case(column, [f"< {cut}" for cut in cuts]), variable.bands.levels)
+            above = f"{column} > {cuts[0]}"
+            return Grouping(above, variable.bands.levels, boolean=True, columns=own)
+        band = _case(column, [f"< {cut}" for cut in cuts])  # NULL only where the value is
+        return Grouping(band, variable.bands.levels, columns=own)
     levels = variable.level_order
     if not levels:
         return Grouping(column)
     if len(levels) == 2:
-        return Grouping(f"{column} = {literal(levels[1])}", levels)
+        second = f"{column} = {literal(levels[1])}"
+        return Grouping(second, levels, boolean=True, columns=own)
     return Grouping(_case(column, [f"= {literal(level)}" for level in levels], last=False), levels)
 
 
@@ -82,7 +98,8 @@ def segment_mask(variable: Variable, variables: Registry = BUILTIN) -> Grouping:
     filter (analytics.filters) and Table 1 read."""
     members = [variables.get(member) for member in variable.members]
     mask = " + ".join(f"{2**i} * {quoted(m.column)}::INT" for i, m in enumerate(members))
-    return Grouping(mask, segment_patterns(variable, variables))
+    columns = tuple(m.column for m in members)
+    return Grouping(mask, segment_patterns(variable, variables), columns=columns)
 
 
 def segment_patterns(variable: Variable, variables: Registry = BUILTIN) -> tuple[str, ...]:

@@ -131,7 +131,7 @@ def test_a_declared_variable_is_a_forest_factor_with_its_levels(
 ):
     """Its levels in declared order (those with patients), its patients per level, its
     hazard ratios against the first level as R's coxph, the built-ins' rows unchanged."""
-    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_PATIENTS", crossed_up_to)
+    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_LIMBS", crossed_up_to)
     assert factors(WITH_ACCESS) == (*FACTORS, "access_vein")
     table = subgroup_table(registry, CohortFilter(), "primary", 12, WITH_ACCESS)
     builtin = subgroup_table(registry, CohortFilter(), "primary", 12)

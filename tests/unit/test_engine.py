@@ -10,6 +10,7 @@ tightened: its default stops early) and SciPy; the engine must agree to 1e-6.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -24,7 +25,12 @@ from lifelines.statistics import multivariate_logrank_test
 from scipy import stats
 
 from analytics.stats.engine.counts import Counts
-from analytics.stats.engine.cox import NO_EVENTS, NO_REFERENCE_EVENTS, hazard_ratios
+from analytics.stats.engine.cox import (
+    NO_EVENTS,
+    NO_REFERENCE_EVENTS,
+    _inverse_squares,
+    hazard_ratios,
+)
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.engine.logrank import logrank
 from analytics.stats.engine.signed_rank import EXACT, NORMAL, signed_rank
@@ -319,6 +325,24 @@ def test_cox_equals_lifelines_on_patient_rows_with_month_ties(patients):
     assert [r.hr for r in ratios] == pytest.approx(expected_hr, rel=RELATIVE)
     assert [r.se for r in ratios] == pytest.approx(expected_se, rel=RELATIVE)
     assert [r.hr for r in ratios] == pytest.approx(R_MONTH_TIES[patients], rel=1e-8)
+
+
+def test_efrons_sum_of_inverse_squares_beyond_the_written_out_ties_is_the_sum_itself():
+    """Sum over l < D of 1/(c - l)^2 (Efron's information at D tied events) to a few units
+    in the last place of the sum written out exactly (math.fsum), times whose smallest
+    term is large and small in one array, and c far above D, the registry's case: the
+    difference of two trigammas (scipy's Hurwitz zeta at 2) loses digits there."""
+    c, ties = zip(
+        (33.0, 33), (40.25, 33), (1_234.5, 500), (100_000.3, 40), (3e6 + 0.7, 20_000), strict=True
+    )
+    exact = [
+        math.fsum(1 / (ci - tied) ** 2 for tied in range(d)) for ci, d in zip(c, ties, strict=True)
+    ]
+    got = _inverse_squares(np.array(c) - np.array(ties) + 1.0, np.array(c))
+    assert got == pytest.approx(exact, rel=4e-16)
+    for one in range(len(c)):
+        alone = _inverse_squares(np.array([c[one] - ties[one] + 1.0]), np.array([c[one]]))
+        assert alone[0] == pytest.approx(exact[one], rel=4e-16)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
 
 from analytics.stats.engine import counts as engine_counts
 from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, grid, layout, locate
-from analytics.stats.engine.kaplan_meier import kaplan_meier
+from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier, level_at_months
 from analytics.stats.engine.robust_score import robust_score_pairwise
 from analytics.stats.survival import compare
 from tests.unit.test_engine_clustered import (
@@ -25,6 +26,7 @@ from tests.unit.test_engine_clustered import (
     R_BILATERAL_PAIRS,
     R_BILATERAL_ROBSCORE,
     R_RETINOPATHY_COX,
+    R_RETINOPATHY_KM,
     R_RETINOPATHY_ROBSCORE,
     assert_cox,
     on,
@@ -112,6 +114,17 @@ def test_limbs_located_on_wider_times_are_placed_on_the_counts_own():
         layout(counts, stray, wider)
 
 
+def test_limbs_located_on_the_counts_own_times_are_laid_out_as_they_are():
+    """Located on the counts' own times (every factor of a split recorded for every limb):
+    no search, and R's hazard ratios."""
+    counts, clusters = prepared(BILATERAL)
+    times = grid(counts).times
+    placed = engine_counts.Located(clusters, locate(times, clusters.time), *clusters.pairs())
+    laid = layout(counts, placed, times)
+    assert laid.limbs is placed
+    assert_cox(compare(counts, "group", None, laid).hazard_ratios, R_BILATERAL_COX)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from([*NEAR, -0.0]), min_size=1, max_size=60))
 def test_the_grid_places_each_row_exactly_however_close_the_times(times):
@@ -125,3 +138,91 @@ def test_the_grid_places_each_row_exactly_however_close_the_times(times):
     assert g.times.tolist() == expected.tolist()
     assert g.column.tolist() == column.tolist()
     assert g.events.sum() == time.size
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(-1, 9), max_size=40),
+    st.integers(1, 9),
+    st.booleans(),
+)
+def test_each_levels_rows_are_found_alike_sorted_by_passes_or_by_one_sort(groups, levels, ordered):
+    """Rows in level order, few levels (one pass each) and many (one sort): each level's
+    rows in row order, -1 and levels beyond ``levels`` left out, as a plain search gives."""
+    group = np.array(sorted(groups) if ordered else groups, dtype=int)
+    rows = engine_counts._rows_by_level(group, levels)
+    expected = [np.flatnonzero(group == level).tolist() for level in range(levels)]
+    assert [r.tolist() for r in rows] == expected
+
+
+@pytest.mark.parametrize("level", ["A", "B", "C"])
+def test_a_level_read_off_its_layout_at_months_is_rs_clustered_curve(level):
+    """R's survfit(..., cluster = id) at each of its times (R_BILATERAL_KM, with its call),
+    read off the grid of every level without the level's own curve."""
+    counts, clusters = prepared(BILATERAL)
+    expected = np.array(R_BILATERAL_KM[level])
+    read = level_at_months(layout(counts, clusters), level, expected[:, 0])
+    assert read.at_risk.tolist() == expected[:, 1].astype(int).tolist()
+    assert read.estimate == pytest.approx(expected[:, 2], rel=1e-9)
+    assert read.se == pytest.approx(expected[:, 3], rel=1e-9)
+    assert read.ci_lower == pytest.approx(expected[:, 4], rel=1e-9)
+    assert read.ci_upper == pytest.approx(expected[:, 5], rel=1e-9)
+
+
+@pytest.mark.parametrize("level", ["juvenile", "adult"])
+def test_a_level_read_off_its_layout_matches_r_on_retinopathy(retinopathy, level):  # noqa: F811
+    counts, clusters = prepared(on(retinopathy, "type"))
+    expected = np.array(R_RETINOPATHY_KM[level])
+    name = str(("juvenile", "adult").index(level))
+    read = level_at_months(layout(counts, clusters), name, expected[:, 0])
+    assert read.se == pytest.approx(expected[:, 1], rel=1e-9)
+    assert read.ci_lower == pytest.approx(expected[:, 2], rel=1e-9)
+    assert read.ci_upper == pytest.approx(expected[:, 3], rel=1e-9)
+
+
+MONTHS = [-1.0, 0.0, 0.5, 1.0, 2.0, 6.5, 9.0, 11.0, 12.0, 12.5, 40.0]
+
+
+@pytest.mark.parametrize("term", ["group", "reaching 0", "trt"])
+def test_a_level_read_off_its_layout_is_its_curve_read_at_the_same_months(
+    retinopathy,  # noqa: F811
+    term,
+):
+    """Before the first time, at and between times, at the last and beyond it, where the
+    curve reaches 0 (group A's limbs all with an event), with pairs within the level (the
+    bilateral set) and only across levels (retinopathy by treated eye: Greenwood's): every
+    number of at_months on the level's own curve."""
+    rows = on(retinopathy, term) if term == "trt" else BILATERAL
+    if term == "reaching 0":
+        rows = rows.assign(event=np.where(rows["group"] == "A", 1, rows["event"]))
+    counts, clusters = prepared(rows)
+    laid = layout(counts, clusters)
+    months = [m * 6 for m in MONTHS] if term == "trt" else MONTHS
+    for level in counts.levels:
+        read = level_at_months(laid, level, months)
+        expected = at_months(kaplan_meier(*laid.of(level)), months)
+        for field in ("estimate", "se", "ci_lower", "ci_upper"):
+            got, want = getattr(read, field), getattr(expected, field)
+            assert got == pytest.approx(want, rel=1e-12, nan_ok=True), (level, field)
+        for field in ("at_risk", "events", "censored"):
+            assert getattr(read, field).tolist() == getattr(expected, field).tolist()
+
+
+def test_a_level_read_off_its_layout_without_pairs_in_it_is_lifelines_greenwood(
+    retinopathy,  # noqa: F811
+):
+    """Retinopathy by treated eye: every patient has one eye in each group, so each
+    level's curve is Greenwood's, as lifelines gives it on the eyes' rows (log(-log) CI)."""
+    rows = on(retinopathy, "trt")
+    counts, clusters = prepared(rows)
+    laid = layout(counts, clusters)
+    months = [6.0, 12.0, 24.0, 48.0]
+    for level in counts.levels:
+        eyes = rows[rows["group"].astype(str) == level]
+        fit = KaplanMeierFitter().fit(eyes["time"], eyes["event"])
+        read = level_at_months(laid, level, months)
+        at = np.searchsorted(fit.timeline, months, side="right") - 1
+        band = fit.confidence_interval_survival_function_.to_numpy()[at]
+        assert read.estimate == pytest.approx(fit.survival_function_.to_numpy()[at, 0])
+        assert read.ci_lower == pytest.approx(band[:, 0], rel=1e-9)
+        assert read.ci_upper == pytest.approx(band[:, 1], rel=1e-9)

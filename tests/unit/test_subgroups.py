@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import duckdb
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
+from analytics import views
 from analytics.cohort.db import open_cohort
-from analytics.filters import DEFAULT_FILTER, CohortFilter
+from analytics.filters import DEFAULT_FILTER, CohortFilter, cohort_where
 from analytics.glossary import TOO_FEW_EVENTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import grouping
 from analytics.present.figures.subgroups import TESTS, forest_pages, forest_plot, layout_rows
 from analytics.present.tables import subgroup_display
 from analytics.rules import MIN_EVENTS_FOR_HR
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
+from analytics.variables import BUILTIN
 from analytics.views import SubgroupsView
 
 TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
@@ -180,33 +185,96 @@ def test_one_scan_counts_every_factor_as_patient_rows_do(registry_path):
     assert counts["lesion_side"].levels == ("left",)  # one level: no comparison drawn
 
 
+@pytest.fixture(scope="module")
+def unrecorded(bilateral_path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The bilateral registry's summary in memory, with some limbs' segment (so their
+    segment pattern, the factor grouped by), sex and side not recorded."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{bilateral_path}' AS registry (READ_ONLY)")
+    con.execute("CREATE TABLE limb_summary AS SELECT * FROM registry.limb_summary")
+    con.execute("UPDATE limb_summary SET seg_cfv = NULL WHERE limb_key % 7 = 0")
+    con.execute("UPDATE limb_summary SET sex = NULL WHERE limb_key % 11 = 0")
+    con.execute("UPDATE limb_summary SET lesion_side = NULL WHERE limb_key % 13 = 0")
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("cohort", ["registry", "bilateral", "unrecorded"])
+def test_the_factors_recorded_for_every_limb_are_read_from_the_files_statistics(request, cohort):
+    """Without a scan, the factors whose code is never NULL in the file: those a count of
+    every limb finds, on files with and without values missing."""
+    from analytics.stats.subgroups import _recorded
+
+    if cohort == "unrecorded":
+        con = request.getfixturevalue("unrecorded")
+    else:
+        con = open_cohort(request.getfixturevalue(f"{cohort}_path"))
+        request.addfinalizer(con.close)
+    missing = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) - count({grouping(factor).sql})" for factor in FACTORS)
+        + " FROM limb_summary"
+    ).fetchall()[0]
+    expected = {factor for factor, n in zip(FACTORS, missing, strict=True) if n == 0}
+    assert _recorded(con, FACTORS, BUILTIN) == expected
+    if cohort == "unrecorded":
+        assert not {"sex", "lesion_side", "seg_cfv", "segment_pattern"} & expected
+
+
 @pytest.mark.parametrize("crossed_up_to", [5_000, 0])
+@pytest.mark.parametrize(
+    "cohort, cohort_filter",
+    [
+        ("registry", CohortFilter()),
+        ("bilateral", CohortFilter()),
+        ("bilateral", CohortFilter(sex="F", age_min=50)),
+        ("unrecorded", CohortFilter()),
+        ("unrecorded", CohortFilter(lesion_side="left")),
+    ],
+)
 def test_the_one_scan_counts_what_a_group_by_per_factor_counts(
-    registry_path, monkeypatch, crossed_up_to
+    request, monkeypatch, crossed_up_to, cohort, cohort_filter
 ):
     """Every factor's (level, months) events and censorings, against a plain GROUP BY, by
-    the small cohort's cross-classification and by the large one's count per level."""
+    the small cohort's cross-classification and by the large one's count per level (the
+    segment pattern grouped by, the others' counts summed over its codes; a factor's
+    first code counted, or the rest of the row's where every limb of the filter has a
+    value), on a registry of one limb per patient, a bilateral one and one with values
+    missing."""
     from analytics.stats import subgroups
 
-    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_PATIENTS", crossed_up_to)
-    with open_cohort(registry_path) as con:
-        counts = factor_counts(con, CohortFilter(), "primary")
-        for factor in FACTORS:
-            plain = con.execute(
-                f"""SELECT ({grouping(factor).sql})::INT AS code, tte_primary_months AS months,
-                       sum(tte_primary_event::INT) AS events,
-                       sum((NOT tte_primary_event)::INT) AS censored
-                FROM limb_summary WHERE technical_success AND code IS NOT NULL
-                GROUP BY ALL ORDER BY code, months"""
-            ).df()
-            got = counts[factor]
-            levels = [grouping(factor).values[code] for code in plain["code"]]
-            assert set(got.levels) == set(levels), factor
-            for level in got.levels:
-                mine, theirs = got.of(level), plain[[v == level for v in levels]]
-                assert mine.time.tolist() == theirs["months"].tolist(), factor
-                assert mine.events.tolist() == theirs["events"].tolist(), factor
-                assert mine.censored.tolist() == theirs["censored"].tolist(), factor
+    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_LIMBS", crossed_up_to)
+    if cohort == "unrecorded":
+        con = request.getfixturevalue("unrecorded")
+    else:
+        con = open_cohort(request.getfixturevalue(f"{cohort}_path"))
+        request.addfinalizer(con.close)
+    where, params = cohort_where(cohort_filter)
+    counts = factor_counts(con, cohort_filter, "primary")
+    for factor in FACTORS:
+        plain = con.execute(
+            f"""SELECT ({grouping(factor).sql})::INT AS code, tte_primary_months AS months,
+                   sum(tte_primary_event::INT) AS events,
+                   sum((NOT tte_primary_event)::INT) AS censored
+            FROM limb_summary WHERE ({where}) AND tte_primary_months IS NOT NULL
+                AND code IS NOT NULL
+            GROUP BY ALL ORDER BY code, months""",
+            params,
+        ).df()
+        got = counts[factor]
+        levels = [grouping(factor).values[code] for code in plain["code"]]
+        assert set(got.levels) == set(levels), factor
+        for level in got.levels:
+            mine, theirs = got.of(level), plain[[v == level for v in levels]]
+            assert mine.time.tolist() == theirs["months"].tolist(), factor
+            assert mine.events.tolist() == theirs["events"].tolist(), factor
+            assert mine.censored.tolist() == theirs["censored"].tolist(), factor
+    total = con.execute(
+        f"SELECT count(*), count_if(tte_primary_event) FROM limb_summary WHERE ({where}) "
+        "AND tte_primary_months IS NOT NULL",
+        params,
+    ).fetchall()[0]
+    assert (counts.patients, counts.events) == total
 
 
 def test_a_forest_plot_without_subgroups_says_there_is_nothing_to_show(table):
@@ -216,3 +284,31 @@ def test_a_forest_plot_without_subgroups_says_there_is_nothing_to_show(table):
         assert fig.layout.title.text == "Primary patency: subgroups"
         assert not fig.data
         assert any("Nothing to show" in a.text for a in fig.layout.annotations)
+
+
+@pytest.mark.parametrize(
+    "cohort_filter",
+    [CohortFilter(lesion_side="left"), CohortFilter(segments=("EIV",), segment_match="all")],
+)
+@pytest.mark.parametrize("factor", ["thrombophilia", "seg_cfv", "age_band"])
+def test_limbs_whose_other_limb_is_outside_the_filter_are_left_out_changing_no_number(
+    bilateral, cohort_filter, factor
+):
+    """A filter that keeps one limb of some patients with two (of all of them: one side):
+    the subgroups leave those limbs out of the clustering, the Patency view by the factor
+    lists every limb of the filter's patients with two in the file; the same robust score
+    test, hazard ratios and clustered estimates at 12 months."""
+    table = subgroup_table(bilateral, cohort_filter, "primary", 12)
+    rows = table[table["factor"] == factor].set_index("level")
+    split = views.patency_view(bilateral, cohort_filter, factor).survival["primary"]
+    assert split.comparison.logrank.test == "robust_score"
+    assert rows["logrank_p"].iloc[0] == pytest.approx(split.comparison.logrank.p, rel=1e-9)
+    for ratio in split.comparison.hazard_ratios:
+        assert rows.loc[ratio.level, "hr_lower"] == pytest.approx(ratio.ci_lower, rel=1e-9)
+    at = list(split.groups[0].estimates.month).index(12)
+    for group in split.groups:
+        row = rows.loc[group.level]
+        estimates = group.estimates
+        assert (row["estimate"], row["ci_lower"], row["ci_upper"]) == pytest.approx(
+            (estimates.estimate[at], estimates.ci_lower[at], estimates.ci_upper[at]), rel=1e-9
+        )

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.stats.engine.counts import UNCOUNTED_LIMB, Clusters, Counts, Located, located
+from analytics.stats.engine.counts import (
+    UNCOUNTED_LIMB,
+    Clusters,
+    Counts,
+    Layout,
+    Located,
+    located,
+)
 from analytics.stats.engine.normal import Z_95
 
 
@@ -96,20 +103,93 @@ def kaplan_meier(counts: Counts, clusters: Clusters | Located | None = None) -> 
         log_variance = np.cumsum(events / (at_risk * (at_risk - events)))  # Greenwood's
         if clusters is not None:
             log_variance = np.maximum(log_variance + 2 * _paired(counts, clusters, at_risk), 0)
-        se = estimate * np.sqrt(log_variance)
-        spread = Z_95 * np.sqrt(log_variance) / np.abs(np.log(estimate))
-        lower = estimate ** np.exp(spread)
-        upper = estimate ** np.exp(-spread)
-    undefined = (estimate <= 0) | (estimate >= 1)
+    se, lower, upper = _band(estimate, log_variance)
     return Curve(
         time=counts.time.astype(float),
         at_risk=at_risk.astype(int),
         events=counts.events.astype(int),
         censored=counts.censored.astype(int),
         estimate=estimate,
-        se=np.where(estimate >= 1, 0.0, se),
-        ci_lower=np.where(undefined, np.nan, lower),
-        ci_upper=np.where(undefined, np.nan, upper),
+        se=se,
+        ci_lower=lower,
+        ci_upper=upper,
+    )
+
+
+def _band(
+    estimate: np.ndarray, log_variance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The SE of the estimate and its log(-log) 95% CI from the variance of log S (0 where
+    S is 1; no CI where S is 0 or 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = estimate * np.sqrt(log_variance)
+        spread = Z_95 * np.sqrt(log_variance) / np.abs(np.log(estimate))
+        lower = estimate ** np.exp(spread)
+        upper = estimate ** np.exp(-spread)
+    undefined = (estimate <= 0) | (estimate >= 1)
+    return (
+        np.where(estimate >= 1, 0.0, se),
+        np.where(undefined, np.nan, lower),
+        np.where(undefined, np.nan, upper),
+    )
+
+
+def level_at_months(laid: Layout, level: str, months: Sequence[float]) -> AtMonths:
+    """One level of a layout read at ``months``, clustered by patient: what
+    ``at_months(kaplan_meier(*laid.of(level)), months)`` gives, without the level's
+    curve at every time.
+
+    Read on the layout's grid (the times of every level): where the level has no row its
+    estimate is multiplied by 1 and its variances added 0, so the grid's row up to the
+    level's last time is its curve with steps repeated. At each month's step the clustered
+    term is summed over the level's pairs directly, each limb's influence there being A
+    before its own time and its constant from it on (module docstring); the limbs keep
+    their columns of the grid, none renumbered within the level.
+    """
+    month = np.asarray(months, dtype=float)
+    g, group = laid.grid, laid.counts.levels.index(level)
+    end = int(np.count_nonzero(g.at_risk[group]))  # the level's last time and those before
+    if not end:
+        nan, zero = np.full(month.size, np.nan), np.zeros(month.size, dtype=int)
+        return AtMonths(month, nan, nan, nan, nan, zero, zero, zero)
+    times, events = g.times[:end], g.events[group, :end].astype(float)
+    at_risk = g.at_risk[group, :end].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = np.cumprod(1 - events / at_risk)
+        greenwood = np.cumsum(events / (at_risk * (at_risk - events)))
+    step = np.searchsorted(times, month, side="right") - 1
+    column = np.maximum(step, 0)
+    log_variance = np.take(greenwood, column)
+    first, second = laid.pairs_within(level)
+    if first.size:
+        rows = np.concatenate([first, second])
+        index = np.take(laid.limbs.index, rows)
+        constant, running = _influence(
+            events, at_risk, index, np.take(laid.limbs.clusters.event, rows)
+        )
+        for i, at in enumerate(column):
+            u = np.where(index > at, running[at], constant)
+            paired = float(np.sum(u[: first.size] * u[first.size :]))  # not BLAS: its threads
+            log_variance[i] = max(log_variance[i] + 2 * paired, 0)
+    se, lower, upper = _band(np.take(estimate, column), log_variance)
+    before_first = step < 0
+    reached = np.where(before_first, 1.0, np.take(estimate, column))
+    se = np.where(before_first, 0.0, se)
+    lower, upper = (np.where(before_first, np.nan, v) for v in (lower, upper))
+    beyond = ~(month <= times[-1]) & ~(reached <= 0)
+    reached, se, lower, upper = (np.where(beyond, np.nan, v) for v in (reached, se, lower, upper))
+    earlier = np.searchsorted(times, month, side="left")  # the times before each month
+    events_before = np.concatenate([[0], np.cumsum(events)])[earlier].astype(int)
+    still = np.append(at_risk, 0)[earlier].astype(int)
+    return AtMonths(
+        month=month,
+        estimate=reached,
+        se=se,
+        ci_lower=lower,
+        ci_upper=upper,
+        at_risk=still,
+        events=events_before,
+        censored=int(at_risk[0]) - still - events_before,
     )
 
 
@@ -124,12 +204,18 @@ def limb_influence(
     1 / (n - d) is taken as 0 where everyone left dies (S is 0 from there, and its
     variance Greenwood's infinite sum).
     """
+    return _influence(events, at_risk, limbs.index, limbs.clusters.event)
+
+
+def _influence(
+    events: np.ndarray, at_risk: np.ndarray, index: np.ndarray, event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`limb_influence` of limbs at ``index`` with ``event`` (1 or 0)."""
     survivors = at_risk - events
     with np.errstate(divide="ignore", invalid="ignore"):
         running = np.cumsum(np.where(survivors > 0, events / (at_risk * survivors), 0.0))
         jump = np.where(survivors > 0, 1 / survivors, 0.0)
-    index = limbs.index
-    return running[index] - limbs.clusters.event * jump[index], running
+    return np.take(running, index) - event * np.take(jump, index), running
 
 
 def _paired(counts: Counts, clusters: Clusters | Located, at_risk: np.ndarray) -> np.ndarray:
