@@ -17,6 +17,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.groups import quoted, segment_mask
 from analytics.variables import (
@@ -548,6 +550,32 @@ def people_where(predicate: str) -> str:
         f"(SELECT patient_key FROM {SUMMARY_TABLE} WHERE ({predicate}) AND patient_limbs > 1 "
         "GROUP BY patient_key)))"
     )
+
+
+def both_limbs(con: Any, where: str, params: list[Any], predicates: list[str]) -> list[int]:
+    """For each of ``predicates``, the patients ``where`` selects both limbs of that have
+    both where it holds: what a count of the limbs where it holds has beyond its distinct
+    patients (its limbs less these; a NULL predicate does not hold).
+
+    Only the rows of patients with two limbs can pair (stored last: their blocks only,
+    each patient's two rows at ``limb_key`` 2 * patient_key and the next); they are paired
+    by their keys in numpy, in the order DuckDB keeps (insertion order, sorted again only
+    if not): a GROUP BY patient_key of the million's pairs took seven times as long.
+    ``params`` are ``where``'s once."""
+    if not predicates:
+        return []
+    columns = ", ".join(f"coalesce(({p}), false) AS p{i}" for i, p in enumerate(predicates))
+    found = con.execute(
+        f"SELECT limb_key, {columns} FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1",
+        params,
+    ).fetchnumpy()
+    keys = np.asarray(found["limb_key"])
+    holds = [np.asarray(found[f"p{i}"], dtype=bool) for i in range(len(predicates))]
+    if len(keys) > 1 and not np.all(keys[1:] > keys[:-1]):
+        order = np.argsort(keys, kind="stable")
+        keys, holds = keys[order], [h[order] for h in holds]
+    paired = (keys[1:] == keys[:-1] + 1) & (keys[:-1] % 2 == 0)
+    return [int(np.count_nonzero(paired & h[1:] & h[:-1])) for h in holds]
 
 
 def cohort_where(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:

@@ -451,9 +451,8 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
     """Enrolled are the technical successes and failures, the successes stented or not; n
     is the enrolled (``analysed_all``) or the successes; the limbs with an active ulcer
     before are part of n, and those whose ulcer healed part of them (Table 2 shows "3 of
-    8"). In a file where a patient may have two limbs, privacy judges these limb counts by
-    the fewest patients they can be (Ledger.patients_of): counting their distinct
-    patients took three times the population's scan."""
+    8"). In a file where a patient may have two limbs these count limbs, each with the
+    distinct patients behind it (Population.patients), by which privacy judges it."""
     enrolled, successes, failures, stented, not_stented, healed, active = map(
         population_key, POPULATION_KEYS
     )
@@ -472,7 +471,10 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
         Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (active, no_active)),
         Sum(active, (healed, not_healed)),
     ]  # fmt: skip
-    return ledger(counts, sums)
+    patients = {population_key(name): p for name, p in population.patients.items()}
+    if patients:
+        patients[N] = patients[enrolled if analysed_all else successes]
+    return ledger(counts, sums, paired=bool(patients), patients=patients)
 
 
 def table1_key(variable: str, *count: str) -> Key:

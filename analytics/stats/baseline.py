@@ -16,6 +16,7 @@ from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.filters import (
     PERSON,
     CohortFilter,
+    both_limbs,
     cohort_sql,
     cohort_where,
     count_where,
@@ -141,6 +142,11 @@ class Population:
     procedure, the paper's denominator for healing ("three patients with active venous
     ulcers healed"); ``ulcers_healed`` those of them whose ulcer healed within the paper's
     3 months.
+
+    ``patients``: the distinct patients behind each of these counts of limbs and their
+    differences, by their names in views.population_key ("enrolled" to "no active
+    ulcer"), in a file with a patient of two limbs (empty otherwise: each limb its
+    patient's).
     """
 
     enrolled: int
@@ -148,6 +154,7 @@ class Population:
     stented: int
     ulcers_healed: int
     active_ulcers: int
+    patients: Mapping[str, int] = field(default_factory=dict)
 
 
 def baseline(
@@ -344,14 +351,38 @@ def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS)
 
 
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:
-    """Enrolled and technically successful patients of the filter's other criteria."""
+    """Enrolled and technically successful patients of the filter's other criteria, and
+    in a file with a patient of two limbs the distinct patients behind each count: its
+    limbs less the patients with both limbs in it (filters.both_limbs)."""
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     active = f"{analysed} AND ceap_before = {ACTIVE_ULCER_CEAP}"
     healed = f"{active} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
+    stented = "technical_success AND coalesce(stents, 1) >= 1"
     counts = (
-        f"count(*), {count_where('technical_success')}, "
-        f"{count_where('technical_success AND coalesce(stents, 1) >= 1')}, "
+        f"count(*), {count_where('technical_success')}, {count_where(stented)}, "
         f"{count_where(healed)}, {count_where(active)}"
     )
-    cohort, params = cohort_sql(replace(cohort_filter, population="all"), counts)
-    return Population(*map(int, con.execute(cohort, params).fetchall()[0]))
+    everyone = replace(cohort_filter, population="all")
+    cohort, params = cohort_sql(everyone, counts)
+    found = Population(*map(int, con.execute(cohort, params).fetchall()[0]))
+    if not has_bilateral(con):
+        return found
+    n = found.enrolled if analysed == "true" else found.successes
+    limbs = {
+        "enrolled": (found.enrolled, "true"),
+        "successes": (found.successes, "technical_success"),
+        "failures": (found.enrolled - found.successes, "NOT coalesce(technical_success, false)"),
+        "stented": (found.stented, stented),
+        "not stented": (found.successes - found.stented, f"technical_success AND NOT ({stented})"),
+        "ulcers healed": (found.ulcers_healed, healed),
+        "active ulcers": (found.active_ulcers, active),
+        "ulcers not healed": (found.active_ulcers - found.ulcers_healed,
+                              f"{active} AND NOT coalesce({healed}, false)"),
+        "no active ulcer": (n - found.active_ulcers,
+                            f"{analysed} AND NOT coalesce({active}, false)"),
+    }  # fmt: skip
+    where, params = cohort_where(everyone)
+    both = both_limbs(con, where, params, [predicate for _, predicate in limbs.values()])
+    patients = {name: count - pairs
+                for (name, (count, _)), pairs in zip(limbs.items(), both, strict=True)}  # fmt: skip
+    return replace(found, patients=patients)

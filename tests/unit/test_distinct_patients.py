@@ -1,0 +1,94 @@
+"""Privacy's counts of limbs carry the distinct patients behind them (issue 23): a count
+whose patients were not counted was judged by the fewest it can be (half its limbs,
+rounded up), which hid, at k = 5, 8 limbs of 8 patients. Each surface's patients equal
+SQL's count(DISTINCT patient_key) on the bilateral registry, and at k = 5 a count of 8
+limbs of 8 patients shows where 6 limbs of 3 patients are "<5"."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from analytics import views
+from analytics.cohort.summary import SUMMARY_TABLE, create_summary
+from analytics.filters import CohortFilter, cohort_where
+from analytics.present.masking import mask
+from analytics.rules import ACTIVE_ULCER_CEAP, ULCER_HEALING_MONTHS
+from analytics.stats.baseline import population
+from tests.conftest import add_patient
+
+
+def distinct_patients(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter,
+                      predicate: str) -> int:  # fmt: skip
+    where, params = cohort_where(cohort_filter)
+    sql = f"SELECT count(DISTINCT patient_key) FROM {SUMMARY_TABLE} WHERE ({where}) AND "
+    return con.execute(sql + f"coalesce(({predicate}), false)", params).fetchone()[0]
+
+
+ACTIVE = f"ceap_before = {ACTIVE_ULCER_CEAP}"
+HEALED = f"{ACTIVE} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
+STENTED = "technical_success AND coalesce(stents, 1) >= 1"
+POPULATION_ROWS = {
+    "enrolled": "true",
+    "successes": "technical_success",
+    "failures": "NOT coalesce(technical_success, false)",
+    "stented": STENTED,
+    "not stented": f"technical_success AND NOT ({STENTED})",
+}
+
+
+@pytest.mark.parametrize("side", [None, "left"])
+def test_the_populations_patients_are_its_distinct_patients(bilateral, side):
+    analysed = CohortFilter(population="technical_success", lesion_side=side)
+    found = population(bilateral, analysed)
+    everyone = CohortFilter(population="all", lesion_side=side)
+    rows = POPULATION_ROWS | {
+        "active ulcers": f"technical_success AND {ACTIVE}",
+        "ulcers healed": f"technical_success AND {HEALED}",
+        "ulcers not healed": f"technical_success AND {ACTIVE} AND NOT coalesce({HEALED}, false)",
+        "no active ulcer": f"technical_success AND NOT coalesce({ACTIVE}, false)",
+    }
+    expected = {name: distinct_patients(bilateral, everyone, p) for name, p in rows.items()}
+    assert found.patients == expected
+    assert (found.patients["successes"] < found.successes) is (side is None)  # pairs or none
+
+
+def bilateral_registry(con: duckdb.DuckDBPyConnection, *limbs: tuple[dict, dict | None]):
+    """Patients of one limb (``second`` None) or two, each limb's columns overridden."""
+    for i, (first, second) in enumerate(limbs):
+        add_patient(con, f"p{i}", **first)
+        if second is not None:
+            con.execute(
+                "INSERT INTO limbs SELECT * REPLACE (limb_id || '-2' AS limb_id, 'right' AS side, "
+                "? AS technical_success) FROM limbs WHERE limb_id = ?",
+                [second.get("technical_success", True), f"p{i}"],
+            )
+    create_summary(con)
+    return con
+
+
+def _population_mask(con: duckdb.DuckDBPyConnection, k: int):
+    everyone = CohortFilter(population="all")
+    header = views.header_view(con, everyone)
+    shown = views.header_ledger(header) | views.population_ledger(population(con, everyone), True)
+    return mask(shown, k)
+
+
+LEFT = {"lesion_side": "left"}
+FAILED = {"lesion_side": "left", "technical_success": False}
+
+
+def test_eight_failed_limbs_of_eight_patients_show_at_k_5(blank):
+    """8 failures of 8 patients, beside 12 patients with both limbs a success: the
+    fewest patients 8 limbs can be (4) hid them."""
+    con = bilateral_registry(blank, *[(FAILED, None)] * 8, *[(LEFT, {})] * 12)
+    decided = _population_mask(con, 5)
+    assert not decided.hidden(views.population_key("failures"))
+    assert decided.cell(views.population_key("failures")).value == 8
+
+
+def test_six_failed_limbs_of_three_patients_are_fewer_than_k_5(blank):
+    both = {"technical_success": False}
+    con = bilateral_registry(blank, *[(FAILED, both)] * 3, *[(LEFT, {})] * 12)
+    decided = _population_mask(con, 5)
+    assert decided.cell(views.population_key("failures")).shown == "small"
