@@ -189,7 +189,9 @@ def centre_key(centre: str, count: str) -> Key:
 
 def centres_ledger(comparison: CentreComparison) -> Ledger:
     """The centres' patients (and those without a centre) add up to n; each centre's
-    patients are at risk at the month, had the event before it, or were censored."""
+    patients are at risk at the month, had the event before it, or were censored. Where a
+    patient may have two limbs these count limbs, each of a centre's with the distinct
+    patients behind it (CentreComparison.people: a patient's limbs are in one centre)."""
     counts: dict[Key, int] = {N: comparison.patients, NO_CENTRE: comparison.patients_without_centre}
     sums = []
     rows = comparison.centres.itertuples(index=False)
@@ -203,7 +205,13 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
         sums.append(Sum(keys[0], tuple(keys[1:])))
     centres = tuple(centre_key(name, "patients") for name in comparison.centres["centre"])
     sums.append(Sum(N, (*centres, NO_CENTRE)))
-    return ledger(counts, sums)
+    people = comparison.people
+    patients = {centre_key(*name): p for name, p in people.items() if name[0] is not None}
+    if people:
+        named = sum(people[(name, "patients")] for name in comparison.centres["centre"])
+        everyone = people[(None, "patients")]
+        patients |= {N: everyone, NO_CENTRE: everyone - named}
+    return ledger(counts, sums, paired=bool(people), patients=patients)
 
 
 def clinical_key(measure: str, *count: object) -> Key:

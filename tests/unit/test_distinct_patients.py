@@ -92,3 +92,48 @@ def test_six_failed_limbs_of_three_patients_are_fewer_than_k_5(blank):
     con = bilateral_registry(blank, *[(FAILED, both)] * 3, *[(LEFT, {})] * 12)
     decided = _population_mask(con, 5)
     assert decided.cell(views.population_key("failures")).shown == "small"
+
+
+def test_each_centres_patients_are_its_distinct_patients(bilateral):
+    comparison = views.centres_view(bilateral, CohortFilter(), 12.0)
+    sql = (
+        f"SELECT center, count(DISTINCT patient_key) FROM {SUMMARY_TABLE} "
+        "WHERE technical_success GROUP BY ALL"
+    )
+    expected = dict(bilateral.execute(sql).fetchall())
+    everyone = expected.pop(None, 0) + sum(expected.values())
+    assert {c: comparison.people[(c, "patients")] for c in expected} == expected
+    assert comparison.people[(None, "patients")] == everyone
+    assert sum(expected.values()) < int(comparison.centres["patients"].sum())  # pairs in it
+    months, event = "tte_primary_months", "tte_primary_event"
+    for count, predicate in (
+        ("at risk", f"{months} >= 12"), ("events", f"{event} AND {months} < 12"),
+        ("censored", f"NOT {event} AND {months} < 12"),
+    ):  # fmt: skip
+        found = dict(
+            bilateral.execute(
+                sql.replace("technical_success", f"technical_success AND {predicate}")
+            ).fetchall()
+        )
+        assert {c: comparison.people[(c, count)] for c in expected} == {
+            c: found.get(c, 0) for c in expected
+        }, count
+
+
+def _centres_mask(con: duckdb.DuckDBPyConnection, k: int):
+    header = views.header_view(con, CohortFilter())
+    comparison = views.centres_view(con, CohortFilter(), 12.0)
+    return mask(views.header_ledger(header) | views.centres_ledger(comparison), k)
+
+
+def test_a_centre_of_eight_limbs_of_eight_patients_shows_at_k_5(blank):
+    small, large = {"lesion_side": "left", "center": "A"}, {"lesion_side": "left", "center": "B"}
+    con = bilateral_registry(blank, *[(small, None)] * 8, *[(large, {})] * 12)
+    decided = _centres_mask(con, 5)
+    assert not decided.hidden(views.centre_key("A", "patients"))
+
+
+def test_a_centre_of_six_limbs_of_three_patients_is_fewer_than_k_5(blank):
+    small, large = {"lesion_side": "left", "center": "A"}, {"lesion_side": "left", "center": "B"}
+    con = bilateral_registry(blank, *[(small, {})] * 3, *[(large, {})] * 12)
+    assert _centres_mask(con, 5).cell(views.centre_key("A", "patients")).shown == "small"
