@@ -557,16 +557,20 @@ def both_limbs(con: Any, where: str, params: list[Any], predicates: list[str]) -
     both where it holds: what a count of the limbs where it holds has beyond its distinct
     patients (its limbs less these; a NULL predicate does not hold).
 
-    Only the rows of patients with two limbs can pair (stored last: their blocks only,
-    each patient's two rows at ``limb_key`` 2 * patient_key and the next); they are paired
-    by their keys in numpy, in the order DuckDB keeps (insertion order, sorted again only
-    if not): a GROUP BY patient_key of the million's pairs took seven times as long.
-    ``params`` are ``where``'s once."""
+    Only the rows of patients with two limbs where a predicate holds can pair (stored
+    last: their blocks only, each patient's two rows at ``limb_key`` 2 * patient_key and
+    the next); they are paired by their keys in numpy, in the order DuckDB keeps
+    (insertion order, sorted again only if not): a GROUP BY patient_key of the million's
+    pairs took seven times as long. A view asks only for counts whose patients may
+    matter (partitions.patients_may_matter), so the rows fetched are few. ``params`` are
+    ``where``'s once."""
     if not predicates:
         return []
     columns = ", ".join(f"coalesce(({p}), false) AS p{i}" for i, p in enumerate(predicates))
+    any_holds = " OR ".join(f"({p})" for p in predicates)
     found = con.execute(
-        f"SELECT limb_key, {columns} FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1",
+        f"SELECT limb_key, {columns} FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1 AND ({any_holds})",
         params,
     ).fetchnumpy()
     keys = np.asarray(found["limb_key"])

@@ -207,10 +207,11 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
     sums.append(Sum(N, (*centres, NO_CENTRE)))
     people = comparison.people
     patients = {centre_key(*name): p for name, p in people.items() if name[0] is not None}
-    if people:
-        named = sum(people[(name, "patients")] for name in comparison.centres["centre"])
-        everyone = people[(None, "patients")]
-        patients |= {N: everyone, NO_CENTRE: everyone - named}
+    if (None, "patients") in people:
+        patients[N] = people[(None, "patients")]
+        named = [people.get((name, "patients")) for name in comparison.centres["centre"]]
+        if None not in named:
+            patients[NO_CENTRE] = patients[N] - sum(named)
     return ledger(counts, sums, paired=bool(people), patients=patients)
 
 
@@ -480,7 +481,7 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
         Sum(active, (healed, not_healed)),
     ]  # fmt: skip
     patients = {population_key(name): p for name, p in population.patients.items()}
-    if patients:
+    if (enrolled if analysed_all else successes) in patients:
         patients[N] = patients[enrolled if analysed_all else successes]
     return ledger(counts, sums, paired=bool(patients), patients=patients)
 

@@ -25,6 +25,7 @@ from analytics.filters import (
 )
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.groups import literal, quoted, segment_patterns
+from analytics.partitions import patients_may_matter
 from analytics.rules import ACTIVE_ULCER_CEAP, ULCER_HEALING_MONTHS
 from analytics.variables import BUILTIN, YES, Kind, Level, Registry, Role, Variable
 
@@ -144,9 +145,9 @@ class Population:
     3 months.
 
     ``patients``: the distinct patients behind each of these counts of limbs and their
-    differences, by their names in views.population_key ("enrolled" to "no active
-    ulcer"), in a file with a patient of two limbs (empty otherwise: each limb its
-    patient's).
+    differences that may matter to privacy (partitions.patients_may_matter), by their
+    names in views.population_key ("enrolled" to "no active ulcer"), in a file with a
+    patient of two limbs (empty otherwise: each limb its patient's).
     """
 
     enrolled: int
@@ -352,8 +353,9 @@ def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS)
 
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:
     """Enrolled and technically successful patients of the filter's other criteria, and
-    in a file with a patient of two limbs the distinct patients behind each count: its
-    limbs less the patients with both limbs in it (filters.both_limbs)."""
+    in a file with a patient of two limbs the distinct patients behind each count whose
+    patients may matter to privacy (partitions.patients_may_matter): its limbs less the
+    patients with both limbs in it (filters.both_limbs)."""
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     active = f"{analysed} AND ceap_before = {ACTIVE_ULCER_CEAP}"
     healed = f"{active} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
@@ -381,8 +383,9 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
         "no active ulcer": (n - found.active_ulcers,
                             f"{analysed} AND NOT coalesce({active}, false)"),
     }  # fmt: skip
+    small = {name: (count, p) for name, (count, p) in limbs.items() if patients_may_matter(count)}
     where, params = cohort_where(everyone)
-    both = both_limbs(con, where, params, [predicate for _, predicate in limbs.values()])
+    both = both_limbs(con, where, params, [predicate for _, predicate in small.values()])
     patients = {name: count - pairs
-                for (name, (count, _)), pairs in zip(limbs.items(), both, strict=True)}  # fmt: skip
+                for (name, (count, _)), pairs in zip(small.items(), both, strict=True)}  # fmt: skip
     return replace(found, patients=patients)

@@ -42,6 +42,7 @@ from scipy.special import bdtr, bdtrik
 
 from analytics.filters import CohortFilter, has_bilateral
 from analytics.glossary import ALL_PATIENTS
+from analytics.partitions import patients_may_matter
 from analytics.stats.engine.counts import Clusters, Counts, layout
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import endpoint_clusters, endpoint_counts
@@ -74,7 +75,7 @@ class CentreComparison:
     the limits and z-scores are widened by (1 where no patient has two limbs in the cohort;
     see the module's docstring). ``people``, where a patient may have two limbs, the
     distinct patients behind each centre's counts, by (centre, one of CENTRE_COUNTS), and
-    behind ``patients`` ((None, "patients")); empty
+    behind ``patients`` ((None, "patients")), where they may matter to privacy; empty
     otherwise, each limb its patient's.
     """
 
@@ -270,23 +271,25 @@ def _people(
 ) -> dict[tuple[str | None, str], int]:
     """The distinct patients behind each centre's counts of limbs (patients, at risk at
     ``month``, events and censored before it, as at_months counts them), and behind all
-    the limbs ((None, "patients")): each count less the patients listed twice in it among
-    the limbs of patients with two (:class:`Clusters`: one with one limb in the filter is
-    listed once), every centre at once."""
-    people = {(None, "patients"): patients - int(_pairs(limbs[0], 1, month)[0, 0])}
-    twice = np.zeros((len(table), 4), dtype=np.int64)
+    the limbs ((None, "patients")), where they may matter to privacy
+    (partitions.patients_may_matter; a centre's four counts together): each count less
+    the patients listed twice in it among the limbs of patients with two
+    (:class:`Clusters`: one with one limb in the filter is listed once)."""
+    people: dict[tuple[str | None, str], int] = {}
+    if patients_may_matter(patients):
+        people[(None, "patients")] = patients - int(_pairs(limbs[0], 1, month)[0, 0])
+    rows = table.assign(censored=table["patients"] - table["at_risk"] - table["events"])
+    counts = rows[["patients", "at_risk", "events", "censored"]].to_numpy()
+    small = [i for i, row in enumerate(counts) if any(patients_may_matter(c) for c in row)]
+    if not small:
+        return people
+    centres = tuple(table["centre"].iloc[small])
+    twice = np.zeros((len(centres), 4), dtype=np.int64)
     if limbs[1] is not None:
-        by_centre = limbs[1]
-        found = _pairs(by_centre, len(by_centre.levels), month)
-        index = {level: i for i, level in enumerate(by_centre.levels)}
-        for row, centre in enumerate(table["centre"]):
-            if centre in index:
-                twice[row] = found[index[centre]]
-    for row, r in enumerate(table.itertuples(index=False)):
-        censored = r.patients - r.at_risk - r.events
-        limb_counts = (r.patients, r.at_risk, r.events, censored)
-        for column, (count, limb_count) in enumerate(zip(CENTRE_COUNTS, limb_counts, strict=True)):
-            people[(r.centre, count)] = int(limb_count) - int(twice[row, column])
+        twice = _pairs(limbs[1].among(centres), len(centres), month)
+    for centre, row, pairs in zip(centres, counts[small], twice, strict=True):
+        for count, limb_count, both in zip(CENTRE_COUNTS, row, pairs, strict=True):
+            people[(centre, count)] = int(limb_count) - int(both)
     return people
 
 

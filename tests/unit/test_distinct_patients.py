@@ -6,12 +6,15 @@ limbs of 8 patients shows where 6 limbs of 3 patients are "<5"."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pytest
 
 from analytics import views
 from analytics.cohort.summary import SUMMARY_TABLE, create_summary
-from analytics.filters import CohortFilter, cohort_where
+from analytics.filters import CohortFilter, cohort_where, parse_pairs
+from analytics.partitions import patients_may_matter
 from analytics.present.masking import mask
 from analytics.rules import ACTIVE_ULCER_CEAP, ULCER_HEALING_MONTHS
 from analytics.stats.baseline import population
@@ -23,6 +26,12 @@ def distinct_patients(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilte
     where, params = cohort_where(cohort_filter)
     sql = f"SELECT count(DISTINCT patient_key) FROM {SUMMARY_TABLE} WHERE ({where}) AND "
     return con.execute(sql + f"coalesce(({predicate}), false)", params).fetchone()[0]
+
+
+def limb_count(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, predicate: str) -> int:
+    where, params = cohort_where(cohort_filter)
+    sql = f"SELECT count(*) FROM {SUMMARY_TABLE} WHERE ({where}) AND coalesce(({predicate}), false)"
+    return con.execute(sql, params).fetchone()[0]
 
 
 ACTIVE = f"ceap_before = {ACTIVE_ULCER_CEAP}"
@@ -37,20 +46,25 @@ POPULATION_ROWS = {
 }
 
 
-@pytest.mark.parametrize("side", [None, "left"])
+@pytest.mark.parametrize("side", [[], ["lesion_side=left"]])
 def test_the_populations_patients_are_its_distinct_patients(bilateral, side):
-    analysed = CohortFilter(population="technical_success", lesion_side=side)
+    """Of centre C03's women: 2 to 48 limbs; the counts under 39 limbs have their patients
+    counted (fewer than 39 limbs may be fewer than 20 patients, the largest k)."""
+    analysed = parse_pairs(["center=C03", "sex=F", *side])
     found = population(bilateral, analysed)
-    everyone = CohortFilter(population="all", lesion_side=side)
+    everyone = replace(analysed, population="all")
     rows = POPULATION_ROWS | {
         "active ulcers": f"technical_success AND {ACTIVE}",
         "ulcers healed": f"technical_success AND {HEALED}",
         "ulcers not healed": f"technical_success AND {ACTIVE} AND NOT coalesce({HEALED}, false)",
         "no active ulcer": f"technical_success AND NOT coalesce({ACTIVE}, false)",
     }
-    expected = {name: distinct_patients(bilateral, everyone, p) for name, p in rows.items()}
-    assert found.patients == expected
-    assert (found.patients["successes"] < found.successes) is (side is None)  # pairs or none
+    limbs = {name: limb_count(bilateral, everyone, p) for name, p in rows.items()}
+    expected = {name: distinct_patients(bilateral, everyone, p) for name, p in rows.items()
+                if patients_may_matter(limbs[name])}  # fmt: skip
+    assert found.patients == expected and "ulcers healed" in expected
+    assert ("enrolled" in expected) is bool(side)  # 50 limbs are at least 25 patients
+    assert any(expected[name] < limbs[name] for name in expected) is not side  # pairs
 
 
 def bilateral_registry(con: duckdb.DuckDBPyConnection, *limbs: tuple[dict, dict | None]):
@@ -95,29 +109,26 @@ def test_six_failed_limbs_of_three_patients_are_fewer_than_k_5(blank):
 
 
 def test_each_centres_patients_are_its_distinct_patients(bilateral):
-    comparison = views.centres_view(bilateral, CohortFilter(), 12.0)
-    sql = (
-        f"SELECT center, count(DISTINCT patient_key) FROM {SUMMARY_TABLE} "
-        "WHERE technical_success GROUP BY ALL"
-    )
-    expected = dict(bilateral.execute(sql).fetchall())
-    everyone = expected.pop(None, 0) + sum(expected.values())
-    assert {c: comparison.people[(c, "patients")] for c in expected} == expected
-    assert comparison.people[(None, "patients")] == everyone
-    assert sum(expected.values()) < int(comparison.centres["patients"].sum())  # pairs in it
+    """Patients aged 50 or less: 77 limbs (at least 39 patients: not counted), 13 to 31 a
+    centre, each count's patients counted."""
+    young = parse_pairs(["age_max=50"])
+    comparison = views.centres_view(bilateral, young, 12.0)
+    where, params = cohort_where(young)
     months, event = "tte_primary_months", "tte_primary_event"
     for count, predicate in (
-        ("at risk", f"{months} >= 12"), ("events", f"{event} AND {months} < 12"),
-        ("censored", f"NOT {event} AND {months} < 12"),
+        ("patients", "true"), ("at risk", f"{months} >= 12"),
+        ("events", f"{event} AND {months} < 12"), ("censored", f"NOT {event} AND {months} < 12"),
     ):  # fmt: skip
-        found = dict(
-            bilateral.execute(
-                sql.replace("technical_success", f"technical_success AND {predicate}")
-            ).fetchall()
+        sql = (
+            f"SELECT center, count(DISTINCT patient_key) FROM {SUMMARY_TABLE} "
+            f"WHERE ({where}) AND {predicate} AND center IS NOT NULL GROUP BY ALL"
         )
-        assert {c: comparison.people[(c, count)] for c in expected} == {
-            c: found.get(c, 0) for c in expected
-        }, count
+        expected = dict(bilateral.execute(sql, params).fetchall())
+        found = {c: comparison.people[(c, count)] for c in comparison.centres["centre"]}
+        assert found == {c: expected.get(c, 0) for c in found}, count
+    assert (None, "patients") not in comparison.people
+    patients = {c: comparison.people[(c, "patients")] for c in comparison.centres["centre"]}
+    assert sum(patients.values()) < comparison.centres["patients"].sum()  # pairs in it
 
 
 def _centres_mask(con: duckdb.DuckDBPyConnection, k: int):
