@@ -568,6 +568,8 @@ def baseline_ledger(baseline: Baseline) -> Ledger:
                                                       for p in holding)))  # fmt: skip
             sums += _rows_beside_rest(baseline, variable, member, label, holding, counts, unseen)
     patients = {N: baseline.people} if baseline.bilateral else {}
+    patients |= {table1_key(*name): p for name, p in baseline.patients.items() if
+                 table1_key(*name) in counts}  # fmt: skip
     return ledger(counts, sums, unseen, paired=baseline.bilateral, patients=patients,
                   people=people)  # fmt: skip
 

@@ -148,3 +148,40 @@ def test_a_centre_of_six_limbs_of_three_patients_is_fewer_than_k_5(blank):
     small, large = {"lesion_side": "left", "center": "A"}, {"lesion_side": "left", "center": "B"}
     con = bilateral_registry(blank, *[(small, {})] * 3, *[(large, {})] * 12)
     assert _centres_mask(con, 5).cell(views.centre_key("A", "patients")).shown == "small"
+
+
+def test_table1s_limb_rows_carry_their_distinct_patients(bilateral):
+    """Patients aged 50 or less: 77 limbs of 69 patients; rows of fewer than 39 limbs have
+    their patients counted, a person-level row (sex) none: it counts people."""
+    young = parse_pairs(["age_max=50"])
+    found = views.tables_view(bilateral, young).baseline
+    rows = {
+        ("lesion_side", "rest"): "lesion_side = 'right'",
+        ("aetiology", "level", "non_thrombotic"): "aetiology = 'non_thrombotic'",
+        ("seg_ivc",): "seg_ivc",
+        ("stent_design", "level", "braided"): "stent_design = 'braided'",
+        ("inflow",): "inflow = 'poor'",
+    }
+    for name, predicate in rows.items():
+        assert found.patients[name] == distinct_patients(bilateral, young, predicate), name
+    assert not [name for name in found.patients if name[0] == "sex"]
+    assert any(found.patients[n] < limb_count(bilateral, young, p) for n, p in rows.items())
+
+
+def _table1_mask(con: duckdb.DuckDBPyConnection, k: int):
+    view = views.tables_view(con, CohortFilter())
+    return mask(views.baseline_ledger(view.baseline), k)
+
+
+NIVL = {"lesion_side": "left", "aetiology": "non_thrombotic"}
+AETIOLOGY = views.table1_key("aetiology", "level", "non_thrombotic")
+
+
+def test_a_table1_row_of_eight_limbs_of_eight_patients_shows_at_k_5(blank):
+    con = bilateral_registry(blank, *[(NIVL, None)] * 8, *[(LEFT, {})] * 12)
+    assert not _table1_mask(con, 5).hidden(AETIOLOGY)
+
+
+def test_a_table1_row_of_six_limbs_of_three_patients_is_fewer_than_k_5(blank):
+    con = bilateral_registry(blank, *[(NIVL, {})] * 3, *[(LEFT, {})] * 12)
+    assert _table1_mask(con, 5).cell(AETIOLOGY).shown == "small"
