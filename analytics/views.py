@@ -57,6 +57,7 @@ from analytics.stats.safety import (
     Safety,
     event_timeline,
     limb_and_patient_counts,
+    outside_patients,
     safety,
     timeline_points,
 )
@@ -104,13 +105,17 @@ class Header:
     """What every page's sidebar states: limbs in the filter, in the population it
     analyses without the other filters (privacy's complement rule), and in the file; and
     the patients they belong to, in the filter and in the file (as many as the limbs in a
-    registry of one treated limb per patient)."""
+    registry of one treated limb per patient); in a file with a patient of two limbs, the
+    patients behind the limbs the filters and the population leave out, where they may
+    matter to privacy (stats.safety.outside_patients; None where not counted)."""
 
     limbs: int
     analysed: int
     total: int
     people: int
     people_in_file: int
+    left_out_people: int | None = None  # behind the limbs the filters leave out
+    not_analysed_people: int | None = None  # behind those the population leaves out
 
     @property
     def bilateral_file(self) -> bool:
@@ -120,10 +125,18 @@ class Header:
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
     analysed = CohortFilter(population=cohort_filter.population)
+    everyone = CohortFilter(population="all")
     (limbs, people), (limbs_analysed, _), (total, people_in_file) = limb_and_patient_counts(
-        con, (cohort_filter, analysed, CohortFilter(population="all"))
+        con, (cohort_filter, analysed, everyone)
     )
-    return Header(limbs, limbs_analysed, total, people, people_in_file)
+    header = Header(limbs, limbs_analysed, total, people, people_in_file)
+    if not header.bilateral_file:
+        return header
+    return replace(
+        header,
+        left_out_people=outside_patients(con, cohort_filter, analysed, limbs_analysed - limbs),
+        not_analysed_people=outside_patients(con, analysed, everyone, total - limbs_analysed),
+    )
 
 
 N: Key = ("n",)  # the sidebar's n of limbs, which every limb-level view states
@@ -175,9 +188,14 @@ def header_ledger(header: Header) -> Ledger:
         SECOND_IN_FILE: header.total - header.people_in_file,
     }  # fmt: skip
     sums.append(limbs_within_patients(IN_FILE, PEOPLE_IN_FILE, SECOND_IN_FILE))
+    patients = {IN_FILE: header.people_in_file}
+    for key, behind in ((LEFT_OUT, header.left_out_people),
+                        (NOT_ANALYSED, header.not_analysed_people)):  # fmt: skip
+        if behind is not None:
+            patients[key] = behind
     return unit_ledger(header) | ledger(
         counts, sums, unseen=[SECOND_IN_FILE], public=[ANALYSED], paired=True,
-        patients={IN_FILE: header.people_in_file}, people=[PEOPLE_IN_FILE, SECOND_IN_FILE],
+        patients=patients, people=[PEOPLE_IN_FILE, SECOND_IN_FILE],
     )  # fmt: skip
 
 

@@ -185,3 +185,37 @@ def test_a_table1_row_of_eight_limbs_of_eight_patients_shows_at_k_5(blank):
 def test_a_table1_row_of_six_limbs_of_three_patients_is_fewer_than_k_5(blank):
     con = bilateral_registry(blank, *[(NIVL, {})] * 3, *[(LEFT, {})] * 12)
     assert _table1_mask(con, 5).cell(AETIOLOGY).shown == "small"
+
+
+def test_the_filters_complements_carry_their_distinct_patients(bilateral):
+    """Patients aged 45 or more: the analysed limbs of younger patients are left out (34
+    limbs), the technical failures are many (41 limbs: at least 21 patients, not
+    counted)."""
+    older = parse_pairs(["age_min=45"])
+    header = views.header_view(bilateral, older)
+    analysed = CohortFilter()
+    younger = distinct_patients(bilateral, analysed, "NOT coalesce(age_years >= 45, false)")
+    assert header.left_out_people == younger
+    assert younger < header.analysed - header.limbs  # a patient with both limbs left out
+    assert header.not_analysed_people is None
+
+
+def test_limbs_left_out_by_the_filters_of_eight_patients_show_at_k_5(blank):
+    """8 limbs of 8 patients of centre A outside a filter of centre B's 12 patients with
+    both legs treated."""
+    con = bilateral_registry(
+        blank, *[({**LEFT, "center": "A"}, None)] * 8, *[({**LEFT, "center": "B"}, {})] * 12
+    )
+    header = views.header_view(con, parse_pairs(["center=B"]))
+    assert (header.analysed - header.limbs, header.left_out_people) == (8, 8)
+    assert not mask(views.header_ledger(header), 5).hidden(views.LEFT_OUT)
+
+
+def test_limbs_left_out_by_the_filters_of_three_patients_are_fewer_than_k_5(blank):
+    """6 limbs of 3 patients with both legs, outside a filter of centre B's 12 patients."""
+    con = bilateral_registry(
+        blank, *[({**LEFT, "center": "A"}, {})] * 3, *[({**LEFT, "center": "B"}, {})] * 12
+    )
+    header = views.header_view(con, parse_pairs(["center=B"]))
+    assert (header.analysed - header.limbs, header.left_out_people) == (6, 3)
+    assert mask(views.header_ledger(header), 5).cell(views.LEFT_OUT).shown == "small"
