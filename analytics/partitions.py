@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from analytics.rules import LARGEST_K
+
 Key = tuple[object, ...]  # a count's name in a view: ("centre", "Leeds", "patients")
 
 
@@ -41,6 +43,13 @@ def limbs_within_patients(limbs: Key, patients: Key, second: Key) -> Sum:
 def fewest_patients(limbs: int) -> int:
     """The fewest patients ``limbs`` limbs can be, a patient having at most two."""
     return -(-limbs // 2)
+
+
+def patients_may_matter(limbs: int) -> bool:
+    """Whether the distinct patients behind ``limbs`` limbs can change privacy's judgement
+    of them: not once the fewest they can be reach the largest k (rules.LARGEST_K), so a
+    view counts them only below that, where the count is cheap."""
+    return fewest_patients(limbs) < LARGEST_K
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,6 @@ HEAVY_WAIT_S = 150
 # longer than anyone waits (HEAVY_WAIT_S); a longer line would only hold more requests
 # nobody is still there to read. A session has at most one model in line.
 FIT_QUEUE_LENGTH = 8
+# the largest privacy k a user may choose: a count of limbs of at least twice as many less
+# one is of k patients or more whoever they are, so its distinct patients need no count
+LARGEST_K = 20

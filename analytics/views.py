@@ -57,6 +57,7 @@ from analytics.stats.safety import (
     Safety,
     event_timeline,
     limb_and_patient_counts,
+    outside_patients,
     safety,
     timeline_points,
 )
@@ -104,13 +105,17 @@ class Header:
     """What every page's sidebar states: limbs in the filter, in the population it
     analyses without the other filters (privacy's complement rule), and in the file; and
     the patients they belong to, in the filter and in the file (as many as the limbs in a
-    registry of one treated limb per patient)."""
+    registry of one treated limb per patient); in a file with a patient of two limbs, the
+    patients behind the limbs the filters and the population leave out, where they may
+    matter to privacy (stats.safety.outside_patients; None where not counted)."""
 
     limbs: int
     analysed: int
     total: int
     people: int
     people_in_file: int
+    left_out_people: int | None = None  # behind the limbs the filters leave out
+    not_analysed_people: int | None = None  # behind those the population leaves out
 
     @property
     def bilateral_file(self) -> bool:
@@ -120,10 +125,18 @@ class Header:
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
     analysed = CohortFilter(population=cohort_filter.population)
+    everyone = CohortFilter(population="all")
     (limbs, people), (limbs_analysed, _), (total, people_in_file) = limb_and_patient_counts(
-        con, (cohort_filter, analysed, CohortFilter(population="all"))
+        con, (cohort_filter, analysed, everyone)
     )
-    return Header(limbs, limbs_analysed, total, people, people_in_file)
+    header = Header(limbs, limbs_analysed, total, people, people_in_file)
+    if not header.bilateral_file:
+        return header
+    return replace(
+        header,
+        left_out_people=outside_patients(con, cohort_filter, analysed, limbs_analysed - limbs),
+        not_analysed_people=outside_patients(con, analysed, everyone, total - limbs_analysed),
+    )
 
 
 N: Key = ("n",)  # the sidebar's n of limbs, which every limb-level view states
@@ -175,9 +188,14 @@ def header_ledger(header: Header) -> Ledger:
         SECOND_IN_FILE: header.total - header.people_in_file,
     }  # fmt: skip
     sums.append(limbs_within_patients(IN_FILE, PEOPLE_IN_FILE, SECOND_IN_FILE))
+    patients = {IN_FILE: header.people_in_file}
+    for key, behind in ((LEFT_OUT, header.left_out_people),
+                        (NOT_ANALYSED, header.not_analysed_people)):  # fmt: skip
+        if behind is not None:
+            patients[key] = behind
     return unit_ledger(header) | ledger(
         counts, sums, unseen=[SECOND_IN_FILE], public=[ANALYSED], paired=True,
-        patients={IN_FILE: header.people_in_file}, people=[PEOPLE_IN_FILE, SECOND_IN_FILE],
+        patients=patients, people=[PEOPLE_IN_FILE, SECOND_IN_FILE],
     )  # fmt: skip
 
 
@@ -189,7 +207,9 @@ def centre_key(centre: str, count: str) -> Key:
 
 def centres_ledger(comparison: CentreComparison) -> Ledger:
     """The centres' patients (and those without a centre) add up to n; each centre's
-    patients are at risk at the month, had the event before it, or were censored."""
+    patients are at risk at the month, had the event before it, or were censored. Where a
+    patient may have two limbs these count limbs, each of a centre's with the distinct
+    patients behind it (CentreComparison.people: a patient's limbs are in one centre)."""
     counts: dict[Key, int] = {N: comparison.patients, NO_CENTRE: comparison.patients_without_centre}
     sums = []
     rows = comparison.centres.itertuples(index=False)
@@ -203,7 +223,14 @@ def centres_ledger(comparison: CentreComparison) -> Ledger:
         sums.append(Sum(keys[0], tuple(keys[1:])))
     centres = tuple(centre_key(name, "patients") for name in comparison.centres["centre"])
     sums.append(Sum(N, (*centres, NO_CENTRE)))
-    return ledger(counts, sums)
+    people = comparison.people
+    patients = {centre_key(*name): p for name, p in people.items() if name[0] is not None}
+    if (None, "patients") in people:
+        patients[N] = people[(None, "patients")]
+        named = [people.get((name, "patients")) for name in comparison.centres["centre"]]
+        if None not in named:
+            patients[NO_CENTRE] = patients[N] - sum(named)
+    return ledger(counts, sums, paired=bool(people), patients=patients)
 
 
 def clinical_key(measure: str, *count: object) -> Key:
@@ -451,9 +478,8 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
     """Enrolled are the technical successes and failures, the successes stented or not; n
     is the enrolled (``analysed_all``) or the successes; the limbs with an active ulcer
     before are part of n, and those whose ulcer healed part of them (Table 2 shows "3 of
-    8"). In a file where a patient may have two limbs, privacy judges these limb counts by
-    the fewest patients they can be (Ledger.patients_of): counting their distinct
-    patients took three times the population's scan."""
+    8"). In a file where a patient may have two limbs these count limbs, each with the
+    distinct patients behind it (Population.patients), by which privacy judges it."""
     enrolled, successes, failures, stented, not_stented, healed, active = map(
         population_key, POPULATION_KEYS
     )
@@ -472,7 +498,10 @@ def population_ledger(population: Population, analysed_all: bool) -> Ledger:
         Sum(N, (enrolled if analysed_all else successes,)), Sum(N, (active, no_active)),
         Sum(active, (healed, not_healed)),
     ]  # fmt: skip
-    return ledger(counts, sums)
+    patients = {population_key(name): p for name, p in population.patients.items()}
+    if (enrolled if analysed_all else successes) in patients:
+        patients[N] = patients[enrolled if analysed_all else successes]
+    return ledger(counts, sums, paired=bool(patients), patients=patients)
 
 
 def table1_key(variable: str, *count: str) -> Key:
@@ -557,6 +586,8 @@ def baseline_ledger(baseline: Baseline) -> Ledger:
                                                       for p in holding)))  # fmt: skip
             sums += _rows_beside_rest(baseline, variable, member, label, holding, counts, unseen)
     patients = {N: baseline.people} if baseline.bilateral else {}
+    patients |= {table1_key(*name): p for name, p in baseline.patients.items() if
+                 table1_key(*name) in counts}  # fmt: skip
     return ledger(counts, sums, unseen, paired=baseline.bilateral, patients=patients,
                   people=people)  # fmt: skip
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analytics.glossary import CEAP_CLASSES
+from analytics.rules import LARGEST_K
 from analytics.stats.models import GLOBAL, AdjustedModel
 from analytics.views import (
     WHEN,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # masking decides with is_small: a type here, not an import
 
 DEFAULT_K = 5
 MIN_K = 3  # "<2" would say the count is 1
-MAX_K = 20
+MAX_K = LARGEST_K
 # Columns whose values point at a person or a calendar date: never shown on a screen.
 IDENTIFYING_COLUMNS = ("patient_id", "limb_id", "procedure_date")
 MODE_ENV, K_ENV = "COHORT_PRIVACY", "COHORT_PRIVACY_K"

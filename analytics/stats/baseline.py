@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -16,6 +17,7 @@ from analytics.cohort.summary import SUMMARY_TABLE
 from analytics.filters import (
     PERSON,
     CohortFilter,
+    both_limbs,
     cohort_sql,
     cohort_where,
     count_where,
@@ -24,6 +26,7 @@ from analytics.filters import (
 )
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.groups import literal, quoted, segment_patterns
+from analytics.partitions import patients_may_matter
 from analytics.rules import ACTIVE_ULCER_CEAP, ULCER_HEALING_MONTHS
 from analytics.variables import BUILTIN, YES, Kind, Level, Registry, Role, Variable
 
@@ -62,6 +65,12 @@ class Baseline:
     :func:`segment_rows`), each keyed by its segment set. ``age``, ``female``,
     ``risk_factors``, ``segments``, ``patterns`` and ``segment_rows`` read the built-ins'
     entries, for the paper's table and the tests.
+
+    ``patients``, in a file with a patient of two limbs, the distinct patients behind a
+    limb-level row's counts of limbs that may matter to privacy
+    (partitions.patients_may_matter), named as views.table1_key names them without its
+    "table1": (key,) a share, (key, "rest"), (key, "level", raw), (key, "unknown"), (key,
+    "values"); a segment set's patterns and rows are judged by the fewest patients.
     """
 
     limbs: int
@@ -74,6 +83,7 @@ class Baseline:
     recorded: Mapping[str, int] = field(default_factory=dict)
     bilateral: bool = False
     variables: Registry = BUILTIN
+    patients: Mapping[tuple[str, ...], int] = field(default_factory=dict)
 
     def counts_people(self, variable: Variable) -> bool:
         """Whether the variable's row counts people apart from limbs: a person's row in a
@@ -141,6 +151,11 @@ class Population:
     procedure, the paper's denominator for healing ("three patients with active venous
     ulcers healed"); ``ulcers_healed`` those of them whose ulcer healed within the paper's
     3 months.
+
+    ``patients``: the distinct patients behind each of these counts of limbs and their
+    differences that may matter to privacy (partitions.patients_may_matter), by their
+    names in views.population_key ("enrolled" to "no active ulcer"), in a file with a
+    patient of two limbs (empty otherwise: each limb its patient's).
     """
 
     enrolled: int
@@ -148,6 +163,7 @@ class Population:
     stented: int
     ulcers_healed: int
     active_ulcers: int
+    patients: Mapping[str, int] = field(default_factory=dict)
 
 
 def baseline(
@@ -199,6 +215,7 @@ def baseline(
         *(_recorded(v) for v in counted),
     ]
     where, params = cohort_where(cohort_filter)
+    filtered = (where, params)
     source = SUMMARY_TABLE
     if bilateral:
         read = {quoted(variables.get(flag).column) for flag in flags}
@@ -241,7 +258,7 @@ def baseline(
         kept = v.table1.unrecorded
         recorded[v.key] = sum(n for raw, n in levels[v.key].items() if raw != kept)
     patterns = {s.key: _patterns(s, flags, groups, limbs, variables) for s in sets}
-    return Baseline(
+    found = Baseline(
         limbs=sum(limbs),
         people=sum(persons),
         spreads=spreads,
@@ -253,6 +270,54 @@ def baseline(
         bilateral=bilateral,
         variables=variables,
     )
+    if not bilateral:
+        return found
+    counts = _limb_row_counts(found, rows)
+    return replace(found, patients=_patients_behind(con, *filtered, counts))
+
+
+def _patients_behind(
+    con: duckdb.DuckDBPyConnection, where: str, params: list, counts: Mapping[Any, tuple[int, str]]
+) -> dict[Any, int]:
+    """The distinct patients behind each of ``counts`` (limbs, and the predicate selecting
+    them among those ``where`` selects) whose patients may matter to privacy
+    (partitions.patients_may_matter): its limbs less the patients with both limbs in it
+    (filters.both_limbs); none behind none, without a read."""
+    small = {name: c for name, c in counts.items() if c[0] and patients_may_matter(c[0])}
+    both = both_limbs(con, where, params, [predicate for _, predicate in small.values()])
+    patients = {name: 0 for name, (count, _) in counts.items() if not count}
+    for (name, (count, _)), pairs in zip(small.items(), both, strict=True):
+        patients[name] = count - pairs
+    return patients
+
+
+def _limb_row_counts(
+    found: Baseline, rows: list[Variable]
+) -> dict[tuple[str, ...], tuple[int, str]]:
+    """Each limb-level Table 1 row's counts of limbs (Baseline.patients' names), with the
+    predicate that selects its limbs: a share and its rest, a level and the unknown, a
+    number's known values and the unknown."""
+    n = found.limbs
+    counts: dict[tuple[str, ...], tuple[int, str]] = {}
+    for v in rows:
+        if v.level is not Level.LIMB or v.kind is Kind.SEGMENT_SET or not found.shows(v):
+            continue
+        column = quoted(v.column)
+        if v.kind is Kind.NUMBER:
+            known = found.spreads[v.key].n
+            counts[(v.key, "values")] = (known, f"{column} IS NOT NULL")
+            counts[(v.key, "unknown")] = (n - known, f"{column} IS NULL")
+        elif v.table1.summary == "levels":
+            declared = ", ".join(literal(raw) for raw, _ in v.levels)
+            for raw, count in found.levels[v.key].items():
+                counts[(v.key, "level", raw)] = (count, f"{column} = {literal(raw)}")
+            unknown = n - sum(found.levels[v.key].values())
+            counts[(v.key, "unknown")] = (unknown, f"NOT coalesce({column} IN ({declared}), false)")
+        else:
+            share = found.shares[v.key]
+            counts[(v.key,)] = (share, _holds(v))
+            counts[(v.key, "rest")] = (n - share, f"NOT coalesce({_holds(v)}, false)")
+    return counts
 
 
 def _recorded(variable: Variable) -> str:
@@ -344,14 +409,35 @@ def rows_of_pattern(pattern: str, published: Sequence[str] = PAPER_SEGMENT_ROWS)
 
 
 def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Population:
-    """Enrolled and technically successful patients of the filter's other criteria."""
+    """Enrolled and technically successful patients of the filter's other criteria, and
+    in a file with a patient of two limbs the distinct patients behind each count whose
+    patients may matter to privacy (partitions.patients_may_matter): its limbs less the
+    patients with both limbs in it (filters.both_limbs)."""
     analysed = "technical_success" if cohort_filter.population == "technical_success" else "true"
     active = f"{analysed} AND ceap_before = {ACTIVE_ULCER_CEAP}"
     healed = f"{active} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
+    stented = "technical_success AND coalesce(stents, 1) >= 1"
     counts = (
-        f"count(*), {count_where('technical_success')}, "
-        f"{count_where('technical_success AND coalesce(stents, 1) >= 1')}, "
+        f"count(*), {count_where('technical_success')}, {count_where(stented)}, "
         f"{count_where(healed)}, {count_where(active)}"
     )
-    cohort, params = cohort_sql(replace(cohort_filter, population="all"), counts)
-    return Population(*map(int, con.execute(cohort, params).fetchall()[0]))
+    everyone = replace(cohort_filter, population="all")
+    cohort, params = cohort_sql(everyone, counts)
+    found = Population(*map(int, con.execute(cohort, params).fetchall()[0]))
+    if not has_bilateral(con):
+        return found
+    n = found.enrolled if analysed == "true" else found.successes
+    limbs = {
+        "enrolled": (found.enrolled, "true"),
+        "successes": (found.successes, "technical_success"),
+        "failures": (found.enrolled - found.successes, "NOT coalesce(technical_success, false)"),
+        "stented": (found.stented, stented),
+        "not stented": (found.successes - found.stented, f"technical_success AND NOT ({stented})"),
+        "ulcers healed": (found.ulcers_healed, healed),
+        "active ulcers": (found.active_ulcers, active),
+        "ulcers not healed": (found.active_ulcers - found.ulcers_healed,
+                              f"{active} AND NOT coalesce({healed}, false)"),
+        "no active ulcer": (n - found.active_ulcers,
+                            f"{analysed} AND NOT coalesce({active}, false)"),
+    }  # fmt: skip
+    return replace(found, patients=_patients_behind(con, *cohort_where(everyone), limbs))

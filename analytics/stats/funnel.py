@@ -32,7 +32,8 @@ factor) with the factor measured, not fitted to the centres. The size axis stays
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -41,6 +42,7 @@ from scipy.special import bdtr, bdtrik
 
 from analytics.filters import CohortFilter, has_bilateral
 from analytics.glossary import ALL_PATIENTS
+from analytics.partitions import patients_may_matter
 from analytics.stats.engine.counts import Clusters, Counts, layout
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
 from analytics.stats.survival import endpoint_clusters, endpoint_counts
@@ -71,7 +73,10 @@ class CentreComparison:
     holds the limit curves over a grid of sizes spanning the estimable centres.
     ``design_effect`` is the pooled estimate's clustered variance over Greenwood's, which
     the limits and z-scores are widened by (1 where no patient has two limbs in the cohort;
-    see the module's docstring).
+    see the module's docstring). ``people``, where a patient may have two limbs, the
+    distinct patients behind each centre's counts, by (centre, one of CENTRE_COUNTS), and
+    behind ``patients`` ((None, "patients")), where they may matter to privacy; empty
+    otherwise, each limb its patient's.
     """
 
     month: float
@@ -81,6 +86,7 @@ class CentreComparison:
     centres: pd.DataFrame
     funnel: pd.DataFrame
     design_effect: float = 1.0
+    people: Mapping[tuple[str | None, str], int] = field(default_factory=dict)
 
     @property
     def plotted(self) -> pd.DataFrame:
@@ -256,7 +262,53 @@ def compare_centres(
         centres=table[CENTRE_COLUMNS],
         funnel=funnel,
         design_effect=design_effect,
+        people={} if limbs is None else _people(table, patients, month, limbs),
     )
+
+
+def _people(
+    table: pd.DataFrame, patients: int, month: float, limbs: tuple[Clusters, Clusters | None]
+) -> dict[tuple[str | None, str], int]:
+    """The distinct patients behind each centre's counts of limbs (patients, at risk at
+    ``month``, events and censored before it, as at_months counts them), and behind all
+    the limbs ((None, "patients")), where they may matter to privacy
+    (partitions.patients_may_matter; a centre's four counts together): each count less
+    the patients listed twice in it among the limbs of patients with two
+    (:class:`Clusters`: one with one limb in the filter is listed once)."""
+    people: dict[tuple[str | None, str], int] = {}
+    if patients_may_matter(patients):
+        people[(None, "patients")] = patients - int(_pairs(limbs[0], 1, month)[0, 0])
+    rows = table.assign(censored=table["patients"] - table["at_risk"] - table["events"])
+    counts = rows[["patients", "at_risk", "events", "censored"]].to_numpy()
+    small = [i for i, row in enumerate(counts) if any(patients_may_matter(c) for c in row)]
+    if not small:
+        return people
+    centres = tuple(table["centre"].iloc[small])
+    twice = np.zeros((len(centres), 4), dtype=np.int64)
+    if limbs[1] is not None:
+        twice = _pairs(limbs[1].among(centres), len(centres), month)
+    for centre, row, pairs in zip(centres, counts[small], twice, strict=True):
+        for count, limb_count, both in zip(CENTRE_COUNTS, row, pairs, strict=True):
+            people[(centre, count)] = int(limb_count) - int(both)
+    return people
+
+
+CENTRE_COUNTS = ("patients", "at risk", "events", "censored")  # CentreComparison.people's
+
+
+def _pairs(limbs: Clusters, levels: int, month: float) -> np.ndarray:
+    """Per level (rows), the patients listed twice in it (CENTRE_COUNTS' columns): in all,
+    with both limbs at risk at ``month``, both with the event before it, both censored
+    before it. A patient listed twice is in one level (a centre is the patient's)."""
+    before = limbs.time < month
+    kind = np.where(~before, 1, np.where(limbs.event > 0, 2, 3))
+    patient = limbs.cluster.astype(np.int64) * levels + limbs.group
+    table = np.zeros(levels * 4, dtype=np.int64)
+    for key in (patient * 4, patient * 4 + kind):  # column 0: all; 1-3: by kind
+        found, times = np.unique(key, return_counts=True)
+        both = found[times > 1]
+        np.add.at(table, (both // 4 % levels) * 4 + both % 4, 1)
+    return table.reshape(levels, 4)
 
 
 def _design_effect(clustered_se: float, greenwood_se: float) -> float:

@@ -24,6 +24,7 @@ from scipy.special import betaincinv
 from analytics.cohort.summary import SUMMARY_TABLE, first_event_column
 from analytics.filters import (
     CohortFilter,
+    both_limbs,
     cohort_sql,
     cohort_where,
     count_where,
@@ -32,6 +33,7 @@ from analytics.filters import (
     people_where,
 )
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
+from analytics.partitions import patients_may_matter
 from analytics.rules import (
     CONFIDENCE,
     EARLY_EVENT_MONTHS,
@@ -114,6 +116,23 @@ def limb_and_patient_counts(
     ).fetchall()[0]
     found = {part: (int(row[2 * i]), int(row[2 * i + 1])) for i, part in enumerate(parts)}
     return tuple(found[where, tuple(params)] for where, params in conditions)
+
+
+def outside_patients(
+    con: duckdb.DuckDBPyConnection, inside: CohortFilter, around: CohortFilter, limbs: int
+) -> int | None:
+    """The distinct patients behind the ``limbs`` limbs that ``around`` selects and
+    ``inside`` does not (the filters' complement: the limbs they leave out of the
+    population analysed, or the population leaves out of the file), where they may
+    matter to privacy (partitions.patients_may_matter; None otherwise): the limbs less the
+    patients with both limbs among them (filters.both_limbs)."""
+    if not limbs or not patients_may_matter(limbs):
+        return None if limbs else 0
+    inner, inner_params = cohort_where(inside)
+    outer, outer_params = cohort_where(around)
+    where = f"({outer}) AND NOT coalesce(({inner}), false)"
+    (pairs,) = both_limbs(con, where, [*outer_params, *inner_params], ["true"])
+    return limbs - pairs
 
 
 def safety(

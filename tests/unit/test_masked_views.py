@@ -7,14 +7,16 @@ propagation and branching for a second whole-number solution of the view's sums,
 what the marks say ("<k": 1 to k-1, or 1 to 2(k-1) of a count of limbs in which a
 patient has two; hidden beside a small count: 0 or more; hidden otherwise: k or
 more; a count the view does not print: 0 or more; a patient's second limbs at most the
-patients).
+patients). A search that runs past its budget is settled by an integer program over the
+same system, the test's own, rather than its example left out.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from unittest import mock
 
 import numpy as np
@@ -48,29 +50,45 @@ from tests.unit.test_properties import blank_png, build, filters, patient
 # "<3", so n must be hidden, and 0 of n with its exact interval (0.0-60.2) would give n = 4
 FOUR = ["lesion_side=left", "recent_surgery=yes"]
 
+# an attacker: another whole-number solution of the view where a count takes another value
+Differ = Callable[[Ledger, Mask, Key], dict[Key, int] | None]
 
-def solutions_differ(view: Ledger, decided: Mask, key: Key) -> bool:
-    """Whether the view's sums have a whole-number solution, within the marks' bounds,
-    where ``key`` takes another value than its own."""
+
+def another_solution(view: Ledger, decided: Mask, key: Key) -> dict[Key, int] | None:
+    """A whole-number solution of the view's sums, within the marks' bounds, where ``key``
+    takes another value than its own (every hidden count's value in it); None when there
+    is none. By the search (:func:`_solution`); one that runs past SEARCH_BUDGET nodes is
+    settled by the integer program over the same system (:func:`another_solution_ip`), so
+    every example is judged, none left out."""
     system = _system(view, decided)
     if system is None:
-        return False
+        return None
     bounds, rows = system
-    value = view.counts[key]
-    low, high = bounds[key]
-    return any(
-        _solvable({**bounds, key: part}, rows)
-        for part in ((low, value - 1), (value + 1, high))
-        if part[0] <= part[1]
-    )
+    rows_of: dict = {}
+    for r, (unknown, _) in enumerate(rows):
+        for x, _ in unknown:
+            rows_of.setdefault(x, []).append(r)
+    order = {x: i for i, x in enumerate(sorted(bounds, key=str))}
+    value, (low, high) = view.counts[key], bounds[key]
+    spent = [0]
+    try:
+        for part in ((low, value - 1), (value + 1, high)):
+            if part[0] <= part[1]:
+                found = _solution({**bounds, key: part}, rows, rows_of, order,
+                                  range(len(rows)), spent)  # fmt: skip
+                if found is not None:
+                    return found
+    except _Budget:
+        return another_solution_ip(view, decided, key)
+    return None
 
 
-def solutions_differ_ip(view: Ledger, decided: Mask, key: Key) -> bool:
-    """solutions_differ by an integer program (SciPy's HiGHS) over the same system: for
+def another_solution_ip(view: Ledger, decided: Mask, key: Key) -> dict[Key, int] | None:
+    """another_solution by an integer program (SciPy's HiGHS) over the same system: for
     views whose hidden counts are too many for the search."""
     system = _system(view, decided)
     if system is None:
-        return False
+        return None
     bounds, rows = system
     names = sorted(bounds, key=str)
     index = {x: i for i, x in enumerate(names)}
@@ -90,8 +108,8 @@ def solutions_differ_ip(view: Ledger, decided: Mask, key: Key) -> bool:
         found = milp(np.zeros(len(names)), constraints=constraints,
                      integrality=np.ones(len(names)), bounds=Bounds(lower, upper))  # fmt: skip
         if found.status == 0:
-            return True
-    return False
+            return {x: round(found.x[index[x]]) for x in names}
+    return None
 
 
 def _system(view: Ledger, decided: Mask) -> tuple[dict, list] | None:
@@ -128,62 +146,83 @@ def _system(view: Ledger, decided: Mask) -> tuple[dict, list] | None:
 
 
 class _Budget(Exception):
-    """The search ran past SEARCH_BUDGET nodes: the example is left out, not judged."""
+    """The search ran past SEARCH_BUDGET nodes: the integer program settles the count."""
 
 
-SEARCH_BUDGET = 20_000
+# past this many nodes the integer program answers: no search runs for seconds
+SEARCH_BUDGET = 2_000
 
 
-def _solvable(bounds: dict, rows: list, spent: list[int] | None = None) -> bool:
-    """Depth-first search with bounds propagation over sum(c * x) + known = 0."""
-    spent = [0] if spent is None else spent
+def _solution(bounds: dict, rows: list, rows_of: dict, order: dict, queue: Iterable[int],
+              spent: list[int]) -> dict | None:  # fmt: skip
+    """Depth-first search with bounds propagation over sum(c * x) + known = 0: a
+    whole-number solution within ``bounds``, or None. ``queue``: the rows to narrow
+    first (all of them, then those holding the count just branched on)."""
     spent[0] += 1
     if spent[0] > SEARCH_BUDGET:
         raise _Budget
-    bounds = dict(bounds)
-    changed = True
-    while changed:
-        changed = False
-        for unknown, known in rows:
-            ends = [sorted((c * bounds[x][0], c * bounds[x][1])) for x, c in unknown]
-            low_sum = known + sum(low for low, _ in ends)
-            high_sum = known + sum(high for _, high in ends)
-            for (x, c), (low, high) in zip(unknown, ends, strict=True):
-                rest_low, rest_high = low_sum - low, high_sum - high
-                # c * x = -rest
-                low, high = sorted((-rest_high * c, -rest_low * c))
-                new = (max(bounds[x][0], low), min(bounds[x][1], high))
-                if new[0] > new[1]:
-                    return False
-                if new != bounds[x]:
-                    bounds[x], changed = new, True
+    bounds = _propagated(bounds, rows, rows_of, queue)
+    if bounds is None:
+        return None
     free = [x for x, (low, high) in bounds.items() if low < high]
     if not free:
-        return True
-    x = min(free, key=lambda y: (bounds[y][1] - bounds[y][0], str(y)))
+        return {x: low for x, (low, _) in bounds.items()}
+    x = min(free, key=lambda y: (bounds[y][1] - bounds[y][0], order[y]))
     low, high = bounds[x]
     middle = (low + high) // 2
-    return _solvable({**bounds, x: (low, middle)}, rows, spent) or _solvable(
-        {**bounds, x: (middle + 1, high)}, rows, spent
-    )
+    for part in ((low, middle), (middle + 1, high)):
+        found = _solution({**bounds, x: part}, rows, rows_of, order, rows_of.get(x, ()), spent)
+        if found is not None:
+            return found
+    return None
+
+
+def _propagated(bounds: dict, rows: list, rows_of: dict, queue: Iterable[int]) -> dict | None:
+    """``bounds`` narrowed through the rows until nothing changes, starting from ``queue``
+    (a row is narrowed again when one of its counts moved); None when a count has no
+    value left."""
+    bounds = dict(bounds)
+    pending = deque(queue)
+    queued = set(pending)
+    while pending:
+        r = pending.popleft()
+        queued.discard(r)
+        unknown, known = rows[r]
+        ends = [sorted((c * bounds[x][0], c * bounds[x][1])) for x, c in unknown]
+        low_sum = known + sum(low for low, _ in ends)
+        high_sum = known + sum(high for _, high in ends)
+        for (x, c), (low, high) in zip(unknown, ends, strict=True):
+            rest_low, rest_high = low_sum - low, high_sum - high
+            # c * x = -rest
+            low, high = sorted((-rest_high * c, -rest_low * c))
+            new = (max(bounds[x][0], low), min(bounds[x][1], high))
+            if new[0] > new[1]:
+                return None
+            if new != bounds[x]:
+                bounds[x] = new
+                for other in rows_of[x]:
+                    if other not in queued:
+                        queued.add(other)
+                        pending.append(other)
+    return bounds
 
 
 def assert_no_small_count_follows(
-    view: Ledger, decided: Mask, differ: Callable[[Ledger, Mask, Key], bool] = solutions_differ
+    view: Ledger, decided: Mask, another: Differ = another_solution
 ) -> None:
     """Every count of 1 to k-1 the view holds, shown "<k" or left out, could be another;
     or, where masking found no complement left (a view of few more than k), no count of
-    the view shows at all but those another view shows (public)."""
+    the view shows at all but those another view shows (public). A solution found for one
+    count proves every count it sets to another value."""
     if decided.everything:
         assert all(decided.hidden(key) for key in view.shown_keys() - view.public)
         return
+    moved: set[Key] = set()
     for key in sorted(decided.small | decided.omitted, key=str):
-        if 0 < view.patients_of(key) < decided.k:
-            try:
-                other = differ(view, decided, key)
-            except _Budget:
-                assume(False)
-            assert other, (key, view.counts[key])
+        if 0 < view.patients_of(key) < decided.k and key not in moved:
+            found = another(view, decided, key)
+            assert found is not None, (key, view.counts[key])
+            moved |= {x for x, value in found.items() if value != view.counts.get(x, value)}
 
 
 def assert_hidden_where_masked(cells: list[str], keys: list[Key], decided: Mask) -> None:
@@ -246,9 +285,12 @@ def small_cohorts(draw: st.DrawFn) -> list[dict]:
     return [draw(patient(i)) for i in range(draw(st.integers(4, 7)))]
 
 
-# derandomized: an example's search can take 0.1 to 40 s, so random draws made the
-# suite's time swing by minutes (613 to 766 s on one machine); the same three each run
-# (six took 242 s once Table 1 gained the registry's rows)
+# derandomized, three examples of a view with limbs. The draws still differ between a
+# lone run and the suite's (Hypothesis draws some values from the constants of the local
+# modules loaded, the synthetic registry's among them), so each draw must be cheap: the
+# search narrows only the sums a branch moved, a solution proves every count it moves,
+# and the integer program answers past SEARCH_BUDGET (a search that re-narrowed every sum
+# at each node, per count, took 136 s on the suite's draws)
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           derandomize=True)  # fmt: skip
 @given(cohort=small_cohorts(), cohort_filter=st.just(CohortFilter()) | filters(),
@@ -256,8 +298,7 @@ def small_cohorts(draw: st.DrawFn) -> list[dict]:
 def test_no_count_below_k_follows_from_the_safety_and_tables_views(cohort, cohort_filter, k):
     with build(cohort) as con:
         header = views.header_view(con, cohort_filter)
-        if header.limbs == 0:
-            return
+        assume(header.limbs > 0)  # an empty view shows no count: each example judges one
         page = views.safety_view(con, cohort_filter)
         tables_view = views.tables_view(con, cohort_filter)
         overview = views.overview_view(con, cohort_filter)
@@ -396,4 +437,4 @@ def test_no_count_of_fewer_than_k_patients_follows_from_a_bilateral_view(drawn, 
         | views.safety_ledger(page.safety, page.timeline)
     )
     decided = mask(ledger, k)
-    assert_no_small_count_follows(ledger, decided, solutions_differ_ip)
+    assert_no_small_count_follows(ledger, decided, another_solution_ip)
