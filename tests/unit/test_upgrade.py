@@ -30,7 +30,12 @@ from analytics.cohort.db import (
 from analytics.cohort.demo import _read_metadata
 from analytics.cohort.importer import REGISTRY, import_registry
 from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, SINGLE_LIMB_TABLES
-from analytics.cohort.summary import CODED_COLUMNS, SUMMARY_TABLE, coded_type
+from analytics.cohort.summary import (
+    CODED_COLUMNS,
+    INTEGER_COLUMNS,
+    SUMMARY_TABLE,
+    coded_type,
+)
 from analytics.cohort.upgrade import upgrade
 from analytics.filters import CohortFilter
 from analytics.present.report import report_json
@@ -240,18 +245,23 @@ def _as_version_4(current: Path, tmp_path: Path) -> Path:
     return old
 
 
-def _as_version_5(current: Path, tmp_path: Path) -> Path:
+def _as_version_5(current: Path, tmp_path: Path, day: bool = False) -> Path:
     """``current`` as version 5 wrote it: its tables, and its summary with the coded
-    columns as text (version 6 stores them as ENUMs), stamped 5."""
-    old = tmp_path / "v5.duckdb"
-    as_text = ", ".join(f"{column}::VARCHAR AS {column}" for column in CODED_COLUMNS)
+    columns as text and the small counts as 64-bit integers (version 6 stores ENUMs and
+    32-bit integers), without the day each limb's follow-up ends (kept with ``day``: the
+    version 6 summary in version 5's types), stamped 5."""
+    old = tmp_path / f"v5{'-day' * day}.duckdb"
+    as_before = ", ".join(
+        [f"{column}::VARCHAR AS {column}" for column in CODED_COLUMNS]
+        + [f"{column}::BIGINT AS {column}" for column in INTEGER_COLUMNS]
+    )
+    columns = f"* {'' if day else 'EXCLUDE (last_follow_up_day) '}REPLACE ({as_before})"
     with duckdb.connect(str(old)) as con:
         con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
         for table in ("cohort_metadata", *REGISTRY.tables):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM current.{table}")
         con.execute(
-            f"CREATE TABLE {SUMMARY_TABLE} AS "
-            f"SELECT * REPLACE ({as_text}) FROM current.{SUMMARY_TABLE}"
+            f"CREATE TABLE {SUMMARY_TABLE} AS SELECT {columns} FROM current.{SUMMARY_TABLE}"
         )
         con.execute("UPDATE cohort_metadata SET value = '5' WHERE key = 'schema_version'")
         con.execute("DETACH current")
@@ -421,7 +431,7 @@ def version_5(bilateral_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return old, upgraded
 
 
-def test_a_version_5_file_upgrades_to_its_own_rows_with_the_coded_columns_as_enums(
+def test_a_version_5_file_upgrades_to_its_own_rows_with_the_summarys_narrower_types(
     version_5, bilateral_path
 ):
     old, upgraded = version_5
@@ -429,6 +439,8 @@ def test_a_version_5_file_upgrades_to_its_own_rows_with_the_coded_columns_as_enu
         for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
             query = f"SELECT * FROM {table} ORDER BY ALL"
             rows = before.execute(query).fetchall()
+            if table == SUMMARY_TABLE:
+                query = query.replace("*", "* EXCLUDE (last_follow_up_day)")
             if table == "cohort_metadata":
                 rows = [(k, SCHEMA_VERSION if k == "schema_version" else v) for k, v in rows]
             assert after.execute(query).fetchall() == rows, table
@@ -438,15 +450,27 @@ def test_a_version_5_file_upgrades_to_its_own_rows_with_the_coded_columns_as_enu
         ).fetchall())  # fmt: skip
     assert {c: kinds[c] for c in CODED_COLUMNS} == {c: coded_type(c) for c in CODED_COLUMNS}
     assert all(kinds[c].startswith("ENUM(") for c in CODED_COLUMNS)
+    assert {kinds[c] for c in INTEGER_COLUMNS} == {"INTEGER"}
+    with open_cohort(upgraded) as after:
+        (same,) = after.execute(
+            "SELECT bool_and(last_follow_up_day = epoch(procedure_date) / 86400 "
+            f"+ follow_up_months * {365.25 / 12!r}) FROM {SUMMARY_TABLE}"
+        ).fetchall()[0]
+    assert same
 
 
-def test_every_output_is_the_same_on_an_upgraded_version_5_copy(version_5):
-    """The bilateral registry as version 5 wrote it (its summary's coded columns text),
-    read as it is, and its upgraded copy (those columns ENUMs): every page, the report
-    (its JSON too) and the deck give the same; the deck's provenance states each file's
-    version."""
-    old, upgraded = version_5
-    _same_outputs(upgraded, old, apart=frozenset({"schema_version"}), opened=connect_hardened)
+def test_every_output_is_the_same_on_an_upgraded_version_5_copy(version_5, bilateral_path):
+    """The bilateral registry as version 5 wrote it, upgraded: every page, the report (its
+    JSON too) and the deck give the same as on the registry written in this version."""
+    _same_outputs(version_5[1], bilateral_path)
+
+
+def test_every_output_is_the_same_on_the_summary_in_version_5s_types(bilateral_path, tmp_path):
+    """The summary's coded columns as text and its counts as 64-bit integers, as version 5
+    stored them (read as it is), give every page, the report and the deck what the ENUMs
+    and 32-bit integers of this version give."""
+    old = _as_version_5(bilateral_path, tmp_path, day=True)
+    _same_outputs(bilateral_path, old, apart=frozenset({"schema_version"}), opened=connect_hardened)
 
 
 def test_every_output_is_the_same_on_an_upgraded_version_2_copy(registry_path, tmp_path):
