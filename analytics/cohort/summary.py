@@ -87,8 +87,9 @@ PTS_SEVERITY_SQL = f"""CASE
 # (format 6): one byte a row, grouped and compared as an integer, where a text column is
 # decompressed and hashed row by row (Table 1 took 12 ms per text column on a million
 # limbs). Every reader still gets the text: a value compares with text and bound
-# parameters as before, and fetches as a string. The levels are listed in the text's
-# own sort order, so ORDER BY, min and max order them as they ordered the text.
+# parameters as before, and fetches as a string (pandas' .df() as a Categorical of these
+# levels). The levels are listed in the text's own sort order, so ORDER BY, min and max
+# order them as they ordered the text.
 CODED_COLUMNS = {
     **{
         key: tuple(sorted(raw for raw, _ in BUILTIN.get(key).levels))
