@@ -431,9 +431,7 @@ def version_5(bilateral_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return old, upgraded
 
 
-def test_a_version_5_file_upgrades_to_its_own_rows_with_the_summarys_narrower_types(
-    version_5, bilateral_path
-):
+def test_a_version_5_file_upgrades_to_its_own_rows_with_the_summarys_narrower_types(version_5):
     old, upgraded = version_5
     with connect_hardened(old) as before, open_cohort(upgraded) as after:
         for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
