@@ -139,10 +139,13 @@ def _pair_scan(
     cohort, params = cohort_sql(cohort_filter, f"{read}, count(*) AS patients")
     # Grouped by the ENUMs, then read as text: numpy gets an ENUM's NULL as NaN, a text
     # column's as masked.
-    coded = [column for pair in columns.values() for column in pair if column in CODED_COLUMNS]
-    text = ", ".join(f"{column}::VARCHAR AS {column}" for column in coded)
+    read_back = ", ".join(
+        f"{column}::VARCHAR AS {column}" if column in CODED_COLUMNS else column
+        for pair in columns.values()
+        for column in pair
+    )
     rows = con.execute(
-        f"SELECT * REPLACE ({text}) FROM ({cohort} GROUP BY ALL)", params
+        f"SELECT {read_back}, patients FROM ({cohort} GROUP BY ALL)", params
     ).fetchnumpy()
     patients = np.asarray(rows["patients"], dtype=np.int64)
     pairs = {
