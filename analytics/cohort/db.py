@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
 DEMO_SOURCE = ROOT / "data" / "demo"
 DEFAULT_DB = ROOT / "data" / "cohort.duckdb"
-SCHEMA_VERSION = "5"  # 2: the derived summary; 3: its first event months; 4: people and limbs;
-# 5: the limb's last contact as a date
+SCHEMA_VERSION = "6"  # 2: the derived summary; 3: its first event months; 4: people and limbs;
+# 5: the limb's last contact as a date; 6: the summary's coded text columns as ENUMs
 COHORT_TABLES = (
     "patients",
     "limbs",

@@ -4,16 +4,17 @@ Versions 1-3 are the single-limb format (analytics.cohort.single_limb): one row 
 with one treated limb, and from version 2 a derived summary. An upgrade reads their
 imported tables into this version's registry format (people, limbs, their events and
 assessments; ``aetiology`` as the file's provenance says, else not recorded) and derives
-the summary anew. Version 4 is the registry format without the columns a later version
-added (ADDED_COLUMNS: the limb's ``last_contact_date`` in 5): its tables are copied as
-they are, those columns left empty (a file of version 4 never held them), and the
-summary derived anew. The file is one the product did not write, so it is only read,
-through a hardened connection (analytics.cohort.db.connect_hardened), and its imported
-tables are copied, column by column of the schema of its version, into a new file built
-from ``data/schema.sql``: the derivation runs on the product's own views, never the
-file's, and no view or macro planted in the old file comes along. The new file is built
-beside the old one (analytics.cohort.write): a failed upgrade leaves it byte for byte as
-it was.
+the summary anew. Versions 4 and 5 are the registry format, 4 without the columns a later
+version added (ADDED_COLUMNS: the limb's ``last_contact_date`` in 5): their tables are
+copied as they are, those columns left empty (a file of version 4 never held them), and
+the summary derived anew (version 6 changed only the summary: its coded text columns
+stored as ENUMs, analytics.cohort.summary.CODED_COLUMNS). The file is one the product
+did not write, so it is only read, through a hardened connection
+(analytics.cohort.db.connect_hardened), and its imported tables are copied, column by
+column of the schema of its version, into a new file built from ``data/schema.sql``: the
+derivation runs on the product's own views, never the file's, and no view or macro
+planted in the old file comes along. The new file is built beside the old one
+(analytics.cohort.write): a failed upgrade leaves it byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from analytics.cohort.summary import SUMMARY_TABLE, create_summary
 from analytics.cohort.write import written_beside
 
 SINGLE_LIMB_VERSIONS = ("1", "2", "3")
-UPGRADABLE = (*SINGLE_LIMB_VERSIONS, "4")
+UPGRADABLE = (*SINGLE_LIMB_VERSIONS, "4", "5")
 IMPORTED_TABLES = ("cohort_metadata", *SINGLE_LIMB_TABLES)
 # The registry format's tables (patients before what names them), and the columns each
 # version after 4 added to them: (version, table, column). An earlier file lacks them.

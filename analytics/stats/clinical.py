@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import bdtr
 
-from analytics.cohort.summary import MEASURES, SUMMARY_TABLE, measure_columns
+from analytics.cohort.summary import CODED_COLUMNS, MEASURES, SUMMARY_TABLE, measure_columns
 from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral
 from analytics.glossary import (
     CEAP_CLASSES,
@@ -137,7 +137,16 @@ def _pair_scan(
     columns = {measure: measure_columns(measure) for measure in MEASURES}
     read = ", ".join(f"{b}, {a}" for b, a in columns.values())
     cohort, params = cohort_sql(cohort_filter, f"{read}, count(*) AS patients")
-    rows = con.execute(f"{cohort} GROUP BY ALL", params).fetchnumpy()
+    # Grouped by the ENUMs, then read as text: numpy gets an ENUM's NULL as NaN, a text
+    # column's as masked.
+    read_back = ", ".join(
+        f"{column}::VARCHAR AS {column}" if column in CODED_COLUMNS else column
+        for pair in columns.values()
+        for column in pair
+    )
+    rows = con.execute(
+        f"SELECT {read_back}, patients FROM ({cohort} GROUP BY ALL)", params
+    ).fetchnumpy()
     patients = np.asarray(rows["patients"], dtype=np.int64)
     pairs = {
         measure: _pairs(rows[before], rows[after], patients)

@@ -25,7 +25,7 @@ from datetime import date
 import duckdb
 import numpy as np
 
-from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.cohort.summary import DAY, SUMMARY_TABLE
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import ALL_PATIENTS
 from analytics.rules import DAYS_PER_MONTH
@@ -35,7 +35,6 @@ from analytics.stats.survival import counts_from_rows
 
 DATA_LOCK_KEY = "data_lock_date"
 PLANNED_KEY = "planned_follow_up_months"
-DAY = "epoch(procedure_date) / 86400"  # the procedure date in days since 1970-01-01
 EPOCH = date(1970, 1, 1).toordinal()
 
 
@@ -110,7 +109,7 @@ def follow_up(
     cohort, params = cohort_sql(cohort_filter, "follow_up_months, n_death, procedure_date")
     params = [math.inf if planned.months is None else planned.months, *params]
     if data_lock is None:
-        lock = f"(SELECT max({DAY} + follow_up_months * {DAYS_PER_MONTH!r}) FROM {SUMMARY_TABLE})"
+        lock = f"(SELECT max(last_follow_up_day) FROM {SUMMARY_TABLE})"
     else:
         lock, params = "?", [date.fromisoformat(data_lock).toordinal() - EPOCH, *params]
     rows = con.execute(

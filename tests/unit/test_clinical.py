@@ -25,7 +25,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import SquareTable
 
 from analytics.cohort.db import open_cohort
-from analytics.cohort.summary import MEASURES, measure_columns
+from analytics.cohort.summary import MEASURES, create_summary, measure_columns
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.glossary import (
     CEAP_NO_PAIRS,
@@ -44,6 +44,7 @@ from analytics.stats.clinical import (
     symmetry,
 )
 from analytics.stats.engine.hodges_lehmann import hodges_lehmann
+from tests.conftest import add_patient
 
 
 def _patients(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -276,3 +277,19 @@ def test_a_median_change_by_the_normal_approximation_names_its_continuity_correc
     assert "exact; median change normal approximation, tie- and continuity-corrected" in (
         wilcoxon_name(score, Cell(score.n, "exact"))
     )
+
+
+def test_a_pts_severity_missing_on_one_side_leaves_its_limb_out_of_the_severity_table(blank):
+    """PTS severity is stored as an ENUM (format 6); a limb whose last visit has no
+    Villalta has no severity after, and counts in neither column (the pairs are
+    complete ones). Villalta 12 is moderate, 16 severe (domain.md)."""
+    for limb in ("a", "b"):
+        add_patient(blank, limb)
+    blank.executemany(
+        "INSERT INTO assessments (limb_id, month, ceap_c, villalta) VALUES (?, ?, ?, ?)",
+        [("a", 0, 4, 12), ("a", 12, 3, 16), ("b", 0, 4, 12), ("b", 12, 3, None)],
+    )
+    create_summary(blank)
+    severity = clinical_change(blank, CohortFilter()).pts_severity.set_index("severity")
+    assert severity["before"].to_dict() == {"none": 0, "mild": 0, "moderate": 1, "severe": 0}
+    assert severity["after"].to_dict() == {"none": 0, "mild": 0, "moderate": 0, "severe": 1}

@@ -70,7 +70,8 @@ def successes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     the covariates of the patency model."""
     return con.execute(
         """
-        SELECT tte_primary_months AS months, tte_primary_event::INTEGER AS event, aetiology,
+        SELECT tte_primary_months AS months, tte_primary_event::INTEGER AS event,
+               aetiology::VARCHAR AS aetiology,
                center, thrombophilia::INTEGER AS thrombophilia,
                recent_surgery::INTEGER AS recent_surgery, malignancy::INTEGER AS malignancy,
                (lesion_side = 'right')::INTEGER AS right_side, seg_cfv::INTEGER AS cfv,

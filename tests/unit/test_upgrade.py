@@ -1,7 +1,7 @@
-"""A cohort file of versions 1-3 (the single-limb format) or 4 (the registry format before
-the limb's last contact date) is refused with a message naming the fix, and upgrades in
-place to this version's format, every page, the report and the deck giving on it what
-they give on the file it was made of."""
+"""A cohort file of versions 1-3 (the single-limb format), 4 (the registry format before
+the limb's last contact date) or 5 (before the summary's coded text columns) is refused
+with a message naming the fix, and upgrades in place to this version's format, every
+page, the report and the deck giving on it what they give on the file it was made of."""
 
 from __future__ import annotations
 
@@ -23,13 +23,19 @@ from analytics.cohort.db import (
     DEMO_SOURCE,
     SCHEMA_VERSION,
     CohortError,
+    connect_hardened,
     open_cohort,
     schema_tables,
 )
 from analytics.cohort.demo import _read_metadata
 from analytics.cohort.importer import REGISTRY, import_registry
 from analytics.cohort.single_limb import SINGLE_LIMB_SCHEMA_PATH, SINGLE_LIMB_TABLES
-from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.cohort.summary import (
+    CODED_COLUMNS,
+    INTEGER_COLUMNS,
+    SUMMARY_TABLE,
+    coded_type,
+)
 from analytics.cohort.upgrade import upgrade
 from analytics.filters import CohortFilter
 from analytics.present.report import report_json
@@ -239,6 +245,29 @@ def _as_version_4(current: Path, tmp_path: Path) -> Path:
     return old
 
 
+def _as_version_5(current: Path, tmp_path: Path, day: bool = False) -> Path:
+    """``current`` as version 5 wrote it: its tables, and its summary with the coded
+    columns as text and the small counts as 64-bit integers (version 6 stores ENUMs and
+    32-bit integers), without the day each limb's follow-up ends (kept with ``day``: the
+    version 6 summary in version 5's types), stamped 5."""
+    old = tmp_path / f"v5{'-day' * day}.duckdb"
+    as_before = ", ".join(
+        [f"{column}::VARCHAR AS {column}" for column in CODED_COLUMNS]
+        + [f"{column}::BIGINT AS {column}" for column in INTEGER_COLUMNS]
+    )
+    columns = f"* {'' if day else 'EXCLUDE (last_follow_up_day) '}REPLACE ({as_before})"
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
+        for table in ("cohort_metadata", *REGISTRY.tables):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM current.{table}")
+        con.execute(
+            f"CREATE TABLE {SUMMARY_TABLE} AS SELECT {columns} FROM current.{SUMMARY_TABLE}"
+        )
+        con.execute("UPDATE cohort_metadata SET value = '5' WHERE key = 'schema_version'")
+        con.execute("DETACH current")
+    return old
+
+
 def _as_single_limb(current: Path, tmp_path: Path, version: str) -> Path:
     """A file of one limb per patient as versions 2-3 wrote it (data/schema_single_limb.sql):
     each patient with their limb in ``patients`` (``side`` as ``lesion_side``), visits and
@@ -328,11 +357,11 @@ def _differences(a: Any, b: Any, path: str = "", apart: frozenset[str] = frozens
     return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
 
 
-def _outputs(path: Path) -> dict[str, Any]:
+def _outputs(path: Path, opened: Any = open_cohort) -> dict[str, Any]:
     """Every page's view of the unfiltered file (tools.bench.PAGES: the sidebar, the
     report's and the deck's numbers too) and the report's JSON (the masked one takes a
-    minute: the privacy tests check it)."""
-    with open_cohort(path) as con:
+    minute: the privacy tests check it), the file ``opened`` so."""
+    with opened(path) as con:
         views = {name: work(con, CohortFilter()) for name, work in PAGES.items()}
     (report,) = [view for view in views.values() if isinstance(view, ReportView)]
     seen: dict[int, Any] = {}
@@ -341,17 +370,23 @@ def _outputs(path: Path) -> dict[str, Any]:
     }
 
 
-def _same_outputs(upgraded: Path, original: Path, apart: frozenset[str] = frozenset()) -> None:
-    before, after = _outputs(original), _outputs(upgraded)
+def _same_outputs(
+    upgraded: Path, original: Path, apart: frozenset[str] = frozenset(), opened: Any = open_cohort
+) -> None:
+    """``opened`` opens the original (an earlier version's file is read as it is)."""
+    before, after = _outputs(original, opened), _outputs(upgraded)
     assert before.keys() == after.keys()
     for name in before:
         assert _differences(before[name], after[name], name, apart) == []
 
 
-def test_a_version_4_file_is_refused_with_the_upgrade_command(bilateral_path, tmp_path):
-    old = _as_version_4(bilateral_path, tmp_path)
+@pytest.mark.parametrize(("version", "written"), [("4", _as_version_4), ("5", _as_version_5)])
+def test_a_registry_file_of_an_earlier_version_is_refused_with_the_upgrade_command(
+    bilateral_path, tmp_path, version, written
+):
+    old = written(bilateral_path, tmp_path)
     said = (
-        f"schema version 4; this version reads {SCHEMA_VERSION}. Upgrade it in place with "
+        f"schema version {version}; this version reads {SCHEMA_VERSION}. Upgrade it in place with "
         f"`python -m analytics upgrade {old}`"
     )
     with pytest.raises(CohortError, match=re.escape(said)):
@@ -383,6 +418,57 @@ def test_every_output_is_the_same_on_an_upgraded_version_4_copy(upgraded_version
     """The bilateral registry (clustered statistics, people and limbs) as version 4 wrote
     it, upgraded: every page, the report (its JSON too) and the deck give the same."""
     _same_outputs(upgraded_version_4, bilateral_path)
+
+
+@pytest.fixture(scope="module")
+def version_5(bilateral_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The bilateral registry as version 5 wrote it, and its copy upgraded (once for the
+    module)."""
+    old = _as_version_5(bilateral_path, tmp_path_factory.mktemp("version-5"))
+    upgraded = old.with_name("upgraded.duckdb")
+    shutil.copy(old, upgraded)
+    assert upgrade(upgraded) is True
+    return old, upgraded
+
+
+def test_a_version_5_file_upgrades_to_its_own_rows_with_the_summarys_narrower_types(version_5):
+    old, upgraded = version_5
+    with connect_hardened(old) as before, open_cohort(upgraded) as after:
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            query = f"SELECT * FROM {table} ORDER BY ALL"
+            rows = before.execute(query).fetchall()
+            if table == SUMMARY_TABLE:
+                query = query.replace("*", "* EXCLUDE (last_follow_up_day)")
+            if table == "cohort_metadata":
+                rows = [(k, SCHEMA_VERSION if k == "schema_version" else v) for k, v in rows]
+            assert after.execute(query).fetchall() == rows, table
+        kinds = dict(after.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?",
+            [SUMMARY_TABLE],
+        ).fetchall())  # fmt: skip
+    assert {c: kinds[c] for c in CODED_COLUMNS} == {c: coded_type(c) for c in CODED_COLUMNS}
+    assert all(kinds[c].startswith("ENUM(") for c in CODED_COLUMNS)
+    assert {kinds[c] for c in INTEGER_COLUMNS} == {"INTEGER"}
+    with open_cohort(upgraded) as after:
+        (same,) = after.execute(
+            "SELECT bool_and(last_follow_up_day = epoch(procedure_date) / 86400 "
+            f"+ follow_up_months * {365.25 / 12!r}) FROM {SUMMARY_TABLE}"
+        ).fetchall()[0]
+    assert same
+
+
+def test_every_output_is_the_same_on_an_upgraded_version_5_copy(version_5, bilateral_path):
+    """The bilateral registry as version 5 wrote it, upgraded: every page, the report (its
+    JSON too) and the deck give the same as on the registry written in this version."""
+    _same_outputs(version_5[1], bilateral_path)
+
+
+def test_every_output_is_the_same_on_the_summary_in_version_5s_types(bilateral_path, tmp_path):
+    """The summary's coded columns as text and its counts as 64-bit integers, as version 5
+    stored them (read as it is), give every page, the report and the deck what the ENUMs
+    and 32-bit integers of this version give."""
+    old = _as_version_5(bilateral_path, tmp_path, day=True)
+    _same_outputs(bilateral_path, old, apart=frozenset({"schema_version"}), opened=connect_hardened)
 
 
 def test_every_output_is_the_same_on_an_upgraded_version_2_copy(registry_path, tmp_path):
