@@ -503,7 +503,7 @@ def _run(args: argparse.Namespace) -> None:
         args.out.write_bytes(template_workbook())
         print(f"wrote the registry template {args.out}")
     elif args.command == "redcap-template":
-        from analytics.cohort.redcap import write_template
+        from analytics.present.redcap_template import write_template
 
         written = write_template(args.out)
         print(

@@ -348,20 +348,6 @@ written until there are none. The import report is the one place a record id is 
 """
 
 
-def write_template(folder: Path) -> tuple[Path, ...]:
-    """Write the dictionary, the repeating-instruments setup and the guide into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = (
-        folder / "redcap_dictionary.csv",
-        folder / "repeating_instruments.csv",
-        folder / "README.md",
-    )
-    written[0].write_text(dictionary_frame().to_csv(index=False), encoding="utf-8")
-    written[1].write_text(repeating_frame().to_csv(index=False), encoding="utf-8")
-    written[2].write_text(GUIDE, encoding="utf-8")
-    return written
-
-
 # ---- the import of a project's exports ------------------------------------------------------
 
 

@@ -27,8 +27,8 @@ from analytics.cohort.redcap import (
     import_redcap,
     read_dictionary,
     records_tables,
-    write_template,
 )
+from analytics.present.redcap_template import write_template
 from tests.conftest import HOSTILE_CENTRES
 
 FORMS = {
