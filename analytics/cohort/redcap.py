@@ -292,8 +292,9 @@ def _field(
         )
         return Field(name, instrument, table, (column,), kind, label, comment,
                      choices=choices, codes=coded.codes, **common)  # fmt: skip
-    if data_type == "BOOLEAN":
-        return Field(name, instrument, table, (column,), "yesno", label, comment, **common)
+    if data_type == "BOOLEAN":  # REDCap shows Yes and No, not the format's true/false
+        note = comment.replace(" (true/false)", "")
+        return Field(name, instrument, table, (column,), "yesno", label, note, **common)
     validation = {"INTEGER": "integer", "DOUBLE": "number", "DATE": "date_ymd"}.get(data_type, "")
     return Field(name, instrument, table, (column,), "text", label, comment, validation,
                  *bounds, **common)  # fmt: skip

@@ -316,6 +316,8 @@ def test_choices_dates_and_ranges_are_in_redcaps_syntax(dictionary):
         "integer", "18", "110"]  # fmt: skip
     assert rows.loc["bmi", "Text Validation Type OR Show Slider Number"] == "number"
     assert rows.loc["malignancy", "Field Type"] == "yesno"
+    yes_no = rows[rows["Field Type"] == "yesno"]  # REDCap shows Yes and No
+    assert not yes_no["Field Note"].str.contains("true/false").any()
     # a month a date may stand in for is not required in REDCap; the limb numbers are
     assert rows.loc["event_month", "Required Field?"] == ""
     assert rows.loc["stent_limb_no", "Required Field?"] == "y"
