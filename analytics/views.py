@@ -87,9 +87,8 @@ def _scans(
     cohort_filter: CohortFilter,
     *reads: Callable[[Any, CohortFilter], Any],
 ) -> list[Any]:
-    """Each ``read(cursor, cohort_filter)`` on a cursor of its own, two at a time, started
-    in the order given (a view lists its longest first, so that the two threads finish
-    together); their results in that order."""
+    """Each ``read(cursor, cohort_filter)`` on a cursor of its own, two at a time; their
+    results in order."""
 
     def run(read: Callable[[Any, CohortFilter], Any]) -> Any:
         cursor = con.cursor()
@@ -1072,8 +1071,8 @@ class OverviewView:
 
 
 def overview_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> OverviewView:
-    patency, clinical, events, follow, counts = _scans(
-        con, cohort_filter, _three_patencies, clinical_change, safety, follow_up_view, population
+    patency, clinical, follow, events, counts = _scans(
+        con, cohort_filter, _three_patencies, clinical_change, follow_up_view, safety, population
     )
     return OverviewView(counts, patency, clinical, events, follow)
 
@@ -1134,8 +1133,8 @@ class TablesView:
 
 
 def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> TablesView:
-    table1, patency, clinical, events, counts = _scans(
-        con, cohort_filter, baseline, _three_patencies, clinical_change, safety, population
+    patency, clinical, table1, events, counts = _scans(
+        con, cohort_filter, _three_patencies, clinical_change, baseline, safety, population
     )
     all_enrolled = cohort_filter.population == "all"
     return TablesView(table1, counts, patency, clinical, events, all_enrolled)

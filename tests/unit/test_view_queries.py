@@ -87,26 +87,3 @@ def test_the_header_counts_its_three_numbers_in_one_scan(demo):
     assert (header.limbs, header.analysed, header.total) == (left_limbs, len(analysed), len(rows))
     # one limb per patient in the demo: as many patients
     assert (header.people, header.people_in_file) == (left_limbs, rows["patient_id"].nunique())
-
-
-@pytest.mark.parametrize(
-    ("view", "longest"),
-    [(views.tables_view, "baseline"), (views.overview_view, "_three_patencies")],
-    ids=("Tables", "Overview"),
-)
-def test_a_view_of_several_reads_starts_its_longest_first(demo, monkeypatch, view, longest):
-    """Two reads run at a time: listed longest first (on the bilateral million, CPU ms:
-    Table 1 81, the three patencies 64, the clinical pairs 33, safety 28, follow-up 26,
-    the population 12), the two threads finish together; Table 1 started third, after
-    the patencies and the clinical pairs, finished about 5 ms after the other thread."""
-    started: list[str] = []
-    scans = views._scans
-
-    def recording(con: Any, cohort_filter: CohortFilter, *reads: Any) -> list[Any]:
-        started.extend(read.__name__ for read in reads)
-        return scans(con, cohort_filter, *reads)
-
-    monkeypatch.setattr(views, "_scans", recording)
-    view(demo, CohortFilter())
-    assert started[0] == longest
-    assert started[-1] == "population"
