@@ -11,7 +11,7 @@ identifiers; every user value is a bound parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -540,15 +540,26 @@ def has_bilateral(con: Any) -> bool:
     return bool(most and most > 1)
 
 
-def people_where(predicate: str) -> str:
-    """SQL counting the distinct patients of the rows where ``predicate`` holds: the rows
-    of patients with one limb, plus the patients with two limbs grouped by their integer
-    key (a subquery reading only their blocks; count(DISTINCT) took ten times as long).
-    Its parameters are ``predicate``'s twice."""
+def people_sql(predicates: Sequence[str]) -> str:
+    """SQL of one row counting, for each of ``predicates``, the rows where it holds and
+    the patients with one limb among them, then, for each in turn, the patients with two
+    limbs who have either where it holds: a predicate's distinct patients are its second
+    and its third count added. The patients with two limbs are grouped once by their
+    integer key for every predicate (a grouping per predicate took twice as long;
+    count(DISTINCT) ten times). Its parameters are each predicate's twice, in turn, then
+    each predicate's once."""
+    counts = ", ".join(
+        f"{count_where(p)} AS l{i}, {count_where(f'({p}) AND patient_limbs = 1')} AS o{i}"
+        for i, p in enumerate(predicates)
+    )
+    either = ", ".join(f"bool_or({p}) AS p{i}" for i, p in enumerate(predicates))
+    pairs = ", ".join(f"{count_where(f'p{i}')} AS b{i}" for i in range(len(predicates)))
+    named = [f"l{i}, o{i}" for i in range(len(predicates))]
+    named += [f"b{i}" for i in range(len(predicates))]
     return (
-        f"({count_where(f'({predicate}) AND patient_limbs = 1')} + (SELECT count(*) FROM "
-        f"(SELECT patient_key FROM {SUMMARY_TABLE} WHERE ({predicate}) AND patient_limbs > 1 "
-        "GROUP BY patient_key)))"
+        f"SELECT {', '.join(named)} FROM (SELECT {counts} FROM {SUMMARY_TABLE}), "
+        f"(SELECT {pairs} FROM (SELECT {either} FROM {SUMMARY_TABLE} "
+        "WHERE patient_limbs > 1 GROUP BY patient_key))"
     )
 
 
