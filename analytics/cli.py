@@ -440,7 +440,7 @@ def _import(args: argparse.Namespace) -> Path:
 
     metadata = {"name": args.name} if args.name else None
     if args.redcap_records or args.redcap_dictionary:
-        from analytics.cohort.redcap import import_redcap
+        from analytics.cohort.redcap_import import import_redcap
 
         if args.source or not (args.redcap_records and args.redcap_dictionary):
             raise CohortError(

@@ -120,7 +120,7 @@ class CodedColumn:
 @functools.cache
 def coded_columns(schema: Path = SCHEMA_PATH) -> dict[tuple[str, str], CodedColumn]:
     """Every coded column of ``schema`` by (table, column), its codes in the schema's order."""
-    with _schema_connection(schema) as con:
+    with schema_connection(schema) as con:
         checks = con.execute(
             "SELECT table_name, expression FROM duckdb_constraints() "
             "WHERE constraint_type = 'CHECK' ORDER BY table_name, constraint_index"
@@ -140,7 +140,7 @@ def coded_columns(schema: Path = SCHEMA_PATH) -> dict[tuple[str, str], CodedColu
     return coded
 
 
-def _schema_connection(schema: Path = SCHEMA_PATH) -> duckdb.DuckDBPyConnection:
+def schema_connection(schema: Path = SCHEMA_PATH) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(schema.read_text())
     return con
@@ -149,7 +149,7 @@ def _schema_connection(schema: Path = SCHEMA_PATH) -> duckdb.DuckDBPyConnection:
 def data_dictionary() -> pd.DataFrame:
     """One row per column: table, column, type, required, meaning (a coded column's
     meaning ends with the spellings accepted beside its codes)."""
-    with _schema_connection() as con:
+    with schema_connection() as con:
         frame = con.execute(
             """
             SELECT table_name AS "table", column_name AS "column", data_type AS type,
@@ -169,7 +169,7 @@ def data_dictionary() -> pd.DataFrame:
 def table_descriptions() -> dict[str, str]:
     """Each table's (or view's) purpose, from its COMMENT ON TABLE, and its rules across
     columns (CROSS_COLUMN_RULES)."""
-    with _schema_connection() as con:
+    with schema_connection() as con:
         rows = con.execute(
             """
             SELECT table_name, coalesce(comment, '') FROM duckdb_tables() WHERE schema_name = 'main'

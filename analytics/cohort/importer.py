@@ -282,7 +282,7 @@ def import_tables(
 ) -> Imported:
     """Validate ``tables`` of ``layout`` read from ``source`` (each named in problems by its
     label) into cohort file ``out``: the one way into the format, whatever the source's form
-    (a folder, a workbook, a REDCap project's exports: analytics.cohort.redcap)."""
+    (a folder, a workbook, a REDCap project's exports: analytics.cohort.redcap_import)."""
     if mixed := _mixed_layout(layout, tables, labels):
         raise ValidationError(source, [mixed])
     meta = {**_default_metadata(source), **(metadata or {})}

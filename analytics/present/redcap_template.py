@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics.cohort.redcap import GUIDE, dictionary_frame, repeating_frame
+from analytics.cohort.redcap_project import GUIDE, dictionary_frame, repeating_frame
 from analytics.present.export import csv_text
 
 

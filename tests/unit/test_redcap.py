@@ -22,12 +22,8 @@ from analytics.cli import main
 from analytics.cohort.db import SCHEMA_PATH
 from analytics.cohort.dictionary import coded_columns
 from analytics.cohort.importer import REGISTRY, ValidationError, import_registry
-from analytics.cohort.redcap import (
-    DICTIONARY_COLUMNS,
-    import_redcap,
-    read_dictionary,
-    records_tables,
-)
+from analytics.cohort.redcap_import import import_redcap, read_dictionary, records_tables
+from analytics.cohort.redcap_project import DICTIONARY_COLUMNS
 from analytics.present.redcap_template import write_template
 from tests.conftest import HOSTILE_CENTRES
 
