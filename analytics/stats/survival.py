@@ -561,9 +561,10 @@ def endpoint_clusters(
     counts: Mapping[str, tuple[Counts, Counts | None]],
     by: str | None = None,
 ) -> dict[str, tuple[Clusters, Clusters | None]]:
-    """The limbs of the filter's patients with two limbs, for each limb endpoint of
+    """The limbs of the patients with both limbs in the filter, for each limb endpoint of
     ``counts`` (endpoint_counts'), overall and by ``by``: what the clustered variance adds
-    to the counts. One scan of those patients' rows only, in patient order."""
+    to the counts. One scan of the rows of patients with two limbs, in patient order,
+    those whose other limb the filter leaves out then dropped (_both_in)."""
     limb_endpoints = [e for e in counts if e in PATENCY_ENDPOINTS]
     if not limb_endpoints:
         return {}
@@ -575,8 +576,10 @@ def endpoint_clusters(
     cohort, params = cohort_sql(
         cohort_filter, f"patient_key AS cluster, {group}n_death > 0 AS died, {read}"
     )
-    rows = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()  # in key order
-    cluster = np.asarray(rows["cluster"])
+    fetched = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()
+    both = _both_in(np.asarray(fetched["cluster"]))
+    rows = {name: np.take(values, both) for name, values in fetched.items()}
+    cluster = rows["cluster"]
     died = np.asarray(rows["died"], dtype=bool)
     raw = rows["g"] if by else None
     known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
@@ -596,6 +599,21 @@ def endpoint_clusters(
                            event[rows_in], died[rows_in])  # fmt: skip
         result[endpoint] = (whole, split)
     return result
+
+
+def _both_in(cluster: np.ndarray) -> np.ndarray:
+    """The rows, in their order, whose patient has another row among ``cluster``: the
+    limbs of patients with both limbs in the filter, the only ones a clustered variance
+    pairs (a patient with one limb in an estimate adds nothing beyond the counts,
+    Clusters). The rows come in key order (the summary's, by patient; sorted here only
+    if not)."""
+    order = None if bool((cluster[1:] >= cluster[:-1]).all()) else np.argsort(cluster)
+    key = cluster if order is None else np.take(cluster, order)
+    same = key[1:] == key[:-1]
+    paired = np.zeros(key.size, dtype=bool)
+    paired[1:] |= same
+    paired[:-1] |= same
+    return np.flatnonzero(paired) if order is None else np.sort(order[paired])
 
 
 def _level_index(
