@@ -684,7 +684,10 @@ def counts_from_rows(
     """
     in_order = (group[1:] > group[:-1]) | ((group[1:] == group[:-1]) & (months[1:] >= months[:-1]))
     if not bool(in_order.all()):  # rows already in (group, months) order are not sorted again
-        order = np.lexsort((months, group))
+        one_group = not group.size or bool((group == group[0]).all())
+        # the rows of one (group, months) are summed, in any order: one group's need no
+        # stable sort (a lexsort took five times as long on a million limbs' 30,000 times)
+        order = np.argsort(months) if one_group else np.lexsort((months, group))
         group, months, event, patients = group[order], months[order], event[order], patients[order]
         died = None if died is None else died[order]
     new = np.ones(group.size, dtype=bool)
