@@ -528,11 +528,12 @@ def endpoint_counts(
     )
     cohort, params = cohort_sql(cohort_filter, f"{group} AS g, n_death > 0 AS died, {read}")
     params = [*(p for _ in person for p in where_params), *params]
+    part = " ".join(f"WHEN grouping({m}) = 0 THEN {i}" for i, (m, _) in enumerate(columns.values()))
     rows = con.execute(
         f"""
-        SELECT {split} AS split, {"g" if by else "NULL"} AS g,
-               {", ".join(f"grouping({m}) = 0 AS in_{i}, {m} AS months_{i}, {e} AS event_{i}"
-                          for i, (m, e) in enumerate(columns.values()))},
+        SELECT {split} AS split, {"g" if by else "NULL"} AS g, CASE {part} END AS part,
+               coalesce({", ".join(m for m, _ in columns.values())}) AS months,
+               coalesce({", ".join(e for _, e in columns.values())}) AS event,
                died, count(*) AS n
         FROM ({cohort})
         GROUP BY GROUPING SETS ({", ".join(sets)})
@@ -542,15 +543,17 @@ def endpoint_counts(
     split_rows = np.asarray(rows["split"], dtype=bool)
     known = split_rows & ~np.ma.getmaskarray(rows["g"])
     levels, codes = level_codes(by, np.asarray(rows["g"])[known], variables) if by else ((), None)
+    timed = ~np.ma.getmaskarray(rows["months"])
+    part_rows = np.asarray(rows["part"])
     result = {}
     for i, endpoint in enumerate(columns):
-        mine = np.asarray(rows[f"in_{i}"], dtype=bool) & ~np.ma.getmaskarray(rows[f"months_{i}"])
+        mine = (part_rows == i) & timed
         whole = np.flatnonzero(mine & ~split_rows)
-        overall = _select(rows, i, whole, (ALL_PATIENTS,), np.zeros(whole.size, dtype=int))
+        overall = _select(rows, whole, (ALL_PATIENTS,), np.zeros(whole.size, dtype=int))
         grouped = None
         if by:
             chosen = mine[known]
-            grouped = _select(rows, i, np.flatnonzero(known)[chosen], levels, codes[chosen])
+            grouped = _select(rows, np.flatnonzero(known)[chosen], levels, codes[chosen])
         result[endpoint] = (overall, grouped)
     return result
 
@@ -642,18 +645,14 @@ def _limbs(
 
 
 def _select(
-    rows: dict[str, np.ndarray],
-    endpoint: int,
-    chosen: np.ndarray,
-    levels: tuple[str, ...],
-    group: np.ndarray,
+    rows: dict[str, np.ndarray], chosen: np.ndarray, levels: tuple[str, ...], group: np.ndarray
 ) -> Counts:
-    """Counts from the result rows ``chosen`` of the ``endpoint``-th endpoint's columns."""
+    """Counts from the result rows ``chosen`` (one endpoint's, endpoint_counts')."""
     return counts_from_rows(
         levels,
         group,
-        np.asarray(rows[f"months_{endpoint}"], dtype=float)[chosen],
-        np.asarray(rows[f"event_{endpoint}"], dtype=bool)[chosen],
+        np.asarray(rows["months"], dtype=float)[chosen],
+        np.asarray(rows["event"], dtype=bool)[chosen],
         np.asarray(rows["n"], dtype=np.int64)[chosen],
         np.asarray(rows["died"], dtype=bool)[chosen],
     )
