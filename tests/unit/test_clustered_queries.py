@@ -46,13 +46,13 @@ def test_the_unsplit_clustered_curve_fetches_its_limbs_without_a_group_column():
     ]
 
 
-def test_the_three_patencies_counts_come_as_one_time_and_one_event_column():
+def test_the_three_patencies_counts_come_as_one_time_and_one_event_column(retinopathy_path):
     """The grouping sets of the three endpoints fetch one column of times and one of
     events, each row naming its endpoint, not a column pair per endpoint, NULL outside
     its own set (twice the columns to fetch: about a tenth of the three patencies' time
     on a million limbs); each endpoint's curve is still R's (retinopathy's occlusions end
     all three patencies at once)."""
-    con = Recorder(retinopathy_registry())
+    con = Recorder(open_cohort(str(retinopathy_path)))
     fits = survival(con, CohortFilter(), list(PATENCY_ENDPOINTS), [12, 24])
     (columns,) = [
         c for sql, c in zip(con.queries, con.results, strict=True) if "GROUPING SETS" in sql
