@@ -20,7 +20,13 @@ from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import create_summary
 from analytics.filters import CohortFilter
 from analytics.glossary import ALL_PATIENTS, ENDPOINTS
-from analytics.stats.survival import SurvivalRequest, endpoint_counts, survival, survival_of
+from analytics.stats.survival import (
+    SurvivalRequest,
+    counts_from_rows,
+    endpoint_counts,
+    survival,
+    survival_of,
+)
 from tests.conftest import add_patient
 
 TIGHT = {"precision": 1e-12, "r_precision": 1e-15, "max_steps": 200}
@@ -143,3 +149,42 @@ def test_estimate_beyond_the_last_follow_up_is_not_estimable(demo):
     estimates = result.overall.estimates
     assert estimates.estimate[0] == pytest.approx(25 / 34)
     assert np.isnan(estimates.estimate[1]) and estimates.at_risk[1] == 0
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_counts_from_rows_in_any_order_sum_each_group_and_time(monkeypatch, groups):
+    """Rows of DuckDB's grouping come in hash order; each (group, months)'s events,
+    censorings and deaths among the censored are summed (pandas' groupby the reference).
+    One group's rows are put in time order by one unstable sort, not a lexsort of
+    (group, months): ties are summed, so their order does not matter."""
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame(
+        {
+            "group": rng.integers(0, groups, 300),
+            "months": rng.choice([0.5, 3.0, 12.0, 12.25, 36.0], 300),
+            "event": rng.random(300) < 0.3,
+            "n": rng.integers(1, 5, 300),
+            "died": rng.random(300) < 0.2,
+        }
+    ).drop_duplicates(["group", "months", "event", "died"])
+    if groups == 1:
+        monkeypatch.setattr(np, "lexsort", lambda *_: pytest.fail("a stable sort of one group"))
+    levels = tuple(f"g{i}" for i in range(groups))
+    counts = counts_from_rows(
+        levels, *(rows[c].to_numpy() for c in ("group", "months", "event", "n", "died"))
+    )
+    expected = (
+        rows.assign(
+            events=rows["n"].where(rows["event"], 0),
+            censored=rows["n"].where(~rows["event"], 0),
+            competing=rows["n"].where(~rows["event"] & rows["died"], 0),
+        )
+        .groupby(["group", "months"])[["events", "censored", "competing"]]
+        .sum()
+        .reset_index()
+    )
+    found = pd.DataFrame(
+        {"group": counts.group, "months": counts.time, "events": counts.events,
+         "censored": counts.censored, "competing": counts.competing}
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(found, expected, check_dtype=False)
