@@ -132,27 +132,39 @@ def _pair_scan(
 
     One scan, cross-classifying every measure's pair: the values are few (classes,
     scores, yes/no), so even a million patients fall into a few thousand combinations,
-    which numpy sums per measure (half the time of a grouping set per measure).
+    which numpy sums per measure (half the time of a grouping set per measure). PTS is
+    not read: it is its severity other than none, both taken from the same visit (one
+    assessment per limb and month, data/schema.sql; summary.PTS_SQL and
+    PTS_SEVERITY_SQL), so it adds no combination, only two columns to hash per row.
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
-    read = ", ".join(f"{b}, {a}" for b, a in columns.values())
+    read = ", ".join(f"{b}, {a}" for m, (b, a) in columns.items() if m != "pts")
     cohort, params = cohort_sql(cohort_filter, f"{read}, count(*) AS patients")
     # Grouped by the ENUMs, then read as text: numpy gets an ENUM's NULL as NaN, a text
     # column's as masked.
     read_back = ", ".join(
         f"{column}::VARCHAR AS {column}" if column in CODED_COLUMNS else column
-        for pair in columns.values()
+        for measure, pair in columns.items()
+        if measure != "pts"
         for column in pair
     )
     rows = con.execute(
         f"SELECT {read_back}, patients FROM ({cohort} GROUP BY ALL)", params
     ).fetchnumpy()
+    for pts, severity in zip(columns["pts"], columns["pts_severity"], strict=True):
+        rows[pts] = _has_pts(rows[severity])
     patients = np.asarray(rows["patients"], dtype=np.int64)
     pairs = {
         measure: _pairs(rows[before], rows[after], patients)
         for measure, (before, after) in columns.items()
     }
     return pairs, int(patients.sum())
+
+
+def _has_pts(severity: np.ma.MaskedArray) -> np.ma.MaskedArray:
+    """PTS (yes/no) from its severity: any but the first (none); missing where it is."""
+    has = np.asarray(severity) != PTS_SEVERITY[0]
+    return np.ma.masked_array(has, mask=np.ma.getmaskarray(severity))
 
 
 def _pairs(before: np.ndarray, after: np.ndarray, patients: np.ndarray) -> pd.DataFrame:

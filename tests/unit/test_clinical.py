@@ -115,6 +115,47 @@ def test_pair_counts_equal_counting_patient_rows(registry_path, cohort_filter):
         assert got["patients"].tolist() == expected["patients"].tolist()
 
 
+def _expected_pairs(rows: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """One measure's complete pairs counted by pandas on the limb rows."""
+    before, after = measure_columns(measure)
+    return (
+        rows[[before, after]].dropna().value_counts().rename("patients").reset_index()
+        .set_axis(["before", "after", "patients"], axis=1)
+        .sort_values(["before", "after"], ignore_index=True)
+    )  # fmt: skip
+
+
+def test_pts_pairs_equal_the_summary_pts_columns_on_a_bilateral_registry(bilateral_path):
+    """PTS is counted from its severity (its columns are not read): the pairs are those
+    of the summary's own PTS columns, limb by limb, in a file with bilateral patients."""
+    with open_cohort(bilateral_path) as con:
+        got = pair_counts(con, CohortFilter())["pts"]
+        cohort, params = cohort_sql(CohortFilter(), "pts_before, pts_after")
+        expected = _expected_pairs(con.execute(cohort, params).df(), "pts")
+    assert got.astype(object).equals(expected.astype(object))
+
+
+def test_pts_from_an_ulcer_alone_and_without_villalta_counts_as_the_summary_says(blank):
+    """An active ulcer (C6) is PTS whatever the Villalta (severe); a visit without
+    Villalta has no PTS, whatever its CEAP (b and c have no pair); Villalta 4 without
+    ulcer is none (domain.md)."""
+    for limb in "abcd":
+        add_patient(blank, limb)
+    blank.executemany(
+        "INSERT INTO assessments (limb_id, month, ceap_c, villalta) VALUES (?, ?, ?, ?)",
+        [("a", 0, 6, 3), ("a", 12, 5, 4), ("b", 0, 4, None), ("b", 12, 6, 2),
+         ("c", 0, 3, 4), ("c", 12, 6, None), ("d", 0, 6, 2), ("d", 6, 6, 3), ("d", 12, 4, None)],
+    )  # fmt: skip
+    create_summary(blank)
+    got = pair_counts(blank, CohortFilter())["pts"]
+    summary = blank.execute("SELECT pts_before, pts_after FROM limb_summary").df()
+    assert got.astype(object).equals(_expected_pairs(summary, "pts").astype(object))
+    # a: C6 before, Villalta 4 without ulcer after; d: C6 both (its last Villalta at 6)
+    assert got.to_dict("list") == {
+        "before": [True, True], "after": [False, True], "patients": [1, 1]
+    }  # fmt: skip
+
+
 def test_median_change_is_after_minus_before_from_the_patient_rows():
     pairs = pd.DataFrame(
         {"before": [10, 12, 9, 14], "after": [4, 7, 9, 6], "patients": [3, 2, 5, 4]}
