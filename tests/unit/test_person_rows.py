@@ -140,6 +140,32 @@ def test_holds_two_limbs_says_whether_the_filter_keeps_both_limbs_of_a_patient(
     assert holds_two_limbs(bilateral, cohort_filter) == rows["patient_id"].duplicated().any()
 
 
+class Reversing:
+    """A connection whose fetched columns come in reverse row order."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: list | None = None) -> Reversing:
+        self.result = self.con.execute(sql, params or [])
+        return self
+
+    def fetchall(self) -> list:
+        return self.result.fetchall()
+
+    def fetchnumpy(self) -> dict:
+        return {name: values[::-1] for name, values in self.result.fetchnumpy().items()}
+
+
+@pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)
+def test_holds_two_limbs_sorts_keys_that_do_not_come_in_patient_order(bilateral, cohort_filter):
+    """The keys come in the summary's patient order and are then not sorted; in any
+    other order they are, with the same answer."""
+    rows = bilateral.execute(*cohort_sql(cohort_filter, "patient_id")).df()
+    expected = rows["patient_id"].duplicated().any()
+    assert holds_two_limbs(Reversing(bilateral), cohort_filter) == expected
+
+
 def test_holds_two_limbs_neither_groups_nor_joins_rows(bilateral):
     """The integer keys of the rows of patients with two limbs, read from their blocks:
     neither a grouping of those rows by their text ids nor a join of second limbs to first."""
