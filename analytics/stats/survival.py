@@ -44,7 +44,15 @@ from analytics.stats.engine.aalen_johansen import (
     cumulative_incidence,
     incidence_at,
 )
-from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, located
+from analytics.stats.engine.counts import (
+    Clusters,
+    Counts,
+    Layout,
+    Located,
+    layout,
+    located,
+    pairs_of,
+)
 from analytics.stats.engine.cox import HazardRatio, hazard_ratios
 from analytics.stats.engine.kaplan_meier import AtMonths, Curve, at_months, kaplan_meier
 from analytics.stats.engine.logrank import (
@@ -586,13 +594,13 @@ def endpoint_clusters(
     died = np.asarray(rows["died"], dtype=bool)
     raw = rows["g"] if by else None
     known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
+    paired = pairs_of(cluster)  # every endpoint's overall limbs are these rows
     result = {}
     for i, endpoint in enumerate(columns):
         time = np.asarray(rows[f"months_{i}"], dtype=float)
         event = np.asarray(rows[f"event_{i}"], dtype=bool)
-        whole = _limbs(
-            (ALL_PATIENTS,), cluster, np.zeros(cluster.size, dtype=int), time, event, died
-        )
+        whole = _limbs((ALL_PATIENTS,), cluster, np.zeros(cluster.size, dtype=int), time,
+                       event, died, paired)  # fmt: skip
         split = None
         levels = counts[endpoint][1].levels if counts[endpoint][1] is not None else ()
         if by:
@@ -637,10 +645,11 @@ def _limbs(
     time: np.ndarray,
     event: np.ndarray,
     died: np.ndarray,
+    paired: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Clusters:
     return Clusters(
         levels=levels, cluster=cluster, group=group, time=time, event=event.astype(int),
-        competing=(~event & died).astype(int),
+        competing=(~event & died).astype(int), paired=paired,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ tests/unit/test_bilateral_views.py.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.glossary import PATENCY_ENDPOINTS
+from analytics.stats.engine.counts import pairs_of
 from analytics.stats.survival import _both_in, endpoint_clusters, endpoint_counts, survival
 from tests.cohorts import retinopathy_registry
 from tests.unit.test_bilateral_views import R_BY_SIDE, R_OVERALL
@@ -105,3 +107,34 @@ def test_the_limbs_kept_are_the_rows_of_keys_listed_twice_in_any_order(keys):
     twice = pd.Series(keys).value_counts()
     expected = [i for i, key in enumerate(keys) if twice[key] > 1]
     assert _both_in(cluster).tolist() == expected
+
+
+def _plain_pairs(cluster: np.ndarray) -> list[tuple[int, int]]:
+    """Every two rows of one cluster value, (earlier, later) row, sorted."""
+    return sorted(
+        (i, j) for i, j in combinations(range(cluster.size), 2) if cluster[i] == cluster[j]
+    )
+
+
+@pytest.mark.parametrize("keys", [[3, 1, 3, 2, 1, 5], [1, 1, 2, 3, 3, 5], [4, 4, 4, 2], [7], []])
+def test_the_pairs_of_a_cluster_column_are_every_two_rows_of_one_patient(keys):
+    cluster = np.array(keys, dtype=np.int64)
+    first, second = pairs_of(cluster)
+    found = sorted((min(a, b), max(a, b)) for a, b in zip(first, second, strict=True))
+    assert found == _plain_pairs(cluster)
+
+
+def test_the_three_patencies_overall_limbs_share_one_pairing_of_their_rows(bilateral_path):
+    """Every endpoint lists the same limbs overall (the rows of patients with both limbs
+    in the filter), so their pairs are found once for the three, and are every two limbs
+    of one patient."""
+    con = open_cohort(str(bilateral_path))
+    chosen = CohortFilter(age_min=60)
+    counts = endpoint_counts(con, chosen, list(PATENCY_ENDPOINTS))
+    wholes = [whole for whole, _ in endpoint_clusters(con, chosen, counts).values()]
+    assert len(wholes) == len(PATENCY_ENDPOINTS)
+    assert all(whole.paired is wholes[0].paired for whole in wholes)
+    first, second = wholes[0].pairs()
+    assert first.size > 0
+    found = sorted((min(a, b), max(a, b)) for a, b in zip(first, second, strict=True))
+    assert found == _plain_pairs(wholes[0].cluster)

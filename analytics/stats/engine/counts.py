@@ -128,7 +128,8 @@ class Clusters:
     ``event`` 1 for an event, 0 for a censoring. ``competing``, for the cumulative
     incidence, is 1 where a censored limb's follow-up ended with the competing event
     (death), as in the Counts. A patient may have any number of limbs; every limb listed
-    must also be counted in the Counts it goes with.
+    must also be counted in the Counts it goes with. ``paired``, when given, is
+    :meth:`pairs` of ``cluster`` found already (several endpoints list the same limbs).
     """
 
     levels: tuple[str, ...]
@@ -137,6 +138,7 @@ class Clusters:
     time: np.ndarray
     event: np.ndarray
     competing: np.ndarray | None = None
+    paired: tuple[np.ndarray, np.ndarray] | None = None
 
     def of(self, level: str) -> Clusters:
         """The limbs of one level, as :meth:`Counts.of` gives that level's counts."""
@@ -159,25 +161,31 @@ class Clusters:
         )
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row indices (first, second) of every two limbs of one patient, each pair once.
+        """Row indices (first, second) of every two limbs of one patient, each pair once
+        (``paired`` where given, else pairs_of ``cluster``)."""
+        return pairs_of(self.cluster) if self.paired is None else self.paired
 
-        A patient with m limbs gives m (m - 1) / 2 pairs; one pass per limb beyond the
-        second, each over all rows at once. Limbs listed in patient order (SQL's ``ORDER
-        BY patient_id``) need no sort.
-        """
-        in_order = bool((self.cluster[1:] >= self.cluster[:-1]).all())
-        order = np.arange(self.cluster.size) if in_order else np.argsort(self.cluster)
-        sorted_cluster = self.cluster[order]
-        first, second = [], []
-        for offset in range(1, order.size):
-            same = np.flatnonzero(sorted_cluster[offset:] == sorted_cluster[:-offset])
-            if not same.size:
-                break
-            first.append(order[same])
-            second.append(order[same + offset])
-        if not first:
-            return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-        return np.concatenate(first), np.concatenate(second)
+
+def pairs_of(cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (first, second) of every two rows of one ``cluster`` value, each once.
+
+    A patient with m limbs gives m (m - 1) / 2 pairs; one pass per limb beyond the
+    second, each over all rows at once. Limbs listed in patient order (SQL's ``ORDER BY
+    patient_id``) need no sort.
+    """
+    in_order = bool((cluster[1:] >= cluster[:-1]).all())
+    order = np.arange(cluster.size) if in_order else np.argsort(cluster)
+    sorted_cluster = cluster[order]
+    first, second = [], []
+    for offset in range(1, order.size):
+        same = np.flatnonzero(sorted_cluster[offset:] == sorted_cluster[:-offset])
+        if not same.size:
+            break
+        first.append(order[same])
+        second.append(order[same + offset])
+    if not first:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return np.concatenate(first), np.concatenate(second)
 
 
 @dataclass(frozen=True, eq=False)
