@@ -30,8 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import bdtr
 
-from analytics.cohort.summary import CODED_COLUMNS, MEASURES, SUMMARY_TABLE, measure_columns
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral
+from analytics.cohort.summary import CODED_COLUMNS, MEASURES, measure_columns
+from analytics.filters import (
+    CohortFilter,
+    both_limbs,
+    cohort_sql,
+    cohort_where,
+    has_bilateral,
+)
 from analytics.glossary import (
     CEAP_CLASSES,
     CEAP_NO_PAIRS,
@@ -338,18 +344,10 @@ def clinical_change(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter)
 
 
 def holds_two_limbs(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> bool:
-    """Whether the filter holds both limbs of some patient: a patient key twice among the
-    filter's rows of patients with two limbs (their blocks only), the keys fetched as
-    integers and sorted here only if they do not come in the summary's patient order (a
-    third of the CPU time of joining the second limbs to the first on a million limbs),
-    and none in a file without them."""
+    """Whether the filter holds both limbs of some patient (filters.both_limbs: the
+    filter's rows of patients with two limbs, paired by their keys), and none in a file
+    without them."""
     if not has_bilateral(con):
         return False
     where, params = cohort_where(cohort_filter)
-    keys = con.execute(
-        f"SELECT patient_key FROM {SUMMARY_TABLE} WHERE ({where}) AND patient_limbs > 1", params
-    ).fetchnumpy()["patient_key"]
-    keys = np.asarray(keys)
-    if not bool((keys[1:] >= keys[:-1]).all()):
-        keys = np.sort(keys)
-    return bool((keys[1:] == keys[:-1]).any())
+    return both_limbs(con, where, params, ["true"])[0] > 0
