@@ -9,6 +9,7 @@ import pytest
 
 from analytics.audit import AUDIT_ENV, Action, read
 from ui.audit import NO_LOGIN
+from ui.page import DECK_LABEL
 
 TABLES = "pages/5_Tables.py"
 FULL_DEVICE = Path("/dev/full")  # every write fails with ENOSPC, as on a full disk
@@ -26,7 +27,7 @@ def labels(at, kind: str) -> list[str]:
 
 
 def csv_menus(at) -> list[str]:
-    return [key for key in at.session_state.keys() if key.startswith("csv-menu-")]
+    return [key for key in at.session_state if key.startswith("csv-menu-")]
 
 
 def test_a_view_is_recorded_once_and_again_when_its_filter_changes(page_test, trail, demo_path):
@@ -71,3 +72,29 @@ def test_without_a_trail_the_csv_buttons_hold_their_files(page_test, monkeypatch
     at = page_test(TABLES)
     assert any(label.endswith("(CSV)") for label in labels(at, "download_button"))
     assert not csv_menus(at)
+
+
+def test_a_deck_and_a_chart_are_recorded_when_the_server_builds_them(page_test, trail, monkeypatch):
+    from tests.app.test_downloads import chart_keys, make_deck
+    from ui import data, show
+
+    monkeypatch.setattr(data, "deck_bytes", lambda key, request: b"deck")
+    monkeypatch.setattr(show, "render", lambda fig, fmt: fmt.encode())
+    at = make_deck(page_test("pages/3_Safety.py"))
+    assert DECK_LABEL in labels(at, "download_button")
+    at.session_state[show.export_key(chart_keys(at)[0])] = True
+    at.run()
+    exports = [e.what for e in read(trail).events if e.action is Action.EXPORT]
+    assert exports == ["deck", f"chart {chart_keys(at)[0]}"]
+
+
+def test_a_deck_that_cannot_be_recorded_is_not_given(page_test, monkeypatch):
+    from tests.app.test_downloads import make_deck
+    from ui import data
+
+    monkeypatch.setenv(AUDIT_ENV, str(FULL_DEVICE))
+    monkeypatch.setattr(data, "deck_bytes", lambda key, request: b"deck")
+    at = make_deck(page_test("pages/3_Safety.py"))
+    assert DECK_LABEL not in labels(at, "download_button")
+    (status,) = at.sidebar.status
+    assert status.state == "error"
