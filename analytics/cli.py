@@ -9,9 +9,11 @@ or the benchmark.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import math
 import sys
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -348,12 +350,73 @@ def _parser() -> argparse.ArgumentParser:
     )
     redcap.add_argument("--out", type=Path, required=True, help="folder to write into")
 
+    audit = commands.add_parser(
+        "audit",
+        help="summarise the audit trail: who looked at or exported what",
+        description="Count the audit trail's events (COHORT_AUDIT_FILE, or --file) by "
+        "person, action, cohort, export and day, from --since on.",
+    )
+    audit.add_argument("--since", type=_day, default=None, help="first day (YYYY-MM-DD, UTC)")
+    audit.add_argument(
+        "--file", type=Path, default=None, help="the trail (default $COHORT_AUDIT_FILE)"
+    )
+
     commands.add_parser(
         "dictionary",
         help="print the data dictionary (Markdown)",
         description="Print the cohort format's data dictionary, generated from data/schema.sql.",
     )
     return parser
+
+
+def _day(text: str) -> date:
+    """--since as a calendar day, with the form expected in the message."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: use YYYY-MM-DD") from None
+
+
+def _audit_summary(args: argparse.Namespace) -> str:
+    """The trail counted (analytics.audit.summarise), as lines of text."""
+    from analytics.audit import AUDIT_ENV, read, summarise, trail_path
+
+    path = args.file or trail_path()
+    if path is None:
+        raise CohortError(f"no audit trail: set {AUDIT_ENV} or give --file")
+    trail = read(path, args.since)
+    found = summarise(trail.events)
+    since = f" since {args.since.isoformat()}" if args.since else ""
+    lines = [f"{found.events} event(s) in {path}{since}"]
+    if trail.unreadable:
+        lines.append(
+            f"{trail.unreadable} line(s) not whole events (a write a crash cut, or an edit)"
+        )
+    for title, counts in (
+        ("by person", found.people), ("by action", found.actions), ("by cohort", found.cohorts),
+        ("exports", found.exports), ("by day", found.days),
+    ):  # fmt: skip
+        if counts:
+            lines.append(f"{title}:")
+            lines += [f"  {name}: {n}" for name, n in counts.items()]
+    return "\n".join(lines)
+
+
+def _audited(args: argparse.Namespace, action: str, what: str) -> None:
+    """Record a command's import or export in the deployment's trail (COHORT_AUDIT_FILE),
+    as the operating-system user who ran it; a trail that cannot be written stops the
+    command before its output is made (AuditError)."""
+    from analytics.audit import Action, Event, now, record, trail_path
+
+    if trail_path() is None:
+        return
+    cohort = Path(
+        getattr(args, "out", None) if action == "import" else args.db or default_db_path()
+    )
+    where = "&".join(getattr(args, "where", None) or [])
+    record(
+        Event(now(), f"cli:{getpass.getuser()}", "", Action(action), cohort.stem, "", where, what)
+    )
 
 
 def _filter(args: argparse.Namespace, variables: Registry) -> CohortFilter:
@@ -404,7 +467,7 @@ def _report(args: argparse.Namespace) -> str:
     return json.dumps(report_json(view, k), indent=2) if args.json else report_text(view, k)
 
 
-def _deck(args: argparse.Namespace) -> None:
+def _deck(args: argparse.Namespace) -> bytes:
     from analytics.present.deck import build_deck
     from analytics.views import deck_view, models_view
 
@@ -418,7 +481,7 @@ def _deck(args: argparse.Namespace) -> None:
             con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months,
             model=model,
         )  # fmt: skip
-    args.out.write_bytes(build_deck(view, k))
+    return build_deck(view, k)
 
 
 def _synth_size(path: Path) -> str:
@@ -469,11 +532,17 @@ def _run(args: argparse.Namespace) -> None:
 
         print(f"built the demo cohort (reconstructed, not patient data) at {build_demo(args.out)}")
     elif args.command == "report":
-        sys.stdout.write(_report(args).rstrip("\n") + "\n")
+        text = _report(args)
+        _audited(args, "export", "report (JSON)" if args.json else "report")
+        sys.stdout.write(text.rstrip("\n") + "\n")
     elif args.command == "import":
-        print(f"imported {args.source or args.redcap_records} into {_import(args)}")
+        imported = _import(args)
+        _audited(args, "import", imported.name)
+        print(f"imported {args.source or args.redcap_records} into {imported}")
     elif args.command == "deck":
-        _deck(args)
+        pptx = _deck(args)
+        _audited(args, "export", "deck")
+        args.out.write_bytes(pptx)
         print(f"wrote the deck {args.out}")
     elif args.command == "synth":
         if args.single_limb:
@@ -509,6 +578,8 @@ def _run(args: argparse.Namespace) -> None:
         print(
             f"wrote the REDCap project's files to {args.out}: {', '.join(p.name for p in written)}"
         )
+    elif args.command == "audit":
+        print(_audit_summary(args))
     elif args.command == "dictionary":
         from analytics.cohort.dictionary import dictionary_markdown
 

@@ -11,7 +11,7 @@ from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
 from analytics.views import IMPORTED, PEOPLE, N, imported_ledger
-from ui import cohorts, data, heavy
+from ui import audit, cohorts, data, heavy
 from ui.page import masked, start_page
 from ui.show import show_definitions, show_table
 from ui.text import plain
@@ -83,6 +83,8 @@ def import_section() -> None:
         )
         show_table(outcome.report, "validation report")
         return
+    audit.imported(outcome.name)
+    audit.imported(outcome.name)
     cohorts.remember(outcome)
     cohorts.select(outcome.key)
     st.rerun()

@@ -34,7 +34,7 @@ from analytics.views import (
     incidence_ledger,
     patency_ledger,
 )
-from ui import cohorts, data, heavy, presentation, state
+from ui import audit, cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
 from ui.privacy import current_k
@@ -136,7 +136,8 @@ def start_page(title: str) -> PageContext:
     st.html(WRAPPED_METRICS_CSS)
     _stop_on_bad_setting()
     try:
-        key = data.cohort_key(cohorts.active_path())
+        path = cohorts.active_path()
+        key = data.cohort_key(path)
         meta = data.cohort_metadata(key)
     except CohortError as exc:
         st.title(APP_TITLE)
@@ -147,6 +148,7 @@ def start_page(title: str) -> PageContext:
     for notice in state.notices():
         st.sidebar.warning(plain(f"Ignored in the link: {notice}"), icon="⚠️")
     cohort_filter = sidebar_filters()
+    audit.viewed(path.stem, title, cohort_filter)
     _privacy_controls()
     presenting = presentation.sidebar_toggle()
     k = current_k()
@@ -319,6 +321,9 @@ def _make_deck(key: data.CohortKey, request: DeckRequest) -> MadeDeck | None:
             pptx = data.deck_bytes(key, request)
         except heavy.Busy:
             status.update(label=heavy.DECKS.busy_text, state="error")
+            return None
+        if not audit.exporting("deck"):
+            status.update(label="Deck not given: its record could not be kept.", state="error")
             return None
         status.update(label="Deck made: download it below.", state="complete")
     return MadeDeck(key, request, pptx)

@@ -26,6 +26,7 @@ from analytics.present.figures.theme import export_config, presentation_style
 from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, ExportUnavailable, render
 from analytics.present.tables import DECIMALS
 from analytics.present.tiles import Tile
+from ui import audit
 from ui.plot import plotly_chart
 from ui.text import plain
 
@@ -86,6 +87,8 @@ def _exports(fig: go.Figure, caption: str, key: str) -> None:
         except ExportUnavailable as exc:
             st.caption(plain(f"The chart could not be exported: {exc}"))
             return
+        if not audit.exporting(f"chart {key}"):
+            return
         for fmt, mime in FORMATS.items():
             st.download_button(
                 f"{fmt.upper()} (16:9 slide size)", files[fmt], file_name=f"{key}.{fmt}",
@@ -133,8 +136,20 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
         if column in numbers or pd.api.types.is_object_dtype(frame[column])
     }
     st.table(frame.style.format(shown), hide_index=hide_index)
+    label = f"Download {name} (CSV)"
+    if not audit.keeps_trail():
+        _csv_button(frame, name, label, hide_index)
+        return
+    menu = st.popover(label, icon=":material/download:", key=f"csv-menu-{slug(name)}",
+                      on_change="rerun")  # fmt: skip
+    with menu:  # built and recorded when asked for (ui.audit)
+        if menu.open and audit.exporting(f"csv: {name}"):
+            _csv_button(frame, name, "CSV", hide_index)
+
+
+def _csv_button(frame: pd.DataFrame, name: str, label: str, hide_index: bool) -> None:
     st.download_button(
-        f"Download {name} (CSV)",
+        label,
         csv_text(frame, index=not hide_index).encode("utf-8"),
         file_name=f"{slug(name)}.csv",
         mime="text/csv",

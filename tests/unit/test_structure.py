@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "analytics.glossary": 0, "analytics.rules": 0, "analytics.variables": 0, "analytics.cohort": 1,
-    "analytics.partitions": 0,
+    "analytics.partitions": 0, "analytics.audit": 2,
     "analytics.filters": 2, "analytics.groups": 2, "analytics.stats": 3, "analytics.views": 4,
     "analytics.present": 5, "analytics.cli": 6, "analytics.__main__": 6,
     "analytics.fit_worker": 6,
