@@ -153,7 +153,8 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
         known = template.get(name)
         if known is None:
             rule = (
-                "a field the cohort format does not know: create the project from redcap-template"
+                "a field the cohort format does not know: create the project from "
+                "redcap-template, or import it with --mapping (a mapping file)"
             )
             problems.append(Problem(path.name, number, name, None, rule))
             continue
@@ -236,8 +237,8 @@ def _header_names(
         folded = _fold(text)
         if text.strip() == LONGITUDINAL:
             rule = (
-                "a longitudinal project's export (redcap_event_name): import a project created "
-                "from redcap-template (classic, repeating instruments)"
+                "a longitudinal project's export (redcap_event_name): import it with --mapping "
+                "(a mapping file), or a project created from redcap-template"
             )
             return [], [Problem(file, 1, text, None, rule)]
         if text.strip() in raw or folded in boxes:
