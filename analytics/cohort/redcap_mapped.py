@@ -48,8 +48,8 @@ from analytics.cohort.redcap_mapping import (
     Mapping,
     ProjectField,
     TableMapping,
+    dictionary_fields,
     format_columns,
-    project_fields,
     read_mapping,
 )
 from analytics.cohort.redcap_project import FORM, LIMB_NO, NAME, TYPE, record_columns
@@ -123,7 +123,7 @@ def read_project(path: Path) -> tuple[dict[str, ProjectField], list[Problem]]:
             "Project Setup > Data Dictionary"
         )
         return {}, [Problem(path.name, 1, None, None, rule)]
-    return project_fields(frame.to_dict("records")), []
+    return dictionary_fields(frame.to_dict("records")), []
 
 
 def table_labels(mapping: Mapping) -> dict[str, str]:
@@ -200,7 +200,9 @@ def _header_problems(file: str, header: list[str], mapping: Mapping) -> list[Pro
         if m.number:
             needed[m.number] = mapping.where(table, "limb" if table != "limbs" else "number")
         if m.events or m.month_from_event:
-            needed[LONGITUDINAL] = mapping.where(table, "events" if m.events else "instrument")
+            needed[LONGITUDINAL] = mapping.where(
+                *((table, "events") if m.events else ("visit_months",))
+            )
     return [
         Problem(
             file,

@@ -104,8 +104,10 @@ class Mapping:
     lines: dict[tuple[str, ...], int]  # a key's path -> its line
 
     def where(self, *path: str) -> str:
-        """The file, and the line of the key at ``path`` when it has one."""
-        line = self.lines.get(path)
+        """The file, and the line of the key at ``path`` (or of the nearest section holding
+        it, for a key left out)."""
+        lines = (self.lines.get(path[:n]) for n in range(len(path), 0, -1))
+        line = next((line for line in lines if line), None)
         return f"{self.file}, line {line}" if line else self.file
 
 
@@ -116,7 +118,7 @@ def format_columns() -> dict[str, dict[str, Column]]:
         return {t: {c.name: c for c in schema_columns(con, t)} for t in REGISTRY.tables}
 
 
-def project_fields(frame_rows: list[dict[str, str]]) -> dict[str, ProjectField]:
+def dictionary_fields(frame_rows: list[dict[str, str]]) -> dict[str, ProjectField]:
     """The dictionary export's fields by name (rows as ``read_export`` reads them)."""
     fields = {}
     for row in frame_rows:
@@ -270,7 +272,7 @@ class _Checker:
             rule = (
                 "not an instrument of the project's data dictionary"
                 if instrument
-                else 'say which instrument holds this table: instrument = "..."'
+                else f'say which instrument holds {table}: instrument = "..." under [{table}]'
             )
             self.problem((table, "instrument"), "instrument", instrument and str(instrument), rule)
         instrument = str(instrument or "")
@@ -311,7 +313,7 @@ class _Checker:
         if known is None:
             self.problem(path, name, None, "unknown field: not in the project's data dictionary")
             return False
-        if known.instrument != instrument:
+        if known.instrument != instrument and instrument in self.instruments:
             self.problem(
                 path,
                 name,
@@ -391,10 +393,12 @@ class _Checker:
             ):
                 continue
             rule = (
-                'required: give the field with each row\'s limb number (limb = "...")'
+                f'required: give the field with each row\'s limb number (limb = "...") under '
+                f"[{table}]"
                 if column.name == "limb_id"
                 else "required: map a field to it"
                 + (f" or to {alternative[0]}" if alternative else "")
+                + f" under [{table}.fields]"
             )
             path = (table,) if column.name == "limb_id" else (table, "fields")
             self.problem(path, column.name, None, rule)

@@ -553,3 +553,28 @@ def test_the_cli_imports_through_a_mapping_and_names_a_mapping_error(
     line = line_of(wrong.read_text(), 'sex = "sex"')
     assert f"wrong.toml, line {line}, column sex: unknown field" in err
     assert "Traceback" not in err and not (tmp_path / "d").exists()
+
+
+def test_an_export_without_a_mapped_field_or_without_events_is_named_before_any_row(
+    few, classic, tmp_path
+):
+    records = classic.records(few).drop(columns="extent___2")
+    paths = write(tmp_path / "project", CLASSIC.read_text(), classic, records)
+    (problem,) = refused(paths, tmp_path / "c.duckdb")
+    line = line_of(CLASSIC.read_text(), "extent___2")
+    assert (problem.file, problem.row, problem.column) == ("records.csv", 1, "extent___2")
+    assert f"which the mapping reads (mapping.toml, line {line})" in problem.rule
+    paths = write(tmp_path / "project", LONGITUDINAL.read_text(), classic, classic.records(few))
+    (problem,) = refused(paths, tmp_path / "c.duckdb")
+    assert problem.column == "redcap_event_name" and "longitudinal project" in problem.rule
+
+
+def test_a_mapping_that_is_no_toml_is_refused_with_its_line(few, classic, tmp_path):
+    wrong = edited(CLASSIC.read_text(), 'gender = "sex"', "gender = sex")
+    paths = write(tmp_path / "project", wrong, classic, classic.records(few))
+    (problem,) = refused(paths, tmp_path / "c.duckdb")
+    line = line_of(wrong, "gender = sex")
+    assert problem.file == "mapping.toml"
+    assert problem.rule.startswith("not a readable TOML mapping file") and f"line {line}" in (
+        problem.rule
+    )
