@@ -84,7 +84,7 @@ def import_mapped(
     mapping, problems = read_mapping(mapping_file, fields)
     if problems:
         raise ValidationError(mapping_file, problems)
-    tables, origins, problems = mapped_tables(records, mapping, fields, date_order, max_rows)
+    tables, origins, problems = mapped_tables(records, mapping, date_order, max_rows)
     if problems:
         raise ValidationError(records, problems)
     labels = table_labels(mapping)
@@ -157,7 +157,6 @@ def field_names(mapping: Mapping) -> dict[tuple[str, str], str]:
 def mapped_tables(
     path: Path,
     mapping: Mapping,
-    fields: dict[str, ProjectField],
     date_order: str | None,
     max_rows: int | None,
 ) -> tuple[dict[str, Table], dict[str, list[Where]], list[Problem]]:
