@@ -12,7 +12,8 @@ spreadsheet to turn a code ``01`` into ``1``. Its sections:
   ``limbs`` optionally ``number``, the field giving the limb's number in its record (1 or
   2; without it, the repeat instance); for ``stents``, ``events`` and ``assessments``,
   ``limb``, the field giving the number of the limb a row belongs to (REDCap repeats do
-  not nest). ``patients`` and ``limbs`` are required; a table left out has no rows.
+  not nest). ``patients`` and ``limbs`` are required; a table left out has no rows. Two
+  tables may share a non-repeating instrument (one leg per patient: limb number 1).
 - ``[<table>.fields]``: REDCap field = cohort column (a checkbox's choice as
   ``field___code``, the export's column). The record id is the patient's ``patient_id``;
   a limb without a ``limb_id`` field is identified as ``<record id>-<limb number>``.
