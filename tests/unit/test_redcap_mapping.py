@@ -578,3 +578,35 @@ def test_a_mapping_that_is_no_toml_is_refused_with_its_line(few, classic, tmp_pa
     assert problem.rule.startswith("not a readable TOML mapping file") and f"line {line}" in (
         problem.rule
     )
+
+
+def test_a_project_of_one_leg_per_patient_may_hold_both_on_one_instrument(
+    tables, dictionary, template, tmp_path
+):
+    """The leg's fields on the patient's own instrument: its number is 1."""
+    one_leg = tables["limbs"].groupby("patient_id").size().loc[lambda n: n == 1].index[:5]
+    limb_ids = tables["limbs"][tables["limbs"]["patient_id"].isin(one_leg)]["limb_id"]
+    mine = {
+        t: f[f["patient_id"].isin(one_leg) if "patient_id" in f else f["limb_id"].isin(limb_ids)]
+        for t, f in tables.items()
+    }
+    text = edited(CLASSIC.read_text(), 'instrument = "index_procedure"\nnumber = "leg_number"',
+                  'instrument = "demographics"')  # fmt: skip
+    mapping = tomllib.loads(text)
+    # the writer numbers the leg on a row of its own, then it is moved to the record's row
+    writer = Project(mapping | {"limbs": mapping["limbs"] | {"number": "leg_number"}})
+    records = writer.records(mine)
+    legs = records[records["redcap_repeat_instrument"] == "demographics"]
+    fields = list(mapping["limbs"]["fields"])
+    for _, leg in legs.iterrows():
+        own = (records["study_id"] == leg["study_id"]) & (records["redcap_repeat_instrument"] == "")
+        records.loc[own, fields] = leg[fields].to_numpy()
+    records = records.drop(index=legs.index, columns="leg_number")
+    paths = write(tmp_path / "project", text, writer, records)
+    project = writer.dictionary()
+    project[project["Variable / Field Name"] != "leg_number"].to_csv(paths[1], index=False)
+    done = import_mapped(*paths, tmp_path / "mapped.duckdb")
+    expected = template_cohort(mine, dictionary, template, tmp_path / "template")
+    got = cohort_tables(done.path)
+    for table in REGISTRY.tables:
+        pd.testing.assert_frame_equal(got[table], expected[table], obj=table)
