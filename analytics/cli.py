@@ -15,7 +15,7 @@ import math
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import duckdb
 
@@ -41,6 +41,9 @@ from analytics.present.privacy import (
 from analytics.rules import DEFAULT_MONTHS, RISK_TABLE_MONTHS, RMST_HORIZON
 from analytics.stats.models import check_covariates
 from analytics.variables import BUILTIN, NO, YES, Kind, Registry, Role, Variable
+
+if TYPE_CHECKING:
+    from analytics.cohort.importer import Imported
 
 EXIT_ERROR = 1
 
@@ -235,7 +238,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate SOURCE (a folder with patients.csv, assessments.csv and "
         "events.csv, or an .xlsx workbook with those three sheets), or a REDCap project's "
         "exports (--redcap-records with --redcap-dictionary, of a project created from "
-        "redcap-template), against the cohort format and write it to --out. Every problem is "
+        "redcap-template, or of another project with --mapping), against the cohort format "
+        "and write it to --out. Every problem is "
         "listed; on any problem nothing is written and an existing --out file is left unchanged.",
     )
     registry.add_argument(
@@ -253,6 +257,12 @@ def _parser() -> argparse.ArgumentParser:
         "--redcap-date-order", choices=("dmy", "mdy"), default=None,
         help="how the records export writes dates with slashes (DD/MM/YYYY: dmy, MM/DD/YYYY: "
         "mdy); needed only when no day above 12 tells",
+    )  # fmt: skip
+    registry.add_argument(
+        "--mapping", type=Path, metavar="TOML",
+        help="a mapping file saying how a REDCap project not created from redcap-template "
+        "(classic or longitudinal) fills the cohort format: instruments, fields, codes, event "
+        "months (README: From a REDCap project; docs/redcap-mapping-example.toml)",
     )  # fmt: skip
     registry.add_argument("--out", type=Path, required=True, help="cohort file to write")
     registry.add_argument("--name", default=None, help="cohort name shown in the dashboard")
@@ -502,18 +512,14 @@ def _import(args: argparse.Namespace) -> Path:
     from analytics.cohort.importer import import_with_report
 
     metadata = {"name": args.name} if args.name else None
-    if args.redcap_records or args.redcap_dictionary:
-        from analytics.cohort.redcap_import import import_redcap
-
+    if args.redcap_records or args.redcap_dictionary or args.mapping:
         if args.source or not (args.redcap_records and args.redcap_dictionary):
             raise CohortError(
                 "a REDCap project imports from --redcap-records and --redcap-dictionary "
-                "together, without SOURCE"
+                "together (with --mapping for a project not created from redcap-template), "
+                "without SOURCE"
             )
-        imported = import_redcap(
-            args.redcap_records, args.redcap_dictionary, args.out, metadata,
-            date_order=args.redcap_date_order,
-        )  # fmt: skip
+        imported = _import_redcap(args, metadata)
     elif args.source is None:
         raise CohortError("give SOURCE, or --redcap-records and --redcap-dictionary")
     else:
@@ -523,6 +529,23 @@ def _import(args: argparse.Namespace) -> Path:
         for warning in imported.warnings:
             print(f"  {format_problem(warning)}", file=sys.stderr)
     return imported.path
+
+
+def _import_redcap(args: argparse.Namespace, metadata: dict[str, str] | None) -> Imported:
+    """A REDCap project's exports: the template's project, or another through a mapping."""
+    if args.mapping:
+        from analytics.cohort.redcap_mapped import import_mapped
+
+        return import_mapped(
+            args.redcap_records, args.redcap_dictionary, args.mapping, args.out, metadata,
+            date_order=args.redcap_date_order,
+        )  # fmt: skip
+    from analytics.cohort.redcap_import import import_redcap
+
+    return import_redcap(
+        args.redcap_records, args.redcap_dictionary, args.out, metadata,
+        date_order=args.redcap_date_order,
+    )  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,6 +61,7 @@ LABEL_HEADERS = {"repeat instrument": REPEAT_INSTRUMENT, "repeat instance": REPE
 IGNORED_LABEL_HEADERS = frozenset({"complete?", "survey identifier", "data access group"})
 NAMED_VALUE = re.compile(r"\b(\w+)=")  # the importer's values of a rule across columns
 CHOICE_HEADER = re.compile(r"(.*) \(choice=(.*)\)")  # a checkbox's label header
+CHILDREN_OF_LIMBS = ("stents", "events", "assessments")  # tables whose rows name a limb
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,12 @@ class Where:
     instrument: str
     instance: str
     row: int  # the records file's row, its header row 1
+    event: str = ""  # a longitudinal project's redcap_event_name
 
     def label(self, records: str) -> str:
+        event = f", event {self.event}" if self.event else ""
         instance = f", instance {self.instance}" if self.instance else ""
-        return f"{records}: record {self.record}, instrument {self.instrument}{instance}"
+        return f"{records}: record {self.record}{event}, instrument {self.instrument}{instance}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def import_redcap(
     labels = {table: f"instrument {INSTRUMENT_OF[table]}" for table in REGISTRY.tables}
     meta = {"source": f"Imported from the REDCap exports {records.name} and {dictionary.name}",
             **(metadata or {})}  # fmt: skip
-    locate = _locator(records.name, dictionary.name, labels, origins, project)
+    locate = locator(records.name, dictionary.name, labels, origins, _field_names(project))
     try:
         done = import_tables(records, REGISTRY, tables, labels, out, meta, max_rows, replace_out)
     except ValidationError as exc:
@@ -133,7 +136,7 @@ def import_redcap(
 def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     """The project's fields from its dictionary export; each field the format does not know,
     or in another instrument than the template's, is a problem."""
-    frame, problems = _read(path)
+    frame, problems = read_export(path)
     if problems:
         return Project({}, {}, {}), problems
     if missing := [c for c in (NAME, FORM, LABEL, CHOICES) if c not in frame.columns]:
@@ -150,7 +153,8 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
         known = template.get(name)
         if known is None:
             rule = (
-                "a field the cohort format does not know: create the project from redcap-template"
+                "a field the cohort format does not know: create the project from "
+                "redcap-template, or import it with --mapping (a mapping file)"
             )
             problems.append(Problem(path.name, number, name, None, rule))
             continue
@@ -160,13 +164,13 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
             continue
         fields[name] = known
         labels[_fold(values[LABEL])] = name
-        choices[name] = {_fold(label): code for code, label in _choices(values[CHOICES])}
+        choices[name] = {_fold(label): code for code, label in choice_pairs(values[CHOICES])}
     if RECORD_ID not in fields:
         problems.append(Problem(path.name, None, RECORD_ID, None, "the record id field is missing"))
     return Project(fields, labels, choices), problems
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+def read_export(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     """A CSV export whole, as text, read as the importer reads a CSV (its encoding, delimiter
     and quotes checked); or why it cannot be read."""
     table, problem = read_csv(path)
@@ -179,7 +183,7 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     return pd.concat(chunks, ignore_index=True), []
 
 
-def _choices(text: str) -> list[tuple[str, str]]:
+def choice_pairs(text: str) -> list[tuple[str, str]]:
     """REDCap's "1, Left | 2, Right" as (code, label) pairs."""
     pairs = []
     for choice in text.split("|"):
@@ -198,7 +202,7 @@ def records_tables(
 ) -> tuple[dict[str, Table], dict[str, list[Where]], list[Problem]]:
     """The records export as the format's tables, where each row came from, and what stops
     the reading (an unknown column or instrument, a limb number not in its record)."""
-    frame, problems = _read(path)
+    frame, problems = read_export(path)
     if problems:
         return {}, {}, problems
     if max_rows is not None and len(frame) > max_rows:
@@ -208,7 +212,9 @@ def records_tables(
     if problems:
         return {}, {}, problems
     frame = frame.set_axis(names, axis=1).loc[:, [n for n in names if n]]
-    order, problems = _date_order(path.name, frame, project, date_order)
+    dated = [n for n, f in project.fields.items() if f.validation.startswith("date") and n in frame]
+    dates = (v for n in dated for v in frame[n])
+    order, problems = slashed_date_order(path.name, dates, date_order)
     if problems:
         return {}, {}, problems
     return _tables(path.name, frame, project, order)
@@ -231,8 +237,8 @@ def _header_names(
         folded = _fold(text)
         if text.strip() == LONGITUDINAL:
             rule = (
-                "a longitudinal project's export (redcap_event_name): import a project created "
-                "from redcap-template (classic, repeating instruments)"
+                "a longitudinal project's export (redcap_event_name): import it with --mapping "
+                "(a mapping file), or a project created from redcap-template"
             )
             return [], [Problem(file, 1, text, None, rule)]
         if text.strip() in raw or folded in boxes:
@@ -260,14 +266,11 @@ def _header_names(
     return names, problems
 
 
-def _date_order(
-    file: str, frame: pd.DataFrame, project: Project, given: str | None
+def slashed_date_order(
+    file: str, dates: Iterable[str], given: str | None
 ) -> tuple[str | None, list[Problem]]:
     """The order of the export's slashed dates: the one given, or the one its days tell."""
-    dated = [n for n, f in project.fields.items() if f.validation.startswith("date") and n in frame]
-    parts = [
-        m.groups() for n in dated for v in frame[n] if (m := SLASHED_DATE.fullmatch(v.strip()))
-    ]
+    parts = [m.groups() for v in dates if (m := SLASHED_DATE.fullmatch(v.strip()))]
     if given or not parts:
         return given, []
     day_first = any(int(a) > 12 for a, _, _ in parts)
@@ -317,9 +320,10 @@ def _tables(
             row[LIMB_NO] = values.get(LIMB_NO, "").strip()
         rows[table].append(row)
         origins[table].append(where)
-    problems += _limbs_by_number(file, rows, origins)
+    limb_fields = {t: f"{INSTRUMENT_OF[t]}_{LIMB_NO}" for t in CHILDREN_OF_LIMBS}
+    problems += limbs_by_number(file, rows, origins, {"limbs": LIMB_NO, **limb_fields})
     tables = {
-        table: _table(pd.DataFrame(rows[table], columns=project.columns(table), dtype=str))
+        table: as_table(pd.DataFrame(rows[table], columns=project.columns(table), dtype=str))
         for table in REGISTRY.tables
     }
     return tables, dict(origins), problems
@@ -379,57 +383,61 @@ def _cells(
         codes = dict(zip((c for c, _ in field.choices), field.codes, strict=True))
         code = project.choices[field.name].get(_fold(text), text)
         text = codes.get(code, text)
-    elif (
-        field.validation.startswith("date")
-        and date_order
-        and (match := SLASHED_DATE.fullmatch(text))
-    ):
-        first, second, year = match.groups()
-        day, month = (first, second) if date_order == "dmy" else (second, first)
-        text = f"{year}-{int(month):02d}-{int(day):02d}"
-    elif field.validation.startswith("date") and (match := ISO_DATE.fullmatch(text)):
-        text = match[1]
+    elif field.validation.startswith("date"):
+        text = iso_date(text, date_order)
     return {field.columns[0]: text}
 
 
-def _limbs_by_number(
-    file: str, rows: dict[str, list[dict]], origins: dict[str, list[Where]]
+def iso_date(text: str, date_order: str | None) -> str:
+    """A date as REDCap exports it (YYYY-MM-DD, perhaps with a time; DD/MM/YYYY or
+    MM/DD/YYYY in ``date_order``) in ISO form; anything else as written, for the importer
+    to refuse in its words."""
+    if date_order and (match := SLASHED_DATE.fullmatch(text)):
+        first, second, year = match.groups()
+        day, month = (first, second) if date_order == "dmy" else (second, first)
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    if match := ISO_DATE.fullmatch(text):
+        return match[1]
+    return text
+
+
+def limbs_by_number(
+    file: str,
+    rows: dict[str, list[dict]],
+    origins: dict[str, list[Where]],
+    limb_fields: dict[str, str],
 ) -> list[Problem]:
     """Each child's limb number as its limb's ``limb_id``; a number used twice in a record,
-    or one its record has no limb for, is a problem."""
+    or one its record has no limb for, is a problem (named by ``limb_fields``: each table's
+    field that gives the limb number)."""
     problems, limbs = [], {}
     for row, where in zip(rows["limbs"], origins["limbs"], strict=True):
         key = (where.record, row.pop(LIMB_NO))
         if key in limbs and key[1]:
             rule = f"limb number {key[1]} twice in this record: number its limbs 1 and 2"
-            problems.append(Problem(where.label(file), where.row, LIMB_NO, key[1], rule))
+            field = limb_fields["limbs"]
+            problems.append(Problem(where.label(file), where.row, field, key[1], rule))
         limbs[key] = row.get("limb_id", "")
-    for table in ("stents", "events", "assessments"):
+    for table in CHILDREN_OF_LIMBS:
         for row, where in zip(rows[table], origins[table], strict=True):
             number = row.get("limb_id", "")
             if not number:
                 continue
             if (where.record, number) not in limbs:
-                rule = f"no limb with this number ({LIMB_NO}) in this record's instrument limb"
-                field = f"{where.instrument}_{LIMB_NO}"
+                rule = f"no limb with this number ({limb_fields['limbs']}) in this record"
+                field = limb_fields[table]
                 problems.append(Problem(where.label(file), where.row, field, number, rule))
             row["limb_id"] = limbs.get((where.record, number), "")
     return problems
 
 
-def _table(frame: pd.DataFrame) -> Table:
+def as_table(frame: pd.DataFrame) -> Table:
+    """A frame of text as a table the importer reads."""
     return Table(list(frame.columns), lambda: iter([frame]))
 
 
-def _locator(
-    records: str,
-    dictionary: str,
-    labels: dict[str, str],
-    origins: dict[str, list[Where]],
-    project: Project,
-) -> Callable[[Problem], Problem]:
-    """How the importer's problem with a table row becomes one with a REDCap record."""
-    tables = {label: table for table, label in labels.items()}
+def _field_names(project: Project) -> dict[tuple[str, str], str]:
+    """The export column each (table, column) of the format comes from."""
     fields = {(table, column): RECORD_ID for table, column in record_columns().items()}
     for f in project.fields.values():
         if f.field_type == "checkbox":
@@ -439,6 +447,23 @@ def _locator(
             }
         else:
             fields |= {(f.table, column): f.name for column in f.columns}
+    return fields
+
+
+def locator(
+    records: str,
+    described: str,
+    labels: dict[str, str],
+    origins: dict[str, list[Where]],
+    fields: dict[tuple[str, str], str],
+) -> Callable[[Problem], Problem]:
+    """How the importer's problem with a table row becomes one with a REDCap record.
+
+    ``labels`` names each table as the problems do ("instrument limb"); ``fields`` gives
+    the export column each (table, column) comes from; a problem with a whole table (a
+    required column missing) is located in ``described``, the file that says which fields
+    the project has (its dictionary, or a mapping file)."""
+    tables = {label: table for table, label in labels.items()}
 
     def locate(problem: Problem) -> Problem:
         table = tables.get(problem.file)
@@ -451,8 +476,8 @@ def _locator(
             lambda named: fields.get((table, named[1]), named[1]) + "=", problem.value
         )
         if problem.row is None or problem.row < FIRST_DATA_ROW:
-            file = dictionary if problem.row == 1 else records
-            where = f"{file}: instrument {INSTRUMENT_OF[table]}"
+            file = described if problem.row == 1 else records
+            where = f"{file}: {labels[table]}"
             return Problem(where, None, column, value, problem.rule)
         origin = origins[table][problem.row - FIRST_DATA_ROW]
         return Problem(origin.label(records), origin.row, column, value, problem.rule)
