@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics.cohort.dictionary import DICTIONARY_TABLES
+from analytics.cohort.redcap_import import DATE_ORDERS
 from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
@@ -26,6 +27,9 @@ PROVENANCE = {
     "seed": "Generator seed",
 }
 
+# How a REDCap export's slashed dates are read: by its days, or in the order chosen.
+REDCAP_DATES = {"as the file's days tell": None} | {text: o for o, text in DATE_ORDERS.items()}
+
 context = start_page("Data")
 imported = cohorts.last_import()  # said once, in this run
 if imported is not None:  # its patients beside the sidebar's n, decided together
@@ -42,8 +46,11 @@ def import_section() -> None:
         "those tables as **CSV files** (`patients.csv`, `limbs.csv`, ..., UTF-8), with the "
         "columns of the data dictionary below. A time may be a month or a date. Files of the "
         "earlier single-limb layout (`patients.csv` one row per treated limb, "
-        "`assessments.csv`, `events.csv`) are still read. Every problem is listed at once; "
-        "nothing is imported until the file is clean."
+        "`assessments.csv`, `events.csv`) are still read. From **REDCap**: the records export "
+        "(CSV, raw or labels) with the project's data dictionary export, and, for a project "
+        "not built from `python -m analytics redcap-template`, its mapping file (`.toml`; "
+        'README, "From a REDCap project"). Every problem is listed at once; nothing is '
+        "imported until the file is clean."
     )
     audience = (
         "An imported cohort is shared with every user of this dashboard; a name already taken "
@@ -61,8 +68,15 @@ def import_section() -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )  # fmt: skip
     with st.form("import", clear_on_submit=False):
-        files = st.file_uploader("Registry files", type=["xlsx", "csv"], accept_multiple_files=True)
+        files = st.file_uploader(
+            "Registry files", type=["xlsx", "csv", "toml"], accept_multiple_files=True
+        )
         name = st.text_input("Cohort name", placeholder="e.g. Department registry 2026")
+        order = st.selectbox(
+            "REDCap dates written with slashes", list(REDCAP_DATES), key="redcap_dates",
+            help="Only for a REDCap export whose dates are DD/MM/YYYY or MM/DD/YYYY: a day "
+            "above 12 tells which, otherwise choose.",
+        )  # fmt: skip
         submitted = st.form_submit_button("Validate and import")
     if not submitted:
         show_imported(imported)
@@ -72,7 +86,9 @@ def import_section() -> None:
         return
     outcome = heavy.in_turn(
         heavy.IMPORTS, "Validating and importing",
-        lambda: cohorts.import_upload(files, name or Path(files[-1].name).stem),
+        lambda: cohorts.import_upload(
+            files, name or Path(files[-1].name).stem, REDCAP_DATES[order]
+        ),
     )  # fmt: skip
     if outcome is None:
         return

@@ -20,6 +20,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -29,12 +30,15 @@ from analytics.cohort.dictionary import data_dictionary
 from analytics.cohort.importer import (
     REGISTRY,
     SINGLE_LIMB,
+    Imported,
     Problem,
     ValidationError,
     import_with_report,
     layout_of,
     problems_frame,
 )
+from analytics.cohort.redcap_import import import_redcap, is_dictionary_export
+from analytics.cohort.redcap_mapped import import_mapped
 from analytics.cohort.write import DestinationExists
 from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 from analytics.present.privacy import IDENTIFYING_COLUMNS
@@ -164,8 +168,10 @@ class UploadOutcome:
     warnings: pd.DataFrame | None = None
 
 
-def import_upload(files: list, name: str) -> UploadOutcome:
-    """Import uploaded files (one .xlsx, or the three CSVs) as cohort ``name``.
+def import_upload(files: list, name: str, date_order: str | None = None) -> UploadOutcome:
+    """Import uploaded files (one .xlsx, the registry's CSVs, or a REDCap project's records
+    and data dictionary exports with, for a project not built from the template, its
+    mapping file) as cohort ``name``; ``date_order`` reads a REDCap export's slashed dates.
 
     A file chosen again (a corrected copy) replaces the earlier one (:func:`chosen`).
     Private to this session unless the deployment shares imports; a name this session
@@ -178,16 +184,24 @@ def import_upload(files: list, name: str) -> UploadOutcome:
     if key in available() or _same(out, default_db_path()):
         return UploadOutcome(None, _taken(name, key))
     files = chosen(files)
+    names = ", ".join(f.name for f in files)
+    metadata = {"name": name, "source": f"Imported from {names}"}
     with tempfile.TemporaryDirectory() as folder:
-        source = _write_upload(files, Path(folder))
+        redcap = _redcap_upload(files)
+        source = (
+            _write_upload(files, Path(folder))
+            if redcap is None
+            else _write_redcap(redcap, Path(folder))
+        )
         if isinstance(source, pd.DataFrame):
             return UploadOutcome(None, source)
-        names = ", ".join(f.name for f in files)
         try:
-            imported = import_with_report(
-                source, out, metadata={"name": name, "source": f"Imported from {names}"},
-                max_rows=MAX_ROWS_PER_SHEET, replace=False,
-            )  # fmt: skip
+            if isinstance(source, RedcapUpload):
+                imported = _import_redcap(source, out, metadata, date_order)
+            else:
+                imported = import_with_report(
+                    source, out, metadata=metadata, max_rows=MAX_ROWS_PER_SHEET, replace=False
+                )
         except ValidationError as exc:
             return UploadOutcome(None, _screened(problems_frame(exc.problems)))
         except DestinationExists:  # another session took the name a moment ago
@@ -259,6 +273,74 @@ def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
     for upload in files:
         (folder / upload.name).write_bytes(upload.getvalue())
     return folder
+
+
+@dataclass(frozen=True)
+class RedcapUpload:
+    """A REDCap project's exports, as uploaded, or saved for the importer."""
+
+    records: Any
+    dictionary: Any
+    mapping: Any = None
+
+
+def _redcap_upload(files: list) -> RedcapUpload | pd.DataFrame | None:
+    """The upload as a REDCap project's exports, where it holds a data dictionary export or
+    a mapping file (told by content and extension, not by name: REDCap names its exports
+    after the project); a report when the set is not one records export and one
+    dictionary (and at most one mapping); None for a registry's own files."""
+    dictionaries = [
+        f for f in files if _is_csv(f.name) and is_dictionary_export(f.getvalue()[:4096])
+    ]
+    mappings = [f for f in files if f.name.lower().endswith(".toml")]
+    if not dictionaries and not mappings:
+        return None
+    records = [f for f in files if f not in dictionaries and f not in mappings]
+    if (
+        len(dictionaries) != 1
+        or len(mappings) > 1
+        or len(records) != 1
+        or not _is_csv(records[0].name)
+    ):
+        return _report(
+            ", ".join(f.name for f in files),
+            "upload a REDCap project's records export (CSV, raw or labels) and its data "
+            "dictionary export (CSV), each once, with its mapping file (.toml) when the "
+            "project was not built from redcap-template",
+        )
+    return RedcapUpload(records[0], dictionaries[0], mappings[0] if mappings else None)
+
+
+def _write_redcap(upload: RedcapUpload | pd.DataFrame, folder: Path) -> RedcapUpload | pd.DataFrame:
+    """Save the exports where the importer reads them, under the user's file names (never a
+    path), so its report names the files as uploaded."""
+    if isinstance(upload, pd.DataFrame):
+        return upload
+    saved = []
+    for i, part in enumerate((upload.records, upload.dictionary, upload.mapping)):
+        if part is None:
+            saved.append(None)
+            continue
+        own = Path(part.name).name
+        path = folder / str(i) / (own or "export.csv")
+        path.parent.mkdir()
+        path.write_bytes(part.getvalue())
+        saved.append(path)
+    return RedcapUpload(*saved)
+
+
+def _import_redcap(
+    saved: RedcapUpload, out: Path, metadata: dict[str, str], date_order: str | None
+) -> Imported:
+    common = {"metadata": metadata, "date_order": date_order, "max_rows": MAX_ROWS_PER_SHEET,
+              "replace_out": False}  # fmt: skip
+    if saved.mapping is None:
+        return import_redcap(saved.records, saved.dictionary, out, **common)
+    return import_mapped(saved.records, saved.dictionary, saved.mapping, out, **common)
+
+
+def _is_csv(name: str) -> bool:
+    return name.lower().endswith(".csv")
 
 
 def _one_layout(names: list[str]) -> bool:

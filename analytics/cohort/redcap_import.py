@@ -133,6 +133,15 @@ def import_redcap(
     return replace(done, warnings=tuple(locate(w) for w in done.warnings))
 
 
+def is_dictionary_export(head: bytes) -> bool:
+    """Whether a CSV's first bytes are a REDCap data dictionary export's header: its first
+    column named as the project page (``Variable / Field Name``) or the API
+    (``field_name``) names it, so an upload can tell the dictionary from the records."""
+    lines = head.decode("utf-8-sig", errors="replace").lstrip().splitlines()
+    first = next(csv.reader(lines[:1]), [])
+    return bool(first) and first[0].strip() in (NAME, "field_name")
+
+
 def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     """The project's fields from its dictionary export; each field the format does not know,
     or in another instrument than the template's, is a problem."""
@@ -283,7 +292,8 @@ def slashed_date_order(
         else "dates are written both DD/MM/YYYY and MM/DD/YYYY"
     )
     orders = " or ".join(f"{order} ({text})" for order, text in DATE_ORDERS.items())
-    return None, [Problem(file, None, None, None, f"{rule}: give --redcap-date-order {orders}")]
+    rule += f": give the order, {orders} (--redcap-date-order; on the Data page, REDCap dates)"
+    return None, [Problem(file, None, None, None, rule)]
 
 
 def _tables(
