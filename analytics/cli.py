@@ -12,6 +12,7 @@ import argparse
 import getpass
 import json
 import math
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -257,6 +258,12 @@ def _parser() -> argparse.ArgumentParser:
         "--redcap-date-order", choices=("dmy", "mdy"), default=None,
         help="how the records export writes dates with slashes (DD/MM/YYYY: dmy, MM/DD/YYYY: "
         "mdy); needed only when no day above 12 tells",
+    )  # fmt: skip
+    registry.add_argument(
+        "--redcap-api", metavar="URL",
+        help="pull the records and the data dictionary through the project's API (its https "
+        "address, ending in /api/) instead of --redcap-records and --redcap-dictionary; the "
+        "token from $REDCAP_API_TOKEN or typed at a prompt, never stored",
     )  # fmt: skip
     registry.add_argument(
         "--mapping", type=Path, metavar="TOML",
@@ -512,7 +519,14 @@ def _import(args: argparse.Namespace) -> Path:
     from analytics.cohort.importer import import_with_report
 
     metadata = {"name": args.name} if args.name else None
-    if args.redcap_records or args.redcap_dictionary or args.mapping:
+    if args.redcap_api:
+        if args.source or args.redcap_records or args.redcap_dictionary:
+            raise CohortError(
+                "--redcap-api pulls the records and the dictionary itself: give it without "
+                "SOURCE, --redcap-records or --redcap-dictionary"
+            )
+        imported = _import_redcap_api(args, metadata)
+    elif args.redcap_records or args.redcap_dictionary or args.mapping:
         if args.source or not (args.redcap_records and args.redcap_dictionary):
             raise CohortError(
                 "a REDCap project imports from --redcap-records and --redcap-dictionary "
@@ -529,6 +543,25 @@ def _import(args: argparse.Namespace) -> Path:
         for warning in imported.warnings:
             print(f"  {format_problem(warning)}", file=sys.stderr)
     return imported.path
+
+
+def _import_redcap_api(args: argparse.Namespace, metadata: dict[str, str] | None) -> Imported:
+    """The project's exports pulled through its API into a private temporary folder,
+    removed when the import ends, then imported as exports given by hand are."""
+    import tempfile
+
+    from analytics.cohort.redcap_api import TOKEN_ENV, pull_exports
+
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token and sys.stdin.isatty():
+        token = getpass.getpass(f"REDCap API token (or set {TOKEN_ENV}): ")
+    if not token:
+        raise CohortError(f"no REDCap API token: set {TOKEN_ENV}, or run in a terminal to type it")
+    with tempfile.TemporaryDirectory(prefix="redcap-") as folder:
+        args.redcap_records, args.redcap_dictionary = pull_exports(
+            args.redcap_api, token, Path(folder)
+        )
+        return _import_redcap(args, metadata)
 
 
 def _import_redcap(args: argparse.Namespace, metadata: dict[str, str] | None) -> Imported:
@@ -561,7 +594,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "import":
         imported = _import(args)
         _audited(args, "import", imported.name)
-        print(f"imported {args.source or args.redcap_records} into {imported}")
+        print(f"imported {args.source or args.redcap_api or args.redcap_records} into {imported}")
     elif args.command == "deck":
         pptx = _deck(args)
         _audited(args, "export", "deck")

@@ -35,7 +35,9 @@ from analytics.cohort.importer import (
     read_csv,
 )
 from analytics.cohort.redcap_project import (
+    API_DICTIONARY_COLUMNS,
     CHOICES,
+    DICTIONARY_COLUMNS,
     FORM,
     INSTRUMENT_OF,
     INSTRUMENTS,
@@ -135,17 +137,17 @@ def import_redcap(
 
 def is_dictionary_export(head: bytes) -> bool:
     """Whether a CSV's first bytes are a REDCap data dictionary export's header: its first
-    column named as the project page (``Variable / Field Name``) or the API
-    (``field_name``) names it, so an upload can tell the dictionary from the records."""
+    column named as the project page (``Variable / Field Name``) or the API (``field_name``)
+    names it, so an upload can tell the dictionary from the records."""
     lines = head.decode("utf-8-sig", errors="replace").lstrip().splitlines()
     first = next(csv.reader(lines[:1]), [])
-    return bool(first) and first[0].strip() in (NAME, "field_name")
+    return bool(first) and first[0].strip() in (NAME, API_DICTIONARY_COLUMNS[0])
 
 
 def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
     """The project's fields from its dictionary export; each field the format does not know,
     or in another instrument than the template's, is a problem."""
-    frame, problems = read_export(path)
+    frame, problems = read_dictionary_export(path)
     if problems:
         return Project({}, {}, {}), problems
     if missing := [c for c in (NAME, FORM, LABEL, CHOICES) if c not in frame.columns]:
@@ -190,6 +192,14 @@ def read_export(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     except csv.Error as exc:
         return pd.DataFrame(), [Problem(path.name, None, None, None, f"not a readable CSV: {exc}")]
     return pd.concat(chunks, ignore_index=True), []
+
+
+def read_dictionary_export(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """A data dictionary export, its columns named as the project page's download names
+    them, whether it came from there or from the API (content=metadata)."""
+    frame, problems = read_export(path)
+    api = dict(zip(API_DICTIONARY_COLUMNS, DICTIONARY_COLUMNS, strict=True))
+    return frame.rename(columns=api), problems
 
 
 def choice_pairs(text: str) -> list[tuple[str, str]]:

@@ -41,6 +41,7 @@ from analytics.cohort.redcap_import import (
     iso_date,
     limbs_by_number,
     locator,
+    read_dictionary_export,
     read_export,
     slashed_date_order,
 )
@@ -114,7 +115,7 @@ def _said_of_the_record(problem: Problem, mapping: Mapping) -> bool:
 
 def read_project(path: Path) -> tuple[dict[str, ProjectField], list[Problem]]:
     """The project's fields from its data dictionary export, or why it cannot be read."""
-    frame, problems = read_export(path)
+    frame, problems = read_dictionary_export(path)
     if problems:
         return {}, problems
     if missing := [c for c in (NAME, FORM, TYPE) if c not in frame.columns]:

@@ -37,6 +37,14 @@ DICTIONARY_COLUMNS = (
     "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
     "Matrix Ranking?", "Field Annotation",
 )  # fmt: skip
+# The same columns as the API's metadata export names them (content=metadata), in order.
+API_DICTIONARY_COLUMNS = (
+    "field_name", "form_name", "section_header", "field_type", "field_label",
+    "select_choices_or_calculations", "field_note", "text_validation_type_or_show_slider_number",
+    "text_validation_min", "text_validation_max", "identifier", "branching_logic",
+    "required_field", "custom_alignment", "question_number", "matrix_group_name",
+    "matrix_ranking", "field_annotation",
+)  # fmt: skip
 NAME, FORM, TYPE, LABEL, CHOICES = (DICTIONARY_COLUMNS[i] for i in (0, 1, 3, 4, 5))
 NOTE, VALIDATION, MINIMUM, MAXIMUM = (DICTIONARY_COLUMNS[i] for i in (6, 7, 8, 9))
 BRANCHING, REQUIRED = DICTIONARY_COLUMNS[11], DICTIONARY_COLUMNS[12]
