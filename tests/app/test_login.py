@@ -13,7 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.cohort.db import ROOT
 from tests.conftest import plotly_charts, unescaped
+from ui import data
 from ui.access import LOG_IN, LOG_OUT, NO_LOGIN
+from ui.page import MAKE_DECK_LABEL
 from ui.plot import NO_CAMERA
 from ui.show import EXPORT_LABEL
 
@@ -223,3 +225,17 @@ def test_a_bad_access_setting_stops_every_page_with_its_message(run_page, secret
         (error,) = at.error
         assert said in unescaped(error.value)
         assert not (at.metric or at.table or at.sidebar.toggle or at.button)
+
+
+@pytest.mark.parametrize(("signed_in", "has_model"), [(VIEWER, False), (ANALYST, True)])
+def test_a_viewers_deck_leaves_the_model_out(run_page, monkeypatch, signed_in, has_model):
+    """The deck of the Models page's view: the model's slides only for a role that may
+    export models (the deck itself is built by tests/unit/test_deck.py)."""
+    asked = []
+    monkeypatch.setattr(data, "deck_bytes", lambda key, request: asked.append(request) or b"")
+    at = run_page(MODELS, SECRETS, signed_in)
+    (make,) = [b for b in at.sidebar.button if b.label == MAKE_DECK_LABEL]
+    make.click().run()
+    assert not at.exception
+    (request,) = asked
+    assert bool(request.adjust) is has_model
