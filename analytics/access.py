@@ -96,9 +96,8 @@ class AccessRule:
         """The highest role the user's claim values map to; None when none maps (or the
         claim is missing, or neither a string nor a list of them)."""
         held = claims.get(self.claim)
-        values = [held] if isinstance(held, str) else held if isinstance(held, list) else []
-        roles = [self.roles[value] for value in values if isinstance(value, str)
-                 and value in self.roles]  # fmt: skip
+        values = held if isinstance(held, list) else [held]
+        roles = [self.roles[v] for v in values if isinstance(v, str) and v in self.roles]
         return max(roles, key=RANKS.__getitem__, default=None)
 
 
@@ -121,8 +120,8 @@ def access_rule(section: Mapping[str, object]) -> AccessRule:
         raise AccessError(
             f"[access.{ROLES}] must map at least one value of the {claim!r} claim to a role"
         )
-    return AccessRule(claim.strip(), {str(value): _role(value, name)
-                                      for value, name in mapping.items()})  # fmt: skip
+    roles = {str(value): _role(value, name) for value, name in mapping.items()}
+    return AccessRule(claim.strip(), roles)
 
 
 def _role(value: object, name: object) -> Role:

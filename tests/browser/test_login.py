@@ -142,7 +142,7 @@ def test_a_signed_out_visitor_sees_log_in_and_no_data(browser, server):
     page.close()
 
 
-def test_a_viewer_signs_in_and_the_sidebar_names_them_and_their_role(browser, server):
+def test_a_viewer_signs_in_is_named_with_their_role_and_logs_out(browser, server):
     page = _sign_in(browser, server, "ada")
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("Signed in as Ada Viewer, viewer.")).to_be_visible()
@@ -150,6 +150,10 @@ def test_a_viewer_signs_in_and_the_sidebar_names_them_and_their_role(browser, se
     # privacy is off on this server, but a viewer's counts are masked at k = 5: the file's
     # 37 would give its 3 technical failures
     expect(sidebar.get_by_text("The file's number of patients is hidden")).to_be_visible()
+    sidebar.get_by_role("button", name=LOG_OUT).click()
+    page.wait_for_url("**/oauth2/end_session**")  # the provider's own sign-out, after ours
+    page.goto(server)
+    expect(page.get_by_role("button", name=LOG_IN)).to_be_visible()
     page.context.close()
 
 
