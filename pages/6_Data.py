@@ -13,6 +13,7 @@ from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
 from analytics.views import IMPORTED, PEOPLE, N, imported_ledger
 from ui import audit, cohorts, data, heavy
+from ui.access import session_allowed
 from ui.page import masked, start_page
 from ui.show import show_definitions, show_table
 from ui.text import plain
@@ -145,7 +146,11 @@ st.caption(
     f"Of the {followed} in the filter; {plain(fmt.data_lock(context.meta))}. Definitions below."
 )
 
-import_section()
+if session_allowed().manage_data:
+    import_section()
+else:
+    st.subheader("Import your registry")
+    st.caption("Importing a registry is for this dashboard's data managers.")
 
 st.subheader("Data dictionary")
 st.caption("The cohort file format; a department's registry is imported in this format.")

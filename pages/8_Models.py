@@ -132,10 +132,10 @@ if model.few_events_per_variable:
     st.warning(fmt.events_per_variable_sentence(model, mask), icon=":material/warning:")
 else:
     st.caption(fmt.events_per_variable_sentence(model, mask))
-show_chart(model_forest_plot(model, mask), "models-forest", context.chart)
+show_chart(model_forest_plot(model, mask), "models-forest", context.chart, model=True)
 if context.is_demo:
     st.caption(MODEL_DEMO_CAVEAT)
-show_table(model_table(model, mask), "adjusted hazard ratios")
+show_table(model_table(model, mask), "adjusted hazard ratios", model=True)
 if not all(t.estimable for t in model.terms):
     st.caption(f"{TOO_FEW_EVENTS_NOTE} The model is fitted with the covariate all the same.")
 hidden = fmt.hidden_ratios_note(model, mask)
@@ -148,7 +148,7 @@ if not model.ph_test:
 if model.ph_test and not mask.global_test_hidden:
     st.markdown(f"**All terms together:** {fmt.ph_reading(model.ph_test[-1])}.")
 if model.ph_test:
-    show_table(ph_table(model, mask), "proportional-hazards test")
+    show_table(ph_table(model, mask), "proportional-hazards test", model=True)
 with st.expander("Definitions"):
     for term in (
         "Adjusted hazard ratio", "Time-varying covariate", "Events per variable",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
+from analytics.access import AccessError
 from analytics.cohort.db import CohortError, is_reconstruction
 from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE, SMALL_COUNT_MARK
@@ -34,7 +35,7 @@ from analytics.views import (
     incidence_ledger,
     patency_ledger,
 )
-from ui import audit, cohorts, data, heavy, presentation, state
+from ui import access, audit, cohorts, data, heavy, presentation, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
 from ui.privacy import current_k
@@ -113,11 +114,13 @@ def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
 
 def _stop_on_bad_setting() -> None:
     """Serve no page while a deployment setting is none of the values it may take (fail
-    closed: a mistyped privacy mode never means off), and say which one in its place."""
+    closed: a mistyped privacy mode never means off, a mistyped role never opens the
+    dashboard), and say which one in its place."""
     try:
         setting()
         cohorts.shared()
-    except (PrivacyError, cohorts.SharingError) as exc:
+        access.rule()
+    except (PrivacyError, cohorts.SharingError, AccessError) as exc:
         st.title(APP_TITLE)
         st.error(
             plain(f"The dashboard is not set up correctly: {exc}. Whoever runs it can "
@@ -135,6 +138,7 @@ def start_page(title: str) -> PageContext:
     )  # fmt: skip
     st.html(WRAPPED_METRICS_CSS)
     _stop_on_bad_setting()
+    user = access.require_user(APP_TITLE)  # every page, download and link: none signed out
     try:
         path = cohorts.active_path()
         key = data.cohort_key(path)
@@ -159,10 +163,12 @@ def start_page(title: str) -> PageContext:
     count_slot = count.empty()
     _show_n(count_slot, sidebar, header.bilateral_file)
     _cohort_choice(meta)
+    access.show_user(user)
     caption = _caption(meta, cohort_filter, sidebar, header.bilateral_file)
+    adjust = state.value("adjust") if access.session_allowed().model_exports else ()
     request = DeckRequest(
         cohort_filter, state.value("by"), state.value("endpoint"), k, state.risk_months(),
-        state.value("adjust"), state.value("model_endpoint"),  # the Models page's, once fitted
+        adjust, state.value("model_endpoint"),  # the Models page's, once fitted
         state.value("ref"),
     )  # fmt: skip
     _deck_button(key, request)

@@ -20,11 +20,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
+from ui.access import session_allowed
+
 TRACES = frozenset({"scatter", "bar", "sankey"})  # those of tools/plotly_bundle/entry.js
 BUNDLE = Path(__file__).resolve().parents[1] / "static" / "plotly-dashboard.min.js"
 CHART_CLASS = "dashboard-chart"
 COMPONENT = "dashboard_chart"
 UNLOADED = "This chart could not be drawn: its plotting code did not load. Reload the page."
+NO_CAMERA = {"modeBarButtonsToRemove": ["toImage"]}  # plotly's "Download plot as a png"
 
 # One module for the page, imported by the first chart; each chart keeps its element and
 # is redrawn in place (Plotly.react) when a run sends it new data; a change in the width
@@ -82,8 +85,11 @@ _mount = st.components.v2.component(COMPONENT, js=JS, isolate_styles=False)
 
 def plotly_chart(fig: go.Figure, key: str, config: dict[str, Any]) -> None:
     """Draw ``fig`` in the current container, its element keyed ``key`` (a stable key:
-    a rerun redraws the same chart in place rather than building a new one)."""
+    a rerun redraws the same chart in place rather than building a new one). Without the
+    camera button for a role that may not export in the browser (analytics.access)."""
     kinds = {trace.type for trace in fig.data} - TRACES
     if kinds:
         raise ValueError(f"trace types not in the dashboard's plotly bundle: {sorted(kinds)}")
+    if not session_allowed().browser_exports:
+        config = {**config, **NO_CAMERA}
     _mount(data={"figure": pio.to_json(fig, validate=False), "config": config}, key=key)

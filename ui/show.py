@@ -27,6 +27,7 @@ from analytics.present.render import CHROMIUM, FORMATS, INSTALL_HINT, ExportUnav
 from analytics.present.tables import DECIMALS
 from analytics.present.tiles import Tile
 from ui import audit
+from ui.access import session_allowed
 from ui.plot import plotly_chart
 from ui.text import plain
 
@@ -51,16 +52,18 @@ def show_definitions(terms: Sequence[str], *notes: str) -> None:
     st.markdown("\n\n".join([*(f"**{term}.** {DEFINITIONS[term]}" for term in terms), *notes]))
 
 
-def show_chart(fig: go.Figure, name: str, context: ChartContext) -> None:
+def show_chart(fig: go.Figure, name: str, context: ChartContext, model: bool = False) -> None:
     """A chart, presentation-styled when presenting, with PNG, SVG and PDF exports.
 
     The camera button saves what the screen shows; the export menu renders the
-    slide-sized version on the server, the view stated under its title.
+    slide-sized version on the server, the view stated under its title. A ``model``'s
+    chart has no exports for a role that may not export models (analytics.access).
     """
     key = slug(name)
     shown = presentation_style(fig, context.caption) if context.presenting else fig
     plotly_chart(shown, key=f"chart-{key}", config=export_config(key))
-    _exports(fig, context.caption, key)
+    if not model or session_allowed().model_exports:
+        _exports(fig, context.caption, key)
 
 
 def export_key(key: str) -> str:
@@ -108,9 +111,12 @@ def _escaped(formatter: Callable[[object], str]) -> Callable[[object], str]:
     return lambda value: plain(formatter(value))
 
 
-def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
+def show_table(
+    frame: pd.DataFrame, name: str, hide_index: bool = True, model: bool = False
+) -> None:
     """A table, formatted by analytics.present.tables, with a CSV download button under it
-    (text that would start a spreadsheet formula quoted: analytics.present.export).
+    (text that would start a spreadsheet formula quoted: analytics.present.export); none
+    under a ``model``'s table for a role that may not export models (analytics.access).
 
     A static table: every row and column stands on the page, headers and cells wrap, so
     nothing hides behind an inner scroll bar or an ellipsis on screen, in a screenshot or
@@ -136,6 +142,8 @@ def show_table(frame: pd.DataFrame, name: str, hide_index: bool = True) -> None:
         if column in numbers or pd.api.types.is_object_dtype(frame[column])
     }
     st.table(frame.style.format(shown), hide_index=hide_index)
+    if model and not session_allowed().model_exports:
+        return
     label = f"Download {name} (CSV)"
     if not audit.keeps_trail():
         _csv_button(frame, name, label, hide_index)

@@ -46,7 +46,7 @@ from analytics.glossary import (
 from analytics.groups import grouping
 from analytics.present import format as fmt
 from analytics.present.figures.patency import CUT, DOTTED, MONTHS, YEARS, TimeAxis
-from analytics.present.privacy import MAX_K, MIN_K, checked_k, setting
+from analytics.present.privacy import MAX_K, MIN_K, checked_k
 from analytics.rules import (
     DEFAULT_MONTHS,
     LANDMARK_MONTHS,
@@ -59,6 +59,7 @@ from analytics.rules import (
 from analytics.stats.models import check_covariates
 from analytics.variables import BUILTIN, SECTIONS, Registry, Variable
 from analytics.views import PatencyRequest
+from ui.privacy import session_setting
 
 ANY, YES, NO = "any", "yes", "no"
 FLAG_CHOICES = (ANY, YES, NO)  # a yes/no filter's radio: any, or required yes or no
@@ -147,7 +148,7 @@ def _k(text: str, known: Known) -> int:
         k = int(text)
     except ValueError:
         raise ValueError(f"expected a whole number from {MIN_K} to {MAX_K}") from None
-    return checked_k(k, setting())
+    return checked_k(k, session_setting())
 
 
 def _screen(text: str, known: Known) -> int:
@@ -323,7 +324,7 @@ def _filter_widget(param: FilterParam, variables: Registry) -> Widget:
 
 
 def _privacy(param: Param, where: Any) -> Any:
-    enforced = setting().enforced
+    enforced = session_setting().enforced
     return where.toggle(
         "Hide small counts", key=param.key, disabled=enforced,
         help="Counts from 1 to k-1 (and the percentages that would reveal them) show as "
@@ -334,7 +335,7 @@ def _privacy(param: Param, where: Any) -> Any:
 
 
 def _privacy_k(param: Param, where: Any) -> Any:
-    deployment = setting()
+    deployment = session_setting()
     locked = deployment.enforced or not st.session_state.get("privacy")
     low = deployment.k if deployment.enforced else MIN_K
     return where.number_input("k", low, MAX_K, step=1, key=param.key, disabled=locked)
@@ -556,8 +557,8 @@ def filter_params(variables: Registry) -> tuple[Param, ...]:
 
 
 VIEW_PARAMS = (
-    Param("privacy", lambda: setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
-    Param("privacy_k", lambda: setting().k, _k, _privacy_k, _as_text),
+    Param("privacy", lambda: session_setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
+    Param("privacy_k", lambda: session_setting().k, _k, _privacy_k, _as_text),
     Param("present", False, _yes_no("present"), _present, _flag),
     Param("screen", 1, _screen, None, _as_text),  # the presenting view's (ui.presenting)
     Param("by", None, _grouping, _by, _as_text),
@@ -639,7 +640,7 @@ def keep() -> None:
     """
     for param in params().values():
         st.session_state[param.key] = st.session_state.get(param.key, param.initial())
-    deployment = setting()
+    deployment = session_setting()
     if deployment.enforced:
         st.session_state["privacy"] = True
         st.session_state["privacy_k"] = max(int(st.session_state["privacy_k"]), deployment.k)
