@@ -58,6 +58,7 @@ import pyarrow as pa
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
+from analytics.cohort.problems import SHOWN_PER_RULE, Problem, query_problems
 from analytics.cohort.single_limb import (
     SINGLE_LIMB_SCHEMA_PATH,
     SINGLE_LIMB_TABLES,
@@ -138,7 +139,6 @@ DATED_MONTHS = (
 MB = 1024 * 1024
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
-SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
 CSV_CHUNK_ROWS = 5_000  # a CSV is read and staged this many rows at a time
 SCAN_BYTES = MB  # and checked for its encoding this many bytes at a time
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
@@ -162,33 +162,6 @@ TYPE_RULES = {
     "DOUBLE": "must be a number",
     "DATE": "must be an ISO date (YYYY-MM-DD)",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the source, located as a data manager would look for it.
-
-    Text read from the source (a file or sheet, a header, a cell) shows each character
-    that does not print as its escape (:func:`visible`): a reader sees where it is, and no
-    report, screen or terminal receives a control character.
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-
-    def __post_init__(self) -> None:
-        for name in ("file", "column", "value"):
-            if (text := getattr(self, name)) is not None:
-                object.__setattr__(self, name, visible(text))
-
-
-def visible(text: str) -> str:
-    """``text`` with each character that does not print (a control character, a no-break
-    space, a direction mark) written as Python writes its escape: "Centre\\x0b2"."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ValidationError(CohortError):
@@ -860,10 +833,10 @@ def _cell_problems(
             empty, rule = f"{text} IS NULL", "required: must not be empty"
             if (alternative := layout.alternative(table, column.name)) and alternative[0] in given:
                 empty, rule = f"{empty} AND {_text(alternative[0])} IS NULL", alternative[1]
-            problems += _rows(
+            problems += query_problems(
                 con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {empty}", label, column.name, rule
             )  # fmt: skip
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {column.name} FROM raw_{table} "
             f"WHERE regexp_matches({column.name}, ?)",
@@ -872,7 +845,7 @@ def _cell_problems(
         if column.data_type == "DATE":
             problems += _date_problems(con, table, column.name, label)
         if column.data_type in TYPE_RULES:
-            problems += _rows(
+            problems += query_problems(
                 con,
                 f"SELECT r.{ROW}, r.{column.name} FROM raw_{table} AS r "
                 f"JOIN typed_{table} AS t USING ({ROW}) "
@@ -881,7 +854,7 @@ def _cell_problems(
             )  # fmt: skip
     for t, name, other, rule in layout.alternatives:  # the required column left out
         if t == table and name not in given and other in given:
-            problems += _rows(
+            problems += query_problems(
                 con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {_text(other)} IS NULL",
                 label, other, rule,
             )  # fmt: skip
@@ -898,7 +871,7 @@ def _date_problems(
         ("<", earliest, f"implausible date: before {earliest.isoformat()}"),
         (">", today, "implausible date: after today"),
     ):
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT r.{ROW}, r.{column} FROM raw_{table} AS r JOIN typed_{table} AS t "
             f"USING ({ROW}) WHERE t.{column} {condition} ?",
@@ -938,7 +911,7 @@ def _check_problems(
             shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
             sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
         rule = _check_rule(table, expression, coded.get((table, names[0])))
-        problems += _rows(con, sql, label, ", ".join(names), rule)
+        problems += query_problems(con, sql, label, ", ".join(names), rule)
     return problems
 
 
@@ -963,7 +936,7 @@ def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> lis
     for names, _ in _constraints(con, table, "PRIMARY KEY"):
         key = ", ".join(names)
         shown = " || ' / ' || ".join(f"coalesce({n}::VARCHAR, '')" for n in names)
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {shown} FROM (SELECT *, count(*) OVER (PARTITION BY {key}) AS copies "
             f"FROM typed_{table}) WHERE copies > 1",
@@ -983,7 +956,7 @@ def _reference_problems(
     ).fetchall()
     problems = []
     for table, column, target, key in sorted(keys, key=lambda k: layout.tables.index(k[0])):
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {column} FROM typed_{table} WHERE {column} IS NOT NULL "
             f"AND {column} NOT IN (SELECT {key} FROM typed_{target} WHERE {key} IS NOT NULL)",
@@ -995,7 +968,7 @@ def _reference_problems(
 
 def _limbless_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
     """A person with no treated limb: no analysis could count them."""
-    return _rows(
+    return query_problems(
         con,
         f"SELECT {ROW}, patient_id FROM typed_patients WHERE patient_id IS NOT NULL AND "
         "patient_id NOT IN (SELECT patient_id FROM typed_limbs WHERE patient_id IS NOT NULL)",
@@ -1026,7 +999,7 @@ def _fill_registry(
         "FROM typed_limbs WHERE patient_id IS NOT NULL GROUP BY patient_id"
     )
     found = {table: [] for table in REGISTRY.tables}
-    found["events"] += _rows(
+    found["events"] += query_problems(
         con,
         f"SELECT e.{ROW}, e.patient_id || ' (limb ' || e.limb_id || ' is of patient ' || "
         "l.patient_id || ')' FROM typed_events AS e JOIN limb_clocks AS l USING (limb_id) "
@@ -1088,14 +1061,14 @@ def _months_from_dates(
     }.get(table, "the patient's first procedure")
     problems = []
     if table == "events":
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {day}::VARCHAR FROM dated WHERE months < 0",
             labels[table], day,
             f"before the procedure: an event's date is on or after {whose} "
             f"(procedure_date in {labels['limbs']})",
         )  # fmt: skip
-    problems += _rows(
+    problems += query_problems(
         con,
         f"SELECT {ROW}, named || printf('%g', given) || ' and ' || {day}::VARCHAR || ' (' || "
         f"printf('%g', months) || {_literal(f' months after {whose})')} FROM dated "
@@ -1118,7 +1091,7 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
     An event in the month of death (the same month value) is allowed: both are recorded
     to the month, and a fatal bleed or embolism is dated with the death.
     """
-    after_death = _rows(
+    after_death = query_problems(
         con,
         f"SELECT e.{ROW}, e.month::VARCHAR || ' (death at ' || d.month::VARCHAR || ')' "
         "FROM typed_events AS e JOIN (SELECT patient_id, min(month) AS month FROM typed_events "
@@ -1126,7 +1099,7 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
         "WHERE e.month > d.month",
         labels["events"], "month", "event after the patient's death",
     )  # fmt: skip
-    return after_death + _rows(
+    return after_death + query_problems(
         con,
         f"SELECT e.{ROW}, e.month::VARCHAR || ' (follow-up ends at ' || "
         "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
@@ -1224,7 +1197,7 @@ def _stent_count_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]
     """A limb whose ``stents`` count differs from the stents listed for it: the list is
     what the summary counts (data/schema.sql), so the count given is checked, not used."""
     listed_in = _literal(f" listed in {labels['stents']})")  # a file name may hold a quote
-    return _rows(
+    return query_problems(
         con,
         f"SELECT l.{ROW}, l.stents || ' (' || s.listed || {listed_in} "
         "FROM typed_limbs AS l JOIN (SELECT limb_id, count(*) AS listed FROM typed_stents "
@@ -1243,7 +1216,7 @@ def _ceap_warnings(
     at C5 or above. A warning, not a refusal: real series report such rows (so does the
     demo's paper)."""
     key = layout.limb_key
-    return _rows(
+    return query_problems(
         con,
         f"SELECT a.{ROW}, 'C' || a.ceap_c || ' at month ' || printf('%g', a.month) || "
         "' (C' || u.ceap_c || ' at month ' || printf('%g', u.month) || ')' "
@@ -1253,26 +1226,6 @@ def _ceap_warnings(
         f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY a.month) = 1",
         labels["assessments"], "ceap_c", CEAP_BELOW_ULCER,
     )  # fmt: skip
-
-
-def _rows(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
-    label: str,
-    column: str,
-    rule: str,
-    parameters: list[object] | None = None,
-) -> list[Problem]:
-    """Problems from a query of (row, value); beyond SHOWN_PER_RULE, one line counts the rest."""
-    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1", parameters).fetchall()
-    problems = [
-        Problem(label, int(row), column, None if value is None else str(value), rule)
-        for row, value in rows[:SHOWN_PER_RULE]
-    ]
-    if len(rows) > SHOWN_PER_RULE:
-        more = len(rows) - SHOWN_PER_RULE
-        problems.append(Problem(label, None, column, None, f"{rule}: {more} more row(s)"))
-    return problems
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
