@@ -58,6 +58,16 @@ import pyarrow as pa
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
+from analytics.cohort.own_columns import DICTIONARY, OwnColumn, write_declarations
+from analytics.cohort.own_import import (
+    Declared,
+    declare,
+    dictionary_rows,
+    inferred_notes,
+    level_problems,
+    own_coded,
+    own_names,
+)
 from analytics.cohort.problems import SHOWN_PER_RULE, Problem, query_problems
 from analytics.cohort.single_limb import (
     SINGLE_LIMB_SCHEMA_PATH,
@@ -78,6 +88,7 @@ from analytics.rules import (
     MAX_XLSX_INFLATED_MB,
     MONTH_DECIMALS,
 )
+from analytics.variables import quoted
 
 
 @dataclass(frozen=True)
@@ -200,12 +211,16 @@ class Imported:
 
     A warning is a row imported as written that breaks no rule of the format but that a
     reader should check (a limb falling below C5 after an ulcer): real series report them.
+    ``own`` are the registry's own columns imported, ``notes`` one line for each whose
+    kind was taken from its values (analytics.cohort.own_import.inferred_notes).
     """
 
     path: Path
     patients: int
     warnings: tuple[Problem, ...]
     limbs: int
+    own: tuple[OwnColumn, ...] = ()
+    notes: tuple[Problem, ...] = ()
 
 
 def import_registry(
@@ -259,16 +274,22 @@ def import_tables(
     if mixed := _mixed_layout(layout, tables, labels):
         raise ValidationError(source, [mixed])
     meta = {**_default_metadata(source), **(metadata or {})}
+    rows, names, problems = _own_names(layout, tables, labels, max_rows)
+    if problems:
+        raise ValidationError(source, problems)
     with (
         written_beside(out, replace) as tmp,
         duckdb.connect(str(tmp)) as con,
         duckdb.connect() as staging,
     ):
         staging.execute(layout.schema.read_text())
-        problems = stage(staging, layout, tables, labels, max_rows)
+        problems = stage(staging, layout, tables, labels, max_rows, names)
         if problems:
             raise ValidationError(source, problems)
-        problems = validate(staging, layout, tables, labels)
+        own, problems = declare(staging, names, rows, labels, labels.get(DICTIONARY, DICTIONARY))
+        if problems:
+            raise ValidationError(source, problems)
+        problems = validate(staging, layout, tables, labels, own)
         if problems:
             raise ValidationError(source, problems)
         warnings = _ceap_warnings(staging, layout, labels)
@@ -277,6 +298,7 @@ def import_tables(
         (patients,) = staging.execute("SELECT count(*) FROM typed_patients").fetchone()
         con.execute(SCHEMA_PATH.read_text())
         if layout is REGISTRY:
+            write_declarations(con, own)
             _write_registry(staging, con)
         else:
             for table in layout.tables:
@@ -287,7 +309,29 @@ def import_tables(
         (limbs,) = con.execute("SELECT count(*) FROM limbs").fetchone()
         create_summary(con)
         write_metadata(con, meta)
-    return Imported(out, patients, tuple(warnings), limbs)
+    return Imported(out, patients, tuple(warnings), limbs, own, inferred_notes(own, labels))
+
+
+def _own_names(
+    layout: Layout, tables: dict[str, Table], labels: dict[str, str], max_rows: int | None
+) -> tuple[dict[str, Declared], dict[str, tuple[str, ...]], list[Problem]]:
+    """The dictionary's rows, the registry's own columns of patients and limbs, and what is
+    wrong with either (analytics.cohort.own_import); none in the single-limb layout."""
+    if layout is not REGISTRY:
+        return {}, {}, []
+    frames: list[pd.DataFrame] = []
+    label = labels.get(DICTIONARY, DICTIONARY)
+    problems = []
+    if DICTIONARY in tables:
+        problems += _each_chunk(tables[DICTIONARY], label, max_rows, lambda c, _: frames.append(c))
+    rows, found = dictionary_rows(pd.concat(frames) if frames else None, label)
+    headers = {
+        t: _named_columns(tables[t].header, labels[t])[1]
+        for t in ("patients", "limbs")
+        if t in tables
+    }
+    names, refused = own_names(headers, rows, labels, label)
+    return rows, names, problems + found + refused
 
 
 def _rows_of(con: duckdb.DuckDBPyConnection, table: str) -> pa.RecordBatchReader:
@@ -398,11 +442,11 @@ def _layout_problems(
 def _read_folder(
     folder: Path, max_rows: int | None
 ) -> tuple[Layout, dict[str, Table], dict[str, str], list[Problem]]:
-    labels = {name: f"{name}.csv" for name in REGISTRY.tables}
+    labels = {name: f"{name}.csv" for name in (*REGISTRY.tables, DICTIONARY)}
     given = [name for name in REGISTRY.tables if (folder / labels[name]).is_file()]
     layout = layout_of(given)
     tables, problems = {}, _layout_problems(layout, given, labels, "file")
-    for name in layout.tables:
+    for name in _read_tables(layout):
         path = folder / labels[name]
         if not path.is_file():
             continue
@@ -411,7 +455,13 @@ def _read_folder(
             problems.append(problem)
         else:
             tables[name] = table
-    return layout, tables, {t: labels[t] for t in layout.tables}, problems
+    return layout, tables, {t: labels[t] for t in _read_tables(layout)}, problems
+
+
+def _read_tables(layout: Layout) -> tuple[str, ...]:
+    """The tables read of a source in ``layout``: the registry's with its dictionary (the
+    registry's own columns, analytics.cohort.own_import)."""
+    return (*layout.tables, DICTIONARY) if layout is REGISTRY else layout.tables
 
 
 def read_csv(path: Path) -> tuple[Table | None, Problem | None]:
@@ -533,7 +583,7 @@ def _read_workbook(
     sizes bound what is read (zipfile reads no more than a member declares), so they are
     summed first; then each sheet is streamed and reading stops at ``max_rows``.
     """
-    labels = {table: f"{path.name}, sheet {table}" for table in REGISTRY.tables}
+    labels = {table: f"{path.name}, sheet {table}" for table in (*REGISTRY.tables, DICTIONARY)}
     refused = _workbook_refusal(path)
     if refused:
         return SINGLE_LIMB, {}, labels, [Problem(path.name, None, None, None, refused)]
@@ -548,7 +598,7 @@ def _read_workbook(
     layout = layout_of(book.sheetnames)
     frames, problems = {}, _layout_problems(layout, book.sheetnames, labels, "sheet")
     try:
-        for table in layout.tables:
+        for table in _read_tables(layout):
             if table not in book.sheetnames:
                 continue
             frame, problem = _read_sheet(book[table], labels[table], max_rows)
@@ -561,7 +611,7 @@ def _read_workbook(
         return layout, {}, labels, [problem]
     finally:
         book.close()
-    return layout, frames, {t: labels[t] for t in layout.tables}, problems
+    return layout, frames, {t: labels[t] for t in _read_tables(layout)}, problems
 
 
 def _workbook_refusal(path: Path) -> str | None:
@@ -643,23 +693,32 @@ def stage(
     tables: dict[str, Table],
     labels: dict[str, str],
     max_rows: int | None = None,
+    own: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Problem]:
     """Load each table's rows as text into ``raw_<t>``, a chunk at a time, each row numbered
-    as a spreadsheet numbers it (a table left out: no rows); return what stopped a file
-    being read."""
+    as a spreadsheet numbers it (a table left out: no rows), with the registry's ``own``
+    columns of it (validated names); return what stopped a file being read."""
+    own = own or {}
     return [
         problem
         for name in layout.tables
-        for problem in _stage_table(con, name, tables.get(name, ABSENT), labels[name], max_rows)
+        for problem in _stage_table(
+            con, name, tables.get(name, ABSENT), labels[name], max_rows, own.get(name, ())
+        )
     ]
 
 
 def _stage_table(
-    con: duckdb.DuckDBPyConnection, name: str, table: Table, label: str, max_rows: int | None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: Table,
+    label: str,
+    max_rows: int | None,
+    own: tuple[str, ...],
 ) -> list[Problem]:
     positions, names, _ = _named_columns(table.header, label)
-    present = [c.name for c in schema_columns(con, name) if c.name in names]
-    columns = ", ".join([f"{ROW} BIGINT", *(f"{c} VARCHAR" for c in present)])
+    present = [c.name for c in schema_columns(con, name) if c.name in names] + list(own)
+    columns = ", ".join([f"{ROW} BIGINT", *(f"{quoted(c)} VARCHAR" for c in present)])
     con.execute(f"CREATE TEMP TABLE raw_{name} ({columns})")
 
     def append(chunk: pd.DataFrame, first: int) -> None:
@@ -698,18 +757,22 @@ def validate(
     layout: Layout,
     tables: dict[str, Table],
     labels: dict[str, str],
+    own: tuple[OwnColumn, ...] = (),
 ) -> list[Problem]:
     """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem.
 
     In the registry layout the times given as dates become months and a limb event's
     patient is taken from its limb (:func:`_fill_registry`) before the schema's rules run,
-    so a CHECK, a key or a follow-up rule reads each row as it will be stored.
+    so a CHECK, a key or a follow-up rule reads each row as it will be stored. The
+    registry's ``own`` columns are cast to their kind's type, a category's cells to its
+    levels (analytics.cohort.own_import).
     """
-    coded = coded_columns(layout.schema)
+    coded = coded_columns(layout.schema) | own_coded(own)
     problems: dict[str, list[Problem]] = {}
     written: dict[str, list[Column]] = {}
     for table in layout.tables:
         columns = schema_columns(con, table)
+        columns += [Column(c.key, c.sql_type, False) for c in own if c.table == table]
         _, names, collisions = _named_columns(tables.get(table, ABSENT).header, labels[table])
         problems[table] = collisions
         if table in tables:
@@ -734,7 +797,7 @@ def validate(
         problems[table] += _check_problems(con, table, written[table], labels[table], coded)
         problems[table] += _key_problems(con, table, labels[table])
     found = [p for table in layout.tables for p in problems[table]]
-    found += _reference_problems(con, layout, labels)
+    found += level_problems(con, own, labels) + _reference_problems(con, layout, labels)
     if layout is REGISTRY:
         return found + _limbless_problems(con, labels) + _registry_follow_up_problems(con, labels)
     return found + _follow_up_problems(con, labels)
