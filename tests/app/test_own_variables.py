@@ -8,12 +8,14 @@ expected counts are plain SQL on the imported file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from analytics.cohort.db import open_cohort
 from analytics.variables import OWN_SECTION
 from tests.conftest import page_runner, unescaped
-from tests.own_registry import LABELS, RARE
+from tests.own_registry import INFERRED, LABELS, RARE, write_own_registry
 
 PAGES = (
     "app.py", "pages/1_Patency.py", "pages/2_Clinical_outcomes.py", "pages/3_Safety.py",
@@ -25,6 +27,17 @@ OWN_WIDGETS = (
     "trial_arm", "frailty_min", "frailty_max", "site_group", "anticoagulant_days_min",
     "anticoagulant_days_max", "grade", "compression", "completed_protocol",
 )  # fmt: skip
+
+
+@dataclass
+class Upload:
+    """What st.file_uploader hands the Data page: a name and the bytes."""
+
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
 
 
 @pytest.fixture
@@ -124,3 +137,18 @@ def test_a_level_of_fewer_than_k_patients_is_withheld_under_enforced_privacy(
     at = own_page("pages/4_Subgroups.py")
     table = at.table[0].value.set_index(["Factor", "Group"])
     assert str(table.loc[("Site group", RARE), "Patients"]) != "2"
+
+
+def test_an_upload_with_its_dictionary_lists_the_columns_taken_from_their_values(
+    tmp_path, monkeypatch
+):
+    from ui import cohorts
+
+    monkeypatch.setenv("COHORT_IMPORT_DIR", str(tmp_path / "imported"))
+    monkeypatch.delenv(cohorts.SHARED_ENV, raising=False)
+    source = write_own_registry(tmp_path / "source")
+    files = [Upload(path.name, path.read_bytes()) for path in sorted(source.glob("*.csv"))]
+    outcome = cohorts.import_upload(files, "Own columns")
+    assert outcome.report is None and outcome.key == "own-columns"
+    assert outcome.notes["column"].tolist() == [name for _, name, _ in INFERRED]
+    assert outcome.notes["rule"].str.startswith("not in the dictionary: taken as").all()
