@@ -543,7 +543,8 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             lines.append(f"  {name} chi2 = {statistic}, {p}")
             for i, ratio in enumerate(comparison.hazard_ratios):
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
-                lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
+                line = fmt.hazard_ratio_line(ratio, view.by, hidden, variables)
+                lines.append(f"  {line}")
         lines.append("")
     lines += _time_summary_lines(view, data, text)
     lines += _comparison_lines(view, data, text)

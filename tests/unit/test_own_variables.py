@@ -504,3 +504,27 @@ def test_a_dictionary_row_for_no_column_is_refused(tmp_path):
     (problem,) = refusals(tmp_path, edit)
     assert problem[:3] == ("dictionary.csv", 6, "name")
     assert "declares a column that neither patients.csv nor limbs.csv holds" in problem[3]
+
+
+# ---- the deck ---------------------------------------------------------------------------------
+
+
+def test_the_deck_shows_them_in_their_words(own_path, tmp_path, capsys):
+    from pptx import Presentation
+
+    out = tmp_path / "view.pptx"
+    options = ["--by", "grade", "--adjust", "frailty,trial_arm", "--where", "compression=yes"]
+    assert main(["deck", "--db", str(own_path), *options, "--out", str(out)]) == 0
+    slides = [
+        " ".join(
+            [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+            + [slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""]
+        )
+        for slide in Presentation(str(out)).slides
+    ]
+    text = " ".join(slides)
+    assert "Filter: Compression: yes" in text
+    assert "Primary patency by grade" in text
+    assert "Cox HR High vs Middle" in text  # the levels' labels, not their codes
+    (model,) = [s for s in slides if s.startswith("Adjusted hazard ratios")]
+    assert "Frailty score (per 1 points):" in model and "Trial arm: Arm B vs Arm A" in model
