@@ -14,7 +14,7 @@ import duckdb
 
 from analytics.cohort.own_columns import OWN_TABLES, OwnColumn, extended, read_declarations
 from analytics.cohort.summary import SUMMARY_TABLE, create_summary, summary_problem
-from analytics.variables import BUILTIN, DeclarationError, Registry
+from analytics.variables import BUILTIN, Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
@@ -99,8 +99,10 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     The checks are cheap, so a million patients still open in well under a second: the
     cohort tables with this version's columns and types, the file as long as its blocks
     need, ``patient_summary`` holding the same patients as ``patients`` (row counts and
-    an order-free checksum of the ids) and only finite numbers. They catch corruption
-    and careless edits, not a forger, who can rewrite the summary consistently.
+    an order-free checksum of the ids) and only finite numbers, and the registry's own
+    columns exactly as ``cohort_variables`` declares them (:func:`_check_own_columns`).
+    They catch corruption and careless edits, not a forger, who can rewrite the summary
+    consistently.
     """
     try:
         _check_tables(con, path)
@@ -171,7 +173,7 @@ def _check_own_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[OwnC
     try:
         own = read_declarations(con)
         extended(BUILTIN, own)
-    except (DeclarationError, ValueError) as exc:
+    except ValueError as exc:  # a DeclarationError, or a kind no variable has
         raise CohortError(f"cohort file {path}: its own variables cannot be used ({exc})") from None
     expected = expected_columns()
     found = _table_columns(con)
