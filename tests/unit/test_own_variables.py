@@ -10,6 +10,7 @@ expected numbers come from plain SQL on the file's rows and from lifelines' CoxP
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -185,14 +186,8 @@ def test_a_file_whose_own_columns_and_declarations_disagree_is_refused(
     own_path, tmp_path, statements, said
 ):
     path = _edited(own_path, tmp_path, *statements)
-    with pytest.raises(CohortError, match=re_escape(said)):
+    with pytest.raises(CohortError, match=re.escape(said)):
         open_cohort(path)
-
-
-def re_escape(text: str) -> str:
-    import re
-
-    return re.escape(text)
 
 
 # ---- the report: --where, --by, --adjust ---------------------------------------------------
