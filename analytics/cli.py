@@ -145,7 +145,8 @@ def covariate_help(variables: Registry) -> str:
 # The help lists the built-in variables; the choices are the opened cohort's (_check_choices).
 OWN_VARIABLES = (
     "The lists above are the built-in variables. A cohort file may declare variables of its "
-    "own: --by and --adjust are checked against the file's variables once it is open."
+    "own (a registry's own columns, imported with its dictionary): --where, --by and "
+    "--adjust are checked against the file's variables once it is open."
 )
 
 
@@ -515,7 +516,8 @@ def _synth_size(path: Path) -> str:
 
 
 def _import(args: argparse.Namespace) -> Path:
-    """Import, and list the data-quality warnings of a finished import on stderr."""
+    """Import, and list on stderr the registry's own columns whose kind was taken from their
+    values and the data-quality warnings of a finished import."""
     from analytics.cohort.importer import import_with_report
 
     metadata = {"name": args.name} if args.name else None
@@ -538,6 +540,10 @@ def _import(args: argparse.Namespace) -> Path:
         raise CohortError("give SOURCE, or --redcap-records and --redcap-dictionary")
     else:
         imported = import_with_report(args.source, args.out, metadata=metadata)
+    if imported.notes:
+        print(f"note: {len(imported.notes)} column(s) taken from their values", file=sys.stderr)
+        for note in imported.notes:
+            print(f"  {format_problem(note)}", file=sys.stderr)
     if imported.warnings:
         print(f"warning: {len(imported.warnings)} row(s) to check", file=sys.stderr)
         for warning in imported.warnings:

@@ -16,7 +16,16 @@ import duckdb
 import numpy as np
 
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.variables import BUILTIN, IDENTIFIER, NO, YES, FilterError, Kind, Registry, Variable
+from analytics.variables import (
+    BUILTIN,
+    NO,
+    YES,
+    FilterError,
+    Kind,
+    Registry,
+    Variable,
+    quoted,
+)
 
 
 @dataclass(frozen=True)
@@ -42,13 +51,6 @@ class Grouping:
         if self.boolean and code in (0, 1):
             return f"({self.sql})" if code else f"NOT ({self.sql})"
         return f"({self.sql})::INT = {code}"
-
-
-def quoted(column: str) -> str:
-    """A declared column as an SQL identifier; anything but a plain identifier is refused."""
-    if not IDENTIFIER.fullmatch(column):
-        raise FilterError(f"{column!r} is not a column name")
-    return f'"{column}"'
 
 
 def literal(text: str) -> str:

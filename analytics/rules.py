@@ -89,7 +89,10 @@ DATE_MONTH_TOLERANCE = 0.5
 MAX_UPLOAD_MB = 50  # .streamlit/config.toml's server.maxUploadSize says the same (a test checks)
 MAX_ROWS_PER_SHEET = 100_000  # rows per sheet of a workbook, per CSV of an upload
 MAX_XLSX_INFLATED_MB = 100  # an .xlsx's members, uncompressed, before any is parsed
-MAX_HEADER_COLUMNS = 100  # a header wider is no table of the cohort format (24 at most)
+MAX_OWN_COLUMNS = 100  # columns a registry may add to patients and limbs (cohort format 7)
+# A header wider is no table of the cohort format: its widest has 24 columns, and a
+# registry may add its own (analytics.cohort.own_import).
+MAX_HEADER_COLUMNS = 30 + MAX_OWN_COLUMNS
 # Control characters (Unicode Cc: C0, DEL and C1) as a pattern both Python's re and
 # DuckDB's regexp read: no cell of a cohort may hold one (the format has no free text), and
 # none that a file already holds reaches an output (analytics.present.format.data_text).

@@ -63,9 +63,11 @@ SEGMENT_KEYS = ("segments", "segment_match")  # a segment set's filters besides 
 TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION = (
     "", "Venous segments", "Risk factors", "Age, BMI, centre",
 )  # fmt: skip
-# The registry's lesion, stent and therapy fields (cohort format 4), folded last.
+# The registry's lesion, stent and therapy fields (cohort format 4), folded last but for
+# the registry's own columns (cohort format 7: analytics.cohort.own_columns).
 DEVICE_SECTION = "Lesion, stents and therapy"
-SECTIONS = (TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION, DEVICE_SECTION)
+OWN_SECTION = "This registry's variables"
+SECTIONS = (TOP, SEGMENT_SECTION, RISK_SECTION, MEASURE_SECTION, DEVICE_SECTION, OWN_SECTION)
 
 
 class DeclarationError(ValueError):
@@ -76,6 +78,15 @@ class FilterError(ValueError):
     """A filter or grouping asked for in text (a link, ``--where``, ``--by``) that cannot be
     used; the message names the key and the value. Here, below the filter (analytics.filters)
     and the groupings (analytics.groups), so that either may build on the other."""
+
+
+def quoted(column: str) -> str:
+    """A declared column as an SQL identifier; anything but a plain identifier is refused.
+    Here, below every layer that builds SQL (the cohort file, the filters, the groupings),
+    so that each quotes a column the one way."""
+    if not IDENTIFIER.fullmatch(column):
+        raise FilterError(f"{column!r} is not a column name")
+    return f'"{column}"'
 
 
 class Kind(StrEnum):

@@ -16,6 +16,36 @@ COMMENT ON TABLE cohort_metadata IS 'Provenance of the cohort: one row per key (
 COMMENT ON COLUMN cohort_metadata.key IS 'Provenance item, e.g. source, method, schema_version.';
 COMMENT ON COLUMN cohort_metadata.value IS 'Its value, as text.';
 
+CREATE TABLE cohort_variables (
+    key          VARCHAR PRIMARY KEY,
+    source_table VARCHAR NOT NULL CHECK (source_table IN ('patients', 'limbs')),
+    position     INTEGER NOT NULL,
+    label        VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL CHECK (kind IN ('yes_no', 'category', 'ordered', 'number')),
+    levels       VARCHAR[],
+    level_labels VARCHAR[],
+    unit         VARCHAR,
+    bands        INTEGER[],
+    low          DOUBLE,
+    high         DOUBLE,
+    whole        BOOLEAN NOT NULL,
+    inferred     BOOLEAN NOT NULL
+);
+COMMENT ON TABLE cohort_variables IS 'The registry''s own columns (format 7): one row per extra column of patients or limbs, as the import''s dictionary sheet declared it or as its values were taken. Written by the import; empty when the registry adds none.';
+COMMENT ON COLUMN cohort_variables.key IS 'The column''s name, in patients or limbs: lower-case letters, digits and _, from a letter.';
+COMMENT ON COLUMN cohort_variables.source_table IS 'The table holding it: patients (a person''s) or limbs (a treated limb''s).';
+COMMENT ON COLUMN cohort_variables.position IS 'Its place among the own columns (the order shown).';
+COMMENT ON COLUMN cohort_variables.label IS 'How it shows (plain words).';
+COMMENT ON COLUMN cohort_variables.kind IS 'yes_no, category, ordered (a category whose levels have an order) or number.';
+COMMENT ON COLUMN cohort_variables.levels IS 'A category''s codes, in display order.';
+COMMENT ON COLUMN cohort_variables.level_labels IS 'How each code shows, in the same order.';
+COMMENT ON COLUMN cohort_variables.unit IS 'A number''s unit, when declared.';
+COMMENT ON COLUMN cohort_variables.bands IS 'A number''s band cuts (whole numbers, increasing), when declared: it is then a grouping.';
+COMMENT ON COLUMN cohort_variables.low IS 'A number''s filter range: the whole number at or below its smallest value.';
+COMMENT ON COLUMN cohort_variables.high IS 'A number''s filter range: the whole number at or above its largest value.';
+COMMENT ON COLUMN cohort_variables.whole IS 'A number whose every value is a whole number.';
+COMMENT ON COLUMN cohort_variables.inferred IS 'True when the import took its kind from its values (no dictionary row).';
+
 CREATE TABLE patients (
     patient_id     VARCHAR PRIMARY KEY CHECK (length(patient_id) BETWEEN 1 AND 64),
     sex            VARCHAR NOT NULL CHECK (sex IN ('F', 'M')),

@@ -122,6 +122,12 @@ def show_imported(outcome: cohorts.UploadOutcome | None) -> None:
             "written that you should check in your registry."
         )
         show_table(outcome.warnings, "data-quality warnings")
+    if outcome.notes is not None:
+        st.info(
+            f"{fmt.count(len(outcome.notes))} column(s) of the registry's own taken from their "
+            "values (no row in the dictionary): check what each was taken as."
+        )
+        show_table(outcome.notes, "columns taken from their values")
 
 
 st.subheader("Provenance")

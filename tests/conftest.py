@@ -60,6 +60,16 @@ def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def own_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's registry with columns of its own, imported (tests.own_registry)."""
+    from analytics.cohort.importer import import_registry
+    from tests.own_registry import write_own_registry
+
+    folder = tmp_path_factory.mktemp("own")
+    return import_registry(write_own_registry(folder / "source"), folder / "cohort.duckdb")
+
+
+@pytest.fixture(scope="session")
 def retinopathy_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """R's retinopathy as a bilateral registry file (tests.cohorts.retinopathy_registry)."""
     from tests.cohorts import retinopathy_registry

@@ -37,6 +37,7 @@ from analytics.cohort.importer import (
     layout_of,
     problems_frame,
 )
+from analytics.cohort.own_columns import DICTIONARY
 from analytics.cohort.redcap_import import import_redcap, is_dictionary_export
 from analytics.cohort.redcap_mapped import import_mapped
 from analytics.cohort.write import DestinationExists
@@ -157,7 +158,9 @@ class UploadOutcome:
     """What an upload came to: the new cohort, or None and the validation report.
 
     ``files`` names the files imported as the user chose them; ``warnings`` is an imported
-    cohort's data-quality report (rows imported as written to check), None when clean.
+    cohort's data-quality report (rows imported as written to check), None when clean;
+    ``notes`` lists the registry's own columns taken from their values (no dictionary row),
+    None when there are none.
     """
 
     key: str | None
@@ -166,6 +169,7 @@ class UploadOutcome:
     files: str = ""
     patients: int = 0
     warnings: pd.DataFrame | None = None
+    notes: pd.DataFrame | None = None
 
 
 def import_upload(files: list, name: str, date_order: str | None = None) -> UploadOutcome:
@@ -209,7 +213,8 @@ def import_upload(files: list, name: str, date_order: str | None = None) -> Uplo
         except (CohortError, OSError) as exc:  # disk full, folder not writable
             return _refused(name, f"not imported, nothing was replaced: {exc}")
     warnings = _screened(problems_frame(list(imported.warnings))) if imported.warnings else None
-    return UploadOutcome(key, None, name, names, imported.patients, warnings)
+    notes = problems_frame(list(imported.notes)) if imported.notes else None
+    return UploadOutcome(key, None, name, names, imported.patients, warnings, notes)
 
 
 def remember(outcome: UploadOutcome) -> None:
@@ -267,7 +272,8 @@ def _write_upload(files: list, folder: Path) -> Path | pd.DataFrame:
             ", ".join(names) or "no file",
             "upload one .xlsx workbook, or the CSV files of one layout: patients.csv, "
             "limbs.csv, events.csv and assessments.csv (with stents.csv and antithrombotic.csv "
-            "when recorded); or, in the single-limb layout, exactly patients.csv, "
+            "when recorded, and dictionary.csv declaring the registry's own columns); or, in "
+            "the single-limb layout, exactly patients.csv, "
             "assessments.csv and events.csv",
         )
     for upload in files:
@@ -349,7 +355,7 @@ def _one_layout(names: list[str]) -> bool:
     if len(given) != len(names):
         return False
     needed = {f"{t}.csv" for t in REGISTRY.tables if t not in REGISTRY.may_be_absent}
-    allowed = {f"{t}.csv" for t in REGISTRY.tables}
+    allowed = {f"{t}.csv" for t in (*REGISTRY.tables, DICTIONARY)}
     return given == {f"{t}.csv" for t in SINGLE_LIMB.tables} or needed <= given <= allowed
 
 

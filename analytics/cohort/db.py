@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.cohort.own_columns import OWN_TABLES, OwnColumn, extended, read_declarations
 from analytics.cohort.summary import SUMMARY_TABLE, create_summary, summary_problem
 from analytics.variables import BUILTIN, Registry
 
@@ -19,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema.sql"
 DEMO_SOURCE = ROOT / "data" / "demo"
 DEFAULT_DB = ROOT / "data" / "cohort.duckdb"
-SCHEMA_VERSION = "6"  # 2: the derived summary; 3: its first event months; 4: people and limbs;
-# 5: the limb's last contact as a date; 6: the summary's coded text columns as ENUMs
+SCHEMA_VERSION = "7"  # 2: the derived summary; 3: its first event months; 4: people and limbs;
+# 5: the limb's last contact as a date; 6: the summary's coded text columns as ENUMs;
+# 7: the registry's own columns and their declarations (cohort_variables)
 COHORT_TABLES = (
     "patients",
     "limbs",
@@ -29,6 +31,7 @@ COHORT_TABLES = (
     "assessments",
     "antithrombotic",
     "cohort_metadata",
+    "cohort_variables",
     "limb_summary",
 )
 
@@ -72,13 +75,10 @@ def open_cohort(path: Path | str) -> duckdb.DuckDBPyConnection:
 
 def cohort_variables(con: duckdb.DuckDBPyConnection) -> Registry:
     """The variables an open cohort can be filtered, grouped and adjusted by: the built-ins
-    extended by the file's own declarations.
-
-    No cohort file declares variables yet (a later issue reads them from a registry's data
-    dictionary), so this is the built-ins for every file; readers of a cohort take its
-    variables from here, so that a file's own declarations reach them without a change.
+    extended by the file's own columns (its ``cohort_variables`` table, format 7), which
+    :func:`open_cohort` has checked. Every reader of a cohort takes its variables from here.
     """
-    return BUILTIN.extended(())
+    return extended(BUILTIN, read_declarations(con))
 
 
 def connect_hardened(path: Path) -> duckdb.DuckDBPyConnection:
@@ -99,14 +99,18 @@ def check_cohort_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     The checks are cheap, so a million patients still open in well under a second: the
     cohort tables with this version's columns and types, the file as long as its blocks
     need, ``patient_summary`` holding the same patients as ``patients`` (row counts and
-    an order-free checksum of the ids) and only finite numbers. They catch corruption
-    and careless edits, not a forger, who can rewrite the summary consistently.
+    an order-free checksum of the ids) and only finite numbers, and the registry's own
+    columns exactly as ``cohort_variables`` declares them (:func:`_check_own_columns`).
+    They catch corruption and careless edits, not a forger, who can rewrite the summary
+    consistently.
     """
     try:
         _check_tables(con, path)
         _check_length(con, path)
         _check_columns(con, path)
+        own = _check_own_columns(con, path)
         numbers = [c for c, kind in expected_columns()[SUMMARY_TABLE] if kind in NUMBER_TYPES]
+        numbers += [c.key for c in own if c.sql_type in NUMBER_TYPES]
         problem = summary_problem(con, numbers)
     except duckdb.Error as exc:
         raise CohortError(f"cohort file {path} is damaged ({_first_line(exc)})") from None
@@ -160,6 +164,39 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 raise CohortError(
                     f"cohort file {path}: {table}.{column} is {found[table, column]}, not {kind}"
                 )
+
+
+def _check_own_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[OwnColumn, ...]:
+    """The file's own columns, declared usably and held exactly where declared: in their
+    table and in the summary, of their kind's type, and no column beyond the format's that
+    is not declared (the declarations are what shows them)."""
+    try:
+        own = read_declarations(con)
+        extended(BUILTIN, own)
+    except ValueError as exc:  # a DeclarationError, or a kind no variable has
+        raise CohortError(f"cohort file {path}: its own variables cannot be used ({exc})") from None
+    expected = expected_columns()
+    found = _table_columns(con)
+    for table in (*OWN_TABLES, SUMMARY_TABLE):
+        declared = {c.key: c.sql_type for c in own if table in (c.table, SUMMARY_TABLE)}
+        known = {column for column, _ in expected[table]}
+        extra = {column: kind for column, kind in found[table] if column not in known}
+        for column, kind in declared.items():
+            if column not in extra:
+                raise CohortError(
+                    f"cohort file {path}: {table} lacks column {column} ({kind}), which "
+                    "cohort_variables declares"
+                )
+            if extra[column] != kind:
+                raise CohortError(
+                    f"cohort file {path}: {table}.{column} is {extra[column]}, not {kind}"
+                )
+        if undeclared := sorted(set(extra) - set(declared)):
+            raise CohortError(
+                f"cohort file {path}: {table} holds column(s) {', '.join(undeclared)} that "
+                "cohort_variables does not declare"
+            )
+    return own
 
 
 @functools.cache

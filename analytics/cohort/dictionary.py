@@ -15,10 +15,20 @@ import duckdb
 import pandas as pd
 
 from analytics.cohort.db import SCHEMA_PATH
+from analytics.cohort.own_columns import (
+    DICTIONARY,
+    DICTIONARY_COLUMNS,
+    DICTIONARY_REQUIRED,
+    KINDS,
+    LABEL_SEPARATOR,
+    LEVEL_SEPARATOR,
+    MAX_INFERRED_LEVELS,
+)
+from analytics.rules import MAX_OWN_COLUMNS
 
 DICTIONARY_TABLES = (
     "patients", "limbs", "stents", "events", "assessments", "antithrombotic", "cohort_metadata",
-    "limb_clock", "time_to_event",
+    "cohort_variables", "limb_clock", "time_to_event",
 )  # fmt: skip
 
 # What a clinician types for a code of data/schema.sql (or of the single-limb layout's
@@ -195,6 +205,28 @@ def table_descriptions() -> dict[str, str]:
     return descriptions
 
 
+def _own_columns_lines() -> list[str]:
+    """How a registry declares its own columns (analytics.cohort.own_import), in words."""
+    columns = ", ".join(f"`{c}`" for c in DICTIONARY_COLUMNS)
+    return [
+        "## The registry's own columns: the `dictionary` sheet",
+        "",
+        f"`patients` and `limbs` may hold up to {MAX_OWN_COLUMNS} columns the format does not "
+        "name (a trial arm, a frailty score): named with lower-case letters, digits and `_` "
+        "from a letter, not a column, setting or SQL word of the format, each in one of the "
+        f"two tables. A `{DICTIONARY}` sheet (or `{DICTIONARY}.csv` beside the CSVs) declares "
+        f"them, one row per column, with the columns {columns} "
+        f"({' and '.join(f'`{c}`' for c in DICTIONARY_REQUIRED)} required): `type` is "
+        f"{', '.join(f'`{k}`' for k in KINDS)}; `levels` a category's codes and labels in "
+        f"order, `code{LABEL_SEPARATOR}label{LEVEL_SEPARATOR}code{LABEL_SEPARATOR}label` "
+        "(a cell may give a code or its label, any case); `unit` and `bands` (cuts, "
+        f"`60{LEVEL_SEPARATOR}75`) a number's. A column without a row is taken from its "
+        "values: all yes/no words `yes_no`, all numbers `number`, at most "
+        f"{MAX_INFERRED_LEVELS} different texts `category`, anything else refused; the import "
+        "lists each column so taken. The file keeps the declarations in `cohort_variables`.",
+    ]
+
+
 def dictionary_markdown() -> str:
     """The dictionary as Markdown, the text of docs/data-dictionary.md."""
     descriptions = table_descriptions()
@@ -211,6 +243,8 @@ def dictionary_markdown() -> str:
         "date (`event_date`, `assessment_date`, `start_date`, `end_date`; a limb's follow-up as "
         "`follow_up_months` or `last_contact_date`), converted to months after the procedure; "
         "a limb event's `patient_id` may be left empty.",
+        "",
+        *_own_columns_lines(),
     ]
     for table in DICTIONARY_TABLES:
         lines += ["", f"## `{table}`", "", descriptions.get(table, ""), ""]

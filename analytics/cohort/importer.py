@@ -58,6 +58,17 @@ import pyarrow as pa
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION, CohortError
 from analytics.cohort.dictionary import CROSS_COLUMN_RULES, CodedColumn, coded_columns
+from analytics.cohort.own_columns import DICTIONARY, OwnColumn, write_declarations
+from analytics.cohort.own_import import (
+    Declared,
+    declare,
+    dictionary_rows,
+    inferred_notes,
+    level_problems,
+    own_coded,
+    own_names,
+)
+from analytics.cohort.problems import SHOWN_PER_RULE, Problem, query_problems
 from analytics.cohort.single_limb import (
     SINGLE_LIMB_SCHEMA_PATH,
     SINGLE_LIMB_TABLES,
@@ -77,6 +88,7 @@ from analytics.rules import (
     MAX_XLSX_INFLATED_MB,
     MONTH_DECIMALS,
 )
+from analytics.variables import quoted
 
 
 @dataclass(frozen=True)
@@ -138,7 +150,6 @@ DATED_MONTHS = (
 MB = 1024 * 1024
 ROW = "_row"  # spreadsheet row number: the header is row 1
 FIRST_DATA_ROW = 2
-SHOWN_PER_RULE = 200  # problems listed per rule; the rest are counted
 CSV_CHUNK_ROWS = 5_000  # a CSV is read and staged this many rows at a time
 SCAN_BYTES = MB  # and checked for its encoding this many bytes at a time
 TRUE_TEXT, FALSE_TEXT = sorted(TRUE_WORDS), sorted(FALSE_WORDS)  # the filters' own words
@@ -162,33 +173,6 @@ TYPE_RULES = {
     "DOUBLE": "must be a number",
     "DATE": "must be an ISO date (YYYY-MM-DD)",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the source, located as a data manager would look for it.
-
-    Text read from the source (a file or sheet, a header, a cell) shows each character
-    that does not print as its escape (:func:`visible`): a reader sees where it is, and no
-    report, screen or terminal receives a control character.
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-
-    def __post_init__(self) -> None:
-        for name in ("file", "column", "value"):
-            if (text := getattr(self, name)) is not None:
-                object.__setattr__(self, name, visible(text))
-
-
-def visible(text: str) -> str:
-    """``text`` with each character that does not print (a control character, a no-break
-    space, a direction mark) written as Python writes its escape: "Centre\\x0b2"."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ValidationError(CohortError):
@@ -227,12 +211,16 @@ class Imported:
 
     A warning is a row imported as written that breaks no rule of the format but that a
     reader should check (a limb falling below C5 after an ulcer): real series report them.
+    ``own`` are the registry's own columns imported, ``notes`` one line for each whose
+    kind was taken from its values (analytics.cohort.own_import.inferred_notes).
     """
 
     path: Path
     patients: int
     warnings: tuple[Problem, ...]
     limbs: int
+    own: tuple[OwnColumn, ...] = ()
+    notes: tuple[Problem, ...] = ()
 
 
 def import_registry(
@@ -286,16 +274,22 @@ def import_tables(
     if mixed := _mixed_layout(layout, tables, labels):
         raise ValidationError(source, [mixed])
     meta = {**_default_metadata(source), **(metadata or {})}
+    rows, names, problems = _own_names(layout, tables, labels, max_rows)
+    if problems:
+        raise ValidationError(source, problems)
     with (
         written_beside(out, replace) as tmp,
         duckdb.connect(str(tmp)) as con,
         duckdb.connect() as staging,
     ):
         staging.execute(layout.schema.read_text())
-        problems = stage(staging, layout, tables, labels, max_rows)
+        problems = stage(staging, layout, tables, labels, max_rows, names)
         if problems:
             raise ValidationError(source, problems)
-        problems = validate(staging, layout, tables, labels)
+        own, problems = declare(staging, names, rows, labels, labels.get(DICTIONARY, DICTIONARY))
+        if problems:
+            raise ValidationError(source, problems)
+        problems = validate(staging, layout, tables, labels, own)
         if problems:
             raise ValidationError(source, problems)
         warnings = _ceap_warnings(staging, layout, labels)
@@ -304,6 +298,7 @@ def import_tables(
         (patients,) = staging.execute("SELECT count(*) FROM typed_patients").fetchone()
         con.execute(SCHEMA_PATH.read_text())
         if layout is REGISTRY:
+            write_declarations(con, own)
             _write_registry(staging, con)
         else:
             for table in layout.tables:
@@ -314,7 +309,29 @@ def import_tables(
         (limbs,) = con.execute("SELECT count(*) FROM limbs").fetchone()
         create_summary(con)
         write_metadata(con, meta)
-    return Imported(out, patients, tuple(warnings), limbs)
+    return Imported(out, patients, tuple(warnings), limbs, own, inferred_notes(own, labels))
+
+
+def _own_names(
+    layout: Layout, tables: dict[str, Table], labels: dict[str, str], max_rows: int | None
+) -> tuple[dict[str, Declared], dict[str, tuple[str, ...]], list[Problem]]:
+    """The dictionary's rows, the registry's own columns of patients and limbs, and what is
+    wrong with either (analytics.cohort.own_import); none in the single-limb layout."""
+    if layout is not REGISTRY:
+        return {}, {}, []
+    frames: list[pd.DataFrame] = []
+    label = labels.get(DICTIONARY, DICTIONARY)
+    problems = []
+    if DICTIONARY in tables:
+        problems += _each_chunk(tables[DICTIONARY], label, max_rows, lambda c, _: frames.append(c))
+    rows, found = dictionary_rows(pd.concat(frames) if frames else None, label)
+    headers = {
+        t: _named_columns(tables[t].header, labels[t])[1]
+        for t in ("patients", "limbs")
+        if t in tables
+    }
+    names, refused = own_names(headers, rows, labels, label)
+    return rows, names, problems + found + refused
 
 
 def _rows_of(con: duckdb.DuckDBPyConnection, table: str) -> pa.RecordBatchReader:
@@ -425,11 +442,11 @@ def _layout_problems(
 def _read_folder(
     folder: Path, max_rows: int | None
 ) -> tuple[Layout, dict[str, Table], dict[str, str], list[Problem]]:
-    labels = {name: f"{name}.csv" for name in REGISTRY.tables}
+    labels = {name: f"{name}.csv" for name in (*REGISTRY.tables, DICTIONARY)}
     given = [name for name in REGISTRY.tables if (folder / labels[name]).is_file()]
     layout = layout_of(given)
     tables, problems = {}, _layout_problems(layout, given, labels, "file")
-    for name in layout.tables:
+    for name in _read_tables(layout):
         path = folder / labels[name]
         if not path.is_file():
             continue
@@ -438,7 +455,13 @@ def _read_folder(
             problems.append(problem)
         else:
             tables[name] = table
-    return layout, tables, {t: labels[t] for t in layout.tables}, problems
+    return layout, tables, {t: labels[t] for t in _read_tables(layout)}, problems
+
+
+def _read_tables(layout: Layout) -> tuple[str, ...]:
+    """The tables read of a source in ``layout``: the registry's with its dictionary (the
+    registry's own columns, analytics.cohort.own_import)."""
+    return (*layout.tables, DICTIONARY) if layout is REGISTRY else layout.tables
 
 
 def read_csv(path: Path) -> tuple[Table | None, Problem | None]:
@@ -560,7 +583,7 @@ def _read_workbook(
     sizes bound what is read (zipfile reads no more than a member declares), so they are
     summed first; then each sheet is streamed and reading stops at ``max_rows``.
     """
-    labels = {table: f"{path.name}, sheet {table}" for table in REGISTRY.tables}
+    labels = {table: f"{path.name}, sheet {table}" for table in (*REGISTRY.tables, DICTIONARY)}
     refused = _workbook_refusal(path)
     if refused:
         return SINGLE_LIMB, {}, labels, [Problem(path.name, None, None, None, refused)]
@@ -575,7 +598,7 @@ def _read_workbook(
     layout = layout_of(book.sheetnames)
     frames, problems = {}, _layout_problems(layout, book.sheetnames, labels, "sheet")
     try:
-        for table in layout.tables:
+        for table in _read_tables(layout):
             if table not in book.sheetnames:
                 continue
             frame, problem = _read_sheet(book[table], labels[table], max_rows)
@@ -588,7 +611,7 @@ def _read_workbook(
         return layout, {}, labels, [problem]
     finally:
         book.close()
-    return layout, frames, {t: labels[t] for t in layout.tables}, problems
+    return layout, frames, {t: labels[t] for t in _read_tables(layout)}, problems
 
 
 def _workbook_refusal(path: Path) -> str | None:
@@ -670,23 +693,32 @@ def stage(
     tables: dict[str, Table],
     labels: dict[str, str],
     max_rows: int | None = None,
+    own: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Problem]:
     """Load each table's rows as text into ``raw_<t>``, a chunk at a time, each row numbered
-    as a spreadsheet numbers it (a table left out: no rows); return what stopped a file
-    being read."""
+    as a spreadsheet numbers it (a table left out: no rows), with the registry's ``own``
+    columns of it (validated names); return what stopped a file being read."""
+    own = own or {}
     return [
         problem
         for name in layout.tables
-        for problem in _stage_table(con, name, tables.get(name, ABSENT), labels[name], max_rows)
+        for problem in _stage_table(
+            con, name, tables.get(name, ABSENT), labels[name], max_rows, own.get(name, ())
+        )
     ]
 
 
 def _stage_table(
-    con: duckdb.DuckDBPyConnection, name: str, table: Table, label: str, max_rows: int | None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: Table,
+    label: str,
+    max_rows: int | None,
+    own: tuple[str, ...],
 ) -> list[Problem]:
     positions, names, _ = _named_columns(table.header, label)
-    present = [c.name for c in schema_columns(con, name) if c.name in names]
-    columns = ", ".join([f"{ROW} BIGINT", *(f"{c} VARCHAR" for c in present)])
+    present = [c.name for c in schema_columns(con, name) if c.name in names] + list(own)
+    columns = ", ".join([f"{ROW} BIGINT", *(f"{quoted(c)} VARCHAR" for c in present)])
     con.execute(f"CREATE TEMP TABLE raw_{name} ({columns})")
 
     def append(chunk: pd.DataFrame, first: int) -> None:
@@ -725,18 +757,22 @@ def validate(
     layout: Layout,
     tables: dict[str, Table],
     labels: dict[str, str],
+    own: tuple[OwnColumn, ...] = (),
 ) -> list[Problem]:
     """Cast each ``raw_<t>`` (:func:`stage`) into ``typed_<t>``; return every problem.
 
     In the registry layout the times given as dates become months and a limb event's
     patient is taken from its limb (:func:`_fill_registry`) before the schema's rules run,
-    so a CHECK, a key or a follow-up rule reads each row as it will be stored.
+    so a CHECK, a key or a follow-up rule reads each row as it will be stored. The
+    registry's ``own`` columns are cast to their kind's type, a category's cells to its
+    levels (analytics.cohort.own_import).
     """
-    coded = coded_columns(layout.schema)
+    coded = coded_columns(layout.schema) | own_coded(own)
     problems: dict[str, list[Problem]] = {}
     written: dict[str, list[Column]] = {}
     for table in layout.tables:
         columns = schema_columns(con, table)
+        columns += [Column(c.key, c.sql_type, False) for c in own if c.table == table]
         _, names, collisions = _named_columns(tables.get(table, ABSENT).header, labels[table])
         problems[table] = collisions
         if table in tables:
@@ -761,7 +797,7 @@ def validate(
         problems[table] += _check_problems(con, table, written[table], labels[table], coded)
         problems[table] += _key_problems(con, table, labels[table])
     found = [p for table in layout.tables for p in problems[table]]
-    found += _reference_problems(con, layout, labels)
+    found += level_problems(con, own, labels) + _reference_problems(con, layout, labels)
     if layout is REGISTRY:
         return found + _limbless_problems(con, labels) + _registry_follow_up_problems(con, labels)
     return found + _follow_up_problems(con, labels)
@@ -860,10 +896,10 @@ def _cell_problems(
             empty, rule = f"{text} IS NULL", "required: must not be empty"
             if (alternative := layout.alternative(table, column.name)) and alternative[0] in given:
                 empty, rule = f"{empty} AND {_text(alternative[0])} IS NULL", alternative[1]
-            problems += _rows(
+            problems += query_problems(
                 con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {empty}", label, column.name, rule
             )  # fmt: skip
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {column.name} FROM raw_{table} "
             f"WHERE regexp_matches({column.name}, ?)",
@@ -872,7 +908,7 @@ def _cell_problems(
         if column.data_type == "DATE":
             problems += _date_problems(con, table, column.name, label)
         if column.data_type in TYPE_RULES:
-            problems += _rows(
+            problems += query_problems(
                 con,
                 f"SELECT r.{ROW}, r.{column.name} FROM raw_{table} AS r "
                 f"JOIN typed_{table} AS t USING ({ROW}) "
@@ -881,7 +917,7 @@ def _cell_problems(
             )  # fmt: skip
     for t, name, other, rule in layout.alternatives:  # the required column left out
         if t == table and name not in given and other in given:
-            problems += _rows(
+            problems += query_problems(
                 con, f"SELECT {ROW}, NULL FROM raw_{table} WHERE {_text(other)} IS NULL",
                 label, other, rule,
             )  # fmt: skip
@@ -898,7 +934,7 @@ def _date_problems(
         ("<", earliest, f"implausible date: before {earliest.isoformat()}"),
         (">", today, "implausible date: after today"),
     ):
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT r.{ROW}, r.{column} FROM raw_{table} AS r JOIN typed_{table} AS t "
             f"USING ({ROW}) WHERE t.{column} {condition} ?",
@@ -938,7 +974,7 @@ def _check_problems(
             shown = " || ', ' || ".join(f"'{n}=' || coalesce({n}::VARCHAR, '')" for n in names)
             sql = f"SELECT {ROW}, {shown} FROM typed_{table} WHERE NOT ({expression})"
         rule = _check_rule(table, expression, coded.get((table, names[0])))
-        problems += _rows(con, sql, label, ", ".join(names), rule)
+        problems += query_problems(con, sql, label, ", ".join(names), rule)
     return problems
 
 
@@ -963,7 +999,7 @@ def _key_problems(con: duckdb.DuckDBPyConnection, table: str, label: str) -> lis
     for names, _ in _constraints(con, table, "PRIMARY KEY"):
         key = ", ".join(names)
         shown = " || ' / ' || ".join(f"coalesce({n}::VARCHAR, '')" for n in names)
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {shown} FROM (SELECT *, count(*) OVER (PARTITION BY {key}) AS copies "
             f"FROM typed_{table}) WHERE copies > 1",
@@ -983,7 +1019,7 @@ def _reference_problems(
     ).fetchall()
     problems = []
     for table, column, target, key in sorted(keys, key=lambda k: layout.tables.index(k[0])):
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {column} FROM typed_{table} WHERE {column} IS NOT NULL "
             f"AND {column} NOT IN (SELECT {key} FROM typed_{target} WHERE {key} IS NOT NULL)",
@@ -995,7 +1031,7 @@ def _reference_problems(
 
 def _limbless_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) -> list[Problem]:
     """A person with no treated limb: no analysis could count them."""
-    return _rows(
+    return query_problems(
         con,
         f"SELECT {ROW}, patient_id FROM typed_patients WHERE patient_id IS NOT NULL AND "
         "patient_id NOT IN (SELECT patient_id FROM typed_limbs WHERE patient_id IS NOT NULL)",
@@ -1026,7 +1062,7 @@ def _fill_registry(
         "FROM typed_limbs WHERE patient_id IS NOT NULL GROUP BY patient_id"
     )
     found = {table: [] for table in REGISTRY.tables}
-    found["events"] += _rows(
+    found["events"] += query_problems(
         con,
         f"SELECT e.{ROW}, e.patient_id || ' (limb ' || e.limb_id || ' is of patient ' || "
         "l.patient_id || ')' FROM typed_events AS e JOIN limb_clocks AS l USING (limb_id) "
@@ -1088,14 +1124,14 @@ def _months_from_dates(
     }.get(table, "the patient's first procedure")
     problems = []
     if table == "events":
-        problems += _rows(
+        problems += query_problems(
             con,
             f"SELECT {ROW}, {day}::VARCHAR FROM dated WHERE months < 0",
             labels[table], day,
             f"before the procedure: an event's date is on or after {whose} "
             f"(procedure_date in {labels['limbs']})",
         )  # fmt: skip
-    problems += _rows(
+    problems += query_problems(
         con,
         f"SELECT {ROW}, named || printf('%g', given) || ' and ' || {day}::VARCHAR || ' (' || "
         f"printf('%g', months) || {_literal(f' months after {whose})')} FROM dated "
@@ -1118,7 +1154,7 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
     An event in the month of death (the same month value) is allowed: both are recorded
     to the month, and a fatal bleed or embolism is dated with the death.
     """
-    after_death = _rows(
+    after_death = query_problems(
         con,
         f"SELECT e.{ROW}, e.month::VARCHAR || ' (death at ' || d.month::VARCHAR || ')' "
         "FROM typed_events AS e JOIN (SELECT patient_id, min(month) AS month FROM typed_events "
@@ -1126,7 +1162,7 @@ def _follow_up_problems(con: duckdb.DuckDBPyConnection, labels: dict[str, str]) 
         "WHERE e.month > d.month",
         labels["events"], "month", "event after the patient's death",
     )  # fmt: skip
-    return after_death + _rows(
+    return after_death + query_problems(
         con,
         f"SELECT e.{ROW}, e.month::VARCHAR || ' (follow-up ends at ' || "
         "p.follow_up_months::VARCHAR || ')' FROM typed_events AS e "
@@ -1224,7 +1260,7 @@ def _stent_count_warnings(con: duckdb.DuckDBPyConnection, labels: dict[str, str]
     """A limb whose ``stents`` count differs from the stents listed for it: the list is
     what the summary counts (data/schema.sql), so the count given is checked, not used."""
     listed_in = _literal(f" listed in {labels['stents']})")  # a file name may hold a quote
-    return _rows(
+    return query_problems(
         con,
         f"SELECT l.{ROW}, l.stents || ' (' || s.listed || {listed_in} "
         "FROM typed_limbs AS l JOIN (SELECT limb_id, count(*) AS listed FROM typed_stents "
@@ -1243,7 +1279,7 @@ def _ceap_warnings(
     at C5 or above. A warning, not a refusal: real series report such rows (so does the
     demo's paper)."""
     key = layout.limb_key
-    return _rows(
+    return query_problems(
         con,
         f"SELECT a.{ROW}, 'C' || a.ceap_c || ' at month ' || printf('%g', a.month) || "
         "' (C' || u.ceap_c || ' at month ' || printf('%g', u.month) || ')' "
@@ -1253,26 +1289,6 @@ def _ceap_warnings(
         f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY a.month) = 1",
         labels["assessments"], "ceap_c", CEAP_BELOW_ULCER,
     )  # fmt: skip
-
-
-def _rows(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
-    label: str,
-    column: str,
-    rule: str,
-    parameters: list[object] | None = None,
-) -> list[Problem]:
-    """Problems from a query of (row, value); beyond SHOWN_PER_RULE, one line counts the rest."""
-    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1", parameters).fetchall()
-    problems = [
-        Problem(label, int(row), column, None if value is None else str(value), rule)
-        for row, value in rows[:SHOWN_PER_RULE]
-    ]
-    if len(rows) > SHOWN_PER_RULE:
-        more = len(rows) - SHOWN_PER_RULE
-        problems.append(Problem(label, None, column, None, f"{rule}: {more} more row(s)"))
-    return problems
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

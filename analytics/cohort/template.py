@@ -1,5 +1,6 @@
 """A blank registry workbook: one sheet per table of the registry layout with its headers,
-and a guide to the columns and to how the tables fit together.
+an empty ``dictionary`` sheet for the registry's own columns, and a guide to the columns
+and to how the tables fit together.
 
 Departments fill it in and import it; the importer ignores the guide sheet.
 """
@@ -13,7 +14,14 @@ from openpyxl.styles import Alignment, Font
 
 from analytics.cohort.dictionary import data_dictionary
 from analytics.cohort.importer import FALSE_TEXT, REGISTRY, TRUE_TEXT
-from analytics.rules import DATE_MONTH_TOLERANCE, DAYS_PER_MONTH, MONTH_DECIMALS
+from analytics.cohort.own_columns import (
+    DICTIONARY,
+    DICTIONARY_COLUMNS,
+    DICTIONARY_REQUIRED,
+    KINDS,
+    MAX_INFERRED_LEVELS,
+)
+from analytics.rules import DATE_MONTH_TOLERANCE, DAYS_PER_MONTH, MAX_OWN_COLUMNS, MONTH_DECIMALS
 
 GUIDE_SHEET = "columns"
 GUIDE_HEADER = ("sheet", "column", "type", "required", "meaning")
@@ -44,11 +52,20 @@ GUIDE_NOTES = (
     f"Booleans: {'/'.join(TRUE_TEXT)} or {'/'.join(FALSE_TEXT)}, any case. Dates: "
     "YYYY-MM-DD (or a date cell). Coded columns: the codes listed (any case, a space for an "
     "underscore, and the spellings listed). Optional columns may be left out or left empty.",
+    f"Columns of your own: patients and limbs may have up to {MAX_OWN_COLUMNS} columns the "
+    "format does not name (a trial arm, a frailty score), named with lower-case letters, "
+    f"digits and _. Declare each in the {DICTIONARY} sheet, one row per column: "
+    f"{', '.join(DICTIONARY_COLUMNS)} ({' and '.join(DICTIONARY_REQUIRED)} required); type "
+    f"is {', '.join(KINDS)}; levels as code=label|code=label (category, ordered); a number "
+    "may have a unit and bands as cuts, 60|75. A column not declared is taken from its "
+    f"values (yes/no words: yes_no; numbers: number; at most {MAX_INFERRED_LEVELS} different "
+    "texts: category) and the import says what each was taken as.",
 )
 
 
 def template_workbook() -> bytes:
-    """The .xlsx bytes: one sheet per table with its header row, plus a 'columns' guide."""
+    """The .xlsx bytes: one sheet per table with its header row, the dictionary's header,
+    and a 'columns' guide."""
     dictionary = data_dictionary()
     book = Workbook()
     book.remove(book.active)
@@ -56,6 +73,9 @@ def template_workbook() -> bytes:
         sheet = book.create_sheet(table)
         sheet.append(dictionary.loc[dictionary["table"] == table, "column"].tolist())
         _bold_header(sheet)
+    own = book.create_sheet(DICTIONARY)
+    own.append(DICTIONARY_COLUMNS)
+    _bold_header(own)
     guide = book.create_sheet(GUIDE_SHEET)
     guide.append(GUIDE_HEADER)
     for row in dictionary[dictionary["table"].isin(REGISTRY.tables)].itertuples(index=False):

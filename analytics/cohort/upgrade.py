@@ -4,12 +4,13 @@ Versions 1-3 are the single-limb format (analytics.cohort.single_limb): one row 
 with one treated limb, and from version 2 a derived summary. An upgrade reads their
 imported tables into this version's registry format (people, limbs, their events and
 assessments; ``aetiology`` as the file's provenance says, else not recorded) and derives
-the summary anew. Versions 4 and 5 are the registry format, 4 without the columns a later
+the summary anew. Versions 4 to 6 are the registry format, 4 without the columns a later
 version added (ADDED_COLUMNS: the limb's ``last_contact_date`` in 5): their tables are
 copied as they are, those columns left empty (a file of version 4 never held them), and
 the summary derived anew (version 6 changed only the summary: its coded text columns
-stored as ENUMs, analytics.cohort.summary.CODED_COLUMNS). The file is one the product
-did not write, so it is only read, through a hardened connection
+stored as ENUMs, analytics.cohort.summary.CODED_COLUMNS; version 7 added the registry's
+own columns, which an earlier file never held: it upgrades with none). The file is one
+the product did not write, so it is only read, through a hardened connection
 (analytics.cohort.db.connect_hardened), and its imported tables are copied, column by
 column of the schema of its version, into a new file built from ``data/schema.sql``: the
 derivation runs on the product's own views, never the file's, and no view or macro
@@ -43,11 +44,14 @@ from analytics.cohort.summary import SUMMARY_TABLE, create_summary
 from analytics.cohort.write import written_beside
 
 SINGLE_LIMB_VERSIONS = ("1", "2", "3")
-UPGRADABLE = (*SINGLE_LIMB_VERSIONS, "4", "5")
+UPGRADABLE = (*SINGLE_LIMB_VERSIONS, "4", "5", "6")
 IMPORTED_TABLES = ("cohort_metadata", *SINGLE_LIMB_TABLES)
 # The registry format's tables (patients before what names them), and the columns each
 # version after 4 added to them: (version, table, column). An earlier file lacks them.
-REGISTRY_TABLES = tuple(t for t in COHORT_TABLES if t not in ("cohort_metadata", SUMMARY_TABLE))
+# The file's own columns (format 7) come only with an import: an earlier file has none.
+REGISTRY_TABLES = tuple(
+    t for t in COHORT_TABLES if t not in ("cohort_metadata", "cohort_variables", SUMMARY_TABLE)
+)
 ADDED_COLUMNS = (("5", "limbs", "last_contact_date"),)
 ROWS_PER_BATCH = 100_000  # rows held in memory at a time while copying
 

@@ -332,10 +332,13 @@ def hazard_ratio(ratio: HazardRatio) -> str:
     return ratio_ci(ratio.hr, ratio.ci_lower, ratio.ci_upper)
 
 
-def hazard_ratio_line(ratio: HazardRatio, by: str, hidden: bool = False) -> str:
+def hazard_ratio_line(
+    ratio: HazardRatio, by: str, hidden: bool = False, variables: Registry = BUILTIN
+) -> str:
     """One line for a chart, slide or report: "Cox HR (95% CI) Yes vs No: 2.66 (0.92-7.70),
-    p = 0.072"; SUPPRESSED for a group of fewer than k (``hidden``)."""
-    versus = f"{level(by, ratio.level)} vs {level(by, ratio.reference)}"
+    p = 0.072"; SUPPRESSED for a group of fewer than k (``hidden``); levels in the words of
+    the cohort's ``variables``."""
+    versus = f"{level(by, ratio.level, variables)} vs {level(by, ratio.reference, variables)}"
     if hidden:
         return f"Cox HR {versus}: {SUPPRESSED}"
     if not ratio.estimable:
@@ -435,7 +438,7 @@ def hidden_ratios_note(model: AdjustedModel, mask: ModelMask) -> str | None:
         return f"Hazard ratios {SUPPRESSED}: the model has fewer than {k} patients or events"
     if not mask.ratios:
         return None
-    names = "; ".join(term(t) for t in model.terms if t.term in mask.ratios)
+    names = "; ".join(term(t, model.variables) for t in model.terms if t.term in mask.ratios)
     return (
         f"Hazard ratios {SUPPRESSED} for {names}: the level, its reference or the rest of "
         f"the model's patients has fewer than {k} patients, so the ratio would describe "
@@ -471,11 +474,11 @@ def model_reading(model: AdjustedModel, mask: ModelMask) -> list[str]:
             else f" ({level_patients(t, mask)} {unit}, {level_events(t, mask)} events)"
         )
         lines.append(
-            f"{term(t)}{level}: crude HR (95% CI) {term_ratio(crude[t.term], hidden)}; adjusted "
-            f"HR (95% CI) {term_ratio(t, hidden)}"
+            f"{term(t, model.variables)}{level}: crude HR (95% CI) "
+            f"{term_ratio(crude[t.term], hidden)}; adjusted HR (95% CI) {term_ratio(t, hidden)}"
         )
     lines += [
-        f"Proportional hazards, {term(test)}: "
+        f"Proportional hazards, {term(test, model.variables)}: "
         + (SUPPRESSED if mask.ratio_hidden(test.term) else ph_reading(test))
         for test in model.ph_test
     ]

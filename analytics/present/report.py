@@ -74,6 +74,7 @@ from analytics.stats.engine.logrank import LOGRANK, LogRank
 from analytics.stats.models import AdjustedModel, Term
 from analytics.stats.safety import SafetyIncidence
 from analytics.stats.survival import Comparison, EndpointSurvival, GroupSurvival
+from analytics.variables import OWN_SECTION, Registry
 from analytics.views import (
     CURVE_COUNTS,
     PEOPLE,
@@ -440,6 +441,7 @@ def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
             "filter": to_params(view.cohort_filter),
             "by": view.by,
             "notes": _paper_readings(view),
+            "variables": own_dictionary(view.cohort_filter.variables),
         },
         "n_patients": privacy.cell("n_patients", decided.cell(people)),
         "n_limbs": privacy.cell("n_limbs", decided.cell(N)),
@@ -473,6 +475,24 @@ def _report_values(view: ReportView, decided: Mask) -> dict[str, Any]:
     if k is not None:
         report["privacy"] = {"k": k, "suppressed": privacy.paths}
     return _clean(report)
+
+
+def own_dictionary(variables: Registry) -> dict[str, dict[str, Any]]:
+    """The registry's own variables (its dictionary, cohort format 7) by their raw keys, as
+    the JSON's filters, groups and terms name them: label, whether a patient's or a limb's,
+    kind, unit, levels (raw -> shown) and the bands a number is grouped by; {} without."""
+    return {
+        v.key: {
+            "label": v.label,
+            "level": str(v.level),
+            "kind": str(v.kind),
+            "unit": v.unit,
+            "levels": dict(v.levels),
+            "bands": list(v.bands.levels) if v.bands else [],
+        }
+        for v in variables.variables
+        if v.section == OWN_SECTION
+    }
 
 
 def _paper_readings(view: ReportView) -> list[str]:
@@ -523,7 +543,8 @@ def report_text(view: ReportView, k: int | None = None) -> str:
             lines.append(f"  {name} chi2 = {statistic}, {p}")
             for i, ratio in enumerate(comparison.hazard_ratios):
                 hidden = f"{path}.hazard_ratios[{i}].hr" in text.suppressed
-                lines.append(f"  {fmt.hazard_ratio_line(ratio, view.by, hidden)}")
+                line = fmt.hazard_ratio_line(ratio, view.by, hidden, variables)
+                lines.append(f"  {line}")
         lines.append("")
     lines += _time_summary_lines(view, data, text)
     lines += _comparison_lines(view, data, text)

@@ -547,7 +547,10 @@ def comparison_lines(view: PatencyView, mask: Mask | None = None) -> list[str]:
         f"{COMPARISON_TESTS[comparison_test(view)]} {test}{caution}",
         *(
             fmt.hazard_ratio_line(
-                ratio, view.by, ratio.level in withheld or ratio.reference in withheld
+                ratio,
+                view.by,
+                ratio.level in withheld or ratio.reference in withheld,
+                view.variables,
             )
             for ratio in comparison.hazard_ratios
         ),

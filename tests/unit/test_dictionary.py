@@ -64,6 +64,7 @@ def test_the_coded_columns_are_the_schemas_in_lists():
         ("limbs", "access_vein"), ("stents", "design"), ("events", "event"),
         ("events", "reintervention_type"), ("events", "indication"), ("assessments", "ulcer"),
         ("assessments", "imaging"), ("antithrombotic", "agent"),
+        ("cohort_variables", "source_table"), ("cohort_variables", "kind"),
     }  # fmt: skip
     assert coded["limbs", "side"].codes == ("left", "right")
     assert coded["patients", "sex"].spellings == {"f": "F", "female": "F", "m": "M", "male": "M"}

@@ -21,9 +21,11 @@ from analytics.cohort.importer import (
     import_registry,
     problems_frame,
 )
+from analytics.cohort.own_columns import DICTIONARY
 from analytics.cohort.template import GUIDE_SHEET, template_workbook
 from analytics.present.format import MISSING
 from analytics.present.tables import validation_report
+from analytics.rules import MAX_HEADER_COLUMNS
 from tests.conftest import single_limb_csv, write_single_limb
 
 
@@ -228,7 +230,7 @@ def test_workbook_without_a_sheet(registry, existing, tmp_path):
 
 def test_template_has_a_sheet_per_table_and_a_column_guide():
     sheets = pd.read_excel(io.BytesIO(template_workbook()), sheet_name=None, dtype=str)
-    assert list(sheets) == [*REGISTRY.tables, GUIDE_SHEET]
+    assert list(sheets) == [*REGISTRY.tables, DICTIONARY, GUIDE_SHEET]
     assert "patient_id" in sheets["patients"].columns and sheets["patients"].empty
     assert "ceap_c" in set(sheets[GUIDE_SHEET]["column"])
 
@@ -633,7 +635,8 @@ def test_a_csv_with_a_header_of_thousands_of_columns_is_refused_before_its_rows(
     finally:
         tracemalloc.stop()
     rule = (
-        "the header has 20,000 columns, more than the 100 any table of the cohort format "
+        f"the header has 20,000 columns, more than the {MAX_HEADER_COLUMNS} any table of the "
+        "cohort format "
         "could have: keep only the columns of the data dictionary"
     )
     assert problem == ("patients.csv", 1, None, None, rule)
@@ -652,7 +655,9 @@ def test_a_sheet_with_a_header_of_thousands_of_columns_is_refused_before_its_row
         import_registry(tmp_path / "wide.xlsx", tmp_path / "new.duckdb")
     (problem,) = caught.value.problems
     assert (problem.file, problem.row) == ("wide.xlsx, sheet events", 1)
-    assert problem.rule.startswith("the header has 16,000 columns, more than the 100")
+    assert problem.rule.startswith(
+        f"the header has 16,000 columns, more than the {MAX_HEADER_COLUMNS}"
+    )
 
 
 UNCLOSED_QUOTE = (

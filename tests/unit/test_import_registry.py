@@ -22,6 +22,7 @@ from analytics.cohort.importer import (
     import_with_report,
     months_between,
 )
+from analytics.cohort.own_columns import DICTIONARY
 from analytics.rules import DAYS_PER_MONTH
 from tests.conftest import write_single_limb
 
@@ -507,7 +508,7 @@ def test_the_template_explains_limbs_events_and_dates():
     from analytics.cohort.template import GUIDE_SHEET, template_workbook
 
     sheets = pd.read_excel(io.BytesIO(template_workbook()), sheet_name=None, dtype=str)
-    assert list(sheets) == [*REGISTRY.tables, GUIDE_SHEET]
+    assert list(sheets) == [*REGISTRY.tables, DICTIONARY, GUIDE_SHEET]
     guide = sheets[GUIDE_SHEET]
     keys = zip(guide["sheet"], guide["column"], strict=True)
     required = dict(zip(keys, guide["required"], strict=True))

@@ -23,6 +23,7 @@ from analytics.cohort.db import (
     DEMO_SOURCE,
     SCHEMA_VERSION,
     CohortError,
+    cohort_variables,
     connect_hardened,
     open_cohort,
     schema_tables,
@@ -39,6 +40,7 @@ from analytics.cohort.summary import (
 from analytics.cohort.upgrade import upgrade
 from analytics.filters import CohortFilter
 from analytics.present.report import report_json
+from analytics.variables import BUILTIN
 from analytics.views import ReportView
 from tests.conftest import write_single_limb
 from tools.bench import PAGES
@@ -268,6 +270,19 @@ def _as_version_5(current: Path, tmp_path: Path, day: bool = False) -> Path:
     return old
 
 
+def _as_version_6(current: Path, tmp_path: Path) -> Path:
+    """``current`` as version 6 wrote it: its tables and summary, without the declarations
+    of a registry's own columns (version 7's ``cohort_variables``), stamped 6."""
+    old = tmp_path / "v6.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"ATTACH '{current}' AS current (READ_ONLY)")
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM current.{table}")
+        con.execute("UPDATE cohort_metadata SET value = '6' WHERE key = 'schema_version'")
+        con.execute("DETACH current")
+    return old
+
+
 def _as_single_limb(current: Path, tmp_path: Path, version: str) -> Path:
     """A file of one limb per patient as versions 2-3 wrote it (data/schema_single_limb.sql):
     each patient with their limb in ``patients`` (``side`` as ``lesion_side``), visits and
@@ -380,7 +395,9 @@ def _same_outputs(
         assert _differences(before[name], after[name], name, apart) == []
 
 
-@pytest.mark.parametrize(("version", "written"), [("4", _as_version_4), ("5", _as_version_5)])
+@pytest.mark.parametrize(
+    ("version", "written"), [("4", _as_version_4), ("5", _as_version_5), ("6", _as_version_6)]
+)
 def test_a_registry_file_of_an_earlier_version_is_refused_with_the_upgrade_command(
     bilateral_path, tmp_path, version, written
 ):
@@ -455,6 +472,20 @@ def test_a_version_5_file_upgrades_to_its_own_rows_with_the_summarys_narrower_ty
             f"+ follow_up_months * {365.25 / 12!r}) FROM {SUMMARY_TABLE}"
         ).fetchall()[0]
     assert same
+
+
+def test_a_version_6_file_upgrades_to_its_own_rows_with_no_own_columns(bilateral_path, tmp_path):
+    """Version 7 added only the declarations of a registry's own columns, which a file of
+    version 6 never held: its rows come through as they were, and it declares none."""
+    old = _as_version_6(bilateral_path, tmp_path)
+    assert upgrade(old) is True
+    with open_cohort(old) as upgraded, open_cohort(bilateral_path) as fresh:
+        for table in ("cohort_metadata", *REGISTRY.tables, SUMMARY_TABLE):
+            query = f"SELECT * FROM {table} ORDER BY ALL"
+            assert upgraded.execute(query).fetchall() == fresh.execute(query).fetchall(), table
+        assert upgraded.execute("SELECT count(*) FROM cohort_variables").fetchall() == [(0,)]
+        assert cohort_variables(upgraded) == BUILTIN
+    assert upgrade(old) is False
 
 
 def test_every_output_is_the_same_on_an_upgraded_version_5_copy(version_5, bilateral_path):
