@@ -34,6 +34,9 @@ from analytics.cohort.importer import (
     import_tables,
     read_csv,
 )
+from analytics.cohort.own_columns import DICTIONARY
+from analytics.cohort.own_columns import DICTIONARY_COLUMNS as OWN_DICTIONARY
+from analytics.cohort.redcap_own import OWN_INSTRUMENTS, OwnField, own_field
 from analytics.cohort.redcap_project import (
     API_DICTIONARY_COLUMNS,
     CHOICES,
@@ -90,6 +93,8 @@ class Project:
     fields: dict[str, Field]
     labels: dict[str, str]  # folded field label -> field name
     choices: dict[str, dict[str, str]]  # field -> folded choice label -> REDCap code
+    own: tuple[OwnField, ...] = ()  # the patient's and limb's fields of the project's own
+    left_out: tuple[Problem, ...] = ()  # their other fields, each with why (a note)
 
     def columns(self, table: str) -> list[str]:
         """The format's columns of ``table`` that the project's fields fill."""
@@ -128,11 +133,38 @@ def import_redcap(
     meta = {"source": f"Imported from the REDCap exports {records.name} and {dictionary.name}",
             **(metadata or {})}  # fmt: skip
     locate = locator(records.name, dictionary.name, labels, origins, _field_names(project))
+    if project.own:  # the registry's dictionary of them, from the project's (redcap_own)
+        tables[DICTIONARY] = as_table(
+            pd.DataFrame([o.declared for o in project.own], columns=OWN_DICTIONARY, dtype=str)
+        )
+        labels[DICTIONARY] = f"{dictionary.name} (own fields)"
+    in_dictionary = _dictionary_rows(labels.get(DICTIONARY), dictionary.name, project.own)
     try:
         done = import_tables(records, REGISTRY, tables, labels, out, meta, max_rows, replace_out)
     except ValidationError as exc:
-        raise ValidationError(records, [locate(p) for p in exc.problems]) from None
-    return replace(done, warnings=tuple(locate(w) for w in done.warnings))
+        problems = [locate(in_dictionary(p)) for p in exc.problems]
+        raise ValidationError(records, problems) from None
+    return replace(
+        done,
+        warnings=tuple(locate(w) for w in done.warnings),
+        notes=(*project.left_out, *(in_dictionary(n) for n in done.notes)),
+    )
+
+
+def _dictionary_rows(
+    label: str | None, file: str, own: tuple[OwnField, ...]
+) -> Callable[[Problem], Problem]:
+    """A problem with the dictionary made of the project's own fields, located at the
+    field's row of the project's data dictionary export."""
+
+    def located(problem: Problem) -> Problem:
+        if label is None or problem.file != label or problem.row is None:
+            return problem
+        index = problem.row - FIRST_DATA_ROW
+        row = own[index].at if 0 <= index < len(own) else None
+        return replace(problem, file=file, row=row)
+
+    return located
 
 
 def is_dictionary_export(head: bytes) -> bool:
@@ -158,14 +190,28 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
         return Project({}, {}, {}), [Problem(path.name, 1, None, None, rule)]
     template = {f.name: f for f in project_fields()}
     fields, labels, choices = {}, {}, {}
+    own, left_out = [], []
     for number, row in enumerate(frame.itertuples(index=False), FIRST_DATA_ROW):
         values = dict(zip(frame.columns, row, strict=True))
         name, form = values[NAME].strip(), values[FORM].strip()
         known = template.get(name)
+        if known is None and form in OWN_INSTRUMENTS:
+            pairs = choice_pairs(values[CHOICES])
+            found = own_field(values, number, path.name, pairs)
+            if isinstance(found, Problem):
+                left_out.append(found)
+                labels[_fold(values[LABEL])] = ""  # its column is read past
+                continue
+            own.append(found)
+            fields[name] = found.field
+            labels[_fold(values[LABEL])] = name
+            choices[name] = {_fold(label): code for code, label in pairs}
+            continue
         if known is None:
             rule = (
-                "a field the cohort format does not know: create the project from "
-                "redcap-template, or import it with --mapping (a mapping file)"
+                f"a field the cohort format does not know, on instrument {form}: only the "
+                "patient and limb instruments hold fields of the project's own; create the "
+                "project from redcap-template, or import it with --mapping (a mapping file)"
             )
             problems.append(Problem(path.name, number, name, None, rule))
             continue
@@ -178,7 +224,7 @@ def read_dictionary(path: Path) -> tuple[Project, list[Problem]]:
         choices[name] = {_fold(label): code for code, label in choice_pairs(values[CHOICES])}
     if RECORD_ID not in fields:
         problems.append(Problem(path.name, None, RECORD_ID, None, "the record id field is missing"))
-    return Project(fields, labels, choices), problems
+    return Project(fields, labels, choices, tuple(own), tuple(left_out)), problems
 
 
 def read_export(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -245,6 +291,7 @@ def _header_names(
     """Each column's raw name (a label header read through the dictionary), "" for a column
     kept out (an instrument's status, REDCap's survey and group columns)."""
     raw = {RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE} | set(project.fields)
+    skipped = {note.column for note in project.left_out}  # read past, as their notes say
     boxes = {
         f"{name}{CHECKBOX_MARK}{code.casefold()}": name
         for name, field in project.fields.items()
@@ -260,7 +307,9 @@ def _header_names(
                 "(a mapping file), or a project created from redcap-template"
             )
             return [], [Problem(file, 1, text, None, rule)]
-        if text.strip() in raw or folded in boxes:
+        if text.strip().split(CHECKBOX_MARK)[0] in skipped:
+            names.append("")
+        elif text.strip() in raw or folded in boxes:
             names.append(text.strip() if text.strip() in raw else folded)
         elif text.strip().endswith(COMPLETE) or text.startswith("redcap_"):
             names.append("")
