@@ -95,7 +95,6 @@ def import_section() -> None:
         show_table(outcome.report, "validation report")
         return
     audit.imported(outcome.name)
-    audit.imported(outcome.name)
     cohorts.remember(outcome)
     cohorts.select(outcome.key)
     st.rerun()

@@ -98,11 +98,13 @@ def cohort_choices(at: AppTest) -> list[str]:
 
 
 def test_an_import_belongs_to_its_user_in_a_new_session_and_to_nobody_else(
-    session, import_dir, tmp_path
+    session, import_dir, tmp_path, trail
 ):
     at = session(DATA, GRACE)
     at = import_form(at, [("Dept A.xlsx", demo_workbook(tmp_path / "a.xlsx"), XLSX)], "Dept A")
     assert not at.exception and not at.error
+    (recorded,) = [e for e in read(trail).events if e.action is Action.IMPORT]  # once
+    assert (recorded.what, recorded.subject) == ("Dept A", "grace manager")
     stored = folder_of(import_dir, GRACE) / "dept-a.duckdb"
     assert stored.is_file() and not (import_dir / "dept-a.duckdb").exists()
     on_disk = [str(p.relative_to(import_dir)).lower() for p in import_dir.rglob("*")]
