@@ -33,7 +33,7 @@ PENDING = "_own_import_pending"  # the action awaiting its confirmation
 SAID = "_own_import_said"  # what the last action came to, said once
 TAB_CLOSED = (
     "An imported cohort is visible only in this browser session and lasts only until the "
-    "tab is closed: a reload or a new tab starts without it."
+    "tab is closed (or left unused for a day): a reload or a new tab starts without it."
 )
 
 
