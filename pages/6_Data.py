@@ -12,7 +12,7 @@ from analytics.glossary import DEFINITIONS
 from analytics.present import format as fmt
 from analytics.rules import MAX_ROWS_PER_SHEET, MAX_UPLOAD_MB
 from analytics.views import IMPORTED, PEOPLE, N, imported_ledger
-from ui import audit, cohorts, data, heavy
+from ui import audit, cohorts, data, heavy, own_imports
 from ui.access import session_allowed
 from ui.page import masked, start_page
 from ui.show import show_definitions, show_table
@@ -53,15 +53,9 @@ def import_section() -> None:
         'README, "From a REDCap project"). Every problem is listed at once; nothing is '
         "imported until the file is clean."
     )
-    audience = (
-        "An imported cohort is shared with every user of this dashboard; a name already taken "
-        "is refused."
-        if cohorts.shared()
-        else "An imported cohort is visible only in this browser session."
-    )
     st.caption(
         f"Up to {fmt.count(MAX_UPLOAD_MB)} MB a file and {fmt.count(MAX_ROWS_PER_SHEET)} rows "
-        f"a sheet or CSV. {audience}"
+        f"a sheet or CSV. {own_imports.audience()}"
     )
     st.download_button(
         "Download the template workbook (.xlsx)", data.template(),
@@ -100,7 +94,6 @@ def import_section() -> None:
         )
         show_table(outcome.report, "validation report")
         return
-    audit.imported(outcome.name)
     audit.imported(outcome.name)
     cohorts.remember(outcome)
     cohorts.select(outcome.key)
@@ -157,6 +150,7 @@ if session_allowed().manage_data:
 else:
     st.subheader("Import your registry")
     st.caption("Importing a registry is for this dashboard's data managers.")
+own_imports.show()
 
 st.subheader("Data dictionary")
 st.caption("The cohort file format; a department's registry is imported in this format.")

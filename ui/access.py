@@ -80,6 +80,14 @@ def session_role() -> Role | None:
     return access.role_of(st.user.to_dict())
 
 
+def subject() -> str | None:
+    """The signed-in user's token subject (``sub``, which the provider keeps for the user
+    for good), which owns their imports; None without login, signed out, or without one."""
+    if rule() is None or not st.user.is_logged_in:
+        return None
+    return str(st.user.get("sub") or "") or None
+
+
 def session_allowed() -> Allowed:
     """What this session may do: everything without login, its role's with it, a viewer's
     when it has none (never reached: require_user stops such a page first)."""

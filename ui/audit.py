@@ -1,5 +1,5 @@
-"""The audit trail as the dashboard writes it (analytics.audit): who viewed, exported or
-imported what, when the deployment sets ``COHORT_AUDIT_FILE``.
+"""The audit trail as the dashboard writes it (analytics.audit): who viewed, exported,
+imported, published or deleted what, when the deployment sets ``COHORT_AUDIT_FILE``.
 
 Who is the signed-in user's token subject and name (``st.user``), or "no login" where the
 dashboard has none. A page view is recorded once per change of cohort, page or filter,
@@ -83,7 +83,23 @@ def keeps_trail() -> bool:
 
 def imported(what: str) -> None:
     """Record an import from the browser (the file is written: a failure only warns)."""
+    _done(Action.IMPORT, what, "The import is done")
+
+
+def published(name: str) -> None:
+    """Record that the user published their import ``name`` to every user."""
+    _done(Action.PUBLISH, name, "The cohort is published")
+
+
+def deleted(name: str) -> None:
+    """Record that the user deleted their import ``name`` (its file is gone)."""
+    _done(Action.DELETE, name, "The import is deleted")
+
+
+def _done(action: Action, what: str, done: str) -> None:
+    """Record a change to the data that has happened: a failure only warns, as the
+    change cannot be taken back."""
     try:
-        record(_event(Action.IMPORT, what))
+        record(_event(action, what))
     except AuditError as exc:
-        st.warning(plain(f"The import is done, but the audit trail cannot be written ({exc})."))
+        st.warning(plain(f"{done}, but the audit trail cannot be written ({exc})."))

@@ -2,13 +2,14 @@
 
 Published cohorts are the cohort files in one folder (``COHORT_IMPORT_DIR``, default
 ``data/imported/``), put there by whoever may write to it (``python -m analytics import
-... --out``), and every user sees them. An import from the browser is private to the
-browser session that made it (a folder of that session, named by a random token the
-session holds), unless the deployment sets ``COHORT_IMPORTS_SHARED=yes``: then it is
-published, and a name already taken is refused, never replaced. The default cohort is
-never replaced from the browser. A session picks a cohort by name; the name is also in
-the URL (``?cohort=...``), and a name is only ever looked up among the files this session
-may see, never used as a path.
+... --out``), and every user sees them. An import from the browser is private: to the
+signed-in user who made it where there is login (a folder named by a hash of their
+token's subject: theirs in every tab and on later days), else to the browser session
+that made it (a folder named by a random token the session holds); unless the deployment
+sets ``COHORT_IMPORTS_SHARED=yes``: then it is published, and a name already taken is
+refused, never replaced. The default cohort is never replaced from the browser. A
+session picks a cohort by name; the name is also in the URL (``?cohort=...``), and a
+name is only ever looked up among the files this session may see, never used as a path.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from analytics.cohort.importer import (
     problems_frame,
 )
 from analytics.cohort.own_columns import DICTIONARY
+from analytics.cohort.private_imports import PRIVATE, USERS, cohort_files, owner_folder
 from analytics.cohort.redcap_import import import_redcap, is_dictionary_export
 from analytics.cohort.redcap_mapped import import_mapped
 from analytics.cohort.write import DestinationExists
@@ -45,6 +47,7 @@ from analytics.glossary import FALSE_WORDS, TRUE_WORDS
 from analytics.present.privacy import IDENTIFYING_COLUMNS
 from analytics.present.tables import validation_report
 from analytics.rules import MAX_ROWS_PER_SHEET
+from ui.access import subject
 from ui.state import COHORT, add_notice, url_text
 
 DEFAULT = "default"
@@ -55,7 +58,6 @@ IMPORTED_KEY = "_cohort_imported"  # a finished browser import, said beside the 
 
 
 SHARED_ENV = "COHORT_IMPORTS_SHARED"  # yes: browser imports are published to every user
-PRIVATE = ".private"  # inside the import folder: one folder per importing browser session
 OWNER_KEY = "_cohort_owner"  # the session's random token naming its private folder
 
 
@@ -91,6 +93,14 @@ def session_dir() -> Path:
     return import_dir() / PRIVATE / owner
 
 
+def own_dir() -> Path:
+    """This session's private imports: the signed-in user's folder where there is login,
+    named by a hash of the token's subject (never the subject itself); else the browser
+    session's."""
+    user = subject()
+    return import_dir() / USERS / owner_folder(user) if user else session_dir()
+
+
 def available() -> dict[str, Path]:
     """Every cohort this session may open, by name: the default first, then the imports.
 
@@ -98,7 +108,7 @@ def available() -> dict[str, Path]:
     in for the default (a file named ``default``, or the default's own file).
     """
     default = default_db_path()
-    imports = {**_cohort_files(session_dir()), **_cohort_files(import_dir())}
+    imports = {**cohort_files(own_dir()), **cohort_files(import_dir())}
     return {
         DEFAULT: default,
         **{
@@ -107,10 +117,6 @@ def available() -> dict[str, Path]:
             if key != DEFAULT and not _same(path, default)
         },
     }
-
-
-def _cohort_files(folder: Path) -> dict[str, Path]:
-    return {path.stem: path for path in sorted(folder.glob("*.duckdb"))} if folder.is_dir() else {}
 
 
 def _same(path: Path, other: Path) -> bool:
@@ -178,13 +184,14 @@ def import_upload(files: list, name: str, date_order: str | None = None) -> Uplo
     mapping file) as cohort ``name``; ``date_order`` reads a REDCap export's slashed dates.
 
     A file chosen again (a corrected copy) replaces the earlier one (:func:`chosen`).
-    Private to this session unless the deployment shares imports; a name this session
-    can already see (or the default cohort's file) is refused, never replaced.
+    Private to this session (or its signed-in user) unless the deployment shares
+    imports; a name this session can already see (or the default cohort's file) is
+    refused, never replaced.
     """
     key = slug(name)
     if not key or key == DEFAULT:
         return _refused("cohort name", "give a name with letters or digits, not 'default'")
-    out = (import_dir() if shared() else session_dir()) / f"{key}.duckdb"
+    out = (import_dir() if shared() else own_dir()) / f"{key}.duckdb"
     if key in available() or _same(out, default_db_path()):
         return UploadOutcome(None, _taken(name, key))
     files = chosen(files)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from analytics.access import AccessError
 from analytics.cohort.db import CohortError, is_reconstruction
+from analytics.cohort.retention import RetentionError, retention_days
 from analytics.filters import CohortFilter
 from analytics.glossary import DEMO_NOTICE, SMALL_COUNT_MARK
 from analytics.partitions import Ledger
@@ -35,7 +36,7 @@ from analytics.views import (
     incidence_ledger,
     patency_ledger,
 )
-from ui import access, audit, cohorts, data, heavy, presentation, state
+from ui import access, audit, cohorts, data, heavy, presentation, retention, state
 from ui import presenting as presenting_view
 from ui.navigation import PAGES
 from ui.privacy import current_k
@@ -119,8 +120,9 @@ def _stop_on_bad_setting() -> None:
     try:
         setting()
         cohorts.shared()
+        retention_days()
         access.rule()
-    except (PrivacyError, cohorts.SharingError, AccessError) as exc:
+    except (PrivacyError, cohorts.SharingError, RetentionError, AccessError) as exc:
         st.title(APP_TITLE)
         st.error(
             plain(f"The dashboard is not set up correctly: {exc}. Whoever runs it can "
@@ -139,6 +141,8 @@ def start_page(title: str) -> PageContext:
     st.html(WRAPPED_METRICS_CSS)
     _stop_on_bad_setting()
     user = access.require_user(APP_TITLE)  # every page, download and link: none signed out
+    retention.mark_used()
+    retention.sweep_expired()
     try:
         path = cohorts.active_path()
         key = data.cohort_key(path)

@@ -696,3 +696,14 @@ def data_lock(meta: Mapping[str, str]) -> str:
 def rmst_beyond(group: str, horizon: float, last: float) -> str:
     """Why a group has no restricted mean: followed for less than the horizon."""
     return RMST_BEYOND.format(horizon=months(horizon), group=group, last=months(last))
+
+
+def days_ago(days: int) -> str:
+    """How long ago something happened, in whole days ("today", "yesterday", "3 days
+    ago"): when a file was imported, without a calendar date (none reaches a screen)."""
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{count(days)} days ago"
+
+
+def days_until(days: int) -> str:
+    """How soon something happens, in whole days ("today", "tomorrow", "in 3 days")."""
+    return "today" if days <= 0 else "tomorrow" if days == 1 else f"in {count(days)} days"

@@ -15,6 +15,8 @@ BAD = [
      "from 3 to 20"),
     ("COHORT_IMPORTS_SHARED", "everyone", "COHORT_IMPORTS_SHARED='everyone' is neither yes "
      "nor no: use 1, true, y, yes to publish"),
+    ("COHORT_IMPORT_RETENTION_DAYS", "30d", "COHORT_IMPORT_RETENTION_DAYS='30d' is not a "
+     "number of days: use a whole number from 1 to 3650"),
 ]  # fmt: skip
 
 
