@@ -24,6 +24,7 @@ ACCESS = {
 SECRETS = {"auth": AUTH, "access": ACCESS}
 OWN, OTHERS = "C02", ("C01", "C03", "C04")  # the fixture's centres (synth --centers 4)
 CENTRES, PATENCY, SAFETY = "pages/7_Centres.py", "pages/1_Patency.py", "pages/3_Safety.py"
+MODELS = "pages/8_Models.py"
 
 
 def user(name: str, group: str, centre: object = None) -> dict[str, object]:
@@ -144,10 +145,26 @@ def test_a_forged_centre_widget_value_changes_nothing(run_page, bilateral_path):
 def test_no_comparison_by_centre_is_offered(run_page):
     at = run_page(PATENCY, SCOPED)
     assert not at.exception
-    (by,) = [s for s in at.sidebar.selectbox if s.key == "by"] or [
-        s for s in at.selectbox if s.key == "by"
-    ]
-    assert "center" not in by.options and "Centre" not in by.options
+    by = at.selectbox(key="by")
+    assert by.options and "Centre" not in by.options
+
+
+def test_no_adjustment_for_centre_is_offered_nor_taken_from_a_link(run_page):
+    at = run_page(MODELS, SCOPED, adjust="center,age_years")
+    assert not at.exception
+    assert "Centre" not in at.multiselect(key="model_covariates").options
+    assert at.session_state["adjust"] == ("age_years",)
+    notices = " ".join(unescaped(w.value) for w in at.sidebar.warning)
+    assert "adjust='center,age_years': not adjusted for centre" in notices
+
+
+@pytest.mark.parametrize("page", ["app.py", CENTRES, SAFETY])
+@pytest.mark.parametrize("choice", ["mine", "others"])
+def test_a_scoped_viewer_sees_both_scopes_with_privacy_on(run_page, page, choice):
+    at = run_page(page, user("Vera Viewer", "vs-viewers", OWN), scope=choice)
+    assert not at.exception and not at.error
+    assert at.sidebar.toggle(key="privacy").value is True
+    assert at.sidebar.radio(key="scope").value == choice
 
 
 def test_the_funnel_names_only_their_centre_and_shows_no_registry_total(run_page, bilateral_path):
