@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from urllib.parse import parse_qs
 
 import duckdb
 import numpy as np
 import pytest
 
 from analytics.access import AccessError, access_rule
+from analytics.audit import filter_text
 from analytics.cohort.summary import SUMMARY_TABLE, create_summary
 from analytics.filters import CohortFilter, FilterError, cohort_sql, parse_filter, to_params
 from analytics.present import format as fmt
@@ -198,3 +200,11 @@ def test_the_others_are_masked_as_parts_of_their_pool_not_of_n(four_centres):
 
 def test_a_registry_users_funnel_is_masked_with_n_as_before(four_centres):
     assert CentreScope().funnel_view(four_centres) == centres_ledger(four_centres)
+
+
+def test_the_audit_trail_records_which_scope_was_seen():
+    assert parse_qs(filter_text(MINE.filter(CohortFilter(lesion_side="left")))) == {
+        "lesion_side": ["left"], "scope": ["center=C02"],
+    }  # fmt: skip
+    assert parse_qs(filter_text(OTHERS.filter(CohortFilter()))) == {"scope": ["center!=C02"]}
+    assert filter_text(CohortFilter(lesion_side="left")) == "lesion_side=left"
