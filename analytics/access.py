@@ -7,6 +7,7 @@ in the ``[access]`` section of ``.streamlit/secrets.toml``::
 
     [access]
     role_claim = "groups"
+    center_claim = "center"
 
     [access.roles]
     "venous-registry-viewers" = "viewer"
@@ -14,8 +15,11 @@ in the ``[access]`` section of ``.streamlit/secrets.toml``::
     "venous-registry-managers" = "data manager"
 
 A user holding values of several roles has the highest of them; a user holding none has
-no role, and sees nothing. The rule is read fail closed: a key or a role name that is not
-one of those above stops the dashboard with a message naming it, never opens it.
+no role, and sees nothing. ``center_claim`` (optional) names the claim that ties a user to
+one centre, a code as the cohort's ``center`` column holds it: such a user is centre-scoped
+(analytics.scope); a user without it, or every user where it is not set, sees the
+registry. The rule is read fail closed: a key or a role name that is not one of those
+above stops the dashboard with a message naming it, never opens it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from enum import StrEnum
 
 from analytics.present.privacy import Setting
 
-ROLE_CLAIM, ROLES = "role_claim", "roles"  # the keys of [access]
+ROLE_CLAIM, ROLES, CENTRE_CLAIM = "role_claim", "roles", "center_claim"  # the keys of [access]
 
 
 class Role(StrEnum):
@@ -87,10 +91,12 @@ def privacy_setting(deployment: Setting, allows: Allowed) -> Setting:
 
 @dataclass(frozen=True)
 class AccessRule:
-    """Which claim names a user's roles, and the role each of its values gives."""
+    """Which claim names a user's roles, the role each of its values gives, and which
+    claim (if any) names the one centre a user is scoped to."""
 
     claim: str
     roles: Mapping[str, Role]
+    centre_claim: str | None = None
 
     def role_of(self, claims: Mapping[str, object]) -> Role | None:
         """The highest role the user's claim values map to; None when none maps (or the
@@ -100,14 +106,28 @@ class AccessRule:
         roles = [self.roles[v] for v in values if isinstance(v, str) and v in self.roles]
         return max(roles, key=RANKS.__getitem__, default=None)
 
+    def centre_of(self, claims: Mapping[str, object]) -> str | None:
+        """The centre the user is scoped to; None (the registry) without a centre claim
+        configured or held. A held claim that is not one centre (a list of several, a
+        number, blank) raises AccessError: read fail closed, it never means the registry."""
+        if self.centre_claim is None or claims.get(self.centre_claim) is None:
+            return None
+        held = claims[self.centre_claim]
+        values = held if isinstance(held, list) else [held]
+        if len(values) != 1 or not isinstance(values[0], str) or not values[0].strip():
+            raise AccessError(
+                f"the {self.centre_claim!r} claim of this account does not name one centre"
+            )
+        return values[0].strip()
+
 
 def access_rule(section: Mapping[str, object]) -> AccessRule:
     """The ``[access]`` section read as a rule, or AccessError naming what is wrong."""
-    unknown = sorted(set(section) - {ROLE_CLAIM, ROLES})
+    unknown = sorted(set(section) - {ROLE_CLAIM, ROLES, CENTRE_CLAIM})
     if unknown:
         raise AccessError(
             f"[access] has {', '.join(map(repr, unknown))}, which is not a setting: "
-            f"use {ROLE_CLAIM} and {ROLES}"
+            f"use {ROLE_CLAIM}, {ROLES} and {CENTRE_CLAIM}"
         )
     claim = section.get(ROLE_CLAIM)
     if not isinstance(claim, str) or not claim.strip():
@@ -121,7 +141,19 @@ def access_rule(section: Mapping[str, object]) -> AccessRule:
             f"[access.{ROLES}] must map at least one value of the {claim!r} claim to a role"
         )
     roles = {str(value): _role(value, name) for value, name in mapping.items()}
-    return AccessRule(claim.strip(), roles)
+    return AccessRule(claim.strip(), roles, _centre_claim(section.get(CENTRE_CLAIM)))
+
+
+def _centre_claim(claim: object) -> str | None:
+    """``center_claim`` as configured: None when not set, else a claim's name."""
+    if claim is None:
+        return None
+    if not isinstance(claim, str) or not claim.strip():
+        raise AccessError(
+            f"[access] {CENTRE_CLAIM} must name the claim that holds a user's centre, "
+            'such as "center", or be left out'
+        )
+    return claim.strip()
 
 
 def _role(value: object, name: object) -> Role:

@@ -71,8 +71,14 @@ def now() -> str:
 
 
 def filter_text(cohort_filter: CohortFilter) -> str:
-    """A filter as its link's query (``lesion_side=left&age_min=60``): criteria, not data."""
-    return urlencode(to_params(cohort_filter))
+    """A filter as its link's query (``lesion_side=left&age_min=60``): criteria, not data;
+    then its scope, which no link carries (``scope=center%3DC02``, or ``center%21%3DC02``
+    for the other centres pooled: analytics.scope)."""
+    scope = [
+        ("scope", f"{key}{'=' if inside else '!='}{level}")
+        for key, level, inside in cohort_filter.scope
+    ]
+    return urlencode([*to_params(cohort_filter).items(), *scope])
 
 
 def trail_path() -> Path | None:

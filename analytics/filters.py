@@ -127,11 +127,18 @@ class CohortFilter:
     or as ``values=`` pairs; the yes/no flags also as ``risk_factors=((key, wanted), ...)``.
     Each filter key reads as an attribute (``f.lesion_side``, ``f.segment_match``: its
     default when not set), and ``dataclasses.replace(f, sex="F")`` sets one.
+
+    ``scope`` holds the server's conditions on who the session may see (analytics.scope),
+    as ``(key, level, inside)``: the rows at ``level`` of a level filter's ``key``, or
+    (``inside`` false) every other row, those without a level included. A scope is never
+    written to a link or read from one (to_params, parse_filter), and the population the
+    sidebar's totals count keeps it (views.header_view).
     """
 
     population: str
     values: tuple[tuple[str, Any], ...] = ()  # sorted by key; no None, no default
     fingerprint: str = field(default=BUILTIN.fingerprint)  # of its registry's declarations
+    scope: tuple[tuple[str, str, bool], ...] = ()  # sorted; set by the server only
 
     def __init__(
         self,
@@ -141,6 +148,7 @@ class CohortFilter:
         variables: Registry | None = None,
         fingerprint: str | None = None,
         risk_factors: Iterable[tuple[str, bool]] | None = None,
+        scope: Iterable[tuple[str, str, bool]] = (),
         **named: Any,
     ) -> None:
         if variables is None:
@@ -155,6 +163,10 @@ class CohortFilter:
         for key in flags:
             if params[key].part is not Part.FLAG:
                 raise TypeError(f"CohortFilter: {key!r} is not a yes/no filter")
+        scope = tuple(sorted(set(scope)))
+        for key, _, _ in scope:
+            if key not in params or params[key].part not in (Part.LEVEL, Part.DATA_LEVEL):
+                raise TypeError(f"CohortFilter: {key!r} is not a level filter to scope by")
         if risk_factors is not None:  # the flags are these, whatever values held
             chosen = {k: v for k, v in chosen.items() if params[k].part is not Part.FLAG}
             chosen |= flags
@@ -169,6 +181,7 @@ class CohortFilter:
         object.__setattr__(self, "population", population)
         object.__setattr__(self, "values", kept)
         object.__setattr__(self, "fingerprint", variables.fingerprint)
+        object.__setattr__(self, "scope", scope)
 
     @property
     def variables(self) -> Registry:
@@ -208,7 +221,7 @@ class CohortFilter:
             kept[column] = value
         return CohortFilter(
             self.population, values=self.values, variables=self.variables,
-            risk_factors=tuple(sorted(kept.items())),
+            risk_factors=tuple(sorted(kept.items())), scope=self.scope,
         )  # fmt: skip
 
     @property
@@ -221,21 +234,29 @@ class CohortFilter:
         worker's) builds its registry from once; the built-ins' every process has. A cached
         result that holds a filter is unpickled on every read: it stays microseconds."""
         declared = () if self.fingerprint == BUILTIN.fingerprint else self.variables.variables
-        return _restore, (self.population, self.values, self.fingerprint, declared)
+        return _restore, (self.population, self.values, self.fingerprint, declared, self.scope)
 
     def __repr__(self) -> str:
         shown = [f"population={self.population!r}"]
         shown += [f"{key}={value!r}" for key, value in self.values]
+        if self.scope:
+            shown.append(f"scope={self.scope!r}")
         if self.fingerprint != BUILTIN.fingerprint:
             shown.append(f"variables=<{self.fingerprint[:12]}>")
         return f"CohortFilter({', '.join(shown)})"
 
 
 def _restore(
-    population: str, values: tuple, fingerprint: str, declared: tuple[Variable, ...]
+    population: str,
+    values: tuple,
+    fingerprint: str,
+    declared: tuple[Variable, ...],
+    scope: tuple[tuple[str, str, bool], ...],
 ) -> CohortFilter:
     known = _REGISTRIES.get(fingerprint)
-    return CohortFilter(population, values=values, variables=known or Registry(declared))
+    return CohortFilter(
+        population, values=values, variables=known or Registry(declared), scope=scope
+    )
 
 
 DEFAULT_FILTER = CohortFilter()
@@ -606,4 +627,9 @@ def cohort_where(cohort_filter: CohortFilter) -> tuple[str, list[Any]]:
         if condition is not None:
             conditions.append(condition[0])
             params.extend(condition[1])
+    known = _parameters(cohort_filter.variables)
+    for key, level, inside in cohort_filter.scope:
+        column = quoted(known[key].variable.column)
+        conditions.append(f"{column} = ?" if inside else f"{column} IS DISTINCT FROM ?")
+        params.append(level)
     return " AND ".join(conditions) or "true", params

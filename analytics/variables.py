@@ -52,7 +52,7 @@ RESERVED = frozenset(
     {
         "cohort", "privacy", "privacy_k", "present", "screen", "by", "endpoint", "ci",
         "cuminc", "unreliable", "month", "months", "xmax", "unit", "min_at_risk", "ref",
-        "landmark", "adjust", "model_endpoint", "model_covariates", "model_recurrent_dvt",
+        "landmark", "adjust", "model_endpoint", "model_covariates", "model_recurrent_dvt", "scope",
         "patient_id",
     }
 )  # fmt: skip

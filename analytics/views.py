@@ -124,8 +124,10 @@ class Header:
 
 
 def header_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> Header:
-    analysed = CohortFilter(population=cohort_filter.population)
-    everyone = CohortFilter(population="all")
+    """The sidebar's counts; its population and file are the filter's scope's (a centre's
+    user's totals are their scope's, never the registry's)."""
+    analysed = CohortFilter(population=cohort_filter.population, scope=cohort_filter.scope)
+    everyone = CohortFilter(population="all", scope=cohort_filter.scope)
     (limbs, people), (limbs_analysed, _), (total, people_in_file) = limb_and_patient_counts(
         con, (cohort_filter, analysed, everyone)
     )

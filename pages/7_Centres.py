@@ -1,16 +1,24 @@
-"""Centres: each centre's primary patency at one month on a funnel plot, and the outliers."""
+"""Centres: each centre's primary patency at one month on a funnel plot, and the outliers.
+
+A centre's user (analytics.scope) sees every centre, theirs named and the others
+anonymised, each centre's counts masked at the pool's k, and no n of the registry."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import streamlit as st
 
 from analytics.glossary import COUNT_COLUMNS, LIMB, PATIENT
 from analytics.present import format as fmt
 from analytics.present.figures.centres import funnel_plot
+from analytics.present.masking import mask as masked_at
 from analytics.present.tables import centres_display
 from analytics.views import NO_CENTRE, N, centres_ledger
 from ui import data, state
+from ui.access import session_scope
 from ui.page import masked, require_patients, start_page
+from ui.privacy import current_k, session_setting
 from ui.show import show_chart, show_definitions, show_table
 from ui.text import plain
 
@@ -21,15 +29,26 @@ require_patients(context)
 
 month_column, _ = st.columns([2, 6])
 month = float(state.draw("month", month_column, label="Primary patency at month"))
-comparison = data.centre_comparison(context.key, context.cohort_filter, month)
-context, mask = masked(context, centres_ledger(comparison))
+scope = session_scope()
+funnel_filter = scope.funnel_filter(context.cohort_filter)
+comparison = scope.funnel(data.centre_comparison(context.key, funnel_filter, month))
+if scope.centre is None:
+    context, mask = masked(context, centres_ledger(comparison))
+else:  # masked apart from the sidebar's n, which counts the user's scope, not these
+    k = scope.funnel_k(current_k(), session_setting())
+    mask = masked_at(scope.funnel_view(comparison), k)
+    name = context.meta.get("name", "Cohort")
+    caption = fmt.anonymised_caption(name, funnel_filter, scope.centre)
+    context = replace(context, chart=replace(context.chart, caption=caption))
 centres = comparison.centres
 pooled = fmt.percent(comparison.pooled)
 without = comparison.patients_without_centre
 counted = LIMB if context.header.bilateral_file else PATIENT  # patency counts limbs
 unit = COUNT_COLUMNS[counted].lower()
+# A centre's user sees no n of every centre: beside their own it gives the others' sum.
+counts = unit.capitalize() if scope.scoped else f"{fmt.cell(mask.cell(N))} {unit}"
 st.caption(
-    f"{fmt.cell(mask.cell(N))} {unit} in {fmt.count(len(centres))} centre(s); "
+    f"{counts} in {fmt.count(len(centres))} centre(s); "
     f"pooled primary patency at {fmt.months(month)} months {pooled} (Kaplan-Meier, every "
     f"{unit.removesuffix('s')} in the filter)."
     + (

@@ -27,6 +27,7 @@ from analytics.rules import MODEL_ASK_PATIENTS, TIME_VARYING_MAX_PATIENTS
 from analytics.variables import Kind, Registry, Role
 from analytics.views import PEOPLE, N, model_ledger
 from ui import data, state
+from ui.access import session_scope
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
@@ -74,7 +75,11 @@ def _choose(covariates: tuple[str, ...]) -> None:
 context = start_page("Models")
 require_patients(context)
 
-baseline = _baseline(context.cohort_filter.variables)
+scope = session_scope()  # a centre's user adjusts for no centre (analytics.scope)
+baseline = {
+    key: label for key, label in _baseline(context.cohort_filter.variables).items()
+    if scope.allows(key)
+}  # fmt: skip
 _widgets_from_link(baseline)
 endpoint_column, covariate_column = st.columns([2, 5])
 endpoint = state.draw("model_endpoint", endpoint_column)
@@ -93,6 +98,7 @@ if RECURRENT_DVT in context.cohort_filter.variables.covariates():
     )  # fmt: skip
 if recurrent == AS_BASELINE:
     st.error(IMMORTAL_TIME_BIAS, icon=":material/block:")
+chosen = [c for c in chosen if c in baseline]  # a forged widget value adds nothing
 covariates = (*chosen, *([RECURRENT_DVT] if recurrent == TIME_VARYING else []))
 if not covariates:
     _choose(())

@@ -19,9 +19,11 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from analytics.access import AccessError, AccessRule, Allowed, Role, access_rule, allowed
+from analytics.scope import CentreScope, Choice
 from ui.text import plain
 
 AUTH, ACCESS = "auth", "access"  # the sections of .streamlit/secrets.toml
+SCOPE = "scope"  # ui.state's parameter: a centre's user's choice of scope (Choice)
 NO_LOGIN = "This dashboard has no login: whoever can reach its address sees what it shows."
 LOG_IN, LOG_OUT = "Log in", "Log out"
 
@@ -88,6 +90,26 @@ def subject() -> str | None:
     return str(st.user.get("sub") or "") or None
 
 
+def session_centre() -> str | None:
+    """The centre the signed-in user is scoped to; None without login, signed out, or for
+    a registry-level user. A claim that names no one centre raises AccessError (fail
+    closed; require_user refuses such a user first)."""
+    access = rule()
+    if access is None or not st.user.is_logged_in:
+        return None
+    return access.centre_of(st.user.to_dict())
+
+
+def session_scope() -> CentreScope:
+    """Whom this session sees: the registry, or the user's centre or the other centres as
+    they chose (the scope parameter; their centre unless it holds the other choice)."""
+    centre = session_centre()
+    if centre is None:
+        return CentreScope()
+    chosen = st.session_state.get(SCOPE)
+    return CentreScope(centre, Choice.OTHERS if chosen == Choice.OTHERS else Choice.MINE)
+
+
 def session_allowed() -> Allowed:
     """What this session may do: everything without login, its role's with it, a viewer's
     when it has none (never reached: require_user stops such a page first)."""
@@ -113,6 +135,17 @@ def require_user(title: str) -> SignedIn | None:
         st.error(
             f"{plain(_name())} is signed in, but this account has no role on this dashboard, "
             "so it shows nothing. Ask whoever runs it to give your account a role.",
+            icon="🚫",
+        )
+        st.button(LOG_OUT, on_click=st.logout, icon=":material/logout:")
+        st.stop()
+    try:
+        access.centre_of(st.user.to_dict())
+    except AccessError as exc:
+        st.title(title)
+        st.error(
+            f"{plain(_name())} is signed in, but {plain(str(exc))}, so this dashboard shows "
+            "nothing. Ask whoever runs your accounts to correct it.",
             icon="🚫",
         )
         st.button(LOG_OUT, on_click=st.logout, icon=":material/logout:")

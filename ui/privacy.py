@@ -5,8 +5,10 @@ as the signed-in user's role tightens it.
 the toggle locked, and k a floor neither the widget nor a link can lower).
 ``COHORT_PRIVACY_K`` sets k (default 5). With login on, a role that may not see exact
 counts (a viewer) runs enforced at the deployment's k whatever the mode
-(analytics.access.privacy_setting). The session's choice is the ``privacy`` and
-``privacy_k`` parameters of ui.state; the rule itself is analytics.present.privacy.
+(analytics.access.privacy_setting), and a centre's user looking at the other centres
+pooled runs enforced at that k, at least the default (analytics.scope). The session's
+choice is the ``privacy`` and ``privacy_k`` parameters of ui.state; the rule itself is
+analytics.present.privacy.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import streamlit as st
 
 from analytics.access import privacy_setting
 from analytics.present.privacy import Setting, setting
-from ui.access import session_allowed
+from ui.access import session_allowed, session_scope
 
 TOGGLE, K_KEY = "privacy", "privacy_k"
 
 
 def session_setting() -> Setting:
-    """The privacy setting this session runs under: the deployment's, tightened by role."""
-    return privacy_setting(setting(), session_allowed())
+    """The privacy setting this session runs under: the deployment's, tightened by role
+    and by scope."""
+    return session_scope().privacy(privacy_setting(setting(), session_allowed()))
 
 
 def current_k() -> int | None:

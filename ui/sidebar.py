@@ -14,16 +14,25 @@ from typing import Any
 import streamlit as st
 
 from analytics.filters import CohortFilter, FilterParam, Part
+from analytics.scope import CENTRE
 from analytics.variables import TOP
 from ui import state
+from ui.access import SCOPE, session_scope
 
 CHOICES = (Part.LEVEL, Part.DATA_LEVEL, Part.FLAG)  # two to a row at the top
 
 
 def sidebar_filters() -> CohortFilter:
-    """Draw the filter widgets and return the filter they describe."""
+    """Draw the filter widgets and return the filter they describe. A centre's user
+    chooses a scope instead of a centre (analytics.scope)."""
     sidebar = st.sidebar
-    for section, params in state.filter_sections(state.session_variables()):
+    scoped = session_scope().scoped
+    if scoped:
+        state.draw(SCOPE, sidebar)
+    for section, found in state.filter_sections(state.session_variables()):
+        params = tuple(p for p in found if not (scoped and p.variable.key == CENTRE))
+        if not params:
+            continue
         if section == TOP:
             _draw(sidebar, params, pair_choices=True)
             continue

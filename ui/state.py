@@ -56,9 +56,11 @@ from analytics.rules import (
     RISK_TABLE_MONTHS,
     SUBGROUP_MONTH,
 )
+from analytics.scope import CENTRE, Choice
 from analytics.stats.models import check_covariates
 from analytics.variables import BUILTIN, SECTIONS, Registry, Variable
 from analytics.views import PatencyRequest
+from ui.access import SCOPE, session_centre, session_scope
 from ui.privacy import session_setting
 
 ANY, YES, NO = "any", "yes", "no"
@@ -341,6 +343,17 @@ def _privacy_k(param: Param, where: Any) -> Any:
     return where.number_input("k", low, MAX_K, step=1, key=param.key, disabled=locked)
 
 
+def _scope(param: Param, where: Any) -> Any:
+    """A centre's user's two scopes: their centre, or the others pooled (never the registry)."""
+    centre = fmt.data_text(session_centre() or "")
+    words = {Choice.MINE: f"My centre ({centre})", Choice.OTHERS: "Other centres (pooled)"}
+    return where.radio(
+        "Patients", list(Choice), key=param.key, format_func=words.get, **CHANGED,
+        help="Your account sees your centre's patients, or the other centres' together as "
+        "one pool with small counts hidden; never the whole registry.",
+    )  # fmt: skip
+
+
 def _present(param: Param, where: Any) -> Any:
     return where.toggle(
         "Presentation mode", key=param.key,
@@ -350,13 +363,20 @@ def _present(param: Param, where: Any) -> Any:
     )  # fmt: skip
 
 
+def allowed_groupings(variables: Registry) -> dict[str, str]:
+    """The cohort's groupings this session may compare by (analytics.scope: not by centre
+    for a centre's user)."""
+    scope = session_scope()
+    return {key: label for key, label in variables.groupings().items() if scope.allows(key)}
+
+
 def _grouping(text: str, known: Known) -> str:
-    """``by`` from URL text: one of the cohort's groupings."""
-    return _choice(list(known.variables.groupings()))(text, known)
+    """``by`` from URL text: one of the cohort's groupings this session may compare by."""
+    return _choice(list(allowed_groupings(known.variables)))(text, known)
 
 
 def _by(param: Param, where: Any) -> Any:
-    groupings = session_variables().groupings()
+    groupings = allowed_groupings(session_variables())
     return where.selectbox(
         "Compare by", list(groupings), index=None, format_func=groupings.get,
         placeholder="No comparison", key=param.key, **CHANGED,
@@ -452,7 +472,8 @@ MONTH_CHOICES = [fmt.months(m) for m in DEFAULT_MONTHS]
 
 
 def _covariates(text: str, known: Known) -> tuple[str, ...]:
-    """``adjust`` from URL text: the covariates `report --adjust` takes, in order."""
+    """``adjust`` from URL text: the covariates `report --adjust` takes, in order (checked
+    against the session's scope after: keep_in_scope)."""
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted:
         raise ValueError("expected covariates like symptom_duration_months,recurrent_dvt")
@@ -560,6 +581,8 @@ VIEW_PARAMS = (
     Param("privacy", lambda: session_setting().mode != "off", _yes_no("privacy"), _privacy, _flag),
     Param("privacy_k", lambda: session_setting().k, _k, _privacy_k, _as_text),
     Param("present", False, _yes_no("present"), _present, _flag),
+    Param(SCOPE, Choice.MINE, lambda text, known: Choice(_choice(list(Choice))(text, known)),
+          _scope, _as_text),
     Param("screen", 1, _screen, None, _as_text),  # the presenting view's (ui.presenting)
     Param("by", None, _grouping, _by, _as_text),
     Param("endpoint", "primary", _choice(list(ENDPOINTS)), _endpoint, _as_text),
@@ -609,6 +632,7 @@ def start(known: Known) -> None:
     st.session_state[LEVELS] = known.levels
     seed_from_url(known)
     keep()
+    keep_in_scope()
 
 
 def seed_from_url(known: Known) -> None:
@@ -644,6 +668,26 @@ def keep() -> None:
     if deployment.enforced:
         st.session_state["privacy"] = True
         st.session_state["privacy_k"] = max(int(st.session_state["privacy_k"]), deployment.k)
+
+
+def keep_in_scope() -> None:
+    """A centre's user's view kept within their scope, whatever a link or a forged widget
+    value holds: no centre filter (the scope conditions the centre, analytics.scope), no
+    comparison by centre nor adjustment for it; each dropped with a notice."""
+    scope, state = session_scope(), st.session_state
+    if not scope.scoped:
+        return
+    if state.get(CENTRE) is not None:
+        add_notice(f"{CENTRE}={state[CENTRE]!r}: this account sees its own centre or the "
+                   "other centres pooled; ignored")  # fmt: skip
+        state[CENTRE] = None
+    if state.get("by") is not None and not scope.allows(state["by"]):
+        add_notice(f"by={state['by']!r}: the other centres are seen pooled; ignored")
+        state["by"], state["ref"] = None, None
+    adjust = tuple(state.get("adjust", ()))
+    if any(not scope.allows(c) for c in adjust):
+        add_notice(f"adjust={','.join(adjust)!r}: not adjusted for centre; ignored")
+        state["adjust"] = tuple(c for c in adjust if scope.allows(c))
 
 
 def value(key: str) -> Any:
@@ -734,7 +778,8 @@ def reset_filters() -> None:
 def current_filter() -> CohortFilter:
     """The filter the widgets hold now, over the session's cohort's variables: each widget's
     value as its parameter holds it (a measure's bound a whole number where it is one, the
-    segments in their members' order, a yes/no none when "any")."""
+    segments in their members' order, a yes/no none when "any"), within the session's
+    scope (analytics.scope), which no widget or link sets."""
     variables = session_variables()
     population: str | None = None
     values: dict[str, Any] = {}
@@ -755,4 +800,6 @@ def current_filter() -> CohortFilter:
                 assert param.variable.range is not None  # a filtering number declares it
                 chosen = int(chosen) if param.variable.range.integer else float(chosen)
         values[param.key] = chosen
-    return CohortFilter(population, values=values.items(), variables=variables)
+    return session_scope().filter(
+        CohortFilter(population, values=values.items(), variables=variables)
+    )

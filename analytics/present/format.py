@@ -594,6 +594,13 @@ def filter_word(param: FilterParam, value: object) -> str:
     return f"{variable.label}: {text}"
 
 
+def scope_word(cohort_filter: CohortFilter, key: str, level: str, inside: bool) -> str:
+    """A scope's condition (CohortFilter.scope) in a caption: "Centre: C01", or the other
+    levels pooled, "Centre: other than C01"."""
+    label = cohort_filter.variables.get(key).label
+    return f"{label}: {'' if inside else 'other than '}{data_text(level)}"
+
+
 def filter_words(cohort_filter: CohortFilter) -> str:
     """The filter in plain words, in the order its link writes them, the population last:
     "Left · Thrombophilia: yes · technical successes"."""
@@ -602,6 +609,7 @@ def filter_words(cohort_filter: CohortFilter) -> str:
         for param, value in set_parameters(cohort_filter)
         if param.part is not Part.POPULATION
     ]
+    words += [scope_word(cohort_filter, *condition) for condition in cohort_filter.scope]
     for variable in cohort_filter.variables.with_role(Role.FILTER):
         if variable.population:
             shown = dict(variable.population)[cohort_filter.population]
@@ -617,6 +625,13 @@ def view_caption(
     n's limbs in those patients: "n = 394 limbs in 197 patients"."""
     count = cell(n) if people is None else limbs_of(n, people)
     return f"{data_text(name)} · {filter_words(cohort_filter)} · n = {count}"
+
+
+def anonymised_caption(name: str, cohort_filter: CohortFilter, own: str) -> str:
+    """A centre's user's funnel under its title: cohort, filter, and whose centre is named;
+    no n, which beside their centre's exact count would give the others' by subtraction."""
+    words = filter_words(cohort_filter)
+    return f"{data_text(name)} · {words} · centre {data_text(own)} named, the others anonymised"
 
 
 def months_ci(

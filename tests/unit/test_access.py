@@ -101,7 +101,8 @@ def test_the_claim_name_is_the_one_configured():
         ),
         (
             {"role_claims": "groups", "roles": {"vs-viewers": "viewer"}},
-            "[access] has 'role_claims', which is not a setting: use role_claim and roles",
+            "[access] has 'role_claims', which is not a setting: use role_claim, roles and "
+            "center_claim",
         ),
         (
             {"roles": {"vs-viewers": "viewer"}},

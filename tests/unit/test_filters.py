@@ -228,6 +228,7 @@ def test_a_cache_key_holds_no_declarations():
         "population": "technical_success",
         "values": (("access_vein", "femoral"),),
         "fingerprint": WITH_ACCESS.fingerprint,
+        "scope": (),
     }
 
 

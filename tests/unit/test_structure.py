@@ -21,7 +21,7 @@ LAYERS = {
     "analytics.partitions": 0, "analytics.audit": 2,
     "analytics.filters": 2, "analytics.groups": 2, "analytics.stats": 3, "analytics.views": 4,
     "analytics.present": 5, "analytics.cli": 6, "analytics.__main__": 6,
-    "analytics.fit_worker": 6, "analytics.access": 6,
+    "analytics.fit_worker": 6, "analytics.access": 6, "analytics.scope": 6,
 }  # fmt: skip
 # the one upward import: `python -m analytics bench` loads the development tool when asked
 ALLOWED = {("analytics.cli", "tools.bench")}
