@@ -821,7 +821,30 @@ def curve_patients(
     for count, pairs in both.items():
         for month, n in zip(curve_months(curve), pairs.tolist(), strict=True):
             found[key(count, month)] = counts[key(count, month)] - n
+    windows = {"events": (earlier[events], later[events]),
+               "censored": (earlier[censored], later[censored])}  # fmt: skip
+    for name, pairs in _growing_names(key, curve_months(curve), at.tolist(), size).items():
+        lo, hi, count = pairs
+        first_at, last_at = windows[count]
+        within = int(((first_at >= lo) & (last_at < hi)).sum())
+        found[name] = counts[name] - within
     return found
+
+
+def _growing_names(
+    key: Callable[..., Key], months: Sequence[float], at: Sequence[int], size: int
+) -> dict[Key, tuple[int, int, str]]:
+    """The counts _growing_counts adds between two table months and after the last, each
+    with the window of the curve's time positions it counts ([lo, hi)) and what it counts
+    ("events", "censored"): a patient with both limbs in the window is one patient."""
+    names: dict[Key, tuple[int, int, str]] = {}
+    for count, (between, after) in GROWING.items():
+        for i, j in itertools.combinations(range(len(months)), 2):
+            name = between if j == i + 1 else f"{between} since {months[i]}"
+            names[key(name, months[j])] = (at[i], at[j], count)
+        if months:
+            names[key(after, months[-1])] = (at[-1], size, count)
+    return names
 
 
 def _curve_counts(
