@@ -775,6 +775,7 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
                 _groups_counts(
                     counts, sums, endpoint, result.overall, result.groups, view.by, since
                 )
+    unseen |= {key for key in counts if _grown(key)}
     people = []
     if set(view.survival) - set(PATENCY_ENDPOINTS):  # a patient endpoint counts patients
         people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
@@ -830,6 +831,14 @@ def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound
                  *((name, -r * c) for name, c in before_a))  # fmt: skip
         bounds.append(Bound(lower, (1 - r) * (x_b + y_b) + r * (x_b - x_a), given))
     return bounds
+
+
+def _grown(key: Key) -> bool:
+    """Whether ``key`` names a curve's events or censored between two table months, or
+    after the last (GROWING): no surface prints one (subtraction gives it), so an
+    attacker knows it only as 0 or more, and withholding it would hide nothing."""
+    names = tuple(name for pair in GROWING.values() for name in pair)
+    return key[0] in ("curve", "landmark") and str(key[-2]).startswith(names)
 
 
 def _endpoint_of(key: Key) -> str | None:
