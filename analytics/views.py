@@ -803,7 +803,7 @@ def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound
     while their events do (Bound.given; tables.estimate_shown): what the estimates,
     printed to every digit in the report's JSON, tell of counts beyond their events.
     With a month's at risk and censored hidden beside its shown events, they bound the
-    censored before it from below (S(b) <= 1 - E(b) / (N - C(b)) when all censoring
+    censored before it from below (S(b) >= 1 - E(b) / (N - C(b)), met when all censoring
     came first) and, with a later month, its at risk from below: masking weighs both.
     They are the envelope of the product, not all it says: neither the factors of an
     estimate to every digit nor its Greenwood variance are modelled."""
@@ -824,7 +824,7 @@ def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound
         r = s_b / s_a
         at_risk_a = key("patients") if a is None else key("at risk", a)
         before_a = () if a is None else ((key("events", a), -1.0),)
-        given = tuple(k for k in (None if a is None else key("events", a), key("events", b)) if k)
+        given = (key("events", b),) if a is None else (key("events", a), key("events", b))
         upper = ((key("events", b), 1.0), *before_a, (at_risk_a, -(1 - r)))
         bounds.append(Bound(upper, x_a - x_b - (1 - r) * (x_a + y_a), given))
         lower = ((key("at risk", b), 1 - r), (key("events", b), -r),
@@ -838,7 +838,8 @@ def _grown(key: Key) -> bool:
     after the last (GROWING): no surface prints one (subtraction gives it), so an
     attacker knows it only as 0 or more, and withholding it would hide nothing."""
     names = tuple(name for pair in GROWING.values() for name in pair)
-    return key[0] in ("curve", "landmark") and str(key[-2]).startswith(names)
+    at_month = isinstance(key[-1], float) and key[0] in ("curve", "landmark")
+    return at_month and str(key[-2]).startswith(names)
 
 
 def _endpoint_of(key: Key) -> str | None:
@@ -886,8 +887,8 @@ def curve_patients(
             found[key(count, month)] = counts[key(count, month)] - n
     windows = {"events": (earlier[events], later[events]),
                "censored": (earlier[censored], later[censored])}  # fmt: skip
-    for name, pairs in _growing_names(key, curve_months(curve), at.tolist(), size).items():
-        lo, hi, count = pairs
+    for name, (lo, hi, count) in _growing_names(key, curve_months(curve), at.tolist(),
+                                                  size).items():  # fmt: skip
         first_at, last_at = windows[count]
         within = int(((first_at >= lo) & (last_at < hi)).sum())
         found[name] = counts[name] - within
