@@ -111,7 +111,7 @@ RELIABLE = f"Reliable (SE ≤ {round(100 * SE_UNRELIABLE)}%)"
 # A curve in privacy mode: a step at each table month whose estimate may show, not at
 # each event (a step's height times the at risk would count the events below k)
 PRIVACY_CURVE = (
-    "Privacy mode: drawn at the table's months where its counts may be shown,"
+    "Privacy mode: drawn at the table's months where its events may be shown,"
     " broken where they are withheld"
 )
 # What "<k" means wherever privacy mode says it: a count of fewer than k patients, or of

@@ -34,6 +34,18 @@ class Sum:
     within_patients: bool = False
 
 
+@dataclass(frozen=True)
+class Bound:
+    """``sum(c * count for count, c in terms) <= limit``: what a statistic the view shows
+    says of its counts (a Kaplan-Meier estimate bounds its events by its at risk),
+    known only while every count in ``given`` shows exactly, as the statistic shows with
+    them (an estimate with its events: tables.estimate_shown)."""
+
+    terms: tuple[tuple[Key, float], ...]
+    limit: float
+    given: tuple[Key, ...] = ()
+
+
 def limbs_within_patients(limbs: Key, patients: Key, second: Key) -> Sum:
     """``limbs`` are ``patients``' first limbs and their ``second`` ones: limbs lie between
     their patients and twice their patients, which an attacker knows."""
@@ -64,7 +76,8 @@ class Ledger:
     a file where a patient may have two, so its counts are of limbs but those in
     ``people`` (counts of patients: safety's, Table 1's person rows); ``patients``: the
     distinct patients behind a count of limbs, where the view counted them (any other is
-    judged by the fewest it can be, half its limbs: :meth:`patients_of`).
+    judged by the fewest it can be, half its limbs: :meth:`patients_of`). ``bounds``: what
+    the statistics it shows beside its counts say of them (:class:`Bound`).
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)
@@ -74,6 +87,7 @@ class Ledger:
     paired: bool = False
     patients: Mapping[Key, int] = field(default_factory=dict)
     people: frozenset[Key] = frozenset()
+    bounds: tuple[Bound, ...] = ()
 
     def __or__(self, other: Ledger) -> Ledger:
         """Both views' counts and sums: a count named in both is one count."""
@@ -91,6 +105,7 @@ class Ledger:
             self.paired or other.paired,
             {**self.patients, **other.patients},
             self.people | other.people,
+            tuple(dict.fromkeys(self.bounds + other.bounds)),
         )
 
     def shown_keys(self) -> frozenset[Key]:
@@ -128,12 +143,15 @@ def ledger(
     paired: bool = False,
     patients: Mapping[Key, int] | None = None,
     people: Iterable[Key] = (),
+    bounds: Iterable[Bound] = (),
 ) -> Ledger:
-    """A Ledger of ``counts`` and ``sums``; every count a sum names must be in ``counts``,
-    and a count of limbs lies between its ``patients`` and twice as many."""
-    sums = tuple(sums)
+    """A Ledger of ``counts`` and ``sums``; every count a sum or bound names must be in
+    ``counts``, and a count of limbs lies between its ``patients`` and twice as many."""
+    sums, bounds = tuple(sums), tuple(bounds)
     patients = dict(patients or {})
     missing = {key for s in sums for key in (s.total, *s.parts)} - counts.keys()
+    missing |= {key for b in bounds for key in (*(t for t, _ in b.terms), *b.given)}
+    missing -= counts.keys()
     missing |= patients.keys() - counts.keys()
     if missing:
         raise ValueError(f"a sum names a count the ledger lacks: {sorted(map(str, missing))[0]}")
@@ -142,5 +160,5 @@ def ledger(
         raise ValueError(f"limbs of patients who have at most two: {wrong[0]}")
     return Ledger(
         dict(counts), sums, frozenset(unseen), frozenset(public), paired, patients,
-        frozenset(people),
+        frozenset(people), bounds,
     )  # fmt: skip

@@ -33,7 +33,7 @@ from analytics.glossary import (
     SAFETY_EVENTS,
 )
 from analytics.groups import segment_patterns
-from analytics.partitions import Key, Ledger, Sum, ledger, limbs_within_patients
+from analytics.partitions import Bound, Key, Ledger, Sum, ledger, limbs_within_patients
 from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
@@ -733,12 +733,14 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
     sums: list[Sum] = []
     unseen: set[Key] = set()
     patients: dict[Key, int] = {}
+    bounds: list[Bound] = []
     for endpoint, result in view.survival.items():
         everyone = curve_key(endpoint, ALL_PATIENTS, "patients")
         for curve in (result.overall, *(result.groups if view.by is not None else ())):
             key = partial(curve_key, endpoint, curve.level, by=view.by)
             _curve_counts(counts, sums, endpoint, curve, None, view.by)
             patients |= curve_patients(curve, key, counts)
+            bounds += estimate_bounds(curve, key)
         counts[("not in the curve", endpoint)] = n - result.overall.patients
         sums.append(Sum(N, (everyone, ("not in the curve", endpoint))))
         if view.by is not None:
@@ -753,6 +755,7 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
                 _curve_counts(counts, sums, endpoint, after, since, view.by)
                 key = partial(curve_key, endpoint, after.level, since=since, by=view.by)
                 patients |= curve_patients(after, key, counts)
+                bounds += estimate_bounds(after, key)
                 at = curve_key(endpoint, before.level, "at risk", since, by=view.by)
                 if at not in counts:
                     counts[at] = _at_risk(before, since)
@@ -774,10 +777,71 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
                 _groups_counts(
                     counts, sums, endpoint, result.overall, result.groups, view.by, since
                 )
+    unseen |= {key for key in counts if _grown(key)}
     people = []
     if set(view.survival) - set(PATENCY_ENDPOINTS):  # a patient endpoint counts patients
         people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
-    return ledger(counts, sums, unseen, paired=bool(patients), patients=patients, people=people)
+    return ledger(counts, sums, unseen, paired=bool(patients), patients=patients, people=people,
+                  bounds=bounds)  # fmt: skip
+
+
+def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound]:
+    """What a curve's Kaplan-Meier estimates say of its KMunicate counts (curve_key's
+    ``key``), as an attacker reads them, for every two of its table months a and b (and
+    from the start, where the estimate is 1 and everyone at risk): the estimate's ratio
+    R = S(b) / S(a) is the product over the event times in (a, b] of (1 - d / r), d events
+    of r at risk. Each r is at most those at risk after a less the events before it, and
+    at least those at risk after b plus the events from it on, so the product lies
+    between the telescoped products of those (no censoring before the events, or all of
+    it): with D the events in (a, b] and B(m) those still at risk after month m,
+
+        B(b) / (B(b) + D)  <=  R  <=  1 - D / B(a).
+
+    In the view's counts (KMunicate's: events before a month, at risk at it or later),
+    D = E(b) - E(a) + x(b) - x(a) and B(m) = A(m) - x(m) - y(m), x and y the events and
+    censorings at exactly the month (an estimate at a month includes its events; known
+    here, as if to the attacker, so the truth always meets them). The bounds are linear in
+    the counts for a shown R, and read only while both months' estimates show, that is
+    while their events do (Bound.given; tables.estimate_shown): what the estimates,
+    printed to every digit in the report's JSON, tell of counts beyond their events.
+    With a month's at risk and censored hidden beside its shown events, they bound the
+    censored before it from below (S(b) >= 1 - E(b) / (N - C(b)), met when all censoring
+    came first) and, with a later month, its at risk from below: masking weighs both.
+    They are the envelope of the product, not all it says: neither the factors of an
+    estimate to every digit nor its Greenwood variance are modelled."""
+    estimates = {float(m): float(s) for table in (curve.risk, curve.estimates)
+                 for m, s in zip(table.month, table.estimate, strict=True)}  # fmt: skip
+    time, events, censored = curve.curve.time, curve.curve.events, curve.curve.censored
+
+    def at(month: float) -> tuple[int, int]:
+        exactly = time == month
+        return int(events[exactly].sum()), int(censored[exactly].sum())
+
+    start = (None, 1.0, (0, 0))
+    points = [start] + [(m, s, at(m)) for m, s in sorted(estimates.items()) if np.isfinite(s)]
+    bounds = []
+    for (a, s_a, (x_a, y_a)), (b, s_b, (x_b, y_b)) in itertools.combinations(points, 2):
+        if s_a <= 0:
+            continue
+        r = s_b / s_a
+        at_risk_a = key("patients") if a is None else key("at risk", a)
+        before_a = () if a is None else ((key("events", a), -1.0),)
+        given = (key("events", b),) if a is None else (key("events", a), key("events", b))
+        upper = ((key("events", b), 1.0), *before_a, (at_risk_a, -(1 - r)))
+        bounds.append(Bound(upper, x_a - x_b - (1 - r) * (x_a + y_a), given))
+        lower = ((key("at risk", b), 1 - r), (key("events", b), -r),
+                 *((name, -r * c) for name, c in before_a))  # fmt: skip
+        bounds.append(Bound(lower, (1 - r) * (x_b + y_b) + r * (x_b - x_a), given))
+    return bounds
+
+
+def _grown(key: Key) -> bool:
+    """Whether ``key`` names a curve's events or censored between two table months, or
+    after the last (GROWING): no surface prints one (subtraction gives it), so an
+    attacker knows it only as 0 or more, and withholding it would hide nothing."""
+    names = tuple(name for pair in GROWING.values() for name in pair)
+    at_month = isinstance(key[-1], float) and key[0] in ("curve", "landmark")
+    return at_month and str(key[-2]).startswith(names)
 
 
 def _endpoint_of(key: Key) -> str | None:
@@ -823,7 +887,30 @@ def curve_patients(
     for count, pairs in both.items():
         for month, n in zip(curve_months(curve), pairs.tolist(), strict=True):
             found[key(count, month)] = counts[key(count, month)] - n
+    windows = {"events": (earlier[events], later[events]),
+               "censored": (earlier[censored], later[censored])}  # fmt: skip
+    for name, (lo, hi, count) in _growing_names(key, curve_months(curve), at.tolist(),
+                                                  size).items():  # fmt: skip
+        first_at, last_at = windows[count]
+        within = int(((first_at >= lo) & (last_at < hi)).sum())
+        found[name] = counts[name] - within
     return found
+
+
+def _growing_names(
+    key: Callable[..., Key], months: Sequence[float], at: Sequence[int], size: int
+) -> dict[Key, tuple[int, int, str]]:
+    """The counts _growing_counts adds between two table months and after the last, each
+    with the window of the curve's time positions it counts ([lo, hi)) and what it counts
+    ("events", "censored"): a patient with both limbs in the window is one patient."""
+    names: dict[Key, tuple[int, int, str]] = {}
+    for count, (between, after) in GROWING.items():
+        for i, j in itertools.combinations(range(len(months)), 2):
+            name = between if j == i + 1 else f"{between} since {months[i]}"
+            names[key(name, months[j])] = (at[i], at[j], count)
+        if months:
+            names[key(after, months[-1])] = (at[-1], size, count)
+    return names
 
 
 def _curve_counts(

@@ -12,7 +12,9 @@ whatever its limbs (six limbs of three patients, k = 5); then, while any small c
 can still be worked out exactly from what is shown, the smallest other count of a sum it
 is in is withheld too ("hidden").
 
-"Worked out" is judged as an attacker would: from every sum in the ledger at once, with what
+"Worked out" is judged as an attacker would: from every sum in the ledger at once, and what
+the statistics shown beside the counts say of them (a Kaplan-Meier estimate bounds its
+events by its at risk: partitions.Bound, declared with the view's sums), with what
 the marks themselves say (a "<k" count is 1 to k-1, or 1 to 2(k-1) limbs of fewer than k
 patients where one has two; a withheld one is at least k, since a smaller one would show
 "<k"; a count the view does not show is 0 or more; limbs are their patients and at most as
@@ -32,13 +34,16 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analytics.partitions import Key, Ledger, Sum
+from analytics.partitions import Bound, Key, Ledger, Sum
 from analytics.present.privacy import is_small
 
 Shown = Literal["exact", "small", "withheld"]
 # Bounds creep a unit a pass round a loop of sums with no upper bound: stopping early only
 # leaves them wider (what the integer program then settles), never wrong.
 PROPAGATION_PASSES = 8
+# A statistic's bound (partitions.Bound) has float coefficients, which the true counts meet
+# to rounding: loosened by this much, so the truth is never ruled out by a last digit.
+BOUND_SLACK = 1e-6
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,12 @@ def mask(view: Ledger, k: int | None) -> Mask:
     index = _Index.of(view)
     attacker = _Attacker(view, index, k, sensitive, small, omitted)
     while exposing := attacker.exposed(frozenset(withheld)):
-        pick = _complement(view, index, exposing[0], small | withheld)
+        key, hidden = exposing[0], frozenset(small | withheld)
+        pick = _complement(view, index, key, hidden)
+        if attacker.by_statistic:  # the first statistic's count that frees it, if one does
+            counts = _statistic_counts(view, index, key, hidden)
+            pick = next((c for c in counts if attacker.frees(key, withheld | {c})),
+                        counts[0] if counts else pick)  # fmt: skip
         if pick is None:  # "<k" marks alone could pin a count: none shows but the public
             everything = view.shown_keys() - view.public
             return Mask(k, view.counts, frozenset(), everything, omitted, True, patients)
@@ -175,6 +185,8 @@ class _Index:
     holding: Mapping[Key, tuple[int, ...]]  # the sums a count is in, in the view's order
     equal_to: Mapping[Key, tuple[Key, ...]]  # the other count of each one-part sum it is in
     shown: frozenset[Key]
+    bounds: tuple[Bound, ...]
+    bounding: Mapping[Key, tuple[int, ...]]  # the bounds a count is in (or shows with)
 
     @classmethod
     def of(cls, view: Ledger) -> _Index:
@@ -188,14 +200,30 @@ class _Index:
             if len(s.parts) == 1:
                 equal_to.setdefault(s.total, []).append(s.parts[0])
                 equal_to.setdefault(s.parts[0], []).append(s.total)
+        bounding: dict[Key, list[int]] = {}
+        for i, bound in enumerate(view.bounds):
+            for member in _bound_members(bound):
+                bounding.setdefault(member, []).append(i)
         return cls(
             view.sums, members, {key: tuple(at) for key, at in holding.items()},
             {key: tuple(others) for key, others in equal_to.items()}, view.shown_keys(),
+            view.bounds, {key: tuple(at) for key, at in bounding.items()},
         )  # fmt: skip
 
     def sums_with(self, keys: frozenset[Key] | set[Key]) -> list[int]:
         """The sums holding any of ``keys``, in the view's order."""
         return sorted({i for key in keys for i in self.holding.get(key, ())})
+
+    def bounds_with(self, keys: frozenset[Key] | set[Key], hidden: frozenset[Key]) -> list[int]:
+        """The bounds over any of ``keys`` that an attacker reads: none of their
+        statistic's counts (Bound.given) is ``hidden``."""
+        found = {i for key in keys for i in self.bounding.get(key, ())}
+        return sorted(i for i in found if not hidden.intersection(self.bounds[i].given))
+
+
+def _bound_members(bound: Bound) -> tuple[Key, ...]:
+    """The counts a bound is over and those its statistic shows with, each once."""
+    return tuple(dict.fromkeys((*(key for key, _ in bound.terms), *bound.given)))
 
 
 def _complement(
@@ -226,6 +254,24 @@ def _complement(
     return min(candidates, key=lambda p: (len(index.holding[p]), view.counts[p], str(p)))
 
 
+def _statistic_counts(view: Ledger, index: _Index, key: Key, hidden: frozenset[Key]) -> list[Key]:
+    """The counts whose withholding hides a statistic that, read with the view's sums,
+    pins ``key`` (partitions.Bound.given of the bounds read over ``key`` or unknowns
+    linked to it): a month's events, its Kaplan-Meier estimate with them. Fewest sums
+    first, then the smallest (as _complement)."""
+    linked, frontier = {key}, {key}
+    unknown = hidden | view.unseen | {key}
+    while frontier:
+        groups = [index.members[i] for i in index.sums_with(frontier)]
+        groups += [_bound_members(index.bounds[i]) for i in index.bounds_with(frontier, hidden)]
+        frontier = {m for group in groups for m in group if m in unknown} - linked
+        linked |= frontier
+    givens = {given for i in index.bounds_with(linked, hidden) for given in index.bounds[i].given}
+    counts = view.counts
+    return sorted((g for g in givens if g in index.shown and g not in hidden and counts[g] > 0),
+                  key=lambda g: (len(index.holding.get(g, ())), counts[g], str(g)))  # fmt: skip
+
+
 class _Attacker:
     """Works out what it can of a view's hidden counts from what it shows: the shown
     counts, the sums, and what the marks say: a "<k" is 1 to k-1 (a count of limbs in
@@ -237,9 +283,11 @@ class _Attacker:
 
     First by propagating bounds through the sums (cheap, and a count it pins down is
     pinned down); then, for each small count it leaves open, by an integer program: is
-    there a whole-number solution of the sums, within the marks' bounds, where the count
+    there a whole-number solution of the sums, within the marks' bounds and what the
+    statistics shown say (partitions.Bound, read while their counts show), where the count
     takes another value? A count once shown to stay open stays open as more is withheld
-    (withholding only loosens what is known), so each is proved once.
+    (withholding only loosens what is known, and hides statistics), so each is proved once.
+    ``by_statistic``: the count last found pinned is pinned only through the statistics.
     """
 
     def __init__(self, view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
@@ -250,10 +298,12 @@ class _Attacker:
         self.loose = omitted | self.unseen  # 0 or more
         self.proved: set[Key] = set()
         self.most = {key: float(view.most_if_small(key, k)) for key in small}
+        self.by_statistic = False
 
     def exposed(self, withheld: frozenset[Key]) -> list[Key]:
         """The sensitive counts the view pins down to one whole number: all those that
         propagation pins, else the first the integer program does; none when safe."""
+        self.by_statistic = False
         unknown = self.small | withheld | self.unseen
         sums = self.index.sums_with(unknown)
         low, high = self._bounds(unknown)
@@ -263,14 +313,28 @@ class _Attacker:
         pinned = [key for key in open_ if lower[key] >= upper[key]]
         if pinned or not open_:
             return pinned
-        held = [self.index.sums[i] for i in sums]
-        system = _System(self.view, held, sorted(unknown, key=str), low, high)
+        system = self._system(unknown)
         self.proved |= system.moved(open_)  # two solves settle most at once
         for key in sorted(self.sensitive - self.proved, key=str):
             if not system.other_value(key):
+                read = bool(self.index.bounds_with(unknown, unknown))
+                self.by_statistic = read and self._system(unknown, False).other_value(key)
                 return [key]
             self.proved.add(key)
         return []
+
+    def frees(self, key: Key, withheld: set[Key]) -> bool:
+        """Whether ``key`` can take another value once ``withheld`` are withheld."""
+        return self._system(self.small | withheld | self.unseen).other_value(key)
+
+    def _system(self, unknown: frozenset[Key], statistics: bool = True) -> _System:
+        """The integer program over ``unknown``: the sums holding them and (with
+        ``statistics``) the bounds read beside them."""
+        held = [self.index.sums[i] for i in self.index.sums_with(unknown)]
+        read = self.index.bounds_with(unknown, unknown) if statistics else []
+        low, high = self._bounds(unknown)
+        return _System(self.view, held, sorted(unknown, key=str), low, high,
+                       [self.index.bounds[i] for i in read])  # fmt: skip
 
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
         lower = {key: 1.0 if key in self.small else 0.0 if key in self.loose else float(self.k)
@@ -280,10 +344,11 @@ class _Attacker:
 
 
 class _System:
-    """The sums over a view's unknown counts as an integer program (HiGHS via SciPy)."""
+    """The sums over a view's unknown counts, and the bounds the statistics it shows set
+    them, as an integer program (HiGHS via SciPy)."""
 
     def __init__(self, view: Ledger, sums: list[Sum], unknown: list[Key], lower: dict,
-                 upper: dict) -> None:  # fmt: skip
+                 upper: dict, bounds: list[Bound] | None = None) -> None:  # fmt: skip
         self.view, self.unknown = view, unknown
         self.index = {key: i for i, key in enumerate(unknown)}
         rows, rhs = [], []
@@ -300,6 +365,7 @@ class _System:
         self.constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
         at_most = [_at_most_patients(s, self.index, view.counts, len(unknown))
                    for s in sums if s.within_patients]  # fmt: skip
+        at_most += [_bound_row(b, self.index, view.counts, len(unknown)) for b in bounds or ()]
         if at_most:
             self.constraints.append(LinearConstraint(
                 np.array([row for row, _ in at_most]), -np.inf, [bound for _, bound in at_most]
@@ -350,6 +416,20 @@ def _at_most_patients(
         else:
             bound -= sign * counts[member]
     return row, bound
+
+
+def _bound_row(
+    bound: Bound, index: Mapping[Key, int], counts: Mapping[Key, int], size: int
+) -> tuple[np.ndarray, float]:
+    """A Bound as a row over the unknowns (``index``) and its limit, the known counts
+    moved to it and loosened by BOUND_SLACK."""
+    row, limit = np.zeros(size), bound.limit + BOUND_SLACK
+    for member, coefficient in bound.terms:
+        if member in index:
+            row[index[member]] += coefficient
+        else:
+            limit -= coefficient * counts[member]
+    return row, limit
 
 
 def _linked(index: _Index, key: Key, unknown: frozenset[Key]) -> set[Key]:

@@ -693,19 +693,26 @@ def estimate_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) ->
     """Whether the curve's estimate (with its CI and SE) may show at each of its table
     months (views.curve_months), in the table and on the drawn curve alike.
 
-    Not for a curve of fewer than k patients (its steps are single patients), nor where a
-    count of the month's KMunicate column is not shown exactly: the estimate with the at
-    risk would give the column's counts away. Two estimates' ratio gives the events
-    between their months, a count the ledger declares between any two months
-    (views.GROWING): when it is small, a count of one of the two columns is withheld, so
-    one of the estimates is. ``key(count, month)`` names the curve's counts
-    (PatencyView.keys).
+    Not for a curve of fewer than k patients (its steps are single patients), nor where
+    the month's events (before it) are not shown exactly: the estimate is a statistic of
+    them, near enough their number (with no one censored it is 1 - E / N; each censoring
+    before the events lowers it only a little), so it shows with them or not at all. Two
+    estimates' ratio gives the events between their months, a count the ledger declares
+    between any two months (views.GROWING): when it is small, one of the two months'
+    events is withheld, so one of the estimates is.
+
+    Its at risk and censored need not show: the estimate says of them only what
+    views.estimate_bounds declares beside the view's sums (read while the events show),
+    which masking weighs with them. Where the at risk and events show, the censored are
+    their difference from the curve's patients, so the estimate gives nothing more;
+    where a small censored count is hidden with its at risk, the estimate bounds it from
+    below (those censored before the month's events make it lower), and masking withholds
+    the events too where that, with the rest of the view, pins a count below k. So a
+    month with one patient censored before it keeps its estimate. ``key(count, month)``
+    names the curve's counts (PatencyView.keys).
     """
     few = mask.few(key("patients"))
-    return {
-        month: not (few or mask.hidden(*(key(count, month) for count in CURVE_COUNTS)))
-        for month in curve_months(curve)
-    }
+    return {month: not (few or mask.hidden(key("events", month))) for month in curve_months(curve)}
 
 
 def incidence_shown(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> dict[float, bool]:

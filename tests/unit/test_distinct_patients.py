@@ -219,3 +219,34 @@ def test_limbs_left_out_by_the_filters_of_three_patients_are_fewer_than_k_5(blan
     header = views.header_view(con, parse_pairs(["center=B"]))
     assert (header.analysed - header.limbs, header.left_out_people) == (6, 3)
     assert mask(views.header_ledger(header), 5).cell(views.LEFT_OUT).shown == "small"
+
+
+@pytest.mark.parametrize("side", [[], ["lesion_side=right"]])
+def test_a_curves_counts_between_months_carry_their_distinct_patients(bilateral, side):
+    """Primary patency's events and censored between two table months, across a month
+    between, and after the last: each count of limbs carries the patients behind it, as
+    SQL counts them. Uncounted, 6 limbs between months 6 and 12 of 6 patients (one right
+    limb each) were judged as 3, fewer than k = 5."""
+    chosen = parse_pairs(side)
+    view = views.patency_view(bilateral, chosen)
+    shown = views.patency_ledger(view)
+    curve = view.survival[views.PRIMARY].overall
+    key = view.keys(views.PRIMARY, curve)
+    months = views.curve_months(curve)
+    event = {"events": "tte_primary_event", "censored": "NOT tte_primary_event"}
+    checked = 0
+    for count, (between, after) in views.GROWING.items():
+        for i, j in [(0, 1), (1, 2), (1, 3), (2, 4)]:
+            name = between if j == i + 1 else f"{between} since {months[i]}"
+            when = f"tte_primary_months >= {months[i]} AND tte_primary_months < {months[j]}"
+            rows = f"technical_success AND {event[count]} AND {when}"
+            assert shown.counts[key(name, months[j])] == limb_count(bilateral, chosen, rows)
+            assert shown.patients_of(key(name, months[j])) == distinct_patients(
+                bilateral, chosen, rows
+            ), (name, months[j])
+            checked += 1
+        rows = f"technical_success AND {event[count]} AND tte_primary_months >= {months[-1]}"
+        assert shown.patients_of(key(after, months[-1])) == distinct_patients(
+            bilateral, chosen, rows
+        )
+    assert checked == 8

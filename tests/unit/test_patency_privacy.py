@@ -325,13 +325,13 @@ def test_a_drawn_curve_gives_no_events_the_table_hides():
     assert drawn and all(set(map(float, t.x)) <= months for t in drawn)
 
 
-# Forty patients: 10 events and 5 censored before month 12, 3 events and 2 censored between
-# 12 and 24, 20 followed to 40.5 months: with k = 3 the 2 censored between months 12 and
-# 24 withhold estimates
+# Forty patients: 10 events and 5 censored before month 12, 2 events and 3 censored between
+# 12 and 24, 20 followed to 40.5 months: with k = 3 the 2 events between months 12 and 24
+# withhold one of the two months' estimates (their ratio would count them)
 FORTY = (
     [m + 0.5 for m in range(10)] + [7.5, 8.5, 9.5, 10.5, 11.5] + [13.5, 14.5, 15.5]
     + [15.5, 16.5] + [40.5] * 20,
-    [True] * 10 + [False] * 5 + [True] * 3 + [False] * 2 + [False] * 20,
+    [True] * 10 + [False] * 5 + [True] * 2 + [False] * 3 + [False] * 20,
 )  # fmt: skip
 
 
@@ -357,7 +357,7 @@ def test_privacy_draws_the_curve_at_the_tables_months_from_its_estimates():
     def height(month: float) -> float:  # the drawn curve at a month, as a reader reads it
         return y[np.flatnonzero(x <= month)[-1]]
 
-    # 12 withheld (a complement of the 2 censored between 12 and 24); 24 and 36 shown
+    # 12 withheld (its events, beside the 2 events between 12 and 24); 24 and 36 shown
     assert set(shown) == {6.0, 24.0, 36.0}
     for month, estimate in shown.items():
         assert abs(height(month) - estimate) < 0.0005, month

@@ -226,11 +226,16 @@ def privacy_steps(mask: Mask, key: Callable[..., Key], curve: GroupSurvival) -> 
     the table has no estimate. It ends at the last month anybody reaches. Drawn at its
     event times, a step's height times the at risk would count its events. ``of`` is the
     month whose estimate a row holds (the hover's), ``remaining`` its at risk (the at-risk
-    rule)."""
+    rule), NaN where the mask hides it beside a shown estimate (the rule then says nothing
+    of it, not even that it reaches the rule's number)."""
     shown = estimate_shown(mask, key, curve)
+
+    def at_risk(month: float, count: float) -> float:
+        return np.nan if mask.hidden(key("at risk", month)) else count
+
     read = {
         float(m): (table.estimate[i], table.ci_lower[i], table.ci_upper[i], table.se[i],
-                   table.at_risk[i])
+                   at_risk(float(m), table.at_risk[i]))
         for table in (curve.risk, curve.estimates) for i, m in enumerate(table.month)
     }  # fmt: skip
     held = (1.0, 1.0, 1.0, 0.0, curve.patients, 0.0)
