@@ -270,7 +270,8 @@ def page_runner(path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run a page (path relative to the repo) through AppTest on the cohort at ``path``.
 
     The app is loaded from app.py and switched to the page, as Streamlit's folder
-    discovery runs it.
+    discovery runs it; ``secrets`` and ``user`` stand for a deployment's secrets file and
+    the signed-in user (st.user), as login sets them.
 
     Caches are cleared first so each test sees a fresh app, and after, so no cached
     connection keeps a cohort file open in another configuration; query parameters are
@@ -285,8 +286,19 @@ def page_runner(path: Path, monkeypatch: pytest.MonkeyPatch):
     st.cache_data.clear()
     st.cache_resource.clear()
 
-    def run(page: str, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    def run(
+        page: str,
+        *,
+        secrets: dict | None = None,
+        user: dict | None = None,
+        timeout: float = 60,
+        **params: str,
+    ) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        if secrets is not None:  # a deployment with login (.streamlit/secrets.toml)
+            at.secrets = secrets
+        if user is not None:  # st.user: the signed-in user's claims
+            at.user = user
         for key, value in params.items():
             at.query_params[key] = value
         if page != "app.py":

@@ -8,13 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics.cohort.db import ROOT, connect_hardened
+from analytics.cohort.db import connect_hardened
 from analytics.present import format as fmt
 from tests.app.test_login import AUTH
-from tests.conftest import plotly_figures, unescaped
+from tests.conftest import page_runner, plotly_figures, unescaped
 
 ACCESS = {
     "role_claim": "groups",
@@ -55,22 +54,12 @@ def limbs(path: Path, where: str = "technical_success") -> int:
 @pytest.fixture
 def run_page(bilateral_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run a page of the bilateral registry through AppTest as ``signed_in``."""
-    monkeypatch.setenv("COHORT_DB", str(bilateral_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def run(page: str, signed_in: dict, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.secrets, at.user = SECRETS, signed_in
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "app.py":
-            at.switch_page(page)
-        return at.run()
-
-    yield run
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    runs = page_runner(bilateral_path, monkeypatch)
+    run = next(runs)
+    yield lambda page, signed_in, **params: run(
+        page, secrets=SECRETS, user=signed_in, timeout=120, **params
+    )
+    next(runs, None)  # its clean-up
 
 
 def sidebar_n(at: AppTest) -> str:

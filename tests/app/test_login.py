@@ -8,11 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics.cohort.db import ROOT
-from tests.conftest import plotly_charts, unescaped
+from tests.conftest import page_runner, plotly_charts, unescaped
 from ui import data
 from ui.access import LOG_IN, LOG_OUT, NO_LOGIN
 from ui.page import MAKE_DECK_LABEL
@@ -46,23 +44,15 @@ MANAGER = user("Grace Manager", "vs-viewers", "vs-managers")
 @pytest.fixture
 def run_page(demo_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run a page of the demo through AppTest with ``secrets`` and ``user`` (st.user)."""
-    monkeypatch.setenv("COHORT_DB", str(demo_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    runs = page_runner(demo_path, monkeypatch)
+    run = next(runs)
 
-    def run(page: str, secrets: dict, signed_in: dict | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.secrets = secrets
-        at.user = signed_in if signed_in is not None else {"is_logged_in": False}
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "app.py":
-            at.switch_page(page)
-        return at.run()
+    def signed(page: str, secrets: dict, signed_in: dict | None = None, **params: str):
+        user = signed_in if signed_in is not None else {"is_logged_in": False}
+        return run(page, secrets=secrets, user=user, **params)
 
-    yield run
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    yield signed
+    next(runs, None)  # its clean-up
 
 
 def sidebar_text(at: AppTest) -> list[str]:

@@ -11,17 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analytics.audit import AUDIT_ENV, Action, read
-from analytics.cohort.db import DEMO_SOURCE, ROOT
+from analytics.cohort.db import DEMO_SOURCE
 from analytics.cohort.importer import import_registry
 from analytics.cohort.private_imports import USERS, owner_folder
 from analytics.cohort.retention import DAY, RETENTION_ENV
 from tests.app.test_login import SECRETS, user
 from tests.app.test_page_import import XLSX, demo_workbook, import_form
-from tests.conftest import unescaped
+from tests.conftest import page_runner, unescaped
 from ui import cohorts, own_imports, retention
 from ui.retention import SWEEP_EVERY, Sweeps
 
@@ -51,24 +50,15 @@ def trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def session(demo_path: Path, import_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """A new browser session (a reload, a new tab) on ``page``, signed in as ``signed_in``
     (None: a deployment without login)."""
-    monkeypatch.setenv("COHORT_DB", str(demo_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def run(page: str, signed_in: dict | None, **params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        if signed_in is not None:
-            at.secrets = SECRETS
-            at.user = signed_in
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "app.py":
-            at.switch_page(page)
-        return at.run()
-
-    yield run
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    runs = page_runner(demo_path, monkeypatch)
+    run = next(runs)
+    yield lambda page, signed_in, **params: run(
+        page,
+        secrets=SECRETS if signed_in is not None else None,
+        user=signed_in,
+        **params,
+    )
+    next(runs, None)  # its clean-up
 
 
 def folder_of(import_dir: Path, signed_in: dict) -> Path:
@@ -248,7 +238,7 @@ def test_the_page_start_sweeps_expired_private_imports_never_a_published_one(
 
 def test_a_server_process_sweeps_at_most_once_an_hour():
     sweeps = Sweeps()
-    start = time.monotonic()
+    start = 1_000.0  # whole seconds: (start + SWEEP_EVERY) - start is SWEEP_EVERY exactly
     assert sweeps.due(start) is True
     assert sweeps.due(start + SWEEP_EVERY - 1) is False
     assert sweeps.due(start + SWEEP_EVERY) is True
