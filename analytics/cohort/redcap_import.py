@@ -66,6 +66,8 @@ LABEL_HEADERS = {"repeat instrument": REPEAT_INSTRUMENT, "repeat instance": REPE
 IGNORED_LABEL_HEADERS = frozenset({"complete?", "survey identifier", "data access group"})
 NAMED_VALUE = re.compile(r"\b(\w+)=")  # the importer's values of a rule across columns
 CHOICE_HEADER = re.compile(r"(.*) \(choice=(.*)\)")  # a checkbox's label header
+RECORDS_EXPORT = "the REDCap project's records export (CSV)"
+DICTIONARY_EXPORT = "the REDCap project's data dictionary export (CSV)"
 CHILDREN_OF_LIMBS = ("stents", "events", "assessments")  # tables whose rows name a limb
 
 
@@ -119,10 +121,7 @@ def import_redcap(
     by record id, instrument, instance and field; ``out`` is then left untouched.
     """
     records, dictionary = Path(records), Path(dictionary)
-    for path, what in ((records, "records"), (dictionary, "data dictionary")):
-        if not path.is_file():
-            rule = f"not found: give the REDCap project's {what} export (CSV)"
-            raise ValidationError(path, [Problem(str(path), None, None, None, rule)])
+    require_files((records, RECORDS_EXPORT), (dictionary, DICTIONARY_EXPORT))
     project, problems = read_dictionary(dictionary)
     if problems:
         raise ValidationError(dictionary, problems)
@@ -149,6 +148,14 @@ def import_redcap(
         warnings=tuple(locate(w) for w in done.warnings),
         notes=(*project.left_out, *(in_dictionary(n) for n in done.notes)),
     )
+
+
+def require_files(*given: tuple[Path, str]) -> None:
+    """Refuse an import whose file is missing, saying which export it should be."""
+    for path, what in given:
+        if not path.is_file():
+            rule = f"not found: give {what}"
+            raise ValidationError(path, [Problem(str(path), None, None, None, rule)])
 
 
 def _dictionary_rows(

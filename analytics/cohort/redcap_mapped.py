@@ -32,7 +32,9 @@ from analytics.cohort.redcap_import import (
     CHECKBOX_MARK,
     CHECKED,
     CHILDREN_OF_LIMBS,
+    DICTIONARY_EXPORT,
     LONGITUDINAL,
+    RECORDS_EXPORT,
     REPEAT_INSTANCE,
     REPEAT_INSTRUMENT,
     UNCHECKED,
@@ -43,6 +45,7 @@ from analytics.cohort.redcap_import import (
     locator,
     read_dictionary_export,
     read_export,
+    require_files,
     slashed_date_order,
 )
 from analytics.cohort.redcap_mapping import (
@@ -70,15 +73,10 @@ def import_mapped(
     ``mapping_file``. Raises ValidationError listing every problem (of the mapping, then
     of the records); ``out`` is then left untouched."""
     records, dictionary, mapping_file = Path(records), Path(dictionary), Path(mapping_file)
-    for path, what in (
-        (records, "the REDCap project's records export (CSV)"),
-        (dictionary, "the REDCap project's data dictionary export (CSV)"),
+    require_files(
+        (records, RECORDS_EXPORT), (dictionary, DICTIONARY_EXPORT),
         (mapping_file, "a mapping file (TOML)"),
-    ):
-        if not path.is_file():
-            raise ValidationError(
-                path, [Problem(str(path), None, None, None, f"not found: give {what}")]
-            )
+    )  # fmt: skip
     fields, problems = read_project(dictionary)
     if problems:
         raise ValidationError(dictionary, problems)
