@@ -50,8 +50,10 @@ def import_section() -> None:
         "`assessments.csv`, `events.csv`) are still read. From **REDCap**: the records export "
         "(CSV, raw or labels) with the project's data dictionary export, and, for a project "
         "not built from `python -m analytics redcap-template`, its mapping file (`.toml`; "
-        'README, "From a REDCap project"). Every problem is listed at once; nothing is '
-        "imported until the file is clean."
+        'README, "From a REDCap project"). Columns of your own (a trial arm, a frailty '
+        "score) go beside the format's in `patients` or `limbs`, declared in a `dictionary` "
+        "sheet (or `dictionary.csv`) or typed from their values. Every problem is listed at "
+        "once; nothing is imported until the file is clean."
     )
     st.caption(
         f"Up to {fmt.count(MAX_UPLOAD_MB)} MB a file and {fmt.count(MAX_ROWS_PER_SHEET)} rows "
