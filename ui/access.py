@@ -68,7 +68,7 @@ def rule() -> AccessRule | None:
     return access_rule(secrets[ACCESS])
 
 
-def _name() -> str:
+def user_name() -> str:
     """The signed-in user's name as their provider gives it (else email, else subject)."""
     user = st.user
     return str(user.get("name") or user.get("email") or user.get("sub") or "You")
@@ -131,26 +131,22 @@ def require_user(title: str) -> SignedIn | None:
         st.stop()
     role = access.role_of(st.user.to_dict())
     if role is None:
-        st.title(title)
-        st.error(
-            f"{plain(_name())} is signed in, but this account has no role on this dashboard, "
-            "so it shows nothing. Ask whoever runs it to give your account a role.",
-            icon="🚫",
-        )
-        st.button(LOG_OUT, on_click=st.logout, icon=":material/logout:")
-        st.stop()
+        _refuse(title, "this account has no role on this dashboard, so it shows nothing. Ask "
+                "whoever runs it to give your account a role.")  # fmt: skip
     try:
         access.centre_of(st.user.to_dict())
     except AccessError as exc:
-        st.title(title)
-        st.error(
-            f"{plain(_name())} is signed in, but {plain(str(exc))}, so this dashboard shows "
-            "nothing. Ask whoever runs your accounts to correct it.",
-            icon="🚫",
-        )
-        st.button(LOG_OUT, on_click=st.logout, icon=":material/logout:")
-        st.stop()
-    return SignedIn(_name(), role)
+        _refuse(title, f"{plain(str(exc))}, so this dashboard shows nothing. Ask whoever runs "
+                "your accounts to correct it.")  # fmt: skip
+    return SignedIn(user_name(), role)
+
+
+def _refuse(title: str, why: str) -> None:
+    """Stop the page for a signed-in user it may not serve, saying why, with Log out."""
+    st.title(title)
+    st.error(f"{plain(user_name())} is signed in, but {why}", icon="🚫")
+    st.button(LOG_OUT, on_click=st.logout, icon=":material/logout:")
+    st.stop()
 
 
 def show_user(user: SignedIn | None) -> None:

@@ -18,6 +18,7 @@ import streamlit as st
 
 from analytics.audit import Action, AuditError, Event, filter_text, now, record, trail_path
 from analytics.filters import CohortFilter
+from ui import access
 from ui.text import plain
 
 NO_LOGIN = "no login"
@@ -27,11 +28,10 @@ EXPORTED = "audit_exported"  # what -> the view it was last recorded for
 
 
 def who() -> tuple[str, str]:
-    """The signed-in user's subject and name, or NO_LOGIN."""
-    user = st.user
-    if not user.get("is_logged_in"):
-        return NO_LOGIN, ""
-    return str(user.get("sub") or user.get("email") or ""), str(user.get("name") or "")
+    """The signed-in user's token subject (the one that owns their imports) and name, or
+    NO_LOGIN."""
+    subject = access.subject()
+    return (subject, access.user_name()) if subject else (NO_LOGIN, "")
 
 
 def _event(action: Action, what: str) -> Event:
