@@ -77,7 +77,10 @@ class Ledger:
     ``people`` (counts of patients: safety's, Table 1's person rows); ``patients``: the
     distinct patients behind a count of limbs, where the view counted them (any other is
     judged by the fewest it can be, half its limbs: :meth:`patients_of`). ``bounds``: what
-    the statistics it shows beside its counts say of them (:class:`Bound`).
+    the statistics it shows beside its counts say of them (:class:`Bound`). ``worth``: how
+    much a reader loses when a count is withheld (0 unless declared): a thorough mask
+    shows again the most worth first (a curve's n, then its events, which carry its
+    estimate, then its at risk).
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)
@@ -88,6 +91,7 @@ class Ledger:
     patients: Mapping[Key, int] = field(default_factory=dict)
     people: frozenset[Key] = frozenset()
     bounds: tuple[Bound, ...] = ()
+    worth: Mapping[Key, int] = field(default_factory=dict)
 
     def __or__(self, other: Ledger) -> Ledger:
         """Both views' counts and sums: a count named in both is one count."""
@@ -106,6 +110,7 @@ class Ledger:
             {**self.patients, **other.patients},
             self.people | other.people,
             tuple(dict.fromkeys(self.bounds + other.bounds)),
+            {**self.worth, **other.worth},
         )
 
     def shown_keys(self) -> frozenset[Key]:
@@ -144,6 +149,7 @@ def ledger(
     patients: Mapping[Key, int] | None = None,
     people: Iterable[Key] = (),
     bounds: Iterable[Bound] = (),
+    worth: Mapping[Key, int] | None = None,
 ) -> Ledger:
     """A Ledger of ``counts`` and ``sums``; every count a sum or bound names must be in
     ``counts``, and a count of limbs lies between its ``patients`` and twice as many."""
@@ -160,5 +166,5 @@ def ledger(
         raise ValueError(f"limbs of patients who have at most two: {wrong[0]}")
     return Ledger(
         dict(counts), sums, frozenset(unseen), frozenset(public), paired, patients,
-        frozenset(people), bounds,
+        frozenset(people), bounds, dict(worth or {}),
     )  # fmt: skip

@@ -782,7 +782,19 @@ def patency_ledger(view: PatencyView, n: int | None = None) -> Ledger:
     if set(view.survival) - set(PATENCY_ENDPOINTS):  # a patient endpoint counts patients
         people = [key for key in counts if _endpoint_of(key) not in (None, *PATENCY_ENDPOINTS)]
     return ledger(counts, sums, unseen, paired=bool(patients), patients=patients, people=people,
-                  bounds=bounds)  # fmt: skip
+                  bounds=bounds, worth=curve_worth(counts))  # fmt: skip
+
+
+# What a reader loses with a curve's count (Ledger.worth): its patients (the legend's n),
+# then its events before a month (the Kaplan-Meier estimate shows with them), then its at
+# risk (the row a risk table is read by); its censored least (none declared).
+CURVE_WORTH = {"patients": 3, "events": 2, "at risk": 1}
+
+
+def curve_worth(counts: Mapping[Key, int]) -> dict[Key, int]:
+    """Ledger.worth of the curves' counts among ``counts`` (curve_key's names)."""
+    return {key: CURVE_WORTH[key[4]] for key in counts
+            if key[0] == "curve" and key[4] in CURVE_WORTH}  # fmt: skip
 
 
 def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound]:

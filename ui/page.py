@@ -87,10 +87,13 @@ def masked(
 ) -> tuple[PageContext, Mask]:
     """The page's view masked with the sidebar's counts, as one view: privacy decides over
     both at once (a centre's patients and the n they add up to), and the sidebar's n and
-    every chart's caption show what that decision left of n. ``beside``: the same view
-    without its comparison (its overall curves), whose counts it shows are public here
-    (masking.shown_elsewhere)."""
+    every chart's caption show what that decision left of n. What the sidebar already
+    drew is public (masking.shown_elsewhere): the browser has it, so withholding it now
+    would only make the redrawn n a second reading beside the first (20 limbs, then 16
+    patients, are 4 patients with both legs). ``beside``: the same view without its
+    comparison (its overall curves), whose counts it shows are public here too."""
     header = header_ledger(context.header)
+    view |= shown_elsewhere(header, context.mask)
     if beside is not None:
         view |= shown_elsewhere(beside, mask(header | beside, context.privacy_k))
     decided = mask(header | view, context.privacy_k)

@@ -255,7 +255,7 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
         shown |= model_ledger(model) | model_table1_ledger(model, view.baseline)
         shown |= model_groups_ledger(model, view.subgroups)
         shown |= model_curve_ledger(model, report.survival[model.endpoint].overall)
-    return mask(shown, k)
+    return mask(shown, k, thorough=True)
 
 
 def notice_deck(reason: str) -> bytes:

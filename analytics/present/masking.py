@@ -44,6 +44,10 @@ PROPAGATION_PASSES = 8
 # A statistic's bound (partitions.Bound) has float coefficients, which the true counts meet
 # to rounding: loosened by this much, so the truth is never ruled out by a last digit.
 BOUND_SLACK = 1e-6
+# The most withheld counts a thorough mask tries to show again (_released), most worth
+# first: each is an integer program over what it touches (about 60 ms on a 559-limb
+# registry's Patency view by centre), so a view of many groups stays within seconds.
+RELEASE_TRIALS = 60
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def exact(view: Ledger) -> Mask:
     return Mask(None, view.counts)
 
 
-def mask(view: Ledger, k: int | None) -> Mask:
+def mask(view: Ledger, k: int | None, thorough: bool = False) -> Mask:
     """Which of ``view``'s counts to show as "<k" and which to withhold, with privacy ``k``
     (None: privacy off, everything exact).
 
@@ -123,7 +127,10 @@ def mask(view: Ledger, k: int | None) -> Mask:
     suppression, over every sum of the view at once. Should a count still follow with
     nothing left to withhold, the mask withholds ``everything``, the small counts too (their
     "<k" marks alone could pin one: three "<3" making a curve of 6), but the public ones
-    (another view shows them: hiding one here hides nothing).
+    (another view shows them: hiding one here hides nothing). ``thorough`` (what a deck
+    or report shows, decided once per download): then each withheld count that can show
+    again with nothing following from it does (:func:`_released`): on a 559-limb bilateral
+    registry's deck by aetiology, 51 withheld where 83 were.
     """
     if k is None:
         return Mask(None, view.counts)
@@ -146,7 +153,45 @@ def mask(view: Ledger, k: int | None) -> Mask:
             everything = view.shown_keys() - view.public
             return Mask(k, view.counts, frozenset(), everything, omitted, True, patients)
         withheld.add(pick)
+    if thorough:
+        withheld = _released(view, index, k, sensitive, small, omitted, withheld)
     return Mask(k, view.counts, small, frozenset(withheld), omitted, patients=patients)
+
+
+def _released(view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
+              small: frozenset[Key], omitted: frozenset[Key],
+              withheld: set[Key]) -> set[Key]:  # fmt: skip
+    """``withheld`` less the counts that show again with nothing following from them: the
+    greedy choice withholds a count for each exposure it meets, and a later one may cover
+    an earlier's too. Those a reader misses (Ledger.worth) are tried, most worth first,
+    then the largest, at most RELEASE_TRIALS; each against the attacker over what it
+    reaches (_reach)."""
+    worth, unseen = view.worth, view.unseen & view.counts.keys()
+    order = sorted(
+        (c for c in withheld - omitted if worth.get(c, 0) > 0),
+        key=lambda c: (-worth[c], -view.counts[c], str(c)),
+    )
+    kept = set(withheld)
+    for count in order[:RELEASE_TRIALS]:
+        trial = kept - {count}
+        reach = _reach(index, count, small | frozenset(trial) | unseen)
+        attacker = _Attacker(view, index, k, sensitive & reach, small, omitted, reach)
+        if not attacker.exposed(frozenset(trial)):
+            kept = trial
+    return kept
+
+
+def _reach(index: _Index, key: Key, hidden: frozenset[Key]) -> frozenset[Key]:
+    """The ``hidden`` counts linked to ``key`` through the sums and the bounds an attacker
+    reads (none of whose statistic's counts is hidden, ``key`` shown): only these can
+    follow from ``key`` once it shows."""
+    linked, frontier = {key}, {key}
+    while frontier:
+        groups = [index.members[i] for i in index.sums_with(frontier)]
+        groups += [_bound_members(index.bounds[i]) for i in index.bounds_with(frontier, hidden)]
+        frontier = {m for group in groups for m in group if m in hidden} - linked
+        linked |= frontier
+    return frozenset(linked)
 
 
 def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
@@ -291,9 +336,11 @@ class _Attacker:
     """
 
     def __init__(self, view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
-                 small: frozenset[Key], omitted: frozenset[Key]) -> None:  # fmt: skip
+                 small: frozenset[Key], omitted: frozenset[Key],
+                 within: frozenset[Key] | None = None) -> None:  # fmt: skip
         self.view, self.index, self.k = view, index, k
         self.sensitive, self.small, self.omitted = sensitive, small, omitted
+        self.within = within  # only these unknowns and the sums and bounds over them
         self.unseen = view.unseen & view.counts.keys()
         self.loose = omitted | self.unseen  # 0 or more
         self.proved: set[Key] = set()
@@ -304,7 +351,8 @@ class _Attacker:
         """The sensitive counts the view pins down to one whole number: all those that
         propagation pins, else the first the integer program does; none when safe."""
         self.by_statistic = False
-        unknown = self.small | withheld | self.unseen
+        hidden = self.small | withheld | self.unseen
+        unknown = hidden if self.within is None else hidden & self.within
         sums = self.index.sums_with(unknown)
         low, high = self._bounds(unknown)
         lower, upper = {**self.view.counts, **low}, {**self.view.counts, **high}
@@ -313,25 +361,28 @@ class _Attacker:
         pinned = [key for key in open_ if lower[key] >= upper[key]]
         if pinned or not open_:
             return pinned
-        system = self._system(unknown)
+        system = self._system(unknown, hidden)
         self.proved |= system.moved(open_)  # two solves settle most at once
         for key in sorted(self.sensitive - self.proved, key=str):
             if not system.other_value(key):
-                read = bool(self.index.bounds_with(unknown, unknown))
-                self.by_statistic = read and self._system(unknown, False).other_value(key)
+                read = bool(self.index.bounds_with(unknown, hidden))
+                self.by_statistic = read and self._system(unknown, hidden, False).other_value(key)
                 return [key]
             self.proved.add(key)
         return []
 
     def frees(self, key: Key, withheld: set[Key]) -> bool:
         """Whether ``key`` can take another value once ``withheld`` are withheld."""
-        return self._system(self.small | withheld | self.unseen).other_value(key)
+        hidden = self.small | frozenset(withheld) | self.unseen
+        return self._system(hidden, hidden).other_value(key)
 
-    def _system(self, unknown: frozenset[Key], statistics: bool = True) -> _System:
+    def _system(self, unknown: frozenset[Key], hidden: frozenset[Key],
+                statistics: bool = True) -> _System:  # fmt: skip
         """The integer program over ``unknown``: the sums holding them and (with
-        ``statistics``) the bounds read beside them."""
+        ``statistics``) the bounds read beside them (none of whose statistic's counts is
+        ``hidden``)."""
         held = [self.index.sums[i] for i in self.index.sums_with(unknown)]
-        read = self.index.bounds_with(unknown, unknown) if statistics else []
+        read = self.index.bounds_with(unknown, hidden) if statistics else []
         low, high = self._bounds(unknown)
         return _System(self.view, held, sorted(unknown, key=str), low, high,
                        [self.index.bounds[i] for i in read])  # fmt: skip

@@ -129,8 +129,8 @@ def report_mask(view: ReportView, k: int | None) -> Mask:
     if view.by is not None and k is not None:
         overall = {e: _overall(r) for e, r in view.survival.items()}
         plain = _report_ledger(replace(view, by=None, survival=overall))
-        shown |= shown_elsewhere(plain, mask(plain, k))
-    return mask(shown, k)
+        shown |= shown_elsewhere(plain, mask(plain, k, thorough=True))
+    return mask(shown, k, thorough=True)
 
 
 def _overall(result: EndpointSurvival) -> EndpointSurvival:

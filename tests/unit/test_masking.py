@@ -190,9 +190,9 @@ def two_level_views(draw) -> Ledger:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(view=two_level_views(), k=st.integers(MIN_K, 5))
-def test_no_small_count_follows_from_a_masked_view(view, k):
-    decided = mask(view, k)
+@given(view=two_level_views(), k=st.integers(MIN_K, 5), thorough=st.booleans())
+def test_no_small_count_follows_from_a_masked_view(view, k, thorough):
+    decided = mask(view, k, thorough)
     assert not decided.everything
     hidden = decided.small | decided.withheld
     sizes = [k - 1 if key in decided.small else 3 * max(view.counts.values()) for key in hidden]
@@ -311,9 +311,9 @@ def views_of_limbs(draw) -> Ledger:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(view=views_of_limbs(), k=st.integers(MIN_K, 5))
-def test_no_count_of_fewer_than_k_patients_follows_from_a_view_of_limbs(view, k):
-    decided = mask(view, k)
+@given(view=views_of_limbs(), k=st.integers(MIN_K, 5), thorough=st.booleans())
+def test_no_count_of_fewer_than_k_patients_follows_from_a_view_of_limbs(view, k, thorough):
+    decided = mask(view, k, thorough)
     assume(not decided.everything)
     top = 3 * max(view.counts.values()) + k
     space = 1

@@ -81,14 +81,17 @@ def _number(text: str) -> int | None:
     return int(text) if re.fullmatch(r"\d+", text) else None
 
 
-def read_view(view: PatencyView, k: int, plain: PatencyView | None = None) -> dict[str, Reading]:
+def read_view(
+    view: PatencyView, k: int, plain: PatencyView | None = None, thorough: bool = False
+) -> dict[str, Reading]:
     """Every number the view's surfaces print, per curve name (the table's); masked as the
-    page masks it, beside ``plain`` (the view without its comparison) if it has one."""
+    page masks it (``thorough``: as a deck or report does), beside ``plain`` (the view
+    without its comparison) if it has one."""
     shown = patency_ledger(view)
     if plain is not None:
         beside = patency_ledger(plain)
-        shown |= shown_elsewhere(beside, mask(beside, k))
-    decided = mask(shown, k)
+        shown |= shown_elsewhere(beside, mask(beside, k, thorough))
+    decided = mask(shown, k, thorough)
     readings: dict[str, Reading] = {}
     table = estimates_table(view, decided)
     for row in table.itertuples(index=False):
