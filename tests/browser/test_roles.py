@@ -59,6 +59,7 @@ SMALL = re.compile(r"^<5$")  # a count below the deployment's k = 5, masked
 CAMERA = '.modebar-btn[data-title="Download plot as a PNG" i]'  # plotly's camera
 DATA_SHOWN = "match the filters"  # the sidebar's n line, on every page that shows data
 IMPORT_BUTTON = "Validate and import"
+IMPORTED, IMPORTED_FILE = "Dan private", "dan-private"  # the cohort's name, its file's
 NOT_A_MANAGER = "Importing a registry is for this dashboard's data managers."
 
 
@@ -251,37 +252,46 @@ def _lists_import(page: Page, file_name: str) -> None:
     expect(page.get_by_role("button", name="Delete")).to_be_visible()
 
 
-def test_a_private_import_is_its_managers_after_a_reload_and_in_a_new_tab_only(user, server):
+@pytest.fixture(scope="module")
+def imported(user: Callable[[str], Page], server: str) -> Page:
+    """The data manager's page once they imported the demo on the Data page (once for the
+    module: the import and audit tests share it)."""
     page = _open(user("dan"), f"{server}/Data")
-    _import_demo(page, "Dan private")
+    _import_demo(page, IMPORTED)
+    return page
+
+
+def test_a_private_import_is_its_managers_after_a_reload_and_in_a_new_tab_only(
+    imported, user, server
+):
+    page = _open(imported, f"{server}/Data?cohort={IMPORTED_FILE}")
+    _lists_import(page, IMPORTED_FILE)
     page.reload()
     settled(page)
-    _lists_import(page, "dan-private")
+    _lists_import(page, IMPORTED_FILE)
     tab = _open(page.context.new_page(), f"{server}/Data")
-    _lists_import(tab, "dan-private")
+    _lists_import(tab, IMPORTED_FILE)
     tab.close()
 
-    other = _open(user("ana"), f"{server}/Data?cohort=dan-private")
+    other = _open(user("ana"), f"{server}/Data?cohort={IMPORTED_FILE}")
     expect(other.get_by_text("no such cohort here, or it is not shared with you")).to_be_visible()
     expect(other.get_by_text("You have no private imports on this server.")).to_be_visible()
-    expect(other.get_by_text("Dan private")).to_have_count(0)
+    expect(other.get_by_text(IMPORTED)).to_have_count(0)
 
 
 def test_the_audit_trail_holds_a_view_an_export_and_an_import_by_subject(
-    user, server, audit_file, registry
+    imported, server, audit_file, registry
 ):
-    page = _open(user("dan"), f"{server}/Tables?lesion_side=left")
+    page = _open(imported, f"{server}/Tables?lesion_side=left")
     page.get_by_role("button", name="Download table 1 (CSV)").click()
     expect(page.get_by_role("button", name="CSV", exact=True)).to_be_visible()
-    _open(page, f"{server}/Data")
-    _import_demo(page, "Dan audited")
 
     events = read(audit_file).events
     dan = [e for e in events if e.subject == "dan"]
     assert any(e.action is Action.VIEW and e.page == "Tables" and e.filter == "lesion_side=left"
                for e in dan)  # fmt: skip
     assert any(e.action is Action.EXPORT and e.what == "csv: table 1" for e in dan)
-    assert any(e.action is Action.IMPORT and "Dan audited" in e.what for e in dan)
+    assert any(e.action is Action.IMPORT and IMPORTED in e.what for e in dan)
     assert {e.name for e in dan} == {"Dan Manager"}
     with duckdb.connect(str(registry), read_only=True) as con:
         ids = {row[0] for row in con.execute("SELECT patient_id FROM patients").fetchall()}
