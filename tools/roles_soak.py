@@ -15,15 +15,17 @@ websocket session (the app reads a link's filter on a session's first run), cycl
 through FILTERS, some of which leave fewer than k patients.
 
 First every session runs each of its filters alone, one session at a time: what its
-sidebar says then (the "n = ... match the filters" line and "The file: ..." line) is its
-own view. Under load a session **crossed** scopes when a run's sidebar showed another
+sidebar ends on then (the "n = ... match the filters" line and "The file: ..." line) is
+its own view. Under load a session **crossed** scopes when a run's sidebar showed another
 number than its view alone where both show one, when a centre's user's file line was
-not their centre's (counted by SQL on the file), or when a viewer's n line held an exact
-count below k (K_FLOOR). A run that showed its view's counts but masked others ("masked
-otherwise") is counted apart: no other scope, but that run and the view alone together
-show more than either. Prints, per session, its runs' median and 95th percentile,
-errors, crossings and runs masked otherwise. A benchmark prints figures; it asserts
-nothing and is not a test.
+not their centre's (counted by SQL on the file), or when a viewer was sent an n line
+with an exact count below k (K_FLOOR). Counted apart, as they show no other scope: a
+run that ended on its view's counts masked otherwise ("masked otherwise"), and a run
+that sent the n line masked two ways ("n sent two ways": the page start draws it, a
+page redraws it once its own counts are masked with it, and the browser receives both
+unless Streamlit coalesced them); either way two lines together show more than either.
+Prints, per session, its runs' median and 95th percentile, errors, crossings and those
+two. A benchmark prints figures; it asserts nothing and is not a test.
 
     .venv/bin/python -m tools.roles_soak --db /tmp/registry.duckdb
 """
@@ -85,11 +87,12 @@ class Session:
     page: str
     headers: dict[str, str] = field(default_factory=dict)
     xsrf: str = ""
-    alone: dict[str, tuple[str, str]] = field(default_factory=dict)
+    alone: dict[str, Sidebar] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     crossings: list[str] = field(default_factory=list)
     remasks: list[str] = field(default_factory=list)
+    twice: list[str] = field(default_factory=list)
 
 
 def claims(subject: str, role: str, centre: str | None) -> dict[str, object]:
@@ -129,19 +132,32 @@ def sign_in(port: int, subject: str, address: str) -> tuple[dict[str, str], str]
     return {"Cookie": "; ".join(cookies), "Origin": base}, xsrf
 
 
-async def sidebar(port: int, session: Session, query: str) -> tuple[float, tuple[str, str]]:
+@dataclass(frozen=True)
+class Sidebar:
+    """What a run sent of the sidebar's counts: each n line in the order sent (the page
+    start draws it, and a page redraws it once its own counts are masked with it; a
+    browser ends on the last, but it received each) and the last file line."""
+
+    n_lines: tuple[str, ...]
+    file_line: str
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """What the browser ends on: the last n line and the file line."""
+        return self.n_lines[-1], self.file_line
+
+
+async def sidebar(port: int, session: Session, query: str) -> tuple[float, Sidebar]:
     """One run of the session's page for ``query`` in a new websocket session: its
-    seconds and its sidebar's n line and file line."""
+    seconds and its sidebar's counts."""
     async with connect(port, session.headers, session.xsrf) as ws:
         run = await run_page(ws, rerun(session.page, query), f"{session.subject} ?{query}")
     lines = run.texts().splitlines()
-    said = (
-        next((line for line in lines if N_LINE in line), ""),
-        next((line for line in lines if line.startswith(FILE_LINE)), ""),
-    )
-    if not all(said):
+    n_lines = tuple(line for line in lines if N_LINE in line)
+    files = [line for line in lines if line.startswith(FILE_LINE)]
+    if not n_lines or not files:
         raise RuntimeError(f"{session.subject} ?{query}: no sidebar counts ({lines[:2]})")
-    return run.seconds, said
+    return run.seconds, Sidebar(n_lines, files[-1])
 
 
 def file_line(db: Path, centre: str | None) -> str:
@@ -155,33 +171,44 @@ def file_line(db: Path, centre: str | None) -> str:
     return f"{FILE_COUNTS}{limbs:,} limbs in {patients:,} patients."
 
 
-def crossed(session: Session, query: str, said: tuple[str, str], own_file: str | None) -> str:
+def crossed(session: Session, query: str, sent: Sidebar, own_file: str | None) -> str:
     """Why a run's sidebar shows another scope than the session's; "" when it does not.
-    Counts the run shows exactly that differ from those of the session's view alone are a
+    A count the run shows exactly that differs from the session's view alone is a
     crossing; a count shown in one and masked in the other is not (:func:`remasked`)."""
-    n_line, file_text = said
-    exact_now, exact_alone = _exact(said), _exact(session.alone[query])
-    if any(a != b for a, b in zip(exact_now, exact_alone, strict=True) if a and b):
-        return f"?{query}: {said} where alone {session.alone[query]}"
-    if own_file is not None and file_text.startswith(FILE_COUNTS) and file_text != own_file:
-        return f"?{query}: {file_text!r}, not the centre's {own_file!r}"
-    if session.role == "viewer" and EXACT_SMALL.search(n_line):
-        return f"?{query}: an exact count below {K_FLOOR}: {n_line!r}"
+    alone = session.alone[query].shown
+    now, before = _exact(sent.shown[0]), _exact(alone[0])
+    files = (sent.file_line, alone[1])
+    if (
+        len(now) != len(before)
+        or any(a != b for a, b in zip(now, before, strict=True) if a and b)
+        or (all(f.startswith(FILE_COUNTS) for f in files) and files[0] != files[1])
+    ):
+        return f"?{query}: {sent.shown} where alone {alone}"
+    if own_file and sent.file_line.startswith(FILE_COUNTS) and sent.file_line != own_file:
+        return f"?{query}: {sent.file_line!r}, not the centre's {own_file!r}"
+    small = [line for line in sent.n_lines if EXACT_SMALL.search(line)]
+    if session.role == "viewer" and small:
+        return f"?{query}: an exact count below {K_FLOOR}: {small[0]!r}"
     return ""
 
 
-def remasked(session: Session, query: str, said: tuple[str, str]) -> str:
-    """A run that masks its own view's counts otherwise than the view alone did: the
-    same counts (no crossing), but the two runs together show more than either."""
-    if _exact(said) == _exact(session.alone[query]):
-        return ""
-    return f"?{query}: {said[0]!r} where alone {session.alone[query][0]!r}"
+def remasked(session: Session, query: str, sent: Sidebar) -> str:
+    """A run (no crossing) that ends on its view's counts masked otherwise than the view
+    alone did: the two runs together show more than either."""
+    alone = session.alone[query].shown
+    return "" if sent.shown == alone else f"?{query}: {sent.shown[0]!r} where alone {alone[0]!r}"
 
 
-def _exact(said: tuple[str, str]) -> list[str]:
-    """The sidebar's words, a word that is a mark ("hidden", "<5") as ""."""
-    words = " ".join(said).split()
-    return ["" if word.strip("*") in ("hidden", f"<{K_FLOOR}") else word for word in words]
+def sent_twice(query: str, sent: Sidebar) -> str:
+    """A run that sent the n masked two ways: the browser received both, which together
+    show more than either."""
+    ways = dict.fromkeys(sent.n_lines)
+    return f"?{query}: {' then '.join(map(repr, ways))}" if len(ways) > 1 else ""
+
+
+def _exact(line: str) -> list[str]:
+    """A line's words, a word that is a mark ("hidden", "<5") as ""."""
+    return ["" if word.strip("*") in ("hidden", f"<{K_FLOOR}") else word for word in line.split()]
 
 
 async def changes(port: int, session: Session, own: str | None, until: float, every: float):
@@ -191,12 +218,14 @@ async def changes(port: int, session: Session, own: str | None, until: float, ev
         started = time.monotonic()
         query = FILTERS[step % len(FILTERS)]
         try:
-            seconds, said = await sidebar(port, session, query)
+            seconds, sent = await sidebar(port, session, query)
             session.seconds.append(seconds)
-            if why := crossed(session, query, said, own):
+            if why := crossed(session, query, sent, own):
                 session.crossings.append(why)
-            elif why := remasked(session, query, said):
+            elif why := remasked(session, query, sent):
                 session.remasks.append(why)
+            if why := sent_twice(query, sent):
+                session.twice.append(why)
         except FAILURES as exc:
             session.errors.append(str(exc))
         step += 1
@@ -224,16 +253,22 @@ def report(sessions: list[Session], args: argparse.Namespace) -> None:
         print(f"  {s.subject:5} {s.role:12} {s.centre or 'registry':8} /{s.page:18} "
               f"{len(times):3} runs, median {median:.2f} s, 95th percentile {p95:.2f} s, "
               f"errors {len(s.errors)}, crossings {len(s.crossings)}, masked otherwise "
-              f"{len(s.remasks)}")  # fmt: skip
+              f"{len(s.remasks)}, n sent two ways {len(s.twice)}")  # fmt: skip
     for s in sessions:
-        for kind, whats in (("error", s.errors), ("crossing", s.crossings),
-                            ("masked otherwise", s.remasks)):  # fmt: skip
-            for what in whats:
-                print(f"  {s.subject} {kind}: {what}")
+        for kind, whats in (
+            ("error", s.errors),
+            ("crossing", s.crossings),
+            ("masked otherwise", s.remasks),
+            ("n sent two ways", s.twice),
+        ):
+            for what in dict.fromkeys(whats):  # each once
+                print(f"  {s.subject} {kind} ({whats.count(what)}): {what}")
     crossings = sum(len(s.crossings) for s in sessions)
     print(f"any session saw another's scope: {'yes, ' + str(crossings) if crossings else 'no'}")
     remasks = sum(len(s.remasks) for s in sessions)
     print(f"runs that masked their own view otherwise than alone: {remasks}")
+    twice = sum(len(s.twice) for s in sessions)
+    print(f"runs that sent the sidebar's n masked two ways: {twice}")
 
 
 def main() -> None:
