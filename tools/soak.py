@@ -163,9 +163,17 @@ class Run:
         return "\n".join(element.markdown.body or element.alert.body for element in self.elements)
 
 
-def connect(port: int) -> websockets.connect:
+def connect(
+    port: int, headers: dict[str, str] | None = None, xsrf: str | None = None
+) -> websockets.connect:
+    """A session's websocket. A signed-in browser's (tools.roles_soak) sends ``headers``
+    (its login and XSRF cookies, its page's origin) and ``xsrf``, the XSRF token, as its
+    second subprotocol: Streamlit reads the login cookie only beside a valid token."""
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
-    return websockets.connect(url, subprotocols=["streamlit"], max_size=None)
+    protocols = ["streamlit", xsrf] if xsrf else ["streamlit"]
+    return websockets.connect(
+        url, subprotocols=protocols, max_size=None, additional_headers=headers
+    )
 
 
 def rerun(page: str, query: str) -> BackMsg:

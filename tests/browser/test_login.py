@@ -9,12 +9,6 @@ role sees the refusal and no data.
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,57 +16,34 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.cohort.db import ROOT
+from tests.browser.login import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tools.oidc import free_port, serve_provider, write_secrets
 from tools.server import serve_app
 from ui.access import LOG_IN, LOG_OUT
 
 pytest.importorskip("oidc_provider_mock")
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
 ]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 USERS = (
     {"sub": "ada", "name": "Ada Viewer", "groups": ["vs-viewers"]},
     {"sub": "eve", "name": "Eve Nobody", "groups": ["another-department"]},
 )
-PROVIDER_START_S = 30
+ACCESS = """[access]
+role_claim = "groups"
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + PROVIDER_START_S
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {PROVIDER_START_S} s")
+[access.roles]
+"vs-viewers" = "viewer"
+"vs-analysts" = "analyst"
+"""
 
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1 with USERS: its discovery document's URL."""
-    port = _free_port()
-    claims = [arg for user in USERS for arg in ("--user-claims", json.dumps(user))]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port",
-         str(port), *claims],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        discovery = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
-        _wait_for(discovery)
+    with serve_provider(USERS) as discovery:
         yield discovery
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -80,23 +51,9 @@ def server(
     provider: str, demo_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The dashboard with login on: its [auth] and [access] in a secrets file of its own."""
-    port = _free_port()
-    secrets = tmp_path_factory.mktemp("secrets") / "secrets.toml"
-    secrets.write_text(
-        f"""[auth]
-redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
-cookie_secret = "a-cookie-secret-for-this-test-only"
-client_id = "venous-dashboard"
-client_secret = "venous-dashboard-secret"
-server_metadata_url = "{provider}"
-
-[access]
-role_claim = "groups"
-
-[access.roles]
-"vs-viewers" = "viewer"
-"vs-analysts" = "analyst"
-"""
+    port = free_port()
+    secrets = write_secrets(
+        tmp_path_factory.mktemp("secrets") / "secrets.toml", port, provider, ACCESS
     )
     env = {
         "COHORT_DB": str(demo_path),
@@ -117,22 +74,6 @@ def browser():
         browser.close()
 
 
-def _sign_in(browser, server: str, subject: str):
-    """A fresh browser context at the dashboard, signed in as ``subject`` through the
-    provider's form."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
-    page.goto(server)
-    page.get_by_role("button", name=LOG_IN).click()
-    page.wait_for_url("**/oauth2/authorize**")
-    page.locator("input[name=sub]").fill(subject)
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(f"{server}/**")
-    return page
-
-
 def test_a_signed_out_visitor_sees_log_in_and_no_data(browser, server):
     page = browser.new_page()
     page.goto(f"{server}/Safety")
@@ -143,7 +84,7 @@ def test_a_signed_out_visitor_sees_log_in_and_no_data(browser, server):
 
 
 def test_a_viewer_signs_in_is_named_with_their_role_and_logs_out(browser, server):
-    page = _sign_in(browser, server, "ada")
+    page = sign_in(browser, server, "ada")
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("Signed in as Ada Viewer, viewer.")).to_be_visible()
     expect(sidebar.get_by_role("button", name=LOG_OUT)).to_be_visible()
@@ -158,7 +99,7 @@ def test_a_viewer_signs_in_is_named_with_their_role_and_logs_out(browser, server
 
 
 def test_a_user_whose_groups_map_to_no_role_is_refused(browser, server):
-    page = _sign_in(browser, server, "eve")
+    page = sign_in(browser, server, "eve")
     expect(
         page.get_by_text("Eve Nobody is signed in, but this account has no role")
     ).to_be_visible()
