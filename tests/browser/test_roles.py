@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pptx import Presentation
 
 from analytics.audit import Action, read
 from analytics.cohort.db import DEMO_SOURCE, ROOT
@@ -27,6 +28,7 @@ from tools.browser_bench import wait_charts_drawn
 from tools.oidc import free_port, serve_provider, write_secrets
 from tools.server import serve_app
 from ui.access import LOG_IN
+from ui.page import DECK_LABEL, MAKE_DECK_LABEL
 
 pytest.importorskip("oidc_provider_mock")
 pytestmark = [
@@ -174,7 +176,7 @@ def test_a_viewer_sees_small_counts_masked_and_no_model_or_browser_exports(user,
     expect(page.get_by_role("button", name=IMPORT_BUTTON)).to_have_count(0)
 
 
-def test_a_viewer_downloads_a_table_as_shown_masked(user, server):
+def test_a_viewer_downloads_a_table_and_a_deck_as_shown_masked(user, server):
     page = _open(user("ada"), f"{server}/Safety")
     page.get_by_role("button", name="Download safety events (CSV)").click()
     with page.expect_download() as download:
@@ -182,6 +184,16 @@ def test_a_viewer_downloads_a_table_as_shown_masked(user, server):
     rows = Path(download.value.path()).read_text().splitlines()
     assert rows[0].startswith("Event,Patients,")
     assert any(",<5," in row for row in rows[1:])
+    _sidebar(page).get_by_role("button", name=MAKE_DECK_LABEL).click()
+    deck_button = _sidebar(page).get_by_role("button", name=DECK_LABEL)
+    expect(deck_button).to_be_visible(timeout=120_000)
+    with page.expect_download(timeout=60_000) as download:
+        deck_button.click()
+    deck = Presentation(download.value.path())
+    assert "Privacy mode: counts of fewer than 5" in deck.slides[0].placeholders[1].text
+    cells = [cell.text for slide in deck.slides for shape in slide.shapes if shape.has_table
+             for row in shape.table.rows for cell in row.cells]  # fmt: skip
+    assert any("<5" in cell for cell in cells)
 
 
 def test_a_forged_role_claim_or_link_leaves_a_viewer_masked(user, server):
