@@ -363,12 +363,16 @@ class _Attacker:
             return pinned
         system = self._system(unknown, hidden)
         self.proved |= system.moved(open_)  # two solves settle most at once
-        for key in sorted(self.sensitive - self.proved, key=str):
-            if not system.other_value(key):
+        left = sorted(self.sensitive - self.proved, key=str)
+        for key in left:
+            if key in self.proved:
+                continue
+            found = system.another(key)
+            if found is None:
                 read = bool(self.index.bounds_with(unknown, hidden))
                 self.by_statistic = read and self._system(unknown, hidden, False).other_value(key)
                 return [key]
-            self.proved.add(key)
+            self.proved |= system.differing(found, left)  # one solution answers for many
         return []
 
     def frees(self, key: Key, withheld: set[Key]) -> bool:
@@ -439,20 +443,31 @@ class _System:
         for sign in (1.0, -1.0):
             x = self._solve(sign * cost, self.lower, self.upper)
             if x is not None:
-                moved |= {k for k in keys if round(x[self.index[k]]) != self.view.counts[k]}
+                moved |= self.differing(x, keys)
         return moved
 
-    def other_value(self, key: Key) -> bool:
-        """Whether a whole-number solution sets ``key`` to another value than its own."""
+    def differing(self, x: np.ndarray, keys: list[Key]) -> set[Key]:
+        """Those of ``keys`` the whole-number solution ``x`` sets to another value than
+        their own: each can take another value, whatever it was solved for."""
+        return {k for k in keys if round(x[self.index[k]]) != self.view.counts[k]}
+
+    def another(self, key: Key) -> np.ndarray | None:
+        """A whole-number solution setting ``key`` to another value than its own, if one
+        exists."""
         j, value = self.index[key], self.view.counts[key]
         for low, high in ((self.lower[j], value - 1.0), (value + 1.0, self.upper[j])):
             if low > high:
                 continue
             lower, upper = self.lower.copy(), self.upper.copy()
             lower[j], upper[j] = low, high
-            if self._solve(np.zeros(len(self.unknown)), lower, upper) is not None:
-                return True
-        return False
+            found = self._solve(np.zeros(len(self.unknown)), lower, upper)
+            if found is not None:
+                return found
+        return None
+
+    def other_value(self, key: Key) -> bool:
+        """Whether a whole-number solution sets ``key`` to another value than its own."""
+        return self.another(key) is not None
 
 
 def _at_most_patients(

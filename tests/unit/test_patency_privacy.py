@@ -441,8 +441,9 @@ def test_a_curves_median_and_restricted_mean_are_withheld_beside_its_hidden_even
 
 
 def test_the_decks_slide_names_a_curve_it_draws_nothing_of(demo):
-    """The demo by lesion side at k = 5: neither side has a month to draw; the slide's key
-    says so, as the Patency page's figure does, rather than leave an empty chart unsaid."""
+    """The demo by lesion side at k = 5: the right side (12 patients) has no month to draw
+    (the left, 22, shows its 24-month estimate: a deck decides thoroughly); the slide's
+    key says so, as the Patency page's figure does, rather than leave a curve unsaid."""
     import io
     from unittest import mock
 
@@ -458,4 +459,4 @@ def test_the_decks_slide_names_a_curve_it_draws_nothing_of(demo):
         deck = Presentation(io.BytesIO(build_deck(view, 5)))
     (slide,) = [s for s in deck.slides if s.shapes.title.text == "Primary patency by lesion side"]
     text = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
-    assert "Not drawn, no month to show: Lesion side: Left (n = 22), Lesion side: Right" in text
+    assert "Not drawn, no month to show: Lesion side: Right (n = 12)." in text
