@@ -134,3 +134,27 @@ def test_the_layout_check_reports_overlapping_chart_text_and_cut_select_values(b
     assert [line for line in cut if line.startswith(value)], cut
     chip = 'text cut: "Twelve months after the procedure"'
     assert [line for line in cut if line.startswith(chip)], cut
+
+
+@pytest.mark.slow
+def test_a_resized_window_shows_the_check_what_a_fresh_load_at_that_size_does(browser, tmp_path):
+    """The second size is reached by resizing (harness.resized): on the page of defects in
+    the wide layout (its columns follow the window), drawn at 1920x1080 and then resized
+    to 1280x720, the check reports what it reports on a fresh load at 1280x720, and that
+    is not what it reported before the resize."""
+    app = tmp_path / "defects.py"
+    app.write_text('import streamlit as st\nst.set_page_config(layout="wide")\n' + DEFECTS_APP)
+    port = free_port()
+    with serve_app(app, port):
+        page = browser.new_page()
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wide = cut_text_at_sizes(page, base, "/", 2, [(1920, 1080)])
+            fresh = cut_text_at_sizes(page, base, "/", 2, [(1280, 720)])
+            resized = cut_text_at_sizes(page, base, "/", 2, [(1920, 1080), (1280, 720)])
+        finally:
+            page.close()
+    assert resized == wide + fresh
+    assert fresh and [line.split(" ", 1)[1] for line in wide] != [
+        line.split(" ", 1)[1] for line in fresh
+    ]
