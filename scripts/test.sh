@@ -12,6 +12,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# Two workers, a test file to each in turn: the real-browser tests (one file) run beside
-# the rest: 8.3 minutes on 2 cores where one after the other took 12.8 (2026-12-06).
+# Two workers, a test file to each in turn: the real-browser tests (three files, so both
+# workers share them) run beside the rest: 8.3 minutes on 2 cores where one after the
+# other took 12.8 (2026-12-06, when they were one file).
 exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -8,10 +8,10 @@ import duckdb
 from hypothesis import strategies as st
 
 from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION
-from analytics.cohort.summary import create_summary
+from analytics.cohort.summary import PATIENT_EVENTS, create_summary
 from analytics.filters import SEGMENT_PATTERNS, CohortFilter
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
-from tests.conftest import PATIENT_DEFAULTS, add_events, add_patient
+from tests.conftest import PATIENT_DEFAULTS, add_patient, add_patients, insert_rows
 
 EVENTS = (
     *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
@@ -74,16 +74,25 @@ def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
     """The cohort in memory, with its patient summary, as a writer would store it."""
     con = duckdb.connect()
     con.execute(SCHEMA_PATH.read_text())
+    add_patients(con, [each["row"] for each in cohort])
+    events, visits = [], []
     for each in cohort:
-        row = each["row"]
-        add_patient(con, row["patient_id"], **{k: v for k, v in row.items() if k != "patient_id"})
-        add_events(con, row["patient_id"], *each["events"])
-        for visit in each["assessments"]:
-            con.execute(
-                "INSERT INTO assessments (limb_id, month, ceap_c, villalta, reflux) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [row["patient_id"], *visit],
+        pid = each["row"]["patient_id"]
+        events += [
+            {"patient_id": pid, "limb_id": None if event in PATIENT_EVENTS else pid,
+             "month": month, "event": event}
+            for month, event in each["events"]
+        ]  # fmt: skip
+        visits += [
+            dict(
+                zip(
+                    ("limb_id", "month", "ceap_c", "villalta", "reflux"), (pid, *visit), strict=True
+                )
             )
+            for visit in each["assessments"]
+        ]
+    insert_rows(con, "events", events)
+    insert_rows(con, "assessments", visits)
     con.execute("INSERT INTO cohort_metadata VALUES ('name', 'Property cohort')")
     create_summary(con)
     return con
@@ -126,28 +135,38 @@ def retinopathy_registry(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(path)
     con.execute(SCHEMA_PATH.read_text())
     fields = [RETINOPATHY.split()[i : i + 8] for i in range(0, len(RETINOPATHY.split()), 8)]
-    for patient, kind, *eyes in fields:
+    people, eyes, occlusions = [], [], []
+    for patient, kind, *eye in fields:
         pid = f"R{int(patient):03d}"
-        add_patient(
-            con, pid, diabetes=kind == "a", follow_up_months=float(eyes[1]),
-            urokinase=int(eyes[0]) >= 10, center=f"C{int(patient) % 3 + 1}",
-        )  # fmt: skip
-        con.execute("UPDATE limbs SET limb_id = ? WHERE limb_id = ?", [f"{pid}-left", pid])
-        right = con.execute("SELECT * FROM limbs WHERE patient_id = ?", [pid]).df()
-        right = right.assign(
-            limb_id=f"{pid}-right", side="right", follow_up_months=float(eyes[4]),
-            urokinase=int(eyes[3]) >= 10,
-        )  # fmt: skip
-        con.register("right_limb", right)
-        con.execute("INSERT INTO limbs SELECT * FROM right_limb")
-        con.unregister("right_limb")
-        for side, (time, status) in (("left", eyes[1:3]), ("right", eyes[4:6])):
+        people.append({
+            "patient_id": pid, "diabetes": kind == "a", "follow_up_months": float(eye[1]),
+            "urokinase": int(eye[0]) >= 10, "center": f"C{int(patient) % 3 + 1}",
+        })  # fmt: skip
+        for side, (risk, time, status) in (("left", eye[0:3]), ("right", eye[3:6])):
+            eyes.append((pid, len(eyes), side, float(time), int(risk) >= 10))
             if status == "1":
-                con.execute(
-                    "INSERT INTO events (patient_id, limb_id, month, event) "
-                    "VALUES (?, ?, ?, 'occlusion')",
-                    [pid, f"{pid}-{side}", float(time)],
-                )
+                occlusions.append((pid, f"{pid}-{side}", float(time)))
+    add_patients(con, people)
+    # each patient's one limb as two, left then right, in the order the patients came
+    con.execute(
+        "CREATE TEMP TABLE eyes (patient_id TEXT, position INTEGER, side TEXT, "
+        "follow_up_months DOUBLE, urokinase BOOLEAN)"
+    )
+    con.executemany("INSERT INTO eyes VALUES (?, ?, ?, ?, ?)", eyes)
+    con.execute(
+        "CREATE TEMP TABLE both_limbs AS SELECT l.* REPLACE ("
+        "l.patient_id || '-' || e.side AS limb_id, e.side AS side, "
+        "e.follow_up_months AS follow_up_months, e.urokinase AS urokinase) "
+        "FROM limbs l JOIN eyes e USING (patient_id) ORDER BY e.position"
+    )
+    con.execute("DELETE FROM limbs")
+    con.execute("INSERT INTO limbs SELECT * FROM both_limbs ORDER BY rowid")
+    con.execute("DROP TABLE both_limbs")
+    con.execute("DROP TABLE eyes")
+    con.executemany(
+        "INSERT INTO events (patient_id, limb_id, month, event) VALUES (?, ?, ?, 'occlusion')",
+        occlusions,
+    )
     con.execute(
         "INSERT INTO cohort_metadata VALUES ('name', 'Retinopathy as limbs'), "
         "('schema_version', ?), ('is_reconstruction', 'false')",

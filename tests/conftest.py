@@ -237,17 +237,39 @@ def blank() -> Iterator[duckdb.DuckDBPyConnection]:
 def add_patient(con: duckdb.DuckDBPyConnection, patient_id: str, **overrides: object) -> None:
     """Insert one patient with one treated limb of the same id: sensible defaults,
     overridden per test (``lesion_side`` names the limb's side, as the summary does)."""
-    row = {"patient_id": patient_id, **PATIENT_DEFAULTS, **overrides}
-    person = {k: v for k, v in row.items() if k in person_columns()}
-    limb = {
-        "limb_id": patient_id,
-        "aetiology": "post_thrombotic",
-        **{("side" if k == "lesion_side" else k): v for k, v in row.items() if k not in person},
-        "patient_id": patient_id,
-    }
-    for table, values in (("patients", person), ("limbs", limb)):
-        columns, marks = ", ".join(values), ", ".join("?" for _ in values)
-        con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+    add_patients(con, [{"patient_id": patient_id, **overrides}])
+
+
+def add_patients(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> None:
+    """Insert patients as add_patient does, in their order, one statement per table (a
+    statement per row made property tests' cohorts slow to build): each row holds its
+    ``patient_id`` and the same overridden columns as every other."""
+    people, limbs = [], []
+    for overrides in rows:
+        row = {**PATIENT_DEFAULTS, **overrides}
+        person = {k: v for k, v in row.items() if k in person_columns()}
+        people.append(person)
+        limbs.append({
+            "limb_id": row["patient_id"],
+            "aetiology": "post_thrombotic",
+            **{("side" if k == "lesion_side" else k): v for k, v in row.items() if k not in person},
+            "patient_id": row["patient_id"],
+        })  # fmt: skip
+    insert_rows(con, "patients", people)
+    insert_rows(con, "limbs", limbs)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]) -> None:
+    """Insert ``rows`` (dicts of one set of columns, in one order) into ``table`` at once."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    assert all(list(row) == columns for row in rows), "rows of different columns"
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(marks for _ in rows)}",
+        [value for row in rows for value in row.values()],
+    )
 
 
 def add_events(con: duckdb.DuckDBPyConnection, patient_id: str, *events: tuple[float, str]) -> None:

@@ -192,10 +192,14 @@ class _System:
         self.constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
         self.lower = np.array([bounds[key][0] for key in self.names], dtype=float)
         self.upper = np.array([bounds[key][1] for key in self.names], dtype=float)
+        self.solutions: list[np.ndarray] = []  # whole-number solutions found so far
 
     def other_value(self, key: Key, value: int) -> bool:
-        """Whether a whole-number solution gives ``key`` another value than ``value``."""
+        """Whether a whole-number solution gives ``key`` another value than ``value``: one
+        found for an earlier question that does answers it without solving again."""
         j = self.index[key]
+        if any(abs(solution[j] - value) > 0.5 for solution in self.solutions):
+            return True
         for low, high in ((self.lower[j], value - 1), (value + 1, self.upper[j])):
             if low > high:
                 continue
@@ -205,5 +209,6 @@ class _System:
             result = milp(np.zeros(size), constraints=self.constraints,
                           integrality=np.ones(size), bounds=Bounds(lower, upper))  # fmt: skip
             if result.status == 0:
+                self.solutions.append(result.x)
                 return True
         return False

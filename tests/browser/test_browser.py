@@ -7,11 +7,7 @@ charts, and no exception.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,100 +15,29 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from pptx import Presentation
 
-from analytics.cohort.db import DEMO_SOURCE, ROOT, open_cohort
+from analytics.cohort.db import DEMO_SOURCE, open_cohort
 from analytics.cohort.importer import REGISTRY
 from analytics.filters import parse_pairs
 from analytics.stats.safety import cohort_size
+from tests.browser.harness import (
+    FILTERS,
+    PAGES_WITH_CHARTS,
+    assert_each_chart_drawn_once,
+    cut_text,
+    needs_chromium,
+    open_page,
+    serve,
+    sidebar,
+    url_path,
+)
 from tools.browser_bench import CHARTS_DRAWN, CHARTS_SENT, wait_charts_drawn
-from tools.layout import CUT_TEXT
-from tools.server import serve_app
 from ui.navigation import PAGES
 from ui.page import DECK_LABEL, MAKE_DECK_LABEL
 from ui.plot import BUNDLE, UNLOADED
 from ui.show import EXPORT_LABEL
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-PAGES_WITH_CHARTS = {
-    "Overview": 3,
-    "Patency": 1,
-    "Clinical outcomes": 1,
-    "Safety": 1,
-    "Subgroups": 1,
-}
-FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
+pytestmark = needs_chromium
 BILATERAL_PAGES = ("Patency", "Safety", "Tables")  # limbs, patients, both
-# Each margin plotly's automargin had to grow: [title, side, margin set, margin drawn]. A
-# grown margin means the chart was laid out and drawn twice (theme.MARGIN_LEFT_PX).
-GROWN_MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
-    const set = plot._fullLayout.margin, drawn = plot._fullLayout._size;
-    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > set[side])
-        .map(side => [plot._fullLayout.title.text, side, set[side], Math.round(drawn[side])]) })"""
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _url_path(page_file: str) -> str:
-    """Streamlit's folder discovery: pages/1_Patency.py is served at /Patency."""
-    if page_file == "app.py":
-        return "/"
-    return "/" + Path(page_file).stem.split("_", 1)[1]
-
-
-@pytest.fixture(scope="module")
-def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("imported")
-
-
-@contextlib.contextmanager
-def _serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run` on cohort file ``db``: its base URL and process (its log goes to
-    the file DASHBOARD_SERVER_LOG names, to read an error the browser shows redacted)."""
-    port = _free_port()
-    env = {"COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
-    with serve_app(ROOT / "app.py", port, env) as process:
-        yield f"http://127.0.0.1:{port}", process
-
-
-@pytest.fixture(scope="module")
-def server_process(demo_path: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """The dashboard on the demo cohort."""
-    with _serve(demo_path, import_dir) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def server(server_process: tuple[str, subprocess.Popen]) -> str:
-    return server_process[0]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _open(browser, url: str):
-    """A fresh page, waited on until the shared sidebar has rendered."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    page.goto(url)
-    expect(_sidebar(page).get_by_role("button", name="Reset filters")).to_be_visible()
-    return page
 
 
 def _open_list(combobox, option, attempts: int = 3) -> None:
@@ -140,32 +65,22 @@ def _pick(combobox, option, attempts: int = 3) -> None:
     raise AssertionError(f"could not pick {option} in {attempts} attempts")
 
 
-def _assert_each_chart_drawn_once(page) -> None:
-    """Every chart drawn, none with a margin plotly had to grow (and so draw it again)."""
-    wait_charts_drawn(page)
-    assert page.evaluate(GROWN_MARGINS) == []
-
-
-def _sidebar(page):
-    return page.locator('[data-testid="stSidebar"]')
-
-
 @pytest.mark.parametrize("query", ["", FILTERS], ids=["no-filter", "filtered"])
 @pytest.mark.parametrize(
     ("page_file", "title"), [(f, t) for f, t, _ in PAGES], ids=[t for _, t, _ in PAGES]
 )
 def test_page_opens_directly_by_url(server, browser, page_file, title, query):
-    url = server + _url_path(page_file) + (f"?{query}" if query else "")
-    page = _open(browser, url)
+    url = server + url_path(page_file) + (f"?{query}" if query else "")
+    page = open_page(browser, url)
     try:
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
         charts = PAGES_WITH_CHARTS.get(title, 0)
         if charts:
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
-        _assert_each_chart_drawn_once(page)
+        assert_each_chart_drawn_once(page)
         expected_n = "n = 22 of 37" if query else "n = 34 of 37"
-        expect(_sidebar(page).get_by_text(expected_n)).to_have_count(1)
+        expect(sidebar(page).get_by_text(expected_n)).to_have_count(1)
         errors = page.locator('[data-testid="stException"]')
         assert errors.count() == 0, errors.all_inner_texts()
     finally:
@@ -186,15 +101,15 @@ def test_every_page_of_a_bilateral_registry_counts_limbs_in_patients(
         header = header_view(con, CohortFilter())
     assert header.people < header.limbs
     expected = f"n = {header.limbs:,} limbs in {header.people:,} patients"
-    with _serve(bilateral_path, import_dir) as (base, _):
+    with serve(bilateral_path, import_dir) as (base, _):
         for page_file, title, _ in [p for p in PAGES if p[1] in BILATERAL_PAGES]:
-            page = _open(browser, f"{base}{_url_path(page_file)}?by=lesion_side")
+            page = open_page(browser, f"{base}{url_path(page_file)}?by=lesion_side")
             try:
                 expect(page.get_by_role("heading", name=title).first).to_be_visible()
                 if PAGES_WITH_CHARTS.get(title, 0):
                     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-                _assert_each_chart_drawn_once(page)
-                expect(_sidebar(page).get_by_text(expected)).to_have_count(1)
+                assert_each_chart_drawn_once(page)
+                expect(sidebar(page).get_by_text(expected)).to_have_count(1)
                 errors = page.locator('[data-testid="stException"]')
                 assert errors.count() == 0, (title, errors.all_inner_texts())
             finally:
@@ -202,19 +117,19 @@ def test_every_page_of_a_bilateral_registry_counts_limbs_in_patients(
         # the forest plot's factor lines name the robust score test: nothing of it cut
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         try:
-            cut = _cut_text(page, f"{base}/Subgroups", PAGES_WITH_CHARTS["Subgroups"])
+            cut = cut_text(page, f"{base}/Subgroups", PAGES_WITH_CHARTS["Subgroups"])
         finally:
             page.close()
     assert not cut, "\n".join(cut)
 
 
 def test_link_keeps_filters_and_view_after_reload(server, browser):
-    page = _open(browser, f"{server}/Patency?{FILTERS}&by=sex")
+    page = open_page(browser, f"{server}/Patency?{FILTERS}&by=sex")
     try:
         expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert "lesion_side=left" in page.url and "by=sex" in page.url
         page.reload()
-        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
         expect(page.locator(".js-plotly-plot").get_by_text("patency by sex").first).to_be_visible()
         assert "by=sex" in page.url
     finally:
@@ -222,7 +137,7 @@ def test_link_keeps_filters_and_view_after_reload(server, browser):
 
 
 def test_reference_group_and_landmark_in_a_link_draw_and_survive_a_reload(server, browser):
-    page = _open(browser, f"{server}/Patency?by=age_band&ref=60-74&landmark=12")
+    page = open_page(browser, f"{server}/Patency?by=age_band&ref=60-74&landmark=12")
     try:
         landmark = page.locator(".js-plotly-plot").get_by_text("landmark at month 12")
         expect(landmark.first).to_be_visible()
@@ -237,29 +152,29 @@ def test_reference_group_and_landmark_in_a_link_draw_and_survive_a_reload(server
 
 
 def test_navigation_carries_the_filter_to_the_next_page(server, browser):
-    page = _open(browser, f"{server}/?{FILTERS}")
+    page = open_page(browser, f"{server}/?{FILTERS}")
     try:
-        _sidebar(page).get_by_role("link", name="Safety").click()
+        sidebar(page).get_by_role("link", name="Safety").click()
         expect(page.get_by_role("heading", name="Safety").first).to_be_visible()
-        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
         assert "lesion_side=left" in page.url
     finally:
         page.close()
 
 
 def test_invalid_link_value_is_dropped_with_a_notice(server, browser):
-    page = _open(browser, f"{server}/Patency?lesion_side=center")
+    page = open_page(browser, f"{server}/Patency?lesion_side=center")
     try:
         # plain() puts an invisible word joiner after each colon (no autolinks): not a space
         notice = re.compile("Ignored in the link:\u2060? lesion_side=")
-        expect(_sidebar(page).get_by_text(notice)).to_have_count(1)
-        expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
+        expect(sidebar(page).get_by_text(notice)).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
     finally:
         page.close()
 
 
 def test_a_time_axis_link_draws_years_and_the_at_risk_rule_and_survives_a_reload(server, browser):
-    page = _open(browser, f"{server}/Patency?months=0,12,24&unit=years&min_at_risk=20")
+    page = open_page(browser, f"{server}/Patency?months=0,12,24&unit=years&min_at_risk=20")
     try:
         chart = page.locator(".js-plotly-plot").first
         expect(chart.get_by_text("Years since the procedure")).to_be_visible()
@@ -282,7 +197,7 @@ def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, t
         (bad / f"{table}.csv").write_text(
             text.replace(",F,", ",X,", 1) if table == "patients" else text
         )
-    page = _open(browser, f"{server}/Data")
+    page = open_page(browser, f"{server}/Data")
     try:
         upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
         upload.set_input_files([str(bad / f"{t}.csv") for t in given])
@@ -294,7 +209,7 @@ def test_upload_refused_with_a_report_then_imported_and_shown(server, browser, t
         page.get_by_role("button", name="Validate and import").click()
         expect(page.get_by_text("Imported Browser registry from")).to_be_visible()
         expect(page.get_by_text("37 patients. It is now the cohort")).to_be_visible()
-        expect(_sidebar(page).get_by_text("Browser registry")).to_be_visible()
+        expect(sidebar(page).get_by_text("Browser registry")).to_be_visible()
         assert "cohort=browser-registry" in page.url
         expect(page.get_by_text("not patient data")).to_have_count(0)
     finally:
@@ -335,7 +250,7 @@ def test_concurrent_sessions_each_see_their_own_numbers(server_process, browser,
                 page.goto(f"{base}/Safety?{query}", wait_until="commit")
             for i, page in enumerate(pages):
                 text = f"n = {expected[shown[i]]} of 37"
-                expect(_sidebar(page).get_by_text(text)).to_have_count(1, timeout=60_000)
+                expect(sidebar(page).get_by_text(text)).to_have_count(1, timeout=60_000)
                 expect(page.locator('[data-testid="stException"]')).to_have_count(0)
             memory.append(_rss_mib(process.pid))
     finally:
@@ -366,11 +281,11 @@ def test_a_deck_made_then_downloaded_and_a_chart_export_survive_other_sessions_r
     keeps the comparison the link names, and the next page keeps the view and the deck.
     A chart's export menu renders its files when it opens; they too outlast other
     sessions' runs."""
-    page = _open(browser, f"{server}/Safety?{FILTERS}&by=thrombophilia")
+    page = open_page(browser, f"{server}/Safety?{FILTERS}&by=thrombophilia")
     try:
         wait_charts_drawn(page)
-        _sidebar(page).get_by_role("button", name=MAKE_DECK_LABEL).click()
-        download_deck = _sidebar(page).get_by_role("button", name=DECK_LABEL)
+        sidebar(page).get_by_role("button", name=MAKE_DECK_LABEL).click()
+        download_deck = sidebar(page).get_by_role("button", name=DECK_LABEL)
         expect(download_deck).to_be_visible(timeout=120_000)
         _other_sessions_run(browser, server)
         with page.expect_download(timeout=60_000) as download:
@@ -382,10 +297,10 @@ def test_a_deck_made_then_downloaded_and_a_chart_export_survive_other_sessions_r
         titles = [slide.shapes.title.text for slide in deck.slides]
         assert "Primary patency by thrombophilia" in titles
 
-        _sidebar(page).get_by_role("link", name="Patency").click()  # the same view, and deck
+        sidebar(page).get_by_role("link", name="Patency").click()  # the same view, and deck
         page.wait_for_url(f"**/Patency?{FILTERS}&by=thrombophilia")
         wait_charts_drawn(page)
-        expect(_sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 22 of 37")).to_have_count(1)
         expect(download_deck).to_be_visible()
         page.get_by_role("button", name=EXPORT_LABEL).first.click()
         svg_button = page.get_by_role("button", name="SVG (16:9 slide size)")
@@ -405,203 +320,23 @@ def test_registry_centre_filter_and_funnel(registry_path, import_dir, browser):
         total = cohort_size(con, parse_pairs(["population=all"]))[0]
         successes = cohort_size(con, parse_pairs([]))[0]
         in_c02 = cohort_size(con, parse_pairs(["center=C02"]))[0]
-    with _serve(registry_path, import_dir) as (base, _):
-        page = _open(browser, f"{base}/Centres")
+    with serve(registry_path, import_dir) as (base, _):
+        page = open_page(browser, f"{base}/Centres")
         try:
-            expect(_sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
+            expect(sidebar(page).get_by_text(f"n = {successes:,} of {total:,}")).to_have_count(1)
             funnel = page.locator(".js-plotly-plot").first
             expect(funnel.get_by_text("99.8% control limits").first).to_be_visible()
-            _assert_each_chart_drawn_once(page)  # its legend beside it
-            _sidebar(page).get_by_text("Age, BMI, centre").click()
-            centre = _sidebar(page).get_by_label("Centre")
+            assert_each_chart_drawn_once(page)  # its legend beside it
+            sidebar(page).get_by_text("Age, BMI, centre").click()
+            centre = sidebar(page).get_by_label("Centre")
             expect(centre).to_be_editable()
             _pick(centre, page.get_by_role("option", name="C02", exact=True))
-            expect(_sidebar(page).get_by_text(f"n = {in_c02:,} of {total:,}")).to_have_count(1)
+            expect(sidebar(page).get_by_text(f"n = {in_c02:,} of {total:,}")).to_have_count(1)
             expect(page.get_by_text("The Centre filter keeps one centre")).to_be_visible()
             assert "center=C02" in page.url
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             page.close()
-
-
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
-def test_every_presenting_screen_fits_the_window(server, browser, size):
-    """Each screen's chart and its context caption inside the window, nothing to scroll."""
-    width, height = size
-    screen, screens = 1, None
-    while screens is None or screen <= screens:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        try:
-            page.goto(f"{server}/?present=yes&{FILTERS}&screen={screen}")
-            where = page.get_by_text(re.compile(r"Screen \d+ of \d+"))
-            expect(where).to_be_visible(timeout=60_000)
-            screens = int(re.search(r"of (\d+)", where.inner_text()).group(1))
-            caption = page.get_by_text("Left · technical successes · n = 22").last
-            expect(caption).to_be_visible()
-            charts = page.locator(".js-plotly-plot")
-            for i in range(charts.count()):
-                box = charts.nth(i).bounding_box()
-                assert box["y"] >= 0 and box["y"] + box["height"] <= height, (screen, box)
-            bottom = caption.bounding_box()
-            assert bottom["y"] + bottom["height"] <= height, (screen, bottom)
-            nav = page.get_by_role("button", name="End presenting").bounding_box()
-            assert nav["y"] + nav["height"] <= height, (screen, nav)
-            scroller = '[data-testid="stMain"]'
-            overflow = page.evaluate(
-                f"() => {{ const m = document.querySelector('{scroller}');"
-                " return m.scrollHeight - m.clientHeight; }"
-            )
-            assert overflow <= 4, (screen, overflow)
-            _assert_each_chart_drawn_once(page)
-        finally:
-            page.close()
-        screen += 1
-    assert screens >= 6
-
-
-SIZES = [(1280, 720), (1920, 1080)]
-# A registry whose counts run to five digits ("12,024 / 5,128"), its model fitted on
-# baseline covariates when the Models page opens (a time-varying fit takes minutes here).
-REGISTRY_PATIENTS = 20_000
-REGISTRY_MODEL = "adjust=age_years,sex,center,smoking,symptom_duration_months"
-PRIVACY = "privacy=yes"  # counts below k masked: "<5", "hidden"
-# Views with long texts: select boxes holding the longest endpoint, a comparison and a
-# reference group; a comparison's subtitle naming the groups privacy mode does not draw.
-LONG_TEXTS = (
-    "/Patency?by=segment_pattern&endpoint=recurrent_dvt&ref=CIV%2BEIV&min_at_risk=10",
-    f"/Patency?by=age_band&lesion_side=right&{PRIVACY}",
-    "/?lesion_side=left&thrombophilia=yes",  # 6 patients: the tests' cautions in subtitles
-    "/Clinical_outcomes?lesion_side=left&thrombophilia=yes",
-    "/Safety?lesion_side=left&thrombophilia=yes",
-)
-PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
-    ?.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-testid="stSkeleton"]')
-    && document.querySelector('h1, h2')"""
-
-
-@pytest.fixture(scope="module")
-def large_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analytics.cohort.synth import synthesize
-
-    path = tmp_path_factory.mktemp("large") / "registry.duckdb"
-    return synthesize(path, REGISTRY_PATIENTS, 6, seed=1)
-
-
-def _cut_text(page, url: str, charts: int) -> list[str]:
-    """What the screen at ``url`` cuts (tools.layout), once its charts are drawn; and a
-    defect of its own when the check read fewer than the ``charts`` the screen draws."""
-    page.goto(url)
-    page.wait_for_function(PAGE_READY, polling=100)
-    wait_charts_drawn(page)
-    found = page.evaluate(CUT_TEXT)
-    short = [f"{found['charts']} of {charts} charts read"] if found["charts"] < charts else []
-    return found["cut"] + short
-
-
-def _cut_text_on_every_screen(
-    browser, base: str, query: str, sizes: list[tuple[int, int]] = SIZES
-) -> list[str]:
-    """Every page, then every presenting screen, at each size: what each one cuts."""
-    found = []
-    for width, height in sizes:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.set_default_timeout(120_000)
-        try:
-            for page_file, title, _ in PAGES:
-                url = _url_path(page_file) + f"?{query}"
-                cut = _cut_text(page, base + url, PAGES_WITH_CHARTS.get(title, 0))
-                found += [f"{width}x{height} {url}: {line}" for line in cut]
-            screens, screen = 1, 1
-            while screen <= screens:
-                url = f"/?present=yes&{query}&screen={screen}"
-                cut = _cut_text(page, base + url, int(screen > 1))  # 1: the headline figures
-                found += [f"{width}x{height} {url}: {line}" for line in cut]
-                where = page.get_by_text(re.compile(r"Screen \d+ of \d+")).inner_text()
-                screens, screen = int(re.search(r"of (\d+)", where).group(1)), screen + 1
-        finally:
-            page.close()
-    return found
-
-
-@pytest.mark.slow
-def test_no_label_header_or_count_is_cut_on_the_demo(server, browser):
-    """Metric labels and values, table headers and cells, select box values, chart legends,
-    titles, ticks and table text each inside its box and clear of the others, no inner
-    scroll box, on every page and screen, with and without privacy mode, and on views
-    with long texts (LONG_TEXTS)."""
-    cut = _cut_text_on_every_screen(browser, server, "")
-    cut += _cut_text_on_every_screen(browser, server, PRIVACY)
-    for width, height in SIZES:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        try:
-            for url in LONG_TEXTS:
-                cut += [
-                    f"{width}x{height} {url}: {line}" for line in _cut_text(page, server + url, 1)
-                ]
-        finally:
-            page.close()
-    assert not cut, "\n".join(cut)
-
-
-@pytest.mark.slow
-def test_no_label_header_or_count_is_cut_on_a_large_registry(large_registry, import_dir, browser):
-    """As on the demo; privacy mode at 1280x720 only, the size that crowds (every screen
-    again at 1920x1080 would add about half a minute to a suite kept under 12 minutes)."""
-    with _serve(large_registry, import_dir) as (base, _):
-        cut = _cut_text_on_every_screen(browser, base, REGISTRY_MODEL)
-        cut += _cut_text_on_every_screen(
-            browser, base, f"{REGISTRY_MODEL}&{PRIVACY}", sizes=SIZES[:1]
-        )
-    assert not cut, "\n".join(cut)
-
-
-# A page that shows each defect the check looks for once, and a chart that has none.
-DEFECTS_APP = """
-import plotly.graph_objects as go
-import streamlit as st
-
-st.title("Layout check")
-narrow = st.columns(6)
-narrow[0].selectbox("Compare by", ["No comparison: the three patencies"])
-narrow[1].multiselect("Months", ["Twelve months after the procedure"],
-                      default=["Twelve months after the procedure"])
-for name, at in (("Apart", (0.1, 0.9)), ("Over", (0.5, 0.53))):
-    figure = go.Figure(layout={"title": {"text": name}, "height": 300})
-    for text, x in zip(("hidden (<5, 0)", "34 (0, 0)"), at):
-        figure.add_annotation(text=text, x=x, y=0.5, xref="paper", yref="paper",
-                              showarrow=False)
-    st.plotly_chart(figure, key=f"chart-{name}")
-"""
-
-
-@pytest.mark.slow
-def test_the_layout_check_reports_overlapping_chart_text_and_cut_select_values(browser, tmp_path):
-    """The check is not vacuous: on a page made to hold them it reads both charts and
-    reports the two chart texts over each other, the select box's cut value and the cut
-    chip, and nothing in the chart whose texts stand apart."""
-    app = tmp_path / "defects.py"
-    app.write_text(DEFECTS_APP)
-    port = _free_port()
-    with serve_app(app, port):
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        try:
-            page.goto(f"http://127.0.0.1:{port}")
-            page.wait_for_function(PAGE_READY, polling=100)
-            wait_charts_drawn(page)
-            found = page.evaluate(CUT_TEXT)
-        finally:
-            page.close()
-    assert found["charts"] == 2
-    cut = found["cut"]
-    assert [line for line in cut if line.startswith('chart "Over"')] == [
-        'chart "Over": "hidden (<5, 0)" and "34 (0, 0)" over each other'
-    ], cut
-    assert not [line for line in cut if "Apart" in line], cut
-    value = 'select box value cut: "No comparison: the three patencies"'
-    assert [line for line in cut if line.startswith(value)], cut
-    chip = 'text cut: "Twelve months after the procedure"'
-    assert [line for line in cut if line.startswith(chip)], cut
 
 
 def test_charts_drawn_only_once_every_chart_the_page_sent_is_drawn(server, browser):
@@ -631,7 +366,7 @@ def test_charts_are_drawn_by_the_dashboards_bundle_not_the_whole_of_plotly(serve
             if label not in PAGES_WITH_CHARTS:
                 continue
             fetched.clear()
-            page.goto(server + _url_path(page_file))
+            page.goto(server + url_path(page_file))
             wait_charts_drawn(page)
             assert page.evaluate(CHARTS_SENT) >= PAGES_WITH_CHARTS[label]  # at least
             bundles = [url for url in fetched if url.endswith(f"/app/static/{BUNDLE.name}")]
@@ -649,7 +384,7 @@ def test_a_chart_whose_plotting_code_cannot_load_says_so_in_its_place(server, br
         page.route(f"**/app/static/{BUNDLE.name}", lambda route: route.abort())
         page.goto(f"{server}/Patency")
         expect(page.get_by_text(UNLOADED)).to_have_count(PAGES_WITH_CHARTS["Patency"])
-        expect(_sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
         assert page.locator(".js-plotly-plot").count() == 0
     finally:
         page.close()

@@ -178,7 +178,11 @@ def check_against_scipy(rows: np.ndarray) -> None:
     rows = rows[rows != 0]  # R drops the zero differences before estimating
     # the estimate balances the positive and negative ranks of the shifted differences
     for shift, sign in ((result.estimate - step, 1), (result.estimate + step, -1)):
-        r_plus = stats.wilcoxon(rows - shift, zero_method="wilcox", alternative="greater")
+        # only the statistic (R+) is read, the same whatever the method: the normal p spares
+        # the permutation test SciPy's "auto" runs for tied differences (0.9 s a call)
+        r_plus = stats.wilcoxon(
+            rows - shift, zero_method="wilcox", alternative="greater", method="approx"
+        )
         assert sign * (r_plus.statistic - walsh.size / 2) >= 0
     if math.isnan(result.ci_lower) or result.level == 0:
         return

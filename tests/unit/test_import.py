@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -36,10 +37,18 @@ def registry(tmp_path: Path) -> Path:
     return write_single_limb(tmp_path / "registry")
 
 
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The valid registry imported once for the module: each test gets its own copy."""
+    folder = tmp_path_factory.mktemp("imported")
+    return import_registry(write_single_limb(folder / "registry"), folder / "cohort.duckdb")
+
+
 @pytest.fixture
-def existing(tmp_path: Path, registry: Path) -> Path:
-    """A cohort file already in place, which a failed import must leave untouched."""
-    return import_registry(registry, tmp_path / "cohort.duckdb")
+def existing(tmp_path: Path, imported: Path) -> Path:
+    """A cohort file already in place, which a failed import must leave untouched: a copy
+    of the registry's import, byte for byte (importing it again per test took a second)."""
+    return Path(shutil.copyfile(imported, tmp_path / "cohort.duckdb"))
 
 
 def edit(folder: Path, table: str, row: int, column: str, value: str) -> None:

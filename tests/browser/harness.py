@@ -1,0 +1,170 @@
+"""The real-browser tests' harness: Debian's chromium driven by Playwright against the
+dashboard served by `streamlit run`; a page opened and waited on; what a screen cuts
+(tools.layout) at each window size. Shared by test_browser, test_layout and
+test_layout_registry, which run on separate workers (pytest -n 2 --dist loadfile)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from analytics.cohort.db import ROOT
+from tools.browser_bench import wait_charts_drawn
+from tools.layout import CUT_TEXT
+from tools.server import serve_app
+from ui.navigation import PAGES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PAGES_WITH_CHARTS = {
+    "Overview": 3,
+    "Patency": 1,
+    "Clinical outcomes": 1,
+    "Safety": 1,
+    "Subgroups": 1,
+}
+FILTERS = "lesion_side=left"  # published: 22 of the 34 lesions are left-sided
+# Each margin plotly's automargin had to grow: [title, side, margin set, margin drawn]. A
+# grown margin means the chart was laid out and drawn twice (theme.MARGIN_LEFT_PX).
+GROWN_MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+    const set = plot._fullLayout.margin, drawn = plot._fullLayout._size;
+    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > set[side])
+        .map(side => [plot._fullLayout.title.text, side, set[side], Math.round(drawn[side])]) })"""
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+SIZES = [(1280, 720), (1920, 1080)]
+PRIVACY = "privacy=yes"  # counts below k masked: "<5", "hidden"
+PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
+    ?.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && document.querySelector('h1, h2')"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def url_path(page_file: str) -> str:
+    """Streamlit's folder discovery: pages/1_Patency.py is served at /Patency."""
+    if page_file == "app.py":
+        return "/"
+    return "/" + Path(page_file).stem.split("_", 1)[1]
+
+
+@contextlib.contextmanager
+def serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run` on cohort file ``db``: its base URL and process (its log goes to
+    the file DASHBOARD_SERVER_LOG names, to read an error the browser shows redacted)."""
+    port = free_port()
+    env = {"COHORT_DB": str(db), "COHORT_IMPORT_DIR": str(import_dir)}
+    with serve_app(ROOT / "app.py", port, env) as process:
+        yield f"http://127.0.0.1:{port}", process
+
+
+def open_page(browser, url: str):
+    """A fresh page, waited on until the shared sidebar has rendered."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    page.goto(url)
+    expect(sidebar(page).get_by_role("button", name="Reset filters")).to_be_visible()
+    return page
+
+
+def assert_each_chart_drawn_once(page) -> None:
+    """Every chart drawn, none with a margin plotly had to grow (and so draw it again)."""
+    wait_charts_drawn(page)
+    assert page.evaluate(GROWN_MARGINS) == []
+
+
+def sidebar(page):
+    return page.locator('[data-testid="stSidebar"]')
+
+
+# Every chart laid out at its element's present width: after a resize, plotly has redrawn.
+CHARTS_AT_WIDTH = """() => [...document.querySelectorAll('.js-plotly-plot')].every(plot =>
+    plot._fullLayout && Math.abs(plot._fullLayout.width - plot.clientWidth) <= 1)"""
+# Where every element of the main area and the sidebar stands: unchanged between two looks
+# 100 ms apart, the page has settled (a Sankey diagram moves its nodes for a while).
+GEOMETRY = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] *, [data-testid="stSidebar"] *')].map(el => {
+        const box = el.getBoundingClientRect();
+        return [box.x, box.y, box.width, box.height].map(Math.round).join(' ') }).join(';')"""
+SETTLE_S = 30
+
+
+def cut_text(page, url: str, charts: int) -> list[str]:
+    """What the screen at ``url`` cuts (tools.layout), once its charts are drawn; and a
+    defect of its own when the check read fewer than the ``charts`` the screen draws."""
+    page.goto(url)
+    page.wait_for_function(PAGE_READY, polling=100)
+    wait_charts_drawn(page)
+    return cut_found(page, charts)
+
+
+def cut_found(page, charts: int) -> list[str]:
+    """What the screen as it stands cuts, and whether the check read its ``charts``."""
+    found = page.evaluate(CUT_TEXT)
+    short = [f"{found['charts']} of {charts} charts read"] if found["charts"] < charts else []
+    return found["cut"] + short
+
+
+def resized(page, width: int, height: int) -> None:
+    """The window made ``width`` x ``height``, the screen laid out again: its charts redrawn
+    to their new width and nothing moving (the page is not run again: Streamlit lays out
+    in the browser, and a fresh load at this size gives the same boxes)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(CHARTS_AT_WIDTH, polling=50)
+    wait_charts_drawn(page)
+    before, deadline = None, time.monotonic() + SETTLE_S
+    while (now := page.evaluate(GEOMETRY)) != before and time.monotonic() < deadline:
+        before = now
+        page.wait_for_timeout(100)
+
+
+def cut_text_at_sizes(page, base: str, url: str, charts: int, sizes) -> list[str]:
+    """What the screen at ``url`` cuts at each size: opened at the first, then the window
+    resized to each other (one run of the page for every size)."""
+    (width, height), *others = sizes
+    page.set_viewport_size({"width": width, "height": height})
+    found = [f"{width}x{height} {url}: {line}" for line in cut_text(page, base + url, charts)]
+    for width, height in others:
+        resized(page, width, height)
+        found += [f"{width}x{height} {url}: {line}" for line in cut_found(page, charts)]
+    return found
+
+
+def cut_text_on_every_screen(
+    browser, base: str, query: str, sizes: list[tuple[int, int]] = SIZES
+) -> list[str]:
+    """Every page, then every presenting screen, at each size: what each one cuts."""
+    found = []
+    page = browser.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        for page_file, title, _ in PAGES:
+            url = url_path(page_file) + f"?{query}"
+            found += cut_text_at_sizes(page, base, url, PAGES_WITH_CHARTS.get(title, 0), sizes)
+        screens, screen = 1, 1
+        while screen <= screens:
+            url = f"/?present=yes&{query}&screen={screen}"
+            # 1 chart: the headline figures'
+            found += cut_text_at_sizes(page, base, url, int(screen > 1), sizes)
+            where = page.get_by_text(re.compile(r"Screen \d+ of \d+")).inner_text()
+            screens, screen = int(re.search(r"of (\d+)", where).group(1)), screen + 1
+    finally:
+        page.close()
+    return found
