@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.cohort.db import ROOT
-from tests.browser.login import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.browser.login import CHROMIUM, sign_in
 from tools.oidc import free_port, serve_provider, write_secrets
 from tools.server import serve_app
 from ui.access import LOG_IN, LOG_OUT
@@ -62,16 +62,6 @@ def server(
     }
     with serve_app(ROOT / "app.py", port, env):
         yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_a_signed_out_visitor_sees_log_in_and_no_data(browser, server):
