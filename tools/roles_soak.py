@@ -47,8 +47,8 @@ import requests
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
 
-from tools.oidc import free_port, serve_provider, write_secrets
-from tools.server import serve
+from tools.oidc import serve_provider, write_secrets
+from tools.server import free_port, serve
 from tools.soak import FAILURES, TIMEOUT_S, connect, receive, rerun, run_page, widget_rerun
 
 K_FLOOR = 5  # the deployment's k (COHORT_PRIVACY_K unset): a viewer never sees fewer exactly

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,13 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
 SERVER_LOG = "DASHBOARD_SERVER_LOG"
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def serve(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from playwright.sync_api import expect
 from analytics.cohort.db import ROOT
 from tools.browser_bench import wait_charts_drawn
 from tools.layout import CUT_TEXT
-from tools.server import serve_app
+from tools.server import free_port, serve_app
 from ui.navigation import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,12 +48,6 @@ PAGE_READY = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
     && document.querySelector('h1, h2')"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def url_path(page_file: str) -> str:

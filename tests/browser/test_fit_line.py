@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import re
 import signal
-import socket
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from analytics.cohort.db import ROOT, cohort_variables, open_cohort
 from analytics.glossary import FIT_QUEUE_FULL, FITTING
 from analytics.rules import FIT_QUEUE_LENGTH
 from analytics.variables import Role
-from tools.server import serve_app
+from tools.server import free_port, serve_app
 from tools.soak import connect, page_run, receive, rerun, rss_mib
 
 pytestmark = pytest.mark.slow
@@ -38,12 +37,6 @@ MEMORY_BOUND_MIB = 100
 STOP_BOUND_S = 5  # measured 0.4 to 0.6 s from SIGTERM to exit with the line full
 SAID_S = 120  # every session shows its place or the full line within this
 PLACE = re.compile(r"Your model is (\d+)(?:st|nd|rd|th) in line")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -126,7 +119,7 @@ async def _load(port: int, server: int, covariates: str) -> tuple[list[Session],
 def test_many_model_links_wait_in_a_bounded_line_and_the_server_stops_at_once(registry_path):
     with open_cohort(registry_path) as con:
         covariates = ",".join(v.key for v in cohort_variables(con).with_role(Role.COVARIATE))
-    port = _free_port()
+    port = free_port()
     env = {"COHORT_DB": str(registry_path)}
     with serve_app(ROOT / "app.py", port, env) as server:
         asyncio.run(page_run(port, "Models", "adjust=age_years"))  # warmed up: a fit and

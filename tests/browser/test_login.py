@@ -16,9 +16,10 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.cohort.db import ROOT
-from tests.browser.login import CHROMIUM, sign_in
-from tools.oidc import free_port, serve_provider, write_secrets
-from tools.server import serve_app
+from tests.browser.harness import CHROMIUM
+from tests.browser.login import sign_in
+from tools.oidc import serve_provider, write_secrets
+from tools.server import free_port, serve_app
 from ui.access import LOG_IN, LOG_OUT
 
 pytest.importorskip("oidc_provider_mock")

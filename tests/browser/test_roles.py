@@ -23,10 +23,11 @@ from analytics.audit import Action, read
 from analytics.cohort.db import DEMO_SOURCE, ROOT
 from analytics.cohort.importer import REGISTRY
 from analytics.cohort.synth import synthesize
-from tests.browser.login import CHROMIUM, CHROMIUM_ARGS, new_page, settled, sign_in
+from tests.browser.harness import CHROMIUM
+from tests.browser.login import new_page, settled, sign_in
 from tools.browser_bench import wait_charts_drawn
-from tools.oidc import free_port, serve_provider, write_secrets
-from tools.server import serve_app
+from tools.oidc import serve_provider, write_secrets
+from tools.server import free_port, serve_app
 from ui.access import LOG_IN
 from ui.page import DECK_LABEL, MAKE_DECK_LABEL
 
@@ -92,16 +93,6 @@ def server(
         }
         with serve_app(ROOT / "app.py", port, env):
             yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
