@@ -59,6 +59,7 @@ from analytics.stats.safety import (
     limb_and_patient_counts,
     outside_patients,
     safety,
+    safety_incidence,
     timeline_points,
 )
 from analytics.stats.subgroups import subgroups
@@ -76,8 +77,8 @@ PRIMARY = "primary"
 # A view made of several scans runs them two at a time, each on its own cursor: while one
 # waits on DuckDB (which releases the GIL), the other turns its counts into estimates.
 # Two, the cores of the machines this is measured on; shared by every session, so heavy
-# use queues rather than multiplies threads. Only the Overview and Tables views use it,
-# and no call it runs uses it again (a call waiting on the pool from inside it could
+# use queues rather than multiplies threads. The Overview, Safety and Tables views use
+# it, and no call it runs uses it again (a call waiting on the pool from inside it could
 # wait for ever).
 _SCANS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="view-scan")
 
@@ -1192,9 +1193,11 @@ class SafetyView:
 
 
 def safety_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> SafetyView:
-    return SafetyView(
-        safety(con, cohort_filter, incidence=True), event_timeline(con, cohort_filter)
+    """The event table, the incidence and the timeline: three scans, two at a time."""
+    events, incidence, timeline = _scans(
+        con, cohort_filter, safety, safety_incidence, event_timeline
     )
+    return SafetyView(replace(events, incidence=incidence), timeline)
 
 
 @dataclass(frozen=True, eq=False)

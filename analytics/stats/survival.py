@@ -670,11 +670,27 @@ def _select(
 def level_codes(
     by: str, raw: np.ndarray, variables: Registry = BUILTIN
 ) -> tuple[tuple[str, ...], np.ndarray]:
-    """The levels of ``by`` in display order, and each row's index into them."""
-    values, inverse = np.unique(decode(by, raw, variables), return_inverse=True)
-    levels = tuple(order_levels(by, values.tolist(), variables))
-    position = np.array([levels.index(value) for value in values.tolist()], dtype=int)
+    """The levels of ``by`` in display order, and each row's index into them; each
+    distinct value decoded once (hashed: sorting a registry's rows of centre names as text
+    took a tenth of the Centres page)."""
+    inverse, values = pd.factorize(np.asarray(raw))
+    decoded = decode(by, np.asarray(values), variables).tolist()
+    levels = tuple(order_levels(by, sorted(set(decoded)), variables))
+    position = np.array([levels.index(value) for value in decoded], dtype=int)
     return levels, position[inverse] if values.size else np.zeros(0, dtype=int)
+
+
+def _by_group_and_months(group: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The order of rows by (group, months): one sort of a key placing each group's months
+    after the last group's (a sixth of a lexsort's time on a registry's 40 centres),
+    checked, and the lexsort where rounding could have merged two months."""
+    low = months.min()
+    key = group * (months.max() - low + 1.0) + (months - low)
+    order = np.argsort(key)
+    g, m = group[order], months[order]
+    if bool(((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (m[1:] >= m[:-1]))).all()):
+        return order
+    return np.lexsort((months, group))
 
 
 def counts_from_rows(
@@ -695,7 +711,7 @@ def counts_from_rows(
         one_group = not group.size or bool((group == group[0]).all())
         # the rows of one (group, months) are summed, in any order: one group's need no
         # stable sort (a lexsort took five times as long on a million limbs' 30,000 times)
-        order = np.argsort(months) if one_group else np.lexsort((months, group))
+        order = np.argsort(months) if one_group else _by_group_and_months(group, months)
         group, months, event, patients = group[order], months[order], event[order], patients[order]
         died = None if died is None else died[order]
     new = np.ones(group.size, dtype=bool)

@@ -151,17 +151,23 @@ def test_estimate_beyond_the_last_follow_up_is_not_estimable(demo):
     assert np.isnan(estimates.estimate[1]) and estimates.at_risk[1] == 0
 
 
-@pytest.mark.parametrize("groups", [1, 3])
-def test_counts_from_rows_in_any_order_sum_each_group_and_time(monkeypatch, groups):
+TIMES = [0.5, 3.0, 12.0, 12.25, 36.0]
+# two months one double apart: a sort key of group and months may round them together
+ADJACENT = [3.0, float(np.nextafter(3.0, 4.0)), 1e6, float(np.nextafter(1e6, 0.0))]
+
+
+@pytest.mark.parametrize(("groups", "times"), [(1, TIMES), (3, TIMES), (40, ADJACENT)])
+def test_counts_from_rows_in_any_order_sum_each_group_and_time(monkeypatch, groups, times):
     """Rows of DuckDB's grouping come in hash order; each (group, months)'s events,
     censorings and deaths among the censored are summed (pandas' groupby the reference).
     One group's rows are put in time order by one unstable sort, not a lexsort of
-    (group, months): ties are summed, so their order does not matter."""
+    (group, months): ties are summed, so their order does not matter; months a double
+    apart stay apart whatever the number of groups."""
     rng = np.random.default_rng(3)
     rows = pd.DataFrame(
         {
             "group": rng.integers(0, groups, 300),
-            "months": rng.choice([0.5, 3.0, 12.0, 12.25, 36.0], 300),
+            "months": rng.choice(times, 300),
             "event": rng.random(300) < 0.3,
             "n": rng.integers(1, 5, 300),
             "died": rng.random(300) < 0.2,
