@@ -8,6 +8,8 @@ with their calls written there.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -198,12 +200,13 @@ def test_a_level_read_off_its_layout_is_its_curve_read_at_the_same_months(
     counts, clusters = prepared(rows)
     laid = layout(counts, clusters)
     months = [m * 6 for m in MONTHS] if term == "trt" else MONTHS
-    for level in counts.levels:
-        read = level_at_months(laid, level, months)
-        expected = at_months(kaplan_meier(*laid.of(level)), months)
+    # each month alone too: a level read at one early month stops its sums there
+    for level, read_at in itertools.product(counts.levels, [months, *([m] for m in months)]):
+        read = level_at_months(laid, level, read_at)
+        expected = at_months(kaplan_meier(*laid.of(level)), read_at)
         for field in ("estimate", "se", "ci_lower", "ci_upper"):
             got, want = getattr(read, field), getattr(expected, field)
-            assert got == pytest.approx(want, rel=1e-12, nan_ok=True), (level, field)
+            assert got == pytest.approx(want, rel=1e-12, nan_ok=True), (level, field, read_at)
         for field in ("at_risk", "events", "censored"):
             assert getattr(read, field).tolist() == getattr(expected, field).tolist()
 

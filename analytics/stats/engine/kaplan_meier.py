@@ -137,7 +137,7 @@ def _band(
 def level_at_months(laid: Layout, level: str, months: Sequence[float]) -> AtMonths:
     """One level of a layout read at ``months``, clustered by patient: what
     ``at_months(kaplan_meier(*laid.of(level)), months)`` gives, without the level's
-    curve at every time.
+    curve at every time: its products and sums stop at the last month read.
 
     Read on the layout's grid (the times of every level): where the level has no row its
     estimate is multiplied by 1 and its variances added 0, so the grid's row up to the
@@ -152,20 +152,21 @@ def level_at_months(laid: Layout, level: str, months: Sequence[float]) -> AtMont
     if not end:
         nan, zero = np.full(month.size, np.nan), np.zeros(month.size, dtype=int)
         return AtMonths(month, nan, nan, nan, nan, zero, zero, zero)
-    times, events = g.times[:end], g.events[group, :end].astype(float)
-    at_risk = g.at_risk[group, :end].astype(float)
+    times = g.times[:end]
+    step = np.searchsorted(times, month, side="right") - 1
+    column = np.maximum(step, 0)
+    cut = int(column.max(initial=0)) + 1  # to the last month read: later times move nothing
+    events, at_risk = g.events[group, :cut].astype(float), g.at_risk[group, :cut].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate = np.cumprod(1 - events / at_risk)
         greenwood = np.cumsum(events / (at_risk * (at_risk - events)))
-    step = np.searchsorted(times, month, side="right") - 1
-    column = np.maximum(step, 0)
     log_variance = np.take(greenwood, column)
     first, second = laid.pairs_within(level)
     if first.size:
         rows = np.concatenate([first, second])
         index = np.take(laid.limbs.index, rows)
-        constant, running = _influence(
-            events, at_risk, index, np.take(laid.limbs.clusters.event, rows)
+        constant, running = _influence(  # a limb after the cut is read only before its time
+            events, at_risk, np.minimum(index, cut - 1), np.take(laid.limbs.clusters.event, rows)
         )
         for i, at in enumerate(column):
             u = np.where(index > at, running[at], constant)
@@ -180,7 +181,7 @@ def level_at_months(laid: Layout, level: str, months: Sequence[float]) -> AtMont
     reached, se, lower, upper = (np.where(beyond, np.nan, v) for v in (reached, se, lower, upper))
     earlier = np.searchsorted(times, month, side="left")  # the times before each month
     events_before = np.concatenate([[0], np.cumsum(events)])[earlier].astype(int)
-    still = np.append(at_risk, 0)[earlier].astype(int)
+    still = np.append(g.at_risk[group, :end], 0)[earlier].astype(int)
     return AtMonths(
         month=month,
         estimate=reached,
