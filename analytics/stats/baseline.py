@@ -231,10 +231,11 @@ def baseline(
     people = [bool(row[-1]) if bilateral else True for row in groups]
     persons = [n if person else 0 for n, person in zip(limbs, people, strict=True)]
 
+    first_limbs = [row for row, person in zip(groups, people, strict=True) if person]
+
     def of(variable: Variable) -> list[Sequence[object]]:
         """The groups a variable's row counts: its patients' first limbs, or every limb."""
-        mine = bilateral and variable.level is Level.PATIENT
-        return [row for row, person in zip(groups, people, strict=True) if person or not mine]
+        return first_limbs if bilateral and variable.level is Level.PATIENT else groups
 
     first = size + 1
     spreads = {
