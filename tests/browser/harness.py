@@ -9,8 +9,9 @@ import contextlib
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -128,22 +129,60 @@ def resized(page, width: int, height: int) -> None:
         page.wait_for_timeout(100)
 
 
-def cut_text_at_sizes(page, base: str, url: str, charts: int, sizes) -> list[str]:
-    """What the screen at ``url`` cuts at each size: opened at the first, then the window
-    resized to each other (one run of the page for every size)."""
-    (width, height), *others = sizes
-    page.set_viewport_size({"width": width, "height": height})
-    found = [f"{width}x{height} {url}: {line}" for line in cut_text(page, base + url, charts)]
-    for width, height in others:
-        resized(page, width, height)
-        found += [f"{width}x{height} {url}: {line}" for line in cut_found(page, charts)]
+# What else a screen must pass at a size, beside the layout check: its defects, as text.
+ScreenCheck = Callable[[Any, int, int], list[str]]
+
+
+def cut_text_at_sizes(
+    page, base: str, url: str, charts: int, sizes, also: ScreenCheck | None = None
+) -> list[str]:
+    """What the screen at ``url`` cuts at each size, and what ``also`` finds there: opened
+    at the first, then the window resized to each other (one run of the page for every
+    size)."""
+    found = []
+    for i, (width, height) in enumerate(sizes):
+        if i == 0:
+            page.set_viewport_size({"width": width, "height": height})
+            lines = cut_text(page, base + url, charts)
+        else:
+            resized(page, width, height)
+            lines = cut_found(page, charts)
+        lines += also(page, width, height) if also else []
+        found += [f"{width}x{height} {url}: {line}" for line in lines]
     return found
 
 
+def fits_the_window(caption: str) -> ScreenCheck:
+    """A presenting screen's check: its charts, its context ``caption`` and the End
+    presenting button inside the window, nothing to scroll, each chart drawn once."""
+
+    def check(page, width: int, height: int) -> list[str]:
+        boxes = [page.locator(".js-plotly-plot").nth(i).bounding_box()
+                 for i in range(page.locator(".js-plotly-plot").count())]  # fmt: skip
+        boxes.append(page.get_by_text(caption).last.bounding_box())
+        boxes.append(page.get_by_role("button", name="End presenting").bounding_box())
+        found = [f"outside the window: {box}" for box in boxes
+                 if box is None or box["y"] < 0 or box["y"] + box["height"] > height]  # fmt: skip
+        overflow = page.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+            " return m.scrollHeight - m.clientHeight; }"
+        )
+        found += [f"scrolls by {overflow} px"] if overflow > 4 else []
+        grown = page.evaluate(GROWN_MARGINS)
+        return found + [f"chart drawn twice, margin grown: {g}" for g in grown]
+
+    return check
+
+
 def cut_text_on_every_screen(
-    browser, base: str, query: str, sizes: list[tuple[int, int]] = SIZES
+    browser,
+    base: str,
+    query: str,
+    sizes: list[tuple[int, int]] = SIZES,
+    screen_check: ScreenCheck | None = None,
 ) -> list[str]:
-    """Every page, then every presenting screen, at each size: what each one cuts."""
+    """Every page, then every presenting screen (each also passing ``screen_check``), at
+    each size: what each one cuts."""
     found = []
     page = browser.new_page()
     page.set_default_timeout(120_000)
@@ -155,7 +194,7 @@ def cut_text_on_every_screen(
         while screen <= screens:
             url = f"/?present=yes&{query}&screen={screen}"
             # 1 chart: the headline figures'
-            found += cut_text_at_sizes(page, base, url, int(screen > 1), sizes)
+            found += cut_text_at_sizes(page, base, url, int(screen > 1), sizes, screen_check)
             where = page.get_by_text(re.compile(r"Screen \d+ of \d+")).inner_text()
             screens, screen = int(re.search(r"of (\d+)", where).group(1)), screen + 1
     finally:

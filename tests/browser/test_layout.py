@@ -4,19 +4,16 @@ itself finds each defect it looks for."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.harness import (
     FILTERS,
     PAGE_READY,
     PRIVACY,
     SIZES,
-    assert_each_chart_drawn_once,
     cut_text_at_sizes,
     cut_text_on_every_screen,
+    fits_the_window,
     free_port,
     needs_chromium,
 )
@@ -36,49 +33,24 @@ LONG_TEXTS = (
 )
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
-def test_every_presenting_screen_fits_the_window(server, browser, size):
-    """Each screen's chart and its context caption inside the window, nothing to scroll."""
-    width, height = size
-    screen, screens = 1, None
-    while screens is None or screen <= screens:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        try:
-            page.goto(f"{server}/?present=yes&{FILTERS}&screen={screen}")
-            where = page.get_by_text(re.compile(r"Screen \d+ of \d+"))
-            expect(where).to_be_visible(timeout=60_000)
-            screens = int(re.search(r"of (\d+)", where.inner_text()).group(1))
-            caption = page.get_by_text("Left · technical successes · n = 22").last
-            expect(caption).to_be_visible()
-            charts = page.locator(".js-plotly-plot")
-            for i in range(charts.count()):
-                box = charts.nth(i).bounding_box()
-                assert box["y"] >= 0 and box["y"] + box["height"] <= height, (screen, box)
-            bottom = caption.bounding_box()
-            assert bottom["y"] + bottom["height"] <= height, (screen, bottom)
-            nav = page.get_by_role("button", name="End presenting").bounding_box()
-            assert nav["y"] + nav["height"] <= height, (screen, nav)
-            scroller = '[data-testid="stMain"]'
-            overflow = page.evaluate(
-                f"() => {{ const m = document.querySelector('{scroller}');"
-                " return m.scrollHeight - m.clientHeight; }"
-            )
-            assert overflow <= 4, (screen, overflow)
-            assert_each_chart_drawn_once(page)
-        finally:
-            page.close()
-        screen += 1
-    assert screens >= 6
-
-
 @pytest.mark.slow
 def test_no_label_header_or_count_is_cut_on_the_demo(server, browser):
     """Metric labels and values, table headers and cells, select box values, chart legends,
     titles, ticks and table text each inside its box and clear of the others, no inner
     scroll box, on every page and screen, with and without privacy mode, and on views
-    with long texts (LONG_TEXTS)."""
-    cut = cut_text_on_every_screen(browser, server, "")
+    with long texts (LONG_TEXTS); every presenting screen of a filtered view, at 1280x720
+    and 1920x1080, also fits the window: its charts, its context caption and the End
+    presenting button inside it, nothing to scroll, each chart drawn once."""
+    fits = fits_the_window("Left · technical successes · n = 22")
+    looked: list[tuple[int, int]] = []
+
+    def presenting(page, width: int, height: int) -> list[str]:
+        looked.append((width, height))
+        return fits(page, width, height)
+
+    cut = cut_text_on_every_screen(browser, server, FILTERS, screen_check=presenting)
     cut += cut_text_on_every_screen(browser, server, PRIVACY)
+    assert looked.count((1280, 720)) == looked.count((1920, 1080)) >= 6  # six screens or more
     page = browser.new_page()
     try:
         for url in LONG_TEXTS:
@@ -86,6 +58,21 @@ def test_no_label_header_or_count_is_cut_on_the_demo(server, browser):
     finally:
         page.close()
     assert not cut, "\n".join(cut)
+
+
+@pytest.mark.slow
+def test_the_fit_check_reports_a_screen_taller_than_its_window(server, browser):
+    """The presenting screens' fit check is not vacuous: a screen that fits 1280x720 does
+    not fit a window 420 pixels high, and the check says so."""
+    url = f"/?present=yes&{FILTERS}&screen=2"
+    fits = fits_the_window("Left · technical successes · n = 22")
+    page = browser.new_page()
+    try:
+        found = cut_text_at_sizes(page, server, url, 1, [(1280, 720), (1280, 420)], fits)
+    finally:
+        page.close()
+    assert found and all(line.startswith(f"1280x420 {url}: ") for line in found), found
+    assert any("scrolls by" in line or "outside the window" in line for line in found), found
 
 
 # A page that shows each defect the check looks for once, and a chart that has none.
