@@ -43,8 +43,8 @@ from scipy.special import bdtr, bdtrik
 from analytics.filters import CohortFilter, has_bilateral
 from analytics.glossary import ALL_PATIENTS
 from analytics.partitions import patients_may_matter
-from analytics.stats.engine.counts import Clusters, Counts, layout
-from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier
+from analytics.stats.engine.counts import Clusters, Counts, Layout, layout
+from analytics.stats.engine.kaplan_meier import AtMonths, at_months, kaplan_meier, level_at_months
 from analytics.stats.survival import endpoint_clusters, endpoint_counts
 
 ENDPOINT = "primary"
@@ -199,6 +199,20 @@ def centre_patency(
     return compare_centres(by_centre, overall, month, limbs)
 
 
+def _centre_at(
+    by_centre: Counts, laid: Layout | None, centre: str, month: float
+) -> tuple[AtMonths, float]:
+    """A centre's curve read at ``month``, and its last follow-up: clustered, read off the
+    centres' layout up to the month (not each centre's whole curve)."""
+    if laid is None:
+        curve = kaplan_meier(by_centre.of(centre))
+        return at_months(curve, [month]), curve.last_time
+    at_risk = laid.grid.at_risk[laid.counts.levels.index(centre)]
+    end = int(np.count_nonzero(at_risk))  # its times, then none at risk
+    last = float(laid.grid.times[end - 1]) if end else float("nan")
+    return level_at_months(laid, centre, [month]), last
+
+
 def compare_centres(
     by_centre: Counts,
     overall: Counts,
@@ -221,19 +235,19 @@ def compare_centres(
         design_effect = _design_effect(float(clustered.se[0]), float(pooled_at.se[0]))
         laid = None if limbs[1] is None else layout(by_centre, limbs[1])  # once for all centres
     rows = []
+    sizes = dict(zip(by_centre.levels, by_centre.patients.tolist(), strict=True))
     for centre in sorted(by_centre.levels):
-        curve = kaplan_meier(*((by_centre.of(centre),) if laid is None else laid.of(centre)))
-        estimate = at_months(curve, [month])
+        estimate, last = _centre_at(by_centre, laid, centre, month)
         rows.append(
             {
                 "centre": centre,
-                "patients": curve.patients,
+                "patients": sizes[centre],
                 "at_risk": int(estimate.at_risk[0]),
                 "events": int(estimate.events[0]),
                 "estimate": float(estimate.estimate[0]),
                 "ci_lower": float(estimate.ci_lower[0]),
                 "ci_upper": float(estimate.ci_upper[0]),
-                "last_follow_up": curve.last_time,
+                "last_follow_up": last,
             }
         )
     table = pd.DataFrame(rows, columns=CENTRE_COLUMNS[:8])
