@@ -12,6 +12,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# One BLAS thread per test process: two workers on two cores, and OpenBLAS's own threads
+# beside them spin against each other (the deck and report attackers took 1.7 times as
+# long, 2026-12-07). Set before any process loads numpy; the workers inherit it.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 # Two workers, a test file to each in turn: the real-browser tests (three files, so both
 # workers share them) run beside the rest: 8.3 minutes on 2 cores where one after the
 # other took 12.8 (2026-12-06, when they were one file).
