@@ -9,13 +9,7 @@ from analytics.present import format as fmt
 from analytics.present.figures.clinical import ceap_bars, pts_severity_bars
 from analytics.present.figures.patency import patency_figure
 from analytics.present.tiles import headline_tiles
-from analytics.views import (
-    N,
-    clinical_ledger,
-    patency_ledger,
-    population_ledger,
-    safety_ledger,
-)
+from analytics.views import N, overview_ledger
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_tiles
@@ -25,9 +19,7 @@ require_patients(context)
 view = data.overview(context.key, context.cohort_filter)
 change = view.clinical
 analysed_all = context.cohort_filter.population == "all"
-shown = patency_ledger(view.patency, context.n) | clinical_ledger(change)
-shown |= population_ledger(view.population, analysed_all) | safety_ledger(view.safety)
-context, mask = masked(context, shown)
+context, mask = masked(context, overview_ledger(view, context.n, analysed_all))
 show_tiles(headline_tiles(view, mask))
 if context.is_demo:
     st.caption(PATENCY_ROWS_SWAPPED)

@@ -476,6 +476,7 @@ def _report(args: argparse.Namespace) -> str:
         adjust=args.adjust,
         reference=args.reference,
         landmark=args.landmark,
+        pages=k is not None,  # privacy weighs the report beside the dashboard's pages
     )
     with open_cohort(args.db or default_db_path()) as con:
         variables = cohort_variables(con)
@@ -497,7 +498,7 @@ def _deck(args: argparse.Namespace) -> bytes:
         model = models_view(con, cohort_filter, args.endpoint, args.adjust) if args.adjust else None
         view = deck_view(
             con, cohort_filter, by=args.by, endpoint=args.endpoint, risk_months=args.risk_months,
-            model=model,
+            model=model, pages=k is not None,
         )  # fmt: skip
     return build_deck(view, k)
 

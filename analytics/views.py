@@ -33,7 +33,15 @@ from analytics.glossary import (
     SAFETY_EVENTS,
 )
 from analytics.groups import segment_patterns
-from analytics.partitions import Bound, Key, Ledger, Sum, ledger, limbs_within_patients
+from analytics.partitions import (
+    Bound,
+    Key,
+    Ledger,
+    PageLedger,
+    Sum,
+    ledger,
+    limbs_within_patients,
+)
 from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
@@ -1244,6 +1252,93 @@ def tables_view(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
     return TablesView(table1, counts, patency, clinical, events, all_enrolled)
 
 
+def patency_page_ledger(view: PatencyView, n: int) -> Ledger:
+    """The Patency page's counts: the curves and the deaths their cumulative incidence
+    stands on."""
+    return patency_ledger(view, n) | incidence_ledger(view)
+
+
+def safety_page_ledger(view: SafetyView) -> Ledger:
+    """The Safety page's counts: the event table and the timeline's points."""
+    return safety_ledger(view.safety, view.timeline)
+
+
+def tables_ledger(view: TablesView, n: int) -> Ledger:
+    """The Tables page's counts: Table 1 and the population, Table 2's curves and safety
+    events, Table 3's clinical outcomes."""
+    return (
+        baseline_ledger(view.baseline)
+        | population_ledger(view.population, view.analysed_all)
+        | safety_ledger(view.safety)
+        | clinical_ledger(view.clinical)
+        | patency_ledger(view.patency, n)
+    )
+
+
+def overview_ledger(view: OverviewView | TablesView, n: int, analysed_all: bool) -> Ledger:
+    """The Overview's counts: the three patencies, clinical change, the population and
+    the safety events (the Tables view holds the same)."""
+    shown = patency_ledger(view.patency, n) | clinical_ledger(view.clinical)
+    return shown | population_ledger(view.population, analysed_all) | safety_ledger(view.safety)
+
+
+@dataclass(frozen=True, eq=False)
+class DashboardPages:
+    """What the dashboard's pages show for a deck's or report's filter and grouping, at
+    their default controls but those the export shares (the comparison, its reference,
+    the risk-table months, the Subgroups page's endpoint): a reader may hold both.
+
+    ``compared``: the Patency page by the comparison, for each endpoint it offers (none
+    without one); ``uncompared``: the Patency page without it; ``subgroups``: the
+    Subgroups page of the deck's endpoint (None for a report)."""
+
+    n: int
+    analysed_all: bool
+    uncompared: PatencyView
+    compared: tuple[PatencyView, ...]
+    safety: SafetyView
+    tables: TablesView
+    subgroups: SubgroupsView | None = None
+
+    def ledgers(self) -> tuple[PageLedger, ...]:
+        """Each page's ledger as ui.page.masked masks it (masking.page_mask)."""
+        tables, n = self.tables, self.n
+        plain = patency_page_ledger(self.uncompared, n)
+        pages = [
+            PageLedger(plain),
+            *(PageLedger(patency_page_ledger(view, n), plain) for view in self.compared),
+            PageLedger(clinical_ledger(tables.clinical)),
+            PageLedger(safety_page_ledger(self.safety)),
+            PageLedger(tables_ledger(tables, n)),
+            PageLedger(overview_ledger(tables, n, self.analysed_all)),
+        ]
+        if self.subgroups is not None and not self.subgroups.table.empty:
+            pages.append(PageLedger(subgroups_ledger(self.subgroups, n)))
+        return tuple(pages)
+
+
+def dashboard_pages(
+    con: duckdb.DuckDBPyConnection,
+    cohort_filter: CohortFilter,
+    request: PatencyRequest,
+    subgroups: SubgroupsView | None = None,
+) -> DashboardPages:
+    """The pages' views for ``request`` (the Patency page's comparison, reference and
+    risk-table months; its endpoint the Subgroups page's, ``subgroups`` when given)."""
+    n = header_view(con, cohort_filter).limbs
+    uncompared = patency_of(con, cohort_filter, replace(request, by=None))
+    compared = ()
+    if request.by is not None:
+        compared = tuple(
+            patency_of(con, cohort_filter, replace(request, endpoint=endpoint))
+            for endpoint in ENDPOINTS
+        )  # fmt: skip
+    return DashboardPages(
+        n, cohort_filter.population == "all", uncompared, compared,
+        safety_view(con, cohort_filter), tables_view(con, cohort_filter), subgroups,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True, eq=False)
 class PaperView:
     """The demo beside the source paper: its Tables' numbers, unfiltered, and everyone's."""
@@ -1514,6 +1609,7 @@ class ReportView:
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
     reference: str | None = None
     landmark: float | None = None
+    pages: DashboardPages | None = None  # the dashboard's, that privacy weighs beside it
 
 
 @dataclass(frozen=True)
@@ -1521,7 +1617,9 @@ class ReportRequest:
     """What ``report`` (and the deck's report) asks for: every endpoint at ``months``,
     compared by the groups of ``by`` against ``reference`` (None: the first), restricted
     means up to ``horizon``, the Cox model on ``adjust`` when any is given, KMunicate
-    tables at ``risk_months``, landmark estimates from ``landmark`` on."""
+    tables at ``risk_months``, landmark estimates from ``landmark`` on; with ``pages``,
+    the dashboard's pages for the same filter and grouping (DashboardPages), which a
+    privacy-mode report is masked beside."""
 
     by: str | None = None
     months: tuple[float, ...] = DEFAULT_MONTHS
@@ -1530,6 +1628,7 @@ class ReportRequest:
     risk_months: tuple[float, ...] = RISK_TABLE_MONTHS
     reference: str | None = None
     landmark: float | None = None
+    pages: bool = True
 
     def survival(self) -> SurvivalRequest:
         """The survival computation: every endpoint in one scan."""
@@ -1563,7 +1662,18 @@ def report_of(
         risk_months=table_months(fits),
         reference=request.reference,
         landmark=request.landmark,
+        pages=_pages_of(con, cohort_filter, request) if request.pages else None,
     )
+
+
+def _pages_of(
+    con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter, request: ReportRequest
+) -> DashboardPages:
+    """The dashboard's pages beside a report of ``request``: the Patency page by its
+    comparison and reference, at its risk-table months."""
+    patency = PatencyRequest(request.by, risk_months=request.risk_months,
+                             reference=request.reference)  # fmt: skip
+    return dashboard_pages(con, cohort_filter, patency)
 
 
 def report_view(
@@ -1597,6 +1707,13 @@ class DeckView:
     population: Population
     model: AdjustedModel | None = None
     model_left_out: bool = False
+
+    @property
+    def pages(self) -> DashboardPages | None:
+        """The dashboard's pages beside the deck (the report's), the Subgroups page of
+        the deck's endpoint among them."""
+        pages = self.report.pages
+        return None if pages is None else replace(pages, subgroups=self.subgroups)
 
     @property
     def tables(self) -> TablesView:
@@ -1639,12 +1756,15 @@ def deck_view(
     model: AdjustedModel | None = None,
     reference: str | None = None,
     model_left_out: bool = False,
+    pages: bool = True,
 ) -> DeckView:
     """The deck of a view; its KMunicate tables at ``risk_months`` (the Patency page's);
     ``model`` is models_view's result for the same filter, passed in as the page (or the
     CLI) has it, so the deck never fits it again; ``model_left_out`` when a model was
-    chosen but is not fitted (the dashboard's deck starts no fit): the deck says so."""
-    request = ReportRequest(by, risk_months=tuple(risk_months), reference=reference)
+    chosen but is not fitted (the dashboard's deck starts no fit): the deck says so;
+    ``pages``: with the dashboard's pages, which a privacy-mode deck is masked beside."""
+    request = ReportRequest(by, risk_months=tuple(risk_months), reference=reference,
+                            pages=pages)  # fmt: skip
     return DeckView(
         meta=metadata(con),
         report=report_of(con, cohort_filter, request),

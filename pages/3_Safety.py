@@ -8,7 +8,7 @@ from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_INCIDENCE_NOTE, SAFETY_I
 from analytics.present import format as fmt
 from analytics.present.figures.safety import event_timeline, safety_bars
 from analytics.present.tables import safety_display, safety_incidence_display
-from analytics.views import people_key, safety_ledger
+from analytics.views import people_key, safety_page_ledger
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_definitions, show_table
@@ -16,7 +16,7 @@ from ui.show import show_chart, show_definitions, show_table
 context = start_page("Safety")
 require_patients(context)
 view = data.safety(context.key, context.cohort_filter)
-context, mask = masked(context, safety_ledger(view.safety, view.timeline))
+context, mask = masked(context, safety_page_ledger(view))
 people = people_key(view.safety.bilateral)
 years = fmt.SUPPRESSED if mask.hidden(people) else fmt.number(view.safety.patient_years)
 

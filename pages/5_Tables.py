@@ -14,13 +14,7 @@ from analytics.present.tables import (
     table3,
     table3_notes,
 )
-from analytics.views import (
-    baseline_ledger,
-    clinical_ledger,
-    patency_ledger,
-    population_ledger,
-    safety_ledger,
-)
+from analytics.views import tables_ledger
 from ui import data
 from ui.page import masked, require_patients, start_page
 from ui.show import show_table
@@ -28,14 +22,7 @@ from ui.show import show_table
 context = start_page("Tables")
 require_patients(context)
 view, k = data.tables(context.key, context.cohort_filter), context.privacy_k
-context, mask = masked(
-    context,
-    baseline_ledger(view.baseline)
-    | population_ledger(view.population, view.analysed_all)
-    | safety_ledger(view.safety)
-    | clinical_ledger(view.clinical)
-    | patency_ledger(view.patency, context.n),
-)
+context, mask = masked(context, tables_ledger(view, context.n))
 # on the demo, under a table: how the demo reads the paper there, and what it does not publish;
 # under Table 3, that its paired tests count limbs where a patient has two in the filter
 notes = {"Table 3": table3_notes(view.clinical, context.is_demo)}

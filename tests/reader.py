@@ -70,6 +70,9 @@ class Reading:
     known: dict[Key, int] = field(default_factory=dict)  # public, printed elsewhere
     sums: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
     bounds: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    # A "<k" of limbs in which a patient may have two: at most 2(k-1) (the limbs of fewer
+    # than k patients), and judged as a count below k whatever its limbs.
+    limbs: set[Key] = field(default_factory=set)
 
     def read(self, key: Key, text: object) -> None:
         """A count as a surface prints it (a number, "<k", "hidden", None in the JSON);
@@ -135,7 +138,8 @@ def pinned(reading: Reading, truth: Mapping[Key, int]) -> list[tuple[Key, int, s
     system = _System(reading.sums, exact, bounds)
     for key in sorted(bounds, key=str):
         value = truth[key]
-        if 0 < value < k and not system.other_value(key, value):
+        few = 0 < value < k or (key in reading.limbs and value > 0)
+        if few and not system.other_value(key, value):
             given_away.append((key, value, "pinned"))
     return given_away
 
@@ -159,7 +163,8 @@ def _mark_bounds(
                     changed = True
     bounds = {}
     for key in names - exact.keys():
-        low, high = {"small": (1, k - 1), "hidden": (k, top)}.get(how[key], (0, top))
+        most = 2 * (k - 1) if key in reading.limbs else k - 1
+        low, high = {"small": (1, most), "hidden": (k, top)}.get(how[key], (0, top))
         if how[key] == "hidden" and (key in under_small or truth[key] < k):
             low = 0
         extra_low, extra_high = reading.bounds.get(key, (0, top))

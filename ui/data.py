@@ -239,6 +239,7 @@ def _deck(
             lambda chosen: views.deck_view(
                 cursor(key), request.cohort_filter, request.by, request.endpoint,
                 request.risk_months, _model, chosen, bool(request.adjust) and not model_fitted,
+                pages=request.k is not None,  # privacy weighs the deck beside the pages
             ),
             request.reference,
         )  # fmt: skip

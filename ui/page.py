@@ -20,7 +20,7 @@ from analytics.glossary import DEMO_NOTICE, SMALL_COUNT_MARK
 from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.deck import PPTX_MIME, DeckRequest
-from analytics.present.masking import Mask, mask, shown_elsewhere
+from analytics.present.masking import Mask, mask, page_mask
 from analytics.present.privacy import SUPPRESSED_NOTE, PrivacyError, setting
 from analytics.present.render import CHROMIUM, INSTALL_HINT
 from analytics.views import (
@@ -33,8 +33,7 @@ from analytics.views import (
     N,
     PatencyRequest,
     header_ledger,
-    incidence_ledger,
-    patency_ledger,
+    patency_page_ledger,
 )
 from ui import access, audit, cohorts, data, heavy, presentation, retention, state
 from ui import presenting as presenting_view
@@ -85,18 +84,12 @@ class PageContext:
 def masked(
     context: PageContext, view: Ledger, beside: Ledger | None = None
 ) -> tuple[PageContext, Mask]:
-    """The page's view masked with the sidebar's counts, as one view: privacy decides over
-    both at once (a centre's patients and the n they add up to), and the sidebar's n and
-    every chart's caption show what that decision left of n. What the sidebar already
-    drew is public (masking.shown_elsewhere): the browser has it, so withholding it now
-    would only make the redrawn n a second reading beside the first (20 limbs, then 16
-    patients, are 4 patients with both legs). ``beside``: the same view without its
-    comparison (its overall curves), whose counts it shows are public here too."""
-    header = header_ledger(context.header)
-    view |= shown_elsewhere(header, context.mask)
-    if beside is not None:
-        view |= shown_elsewhere(beside, mask(header | beside, context.privacy_k))
-    decided = mask(header | view, context.privacy_k)
+    """The page's view masked with the sidebar's counts, as one view (masking.page_mask,
+    the one decision decks and reports reproduce): privacy decides over both at once (a
+    centre's patients and the n they add up to), and the sidebar's n and every chart's
+    caption show what that decision left of n. ``beside``: the same view without its
+    comparison (its overall curves), whose counts its page shows are public here too."""
+    decided = page_mask(header_ledger(context.header), view, context.privacy_k, beside)
     n_hidden = decided.hidden(N)
     total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
     if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
@@ -113,7 +106,7 @@ def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
     if request.by is None or context.privacy_k is None:
         return None
     view = data.patency(context.key, context.cohort_filter, replace(request, by=None))
-    return patency_ledger(view, context.n) | incidence_ledger(view)
+    return patency_page_ledger(view, context.n)
 
 
 def _stop_on_bad_setting() -> None:

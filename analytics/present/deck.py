@@ -76,6 +76,7 @@ from analytics.glossary import (
     small_counts,
     undrawn_curves,
 )
+from analytics.partitions import Ledger
 from analytics.present import format as fmt
 from analytics.present.export import neutralise_text
 from analytics.present.figures import clinical as clinical_figures
@@ -91,7 +92,7 @@ from analytics.present.figures.patency import (
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.masking import Mask, exact, mask
+from analytics.present.masking import Mask, exact, export_mask, mask, shown_by_pages
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     ModelMask,
@@ -134,6 +135,7 @@ from analytics.views import (
     binary_key,
     ceap_class_key,
     clinical_ledger,
+    header_ledger,
     model_curve_ledger,
     model_groups_ledger,
     model_ledger,
@@ -233,10 +235,21 @@ def build_deck(view: DeckView, k: int | None = None) -> bytes:
 
 
 def deck_mask(view: DeckView, k: int | None) -> Mask:
-    """The deck's counts that its slides declare (n, the curves, subgroups, clinical
-    outcomes, safety events, Tables 1 and 2's population and baseline, the adjusted
-    model, its events beside its curve's and its level counts beside Table 1's and the
-    subgroups'), masked once with privacy ``k``: every slide renders the one decision."""
+    """The deck's counts (deck_ledger) masked once with privacy ``k``: every slide renders
+    the one decision. Beside the dashboard's pages for the same filter and grouping
+    (view.pages), whose counts shown exactly are public (masking.shown_by_pages): a reader
+    holding the deck and the pages learns no more from the two than from either."""
+    shown = deck_ledger(view)
+    if k is None:
+        return mask(shown, k)
+    pages = view.pages.ledgers() if view.pages is not None else ()
+    return export_mask(shown, shown_by_pages(header_ledger(view.report.header), pages, k), k)
+
+
+def deck_ledger(view: DeckView) -> Ledger:
+    """The counts the deck's slides declare: n, the curves, subgroups, clinical outcomes,
+    safety events, Tables 1 and 2's population and baseline, the adjusted model, its
+    events beside its curve's and its level counts beside Table 1's and the subgroups'."""
     report = view.report
     n = report.header.limbs  # n counts limbs, the patients they belong to beside it
     shown = (
@@ -255,7 +268,7 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
         shown |= model_ledger(model) | model_table1_ledger(model, view.baseline)
         shown |= model_groups_ledger(model, view.subgroups)
         shown |= model_curve_ledger(model, report.survival[model.endpoint].overall)
-    return mask(shown, k, thorough=True)
+    return shown
 
 
 def notice_deck(reason: str) -> bytes:

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analytics.partitions import Bound, Key, Ledger, Sum
+from analytics.partitions import Bound, Key, Ledger, PageLedger, Sum
 from analytics.present.privacy import is_small
 
 Shown = Literal["exact", "small", "withheld"]
@@ -83,6 +83,7 @@ class Mask:
     omitted: frozenset[Key] = frozenset()  # withheld as parts of a small count (0 or more)
     everything: bool = False  # no count of the view can be shown (one of fewer than k)
     patients: Mapping[Key, int] = field(default_factory=dict)  # behind a count of limbs
+    given_up: frozenset[Key] = frozenset()  # small, but the public counts give them away
 
     def cell(self, key: Key) -> Cell:
         shown: Shown = "exact"
@@ -114,7 +115,14 @@ def exact(view: Ledger) -> Mask:
     return Mask(None, view.counts)
 
 
-def mask(view: Ledger, k: int | None, thorough: bool = False) -> Mask:
+def mask(
+    view: Ledger,
+    k: int | None,
+    thorough: bool = False,
+    withheld: Iterable[Key] = (),
+    protect: frozenset[Key] | None = None,
+    give_up: bool = False,
+) -> Mask:
     """Which of ``view``'s counts to show as "<k" and which to withhold, with privacy ``k``
     (None: privacy off, everything exact).
 
@@ -131,20 +139,39 @@ def mask(view: Ledger, k: int | None, thorough: bool = False) -> Mask:
     or report shows, decided once per download): then each withheld count that can show
     again with nothing following from it does (:func:`_released`): on a 559-limb bilateral
     registry's deck by aetiology, 51 withheld where 83 were.
+
+    Public counts, well defined when they are not: one below k is not public (no view
+    shows a count of fewer than k patients exactly), so it is protected as the view's own
+    (shown "<k", withheld with the rest should everything be). Two views naming one
+    count with two values raise (Ledger.__or__). With ``give_up`` (an export beside the
+    pages: export_mask), a count only public counts are left to withhold beside (two
+    pages each withholding a different count beside it: the pages give it away
+    together) is given up (``given_up``) where a page's mask withholds everything.
+    ``withheld``: counts withheld from the start (those of the pages beside an export
+    that no page shows exactly and it does not print: export_mask); ``protect``: only
+    these small counts are kept from following (None: all).
     """
     if k is None:
         return Mask(None, view.counts)
     patients = {key: view.patients_of(key) for key in view.counts}
     shown = view.shown_keys()
     sensitive = frozenset(key for key in shown | view.unseen if is_small(patients[key], k))
+    view = replace(view, public=view.public - sensitive)
     omitted = _parts_of(view, sensitive)
     small = (sensitive & shown) - omitted
-    withheld: set[Key] = set(omitted)
+    start = frozenset(withheld)
+    withheld = set(omitted) | ((start & shown) - sensitive)
     index = _Index.of(view)
-    attacker = _Attacker(view, index, k, sensitive, small, omitted)
+    guarded = sensitive if protect is None else sensitive & protect
+    attacker = _Attacker(view, index, k, guarded, small, omitted)
+    given_up: set[Key] = set()
     while exposing := attacker.exposed(frozenset(withheld)):
         key, hidden = exposing[0], frozenset(small | withheld)
         pick = _complement(view, index, key, hidden)
+        if pick is None and give_up:  # the public counts pin it (export_mask: the pages')
+            given_up.add(key)
+            attacker.sensitive = attacker.sensitive - {key}
+            continue
         if attacker.by_statistic:  # the first statistic's count that frees it, if one does
             counts = _statistic_counts(view, index, key, hidden)
             pick = next((c for c in counts if attacker.frees(key, withheld | {c})),
@@ -154,8 +181,9 @@ def mask(view: Ledger, k: int | None, thorough: bool = False) -> Mask:
             return Mask(k, view.counts, frozenset(), everything, omitted, True, patients)
         withheld.add(pick)
     if thorough:
-        withheld = _released(view, index, k, sensitive, small, omitted, withheld)
-    return Mask(k, view.counts, small, frozenset(withheld), omitted, patients=patients)
+        withheld = _released(view, index, k, attacker.sensitive, small, omitted, withheld)
+    return Mask(k, view.counts, small, frozenset(withheld), omitted, patients=patients,
+                given_up=frozenset(given_up))  # fmt: skip
 
 
 def _released(view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
@@ -204,6 +232,107 @@ def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
         {key: view.counts[key] for key in exact}, public=exact, paired=view.paired,
         patients={key: p for key, p in view.patients.items() if key in exact},
         people=view.people & exact,
+    )  # fmt: skip
+
+
+def page_mask(header: Ledger, view: Ledger, k: int | None, beside: Ledger | None = None) -> Mask:
+    """What a dashboard page shows of ``view`` beside the sidebar's counts (``header``):
+    one decision over both, the pages' quicker one (greedy). What the sidebar drew is
+    public (shown_elsewhere): the browser has it, so withholding it now would only make
+    the redrawn n a second reading beside the first (20 limbs, then 16 patients, are 4
+    patients with both legs). ``beside``: the same view without its comparison (the
+    Patency page's overall curves), whose counts its page shows are public here too.
+    Decks and reports (shown_by_pages) reproduce the pages by this function, so the two
+    cannot drift."""
+    plain = None if beside is None else page_mask(header, beside, k)
+    return _page_mask(header, view, k, beside, plain)
+
+
+def _page_mask(header: Ledger, view: Ledger, k: int | None, beside: Ledger | None,
+               plain: Mask | None) -> Mask:  # fmt: skip
+    """page_mask, ``beside``'s own page's decision ``plain`` already made."""
+    known = shown_elsewhere(header, mask(header, k))
+    if beside is not None and plain is not None:
+        known |= shown_elsewhere(header | beside, plain)
+    return mask(header | view | known, k)
+
+
+def shown_by_pages(header: Ledger, pages: Iterable[PageLedger], k: int | None) -> Ledger:
+    """The sidebar's counts (``header``) and those of the dashboard's ``pages``, with
+    their sums, each count the sidebar or a page shows exactly (page_mask) public: joined
+    to a deck's or a report's counts for the same filter and grouping, the thorough mask
+    withholds around what the pages show, and may show what they withhold only where
+    nothing follows from the two together (a reader may hold both). A page's count the
+    export does not print is judged as shown, which only makes the reader stronger; a
+    reader misses none of them (no worth), so the thorough mask tries only the export's
+    own again."""
+    joined, known = header, shown_elsewhere(header, mask(header, k))
+    decided: dict[int, Mask] = {}  # by ledger: the view beside comparisons is a page too
+
+    def decide(view: Ledger, beside: Ledger | None) -> Mask:
+        if id(view) not in decided:
+            plain = None if beside is None else decide(beside, None)
+            decided[id(view)] = _page_mask(header, view, k, beside, plain)
+        return decided[id(view)]
+
+    for page in pages:
+        joined |= page.view
+        known |= shown_elsewhere(header | page.view, decide(page.view, page.beside))
+    return replace(joined | known, worth={})
+
+
+def export_mask(view: Ledger, pages: Ledger, k: int | None) -> Mask:
+    """``view`` (a deck's or a report's counts) masked thoroughly beside ``pages``
+    (shown_by_pages), so that neither it alone nor it with the pages gives a count away.
+    The pages' counts it does not print that no page shows exactly are withheld from
+    the start, as the pages show them (k or more, or 0 or more as parts of a "<k"; those
+    below k show "<k"): a reader of both knows that much of them, and no more. Should
+    the pages' public counts give a count away by themselves (mask's ``given_up``: two
+    pages each withholding a different count beside it, which no export can undo), the
+    export read alone still keeps it: its own counts are masked alone for those counts,
+    and what that withholds is withheld too (withholding more only tells a reader less,
+    so the union is safe read either way)."""
+    joined = _linked_to(pages | view, view.counts.keys())
+    elsewhere = joined.shown_keys() - joined.public - view.counts.keys()
+    beside = mask(joined, k, thorough=True, withheld=elsewhere, give_up=True)
+    own = beside.given_up & view.counts.keys()
+    if not own or beside.everything:
+        return beside
+    alone = mask(view, k, thorough=True, protect=own)
+    everything = alone.everything
+    return replace(
+        beside, small=frozenset() if everything else beside.small,
+        withheld=beside.withheld | alone.withheld | (beside.small if everything else set()),
+        omitted=beside.omitted | alone.omitted, everything=everything,
+    )  # fmt: skip
+
+
+def _linked_to(view: Ledger, keys: Iterable[Key]) -> Ledger:
+    """``view`` cut to ``keys`` and the sums and bounds that link to them through counts
+    not public: what lies beyond says nothing of them (a public count is a constant), so
+    deciding it again would only cost time."""
+    groups = [(s, (s.total, *s.parts)) for s in view.sums]
+    groups += [(b, _bound_members(b)) for b in view.bounds]
+    holding: dict[Key, list[int]] = {}
+    for i, (_, members) in enumerate(groups):
+        for member in members:
+            if member not in view.public:
+                holding.setdefault(member, []).append(i)
+    reached, frontier, kept = set(keys), set(keys), set()
+    while frontier:
+        found = {i for key in frontier for i in holding.get(key, ())} - kept
+        kept |= found
+        frontier = {m for i in found for m in groups[i][1] if m not in view.public} - reached
+        reached |= frontier
+    chosen = [groups[i][0] for i in sorted(kept)]
+    members = reached | {m for i in kept for m in groups[i][1]}
+    return Ledger(
+        {key: view.counts[key] for key in members if key in view.counts},
+        tuple(c for c in chosen if isinstance(c, Sum)), view.unseen & members,
+        view.public & members, view.paired,
+        {key: p for key, p in view.patients.items() if key in members}, view.people & members,
+        tuple(c for c in chosen if isinstance(c, Bound)),
+        {key: w for key, w in view.worth.items() if key in members},
     )  # fmt: skip
 
 

@@ -50,7 +50,14 @@ from analytics.glossary import (
 )
 from analytics.partitions import Key, Ledger
 from analytics.present import format as fmt
-from analytics.present.masking import Cell, Mask, mask, shown_elsewhere
+from analytics.present.masking import (
+    Cell,
+    Mask,
+    export_mask,
+    mask,
+    shown_by_pages,
+    shown_elsewhere,
+)
 from analytics.present.privacy import (
     SUPPRESSED,
     SUPPRESSED_NOTE,
@@ -87,6 +94,7 @@ from analytics.views import (
     ceap_class_key,
     clinical_ledger,
     curve_key,
+    header_ledger,
     incidence_key,
     incidence_ledger,
     model_curve_ledger,
@@ -124,13 +132,21 @@ def report_mask(view: ReportView, k: int | None) -> Mask:
     on, the clinical outcomes, the safety events, each endpoint's adjusted model, its
     events beside its curve's) as one view, masked once with privacy ``k``. With ``--by``,
     what the report without it shows is public (masking.shown_elsewhere): it prints the
-    same overall curves."""
-    shown = _report_ledger(view)
-    if view.by is not None and k is not None:
+    same overall curves. Beside the dashboard's pages for the same filter and grouping
+    (view.pages), whose counts shown exactly are public (masking.shown_by_pages): a reader
+    holding the report and the pages learns no more from the two than from either."""
+    shown = report_ledger(view)
+    if k is None:
+        return mask(shown, k)
+    header, ledgers = header_ledger(view.header), view.pages.ledgers() if view.pages else ()
+    # the report without --by stands beside the pages without the comparison
+    pages = shown_by_pages(header, [p for p in ledgers if p.beside is None], k)
+    if view.by is not None:
         overall = {e: _overall(r) for e, r in view.survival.items()}
-        plain = _report_ledger(replace(view, by=None, survival=overall))
-        shown |= shown_elsewhere(plain, mask(plain, k, thorough=True))
-    return mask(shown, k, thorough=True)
+        plain = report_ledger(replace(view, by=None, survival=overall))
+        shown |= shown_elsewhere(plain, export_mask(plain, pages, k))
+        pages |= shown_by_pages(header, [p for p in ledgers if p.beside is not None], k)
+    return export_mask(shown, pages, k)
 
 
 def _overall(result: EndpointSurvival) -> EndpointSurvival:
@@ -141,9 +157,10 @@ def _overall(result: EndpointSurvival) -> EndpointSurvival:
     return replace(result, by=None, groups=(), comparison=None, landmark=landmark)
 
 
-def _report_ledger(view: ReportView) -> Ledger:
-    """The report's counts and their sums (report_mask): n is the filter's limbs, the
-    patients they belong to beside it (views.unit_ledger)."""
+def report_ledger(view: ReportView) -> Ledger:
+    """The counts the report prints and their sums (report_mask masks them beside the
+    pages): n is the filter's limbs, the patients they belong to beside it
+    (views.unit_ledger)."""
     n = view.header.limbs
     curves = PatencyView(view.by, PRIMARY, view.months, view.survival, view.horizon,
                          view.risk_months, view.cohort_filter.variables)  # fmt: skip

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analytics.partitions import Key, Ledger, Sum, ledger, limbs_within_patients
-from analytics.present.masking import Mask, mask, shown_elsewhere
+from analytics.present.masking import Mask, export_mask, mask, shown_elsewhere
 from analytics.present.privacy import MIN_K
 
 N, A, B, C = ("n",), ("A",), ("B",), ("C",)
@@ -324,3 +325,45 @@ def test_no_count_of_fewer_than_k_patients_follows_from_a_view_of_limbs(view, k,
     for key in sorted(decided.small | decided.omitted, key=str):
         if 0 < view.patients_of(key) < k:
             assert len(allowed[key]) > 1, (key, view.counts, decided)
+
+
+def test_a_public_count_below_k_is_protected_as_the_views_own():
+    """Three "<3" make n = 6 (each must be 2), and n is public, so no count can be
+    withheld beside them: everything but the public is withheld. A public count below k
+    is no count another view shows (none shows one): it is withheld too, never printed
+    (it printed 2 when public meant shown whatever)."""
+    view = ledger({N: 6, A: 2, B: 2, C: 2}, [Sum(N, (A, B, C))], public=[N, A])
+    decided = mask(view, 3)
+    assert decided.everything and decided.cell(A).shown == "withheld"
+    assert decided.cell(N).shown == "exact"
+
+
+def test_two_views_naming_one_count_with_two_values_raise():
+    with pytest.raises(ValueError, match="one count, two values"):
+        ledger({A: 1}, public=[A]) | ledger({A: 2})
+
+
+EARLY, LATER, EVENTS = ("early",), ("later",), ("events",)
+
+
+def test_public_counts_that_give_a_count_away_together_are_given_up_beside_the_pages():
+    """One page shows the 30 later events (withholding all 31), another the 31 (withholding
+    the 30): together they give the 1 early event away, which nothing a deck withholds
+    can hide from a reader of both. A page's mask withholds everything but them, as
+    before; a deck's beside the pages (give_up) gives the count up and says so."""
+    view = ledger({EVENTS: 31, EARLY: 1, LATER: 30}, [Sum(EVENTS, (EARLY, LATER))],
+                  public=[EVENTS, LATER])  # fmt: skip
+    assert mask(view, 5).everything and mask(view, 5, thorough=True).everything
+    thorough = mask(view, 5, thorough=True, give_up=True)
+    assert thorough.given_up == {EARLY} and not thorough.everything
+    assert thorough.cell(EARLY).shown == "small"
+
+
+def test_an_export_read_alone_keeps_a_count_the_pages_give_away_together():
+    """The deck prints the 31 and the 30 that two pages each print one of: read alone it
+    would give the 1 away, so it withholds one of them (export_mask)."""
+    deck = ledger({EVENTS: 31, EARLY: 1, LATER: 30}, [Sum(EVENTS, (EARLY, LATER))])
+    pages = ledger(deck.counts, deck.sums, public=[EVENTS, LATER])
+    decided = export_mask(deck, pages, 5)
+    assert decided.given_up == {EARLY} and decided.hidden(EVENTS) != decided.hidden(LATER)
+    assert len(values_an_attacker_allows(deck, decided)[EARLY]) > 1
