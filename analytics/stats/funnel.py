@@ -45,7 +45,7 @@ from analytics.glossary import ALL_PATIENTS
 from analytics.partitions import patients_may_matter
 from analytics.stats.engine.counts import Clusters, Counts, Layout, layout
 from analytics.stats.engine.kaplan_meier import AtMonths, at_months, kaplan_meier, level_at_months
-from analytics.stats.survival import cluster_rows_beside, clusters_of, endpoint_counts
+from analytics.stats.survival import endpoint_clusters, endpoint_counts
 
 ENDPOINT = "primary"
 # Control limits: name -> (lower, upper) quantile of the binomial distribution.
@@ -191,14 +191,11 @@ def centre_patency(
     Example: a synthetic registry of 3,000 patients in 6 centres (seed 1) pools 72.7% at
     12 months; centre C05, 83.4% of 285 patients, lies above the 99.8% limit (z = 4.1).
     """
-    clustered = has_bilateral(con)
-    pending = cluster_rows_beside(con, cohort_filter, [ENDPOINT], "center") if clustered else None
     counts = endpoint_counts(con, cohort_filter, [ENDPOINT], by="center")
     overall, by_centre = counts[ENDPOINT]
-    if pending is None:
+    if not has_bilateral(con):
         return compare_centres(by_centre, overall, month)
-    rows = pending.result()
-    limbs = clusters_of(rows, counts, "center", cohort_filter.variables)[ENDPOINT]
+    limbs = endpoint_clusters(con, cohort_filter, counts, by="center")[ENDPOINT]
     return compare_centres(by_centre, overall, month, limbs)
 
 

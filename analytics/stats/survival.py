@@ -26,7 +26,6 @@ same counts, kept where time > L and shifted by L.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -79,11 +78,6 @@ from analytics.stats.engine.robust_score import (
     robust_score_trend,
 )
 from analytics.variables import BUILTIN, Registry
-
-# The limbs of patients with two limbs are read on a cursor of their own while the counts'
-# scan runs: one thread, shared by every session, so heavy use queues; nothing it runs
-# waits on it (the Overview and Tables views call survival_of from their own pool).
-_CLUSTER_ROWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cluster-rows")
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,13 +216,8 @@ def survival_of(
     comparison (SurvivalRequest); the KMunicate tables' months can be read back with
     table_months."""
     clustered = has_bilateral(con)
-    pending = None
-    if clustered:
-        pending = cluster_rows_beside(con, cohort_filter, request.endpoints, request.by)
     counts = endpoint_counts(con, cohort_filter, request.endpoints, request.by, clustered)
-    limbs = {}
-    if pending is not None:
-        limbs = clusters_of(pending.result(), counts, request.by, cohort_filter.variables)
+    limbs = endpoint_clusters(con, cohort_filter, counts, request.by) if clustered else {}
     last = max((float(o.time.max()) for o, _ in counts.values() if o.time.size), default=0.0)
     request = replace(request, risk_months=covering_months(request.risk_months, last))
     return {
@@ -585,75 +574,29 @@ def endpoint_clusters(
 ) -> dict[str, tuple[Clusters, Clusters | None]]:
     """The limbs of the patients with both limbs in the filter, for each limb endpoint of
     ``counts`` (endpoint_counts'), overall and by ``by``: what the clustered variance adds
-    to the counts (cluster_rows, then clusters_of)."""
-    rows = cluster_rows(con, cohort_filter, list(counts), by)
-    return clusters_of(rows, counts, by, cohort_filter.variables)
-
-
-def cluster_rows(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    endpoints: Sequence[str],
-    by: str | None = None,
-) -> dict[str, np.ndarray]:
-    """The rows of the limbs of patients with both limbs in the filter, for the limb
-    endpoints among ``endpoints``: each one's patient (``cluster``), group ``g`` (with
-    ``by``), death and every endpoint's months and event (``months_i``, ``event_i``). One
-    scan of the rows of patients with two limbs, in patient order, those whose other limb
-    the filter leaves out then dropped (_both_in). It needs no counts, so it can run on a
-    cursor of its own while endpoint_counts' scan runs (ClusterRead)."""
-    variables = cohort_filter.variables
-    columns = [endpoint_columns(e) for e in endpoints if e in PATENCY_ENDPOINTS]
-    if not columns:
+    to the counts. One scan of the rows of patients with two limbs, in patient order,
+    those whose other limb the filter leaves out then dropped (_both_in)."""
+    limb_endpoints = [e for e in counts if e in PATENCY_ENDPOINTS]
+    if not limb_endpoints:
         return {}
+    variables = cohort_filter.variables
+    columns = {endpoint: endpoint_columns(endpoint) for endpoint in limb_endpoints}
     group = f"{grouping(by, variables).sql} AS g, " if by else ""  # no column of NULLs to fetch
     read = ", ".join(f"{m} AS months_{i}, {e} AS event_{i}"
-                     for i, (m, e) in enumerate(columns))  # fmt: skip
+                     for i, (m, e) in enumerate(columns.values()))  # fmt: skip
     cohort, params = cohort_sql(
         cohort_filter, f"patient_key AS cluster, {group}n_death > 0 AS died, {read}"
     )
     fetched = con.execute(f"{cohort} AND patient_limbs > 1", params).fetchnumpy()
     both = _both_in(np.asarray(fetched["cluster"]))
-    return {name: np.take(values, both) for name, values in fetched.items()}
-
-
-def cluster_rows_beside(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    endpoints: Sequence[str],
-    by: str | None = None,
-) -> Future[dict[str, np.ndarray]]:
-    """cluster_rows on a cursor of its own, closed after, while the caller's counts' scan
-    runs (DuckDB releases the GIL)."""
-    cursor = con.cursor()
-
-    def read() -> dict[str, np.ndarray]:
-        try:
-            return cluster_rows(cursor, cohort_filter, endpoints, by)
-        finally:
-            cursor.close()
-
-    return _CLUSTER_ROWS.submit(read)
-
-
-def clusters_of(
-    rows: Mapping[str, np.ndarray],
-    counts: Mapping[str, tuple[Counts, Counts | None]],
-    by: str | None,
-    variables: Registry,
-) -> dict[str, tuple[Clusters, Clusters | None]]:
-    """cluster_rows' limbs for each limb endpoint of ``counts``, overall and by ``by``
-    (their groups indexing the levels of ``counts``' split)."""
-    limb_endpoints = [e for e in counts if e in PATENCY_ENDPOINTS]
-    if not limb_endpoints:
-        return {}
+    rows = {name: np.take(values, both) for name, values in fetched.items()}
     cluster = rows["cluster"]
     died = np.asarray(rows["died"], dtype=bool)
     raw = rows["g"] if by else None
     known = ~np.ma.getmaskarray(raw) if by else np.zeros(cluster.size, dtype=bool)
     paired = pairs_of(cluster)  # every endpoint's overall limbs are these rows
     result = {}
-    for i, endpoint in enumerate(limb_endpoints):
+    for i, endpoint in enumerate(columns):
         time = np.asarray(rows[f"months_{i}"], dtype=float)
         event = np.asarray(rows[f"event_{i}"], dtype=bool)
         whole = _limbs((ALL_PATIENTS,), cluster, np.zeros(cluster.size, dtype=int), time,

@@ -6,7 +6,6 @@ tests/unit/test_bilateral_views.py.
 
 from __future__ import annotations
 
-import threading
 from itertools import combinations
 from typing import Any
 
@@ -24,27 +23,16 @@ from tests.unit.test_bilateral_views import R_BY_SIDE, R_OVERALL
 
 
 class Recorder:
-    """A connection that keeps the SQL of each query it runs and its columns, its cursors'
-    too (the clustered limbs are read on one while the counts' scan runs)."""
+    """A connection that keeps the SQL of each query it runs."""
 
-    def __init__(self, con: Any, of: Recorder | None = None) -> None:
-        self.con = con
-        self.queries: list[str] = [] if of is None else of.queries
-        self.results: list[list[str]] = [] if of is None else of.results
-        self.lock = threading.Lock() if of is None else of.lock
+    def __init__(self, con: Any) -> None:
+        self.con, self.queries, self.results = con, [], []
 
     def execute(self, sql: str, params: Any = None) -> Any:
+        self.queries.append(sql)
         result = self.con.execute(sql, params)
-        with self.lock:  # each query beside its own columns, whichever thread ran it
-            self.queries.append(sql)
-            self.results.append([column[0] for column in result.description])
+        self.results.append([column[0] for column in result.description])
         return result
-
-    def cursor(self) -> Recorder:
-        return Recorder(self.con.cursor(), self)
-
-    def close(self) -> None:
-        self.con.close()
 
 
 def test_the_unsplit_clustered_curve_fetches_its_limbs_without_a_group_column():
