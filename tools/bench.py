@@ -78,8 +78,12 @@ PAGES: dict[str, Work] = {
     "Subgroups": views.subgroups_view,
     "Tables": views.tables_view,
     "Centres": views.centres_view,
-    "Report (by thrombophilia)": lambda con, f: views.report_view(con, f, BY),
-    "Deck (its numbers, not its pictures)": lambda con, f: views.deck_view(con, f, BY),
+    "Report (by thrombophilia)": lambda con, f: views.report_of(
+        con, f, views.ReportRequest(BY, pages=False)
+    ),
+    "Deck (its numbers, not its pictures)": lambda con, f: views.deck_view(con, f, BY, pages=False),
+    # in privacy mode a deck also reads the dashboard's pages it is masked beside
+    "Deck in privacy mode (and its pages)": lambda con, f: views.deck_view(con, f, BY),
 }
 
 
