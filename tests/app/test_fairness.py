@@ -27,8 +27,13 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[DeckRequest]:
     built: list[DeckRequest] = []
 
     def deck_view(
-        cursor: object, cohort_filter: CohortFilter, by: str | None, endpoint: str, *_: object
-    ):  # the risk-table months and the model do not matter here
+        cursor: object,
+        cohort_filter: CohortFilter,
+        by: str | None,
+        endpoint: str,
+        *_: object,
+        **__: object,
+    ):  # the risk-table months, the model and the pages beside it do not matter here
         return DeckRequest(cohort_filter, by, endpoint)
 
     def build_deck(view: DeckRequest, k: int | None) -> bytes:
