@@ -1266,13 +1266,7 @@ def safety_page_ledger(view: SafetyView) -> Ledger:
 def tables_ledger(view: TablesView, n: int) -> Ledger:
     """The Tables page's counts: Table 1 and the population, Table 2's curves and safety
     events, Table 3's clinical outcomes."""
-    return (
-        baseline_ledger(view.baseline)
-        | population_ledger(view.population, view.analysed_all)
-        | safety_ledger(view.safety)
-        | clinical_ledger(view.clinical)
-        | patency_ledger(view.patency, n)
-    )
+    return baseline_ledger(view.baseline) | overview_ledger(view, n, view.analysed_all)
 
 
 def overview_ledger(view: OverviewView | TablesView, n: int, analysed_all: bool) -> Ledger:

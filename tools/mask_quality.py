@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import parse_pairs
-from analytics.partitions import Ledger
+from analytics.partitions import PageLedger
 from analytics.present.deck import deck_mask
-from analytics.present.masking import mask, shown_elsewhere
+from analytics.present.masking import page_mask
 from analytics.views import (
     centres_ledger,
     centres_view,
@@ -29,8 +29,7 @@ from analytics.views import (
     deck_view,
     header_ledger,
     header_view,
-    incidence_ledger,
-    patency_ledger,
+    patency_page_ledger,
     patency_view,
     subgroups_ledger,
     subgroups_view,
@@ -39,28 +38,27 @@ from analytics.views import (
 FILTERS = ("", "lesion_side=right", "lesion_side=left", "thrombophilia=yes", "sex=F")
 
 
-def _views(con, cohort_filter, k: int) -> dict[str, Callable[[], Ledger]]:
-    header = header_ledger(header_view(con, cohort_filter))
+def _views(con, cohort_filter) -> dict[str, Callable[[], PageLedger]]:
+    """Each page's counts as it masks them beside the sidebar's (masking.page_mask)."""
     n = header_view(con, cohort_filter).limbs
 
-    def page(by: str | None) -> Ledger:  # as the Patency page declares it
-        view = patency_view(con, cohort_filter, by)
-        return patency_ledger(view, n) | incidence_ledger(view)
+    def curves(by: str | None) -> Callable[[], PageLedger]:
+        def build() -> PageLedger:
+            view = patency_page_ledger(patency_view(con, cohort_filter, by), n)
+            if by is None:
+                return PageLedger(view)
+            # beside the view without the comparison, as the page masks it (ui.page.uncompared)
+            return PageLedger(view, patency_page_ledger(patency_view(con, cohort_filter), n))
 
-    def curves(by: str | None) -> Callable[[], Ledger]:
-        if by is None:
-            return lambda: header | page(None)
-        # beside the view without the comparison, as the page masks it (ui.page.uncompared)
-        plain = page(None)
-        return lambda: header | page(by) | shown_elsewhere(plain, mask(header | plain, k))
+        return build
 
     return {
         "patency": curves(None),
         "patency by side": curves("lesion_side"),
         "patency by centre": curves("center"),
-        "subgroups": lambda: header | subgroups_ledger(subgroups_view(con, cohort_filter), n),
-        "centres": lambda: header | centres_ledger(centres_view(con, cohort_filter)),
-        "clinical": lambda: header | clinical_ledger(clinical_view(con, cohort_filter)),
+        "subgroups": lambda: PageLedger(subgroups_ledger(subgroups_view(con, cohort_filter), n)),
+        "centres": lambda: PageLedger(centres_ledger(centres_view(con, cohort_filter))),
+        "clinical": lambda: PageLedger(clinical_ledger(clinical_view(con, cohort_filter))),
     }
 
 
@@ -75,7 +73,8 @@ def main() -> None:
     with open_cohort(args.db) as con:
         for text in FILTERS:
             cohort_filter = parse_pairs([text] if text else [])
-            views = _views(con, cohort_filter, args.k)
+            header = header_ledger(header_view(con, cohort_filter))
+            views = _views(con, cohort_filter)
             deck = deck_view(con, cohort_filter)
             views["deck"] = None
             for name, build in views.items():
@@ -86,10 +85,10 @@ def main() -> None:
                         decided = deck_mask(deck, args.k)
                         shown = len(decided.counts)
                     else:
-                        view = build()
+                        page = build()
                         start = time.perf_counter()
-                        decided = mask(view, args.k)
-                        shown = len(view.shown_keys())
+                        decided = page_mask(header, page.view, args.k, page.beside)
+                        shown = len((header | page.view).shown_keys())
                     times.append(1000 * (time.perf_counter() - start))
                 withheld = len(decided.withheld - decided.omitted)
                 totals[0] += len(decided.small)
