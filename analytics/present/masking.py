@@ -724,8 +724,8 @@ def _narrow_all(slots: _Slots, sums: list[int], free: list[bool], low: list[floa
         while queue:
             i = heapq.heappop(queue)
             total, parts = totals[i], parts_of[i]
-            parts_low = sum([low[p] for p in parts])
-            parts_high = sum([high[p] for p in parts])
+            parts_low = sum(map(low.__getitem__, parts))
+            parts_high = sum(map(high.__getitem__, parts))
             moved = []
             if free[total]:
                 changed = False
