@@ -349,6 +349,38 @@ def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
 
 
 @dataclass(frozen=True)
+class _Slots:
+    """The sums by the position of each count among those they hold, for propagation:
+    bounds in lists read by position, not in dicts read by key (a key is a tuple, hashed
+    at each read: two thirds of a deck's masking time went in those reads)."""
+
+    slot: Mapping[Key, int]  # each count of the sums, its position
+    total: tuple[int, ...]  # each sum's total
+    parts: tuple[tuple[int, ...], ...]  # each sum's parts, as the sum lists them
+    members: tuple[tuple[int, ...], ...]  # each sum's total and parts, each once
+    within_patients: tuple[bool, ...]
+    holding: tuple[tuple[int, ...], ...]  # by position: the sums a count is in, in order
+
+    @classmethod
+    def of(cls, sums: Iterable[Sum]) -> _Slots:
+        sums = tuple(sums)
+        slot: dict[Key, int] = {}
+        for s in sums:
+            for member in (s.total, *s.parts):
+                slot.setdefault(member, len(slot))
+        members = tuple(tuple(dict.fromkeys(slot[m] for m in (s.total, *s.parts))) for s in sums)
+        holding: list[list[int]] = [[] for _ in slot]
+        for i, held in enumerate(members):
+            for member in held:
+                holding[member].append(i)
+        return cls(
+            slot, tuple(slot[s.total] for s in sums),
+            tuple(tuple(slot[p] for p in s.parts) for s in sums), members,
+            tuple(s.within_patients for s in sums), tuple(tuple(at) for at in holding),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class _Index:
     """A view's sums by position and the sums each count is in, built once per mask: each
     round of complementary suppression looks a count's sums up instead of scanning them
@@ -361,6 +393,7 @@ class _Index:
     shown: frozenset[Key]
     bounds: tuple[Bound, ...]
     bounding: Mapping[Key, tuple[int, ...]]  # the bounds a count is in (or shows with)
+    slots: _Slots
 
     @classmethod
     def of(cls, view: Ledger) -> _Index:
@@ -382,6 +415,7 @@ class _Index:
             view.sums, members, {key: tuple(at) for key, at in holding.items()},
             {key: tuple(others) for key, others in equal_to.items()}, view.shown_keys(),
             view.bounds, {key: tuple(at) for key, at in bounding.items()},
+            _Slots.of(view.sums),
         )  # fmt: skip
 
     def sums_with(self, keys: frozenset[Key] | set[Key]) -> list[int]:
@@ -642,14 +676,46 @@ def _propagate(index: _Index, sums: list[int], unknown: frozenset[Key], lower: d
     """Narrow the unknowns' bounds through ``sums`` (positions in the view) until nothing
     changes, at most PROPAGATION_PASSES passes: each member of ``total = sum(parts)`` lies
     between what the others leave it. ``lower`` and ``upper`` hold every count of the
-    sums, a shown one at its value.
+    sums, a shown one at its value; those of the unknowns come back narrowed.
 
     A pass narrows the sums in the view's order, each through the bounds the sums before
     it left. It skips a sum that narrowed nothing when last narrowed and none of whose
     counts moved since: narrowing it again would start from the same bounds and narrow
     nothing again, so each pass ends where a pass over every sum ends. One that narrowed
     something is narrowed again the next pass, as a pass over all would (its parts'
-    bounds are added up before any of them moves, so once need not be all the way)."""
+    bounds are added up before any of them moves, so once need not be all the way).
+    A sum holding a count that moves holds an unknown, so is among ``sums``: only their
+    counts are read, into lists by position (_Slots)."""
+    slots = index.slots
+    low, high = [0.0] * len(slots.slot), [0.0] * len(slots.slot)
+    keys: dict[int, Key] = {}
+    for i in sums:
+        for member in index.members[i]:
+            position = slots.slot[member]
+            if position not in keys:
+                keys[position] = member
+                low[position], high[position] = lower[member], upper[member]
+    free = [False] * len(slots.slot)
+    for position, member in keys.items():
+        free[position] = member in unknown
+    _narrow_all(slots, sums, free, low, high)
+    for position, member in keys.items():
+        if free[position]:
+            lower[member], upper[member] = low[position], high[position]
+
+
+def _narrow_all(slots: _Slots, sums: list[int], free: list[bool], low: list[float],
+                high: list[float]) -> None:  # fmt: skip
+    """_propagate's passes over the bounds by position (``free``: an unknown's, which
+    narrow), each sum's total then its parts, then a patient's second limbs at most their
+    patients (Sum.within_patients). A bound narrows as max and min would: NaN (inf - inf)
+    narrows nothing."""
+    totals, parts_of, within, holding = (
+        slots.total,
+        slots.parts,
+        slots.within_patients,
+        slots.holding,
+    )
     pending, passes = sums, 0
     while pending and passes < PROPAGATION_PASSES:
         passes += 1
@@ -657,46 +723,42 @@ def _propagate(index: _Index, sums: list[int], unknown: frozenset[Key], lower: d
         queued, later = set(queue), set()
         while queue:
             i = heapq.heappop(queue)
-            for moved in _narrow_sum(index.sums[i], unknown, lower, upper):
-                for j in index.holding[moved]:
+            total, parts = totals[i], parts_of[i]
+            parts_low = sum(map(low.__getitem__, parts))
+            parts_high = sum(map(high.__getitem__, parts))
+            moved = []
+            if free[total]:
+                changed = False
+                if parts_low > low[total]:
+                    low[total], changed = parts_low, True
+                if parts_high < high[total]:
+                    high[total], changed = parts_high, True
+                if changed:
+                    moved.append(total)
+            for p in parts:
+                if free[p]:
+                    changed = False
+                    at_least = low[total] - (parts_high - high[p])
+                    at_most = high[total] - (parts_low - low[p])
+                    if at_least > low[p]:
+                        low[p], changed = at_least, True
+                    if at_most < high[p]:
+                        high[p], changed = at_most, True
+                    if changed:
+                        moved.append(p)
+            if within[i]:  # second limbs at most their patients
+                patients, second = parts
+                if free[second] and high[patients] < high[second]:
+                    high[second] = high[patients]
+                    moved.append(second)
+                if free[patients] and low[second] > low[patients]:
+                    low[patients] = low[second]
+                    moved.append(patients)
+            for position in moved:
+                for j in holding[position]:
                     if j <= i:
                         later.add(j)
                     elif j not in queued:
                         queued.add(j)
                         heapq.heappush(queue, j)
         pending = later
-
-
-def _narrow_sum(s: Sum, unknown: frozenset[Key], lower: dict, upper: dict) -> list[Key]:
-    """Narrow the unknowns of ``s`` once, its total then its parts (_propagate); those whose
-    bounds changed."""
-    moved: list[Key] = []
-    total, parts = s.total, s.parts
-    parts_low = sum([lower[p] for p in parts])
-    parts_high = sum([upper[p] for p in parts])
-    if total in unknown and _narrow(total, parts_low, parts_high, lower, upper):
-        moved.append(total)
-    for p in parts:
-        if p in unknown:
-            rest_low, rest_high = parts_low - lower[p], parts_high - upper[p]
-            if _narrow(p, lower[total] - rest_high, upper[total] - rest_low, lower, upper):
-                moved.append(p)
-    if s.within_patients:  # second limbs at most their patients
-        patients, second = parts
-        if second in unknown and _narrow(second, lower[second], upper[patients], lower, upper):
-            moved.append(second)
-        if patients in unknown and _narrow(patients, lower[second], upper[patients], lower,
-                                           upper):  # fmt: skip
-            moved.append(patients)
-    return moved
-
-
-def _narrow(key: Key, low: float, high: float, lower: dict, upper: dict) -> bool:
-    """Tighten ``key``'s bounds to [low, high]; whether they changed (as max and min: a
-    bound of NaN, inf - inf, narrows nothing)."""
-    changed = False
-    if low > lower[key]:
-        lower[key], changed = low, True
-    if high < upper[key]:
-        upper[key], changed = high, True
-    return changed

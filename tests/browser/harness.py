@@ -174,22 +174,43 @@ def fits_the_window(caption: str) -> ScreenCheck:
     return check
 
 
+def opened_as_itself(title: str, n_text: str) -> ScreenCheck:
+    """A page's check: its ``title`` heading, every chart drawn once (no margin plotly had
+    to grow), the sidebar's n as ``n_text`` once, no error in the page's place."""
+
+    def check(page, width: int, height: int) -> list[str]:
+        found = []
+        if not page.get_by_role("heading", name=title).first.is_visible():
+            found.append(f"no heading {title!r}")
+        found += [f"chart drawn twice, margin grown: {g}" for g in page.evaluate(GROWN_MARGINS)]
+        if (shown := sidebar(page).get_by_text(n_text).count()) != 1:
+            found.append(f"sidebar shows {n_text!r} {shown} times")
+        errors = page.locator('[data-testid="stException"]')
+        return found + [f"error: {text}" for text in errors.all_inner_texts()]
+
+    return check
+
+
 def cut_text_on_every_screen(
     browser,
     base: str,
     query: str,
     sizes: list[tuple[int, int]] = SIZES,
     screen_check: ScreenCheck | None = None,
+    n_text: str | None = None,
 ) -> list[str]:
-    """Every page, then every presenting screen (each also passing ``screen_check``), at
-    each size: what each one cuts."""
+    """Every page (each also opened as itself, showing ``n_text`` in the sidebar, when
+    given: opened_as_itself), then every presenting screen (each also passing
+    ``screen_check``), at each size: what each one cuts."""
     found = []
     page = browser.new_page()
     page.set_default_timeout(120_000)
     try:
         for page_file, title, _ in PAGES:
             url = url_path(page_file) + f"?{query}"
-            found += cut_text_at_sizes(page, base, url, PAGES_WITH_CHARTS.get(title, 0), sizes)
+            charts = PAGES_WITH_CHARTS.get(title, 0)
+            check = opened_as_itself(title, n_text) if n_text else None
+            found += cut_text_at_sizes(page, base, url, charts, sizes, check)
         screens, screen = 1, 1
         while screen <= screens:
             url = f"/?present=yes&{query}&screen={screen}"

@@ -65,13 +65,13 @@ def _pick(combobox, option, attempts: int = 3) -> None:
     raise AssertionError(f"could not pick {option} in {attempts} attempts")
 
 
-@pytest.mark.parametrize("query", ["", FILTERS], ids=["no-filter", "filtered"])
 @pytest.mark.parametrize(
     ("page_file", "title"), [(f, t) for f, t, _ in PAGES], ids=[t for _, t, _ in PAGES]
 )
-def test_page_opens_directly_by_url(server, browser, page_file, title, query):
-    url = server + url_path(page_file) + (f"?{query}" if query else "")
-    page = open_page(browser, url)
+def test_page_opens_directly_by_url(server, browser, page_file, title):
+    """Each page by its URL without a filter (test_layout opens each with one, and checks
+    the same there: tests.browser.harness.opened_as_itself)."""
+    page = open_page(browser, server + url_path(page_file))
     try:
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
         charts = PAGES_WITH_CHARTS.get(title, 0)
@@ -79,8 +79,7 @@ def test_page_opens_directly_by_url(server, browser, page_file, title, query):
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
         assert_each_chart_drawn_once(page)
-        expected_n = "n = 22 of 37" if query else "n = 34 of 37"
-        expect(sidebar(page).get_by_text(expected_n)).to_have_count(1)
+        expect(sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
         errors = page.locator('[data-testid="stException"]')
         assert errors.count() == 0, errors.all_inner_texts()
     finally:
