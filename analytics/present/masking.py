@@ -710,12 +710,18 @@ def _narrow_all(slots: _Slots, sums: list[int], free: list[bool], low: list[floa
     narrow), each sum's total then its parts, then a patient's second limbs at most their
     patients (Sum.within_patients). A bound narrows as max and min would: NaN (inf - inf)
     narrows nothing."""
-    totals, parts_of, within, holding = (
-        slots.total,
-        slots.parts,
-        slots.within_patients,
-        slots.holding,
-    )
+    totals, parts_of, holding = slots.total, slots.parts, slots.holding
+    within = slots.within_patients
+
+    def narrow(position: int, at_least: float, at_most: float) -> bool:
+        """Tighten a bound to [at_least, at_most]; whether it changed."""
+        changed = False
+        if at_least > low[position]:
+            low[position], changed = at_least, True
+        if at_most < high[position]:
+            high[position], changed = at_most, True
+        return changed
+
     pending, passes = sums, 0
     while pending and passes < PROPAGATION_PASSES:
         passes += 1
@@ -727,25 +733,13 @@ def _narrow_all(slots: _Slots, sums: list[int], free: list[bool], low: list[floa
             parts_low = sum(map(low.__getitem__, parts))
             parts_high = sum(map(high.__getitem__, parts))
             moved = []
-            if free[total]:
-                changed = False
-                if parts_low > low[total]:
-                    low[total], changed = parts_low, True
-                if parts_high < high[total]:
-                    high[total], changed = parts_high, True
-                if changed:
-                    moved.append(total)
-            for p in parts:
-                if free[p]:
-                    changed = False
-                    at_least = low[total] - (parts_high - high[p])
-                    at_most = high[total] - (parts_low - low[p])
-                    if at_least > low[p]:
-                        low[p], changed = at_least, True
-                    if at_most < high[p]:
-                        high[p], changed = at_most, True
-                    if changed:
-                        moved.append(p)
+            if free[total] and narrow(total, parts_low, parts_high):
+                moved.append(total)
+            for p in parts:  # what the total and the other parts leave it
+                if free[p] and narrow(
+                    p, low[total] - (parts_high - high[p]), high[total] - (parts_low - low[p])
+                ):
+                    moved.append(p)
             if within[i]:  # second limbs at most their patients
                 patients, second = parts
                 if free[second] and high[patients] < high[second]:
