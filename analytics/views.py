@@ -1292,7 +1292,8 @@ class DashboardPages:
     beside that decision (masking.page_mask): a reader may hold both.
 
     ``compared``: the Patency page by the comparison, for each endpoint it offers (none
-    without one); ``uncompared``: the Patency page without it; ``subgroups``: the
+    without one), and without it at the export's risk-table months when they are not the
+    default; ``uncompared``: the Patency page at its defaults; ``subgroups``: the
     Subgroups page at its defaults; ``chosen``: the Subgroups page of another endpoint
     (the deck's), if one was asked for."""
 
@@ -1321,7 +1322,8 @@ class DashboardPages:
 
     def controlled(self) -> tuple[Ledger, ...]:
         """The ledgers of the pages at the controls an export shares (the comparison by
-        each endpoint, the deck's endpoint's subgroups)."""
+        each endpoint, the Patency page at the export's months, the deck's endpoint's
+        subgroups)."""
         pages = [patency_page_ledger(view, self.n) for view in self.compared]
         if self.chosen is not None and not self.chosen.table.empty:
             pages.append(subgroups_ledger(self.chosen, self.n))
@@ -1334,17 +1336,20 @@ def dashboard_pages(
     request: PatencyRequest = PatencyRequest(),
     subgroups: SubgroupsView | None = None,
 ) -> DashboardPages:
-    """The pages' views for ``request`` (the Patency page's comparison, reference and
-    risk-table months) and ``subgroups`` (the Subgroups page of the deck's endpoint, when
-    given: the page at its defaults when that is its default endpoint)."""
+    """The pages' views at their defaults and for ``request`` (the Patency page's
+    comparison, reference and risk-table months) and ``subgroups`` (the Subgroups page
+    of the deck's endpoint, when given: the page at its defaults when that is its
+    default endpoint)."""
     n = header_view(con, cohort_filter).limbs
-    uncompared = patency_of(con, cohort_filter, replace(request, by=None))
+    uncompared = patency_of(con, cohort_filter, PatencyRequest())
     compared = ()
     if request.by is not None:
         compared = tuple(
             patency_of(con, cohort_filter, replace(request, endpoint=endpoint))
             for endpoint in ENDPOINTS
         )  # fmt: skip
+    if request.risk_months != PatencyRequest().risk_months:  # the page at other months
+        compared += (patency_of(con, cohort_filter, replace(request, by=None)),)
     chosen = None if subgroups is None or subgroups.endpoint == PRIMARY else subgroups
     default = subgroups_view(con, cohort_filter) if subgroups is None or chosen else subgroups
     return DashboardPages(

@@ -427,14 +427,17 @@ def _linked_to(view: Ledger, keys: Iterable[Key]) -> Ledger:
 
 
 def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
-    """The parts of ``totals``, and theirs in turn."""
+    """The parts of ``totals``, and theirs in turn. The one part of a sum equals its
+    total (a death's patients, its events) and shows as the total does ("<k" beside
+    "<k" says nothing more); its parts are parts of the total."""
     found: set[Key] = set()
-    frontier = set(totals)
+    reached, frontier = set(totals), set(totals)
     while frontier:  # a part of 0 shows: it says nothing of the others
-        parts = {p for s in view.sums if s.total in frontier for p in s.parts
-                 if view.counts[p] > 0} - found  # fmt: skip
+        held = [s for s in view.sums if s.total in frontier]
+        parts = {p for s in held if len(s.parts) > 1 for p in s.parts if view.counts[p] > 0}
         found |= parts
-        frontier = parts
+        frontier = (parts | {s.parts[0] for s in held if len(s.parts) == 1}) - reached
+        reached |= frontier
     return frozenset(found & view.shown_keys())
 
 

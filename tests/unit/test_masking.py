@@ -118,14 +118,15 @@ def test_a_count_another_view_shows_is_never_the_complement():
     assert mask(ledger(counts, view.sums), 5).withheld == {A}  # not public: in fewer sums
 
 
-def test_a_view_with_no_complement_left_shows_no_small_count_either():
-    # n = 6 (also shown as S) of three "<3": each must be 2, and withholding n hides
-    # nothing; with nothing left to withhold, the "<3" marks must not show either
+def test_two_equal_counts_are_withheld_together_when_nothing_else_is_left():
+    # n = 6 (also shown as S) of three "<3": each must be 2. Withholding n alone hides
+    # nothing (S is n), so neither went first and the view withheld everything; with
+    # nothing else left both go, and the "<3" marks show (n is then 3 to 6)
     view = ledger({N: 6, ("S",): 6, A: 2, B: 2, C: 2}, [Sum(N, (("S",),)), Sum(N, (A, B, C))])
     decided = mask(view, 3)
-    assert decided.everything and not decided.small
-    assert {decided.cell(key).shown for key in (N, A, B, C)} == {"withheld"}
-    assert decided.few(A) and decided.few(C) and not decided.few(N)
+    assert not decided.everything
+    assert {decided.cell(key).shown for key in (N, ("S",))} == {"withheld"}
+    assert {decided.cell(key).shown for key in (A, B, C)} == {"small"}
 
 
 def test_a_view_with_no_complement_left_still_shows_what_another_view_shows():
