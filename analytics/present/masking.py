@@ -138,7 +138,8 @@ def mask(
     (another view shows them: hiding one here hides nothing). ``thorough`` (what a deck
     or report shows, decided once per download): then each withheld count that can show
     again with nothing following from it does (:func:`_released`): on a 559-limb bilateral
-    registry's deck by aetiology, 51 withheld where 83 were.
+    registry's deck by aetiology, 51 withheld where 83 were. Either way, a withheld
+    count the view fixes anyway shows again (_unfixed): it protects nothing.
 
     Public counts, well defined when they are not: one below k is not public (no view
     shows a count of fewer than k patients exactly), so it is protected as the view's own
