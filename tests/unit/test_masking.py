@@ -368,3 +368,32 @@ def test_an_export_read_alone_keeps_a_count_the_pages_give_away_together():
     decided = export_mask(deck, pages, 5)
     assert decided.given_up == {EARLY} and decided.hidden(EVENTS) != decided.hidden(LATER)
     assert len(values_an_attacker_allows(deck, decided)[EARLY]) > 1
+
+
+def test_a_withheld_count_the_shown_counts_fix_shows_again():
+    # a curve's at risk at month 0 is its public n when nothing ended before month 0: the
+    # greedy choice withholds it beside the "<5" of 2 (at risk 0 = X + S), then X, and Z
+    # and V around X; withholding it protects nothing (the legend prints n), so it shows
+    from tests.reader import Reading, pinned
+
+    names = ("patients", "at risk 0", "events 0", "censored 0", "X", "S", "Y", "Z", "W", "V")
+    patients, at_start, events, censored, x, s, y, z, w, v = [(name,) for name in names]
+    view = ledger(
+        {patients: 27, at_start: 27, events: 0, censored: 0, x: 25, s: 2, y: 40, z: 15,
+         w: 33, v: 8},
+        [Sum(patients, (at_start, events, censored)), Sum(at_start, (x, s)), Sum(y, (x, z)),
+         Sum(w, (x, v))],
+        public=[patients],
+    )  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.cell(at_start).shown == "exact" and decided.cell(s).shown == "small"
+    assert decided.hidden(x)
+    reading = Reading(5, 100)
+    for key in view.counts:
+        cell = decided.cell(key)
+        reading.read(
+            key, cell.value if cell.shown == "exact" else "<5" if cell.shown == "small" else None
+        )
+    for total in view.sums:
+        reading.add_sum(total.total, total.parts)
+    assert pinned(reading, view.counts) == []
