@@ -140,16 +140,6 @@ class Ledger:
         return fewest_patients(self.counts[key])
 
 
-@dataclass(frozen=True)
-class PageLedger:
-    """The counts a dashboard page declares, as it masks them beside the sidebar's
-    (masking.page_mask): its ``view``, and ``beside`` a comparison the same view without
-    it (the Patency page's overall curves), whose counts that view shows are public."""
-
-    view: Ledger
-    beside: Ledger | None = None
-
-
 def ledger(
     counts: Mapping[Key, int],
     sums: Iterable[Sum] = (),

@@ -37,7 +37,6 @@ from analytics.partitions import (
     Bound,
     Key,
     Ledger,
-    PageLedger,
     Sum,
     ledger,
     limbs_within_patients,
@@ -418,14 +417,19 @@ def timeline_key(event: str, month: float) -> Key:
     return ("timeline", event, float(month))
 
 
+DEATH = "death"  # the safety event a patient has once: its events are its patients
+
+
 def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledger:
     """Each event's patients and those without it add up to n, its events are those within
     30 days and later; the incidence's patients with a first event by a month are n less
     those without, more by each later month, and at most the event's patients;
     ``timeline``'s points (the Safety page's) are its events within 30 days and later,
-    where the chart puts them. (That a patient with the event has one or more is not a
-    sum: the ledger leaves it out.) Its counts are of patients (and their events), never
-    of limbs: privacy judges them by k in a file with bilateral patients too."""
+    where the chart puts them; a death's events are its patients (a reader knows a
+    patient dies once: "9 patients died" gives their deaths). (That a patient with
+    another event has one or more is not a sum: the ledger leaves it out.) Its counts are
+    of patients (and their events), never of limbs: privacy judges them by k in a file
+    with bilateral patients too."""
     people = people_key(safety.bilateral)
     counts: dict[Key, int] = {people: safety.patients}
     sums, unseen = [], []
@@ -439,6 +443,8 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
             later: int(row.events_later),
         }  # fmt: skip
         sums += [Sum(people, (patients, without)), Sum(events, (early, later))]
+        if row.event == DEATH and counts[events] == counts[patients]:
+            sums.append(Sum(events, (patients,)))  # a patient dies once: a reader knows it
     for result in safety.incidence:
         earlier: Key | None = None
         for month, by in zip(result.at.month.tolist(), result.events_by.tolist(), strict=True):
@@ -1278,13 +1284,18 @@ def overview_ledger(view: OverviewView | TablesView, n: int, analysed_all: bool)
 
 @dataclass(frozen=True, eq=False)
 class DashboardPages:
-    """What the dashboard's pages show for a deck's or report's filter and grouping, at
-    their default controls but those the export shares (the comparison, its reference,
-    the risk-table months, the Subgroups page's endpoint): a reader may hold both.
+    """What the dashboard's pages show for a filter: every page at its default controls
+    (the Patency page without a comparison, Clinical outcomes, Safety with its timeline,
+    Tables, the Overview, the Subgroups page of its default endpoint), which privacy
+    decides once (masking.dashboard_mask), and the pages whose controls an export shares
+    (the comparison, its reference and risk-table months, the deck's endpoint), decided
+    beside that decision (masking.page_mask): a reader may hold both.
 
     ``compared``: the Patency page by the comparison, for each endpoint it offers (none
-    without one); ``uncompared``: the Patency page without it; ``subgroups``: the
-    Subgroups page of the deck's endpoint (None for a report)."""
+    without one), and without it at the export's risk-table months when they are not the
+    default; ``uncompared``: the Patency page at its defaults; ``subgroups``: the
+    Subgroups page at its defaults; ``chosen``: the Subgroups page of another endpoint
+    (the deck's), if one was asked for."""
 
     n: int
     analysed_all: bool
@@ -1292,44 +1303,58 @@ class DashboardPages:
     compared: tuple[PatencyView, ...]
     safety: SafetyView
     tables: TablesView
-    subgroups: SubgroupsView | None = None
+    subgroups: SubgroupsView
+    chosen: SubgroupsView | None = None
 
-    def ledgers(self) -> tuple[PageLedger, ...]:
-        """Each page's ledger as ui.page.masked masks it (masking.page_mask)."""
+    def defaults(self) -> tuple[Ledger, ...]:
+        """Each page's ledger at its default controls, as the page declares it."""
         tables, n = self.tables, self.n
-        plain = patency_page_ledger(self.uncompared, n)
         pages = [
-            PageLedger(plain),
-            *(PageLedger(patency_page_ledger(view, n), plain) for view in self.compared),
-            PageLedger(clinical_ledger(tables.clinical)),
-            PageLedger(safety_page_ledger(self.safety)),
-            PageLedger(tables_ledger(tables, n)),
-            PageLedger(overview_ledger(tables, n, self.analysed_all)),
+            patency_page_ledger(self.uncompared, n),
+            clinical_ledger(tables.clinical),
+            safety_page_ledger(self.safety),
+            tables_ledger(tables, n),
+            overview_ledger(tables, n, self.analysed_all),
         ]
-        if self.subgroups is not None and not self.subgroups.table.empty:
-            pages.append(PageLedger(subgroups_ledger(self.subgroups, n)))
+        if not self.subgroups.table.empty:  # the page shows nothing else
+            pages.append(subgroups_ledger(self.subgroups, n))
+        return tuple(pages)
+
+    def controlled(self) -> tuple[Ledger, ...]:
+        """The ledgers of the pages at the controls an export shares (the comparison by
+        each endpoint, the Patency page at the export's months, the deck's endpoint's
+        subgroups)."""
+        pages = [patency_page_ledger(view, self.n) for view in self.compared]
+        if self.chosen is not None and not self.chosen.table.empty:
+            pages.append(subgroups_ledger(self.chosen, self.n))
         return tuple(pages)
 
 
 def dashboard_pages(
     con: duckdb.DuckDBPyConnection,
     cohort_filter: CohortFilter,
-    request: PatencyRequest,
+    request: PatencyRequest = PatencyRequest(),
     subgroups: SubgroupsView | None = None,
 ) -> DashboardPages:
-    """The pages' views for ``request`` (the Patency page's comparison, reference and
-    risk-table months; its endpoint the Subgroups page's, ``subgroups`` when given)."""
+    """The pages' views at their defaults and for ``request`` (the Patency page's
+    comparison, reference and risk-table months) and ``subgroups`` (the Subgroups page
+    of the deck's endpoint, when given: the page at its defaults when that is its
+    default endpoint)."""
     n = header_view(con, cohort_filter).limbs
-    uncompared = patency_of(con, cohort_filter, replace(request, by=None))
+    uncompared = patency_of(con, cohort_filter, PatencyRequest())
     compared = ()
     if request.by is not None:
         compared = tuple(
             patency_of(con, cohort_filter, replace(request, endpoint=endpoint))
             for endpoint in ENDPOINTS
         )  # fmt: skip
+    if request.risk_months != PatencyRequest().risk_months:  # the page at other months
+        compared += (patency_of(con, cohort_filter, replace(request, by=None)),)
+    chosen = None if subgroups is None or subgroups.endpoint == PRIMARY else subgroups
+    default = subgroups_view(con, cohort_filter) if subgroups is None or chosen else subgroups
     return DashboardPages(
         n, cohort_filter.population == "all", uncompared, compared,
-        safety_view(con, cohort_filter), tables_view(con, cohort_filter), subgroups,
+        safety_view(con, cohort_filter), tables_view(con, cohort_filter), default, chosen,
     )  # fmt: skip
 
 
@@ -1707,7 +1732,9 @@ class DeckView:
         """The dashboard's pages beside the deck (the report's), the Subgroups page of
         the deck's endpoint among them."""
         pages = self.report.pages
-        return None if pages is None else replace(pages, subgroups=self.subgroups)
+        if pages is None or self.subgroups.endpoint == pages.subgroups.endpoint:
+            return pages
+        return replace(pages, chosen=self.subgroups)
 
     @property
     def tables(self) -> TablesView:

@@ -34,7 +34,7 @@ from analytics.present.tables import (
 )
 from analytics.views import patency_page_ledger
 from ui import data, state
-from ui.page import masked, require_patients, start_page, uncompared
+from ui.page import masked, require_patients, start_page
 from ui.show import show_chart, show_table
 from ui.text import plain
 
@@ -66,7 +66,7 @@ reference_column, landmark_column = st.columns([3, 5])
 state.draw("landmark", landmark_column)
 request = state.patency_request()
 view = data.patency(context.key, context.cohort_filter, request)
-context, mask = masked(context, patency_page_ledger(view, context.n), uncompared(context, request))
+context, mask = masked(context, patency_page_ledger(view, context.n))
 levels = view.compared.comparison.levels if view.compared is not None else ()
 state.draw("ref", reference_column, levels=levels, by=by)
 if view.compared is not None and len(view.compared.groups) > STYLED_GROUPS:

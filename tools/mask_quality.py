@@ -1,7 +1,8 @@
 """How much privacy mode withholds, and how long deciding it takes, over a set of views.
 
-For each filter and view of a cohort file (the sidebar's header joined with the page's
-ledger, as the pages mask them), prints the counts the view shows, how many show "<k"
+For each filter and view of a cohort file (the page's ledger, as the dashboard masks it:
+the one decision over the sidebar and every page at its defaults, masking.page_mask),
+prints the counts the view shows, how many show "<k"
 (small: those privacy must hide), how many more it withholds beside them (complements),
 whether it withholds everything, and the time to decide. Fewer complements for the same
 small counts is a better mask: every one is a number the meeting loses.
@@ -18,14 +19,15 @@ from collections.abc import Callable
 
 from analytics.cohort.db import open_cohort
 from analytics.filters import parse_pairs
-from analytics.partitions import PageLedger
+from analytics.partitions import Ledger
 from analytics.present.deck import deck_mask
-from analytics.present.masking import page_mask
+from analytics.present.masking import dashboard_mask, page_mask
 from analytics.views import (
     centres_ledger,
     centres_view,
     clinical_ledger,
     clinical_view,
+    dashboard_pages,
     deck_view,
     header_ledger,
     header_view,
@@ -38,27 +40,20 @@ from analytics.views import (
 FILTERS = ("", "lesion_side=right", "lesion_side=left", "thrombophilia=yes", "sex=F")
 
 
-def _views(con, cohort_filter) -> dict[str, Callable[[], PageLedger]]:
-    """Each page's counts as it masks them beside the sidebar's (masking.page_mask)."""
+def _views(con, cohort_filter) -> dict[str, Callable[[], Ledger]]:
+    """Each page's counts, as it declares them."""
     n = header_view(con, cohort_filter).limbs
 
-    def curves(by: str | None) -> Callable[[], PageLedger]:
-        def build() -> PageLedger:
-            view = patency_page_ledger(patency_view(con, cohort_filter, by), n)
-            if by is None:
-                return PageLedger(view)
-            # beside the view without the comparison, as the page masks it (ui.page.uncompared)
-            return PageLedger(view, patency_page_ledger(patency_view(con, cohort_filter), n))
-
-        return build
+    def curves(by: str | None) -> Callable[[], Ledger]:
+        return lambda: patency_page_ledger(patency_view(con, cohort_filter, by), n)
 
     return {
         "patency": curves(None),
         "patency by side": curves("lesion_side"),
         "patency by centre": curves("center"),
-        "subgroups": lambda: PageLedger(subgroups_ledger(subgroups_view(con, cohort_filter), n)),
-        "centres": lambda: PageLedger(centres_ledger(centres_view(con, cohort_filter))),
-        "clinical": lambda: PageLedger(clinical_ledger(clinical_view(con, cohort_filter))),
+        "subgroups": lambda: subgroups_ledger(subgroups_view(con, cohort_filter), n),
+        "centres": lambda: centres_ledger(centres_view(con, cohort_filter)),
+        "clinical": lambda: clinical_ledger(clinical_view(con, cohort_filter)),
     }
 
 
@@ -74,6 +69,8 @@ def main() -> None:
         for text in FILTERS:
             cohort_filter = parse_pairs([text] if text else [])
             header = header_ledger(header_view(con, cohort_filter))
+            decision = dashboard_mask(header, dashboard_pages(con, cohort_filter).defaults(),
+                                      args.k)  # fmt: skip
             views = _views(con, cohort_filter)
             deck = deck_view(con, cohort_filter)
             views["deck"] = None
@@ -83,19 +80,20 @@ def main() -> None:
                     start = time.perf_counter()
                     if build is None:
                         decided = deck_mask(deck, args.k)
-                        shown = len(decided.counts)
+                        keys = frozenset(decided.counts)
                     else:
                         page = build()
                         start = time.perf_counter()
-                        decided = page_mask(header, page.view, args.k, page.beside)
-                        shown = len((header | page.view).shown_keys())
+                        decided = page_mask(decision, page, args.k)
+                        keys = (header | page).shown_keys()  # the decision holds every page's
                     times.append(1000 * (time.perf_counter() - start))
-                withheld = len(decided.withheld - decided.omitted)
-                totals[0] += len(decided.small)
+                small = len(decided.small & keys)
+                withheld = len((decided.withheld - decided.omitted) & keys)
+                totals[0] += small
                 totals[1] += withheld
                 totals[2] += decided.everything
                 print(
-                    f"{text or '(none)':<20} {name:<18} {shown:>6} {len(decided.small):>6} "
+                    f"{text or '(none)':<20} {name:<18} {len(keys):>6} {small:>6} "
                     f"{withheld:>9} {'yes' if decided.everything else '':>4} "
                     f"{statistics.median(times):.0f}"
                 )

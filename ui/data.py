@@ -35,7 +35,9 @@ from analytics.cohort.dictionary import data_dictionary, table_descriptions
 from analytics.cohort.template import template_workbook
 from analytics.filters import CohortFilter
 from analytics.present.deck import DeckRequest, build_deck, notice_deck
+from analytics.present.masking import Decision, dashboard_mask
 from analytics.present.render import ExportUnavailable
+from analytics.rules import SUBGROUP_MONTH
 from analytics.stats.clinical import ClinicalChange
 from analytics.stats.follow_up import FollowUp
 from analytics.stats.funnel import CentreComparison
@@ -161,6 +163,21 @@ def subgroups(
 @cached
 def tables(key: CohortKey, cohort_filter: CohortFilter) -> views.TablesView:
     return views.tables_view(cursor(key), cohort_filter)
+
+
+@cached
+def decision(key: CohortKey, cohort_filter: CohortFilter, k: int) -> Decision:
+    """Privacy's one decision at a filter (masking.dashboard_mask): the sidebar's counts
+    and every page's at its default controls, from the pages' own cached views, so every
+    page (and every session) at the filter renders the same decision. Asked for only in
+    privacy mode: a page without it computes no other page's view."""
+    n = header(key, cohort_filter).limbs
+    pages = views.DashboardPages(
+        n, cohort_filter.population == "all", patency(key, cohort_filter, views.PatencyRequest()),
+        (), safety(key, cohort_filter), tables(key, cohort_filter),
+        subgroups(key, cohort_filter, views.PRIMARY, float(SUBGROUP_MONTH)),
+    )  # fmt: skip
+    return dashboard_mask(views.header_ledger(header(key, cohort_filter)), pages.defaults(), k)
 
 
 @cached

@@ -31,9 +31,7 @@ from analytics.views import (
     PEOPLE_IN_FILE,
     Header,
     N,
-    PatencyRequest,
     header_ledger,
-    patency_page_ledger,
 )
 from ui import access, audit, cohorts, data, heavy, presentation, retention, state
 from ui import presenting as presenting_view
@@ -81,15 +79,19 @@ class PageContext:
         return is_reconstruction(self.meta)
 
 
-def masked(
-    context: PageContext, view: Ledger, beside: Ledger | None = None
-) -> tuple[PageContext, Mask]:
-    """The page's view masked with the sidebar's counts, as one view (masking.page_mask,
-    the one decision decks and reports reproduce): privacy decides over both at once (a
-    centre's patients and the n they add up to), and the sidebar's n and every chart's
-    caption show what that decision left of n. ``beside``: the same view without its
-    comparison (its overall curves), whose counts its page shows are public here too."""
-    decided = page_mask(header_ledger(context.header), view, context.privacy_k, beside)
+def masked(context: PageContext, view: Ledger) -> tuple[PageContext, Mask]:
+    """The page's view as privacy's one decision at the filter shows it (data.decision,
+    masking.page_mask): a page at its default controls renders the decision itself, so
+    every page shows a count the same way (deciding each page alone, two pages each
+    withheld a different count beside a small one, and together gave it away); a page
+    with its own controls (a comparison, other months, the Centres or Models page) is
+    decided beside it. The sidebar's n and every chart's caption show what the decision
+    left of n. Without privacy, nothing else is computed."""
+    k, header = context.privacy_k, header_ledger(context.header)
+    if k is None:
+        decided = mask(header | view, k)
+    else:
+        decided = page_mask(data.decision(context.key, context.cohort_filter, k), view, k)
     n_hidden = decided.hidden(N)
     total_hidden = context.mask is not None and context.mask.hidden(IN_FILE)
     if (n_hidden, decided.hidden(IN_FILE)) != (context.n_hidden, total_hidden):
@@ -97,16 +99,6 @@ def masked(
     caption = _caption(context.meta, context.cohort_filter, decided, context.header.bilateral_file)
     chart = replace(context.chart, caption=caption)
     return replace(context, mask=decided, n_hidden=n_hidden, chart=chart), decided
-
-
-def uncompared(context: PageContext, request: PatencyRequest) -> Ledger | None:
-    """With privacy on, the Patency view of ``request`` without its comparison, as masked's
-    ``beside`` (as the Patency page masks it): its overall curves' counts are public
-    beside the comparison. None without a comparison or privacy (nothing to compute)."""
-    if request.by is None or context.privacy_k is None:
-        return None
-    view = data.patency(context.key, context.cohort_filter, replace(request, by=None))
-    return patency_page_ledger(view, context.n)
 
 
 def _stop_on_bad_setting() -> None:

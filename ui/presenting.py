@@ -89,8 +89,7 @@ def screens(context) -> list[Screen]:
     # one decision for every screen, the sidebar's n with it: n and captions follow
     analysed_all = cohort_filter.population == "all"
     shown |= population_ledger(overview.population, analysed_all) | safety_ledger(overview.safety)
-    beside = page.uncompared(context, request)
-    context, decided = page.masked(context, shown | clinical_ledger(change), beside)
+    context, decided = page.masked(context, shown | clinical_ledger(change))
     clinical = decided
     pages = forest_pages(subgroups, SCREEN_ROWS) if not subgroups.table.empty else []
     caption = context.chart.caption

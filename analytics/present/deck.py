@@ -92,7 +92,14 @@ from analytics.present.figures.patency import (
 )
 from analytics.present.figures.subgroups import SLIDE_ROWS, forest_pages, forest_plot
 from analytics.present.figures.theme import OKABE_ITO, TEXT_COLOUR, contrast, presentation_style
-from analytics.present.masking import Mask, exact, export_mask, mask, shown_by_pages
+from analytics.present.masking import (
+    Mask,
+    dashboard_mask,
+    exact,
+    export_mask,
+    mask,
+    shown_by_pages,
+)
 from analytics.present.privacy import (
     SUPPRESSED_NOTE,
     ModelMask,
@@ -242,8 +249,11 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
     shown = deck_ledger(view)
     if k is None:
         return mask(shown, k)
-    pages = view.pages.ledgers() if view.pages is not None else ()
-    return export_mask(shown, shown_by_pages(header_ledger(view.report.header), pages, k), k)
+    pages = view.pages
+    decision = dashboard_mask(header_ledger(view.report.header),
+                              pages.defaults() if pages is not None else (), k)  # fmt: skip
+    controlled = pages.controlled() if pages is not None else ()
+    return export_mask(shown, shown_by_pages(decision, controlled, k), k)
 
 
 def deck_ledger(view: DeckView) -> Ledger:

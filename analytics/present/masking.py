@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analytics.partitions import Bound, Key, Ledger, PageLedger, Sum
+from analytics.partitions import Bound, Key, Ledger, Sum
 from analytics.present.privacy import is_small
 
 Shown = Literal["exact", "small", "withheld"]
@@ -138,7 +138,8 @@ def mask(
     (another view shows them: hiding one here hides nothing). ``thorough`` (what a deck
     or report shows, decided once per download): then each withheld count that can show
     again with nothing following from it does (:func:`_released`): on a 559-limb bilateral
-    registry's deck by aetiology, 51 withheld where 83 were.
+    registry's deck by aetiology, 51 withheld where 83 were. Either way, a withheld
+    count the view fixes anyway shows again (_unfixed): it protects nothing.
 
     Public counts, well defined when they are not: one below k is not public (no view
     shows a count of fewer than k patients exactly), so it is protected as the view's own
@@ -182,8 +183,62 @@ def mask(
         withheld.add(pick)
     if thorough:
         withheld = _released(view, index, k, attacker.sensitive, small, omitted, withheld)
+    withheld = _unfixed(view, index, k, attacker.sensitive, small, omitted, withheld, start)
     return Mask(k, view.counts, small, frozenset(withheld), omitted, patients=patients,
                 given_up=frozenset(given_up))  # fmt: skip
+
+
+def _unfixed(view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
+             small: frozenset[Key], omitted: frozenset[Key], withheld: set[Key],
+             start: frozenset[Key]) -> set[Key]:  # fmt: skip
+    """``withheld`` less the counts the view fixes anyway (_fixed): a reader works each out
+    from the shown counts, the sums and the marks (a curve's at risk at month 0 beside its
+    n, when nothing ended before it), so withholding it protects nothing. Those withheld
+    from the start (another surface withholds them) stay. Then checked again: a count
+    shown frees the statistics shown with it (partitions.Bound.given), which may say more;
+    should they, only the counts no statistic shows with are shown, and should even that
+    expose a count, none. Only what the shown counts reach is checked (_reach), as
+    _released does."""
+    fixed = _fixed(view, index, k, small, omitted, withheld, withheld - omitted - start)
+    if not fixed:
+        return withheld
+    quiet = {c for c in fixed if not index.bounding.get(c)} if index.bounds else fixed
+    for shown in (fixed, quiet) if quiet != fixed else (fixed,):
+        trial = withheld - shown
+        hidden = small | frozenset(trial) | view.unseen
+        reach = frozenset().union(*(_reach(index, count, hidden) for count in shown))
+        attacker = _Attacker(view, index, k, sensitive & reach, small, omitted, reach)
+        if not attacker.exposed(frozenset(trial)):
+            return trial
+    return withheld
+
+
+def _fixed(view: Ledger, index: _Index, k: int, small: frozenset[Key], omitted: frozenset[Key],
+           withheld: set[Key], candidates: set[Key]) -> set[Key]:  # fmt: skip
+    """Those of ``candidates`` (withheld counts) whose value the view fixes: the only
+    whole number the sums leave them, within what the marks say and the statistics shown
+    (as _Attacker reads them), by propagation first, then the integer program."""
+    if not candidates:
+        return set()
+    attacker = _Attacker(view, index, k, frozenset(), small, omitted)
+    hidden = small | frozenset(withheld) | attacker.unseen
+    low, high = attacker._bounds(hidden)
+    lower, upper = {**view.counts, **low}, {**view.counts, **high}
+    _propagate(index, index.sums_with(hidden), hidden, lower, upper)
+    fixed = {c for c in candidates if lower[c] >= upper[c]}
+    rest = sorted(candidates - fixed, key=str)
+    if rest:
+        system = attacker._system(hidden, hidden)
+        free = system.moved(rest)
+        for count in rest:
+            if count in free:
+                continue
+            found = system.another(count)
+            if found is None:
+                fixed.add(count)
+            else:  # one solution frees many
+                free |= system.differing(found, rest)
+    return fixed
 
 
 def _released(view: Ledger, index: _Index, k: int, sensitive: frozenset[Key],
@@ -235,50 +290,86 @@ def shown_elsewhere(view: Ledger, decided: Mask) -> Ledger:
     )  # fmt: skip
 
 
-def page_mask(header: Ledger, view: Ledger, k: int | None, beside: Ledger | None = None) -> Mask:
-    """What a dashboard page shows of ``view`` beside the sidebar's counts (``header``):
-    one decision over both, the pages' quicker one (greedy). What the sidebar drew is
-    public (shown_elsewhere): the browser has it, so withholding it now would only make
-    the redrawn n a second reading beside the first (20 limbs, then 16 patients, are 4
-    patients with both legs). ``beside``: the same view without its comparison (the
-    Patency page's overall curves), whose counts its page shows are public here too.
-    Decks and reports (shown_by_pages) reproduce the pages by this function, so the two
-    cannot drift."""
-    plain = None if beside is None else page_mask(header, beside, k)
-    return _page_mask(header, view, k, beside, plain)
+@dataclass(frozen=True)
+class Decision:
+    """The dashboard's one decision at a filter (dashboard_mask): the sidebar's counts
+    and every page's at its default controls, joined (``ledger``), and what privacy lets
+    them show (``mask``). A page at its defaults renders ``mask`` as it stands; a page
+    with its own controls is decided beside it (page_mask)."""
+
+    ledger: Ledger
+    mask: Mask
+
+    def covers(self, view: Ledger) -> bool:
+        """Whether ``view`` is a part of the decision: its counts (with their values), the
+        counts it shows, its sums and its statistics' bounds are the decision's, so
+        rendering the decision shows it as the other pages show it."""
+        joined, counts = self.ledger, self.ledger.counts
+        return (
+            all(counts.get(key) == value for key, value in view.counts.items())
+            and view.shown_keys() <= joined.shown_keys()
+            and set(view.sums) <= set(joined.sums)
+            and set(view.bounds) <= set(joined.bounds)
+            and all(joined.patients.get(key) == p for key, p in view.patients.items())
+        )
 
 
-def _page_mask(header: Ledger, view: Ledger, k: int | None, beside: Ledger | None,
-               plain: Mask | None) -> Mask:  # fmt: skip
-    """page_mask, ``beside``'s own page's decision ``plain`` already made."""
-    known = shown_elsewhere(header, mask(header, k))
-    if beside is not None and plain is not None:
-        known |= shown_elsewhere(header | beside, plain)
-    return mask(header | view | known, k)
-
-
-def shown_by_pages(header: Ledger, pages: Iterable[PageLedger], k: int | None) -> Ledger:
-    """The sidebar's counts (``header``) and those of the dashboard's ``pages``, with
-    their sums, each count the sidebar or a page shows exactly (page_mask) public: joined
-    to a deck's or a report's counts for the same filter and grouping, the thorough mask
-    withholds around what the pages show, and may show what they withhold only where
-    nothing follows from the two together (a reader may hold both). A page's count the
-    export does not print is judged as shown, which only makes the reader stronger; a
-    reader misses none of them (no worth), so the thorough mask tries only the export's
-    own again."""
-    joined, known = header, shown_elsewhere(header, mask(header, k))
-    decided: dict[int, Mask] = {}  # by ledger: the view beside comparisons is a page too
-
-    def decide(view: Ledger, beside: Ledger | None) -> Mask:
-        if id(view) not in decided:
-            plain = None if beside is None else decide(beside, None)
-            decided[id(view)] = _page_mask(header, view, k, beside, plain)
-        return decided[id(view)]
-
+def dashboard_mask(header: Ledger, pages: Iterable[Ledger], k: int | None) -> Decision:
+    """One decision for the sidebar's counts (``header``) and every page's at its default
+    controls (``pages``: views.DashboardPages.defaults), so the pages agree with one
+    another: deciding each page alone, the Safety page showed the 30 later pulmonary
+    embolisms and withheld the 31 in all, Tables the reverse, and the two gave the 1
+    within 30 days away. What the sidebar drew is public (shown_elsewhere): the browser
+    has it, so withholding it now would only make the redrawn n a second reading beside
+    the first (20 limbs, then 16 patients, are 4 patients with both legs)."""
+    joined = header | shown_elsewhere(header, mask(header, k))
     for page in pages:
-        joined |= page.view
-        known |= shown_elsewhere(header | page.view, decide(page.view, page.beside))
-    return replace(joined | known, worth={})
+        joined |= page
+    return Decision(joined, mask(joined, k))
+
+
+def page_mask(decision: Decision, view: Ledger, k: int | None) -> Mask:
+    """What a dashboard page shows of ``view``: the one decision (``decision``) where the
+    view is part of it; else (a page with its own controls: the Patency page's
+    comparison or months, another endpoint's subgroups, the Centres and Models pages)
+    ``view`` decided beside it, so it cannot contradict it: what the decision shows
+    exactly is public, what it withholds is withheld from the start, and the sums
+    linking the two are the decision's (withholding a public count there would hide
+    nothing: the comparison's overall curves are the Patency page's). The decision's
+    counts outside ``view`` keep their marks."""
+    if k is None:
+        return Mask(None, {**decision.ledger.counts, **view.counts})
+    if decision.covers(view):
+        return decision.mask
+    public = shown_elsewhere(decision.ledger, decision.mask)
+    joined = _linked_to(decision.ledger | public | view, view.counts.keys())
+    start = decision.mask.withheld & joined.shown_keys()
+    own = mask(joined, k, withheld=start)
+    outside = decision.ledger.counts.keys() - own.counts.keys()
+    counts = {**decision.ledger.counts, **view.counts, **own.counts}
+    return Mask(
+        k, counts, own.small | (decision.mask.small & outside),
+        own.withheld | (decision.mask.withheld & outside),
+        own.omitted | (decision.mask.omitted & outside), own.everything,
+        {**decision.mask.patients, **own.patients},
+    )  # fmt: skip
+
+
+def shown_by_pages(decision: Decision, controlled: Iterable[Ledger], k: int | None) -> Ledger:
+    """The dashboard's counts at a filter (``decision``: the sidebar and every page at
+    its defaults) and those of the pages with their own controls an export shares
+    (``controlled``: the Patency page by the export's comparison, the deck's
+    subgroups), each decided as the page decides it (page_mask), every count a page
+    shows exactly public: joined to a deck's or a report's counts for the same filter
+    and grouping, the thorough mask withholds around what the pages show, and may show
+    what they withhold only where nothing follows from the two together (a reader may
+    hold both). A page's count the export does not print is judged as shown, which only
+    makes the reader stronger; a reader misses none of them (no worth), so the thorough
+    mask tries only the export's own again."""
+    joined = decision.ledger | shown_elsewhere(decision.ledger, decision.mask)
+    for view in controlled:
+        joined |= view | shown_elsewhere(view, page_mask(decision, view, k))
+    return replace(joined, worth={})
 
 
 def export_mask(view: Ledger, pages: Ledger, k: int | None) -> Mask:
@@ -337,14 +428,17 @@ def _linked_to(view: Ledger, keys: Iterable[Key]) -> Ledger:
 
 
 def _parts_of(view: Ledger, totals: frozenset[Key]) -> frozenset[Key]:
-    """The parts of ``totals``, and theirs in turn."""
+    """The parts of ``totals``, and theirs in turn. The one part of a sum equals its
+    total (a death's patients, its events) and shows as the total does ("<k" beside
+    "<k" says nothing more); its parts are parts of the total."""
     found: set[Key] = set()
-    frontier = set(totals)
+    reached, frontier = set(totals), set(totals)
     while frontier:  # a part of 0 shows: it says nothing of the others
-        parts = {p for s in view.sums if s.total in frontier for p in s.parts
-                 if view.counts[p] > 0} - found  # fmt: skip
+        held = [s for s in view.sums if s.total in frontier]
+        parts = {p for s in held if len(s.parts) > 1 for p in s.parts if view.counts[p] > 0}
         found |= parts
-        frontier = parts
+        frontier = (parts | {s.parts[0] for s in held if len(s.parts) == 1}) - reached
+        reached |= frontier
     return frozenset(found & view.shown_keys())
 
 
@@ -454,9 +548,14 @@ def _complement(
 
     linked = _linked(index, key, frozenset(hidden) | view.unseen | {key})
     members = {member for i in index.sums_with(linked) for member in index.members[i]}
-    candidates = [member for member in members
-                  if shown(member) and member not in view.public and view.counts[member] > 0
-                  and not equal(member)]  # fmt: skip
+    candidates = [
+        member
+        for member in members
+        if shown(member) and member not in view.public and view.counts[member] > 0
+    ]
+    # one of two equal counts after all when nothing else is left (the deaths and the
+    # patients who died): the next round withholds the other, no longer equal to one shown
+    candidates = [member for member in candidates if not equal(member)] or candidates
     if not candidates:
         return None
     return min(candidates, key=lambda p: (len(index.holding[p]), view.counts[p], str(p)))

@@ -53,6 +53,7 @@ from analytics.present import format as fmt
 from analytics.present.masking import (
     Cell,
     Mask,
+    dashboard_mask,
     export_mask,
     mask,
     shown_by_pages,
@@ -138,14 +139,15 @@ def report_mask(view: ReportView, k: int | None) -> Mask:
     shown = report_ledger(view)
     if k is None:
         return mask(shown, k)
-    header, ledgers = header_ledger(view.header), view.pages.ledgers() if view.pages else ()
+    header = header_ledger(view.header)
+    decision = dashboard_mask(header, view.pages.defaults() if view.pages else (), k)
     # the report without --by stands beside the pages without the comparison
-    pages = shown_by_pages(header, [p for p in ledgers if p.beside is None], k)
+    pages = shown_by_pages(decision, (), k)
     if view.by is not None:
         overall = {e: _overall(r) for e, r in view.survival.items()}
         plain = report_ledger(replace(view, by=None, survival=overall))
         shown |= shown_elsewhere(plain, export_mask(plain, pages, k))
-        pages |= shown_by_pages(header, [p for p in ledgers if p.beside is not None], k)
+        pages |= shown_by_pages(decision, view.pages.controlled() if view.pages else (), k)
     return export_mask(shown, pages, k)
 
 

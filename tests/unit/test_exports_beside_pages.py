@@ -9,12 +9,11 @@ their ledgers; it knows nothing of how either decided.
 The registry is the tests' bilateral one (``synth --limbs 600 --centers 4 --seed 1``),
 compared by aetiology at k = 5. Before export_mask the Patency page and the deck together
 gave four counts away that the pages do not (the post-thrombotic curve's 3 events between
-36 and 48 months among them), each safe alone. The pages themselves disagree on this
-registry (the Safety page shows the 30 later pulmonary embolisms, Tables and the
-Overview the 31 in all: 1 within 30 days; the Patency page's deaths beside Table 2's
-censored): what they give away together no export can hide from a reader of both, so it
-is measured apart (``together``); the export keeps it read alone, withholding around it
-what a page may show exactly (the Patency page's overall censored, in the report).
+36 and 48 months among them), each safe alone. The pages themselves disagreed on this
+registry before they were decided once per filter (the Safety page showed the 30 later
+pulmonary embolisms, Tables and the Overview the 31 in all: 1 within 30 days); what
+they give away together (``together``, now nothing) no export could hide from a reader
+of both, so it is measured apart.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter
 from analytics.partitions import Key, Ledger
 from analytics.present.deck import deck_ledger, deck_mask
-from analytics.present.masking import Mask, page_mask
+from analytics.present.masking import Mask, dashboard_mask, page_mask
 from analytics.present.report import report_ledger, report_mask
 from analytics.views import (
     PatencyRequest,
@@ -88,9 +87,10 @@ class Beside:
 
 @pytest.fixture(scope="module")
 def beside(bilateral_path) -> Beside:
-    """The deck by aetiology, the Patency page by aetiology (beside it the page without
-    the comparison, as ui.page.uncompared gives it), the Subgroups, Clinical outcomes and
-    Safety pages, each masked as the page masks it (page_mask), with the sidebar."""
+    """The deck by aetiology, the Patency page by aetiology and without it, the
+    Subgroups, Clinical outcomes and Safety pages, each masked as the dashboard masks it
+    (the one decision at the filter, dashboard_mask; page_mask beside it), with the
+    sidebar."""
     with open_cohort(bilateral_path) as con:
         view = deck_view(con, CohortFilter(), by=BY)
         request = PatencyRequest(BY, view.endpoint)
@@ -100,19 +100,20 @@ def beside(bilateral_path) -> Beside:
     n = view.report.header.limbs
     compared, plain = patency_page_ledger(compared, n), patency_page_ledger(plain, n)
     pages = {
-        "patency": (compared, plain),
-        "subgroups": (subgroups_ledger(view.subgroups, n), None),
-        "clinical": (clinical_ledger(view.report.clinical), None),
-        "safety": (safety_page_ledger(view.pages.safety), None),
+        "patency": compared,
+        "overall": plain,
+        "subgroups": subgroups_ledger(view.subgroups, n),
+        "clinical": clinical_ledger(view.report.clinical),
+        "safety": safety_page_ledger(view.pages.safety),
     }
-    every = [(header | page.view, page_mask(header, page.view, K, page.beside))
-             for page in view.pages.ledgers()]  # fmt: skip
+    decision = dashboard_mask(header, view.pages.defaults(), K)
+    every = [(header | page, page_mask(decision, page, K))
+             for page in (*view.pages.defaults(), *view.pages.controlled())]  # fmt: skip
     return Beside(
         header,
         (deck_ledger(view), deck_mask(view, K)),
         (report_ledger(view.report), report_mask(view.report, K)),
-        {name: (header | page, page_mask(header, page, K, without))
-         for name, (page, without) in pages.items()},
+        {name: (header | page, page_mask(decision, page, K)) for name, page in pages.items()},
         frozenset(key for key, _, _ in given_away(every, header)),
     )  # fmt: skip
 
@@ -123,6 +124,10 @@ def beyond_the_pages(beside: Beside, surfaces: list[tuple[Ledger, Mask]]) -> lis
     2's censored: theirs, not an export's)."""
     return [found for found in given_away(surfaces, beside.header)
             if found[0] not in beside.together]  # fmt: skip
+
+
+def test_the_pages_read_together_give_no_count_away(beside):
+    assert beside.together == frozenset()
 
 
 def test_the_patency_page_and_the_deck_together_give_no_count_away(beside):

@@ -118,14 +118,15 @@ def test_a_count_another_view_shows_is_never_the_complement():
     assert mask(ledger(counts, view.sums), 5).withheld == {A}  # not public: in fewer sums
 
 
-def test_a_view_with_no_complement_left_shows_no_small_count_either():
-    # n = 6 (also shown as S) of three "<3": each must be 2, and withholding n hides
-    # nothing; with nothing left to withhold, the "<3" marks must not show either
+def test_two_equal_counts_are_withheld_together_when_nothing_else_is_left():
+    # n = 6 (also shown as S) of three "<3": each must be 2. Withholding n alone hides
+    # nothing (S is n), so neither went first and the view withheld everything; with
+    # nothing else left both go, and the "<3" marks show (n is then 3 to 6)
     view = ledger({N: 6, ("S",): 6, A: 2, B: 2, C: 2}, [Sum(N, (("S",),)), Sum(N, (A, B, C))])
     decided = mask(view, 3)
-    assert decided.everything and not decided.small
-    assert {decided.cell(key).shown for key in (N, A, B, C)} == {"withheld"}
-    assert decided.few(A) and decided.few(C) and not decided.few(N)
+    assert not decided.everything
+    assert {decided.cell(key).shown for key in (N, ("S",))} == {"withheld"}
+    assert {decided.cell(key).shown for key in (A, B, C)} == {"small"}
 
 
 def test_a_view_with_no_complement_left_still_shows_what_another_view_shows():
@@ -367,3 +368,32 @@ def test_an_export_read_alone_keeps_a_count_the_pages_give_away_together():
     decided = export_mask(deck, pages, 5)
     assert decided.given_up == {EARLY} and decided.hidden(EVENTS) != decided.hidden(LATER)
     assert len(values_an_attacker_allows(deck, decided)[EARLY]) > 1
+
+
+def test_a_withheld_count_the_shown_counts_fix_shows_again():
+    # a curve's at risk at month 0 is its public n when nothing ended before month 0: the
+    # greedy choice withholds it beside the "<5" of 2 (at risk 0 = X + S), then X, and Z
+    # and V around X; withholding it protects nothing (the legend prints n), so it shows
+    from tests.reader import Reading, pinned
+
+    names = ("patients", "at risk 0", "events 0", "censored 0", "X", "S", "Y", "Z", "W", "V")
+    patients, at_start, events, censored, x, s, y, z, w, v = [(name,) for name in names]
+    view = ledger(
+        {patients: 27, at_start: 27, events: 0, censored: 0, x: 25, s: 2, y: 40, z: 15,
+         w: 33, v: 8},
+        [Sum(patients, (at_start, events, censored)), Sum(at_start, (x, s)), Sum(y, (x, z)),
+         Sum(w, (x, v))],
+        public=[patients],
+    )  # fmt: skip
+    decided = mask(view, 5)
+    assert decided.cell(at_start).shown == "exact" and decided.cell(s).shown == "small"
+    assert decided.hidden(x)
+    reading = Reading(5, 100)
+    for key in view.counts:
+        cell = decided.cell(key)
+        reading.read(
+            key, cell.value if cell.shown == "exact" else "<5" if cell.shown == "small" else None
+        )
+    for total in view.sums:
+        reading.add_sum(total.total, total.parts)
+    assert pinned(reading, view.counts) == []
