@@ -451,7 +451,6 @@ class _Slots:
     slot: Mapping[Key, int]  # each count of the sums, its position
     total: tuple[int, ...]  # each sum's total
     parts: tuple[tuple[int, ...], ...]  # each sum's parts, as the sum lists them
-    members: tuple[tuple[int, ...], ...]  # each sum's total and parts, each once
     within_patients: tuple[bool, ...]
     holding: tuple[tuple[int, ...], ...]  # by position: the sums a count is in, in order
 
@@ -469,7 +468,7 @@ class _Slots:
                 holding[member].append(i)
         return cls(
             slot, tuple(slot[s.total] for s in sums),
-            tuple(tuple(slot[p] for p in s.parts) for s in sums), members,
+            tuple(tuple(slot[p] for p in s.parts) for s in sums),
             tuple(s.within_patients for s in sums), tuple(tuple(at) for at in holding),
         )  # fmt: skip
 
