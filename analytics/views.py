@@ -62,6 +62,7 @@ from analytics.stats.funnel import CentreComparison, centre_patency
 from analytics.stats.models import AdjustedModel, adjusted_model
 from analytics.stats.safety import (
     Safety,
+    drawn_on_timeline,
     event_timeline,
     limb_and_patient_counts,
     outside_patients,
@@ -420,7 +421,9 @@ def timeline_key(event: str, month: float) -> Key:
 DEATH = "death"  # the safety event a patient has once: its events are its patients
 
 
-def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledger:
+def safety_ledger(
+    safety: Safety, timeline: pd.DataFrame | None = None, k: int | None = None
+) -> Ledger:
     """Each event's patients and those without it add up to n, its events are those within
     30 days and later; the incidence's patients with a first event by a month are n less
     those without, more by each later month, and at most the event's patients;
@@ -429,10 +432,13 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
     patient dies once: "9 patients died" gives their deaths). (That a patient with
     another event has one or more is not a sum: the ledger leaves it out.) Its counts are
     of patients (and their events), never of limbs: privacy judges them by k in a file
-    with bilateral patients too."""
+    with bilateral patients too. With privacy ``k``, a point of fewer than k events is not
+    drawn (stats.safety.drawn_on_timeline): unseen, and read as at most k - 1, as a
+    reader who knew the times could (on the 600-limb registry's right side, a dot at
+    each of its 9 deaths' times had the table's 9 deaths withheld)."""
     people = people_key(safety.bilateral)
     counts: dict[Key, int] = {people: safety.patients}
-    sums, unseen = [], []
+    sums, unseen, bounds = [], [], []
     for row in safety.table.itertuples(index=False):
         patients, without, events, early, later = (
             safety_key(row.event, c) for c in ("patients", "without", "events", "early", "later")
@@ -472,10 +478,13 @@ def safety_ledger(safety: Safety, timeline: pd.DataFrame | None = None) -> Ledge
             keys = {timeline_key(event, m): int(n) for m, n in zip(rows["month"], rows["events"],
                                                                     strict=True)}  # fmt: skip
             counts |= keys
+            undrawn = [key for key, n in keys.items() if not drawn_on_timeline(n, k)]
+            unseen += undrawn
+            bounds += [Bound(((key, 1.0),), k - 1) for key in undrawn if k is not None]
             for when, part in (("early", lambda m: m <= EARLY_EVENT_MONTHS),
                                ("later", lambda m: m > EARLY_EVENT_MONTHS)):  # fmt: skip
                 sums.append(Sum(safety_key(event, when), tuple(k for k in keys if part(k[2]))))
-    return ledger(counts, sums, unseen, people=counts)
+    return ledger(counts, sums, unseen, people=counts, bounds=bounds)
 
 
 POPULATION_KEYS = (
@@ -1264,9 +1273,10 @@ def patency_page_ledger(view: PatencyView, n: int) -> Ledger:
     return patency_ledger(view, n) | incidence_ledger(view)
 
 
-def safety_page_ledger(view: SafetyView) -> Ledger:
-    """The Safety page's counts: the event table and the timeline's points."""
-    return safety_ledger(view.safety, view.timeline)
+def safety_page_ledger(view: SafetyView, k: int | None) -> Ledger:
+    """The Safety page's counts with privacy ``k``: the event table and the timeline's
+    points (those it draws: safety_ledger)."""
+    return safety_ledger(view.safety, view.timeline, k)
 
 
 def tables_ledger(view: TablesView, n: int) -> Ledger:
@@ -1306,13 +1316,14 @@ class DashboardPages:
     subgroups: SubgroupsView
     chosen: SubgroupsView | None = None
 
-    def defaults(self) -> tuple[Ledger, ...]:
-        """Each page's ledger at its default controls, as the page declares it."""
+    def defaults(self, k: int | None) -> tuple[Ledger, ...]:
+        """Each page's ledger at its default controls, as the page declares it with
+        privacy ``k``."""
         tables, n = self.tables, self.n
         pages = [
             patency_page_ledger(self.uncompared, n),
             clinical_ledger(tables.clinical),
-            safety_page_ledger(self.safety),
+            safety_page_ledger(self.safety, k),
             tables_ledger(tables, n),
             overview_ledger(tables, n, self.analysed_all),
         ]

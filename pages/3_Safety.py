@@ -16,7 +16,7 @@ from ui.show import show_chart, show_definitions, show_table
 context = start_page("Safety")
 require_patients(context)
 view = data.safety(context.key, context.cohort_filter)
-context, mask = masked(context, safety_page_ledger(view))
+context, mask = masked(context, safety_page_ledger(view, context.privacy_k))
 people = people_key(view.safety.bilateral)
 years = fmt.SUPPRESSED if mask.hidden(people) else fmt.number(view.safety.patient_years)
 
@@ -31,6 +31,8 @@ st.caption(SAFETY_INCIDENCE_NOTE)
 show_table(safety_incidence_display(view.safety, mask), "safety cumulative incidence")
 show_chart(safety_bars(view.safety, mask), "safety-events", context.chart)
 show_chart(event_timeline(view.timeline, mask), "safety-timeline", context.chart)
+if mask.k:
+    st.caption(f"Privacy mode: a time with fewer than {mask.k} events is not drawn.")
 with st.expander("Definitions"):
     show_definitions(
         (

@@ -24,7 +24,7 @@ from analytics.views import (
 
 def safety_mask(safety: Safety, k: int | None, timeline: pd.DataFrame | None = None) -> Mask:
     """The Safety page's mask (with its timeline), or the deck's and the report's (without)."""
-    return mask(safety_ledger(safety, timeline), k)
+    return mask(safety_ledger(safety, timeline, k), k)
 
 
 def table1_mask(baseline: Baseline, k: int | None) -> Mask:
@@ -58,13 +58,17 @@ def overview_mask(view: OverviewView, k: int | None, analysed_all: bool = False)
     )
 
 
-def timeline_mask(timeline: pd.DataFrame, k: int | None, patients: int = 1000) -> Mask:
-    """The Safety page's mask of a timeline alone: each event type's events those of its
+def safety_of_timeline(timeline: pd.DataFrame, patients: int = 1000) -> Safety:
+    """The safety events of a timeline alone: each event type's events those of its
     points, each in a patient of its own, of ``patients``."""
     counted = [timeline[timeline["event"] == e] for e in SAFETY_EVENTS]
     events = np.array([int(rows["events"].sum()) for rows in counted])
     early = np.array(
         [int(rows.loc[rows["month"] <= EARLY_EVENT_MONTHS, "events"].sum()) for rows in counted]
     )
-    safety = Safety(patients, 100.0, safety_table(patients, 100.0, events, events, early))
-    return safety_mask(safety, k, timeline)
+    return Safety(patients, 100.0, safety_table(patients, 100.0, events, events, early))
+
+
+def timeline_mask(timeline: pd.DataFrame, k: int | None, patients: int = 1000) -> Mask:
+    """The Safety page's mask of a timeline alone (safety_of_timeline)."""
+    return safety_mask(safety_of_timeline(timeline, patients), k, timeline)

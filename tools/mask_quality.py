@@ -69,7 +69,7 @@ def main() -> None:
         for text in FILTERS:
             cohort_filter = parse_pairs([text] if text else [])
             header = header_ledger(header_view(con, cohort_filter))
-            decision = dashboard_mask(header, dashboard_pages(con, cohort_filter).defaults(),
+            decision = dashboard_mask(header, dashboard_pages(con, cohort_filter).defaults(args.k),
                                       args.k)  # fmt: skip
             views = _views(con, cohort_filter)
             deck = deck_view(con, cohort_filter)

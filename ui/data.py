@@ -177,7 +177,7 @@ def decision(key: CohortKey, cohort_filter: CohortFilter, k: int) -> Decision:
         (), safety(key, cohort_filter), tables(key, cohort_filter),
         subgroups(key, cohort_filter, views.PRIMARY, float(SUBGROUP_MONTH)),
     )  # fmt: skip
-    return dashboard_mask(views.header_ledger(header(key, cohort_filter)), pages.defaults(), k)
+    return dashboard_mask(views.header_ledger(header(key, cohort_filter)), pages.defaults(k), k)
 
 
 @cached

@@ -251,7 +251,7 @@ def deck_mask(view: DeckView, k: int | None) -> Mask:
         return mask(shown, k)
     pages = view.pages
     decision = dashboard_mask(header_ledger(view.report.header),
-                              pages.defaults() if pages is not None else (), k)  # fmt: skip
+                              pages.defaults(k) if pages is not None else (), k)  # fmt: skip
     controlled = pages.controlled() if pages is not None else ()
     return export_mask(shown, shown_by_pages(decision, controlled, k), k)
 

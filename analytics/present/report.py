@@ -140,7 +140,7 @@ def report_mask(view: ReportView, k: int | None) -> Mask:
     if k is None:
         return mask(shown, k)
     header = header_ledger(view.header)
-    decision = dashboard_mask(header, view.pages.defaults() if view.pages else (), k)
+    decision = dashboard_mask(header, view.pages.defaults(k) if view.pages else (), k)
     # the report without --by stands beside the pages without the comparison
     pages = shown_by_pages(decision, (), k)
     if view.by is not None:

@@ -218,6 +218,14 @@ def timeline_points(timeline: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def drawn_on_timeline(events: int, k: int | None) -> bool:
+    """Whether the timeline draws a point of ``events`` events: always without privacy;
+    in privacy mode (``k``) only a point of k or more, so that a point never says "fewer
+    than k at this time" (a dot of one at each of nine times beside nine deaths in the
+    table gave each death; views.safety_ledger)."""
+    return k is None or events >= k
+
+
 def clopper_pearson(k: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact binomial 95% limits for k of n, every k at once; NaN limits when n is 0.
 

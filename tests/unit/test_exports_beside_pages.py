@@ -104,11 +104,11 @@ def beside(bilateral_path) -> Beside:
         "overall": plain,
         "subgroups": subgroups_ledger(view.subgroups, n),
         "clinical": clinical_ledger(view.report.clinical),
-        "safety": safety_page_ledger(view.pages.safety),
+        "safety": safety_page_ledger(view.pages.safety, K),
     }
-    decision = dashboard_mask(header, view.pages.defaults(), K)
+    decision = dashboard_mask(header, view.pages.defaults(K), K)
     every = [(header | page, page_mask(decision, page, K))
-             for page in (*view.pages.defaults(), *view.pages.controlled())]  # fmt: skip
+             for page in (*view.pages.defaults(K), *view.pages.controlled())]  # fmt: skip
     return Beside(
         header,
         (deck_ledger(view), deck_mask(view, K)),

@@ -1,4 +1,5 @@
-"""The safety timeline's bubbles keep their size whatever the cohort's size."""
+"""The safety timeline's bubbles keep their size whatever the cohort's size; in privacy mode
+it draws only the times of k or more events."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 
 from analytics.filters import CohortFilter
 from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline, safety_bars
+from analytics.present.masking import mask
 from analytics.stats.safety import event_timeline as timeline_of
 from analytics.stats.safety import safety
-from tests.masks import safety_mask, timeline_mask
+from analytics.views import safety_key, safety_ledger
+from tests.masks import safety_mask, safety_of_timeline, timeline_mask
 
 
 def _diameters(fig) -> list[float]:
@@ -104,3 +107,30 @@ def test_every_count_beyond_its_whisker_stays_inside_the_narrowest_plot(demo):
     for x, label in zip(counts.x, counts.text, strict=True):
         assert x + text_px(label) * top / NARROWEST_PLOT_PX <= top, label
     assert min(counts.x) >= LABEL_GAP * top
+
+
+def test_privacy_mode_draws_only_the_times_of_k_or_more_events():
+    """A dot in privacy mode says "k or more at this time"; a time of fewer is not drawn
+    (its events stay in the table's counts), and without privacy every time is."""
+    timeline = pd.DataFrame(
+        {"event": ["recurrent_dvt"] * 3, "month": [3.0, 12.0, 20.0], "events": [10, 2, 3]}
+    )
+    (drawn,) = [t for t in event_timeline(timeline, timeline_mask(timeline, 5)).data
+                if t.mode == "markers"]  # fmt: skip
+    assert list(drawn.x) == [3.0] and list(drawn.customdata) == ["10"]
+    every = event_timeline(timeline, timeline_mask(timeline, None)).data
+    assert [list(t.x) for t in every if t.mode == "markers"] == [[3.0, 12.0, 20.0]]
+
+
+def test_the_deaths_show_beside_a_timeline_of_single_deaths():
+    """Nine deaths at nine times, k = 5: the page shows the nine deaths, which it withheld
+    while each time was drawn as a "<5" dot (nine dots beside nine deaths are one each)."""
+    deaths = pd.DataFrame({"event": ["death"] * 9, "month": [2.0 + 3 * i for i in range(9)],
+                           "events": [1] * 9})  # fmt: skip
+    shown = timeline_mask(deaths, 5)
+    assert not shown.hidden(safety_key("death", "patients"), safety_key("death", "events"))
+    assert all(t.mode == "text" for t in event_timeline(deaths, shown).data)  # none drawn
+    safety = safety_of_timeline(deaths)
+    every_dot = mask(safety_ledger(safety, deaths), 5)  # each time drawn, as before
+    assert every_dot.hidden(safety_key("death", "patients"))
+    assert every_dot.hidden(safety_key("death", "events"))

@@ -54,8 +54,8 @@ def pages_as_shown(path, cohort_filter: CohortFilter) -> tuple[Ledger, list[tupl
         header = header_ledger(header_view(con, cohort_filter))
         pages = dashboard_pages(con, cohort_filter, PatencyRequest(),
                                 subgroups_view(con, cohort_filter))  # fmt: skip
-    decision = dashboard_mask(header, pages.defaults(), K)
-    return header, [(header | page, page_mask(decision, page, K)) for page in pages.defaults()]
+    decision = dashboard_mask(header, pages.defaults(K), K)
+    return header, [(header | page, page_mask(decision, page, K)) for page in pages.defaults(K)]
 
 
 @pytest.mark.parametrize(
@@ -72,8 +72,8 @@ def test_every_page_at_its_defaults_renders_the_one_decision(bilateral_path):
     with open_cohort(bilateral_path) as con:
         header = header_ledger(header_view(con, RIGHT))
         pages = dashboard_pages(con, RIGHT)
-    decision = dashboard_mask(header, pages.defaults(), K)
-    assert all(page_mask(decision, page, K) is decision.mask for page in pages.defaults())
+    decision = dashboard_mask(header, pages.defaults(K), K)
+    assert all(page_mask(decision, page, K) is decision.mask for page in pages.defaults(K))
 
 
 RIGHT = CohortFilter(lesion_side="right")
@@ -85,10 +85,10 @@ def right_side(bilateral_path):
     aetiology (its own control) and the Safety page, as the dashboard decides them."""
     with open_cohort(bilateral_path) as con:
         header = header_view(con, RIGHT)
-        decision = dashboard_mask(header_ledger(header), dashboard_pages(con, RIGHT).defaults(), K)
+        decision = dashboard_mask(header_ledger(header), dashboard_pages(con, RIGHT).defaults(K), K)
         compared = patency_page_ledger(patency_of(con, RIGHT, PatencyRequest("aetiology")),
                                        header.limbs)  # fmt: skip
-        safety = safety_page_ledger(safety_view(con, RIGHT))
+        safety = safety_page_ledger(safety_view(con, RIGHT), K)
     return decision, compared, safety
 
 

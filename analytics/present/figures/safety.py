@@ -10,7 +10,7 @@ from analytics.present import format as fmt
 from analytics.present.figures.theme import NARROWEST_PLOT_PX, OKABE_ITO, apply_theme, text_px
 from analytics.present.masking import Mask
 from analytics.rules import EARLY_EVENT_MONTHS
-from analytics.stats.safety import Safety, timeline_points
+from analytics.stats.safety import Safety, drawn_on_timeline, timeline_points
 from analytics.views import people_key, safety_key, timeline_key
 
 LABEL_GAP = 0.015  # of the axis range, between the whisker's end cap and the count
@@ -78,8 +78,10 @@ def event_timeline(timeline: pd.DataFrame, mask: Mask) -> go.Figure:
     distinct times, are counted per whole month after the first 30 days (more bubbles
     than a chart can separate: stats.safety.timeline_points). ``mask`` is the Safety
     page's (views.safety_ledger with the timeline): in privacy mode bubbles are of one
-    size, and an event type whose events it hides, or any of whose points it leaves out,
-    is not plotted (its points could be counted): its events as the mask shows them only.
+    size, a time of fewer than k events is not drawn (stats.safety.drawn_on_timeline),
+    and an event type whose events it hides, any of whose points it leaves out, or none
+    of whose times holds k events, is not plotted (its points could be counted): its
+    events as the mask shows them only.
     """
     timeline = timeline_points(timeline)
     fig = go.Figure()
@@ -95,7 +97,8 @@ def event_timeline(timeline: pd.DataFrame, mask: Mask) -> go.Figure:
             continue
         points = [timeline_key(event, m) for m in rows["month"]]
         events = safety_key(event, "events")
-        if mask.hidden(events) or any(key in mask.omitted for key in points):
+        drawn = [drawn_on_timeline(int(n), mask.k) for n in rows["events"]]
+        if mask.hidden(events) or any(key in mask.omitted for key in points) or not any(drawn):
             fig.add_trace(
                 go.Scatter(
                     x=[0], y=[label], mode="text",
@@ -104,6 +107,8 @@ def event_timeline(timeline: pd.DataFrame, mask: Mask) -> go.Figure:
                 )
             )  # fmt: skip
             continue
+        rows = rows[drawn]
+        points = [key for key, shown in zip(points, drawn, strict=True) if shown]
         fig.add_trace(
             go.Scatter(
                 x=rows["month"], y=[label] * len(rows), mode="markers", name=label,
