@@ -56,8 +56,9 @@ def plain_propagate(view: Ledger, sums: list[Sum], unknown: frozenset[Key], lowe
 
 
 def plain_complement(view: Ledger, key: Key, hidden: frozenset[Key]) -> Key | None:
-    """The shown non-zero count, not public nor equal to a shown one, of the sums linked to
-    ``key`` through hidden or unseen counts: fewest sums, then smallest, then by name."""
+    """The shown non-zero count, not public nor equal to a shown one (equal to one after
+    all when nothing else is left), of the sums linked to ``key`` through hidden or unseen
+    counts: fewest sums, then smallest, then by name."""
     shown = view.shown_keys() - hidden
     unknown = hidden | view.unseen | {key}
     linked = {key}
@@ -70,8 +71,9 @@ def plain_complement(view: Ledger, key: Key, hidden: frozenset[Key]) -> Key | No
     sums = [s for s in view.sums if linked & {s.total, *s.parts}]
     equal = {a for s in view.sums if len(s.parts) == 1
              for a, b in ((s.total, s.parts[0]), (s.parts[0], s.total)) if b in shown}  # fmt: skip
-    candidates = {m for s in sums for m in (s.total, *s.parts) if m in shown - equal
-                  - view.public and view.counts[m] > 0}  # fmt: skip
+    shown_here = {m for s in sums for m in (s.total, *s.parts)
+                  if m in shown - view.public and view.counts[m] > 0}  # fmt: skip
+    candidates = (shown_here - equal) or shown_here
     if not candidates:
         return None
     in_sums = {m: sum(m in {s.total, *s.parts} for s in view.sums) for m in candidates}
