@@ -222,9 +222,7 @@ def _fixed(view: Ledger, index: _Index, k: int, small: frozenset[Key], omitted: 
         return set()
     attacker = _Attacker(view, index, k, frozenset(), small, omitted)
     hidden = small | frozenset(withheld) | attacker.unseen
-    low, high = attacker._bounds(hidden)
-    lower, upper = {**view.counts, **low}, {**view.counts, **high}
-    _propagate(index, index.sums_with(hidden), hidden, lower, upper)
+    lower, upper = attacker.propagated(hidden)
     fixed = {c for c in candidates if lower[c] >= upper[c]}
     rest = sorted(candidates - fixed, key=str)
     if rest:
@@ -614,10 +612,7 @@ class _Attacker:
         self.by_statistic = False
         hidden = self.small | withheld | self.unseen
         unknown = hidden if self.within is None else hidden & self.within
-        sums = self.index.sums_with(unknown)
-        low, high = self._bounds(unknown)
-        lower, upper = {**self.view.counts, **low}, {**self.view.counts, **high}
-        _propagate(self.index, sums, unknown, lower, upper)
+        lower, upper = self.propagated(unknown)
         open_ = sorted(self.sensitive - self.proved, key=str)
         pinned = [key for key in open_ if lower[key] >= upper[key]]
         if pinned or not open_:
@@ -651,6 +646,14 @@ class _Attacker:
         low, high = self._bounds(unknown)
         return _System(self.view, held, sorted(unknown, key=str), low, high,
                        [self.index.bounds[i] for i in read])  # fmt: skip
+
+    def propagated(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
+        """Every count's bounds, a shown one at its value, ``unknown``'s from the marks
+        narrowed through the sums holding them (_propagate)."""
+        low, high = self._bounds(unknown)
+        lower, upper = {**self.view.counts, **low}, {**self.view.counts, **high}
+        _propagate(self.index, self.index.sums_with(unknown), unknown, lower, upper)
+        return lower, upper
 
     def _bounds(self, unknown: frozenset[Key]) -> tuple[dict, dict]:
         lower = {key: 1.0 if key in self.small else 0.0 if key in self.loose else float(self.k)
