@@ -560,8 +560,9 @@ def _complement(
     if not candidates:
         return None
     worth = view.worth
-    return min(candidates,
-               key=lambda p: (len(index.holding[p]) + worth.get(p, 0), view.counts[p], str(p)))
+    return min(
+        candidates, key=lambda p: (len(index.holding[p]) + worth.get(p, 0), view.counts[p], str(p))
+    )
 
 
 def _statistic_counts(view: Ledger, index: _Index, key: Key, hidden: frozenset[Key]) -> list[Key]:
