@@ -484,7 +484,17 @@ def safety_ledger(
             for when, part in (("early", lambda m: m <= EARLY_EVENT_MONTHS),
                                ("later", lambda m: m > EARLY_EVENT_MONTHS)):  # fmt: skip
                 sums.append(Sum(safety_key(event, when), tuple(k for k in keys if part(k[2]))))
-    return ledger(counts, sums, unseen, people=counts, bounds=bounds)
+    worth = {key: SAFETY_WORTH[key[2]] for key in counts
+             if key[0] == "safety" and key[2] in SAFETY_WORTH}  # fmt: skip
+    return ledger(counts, sums, unseen, people=counts, bounds=bounds, worth=worth)
+
+
+# What a reader loses with a safety event's count (Ledger.worth): the patients with it
+# (the table's first column and its percentage), then its events; its later events, the
+# incidence at a month and a timeline's dots least (none declared): on the 600-limb
+# registry's right side the 36 patients with recurrent DVT were withheld beside the
+# 35 later events and the 34 by 36 months, which showed.
+SAFETY_WORTH = {"patients": 2, "events": 1}
 
 
 POPULATION_KEYS = (

@@ -42,6 +42,7 @@ from tests.unit.test_patency_privacy import (
     Reading,
     cohorts,
     read_view,
+    reader_top,
     truth,
 )
 from tests.unit.test_patency_privacy import patency_view as cohort_view
@@ -256,11 +257,17 @@ def table_readings(view: PatencyView, decided: Mask) -> dict[str, Reading]:
     return readings
 
 
-def km_attack(view: PatencyView, readings: dict[str, Reading], k: int) -> KaplanMeierAttack:
+def km_attack(
+    view: PatencyView, readings: dict[str, Reading], k: int, overall: Reading | None = None
+) -> KaplanMeierAttack:
     """The attacker's sums, marks and the bounds of the estimates ``readings`` show, each
-    read to every digit (a curve's estimate at the month, as the JSON prints it)."""
+    read to every digit (a curve's estimate at the month, as the JSON prints it); the most
+    a count can be, what the ``overall`` curve's reading (the only curve's) says
+    (reader_top)."""
     months = sorted({*map(float, view.risk_months), *map(float, view.months)})
-    attack = KaplanMeierAttack(k, view.survival[PRIMARY].overall.patients)  # n: the most
+    n = view.survival[PRIMARY].overall.patients
+    overall = overall if overall is not None else next(iter(readings.values()))
+    attack = KaplanMeierAttack(k, reader_top(overall, n))
     for name, curve in curves(view):
         attack.curve(name, readings[name], months)
         estimates = {float(m): float(s) for table in (curve.risk, curve.estimates)
@@ -277,9 +284,11 @@ def assert_no_count_below_k_follows_from_the_estimates(
     page masks it, or with ``thorough`` as a deck or report does."""
     view = cohort_view(times, events, groups)
     plain = None if groups is None else cohort_view(times, events, None)
-    attack = km_attack(view, read_view(view, k, plain, thorough), k)
+    beside = None if plain is None else read_view(plain, k, thorough=thorough)
+    overall = None if beside is None else next(iter(beside.values()))
+    attack = km_attack(view, read_view(view, k, plain, thorough), k, overall)
     if plain is not None:
-        ((name, reading),) = read_view(plain, k, thorough=thorough).items()
+        ((name, reading),) = beside.items()
         months = sorted({*map(float, view.risk_months), *map(float, view.months)})
         whole = km_attack(plain, {name: reading}, k)
         attack.curve(OVERALL, reading, months)

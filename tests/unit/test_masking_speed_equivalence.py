@@ -58,7 +58,7 @@ def plain_propagate(view: Ledger, sums: list[Sum], unknown: frozenset[Key], lowe
 def plain_complement(view: Ledger, key: Key, hidden: frozenset[Key]) -> Key | None:
     """The shown non-zero count, not public nor equal to a shown one (equal to one after
     all when nothing else is left), of the sums linked to ``key`` through hidden or unseen
-    counts: fewest sums, then smallest, then by name."""
+    counts: fewest sums and least worth together, then smallest, then by name."""
     shown = view.shown_keys() - hidden
     unknown = hidden | view.unseen | {key}
     linked = {key}
@@ -77,7 +77,8 @@ def plain_complement(view: Ledger, key: Key, hidden: frozenset[Key]) -> Key | No
     if not candidates:
         return None
     in_sums = {m: sum(m in {s.total, *s.parts} for s in view.sums) for m in candidates}
-    return min(candidates, key=lambda m: (in_sums[m], view.counts[m], str(m)))
+    cost = {m: in_sums[m] + view.worth.get(m, 0) for m in candidates}
+    return min(candidates, key=lambda m: (cost[m], view.counts[m], str(m)))
 
 
 def checked_against_plain(monkeypatch) -> list[int]:

@@ -26,11 +26,11 @@ AETIOLOGIES = ("post_thrombotic", "non_thrombotic", "acute_thrombotic")
 
 
 def test_a_count_a_later_withholding_covers_shows_again():
-    """Centres of 3 and 1 patients, n = 4, k = 3: the greedy choice withholds the 3 (in
-    as few sums as n, and smaller), which leaves the 1 pinned (the 3 is at least 3), so n
-    too; with n withheld the 3 gives nothing away (n is 4 or more). Only a count declared
-    worth showing is tried (here the 3)."""
-    view = ledger({N: 4, A: 3, B: 1}, [Sum(N, (A, B))], worth={A: 1})
+    """Centres of 3 and 1 patients, n = 4, k = 3, both worth showing: the greedy choice
+    withholds the 3 (in as few sums as n, as much worth, and smaller), which leaves the 1
+    pinned (the 3 is at least 3), so n too; with n withheld the 3 gives nothing away (n is
+    4 or more). Only a count declared worth showing is tried (n, then the 3)."""
+    view = ledger({N: 4, A: 3, B: 1}, [Sum(N, (A, B))], worth={A: 1, N: 1})
     assert mask(view, 3).withheld == {A, N}
     thorough = mask(view, 3, thorough=True)
     assert (thorough.small, thorough.withheld) == ({B}, {N})
