@@ -78,9 +78,10 @@ class Ledger:
     distinct patients behind a count of limbs, where the view counted them (any other is
     judged by the fewest it can be, half its limbs: :meth:`patients_of`). ``bounds``: what
     the statistics it shows beside its counts say of them (:class:`Bound`). ``worth``: how
-    much a reader loses when a count is withheld (0 unless declared): a thorough mask
-    shows again the most worth first (a curve's n, then its events, which carry its
-    estimate, then its at risk).
+    much a reader loses when a count is withheld (0 unless declared: a curve's n, then its
+    events, which carry its estimate, then its at risk; a safety row's patients, then its
+    events): a complement costs its worth beside the sums it is in, and a thorough mask
+    shows again the most worth first.
     """
 
     counts: Mapping[Key, int] = field(default_factory=dict)

@@ -491,9 +491,8 @@ def safety_ledger(
 
 # What a reader loses with a safety event's count (Ledger.worth): the patients with it
 # (the table's first column and its percentage), then its events; its later events, the
-# incidence at a month and a timeline's dots least (none declared): on the 600-limb
-# registry's right side the 36 patients with recurrent DVT were withheld beside the
-# 35 later events and the 34 by 36 months, which showed.
+# incidence at a month and a timeline's dots least (none declared), so a complement is
+# taken from those first (masking._complement).
 SAFETY_WORTH = {"patients": 2, "events": 1}
 
 

@@ -533,12 +533,11 @@ def _complement(
     segment row is pinned through the lesion patterns no row shows), not one another
     view shows anyway (public: the population analysed, the unfiltered n): the one that
     costs least, the sums of the view it is in (each one more to protect: the file's total
-    before n) and what a reader misses with it (Ledger.worth) added, then the smallest.
-    Over the demo's views this withheld 735 counts where a part before a total withheld
-    837 (tools/mask_quality.py); the worth added keeps a safety event's patients and
-    events beside its later events (the 600-limb registry's right side withheld its 36
-    patients with recurrent DVT, and now its 35 later events and 36-month incidence:
-    1,223 withheld beside 271 small over 35 views, against 1,217; the demo's 777 alike)."""
+    before n) and what a reader misses with it (Ledger.worth: a curve's n, events and at
+    risk, a safety row's patients and events) added, then the smallest. Over the demo's
+    views the sums alone withheld 735 counts where a part before a total withheld 837
+    (tools/mask_quality.py); the worth keeps a safety row's patients beside its later
+    events and a month's incidence (docs/benchmarks.md, stop 32)."""
 
     def shown(member: Key) -> bool:
         return member in index.shown and member not in hidden
@@ -559,17 +558,16 @@ def _complement(
     candidates = [member for member in candidates if not equal(member)] or candidates
     if not candidates:
         return None
-    worth = view.worth
-    return min(
-        candidates, key=lambda p: (len(index.holding[p]) + worth.get(p, 0), view.counts[p], str(p))
-    )
+    return min(candidates, key=lambda p: (
+        len(index.holding[p]) + view.worth.get(p, 0), view.counts[p], str(p)
+    ))  # fmt: skip
 
 
 def _statistic_counts(view: Ledger, index: _Index, key: Key, hidden: frozenset[Key]) -> list[Key]:
     """The counts whose withholding hides a statistic that, read with the view's sums,
     pins ``key`` (partitions.Bound.given of the bounds read over ``key`` or unknowns
     linked to it): a month's events, its Kaplan-Meier estimate with them. Fewest sums
-    first, then the smallest (as _complement)."""
+    first, then the smallest (the statistic's counts, whatever a reader misses of them)."""
     linked, frontier = {key}, {key}
     unknown = hidden | view.unseen | {key}
     while frontier:

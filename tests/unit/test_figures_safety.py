@@ -4,16 +4,19 @@ it draws only the times of k or more events."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.filters import CohortFilter
 from analytics.present.figures.safety import MAX_BUBBLE_PX, event_timeline, safety_bars
 from analytics.present.masking import mask
+from analytics.stats.engine.aalen_johansen import IncidenceAtMonths
+from analytics.stats.safety import SafetyIncidence, safety
 from analytics.stats.safety import event_timeline as timeline_of
-from analytics.stats.safety import safety
-from analytics.views import safety_key, safety_ledger
+from analytics.views import incidence_key, safety_key, safety_ledger
 from tests.masks import safety_mask, safety_of_timeline, timeline_mask
 
 
@@ -136,30 +139,25 @@ def test_the_deaths_show_beside_a_timeline_of_single_deaths():
     assert every_dot.hidden(safety_key("death", "events"))
 
 
-def test_a_safety_events_patients_show_before_its_later_events():
-    """Recurrent DVT in 36 of 205 patients, one event within 30 days (k = 5): its "<5"
-    early events and its later ones give each other away, so one of the 35 later and the
-    36 in all is withheld. A reader misses the row's patients and events more (views.
-    SAFETY_WORTH): the later events are withheld, where the fewest sums alone withheld
-    the 36 events (the later ones are the timeline's dots after 30 days too; on the
-    600-limb registry's right side the 36 patients were withheld beside them)."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from analytics.stats.safety import Safety, safety_table
-
-    patients = np.array([20, 0, 36, 13, 9])
-    early = np.array([5, 0, 1, 6, 0])
-    view = Safety(205, 400.0, safety_table(205, 400.0, patients, patients, early))
-    months = [0.5] + [2.0 + i for i in range(35)]  # one a month, as the Safety page has them
+def test_a_safety_events_patients_show_before_its_incidence_and_later_events():
+    """Recurrent DVT in 36 of 205 patients at k = 5, one within 30 days, 34 by 36 months
+    (the Safety page's table, timeline and cumulative incidence). The 36 and the 34 give
+    the 2 after 36 months away, and the "<5" early event and the 36 events its 35 later
+    ones: one of each two is withheld. A reader misses a row's patients and events more
+    (views.SAFETY_WORTH): the 34 by 36 months and the 35 later events are withheld, where
+    the fewest sums alone withheld the row's 36 patients."""
+    months = [0.5] + [2.0 + i for i in range(33)] + [40.0, 45.0]
     timeline = pd.DataFrame({"event": "recurrent_dvt", "month": months, "events": 1})
+    view = safety_of_timeline(timeline, 205)
+    by = np.array([13, 25, 34])
+    at = IncidenceAtMonths(np.array([12.0, 24.0, 36.0]), by / 205, by / 250, by / 170)
+    view = replace(view, incidence=(SafetyIncidence("recurrent_dvt", 205, at, by),))
     ledger = safety_ledger(view, timeline, 5)
+    patients, events, later = (safety_key("recurrent_dvt", c) for c in ("patients", "events",
+                                                                        "later"))  # fmt: skip
+    by_36 = incidence_key("recurrent_dvt", 36.0, "by")
     shown = mask(ledger, 5)
-    assert not shown.hidden(safety_key("recurrent_dvt", "patients"))
-    assert not shown.hidden(safety_key("recurrent_dvt", "events"))
-    assert shown.hidden(safety_key("recurrent_dvt", "later"))
-    assert shown.cell(safety_key("recurrent_dvt", "early")).shown == "small"
+    assert not shown.hidden(patients, events)
+    assert shown.hidden(by_36) and shown.hidden(later)
     by_sums_alone = mask(replace(ledger, worth={}), 5)
-    assert by_sums_alone.hidden(safety_key("recurrent_dvt", "events"))
-    assert not by_sums_alone.hidden(safety_key("recurrent_dvt", "later"))
+    assert by_sums_alone.hidden(patients) and not by_sums_alone.hidden(by_36)
