@@ -167,11 +167,15 @@ def mask(
     attacker = _Attacker(view, index, k, guarded, small, omitted)
     given_up: set[Key] = set()
     while exposing := attacker.exposed(frozenset(withheld)):
-        key, hidden = exposing[0], frozenset(small | withheld)
-        pick = _complement(view, index, key, hidden)
-        if pick is None and give_up:  # the public counts pin it (export_mask: the pages')
-            given_up.add(key)
-            attacker.sensitive = attacker.sensitive - {key}
+        hidden = frozenset(small | withheld)
+        for key in exposing:
+            pick = _complement(view, index, key, hidden)
+            if pick is None and give_up:  # the public counts pin it (export_mask: the pages')
+                given_up.add(key)  # nothing changes for the next: the round goes on
+                attacker.sensitive = attacker.sensitive - {key}
+                continue
+            break
+        else:  # every pinned count given up
             continue
         if attacker.by_statistic:  # the first statistic's count that frees it, if one does
             counts = _statistic_counts(view, index, key, hidden)
