@@ -126,6 +126,12 @@ def small_counts(k: int) -> str:
     return f"counts of fewer than {k} patients (or of their limbs) shown as <{k}"
 
 
+def undrawn_times(k: int) -> str:
+    """Privacy mode's rule for the safety timeline (stats.safety.drawn_on_timeline): a dot
+    of fewer than k events would say how many fell at that time."""
+    return f"Privacy mode: a time with fewer than {k} events is not drawn."
+
+
 # Where a curve turns unreliable, in privacy mode: at a table month, as it is drawn (the
 # time its SE first passes 10% is an event's, and with the counts would give them away)
 UNRELIABLE_AT_TABLE_MONTHS = "Privacy mode: read at the table's months, as the curves are drawn."

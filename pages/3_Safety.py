@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.glossary import CRUDE_NOT_A_RISK, SAFETY_INCIDENCE_NOTE, SAFETY_INCIDENCE_TITLE
+from analytics.glossary import (
+    CRUDE_NOT_A_RISK,
+    SAFETY_INCIDENCE_NOTE,
+    SAFETY_INCIDENCE_TITLE,
+    undrawn_times,
+)
 from analytics.present import format as fmt
 from analytics.present.figures.safety import event_timeline, safety_bars
 from analytics.present.tables import safety_display, safety_incidence_display
@@ -32,7 +37,7 @@ show_table(safety_incidence_display(view.safety, mask), "safety cumulative incid
 show_chart(safety_bars(view.safety, mask), "safety-events", context.chart)
 show_chart(event_timeline(view.timeline, mask), "safety-timeline", context.chart)
 if mask.k:
-    st.caption(f"Privacy mode: a time with fewer than {mask.k} events is not drawn.")
+    st.caption(undrawn_times(mask.k))
 with st.expander("Definitions"):
     show_definitions(
         (

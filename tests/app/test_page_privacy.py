@@ -12,6 +12,7 @@ from analytics.glossary import (
     SHORT_TEST_LABELS,
     SYMMETRY,
     VILLALTA,
+    undrawn_times,
 )
 from analytics.present import format as fmt
 from tests.conftest import plotly_array, plotly_figures, unescaped
@@ -40,6 +41,7 @@ def test_safety_hides_events_in_fewer_than_five_patients(page_test):
     bars = plotly_figures(at)[0]
     labels = [label.strip() for label in bars["data"][1]["text"]]
     assert labels.count("<5") == 2 and "7 (20.6%)" in labels
+    assert undrawn_times(5) in [c.value for c in at.caption]
 
 
 def test_a_small_subgroup_is_not_counted_anywhere_on_the_patency_page(page_test):
