@@ -31,10 +31,10 @@ import pandas as pd
 from scipy.special import bdtr
 
 from analytics.cohort.summary import CODED_COLUMNS, MEASURES, measure_columns
+from analytics.cohort.tallies import tally
 from analytics.filters import (
     CohortFilter,
     both_limbs,
-    cohort_sql,
     cohort_where,
     has_bilateral,
 )
@@ -136,7 +136,7 @@ def _pair_scan(
 ) -> tuple[dict[str, pd.DataFrame], int]:
     """Every measure's pairs (pair_counts) and the patients in the filter.
 
-    One scan, cross-classifying every measure's pair: the values are few (classes,
+    One tally, cross-classifying every measure's pair: the values are few (classes,
     scores, yes/no), so even a million patients fall into a few thousand combinations,
     which numpy sums per measure (half the time of a grouping set per measure). PTS is
     not read: it is its severity other than none, both taken from the same visit (one
@@ -144,19 +144,15 @@ def _pair_scan(
     PTS_SEVERITY_SQL), so it adds no combination, only two columns to hash per row.
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
-    read = ", ".join(f"{b}, {a}" for m, (b, a) in columns.items() if m != "pts")
-    cohort, params = cohort_sql(cohort_filter, f"{read}, count(*) AS patients")
-    # Grouped by the ENUMs, then read as text: numpy gets an ENUM's NULL as NaN, a text
-    # column's as masked.
-    read_back = ", ".join(
-        f"{column}::VARCHAR AS {column}" if column in CODED_COLUMNS else column
+    # the ENUMs read as text: numpy gets an ENUM's NULL as NaN, a text column's as masked
+    read = [
+        (column, f"{column}::VARCHAR" if column in CODED_COLUMNS else column)
         for measure, pair in columns.items()
         if measure != "pts"
         for column in pair
-    )
-    rows = con.execute(
-        f"SELECT {read_back}, patients FROM ({cohort} GROUP BY ALL)", params
-    ).fetchnumpy()
+    ]
+    rows = tally(con, read, *cohort_where(cohort_filter))
+    rows["patients"] = rows.pop("n")
     for pts, severity in zip(columns["pts"], columns["pts_severity"], strict=True):
         rows[pts] = _has_pts(rows[severity])
     patients = np.asarray(rows["patients"], dtype=np.int64)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
+from analytics.cohort.tallies import tally
 from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral, one_per_patient
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
@@ -521,47 +522,27 @@ def endpoint_counts(
     counted once per patient, on the first of their limbs in the filter.
     """
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in endpoints}
-    sets = [f"({m}, {e}, died)" for m, e in columns.values()]
-    if by:
-        sets += [f"(g, {m}, {e}, died)" for m, e in columns.values()]
     variables = cohort_filter.variables
-    group, split = (grouping(by, variables).sql, "grouping(g) = 0") if by else ("NULL", "false")
-    where, where_params = cohort_where(cohort_filter)
-    person = [e for e in columns if e not in PATENCY_ENDPOINTS] if per_patient else []
-    read = ", ".join(
-        f"CASE WHEN {one_per_patient(where)} THEN {m} END AS {m}, {e}"
-        if endpoint in person
-        else f"{m}, {e}"
-        for endpoint, (m, e) in columns.items()
-    )
-    cohort, params = cohort_sql(cohort_filter, f"{group} AS g, n_death > 0 AS died, {read}")
-    params = [*(p for _ in person for p in where_params), *params]
-    part = " ".join(f"WHEN grouping({m}) = 0 THEN {i}" for i, (m, _) in enumerate(columns.values()))
-    rows = con.execute(
-        f"""
-        SELECT {split} AS split, {"g" if by else "NULL"} AS g, CASE {part} END AS part,
-               coalesce({", ".join(m for m, _ in columns.values())}) AS months,
-               coalesce({", ".join(e for _, e in columns.values())}) AS event,
-               died, count(*) AS n
-        FROM ({cohort})
-        GROUP BY GROUPING SETS ({", ".join(sets)})
-        """,
-        params,
-    ).fetchnumpy()  # fmt: skip
-    split_rows = np.asarray(rows["split"], dtype=bool)
-    known = split_rows & ~np.ma.getmaskarray(rows["g"])
-    levels, codes = level_codes(by, np.asarray(rows["g"])[known], variables) if by else ((), None)
-    timed = ~np.ma.getmaskarray(rows["months"])
-    part_rows = np.asarray(rows["part"])
+    where, params = cohort_where(cohort_filter)
+    person = f"({where}) AND {one_per_patient(where)}", [*params, *params]
+    group = [("g", grouping(by, variables).sql)] if by else []
     result = {}
-    for i, endpoint in enumerate(columns):
-        mine = (part_rows == i) & timed
-        whole = np.flatnonzero(mine & ~split_rows)
+    for endpoint, (m, e) in columns.items():
+        rows_where, rows_params = (
+            person if per_patient and endpoint not in PATENCY_ENDPOINTS else (where, params)
+        )
+        read = [("months", m), ("event", e), ("died", "n_death > 0")]
+        rows = tally(con, read, rows_where, rows_params)
+        whole = np.flatnonzero(~np.ma.getmaskarray(rows["months"]))
         overall = _select(rows, whole, (ALL_PATIENTS,), np.zeros(whole.size, dtype=int))
         grouped = None
         if by:
-            chosen = mine[known]
-            grouped = _select(rows, np.flatnonzero(known)[chosen], levels, codes[chosen])
+            rows = tally(con, [*group, *read], rows_where, rows_params)
+            chosen = np.flatnonzero(
+                ~np.ma.getmaskarray(rows["g"]) & ~np.ma.getmaskarray(rows["months"])
+            )
+            levels, codes = level_codes(by, np.asarray(rows["g"])[chosen], variables)
+            grouped = _select(rows, chosen, levels, codes)
         result[endpoint] = (overall, grouped)
     return result
 

@@ -48,22 +48,23 @@ def test_the_unsplit_clustered_curve_fetches_its_limbs_without_a_group_column():
     ]
 
 
-def test_the_three_patencies_counts_come_as_one_time_and_one_event_column(retinopathy_path):
-    """The grouping sets of the three endpoints fetch one column of times and one of
-    events, each row naming its endpoint, not a column pair per endpoint, NULL outside
-    its own set (twice the columns to fetch: about a tenth of the three patencies' time
-    on a million limbs); each endpoint's curve is still R's (retinopathy's occlusions end
-    all three patencies at once)."""
+def test_the_patencies_times_are_read_once_a_filter_then_reads_only_its_rows(retinopathy_path):
+    """A file's patency times are coded on the first read (analytics.cohort.tallies); a
+    later filter's curves read which rows it selects and nothing else of the summary, and
+    each curve is still R's (retinopathy's occlusions end all three patencies at once)."""
+    survival(open_cohort(str(retinopathy_path)), CohortFilter(), list(PATENCY_ENDPOINTS), [12])
     con = Recorder(open_cohort(str(retinopathy_path)))
-    fits = survival(con, CohortFilter(), list(PATENCY_ENDPOINTS), [12, 24])
-    (columns,) = [
-        c for sql, c in zip(con.queries, con.results, strict=True) if "GROUPING SETS" in sql
-    ]
-    assert columns == ["split", "g", "part", "months", "event", "died", "n"]
+    fits = survival(con, CohortFilter(lesion_side="left"), list(PATENCY_ENDPOINTS), [12, 24])
+    scans = [  # beside one row of the file's statistics (its rows, whether any is bilateral)
+        sql for sql in con.queries
+        if "FROM limb_summary" in sql and not sql.startswith(("SELECT (SELECT", "SELECT max("))
+    ]  # fmt: skip
+    assert all("AS keep FROM" in sql or "patient_limbs > 1" in sql for sql in scans), scans
+    assert not [sql for sql in con.queries if "GROUP BY" in sql]
     for fit in fits.values():
         estimates = fit.overall.estimates
         assert list(zip(estimates.estimate, estimates.se, strict=True)) == [
-            pytest.approx(row, rel=1e-6) for row in R_OVERALL
+            pytest.approx(row[:2], rel=1e-6) for row in R_BY_SIDE["left"]
         ]
 
 

@@ -1,0 +1,211 @@
+"""Counts of the summary's rows by a few of its values, as a bincount of codes read once.
+
+A page's reads are mostly ``SELECT values, count(*) FROM limb_summary WHERE filter GROUP
+BY values``. On a million limbs DuckDB's hash aggregate takes 30 to 90 ms a read on two
+cores; here each grouping's rows are coded once per cohort file (the index of their
+combination of values among those the file holds) and a filter's counts are a bincount
+of the codes of the rows it selects: a few milliseconds. The filter itself stays SQL
+(analytics.filters writes it; DuckDB evaluates it to one flag per row), so there is one
+definition of what a filter selects.
+
+Both reads scan the summary in its stored order (DuckDB keeps insertion order unless told
+not to, and a cohort connection's settings are locked), so the flags and the codes line
+up row by row; every cached array is checked against the summary's row count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.cohort.summary import SUMMARY_TABLE
+
+FILES = 2  # cohort files whose codes stay in memory (about 4 MB a grouping per million limbs)
+SELECTIONS = 16  # filters whose rows stay in memory per file (1 MB each per million limbs)
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A grouping's code for every summary row (a missing value is a value of its own)
+    and the values of each of its columns per code, missing ones masked."""
+
+    codes: np.ndarray
+    values: dict[str, np.ma.MaskedArray]
+    every: np.ndarray  # each code's rows in the file
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows a filter selects, as their indices, or as the indices of the rows it
+    leaves out where those are fewer (``outside``): half the rows at most to count."""
+
+    rows: np.ndarray
+    outside: bool
+
+
+def tally(
+    con: duckdb.DuckDBPyConnection,
+    columns: Sequence[tuple[str, str]],
+    where: str = "true",
+    params: Sequence[Any] = (),
+) -> dict[str, np.ma.MaskedArray]:
+    """``SELECT columns, count(*) AS n FROM limb_summary WHERE where GROUP BY columns``:
+    each (name, SQL expression) of ``columns`` by its name, a missing value masked and a
+    group of its own as in SQL, and ``n``; one row per combination the filter selects."""
+    file = _file(con)
+    coded = _coded(con, file, tuple(columns))
+    chosen = _selected(con, file, where, tuple(params))
+    n = np.bincount(coded.codes[chosen.rows], minlength=coded.every.size)
+    n = coded.every - n if chosen.outside else n
+    present = np.flatnonzero(n)
+    result = {name: values[present] for name, values in coded.values.items()}
+    return result | {"n": np.ma.MaskedArray(n[present])}
+
+
+class _Files:
+    """What was read of each open cohort file, its most recent ``FILES`` kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: OrderedDict[Hashable, dict[Hashable, Any]] = OrderedDict()
+
+    def get(self, file: Hashable, key: Hashable) -> Any:
+        with self._lock:
+            held = self._files.get(file)
+            if held is None:
+                return None
+            self._files.move_to_end(file)
+            return held.get(key)
+
+    def forget(self, kind: str) -> None:
+        with self._lock:
+            for held in self._files.values():
+                for key in [k for k in held if k[0] == kind]:
+                    del held[key]
+
+    def put(self, file: Hashable, key: Hashable, value: Any, limit: int | None = None) -> None:
+        with self._lock:
+            held = self._files.setdefault(file, {})
+            self._files.move_to_end(file)
+            while len(self._files) > FILES:
+                self._files.popitem(last=False)
+            if limit is not None:
+                kept = [k for k in held if isinstance(k, tuple) and k[:1] == key[:1]]
+                for old in kept[: max(0, len(kept) - limit + 1)]:
+                    del held[old]
+            held[key] = value
+
+
+_FILES = _Files()
+_CURSORS: weakref.WeakKeyDictionary[Any, Hashable | None] = weakref.WeakKeyDictionary()
+
+
+def _file(con: duckdb.DuckDBPyConnection) -> Hashable | None:
+    """The open cohort file as a cache key: its path and what the file system says of it
+    (a file written again is another key), and its summary's rows; None for a database in
+    memory (a test's), read afresh each time. Asked once per cursor (a query costs about
+    half a millisecond, and a page's reads are many tallies on a few cursors)."""
+    with contextlib.suppress(KeyError, TypeError):  # TypeError: not weakly referable
+        return _CURSORS[con]
+    file = _identity(con)
+    with contextlib.suppress(TypeError):
+        _CURSORS[con] = file
+    return file
+
+
+def _identity(con: duckdb.DuckDBPyConnection) -> Hashable | None:
+    path, rows = con.execute(
+        "SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),"
+        f" (SELECT count(*) FROM {SUMMARY_TABLE})"
+    ).fetchall()[0]
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, rows)
+
+
+def forget_selections() -> None:
+    """Drop every filter's rows, keeping the codes: what `bench` does before each timed
+    run, so that it times a page on a filter it has not read (a dashboard's filter change)."""
+    _FILES.forget("selection")
+
+
+def _selected(
+    con: duckdb.DuckDBPyConnection, file: Hashable | None, where: str, params: tuple[Any, ...]
+) -> np.ndarray:
+    key = ("selection", where, params)
+    if file is not None and (found := _FILES.get(file, key)) is not None:
+        return found
+    flags = con.execute(
+        f"SELECT coalesce(({where}), false) AS keep FROM {SUMMARY_TABLE}", list(params)
+    ).fetchnumpy()["keep"]
+    flags = np.asarray(flags, dtype=bool)
+    outside = 2 * int(np.count_nonzero(flags)) > flags.size
+    chosen = Selection(np.flatnonzero(~flags if outside else flags).astype(np.int32), outside)
+    if file is not None:
+        _FILES.put(file, key, chosen, limit=SELECTIONS)
+    return chosen
+
+
+def _coded(
+    con: duckdb.DuckDBPyConnection, file: Hashable | None, columns: tuple[tuple[str, str], ...]
+) -> Coded:
+    key = ("grouping", columns)
+    if file is not None and (found := _FILES.get(file, key)) is not None:
+        return found
+    read = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
+    fetched = con.execute(f"SELECT {read} FROM {SUMMARY_TABLE}").fetchnumpy()
+    coded = _combine([name for name, _ in columns], [fetched[f"c{i}"] for i in range(len(columns))])
+    if file is not None:
+        _FILES.put(file, key, coded)
+    return coded
+
+
+def _combine(names: list[str], arrays: list[np.ndarray]) -> Coded:
+    """Each row's combination of values as one code, in the values' sorted order (a
+    missing value before the others; like GROUP BY's, the order is not part of a tally)."""
+    parts = [_factorized(a) for a in arrays]
+    key = np.zeros(arrays[0].size if arrays else 0, dtype=np.int64)
+    radix = 1
+    for codes, uniques in reversed(parts):
+        key += (codes + 1) * radix  # a missing value is 0
+        radix *= len(uniques) + 1
+        if radix >= 2**62:
+            raise ValueError(f"too many combinations of {names} to code")
+    codes, keys = pd.factorize(key, sort=True)
+    values = {}
+    for name, (_, uniques) in zip(names, parts, strict=True):
+        radix //= len(uniques) + 1
+        index = (keys // radix) % (len(uniques) + 1) - 1
+        missing = index < 0
+        taken = uniques.take(np.where(missing, 0, index)) if len(uniques) else index
+        values[name] = np.ma.MaskedArray(np.asarray(taken), mask=missing)
+    codes = np.asarray(codes, dtype=np.int32)
+    return Coded(codes=codes, values=values, every=np.bincount(codes, minlength=keys.size))
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index among the sorted distinct values, -1 where missing."""
+    if np.ma.isMaskedArray(values):
+        missing = np.ma.getmaskarray(values)
+        data = np.ma.getdata(values)
+    else:
+        data = values
+        missing = pd.isna(values) if values.dtype == object else np.zeros(values.size, bool)
+    codes = np.full(data.size, -1, dtype=np.int64)
+    found, uniques = pd.factorize(data[~missing], sort=True)
+    codes[~missing] = found
+    return codes, np.asarray(uniques)
