@@ -58,18 +58,38 @@ def tally(
     columns: Sequence[tuple[str, str]],
     where: str = "true",
     params: Sequence[Any] = (),
+    people: bool = False,
 ) -> dict[str, np.ma.MaskedArray]:
     """``SELECT columns, count(*) AS n FROM limb_summary WHERE where GROUP BY columns``:
     each (name, SQL expression) of ``columns`` by its name, a missing value masked and a
-    group of its own as in SQL, and ``n``; one row per combination the filter selects."""
+    group of its own as in SQL, and ``n``; one row per combination the filter selects.
+    With ``people``, each patient's first limb in the filter only (filters.one_per_patient):
+    what counts people."""
     file = _file(con)
     coded = _coded(con, file, tuple(columns))
-    chosen = _selected(con, file, where, tuple(params))
+    chosen = _selected(con, file, where, tuple(params), people)
     n = np.bincount(coded.codes[chosen.rows], minlength=coded.every.size)
     n = coded.every - n if chosen.outside else n
     present = np.flatnonzero(n)
     result = {name: values[present] for name, values in coded.values.items()}
     return result | {"n": np.ma.MaskedArray(n[present])}
+
+
+def total(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    where: str = "true",
+    params: Sequence[Any] = (),
+    people: bool = False,
+) -> float:
+    """``SELECT coalesce(sum(sql), 0) FROM limb_summary WHERE where``: a number's sum over
+    the rows the filter selects, each patient's first only with ``people`` (tally); summed
+    in another order than DuckDB's, equal to about 1e-15 of the sum."""
+    file = _file(con)
+    values = _values(con, file, sql)
+    chosen = _selected(con, file, where, tuple(params), people)
+    part = float(values[chosen.rows].sum())
+    return float(values.sum()) - part if chosen.outside else part
 
 
 class _Files:
@@ -87,10 +107,10 @@ class _Files:
             self._files.move_to_end(file)
             return held.get(key)
 
-    def forget(self, kind: str) -> None:
+    def forget(self, *kinds: str) -> None:
         with self._lock:
             for held in self._files.values():
-                for key in [k for k in held if k[0] == kind]:
+                for key in [k for k in held if k[0] in kinds]:
                     del held[key]
 
     def put(self, file: Hashable, key: Hashable, value: Any, limit: int | None = None) -> None:
@@ -140,24 +160,74 @@ def _identity(con: duckdb.DuckDBPyConnection) -> Hashable | None:
 def forget_selections() -> None:
     """Drop every filter's rows, keeping the codes: what `bench` does before each timed
     run, so that it times a page on a filter it has not read (a dashboard's filter change)."""
-    _FILES.forget("selection")
+    _FILES.forget("selection", "flags")
 
 
 def _selected(
+    con: duckdb.DuckDBPyConnection,
+    file: Hashable | None,
+    where: str,
+    params: tuple[Any, ...],
+    people: bool = False,
+) -> Selection:
+    """The rows ``where`` selects; with ``people``, each patient's first of them only."""
+    key = ("selection", where, params, people)
+    if file is not None and (found := _FILES.get(file, key)) is not None:
+        return found
+    flags = _flags(con, file, where, params)
+    if people:
+        flags = flags.copy()
+        second, first = _second_limbs(con, file)
+        flags[second] &= ~flags[first]
+    outside = 2 * int(np.count_nonzero(flags)) > flags.size
+    chosen = Selection(np.flatnonzero(~flags if outside else flags).astype(np.int32), outside)
+    if file is not None:
+        _FILES.put(file, key, chosen, limit=SELECTIONS)
+    return chosen
+
+
+def _flags(
     con: duckdb.DuckDBPyConnection, file: Hashable | None, where: str, params: tuple[Any, ...]
 ) -> np.ndarray:
-    key = ("selection", where, params)
+    key = ("flags", where, params)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
     flags = con.execute(
         f"SELECT coalesce(({where}), false) AS keep FROM {SUMMARY_TABLE}", list(params)
     ).fetchnumpy()["keep"]
     flags = np.asarray(flags, dtype=bool)
-    outside = 2 * int(np.count_nonzero(flags)) > flags.size
-    chosen = Selection(np.flatnonzero(~flags if outside else flags).astype(np.int32), outside)
     if file is not None:
-        _FILES.put(file, key, chosen, limit=SELECTIONS)
-    return chosen
+        _FILES.put(file, key, flags, limit=SELECTIONS)
+    return flags
+
+
+def _second_limbs(
+    con: duckdb.DuckDBPyConnection, file: Hashable | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the limbs that are not their patient's first treated (limb_order 1),
+    and the row of that first limb: a patient's first limb in a filter is their first
+    treated, or the other where the filter leaves the first out (filters.first_in_filter,
+    the same rule in SQL)."""
+    key = ("second limbs",)
+    if file is not None and (found := _FILES.get(file, key)) is not None:
+        return found
+    fetched = con.execute(
+        f"SELECT patient_key, limb_order = 1 AS first FROM {SUMMARY_TABLE} "
+    ).fetchnumpy()
+    patient = np.asarray(fetched["patient_key"], dtype=np.int64)
+    is_first = np.asarray(fetched["first"], dtype=bool)
+    firsts = np.flatnonzero(is_first)
+    by_patient = firsts[np.argsort(patient[firsts], kind="stable")]
+    seconds = np.flatnonzero(~is_first)
+    place = np.searchsorted(patient[by_patient], patient[seconds])
+    place = np.minimum(place, max(by_patient.size - 1, 0))
+    found = (
+        patient[by_patient[place]] == patient[seconds] if by_patient.size else place.astype(bool)
+    )
+    pairs = (seconds[found], by_patient[place[found]])
+    if file is not None:
+        _FILES.put(file, key, pairs)
+    return pairs
 
 
 def _coded(
@@ -172,6 +242,18 @@ def _coded(
     if file is not None:
         _FILES.put(file, key, coded)
     return coded
+
+
+def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> np.ndarray:
+    """A number's value for every summary row, 0 where missing."""
+    key = ("values", sql)
+    if file is not None and (found := _FILES.get(file, key)) is not None:
+        return found
+    fetched = con.execute(f"SELECT coalesce({sql}, 0)::DOUBLE AS v FROM {SUMMARY_TABLE}")
+    values = np.asarray(fetched.fetchnumpy()["v"], dtype=float)
+    if file is not None:
+        _FILES.put(file, key, values)
+    return values
 
 
 def _combine(names: list[str], arrays: list[np.ndarray]) -> Coded:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analytics.cohort.summary import endpoint_columns
 from analytics.cohort.tallies import tally
-from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral, one_per_patient
+from analytics.filters import CohortFilter, cohort_sql, cohort_where, has_bilateral
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS, TOO_FEW_EVENTS_REASON
 from analytics.groups import decode, grouping, order_levels
 from analytics.rules import MIN_EVENTS_FOR_HR, MONTHS_PER_YEAR, RISK_TABLE_MONTHS, RMST_HORIZON
@@ -524,20 +524,17 @@ def endpoint_counts(
     columns = {endpoint: endpoint_columns(endpoint) for endpoint in endpoints}
     variables = cohort_filter.variables
     where, params = cohort_where(cohort_filter)
-    person = f"({where}) AND {one_per_patient(where)}", [*params, *params]
     group = [("g", grouping(by, variables).sql)] if by else []
     result = {}
     for endpoint, (m, e) in columns.items():
-        rows_where, rows_params = (
-            person if per_patient and endpoint not in PATENCY_ENDPOINTS else (where, params)
-        )
+        people = per_patient and endpoint not in PATENCY_ENDPOINTS
         read = [("months", m), ("event", e), ("died", "n_death > 0")]
-        rows = tally(con, read, rows_where, rows_params)
+        rows = tally(con, read, where, params, people)
         whole = np.flatnonzero(~np.ma.getmaskarray(rows["months"]))
         overall = _select(rows, whole, (ALL_PATIENTS,), np.zeros(whole.size, dtype=int))
         grouped = None
         if by:
-            rows = tally(con, [*group, *read], rows_where, rows_params)
+            rows = tally(con, [*group, *read], where, params, people)
             chosen = np.flatnonzero(
                 ~np.ma.getmaskarray(rows["g"]) & ~np.ma.getmaskarray(rows["months"])
             )

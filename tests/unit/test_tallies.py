@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from analytics.cohort import tallies
 from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.filters import CohortFilter, cohort_where, one_per_patient
+from tools.bench import filters_for
 
 COLUMNS = [("months", "m"), ("event", "e"), ("side", "s"), ("died", "d > 0")]
 WHERES = [("true", []), ("s = ?", ["left"]), ("m >= ? AND e", [3.0]), ("d IS NULL", []),
@@ -84,3 +86,47 @@ def test_a_filter_of_most_rows_counts_those_it_leaves_out(where, params):
     with duckdb.connect() as con:
         summary(con, rows)
         assert tallied(con, where, params) == grouped(con, where, params)
+
+
+PEOPLE_FILTERS = [CohortFilter(), CohortFilter(lesion_side="left"),
+                  CohortFilter(lesion_side="right"), CohortFilter(thrombophilia="yes")]  # fmt: skip
+
+
+@pytest.mark.parametrize("cohort_filter", PEOPLE_FILTERS, ids=repr)
+def test_each_patient_counts_once_on_their_first_limb_in_the_filter_as_in_sql(
+    retinopathy_path, cohort_filter
+):
+    """A people tally keeps the rows SQL's one_per_patient keeps, on a file of patients
+    with two limbs (retinopathy's eyes as limbs) read once and filtered again."""
+    where, params = cohort_where(cohort_filter)
+    sql = (
+        f"SELECT patient_key, limb_order, count(*) FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND {one_per_patient(where)} GROUP BY ALL"
+    )
+    columns = [("patient", "patient_key"), ("order", "limb_order")]
+    with duckdb.connect(str(retinopathy_path), read_only=True) as con:
+        expected = sorted(con.execute(sql, [*params, *params]).fetchall())
+        found = tallies.tally(con, columns, where, params, people=True)
+    rows = zip(found["patient"].tolist(), found["order"].tolist(), found["n"].tolist(), strict=True)
+    assert sorted(rows) == expected
+    assert len({patient for patient, _, _ in expected}) == len(expected)
+
+
+def test_a_people_tally_of_a_stenting_registry_keeps_the_rows_sql_keeps(bilateral_path):
+    """On the bilateral synthetic registry (a tenth of its patients with two limbs), under
+    the benchmark's filters (a side, ages, sex and segments, a centre): each patient once,
+    and some filter holds both limbs of a patient (the rule has something to do)."""
+    dropped = 0
+    with duckdb.connect(str(bilateral_path), read_only=True) as con:
+        for cohort_filter in filters_for(con):
+            where, params = cohort_where(cohort_filter)
+            sql = (
+                f"SELECT limb_key, count(*) FROM {SUMMARY_TABLE} "
+                f"WHERE ({where}) AND {one_per_patient(where)} GROUP BY ALL"
+            )
+            expected = sorted(con.execute(sql, [*params, *params]).fetchall())
+            limb = [("limb", "limb_key")]
+            found = tallies.tally(con, limb, where, params, people=True)
+            assert sorted(zip(found["limb"].tolist(), found["n"].tolist(), strict=True)) == expected
+            dropped += int(tallies.tally(con, limb, where, params)["n"].sum()) - len(expected)
+    assert dropped > 0
