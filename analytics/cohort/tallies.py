@@ -16,6 +16,7 @@ up row by row; every cached array is checked against the summary's row count.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import weakref
@@ -90,6 +91,26 @@ def total(
     chosen = _selected(con, file, where, tuple(params), people)
     part = float(values[chosen.rows].sum())
     return float(values.sum()) - part if chosen.outside else part
+
+
+def numbers(
+    con: duckdb.DuckDBPyConnection,
+    columns: Sequence[tuple[str, str]],
+    where: str = "true",
+    params: Sequence[Any] = (),
+) -> dict[str, np.ndarray]:
+    """``SELECT columns FROM limb_summary WHERE where``: each (name, SQL expression) of
+    ``columns``, a number, at the rows the filter selects in stored order (0 where
+    missing), for sums of functions of several columns."""
+    file = _file(con)
+    rows = np.flatnonzero(_flags(con, file, where, tuple(params)))
+    return {name: _values(con, file, sql)[rows] for name, sql in columns}
+
+
+def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
+    """The largest value of a number over the whole file (NaN for a file of no rows)."""
+    values = _values(con, _file(con), sql)
+    return float(values.max()) if values.size else math.nan
 
 
 class _Files:

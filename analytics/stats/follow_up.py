@@ -25,8 +25,9 @@ from datetime import date
 import duckdb
 import numpy as np
 
-from analytics.cohort.summary import DAY, SUMMARY_TABLE
-from analytics.filters import CohortFilter, cohort_sql
+from analytics.cohort.summary import DAY
+from analytics.cohort.tallies import column_max, numbers, tally
+from analytics.filters import CohortFilter, cohort_where
 from analytics.glossary import ALL_PATIENTS
 from analytics.rules import DAYS_PER_MONTH
 from analytics.stats.engine.kaplan_meier import kaplan_meier
@@ -101,49 +102,33 @@ def follow_up(
     """Follow-up of the filtered cohort; ``data_lock`` (ISO date) overrides the default,
     ``planned`` (the protocol's planned follow-up) caps the potential follow-up.
 
-    One scan, one row per (months, alive): the reverse Kaplan-Meier counts and each row's
-    observed and potential person-time, added up here (a grouping set () would have DuckDB
-    add every patient's twice). The clamps are CASEs: DuckDB's least and greatest cost
-    four times as much per row.
+    A tally per (months, alive): the reverse Kaplan-Meier counts; each limb's observed
+    and potential person-time from its months, death and procedure day, added up.
     """
-    cohort, params = cohort_sql(cohort_filter, "follow_up_months, n_death, procedure_date")
-    params = [math.inf if planned.months is None else planned.months, *params]
-    if data_lock is None:
-        lock = f"(SELECT max(last_follow_up_day) FROM {SUMMARY_TABLE})"
-    else:
-        lock, params = "?", [date.fromisoformat(data_lock).toordinal() - EPOCH, *params]
-    rows = con.execute(
-        f"""
-        WITH lock AS (SELECT {lock}::DOUBLE AS day),
-        reach AS (
-            SELECT follow_up_months, n_death = 0 AS alive,
-                   (lock.day - {DAY}) / {DAYS_PER_MONTH!r} AS to_lock, ?::DOUBLE AS cap
-            FROM ({cohort}), lock
-        ),
-        timed AS (
-            SELECT follow_up_months, alive,
-                   CASE WHEN to_lock <= 0 THEN 0 WHEN to_lock >= cap THEN cap ELSE to_lock END
-                       AS to_end
-            FROM reach
-        )
-        SELECT follow_up_months, alive, count(*) AS n,
-               sum(CASE WHEN follow_up_months <= to_end THEN follow_up_months ELSE to_end END)
-                   AS observed,
-               sum(CASE WHEN alive OR follow_up_months > to_end THEN to_end
-                        ELSE follow_up_months END) AS potential
-        FROM timed
-        GROUP BY follow_up_months, alive
-        """,
-        params,
-    ).fetchnumpy()  # fmt: skip
+    where, params = cohort_where(cohort_filter)
+    rows = tally(con, [("months", "follow_up_months"), ("alive", "n_death = 0")], where, params)
     counts = counts_from_rows(
         (ALL_PATIENTS,),
         np.zeros(rows["n"].size, dtype=int),
-        np.asarray(rows["follow_up_months"], dtype=float),
+        np.asarray(rows["months"], dtype=float),
         np.asarray(rows["alive"], dtype=bool),
         np.asarray(rows["n"], dtype=np.int64),
     )
-    observed, potential = (float(np.sum(rows[c])) for c in ("observed", "potential"))
+    limbs = numbers(
+        con,
+        [("months", "follow_up_months"), ("died", "n_death"), ("day", DAY)],
+        where,
+        params,
+    )
+    if data_lock is None:
+        lock = column_max(con, "last_follow_up_day")
+    else:
+        lock = float(date.fromisoformat(data_lock).toordinal() - EPOCH)
+    cap = math.inf if planned.months is None else planned.months
+    to_end = np.clip((lock - limbs["day"]) / DAYS_PER_MONTH, 0.0, cap)
+    months, alive = limbs["months"], limbs["died"] == 0
+    observed = float(np.minimum(months, to_end).sum())
+    potential = float(np.where(alive | (months > to_end), to_end, months).sum())
     return FollowUp(
         median=median_time(kaplan_meier(counts)),
         completeness=observed / potential if potential > 0 else float("nan"),

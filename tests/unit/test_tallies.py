@@ -5,6 +5,7 @@ The reference is DuckDB's own aggregate of the summary, the query the tallies re
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import duckdb
@@ -60,6 +61,13 @@ def test_a_tally_of_rows_in_memory_equals_their_group_by(rows):
         summary(con, rows)
         for where, params in WHERES:
             assert tallied(con, where, params) == grouped(con, where, params)
+            months = f"SELECT coalesce(m, 0) FROM {SUMMARY_TABLE} WHERE {where}"
+            expected = [m for (m,) in con.execute(months, params).fetchall()]
+            assert tallies.numbers(con, [("m", "m")], where, params)["m"].tolist() == expected
+            assert tallies.total(con, "m", where, params) == pytest.approx(sum(expected))
+        largest = max((r[0] or 0 for r in rows), default=None)
+        found = tallies.column_max(con, "m")
+        assert found == largest if rows else math.isnan(found)
 
 
 def test_a_file_is_coded_once_and_a_file_written_again_is_read_again(tmp_path: Path):
