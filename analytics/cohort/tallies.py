@@ -201,7 +201,8 @@ def _selected(
         second, first = _second_limbs(con, file)
         flags[second] &= ~flags[first]
     outside = 2 * int(np.count_nonzero(flags)) > flags.size
-    chosen = Selection(np.flatnonzero(~flags if outside else flags).astype(np.int32), outside)
+    # indices as numpy makes them (intp): an int32 index array is converted at each take
+    chosen = Selection(np.flatnonzero(~flags if outside else flags), outside)
     if file is not None:
         _FILES.put(file, key, chosen, limit=SELECTIONS)
     return chosen

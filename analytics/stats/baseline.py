@@ -6,23 +6,21 @@ Counts and summaries only; analytics.present.tables turns them into the table.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
 import numpy as np
 
-from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.cohort.tallies import tally
 from analytics.filters import (
-    PERSON,
     CohortFilter,
     both_limbs,
     cohort_sql,
     cohort_where,
     count_where,
     has_bilateral,
-    person_rows,
 )
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
 from analytics.groups import literal, quoted, segment_patterns
@@ -32,6 +30,7 @@ from analytics.variables import BUILTIN, YES, Kind, Level, Registry, Role, Varia
 
 OTHER_PATTERN = "other"
 SEGMENT_SET = "segment_pattern"  # the built-in segment set, which the compat names read
+STATES_PER_TALLY = 6  # share rows per tally: 4**6 combinations at most
 
 
 @dataclass(frozen=True)
@@ -174,15 +173,13 @@ def baseline(
     """Table 1's numbers: limbs and people, then each Table 1 row's spread, share, levels
     or lesion patterns, of ``variables`` (the filter's own when None).
 
-    One scan, grouped by the segment sets' member flags (a lesion pattern per group:
-    grouping the flags takes 2/3 of the time of their mask) and the columns of the rows
-    per level (a count of each level took twice the time of the table without them), the
-    groups' counts and sums then added up; a member's share is its groups' limbs, a level's
-    count its groups' units, any other share a count. In a
-    file with a patient of two limbs each row also says whether it is its patient's first
-    limb in the filter (filters.person_rows), grouped by too, and a person-level row
-    counts and summarises the groups of those rows only (a CASE per column took a fifth
-    more time); otherwise every row is its patient's and the scan is today's.
+    Tallies (analytics.cohort.tallies): one by the segment sets' member flags and the
+    columns of the rows per level (a lesion pattern and a level per combination), whose
+    counts a member's share, a level's count and a pattern's add up; one by a few share
+    rows' states at a time (:func:`_shares`); one by each number's values
+    (:func:`_spread`). A limb-level row counts the filter's limbs; in a file with a
+    patient of two limbs, a person-level row counts people, each patient's first limb in
+    the filter (filters.one_per_patient); otherwise each limb is its patient's.
     """
     variables = cohort_filter.variables if variables is None else variables
     bilateral = has_bilateral(con)
@@ -203,62 +200,34 @@ def baseline(
         and v.table1.summary == "share"
     ]
     per_level = [v for v in rows if v.table1 and v.table1.summary == "levels"]
-    coded = [*counted, *per_level]
 
     keys = [quoted(variables.get(flag).column) for flag in flags]
-    keys += [quoted(v.column) for v in per_level]  # grouped too: a count per level is slower
-    columns = [
-        *keys,
-        "count(*)",
-        *(_spread(quoted(v.column)) for v in numbers),
-        *(count_where(_holds(v)) for v in counted),
-        *(_recorded(v) for v in counted),
-    ]
+    keys += [quoted(v.column) for v in per_level]
     where, params = cohort_where(cohort_filter)
-    filtered = (where, params)
-    source = SUMMARY_TABLE
-    if bilateral:
-        read = {quoted(variables.get(flag).column) for flag in flags}
-        read |= {quoted(v.column) for v in (*numbers, *coded)}
-        source = f"({person_rows(where, ', '.join(sorted(read)))})"
-        columns.append(PERSON)  # a key too: the person rows' sums apart from the others'
-        params, where = [*params, *params, *params], "true"
-    groups = con.execute(
-        f"SELECT {', '.join(columns)} FROM {source} WHERE {where} GROUP BY ALL", params
-    ).fetchall()
-    size = len(keys)  # then each group's limbs, the spreads' five sums, the counts, PERSON
-    limbs = [int(row[size]) for row in groups]
-    people = [bool(row[-1]) if bilateral else True for row in groups]
-    persons = [n if person else 0 for n, person in zip(limbs, people, strict=True)]
+    named = [(f"k{i}", key) for i, key in enumerate(keys)]
+    every = _groups(tally(con, named, where, params), len(keys))
+    people = (
+        _groups(tally(con, named, where, params, people=True), len(keys)) if bilateral else every
+    )
+    limbs = [n for *_, n in every]
+    persons = [n for *_, n in people]
 
-    first_limbs = [row for row, person in zip(groups, people, strict=True) if person]
+    def unit(variable: Variable) -> bool:
+        """Whether a variable's row counts people (their first limbs in the filter)."""
+        return bilateral and variable.level is Level.PATIENT
 
-    def of(variable: Variable) -> list[Sequence[object]]:
-        """The groups a variable's row counts: its patients' first limbs, or every limb."""
-        return first_limbs if bilateral and variable.level is Level.PATIENT else groups
-
-    first = size + 1
-    spreads = {
-        v.key: _spread_of([row[first + 5 * i : first + 5 * i + 5] for row in of(v)])
-        for i, v in enumerate(numbers)
-    }
-    first += 5 * len(numbers)
-    shares = {v.key: sum(int(row[first + i]) for row in of(v)) for i, v in enumerate(counted)}
-    first += len(counted)
-    recorded = {v.key: sum(int(row[first + i]) for row in of(v)) for i, v in enumerate(counted)}
+    spreads = {v.key: _spread(con, v, where, params, unit(v)) for v in numbers}
+    shares, recorded = _shares(con, counted, where, params, unit)
     for key, i in grouped.items():
-        shares[key] = sum(n for row, n in zip(groups, limbs, strict=True) if row[i])
+        shares[key] = sum(n for *row, n in every if row[i])
     recorded |= dict.fromkeys(grouped, sum(limbs))  # a member's flag is never NULL
     levels = {}
     for i, v in enumerate(per_level, start=len(flags)):
-        units = persons if bilateral and v.level is Level.PATIENT else limbs
-        levels[v.key] = {
-            raw: sum(n for row, n in zip(groups, units, strict=True) if row[i] == raw)
-            for raw, _ in v.levels
-        }
+        groups = people if unit(v) else every
+        levels[v.key] = {raw: sum(n for *row, n in groups if row[i] == raw) for raw, _ in v.levels}
         kept = v.table1.unrecorded
         recorded[v.key] = sum(n for raw, n in levels[v.key].items() if raw != kept)
-    patterns = {s.key: _patterns(s, flags, groups, limbs, variables) for s in sets}
+    patterns = {s.key: _patterns(s, flags, every, variables) for s in sets}
     found = Baseline(
         limbs=sum(limbs),
         people=sum(persons),
@@ -274,7 +243,7 @@ def baseline(
     if not bilateral:
         return found
     counts = _limb_row_counts(found, rows)
-    return replace(found, patients=_patients_behind(con, *filtered, counts))
+    return replace(found, patients=_patients_behind(con, where, params, counts))
 
 
 def _patients_behind(
@@ -321,14 +290,38 @@ def _limb_row_counts(
     return counts
 
 
-def _recorded(variable: Variable) -> str:
-    """SQL counting the units whose value of a share row is recorded: not NULL (a count of
-    the column, which reads its validity mask, not its values), not at the level its Table 1
-    row names as not recorded."""
-    unrecorded = variable.table1.unrecorded
-    if unrecorded:
-        return count_where(f"coalesce({quoted(variable.column)} <> {literal(unrecorded)}, false)")
-    return f"count({quoted(variable.column)})"
+def _shares(
+    con: duckdb.DuckDBPyConnection,
+    counted: Sequence[Variable],
+    where: str,
+    params: Sequence[Any],
+    unit: Callable[[Variable], bool],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each share row's units at its level, and those whose value is recorded: a tally of
+    a few rows' states at a time (at the level, recorded: two bits each, a few thousand
+    combinations at most), people or limbs as each row counts (``unit``)."""
+    shares, recorded = {}, {}
+    for people in sorted({unit(v) for v in counted}):
+        chosen = [v for v in counted if unit(v) == people]
+        for start in range(0, len(chosen), STATES_PER_TALLY):
+            chunk = chosen[start : start + STATES_PER_TALLY]
+            rows = tally(con, [(f"s{i}", _state(v)) for i, v in enumerate(chunk)], where,
+                         params, people)  # fmt: skip
+            n = np.asarray(rows["n"], dtype=np.int64)
+            for i, v in enumerate(chunk):
+                state = np.asarray(rows[f"s{i}"], dtype=np.int64)
+                shares[v.key] = int(n[state >= 2].sum())
+                recorded[v.key] = int(n[state % 2 == 1].sum())
+    return shares, recorded
+
+
+def _state(variable: Variable) -> str:
+    """SQL of a unit's state on a share row: 2 where it is at the row's level, plus 1 where
+    its value is recorded (not NULL, not at the level the row names as not recorded)."""
+    column, unrecorded = quoted(variable.column), variable.table1.unrecorded
+    known = f"coalesce({column} <> {literal(unrecorded)}, false)" if unrecorded else (
+        f"{column} IS NOT NULL")  # fmt: skip
+    return f"2 * coalesce({_holds(variable)}, false)::INT + ({known})::INT"
 
 
 def _holds(variable: Variable) -> str:
@@ -340,38 +333,58 @@ def _holds(variable: Variable) -> str:
     return f"{column} = {literal(level)}"
 
 
+def _groups(rows: dict[str, np.ma.MaskedArray], size: int) -> list[tuple]:
+    """A tally's combinations as tuples of its ``size`` keys (None where missing), then
+    the count."""
+    keys = [rows[f"k{i}"].tolist() for i in range(size)]
+    return list(zip(*keys, rows["n"].tolist(), strict=True))
+
+
 def _patterns(
     segment_set: Variable,
     flags: list[str],
     groups: Sequence[Sequence[object]],
-    patients: Sequence[int],
     variables: Registry,
 ) -> dict[str, int]:
-    """Patients per lesion pattern of a segment set, in the order of its members' masks
+    """Limbs per lesion pattern of a segment set, in the order of its members' masks
     (the flags are NOT NULL, schema.sql: each group has one mask)."""
     names = segment_patterns(segment_set, variables)
     index = [flags.index(member) for member in segment_set.members]
     masks: dict[int, int] = {}
-    for row, n in zip(groups, patients, strict=True):
+    for *row, n in groups:
         mask = sum(2**bit for bit, i in enumerate(index) if row[i])
         masks[mask] = masks.get(mask, 0) + n
     return {names[mask]: masks[mask] for mask in sorted(masks)}
 
 
-def _spread(column: str) -> str:
-    """Count, sum, sum of squares, minimum and maximum of a column, for :func:`_spread_of`.
+def _spread(
+    con: duckdb.DuckDBPyConnection,
+    variable: Variable,
+    where: str,
+    params: Sequence[Any],
+    people: bool,
+) -> Spread:
+    """A number's spread over the filter's units, from a tally of its values: their count,
+    sum, sum of squares, minimum and maximum.
 
-    Sums, not DuckDB's stddev_samp, whose update per row took 40% of Table 1's time on a
-    million patients. The SD from the sums loses about n·eps·mean²/variance of its
-    relative precision (below 1e-8 for ages, BMIs and months of a million patients),
-    far below the one decimal shown.
+    Sums, not a two-pass variance: the SD from the sums loses about n·eps·mean²/variance
+    of its relative precision (below 1e-8 for ages, BMIs and months of a million
+    patients), far below the one decimal shown.
     """
-    return f"count({column}), sum({column}), sum({column} * {column}), min({column}), max({column})"
+    rows = tally(con, [("v", quoted(variable.column))], where, params, people)
+    known = ~np.ma.getmaskarray(rows["v"])
+    if not known.any():
+        return _spread_of([])
+    value = np.asarray(rows["v"], dtype=float)[known]
+    n = np.asarray(rows["n"], dtype=np.int64)[known]
+    sums = (int(n.sum()), float(value @ n), float((value * value) @ n), value.min(), value.max())
+    return _spread_of([sums])
 
 
 def _spread_of(groups: Sequence[Sequence[object]]) -> Spread:
-    """Mean and sample SD (NaN for fewer than two values) from :func:`_spread`'s sums of
-    each group, added up (a group without the value has NULL sums)."""
+    """Mean and sample SD (NaN for fewer than two values) from the count, sum, sum of
+    squares, minimum and maximum of each group, added up (a group without the value has
+    NULL sums)."""
     n = sum(int(known) for known, *_ in groups)
     if n == 0:
         return Spread(np.nan, np.nan, np.nan, np.nan, 0)
