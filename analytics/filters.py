@@ -11,7 +11,7 @@ identifiers; every user value is a bound parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from analytics.cohort.summary import SUMMARY_TABLE
+from analytics.cohort.tallies import column_max
 from analytics.groups import quoted, segment_mask
 from analytics.variables import (
     BUILTIN,
@@ -556,32 +557,8 @@ def one_per_patient(where: str) -> str:
 def has_bilateral(con: Any) -> bool:
     """Whether any patient of the cohort has two treated limbs: then every limb-level
     estimate is clustered by patient, whatever the filter, so that numbers do not jump
-    when a bilateral patient enters it. One row of the summary's statistics, no scan."""
-    (most,) = con.execute(f"SELECT max(patient_limbs) FROM {SUMMARY_TABLE}").fetchall()[0]
-    return bool(most and most > 1)
-
-
-def people_sql(predicates: Sequence[str]) -> str:
-    """SQL of one row counting, for each of ``predicates``, the rows where it holds and
-    the patients with one limb among them, then, for each in turn, the patients with two
-    limbs who have either where it holds: a predicate's distinct patients are its second
-    and its third count added. The patients with two limbs are grouped once by their
-    integer key for every predicate (a grouping per predicate took twice as long;
-    count(DISTINCT) ten times). Its parameters are each predicate's twice, in turn, then
-    each predicate's once."""
-    counts = ", ".join(
-        f"{count_where(p)} AS l{i}, {count_where(f'({p}) AND patient_limbs = 1')} AS o{i}"
-        for i, p in enumerate(predicates)
-    )
-    either = ", ".join(f"bool_or({p}) AS p{i}" for i, p in enumerate(predicates))
-    pairs = ", ".join(f"{count_where(f'p{i}')} AS b{i}" for i in range(len(predicates)))
-    named = [f"l{i}, o{i}" for i in range(len(predicates))]
-    named += [f"b{i}" for i in range(len(predicates))]
-    return (
-        f"SELECT {', '.join(named)} FROM (SELECT {counts} FROM {SUMMARY_TABLE}), "
-        f"(SELECT {pairs} FROM (SELECT {either} FROM {SUMMARY_TABLE} "
-        "WHERE patient_limbs > 1 GROUP BY patient_key))"
-    )
+    when a bilateral patient enters it. Read once per file (analytics.cohort.tallies)."""
+    return column_max(con, "patient_limbs") > 1
 
 
 def both_limbs(con: Any, where: str, params: list[Any], predicates: list[str]) -> list[int]:

@@ -31,8 +31,10 @@ import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE
 
-FILES = 2  # cohort files whose codes stay in memory (about 4 MB a grouping per million limbs)
-SELECTIONS = 16  # filters whose rows stay in memory per file (1 MB each per million limbs)
+FILES = 2  # cohort files whose reads stay in memory
+# per file and kind, the reads kept (a million limbs: a grouping's codes 4 MB, a number's
+# values 8 MB, a filter's flags 1 MB and its rows up to 4 MB): at most about 400 MB
+LIMITS = {"grouping": 48, "values": 12, "flags": 16, "selection": 32, "second limbs": 1}
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,19 @@ def tally(
     return result | {"n": np.ma.MaskedArray(n[present])}
 
 
+def count(
+    con: duckdb.DuckDBPyConnection,
+    where: str = "true",
+    params: Sequence[Any] = (),
+    people: bool = False,
+) -> int:
+    """``SELECT count(*) FROM limb_summary WHERE where``: the rows the filter selects, or
+    with ``people`` the patients behind them (tally)."""
+    file = _file(con)
+    chosen = _selected(con, file, where, tuple(params), people)
+    return _rows(con, file) - chosen.rows.size if chosen.outside else chosen.rows.size
+
+
 def total(
     con: duckdb.DuckDBPyConnection,
     sql: str,
@@ -114,19 +129,21 @@ def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
 
 
 class _Files:
-    """What was read of each open cohort file, its most recent ``FILES`` kept."""
+    """What was read of each open cohort file, its most recent ``FILES`` kept, and of
+    each kind of read (a key's first item) the most recently used ``LIMITS[kind]``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._files: OrderedDict[Hashable, dict[Hashable, Any]] = OrderedDict()
+        self._files: OrderedDict[Hashable, OrderedDict[tuple, Any]] = OrderedDict()
 
-    def get(self, file: Hashable, key: Hashable) -> Any:
+    def get(self, file: Hashable, key: tuple) -> Any:
         with self._lock:
             held = self._files.get(file)
-            if held is None:
+            if held is None or key not in held:
                 return None
             self._files.move_to_end(file)
-            return held.get(key)
+            held.move_to_end(key)
+            return held[key]
 
     def forget(self, *kinds: str) -> None:
         with self._lock:
@@ -134,16 +151,15 @@ class _Files:
                 for key in [k for k in held if k[0] in kinds]:
                     del held[key]
 
-    def put(self, file: Hashable, key: Hashable, value: Any, limit: int | None = None) -> None:
+    def put(self, file: Hashable, key: tuple, value: Any) -> None:
         with self._lock:
-            held = self._files.setdefault(file, {})
+            held = self._files.setdefault(file, OrderedDict())
             self._files.move_to_end(file)
             while len(self._files) > FILES:
                 self._files.popitem(last=False)
-            if limit is not None:
-                kept = [k for k in held if isinstance(k, tuple) and k[:1] == key[:1]]
-                for old in kept[: max(0, len(kept) - limit + 1)]:
-                    del held[old]
+            same = [k for k in held if k[0] == key[0]]
+            for old in same[: max(0, len(same) - LIMITS[key[0]] + 1)]:
+                del held[old]
             held[key] = value
 
 
@@ -162,6 +178,14 @@ def _file(con: duckdb.DuckDBPyConnection) -> Hashable | None:
     with contextlib.suppress(TypeError):
         _CURSORS[con] = file
     return file
+
+
+def _rows(con: duckdb.DuckDBPyConnection, file: Hashable | None) -> int:
+    """The summary's rows (the file's key holds them)."""
+    if file is not None:
+        return file[-1]
+    (rows,) = con.execute(f"SELECT count(*) FROM {SUMMARY_TABLE}").fetchall()[0]
+    return rows
 
 
 def _identity(con: duckdb.DuckDBPyConnection) -> Hashable | None:
@@ -204,7 +228,7 @@ def _selected(
     # indices as numpy makes them (intp): an int32 index array is converted at each take
     chosen = Selection(np.flatnonzero(~flags if outside else flags), outside)
     if file is not None:
-        _FILES.put(file, key, chosen, limit=SELECTIONS)
+        _FILES.put(file, key, chosen)
     return chosen
 
 
@@ -214,12 +238,14 @@ def _flags(
     key = ("flags", where, params)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
+    if where == "true":  # no filter: no scan
+        return np.ones(_rows(con, file), dtype=bool)
     flags = con.execute(
         f"SELECT coalesce(({where}), false) AS keep FROM {SUMMARY_TABLE}", list(params)
     ).fetchnumpy()["keep"]
     flags = np.asarray(flags, dtype=bool)
     if file is not None:
-        _FILES.put(file, key, flags, limit=SELECTIONS)
+        _FILES.put(file, key, flags)
     return flags
 
 

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaincinv
 
 from analytics.cohort.summary import first_event_column
-from analytics.cohort.tallies import tally, total
+from analytics.cohort.tallies import count, tally, total
 from analytics.filters import (
     CohortFilter,
     both_limbs,
@@ -30,7 +30,6 @@ from analytics.filters import (
     cohort_where,
     has_bilateral,
     patient_sql,
-    people_sql,
 )
 from analytics.glossary import ALL_PATIENTS, SAFETY_EVENTS
 from analytics.partitions import patients_may_matter
@@ -103,21 +102,12 @@ def cohort_size(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> 
 def limb_and_patient_counts(
     con: duckdb.DuckDBPyConnection, filters: Sequence[CohortFilter]
 ) -> tuple[tuple[int, int], ...]:
-    """Limbs and patients in each filter, in one scan of the summary counting where each
-    filter's condition holds and one grouping of the patients with two limbs
-    (filters.people_sql: a query's fixed cost dwarfs a count; a subquery per filter would
-    scan once per filter), each condition once (the sidebar's filter is often the
-    population analysed: its patients are not counted twice)."""
-    conditions = [cohort_where(cohort_filter) for cohort_filter in filters]
-    parts = list(dict.fromkeys((where, tuple(params)) for where, params in conditions))
-    twice = [param for _, params in parts for param in (*params, *params)]
-    once = [param for _, params in parts for param in params]
-    row = con.execute(people_sql([where for where, _ in parts]), [*twice, *once]).fetchall()[0]
-    pairs = row[2 * len(parts) :]
-    found = {
-        part: (int(row[2 * i]), int(row[2 * i + 1]) + int(pairs[i])) for i, part in enumerate(parts)
-    }
-    return tuple(found[where, tuple(params)] for where, params in conditions)
+    """Limbs and patients in each filter: tallies of the rows each selects."""
+    found = []
+    for cohort_filter in filters:
+        where, params = cohort_where(cohort_filter)
+        found.append((count(con, where, params), count(con, where, params, people=True)))
+    return tuple(found)
 
 
 def outside_patients(

@@ -138,3 +138,19 @@ def test_a_people_tally_of_a_stenting_registry_keeps_the_rows_sql_keeps(bilatera
             assert sorted(zip(found["limb"].tolist(), found["n"].tolist(), strict=True)) == expected
             dropped += int(tallies.tally(con, limb, where, params)["n"].sum()) - len(expected)
     assert dropped > 0
+
+
+def test_each_kind_of_read_keeps_its_most_recently_used_and_two_files():
+    files = tallies._Files()
+    limit = tallies.LIMITS["flags"]
+    for i in range(limit):
+        files.put("a", ("flags", i), i)
+    assert files.get("a", ("flags", 0)) == 0  # used again: the newest
+    files.put("a", ("flags", limit), limit)
+    assert files.get("a", ("flags", 1)) is None and files.get("a", ("flags", 0)) == 0
+    files.put("a", ("grouping", 0), "codes")  # another kind is kept apart
+    assert files.get("a", ("flags", 0)) == 0 and files.get("a", ("grouping", 0)) == "codes"
+    files.put("b", ("flags", 0), "b")
+    files.put("c", ("flags", 0), "c")
+    assert files.get("a", ("flags", 0)) is None  # the file least recently read is dropped
+    assert files.get("b", ("flags", 0)) == "b" and files.get("c", ("flags", 0)) == "c"
