@@ -17,9 +17,7 @@ from analytics.cohort.tallies import tally
 from analytics.filters import (
     CohortFilter,
     both_limbs,
-    cohort_sql,
     cohort_where,
-    count_where,
     has_bilateral,
 )
 from analytics.glossary import PAPER_SEGMENT_ROWS, RISK_FACTORS, SEGMENTS
@@ -431,13 +429,15 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
     active = f"{analysed} AND ceap_before = {ACTIVE_ULCER_CEAP}"
     healed = f"{active} AND ulcer_healed_months <= {ULCER_HEALING_MONTHS}"
     stented = "technical_success AND coalesce(stents, 1) >= 1"
-    counts = (
-        f"count(*), {count_where('technical_success')}, {count_where(stented)}, "
-        f"{count_where(healed)}, {count_where(active)}"
-    )
     everyone = replace(cohort_filter, population="all")
-    cohort, params = cohort_sql(everyone, counts)
-    found = Population(*map(int, con.execute(cohort, params).fetchall()[0]))
+    where, params = cohort_where(everyone)
+    states = [("technical_success", "technical_success"), ("stented", stented),
+              ("healed", healed), ("active", active)]  # fmt: skip
+    rows = tally(con, [(name, f"coalesce({sql}, false)") for name, sql in states], where, params)
+    n = np.asarray(rows["n"], dtype=np.int64)
+    found = Population(
+        int(n.sum()), *(int(n[np.asarray(rows[name], dtype=bool)].sum()) for name, _ in states)
+    )
     if not has_bilateral(con):
         return found
     n = found.enrolled if analysed == "true" else found.successes
@@ -454,4 +454,4 @@ def population(con: duckdb.DuckDBPyConnection, cohort_filter: CohortFilter) -> P
         "no active ulcer": (n - found.active_ulcers,
                             f"{analysed} AND NOT coalesce({active}, false)"),
     }  # fmt: skip
-    return replace(found, patients=_patients_behind(con, *cohort_where(everyone), limbs))
+    return replace(found, patients=_patients_behind(con, where, params, limbs))
