@@ -170,8 +170,8 @@ _CURSORS: weakref.WeakKeyDictionary[Any, Hashable | None] = weakref.WeakKeyDicti
 def _file(con: duckdb.DuckDBPyConnection) -> Hashable | None:
     """The open cohort file as a cache key: its path and what the file system says of it
     (a file written again is another key), and its summary's rows; None for a database in
-    memory (a test's), read afresh each time. Asked once per cursor (a query costs about
-    half a millisecond, and a page's reads are many tallies on a few cursors)."""
+    memory or open for writing (a test's, an import's), read afresh each time. Asked once
+    per cursor (a query costs about half a millisecond; a page's tallies share a few)."""
     with contextlib.suppress(KeyError, TypeError):  # TypeError: not weakly referable
         return _CURSORS[con]
     file = _identity(con)
@@ -189,11 +189,11 @@ def _rows(con: duckdb.DuckDBPyConnection, file: Hashable | None) -> int:
 
 
 def _identity(con: duckdb.DuckDBPyConnection) -> Hashable | None:
-    path, rows = con.execute(
-        "SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),"
-        f" (SELECT count(*) FROM {SUMMARY_TABLE})"
+    path, readonly, rows = con.execute(
+        "SELECT path, readonly, (SELECT count(*) FROM "
+        f"{SUMMARY_TABLE}) FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()[0]
-    if not path:
+    if not (path and readonly):  # a file being written may change under the same key
         return None
     try:
         stat = os.stat(path)

@@ -26,15 +26,14 @@ import numpy as np
 import pandas as pd
 
 from analytics.cohort.summary import SUMMARY_TABLE, endpoint_columns
+from analytics.cohort.tallies import tally
 from analytics.filters import (
     CohortFilter,
     cohort_where,
-    count_where,
     has_bilateral,
-    one_per_patient,
 )
 from analytics.glossary import ALL_PATIENTS, PATENCY_ENDPOINTS
-from analytics.groups import decode, grouping, quoted
+from analytics.groups import decode, grouping
 from analytics.rules import UNSTABLE_MIN_EVENTS, UNSTABLE_MIN_PATIENTS
 from analytics.stats.engine.counts import Clusters, Counts, Layout, Located, layout, locate
 from analytics.stats.engine.kaplan_meier import at_months, kaplan_meier, level_at_months
@@ -63,13 +62,6 @@ COLUMNS = [
 # scan runs (DuckDB releases the GIL): one thread, shared by every session, so heavy use
 # queues; nothing it runs waits on it.
 _LIMBS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subgroup-limbs")
-
-# In a file of up to this many limbs one cross-classification of every factor is the
-# cheapest scan (3 ms on the demo, where a count per level costs 10 ms to plan); beyond it
-# the cross-classification has as many rows as limbs (660,000 of a million) and a count
-# per (level, time) wins (about 60 ms on a million; a grouping set per factor, 190 ms).
-# Chosen by the file's size, which costs no scan, not the filter's.
-CROSS_CLASSIFIED_LIMBS = 5_000
 
 
 @dataclass(frozen=True)
@@ -100,170 +92,35 @@ def factor_counts(
     variables: Registry = BUILTIN,
 ) -> FactorCounts:
     """Events and censorings per (level, months) of every factor of ``variables``
-    (:func:`factors`), in one scan: cross-classified in a small file, else a count per
-    level (:func:`_per_level`).
+    (:func:`factors`): a tally per factor of its code, months and event over the filter's
+    limbs with a time for ``endpoint`` (analytics.cohort.tallies). A patient's endpoint
+    (recurrent DVT) counts each patient once, on the first of their limbs in the filter,
+    as the Patency page compares it (analytics.stats.survival.endpoint_counts).
 
     A level without patients in the filter is left out.
     """
-    (limbs,) = con.execute(f"SELECT count(*) FROM {SUMMARY_TABLE}").fetchall()[0]
-    if limbs <= CROSS_CLASSIFIED_LIMBS:
-        return _cross_classified(con, cohort_filter, endpoint, variables)
-    recorded = _recorded(con, factors(variables), variables)
-    return _per_level(con, cohort_filter, endpoint, variables, recorded)
-
-
-def _recorded(
-    con: duckdb.DuckDBPyConnection, keys: tuple[str, ...], variables: Registry
-) -> set[str]:
-    """The factors of ``keys`` with a code for every limb of the file, from the file's
-    statistics of the columns they read (DuckDB's, kept as rows are written; no scan): so
-    for every limb of any filter. A factor that also leaves a value outside its levels
-    without a code (Grouping.columns None), or statistics that cannot say, count as not
-    recorded, which costs one count more and changes no number."""
-    reads = {factor: grouping(factor, variables).columns for factor in keys}
-    columns = sorted({column for read in reads.values() if read for column in read})
-    if not columns:
-        return set()
-    statistics = con.execute(
-        f"SELECT {', '.join(f'stats({quoted(c)})' for c in columns)} FROM {SUMMARY_TABLE} LIMIT 1"
-    ).fetchall()
-    if not statistics:
-        return set()
-    never_null = {
-        column
-        for column, stats in zip(columns, statistics[0], strict=True)
-        if isinstance(stats, dict) and stats.get("has_null") is False
-    }
-    return {factor for factor, read in reads.items() if read and set(read) <= never_null}
-
-
-def _cross_classified(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    endpoint: str,
-    variables: Registry,
-) -> dict[str, Counts]:
-    """One row per combination of every factor's code, months and event."""
     months, event = endpoint_columns(endpoint)
-    names = {factor: f"f{i}" for i, factor in enumerate(factors(variables))}
-    codes = ", ".join(f"{grouping(f, variables).sql} AS {n}" for f, n in names.items())
-    select = f"{codes}, {months} AS months, {event} AS event, count(*) AS n"
-    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
-    time = np.asarray(rows["months"], dtype=float)
-    is_event = np.asarray(rows["event"], dtype=bool)
-    n = np.asarray(rows["n"], dtype=np.int64)
-    result = {}
-    for factor, name in names.items():
-        known = ~np.ma.getmaskarray(rows[name])
-        levels, group = level_codes(factor, np.asarray(rows[name])[known], variables)
-        result[factor] = counts_from_rows(levels, group, time[known], is_event[known], n[known])
-    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()), np.unique(time))
-
-
-def _per_level(
-    con: duckdb.DuckDBPyConnection,
-    cohort_filter: CohortFilter,
-    endpoint: str,
-    variables: Registry,
-    recorded: set[str],
-) -> dict[str, Counts]:
-    """One row per (months, event) with a count per (factor, code): DuckDB builds one
-    small hash table, not one per factor as grouping sets do. A factor ``recorded`` for
-    every limb of the filter has its first code's count as the rest of the row's (one
-    count fewer to aggregate: each costs about as much as the table's scan). The factor
-    with the most codes (the segment pattern's sixteen) is grouped by instead, a row per
-    (months, event, code): its codes add a third to the rows and save a count per code;
-    the other factors' rows are then summed over them (:func:`_by_time`)."""
-    months, event = endpoint_columns(endpoint)
-    codes = {factor: range(len(_values(factor, variables))) for factor in factors(variables)}
-    widest = max(codes, key=lambda factor: len(codes[factor]))
-    keyed = widest if len(codes[widest]) > 2 else None
-    counted = {
-        factor: [code for code in levels if code or factor not in recorded]
-        for factor, levels in codes.items()
-        if factor != keyed
-    }
-    by = "" if keyed is None else f"{grouping(keyed, variables).sql} AS key, "
-    columns = ", ".join(
-        count_where(grouping(factor, variables).is_code(code))
-        for factor, kept in counted.items()
-        for code in kept
-    )
-    select = f"{months} AS months, {event} AS event, {by}count(*) AS n, {columns}"
-    rows = con.execute(*_timed_groups(cohort_filter, endpoint, select)).fetchnumpy()
-    ends = np.asarray(rows.pop("months"), dtype=float)
-    is_event_rows = np.asarray(rows.pop("event"), dtype=bool)
-    n = np.asarray(rows.pop("n"), dtype=np.int64)
-    key = rows.pop("key", None)
-    result = {}
-    time, is_event, (n_all, *columns) = _by_time(ends, is_event_rows, [n, *rows.values()])
-    column = iter(columns)
-    for factor in codes:
-        if factor == keyed:
-            result[factor] = _keyed(factor, key, ends, is_event_rows, n, variables)
-            continue
-        counts = [next(column) for _ in counted[factor]]
-        if factor in recorded:
-            counts.insert(0, n_all - np.sum(counts, axis=0))
-        patients = np.stack(counts)  # one row per code
-        code, row = np.nonzero(patients)
-        names, group = _coded_levels(factor, code, variables)
-        result[factor] = counts_from_rows(
-            names, group, time[row], is_event[row], patients[code, row]
-        )
-    new = np.ones(time.size, dtype=bool)
-    new[1:] = time[1:] != time[:-1]
-    return FactorCounts(result, int(n_all.sum()), int(n_all[is_event].sum()), time[new])
-
-
-def _keyed(
-    factor: str,
-    code: np.ndarray,
-    time: np.ndarray,
-    is_event: np.ndarray,
-    n: np.ndarray,
-    variables: Registry,
-) -> Counts:
-    """The grouped-by factor's counts: the rows whose code is recorded, by code and time."""
-    known = np.flatnonzero(~np.ma.getmaskarray(code))
-    raw = np.asarray(code)
-    known = known[np.lexsort((time[known], raw[known]))]
-    names, group = _coded_levels(factor, raw[known].astype(int), variables)
-    return counts_from_rows(names, group, time[known], is_event[known], n[known])
-
-
-def _by_time(
-    time: np.ndarray, event: np.ndarray, counts: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of (time, event) and their ``counts`` summed per (time, event), in time order:
-    those of one time and event that the grouped-by factor's codes kept apart made one.
-    The counts come back as one array, a row per count (summed at once, not one by one)."""
-    order = np.lexsort((event, time))
-    time, event = time[order], event[order]
-    new = np.ones(time.size, dtype=bool)
-    new[1:] = (time[1:] != time[:-1]) | (event[1:] != event[:-1])
-    starts = np.flatnonzero(new)
-    table = np.stack([np.asarray(c, dtype=np.int64) for c in counts])[:, order]
-    return time[starts], event[starts], np.add.reduceat(table, starts, axis=1)
-
-
-def _timed_groups(
-    cohort_filter: CohortFilter, endpoint: str, select: str
-) -> tuple[str, list[object]]:
-    """``select`` over the filter's limbs with a time for ``endpoint``, grouped by all it
-    selects but its counts: one query level, so DuckDB binds no
-    subquery's columns. A patient's endpoint (recurrent DVT) counts each patient once, on
-    the first of their limbs in the filter, as the Patency page compares it
-    (analytics.stats.survival.endpoint_counts)."""
-    months, _ = endpoint_columns(endpoint)
     where, params = cohort_where(cohort_filter)
-    person = endpoint not in PATENCY_ENDPOINTS
-    return (
-        f"SELECT {select} FROM {SUMMARY_TABLE} WHERE ({where}) AND {months} IS NOT NULL"
-        + (f" AND {one_per_patient(where)}" if person else "")
-        + " GROUP BY ALL",
-        [*params, *params] if person else params,
-    )
+    people = endpoint not in PATENCY_ENDPOINTS
+    timed = [("months", months), ("event", event)]
+    overall = tally(con, timed, where, params, people)
+    kept = ~np.ma.getmaskarray(overall["months"])
+    n = np.asarray(overall["n"], dtype=np.int64)[kept]
+    is_event = np.asarray(overall["event"], dtype=bool)[kept]
+    result = {}
+    for factor in factors(variables):
+        rows = tally(con, [("g", grouping(factor, variables).sql), *timed], where, params, people)
+        known = np.flatnonzero(~np.ma.getmaskarray(rows["g"]) & ~np.ma.getmaskarray(rows["months"]))
+        levels, group = level_codes(factor, np.asarray(rows["g"])[known], variables)
+        result[factor] = counts_from_rows(
+            levels,
+            group,
+            np.asarray(rows["months"], dtype=float)[known],
+            np.asarray(rows["event"], dtype=bool)[known],
+            np.asarray(rows["n"], dtype=np.int64)[known],
+        )
+    times = np.unique(np.asarray(overall["months"], dtype=float)[kept])
+    return FactorCounts(result, int(n.sum()), int(n[is_event].sum()), times)
 
 
 def _limb_rows(
@@ -348,18 +205,6 @@ def _in_pairs(
     renumbered = np.full(rows, -1)
     renumbered[keep] = np.arange(keep.size)
     return keep, np.take(renumbered, first), np.take(renumbered, second)
-
-
-def _coded_levels(
-    factor: str, code: np.ndarray, variables: Registry
-) -> tuple[tuple[str, ...], np.ndarray]:
-    """:func:`~.survival.level_codes` of a factor's codes (0, 1, ...): each code present
-    decoded once, not every row."""
-    lookup = np.zeros(len(_values(factor, variables)), dtype=int)
-    present = np.flatnonzero(np.bincount(code, minlength=lookup.size))
-    levels, position = level_codes(factor, present, variables)
-    lookup[present] = position
-    return levels, np.take(lookup, code)
 
 
 def _values(factor: str, variables: Registry) -> tuple[str, ...]:

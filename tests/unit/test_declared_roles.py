@@ -32,7 +32,6 @@ from lifelines.statistics import multivariate_logrank_test
 from analytics.cohort.db import open_cohort
 from analytics.filters import CohortFilter, cohort_sql
 from analytics.present.tables import table1
-from analytics.stats import subgroups
 from analytics.stats.baseline import baseline
 from analytics.stats.engine.normal import Z_95
 from analytics.stats.models import ModelError, adjusted_model, check_covariates
@@ -125,13 +124,9 @@ def test_a_registry_without_a_variable_has_no_row_factor_or_covariate_for_it(reg
         check_covariates(["smoking"], without)
 
 
-@pytest.mark.parametrize("crossed_up_to", [5_000, 0], ids=["crossed", "per_level"])
-def test_a_declared_variable_is_a_forest_factor_with_its_levels(
-    registry, monkeypatch, crossed_up_to
-):
+def test_a_declared_variable_is_a_forest_factor_with_its_levels(registry):
     """Its levels in declared order (those with patients), its patients per level, its
     hazard ratios against the first level as R's coxph, the built-ins' rows unchanged."""
-    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_LIMBS", crossed_up_to)
     assert factors(WITH_ACCESS) == (*FACTORS, "access_vein")
     table = subgroup_table(registry, CohortFilter(), "primary", 12, WITH_ACCESS)
     builtin = subgroup_table(registry, CohortFilter(), "primary", 12)

@@ -19,7 +19,6 @@ from analytics.present.figures.subgroups import TESTS, forest_pages, forest_plot
 from analytics.present.tables import subgroup_display
 from analytics.rules import MIN_EVENTS_FOR_HR
 from analytics.stats.subgroups import FACTORS, factor_counts, subgroup_table
-from analytics.variables import BUILTIN
 from analytics.views import SubgroupsView
 
 TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
@@ -199,29 +198,6 @@ def unrecorded(bilateral_path) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-@pytest.mark.parametrize("cohort", ["registry", "bilateral", "unrecorded"])
-def test_the_factors_recorded_for_every_limb_are_read_from_the_files_statistics(request, cohort):
-    """Without a scan, the factors whose code is never NULL in the file: those a count of
-    every limb finds, on files with and without values missing."""
-    from analytics.stats.subgroups import _recorded
-
-    if cohort == "unrecorded":
-        con = request.getfixturevalue("unrecorded")
-    else:
-        con = open_cohort(request.getfixturevalue(f"{cohort}_path"))
-        request.addfinalizer(con.close)
-    missing = con.execute(
-        "SELECT "
-        + ", ".join(f"count(*) - count({grouping(factor).sql})" for factor in FACTORS)
-        + " FROM limb_summary"
-    ).fetchall()[0]
-    expected = {factor for factor, n in zip(FACTORS, missing, strict=True) if n == 0}
-    assert _recorded(con, FACTORS, BUILTIN) == expected
-    if cohort == "unrecorded":
-        assert not {"sex", "lesion_side", "seg_cfv", "segment_pattern"} & expected
-
-
-@pytest.mark.parametrize("crossed_up_to", [5_000, 0])
 @pytest.mark.parametrize(
     "cohort, cohort_filter",
     [
@@ -232,18 +208,9 @@ def test_the_factors_recorded_for_every_limb_are_read_from_the_files_statistics(
         ("unrecorded", CohortFilter(lesion_side="left")),
     ],
 )
-def test_the_one_scan_counts_what_a_group_by_per_factor_counts(
-    request, monkeypatch, crossed_up_to, cohort, cohort_filter
-):
-    """Every factor's (level, months) events and censorings, against a plain GROUP BY, by
-    the small cohort's cross-classification and by the large one's count per level (the
-    segment pattern grouped by, the others' counts summed over its codes; a factor's
-    first code counted, or the rest of the row's where every limb of the filter has a
-    value), on a registry of one limb per patient, a bilateral one and one with values
-    missing."""
-    from analytics.stats import subgroups
-
-    monkeypatch.setattr(subgroups, "CROSS_CLASSIFIED_LIMBS", crossed_up_to)
+def test_the_tallies_count_what_a_group_by_per_factor_counts(request, cohort, cohort_filter):
+    """Every factor's (level, months) events and censorings, against a plain GROUP BY, on a
+    registry of one limb per patient, a bilateral one and one with values missing."""
     if cohort == "unrecorded":
         con = request.getfixturevalue("unrecorded")
     else:

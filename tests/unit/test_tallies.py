@@ -154,3 +154,15 @@ def test_each_kind_of_read_keeps_its_most_recently_used_and_two_files():
     files.put("c", ("flags", 0), "c")
     assert files.get("a", ("flags", 0)) is None  # the file least recently read is dropped
     assert files.get("b", ("flags", 0)) == "b" and files.get("c", ("flags", 0)) == "c"
+
+
+def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
+    """Only a read-only file is coded once: one being written (an import) may change
+    without its key changing, so it is counted from its rows each time."""
+    with duckdb.connect(str(tmp_path / "cohort.duckdb")) as con:
+        summary(con, [(1.0, True, "left", 0)] * 3)
+        assert tallied(con, "true", []) == [(1.0, True, "left", False, 3)]
+        con.execute(f"UPDATE {SUMMARY_TABLE} SET s = 'right'")
+        assert (
+            tallied(con, "true", []) == grouped(con, "true", []) == [(1.0, True, "right", False, 3)]
+        )
