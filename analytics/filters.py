@@ -526,22 +526,6 @@ def first_in_filter(where: str) -> str:
     )
 
 
-PERSON = "person"  # person_rows' column: whether a limb row is its patient's first in the filter
-
-
-def person_rows(where: str, columns: str) -> str:
-    """``SELECT {columns}, person`` for every row ``where`` selects, ``person`` true on
-    each patient's first limb in the filter (:func:`one_per_patient`): the two branches of
-    :func:`patient_sql`, every row kept, the pairs looked up in the second only. Its
-    parameters are ``where``'s three times."""
-    return (
-        f"SELECT {columns}, true AS {PERSON} FROM {SUMMARY_TABLE} "
-        f"WHERE ({where}) AND patient_limbs = 1 UNION ALL "
-        f"SELECT {columns}, {first_in_filter(where)} AS {PERSON} FROM {SUMMARY_TABLE} "
-        f"WHERE ({where}) AND patient_limbs > 1"
-    )
-
-
 def one_per_patient(where: str) -> str:
     """The condition keeping, of the rows ``where`` selects, each patient's first limb
     (limb_order: the earliest procedure). Its parameters are ``where``'s again.
