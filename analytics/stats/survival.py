@@ -1,9 +1,10 @@
-"""Survival of a filtered cohort: (group, time) counts from DuckDB, estimates from the engine.
+"""Survival of a filtered cohort: (group, time) counts from tallies, estimates from the engine.
 
-DuckDB aggregates each endpoint's times in the patient summary (analytics.cohort.summary)
-to events and censorings per (group, months), every endpoint and split asked for in one
-scan; the counts engine (analytics.stats.engine) estimates from those counts. So the
-work follows distinct times, not patients, and no patient row leaves the database.
+Each endpoint's times in the patient summary (analytics.cohort.summary) are tallied to
+events and censorings per (group, months) over the rows the filter selects
+(analytics.cohort.tallies: the file's times coded once, a filter's counts a bincount);
+the counts engine (analytics.stats.engine) estimates from those counts. So the
+estimates' work follows distinct times, not patients.
 
 Conventions are the engine's: Kaplan-Meier with Greenwood's SE and the log(-log) 95% CI
 (R's ``conf.type = "log-log"``), the KMunicate table (at risk at month m: time >= m;
@@ -514,7 +515,7 @@ def endpoint_counts(
     by: str | None = None,
     per_patient: bool = False,
 ) -> dict[str, tuple[Counts, Counts | None]]:
-    """Events and censorings per time of each endpoint, overall and by ``by``, in one scan.
+    """Events and censorings per time of each endpoint, overall and by ``by``: tallies.
 
     The overall counts hold every filtered limb; the split leaves out limbs whose group is
     unknown (a centre not recorded), so its levels can hold fewer. With ``per_patient``
