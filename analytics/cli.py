@@ -27,6 +27,7 @@ from analytics.cohort.db import (
     default_db_path,
     open_cohort,
 )
+from analytics.cohort.tallies import counting_in_duckdb
 from analytics.filters import MATCH_MODES, CohortFilter, FilterError, parse_pairs
 from analytics.glossary import ENDPOINTS
 from analytics.groups import grouping
@@ -589,6 +590,16 @@ def _import_redcap(args: argparse.Namespace, metadata: dict[str, str] | None) ->
 
 
 def _run(args: argparse.Namespace) -> None:
+    """The command's work; every command but the benchmark reads its cohort once, so its
+    tallies are DuckDB's aggregates (tallies.counting_in_duckdb)."""
+    if args.command == "bench":
+        _command(args)
+        return
+    with counting_in_duckdb():
+        _command(args)
+
+
+def _command(args: argparse.Namespace) -> None:
     """The command's work and its one line of output."""
     if args.command == "build-demo":
         from analytics.cohort.demo import build_demo

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.cohort.tallies import column_max
+from analytics.cohort.tallies import column_max, first_in_filter
 from analytics.groups import quoted, segment_mask
 from analytics.variables import (
     BUILTIN,
@@ -496,7 +496,7 @@ def patient_sql(
 ) -> tuple[str, list[Any]]:
     """:func:`cohort_sql` keeping one row per patient: what a person-level result counts
     (Table 1's person rows, safety events, death), each person once however many of their
-    limbs the filter selects (the first of them, :func:`one_per_patient`).
+    limbs the filter selects (the first of them, tallies.one_per_patient).
 
     Read as two branches of one scan: the rows of patients with one limb, each its
     patient's and kept as it is, and the rows of patients with two (stored last, so their
@@ -513,29 +513,6 @@ def patient_sql(
         f"AND {first_in_filter(where)}"
     )
     return f"SELECT {select} FROM ({rows})", [*params, *params, *params]
-
-
-def first_in_filter(where: str) -> str:
-    """Of the rows of patients with two limbs that ``where`` selects, the condition that a
-    row is its patient's first limb in the filter: the first treated (limb_order 1), or the
-    second where the first is not selected. A patient has two limbs at most (one per side,
-    data/schema.sql). Its parameters are ``where``'s once."""
-    return (
-        f"(limb_order = 1 OR patient_key NOT IN (SELECT patient_key FROM {SUMMARY_TABLE} "
-        f"WHERE ({where}) AND patient_limbs > 1 AND limb_order = 1))"
-    )
-
-
-def one_per_patient(where: str) -> str:
-    """The condition keeping, of the rows ``where`` selects, each patient's first limb
-    (limb_order: the earliest procedure). Its parameters are ``where``'s again.
-
-    Every month of a summary row is on its limb's clock (analytics.cohort.summary), so the
-    row kept is whole on its own. Only the first limbs of patients with two limbs are
-    looked up (stored last: their blocks only), by integer keys; in a registry of one limb
-    per patient the subquery is empty and the condition always true.
-    """
-    return f"(patient_limbs = 1 OR {first_in_filter(where)})"
 
 
 def has_bilateral(con: Any) -> bool:

@@ -21,20 +21,39 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.cohort.summary import SUMMARY_TABLE
 
 FILES = 2  # cohort files whose reads stay in memory
 # per file and kind, the reads kept (a million limbs: a grouping's codes 4 MB, a number's
 # values 8 MB, a filter's flags 1 MB and its rows up to 4 MB): at most about 400 MB
+DIRECT_KEYS = 2**16  # a key range this small is a code as it is (no hashing)
 LIMITS = {"grouping": 48, "values": 12, "flags": 16, "selection": 32, "second limbs": 1}
+
+
+_CODED = [True]  # False while a command reads its cohort once (counting_in_duckdb)
+
+
+@contextlib.contextmanager
+def counting_in_duckdb() -> Iterator[None]:
+    """While a command reads its cohort file once (the command line's report or deck),
+    every tally is DuckDB's own aggregate, as fast as one read can be, and nothing is
+    coded: coding a million limbs' columns takes seconds, which only repeated reads pay
+    back (the dashboard's, the benchmark's)."""
+    before, _CODED[0] = _CODED[0], False
+    try:
+        yield
+    finally:
+        _CODED[0] = before
 
 
 @dataclass(frozen=True)
@@ -66,8 +85,10 @@ def tally(
     """``SELECT columns, count(*) AS n FROM limb_summary WHERE where GROUP BY columns``:
     each (name, SQL expression) of ``columns`` by its name, a missing value masked and a
     group of its own as in SQL, and ``n``; one row per combination the filter selects.
-    With ``people``, each patient's first limb in the filter only (filters.one_per_patient):
-    what counts people."""
+    With ``people``, each patient's first limb in the filter only (one_per_patient): what
+    counts people."""
+    if not _CODED[0]:
+        return _aggregated(con, columns, where, params, people)
     file = _file(con)
     coded = _coded(con, file, tuple(columns))
     chosen = _selected(con, file, where, tuple(params), people)
@@ -86,6 +107,12 @@ def count(
 ) -> int:
     """``SELECT count(*) FROM limb_summary WHERE where``: the rows the filter selects, or
     with ``people`` the patients behind them (tally)."""
+    if not _CODED[0]:
+        (found,) = con.execute(
+            f"SELECT count(*) FROM {SUMMARY_TABLE} WHERE {_condition(where, people)}",
+            _params(params, people),
+        ).fetchall()[0]
+        return int(found)
     file = _file(con)
     chosen = _selected(con, file, where, tuple(params), people)
     return _rows(con, file) - chosen.rows.size if chosen.outside else chosen.rows.size
@@ -101,6 +128,13 @@ def total(
     """``SELECT coalesce(sum(sql), 0) FROM limb_summary WHERE where``: a number's sum over
     the rows the filter selects, each patient's first only with ``people`` (tally); summed
     in another order than DuckDB's, equal to about 1e-15 of the sum."""
+    if not _CODED[0]:
+        (found,) = con.execute(
+            f"SELECT coalesce(sum({sql}), 0)::DOUBLE FROM {SUMMARY_TABLE} "
+            f"WHERE {_condition(where, people)}",
+            _params(params, people),
+        ).fetchall()[0]
+        return float(found)
     file = _file(con)
     values = _values(con, file, sql)
     chosen = _selected(con, file, where, tuple(params), people)
@@ -117,15 +151,82 @@ def numbers(
     """``SELECT columns FROM limb_summary WHERE where``: each (name, SQL expression) of
     ``columns``, a number, at the rows the filter selects in stored order (0 where
     missing), for sums of functions of several columns."""
+    if not _CODED[0]:
+        read = ", ".join(f"coalesce({sql}, 0)::DOUBLE AS c{i}" for i, (_, sql) in
+                         enumerate(columns))  # fmt: skip
+        found = con.execute(f"SELECT {read} FROM {SUMMARY_TABLE} WHERE {where}", list(params))
+        values = found.fetchnumpy()
+        return {name: np.asarray(values[f"c{i}"], dtype=float)
+                for i, (name, _) in enumerate(columns)}  # fmt: skip
     file = _file(con)
     rows = np.flatnonzero(_flags(con, file, where, tuple(params)))
     return {name: _values(con, file, sql)[rows] for name, sql in columns}
 
 
 def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
-    """The largest value of a number over the whole file (NaN for a file of no rows)."""
+    """The largest value of a number over the whole file, 0 where missing (NaN for a file
+    of no rows)."""
+    if not _CODED[0]:
+        (found,) = con.execute(f"SELECT max(coalesce({sql}, 0)) FROM {SUMMARY_TABLE}").fetchall()[0]
+        return math.nan if found is None else float(found)
     values = _values(con, _file(con), sql)
     return float(values.max()) if values.size else math.nan
+
+
+def one_per_patient(where: str) -> str:
+    """The condition keeping, of the rows ``where`` selects, each patient's first limb
+    (limb_order: the earliest procedure). Its parameters are ``where``'s again.
+
+    Every month of a summary row is on its limb's clock (analytics.cohort.summary), so the
+    row kept is whole on its own. Only the first limbs of patients with two limbs are
+    looked up (stored last: their blocks only), by integer keys; in a registry of one limb
+    per patient the subquery is empty and the condition always true. A coded tally keeps
+    the same rows from the filter's flags (_second_limbs).
+    """
+    return f"(patient_limbs = 1 OR {first_in_filter(where)})"
+
+
+def first_in_filter(where: str) -> str:
+    """Of the rows of patients with two limbs that ``where`` selects, the condition that a
+    row is its patient's first limb in the filter: the first treated (limb_order 1), or the
+    second where the first is not selected. A patient has two limbs at most (one per side,
+    data/schema.sql). Its parameters are ``where``'s once."""
+    return (
+        f"(limb_order = 1 OR patient_key NOT IN (SELECT patient_key FROM {SUMMARY_TABLE} "
+        f"WHERE ({where}) AND patient_limbs > 1 AND limb_order = 1))"
+    )
+
+
+def _condition(where: str, people: bool) -> str:
+    return f"({where}) AND {one_per_patient(where)}" if people else where
+
+
+def _params(params: Sequence[Any], people: bool) -> list[Any]:
+    return [*params, *params] if people else list(params)
+
+
+def _aggregated(
+    con: duckdb.DuckDBPyConnection,
+    columns: Sequence[tuple[str, str]],
+    where: str,
+    params: Sequence[Any],
+    people: bool,
+) -> dict[str, np.ma.MaskedArray]:
+    """A tally as DuckDB's GROUP BY."""
+    read = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
+    found = con.execute(
+        f"SELECT {read}, count(*) AS n FROM {SUMMARY_TABLE} "
+        f"WHERE {_condition(where, people)} GROUP BY ALL",
+        _params(params, people),
+    ).fetchnumpy()
+    result = {}
+    for i, (name, _) in enumerate(columns):
+        values = found[f"c{i}"]
+        missing = np.ma.getmaskarray(values)
+        if values.dtype == object:
+            missing = missing | pd.isna(np.ma.getdata(values))
+        result[name] = np.ma.MaskedArray(np.ma.getdata(values), mask=missing)
+    return result | {"n": np.ma.MaskedArray(np.asarray(found["n"], dtype=np.int64))}
 
 
 class _Files:
@@ -254,8 +355,8 @@ def _second_limbs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of the limbs that are not their patient's first treated (limb_order 1),
     and the row of that first limb: a patient's first limb in a filter is their first
-    treated, or the other where the filter leaves the first out (filters.first_in_filter,
-    the same rule in SQL)."""
+    treated, or the other where the filter leaves the first out (first_in_filter, the
+    same rule in SQL)."""
     key = ("second limbs",)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
@@ -285,8 +386,8 @@ def _coded(
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
     read = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
-    fetched = con.execute(f"SELECT {read} FROM {SUMMARY_TABLE}").fetchnumpy()
-    coded = _combine([name for name, _ in columns], [fetched[f"c{i}"] for i in range(len(columns))])
+    fetched = con.sql(f"SELECT {read} FROM {SUMMARY_TABLE}").to_arrow_table()
+    coded = _combine([name for name, _ in columns], fetched.columns)
     if file is not None:
         _FILES.put(file, key, coded)
     return coded
@@ -304,18 +405,22 @@ def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> 
     return values
 
 
-def _combine(names: list[str], arrays: list[np.ndarray]) -> Coded:
-    """Each row's combination of values as one code, in the values' sorted order (a
-    missing value before the others; like GROUP BY's, the order is not part of a tally)."""
+def _combine(names: list[str], arrays: list[pa.ChunkedArray]) -> Coded:
+    """Each row's combination of values as one code (the order of combinations is not
+    part of a tally, as GROUP BY's is not). The combinations are a mixed-radix key of the
+    values' codes, used as the code where the key's range is small, else factorized."""
     parts = [_factorized(a) for a in arrays]
-    key = np.zeros(arrays[0].size if arrays else 0, dtype=np.int64)
+    key = np.zeros(len(arrays[0]) if arrays else 0, dtype=np.int64)
     radix = 1
     for codes, uniques in reversed(parts):
         key += (codes + 1) * radix  # a missing value is 0
         radix *= len(uniques) + 1
         if radix >= 2**62:
             raise ValueError(f"too many combinations of {names} to code")
-    codes, keys = pd.factorize(key, sort=True)
+    if radix <= DIRECT_KEYS:
+        codes, keys = key, np.arange(radix)
+    else:
+        codes, keys = pd.factorize(key)
     values = {}
     for name, (_, uniques) in zip(names, parts, strict=True):
         radix //= len(uniques) + 1
@@ -327,15 +432,12 @@ def _combine(names: list[str], arrays: list[np.ndarray]) -> Coded:
     return Coded(codes=codes, values=values, every=np.bincount(codes, minlength=keys.size))
 
 
-def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's index among the sorted distinct values, -1 where missing."""
-    if np.ma.isMaskedArray(values):
-        missing = np.ma.getmaskarray(values)
-        data = np.ma.getdata(values)
-    else:
-        data = values
-        missing = pd.isna(values) if values.dtype == object else np.zeros(values.size, bool)
-    codes = np.full(data.size, -1, dtype=np.int64)
-    found, uniques = pd.factorize(data[~missing], sort=True)
-    codes[~missing] = found
-    return codes, np.asarray(uniques)
+def _factorized(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index among the column's distinct values, -1 where missing: Arrow's
+    dictionary (an ENUM's as DuckDB hands it over; any other column's encoded in C++), so
+    no row becomes a Python object (text as objects took a second a million rows)."""
+    values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    codes = values.indices.cast(pa.int64()).fill_null(-1).to_numpy()
+    return codes, values.dictionary.to_numpy(zero_copy_only=False)

@@ -50,7 +50,7 @@ class Baseline:
 
     Each row counts its variable's unit (Variable.level): a person-level row (sex, risk
     factors, age and BMI at the patient's first procedure in the filter) counts the
-    ``people``, each once, from their first limb in the filter (filters.one_per_patient);
+    ``people``, each once, from their first limb in the filter (tallies.one_per_patient);
     a limb-level row (side, segments, aetiology, devices) counts the ``limbs``. With no
     patient of two limbs in the file (``bilateral`` false) the two are the same rows.
 
@@ -177,7 +177,7 @@ def baseline(
     rows' states at a time (:func:`_shares`); one by each number's values
     (:func:`_spread`). A limb-level row counts the filter's limbs; in a file with a
     patient of two limbs, a person-level row counts people, each patient's first limb in
-    the filter (filters.one_per_patient); otherwise each limb is its patient's.
+    the filter (tallies.one_per_patient); otherwise each limb is its patient's.
     """
     variables = cohort_filter.variables if variables is None else variables
     bilateral = has_bilateral(con)

@@ -34,6 +34,12 @@ class Recorder:
         self.results.append([column[0] for column in result.description])
         return result
 
+    def sql(self, query: str) -> Any:
+        self.queries.append(query)
+        relation = self.con.sql(query)
+        self.results.append(relation.columns)
+        return relation
+
 
 def test_the_unsplit_clustered_curve_fetches_its_limbs_without_a_group_column():
     """Without a split the listed limbs have no group to read: a column of NULLs, one per

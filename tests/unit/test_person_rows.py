@@ -1,5 +1,5 @@
 """One row per patient in a registry where patients have two treated limbs: each patient's
-first limb in the filter (filters.patient_sql, one_per_patient), checked
+first limb in the filter (filters.patient_sql, tallies.one_per_patient), checked
 against pandas on the filter's limb rows, and looked up on the rows of patients with two
 limbs only (what keeps a person-level page's query near a limb-level one's on a million
 limbs)."""
@@ -13,12 +13,11 @@ import pytest
 
 from analytics import views
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.cohort.tallies import forget_selections
+from analytics.cohort.tallies import forget_selections, one_per_patient
 from analytics.filters import (
     CohortFilter,
     cohort_sql,
     cohort_where,
-    one_per_patient,
     patient_sql,
 )
 from analytics.stats.clinical import holds_two_limbs
@@ -114,6 +113,10 @@ class Recording:
     def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         self.sent.append((sql, params or []))
         return self.con.execute(sql, params or [])
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        self.sent.append((query, []))
+        return self.con.sql(query)
 
 
 @pytest.mark.parametrize("cohort_filter", FILTERS, ids=repr)

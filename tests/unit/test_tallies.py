@@ -6,6 +6,7 @@ The reference is DuckDB's own aggregate of the summary, the query the tallies re
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 
 from analytics.cohort import tallies
 from analytics.cohort.summary import SUMMARY_TABLE
-from analytics.filters import CohortFilter, cohort_where, one_per_patient
+from analytics.cohort.tallies import one_per_patient
+from analytics.filters import CohortFilter, cohort_where
 from tools.bench import filters_for
 
 COLUMNS = [("months", "m"), ("event", "e"), ("side", "s"), ("died", "d > 0")]
@@ -54,20 +56,31 @@ def tallied(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tu
     return sorted(rows, key=repr)
 
 
+def modes() -> Iterator[str]:
+    """Each way a tally counts: coded, then as DuckDB's aggregate (a one-read command's)."""
+    yield "coded"
+    with tallies.counting_in_duckdb():
+        yield "duckdb"
+
+
 @settings(max_examples=60, deadline=None)
 @given(rows=rows_strategy)
 def test_a_tally_of_rows_in_memory_equals_their_group_by(rows):
     with duckdb.connect() as con:
         summary(con, rows)
-        for where, params in WHERES:
-            assert tallied(con, where, params) == grouped(con, where, params)
-            months = f"SELECT coalesce(m, 0) FROM {SUMMARY_TABLE} WHERE {where}"
-            expected = [m for (m,) in con.execute(months, params).fetchall()]
-            assert tallies.numbers(con, [("m", "m")], where, params)["m"].tolist() == expected
-            assert tallies.total(con, "m", where, params) == pytest.approx(sum(expected))
+        for _mode in modes():  # the mode holds while the loop's body runs
+            for where, params in WHERES:
+                assert tallied(con, where, params) == grouped(con, where, params)
+                months = f"SELECT coalesce(m, 0) FROM {SUMMARY_TABLE} WHERE {where}"
+                expected = [m for (m,) in con.execute(months, params).fetchall()]
+                found = tallies.numbers(con, [("m", "m")], where, params)["m"]
+                assert found.tolist() == expected
+                assert tallies.total(con, "m", where, params) == pytest.approx(sum(expected))
+                assert tallies.count(con, where, params) == len(expected)
         largest = max((r[0] or 0 for r in rows), default=None)
-        found = tallies.column_max(con, "m")
-        assert found == largest if rows else math.isnan(found)
+        for _mode in modes():
+            found = tallies.column_max(con, "m")
+            assert found == largest if rows else math.isnan(found)
 
 
 def test_a_file_is_coded_once_and_a_file_written_again_is_read_again(tmp_path: Path):
@@ -114,9 +127,11 @@ def test_each_patient_counts_once_on_their_first_limb_in_the_filter_as_in_sql(
     columns = [("patient", "patient_key"), ("order", "limb_order")]
     with duckdb.connect(str(retinopathy_path), read_only=True) as con:
         expected = sorted(con.execute(sql, [*params, *params]).fetchall())
-        found = tallies.tally(con, columns, where, params, people=True)
-    rows = zip(found["patient"].tolist(), found["order"].tolist(), found["n"].tolist(), strict=True)
-    assert sorted(rows) == expected
+        for mode in modes():
+            found = tallies.tally(con, columns, where, params, people=True)
+            rows = zip(*(found[c].tolist() for c in ("patient", "order", "n")), strict=True)
+            assert sorted(rows) == expected, mode
+            assert tallies.count(con, where, params, people=True) == len(expected), mode
     assert len({patient for patient, _, _ in expected}) == len(expected)
 
 
@@ -166,3 +181,15 @@ def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
         assert (
             tallied(con, "true", []) == grouped(con, "true", []) == [(1.0, True, "right", False, 3)]
         )
+
+
+def test_a_command_that_reads_once_counts_in_duckdb_and_codes_nothing(tmp_path: Path):
+    path = tmp_path / "cohort.duckdb"
+    with duckdb.connect(str(path)) as con:
+        summary(con, [(1.0, True, "left", 0), (2.0, None, "right", 1)])
+    with duckdb.connect(str(path), read_only=True) as con:
+        with tallies.counting_in_duckdb():
+            assert tallied(con, "true", []) == grouped(con, "true", [])
+        assert tallies._FILES.get(tallies._file(con), ("grouping", tuple(COLUMNS))) is None
+        assert tallied(con, "true", []) == grouped(con, "true", [])  # coded again after it
+        assert tallies._FILES.get(tallies._file(con), ("grouping", tuple(COLUMNS))) is not None

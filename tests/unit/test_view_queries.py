@@ -37,6 +37,10 @@ class Recording:
         self.sent.append(sql)
         return self.con.execute(sql, *params)
 
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        self.sent.append(query)
+        return self.con.sql(query)
+
     def cursor(self) -> Recording:
         return Recording(self.con.cursor(), self.sent)
 
