@@ -571,7 +571,13 @@ def _statistic_counts(view: Ledger, index: _Index, key: Key, hidden: frozenset[K
     """The counts whose withholding hides a statistic that, read with the view's sums,
     pins ``key`` (partitions.Bound.given of the bounds read over ``key`` or unknowns
     linked to it): a month's events, its Kaplan-Meier estimate with them. Fewest sums
-    first, then the smallest (the statistic's counts, whatever a reader misses of them)."""
+    first, then the smallest (the statistic's counts, whatever a reader misses of them).
+    Not a public count: another view shows it, and its statistic with it (a comparison's
+    overall curve is the view without it, whose 12-month estimate shows with its events),
+    so withholding it here hides neither; judged hidden, its bounds went unread, and the
+    overall 71.7% and 57.9% at 12 and 24 months, 3 events between, left at least 16 at
+    risk at 12 months: the 4 censored before it, less the 3 of one side, gave the other's
+    "<3" away."""
     linked, frontier = {key}, {key}
     unknown = hidden | view.unseen | {key}
     while frontier:
@@ -581,7 +587,8 @@ def _statistic_counts(view: Ledger, index: _Index, key: Key, hidden: frozenset[K
         linked |= frontier
     givens = {given for i in index.bounds_with(linked, hidden) for given in index.bounds[i].given}
     counts = view.counts
-    return sorted((g for g in givens if g in index.shown and g not in hidden and counts[g] > 0),
+    return sorted((g for g in givens if g in index.shown and g not in hidden | view.public
+                   and counts[g] > 0),
                   key=lambda g: (len(index.holding.get(g, ())), counts[g], str(g)))  # fmt: skip
 
 
