@@ -34,10 +34,12 @@ import pyarrow.compute as pc
 from analytics.cohort.summary import SUMMARY_TABLE
 
 FILES = 2  # cohort files whose reads stay in memory
-# per file and kind, the reads kept (a million limbs: a grouping's codes 4 MB, a number's
-# values 8 MB, a filter's flags 1 MB and its rows up to 4 MB): at most about 400 MB
 DIRECT_KEYS = 2**16  # a key range this small is a code as it is (no hashing)
-LIMITS = {"grouping": 48, "values": 12, "flags": 16, "selection": 32, "second limbs": 1}
+# per file and kind, the reads kept (a million limbs: a grouping's and a column's codes
+# 4 MB each, a number's values 8 MB, a filter's flags 1 MB and its rows up to 4 MB): at
+# most about 400 MB
+LIMITS = {"grouping": 32, "column": 24, "values": 8, "flags": 16, "selection": 16,
+          "second limbs": 1}  # fmt: skip
 
 
 _CODED = [True]  # False while a command reads its cohort once (counting_in_duckdb)
@@ -385,9 +387,17 @@ def _coded(
     key = ("grouping", columns)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
-    read = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
-    fetched = con.sql(f"SELECT {read} FROM {SUMMARY_TABLE}").to_arrow_table()
-    coded = _combine([name for name, _ in columns], fetched.columns)
+    parts = {sql: _FILES.get(file, ("column", sql)) if file is not None else None
+             for _, sql in columns}  # fmt: skip
+    unread = [sql for sql, part in parts.items() if part is None]
+    if unread:  # the columns no grouping read before, in one scan
+        read = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(unread))
+        fetched = con.sql(f"SELECT {read} FROM {SUMMARY_TABLE}").to_arrow_table()
+        for sql, column in zip(unread, fetched.columns, strict=True):
+            parts[sql] = _factorized(column)
+            if file is not None:
+                _FILES.put(file, ("column", sql), parts[sql])
+    coded = _combine([name for name, _ in columns], [parts[sql] for _, sql in columns])
     if file is not None:
         _FILES.put(file, key, coded)
     return coded
@@ -405,15 +415,14 @@ def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> 
     return values
 
 
-def _combine(names: list[str], arrays: list[pa.ChunkedArray]) -> Coded:
+def _combine(names: list[str], parts: list[tuple[np.ndarray, np.ndarray]]) -> Coded:
     """Each row's combination of values as one code (the order of combinations is not
     part of a tally, as GROUP BY's is not). The combinations are a mixed-radix key of the
     values' codes, used as the code where the key's range is small, else factorized."""
-    parts = [_factorized(a) for a in arrays]
-    key = np.zeros(len(arrays[0]) if arrays else 0, dtype=np.int64)
+    key = np.zeros(parts[0][0].size if parts else 0, dtype=np.int64)
     radix = 1
     for codes, uniques in reversed(parts):
-        key += (codes + 1) * radix  # a missing value is 0
+        key += (codes.astype(np.int64) + 1) * radix  # a missing value is 0
         radix *= len(uniques) + 1
         if radix >= 2**62:
             raise ValueError(f"too many combinations of {names} to code")
@@ -439,5 +448,5 @@ def _factorized(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if not pa.types.is_dictionary(values.type):
         values = pc.dictionary_encode(values)
-    codes = values.indices.cast(pa.int64()).fill_null(-1).to_numpy()
+    codes = values.indices.cast(pa.int32()).fill_null(-1).to_numpy()
     return codes, values.dictionary.to_numpy(zero_copy_only=False)
