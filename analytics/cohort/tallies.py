@@ -416,9 +416,10 @@ def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> 
 
 
 def _combine(names: list[str], parts: list[tuple[np.ndarray, np.ndarray]]) -> Coded:
-    """Each row's combination of values as one code (the order of combinations is not
-    part of a tally, as GROUP BY's is not). The combinations are a mixed-radix key of the
-    values' codes, used as the code where the key's range is small, else factorized."""
+    """Each row's combination of values as one code, in the values' order (a missing value
+    first), so that a tally's rows come in (group, months) order and the engine sorts
+    none. The combinations are a mixed-radix key of the values' codes, used as the code
+    where the key's range is small, else factorized."""
     key = np.zeros(parts[0][0].size if parts else 0, dtype=np.int64)
     radix = 1
     for codes, uniques in reversed(parts):
@@ -429,7 +430,7 @@ def _combine(names: list[str], parts: list[tuple[np.ndarray, np.ndarray]]) -> Co
     if radix <= DIRECT_KEYS:
         codes, keys = key, np.arange(radix)
     else:
-        codes, keys = pd.factorize(key)
+        codes, keys = pd.factorize(key, sort=True)
     values = {}
     for name, (_, uniques) in zip(names, parts, strict=True):
         radix //= len(uniques) + 1
@@ -449,4 +450,8 @@ def _factorized(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if not pa.types.is_dictionary(values.type):
         values = pc.dictionary_encode(values)
     codes = values.indices.cast(pa.int32()).fill_null(-1).to_numpy()
-    return codes, values.dictionary.to_numpy(zero_copy_only=False)
+    uniques = values.dictionary.to_numpy(zero_copy_only=False)
+    order = np.argsort(uniques, kind="stable")  # codes in the values' order: a tally's
+    rank = np.empty(order.size + 1, dtype=np.int32)  # rows come sorted, as the engine reads
+    rank[order], rank[-1] = np.arange(order.size, dtype=np.int32), -1  # them (-1 stays -1)
+    return rank[codes], uniques[order]
