@@ -33,6 +33,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csc_array
 
 from analytics.partitions import Bound, Key, Ledger, Sum
 from analytics.present.privacy import is_small
@@ -697,13 +698,16 @@ class _System:
                     known += sign * view.counts[member]
             rows.append(row)
             rhs.append(-known)
-        self.constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
+        # Sparse once here, where milp would make each dense matrix sparse on every solve
+        # (the same matrix: its zeros dropped, by compressed columns).
+        self.constraints = [LinearConstraint(csc_array(np.array(rows)), rhs, rhs)] if rows else []
         at_most = [_at_most_patients(s, self.index, view.counts, len(unknown))
                    for s in sums if s.within_patients]  # fmt: skip
         at_most += [_bound_row(b, self.index, view.counts, len(unknown)) for b in bounds or ()]
         if at_most:
             self.constraints.append(LinearConstraint(
-                np.array([row for row, _ in at_most]), -np.inf, [bound for _, bound in at_most]
+                csc_array(np.array([row for row, _ in at_most])), -np.inf,
+                [bound for _, bound in at_most],
             ))  # fmt: skip
         self.lower = np.array([lower[key] for key in unknown])
         self.upper = np.array([upper[key] for key in unknown])
