@@ -40,13 +40,6 @@ EVERYONE = "all"  # the population of a registry that declares none
 LABEL_LENGTH = (1, 64)  # a level the data holds (a centre's label), in characters
 
 
-def count_where(predicate: str) -> str:
-    """SQL counting the rows where ``predicate`` holds: 0, not NULL, over no rows or where
-    it is NULL throughout. count_if, not count(*) FILTER (WHERE ...), which takes four
-    times as long in DuckDB 2.0."""
-    return f"coalesce(count_if({predicate}), 0)"
-
-
 class Part(StrEnum):
     """What one filter parameter holds; it fixes the parameter's parser, text, SQL and words."""
 

@@ -10,7 +10,9 @@ definition of what a filter selects.
 
 Both reads scan the summary in its stored order (DuckDB keeps insertion order unless told
 not to, and a cohort connection's settings are locked), so the flags and the codes line
-up row by row; every cached array is checked against the summary's row count.
+up row by row. What is kept is keyed by what the connection reads of its file (its
+metadata, rows and blocks) beside what the file system says of the path, so a file
+written again, or a connection still reading the file it replaced, is never another's.
 """
 
 from __future__ import annotations
@@ -34,15 +36,16 @@ import pyarrow.compute as pc
 from analytics.cohort.summary import SUMMARY_TABLE
 
 FILES = 2  # cohort files whose reads stay in memory
+# The reads kept of a file, the least recently used dropped first: every page's codes of
+# a million limbs (about 40 groupings at 4 MB, each with what it counts) with room for
+# the columns they came from and the filters of the moment.
+BUDGET_BYTES = 512 * 2**20
 DIRECT_KEYS = 2**16  # a key range this small is a code as it is (no hashing)
-# per file and kind, the reads kept (a million limbs: a grouping's and a column's codes
-# 4 MB each, a number's values 8 MB, a filter's flags 1 MB and its rows up to 4 MB): at
-# most about 400 MB
-LIMITS = {"grouping": 32, "column": 24, "values": 8, "flags": 16, "selection": 16,
-          "second limbs": 1}  # fmt: skip
+COMPACT_AT = 2**40  # a key range this large is factorized before the next column joins it
 
-
-_CODED = [True]  # False while a command reads its cohort once (counting_in_duckdb)
+# Process-wide on purpose: the command line's one-read commands set it for their run
+# (counting_in_duckdb); the dashboard and the benchmark never do.
+_CODED = [True]
 
 
 @contextlib.contextmanager
@@ -200,10 +203,12 @@ def first_in_filter(where: str) -> str:
 
 
 def _condition(where: str, people: bool) -> str:
+    """The SQL condition of a filter's rows, each patient's first only with ``people``."""
     return f"({where}) AND {one_per_patient(where)}" if people else where
 
 
 def _params(params: Sequence[Any], people: bool) -> list[Any]:
+    """The parameters of :func:`_condition`: the filter's, again for the people's lookup."""
     return [*params, *params] if people else list(params)
 
 
@@ -232,14 +237,16 @@ def _aggregated(
 
 
 class _Files:
-    """What was read of each open cohort file, its most recent ``FILES`` kept, and of
-    each kind of read (a key's first item) the most recently used ``LIMITS[kind]``."""
+    """What was read of each open cohort file, its most recent ``FILES`` kept, and of each
+    file's reads the most recently used within ``BUDGET_BYTES``. Kept arrays are made
+    read-only: every session shares them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._files: OrderedDict[Hashable, OrderedDict[tuple, Any]] = OrderedDict()
 
     def get(self, file: Hashable, key: tuple) -> Any:
+        """The read kept under ``key`` (None if none), now the most recently used."""
         with self._lock:
             held = self._files.get(file)
             if held is None or key not in held:
@@ -249,21 +256,47 @@ class _Files:
             return held[key]
 
     def forget(self, *kinds: str) -> None:
+        """Drop every file's reads of these kinds (a key's first item)."""
         with self._lock:
             for held in self._files.values():
                 for key in [k for k in held if k[0] in kinds]:
                     del held[key]
 
     def put(self, file: Hashable, key: tuple, value: Any) -> None:
+        """Keep ``value``, dropping the least recently used file beyond ``FILES`` and
+        the file's least recently used reads beyond its budget."""
+        _read_only(value)
         with self._lock:
             held = self._files.setdefault(file, OrderedDict())
             self._files.move_to_end(file)
             while len(self._files) > FILES:
                 self._files.popitem(last=False)
-            same = [k for k in held if k[0] == key[0]]
-            for old in same[: max(0, len(same) - LIMITS[key[0]] + 1)]:
-                del held[old]
             held[key] = value
+            spent = sum(_bytes(v) for v in held.values())
+            while spent > BUDGET_BYTES and len(held) > 1:
+                spent -= _bytes(held.popitem(last=False)[1])
+
+
+def _arrays(value: Any) -> list[np.ndarray]:
+    """The arrays a kept read holds."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, Coded):
+        return [value.codes, value.every, *value.values.values()]
+    if isinstance(value, Selection):
+        return [value.rows]
+    return [a for part in value for a in _arrays(part)]  # a tuple of them
+
+
+def _bytes(value: Any) -> int:
+    """The memory a kept read holds."""
+    return sum(a.nbytes for a in _arrays(value))
+
+
+def _read_only(value: Any) -> None:
+    """Make a kept read's arrays read-only: every session shares them."""
+    for array in _arrays(value):
+        array.setflags(write=False)
 
 
 _FILES = _Files()
@@ -292,17 +325,29 @@ def _rows(con: duckdb.DuckDBPyConnection, file: Hashable | None) -> int:
 
 
 def _identity(con: duckdb.DuckDBPyConnection) -> Hashable | None:
-    path, readonly, rows = con.execute(
-        "SELECT path, readonly, (SELECT count(*) FROM "
-        f"{SUMMARY_TABLE}) FROM duckdb_databases() WHERE database_name = current_database()"
+    """What the connection reads of its file (its metadata, summary rows and blocks; a
+    connection opened before the file was replaced still reads the old one) and what the
+    file system says of the path now; None unless a file open read-only."""
+    path, readonly, rows, blocks = con.execute(
+        f"SELECT path, readonly, (SELECT count(*) FROM {SUMMARY_TABLE}), "
+        "(SELECT list_value(total_blocks, used_blocks, free_blocks) FROM pragma_database_size()"
+        " WHERE database_name = current_database()) "
+        "FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()[0]
     if not (path and readonly):  # a file being written may change under the same key
         return None
     try:
+        (metadata,) = con.execute(
+            "SELECT string_agg(key || '=' || value, chr(10) ORDER BY key) FROM cohort_metadata"
+        ).fetchall()[0]
+    except duckdb.CatalogException:  # a summary alone (a test's)
+        metadata = None
+    try:
         stat = os.stat(path)
     except OSError:
         return None
-    return (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, rows)
+    seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    return (path, *seen, metadata, tuple(blocks or ()), rows)
 
 
 def forget_selections() -> None:
@@ -338,6 +383,7 @@ def _selected(
 def _flags(
     con: duckdb.DuckDBPyConnection, file: Hashable | None, where: str, params: tuple[Any, ...]
 ) -> np.ndarray:
+    """Whether the filter selects each summary row, in stored order: DuckDB evaluates it."""
     key = ("flags", where, params)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
@@ -384,6 +430,8 @@ def _second_limbs(
 def _coded(
     con: duckdb.DuckDBPyConnection, file: Hashable | None, columns: tuple[tuple[str, str], ...]
 ) -> Coded:
+    """A grouping's codes, kept per file, from its columns' codes (those not kept read in
+    one scan)."""
     key = ("grouping", columns)
     if file is not None and (found := _FILES.get(file, key)) is not None:
         return found
@@ -418,28 +466,32 @@ def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> 
 def _combine(names: list[str], parts: list[tuple[np.ndarray, np.ndarray]]) -> Coded:
     """Each row's combination of values as one code, in the values' order (a missing value
     first), so that a tally's rows come in (group, months) order and the engine sorts
-    none. The combinations are a mixed-radix key of the values' codes, used as the code
-    where the key's range is small, else factorized."""
-    key = np.zeros(parts[0][0].size if parts else 0, dtype=np.int64)
-    radix = 1
-    for codes, uniques in reversed(parts):
-        key += (codes.astype(np.int64) + 1) * radix  # a missing value is 0
-        radix *= len(uniques) + 1
-        if radix >= 2**62:
-            raise ValueError(f"too many combinations of {names} to code")
-    if radix <= DIRECT_KEYS:
-        codes, keys = key, np.arange(radix)
+    none. The combinations are a mixed-radix key of the values' codes (factorized, order
+    kept, whenever its range grows past COMPACT_AT), used as the code where its range is
+    small, else factorized; each combination's values are read from its first row."""
+    rows = parts[0][0].size if parts else 0
+    key, size, exact = np.zeros(rows, dtype=np.int64), 1, True
+    for codes, uniques in parts:
+        if size * (len(uniques) + 1) > COMPACT_AT:
+            key, kept = pd.factorize(key, sort=True)
+            size, exact = len(kept), False
+        key = key * (len(uniques) + 1) + (codes.astype(np.int64) + 1)  # missing is 0
+        size *= len(uniques) + 1
+    if exact and size <= DIRECT_KEYS:
+        codes = key
     else:
-        codes, keys = pd.factorize(key, sort=True)
+        codes, kept = pd.factorize(key, sort=True)
+        size = len(kept)
+    codes = np.asarray(codes, dtype=np.int32)
+    first = np.full(size, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(rows - 1, -1, -1)  # each code's first row
     values = {}
-    for name, (_, uniques) in zip(names, parts, strict=True):
-        radix //= len(uniques) + 1
-        index = (keys // radix) % (len(uniques) + 1) - 1
+    for name, (part, uniques) in zip(names, parts, strict=True):
+        index = np.where(first >= 0, part[np.maximum(first, 0)], -1) if rows else first
         missing = index < 0
         taken = uniques.take(np.where(missing, 0, index)) if len(uniques) else index
         values[name] = np.ma.MaskedArray(np.asarray(taken), mask=missing)
-    codes = np.asarray(codes, dtype=np.int32)
-    return Coded(codes=codes, values=values, every=np.bincount(codes, minlength=keys.size))
+    return Coded(codes=codes, values=values, every=np.bincount(codes, minlength=size))
 
 
 def _factorized(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

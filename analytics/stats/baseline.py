@@ -331,7 +331,7 @@ def _holds(variable: Variable) -> str:
     return f"{column} = {literal(level)}"
 
 
-def _groups(rows: dict[str, np.ma.MaskedArray], size: int) -> list[tuple]:
+def _groups(rows: dict[str, np.ma.MaskedArray], size: int) -> list[tuple[Any, ...]]:
     """A tally's combinations as tuples of its ``size`` keys (None where missing), then
     the count."""
     keys = [rows[f"k{i}"].tolist() for i in range(size)]
@@ -371,28 +371,16 @@ def _spread(
     """
     rows = tally(con, [("v", quoted(variable.column))], where, params, people)
     known = ~np.ma.getmaskarray(rows["v"])
-    if not known.any():
-        return _spread_of([])
     value = np.asarray(rows["v"], dtype=float)[known]
     n = np.asarray(rows["n"], dtype=np.int64)[known]
-    sums = (int(n.sum()), float(value @ n), float((value * value) @ n), value.min(), value.max())
-    return _spread_of([sums])
-
-
-def _spread_of(groups: Sequence[Sequence[object]]) -> Spread:
-    """Mean and sample SD (NaN for fewer than two values) from the count, sum, sum of
-    squares, minimum and maximum of each group, added up (a group without the value has
-    NULL sums)."""
-    n = sum(int(known) for known, *_ in groups)
-    if n == 0:
+    count = int(n.sum())
+    if count == 0:
         return Spread(np.nan, np.nan, np.nan, np.nan, 0)
-    known = [values for values in groups if values[0]]
-    total, squares = (sum(float(values[i]) for values in known) for i in (1, 2))
-    low, high = min(values[3] for values in known), max(values[4] for values in known)
-    mean = total / n
-    variance = (squares - n * mean * mean) / (n - 1) if n > 1 else np.nan
-    sd = math.sqrt(max(variance, 0.0)) if n > 1 else np.nan
-    return Spread(mean, sd, float(low), float(high), n)
+    mean = float(value @ n) / count
+    squares = float((value * value) @ n)
+    variance = (squares - count * mean * mean) / (count - 1) if count > 1 else np.nan
+    sd = math.sqrt(max(variance, 0.0)) if count > 1 else np.nan
+    return Spread(mean, sd, float(value.min()), float(value.max()), count)
 
 
 def segment_rows(

@@ -138,10 +138,10 @@ def _pair_scan(
 
     One tally, cross-classifying every measure's pair: the values are few (classes,
     scores, yes/no), so even a million patients fall into a few thousand combinations,
-    which numpy sums per measure (half the time of a grouping set per measure). PTS is
+    which numpy sums per measure. PTS is
     not read: it is its severity other than none, both taken from the same visit (one
     assessment per limb and month, data/schema.sql; summary.PTS_SQL and
-    PTS_SEVERITY_SQL), so it adds no combination, only two columns to hash per row.
+    PTS_SEVERITY_SQL), so it adds no combination, only two columns to code.
     """
     columns = {measure: measure_columns(measure) for measure in MEASURES}
     # the ENUMs read as text: numpy gets an ENUM's NULL as NaN, a text column's as masked

@@ -1,6 +1,6 @@
 """Every subgroup at once: one row per level of every factor, for a forest plot.
 
-The counts of every factor come from one scan (a count per factor level and time); each
+The counts of every factor are tallies (a count per factor level and time); each
 factor's split is then the comparison the Patency view draws (analytics.stats.survival):
 Kaplan-Meier estimate at the chosen month, log-rank p across the factor's levels, Cox
 hazard ratio of each level against the factor's reference level. Small groups are
@@ -11,8 +11,8 @@ estimates are clustered by patient as the Patency view's are: each level's stand
 error and log(-log) CI at the month as R's ``survfit(..., cluster = patient_id)``, the
 hazard ratios with the robust variance of ``coxph(..., cluster = patient_id)``, and the
 factor's p the robust score test (``comparison_test`` names it). What the clustering adds
-comes from one more scan, of the limbs of patients with two limbs only, read on a
-second cursor while the counts' scan runs.
+comes from one scan, of the limbs of patients with two limbs only, read on a second
+cursor while the counts are tallied.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _limb_rows(
 ) -> dict[str, np.ndarray]:
     """The filter's limbs of patients with two limbs in the file (stored in patient
     order): each one's patient, time, event and code of every factor (``f0``, ``f1``, ... in
-    :func:`factors`' order). Read on a cursor of its own while the counts' scan runs, and
+    :func:`factors`' order). Read on a cursor of its own while the counts are tallied, and
     closed after."""
     months, event = endpoint_columns(endpoint)
     codes = "".join(

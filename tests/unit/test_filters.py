@@ -145,19 +145,6 @@ def test_views_of_filters_that_keep_few_or_no_patients_give_numbers(demo):
         views.centres_view(demo, f)
 
 
-def test_count_where_gives_zero_over_no_rows_and_over_unknown_values():
-    """DuckDB's count_if is NULL over no rows and over NULLs only: the counts say 0."""
-    import duckdb
-
-    from analytics.filters import count_where
-
-    con = duckdb.connect()
-    empty = con.execute(f"SELECT {count_where('x')} FROM (SELECT true AS x) WHERE false")
-    assert empty.fetchall() == [(0,)]
-    unknown = con.execute(f"SELECT {count_where('x = 1')} FROM (SELECT NULL::INT AS x)")
-    assert unknown.fetchall() == [(0,)]
-
-
 # ---- a registry's own variable: one declaration, and the filter derives the rest ------------
 
 ACCESS_VEIN = Variable(

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,26 @@ def test_a_file_is_coded_once_and_a_file_written_again_is_read_again(tmp_path: P
         assert tallied(con, "true", []) == grouped(con, "true", []) == [(5.0, None, None, True, 4)]
 
 
+@pytest.mark.parametrize("compact_at, direct", [(4, 1), (10**6, 1), (4, 2**16)])
+def test_a_key_too_wide_is_factorized_as_it_grows_and_counts_the_same(
+    monkeypatch, compact_at, direct
+):
+    """However wide the combinations (a registry's many own columns), the key is
+    factorized on the way, order kept, and the tally is still the GROUP BY."""
+    monkeypatch.setattr(tallies, "COMPACT_AT", compact_at)
+    monkeypatch.setattr(tallies, "DIRECT_KEYS", direct)
+    rows = [(float(i % 7), (i % 5 == 0) if i % 6 else None, ("left", "right", None)[i % 3],
+             i % 4) for i in range(60)]  # fmt: skip
+    with duckdb.connect() as con:
+        summary(con, rows)
+        for where, params in WHERES:
+            assert tallied(con, where, params) == grouped(con, where, params)
+        found = tallies.tally(con, COLUMNS)
+        order = list(zip(found["months"].filled(-1.0).tolist(),
+                         found["event"].filled(-1).tolist(), strict=True))  # fmt: skip
+        assert [m for m, _ in order] == sorted(m for m, _ in order)  # in the values' order
+
+
 @pytest.mark.parametrize("where, params", WHERES)
 def test_a_filter_of_most_rows_counts_those_it_leaves_out(where, params):
     """A filter of more than half the rows is counted as the file's counts less the rows it
@@ -155,20 +176,23 @@ def test_a_people_tally_of_a_stenting_registry_keeps_the_rows_sql_keeps(bilatera
     assert dropped > 0
 
 
-def test_each_kind_of_read_keeps_its_most_recently_used_and_two_files():
+def test_a_files_reads_are_kept_within_its_budget_most_recently_used_and_two_files(
+    monkeypatch,
+):
+    monkeypatch.setattr(tallies, "BUDGET_BYTES", 4 * 800)
     files = tallies._Files()
-    limit = tallies.LIMITS["flags"]
-    for i in range(limit):
-        files.put("a", ("flags", i), i)
-    assert files.get("a", ("flags", 0)) == 0  # used again: the newest
-    files.put("a", ("flags", limit), limit)
-    assert files.get("a", ("flags", 1)) is None and files.get("a", ("flags", 0)) == 0
-    files.put("a", ("grouping", 0), "codes")  # another kind is kept apart
-    assert files.get("a", ("flags", 0)) == 0 and files.get("a", ("grouping", 0)) == "codes"
-    files.put("b", ("flags", 0), "b")
-    files.put("c", ("flags", 0), "c")
+    for i in range(4):
+        files.put("a", ("flags", i), np.zeros(800, dtype=bool))
+    assert files.get("a", ("flags", 0)) is not None  # used again: the newest
+    files.put("a", ("grouping", 0), np.zeros(100, dtype=np.int64))  # 800 bytes more
+    assert files.get("a", ("flags", 1)) is None  # the least recently used went
+    assert all(files.get("a", ("flags", i)) is not None for i in (0, 2, 3))
+    with pytest.raises(ValueError, match="read-only"):  # shared by every session
+        files.get("a", ("flags", 0))[0] = True
+    files.put("b", ("flags", 0), np.ones(1, dtype=bool))
+    files.put("c", ("flags", 0), np.ones(1, dtype=bool))
     assert files.get("a", ("flags", 0)) is None  # the file least recently read is dropped
-    assert files.get("b", ("flags", 0)) == "b" and files.get("c", ("flags", 0)) == "c"
+    assert files.get("b", ("flags", 0)) is not None and files.get("c", ("flags", 0)) is not None
 
 
 def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
@@ -193,3 +217,28 @@ def test_a_command_that_reads_once_counts_in_duckdb_and_codes_nothing(tmp_path: 
         assert tallies._FILES.get(tallies._file(con), ("grouping", tuple(COLUMNS))) is None
         assert tallied(con, "true", []) == grouped(con, "true", [])  # coded again after it
         assert tallies._FILES.get(tallies._file(con), ("grouping", tuple(COLUMNS))) is not None
+
+
+def test_a_connection_still_reading_a_replaced_file_never_lends_it_the_new_files_counts(
+    tmp_path: Path,
+):
+    """A file written again (an import's corrections, as many rows) while a connection to
+    the old one is open: that connection reads the old file, and what it codes is not
+    kept as the new file's (the key holds what the connection reads: its metadata)."""
+    path = tmp_path / "cohort.duckdb"
+
+    def write(target: Path, side: str, built: str) -> None:
+        with duckdb.connect(str(target)) as con:
+            summary(con, [(1.0, True, side, 0)] * 3)
+            con.execute("CREATE TABLE cohort_metadata (key VARCHAR, value VARCHAR)")
+            con.execute("INSERT INTO cohort_metadata VALUES ('built_at', ?)", [built])
+
+    write(path, "left", "first")
+    old = duckdb.connect(str(path), read_only=True)
+    write(tmp_path / "new.duckdb", "right", "second")
+    (tmp_path / "new.duckdb").replace(path)
+    stale = old.cursor()  # the path is the new file's; the connection reads the old
+    assert tallied(stale, "true", []) == [(1.0, True, "left", False, 3)]
+    old.close()
+    with duckdb.connect(str(path), read_only=True) as fresh:
+        assert tallied(fresh, "true", []) == [(1.0, True, "right", False, 3)]
