@@ -21,6 +21,10 @@ def test_bench_prints_every_view_and_check_with_matching_results(registry_path):
         assert line.endswith("True"), line  # the engine and lifelines/SciPy give the same numbers
     for name in PAGES:
         assert re.search(rf"^{re.escape(name)}\s+\d+\.\d", text, re.MULTILINE), name
+    assert re.search(r"^every page on a new filter, one after another\s+\d+\.\d", text, re.M)
+    for name in PAGES:  # with each page's first view (its codes read once)
+        if not name.startswith(("Report", "Deck")):
+            assert re.search(rf"^{re.escape(name)}.*met\s+\d+\.\d$", text, re.M)
     assert re.search(r"peak memory: \d+ MiB", text)
     # both models fitted on the 3,000-patient registry (its last filter is one centre)
     assert re.search(r"^5 baseline covariates.*\s[\d,]+\s+\d+\.\d\s+(met|NOT met)$", text, re.M)
