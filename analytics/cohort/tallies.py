@@ -168,6 +168,18 @@ def numbers(
     return {name: _values(con, file, sql)[rows] for name, sql in columns}
 
 
+def distinct(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """About how many distinct values the SQL expression takes over the file (one more,
+    for missing): what a tally of several columns costs is their product. Coded once;
+    counted in DuckDB by a command that reads its cohort once."""
+    if not _CODED[0]:
+        (found,) = con.execute(f"SELECT count(DISTINCT {sql}) + 1 FROM {SUMMARY_TABLE}").fetchall()[
+            0
+        ]
+        return int(found)
+    return _coded(con, _file(con), (("value", sql),)).every.size
+
+
 def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     """The largest value of a number over the whole file, 0 where missing (NaN for a file
     of no rows)."""

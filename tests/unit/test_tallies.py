@@ -78,6 +78,8 @@ def test_a_tally_of_rows_in_memory_equals_their_group_by(rows):
                 assert found.tolist() == expected
                 assert tallies.total(con, "m", where, params) == pytest.approx(sum(expected))
                 assert tallies.count(con, where, params) == len(expected)
+            (values,) = con.execute(f"SELECT count(DISTINCT s) FROM {SUMMARY_TABLE}").fetchall()[0]
+            assert tallies.distinct(con, "s") == values + 1  # and missing
         largest = max((r[0] or 0 for r in rows), default=None)
         for _mode in modes():
             found = tallies.column_max(con, "m")
