@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import duckdb
@@ -45,6 +45,7 @@ from analytics.rules import (
     CENTRE_MONTH,
     DEFAULT_MONTHS,
     EARLY_EVENT_MONTHS,
+    LARGEST_K,
     RISK_TABLE_MONTHS,
     RMST_HORIZON,
     SUBGROUP_MONTH,
@@ -852,8 +853,11 @@ def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound
     With a month's at risk and censored hidden beside its shown events, they bound the
     censored before it from below (S(b) >= 1 - E(b) / (N - C(b)), met when all censoring
     came first) and, with a later month, its at risk from below: masking weighs both.
-    They are the envelope of the product, not all it says: neither the factors of an
-    estimate to every digit nor its Greenwood variance are modelled."""
+    They are the envelope of the product, not all it says: its Greenwood variance is not
+    modelled, and of its factors only the fewest patients it needs (fewest_at_risk): each
+    estimate shown says its curve had at least them, read while its events show (54.7% at
+    12 months is 7/8 x 5/6 x 3/4, reached by no curve of 7: beside 3 at risk and 3 events
+    it gave the "<3" censored before month 12 away as 2, the curve's n hidden)."""
     estimates = {float(m): float(s) for table in (curve.risk, curve.estimates)
                  for m, s in zip(table.month, table.estimate, strict=True)}  # fmt: skip
     time, events, censored = curve.curve.time, curve.curve.events, curve.curve.censored
@@ -877,7 +881,45 @@ def estimate_bounds(curve: GroupSurvival, key: Callable[..., Key]) -> list[Bound
         lower = ((key("at risk", b), 1 - r), (key("events", b), -r),
                  *((name, -r * c) for name, c in before_a))  # fmt: skip
         bounds.append(Bound(lower, (1 - r) * (x_b + y_b) + r * (x_b - x_a), given))
+    for b, s_b, _ in points[1:]:
+        fewest = fewest_at_risk(s_b)
+        if fewest > 1:  # a curve with an estimate has a patient
+            bounds.append(Bound(((key("patients"), -1.0),), -fewest, (key("events", b),)))
     return bounds
+
+
+# Kaplan-Meier estimates are inverted (fewest_at_risk) for curves of up to this many: as
+# far as a reader enumerates them (about 100,000 products for 20), and the largest k.
+LARGEST_INVERTED = LARGEST_K
+
+
+@cache
+def _km_values(patients: int) -> np.ndarray:
+    """Every Kaplan-Meier estimate ``patients`` can reach at some time, sorted (to 12
+    digits, float duplicates kept): a product of (r - d) / r over its event times, r at
+    risk and d events at each, the risk set shrinking by events and censorings between
+    them (one censored before every event: those of one fewer)."""
+    if patients == 0:
+        return np.array([1.0])
+    reached = [_km_values(patients - 1)]
+    reached += [(patients - died) / patients * _km_values(patients - died)
+                for died in range(1, patients + 1)]  # fmt: skip
+    return np.unique(np.round(np.concatenate(reached), 12))
+
+
+def fewest_at_risk(estimate: float, tolerance: float = 1e-9) -> int:
+    """The fewest patients whose Kaplan-Meier estimate can be ``estimate`` (read to every
+    digit, as the report's JSON prints it: within ``tolerance``), LARGEST_INVERTED + 1
+    when no curve of up to that many can: a reader who knows it knows the curve had at
+    least that many at risk from its start. Never more than the curve's own patients, who
+    reached it."""
+    for patients in range(LARGEST_INVERTED + 1):
+        reached = _km_values(patients)
+        at = int(np.searchsorted(reached, estimate))
+        near = reached[max(at - 1, 0) : at + 1]
+        if near.size and np.abs(near - estimate).min() <= tolerance:
+            return patients
+    return LARGEST_INVERTED + 1
 
 
 def _grown(key: Key) -> bool:

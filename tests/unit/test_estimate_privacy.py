@@ -9,6 +9,7 @@ estimates to every digit (as the report's JSON prints them) beside the rendered 
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 import numpy as np
 import pytest
@@ -17,15 +18,17 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from analytics.filters import CohortFilter
-from analytics.partitions import Ledger
+from analytics.partitions import Bound, Ledger
 from analytics.present.masking import Mask, mask
 from analytics.present.report import report_json
 from analytics.present.tables import curves, estimates_table, table2
 from analytics.views import (
     ALL_PATIENTS,
+    LARGEST_INVERTED,
     PRIMARY,
     PatencyView,
     curve_key,
+    fewest_at_risk,
     header_ledger,
     header_view,
     incidence_ledger,
@@ -182,9 +185,22 @@ def test_the_bounds_are_the_kaplan_meier_products_own_extremes():
     ):
         ledger = patency_ledger(cohort_view(times, events, None))
         events = curve_key(PRIMARY, ALL_PATIENTS, "events", 6.0)
-        start = [b for b in ledger.bounds if b.given == (events,)]  # the upper, the lower
+        start = [b for b in ledger.bounds if b.given == (events,)]
+        start = [b for b in start if len(b.terms) > 1]  # the upper, the lower (not fewest)
         slack = [b.limit - sum(c * ledger.counts[key] for key, c in b.terms) for b in start]
         assert len(slack) == 2 and abs(slack[tight]) < 1e-9 and slack[1 - tight] > 0.1
+
+
+def test_an_estimate_says_its_curve_had_at_least_the_fewest_patients_that_reach_it():
+    """54.7% is 7/8 x 5/6 x 3/4, which no curve of 7 reaches (test_deck_privacy's
+    EIGHT_RIGHT); 2/7 needs 7; 1 - 2 / 6 at month 6 needs 3, declared beside its events."""
+    assert fewest_at_risk(7 / 8 * 5 / 6 * 3 / 4) == 8 and fewest_at_risk(2 / 7) == 7
+    assert fewest_at_risk(0.547) == LARGEST_INVERTED + 1  # no curve reaches it to every digit
+    times, events = [1.5, 2.5, 3.5, 7.5, 8.5, 9.5], [True, True, False, False, False, False]
+    ledger = patency_ledger(cohort_view(times, events, None))
+    key = partial(curve_key, PRIMARY, ALL_PATIENTS)
+    fewest = [b for b in ledger.bounds if b.given == (key("events", 6.0),) and len(b.terms) == 1]
+    assert fewest == [Bound(((key("patients"), -1.0),), -3, (key("events", 6.0),))]
 
 
 class KaplanMeierAttack(Attack):
