@@ -303,10 +303,12 @@ def page_runner(path: Path, monkeypatch: pytest.MonkeyPatch):
     from streamlit.testing.v1 import AppTest
 
     from analytics.cohort.db import ROOT
+    from ui.data import close_connections
 
     monkeypatch.setenv("COHORT_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
+    close_connections()
 
     def run(
         page: str,
@@ -329,7 +331,8 @@ def page_runner(path: Path, monkeypatch: pytest.MonkeyPatch):
 
     yield run
     st.cache_data.clear()
-    st.cache_resource.clear()  # no cached connection outlives the test and holds its file
+    st.cache_resource.clear()
+    close_connections()  # no connection outlives the test and holds its file
 
 
 # What Streamlit's Markdown still makes a link of after escapes are resolved (its GFM

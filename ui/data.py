@@ -1,7 +1,10 @@
 """The cohort connection and every cached view the pages ask for.
 
-One read-only connection per cohort file is cached for the process; each script run
+One read-only connection per cohort file is held for the process; each script run
 gets its own cursor from it (a DuckDB connection must not be shared across threads).
+A file replaced under the same path (a re-import, a deletion and a new import of that
+name) closes the connection to the old one before the new one opens: DuckDB hands a
+path's open database to every new connection, so the old file would be read on.
 Each view (analytics.views) is cached by plain, hashable arguments: the file's
 identity (path and modification time, so a replaced file is recomputed) and the view's
 own arguments, so a page computes its view once per filter and every other page or
@@ -13,6 +16,7 @@ page runs.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -76,9 +80,39 @@ def _is_current(path: Path, mtime: float) -> bool:
     return True
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+OPEN_FILES = 8  # cohort files held open at once; the oldest beyond them is let go
+_OPEN: dict[str, tuple[float, duckdb.DuckDBPyConnection]] = {}
+_OPENING = threading.Lock()
+
+
 def _connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
-    return open_cohort(Path(path))
+    """The process's connection to the cohort file at ``path`` as modified at ``mtime``.
+
+    A connection to an earlier version of the file is closed first (with the cursors a
+    page run still holds on it, whose run then stops: the file it read is gone), since
+    DuckDB would otherwise open the new connection on the old file's database.
+    """
+    with _OPENING:
+        held = _OPEN.pop(path, None)
+        if held is not None and held[0] == mtime:
+            _OPEN[path] = held  # most recently used last
+            return held[1]
+        if held is not None:
+            held[1].close()
+        con = open_cohort(Path(path))
+        _OPEN[path] = (mtime, con)
+        while len(_OPEN) > OPEN_FILES:
+            del _OPEN[next(iter(_OPEN))]  # closed when its last cursor goes
+        return con
+
+
+def close_connections() -> None:
+    """Close every cohort connection this process holds (tests: so no file stays open in
+    the dashboard's configuration when a test opens it in another)."""
+    with _OPENING:
+        for _, con in _OPEN.values():
+            con.close()
+        _OPEN.clear()
 
 
 def cursor(key: CohortKey) -> duckdb.DuckDBPyConnection:

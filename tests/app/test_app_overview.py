@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import unescaped
+from ui.data import close_connections
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -17,6 +18,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
+    close_connections()
 
 
 def test_missing_cohort_file_shows_a_clear_message(monkeypatch, tmp_path):
