@@ -23,9 +23,9 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -46,6 +46,7 @@ COMPACT_AT = 2**40  # a key range this large is factorized before the next colum
 # Process-wide on purpose: the command line's one-read commands set it for their run
 # (counting_in_duckdb); the dashboard and the benchmark never do.
 _CODED = [True]
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -186,8 +187,13 @@ def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     if not _CODED[0]:
         (found,) = con.execute(f"SELECT max(coalesce({sql}, 0)) FROM {SUMMARY_TABLE}").fetchall()[0]
         return math.nan if found is None else float(found)
-    values = _values(con, _file(con), sql)
-    return float(values.max()) if values.size else math.nan
+    file = _file(con)
+
+    def read() -> np.ndarray:
+        values = _values(con, file, sql)
+        return np.array(values.max() if values.size else math.nan)
+
+    return float(_FILES.kept(file, ("max", sql), read))
 
 
 def one_per_patient(where: str) -> str:
@@ -256,6 +262,8 @@ class _Files:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._files: OrderedDict[Hashable, OrderedDict[tuple, Any]] = OrderedDict()
+        self._spent: dict[Hashable, int] = {}  # each file's kept bytes
+        self._pending: dict[tuple[Hashable, tuple], threading.Lock] = {}
 
     def get(self, file: Hashable, key: tuple) -> Any:
         """The read kept under ``key`` (None if none), now the most recently used."""
@@ -267,12 +275,35 @@ class _Files:
             held.move_to_end(key)
             return held[key]
 
+    def kept(self, file: Hashable | None, key: tuple, read: Callable[[], T]) -> T:
+        """The read kept under ``key``, made by ``read`` if none is (always for a file
+        None). Made once: a thread asking for it while another makes it waits for that
+        one, as a page's reads on two threads ask for the same filter's flags at once (both
+        scanning took a core from the other's counting)."""
+        if file is None:
+            return read()
+        found = self.get(file, key)
+        if found is not None:
+            return found
+        with self._lock:
+            making = self._pending.setdefault((file, key), threading.Lock())
+        try:
+            with making:
+                found = self.get(file, key)
+                if found is None:
+                    found = read()
+                    self.put(file, key, found)
+        finally:
+            with self._lock:
+                self._pending.pop((file, key), None)
+        return found
+
     def forget(self, *kinds: str) -> None:
         """Drop every file's reads of these kinds (a key's first item)."""
         with self._lock:
-            for held in self._files.values():
+            for file, held in self._files.items():
                 for key in [k for k in held if k[0] in kinds]:
-                    del held[key]
+                    self._spent[file] -= _bytes(held.pop(key))
 
     def put(self, file: Hashable, key: tuple, value: Any) -> None:
         """Keep ``value``, dropping the least recently used file beyond ``FILES`` and
@@ -282,11 +313,14 @@ class _Files:
             held = self._files.setdefault(file, OrderedDict())
             self._files.move_to_end(file)
             while len(self._files) > FILES:
-                self._files.popitem(last=False)
+                dropped, _ = self._files.popitem(last=False)
+                del self._spent[dropped]
+            if key in held:
+                self._spent[file] -= _bytes(held.pop(key))
             held[key] = value
-            spent = sum(_bytes(v) for v in held.values())
-            while spent > BUDGET_BYTES and len(held) > 1:
-                spent -= _bytes(held.popitem(last=False)[1])
+            self._spent[file] = self._spent.get(file, 0) + _bytes(value)
+            while self._spent[file] > BUDGET_BYTES and len(held) > 1:
+                self._spent[file] -= _bytes(held.popitem(last=False)[1])
 
 
 def _arrays(value: Any) -> list[np.ndarray]:
@@ -376,38 +410,34 @@ def _selected(
     people: bool = False,
 ) -> Selection:
     """The rows ``where`` selects; with ``people``, each patient's first of them only."""
-    key = ("selection", where, params, people)
-    if file is not None and (found := _FILES.get(file, key)) is not None:
-        return found
-    flags = _flags(con, file, where, params)
-    if people:
-        flags = flags.copy()
-        second, first = _second_limbs(con, file)
-        flags[second] &= ~flags[first]
-    outside = 2 * int(np.count_nonzero(flags)) > flags.size
-    # indices as numpy makes them (intp): an int32 index array is converted at each take
-    chosen = Selection(np.flatnonzero(~flags if outside else flags), outside)
-    if file is not None:
-        _FILES.put(file, key, chosen)
-    return chosen
+
+    def read() -> Selection:
+        flags = _flags(con, file, where, params)
+        if people:
+            flags = flags.copy()
+            second, first = _second_limbs(con, file)
+            flags[second] &= ~flags[first]
+        outside = 2 * int(np.count_nonzero(flags)) > flags.size
+        # indices as numpy makes them (intp): an int32 index array is converted at each take
+        return Selection(np.flatnonzero(~flags if outside else flags), outside)
+
+    return _FILES.kept(file, ("selection", where, params, people), read)
 
 
 def _flags(
     con: duckdb.DuckDBPyConnection, file: Hashable | None, where: str, params: tuple[Any, ...]
 ) -> np.ndarray:
     """Whether the filter selects each summary row, in stored order: DuckDB evaluates it."""
-    key = ("flags", where, params)
-    if file is not None and (found := _FILES.get(file, key)) is not None:
-        return found
     if where == "true":  # no filter: no scan
         return np.ones(_rows(con, file), dtype=bool)
-    flags = con.execute(
-        f"SELECT coalesce(({where}), false) AS keep FROM {SUMMARY_TABLE}", list(params)
-    ).fetchnumpy()["keep"]
-    flags = np.asarray(flags, dtype=bool)
-    if file is not None:
-        _FILES.put(file, key, flags)
-    return flags
+
+    def read() -> np.ndarray:
+        flags = con.execute(
+            f"SELECT coalesce(({where}), false) AS keep FROM {SUMMARY_TABLE}", list(params)
+        ).fetchnumpy()["keep"]
+        return np.asarray(flags, dtype=bool)
+
+    return _FILES.kept(file, ("flags", where, params), read)
 
 
 def _second_limbs(
@@ -417,26 +447,26 @@ def _second_limbs(
     and the row of that first limb: a patient's first limb in a filter is their first
     treated, or the other where the filter leaves the first out (first_in_filter, the
     same rule in SQL)."""
-    key = ("second limbs",)
-    if file is not None and (found := _FILES.get(file, key)) is not None:
-        return found
-    fetched = con.execute(
-        f"SELECT patient_key, limb_order = 1 AS first FROM {SUMMARY_TABLE} "
-    ).fetchnumpy()
-    patient = np.asarray(fetched["patient_key"], dtype=np.int64)
-    is_first = np.asarray(fetched["first"], dtype=bool)
-    firsts = np.flatnonzero(is_first)
-    by_patient = firsts[np.argsort(patient[firsts], kind="stable")]
-    seconds = np.flatnonzero(~is_first)
-    place = np.searchsorted(patient[by_patient], patient[seconds])
-    place = np.minimum(place, max(by_patient.size - 1, 0))
-    found = (
-        patient[by_patient[place]] == patient[seconds] if by_patient.size else place.astype(bool)
-    )
-    pairs = (seconds[found], by_patient[place[found]])
-    if file is not None:
-        _FILES.put(file, key, pairs)
-    return pairs
+
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        fetched = con.execute(
+            f"SELECT patient_key, limb_order = 1 AS first FROM {SUMMARY_TABLE} "
+        ).fetchnumpy()
+        patient = np.asarray(fetched["patient_key"], dtype=np.int64)
+        is_first = np.asarray(fetched["first"], dtype=bool)
+        firsts = np.flatnonzero(is_first)
+        by_patient = firsts[np.argsort(patient[firsts], kind="stable")]
+        seconds = np.flatnonzero(~is_first)
+        place = np.searchsorted(patient[by_patient], patient[seconds])
+        place = np.minimum(place, max(by_patient.size - 1, 0))
+        found = (
+            patient[by_patient[place]] == patient[seconds]
+            if by_patient.size
+            else place.astype(bool)
+        )
+        return seconds[found], by_patient[place[found]]
+
+    return _FILES.kept(file, ("second limbs",), read)
 
 
 def _coded(
@@ -444,35 +474,31 @@ def _coded(
 ) -> Coded:
     """A grouping's codes, kept per file, from its columns' codes (those not kept read in
     one scan)."""
-    key = ("grouping", columns)
-    if file is not None and (found := _FILES.get(file, key)) is not None:
-        return found
-    parts = {sql: _FILES.get(file, ("column", sql)) if file is not None else None
-             for _, sql in columns}  # fmt: skip
-    unread = [sql for sql, part in parts.items() if part is None]
-    if unread:  # the columns no grouping read before, in one scan
-        read = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(unread))
-        fetched = con.sql(f"SELECT {read} FROM {SUMMARY_TABLE}").to_arrow_table()
-        for sql, column in zip(unread, fetched.columns, strict=True):
-            parts[sql] = _factorized(column)
-            if file is not None:
-                _FILES.put(file, ("column", sql), parts[sql])
-    coded = _combine([name for name, _ in columns], [parts[sql] for _, sql in columns])
-    if file is not None:
-        _FILES.put(file, key, coded)
-    return coded
+
+    def read() -> Coded:
+        parts = {sql: _FILES.get(file, ("column", sql)) if file is not None else None
+                 for _, sql in columns}  # fmt: skip
+        unread = [sql for sql, part in parts.items() if part is None]
+        if unread:  # the columns no grouping read before, in one scan
+            listed = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(unread))
+            fetched = con.sql(f"SELECT {listed} FROM {SUMMARY_TABLE}").to_arrow_table()
+            for sql, column in zip(unread, fetched.columns, strict=True):
+                parts[sql] = _factorized(column)
+                if file is not None:
+                    _FILES.put(file, ("column", sql), parts[sql])
+        return _combine([name for name, _ in columns], [parts[sql] for _, sql in columns])
+
+    return _FILES.kept(file, ("grouping", columns), read)
 
 
 def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> np.ndarray:
     """A number's value for every summary row, 0 where missing."""
-    key = ("values", sql)
-    if file is not None and (found := _FILES.get(file, key)) is not None:
-        return found
-    fetched = con.execute(f"SELECT coalesce({sql}, 0)::DOUBLE AS v FROM {SUMMARY_TABLE}")
-    values = np.asarray(fetched.fetchnumpy()["v"], dtype=float)
-    if file is not None:
-        _FILES.put(file, key, values)
-    return values
+
+    def read() -> np.ndarray:
+        fetched = con.execute(f"SELECT coalesce({sql}, 0)::DOUBLE AS v FROM {SUMMARY_TABLE}")
+        return np.asarray(fetched.fetchnumpy()["v"], dtype=float)
+
+    return _FILES.kept(file, ("values", sql), read)
 
 
 def _combine(names: list[str], parts: list[tuple[np.ndarray, np.ndarray]]) -> Coded:

@@ -6,7 +6,9 @@ The reference is DuckDB's own aggregate of the summary, the query the tallies re
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -195,6 +197,47 @@ def test_a_files_reads_are_kept_within_its_budget_most_recently_used_and_two_fil
     files.put("c", ("flags", 0), np.ones(1, dtype=bool))
     assert files.get("a", ("flags", 0)) is None  # the file least recently read is dropped
     assert files.get("b", ("flags", 0)) is not None and files.get("c", ("flags", 0)) is not None
+
+
+def test_a_read_asked_for_by_two_threads_at_once_is_made_once_and_shared():
+    """A page's reads run on two threads and ask for the same filter's flags: the second
+    waits for the first's, not a second scan; a read that fails is not kept, and the next
+    asking makes it again."""
+    files, made, started = tallies._Files(), [], threading.Event()
+    release = threading.Event()
+
+    def slow() -> np.ndarray:
+        made.append(1)
+        started.set()
+        release.wait(10)
+        return np.arange(3)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(files.kept, "a", ("flags", "x"), slow)
+        assert started.wait(10)
+        second = pool.submit(files.kept, "a", ("flags", "x"), slow)
+        release.set()
+        assert first.result() is second.result()
+    assert made == [1]
+
+    def failing() -> np.ndarray:
+        raise duckdb.InterruptException("cancelled")
+
+    with pytest.raises(duckdb.InterruptException):
+        files.kept("a", ("flags", "y"), failing)
+    assert files.kept("a", ("flags", "y"), lambda: np.ones(2)).tolist() == [1.0, 1.0]
+
+
+def test_a_files_budget_counts_what_is_forgotten_and_replaced(monkeypatch):
+    monkeypatch.setattr(tallies, "BUDGET_BYTES", 3 * 800)
+    files = tallies._Files()
+    for i in range(3):
+        files.put("a", ("flags", i), np.zeros(800, dtype=bool))
+    files.forget("flags")
+    for i in range(3):  # the forgotten bytes are free again: nothing of these is dropped
+        files.put("a", ("grouping", i), np.zeros(800, dtype=bool))
+    files.put("a", ("grouping", 0), np.zeros(800, dtype=bool))  # replaced, not added
+    assert all(files.get("a", ("grouping", i)) is not None for i in range(3))
 
 
 def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
