@@ -170,15 +170,16 @@ def numbers(
 
 
 def distinct(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    """About how many distinct values the SQL expression takes over the file (one more,
-    for missing): what a tally of several columns costs is their product. Coded once;
-    counted in DuckDB by a command that reads its cohort once."""
+    """How many distinct values the SQL expression takes over the file, one more for
+    missing: what a tally of several columns costs is their product. Read from the
+    column's codes, kept once; counted in DuckDB by a command that reads its cohort once."""
     if not _CODED[0]:
         (found,) = con.execute(f"SELECT count(DISTINCT {sql}) + 1 FROM {SUMMARY_TABLE}").fetchall()[
             0
         ]
         return int(found)
-    return _coded(con, _file(con), (("value", sql),)).every.size
+    _, values = _columns(con, _file(con), [sql])[sql]
+    return len(values) + 1
 
 
 def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
@@ -476,19 +477,28 @@ def _coded(
     one scan)."""
 
     def read() -> Coded:
-        parts = {sql: _FILES.get(file, ("column", sql)) if file is not None else None
-                 for _, sql in columns}  # fmt: skip
-        unread = [sql for sql, part in parts.items() if part is None]
-        if unread:  # the columns no grouping read before, in one scan
-            listed = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(unread))
-            fetched = con.sql(f"SELECT {listed} FROM {SUMMARY_TABLE}").to_arrow_table()
-            for sql, column in zip(unread, fetched.columns, strict=True):
-                parts[sql] = _factorized(column)
-                if file is not None:
-                    _FILES.put(file, ("column", sql), parts[sql])
+        parts = _columns(con, file, [sql for _, sql in columns])
         return _combine([name for name, _ in columns], [parts[sql] for _, sql in columns])
 
     return _FILES.kept(file, ("grouping", columns), read)
+
+
+def _columns(
+    con: duckdb.DuckDBPyConnection, file: Hashable | None, sqls: Sequence[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each column's codes and values (_factorized), kept per file; those not kept read
+    in one scan."""
+    parts = {sql: _FILES.get(file, ("column", sql)) if file is not None else None
+             for sql in sqls}  # fmt: skip
+    unread = [sql for sql, part in parts.items() if part is None]
+    if unread:
+        listed = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(unread))
+        fetched = con.sql(f"SELECT {listed} FROM {SUMMARY_TABLE}").to_arrow_table()
+        for sql, column in zip(unread, fetched.columns, strict=True):
+            parts[sql] = _factorized(column)
+            if file is not None:
+                _FILES.put(file, ("column", sql), parts[sql])
+    return parts
 
 
 def _values(con: duckdb.DuckDBPyConnection, file: Hashable | None, sql: str) -> np.ndarray:

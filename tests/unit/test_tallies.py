@@ -240,6 +240,20 @@ def test_a_files_budget_counts_what_is_forgotten_and_replaced(monkeypatch):
     assert all(files.get("a", ("grouping", i)) is not None for i in range(3))
 
 
+def test_a_columns_distinct_values_are_read_from_its_kept_codes(tmp_path: Path):
+    """How many values a column takes (what batches Table 1's numbers) is read from the
+    column's codes, kept once, with no grouping coded beside them (4 MB a million rows)."""
+    path = tmp_path / "cohort.duckdb"
+    with duckdb.connect(str(path)) as con:
+        summary(con, [(1.0, True, "left", 0), (2.0, None, None, 1), (2.0, False, "right", 1)])
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert tallies.distinct(con, "m") == 3  # 1.0, 2.0 and missing
+        assert tallies.distinct(con, "s") == 3
+        file = tallies._file(con)
+        assert tallies._FILES.get(file, ("column", "s")) is not None
+        assert tallies._FILES.get(file, ("grouping", (("value", "s"),))) is None
+
+
 def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
     """Only a read-only file is coded once: one being written (an import) may change
     without its key changing, so it is counted from its rows each time."""
