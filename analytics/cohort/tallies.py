@@ -184,17 +184,15 @@ def distinct(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def column_max(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     """The largest value of a number over the whole file, 0 where missing (NaN for a file
-    of no rows)."""
-    if not _CODED[0]:
-        (found,) = con.execute(f"SELECT max(coalesce({sql}, 0)) FROM {SUMMARY_TABLE}").fetchall()[0]
-        return math.nan if found is None else float(found)
-    file = _file(con)
+    of no rows): DuckDB's, kept once per file (asked at every view: has_bilateral)."""
 
     def read() -> np.ndarray:
-        values = _values(con, file, sql)
-        return np.array(values.max() if values.size else math.nan)
+        (found,) = con.execute(f"SELECT max(coalesce({sql}, 0)) FROM {SUMMARY_TABLE}").fetchall()[0]
+        return np.array(math.nan if found is None else float(found))
 
-    return float(_FILES.kept(file, ("max", sql), read))
+    if not _CODED[0]:
+        return float(read())
+    return float(_FILES.kept(_file(con), ("max", sql), read))
 
 
 def one_per_patient(where: str) -> str:
