@@ -229,6 +229,13 @@ class Layout:
     grid: Grid
     limbs: Located
 
+    @cached_property
+    def shared(self) -> dict[tuple, object]:
+        """What the models on this layout share, by what it is (:mod:`.cox`: Efron's
+        sums of a set of groups, which a fit, its robust variance and the robust score
+        test all read)."""
+        return {}
+
     def of(self, level: str) -> tuple[Counts, Located]:
         """One level's counts (:meth:`Counts.of`) and its limbs (:meth:`Clusters.of`)
         located on that level's times, with their pairs within the level."""

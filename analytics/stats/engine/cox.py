@@ -110,7 +110,7 @@ def _fit(
         g = grid(counts)
         sums = _EventSums(g.events[keep], g.at_risk[keep])
     else:  # only the event times count: read there once for the layout's several models
-        sums = _EventSums(laid.at_event_times.events[keep], laid.at_event_times.at_risk[keep])
+        sums = _event_sums(laid, keep)
     beta = np.zeros(len(fitted))
     loglik, gradient, information = sums.evaluate(beta)
     converged = False
@@ -269,6 +269,16 @@ class _EventSums:
         return loglik, gradient, information
 
 
+def _event_sums(laid: Layout, keep: list[int]) -> _EventSums:
+    """Efron's sums of the groups ``keep`` at the layout's event times, made once per
+    layout: a fit, its robust variance and the robust score test read the same."""
+    key = ("event sums", tuple(keep))
+    if key not in laid.shared:
+        at = laid.at_event_times
+        laid.shared[key] = _EventSums(at.events[keep], at.at_risk[keep])
+    return laid.shared[key]
+
+
 @dataclass(frozen=True, eq=False)
 class ClusteredScore:
     """The Cox score at some coefficients and its variance clustered by patient.
@@ -297,7 +307,7 @@ def score_and_variance(
     """
     at = laid.at_event_times
     events, censored = at.events[keep], at.censored[keep]
-    residuals = _Residuals(events, at.at_risk[keep], design, beta)
+    residuals = _Residuals(events, design, beta, _event_sums(laid, keep))
     died, stayed = residuals.died, residuals.stayed
     weighted_died = events[:, :, None] * died
     weighted_stayed = censored[:, :, None] * stayed
@@ -343,15 +353,16 @@ class _Residuals:
     takes x - mean_l m_l - r sum_l (1 - l/D) (x - m_l) / (R - (l/D) A) (R's ``coxscore``).
     The sums over l are those of :class:`_EventSums`, closed form beyond EXPLICIT_TIES.
 
-    ``events`` and ``at_risk`` are given at the event times of every group of the counts
-    (some of which may have no event among these groups). The residuals are tabled per
+    ``events`` are given at the event times of every group of the counts (some of which
+    may have no event among these groups), ``sums`` are :class:`_EventSums` of them and
+    their numbers at risk (those of the layout: :func:`_event_sums`). The residuals are tabled per
     group: ``died`` (groups, event times, coefficients) for a limb with its event at that
     time, ``stayed`` (groups, event times + 1, coefficients) for a limb censored after
     that many event times; a residual is a lookup.
     """
 
     def __init__(
-        self, events: np.ndarray, at_risk: np.ndarray, design: np.ndarray, beta: np.ndarray
+        self, events: np.ndarray, design: np.ndarray, beta: np.ndarray, sums: _EventSums
     ) -> None:
         groups, times = events.shape
         has_events = events.sum(axis=0) > 0
@@ -359,7 +370,6 @@ class _Residuals:
         self.stayed = np.zeros((groups, times + 1, design.shape[1]))
         if not has_events.any():
             return
-        sums = _EventSums(events, at_risk)
         r = np.exp(design @ beta)
         d = sums.deaths
         risk_sets = sums.at_risk * r[:, None]
