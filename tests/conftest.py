@@ -385,9 +385,57 @@ def plotly_array(value: object) -> list:
     return list(value)
 
 
+# The longest test files, longest first (seconds of a whole run on 2 busy cores,
+# 2026-12-07). `pytest -n 2 --dist loadfile` hands each worker a file at a time in the
+# order collected; xdist's own order (most tests first) left a 125 s and a 115 s file of one
+# test each to start last, while the other worker had long finished (a whole run's time
+# summed per file: the two workers 1,433 s and 1,233 s; longest first, 1,333 s each).
+LONGEST_FIRST = (
+    "browser/test_browser.py",  # 336
+    "browser/test_layout.py",  # 233
+    "browser/test_layout_registry.py",  # 125
+    "browser/test_roles.py",  # 121
+    "unit/test_deck_privacy.py",  # 115
+    "unit/test_subgroup_centre_privacy.py",  # 101, up to 400 with its random registries
+    "unit/test_properties.py",  # 87
+    "unit/test_import.py",  # 78
+    "unit/test_exports_beside_pages.py",  # 71
+    "unit/test_thorough_mask.py",  # 56
+    "unit/test_report.py",  # 55
+    "unit/test_upgrade.py",  # 53
+    "unit/test_deck.py",  # 52
+    "unit/test_report_privacy.py",  # 50
+    "app/test_page_patency.py",  # 47
+    "unit/test_own_variables.py",  # 41
+    "unit/test_clinical_privacy.py",  # 41
+    "unit/test_models.py",  # 36
+    "app/test_user_imports.py",  # 36
+    "app/test_login.py",  # 34
+    "unit/test_engine_comparisons.py",  # 32
+    "app/test_page_import.py",  # 32
+    "unit/test_redcap_mapping.py",  # 31
+    "app/test_link_properties.py",  # 30
+    "browser/test_login.py",  # 30
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Files go to the workers in the order collected (pytest_collection_modifyitems)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every real-browser test is slow: `pytest -m "not slow"` runs the rest alone."""
-    browser = Path(__file__).parent / "browser"
+    """Every real-browser test is slow: `pytest -m "not slow"` runs the rest alone. The
+    files of LONGEST_FIRST come first, in its order, then the others by their number of
+    tests, most first (xdist's own order), each file's tests in their order."""
+    tests = Path(__file__).parent
+    browser = tests / "browser"
     for item in items:
         if browser in Path(item.fspath).parents:
             item.add_marker(pytest.mark.slow)
+    rank = {str(tests / name): i for i, name in enumerate(LONGEST_FIRST)}
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[str(item.fspath)] = counts.get(str(item.fspath), 0) + 1
+    items.sort(key=lambda item: (rank.get(str(item.fspath), len(rank)), -counts[str(item.fspath)]))
