@@ -385,37 +385,40 @@ def plotly_array(value: object) -> list:
     return list(value)
 
 
-# The longest test files, longest first (seconds of a whole run on 2 busy cores,
-# 2026-12-07). `pytest -n 2 --dist loadfile` hands each worker a file at a time in the
-# order collected; xdist's own order (most tests first) left a 125 s and a 115 s file of one
-# test each to start last, while the other worker had long finished (a whole run's time
-# summed per file: the two workers 1,433 s and 1,233 s; longest first, 1,333 s each).
+# The longest test files, longest first (seconds a file took in two whole runs on 2 busy
+# cores, 2026-12-07: their mean, then each). `pytest -n 2 --dist loadfile` hands each
+# worker a file at a time in the order collected; xdist's own order (most tests first)
+# left files of one long test (test_deck_privacy, test_layout_registry) to start last,
+# while the other worker had finished. The two runs' times replayed through xdist's
+# scheduling: the workers 1,433 and 1,233 s, 1,603 and 1,376 s in xdist's order; longest
+# first 1,342 and 1,323 s, 1,492 and 1,487 s.
 LONGEST_FIRST = (
-    "browser/test_browser.py",  # 336
-    "browser/test_layout.py",  # 233
-    "browser/test_layout_registry.py",  # 125
-    "browser/test_roles.py",  # 121
-    "unit/test_deck_privacy.py",  # 115
-    "unit/test_subgroup_centre_privacy.py",  # 101, up to 400 with its random registries
-    "unit/test_properties.py",  # 87
-    "unit/test_import.py",  # 78
-    "unit/test_exports_beside_pages.py",  # 71
-    "unit/test_thorough_mask.py",  # 56
-    "unit/test_report.py",  # 55
-    "unit/test_upgrade.py",  # 53
-    "unit/test_deck.py",  # 52
-    "unit/test_report_privacy.py",  # 50
-    "app/test_page_patency.py",  # 47
-    "unit/test_own_variables.py",  # 41
-    "unit/test_clinical_privacy.py",  # 41
-    "unit/test_models.py",  # 36
-    "app/test_user_imports.py",  # 36
-    "app/test_login.py",  # 34
-    "unit/test_engine_comparisons.py",  # 32
-    "app/test_page_import.py",  # 32
-    "unit/test_redcap_mapping.py",  # 31
-    "app/test_link_properties.py",  # 30
-    "browser/test_login.py",  # 30
+    "browser/test_browser.py",  # 317 (336, 297)
+    "browser/test_layout.py",  # 203 (233, 174)
+    "unit/test_subgroup_centre_privacy.py",  # 138 (101, 175), up to 400 (random registries)
+    "browser/test_roles.py",  # 126 (121, 130)
+    "unit/test_deck_privacy.py",  # 125 (115, 134)
+    "unit/test_properties.py",  # 124 (87, 160)
+    "browser/test_layout_registry.py",  # 117 (125, 109)
+    "unit/test_import.py",  # 72 (78, 66)
+    "unit/test_report_privacy.py",  # 63 (50, 76)
+    "unit/test_deck.py",  # 60 (52, 68)
+    "unit/test_report.py",  # 56 (55, 57)
+    "unit/test_redcap_mapping.py",  # 56 (31, 80)
+    "unit/test_exports_beside_pages.py",  # 51 (71, 31)
+    "unit/test_clinical_privacy.py",  # 47 (41, 53)
+    "app/test_login.py",  # 44 (34, 54)
+    "app/test_page_import.py",  # 44 (32, 56)
+    "unit/test_engine_comparisons.py",  # 43 (32, 54)
+    "unit/test_thorough_mask.py",  # 42 (56, 28)
+    "unit/test_upgrade.py",  # 42 (53, 31)
+    "app/test_page_privacy.py",  # 41 (29, 53)
+    "app/test_user_imports.py",  # 40 (36, 44)
+    "unit/test_models.py",  # 38 (36, 40)
+    "unit/test_own_variables.py",  # 36 (41, 31)
+    "app/test_page_models.py",  # 34 (20, 47)
+    "unit/test_estimate_privacy.py",  # 33 (24, 42)
+    "app/test_page_patency.py",  # 31 (47, 15)
 )
 
 
