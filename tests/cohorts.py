@@ -11,7 +11,13 @@ from analytics.cohort.db import SCHEMA_PATH, SCHEMA_VERSION
 from analytics.cohort.summary import PATIENT_EVENTS, create_summary
 from analytics.filters import SEGMENT_PATTERNS, CohortFilter
 from analytics.glossary import POPULATIONS, RISK_FACTORS, SEGMENTS
-from tests.conftest import PATIENT_DEFAULTS, add_patient, add_patients, insert_rows
+from tests.conftest import (
+    PATIENT_DEFAULTS,
+    add_patient,
+    add_patients,
+    insert_rows,
+    schema_only,
+)
 
 EVENTS = (
     *("restenosis", "occlusion", "reintervention", "patency_restored", "recurrent_dvt"),
@@ -72,8 +78,7 @@ def patient(
 
 def build(cohort: list[dict]) -> duckdb.DuckDBPyConnection:
     """The cohort in memory, with its patient summary, as a writer would store it."""
-    con = duckdb.connect()
-    con.execute(SCHEMA_PATH.read_text())
+    con = schema_only()
     add_patients(con, [each["row"] for each in cohort])
     events, visits = [], []
     for each in cohort:

@@ -65,5 +65,5 @@ def _wait_until_healthy(base: str) -> None:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
                 return
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.1)
     raise SystemExit(f"streamlit did not start within {START_TIMEOUT_S} s")

@@ -68,11 +68,14 @@ def serve(db: Path, import_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
         yield f"http://127.0.0.1:{port}", process
 
 
-def open_page(browser, url: str):
-    """A fresh page, waited on until the shared sidebar has rendered."""
+def open_page(browser, url: str, fetched: list[str] | None = None):
+    """A fresh page, waited on until the shared sidebar has rendered; the URL of every
+    request it makes appended to ``fetched``, when given."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(20_000)
     expect.set_options(timeout=20_000)
+    if fetched is not None:
+        page.on("request", lambda request: fetched.append(request.url))
     page.goto(url)
     expect(sidebar(page).get_by_role("button", name="Reset filters")).to_be_visible()
     return page

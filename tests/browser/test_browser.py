@@ -71,8 +71,11 @@ def _pick(combobox, option, attempts: int = 3) -> None:
 )
 def test_page_opens_directly_by_url(server, browser, page_file, title):
     """Each page by its URL without a filter (test_layout opens each with one, and checks
-    the same there: tests.browser.harness.opened_as_itself)."""
-    page = open_page(browser, server + url_path(page_file))
+    the same there: tests.browser.harness.opened_as_itself). A page's charts come from
+    static/plotly-dashboard.min.js, fetched once; Streamlit's own plotly chunk (the whole
+    of plotly.js, 4.7 MB) is never fetched."""
+    fetched: list[str] = []
+    page = open_page(browser, server + url_path(page_file), fetched)
     try:
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
         charts = PAGES_WITH_CHARTS.get(title, 0)
@@ -80,6 +83,11 @@ def test_page_opens_directly_by_url(server, browser, page_file, title):
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
         assert page.locator(".js-plotly-plot").count() >= charts
         wait_charts_drawn(page)
+        if charts:
+            assert page.evaluate(CHARTS_SENT) >= charts  # at least
+            bundles = [url for url in fetched if url.endswith(f"/app/static/{BUNDLE.name}")]
+            assert len(bundles) == 1, (title, bundles)
+        assert not [url for url in fetched if "PlotlyChart" in url], title
         expect(sidebar(page).get_by_text("n = 34 of 37")).to_have_count(1)
         assert not opened_as_itself(title, "n = 34 of 37")(page, 1400, 1000)
     finally:
@@ -350,27 +358,6 @@ def test_charts_drawn_only_once_every_chart_the_page_sent_is_drawn(server, brows
         assert sent == PAGES_WITH_CHARTS["Overview"]
         assert page.locator(".js-plotly-plot .main-svg").first.is_visible()
         assert page.locator(".dashboard-chart.js-plotly-plot").count() == sent
-    finally:
-        page.close()
-
-
-def test_charts_are_drawn_by_the_dashboards_bundle_not_the_whole_of_plotly(server, browser):
-    """Every page's charts come from static/plotly-dashboard.min.js, fetched once per page;
-    Streamlit's own plotly chunk (the whole of plotly.js, 4.7 MB) is never fetched."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    fetched: list[str] = []
-    page.on("request", lambda request: fetched.append(request.url))
-    try:
-        for page_file, label, _ in PAGES:
-            if label not in PAGES_WITH_CHARTS:
-                continue
-            fetched.clear()
-            page.goto(server + url_path(page_file))
-            wait_charts_drawn(page)
-            assert page.evaluate(CHARTS_SENT) >= PAGES_WITH_CHARTS[label]  # at least
-            bundles = [url for url in fetched if url.endswith(f"/app/static/{BUNDLE.name}")]
-            assert len(bundles) == 1, (label, bundles)
-            assert not [url for url in fetched if "PlotlyChart" in url], label
     finally:
         page.close()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.conftest import add_events, add_patient
+from analytics.cohort.db import SCHEMA_PATH
+from tests.conftest import add_events, add_patient, schema_only
 
 
 def endpoints(con: duckdb.DuckDBPyConnection, patient_id: str) -> dict[str, tuple[float, bool]]:
@@ -175,3 +176,33 @@ def test_a_staged_limb_reads_its_patients_events_on_its_own_clock(blank):
     months, event = endpoints(blank, "p1-right")["recurrent_dvt"]
     assert (months, event) == (pytest.approx(20 - offset), False)  # censored at death
     assert endpoints(blank, "p1-right")["primary"] == (pytest.approx(20 - offset), False)
+
+
+CATALOG = (
+    "SELECT table_name, sql, comment FROM duckdb_tables()",
+    "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal",
+    "SELECT table_name, constraint_type, constraint_text FROM duckdb_constraints()",
+    "SELECT table_name, column_name, column_default, is_nullable, data_type FROM duckdb_columns()",
+    "SELECT index_name, sql FROM duckdb_indexes()",
+    "SELECT sequence_name, start_value FROM duckdb_sequences()",
+    "SELECT function_name, macro_definition FROM duckdb_functions() WHERE NOT internal",
+    "SELECT type_name FROM duckdb_types() WHERE NOT internal",
+)
+
+
+def test_the_tests_schema_copy_is_the_schema():
+    """tests.conftest.schema_only (the property tests' and the blank fixture's database,
+    copied from a file) holds what running SCHEMA_PATH does, and no rows."""
+    with duckdb.connect() as ran, schema_only() as copied:
+        ran.execute(SCHEMA_PATH.read_text())
+        for query in CATALOG:
+            query += " ORDER BY ALL"
+            assert copied.execute(query).fetchall() == ran.execute(query).fetchall(), query
+        attached = "SELECT database_name FROM duckdb_databases() WHERE NOT internal"
+        assert copied.execute(attached).fetchall() == [("memory",)]
+        tables = [
+            name for (name,) in ran.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        ]
+        assert len(tables) >= 8
+        for table in tables:
+            assert copied.execute(f'SELECT count(*) FROM "{table}"').fetchone() == (0,)
