@@ -235,7 +235,9 @@ def safety_incidence(
     events: Sequence[str] = SAFETY_INCIDENCE_EVENTS,
     months: Sequence[float] = SAFETY_INCIDENCE_MONTHS,
 ) -> tuple[SafetyIncidence, ...]:
-    """Each of ``events``' cumulative incidence at ``months``, death competing, in one scan.
+    """Each of ``events``' cumulative incidence at ``months``, death competing: a tally
+    per event of its patients (each once, on their first limb in the filter) by time,
+    event and death.
 
     A patient's time is the month of the first such event; without one, the month of death
     (the competing event) or else the last contact (follow_up_months, censored).
@@ -244,35 +246,24 @@ def safety_incidence(
     if unknown:
         raise ValueError(f"no cumulative incidence of {unknown[0]!r} with death competing")
     ends = f"coalesce({first_event_column('death')}, follow_up_months)"
-    timed = ", ".join(
-        f"coalesce({first_event_column(e)}, {ends}) AS t_{i}, "
-        f"{first_event_column(e)} IS NOT NULL AS e_{i}"
-        for i, e in enumerate(events)
-    )
-    firsts = ", ".join(first_event_column(e) for e in ("death", *events))
-    cohort, params = patient_sql(
-        cohort_filter, f"n_death > 0 AS died, {timed}", f"n_death, follow_up_months, {firsts}"
-    )
-    rows = con.execute(
-        f"""
-        SELECT {", ".join(f"grouping(t_{i}) = 0 AS in_{i}, t_{i}, e_{i}"
-                          for i in range(len(events)))},
-               died, count(*) AS n
-        FROM ({cohort})
-        GROUP BY GROUPING SETS ({", ".join(f"(t_{i}, e_{i}, died)" for i in range(len(events)))})
-        """,
-        params,
-    ).fetchnumpy()  # fmt: skip
+    where, params = cohort_where(cohort_filter)
     result = []
-    for i, event in enumerate(events):
-        mine = np.asarray(rows[f"in_{i}"], dtype=bool)
+    for event in events:
+        first = first_event_column(event)
+        rows = tally(
+            con,
+            [("t", f"coalesce({first}, {ends})"), ("e", f"{first} IS NOT NULL"),
+             ("died", "n_death > 0")],
+            where, params, people=True,
+        )  # fmt: skip
+        timed = ~np.ma.getmaskarray(rows["t"])  # follow_up_months is never missing
         counts = counts_from_rows(
             (ALL_PATIENTS,),
-            np.zeros(mine.sum(), dtype=int),
-            np.asarray(rows[f"t_{i}"], dtype=float)[mine],
-            np.asarray(rows[f"e_{i}"], dtype=bool)[mine],
-            np.asarray(rows["n"], dtype=np.int64)[mine],
-            np.asarray(rows["died"], dtype=bool)[mine],
+            np.zeros(int(timed.sum()), dtype=int),
+            np.asarray(rows["t"], dtype=float)[timed],
+            np.asarray(rows["e"], dtype=bool)[timed],
+            np.asarray(rows["n"], dtype=np.int64)[timed],
+            np.asarray(rows["died"], dtype=bool)[timed],
         )
         result.append(_incidence(event, counts, months))
     return tuple(result)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analytics.cohort.db import open_cohort
 from analytics.cohort.summary import create_summary
-from analytics.filters import CohortFilter
+from analytics.cohort.tallies import counting_in_duckdb
+from analytics.filters import CohortFilter, cohort_where
 from analytics.present.report import report_json
 from analytics.stats.safety import safety, safety_incidence
 from analytics.views import report_view
@@ -114,3 +116,25 @@ def test_report_json_has_the_incidence_beside_the_crude_percent_and_hides_few_ev
     assert "safety.recurrent_dvt.cumulative_incidence[0].percent" in suppressed
     assert "safety.recurrent_dvt.cumulative_incidence[1].percent" in suppressed
     assert "safety.recurrent_dvt.cumulative_incidence[2].percent" not in suppressed
+
+
+@pytest.mark.parametrize(
+    "cohort_filter", [CohortFilter(), CohortFilter(lesion_side="left"), CohortFilter(sex="F")]
+)
+def test_the_incidence_counts_each_patient_once_as_sql_does_on_a_bilateral_registry(
+    bilateral_path, cohort_filter
+):
+    """Tallied (each patient on their first limb in the filter, from the file's codes), the
+    incidence equals the one DuckDB's own aggregate of the same patients gives."""
+    with open_cohort(bilateral_path) as con:
+        tallied = safety_incidence(con, cohort_filter)
+        with counting_in_duckdb():
+            grouped = safety_incidence(con, cohort_filter)
+        where, params = cohort_where(cohort_filter)
+        people, limbs = con.execute(
+            f"SELECT count(DISTINCT patient_key), count(*) FROM limb_summary WHERE {where}",
+            params,
+        ).fetchall()[0]
+    assert repr(tallied) == repr(grouped)
+    assert all(found.patients == people for found in tallied)
+    assert people < limbs or cohort_filter.lesion_side  # one side: a limb per patient
