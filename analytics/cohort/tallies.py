@@ -120,8 +120,11 @@ def count(
         ).fetchall()[0]
         return int(found)
     file = _file(con)
-    chosen = _selected(con, file, where, tuple(params), people)
-    return _rows(con, file) - chosen.rows.size if chosen.outside else chosen.rows.size
+    key = ("selection", where, tuple(params), people)
+    if file is not None and (chosen := _FILES.get(file, key)) is not None:
+        return _rows(con, file) - chosen.rows.size if chosen.outside else chosen.rows.size
+    # a count needs no row numbers: the filters only counted (the sidebar's) make none
+    return int(np.count_nonzero(_chosen(con, file, where, tuple(params), people)))
 
 
 def total(
@@ -411,16 +414,29 @@ def _selected(
     """The rows ``where`` selects; with ``people``, each patient's first of them only."""
 
     def read() -> Selection:
-        flags = _flags(con, file, where, params)
-        if people:
-            flags = flags.copy()
-            second, first = _second_limbs(con, file)
-            flags[second] &= ~flags[first]
+        flags = _chosen(con, file, where, params, people)
         outside = 2 * int(np.count_nonzero(flags)) > flags.size
         # indices as numpy makes them (intp): an int32 index array is converted at each take
         return Selection(np.flatnonzero(~flags if outside else flags), outside)
 
     return _FILES.kept(file, ("selection", where, params, people), read)
+
+
+def _chosen(
+    con: duckdb.DuckDBPyConnection,
+    file: Hashable | None,
+    where: str,
+    params: tuple[Any, ...],
+    people: bool,
+) -> np.ndarray:
+    """Whether each row is selected: the filter's flags, with ``people`` each patient's
+    first limb in the filter only (first_in_filter)."""
+    flags = _flags(con, file, where, params)
+    if people:
+        flags = flags.copy()
+        second, first = _second_limbs(con, file)
+        flags[second] &= ~flags[first]
+    return flags
 
 
 def _flags(
