@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.cohort import tallies
 from analytics.cohort.db import is_reconstruction, metadata, open_cohort
 from analytics.filters import DEFAULT_FILTER, CohortFilter
 from analytics.glossary import (
@@ -98,16 +99,17 @@ def _scans(
     *reads: Callable[[Any, CohortFilter], Any],
 ) -> list[Any]:
     """Each ``read(cursor, cohort_filter)`` on a cursor of its own, two at a time; their
-    results in order."""
+    results in order. The cursors are made here, each reading the file as ``con`` does
+    (tallies.cursor), which no two threads may ask ``con`` at once."""
 
-    def run(read: Callable[[Any, CohortFilter], Any]) -> Any:
-        cursor = con.cursor()
+    def run(read: Callable[[Any, CohortFilter], Any], cursor: Any) -> Any:
         try:
             return read(cursor, cohort_filter)
         finally:
             cursor.close()
 
-    return [future.result() for future in [_SCANS.submit(run, read) for read in reads]]
+    futures = [_SCANS.submit(run, read, tallies.cursor(con)) for read in reads]
+    return [future.result() for future in futures]
 
 
 @dataclass(frozen=True)

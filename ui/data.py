@@ -27,6 +27,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import groups, views
+from analytics.cohort import tallies
 from analytics.cohort.db import (
     DEFAULT_DB,
     CohortError,
@@ -100,6 +101,9 @@ def _connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
         if held is not None:
             held[1].close()
         con = open_cohort(Path(path))
+        # the file's key asked here, once, before page runs share the connection from
+        # their threads (a connection answers one thread at a time)
+        tallies.cursor(con).close()
         _OPEN[path] = (mtime, con)
         while len(_OPEN) > OPEN_FILES:
             del _OPEN[next(iter(_OPEN))]  # closed when its last cursor goes
@@ -116,8 +120,9 @@ def close_connections() -> None:
 
 
 def cursor(key: CohortKey) -> duckdb.DuckDBPyConnection:
-    """A cursor on the cached read-only connection, for this script run only."""
-    return _connection(*key).cursor()
+    """A cursor on the cached read-only connection, for this script run only (reading the
+    file as the connection does: tallies.cursor)."""
+    return tallies.cursor(_connection(*key))
 
 
 @cached

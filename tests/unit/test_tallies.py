@@ -254,6 +254,19 @@ def test_a_columns_distinct_values_are_read_from_its_kept_codes(tmp_path: Path):
         assert tallies._FILES.get(file, ("grouping", (("value", "s"),))) is None
 
 
+def test_a_cursor_reads_the_file_as_its_connection_does_without_asking_again(demo_path):
+    """A page's cursors take their connection's key for the file (asking it is three
+    queries), and what they count is what the connection counts."""
+    with duckdb.connect(str(demo_path), read_only=True) as con:
+        file = tallies._file(con)
+        child = tallies.cursor(con)
+        assert file is not None and tallies._CURSORS[child] is file
+        assert tallies.count(child, "lesion_side = ?", ["left"]) == tallies.count(
+            con, "lesion_side = ?", ["left"]
+        )
+        child.close()
+
+
 def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
     """Only a read-only file is coded once: one being written (an import) may change
     without its key changing, so it is counted from its rows each time."""
