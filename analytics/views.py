@@ -99,8 +99,7 @@ def _scans(
     *reads: Callable[[Any, CohortFilter], Any],
 ) -> list[Any]:
     """Each ``read(cursor, cohort_filter)`` on a cursor of its own, two at a time; their
-    results in order. The cursors are made here, each reading the file as ``con`` does
-    (tallies.cursor), which no two threads may ask ``con`` at once."""
+    results in order; each cursor reads the file as ``con`` does (tallies.cursor)."""
 
     def run(read: Callable[[Any, CohortFilter], Any], cursor: Any) -> Any:
         try:

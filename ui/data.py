@@ -101,9 +101,6 @@ def _connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
         if held is not None:
             held[1].close()
         con = open_cohort(Path(path))
-        # the file's key asked here, once, before page runs share the connection from
-        # their threads (a connection answers one thread at a time)
-        tallies.cursor(con).close()
         _OPEN[path] = (mtime, con)
         while len(_OPEN) > OPEN_FILES:
             del _OPEN[next(iter(_OPEN))]  # closed when its last cursor goes

@@ -120,7 +120,7 @@ def count(
         ).fetchall()[0]
         return int(found)
     file = _file(con)
-    key = ("selection", where, tuple(params), people)
+    key = _selection_key(where, tuple(params), people)
     if file is not None and (chosen := _FILES.get(file, key)) is not None:
         return _rows(con, file) - chosen.rows.size if chosen.outside else chosen.rows.size
     # a count needs no row numbers: the filters only counted (the sidebar's) make none
@@ -367,10 +367,16 @@ def _file(con: duckdb.DuckDBPyConnection) -> Hashable | None:
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A cursor on ``con`` (a thread's own, or a page run's) that reads the file as ``con``
-    does, its key taken from ``con``'s: asking it again took 3.5 ms a cursor on a million
-    limbs (a page's reads run on five)."""
-    file = _file(con)
+    does, sharing ``con``'s key for the file: asking it took 3.5 ms a cursor on a million
+    limbs (a page's reads run on five). Asked on the new cursor when ``con``'s is not
+    known yet, never on ``con``, which other threads' cursors share."""
     child = con.cursor()
+    try:
+        file = _CURSORS[con]
+    except (KeyError, TypeError):  # TypeError: not weakly referable
+        file = _file(child)
+        with contextlib.suppress(TypeError):
+            _CURSORS[con] = file
     with contextlib.suppress(TypeError):
         _CURSORS[child] = file
     return child
@@ -431,7 +437,12 @@ def _selected(
         # indices as numpy makes them (intp): an int32 index array is converted at each take
         return Selection(np.flatnonzero(~flags if outside else flags), outside)
 
-    return _FILES.kept(file, ("selection", where, params, people), read)
+    return _FILES.kept(file, _selection_key(where, params, people), read)
+
+
+def _selection_key(where: str, params: tuple[Any, ...], people: bool) -> tuple:
+    """The key a filter's selected rows are kept under (_selected; count reads it)."""
+    return ("selection", where, params, people)
 
 
 def _chosen(

@@ -267,6 +267,34 @@ def test_a_cursor_reads_the_file_as_its_connection_does_without_asking_again(dem
         child.close()
 
 
+class _Shared:
+    """A connection whose own queries are recorded (other threads' cursors share it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.sent = con, []
+
+    def execute(self, sql: str, *params: object) -> duckdb.DuckDBPyConnection:
+        self.sent.append(sql)
+        return self.con.execute(sql, *params)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+
+def test_a_connections_key_is_asked_on_its_first_cursor_never_on_it(demo_path):
+    """A connection shared by page runs on several threads answers one at a time: its key
+    for the file is asked on the first cursor made from it, and every later cursor shares
+    it."""
+    with duckdb.connect(str(demo_path), read_only=True) as con:
+        shared = _Shared(con)
+        first, second = tallies.cursor(shared), tallies.cursor(shared)
+        assert shared.sent == []
+        assert tallies._CURSORS[first] is tallies._CURSORS[second] is tallies._CURSORS[shared]
+        assert tallies._CURSORS[first] == tallies._file(con)
+        first.close()
+        second.close()
+
+
 def test_a_file_open_for_writing_is_read_afresh(tmp_path: Path):
     """Only a read-only file is coded once: one being written (an import) may change
     without its key changing, so it is counted from its rows each time."""
